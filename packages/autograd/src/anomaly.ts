@@ -1,0 +1,58 @@
+import { BpError, Tensor, fmtShape, setOpObserver } from '@bp/tensor';
+import { setGradObserver } from './tape.js';
+
+/** Thrown by {@link detectAnomaly} at the first op whose result holds NaN or Infinity. */
+export class AnomalyError extends BpError {}
+
+function firstBad(t: Tensor): number {
+  if (t.dtype !== 'float32') return -1;
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return i;
+  return -1;
+}
+
+function describe(t: Tensor, i: number): string {
+  const v = t.dataSync()[i];
+  return `${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'} at flat index ${i} of ${fmtShape(t.shape)}`;
+}
+
+/**
+ * Runs `fn` checking the result of every op, forward and backward, and throws
+ * an {@link AnomalyError} naming the first op that produced NaN or Infinity
+ * (as PyTorch's `detect_anomaly`). Slow: it reads every result; use it to debug.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  const prevOp = setOpObserver((op, inputs, output) => {
+    const i = firstBad(output);
+    if (i < 0) return;
+    const badIn = inputs.findIndex((x) => firstBad(x) >= 0);
+    const why = badIn >= 0 ? ` (its input ${badIn} already held non-finite values)` : '';
+    throw new AnomalyError(
+      'detectAnomaly',
+      `op '${op}' produced ${describe(output, i)} from inputs ${inputs.map((x) => fmtShape(x.shape)).join(', ')}${why}`,
+    );
+  });
+  const prevGrad = setGradObserver((op, grads) => {
+    grads.forEach((g, j) => {
+      if (!g) return;
+      const i = firstBad(g);
+      if (i >= 0) {
+        throw new AnomalyError('detectAnomaly', `the backward of op '${op}' produced ${describe(g, i)} for input ${j}`);
+      }
+    });
+  });
+  const restore = () => {
+    setOpObserver(prevOp);
+    setGradObserver(prevGrad);
+  };
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
+}

@@ -1,0 +1,79 @@
+import { ArgumentError, BpError, Tensor, setGradEnabled, zerosLike } from '@bp/tensor';
+
+/**
+ * Runs `fn` without recording a graph (PyTorch's `torch.no_grad()`): for
+ * evaluation and for weight updates. Works with async functions too.
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = setGradEnabled(false);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    setGradEnabled(prev);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => setGradEnabled(prev)) as T;
+  }
+  setGradEnabled(prev);
+  return result;
+}
+
+/** Runs `fn` with graph recording on, even inside {@link noGrad}. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    setGradEnabled(prev);
+  }
+}
+
+type Grads<A extends Tensor[]> = A extends [Tensor] ? Tensor : Tensor[];
+
+function prepare(op: string, xs: Tensor[]): Tensor[] {
+  if (xs.length === 0) throw new ArgumentError(op, 'needs at least one input tensor');
+  return xs.map((x, i) => {
+    if (!(x instanceof Tensor)) throw new ArgumentError(op, `argument ${i} is not a Tensor`);
+    if (x.dtype !== 'float32') throw new ArgumentError(op, `argument ${i} must be float32 to be differentiated, got ${x.dtype}`);
+    const leaf = x.detach();
+    leaf.requiresGrad = true;
+    return leaf;
+  });
+}
+
+/**
+ * The functional form of backprop (as `tf.valueAndGrad` / `jax.value_and_grad`):
+ * returns `fn`'s value and its gradient with respect to each argument. `fn` must
+ * return a one-element tensor. The arguments themselves are not modified.
+ */
+export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...xs: A) => { value: Tensor; grad: Grads<A> } {
+  return (...xs: A) => {
+    const leaves = prepare('valueAndGrad', xs);
+    const prev = setGradEnabled(true);
+    let value: Tensor;
+    try {
+      value = fn(...(leaves as A));
+    } finally {
+      setGradEnabled(prev);
+    }
+    if (!(value instanceof Tensor)) throw new BpError('valueAndGrad', 'the function must return a Tensor');
+    if (value.requiresGrad) value.backward();
+    const grads = leaves.map((l) => l.grad ?? zerosLike(l));
+    return { value: value.detach(), grad: (xs.length === 1 ? grads[0] : grads) as Grads<A> };
+  };
+}
+
+/**
+ * `grad(fn)(...xs)`: the gradient of a scalar-valued `fn` with respect to its
+ * arguments: one tensor for a one-argument function, else an array.
+ *
+ * @example
+ * const dfdx = grad((x: Tensor) => x.pow(2).sum());
+ * dfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]
+ */
+export function grad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...xs: A) => Grads<A> {
+  const vg = valueAndGrad(fn);
+  return (...xs: A) => vg(...xs).grad;
+}

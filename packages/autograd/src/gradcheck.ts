@@ -1,0 +1,111 @@
+import { ArgumentError, Tensor, setGradEnabled, tensor } from '@bp/tensor';
+
+/** Options of {@link gradcheck}. */
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-2: float32 needs a large one). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-3). */
+  atol?: number;
+  /** Relative tolerance (default 1e-2). */
+  rtol?: number;
+}
+
+/** Per-input comparison in a {@link GradcheckReport}. */
+export interface GradcheckInput {
+  index: number;
+  shape: number[];
+  analytic: number[];
+  numeric: number[];
+  maxAbsError: number;
+  maxRelError: number;
+  ok: boolean;
+}
+
+/** What {@link gradcheck} found. */
+export interface GradcheckReport {
+  ok: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+  inputs: GradcheckInput[];
+}
+
+/** A fixed projection so non-scalar outputs are checked in every direction. */
+function projection(n: number): Float32Array {
+  const w = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    w[i] = 0.5 + (s >>> 8) / (1 << 24);
+  }
+  return w;
+}
+
+/**
+ * Compares autograd's gradients of `fn` with central finite differences at
+ * `inputs` (float32 tensors). A non-scalar output is reduced as
+ * `sum(out * w)` with fixed weights `w`. Returns a report; never throws on a
+ * mismatch, so tests can print it.
+ */
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  const eps = opts.eps ?? 1e-2;
+  const atol = opts.atol ?? 1e-3;
+  const rtol = opts.rtol ?? 1e-2;
+  if (!Array.isArray(inputs) || inputs.some((x) => !(x instanceof Tensor))) {
+    throw new ArgumentError('gradcheck', 'inputs must be an array of Tensors');
+  }
+  const values = inputs.map((x) => Float64Array.from(x.dataSync()));
+  const shapes = inputs.map((x) => x.shape.slice());
+  let w: Float32Array | null = null;
+  const evaluate = (vals: Float64Array[], withGrad: boolean): { loss: number; grads?: (Tensor | null)[] } => {
+    const xs = vals.map((v, i) => tensor(Float32Array.from(v), { shape: shapes[i], dtype: inputs[i].dtype }));
+    if (withGrad) xs.forEach((x, i) => (x.requiresGrad = inputs[i].dtype === 'float32'));
+    const prev = setGradEnabled(withGrad);
+    try {
+      const out = fn(...xs);
+      w ??= projection(out.size);
+      const proj = out.mul(tensor(w, { shape: out.shape.slice() })).sum();
+      if (withGrad) {
+        if (proj.requiresGrad) proj.backward();
+        return { loss: proj.item(), grads: xs.map((x) => x.grad) };
+      }
+      // Recompute in float64 from the float32 outputs to limit rounding in the difference.
+      const o = out.dataSync();
+      let s = 0;
+      for (let i = 0; i < o.length; i++) s += o[i] * w[i];
+      return { loss: s };
+    } finally {
+      setGradEnabled(prev);
+    }
+  };
+  const { grads } = evaluate(values, true);
+  const report: GradcheckReport = { ok: true, maxAbsError: 0, maxRelError: 0, inputs: [] };
+  inputs.forEach((x, k) => {
+    if (x.dtype !== 'float32') return;
+    const analytic = Array.from(grads?.[k]?.dataSync() ?? new Float32Array(x.size));
+    const numeric: number[] = [];
+    for (let i = 0; i < x.size; i++) {
+      const orig = values[k][i];
+      values[k][i] = orig + eps;
+      const up = evaluate(values, false).loss;
+      values[k][i] = orig - eps;
+      const down = evaluate(values, false).loss;
+      values[k][i] = orig;
+      numeric.push((up - down) / (2 * eps));
+    }
+    let maxAbs = 0;
+    let maxRel = 0;
+    let ok = true;
+    for (let i = 0; i < numeric.length; i++) {
+      const d = Math.abs(analytic[i] - numeric[i]);
+      const rel = d / Math.max(Math.abs(numeric[i]), 1e-12);
+      maxAbs = Math.max(maxAbs, d);
+      if (d > atol) maxRel = Math.max(maxRel, rel);
+      if (!(d <= atol + rtol * Math.abs(numeric[i]))) ok = false;
+    }
+    report.inputs.push({ index: k, shape: x.shape.slice(), analytic, numeric, maxAbsError: maxAbs, maxRelError: maxRel, ok });
+    report.ok &&= ok;
+    report.maxAbsError = Math.max(report.maxAbsError, maxAbs);
+    report.maxRelError = Math.max(report.maxRelError, maxRel);
+  });
+  return report;
+}

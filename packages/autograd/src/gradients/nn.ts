@@ -1,0 +1,22 @@
+import { col2im, exp, im2col, mul, sub, sum, type Window2d } from '@bp/tensor';
+import { registerGradient } from './registry.js';
+
+// y = softmax(x): dx = y * (dy - sum(dy * y))
+registerGradient('softmax', (dy, { output, attrs }) => {
+  const a = attrs.axis as number;
+  return [mul(output, sub(dy, sum(mul(dy, output), a, true)))];
+});
+
+// y = logSoftmax(x): dx = dy - softmax(x) * sum(dy)
+registerGradient('logSoftmax', (dy, { output, attrs }) => {
+  const a = attrs.axis as number;
+  return [sub(dy, mul(exp(output), sum(dy, a, true)))];
+});
+
+// im2col copies each input cell into several columns; its adjoint adds them back.
+registerGradient('im2col', (dy, { attrs }) => [col2im(dy, attrs.win as Window2d)]);
+
+registerGradient('col2im', (dy, { attrs }) => {
+  const w = attrs.win as Window2d;
+  return [im2col(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })];
+});

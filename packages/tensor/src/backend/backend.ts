@@ -1,0 +1,112 @@
+import type { DType, TypedArray } from '../dtype.js';
+
+/** Elementwise ops of one input. `step` is 1 where x > 0 else 0 (the derivative of relu). */
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step'
+  | 'square' | 'reciprocal' | 'floor' | 'ceil' | 'round' | 'log1p' | 'expm1' | 'sin' | 'cos';
+
+/** Elementwise ops of two inputs, with NumPy broadcasting. Comparisons give int32 0/1. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+
+/** Reductions along a set of axes. `argmax`/`argmin` take exactly one axis and give int32. */
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod' | 'argmax' | 'argmin';
+
+/** Geometry of a 2-D sliding window over NCHW images, shared by im2col and col2im. */
+export interface Window2d {
+  /** Input batch, channels, height, width. */
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  /** Output height and width: floor((h + 2 padH - kh) / strideH) + 1. */
+  outH: number;
+  outW: number;
+}
+
+/**
+ * Composite ops a backend may implement in one kernel. When present, the op
+ * front-end calls it instead of composing primitives; results must agree
+ * within float32 tolerance, and gradients stay those of the composite op.
+ */
+export interface FusedKernels<S> {
+  /** Softmax along the last axis of a `[rows, cols]` view. */
+  softmax(x: S, rows: number, cols: number): S;
+  /** Log-softmax along the last axis of a `[rows, cols]` view. */
+  logSoftmax(x: S, rows: number, cols: number): S;
+}
+
+/**
+ * What a backend implements: storage, and a small set of primitive kernels.
+ * Every op of @bp/tensor is a primitive or is composed from them in
+ * `@bp/tensor/ops`; gradients are written with ops, so they serve every backend.
+ *
+ * All storages are contiguous row-major buffers; shapes travel beside them.
+ * `S` is the backend's storage type (a typed array for the CPU backend, a GPU
+ * buffer or texture elsewhere).
+ */
+export interface Backend<S = unknown> {
+  readonly name: string;
+
+  /** Copies host values into a new storage of `dtype`. */
+  upload(values: TypedArray, dtype: DType): S;
+  /** Reads a storage back synchronously. */
+  read(x: S, size: number, dtype: DType): TypedArray;
+  /** Reads a storage back, waiting for the device where needed. */
+  readAsync?(x: S, size: number, dtype: DType): Promise<TypedArray>;
+  /** Frees the storage's memory now (optional; otherwise garbage collection does). */
+  dispose?(x: S): void;
+
+  fill(size: number, value: number, dtype: DType): S;
+  cast(x: S, size: number, from: DType, to: DType): S;
+  unary(op: UnaryOp, x: S, size: number, dtype: DType): S;
+  binary(
+    op: BinaryOp,
+    a: S, aShape: readonly number[], aDtype: DType,
+    b: S, bShape: readonly number[], bDtype: DType,
+    outShape: readonly number[], outDtype: DType,
+  ): S;
+  where(
+    cond: S, cShape: readonly number[],
+    a: S, aShape: readonly number[],
+    b: S, bShape: readonly number[],
+    outShape: readonly number[], dtype: DType,
+  ): S;
+  /** Reduces `axes` (sorted, unique, non-empty) away; output shape is `shape` without them. */
+  reduce(op: ReduceOp, x: S, shape: readonly number[], axes: readonly number[], dtype: DType): S;
+  /**
+   * Batched matrix product `op(A) @ op(B)` with `A: [batchA, m, k]` (or `[batchA, k, m]` when
+   * `transA`) and `B: [batchB, k, n]` (or `[batchB, n, k]` when `transB`). `batchA` and `batchB`
+   * are equal, or one of them is 1 and is broadcast. Output `[max(batchA,batchB), m, n]`, float32.
+   */
+  matmul(
+    a: S, b: S, batchA: number, batchB: number,
+    m: number, k: number, n: number, transA: boolean, transB: boolean,
+  ): S;
+  transpose(x: S, shape: readonly number[], perm: readonly number[], dtype: DType): S;
+  /** Copies the box `begin .. begin+size` out of `x`. */
+  slice(x: S, shape: readonly number[], begin: readonly number[], size: readonly number[], dtype: DType): S;
+  /** Pads every axis with `pads[i] = [before, after]` elements of `value`. */
+  pad(x: S, shape: readonly number[], pads: readonly (readonly [number, number])[], value: number, dtype: DType): S;
+  concat(xs: readonly S[], shapes: readonly (readonly number[])[], axis: number, dtype: DType): S;
+  /** `out[..., j, ...] = x[..., indices[j], ...]` along `axis`; indices are int32 and in range. */
+  gather(x: S, shape: readonly number[], indices: S, nIndices: number, axis: number, dtype: DType): S;
+  /** The adjoint of gather: `out` of `outShape` zeros, then `out[..., indices[j], ...] += src[..., j, ...]`. */
+  scatterAdd(src: S, indices: S, nIndices: number, outShape: readonly number[], axis: number): S;
+  /** `[n, c, h, w]` to columns `[n, c*kh*kw, outH*outW]`, out-of-image cells set to `padValue`. */
+  im2col(x: S, win: Window2d, padValue: number): S;
+  /** The adjoint of im2col: sums columns `[n, c*kh*kw, outH*outW]` back into `[n, c, h, w]`. */
+  col2im(cols: S, win: Window2d): S;
+
+  /** Optional fused kernels for composite ops. */
+  readonly fused?: Partial<FusedKernels<S>>;
+  /** Extra facts for `bp info` and benchmarks (mode, device...). */
+  info?(): Record<string, unknown>;
+}

@@ -1,0 +1,275 @@
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import { sizeOf, stridesOf } from '../shape.js';
+
+type Fn1 = (x: number) => number;
+type Fn2 = (a: number, b: number) => number;
+
+const unaryFns: Record<UnaryOp, Fn1> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  relu: (x) => (x > 0 ? x : 0),
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  tanh: Math.tanh,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  step: (x) => (x > 0 ? 1 : 0),
+  square: (x) => x * x,
+  reciprocal: (x) => 1 / x,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: Math.round,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  sin: Math.sin,
+  cos: Math.cos,
+};
+
+export const binaryFns: Record<BinaryOp, Fn2> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (a >= b || Number.isNaN(a) ? a : b),
+  minimum: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+};
+
+export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType): TypedArray {
+  const out = arrayFor(dtype, size);
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < size; i++) out[i] = -x[i];
+      return out;
+    case 'relu':
+      for (let i = 0; i < size; i++) {
+        const v = x[i];
+        out[i] = v > 0 ? v : 0;
+      }
+      return out;
+    case 'step':
+      for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
+      return out;
+    case 'exp':
+      for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+      return out;
+    case 'square':
+      for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
+      return out;
+    default: {
+      const f = unaryFns[op];
+      for (let i = 0; i < size; i++) out[i] = f(x[i]);
+      return out;
+    }
+  }
+}
+
+/** Same-size fast loops for the ops that dominate training. */
+function sameShape(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray, n: number): void {
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return;
+    default: {
+      const f = binaryFns[op];
+      for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    }
+  }
+}
+
+/** `a` full size, `b` repeating every `period` elements (a row vector broadcast down rows). */
+function rowBroadcast(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray, n: number, period: number, bFirst: boolean): void {
+  const f = binaryFns[op];
+  if (!bFirst && op === 'add') {
+    for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] + b[j];
+    return;
+  }
+  if (!bFirst && op === 'mul') {
+    for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] * b[j];
+    return;
+  }
+  if (bFirst) for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = f(b[j], a[o + j]);
+  else for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = f(a[o + j], b[j]);
+}
+
+/** `a` full size, `b` constant along runs of `run` elements (a column vector broadcast across columns). */
+function colBroadcast(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray, n: number, run: number, bFirst: boolean): void {
+  const f = binaryFns[op];
+  let k = 0;
+  if (!bFirst && op === 'sub') {
+    for (let o = 0; o < n; o += run, k++) {
+      const bv = b[k];
+      for (let j = 0; j < run; j++) out[o + j] = a[o + j] - bv;
+    }
+    return;
+  }
+  if (!bFirst && op === 'div') {
+    for (let o = 0; o < n; o += run, k++) {
+      const bv = b[k];
+      for (let j = 0; j < run; j++) out[o + j] = a[o + j] / bv;
+    }
+    return;
+  }
+  for (let o = 0; o < n; o += run, k++) {
+    const bv = b[k];
+    if (bFirst) for (let j = 0; j < run; j++) out[o + j] = f(bv, a[o + j]);
+    else for (let j = 0; j < run; j++) out[o + j] = f(a[o + j], bv);
+  }
+}
+
+/** Pads `shape` with leading 1s to `rank`. */
+function align(shape: readonly number[], rank: number): number[] {
+  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
+}
+
+/** Is `small` (aligned) equal to the trailing part of `out`, with only leading 1s? */
+function isSuffix(small: number[], out: readonly number[]): boolean {
+  let i = 0;
+  while (i < small.length && small[i] === 1) i++;
+  for (let j = i; j < small.length; j++) if (small[j] !== out[j]) return false;
+  return true;
+}
+
+/** Is `small` (aligned) equal to a leading part of `out`, followed by only 1s? */
+function isPrefix(small: number[], out: readonly number[]): number {
+  let i = small.length;
+  while (i > 0 && small[i - 1] === 1) i--;
+  for (let j = 0; j < i; j++) if (small[j] !== out[j]) return -1;
+  return i;
+}
+
+export function binary(
+  op: BinaryOp,
+  a: TypedArray, aShape: readonly number[],
+  b: TypedArray, bShape: readonly number[],
+  outShape: readonly number[], outDtype: DType,
+): TypedArray {
+  const n = sizeOf(outShape);
+  const out = arrayFor(outDtype, n);
+  if (n === 0) return out;
+  const aSize = a.length;
+  const bSize = b.length;
+  if (aSize === n && bSize === n) {
+    sameShape(op, a, b, out, n);
+    return out;
+  }
+  const f = binaryFns[op];
+  if (bSize === 1 && aSize === n) {
+    const bv = b[0];
+    if (op === 'mul') for (let i = 0; i < n; i++) out[i] = a[i] * bv;
+    else if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + bv;
+    else for (let i = 0; i < n; i++) out[i] = f(a[i], bv);
+    return out;
+  }
+  if (aSize === 1 && bSize === n) {
+    const av = a[0];
+    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
+    return out;
+  }
+  const rank = outShape.length;
+  const as = align(aShape, rank);
+  const bs = align(bShape, rank);
+  if (aSize === n && isSuffix(bs, outShape)) {
+    rowBroadcast(op, a, b, out, n, bSize, false);
+    return out;
+  }
+  if (bSize === n && isSuffix(as, outShape)) {
+    rowBroadcast(op, b, a, out, n, aSize, true);
+    return out;
+  }
+  if (aSize === n) {
+    const p = isPrefix(bs, outShape);
+    if (p >= 0) {
+      colBroadcast(op, a, b, out, n, n / bSize, false);
+      return out;
+    }
+  }
+  if (bSize === n) {
+    const p = isPrefix(as, outShape);
+    if (p >= 0) {
+      colBroadcast(op, b, a, out, n, n / aSize, true);
+      return out;
+    }
+  }
+  // General case: walk the output with an index counter, innermost axis in a tight loop.
+  const aStr = stridesOf(as).map((s, i) => (as[i] === 1 ? 0 : s));
+  const bStr = stridesOf(bs).map((s, i) => (bs[i] === 1 ? 0 : s));
+  const last = rank - 1;
+  const inner = outShape[last];
+  const aIn = aStr[last];
+  const bIn = bStr[last];
+  const idx = new Array<number>(rank).fill(0);
+  let ai = 0;
+  let bi = 0;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0, ax = ai, bx = bi; j < inner; j++, ax += aIn, bx += bIn) out[o + j] = f(a[ax], b[bx]);
+    // advance the counter over the outer axes
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      ai += aStr[d];
+      bi += bStr[d];
+      if (idx[d] < outShape[d]) break;
+      ai -= aStr[d] * idx[d];
+      bi -= bStr[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Index of each output element in a broadcast input, as a flat map (used by `where`). */
+export function broadcastIndex(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const rank = outShape.length;
+  const s = align(shape, rank);
+  const str = stridesOf(s).map((v, i) => (s[i] === 1 ? 0 : v));
+  const n = sizeOf(outShape);
+  const map = new Int32Array(n);
+  const idx = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    map[i] = off;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      off += str[d];
+      if (idx[d] < outShape[d]) break;
+      off -= str[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return map;
+}
+
+export function where(
+  cond: TypedArray, cShape: readonly number[],
+  a: TypedArray, aShape: readonly number[],
+  b: TypedArray, bShape: readonly number[],
+  outShape: readonly number[], dtype: DType,
+): TypedArray {
+  const n = sizeOf(outShape);
+  const out = arrayFor(dtype, n);
+  const ci = cond.length === n ? null : broadcastIndex(cShape, outShape);
+  const ai = a.length === n ? null : broadcastIndex(aShape, outShape);
+  const bi = b.length === n ? null : broadcastIndex(bShape, outShape);
+  for (let i = 0; i < n; i++) {
+    const c = cond[ci ? ci[i] : i];
+    out[i] = c !== 0 ? a[ai ? ai[i] : i] : b[bi ? bi[i] : i];
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import { sizeOf, stridesOf } from '../shape.js';
+
+/** Copies `x` with its axes permuted: `out.shape[i] = shape[perm[i]]`. */
+export function transpose(x: TypedArray, shape: readonly number[], perm: readonly number[], dtype: DType): TypedArray {
+  const rank = shape.length;
+  const n = sizeOf(shape);
+  const out = arrayFor(dtype, n);
+  if (n === 0) return out;
+  const inStr = stridesOf(shape);
+  if (rank === 2 && perm[0] === 1) {
+    // Blocked 2-D transpose: keeps both sides in cache.
+    const rows = shape[0];
+    const cols = shape[1];
+    const B = 32;
+    for (let i0 = 0; i0 < rows; i0 += B) {
+      const i1 = Math.min(i0 + B, rows);
+      for (let j0 = 0; j0 < cols; j0 += B) {
+        const j1 = Math.min(j0 + B, cols);
+        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * rows + i] = x[i * cols + j];
+      }
+    }
+    return out;
+  }
+  const outShape = perm.map((p) => shape[p]);
+  const str = perm.map((p) => inStr[p]);
+  const last = rank - 1;
+  const inner = outShape[last];
+  const sIn = str[last];
+  const idx = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0, xi = off; j < inner; j++, xi += sIn) out[o + j] = x[xi];
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      off += str[d];
+      if (idx[d] < outShape[d]) break;
+      off -= str[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Calls `fn(srcOffset, dstOffset)` for every innermost run of a box copy. */
+function forEachRow(
+  outShape: readonly number[],
+  srcStrides: readonly number[],
+  srcStart: number,
+  fn: (src: number, dst: number, len: number) => void,
+): void {
+  const rank = outShape.length;
+  const n = sizeOf(outShape);
+  if (n === 0) return;
+  if (rank === 0) {
+    fn(srcStart, 0, 1);
+    return;
+  }
+  const last = rank - 1;
+  const inner = outShape[last];
+  const idx = new Array<number>(rank).fill(0);
+  let off = srcStart;
+  for (let o = 0; o < n; o += inner) {
+    fn(off, o, inner);
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      off += srcStrides[d];
+      if (idx[d] < outShape[d]) break;
+      off -= srcStrides[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export function slice(x: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dtype: DType): TypedArray {
+  const out = arrayFor(dtype, sizeOf(size));
+  const str = stridesOf(shape);
+  let start = 0;
+  for (let i = 0; i < shape.length; i++) start += begin[i] * str[i];
+  forEachRow(size, str, start, (s, d, len) => out.set(x.subarray(s, s + len), d));
+  return out;
+}
+
+export function pad(x: TypedArray, shape: readonly number[], pads: readonly (readonly [number, number])[], value: number, dtype: DType): TypedArray {
+  const outShape = shape.map((d, i) => d + pads[i][0] + pads[i][1]);
+  const out = arrayFor(dtype, sizeOf(outShape));
+  if (value !== 0) out.fill(value);
+  const outStr = stridesOf(outShape);
+  let start = 0;
+  for (let i = 0; i < shape.length; i++) start += pads[i][0] * outStr[i];
+  // Walk the input rows and place each at its padded offset.
+  forEachRow(shape, outStr, start, (dst, src, len) => out.set(x.subarray(src, src + len), dst));
+  return out;
+}
+
+export function concat(xs: readonly TypedArray[], shapes: readonly (readonly number[])[], axis: number, dtype: DType): TypedArray {
+  const outer = sizeOf(shapes[0].slice(0, axis));
+  const chunks = shapes.map((s) => sizeOf(s.slice(axis)));
+  const total = chunks.reduce((a, b) => a + b, 0);
+  const out = arrayFor(dtype, outer * total);
+  for (let o = 0; o < outer; o++) {
+    let off = o * total;
+    for (let t = 0; t < xs.length; t++) {
+      const c = chunks[t];
+      out.set(xs[t].subarray(o * c, o * c + c), off);
+      off += c;
+    }
+  }
+  return out;
+}
+
+export function gather(x: TypedArray, shape: readonly number[], indices: TypedArray, nIdx: number, axis: number, dtype: DType): TypedArray {
+  const outer = sizeOf(shape.slice(0, axis));
+  const dim = shape[axis];
+  const inner = sizeOf(shape.slice(axis + 1));
+  const out = arrayFor(dtype, outer * nIdx * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < nIdx; j++) {
+      const src = (o * dim + indices[j]) * inner;
+      const dst = (o * nIdx + j) * inner;
+      if (inner === 1) out[dst] = x[src];
+      else out.set(x.subarray(src, src + inner), dst);
+    }
+  }
+  return out;
+}
+
+export function scatterAdd(src: TypedArray, indices: TypedArray, nIdx: number, outShape: readonly number[], axis: number): TypedArray {
+  const outer = sizeOf(outShape.slice(0, axis));
+  const dim = outShape[axis];
+  const inner = sizeOf(outShape.slice(axis + 1));
+  const out = new Float32Array(outer * dim * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < nIdx; j++) {
+      const d = (o * dim + indices[j]) * inner;
+      const s = (o * nIdx + j) * inner;
+      for (let k = 0; k < inner; k++) out[d + k] += src[s + k];
+    }
+  }
+  return out;
+}

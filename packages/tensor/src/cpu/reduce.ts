@@ -1,0 +1,114 @@
+import type { ReduceOp } from '../backend/backend.js';
+import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import { sizeOf } from '../shape.js';
+import { transpose } from './movement.js';
+
+/**
+ * Reduces `axes` of `x`. Contiguous axis blocks reduce in place as
+ * (outer, reduced, inner); other axis sets are first transposed to the end.
+ */
+export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], dtype: DType): TypedArray {
+  const rank = shape.length;
+  let contiguous = true;
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) contiguous = false;
+  let src = x;
+  let outer: number;
+  let red: number;
+  let inner: number;
+  if (contiguous) {
+    outer = sizeOf(shape.slice(0, axes[0]));
+    red = sizeOf(axes.map((a) => shape[a]));
+    inner = sizeOf(shape.slice(axes[axes.length - 1] + 1));
+  } else {
+    const kept = [...Array(rank).keys()].filter((a) => !axes.includes(a));
+    const perm = [...kept, ...axes];
+    src = transpose(x, shape, perm, dtype);
+    outer = sizeOf(kept.map((a) => shape[a]));
+    red = sizeOf(axes.map((a) => shape[a]));
+    inner = 1;
+  }
+  const isArg = op === 'argmax' || op === 'argmin';
+  const out = arrayFor(isArg ? 'int32' : dtype, outer * inner);
+  if (red === 0) {
+    if (op === 'sum') return out;
+    if (op === 'prod') return out.fill(1);
+  }
+  for (let o = 0; o < outer; o++) {
+    const base = o * red * inner;
+    const ob = o * inner;
+    if (inner === 1) {
+      switch (op) {
+        case 'sum': {
+          let acc = 0;
+          for (let r = 0; r < red; r++) acc += src[base + r];
+          out[ob] = acc;
+          break;
+        }
+        case 'prod': {
+          let acc = 1;
+          for (let r = 0; r < red; r++) acc *= src[base + r];
+          out[ob] = acc;
+          break;
+        }
+        case 'max':
+        case 'argmax': {
+          let best = src[base];
+          let bi = 0;
+          for (let r = 1; r < red; r++) {
+            const v = src[base + r];
+            if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+              best = v;
+              bi = r;
+            }
+          }
+          out[ob] = op === 'max' ? best : bi;
+          break;
+        }
+        case 'min':
+        case 'argmin': {
+          let best = src[base];
+          let bi = 0;
+          for (let r = 1; r < red; r++) {
+            const v = src[base + r];
+            if (v < best || (Number.isNaN(v) && !Number.isNaN(best))) {
+              best = v;
+              bi = r;
+            }
+          }
+          out[ob] = op === 'min' ? best : bi;
+          break;
+        }
+      }
+    } else {
+      if (op === 'sum') {
+        // Accumulate in float64 scratch for long reductions down columns.
+        const acc = new Float64Array(inner);
+        for (let r = 0; r < red; r++) {
+          const rb = base + r * inner;
+          for (let j = 0; j < inner; j++) acc[j] += src[rb + j];
+        }
+        for (let j = 0; j < inner; j++) out[ob + j] = acc[j];
+      } else if (op === 'prod') {
+        for (let j = 0; j < inner; j++) out[ob + j] = 1;
+        for (let r = 0; r < red; r++) for (let j = 0; j < inner; j++) out[ob + j] *= src[base + r * inner + j];
+      } else {
+        const wantMax = op === 'max' || op === 'argmax';
+        const best = new Float64Array(inner);
+        const bi = new Int32Array(inner);
+        for (let j = 0; j < inner; j++) best[j] = src[base + j];
+        for (let r = 1; r < red; r++) {
+          const rb = base + r * inner;
+          for (let j = 0; j < inner; j++) {
+            const v = src[rb + j];
+            if ((wantMax ? v > best[j] : v < best[j]) || (Number.isNaN(v) && !Number.isNaN(best[j]))) {
+              best[j] = v;
+              bi[j] = r;
+            }
+          }
+        }
+        for (let j = 0; j < inner; j++) out[ob + j] = isArg ? bi[j] : best[j];
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/**
+ * @bp/tensor: n-d tensors, broadcasting ops, the backend interface and the
+ * default CPU backend. Import `@bp/autograd` to make every op differentiable.
+ *
+ * @packageDocumentation
+ */
+export { Tensor, isTensor } from './tensor.js';
+export type { TensorLike, NestedArray } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export {
+  BpError, ShapeError, AxisError, DTypeError, ArgumentError, IndexError, FormatError, NotAvailableError, fmtShape,
+} from './errors.js';
+export {
+  manualSeed, random, randomNormal, randomInt, randomPermutation, getRandomState, setRandomState,
+} from './random.js';
+export type { RandomState } from './random.js';
+export {
+  tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, uniform, randint, arange, linspace, eye,
+} from './ops/creation.js';
+export type { TensorOptions } from './ops/creation.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
+  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
+} from './ops/elementwise.js';
+export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
+export { matmul, matmulT } from './ops/matmul.js';
+export {
+  reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
+} from './ops/movement.js';
+export {
+  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
+} from './ops/nn.js';
+export type { WindowOptions } from './ops/nn.js';
+export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
+export type { BackendFactory } from './backend/registry.js';
+export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels } from './backend/backend.js';
+export { cpuBackend } from './cpu/cpu-backend.js';
+export {
+  installAutograd, autogradHooks, isGradEnabled, setGradEnabled, setOpObserver, record,
+} from './engine.js';
+export type { AutogradHooks, OpObserver } from './engine.js';
+export { broadcastShapes, sizeOf, normAxis, normAxes } from './shape.js';

@@ -1,0 +1,212 @@
+import { getBackend } from '../backend/registry.js';
+import { arrayFor, isDType, type DType, type TypedArray } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { random, randomNormal } from '../random.js';
+import { sizeOf } from '../shape.js';
+import { Tensor, type NestedArray } from '../tensor.js';
+import { make } from './util.js';
+
+/** Options for {@link tensor} and the creation functions. */
+export interface TensorOptions {
+  /** Element type; `float32` unless the data is an Int32Array. */
+  dtype?: DType;
+  /** Whether gradients flow to this tensor (float32 only). */
+  requiresGrad?: boolean;
+  /** Shape of flat or typed-array data; defaults to its length. */
+  shape?: number[];
+}
+
+function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ShapeError(op, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return shape.slice();
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === undefined) return 'float32';
+  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype ${JSON.stringify(dtype)}; use 'float32' or 'int32'`);
+  return dtype;
+}
+
+function finish(t: Tensor, opts?: TensorOptions): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Infers the shape of nested arrays, rejecting ragged or non-numeric data. */
+function inferShape(data: unknown, path: string): number[] {
+  if (typeof data === 'number') return [];
+  if (Array.isArray(data)) {
+    if (data.length === 0) return [0];
+    const inner = inferShape(data[0], `${path}[0]`);
+    for (let i = 1; i < data.length; i++) {
+      const s = inferShape(data[i], `${path}[${i}]`);
+      if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
+        throw new ShapeError(
+          'tensor',
+          `ragged nested array: ${path}[0] has shape ${fmtShape(inner)} but ${path}[${i}] has shape ${fmtShape(s)}`,
+        );
+      }
+    }
+    return [data.length, ...inner];
+  }
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return [(data as unknown as ArrayLike<number>).length];
+  throw new ArgumentError('tensor', `expected numbers, got ${data === null ? 'null' : typeof data} at ${path || 'the top level'}`);
+}
+
+function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
+  if (typeof data === 'number') {
+    out[offset.i++] = data;
+    return;
+  }
+  if (ArrayBuffer.isView(data)) {
+    const arr = data as unknown as ArrayLike<number>;
+    for (let j = 0; j < arr.length; j++) out[offset.i++] = arr[j];
+    return;
+  }
+  for (const d of data as unknown[]) fill(out, d, offset);
+}
+
+/**
+ * Makes a tensor from a number, nested arrays of numbers, or a typed array
+ * (with `opts.shape`). The values are copied.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ */
+export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tensor, opts: TensorOptions = {}): Tensor {
+  if (data instanceof Tensor) {
+    const dtype = opts.dtype ?? data.dtype;
+    return tensor(data.dataSync(), { ...opts, dtype, shape: opts.shape ?? data.shape });
+  }
+  let dtype = opts.dtype === undefined ? (data instanceof Int32Array ? 'int32' : 'float32') : checkDType('tensor', opts.dtype);
+  if (typeof data === 'number' && !Number.isFinite(data) && !Number.isNaN(data) && dtype === 'int32') dtype = 'float32';
+  const inferred = inferShape(data, '');
+  let shape = inferred;
+  if (opts.shape) {
+    shape = checkShape('tensor', opts.shape);
+    const n = sizeOf(inferred);
+    if (sizeOf(shape) !== n) {
+      throw new ShapeError('tensor', `data has ${n} values but shape ${fmtShape(shape)} needs ${sizeOf(shape)}`);
+    }
+  }
+  const values = arrayFor(dtype, sizeOf(shape));
+  fill(values, data, { i: 0 });
+  const b = getBackend();
+  return finish(make(b.upload(values, dtype), shape, dtype), opts);
+}
+
+/** A 0-d tensor holding `value`. */
+export function scalar(value: number, opts: TensorOptions = {}): Tensor {
+  return tensor(value, opts);
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
+  const s = checkShape('full', shape);
+  const dtype = checkDType('full', opts.dtype);
+  if (typeof value !== 'number') throw new ArgumentError('full', `value must be a number, got ${typeof value}`);
+  const b = getBackend();
+  return finish(make(b.fill(sizeOf(s), value, dtype), s, dtype), opts);
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+/** A tensor of ones. */
+export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+/** Zeros with the shape and dtype of `t`. */
+export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+}
+
+/** Ones with the shape and dtype of `t`. */
+export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+}
+
+function fromFn(op: string, shape: number[], f: () => number, opts: TensorOptions): Tensor {
+  const s = checkShape(op, shape);
+  const n = sizeOf(s);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = f();
+  const b = getBackend();
+  return finish(make(b.upload(v, 'float32'), s, 'float32'), opts);
+}
+
+/** Uniform random values in [0, 1), drawn from the generator seeded by `manualSeed`. */
+export function rand(shape: number[], opts: TensorOptions = {}): Tensor {
+  return fromFn('rand', shape, random, opts);
+}
+
+/** Standard normal random values, drawn from the generator seeded by `manualSeed`. */
+export function randn(shape: number[], opts: TensorOptions = {}): Tensor {
+  return fromFn('randn', shape, randomNormal, opts);
+}
+
+/** Uniform random values in [low, high). */
+export function uniform(shape: number[], low: number, high: number, opts: TensorOptions = {}): Tensor {
+  if (!(high >= low)) throw new ArgumentError('uniform', `high (${high}) must be >= low (${low})`);
+  return fromFn('uniform', shape, () => low + (high - low) * random(), opts);
+}
+
+/** Random integers in [low, high) as int32. */
+export function randint(low: number, high: number, shape: number[]): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new ArgumentError('randint', `need integers low < high, got ${low}, ${high}`);
+  }
+  const s = checkShape('randint', shape);
+  const v = new Int32Array(sizeOf(s));
+  for (let i = 0; i < v.length; i++) v[i] = low + Math.floor(random() * (high - low));
+  const b = getBackend();
+  return make(b.upload(v, 'int32'), s, 'int32');
+}
+
+/**
+ * Values from `start` (inclusive) to `stop` (exclusive) by `step`; with one
+ * argument, `0 .. start`. int32 when all arguments are integers.
+ */
+export function arange(start: number, stop?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  let lo = start;
+  let hi = stop;
+  if (hi === undefined) {
+    hi = start;
+    lo = 0;
+  }
+  if (step === 0 || !Number.isFinite(step) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
+    throw new ArgumentError('arange', `need finite start/stop and a non-zero step, got (${start}, ${stop}, ${step})`);
+  }
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const dtype = opts.dtype ?? (Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step) ? 'int32' : 'float32');
+  const v = arrayFor(dtype, n);
+  for (let i = 0; i < n; i++) v[i] = lo + i * step;
+  const b = getBackend();
+  return finish(make(b.upload(v, dtype), [n], dtype), opts);
+}
+
+/** `n` evenly spaced float32 values from `start` to `stop` inclusive. */
+export function linspace(start: number, stop: number, n: number): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new ArgumentError('linspace', `n must be a non-negative integer, got ${n}`);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1);
+  const b = getBackend();
+  return make(b.upload(v, 'float32'), [n], 'float32');
+}
+
+/** The `n x n` identity matrix (or `n x m`). */
+export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) {
+    throw new ArgumentError('eye', `sizes must be non-negative integers, got ${n}, ${m}`);
+  }
+  const dtype = checkDType('eye', opts.dtype);
+  const v = arrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) v[i * m + i] = 1;
+  const b = getBackend();
+  return finish(make(b.upload(v, dtype), [n, m], dtype), opts);
+}

@@ -1,0 +1,124 @@
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
+import { promote, type DType } from '../dtype.js';
+import { record } from '../engine.js';
+import { ArgumentError, DTypeError } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { make, toTensor } from './util.js';
+
+function unaryOp(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  const dtype: DType = floatOnly ? 'float32' : x.dtype;
+  const src = x.dtype === dtype ? x : cast(x, dtype);
+  const b = getBackend();
+  const out = make(b.unary(op, src._on(b), x.size, dtype), x.shape.slice(), dtype);
+  return record(op, [x], out);
+}
+
+function binaryOp(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {
+  const ta = toTensor(op, a, b instanceof Tensor ? b : undefined);
+  const tb = toTensor(op, b, ta);
+  const outShape = broadcastShapes(op, ta.shape, tb.shape);
+  const inDtype = promote(ta.dtype, tb.dtype);
+  const dtype = outDtype ?? inDtype;
+  const ca = ta.dtype === inDtype ? ta : cast(ta, inDtype);
+  const cb = tb.dtype === inDtype ? tb : cast(tb, inDtype);
+  const be = getBackend();
+  const s = be.binary(op, ca._on(be), ca.shape, inDtype, cb._on(be), cb.shape, inDtype, outShape, dtype);
+  return record(op, [ta, tb], make(s, outShape, dtype));
+}
+
+/** Elementwise `a + b` with NumPy broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor { return binaryOp('add', a, b); }
+/** Elementwise `a - b` with NumPy broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor { return binaryOp('sub', a, b); }
+/** Elementwise `a * b` with NumPy broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor { return binaryOp('mul', a, b); }
+/** Elementwise true division `a / b` (float32 even for int32 inputs). */
+export function div(a: TensorLike, b: TensorLike): Tensor { return binaryOp('div', a, b, 'float32'); }
+/** Elementwise `a ** b` with NumPy broadcasting. */
+export function pow(a: TensorLike, b: TensorLike): Tensor { return binaryOp('pow', a, b); }
+/** Elementwise larger value; the gradient goes to `a` on ties. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('maximum', a, b); }
+/** Elementwise smaller value; the gradient goes to `a` on ties. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('minimum', a, b); }
+/** `1` where `a == b`, else `0`, as int32. */
+export function eq(a: TensorLike, b: TensorLike): Tensor { return binaryOp('eq', a, b, 'int32'); }
+/** `1` where `a != b`, else `0`, as int32. */
+export function ne(a: TensorLike, b: TensorLike): Tensor { return binaryOp('ne', a, b, 'int32'); }
+/** `1` where `a > b`, else `0`, as int32. */
+export function gt(a: TensorLike, b: TensorLike): Tensor { return binaryOp('gt', a, b, 'int32'); }
+/** `1` where `a < b`, else `0`, as int32. */
+export function lt(a: TensorLike, b: TensorLike): Tensor { return binaryOp('lt', a, b, 'int32'); }
+/** `1` where `a >= b`, else `0`, as int32. */
+export function ge(a: TensorLike, b: TensorLike): Tensor { return binaryOp('ge', a, b, 'int32'); }
+/** `1` where `a <= b`, else `0`, as int32. */
+export function le(a: TensorLike, b: TensorLike): Tensor { return binaryOp('le', a, b, 'int32'); }
+
+/** `-x` (keeps int32). */
+export function neg(x: Tensor): Tensor { return unaryOp('neg', x, false); }
+/** `e ** x`. */
+export function exp(x: Tensor): Tensor { return unaryOp('exp', x); }
+/** Natural logarithm (`-Infinity` at 0, NaN below). */
+export function log(x: Tensor): Tensor { return unaryOp('log', x); }
+/** Square root. */
+export function sqrt(x: Tensor): Tensor { return unaryOp('sqrt', x); }
+/** `x * x` (keeps int32). */
+export function square(x: Tensor): Tensor { return unaryOp('square', x, false); }
+/** Absolute value (keeps int32). */
+export function abs(x: Tensor): Tensor { return unaryOp('abs', x, false); }
+/** `max(x, 0)` (keeps int32). */
+export function relu(x: Tensor): Tensor { return unaryOp('relu', x, false); }
+/** Logistic sigmoid, stable for large |x|. */
+export function sigmoid(x: Tensor): Tensor { return unaryOp('sigmoid', x); }
+/** Hyperbolic tangent. */
+export function tanh(x: Tensor): Tensor { return unaryOp('tanh', x); }
+/** `-1`, `0` or `1` by the sign of x (no gradient). */
+export function sign(x: Tensor): Tensor { return unaryOp('sign', x, false); }
+/** `1` where x > 0, else `0` (the derivative of relu; no gradient). */
+export function step(x: Tensor): Tensor { return unaryOp('step', x); }
+/** `x` where positive, else `slope * x`. */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  if (!Number.isFinite(slope)) throw new ArgumentError('leakyRelu', `slope must be a finite number, got ${slope}`);
+  return where(gt(x, 0), x, mul(x, slope));
+}
+
+/** Converts to `dtype` (float to int32 truncates toward zero; int32 to float is exact below 2^24). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('cast', `unknown dtype '${String(dtype)}'; use 'float32' or 'int32'`);
+  if (x.dtype === dtype) return x;
+  const b = getBackend();
+  const out = make(b.cast(x._on(b), x.size, x.dtype, dtype), x.shape.slice(), dtype);
+  return record('cast', [x], out);
+}
+
+/** A copy of `x` in new storage (gradients flow through it). */
+export function clone(x: Tensor): Tensor {
+  const b = getBackend();
+  const out = make(b.cast(x._on(b), x.size, x.dtype, x.dtype), x.shape.slice(), x.dtype);
+  return record('identity', [x], out);
+}
+
+/** Picks `a` where `cond` is non-zero and `b` elsewhere, broadcasting all three. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const tc = toTensor('where', cond);
+  const ta = toTensor('where', a, b instanceof Tensor ? b : undefined);
+  const tb = toTensor('where', b, ta);
+  const outShape = broadcastShapes('where', broadcastShapes('where', tc.shape, ta.shape), tb.shape);
+  const dtype = promote(ta.dtype, tb.dtype);
+  const ca = ta.dtype === dtype ? ta : cast(ta, dtype);
+  const cb = tb.dtype === dtype ? tb : cast(tb, dtype);
+  const be = getBackend();
+  const s = be.where(tc._on(be), tc.shape, ca._on(be), ca.shape, cb._on(be), cb.shape, outShape, dtype);
+  return record('where', [tc, ta, tb], make(s, outShape, dtype));
+}
+
+/** Limits values to `[min, max]`; the gradient passes where `min <= x <= max`. */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  if (min != null && max != null && min > max) throw new ArgumentError('clamp', `min (${min}) is greater than max (${max})`);
+  let out = x;
+  if (min != null) out = maximum(out, min);
+  if (max != null) out = minimum(out, max);
+  return out;
+}

@@ -1,0 +1,180 @@
+import type { Window2d } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
+import { record, setGradEnabled } from '../engine.js';
+import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
+import { normAxis } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
+import { matmul } from './matmul.js';
+import { reshape } from './movement.js';
+import { max, sum } from './reduce.js';
+import { make } from './util.js';
+
+function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  if (x.rank === 0) throw new ShapeError(op, 'needs at least one dimension, got a scalar');
+  const a = normAxis(op, axis, x.rank);
+  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+  const b = getBackend();
+  const fused = b.fused?.[op];
+  let out: Tensor;
+  if (fused && a === x.rank - 1) {
+    const cols = x.shape[a];
+    out = make(fused(xf._on(b), x.size / Math.max(cols, 1), cols), x.shape.slice(), 'float32');
+  } else {
+    // Composite: shift by the max for stability, then exp / sum (or x - logsumexp).
+    const prev = setGradEnabled(false);
+    try {
+      const shifted = sub(xf, max(xf, a, true));
+      if (op === 'softmax') {
+        const e = exp(shifted);
+        out = div(e, sum(e, a, true));
+      } else {
+        out = sub(shifted, log(sum(exp(shifted), a, true)));
+      }
+    } finally {
+      setGradEnabled(prev);
+    }
+    out = make(out._on(b), out.shape, 'float32');
+  }
+  return record(op, [x], out, { axis: a });
+}
+
+/** Softmax along `axis` (default last): `exp(x - max) / sum(exp(x - max))`, stable for ±1e4. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return softmaxImpl('softmax', x, axis);
+}
+
+/** Log-softmax along `axis` (default last): `x - logsumexp(x)`, stable for ±1e4. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return softmaxImpl('logSoftmax', x, axis);
+}
+
+/** `log(sum(exp(x)))` along `axis`, computed stably. */
+export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
+  const a = normAxis('logSumExp', axis, x.rank);
+  const m = max(x, a, true);
+  const mNoGrad = m.detach();
+  const out = add(log(sum(exp(sub(x, mNoGrad)), a, true)), mNoGrad);
+  return keepDims ? out : reshape(out, x.shape.filter((_, i) => i !== a));
+}
+
+/** One-hot float32 rows `[..., numClasses]` for int32 class ids. */
+export function oneHot(labels: Tensor, numClasses: number): Tensor {
+  if (!(labels instanceof Tensor) || labels.dtype !== 'int32') {
+    throw new DTypeError('oneHot', `labels must be an int32 Tensor of class ids, got ${labels instanceof Tensor ? labels.dtype : typeof labels}`);
+  }
+  if (!Number.isInteger(numClasses) || numClasses <= 0) {
+    throw new ArgumentError('oneHot', `numClasses must be a positive integer, got ${numClasses}`);
+  }
+  const v = labels.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] < 0 || v[i] >= numClasses) {
+      throw new IndexError('oneHot', `label ${v[i]} at position ${i} is out of range for ${numClasses} classes`);
+    }
+  }
+  const b = getBackend();
+  const classes = make(b.upload(Int32Array.from({ length: numClasses }, (_, i) => i), 'int32'), [numClasses], 'int32');
+  return cast(eq(reshape(labels, [...labels.shape, 1]), classes), 'float32');
+}
+
+/** Options of a 2-D sliding window. Numbers apply to both height and width. */
+export interface WindowOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+function pair(op: string, name: string, v: number | [number, number], min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ArgumentError(op, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Computes and validates the geometry of a window over `[n, c, h, w]` input. */
+export function window2d(op: string, shape: readonly number[], kernel: number | [number, number], opts: WindowOptions = {}): Window2d {
+  if (shape.length !== 4) throw new ShapeError(op, `expected NCHW input of rank 4, got ${fmtShape(shape)}`);
+  const [kh, kw] = pair(op, 'kernelSize', kernel, 1);
+  const [strideH, strideW] = pair(op, 'stride', opts.stride ?? 1, 1);
+  const [padH, padW] = pair(op, 'padding', opts.padding ?? 0, 0);
+  const [n, c, h, w] = shape;
+  const outH = Math.floor((h + 2 * padH - kh) / strideH) + 1;
+  const outW = Math.floor((w + 2 * padW - kw) / strideW) + 1;
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(op, `kernel ${kh}x${kw} (padding ${padH},${padW}) does not fit input ${fmtShape(shape)}`);
+  }
+  return { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW };
+}
+
+/**
+ * Unfolds sliding windows of `[n, c, h, w]` into columns `[n, c*kh*kw, outH*outW]`
+ * (PyTorch's `unfold`). Cells outside the image read `padValue`.
+ */
+export function im2col(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}, padValue = 0): Tensor {
+  const win = window2d('im2col', x.shape, kernel, opts);
+  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+  const b = getBackend();
+  const out = make(b.im2col(xf._on(b), win, padValue), [win.n, win.c * win.kh * win.kw, win.outH * win.outW], 'float32');
+  return record('im2col', [x], out, { win });
+}
+
+/** Folds columns back into images, adding overlaps: the adjoint of {@link im2col}. */
+export function col2im(cols: Tensor, win: Window2d): Tensor {
+  const K = win.c * win.kh * win.kw;
+  const P = win.outH * win.outW;
+  if (cols.rank !== 3 || cols.shape[0] !== win.n || cols.shape[1] !== K || cols.shape[2] !== P) {
+    throw new ShapeError('col2im', `columns ${fmtShape(cols.shape)} do not match the window (expected [${win.n},${K},${P}])`);
+  }
+  const b = getBackend();
+  const out = make(b.col2im(cols._on(b), win), [win.n, win.c, win.h, win.w], 'float32');
+  return record('col2im', [cols], out, { win });
+}
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch) of `x: [n, inC, h, w]` with
+ * `weight: [outC, inC, kh, kw]` and optional `bias: [outC]`, via im2col and one matmul.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: WindowOptions = {}): Tensor {
+  if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC, kH, kW], got ${fmtShape(weight.shape)}`);
+  if (x.rank !== 4) throw new ShapeError('conv2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  const [outC, inC, kh, kw] = weight.shape;
+  if (x.shape[1] !== inC) {
+    throw new ShapeError('conv2d', `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inC}: input ${fmtShape(x.shape)}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outC)) {
+    throw new ShapeError('conv2d', `bias must be [${outC}], got ${fmtShape(bias.shape)}`);
+  }
+  const win = window2d('conv2d', x.shape, [kh, kw], opts);
+  const cols = im2col(x, [kh, kw], opts);
+  let out = matmul(reshape(weight, [outC, inC * kh * kw]), cols);
+  if (bias) out = add(out, reshape(bias, [outC, 1]));
+  return reshape(out, [win.n, outC, win.outH, win.outW]);
+}
+
+/** 2-D max pooling over `[n, c, h, w]`; `stride` defaults to the kernel size. */
+export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
+  if (x.rank !== 4) throw new ShapeError('maxPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  const k = typeof kernel === 'number' ? [kernel, kernel] : kernel;
+  const stride = opts.stride ?? kernel;
+  const padding = opts.padding ?? 0;
+  const pp = typeof padding === 'number' ? [padding, padding] : padding;
+  if (pp[0] * 2 > k[0] || pp[1] * 2 > k[1]) {
+    throw new ArgumentError('maxPool2d', `padding ${JSON.stringify(padding)} must be at most half the kernel ${JSON.stringify(kernel)}`);
+  }
+  const [n, c, h, w] = x.shape;
+  const win = window2d('maxPool2d', [n * c, 1, h, w], kernel, { stride, padding });
+  const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding }, -Infinity);
+  return reshape(max(cols, 1), [n, c, win.outH, win.outW]);
+}
+
+/** 2-D average pooling over `[n, c, h, w]` (padding counts as zeros, as PyTorch's default). */
+export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
+  if (x.rank !== 4) throw new ShapeError('avgPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  const stride = opts.stride ?? kernel;
+  const [n, c, h, w] = x.shape;
+  const win = window2d('avgPool2d', [n * c, 1, h, w], kernel, { stride, padding: opts.padding });
+  const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding: opts.padding });
+  const mean = div(sum(cols, 1), win.kh * win.kw);
+  return reshape(mean, [n, c, win.outH, win.outW]);
+}

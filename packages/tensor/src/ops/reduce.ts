@@ -1,0 +1,83 @@
+import type { ReduceOp } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
+import { record } from '../engine.js';
+import { ArgumentError } from '../errors.js';
+import { normAxes, normAxis } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { cast, div } from './elementwise.js';
+import { reshape } from './movement.js';
+import { make } from './util.js';
+
+function keptShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+  return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  const axes = normAxes(op, axis, x.rank);
+  const outShape = keptShape(x.shape, axes, keepDims);
+  const b = getBackend();
+  let out: Tensor;
+  if (axes.length === 0) {
+    out = make(b.cast(x._on(b), x.size, x.dtype, x.dtype), outShape, x.dtype);
+  } else {
+    if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
+      throw new ArgumentError(op, `cannot reduce over an empty axis of shape [${x.shape.join(',')}]`);
+    }
+    out = make(b.reduce(op, x._on(b), x.shape, axes, x.dtype), outShape, x.dtype);
+  }
+  return record(op, [x], out, { axes, keepDims });
+}
+
+/** Sum over `axis` (a number or a list; every axis when omitted). */
+export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  return reduceOp('sum', x, axis, keepDims);
+}
+
+/** Mean over `axis` (a number or a list; every axis when omitted). Always float32. */
+export function mean(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  const axes = normAxes('mean', axis, x.rank);
+  let count = 1;
+  for (const a of axes) count *= x.shape[a];
+  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+  return div(sum(xf, axes, keepDims), count);
+}
+
+/** Largest value over `axis`; its gradient flows to the arg-max (split evenly on ties across several axes). */
+export function max(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  return reduceOp('max', x, axis, keepDims);
+}
+
+/** Smallest value over `axis`. */
+export function min(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  return reduceOp('min', x, axis, keepDims);
+}
+
+/** Product over `axis`. */
+export function prod(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  return reduceOp('prod', x, axis, keepDims);
+}
+
+function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | null | undefined, keepDims: boolean): Tensor {
+  if (axis === undefined || axis === null) {
+    if (x.size === 0) throw new ArgumentError(op, 'cannot take the arg-max of an empty tensor');
+    const flat = reshape(x, [x.size]);
+    const b = getBackend();
+    const out = make(b.reduce(op, flat._on(b), flat.shape, [0], x.dtype), keepDims ? x.shape.map(() => 1) : [], 'int32');
+    return out;
+  }
+  const a = normAxis(op, axis, x.rank);
+  if (x.shape[a] === 0) throw new ArgumentError(op, `axis ${axis} of shape [${x.shape.join(',')}] is empty`);
+  const b = getBackend();
+  return make(b.reduce(op, x._on(b), x.shape, [a], x.dtype), keptShape(x.shape, [a], keepDims), 'int32');
+}
+
+/** Index of the largest value along `axis` (of the flattened tensor when omitted), as int32. */
+export function argmax(x: Tensor, axis?: number | null, keepDims = false): Tensor {
+  return argOp('argmax', x, axis, keepDims);
+}
+
+/** Index of the smallest value along `axis`, as int32. */
+export function argmin(x: Tensor, axis?: number | null, keepDims = false): Tensor {
+  return argOp('argmin', x, axis, keepDims);
+}
