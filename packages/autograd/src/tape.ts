@@ -6,7 +6,7 @@
  * gradients of its inputs, which add up where a tensor is used twice.
  */
 import {
-  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, add, type AutogradHooks,
+  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, setOpObserver, add, type AutogradHooks,
 } from '@bp/tensor';
 import { gradientRule } from './gradients/registry.js';
 
@@ -107,7 +107,15 @@ function runBackward(root: Tensor, seed?: Tensor): void {
         if (!node) continue;
       }
       const rule = gradientRule(node.op);
-      const inGrads = rule(g, node);
+      // While anomalies are watched, the ops inside a rule stay unobserved: a bad gradient is
+      // reported against the op being differentiated, not against the div or mul computing it.
+      const prevObserver = gradObserver ? setOpObserver(null) : null;
+      let inGrads: (Tensor | null)[];
+      try {
+        inGrads = rule(g, node);
+      } finally {
+        if (gradObserver) setOpObserver(prevObserver);
+      }
       if (gradObserver) gradObserver(node.op, inGrads, node);
       for (let j = 0; j < node.inputs.length; j++) {
         const inp = node.inputs[j];

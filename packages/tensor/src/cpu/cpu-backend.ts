@@ -2,6 +2,8 @@ import type { Backend } from '../backend/backend.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
+import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
+import { GemmThreads } from './wasm/wasm-threads.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
 import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
@@ -30,11 +32,59 @@ function softmaxRows(x: TypedArray, rows: number, cols: number, log: boolean): F
   return out;
 }
 
+/** Options of {@link cpuBackend}. */
+export interface CpuBackendOptions {
+  /**
+   * Run large matrix products and float32 arithmetic on WebAssembly SIMD kernels (default true). Where the
+   * engine lacks WebAssembly SIMD the backend falls back to plain TypeScript loops anyway.
+   */
+  simd?: boolean;
+  /**
+   * Most threads for large matrix products, the calling one included (default: the
+   * `BP_CPU_THREADS` environment variable in Node, else 4; never more than the machine's cores). Extra threads are Node worker threads sharing the
+   * kernels' memory; they start in the background and never keep the process alive.
+   * Browsers and 1 give a single thread.
+   */
+  threads?: number;
+}
+
+interface ProcessLike {
+  versions?: { node?: string };
+  env?: Record<string, string | undefined>;
+}
+
+const proc = (globalThis as { process?: ProcessLike }).process;
+
+/** Whether this engine can run kernel threads: Node, with SharedArrayBuffer. */
+function canUseThreads(): boolean {
+  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object' && typeof proc?.versions?.node === 'string';
+}
+
+/** The WebAssembly kernels as options ask for them, or null for plain TypeScript. */
+function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
+  if (options.simd === false) return null;
+  const fromEnv = Number(proc?.env?.BP_CPU_THREADS);
+  const threads = Math.max(1, Math.floor(options.threads ?? (fromEnv > 0 ? fromEnv : 4)));
+  if (threads > 1 && canUseThreads()) {
+    const shared = kernelModule(true);
+    if (shared) {
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+      const rt = new WasmRuntime(shared, memory);
+      rt.threads = new GemmThreads(rt, shared, threads - 1);
+      return rt;
+    }
+  }
+  const module = kernelModule();
+  return module ? new WasmRuntime(module) : null;
+}
+
 /**
  * The default backend: plain typed arrays in the JavaScript heap, so storage
- * is garbage collected like any object and reading back is free.
+ * is garbage collected like any object and reading back is free. Large matrix
+ * products and float32 arithmetic run on WebAssembly SIMD kernels where the engine supports them.
  */
-export function cpuBackend(): Backend<TypedArray> {
+export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray> {
+  const simd = makeRuntime(options);
   return {
     name: 'cpu',
     upload: (values, dtype) => {
@@ -51,11 +101,11 @@ export function cpuBackend(): Backend<TypedArray> {
       else out.set(x);
       return out;
     },
-    unary,
-    binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype),
+    unary: (op, x, size, dtype) => unary(op, x, size, dtype, simd),
+    binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype, simd),
     where,
     reduce,
-    matmul,
+    matmul: (a, b, batchA, batchB, m, k, n, transA, transB) => matmul(a, b, batchA, batchB, m, k, n, transA, transB, simd),
     transpose,
     slice,
     pad,
@@ -68,6 +118,6 @@ export function cpuBackend(): Backend<TypedArray> {
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
     },
-    info: () => ({ kind: 'cpu', threads: 1 }),
+    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', threads: 1 + (simd?.threads?.ready ?? 0) }),
   };
 }

@@ -1,6 +1,8 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
+import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
@@ -43,8 +45,65 @@ export const binaryFns: Record<BinaryOp, Fn2> = {
   le: (a, b) => (a <= b ? 1 : 0),
 };
 
-export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType): TypedArray {
+/**
+ * Float32 loops for the unary ops of training. They live apart from the generic
+ * loops so every array access here sees only Float32Array: V8 then compiles them
+ * to plain float loads and stores, where a loop that has also met Int32Array
+ * goes through slower polymorphic element access.
+ */
+function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number): boolean {
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < size; i++) out[i] = -x[i];
+      return true;
+    case 'relu':
+      for (let i = 0; i < size; i++) {
+        const v = x[i];
+        out[i] = v > 0 ? v : 0;
+      }
+      return true;
+    case 'step':
+      for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
+      return true;
+    case 'exp':
+      for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+      return true;
+    case 'log':
+      for (let i = 0; i < size; i++) out[i] = Math.log(x[i]);
+      return true;
+    case 'sqrt':
+      for (let i = 0; i < size; i++) out[i] = Math.sqrt(x[i]);
+      return true;
+    case 'square':
+      for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
+      return true;
+    case 'abs':
+      for (let i = 0; i < size; i++) out[i] = Math.abs(x[i]);
+      return true;
+    case 'reciprocal':
+      for (let i = 0; i < size; i++) out[i] = 1 / x[i];
+      return true;
+    case 'tanh':
+      for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+      return true;
+    case 'sigmoid':
+      for (let i = 0; i < size; i++) {
+        const v = x[i];
+        out[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Elementwise op of one input; `simd` runs the large float32 cases on the WebAssembly kernels. */
+export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, simd: WasmRuntime | null = null): TypedArray {
   const out = arrayFor(dtype, size);
+  if (x instanceof Float32Array && out instanceof Float32Array) {
+    if (simd !== null && size >= WASM_MIN_ELEMENTS && unarySimd(simd, op, x, out, size)) return out;
+    if (unaryF32(op, x, out, size)) return out;
+  }
   switch (op) {
     case 'neg':
       for (let i = 0; i < size; i++) out[i] = -x[i];
@@ -155,15 +214,124 @@ function isPrefix(small: number[], out: readonly number[]): number {
   return i;
 }
 
+/** Float32 `a op b` for same-size operands (see {@link unaryF32} for why these are separate). */
+function sameF32(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return true;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return true;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return true;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Float32 `a op s` (or `s op a` when `sFirst`) for a scalar `s`. */
+function scalarF32(op: BinaryOp, a: Float32Array, s: number, out: Float32Array, n: number, sFirst: boolean): boolean {
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + s;
+      return true;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * s;
+      return true;
+    case 'sub':
+      if (sFirst) for (let i = 0; i < n; i++) out[i] = s - a[i];
+      else for (let i = 0; i < n; i++) out[i] = a[i] - s;
+      return true;
+    case 'div':
+      if (sFirst) for (let i = 0; i < n; i++) out[i] = s / a[i];
+      else for (let i = 0; i < n; i++) out[i] = a[i] / s;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Float32 `a op b` with `b` a row repeating every `period` elements (`b op a` when `bFirst`). */
+function rowF32(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, n: number, period: number, bFirst: boolean): boolean {
+  switch (op) {
+    case 'add':
+      for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] + b[j];
+      return true;
+    case 'mul':
+      for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] * b[j];
+      return true;
+    case 'sub':
+      if (bFirst) for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = b[j] - a[o + j];
+      else for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] - b[j];
+      return true;
+    case 'div':
+      if (bFirst) for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = b[j] / a[o + j];
+      else for (let o = 0; o < n; o += period) for (let j = 0; j < period; j++) out[o + j] = a[o + j] / b[j];
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Float32 `a op b` with `b` constant along runs of `run` elements (`b op a` when `bFirst`). */
+function colF32(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, n: number, run: number, bFirst: boolean): boolean {
+  if (op !== 'add' && op !== 'sub' && op !== 'mul' && op !== 'div') return false;
+  for (let o = 0, k = 0; o < n; o += run, k++) {
+    const bv = b[k];
+    if (op === 'add') for (let j = 0; j < run; j++) out[o + j] = a[o + j] + bv;
+    else if (op === 'mul') for (let j = 0; j < run; j++) out[o + j] = a[o + j] * bv;
+    else if (op === 'sub') {
+      if (bFirst) for (let j = 0; j < run; j++) out[o + j] = bv - a[o + j];
+      else for (let j = 0; j < run; j++) out[o + j] = a[o + j] - bv;
+    } else if (bFirst) for (let j = 0; j < run; j++) out[o + j] = bv / a[o + j];
+    else for (let j = 0; j < run; j++) out[o + j] = a[o + j] / bv;
+  }
+  return true;
+}
+
+/** The common broadcast patterns of float32 arithmetic; false when none applies. */
+function binaryF32(
+  op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+  outShape: readonly number[], out: Float32Array, n: number, simd: WasmRuntime | null,
+): boolean {
+  const aSize = a.length;
+  const bSize = b.length;
+  const big = simd !== null && n >= WASM_MIN_ELEMENTS;
+  if (aSize === n && bSize === n) return (big && sameSimd(simd, op, a, b, out, n)) || sameF32(op, a, b, out, n);
+  if (bSize === 1 && aSize === n) return (big && scalarSimd(simd, op, a, b[0], out, n, false)) || scalarF32(op, a, b[0], out, n, false);
+  if (aSize === 1 && bSize === n) return (big && scalarSimd(simd, op, b, a[0], out, n, true)) || scalarF32(op, b, a[0], out, n, true);
+  const rank = outShape.length;
+  const as = align(aShape, rank);
+  const bs = align(bShape, rank);
+  if (aSize === n && isSuffix(bs, outShape)) return rowF32(op, a, b, out, n, bSize, false);
+  if (bSize === n && isSuffix(as, outShape)) return rowF32(op, b, a, out, n, aSize, true);
+  if (aSize === n && isPrefix(bs, outShape) >= 0) return colF32(op, a, b, out, n, n / bSize, false);
+  if (bSize === n && isPrefix(as, outShape) >= 0) return colF32(op, b, a, out, n, n / aSize, true);
+  return false;
+}
+
+/** Elementwise op of two inputs with broadcasting; `simd` as for {@link unary}. */
 export function binary(
   op: BinaryOp,
   a: TypedArray, aShape: readonly number[],
   b: TypedArray, bShape: readonly number[],
   outShape: readonly number[], outDtype: DType,
+  simd: WasmRuntime | null = null,
 ): TypedArray {
   const n = sizeOf(outShape);
   const out = arrayFor(outDtype, n);
   if (n === 0) return out;
+  if (
+    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
+    binaryF32(op, a, aShape, b, bShape, outShape, out, n, simd)
+  ) {
+    return out;
+  }
   const aSize = a.length;
   const bSize = b.length;
   if (aSize === n && bSize === n) {

@@ -1,4 +1,6 @@
 import type { TypedArray } from '../dtype.js';
+import { wasmGemm } from './wasm/wasm-gemm.js';
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
 /**
  * C[m,n] += op(A) @ op(B) for one batch item, with A, B, C given as arrays and offsets.
@@ -102,18 +104,27 @@ function gemm(
   }
 }
 
+/** Below this many multiply-adds per matrix, packing costs more than the SIMD kernel saves. */
+const WASM_MIN_WORK = 4096;
+
+/**
+ * The batched matrix product of the Backend interface. `simd` is the WebAssembly
+ * kernel to use for large enough products, or null for the plain TypeScript loops.
+ */
 export function matmul(
   a: TypedArray, b: TypedArray, batchA: number, batchB: number,
   m: number, k: number, n: number, transA: boolean, transB: boolean,
+  simd: WasmRuntime | null = null,
 ): Float32Array {
   const batch = Math.max(batchA, batchB);
   const out = new Float32Array(batch * m * n);
+  if (k === 0 || m === 0 || n === 0) return out;
+  const useSimd = simd !== null && m * n * k >= WASM_MIN_WORK;
   for (let t = 0; t < batch; t++) {
-    gemm(
-      a, batchA === 1 ? 0 : t * m * k,
-      b, batchB === 1 ? 0 : t * k * n,
-      out, t * m * n, m, k, n, transA, transB,
-    );
+    const aOff = batchA === 1 ? 0 : t * m * k;
+    const bOff = batchB === 1 ? 0 : t * k * n;
+    if (useSimd) wasmGemm(simd, a, aOff, b, bOff, out, t * m * n, m, k, n, transA, transB);
+    else gemm(a, aOff, b, bOff, out, t * m * n, m, k, n, transA, transB);
   }
   return out;
 }

@@ -102,33 +102,38 @@ export function scalar(value: number, opts: TensorOptions = {}): Tensor {
   return tensor(value, opts);
 }
 
-/** A tensor of `shape` filled with `value`. */
-export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  const s = checkShape('full', shape);
-  const dtype = checkDType('full', opts.dtype);
-  if (typeof value !== 'number') throw new ArgumentError('full', `value must be a number, got ${typeof value}`);
+/** `full` under the name of the creator the user called, so errors name it. */
+function fillAs(op: string, shape: number[], value: number, opts: TensorOptions): Tensor {
+  const s = checkShape(op, shape);
+  const dtype = checkDType(op, opts.dtype);
+  if (typeof value !== 'number') throw new ArgumentError(op, `value must be a number, got ${typeof value}`);
   const b = getBackend();
   return finish(make(b.fill(sizeOf(s), value, dtype), s, dtype), opts);
 }
 
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
+  return fillAs('full', shape, value, opts);
+}
+
 /** A tensor of zeros. */
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return fillAs('zeros', shape, 0, opts);
 }
 
 /** A tensor of ones. */
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return fillAs('ones', shape, 1, opts);
 }
 
 /** Zeros with the shape and dtype of `t`. */
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return fillAs('zerosLike', t.shape, 0, { dtype: t.dtype, ...opts });
 }
 
 /** Ones with the shape and dtype of `t`. */
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+  return fillAs('onesLike', t.shape, 1, { dtype: t.dtype, ...opts });
 }
 
 function fromFn(op: string, shape: number[], f: () => number, opts: TensorOptions): Tensor {

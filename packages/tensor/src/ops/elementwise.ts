@@ -5,7 +5,7 @@ import { record } from '../engine.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { make, toTensor } from './util.js';
+import { checkTensor, make, toTensor } from './util.js';
 
 function unaryOp(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
@@ -80,12 +80,14 @@ export function sign(x: Tensor): Tensor { return unaryOp('sign', x, false); }
 export function step(x: Tensor): Tensor { return unaryOp('step', x); }
 /** `x` where positive, else `slope * x`. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  checkTensor('leakyRelu', x);
   if (!Number.isFinite(slope)) throw new ArgumentError('leakyRelu', `slope must be a finite number, got ${slope}`);
   return where(gt(x, 0), x, mul(x, slope));
 }
 
 /** Converts to `dtype` (float to int32 truncates toward zero; int32 to float is exact below 2^24). */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor('cast', x);
   if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('cast', `unknown dtype '${String(dtype)}'; use 'float32' or 'int32'`);
   if (x.dtype === dtype) return x;
   const b = getBackend();
@@ -116,6 +118,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 
 /** Limits values to `[min, max]`; the gradient passes where `min <= x <= max`. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  checkTensor('clamp', x);
   if (min != null && max != null && min > max) throw new ArgumentError('clamp', `min (${min}) is greater than max (${max})`);
   let out = x;
   if (min != null) out = maximum(out, min);

@@ -76,6 +76,7 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
 /** Repeats `x` along size-1 (or missing leading) axes to reach `shape`. */
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   check('broadcastTo', x);
+  if (!Array.isArray(shape)) throw new ArgumentError('broadcastTo', `shape must be an array of integers, got ${String(shape)}`);
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(out, shape)) {
     throw new ShapeError('broadcastTo', `cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
@@ -124,9 +125,14 @@ export function slice(x: Tensor, begin: number[] | number, size?: number[] | num
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
   check('narrow', x);
   const a = normAxis('narrow', axis, x.rank);
+  // Checked here (not left to slice) so the error names the op the user called; a negative start counts from the end.
+  const s0 = start < 0 ? start + x.shape[a] : start;
+  if (!Number.isInteger(s0) || !Number.isInteger(length) || s0 < 0 || length < 0 || s0 + length > x.shape[a]) {
+    throw new IndexError('narrow', `start ${start} length ${length} is out of bounds for axis ${a} of ${fmtShape(x.shape)}`);
+  }
   const begin = x.shape.map(() => 0);
   const size = x.shape.slice();
-  begin[a] = start;
+  begin[a] = s0;
   size[a] = length;
   return slice(x, begin, size);
 }
@@ -134,7 +140,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 /** Pads every axis with `pads[i] = [before, after]` copies of `value`. */
 export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   check('pad', x);
-  if (pads.length !== x.rank || pads.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
+  if (!Array.isArray(pads) || pads.length !== x.rank || pads.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
     throw new ArgumentError('pad', `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   }
   const b = getBackend();
@@ -185,7 +191,9 @@ function toIndices(op: string, indices: Tensor | number[]): Tensor {
     if (indices.dtype !== 'int32') throw new DTypeError(op, `indices must be int32, got ${indices.dtype} ${fmtShape(indices.shape)}`);
     return indices;
   }
-  if (!Array.isArray(indices)) throw new ArgumentError(op, 'indices must be an int32 Tensor or an array of integers');
+  if (!Array.isArray(indices) || indices.some((i) => !Number.isInteger(i))) {
+    throw new ArgumentError(op, `indices must be an int32 Tensor or an array of integers, got ${JSON.stringify(indices)}`);
+  }
   const b = getBackend();
   return make(b.upload(Int32Array.from(indices), 'int32'), [indices.length], 'int32');
 }

@@ -8,7 +8,7 @@ import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { reshape } from './movement.js';
 import { max, sum } from './reduce.js';
-import { make } from './util.js';
+import { checkTensor, make } from './util.js';
 
 function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
@@ -52,6 +52,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /** `log(sum(exp(x)))` along `axis`, computed stably. */
 export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
+  checkTensor('logSumExp', x);
   const a = normAxis('logSumExp', axis, x.rank);
   const m = max(x, a, true);
   const mNoGrad = m.detach();
@@ -112,6 +113,7 @@ export function window2d(op: string, shape: readonly number[], kernel: number | 
  * (PyTorch's `unfold`). Cells outside the image read `padValue`.
  */
 export function im2col(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}, padValue = 0): Tensor {
+  checkTensor('im2col', x);
   const win = window2d('im2col', x.shape, kernel, opts);
   const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
   const b = getBackend();
@@ -121,6 +123,7 @@ export function im2col(x: Tensor, kernel: number | [number, number], opts: Windo
 
 /** Folds columns back into images, adding overlaps: the adjoint of {@link im2col}. */
 export function col2im(cols: Tensor, win: Window2d): Tensor {
+  checkTensor('col2im', cols, 'cols');
   const K = win.c * win.kh * win.kw;
   const P = win.outH * win.outW;
   if (cols.rank !== 3 || cols.shape[0] !== win.n || cols.shape[1] !== K || cols.shape[2] !== P) {
@@ -136,6 +139,9 @@ export function col2im(cols: Tensor, win: Window2d): Tensor {
  * `weight: [outC, inC, kh, kw]` and optional `bias: [outC]`, via im2col and one matmul.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: WindowOptions = {}): Tensor {
+  checkTensor('conv2d', x);
+  checkTensor('conv2d', weight, 'weight');
+  if (bias != null) checkTensor('conv2d', bias, 'bias');
   if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC, kH, kW], got ${fmtShape(weight.shape)}`);
   if (x.rank !== 4) throw new ShapeError('conv2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
   const [outC, inC, kh, kw] = weight.shape;
@@ -154,6 +160,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Wi
 
 /** 2-D max pooling over `[n, c, h, w]`; `stride` defaults to the kernel size. */
 export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
+  checkTensor('maxPool2d', x);
   if (x.rank !== 4) throw new ShapeError('maxPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
   const k = typeof kernel === 'number' ? [kernel, kernel] : kernel;
   const stride = opts.stride ?? kernel;
@@ -170,6 +177,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Wi
 
 /** 2-D average pooling over `[n, c, h, w]` (padding counts as zeros, as PyTorch's default). */
 export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
+  checkTensor('avgPool2d', x);
   if (x.rank !== 4) throw new ShapeError('avgPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
   const stride = opts.stride ?? kernel;
   const [n, c, h, w] = x.shape;

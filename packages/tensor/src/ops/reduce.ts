@@ -6,7 +6,7 @@ import { normAxes, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { cast, div } from './elementwise.js';
 import { reshape } from './movement.js';
-import { make } from './util.js';
+import { checkTensor, make } from './util.js';
 
 function keptShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
@@ -36,6 +36,7 @@ export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false
 
 /** Mean over `axis` (a number or a list; every axis when omitted). Always float32. */
 export function mean(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
+  checkTensor('mean', x);
   const axes = normAxes('mean', axis, x.rank);
   let count = 1;
   for (const a of axes) count *= x.shape[a];
@@ -59,6 +60,7 @@ export function prod(x: Tensor, axis?: number | number[] | null, keepDims = fals
 }
 
 function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | null | undefined, keepDims: boolean): Tensor {
+  checkTensor(op, x);
   if (axis === undefined || axis === null) {
     if (x.size === 0) throw new ArgumentError(op, 'cannot take the arg-max of an empty tensor');
     const flat = reshape(x, [x.size]);

@@ -14,6 +14,13 @@ export function toTensor(op: string, x: TensorLike, like?: Tensor): Tensor {
   return new Tensor(b.fill(1, x, dtype), [], dtype, b);
 }
 
+/** Throws an ArgumentError naming `op` unless `x` is a Tensor (instead of a TypeError deeper down). */
+export function checkTensor(op: string, x: unknown, what = 'input'): asserts x is Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new ArgumentError(op, `${what} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+  }
+}
+
 /** A new tensor on the active backend. */
 export function make(storage: unknown, shape: number[], dtype: DType): Tensor {
   return new Tensor(storage, shape, dtype, getBackend());

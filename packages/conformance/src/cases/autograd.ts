@@ -1,0 +1,124 @@
+import { AnomalyError, detectAnomaly, enableGrad, grad, noGrad, valueAndGrad } from '@bp/autograd';
+import { BpError, isGradEnabled, log, tensor, type Tensor } from '@bp/tensor';
+import { check, expectClose, expectThrows } from '../assert.js';
+import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
+
+const c = group('autograd');
+
+const leaf = (values: number[]) => tensor(values, { requiresGrad: true });
+
+/** Graph-level behaviour: accumulation, seeds, shared tensors, noGrad, detach, functional forms, anomalies. */
+export const autogradCases: CaseBuilder = (ctx) => {
+  const { tol } = ctx;
+  return [
+    c('gradients accumulate across two backward calls until zeroed', () => {
+      const x = leaf([1, 2, 3]);
+      x.mul(2).sum().backward();
+      expectClose(x.grad!, [2, 2, 2], tol, 'after the first backward');
+      x.mul(x).sum().backward();
+      expectClose(x.grad!, [4, 6, 8], tol, 'after the second backward: 2 + 2x');
+      x.grad = null;
+      x.mul(3).sum().backward();
+      expectClose(x.grad!, [3, 3, 3], tol, 'after zeroing');
+    }),
+    c('backward(grad) seeds a non-scalar output', () => {
+      const x = leaf([1, 2, 3]);
+      x.mul(x).backward(tensor([1, 0.5, 2]));
+      expectClose(x.grad!, [2, 2, 12], tol, 'dy/dx * seed');
+      const m = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      m.matmul(tensor([[1], [1]])).backward(tensor([[1], [-1]]));
+      expectClose(m.grad!, [[1, 1], [-1, -1]], tol, 'matrix seed');
+    }),
+    c('a tensor used twice receives the sum of both paths', () => {
+      const x = leaf([0.5, -1]);
+      x.mul(x).add(x).sum().backward();
+      expectClose(x.grad!, [2, -1], tol, 'd(x*x + x) = 2x + 1');
+      const y = leaf([0.5, 2]);
+      y.exp().mul(y).sum().backward();
+      expectClose(y.grad!, [0.5, 2].map((v) => Math.exp(v) * (1 + v)), tol, 'd(e^y y) = e^y (1 + y)');
+      const z = leaf([1.5]);
+      const a = z.mul(2);
+      a.add(1).mul(a.mul(3)).sum().backward(); // (2z + 1)(6z) = 12 z^2 + 6 z
+      expectClose(z.grad!, [24 * 1.5 + 6], tol, 'diamond graph');
+    }),
+    c('leaves without requiresGrad get no gradient; retainGrad keeps a non-leaf one', () => {
+      const x = leaf([1, 2]);
+      const k = tensor([3, 4]);
+      const h = x.mul(k).retainGrad();
+      h.sum().backward();
+      check(k.grad === null, 'a constant must not receive a gradient');
+      expectClose(x.grad!, [3, 4], tol, 'x.grad');
+      expectClose(h.grad!, [1, 1], tol, 'retained non-leaf grad');
+      check(x.isLeaf && !h.isLeaf, 'isLeaf');
+    }),
+    c('noGrad records nothing and restores recording, also for async functions; enableGrad inside it records', async () => {
+      const x = leaf([1, 2]);
+      const y = noGrad(() => x.mul(2));
+      check(!y.requiresGrad, 'a result computed inside noGrad must not require grad');
+      expectClose(y, [2, 4], tol, 'noGrad still computes');
+      check(isGradEnabled(), 'recording is back on after noGrad');
+      expectThrows(() => noGrad(() => { throw new Error('inner'); }), Error, ['inner'], 'noGrad rethrows');
+      check(isGradEnabled(), 'recording is back on after noGrad threw');
+      const z = await noGrad(async () => {
+        await Promise.resolve();
+        return x.mul(3);
+      });
+      check(!z.requiresGrad, 'async noGrad');
+      const inner = noGrad(() => enableGrad(() => x.mul(2)));
+      check(inner.requiresGrad, 'enableGrad records even inside noGrad');
+      check(isGradEnabled(), 'recording is back on after async noGrad');
+      x.mul(x).sum().backward();
+      expectClose(x.grad!, [2, 4], tol, 'gradients flow again after noGrad');
+    }),
+    c('detach cuts the graph', () => {
+      const x = leaf([2, 3]);
+      const d = x.detach();
+      check(!d.requiresGrad && d.isLeaf, 'a detached tensor needs no gradient');
+      expectClose(d, [2, 3], tol, 'detach keeps values');
+      x.detach().mul(x).sum().backward();
+      expectClose(x.grad!, [2, 3], tol, 'only the attached path contributes');
+    }),
+    c('grad and valueAndGrad', () => {
+      const x = tensor([1, 2]);
+      expectClose(grad((t: Tensor) => t.pow(3).sum())(x), [3, 12], tol, 'grad of sum(x^3)');
+      const [ga, gb] = grad((a: Tensor, b: Tensor) => a.mul(b).sum())(tensor([1, 2]), tensor([3, 4]));
+      expectClose(ga, [3, 4], tol, 'd(ab)/da');
+      expectClose(gb, [1, 2], tol, 'd(ab)/db');
+      const { value, grad: g } = valueAndGrad((t: Tensor) => t.square().mean())(tensor([1, 3]));
+      expectClose(value, 5, tol, 'value');
+      expectClose(g, [1, 3], tol, 'gradient of mean(x^2)');
+      check(x.grad === null && !x.requiresGrad, 'grad leaves its arguments untouched');
+      expectClose(grad((t: Tensor) => t.sum().mul(0).add(1))(tensor([1, 2])), [0, 0], tol, 'a constant function has zero gradient');
+    }),
+    c('detectAnomaly names the forward op that made NaN or Infinity', () => {
+      expectThrows(() => detectAnomaly(() => log(tensor([0, 1])).sum()), AnomalyError, ["'log'", '-Infinity', '[2]']);
+      expectThrows(() => detectAnomaly(() => tensor([-1]).sqrt()), AnomalyError, ["'sqrt'", 'NaN']);
+      const ok = detectAnomaly(() => tensor([1, 2]).mul(2));
+      expectClose(ok, [2, 4], tol, 'detectAnomaly returns the result');
+      check(log(tensor([0])).item() === -Infinity, 'outside detectAnomaly nothing is checked');
+    }),
+    c('detectAnomaly names the op whose backward made NaN or Infinity', () => {
+      const x = leaf([0, 1]);
+      expectThrows(() => detectAnomaly(() => x.sqrt().sum().backward()), AnomalyError, ["'sqrt'", 'Infinity']);
+    }),
+    c('a composite expression: gradcheck of a small MLP', () => {
+      const x = normal([4, 3], 300);
+      const w1 = normal([3, 5], 301).mul(0.5);
+      const b1 = normal([5], 302);
+      const w2 = normal([5, 2], 303).mul(0.5);
+      const mlp = (xx: Tensor, a: Tensor, b: Tensor, w: Tensor) => xx.matmul(a).add(b).tanh().matmul(w).logSoftmax(-1);
+      expectGradcheck(ctx, mlp, [x, w1, b1, w2], 'tanh MLP with logSoftmax');
+      const p = uniformIn([3], 0.1, 0.9, 304);
+      expectGradcheck(ctx, (q) => q.log().mul(-1).add(q.neg().add(1).log().mul(-0.5)).mean(), [p], 'BCE-like expression');
+    }),
+    c('errors: backward without requiresGrad, on non-scalars, with a bad seed; int32 requiresGrad', () => {
+      expectThrows(() => tensor([1, 2]).sum().backward(), BpError, ['backward', 'does not require grad', '[]']);
+      expectThrows(() => leaf([1, 2]).mul(2).backward(), BpError, ['backward', '[2]', 'one-element']);
+      expectThrows(() => leaf([1, 2]).mul(2).backward(tensor([1, 2, 3])), BpError, ['backward', '[3]', '[2]']);
+      expectThrows(() => tensor([1], { dtype: 'int32', requiresGrad: true }), BpError, ['requiresGrad', 'int32', '[1]']);
+      const i = tensor([1], { dtype: 'int32' });
+      expectThrows(() => (i.requiresGrad = true), BpError, ['requiresGrad', 'float32']);
+      expectThrows(() => grad((t: Tensor) => t.sum())(i), BpError, ['must be float32', 'int32']);
+    }),
+  ];
+};

@@ -1,0 +1,204 @@
+import { gradcheck } from '@bp/autograd';
+import {
+  ArgumentError, AxisError, DTypeError, IndexError, ShapeError, abs, add, arange, argmax, argmin, avgPool2d, broadcastTo,
+  cast, clamp, col2im, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, le, leakyRelu, linspace,
+  log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot,
+  pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
+  sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, type Tensor,
+} from '@bp/tensor';
+import { expectThrows } from '../assert.js';
+import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
+
+const c = group('errors');
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+/** [op, call, error class, parts the message must contain] */
+type Row = [string, () => unknown, ErrorClass, string[]];
+
+const bad = <T>(v: unknown) => v as T;
+const t23 = () => zeros([2, 3]);
+
+function rows(op: string, list: [() => unknown, ErrorClass, string[]][]): Row[] {
+  return list.map(([fn, cls, parts]) => [op, fn, cls, [`${op}:`, ...parts]]);
+}
+
+const binaries: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+  ['add', add], ['sub', sub], ['mul', mul], ['div', div], ['pow', pow], ['maximum', maximum], ['minimum', minimum],
+  ['eq', eq], ['ne', ne], ['gt', gt], ['lt', lt], ['ge', ge], ['le', le],
+];
+const unaries: [string, (x: Tensor) => Tensor][] = [
+  ['neg', neg], ['exp', exp], ['log', log], ['sqrt', sqrt], ['abs', abs], ['sigmoid', sigmoid], ['tanh', tanh],
+];
+
+/** Ops called with `null` where a tensor belongs: a BpError naming the op, never a TypeError from deep inside. */
+const nullInputs: [string, () => unknown][] = [
+  ['sum', () => sum(bad(null))], ['mean', () => mean(bad(null))], ['max', () => max(bad(null))], ['min', () => min(bad(null))],
+  ['prod', () => prod(bad(null))], ['argmax', () => argmax(bad(null))], ['argmin', () => argmin(bad(null), 0)],
+  ['softmax', () => softmax(bad(null))], ['logSoftmax', () => logSoftmax(bad(null))], ['logSumExp', () => logSumExp(bad(null))],
+  ['cast', () => cast(bad(null), 'int32')], ['clamp', () => clamp(bad(null), 0, 1)], ['leakyRelu', () => leakyRelu(bad(null))],
+  ['reshape', () => reshape(bad(null), [1])], ['transpose', () => transpose(bad(null))], ['flatten', () => flatten(bad(null))],
+  ['squeeze', () => squeeze(bad(null))], ['unsqueeze', () => unsqueeze(bad(null), 0)], ['broadcastTo', () => broadcastTo(bad(null), [2])],
+  ['slice', () => slice(bad(null), [0])], ['narrow', () => narrow(bad(null), 0, 0, 1)], ['pad', () => pad(bad(null), [])],
+  ['concat', () => concat([bad(null)])], ['stack', () => stack([bad(null)])], ['gather', () => gather(bad(null), [0])],
+  ['scatterAdd', () => scatterAdd(bad(null), [0], 0, [1])], ['im2col', () => im2col(bad(null), 2)],
+  ['col2im', () => col2im(bad(null), window2d('col2im', [1, 1, 3, 3], 2))], ['conv2d', () => conv2d(bad(null), zeros([1, 1, 2, 2]))],
+  ['maxPool2d', () => maxPool2d(bad(null), 2)], ['avgPool2d', () => avgPool2d(bad(null), 2)], ['matmul', () => matmul(bad(null), t23())],
+];
+
+function table(): Row[] {
+  return [
+    ...nullInputs.flatMap(([op, fn]) => rows(op, [[fn, ArgumentError, ['Tensor']]])),
+    ...rows('tensor', [
+      [() => tensor([[1, 2], [3]]), ShapeError, ['ragged', '[2]', '[1]']],
+      [() => tensor(bad(['a'])), ArgumentError, ['expected numbers', 'string']],
+      [() => tensor(bad([1, null])), ArgumentError, ['null']],
+      [() => tensor([1, 2, 3], { shape: [2, 2] }), ShapeError, ['3 values', '[2,2]']],
+      [() => tensor([1], { dtype: bad('float64') }), DTypeError, ['float64']],
+    ]),
+    ...rows('zeros', [[() => zeros([2, -1]), ShapeError, ['[2,-1]']]]),
+    ...rows('ones', [[() => ones(bad([1.5])), ShapeError, ['[1.5]']]]),
+    ...rows('full', [[() => full([2], bad('x')), ArgumentError, ['number']]]),
+    ...rows('randn', [[() => randn([-3]), ShapeError, ['[-3]']]]),
+    ...rows('uniform', [[() => uniform([2], 1, 0), ArgumentError, ['high', 'low']]]),
+    ...rows('randint', [[() => randint(5, 2, [3]), ArgumentError, ['5', '2']]]),
+    ...rows('arange', [[() => arange(0, 5, 0), ArgumentError, ['step']]]),
+    ...rows('linspace', [[() => linspace(0, 1, -1), ArgumentError, ['-1']]]),
+    ...rows('eye', [[() => eye(-2), ArgumentError, ['-2']]]),
+    ...binaries.flatMap(([op, f]) =>
+      rows(op, [
+        [() => f(t23(), zeros([4])), ShapeError, ['[2,3]', '[4]', 'broadcast']],
+        [() => f(t23(), bad('x')), ArgumentError, ['string']],
+      ]),
+    ),
+    ...unaries.flatMap(([op, f]) => rows(op, [[() => f(bad(null)), ArgumentError, ['Tensor']]])),
+    ...rows('leakyRelu', [[() => leakyRelu(t23(), NaN), ArgumentError, ['NaN']]]),
+    ...rows('cast', [[() => cast(t23(), bad('float64')), DTypeError, ['float64']]]),
+    ...rows('where', [[() => where(zeros([2, 2]), t23(), 0), ShapeError, ['[2,2]', '[2,3]']]]),
+    ...rows('clamp', [[() => clamp(t23(), 1, 0), ArgumentError, ['min (1)', 'max (0)']]]),
+    ...rows('sum', [
+      [() => sum(t23(), 2), AxisError, ['axis 2', 'rank 2']],
+      [() => sum(t23(), [1, -1]), AxisError, ['repeated']],
+      [() => sum(bad(null)), ArgumentError, ['Tensor']],
+    ]),
+    ...rows('mean', [[() => mean(t23(), -3), AxisError, ['axis -3', 'rank 2']]]),
+    ...rows('max', [
+      [() => max(t23(), 5), AxisError, ['axis 5']],
+      [() => max(zeros([0, 2]), 0), ArgumentError, ['empty', '[0,2]']],
+    ]),
+    ...rows('min', [[() => min(t23(), [0, 3]), AxisError, ['axis 3']]]),
+    ...rows('prod', [[() => prod(t23(), 2), AxisError, ['axis 2']]]),
+    ...rows('argmax', [[() => argmax(t23(), 2), AxisError, ['axis 2']], [() => argmax(zeros([0])), ArgumentError, ['empty']]]),
+    ...rows('argmin', [[() => argmin(t23(), -3), AxisError, ['axis -3']], [() => argmin(zeros([2, 0]), 1), ArgumentError, ['[2,0]']]]),
+    ...rows('softmax', [[() => softmax(tensor(1)), ShapeError, ['scalar']], [() => softmax(t23(), 2), AxisError, ['axis 2']]]),
+    ...rows('logSoftmax', [[() => logSoftmax(tensor(1)), ShapeError, ['scalar']], [() => logSoftmax(t23(), -3), AxisError, ['axis -3']]]),
+    ...rows('logSumExp', [[() => logSumExp(t23(), 4), AxisError, ['axis 4']]]),
+    ...rows('matmul', [
+      [() => matmul(zeros([2, 3, 4]), zeros([3, 4, 5])), ShapeError, ['[2]', '[3]']],
+      [() => matmul(tensor(1), t23()), ShapeError, ['[]', '[2,3]']],
+      [() => matmul(t23(), bad([1])), ArgumentError, ['Tensor']],
+    ]),
+    ...rows('reshape', [
+      [() => reshape(t23(), [4]), ShapeError, ['[2,3]', '[4]', '6']],
+      [() => reshape(t23(), [-1, -1]), ShapeError, ['[-1,-1]']],
+      [() => reshape(t23(), [-1, 4]), ShapeError, ['[2,3]', '[-1,4]']],
+    ]),
+    ...rows('transpose', [
+      [() => transpose(t23(), [0]), ShapeError, ['[0]', '[2,3]']],
+      [() => transpose(t23(), [1, 1]), ShapeError, ['[1,1]']],
+    ]),
+    ...rows('flatten', [[() => flatten(zeros([2, 3, 4]), 2, 1), ArgumentError, ['[2,3,4]']], [() => flatten(t23(), 3), AxisError, ['axis 3']]]),
+    ...rows('squeeze', [[() => squeeze(t23(), 1), ShapeError, ['[2,3]', 'size 3']]]),
+    ...rows('unsqueeze', [[() => unsqueeze(t23(), 4), AxisError, ['axis 4']]]),
+    ...rows('broadcastTo', [
+      [() => broadcastTo(t23(), [3, 3]), ShapeError, ['[2,3]', '[3,3]']],
+      [() => broadcastTo(zeros([3]), [3, 1]), ShapeError, ['[3]', '[3,1]']],
+      [() => broadcastTo(zeros([3]), bad(3)), ArgumentError, ['shape']],
+    ]),
+    ...rows('slice', [
+      [() => slice(t23(), [1, 1], [2, 1]), IndexError, ['[2,3]', 'axis 0']],
+      [() => slice(t23(), [0, 0, 0]), ShapeError, ['[2,3]']],
+    ]),
+    ...rows('narrow', [[() => narrow(t23(), 1, 2, 2), IndexError, ['[2,3]']]]),
+    ...rows('pad', [[() => pad(t23(), [[1, 1]]), ArgumentError, ['[2,3]']], [() => pad(t23(), [[0, 0], [-1, 0]]), ArgumentError, ['-1']]]),
+    ...rows('concat', [[() => concat([t23(), zeros([2, 2])], 0), ShapeError, ['[2,3]', '[2,2]']], [() => concat([]), ArgumentError, ['empty']]]),
+    ...rows('stack', [[() => stack([t23(), zeros([3, 2])]), ShapeError, ['[2,3]', '[3,2]']]]),
+    ...rows('gather', [
+      [() => gather(t23(), [0, 2]), IndexError, ['index 2', 'size 2']],
+      [() => gather(t23(), tensor([0]), 1), DTypeError, ['int32', 'float32']],
+      [() => gather(t23(), [0.5]), ArgumentError, ['[0.5]']],
+    ]),
+    ...rows('scatterAdd', [
+      [() => scatterAdd(t23(), [0, 1], 0, [4, 4]), ShapeError, ['[2,3]', '[2,4]']],
+      [() => scatterAdd(t23(), [0, 5], 0, [3, 3]), IndexError, ['index 5']],
+    ]),
+    ...rows('oneHot', [
+      [() => oneHot(tensor([1]), 3), DTypeError, ['int32', 'float32']],
+      [() => oneHot(tensor([3], { dtype: 'int32' }), 3), IndexError, ['label 3', '3 classes']],
+      [() => oneHot(tensor([0], { dtype: 'int32' }), 0), ArgumentError, ['numClasses']],
+    ]),
+    ...rows('im2col', [
+      [() => im2col(zeros([1, 3, 3]), 2), ShapeError, ['[1,3,3]']],
+      [() => im2col(zeros([1, 1, 3, 3]), 4), ShapeError, ['4x4', '[1,1,3,3]']],
+      [() => im2col(zeros([1, 1, 3, 3]), 2, { stride: 0 }), ArgumentError, ['stride']],
+    ]),
+    ...rows('col2im', [[() => col2im(zeros([1, 4, 3]), window2d('col2im', [1, 1, 3, 3], 2)), ShapeError, ['[1,4,3]', '[1,4,4]']]]),
+    ...rows('window2d', [[() => window2d('window2d', [3, 3], 2), ShapeError, ['[3,3]']]]),
+    ...rows('conv2d', [
+      [() => conv2d(zeros([1, 3, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['3 channels', '[4,2,3,3]', '[1,3,5,5]']],
+      [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3])), ShapeError, ['[4,2,3]']],
+      [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), zeros([3])), ShapeError, ['[4]', '[3]']],
+      [() => conv2d(zeros([2, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['[2,5,5]']],
+      [() => conv2d(zeros([1, 2, 2, 2]), zeros([4, 2, 3, 3])), ShapeError, ['3x3', '[1,2,2,2]']],
+      [() => conv2d(zeros([1, 2, 5, 5]), bad(null)), ArgumentError, ['weight', 'Tensor']],
+      [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), bad([1, 2, 3, 4])), ArgumentError, ['bias', 'Tensor']],
+    ]),
+    ...rows('maxPool2d', [
+      [() => maxPool2d(zeros([1, 4, 4]), 2), ShapeError, ['[1,4,4]']],
+      [() => maxPool2d(zeros([1, 1, 4, 4]), 2, { padding: 2 }), ArgumentError, ['padding']],
+      [() => maxPool2d(zeros([1, 1, 4, 4]), 5), ShapeError, ['5x5', '[1,1,4,4]']],
+    ]),
+    ...rows('avgPool2d', [[() => avgPool2d(zeros([4, 4]), 2), ShapeError, ['[4,4]']]]),
+    ...rows('item', [[() => t23().item(), ShapeError, ['[2,3]']]]),
+    ...rows('assign', [[() => t23().assign(zeros([3, 3])), ShapeError, ['[3,3]', '[2,3]']]]),
+    ...rows('gradcheck', [[() => gradcheck((x) => x, [bad(1)]), ArgumentError, ['Tensors']]]),
+  ];
+}
+
+/** Bad input to every op throws the right BpError subclass with a message naming the op and the shapes. */
+export const errorCases: CaseBuilder = () => {
+  const byOp = new Map<string, Row[]>();
+  for (const row of table()) {
+    const list = byOp.get(row[0]) ?? [];
+    list.push(row);
+    byOp.set(row[0], list);
+  }
+  const cases: ConformanceCase[] = [...byOp].map(([op, list]) =>
+    c(`${op}: bad input throws a BpError naming ${op} and the shapes`, () => {
+      list.forEach(([, fn, cls, parts], i) => expectThrows(fn, cls, parts, `${op} (check ${i + 1})`));
+    }),
+  );
+  cases.push(
+    c('matmul: the documented message, exactly', () => {
+      let msg = '';
+      try {
+        matmul(zeros([32, 784]), zeros([128, 10]));
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      if (msg !== 'matmul: inner dimensions differ: [32,784] @ [128,10] (784 != 128)') {
+        throw new Error(`matmul message was ${JSON.stringify(msg)}`);
+      }
+      expectThrows(() => matmul(zeros([32, 784]), zeros([128, 10])), ShapeError, ['matmul']);
+    }),
+    c('setBackend: an unknown name is rejected and changes nothing', async () => {
+      let err: unknown = null;
+      try {
+        await setBackend('no-such-backend');
+      } catch (e) {
+        err = e;
+      }
+      expectThrows(() => { if (err) throw err; }, ArgumentError, ['setBackend:', 'no-such-backend']);
+    }),
+  );
+  return cases;
+};

@@ -1,0 +1,73 @@
+import { logSoftmax, logSumExp, oneHot, softmax, tensor } from '@bp/tensor';
+import { check, expectClose, expectExact, expectFinite } from '../assert.js';
+import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
+
+const c = group('nn');
+
+function softmaxRef(v: number[]): number[] {
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+}
+
+/** softmax, logSoftmax, logSumExp and oneHot: values, stability at +-1e4, gradients. */
+export const nnCases: CaseBuilder = (ctx) => {
+  const { tol } = ctx;
+  return [
+    c('softmax logSoftmax along the last axis and along axis 0', () => {
+      const row = [1, 2, 3];
+      const sm = softmaxRef(row);
+      expectClose(softmax(tensor([row])), [sm], tol, 'softmax');
+      expectClose(tensor([row]).logSoftmax(), [sm.map(Math.log)], tol, 'logSoftmax');
+      const s0 = softmaxRef([1, 3]);
+      expectClose(softmax(tensor([[1, 2], [3, 4]]), 0), [[s0[0], s0[0]], [s0[1], s0[1]]], tol, 'softmax(axis 0)');
+      expectClose(logSoftmax(tensor([[1, 2], [3, 4]]), 0), [[Math.log(s0[0]), Math.log(s0[0])], [Math.log(s0[1]), Math.log(s0[1])]], tol, 'logSoftmax(axis 0)');
+      const x = normal([2, 3, 4], 90);
+      const sums = softmax(x, 1).sum(1);
+      expectClose(sums, [[1, 1, 1, 1], [1, 1, 1, 1]], tol, 'softmax(axis 1) sums to 1');
+      expectClose(logSoftmax(x, 1).exp(), softmax(x, 1).dataSync(), tol, 'exp(logSoftmax) = softmax', [2, 3, 4]);
+      expectClose(tensor([[1, 2, 3]]).softmax(-1), [sm], tol, 'softmax as a method');
+    }),
+    c('softmax logSoftmax logSumExp are stable at +-1e4', () => {
+      const big = tensor([[1e4, 0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4]]);
+      const s = softmax(big);
+      expectFinite(s, 'softmax');
+      expectClose(s, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3]], tol, 'softmax at +-1e4');
+      const ls = logSoftmax(big);
+      expectFinite(ls, 'logSoftmax');
+      const l3 = -Math.log(3);
+      expectClose(ls, [[0, -1e4, -2e4], [l3, l3, l3], [l3, l3, l3]], tol, 'logSoftmax at +-1e4');
+      const col = logSoftmax(tensor([[1e4], [-1e4]]), 0);
+      expectClose(col, [[0], [-2e4]], tol, 'logSoftmax(axis 0) at +-1e4');
+      expectClose(logSumExp(tensor([[1e4, 1e4], [-1e4, -1e4]])), [1e4 + Math.LN2, -1e4 + Math.LN2], tol, 'logSumExp');
+    }),
+    c('logSumExp with keepDims and axes', () => {
+      const x = tensor([[0, Math.log(3)], [1, 1]]);
+      expectClose(logSumExp(x, -1), [Math.log(4), 1 + Math.LN2], tol, 'logSumExp(-1)');
+      expectClose(logSumExp(x, 0, true), [[Math.log(1 + Math.E), Math.log(3 + Math.E)]], tol, 'logSumExp(0, keepDims)');
+    }),
+    c('oneHot gives float32 rows for int32 labels', () => {
+      const labels = tensor([2, 0, 1], { dtype: 'int32' });
+      expectExact(oneHot(labels, 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]], 'float32', 'oneHot');
+      expectExact(oneHot(tensor([[1], [3]], { dtype: 'int32' }), 4), [[[0, 1, 0, 0]], [[0, 0, 0, 1]]], 'float32', 'oneHot of [2,1]');
+      check(!oneHot(labels, 3).requiresGrad, 'oneHot needs no gradient');
+    }),
+    c('softmax: gradcheck along every axis', () => {
+      const x = normal([2, 3, 4], 91);
+      for (const axis of ctx.quick ? [-1] : [-1, 0, 1]) {
+        expectGradcheck(ctx, (t) => softmax(t, axis), [x], `softmax(${axis})`);
+      }
+    }),
+    c('logSoftmax: gradcheck along every axis', () => {
+      const x = normal([2, 3, 4], 92);
+      for (const axis of ctx.quick ? [-1] : [-1, 0, 1]) {
+        expectGradcheck(ctx, (t) => logSoftmax(t, axis), [x], `logSoftmax(${axis})`);
+      }
+    }),
+    c('logSumExp: gradcheck', () => {
+      expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');
+      if (!ctx.quick) expectGradcheck(ctx, (t) => logSumExp(t, 0, true), [normal([3, 4], 94)], 'logSumExp(0, keepDims)');
+    }),
+  ];
+};

@@ -1,0 +1,50 @@
+/**
+ * Registers the conformance cases as vitest tests: one `describe` per backend,
+ * one per group, one `it` per case. A separate entry point, so a browser
+ * bundle of the cases never pulls in vitest.
+ *
+ * @example
+ * // packages/backend-gpu/src/conformance.test.ts
+ * import { setBackend } from '@bp/tensor';
+ * import { runConformanceSuite } from '@bp/conformance/vitest';
+ * import { gpu } from './index.js';
+ * runConformanceSuite({ name: 'gpu', setup: async () => { await setBackend(gpu()); } });
+ */
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { getBackend, isGradEnabled, type Backend } from '@bp/tensor';
+import { conformanceCases, type ConformanceOptions } from './index.js';
+
+export type { ConformanceOptions } from './index.js';
+
+/** Registers every conformance case against the backend that `opts.setup` selects. */
+export function runConformanceSuite(opts: ConformanceOptions): void {
+  const cases = conformanceCases({ tolerance: opts.tolerance, quick: opts.quick });
+  const groups = new Map<string, typeof cases>();
+  for (const c of cases) {
+    const list = groups.get(c.group) ?? [];
+    list.push(c);
+    groups.set(c.group, list);
+  }
+  describe(`conformance: ${opts.name}`, () => {
+    let backend: Backend | null = null;
+    beforeAll(async () => {
+      await opts.setup?.();
+      backend = getBackend();
+    });
+    afterAll(async () => {
+      await opts.teardown?.();
+    });
+    // Cases must leave global state as they found it, or later cases would test something else.
+    afterEach(() => {
+      if (getBackend() !== backend) {
+        throw new Error(`a case switched the backend from '${backend?.name}' to '${getBackend().name}'`);
+      }
+      if (!isGradEnabled()) throw new Error('a case left gradient recording switched off');
+    });
+    for (const [name, list] of groups) {
+      describe(name, () => {
+        for (const c of list) it(c.name, () => c.run());
+      });
+    }
+  });
+}

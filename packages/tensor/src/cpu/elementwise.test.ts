@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { cpuBackend } from './cpu-backend.js';
+
+/** Values in [-2, 2) from a small LCG with a few special values mixed in. */
+function values(n: number, seed: number, specials = false): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 4 - 2;
+  }
+  if (specials && n > 8) out.set([0, -0, NaN, Infinity, -Infinity, 1e-40, -1e30, 3], n - 8);
+  return out;
+}
+
+const arith: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+};
+
+/** out[i] from the definition of broadcasting, one element at a time. */
+function reference(op: string, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], outShape: number[]): Float32Array {
+  const rank = outShape.length;
+  const pad = (s: number[]): number[] => [...Array(rank - s.length).fill(1), ...s];
+  const as = pad(aShape);
+  const bs = pad(bShape);
+  const n = outShape.reduce((x, y) => x * y, 1);
+  const out = new Float32Array(n);
+  const idx = Array(rank).fill(0);
+  for (let i = 0; i < n; i++) {
+    let r = i;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d] = r % outShape[d];
+      r = Math.floor(r / outShape[d]);
+    }
+    let ai = 0;
+    let bi = 0;
+    for (let d = 0; d < rank; d++) {
+      ai = ai * as[d] + (as[d] === 1 ? 0 : idx[d]);
+      bi = bi * bs[d] + (bs[d] === 1 ? 0 : idx[d]);
+    }
+    out[i] = arith[op](a[ai], b[bi]);
+  }
+  return out;
+}
+
+/** Same float32 values, NaN included, and the sign of zero. */
+function expectSame(got: ArrayLike<number>, want: ArrayLike<number>): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) expect(`${i}: ${got[i]}`).toBe(`${i}: ${want[i]}`);
+  }
+}
+
+const backends = { simd: cpuBackend(), typescript: cpuBackend({ simd: false }) };
+
+describe('float32 elementwise fast paths', () => {
+  // Small sizes take the TypeScript loops; 2051 and up take the SIMD kernels (with a ragged tail).
+  const patterns: [string, number[], number[]][] = [
+    ['same shape', [3, 7], [3, 7]],
+    ['same shape, large', [2051], [2051]],
+    ['scalar right', [5, 9], [1]],
+    ['scalar right, large', [64, 33], []],
+    ['scalar left, large', [], [4099]],
+    ['row vector', [6, 5], [5]],
+    ['row vector first', [1, 40], [60, 40]],
+    ['column vector', [70, 33], [70, 1]],
+    ['column vector first', [70, 1], [70, 33]],
+  ];
+  for (const [name, aShape, bShape] of patterns) {
+    for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
+      it(`${op}: ${name}`, () => {
+        const size = (s: number[]): number => s.reduce((x, y) => x * y, 1);
+        const outShape = aShape.length >= bShape.length && size(aShape) >= size(bShape) ? aShape : bShape;
+        const a = values(size(aShape), 7, true);
+        const b = values(size(bShape), 11, true);
+        const want = reference(op, a, aShape, b, bShape, outShape);
+        for (const be of Object.values(backends)) {
+          expectSame(be.binary(op, a, aShape, 'float32', b, bShape, 'float32', outShape, 'float32'), want);
+        }
+      });
+    }
+  }
+
+  const unaryRef: Partial<Record<UnaryOp, (x: number) => number>> = {
+    neg: (x) => -x,
+    abs: Math.abs,
+    sqrt: Math.sqrt,
+    square: (x) => x * x,
+    relu: (x) => (x > 0 ? x : 0),
+    step: (x) => (x > 0 ? 1 : 0),
+    exp: Math.exp,
+  };
+  for (const [op, f] of Object.entries(unaryRef) as [UnaryOp, (x: number) => number][]) {
+    for (const n of [13, 4097]) {
+      it(`${op} on ${n} values`, () => {
+        const x = values(n, 3, true);
+        const want = Float32Array.from(x, f);
+        for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
+      });
+    }
+  }
+
+  it('leaves int32 arithmetic exact', () => {
+    const a = Int32Array.from({ length: 3000 }, (_, i) => i * 7 - 5000);
+    const b = Int32Array.from({ length: 3000 }, (_, i) => 3 - i);
+    for (const be of Object.values(backends)) {
+      const got = be.binary('mul', a, [3000], 'int32', b, [3000], 'int32', [3000], 'int32');
+      expect(got).toBeInstanceOf(Int32Array);
+      expectSame(got, Int32Array.from(a, (v, i) => v * b[i]));
+    }
+  });
+});

@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+
+describe('committed kernel module', () => {
+  it('is kernels.wat as assembled by generate.mjs', async () => {
+    // @ts-expect-error: a plain .mjs script without type declarations
+    const { generate } = await import('./generate.mjs');
+    const { readFileSync } = await import('node:fs');
+    const committed = readFileSync(new URL('./kernels-wasm.ts', import.meta.url), 'utf8');
+    expect(await generate()).toBe(committed);
+  });
+});

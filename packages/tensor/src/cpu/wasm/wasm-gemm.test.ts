@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { matmul } from '../matmul.js';
+import { wasmGemm } from './wasm-gemm.js';
+import { WasmRuntime, kernelModule } from './wasm-runtime.js';
+
+/** Deterministic values in [-1, 1) from a small LCG, so failures reproduce. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** op(A) @ op(B) in float64, straight from the definition. */
+function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean, tB: boolean): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (tA ? a[p * m + i] : a[i * k + p]) * (tB ? b[j * k + p] : b[p * n + j]);
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+const module = kernelModule();
+
+describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
+  const simd = new WasmRuntime(module!);
+  // Sizes straddle the 4-row and 8-column tiles and the KC=256 / MC=128 blocks.
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [3, 5, 7], [4, 8, 8], [5, 9, 17], [32, 784, 128], [33, 257, 130], [130, 300, 9], [7, 513, 1],
+  ];
+  for (const [m, k, n] of shapes) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        it(`[${m}x${k}] @ [${k}x${n}] transA=${tA} transB=${tB}`, () => {
+          const a = values(m * k, m * 31 + k);
+          const b = values(k * n, n * 17 + k);
+          const got = new Float32Array(m * n);
+          wasmGemm(simd, a, 0, b, 0, got, 0, m, k, n, tA, tB);
+          const want = reference(a, b, m, k, n, tA, tB);
+          const tol = 1e-5 * Math.sqrt(k) * 4;
+          for (let i = 0; i < m * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(tol);
+        });
+      }
+    }
+  }
+
+  it('handles batches, broadcast operands and offsets like the TypeScript loops', () => {
+    const [batch, m, k, n] = [3, 20, 40, 24];
+    const a = values(batch * m * k, 1);
+    const b = values(k * n, 2);
+    const got = matmul(a, b, batch, 1, m, k, n, false, false, simd);
+    const want = matmul(a, b, batch, 1, m, k, n, false, false, null);
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+  });
+
+  it('grows its memory for large operands and stays correct afterwards', () => {
+    const small = new WasmRuntime(module!, new WebAssembly.Memory({ initial: 1, maximum: 65536 }));
+    for (const [m, k, n] of [[8, 8, 8], [300, 200, 400], [9, 9, 9]]) {
+      const a = values(m * k, m);
+      const b = values(k * n, n);
+      const got = new Float32Array(m * n);
+      wasmGemm(small, a, 0, b, 0, got, 0, m, k, n, false, false);
+      const want = reference(a, b, m, k, n, false, false);
+      for (let i = 0; i < m * n; i += 7) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-3);
+    }
+  });
+});

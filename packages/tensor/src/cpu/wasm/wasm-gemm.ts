@@ -1,0 +1,79 @@
+import type { TypedArray } from '../../dtype.js';
+import type { WasmRuntime } from './wasm-runtime.js';
+
+/** Depth of one block: the KC x 8 panel of B that a run of tiles shares stays in L1. */
+export const KC = 256;
+/** Rows of A per block: MC x KC floats (128 KiB) stay in L2 while every panel of B passes over them. */
+export const MC = 128;
+
+/** Below this many multiply-adds, waking a worker costs more than sharing the work saves. */
+export const THREAD_MIN_WORK = 1 << 20;
+
+/** Rounds `x` up to a multiple of `q`. */
+function roundUp(x: number, q: number): number {
+  return Math.ceil(x / q) * q;
+}
+
+/**
+ * Writes op(X) row-major into the memory at float `dst` with `ld` floats per row, for
+ * X given as `rows x cols` values at `off` (already transposed storage when `trans`):
+ * plain copies when no transpose is needed, the wasm transpose kernel otherwise.
+ * Pad rows and columns (up to `padRows x ld`) are zeroed, since the kernel reads them.
+ */
+function stage(
+  rt: WasmRuntime, X: TypedArray, off: number, rows: number, cols: number, trans: boolean,
+  dst: number, ld: number, padRows: number, scratch: number,
+): void {
+  const mem = rt.heap(0);
+  if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + padRows * ld);
+  if (!trans) {
+    if (ld === cols) mem.set(X.subarray(off, off + rows * cols), dst);
+    else for (let i = 0; i < rows; i++) mem.set(X.subarray(off + i * cols, off + (i + 1) * cols), dst + i * ld);
+    return;
+  }
+  // X is stored cols x rows: copy it in as is, then transpose inside the module.
+  mem.set(X.subarray(off, off + rows * cols), scratch);
+  rt.exports.transpose(scratch * 4, cols, rows, dst * 4, ld);
+}
+
+/**
+ * `out[cOff ..] = op(A) @ op(B)` for one `[m, n]` matrix on the WebAssembly SIMD kernel.
+ * op(A) and op(B) are staged row-major into the module's memory, padded to whole 4x8
+ * tiles; the kernel then runs over depth blocks of KC and row blocks of MC so the
+ * working set stays in cache, and the valid part of C is copied out.
+ */
+export function wasmGemm(
+  rt: WasmRuntime, A: TypedArray, aOff: number, B: TypedArray, bOff: number, out: Float32Array, cOff: number,
+  m: number, k: number, n: number, transA: boolean, transB: boolean,
+): void {
+  if (transB && !transA && m * (k + n) < k * n) {
+    // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing
+    // C^T = B @ A^T transposes A and C instead of the larger B.
+    const ct = new Float32Array(n * m);
+    wasmGemm(rt, B, bOff, A, aOff, ct, 0, n, k, m, false, true);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
+    return;
+  }
+  const mp = roundUp(m, 4);
+  const np = roundUp(n, 8);
+  // Layout in floats: C [mp, np], op(A) [mp, k], op(B) [k, np], then scratch for a transposed input.
+  const cAt = 0;
+  const aAt = cAt + mp * np;
+  const bAt = aAt + mp * k;
+  const sAt = bAt + k * np;
+  const mem = rt.heap(sAt + (transA || transB ? Math.max(transA ? m * k : 0, transB ? k * n : 0) : 0));
+  stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
+  stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
+  const nb = np >> 3;
+  const threads = rt.threads;
+  if (threads !== null && nb >= 2 && m * n * k >= THREAD_MIN_WORK && threads.ready > 0) {
+    threads.run(aAt * 4, bAt * 4, cAt * 4, mp, k, np, nb, KC, MC);
+  } else {
+    rt.exports.gemm_blocked(aAt * 4, bAt * 4, cAt * 4, mp, k, np, 0, nb, KC, MC);
+  }
+  if (np === n) {
+    out.set(mem.subarray(cAt, cAt + m * n), cOff);
+  } else {
+    for (let i = 0; i < m; i++) out.set(mem.subarray(cAt + i * np, cAt + i * np + n), cOff + i * n);
+  }
+}

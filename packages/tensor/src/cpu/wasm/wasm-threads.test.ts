@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { cpuBackend } from '../cpu-backend.js';
+import { kernelModule } from './wasm-runtime.js';
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+const threaded = kernelModule(true) !== null && typeof SharedArrayBuffer === 'function';
+
+describe.skipIf(!threaded)('matrix products on worker threads', () => {
+  it('give the same bits as one thread, for every transpose and ragged sizes', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    for (const [m, k, n] of [[64, 300, 200], [33, 784, 130], [128, 128, 17], [200, 64, 256]]) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const a = values(m * k, m + k);
+          const b = values(k * n, k + n);
+          const got = multi.matmul(a, b, 1, 1, m, k, n, tA, tB);
+          const want = single.matmul(a, b, 1, 1, m, k, n, tA, tB);
+          expect(Buffer.from(got.buffer)).toEqual(Buffer.from(want.buffer));
+        }
+      }
+    }
+  });
+
+  it('do not keep a Node process alive', async () => {
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));
+    const entry = join(dir, 'entry.ts');
+    const backend = fileURLToPath(new URL('../cpu-backend.ts', import.meta.url));
+    writeFileSync(entry, `
+      import { cpuBackend } from ${JSON.stringify(backend)};
+      const be = cpuBackend({ threads: 2 });
+      const n = 256;
+      const a = new Float32Array(n * n).fill(1);
+      const t0 = Date.now();
+      const poll = () => {
+        if (be.info().threads < 2 && Date.now() - t0 < 10000) return setTimeout(poll, 20);
+        const c = be.matmul(a, a, 1, 1, n, n, n, false, false);
+        console.log(be.info().threads, c[0]);
+      };
+      poll();
+    `);
+    const out = join(dir, 'entry.mjs');
+    await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [out], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('2 256');
+    expect(Date.now() - t0).toBeLessThan(25_000);
+  });
+});
