@@ -1,0 +1,54 @@
+/**
+ * @bp/layers: PyTorch-style modules (`Linear`, `Conv2d`, `BatchNorm1d`...)
+ * and a Keras-style `Sequential` with `compile`, `fit`, `evaluate`,
+ * `predict` and `summary`; models save as JSON plus safetensors, which
+ * PyTorch reads.
+ *
+ * @example
+ * import { Sequential, Dense } from '@bp/layers';
+ * const model = new Sequential([
+ *   new Dense(128, { activation: 'relu', inputShape: [784] }),
+ *   new Dense(10, { activation: 'softmax' }),
+ * ]);
+ * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+ * const history = await model.fit(x, y, { epochs: 5, validationSplit: 0.1 });
+ *
+ * @packageDocumentation
+ */
+export { Module } from './module.js';
+export type { LayerConfig, LoadStateDictOptions, LoadStateDictResult } from './module.js';
+export { kaimingUniform, kaimingUniformBound, fanInUniform } from './init.js';
+export { Linear } from './layers/linear.js';
+export type { LinearOptions } from './layers/linear.js';
+export { Dense } from './layers/dense.js';
+export type { DenseOptions } from './layers/dense.js';
+export { Conv2d } from './layers/conv2d.js';
+export type { Conv2dOptions } from './layers/conv2d.js';
+export { MaxPool2d } from './layers/max-pool2d.js';
+export type { MaxPool2dOptions } from './layers/max-pool2d.js';
+export { Flatten } from './layers/flatten.js';
+export type { FlattenOptions } from './layers/flatten.js';
+export { Dropout } from './layers/dropout.js';
+export { BatchNorm1d } from './layers/batch-norm1d.js';
+export type { BatchNorm1dOptions } from './layers/batch-norm1d.js';
+export { ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU, activationByName } from './layers/activations.js';
+export type { ActivationName } from './layers/activations.js';
+export { Sequential } from './sequential.js';
+export { History } from './training/history.js';
+export type { Callback, CallbackModel, Logs } from './training/callbacks.js';
+export { EarlyStopping } from './training/early-stopping.js';
+export type { EarlyStoppingOptions } from './training/early-stopping.js';
+export { accuracy, correctCount, meanSquaredError, meanAbsoluteError, getMetric } from './training/metrics.js';
+export type { Metric, MetricFn } from './training/metrics.js';
+export { DEFAULT_LEARNING_RATES, optimizerByName, resolveLoss } from './training/compile.js';
+export type { CompileArgs, Loss, OptimizerLike, OptimizerName, Compiled } from './training/compile.js';
+export type { FitOptions, EvaluateOptions } from './training/fit.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensorsHeader } from './io/safetensors.js';
+export type {
+  SafetensorsDType, SafetensorsEntry, SafetensorsContents, EncodeSafetensorsOptions, DecodeSafetensorsOptions,
+} from './io/safetensors.js';
+export { registerLayer, layerToConfig, layerFromConfig } from './io/architecture.js';
+export type { LayerFactory } from './io/architecture.js';
+export { toMemory, fromMemory, MODEL_FORMAT_VERSION } from './io/memory.js';
+export type { ModelJson, ModelArtifacts } from './io/memory.js';
+export { save, load, writeFileAtomic } from './io/save.js';

@@ -1,0 +1,268 @@
+import { ArgumentError, FormatError, type Tensor, fmtShape, isTensor, tensor } from '@bp/tensor';
+
+/**
+ * The safetensors format (https://huggingface.co/docs/safetensors), written
+ * and read here without dependencies:
+ *
+ *     8 bytes   N, the header length, unsigned 64-bit little-endian
+ *     N bytes   JSON: { "name": { "dtype", "shape", "data_offsets": [begin, end] }, ..., "__metadata__": {...} }
+ *               padded with spaces to a multiple of 8
+ *     rest      the tensors' bytes, little-endian, row-major; offsets are relative to here
+ *
+ * The writer follows the reference implementation byte for byte: tensors
+ * sorted by dtype (widest first, I64 > F32 > I32) then by name, laid out
+ * back to back in that order, `__metadata__` first in the header, compact JSON.
+ */
+
+/** Element types bp reads: F32 and I32 natively, I64 and F64 converted to int32/float32. */
+export type SafetensorsDType = 'F32' | 'I32' | 'I64' | 'F64';
+
+const BYTES: Record<SafetensorsDType, number> = { F32: 4, I32: 4, I64: 8, F64: 8 };
+// Rank of each dtype in the reference implementation's Dtype enum (I32 < F32 < F64 < I64 there).
+const ORDER: Record<SafetensorsDType, number> = { I32: 0, F32: 1, F64: 2, I64: 3 };
+
+/** The parsed header entry of one tensor. */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDType;
+  shape: number[];
+  dataOffsets: [number, number];
+}
+
+/** A decoded file: tensors by name, and the free-form `__metadata__` (empty when absent). */
+export interface SafetensorsContents {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Options of {@link encodeSafetensors}. */
+export interface EncodeSafetensorsOptions {
+  /** String pairs stored under `__metadata__` (e.g. `{ format: 'pt' }`). */
+  metadata?: Record<string, string>;
+  /** Names of int32 tensors to store as I64, the dtype PyTorch uses for integer buffers such as `num_batches_tracked`. */
+  int64?: Iterable<string>;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function compareBytes(a: string, b: string): number {
+  // Rust compares strings byte-wise (UTF-8); JS compares UTF-16 units. They agree except
+  // around astral characters, so compare the encoded bytes to stay exact.
+  const ea = new TextEncoder().encode(a);
+  const eb = new TextEncoder().encode(b);
+  const n = Math.min(ea.length, eb.length);
+  for (let i = 0; i < n; i++) if (ea[i] !== eb[i]) return ea[i] - eb[i];
+  return ea.length - eb.length;
+}
+
+/**
+ * Serialises tensors to safetensors bytes (float32 as F32, int32 as I32, or
+ * I64 for the names in `opts.int64`), the way Python's `safetensors.save`
+ * does, so PyTorch reads the result with `safetensors.torch.load_file`.
+ */
+export function encodeSafetensors(tensors: Record<string, Tensor>, opts: EncodeSafetensorsOptions = {}): Uint8Array {
+  if (tensors === null || typeof tensors !== 'object') throw new ArgumentError('encodeSafetensors', 'expected a record of tensors by name');
+  const int64 = new Set(opts.int64 ?? []);
+  const items: { name: string; t: Tensor; dtype: SafetensorsDType }[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '__metadata__') throw new ArgumentError('encodeSafetensors', "'__metadata__' is reserved and cannot name a tensor");
+    if (!isTensor(t)) throw new ArgumentError('encodeSafetensors', `'${name}' is not a Tensor`);
+    let dtype: SafetensorsDType = t.dtype === 'float32' ? 'F32' : 'I32';
+    if (int64.has(name)) {
+      if (t.dtype !== 'int32') throw new ArgumentError('encodeSafetensors', `'${name}' is ${t.dtype}; only int32 tensors can be stored as I64`);
+      dtype = 'I64';
+    }
+    items.push({ name, t, dtype });
+  }
+  items.sort((a, b) => ORDER[b.dtype] - ORDER[a.dtype] || compareBytes(a.name, b.name));
+
+  // Built by hand rather than with JSON.stringify(object): JS objects move integer-like
+  // keys ("0", "12") to the front, and the order of entries is part of the format's bytes.
+  const parts: string[] = [];
+  if (opts.metadata !== undefined) {
+    const meta: string[] = [];
+    for (const [k, v] of Object.entries(opts.metadata)) {
+      if (typeof v !== 'string') throw new ArgumentError('encodeSafetensors', `metadata '${k}' must be a string, got ${typeof v}`);
+      meta.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    }
+    parts.push(`"__metadata__":{${meta.join(',')}}`);
+  }
+  let offset = 0;
+  for (const { name, t, dtype } of items) {
+    const n = t.size * BYTES[dtype];
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
+    offset += n;
+  }
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const headerLen = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + headerLen + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLen);
+  let pos = 8 + headerLen;
+  for (const { t, dtype } of items) {
+    const values = t.dataSync();
+    if (dtype === 'I64') {
+      for (let i = 0; i < values.length; i++) view.setBigInt64(pos + 8 * i, BigInt(values[i]), true);
+    } else if (littleEndian) {
+      out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), pos);
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        if (dtype === 'F32') view.setFloat32(pos + 4 * i, values[i], true);
+        else view.setInt32(pos + 4 * i, values[i], true);
+      }
+    }
+    pos += values.length * BYTES[dtype];
+  }
+  return out;
+}
+
+/** Options of {@link decodeSafetensors}. */
+export interface DecodeSafetensorsOptions {
+  /** The file name used in error messages (default `safetensors`). */
+  source?: string;
+}
+
+function fail(source: string, message: string): never {
+  throw new FormatError(source, message);
+}
+
+/**
+ * Parses and validates the header: its length, JSON, dtypes, shapes, and that
+ * the data offsets tile the byte buffer exactly (in range, no overlap, no
+ * gap), as the reference reader requires.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}): {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  dataStart: number;
+} {
+  const source = opts.source ?? 'safetensors';
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError('decodeSafetensors', 'expected the file contents as a Uint8Array');
+  if (bytes.length < 8) fail(source, `file is ${bytes.length} bytes, too short for the 8-byte header length at byte 0`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) {
+    fail(source, `header length ${n} (bytes 0..8) runs past the end of the ${bytes.length}-byte file`);
+  }
+  const headerLen = Number(n);
+  const dataStart = 8 + headerLen;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    fail(source, `header (bytes 8..${dataStart}) is not valid UTF-8`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    fail(source, `header (bytes 8..${dataStart}) is not valid JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    fail(source, `header (bytes 8..${dataStart}) must be a JSON object of tensors`);
+  }
+  const dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries = new Map<string, SafetensorsEntry>();
+  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(source, '__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(source, `__metadata__ entry '${k}' must be a string, got ${JSON.stringify(v)}`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    if (raw === null || typeof raw !== 'object') fail(source, `tensor '${name}': entry must be an object with dtype, shape and data_offsets`);
+    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+    if (typeof dtype !== 'string' || !(dtype in BYTES)) {
+      fail(source, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)} (bp reads F32, I32, I64 and F64)`);
+    }
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(source, `tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
+      fail(source, `tensor '${name}': data_offsets must be [begin, end] byte offsets, got ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLen) {
+      fail(
+        source,
+        `tensor '${name}': data_offsets [${begin}, ${end}] (file bytes ${dataStart + begin}..${dataStart + end}) ` +
+          `are out of range for the ${dataLen}-byte data section starting at byte ${dataStart}`,
+      );
+    }
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    const expected = numel * BYTES[dtype as SafetensorsDType];
+    if (end - begin !== expected) {
+      fail(
+        source,
+        `tensor '${name}': ${dtype} ${fmtShape(shape as number[])} needs ${expected} bytes but data_offsets [${begin}, ${end}] ` +
+          `span ${end - begin} (file byte ${dataStart + begin})`,
+      );
+    }
+    entries.set(name, { dtype: dtype as SafetensorsDType, shape: (shape as number[]).slice(), dataOffsets: [begin, end] });
+  }
+  // The offsets must tile the data section: sorted by begin, each tensor starts where the previous ended.
+  const sorted = [...entries.entries()].sort((a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1]);
+  let expectedBegin = 0;
+  let prevName: string | null = null;
+  for (const [name, e] of sorted) {
+    const [begin, end] = e.dataOffsets;
+    if (begin < expectedBegin) {
+      fail(source, `tensor '${name}': data_offsets [${begin}, ${end}] overlap tensor '${prevName}' (file byte ${dataStart + begin})`);
+    }
+    if (begin > expectedBegin) {
+      fail(source, `tensor '${name}': data_offsets begin at ${begin}, leaving a gap after byte ${expectedBegin} of the data section (file byte ${dataStart + expectedBegin})`);
+    }
+    expectedBegin = end;
+    prevName = name;
+  }
+  if (expectedBegin !== dataLen) {
+    fail(source, `the tensors cover ${expectedBegin} bytes but the data section (from file byte ${dataStart}) has ${dataLen}: trailing bytes at file byte ${dataStart + expectedBegin}`);
+  }
+  return { entries, metadata, dataStart };
+}
+
+/**
+ * Reads safetensors bytes into tensors: F32 as float32, I32 as int32, I64 as
+ * int32 (refusing values outside its range), F64 as float32. A corrupted or
+ * inconsistent file is refused with a `FormatError` that names the tensor or
+ * the byte offset.
+ */
+export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}): SafetensorsContents {
+  const source = opts.source ?? 'safetensors';
+  const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, opts);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, e] of entries) {
+    const start = dataStart + e.dataOffsets[0];
+    const count = (e.dataOffsets[1] - e.dataOffsets[0]) / BYTES[e.dtype];
+    let values: Float32Array | Int32Array;
+    if (e.dtype === 'F32' || e.dtype === 'I32') {
+      if (littleEndian) {
+        // A copy: the data may sit at any alignment, and the tensor must not alias the file buffer.
+        const copy = bytes.slice(start, start + count * 4);
+        values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+      } else {
+        values = e.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
+        for (let i = 0; i < count; i++) values[i] = e.dtype === 'F32' ? view.getFloat32(start + 4 * i, true) : view.getInt32(start + 4 * i, true);
+      }
+    } else if (e.dtype === 'I64') {
+      values = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = view.getBigInt64(start + 8 * i, true);
+        if (v > 2147483647n || v < -2147483648n) {
+          fail(source, `tensor '${name}': I64 value ${v} at file byte ${start + 8 * i} does not fit in int32`);
+        }
+        values[i] = Number(v);
+      }
+    } else {
+      values = new Float32Array(count);
+      for (let i = 0; i < count; i++) values[i] = view.getFloat64(start + 8 * i, true);
+    }
+    tensors[name] = tensor(values, { shape: e.shape, dtype: values instanceof Int32Array ? 'int32' : 'float32' });
+  }
+  return { tensors, metadata };
+}

@@ -1,0 +1,113 @@
+import { ArgumentError, FormatError, NotAvailableError } from '@bp/tensor';
+import type { Module } from '../module.js';
+import type { Sequential } from '../sequential.js';
+import { type ModelJson, fromMemory, toMemory } from './memory.js';
+
+type NodeFs = typeof import('node:fs/promises');
+type NodePath = typeof import('node:path');
+
+/**
+ * Imports a Node built-in at run time. The specifier is a variable on purpose:
+ * bundlers (esbuild, Vite, Rollup, webpack) only follow literal `import('...')`
+ * calls, so a browser bundle of @bp/layers never tries to include Node's `fs`
+ * (browsers use toMemory/fromMemory instead).
+ */
+function importNode<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
+
+async function nodeModules(): Promise<{ fs: NodeFs; path: NodePath }> {
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new NotAvailableError('save/load', 'files need Node; in a browser use toMemory(model) and fromMemory({ modelJson, weights })');
+  }
+  const [fs, path] = await Promise.all([importNode<NodeFs>('node:fs/promises'), importNode<NodePath>('node:path')]);
+  return { fs, path };
+}
+
+/**
+ * Writes `bytes` to `file` atomically: a temporary file in the same
+ * directory, flushed to disk, then renamed over the target, so a crash never
+ * leaves a half-written file under the real name.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  const { fs, path } = await nodeModules();
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  // Persist the rename itself; not every platform can open a directory, which is fine.
+  try {
+    const d = await fs.open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+/**
+ * Saves a model into the directory `dir` (created if needed):
+ * `model.json` (the architecture and format version) and `model.safetensors`
+ * (the state dict, readable by PyTorch's `safetensors.torch.load_file`).
+ * Node only; in browsers use `toMemory`.
+ */
+export async function save(model: Module, dir: string): Promise<void> {
+  if (typeof dir !== 'string' || dir === '') throw new ArgumentError('save', 'needs a directory path');
+  const { fs, path } = await nodeModules();
+  const { modelJson, weights } = toMemory(model);
+  await fs.mkdir(dir, { recursive: true });
+  // Weights first: model.json names them, so it must never point to a file that is not complete.
+  await writeFileAtomic(path.join(dir, modelJson.weights), weights);
+  await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
+}
+
+/**
+ * Loads a model saved with {@link save} from the directory `dir`. Corrupted
+ * or mismatched files are refused with a `FormatError` naming the file and
+ * the tensor or byte offset. Node only; in browsers use `fromMemory`.
+ * The result is typed as a `Sequential`, what `save` usually writes; pass
+ * the type of a custom model as `load<MyModel>(dir)`.
+ */
+export async function load<M extends Module = Sequential>(dir: string): Promise<M> {
+  if (typeof dir !== 'string' || dir === '') throw new ArgumentError('load', 'needs a directory path');
+  const { fs, path } = await nodeModules();
+  const jsonPath = path.join(dir, 'model.json');
+  let text: string;
+  try {
+    text = await fs.readFile(jsonPath, 'utf8');
+  } catch (e) {
+    throw new FormatError('load', `cannot read ${jsonPath}: ${(e as Error).message}`);
+  }
+  let modelJson: ModelJson;
+  try {
+    modelJson = JSON.parse(text) as ModelJson;
+  } catch (e) {
+    throw new FormatError(jsonPath, `not valid JSON: ${(e as Error).message}`);
+  }
+  const weightsName = typeof modelJson?.weights === 'string' ? modelJson.weights : 'model.safetensors';
+  if (path.basename(weightsName) !== weightsName) {
+    throw new FormatError(jsonPath, `weights must name a file beside model.json, got ${JSON.stringify(weightsName)}`);
+  }
+  const weightsPath = path.join(dir, weightsName);
+  let weights: Uint8Array;
+  try {
+    weights = new Uint8Array(await fs.readFile(weightsPath));
+  } catch (e) {
+    throw new FormatError('load', `cannot read ${weightsPath}: ${(e as Error).message}`);
+  }
+  return fromMemory<M>({ modelJson, weights });
+}

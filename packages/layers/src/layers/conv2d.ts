@@ -1,0 +1,96 @@
+import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape } from '@bp/tensor';
+import { fanInUniform, kaimingUniform } from '../init.js';
+import { Module } from '../module.js';
+
+/** Options of {@link Conv2d}. Numbers apply to both height and width. */
+export interface Conv2dOptions {
+  /** Step between windows (default 1). */
+  stride?: number | [number, number];
+  /** Zeros added on each side of the image (default 0). */
+  padding?: number | [number, number];
+  /** Learn a per-channel bias (default true). */
+  bias?: boolean;
+}
+
+function pair(layer: string, name: string, v: number | [number, number], min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/**
+ * 2-D convolution over NCHW images (PyTorch's `nn.Conv2d`): `weight` is
+ * `[outChannels, inChannels, kH, kW]`, `bias` is `[outChannels]`, both
+ * initialised as PyTorch does: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) with
+ * `fanIn = inChannels * kH * kW`.
+ *
+ * @example
+ * const conv = new Conv2d(1, 8, 3, { padding: 1 });
+ * conv.forward(images); // [n, 1, 28, 28] -> [n, 8, 28, 28]
+ */
+export class Conv2d extends Module {
+  /** Channels of the input images. */
+  readonly inChannels: number;
+  /** Channels of the output (the number of filters). */
+  readonly outChannels: number;
+  /** `[kH, kW]`. */
+  readonly kernelSize: [number, number];
+  /** `[strideH, strideW]`. */
+  readonly stride: [number, number];
+  /** Zeros added on each side, `[padH, padW]`. */
+  readonly padding: [number, number];
+  /** Whether the layer has a bias. */
+  readonly useBias: boolean;
+  /** `[outChannels, inChannels, kH, kW]`. */
+  readonly weight: Tensor;
+  /** `[outChannels]`, or null without bias. */
+  readonly bias: Tensor | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2dOptions = {}) {
+    super();
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(this.layerType, `${name} must be a positive integer, got ${v}`);
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pair(this.layerType, 'kernelSize', kernelSize, 1);
+    this.stride = pair(this.layerType, 'stride', opts.stride ?? 1, 1);
+    this.padding = pair(this.layerType, 'padding', opts.padding ?? 0, 0);
+    this.useBias = opts.bias ?? true;
+    const [kh, kw] = this.kernelSize;
+    const fanIn = inChannels * kh * kw;
+    this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels, kh, kw], fanIn));
+    this.bias = this.registerParameter('bias', this.useBias ? fanInUniform([outChannels], fanIn) : null);
+  }
+
+  override get layerType(): string {
+    return 'Conv2d';
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      throw new ShapeError(
+        this.layerType,
+        `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
+      );
+    }
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      bias: this.useBias,
+    };
+  }
+
+  protected override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding})`;
+  }
+}

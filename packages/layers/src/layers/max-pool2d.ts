@@ -1,0 +1,56 @@
+import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
+import { Module } from '../module.js';
+
+/** Options of {@link MaxPool2d}. */
+export interface MaxPool2dOptions {
+  /** Implicit `-Infinity` border (at most half the kernel, as PyTorch). Default 0. */
+  padding?: number | [number, number];
+}
+
+function pair(name: string, v: number | [number, number], min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
+    throw new ArgumentError('MaxPool2d', `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/**
+ * 2-D max pooling over NCHW images (PyTorch's `nn.MaxPool2d`); `stride`
+ * defaults to the kernel size, so `new MaxPool2d(2)` halves height and width.
+ */
+export class MaxPool2d extends Module {
+  /** `[kH, kW]`. */
+  readonly kernelSize: [number, number];
+  /** `[strideH, strideW]` (the kernel size unless given). */
+  readonly stride: [number, number];
+  /** `[padH, padW]` of implicit `-Infinity`. */
+  readonly padding: [number, number];
+
+  constructor(kernelSize: number | [number, number], stride?: number | [number, number] | null, opts: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = pair('kernelSize', kernelSize, 1);
+    this.stride = pair('stride', stride ?? this.kernelSize, 1);
+    this.padding = pair('padding', opts.padding ?? 0, 0);
+    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
+      throw new ArgumentError('MaxPool2d', `padding (${this.padding}) must be at most half the kernel (${this.kernelSize})`);
+    }
+  }
+
+  override get layerType(): string {
+    return 'MaxPool2d';
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
+    return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
+  }
+
+  protected override extraRepr(): string {
+    return `kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding})`;
+  }
+}

@@ -1,0 +1,184 @@
+import { noGrad } from '@bp/autograd';
+import { ArgumentError, type Tensor, zeros } from '@bp/tensor';
+import { Dense } from './layers/dense.js';
+import { checkInputShape } from './layers/flatten.js';
+import { Module } from './module.js';
+import { summarize } from './summary.js';
+import { type CompileArgs, type Compiled, optimizerByName, resolveCompile } from './training/compile.js';
+import { type EvaluateOptions, type FitOptions, evaluateModel, fitModel, predictModel } from './training/fit.js';
+import type { History } from './training/history.js';
+
+/**
+ * Layers applied one after the other (PyTorch's `nn.Sequential`), and a
+ * Keras model: `compile`, `fit`, `evaluate`, `predict`, `summary`.
+ *
+ * Children are named `'0'`, `'1'`, ... so state-dict keys match PyTorch's
+ * (`0.weight`, `0.bias`). A Keras `Dense` with an activation contributes two
+ * children: the affine layer and the activation.
+ *
+ * When the first layer declares `inputShape`, every parameter is created at
+ * construction (shapes are inferred through the layers), so
+ * `model.parameters()` is complete before `compile`; otherwise layers sized
+ * by their input are built on the first `forward`/`fit`.
+ *
+ * @example
+ * const model = new Sequential([
+ *   new Dense(128, { activation: 'relu', inputShape: [784] }),
+ *   new Dense(10, { activation: 'softmax' }),
+ * ]);
+ * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+ * const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationData: [xTest, yTest] });
+ */
+export class Sequential extends Module {
+  /** Set to true (e.g. from a callback) to stop `fit` after the current batch. */
+  stopTraining = false;
+  /** The settings of the last `compile`, or null. */
+  compiled: Compiled | null = null;
+  private readonly layerList: Module[] = [];
+  /** Per-sample output shape of every layer, known once the model saw an input. */
+  private shapes: { input: number[]; outputs: number[][] } | null = null;
+  private builtAtCompile = true;
+
+  constructor(layers: Module[] = []) {
+    super();
+    if (!Array.isArray(layers)) throw new ArgumentError('Sequential', 'expected an array of layers');
+    for (const layer of layers) this.push(layer);
+    const first = this.layerList[0];
+    if (first?.inputShape) {
+      this.inputShape = first.inputShape.slice();
+      this.build(this.inputShape);
+    }
+  }
+
+  override get layerType(): string {
+    return 'Sequential';
+  }
+
+  /** The layers in order (after `Dense` activations were split into their own layers). */
+  get layers(): readonly Module[] {
+    return this.layerList;
+  }
+
+  /** The number of layers. */
+  get length(): number {
+    return this.layerList.length;
+  }
+
+  /** The layer at `index` (negative counts from the end). */
+  at(index: number): Module {
+    const layer = this.layerList.at(index);
+    if (!layer) throw new ArgumentError('Sequential', `no layer at index ${index} (the model has ${this.layerList.length})`);
+    return layer;
+  }
+
+  private push(layer: Module): void {
+    if (!(layer instanceof Module)) throw new ArgumentError('Sequential', `layer ${this.layerList.length} is not a Module`);
+    if (layer === this) throw new ArgumentError('Sequential', 'a model cannot contain itself');
+    this.layerList.push(this.registerModule(String(this.layerList.length), layer));
+    if (layer instanceof Dense) {
+      const act = layer.takeActivation();
+      if (act) this.layerList.push(this.registerModule(String(this.layerList.length), act));
+    }
+  }
+
+  /** Appends a layer (Keras' `model.add`); builds it right away if the input shape is known. */
+  add(layer: Module): this {
+    if (this.layerList.length === 0 && layer?.inputShape) this.inputShape = layer.inputShape.slice();
+    this.push(layer);
+    this.shapes = null;
+    if (this.inputShape) this.build(this.inputShape);
+    return this;
+  }
+
+  /**
+   * Creates every parameter for per-sample inputs of `inputShape` (no batch
+   * axis) by passing one zero sample through the model in eval mode, which
+   * also records each layer's output shape for `summary`.
+   */
+  build(inputShape: number[]): void {
+    const shape = checkInputShape('Sequential', inputShape);
+    const modes = this.namedModules().map(([, m]) => [m, m.training] as const);
+    this.eval();
+    try {
+      noGrad(() => this.forward(zeros([1, ...shape])));
+    } finally {
+      for (const [m, t] of modes) m.training = t;
+    }
+    this.inputShape ??= shape;
+  }
+
+  override forward(x: Tensor): Tensor {
+    const record = this.shapes === null;
+    const outputs: number[][] = [];
+    let h = x;
+    for (const layer of this.layerList) {
+      h = layer.forward(h);
+      if (record) outputs.push(h.shape.slice(1));
+    }
+    if (record) this.shapes = { input: x.shape.slice(1), outputs };
+    return h;
+  }
+
+  /** The per-sample output shape of each layer, once the model has seen an input (else null). */
+  get layerOutputShapes(): number[][] | null {
+    return this.shapes ? this.shapes.outputs.map((s) => s.slice()) : null;
+  }
+
+  /**
+   * Sets the optimizer, loss and metrics for `fit` and `evaluate` (Keras'
+   * `compile`). An optimizer given by name is created over the model's
+   * parameters with Keras' default learning rate (at the first `fit` if the
+   * model is not built yet).
+   */
+  compile(args: CompileArgs): void {
+    this.compiled = resolveCompile(args);
+    this.builtAtCompile = this.built;
+    if (this.compiled.optimizer === null && this.built) {
+      // Created now so `model.compiled.optimizer` can be inspected (or given a scheduler) before fit.
+      this.compiled.optimizer = optimizerByName(this.compiled.optimizerName!, this.parameters());
+    }
+  }
+
+  /**
+   * Trains for `epochs` passes over `(x, y)` in shuffled mini-batches and
+   * returns the per-epoch loss and metrics (Keras' `fit`).
+   */
+  async fit(x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
+    if (this.compiled && this.compiled.optimizer !== null && !this.builtAtCompile) {
+      throw new ArgumentError(
+        'fit',
+        'the optimizer was created before the model was built, so it misses the parameters of layers sized by their input: ' +
+          "declare inputShape on the first layer, call model.build(inputShape) before creating the optimizer, or pass the optimizer by name ('adam')",
+      );
+    }
+    return fitModel(this, x, y, opts);
+  }
+
+  /** Loss and metrics on `(x, y)` in eval mode (Keras' `evaluate`): `{ loss, accuracy, ... }`. */
+  async evaluate(x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<Record<string, number>> {
+    return evaluateModel(this, x, y, opts);
+  }
+
+  /** Outputs for every sample of `x`, batch by batch, in eval mode without recording a graph. */
+  predict(x: Tensor, opts: EvaluateOptions = {}): Tensor {
+    return predictModel(this, x, opts);
+  }
+
+  /**
+   * A Keras-like table of layers, output shapes and parameter counts. It is
+   * returned, and printed with `print` (console.log by default; pass null to
+   * only return it).
+   */
+  summary(print: ((text: string) => void) | null = console.log): string {
+    const text = summarize(this);
+    if (print) print(text);
+    return text;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      layers: this.layerList.map((l) => ({ type: l.layerType, config: l.getConfig() })),
+      ...(this.inputShape ? { inputShape: this.inputShape } : {}),
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { SGD } from '@bp/optim';
+import { tensor } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import { Dense } from '../layers/dense.js';
+import { Linear } from '../layers/linear.js';
+import { Sequential } from '../sequential.js';
+import { EarlyStopping } from './early-stopping.js';
+
+/** Feeds `values` of the monitored quantity; returns the epoch at which the callback stopped (-1: never). */
+function feed(es: EarlyStopping, values: number[], onEpoch?: (epoch: number) => void): number {
+  const model = new Sequential([new Linear(1, 1)]);
+  es.setModel(model);
+  es.onTrainBegin();
+  for (let epoch = 0; epoch < values.length; epoch++) {
+    onEpoch?.(epoch);
+    es.onEpochEnd(epoch, { loss: 0, val_loss: values[epoch], val_accuracy: values[epoch] });
+    if (model.stopTraining) return epoch;
+  }
+  return -1;
+}
+
+describe('EarlyStopping', () => {
+  it('stops after `patience` epochs without improvement', () => {
+    expect(feed(new EarlyStopping({ patience: 2 }), [1, 0.8, 0.9, 0.85, 0.7])).toBe(3);
+    expect(feed(new EarlyStopping({ patience: 0 }), [1, 1.1, 0.5])).toBe(1);
+    expect(feed(new EarlyStopping({ patience: 2 }), [1, 0.9, 0.8, 0.7, 0.6])).toBe(-1);
+  });
+
+  it('counts only improvements larger than minDelta', () => {
+    expect(feed(new EarlyStopping({ patience: 1, minDelta: 0.05 }), [1, 0.97, 0.9])).toBe(1);
+    expect(feed(new EarlyStopping({ patience: 1, minDelta: 0.05 }), [1, 0.9, 0.8, 0.7])).toBe(-1);
+  });
+
+  it('maximises accuracies in auto mode', () => {
+    const es = new EarlyStopping({ monitor: 'valAccuracy', patience: 1 });
+    expect(es.monitor).toBe('val_accuracy');
+    expect(es.mode).toBe('max');
+    expect(feed(es, [0.5, 0.6, 0.55, 0.7])).toBe(2);
+    expect(es.best).toBe(0.6);
+    expect(es.bestEpoch).toBe(1);
+  });
+
+  it('restores the weights of the best epoch', () => {
+    const es = new EarlyStopping({ patience: 2, restoreBestWeights: true });
+    const model = new Sequential([new Linear(1, 1)]);
+    const w = model.at(0).parameters()[0];
+    es.setModel(model);
+    es.onTrainBegin();
+    const losses = [3, 1, 2, 2.5];
+    for (let epoch = 0; epoch < losses.length && !model.stopTraining; epoch++) {
+      w.assign([10 * epoch]); // the weights "after" this epoch
+      es.onEpochEnd(epoch, { val_loss: losses[epoch] });
+    }
+    expect(es.stoppedEpoch).toBe(3);
+    expect(w.item()).toBe(10); // epoch 1 had the best loss
+  });
+
+  it('stops fit and keeps the best weights', async () => {
+    const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+    // lr 0: the loss never changes, so nothing after the first epoch counts as an improvement.
+    model.compile({ optimizer: new SGD(model.parameters(), { lr: 0 }), loss: 'mse' });
+    const x = tensor([[0, 1], [1, 0]]);
+    const y = tensor([[1], [0]]);
+    const es = new EarlyStopping({ monitor: 'loss', patience: 2 });
+    const history = await model.fit(x, y, { epochs: 50, callbacks: [es] });
+    expect(history.loss).toHaveLength(3);
+    expect(es.stoppedEpoch).toBe(2);
+  });
+
+  it('warns and carries on when the monitored quantity is not logged', () => {
+    const es = new EarlyStopping({ monitor: 'val_auc' });
+    const warn = console.warn;
+    const messages: string[] = [];
+    console.warn = (m: string) => void messages.push(m);
+    try {
+      expect(feed(es, [1, 2, 3])).toBe(-1);
+    } finally {
+      console.warn = warn;
+    }
+    expect(messages[0]).toMatch(/EarlyStopping: 'val_auc' is not in the logs/);
+  });
+
+  it('refuses bad options', () => {
+    expect(() => new EarlyStopping({ patience: -1 })).toThrow(/EarlyStopping: patience must be a non-negative integer/);
+    expect(() => new EarlyStopping({ mode: 'up' as 'max' })).toThrow(/mode/);
+  });
+});

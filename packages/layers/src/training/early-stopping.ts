@@ -1,0 +1,135 @@
+import { ArgumentError, type Tensor } from '@bp/tensor';
+import type { Callback, CallbackModel, Logs } from './callbacks.js';
+import { snakeCase } from './history.js';
+
+/** Options of {@link EarlyStopping} (Keras' names and defaults). */
+export interface EarlyStoppingOptions {
+  /** The logged quantity to watch (default `'val_loss'`; `'valLoss'` works too). */
+  monitor?: string;
+  /** An improvement must beat the best value by more than this (default 0). */
+  minDelta?: number;
+  /** Epochs without improvement before stopping (default 0). */
+  patience?: number;
+  /** `'min'`, `'max'`, or `'auto'` (default: max for accuracies, min otherwise). */
+  mode?: 'auto' | 'min' | 'max';
+  /** A value the monitored quantity must beat before any epoch counts as an improvement. */
+  baseline?: number;
+  /** When stopping, put back the weights of the best epoch (default false). */
+  restoreBestWeights?: boolean;
+  /** Print a line when stopping (default false). */
+  verbose?: boolean;
+}
+
+/**
+ * Stops training when a monitored quantity has stopped improving (Keras'
+ * `EarlyStopping`): after `patience` epochs without an improvement larger than
+ * `minDelta` it sets `model.stopTraining`, optionally restoring the best weights.
+ *
+ * @example
+ * await model.fit(x, y, {
+ *   epochs: 100, validationSplit: 0.2,
+ *   callbacks: [new EarlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true })],
+ * });
+ */
+export class EarlyStopping implements Callback {
+  /** The watched log key, in Keras' snake case (`val_loss`). */
+  readonly monitor: string;
+  /** The margin an improvement must exceed. */
+  readonly minDelta: number;
+  /** Epochs without improvement tolerated. */
+  readonly patience: number;
+  /** Whether smaller (`min`) or larger (`max`) is better. */
+  readonly mode: 'min' | 'max';
+  /** The value to beat before improvements count, if any. */
+  readonly baseline: number | null;
+  /** Whether stopping restores the best epoch's weights. */
+  readonly restoreBestWeights: boolean;
+  /** Whether stopping prints a line. */
+  readonly verbose: boolean;
+  /** Epochs since the last improvement. */
+  wait = 0;
+  /** The epoch at which training was stopped (-1 while it was not). */
+  stoppedEpoch = -1;
+  /** The best monitored value so far. */
+  best = Number.POSITIVE_INFINITY;
+  /** The epoch of {@link best}. */
+  bestEpoch = -1;
+  private model: CallbackModel | null = null;
+  private bestWeights: Record<string, Tensor> | null = null;
+
+  constructor(opts: EarlyStoppingOptions = {}) {
+    this.monitor = snakeCase(opts.monitor ?? 'val_loss');
+    this.minDelta = Math.abs(opts.minDelta ?? 0);
+    this.patience = opts.patience ?? 0;
+    if (!Number.isInteger(this.patience) || this.patience < 0) {
+      throw new ArgumentError('EarlyStopping', `patience must be a non-negative integer, got ${opts.patience}`);
+    }
+    if (!Number.isFinite(this.minDelta)) throw new ArgumentError('EarlyStopping', `minDelta must be finite, got ${opts.minDelta}`);
+    const mode = opts.mode ?? 'auto';
+    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
+      throw new ArgumentError('EarlyStopping', `mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+    }
+    this.mode = mode === 'auto' ? (this.monitor.includes('acc') ? 'max' : 'min') : mode;
+    this.baseline = opts.baseline ?? null;
+    this.restoreBestWeights = opts.restoreBestWeights ?? false;
+    this.verbose = opts.verbose ?? false;
+  }
+
+  /** Receives the model being trained (called by `fit`). */
+  setModel(model: CallbackModel): void {
+    this.model = model;
+  }
+
+  /** Resets the counters, so one instance can serve several `fit` calls. */
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.stoppedEpoch = -1;
+    this.best = this.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    this.bestEpoch = -1;
+    this.bestWeights = null;
+  }
+
+  private isImprovement(value: number, reference: number): boolean {
+    return this.mode === 'min' ? value + this.minDelta < reference : value - this.minDelta > reference;
+  }
+
+  /** Compares the epoch's monitored value with the best so far and stops training when patience runs out. */
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const current = logs[this.monitor];
+    if (current === undefined || Number.isNaN(current)) {
+      console.warn(`EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping`);
+      return;
+    }
+    if (this.restoreBestWeights && this.bestWeights === null) this.bestWeights = this.snapshot();
+    this.wait += 1;
+    if (this.isImprovement(current, this.best)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+      if (this.restoreBestWeights) this.bestWeights = this.snapshot();
+      if (this.baseline === null || this.isImprovement(current, this.baseline)) this.wait = 0;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      const model = this.requireModel();
+      model.stopTraining = true;
+      if (this.restoreBestWeights && this.bestWeights !== null) {
+        model.loadStateDict(this.bestWeights);
+        if (this.verbose) console.log(`EarlyStopping: restoring the weights of epoch ${this.bestEpoch + 1}`);
+      }
+      if (this.verbose) console.log(`EarlyStopping: stopped at epoch ${epoch + 1}`);
+    }
+  }
+
+  private requireModel(): CallbackModel {
+    if (this.model === null) throw new ArgumentError('EarlyStopping', 'used outside fit(): no model was set');
+    return this.model;
+  }
+
+  /** Copies of the current weights: later updates must not change the snapshot. */
+  private snapshot(): Record<string, Tensor> {
+    const sd = this.requireModel().stateDict();
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(sd)) out[k] = v.clone();
+    return out;
+  }
+}

@@ -1,0 +1,273 @@
+import { noGrad } from '@bp/autograd';
+import {
+  ArgumentError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor, randomPermutation, tensor,
+} from '@bp/tensor';
+import type { Module } from '../module.js';
+import type { Callback, Logs } from './callbacks.js';
+import { type Compiled, optimizerByName } from './compile.js';
+import { History } from './history.js';
+import type { Metric } from './metrics.js';
+
+/** Options of `fit` (Keras' names and defaults). */
+export interface FitOptions {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** `[xVal, yVal]` evaluated after every epoch (logged as `val_loss`, `val_accuracy`...). */
+  validationData?: [Tensor, Tensor];
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation. */
+  validationSplit?: number;
+  /** Shuffle the samples every epoch, with the generator seeded by `manualSeed` (default true). */
+  shuffle?: boolean;
+  /** Hooks called during training, e.g. `EarlyStopping`. */
+  callbacks?: Callback[];
+  /** 0: silent (default); 1 or 2: one line per epoch with the loss, metrics and time. */
+  verbose?: 0 | 1 | 2;
+  /** Epoch to start counting from, to resume an earlier run (default 0). */
+  initialEpoch?: number;
+}
+
+/** Options of `evaluate` and `predict`. */
+export interface EvaluateOptions {
+  /** Samples per forward pass (default 32). */
+  batchSize?: number;
+}
+
+/** The model side of the training loop (a `Sequential`). @internal */
+export interface TrainableModel extends Module {
+  /** Set to true to stop `fit` after the current batch. */
+  stopTraining: boolean;
+  /** The compile settings, or null before `compile`. */
+  readonly compiled: Compiled | null;
+  /** Makes sure every parameter exists for per-sample inputs of `inputShape`. */
+  build(inputShape: number[]): void;
+}
+
+function positiveInt(op: string, name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function checkXY(op: string, x: Tensor, y: Tensor): void {
+  if (!isTensor(x) || !isTensor(y)) throw new ArgumentError(op, 'x and y must be Tensors');
+  if (x.rank === 0 || y.rank === 0) throw new ShapeError(op, `x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} need a batch axis`);
+  if (x.shape[0] !== y.shape[0]) {
+    throw new ShapeError(op, `x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} have different numbers of samples (${x.shape[0]} != ${y.shape[0]})`);
+  }
+  if (x.shape[0] === 0) throw new ShapeError(op, `no samples: x is ${fmtShape(x.shape)}`);
+}
+
+function requireCompiled(op: string, model: TrainableModel): Compiled {
+  if (!model.compiled) throw new ArgumentError(op, 'call compile({ optimizer, loss }) first');
+  return model.compiled;
+}
+
+/** Rows `start..end` of `x`, in `order` when shuffling. */
+function rows(x: Tensor, order: Int32Array | null, start: number, end: number): Tensor {
+  if (order === null) return start === 0 && end === x.shape[0] ? x : x.narrow(0, start, end - start);
+  return gather(x, tensor(order.subarray(start, end), { shape: [end - start], dtype: 'int32' }), 0);
+}
+
+/** Runs `fn` with every module in eval mode, then puts each module's own mode back. */
+function inEvalMode<T>(model: Module, fn: () => T): T {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    for (const [m, t] of modes) m.training = t;
+  }
+}
+
+/** Sums metric totals on the backend; values are read once, in {@link MetricTotals.means}. */
+class MetricTotals {
+  private readonly totals: (Tensor | null)[];
+  constructor(private readonly metrics: Metric[]) {
+    this.totals = metrics.map(() => null);
+  }
+  add(pred: Tensor, target: Tensor): void {
+    if (this.metrics.length === 0) return;
+    noGrad(() => {
+      const p = pred.detach();
+      this.metrics.forEach((m, i) => {
+        const t = m.batchTotal(p, target);
+        const prev = this.totals[i];
+        this.totals[i] = prev === null ? t : prev.add(t);
+      });
+    });
+  }
+  means(count: number, prefix = ''): Logs {
+    const out: Logs = {};
+    this.metrics.forEach((m, i) => {
+      const t = this.totals[i];
+      out[prefix + m.name] = t === null ? Number.NaN : t.item() / count;
+    });
+    return out;
+  }
+}
+
+function formatLogs(logs: Logs): string {
+  return Object.entries(logs)
+    .map(([k, v]) => `${k}: ${Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(3)}`)
+    .join(' - ');
+}
+
+/**
+ * Gives the event loop a turn when more than `sliceMs` of work ran since the
+ * last one, so timers, I/O and a browser page stay responsive during long
+ * epochs, without paying for a yield after every small batch.
+ */
+class Yielder {
+  private last = performance.now();
+  constructor(private readonly sliceMs = 30) {}
+  async maybeYield(): Promise<void> {
+    const now = performance.now();
+    if (now - this.last < this.sliceMs) return;
+    await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+    this.last = performance.now();
+  }
+}
+
+/**
+ * Loss and metrics of the model on `(x, y)` in eval mode without a graph,
+ * batch by batch; the loss is averaged over samples.
+ */
+export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Logs {
+  const c = requireCompiled('evaluate', model);
+  checkXY('evaluate', x, y);
+  const batchSize = positiveInt('evaluate', 'batchSize', opts.batchSize ?? 32);
+  const n = x.shape[0];
+  if (!model.built) model.build(x.shape.slice(1));
+  return inEvalMode(model, () =>
+    noGrad(() => {
+      let lossSum = 0;
+      const totals = new MetricTotals(c.metrics);
+      for (let start = 0; start < n; start += batchSize) {
+        const end = Math.min(n, start + batchSize);
+        const xb = rows(x, null, start, end);
+        const yb = rows(y, null, start, end);
+        const pred = model.forward(xb);
+        lossSum += c.loss(pred, yb).item() * (end - start);
+        totals.add(pred, yb);
+      }
+      return { [`${prefix}loss`]: lossSum / n, ...totals.means(n, prefix) };
+    }),
+  );
+}
+
+/** The model's outputs for every sample of `x`, in eval mode without a graph, batch by batch. */
+export function predictModel(model: Module & { built: boolean; build(s: number[]): void }, x: Tensor, opts: EvaluateOptions = {}): Tensor {
+  if (!isTensor(x) || x.rank === 0) throw new ArgumentError('predict', 'x must be a Tensor with a batch axis');
+  const batchSize = positiveInt('predict', 'batchSize', opts.batchSize ?? 32);
+  const n = x.shape[0];
+  if (!model.built) model.build(x.shape.slice(1));
+  return inEvalMode(model, () =>
+    noGrad(() => {
+      if (n <= batchSize) return model.forward(x);
+      const outs: Tensor[] = [];
+      for (let start = 0; start < n; start += batchSize) outs.push(model.forward(rows(x, null, start, Math.min(n, start + batchSize))));
+      return concat(outs, 0);
+    }),
+  );
+}
+
+/** Keras' `fit` loop. @internal Called by `Sequential.fit`. */
+export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
+  const c = requireCompiled('fit', model);
+  checkXY('fit', x, y);
+  const epochs = opts.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError('fit', `epochs must be a non-negative integer, got ${epochs}`);
+  const batchSize = positiveInt('fit', 'batchSize', opts.batchSize ?? 32);
+  const initialEpoch = opts.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
+    throw new ArgumentError('fit', `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  }
+  const shuffle = opts.shuffle ?? true;
+  const verbose = opts.verbose ?? 0;
+  const callbacks = opts.callbacks ?? [];
+  if (!Array.isArray(callbacks)) throw new ArgumentError('fit', 'callbacks must be an array');
+
+  let xTrain = x;
+  let yTrain = y;
+  let validation: [Tensor, Tensor] | null = null;
+  if (opts.validationData !== undefined) {
+    const vd = opts.validationData;
+    if (!Array.isArray(vd) || vd.length !== 2) throw new ArgumentError('fit', 'validationData must be [xVal, yVal]');
+    checkXY('fit (validationData)', vd[0], vd[1]);
+    validation = [vd[0], vd[1]];
+  } else if (opts.validationSplit !== undefined && opts.validationSplit !== 0) {
+    const split = opts.validationSplit;
+    if (!(split > 0 && split < 1)) throw new ArgumentError('fit', `validationSplit must be in (0, 1), got ${split}`);
+    const n = x.shape[0];
+    const nVal = Math.floor(n * split);
+    if (nVal < 1 || nVal >= n) {
+      throw new ArgumentError('fit', `validationSplit ${split} of ${n} samples leaves ${nVal} for validation and ${n - nVal} for training`);
+    }
+    // Keras takes the last samples, before any shuffling.
+    xTrain = x.narrow(0, 0, n - nVal);
+    yTrain = y.narrow(0, 0, n - nVal);
+    validation = [x.narrow(0, n - nVal, nVal), y.narrow(0, n - nVal, nVal)];
+  }
+
+  if (!model.built) model.build(x.shape.slice(1));
+  if (c.optimizer === null) c.optimizer = optimizerByName(c.optimizerName!, model.parameters());
+  const optimizer = c.optimizer;
+
+  const n = xTrain.shape[0];
+  const history = new History();
+  model.stopTraining = false;
+  for (const cb of callbacks) cb.setModel?.(model);
+  for (const cb of callbacks) await cb.onTrainBegin?.({});
+
+  let epochLogs: Logs = {};
+  const yielder = new Yielder();
+  for (let epoch = initialEpoch; epoch < initialEpoch + epochs; epoch++) {
+    const t0 = performance.now();
+    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+    model.train();
+    const order = shuffle ? randomPermutation(n) : null;
+    const totals = new MetricTotals(c.metrics);
+    let lossSum = 0;
+    let seen = 0;
+    for (let batch = 0, start = 0; start < n; batch++, start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const size = end - start;
+      for (const cb of callbacks) {
+        const r = cb.onBatchBegin?.(batch, { batch, size });
+        if (r) await r;
+      }
+      const xb = rows(xTrain, order, start, end);
+      const yb = rows(yTrain, order, start, end);
+      const pred = model.forward(xb);
+      const loss = c.loss(pred, yb);
+      if (loss.size !== 1) {
+        throw new ShapeError('fit', `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
+      }
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      const lossValue = loss.item();
+      lossSum += lossValue * size;
+      seen += size;
+      totals.add(pred, yb);
+      for (const cb of callbacks) {
+        const r = cb.onBatchEnd?.(batch, { batch, size, loss: lossValue });
+        if (r) await r;
+      }
+      if (model.stopTraining) break;
+      await yielder.maybeYield();
+    }
+    epochLogs = { loss: lossSum / seen, ...totals.means(seen) };
+    if (validation) Object.assign(epochLogs, evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_'));
+    history.record(epoch, epochLogs);
+    if (verbose) {
+      const secs = (performance.now() - t0) / 1000;
+      console.log(`Epoch ${epoch + 1}/${initialEpoch + epochs} - ${secs.toFixed(2)}s - ${formatLogs(epochLogs)}`);
+    }
+    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
+    if (model.stopTraining) break;
+  }
+  for (const cb of callbacks) await cb.onTrainEnd?.(epochLogs);
+  return history;
+}

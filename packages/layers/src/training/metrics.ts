@@ -1,0 +1,96 @@
+import { ArgumentError, ShapeError, type Tensor, fmtShape } from '@bp/tensor';
+
+/**
+ * A quantity tracked during `fit` and `evaluate`. `batchTotal` returns the
+ * *sum* over the batch's samples as a one-element tensor; the loop adds these
+ * up on the backend and divides by the sample count once per epoch, so no
+ * value is read back per batch.
+ */
+export interface Metric {
+  /** The key in logs and history (`accuracy`, `val_accuracy`...). */
+  readonly name: string;
+  batchTotal(pred: Tensor, target: Tensor): Tensor;
+}
+
+/** A custom metric function: the mean over the batch, as a one-element tensor. */
+export type MetricFn = (pred: Tensor, target: Tensor) => Tensor;
+
+/**
+ * The number of correct predictions in a batch (int32 scalar):
+ * - several output columns: the arg-max class against int32 labels `[n]` or one-hot rows `[n, classes]`;
+ * - one output column (`[n]` or `[n, 1]`): the prediction thresholded at 0.5 against 0/1 targets.
+ */
+export function correctCount(pred: Tensor, target: Tensor): Tensor {
+  const n = pred.shape[0];
+  const cols = pred.rank >= 2 ? pred.size / n : 1;
+  if (cols === 1 && pred.rank <= 2) {
+    if (target.size !== n) {
+      throw new ShapeError('accuracy', `one output column ${fmtShape(pred.shape)} needs one target per sample, got ${fmtShape(target.shape)}`);
+    }
+    const p = pred.reshape([n]).gt(0.5);
+    const t = target.dtype === 'int32' ? target.reshape([n]) : target.reshape([n]).gt(0.5);
+    return p.eq(t).sum();
+  }
+  const predicted = pred.argmax(-1);
+  let labels: Tensor;
+  if (target.rank === pred.rank && target.shape[target.rank - 1] === pred.shape[pred.rank - 1] && target.dtype === 'float32') {
+    labels = target.argmax(-1);
+  } else if (target.size === predicted.size) {
+    labels = target.dtype === 'int32' ? target.reshape(predicted.shape) : target.reshape(predicted.shape).cast('int32');
+  } else {
+    throw new ShapeError(
+      'accuracy',
+      `targets ${fmtShape(target.shape)} match neither class ids for predictions ${fmtShape(pred.shape)} nor one-hot rows`,
+    );
+  }
+  return predicted.eq(labels).sum();
+}
+
+/** Fraction of correct predictions (see {@link correctCount} for how outputs are read). */
+export const accuracy: Metric = { name: 'accuracy', batchTotal: correctCount };
+
+function perSampleMean(name: string, f: (d: Tensor) => Tensor): Metric {
+  return {
+    name,
+    batchTotal(pred, target) {
+      if (pred.size !== target.size) {
+        throw new ShapeError(name, `predictions ${fmtShape(pred.shape)} and targets ${fmtShape(target.shape)} differ in size`);
+      }
+      const d = pred.sub(target.reshape(pred.shape));
+      // Mean over each sample's values, summed over the batch: the batch size times the overall mean.
+      return f(d).mean().mul(pred.shape[0]);
+    },
+  };
+}
+
+/** Mean squared error, averaged over samples. */
+export const meanSquaredError: Metric = perSampleMean('mse', (d) => d.square());
+/** Mean absolute error, averaged over samples. */
+export const meanAbsoluteError: Metric = perSampleMean('mae', (d) => d.abs());
+
+/**
+ * The metric for a Keras name (`'accuracy'`/`'acc'`, `'mse'`, `'mae'`) or a
+ * function (named after the function) or a {@link Metric} object.
+ */
+export function getMetric(m: string | MetricFn | Metric): Metric {
+  if (typeof m === 'function') {
+    const name = m.name || 'metric';
+    return { name, batchTotal: (pred, target) => m(pred, target).mul(pred.shape[0]) };
+  }
+  if (m !== null && typeof m === 'object' && typeof m.batchTotal === 'function' && typeof m.name === 'string') return m;
+  switch (m) {
+    case 'accuracy':
+    case 'acc':
+      return accuracy;
+    case 'mse':
+    case 'meanSquaredError':
+    case 'mean_squared_error':
+      return meanSquaredError;
+    case 'mae':
+    case 'meanAbsoluteError':
+    case 'mean_absolute_error':
+      return meanAbsoluteError;
+    default:
+      throw new ArgumentError('compile', `unknown metric ${JSON.stringify(m)}; use 'accuracy', 'mse', 'mae' or a function (pred, target) => Tensor`);
+  }
+}

@@ -1,0 +1,35 @@
+import { ArgumentError, type Tensor } from '@bp/tensor';
+
+/**
+ * How a loss turns per-element (or per-sample) values into its result:
+ * `'mean'` (the default) averages them, `'sum'` adds them up and `'none'`
+ * returns them unreduced.
+ */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options every loss accepts. */
+export interface LossOptions {
+  /** How to reduce the per-element losses; `'mean'` by default. */
+  reduction?: Reduction;
+}
+
+/**
+ * The signature shared by every loss: `(input, target, opts?) => loss`. This
+ * is what `compile({ loss })` accepts when given a function.
+ */
+export type LossFn = (input: Tensor, target: Tensor, opts?: LossOptions) => Tensor;
+
+/** Validates `opts.reduction` early, so a typo fails before any work is done. */
+export function readReduction(loss: string, opts: LossOptions | undefined): Reduction {
+  const r = opts?.reduction ?? 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new ArgumentError(loss, `reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+  }
+  return r;
+}
+
+/** Applies a reduction to the unreduced losses. */
+export function reduce(values: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return values;
+  return reduction === 'sum' ? values.sum() : values.mean();
+}

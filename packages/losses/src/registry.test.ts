@@ -1,0 +1,33 @@
+import { ArgumentError, tensor } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import {
+  bceLoss, categoricalCrossentropy, crossEntropyLoss, getLoss, l1Loss, mseLoss, sparseCategoricalCrossentropy,
+} from './index.js';
+
+describe('getLoss', () => {
+  it('knows the function names and the Keras strings', () => {
+    expect(getLoss('sparseCategoricalCrossentropy')).toBe(sparseCategoricalCrossentropy);
+    expect(getLoss('sparse_categorical_crossentropy')).toBe(sparseCategoricalCrossentropy);
+    expect(getLoss('categorical_crossentropy')).toBe(categoricalCrossentropy);
+    expect(getLoss('binary_crossentropy')).toBe(bceLoss);
+    expect(getLoss('mse')).toBe(mseLoss);
+    expect(getLoss('mean_squared_error')).toBe(mseLoss);
+    expect(getLoss('mae')).toBe(l1Loss);
+    expect(getLoss('crossEntropyLoss')).toBe(crossEntropyLoss);
+  });
+
+  it('returns a function unchanged', () => {
+    const custom = (a: typeof tensor.prototype, _b: unknown) => a;
+    expect(getLoss(custom as never)).toBe(custom);
+  });
+
+  it('an unknown name lists the valid ones', () => {
+    expect(() => getLoss('msee')).toThrow(ArgumentError);
+    expect(() => getLoss('msee')).toThrow(/getLoss: unknown loss "msee"; valid names: mseLoss, .*sparse_categorical_crossentropy/);
+    expect(() => getLoss('toString')).toThrow(ArgumentError);
+  });
+
+  it('the looked-up function computes the loss', () => {
+    expect(getLoss('mse')(tensor([0.8]), tensor([1])).item()).toBeCloseTo(0.04, 6);
+  });
+});

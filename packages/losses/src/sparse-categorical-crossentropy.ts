@@ -1,0 +1,19 @@
+import type { Tensor } from '@bp/tensor';
+import { kerasLogProbabilities } from './keras-probabilities.js';
+import { pickLabels } from './pick.js';
+import { readReduction, reduce, type LossOptions } from './reduction.js';
+import { checkLabels, checkProbabilities, floatTensor } from './validate.js';
+
+/**
+ * Keras' `sparse_categorical_crossentropy`: `-log(probs[i, labels[i]])` for
+ * predicted probabilities `[N, C]` (the output of a softmax) and int32 class
+ * ids `[N]` (or Keras' `[N, 1]`). As in Keras, each row of `probs` is
+ * rescaled to sum to 1 and clipped to `[1e-7, 1 - 1e-7]` first.
+ */
+export function sparseCategoricalCrossentropy(probs: Tensor, labels: Tensor, opts?: LossOptions): Tensor {
+  const reduction = readReduction('sparseCategoricalCrossentropy', opts);
+  const p = floatTensor('sparseCategoricalCrossentropy', 'input', probs);
+  const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
+  checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
+  return reduce(pickLabels(kerasLogProbabilities(p), ids).neg(), reduction);
+}

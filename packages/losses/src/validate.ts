@@ -1,0 +1,58 @@
+import { ArgumentError, DTypeError, IndexError, ShapeError, Tensor, cast, fmtShape, type TypedArray } from '@bp/tensor';
+
+/** Throws unless `x` is a tensor; returns it as float32 (integer targets are accepted and converted). */
+export function floatTensor(loss: string, what: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new ArgumentError(loss, `${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  }
+  return x.dtype === 'float32' ? x : cast(x, 'float32');
+}
+
+/** Element-wise losses compare tensors of one shape; broadcasting `[N,1]` against `[N]` is almost always a bug. */
+export function sameShape(loss: string, input: Tensor, target: Tensor): void {
+  const a = input.shape;
+  const b = target.shape;
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    throw new ShapeError(loss, `input ${fmtShape(a)} and target ${fmtShape(b)} must have the same shape`);
+  }
+}
+
+/** Throws unless every value lies in `[0, 1]`; probabilities outside it mean logits were passed by mistake. */
+export function checkProbabilities(loss: string, what: string, x: Tensor, hint: string): void {
+  const v = x.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    const p = v[i];
+    if (!(p >= 0 && p <= 1)) {
+      throw new ArgumentError(loss, `${what} must be probabilities in [0, 1], got ${p} at flat index ${i} of ${fmtShape(x.shape)}${hint}`);
+    }
+  }
+}
+
+/**
+ * Checks int32 class labels against `[N, C]` scores and returns their values.
+ * Keras' `[N, 1]` label column is accepted as `[N]`.
+ */
+export function checkLabels(loss: string, scores: Tensor, labels: unknown): TypedArray {
+  if (!(labels instanceof Tensor)) {
+    throw new ArgumentError(loss, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
+  }
+  if (labels.dtype !== 'int32') {
+    throw new DTypeError(loss, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' })`);
+  }
+  if (scores.rank !== 2) {
+    throw new ShapeError(loss, `input must be [batch, classes], got ${fmtShape(scores.shape)}`);
+  }
+  const [n, c] = scores.shape;
+  const ls = labels.shape;
+  const ok = (ls.length === 1 && ls[0] === n) || (ls.length === 2 && ls[0] === n && ls[1] === 1);
+  if (!ok) {
+    throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(scores.shape)}: expected [${n}]`);
+  }
+  const v = labels.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] < 0 || v[i] >= c) {
+      throw new IndexError(loss, `label ${v[i]} at position ${i} is out of range for ${c} classes (valid: 0..${c - 1})`);
+    }
+  }
+  return v;
+}

@@ -1,0 +1,209 @@
+import { enableGrad, noGrad } from '@bp/autograd';
+import { ArgumentError, ShapeError, Tensor, fmtShape } from '@bp/tensor';
+
+/** Hyperparameters every optimizer has: at least a learning rate. */
+export interface BaseOptions {
+  /** Learning rate. */
+  lr: number;
+}
+
+/** A set of parameters sharing hyperparameters (PyTorch's `param_groups` entry). */
+export type ParamGroup<H extends BaseOptions> = H & { params: Tensor[] };
+
+/** A group as passed to a constructor: its own parameters, and any hyperparameters that differ from the defaults. */
+export type ParamGroupInput<H extends BaseOptions> = Partial<H> & { params: Iterable<Tensor> };
+
+/** What optimizers accept as parameters: tensors (one group), or groups with their own hyperparameters. */
+export type Params<H extends BaseOptions> = Iterable<Tensor> | ParamGroupInput<H>[];
+
+/**
+ * Per-parameter optimizer state: step counts and moment buffers. Updates
+ * replace buffers with new tensors and never write into them, so a state
+ * dict taken earlier keeps its values.
+ */
+export type ParamState = Record<string, Tensor | number>;
+
+/**
+ * A snapshot of an optimizer, shaped like PyTorch's `state_dict()`: per-parameter
+ * state keyed by the parameter's position across all groups, and each group's
+ * hyperparameters with its parameters' positions. Numbers, arrays and tensors only,
+ * so a saver can write the tensors as weights and the rest as JSON.
+ */
+export interface OptimizerStateDict {
+  state: Record<string, ParamState>;
+  paramGroups: (Record<string, unknown> & { params: number[] })[];
+}
+
+/** Throws unless `v` is a finite number `>= 0`. */
+export function checkNonNegative(opt: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new ArgumentError(opt, `${name} must be a finite number >= 0, got ${String(v)}`);
+  }
+}
+
+/** Throws unless `v` is a number in `[0, 1)`. */
+export function checkUnitInterval(opt: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) {
+    throw new ArgumentError(opt, `${name} must be a number in [0, 1), got ${String(v)}`);
+  }
+}
+
+/**
+ * The base of every optimizer: parameter groups, `step()`, `zeroGrad()` and
+ * state dicts. A subclass supplies one update rule, applied to each
+ * parameter that has a gradient; parameters whose `.grad` is null are skipped,
+ * as in PyTorch. Parameters are updated in place (`assign`), so the model
+ * keeps holding the same tensors.
+ */
+export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
+  /** The optimizer's name, used in error messages. */
+  readonly name: string;
+  /** The hyperparameters a group gets when it does not set its own. */
+  readonly defaults: Readonly<H>;
+  /** Parameter groups with their hyperparameters; a scheduler changes `paramGroups[i].lr`. */
+  readonly paramGroups: ParamGroup<H>[];
+  /** Per-parameter state (moment buffers, step counts), created on a parameter's first update. */
+  protected readonly state = new Map<Tensor, ParamState>();
+
+  protected constructor(name: string, params: Params<H>, defaults: H) {
+    this.name = name;
+    this.defaults = Object.freeze({ ...defaults });
+    this.validate(this.defaults);
+    this.paramGroups = this.makeGroups(params);
+  }
+
+  /** The learning rate of the first group. Setting it sets every group's. */
+  get lr(): number {
+    return this.paramGroups[0].lr;
+  }
+  set lr(value: number) {
+    checkNonNegative(this.name, 'lr', value);
+    for (const g of this.paramGroups) g.lr = value;
+  }
+
+  /** Checks one group's hyperparameters, throwing an `ArgumentError` that names the optimizer and the option. */
+  protected abstract validate(h: Readonly<H>): void;
+
+  /**
+   * Computes `param`'s new value from its gradient, updating `state` (the
+   * parameter's own record, empty on its first update). Runs inside `noGrad`.
+   */
+  protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): Tensor;
+
+  private makeGroups(params: Params<H>): ParamGroup<H>[] {
+    if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new ArgumentError(this.name, `params must be an array of tensors or of parameter groups, got ${params === null ? 'null' : typeof params}`);
+    }
+    const list = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
+    if (list.length === 0) throw new ArgumentError(this.name, 'got an empty parameter list');
+    const inputs: ParamGroupInput<H>[] = list.every((p) => p instanceof Tensor)
+      ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>]
+      : (list as ParamGroupInput<H>[]);
+    const seen = new Set<Tensor>();
+    return inputs.map((input, gi) => {
+      if (input instanceof Tensor || input == null || typeof input !== 'object' || !('params' in input)) {
+        throw new ArgumentError(this.name, `parameter group ${gi} must be an object with a params array; do not mix tensors and groups`);
+      }
+      const ps = [...input.params];
+      ps.forEach((p, i) => {
+        if (!(p instanceof Tensor)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} is not a Tensor`);
+        if (p.dtype !== 'float32') throw new ArgumentError(this.name, `parameter ${i} of group ${gi} is ${p.dtype} ${fmtShape(p.shape)}; only float32 tensors can be optimized`);
+        if (seen.has(p)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} appears more than once`);
+        seen.add(p);
+      });
+      const group = { ...this.defaults, ...input, params: ps } as ParamGroup<H>;
+      this.validate(group);
+      return group;
+    });
+  }
+
+  /**
+   * Applies one update to every parameter that has a gradient. With a
+   * `closure` (which recomputes the loss and calls `backward()`), it runs that
+   * first and returns its loss, as PyTorch's `step(closure)`.
+   */
+  step(closure?: () => Tensor): Tensor | undefined {
+    const loss = closure ? enableGrad(closure) : undefined;
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          const g = p.grad;
+          if (g === null) continue;
+          if (g.size !== p.size) {
+            throw new ShapeError(this.name, `gradient ${fmtShape(g.shape)} does not match its parameter ${fmtShape(p.shape)}`);
+          }
+          let s = this.state.get(p);
+          if (s === undefined) {
+            s = {};
+            this.state.set(p, s);
+          }
+          p.assign(this.update(p, g, group, s));
+        }
+      }
+    });
+    return loss;
+  }
+
+  /** Clears every parameter's gradient (`.grad = null`, PyTorch's `set_to_none`), so the next `backward()` starts fresh. */
+  zeroGrad(): void {
+    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+  }
+
+  /** A snapshot from which {@link loadStateDict} resumes training exactly. */
+  stateDict(): OptimizerStateDict {
+    const state: Record<string, ParamState> = {};
+    const paramGroups: OptimizerStateDict['paramGroups'] = [];
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const { params, ...hyper } = group;
+      const ids: number[] = [];
+      for (const p of params) {
+        const s = this.state.get(p);
+        if (s !== undefined) state[String(index)] = { ...s };
+        ids.push(index++);
+      }
+      paramGroups.push({ ...structuredClone(hyper), params: ids });
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores hyperparameters and state saved by {@link stateDict} onto this
+   * optimizer's parameters, matched by position; groups and their sizes must agree.
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (sd == null || typeof sd !== 'object' || !Array.isArray(sd.paramGroups) || sd.state == null || typeof sd.state !== 'object') {
+      throw new ArgumentError(this.name, 'loadStateDict: expected { state, paramGroups } as returned by stateDict()');
+    }
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new ArgumentError(this.name, `loadStateDict: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+    }
+    const byIndex = new Map<string, Tensor>();
+    const groups = sd.paramGroups.map((saved, gi) => {
+      const group = this.paramGroups[gi];
+      if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
+        throw new ArgumentError(this.name, `loadStateDict: group ${gi} has ${saved.params?.length} parameters in the state dict, ${group.params.length} here`);
+      }
+      saved.params.forEach((id, i) => byIndex.set(String(id), group.params[i]));
+      const { params: _ids, ...hyper } = saved;
+      const merged = { ...this.defaults, ...structuredClone(hyper) } as unknown as H;
+      this.validate(merged);
+      return merged;
+    });
+    const states = new Map<Tensor, ParamState>();
+    for (const [id, s] of Object.entries(sd.state)) {
+      const p = byIndex.get(id);
+      if (p === undefined) throw new ArgumentError(this.name, `loadStateDict: state for parameter ${id}, which no group lists`);
+      for (const [k, v] of Object.entries(s)) {
+        if (v instanceof Tensor && v.size !== p.size) {
+          throw new ShapeError(this.name, `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`);
+        }
+      }
+      states.set(p, { ...s });
+    }
+    groups.forEach((h, gi) => Object.assign(this.paramGroups[gi], h));
+    this.state.clear();
+    for (const [p, s] of states) this.state.set(p, s);
+  }
+}
+

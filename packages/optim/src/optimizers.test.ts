@@ -1,0 +1,214 @@
+import '@bp/autograd';
+import { ArgumentError, randn, setOpObserver, tensor, type Tensor } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer, type OptimizerStateDict } from './index.js';
+import { closeTo, problemLoss, refs, startParams } from './__fixtures__/problem.js';
+
+type Ctor = new (params: never, opts: never) => Optimizer<BaseOptions>;
+const CLASSES: Record<string, Ctor> = { SGD, Adam, AdamW, RMSprop, Adagrad } as unknown as Record<string, Ctor>;
+
+function make(name: string, params: unknown, opts: object): Optimizer<BaseOptions> {
+  return new CLASSES[name](params as never, opts as never);
+}
+
+function train(opt: Optimizer<BaseOptions>, w: Tensor, b: Tensor, steps: number): void {
+  for (let i = 0; i < steps; i++) {
+    opt.zeroGrad();
+    problemLoss(w, b).backward();
+    opt.step();
+  }
+}
+
+describe('trajectories match PyTorch over 6 steps', () => {
+  for (const ref of refs.optimizers) {
+    const groups = (ref as { groups?: ({ param: number } & Record<string, unknown>)[] }).groups;
+    it(`${ref.optimizer} ${JSON.stringify(ref.opts)}${groups ? ' with parameter groups' : ''}`, () => {
+      const { w, b } = startParams();
+      const params = groups ? groups.map(({ param, ...h }) => ({ ...h, params: [[w, b][param]] })) : [w, b];
+      const opt = make(ref.optimizer, params, ref.opts);
+      ref.steps.forEach((expected, i) => {
+        train(opt, w, b, 1);
+        const ew = closeTo(w.dataSync(), expected.w);
+        const eb = closeTo(b.dataSync(), expected.b);
+        if (ew) expect.fail(`step ${i + 1}, W${ew}`);
+        if (eb) expect.fail(`step ${i + 1}, b${eb}`);
+      });
+    });
+  }
+});
+
+function serialise(sd: OptimizerStateDict): string {
+  return JSON.stringify(sd, (_k, v: unknown) => (v instanceof Object && 'dtype' in v && 'shape' in v
+    ? { tensor: Array.from((v as Tensor).dataSync()), shape: (v as Tensor).shape }
+    : v));
+}
+
+function deserialise(json: string): OptimizerStateDict {
+  return JSON.parse(json, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'tensor' in v
+    ? tensor((v as { tensor: number[] }).tensor, { shape: (v as unknown as { shape: number[] }).shape })
+    : v)) as OptimizerStateDict;
+}
+
+describe('stateDict / loadStateDict resume exactly', () => {
+  const cases: [string, object][] = [
+    ['SGD', { lr: 0.1, momentum: 0.9, nesterov: true }],
+    ['Adam', { lr: 0.1, amsgrad: true, weightDecay: 0.01 }],
+    ['AdamW', { lr: 0.1 }],
+    ['RMSprop', { lr: 0.01, centered: true, momentum: 0.5 }],
+    ['Adagrad', { lr: 0.1, lrDecay: 0.1 }],
+  ];
+  for (const [name, opts] of cases) {
+    it(`${name}: 3 steps, save through JSON, load into a fresh optimizer, 3 more == 6 uninterrupted`, () => {
+      const ref = startParams();
+      train(make(name, [ref.w, ref.b], opts), ref.w, ref.b, 6);
+
+      const { w, b } = startParams();
+      const first = make(name, [w, b], opts);
+      train(first, w, b, 3);
+      const json = serialise(first.stateDict());
+      const second = make(name, [w, b], { ...opts, lr: 123 });
+      second.loadStateDict(deserialise(json));
+      expect(second.lr).toBe((opts as { lr: number }).lr);
+      train(second, w, b, 3);
+      expect(Array.from(w.dataSync())).toEqual(Array.from(ref.w.dataSync()));
+      expect(Array.from(b.dataSync())).toEqual(Array.from(ref.b.dataSync()));
+    });
+  }
+
+  it('the snapshot does not change as training continues', () => {
+    const { w, b } = startParams();
+    const opt = new Adam([w, b], { lr: 0.1 });
+    train(opt, w, b, 2);
+    const sd = opt.stateDict();
+    const before = serialise(sd);
+    train(opt, w, b, 2);
+    expect(serialise(sd)).toBe(before);
+    expect(sd.state['0'].step).toBe(2);
+    expect(sd.paramGroups).toEqual([{ lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, params: [0, 1] }]);
+  });
+
+  it('rejects a state dict for different parameters', () => {
+    const { w, b } = startParams();
+    const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9 });
+    train(opt, w, b, 1);
+    const sd = opt.stateDict();
+    expect(() => new SGD([w], { lr: 0.1 }).loadStateDict(sd)).toThrow(/SGD: loadStateDict: group 0 has 2 parameters/);
+    const other = new SGD([b, w], { lr: 0.1 });
+    expect(() => other.loadStateDict(sd)).toThrow(/state 'momentumBuffer' of parameter 0 is \[2,3\], the parameter is \[2\]/);
+  });
+});
+
+describe('Optimizer behaviour', () => {
+  it('updates in place: the model keeps the same tensors', () => {
+    const { w, b } = startParams();
+    const before = w.dataSync();
+    train(new SGD([w, b], { lr: 0.1 }), w, b, 1);
+    expect(w.requiresGrad).toBe(true);
+    expect(w.isLeaf).toBe(true);
+    expect(Array.from(w.dataSync())).not.toEqual(Array.from(before));
+  });
+
+  it('zeroGrad sets .grad to null; parameters without a gradient are skipped', () => {
+    const { w, b } = startParams();
+    const unused = tensor([1, 2, 3], { requiresGrad: true });
+    const opt = new Adam([w, b, unused], { lr: 0.1 });
+    problemLoss(w, b).backward();
+    opt.step();
+    expect(unused.toArray()).toEqual([1, 2, 3]);
+    expect(opt.stateDict().state['2']).toBeUndefined();
+    opt.zeroGrad();
+    expect(w.grad).toBeNull();
+    expect(b.grad).toBeNull();
+    const snapshot = w.dataSync();
+    opt.step();
+    expect(w.dataSync()).toEqual(snapshot);
+  });
+
+  it('lr is mutable, on the optimizer and per group', () => {
+    const { w, b } = startParams();
+    const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.5 }], { lr: 0.1 });
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.5]);
+    opt.lr = 0.01;
+    expect(opt.lr).toBe(0.01);
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.01, 0.01]);
+    opt.paramGroups[1].lr = 0;
+    const bBefore = b.dataSync();
+    train(opt, w, b, 1);
+    expect(b.dataSync()).toEqual(bBefore);
+  });
+
+  it('step(closure) evaluates the loss first and returns it', () => {
+    const { w, b } = startParams();
+    const opt = new SGD([w, b], { lr: 0.1 });
+    const loss = opt.step(() => {
+      opt.zeroGrad();
+      const l = problemLoss(w, b);
+      l.backward();
+      return l;
+    });
+    expect(loss!.item()).toBeGreaterThan(problemLoss(w, b).item());
+  });
+});
+
+describe('few ops per step (each one a pass over the parameter and an allocation)', () => {
+  const budget: [string, object, number][] = [
+    ['SGD', { lr: 0.1 }, 2],
+    ['SGD', { lr: 0.1, momentum: 0.9 }, 4],
+    ['SGD', { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }, 8],
+    ['Adam', {}, 12],
+    ['AdamW', {}, 13],
+    ['RMSprop', {}, 9],
+    ['Adagrad', {}, 7],
+  ];
+  for (const [name, opts, max] of budget) {
+    it(`${name} ${JSON.stringify(opts)}: at most ${max} ops per parameter`, () => {
+      const p = randn([3, 4]);
+      p.requiresGrad = true;
+      p.grad = randn([3, 4]);
+      const opt = make(name, [p], opts);
+      opt.step(); // the first step initialises state with fewer ops
+      let ops = 0;
+      const prev = setOpObserver(() => { ops++; });
+      try {
+        opt.step();
+      } finally {
+        setOpObserver(prev);
+      }
+      expect(ops).toBeLessThanOrEqual(max);
+    });
+  }
+});
+
+describe('bad options throw ArgumentError naming the optimizer and the option', () => {
+  const { w } = startParams();
+  const bad: [() => unknown, RegExp][] = [
+    [() => new SGD([w], { lr: -0.1 }), /^SGD: lr must be a finite number >= 0, got -0.1$/],
+    [() => new SGD([w], {} as never), /^SGD: lr is required/],
+    [() => new SGD([w], { lr: 0.1, momentum: -1 }), /^SGD: momentum/],
+    [() => new SGD([w], { lr: 0.1, nesterov: true }), /^SGD: nesterov needs momentum > 0 and dampening = 0/],
+    [() => new Adam([w], { lr: -1 }), /^Adam: lr/],
+    [() => new Adam([w], { betas: [1, 0.999] }), /^Adam: betas\[0\] must be a number in \[0, 1\), got 1$/],
+    [() => new Adam([w], { betas: [0.9, -0.1] }), /^Adam: betas\[1\]/],
+    [() => new AdamW([w], { betas: [0.9, 1.5] }), /^AdamW: betas\[1\]/],
+    [() => new Adam([w], { eps: -1e-8 }), /^Adam: eps/],
+    [() => new AdamW([w], { weightDecay: -0.01 }), /^AdamW: weightDecay/],
+    [() => new RMSprop([w], { alpha: -0.5 }), /^RMSprop: alpha/],
+    [() => new RMSprop([w], { lr: Number.NaN }), /^RMSprop: lr/],
+    [() => new Adagrad([w], { lrDecay: -1 }), /^Adagrad: lrDecay/],
+    [() => new Adam([{ params: [w], lr: -1 }]), /^Adam: lr/],
+    [() => new Adam([]), /^Adam: got an empty parameter list/],
+    [() => new Adam([w, w]), /^Adam: parameter 1 of group 0 appears more than once/],
+    [() => new Adam([tensor([1], { dtype: 'int32' })]), /^Adam: parameter 0 of group 0 is int32/],
+  ];
+  bad.forEach(([fn, msg], i) => {
+    it(`case ${i}: ${msg.source}`, () => {
+      expect(fn).toThrow(ArgumentError);
+      expect(fn).toThrow(msg);
+    });
+  });
+
+  it('setting a negative lr throws', () => {
+    const opt = new SGD([w], { lr: 0.1 });
+    expect(() => { opt.lr = -1; }).toThrow(/^SGD: lr/);
+  });
+});
