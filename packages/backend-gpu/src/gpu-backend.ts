@@ -1,0 +1,266 @@
+import { GPU, type Texture } from 'gpu.js';
+import { ArgumentError, type Backend, type DType, type TypedArray } from '@bp/tensor';
+import { KernelCache } from './kernel-cache.js';
+import { prod, type KernelSpec } from './kernels/codegen.js';
+import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
+import { matmulKernel } from './kernels/matmul.js';
+import {
+  CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
+} from './kernels/movement.js';
+import { reduceKernel } from './kernels/reduce.js';
+import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
+import { col2imKernel, im2colKernel } from './kernels/window.js';
+import { chooseMode, GL_MODES, type GpuMode, type GpuModeOption } from './modes.js';
+import { GpuStorage, StorageTracker, type DeviceData } from './storage.js';
+
+/** Options of {@link gpu}. */
+export interface GpuBackendOptions {
+  /**
+   * Forces a gpu.js mode: `'webgl2'`, `'webgl'` (browsers), `'headlessgl'`
+   * (Node with the `gl` module built and a display), `'webasm'` (WebAssembly
+   * kernels on the CPU), `'cpu'` (gpu.js' JavaScript kernels) or `'gpu'`
+   * (gpu.js' own pick). By default the best mode that runs here is used.
+   */
+  mode?: GpuModeOption;
+}
+
+/** What {@link GpuBackend.info} reports. */
+export interface GpuBackendInfo extends Record<string, unknown> {
+  kind: 'gpu';
+  /** The gpu.js mode in use. */
+  mode: GpuMode;
+  /** True when kernels run on a hardware graphics device (not SwiftShader, llvmpipe or the CPU modes). */
+  realGpu: boolean;
+  /** The GL renderer string where there is one. */
+  renderer: string | null;
+  /** Whether results stay in device textures between ops. */
+  deviceMemory: boolean;
+  /** Storages alive now: created and neither disposed nor garbage collected. */
+  liveTensors: number;
+  /** Kernels compiled so far (one per op, shape and dtype). */
+  kernels: number;
+  /** Kernels gpu.js ran on its JavaScript fallback instead of the chosen mode, with reasons. */
+  fallbacks: string[];
+  /** Why better modes were passed over (e.g. headless-gl without the `gl` module). */
+  skipped: string[];
+}
+
+/** The gpu.js backend: a {@link Backend} plus the controls a GPU needs. */
+export interface GpuBackend extends Backend<GpuStorage> {
+  /** The gpu.js mode in use. */
+  readonly mode: GpuMode;
+  /** Frees a storage's texture now; using it afterwards throws. */
+  dispose(x: GpuStorage): void;
+  /** Storages alive now; watch it to find tensors that are kept longer than needed. */
+  liveTensors(): number;
+  /** Mode, device and memory facts, for `bp info` and benchmarks. */
+  info(): GpuBackendInfo;
+  /** Frees every kernel and the GL context; the backend must not be used after. */
+  destroy(): void;
+}
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
+
+/**
+ * A backend that runs every primitive as a gpu.js kernel.
+ *
+ * ```ts
+ * import { setBackend } from '@bp/tensor';
+ * import { gpu } from '@bp/backend-gpu';
+ * await setBackend(gpu());
+ * ```
+ *
+ * Values are float32 everywhere; int32 tensors are stored as floats, exact
+ * for magnitudes below 2^24. On the GL modes results stay in textures until
+ * read; a texture is freed by `tensor.dispose()` or, failing that, when its
+ * tensor is garbage collected.
+ */
+export function gpu(options: GpuBackendOptions = {}): GpuBackend {
+  const choice = chooseMode(options.mode);
+  const mode = choice.mode;
+  const device = GL_MODES.includes(mode);
+  const g = new GPU({ mode });
+  const cache = new KernelCache(g, device);
+  const tracker = new StorageTracker();
+
+  const empty = (): GpuStorage => tracker.track(new Float32Array(0), 0);
+
+  function dataOf(s: GpuStorage): DeviceData {
+    const d = s._handle.data;
+    if (d === null) throw new ArgumentError('gpu', `a disposed tensor (${s.size} values) was used; dispose a tensor only after its last use`);
+    return d;
+  }
+
+  /** Runs `spec` on storages (and raw host arrays, for uploads) and wraps the result. */
+  function run(spec: KernelSpec, args: (GpuStorage | Float32Array | number)[]): GpuStorage {
+    if (spec.output === 0) return empty();
+    const raw: unknown[] = args.map((a) => (a instanceof GpuStorage ? dataOf(a) : a));
+    if (spec.scalars) raw.push(...spec.scalars);
+    const out = cache.run(spec, raw) as DeviceData;
+    return tracker.track(out, spec.output);
+  }
+
+  const fill = (size: number, value: number): GpuStorage => run(fillKernel(size), [value]);
+
+  /** Runs `fn` with a one-cell storage of `value`, freed afterwards. */
+  function withScalar(value: number, fn: (v: GpuStorage) => GpuStorage): GpuStorage {
+    const v = fill(1, value);
+    try {
+      return fn(v);
+    } finally {
+      tracker.dispose(v);
+    }
+  }
+
+  function read(x: GpuStorage, size: number, dtype: DType): TypedArray {
+    const d = dataOf(x);
+    let f: Float32Array;
+    if (d instanceof Float32Array) f = d;
+    else {
+      const arr = (d as Texture).toArray() as Float32Array;
+      f = arr.length === size ? arr : arr.subarray(0, size);
+    }
+    return dtype === 'int32' ? Int32Array.from(f) : f;
+  }
+
+  function concatStorages(xs: GpuStorage[], shapes: (readonly number[])[], axis: number): GpuStorage {
+    if (xs.length === 1) return run(copyKernel(xs[0].size, false), xs);
+    const outer = prod(shapes[0].slice(0, axis));
+    if (xs.length <= CONCAT_GROUP) return run(concatKernel(outer, shapes.map((s) => prod(s.slice(axis)))), xs);
+    // Too many inputs for one kernel's texture units: concatenate groups, then the groups.
+    const parts: GpuStorage[] = [];
+    const partShapes: number[][] = [];
+    for (let i = 0; i < xs.length; i += CONCAT_GROUP) {
+      const gx = xs.slice(i, i + CONCAT_GROUP);
+      const gs = shapes.slice(i, i + CONCAT_GROUP);
+      parts.push(concatStorages(gx, gs, axis));
+      const shape = gs[0].slice();
+      shape[axis] = gs.reduce((acc, s) => acc + s[axis], 0);
+      partShapes.push(shape);
+    }
+    try {
+      return concatStorages(parts, partShapes, axis);
+    } finally {
+      for (const p of parts) tracker.dispose(p);
+    }
+  }
+
+  function softmaxRows(x: GpuStorage, rows: number, cols: number, log: boolean): GpuStorage {
+    if (rows * cols === 0) return empty();
+    const lse = run(logSumExpKernel(rows, cols), [x]);
+    try {
+      return run(softmaxFromLseKernel(rows, cols, log), [x, lse]);
+    } finally {
+      tracker.dispose(lse);
+    }
+  }
+
+  let renderer: string | null | undefined;
+  function rendererName(): string | null {
+    if (renderer !== undefined) return renderer;
+    const gl = (g as unknown as { context?: WebGLRenderingContext | null }).context;
+    if (!device || !gl || typeof gl.getParameter !== 'function') return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return renderer;
+  }
+
+  return {
+    name: 'gpu',
+    mode,
+    upload(values, _dtype) {
+      const n = values.length;
+      if (n === 0) return empty();
+      const host = values instanceof Float32Array ? values : Float32Array.from(values);
+      if (!device) return tracker.track(Float32Array.from(host), n);
+      return run({ ...copyKernel(n, false), key: 'upload' }, [host]);
+    },
+    read,
+    readAsync: async (x, size, dtype) => read(x, size, dtype),
+    dispose: (x) => tracker.dispose(x),
+    fill: (size, value) => fill(size, value),
+    cast: (x, size, from, to) => run(copyKernel(size, from === 'float32' && to === 'int32'), [x]),
+    unary: (op, x, size) => run(unaryKernel(op, size), [x]),
+    binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => run(binaryKernel(op, aShape, bShape, outShape, outDtype), [a, b]),
+    where: (cond, cShape, a, aShape, b, bShape, outShape) => run(whereKernel(cShape, aShape, bShape, outShape), [cond, a, b]),
+    reduce(op, x, shape, axes) {
+      const rank = shape.length;
+      let contiguous = true;
+      for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) contiguous = false;
+      let src = x;
+      let outer: number;
+      let inner: number;
+      const red = prod(axes.map((a) => shape[a]));
+      if (contiguous) {
+        outer = prod(shape.slice(0, axes[0]));
+        inner = prod(shape.slice(axes[axes.length - 1] + 1));
+      } else {
+        // Move the reduced axes last, then reduce rows.
+        const kept = [...Array(rank).keys()].filter((a) => !axes.includes(a));
+        src = run(transposeKernel(shape, [...kept, ...axes]), [x]);
+        outer = prod(kept.map((a) => shape[a]));
+        inner = 1;
+      }
+      try {
+        if (outer * inner === 0) return empty();
+        if (red === 0) return fill(outer * inner, op === 'prod' ? 1 : op === 'sum' || op === 'argmax' || op === 'argmin' ? 0 : NaN);
+        return run(reduceKernel(op, outer, red, inner), [src]);
+      } finally {
+        if (src !== x) tracker.dispose(src);
+      }
+    },
+    matmul(a, b, batchA, batchB, m, k, n, transA, transB) {
+      const size = Math.max(batchA, batchB) * m * n;
+      if (size > 0 && k === 0) return fill(size, 0);
+      return run(matmulKernel(batchA, batchB, m, k, n, transA, transB), [a, b]);
+    },
+    transpose: (x, shape, perm) => run(transposeKernel(shape, perm), [x]),
+    slice: (x, shape, begin, size) => run(sliceKernel(shape, begin, size), [x]),
+    pad(x, shape, pads, value) {
+      const outSize = prod(shape.map((d, i) => d + pads[i][0] + pads[i][1]));
+      if (outSize === 0) return empty();
+      if (x.size === 0) return fill(outSize, value);
+      return withScalar(value, (v) => run(padKernel(shape, pads), [x, v]));
+    },
+    concat(xs, shapes, axis) {
+      const keep = xs.map((_, i) => i).filter((i) => prod(shapes[i]) > 0);
+      if (keep.length === 0) return empty();
+      return concatStorages(keep.map((i) => xs[i]), keep.map((i) => shapes[i]), axis);
+    },
+    gather(x, shape, indices, nIndices, axis) {
+      return run(gatherKernel(prod(shape.slice(0, axis)), shape[axis], prod(shape.slice(axis + 1)), nIndices), [x, indices]);
+    },
+    scatterAdd(src, indices, nIndices, outShape, axis) {
+      const size = prod(outShape);
+      if (size > 0 && nIndices === 0) return fill(size, 0);
+      return run(scatterAddKernel(prod(outShape.slice(0, axis)), outShape[axis], prod(outShape.slice(axis + 1)), nIndices), [src, indices]);
+    },
+    im2col(x, win, padValue) {
+      return withScalar(padValue, (v) => run(im2colKernel(win), [x, v]));
+    },
+    col2im: (cols, win) => run(col2imKernel(win), [cols]),
+    fused: {
+      softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
+      logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
+    },
+    liveTensors: () => tracker.liveCount,
+    info(): GpuBackendInfo {
+      const r = rendererName();
+      return {
+        kind: 'gpu',
+        mode,
+        realGpu: device && r !== null && !SOFTWARE_RENDERER.test(r),
+        renderer: r,
+        deviceMemory: device,
+        liveTensors: tracker.liveCount,
+        kernels: cache.size,
+        fallbacks: cache.fallbacks.slice(),
+        skipped: choice.skipped.slice(),
+      };
+    },
+    destroy() {
+      cache.destroy();
+      g.destroy();
+    },
+  };
+}

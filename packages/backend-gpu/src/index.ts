@@ -1,0 +1,10 @@
+/**
+ * @bp/backend-gpu: every primitive of @bp/tensor as a gpu.js kernel (WebGL2
+ * or WebGL in browsers, headless-gl or WebAssembly in Node).
+ *
+ * @packageDocumentation
+ */
+export { gpu } from './gpu-backend.js';
+export type { GpuBackend, GpuBackendInfo, GpuBackendOptions } from './gpu-backend.js';
+export { GpuStorage } from './storage.js';
+export type { GpuMode, GpuModeOption } from './modes.js';

@@ -1,0 +1,199 @@
+import type { BinaryOp, DType, UnaryOp } from '@bp/tensor';
+import { align, broadcastStrides, collapseBroadcast, decompose, dot, prod, type KernelSpec } from './codegen.js';
+
+/** Every cell set to the scalar argument `value` (an argument, so one kernel serves every value). */
+export function fillKernel(size: number): KernelSpec {
+  return {
+    key: 'fill',
+    source: 'function (value) {\n  return value;\n}',
+    output: size,
+    dynamic: true,
+  };
+}
+
+/** A copy, optionally truncated toward zero (float32 to int32). */
+export function copyKernel(size: number, truncate: boolean): KernelSpec {
+  return {
+    key: `copy:${truncate}`,
+    source: `function (x) {\n  return ${truncate ? 'Math.trunc(x[this.thread.x])' : 'x[this.thread.x]'};\n}`,
+    output: size,
+    dynamic: true,
+  };
+}
+
+/**
+ * sin and cos by Cody-Waite reduction to [-pi/4, pi/4] and the Cephes float32
+ * polynomials: the GL built-ins are approximations (SwiftShader's stray by
+ * 2e-4), these stay within a few float32 ulps for |x| below about 1e4.
+ */
+function trig(cos: boolean): string {
+  // pi/2 split into three parts whose products with k stay exact in float32.
+  const quadrant = cos
+    ? ['c', '-s', '-c', 's']
+    : ['s', 'c', '-s', '-c'];
+  return (
+    'const k = Math.floor(v * 0.6366197723675814 + 0.5);\n' +
+    '  const rr = ((v - k * 1.5703125) - k * 0.00048375129699707031) - k * 7.549789954891882e-8;\n' +
+    '  const z = rr * rr;\n' +
+    '  const s = rr + rr * z * (-0.16666654611 + z * (0.0083321608736 + z * -0.00019515295891));\n' +
+    '  const c = 1 - 0.5 * z + z * z * (0.041666645683 + z * (-0.0013887316255 + z * 0.000024433157118));\n' +
+    '  const q = k - 4 * Math.floor(k * 0.25);\n' +
+    `  if (q < 0.5) {\n    return ${quadrant[0]};\n  }\n` +
+    `  if (q < 1.5) {\n    return ${quadrant[1]};\n  }\n` +
+    `  if (q < 2.5) {\n    return ${quadrant[2]};\n  }\n` +
+    `  return ${quadrant[3]};`
+  );
+}
+
+/**
+ * Each unary op as statements over `v` ending in a `return`. The forms are
+ * the numerically careful ones: sigmoid and tanh never overflow, and small
+ * arguments of tanh, log1p and expm1 use their series, since `exp(x) - 1` on
+ * float32 loses every digit near zero. `inf` is the argument `Infinity`:
+ * GL drivers return finite stand-ins (log(0) = -88 on SwiftShader) where
+ * IEEE and the CPU backend give an infinity or NaN, so those cases are explicit.
+ */
+const unaryBody: Record<UnaryOp, string> = {
+  neg: 'return -v;',
+  exp: 'if (v > 88.72284) {\n    return inf;\n  }\n  return Math.exp(v);',
+  log: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v);',
+  sqrt: 'if (v < 0) {\n    return inf - inf;\n  }\n  return Math.sqrt(v);',
+  abs: 'return Math.abs(v);',
+  relu: 'return v > 0 ? v : 0;',
+  sigmoid: 'const e = Math.exp(-Math.abs(v));\n  return v >= 0 ? 1 / (1 + e) : e / (1 + e);',
+  tanh:
+    'const av = Math.abs(v);\n' +
+    '  const v2 = v * v;\n' +
+    '  const t = Math.exp(-2 * av);\n' +
+    '  const big = (1 - t) / (1 + t);\n' +
+    '  const small = v * (1 + v2 * (-1 / 3 + v2 * (2 / 15 + v2 * (-17 / 315 + v2 * (62 / 2835)))));\n' +
+    '  if (av < 0.25) {\n    return small;\n  }\n' +
+    '  return v < 0 ? -big : big;',
+  sign: 'return v > 0 ? 1 : (v < 0 ? -1 : 0);',
+  step: 'return v > 0 ? 1 : 0;',
+  square: 'return v * v;',
+  reciprocal: 'return 1 / v;',
+  floor: 'return Math.floor(v);',
+  ceil: 'return Math.ceil(v);',
+  // JavaScript rounds halves up (toward +Infinity), as floor(v + 0.5) does.
+  round: 'return Math.floor(v + 0.5);',
+  log1p:
+    'if (v < -1) {\n    return inf - inf;\n  }\n  if (v == -1) {\n    return -inf;\n  }\n' +
+    '  if (Math.abs(v) < 0.1) {\n' +
+    '    return v * (1 + v * (-1 / 2 + v * (1 / 3 + v * (-1 / 4 + v * (1 / 5 + v * (-1 / 6 + v * (1 / 7)))))));\n' +
+    '  }\n' +
+    '  return Math.log(1 + v);',
+  expm1:
+    'if (v > 88.72284) {\n    return inf;\n  }\n' +
+    '  if (Math.abs(v) < 0.1) {\n' +
+    '    return v * (1 + v * (1 / 2 + v * (1 / 6 + v * (1 / 24 + v * (1 / 120 + v * (1 / 720))))));\n' +
+    '  }\n' +
+    '  return Math.exp(v) - 1;',
+  sin: trig(false),
+  cos: trig(true),
+};
+
+/** `op` applied to every cell. */
+export function unaryKernel(op: UnaryOp, size: number): KernelSpec {
+  const usesInf = unaryBody[op].includes('inf');
+  return {
+    key: `unary:${op}`,
+    source: `function (x${usesInf ? ', inf' : ''}) {\n  const v = x[this.thread.x];\n  ${unaryBody[op]}\n}`,
+    output: size,
+    dynamic: true,
+    ...(usesInf ? { scalars: [Infinity] } : {}),
+  };
+}
+
+/**
+ * Each binary op over `p` and `q`. pow follows Math.pow: integer exponents up
+ * to 64 go by repeated squaring, exact where the product is (GL's pow is
+ * exp2(q log2 p): 3^8 = 6560.4 on SwiftShader); larger ones use pow, since
+ * squaring doubles the rounding error at every step. A negative base keeps
+ * its sign for odd integer exponents (GLSL's pow is undefined there).
+ */
+function binaryBody(op: BinaryOp, truncate: boolean): string {
+  const ret = (e: string) => (truncate ? `return Math.trunc(${e});` : `return ${e};`);
+  switch (op) {
+    case 'add': return ret('p + q');
+    case 'sub': return ret('p - q');
+    case 'mul': return ret('p * q');
+    case 'div': return ret('p / q');
+    case 'maximum': return ret('p >= q ? p : q');
+    case 'minimum': return ret('p <= q ? p : q');
+    case 'eq': return 'return p == q ? 1 : 0;';
+    case 'ne': return 'return p != q ? 1 : 0;';
+    case 'gt': return 'return p > q ? 1 : 0;';
+    case 'lt': return 'return p < q ? 1 : 0;';
+    case 'ge': return 'return p >= q ? 1 : 0;';
+    case 'le': return 'return p <= q ? 1 : 0;';
+    case 'pow':
+      return (
+        'if (q == 0) {\n    return 1;\n  }\n' +
+        '  const ap = Math.abs(p);\n' +
+        '  let r = 1;\n' +
+        '  if (Math.floor(q) == q && Math.abs(q) <= 64) {\n' +
+        '    let base = ap;\n    let e = Math.abs(q);\n' +
+        '    for (let bit = 0; bit < 7; bit++) {\n' +
+        '      const h = Math.floor(e * 0.5);\n' +
+        '      if (e - h * 2 > 0.5) {\n        r *= base;\n      }\n' +
+        '      base *= base;\n      e = h;\n    }\n' +
+        '    if (q < 0) {\n      r = 1 / r;\n    }\n' +
+        '  } else {\n    r = Math.pow(ap, q);\n  }\n' +
+        '  if (p < 0) {\n' +
+        '    if (Math.floor(q) == q) {\n' +
+        '      const half = q * 0.5;\n' +
+        '      if (Math.floor(half) != half) {\n        r = -r;\n      }\n' +
+        '    } else {\n      r = inf - inf;\n    }\n' +
+        '  }\n  ' + ret('r')
+      );
+  }
+}
+
+/** Index expressions of each operand in a broadcast over `outShape`, with the statements they need. */
+export function broadcastIndices(
+  outShape: readonly number[], shapes: readonly (readonly number[])[],
+): { prelude: string; index: string[]; key: string; dynamic: boolean } {
+  const n = prod(outShape);
+  const rank = outShape.length;
+  const aligned = shapes.map((s) => align(s, rank));
+  const sizes = shapes.map((s) => prod(s));
+  if (sizes.every((s) => s === n || s === 1)) {
+    // Whole arrays and scalars: the source is the same for every size.
+    return { prelude: 'const i = this.thread.x;', index: sizes.map((s) => (s === n ? 'i' : '0')), key: sizes.map((s) => (s === n ? 'f' : 's')).join(''), dynamic: true };
+  }
+  const c = collapseBroadcast(outShape, aligned);
+  const prelude = `const i = this.thread.x;\n  ${decompose('i', c.out, 'c')}`;
+  return {
+    prelude,
+    index: c.shapes.map((s) => dot('c', broadcastStrides(s))),
+    key: `${c.out.join('x')}|${c.shapes.map((s) => s.join('x')).join('|')}`,
+    dynamic: false,
+  };
+}
+
+/** `op` over two broadcast operands. int32 results of pow are truncated, as an Int32Array store would. */
+export function binaryKernel(op: BinaryOp, aShape: readonly number[], bShape: readonly number[], outShape: readonly number[], outDtype: DType): KernelSpec {
+  const truncate = outDtype === 'int32' && op === 'pow';
+  const ix = broadcastIndices(outShape, [aShape, bShape]);
+  return {
+    key: `binary:${op}:${truncate}:${ix.dynamic ? '' : prod(outShape)}:${ix.key}`,
+    dynamic: ix.dynamic,
+    source: `function (a, b${op === 'pow' ? ', inf' : ''}) {\n  ${ix.prelude}\n  const p = a[${ix.index[0]}];\n  const q = b[${ix.index[1]}];\n  ${binaryBody(op, truncate)}\n}`,
+    output: prod(outShape),
+    ...(op === 'pow' ? { scalars: [Infinity] } : {}),
+  };
+}
+
+/** `a` where `cond` is non-zero, else `b`, all three broadcast. */
+export function whereKernel(cShape: readonly number[], aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): KernelSpec {
+  const ix = broadcastIndices(outShape, [cShape, aShape, bShape]);
+  return {
+    key: `where:${ix.dynamic ? '' : prod(outShape)}:${ix.key}`,
+    dynamic: ix.dynamic,
+    source:
+      `function (cond, a, b) {\n  ${ix.prelude}\n` +
+      `  if (cond[${ix.index[0]}] != 0) {\n    return a[${ix.index[1]}];\n  }\n  return b[${ix.index[2]}];\n}`,
+    output: prod(outShape),
+  };
+}

@@ -1,0 +1,47 @@
+import type { ReduceOp } from '@bp/tensor';
+import type { KernelSpec } from './codegen.js';
+
+/**
+ * Sums longer than this run as a sum of block sums: float32 rounding then
+ * grows with `red / BLOCK + BLOCK` instead of `red`, which keeps long sums
+ * (a mean over a dataset) close to the CPU backend's float64 accumulator.
+ */
+const BLOCK = 64;
+
+/**
+ * Reduces the middle axis of `[outer, red, inner]` (the op front-end's axis
+ * set, made contiguous by a transpose when it is not). One thread per output.
+ */
+export function reduceKernel(op: ReduceOp, outer: number, red: number, inner: number): KernelSpec {
+  const head =
+    inner === 1
+      ? 'const o = this.thread.x;\n  const base = o * ' + red + ';'
+      : `const o = this.thread.x;\n  const ou = Math.floor((o + 0.5) / ${inner});\n  const base = ou * ${red * inner} + (o - ou * ${inner});`;
+  const at = (r: string) => (inner === 1 ? `x[base + ${r}]` : `x[base + ${r} * ${inner}]`);
+  let body: string;
+  switch (op) {
+    case 'sum':
+      body =
+        red <= BLOCK
+          ? `let acc = 0;\n  for (let r = 0; r < ${red}; r++) {\n    acc += ${at('r')};\n  }\n  return acc;`
+          : `let acc = 0;\n  for (let blk = 0; blk < ${Math.ceil(red / BLOCK)}; blk++) {\n` +
+            `    let part = 0;\n    for (let j = 0; j < ${BLOCK}; j++) {\n      const r = blk * ${BLOCK} + j;\n` +
+            `      if (r < ${red}) {\n        part += ${at('r')};\n      }\n    }\n    acc += part;\n  }\n  return acc;`;
+      break;
+    case 'prod':
+      body = `let acc = 1;\n  for (let r = 0; r < ${red}; r++) {\n    acc *= ${at('r')};\n  }\n  return acc;`;
+      break;
+    case 'max':
+    case 'min':
+    case 'argmax':
+    case 'argmin': {
+      const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
+      const arg = op === 'argmax' || op === 'argmin';
+      body =
+        `let best = ${at('0')};\n  let bi = 0;\n  for (let r = 1; r < ${red}; r++) {\n    const v = ${at('r')};\n` +
+        `    if (v ${cmp} best) {\n      best = v;\n      bi = r;\n    }\n  }\n  return ${arg ? 'bi' : 'best'};`;
+      break;
+    }
+  }
+  return { key: `reduce:${op}:${outer}:${red}:${inner}`, source: `function (x) {\n  ${head}\n  ${body}\n}`, output: outer * inner };
+}

@@ -1,0 +1,72 @@
+/**
+ * The Chromium test page: for each GL mode, the primitive parity checks, then
+ * every conformance case and the training check with the gpu backend selected.
+ */
+import '@bp/autograd';
+import { setBackend } from '@bp/tensor';
+import { conformanceCases } from '@bp/conformance';
+import { gpu, type GpuMode } from '../src/index.js';
+import { parityCases } from './parity-cases.js';
+import { TOLERANCE } from './tolerance.js';
+import { trainCheck } from './train-check.js';
+
+/** One case's outcome. */
+export interface CaseResult {
+  mode: string;
+  suite: 'parity' | 'conformance' | 'train';
+  name: string;
+  ok: boolean;
+  error?: string;
+  ms: number;
+}
+
+/** What the page reports. */
+export interface BrowserReport {
+  results: CaseResult[];
+  info: Record<string, unknown>[];
+  ms: number;
+}
+
+async function main(): Promise<BrowserReport> {
+  const t0 = performance.now();
+  const results: CaseResult[] = [];
+  const info: Record<string, unknown>[] = [];
+  const modes: GpuMode[] = ['webgl2', 'webgl'];
+  for (const mode of modes) {
+    const b = gpu({ mode });
+    const record = async (suite: CaseResult['suite'], name: string, fn: () => void | Promise<void>) => {
+      // a macrotask between cases keeps the page responsive to the harness
+      await new Promise((r) => setTimeout(r, 0));
+      const t = performance.now();
+      try {
+        await fn();
+        results.push({ mode, suite, name, ok: true, ms: performance.now() - t });
+      } catch (e) {
+        results.push({ mode, suite, name, ok: false, error: String((e as Error)?.stack ?? e), ms: performance.now() - t });
+      }
+    };
+    for (const c of parityCases) {
+      await record('parity', `${c.group}: ${c.name}`, () => {
+        const before = b.liveTensors();
+        c.run(b, TOLERANCE);
+        if (b.liveTensors() !== before) throw new Error(`live tensors went from ${before} to ${b.liveTensors()}`);
+      });
+    }
+    await setBackend(b);
+    for (const c of conformanceCases({ tolerance: TOLERANCE, quick: true })) {
+      await record('conformance', `${c.group}: ${c.name}`, () => c.run());
+    }
+    await record('train', 'MLP 784-128-10 matches the CPU backend', async () => {
+      await trainCheck(b);
+    });
+    await setBackend('cpu');
+    info.push(b.info());
+    b.destroy();
+  }
+  return { results, info, ms: performance.now() - t0 };
+}
+
+main().then(
+  (r) => ((window as unknown as { __bpResult: BrowserReport }).__bpResult = r),
+  (e: unknown) => ((window as unknown as { __bpFatal: string }).__bpFatal = String((e as Error)?.stack ?? e)),
+);

@@ -1,0 +1,91 @@
+/**
+ * Bundles a test page entry with esbuild, serves it on 127.0.0.1 and runs it
+ * in Debian's Chromium through playwright-core, with WebGL on SwiftShader so
+ * the GL kernels run without a GPU. The page reports by setting
+ * `window.__bpResult`; page errors are collected beside it.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+/** What the page reported, plus the errors it threw along the way. */
+export interface PageRun<T> {
+  result: T;
+  pageErrors: string[];
+  consoleErrors: string[];
+}
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+];
+
+async function bundle(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@bp/source'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0].text;
+}
+
+function serve(js: string): Promise<Server> {
+  const html = '<!doctype html><html><head><meta charset="utf-8"><title>bp gpu</title></head><body><script type="module" src="/page.js"></script></body></html>';
+  const server = createServer((req, res) => {
+    if (req.url === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(js);
+    } else if (req.url === '/' || req.url === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(html);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/**
+ * Runs the page built from `entry` and waits up to `timeoutMs` for its result.
+ * `onLog` receives the page's console.log lines as they come (progress).
+ */
+export async function runInChromium<T>(entry: string, timeoutMs: number, onLog?: (line: string) => void): Promise<PageRun<T>> {
+  const js = await bundle(entry);
+  const server = await serve(js);
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+      else if (m.type() === 'log') onLog?.(m.text());
+    });
+    const { port } = server.address() as AddressInfo;
+    // The page computes in its module script; waiting for `load` would wait for all of it.
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'commit' });
+    const handle = await page.waitForFunction(
+      () => (window as unknown as { __bpResult?: unknown }).__bpResult ?? (window as unknown as { __bpFatal?: unknown }).__bpFatal,
+      undefined,
+      { timeout: timeoutMs, polling: 200 },
+    );
+    const fatal = await page.evaluate(() => (window as unknown as { __bpFatal?: string }).__bpFatal);
+    if (fatal) throw new Error(`the page failed: ${fatal}`);
+    await handle.dispose();
+    const result = (await page.evaluate(() => (window as unknown as { __bpResult: unknown }).__bpResult)) as T;
+    return { result, pageErrors, consoleErrors };
+  } finally {
+    await browser.close();
+    await new Promise((r) => server.close(r));
+  }
+}
