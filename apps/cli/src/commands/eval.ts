@@ -1,0 +1,56 @@
+/**
+ * `bp eval`: loss and accuracy of a saved model on a dataset's test split.
+ * Synthetic test sets are regenerated from the seed the model was trained
+ * with (recorded in run.json), so they are the very points training held out.
+ */
+import { crossEntropyLoss } from '@bp/losses';
+import { BpError, fmtShape, manualSeed } from '@bp/tensor';
+import { useBackend } from '../backend.js';
+import type { DatasetName } from '../choices.js';
+import { loadData } from '../datasets.js';
+import { loadModelDir } from '../model-dir.js';
+import { out as c } from '../style.js';
+import { evaluate } from '../trainer.js';
+
+/** Flags of `bp eval`. */
+export interface EvalFlags {
+  dataDir?: string;
+  limit?: number;
+  batchSize: number;
+  backend: 'cpu' | 'gpu';
+  json?: boolean;
+}
+
+/** Runs `bp eval`; returns the exit status. */
+export async function runEval(modelDir: string, dataset: string, flags: EvalFlags): Promise<number> {
+  await useBackend(flags.backend);
+  const { model, run } = await loadModelDir(modelDir);
+  const name = dataset as DatasetName;
+  const sameData = run?.settings.dataset === name;
+  manualSeed(run?.settings.seed ?? 42);
+  const data = await loadData(name, {
+    dataDir: flags.dataDir ?? (sameData ? run?.settings.dataDir ?? undefined : undefined),
+    limit: flags.limit ?? (sameData && (name !== 'mnist' && name !== 'fashion-mnist') ? run?.settings.limit ?? undefined : undefined),
+    validationSplit: 0,
+    testOnly: true,
+  });
+  if (run && fmtShape(run.inputShape) !== fmtShape(data.inputShape)) {
+    throw new BpError(
+      'eval',
+      `the model in ${modelDir} was trained on ${run.settings.dataset} with inputs ${fmtShape(run.inputShape)}; ${name} has inputs ${fmtShape(data.inputShape)}`,
+    );
+  }
+  const started = performance.now();
+  const m = evaluate(model, (logits, labels) => crossEntropyLoss(logits, labels), data.test, flags.batchSize);
+  const seconds = (performance.now() - started) / 1000;
+  const examples = data.test.x.shape[0];
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ model: modelDir, dataset: name, split: 'test', examples, loss: m.loss, accuracy: m.accuracy, seconds }) + '\n');
+  } else {
+    process.stdout.write(
+      `${c.bold(`bp eval ${modelDir} ${name}`)} ${c.dim(`(${examples.toLocaleString('en-US')} test examples, ${seconds.toFixed(1)}s)`)}\n` +
+        `loss      ${m.loss.toFixed(4)}\naccuracy  ${c.green(`${(m.accuracy * 100).toFixed(2)}%`)}\n`,
+    );
+  }
+  return 0;
+}

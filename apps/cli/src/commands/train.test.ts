@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../checkpoint.js';
+import { BIN, finish, plainEnv, runCli, start, tempDir, writeTinyMnist } from '../testing/run-cli.js';
+
+const exec = promisify(execFile);
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Each test spawns the real binary; generous limits keep them reliable on a busy machine.
+const SLOW = 180_000;
+
+describe.concurrent('bp train', () => {
+  it('learns XOR to 100% accuracy; --json prints one parseable object per epoch and a final one', async () => {
+    const out = await tempDir();
+    const r = await runCli(['train', 'xor', '--epochs', '100', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(101);
+    expect(lines[0]).toMatchObject({ epoch: 1, epochs: 100 });
+    expect(lines[99].epoch).toBe(100);
+    const final = lines[100];
+    expect(final.train_accuracy).toBe(1);
+    expect(final.test_accuracy).toBe(1);
+    expect(final.accuracy).toBe(1);
+    expect(final.loss).toBeLessThan(0.05);
+    expect(typeof final.seconds).toBe('number');
+    for (const f of ['model.json', 'model.safetensors', 'checkpoint.safetensors', 'report.svg', 'report.csv', 'run.json']) {
+      expect(await exists(join(out, f)), f).toBe(true);
+    }
+    const csv = (await readFile(join(out, 'report.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy,seconds');
+    expect(csv).toHaveLength(101);
+    expect(await readFile(join(out, 'report.svg'), 'utf8')).toContain('<polyline');
+    // The saved model evaluates to the same accuracy.
+    const ev = await runCli(['eval', out, 'xor', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).accuracy).toBe(1);
+  }, SLOW);
+
+  it('prints plain summary lines, no bar and no colour, when stdout is not a terminal', async () => {
+    const out = await tempDir();
+    const r = await runCli(['train', 'moons', '--epochs', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^epoch 1\/3 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}val_loss/m);
+    expect(r.stdout).toMatch(/^epoch 3\/3/m);
+    expect(r.stdout).toContain('Test accuracy:');
+    expect(r.stdout).toMatch(/^validation\s+\d/m);
+    expect(r.stdout).not.toContain('\u001b[');
+    expect(r.stdout).not.toContain('ETA');
+  }, SLOW);
+
+  it('shows a live progress bar on a pseudo-terminal, coloured unless NO_COLOR is set', async () => {
+    const data = await writeTinyMnist(400, 50);
+    const out = await tempDir();
+    const cmd = `${process.execPath} ${BIN} train mnist --data-dir ${data} --epochs 2 --batch-size 8 --out ${out}`;
+    const colored = await exec('script', ['-qfec', cmd, '/dev/null'], { env: plainEnv({ TERM: 'xterm' }) });
+    expect(colored.stdout).toContain('ETA');
+    expect(colored.stdout).toMatch(/epoch 1\/2 [█░]+ \d+\/45/);
+    expect(colored.stdout).toMatch(/\u001b\[3\dm/); // colour codes
+    expect(colored.stdout).toContain('Test accuracy:');
+    const plain = await exec('script', ['-qfec', cmd.replace(out, `${out}-2`), '/dev/null'], { env: plainEnv({ TERM: 'xterm', NO_COLOR: '1' }) });
+    expect(plain.stdout).toContain('ETA');
+    expect(plain.stdout).not.toMatch(/\u001b\[3\dm/);
+  }, SLOW);
+
+  it('resumes after SIGKILL, or after Ctrl-C, to weights byte-identical to an uninterrupted run', async () => {
+    const data = await writeTinyMnist(600, 50);
+    const args = (out: string) => ['train', 'mnist', '--data-dir', data, '--epochs', '3', '--batch-size', '10', '--seed', '7', '--out', out];
+    const full = await tempDir();
+    const killed = await tempDir();
+    const whole = finish(start([...args(full), '--json']));
+    const child = start(args(killed));
+    const done = finish(child);
+    while (!(await exists(join(killed, 'checkpoint.safetensors')))) await sleep(10);
+    child.kill('SIGKILL');
+    const k = await done;
+    expect(k.signal).toBe('SIGKILL');
+    expect(await exists(join(killed, 'model.safetensors'))).toBe(false); // it really stopped early
+    const cp = decodeCheckpoint(new Uint8Array(await readFile(join(killed, 'checkpoint.safetensors'))), 'checkpoint');
+    expect(cp.progress.epoch).toBeGreaterThanOrEqual(1);
+    expect(cp.progress.epoch).toBeLessThan(3);
+    const resumed = await runCli(['train', '--resume', killed, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`resuming ${killed} after epoch ${cp.progress.epoch} of 3`);
+    expect((await whole).code).toBe(0);
+    const a = await readFile(join(full, 'model.safetensors'));
+    const b = await readFile(join(killed, 'model.safetensors'));
+    expect(b.length).toBeGreaterThan(0);
+    expect(Buffer.compare(a, b)).toBe(0);
+    // Ctrl-C: the run finishes its step, writes a checkpoint (usually mid-epoch) and exits 130.
+    const stopped = await tempDir();
+    const ctrlC = start(args(stopped));
+    const ctrlCDone = finish(ctrlC);
+    while (!(await exists(join(stopped, 'checkpoint.safetensors')))) await sleep(10);
+    ctrlC.kill('SIGINT');
+    const s = await ctrlCDone;
+    expect(s.code, s.stderr).toBe(130);
+    expect(s.stdout).toContain(`Resume with: bp train --resume ${stopped}`);
+    const again = await runCli(['train', '--resume', stopped]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(Buffer.compare(a, await readFile(join(stopped, 'model.safetensors')))).toBe(0);
+    const lastA = (await whole).stdout.trim().split('\n').pop()!;
+    const lastB = resumed.stdout.trim().split('\n').pop()!;
+    expect(JSON.parse(lastB).test_accuracy).toBe(JSON.parse(lastA).test_accuracy);
+  }, SLOW);
+
+  it('stops at a non-finite loss with exit 1, naming epoch and step, and leaves the earlier checkpoint intact', async () => {
+    const out = await tempDir();
+    const good = await runCli(['train', 'spirals', '--epochs', '2', '--out', out]);
+    expect(good.code, good.stderr).toBe(0);
+    const before = await readFile(join(out, 'checkpoint.safetensors'));
+    const bad = await runCli(['train', 'spirals', '--epochs', '2', '--lr', '1e30', '--out', out]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/the loss is (NaN|-?Infinity) at epoch 1, step \d+/);
+    expect(bad.stderr).toContain('--lr 1e+30');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const after = await readFile(join(out, 'checkpoint.safetensors'));
+    expect(Buffer.compare(before, after)).toBe(0);
+  }, SLOW);
+
+  it('refuses to change settings on --resume, with exit 2', async () => {
+    const out = await tempDir();
+    const first = await runCli(['train', 'xor', '--epochs', '2', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    const r = await runCli(['train', '--resume', out, '--lr', '0.1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--lr cannot be changed when resuming');
+    expect(r.stderr).toContain('(--lr 0.05)');
+    const longer = await runCli(['train', '--resume', out, '--epochs', '4', '--json']);
+    expect(longer.code, longer.stderr).toBe(0);
+    expect(longer.stdout.trim().split('\n').map((l) => JSON.parse(l).epoch)).toEqual([3, 4, undefined]);
+  }, SLOW);
+
+  it('fails before training when --out cannot be written', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a-file');
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, 'x'));
+    const r = await runCli(['train', 'xor', '--out', join(file, 'run')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot write to the output directory');
+    expect(r.stdout).not.toContain('epoch');
+  }, SLOW);
+});

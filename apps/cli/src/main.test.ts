@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './testing/run-cli.js';
+
+describe('bp: usage errors exit 2 and name the problem', () => {
+  it('an unknown option is named', async () => {
+    const r = await runCli(['train', 'xor', '--epoch', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--epoch'");
+    expect(r.stderr).toContain('--epochs'); // the suggestion
+    expect(r.stdout).toBe('');
+  });
+
+  it('a bad value names the flag, the value and what is expected', async () => {
+    const r = await runCli(['train', 'xor', '--epochs', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'--epochs <n>' argument 'many' is invalid");
+    expect(r.stderr).toContain('whole number >= 1');
+  });
+
+  it('an unknown dataset lists the datasets', async () => {
+    const r = await runCli(['train', 'cifar']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'cifar'");
+    expect(r.stderr).toContain('xor, spirals, moons, mnist, fashion-mnist');
+  });
+
+  it('a bad choice lists the choices', async () => {
+    const r = await runCli(['train', 'xor', '--optimizer', 'lbfgs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'lbfgs'");
+    expect(r.stderr).toContain('sgd, adam, adamw, rmsprop');
+  });
+
+  it('a missing dataset says what to give', async () => {
+    const r = await runCli(['train']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('missing dataset: choose one of xor, spirals, moons, mnist, fashion-mnist');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('an unknown command is refused', async () => {
+    const r = await runCli(['trian']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'trian'");
+    expect(r.stderr).toContain('train');
+  });
+
+  it('--help exits 0 with examples', async () => {
+    const r = await runCli(['train', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('bp train --resume');
+  });
+});
+
+describe('bp: runtime failures exit 1 without a stack trace unless --verbose', () => {
+  it('a model directory that does not exist', async () => {
+    const r = await runCli(['eval', '/nonexistent/bp-model', 'xor']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/nonexistent/bp-model/model.json');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--verbose adds the stack trace', async () => {
+    const r = await runCli(['eval', '/nonexistent/bp-model', 'xor', '--verbose']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('bp info', () => {
+  it('reports version, backends and where MNIST is, as JSON', async () => {
+    const r = await runCli(['info', '--json']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(info.backends).toContain('cpu');
+    expect(info.mnist).toHaveProperty('searched');
+  });
+});

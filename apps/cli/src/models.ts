@@ -1,0 +1,65 @@
+/**
+ * The networks `bp train --model` builds: `mlp` (per dataset: the Keras MNIST
+ * MLP for images, a small tanh/ReLU net for the 2-d toy problems), `cnn`
+ * (two Conv2d + MaxPool blocks, then Linear, for 28x28 images), or an
+ * architecture file in the format `save` writes (`model.json`). Every model
+ * outputs logits, one per class; the loss applies the softmax.
+ */
+import { readFile } from 'node:fs/promises';
+import { noGrad } from '@bp/autograd';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh, layerFromConfig } from '@bp/layers';
+import { FormatError, zeros } from '@bp/tensor';
+import type { DatasetName } from './choices.js';
+import { UsageError } from './usage-error.js';
+
+/** Built-in architectures. */
+export const BUILTIN_MODELS = ['mlp', 'cnn'] as const;
+
+/** Builds the model `spec` names for a dataset with `inputShape` per example and `numClasses` outputs. */
+export async function buildModel(spec: string, dataset: DatasetName, inputShape: number[], numClasses: number): Promise<Sequential> {
+  const images = inputShape.length === 3;
+  if (spec === 'mlp') {
+    if (images) {
+      // The Keras MNIST MLP: Flatten, Dense 128 relu, Dense 10 (softmax inside the loss).
+      return new Sequential([new Flatten(), new Linear(inputShape.reduce((a, b) => a * b, 1), 128), new ReLU(), new Linear(128, numClasses)]);
+    }
+    const inF = inputShape[0];
+    if (dataset === 'xor') return new Sequential([new Linear(inF, 8), new Tanh(), new Linear(8, numClasses)]);
+    const h = dataset === 'spirals' ? 64 : 16;
+    return new Sequential([new Linear(inF, h), new ReLU(), new Linear(h, h), new ReLU(), new Linear(h, numClasses)]);
+  }
+  if (spec === 'cnn') {
+    if (!images) {
+      throw new UsageError(`--model cnn needs image data (mnist, fashion-mnist); '${dataset}' has ${inputShape[0]} features per example. Use --model mlp.`);
+    }
+    const [c, hgt, wid] = inputShape;
+    const side = (n: number) => Math.floor(Math.floor(n / 2) / 2);
+    return new Sequential([
+      new Conv2d(c, 16, 3, { padding: 1 }),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Conv2d(16, 32, 3, { padding: 1 }),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Flatten(),
+      new Linear(32 * side(hgt) * side(wid), numClasses),
+    ]);
+  }
+  if (!spec.endsWith('.json')) {
+    throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
+  }
+  const text = await readFile(spec, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(spec, `is not valid JSON: ${(e as Error).message}`);
+  }
+  // Either a whole model.json written by save(), or just its { type, config } model description.
+  const description = json !== null && typeof json === 'object' && 'model' in json ? (json as { model: unknown }).model : json;
+  const model = layerFromConfig(description, spec);
+  if (!(model instanceof Sequential)) throw new FormatError(spec, `must describe a Sequential model, got ${model.layerType}`);
+  // Layers sized by their first input (Dense without inputShape) build now, so the optimizer sees every parameter.
+  if (!model.built) noGrad(() => model.forward(zeros([1, ...inputShape])));
+  return model;
+}

@@ -1,0 +1,31 @@
+import { tensor } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import { packState, unpackState } from './state-pack.js';
+
+describe('state packing', () => {
+  it('moves tensors out by path and restores the same structure', () => {
+    const m = tensor([1, 2, 3]);
+    const state = { state: { '0': { step: 3, exp_avg: m } }, paramGroups: [{ lr: 1e-3, betas: [0.9, 0.999], amsgrad: false, params: [0] }] };
+    const tensors = {};
+    const json = packState(state, 'optimizer', tensors);
+    expect(Object.keys(tensors)).toEqual(['optimizer.state.0.exp_avg']);
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+    const back = unpackState(JSON.parse(JSON.stringify(json)), tensors) as typeof state;
+    expect(back.state['0'].exp_avg).toBe(m);
+    expect(back.paramGroups).toEqual(state.paramGroups);
+    expect(back.state['0'].step).toBe(3);
+  });
+
+  it('keeps doubles exact and spells out non-finite numbers', () => {
+    const v = { a: 0.1 + 0.2, b: Infinity, c: NaN, d: -Infinity };
+    const back = unpackState(JSON.parse(JSON.stringify(packState(v, 'x', {}))), {}) as typeof v;
+    expect(back.a).toBe(0.1 + 0.2);
+    expect(back.b).toBe(Infinity);
+    expect(back.c).toBeNaN();
+    expect(back.d).toBe(-Infinity);
+  });
+
+  it('names a tensor reference the file lacks', () => {
+    expect(() => unpackState({ $tensor: 'optimizer.state.0.m' }, {})).toThrow(/checkpoint: refers to tensor 'optimizer.state.0.m'/);
+  });
+});

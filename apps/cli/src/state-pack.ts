@@ -1,0 +1,54 @@
+/**
+ * Turns an arbitrary state object (an optimizer's `stateDict()`: nested
+ * records of numbers, arrays, booleans and tensors) into plain JSON plus a
+ * flat map of named tensors, and back. The tensors can then go into a
+ * safetensors file and the rest into its JSON metadata, with nothing lost:
+ * JSON round-trips every finite double exactly, and the few non-finite
+ * numbers are spelled out.
+ */
+import { FormatError, Tensor } from '@bp/tensor';
+
+const TENSOR_KEY = '$tensor';
+const NUMBER_KEY = '$number';
+
+/** JSON-compatible value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * `value` as JSON, with every tensor moved into `tensors` under `prefix` plus
+ * its path (`optimizer.state.0.exp_avg`) and replaced by `{ "$tensor": name }`.
+ */
+export function packState(value: unknown, prefix: string, tensors: Record<string, Tensor>): Json {
+  if (value instanceof Tensor) {
+    tensors[prefix] = value;
+    return { [TENSOR_KEY]: prefix };
+  }
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { [NUMBER_KEY]: String(value) };
+  if (Array.isArray(value)) return value.map((v, i) => packState(v, `${prefix}.${i}`, tensors));
+  if (typeof value === 'object') {
+    const out: { [key: string]: Json } = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) out[k] = packState(v, `${prefix}.${k}`, tensors);
+    }
+    return out;
+  }
+  throw new FormatError('checkpoint', `cannot store a value of type ${typeof value} at ${prefix}`);
+}
+
+/** The inverse of {@link packState}: tensors are looked up in `tensors` by name. */
+export function unpackState(json: Json, tensors: Readonly<Record<string, Tensor>>): unknown {
+  if (json === null || typeof json !== 'object') return json;
+  if (Array.isArray(json)) return json.map((v) => unpackState(v, tensors));
+  const keys = Object.keys(json);
+  if (keys.length === 1 && keys[0] === TENSOR_KEY) {
+    const name = json[TENSOR_KEY] as string;
+    const t = tensors[name];
+    if (!t) throw new FormatError('checkpoint', `refers to tensor '${name}', which the file does not contain`);
+    return t;
+  }
+  if (keys.length === 1 && keys[0] === NUMBER_KEY) return Number(json[NUMBER_KEY]);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) out[k] = unpackState(v, tensors);
+  return out;
+}
