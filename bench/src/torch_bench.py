@@ -1,0 +1,86 @@
+"""PyTorch side of `pnpm bench`: the same workloads as bench/src/bp-bench.ts.
+
+Prints one JSON object on stdout. Arguments: `--steps N` times N training steps
+per batch size (0 = a whole epoch), `--steps -1` skips the MLP, `--reps N` matmul repetitions, `--threads N`.
+"""
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+
+import torch
+
+
+def matmul_gflops(n: int, reps: int) -> float:
+    a = torch.rand(n, n)
+    b = torch.rand(n, n)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(times) / 1e9
+
+
+def mlp_epoch(batch: int, samples: int, steps: int) -> dict:
+    """Keras' MNIST MLP (784-128-10, ReLU, softmax cross-entropy, Adam 1e-3) on synthetic data."""
+    torch.manual_seed(0)
+    x = torch.rand(samples, 784)
+    y = torch.randint(0, 10, (samples,))
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    per_epoch = samples // batch
+    steps = per_epoch if steps <= 0 else min(steps, per_epoch)
+    perm = torch.randperm(samples)
+    # One warm-up step so allocator and thread pool start-up are not timed.
+    idx = perm[:batch]
+    opt.zero_grad()
+    loss_fn(model(x[idx]), y[idx]).backward()
+    opt.step()
+    t0 = time.perf_counter()
+    for s in range(steps):
+        idx = perm[s * batch:(s + 1) * batch]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    loss.item()
+    dt = time.perf_counter() - t0
+    return {
+        "batchSize": batch,
+        "stepsTimed": steps,
+        "secondsTimed": dt,
+        "epochSeconds": dt / steps * per_epoch,
+        "finalLoss": float(loss.item()),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=0)
+    p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--samples", type=int, default=60000)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    out = {
+        "version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "blas": "unknown",
+        "matmulGflops": {str(n): matmul_gflops(n, args.reps) for n in (256, 512, 1024)},
+        "mlp": {} if args.steps < 0 else {str(b): mlp_epoch(b, args.samples, args.steps) for b in (32, 128)},
+    }
+    cfg = torch.__config__.show()
+    found = re.search(r"BLAS_INFO=([^,]+)", cfg)
+    if found:
+        out["blas"] = found.group(1)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

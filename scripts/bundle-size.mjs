@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Bundles the autograd seed example for the browser, once with bp and once
+// with TensorFlow.js, and prints both sizes as JSON. With --check it fails when
+// bp's gzipped bundle is over the budget, and names the heaviest inputs so the
+// fix starts from facts.
+//
+// The bp bundle is built from the packages' dist (what users install), so run
+// `pnpm build` first; the entries live in bench/size/ because that is where
+// the TensorFlow.js packages are installed.
+//
+// Each bundle is then loaded into headless Chromium (when one is found:
+// $CHROMIUM_PATH or /usr/bin/chromium) and must print the gradient 4, so the
+// numbers are for code that works in a browser, not merely code that bundles.
+//
+// Usage: node scripts/bundle-size.mjs [--check] [--out DIR]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sizeDir = path.join(root, 'bench', 'size');
+/** Gzipped budget for the bp example, in bytes (30 KB). */
+const BUDGET = 30 * 1024;
+
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const outIdx = args.indexOf('--out');
+const outDir = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'bp-size-'));
+
+for (const pkg of ['tensor', 'autograd']) {
+  const dist = path.join(root, 'packages', pkg, 'dist', 'index.js');
+  if (!fs.existsSync(dist)) {
+    console.error(`bundle-size: FAIL: ${path.relative(root, dist)} is missing; run \`pnpm build\` first`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Bundles one entry the way a browser app would (minified ESM, browser
+ * conditions, production mode) and measures it.
+ */
+async function measure(name, entry) {
+  const outfile = path.join(outDir, `${name}.mjs`);
+  const result = await esbuild.build({
+    entryPoints: [path.join(sizeDir, entry)],
+    absWorkingDir: sizeDir,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    metafile: true,
+    outfile,
+    logLevel: 'error',
+  });
+  const code = fs.readFileSync(outfile);
+  fs.writeFileSync(path.join(outDir, `${name}.meta.json`), JSON.stringify(result.metafile));
+  return {
+    outfile,
+    minified: code.length,
+    gzipped: zlib.gzipSync(code, { level: 9 }).length,
+    inputs: result.metafile.outputs[Object.keys(result.metafile.outputs).find((k) => k.endsWith('.mjs'))].inputs,
+  };
+}
+
+/** The inputs that contribute most bytes to the minified output, grouped by package. */
+function heaviest(inputs, n = 10) {
+  const byPackage = new Map();
+  for (const [file, { bytesInOutput }] of Object.entries(inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file) ?? /packages\/([^/]+)\//.exec(file);
+    const key = m ? m[1] : file;
+    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+  }
+  const files = Object.entries(inputs)
+    .map(([file, { bytesInOutput }]) => ({ file: file.replace(/^(\.\.\/)+/, ''), bytes: bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, n);
+  return { byPackage: Object.fromEntries([...byPackage].sort((a, b) => b[1] - a[1])), files };
+}
+
+/** Path of a Chromium to run the bundles in, or null when there is none. */
+function findChromium() {
+  for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (p && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * Loads each bundle as a module script in a blank page and returns what it
+ * logged first (or the error it threw), keyed by bundle name.
+ */
+async function runInBrowser(executablePath, bundles) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  const printed = {};
+  try {
+    for (const [name, file] of Object.entries(bundles)) {
+      const page = await browser.newPage();
+      const first = new Promise((resolve) => {
+        page.on('console', (m) => resolve(m.text()));
+        page.on('pageerror', (e) => resolve(`error: ${e.message}`));
+      });
+      await page.setContent('<!doctype html><html><head></head><body></body></html>');
+      await page.addScriptTag({ content: fs.readFileSync(file, 'utf8'), type: 'module' });
+      printed[name] = await Promise.race([first, new Promise((r) => setTimeout(() => r('timeout: printed nothing in 10 s'), 10_000))]);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  return printed;
+}
+
+const bp = await measure('bp', 'bp-grad.js');
+const tfjs = await measure('tfjs', 'tfjs-grad.js');
+const chromiumPath = findChromium();
+const printed = chromiumPath ? await runInBrowser(chromiumPath, { bp: bp.outfile, tfjs: tfjs.outfile }) : null;
+const report = {
+  example: 'x = 2; y = x^2; dy/dx = 4 (browser bundle, esbuild --minify, gzip -9)',
+  bp: { minifiedBytes: bp.minified, gzippedBytes: bp.gzipped },
+  tfjs: { minifiedBytes: tfjs.minified, gzippedBytes: tfjs.gzipped, packages: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'] },
+  ratio: {
+    minified: Number((tfjs.minified / bp.minified).toFixed(2)),
+    gzipped: Number((tfjs.gzipped / bp.gzipped).toFixed(2)),
+  },
+  budget: { gzippedBytes: BUDGET, ok: bp.gzipped <= BUDGET },
+  browserCheck: printed
+    ? { chromium: chromiumPath, printed, ok: Number(printed.bp) === 4 && Number(printed.tfjs) === 4 }
+    : { chromium: null, ok: null, note: 'no Chromium found (set CHROMIUM_PATH); bundles were not run' },
+  bpHeaviest: heaviest(bp.inputs),
+  outDir,
+};
+console.log(JSON.stringify(report, null, 2));
+
+if (check) {
+  const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
+  if (report.browserCheck.ok === false) {
+    console.error(`bundle-size: FAIL: a bundle did not print the gradient 4 in Chromium: ${JSON.stringify(printed)}`);
+    process.exit(1);
+  }
+  if (report.budget.ok) {
+    console.log(`bundle-size: PASS: bp ${kb(bp.gzipped)} gzipped (budget ${kb(BUDGET)}), TensorFlow.js ${kb(tfjs.gzipped)} (${report.ratio.gzipped}x)`);
+  } else {
+    console.error(`bundle-size: FAIL: bp ${kb(bp.gzipped)} gzipped is over the ${kb(BUDGET)} budget; heaviest inputs above (bpHeaviest)`);
+    process.exit(1);
+  }
+}
