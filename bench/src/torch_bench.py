@@ -1,7 +1,8 @@
 """PyTorch side of `pnpm bench`: the same workloads as bench/src/bp-bench.ts.
 
 Prints one JSON object on stdout. Arguments: `--steps N` times N training steps
-per batch size (0 = a whole epoch), `--steps -1` skips the MLP, `--reps N` matmul repetitions, `--threads N`.
+per batch size (0 = a whole epoch), `--steps -1` skips the MLP, `--reps N` matmul repetitions, `--threads N`,
+`--cnn-steps N` times N steps of the CNN at batch 64 (0 = a whole epoch; skipped by default).
 """
 import argparse
 import json
@@ -60,21 +61,62 @@ def mlp_epoch(batch: int, samples: int, steps: int) -> dict:
     }
 
 
+def cnn_epoch(batch: int, samples: int, steps: int) -> dict:
+    """The CNN of examples/src/mnist-cnn.ts (two Conv2d 3x3 + ReLU + MaxPool2d 2 blocks, Linear), Adam 1e-3."""
+    torch.manual_seed(0)
+    x = torch.rand(samples, 1, 28, 28)
+    y = torch.randint(0, 10, (samples,))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    per_epoch = samples // batch
+    steps = per_epoch if steps <= 0 else min(steps, per_epoch)
+    perm = torch.randperm(samples)
+    idx = perm[:batch]
+    opt.zero_grad()
+    loss_fn(model(x[idx]), y[idx]).backward()
+    opt.step()
+    t0 = time.perf_counter()
+    for s in range(steps):
+        idx = perm[s * batch:(s + 1) * batch]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    loss.item()
+    dt = time.perf_counter() - t0
+    return {
+        "batchSize": batch,
+        "stepsTimed": steps,
+        "secondsTimed": dt,
+        "epochSeconds": dt / steps * per_epoch,
+        "finalLoss": float(loss.item()),
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--reps", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--samples", type=int, default=60000)
+    p.add_argument("--cnn-steps", type=int, default=-1, help="CNN steps at batch 64 (0 = a whole epoch, -1 = skip)")
+    p.add_argument("--only-cnn", action="store_true", help="skip matmul and MLP")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     out = {
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas": "unknown",
-        "matmulGflops": {str(n): matmul_gflops(n, args.reps) for n in (256, 512, 1024)},
-        "mlp": {} if args.steps < 0 else {str(b): mlp_epoch(b, args.samples, args.steps) for b in (32, 128)},
+        "matmulGflops": {} if args.only_cnn else {str(n): matmul_gflops(n, args.reps) for n in (256, 512, 1024)},
+        "mlp": {} if args.steps < 0 or args.only_cnn else {str(b): mlp_epoch(b, args.samples, args.steps) for b in (32, 128)},
     }
+    if args.cnn_steps >= 0:
+        out["cnn"] = cnn_epoch(64, args.samples, args.cnn_steps)
     cfg = torch.__config__.show()
     found = re.search(r"BLAS_INFO=([^,]+)", cfg)
     if found:

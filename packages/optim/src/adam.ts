@@ -1,4 +1,4 @@
-import { ArgumentError, maximum, type Tensor } from '@bp/tensor';
+import { ArgumentError, adamUpdateInPlace, hasFusedAdam, maximum, zeros, type Tensor } from '@bp/tensor';
 import {
   Optimizer, checkNonNegative, checkUnitInterval, type BaseOptions, type ParamGroup, type ParamState, type Params,
 } from './optimizer.js';
@@ -50,6 +50,41 @@ export abstract class AdamBase extends Optimizer<AdamHyper> {
     checkUnitInterval(name, 'betas[1]', h.betas[1]);
     checkNonNegative(name, 'eps', h.eps);
     checkNonNegative(name, 'weightDecay', h.weightDecay);
+  }
+
+  // One pass over the parameter on the backend's fused kernel, when it has one. It rounds
+  // every intermediate as the ops of update() below do, so both give the same bits.
+  protected override updateInPlace(p: Tensor, grad: Tensor, h: ParamGroup<AdamHyper>, s: ParamState): boolean {
+    if (!hasFusedAdam()) return false;
+    const m0 = s.expAvg as Tensor | undefined;
+    const v0 = s.expAvgSq as Tensor | undefined;
+    const vmax0 = s.maxExpAvgSq as Tensor | undefined;
+    const first = m0 === undefined;
+    // A partial state (say AMSGrad switched on mid-run) takes the composite path.
+    if (!first && (v0 === undefined || (h.amsgrad && vmax0 === undefined))) return false;
+    const [b1, b2] = h.betas;
+    const t = ((s.step as number | undefined) ?? 0) + 1;
+    const m = m0 ?? zeros(p.shape);
+    const v = v0 ?? zeros(p.shape);
+    const vmax = h.amsgrad ? (vmax0 ?? zeros(p.shape)) : null;
+    this.ownParameter(p);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const ok = adamUpdateInPlace(p, grad, m, v, vmax, {
+      beta1: b1,
+      beta2: b2,
+      stepSize: (h.lr * bc2Sqrt) / (1 - b1 ** t),
+      epsScaled: h.eps * bc2Sqrt,
+      weightDecay: h.weightDecay,
+      decoupled: this.decoupled,
+      lr: h.lr,
+      first,
+    });
+    if (!ok) return false;
+    s.step = t;
+    s.expAvg = m;
+    s.expAvgSq = v;
+    if (vmax !== null) s.maxExpAvgSq = vmax;
+    return true;
   }
 
   // torch.optim.Adam (1.13, single-tensor path):

@@ -1,5 +1,5 @@
 import { enableGrad, noGrad } from '@bp/autograd';
-import { ArgumentError, ShapeError, Tensor, fmtShape } from '@bp/tensor';
+import { ArgumentError, ShapeError, Tensor, clone, fmtShape } from '@bp/tensor';
 
 /** Hyperparameters every optimizer has: at least a learning rate. */
 export interface BaseOptions {
@@ -17,9 +17,9 @@ export type ParamGroupInput<H extends BaseOptions> = Partial<H> & { params: Iter
 export type Params<H extends BaseOptions> = Iterable<Tensor> | ParamGroupInput<H>[];
 
 /**
- * Per-parameter optimizer state: step counts and moment buffers. Updates
- * replace buffers with new tensors and never write into them, so a state
- * dict taken earlier keeps its values.
+ * Per-parameter optimizer state: step counts and moment buffers. Fused updates
+ * write buffers in place, so `stateDict()` and `loadStateDict()` copy them: a
+ * state dict taken earlier keeps its values.
  */
 export type ParamState = Record<string, Tensor | number>;
 
@@ -32,6 +32,18 @@ export type ParamState = Record<string, Tensor | number>;
 export interface OptimizerStateDict {
   state: Record<string, ParamState>;
   paramGroups: (Record<string, unknown> & { params: number[] })[];
+}
+
+/**
+ * A copy of one parameter's state with its own tensors: fused updates write moment
+ * buffers in place, so a state dict going out (or coming in) must not share them.
+ */
+function copyState(s: ParamState): ParamState {
+  const out: ParamState = {};
+  noGrad(() => {
+    for (const [k, v] of Object.entries(s)) out[k] = v instanceof Tensor ? clone(v) : v;
+  });
+  return out;
 }
 
 /** Throws unless `v` is a finite number `>= 0`. */
@@ -90,6 +102,29 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
    */
   protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): Tensor;
 
+  /**
+   * Applies the update in place on the backend's fused kernel when there is one,
+   * returning false (having changed nothing) to fall back to {@link update}. Runs inside `noGrad`.
+   */
+  protected updateInPlace(_param: Tensor, _grad: Tensor, _group: ParamGroup<H>, _state: ParamState): boolean {
+    return false;
+  }
+
+  /** Per parameter, the storage this optimizer last wrote (see {@link ownParameter}). */
+  private readonly ownedStorage = new WeakMap<Tensor, unknown>();
+
+  /**
+   * Makes `param`'s storage one that only this optimizer writes, so an in-place update cannot
+   * reach a tensor that shares it (`loadStateDict` and `assign` share storage with their source).
+   * Copies the values the first time, and again whenever something else replaced the storage.
+   */
+  protected ownParameter(param: Tensor): void {
+    if (this.ownedStorage.get(param) !== param._storage) {
+      param.assign(clone(param));
+      this.ownedStorage.set(param, param._storage);
+    }
+  }
+
   private makeGroups(params: Params<H>): ParamGroup<H>[] {
     if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new ArgumentError(this.name, `params must be an array of tensors or of parameter groups, got ${params === null ? 'null' : typeof params}`);
@@ -137,7 +172,7 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
             s = {};
             this.state.set(p, s);
           }
-          p.assign(this.update(p, g, group, s));
+          if (!this.updateInPlace(p, g, group, s)) p.assign(this.update(p, g, group, s));
         }
       }
     });
@@ -159,7 +194,7 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       const ids: number[] = [];
       for (const p of params) {
         const s = this.state.get(p);
-        if (s !== undefined) state[String(index)] = { ...s };
+        if (s !== undefined) state[String(index)] = copyState(s);
         ids.push(index++);
       }
       paramGroups.push({ ...structuredClone(hyper), params: ids });
@@ -199,7 +234,7 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
           throw new ShapeError(this.name, `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`);
         }
       }
-      states.set(p, { ...s });
+      states.set(p, copyState(s));
     }
     groups.forEach((h, gi) => Object.assign(this.paramGroups[gi], h));
     this.state.clear();

@@ -31,9 +31,10 @@ export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
 export type { WindowOptions } from './ops/nn.js';
+export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
-export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels } from './backend/backend.js';
+export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';
 export { cpuBackend } from './cpu/cpu-backend.js';
 export {
   installAutograd, autogradHooks, isGradEnabled, setGradEnabled, setOpObserver, record,

@@ -1,4 +1,4 @@
-import { col2im, exp, im2col, mul, sub, sum, type Window2d } from '@bp/tensor';
+import { col2im, exp, im2col, mul, reshape, scatterAdd, sub, sum, type Tensor, type Window2d } from '@bp/tensor';
 import { registerGradient } from './registry.js';
 
 // y = softmax(x): dx = y * (dy - sum(dy * y))
@@ -19,4 +19,11 @@ registerGradient('im2col', (dy, { attrs }) => [col2im(dy, attrs.win as Window2d)
 registerGradient('col2im', (dy, { attrs }) => {
   const w = attrs.win as Window2d;
   return [im2col(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })];
+});
+
+// Fused max pooling saved the flat position of each maximum: each output's gradient goes
+// there (adding up where windows overlap and share a maximum).
+registerGradient('maxPool2d', (dy, { inputs: [x], attrs }) => {
+  const argmax = attrs.argmax as Tensor;
+  return [reshape(scatterAdd(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())];
 });

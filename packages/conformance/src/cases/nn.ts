@@ -1,4 +1,4 @@
-import { logSoftmax, logSumExp, oneHot, softmax, tensor } from '@bp/tensor';
+import { adamUpdateInPlace, hasFusedAdam, logSoftmax, logSumExp, oneHot, softmax, tensor } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
@@ -52,6 +52,25 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectExact(oneHot(labels, 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]], 'float32', 'oneHot');
       expectExact(oneHot(tensor([[1], [3]], { dtype: 'int32' }), 4), [[[0, 1, 0, 0]], [[0, 0, 0, 1]]], 'float32', 'oneHot of [2,1]');
       check(!oneHot(labels, 3).requiresGrad, 'oneHot needs no gradient');
+    }),
+    c('adamUpdateInPlace hasFusedAdam: one step in place, as the formula (where the backend has the kernel)', () => {
+      const p = tensor([1, -2, 3, 0.5]);
+      const g = tensor([0.1, -0.2, 0, 4]);
+      const m = tensor([0.01, 0.02, -0.03, 0]);
+      const v = tensor([1e-4, 2e-4, 0, 1]);
+      const h = { beta1: 0.9, beta2: 0.99, stepSize: 0.05, epsScaled: 1e-3, weightDecay: 0, decoupled: false, lr: 0.05, first: false };
+      const [p0, g0, m0, v0] = [p, g, m, v].map((t) => Array.from(t.dataSync()));
+      const ran = adamUpdateInPlace(p, g, m, v, null, h);
+      check(ran === hasFusedAdam(), () => `adamUpdateInPlace returned ${ran}, hasFusedAdam() is ${hasFusedAdam()}`);
+      if (!ran) {
+        expectClose(p, p0, { atol: 0, rtol: 0 }, 'param untouched without a kernel');
+        return;
+      }
+      const mw = m0.map((x, i) => 0.9 * x + 0.1 * g0[i]);
+      const vw = v0.map((x, i) => 0.99 * x + 0.01 * g0[i] * g0[i]);
+      expectClose(m, mw, tol, 'expAvg');
+      expectClose(v, vw, tol, 'expAvgSq');
+      expectClose(p, p0.map((x, i) => x - (0.05 * mw[i]) / (Math.sqrt(vw[i]) + 1e-3)), tol, 'param');
     }),
     c('softmax: gradcheck along every axis', () => {
       const x = normal([2, 3, 4], 91);

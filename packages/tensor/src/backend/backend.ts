@@ -41,6 +41,44 @@ export interface FusedKernels<S> {
   softmax(x: S, rows: number, cols: number): S;
   /** Log-softmax along the last axis of a `[rows, cols]` view. */
   logSoftmax(x: S, rows: number, cols: number): S;
+  /**
+   * 2-D max pooling of `[n, c, h, w]` (the window's `c` is 1 and its `n` counts every
+   * plane): the maxima `[n, outH, outW]`, and as int32 the flat index into `x` of each
+   * maximum (the first on ties, NaN winning as in PyTorch), from which the gradient is
+   * one scatter-add. Cells outside the image never win.
+   */
+  maxPool2d(x: S, win: Window2d): [values: S, argmax: S];
+  /**
+   * One Adam or AdamW step over `size` values, written in place into `param`, `expAvg`,
+   * `expAvgSq` (and `maxExpAvgSq` with AMSGrad). Each intermediate is rounded to float32
+   * exactly as the composite update in @bp/optim rounds it, so both paths agree bit for bit.
+   */
+  adamUpdate(
+    param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants,
+  ): void;
+}
+
+/**
+ * The scalars of one Adam step, resolved by the optimizer. The update is
+ * `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2` (where `g` has `weightDecay * p`
+ * added for Adam), `p -= stepSize * m / (sqrt(v) + epsScaled)` (with `p` first
+ * scaled by `1 - lr * weightDecay` for AdamW).
+ */
+export interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  /** `lr * sqrt(1 - b2^t) / (1 - b1^t)`. */
+  stepSize: number;
+  /** `eps * sqrt(1 - b2^t)`. */
+  epsScaled: number;
+  /** Weight decay rate (0 for none). */
+  weightDecay: number;
+  /** True for AdamW's decoupled decay, false for Adam's L2 penalty. */
+  decoupled: boolean;
+  /** Learning rate (used by decoupled decay). */
+  lr: number;
+  /** True on the first step, where the moments are treated as zero whatever their storage holds. */
+  first: boolean;
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { Backend } from '../backend/backend.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
+import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { GemmThreads } from './wasm/wasm-threads.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
+import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
 
@@ -117,6 +119,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     fused: {
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
+      maxPool2d: (x, win) => maxPool2d(x as Float32Array, win),
+      adamUpdate: (p, g, m, v, vmax, size, c) =>
+        adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },
     info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', threads: 1 + (simd?.threads?.ready ?? 0) }),
   };

@@ -2,6 +2,16 @@ import type { Window2d } from '../backend/backend.js';
 import type { TypedArray } from '../dtype.js';
 
 /**
+ * The output columns `lo..hi` whose input column `ox * stride - pad + kj` lies inside
+ * `0..w-1`; the others read padding.
+ */
+function validRange(kj: number, stride: number, pad: number, w: number, outW: number): [number, number] {
+  const lo = Math.min(outW, Math.max(0, Math.ceil((pad - kj) / stride)));
+  const hi = Math.max(lo, Math.min(outW, Math.floor((w - 1 + pad - kj) / stride) + 1));
+  return [lo, hi];
+}
+
+/**
  * im2col: for each image, a `[c*kh*kw, outH*outW]` matrix whose column p holds
  * the receptive field of output pixel p. A convolution is then one matmul
  * `weight[outC, c*kh*kw] @ cols`, already in NCHW order.
@@ -17,18 +27,22 @@ export function im2col(x: TypedArray, win: Window2d, padValue: number): Float32A
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
           const row = ((b * K) + (ch * kh + ki) * kw + kj) * P;
+          const [lo, hi] = validRange(kj, strideW, padW, w, outW);
           for (let oy = 0; oy < outH; oy++) {
             const iy = oy * strideH - padH + ki;
             const rowOff = row + oy * outW;
             if (iy < 0 || iy >= h) {
-              if (padValue !== 0) for (let ox = 0; ox < outW; ox++) out[rowOff + ox] = padValue;
+              if (padValue !== 0) out.fill(padValue, rowOff, rowOff + outW);
               continue;
             }
-            const xRow = xBase + iy * w;
-            for (let ox = 0; ox < outW; ox++) {
-              const ix = ox * strideW - padW + kj;
-              out[rowOff + ox] = ix >= 0 && ix < w ? x[xRow + ix] : padValue;
+            if (padValue !== 0) {
+              out.fill(padValue, rowOff, rowOff + lo);
+              out.fill(padValue, rowOff + hi, rowOff + outW);
             }
+            // Only the columns whose input lies inside the image: no bounds test per value.
+            const src = xBase + iy * w - padW + kj;
+            if (strideW === 1) for (let ox = lo; ox < hi; ox++) out[rowOff + ox] = x[src + ox];
+            else for (let ox = lo; ox < hi; ox++) out[rowOff + ox] = x[src + ox * strideW];
           }
         }
       }
@@ -49,14 +63,14 @@ export function col2im(cols: TypedArray, win: Window2d): Float32Array {
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
           const row = ((b * K) + (ch * kh + ki) * kw + kj) * P;
+          const [lo, hi] = validRange(kj, strideW, padW, w, outW);
           for (let oy = 0; oy < outH; oy++) {
             const iy = oy * strideH - padH + ki;
             if (iy < 0 || iy >= h) continue;
-            const xRow = xBase + iy * w;
+            const dst = xBase + iy * w - padW + kj;
             const rowOff = row + oy * outW;
-            for (let ox = 0; ox < outW; ox++) {
-              const ix = ox * strideW - padW + kj;
-              if (ix >= 0 && ix < w) out[xRow + ix] += cols[rowOff + ox];
+            for (let ox = lo; ox < hi; ox++) {
+              out[dst + ox * strideW] += cols[rowOff + ox];
             }
           }
         }

@@ -17,6 +17,10 @@
 ;;
 ;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats).
 ;;
+;; adam(p, g, m, v, n, b1, b2, a1, a2, step, eps, first) is one Adam step in place, rounding as the
+;; composite ops do: m = b1 m + a1 g, v = b2 v + a2 g g (m = a1 g, v = a2 g g when first != 0),
+;; p = p - (m / (sqrt(v) + eps)) step.
+;;
 ;; Elementwise kernels take byte addresses and a count n of floats; they process ceil(n/4)*4
 ;; floats, so callers leave room for the rounding. Results equal JavaScript's float64 arithmetic
 ;; rounded to float32 (add, sub, mul, div and sqrt of float32 values round the same either way).
@@ -151,6 +155,32 @@
         (br_if $c (local.get $j)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $r (i32.lt_u (local.get $i) (local.get $rows)))))
+  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
+    (local $gi v128) (local $mi v128) (local $vi v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (local.set $gi (v128.load (local.get $g)))
+      (local.set $mi (f32x4.mul (local.get $gi) (f32x4.splat (local.get $a1))))
+      (local.set $vi (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (f32x4.splat (local.get $a2))))
+      (if (i32.eqz (local.get $first))
+        (then
+          (local.set $mi (f32x4.add (f32x4.mul (v128.load (local.get $m)) (f32x4.splat (local.get $b1))) (local.get $mi)))
+          (local.set $vi (f32x4.add (f32x4.mul (v128.load (local.get $v)) (f32x4.splat (local.get $b2))) (local.get $vi)))))
+      (v128.store (local.get $m) (local.get $mi))
+      (v128.store (local.get $v) (local.get $vi))
+      (v128.store (local.get $p)
+        (f32x4.sub (v128.load (local.get $p))
+          (f32x4.mul
+            (f32x4.div (local.get $mi) (f32x4.add (f32x4.sqrt (local.get $vi)) (f32x4.splat (local.get $eps))))
+            (f32x4.splat (local.get $step)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
   (func (export "add") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $l

@@ -1,0 +1,83 @@
+import '@bp/autograd';
+import { cpuBackend, getBackend, hasFusedAdam, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Adam, AdamW, type AdamOptions } from './index.js';
+import { problemLoss, startParams } from './__fixtures__/problem.js';
+
+/** The CPU backend without its fused Adam kernel: the optimizer composes the update from ops. */
+function compositeCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { adamUpdate: _dropped, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite', fused };
+}
+
+function trajectory(ctor: typeof Adam | typeof AdamW, opts: AdamOptions, steps: number): { w: number[]; b: number[] }[] {
+  const { w, b } = startParams();
+  const opt = new ctor([w, b], opts);
+  const out: { w: number[]; b: number[] }[] = [];
+  for (let i = 0; i < steps; i++) {
+    opt.zeroGrad();
+    problemLoss(w, b).backward();
+    opt.step();
+    out.push({ w: Array.from(w.dataSync()), b: Array.from(b.dataSync()) });
+  }
+  return out;
+}
+
+describe('fused Adam kernel', () => {
+  const cpu = getBackend();
+  afterEach(async () => {
+    await setBackend(cpu);
+  });
+
+  const cases: [string, typeof Adam | typeof AdamW, AdamOptions][] = [
+    ['Adam', Adam, { lr: 0.1 }],
+    ['Adam with L2 penalty', Adam, { lr: 0.05, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-3 }],
+    ['Adam with AMSGrad', Adam, { lr: 0.1, amsgrad: true }],
+    ['AdamW', AdamW, { lr: 0.1, weightDecay: 0.3 }],
+  ];
+  for (const [name, ctor, opts] of cases) {
+    it(`${name}: the same bits as the composite update over 8 steps`, async () => {
+      expect(hasFusedAdam()).toBe(true);
+      const fused = trajectory(ctor, opts, 8);
+      await setBackend(compositeCpu());
+      expect(hasFusedAdam()).toBe(false);
+      const composite = trajectory(ctor, opts, 8);
+      expect(fused).toEqual(composite);
+    });
+  }
+
+  it('never writes into storage it shares with a tensor it does not own', () => {
+    const { w, b } = startParams();
+    const source = tensor(Array.from(w.dataSync()), { shape: w.shape });
+    const kept = Array.from(source.dataSync());
+    w.assign(source); // w now shares source's storage
+    const opt = new Adam([w, b], { lr: 0.1 });
+    for (let i = 0; i < 2; i++) {
+      opt.zeroGrad();
+      problemLoss(w, b).backward();
+      opt.step();
+    }
+    expect(Array.from(source.dataSync())).toEqual(kept);
+    expect(Array.from(w.dataSync())).not.toEqual(kept);
+  });
+
+  it('state dicts are copies: loading one and training on leaves it unchanged', () => {
+    const { w, b } = startParams();
+    const opt = new Adam([w, b], { lr: 0.1 });
+    const stepOnce = (): void => {
+      opt.zeroGrad();
+      problemLoss(w, b).backward();
+      opt.step();
+    };
+    stepOnce();
+    const sd = opt.stateDict();
+    const m = sd.state['0'].expAvg as Tensor;
+    const before = Array.from(m.dataSync());
+    stepOnce();
+    expect(Array.from(m.dataSync())).toEqual(before);
+    opt.loadStateDict(sd);
+    stepOnce();
+    expect(Array.from(m.dataSync())).toEqual(before);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { AdamConstants } from '../backend/backend.js';
+import { adamUpdate } from './adam.js';
+import { WASM_ADAM_MIN } from './wasm/wasm-adam.js';
+import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
+
+/** Values in [-scale, scale) from a small LCG. */
+function values(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+const f = Math.fround;
+
+/** The composite update of @bp/optim, one float32-rounded op at a time, for one value. */
+function reference(p: number, g: number, m: number, v: number, c: AdamConstants): [number, number, number] {
+  const mi = c.first ? f(g * f(1 - c.beta1)) : f(f(m * f(c.beta1)) + f(g * f(1 - c.beta1)));
+  const vi = c.first ? f(f(g * g) * f(1 - c.beta2)) : f(f(v * f(c.beta2)) + f(f(g * g) * f(1 - c.beta2)));
+  const pi = f(p - f(f(mi / f(f(Math.sqrt(vi)) + f(c.epsScaled))) * f(c.stepSize)));
+  return [pi, mi, vi];
+}
+
+describe('adamUpdate (CPU kernel)', () => {
+  const module = kernelModule();
+  const n = WASM_ADAM_MIN + 7; // large enough for the SIMD kernel, with a ragged tail
+  for (const first of [true, false]) {
+    for (const simd of [false, true]) {
+      it(`${simd ? 'SIMD kernel' : 'JavaScript loop'}, ${first ? 'first step' : 'later step'}: matches the float32 composite bit for bit`, () => {
+        if (simd && module === null) return; // no WebAssembly SIMD in this engine
+        const c: AdamConstants = {
+          beta1: 0.9, beta2: 0.999, stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
+          epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3), weightDecay: 0, decoupled: false, lr: 1e-3, first,
+        };
+        const p = values(n, 1);
+        const g = values(n, 2, 0.1);
+        const m = values(n, 3, 0.01);
+        const v = values(n, 4, 1e-3).map(Math.abs);
+        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
+        adamUpdate(p, g, m, v, null, n, c, simd ? new WasmRuntime(module!) : null);
+        expect(Array.from(p)).toEqual(want.map((w) => w[0]));
+        expect(Array.from(m)).toEqual(want.map((w) => w[1]));
+        expect(Array.from(v)).toEqual(want.map((w) => w[2]));
+      });
+    }
+  }
+});
