@@ -19,8 +19,12 @@ export interface LinearRegressionData extends TensorPair {
   bias: number;
 }
 
+/** More points (or features) than any synthetic set needs; refused before allocating arrays that size. */
+const MAX_COUNT = 2 ** 26;
+
 function positiveInt(op: string, name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${name} must be a positive integer, got ${String(v)}`);
+  if (v > MAX_COUNT) throw new ArgumentError(op, `${name} must be at most ${MAX_COUNT}, got ${v}`);
   return v;
 }
 

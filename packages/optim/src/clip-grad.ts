@@ -8,6 +8,10 @@ export interface ClipGradNormOptions {
 }
 
 function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
+  const iterable = params !== null && typeof params === 'object' && Symbol.iterator in params;
+  if (!(params instanceof Tensor) && !iterable) {
+    throw new ArgumentError(op, `params must be a Tensor or an iterable of Tensors (model.parameters()), got ${params === null ? 'null' : typeof params}`);
+  }
   const list = params instanceof Tensor ? [params] : [...params];
   const grads: Tensor[] = [];
   list.forEach((p, i) => {

@@ -52,6 +52,9 @@ export function normAxis(op: string, axis: number, rank: number): number {
 /** Normalises an axis list (default: every axis), sorted and unique. */
 export function normAxes(op: string, axis: number | readonly number[] | undefined | null, rank: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new AxisError(op, `axis must be a number or an array of numbers, got ${JSON.stringify(axis) ?? typeof axis}`);
+  }
   const list = typeof axis === 'number' ? [axis] : axis;
   const out = list.map((a) => normAxis(op, a, rank));
   const sorted = [...out].sort((x, y) => x - y);

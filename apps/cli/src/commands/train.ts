@@ -11,14 +11,14 @@ import { crossEntropyLoss, mseLoss } from '@bp/losses';
 import { getOptimizer, type Optimizer } from '@bp/optim';
 import { getRandomState, manualSeed, oneHot, setRandomState, softmax } from '@bp/tensor';
 import { useBackend } from '../backend.js';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { CHECKPOINT_FILE, checkOrder, readCheckpoint, writeCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { DATASETS, isDatasetName } from '../choices.js';
 import { loadData, type LoadedData } from '../datasets.js';
 import { buildModel } from '../models.js';
 import { chooseReporter, fmtLoss, type ProgressReporter } from '../progress.js';
 import { writeReport } from '../report.js';
 import { writeFileAtomic } from '@bp/layers';
-import { defaultRunDir, prepareRunDir } from '../run-dir.js';
+import { OutputDirError, defaultRunDir, prepareRunDir, writeFailureReason } from '../run-dir.js';
 import { resolveSettings, type TrainFlags, type TrainSettings } from '../settings.js';
 import { colorEnabled } from '../style.js';
 import pc from 'picocolors';
@@ -127,6 +127,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     optimizer.loadStateDict(checkpoint.optimizer);
     setRandomState(checkpoint.random);
     progress = checkpoint.progress;
+    if (progress.order) checkOrder(join(outDir, CHECKPOINT_FILE), progress.order, data.train.x.shape[0]);
   } else {
     progress = startProgress();
   }
@@ -172,13 +173,23 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
   process.on('SIGINT', onSigint);
 
   const saveCheckpoint = async () => {
-    const path = await writeCheckpoint(outDir, {
-      settings,
-      progress,
-      random: getRandomState(),
-      model: model.stateDict(),
-      optimizer: optimizer.stateDict(),
-    });
+    let path: string;
+    try {
+      path = await writeCheckpoint(outDir, {
+        settings,
+        progress,
+        random: getRandomState(),
+        model: model.stateDict(),
+        optimizer: optimizer.stateDict(),
+      });
+    } catch (e) {
+      // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
+      const kept = lastCheckpoint
+        ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
+          `make room, then continue with: bp train --resume ${outDir}`
+        : 'No checkpoint had been written yet.';
+      throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
+    }
     lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
     return path;
   };

@@ -4,7 +4,7 @@ import {
   cast, clamp, col2im, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, le, leakyRelu, linspace,
   log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot,
   pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
-  sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, type Tensor,
+  sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, adamUpdateInPlace, type AdamConstants, type Tensor,
 } from '@bp/tensor';
 import { expectThrows } from '../assert.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
@@ -16,6 +16,9 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 type Row = [string, () => unknown, ErrorClass, string[]];
 
 const bad = <T>(v: unknown) => v as T;
+const adamConstants: AdamConstants = {
+  beta1: 0.9, beta2: 0.999, stepSize: 1e-3, epsScaled: 1e-8, weightDecay: 0, decoupled: false, lr: 1e-3, first: true,
+};
 const t23 = () => zeros([2, 3]);
 
 function rows(op: string, list: [() => unknown, ErrorClass, string[]][]): Row[] {
@@ -158,6 +161,11 @@ function table(): Row[] {
       [() => maxPool2d(zeros([1, 1, 4, 4]), 5), ShapeError, ['5x5', '[1,1,4,4]']],
     ]),
     ...rows('avgPool2d', [[() => avgPool2d(zeros([4, 4]), 2), ShapeError, ['[4,4]']]]),
+    ...rows('adamUpdateInPlace', [
+      [() => adamUpdateInPlace(t23(), zeros([3, 3]), t23(), t23(), null, adamConstants), ShapeError, ['grad [3,3]', 'param [2,3]']],
+      [() => adamUpdateInPlace(t23(), t23(), zeros([2, 3], { dtype: 'int32' }), t23(), null, adamConstants), DTypeError, ['expAvg', 'int32']],
+      [() => adamUpdateInPlace(t23(), t23(), t23(), bad(null), null, adamConstants), ArgumentError, ['expAvgSq']],
+    ]),
     ...rows('item', [[() => t23().item(), ShapeError, ['[2,3]']]]),
     ...rows('assign', [[() => t23().assign(zeros([3, 3])), ShapeError, ['[3,3]', '[2,3]']]]),
     ...rows('gradcheck', [[() => gradcheck((x) => x, [bad(1)]), ArgumentError, ['Tensors']]]),

@@ -1,5 +1,5 @@
-import { FormatError, fmtShape } from '@bp/tensor';
-import { type Module } from '../module.js';
+import { ArgumentError, FormatError, fmtShape } from '@bp/tensor';
+import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 import { layerFromConfig, layerToConfig } from './architecture.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -37,6 +37,7 @@ function int64Buffers(model: Module): string[] {
  * download) and rebuild with {@link fromMemory}.
  */
 export function toMemory(model: Module): ModelArtifacts {
+  if (!(model instanceof Module)) throw new ArgumentError('toMemory', `expected a Module (a layer or a Sequential), got ${model === null ? 'null' : typeof model}`);
   const modelJson: ModelJson = {
     format: 'bp-model',
     formatVersion: MODEL_FORMAT_VERSION,
@@ -78,6 +79,80 @@ function parseModelJson(value: ModelJson | string): ModelJson {
   return j as ModelJson;
 }
 
+const positive = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 1 ? Math.floor(v) : 1);
+const product = (v: unknown): number => (Array.isArray(v) ? v.reduce((p: number, d) => p * positive(d), 1) : positive(v) * positive(v));
+
+/**
+ * A lower bound on the parameter values the built-in layer described by
+ * `value` allocates (0 for layers without parameters and custom types).
+ */
+function declaredValues(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const { type, config } = value as { type?: unknown; config?: unknown };
+  const c = (config !== null && typeof config === 'object' ? config : {}) as Record<string, unknown>;
+  switch (type) {
+    case 'Linear':
+      return positive(c.inFeatures) * positive(c.outFeatures);
+    case 'Dense':
+      return positive(c.units) * (c.inFeatures != null ? positive(c.inFeatures) : Array.isArray(c.inputShape) ? positive(c.inputShape.at(-1)) : 1);
+    case 'Conv2d':
+      return positive(c.inChannels) * positive(c.outChannels) * product(c.kernelSize);
+    case 'BatchNorm1d':
+      return positive(c.numFeatures);
+    case 'Sequential':
+      return Array.isArray(c.layers) ? c.layers.reduce((n: number, l) => n + declaredValues(l), 0) : 0;
+    default:
+      return 0;
+  }
+}
+
+/** The largest per-sample input a loaded model may declare (64 MB of float32): building passes one zero sample through it. */
+const MAX_SAMPLE_VALUES = 2 ** 24;
+
+/** Refuses `inputShape`s too large to build with, anywhere in the architecture, before anything is allocated. */
+function checkInputShapes(value: unknown, where: string): void {
+  if (value === null || typeof value !== 'object') return;
+  const config = (value as { config?: unknown }).config as { inputShape?: unknown; layers?: unknown } | undefined;
+  if (config === null || typeof config !== 'object') return;
+  if (Array.isArray(config.inputShape)) {
+    const n = config.inputShape.reduce((p: number, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1);
+    if (n > MAX_SAMPLE_VALUES) {
+      throw new FormatError('model.json', `${where}: inputShape ${JSON.stringify(config.inputShape)} has ${n} values per sample, more than the ${MAX_SAMPLE_VALUES} a loaded model may declare`);
+    }
+  }
+  if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`));
+}
+
+/**
+ * Slack over the weights' own size before {@link checkDeclaredSize} refuses:
+ * a model a little larger than its weights is left to the per-tensor check,
+ * whose message names the tensor and both shapes.
+ */
+const DECLARED_SLACK = 1 << 20;
+
+/**
+ * Refuses a model.json whose layers would need far more parameter values than
+ * the weights file holds, before building them: a corrupted size
+ * (`"units": 1e9`) must not make the loader allocate gigabytes only to report
+ * a shape mismatch. Building is thereby bounded by the file's size plus 4 MB.
+ */
+function checkDeclaredSize(model: unknown, available: number, source: string): void {
+  checkInputShapes(model, 'model');
+  const layers = (model as { config?: { layers?: unknown } } | null)?.config?.layers;
+  const parts: [string, unknown][] = Array.isArray(layers) ? layers.map((l, i) => [`layers[${i}]`, l]) : [['model', model]];
+  let total = 0;
+  for (const [where, layer] of parts) {
+    total += declaredValues(layer);
+    if (total > available + DECLARED_SLACK) {
+      const type = (layer as { type?: unknown } | null)?.type;
+      throw new FormatError(
+        'model.json',
+        `${where} (${String(type)}) brings the model to at least ${total} parameter values, but ${source} holds ${available}`,
+      );
+    }
+  }
+}
+
 /**
  * Rebuilds a model saved by {@link toMemory} (or `save`): the layers from
  * the JSON, then the weights. Every tensor the model needs must be in the
@@ -85,9 +160,13 @@ function parseModelJson(value: ModelJson | string): ModelJson {
  * names the tensor.
  */
 export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson: ModelJson | string; weights: Uint8Array }): M {
+  if (artifacts === null || typeof artifacts !== 'object' || !(artifacts.weights instanceof Uint8Array)) {
+    throw new ArgumentError('fromMemory', 'expected { modelJson, weights } with the weights as a Uint8Array (what toMemory returns)');
+  }
   const modelJson = parseModelJson(artifacts.modelJson);
-  const source = typeof modelJson.weights === 'string' ? modelJson.weights : 'model.safetensors';
+  const source = typeof modelJson.weights === 'string' && modelJson.weights !== '' ? modelJson.weights : 'model.safetensors';
   const { tensors } = decodeSafetensors(artifacts.weights, { source });
+  checkDeclaredSize(modelJson.model, Object.values(tensors).reduce((n, t) => n + t.size, 0), source);
   const model = layerFromConfig(modelJson.model);
   const expected = model.stateDict();
   for (const [name, t] of Object.entries(expected)) {

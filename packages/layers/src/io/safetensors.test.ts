@@ -95,6 +95,26 @@ describe('decodeSafetensors', () => {
     shifted.set(bytes, 1);
     expect(decodeSafetensors(shifted.subarray(1)).tensors.x.toArray()).toEqual([1, 2, 3]);
   });
+
+  it('reads a Node Buffer that is a view into a larger, shared ArrayBuffer', () => {
+    const bytes = encodeSafetensors({ a: tensor([1.5, -2, 3]), b: tensor([4, 5], { dtype: 'int32' }) });
+    // Buffer.slice and Buffer.subarray are views; small Buffers (readFileSync, Buffer.from) share one pool.
+    const pooled = () => {
+      const pool = Buffer.alloc(bytes.length + 13, 0xee);
+      pool.set(bytes, 13);
+      return pool;
+    };
+    const views = [pooled().subarray(13), pooled().slice(13), Buffer.from(bytes)];
+    for (const view of views) {
+      const { tensors } = decodeSafetensors(view);
+      expect(tensors.a.toArray()).toEqual([1.5, -2, 3]);
+      expect(tensors.b.toArray()).toEqual([4, 5]);
+      // The tensors copy the bytes: changing the file buffer afterwards changes nothing.
+      view.fill(0);
+      expect(tensors.a.toArray()).toEqual([1.5, -2, 3]);
+    }
+    expect(views[0].byteOffset).toBe(13);
+  });
 });
 
 describe('decodeSafetensors refuses corrupted files with a FormatError', () => {

@@ -243,7 +243,9 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOpti
     if (e.dtype === 'F32' || e.dtype === 'I32') {
       if (littleEndian) {
         // A copy: the data may sit at any alignment, and the tensor must not alias the file buffer.
-        const copy = bytes.slice(start, start + count * 4);
+        // Not bytes.slice(): on a Node Buffer that is a view into a shared pool, not a copy.
+        const copy = new Uint8Array(count * 4);
+        copy.set(bytes.subarray(start, start + count * 4));
         values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
       } else {
         values = e.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);

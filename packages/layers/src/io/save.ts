@@ -109,5 +109,13 @@ export async function load<M extends Module = Sequential>(dir: string): Promise<
   } catch (e) {
     throw new FormatError('load', `cannot read ${weightsPath}: ${(e as Error).message}`);
   }
-  return fromMemory<M>({ modelJson, weights });
+  try {
+    return fromMemory<M>({ modelJson, weights });
+  } catch (e) {
+    // fromMemory knows the files only by name; name them by path, as every other error here does.
+    if (e instanceof FormatError && (e.op === 'model.json' || e.op === weightsName)) {
+      throw new FormatError(e.op === 'model.json' ? jsonPath : weightsPath, e.message.slice(e.op.length + 2));
+    }
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
 import { noGrad } from '@bp/autograd';
-import { ArgumentError, ShapeError, type Tensor, fmtShape, ones, zeros } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
 import { Module } from '../module.js';
 
 /** Options of {@link BatchNorm1d} (PyTorch's defaults). */
@@ -54,9 +54,14 @@ export class BatchNorm1d extends Module {
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
-    if (!(this.eps >= 0)) throw new ArgumentError('BatchNorm1d', `eps must be >= 0, got ${this.eps}`);
-    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new ArgumentError('BatchNorm1d', `momentum must be in [0, 1] or null, got ${this.momentum}`);
+    if (typeof this.eps !== 'number' || !(this.eps >= 0 && this.eps < Infinity)) {
+      throw new ArgumentError('BatchNorm1d', `eps must be a finite number >= 0, got ${JSON.stringify(this.eps) ?? this.eps}`);
+    }
+    if (this.momentum !== null && (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1))) {
+      throw new ArgumentError('BatchNorm1d', `momentum must be in [0, 1] or null, got ${JSON.stringify(this.momentum) ?? this.momentum}`);
+    }
+    for (const k of ['affine', 'trackRunningStats'] as const) {
+      if (typeof this[k] !== 'boolean') throw new ArgumentError('BatchNorm1d', `${k} must be true or false, got ${JSON.stringify(this[k])}`);
     }
     this.weight = this.registerParameter('weight', this.affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([numFeatures]) : null);
@@ -74,6 +79,7 @@ export class BatchNorm1d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if ((x.rank !== 2 && x.rank !== 3) || x.shape[1] !== this.numFeatures) {
       throw new ShapeError(
         this.layerType,

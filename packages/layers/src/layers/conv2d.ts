@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 
@@ -59,6 +59,7 @@ export class Conv2d extends Module {
     this.stride = pair(this.layerType, 'stride', opts.stride ?? 1, 1);
     this.padding = pair(this.layerType, 'padding', opts.padding ?? 0, 0);
     this.useBias = opts.bias ?? true;
+    if (typeof this.useBias !== 'boolean') throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     const [kh, kw] = this.kernelSize;
     const fanIn = inChannels * kh * kw;
     this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels, kh, kw], fanIn));
@@ -70,6 +71,7 @@ export class Conv2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(
         this.layerType,

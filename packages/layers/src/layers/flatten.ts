@@ -23,6 +23,9 @@ export class Flatten extends Module {
 
   constructor(opts: FlattenOptions | number = {}, endDim = -1) {
     super();
+    if (typeof opts !== 'number' && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
+      throw new ArgumentError('Flatten', `expected startDim (a number) or an options object, got ${JSON.stringify(opts)}`);
+    }
     const o: FlattenOptions = typeof opts === 'number' ? { startDim: opts, endDim } : opts;
     this.startDim = o.startDim ?? 1;
     this.endDim = o.endDim ?? -1;

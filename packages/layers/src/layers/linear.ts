@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, type Tensor, fmtShape, matmulT } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, matmulT } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 
@@ -44,6 +44,7 @@ export class Linear extends Module {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.useBias = opts.bias ?? true;
+    if (typeof this.useBias !== 'boolean') throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     if (inFeatures !== null) this.createParameters(inFeatures);
   }
 
@@ -79,6 +80,7 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank === 0) throw new ShapeError(this.layerType, 'input must have a feature axis, got a scalar');
     const n = x.shape[x.rank - 1];
     if (!this.built) this.build(n);

@@ -187,6 +187,9 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   const verbose = opts.verbose ?? 0;
   const callbacks = opts.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw new ArgumentError('fit', 'callbacks must be an array');
+  callbacks.forEach((cb, i) => {
+    if (cb === null || typeof cb !== 'object') throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${JSON.stringify(cb)}`);
+  });
 
   let xTrain = x;
   let yTrain = y;

@@ -16,9 +16,16 @@ export interface TensorOptions {
   shape?: number[];
 }
 
+/** The most elements a typed array can hold: larger shapes are refused before allocating. */
+const MAX_ELEMENTS = 2 ** 32;
+
 function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ShapeError(op, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  const size = shape.reduce((p: number, d: number) => p * d, 1);
+  if (size > MAX_ELEMENTS) {
+    throw new ShapeError(op, `shape ${JSON.stringify(shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
   return shape.slice();
 }
@@ -188,7 +195,8 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
     throw new ArgumentError('arange', `need finite start/stop and a non-zero step, got (${start}, ${stop}, ${step})`);
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const dtype = opts.dtype ?? (Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step) ? 'int32' : 'float32');
+  if (n > MAX_ELEMENTS) throw new ArgumentError('arange', `(${start}, ${stop}, ${step}) gives ${n} values, more than the ${MAX_ELEMENTS} a tensor can hold`);
+  const dtype = opts.dtype !== undefined ? checkDType('arange', opts.dtype) : (Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step) ? 'int32' : 'float32');
   const v = arrayFor(dtype, n);
   for (let i = 0; i < n; i++) v[i] = lo + i * step;
   const b = getBackend();
@@ -197,7 +205,7 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
 
 /** `n` evenly spaced float32 values from `start` to `stop` inclusive. */
 export function linspace(start: number, stop: number, n: number): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError('linspace', `n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS) throw new ArgumentError('linspace', `n must be an integer in [0, ${MAX_ELEMENTS}], got ${n}`);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1);
   const b = getBackend();
@@ -206,8 +214,8 @@ export function linspace(start: number, stop: number, n: number): Tensor {
 
 /** The `n x n` identity matrix (or `n x m`). */
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) {
-    throw new ArgumentError('eye', `sizes must be non-negative integers, got ${n}, ${m}`);
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0 || n * m > MAX_ELEMENTS) {
+    throw new ArgumentError('eye', `sizes must be non-negative integers with at most ${MAX_ELEMENTS} elements in all, got ${n}, ${m}`);
   }
   const dtype = checkDType('eye', opts.dtype);
   const v = arrayFor(dtype, n * m);

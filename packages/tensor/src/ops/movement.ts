@@ -1,7 +1,7 @@
 import { getBackend } from '../backend/registry.js';
 import { promote } from '../dtype.js';
 import { record } from '../engine.js';
-import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
+import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './elementwise.js';
@@ -27,6 +27,7 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
   check('transpose', x);
   const rank = x.rank;
   const p = perm ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  if (!Array.isArray(p)) throw new ArgumentError('transpose', `perm must be an array of axes, got ${JSON.stringify(p) ?? typeof p}`);
   if (p.length !== rank) {
     throw new ShapeError('transpose', `permutation [${p.join(',')}] has ${p.length} axes but the tensor ${fmtShape(x.shape)} has ${rank}`);
   }
@@ -66,6 +67,9 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   check('squeeze', x);
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new AxisError('squeeze', `axis must be a number or an array of numbers, got ${JSON.stringify(axis) ?? typeof axis}`);
+  }
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank));
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
@@ -96,6 +100,9 @@ export function slice(x: Tensor, begin: number[] | number, size?: number[] | num
   check('slice', x);
   const bArr = typeof begin === 'number' ? [begin] : begin;
   const sArr = size === undefined ? [] : typeof size === 'number' ? [size] : size;
+  if (!Array.isArray(bArr) || !Array.isArray(sArr)) {
+    throw new ArgumentError('slice', `begin and size must be numbers or arrays of numbers, got ${JSON.stringify(begin) ?? typeof begin} and ${JSON.stringify(size) ?? typeof size}`);
+  }
   if (bArr.length > x.rank || sArr.length > x.rank) {
     throw new ShapeError('slice', `begin [${bArr.join(',')}] / size [${sArr.join(',')}] have more axes than ${fmtShape(x.shape)}`);
   }
@@ -140,11 +147,12 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 /** Pads every axis with `pads[i] = [before, after]` copies of `value`. */
 export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   check('pad', x);
-  if (!Array.isArray(pads) || pads.length !== x.rank || pads.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
+  if (!Array.isArray(pads) || pads.length !== x.rank || pads.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
     throw new ArgumentError('pad', `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   }
   const b = getBackend();
   const outShape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
+  if (sizeOf(outShape) > 2 ** 32) throw new ShapeError('pad', `padding ${fmtShape(x.shape)} by ${JSON.stringify(pads)} gives ${fmtShape(outShape)}, too large for a tensor`);
   const out = make(b.pad(x._on(b), x.shape, pads, value, x.dtype), outShape, x.dtype);
   return record('pad', [x], out, { pads: pads.map((p) => [p[0], p[1]]) });
 }

@@ -65,8 +65,8 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (!(labels instanceof Tensor) || labels.dtype !== 'int32') {
     throw new DTypeError('oneHot', `labels must be an int32 Tensor of class ids, got ${labels instanceof Tensor ? labels.dtype : typeof labels}`);
   }
-  if (!Number.isInteger(numClasses) || numClasses <= 0) {
-    throw new ArgumentError('oneHot', `numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses <= 0 || labels.size * numClasses > 2 ** 32) {
+    throw new ArgumentError('oneHot', `numClasses must be a positive integer (at most ${2 ** 32} values in all), got ${numClasses}`);
   }
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {
@@ -171,6 +171,14 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Wi
   }
   const [n, c, h, w] = x.shape;
   const win = window2d('maxPool2d', [n * c, 1, h, w], kernel, { stride, padding });
+  const b = getBackend();
+  const fused = b.fused?.maxPool2d;
+  if (fused && x.dtype === 'float32') {
+    // One kernel for maxima and their positions; the gradient is a scatter-add to those positions.
+    const [values, argmax] = fused(x._on(b), win);
+    const out = make(values, [n, c, win.outH, win.outW], 'float32');
+    return record('maxPool2d', [x], out, { argmax: make(argmax, [out.size], 'int32') });
+  }
   const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding }, -Infinity);
   return reshape(max(cols, 1), [n, c, win.outH, win.outW]);
 }
