@@ -1,18 +1,21 @@
-// Bundles bench/matmul.ts against the workspace sources (the `@bp/source`
-// condition) and runs it: `pnpm --filter @bp/backend-gpu bench`.
-// BENCH_SIZES=256,512 and BENCH_REPS=5 narrow or widen the run.
+// Bundles a benchmark script (default bench/matmul.ts) against the workspace
+// sources (the `@bp/source` condition) and runs it with the remaining
+// arguments: `pnpm --filter @bp/backend-gpu bench`, or
+// `node bench/bench.mjs bench/mnist-mlp.ts --epochs 1`.
+// BENCH_SIZES=256,512, BENCH_REPS=5 and BENCH_MLP_STEPS=1875 narrow or widen the matmul run.
 import { build } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Inside the package's node_modules, so the bundle resolves gpu.js like the package does.
 const dir = fileURLToPath(new URL(`../node_modules/.cache/bench-${process.pid}`, import.meta.url));
 mkdirSync(dir, { recursive: true });
-const outfile = join(dir, 'matmul.mjs');
+const script = process.argv[2]?.endsWith('.ts') ? resolve(process.argv.splice(2, 1)[0]) : fileURLToPath(new URL('./matmul.ts', import.meta.url));
+const outfile = join(dir, 'bench.mjs');
 try {
   await build({
-    entryPoints: [fileURLToPath(new URL('./matmul.ts', import.meta.url))],
+    entryPoints: [script],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,5 +1,5 @@
 import { GPU, type Texture } from 'gpu.js';
-import { ArgumentError, type Backend, type DType, type TypedArray } from '@bp/tensor';
+import { ArgumentError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
@@ -59,6 +59,15 @@ export interface GpuBackend extends Backend<GpuStorage> {
   destroy(): void;
 }
 
+/**
+ * The most cells a kernel may read or write. gpu.js computes cell addresses in
+ * float32, which is exact only up to 2^24: past it, neighbouring cells alias and
+ * results would be silently wrong, so larger tensors are refused (or, for
+ * gather and slice on the host-memory modes, served on the host; see
+ * {@link gpu}).
+ */
+export const MAX_KERNEL_CELLS = 2 ** 24;
+
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
 
 /**
@@ -74,6 +83,12 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basi
  * for magnitudes below 2^24. On the GL modes results stay in textures until
  * read; a texture is freed by `tensor.dispose()` or, failing that, when its
  * tensor is garbage collected.
+ *
+ * Except in gpu.js' `cpu` mode, a kernel reads and writes at most
+ * {@link MAX_KERNEL_CELLS} (2^24) values per tensor; larger tensors throw an `ArgumentError` naming the op and size. On
+ * the modes without device memory (`webasm`, `cpu`) a larger tensor can still
+ * be uploaded and have rows gathered or sliced from it on the host, which is
+ * what `fit` does with a dataset such as the 47 million pixels of MNIST.
  */
 export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   const choice = chooseMode(options.mode);
@@ -82,6 +97,8 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   const g = new GPU({ mode });
   const cache = new KernelCache(g, device);
   const tracker = new StorageTracker();
+  // gpu.js' JavaScript mode addresses cells with doubles; every other mode with float32.
+  const floatAddressing = mode !== 'cpu';
 
   const empty = (): GpuStorage => tracker.track(new Float32Array(0), 0);
 
@@ -94,6 +111,18 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   /** Runs `spec` on storages (and raw host arrays, for uploads) and wraps the result. */
   function run(spec: KernelSpec, args: (GpuStorage | Float32Array | number)[]): GpuStorage {
     if (spec.output === 0) return empty();
+    for (const a of args) {
+      const size = a instanceof GpuStorage ? a.size : a instanceof Float32Array ? a.length : 0;
+      if (floatAddressing && (size > MAX_KERNEL_CELLS || spec.output > MAX_KERNEL_CELLS)) {
+        const op = spec.key.split(/[^a-zA-Z0-9]/)[0] || 'kernel';
+        throw new ArgumentError(
+          `gpu ${op}`,
+          `a tensor of ${Math.max(size, spec.output).toLocaleString('en-US')} values is over the ${MAX_KERNEL_CELLS.toLocaleString('en-US')} ` +
+            `a gpu.js kernel can address exactly (mode ${mode}); hold it in a typed array and make a tensor of each batch` +
+            (device ? '' : ', or take rows of it with gather or slice, which run on the host'),
+        );
+      }
+    }
     const raw: unknown[] = args.map((a) => (a instanceof GpuStorage ? dataOf(a) : a));
     if (spec.scalars) raw.push(...spec.scalars);
     const out = cache.run(spec, raw) as DeviceData;
@@ -153,6 +182,14 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     } finally {
       tracker.dispose(lse);
     }
+  }
+
+  let hostBackend: Backend<TypedArray> | undefined;
+  /** The CPU backend's kernels on a host-memory storage too large for gpu.js (see MAX_KERNEL_CELLS). */
+  function onHost(x: GpuStorage): { host: Backend<TypedArray>; data: Float32Array } | null {
+    if (device || x.size <= MAX_KERNEL_CELLS) return null;
+    hostBackend ??= cpuBackend();
+    return { host: hostBackend, data: dataOf(x) as Float32Array };
   }
 
   let renderer: string | null | undefined;
@@ -215,7 +252,11 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       return run(matmulKernel(batchA, batchB, m, k, n, transA, transB), [a, b]);
     },
     transpose: (x, shape, perm) => run(transposeKernel(shape, perm), [x]),
-    slice: (x, shape, begin, size) => run(sliceKernel(shape, begin, size), [x]),
+    slice(x, shape, begin, size) {
+      const h = onHost(x);
+      if (h) return tracker.track(h.host.slice(h.data, shape, begin, size, 'float32') as Float32Array, prod(size));
+      return run(sliceKernel(shape, begin, size), [x]);
+    },
     pad(x, shape, pads, value) {
       const outSize = prod(shape.map((d, i) => d + pads[i][0] + pads[i][1]));
       if (outSize === 0) return empty();
@@ -228,6 +269,11 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       return concatStorages(keep.map((i) => xs[i]), keep.map((i) => shapes[i]), axis);
     },
     gather(x, shape, indices, nIndices, axis) {
+      const h = onHost(x);
+      if (h) {
+        const out = h.host.gather(h.data, shape, dataOf(indices) as Float32Array, nIndices, axis, 'float32') as Float32Array;
+        return tracker.track(out, out.length);
+      }
       return run(gatherKernel(prod(shape.slice(0, axis)), shape[axis], prod(shape.slice(axis + 1)), nIndices), [x, indices]);
     },
     scatterAdd(src, indices, nIndices, outShape, axis) {

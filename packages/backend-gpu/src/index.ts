@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { gpu } from './gpu-backend.js';
+export { gpu, MAX_KERNEL_CELLS } from './gpu-backend.js';
 export type { GpuBackend, GpuBackendInfo, GpuBackendOptions } from './gpu-backend.js';
 export { GpuStorage } from './storage.js';
 export type { GpuMode, GpuModeOption } from './modes.js';

@@ -8,7 +8,9 @@ import { conformanceCases } from '@bp/conformance';
 import { gpu, type GpuMode } from '../src/index.js';
 import { parityCases } from './parity-cases.js';
 import { TOLERANCE } from './tolerance.js';
+import { compareKerasMlp, type KerasMlpComparison } from './keras-mlp.js';
 import { trainCheck } from './train-check.js';
+import { unpackMnist } from './unpack-mnist.js';
 
 /** One case's outcome. */
 export interface CaseResult {
@@ -24,6 +26,8 @@ export interface CaseResult {
 export interface BrowserReport {
   results: CaseResult[];
   info: Record<string, unknown>[];
+  /** The Keras MNIST MLP on a subset, CPU backend vs WebGL2. */
+  mnist?: KerasMlpComparison;
   ms: number;
 }
 
@@ -31,6 +35,7 @@ async function main(): Promise<BrowserReport> {
   const t0 = performance.now();
   const results: CaseResult[] = [];
   const info: Record<string, unknown>[] = [];
+  let mnist: KerasMlpComparison | undefined;
   const modes: GpuMode[] = ['webgl2', 'webgl'];
   for (const mode of modes) {
     const b = gpu({ mode });
@@ -59,11 +64,18 @@ async function main(): Promise<BrowserReport> {
     await record('train', 'MLP 784-128-10 matches the CPU backend', async () => {
       await trainCheck(b);
     });
+    if (mode === 'webgl2') {
+      // One mode is enough for the real-data check: the kernels are the same GLSL in both.
+      await record('train', 'Keras MNIST MLP on a subset reaches the CPU backend\'s test accuracy', async () => {
+        const data = unpackMnist(await (await fetch('/mnist.bin')).arrayBuffer());
+        mnist = await compareKerasMlp(b, data);
+      });
+    }
     await setBackend('cpu');
     info.push(b.info());
     b.destroy();
   }
-  return { results, info, ms: performance.now() - t0 };
+  return { results, info, mnist, ms: performance.now() - t0 };
 }
 
 main().then(

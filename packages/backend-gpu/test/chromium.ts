@@ -37,12 +37,15 @@ async function bundle(entry: string): Promise<string> {
   return out.outputFiles[0].text;
 }
 
-function serve(js: string): Promise<Server> {
+function serve(js: string, files: Record<string, Uint8Array>): Promise<Server> {
   const html = '<!doctype html><html><head><meta charset="utf-8"><title>bp gpu</title></head><body><script type="module" src="/page.js"></script></body></html>';
   const server = createServer((req, res) => {
     if (req.url === '/page.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(js);
+    } else if (req.url && Object.hasOwn(files, req.url)) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(files[req.url]);
     } else if (req.url === '/' || req.url === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(html);
@@ -56,11 +59,17 @@ function serve(js: string): Promise<Server> {
 
 /**
  * Runs the page built from `entry` and waits up to `timeoutMs` for its result.
- * `onLog` receives the page's console.log lines as they come (progress).
+ * `onLog` receives the page's console.log lines as they come (progress);
+ * `files` are served beside the page under their keys (`'/data.bin'`).
  */
-export async function runInChromium<T>(entry: string, timeoutMs: number, onLog?: (line: string) => void): Promise<PageRun<T>> {
+export async function runInChromium<T>(
+  entry: string,
+  timeoutMs: number,
+  onLog?: (line: string) => void,
+  files: Record<string, Uint8Array> = {},
+): Promise<PageRun<T>> {
   const js = await bundle(entry);
-  const server = await serve(js);
+  const server = await serve(js, files);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
