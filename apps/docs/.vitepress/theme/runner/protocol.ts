@@ -1,0 +1,65 @@
+/**
+ * Messages between an example on the page and the worker that runs it.
+ * Everything crossing the boundary is plain data (structured clone), so the
+ * page never holds a tensor: the worker formats values, the page draws them.
+ */
+
+/** Which engine runs the example. */
+export type BackendChoice = 'cpu' | 'gpu';
+
+/** Page → worker: run this source. */
+export interface RunRequest {
+  type: 'run';
+  code: string;
+  backend: BackendChoice;
+  /** Smaller sizes for the automated browser test (`?quick=1`); examples read it as `quick`. */
+  quick: boolean;
+  /** Absolute URL of the site root, for `asset(path)`. */
+  siteRoot: string;
+}
+
+/** A line chart: one or more named series over the same x axis (steps, epochs...). */
+export interface ChartSpec {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Plot the y axis on a log scale (for losses spanning decades). */
+  logY?: boolean;
+  /** Series names, in legend order. */
+  series: string[];
+}
+
+/** One recorded tensor of a computation graph, with what the page needs to draw it. */
+export interface GraphNode {
+  id: number;
+  /** The op that produced it, or null for a leaf. */
+  op: string | null;
+  /** The user's label (`t.name`), if any. */
+  name: string | null;
+  shape: number[];
+  value: string;
+  /** The gradient after backward, or null when none was kept. */
+  grad: string | null;
+  inputs: number[];
+  requiresGrad: boolean;
+}
+
+/** A graph in topological order: every input before the node that uses it. */
+export interface GraphData {
+  title: string;
+  nodes: GraphNode[];
+  root: number;
+}
+
+/** Worker → page. */
+export type WorkerMessage =
+  | { type: 'ready'; backend: string; detail: string }
+  | { type: 'print'; text: string; level: 'log' | 'warn' | 'error' }
+  | { type: 'table'; columns: string[]; rows: string[][] }
+  | { type: 'chart'; id: number; spec: ChartSpec }
+  | { type: 'chart-points'; id: number; points: Record<string, number>[] }
+  | { type: 'progress'; done: number; total: number; label: string }
+  | { type: 'graph'; graph: GraphData }
+  | { type: 'images'; width: number; height: number; pixels: number[][]; captions: string[] }
+  | { type: 'done'; ms: number }
+  | { type: 'error'; name: string; message: string; where: string | null };

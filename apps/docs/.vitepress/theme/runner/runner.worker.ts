@@ -1,0 +1,51 @@
+/**
+ * The Web Worker that runs examples, so a long training run never freezes
+ * the page; Stop terminates it. It selects the backend the page asked for,
+ * then runs the example through {@link runExample}.
+ */
+import { setBackend } from '@bp/tensor';
+import { loadGpuPackage, runExample } from './execute.js';
+import { makeScope } from './scope.js';
+import { describeError } from './errors.js';
+import type { RunRequest, WorkerMessage } from './protocol.js';
+
+const post = (m: WorkerMessage): void => (self as unknown as Worker).postMessage(m);
+
+let gpuInfo: (() => Record<string, unknown>) | null = null;
+
+async function useBackend(choice: RunRequest['backend']): Promise<void> {
+  if (choice === 'gpu') {
+    if (!gpuInfo) {
+      const pkg = await loadGpuPackage();
+      const backend = pkg.gpu();
+      await setBackend(backend);
+      gpuInfo = () => backend.info();
+    } else {
+      await setBackend('gpu');
+    }
+    const info = gpuInfo();
+    const device = info.realGpu ? 'hardware GPU' : 'no hardware GPU: software rendering or a CPU mode';
+    post({ type: 'ready', backend: 'gpu', detail: `GPU backend: gpu.js mode ${String(info.mode)} (${device}${info.renderer ? `, ${String(info.renderer)}` : ''})` });
+  } else {
+    await setBackend('cpu');
+    post({ type: 'ready', backend: 'cpu', detail: 'CPU backend' });
+  }
+}
+
+async function run(req: RunRequest): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await useBackend(req.backend);
+  } catch (e) {
+    post({ type: 'error', ...describeError(e) });
+    return;
+  }
+  const scope = makeScope(post, { quick: req.quick, siteRoot: req.siteRoot });
+  const { error } = await runExample(req.code, scope);
+  if (error) post({ type: 'error', ...error });
+  else post({ type: 'done', ms: performance.now() - t0 });
+}
+
+self.addEventListener('message', (ev: MessageEvent<RunRequest>) => {
+  if (ev.data?.type === 'run') void run(ev.data);
+});

@@ -1,0 +1,86 @@
+/**
+ * What example code sees besides the bp packages: `print` (and `console`),
+ * `table`, `chart`, `progress`, `graph`, `images`, `asset` and `quick`. Each
+ * posts plain data to the page through `post`.
+ */
+import { Tensor } from '@bp/tensor';
+import { fmtValue, fmtNumber } from './format.js';
+import { graphData, retainGrads } from './graph-data.js';
+import type { ChartSpec, WorkerMessage } from './protocol.js';
+
+/** A live chart: `add` appends one point per series (missing names skip that series). */
+export interface ChartHandle {
+  add(point: Record<string, number>): void;
+}
+
+type Post = (m: WorkerMessage) => void;
+
+/** The helpers passed to example code, by name. */
+export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }): Record<string, unknown> {
+  let chartIds = 0;
+  const print = (...args: unknown[]): void => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'log' });
+  const consoleLike = {
+    log: print,
+    info: print,
+    warn: (...args: unknown[]) => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'warn' }),
+    error: (...args: unknown[]) => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'error' }),
+  };
+
+  /** Rows as objects (columns from their keys) or as arrays with `columns` given. */
+  const table = (rows: readonly (Record<string, unknown> | readonly unknown[])[], columns?: string[]): void => {
+    const cols = columns ?? (rows.length && !Array.isArray(rows[0]) ? Object.keys(rows[0] as object) : []);
+    const cell = (v: unknown): string => (typeof v === 'number' ? fmtNumber(v) : v instanceof Tensor ? fmtValue(v) : String(v));
+    const body = rows.map((r) => (Array.isArray(r) ? r.map(cell) : cols.map((c) => cell((r as Record<string, unknown>)[c]))));
+    post({ type: 'table', columns: cols, rows: body });
+  };
+
+  /**
+   * A line chart. With `data` (series name → values) it is drawn at once;
+   * without, it starts empty and grows with `handle.add({ loss, accuracy })`.
+   */
+  const chart = (spec: Partial<ChartSpec> & { data?: Record<string, readonly number[]> }): ChartHandle => {
+    const id = ++chartIds;
+    const series = spec.series ?? Object.keys(spec.data ?? {});
+    post({ type: 'chart', id, spec: { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, series } });
+    if (spec.data) {
+      const n = Math.max(0, ...Object.values(spec.data).map((v) => v.length));
+      const points: Record<string, number>[] = [];
+      for (let i = 0; i < n; i++) {
+        const p: Record<string, number> = {};
+        for (const [k, v] of Object.entries(spec.data)) if (i < v.length) p[k] = v[i];
+        points.push(p);
+      }
+      post({ type: 'chart-points', id, points });
+    }
+    // Each point is posted at once: a worker's messages reach the page even while
+    // a synchronous training loop keeps the worker busy, and the page redraws once per frame.
+    return { add: (point) => post({ type: 'chart-points', id, points: [{ ...point }] }) };
+  };
+
+  const progress = (done: number, total: number, label = ''): void => post({ type: 'progress', done, total, label });
+
+  /** Draws the recorded graph of `root` with its values and gradients, step by step. */
+  const graph = (root: Tensor, title = 'Computation graph'): void => {
+    if (!(root instanceof Tensor)) throw new TypeError('graph(root): root must be a Tensor');
+    post({ type: 'graph', graph: graphData(root, title) });
+  };
+
+  /** Draws images `[N, 1, H, W]` or `[N, H, W]` (values 0..1) with optional captions. */
+  const images = (x: Tensor, captions: string[] = []): void => {
+    const [n] = x.shape;
+    const h = x.shape[x.rank - 2];
+    const w = x.shape[x.rank - 1];
+    const flat = x.dataSync();
+    const pixels: number[][] = [];
+    for (let i = 0; i < n; i++) pixels.push(Array.from(flat.subarray(i * h * w, (i + 1) * h * w)));
+    post({ type: 'images', width: w, height: h, pixels, captions });
+  };
+
+  /** The absolute URL of a file served by this site (e.g. the MNIST subset). */
+  const asset = (path: string): string => new URL(path.replace(/^\//, ''), opts.siteRoot).href;
+
+  /** Lets queued messages (charts, progress) reach the page during a long loop. */
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, images, asset, tick, quick: opts.quick };
+}

@@ -1,0 +1,33 @@
+/**
+ * Generates what the site needs before `vitepress build` (or `dev`):
+ * - public/data/mnist/: the MNIST subset for the browser examples
+ *   (scripts/mnist-subset.ts, skipped when the files are already there);
+ * - api/: the API reference, markdown written by TypeDoc from the TSDoc of
+ *   every package's src/index.ts, plus api/sidebar.json for the config.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const t0 = Date.now();
+
+const mnistDir = join(root, 'public', 'data', 'mnist');
+const mnistFiles = ['train-2000-images.idx', 'train-2000-labels.idx', 'test-500-images.idx', 'test-500-labels.idx'];
+if (mnistFiles.every((f) => existsSync(join(mnistDir, f)))) {
+  console.log('prepare: MNIST subset already in public/data/mnist');
+} else {
+  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], { stdio: 'inherit', cwd: root });
+}
+
+execFileSync(bin('typedoc'), ['--options', join(root, 'typedoc.json')], { stdio: 'inherit', cwd: root });
+
+// One page and one sidebar entry per package (TypeDoc's "modules" output strategy).
+const pkgs = readdirSync(join(root, 'api', '@bp')).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3));
+const order = ['tensor', 'autograd', 'layers', 'losses', 'optim', 'datasets', 'backend-gpu'];
+pkgs.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+const sidebar = pkgs.map((p) => ({ text: `@bp/${p}`, link: `/api/@bp/${p}` }));
+writeFileSync(join(root, 'api', 'sidebar.json'), JSON.stringify(sidebar, null, 2) + '\n');
+console.log(`prepare: API reference for ${pkgs.length} packages, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/**
+ * The docs site in Debian's Chromium: serves the built site, visits every
+ * page, runs every example on the CPU backend and the examples marked `gpu`
+ * again on the GPU backend (WebGL2 on SwiftShader), and fails on any example
+ * that ends in the wrong state, any page error and any console error.
+ *
+ * Pages load with `?quick=1`, which examples read as `quick` to train for
+ * fewer epochs on fewer points: the same code paths, smaller sizes.
+ *
+ *   node test/site.test.mjs [--only SUBSTRING] [--shots DIR] [--full] [--no-gpu]
+ *
+ * `--shots DIR` saves screenshots of the graph and MNIST pages after their
+ * runs; `--full` runs the examples at their normal sizes;
+ * DOCS_TEST_CONCURRENCY sets how many pages are tested at once (default 2).
+ *
+ * Needs a built site (`pnpm --filter docs build`).
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serveStatic } from './static-server.mjs';
+
+const DIST = fileURLToPath(new URL('../.vitepress/dist/', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+];
+/** Pages photographed with --shots: the graph walk and the MNIST training run. */
+const SHOT_PAGES = ['concepts/backward-pass', 'guides/mnist'];
+const EXAMPLE_TIMEOUT_MS = Number(process.env.DOCS_EXAMPLE_TIMEOUT_MS ?? 120_000);
+
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const only = opt('--only');
+const shots = opt('--shots');
+const gpuRuns = !argv.includes('--no-gpu');
+/** `--full`: the examples' normal sizes instead of `?quick=1` (slower; for screenshots). */
+const full = argv.includes('--full');
+const CONCURRENCY = Number(process.env.DOCS_TEST_CONCURRENCY ?? 2);
+
+function htmlPages(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (name !== 'assets') out.push(...htmlPages(p));
+    } else if (name.endsWith('.html') && name !== '404.html') out.push(p);
+  }
+  return out;
+}
+
+async function runExample(page, example, backend) {
+  const title = await example.getAttribute('data-title');
+  const expected = (await example.getAttribute('data-example-expect')) ?? 'done';
+  const output = example.locator('[data-example-output]');
+  const before = Number(await output.getAttribute('data-run'));
+  const t0 = Date.now();
+  await example.locator('[data-example-run]').click();
+  const status = await page.waitForFunction(
+    ([el, run]) => (Number(el.dataset.run) > run && ['done', 'error', 'stopped'].includes(el.dataset.status) ? el.dataset.status : null),
+    [await output.elementHandle(), before],
+    { timeout: EXAMPLE_TIMEOUT_MS, polling: 50 },
+  ).then((h) => h.jsonValue()).catch(() => 'timeout');
+  const ms = Date.now() - t0;
+  const error = status === 'error' ? await example.locator('[data-example-error]').first().innerText().catch(() => '') : '';
+  return { title, backend, status, expected, ok: status === expected, ms, error };
+}
+
+async function main() {
+  if (!existsSync(DIST)) throw new Error(`no built site at ${DIST}: run \`pnpm --filter docs build\` first`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  const pages = htmlPages(DIST)
+    .map((f) => '/' + relative(DIST, f).replace(/\\/g, '/'))
+    .filter((p) => !only || p.includes(only))
+    .sort();
+  const server = await serveStatic(DIST);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const failures = [];
+  const t0 = Date.now();
+  let examples = 0;
+  let examplePages = 0;
+  const visit = async (path) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) {
+        problems.push(`request outside the site: ${r.url()}`);
+      }
+    });
+    const pageStart = Date.now();
+    const res = await page.goto(`${server.url}${path}${full ? '' : '?quick=1'}`, { waitUntil: 'load' });
+    if (!res || res.status() !== 200) problems.push(`HTTP ${res?.status()}`);
+    // Hydration attaches the click handlers; wait for it before pressing Run.
+    await page.waitForFunction(() => document.querySelector('#app')?.__vue_app__ !== undefined, null, { timeout: 20_000 });
+    const list = page.locator('[data-example]');
+    const n = await list.count();
+    const results = [];
+    for (let i = 0; i < n; i++) results.push(await runExample(page, list.nth(i), 'cpu'));
+    if (gpuRuns) {
+      const gpuList = page.locator('[data-example][data-example-gpu]');
+      const g = await gpuList.count();
+      if (g > 0) {
+        await page.locator('[data-backend-select]').first().selectOption('gpu');
+        for (let i = 0; i < g; i++) results.push(await runExample(page, gpuList.nth(i), 'gpu'));
+        await page.locator('[data-backend-select]').first().selectOption('cpu');
+      }
+    }
+    if (shots && SHOT_PAGES.some((p) => path.includes(p))) await screenshots(page, path, shots);
+    await context.close();
+    examples += results.length;
+    if (n) examplePages++;
+    const lines = [`${path}  ${n} examples, ${((Date.now() - pageStart) / 1000).toFixed(1)} s`];
+    for (const r of results) lines.push(`    ${r.ok ? 'ok' : 'FAIL'} ${r.backend} ${(r.ms / 1000).toFixed(1)}s ${r.title}`);
+    console.log(lines.join('\n'));
+    for (const r of results.filter((x) => !x.ok)) {
+      failures.push(`${path} [${r.backend}] "${r.title}": expected ${r.expected}, got ${r.status}${r.error ? `: ${r.error}` : ''}`);
+    }
+    for (const p of problems) failures.push(`${path}: ${p}`);
+  };
+  try {
+    // A few pages at a time: much of a page's time is waiting (loads, worker start-up).
+    const queue = pages.slice();
+    const lanes = Array.from({ length: Math.max(1, CONCURRENCY) }, async () => {
+      while (queue.length) {
+        const path = queue.shift();
+        try {
+          await visit(path);
+        } catch (e) {
+          failures.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    });
+    await Promise.all(lanes);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`\n${pages.length} pages, ${examplePages} with examples, ${examples} example runs, ${secs} s`);
+  if (failures.length) {
+    console.error(`\n${failures.length} problem(s):\n` + failures.map((f) => `  - ${f}`).join('\n'));
+    process.exit(1);
+  }
+  console.log('docs site: all pages and examples OK');
+}
+
+/** Screenshots for a human check: the graph page walked into the backward pass, the MNIST page after training. */
+async function screenshots(page, path, dir) {
+  mkdirSync(dir, { recursive: true });
+  const name = path.replace(/^\//, '').replace(/\.html$/, '').replace(/\//g, '-');
+  if (path.includes('backward-pass')) {
+    const graph = page.locator('[data-graph]').first();
+    if (await graph.count()) {
+      const step = graph.locator('[data-graph-step]');
+      const total = Number((await graph.locator('.bp-graph-phase').innerText()).match(/\/(\d+)/)?.[1] ?? 0);
+      for (let i = 0; i < Math.ceil(total * 0.6); i++) await step.click();
+      await graph.scrollIntoViewIfNeeded();
+      await graph.screenshot({ path: join(dir, `${name}-graph.png`) });
+    }
+  }
+  if (path.includes('mnist')) {
+    const training = page.locator('[data-example]').last();
+    await training.scrollIntoViewIfNeeded();
+    await training.screenshot({ path: join(dir, `${name}-training.png`) });
+  }
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
