@@ -81,3 +81,17 @@ describe('fused Adam kernel', () => {
     expect(Array.from(m.dataSync())).toEqual(before);
   });
 });
+
+describe('fused Adam on a parameter that shares memory', () => {
+  it('leaves the tensor it was sliced from unchanged (row slices share storage on the CPU backend)', () => {
+    const base = tensor([[1, 2], [3, 4], [5, 6]]);
+    const w = base.narrow(0, 1, 2).detach();
+    w.requiresGrad = true;
+    const opt = new Adam([w], { lr: 0.5 });
+    w.mul(w).sum().backward();
+    opt.step();
+    expect(Array.from(base.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    // Adam's first step moves each weight by lr against the gradient's sign.
+    expect(Array.from(w.dataSync())).toEqual([2.5, 3.5, 4.5, 5.5]);
+  });
+});

@@ -72,11 +72,32 @@ function forEachRow(
   }
 }
 
+/**
+ * True when the slice is one contiguous run of `x`: leading axes of size 1,
+ * then one axis cut anywhere, then whole trailing axes (a batch of rows).
+ */
+function isContiguousRun(shape: readonly number[], begin: readonly number[], size: readonly number[]): boolean {
+  let i = 0;
+  while (i < shape.length && size[i] === 1) i++;
+  for (let j = i + 1; j < shape.length; j++) if (begin[j] !== 0 || size[j] !== shape[j]) return false;
+  return true;
+}
+
+/**
+ * A contiguous slice (rows of a dataset, a validation split) is a view that
+ * shares `x`'s memory instead of a copy: storages are never written in place
+ * (the one in-place kernel, the fused optimizer update, copies a parameter's
+ * storage before its first write), so sharing is safe and halves the memory of
+ * splitting a 188 MB MNIST tensor.
+ */
 export function slice(x: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dtype: DType): TypedArray {
-  const out = arrayFor(dtype, sizeOf(size));
   const str = stridesOf(shape);
   let start = 0;
   for (let i = 0; i < shape.length; i++) start += begin[i] * str[i];
+  if (isContiguousRun(shape, begin, size) && (x instanceof Float32Array ? dtype === 'float32' : dtype === 'int32')) {
+    return x.subarray(start, start + sizeOf(size));
+  }
+  const out = arrayFor(dtype, sizeOf(size));
   forEachRow(size, str, start, (s, d, len) => out.set(x.subarray(s, s + len), d));
   return out;
 }

@@ -98,8 +98,15 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tens
       throw new ShapeError('tensor', `data has ${n} values but shape ${fmtShape(shape)} needs ${sizeOf(shape)}`);
     }
   }
-  const values = arrayFor(dtype, sizeOf(shape));
-  fill(values, data, { i: 0 });
+  // A typed array of the right dtype goes straight to `upload`, which copies it
+  // anyway: an intermediate copy would briefly double the memory of a dataset.
+  const sameType = (data instanceof Float32Array && dtype === 'float32') || (data instanceof Int32Array && dtype === 'int32');
+  let values: TypedArray;
+  if (sameType) values = data;
+  else {
+    values = arrayFor(dtype, sizeOf(shape));
+    fill(values, data, { i: 0 });
+  }
   const b = getBackend();
   return finish(make(b.upload(values, dtype), shape, dtype), opts);
 }
