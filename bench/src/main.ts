@@ -3,7 +3,8 @@
  * Prints one JSON object. Flags (or env): `--short` (BP_BENCH_SHORT=1) times 300 steps per
  * MLP and 30 CNN steps instead of whole epochs (extrapolated); `--no-torch`, `--no-tfjs` skip a
  * comparison; `--no-mlp` times matmul only; `--no-cnn` skips the CNN; `--no-rss` skips the
- * peak-memory run; `--no-simd` runs bp with its plain TypeScript kernels, `--threads=N` with N threads.
+ * peak-memory run; `--only-cnn` times the CNN alone (bp and PyTorch, no matmul, MLP, TensorFlow.js or
+ * peak-memory figures); `--no-simd` runs bp with its plain TypeScript kernels, `--threads=N` with N threads.
  *
  * bp's `mlp` figures are the Keras API as users write it (Sequential + compile + fit);
  * `mlpRawOps` is the same network written with raw tensor ops, for comparison.
@@ -25,8 +26,10 @@ const reps = short ? 3 : 7;
 const samples = 60000;
 const sizes = [256, 512, 1024];
 const batches = [32, 128];
-const noMlp = argv.includes('--no-mlp');
+const onlyCnn = argv.includes('--only-cnn');
+const noMlp = !onlyCnn && argv.includes('--no-mlp');
 const noCnn = noMlp || argv.includes('--no-cnn');
+const noMatmul = onlyCnn;
 const cnnBatch = 64;
 const cnnSteps = short ? 30 : 0;
 
@@ -55,13 +58,13 @@ type Side = { matmulGflops: Record<string, number>; mlp: Record<string, MlpResul
 
 async function runBp(): Promise<Side> {
   const matmulGflops: Record<string, number> = {};
-  for (const n of sizes) {
+  for (const n of noMatmul ? [] : sizes) {
     matmulGflops[n] = bpMatmulGflops(n, reps);
     log(`bp matmul ${n}: ${matmulGflops[n].toFixed(2)} GFLOP/s`);
   }
   const mlp: Record<string, MlpResult> = {};
   const mlpRawOps: Record<string, MlpResult> = {};
-  for (const b of noMlp ? [] : batches) {
+  for (const b of noMlp || onlyCnn ? [] : batches) {
     mlp[b] = await bpKerasMlpEpoch({ batchSize: b, samples, steps });
     log(`bp mlp (Keras API) batch ${b}: ${mlp[b].epochSeconds.toFixed(2)} s/epoch`);
     mlpRawOps[b] = bpMlpEpoch({ batchSize: b, samples, steps });
@@ -85,6 +88,7 @@ async function runBp(): Promise<Side> {
 
 /** Peak resident memory of one full epoch of the Keras MLP, in a fresh process. */
 function runPeakRss(): Record<string, unknown> {
+  if (onlyCnn) return { skipped: '--only-cnn' };
   if (argv.includes('--no-rss')) return { skipped: '--no-rss' };
   log('peak memory: one full epoch of the Keras MLP in a fresh process...');
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-run'], { encoding: 'utf8' });
@@ -98,8 +102,9 @@ function runTorch(threads: number): Side | { skipped: string } {
   const script = fileURLToPath(new URL('../src/torch_bench.py', import.meta.url));
   log(`running PyTorch with ${threads} thread(s)...`);
   const args = [
-    script, '--steps', String(noMlp ? -1 : steps), '--reps', String(reps), '--samples', String(samples), '--threads', String(threads),
+    script, '--steps', String(noMlp || onlyCnn ? -1 : steps), '--reps', String(reps), '--samples', String(samples), '--threads', String(threads),
     '--cnn-steps', String(noCnn ? -1 : cnnSteps),
+    ...(onlyCnn ? ['--only-cnn'] : []),
   ];
   const r = spawnSync(python, args, {
     encoding: 'utf8',
@@ -114,6 +119,7 @@ function runTorch(threads: number): Side | { skipped: string } {
 
 async function runTfjs(): Promise<Side | { skipped: string }> {
   if (argv.includes('--no-tfjs')) return { skipped: '--no-tfjs' };
+  if (onlyCnn) return { skipped: '--only-cnn' };
   const loaded = await loadTfjsWasm();
   if ('error' in loaded) return { skipped: loaded.error };
   const { tf, info } = loaded;
@@ -132,8 +138,8 @@ async function runTfjs(): Promise<Side | { skipped: string }> {
 function ratios(bp: Side, other: Side | { skipped: string }): Record<string, number> | string {
   if ('skipped' in other) return `skipped: ${other.skipped}`;
   const out: Record<string, number> = {};
-  for (const n of sizes) out[`matmul${n}Throughput`] = round(bp.matmulGflops[n] / other.matmulGflops[n]);
-  for (const b of noMlp ? [] : batches) out[`mlpBatch${b}Time`] = round(bp.mlp[b].epochSeconds / other.mlp[b].epochSeconds);
+  for (const n of noMatmul ? [] : sizes) out[`matmul${n}Throughput`] = round(bp.matmulGflops[n] / other.matmulGflops[n]);
+  for (const b of noMlp || onlyCnn ? [] : batches) out[`mlpBatch${b}Time`] = round(bp.mlp[b].epochSeconds / other.mlp[b].epochSeconds);
   if (bp.cnn && other.cnn) out.cnnTime = round(bp.cnn.epochSeconds / other.cnn.epochSeconds);
   return out;
 }

@@ -1,4 +1,4 @@
-import { col2im, exp, im2col, mul, reshape, scatterAdd, sub, sum, type Tensor, type Window2d } from '@bp/tensor';
+import { col2im, col2imWide, exp, im2col, im2colWide, mul, reshape, scatterAdd, sub, sum, type Tensor, type Window2d } from '@bp/tensor';
 import { registerGradient } from './registry.js';
 
 // y = softmax(x): dx = y * (dy - sum(dy * y))
@@ -19,6 +19,13 @@ registerGradient('im2col', (dy, { attrs }) => [col2im(dy, attrs.win as Window2d)
 registerGradient('col2im', (dy, { attrs }) => {
   const w = attrs.win as Window2d;
   return [im2col(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })];
+});
+
+registerGradient('im2colWide', (dy, { attrs }) => [col2imWide(dy, attrs.win as Window2d)]);
+
+registerGradient('col2imWide', (dy, { attrs }) => {
+  const w = attrs.win as Window2d;
+  return [im2colWide(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })];
 });
 
 // Fused max pooling saved the flat position of each maximum: each output's gradient goes

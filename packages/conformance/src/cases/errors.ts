@@ -1,7 +1,7 @@
 import { gradcheck } from '@bp/autograd';
 import {
   ArgumentError, AxisError, DTypeError, IndexError, ShapeError, abs, add, arange, argmax, argmin, avgPool2d, broadcastTo,
-  cast, clamp, col2im, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, le, leakyRelu, linspace,
+  cast, clamp, col2im, col2imWide, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, im2colWide, le, leakyRelu, linspace,
   log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot,
   pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
   sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, adamUpdateInPlace, type AdamConstants, type Tensor,
@@ -44,7 +44,8 @@ const nullInputs: [string, () => unknown][] = [
   ['slice', () => slice(bad(null), [0])], ['narrow', () => narrow(bad(null), 0, 0, 1)], ['pad', () => pad(bad(null), [])],
   ['concat', () => concat([bad(null)])], ['stack', () => stack([bad(null)])], ['gather', () => gather(bad(null), [0])],
   ['scatterAdd', () => scatterAdd(bad(null), [0], 0, [1])], ['im2col', () => im2col(bad(null), 2)],
-  ['col2im', () => col2im(bad(null), window2d('col2im', [1, 1, 3, 3], 2))], ['conv2d', () => conv2d(bad(null), zeros([1, 1, 2, 2]))],
+  ['col2im', () => col2im(bad(null), window2d('col2im', [1, 1, 3, 3], 2))], ['im2colWide', () => im2colWide(bad(null), 2)],
+  ['col2imWide', () => col2imWide(bad(null), window2d('col2imWide', [1, 1, 3, 3], 2))], ['conv2d', () => conv2d(bad(null), zeros([1, 1, 2, 2]))],
   ['maxPool2d', () => maxPool2d(bad(null), 2)], ['avgPool2d', () => avgPool2d(bad(null), 2)], ['matmul', () => matmul(bad(null), t23())],
 ];
 
@@ -145,6 +146,8 @@ function table(): Row[] {
       [() => im2col(zeros([1, 1, 3, 3]), 2, { stride: 0 }), ArgumentError, ['stride']],
     ]),
     ...rows('col2im', [[() => col2im(zeros([1, 4, 3]), window2d('col2im', [1, 1, 3, 3], 2)), ShapeError, ['[1,4,3]', '[1,4,4]']]]),
+    ...rows('im2colWide', [[() => im2colWide(zeros([1, 3, 3]), 2), ShapeError, ['[1,3,3]']]]),
+    ...rows('col2imWide', [[() => col2imWide(zeros([1, 4, 4]), window2d('col2imWide', [2, 1, 3, 3], 2)), ShapeError, ['[1,4,4]', '[4,8]']]]),
     ...rows('window2d', [[() => window2d('window2d', [3, 3], 2), ShapeError, ['[3,3]']]]),
     ...rows('conv2d', [
       [() => conv2d(zeros([1, 3, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['3 channels', '[4,2,3,3]', '[1,3,5,5]']],

@@ -1,4 +1,4 @@
-import { avgPool2d, col2im, conv2d, im2col, maxPool2d, ones, tensor, window2d, type Tensor } from '@bp/tensor';
+import { avgPool2d, col2im, col2imWide, conv2d, im2col, im2colWide, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 import { conv2dRef, poolRef } from '../reference.js';
@@ -28,6 +28,21 @@ export const windowCases: CaseBuilder = (ctx) => {
       expectExact(padded.slice([0, 0, 0], [1, 1, 4]), [[[0, 0, 0, 5]]], 'float32', 'im2col padding reads 0');
       const win = window2d('im2col', [1, 1, 3, 3], 2);
       expectExact(col2im(ones([1, 4, 4]), win), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]], 'float32', 'col2im counts overlaps');
+    }),
+    c('im2colWide col2imWide lay the batch side by side', () => {
+      const x = tensor(Array.from({ length: 18 }, (_, i) => i + 1), { shape: [2, 1, 3, 3] });
+      // Image 0's four windows, then image 1's (its cells are image 0's plus 9).
+      expectExact(im2colWide(x, 2), [
+        [1, 2, 4, 5, 10, 11, 13, 14], [2, 3, 5, 6, 11, 12, 14, 15],
+        [4, 5, 7, 8, 13, 14, 16, 17], [5, 6, 8, 9, 14, 15, 17, 18],
+      ], 'float32', 'im2colWide 2x2');
+      const y = normal([3, 2, 5, 6], 242);
+      const opts = { stride: 2, padding: 1 };
+      const wide = im2colWide(y, 3, opts).dataSync();
+      const perImage = transpose(im2col(y, 3, opts), [1, 0, 2]).dataSync();
+      check(wide.length === perImage.length && wide.every((v, i) => v === perImage[i]), 'im2colWide is im2col with the batch moved inside each row');
+      const win = window2d('col2imWide', [2, 1, 3, 3], 2);
+      expectExact(col2imWide(ones([4, 8]), win), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]], [[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]], 'float32', 'col2imWide counts overlaps');
     }),
     c('conv2d (hand-derived)', () => {
       const x = grid(3, 3);
@@ -74,6 +89,12 @@ export const windowCases: CaseBuilder = (ctx) => {
       expectGradcheck(ctx, (t) => im2col(t, 3, { stride: 1, padding: 1 }), [x], 'im2col');
       const win = window2d('col2im', [1, 2, 4, 4], 2, { stride: 2 });
       expectGradcheck(ctx, (t) => col2im(t, win), [normal([1, 8, 4], 241)], 'col2im');
+    }),
+    c('im2colWide col2imWide: gradcheck', () => {
+      const x = normal([2, 2, 4, 4], 243);
+      expectGradcheck(ctx, (t) => im2colWide(t, 3, { stride: 1, padding: 1 }), [x], 'im2colWide');
+      const win = window2d('col2imWide', [2, 2, 4, 4], 2, { stride: 2 });
+      expectGradcheck(ctx, (t) => col2imWide(t, win), [normal([8, 8], 244)], 'col2imWide');
     }),
     c('conv2d: gradcheck of input, weight and bias', () => {
       const configs: [number[], number[], number, number][] = quick

@@ -49,6 +49,14 @@ export interface FusedKernels<S> {
    */
   maxPool2d(x: S, win: Window2d): [values: S, argmax: S];
   /**
+   * im2col with the images' column matrices side by side: `[c*kh*kw, n*outH*outW]`
+   * (column `b*outH*outW + p` is output pixel p of image b), the layout in which a whole
+   * batch's convolution is one matrix product.
+   */
+  im2colWide(x: S, win: Window2d, padValue: number): S;
+  /** The adjoint of {@link FusedKernels.im2colWide}: folds `[c*kh*kw, n*outH*outW]` back into `[n, c, h, w]`. */
+  col2imWide(cols: S, win: Window2d): S;
+  /**
    * One Adam or AdamW step over `size` values, written in place into `param`, `expAvg`,
    * `expAvgSq` (and `maxExpAvgSq` with AMSGrad). Each intermediate is rounded to float32
    * exactly as the composite update in @bp/optim rounds it, so both paths agree bit for bit.

@@ -120,6 +120,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win),
+      im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
+      col2imWide: (cols, win) => col2im(cols, win, true),
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },

@@ -11,6 +11,10 @@ export function maxPool2d(x: Float32Array, win: Window2d): [Float32Array, Int32A
   const P = outH * outW;
   const values = new Float32Array(n * P);
   const argmax = new Int32Array(n * P);
+  if (kh === 2 && kw === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
+    pool2x2(x, n, h, w, outH, outW, values, argmax);
+    return [values, argmax];
+  }
   for (let plane = 0; plane < n; plane++) {
     const base = plane * h * w;
     for (let oy = 0; oy < outH; oy++) {
@@ -40,4 +44,43 @@ export function maxPool2d(x: Float32Array, win: Window2d): [Float32Array, Int32A
     }
   }
   return [values, argmax];
+}
+
+/**
+ * The common 2x2, stride 2, unpadded case with the window unrolled: the same scan order
+ * and the same rule (the first maximum wins, a NaN wins over numbers) as the general loop.
+ */
+function pool2x2(
+  x: Float32Array, n: number, h: number, w: number, outH: number, outW: number,
+  values: Float32Array, argmax: Int32Array,
+): void {
+  let o = 0;
+  for (let plane = 0; plane < n; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < outH; oy++) {
+      const r0 = base + 2 * oy * w;
+      const r1 = r0 + w;
+      for (let ox = 0; ox < outW; ox++, o++) {
+        let bi = r0 + 2 * ox;
+        let best = x[bi];
+        let v = x[bi + 1];
+        if (v > best || (v !== v && best === best)) {
+          best = v;
+          bi = r0 + 2 * ox + 1;
+        }
+        v = x[r1 + 2 * ox];
+        if (v > best || (v !== v && best === best)) {
+          best = v;
+          bi = r1 + 2 * ox;
+        }
+        v = x[r1 + 2 * ox + 1];
+        if (v > best || (v !== v && best === best)) {
+          best = v;
+          bi = r1 + 2 * ox + 1;
+        }
+        values[o] = best;
+        argmax[o] = bi;
+      }
+    }
+  }
 }

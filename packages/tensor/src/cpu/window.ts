@@ -15,8 +15,11 @@ function validRange(kj: number, stride: number, pad: number, w: number, outW: nu
  * im2col: for each image, a `[c*kh*kw, outH*outW]` matrix whose column p holds
  * the receptive field of output pixel p. A convolution is then one matmul
  * `weight[outC, c*kh*kw] @ cols`, already in NCHW order.
+ *
+ * With `wide`, the images' matrices lie side by side instead, `[c*kh*kw, n*outH*outW]`,
+ * so the whole batch is one product with the weight.
  */
-export function im2col(x: TypedArray, win: Window2d, padValue: number): Float32Array {
+export function im2col(x: TypedArray, win: Window2d, padValue: number, wide = false): Float32Array {
   const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const K = c * kh * kw;
@@ -26,7 +29,8 @@ export function im2col(x: TypedArray, win: Window2d, padValue: number): Float32A
       const xBase = (b * c + ch) * h * w;
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
-          const row = ((b * K) + (ch * kh + ki) * kw + kj) * P;
+          const r = (ch * kh + ki) * kw + kj;
+          const row = (wide ? r * n + b : b * K + r) * P;
           const [lo, hi] = validRange(kj, strideW, padW, w, outW);
           for (let oy = 0; oy < outH; oy++) {
             const iy = oy * strideH - padH + ki;
@@ -51,8 +55,8 @@ export function im2col(x: TypedArray, win: Window2d, padValue: number): Float32A
   return out;
 }
 
-/** col2im: the adjoint of im2col (overlapping windows add up). */
-export function col2im(cols: TypedArray, win: Window2d): Float32Array {
+/** col2im: the adjoint of im2col (overlapping windows add up); `wide` as for {@link im2col}. */
+export function col2im(cols: TypedArray, win: Window2d, wide = false): Float32Array {
   const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const K = c * kh * kw;
@@ -62,7 +66,8 @@ export function col2im(cols: TypedArray, win: Window2d): Float32Array {
       const xBase = (b * c + ch) * h * w;
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
-          const row = ((b * K) + (ch * kh + ki) * kw + kj) * P;
+          const r = (ch * kh + ki) * kw + kj;
+          const row = (wide ? r * n + b : b * K + r) * P;
           const [lo, hi] = validRange(kj, strideW, padW, w, outW);
           for (let oy = 0; oy < outH; oy++) {
             const iy = oy * strideH - padH + ki;

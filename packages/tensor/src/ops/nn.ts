@@ -6,7 +6,7 @@ import { normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { reshape } from './movement.js';
+import { reshape, transpose } from './movement.js';
 import { max, sum } from './reduce.js';
 import { checkTensor, make } from './util.js';
 
@@ -135,8 +135,46 @@ export function col2im(cols: Tensor, win: Window2d): Tensor {
 }
 
 /**
+ * {@link im2col} with the images' column matrices side by side: `[c*kh*kw, n*outH*outW]`,
+ * column `b*outH*outW + p` holding output pixel p of image b. A whole batch's convolution
+ * is then one product `weight[outC, c*kh*kw] @ cols`.
+ */
+export function im2colWide(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}, padValue = 0): Tensor {
+  checkTensor('im2colWide', x);
+  const win = window2d('im2colWide', x.shape, kernel, opts);
+  const K = win.c * win.kh * win.kw;
+  const P = win.outH * win.outW;
+  const b = getBackend();
+  const fused = b.fused?.im2colWide;
+  if (!fused) return reshape(transpose(im2col(x, kernel, opts, padValue), [1, 0, 2]), [K, win.n * P]);
+  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+  const out = make(fused(xf._on(b), win, padValue), [K, win.n * P], 'float32');
+  return record('im2colWide', [x], out, { win });
+}
+
+/** Folds `[c*kh*kw, n*outH*outW]` columns back into images, adding overlaps: the adjoint of {@link im2colWide}. */
+export function col2imWide(cols: Tensor, win: Window2d): Tensor {
+  checkTensor('col2imWide', cols, 'cols');
+  const K = win.c * win.kh * win.kw;
+  const P = win.outH * win.outW;
+  if (cols.rank !== 2 || cols.shape[0] !== K || cols.shape[1] !== win.n * P) {
+    throw new ShapeError('col2imWide', `columns ${fmtShape(cols.shape)} do not match the window (expected [${K},${win.n * P}])`);
+  }
+  const b = getBackend();
+  const fused = b.fused?.col2imWide;
+  if (!fused) return col2im(transpose(reshape(cols, [K, win.n, P]), [1, 0, 2]), win);
+  const out = make(fused(cols._on(b), win), [win.n, win.c, win.h, win.w], 'float32');
+  return record('col2imWide', [cols], out, { win });
+}
+
+/**
  * 2-D convolution (cross-correlation, as PyTorch) of `x: [n, inC, h, w]` with
  * `weight: [outC, inC, kh, kw]` and optional `bias: [outC]`, via im2col and one matmul.
+ *
+ * The columns of the whole batch are laid side by side, `[inC*kh*kw, n*outH*outW]`, so the
+ * forward product and both gradient products (weight: summed over the batch inside the
+ * product; input: one product for every image) are each one large matrix product that a
+ * backend can split across threads, instead of `n` small ones and a reduction.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: WindowOptions = {}): Tensor {
   checkTensor('conv2d', x);
@@ -152,9 +190,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Wi
     throw new ShapeError('conv2d', `bias must be [${outC}], got ${fmtShape(bias.shape)}`);
   }
   const win = window2d('conv2d', x.shape, [kh, kw], opts);
-  const cols = im2col(x, [kh, kw], opts);
-  let out = matmul(reshape(weight, [outC, inC * kh * kw]), cols);
+  const K = inC * kh * kw;
+  const P = win.outH * win.outW;
+  const wide = im2colWide(x, [kh, kw], opts);
+  let out = matmul(reshape(weight, [outC, K]), wide);
   if (bias) out = add(out, reshape(bias, [outC, 1]));
+  // [outC, n*P] -> [n, outC, P]
+  if (win.n > 1) out = transpose(reshape(out, [outC, win.n, P]), [1, 0, 2]);
   return reshape(out, [win.n, outC, win.outH, win.outW]);
 }
 
