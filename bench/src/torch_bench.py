@@ -27,14 +27,11 @@ def matmul_gflops(n: int, reps: int) -> float:
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
-def mlp_epoch(batch: int, samples: int, steps: int) -> dict:
-    """Keras' MNIST MLP (784-128-10, ReLU, softmax cross-entropy, Adam 1e-3) on synthetic data."""
-    torch.manual_seed(0)
-    x = torch.rand(samples, 784)
-    y = torch.randint(0, 10, (samples,))
-    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+def timed_epoch(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, steps: int) -> dict:
+    """Times `steps` training steps (0 = a whole epoch) of `model` with Adam 1e-3 and cross-entropy."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
+    samples = x.shape[0]
     per_epoch = samples // batch
     steps = per_epoch if steps <= 0 else min(steps, per_epoch)
     perm = torch.randperm(samples)
@@ -61,6 +58,15 @@ def mlp_epoch(batch: int, samples: int, steps: int) -> dict:
     }
 
 
+def mlp_epoch(batch: int, samples: int, steps: int) -> dict:
+    """Keras' MNIST MLP (784-128-10, ReLU, softmax cross-entropy, Adam 1e-3) on synthetic data."""
+    torch.manual_seed(0)
+    x = torch.rand(samples, 784)
+    y = torch.randint(0, 10, (samples,))
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    return timed_epoch(model, x, y, batch, steps)
+
+
 def cnn_epoch(batch: int, samples: int, steps: int) -> dict:
     """The CNN of examples/src/mnist-cnn.ts (two Conv2d 3x3 + ReLU + MaxPool2d 2 blocks, Linear), Adam 1e-3."""
     torch.manual_seed(0)
@@ -71,31 +77,7 @@ def cnn_epoch(batch: int, samples: int, steps: int) -> dict:
         torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10),
     )
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    per_epoch = samples // batch
-    steps = per_epoch if steps <= 0 else min(steps, per_epoch)
-    perm = torch.randperm(samples)
-    idx = perm[:batch]
-    opt.zero_grad()
-    loss_fn(model(x[idx]), y[idx]).backward()
-    opt.step()
-    t0 = time.perf_counter()
-    for s in range(steps):
-        idx = perm[s * batch:(s + 1) * batch]
-        opt.zero_grad()
-        loss = loss_fn(model(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-    loss.item()
-    dt = time.perf_counter() - t0
-    return {
-        "batchSize": batch,
-        "stepsTimed": steps,
-        "secondsTimed": dt,
-        "epochSeconds": dt / steps * per_epoch,
-        "finalLoss": float(loss.item()),
-    }
+    return timed_epoch(model, x, y, batch, steps)
 
 
 def main() -> None:
