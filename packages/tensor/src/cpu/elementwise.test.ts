@@ -65,6 +65,9 @@ describe('float32 elementwise fast paths', () => {
     ['scalar right', [5, 9], [1]],
     ['scalar right, large', [64, 33], []],
     ['scalar left, large', [], [4099]],
+    // Past WASM_BLOCK (2^18) values the kernels go through the heap in several blocks, the last one ragged.
+    ['same shape, several heap blocks', [600_003], [600_003]],
+    ['scalar right, several heap blocks', [600_003], []],
     ['row vector', [6, 5], [5]],
     ['row vector first', [1, 40], [60, 40]],
     ['column vector', [70, 33], [70, 1]],
@@ -95,7 +98,7 @@ describe('float32 elementwise fast paths', () => {
     exp: Math.exp,
   };
   for (const [op, f] of Object.entries(unaryRef) as [UnaryOp, (x: number) => number][]) {
-    for (const n of [13, 4097]) {
+    for (const n of [13, 4097, 600_003]) {
       it(`${op} on ${n} values`, () => {
         const x = values(n, 3, true);
         const want = Float32Array.from(x, f);

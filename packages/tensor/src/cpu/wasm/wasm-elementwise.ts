@@ -20,32 +20,35 @@ function padded(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
-export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
-  if (!SIMD_UNARY.has(op)) return false;
+/**
+ * Runs an elementwise kernel over `n` values in blocks of {@link WASM_BLOCK}:
+ * each block of every input is copied into the heap one after the other (input
+ * `i` at float `i * p`), `kernel(p, m)` computes the block's `m` values into the
+ * slot after the inputs, and they are copied to `out`.
+ */
+function inBlocks(rt: WasmRuntime, inputs: Float32Array[], out: Float32Array, n: number, kernel: (p: number, m: number) => void): void {
+  const k = inputs.length;
   for (let at = 0; at < n; at += WASM_BLOCK) {
     const m = Math.min(WASM_BLOCK, n - at);
     const p = padded(m);
-    const mem = rt.heap(2 * p);
-    mem.set(x.subarray(at, at + m), 0);
-    rt.exports[op](0, p * 4, m);
-    out.set(mem.subarray(p, p + m), at);
+    const mem = rt.heap((k + 1) * p);
+    for (let i = 0; i < k; i++) mem.set(inputs[i].subarray(at, at + m), i * p);
+    kernel(p, m);
+    out.set(mem.subarray(k * p, k * p + m), at);
   }
+}
+
+/** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
+export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
+  if (!SIMD_UNARY.has(op)) return false;
+  inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m));
   return true;
 }
 
 /** `out = a op b` for same-size operands on the SIMD kernels; false when `op` has none. */
 export function sameSimd(rt: WasmRuntime, op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
   if (!SIMD_BINARY.has(op)) return false;
-  for (let at = 0; at < n; at += WASM_BLOCK) {
-    const m = Math.min(WASM_BLOCK, n - at);
-    const p = padded(m);
-    const mem = rt.heap(3 * p);
-    mem.set(a.subarray(at, at + m), 0);
-    mem.set(b.subarray(at, at + m), p);
-    rt.exports[op](0, p * 4, 2 * p * 4, m);
-    out.set(mem.subarray(2 * p, 2 * p + m), at);
-  }
+  inBlocks(rt, [a, b], out, n, (p, m) => rt.exports[op](0, p * 4, 2 * p * 4, m));
   return true;
 }
 
@@ -55,13 +58,6 @@ export function scalarSimd(
 ): boolean {
   if (!SIMD_BINARY.has(op)) return false;
   const name = sFirst && (op === 'sub' || op === 'div') ? `r${op}_scalar` : `${op}_scalar`;
-  for (let at = 0; at < n; at += WASM_BLOCK) {
-    const m = Math.min(WASM_BLOCK, n - at);
-    const p = padded(m);
-    const mem = rt.heap(2 * p);
-    mem.set(a.subarray(at, at + m), 0);
-    rt.exports[name](0, s, p * 4, m);
-    out.set(mem.subarray(p, p + m), at);
-  }
+  inBlocks(rt, [a], out, n, (p, m) => rt.exports[name](0, s, p * 4, m));
   return true;
 }
