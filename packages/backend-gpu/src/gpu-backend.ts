@@ -111,13 +111,14 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   /** Runs `spec` on storages (and raw host arrays, for uploads) and wraps the result. */
   function run(spec: KernelSpec, args: (GpuStorage | Float32Array | number)[]): GpuStorage {
     if (spec.output === 0) return empty();
-    for (const a of args) {
-      const size = a instanceof GpuStorage ? a.size : a instanceof Float32Array ? a.length : 0;
-      if (floatAddressing && (size > MAX_KERNEL_CELLS || spec.output > MAX_KERNEL_CELLS)) {
+    if (floatAddressing) {
+      let largest = spec.output;
+      for (const a of args) largest = Math.max(largest, a instanceof GpuStorage ? a.size : a instanceof Float32Array ? a.length : 0);
+      if (largest > MAX_KERNEL_CELLS) {
         const op = spec.key.split(/[^a-zA-Z0-9]/)[0] || 'kernel';
         throw new ArgumentError(
           `gpu ${op}`,
-          `a tensor of ${Math.max(size, spec.output).toLocaleString('en-US')} values is over the ${MAX_KERNEL_CELLS.toLocaleString('en-US')} ` +
+          `a tensor of ${largest.toLocaleString('en-US')} values is over the ${MAX_KERNEL_CELLS.toLocaleString('en-US')} ` +
             `a gpu.js kernel can address exactly (mode ${mode}); hold it in a typed array and make a tensor of each batch` +
             (device ? '' : ', or take rows of it with gather or slice, which run on the host'),
         );

@@ -8,6 +8,7 @@
  * The data arrive as raw bytes so the same code runs in Node and in a page.
  */
 import '@bp/autograd';
+import { MNIST_MEAN, MNIST_STD } from '@bp/datasets';
 import { Dense, Flatten, Sequential } from '@bp/layers';
 import { Adam } from '@bp/optim';
 import { getBackend, manualSeed, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
@@ -46,16 +47,13 @@ export interface KerasMlpOptions {
   skipTest?: boolean;
 }
 
-const MEAN = 0.1307;
-const STD = 0.3081;
-
 function toTensors(data: MnistBytes): { x: Tensor; y: Tensor } {
   const n = data.labels.length;
   if (data.images.length !== n * 784) {
     throw new Error(`keras-mlp: ${data.images.length} pixel bytes for ${n} labels; expected ${n * 784}`);
   }
   const x = new Float32Array(n * 784);
-  for (let i = 0; i < x.length; i++) x[i] = (data.images[i] / 255 - MEAN) / STD;
+  for (let i = 0; i < x.length; i++) x[i] = (data.images[i] / 255 - MNIST_MEAN) / MNIST_STD;
   return { x: tensor(x).reshape([n, 1, 28, 28]), y: tensor(Int32Array.from(data.labels), { dtype: 'int32' }) };
 }
 
