@@ -5,29 +5,9 @@
  * what `backward()` walks: tensors as boxes with their values and gradients,
  * ops as ellipses between them.
  */
+import { graphTensors, type Node } from '@bp/autograd';
 import { ArgumentError, type NestedArray, type Tensor } from '@bp/tensor';
 import { GRAPH_FORMATS, type GraphFormat } from './choices.js';
-
-
-interface OpRecord {
-  op: string;
-  inputs: readonly Tensor[];
-}
-
-/** Every tensor reachable from `root` through recorded ops, inputs before the ops that use them. */
-export function collectGraph(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<number>();
-  const visit = (t: Tensor) => {
-    if (seen.has(t.id)) return;
-    seen.add(t.id);
-    const node = t._node as OpRecord | null;
-    if (node) for (const inp of node.inputs) visit(inp);
-    order.push(t);
-  };
-  visit(root);
-  return order;
-}
 
 function fmtNum(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -65,13 +45,13 @@ export function renderGraph(root: Tensor, format: GraphFormat): string {
   if (!GRAPH_FORMATS.includes(format)) {
     throw new ArgumentError('renderGraph', `unknown format '${String(format)}'; expected one of ${GRAPH_FORMATS.join(', ')}`);
   }
-  const tensors = collectGraph(root);
+  const tensors = graphTensors(root);
   const out: string[] = [];
   if (format === 'mermaid') {
     out.push('flowchart LR');
     for (const t of tensors) {
       out.push(`  t${t.id}["${mermaidText(tensorLabel(t))}"]`);
-      const node = t._node as OpRecord | null;
+      const node = t._node as Node | null;
       if (!node) continue;
       out.push(`  op${t.id}(["${mermaidText([node.op])}"])`);
       for (const inp of node.inputs) out.push(`  t${inp.id} --> op${t.id}`);
@@ -81,7 +61,7 @@ export function renderGraph(root: Tensor, format: GraphFormat): string {
     out.push('digraph bp {', '  rankdir=LR;', '  node [fontname="monospace", fontsize=10];');
     for (const t of tensors) {
       out.push(`  t${t.id} [shape=box, label="${dotText(tensorLabel(t))}"];`);
-      const node = t._node as OpRecord | null;
+      const node = t._node as Node | null;
       if (!node) continue;
       out.push(`  op${t.id} [shape=ellipse, style=filled, fillcolor="#eeeeee", label="${dotText([node.op])}"];`);
       for (const inp of node.inputs) out.push(`  t${inp.id} -> op${t.id};`);

@@ -25,6 +25,7 @@ installAutograd(hooks);
 
 export { noGrad, enableGrad, grad, valueAndGrad } from './functional.js';
 export { gradcheck } from './gradcheck.js';
+export { graphTensors } from './graph.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckInput } from './gradcheck.js';
 export { detectAnomaly, AnomalyError } from './anomaly.js';
 export { registerGradient, listGradients } from './gradients/registry.js';

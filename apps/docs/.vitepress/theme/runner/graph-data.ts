@@ -4,29 +4,10 @@
  * (op name and input tensors), the same links `backward()` walks, so the
  * drawing is the graph that was actually differentiated.
  */
+import { graphTensors, type Node } from '@bp/autograd';
 import type { Tensor } from '@bp/tensor';
 import { fmtNumber } from './format.js';
 import type { GraphData } from './protocol.js';
-
-interface OpRecord {
-  op: string;
-  inputs: readonly Tensor[];
-}
-
-/** Every tensor reachable from `root`, inputs before the ops that use them. */
-export function collectGraph(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<number>();
-  const visit = (t: Tensor): void => {
-    if (seen.has(t.id)) return;
-    seen.add(t.id);
-    const node = t._node as OpRecord | null;
-    if (node) for (const inp of node.inputs) visit(inp);
-    order.push(t);
-  };
-  visit(root);
-  return order;
-}
 
 function values(t: Tensor, max = 6): string {
   const flat = Array.from(t.dataSync());
@@ -41,17 +22,17 @@ function values(t: Tensor, max = 6): string {
  * Call it before `backward()` to see every gradient in {@link graphData}.
  */
 export function retainGrads(root: Tensor): void {
-  for (const t of collectGraph(root)) if (!t.isLeaf) t.retainGrad();
+  for (const t of graphTensors(root)) if (!t.isLeaf) t.retainGrad();
 }
 
 /** The graph behind `root` with values and (where kept) gradients. */
 export function graphData(root: Tensor, title: string): GraphData {
-  const tensors = collectGraph(root);
+  const tensors = graphTensors(root);
   return {
     title,
     root: root.id,
     nodes: tensors.map((t) => {
-      const node = t._node as OpRecord | null;
+      const node = t._node as Node | null;
       return {
         id: t.id,
         op: node ? node.op : null,
