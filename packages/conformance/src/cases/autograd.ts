@@ -1,4 +1,4 @@
-import { AnomalyError, detectAnomaly, enableGrad, grad, noGrad, valueAndGrad } from '@bp/autograd';
+import { AnomalyError, detectAnomaly, enableGrad, grad, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
 import { BpError, isGradEnabled, log, tensor, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectThrows } from '../assert.js';
 import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
@@ -28,6 +28,18 @@ export const autogradCases: CaseBuilder = (ctx) => {
       const m = tensor([[1, 2], [3, 4]], { requiresGrad: true });
       m.matmul(tensor([[1], [1]])).backward(tensor([[1], [-1]]));
       expectClose(m.grad!, [[1, 1], [-1, -1]], tol, 'matrix seed');
+    }),
+    c('graphTensors lists the recorded graph once per tensor, inputs first, the root last', () => {
+      const w = leaf([0.5, -1]);
+      const x = tensor([2, 3]);
+      const h = w.mul(x);
+      const y = h.add(h).sum();
+      const ids = graphTensors(y).map((t) => t.id);
+      check(ids.length === 5, `expected w, x, h, h + h and the sum, got ${ids.length} tensors`);
+      check(ids[0] === w.id && ids[1] === x.id && ids[2] === h.id && ids[4] === y.id, `order ${ids.join(', ')}`);
+      const frozen = noGrad(() => w.mul(2));
+      const z = frozen.add(w).sum();
+      check(graphTensors(z)[0].id === frozen.id && graphTensors(z)[0].isLeaf, 'a tensor computed under noGrad is a leaf');
     }),
     c('a tensor used twice receives the sum of both paths', () => {
       const x = leaf([0.5, -1]);
