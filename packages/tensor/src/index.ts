@@ -20,7 +20,7 @@ export {
 export type { TensorOptions } from './ops/creation.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
-  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
+  neg, exp, log, sqrt, square, abs, relu, reluBackward, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
 } from './ops/elementwise.js';
 export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
@@ -28,7 +28,7 @@ export {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
 } from './ops/movement.js';
 export {
-  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, maxPool2d, avgPool2d, window2d,
+  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, conv2dBackward, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
 export type { WindowOptions } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';

@@ -1,5 +1,5 @@
 import {
-  cast, div, gt, le, lt, ge, log, mul, neg, sign, square, step, sub, where, zerosLike, type Tensor,
+  cast, div, gt, le, lt, ge, log, mul, neg, reluBackward, sign, square, sub, where, zerosLike, type Tensor,
 } from '@bp/tensor';
 import { registerGradient } from './registry.js';
 import { sumToShape } from './util.js';
@@ -37,7 +37,8 @@ registerGradient('log', (dy, { inputs: [x] }) => [div(dy, x)]);
 registerGradient('sqrt', (dy, { output }) => [div(dy, mul(output, 2))]);
 registerGradient('square', (dy, { inputs: [x] }) => [mul(dy, mul(x, 2))]);
 registerGradient('abs', (dy, { inputs: [x] }) => [mul(dy, sign(x))]);
-registerGradient('relu', (dy, { inputs: [x] }) => [mul(dy, step(x))]);
+// dy where x > 0, else 0: one fused pass where the backend has one.
+registerGradient('relu', (dy, { inputs: [x] }) => [reluBackward(dy, x)]);
 // sigmoid' = s (1 - s); tanh' = 1 - t^2, both from the saved output
 registerGradient('sigmoid', (dy, { output }) => [mul(dy, mul(output, sub(1, output)))]);
 registerGradient('tanh', (dy, { output }) => [mul(dy, sub(1, square(output)))]);

@@ -1,4 +1,4 @@
-import { col2im, col2imWide, exp, im2col, im2colWide, mul, reshape, scatterAdd, sub, sum, type Tensor, type Window2d } from '@bp/tensor';
+import { col2im, col2imWide, conv2dBackward, exp, im2col, im2colWide, mul, reshape, scatterAdd, sub, sum, type Tensor, type Window2d } from '@bp/tensor';
 import { registerGradient } from './registry.js';
 
 // y = softmax(x): dx = y * (dy - sum(dy * y))
@@ -27,6 +27,11 @@ registerGradient('col2imWide', (dy, { attrs }) => {
   const w = attrs.win as Window2d;
   return [im2colWide(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })];
 });
+
+// A convolution run as one kernel: its gradients come from the backend's backward kernel (or
+// the matrix products that compose it), for the inputs that need one.
+registerGradient('conv2d', (dy, { inputs: [x, weight, bias], attrs }) =>
+  conv2dBackward(dy, x, weight, attrs.win as Window2d, [x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false]));
 
 // Fused max pooling saved the flat position of each maximum: each output's gradient goes
 // there (adding up where windows overlap and share a maximum).

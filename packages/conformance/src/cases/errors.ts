@@ -1,7 +1,7 @@
 import { gradcheck } from '@bp/autograd';
 import {
   ArgumentError, AxisError, DTypeError, IndexError, ShapeError, abs, add, arange, argmax, argmin, avgPool2d, broadcastTo,
-  cast, clamp, col2im, col2imWide, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, im2colWide, le, leakyRelu, linspace,
+  cast, clamp, col2im, col2imWide, concat, conv2d, conv2dBackward, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, im2colWide, le, leakyRelu, linspace, reluBackward,
   log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot,
   pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
   sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, adamUpdateInPlace, type AdamConstants, type Tensor,
@@ -157,6 +157,16 @@ function table(): Row[] {
       [() => conv2d(zeros([1, 2, 2, 2]), zeros([4, 2, 3, 3])), ShapeError, ['3x3', '[1,2,2,2]']],
       [() => conv2d(zeros([1, 2, 5, 5]), bad(null)), ArgumentError, ['weight', 'Tensor']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), bad([1, 2, 3, 4])), ArgumentError, ['bias', 'Tensor']],
+    ]),
+    ...rows('conv2dBackward', [
+      [() => conv2dBackward(zeros([1, 4, 3, 3]), zeros([1, 2, 5, 5]), zeros([4, 2, 2, 2]), window2d('conv2d', [1, 2, 5, 5], 3)), ShapeError, ['weight [4,2,2,2]', '3']],
+      [() => conv2dBackward(zeros([1, 4, 3, 3]), zeros([1, 2, 4, 4]), zeros([4, 2, 3, 3]), window2d('conv2d', [1, 2, 5, 5], 3)), ShapeError, ['input [1,2,4,4]', '[1,2,5,5]']],
+      [() => conv2dBackward(zeros([1, 4, 2, 2]), zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), window2d('conv2d', [1, 2, 5, 5], 3)), ShapeError, ['dy [1,4,2,2]', '[1,4,3,3]']],
+      [() => conv2dBackward(bad(null), zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), window2d('conv2d', [1, 2, 5, 5], 3)), ArgumentError, ['dy', 'Tensor']],
+    ]),
+    ...rows('reluBackward', [
+      [() => reluBackward(zeros([2, 3]), zeros([3, 2])), ShapeError, ['dy [2,3]', 'x [3,2]']],
+      [() => reluBackward(zeros([2, 3]), bad(null)), ArgumentError, ['x', 'Tensor']],
     ]),
     ...rows('maxPool2d', [
       [() => maxPool2d(zeros([1, 4, 4]), 2), ShapeError, ['[1,4,4]']],

@@ -1,4 +1,4 @@
-import { avgPool2d, col2im, col2imWide, conv2d, im2col, im2colWide, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
+import { avgPool2d, col2im, col2imWide, conv2d, conv2dBackward, im2col, im2colWide, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 import { conv2dRef, poolRef } from '../reference.js';
@@ -108,6 +108,33 @@ export const windowCases: CaseBuilder = (ctx) => {
           `conv2d [${xs}] * [${ws}] s${stride} p${padding}`,
         );
       });
+    }),
+    c('conv2dBackward: each gradient is the adjoint of conv2d, and only the asked-for ones are computed', () => {
+      // <dy, conv2d(x, w, b)> is linear in each of x, w, b: its gradient with respect to each is what
+      // conv2dBackward returns, so <dy, conv2d(e_i ...)> for unit tensors gives each entry exactly.
+      const xs = [2, 2, 5, 4];
+      const ws = [3, 2, 3, 2];
+      const opts = { stride: 2, padding: 1 };
+      const x = normal(xs, 290);
+      const w = normal(ws, 291);
+      const win = window2d('conv2d', xs, [3, 2], opts);
+      const dy = normal([2, 3, win.outH, win.outW], 292);
+      const [dx, dw, db] = conv2dBackward(dy, x, w, win);
+      const dot = (a: Tensor): number => a.mul(dy).sum().item();
+      const unit = (shape: number[], i: number): Tensor => {
+        const v = new Float32Array(shape.reduce((p, q) => p * q, 1));
+        v[i] = 1;
+        return tensor(v, { shape });
+      };
+      const wantDx = Array.from({ length: x.size }, (_, i) => dot(conv2d(unit(xs, i), w, null, opts)));
+      const wantDw = Array.from({ length: w.size }, (_, i) => dot(conv2d(x, unit(ws, i), null, opts)));
+      const wantDb = Array.from({ length: 3 }, (_, i) => dot(conv2d(x.mul(0), w, unit([3], i), opts)));
+      expectClose(dx!, wantDx, tol, 'conv2dBackward input gradient', xs);
+      expectClose(dw!, wantDw, tol, 'conv2dBackward weight gradient', ws);
+      expectClose(db!, wantDb, tol, 'conv2dBackward bias gradient', [3]);
+      const [nx, nw, onlyB] = conv2dBackward(dy, x, w, win, [false, false, true]);
+      check(nx === null && nw === null, 'conv2dBackward leaves out the gradients not asked for');
+      expectClose(onlyB!, wantDb, tol, 'conv2dBackward bias gradient alone', [3]);
     }),
     c('maxPool2d avgPool2d: gradcheck', () => {
       expectGradcheck(ctx, (t) => maxPool2d(t, 2), [distinct([1, 2, 4, 4], 280)], 'maxPool2d 2');

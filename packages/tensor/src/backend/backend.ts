@@ -56,6 +56,21 @@ export interface FusedKernels<S> {
   im2colWide(x: S, win: Window2d, padValue: number): S;
   /** The adjoint of {@link FusedKernels.im2colWide}: folds `[c*kh*kw, n*outH*outW]` back into `[n, c, h, w]`. */
   col2imWide(cols: S, win: Window2d): S;
+  /** The gradient of relu: `dy` where `x > 0`, else 0, over `size` float32 values. */
+  reluBackward(dy: S, x: S, size: number): S;
+  /**
+   * 2-D convolution (cross-correlation) of `x: [win.n, win.c, win.h, win.w]` with
+   * `weight: [outC, c, kh, kw]` and an optional `bias: [outC]`, giving `[n, outC, outH, outW]`:
+   * the same values as `im2colWide`, a matrix product and the bias added.
+   */
+  conv2d(x: S, weight: S, bias: S | null, win: Window2d, outC: number): S;
+  /**
+   * The gradients of {@link FusedKernels.conv2d} for the output gradient `dy`, in the order
+   * input, weight, bias; each is computed only where `needs` holds true (null otherwise).
+   */
+  conv2dBackward(
+    dy: S, x: S, weight: S, win: Window2d, outC: number, needs: readonly [boolean, boolean, boolean],
+  ): [S | null, S | null, S | null];
   /**
    * One Adam or AdamW step over `size` values, written in place into `param`, `expAvg`,
    * `expAvgSq` (and `maxExpAvgSq` with AMSGrad). Each intermediate is rounded to float32

@@ -1,10 +1,12 @@
-import type { Backend } from '../backend/backend.js';
+import type { Backend, FusedKernels } from '../backend/backend.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { GemmThreads } from './wasm/wasm-threads.js';
+import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
+import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
 import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
@@ -31,6 +33,17 @@ function softmaxRows(x: TypedArray, rows: number, cols: number, log: boolean): F
       for (let j = 0; j < cols; j++) out[o + j] *= inv;
     }
   }
+  return out;
+}
+
+/** `dy` where `x > 0`, else 0: one pass, on the SIMD kernel for large arrays. */
+function reluBackward(dy: Float32Array, x: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
+  const out = new Float32Array(size);
+  if (simd !== null && size >= WASM_MIN_ELEMENTS) {
+    reluGradSimd(simd, dy, x, out, size);
+    return out;
+  }
+  for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? dy[i] : 0;
   return out;
 }
 
@@ -87,6 +100,15 @@ function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
  */
 export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray> {
   const simd = makeRuntime(options);
+  // Convolution in one kernel needs the WebAssembly module; without it conv2d is composed of
+  // im2colWide, a matrix product and a transpose.
+  const conv: Pick<FusedKernels<TypedArray>, 'conv2d' | 'conv2dBackward'> | Record<string, never> = simd
+    ? {
+        conv2d: (x, w, bias, win, outC) => wasmConv2d(simd, x as Float32Array, w as Float32Array, bias as Float32Array | null, win, outC),
+        conv2dBackward: (dy, x, w, win, outC, needs) =>
+          wasmConv2dBackward(simd, dy as Float32Array, x as Float32Array, w as Float32Array, win, outC, needs),
+      }
+    : {};
   return {
     name: 'cpu',
     upload: (values, dtype) => {
@@ -119,9 +141,11 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     fused: {
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
-      maxPool2d: (x, win) => maxPool2d(x as Float32Array, win),
+      maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
+      reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, simd),
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),
+      ...conv,
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },

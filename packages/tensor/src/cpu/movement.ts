@@ -153,6 +153,11 @@ export function scatterAdd(src: TypedArray, indices: TypedArray, nIdx: number, o
   const dim = outShape[axis];
   const inner = sizeOf(outShape.slice(axis + 1));
   const out = new Float32Array(outer * dim * inner);
+  if (outer === 1 && inner === 1) {
+    // Flat positions (as max pooling's backward pass gives them): one add each.
+    for (let j = 0; j < nIdx; j++) out[indices[j]] += src[j];
+    return out;
+  }
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < nIdx; j++) {
       const d = (o * dim + indices[j]) * inner;

@@ -1,4 +1,5 @@
 import type { Window2d } from '../backend/backend.js';
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
 /**
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
@@ -6,12 +7,25 @@ import type { Window2d } from '../backend/backend.js';
  * then max and argmax over the window) writes a `k*k` times larger column matrix first
  * and needs an equality mask on the way back.
  */
-export function maxPool2d(x: Float32Array, win: Window2d): [Float32Array, Int32Array] {
+export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null): [Float32Array, Int32Array] {
   const { n, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const values = new Float32Array(n * P);
   const argmax = new Int32Array(n * P);
   if (kh === 2 && kw === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
+    if (simd !== null && n * P > 0) {
+      // The WebAssembly kernel: the same scan order and rule, with selects in place of branches
+      // (which a JIT cannot predict on data like activations).
+      const xAt = 16;
+      const vAt = xAt + ((n * h * w + 3) & ~3);
+      const iAt = vAt + ((n * P + 3) & ~3);
+      const mem = simd.heap(iAt + n * P);
+      mem.set(x.subarray(0, n * h * w), xAt);
+      simd.exports.maxpool2x2(xAt * 4, n, h, w, outH, outW, vAt * 4, iAt * 4);
+      values.set(mem.subarray(vAt, vAt + n * P));
+      argmax.set(new Int32Array(mem.buffer, mem.byteOffset + iAt * 4, n * P));
+      return [values, argmax];
+    }
     pool2x2(x, n, h, w, outH, outW, values, argmax);
     return [values, argmax];
   }

@@ -2,7 +2,7 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
 import { record } from '../engine.js';
-import { ArgumentError, DTypeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { checkTensor, make, toTensor } from './util.js';
@@ -78,6 +78,24 @@ export function tanh(x: Tensor): Tensor { return unaryOp('tanh', x); }
 export function sign(x: Tensor): Tensor { return unaryOp('sign', x, false); }
 /** `1` where x > 0, else `0` (the derivative of relu; no gradient). */
 export function step(x: Tensor): Tensor { return unaryOp('step', x); }
+/**
+ * The gradient of {@link relu} for the gradient `dy` of its output: `dy` where `x > 0`,
+ * else `0` (also where `dy` is infinite or NaN, as in PyTorch). One pass over both tensors
+ * on backends with a fused kernel; `where(gt(x, 0), dy, 0)` elsewhere. Not itself differentiable.
+ */
+export function reluBackward(dy: Tensor, x: Tensor): Tensor {
+  checkTensor('reluBackward', dy, 'dy');
+  checkTensor('reluBackward', x, 'x');
+  if (dy.rank !== x.rank || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new ShapeError('reluBackward', `dy ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
+  }
+  const b = getBackend();
+  const fused = b.fused?.reluBackward;
+  if (fused && dy.dtype === 'float32' && x.dtype === 'float32') {
+    return make(fused(dy._on(b), x._on(b), x.size), x.shape.slice(), 'float32');
+  }
+  return where(gt(x, 0), dy, 0);
+}
 /** `x` where positive, else `slope * x`. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   checkTensor('leakyRelu', x);

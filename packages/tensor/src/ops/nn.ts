@@ -192,12 +192,76 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Wi
   const win = window2d('conv2d', x.shape, [kh, kw], opts);
   const K = inC * kh * kw;
   const P = win.outH * win.outW;
+  const b = getBackend();
+  const fused = b.fused?.conv2d;
+  if (fused && b.fused?.conv2dBackward && x.dtype === 'float32' && weight.dtype === 'float32' && (!bias || bias.dtype === 'float32')) {
+    // One kernel; the gradient is conv2dBackward's.
+    const y = fused(x._on(b), weight._on(b), bias ? bias._on(b) : null, win, outC);
+    const out = make(y, [win.n, outC, win.outH, win.outW], 'float32');
+    return record('conv2d', bias ? [x, weight, bias] : [x, weight], out, { win });
+  }
   const wide = im2colWide(x, [kh, kw], opts);
   let out = matmul(reshape(weight, [outC, K]), wide);
   if (bias) out = add(out, reshape(bias, [outC, 1]));
   // [outC, n*P] -> [n, outC, P]
   if (win.n > 1) out = transpose(reshape(out, [outC, win.n, P]), [1, 0, 2]);
   return reshape(out, [win.n, outC, win.outH, win.outW]);
+}
+
+/**
+ * The gradients of {@link conv2d} with respect to its input, weight and bias for the
+ * gradient `dy: [n, outC, outH, outW]` of its output, where `needs` asks for them (null
+ * otherwise): `win` is the convolution's window (as {@link window2d} gives it for the input
+ * and kernel). The backward pass of a fused convolution calls this; it uses the backend's
+ * `conv2dBackward` kernel when there is one, else matrix products, `im2colWide` and `col2imWide`.
+ */
+export function conv2dBackward(
+  dy: Tensor, x: Tensor, weight: Tensor, win: Window2d, needs: readonly [boolean, boolean, boolean] = [true, true, true],
+): [Tensor | null, Tensor | null, Tensor | null] {
+  checkTensor('conv2dBackward', dy, 'dy');
+  checkTensor('conv2dBackward', x, 'x');
+  checkTensor('conv2dBackward', weight, 'weight');
+  if (weight.rank !== 4 || weight.shape[1] !== win.c || weight.shape[2] !== win.kh || weight.shape[3] !== win.kw) {
+    throw new ShapeError('conv2dBackward', `weight ${fmtShape(weight.shape)} does not match the window (expected [outC,${win.c},${win.kh},${win.kw}])`);
+  }
+  const outC = weight.shape[0];
+  const xShape = [win.n, win.c, win.h, win.w];
+  if (x.size !== win.n * win.c * win.h * win.w) {
+    throw new ShapeError('conv2dBackward', `input ${fmtShape(x.shape)} does not match the window (expected ${fmtShape(xShape)})`);
+  }
+  const yShape = [win.n, outC, win.outH, win.outW];
+  if (dy.size !== win.n * outC * win.outH * win.outW) {
+    throw new ShapeError('conv2dBackward', `dy ${fmtShape(dy.shape)} does not match the output ${fmtShape(yShape)}`);
+  }
+  const b = getBackend();
+  const fused = b.fused?.conv2dBackward;
+  const f32 = (t: Tensor): Tensor => (t.dtype === 'float32' ? t : cast(t, 'float32'));
+  if (fused) {
+    const [dx, dw, db] = fused(f32(dy)._on(b), f32(x)._on(b), f32(weight)._on(b), win, outC, needs);
+    return [
+      dx === null ? null : make(dx, xShape, 'float32'),
+      dw === null ? null : make(dw, weight.shape.slice(), 'float32'),
+      db === null ? null : make(db, [outC], 'float32'),
+    ];
+  }
+  const K = win.c * win.kh * win.kw;
+  const P = win.outH * win.outW;
+  const prev = setGradEnabled(false);
+  try {
+    // [n, outC, P] -> [outC, n*P], the layout of the forward product.
+    const dyWide = reshape(transpose(reshape(f32(dy), [win.n, outC, P]), [1, 0, 2]), [outC, win.n * P]);
+    const w2 = reshape(f32(weight), [outC, K]);
+    const stride: [number, number] = [win.strideH, win.strideW];
+    const padding: [number, number] = [win.padH, win.padW];
+    const dx = needs[0] ? reshape(col2imWide(matmul(transpose(w2, [1, 0]), dyWide), win), xShape) : null;
+    const dw = needs[1]
+      ? reshape(matmul(dyWide, transpose(im2colWide(reshape(f32(x), xShape), [win.kh, win.kw], { stride, padding }), [1, 0])), weight.shape.slice())
+      : null;
+    const db = needs[2] ? sum(dyWide, 1) : null;
+    return [dx, dw, db];
+  } finally {
+    setGradEnabled(prev);
+  }
 }
 
 /** 2-D max pooling over `[n, c, h, w]`; `stride` defaults to the kernel size. */

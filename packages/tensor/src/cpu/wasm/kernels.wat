@@ -21,6 +21,19 @@
 ;; composite ops do: m = b1 m + a1 g, v = b2 v + a2 g g (m = a1 g, v = a2 g g when first != 0),
 ;; p = p - (m / (sqrt(v) + eps)) step.
 ;;
+;; im2col(x, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst, ld) writes the columns of one image
+;; x [c, h, w] (byte address): row r = (ch*kh + ki)*kw + kj of dst (row stride ld floats) holds at
+;; column p = oy*ow + ox the input cell (oy*sh - ph + ki, ox*sw - pw + kj), or 0 outside the image.
+;;
+;; col2im(cols, ld, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) is its adjoint: it adds every
+;; column value of cols (row stride ld floats) into its cell of dst [c, h, w], which the caller zeroes.
+;;
+;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx) is 2x2 max pooling with stride 2 over `planes`
+;; planes [h, w] at x: vals gets each window's maximum and idx (int32) its flat index into x,
+;; scanning the window row by row; the first maximum wins and a NaN wins over numbers.
+;;
+;; relu_grad(dy, x, o, n) is dy where x > 0, else 0 (the gradient of relu(x)).
+;;
 ;; Elementwise kernels take byte addresses and a count n of floats; they process ceil(n/4)*4
 ;; floats, so callers leave room for the rounding. Results equal JavaScript's float64 arithmetic
 ;; rounded to float32 (add, sub, mul, div and sqrt of float32 values round the same either way).
@@ -155,6 +168,252 @@
         (br_if $c (local.get $j)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $r (i32.lt_u (local.get $i) (local.get $rows)))))
+  (func (export "im2col")
+    (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
+    (param $dst i32) (param $ld i32)
+    (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
+    (local $lo i32) (local $hi i32) (local $row i32) (local $d i32) (local $plane i32) (local $src i32)
+    (local $ldb i32) (local $owb i32) (local $planeb i32)
+    (if (i32.or (i32.or (i32.eqz (local.get $c)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2)))
+    (local.set $owb (i32.shl (local.get $ow) (i32.const 2)))
+    (local.set $planeb (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2)))
+    (local.set $row (local.get $dst))
+    (local.set $plane (local.get $x))
+    (local.set $ch (i32.const 0))
+    (loop $chs
+      (local.set $ki (i32.const 0))
+      (loop $kis
+        (local.set $kj (i32.const 0))
+        (loop $kjs
+          ;; Output columns lo..hi read inside the image: ceil((pw - kj) / sw) .. floor((w - 1 + pw - kj) / sw) + 1.
+          (local.set $t (i32.sub (local.get $pw) (local.get $kj)))
+          (local.set $lo (i32.const 0))
+          (if (i32.gt_s (local.get $t) (i32.const 0))
+            (then (local.set $lo (i32.div_s (i32.add (local.get $t) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))))
+          (if (i32.gt_s (local.get $lo) (local.get $ow)) (then (local.set $lo (local.get $ow))))
+          (local.set $t (i32.add (i32.sub (local.get $w) (i32.const 1)) (local.get $t)))
+          (local.set $hi (local.get $lo))
+          (if (i32.ge_s (local.get $t) (i32.const 0))
+            (then (local.set $hi (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)))))
+          (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
+          (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
+          (local.set $d (local.get $row))
+          (local.set $oy (i32.const 0))
+          (loop $oys
+            (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
+            (if (i32.ge_u (local.get $iy) (local.get $h))
+              (then (memory.fill (local.get $d) (i32.const 0) (local.get $owb)))
+              (else
+                ;; The few columns reading padding, one store each (memory.fill costs more for so few).
+                (local.set $ox (i32.const 0))
+                (block $left
+                  (loop $zl
+                    (br_if $left (i32.ge_s (local.get $ox) (local.get $lo)))
+                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br $zl)))
+                (local.set $ox (local.get $hi))
+                (block $right
+                  (loop $zr
+                    (br_if $right (i32.ge_s (local.get $ox) (local.get $ow)))
+                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br $zr)))
+                ;; src: the input cell of output column 0 on this row (may lie before the row; only lo..hi are read).
+                (local.set $src (i32.add (local.get $plane)
+                  (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
+                (local.set $ox (local.get $lo))
+                (if (i32.eq (local.get $sw) (i32.const 1))
+                  (then
+                    (block $done4
+                      (loop $by4
+                        (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
+                        (v128.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
+                          (v128.load (i32.add (local.get $src) (i32.shl (local.get $ox) (i32.const 2)))))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                        (br $by4)))))
+                (block $done
+                  (loop $by1
+                    (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
+                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
+                      (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2)))))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br $by1)))))
+            (local.set $d (i32.add (local.get $d) (local.get $owb)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+          (local.set $row (i32.add (local.get $row) (local.get $ldb)))
+          (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+          (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))
+        (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+        (br_if $kis (i32.lt_u (local.get $ki) (local.get $kh))))
+      (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
+      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+      (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
+  (func (export "col2im")
+    (param $cols i32) (param $ld i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
+    (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
+    (local $lo i32) (local $hi i32) (local $row i32) (local $s i32) (local $plane i32) (local $d i32) (local $a i32)
+    (local $ldb i32) (local $owb i32) (local $planeb i32)
+    (if (i32.or (i32.or (i32.eqz (local.get $c)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2)))
+    (local.set $owb (i32.shl (local.get $ow) (i32.const 2)))
+    (local.set $planeb (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2)))
+    (local.set $row (local.get $cols))
+    (local.set $plane (local.get $dst))
+    (local.set $ch (i32.const 0))
+    (loop $chs
+      (local.set $ki (i32.const 0))
+      (loop $kis
+        (local.set $kj (i32.const 0))
+        (loop $kjs
+          ;; Output columns lo..hi read inside the image: ceil((pw - kj) / sw) .. floor((w - 1 + pw - kj) / sw) + 1.
+          (local.set $t (i32.sub (local.get $pw) (local.get $kj)))
+          (local.set $lo (i32.const 0))
+          (if (i32.gt_s (local.get $t) (i32.const 0))
+            (then (local.set $lo (i32.div_s (i32.add (local.get $t) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))))
+          (if (i32.gt_s (local.get $lo) (local.get $ow)) (then (local.set $lo (local.get $ow))))
+          (local.set $t (i32.add (i32.sub (local.get $w) (i32.const 1)) (local.get $t)))
+          (local.set $hi (local.get $lo))
+          (if (i32.ge_s (local.get $t) (i32.const 0))
+            (then (local.set $hi (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)))))
+          (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
+          (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
+          (local.set $s (local.get $row))
+          (local.set $oy (i32.const 0))
+          (loop $oys
+            (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
+            (if (i32.lt_u (local.get $iy) (local.get $h))
+              (then
+                ;; d: the image cell of output column 0 on this row (only lo..hi are touched).
+                (local.set $d (i32.add (local.get $plane)
+                  (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
+                (local.set $ox (local.get $lo))
+                (if (i32.eq (local.get $sw) (i32.const 1))
+                  (then
+                    (block $done4
+                      (loop $by4
+                        (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
+                        (local.set $a (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))))
+                        (v128.store (local.get $a)
+                          (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                        (br $by4)))))
+                (block $done
+                  (loop $by1
+                    (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
+                    (local.set $a (i32.add (local.get $d) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2))))
+                    (f32.store (local.get $a)
+                      (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br $by1)))))
+            (local.set $s (i32.add (local.get $s) (local.get $owb)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+          (local.set $row (i32.add (local.get $row) (local.get $ldb)))
+          (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+          (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))
+        (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+        (br_if $kis (i32.lt_u (local.get $ki) (local.get $kh))))
+      (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
+      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+      (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
+  (func (export "maxpool2x2")
+    (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $vals i32) (param $idx i32)
+    (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
+    (local $best f32) (local $v f32) (local $base i32)
+    (local $r0a v128) (local $r0b v128) (local $r1a v128) (local $r1b v128) (local $vb v128) (local $vi v128) (local $vt v128)
+    (local $ia v128) (local $wv v128)
+    (if (i32.or (i32.or (i32.eqz (local.get $planes)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $wv (i32x4.splat (local.get $w)))
+    (local.set $base (i32.const 0))
+    (local.set $pl (local.get $planes))
+    (loop $pls
+      (local.set $oy (i32.const 0))
+      (loop $oys
+        ;; i0, i1: flat indices of the window's two rows at output column ox.
+        (local.set $i0 (i32.add (local.get $base) (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $w))))
+        (local.set $i1 (i32.add (local.get $i0) (local.get $w)))
+        (local.set $ox (i32.const 0))
+        ;; Four windows at a time: even lanes of two loads are the windows' left cells, odd lanes the right.
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $ow)))
+            (local.set $r0a (v128.load (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+            (local.set $r0b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+            (local.set $r1a (v128.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+            (local.set $r1b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+            (local.set $ia (i32x4.add (i32x4.splat (local.get $i0)) (v128.const i32x4 0 2 4 6)))
+            (local.set $vb (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0a) (local.get $r0b)))
+            (local.set $vi (local.get $ia))
+            (local.set $vt (v128.or (f32x4.gt (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0a) (local.get $r0b)) (local.get $vb))
+              (v128.and (f32x4.ne (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0a) (local.get $r0b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0a) (local.get $r0b))) (f32x4.eq (local.get $vb) (local.get $vb)))))
+            (local.set $vb (v128.bitselect (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r0a) (local.get $r0b)) (local.get $vb) (local.get $vt)))
+            (local.set $vi (v128.bitselect (i32x4.add (local.get $ia) (v128.const i32x4 1 1 1 1)) (local.get $vi) (local.get $vt)))
+            (local.set $vt (v128.or (f32x4.gt (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r1a) (local.get $r1b)) (local.get $vb))
+              (v128.and (f32x4.ne (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r1a) (local.get $r1b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r1a) (local.get $r1b))) (f32x4.eq (local.get $vb) (local.get $vb)))))
+            (local.set $vb (v128.bitselect (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r1a) (local.get $r1b)) (local.get $vb) (local.get $vt)))
+            (local.set $vi (v128.bitselect (i32x4.add (local.get $ia) (local.get $wv)) (local.get $vi) (local.get $vt)))
+            (local.set $vt (v128.or (f32x4.gt (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r1a) (local.get $r1b)) (local.get $vb))
+              (v128.and (f32x4.ne (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r1a) (local.get $r1b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r1a) (local.get $r1b))) (f32x4.eq (local.get $vb) (local.get $vb)))))
+            (local.set $vb (v128.bitselect (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $r1a) (local.get $r1b)) (local.get $vb) (local.get $vt)))
+            (local.set $vi (v128.bitselect (i32x4.add (i32x4.add (local.get $ia) (local.get $wv)) (v128.const i32x4 1 1 1 1)) (local.get $vi) (local.get $vt)))
+            (v128.store (local.get $vals) (local.get $vb))
+            (v128.store (local.get $idx) (local.get $vi))
+            (local.set $vals (i32.add (local.get $vals) (i32.const 16)))
+            (local.set $idx (i32.add (local.get $idx) (i32.const 16)))
+            (local.set $i0 (i32.add (local.get $i0) (i32.const 8)))
+            (local.set $i1 (i32.add (local.get $i1) (i32.const 8)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+            (br $vec)))
+        (block $sdone
+          (loop $oxs
+            (br_if $sdone (i32.ge_s (local.get $ox) (local.get $ow)))
+          (local.set $bi (local.get $i0))
+          (local.set $best (f32.load (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+          ;; take v when v > best, or v is NaN and best is not.
+          (local.set $v (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+          (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
+            (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
+          (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))
+          (local.set $bi (select (i32.add (local.get $i0) (i32.const 1)) (local.get $bi) (local.get $take)))
+          (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+          (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
+            (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
+          (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))
+          (local.set $bi (select (local.get $i1) (local.get $bi) (local.get $take)))
+          (local.set $v (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+          (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
+            (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
+          (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))
+          (local.set $bi (select (i32.add (local.get $i1) (i32.const 1)) (local.get $bi) (local.get $take)))
+          (f32.store (local.get $vals) (local.get $best))
+          (i32.store (local.get $idx) (local.get $bi))
+          (local.set $vals (i32.add (local.get $vals) (i32.const 4)))
+          (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+          (local.set $i0 (i32.add (local.get $i0) (i32.const 2)))
+          (local.set $i1 (i32.add (local.get $i1) (i32.const 2)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $oxs)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+      (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $w))))
+      (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
+      (br_if $pls (local.get $pl))))
+  (func (export "relu_grad") (param $dy i32) (param $x i32) (param $o i32) (param $n i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (v128.store (local.get $o)
+        (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
   (func (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)

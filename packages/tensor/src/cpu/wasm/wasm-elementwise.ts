@@ -61,3 +61,8 @@ export function scalarSimd(
   inBlocks(rt, [a], out, n, (p, m) => rt.exports[name](0, s, p * 4, m));
   return true;
 }
+
+/** `out = x > 0 ? dy : 0` (the gradient of relu) on the SIMD kernel. */
+export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void {
+  inBlocks(rt, [dy, x], out, n, (p, m) => rt.exports.relu_grad(0, p * 4, 2 * p * 4, m));
+}

@@ -10,7 +10,7 @@ export const MC = 128;
 export const THREAD_MIN_WORK = 1 << 20;
 
 /** Rounds `x` up to a multiple of `q`. */
-function roundUp(x: number, q: number): number {
+export function roundUp(x: number, q: number): number {
   return Math.ceil(x / q) * q;
 }
 
@@ -34,6 +34,21 @@ function stage(
   // X is stored cols x rows: copy it in as is, then transpose inside the module.
   mem.set(X.subarray(off, off + rows * cols), scratch);
   rt.exports.transpose(scratch * 4, cols, rows, dst * 4, ld);
+}
+
+/**
+ * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
+ * offsets; mp a multiple of 4, np of 8, all contiguous row-major), on the worker threads
+ * too when the product is large enough to pay for waking them.
+ */
+export function gemmInHeap(rt: WasmRuntime, aAt: number, bAt: number, cAt: number, mp: number, k: number, np: number): void {
+  const nb = np >> 3;
+  const threads = rt.threads;
+  if (threads !== null && nb >= 2 && mp * np * k >= THREAD_MIN_WORK && threads.ready > 0) {
+    threads.run(aAt * 4, bAt * 4, cAt * 4, mp, k, np, nb, KC, MC);
+  } else {
+    rt.exports.gemm_blocked(aAt * 4, bAt * 4, cAt * 4, mp, k, np, 0, nb, KC, MC);
+  }
 }
 
 /**
@@ -64,13 +79,7 @@ export function wasmGemm(
   const mem = rt.heap(sAt + (transA || transB ? Math.max(transA ? m * k : 0, transB ? k * n : 0) : 0));
   stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
   stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
-  const nb = np >> 3;
-  const threads = rt.threads;
-  if (threads !== null && nb >= 2 && m * n * k >= THREAD_MIN_WORK && threads.ready > 0) {
-    threads.run(aAt * 4, bAt * 4, cAt * 4, mp, k, np, nb, KC, MC);
-  } else {
-    rt.exports.gemm_blocked(aAt * 4, bAt * 4, cAt * 4, mp, k, np, 0, nb, KC, MC);
-  }
+  gemmInHeap(rt, aAt, bAt, cAt, mp, k, np);
   if (np === n) {
     out.set(mem.subarray(cAt, cAt + m * n), cOff);
   } else {

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { Window2d } from '../../backend/backend.js';
+import { wasmConv2d, wasmConv2dBackward } from './wasm-conv.js';
+import { WasmRuntime, kernelModule } from './wasm-runtime.js';
+
+/** Deterministic values in [-1, 1) from a small LCG, so failures reproduce. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function windowOf(n: number, c: number, h: number, w: number, k: [number, number], stride: [number, number], pad: [number, number]): Window2d {
+  return {
+    n, c, h, w, kh: k[0], kw: k[1], strideH: stride[0], strideW: stride[1], padH: pad[0], padW: pad[1],
+    outH: Math.floor((h + 2 * pad[0] - k[0]) / stride[0]) + 1,
+    outW: Math.floor((w + 2 * pad[1] - k[1]) / stride[1]) + 1,
+  };
+}
+
+/**
+ * The convolution and its three gradients in float64, straight from the definition
+ * y[b,o,oy,ox] = bias[o] + sum_{ch,ki,kj} x[b,ch,oy*sh-ph+ki,ox*sw-pw+kj] w[o,ch,ki,kj].
+ */
+function reference(x: Float32Array, wt: Float32Array, bias: Float32Array, dy: Float32Array, win: Window2d, outC: number) {
+  const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
+  const y = new Float64Array(n * outC * outH * outW);
+  const dx = new Float64Array(n * c * h * w);
+  const dw = new Float64Array(outC * c * kh * kw);
+  const db = new Float64Array(outC);
+  for (let b = 0; b < n; b++) {
+    for (let o = 0; o < outC; o++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const yi = ((b * outC + o) * outH + oy) * outW + ox;
+          let s = bias[o];
+          const g = dy[yi];
+          db[o] += g;
+          for (let ch = 0; ch < c; ch++) {
+            for (let ki = 0; ki < kh; ki++) {
+              const iy = oy * strideH - padH + ki;
+              if (iy < 0 || iy >= h) continue;
+              for (let kj = 0; kj < kw; kj++) {
+                const ix = ox * strideW - padW + kj;
+                if (ix < 0 || ix >= w) continue;
+                const xi = ((b * c + ch) * h + iy) * w + ix;
+                const wi = ((o * c + ch) * kh + ki) * kw + kj;
+                s += x[xi] * wt[wi];
+                dx[xi] += g * wt[wi];
+                dw[wi] += g * x[xi];
+              }
+            }
+          }
+          y[yi] = s;
+        }
+      }
+    }
+  }
+  return { y, dx, dw, db };
+}
+
+function expectClose(got: Float32Array | null, want: Float64Array, what: string, tol = 1e-5): void {
+  expect(got, what).not.toBeNull();
+  expect(got!.length, what).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got![i] - want[i]) / (1 + Math.abs(want[i])));
+  expect(worst, what).toBeLessThan(tol);
+}
+
+const module = kernelModule();
+
+describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
+  const rt = new WasmRuntime(module!);
+  // [n, c, h, w, outC, kernel, stride, padding]: odd sizes, strides, padding wider than the
+  // kernel reach on one side, 1x1 kernels, and the MNIST CNN's two layers.
+  const cases: [number, number, number, number, number, [number, number], [number, number], [number, number]][] = [
+    [1, 1, 5, 5, 1, [3, 3], [1, 1], [0, 0]],
+    [2, 3, 7, 6, 5, [3, 2], [1, 1], [1, 1]],
+    [3, 2, 9, 11, 4, [3, 3], [2, 3], [1, 2]],
+    [2, 4, 6, 6, 7, [1, 1], [1, 1], [0, 0]],
+    [1, 2, 4, 5, 3, [5, 5], [1, 1], [2, 2]],
+    [2, 3, 10, 10, 6, [4, 4], [3, 3], [0, 3]],
+    [4, 1, 28, 28, 16, [3, 3], [1, 1], [1, 1]],
+    [3, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1]],
+  ];
+  for (const [n, c, h, w, outC, k, stride, pad] of cases) {
+    const win = windowOf(n, c, h, w, k, stride, pad);
+    it(`x [${n},${c},${h},${w}], weight [${outC},${c},${k}], stride ${stride}, padding ${pad}`, () => {
+      const K = c * k[0] * k[1];
+      const x = values(n * c * h * w, 1 + n);
+      const wt = values(outC * K, 2 + c);
+      const bias = values(outC, 3 + outC);
+      const dy = values(n * outC * win.outH * win.outW, 4 + h);
+      const ref = reference(x, wt, bias, dy, win, outC);
+      expectClose(wasmConv2d(rt, x, wt, bias, win, outC), ref.y, 'forward');
+      const noBias = wasmConv2d(rt, x, wt, null, win, outC);
+      expectClose(noBias, ref.y.map((v, i) => v - bias[Math.floor(i / (win.outH * win.outW)) % outC]), 'forward without bias');
+      const [dx, dw, db] = wasmConv2dBackward(rt, dy, x, wt, win, outC, [true, true, true]);
+      expectClose(dx, ref.dx, 'input gradient');
+      expectClose(dw, ref.dw, 'weight gradient');
+      expectClose(db, ref.db, 'bias gradient');
+      // Each gradient alone takes a different path (no row of ones; no weight product).
+      expectClose(wasmConv2dBackward(rt, dy, x, wt, win, outC, [false, false, true])[2], ref.db, 'bias gradient alone');
+      expectClose(wasmConv2dBackward(rt, dy, x, wt, win, outC, [false, true, false])[1], ref.dw, 'weight gradient alone');
+      expect(wasmConv2dBackward(rt, dy, x, wt, win, outC, [true, false, false]).slice(1)).toEqual([null, null]);
+    });
+  }
+
+  it('a batch whose columns exceed one chunk is convolved in several chunks with the same result', () => {
+    // K*P = 9 * 128 * 128 = 147,456 floats per image: 28 images per 4M-float chunk, so 30 make two chunks.
+    const win = windowOf(30, 1, 128, 128, [3, 3], [1, 1], [1, 1]);
+    const x = values(30 * 128 * 128, 5);
+    const wt = values(2 * 9, 6);
+    const bias = values(2, 7);
+    const dy = values(30 * 2 * 128 * 128, 8);
+    const ref = reference(x, wt, bias, dy, win, 2);
+    expectClose(wasmConv2d(rt, x, wt, bias, win, 2), ref.y, 'forward');
+    const [dx, dw, db] = wasmConv2dBackward(rt, dy, x, wt, win, 2, [true, true, true]);
+    expectClose(dx, ref.dx, 'input gradient');
+    // Sums of 491,520 float32 products: rounding grows with the length of the sum.
+    expectClose(dw, ref.dw, 'weight gradient', 1e-4);
+    expectClose(db, ref.db, 'bias gradient', 1e-4);
+  });
+});
