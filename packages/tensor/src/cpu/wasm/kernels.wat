@@ -34,6 +34,33 @@
 ;;
 ;; relu_grad(dy, x, o, n) is dy where x > 0, else 0 (the gradient of relu(x)).
 ;;
+;; im2col_batch(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst, ld) runs im2col for n images stored
+;; one after another at x, their columns side by side (image b from column b*oh*ow).
+;; col2im_batch(cols, ld, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) zeroes n images at dst and
+;; runs col2im for each (image b from column b*oh*ow).
+;; transpose_batch(src, n, rows, cols, dst, ldd, step) transposes n rows x cols matrices stored one
+;; after another at src, the b-th to dst + b*step floats (row stride ldd).
+;; wide_rows(src, n, rows, p, dst, ld) moves [n, rows, p] to [rows, n*p] (row stride ld), zeroing
+;; each row's columns n*p..ld.
+;;
+;; The convolution drivers below work through images in groups of g, so each group's columns
+;; (c*kh*kw x g*oh*ow floats) stay in cache between being written and being multiplied; every
+;; thread runs them on its own range of groups with its own scratch buffers.
+;;
+;; conv_fwd(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, wgt, mp, bias, outC, out, cols, cbuf, g):
+;; y = conv(x) for n images at x into out [n, outC, oh*ow]; wgt is [mp, c*kh*kw] (rows past outC
+;; zero), bias [outC] or 0 for none; cols and cbuf hold c*kh*kw x np and mp x np floats, np being
+;; g*oh*ow rounded up to 8.
+;;
+;; conv_bwd_w(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dy, outC, kp, op, ones, cols, dyt, acc, g):
+;; for each group, dW^T [kp, op] = cols [kp, N] @ dy^T [N, op] (N = images * oh*ow) into its own
+;; kp x op block of acc, one block after another; with ones != 0, row c*kh*kw of cols is ones, so
+;; that row of each block holds the bias gradient. cols and dyt hold kp x g*oh*ow and g*oh*ow x op floats.
+;;
+;; conv_bwd_x(dy, n, outC, wt, kp, dyw, dcol, dx, g, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow):
+;; dx [n, c, h, w] = col2im(W^T @ dy) for each group; wt is W^T [kp, outC]; dyw and dcol hold
+;; outC x np and kp x np floats.
+;;
 ;; Elementwise kernels take byte addresses and a count n of floats; they process ceil(n/4)*4
 ;; floats, so callers leave room for the rounding. Results equal JavaScript's float64 arithmetic
 ;; rounded to float32 (add, sub, mul, div and sqrt of float32 values round the same either way).
@@ -123,7 +150,7 @@
         (br_if $blocks (i32.lt_u (local.get $ib) (local.get $mb))))
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
       (br_if $panels (i32.lt_u (local.get $jb) (local.get $nb)))))
-  (func (export "gemm_blocked")
+  (func $gemm_blocked (export "gemm_blocked")
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
     (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32)
     (local $p0 i32) (local $i0 i32) (local $kc i32) (local $mc i32)
@@ -151,7 +178,7 @@
         (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp))))
       (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
       (br_if $depth (i32.lt_u (local.get $p0) (local.get $k)))))
-  (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+  (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32)
     (if (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols))) (then (return)))
     (local.set $lddb (i32.shl (local.get $ldd) (i32.const 2)))
@@ -168,7 +195,7 @@
         (br_if $c (local.get $j)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $r (i32.lt_u (local.get $i) (local.get $rows)))))
-  (func (export "im2col")
+  (func $im2col (export "im2col")
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
@@ -252,7 +279,7 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func (export "col2im")
+  (func $col2im (export "col2im")
     (param $cols i32) (param $ld i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
@@ -321,6 +348,191 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
+  (func $im2col_batch (export "im2col_batch")
+    (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
+    (param $dst i32) (param $ld i32)
+    (local $imgb i32) (local $pb i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
+    (local.set $pb (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2)))
+    (loop $imgs
+      (call $im2col (local.get $x) (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
+        (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow) (local.get $dst) (local.get $ld))
+      (local.set $x (i32.add (local.get $x) (local.get $imgb)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $pb)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $imgs (local.get $n))))
+  (func $col2im_batch (export "col2im_batch")
+    (param $cols i32) (param $ld i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
+    (local $imgb i32) (local $pb i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
+    (local.set $pb (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2)))
+    (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $imgb) (local.get $n)))
+    (loop $imgs
+      (call $col2im (local.get $cols) (local.get $ld) (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
+        (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow) (local.get $dst))
+      (local.set $cols (i32.add (local.get $cols) (local.get $pb)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $imgb)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $imgs (local.get $n))))
+  (func $transpose_batch (export "transpose_batch")
+    (param $src i32) (param $n i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32) (param $step i32)
+    (local $srcb i32) (local $stepb i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $srcb (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2)))
+    (local.set $stepb (i32.shl (local.get $step) (i32.const 2)))
+    (loop $mats
+      (call $transpose (local.get $src) (local.get $rows) (local.get $cols) (local.get $dst) (local.get $ldd))
+      (local.set $src (i32.add (local.get $src) (local.get $srcb)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $stepb)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $mats (local.get $n))))
+  (func $wide_rows (export "wide_rows") (param $src i32) (param $n i32) (param $rows i32) (param $p i32) (param $dst i32) (param $ld i32)
+    (local $r i32) (local $b i32) (local $pb i32) (local $d i32) (local $s i32)
+    (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $rows) (i32.const 0))) (then (return)))
+    (local.set $pb (i32.shl (local.get $p) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (loop $rs
+      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $r) (local.get $ld)) (i32.const 2))))
+      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $pb))))
+      (local.set $b (local.get $n))
+      (loop $bs
+        (memory.copy (local.get $d) (local.get $s) (local.get $pb))
+        (local.set $d (i32.add (local.get $d) (local.get $pb)))
+        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $rows) (local.get $pb))))
+        (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+        (br_if $bs (local.get $b)))
+      (memory.fill (local.get $d) (i32.const 0) (i32.shl (i32.sub (local.get $ld) (i32.mul (local.get $n) (local.get $p))) (i32.const 2)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rs (i32.lt_u (local.get $r) (local.get $rows)))))
+  (func (export "conv_fwd")
+    (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
+    (param $wgt i32) (param $mp i32) (param $bias i32) (param $outC i32) (param $out i32) (param $cols i32) (param $cbuf i32) (param $g i32)
+    (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
+    (local $r i32) (local $o i32) (local $b i32) (local $src i32) (local $dst i32) (local $i i32) (local $bv v128) (local $bs f32)
+    (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
+    (local.set $K (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
+    (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
+    (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
+    (local.set $b0 (i32.const 0))
+    (loop $groups
+      (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
+      (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
+      (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
+      (local.set $np (i32.and (i32.add (local.get $N) (i32.const 7)) (i32.const -8)))
+      (call $im2col_batch (i32.add (local.get $x) (i32.mul (local.get $b0) (local.get $imgb))) (local.get $cnt)
+        (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw)
+        (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow) (local.get $cols) (local.get $np))
+      (if (i32.ne (local.get $np) (local.get $N))
+        (then
+          (local.set $r (i32.const 0))
+          (loop $pads
+            (memory.fill (i32.add (local.get $cols) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $np)) (local.get $N)) (i32.const 2)))
+              (i32.const 0) (i32.shl (i32.sub (local.get $np) (local.get $N)) (i32.const 2)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br_if $pads (i32.lt_u (local.get $r) (local.get $K))))))
+      (call $gemm_blocked (local.get $wgt) (local.get $cols) (local.get $cbuf) (local.get $mp) (local.get $K) (local.get $np)
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128))
+      ;; Row o of the product, image b: P values to out [b0 + b, o], plus the bias.
+      (local.set $o (i32.const 0))
+      (loop $rows
+        (local.set $bs (f32.const 0))
+        (if (local.get $bias) (then (local.set $bs (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+        (local.set $bv (f32x4.splat (local.get $bs)))
+        (local.set $b (i32.const 0))
+        (loop $imgs
+          (local.set $src (i32.add (local.get $cbuf) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $np)) (i32.mul (local.get $b) (local.get $P))) (i32.const 2))))
+          (local.set $dst (i32.add (local.get $out)
+            (i32.shl (i32.mul (i32.add (i32.mul (i32.add (local.get $b0) (local.get $b)) (local.get $outC)) (local.get $o)) (local.get $P)) (i32.const 2))))
+          (if (local.get $bias)
+            (then
+              (local.set $i (i32.const 0))
+              (block $d4
+                (loop $by4
+                  (br_if $d4 (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $P)))
+                  (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+                    (f32x4.add (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))) (local.get $bv)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                  (br $by4)))
+              (block $d1
+                (loop $by1
+                  (br_if $d1 (i32.ge_s (local.get $i) (local.get $P)))
+                  (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+                    (f32.add (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))) (local.get $bs)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $by1))))
+            (else (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $P) (i32.const 2)))))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br_if $imgs (i32.lt_u (local.get $b) (local.get $cnt))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $o) (local.get $outC))))
+      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
+      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
+  (func (export "conv_bwd_w")
+    (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
+    (param $dy i32) (param $outC i32) (param $kp i32) (param $op i32) (param $ones i32) (param $cols i32) (param $dyt i32) (param $acc i32) (param $g i32)
+    (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $i i32) (local $a i32)
+    (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
+    (local.set $K (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
+    (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
+    (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
+    (local.set $b0 (i32.const 0))
+    (loop $groups
+      (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
+      (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
+      (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
+      (call $im2col_batch (i32.add (local.get $x) (i32.mul (local.get $b0) (local.get $imgb))) (local.get $cnt)
+        (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw)
+        (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow) (local.get $cols) (local.get $N))
+      ;; Rows K..kp: zeros, or ones in row K for the bias.
+      (memory.fill (i32.add (local.get $cols) (i32.shl (i32.mul (local.get $K) (local.get $N)) (i32.const 2)))
+        (i32.const 0) (i32.shl (i32.mul (i32.sub (local.get $kp) (local.get $K)) (local.get $N)) (i32.const 2)))
+      (if (local.get $ones)
+        (then
+          (local.set $a (i32.add (local.get $cols) (i32.shl (i32.mul (local.get $K) (local.get $N)) (i32.const 2))))
+          (local.set $i (local.get $N))
+          (loop $fill1
+            (f32.store (local.get $a) (f32.const 1))
+            (local.set $a (i32.add (local.get $a) (i32.const 4)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $fill1 (local.get $i)))))
+      (if (i32.ne (local.get $op) (local.get $outC))
+        (then (memory.fill (local.get $dyt) (i32.const 0) (i32.shl (i32.mul (local.get $N) (local.get $op)) (i32.const 2)))))
+      (call $transpose_batch (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $b0) (local.get $outC)) (local.get $P)) (i32.const 2)))
+        (local.get $cnt) (local.get $outC) (local.get $P) (local.get $dyt) (local.get $op) (i32.mul (local.get $P) (local.get $op)))
+      (call $gemm_blocked (local.get $cols) (local.get $dyt) (local.get $acc) (local.get $kp) (local.get $N) (local.get $op)
+        (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128))
+      (local.set $acc (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $kp) (local.get $op)) (i32.const 2))))
+      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
+      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
+  (func (export "conv_bwd_x")
+    (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32)
+    (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
+    (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
+    (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
+    (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
+    (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
+    (local.set $b0 (i32.const 0))
+    (loop $groups
+      (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
+      (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
+      (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
+      (local.set $np (i32.and (i32.add (local.get $N) (i32.const 7)) (i32.const -8)))
+      (call $wide_rows (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $b0) (local.get $outC)) (local.get $P)) (i32.const 2)))
+        (local.get $cnt) (local.get $outC) (local.get $P) (local.get $dyw) (local.get $np))
+      (call $gemm_blocked (local.get $wt) (local.get $dyw) (local.get $dcol) (local.get $kp) (local.get $outC) (local.get $np)
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128))
+      (call $col2im_batch (local.get $dcol) (local.get $np) (local.get $cnt) (local.get $c) (local.get $h) (local.get $w)
+        (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
+        (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
+      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
+      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
   (func (export "maxpool2x2")
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (param $vals i32) (param $idx i32)

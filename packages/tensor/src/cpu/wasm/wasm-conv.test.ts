@@ -110,16 +110,16 @@ describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
     });
   }
 
-  it('a batch whose columns exceed one chunk is convolved in several chunks with the same result', () => {
-    // K*P = 9 * 128 * 128 = 147,456 floats per image: 28 images per 4M-float chunk, so 30 make two chunks.
+  it('a batch larger than one pass through the module is convolved in several passes with the same result', () => {
+    // Input plus output: 16,384 + 8 * 16,384 floats an image, so 28 images per 4M-float pass: 30 make two.
     const win = windowOf(30, 1, 128, 128, [3, 3], [1, 1], [1, 1]);
     const x = values(30 * 128 * 128, 5);
-    const wt = values(2 * 9, 6);
-    const bias = values(2, 7);
-    const dy = values(30 * 2 * 128 * 128, 8);
-    const ref = reference(x, wt, bias, dy, win, 2);
-    expectClose(wasmConv2d(rt, x, wt, bias, win, 2), ref.y, 'forward');
-    const [dx, dw, db] = wasmConv2dBackward(rt, dy, x, wt, win, 2, [true, true, true]);
+    const wt = values(8 * 9, 6);
+    const bias = values(8, 7);
+    const dy = values(30 * 8 * 128 * 128, 8);
+    const ref = reference(x, wt, bias, dy, win, 8);
+    expectClose(wasmConv2d(rt, x, wt, bias, win, 8), ref.y, 'forward');
+    const [dx, dw, db] = wasmConv2dBackward(rt, dy, x, wt, win, 8, [true, true, true]);
     expectClose(dx, ref.dx, 'input gradient');
     // Sums of 491,520 float32 products: rounding grows with the length of the sum.
     expectClose(dw, ref.dw, 'weight gradient', 1e-4);

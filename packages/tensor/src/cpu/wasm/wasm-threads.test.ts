@@ -43,6 +43,26 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
+  it('give convolutions and their gradients the same bits as one thread', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    // The MNIST CNN's two layers at batch 64 (large enough to be split), and a strided odd one.
+    for (const [n, c, h, outC, stride, pad] of [[64, 1, 28, 16, 1, 1], [64, 16, 14, 32, 1, 1], [9, 3, 17, 5, 2, 0]]) {
+      const outH = Math.floor((h + 2 * pad - 3) / stride) + 1;
+      const win = { n, c, h, w: h, kh: 3, kw: 3, strideH: stride, strideW: stride, padH: pad, padW: pad, outH, outW: outH };
+      const x = values(n * c * h * h, n + c);
+      const w = values(outC * c * 9, outC);
+      const b = values(outC, 3);
+      const dy = values(n * outC * outH * outH, 7);
+      const bits = (t: Float32Array | null) => Buffer.from(t!.buffer, t!.byteOffset, t!.byteLength);
+      expect(bits(multi.fused!.conv2d!(x, w, b, win, outC) as Float32Array)).toEqual(bits(single.fused!.conv2d!(x, w, b, win, outC) as Float32Array));
+      const gm = multi.fused!.conv2dBackward!(dy, x, w, win, outC, [true, true, true]);
+      const gs = single.fused!.conv2dBackward!(dy, x, w, win, outC, [true, true, true]);
+      for (let i = 0; i < 3; i++) expect(bits(gm[i] as Float32Array)).toEqual(bits(gs[i] as Float32Array));
+    }
+  });
+
   it('do not keep a Node process alive', async () => {
     const { build } = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));

@@ -1,33 +1,43 @@
 import type { WasmRuntime } from './wasm-runtime.js';
 
-/** Ints of the control block per worker: sequence number, done number, failure flag, ready flag, 10 arguments. */
-const SLOT = 16;
+/**
+ * The kernels a worker can run, by their index in the control block. Each takes its
+ * addresses and sizes as i32 arguments, and the parts given to different threads write
+ * disjoint memory.
+ */
+export const THREAD_KERNELS = ['gemm_blocked', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x'] as const;
+export type ThreadKernel = (typeof THREAD_KERNELS)[number];
+
+/** Ints of the control block per worker: sequence number, done number, failure flag, ready flag, kernel, 20 arguments. */
+const SLOT = 32;
 const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
 const READY = 3;
-const ARGS = 4;
+const KERNEL = 4;
+const ARGS = 5;
+const MAX_ARGS = SLOT - ARGS;
 
 /**
  * Runs in each worker (Node worker_threads, evaluated as CommonJS): instantiates
  * the kernels on the shared memory, then sleeps in Atomics.wait until the main
- * thread posts a new sequence number, runs gemm_blocked on its arguments and
+ * thread posts a new sequence number, runs the posted kernel on its arguments and
  * posts the number back. A trap is reported through the failure flag so the main
  * thread never waits for work that will not come.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, base } = workerData;
+const { module, memory, control, base, names } = workerData;
 const c = new Int32Array(control);
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm_blocked;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = names.map((n) => exports[n]);
 Atomics.store(c, base + ${READY}, 1);
 let seen = 0;
 for (;;) {
   Atomics.wait(c, base + ${SEQ}, seen);
   seen = Atomics.load(c, base + ${SEQ});
-  const a = base + ${ARGS};
   try {
-    gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9]);
+    kernels[c[base + ${KERNEL}]](...c.subarray(base + ${ARGS}, base + ${SLOT}));
     Atomics.store(c, base + ${FAILED}, 0);
   } catch {
     Atomics.store(c, base + ${FAILED}, 1);
@@ -76,7 +86,7 @@ export class GemmThreads {
       for (let w = 0; w < workers; w++) {
         const worker = new Worker(WORKER_SOURCE, {
           eval: true,
-          workerData: { module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT },
+          workerData: { module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: [...THREAD_KERNELS] },
         });
         worker.unref();
         const index = this.alive.length;
@@ -99,44 +109,71 @@ export class GemmThreads {
     return n;
   }
 
+  /** Threads a split can use now: the calling one and the ready workers. */
+  get parallelism(): number {
+    return 1 + this.ready;
+  }
+
   /**
    * gemm_blocked over all `nb` panels, split between the main thread and the ready
    * workers. Addresses and sizes as in kernels.wat; returns when every part is done.
    */
   run(a: number, b: number, c: number, mp: number, k: number, np: number, nb: number, kc: number, mc: number): void {
-    const gemm = this.rt.exports.gemm_blocked;
+    const parts = Math.min(this.parallelism, nb);
+    const chunk = Math.ceil(nb / parts);
+    const args: number[][] = [];
+    for (let p = 0; p < parts; p++) {
+      const nb0 = p * chunk;
+      const nb1 = Math.min(nb, nb0 + chunk);
+      if (nb0 < nb1) args.push([a, b, c, mp, k, np, nb0, nb1, kc, mc]);
+    }
+    this.runParts('gemm_blocked', args);
+  }
+
+  /**
+   * Runs `kernel` once for each argument list, at the same time: `parts[0]` on this thread,
+   * the others on ready workers (at most {@link parallelism} lists). The parts must write
+   * disjoint memory. Returns when every part is done; a worker that fails or does not
+   * answer has its part run here instead and gets no more work.
+   */
+  runParts(kernel: ThreadKernel, parts: readonly (readonly number[])[]): void {
+    if (parts.length === 0) return;
+    const fn = this.rt.exports[kernel] as (...args: number[]) => void;
     const helpers: number[] = [];
     for (let w = 0; w < this.alive.length; w++) {
       if (this.alive[w] && Atomics.load(this.control, w * SLOT + READY) === 1) helpers.push(w);
     }
-    const parts = Math.min(helpers.length + 1, nb);
-    const chunk = Math.ceil(nb / parts);
+    // More parts than threads (a worker died since the caller asked): the rest run here.
+    const spread = Math.min(parts.length, helpers.length + 1);
     this.seq = (this.seq + 1) | 0;
     const ctl = this.control;
-    const posted: [number, number, number][] = [];
-    for (let p = 1; p < parts; p++) {
+    const index = THREAD_KERNELS.indexOf(kernel);
+    const posted: [number, readonly number[]][] = [];
+    for (let p = 1; p < spread; p++) {
       const w = helpers[p - 1];
-      const nb0 = p * chunk;
-      const nb1 = Math.min(nb, nb0 + chunk);
-      if (nb0 >= nb1) continue;
       const base = w * SLOT;
-      ctl.set([a, b, c, mp, k, np, nb0, nb1, kc, mc], base + ARGS);
+      const args = parts[p];
+      if (args.length > MAX_ARGS) throw new Error(`runParts: ${kernel} with ${args.length} arguments (at most ${MAX_ARGS})`);
+      ctl[base + KERNEL] = index;
+      ctl.fill(0, base + ARGS, base + SLOT);
+      ctl.set(args, base + ARGS);
       Atomics.store(ctl, base + SEQ, this.seq);
       Atomics.notify(ctl, base + SEQ);
-      posted.push([w, nb0, nb1]);
+      posted.push([w, args]);
     }
-    gemm(a, b, c, mp, k, np, 0, Math.min(chunk, nb), kc, mc);
-    for (const [w, nb0, nb1] of posted) {
+    fn(...parts[0]);
+    for (let p = spread; p < parts.length; p++) fn(...parts[p]);
+    for (const [w, args] of posted) {
       const base = w * SLOT;
       const done = Atomics.load(ctl, base + DONE);
       // A worker that has not answered within a minute is taken for dead (its events cannot
       // arrive while this thread blocks): its part is computed here and it gets no more work.
       if (done !== this.seq && Atomics.wait(ctl, base + DONE, done, 60_000) === 'timed-out') {
         this.alive[w] = false;
-        gemm(a, b, c, mp, k, np, nb0, nb1, kc, mc);
+        fn(...args);
       } else if (Atomics.load(ctl, base + FAILED) === 1) {
         this.alive[w] = false;
-        gemm(a, b, c, mp, k, np, nb0, nb1, kc, mc);
+        fn(...args);
       }
     }
   }
