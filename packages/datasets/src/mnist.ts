@@ -49,6 +49,20 @@ const NUM_CLASSES = 10;
 const SCALE = new Float32Array(256);
 for (let i = 0; i < 256; i++) SCALE[i] = i / 255;
 
+/**
+ * The 256 pixel values `(byte / 255 - mean) / std`, each step rounded to float32 as the
+ * tensor ops `x.sub(mean).div(std)` round it.
+ */
+export function normalizedScale(op: string, stats: { mean: number; std: number }): Float32Array {
+  const { mean, std } = stats ?? ({} as { mean: number; std: number });
+  if (typeof mean !== 'number' || !Number.isFinite(mean) || typeof std !== 'number' || !Number.isFinite(std) || std === 0) {
+    throw new ArgumentError(op, `normalize must be { mean, std } with finite numbers and std not zero, got ${JSON.stringify(stats)}`);
+  }
+  const m = Math.fround(mean);
+  const s = Math.fround(std);
+  return SCALE.map((v) => Math.fround(Math.fround(v - m) / s));
+}
+
 /** Options for {@link mnistFromIdx}. */
 export interface MnistFromIdxOptions {
   /** Keep only the first `limit` examples. */
@@ -57,6 +71,12 @@ export interface MnistFromIdxOptions {
   imagesName?: string;
   /** Name of the labels file, for error messages. */
   labelsName?: string;
+  /**
+   * Standardize the pixels while decoding them: `(pixel / 255 - mean) / std`, the same float32
+   * values as {@link normalize} gives afterwards, without a second full-size copy of the images
+   * (e.g. `{ mean: MNIST_MEAN, std: MNIST_STD }`).
+   */
+  normalize?: { mean: number; std: number };
 }
 
 /** Checks `limit` and returns how many examples to keep out of `n`. */
@@ -109,7 +129,8 @@ export function mnistFromIdx(images: Uint8Array, labels: Uint8Array, opts: Mnist
   const px = SIDE * SIDE;
   const x = new Float32Array(n * px);
   const src = img.data;
-  for (let i = 0; i < x.length; i++) x[i] = SCALE[src[i]];
+  const table = opts.normalize === undefined ? SCALE : normalizedScale('mnistFromIdx', opts.normalize);
+  for (let i = 0; i < x.length; i++) x[i] = table[src[i]];
   return {
     images: tensor(x, { shape: [n, 1, SIDE, SIDE] }),
     labels: tensor(y, { shape: [n], dtype: 'int32' }),
