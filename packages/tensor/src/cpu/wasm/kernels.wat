@@ -28,9 +28,10 @@
 ;; col2im(cols, ld, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) is its adjoint: it adds every
 ;; column value of cols (row stride ld floats) into its cell of dst [c, h, w], which the caller zeroes.
 ;;
-;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx) is 2x2 max pooling with stride 2 over `planes`
-;; planes [h, w] at x: vals gets each window's maximum and idx (int32) its flat index into x,
-;; scanning the window row by row; the first maximum wins and a NaN wins over numbers.
+;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first) is 2x2 max pooling with stride 2 over planes
+;; first .. first+planes of the [h, w] planes at x: vals and idx (for plane `first` onwards) get each
+;; window's maximum and (int32) its flat index into x, scanning the window row by row; the first
+;; maximum wins and a NaN wins over numbers.
 ;;
 ;; relu_grad(dy, x, o, n) is dy where x > 0, else 0 (the gradient of relu(x)).
 ;;
@@ -535,14 +536,14 @@
       (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
   (func (export "maxpool2x2")
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
-    (param $vals i32) (param $idx i32)
+    (param $vals i32) (param $idx i32) (param $first i32)
     (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
     (local $best f32) (local $v f32) (local $base i32)
     (local $r0a v128) (local $r0b v128) (local $r1a v128) (local $r1b v128) (local $vb v128) (local $vi v128) (local $vt v128)
     (local $ia v128) (local $wv v128)
     (if (i32.or (i32.or (i32.eqz (local.get $planes)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
     (local.set $wv (i32x4.splat (local.get $w)))
-    (local.set $base (i32.const 0))
+    (local.set $base (i32.mul (i32.mul (local.get $first) (local.get $h)) (local.get $w)))
     (local.set $pl (local.get $planes))
     (loop $pls
       (local.set $oy (i32.const 0))

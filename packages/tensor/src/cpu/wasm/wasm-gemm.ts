@@ -7,7 +7,7 @@ export const KC = 256;
 export const MC = 128;
 
 /** Below this many multiply-adds, waking a worker costs more than sharing the work saves. */
-export const THREAD_MIN_WORK = 1 << 20;
+export const THREAD_MIN_WORK = 1 << 21;
 
 /** Rounds `x` up to a multiple of `q`. */
 export function roundUp(x: number, q: number): number {

@@ -63,6 +63,20 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
+  it('split 2x2 max pooling by planes with the same values and positions as one thread', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    // 1,023 planes of 16x16: large enough to be split, and an odd count so the halves differ.
+    const n = 1023;
+    const x = values(n * 256, 11).map((v, i) => (i % 101 === 0 ? NaN : Math.round(v * 8) / 8));
+    const win = { n, c: 1, h: 16, w: 16, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 8, outW: 8 };
+    const [vm, im] = multi.fused!.maxPool2d!(x, win) as [Float32Array, Int32Array];
+    const [vs, is] = single.fused!.maxPool2d!(x, win) as [Float32Array, Int32Array];
+    expect(Buffer.from(vm.buffer)).toEqual(Buffer.from(vs.buffer));
+    expect(Array.from(im)).toEqual(Array.from(is));
+  });
+
   it('do not keep a Node process alive', async () => {
     const { build } = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));

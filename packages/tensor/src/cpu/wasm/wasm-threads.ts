@@ -5,7 +5,7 @@ import type { WasmRuntime } from './wasm-runtime.js';
  * addresses and sizes as i32 arguments, and the parts given to different threads write
  * disjoint memory.
  */
-export const THREAD_KERNELS = ['gemm_blocked', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x'] as const;
+export const THREAD_KERNELS = ['gemm_blocked', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'] as const;
 export type ThreadKernel = (typeof THREAD_KERNELS)[number];
 
 /** Ints of the control block per worker: sequence number, done number, failure flag, ready flag, kernel, 20 arguments. */
