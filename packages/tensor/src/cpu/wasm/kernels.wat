@@ -180,22 +180,59 @@
       (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
       (br_if $depth (i32.lt_u (local.get $p0) (local.get $k)))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
-    (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (if (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols))) (then (return)))
     (local.set $lddb (i32.shl (local.get $ldd) (i32.const 2)))
+    (local.set $colsb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $i4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $j4 (i32.and (local.get $cols) (i32.const -4)))
+    ;; 4x4 blocks: four rows loaded as vectors, transposed with shuffles, stored as four columns.
     (local.set $i (i32.const 0))
-    (loop $r
-      (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $i) (local.get $cols)) (i32.const 2))))
-      (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
-      (local.set $j (local.get $cols))
-      (loop $c
-        (i32.store (local.get $d) (i32.load (local.get $s)))
-        (local.set $s (i32.add (local.get $s) (i32.const 4)))
-        (local.set $d (i32.add (local.get $d) (local.get $lddb)))
-        (local.set $j (i32.sub (local.get $j) (i32.const 1)))
-        (br_if $c (local.get $j)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $r (i32.lt_u (local.get $i) (local.get $rows)))))
+    (block $bdone
+      (loop $bi
+        (br_if $bdone (i32.ge_u (local.get $i) (local.get $i4)))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $bj
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $j4)))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+            (local.set $r0 (v128.load (local.get $s)))
+            (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $colsb))))
+            (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $colsb) (i32.const 1)))))
+            (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $colsb) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2))))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $lddb)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $lddb)))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $d (i32.add (local.get $d) (local.get $lddb)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $bj)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $bi)))
+    ;; What the blocks left: columns j4.. of rows 0..i4, then rows i4.. whole, one value at a time.
+    (local.set $i (i32.const 0))
+    (block $rdone
+      (loop $r
+        (br_if $rdone (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (select (i32.const 0) (local.get $j4) (i32.ge_u (local.get $i) (local.get $i4))))
+        (block $cdone
+          (loop $c
+            (br_if $cdone (i32.ge_u (local.get $j) (local.get $cols)))
+            (i32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2)))
+              (i32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $r))))
   (func $im2col (export "im2col")
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)

@@ -71,4 +71,22 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
       for (let i = 0; i < m * n; i += 7) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-3);
     }
   });
+
+  it('transposes exactly, in 4x4 blocks and the ragged edges, into a wider destination', () => {
+    for (const [rows, cols, ldd] of [[1, 1, 1], [3, 5, 4], [4, 4, 4], [16, 784, 16], [7, 13, 9], [32, 196, 40], [5, 8, 5]]) {
+      const mem = simd.heap(64 + rows * cols + cols * ldd + 64);
+      const src = 16;
+      const dst = src + rows * cols + 16;
+      // NaNs with payloads and -0 must come through bit for bit.
+      const bits = new Uint32Array(mem.buffer, 0, mem.length);
+      for (let i = 0; i < rows * cols; i++) bits[src + i] = i % 11 === 0 ? 0x7fc00000 + i : i % 13 === 0 ? 0x80000000 : 0x3f800000 + i * 977;
+      mem.fill(-5, dst, dst + cols * ldd);
+      simd.exports.transpose(src * 4, rows, cols, dst * 4, ldd);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) expect(bits[dst + j * ldd + i]).toBe(bits[src + i * cols + j]);
+      }
+      // Columns past `rows` in each destination row are left alone.
+      for (let j = 0; j < cols; j++) for (let i = rows; i < ldd; i++) expect(mem[dst + j * ldd + i]).toBe(-5);
+    }
+  });
 });
