@@ -46,19 +46,22 @@
 ;;
 ;; The convolution drivers below work through images in groups of g, so each group's columns
 ;; (c*kh*kw x g*oh*ow floats) stay in cache between being written and being multiplied; every
-;; thread runs them on its own range of groups with its own scratch buffers.
+;; thread runs them with its own scratch buffers.
 ;;
-;; conv_fwd(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, wgt, mp, bias, outC, out, cols, cbuf, g):
+;; Each takes the byte address of an i32 counter, zeroed by the caller: every thread running the
+;; driver on the same images claims the next group from it until none is left.
+;;
+;; conv_fwd(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, wgt, mp, bias, outC, out, cols, cbuf, g, counter):
 ;; y = conv(x) for n images at x into out [n, outC, oh*ow]; wgt is [mp, c*kh*kw] (rows past outC
 ;; zero), bias [outC] or 0 for none; cols and cbuf hold c*kh*kw x np and mp x np floats, np being
 ;; g*oh*ow rounded up to 8.
 ;;
-;; conv_bwd_w(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dy, outC, kp, op, ones, cols, dyt, acc, g):
-;; for each group, dW^T [kp, op] = cols [kp, N] @ dy^T [N, op] (N = images * oh*ow) into its own
-;; kp x op block of acc, one block after another; with ones != 0, row c*kh*kw of cols is ones, so
+;; conv_bwd_w(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dy, outC, kp, op, ones, cols, dyt, acc, g, counter):
+;; for each group i, dW^T [kp, op] = cols [kp, N] @ dy^T [N, op] (N = images * oh*ow) into block i
+;; (kp x op floats) of acc; with ones != 0, row c*kh*kw of cols is ones, so
 ;; that row of each block holds the bias gradient. cols and dyt hold kp x g*oh*ow and g*oh*ow x op floats.
 ;;
-;; conv_bwd_x(dy, n, outC, wt, kp, dyw, dcol, dx, g, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow):
+;; conv_bwd_x(dy, n, outC, wt, kp, dyw, dcol, dx, g, counter, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow):
 ;; dx [n, c, h, w] = col2im(W^T @ dy) for each group; wt is W^T [kp, outC]; dyw and dcol hold
 ;; outC x np and kp x np floats.
 ;;
@@ -449,15 +452,20 @@
   (func (export "conv_fwd")
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
-    (param $wgt i32) (param $mp i32) (param $bias i32) (param $outC i32) (param $out i32) (param $cols i32) (param $cbuf i32) (param $g i32)
-    (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
+    (param $wgt i32) (param $mp i32) (param $bias i32) (param $outC i32) (param $out i32) (param $cols i32) (param $cbuf i32) (param $g i32) (param $counter i32)
+    (local $gi i32) (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
     (local $r i32) (local $o i32) (local $b i32) (local $src i32) (local $dst i32) (local $i i32) (local $bv v128) (local $bs f32)
     (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
     (local.set $K (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
     (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
     (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
-    (local.set $b0 (i32.const 0))
+    ;; Groups are claimed one at a time from the shared counter, so a thread that runs slower
+    ;; (or starts later) simply takes fewer; each group's results do not depend on who computes it.
+    (block $done
     (loop $groups
+      (local.set $gi (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b0 (i32.mul (local.get $gi) (local.get $g)))
+      (br_if $done (i32.ge_u (local.get $b0) (local.get $n)))
       (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
       (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
       (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
@@ -508,19 +516,23 @@
           (br_if $imgs (i32.lt_u (local.get $b) (local.get $cnt))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $o) (local.get $outC))))
-      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
-      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
+      (br $groups))))
   (func (export "conv_bwd_w")
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
-    (param $dy i32) (param $outC i32) (param $kp i32) (param $op i32) (param $ones i32) (param $cols i32) (param $dyt i32) (param $acc i32) (param $g i32)
-    (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $i i32) (local $a i32)
+    (param $dy i32) (param $outC i32) (param $kp i32) (param $op i32) (param $ones i32) (param $cols i32) (param $dyt i32) (param $acc i32) (param $g i32) (param $counter i32)
+    (local $gi i32) (local $K i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $i i32) (local $a i32)
     (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
     (local.set $K (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
     (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
     (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
-    (local.set $b0 (i32.const 0))
+    ;; Groups are claimed one at a time from the shared counter, so a thread that runs slower
+    ;; (or starts later) simply takes fewer; each group's results do not depend on who computes it.
+    (block $done
     (loop $groups
+      (local.set $gi (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b0 (i32.mul (local.get $gi) (local.get $g)))
+      (br_if $done (i32.ge_u (local.get $b0) (local.get $n)))
       (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
       (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
       (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
@@ -543,21 +555,26 @@
         (then (memory.fill (local.get $dyt) (i32.const 0) (i32.shl (i32.mul (local.get $N) (local.get $op)) (i32.const 2)))))
       (call $transpose_batch (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $b0) (local.get $outC)) (local.get $P)) (i32.const 2)))
         (local.get $cnt) (local.get $outC) (local.get $P) (local.get $dyt) (local.get $op) (i32.mul (local.get $P) (local.get $op)))
-      (call $gemm_blocked (local.get $cols) (local.get $dyt) (local.get $acc) (local.get $kp) (local.get $N) (local.get $op)
+      (call $gemm_blocked (local.get $cols) (local.get $dyt)
+        (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $gi) (i32.mul (local.get $kp) (local.get $op))) (i32.const 2)))
+        (local.get $kp) (local.get $N) (local.get $op)
         (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128))
-      (local.set $acc (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $kp) (local.get $op)) (i32.const 2))))
-      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
-      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
+      (br $groups))))
   (func (export "conv_bwd_x")
-    (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32)
+    (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32) (param $counter i32)
     (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
-    (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
+    (local $gi i32) (local $P i32) (local $imgb i32) (local $b0 i32) (local $cnt i32) (local $N i32) (local $np i32)
     (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $g) (i32.const 0))) (then (return)))
     (local.set $P (i32.mul (local.get $oh) (local.get $ow)))
     (local.set $imgb (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)) (i32.const 2)))
-    (local.set $b0 (i32.const 0))
+    ;; Groups are claimed one at a time from the shared counter, so a thread that runs slower
+    ;; (or starts later) simply takes fewer; each group's results do not depend on who computes it.
+    (block $done
     (loop $groups
+      (local.set $gi (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b0 (i32.mul (local.get $gi) (local.get $g)))
+      (br_if $done (i32.ge_u (local.get $b0) (local.get $n)))
       (local.set $cnt (i32.sub (local.get $n) (local.get $b0)))
       (if (i32.gt_s (local.get $cnt) (local.get $g)) (then (local.set $cnt (local.get $g))))
       (local.set $N (i32.mul (local.get $cnt) (local.get $P)))
@@ -569,8 +586,7 @@
       (call $col2im_batch (local.get $dcol) (local.get $np) (local.get $cnt) (local.get $c) (local.get $h) (local.get $w)
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
-      (local.set $b0 (i32.add (local.get $b0) (local.get $cnt)))
-      (br_if $groups (i32.lt_u (local.get $b0) (local.get $n)))))
+      (br $groups))))
   (func (export "maxpool2x2")
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (param $vals i32) (param $idx i32) (param $first i32)

@@ -40,25 +40,21 @@ function threadsFor(rt: WasmRuntime, work: number): number {
 }
 
 /**
- * Runs a convolution driver over images `0 .. n` in groups of `g`: whole groups are dealt
- * out in contiguous ranges, one per thread (`threads` at most), and `args(t, i0, i1)` gives
- * thread t's arguments for images `i0 .. i1`. The grouping does not depend on the number of
- * threads, so neither do the results.
+ * Runs a convolution driver on `threads` threads at once (fewer when there are fewer groups),
+ * `args(t)` being thread t's arguments: the same images and outputs for all, their own scratch
+ * buffers. The drivers claim groups of images from the shared counter at float `counterAt`
+ * (zeroed here), so the threads share the work however fast each runs; which thread computes a
+ * group does not change its result, so neither does the number of threads.
  */
-function overGroups(
-  rt: WasmRuntime, kernel: ThreadKernel, n: number, g: number, threads: number,
-  args: (t: number, i0: number, i1: number) => number[],
+function onThreads(
+  rt: WasmRuntime, kernel: ThreadKernel, groups: number, threads: number, counterAt: number, args: (t: number) => number[],
 ): void {
-  const groups = Math.ceil(n / g);
+  rt.heap(counterAt + 1)[counterAt] = 0;
   const parts = Math.min(threads, groups);
-  const per = Math.ceil(groups / parts);
   const lists: number[][] = [];
-  for (let t = 0; t * per < groups; t++) lists.push(args(t, t * per * g, Math.min(n, (t + 1) * per * g)));
-  if (lists.length === 1 || rt.threads === null) {
-    for (const a of lists) (rt.exports[kernel] as (...x: number[]) => void)(...a);
-  } else {
-    rt.threads.runParts(kernel, lists);
-  }
+  for (let t = 0; t < parts; t++) lists.push(args(t));
+  if (lists.length === 1 || rt.threads === null) (rt.exports[kernel] as (...x: number[]) => void)(...lists[0]);
+  else rt.threads.runParts(kernel, lists);
 }
 
 /** The window's geometry as the drivers take it. */
@@ -68,8 +64,8 @@ function geometry(win: Window2d): number[] {
 
 /**
  * 2-D convolution `[n, c, h, w] * [outC, c, kh, kw] (+ bias) -> [n, outC, outH, outW]` on the
- * WebAssembly kernels. The images are copied into the module; each thread takes a range of
- * them and, a small group at a time, writes the group's columns (`[K, images*P]`, cache-sized),
+ * WebAssembly kernels. The images are copied into the module; the threads take small groups of
+ * them one at a time and, for each, write the group's columns (`[K, images*P]`, cache-sized),
  * multiplies them with the weight and writes the product into NCHW order with the bias. No
  * column matrix or transposed copy is left in JavaScript memory.
  */
@@ -92,6 +88,7 @@ export function wasmConv2d(
   const biasAt = bias ? L.take(outC) : 0;
   const xAt = L.take(nb * img);
   const outAt = L.take(nb * outC * P);
+  const counterAt = L.take(1);
   const scratch: [number, number][] = [];
   for (let t = 0; t < threads; t++) scratch.push([L.take(K * npG), L.take(mp * npG)]);
   const mem = rt.heap(L.size);
@@ -102,9 +99,8 @@ export function wasmConv2d(
   for (let b0 = 0; b0 < n; b0 += nb) {
     const cnt = Math.min(nb, n - b0);
     mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
-    overGroups(rt, 'conv_fwd', cnt, g, threads, (t, i0, i1) => [
-      (xAt + i0 * img) * 4, i1 - i0, ...geo, wAt * 4, mp, biasAt * 4, outC, (outAt + i0 * outC * P) * 4,
-      scratch[t][0] * 4, scratch[t][1] * 4, g,
+    onThreads(rt, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => [
+      xAt * 4, cnt, ...geo, wAt * 4, mp, biasAt * 4, outC, outAt * 4, scratch[t][0] * 4, scratch[t][1] * 4, g, counterAt * 4,
     ]);
     out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
   }
@@ -155,6 +151,7 @@ export function wasmConv2dBackward(
   const accAt = dw ? L.take(Math.ceil(nb / g) * kp * op) : 0;
   const wtAt = dx ? L.take(kp * outC) : 0;
   const dxAt = dx ? L.take(nb * img) : 0;
+  const counterAt = L.take(1);
   const scratch: [number, number][] = [];
   for (let t = 0; t < threads; t++) {
     // Weight gradient: columns [kp, g*P] and dy^T [g*P, op]; input gradient: dy [outC, npG] and dcols [kp, npG].
@@ -172,20 +169,19 @@ export function wasmConv2dBackward(
     mem.set(dy.subarray(b0 * outC * P, (b0 + cnt) * outC * P), dyAt);
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
-      overGroups(rt, 'conv_bwd_w', cnt, g, threads, (t, i0, i1) => [
-        (xAt + i0 * img) * 4, i1 - i0, ...geo, (dyAt + i0 * outC * P) * 4, outC, kp, op, onesRow ? 1 : 0,
-        scratch[2 * t][0] * 4, scratch[2 * t][1] * 4, (accAt + (i0 / g) * kp * op) * 4, g,
+      const groups = Math.ceil(cnt / g);
+      onThreads(rt, 'conv_bwd_w', groups, threads, counterAt, (t) => [
+        xAt * 4, cnt, ...geo, dyAt * 4, outC, kp, op, onesRow ? 1 : 0, scratch[2 * t][0] * 4, scratch[2 * t][1] * 4, accAt * 4, g,
+        counterAt * 4,
       ]);
       // The groups' products, summed in group order.
-      const groups = Math.ceil(cnt / g);
       for (let s = 1; s < groups; s++) rt.exports.add(accAt * 4, (accAt + s * kp * op) * 4, accAt * 4, kp * op);
       for (let o = 0; o < outC; o++) for (let r = 0; r < K; r++) dw[o * K + r] += mem[accAt + r * op + o];
       if (onesRow) for (let o = 0; o < outC; o++) db![o] += mem[accAt + K * op + o];
     }
     if (dx) {
-      overGroups(rt, 'conv_bwd_x', cnt, g, threads, (t, i0, i1) => [
-        (dyAt + i0 * outC * P) * 4, i1 - i0, outC, wtAt * 4, kp, scratch[2 * t + 1][0] * 4, scratch[2 * t + 1][1] * 4,
-        (dxAt + i0 * img) * 4, g, ...geo,
+      onThreads(rt, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => [
+        dyAt * 4, cnt, outC, wtAt * 4, kp, scratch[2 * t + 1][0] * 4, scratch[2 * t + 1][1] * 4, dxAt * 4, g, counterAt * 4, ...geo,
       ]);
       dx.set(mem.subarray(dxAt, dxAt + cnt * img), b0 * img);
     }
