@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Window2d } from '../../backend/backend.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm-conv.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
-
-/** Deterministic values in [-1, 1) from a small LCG, so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from './__fixtures__/values.js';
 
 function windowOf(n: number, c: number, h: number, w: number, k: [number, number], stride: [number, number], pad: [number, number]): Window2d {
   return {

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matmul } from '../matmul.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
-
-/** Deterministic values in [-1, 1) from a small LCG, so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from './__fixtures__/values.js';
 
 /** op(A) @ op(B) in float64, straight from the definition. */
 function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean, tB: boolean): Float64Array {
