@@ -86,7 +86,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .addArgument(new Argument('<dataset>', 'dataset to evaluate on').choices(DATASETS))
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--limit <n>', 'use only the first N test examples', positiveInt)
-      .option('--batch-size <n>', 'examples per forward pass', positiveInt, 1000)
+      .option('--batch-size <n>', 'examples per forward pass', positiveInt, 256)
       .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).default('cpu'))
       .option('--json', 'print the result as one JSON object')
       .addHelpText('after', examples(['bp eval runs/mnist mnist', 'bp eval runs/fashion fashion-mnist --data-dir ~/data/fashion --json']))

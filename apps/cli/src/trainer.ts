@@ -78,8 +78,15 @@ export interface TrainContext {
   nonFiniteAdvice(): string;
 }
 
+/**
+ * Examples per forward pass when measuring validation and test figures: large enough to keep the
+ * kernels busy, small enough that a CNN's activations for one pass stay near 50 MB (with 1,000,
+ * the MNIST CNN's training run peaked at 673 MB instead of 572 MB).
+ */
+export const EVAL_BATCH_SIZE = 256;
+
 /** Loss and accuracy of `model` on `data`, in eval mode without recording gradients. */
-export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSize = 1000): { loss: number; accuracy: number } {
+export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSize = EVAL_BATCH_SIZE): { loss: number; accuracy: number } {
   const n = data.x.shape[0];
   let lossSum = 0;
   let correct = 0;

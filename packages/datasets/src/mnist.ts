@@ -131,8 +131,10 @@ export function mnistFromIdx(images: Uint8Array, labels: Uint8Array, opts: Mnist
   const src = img.data;
   const table = opts.normalize === undefined ? SCALE : normalizedScale('mnistFromIdx', opts.normalize);
   for (let i = 0; i < x.length; i++) x[i] = table[src[i]];
+  // x and y are ours alone: the CPU backend keeps them as the tensors' storage, so the training
+  // set is not held twice while it is loaded.
   return {
-    images: tensor(x, { shape: [n, 1, SIDE, SIDE] }),
-    labels: tensor(y, { shape: [n], dtype: 'int32' }),
+    images: tensor(x, { shape: [n, 1, SIDE, SIDE], copy: false }),
+    labels: tensor(y, { shape: [n], dtype: 'int32', copy: false }),
   };
 }

@@ -17,7 +17,7 @@ export type { RandomState } from './random.js';
 export {
   tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, uniform, randint, arange, linspace, eye,
 } from './ops/creation.js';
-export type { TensorOptions } from './ops/creation.js';
+export type { TensorOptions, TensorDataOptions } from './ops/creation.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
   neg, exp, log, sqrt, square, abs, relu, reluBackward, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,

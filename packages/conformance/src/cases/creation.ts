@@ -51,6 +51,14 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     const d = await t.data();
     check(d instanceof Float32Array && d.length === 3 && d[2] === 3, `data() gave ${String(d)}`);
   }),
+  c('tensor with copy: false takes a typed array of its dtype as it is; other data is converted as usual', () => {
+    expectExact(tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2], copy: false }), [[1, 2], [3, 4]], 'float32', 'Float32Array, copy: false');
+    expectExact(tensor(new Int32Array([5, -6]), { copy: false }), [5, -6], 'int32', 'Int32Array, copy: false');
+    expectExact(tensor(new Float32Array([1.5, -2.5]), { dtype: 'int32', copy: false }), [1, -2], 'int32', 'Float32Array to int32, copy: false');
+    expectExact(tensor([[1, 2]], { copy: false }), [[1, 2]], 'float32', 'nested array, copy: false');
+    const t = tensor(new Float32Array([3, 4]), { copy: false, requiresGrad: true });
+    check(t.requiresGrad, 'copy: false keeps the other options');
+  }),
   c('zeros ones full zerosLike onesLike', () => {
     expectExact(zeros([2, 2]), [[0, 0], [0, 0]], 'float32');
     expectExact(ones([3]), [1, 1, 1], 'float32');

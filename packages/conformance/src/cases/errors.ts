@@ -58,6 +58,7 @@ function table(): Row[] {
       [() => tensor(bad([1, null])), ArgumentError, ['null']],
       [() => tensor([1, 2, 3], { shape: [2, 2] }), ShapeError, ['3 values', '[2,2]']],
       [() => tensor([1], { dtype: bad('float64') }), DTypeError, ['float64']],
+      [() => tensor(new Float32Array(2), { copy: bad('no') }), ArgumentError, ['copy', 'boolean', 'string']],
     ]),
     ...rows('zeros', [[() => zeros([2, -1]), ShapeError, ['[2,-1]']]]),
     ...rows('ones', [[() => ones(bad([1.5])), ShapeError, ['[1.5]']]]),

@@ -116,8 +116,12 @@ export interface AdamConstants {
 export interface Backend<S = unknown> {
   readonly name: string;
 
-  /** Copies host values into a new storage of `dtype`. */
-  upload(values: TypedArray, dtype: DType): S;
+  /**
+   * Copies host values into a new storage of `dtype`. With `owned`, the caller gives `values`
+   * up (it is of `dtype`'s array type and nothing else will write it): a backend whose storage is
+   * host memory may keep it as the storage instead of copying.
+   */
+  upload(values: TypedArray, dtype: DType, owned?: boolean): S;
   /** Reads a storage back synchronously. */
   read(x: S, size: number, dtype: DType): TypedArray;
   /** Reads a storage back, waiting for the device where needed. */

@@ -111,7 +111,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     : {};
   return {
     name: 'cpu',
-    upload: (values, dtype) => {
+    upload: (values, dtype, owned) => {
+      if (owned && (dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array)) return values;
       const out = arrayFor(dtype, values.length);
       out.set(values);
       return out;

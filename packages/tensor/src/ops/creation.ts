@@ -16,6 +16,17 @@ export interface TensorOptions {
   shape?: number[];
 }
 
+/** Options of {@link tensor}: those of every creator, and whether a typed array is copied. */
+export interface TensorDataOptions extends TensorOptions {
+  /**
+   * `false` hands a Float32Array or Int32Array of the tensor's dtype over to the tensor: the CPU
+   * backend then uses the array itself as the tensor's storage (as `torch.from_numpy` shares
+   * memory), so a 188 MB dataset is not held twice while it is loaded. Do not write to the array
+   * afterwards. Other backends, and other data, are copied whatever this says. Default `true`.
+   */
+  copy?: boolean;
+}
+
 /** The most elements a typed array can hold: larger shapes are refused before allocating. */
 const MAX_ELEMENTS = 2 ** 32;
 
@@ -82,7 +93,7 @@ function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
  * @example
  * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
  */
-export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tensor, opts: TensorOptions = {}): Tensor {
+export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tensor, opts: TensorDataOptions = {}): Tensor {
   if (data instanceof Tensor) {
     const dtype = opts.dtype ?? data.dtype;
     return tensor(data.dataSync(), { ...opts, dtype, shape: opts.shape ?? data.shape });
@@ -107,8 +118,11 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tens
     values = arrayFor(dtype, sizeOf(shape));
     fill(values, data, { i: 0 });
   }
+  if (opts.copy !== undefined && typeof opts.copy !== 'boolean') {
+    throw new ArgumentError('tensor', `copy must be a boolean, got ${typeof opts.copy}`);
+  }
   const b = getBackend();
-  return finish(make(b.upload(values, dtype), shape, dtype), opts);
+  return finish(make(b.upload(values, dtype, sameType && opts.copy === false), shape, dtype), opts);
 }
 
 /** A 0-d tensor holding `value`. */
