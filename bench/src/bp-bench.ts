@@ -61,6 +61,28 @@ class RawAdam {
 }
 
 /**
+ * Times a training loop as every bp benchmark does: one untimed warm-up step (kernels, JIT),
+ * then `w.steps` steps (a whole epoch when 0), extrapolated to an epoch of `w.samples`.
+ * `step(s)` runs batch s and returns its loss.
+ */
+export function timeSteps(w: MlpWorkload, step: (s: number) => Tensor): MlpResult {
+  const perEpoch = Math.floor(w.samples / w.batchSize);
+  const steps = w.steps <= 0 ? perEpoch : Math.min(w.steps, perEpoch);
+  step(0);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let loss = step(0);
+  for (let s = 1; s < steps; s++) loss = step(s);
+  const finalLoss = loss.item();
+  const dt = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  return {
+    batchSize: w.batchSize, stepsTimed: steps, secondsTimed: dt, epochSeconds: (dt / steps) * perEpoch, finalLoss,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+/**
  * One epoch (or `steps` of it, extrapolated) of the Keras MNIST MLP, 784-128-10 with ReLU,
  * softmax cross-entropy and Adam 1e-3, written with raw @bp/tensor and @bp/autograd ops.
  */
@@ -73,8 +95,6 @@ export function bpMlpEpoch(w: MlpWorkload): MlpResult {
   const [w1, b1] = linear(784, 128);
   const [w2, b2] = linear(128, 10);
   const opt = new RawAdam([w1, b1, w2, b2]);
-  const perEpoch = Math.floor(w.samples / w.batchSize);
-  const steps = w.steps <= 0 ? perEpoch : Math.min(w.steps, perEpoch);
   const permData = randomPermutation(w.samples);
   const step = (s: number): Tensor => {
     const idx = tensor(permData.subarray(s * w.batchSize, (s + 1) * w.batchSize), { dtype: 'int32' });
@@ -88,18 +108,7 @@ export function bpMlpEpoch(w: MlpWorkload): MlpResult {
     opt.step();
     return loss;
   };
-  step(0); // warm-up, not timed
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  let loss: Tensor = step(0);
-  for (let s = 1; s < steps; s++) loss = step(s);
-  const finalLoss = loss.item();
-  const dt = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  return {
-    batchSize: w.batchSize, stepsTimed: steps, secondsTimed: dt, epochSeconds: (dt / steps) * perEpoch, finalLoss,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  };
+  return timeSteps(w, step);
 }
 
 /** What the active backend reports about itself (kernel kind, threads). */

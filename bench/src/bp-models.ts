@@ -2,6 +2,7 @@ import { Conv2d, Dense, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@bp
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { Tensor, manualSeed, randomPermutation, tensor, zeros } from '@bp/tensor';
+import { timeSteps } from './bp-bench.js';
 import { syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
 /**
@@ -76,29 +77,15 @@ export function bpCnnEpoch(w: MlpWorkload): MlpResult {
   const y = zeros([w.samples], { dtype: 'int32' }).assign(labels);
   const model = mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const perEpoch = Math.floor(w.samples / w.batchSize);
-  const steps = w.steps <= 0 ? perEpoch : Math.min(w.steps, perEpoch);
   const perm = randomPermutation(w.samples);
-  const step = (s: number): Tensor => {
+  return timeSteps(w, (s) => {
     const idx = tensor(perm.subarray(s * w.batchSize, (s + 1) * w.batchSize), { dtype: 'int32' });
     opt.zeroGrad();
     const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
     loss.backward();
     opt.step();
     return loss;
-  };
-  step(0); // warm-up, not timed
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  let loss = step(0);
-  for (let s = 1; s < steps; s++) loss = step(s);
-  const finalLoss = loss.item();
-  const dt = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  return {
-    batchSize: w.batchSize, stepsTimed: steps, secondsTimed: dt, epochSeconds: (dt / steps) * perEpoch, finalLoss,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  };
+  });
 }
 
 /**

@@ -19,7 +19,7 @@ import { cpuBackend, getBackend, setBackend } from '@bp/tensor';
 import { bpBackendInfo, bpMatmulGflops, bpMlpEpoch } from './bp-bench.js';
 import { bpCnnEpoch, bpKerasMlpEpoch, peakRssRun } from './bp-models.js';
 import { loadTfjsWasm, tfjsMatmulGflops, tfjsMlpEpoch } from './tfjs-bench.js';
-import type { MlpResult } from './workload.js';
+import { median, type MlpResult } from './workload.js';
 
 const argv = process.argv.slice(2);
 const short = argv.includes('--short') || process.env.BP_BENCH_SHORT === '1';
@@ -154,12 +154,11 @@ function medianSide<T extends Side | { skipped: string }>(sides: T[]): T {
   const first = sides[0];
   if ('skipped' in first || sides.length === 1) return first;
   const all = sides as (Side & Record<string, unknown>)[];
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  // The middle run by epoch time (the upper middle for an even count), with its loss and CPU time.
   const pick = (get: (s: Side) => MlpResult | undefined): MlpResult | undefined => {
     const runs = all.map(get).filter((r): r is MlpResult => r !== undefined);
     if (runs.length === 0) return undefined;
-    const m = median(runs.map((r) => r.epochSeconds));
-    const chosen = runs.find((r) => r.epochSeconds === m)!;
+    const chosen = [...runs].sort((a, b) => a.epochSeconds - b.epochSeconds)[runs.length >> 1];
     return { ...chosen, rounds: runs.map((r) => round(r.epochSeconds, 3)) } as MlpResult;
   };
   const out: Side & Record<string, unknown> = { ...all[0] };
