@@ -22,15 +22,11 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       const mem = simd.heap(iAt + n * P);
       mem.set(x.subarray(0, n * h * w), xAt);
       // Large inputs: the planes are split between the threads (each writes its own outputs).
-      const parts = simd.threads !== null && n * h * w >= 1 << 18 ? Math.min(simd.threads.parallelism, n) : 1;
-      const per = Math.ceil(n / parts);
-      const lists: number[][] = [];
-      for (let p0 = 0; p0 < n; p0 += per) {
-        const cnt = Math.min(per, n - p0);
-        lists.push([xAt * 4, cnt, h, w, outH, outW, (vAt + p0 * P) * 4, (iAt + p0 * P) * 4, p0]);
+      if (simd.threads !== null && n > 1 && n * h * w >= 1 << 18) {
+        simd.threads.runSplit('maxpool2x2', n, (p0, p1) => [xAt * 4, p1 - p0, h, w, outH, outW, (vAt + p0 * P) * 4, (iAt + p0 * P) * 4, p0]);
+      } else {
+        simd.exports.maxpool2x2(xAt * 4, n, h, w, outH, outW, vAt * 4, iAt * 4, 0);
       }
-      if (lists.length > 1) simd.threads!.runParts('maxpool2x2', lists);
-      else simd.exports.maxpool2x2(xAt * 4, n, h, w, outH, outW, vAt * 4, iAt * 4, 0);
       values.set(mem.subarray(vAt, vAt + n * P));
       argmax.set(new Int32Array(mem.buffer, mem.byteOffset + iAt * 4, n * P));
       return [values, argmax];

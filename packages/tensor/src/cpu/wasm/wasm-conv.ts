@@ -1,5 +1,5 @@
 import type { Window2d } from '../../backend/backend.js';
-import { roundUp } from './wasm-gemm.js';
+import { THREAD_MIN_WORK, roundUp } from './wasm-gemm.js';
 import type { WasmRuntime } from './wasm-runtime.js';
 import type { ThreadKernel } from './wasm-threads.js';
 
@@ -12,8 +12,6 @@ const CALL_FLOATS = 1 << 22;
 /** Floats of one group's column matrix: 256 KiB, so it stays in a core's L2 cache until multiplied. */
 const GROUP_FLOATS = 1 << 16;
 
-/** Below this many multiply-adds, a convolution runs on the calling thread alone. */
-const THREAD_MIN_WORK = 1 << 20;
 
 /** Places buffers one after another in the module's memory (float offsets, 16-byte aligned). */
 class Layout {
@@ -34,7 +32,7 @@ function groupSize(rows: number, P: number): number {
   return Math.max(1, Math.floor(GROUP_FLOATS / Math.max(1, rows * P)));
 }
 
-/** Threads to use for `work` multiply-adds: all there are, or 1 for small work. */
+/** Threads to use for `work` multiply-adds: all there are, or 1 below the matrix product's threshold. */
 function threadsFor(rt: WasmRuntime, work: number): number {
   return rt.threads === null || work < THREAD_MIN_WORK ? 1 : rt.threads.parallelism;
 }

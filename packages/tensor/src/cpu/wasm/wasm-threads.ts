@@ -119,15 +119,18 @@ export class GemmThreads {
    * workers. Addresses and sizes as in kernels.wat; returns when every part is done.
    */
   run(a: number, b: number, c: number, mp: number, k: number, np: number, nb: number, kc: number, mc: number): void {
-    const parts = Math.min(this.parallelism, nb);
-    const chunk = Math.ceil(nb / parts);
-    const args: number[][] = [];
-    for (let p = 0; p < parts; p++) {
-      const nb0 = p * chunk;
-      const nb1 = Math.min(nb, nb0 + chunk);
-      if (nb0 < nb1) args.push([a, b, c, mp, k, np, nb0, nb1, kc, mc]);
-    }
-    this.runParts('gemm_blocked', args);
+    this.runSplit('gemm_blocked', nb, (nb0, nb1) => [a, b, c, mp, k, np, nb0, nb1, kc, mc]);
+  }
+
+  /**
+   * Splits `0 .. n` into one contiguous range per thread (at most {@link parallelism}) and runs
+   * `kernel` on each with the arguments `args(i0, i1)` (see {@link runParts}).
+   */
+  runSplit(kernel: ThreadKernel, n: number, args: (i0: number, i1: number) => number[]): void {
+    const chunk = Math.ceil(n / Math.min(this.parallelism, n));
+    const lists: number[][] = [];
+    for (let i0 = 0; i0 < n; i0 += chunk) lists.push(args(i0, Math.min(n, i0 + chunk)));
+    this.runParts(kernel, lists);
   }
 
   /**
