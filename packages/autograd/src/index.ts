@@ -14,13 +14,11 @@
  * @packageDocumentation
  */
 import { installAutograd } from '@bp/tensor';
+import { installGradients } from './gradients/registry.js';
+import { gradientTable } from './gradients/table.js';
 import { hooks } from './tape.js';
-import './gradients/elementwise.js';
-import './gradients/reduce.js';
-import './gradients/matmul.js';
-import './gradients/movement.js';
-import './gradients/nn.js';
 
+installGradients(gradientTable);
 installAutograd(hooks);
 
 export { noGrad, enableGrad, grad, valueAndGrad } from './functional.js';
@@ -29,6 +27,6 @@ export { graphTensors } from './graph.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckInput } from './gradcheck.js';
 export { detectAnomaly, AnomalyError } from './anomaly.js';
 export { registerGradient, listGradients } from './gradients/registry.js';
-export type { GradientRule } from './gradients/registry.js';
+export type { GradientRule, GradientRules } from './gradients/registry.js';
 export type { GradContext, Node } from './tape.js';
 export { sumToShape } from './gradients/util.js';

@@ -7,19 +7,23 @@
  */
 import {
   ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, setOpObserver, add, type AutogradHooks,
+  type OpAttrs, type OpName,
 } from '@bp/tensor';
 import { gradientRule } from './gradients/registry.js';
 
 /** What a gradient rule sees of the op it differentiates. */
-export interface GradContext {
+export interface GradContext<A = Record<string, unknown>> {
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
-  readonly attrs: Record<string, unknown>;
+  /** The op's attributes, typed per op (`{ axes, keepDims }` for `sum`). */
+  readonly attrs: A;
+  /** Tensors the op saved for its backward besides inputs and output (maxPool2d's argmax). */
+  readonly saved: readonly Tensor[];
 }
 
-/** The record of one op on the tape, attached to its output as `_node`. */
-export interface Node extends GradContext {
-  readonly op: string;
+/** The record of one op on the tape, attached to its output (see `gradFn`). */
+export interface Node<K extends OpName = OpName> extends GradContext<OpAttrs[K]> {
+  readonly op: K;
 }
 
 /** Called with every gradient computed during backward (used by `detectAnomaly`). */
@@ -33,9 +37,9 @@ export function setGradObserver(fn: GradObserver | null): GradObserver | null {
   return prev;
 }
 
-function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Record<string, unknown>): void {
+function recordOp<K extends OpName>(op: K, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[K], saved: readonly Tensor[]): void {
   if (output.dtype !== 'float32') return; // integer results (comparisons, argmax) carry no gradient
-  const node: Node = { op, inputs: inputs.slice(), output, attrs };
+  const node: Node<K> = { op, inputs: inputs.slice(), output, attrs, saved };
   output._node = node;
   output.requiresGrad = true;
 }
@@ -112,7 +116,7 @@ function runBackward(root: Tensor, seed?: Tensor): void {
       const prevObserver = gradObserver ? setOpObserver(null) : null;
       let inGrads: (Tensor | null)[];
       try {
-        inGrads = rule(g, node);
+        inGrads = rule(g, node as GradContext);
       } finally {
         if (gradObserver) setOpObserver(prevObserver);
       }

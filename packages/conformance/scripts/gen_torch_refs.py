@@ -80,6 +80,15 @@ case("sqrt [3,4]", "sqrt", [positive(3, 4)], torch.sqrt)
 case("tanh [3,4]", "tanh", [randn(3, 4) * 2], torch.tanh)
 case("sigmoid [3,4]", "sigmoid", [randn(3, 4) * 3], torch.sigmoid)
 case("relu [3,4]", "relu", [away_from_zero(3, 4)], torch.relu)
+case("sin [3,4]", "sin", [randn(3, 4) * 3], torch.sin)
+case("cos [3,4]", "cos", [randn(3, 4) * 3], torch.cos)
+case("log1p [3,4]", "log1p", [positive(3, 4) - 0.4], torch.log1p)
+case("expm1 [3,4]", "expm1", [randn(3, 4)], torch.expm1)
+case("reciprocal [3,4]", "reciprocal", [away_from_zero(3, 4)], torch.reciprocal)
+# Piecewise constant: zero gradient; halves round to even.
+case("floor [8]", "floor", [torch.tensor([-2.5, -1.5, -0.5, 0.0, 0.3, 0.5, 1.5, 2.7])], torch.floor)
+case("ceil [8]", "ceil", [torch.tensor([-2.5, -1.5, -0.5, 0.0, 0.3, 0.5, 1.5, 2.7])], torch.ceil)
+case("round [10] halves to even", "round", [torch.tensor([-2.5, -1.5, -0.5, 0.0, 0.3, 0.5, 1.5, 2.5, 2.7, 3.5])], torch.round)
 
 # Reductions.
 case("sum axis 1", "sum", [randn(2, 3, 4)], lambda x: x.sum(1), {"axis": 1, "keepDims": False})

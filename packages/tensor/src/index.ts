@@ -21,7 +21,14 @@ export type { TensorOptions, TensorDataOptions } from './ops/creation.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
   neg, exp, log, sqrt, square, abs, relu, reluBackward, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
+  sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from './ops/elementwise.js';
+export type { ElementwiseAttrs } from './ops/elementwise.js';
+export type { ReduceAttrs } from './ops/reduce.js';
+export type { MatmulAttrs } from './ops/matmul.js';
+export type { MovementAttrs } from './ops/movement.js';
+export type { NnAttrs } from './ops/nn.js';
+export type { TensorMethods } from './tensor.js';
 export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
 export {
@@ -39,5 +46,5 @@ export { cpuBackend } from './cpu/cpu-backend.js';
 export {
   installAutograd, autogradHooks, isGradEnabled, setGradEnabled, setOpObserver, record,
 } from './engine.js';
-export type { AutogradHooks, OpObserver } from './engine.js';
+export type { AutogradHooks, OpObserver, OpAttrs, OpName, NoAttrs, RecordArgs, BackwardOptions } from './engine.js';
 export { broadcastShapes, sizeOf, normAxis, normAxes } from './shape.js';

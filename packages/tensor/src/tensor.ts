@@ -4,10 +4,8 @@ import type { DType, TypedArray } from './dtype.js';
 import { autogradHooks } from './engine.js';
 import { ArgumentError, DTypeError, NotAvailableError, ShapeError, fmtShape } from './errors.js';
 import * as ew from './ops/elementwise.js';
-import * as mm from './ops/matmul.js';
+import * as methodTable from './ops/methods.js';
 import * as mv from './ops/movement.js';
-import * as nn from './ops/nn.js';
-import * as rd from './ops/reduce.js';
 import { sizeOf } from './shape.js';
 
 /** Anything an elementwise op accepts as an operand: a tensor or a plain number. */
@@ -24,10 +22,43 @@ export interface GradNodeLike {
 
 let nextId = 1;
 
+/** `op(x, ...rest)` as `x.op(...rest)`. */
+type AsMethod<F> = F extends (x: Tensor, ...rest: infer R) => infer O ? (...rest: R) => O : never;
+
+/** The ops that are also methods, typed from their functions (see `ops/methods.ts`). */
+export type TensorMethods = { [K in keyof typeof methodTable.tensorMethods]: AsMethod<(typeof methodTable.tensorMethods)[K]> };
+
+let methodsInstalled = false;
+
+/**
+ * Puts every op of the method table on `Tensor.prototype`. Done on the first tensor's
+ * construction rather than at module load, when the op modules (which import this one)
+ * may not have been evaluated yet.
+ */
+function installMethods(): void {
+  methodsInstalled = true;
+  const proto = Tensor.prototype as unknown as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(methodTable.tensorMethods)) {
+    if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
+    const op = fn as (x: Tensor, ...rest: unknown[]) => unknown;
+    Object.defineProperty(proto, name, {
+      value: function (this: Tensor, ...rest: unknown[]) { return op(this, ...rest); },
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
+// The op methods (`add`, `sum`, `reshape`, …) come from the method table.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface Tensor extends TensorMethods {}
+
 /**
  * An n-dimensional array of float32 or int32 values living on a backend.
  * Every op is both a method (`a.add(b)`) and a function (`add(a, b)`).
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Tensor {
   /** Dimensions, outermost first. */
   readonly shape: number[];
@@ -49,6 +80,7 @@ export class Tensor {
 
   /** @internal Use {@link tensor} and the creation functions instead. */
   constructor(storage: unknown, shape: number[], dtype: DType, backend: Backend) {
+    if (!methodsInstalled) installMethods();
     this._storage = storage;
     this.shape = shape;
     this.dtype = dtype;
@@ -196,105 +228,8 @@ export class Tensor {
     return `Tensor(${this.dtype} ${fmtShape(this.shape)}${this.size <= 16 ? ' ' + JSON.stringify(this.toArray()) : ''})`;
   }
 
-  // ---- elementwise -------------------------------------------------------
-  /** Elementwise `this + other` with broadcasting. */
-  add(other: TensorLike): Tensor { return ew.add(this, other); }
-  /** Elementwise `this - other` with broadcasting. */
-  sub(other: TensorLike): Tensor { return ew.sub(this, other); }
-  /** Elementwise `this * other` with broadcasting. */
-  mul(other: TensorLike): Tensor { return ew.mul(this, other); }
-  /** Elementwise `this / other` with broadcasting (always float32). */
-  div(other: TensorLike): Tensor { return ew.div(this, other); }
-  /** Elementwise `this ** other` with broadcasting. */
-  pow(other: TensorLike): Tensor { return ew.pow(this, other); }
-  /** Elementwise larger of `this` and `other`. */
-  maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
-  /** Elementwise smaller of `this` and `other`. */
-  minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
-  /** `-this`. */
-  neg(): Tensor { return ew.neg(this); }
-  /** `e ** this`. */
-  exp(): Tensor { return ew.exp(this); }
-  /** Natural logarithm. */
-  log(): Tensor { return ew.log(this); }
-  /** Square root. */
-  sqrt(): Tensor { return ew.sqrt(this); }
-  /** `this * this`. */
-  square(): Tensor { return ew.square(this); }
-  /** Absolute value. */
-  abs(): Tensor { return ew.abs(this); }
-  /** `max(this, 0)`. */
-  relu(): Tensor { return ew.relu(this); }
-  /** `this` where positive, `slope * this` elsewhere. */
-  leakyRelu(slope = 0.01): Tensor { return ew.leakyRelu(this, slope); }
-  /** `1 / (1 + e ** -this)`, stable for large inputs. */
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  /** Hyperbolic tangent. */
-  tanh(): Tensor { return ew.tanh(this); }
-  /** Limits values to `[min, max]` (either may be omitted). */
-  clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
-  /** `1` where equal, else `0` (int32). */
-  eq(other: TensorLike): Tensor { return ew.eq(this, other); }
-  /** `1` where not equal, else `0` (int32). */
-  ne(other: TensorLike): Tensor { return ew.ne(this, other); }
-  /** `1` where `this > other` (int32). */
-  gt(other: TensorLike): Tensor { return ew.gt(this, other); }
-  /** `1` where `this < other` (int32). */
-  lt(other: TensorLike): Tensor { return ew.lt(this, other); }
-  /** `1` where `this >= other` (int32). */
-  ge(other: TensorLike): Tensor { return ew.ge(this, other); }
-  /** `1` where `this <= other` (int32). */
-  le(other: TensorLike): Tensor { return ew.le(this, other); }
-  /** Converts to another dtype (float to int32 truncates toward zero). */
-  cast(dtype: DType): Tensor { return ew.cast(this, dtype); }
-
-  // ---- reductions --------------------------------------------------------
-  /** Sum over `axis` (one or several; all by default). */
-  sum(axis?: number | number[] | null, keepDims = false): Tensor { return rd.sum(this, axis, keepDims); }
-  /** Mean over `axis` (one or several; all by default). */
-  mean(axis?: number | number[] | null, keepDims = false): Tensor { return rd.mean(this, axis, keepDims); }
-  /** Largest values over `axis`; the gradient flows to the arg-max. */
-  max(axis?: number | number[] | null, keepDims = false): Tensor { return rd.max(this, axis, keepDims); }
-  /** Smallest values over `axis`. */
-  min(axis?: number | number[] | null, keepDims = false): Tensor { return rd.min(this, axis, keepDims); }
-  /** Index of the largest value along `axis` (over the flattened tensor when omitted), int32. */
-  argmax(axis?: number | null, keepDims = false): Tensor { return rd.argmax(this, axis, keepDims); }
-  /** Index of the smallest value along `axis`, int32. */
-  argmin(axis?: number | null, keepDims = false): Tensor { return rd.argmin(this, axis, keepDims); }
-  /** Softmax along `axis` (default last), stable for large inputs. */
-  softmax(axis = -1): Tensor { return nn.softmax(this, axis); }
-  /** Log-softmax along `axis` (default last), stable for large inputs. */
-  logSoftmax(axis = -1): Tensor { return nn.logSoftmax(this, axis); }
-
-  // ---- linear algebra ----------------------------------------------------
-  /** Matrix product; 2-D, or batched `[..., n, k] @ [..., k, m]` with broadcasting over batch axes. */
-  matmul(other: Tensor): Tensor { return mm.matmul(this, other); }
-
-  // ---- shape -------------------------------------------------------------
-  /** Same values, new shape; one dimension may be `-1`. */
-  reshape(shape: number[]): Tensor { return mv.reshape(this, shape); }
-  /** Permutes axes (`perm`), or reverses them when omitted. */
-  transpose(perm?: number[]): Tensor { return mv.transpose(this, perm); }
   /** Swaps the last two axes (matrix transpose). */
   get T(): Tensor { return mv.transpose(this); }
-  /** Collapses axes `startAxis..endAxis` into one (`flatten()` keeps the batch axis). */
-  flatten(startAxis = 1, endAxis = -1): Tensor { return mv.flatten(this, startAxis, endAxis); }
-  /** Inserts an axis of size 1 at `axis`. */
-  unsqueeze(axis: number): Tensor { return mv.unsqueeze(this, axis); }
-  /** Removes axes of size 1 (all of them, or the given ones). */
-  squeeze(axis?: number | number[]): Tensor { return mv.squeeze(this, axis); }
-  /** Repeats size-1 axes to reach `shape` (NumPy broadcasting rules). */
-  broadcastTo(shape: number[]): Tensor { return mv.broadcastTo(this, shape); }
-  /** The box starting at `begin` of `size` (`-1` in `size`: to the end), as tfjs' `slice`. */
-  slice(begin: number[] | number, size?: number[] | number): Tensor { return mv.slice(this, begin, size); }
-  /** `length` elements from `start` along `axis` (PyTorch's `narrow`). */
-  narrow(axis: number, start: number, length: number): Tensor { return mv.narrow(this, axis, start, length); }
-  /** Pads each axis with `[before, after]` copies of `value`. */
-  pad(pads: [number, number][], value = 0): Tensor { return mv.pad(this, pads, value); }
-  /** Selects entries along `axis` by int32 `indices` (PyTorch's `index_select`, tfjs' `gather`). */
-  gather(indices: Tensor | number[], axis = 0): Tensor { return mv.gather(this, indices, axis); }
-  /** `where(this, a, b)`: `a` where this is non-zero, else `b`. */
-  where(a: TensorLike, b: TensorLike): Tensor { return ew.where(this, a, b); }
 }
 
 /** True when `x` is a bp tensor. */

@@ -1,30 +1,31 @@
-import { matmulT } from '@bp/tensor';
-import { registerGradient } from './registry.js';
+import { matmulT, type MatmulAttrs } from '@bp/tensor';
+import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
-/**
- * For C = op(A) op(B): dA and dB are products of dC with the other operand,
- * transposed as needed, then summed over broadcast batch axes. (Vector
- * operands reach here already reshaped to matrices by the front-end.)
- */
-registerGradient('matmul', (dy, { inputs: [a, b], attrs }) => {
-  const tA = attrs.transA as boolean;
-  const tB = attrs.transB as boolean;
-  let dA = null;
-  let dB = null;
-  if (a.requiresGrad) {
-    if (!tA && !tB) dA = matmulT(dy, b, false, true); // dC B^T
-    else if (tA && !tB) dA = matmulT(b, dy, false, true); // B dC^T
-    else if (!tA && tB) dA = matmulT(dy, b, false, false); // dC B
-    else dA = matmulT(b, dy, true, true); // B^T dC^T
-    dA = sumToShape(dA, a.shape);
-  }
-  if (b.requiresGrad) {
-    if (!tA && !tB) dB = matmulT(a, dy, true, false); // A^T dC
-    else if (tA && !tB) dB = matmulT(a, dy, false, false); // A dC
-    else if (!tA && tB) dB = matmulT(dy, a, true, false); // dC^T A
-    else dB = matmulT(dy, a, true, true); // dC^T A^T
-    dB = sumToShape(dB, b.shape);
-  }
-  return [dA, dB];
-});
+/** The gradient of the matrix product. */
+export const matmulGradients: GradientRules<keyof MatmulAttrs> = {
+  /**
+   * For C = op(A) op(B): dA and dB are products of dC with the other operand,
+   * transposed as needed, then summed over broadcast batch axes. (Vector
+   * operands reach here already reshaped to matrices by the front-end.)
+   */
+  matmul: (dy, { inputs: [a, b], attrs: { transA: tA, transB: tB } }) => {
+    let dA = null;
+    let dB = null;
+    if (a.requiresGrad) {
+      if (!tA && !tB) dA = matmulT(dy, b, false, true); // dC B^T
+      else if (tA && !tB) dA = matmulT(b, dy, false, true); // B dC^T
+      else if (!tA && tB) dA = matmulT(dy, b, false, false); // dC B
+      else dA = matmulT(b, dy, true, true); // B^T dC^T
+      dA = sumToShape(dA, a.shape);
+    }
+    if (b.requiresGrad) {
+      if (!tA && !tB) dB = matmulT(a, dy, true, false); // A^T dC
+      else if (tA && !tB) dB = matmulT(a, dy, false, false); // A dC
+      else if (!tA && tB) dB = matmulT(dy, a, true, false); // dC^T A
+      else dB = matmulT(dy, a, true, true); // dC^T A^T
+      dB = sumToShape(dB, b.shape);
+    }
+    return [dA, dB];
+  },
+};

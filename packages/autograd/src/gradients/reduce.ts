@@ -1,18 +1,9 @@
 import {
-  arange, argmax, argmin, broadcastTo, cast, div, eq, mul, reshape, sum, type Tensor,
+  arange, argmax, argmin, broadcastTo, cast, div, eq, mul, reshape, sum, type ReduceAttrs, type Tensor,
 } from '@bp/tensor';
-import { registerGradient } from './registry.js';
+import type { GradContext } from '../tape.js';
+import type { GradientRules } from './registry.js';
 import { keptShape } from './util.js';
-
-registerGradient('sum', (dy, { inputs: [x], attrs }) => {
-  const axes = attrs.axes as number[];
-  return [broadcastTo(reshape(dy, keptShape(x.shape, axes)), x.shape.slice())];
-});
-
-registerGradient('prod', (dy, { inputs: [x], output, attrs }) => {
-  const kept = keptShape(x.shape, attrs.axes as number[]);
-  return [div(mul(reshape(dy, kept), reshape(output, kept)), x)];
-});
 
 /**
  * max/min over one axis send the gradient to the arg-max (the first one on
@@ -20,8 +11,8 @@ registerGradient('prod', (dy, { inputs: [x], output, attrs }) => {
  * the tied extremes (as PyTorch's `amax`).
  */
 function extremeRule(which: 'max' | 'min') {
-  return (dy: Tensor, { inputs: [x], output, attrs }: { inputs: readonly Tensor[]; output: Tensor; attrs: Record<string, unknown> }) => {
-    const axes = attrs.axes as number[];
+  return (dy: Tensor, { inputs: [x], output, attrs }: GradContext<ReduceAttrs['max']>): Tensor[] => {
+    const { axes } = attrs;
     const kept = keptShape(x.shape, axes);
     const dyK = reshape(dy, kept);
     if (axes.length === 1) {
@@ -36,5 +27,14 @@ function extremeRule(which: 'max' | 'min') {
     return [div(mul(mask, dyK), count)];
   };
 }
-registerGradient('max', extremeRule('max'));
-registerGradient('min', extremeRule('min'));
+
+/** The gradient of every reduction. */
+export const reduceGradients: GradientRules<keyof ReduceAttrs> = {
+  sum: (dy, { inputs: [x], attrs: { axes } }) => [broadcastTo(reshape(dy, keptShape(x.shape, axes)), x.shape.slice())],
+  prod: (dy, { inputs: [x], output, attrs: { axes } }) => {
+    const kept = keptShape(x.shape, axes);
+    return [div(mul(reshape(dy, kept), reshape(output, kept)), x)];
+  },
+  max: extremeRule('max'),
+  min: extremeRule('min'),
+};

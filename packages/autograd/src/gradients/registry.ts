@@ -1,12 +1,33 @@
-import { BpError, type Tensor } from '@bp/tensor';
+import { BpError, type OpAttrs, type OpName, type Tensor } from '@bp/tensor';
 import type { GradContext } from '../tape.js';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null: none flows). */
-export type GradientRule = (dy: Tensor, ctx: GradContext) => (Tensor | null)[];
+export type GradientRule<K extends string = string> = (
+  dy: Tensor,
+  ctx: GradContext<K extends OpName ? OpAttrs[K] : Record<string, unknown>>,
+) => (Tensor | null)[];
+
+/**
+ * Gradient rules for a set of recorded ops, one per op. `null` marks an op whose
+ * output is never differentiated (an integer result: comparisons). A module of
+ * rules is typed `GradientRules<keyof XAttrs>`, so an op without its rule is a
+ * type error, not a run-time surprise.
+ */
+export type GradientRules<K extends OpName> = { [P in K]: GradientRule<P> | null };
 
 const rules = new Map<string, GradientRule>();
 
-/** Registers the gradient of the op named `op` (also how a custom op becomes differentiable). */
+/** Installs a table of rules (every op of @bp/tensor's table is installed by this package). @internal */
+export function installGradients(table: Partial<Record<string, GradientRule<never> | null>>): void {
+  for (const [op, rule] of Object.entries(table)) {
+    if (rule) rules.set(op, rule as unknown as GradientRule);
+  }
+}
+
+/**
+ * Registers the gradient of a custom op named `op` (ops recorded by @bp/tensor
+ * have theirs already; registering one of those names replaces its rule).
+ */
 export function registerGradient(op: string, rule: GradientRule): void {
   rules.set(op, rule);
 }

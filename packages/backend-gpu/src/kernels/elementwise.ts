@@ -75,8 +75,8 @@ const unaryBody: Record<UnaryOp, string> = {
   reciprocal: 'return 1 / v;',
   floor: 'return Math.floor(v);',
   ceil: 'return Math.ceil(v);',
-  // JavaScript rounds halves up (toward +Infinity), as floor(v + 0.5) does.
-  round: 'return Math.floor(v + 0.5);',
+  // Halves to even, as PyTorch: floor(v + 0.5) takes them up, so step back where that lands on an odd integer.
+  round: 'const r = Math.floor(v + 0.5);\n  if (r - v == 0.5 && r - 2 * Math.floor(r * 0.5) == 1) {\n    return r - 1;\n  }\n  return r;',
   log1p:
     'if (v < -1) {\n    return inf - inf;\n  }\n  if (v == -1) {\n    return -inf;\n  }\n' +
     '  if (Math.abs(v) < 0.1) {\n' +

@@ -1,6 +1,7 @@
 import {
   abs, add, cast, clamp, clone, div, eq, exp, ge, gt, le, leakyRelu, log, lt, maximum, minimum, mul, ne, neg, pow, relu, reluBackward,
-  sigmoid, sign, sqrt, square, step, sub, tanh, tensor, where, type Tensor,
+  sigmoid, sign, sqrt, square, step, sub, tanh, tensor, where, sin, cos, log1p, expm1, reciprocal, floor, ceil, round,
+  type Tensor,
 } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import {
@@ -57,6 +58,15 @@ function unaryGradCases(ctx: CaseContext): ReturnType<CaseBuilder> {
     ['clone (identity)', clone, normal],
     ['sign', (x) => mul(sign(x), x), awayFromZero],
     ['step', (x) => mul(step(x), x), awayFromZero],
+    ['sin', sin, normal],
+    ['cos', cos, normal],
+    ['log1p', log1p, (s, seed) => uniformIn(s, -0.5, 2, seed)],
+    ['expm1', expm1, normal],
+    ['reciprocal', reciprocal, (s, seed) => uniformIn(s, 0.5, 2, seed)],
+    // Zero gradient almost everywhere: checked away from the jumps.
+    ['floor', (x) => add(floor(x), x), (s, seed) => uniformIn(s, 0.1, 0.9, seed)],
+    ['ceil', (x) => add(ceil(x), x), (s, seed) => uniformIn(s, 0.1, 0.9, seed)],
+    ['round', (x) => add(round(x), x), (s, seed) => uniformIn(s, 0.1, 0.4, seed)],
   ];
   return ops.map(([name, f, gen]) =>
     c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(shape, 30)], name)),

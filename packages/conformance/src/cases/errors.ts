@@ -5,6 +5,7 @@ import {
   log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot,
   pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
   sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, adamUpdateInPlace, type AdamConstants, type Tensor,
+  sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from '@bp/tensor';
 import { expectThrows } from '../assert.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
@@ -31,6 +32,8 @@ const binaries: [string, (a: Tensor, b: Tensor) => Tensor][] = [
 ];
 const unaries: [string, (x: Tensor) => Tensor][] = [
   ['neg', neg], ['exp', exp], ['log', log], ['sqrt', sqrt], ['abs', abs], ['sigmoid', sigmoid], ['tanh', tanh],
+  ['sin', sin], ['cos', cos], ['floor', floor], ['ceil', ceil], ['round', round], ['log1p', log1p], ['expm1', expm1],
+  ['reciprocal', reciprocal],
 ];
 
 /** Ops called with `null` where a tensor belongs: a BpError naming the op, never a TypeError from deep inside. */

@@ -1,7 +1,8 @@
 /// <reference path="../json-module.d.ts" />
 import {
   add, avgPool2d, clamp, conv2d, div, exp, gather, log, logSoftmax, matmul, max, maxPool2d, mean, mul, pow, relu,
-  sigmoid, softmax, sqrt, sub, sum, tanh, tensor, where, type DType, type Tensor,
+  sigmoid, softmax, sqrt, sub, sum, tanh, tensor, where, sin, cos, log1p, expm1, reciprocal, floor, ceil, round,
+  type DType, type Tensor,
 } from '@bp/tensor';
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
@@ -42,6 +43,14 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   tanh: ([x]) => tanh(x),
   sigmoid: ([x]) => sigmoid(x),
   relu: ([x]) => relu(x),
+  sin: ([x]) => sin(x),
+  cos: ([x]) => cos(x),
+  log1p: ([x]) => log1p(x),
+  expm1: ([x]) => expm1(x),
+  reciprocal: ([x]) => reciprocal(x),
+  floor: ([x]) => floor(x),
+  ceil: ([x]) => ceil(x),
+  round: ([x]) => round(x),
   sum: ([x], a) => sum(x, a.axis as Axis, a.keepDims as boolean),
   mean: ([x], a) => mean(x, a.axis as Axis, a.keepDims as boolean),
   max: ([x], a) => max(x, a.axis as Axis, a.keepDims as boolean),

@@ -22,7 +22,11 @@ const unaryFns: Record<UnaryOp, Fn1> = {
   reciprocal: (x) => 1 / x,
   floor: Math.floor,
   ceil: Math.ceil,
-  round: Math.round,
+  // Halves to even, as PyTorch and NumPy (Math.round takes halves up).
+  round: (x) => {
+    const r = Math.round(x);
+    return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
   log1p: Math.log1p,
   expm1: Math.expm1,
   sin: Math.sin,

@@ -1,11 +1,14 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
-import { record } from '../engine.js';
+import { record, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { checkTensor, make, toTensor } from './util.js';
+
+/** The recorded elementwise ops: every unary and binary primitive, `cast`, `identity` and `where`. None has attributes. */
+export type ElementwiseAttrs = { [K in UnaryOp | BinaryOp | 'cast' | 'identity' | 'where']: NoAttrs };
 
 function unaryOp(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
@@ -96,6 +99,22 @@ export function reluBackward(dy: Tensor, x: Tensor): Tensor {
   }
   return where(gt(x, 0), dy, 0);
 }
+/** Sine (radians). */
+export function sin(x: Tensor): Tensor { return unaryOp('sin', x); }
+/** Cosine (radians). */
+export function cos(x: Tensor): Tensor { return unaryOp('cos', x); }
+/** Largest integer not above x (keeps int32; zero gradient). */
+export function floor(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('floor', x); }
+/** Smallest integer not below x (keeps int32; zero gradient). */
+export function ceil(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('ceil', x); }
+/** Nearest integer, halves to even as PyTorch's `round` (keeps int32; zero gradient). */
+export function round(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('round', x); }
+/** `log(1 + x)`, accurate near 0. */
+export function log1p(x: Tensor): Tensor { return unaryOp('log1p', x); }
+/** `exp(x) - 1`, accurate near 0. */
+export function expm1(x: Tensor): Tensor { return unaryOp('expm1', x); }
+/** `1 / x` (always float32). */
+export function reciprocal(x: Tensor): Tensor { return unaryOp('reciprocal', x); }
 /** `x` where positive, else `slope * x`. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   checkTensor('leakyRelu', x);
@@ -143,3 +162,10 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   if (max != null) out = minimum(out, max);
   return out;
 }
+
+/** The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
+export const elementwiseMethods = {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
+  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step,
+  sin, cos, floor, ceil, round, log1p, expm1, reciprocal, cast, where, clamp,
+};

@@ -7,6 +7,11 @@ import { cast } from './elementwise.js';
 import { broadcastTo, reshape } from './movement.js';
 import { make } from './util.js';
 
+/** The recorded matrix product: whether each operand entered transposed. */
+export interface MatmulAttrs {
+  matmul: { transA: boolean; transB: boolean };
+}
+
 /**
  * Matrix product. 1-D operands are treated as vectors (as in NumPy); 2-D is the
  * plain product; higher ranks are batches `[..., n, k] @ [..., k, m]` whose
@@ -66,3 +71,6 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const out = make(s, [...batchShape, m, n], 'float32');
   return record('matmul', [a, b], out, { transA, transB });
 }
+
+/** The products that are also `Tensor` methods (`a.matmul(b)`). */
+export const matmulMethods = { matmul };

@@ -7,6 +7,18 @@ import { Tensor } from '../tensor.js';
 import { cast } from './elementwise.js';
 import { make } from './util.js';
 
+/** The recorded movement ops and what their gradient rules need. */
+export interface MovementAttrs {
+  reshape: { inShape: number[] };
+  transpose: { perm: number[] };
+  broadcastTo: { inShape: number[] };
+  slice: { begin: number[]; inShape: number[] };
+  pad: { pads: [number, number][] };
+  concat: { axis: number; sizes: number[] };
+  gather: { axis: number; inShape: number[] };
+  scatterAdd: { axis: number };
+}
+
 function check(op: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${x === null ? 'null' : typeof x}`);
 }
@@ -249,3 +261,8 @@ export function scatterAdd(src: Tensor, indices: Tensor | number[], axis: number
   const s = b.scatterAdd(f._on(b), idx._on(b), idx.size, shape, a);
   return record('scatterAdd', [src, idx], make(s, shape.slice(), 'float32'), { axis: a });
 }
+
+/** The movement ops that are also `Tensor` methods (`x.reshape([2, -1])`). */
+export const movementMethods = {
+  reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, gather, scatterAdd,
+};

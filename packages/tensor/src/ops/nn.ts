@@ -1,6 +1,6 @@
 import type { Window2d } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import { record, setGradEnabled } from '../engine.js';
+import { record, setGradEnabled, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -9,6 +9,19 @@ import { matmul } from './matmul.js';
 import { reshape, transpose } from './movement.js';
 import { max, sum } from './reduce.js';
 import { checkTensor, make } from './util.js';
+
+/** The recorded neural-network ops and what their gradient rules need. */
+export interface NnAttrs {
+  softmax: { axis: number };
+  logSoftmax: { axis: number };
+  im2col: { win: Window2d };
+  col2im: { win: Window2d };
+  im2colWide: { win: Window2d };
+  col2imWide: { win: Window2d };
+  conv2d: { win: Window2d };
+  /** Saves the int32 flat position of each maximum (one tensor). */
+  maxPool2d: NoAttrs;
+}
 
 function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
@@ -283,7 +296,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Wi
     // One kernel for maxima and their positions; the gradient is a scatter-add to those positions.
     const [values, argmax] = fused(x._on(b), win);
     const out = make(values, [n, c, win.outH, win.outW], 'float32');
-    return record('maxPool2d', [x], out, { argmax: make(argmax, [out.size], 'int32') });
+    return record('maxPool2d', [x], out, {}, [make(argmax, [out.size], 'int32')]);
   }
   const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding }, -Infinity);
   return reshape(max(cols, 1), [n, c, win.outH, win.outW]);
@@ -300,3 +313,6 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Wi
   const mean = div(sum(cols, 1), win.kh * win.kw);
   return reshape(mean, [n, c, win.outH, win.outW]);
 }
+
+/** The neural-network ops that are also `Tensor` methods (`x.softmax()`, `x.conv2d(w, b)`). */
+export const nnMethods = { softmax, logSoftmax, logSumExp, oneHot, conv2d, maxPool2d, avgPool2d, im2col };

@@ -1,4 +1,3 @@
-import type { ReduceOp } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { record } from '../engine.js';
 import { ArgumentError } from '../errors.js';
@@ -8,11 +7,14 @@ import { cast, div } from './elementwise.js';
 import { reshape } from './movement.js';
 import { checkTensor, make } from './util.js';
 
+/** The recorded reductions: the axes reduced (sorted, canonical) and whether they were kept. */
+export type ReduceAttrs = { [K in 'sum' | 'max' | 'min' | 'prod']: { axes: number[]; keepDims: boolean } };
+
 function keptShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
-function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
+function reduceOp(op: 'sum' | 'max' | 'min' | 'prod', x: Tensor, axis: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
   const axes = normAxes(op, axis, x.rank);
   const outShape = keptShape(x.shape, axes, keepDims);
@@ -83,3 +85,6 @@ export function argmax(x: Tensor, axis?: number | null, keepDims = false): Tenso
 export function argmin(x: Tensor, axis?: number | null, keepDims = false): Tensor {
   return argOp('argmin', x, axis, keepDims);
 }
+
+/** The reductions that are also `Tensor` methods (`x.sum(1)`). */
+export const reduceMethods = { sum, mean, max, min, prod, argmax, argmin };
