@@ -33,7 +33,13 @@ export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
 export {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
+  indexSelect, scatter,
 } from './ops/movement.js';
+export type { PadMode, PadOptions } from './ops/movement.js';
+export {
+  numel, view, unflatten, flip, roll, repeat, repeatInterleave, tril, triu, diagonal, diag, unfold, maskedFill, index, einsum,
+} from './ops/indexing.js';
+export type { IndexSpec } from './ops/indexing.js';
 export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, conv2dBackward, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';

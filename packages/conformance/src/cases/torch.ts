@@ -3,6 +3,8 @@ import {
   add, avgPool2d, clamp, conv2d, div, exp, gather, log, logSoftmax, matmul, max, maxPool2d, mean, mul, pow, relu,
   sigmoid, softmax, sqrt, sub, sum, tanh, tensor, where, sin, cos, log1p, expm1, reciprocal, floor, ceil, round,
   type DType, type Tensor,
+  flip, roll, repeat, repeatInterleave, tril, triu, diag, diagonal, unflatten, view, unfold, index, scatterAdd, scatter,
+  indexSelect, maskedFill, einsum, pad, type IndexSpec, type PadMode,
 } from '@bp/tensor';
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
@@ -60,7 +62,26 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   conv2d: ([x, w, b], a) => conv2d(x, w, b ?? null, { stride: a.stride as number, padding: a.padding as number }),
   maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, { stride: a.stride as number | undefined, padding: a.padding as number | undefined }),
   avgPool2d: ([x], a) => avgPool2d(x, a.kernel as number),
-  gather: ([x, i], a) => gather(x, i, a.axis as number),
+  gather: ([x, i], a) => (a.dim !== undefined ? gather(x, a.dim as number, i) : gather(x, i, a.axis as number)),
+  flip: ([x], a) => flip(x, a.dims as Axis),
+  roll: ([x], a) => roll(x, a.shifts as Axis, a.dims as Axis | undefined),
+  repeat: ([x], a) => repeat(x, a.sizes as number[]),
+  repeatInterleave: ([x], a) => repeatInterleave(x, a.repeats as number | number[], a.dim as number | undefined),
+  tril: ([x], a) => tril(x, a.diagonal as number),
+  triu: ([x], a) => triu(x, a.diagonal as number),
+  diag: ([x], a) => diag(x, a.diagonal as number),
+  diagonal: ([x], a) => diagonal(x, a.offset as number | undefined, a.dim1 as number | undefined, a.dim2 as number | undefined),
+  unflatten: ([x], a) => unflatten(x, a.dim as number, a.sizes as number[]),
+  view: ([x], a) => view(x, a.shape as number[]),
+  unfold: ([x], a) => unfold(x, a.dim as number, a.size as number, a.step as number),
+  // Index tensors are given as { t: k }, input k.
+  index: (xs, a) => index(xs[0], ...(a.specs as unknown[]).map((s) => (s !== null && typeof s === 'object' && 't' in s ? xs[(s as { t: number }).t] : s) as IndexSpec)),
+  scatterAdd: ([x, i, src], a) => scatterAdd(x, a.dim as number, i, src),
+  scatter: ([x, i, src], a) => scatter(x, a.dim as number, i, src),
+  indexSelect: ([x, i], a) => indexSelect(x, a.axis as number, i),
+  maskedFill: ([x, m], a) => maskedFill(x, m, a.value as number),
+  einsum: (xs, a) => einsum(a.equation as string, ...xs),
+  pad: ([x], a) => pad(x, a.pads as number[], { mode: a.mode as PadMode, value: a.value as number | undefined }),
   where: ([cond, a, b]) => where(cond, a, b),
   clamp: ([x], a) => clamp(x, a.min as number | undefined, a.max as number | undefined),
 };

@@ -1,4 +1,5 @@
 import { elementwiseMethods } from './elementwise.js';
+import { indexingMethods } from './indexing.js';
 import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
 import { nnMethods } from './nn.js';
@@ -16,4 +17,5 @@ export const tensorMethods = {
   ...matmulMethods,
   ...movementMethods,
   ...nnMethods,
+  ...indexingMethods,
 };
