@@ -211,6 +211,51 @@ case("pad circular H and W of [1,1,3,4]", "pad", [randn(1, 1, 3, 4)], lambda x: 
 case("pad constant 0.5 flat list", "pad", [randn(2, 3)], lambda x: F.pad(x, (1, 0, 0, 2), value=0.5),
      {"pads": [1, 0, 0, 2], "mode": "constant", "value": 0.5})
 
+# Convolution and pooling options.
+case("conv2d groups 2 dilation 2 stride 2 padding 2", "conv2d", [randn(2, 4, 9, 8), randn(6, 2, 3, 3) * 0.3, randn(6)],
+     lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=2, dilation=2, groups=2),
+     {"stride": 2, "padding": 2, "dilation": 2, "groups": 2})
+case("conv2d depthwise (groups 3), dilation [1,2]", "conv2d", [randn(1, 3, 6, 7), randn(3, 1, 2, 3) * 0.3],
+     lambda x, w: F.conv2d(x, w, None, padding=1, dilation=(1, 2), groups=3), {"padding": 1, "dilation": [1, 2], "groups": 3})
+case("conv2d padding same, even kernel", "conv2d", [randn(1, 2, 5, 5), randn(3, 2, 2, 4) * 0.3, randn(3)],
+     lambda x, w, b: F.conv2d(x, w, b, padding="same"), {"padding": "same"})
+case("conv1d stride 2 padding 1", "conv1d", [randn(2, 3, 9), randn(4, 3, 3) * 0.3, randn(4)],
+     lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), {"stride": 2, "padding": 1})
+case("conv1d groups 2 dilation 3 padding same", "conv1d", [randn(1, 4, 10), randn(2, 2, 3) * 0.3],
+     lambda x, w: F.conv1d(x, w, None, padding="same", dilation=3, groups=2), {"padding": "same", "dilation": 3, "groups": 2})
+case("convTranspose2d stride 2 padding 1 outputPadding 1", "convTranspose2d",
+     [randn(2, 3, 4, 5), randn(3, 2, 3, 3) * 0.3, randn(2)],
+     lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+     {"stride": 2, "padding": 1, "outputPadding": 1})
+case("convTranspose2d groups 2 dilation 2 stride [1,3]", "convTranspose2d",
+     [randn(1, 4, 3, 3), randn(4, 3, 2, 2) * 0.3, randn(6)],
+     lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(1, 3), groups=2, dilation=2, output_padding=(1, 0)),
+     {"stride": [1, 3], "groups": 2, "dilation": 2, "outputPadding": [1, 0]})
+case("convTranspose2d 1x1 kernel, padding 0, no bias", "convTranspose2d", [randn(2, 3, 2, 2), randn(3, 4, 1, 1)],
+     lambda x, w: F.conv_transpose2d(x, w), {})
+case("maxPool2d 3x3 stride 2 ceilMode", "maxPool2d", [randn(1, 2, 8, 7)],
+     lambda x: F.max_pool2d(x, 3, stride=2, ceil_mode=True), {"kernel": 3, "stride": 2, "ceilMode": True})
+case("maxPool2d 2x2 dilation 2 padding 1 ceilMode", "maxPool2d", [randn(2, 1, 7, 8)],
+     lambda x: F.max_pool2d(x, 2, stride=2, padding=1, dilation=2, ceil_mode=True),
+     {"kernel": 2, "stride": 2, "padding": 1, "dilation": 2, "ceilMode": True})
+case("maxPool2d [3,2] dilation [2,1] stride 1", "maxPool2d", [randn(1, 2, 6, 5)],
+     lambda x: F.max_pool2d(x, (3, 2), stride=1, dilation=(2, 1)), {"kernel": [3, 2], "stride": 1, "dilation": [2, 1]})
+case("avgPool2d 3x3 stride 2 padding 1 countIncludePad false ceilMode", "avgPool2d", [randn(1, 2, 6, 7)],
+     lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+     {"kernel": 3, "stride": 2, "padding": 1, "ceilMode": True, "countIncludePad": False})
+case("avgPool2d 3x3 stride 2 padding 1 ceilMode (pad counted, clipped)", "avgPool2d", [randn(1, 1, 6, 6)],
+     lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True), {"kernel": 3, "stride": 2, "padding": 1, "ceilMode": True})
+case("avgPool2d 2x2 padding 1 divisorOverride 3", "avgPool2d", [randn(2, 1, 4, 5)],
+     lambda x: F.avg_pool2d(x, 2, padding=1, divisor_override=3), {"kernel": 2, "padding": 1, "divisorOverride": 3})
+case("adaptiveAvgPool2d [5,7] to [3,2]", "adaptiveAvgPool2d", [randn(2, 3, 5, 7)],
+     lambda x: F.adaptive_avg_pool2d(x, (3, 2)), {"outputSize": [3, 2]})
+case("adaptiveAvgPool2d to 1 (global average)", "adaptiveAvgPool2d", [randn(2, 3, 4, 4)],
+     lambda x: F.adaptive_avg_pool2d(x, 1), {"outputSize": 1})
+case("adaptiveAvgPool2d [c,h,w] upsampling to [4,None]", "adaptiveAvgPool2d", [randn(2, 3, 5)],
+     lambda x: F.adaptive_avg_pool2d(x, (4, None)), {"outputSize": [4, None]})
+case("adaptiveMaxPool2d [7,6] to [3,4]", "adaptiveMaxPool2d", [randn(1, 2, 7, 6)],
+     lambda x: F.adaptive_max_pool2d(x, (3, 4)), {"outputSize": [3, 4]})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

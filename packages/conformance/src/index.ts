@@ -16,6 +16,7 @@
  */
 import type { Tolerance } from './assert.js';
 import { autogradCases } from './cases/autograd.js';
+import { convCases } from './cases/conv.js';
 import { creationCases } from './cases/creation.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { errorCases } from './cases/errors.js';
@@ -51,7 +52,7 @@ export interface ConformanceOptions {
 export const defaultTolerance: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 
 const builders = [
-  creationCases, elementwiseCases, reduceCases, nnCases, matmulCases, movementCases, indexingCases, windowCases,
+  creationCases, elementwiseCases, reduceCases, nnCases, matmulCases, movementCases, indexingCases, windowCases, convCases,
   autogradCases, seedCases, errorCases, torchCases,
 ];
 

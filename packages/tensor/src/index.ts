@@ -43,7 +43,9 @@ export type { IndexSpec } from './ops/indexing.js';
 export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, conv2dBackward, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
-export type { WindowOptions } from './ops/nn.js';
+export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions } from './ops/nn.js';
+export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';
+export type { Conv1dOptions, ConvTranspose2dOptions } from './ops/conv.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';

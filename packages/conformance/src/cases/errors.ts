@@ -8,6 +8,7 @@ import {
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from '@bp/tensor';
 import { expectThrows } from '../assert.js';
+import { convErrorRows } from './conv.js';
 import { indexingErrorRows } from './indexing.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
 
@@ -188,6 +189,7 @@ function table(): Row[] {
     ...rows('assign', [[() => t23().assign(zeros([3, 3])), ShapeError, ['[3,3]', '[2,3]']]]),
     ...rows('gradcheck', [[() => gradcheck((x) => x, [bad(1)]), ArgumentError, ['Tensors']]]),
     ...indexingErrorRows(),
+    ...convErrorRows(),
   ];
 }
 

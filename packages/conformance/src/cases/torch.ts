@@ -5,6 +5,8 @@ import {
   type DType, type Tensor,
   flip, roll, repeat, repeatInterleave, tril, triu, diag, diagonal, unflatten, view, unfold, index, scatterAdd, scatter,
   indexSelect, maskedFill, einsum, pad, type IndexSpec, type PadMode,
+  conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type ConvOptions, type Conv1dOptions,
+  type ConvTranspose2dOptions, type MaxPool2dOptions, type AvgPool2dOptions,
 } from '@bp/tensor';
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
@@ -59,9 +61,13 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   matmul: ([a, b]) => matmul(a, b),
   softmax: ([x], a) => softmax(x, a.axis as number),
   logSoftmax: ([x], a) => logSoftmax(x, a.axis as number),
-  conv2d: ([x, w, b], a) => conv2d(x, w, b ?? null, { stride: a.stride as number, padding: a.padding as number }),
-  maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, { stride: a.stride as number | undefined, padding: a.padding as number | undefined }),
-  avgPool2d: ([x], a) => avgPool2d(x, a.kernel as number),
+  conv2d: ([x, w, b], a) => conv2d(x, w, b ?? null, a as ConvOptions),
+  conv1d: ([x, w, b], a) => conv1d(x, w, b ?? null, a as Conv1dOptions),
+  convTranspose2d: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOptions),
+  maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, a as MaxPool2dOptions),
+  avgPool2d: ([x], a) => avgPool2d(x, a.kernel as number, a as AvgPool2dOptions),
+  adaptiveAvgPool2d: ([x], a) => adaptiveAvgPool2d(x, a.outputSize as number),
+  adaptiveMaxPool2d: ([x], a) => adaptiveMaxPool2d(x, a.outputSize as number),
   gather: ([x, i], a) => (a.dim !== undefined ? gather(x, a.dim as number, i) : gather(x, i, a.axis as number)),
   flip: ([x], a) => flip(x, a.dims as Axis),
   roll: ([x], a) => roll(x, a.shifts as Axis, a.dims as Axis | undefined),

@@ -1,4 +1,5 @@
 import { elementwiseMethods } from './elementwise.js';
+import { convMethods } from './conv.js';
 import { indexingMethods } from './indexing.js';
 import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
@@ -18,4 +19,5 @@ export const tensorMethods = {
   ...movementMethods,
   ...nnMethods,
   ...indexingMethods,
+  ...convMethods,
 };
