@@ -16,10 +16,12 @@
  */
 import type { Tolerance } from './assert.js';
 import { autogradCases } from './cases/autograd.js';
+import { convCases } from './cases/conv.js';
 import { creationCases } from './cases/creation.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { errorCases } from './cases/errors.js';
 import { matmulCases } from './cases/matmul.js';
+import { indexingCases } from './cases/indexing.js';
 import { movementCases } from './cases/movement.js';
 import { nnCases } from './cases/nn.js';
 import { reduceCases } from './cases/reduce.js';
@@ -50,7 +52,7 @@ export interface ConformanceOptions {
 export const defaultTolerance: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 
 const builders = [
-  creationCases, elementwiseCases, reduceCases, nnCases, matmulCases, movementCases, windowCases,
+  creationCases, elementwiseCases, reduceCases, nnCases, matmulCases, movementCases, indexingCases, windowCases, convCases,
   autogradCases, seedCases, errorCases, torchCases,
 ];
 

@@ -35,11 +35,19 @@ export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
 export {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
+  indexSelect, scatter,
 } from './ops/movement.js';
+export type { PadMode, PadOptions } from './ops/movement.js';
+export {
+  numel, view, unflatten, flip, roll, repeat, repeatInterleave, tril, triu, diagonal, diag, unfold, maskedFill, index, einsum,
+} from './ops/indexing.js';
+export type { IndexSpec } from './ops/indexing.js';
 export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
-export type { WindowOptions } from './ops/nn.js';
+export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions } from './ops/nn.js';
+export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';
+export type { Conv1dOptions, ConvTranspose2dOptions } from './ops/conv.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
 export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';

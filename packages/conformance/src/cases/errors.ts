@@ -4,6 +4,8 @@ import {
 } from '@bp/tensor';
 import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace } from '@bp/tensor/internal';
 import { expectThrows } from '../assert.js';
+import { convErrorRows } from './conv.js';
+import { indexingErrorRows } from './indexing.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
 
 const c = group('errors');
@@ -182,6 +184,8 @@ function table(): Row[] {
     ...rows('item', [[() => t23().item(), ShapeError, ['[2,3]']]]),
     ...rows('assign', [[() => t23().assign(zeros([3, 3])), ShapeError, ['[3,3]', '[2,3]']]]),
     ...rows('gradcheck', [[() => gradcheck((x) => x, [bad(1)]), ArgumentError, ['Tensors']]]),
+    ...indexingErrorRows(),
+    ...convErrorRows(),
   ];
 }
 

@@ -7,6 +7,10 @@ import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
+import { Conv1d, type Conv1dOptions } from '../layers/conv1d.js';
+import { ConvTranspose2d, type ConvTranspose2dOptions } from '../layers/conv-transpose2d.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, type AvgPool2dOptions } from '../layers/pooling.js';
+import { Unflatten } from '../layers/unflatten.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 
@@ -35,9 +39,21 @@ const builtins: Record<string, LayerFactory> = {
     new Conv2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, {
       stride: c.stride as Pair,
       padding: c.padding as Pair,
+      dilation: c.dilation as Pair | undefined,
+      groups: c.groups as number | undefined,
       bias: c.bias as boolean,
     }),
-  MaxPool2d: (c) => new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, { padding: c.padding as Pair }),
+  Conv1d: (c) => new Conv1d(num(c, 'inChannels'), num(c, 'outChannels'), num(c, 'kernelSize'), c as Conv1dOptions),
+  ConvTranspose2d: (c) =>
+    new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, c as ConvTranspose2dOptions),
+  MaxPool2d: (c) =>
+    new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, {
+      padding: c.padding as Pair, dilation: c.dilation as Pair | undefined, ceilMode: c.ceilMode as boolean | undefined,
+    }),
+  AvgPool2d: (c) => new AvgPool2d(c.kernelSize as Pair, c.stride as Pair, c as AvgPool2dOptions),
+  AdaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c.outputSize as number),
+  AdaptiveMaxPool2d: (c) => new AdaptiveMaxPool2d(c.outputSize as number),
+  Unflatten: (c) => new Unflatten(num(c, 'dim'), c.sizes as number[]),
   Flatten: (c) => new Flatten({ startDim: c.startDim as number, endDim: c.endDim as number, inputShape: c.inputShape as number[] | undefined }),
   Dropout: (c) => new Dropout(num(c, 'p')),
   BatchNorm1d: (c) =>

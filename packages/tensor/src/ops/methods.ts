@@ -1,4 +1,6 @@
 import { elementwiseMethods } from './elementwise.js';
+import { convMethods } from './conv.js';
+import { indexingMethods } from './indexing.js';
 import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
 import { nnMethods } from './nn.js';
@@ -19,5 +21,7 @@ export function tensorMethods() {
     ...matmulMethods,
     ...movementMethods,
     ...nnMethods,
+    ...indexingMethods,
+    ...convMethods,
   };
 }
