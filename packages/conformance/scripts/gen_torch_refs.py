@@ -132,6 +132,23 @@ case("where [3,4] ? [3,4] : [4]", "where",
 case("clamp [-0.5, 0.5]", "clamp", [randn(4, 5)], lambda x: torch.clamp(x, -0.5, 0.5), {"min": -0.5, "max": 0.5})
 case("clamp min 0.1", "clamp", [randn(6)], lambda x: torch.clamp(x, min=0.1), {"min": 0.1})
 
+# Edges and PyTorch's conventions: 0-d reductions, zero factors, ties, base 0, tensor bounds.
+case("sum of 0-d over axis 0", "sum", [torch.tensor(2.5)], lambda x: x.sum(0), {"axis": 0, "keepDims": False})
+case("max of 0-d over axis -1", "max", [torch.tensor(-1.5)], lambda x: x.amax(-1), {"axis": -1, "keepDims": False})
+case("prod with one zero", "prod", [torch.tensor([2.0, 0.0, 3.0])], lambda x: x.prod(), {})
+case("prod axis 1 with zeros", "prod", [torch.tensor([[2.0, 0.0, 3.0], [0.0, 1.5, 0.0], [1.0, 2.0, -1.0]])],
+     lambda x: x.prod(1), {"axis": 1, "keepDims": False})
+case("pow at base 0", "pow", [torch.tensor([0.0, 0.0, 0.0, 2.0, 1.5]), torch.tensor([0.0, 1.0, 2.0, 0.0, 3.0])], torch.pow)
+case("max of 1-D with ties", "max", [torch.tensor([1.0, 3.0, -2.0, 3.0])], lambda x: x.max(), {})
+case("min of 1-D with ties", "min", [torch.tensor([1.0, -3.0, -2.0, -3.0])], lambda x: x.min(), {})
+case("maximum with ties", "maximum", [torch.tensor([1.0, 3.0, 3.0, -1.0]), torch.tensor([1.0, 2.0, 4.0, -1.0])], torch.maximum)
+case("minimum with ties, broadcast", "minimum", [torch.tensor([[1.0, 3.0], [2.0, 0.5]]), torch.tensor([2.0, 3.0])], torch.minimum)
+case("clamp with tensor bounds, some min > max", "clampT",
+     [torch.tensor([1.0, 5.0, 3.0, -1.0, 0.5, 2.5]), torch.tensor([2.0, 2.0, 2.0, 0.0, -1.0, 0.0]),
+      torch.tensor([0.0, 0.0, 4.0, 0.0, 1.0, 2.0])], lambda x, lo, hi: torch.clamp(x, lo, hi))
+case("clamp min > max (scalars)", "clamp", [torch.tensor([-2.0, 0.5, 2.0])], lambda x: torch.clamp(x, 1.0, 0.0),
+     {"min": 1.0, "max": 0.0})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

@@ -1,11 +1,21 @@
 import {
-  cast, cos, div, gt, le, lt, ge, log, mul, neg, reluBackward, sign, sin, square, sub, where, zerosLike, add, type Tensor,
+  cast, cos, div, eq, gt, lt, ge, log, mul, neg, reluBackward, sign, sin, square, sub, where, zerosLike, add, type Tensor,
   type ElementwiseAttrs,
 } from '@bp/tensor';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
-const f32 = (t: Tensor) => cast(t, 'float32');
+/**
+ * The gradient of maximum/minimum: `a` gets `dy` unless it lost (`aLost`), `b` unless it lost,
+ * each half of it on ties. NaN compares unequal and loses nothing, so it gets the whole gradient.
+ */
+function tieSplit(dy: Tensor, a: Tensor, b: Tensor, aLost: Tensor, bLost: Tensor): (Tensor | null)[] {
+  const shared = where(eq(a, b), mul(dy, 0.5), dy);
+  return [
+    a.requiresGrad ? sumToShape(where(aLost, 0, shared), a.shape) : null,
+    b.requiresGrad ? sumToShape(where(bLost, 0, shared), b.shape) : null,
+  ];
+}
 
 /** The gradient of every elementwise op. */
 export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
@@ -20,19 +30,15 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
     a.requiresGrad ? sumToShape(div(dy, b), a.shape) : null,
     b.requiresGrad ? sumToShape(neg(div(mul(dy, output), b)), b.shape) : null,
   ],
-  // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a
+  // d(a^b)/da = b a^(b-1), 0 where b = 0 (also at a = 0); d(a^b)/db = a^b ln a, 0 where a = 0 and
+  // b >= 0 (PyTorch's conventions, where the formulas give 0 * Inf).
   pow: (dy, { inputs: [a, b], output }) => [
-    a.requiresGrad ? sumToShape(mul(dy, mul(b, a.pow(sub(b, 1)))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, mul(output, log(a))), b.shape) : null,
+    a.requiresGrad ? sumToShape(mul(dy, where(eq(b, 0), 0, mul(b, a.pow(sub(b, 1))))), a.shape) : null,
+    b.requiresGrad ? sumToShape(mul(dy, where(mul(eq(a, 0), ge(b, 0)), 0, mul(output, log(a)))), b.shape) : null,
   ],
-  maximum: (dy, { inputs: [a, b] }) => [
-    a.requiresGrad ? sumToShape(mul(dy, f32(ge(a, b))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, f32(lt(a, b))), b.shape) : null,
-  ],
-  minimum: (dy, { inputs: [a, b] }) => [
-    a.requiresGrad ? sumToShape(mul(dy, f32(le(a, b))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, f32(gt(a, b))), b.shape) : null,
-  ],
+  // PyTorch's tie rule: where a == b each side gets half the gradient.
+  maximum: (dy, { inputs: [a, b] }) => tieSplit(dy, a, b, lt(a, b), gt(a, b)),
+  minimum: (dy, { inputs: [a, b] }) => tieSplit(dy, a, b, gt(a, b), lt(a, b)),
 
   neg: (dy) => [neg(dy)],
   exp: (dy, { output }) => [mul(dy, output)],

@@ -82,7 +82,11 @@ function table(): Row[] {
     ...rows('leakyRelu', [[() => leakyRelu(t23(), NaN), ArgumentError, ['NaN']]]),
     ...rows('cast', [[() => cast(t23(), bad('float64')), DTypeError, ['float64']]]),
     ...rows('where', [[() => where(zeros([2, 2]), t23(), 0), ShapeError, ['[2,2]', '[2,3]']]]),
-    ...rows('clamp', [[() => clamp(t23(), 1, 0), ArgumentError, ['min (1)', 'max (0)']]]),
+    ...rows('clamp', [
+      [() => clamp(t23(), bad('1'), 2), ArgumentError, ['min', 'string']],
+      [() => clamp(t23(), zeros([4]), 1), ShapeError, ['[2,3]', '[4]']],
+      [() => clamp(t23(), null, bad([1])), ArgumentError, ['max', 'array']],
+    ]),
     ...rows('sum', [
       [() => sum(t23(), 2), AxisError, ['axis 2', 'rank 2']],
       [() => sum(t23(), [1, -1]), AxisError, ['repeated']],

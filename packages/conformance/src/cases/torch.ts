@@ -7,6 +7,7 @@ import {
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
 import refsJson from '../fixtures/torch-refs.json';
+import { mathOps } from './torch-math.js';
 
 const c = group('torch');
 
@@ -63,6 +64,7 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   gather: ([x, i], a) => gather(x, i, a.axis as number),
   where: ([cond, a, b]) => where(cond, a, b),
   clamp: ([x], a) => clamp(x, a.min as number | undefined, a.max as number | undefined),
+  ...mathOps,
 };
 
 const toTensor = (r: RefTensor, requiresGrad = false) => tensor(r.data, { shape: r.shape, dtype: r.dtype, requiresGrad });

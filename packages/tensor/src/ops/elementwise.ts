@@ -42,9 +42,9 @@ export function mul(a: TensorLike, b: TensorLike): Tensor { return binaryOp('mul
 export function div(a: TensorLike, b: TensorLike): Tensor { return binaryOp('div', a, b, 'float32'); }
 /** Elementwise `a ** b` with NumPy broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor { return binaryOp('pow', a, b); }
-/** Elementwise larger value; the gradient goes to `a` on ties. */
+/** Elementwise larger value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('maximum', a, b); }
-/** Elementwise smaller value; the gradient goes to `a` on ties. */
+/** Elementwise smaller value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('minimum', a, b); }
 /** `1` where `a == b`, else `0`, as int32. */
 export function eq(a: TensorLike, b: TensorLike): Tensor { return binaryOp('eq', a, b, 'int32'); }
@@ -153,14 +153,33 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   return record('where', [tc, ta, tb], make(s, outShape, dtype));
 }
 
-/** Limits values to `[min, max]`; the gradient passes where `min <= x <= max`. */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+/**
+ * Limits values to `[min, max]`; each bound is a number, a tensor (broadcast with `x`), or
+ * null/undefined for none. As PyTorch, the result is `minimum(maximum(x, min), max)`: where
+ * `min > max` every value becomes `max` (not an error), and NaN stays NaN. The gradient, as
+ * PyTorch's: `x` gets it where `min <= x <= max`; a tensor `min` where `x < min < max`; a tensor
+ * `max` where `x > max` or `max < min` (and with `min == max` and `x` below both, no one does).
+ */
+export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
   checkTensor('clamp', x);
-  if (min != null && max != null && min > max) throw new ArgumentError('clamp', `min (${min}) is greater than max (${max})`);
-  let out = x;
-  if (min != null) out = maximum(out, min);
-  if (max != null) out = minimum(out, max);
-  return out;
+  for (const [name, v] of [['min', min], ['max', max]] as const) {
+    if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
+      throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    }
+  }
+  let shape = x.shape;
+  for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
+  if (min == null && max == null) return x;
+  if (max == null) return where(lt(x, min!), min!, x);
+  if (min == null) return where(gt(x, max), max, x);
+  // Each cell takes x, min, max, or max's value without a gradient: the four cases of PyTorch's rule.
+  const inside = mul(ge(x, min), le(x, max));
+  const toMin = mul(lt(x, min), lt(min, max));
+  const toMax = maximum(gt(x, max), lt(max, min));
+  const tail = max instanceof Tensor ? max.detach() : max;
+  // NaN compares false everywhere: keep it (with the gradient, as PyTorch's NaN passes through).
+  const keep = maximum(inside, ne(x, x));
+  return where(keep, x, where(toMin, min, where(toMax, max, tail)));
 }
 
 /** The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
