@@ -15,6 +15,7 @@
  * @packageDocumentation
  */
 import type { Tolerance } from './assert.js';
+import { activationCases } from './cases/activation.js';
 import { autogradCases } from './cases/autograd.js';
 import { creationCases } from './cases/creation.js';
 import { elementwiseCases } from './cases/elementwise.js';
@@ -52,7 +53,7 @@ export interface ConformanceOptions {
 export const defaultTolerance: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 
 const builders = [
-  creationCases, elementwiseCases, elementwiseMathCases, reduceCases, reduceMoreCases, nnCases, matmulCases, movementCases, windowCases,
+  creationCases, elementwiseCases, elementwiseMathCases, reduceCases, reduceMoreCases, nnCases, activationCases, matmulCases, movementCases, windowCases,
   autogradCases, seedCases, errorCases, torchCases,
 ];
 

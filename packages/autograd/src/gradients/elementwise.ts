@@ -1,4 +1,5 @@
 import {
+  cosh, exp, pow, rsqrt, sinh,
   cast, cos, div, eq, gt, lt, ge, log, mul, neg, reluBackward, sign, sin, square, sub, where, zerosLike, add, type Tensor,
   type ElementwiseAttrs,
 } from '@bp/tensor';
@@ -71,6 +72,24 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
   expm1: (dy, { output }) => [mul(dy, add(output, 1))],
   sin: (dy, { inputs: [x] }) => [mul(dy, cos(x))],
   cos: (dy, { inputs: [x] }) => [neg(mul(dy, sin(x)))],
+  // tan' = 1 + tan^2; asin' = 1/sqrt(1 - x^2); acos' = -asin'; atan' = 1/(1 + x^2)
+  tan: (dy, { output }) => [mul(dy, add(square(output), 1))],
+  asin: (dy, { inputs: [x] }) => [mul(dy, rsqrt(sub(1, square(x))))],
+  acos: (dy, { inputs: [x] }) => [neg(mul(dy, rsqrt(sub(1, square(x)))))],
+  atan: (dy, { inputs: [x] }) => [div(dy, add(square(x), 1))],
+  sinh: (dy, { inputs: [x] }) => [mul(dy, cosh(x))],
+  cosh: (dy, { inputs: [x] }) => [mul(dy, sinh(x))],
+  // asinh' = 1/sqrt(x^2 + 1); acosh' = 1/sqrt(x^2 - 1); atanh' = 1/(1 - x^2)
+  asinh: (dy, { inputs: [x] }) => [mul(dy, rsqrt(add(square(x), 1)))],
+  acosh: (dy, { inputs: [x] }) => [mul(dy, rsqrt(sub(square(x), 1)))],
+  atanh: (dy, { inputs: [x] }) => [div(dy, sub(1, square(x)))],
+  // erf' = 2/sqrt(pi) e^(-x^2)
+  erf: (dy, { inputs: [x] }) => [mul(dy, mul(exp(neg(square(x))), 1.1283791670955126))],
+  trunc: (dy) => [zerosLike(dy)],
+  // (x^-1/2)' = -x^(-3/2)/2 = -out^3/2
+  rsqrt: (dy, { output }) => [mul(dy, mul(pow(output, 3), -0.5))],
+  log2: (dy, { inputs: [x] }) => [div(dy, mul(x, Math.LN2))],
+  exp2: (dy, { output }) => [mul(dy, mul(output, Math.LN2))],
   // Comparisons give int32 0/1: nothing to differentiate.
   eq: null,
   ne: null,
