@@ -210,8 +210,9 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
     case 'sub': return ret('p - q');
     case 'mul': return ret('p * q');
     case 'div': return ret('p / q');
-    case 'maximum': return ret('p >= q ? p : q');
-    case 'minimum': return ret('p <= q ? p : q');
+    // NaN on either side wins, as on the CPU backend and in PyTorch.
+    case 'maximum': return ret('(p >= q || p != p) ? p : q');
+    case 'minimum': return ret('(p <= q || p != p) ? p : q');
     case 'eq': return 'return p == q ? 1 : 0;';
     case 'ne': return 'return p != q ? 1 : 0;';
     case 'gt': return 'return p > q ? 1 : 0;';
