@@ -9,6 +9,7 @@ conformance case `torch references` recomputes all of it with bp.
 Run from anywhere:  /usr/bin/python3 packages/conformance/scripts/gen_torch_refs.py
 """
 import json
+import math
 import os
 
 import torch
@@ -38,6 +39,8 @@ def enc(t):
     t = t.detach()
     dtype = "int32" if t.dtype in (torch.int32, torch.int64, torch.bool) else "float32"
     data = t.to(torch.int64 if dtype == "int32" else torch.float32).reshape(-1).tolist()
+    # JSON has no NaN or Infinity: those travel as the strings "NaN", "Infinity", "-Infinity".
+    data = [v if math.isfinite(v) else str(v).replace("nan", "NaN").replace("inf", "Infinity") for v in data]
     return {"shape": list(t.shape), "dtype": dtype, "data": data}
 
 
@@ -53,7 +56,8 @@ def case(name, op, inputs, fn, attrs=None):
         leaves.append(t)
     out = fn(*leaves)
     w = torch.randn(out.shape)
-    (out * w).sum().backward()
+    if out.requires_grad:
+        (out * w).sum().backward()
     cases.append({
         "name": name,
         "op": op,
@@ -61,7 +65,7 @@ def case(name, op, inputs, fn, attrs=None):
         "inputs": [enc(t) for t in leaves],
         "output": enc(out),
         "weight": enc(w),
-        "grads": [enc(t.grad) if t.is_floating_point() else None for t in leaves],
+        "grads": [enc(t.grad) if t.grad is not None else None for t in leaves],
     })
 
 
@@ -255,6 +259,105 @@ case("adaptiveAvgPool2d [c,h,w] upsampling to [4,None]", "adaptiveAvgPool2d", [r
      lambda x: F.adaptive_avg_pool2d(x, (4, None)), {"outputSize": [4, None]})
 case("adaptiveMaxPool2d [7,6] to [3,4]", "adaptiveMaxPool2d", [randn(1, 2, 7, 6)],
      lambda x: F.adaptive_max_pool2d(x, (3, 4)), {"outputSize": [3, 4]})
+# Edges and PyTorch's conventions: 0-d reductions, zero factors, ties, base 0, tensor bounds.
+case("sum of 0-d over axis 0", "sum", [torch.tensor(2.5)], lambda x: x.sum(0), {"axis": 0, "keepDims": False})
+case("max of 0-d over axis -1", "max", [torch.tensor(-1.5)], lambda x: x.amax(-1), {"axis": -1, "keepDims": False})
+case("prod with one zero", "prod", [torch.tensor([2.0, 0.0, 3.0])], lambda x: x.prod(), {})
+case("prod axis 1 with zeros", "prod", [torch.tensor([[2.0, 0.0, 3.0], [0.0, 1.5, 0.0], [1.0, 2.0, -1.0]])],
+     lambda x: x.prod(1), {"axis": 1, "keepDims": False})
+case("pow at base 0", "pow", [torch.tensor([0.0, 0.0, 0.0, 2.0, 1.5]), torch.tensor([0.0, 1.0, 2.0, 0.0, 3.0])], torch.pow)
+case("max of 1-D with ties", "max", [torch.tensor([1.0, 3.0, -2.0, 3.0])], lambda x: x.max(), {})
+case("min of 1-D with ties", "min", [torch.tensor([1.0, -3.0, -2.0, -3.0])], lambda x: x.min(), {})
+case("maximum with ties", "maximum", [torch.tensor([1.0, 3.0, 3.0, -1.0]), torch.tensor([1.0, 2.0, 4.0, -1.0])], torch.maximum)
+case("minimum with ties, broadcast", "minimum", [torch.tensor([[1.0, 3.0], [2.0, 0.5]]), torch.tensor([2.0, 3.0])], torch.minimum)
+case("clamp with tensor bounds, some min > max", "clampT",
+     [torch.tensor([1.0, 5.0, 3.0, -1.0, 0.5, 2.5]), torch.tensor([2.0, 2.0, 2.0, 0.0, -1.0, 0.0]),
+      torch.tensor([0.0, 0.0, 4.0, 0.0, 1.0, 2.0])], lambda x, lo, hi: torch.clamp(x, lo, hi))
+case("clamp min > max (scalars)", "clamp", [torch.tensor([-2.0, 0.5, 2.0])], lambda x: torch.clamp(x, 1.0, 0.0),
+     {"min": 1.0, "max": 0.0})
+
+# Elementwise math.
+def unit(*shape):
+    return torch.rand(*shape) * 1.6 - 0.8
+
+
+case("tan [3,4]", "tan", [torch.rand(3, 4) * 2.4 - 1.2], torch.tan)
+case("asin [3,4]", "asin", [unit(3, 4)], torch.asin)
+case("acos [3,4]", "acos", [unit(3, 4)], torch.acos)
+case("atan [3,4]", "atan", [randn(3, 4) * 3], torch.atan)
+case("sinh [3,4]", "sinh", [randn(3, 4) * 2], torch.sinh)
+case("cosh [3,4]", "cosh", [randn(3, 4) * 2], torch.cosh)
+case("asinh [3,4]", "asinh", [randn(3, 4) * 3], torch.asinh)
+case("acosh [3,4]", "acosh", [positive(3, 4) + 0.7], torch.acosh)
+case("atanh [3,4]", "atanh", [unit(3, 4)], torch.atanh)
+case("erf [3,4]", "erf", [randn(3, 4) * 1.5], torch.erf)
+case("trunc [8]", "trunc", [torch.tensor([-2.5, -1.5, -0.7, 0.0, 0.3, 0.5, 1.5, 2.7])], torch.trunc)
+case("rsqrt [3,4]", "rsqrt", [positive(3, 4)], torch.rsqrt)
+case("log2 [3,4]", "log2", [positive(3, 4)], torch.log2)
+case("exp2 [3,4]", "exp2", [randn(3, 4) * 2], torch.exp2)
+case("copysign [2,3] by [3] with -0", "copysign", [randn(2, 3), torch.tensor([-0.0, 1.5, -2.0])], torch.copysign)
+case("logaddexp [2,3] , [3]", "logaddexp", [randn(2, 3) * 3, randn(3) * 3], torch.logaddexp)
+case("logaddexp ties and large", "logaddexp", [torch.tensor([1.0, 1e4, -1e4, 0.5]), torch.tensor([1.0, 1e4, -1e4, -30.0])],
+     torch.logaddexp)
+case("lerp tensor weight", "lerp", [randn(2, 3), randn(2, 3), torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
+                                                                    .reshape(2, 3)], torch.lerp)
+case("lerp scalar weight broadcast", "lerpScalar", [randn(2, 3), randn(3)], lambda a, b: torch.lerp(a, b, 0.3),
+     {"weight": 0.3})
+
+# Activations.
+act_x = torch.tensor([-1e4, -30.0, -3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 6.0, 7.0, 30.0, 1e4])
+case("gelu", "gelu", [act_x], F.gelu)
+case("gelu tanh", "gelu", [act_x], lambda x: F.gelu(x, approximate="tanh"), {"approximate": "tanh"})
+case("gelu [3,4]", "gelu", [randn(3, 4) * 2], F.gelu)
+case("silu", "silu", [act_x], F.silu)
+case("elu", "elu", [act_x], F.elu)
+case("elu alpha 0.5", "elu", [randn(3, 4) * 2], lambda x: F.elu(x, 0.5), {"alpha": 0.5})
+case("celu alpha 2", "celu", [act_x], lambda x: F.celu(x, 2.0), {"alpha": 2.0})
+case("selu", "selu", [act_x], F.selu)
+case("softplus", "softplus", [act_x], F.softplus)
+case("softplus beta 2 threshold 5", "softplus", [act_x], lambda x: F.softplus(x, 2.0, 5.0), {"beta": 2.0, "threshold": 5.0})
+case("mish", "mish", [act_x], F.mish)
+case("relu6", "relu6", [act_x], F.relu6)
+case("hardtanh", "hardtanh", [act_x], F.hardtanh)
+case("hardtanh [-2, 3]", "hardtanh", [act_x], lambda x: F.hardtanh(x, -2.0, 3.0), {"min": -2.0, "max": 3.0})
+case("hardswish", "hardswish", [act_x], F.hardswish)
+case("hardsigmoid", "hardsigmoid", [act_x], F.hardsigmoid)
+case("logsigmoid", "logsigmoid", [act_x], F.logsigmoid)
+case("softsign", "softsign", [act_x], F.softsign)
+
+# Statistics, norms and scans.
+case("variance axis 1", "variance", [randn(3, 5)], lambda x: x.var(1), {"axis": 1})
+case("variance all, correction 0", "variance", [randn(2, 3, 4)], lambda x: x.var(unbiased=False), {"correction": 0})
+case("variance axes [0,2] keepDims", "variance", [randn(2, 3, 4)], lambda x: x.var((0, 2), keepdim=True),
+     {"axis": [0, 2], "keepDims": True})
+case("std axis 0", "std", [randn(4, 3)], lambda x: x.std(0), {"axis": 0})
+case("std constant rows", "std", [torch.tensor([[1.5, 1.5, 1.5], [1.0, 2.0, 4.0]])], lambda x: x.std(1), {"axis": 1})
+case("norm 2 all", "norm", [randn(3, 4)], lambda x: torch.linalg.vector_norm(x), {})
+case("norm 2 of zeros", "norm", [torch.zeros(2, 2)], lambda x: torch.linalg.vector_norm(x, dim=1), {"axis": 1})
+case("norm 1 axis 1", "norm", [away_from_zero(3, 4)], lambda x: torch.linalg.vector_norm(x, 1, dim=1), {"p": 1, "axis": 1})
+case("norm inf axis 0 with ties", "norm", [torch.tensor([[1.0, -3.0], [-1.0, 3.0], [0.5, 2.0]])],
+     lambda x: torch.linalg.vector_norm(x, float("inf"), dim=0), {"p": "inf", "axis": 0})
+case("norm fro keepDims", "norm", [randn(2, 3, 4)], lambda x: torch.norm(x, "fro", dim=(1, 2), keepdim=True),
+     {"p": "fro", "axis": [1, 2], "keepDims": True})
+case("cumsum axis 1", "cumsum", [randn(3, 7)], lambda x: torch.cumsum(x, 1), {"axis": 1})
+case("cumsum axis 0", "cumsum", [randn(5, 2, 3)], lambda x: torch.cumsum(x, 0), {"axis": 0})
+case("cumprod axis 1", "cumprod", [positive(2, 6)], lambda x: torch.cumprod(x, 1), {"axis": 1})
+case("cumprod with zeros", "cumprod", [torch.tensor([[2.0, 0.0, 3.0, 0.0, 1.5], [0.5, 2.0, 0.0, 4.0, -1.0]])],
+     lambda x: torch.cumprod(x, 1), {"axis": 1})
+case("cummax values axis 1 with ties", "cummax", [torch.tensor([[1.0, 3.0, 3.0, 2.0, 5.0, 5.0], [4.0, 1.0, 4.0, 0.0, 6.0, -1.0]])],
+     lambda x: torch.cummax(x, 1).values, {"axis": 1})
+case("cummax indices axis 1 with ties", "cummaxIndices", [torch.tensor([[1.0, 3.0, 3.0, 2.0, float("nan"), 5.0], [4.0, 1.0, 4.0, 0.0, 6.0, -1.0]])],
+     lambda x: torch.cummax(x, 1).indices.to(torch.int32), {"axis": 1})
+case("cummin values axis 0", "cummin", [randn(5, 3)], lambda x: torch.cummin(x, 0).values, {"axis": 0})
+case("maxWithIndices values axis 1", "maxWithIndices", [torch.tensor([[1.0, 3.0, 3.0], [5.0, -1.0, 5.0]])],
+     lambda x: x.max(1).values, {"axis": 1})
+case("minWithIndices indices axis 0", "minWithIndicesIndices", [torch.tensor([[1.0, 3.0, 3.0], [1.0, -1.0, 2.0]])],
+     lambda x: x.min(0).indices.to(torch.int32), {"axis": 0})
+case("argmin ties", "argmin", [torch.tensor([[2.0, 1.0, 1.0], [0.0, 0.0, 3.0]])], lambda x: x.argmin(1).to(torch.int32), {"axis": 1})
+case("all axis 1", "all", [torch.tensor([[1.0, 2.0, 0.0], [1.0, float("nan"), -3.0]])], lambda x: x.bool().all(1).to(torch.int32), {"axis": 1})
+case("any axis 0", "any", [torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, -3.0]])], lambda x: x.bool().any(0).to(torch.int32), {"axis": 0})
+case("isnan isinf isfinite", "isfiniteAll", [torch.tensor([0.0, float("nan"), float("inf"), -float("inf"), -2.5])],
+     lambda x: torch.stack([torch.isnan(x), torch.isinf(x), torch.isfinite(x)]).to(torch.int32))
 
 with open(OUT, "w") as f:
     json.dump({

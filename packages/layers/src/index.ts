@@ -39,6 +39,9 @@ export { Dropout } from './layers/dropout.js';
 export { BatchNorm1d } from './layers/batch-norm1d.js';
 export type { BatchNorm1dOptions } from './layers/batch-norm1d.js';
 export { ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU, activationByName } from './layers/activations.js';
+export {
+  GELU, SiLU, ELU, CELU, SELU, Softplus, Mish, ReLU6, Hardtanh, Hardswish, Hardsigmoid, LogSigmoid, Softsign,
+} from './layers/activations.js';
 export type { ActivationName } from './layers/activations.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';

@@ -1,5 +1,8 @@
 import { ArgumentError, FormatError } from '@bp/tensor';
 import { LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
+import {
+  CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, SELU, SiLU, Softplus, Softsign,
+} from '../layers/activations.js';
 import { BatchNorm1d } from '../layers/batch-norm1d.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
@@ -69,6 +72,19 @@ const builtins: Record<string, LayerFactory> = {
   Softmax: (c) => new Softmax(c.axis as number),
   LogSoftmax: (c) => new LogSoftmax(c.axis as number),
   LeakyReLU: (c) => new LeakyReLU(c.negativeSlope as number),
+  GELU: (c) => new GELU({ approximate: c.approximate as 'none' | 'tanh' }),
+  SiLU: () => new SiLU(),
+  ELU: (c) => new ELU(c.alpha as number),
+  CELU: (c) => new CELU(c.alpha as number),
+  SELU: () => new SELU(),
+  Softplus: (c) => new Softplus({ beta: c.beta as number, threshold: c.threshold as number }),
+  Mish: () => new Mish(),
+  ReLU6: () => new ReLU6(),
+  Hardtanh: (c) => new Hardtanh(c.minVal as number, c.maxVal as number),
+  Hardswish: () => new Hardswish(),
+  Hardsigmoid: () => new Hardsigmoid(),
+  LogSigmoid: () => new LogSigmoid(),
+  Softsign: () => new Softsign(),
   Sequential: (c) => {
     if (!Array.isArray(c.layers)) throw new FormatError('model.json', 'a Sequential config needs a layers array');
     const model = new Sequential((c.layers as unknown[]).map((l, i) => layerFromConfig(l, `layers[${i}]`)));

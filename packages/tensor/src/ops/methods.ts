@@ -5,6 +5,8 @@ import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
 import { nnMethods } from './nn.js';
 import { reduceMethods } from './reduce.js';
+import { activationMethods } from './activation.js';
+import { statsMethods } from './stats.js';
 
 /**
  * Every op that is also a `Tensor` method, by name: `x.op(...rest)` calls
@@ -23,5 +25,7 @@ export function tensorMethods() {
     ...nnMethods,
     ...indexingMethods,
     ...convMethods,
+    ...activationMethods,
+    ...statsMethods,
   };
 }

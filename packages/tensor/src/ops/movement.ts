@@ -76,7 +76,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, shape);
 }
 
-/** Removes size-1 axes: all of them, or those listed (which must have size 1). */
+/** Removes size-1 axes: all of them, or those listed (which must have size 1). A 0-d tensor is returned as it is (axis 0 or -1 allowed), as PyTorch. */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   check('squeeze', x);
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
@@ -84,6 +84,8 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
     throw new AxisError('squeeze', `axis must be a number or an array of numbers, got ${JSON.stringify(axis) ?? typeof axis}`);
   }
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank));
+  // A 0-d tensor accepts axis 0 or -1 and stays as it is, as in PyTorch.
+  if (x.rank === 0) return reshape(x, []);
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
   }
