@@ -38,6 +38,9 @@ export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, conv2dBackward, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
 export type { WindowOptions } from './ops/nn.js';
+export { layerNorm } from './ops/layer-norm.js';
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { ScaledDotProductAttentionOptions } from './ops/attention.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';

@@ -6,6 +6,7 @@ import {
   pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub,
   sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, adamUpdateInPlace, type AdamConstants, type Tensor,
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
+  layerNorm, scaledDotProductAttention,
 } from '@bp/tensor';
 import { expectThrows } from '../assert.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
@@ -100,6 +101,17 @@ function table(): Row[] {
     ...rows('softmax', [[() => softmax(tensor(1)), ShapeError, ['scalar']], [() => softmax(t23(), 2), AxisError, ['axis 2']]]),
     ...rows('logSoftmax', [[() => logSoftmax(tensor(1)), ShapeError, ['scalar']], [() => logSoftmax(t23(), -3), AxisError, ['axis -3']]]),
     ...rows('logSumExp', [[() => logSumExp(t23(), 4), AxisError, ['axis 4']]]),
+    ...rows('layerNorm', [
+      [() => layerNorm(t23(), [2]), ShapeError, ['[2,3]', 'normalizedShape [2]']],
+      [() => layerNorm(t23(), [3], zeros([2])), ShapeError, ['weight [2]', '[3]']],
+      [() => layerNorm(bad(null), [3]), ArgumentError, ['Tensor']],
+    ]),
+    ...rows('scaledDotProductAttention', [
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 2]), zeros([5, 4])), ShapeError, ['q [3,4]', 'k [5,2]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([6, 4])), ShapeError, ['k [5,4]', 'v [6,4]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([5, 4]), { attnMask: zeros([2, 5]) }), ShapeError, ['attnMask [2,5]', '[..., 3, 5]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([5, 4]), { dropoutP: 2 }), ArgumentError, ['dropoutP', '2']],
+    ]),
     ...rows('matmul', [
       [() => matmul(zeros([2, 3, 4]), zeros([3, 4, 5])), ShapeError, ['[2]', '[3]']],
       [() => matmul(tensor(1), t23()), ShapeError, ['[]', '[2,3]']],

@@ -3,6 +3,8 @@ import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
 import { nnMethods } from './nn.js';
 import { reduceMethods } from './reduce.js';
+import { layerNormMethods } from './layer-norm.js';
+import { attentionMethods } from './attention.js';
 
 /**
  * Every op that is also a `Tensor` method, by name: `x.op(...rest)` calls
@@ -16,4 +18,6 @@ export const tensorMethods = {
   ...matmulMethods,
   ...movementMethods,
   ...nnMethods,
+  ...layerNormMethods,
+  ...attentionMethods,
 };
