@@ -7,6 +7,11 @@ import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
+import { BatchNorm2d } from '../layers/batch-norm2d.js';
+import { Embedding } from '../layers/embedding.js';
+import { GroupNorm } from '../layers/group-norm.js';
+import { LayerNorm } from '../layers/layer-norm.js';
+import { MultiheadAttention } from '../layers/multihead-attention.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 
@@ -46,6 +51,21 @@ const builtins: Record<string, LayerFactory> = {
       momentum: c.momentum as number | null,
       affine: c.affine as boolean,
       trackRunningStats: c.trackRunningStats as boolean,
+    }),
+  BatchNorm2d: (c) =>
+    new BatchNorm2d(num(c, 'numFeatures'), {
+      eps: c.eps as number,
+      momentum: c.momentum as number | null,
+      affine: c.affine as boolean,
+      trackRunningStats: c.trackRunningStats as boolean,
+    }),
+  Embedding: (c) => new Embedding(num(c, 'numEmbeddings'), num(c, 'embeddingDim'), { paddingIdx: c.paddingIdx as number | null }),
+  LayerNorm: (c) =>
+    new LayerNorm(c.normalizedShape as number[], { eps: c.eps as number, elementwiseAffine: c.elementwiseAffine as boolean, bias: c.bias as boolean }),
+  GroupNorm: (c) => new GroupNorm(num(c, 'numGroups'), num(c, 'numChannels'), { eps: c.eps as number, affine: c.affine as boolean }),
+  MultiheadAttention: (c) =>
+    new MultiheadAttention(num(c, 'embedDim'), num(c, 'numHeads'), {
+      dropout: c.dropout as number, bias: c.bias as boolean, batchFirst: c.batchFirst as boolean,
     }),
   ReLU: () => new ReLU(),
   Sigmoid: () => new Sigmoid(),
