@@ -46,6 +46,8 @@ export type { BatchNorm2dOptions } from './layers/batch-norm2d.js';
 export { ModuleList, ModuleDict } from './layers/containers.js';
 export * as init from './initializers.js';
 export type { Nonlinearity, FanMode, KaimingOptions } from './initializers.js';
+export { GPT, GPTBlock, GPTMlp } from './models/gpt.js';
+export type { GPTConfig, GenerateOptions } from './models/gpt.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';
 export type { Callback, CallbackModel, Logs } from './training/callbacks.js';

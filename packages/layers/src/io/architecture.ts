@@ -12,6 +12,7 @@ import { Embedding } from '../layers/embedding.js';
 import { GroupNorm } from '../layers/group-norm.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { MultiheadAttention } from '../layers/multihead-attention.js';
+import { GPT, type GPTConfig } from '../models/gpt.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 
@@ -67,6 +68,7 @@ const builtins: Record<string, LayerFactory> = {
     new MultiheadAttention(num(c, 'embedDim'), num(c, 'numHeads'), {
       dropout: c.dropout as number, bias: c.bias as boolean, batchFirst: c.batchFirst as boolean,
     }),
+  GPT: (c) => new GPT(c as unknown as GPTConfig),
   ReLU: () => new ReLU(),
   Sigmoid: () => new Sigmoid(),
   Tanh: () => new Tanh(),
