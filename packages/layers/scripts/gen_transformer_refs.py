@@ -55,6 +55,62 @@ def run(m, inputs, call):
     }
 
 
+class GptBlock(nn.Module):
+    def __init__(self, n, heads):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n)
+        self.attn = nn.MultiheadAttention(n, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(n)
+        self.mlp = nn.Module()
+        self.mlp.c_fc = nn.Linear(n, 4 * n)
+        self.mlp.c_proj = nn.Linear(4 * n, n)
+
+    def forward(self, x, mask):
+        h = self.ln_1(x)
+        x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        h = self.ln_2(x)
+        return x + self.mlp.c_proj(torch.nn.functional.gelu(self.mlp.c_fc(h), approximate='tanh'))
+
+
+class Gpt(nn.Module):
+    """nanoGPT's layout with nn.MultiheadAttention and tied output weights: the module tree of bp's GPT."""
+
+    def __init__(self, vocab, block, layers, heads, n):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, n)
+        self.wpe = nn.Embedding(block, n)
+        self.h = nn.ModuleList([GptBlock(n, heads) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(n)
+
+    def forward(self, idx):
+        T = idx.shape[1]
+        mask = torch.ones(T, T, dtype=torch.bool).triu(1)
+        x = self.wte(idx) + self.wpe(torch.arange(T))
+        for b in self.h:
+            x = b(x, mask)
+        return self.ln_f(x) @ self.wte.weight.T
+
+
+def gpt_case():
+    m = Gpt(7, 6, 2, 2, 8).double()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, dtype=torch.float32).double() * 0.3)
+    before = params(m)
+    idx = torch.randint(0, 7, (2, 5))
+    tgt = torch.randint(0, 7, (2, 5))
+    logits = m(idx)
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 7), tgt.reshape(-1))
+    loss.backward()
+    return {
+        'config': {'vocabSize': 7, 'blockSize': 6, 'nLayer': 2, 'nHead': 2, 'nEmbd': 8},
+        'names': list(m.state_dict().keys()), 'params': before,
+        'idx': idx.reshape(-1).tolist(), 'targets': tgt.reshape(-1).tolist(),
+        'logits': flat(logits), 'loss': r9(loss.item()),
+        'paramGrads': {k: flat(p.grad) for k, p in m.named_parameters()},
+    }
+
+
 def main():
     torch.manual_seed(0)
     refs = {'torchVersion': torch.__version__}
@@ -120,6 +176,8 @@ def main():
     mha.append(dict(run(m, [x, fm], lambda mm, xx, mm2: mm(xx, xx, xx, attn_mask=mm2 + torch.full((3, 3), float('-inf')).triu(1).double(), need_weights=False)[0]),
                     batchFirst=True, bias=True, embedDim=4, numHeads=1, mask='float+causal'))
     refs['multiheadAttention'] = mha
+
+    refs['gpt'] = gpt_case()
 
     with open(OUT, 'w') as f:
         json.dump(refs, f)

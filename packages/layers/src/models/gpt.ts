@@ -210,7 +210,7 @@ export class GPT extends Module {
   /**
    * Extends each row of `idx` (`[batch, time]` int32) by `maxNewTokens`
    * sampled tokens, feeding back at most the last `blockSize`; returns the
-   * ids as arrays. Sampling draws from the generator seeded by `manualSeed`.
+   * ids as arrays (a row stops after `stopToken`). Sampling draws from the generator seeded by `manualSeed`.
    * Runs in eval mode without gradients and restores the previous mode.
    */
   generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): number[][] {
@@ -228,6 +228,7 @@ export class GPT extends Module {
       const flat = Array.from(idx.dataSync());
       const rows = Array.from({ length: B }, (_, b) => flat.slice(b * T0, (b + 1) * T0));
       const done = new Array<boolean>(B).fill(false);
+      const ends = new Array<number>(B).fill(T0 + maxNewTokens);
       const V = this.config.vocabSize;
       for (let step = 0; step < maxNewTokens && !done.every(Boolean); step++) {
         const ctx = rows.map((r) => r.slice(-this.config.blockSize));
@@ -238,7 +239,11 @@ export class GPT extends Module {
           return softmax(last, -1).dataSync();
         });
         for (let b = 0; b < B; b++) {
-          if (done[b]) continue;
+          if (done[b]) {
+            // Keeps the batch rectangular; cut off below.
+            rows[b].push(stopToken!);
+            continue;
+          }
           const p = Array.from(probs.subarray(b * V, (b + 1) * V));
           if (topK !== null && topK < V) {
             const kth = [...p].sort((x, y) => y - x)[topK - 1];
@@ -255,10 +260,13 @@ export class GPT extends Module {
             }
           }
           rows[b].push(next);
-          if (stopToken !== null && next === stopToken) done[b] = true;
+          if (stopToken !== null && next === stopToken) {
+            done[b] = true;
+            ends[b] = rows[b].length;
+          }
         }
       }
-      return rows;
+      return rows.map((r, b) => r.slice(0, ends[b]));
     } finally {
       this.train(wasTraining);
     }
