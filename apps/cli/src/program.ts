@@ -143,6 +143,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   commonOut(
     program
+      .command('export')
+      .description('write a trained model for other tools: ONNX for ONNX Runtime, or safetensors weights for PyTorch')
+      .argument('<run>', 'a directory written by bp train --out')
+      .addOption(new Option('--format <format>', 'what to write').choices(['onnx', 'safetensors']).makeOptionMandatory())
+      .option('--output <file>', 'where to write (default: <run>/model.onnx or <run>/weights.safetensors)')
+      .option('--opset <n>', 'ONNX opset version, 17 to 21 (default 17)', positiveInt)
+      .option('--json', 'print the result as one JSON object')
+      .addHelpText('after', examples(['bp export runs/mnist --format onnx', 'bp export runs/mnist --format safetensors --output mnist.safetensors']))
+      .action(async (run: string, opts) => {
+        const { runExport } = await import('./commands/export.js');
+        setExitCode(await runExport(run, opts));
+      }),
+  );
+
+  commonOut(
+    program
       .command('info')
       .description('version, backends, the gpu.js mode the GPU backend would use here, and where MNIST was found')
       .option('--json', 'print the information as one JSON object')

@@ -6,8 +6,8 @@
  * gradients of its inputs, which add up where a tensor is used twice.
  */
 import {
-  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, setOpObserver, add, type AutogradHooks,
-  type OpAttrs, type OpName,
+  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, setOpObserver, add, keep, tidy,
+  type AutogradHooks, type BackwardOptions, type OpAttrs, type OpName,
 } from '@bp/tensor';
 import { gradientRule } from './gradients/registry.js';
 
@@ -24,7 +24,21 @@ export interface GradContext<A = Record<string, unknown>> {
 /** The record of one op on the tape, attached to its output (see `gradFn`). */
 export interface Node<K extends OpName = OpName> extends GradContext<OpAttrs[K]> {
   readonly op: K;
+  /** Storage versions of the inputs, the output and the saved tensors when the op was recorded. */
+  readonly versions: readonly number[];
+  /** True once a backward pass without `retainGraph` has released the graph. */
+  released: boolean;
 }
+
+/**
+ * Ops whose gradient needs none of the recorded values (only shapes and the incoming
+ * gradient): changing their inputs afterwards is harmless, and they can be walked
+ * again after the graph was released, as in PyTorch.
+ */
+const VALUE_FREE: ReadonlySet<string> = new Set([
+  'add', 'sub', 'neg', 'reshape', 'transpose', 'broadcastTo', 'slice', 'pad', 'concat', 'sum', 'cast', 'identity',
+  'im2col', 'col2im', 'im2colWide', 'col2imWide', 'floor', 'ceil', 'round', 'sign', 'step',
+]);
 
 /** Called with every gradient computed during backward (used by `detectAnomaly`). */
 type GradObserver = (op: string, grads: readonly (Tensor | null)[], node: Node) => void;
@@ -39,7 +53,11 @@ export function setGradObserver(fn: GradObserver | null): GradObserver | null {
 
 function recordOp<K extends OpName>(op: K, inputs: readonly Tensor[], output: Tensor, attrs: OpAttrs[K], saved: readonly Tensor[]): void {
   if (output.dtype !== 'float32') return; // integer results (comparisons, argmax) carry no gradient
-  const node: Node<K> = { op, inputs: inputs.slice(), output, attrs, saved };
+  const versions: number[] = [];
+  for (const t of inputs) versions.push(t.version);
+  versions.push(output.version);
+  for (const t of saved) versions.push(t.version);
+  const node: Node<K> = { op, inputs: inputs.slice(), output, attrs, saved: saved.slice(), versions, released: false };
   output._node = node;
   output.requiresGrad = true;
 }
@@ -69,8 +87,49 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-function runBackward(root: Tensor, seed?: Tensor): void {
+/** Throws when the graph was released or a value the rule needs was changed in place since recording. */
+function checkNode(node: Node): void {
+  if (VALUE_FREE.has(node.op)) return;
+  if (node.released) {
+    throw new BpError(
+      'backward',
+      `trying to backward through the graph a second time (op '${node.op}'): its saved values were released after the ` +
+        'first backward; pass backward({ retainGraph: true }) the first time to walk it again, or recompute the forward pass',
+    );
+  }
+  const all = [...node.inputs, node.output, ...node.saved];
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i];
+    if (t.isDisposed) {
+      throw new BpError('backward', `a tensor needed for the gradient of '${node.op}' (${t.dtype} ${fmtShape(t.shape)}) was disposed before backward`);
+    }
+    if (t.version !== node.versions[i]) {
+      const which = i < node.inputs.length ? `input ${i}` : i === node.inputs.length ? 'its output' : 'a saved tensor';
+      throw new BpError(
+        'backward',
+        `a tensor needed for the gradient of '${node.op}' (${which}, ${t.dtype} ${fmtShape(t.shape)}) was modified by an ` +
+          `in-place operation (assign, an optimizer step) after the op was recorded: it is at version ${t.version}, ` +
+          `expected ${node.versions[i]}. Run the update after backward(), or recompute the forward pass`,
+      );
+    }
+  }
+}
+
+/** Adds `g` into `t.grad` (in place, as PyTorch accumulates), or makes it `t.grad`; kept out of `tidy`. */
+function accumulate(t: Tensor, g: Tensor): void {
+  if (t.grad && !t.grad.isDisposed) {
+    const sum = add(t.grad, g);
+    t.grad.assign(sum);
+    sum.dispose();
+    return;
+  }
+  // The gradient must own its storage, since later backward passes add into it in place.
+  t.grad = keep(g.clone());
+}
+
+function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): void {
   if (!(root instanceof Tensor)) throw new ArgumentError('backward', 'called on something that is not a Tensor');
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError('backward', `options must be an object such as { retainGraph: true }, got ${typeof opts}`);
   if (!root.requiresGrad) {
     throw new BpError(
       'backward',
@@ -93,11 +152,19 @@ function runBackward(root: Tensor, seed?: Tensor): void {
         `grad ${seed instanceof Tensor ? fmtShape(seed.shape) : typeof seed} does not match the output ${fmtShape(root.shape)}`,
       );
     }
-    g0 = seed.shape.length === root.shape.length ? seed : seed.reshape(root.shape);
+    // A view: the pass disposes what it holds, never the caller's tensor.
+    g0 = seed.shape.length === root.shape.length ? seed.detach() : seed.detach().reshape(root.shape);
   }
+  const retain = opts.retainGraph === true;
   const prev = setGradEnabled(false);
+  const visited: Node[] = [];
   try {
     const order = topoOrder(root);
+    for (const t of order) {
+      const node = t._node as Node | null;
+      if (node) checkNode(node);
+    }
+    // Each entry owns its tensor: an object is never in two entries, so disposing one is safe.
     const grads = new Map<number, Tensor>([[root.id, g0]]);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
@@ -107,30 +174,52 @@ function runBackward(root: Tensor, seed?: Tensor): void {
       const node = t._node as Node | null;
       if (!node || t._retainGrad) {
         // A leaf (or a non-leaf asked to keep its gradient): accumulate into .grad.
-        t.grad = t.grad ? add(t.grad, g) : g.detach();
-        if (!node) continue;
+        accumulate(t, g);
+        if (!node) {
+          g.dispose();
+          continue;
+        }
       }
+      visited.push(node);
       const rule = gradientRule(node.op);
       // While anomalies are watched, the ops inside a rule stay unobserved: a bad gradient is
       // reported against the op being differentiated, not against the div or mul computing it.
       const prevObserver = gradObserver ? setOpObserver(null) : null;
       let inGrads: (Tensor | null)[];
       try {
-        inGrads = rule(g, node as GradContext);
+        // The rule's temporaries are released as soon as it returns.
+        inGrads = tidy(() => rule(g, node as GradContext));
       } finally {
         if (gradObserver) setOpObserver(prevObserver);
       }
       if (gradObserver) gradObserver(node.op, inGrads, node);
+      const made = new Set<Tensor>([g]);
       for (let j = 0; j < node.inputs.length; j++) {
         const inp = node.inputs[j];
         const ig = inGrads[j];
-        if (!ig || !inp.requiresGrad) continue;
+        if (!ig) continue;
+        // A rule may hand back a recorded tensor itself (custom rules do): never dispose those.
+        if (ig !== g && !node.inputs.includes(ig) && ig !== node.output && !node.saved.includes(ig)) made.add(ig);
+        if (!inp.requiresGrad) continue;
         const have = grads.get(inp.id);
-        grads.set(inp.id, have ? add(have, ig) : ig);
+        if (have) {
+          grads.set(inp.id, add(have, ig));
+          have.dispose();
+        } else {
+          grads.set(inp.id, ig.detach());
+        }
       }
+      for (const x of made) x.dispose();
     }
+    for (const x of grads.values()) x.dispose();
   } finally {
     setGradEnabled(prev);
+    if (!retain) {
+      for (const node of visited) {
+        node.released = true;
+        (node as { saved: readonly Tensor[] }).saved = [];
+      }
+    }
   }
 }
 

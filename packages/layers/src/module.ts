@@ -183,7 +183,10 @@ export abstract class Module {
 
   /** Clears the gradient of every parameter (sets it to null, as PyTorch's default). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
   }
 
   /**

@@ -67,7 +67,6 @@ export abstract class AdamBase extends Optimizer<AdamHyper> {
     const m = m0 ?? zeros(p.shape);
     const v = v0 ?? zeros(p.shape);
     const vmax = h.amsgrad ? (vmax0 ?? zeros(p.shape)) : null;
-    this.ownParameter(p);
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const ok = adamUpdateInPlace(p, grad, m, v, vmax, {
       beta1: b1,

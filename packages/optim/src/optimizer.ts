@@ -1,5 +1,5 @@
 import { enableGrad, noGrad } from '@bp/autograd';
-import { ArgumentError, ShapeError, Tensor, clone, fmtShape } from '@bp/tensor';
+import { ArgumentError, ShapeError, Tensor, clone, fmtShape, keep } from '@bp/tensor';
 
 /** Hyperparameters every optimizer has: at least a learning rate. */
 export interface BaseOptions {
@@ -110,21 +110,6 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
     return false;
   }
 
-  /** Per parameter, the storage this optimizer last wrote (see {@link ownParameter}). */
-  private readonly ownedStorage = new WeakMap<Tensor, unknown>();
-
-  /**
-   * Makes `param`'s storage one that only this optimizer writes, so an in-place update cannot
-   * reach a tensor that shares it (`loadStateDict` and `assign` share storage with their source).
-   * Copies the values the first time, and again whenever something else replaced the storage.
-   */
-  protected ownParameter(param: Tensor): void {
-    if (this.ownedStorage.get(param) !== param._storage) {
-      param.assign(clone(param));
-      this.ownedStorage.set(param, param._storage);
-    }
-  }
-
   private makeGroups(params: Params<H>): ParamGroup<H>[] {
     if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new ArgumentError(this.name, `params must be an array of tensors or of parameter groups, got ${params === null ? 'null' : typeof params}`);
@@ -172,16 +157,36 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
             s = {};
             this.state.set(p, s);
           }
-          if (!this.updateInPlace(p, g, group, s)) p.assign(this.update(p, g, group, s));
+          if (!this.updateInPlace(p, g, group, s)) {
+            const before = Object.values(s);
+            const next = this.update(p, g, group, s);
+            p.assign(next);
+            // State outlives the step (also inside tidy); replaced state and the new value
+            // (copied into the parameter) are released now rather than by the garbage collector.
+            const now = new Set(Object.values(s));
+            for (const v of now) if (v instanceof Tensor) keep(v);
+            for (const v of before) if (v instanceof Tensor && !now.has(v)) v.dispose();
+            if (!now.has(next)) next.dispose();
+          } else {
+            for (const v of Object.values(s)) if (v instanceof Tensor) keep(v);
+          }
         }
       }
     });
     return loss;
   }
 
-  /** Clears every parameter's gradient (`.grad = null`, PyTorch's `set_to_none`), so the next `backward()` starts fresh. */
+  /**
+   * Clears every parameter's gradient (`.grad = null`, PyTorch's `set_to_none`), so the next
+   * `backward()` starts fresh, and releases the gradients' memory (clone a gradient first to keep it).
+   */
   zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }
   }
 
   /** A snapshot from which {@link loadStateDict} resumes training exactly. */

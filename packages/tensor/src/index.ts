@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { Tensor, isTensor } from './tensor.js';
+export { tidy, keep } from './memory.js';
 export type { TensorLike, NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export {

@@ -1,8 +1,9 @@
 import type { Backend } from './backend/backend.js';
 import { backendByName, getBackend } from './backend/registry.js';
 import type { DType, TypedArray } from './dtype.js';
-import { autogradHooks } from './engine.js';
-import { ArgumentError, DTypeError, NotAvailableError, ShapeError, fmtShape } from './errors.js';
+import { autogradHooks, type BackwardOptions } from './engine.js';
+import { ArgumentError, BpError, DTypeError, NotAvailableError, ShapeError, fmtShape } from './errors.js';
+import { StorageRef, setTensorCheck, trackTensor } from './memory.js';
 import * as ew from './ops/elementwise.js';
 import * as methodTable from './ops/methods.js';
 import * as mv from './ops/movement.js';
@@ -72,21 +73,63 @@ export class Tensor {
   grad: Tensor | null = null;
   /** An optional label used when printing the computation graph. */
   name?: string;
-  /** @internal */ _storage: unknown;
-  /** @internal */ _backend: Backend;
+  /** @internal The storage this tensor views (shared by its aliases), or null once disposed. */
+  _ref: StorageRef | null;
   /** @internal */ _node: GradNodeLike | null = null;
   /** @internal */ _retainGrad = false;
+  /** @internal Exempt from `tidy` (see `keep`). */ _kept = false;
   private _requiresGrad = false;
 
-  /** @internal Use {@link tensor} and the creation functions instead. */
+  /**
+   * @internal Use {@link tensor} and the creation functions instead. `storage` is a new
+   * backend storage, or the {@link StorageRef} of a tensor this one views.
+   */
   constructor(storage: unknown, shape: number[], dtype: DType, backend: Backend) {
     if (!methodsInstalled) installMethods();
-    this._storage = storage;
+    const ref = storage instanceof StorageRef ? storage : new StorageRef(storage, backend);
+    ref.refs++;
+    this._ref = ref;
     this.shape = shape;
     this.dtype = dtype;
     this.size = sizeOf(shape);
-    this._backend = backend;
     this.id = nextId++;
+    trackTensor(this);
+  }
+
+  /** @internal The live storage ref, or a clear error for a disposed tensor. */
+  _live(): StorageRef {
+    const r = this._ref;
+    if (r === null || r.data === null) {
+      throw new BpError(
+        'dispose',
+        `this tensor (${this.dtype} ${fmtShape(this.shape)}) was disposed${r === null ? '' : ' with the storage it shared'}; ` +
+          'it cannot be used after dispose(), tidy() or zeroGrad() released it (clone() a tensor you need to keep)',
+      );
+    }
+    return r;
+  }
+
+  /** @internal The backend storage (read-only view of the ref's data). */
+  get _storage(): unknown {
+    return this._live().data;
+  }
+
+  /** @internal The backend holding the storage. */
+  get _backend(): Backend {
+    return this._live().backend;
+  }
+
+  /**
+   * How many times this tensor's storage has been changed in place (PyTorch's
+   * `_version`). Autograd compares it with the version it saw when recording.
+   */
+  get version(): number {
+    return this._live().version;
+  }
+
+  /** Whether {@link Tensor.dispose} has released this tensor. */
+  get isDisposed(): boolean {
+    return this._ref === null || this._ref.data === null;
   }
 
   /** Number of dimensions. */
@@ -112,12 +155,17 @@ export class Tensor {
 
   /** @internal The storage on the current backend, moving it there if it lives elsewhere. */
   _on(backend: Backend): unknown {
-    if (this._backend !== backend) {
-      const values = this._backend.read(this._storage, this.size, this.dtype);
-      this._storage = backend.upload(values, this.dtype);
-      this._backend = backend;
+    const r = this._live();
+    if (r.backend !== backend) {
+      // Moves the storage (for every alias) to the active backend.
+      const values = r.backend.read(r.data, this.size, this.dtype);
+      const old = r.data;
+      const oldBackend = r.backend;
+      r.data = backend.upload(values, this.dtype);
+      r.backend = backend;
+      oldBackend.dispose?.(old);
     }
-    return this._storage;
+    return r.data;
   }
 
   /** @internal The storage on the active backend. */
@@ -168,8 +216,12 @@ export class Tensor {
    * Runs the backward pass from this tensor: accumulates d(this)/d(leaf) into
    * `.grad` of every leaf that requires a gradient. `grad` defaults to 1 for
    * a one-element tensor. Needs `import '@bp/autograd'`.
+   *
+   * The graph is released afterwards: a second backward through it throws unless the
+   * first passed `{ retainGraph: true }` (as PyTorch's `retain_graph`). Either argument
+   * may be the options: `loss.backward({ retainGraph: true })`.
    */
-  backward(grad?: Tensor): void {
+  backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
     const hooks = autogradHooks();
     if (!hooks) {
       throw new NotAvailableError(
@@ -177,12 +229,18 @@ export class Tensor {
         "gradients need @bp/autograd: install it (npm i @bp/autograd) and add `import '@bp/autograd'` before building the graph",
       );
     }
-    hooks.backward(this, grad);
+    if (grad !== undefined && grad !== null && !(grad instanceof Tensor)) {
+      if (typeof grad !== 'object') throw new ArgumentError('backward', `expected a gradient Tensor or options, got ${typeof grad}`);
+      hooks.backward(this, undefined, grad);
+      return;
+    }
+    hooks.backward(this, grad ?? undefined, opts);
   }
 
   /** A tensor sharing these values but cut from the graph (no gradient flows through it). */
   detach(): Tensor {
-    return new Tensor(this._storage, this.shape.slice(), this.dtype, this._backend);
+    const r = this._live();
+    return new Tensor(r, this.shape.slice(), this.dtype, r.backend);
   }
 
   /** A copy of the values in new storage (recorded, so gradients flow through it). */
@@ -213,14 +271,41 @@ export class Tensor {
     }
     const src = t.dtype === this.dtype ? t : t.cast(this.dtype);
     const b = getBackend();
-    this._storage = src._on(b);
-    this._backend = b;
+    const r = this._live();
+    // A private copy: later changes to `value` never reach this tensor, and disposing
+    // `value` leaves it intact. Every alias of this tensor sees the new values.
+    const data = b.cast(src._on(b), this.size, this.dtype, this.dtype);
+    const old = r.data;
+    const oldBackend = r.backend;
+    r.data = data;
+    r.backend = b;
+    r.exclusive = true;
+    r.version++;
+    if (old !== data) oldBackend.dispose?.(old);
     return this;
   }
 
-  /** Frees backend memory now (only matters on GPU backends); the tensor must not be used after. */
+  /**
+   * Releases this tensor's hold on its storage; the memory is freed when no other
+   * tensor shares it (views from `detach()` and `reshape` keep it alive). Using the
+   * tensor afterwards throws. Needed on GPU backends, where memory is not reclaimed
+   * quickly by garbage collection; see also `tidy`. Calling it twice is harmless.
+   */
   dispose(): void {
-    this._backend.dispose?.(this._storage);
+    const r = this._ref;
+    if (r === null) return;
+    this._ref = null;
+    r.release();
+  }
+
+  /** What `console.log(t)` prints in Node: the same as `String(t)`, not the internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.isDisposed ? `Tensor(${this.dtype} ${fmtShape(this.shape)} disposed)` : this.toString();
+  }
+
+  /** `using t = …` disposes `t` at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** A short description: `Tensor(float32 [2,3])`. */
@@ -235,6 +320,30 @@ export class Tensor {
 /** True when `x` is a bp tensor. */
 export function isTensor(x: unknown): x is Tensor {
   return x instanceof Tensor;
+}
+setTensorCheck(isTensor);
+
+/** @internal A tensor of `shape` viewing `x`'s storage (same number of elements): reshape, detach. */
+export function view(x: Tensor, shape: number[]): Tensor {
+  const r = x._live();
+  return new Tensor(r, shape, x.dtype, r.backend);
+}
+
+/** @internal Gives `x` (and its views) a private copy of its storage unless it already owns it. */
+export function ensureExclusive(x: Tensor): void {
+  const r = x._live();
+  if (!r.exclusive) x.assign(x);
+}
+
+/** @internal Marks `x`'s storage as possibly sharing backend memory with another storage. */
+export function markShared(x: Tensor): Tensor {
+  x._live().exclusive = false;
+  return x;
+}
+
+/** @internal Marks `x`'s storage as changed in place (a fused kernel wrote into it). */
+export function bumpVersion(x: Tensor): void {
+  x._live().version++;
 }
 
 /** @internal Wraps a backend storage as a tensor. */

@@ -1,5 +1,5 @@
 import { AnomalyError, detectAnomaly, enableGrad, grad, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
-import { BpError, isGradEnabled, log, tensor, type Tensor } from '@bp/tensor';
+import { BpError, isGradEnabled, keep, log, tensor, tidy, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectThrows } from '../assert.js';
 import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
 
@@ -20,6 +20,61 @@ export const autogradCases: CaseBuilder = (ctx) => {
       x.grad = null;
       x.mul(3).sum().backward();
       expectClose(x.grad!, [3, 3, 3], tol, 'after zeroing');
+    }),
+    c('backward through a released graph throws unless retainGraph; value-free ops may be walked again', () => {
+      const x = leaf([1, 2, 3]);
+      const y = x.mul(x).sum();
+      y.backward({ retainGraph: true });
+      y.backward();
+      expectClose(x.grad!, [4, 8, 12], tol, 'two passes through a retained graph accumulate');
+      expectThrows(() => y.backward(), BpError, ['backward', 'second time', 'retainGraph'], 'a third pass through the released graph');
+      const z = x.add(1).sum();
+      z.backward();
+      z.backward();
+      expectClose(x.grad!, [6, 10, 14], tol, 'add and sum keep no values: walking them again adds 1 twice (as PyTorch)');
+    }),
+    c('a value changed in place after it was recorded makes backward throw naming the op (version counter)', () => {
+      const w = leaf([1, 2]);
+      const x = tensor([3, 4]);
+      const y = x.mul(w).sum();
+      check(x.version === 0, `a new tensor is at version 0, got ${x.version}`);
+      x.assign(tensor([5, 6]));
+      const after = x.version as number;
+      check(after === 1, `assign bumps the version, got ${after}`);
+      expectThrows(() => y.backward(), BpError, ["'mul'", 'in-place', 'version 1', 'expected 0'], 'mul saw x at version 0');
+      const y2 = x.mul(w).sum();
+      y2.backward();
+      expectClose(w.grad!, [5, 6], tol, 'recomputed after the change: the new x is the gradient');
+      const u = w.add(x).sum();
+      x.assign(tensor([0, 0]));
+      u.backward();
+      expectClose(w.grad!, [6, 7], tol, 'add needs no values: a later change to x is harmless');
+    }),
+    c('dispose frees an alias without breaking the tensor it shares storage with; tidy keeps what it returns', () => {
+      const x = tensor([1, 2, 3]);
+      x.detach().dispose();
+      x.reshape([3, 1]).dispose();
+      expectClose(x, [1, 2, 3], tol, 'x after its detached and reshaped views were disposed');
+      const p = tensor([0, 0, 0]);
+      const q = tensor([7, 8, 9]);
+      p.assign(q);
+      q.dispose();
+      expectClose(p, [7, 8, 9], tol, 'assign copies: disposing the source leaves p intact');
+      expectThrows(() => q.add(1), BpError, ['disposed'], 'using a disposed tensor');
+      let inner: Tensor | null = null;
+      let kept: Tensor | null = null;
+      const out = tidy(() => {
+        inner = x.mul(2);
+        kept = keep(x.add(10));
+        return { sum: inner.add(1), list: [x.sub(1)] };
+      });
+      check(inner !== null && (inner as Tensor).isDisposed, 'a temporary of tidy is disposed');
+      check(kept !== null && !(kept as Tensor).isDisposed, 'keep() exempts a tensor from tidy');
+      expectClose(out.sum, [3, 5, 7], tol, 'a returned tensor survives tidy');
+      expectClose(out.list[0], [0, 1, 2], tol, 'a tensor returned inside an array survives tidy');
+      const w = leaf([1, 2]);
+      tidy(() => w.mul(w).sum().backward());
+      expectClose(w.grad!, [2, 4], tol, 'the gradient autograd stored in .grad survives tidy');
     }),
     c('backward(grad) seeds a non-scalar output', () => {
       const x = leaf([1, 2, 3]);

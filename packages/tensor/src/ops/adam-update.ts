@@ -1,7 +1,7 @@
 import type { AdamConstants } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { bumpVersion, ensureExclusive, type Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 
 
@@ -32,6 +32,8 @@ export function adamUpdateInPlace(
   const b = getBackend();
   const kernel = b.fused?.adamUpdate;
   if (kernel === undefined) return false;
+  for (const t of [param, expAvg, expAvgSq, maxExpAvgSq]) if (t !== null) ensureExclusive(t);
   kernel(param._on(b), grad._on(b), expAvg._on(b), expAvgSq._on(b), maxExpAvgSq === null ? null : maxExpAvgSq._on(b), param.size, c);
+  for (const t of [param, expAvg, expAvgSq, maxExpAvgSq]) if (t !== null) bumpVersion(t);
   return true;
 }

@@ -3,7 +3,7 @@ import { promote } from '../dtype.js';
 import { record } from '../engine.js';
 import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, markShared, view } from '../tensor.js';
 import { cast } from './elementwise.js';
 import { make } from './util.js';
 
@@ -29,8 +29,8 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   if (!Array.isArray(shape)) throw new ArgumentError('reshape', `shape must be an array of integers, got ${String(shape)}`);
   const to = resolveReshape('reshape', x.shape, shape);
   if (shapesEqual(to, x.shape)) return x;
-  const b = getBackend();
-  const out = make(x._on(b), to, x.dtype);
+  x._on(getBackend());
+  const out = view(x, to);
   return record('reshape', [x], out, { inShape: x.shape.slice() });
 }
 
@@ -136,7 +136,8 @@ export function slice(x: Tensor, begin: number[] | number, size?: number[] | num
   }
   if (shapesEqual(ext, x.shape)) return x;
   const b = getBackend();
-  const out = make(b.slice(x._on(b), x.shape, start, ext, x.dtype), ext, x.dtype);
+  // A backend may return a view into x's memory (the CPU backend does for row ranges).
+  const out = markShared(make(b.slice(x._on(b), x.shape, start, ext, x.dtype), ext, x.dtype));
   return record('slice', [x], out, { begin: start, inShape: x.shape.slice() });
 }
 

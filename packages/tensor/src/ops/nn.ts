@@ -3,7 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { record, setGradEnabled, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { reshape, transpose } from './movement.js';
@@ -48,7 +48,8 @@ function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
     } finally {
       setGradEnabled(prev);
     }
-    out = make(out._on(b), out.shape, 'float32');
+    // A fresh, unrecorded tensor viewing the composite's result.
+    out = view(out, out.shape.slice());
   }
   return record(op, [x], out, { axis: a });
 }

@@ -1,0 +1,82 @@
+/**
+ * `bp export`: a trained model in a form other tools read. `--format onnx`
+ * writes an ONNX graph (dynamic batch, input `input`, output `output`, the
+ * logits) for ONNX Runtime; `--format safetensors` writes the state dict
+ * with PyTorch's names and dtypes and prints the PyTorch code that loads it.
+ */
+import { join } from 'node:path';
+import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
+import { BpError, fmtShape } from '@bp/tensor';
+import { loadModelDir } from '../model-dir.js';
+import { out as c } from '../style.js';
+import { torchModelCode } from '../torch-code.js';
+import { UsageError } from '../usage-error.js';
+
+/** Formats `bp export --format` writes. */
+export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
+
+/** Flags of `bp export`. */
+export interface ExportFlags {
+  format: (typeof EXPORT_FORMATS)[number];
+  output?: string;
+  opset?: number;
+  json?: boolean;
+}
+
+/** The state dict as PyTorch's `load_state_dict` expects it (integer buffers as int64). */
+function pytorchWeights(model: Sequential): Uint8Array {
+  const sd = model.stateDict();
+  const int64 = Object.keys(sd).filter((k) => sd[k].dtype === 'int32');
+  return encodeSafetensors(sd, { metadata: { format: 'pt', producer: 'bp' }, int64 });
+}
+
+/** The Python that rebuilds the model in PyTorch and loads `file` into it. */
+export function pythonSnippet(model: Sequential, file: string, inputShape: number[] | null): string {
+  const shape = inputShape ? `1, ${inputShape.join(', ')}` : '1, ...';
+  return [
+    'import torch',
+    'from torch import nn',
+    'from safetensors.torch import load_file  # pip install safetensors',
+    '',
+    torchModelCode(model),
+    `model.load_state_dict(load_file(${JSON.stringify(file)}))`,
+    'model.eval()',
+    `print(model(torch.rand(${shape})))`,
+  ].join('\n');
+}
+
+/** Runs `bp export`; returns the exit status. */
+export async function runExport(runDir: string, flags: ExportFlags): Promise<number> {
+  if (flags.opset !== undefined && flags.format !== 'onnx') throw new UsageError('--opset applies to --format onnx only');
+  if (flags.opset !== undefined && (flags.opset < 17 || flags.opset > 21)) throw new UsageError(`--opset must be 17 to 21, got ${flags.opset}`);
+  const { model, run } = await loadModelDir(runDir);
+  const inputShape = run?.inputShape ?? model.inputShape ?? null;
+  const output = flags.output ?? join(runDir, flags.format === 'onnx' ? 'model.onnx' : 'weights.safetensors');
+  let bytes: Uint8Array;
+  let snippet: string | null = null;
+  if (flags.format === 'onnx') {
+    if (!inputShape) {
+      throw new BpError('export', `${runDir} records no input shape (no run.json, and the model declares no inputShape), so the ONNX input cannot be sized`);
+    }
+    const { exportOnnx, DEFAULT_OPSET } = await import('@bp/onnx');
+    bytes = exportOnnx(model, { inputShape, opset: flags.opset ?? DEFAULT_OPSET });
+  } else {
+    bytes = pytorchWeights(model);
+    snippet = pythonSnippet(model, output, inputShape);
+  }
+  await writeFileAtomic(output, bytes);
+  if (flags.json) {
+    const result: Record<string, unknown> = { model: runDir, format: flags.format, output, bytes: bytes.length };
+    if (flags.format === 'onnx') Object.assign(result, { opset: flags.opset ?? 17 /* DEFAULT_OPSET */, input: 'input', inputShape: ['batch', ...inputShape!], outputName: 'output' });
+    if (snippet) result.python = snippet;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  process.stdout.write(`${c.bold(`bp export ${runDir}`)} ${c.dim(`(${flags.format}, ${bytes.length.toLocaleString('en-US')} bytes)`)}\nwrote ${output}\n`);
+  if (flags.format === 'onnx') {
+    process.stdout.write(`input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} float32, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`);
+  } else {
+    process.stdout.write(`\nLoad it in PyTorch:\n\n${snippet}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,52 @@
+// The networks `bp train --model mlp|cnn` builds for MNIST, and one that uses every exportable layer.
+import { BatchNorm1d, Conv2d, Dense, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import { manualSeed, randn } from '@bp/tensor';
+import { noGrad } from '@bp/autograd';
+
+/** The Keras MNIST MLP: Flatten, Linear 784-128, ReLU, Linear 128-10. */
+export function mnistMlp(): Sequential {
+  return new Sequential([new Flatten(), new Linear(784, 128), new ReLU(), new Linear(128, 10)]);
+}
+
+/** The MNIST CNN: two Conv2d + ReLU + MaxPool2d blocks, then Flatten and Linear. */
+export function mnistCnn(): Sequential {
+  return new Sequential([
+    new Conv2d(1, 16, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(16, 32, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(32 * 7 * 7, 10),
+  ]);
+}
+
+/**
+ * Every exportable layer once, with BatchNorm statistics moved away from
+ * their initial values by a few training-mode batches, in eval mode.
+ */
+export function everyLayer(seed = 3): Sequential {
+  manualSeed(seed);
+  const model = new Sequential([
+    new Conv2d(1, 3, [3, 2], { stride: [2, 1], padding: [1, 0] }),
+    new LeakyReLU(0.1),
+    new MaxPool2d(3, 2, { padding: 1 }),
+    new Flatten({ startDim: 2 }),
+    new Linear(7 * 14, 6, { bias: false }),
+    new Tanh(),
+    new Flatten(),
+    new Linear(18, 12),
+    new BatchNorm1d(12),
+    new Sigmoid(),
+    new Dropout(0.3),
+    new Dense(8, { activation: 'relu' }),
+    new Linear(8, 5),
+    new Softmax(-1),
+    new LogSoftmax(1),
+  ]);
+  noGrad(() => {
+    for (let i = 0; i < 3; i++) model.forward(randn([16, 1, 28, 28]));
+  });
+  return model.eval();
+}

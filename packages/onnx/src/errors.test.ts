@@ -1,0 +1,116 @@
+// Bad input names itself: an unsupported layer and its path, an unsupported op and its node, a broken file.
+import { Module, Sequential, Linear, ReLU, Flatten, BatchNorm1d } from '@bp/layers';
+import { ArgumentError, FormatError, type Tensor, manualSeed } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import { mnistMlp } from './__fixtures__/models.js';
+import { exportOnnx, importOnnx } from './index.js';
+import { type ModelProto, decodeModel, encodeModel } from './proto/onnx.js';
+
+class Mystery extends Module {
+  override get layerType(): string {
+    return 'Mystery';
+  }
+  override forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+function edit(bytes: Uint8Array, change: (m: ModelProto) => void): Uint8Array {
+  const m = decodeModel(bytes, 't.onnx');
+  change(m);
+  return encodeModel(m);
+}
+
+describe('exportOnnx refuses', () => {
+  it('a layer without an exporter, naming its type and path', () => {
+    const model = new Sequential([new Flatten(), new Sequential([new Linear(4, 3), new Mystery()])]);
+    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(ArgumentError);
+    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(/^exportOnnx: layer Mystery at '1\.1' has no ONNX exporter; supported: Sequential, BatchNorm1d, /);
+  });
+
+  it('a missing or batched inputShape, an unknown opset, BatchNorm without running statistics', () => {
+    expect(() => exportOnnx(mnistMlp(), {})).toThrow('exportOnnx: inputShape must be the shape of one example without the batch axis');
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], opset: 11 })).toThrow('exportOnnx: opset 11 is not supported; use one of 17, 18, 19, 20, 21');
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 27, 28] })).toThrow(/^exportOnnx: layer Linear at '1' cannot take input \[1,756\]/);
+    const bn = new Sequential([new Linear(3, 2), new BatchNorm1d(2, { trackRunningStats: false })]);
+    expect(() => exportOnnx(bn, { inputShape: [3] })).toThrow("exportOnnx: BatchNorm1d at '1' has no running statistics");
+  });
+
+  it('leaves the model in the mode it was in', () => {
+    const model = mnistMlp();
+    exportOnnx(model, { inputShape: [784] });
+    expect(model.training).toBe(true);
+    expect(model.layers.every((l) => l.training)).toBe(true);
+  });
+});
+
+describe('importOnnx refuses', () => {
+  manualSeed(1);
+  const good = exportOnnx(new Sequential([new Linear(4, 3), new ReLU(), new Linear(3, 2)]), { inputShape: [4] });
+
+  it('an op it has no layer for, naming the node and op type', () => {
+    const bytes = edit(good, (m) => {
+      m.graph!.node![1].op_type = 'Elu';
+    });
+    expect(() => importOnnx(bytes, { source: 'net.onnx' })).toThrow(
+      /^net\.onnx: node "\/1\/Relu" \("Elu"\) is not supported; bp imports these op types: BatchNormalization, Conv, /,
+    );
+  });
+
+  it('a graph that is not a chain, ops of other domains, external data, other opsets', () => {
+    const branch = edit(good, (m) => {
+      m.graph!.node![2].input![0] = 'input';
+    });
+    expect(() => importOnnx(branch)).toThrow('model.onnx: node "/2/Gemm" ("Gemm") does not read the output of the layer before it');
+    const domain = edit(good, (m) => {
+      m.graph!.node![1].domain = 'com.example';
+    });
+    expect(() => importOnnx(domain)).toThrow('model.onnx: node "/1/Relu" ("Relu") is in domain "com.example"');
+    const external = edit(good, (m) => {
+      m.graph!.initializer![0].data_location = 1;
+    });
+    expect(() => importOnnx(external)).toThrow('model.onnx: initializer "0.weight" keeps its data in an external file');
+    const old = edit(good, (m) => {
+      m.opset_import![0].version = 9;
+    });
+    expect(() => importOnnx(old)).toThrow('model.onnx: uses opset 9 of the ONNX domain; bp reads opsets 13 to 23');
+  });
+
+  it('weights whose bytes do not match their dims, a computed weight, unsupported attributes', () => {
+    const short = edit(good, (m) => {
+      m.graph!.initializer![0].dims = [3, 5];
+    });
+    expect(() => importOnnx(short)).toThrow('model.onnx: initializer "0.weight" has dims [3, 5] (15 values) but holds 48 bytes of raw data');
+    const computed = edit(good, (m) => {
+      m.graph!.node![0].input![1] = 'input';
+    });
+    expect(() => importOnnx(computed)).toThrow('model.onnx: node "/0/Gemm" ("Gemm"): input 1 ("input") must be a constant (a weight), but it is computed by the graph');
+    const alpha = edit(good, (m) => {
+      m.graph!.node![0].attribute!.push({ name: 'alpha', type: 1, f: 2 });
+    });
+    expect(() => importOnnx(alpha)).toThrow('model.onnx: node "/0/Gemm" ("Gemm") uses transA, alpha or beta');
+  });
+
+  it('empty, truncated and non-ONNX bytes, naming the file', () => {
+    expect(() => importOnnx(new Uint8Array(0), { source: 'a.onnx' })).toThrow('a.onnx: is empty');
+    expect(() => importOnnx(good.subarray(0, good.length - 7), { source: 'a.onnx' })).toThrow(FormatError);
+    expect(() => importOnnx(good.subarray(0, good.length - 7), { source: 'a.onnx' })).toThrow(/^a\.onnx: is not a valid ONNX model \(protobuf decoding failed: /);
+    expect(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'), { source: 'b.onnx' })).toThrow(/^b\.onnx: /);
+    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow("importOnnx: expected the file's bytes as a Uint8Array, got string");
+  });
+
+  it('quotes names from the file escaped and cut short', () => {
+    const bytes = edit(good, (m) => {
+      m.graph!.node![1].op_type = `Evil\n\u001b[31m${'x'.repeat(200)}`;
+    });
+    let message = '';
+    try {
+      importOnnx(bytes);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('("Evil\\n\\u001b[31mxxxx');
+    expect(message).not.toContain('\n');
+    expect(message).not.toContain('x'.repeat(61));
+  });
+});

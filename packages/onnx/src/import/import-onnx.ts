@@ -1,0 +1,202 @@
+import { Conv2d, Linear, MaxPool2d, type Module, Sequential } from '@bp/layers';
+import { noGrad } from '@bp/autograd';
+import { ArgumentError, FormatError, type Tensor, zeros } from '@bp/tensor';
+import { AttributeType, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
+import { type Constant, readTensor, shortestFloat32, shown } from './constants.js';
+import { type NodeImportContext, attribute, importableOpTypes, importerFor } from './node-importers.js';
+
+/** The opsets whose semantics for the ops bp reads are the ones the importers implement. */
+const MIN_OPSET = 13;
+const MAX_OPSET = 23;
+
+/** Options of {@link importOnnx}. */
+export interface ImportOnnxOptions {
+  /** The file's name, used in error messages (default `'model.onnx'`). */
+  source?: string;
+}
+
+/**
+ * Reads an ONNX model into a bp `Sequential` with its weights, in eval mode.
+ * The graph must be a chain of the ops bp has layers for (Gemm or
+ * MatMul[+Add], Conv, MaxPool, Flatten, Relu, Sigmoid, Tanh, LeakyRelu,
+ * Softmax, LogSoftmax, Dropout, BatchNormalization, Identity, and Sub + Div
+ * as `Normalize`) in the default domain, opset 13 to 23; anything else is
+ * refused with a `FormatError` naming the node and its op type. A corrupt
+ * or truncated file is refused with a `FormatError` naming the file.
+ * Importing only reads data: nothing in the file is executed, and external
+ * data files are never opened.
+ *
+ * @example
+ * const model = importOnnx(await readFile('model.onnx'), { source: 'model.onnx' });
+ * model.forward(x);
+ */
+export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
+  const source = options.source ?? 'model.onnx';
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError('importOnnx', `expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (bytes.length === 0) throw new FormatError(source, 'is empty');
+  const model = decodeModel(bytes, source);
+  const graph = model.graph;
+  if (!graph || (graph.node ?? []).length === 0) throw new FormatError(source, 'has no graph (is it an ONNX model?)');
+  const opsets = model.opset_import ?? [];
+  const main = opsets.find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+  const opset = main ? int64(main.version) : 0;
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new FormatError(source, `uses opset ${opset} of the ONNX domain; bp reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
+  }
+  if ((graph.sparse_initializer ?? []).length > 0) throw new FormatError(source, 'has sparse initializers, which bp does not read');
+
+  const constants = new Map<string, Constant>();
+  for (const [i, t] of (graph.initializer ?? []).entries()) {
+    constants.set(t.name ?? '', readTensor(t, source, `initializer ${shown(t.name || `#${i}`)}`));
+  }
+  const inputs = (graph.input ?? []).map((v) => v.name ?? '').filter((n) => !constants.has(n));
+  if (inputs.length !== 1) throw new FormatError(source, `has ${inputs.length} graph inputs besides its weights; bp reads models with exactly one`);
+  const outputs = graph.output ?? [];
+  if (outputs.length !== 1) throw new FormatError(source, `has ${outputs.length} graph outputs; bp reads models with exactly one`);
+
+  // Follow shapes with a batch-of-one sample when the input has fixed per-example dims (Reshape needs them).
+  const inputInfo = (graph.input ?? []).find((v) => v.name === inputs[0]);
+  const dims = inputInfo?.type?.tensor_type?.shape?.dim ?? [];
+  const perExample = dims.slice(1).map((d) => (d.dim_param ? -1 : int64(d.dim_value)));
+  let sample: Tensor | null =
+    dims.length >= 2 && perExample.every((d) => Number.isSafeInteger(d) && d > 0) && perExample.reduce((a, b) => a * b, 1) <= 1 << 24
+      ? zeros([1, ...perExample])
+      : null;
+
+  const nodes = graph.node ?? [];
+  const layers: Module[] = [];
+  let current = inputs[0];
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    const op = node.op_type ?? '';
+    const where = `node ${shown(node.name || `#${i}`)} (${shown(op)})`;
+    if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') {
+      throw new FormatError(source, `${where} is in domain ${shown(node.domain)}; bp reads only standard ONNX ops`);
+    }
+    const outs = node.output ?? [];
+    if (outs.length === 0 || !outs[0]) throw new FormatError(source, `${where} has no output`);
+    if (foldConstant(node, constants, source, where)) continue;
+    const ins = node.input ?? [];
+    if (ins[0] !== current) {
+      throw new FormatError(
+        source,
+        `${where} does not read the output of the layer before it; bp imports a chain of layers (a Sequential), not a general graph`,
+      );
+    }
+    const importer = importerFor(op);
+    if (!importer) {
+      throw new FormatError(source, `${where} is not supported; bp imports these op types: ${importableOpTypes().join(', ')}`);
+    }
+    let consumed: NodeProto | null = null;
+    const constantOf = (n: NodeProto, k: number, w: string): Constant | undefined => {
+      const name = (n.input ?? [])[k];
+      if (!name) return undefined;
+      const c = constants.get(name);
+      if (!c) throw new FormatError(source, `${w}: input ${k} (${shown(name)}) must be a constant (a weight), but it is computed by the graph`);
+      return c;
+    };
+    const ctx: NodeImportContext = {
+      source,
+      inputShape: sample ? sample.shape.slice() : null,
+      where,
+      constant: (k) => constantOf(node, k, where),
+      peek: () => {
+        const next = nodes[i + 1];
+        return next && (next.input ?? [])[0] === outs[0] ? next : undefined;
+      },
+      consume: (k) => {
+        const next = ctx.peek();
+        if (!next) throw new FormatError(source, `${where} expects a following node that reads its output`);
+        consumed = next;
+        return constantOf(next, k, `node ${shown(next.name || `#${i + 1}`)} (${shown(next.op_type)})`);
+      },
+      int: (name, dflt) => {
+        const a = attribute(node, name, AttributeType.INT, source, where);
+        return a ? int64(a.i) : dflt;
+      },
+      ints: (name, dflt) => {
+        const a = attribute(node, name, AttributeType.INTS, source, where);
+        return a ? (a.ints ?? []).map(int64) : dflt;
+      },
+      float: (name, dflt) => {
+        const a = attribute(node, name, AttributeType.FLOAT, source, where);
+        return a ? shortestFloat32(a.f ?? 0) : dflt;
+      },
+      refuse: (why) => {
+        throw new FormatError(source, `${where} ${why}`);
+      },
+    };
+    let layer: Module | null;
+    try {
+      layer = importer(node, ctx);
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
+      // A layer constructor refusing a value from the file: say which node it came from.
+      throw new FormatError(source, `${where} cannot be built as a bp layer: ${(e as Error).message}`);
+    }
+    if (layer) {
+      layers.push(layer);
+      if (sample && sampleCost(layer, sample.shape) > MAX_SAMPLE_WORK) sample = null;
+      if (sample) {
+        const x = sample;
+        try {
+          sample = noGrad(() => layer.eval().forward(x));
+        } catch (e) {
+          throw new FormatError(source, `${where} does not fit the shape it receives: ${(e as Error).message}`);
+        }
+      }
+    }
+    current = outs[0];
+    if (consumed) {
+      i++;
+      current = ((consumed as NodeProto).output ?? [])[0] ?? '';
+    }
+  }
+  if (outputs[0].name !== current) {
+    throw new FormatError(source, `the graph output ${shown(outputs[0].name)} is not the output of its last layer`);
+  }
+  return new Sequential(layers).eval();
+}
+
+/** The most multiply-adds spent following shapes through one layer while importing. */
+const MAX_SAMPLE_WORK = 1 << 26;
+
+/** An upper bound of the work of `layer` on a batch-of-one input of `shape` (so a forged file cannot make import slow). */
+function sampleCost(layer: Module, shape: number[]): number {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (layer instanceof Conv2d) {
+    const [, , h, w] = shape;
+    const [ph, pw] = layer.padding;
+    return layer.outChannels * (h + 2 * ph) * (w + 2 * pw) * layer.inChannels * layer.kernelSize[0] * layer.kernelSize[1];
+  }
+  if (layer instanceof Linear) return (size / Math.max(1, layer.inFeatures ?? 1)) * layer.outFeatures * (layer.inFeatures ?? 1);
+  if (layer instanceof MaxPool2d) return size * layer.kernelSize[0] * layer.kernelSize[1];
+  return size;
+}
+
+/** Folds a node computed from constants alone (Constant, a 2-D Transpose of a weight) into `constants`. */
+function foldConstant(node: NodeProto, constants: Map<string, Constant>, source: string, where: string): boolean {
+  const out = (node.output ?? [])[0];
+  if (node.op_type === 'Constant') {
+    const a = attribute(node, 'value', AttributeType.TENSOR, source, where);
+    if (!a?.t) throw new FormatError(source, `${where} has no tensor 'value'; bp reads only tensor constants`);
+    constants.set(out, readTensor(a.t, source, where));
+    return true;
+  }
+  const ins = node.input ?? [];
+  if (node.op_type === 'Transpose' && ins.length === 1 && constants.has(ins[0])) {
+    const c = constants.get(ins[0])!;
+    const perm = attribute(node, 'perm', AttributeType.INTS, source, where)?.ints?.map(int64) ?? [1, 0];
+    if (c.dims.length !== 2 || perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) {
+      throw new FormatError(source, `${where} transposes a constant of shape [${c.dims.join(', ')}] with perm [${perm}]; bp reads only 2-D weight transposes`);
+    }
+    const [r, k] = c.dims;
+    const src = c.values;
+    const values = c.values instanceof Float32Array ? new Float32Array(src.length) : new Array<number>(src.length);
+    for (let a = 0; a < r; a++) for (let b = 0; b < k; b++) values[b * r + a] = src[a * k + b];
+    constants.set(out, { dims: [k, r], values, dataType: c.dataType });
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,244 @@
+/**
+ * How each ONNX op becomes a bp layer: one entry per op type. An entry reads
+ * the node's attributes and constant inputs and returns the layer with its
+ * weights, or null for an op that is the identity in bp (Identity).
+ */
+import { BatchNorm1d, Conv2d, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import { ArgumentError, FormatError, tensor } from '@bp/tensor';
+import { Normalize } from '../normalize.js';
+import { AttributeType, type AttributeProto, DataType, type NodeProto, int64 } from '../proto/onnx.js';
+import { type Constant, shortestFloat32 } from './constants.js';
+
+/** What a node importer gets. */
+export interface NodeImportContext {
+  /** The file's name, for error messages. */
+  source: string;
+  /** The node's input shape for a batch of one, when the graph input has fixed per-example dims (else null). */
+  inputShape: number[] | null;
+  /** The node, described for messages: `node "/3/Gemm" (Gemm)`. */
+  where: string;
+  /** The constant behind input `i` of the node (throws if it is not a constant); undefined when the input is absent. */
+  constant(i: number): Constant | undefined;
+  /** The next node of the chain when it reads this node's output (for two-node patterns such as MatMul + Add). */
+  peek(): NodeProto | undefined;
+  /** Takes the peeked node into this layer; returns the constant behind its input `i`. */
+  consume(i: number): Constant | undefined;
+  /** Attribute readers (defaults as ONNX defines them). */
+  int(name: string, dflt: number): number;
+  ints(name: string, dflt: number[]): number[];
+  float(name: string, dflt: number): number;
+  /** Refuses an attribute value bp has no layer for. */
+  refuse(why: string): never;
+}
+
+/** Turns one node (and possibly the next) into a bp layer. */
+export type NodeImporter = (node: NodeProto, ctx: NodeImportContext) => Module | null;
+
+/** Reads an attribute, checking its type. */
+export function attribute(node: NodeProto, name: string, type: number, source: string, where: string): AttributeProto | undefined {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
+  if (!a) return undefined;
+  if (a.ref_attr_name) throw new FormatError(source, `${where}: attribute '${name}' refers to a function attribute; bp imports plain graphs only`);
+  if ((a.type ?? 0) !== type) throw new FormatError(source, `${where}: attribute '${name}' has type ${a.type ?? 0}, expected ${type}`);
+  return a;
+}
+
+function need(c: Constant | undefined, ctx: NodeImportContext, what: string, rank: number | number[]): Constant {
+  const ranks = Array.isArray(rank) ? rank : [rank];
+  if (!c) return ctx.refuse(`needs ${what} as a constant`);
+  if (c.dataType !== DataType.FLOAT) return ctx.refuse(`${what} must be float32`);
+  if (!ranks.includes(c.dims.length)) return ctx.refuse(`${what} has shape [${c.dims.join(', ')}], expected rank ${ranks.join(' or ')}`);
+  return c;
+}
+
+function floatTensor(c: Constant, shape = c.dims) {
+  return tensor(c.values as Float32Array, { shape });
+}
+
+/** Moves `values` [rows, cols] to [cols, rows]. */
+function transpose2d(c: Constant): Constant {
+  const [r, k] = c.dims;
+  const src = c.values as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) out[j * r + i] = src[i * k + j];
+  return { dims: [k, r], values: out, dataType: c.dataType };
+}
+
+function linearFrom(weight: Constant, bias: Constant | undefined, ctx: NodeImportContext): Linear {
+  const [out, inF] = weight.dims;
+  if (out === 0 || inF === 0) ctx.refuse(`has an empty weight [${weight.dims.join(', ')}]`);
+  let b: Constant | undefined;
+  if (bias) {
+    b = need(bias, ctx, 'the bias', [1, 2]);
+    const n = b.values.length;
+    if (n !== out || (b.dims.length === 2 && b.dims[0] !== 1)) ctx.refuse(`has a bias of shape [${b.dims.join(', ')}] for ${out} outputs`);
+  }
+  const layer = new Linear(inF, out, { bias: b !== undefined });
+  layer.loadStateDict(b ? { weight: floatTensor(weight), bias: floatTensor(b, [out]) } : { weight: floatTensor(weight) });
+  return layer;
+}
+
+function importGemm(node: NodeProto, ctx: NodeImportContext): Module {
+  if (ctx.int('transA', 0) !== 0 || ctx.float('alpha', 1) !== 1 || ctx.float('beta', 1) !== 1) {
+    ctx.refuse('uses transA, alpha or beta; bp reads Gemm as a Linear layer (x W^T + b)');
+  }
+  let w = need(ctx.constant(1), ctx, 'the weight (input B)', 2);
+  if (ctx.int('transB', 0) === 0) w = transpose2d(w);
+  return linearFrom(w, ctx.constant(2), ctx);
+}
+
+function importMatMul(node: NodeProto, ctx: NodeImportContext): Module {
+  const w = transpose2d(need(ctx.constant(1), ctx, 'the weight (input B)', 2));
+  const next = ctx.peek();
+  const bias = next?.op_type === 'Add' ? ctx.consume(1) : undefined;
+  return linearFrom(w, bias, ctx);
+}
+
+function importConv(node: NodeProto, ctx: NodeImportContext): Module {
+  const w = need(ctx.constant(1), ctx, 'the weight (input W)', 4);
+  const [outC, inC, kh, kw] = w.dims;
+  const kernel = ctx.ints('kernel_shape', [kh, kw]);
+  const strides = ctx.ints('strides', [1, 1]);
+  const pads = ctx.ints('pads', [0, 0, 0, 0]);
+  const dil = ctx.ints('dilations', [1, 1]);
+  if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw) ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
+  if (ctx.int('group', 1) !== 1 || dil.some((d) => d !== 1)) ctx.refuse('uses groups or dilation, which Conv2d does not have');
+  if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
+  if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; Conv2d needs two`);
+  const b = ctx.constant(2);
+  if (b) need(b, ctx, 'the bias', 1);
+  if (b && b.dims[0] !== outC) ctx.refuse(`has a bias of ${b.dims[0]} values for ${outC} channels`);
+  const layer = new Conv2d(inC, outC, [kh, kw], { stride: [strides[0], strides[1]], padding: [pads[0], pads[1]], bias: b !== undefined });
+  layer.loadStateDict(b ? { weight: floatTensor(w), bias: floatTensor(b) } : { weight: floatTensor(w) });
+  return layer;
+}
+
+function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
+  const kernel = ctx.ints('kernel_shape', []);
+  const strides = ctx.ints('strides', [1, 1]);
+  const pads = ctx.ints('pads', [0, 0, 0, 0]);
+  if (kernel.length !== 2) ctx.refuse(`has kernel_shape [${kernel}]; MaxPool2d needs two sizes`);
+  if (ctx.int('ceil_mode', 0) !== 0 || ctx.ints('dilations', [1, 1]).some((d) => d !== 1) || ctx.int('storage_order', 0) !== 0) {
+    ctx.refuse('uses ceil_mode, dilations or storage_order, which MaxPool2d does not have');
+  }
+  if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
+  if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; MaxPool2d needs two`);
+  if ((node.output ?? []).length > 1 && node.output![1]) ctx.refuse('also outputs indices, which bp does not produce');
+  try {
+    return new MaxPool2d([kernel[0], kernel[1]], [strides[0], strides[1]], { padding: [pads[0], pads[1]] });
+  } catch (e) {
+    return ctx.refuse((e as Error).message);
+  }
+}
+
+function importFlatten(node: NodeProto, ctx: NodeImportContext): Module {
+  if (ctx.int('axis', 1) !== 1) ctx.refuse(`has axis ${ctx.int('axis', 1)}; bp reads Flatten with axis 1 (the batch axis kept)`);
+  return new Flatten();
+}
+
+function importReshape(node: NodeProto, ctx: NodeImportContext): Module {
+  const shape = ctx.constant(1);
+  const target = shape && shape.dims.length === 1 ? Array.from(shape.values, Number) : null;
+  if (!target || target[0] !== 0 || ctx.int('allowzero', 0) !== 0) {
+    return ctx.refuse('reshapes to something other than a constant [0, ...] (batch axis kept); bp reads a Reshape only as a Flatten');
+  }
+  // [0, -1]: keep the batch axis, flatten the rest, whatever the input.
+  if (target.length === 2 && target[1] === -1) return new Flatten();
+  // Otherwise find the axes range of the input that the target collapses into one.
+  const s = ctx.inputShape;
+  if (s) {
+    for (let a = 1; a < s.length; a++) {
+      for (let b = a; b < s.length; b++) {
+        const merged = [...s.slice(0, a), s.slice(a, b + 1).reduce((x, y) => x * y, 1), ...s.slice(b + 1)];
+        if (merged.length === target.length && merged.every((d, i) => i === 0 || d === target[i])) return new Flatten({ startDim: a, endDim: b });
+      }
+    }
+  }
+  return ctx.refuse(`reshapes to [${target.join(', ')}], which is no flattening of its input${s ? ` [${s.join(', ')}]` : ''}`);
+}
+
+function importDropout(node: NodeProto, ctx: NodeImportContext): Module {
+  const ratio = ctx.constant(1);
+  const training = ctx.constant(2);
+  if (training && training.values[0]) ctx.refuse('runs in training mode');
+  if ((node.output ?? []).length > 1 && node.output![1]) ctx.refuse('also outputs its mask, which bp does not produce');
+  const p = ratio ? shortestFloat32(Number(ratio.values[0])) : 0.5;
+  if (!(p >= 0 && p <= 1)) ctx.refuse(`has ratio ${p}, not a probability`);
+  return new Dropout(p);
+}
+
+function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Module {
+  if (ctx.int('training_mode', 0) !== 0) ctx.refuse('runs in training mode');
+  if ((node.output ?? []).filter((o) => o).length > 1) ctx.refuse('outputs running statistics (training mode)');
+  const parts = [1, 2, 3, 4].map((i) => need(ctx.constant(i), ctx, `input ${i}`, 1));
+  const c = parts[0].dims[0];
+  if (parts.some((p) => p.dims[0] !== c) || c === 0) ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
+  const eps = ctx.float('epsilon', 1e-5);
+  if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
+  const layer = new BatchNorm1d(c, { eps });
+  const [weight, bias, runningMean, runningVar] = parts.map((p) => floatTensor(p));
+  layer.loadStateDict({ weight, bias, running_mean: runningMean, running_var: runningVar, num_batches_tracked: tensor(0, { dtype: 'int32' }) });
+  return layer;
+}
+
+function statValues(c: Constant | undefined, ctx: NodeImportContext, what: string): number | number[] {
+  const k = need(c, ctx, what, [0, 1, 2, 3, 4]);
+  if (k.values.length === 1) return shortestFloat32(k.values[0]);
+  if (k.dims.slice(1).some((d) => d !== 1)) ctx.refuse(`has ${what} of shape [${k.dims.join(', ')}]; bp reads one value or one per channel`);
+  return Array.from(k.values, shortestFloat32);
+}
+
+function importSub(node: NodeProto, ctx: NodeImportContext): Module {
+  // (x - mean) / std, the normalization exportOnnx puts in front of a model.
+  const mean = statValues(ctx.constant(1), ctx, 'the subtracted constant');
+  if (ctx.peek()?.op_type !== 'Div') ctx.refuse('is not followed by a Div; bp reads Sub + Div as a Normalize layer only');
+  const std = statValues(ctx.consume(1), ctx, 'the divisor');
+  try {
+    return new Normalize(mean, std);
+  } catch (e) {
+    if (e instanceof ArgumentError) return ctx.refuse(e.message);
+    throw e;
+  }
+}
+
+function axisOf(ctx: NodeImportContext): number {
+  return ctx.int('axis', -1);
+}
+
+const BUILTIN_IMPORTERS: Record<string, NodeImporter> = {
+  Gemm: importGemm,
+  MatMul: importMatMul,
+  Conv: importConv,
+  MaxPool: importMaxPool,
+  Flatten: importFlatten,
+  Reshape: importReshape,
+  Dropout: importDropout,
+  BatchNormalization: importBatchNormalization,
+  Sub: importSub,
+  Identity: () => null,
+  Relu: () => new ReLU(),
+  Sigmoid: () => new Sigmoid(),
+  Tanh: () => new Tanh(),
+  LeakyRelu: (n, ctx) => new LeakyReLU(ctx.float('alpha', 0.01)),
+  Softmax: (n, ctx) => new Softmax(axisOf(ctx)),
+  LogSoftmax: (n, ctx) => new LogSoftmax(axisOf(ctx)),
+};
+
+const importers = new Map<string, NodeImporter>(Object.entries(BUILTIN_IMPORTERS));
+
+/** Teaches `importOnnx` an op type (of the default ONNX domain). Replaces an existing entry. */
+export function registerOnnxImporter(opType: string, importer: NodeImporter): void {
+  if (typeof opType !== 'string' || opType === '') throw new ArgumentError('registerOnnxImporter', 'opType must be a non-empty string');
+  if (typeof importer !== 'function') throw new ArgumentError('registerOnnxImporter', `the importer of '${opType}' must be a function`);
+  importers.set(opType, importer);
+}
+
+/** The importer of an op type, or undefined. */
+export function importerFor(opType: string): NodeImporter | undefined {
+  return importers.get(opType);
+}
+
+/** The op types `importOnnx` reads, sorted. */
+export function importableOpTypes(): string[] {
+  return [...importers.keys()].sort();
+}

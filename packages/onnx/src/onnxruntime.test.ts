@@ -1,0 +1,106 @@
+// Exported models run in ONNX Runtime (onnxruntime-node, CPU) and give bp's outputs on real MNIST test images.
+import { loadMnist } from '@bp/datasets';
+import type { Module } from '@bp/layers';
+import { type Tensor, manualSeed, randn } from '@bp/tensor';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { everyLayer, mnistCnn, mnistMlp } from './__fixtures__/models.js';
+import { exportOnnx, importOnnx } from './index.js';
+
+const MEAN = 0.1307;
+const STD = 0.3081;
+let images: Tensor;
+
+beforeAll(async () => {
+  const test = await loadMnist({ split: 'test' });
+  images = test.images.slice([0, 0, 0, 0], [64, 1, 28, 28]);
+});
+
+async function runOrt(bytes: Uint8Array, x: Tensor, input = 'input', output = 'output'): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const session = await ort.InferenceSession.create(bytes);
+  const feeds = { [input]: new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape) };
+  const result = await session.run(feeds);
+  const out = result[output];
+  return { data: out.data as Float32Array, dims: out.dims };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const models: [string, () => Module][] = [
+  ['MLP', mnistMlp],
+  ['CNN', mnistCnn],
+];
+
+describe.each(models)('the MNIST %s in ONNX Runtime', (name, build) => {
+  it('gives bp\'s logits within 1e-5 on 64 MNIST test images, for any batch size', async () => {
+    manualSeed(7);
+    const model = build().eval();
+    const bytes = exportOnnx(model, { inputShape: [1, 28, 28] });
+    const want = model.forward(images).dataSync();
+    const got = await runOrt(bytes, images);
+    expect(got.dims).toEqual([64, 10]);
+    expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);
+    // The batch axis is dynamic: the same file takes one image.
+    const one = await runOrt(bytes, images.slice([5, 0, 0, 0], [1, 1, 28, 28]));
+    expect(one.dims).toEqual([1, 10]);
+    expect(maxAbsDiff(one.data, want.slice(50, 60))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('takes pixels in [0, 1] with the normalization inside the graph', async () => {
+    manualSeed(8);
+    const model = build().eval();
+    const bytes = exportOnnx(model, { inputShape: [1, 28, 28], normalize: { mean: MEAN, std: STD }, inputName: 'pixels', outputName: 'logits' });
+    const want = model.forward(images.sub(MEAN).div(STD)).dataSync();
+    const got = await runOrt(bytes, images, 'pixels', 'logits');
+    expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);
+    const session = await ort.InferenceSession.create(bytes);
+    expect(session.inputNames).toEqual(['pixels']);
+    expect(session.outputNames).toEqual(['logits']);
+  });
+
+  it('round-trips export -> import with identical outputs and state-dict names', async () => {
+    manualSeed(9);
+    const model = build().eval();
+    const back = importOnnx(exportOnnx(model, { inputShape: [1, 28, 28] }));
+    expect(Object.keys(back.stateDict())).toEqual(Object.keys(model.stateDict()));
+    expect(Array.from(back.forward(images).dataSync())).toEqual(Array.from(model.forward(images).dataSync()));
+    // With the normalization: a Normalize layer in front, the same numbers as normalizing first.
+    const withNorm = importOnnx(exportOnnx(model, { inputShape: [1, 28, 28], normalize: { mean: MEAN, std: STD } }));
+    expect(withNorm.at(0).layerType).toBe('Normalize');
+    expect(Array.from(withNorm.forward(images).dataSync())).toEqual(Array.from(model.forward(images.sub(MEAN).div(STD)).dataSync()));
+  });
+});
+
+describe('every exportable layer', () => {
+  it.each([17, 21])('matches bp in ONNX Runtime at opset %i and round-trips', async (opset) => {
+    const model = everyLayer();
+    const x = images.slice([0, 0, 0, 0], [16, 1, 28, 28]);
+    const want = model.forward(x).dataSync();
+    const bytes = exportOnnx(model, { inputShape: [1, 28, 28], opset });
+    const got = await runOrt(bytes, x);
+    expect(got.dims).toEqual([16, 5]);
+    expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);
+    const back = importOnnx(bytes);
+    expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('exports a Linear on [n, t, features] as MatMul + Add, which imports back as a Linear', async () => {
+    manualSeed(4);
+    const model = everyLayer().layers[7];
+    const { Sequential } = await import('@bp/layers');
+    const seq = new Sequential([model]);
+    const x = randn([3, 4, 18]);
+    const bytes = exportOnnx(seq, { inputShape: [4, 18] });
+    const got = await runOrt(bytes, x);
+    expect(got.dims).toEqual([3, 4, 12]);
+    expect(maxAbsDiff(got.data, seq.forward(x).dataSync())).toBeLessThanOrEqual(1e-5);
+    const back = importOnnx(bytes);
+    expect(back.at(0).layerType).toBe('Linear');
+    expect(maxAbsDiff(back.forward(x).dataSync(), seq.forward(x).dataSync())).toBeLessThanOrEqual(1e-6);
+  });
+});
