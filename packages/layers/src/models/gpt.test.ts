@@ -35,7 +35,7 @@ describe('GPT', () => {
     manualSeed(0);
     const m = new GPT({ vocabSize: 50, blockSize: 32, nLayer: 4, nHead: 4, nEmbd: 64 });
     const std = (t: Tensor) => {
-      const v = t.dataSync();
+      const v = Array.from(t.dataSync());
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
       return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
     };
