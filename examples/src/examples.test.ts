@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { trainNamesGPT } from './gpt-names.js';
 import { trainMnistCnn } from './mnist-cnn.js';
 import { trainMnistMlp } from './mnist-mlp.js';
 import { trainSpirals } from './pytorch-loop.js';
@@ -37,4 +38,13 @@ describe('examples learn on small data', () => {
     // Sixteen steps of Adam take it from chance (10%) to about two thirds right.
     expect(r.testAccuracy[1]).toBeGreaterThan(0.5);
   });
+
+  it('gpt-names: 40 steps of the character-level GPT lower the validation loss; samples are names', () => {
+    const r = trainNamesGPT({ steps: 40, batchSize: 16, samples: 5 });
+    // Uniform over 27 characters is ln 27 = 3.30; 40 steps reach about 2.6.
+    expect(r.valBefore).toBeGreaterThan(3.2);
+    expect(r.valAfter).toBeLessThan(2.8);
+    expect(r.samples).toHaveLength(5);
+    for (const n of r.samples) expect(n).toMatch(/^[a-z]*$/);
+  }, 120_000);
 });

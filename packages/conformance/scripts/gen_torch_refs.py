@@ -358,6 +358,32 @@ case("all axis 1", "all", [torch.tensor([[1.0, 2.0, 0.0], [1.0, float("nan"), -3
 case("any axis 0", "any", [torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, -3.0]])], lambda x: x.bool().any(0).to(torch.int32), {"axis": 0})
 case("isnan isinf isfinite", "isfiniteAll", [torch.tensor([0.0, float("nan"), float("inf"), -float("inf"), -2.5])],
      lambda x: torch.stack([torch.isnan(x), torch.isinf(x), torch.isfinite(x)]).to(torch.int32))
+# Normalisation and attention (composites in bp).
+case("layerNorm [2,3,4] over [4] with weight and bias", "layerNorm", [randn(2, 3, 4) * 2 + 1, randn(4), randn(4)],
+     lambda x, w, b: F.layer_norm(x, [4], w, b, 1e-5), {"normalizedShape": [4], "eps": 1e-5})
+case("layerNorm [2,3,4] over [3,4], no affine, eps 1e-3", "layerNorm", [randn(2, 3, 4)],
+     lambda x: F.layer_norm(x, [3, 4], None, None, 1e-3), {"normalizedShape": [3, 4], "eps": 1e-3})
+
+
+def sdpa(q, k, v, mask=None, causal=False, scale=None):
+    """torch 2's F.scaled_dot_product_attention without dropout, written with torch 1.13 ops."""
+    s = q @ k.transpose(-2, -1) * (scale if scale is not None else 1 / math.sqrt(q.shape[-1]))
+    if causal:
+        mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else s + mask
+    return torch.softmax(s, -1) @ v
+
+
+case("scaledDotProductAttention [2,2,3,4] plain", "scaledDotProductAttention", [randn(2, 2, 3, 4), randn(2, 2, 5, 4), randn(2, 2, 5, 3)],
+     lambda q, k, v: sdpa(q, k, v), {})
+case("scaledDotProductAttention isCausal [2,4,3]", "scaledDotProductAttention", [randn(2, 4, 3), randn(2, 4, 3), randn(2, 4, 3)],
+     lambda q, k, v: sdpa(q, k, v, causal=True), {"isCausal": True})
+case("scaledDotProductAttention boolean attnMask [3,4], scale 0.3", "scaledDotProductAttention",
+     [randn(2, 3, 2), randn(2, 4, 2), randn(2, 4, 5), torch.tensor([[1, 0, 1, 1], [0, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.int32)],
+     lambda q, k, v, m: sdpa(q, k, v, mask=m.bool(), scale=0.3), {"scale": 0.3})
+case("scaledDotProductAttention float attnMask [3,4]", "scaledDotProductAttention", [randn(3, 2), randn(4, 2), randn(4, 2), randn(3, 4)],
+     lambda q, k, v, m: sdpa(q, k, v, mask=m), {})
 
 with open(OUT, "w") as f:
     json.dump({

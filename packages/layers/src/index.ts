@@ -43,6 +43,21 @@ export {
   GELU, SiLU, ELU, CELU, SELU, Softplus, Mish, ReLU6, Hardtanh, Hardswish, Hardsigmoid, LogSigmoid, Softsign,
 } from './layers/activations.js';
 export type { ActivationName } from './layers/activations.js';
+export { Embedding } from './layers/embedding.js';
+export type { EmbeddingOptions } from './layers/embedding.js';
+export { LayerNorm } from './layers/layer-norm.js';
+export type { LayerNormOptions } from './layers/layer-norm.js';
+export { MultiheadAttention } from './layers/multihead-attention.js';
+export type { MultiheadAttentionOptions, MultiheadAttentionCallOptions } from './layers/multihead-attention.js';
+export { GroupNorm } from './layers/group-norm.js';
+export type { GroupNormOptions } from './layers/group-norm.js';
+export { BatchNorm2d } from './layers/batch-norm2d.js';
+export type { BatchNorm2dOptions } from './layers/batch-norm2d.js';
+export { ModuleList, ModuleDict } from './layers/containers.js';
+export * as init from './initializers.js';
+export type { Nonlinearity, FanMode, KaimingOptions } from './initializers.js';
+export { GPT, GPTBlock, GPTMlp } from './models/gpt.js';
+export type { GPTConfig, GenerateOptions } from './models/gpt.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';
 export type { Callback, CallbackModel, Logs } from './training/callbacks.js';

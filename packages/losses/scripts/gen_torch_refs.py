@@ -46,11 +46,16 @@ FNS = {
     'mseLoss': lambda x, y, r, o: F.mse_loss(x, y, reduction=r),
     'l1Loss': lambda x, y, r, o: F.l1_loss(x, y, reduction=r),
     'huberLoss': lambda x, y, r, o: F.huber_loss(x, y, reduction=r, delta=o.get('delta', 1.0)),
-    'bceLoss': lambda x, y, r, o: F.binary_cross_entropy(x, y, reduction=r),
+    'bceLoss': lambda x, y, r, o: F.binary_cross_entropy(x, y, reduction=r, weight=torch.tensor(o['weight']) if 'weight' in o else None),
     'bceWithLogitsLoss': lambda x, y, r, o: F.binary_cross_entropy_with_logits(
-        x, y, reduction=r, pos_weight=torch.tensor(o['posWeight']) if 'posWeight' in o else None),
-    'crossEntropyLoss': lambda x, y, r, o: F.cross_entropy(x, y.long(), reduction=r, label_smoothing=o.get('labelSmoothing', 0.0)),
-    'nllLoss': lambda x, y, r, o: F.nll_loss(x, y.long(), reduction=r),
+        x, y, reduction=r, pos_weight=torch.tensor(o['posWeight']) if 'posWeight' in o else None,
+        weight=torch.tensor(o['weight']) if 'weight' in o else None),
+    'crossEntropyLoss': lambda x, y, r, o: F.cross_entropy(
+        x, y.long() if y.dtype == torch.int32 else y, reduction=r, label_smoothing=o.get('labelSmoothing', 0.0),
+        weight=torch.tensor(o['weight']) if 'weight' in o else None, ignore_index=o.get('ignoreIndex', -100)),
+    'nllLoss': lambda x, y, r, o: F.nll_loss(x, y.long(), reduction=r, weight=torch.tensor(o['weight']) if 'weight' in o else None,
+                                            ignore_index=o.get('ignoreIndex', -100)),
+    'klDivLoss': lambda x, y, r, o: F.kl_div(x, y, reduction=o.get('klReduction', r), log_target=o.get('logTarget', False)),
     'categoricalCrossentropy': categorical_crossentropy,
     'sparseCategoricalCrossentropy': sparse_categorical_crossentropy,
 }
@@ -105,10 +110,9 @@ cases.append(case('mse 1-d', 'mseLoss', randn(7), randn(7)))
 p = torch.sigmoid(randn(4, 3, scale=2))
 cases.append(case('bce hard targets', 'bceLoss', p, f32(torch.randint(0, 2, (4, 3)))))
 cases.append(case('bce soft targets', 'bceLoss', p, f32(torch.rand(4, 3))))
-# Probabilities of exactly 0 and 1: each log is clamped at -100. Values only: PyTorch's fused
-# gradient (p - y) / max(p (1 - p), 1e-12) is 0 or +-1e12 there, where bp gives the derivative
-# of the clamped expression (tested by hand in losses.test.ts).
-cases.append(case('bce saturated', 'bceLoss', torch.tensor([0.0, 1.0, 0.3, 1.0]), torch.tensor([0.0, 1.0, 1.0, 0.0]), grads=False))
+# Probabilities of exactly 0 and 1: each log is clamped at -100; PyTorch's gradient
+# (p - y) / max(p (1 - p), 1e-12) is 0 or +-1e12 there, and bp's equals it.
+cases.append(case('bce saturated', 'bceLoss', torch.tensor([0.0, 1.0, 0.3, 1.0]), torch.tensor([0.0, 1.0, 1.0, 0.0])))
 
 z = randn(4, 3, scale=3)
 z[1, 1] = 0.0  # the kink-free gradient at exactly 0: sigmoid(0) - y
@@ -134,6 +138,40 @@ unnorm = torch.tensor([[0.5, 0.25, 0.0, 0.25], [0.2, 0.2, 0.2, 0.2], [1.0, 0.0, 
 cases.append(case('categorical unnormalised', 'categoricalCrossentropy', unnorm, torch.tensor([[0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])))
 cases.append(case('sparse categorical', 'sparseCategoricalCrossentropy', probs, lab))
 cases.append(case('sparse categorical unnormalised', 'sparseCategoricalCrossentropy', unnorm, torch.tensor([2, 1, 0], dtype=torch.int32)))
+
+# Class weights, ignoreIndex, probability targets and [N, C, d...] inputs; KL divergence; BCE weights.
+W4 = [0.5, 2.0, 1.0, 3.0]
+lab_ign = torch.tensor([1, -100, 3, 0, -100], dtype=torch.int32)
+cases.append(case('cross entropy weights', 'crossEntropyLoss', logits, lab, {'weight': W4}))
+cases.append(case('cross entropy ignoreIndex', 'crossEntropyLoss', logits, lab_ign))
+cases.append(case('cross entropy ignoreIndex 2, weights, smoothing', 'crossEntropyLoss', logits,
+                  torch.tensor([1, 2, 3, 0, 2], dtype=torch.int32), {'ignoreIndex': 2, 'weight': W4, 'labelSmoothing': 0.2}))
+cases.append(case('cross entropy ignoreIndex with smoothing', 'crossEntropyLoss', logits, lab_ign, {'labelSmoothing': 0.1}))
+probs_t = torch.softmax(randn(5, 4), -1)
+cases.append(case('cross entropy probability targets', 'crossEntropyLoss', logits, probs_t))
+cases.append(case('cross entropy probability targets, weights, smoothing', 'crossEntropyLoss', logits, probs_t,
+                  {'weight': W4, 'labelSmoothing': 0.1}))
+x4 = randn(2, 3, 4, 2, scale=2)
+y4 = torch.randint(0, 3, (2, 4, 2), dtype=torch.int32)
+y4[0, 1, 1] = -100
+cases.append(case('cross entropy [N,C,d1,d2] ignoreIndex', 'crossEntropyLoss', x4, y4))
+cases.append(case('cross entropy [N,C,d1,d2] weights, smoothing', 'crossEntropyLoss', x4, y4, {'weight': [1.0, 0.5, 2.0], 'labelSmoothing': 0.1}))
+cases.append(case('cross entropy [N,C,d] probability targets', 'crossEntropyLoss', randn(2, 3, 4), torch.softmax(randn(2, 3, 4), 1)))
+cases.append(case('cross entropy unbatched [C]', 'crossEntropyLoss', randn(5), torch.tensor(3, dtype=torch.int32)))
+lp = torch.log_softmax(randn(5, 4), -1)
+cases.append(case('nll weights, ignoreIndex', 'nllLoss', lp, lab_ign, {'weight': W4}))
+cases.append(case('nll [N,C,d] ignoreIndex 1', 'nllLoss', torch.log_softmax(randn(2, 4, 3), 1),
+                  torch.tensor([[1, 0, 2], [3, 1, 1]], dtype=torch.int32), {'ignoreIndex': 1}))
+kl_in = torch.log_softmax(randn(3, 4), -1)
+kl_t = torch.softmax(randn(3, 4), -1)
+kl_t[1, 2] = 0.0  # 0 log 0 = 0
+cases.append(case('kl div', 'klDivLoss', kl_in, kl_t))
+cases.append(case('kl div batchmean', 'klDivLoss', kl_in, kl_t, {'klReduction': 'batchmean'}))
+cases.append(case('kl div logTarget', 'klDivLoss', kl_in, torch.log_softmax(randn(3, 4), -1), {'logTarget': True}))
+cases.append(case('bce weight', 'bceLoss', p, f32(torch.rand(4, 3)), {'weight': [0.5, 1.0, 2.0]}))
+cases.append(case('bce saturated weight', 'bceLoss', torch.tensor([[0.0, 1.0], [1.0, 0.0]]), torch.tensor([[1.0, 0.0], [1.0, 0.5]]), {'weight': [2.0, 0.5]}))
+cases.append(case('bce logits weight and posWeight', 'bceWithLogitsLoss', z, f32(torch.rand(4, 3)),
+                  {'weight': [[1.0], [0.5], [2.0], [0.0]], 'posWeight': [0.5, 2.0, 3.0]}))
 
 here = os.path.dirname(os.path.abspath(__file__))
 out = os.path.join(here, '..', 'src', '__fixtures__', 'torch-refs.json')

@@ -1,4 +1,5 @@
 import { type Tensor, exp, log } from '@bp/tensor';
+import { checkBroadcastsTo } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { checkProbabilities, floatTensor, sameShape } from './validate.js';
 
@@ -9,6 +10,8 @@ export interface BceWithLogitsOptions extends LossOptions {
    * `pos_weight`): above 1 raises recall on rare positives.
    */
   posWeight?: Tensor;
+  /** A rescaling weight broadcast against the input (PyTorch's `weight`). */
+  weight?: Tensor;
 }
 
 /**
@@ -31,10 +34,18 @@ export function bceWithLogitsLoss(input: Tensor, target: Tensor, opts?: BceWithL
   const softplusNeg = log(exp(m.neg()).add(exp(nx.sub(m)))).add(m);
   // BCE(x, y) = (1 - y) x + softplus(-x); with pos_weight w: (1 - y) x + (1 + (w - 1) y) softplus(-x)
   const pw = opts?.posWeight;
+  let loss: Tensor;
   if (pw === undefined) {
-    return reduce(y.neg().add(1).mul(x).add(softplusNeg), reduction);
+    loss = y.neg().add(1).mul(x).add(softplusNeg);
+  } else {
+    const w = floatTensor('bceWithLogitsLoss', 'posWeight', pw);
+    const scale = w.sub(1).mul(y).add(1);
+    loss = y.neg().add(1).mul(x).add(scale.mul(softplusNeg));
   }
-  const w = floatTensor('bceWithLogitsLoss', 'posWeight', pw);
-  const scale = w.sub(1).mul(y).add(1);
-  return reduce(y.neg().add(1).mul(x).add(scale.mul(softplusNeg)), reduction);
+  if (opts?.weight !== undefined) {
+    const w = floatTensor('bceWithLogitsLoss', 'weight', opts.weight);
+    checkBroadcastsTo('bceWithLogitsLoss', 'weight', w, x.shape);
+    loss = loss.mul(w);
+  }
+  return reduce(loss, reduction);
 }

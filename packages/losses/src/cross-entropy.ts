@@ -1,39 +1,79 @@
-import { ArgumentError, type Tensor } from '@bp/tensor';
-import { pickLabels } from './pick.js';
+import { ArgumentError, ShapeError, Tensor, fmtShape, tensor } from '@bp/tensor';
+import { classLabels, classWeights, targetWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkLabels, floatTensor } from './validate.js';
+import { floatTensor } from './validate.js';
 
-/** Options of {@link crossEntropyLoss}. */
+/** Options of {@link crossEntropyLoss} (PyTorch's keyword arguments). */
 export interface CrossEntropyOptions extends LossOptions {
   /**
-   * Mixes the one-hot target with the uniform distribution (PyTorch's
+   * Mixes the target with the uniform distribution (PyTorch's
    * `label_smoothing`): the target becomes `(1 - s) onehot + s / C`. 0 by default.
    */
   labelSmoothing?: number;
+  /** A weight per class `[C]` (PyTorch's `weight`); the mean then divides by the weights taken. */
+  weight?: Tensor;
+  /** Class id whose positions add nothing and are left out of the mean (default -100, as PyTorch). */
+  ignoreIndex?: number;
 }
 
 /**
  * Cross-entropy on raw scores (PyTorch's `CrossEntropyLoss`): `logSoftmax`
- * then negative log-likelihood, in one stable expression, for `[N, C]`
- * logits and int32 class ids `[N]`. Finite for logits of ±1e4. This is the
- * loss to train a classifier whose last layer has no softmax.
+ * over the class axis then negative log-likelihood, stable for logits of
+ * ±1e4. The input is `[N, C]`, `[N, C, d1, ...]` (per-position classes, as
+ * PyTorch) or `[C]`; the target is either int32 class ids of shape
+ * `[N, d1, ...]` (`[N, 1]` also accepted for `[N, C]`) or float32 class
+ * probabilities of the input's shape. Class weights, `ignoreIndex` and label
+ * smoothing follow PyTorch 1.13 exactly. This is the loss for a classifier or language model
+ * whose last layer has no softmax.
  *
  * @example
  * const loss = crossEntropyLoss(model.forward(x), labels);
- * loss.backward();
+ * crossEntropyLoss(logits, tokens, { ignoreIndex: PAD, labelSmoothing: 0.1 });
  */
 export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEntropyOptions): Tensor {
-  const reduction = readReduction('crossEntropyLoss', opts);
+  const op = 'crossEntropyLoss';
+  const reduction = readReduction(op, opts);
   const s = opts?.labelSmoothing ?? 0;
   if (typeof s !== 'number' || !(s >= 0 && s <= 1)) {
-    throw new ArgumentError('crossEntropyLoss', `labelSmoothing must be a number in [0, 1], got ${s}`);
+    throw new ArgumentError(op, `labelSmoothing must be a number in [0, 1], got ${s}`);
   }
-  const x = floatTensor('crossEntropyLoss', 'input', logits);
-  const ids = checkLabels('crossEntropyLoss', x, labels);
-  const logp = x.logSoftmax(-1);
-  const nll = pickLabels(logp, ids).neg();
-  if (s === 0) return reduce(nll, reduction);
-  // PyTorch: (1 - s) * nll + s * mean over classes of -logp
-  const smooth = logp.mean(-1).neg();
-  return reduce(nll.mul(1 - s).add(smooth.mul(s)), reduction);
+  const ignoreIndex = opts?.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+  const x = floatTensor(op, 'input', logits);
+  if (!(labels instanceof Tensor)) {
+    throw new ArgumentError(op, `labels must be an int32 Tensor of class ids (or probabilities), got ${labels === null ? 'null' : typeof labels}`);
+  }
+  const r = toRows(op, x);
+  const weights = classWeights(op, opts?.weight, r.c);
+  const logp = r.rows.logSoftmax(-1);
+  const wRow = weights ? tensor(weights, { shape: [r.c] }) : null;
+
+  const sameShape = labels.shape.length === x.shape.length && labels.shape.every((d, i) => d === x.shape[i]);
+  if (labels.dtype === 'float32' && sameShape) {
+    // Probability targets: -sum_c w_c t_c log p_c per position, mean over positions.
+    let t = toRows(op, labels).rows;
+    if (s > 0) t = t.mul(1 - s).add(s / r.c);
+    let terms = logp.mul(t);
+    if (wRow) terms = terms.mul(wRow);
+    const per = terms.sum(-1).neg();
+    return reduction === 'none' ? per.reshape(r.outShape) : reduce(per, reduction);
+  }
+  if (labels.dtype === 'float32' && x.rank >= 1 && labels.rank === x.rank) {
+    throw new ShapeError(op, `probability targets must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(labels.shape)}`);
+  }
+  const ids = classLabels(op, r, x, labels, ignoreIndex);
+  const nll = weightedNll(logp, ids, weights, ignoreIndex, reduction, r.outShape);
+  if (s === 0) return nll;
+  // PyTorch 1.13 (cross_entropy_loss_label_smoothing): smooth = -sum_c w_c log p_c, zero where ignored;
+  // its mean divides by the weights taken when weighted, else by the positions not ignored.
+  let smooth = (wRow ? logp.mul(wRow) : logp).sum(-1).neg();
+  const { total, anyIgnored } = targetWeights(ids, weights, ignoreIndex);
+  let kept = 0;
+  for (const v of ids) if (v !== ignoreIndex) kept++;
+  if (anyIgnored) smooth = smooth.mul(tensor(Float32Array.from(ids, (v) => (v === ignoreIndex ? 0 : 1)), { shape: [ids.length] }));
+  let ret: Tensor;
+  if (reduction === 'none') ret = smooth.reshape(r.outShape);
+  else if (reduction === 'sum') ret = smooth.sum();
+  else ret = smooth.sum().div(weights ? total : kept);
+  return nll.mul(1 - s).add(ret.mul(s / r.c));
 }

@@ -2,7 +2,7 @@ import '@bp/autograd';
 import { ArgumentError, DTypeError, IndexError, ShapeError, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import {
-  bceLoss, bceWithLogitsLoss, categoricalCrossentropy, crossEntropyLoss, huberLoss, l1Loss, mseLoss, nllLoss,
+  bceLoss, bceWithLogitsLoss, categoricalCrossentropy, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, mseLoss, nllLoss,
   sparseCategoricalCrossentropy,
 } from './index.js';
 
@@ -51,13 +51,13 @@ describe('numerical stability for logits of +-1e4', () => {
     expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 1, -1]);
   });
 
-  it('bceLoss at probabilities 0 and 1: clamped at 100 per term, finite gradient', () => {
+  it("bceLoss at probabilities 0 and 1: clamped at 100 per term, PyTorch's gradient", () => {
     const p = tensor([0, 1, 0, 1], { requiresGrad: true });
     const loss = bceLoss(p, tensor([1, 0, 0, 1]), { reduction: 'none' });
     expect(Array.from(loss.dataSync(), (v) => v + 0)).toEqual([100, 100, 0, 0]);
     loss.sum().backward();
-    // clamped terms are flat (0); the others are d(-log(1 - p))/dp = 1 and d(-log p)/dp = -1
-    expect(Array.from(p.grad!.dataSync(), (v) => v + 0)).toEqual([0, 0, 1, -1]);
+    // (p - y) / max(p (1 - p), 1e-12): -1e12 and 1e12 where the target is the other end, 0 where they agree
+    expect(Array.from(p.grad!.dataSync(), (v) => v + 0)).toEqual([Math.fround(-1e12), Math.fround(1e12), 0, 0]);
   });
 
   it('Keras probability losses clip at 1e-7: a zero probability costs -log(1e-7)', () => {
@@ -127,5 +127,27 @@ describe('reductions', () => {
   });
   it('integer regression targets are accepted', () => {
     expect(mseLoss(tensor([1.5, 2]), tensor([1, 2], { dtype: 'int32' })).item()).toBeCloseTo(0.125, 6);
+  });
+});
+
+describe('class weights, ignoreIndex, probability targets and KL divergence: bad input', () => {
+  it('names the loss and the offending shapes or values', () => {
+    const x = tensor([[1, 2, 3], [0, 1, 0]]);
+    expect(() => crossEntropyLoss(x, labels([0, 1]), { weight: tensor([1, 2]) })).toThrow('crossEntropyLoss: weight must be [3] (one per class), got [2]');
+    expect(() => crossEntropyLoss(x, labels([0, 5]), { ignoreIndex: 4 })).toThrow(/label 5 at position 1 is out of range for 3 classes \(valid: 0..2, or ignoreIndex 4\)/);
+    expect(() => crossEntropyLoss(x, tensor([[0.5, 0.5], [1, 0]]))).toThrow("crossEntropyLoss: probability targets must have the input's shape [2,3], got [2,2]");
+    expect(() => crossEntropyLoss(tensor([[[1, 2]], [[3, 4]]]), labels([0, 1]))).toThrow('crossEntropyLoss: labels [2] do not match input [2,1,2]: expected [2,2]');
+    expect(() => nllLoss(x, labels([0, 1]), { ignoreIndex: 0.5 })).toThrow(/nllLoss: ignoreIndex must be an integer/);
+    expect(() => klDivLoss(x, x, { reduction: 'avg' as never })).toThrow(/klDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none'/);
+    expect(() => klDivLoss(x, tensor([[1, 2]]))).toThrow(/klDivLoss: input \[2,3\] and target \[1,2\] must have the same shape/);
+    expect(() => bceLoss(tensor([0.5, 0.5]), tensor([1, 0]), { weight: tensor([1, 2, 3]) })).toThrow(/bceLoss: .*\[3\]/);
+  });
+  it('a batch whose every label is ignored has a NaN mean and a zero sum, as PyTorch', () => {
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(crossEntropyLoss(x, labels([-100, -100])).item()).toBeNaN();
+    const s = crossEntropyLoss(x, labels([-100, -100]), { reduction: 'sum' });
+    expect(s.item()).toBe(0);
+    s.backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 0, 0]);
   });
 });

@@ -4,6 +4,7 @@ import { bceLoss } from './bce.js';
 import { categoricalCrossentropy } from './categorical-crossentropy.js';
 import { crossEntropyLoss } from './cross-entropy.js';
 import { huberLoss } from './huber.js';
+import { klDivLoss } from './kl-div.js';
 import { l1Loss } from './l1.js';
 import { mseLoss } from './mse.js';
 import { nllLoss } from './nll.js';
@@ -23,6 +24,7 @@ export const LOSSES: Readonly<Record<string, LossFn>> = Object.freeze({
   bceWithLogitsLoss,
   crossEntropyLoss,
   nllLoss,
+  klDivLoss: klDivLoss as LossFn,
   categoricalCrossentropy,
   sparseCategoricalCrossentropy,
   mse: mseLoss,

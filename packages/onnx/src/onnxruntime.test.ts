@@ -89,6 +89,28 @@ describe('every exportable layer', () => {
     expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
   });
 
+  it('exports grouped, dilated and "same" convolutions and dilated ceil-mode max pooling', async () => {
+    manualSeed(5);
+    const { Sequential, Conv2d, MaxPool2d, ReLU } = await import('@bp/layers');
+    const model = new Sequential([
+      new Conv2d(1, 4, 3, { padding: 'same' }),
+      new ReLU(),
+      new Conv2d(4, 6, 3, { groups: 2, dilation: 2, padding: 1 }),
+      new MaxPool2d(3, 2, { dilation: 2, ceilMode: true }),
+      new Conv2d(6, 4, 2, { padding: 'same', dilation: 3 }),
+    ]);
+    model.eval();
+    const x = images.slice([0, 0, 0, 0], [4, 1, 28, 28]);
+    const want = model.forward(x);
+    const bytes = exportOnnx(model, { inputShape: [1, 28, 28] });
+    const got = await runOrt(bytes, x);
+    expect(got.dims).toEqual(want.shape);
+    expect(maxAbsDiff(got.data, want.dataSync())).toBeLessThanOrEqual(1e-5);
+    // Explicit pads come back for 'same'; the values are the same.
+    const back = importOnnx(bytes);
+    expect(maxAbsDiff(back.forward(x).dataSync(), want.dataSync())).toBeLessThanOrEqual(1e-6);
+  });
+
   it('exports a Linear on [n, t, features] as MatMul + Add, which imports back as a Linear', async () => {
     manualSeed(4);
     const model = everyLayer().layers[7];

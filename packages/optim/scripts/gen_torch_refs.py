@@ -93,6 +93,13 @@ def trajectory(name, opts, groups=None):
 
 
 optimizers = [{'optimizer': n, 'opts': o, 'steps': trajectory(n, o)} for n, o in CONFIGS]
+# AdamW with per-group learning rate and decoupled weight decay (no decay on the bias, as transformer recipes do)
+ADAMW_GROUPS = [{'param': 0, 'weightDecay': 0.1}, {'param': 1, 'lr': 0.05, 'weightDecay': 0.0}]
+optimizers.append({
+    'optimizer': 'AdamW', 'opts': {'lr': 0.1},
+    'groups': ADAMW_GROUPS,
+    'steps': trajectory('AdamW', {'lr': 0.1}, [{'param': 0, 'weight_decay': 0.1}, {'param': 1, 'lr': 0.05, 'weight_decay': 0.0}]),
+})
 # parameter groups: W with the defaults, b with its own lr and momentum
 optimizers.append({
     'optimizer': 'SGD', 'opts': {'lr': 0.1},
@@ -134,6 +141,12 @@ schedulers = [
      'metrics': ACC_METRICS,
      'lrs': lr_sequence(lambda o: S.ReduceLROnPlateau(o, mode='max', threshold_mode='abs', threshold=0.02, patience=1),
                         len(ACC_METRICS), ACC_METRICS)},
+    {'scheduler': 'LinearWarmupCosineLR', 'opts': {'warmupSteps': 5, 'totalSteps': 20, 'startFactor': 0.2, 'etaMin': 0.01},
+     'lrs': lr_sequence(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=5),
+                                                    S.CosineAnnealingLR(o, T_max=15, eta_min=0.01)], milestones=[5]), 20)},
+    {'scheduler': 'LinearWarmupCosineLR', 'opts': {'warmupSteps': 4, 'totalSteps': 12},
+     'lrs': lr_sequence(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=4),
+                                                    S.CosineAnnealingLR(o, T_max=8)], milestones=[4]), 12)},
 ]
 
 G1 = torch.randn(2, 3) * 2

@@ -32,6 +32,8 @@ export { ExponentialLR } from './exponential-lr.js';
 export type { ExponentialLROptions } from './exponential-lr.js';
 export { CosineAnnealingLR } from './cosine-annealing-lr.js';
 export type { CosineAnnealingLROptions } from './cosine-annealing-lr.js';
+export { LinearWarmupCosineLR } from './warmup-cosine.js';
+export type { LinearWarmupCosineLROptions } from './warmup-cosine.js';
 export { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
 export type { ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export { clipGradNorm, clipGradValue } from './clip-grad.js';

@@ -1,7 +1,7 @@
 import '@bp/autograd';
 import { ArgumentError, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
-import { CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, SGD, StepLR, type LRScheduler } from './index.js';
+import { CosineAnnealingLR, ExponentialLR, LinearWarmupCosineLR, ReduceLROnPlateau, SGD, StepLR, type LRScheduler } from './index.js';
 import { refs } from './__fixtures__/problem.js';
 
 function sgd(): SGD {
@@ -14,6 +14,7 @@ function makeScheduler(name: string, opt: SGD, opts: Record<string, unknown>): L
     case 'ExponentialLR': return new ExponentialLR(opt, opts as never);
     case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, opts as never);
     case 'ReduceLROnPlateau': return new ReduceLROnPlateau(opt, opts as never);
+    case 'LinearWarmupCosineLR': return new LinearWarmupCosineLR(opt, opts as never);
     default: throw new Error(name);
   }
 }
@@ -31,7 +32,8 @@ describe('learning-rate sequences match PyTorch', () => {
     it(`${ref.scheduler} ${JSON.stringify(ref.opts)}`, () => {
       const opt = sgd();
       const sched = makeScheduler(ref.scheduler, opt, ref.opts);
-      expect(opt.lr).toBe(0.1);
+      // Warmup schedules start below the base rate (PyTorch's LinearLR does too).
+      if (ref.scheduler !== 'LinearWarmupCosineLR') expect(opt.lr).toBe(0.1);
       const lrs = ref.lrs.map((_, e) => {
         opt.step();
         if (metrics) (sched as ReduceLROnPlateau).step(metrics[e]);
@@ -104,5 +106,34 @@ describe('scheduler options are validated', () => {
       expect(fn).toThrow(ArgumentError);
       expect(fn).toThrow(msg);
     });
+  });
+});
+
+describe('LinearWarmupCosineLR', () => {
+  it('starts at startFactor * base, reaches base after the warmup, ends and stays at etaMin', () => {
+    const opt = sgd();
+    const s = new LinearWarmupCosineLR(opt, { warmupSteps: 10, totalSteps: 30, etaMin: 0.001 });
+    expect(opt.lr).toBeCloseTo(0.01, 15);
+    const lrs = [opt.lr];
+    for (let i = 0; i < 40; i++) {
+      s.step();
+      lrs.push(opt.lr);
+    }
+    expect(lrs[10]).toBeCloseTo(0.1, 15);
+    expect(lrs[20]).toBeCloseTo(0.001 + 0.099 / 2, 15);
+    expect(lrs[30]).toBeCloseTo(0.001, 15);
+    expect(lrs[40]).toBeCloseTo(0.001, 15);
+  });
+  it('scales each parameter group from its own base rate', () => {
+    const opt = new SGD([{ params: [tensor([0], { requiresGrad: true })] }, { params: [tensor([0], { requiresGrad: true })], lr: 1 }], { lr: 0.1 });
+    const s = new LinearWarmupCosineLR(opt, { warmupSteps: 2, totalSteps: 4 });
+    s.step();
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1 * 0.75, 0.75]);
+    s.step();
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1, 1]);
+  });
+  it('rejects a schedule that ends before its warmup', () => {
+    expect(() => new LinearWarmupCosineLR(sgd(), { warmupSteps: 10, totalSteps: 10 })).toThrow(/totalSteps must be an integer > warmupSteps \(10\), got 10/);
+    expect(() => new LinearWarmupCosineLR(sgd(), { warmupSteps: 2, totalSteps: 5, startFactor: 0 })).toThrow(ArgumentError);
   });
 });

@@ -60,6 +60,9 @@ export {
 export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions } from './ops/nn.js';
 export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';
 export type { Conv1dOptions, ConvTranspose2dOptions } from './ops/conv.js';
+export { layerNorm } from './ops/layer-norm.js';
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { ScaledDotProductAttentionOptions } from './ops/attention.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
 export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';

@@ -7,6 +7,7 @@ import {
   tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2, copysign, logaddexp, lerp, isnan,
   isinf, isfinite, gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid,
   softsign, variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
+  layerNorm, scaledDotProductAttention,
 } from '@bp/tensor';
 import { expectThrows } from '../assert.js';
 import { convErrorRows } from './conv.js';
@@ -107,6 +108,17 @@ function table(): Row[] {
     ...rows('softmax', [[() => softmax(tensor(1)), ShapeError, ['scalar']], [() => softmax(t23(), 2), AxisError, ['axis 2']]]),
     ...rows('logSoftmax', [[() => logSoftmax(tensor(1)), ShapeError, ['scalar']], [() => logSoftmax(t23(), -3), AxisError, ['axis -3']]]),
     ...rows('logSumExp', [[() => logSumExp(t23(), 4), AxisError, ['axis 4']]]),
+    ...rows('layerNorm', [
+      [() => layerNorm(t23(), [2]), ShapeError, ['[2,3]', 'normalizedShape [2]']],
+      [() => layerNorm(t23(), [3], zeros([2])), ShapeError, ['weight [2]', '[3]']],
+      [() => layerNorm(bad(null), [3]), ArgumentError, ['Tensor']],
+    ]),
+    ...rows('scaledDotProductAttention', [
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 2]), zeros([5, 4])), ShapeError, ['q [3,4]', 'k [5,2]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([6, 4])), ShapeError, ['k [5,4]', 'v [6,4]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([5, 4]), { attnMask: zeros([2, 5]) }), ShapeError, ['attnMask [2,5]', '[..., 3, 5]']],
+      [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([5, 4]), { dropoutP: 2 }), ArgumentError, ['dropoutP', '2']],
+    ]),
     ...rows('matmul', [
       [() => matmul(zeros([2, 3, 4]), zeros([3, 4, 5])), ShapeError, ['[2]', '[3]']],
       [() => matmul(tensor(1), t23()), ShapeError, ['[]', '[2,3]']],

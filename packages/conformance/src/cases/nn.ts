@@ -1,5 +1,6 @@
 import {
-  logSoftmax, logSumExp, oneHot, softmax, tensor,
+  layerNorm, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor,
+  type Tensor,
 } from '@bp/tensor';
 import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
@@ -90,6 +91,25 @@ export const nnCases: CaseBuilder = (ctx) => {
     c('logSumExp: gradcheck', () => {
       expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');
       if (!ctx.quick) expectGradcheck(ctx, (t) => logSumExp(t, 0, true), [normal([3, 4], 94)], 'logSumExp(0, keepDims)');
+    }),
+    c('layerNorm: gradcheck with weight and bias', () => {
+      const f = (x: Tensor, w: Tensor, b: Tensor) => layerNorm(x, [4], w, b);
+      expectGradcheck(ctx, f, [normal([2, 3, 4], 95), normal([4], 96), normal([4], 97)], 'layerNorm([4])');
+    }),
+    c('layerNorm: normalises each slice to mean 0 and variance 1', () => {
+      const y = layerNorm(tensor([[1, 2, 3, 4], [10, 10, 10, 14]]), [4], null, null, 0);
+      const s5 = Math.sqrt(1.25);
+      expectClose(y, [[-1.5 / s5, -0.5 / s5, 0.5 / s5, 1.5 / s5], [-1 / Math.sqrt(3), -1 / Math.sqrt(3), -1 / Math.sqrt(3), Math.sqrt(3)]], tol, 'layerNorm');
+    }),
+    c('scaledDotProductAttention: gradcheck, causal', () => {
+      const f = (q: Tensor, k: Tensor, v: Tensor) => scaledDotProductAttention(q, k, v, { isCausal: true });
+      expectGradcheck(ctx, f, [normal([2, 3, 2], 98), normal([2, 3, 2], 99), normal([2, 3, 2], 100)], 'scaledDotProductAttention causal');
+    }),
+    c('scaledDotProductAttention: one key gives its value; causal first row sees only the first key', () => {
+      const v = tensor([[[5, -1], [7, 2]]]);
+      const y = scaledDotProductAttention(tensor([[[1, 0], [0, 1]]]), tensor([[[3, 1], [0, 2]]]), v, { isCausal: true });
+      const w = softmaxRef([1 / Math.SQRT2, 2 / Math.SQRT2]);
+      expectClose(y, [[[5, -1], [w[0] * 5 + w[1] * 7, w[0] * -1 + w[1] * 2]]], tol, 'causal attention');
     }),
   ];
 };

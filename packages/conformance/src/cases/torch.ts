@@ -2,6 +2,7 @@
 import {
   add, avgPool2d, clamp, conv2d, div, exp, gather, log, logSoftmax, matmul, max, maxPool2d, mean, mul, pow, relu,
   sigmoid, softmax, sqrt, sub, sum, tanh, tensor, where, sin, cos, log1p, expm1, reciprocal, floor, ceil, round,
+  layerNorm, scaledDotProductAttention,
   type DType, type Tensor,
   flip, roll, repeat, repeatInterleave, tril, triu, diag, diagonal, unflatten, view, unfold, index, scatterAdd, scatter,
   indexSelect, maskedFill, einsum, pad, type IndexSpec, type PadMode,
@@ -95,6 +96,9 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   where: ([cond, a, b]) => where(cond, a, b),
   clamp: ([x], a) => clamp(x, a.min as number | undefined, a.max as number | undefined),
   ...mathOps,
+  layerNorm: ([x, w, b], a) => layerNorm(x, a.normalizedShape as number[], w ?? null, b ?? null, a.eps as number),
+  scaledDotProductAttention: ([q, k, v, m], a) =>
+    scaledDotProductAttention(q, k, v, { attnMask: m ?? null, isCausal: a.isCausal as boolean | undefined, scale: a.scale as number | undefined }),
 };
 
 const toTensor = (r: RefTensor, requiresGrad = false) => tensor(values(r), { shape: r.shape, dtype: r.dtype, requiresGrad });

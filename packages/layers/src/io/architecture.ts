@@ -14,6 +14,12 @@ import { Conv1d, type Conv1dOptions } from '../layers/conv1d.js';
 import { ConvTranspose2d, type ConvTranspose2dOptions } from '../layers/conv-transpose2d.js';
 import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, type AvgPool2dOptions } from '../layers/pooling.js';
 import { Unflatten } from '../layers/unflatten.js';
+import { BatchNorm2d } from '../layers/batch-norm2d.js';
+import { Embedding } from '../layers/embedding.js';
+import { GroupNorm } from '../layers/group-norm.js';
+import { LayerNorm } from '../layers/layer-norm.js';
+import { MultiheadAttention } from '../layers/multihead-attention.js';
+import { GPT, type GPTConfig } from '../models/gpt.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 
@@ -66,6 +72,22 @@ const builtins: Record<string, LayerFactory> = {
       affine: c.affine as boolean,
       trackRunningStats: c.trackRunningStats as boolean,
     }),
+  BatchNorm2d: (c) =>
+    new BatchNorm2d(num(c, 'numFeatures'), {
+      eps: c.eps as number,
+      momentum: c.momentum as number | null,
+      affine: c.affine as boolean,
+      trackRunningStats: c.trackRunningStats as boolean,
+    }),
+  Embedding: (c) => new Embedding(num(c, 'numEmbeddings'), num(c, 'embeddingDim'), { paddingIdx: c.paddingIdx as number | null }),
+  LayerNorm: (c) =>
+    new LayerNorm(c.normalizedShape as number[], { eps: c.eps as number, elementwiseAffine: c.elementwiseAffine as boolean, bias: c.bias as boolean }),
+  GroupNorm: (c) => new GroupNorm(num(c, 'numGroups'), num(c, 'numChannels'), { eps: c.eps as number, affine: c.affine as boolean }),
+  MultiheadAttention: (c) =>
+    new MultiheadAttention(num(c, 'embedDim'), num(c, 'numHeads'), {
+      dropout: c.dropout as number, bias: c.bias as boolean, batchFirst: c.batchFirst as boolean,
+    }),
+  GPT: (c) => new GPT(c as unknown as GPTConfig),
   ReLU: () => new ReLU(),
   Sigmoid: () => new Sigmoid(),
   Tanh: () => new Tanh(),

@@ -69,14 +69,25 @@ function exportConv2d(layer: Module, ctx: LayerExportContext): string {
   const w = graph.addFloat(`${path}.weight`, c.weight.dataSync(), c.weight.shape);
   const inputs = [ctx.input, w];
   if (c.bias) inputs.push(graph.addFloat(`${path}.bias`, c.bias.dataSync(), c.bias.shape));
-  const [ph, pw] = c.padding;
   return graph.addNode(nodeName(ctx, 'Conv'), 'Conv', inputs, {
     kernel_shape: ints(c.kernelSize),
     strides: ints(c.stride),
-    pads: ints([ph, pw, ph, pw]),
-    dilations: ints([1, 1]),
-    group: int(1),
+    pads: ints(convPads(c)),
+    dilations: ints(c.dilation),
+    group: int(c.groups),
   });
+}
+
+/** ONNX's `[top, left, bottom, right]` pads of a Conv2d; 'same' puts the odd cell after, as PyTorch. */
+function convPads(c: Conv2d): number[] {
+  if (c.padding === 'valid') return [0, 0, 0, 0];
+  if (c.padding === 'same') {
+    const total = c.kernelSize.map((k, i) => c.dilation[i] * (k - 1));
+    const before = total.map((t) => Math.floor(t / 2));
+    return [before[0], before[1], total[0] - before[0], total[1] - before[1]];
+  }
+  const [ph, pw] = c.padding;
+  return [ph, pw, ph, pw];
 }
 
 function exportMaxPool2d(layer: Module, ctx: LayerExportContext): string {
@@ -86,6 +97,8 @@ function exportMaxPool2d(layer: Module, ctx: LayerExportContext): string {
     kernel_shape: ints(p.kernelSize),
     strides: ints(p.stride),
     pads: ints([ph, pw, ph, pw]),
+    dilations: ints(p.dilation),
+    ceil_mode: int(p.ceilMode ? 1 : 0),
   });
 }
 

@@ -167,7 +167,7 @@ function sampleCost(layer: Module, shape: number[]): number {
   const size = shape.reduce((a, b) => a * b, 1);
   if (layer instanceof Conv2d) {
     const [, , h, w] = shape;
-    const [ph, pw] = layer.padding;
+    const [ph, pw] = typeof layer.padding === 'string' ? layer.kernelSize : layer.padding;
     return layer.outChannels * (h + 2 * ph) * (w + 2 * pw) * layer.inChannels * layer.kernelSize[0] * layer.kernelSize[1];
   }
   if (layer instanceof Linear) return (size / Math.max(1, layer.inFeatures ?? 1)) * layer.outFeatures * (layer.inFeatures ?? 1);

@@ -96,19 +96,28 @@ function importMatMul(node: NodeProto, ctx: NodeImportContext): Module {
 
 function importConv(node: NodeProto, ctx: NodeImportContext): Module {
   const w = need(ctx.constant(1), ctx, 'the weight (input W)', 4);
-  const [outC, inC, kh, kw] = w.dims;
+  const [outC, inPerGroup, kh, kw] = w.dims;
+  const group = ctx.int('group', 1);
+  if (!Number.isInteger(group) || group < 1 || outC % group !== 0) ctx.refuse(`has group ${group} for ${outC} output channels`);
+  const inC = inPerGroup * group;
   const kernel = ctx.ints('kernel_shape', [kh, kw]);
   const strides = ctx.ints('strides', [1, 1]);
   const pads = ctx.ints('pads', [0, 0, 0, 0]);
   const dil = ctx.ints('dilations', [1, 1]);
   if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw) ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
-  if (ctx.int('group', 1) !== 1 || dil.some((d) => d !== 1)) ctx.refuse('uses groups or dilation, which Conv2d does not have');
-  if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
+  if (dil.length !== 2 || dil.some((d) => !Number.isInteger(d) || d < 1)) ctx.refuse(`has dilations [${dil}]`);
   if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; Conv2d needs two`);
+  // Asymmetric pads are what 'same' padding exports as (the odd cell after, as PyTorch).
+  const total = [0, 1].map((i) => (dil[i] ?? 1) * ([kh, kw][i] - 1));
+  const same = pads.length === 4 && strides.every((v) => v === 1) && [0, 1].every((i) => pads[i] === Math.floor(total[i] / 2) && pads[i + 2] === total[i] - pads[i]);
+  if (!same && (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3])) ctx.refuse(`has asymmetric pads [${pads}]`);
   const b = ctx.constant(2);
   if (b) need(b, ctx, 'the bias', 1);
   if (b && b.dims[0] !== outC) ctx.refuse(`has a bias of ${b.dims[0]} values for ${outC} channels`);
-  const layer = new Conv2d(inC, outC, [kh, kw], { stride: [strides[0], strides[1]], padding: [pads[0], pads[1]], bias: b !== undefined });
+  const layer = new Conv2d(inC, outC, [kh, kw], {
+    stride: [strides[0], strides[1]], padding: same && pads[0] !== pads[2] || same && pads[1] !== pads[3] ? 'same' : [pads[0], pads[1]],
+    dilation: [dil[0], dil[1]], groups: group, bias: b !== undefined,
+  });
   layer.loadStateDict(b ? { weight: floatTensor(w), bias: floatTensor(b) } : { weight: floatTensor(w) });
   return layer;
 }
@@ -118,14 +127,18 @@ function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
   const strides = ctx.ints('strides', [1, 1]);
   const pads = ctx.ints('pads', [0, 0, 0, 0]);
   if (kernel.length !== 2) ctx.refuse(`has kernel_shape [${kernel}]; MaxPool2d needs two sizes`);
-  if (ctx.int('ceil_mode', 0) !== 0 || ctx.ints('dilations', [1, 1]).some((d) => d !== 1) || ctx.int('storage_order', 0) !== 0) {
-    ctx.refuse('uses ceil_mode, dilations or storage_order, which MaxPool2d does not have');
-  }
+  const dil = ctx.ints('dilations', [1, 1]);
+  const ceil = ctx.int('ceil_mode', 0);
+  if (dil.length !== 2 || dil.some((d) => !Number.isInteger(d) || d < 1)) ctx.refuse(`has dilations [${dil}]`);
+  if (ceil !== 0 && ceil !== 1) ctx.refuse(`has ceil_mode ${ceil}`);
+  if (ctx.int('storage_order', 0) !== 0) ctx.refuse('uses storage_order, which MaxPool2d does not have');
   if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
   if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; MaxPool2d needs two`);
   if ((node.output ?? []).length > 1 && node.output![1]) ctx.refuse('also outputs indices, which bp does not produce');
   try {
-    return new MaxPool2d([kernel[0], kernel[1]], [strides[0], strides[1]], { padding: [pads[0], pads[1]] });
+    return new MaxPool2d([kernel[0], kernel[1]], [strides[0], strides[1]], {
+      padding: [pads[0], pads[1]], dilation: [dil[0], dil[1]], ceilMode: ceil === 1,
+    });
   } catch (e) {
     return ctx.refuse((e as Error).message);
   }

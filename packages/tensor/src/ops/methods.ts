@@ -7,6 +7,8 @@ import { nnMethods } from './nn.js';
 import { reduceMethods } from './reduce.js';
 import { activationMethods } from './activation.js';
 import { statsMethods } from './stats.js';
+import { layerNormMethods } from './layer-norm.js';
+import { attentionMethods } from './attention.js';
 
 /**
  * Every op that is also a `Tensor` method, by name: `x.op(...rest)` calls
@@ -27,5 +29,7 @@ export function tensorMethods() {
     ...convMethods,
     ...activationMethods,
     ...statsMethods,
+    ...layerNormMethods,
+    ...attentionMethods,
   };
 }

@@ -1,0 +1,77 @@
+import '@bp/autograd';
+import { GPT } from '@bp/layers';
+import { manualSeed } from '@bp/tensor';
+import { describe, expect, it } from 'vitest';
+import { CharTokenizer, batchAt, evaluate, gptOptimizer, namesDataset, sampleBatch, textDataset, trainGPT } from './index.js';
+import { loadNames } from './node.js';
+
+describe('CharTokenizer', () => {
+  it('sorts the characters of a text and round-trips', () => {
+    const t = CharTokenizer.fromText('hello\nworld');
+    expect(t.chars).toEqual(['\n', 'd', 'e', 'h', 'l', 'o', 'r', 'w']);
+    expect(Array.from(t.encode('low\n'))).toEqual([4, 5, 7, 0]);
+    expect(t.decode(t.encode('world'))).toBe('world');
+  });
+  it('names the character or id it cannot map', () => {
+    const t = CharTokenizer.fromText('ab');
+    expect(() => t.encode('abc')).toThrow(/character "c" at position 2 is not in the vocabulary of 2/);
+    expect(() => t.decode([2])).toThrow(/id 2 is out of range/);
+    expect(() => new CharTokenizer(['a', 'a'])).toThrow(/appears twice/);
+  });
+});
+
+describe('the names corpus', () => {
+  it('loads the public-domain names offline: lowercase letters, unique, sorted', () => {
+    const names = loadNames();
+    expect(names.length).toBeGreaterThan(8000);
+    expect(names).toContain('emma');
+    expect(names).toContain('john');
+    expect(names.every((n) => /^[a-z]+$/.test(n))).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...names].sort()).toEqual(names);
+  });
+  it('splits into newline-terminated streams, reproducibly from manualSeed', () => {
+    const names = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jo'];
+    manualSeed(1);
+    const a = namesDataset(names, 0.2);
+    manualSeed(1);
+    const b = namesDataset(names, 0.2);
+    expect(Array.from(a.train)).toEqual(Array.from(b.train));
+    const text = a.tokenizer.decode(a.train) + a.tokenizer.decode(a.val);
+    expect(text.split('\n').filter(Boolean).sort()).toEqual(names);
+    expect(a.tokenizer.decode(a.val).split('\n').filter(Boolean)).toHaveLength(2);
+  });
+});
+
+describe('batches', () => {
+  it('pairs each window with the next characters', () => {
+    const data = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
+    const b = batchAt(data, 3, [0, 3]);
+    expect(b.x.toArray()).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(b.y.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(() => batchAt(data, 3, [4])).toThrow(/offset 4 leaves no room for 4 tokens in a stream of 7/);
+    manualSeed(3);
+    const s = sampleBatch(data, 3, 5);
+    expect(s.offsets.every((o) => o >= 0 && o <= 3)).toBe(true);
+  });
+});
+
+describe('trainGPT', () => {
+  it('learns a repeating text far below chance, with decay only on matrices', () => {
+    manualSeed(0);
+    const ds = textDataset('abcde'.repeat(60), 0.2);
+    const model = new GPT({ vocabSize: ds.tokenizer.size, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
+    const opt = gptOptimizer(model, 1e-3);
+    expect(opt.paramGroups.map((g) => g.weightDecay)).toEqual([0.1, 0]);
+    expect(opt.paramGroups[0].params.every((p) => p.rank >= 2)).toBe(true);
+    const before = evaluate(model, ds.val, 4);
+    expect(before).toBeGreaterThan(1.4); // chance is ln 5 = 1.61
+    const evals: number[] = [];
+    const { losses, valLosses } = trainGPT(model, ds.train, ds.val, {
+      steps: 40, batchSize: 8, lr: 1e-2, warmupSteps: 4, evalEvery: 20, evalBatches: 2, onEval: (e) => evals.push(e.valLoss),
+    });
+    expect(losses).toHaveLength(40);
+    expect(valLosses.map(([s]) => s)).toEqual([20, 40]);
+    expect(evals[1]).toBeLessThan(0.2);
+  }, 60_000);
+});

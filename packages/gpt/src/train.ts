@@ -1,0 +1,127 @@
+import { noGrad } from '@bp/autograd';
+import type { GPT } from '@bp/layers';
+import { crossEntropyLoss } from '@bp/losses';
+import { AdamW, LinearWarmupCosineLR, clipGradNorm } from '@bp/optim';
+import { ArgumentError, type Tensor } from '@bp/tensor';
+import { type Batch, batchAt, sampleBatch } from './data.js';
+
+/** Hyperparameters of {@link trainGPT} (nanoGPT's names, camelCase). */
+export interface TrainGPTOptions {
+  /** Optimizer steps. */
+  steps: number;
+  /** Sequences per step. */
+  batchSize: number;
+  /** Peak learning rate (after warmup). */
+  lr: number;
+  /** Linear warmup steps (default 10% of `steps`). */
+  warmupSteps?: number;
+  /** The rate the cosine decays to (default lr / 10). */
+  minLr?: number;
+  /** AdamW's decoupled weight decay on matrices and embeddings; biases and LayerNorm weights get none (default 0.1). */
+  weightDecay?: number;
+  /** AdamW's betas (default [0.9, 0.99], as nanoGPT's character models). */
+  betas?: [number, number];
+  /** Clip the gradient's total norm to this (default 1; 0 turns clipping off). */
+  gradClip?: number;
+  /** Evaluate on validation data every this many steps (and at the end); 0 for never (default 0). */
+  evalEvery?: number;
+  /** Windows per validation estimate (default 8 batches). */
+  evalBatches?: number;
+  /** Called after each step with its loss and learning rate and the batch's offsets. */
+  onStep?: (info: { step: number; loss: number; lr: number; gradNorm: number; offsets: number[] }) => void;
+  /** Called after each evaluation. */
+  onEval?: (info: { step: number; valLoss: number }) => void;
+}
+
+/** The next-token cross-entropy of `model` on `batch` (mean over every position). */
+export function lossOf(model: GPT, batch: Batch): Tensor {
+  const logits = model.forward(batch.x);
+  const [B, T, V] = logits.shape;
+  return crossEntropyLoss(logits.reshape([B * T, V]), batch.y.reshape([B * T]));
+}
+
+/**
+ * The mean validation loss over consecutive non-overlapping windows of
+ * `data` (no randomness, so a twin computes the same windows), at most
+ * `maxBatches` batches of `batchSize`. Runs in eval mode without gradients.
+ */
+export function evaluate(model: GPT, data: Int32Array, batchSize: number, maxBatches = 8): number {
+  const T = model.config.blockSize;
+  const windows = Math.min(Math.floor((data.length - 1) / T), batchSize * maxBatches);
+  if (windows < 1) throw new ArgumentError('evaluate', `a stream of ${data.length} tokens has no full window of ${T + 1}`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    let total = 0;
+    let count = 0;
+    for (let start = 0; start < windows; start += batchSize) {
+      const offsets = Array.from({ length: Math.min(batchSize, windows - start) }, (_, i) => (start + i) * T);
+      total += noGrad(() => lossOf(model, batchAt(data, T, offsets)).item()) * offsets.length;
+      count += offsets.length;
+    }
+    return total / count;
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * AdamW over `model`'s parameters in two groups, as nanoGPT: weight decay
+ * on every parameter with 2 or more dimensions (matrices, embeddings), none
+ * on biases and LayerNorm weights.
+ */
+export function gptOptimizer(model: GPT, lr: number, weightDecay = 0.1, betas: [number, number] = [0.9, 0.99]): AdamW {
+  const params = model.parameters();
+  return new AdamW(
+    [
+      { params: params.filter((p) => p.rank >= 2), weightDecay },
+      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
+    ],
+    { lr, betas },
+  );
+}
+
+/** What {@link trainGPT} returns. */
+export interface TrainGPTResult {
+  /** The training loss of each step. */
+  losses: number[];
+  /** `[step, valLoss]` of each evaluation. */
+  valLosses: [number, number][];
+}
+
+/**
+ * Trains `model` on random windows of `train` (offsets from the `manualSeed`
+ * generator) with AdamW, linear warmup then cosine decay, and gradient
+ * clipping: the nanoGPT recipe.
+ */
+export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, opts: TrainGPTOptions): TrainGPTResult {
+  const { steps, batchSize, lr } = opts;
+  if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('trainGPT', `steps must be a positive integer, got ${steps}`);
+  const warmupSteps = opts.warmupSteps ?? Math.floor(steps / 10);
+  const opt = gptOptimizer(model, lr, opts.weightDecay ?? 0.1, opts.betas ?? [0.9, 0.99]);
+  const sched = new LinearWarmupCosineLR(opt, { warmupSteps, totalSteps: Math.max(steps, warmupSteps + 1), etaMin: opts.minLr ?? lr / 10 });
+  const clip = opts.gradClip ?? 1;
+  const evalEvery = opts.evalEvery ?? 0;
+  const losses: number[] = [];
+  const valLosses: [number, number][] = [];
+  model.train();
+  for (let step = 0; step < steps; step++) {
+    const batch = sampleBatch(train, model.config.blockSize, batchSize);
+    const rate = opt.lr;
+    opt.zeroGrad();
+    const loss = lossOf(model, batch);
+    loss.backward();
+    const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
+    opt.step();
+    sched.step();
+    const l = loss.item();
+    losses.push(l);
+    opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets: batch.offsets });
+    if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {
+      const v = evaluate(model, val, batchSize, opts.evalBatches ?? 8);
+      valLosses.push([step + 1, v]);
+      opts.onEval?.({ step: step + 1, valLoss: v });
+    }
+  }
+  return { losses, valLosses };
+}

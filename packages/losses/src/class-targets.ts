@@ -1,0 +1,92 @@
+import {
+  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, broadcastShapes, fmtShape, gather, tensor, type TypedArray,
+} from '@bp/tensor';
+import type { Reduction } from './reduction.js';
+
+/** Scores `[N, C, d1, ...]` (or `[C]`) viewed as rows `[M, C]`, with the shape of a per-element loss. */
+export interface ClassRows {
+  /** `[M, C]`: the class axis last. */
+  rows: Tensor;
+  /** Classes. */
+  c: number;
+  /** `[N, d1, ...]`, or `[]` for unbatched input. */
+  outShape: number[];
+}
+
+/** Moves the class axis (1, or 0 for a 1-D input) last and flattens the rest: PyTorch's `[N, C, d...]` layout. */
+export function toRows(loss: string, x: Tensor): ClassRows {
+  if (x.rank === 0) throw new ShapeError(loss, `input must be [batch, classes] or [batch, classes, d1, ...], got ${fmtShape(x.shape)}`);
+  if (x.rank === 1) return { rows: x.reshape([1, x.shape[0]]), c: x.shape[0], outShape: [] };
+  const c = x.shape[1];
+  const outShape = [x.shape[0], ...x.shape.slice(2)];
+  if (x.rank === 2) return { rows: x, c, outShape };
+  const perm = [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2), 1];
+  return { rows: x.transpose(perm).reshape([-1, c]), c, outShape };
+}
+
+/** Class weights `[C]` as numbers (PyTorch's `weight`), checked. */
+export function classWeights(loss: string, weight: Tensor | undefined, c: number): Float32Array | null {
+  if (weight === undefined || weight === null) return null;
+  if (!(weight instanceof Tensor)) throw new ArgumentError(loss, `weight must be a Tensor of ${c} class weights, got ${typeof weight}`);
+  if (weight.rank !== 1 || weight.shape[0] !== c) throw new ShapeError(loss, `weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`);
+  return Float32Array.from(weight.dataSync());
+}
+
+/** Int32 class ids of `outShape` (or `[N, 1]` for 2-D input, as before), each in [0, C) or equal to `ignoreIndex`. */
+export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: Tensor, ignoreIndex: number): TypedArray {
+  if (labels.dtype !== 'int32') {
+    throw new DTypeError(loss, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' }) (or give probabilities of the input's shape ${fmtShape(input.shape)})`);
+  }
+  const ls = labels.shape;
+  const want = r.outShape;
+  const same = ls.length === want.length && ls.every((d, i) => d === want[i]);
+  const column = input.rank === 2 && ls.length === 2 && ls[0] === want[0] && ls[1] === 1;
+  if (!same && !column) throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}`);
+  const v = labels.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if ((v[i] < 0 || v[i] >= r.c) && v[i] !== ignoreIndex) {
+      throw new IndexError(loss, `label ${v[i]} at position ${i} is out of range for ${r.c} classes (valid: 0..${r.c - 1}, or ignoreIndex ${ignoreIndex})`);
+    }
+  }
+  return v;
+}
+
+/** The per-row weight of each target (`weight[y]`, 1 without weights, 0 where ignored) and their sum. */
+export function targetWeights(labels: TypedArray, weights: Float32Array | null, ignoreIndex: number): { w: Float32Array; total: number; anyIgnored: boolean } {
+  const w = new Float32Array(labels.length);
+  let total = 0;
+  let anyIgnored = false;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === ignoreIndex) {
+      anyIgnored = true;
+      continue;
+    }
+    w[i] = weights ? weights[labels[i]] : 1;
+    total += w[i];
+  }
+  return { w, total, anyIgnored };
+}
+
+/**
+ * PyTorch's `nll_loss` on rows `[M, C]` of log-probabilities: `-weight[y] * lp[y]`
+ * per row (0 where ignored); the mean divides by the sum of the weights taken.
+ */
+export function weightedNll(logp: Tensor, labels: TypedArray, weights: Float32Array | null, ignoreIndex: number, reduction: Reduction, outShape: number[]): Tensor {
+  const [m, c] = logp.shape;
+  const flat = new Int32Array(m);
+  for (let i = 0; i < m; i++) flat[i] = i * c + (labels[i] === ignoreIndex ? 0 : labels[i]);
+  const picked = gather(logp.reshape([m * c]), tensor(flat, { shape: [m] })).neg();
+  const { w, total, anyIgnored } = targetWeights(labels, weights, ignoreIndex);
+  const per = weights || anyIgnored ? picked.mul(tensor(w, { shape: [m] })) : picked;
+  if (reduction === 'none') return per.reshape(outShape);
+  if (reduction === 'sum') return per.sum();
+  return per.sum().div(total);
+}
+
+/** Throws unless `t` broadcasts to `shape` without changing it. */
+export function checkBroadcastsTo(loss: string, what: string, t: Tensor, shape: number[]): void {
+  const out = broadcastShapes(loss, t.shape, shape);
+  if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(loss, `${what} ${fmtShape(t.shape)} does not broadcast to the input ${fmtShape(shape)}`);
+  }
+}
