@@ -37,7 +37,7 @@ function floatBytes(values: ArrayLike<number>): Uint8Array {
 
 /**
  * Collects the nodes and initializers of one ONNX graph, in order, with
- * unique names. Layer exporters add to it through {@link ExportContext}.
+ * unique names. Layer exporters add to it through {@link LayerExportContext}.
  */
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
