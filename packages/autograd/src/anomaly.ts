@@ -1,4 +1,7 @@
-import { BpError, Tensor, fmtShape, setOpObserver } from '@bp/tensor';
+import {
+  BpError, Tensor, fmtShape,
+} from '@bp/tensor';
+import { setOpObserver } from '@bp/tensor/internal';
 import { setGradObserver } from './tape.js';
 
 /** Thrown by {@link detectAnomaly} at the first op whose result holds NaN or Infinity. */

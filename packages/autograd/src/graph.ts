@@ -26,3 +26,17 @@ export function graphTensors(root: Tensor): Tensor[] {
   visit(root);
   return order;
 }
+
+/**
+ * The recorded op that produced `t` (PyTorch's `grad_fn`): its name, inputs, output,
+ * attributes and saved tensors, or null for a leaf and for a tensor computed without
+ * recording (inside `noGrad`, or from inputs that need no gradient).
+ *
+ * @example
+ * const w = tensor([0.5], { requiresGrad: true });
+ * gradFn(w.mul(3))?.op; // 'mul'
+ * gradFn(w); // null
+ */
+export function gradFn(t: Tensor): Node | null {
+  return (t._node as Node | null) ?? null;
+}

@@ -13,7 +13,7 @@
  *
  * @packageDocumentation
  */
-import { installAutograd } from '@bp/tensor';
+import { installAutograd } from '@bp/tensor/internal';
 import { installGradients } from './gradients/registry.js';
 import { gradientTable } from './gradients/table.js';
 import { hooks } from './tape.js';
@@ -23,7 +23,7 @@ installAutograd(hooks);
 
 export { noGrad, enableGrad, grad, valueAndGrad } from './functional.js';
 export { gradcheck } from './gradcheck.js';
-export { graphTensors } from './graph.js';
+export { graphTensors, gradFn } from './graph.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckInput } from './gradcheck.js';
 export { detectAnomaly, AnomalyError } from './anomaly.js';
 export { registerGradient, listGradients } from './gradients/registry.js';

@@ -6,9 +6,9 @@
  * gradients of its inputs, which add up where a tensor is used twice.
  */
 import {
-  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, setOpObserver, add, keep, tidy,
-  type AutogradHooks, type BackwardOptions, type OpAttrs, type OpName,
+  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, add, keep, tidy, type BackwardOptions, type OpAttrs, type OpName,
 } from '@bp/tensor';
+import { setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
 import { gradientRule } from './gradients/registry.js';
 
 /** What a gradient rule sees of the op it differentiates. */

@@ -4,7 +4,10 @@
 //
 //   npx tsx --conditions=@bp/source scripts/bench-step.ts
 import '@bp/autograd';
-import { getBackend, manualSeed, randn, setOpObserver } from '@bp/tensor';
+import {
+  getBackend, manualSeed, randn,
+} from '@bp/tensor';
+import { setOpObserver } from '@bp/tensor/internal';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer } from '../src/index.js';
 
 manualSeed(0);

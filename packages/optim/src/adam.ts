@@ -1,4 +1,7 @@
-import { ArgumentError, adamUpdateInPlace, hasFusedAdam, maximum, zeros, type Tensor } from '@bp/tensor';
+import {
+  ArgumentError, maximum, zeros, type Tensor,
+} from '@bp/tensor';
+import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import {
   Optimizer, checkNonNegative, checkUnitInterval, type BaseOptions, type ParamGroup, type ParamState, type Params,
 } from './optimizer.js';

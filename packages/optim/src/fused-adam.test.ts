@@ -1,5 +1,8 @@
 import '@bp/autograd';
-import { cpuBackend, getBackend, hasFusedAdam, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
+import {
+  cpuBackend, getBackend, setBackend, tensor, type Backend, type Tensor,
+} from '@bp/tensor';
+import { hasFusedAdam } from '@bp/tensor/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type AdamOptions } from './index.js';
 import { problemLoss, startParams } from './__fixtures__/problem.js';

@@ -1,5 +1,8 @@
 import '@bp/autograd';
-import { ArgumentError, randn, setOpObserver, tensor, type Tensor } from '@bp/tensor';
+import {
+  ArgumentError, randn, tensor, type Tensor,
+} from '@bp/tensor';
+import { setOpObserver } from '@bp/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer, type OptimizerStateDict } from './index.js';
 import { closeTo, problemLoss, refs, startParams } from './__fixtures__/problem.js';

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { installMethods } from './tensor.js';
 export { Tensor, isTensor } from './tensor.js';
 export { tidy, keep } from './memory.js';
 export type { TensorLike, NestedArray } from './tensor.js';
@@ -21,7 +22,7 @@ export {
 export type { TensorOptions, TensorDataOptions } from './ops/creation.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
-  neg, exp, log, sqrt, square, abs, relu, reluBackward, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
+  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from './ops/elementwise.js';
 export type { ElementwiseAttrs } from './ops/elementwise.js';
@@ -36,16 +37,16 @@ export {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
 } from './ops/movement.js';
 export {
-  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, im2colWide, col2imWide, conv2d, conv2dBackward, maxPool2d, avgPool2d, window2d,
+  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
 export type { WindowOptions } from './ops/nn.js';
-export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
 export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';
 export { cpuBackend } from './cpu/cpu-backend.js';
-export {
-  installAutograd, autogradHooks, isGradEnabled, setGradEnabled, setOpObserver, record,
-} from './engine.js';
-export type { AutogradHooks, OpObserver, OpAttrs, OpName, NoAttrs, RecordArgs, BackwardOptions } from './engine.js';
+export { isGradEnabled, setGradEnabled } from './engine.js';
+export type { OpAttrs, OpName, NoAttrs, BackwardOptions } from './engine.js';
 export { broadcastShapes, sizeOf, normAxis, normAxes } from './shape.js';
+
+// Every op module is loaded by now: complete the Tensor methods.
+installMethods();

@@ -26,20 +26,28 @@ let nextId = 1;
 /** `op(x, ...rest)` as `x.op(...rest)`. */
 type AsMethod<F> = F extends (x: Tensor, ...rest: infer R) => infer O ? (...rest: R) => O : never;
 
+type MethodTable = ReturnType<typeof methodTable.tensorMethods>;
+
 /** The ops that are also methods, typed from their functions (see `ops/methods.ts`). */
-export type TensorMethods = { [K in keyof typeof methodTable.tensorMethods]: AsMethod<(typeof methodTable.tensorMethods)[K]> };
+export type TensorMethods = { [K in keyof MethodTable]: AsMethod<MethodTable[K]> };
 
 let methodsInstalled = false;
 
 /**
- * Puts every op of the method table on `Tensor.prototype`. Done on the first tensor's
- * construction rather than at module load, when the op modules (which import this one)
- * may not have been evaluated yet.
+ * Puts every op of the method table on `Tensor.prototype` (names already there are left
+ * alone, so calling it again only fills gaps). The package entry points call it once all op
+ * modules are loaded; the first tensor's construction calls it too, for code that imports a
+ * module directly. A module cycle can leave part of the table unevaluated at that moment,
+ * which the entry points' later call completes. @internal
  */
-function installMethods(): void {
+export function installMethods(): void {
+  const build = (methodTable as { tensorMethods?: () => Record<string, unknown> }).tensorMethods;
+  if (typeof build !== 'function') return;
+  const table = build();
   methodsInstalled = true;
   const proto = Tensor.prototype as unknown as Record<string, unknown>;
-  for (const [name, fn] of Object.entries(methodTable.tensorMethods)) {
+  for (const [name, fn] of Object.entries(table)) {
+    if (typeof fn !== 'function') continue;
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
     const op = fn as (x: Tensor, ...rest: unknown[]) => unknown;
     Object.defineProperty(proto, name, {
@@ -85,7 +93,13 @@ export class Tensor {
    * backend storage, or the {@link StorageRef} of a tensor this one views.
    */
   constructor(storage: unknown, shape: number[], dtype: DType, backend: Backend) {
-    if (!methodsInstalled) installMethods();
+    if (!methodsInstalled) {
+      try {
+        installMethods();
+      } catch {
+        // Mid-way through loading the op modules: the package entry point completes the methods.
+      }
+    }
     const ref = storage instanceof StorageRef ? storage : new StorageRef(storage, backend);
     ref.refs++;
     this._ref = ref;

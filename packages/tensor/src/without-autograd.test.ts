@@ -1,7 +1,8 @@
 // This file must never import @bp/autograd (directly or through another package): vitest runs
 // each test file in its own module graph, so here @bp/tensor is exactly what a user gets alone.
 import { describe, expect, it } from 'vitest';
-import { NotAvailableError, autogradHooks, tensor } from './index.js';
+import { NotAvailableError, tensor } from './index.js';
+import { autogradHooks } from './internal.js';
 
 describe('@bp/tensor without @bp/autograd', () => {
   it('has no autograd installed', () => {

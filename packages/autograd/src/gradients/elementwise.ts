@@ -1,7 +1,7 @@
 import {
-  cast, cos, div, gt, le, lt, ge, log, mul, neg, reluBackward, sign, sin, square, sub, where, zerosLike, add, type Tensor,
-  type ElementwiseAttrs,
+  cast, cos, div, gt, le, lt, ge, log, mul, neg, sign, sin, square, sub, where, zerosLike, add, type Tensor, type ElementwiseAttrs,
 } from '@bp/tensor';
+import { reluBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 

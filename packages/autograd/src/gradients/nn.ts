@@ -1,6 +1,7 @@
 import {
-  col2im, col2imWide, conv2dBackward, exp, im2col, im2colWide, mul, reshape, scatterAdd, sub, sum, type NnAttrs,
+  col2im, exp, im2col, mul, reshape, scatterAdd, sub, sum, type NnAttrs,
 } from '@bp/tensor';
+import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */

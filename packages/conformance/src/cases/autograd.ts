@@ -1,4 +1,4 @@
-import { AnomalyError, detectAnomaly, enableGrad, grad, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
+import { AnomalyError, detectAnomaly, enableGrad, grad, gradFn, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
 import { BpError, isGradEnabled, keep, log, tensor, tidy, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectThrows } from '../assert.js';
 import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
@@ -84,12 +84,13 @@ export const autogradCases: CaseBuilder = (ctx) => {
       m.matmul(tensor([[1], [1]])).backward(tensor([[1], [-1]]));
       expectClose(m.grad!, [[1, 1], [-1, -1]], tol, 'matrix seed');
     }),
-    c('graphTensors lists the recorded graph once per tensor, inputs first, the root last', () => {
+    c('graphTensors lists the recorded graph once per tensor, inputs first, the root last; gradFn gives the op of a tensor', () => {
       const w = leaf([0.5, -1]);
       const x = tensor([2, 3]);
       const h = w.mul(x);
       const y = h.add(h).sum();
       const ids = graphTensors(y).map((t) => t.id);
+      check(gradFn(h)?.op === 'mul' && gradFn(h)?.inputs[0] === w && gradFn(w) === null, 'gradFn names the op of h and is null for the leaf w');
       check(ids.length === 5, `expected w, x, h, h + h and the sum, got ${ids.length} tensors`);
       check(ids[0] === w.id && ids[1] === x.id && ids[2] === h.id && ids[4] === y.id, `order ${ids.join(', ')}`);
       const frozen = noGrad(() => w.mul(2));

@@ -1,4 +1,7 @@
-import { adamUpdateInPlace, hasFusedAdam, logSoftmax, logSumExp, oneHot, softmax, tensor } from '@bp/tensor';
+import {
+  logSoftmax, logSumExp, oneHot, softmax, tensor,
+} from '@bp/tensor';
+import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 

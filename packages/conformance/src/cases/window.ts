@@ -1,4 +1,7 @@
-import { avgPool2d, col2im, col2imWide, conv2d, conv2dBackward, im2col, im2colWide, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
+import {
+  avgPool2d, col2im, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor,
+} from '@bp/tensor';
+import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 import { conv2dRef, poolRef } from '../reference.js';

@@ -10,10 +10,14 @@ import { reduceMethods } from './reduce.js';
  * derived from this table, so a function added to a module's list is a typed
  * method with no further edit.
  */
-export const tensorMethods = {
-  ...elementwiseMethods,
-  ...reduceMethods,
-  ...matmulMethods,
-  ...movementMethods,
-  ...nnMethods,
-};
+export function tensorMethods() {
+  // A function, not a constant: built when called, after every op module has loaded, so an
+  // import cycle through an op module cannot leave part of the table unevaluated.
+  return {
+    ...elementwiseMethods,
+    ...reduceMethods,
+    ...matmulMethods,
+    ...movementMethods,
+    ...nnMethods,
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * `@bp/tensor/internal`: the seams that bp's own packages build on — the autograd
+ * hooks, op recording, storage helpers and the kernels that gradient rules and
+ * optimizers call directly. **Unstable**: these change between minor versions
+ * without notice. Applications should need only `@bp/tensor`.
+ *
+ * @packageDocumentation
+ */
+export {
+  installAutograd, autogradHooks, setOpObserver, record,
+} from './engine.js';
+export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
+export { reluBackward } from './ops/elementwise.js';
+export { conv2dBackward, im2colWide, col2imWide } from './ops/nn.js';
+export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
+import { installMethods } from './tensor.js';
+export { wrap, view, bumpVersion, ensureExclusive, markShared } from './tensor.js';
+export type { GradNodeLike } from './tensor.js';
+export { StorageRef } from './memory.js';
+export { make, toTensor, checkTensor } from './ops/util.js';
+
+// Every op module is loaded by now: complete the Tensor methods.
+installMethods();
