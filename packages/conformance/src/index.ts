@@ -15,14 +15,19 @@
  * @packageDocumentation
  */
 import type { Tolerance } from './assert.js';
+import { activationCases } from './cases/activation.js';
 import { autogradCases } from './cases/autograd.js';
+import { convCases } from './cases/conv.js';
 import { creationCases } from './cases/creation.js';
 import { elementwiseCases } from './cases/elementwise.js';
+import { elementwiseMathCases } from './cases/elementwise-math.js';
 import { errorCases } from './cases/errors.js';
 import { matmulCases } from './cases/matmul.js';
+import { indexingCases } from './cases/indexing.js';
 import { movementCases } from './cases/movement.js';
 import { nnCases } from './cases/nn.js';
 import { reduceCases } from './cases/reduce.js';
+import { reduceMoreCases } from './cases/reduce-more.js';
 import { seedCases } from './cases/seed.js';
 import { torchCases } from './cases/torch.js';
 import { windowCases } from './cases/window.js';
@@ -50,7 +55,8 @@ export interface ConformanceOptions {
 export const defaultTolerance: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 
 const builders = [
-  creationCases, elementwiseCases, reduceCases, nnCases, matmulCases, movementCases, windowCases,
+  creationCases, elementwiseCases, elementwiseMathCases, reduceCases, reduceMoreCases, nnCases, activationCases, matmulCases, movementCases,
+  indexingCases, windowCases, convCases,
   autogradCases, seedCases, errorCases, torchCases,
 ];
 

@@ -24,6 +24,13 @@ export { Dense } from './layers/dense.js';
 export type { DenseOptions } from './layers/dense.js';
 export { Conv2d } from './layers/conv2d.js';
 export type { Conv2dOptions } from './layers/conv2d.js';
+export { Conv1d } from './layers/conv1d.js';
+export type { Conv1dOptions } from './layers/conv1d.js';
+export { ConvTranspose2d } from './layers/conv-transpose2d.js';
+export type { ConvTranspose2dOptions } from './layers/conv-transpose2d.js';
+export { AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './layers/pooling.js';
+export type { AvgPool2dOptions } from './layers/pooling.js';
+export { Unflatten } from './layers/unflatten.js';
 export { MaxPool2d } from './layers/max-pool2d.js';
 export type { MaxPool2dOptions } from './layers/max-pool2d.js';
 export { Flatten } from './layers/flatten.js';
@@ -32,6 +39,9 @@ export { Dropout } from './layers/dropout.js';
 export { BatchNorm1d } from './layers/batch-norm1d.js';
 export type { BatchNorm1dOptions } from './layers/batch-norm1d.js';
 export { ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU, activationByName } from './layers/activations.js';
+export {
+  GELU, SiLU, ELU, CELU, SELU, Softplus, Mish, ReLU6, Hardtanh, Hardswish, Hardsigmoid, LogSigmoid, Softsign,
+} from './layers/activations.js';
 export type { ActivationName } from './layers/activations.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';

@@ -25,6 +25,18 @@ export {
   neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from './ops/elementwise.js';
+export {
+  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2,
+  copysign, logaddexp, lerp, isnan, isinf, isfinite,
+} from './ops/elementwise.js';
+export {
+  gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid, softsign,
+} from './ops/activation.js';
+export type { GeluOptions, SoftplusOptions } from './ops/activation.js';
+export {
+  variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
+} from './ops/stats.js';
+export type { VarianceOptions, NormOrder, ValuesIndices } from './ops/stats.js';
 export type { ElementwiseAttrs } from './ops/elementwise.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { MatmulAttrs } from './ops/matmul.js';
@@ -35,11 +47,19 @@ export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
 export {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
+  indexSelect, scatter,
 } from './ops/movement.js';
+export type { PadMode, PadOptions } from './ops/movement.js';
+export {
+  numel, view, unflatten, flip, roll, repeat, repeatInterleave, tril, triu, diagonal, diag, unfold, maskedFill, index, einsum,
+} from './ops/indexing.js';
+export type { IndexSpec } from './ops/indexing.js';
 export {
   softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
 } from './ops/nn.js';
-export type { WindowOptions } from './ops/nn.js';
+export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions } from './ops/nn.js';
+export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';
+export type { Conv1dOptions, ConvTranspose2dOptions } from './ops/conv.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
 export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';

@@ -43,10 +43,12 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
 
 /** Normalises one axis (negative counts from the end) or throws naming the op. */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  // A 0-d tensor accepts axis 0 and -1, as in PyTorch.
+  const r = Math.max(rank, 1);
+  if (!Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new AxisError(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
   }
-  return axis < 0 ? axis + rank : axis;
+  return axis < 0 ? axis + r : axis;
 }
 
 /** Normalises an axis list (default: every axis), sorted and unique. */

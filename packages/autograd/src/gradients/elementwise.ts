@@ -1,11 +1,22 @@
 import {
-  cast, cos, div, gt, le, lt, ge, log, mul, neg, sign, sin, square, sub, where, zerosLike, add, type Tensor, type ElementwiseAttrs,
+  add, cast, cos, cosh, div, eq, exp, ge, gt, le, log, lt, mul, neg, pow, rsqrt, sign, sin, sinh, square, sub, where, zerosLike,
+  type ElementwiseAttrs, type Tensor,
 } from '@bp/tensor';
 import { reluBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
-const f32 = (t: Tensor) => cast(t, 'float32');
+/**
+ * The gradient of maximum/minimum: `a` gets `dy` unless it lost (`aLost`), `b` unless it lost,
+ * each half of it on ties. NaN compares unequal and loses nothing, so it gets the whole gradient.
+ */
+function tieSplit(dy: Tensor, a: Tensor, b: Tensor, aLost: Tensor, bLost: Tensor): (Tensor | null)[] {
+  const shared = where(eq(a, b), mul(dy, 0.5), dy);
+  return [
+    a.requiresGrad ? sumToShape(where(aLost, 0, shared), a.shape) : null,
+    b.requiresGrad ? sumToShape(where(bLost, 0, shared), b.shape) : null,
+  ];
+}
 
 /** The gradient of every elementwise op. */
 export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
@@ -20,19 +31,15 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
     a.requiresGrad ? sumToShape(div(dy, b), a.shape) : null,
     b.requiresGrad ? sumToShape(neg(div(mul(dy, output), b)), b.shape) : null,
   ],
-  // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a
+  // d(a^b)/da = b a^(b-1), 0 where b = 0 (also at a = 0); d(a^b)/db = a^b ln a, 0 where a = 0 and
+  // b >= 0 (PyTorch's conventions, where the formulas give 0 * Inf).
   pow: (dy, { inputs: [a, b], output }) => [
-    a.requiresGrad ? sumToShape(mul(dy, mul(b, a.pow(sub(b, 1)))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, mul(output, log(a))), b.shape) : null,
+    a.requiresGrad ? sumToShape(mul(dy, where(eq(b, 0), 0, mul(b, a.pow(sub(b, 1))))), a.shape) : null,
+    b.requiresGrad ? sumToShape(mul(dy, where(mul(eq(a, 0), ge(b, 0)), 0, mul(output, log(a)))), b.shape) : null,
   ],
-  maximum: (dy, { inputs: [a, b] }) => [
-    a.requiresGrad ? sumToShape(mul(dy, f32(ge(a, b))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, f32(lt(a, b))), b.shape) : null,
-  ],
-  minimum: (dy, { inputs: [a, b] }) => [
-    a.requiresGrad ? sumToShape(mul(dy, f32(le(a, b))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(dy, f32(gt(a, b))), b.shape) : null,
-  ],
+  // PyTorch's tie rule: where a == b each side gets half the gradient.
+  maximum: (dy, { inputs: [a, b] }) => tieSplit(dy, a, b, lt(a, b), gt(a, b)),
+  minimum: (dy, { inputs: [a, b] }) => tieSplit(dy, a, b, gt(a, b), lt(a, b)),
 
   neg: (dy) => [neg(dy)],
   exp: (dy, { output }) => [mul(dy, output)],
@@ -65,6 +72,24 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
   expm1: (dy, { output }) => [mul(dy, add(output, 1))],
   sin: (dy, { inputs: [x] }) => [mul(dy, cos(x))],
   cos: (dy, { inputs: [x] }) => [neg(mul(dy, sin(x)))],
+  // tan' = 1 + tan^2; asin' = 1/sqrt(1 - x^2); acos' = -asin'; atan' = 1/(1 + x^2)
+  tan: (dy, { output }) => [mul(dy, add(square(output), 1))],
+  asin: (dy, { inputs: [x] }) => [mul(dy, rsqrt(sub(1, square(x))))],
+  acos: (dy, { inputs: [x] }) => [neg(mul(dy, rsqrt(sub(1, square(x)))))],
+  atan: (dy, { inputs: [x] }) => [div(dy, add(square(x), 1))],
+  sinh: (dy, { inputs: [x] }) => [mul(dy, cosh(x))],
+  cosh: (dy, { inputs: [x] }) => [mul(dy, sinh(x))],
+  // asinh' = 1/sqrt(x^2 + 1); acosh' = 1/sqrt(x^2 - 1); atanh' = 1/(1 - x^2)
+  asinh: (dy, { inputs: [x] }) => [mul(dy, rsqrt(add(square(x), 1)))],
+  acosh: (dy, { inputs: [x] }) => [mul(dy, rsqrt(sub(square(x), 1)))],
+  atanh: (dy, { inputs: [x] }) => [div(dy, sub(1, square(x)))],
+  // erf' = 2/sqrt(pi) e^(-x^2)
+  erf: (dy, { inputs: [x] }) => [mul(dy, mul(exp(neg(square(x))), 1.1283791670955126))],
+  trunc: (dy) => [zerosLike(dy)],
+  // (x^-1/2)' = -x^(-3/2)/2 = -out^3/2
+  rsqrt: (dy, { output }) => [mul(dy, mul(pow(output, 3), -0.5))],
+  log2: (dy, { inputs: [x] }) => [div(dy, mul(x, Math.LN2))],
+  exp2: (dy, { output }) => [mul(dy, mul(output, Math.LN2))],
   // Comparisons give int32 0/1: nothing to differentiate.
   eq: null,
   ne: null,

@@ -45,6 +45,9 @@ function trig(cos: boolean): string {
   );
 }
 
+/** Cephes asinf's polynomial: asin(w) for |w| <= 0.5, given `z = w * w`. */
+const ASIN_POLY = '((((0.042163199048 * z + 0.024181311049) * z + 0.045470025998) * z + 0.074953002686) * z + 0.16666752422) * z * w + w';
+
 /**
  * Each unary op as statements over `v` ending in a `return`. The forms are
  * the numerically careful ones: sigmoid and tanh never overflow, and small
@@ -91,6 +94,94 @@ const unaryBody: Record<UnaryOp, string> = {
     '  return Math.exp(v) - 1;',
   sin: trig(false),
   cos: trig(true),
+  // Cephes tanf on the same reduction as sin and cos; odd quadrants give -1/tan.
+  tan:
+    'const k = Math.floor(v * 0.6366197723675814 + 0.5);\n' +
+    '  const rr = ((v - k * 1.5703125) - k * 0.00048375129699707031) - k * 7.549789954891882e-8;\n' +
+    '  const z = rr * rr;\n' +
+    '  const t = rr + rr * z * (0.333331568548 + z * (0.133387994085 + z * (0.0534112807005 + z * (0.0244301354525 + z * (0.00311992232697 + z * 0.00938540185543)))));\n' +
+    '  if (k - 2 * Math.floor(k * 0.5) > 0.5) {\n    return -1 / t;\n  }\n' +
+    '  return t;',
+  // Cephes asinf: the polynomial on |x| <= 0.5, asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2)) above.
+  asin:
+    'const a = Math.abs(v);\n' +
+    '  if (a > 1) {\n    return inf - inf;\n  }\n' +
+    '  let w = a;\n' +
+    '  if (a > 0.5) {\n    w = Math.sqrt(0.5 * (1 - a));\n  }\n' +
+    `  const z = w * w;\n  let r = ${ASIN_POLY};\n` +
+    '  if (a > 0.5) {\n    r = 1.5707963267948966 - (r + r);\n  }\n' +
+    '  return v < 0 ? -r : r;',
+  // acos from the same polynomial, never as pi/2 - asin(x) near +-1, where that cancels.
+  acos:
+    'if (Math.abs(v) > 1) {\n    return inf - inf;\n  }\n' +
+    '  let w = v;\n' +
+    '  if (v > 0.5) {\n    w = Math.sqrt(0.5 * (1 - v));\n  }\n' +
+    '  if (v < -0.5) {\n    w = Math.sqrt(0.5 * (1 + v));\n  }\n' +
+    `  const z = w * w;\n  const r = ${ASIN_POLY};\n` +
+    '  if (v > 0.5) {\n    return r + r;\n  }\n' +
+    '  if (v < -0.5) {\n    return 3.141592653589793 - (r + r);\n  }\n' +
+    '  return 1.5707963267948966 - r;',
+  // Cephes atanf: reduced to |x| <= tan(pi/8) by atan(x) = pi/4 + atan((x - 1) / (x + 1)) or pi/2 - atan(1/x).
+  atan:
+    'const a = Math.abs(v);\n' +
+    '  let y = 0;\n  let w = a;\n' +
+    '  if (a > 2.414213562373095) {\n    y = 1.5707963267948966;\n    w = -1 / a;\n  }\n' +
+    '  if (a > 0.41421356237309503 && a <= 2.414213562373095) {\n    y = 0.7853981633974483;\n    w = (a - 1) / (a + 1);\n  }\n' +
+    '  const z = w * w;\n' +
+    '  const r = y + (((0.0805374449538 * z - 0.138776856032) * z + 0.199777106478) * z - 0.333329491539) * z * w + w;\n' +
+    '  return v < 0 ? -r : r;',
+  // Series near 0 (e - 1/e cancels there); exp(|x| - ln 2) past exp's overflow, where sinh is still finite.
+  sinh:
+    'const a = Math.abs(v);\n' +
+    '  let r = 0;\n' +
+    '  if (a < 0.5) {\n    const z = a * a;\n    r = a + a * z * (1 / 6 + z * (1 / 120 + z * (1 / 5040 + z * (1 / 362880))));\n  }\n' +
+    '  if (a >= 0.5 && a <= 88) {\n    const e = Math.exp(a);\n    r = 0.5 * (e - 1 / e);\n  }\n' +
+    '  if (a > 88) {\n    r = a > 89.41599 ? inf : Math.exp(a - 0.6931471805599453);\n  }\n' +
+    '  return v < 0 ? -r : r;',
+  cosh:
+    'const a = Math.abs(v);\n' +
+    '  if (a > 88) {\n    return a > 89.41599 ? inf : Math.exp(a - 0.6931471805599453);\n  }\n' +
+    '  const e = Math.exp(a);\n  return 0.5 * (e + 1 / e);',
+  // Series below 0.25 (log(a + sqrt(a^2 + 1)) loses digits there); log(2a) where a^2 would overflow.
+  asinh:
+    'const a = Math.abs(v);\n' +
+    '  if (a == inf) {\n    return v;\n  }\n' +
+    '  let r = 0;\n' +
+    '  if (a < 0.25) {\n    const z = a * a;\n    r = a + a * z * (-1 / 6 + z * (3 / 40 + z * (-15 / 336 + z * (105 / 3456 + z * (-945 / 42240 + z * (10395 / 599040))))));\n  }\n' +
+    '  if (a >= 0.25 && a <= 10000) {\n    r = Math.log(a + Math.sqrt(a * a + 1));\n  }\n' +
+    '  if (a > 10000) {\n    r = Math.log(a) + 0.6931471805599453;\n  }\n' +
+    '  return v < 0 ? -r : r;',
+  // Near 1, acosh(1 + d) = sqrt(2d) (1 - d/12 + 3d^2/160 - ...): the log form cancels there.
+  acosh:
+    'if (v < 1) {\n    return inf - inf;\n  }\n' +
+    '  if (v == inf) {\n    return inf;\n  }\n' +
+    '  if (v > 10000) {\n    return Math.log(v) + 0.6931471805599453;\n  }\n' +
+    '  const d = v - 1;\n' +
+    '  if (d < 0.1) {\n    return Math.sqrt(2 * d) * (1 + d * (-1 / 12 + d * (3 / 160 + d * (-5 / 896 + d * (35 / 18432 + d * (-63 / 90112))))));\n  }\n' +
+    '  return Math.log(v + Math.sqrt(v * v - 1));',
+  atanh:
+    'const a = Math.abs(v);\n' +
+    '  if (a > 1) {\n    return inf - inf;\n  }\n' +
+    '  if (a == 1) {\n    return v > 0 ? inf : -inf;\n  }\n' +
+    '  let r = 0;\n' +
+    '  if (a < 0.1) {\n    const z = a * a;\n    r = a + a * z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9))));\n  }\n' +
+    '  if (a >= 0.1) {\n    r = 0.5 * Math.log((1 + a) / (1 - a));\n  }\n' +
+    '  return v < 0 ? -r : r;',
+  // Maclaurin series below 0.5, else Numerical Recipes' erfc (fractional error below 1.2e-7).
+  erf:
+    'const a = Math.abs(v);\n' +
+    '  let r = 1;\n' +
+    '  if (a < 0.5) {\n    const z = a * a;\n' +
+    '    r = 1.1283791670955126 * a * (1 + z * (-1 / 3 + z * (1 / 10 + z * (-1 / 42 + z * (1 / 216 + z * (-1 / 1320 + z * (1 / 9360)))))));\n  }\n' +
+    '  if (a >= 0.5 && a < 10) {\n    const t = 1 / (1 + 0.5 * a);\n' +
+    '    r = 1 - t * Math.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));\n  }\n' +
+    '  return v < 0 ? -r : r;',
+  trunc: 'return v < 0 ? -Math.floor(-v) : Math.floor(v);',
+  rsqrt: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return inf;\n  }\n  return 1 / Math.sqrt(v);',
+  log2:
+    'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n' +
+    '  return Math.log(v) * 1.4426950408889634;',
+  exp2: 'if (v >= 128) {\n    return inf;\n  }\n  if (v < -150) {\n    return 0;\n  }\n  return Math.exp(v * 0.6931471805599453);',
 };
 
 /** `op` applied to every cell. */
@@ -119,8 +210,9 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
     case 'sub': return ret('p - q');
     case 'mul': return ret('p * q');
     case 'div': return ret('p / q');
-    case 'maximum': return ret('p >= q ? p : q');
-    case 'minimum': return ret('p <= q ? p : q');
+    // NaN on either side wins, as on the CPU backend and in PyTorch.
+    case 'maximum': return ret('(p >= q || p != p) ? p : q');
+    case 'minimum': return ret('(p <= q || p != p) ? p : q');
     case 'eq': return 'return p == q ? 1 : 0;';
     case 'ne': return 'return p != q ? 1 : 0;';
     case 'gt': return 'return p > q ? 1 : 0;';

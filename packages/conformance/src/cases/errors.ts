@@ -3,7 +3,14 @@ import {
   ArgumentError, AxisError, DTypeError, IndexError, ShapeError, abs, add, arange, argmax, argmin, avgPool2d, broadcastTo, cast, clamp, col2im, concat, conv2d, div, eq, exp, eye, flatten, full, gather, ge, gt, im2col, le, leakyRelu, linspace, log, logSoftmax, logSumExp, lt, matmul, max, maxPool2d, maximum, mean, min, minimum, mul, narrow, ne, neg, ones, oneHot, pad, pow, prod, randint, randn, reshape, scatterAdd, setBackend, sigmoid, slice, softmax, sqrt, squeeze, stack, sub, sum, tanh, tensor, transpose, uniform, unsqueeze, where, window2d, zeros, type AdamConstants, type Tensor, sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
 } from '@bp/tensor';
 import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace } from '@bp/tensor/internal';
+import {
+  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2, copysign, logaddexp, lerp, isnan,
+  isinf, isfinite, gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid,
+  softsign, variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
+} from '@bp/tensor';
 import { expectThrows } from '../assert.js';
+import { convErrorRows } from './conv.js';
+import { indexingErrorRows } from './indexing.js';
 import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
 
 const c = group('errors');
@@ -78,7 +85,11 @@ function table(): Row[] {
     ...rows('leakyRelu', [[() => leakyRelu(t23(), NaN), ArgumentError, ['NaN']]]),
     ...rows('cast', [[() => cast(t23(), bad('float64')), DTypeError, ['float64']]]),
     ...rows('where', [[() => where(zeros([2, 2]), t23(), 0), ShapeError, ['[2,2]', '[2,3]']]]),
-    ...rows('clamp', [[() => clamp(t23(), 1, 0), ArgumentError, ['min (1)', 'max (0)']]]),
+    ...rows('clamp', [
+      [() => clamp(t23(), bad('1'), 2), ArgumentError, ['min', 'string']],
+      [() => clamp(t23(), zeros([4]), 1), ShapeError, ['[2,3]', '[4]']],
+      [() => clamp(t23(), null, bad([1])), ArgumentError, ['max', 'array']],
+    ]),
     ...rows('sum', [
       [() => sum(t23(), 2), AxisError, ['axis 2', 'rank 2']],
       [() => sum(t23(), [1, -1]), AxisError, ['repeated']],
@@ -179,9 +190,46 @@ function table(): Row[] {
       [() => adamUpdateInPlace(t23(), t23(), zeros([2, 3], { dtype: 'int32' }), t23(), null, adamConstants), DTypeError, ['expAvg', 'int32']],
       [() => adamUpdateInPlace(t23(), t23(), t23(), bad(null), null, adamConstants), ArgumentError, ['expAvgSq']],
     ]),
+    // Elementwise math, activations, statistics and scans.
+    ...([
+      ['tan', tan], ['asin', asin], ['acos', acos], ['atan', atan], ['sinh', sinh], ['cosh', cosh], ['asinh', asinh],
+      ['acosh', acosh], ['atanh', atanh], ['erf', erf], ['trunc', trunc], ['rsqrt', rsqrt], ['log2', log2], ['exp2', exp2],
+      ['isnan', isnan], ['isinf', isinf], ['isfinite', isfinite], ['gelu', gelu], ['silu', silu], ['elu', elu],
+      ['celu', celu], ['selu', selu], ['softplus', softplus], ['mish', mish], ['hardtanh', hardtanh], ['relu6', relu6],
+      ['hardswish', hardswish], ['hardsigmoid', hardsigmoid], ['logsigmoid', logsigmoid], ['softsign', softsign],
+      ['variance', variance], ['std', std], ['norm', norm], ['all', all], ['any', any],
+    ] as [string, (x: Tensor) => unknown][]).flatMap(([op, f]) => rows(op, [[() => f(bad(null)), ArgumentError, ['Tensor']]])),
+    ...rows('copysign', [[() => copysign(t23(), zeros([4])), ShapeError, ['[2,3]', '[4]']], [() => copysign(t23(), bad('x')), ArgumentError, ['string']]]),
+    ...rows('logaddexp', [[() => logaddexp(t23(), zeros([2, 2])), ShapeError, ['[2,3]', '[2,2]']]]),
+    ...rows('lerp', [
+      [() => lerp(t23(), zeros([3]), zeros([4])), ShapeError, ['[2,3]', '[4]']],
+      [() => lerp(bad(null), t23(), 0.5), ArgumentError, ['start', 'Tensor']],
+    ]),
+    ...rows('gelu', [[() => gelu(t23(), { approximate: bad('fast') }), ArgumentError, ['approximate', 'fast']]]),
+    ...rows('elu', [[() => elu(t23(), NaN), ArgumentError, ['alpha', 'NaN']]]),
+    ...rows('celu', [[() => celu(t23(), 0), ArgumentError, ['alpha', '0']]]),
+    ...rows('softplus', [[() => softplus(t23(), { beta: 0 }), ArgumentError, ['beta']], [() => softplus(t23(), { threshold: bad('1') }), ArgumentError, ['threshold']]]),
+    ...rows('hardtanh', [[() => hardtanh(t23(), 1, -1), ArgumentError, ['min (1)', 'max (-1)']]]),
+    ...rows('variance', [[() => variance(t23(), 2), AxisError, ['axis 2', 'rank 2']], [() => variance(t23(), 0, { correction: -1 }), ArgumentError, ['correction', '-1']]]),
+    ...rows('std', [[() => std(t23(), [0, 0]), AxisError, ['repeated']]]),
+    ...rows('norm', [
+      [() => norm(t23(), bad(3)), ArgumentError, ['p', '3']],
+      [() => norm(t23(), 2, 5), AxisError, ['axis 5']],
+      [() => norm(zeros([0, 2]), Infinity, 0), ArgumentError, ['empty', '[0,2]']],
+    ]),
+    ...rows('cumsum', [[() => cumsum(t23(), 2), AxisError, ['axis 2', 'rank 2']], [() => cumsum(bad(null), 0), ArgumentError, ['Tensor']]]),
+    ...rows('cumprod', [[() => cumprod(t23(), -3), AxisError, ['axis -3']], [() => cumprod(bad(null), 0), ArgumentError, ['Tensor']]]),
+    ...rows('cummax', [[() => cummax(t23(), 2), AxisError, ['axis 2']], [() => cummax(bad(null), 0), ArgumentError, ['Tensor']]]),
+    ...rows('cummin', [[() => cummin(t23(), bad(0.5)), AxisError, ['axis 0.5']]]),
+    ...rows('maxWithIndices', [[() => maxWithIndices(t23(), 2), AxisError, ['axis 2']], [() => maxWithIndices(t23(), bad(undefined)), ArgumentError, ['axis', 'number']]]),
+    ...rows('minWithIndices', [[() => minWithIndices(zeros([2, 0]), 1), ArgumentError, ['[2,0]']], [() => minWithIndices(bad(null), 0), ArgumentError, ['Tensor']]]),
+    ...rows('all', [[() => all(t23(), 3), AxisError, ['axis 3']]]),
+    ...rows('any', [[() => any(t23(), [0, 5]), AxisError, ['axis 5']]]),
     ...rows('item', [[() => t23().item(), ShapeError, ['[2,3]']]]),
     ...rows('assign', [[() => t23().assign(zeros([3, 3])), ShapeError, ['[3,3]', '[2,3]']]]),
     ...rows('gradcheck', [[() => gradcheck((x) => x, [bad(1)]), ArgumentError, ['Tensors']]]),
+    ...indexingErrorRows(),
+    ...convErrorRows(),
   ];
 }
 

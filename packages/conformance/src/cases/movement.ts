@@ -43,6 +43,9 @@ export const movementCases: CaseBuilder = (ctx) => {
       expectExact(squeeze(z), [1, 2, 3], 'float32', 'squeeze()');
       expectMeta(z.squeeze(0), [3, 1], 'float32', 'squeeze(0)');
       expectMeta(z.squeeze([0, -1]), [3], 'float32', 'squeeze([0,-1])');
+      expectExact(squeeze(tensor(3)), 3, 'float32', 'squeeze of a 0-d tensor (regression)');
+      expectExact(tensor(3).squeeze(0), 3, 'float32', 'squeeze(0) of a 0-d tensor');
+      expectMeta(tensor(3).squeeze(-1), [], 'float32', 'squeeze(-1) of a 0-d tensor');
       expectExact(unsqueeze(tensor([1, 2]), 0), [[1, 2]], 'float32', 'unsqueeze(0)');
       expectExact(tensor([1, 2]).unsqueeze(-1), [[1], [2]], 'float32', 'unsqueeze(-1)');
     }),

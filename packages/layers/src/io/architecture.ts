@@ -1,5 +1,8 @@
 import { ArgumentError, FormatError } from '@bp/tensor';
 import { LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
+import {
+  CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, SELU, SiLU, Softplus, Softsign,
+} from '../layers/activations.js';
 import { BatchNorm1d } from '../layers/batch-norm1d.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
@@ -7,6 +10,10 @@ import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
+import { Conv1d, type Conv1dOptions } from '../layers/conv1d.js';
+import { ConvTranspose2d, type ConvTranspose2dOptions } from '../layers/conv-transpose2d.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, type AvgPool2dOptions } from '../layers/pooling.js';
+import { Unflatten } from '../layers/unflatten.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 
@@ -35,9 +42,21 @@ const builtins: Record<string, LayerFactory> = {
     new Conv2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, {
       stride: c.stride as Pair,
       padding: c.padding as Pair,
+      dilation: c.dilation as Pair | undefined,
+      groups: c.groups as number | undefined,
       bias: c.bias as boolean,
     }),
-  MaxPool2d: (c) => new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, { padding: c.padding as Pair }),
+  Conv1d: (c) => new Conv1d(num(c, 'inChannels'), num(c, 'outChannels'), num(c, 'kernelSize'), c as Conv1dOptions),
+  ConvTranspose2d: (c) =>
+    new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, c as ConvTranspose2dOptions),
+  MaxPool2d: (c) =>
+    new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, {
+      padding: c.padding as Pair, dilation: c.dilation as Pair | undefined, ceilMode: c.ceilMode as boolean | undefined,
+    }),
+  AvgPool2d: (c) => new AvgPool2d(c.kernelSize as Pair, c.stride as Pair, c as AvgPool2dOptions),
+  AdaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c.outputSize as number),
+  AdaptiveMaxPool2d: (c) => new AdaptiveMaxPool2d(c.outputSize as number),
+  Unflatten: (c) => new Unflatten(num(c, 'dim'), c.sizes as number[]),
   Flatten: (c) => new Flatten({ startDim: c.startDim as number, endDim: c.endDim as number, inputShape: c.inputShape as number[] | undefined }),
   Dropout: (c) => new Dropout(num(c, 'p')),
   BatchNorm1d: (c) =>
@@ -53,6 +72,19 @@ const builtins: Record<string, LayerFactory> = {
   Softmax: (c) => new Softmax(c.axis as number),
   LogSoftmax: (c) => new LogSoftmax(c.axis as number),
   LeakyReLU: (c) => new LeakyReLU(c.negativeSlope as number),
+  GELU: (c) => new GELU({ approximate: c.approximate as 'none' | 'tanh' }),
+  SiLU: () => new SiLU(),
+  ELU: (c) => new ELU(c.alpha as number),
+  CELU: (c) => new CELU(c.alpha as number),
+  SELU: () => new SELU(),
+  Softplus: (c) => new Softplus({ beta: c.beta as number, threshold: c.threshold as number }),
+  Mish: () => new Mish(),
+  ReLU6: () => new ReLU6(),
+  Hardtanh: (c) => new Hardtanh(c.minVal as number, c.maxVal as number),
+  Hardswish: () => new Hardswish(),
+  Hardsigmoid: () => new Hardsigmoid(),
+  LogSigmoid: () => new LogSigmoid(),
+  Softsign: () => new Softsign(),
   Sequential: (c) => {
     if (!Array.isArray(c.layers)) throw new FormatError('model.json', 'a Sequential config needs a layers array');
     const model = new Sequential((c.layers as unknown[]).map((l, i) => layerFromConfig(l, `layers[${i}]`)));

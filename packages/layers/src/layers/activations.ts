@@ -1,4 +1,7 @@
-import { ArgumentError, type Tensor, leakyRelu } from '@bp/tensor';
+import {
+  ArgumentError, type Tensor, leakyRelu, gelu, silu, elu, celu, selu, softplus, mish, relu6, hardtanh, hardswish,
+  hardsigmoid, logsigmoid, softsign,
+} from '@bp/tensor';
 import { Module } from '../module.js';
 
 /** `max(x, 0)` (PyTorch's `nn.ReLU`). */
@@ -100,6 +103,214 @@ export class LeakyReLU extends Module {
   }
   protected override extraRepr(): string {
     return `negative_slope=${this.negativeSlope}`;
+  }
+}
+
+function finiteOption(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new ArgumentError(layer, `${name} must be a finite number, got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  return v;
+}
+
+/** GELU, `x Φ(x)` (PyTorch's `nn.GELU(approximate='none'|'tanh')`); see `gelu` in @bp/tensor. */
+export class GELU extends Module {
+  /** `'none'` for the exact normal CDF, `'tanh'` for the tanh approximation. */
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    const a = opts.approximate ?? 'none';
+    if (a !== 'none' && a !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+    this.approximate = a;
+  }
+  override get layerType(): string {
+    return 'GELU';
+  }
+  override forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { approximate: this.approximate };
+  }
+  protected override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
+/** SiLU (swish), `x * sigmoid(x)` (PyTorch's `nn.SiLU`). */
+export class SiLU extends Module {
+  override get layerType(): string {
+    return 'SiLU';
+  }
+  override forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/** ELU, `x` for x > 0 else `alpha (e^x - 1)` (PyTorch's `nn.ELU(alpha=1)`). */
+export class ELU extends Module {
+  /** Scale of the negative part. */
+  readonly alpha: number;
+  constructor(alpha = 1) {
+    super();
+    this.alpha = finiteOption('ELU', 'alpha', alpha);
+  }
+  override get layerType(): string {
+    return 'ELU';
+  }
+  override forward(x: Tensor): Tensor {
+    return elu(x, this.alpha);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { alpha: this.alpha };
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** CELU, `max(0, x) + min(0, alpha (e^(x/alpha) - 1))` (PyTorch's `nn.CELU(alpha=1)`). */
+export class CELU extends Module {
+  /** Scale of the negative part (not 0). */
+  readonly alpha: number;
+  constructor(alpha = 1) {
+    super();
+    this.alpha = finiteOption('CELU', 'alpha', alpha);
+    if (this.alpha === 0) throw new ArgumentError('CELU', 'alpha must not be 0');
+  }
+  override get layerType(): string {
+    return 'CELU';
+  }
+  override forward(x: Tensor): Tensor {
+    return celu(x, this.alpha);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { alpha: this.alpha };
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** SELU with PyTorch's constants (PyTorch's `nn.SELU`). */
+export class SELU extends Module {
+  override get layerType(): string {
+    return 'SELU';
+  }
+  override forward(x: Tensor): Tensor {
+    return selu(x);
+  }
+}
+
+/** Softplus, `log(1 + e^(beta x)) / beta`, linear above `beta x > threshold` (PyTorch's `nn.Softplus(beta=1, threshold=20)`). */
+export class Softplus extends Module {
+  /** Sharpness (not 0). */
+  readonly beta: number;
+  /** Where the result becomes `x`. */
+  readonly threshold: number;
+  constructor(opts: { beta?: number; threshold?: number } = {}) {
+    super();
+    this.beta = finiteOption('Softplus', 'beta', opts.beta ?? 1);
+    this.threshold = finiteOption('Softplus', 'threshold', opts.threshold ?? 20);
+    if (this.beta === 0) throw new ArgumentError('Softplus', 'beta must not be 0');
+  }
+  override get layerType(): string {
+    return 'Softplus';
+  }
+  override forward(x: Tensor): Tensor {
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { beta: this.beta, threshold: this.threshold };
+  }
+  protected override extraRepr(): string {
+    return `beta=${this.beta}, threshold=${this.threshold}`;
+  }
+}
+
+/** Mish, `x * tanh(softplus(x))` (PyTorch's `nn.Mish`). */
+export class Mish extends Module {
+  override get layerType(): string {
+    return 'Mish';
+  }
+  override forward(x: Tensor): Tensor {
+    return mish(x);
+  }
+}
+
+/** `min(max(x, 0), 6)` (PyTorch's `nn.ReLU6`). */
+export class ReLU6 extends Module {
+  override get layerType(): string {
+    return 'ReLU6';
+  }
+  override forward(x: Tensor): Tensor {
+    return relu6(x);
+  }
+}
+
+/** `x` clamped to `[minVal, maxVal]` (PyTorch's `nn.Hardtanh(min_val=-1, max_val=1)`). */
+export class Hardtanh extends Module {
+  /** Lower bound. */
+  readonly minVal: number;
+  /** Upper bound (not below `minVal`). */
+  readonly maxVal: number;
+  constructor(minVal = -1, maxVal = 1) {
+    super();
+    this.minVal = finiteOption('Hardtanh', 'minVal', minVal);
+    this.maxVal = finiteOption('Hardtanh', 'maxVal', maxVal);
+    if (this.minVal > this.maxVal) throw new ArgumentError('Hardtanh', `minVal (${minVal}) is greater than maxVal (${maxVal})`);
+  }
+  override get layerType(): string {
+    return 'Hardtanh';
+  }
+  override forward(x: Tensor): Tensor {
+    return hardtanh(x, this.minVal, this.maxVal);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { minVal: this.minVal, maxVal: this.maxVal };
+  }
+  protected override extraRepr(): string {
+    return `min_val=${this.minVal}, max_val=${this.maxVal}`;
+  }
+}
+
+/** `x * relu6(x + 3) / 6` (PyTorch's `nn.Hardswish`). */
+export class Hardswish extends Module {
+  override get layerType(): string {
+    return 'Hardswish';
+  }
+  override forward(x: Tensor): Tensor {
+    return hardswish(x);
+  }
+}
+
+/** `relu6(x + 3) / 6` (PyTorch's `nn.Hardsigmoid`). */
+export class Hardsigmoid extends Module {
+  override get layerType(): string {
+    return 'Hardsigmoid';
+  }
+  override forward(x: Tensor): Tensor {
+    return hardsigmoid(x);
+  }
+}
+
+/** `log(sigmoid(x))`, stable (PyTorch's `nn.LogSigmoid`). */
+export class LogSigmoid extends Module {
+  override get layerType(): string {
+    return 'LogSigmoid';
+  }
+  override forward(x: Tensor): Tensor {
+    return logsigmoid(x);
+  }
+}
+
+/** `x / (1 + |x|)` (PyTorch's `nn.Softsign`). */
+export class Softsign extends Module {
+  override get layerType(): string {
+    return 'Softsign';
+  }
+  override forward(x: Tensor): Tensor {
+    return softsign(x);
   }
 }
 

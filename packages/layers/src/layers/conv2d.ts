@@ -1,13 +1,18 @@
 import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
+import { checkChannels } from './conv-args.js';
 
 /** Options of {@link Conv2d}. Numbers apply to both height and width. */
 export interface Conv2dOptions {
   /** Step between windows (default 1). */
   stride?: number | [number, number];
-  /** Zeros added on each side of the image (default 0). */
-  padding?: number | [number, number];
+  /** Zeros added on each side of the image (default 0), or `'same'` / `'valid'` as PyTorch. */
+  padding?: number | [number, number] | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | [number, number];
+  /** Channel groups (default 1): both channel counts divide by it. */
+  groups?: number;
   /** Learn a per-channel bias (default true). */
   bias?: boolean;
 }
@@ -22,9 +27,9 @@ function pair(layer: string, name: string, v: number | [number, number], min: nu
 
 /**
  * 2-D convolution over NCHW images (PyTorch's `nn.Conv2d`): `weight` is
- * `[outChannels, inChannels, kH, kW]`, `bias` is `[outChannels]`, both
+ * `[outChannels, inChannels / groups, kH, kW]`, `bias` is `[outChannels]`, both
  * initialised as PyTorch does: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) with
- * `fanIn = inChannels * kH * kW`.
+ * `fanIn = inChannels / groups * kH * kW`.
  *
  * @example
  * const conv = new Conv2d(1, 8, 3, { padding: 1 });
@@ -39,11 +44,15 @@ export class Conv2d extends Module {
   readonly kernelSize: [number, number];
   /** `[strideH, strideW]`. */
   readonly stride: [number, number];
-  /** Zeros added on each side, `[padH, padW]`. */
-  readonly padding: [number, number];
+  /** Zeros added on each side, `[padH, padW]`, or `'same'` / `'valid'`. */
+  readonly padding: [number, number] | 'same' | 'valid';
+  /** `[dilationH, dilationW]`. */
+  readonly dilation: [number, number];
+  /** Channel groups. */
+  readonly groups: number;
   /** Whether the layer has a bias. */
   readonly useBias: boolean;
-  /** `[outChannels, inChannels, kH, kW]`. */
+  /** `[outChannels, inChannels / groups, kH, kW]`. */
   readonly weight: Tensor;
   /** `[outChannels]`, or null without bias. */
   readonly bias: Tensor | null;
@@ -53,16 +62,23 @@ export class Conv2d extends Module {
     for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(this.layerType, `${name} must be a positive integer, got ${v}`);
     }
+    this.groups = opts.groups ?? 1;
+    checkChannels(this.layerType, inChannels, outChannels, this.groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = pair(this.layerType, 'kernelSize', kernelSize, 1);
     this.stride = pair(this.layerType, 'stride', opts.stride ?? 1, 1);
-    this.padding = pair(this.layerType, 'padding', opts.padding ?? 0, 0);
+    const p = opts.padding ?? 0;
+    this.padding = p === 'same' || p === 'valid' ? p : pair(this.layerType, 'padding', p, 0);
+    this.dilation = pair(this.layerType, 'dilation', opts.dilation ?? 1, 1);
+    if (this.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
+      throw new ArgumentError(this.layerType, `padding 'same' needs stride 1, got ${JSON.stringify(this.stride)}`);
+    }
     this.useBias = opts.bias ?? true;
     if (typeof this.useBias !== 'boolean') throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     const [kh, kw] = this.kernelSize;
-    const fanIn = inChannels * kh * kw;
-    this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels, kh, kw], fanIn));
+    const fanIn = (inChannels / this.groups) * kh * kw;
+    this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels / this.groups, kh, kw], fanIn));
     this.bias = this.registerParameter('bias', this.useBias ? fanInUniform([outChannels], fanIn) : null);
   }
 
@@ -78,7 +94,7 @@ export class Conv2d extends Module {
         `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -88,11 +104,15 @@ export class Conv2d extends Module {
       kernelSize: this.kernelSize,
       stride: this.stride,
       padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
       bias: this.useBias,
     };
   }
 
   protected override extraRepr(): string {
-    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding})`;
+    const pad = typeof this.padding === 'string' ? this.padding : `(${this.padding})`;
+    const extra = `${this.dilation[0] !== 1 || this.dilation[1] !== 1 ? `, dilation=(${this.dilation})` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}`;
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=${pad}${extra}`;
   }
 }

@@ -1,10 +1,15 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
 import { Module } from '../module.js';
+import { boolArg } from './conv-args.js';
 
 /** Options of {@link MaxPool2d}. */
 export interface MaxPool2dOptions {
   /** Implicit `-Infinity` border (at most half the kernel, as PyTorch). Default 0. */
   padding?: number | [number, number];
+  /** Spacing between window taps (default 1). */
+  dilation?: number | [number, number];
+  /** Round the output size up so a partial window at the end counts (default false). */
+  ceilMode?: boolean;
 }
 
 function pair(name: string, v: number | [number, number], min: number): [number, number] {
@@ -26,13 +31,21 @@ export class MaxPool2d extends Module {
   readonly stride: [number, number];
   /** `[padH, padW]` of implicit `-Infinity`. */
   readonly padding: [number, number];
+  /** `[dilationH, dilationW]`. */
+  readonly dilation: [number, number];
+  /** Whether the output size rounds up. */
+  readonly ceilMode: boolean;
 
   constructor(kernelSize: number | [number, number], stride?: number | [number, number] | null, opts: MaxPool2dOptions = {}) {
     super();
     this.kernelSize = pair('kernelSize', kernelSize, 1);
     this.stride = pair('stride', stride ?? this.kernelSize, 1);
     this.padding = pair('padding', opts.padding ?? 0, 0);
-    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
+    this.dilation = pair('dilation', opts.dilation ?? 1, 1);
+    this.ceilMode = boolArg('MaxPool2d', 'ceilMode', opts.ceilMode, false);
+    const eh = this.dilation[0] * (this.kernelSize[0] - 1) + 1;
+    const ew = this.dilation[1] * (this.kernelSize[1] - 1) + 1;
+    if (this.padding[0] * 2 > eh || this.padding[1] * 2 > ew) {
       throw new ArgumentError('MaxPool2d', `padding (${this.padding}) must be at most half the kernel (${this.kernelSize})`);
     }
   }
@@ -43,14 +56,14 @@ export class MaxPool2d extends Module {
 
   override forward(x: Tensor): Tensor {
     if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
-    return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
+    return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
   }
 
   override getConfig(): Record<string, unknown> {
-    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
   }
 
   protected override extraRepr(): string {
-    return `kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding})`;
+    return `kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding}), dilation=(${this.dilation}), ceil_mode=${this.ceilMode ? 'True' : 'False'}`;
   }
 }

@@ -42,9 +42,9 @@ export function mul(a: TensorLike, b: TensorLike): Tensor { return binaryOp('mul
 export function div(a: TensorLike, b: TensorLike): Tensor { return binaryOp('div', a, b, 'float32'); }
 /** Elementwise `a ** b` with NumPy broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor { return binaryOp('pow', a, b); }
-/** Elementwise larger value; the gradient goes to `a` on ties. */
+/** Elementwise larger value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('maximum', a, b); }
-/** Elementwise smaller value; the gradient goes to `a` on ties. */
+/** Elementwise smaller value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('minimum', a, b); }
 /** `1` where `a == b`, else `0`, as int32. */
 export function eq(a: TensorLike, b: TensorLike): Tensor { return binaryOp('eq', a, b, 'int32'); }
@@ -115,6 +115,101 @@ export function log1p(x: Tensor): Tensor { return unaryOp('log1p', x); }
 export function expm1(x: Tensor): Tensor { return unaryOp('expm1', x); }
 /** `1 / x` (always float32). */
 export function reciprocal(x: Tensor): Tensor { return unaryOp('reciprocal', x); }
+/** Tangent (radians); its gradient is `1 + tan(x)^2`. */
+export function tan(x: Tensor): Tensor { return unaryOp('tan', x); }
+/** Arcsine, in `[-pi/2, pi/2]`; NaN outside `[-1, 1]`. */
+export function asin(x: Tensor): Tensor { return unaryOp('asin', x); }
+/** Arccosine, in `[0, pi]`; NaN outside `[-1, 1]`. */
+export function acos(x: Tensor): Tensor { return unaryOp('acos', x); }
+/** Arctangent, in `(-pi/2, pi/2)`. */
+export function atan(x: Tensor): Tensor { return unaryOp('atan', x); }
+/** Hyperbolic sine (finite up to |x| of about 89.4 in float32, as PyTorch). */
+export function sinh(x: Tensor): Tensor { return unaryOp('sinh', x); }
+/** Hyperbolic cosine. */
+export function cosh(x: Tensor): Tensor { return unaryOp('cosh', x); }
+/** Inverse hyperbolic sine. */
+export function asinh(x: Tensor): Tensor { return unaryOp('asinh', x); }
+/** Inverse hyperbolic cosine; NaN below 1. */
+export function acosh(x: Tensor): Tensor { return unaryOp('acosh', x); }
+/** Inverse hyperbolic tangent; `±Infinity` at ±1, NaN beyond. */
+export function atanh(x: Tensor): Tensor { return unaryOp('atanh', x); }
+/** The error function `2/sqrt(pi) ∫₀ˣ e^(-t²) dt`. */
+export function erf(x: Tensor): Tensor { return unaryOp('erf', x); }
+/** Rounds toward zero (keeps int32; zero gradient). */
+export function trunc(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('trunc', x); }
+/** `1 / sqrt(x)` (`Infinity` at 0, NaN below). */
+export function rsqrt(x: Tensor): Tensor { return unaryOp('rsqrt', x); }
+/** Base-2 logarithm. */
+export function log2(x: Tensor): Tensor { return unaryOp('log2', x); }
+/** `2 ** x`. */
+export function exp2(x: Tensor): Tensor { return unaryOp('exp2', x); }
+
+/** 1 where the sign bit of `b` is set (negative, -0 or -Infinity), else 0, as int32; NaN counts as positive. */
+function signBit(b: Tensor): Tensor {
+  return maximum(lt(b, 0), mul(eq(b, 0), lt(div(1, b), 0)));
+}
+
+/**
+ * `|a|` with the sign of `b`, broadcast (float32). A -0 in `b` gives a negative result, as
+ * PyTorch (a NaN in `b` counts as positive: its sign bit cannot be read). The gradient goes to
+ * `a` only: `sign(a) * sign(b)` (0 at a = 0, as PyTorch); `b` gets none.
+ */
+export function copysign(a: TensorLike, b: TensorLike): Tensor {
+  const ta = toTensor('copysign', a, b instanceof Tensor ? b : undefined);
+  const tb = toTensor('copysign', b, ta);
+  broadcastShapes('copysign', ta.shape, tb.shape);
+  const af = ta.dtype === 'float32' ? ta : cast(ta, 'float32');
+  const mag = abs(af);
+  return where(signBit(tb), neg(mag), mag);
+}
+
+/**
+ * `log(exp(a) + exp(b))`, broadcast, computed as `max + log1p(exp(-|a - b|))` so that it
+ * never overflows (logaddexp(1e4, 1e4) = 1e4 + ln 2); equal infinities give that infinity.
+ * Gradients `exp(a - out)` and `exp(b - out)`: half each where a = b.
+ */
+export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
+  const ta = toTensor('logaddexp', a, b instanceof Tensor ? b : undefined);
+  const tb = toTensor('logaddexp', b, ta);
+  broadcastShapes('logaddexp', ta.shape, tb.shape);
+  const m = maximum(ta, tb);
+  // a - b is NaN for equal infinities; there the result is the infinity itself.
+  const d = where(eq(ta, tb), 0, sub(ta, tb));
+  return add(m, log1p(exp(neg(abs(d)))));
+}
+
+/**
+ * Linear interpolation `start + weight * (end - start)`, all three broadcast; `weight` a
+ * number or a tensor. As PyTorch, weights of 0.5 and above use `end - (end - start) * (1 - weight)`
+ * so that weight 1 gives `end` exactly. Gradients: `1 - weight`, `weight`, `end - start`.
+ */
+export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor {
+  checkTensor('lerp', start, 'start');
+  const te = toTensor('lerp', end, start);
+  const tw = toTensor('lerp', weight, start);
+  broadcastShapes('lerp', broadcastShapes('lerp', start.shape, te.shape), tw.shape);
+  const diff = sub(te, start);
+  return where(lt(tw, 0.5), add(start, mul(tw, diff)), sub(te, mul(diff, sub(1, tw))));
+}
+
+/** 1 where `x` is NaN, else 0, as int32 (like the comparisons; no gradient). */
+export function isnan(x: Tensor): Tensor {
+  checkTensor('isnan', x);
+  return ne(x, x);
+}
+
+/** 1 where `x` is `±Infinity`, else 0, as int32. */
+export function isinf(x: Tensor): Tensor {
+  checkTensor('isinf', x);
+  return eq(abs(x), Infinity);
+}
+
+/** 1 where `x` is neither NaN nor infinite, else 0, as int32. */
+export function isfinite(x: Tensor): Tensor {
+  checkTensor('isfinite', x);
+  return eq(sub(x, x), 0);
+}
+
 /** `x` where positive, else `slope * x`. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   checkTensor('leakyRelu', x);
@@ -153,14 +248,33 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   return record('where', [tc, ta, tb], make(s, outShape, dtype));
 }
 
-/** Limits values to `[min, max]`; the gradient passes where `min <= x <= max`. */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+/**
+ * Limits values to `[min, max]`; each bound is a number, a tensor (broadcast with `x`), or
+ * null/undefined for none. As PyTorch, the result is `minimum(maximum(x, min), max)`: where
+ * `min > max` every value becomes `max` (not an error), and NaN stays NaN. The gradient, as
+ * PyTorch's: `x` gets it where `min <= x <= max`; a tensor `min` where `x < min < max`; a tensor
+ * `max` where `x > max` or `max < min` (and with `min == max` and `x` below both, no one does).
+ */
+export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
   checkTensor('clamp', x);
-  if (min != null && max != null && min > max) throw new ArgumentError('clamp', `min (${min}) is greater than max (${max})`);
-  let out = x;
-  if (min != null) out = maximum(out, min);
-  if (max != null) out = minimum(out, max);
-  return out;
+  for (const [name, v] of [['min', min], ['max', max]] as const) {
+    if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
+      throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    }
+  }
+  let shape = x.shape;
+  for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
+  if (min == null && max == null) return x;
+  if (max == null) return where(lt(x, min!), min!, x);
+  if (min == null) return where(gt(x, max), max, x);
+  // Each cell takes x, min, max, or max's value without a gradient: the four cases of PyTorch's rule.
+  const inside = mul(ge(x, min), le(x, max));
+  const toMin = mul(lt(x, min), lt(min, max));
+  const toMax = maximum(gt(x, max), lt(max, min));
+  const tail = max instanceof Tensor ? max.detach() : max;
+  // NaN compares false everywhere: keep it (with the gradient, as PyTorch's NaN passes through).
+  const keep = maximum(inside, ne(x, x));
+  return where(keep, x, where(toMin, min, where(toMax, max, tail)));
 }
 
 /** The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
@@ -168,4 +282,6 @@ export const elementwiseMethods = {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
   neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step,
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal, cast, where, clamp,
+  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2,
+  copysign, logaddexp, lerp, isnan, isinf, isfinite,
 };

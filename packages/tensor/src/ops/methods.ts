@@ -1,8 +1,12 @@
 import { elementwiseMethods } from './elementwise.js';
+import { convMethods } from './conv.js';
+import { indexingMethods } from './indexing.js';
 import { matmulMethods } from './matmul.js';
 import { movementMethods } from './movement.js';
 import { nnMethods } from './nn.js';
 import { reduceMethods } from './reduce.js';
+import { activationMethods } from './activation.js';
+import { statsMethods } from './stats.js';
 
 /**
  * Every op that is also a `Tensor` method, by name: `x.op(...rest)` calls
@@ -19,5 +23,9 @@ export function tensorMethods() {
     ...matmulMethods,
     ...movementMethods,
     ...nnMethods,
+    ...indexingMethods,
+    ...convMethods,
+    ...activationMethods,
+    ...statsMethods,
   };
 }

@@ -4,7 +4,8 @@ import { record } from '../engine.js';
 import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, markShared, view } from '../tensor.js';
-import { cast } from './elementwise.js';
+import { add, cast, where } from './elementwise.js';
+import { full } from './creation.js';
 import { make } from './util.js';
 
 /** The recorded movement ops and what their gradient rules need. */
@@ -75,7 +76,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, shape);
 }
 
-/** Removes size-1 axes: all of them, or those listed (which must have size 1). */
+/** Removes size-1 axes: all of them, or those listed (which must have size 1). A 0-d tensor is returned as it is (axis 0 or -1 allowed), as PyTorch. */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   check('squeeze', x);
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
@@ -83,6 +84,8 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
     throw new AxisError('squeeze', `axis must be a number or an array of numbers, got ${JSON.stringify(axis) ?? typeof axis}`);
   }
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank));
+  // A 0-d tensor accepts axis 0 or -1 and stays as it is, as in PyTorch.
+  if (x.rank === 0) return reshape(x, []);
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
   }
@@ -157,17 +160,84 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   return slice(x, begin, size);
 }
 
-/** Pads every axis with `pads[i] = [before, after]` copies of `value`. */
-export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
+/** How {@link pad} fills the border (PyTorch's `F.pad` modes). */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/** Options of {@link pad}. */
+export interface PadOptions {
+  /**
+   * `'constant'` (default): copies of `value`. `'reflect'`: the mirror image without repeating the
+   * edge (`[1,2,3]` padded by 2 → `[3,2,1,2,3,2,1]`; each pad must be below the axis size).
+   * `'replicate'`: copies of the edge value. `'circular'`: wraps around (each pad at most the axis size).
+   */
+  mode?: PadMode;
+  /** The fill value of `'constant'` mode (default 0). */
+  value?: number;
+}
+
+const PAD_MODES: readonly PadMode[] = ['constant', 'reflect', 'replicate', 'circular'];
+
+/** The source position of output cell `i` (counted from `-before`) of an axis of size `d`. */
+function padSource(mode: PadMode, i: number, d: number): number {
+  if (mode === 'reflect') return i < 0 ? -i : i >= d ? 2 * (d - 1) - i : i;
+  if (mode === 'replicate') return Math.min(Math.max(i, 0), d - 1);
+  return ((i % d) + d) % d;
+}
+
+/**
+ * Pads `x`. `pads` is either one `[before, after]` pair for every axis, outermost first, or
+ * PyTorch's flat list `[lastBefore, lastAfter, secondLastBefore, …]` (`F.pad` order, covering the
+ * last `pads.length / 2` axes). The third argument is the fill value, or {@link PadOptions} with a
+ * `mode` (`'constant'`, `'reflect'`, `'replicate'`, `'circular'`, as PyTorch; the non-constant
+ * modes pad any axis, where PyTorch limits them to the last three). Pads are non-negative.
+ *
+ * @example
+ * pad(tensor([[1, 2, 3]]), [[0, 0], [2, 1]], { mode: 'reflect' }); // [[3, 2, 1, 2, 3, 2]]
+ * pad(images, [1, 1, 1, 1]); // zero border of 1 around H and W of [n, c, h, w]
+ */
+export function pad(x: Tensor, pads: [number, number][] | number[], value: number | PadOptions = 0): Tensor {
   check('pad', x);
-  if (!Array.isArray(pads) || pads.length !== x.rank || pads.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
+  let pairs: [number, number][];
+  if (Array.isArray(pads) && pads.length > 0 && pads.every((p) => typeof p === 'number')) {
+    const flat = pads as number[];
+    if (flat.length % 2 !== 0 || flat.length / 2 > x.rank) {
+      throw new ArgumentError('pad', `a flat pad list needs an even length of at most ${2 * x.rank} for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
+    }
+    pairs = x.shape.map(() => [0, 0] as [number, number]);
+    for (let k = 0; k < flat.length / 2; k++) pairs[x.rank - 1 - k] = [flat[2 * k], flat[2 * k + 1]];
+  } else {
+    pairs = pads as [number, number][];
+  }
+  if (!Array.isArray(pairs) || pairs.length !== x.rank || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
     throw new ArgumentError('pad', `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   }
-  const b = getBackend();
-  const outShape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
+  const opts: PadOptions = typeof value === 'number' ? { value } : value;
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError('pad', `expected a fill value or options { mode, value }, got ${JSON.stringify(value)}`);
+  const mode = opts.mode ?? 'constant';
+  if (!PAD_MODES.includes(mode)) throw new ArgumentError('pad', `mode must be one of ${PAD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  const fill = opts.value ?? 0;
+  if (typeof fill !== 'number') throw new ArgumentError('pad', `value must be a number, got ${JSON.stringify(fill)}`);
+  if (mode !== 'constant' && fill !== 0) throw new ArgumentError('pad', `a fill value applies to mode 'constant' only, got value ${fill} with mode '${mode}'`);
+  const outShape = x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1]);
   if (sizeOf(outShape) > 2 ** 32) throw new ShapeError('pad', `padding ${fmtShape(x.shape)} by ${JSON.stringify(pads)} gives ${fmtShape(outShape)}, too large for a tensor`);
-  const out = make(b.pad(x._on(b), x.shape, pads, value, x.dtype), outShape, x.dtype);
-  return record('pad', [x], out, { pads: pads.map((p) => [p[0], p[1]]) });
+  if (mode === 'constant') {
+    const b = getBackend();
+    const out = make(b.pad(x._on(b), x.shape, pairs, fill, x.dtype), outShape, x.dtype);
+    return record('pad', [x], out, { pads: pairs.map((p) => [p[0], p[1]]) });
+  }
+  // Other modes: one gather of source positions along every padded axis.
+  let out = x;
+  pairs.forEach(([before, after], a) => {
+    if (before === 0 && after === 0) return;
+    const d = x.shape[a];
+    const limit = mode === 'reflect' ? d - 1 : mode === 'circular' ? d : Infinity;
+    if (d === 0 || before > limit || after > limit) {
+      throw new ArgumentError('pad', `${mode} padding [${before}, ${after}] of axis ${a} of ${fmtShape(x.shape)} needs ${mode === 'replicate' ? 'a non-empty axis' : `pads of at most ${limit}`}`);
+    }
+    const src = Array.from({ length: before + d + after }, (_, i) => padSource(mode, i - before, d));
+    out = takeAlong(out, hostIndices(src), a);
+  });
+  return out;
 }
 
 /** Joins tensors along an existing `axis`; every other dimension must match. */
@@ -228,16 +298,14 @@ function checkRange(op: string, idx: Tensor, dim: number, axis: number): void {
   }
 }
 
-/**
- * Selects entries along `axis` by int32 `indices` of any shape: the result has
- * shape `x.shape[:axis] + indices.shape + x.shape[axis+1:]` (tfjs' `gather`,
- * PyTorch's `index_select` for 1-D indices).
- */
-export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor {
-  check('gather', x);
-  const idx = toIndices('gather', indices);
-  const a = normAxis('gather', axis, x.rank);
-  checkRange('gather', idx, x.shape[a], a);
+/** An int32 tensor of library-built indices (known to be in range). @internal */
+export function hostIndices(values: ArrayLike<number>, shape: number[] = [values.length]): Tensor {
+  const b = getBackend();
+  return make(b.upload(Int32Array.from(values), 'int32'), shape, 'int32');
+}
+
+/** `indexSelect` without the range check, for indices the library built itself. @internal */
+export function takeAlong(x: Tensor, idx: Tensor, a: number): Tensor {
   const b = getBackend();
   const s = b.gather(x._on(b), x.shape, idx._on(b), idx.size, a, x.dtype);
   const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
@@ -245,12 +313,131 @@ export function gather(x: Tensor, indices: Tensor | number[], axis = 0): Tensor 
 }
 
 /**
- * The adjoint of {@link gather}: a zero tensor of `shape` into which the slices
- * of `src` are added at `indices` along `axis` (repeated indices add up).
+ * Selects entries along `axis` by int32 `indices` of any shape (PyTorch's `index_select`,
+ * with its argument order; tfjs' `gather`): the result has shape
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Negative indices are refused.
  */
-export function scatterAdd(src: Tensor, indices: Tensor | number[], axis: number, shape: number[]): Tensor {
-  check('scatterAdd', src);
+export function indexSelect(x: Tensor, axis: number, indices: Tensor | number[]): Tensor {
+  check('indexSelect', x);
+  const idx = toIndices('indexSelect', indices);
+  const a = normAxis('indexSelect', axis, x.rank);
+  checkRange('indexSelect', idx, x.shape[a], a);
+  return takeAlong(x, idx, a);
+}
+
+/** The flat positions `index` addresses along `dim` of a tensor of `shape` (PyTorch's gather/scatter rule). */
+function alongDimPositions(op: string, shape: readonly number[], dim: number, index: Tensor, srcShape?: readonly number[]): Int32Array {
+  if (index.rank !== Math.max(shape.length, 0) && !(shape.length === 0 && index.rank <= 1)) {
+    throw new ShapeError(op, `index ${fmtShape(index.shape)} must have the rank of the input ${fmtShape(shape)}`);
+  }
+  const r = shape.length;
+  for (let i = 0; i < index.rank; i++) {
+    if (i !== dim && index.shape[i] > shape[i]) {
+      throw new ShapeError(op, `index ${fmtShape(index.shape)} is larger than the input ${fmtShape(shape)} outside dim ${dim}`);
+    }
+    if (srcShape && index.shape[i] > srcShape[i]) {
+      throw new ShapeError(op, `index ${fmtShape(index.shape)} is larger than src ${fmtShape(srcShape)} at dim ${i}`);
+    }
+  }
+  const v = index.dataSync();
+  const out = new Int32Array(v.length);
+  const stride = r === 0 ? [] : shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
+  const ish = index.shape;
+  const dimSize = r === 0 ? 1 : shape[dim];
+  const pos = new Array<number>(ish.length).fill(0);
+  for (let k = 0; k < v.length; k++) {
+    const j = v[k];
+    if (j < 0 || j >= dimSize) {
+      throw new IndexError(op, `index ${j} is out of range for dim ${dim} of size ${dimSize} (input ${fmtShape(shape)})`);
+    }
+    let off = 0;
+    for (let i = 0; i < r; i++) off += (i === dim ? j : pos[i]) * stride[i];
+    out[k] = off;
+    for (let i = ish.length - 1; i >= 0; i--) {
+      if (++pos[i] < ish[i]) break;
+      pos[i] = 0;
+    }
+  }
+  return out;
+}
+
+/** Positions of `index`'s entries inside a tensor of `shape` (row-major), for taking `src` where `index` is smaller. */
+function boxPositions(inner: readonly number[], outer: readonly number[]): Int32Array {
+  const n = sizeOf(inner);
+  const out = new Int32Array(n);
+  const pos = new Array<number>(inner.length).fill(0);
+  const stride = outer.map((_, i) => outer.slice(i + 1).reduce((p, d) => p * d, 1));
+  for (let k = 0; k < n; k++) {
+    let off = 0;
+    for (let i = 0; i < inner.length; i++) off += pos[i] * stride[i];
+    out[k] = off;
+    for (let i = inner.length - 1; i >= 0; i--) {
+      if (++pos[i] < inner[i]) break;
+      pos[i] = 0;
+    }
+  }
+  return out;
+}
+
+function alongDimArgs(op: string, x: Tensor, dim: number, index: Tensor): number {
+  check(op, x);
+  if (!(index instanceof Tensor)) throw new ArgumentError(op, `index must be an int32 Tensor, got ${index === null ? 'null' : typeof index}`);
+  if (index.dtype !== 'int32') throw new DTypeError(op, `index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
+  return normAxis(op, dim, x.rank);
+}
+
+/** The entries of `src` at the positions of `index` (all of `src` when the shapes agree), flat. */
+function srcEntries(src: Tensor, index: Tensor): Tensor {
+  const flat = reshape(src, [src.size]);
+  if (shapesEqual(src.shape, index.shape)) return flat;
+  return takeAlong(flat, hostIndices(boxPositions(index.shape, src.shape)), 0);
+}
+
+/**
+ * PyTorch's `torch.gather(x, dim, index)`: `out[i][j][k] = x[index[i][j][k]][j][k]` for
+ * `dim = 0` (and likewise for other dims). `index` is int32 of `x`'s rank, no larger than `x`
+ * outside `dim`; the result has `index`'s shape. Indices lie in `[0, x.shape[dim])` (negative ones
+ * are refused, as in PyTorch).
+ * The gradient adds into the gathered positions.
+ */
+function gatherAlong(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = alongDimArgs('gather', x, dim, index);
+  const pos = alongDimPositions('gather', x.shape, d, index);
+  return reshape(takeAlong(reshape(x, [x.size]), hostIndices(pos), 0), index.shape.slice());
+}
+
+/**
+ * Two ops under one name, told apart by the second argument:
+ * - `gather(x, dim: number, index: Tensor)` is PyTorch's `torch.gather`, the elementwise
+ *   gather along `dim`: `out[i][j] = x[index[i][j]][j]` for `dim = 0`; `index` (int32) has
+ *   `x`'s rank and the result has `index`'s shape.
+ * - `gather(x, indices: Tensor | number[], axis = 0)` is `indexSelect(x, axis, indices)`
+ *   (PyTorch's `index_select`, tfjs' `gather`): whole slices along `axis`, the result
+ *   `x.shape[:axis] + indices.shape + x.shape[axis+1:]`.
+ *
+ * @example
+ * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[0, 0], [1, 0]], { dtype: 'int32' })); // [[1, 1], [4, 3]]
+ * gather(tensor([[1, 2], [3, 4]]), [1, 1]); // rows 1 and 1: [[3, 4], [3, 4]]
+ */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor;
+export function gather(x: Tensor, indices: Tensor | number[], axis?: number): Tensor;
+export function gather(x: Tensor, indicesOrDim: Tensor | number[] | number, axisOrIndex?: number | Tensor): Tensor;
+export function gather(x: Tensor, indicesOrDim: Tensor | number[] | number, axisOrIndex?: number | Tensor): Tensor {
+  check('gather', x);
+  if (typeof indicesOrDim === 'number') return gatherAlong(x, indicesOrDim, axisOrIndex as Tensor);
+  if (axisOrIndex !== undefined && typeof axisOrIndex !== 'number') {
+    throw new ArgumentError('gather', `with indices second, the third argument is the axis (a number), got ${axisOrIndex instanceof Tensor ? 'a Tensor' : typeof axisOrIndex}`);
+  }
+  const idx = toIndices('gather', indicesOrDim);
+  const a = normAxis('gather', axisOrIndex ?? 0, x.rank);
+  checkRange('gather', idx, x.shape[a], a);
+  return takeAlong(x, idx, a);
+}
+
+/** The adjoint of index-select: a zero tensor of `shape` with the slices of `src` added at `indices` along `axis`. */
+function scatterAddSlices(src: Tensor, indices: Tensor | number[], axis: number, shape: number[]): Tensor {
   const idx = toIndices('scatterAdd', indices);
+  if (!Array.isArray(shape)) throw new ArgumentError('scatterAdd', `shape must be an array of integers, got ${JSON.stringify(shape) ?? typeof shape}`);
   const a = normAxis('scatterAdd', axis, shape.length);
   checkRange('scatterAdd', idx, shape[a], a);
   const expect = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
@@ -263,7 +450,73 @@ export function scatterAdd(src: Tensor, indices: Tensor | number[], axis: number
   return record('scatterAdd', [src, idx], make(s, shape.slice(), 'float32'), { axis: a });
 }
 
+/** PyTorch's `x.scatter_add(dim, index, src)` (out of place). */
+function scatterAddAlong(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = alongDimArgs('scatterAdd', x, dim, index);
+  check('scatterAdd', src);
+  if (src.rank !== x.rank) throw new ShapeError('scatterAdd', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
+  const pos = alongDimPositions('scatterAdd', x.shape, d, index, src.shape);
+  if (pos.length === 0) return x;
+  const added = scatterAddSlices(srcEntries(src, index), hostIndices(pos), 0, [x.size]);
+  const sum = add(x, reshape(added, x.shape.slice()));
+  return sum.dtype === x.dtype ? sum : cast(sum, x.dtype);
+}
+
+/**
+ * Two ops under one name, told apart by the second argument:
+ * - `scatterAdd(x, dim: number, index: Tensor, src: Tensor)` is PyTorch's `scatter_add`
+ *   (out of place): a copy of `x` with `src[i][j]` added at `[index[i][j]][j]` for `dim = 0`
+ *   (likewise for other dims); repeated indices add up. `index` (int32) has `x`'s rank and is no
+ *   larger than `src`, nor than `x` outside `dim`.
+ * - `scatterAdd(src, indices: Tensor | number[], axis, shape)` is the adjoint of
+ *   `indexSelect`: a zero tensor of `shape` into which the slices of `src` are added at
+ *   `indices` along `axis` (float32).
+ */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
+export function scatterAdd(src: Tensor, indices: Tensor | number[], axis: number, shape: number[]): Tensor;
+export function scatterAdd(x: Tensor, a: Tensor | number[] | number, b: number | Tensor, c: number[] | Tensor): Tensor;
+export function scatterAdd(x: Tensor, a: Tensor | number[] | number, b: number | Tensor, c: number[] | Tensor): Tensor {
+  check('scatterAdd', x);
+  if (typeof a === 'number') return scatterAddAlong(x, a, b as Tensor, c as Tensor);
+  return scatterAddSlices(x, a, b as number, c as number[]);
+}
+
+/**
+ * PyTorch's `x.scatter(dim, index, src)` (out of place): a copy of `x` with `src[i][j]` written
+ * at `[index[i][j]][j]` for `dim = 0` (likewise for other dims). `src` may be a number. Where
+ * `index` repeats a position, the last write (in row-major order of `index`) wins and only it
+ * receives a gradient; PyTorch leaves that case unspecified. The gradient of `x` is zero at
+ * written positions.
+ */
+export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  const d = alongDimArgs('scatter', x, dim, index);
+  if (typeof src !== 'number') {
+    check('scatter', src);
+    if (src.rank !== x.rank) throw new ShapeError('scatter', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
+  }
+  const pos = alongDimPositions('scatter', x.shape, d, index, typeof src === 'number' ? undefined : src.shape);
+  if (pos.length === 0) return x;
+  // Last write wins: keep, for every written position, the last entry of index naming it.
+  const last = new Map<number, number>();
+  pos.forEach((p, k) => last.set(p, k));
+  const targets = Int32Array.from(last.keys());
+  const order = Int32Array.from(last.values());
+  const mask = new Int32Array(x.size);
+  for (const p of targets) mask[p] = 1;
+  const m = reshape(hostIndices(mask), x.shape.slice());
+  let placed: Tensor;
+  if (typeof src === 'number') {
+    placed = full(x.shape.slice(), src, { dtype: x.dtype });
+  } else {
+    const vals = takeAlong(srcEntries(src, index), hostIndices(order), 0);
+    placed = reshape(scatterAddSlices(vals, hostIndices(targets), 0, [x.size]), x.shape.slice());
+  }
+  const out = where(m, placed, x);
+  return out.dtype === x.dtype ? out : cast(out, x.dtype);
+}
+
 /** The movement ops that are also `Tensor` methods (`x.reshape([2, -1])`). */
 export const movementMethods = {
   reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, gather, scatterAdd,
+  indexSelect, scatter,
 };

@@ -6,7 +6,8 @@ import { normAxis } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { reshape, transpose } from './movement.js';
+import { index } from './indexing.js';
+import { concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
 import { max, sum } from './reduce.js';
 import { checkTensor, make } from './util.js';
 
@@ -181,28 +182,96 @@ export function col2imWide(cols: Tensor, win: Window2d): Tensor {
   return record('col2imWide', [cols], out, { win });
 }
 
+/** Options of {@link conv2d} (and `conv1d`): PyTorch's `stride`, `padding`, `dilation`, `groups`. */
+export interface ConvOptions {
+  /** Step between windows (default 1). */
+  stride?: number | [number, number];
+  /**
+   * Zeros added on each side (default 0), or `'valid'` (none) or `'same'` (output as large as the
+   * input; stride 1 only; an odd total puts the extra zero after, as PyTorch).
+   */
+  padding?: number | [number, number] | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | [number, number];
+  /** Channel groups (default 1): input and output channels both divide by it; weight is `[outC, inC/groups, kH, kW]`. */
+  groups?: number;
+}
+
+/** A kernel with `d - 1` zeros between taps: `[o, i, kh, kw]` to `[o, i, (kh-1)dh+1, (kw-1)dw+1]`. */
+export function dilateKernel(w: Tensor, dh: number, dw: number): Tensor {
+  if (dh === 1 && dw === 1) return w;
+  const [o, i, kh, kw] = w.shape;
+  const spaced = pad(reshape(w, [o, i, kh, 1, kw, 1]), [[0, 0], [0, 0], [0, 0], [0, dh - 1], [0, 0], [0, dw - 1]]);
+  return slice(reshape(spaced, [o, i, kh * dh, kw * dw]), [0, 0, 0, 0], [o, i, (kh - 1) * dh + 1, (kw - 1) * dw + 1]);
+}
+
 /**
- * 2-D convolution (cross-correlation, as PyTorch) of `x: [n, inC, h, w]` with
- * `weight: [outC, inC, kh, kw]` and optional `bias: [outC]`, via im2col and one matmul.
- *
- * The columns of the whole batch are laid side by side, `[inC*kh*kw, n*outH*outW]`, so the
- * forward product and both gradient products (weight: summed over the batch inside the
- * product; input: one product for every image) are each one large matrix product that a
- * backend can split across threads, instead of `n` small ones and a reduction.
+ * Resolves `'same'`/`'valid'` padding for a window of effective size `[eh, ew]`: symmetric
+ * `[padH, padW]`, and the input padded first when `'same'` needs one more zero after.
  */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: WindowOptions = {}): Tensor {
+export function resolveConvPadding(
+  op: string, x: Tensor, padding: ConvOptions['padding'], stride: [number, number], eff: [number, number],
+): [Tensor, [number, number]] {
+  if (padding === 'valid') return [x, [0, 0]];
+  if (padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new ArgumentError(op, `padding 'same' needs stride 1, got ${JSON.stringify(stride)}`);
+    const th = eff[0] - 1;
+    const tw = eff[1] - 1;
+    const ph = Math.floor(th / 2);
+    const pw = Math.floor(tw / 2);
+    const extraH = th - 2 * ph;
+    const extraW = tw - 2 * pw;
+    const xp = extraH || extraW ? pad(x, [[0, 0], [0, 0], [0, extraH], [0, extraW]]) : x;
+    return [xp, [ph, pw]];
+  }
+  if (typeof padding === 'string') throw new ArgumentError(op, `padding must be a number, a pair, 'same' or 'valid', got ${JSON.stringify(padding)}`);
+  return [x, pair(op, 'padding', padding ?? 0, 0)];
+}
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch's `F.conv2d`) of `x: [n, inC, h, w]` with
+ * `weight: [outC, inC / groups, kh, kw]` and optional `bias: [outC]`. Options: `stride`,
+ * `padding` (a number, a pair, `'same'` or `'valid'`), `dilation` and `groups`, as PyTorch.
+ *
+ * The common case (groups 1, dilation 1) runs as one im2col product (or a backend's fused kernel):
+ * the columns of the whole batch are laid side by side, `[inC*kh*kw, n*outH*outW]`, so the
+ * forward product and both gradient products are each one large matrix product. Groups run as one
+ * convolution per group; dilation convolves with the kernel spread out by zeros (so it costs as
+ * much as the dilated kernel's size).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
   checkTensor('conv2d', x);
   checkTensor('conv2d', weight, 'weight');
   if (bias != null) checkTensor('conv2d', bias, 'bias');
-  if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC, kH, kW], got ${fmtShape(weight.shape)}`);
+  if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC/groups, kH, kW], got ${fmtShape(weight.shape)}`);
   if (x.rank !== 4) throw new ShapeError('conv2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
-  const [outC, inC, kh, kw] = weight.shape;
-  if (x.shape[1] !== inC) {
-    throw new ShapeError('conv2d', `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inC}: input ${fmtShape(x.shape)}`);
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError('conv2d', `groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
+  const [outC, inPerGroup, kh, kw] = weight.shape;
+  if (x.shape[1] !== inPerGroup * groups) {
+    throw new ShapeError('conv2d', `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inPerGroup * groups}${groups > 1 ? ` (${groups} groups)` : ''}: input ${fmtShape(x.shape)}`);
   }
+  if (outC % groups !== 0) throw new ShapeError('conv2d', `weight ${fmtShape(weight.shape)} has ${outC} output channels, not divisible by ${groups} groups`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outC)) {
     throw new ShapeError('conv2d', `bias must be [${outC}], got ${fmtShape(bias.shape)}`);
   }
+  const stride = pair('conv2d', 'stride', opts.stride ?? 1, 1);
+  const [dh, dw] = pair('conv2d', 'dilation', opts.dilation ?? 1, 1);
+  const [xp, padding] = resolveConvPadding('conv2d', x, opts.padding, stride, [(kh - 1) * dh + 1, (kw - 1) * dw + 1]);
+  const w = dilateKernel(weight, dh, dw);
+  if (groups === 1) return conv2dDense(xp, w, bias ?? null, { stride, padding });
+  const oc = outC / groups;
+  const outs: Tensor[] = [];
+  for (let g = 0; g < groups; g++) {
+    outs.push(conv2dDense(
+      narrow(xp, 1, g * inPerGroup, inPerGroup), narrow(w, 0, g * oc, oc), bias ? narrow(bias, 0, g * oc, oc) : null, { stride, padding },
+    ));
+  }
+  return concat(outs, 1);
+}
+
+function conv2dDense(x: Tensor, weight: Tensor, bias: Tensor | null, opts: WindowOptions): Tensor {
+  const [outC, inC, kh, kw] = weight.shape;
   const win = window2d('conv2d', x.shape, [kh, kw], opts);
   const K = inC * kh * kw;
   const P = win.outH * win.outW;
@@ -278,41 +347,129 @@ export function conv2dBackward(
   }
 }
 
-/** 2-D max pooling over `[n, c, h, w]`; `stride` defaults to the kernel size. */
-export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
-  checkTensor('maxPool2d', x);
-  if (x.rank !== 4) throw new ShapeError('maxPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
-  const k = typeof kernel === 'number' ? [kernel, kernel] : kernel;
-  const stride = opts.stride ?? kernel;
-  const padding = opts.padding ?? 0;
-  const pp = typeof padding === 'number' ? [padding, padding] : padding;
-  if (pp[0] * 2 > k[0] || pp[1] * 2 > k[1]) {
-    throw new ArgumentError('maxPool2d', `padding ${JSON.stringify(padding)} must be at most half the kernel ${JSON.stringify(kernel)}`);
+/** Options of {@link maxPool2d}, as PyTorch's `F.max_pool2d`. */
+export interface MaxPool2dOptions extends WindowOptions {
+  /** Spacing between window taps (default 1). */
+  dilation?: number | [number, number];
+  /** Round the output size up instead of down, so a partial window at the end counts (default false). */
+  ceilMode?: boolean;
+}
+
+/** Options of {@link avgPool2d}, as PyTorch's `F.avg_pool2d`. */
+export interface AvgPool2dOptions extends WindowOptions {
+  /** Round the output size up instead of down (default false). */
+  ceilMode?: boolean;
+  /** Count the zero padding in each window's divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window's sum by this instead (default: the window's size). */
+  divisorOverride?: number | null;
+}
+
+/** PyTorch's pooling output size along one axis, and the cells to add after the input so every window fits. */
+function poolExtent(size: number, k: number, s: number, p: number, d: number, ceil: boolean): [out: number, extra: number] {
+  const span = d * (k - 1) + 1;
+  const num = size + 2 * p - span;
+  let out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  // The last window must start inside the input or its leading padding.
+  if (ceil && (out - 1) * s >= size + p) out--;
+  const extra = Math.max(0, (out - 1) * s + span - (size + 2 * p));
+  return [out, extra];
+}
+
+function poolGeometry(op: string, x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions) {
+  if (x.rank !== 4) throw new ShapeError(op, `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  const k = pair(op, 'kernelSize', kernel, 1);
+  const st = pair(op, 'stride', opts.stride ?? k, 1);
+  const pd = pair(op, 'padding', opts.padding ?? 0, 0);
+  const dl = pair(op, 'dilation', opts.dilation ?? 1, 1);
+  const ceil = opts.ceilMode ?? false;
+  if (typeof ceil !== 'boolean') throw new ArgumentError(op, `ceilMode must be true or false, got ${JSON.stringify(opts.ceilMode)}`);
+  const eff = [dl[0] * (k[0] - 1) + 1, dl[1] * (k[1] - 1) + 1];
+  if (pd[0] * 2 > eff[0] || pd[1] * 2 > eff[1]) {
+    throw new ArgumentError(op, `padding ${JSON.stringify(opts.padding)} must be at most half the kernel ${JSON.stringify(kernel)}${dl[0] > 1 || dl[1] > 1 ? ` (dilated to ${eff[0]}x${eff[1]})` : ''}`);
   }
+  const [outH, extraH] = poolExtent(x.shape[2], k[0], st[0], pd[0], dl[0], ceil);
+  const [outW, extraW] = poolExtent(x.shape[3], k[1], st[1], pd[1], dl[1], ceil);
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(op, `kernel ${k[0]}x${k[1]} (padding ${pd[0]},${pd[1]}, dilation ${dl[0]},${dl[1]}) does not fit input ${fmtShape(x.shape)}`);
+  }
+  return { k, st, pd, dl, outH, outW, extraH, extraW };
+}
+
+/**
+ * 2-D max pooling over `[n, c, h, w]` (PyTorch's `F.max_pool2d`): `stride` defaults to the kernel
+ * size; `padding` (implicit `-Infinity`, at most half the kernel), `dilation` and `ceilMode` as
+ * PyTorch. The gradient goes to the maximum of each window (on exact ties, the first one with the
+ * plain kernel; split evenly among them with dilation, where windows are gathered by strided slices).
+ */
+export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions = {}): Tensor {
+  checkTensor('maxPool2d', x);
+  const g = poolGeometry('maxPool2d', x, kernel, opts);
   const [n, c, h, w] = x.shape;
-  const win = window2d('maxPool2d', [n * c, 1, h, w], kernel, { stride, padding });
+  // Cells added after the input so ceil-mode windows fit: -Infinity, so they never win.
+  const xe = g.extraH || g.extraW ? pad(x, [[0, 0], [0, 0], [0, g.extraH], [0, g.extraW]], -Infinity) : x;
+  const he = h + g.extraH;
+  const we = w + g.extraW;
+  if (g.dl[0] > 1 || g.dl[1] > 1) {
+    const xp = pad(xe, [[0, 0], [0, 0], [g.pd[0], g.pd[0]], [g.pd[1], g.pd[1]]], -Infinity);
+    const taps: Tensor[] = [];
+    for (let i = 0; i < g.k[0]; i++) {
+      for (let j = 0; j < g.k[1]; j++) {
+        const r0 = i * g.dl[0];
+        const c0 = j * g.dl[1];
+        taps.push(index(xp, ':', ':', [r0, r0 + (g.outH - 1) * g.st[0] + 1, g.st[0]], [c0, c0 + (g.outW - 1) * g.st[1] + 1, g.st[1]]));
+      }
+    }
+    return max(stack(taps, 2), 2);
+  }
+  const win = window2d('maxPool2d', [n * c, 1, he, we], g.k, { stride: g.st, padding: g.pd });
   const b = getBackend();
   const fused = b.fused?.maxPool2d;
   if (fused && x.dtype === 'float32') {
     // One kernel for maxima and their positions; the gradient is a scatter-add to those positions.
-    const [values, argmax] = fused(x._on(b), win);
+    const [values, argmax] = fused(xe._on(b), win);
     const out = make(values, [n, c, win.outH, win.outW], 'float32');
-    return record('maxPool2d', [x], out, {}, [make(argmax, [out.size], 'int32')]);
+    return record('maxPool2d', [xe], out, {}, [make(argmax, [out.size], 'int32')]);
   }
-  const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding }, -Infinity);
+  const cols = im2col(reshape(xe, [n * c, 1, he, we]), g.k, { stride: g.st, padding: g.pd }, -Infinity);
   return reshape(max(cols, 1), [n, c, win.outH, win.outW]);
 }
 
-/** 2-D average pooling over `[n, c, h, w]` (padding counts as zeros, as PyTorch's default). */
-export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: WindowOptions = {}): Tensor {
+/**
+ * 2-D average pooling over `[n, c, h, w]` (PyTorch's `F.avg_pool2d`): `stride` defaults to the
+ * kernel size; `padding` (zeros, at most half the kernel), `ceilMode`, `countIncludePad` (default
+ * true: the padding counts in the divisor) and `divisorOverride` as PyTorch. Windows that ceil mode
+ * adds past the padded input divide by their clipped size.
+ */
+export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions = {}): Tensor {
   checkTensor('avgPool2d', x);
-  if (x.rank !== 4) throw new ShapeError('avgPool2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
-  const stride = opts.stride ?? kernel;
+  if ('dilation' in opts) throw new ArgumentError('avgPool2d', 'average pooling has no dilation (as in PyTorch)');
+  const g = poolGeometry('avgPool2d', x, kernel, opts);
+  const includePad = opts.countIncludePad ?? true;
+  if (typeof includePad !== 'boolean') throw new ArgumentError('avgPool2d', `countIncludePad must be true or false, got ${JSON.stringify(opts.countIncludePad)}`);
+  const override = opts.divisorOverride ?? null;
+  if (override !== null && (!Number.isFinite(override) || override === 0)) {
+    throw new ArgumentError('avgPool2d', `divisorOverride must be a non-zero number, got ${JSON.stringify(opts.divisorOverride)}`);
+  }
   const [n, c, h, w] = x.shape;
-  const win = window2d('avgPool2d', [n * c, 1, h, w], kernel, { stride, padding: opts.padding });
-  const cols = im2col(reshape(x, [n * c, 1, h, w]), kernel, { stride, padding: opts.padding });
-  const mean = div(sum(cols, 1), win.kh * win.kw);
-  return reshape(mean, [n, c, win.outH, win.outW]);
+  const xe = g.extraH || g.extraW ? pad(x, [[0, 0], [0, 0], [0, g.extraH], [0, g.extraW]]) : x;
+  const cols = im2col(reshape(xe, [n * c, 1, h + g.extraH, w + g.extraW]), g.k, { stride: g.st, padding: g.pd });
+  const sums = sum(cols, 1);
+  // The divisor of every output cell, as PyTorch computes it.
+  const div_ = new Float32Array(g.outH * g.outW);
+  for (let oh = 0; oh < g.outH; oh++) {
+    for (let ow = 0; ow < g.outW; ow++) {
+      const h0 = oh * g.st[0] - g.pd[0];
+      const w0 = ow * g.st[1] - g.pd[1];
+      const h1 = Math.min(h0 + g.k[0], h + g.pd[0]);
+      const w1 = Math.min(w0 + g.k[1], w + g.pd[1]);
+      const inside = (Math.min(h1, h) - Math.max(h0, 0)) * (Math.min(w1, w) - Math.max(w0, 0));
+      div_[oh * g.outW + ow] = override ?? (includePad ? (h1 - h0) * (w1 - w0) : inside);
+    }
+  }
+  const b = getBackend();
+  const divisor = make(b.upload(div_, 'float32'), [g.outH * g.outW], 'float32');
+  return reshape(div(sums, divisor), [n, c, g.outH, g.outW]);
 }
 
 /** The neural-network ops that are also `Tensor` methods (`x.softmax()`, `x.conv2d(w, b)`). */

@@ -7,16 +7,32 @@ import { cast, div } from './elementwise.js';
 import { reshape } from './movement.js';
 import { checkTensor, make } from './util.js';
 
-/** The recorded reductions: the axes reduced (sorted, canonical) and whether they were kept. */
-export type ReduceAttrs = { [K in 'sum' | 'max' | 'min' | 'prod']: { axes: number[]; keepDims: boolean } };
+/**
+ * The recorded reductions: the axes reduced (sorted, canonical; empty for a 0-d input) and whether
+ * they were kept. `max`/`min` also record how their gradient treats ties: `splitTies` (the full
+ * reduction and lists of axes, as PyTorch's `max()` and `amax`) shares it evenly among the tied
+ * extremes; otherwise (one axis given as a number, as PyTorch's `max(dim)`) it goes to the first.
+ */
+export type ReduceAttrs = { [K in 'sum' | 'prod']: { axes: number[]; keepDims: boolean } } & {
+  [K in 'max' | 'min']: { axes: number[]; keepDims: boolean; splitTies: boolean };
+};
 
 function keptShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
   return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
+/**
+ * The axes a reduction removes. A 0-d tensor accepts axis 0 or -1 (and lists of them), as in
+ * PyTorch, and reducing it over them leaves its one value: no axis is removed.
+ */
+export function reduceAxes(op: string, axis: number | readonly number[] | null | undefined, rank: number): number[] {
+  const axes = normAxes(op, axis, rank);
+  return rank === 0 ? [] : axes;
+}
+
 function reduceOp(op: 'sum' | 'max' | 'min' | 'prod', x: Tensor, axis: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
-  const axes = normAxes(op, axis, x.rank);
+  const axes = reduceAxes(op, axis, x.rank);
   const outShape = keptShape(x.shape, axes, keepDims);
   const b = getBackend();
   let out: Tensor;
@@ -28,10 +44,11 @@ function reduceOp(op: 'sum' | 'max' | 'min' | 'prod', x: Tensor, axis: number | 
     }
     out = make(b.reduce(op, x._on(b), x.shape, axes, x.dtype), outShape, x.dtype);
   }
+  if (op === 'max' || op === 'min') return record(op, [x], out, { axes, keepDims, splitTies: typeof axis !== 'number' });
   return record(op, [x], out, { axes, keepDims });
 }
 
-/** Sum over `axis` (a number or a list; every axis when omitted). */
+/** Sum over `axis` (a number or a list; every axis when omitted). A 0-d tensor accepts axis 0 or -1, as PyTorch. */
 export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('sum', x, axis, keepDims);
 }
@@ -39,24 +56,29 @@ export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false
 /** Mean over `axis` (a number or a list; every axis when omitted). Always float32. */
 export function mean(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   checkTensor('mean', x);
-  const axes = normAxes('mean', axis, x.rank);
+  const axes = reduceAxes('mean', axis, x.rank);
   let count = 1;
   for (const a of axes) count *= x.shape[a];
   const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
   return div(sum(xf, axes, keepDims), count);
 }
 
-/** Largest value over `axis`; its gradient flows to the arg-max (split evenly on ties across several axes). */
+/**
+ * Largest value over `axis` (a number or a list; every axis when omitted). The gradient goes to
+ * the maximum; on ties it goes to the first one when `axis` is a number (PyTorch's `max(dim)`) and
+ * is split evenly among them otherwise (PyTorch's `max()` and `amax`). A 0-d tensor accepts axis
+ * 0 or -1 and gives its value back, as PyTorch.
+ */
 export function max(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('max', x, axis, keepDims);
 }
 
-/** Smallest value over `axis`. */
+/** Smallest value over `axis`; gradient and ties as {@link max}. */
 export function min(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('min', x, axis, keepDims);
 }
 
-/** Product over `axis`. */
+/** Product over `axis`. Its gradient is the product of the other factors, also where some are 0 (as PyTorch). */
 export function prod(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('prod', x, axis, keepDims);
 }
@@ -71,6 +93,7 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | null | undefin
     return out;
   }
   const a = normAxis(op, axis, x.rank);
+  if (x.rank === 0) return make(getBackend().fill(1, 0, 'int32'), [], 'int32');
   if (x.shape[a] === 0) throw new ArgumentError(op, `axis ${axis} of shape [${x.shape.join(',')}] is empty`);
   const b = getBackend();
   return make(b.reduce(op, x._on(b), x.shape, [a], x.dtype), keptShape(x.shape, [a], keepDims), 'int32');

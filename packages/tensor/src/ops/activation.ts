@@ -1,0 +1,173 @@
+import { ArgumentError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import {
+  abs, add, cast, div, erf, exp, expm1, ge, gt, le, log1p, lt, minimum, mul, neg, sigmoid, sub, tanh, where,
+} from './elementwise.js';
+import { checkTensor } from './util.js';
+
+/*
+ * Activations composed from elementwise ops: autograd differentiates them, and the way each is
+ * composed gives PyTorch's gradient at its kinks. Branches a `where` does not pick are fed
+ * harmless inputs (`safe` below), so that an overflow there cannot turn a zero gradient into NaN.
+ */
+
+function f32(op: string, x: Tensor): Tensor {
+  checkTensor(op, x);
+  return x.dtype === 'float32' ? x : cast(x, 'float32');
+}
+
+function finite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new ArgumentError(op, `${name} must be a finite number, got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  return v;
+}
+
+/** `x` where `cond` holds, else `fill`: an input for the branch used where `cond` is false. */
+function safe(cond: Tensor, x: Tensor, fill: number): Tensor {
+  return where(cond, fill, x);
+}
+
+/** Options of {@link gelu}. */
+export interface GeluOptions {
+  /** `'none'` (default): `x Φ(x)` with the exact normal CDF; `'tanh'`: the tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/**
+ * GELU, `x Φ(x)` (PyTorch's `gelu`): with `approximate: 'tanh'`,
+ * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`. Finite with a finite gradient at ±1e4.
+ */
+export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
+  const xf = f32('gelu', x);
+  const approximate = opts.approximate ?? 'none';
+  if (approximate === 'tanh') {
+    const inner = mul(add(xf, mul(mul(xf, mul(xf, xf)), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(xf, 0.5), add(tanh(inner), 1));
+  }
+  if (approximate !== 'none') {
+    throw new ArgumentError('gelu', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  }
+  return mul(mul(xf, 0.5), add(erf(mul(xf, Math.SQRT1_2)), 1));
+}
+
+/** SiLU (swish), `x * sigmoid(x)`. */
+export function silu(x: Tensor): Tensor {
+  const xf = f32('silu', x);
+  return mul(xf, sigmoid(xf));
+}
+
+/**
+ * ELU: `x` for x > 0, `alpha (e^x - 1)` elsewhere (default alpha 1). Its gradient at 0 is
+ * `alpha`, as PyTorch's.
+ */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const xf = f32('elu', x);
+  const a = finite('elu', 'alpha', alpha);
+  const pos = gt(xf, 0);
+  return where(pos, xf, mul(expm1(safe(pos, xf, 0)), a));
+}
+
+/**
+ * CELU: `max(0, x) + min(0, alpha (e^(x/alpha) - 1))` (default alpha 1; alpha must not be 0).
+ * Its gradient at 0 is 1, as PyTorch's.
+ */
+export function celu(x: Tensor, alpha = 1): Tensor {
+  const xf = f32('celu', x);
+  const a = finite('celu', 'alpha', alpha);
+  if (a === 0) throw new ArgumentError('celu', 'alpha must not be 0');
+  const pos = gt(xf, 0);
+  return where(pos, xf, mul(expm1(div(safe(pos, xf, 0), a)), a));
+}
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+/** SELU: `scale * elu(x, alpha)` with PyTorch's constants (alpha ≈ 1.6733, scale ≈ 1.0507). */
+export function selu(x: Tensor): Tensor {
+  checkTensor('selu', x);
+  return mul(elu(x, SELU_ALPHA), SELU_SCALE);
+}
+
+/** Options of {@link softplus}. */
+export interface SoftplusOptions {
+  /** Sharpness (default 1). */
+  beta?: number;
+  /** Above `beta * x > threshold` the result is `x` itself (default 20). */
+  threshold?: number;
+}
+
+/**
+ * Softplus, `log(1 + e^(beta x)) / beta`, and `x` where `beta x > threshold` (PyTorch's
+ * defaults: beta 1, threshold 20). Its gradient is `sigmoid(beta x)`, and 1 above the threshold.
+ */
+export function softplus(x: Tensor, opts: SoftplusOptions = {}): Tensor {
+  const xf = f32('softplus', x);
+  const beta = finite('softplus', 'beta', opts.beta ?? 1);
+  const threshold = finite('softplus', 'threshold', opts.threshold ?? 20);
+  if (beta === 0) throw new ArgumentError('softplus', 'beta must not be 0');
+  const bx = mul(xf, beta);
+  const linear = gt(bx, threshold);
+  return where(linear, xf, div(log1p(exp(safe(linear, bx, 0))), beta));
+}
+
+/** Mish, `x * tanh(softplus(x))`. */
+export function mish(x: Tensor): Tensor {
+  const xf = f32('mish', x);
+  return mul(xf, tanh(softplus(xf)));
+}
+
+/**
+ * HardTanh: `x` clamped to `[min, max]` (default [-1, 1]). As PyTorch, the gradient is 1 strictly
+ * inside and 0 at and beyond the bounds; NaN passes through with its gradient.
+ */
+export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
+  const xf = f32('hardtanh', x);
+  const lo = finite('hardtanh', 'min', min);
+  const hi = finite('hardtanh', 'max', max);
+  if (lo > hi) throw new ArgumentError('hardtanh', `min (${lo}) is greater than max (${hi})`);
+  const atLo = le(xf, lo);
+  const atHi = ge(xf, hi);
+  const inside = mul(sub(1, atLo), sub(1, atHi));
+  return where(inside, xf, where(atLo, lo, hi));
+}
+
+/** ReLU6, `min(max(x, 0), 6)`: {@link hardtanh} on [0, 6] (gradient 0 at 0 and 6, as PyTorch). */
+export function relu6(x: Tensor): Tensor {
+  checkTensor('relu6', x);
+  return hardtanh(x, 0, 6);
+}
+
+/**
+ * Hardswish, `x * relu6(x + 3) / 6`. As PyTorch, the gradient is `x/3 + 1/2` on [-3, 3]
+ * (so -1/2 at -3 and 3/2 at 3), 0 below and 1 above.
+ */
+export function hardswish(x: Tensor): Tensor {
+  const xf = f32('hardswish', x);
+  const mid = div(mul(xf, add(xf, 3)), 6);
+  return where(lt(xf, -3), 0, where(le(xf, 3), mid, xf));
+}
+
+/** Hardsigmoid, `relu6(x + 3) / 6`; as PyTorch, its gradient is 1/6 strictly inside (-3, 3), 0 elsewhere. */
+export function hardsigmoid(x: Tensor): Tensor {
+  const xf = f32('hardsigmoid', x);
+  const inside = mul(gt(xf, -3), lt(xf, 3));
+  return where(inside, add(div(xf, 6), 0.5), where(le(xf, -3), 0, 1));
+}
+
+/** `log(sigmoid(x))`, computed as `min(x, 0) - log1p(e^-|x|)`: finite for any finite x. */
+export function logsigmoid(x: Tensor): Tensor {
+  const xf = f32('logsigmoid', x);
+  return sub(minimum(xf, 0), log1p(exp(neg(abs(xf)))));
+}
+
+/** Softsign, `x / (1 + |x|)`. */
+export function softsign(x: Tensor): Tensor {
+  const xf = f32('softsign', x);
+  return div(xf, add(abs(xf), 1));
+}
+
+/** The activations that are also `Tensor` methods (`x.gelu()`). */
+export const activationMethods = {
+  gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid, softsign,
+};

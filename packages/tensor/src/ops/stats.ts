@@ -1,0 +1,208 @@
+import { ArgumentError } from '../errors.js';
+import { normAxis } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { arange } from './creation.js';
+import {
+  abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, sqrt, square, sub, where,
+} from './elementwise.js';
+import { broadcastTo, narrow, pad, reshape } from './movement.js';
+import { argmax, argmin, max, mean, min, reduceAxes, sum } from './reduce.js';
+import { checkTensor } from './util.js';
+
+type Axis = number | number[] | null | undefined;
+
+/** Options of {@link variance} and {@link std}. */
+export interface VarianceOptions {
+  /** Subtracted from the count in the divisor (PyTorch's `correction`): 1 (default, unbiased) or 0 (population). */
+  correction?: number;
+  /** Keep the reduced axes with size 1. */
+  keepDims?: boolean;
+}
+
+/** `sqrt(v)` whose gradient is 0 where `v` is 0 (PyTorch's convention for std and the 2-norm), not NaN. */
+function sqrtZeroSafe(v: Tensor): Tensor {
+  const zero = eq(v, 0);
+  return where(zero, 0, sqrt(where(zero, 1, v)));
+}
+
+function toFloat(x: Tensor): Tensor {
+  return x.dtype === 'float32' ? x : cast(x, 'float32');
+}
+
+/**
+ * Variance over `axis` (a number or a list; every axis when omitted): `sum((x - mean)^2) / (N - correction)`,
+ * PyTorch's `var` (`correction` 1 by default). As PyTorch, `N - correction <= 0` gives NaN or
+ * Infinity rather than an error. Also the `x.var()` method (`var` is reserved as a function name).
+ */
+export function variance(x: Tensor, axis?: Axis, opts: VarianceOptions = {}): Tensor {
+  return varianceOf('variance', x, axis, opts);
+}
+
+function varianceOf(op: string, x: Tensor, axis: Axis, opts: VarianceOptions): Tensor {
+  checkTensor(op, x);
+  const correction = opts.correction ?? 1;
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
+    throw new ArgumentError(op, `correction must be a non-negative number, got ${String(correction)}`);
+  }
+  const axes = reduceAxes(op, axis, x.rank);
+  let n = 1;
+  for (const a of axes) n *= x.shape[a];
+  const xf = toFloat(x);
+  const d = sub(xf, mean(xf, axes, true));
+  return div(sum(square(d), axes, opts.keepDims ?? false), Math.max(0, n - correction));
+}
+
+/**
+ * Standard deviation, `sqrt(variance(x, axis, opts))` (PyTorch's `std`, `correction` 1 by
+ * default). Where every value is equal the gradient is 0, as PyTorch, not NaN.
+ */
+export function std(x: Tensor, axis?: Axis, opts: VarianceOptions = {}): Tensor {
+  return sqrtZeroSafe(varianceOf('std', x, axis, opts));
+}
+
+/** The orders {@link norm} accepts. */
+export type NormOrder = 1 | 2 | typeof Infinity | 'fro';
+
+/**
+ * Vector norm over `axis` (every axis when omitted), PyTorch's `linalg.vector_norm` / `norm`:
+ * `p = 1` sums `|x|`, `p = 2` (default) and `'fro'` give `sqrt(sum(x^2))`, `p = Infinity`
+ * `max(|x|)`. Gradients as PyTorch: 0 at a zero norm (not NaN) for p = 2; `sign(x)` for p = 1;
+ * for Infinity shared evenly among the tied largest `|x|`.
+ */
+export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false): Tensor {
+  checkTensor('norm', x);
+  if (p !== 1 && p !== 2 && p !== Infinity && p !== 'fro') {
+    throw new ArgumentError('norm', `p must be 1, 2, Infinity or 'fro', got ${JSON.stringify(p) ?? String(p)}`);
+  }
+  const axes = reduceAxes('norm', axis, x.rank);
+  const xf = toFloat(x);
+  if (p === 1) return sum(abs(xf), axes, keepDims);
+  if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
+  if (axes.some((a) => x.shape[a] === 0)) {
+    throw new ArgumentError('norm', `the Infinity norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
+  }
+  const a = abs(xf);
+  const top = max(a, axes, true).detach();
+  const mask = cast(eq(a, top), 'float32');
+  return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
+}
+
+/** `y` moved `d` places later along `axis`, the first `d` cells set to `fill`. */
+function shiftLater(y: Tensor, axis: number, d: number, fill: number): Tensor {
+  const pads = y.shape.map((): [number, number] => [0, 0]);
+  pads[axis] = [d, 0];
+  return narrow(pad(y, pads, fill), axis, 0, y.shape[axis]);
+}
+
+/** An inclusive scan along `axis` by doubling steps: log2(n) elementwise passes, differentiable through them. */
+function scan(op: string, x: Tensor, axis: number, combine: (earlier: Tensor, y: Tensor) => Tensor, fill: number): Tensor {
+  checkTensor(op, x);
+  if (x.rank === 0) {
+    normAxis(op, axis, 0);
+    return combine(tensorLike(x, fill), x);
+  }
+  const a = normAxis(op, axis, x.rank);
+  const n = x.shape[a];
+  let y = x;
+  for (let d = 1; d < n; d *= 2) y = combine(shiftLater(y, a, d, fill), y);
+  return y;
+}
+
+function tensorLike(x: Tensor, v: number): Tensor {
+  return reshape(where(eq(x, x), v, v), []);
+}
+
+/** Running sum along `axis` (PyTorch's `cumsum`); int32 stays int32. A 0-d tensor scans as one element. */
+export function cumsum(x: Tensor, axis: number): Tensor {
+  return scan('cumsum', x, axis, add, 0);
+}
+
+/**
+ * Running product along `axis` (PyTorch's `cumprod`). Built from products only, so its gradient
+ * is right where factors are 0 (no division by them).
+ */
+export function cumprod(x: Tensor, axis: number): Tensor {
+  return scan('cumprod', x, axis, mul, 1);
+}
+
+/** Values and int32 indices along the reduced or scanned axis, as PyTorch's `(values, indices)` results. */
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+}
+
+function cumExtreme(op: 'cummax' | 'cummin', x: Tensor, axis: number): ValuesIndices {
+  checkTensor(op, x);
+  const a = normAxis(op, axis, x.rank);
+  if (x.rank === 0) return { values: x.mul(1), indices: reshape(cast(tensorLike(x, 0), 'int32'), []) };
+  const n = x.shape[a];
+  let values = x;
+  let indices = broadcastTo(reshape(arange(n, undefined, 1, { dtype: 'int32' }), x.shape.map((d, i) => (i === a ? d : 1))), x.shape.slice());
+  const fill = op === 'cummax' ? -Infinity : Infinity;
+  const better = op === 'cummax' ? ge : le;
+  for (let d = 1; d < n; d *= 2) {
+    const ev = shiftLater(values, a, d, fill);
+    const ei = shiftLater(indices, a, d, -1);
+    // The later element wins ties and NaN wins over numbers (the last NaN over earlier ones), as PyTorch.
+    const later = maximum(better(values, ev), isnan(values));
+    values = where(later, values, ev);
+    indices = where(later, indices, ei);
+  }
+  return { values, indices };
+}
+
+/**
+ * Running maximum along `axis` and the index it came from (PyTorch's `cummax`): on ties the
+ * later index, and a NaN stays until a later NaN. The gradient of `values` goes to the element
+ * each came from.
+ */
+export function cummax(x: Tensor, axis: number): ValuesIndices {
+  return cumExtreme('cummax', x, axis);
+}
+
+/** Running minimum along `axis` and its index (PyTorch's `cummin`); ties and NaN as {@link cummax}. */
+export function cummin(x: Tensor, axis: number): ValuesIndices {
+  return cumExtreme('cummin', x, axis);
+}
+
+function checkOneAxis(op: string, x: Tensor, axis: number): void {
+  if (typeof axis !== 'number') throw new ArgumentError(op, `axis must be a number, got ${typeof axis}`);
+  const a = normAxis(op, axis, x.rank);
+  if (x.rank > 0 && x.shape[a] === 0) throw new ArgumentError(op, `axis ${axis} of shape [${x.shape.join(',')}] is empty`);
+}
+
+/**
+ * The largest value along `axis` and its int32 index, PyTorch's `max(x, dim)`: the first index
+ * on ties (NaN counts as largest), and the gradient of `values` goes to that index.
+ */
+export function maxWithIndices(x: Tensor, axis: number, keepDims = false): ValuesIndices {
+  checkTensor('maxWithIndices', x);
+  checkOneAxis('maxWithIndices', x, axis);
+  return { values: max(x, axis, keepDims), indices: argmax(x, axis, keepDims) };
+}
+
+/** The smallest value along `axis` and its int32 index, PyTorch's `min(x, dim)`; ties as {@link maxWithIndices}. */
+export function minWithIndices(x: Tensor, axis: number, keepDims = false): ValuesIndices {
+  checkTensor('minWithIndices', x);
+  checkOneAxis('minWithIndices', x, axis);
+  return { values: min(x, axis, keepDims), indices: argmin(x, axis, keepDims) };
+}
+
+/** 1 where every value over `axis` is non-zero (NaN counts as non-zero), else 0, as int32; 1 over an empty axis. */
+export function all(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  checkTensor('all', x);
+  const axes = reduceAxes('all', axis, x.rank);
+  return eq(sum(eq(x, 0), axes, keepDims), 0);
+}
+
+/** 1 where some value over `axis` is non-zero (NaN counts), else 0, as int32; 0 over an empty axis. */
+export function any(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  checkTensor('any', x);
+  const axes = reduceAxes('any', axis, x.rank);
+  return gt(sum(ne(x, 0), axes, keepDims), 0);
+}
+
+/** The statistics, norms and scans that are also `Tensor` methods (`x.var(0)`, `x.cumsum(1)`). */
+export const statsMethods = {
+  var: variance, variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
+};
