@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@bp/datasets';
-import { type Sequential, decodeSafetensors } from '@bp/layers';
+import { AvgPool2d, Conv2d, Flatten, GELU, Linear, MaxPool2d, Sequential, SiLU, decodeSafetensors } from '@bp/layers';
 import { type Tensor, manualSeed } from '@bp/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pytorchWeights } from './commands/export.js';
@@ -58,6 +58,20 @@ async function mnistBatch(): Promise<Batch> {
 const CASES: RoundTripCase[] = [
   { name: 'MNIST MLP (bp train mnist)', build: () => buildModel('mlp', 'mnist', [1, 28, 28], 10), batch: mnistBatch, steps: 5, lr: 0.1 },
   { name: 'MNIST CNN (bp train mnist --model cnn)', build: () => buildModel('cnn', 'mnist', [1, 28, 28], 10), batch: mnistBatch, steps: 5, lr: 0.05 },
+  {
+    name: 'newer layers (same padding, dilation, groups, GELU, SiLU, ceil mode, AvgPool2d)',
+    build: async () =>
+      new Sequential([
+        new Conv2d(1, 4, 3, { padding: 'same', dilation: 2 }), new GELU(),
+        new Conv2d(4, 8, 3, { groups: 4, padding: 1, stride: 2 }), new SiLU(),
+        new MaxPool2d(3, 2, { padding: 1, ceilMode: true }), new MaxPool2d(2, 1, { dilation: 2 }),
+        new AvgPool2d(2, 2, { padding: 1, ceilMode: true, countIncludePad: false }), new AvgPool2d(3, 1, { padding: 1, divisorOverride: 4 }),
+        new GELU({ approximate: 'tanh' }), new Flatten(), new Linear(8 * 4 * 4, 10),
+      ]),
+    batch: mnistBatch,
+    steps: 5,
+    lr: 0.2,
+  },
 ];
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
