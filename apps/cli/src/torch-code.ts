@@ -3,7 +3,7 @@
  * state-dict names as a bp model, as Python source. `bp export --format
  * safetensors` prints it so the weights load with `load_state_dict`.
  */
-import type { BatchNorm1d, Conv2d, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, Sequential, Softmax } from '@bp/layers';
+import type { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, Sequential, Softmax } from '@bp/layers';
 import { BpError } from '@bp/tensor';
 
 const py = (v: boolean) => (v ? 'True' : 'False');
@@ -21,12 +21,22 @@ function torchLayer(layer: Module, path: string): string {
     }
     case 'Conv2d': {
       const c = layer as Conv2d;
-      return `nn.Conv2d(${c.inChannels}, ${c.outChannels}, kernel_size=${tuple(c.kernelSize)}, stride=${tuple(c.stride)}, padding=${tuple(c.padding)}, bias=${py(c.useBias)})`;
+      const padding = typeof c.padding === 'string' ? `'${c.padding}'` : tuple(c.padding);
+      return `nn.Conv2d(${c.inChannels}, ${c.outChannels}, kernel_size=${tuple(c.kernelSize)}, stride=${tuple(c.stride)}, padding=${padding}, dilation=${tuple(c.dilation)}, groups=${c.groups}, bias=${py(c.useBias)})`;
     }
     case 'MaxPool2d': {
       const m = layer as MaxPool2d;
-      return `nn.MaxPool2d(kernel_size=${tuple(m.kernelSize)}, stride=${tuple(m.stride)}, padding=${tuple(m.padding)})`;
+      return `nn.MaxPool2d(kernel_size=${tuple(m.kernelSize)}, stride=${tuple(m.stride)}, padding=${tuple(m.padding)}, dilation=${tuple(m.dilation)}, ceil_mode=${py(m.ceilMode)})`;
     }
+    case 'AvgPool2d': {
+      const a = layer as AvgPool2d;
+      const divisor = a.divisorOverride === null ? 'None' : String(a.divisorOverride);
+      return `nn.AvgPool2d(kernel_size=${tuple(a.kernelSize)}, stride=${tuple(a.stride)}, padding=${tuple(a.padding)}, ceil_mode=${py(a.ceilMode)}, count_include_pad=${py(a.countIncludePad)}, divisor_override=${divisor})`;
+    }
+    case 'GELU':
+      return `nn.GELU(approximate='${(layer as GELU).approximate}')`;
+    case 'SiLU':
+      return 'nn.SiLU()';
     case 'Flatten': {
       const f = layer as Flatten;
       return `nn.Flatten(${f.startDim}, ${f.endDim})`;

@@ -43,6 +43,7 @@ const learn: DefaultTheme.SidebarItem[] = [
       { text: 'A custom loss', link: '/guides/custom-loss' },
       { text: 'Swapping backends', link: '/guides/backends' },
       { text: 'Saving and loading', link: '/guides/save-load' },
+      { text: 'Taking a model elsewhere', link: '/guides/elsewhere' },
       { text: 'Writing a backend', link: '/guides/writing-a-backend' },
     ],
   },

@@ -26,7 +26,7 @@ execFileSync(bin('typedoc'), ['--options', join(root, 'typedoc.json')], { stdio:
 
 // One page and one sidebar entry per package (TypeDoc's "modules" output strategy).
 const pkgs = readdirSync(join(root, 'api', '@bp')).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3));
-const order = ['tensor', 'autograd', 'layers', 'losses', 'optim', 'datasets', 'backend-gpu'];
+const order = ['tensor', 'autograd', 'layers', 'losses', 'optim', 'datasets', 'onnx', 'backend-gpu'];
 pkgs.sort((a, b) => order.indexOf(a) - order.indexOf(b));
 const sidebar = pkgs.map((p) => ({ text: `@bp/${p}`, link: `/api/@bp/${p}` }));
 writeFileSync(join(root, 'api', 'sidebar.json'), JSON.stringify(sidebar, null, 2) + '\n');

@@ -25,7 +25,7 @@ describe('exportOnnx refuses', () => {
   it('a layer without an exporter, naming its type and path', () => {
     const model = new Sequential([new Flatten(), new Sequential([new Linear(4, 3), new Mystery()])]);
     expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(ArgumentError);
-    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(/^exportOnnx: layer Mystery at '1\.1' has no ONNX exporter; supported: Sequential, BatchNorm1d, /);
+    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(/^exportOnnx: layer Mystery at '1\.1' has no ONNX exporter; supported: Sequential, AvgPool2d, BatchNorm1d, /);
   });
 
   it('a missing or batched inputShape, an unknown opset, BatchNorm without running statistics', () => {
@@ -53,7 +53,7 @@ describe('importOnnx refuses', () => {
       m.graph!.node![1].op_type = 'Elu';
     });
     expect(() => importOnnx(bytes, { source: 'net.onnx' })).toThrow(
-      /^net\.onnx: node "\/1\/Relu" \("Elu"\) is not supported; bp imports these op types: BatchNormalization, Conv, /,
+      /^net\.onnx: node "\/1\/Relu" \("Elu"\) is not supported; bp imports these op types: AveragePool, BatchNormalization, Conv, /,
     );
   });
 

@@ -15,7 +15,7 @@ export { exportOnnx, DEFAULT_OPSET } from './export/export-onnx.js';
 export type { ExportOnnxOptions } from './export/export-onnx.js';
 export { registerOnnxExporter, exportableLayerTypes } from './export/layer-exporters.js';
 export type { LayerExporter, LayerExportContext } from './export/layer-exporters.js';
-export { GraphBuilder, int, ints, float } from './export/graph-builder.js';
+export { GraphBuilder, int, ints, float, str } from './export/graph-builder.js';
 export type { Attr } from './export/graph-builder.js';
 export { Normalize } from './normalize.js';
 export { importOnnx } from './import/import-onnx.js';

@@ -4,7 +4,7 @@ import type { Module } from '@bp/layers';
 import { type Tensor, manualSeed, randn } from '@bp/tensor';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { everyLayer, mnistCnn, mnistMlp } from './__fixtures__/models.js';
+import { everyLayer, mnistCnn, mnistMlp, newerLayers } from './__fixtures__/models.js';
 import { exportOnnx, importOnnx } from './index.js';
 
 const MEAN = 0.1307;
@@ -124,5 +124,32 @@ describe('every exportable layer', () => {
     const back = importOnnx(bytes);
     expect(back.at(0).layerType).toBe('Linear');
     expect(maxAbsDiff(back.forward(x).dataSync(), seq.forward(x).dataSync())).toBeLessThanOrEqual(1e-6);
+  });
+});
+
+describe('the newer layers (AvgPool2d, GELU, SiLU; dilation, groups, ceil mode, same padding)', () => {
+  it.each([17, 20])('match bp in ONNX Runtime at opset %i', async (opset) => {
+    const model = newerLayers();
+    const x = images.slice([0, 0, 0, 0], [16, 1, 28, 28]);
+    const want = model.forward(x).dataSync();
+    const got = await runOrt(exportOnnx(model, { inputShape: [1, 28, 28], opset }), x);
+    expect(got.dims).toEqual([16, 10]);
+    expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('round-trip at opset 20 (Gelu is an ONNX op from there), layer for layer', () => {
+    const model = newerLayers();
+    const x = images.slice([0, 0, 0, 0], [16, 1, 28, 28]);
+    const back = importOnnx(exportOnnx(model, { inputShape: [1, 28, 28], opset: 20 }));
+    expect(back.layers.map((l) => l.layerType)).toEqual(model.layers.map((l) => l.layerType));
+    // 'same' padding that is equal on both sides comes back as its numbers (here dilation 2, kernel 3: 2 each side).
+    const configs = model.layers.map((l) => JSON.stringify(l.getConfig()).replace('"padding":"same"', '"padding":[2,2]'));
+    expect(back.layers.map((l) => JSON.stringify(l.getConfig()))).toEqual(configs);
+    expect(Array.from(back.forward(x).dataSync())).toEqual(Array.from(model.forward(x).dataSync()));
+  });
+
+  it('at opset 17 GELU is written as its formula, which importOnnx refuses by node name', () => {
+    const bytes = exportOnnx(newerLayers(), { inputShape: [1, 28, 28], opset: 17 });
+    expect(() => importOnnx(bytes, { source: 'gelu17.onnx' })).toThrow(/gelu17\.onnx: node "\/1\/Div" \("Div"\)/);
   });
 });

@@ -36,7 +36,7 @@ describe('bp export', () => {
     const r = await runCli(['export', model, '--format', 'safetensors', '--output', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote ${out}`);
-    expect(r.stdout).toContain('nn.Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=True),');
+    expect(r.stdout).toContain('nn.Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=True),');
     expect(r.stdout).toContain('nn.Linear(1568, 10, bias=True),');
     expect(r.stdout).toContain(`model.load_state_dict(load_file(${JSON.stringify(out)}))`);
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(out)), { source: out });

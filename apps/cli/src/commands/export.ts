@@ -23,8 +23,8 @@ export interface ExportFlags {
   json?: boolean;
 }
 
-/** The state dict as PyTorch's `load_state_dict` expects it (integer buffers as int64). */
-function pytorchWeights(model: Sequential): Uint8Array {
+/** The state dict as safetensors bytes that PyTorch's `load_state_dict` takes (integer buffers as int64). */
+export function pytorchWeights(model: Sequential): Uint8Array {
   const sd = model.stateDict();
   const int64 = Object.keys(sd).filter((k) => sd[k].dtype === 'int32');
   return encodeSafetensors(sd, { metadata: { format: 'pt', producer: 'bp' }, int64 });

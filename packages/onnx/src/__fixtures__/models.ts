@@ -1,6 +1,6 @@
 // The networks `bp train --model mlp|cnn` builds for MNIST, and one that uses every exportable layer.
-import { BatchNorm1d, Conv2d, Dense, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh } from '@bp/layers';
-import { manualSeed, randn } from '@bp/tensor';
+import { AvgPool2d, BatchNorm1d, Conv2d, Dense, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import { manualSeed, randn, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
 
 /** The Keras MNIST MLP: Flatten, Linear 784-128, ReLU, Linear 128-10. */
@@ -49,4 +49,28 @@ export function everyLayer(seed = 3): Sequential {
     for (let i = 0; i < 3; i++) model.forward(randn([16, 1, 28, 28]));
   });
   return model.eval();
+}
+
+/**
+ * The layers and options added to bp after the MNIST models: 'same' padding
+ * with dilation, grouped and strided convolution, GELU (both forms), SiLU,
+ * max pooling with dilation and ceil mode, average pooling with and without
+ * the padding counted.
+ */
+export function newerLayers(seed = 12): Sequential {
+  manualSeed(seed);
+  const features = new Sequential([
+    new Conv2d(1, 4, 3, { padding: 'same', dilation: 2 }),
+    new GELU(),
+    new Conv2d(4, 8, 3, { groups: 4, padding: 1, stride: 2 }),
+    new SiLU(),
+    new MaxPool2d(3, 2, { padding: 1, ceilMode: true }),
+    new MaxPool2d(2, 1, { dilation: 2 }),
+    new AvgPool2d(2, 2, { padding: 1, ceilMode: true, countIncludePad: false }),
+    new AvgPool2d(3, 1, { padding: 1 }),
+    new GELU({ approximate: 'tanh' }),
+    new Flatten(),
+  ]);
+  const n = noGrad(() => features.forward(zeros([1, 1, 28, 28]))).shape[1];
+  return new Sequential([...features.layers, new Linear(n, 10)]).eval();
 }

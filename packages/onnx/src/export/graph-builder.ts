@@ -6,7 +6,8 @@ export type Attr =
   | { kind: 'int'; value: number }
   | { kind: 'ints'; value: number[] }
   | { kind: 'float'; value: number }
-  | { kind: 'floats'; value: number[] };
+  | { kind: 'floats'; value: number[] }
+  | { kind: 'string'; value: string };
 
 /** An `INT` attribute. */
 export const int = (value: number): Attr => ({ kind: 'int', value });
@@ -14,6 +15,8 @@ export const int = (value: number): Attr => ({ kind: 'int', value });
 export const ints = (value: number[]): Attr => ({ kind: 'ints', value });
 /** A `FLOAT` attribute. */
 export const float = (value: number): Attr => ({ kind: 'float', value });
+/** A `STRING` attribute (UTF-8). */
+export const str = (value: string): Attr => ({ kind: 'string', value });
 
 function toAttribute(name: string, a: Attr): AttributeProto {
   switch (a.kind) {
@@ -25,6 +28,8 @@ function toAttribute(name: string, a: Attr): AttributeProto {
       return { name, type: AttributeType.FLOAT, f: a.value };
     case 'floats':
       return { name, type: AttributeType.FLOATS, floats: a.value };
+    case 'string':
+      return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
   }
 }
 
@@ -37,7 +42,7 @@ function floatBytes(values: ArrayLike<number>): Uint8Array {
 
 /**
  * Collects the nodes and initializers of one ONNX graph, in order, with
- * unique names. Layer exporters add to it through {@link ExportContext}.
+ * unique names. Layer exporters add to it through {@link LayerExportContext}.
  */
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];

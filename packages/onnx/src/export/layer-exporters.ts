@@ -5,10 +5,10 @@
  * {@link registerOnnxExporter} from outside the package.
  */
 import { activationByName } from '@bp/layers';
-import type { BatchNorm1d, Conv2d, Dense, Flatten, LeakyReLU, Linear, MaxPool2d, Module, Softmax, LogSoftmax, Dropout } from '@bp/layers';
+import type { AvgPool2d, BatchNorm1d, Conv2d, Dense, Flatten, GELU, LeakyReLU, Linear, MaxPool2d, Module, Softmax, LogSoftmax, Dropout } from '@bp/layers';
 import { ArgumentError, fmtShape } from '@bp/tensor';
 import type { Normalize } from '../normalize.js';
-import { type Attr, type GraphBuilder, float, int, ints } from './graph-builder.js';
+import { type Attr, type GraphBuilder, float, int, ints, str } from './graph-builder.js';
 
 /** What a layer exporter gets: the layer, where it sits, and its input. */
 export interface LayerExportContext {
@@ -63,6 +63,21 @@ function exportDense(layer: Module, ctx: LayerExportContext): string {
   return act ? ctx.exportLayer(act, y) : y;
 }
 
+/**
+ * ONNX `pads` ([top, left, bottom, right]) of a Conv2d: its numbers on both
+ * sides, none for 'valid', and PyTorch's split for 'same' (the smaller half first).
+ */
+export function conv2dPads(c: Conv2d): number[] {
+  if (c.padding === 'valid') return [0, 0, 0, 0];
+  if (c.padding === 'same') {
+    const th = c.dilation[0] * (c.kernelSize[0] - 1);
+    const tw = c.dilation[1] * (c.kernelSize[1] - 1);
+    return [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
+  }
+  const [ph, pw] = c.padding;
+  return [ph, pw, ph, pw];
+}
+
 function exportConv2d(layer: Module, ctx: LayerExportContext): string {
   const c = layer as Conv2d;
   const { graph, path } = ctx;
@@ -72,22 +87,10 @@ function exportConv2d(layer: Module, ctx: LayerExportContext): string {
   return graph.addNode(nodeName(ctx, 'Conv'), 'Conv', inputs, {
     kernel_shape: ints(c.kernelSize),
     strides: ints(c.stride),
-    pads: ints(convPads(c)),
+    pads: ints(conv2dPads(c)),
     dilations: ints(c.dilation),
     group: int(c.groups),
   });
-}
-
-/** ONNX's `[top, left, bottom, right]` pads of a Conv2d; 'same' puts the odd cell after, as PyTorch. */
-function convPads(c: Conv2d): number[] {
-  if (c.padding === 'valid') return [0, 0, 0, 0];
-  if (c.padding === 'same') {
-    const total = c.kernelSize.map((k, i) => c.dilation[i] * (k - 1));
-    const before = total.map((t) => Math.floor(t / 2));
-    return [before[0], before[1], total[0] - before[0], total[1] - before[1]];
-  }
-  const [ph, pw] = c.padding;
-  return [ph, pw, ph, pw];
 }
 
 function exportMaxPool2d(layer: Module, ctx: LayerExportContext): string {
@@ -100,6 +103,51 @@ function exportMaxPool2d(layer: Module, ctx: LayerExportContext): string {
     dilations: ints(p.dilation),
     ceil_mode: int(p.ceilMode ? 1 : 0),
   });
+}
+
+function exportAvgPool2d(layer: Module, ctx: LayerExportContext): string {
+  const p = layer as AvgPool2d;
+  if (p.divisorOverride !== null) {
+    throw new ArgumentError('exportOnnx', `AvgPool2d at '${ctx.path}' has divisorOverride ${p.divisorOverride}, which ONNX AveragePool does not have`);
+  }
+  const [ph, pw] = p.padding;
+  return ctx.graph.addNode(nodeName(ctx, 'AveragePool'), 'AveragePool', [ctx.input], {
+    kernel_shape: ints(p.kernelSize),
+    strides: ints(p.stride),
+    pads: ints([ph, pw, ph, pw]),
+    ceil_mode: int(p.ceilMode ? 1 : 0),
+    count_include_pad: int(p.countIncludePad ? 1 : 0),
+  });
+}
+
+/** GELU: ONNX's Gelu from opset 20; before it, the formula in basic ops (which `importOnnx` does not read back). */
+function exportGELU(layer: Module, ctx: LayerExportContext): string {
+  const approximate = (layer as GELU).approximate;
+  const { graph } = ctx;
+  if (ctx.opset >= 20) return graph.addNode(nodeName(ctx, 'Gelu'), 'Gelu', [ctx.input], { approximate: str(approximate) });
+  const c = (name: string, v: number) => graph.addFloat(`/${ctx.path}/${name}`, [v], []);
+  let inner: string;
+  if (approximate === 'tanh') {
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    const cube = graph.addNode(nodeName(ctx, 'Pow'), 'Pow', [ctx.input, c('three', 3)]);
+    const scaled = graph.addNode(nodeName(ctx, 'Mul_cube'), 'Mul', [cube, c('k', 0.044715)]);
+    const sum = graph.addNode(nodeName(ctx, 'Add_cube'), 'Add', [ctx.input, scaled]);
+    const arg = graph.addNode(nodeName(ctx, 'Mul_arg'), 'Mul', [sum, c('sqrt_2_over_pi', Math.sqrt(2 / Math.PI))]);
+    inner = graph.addNode(nodeName(ctx, 'Tanh'), 'Tanh', [arg]);
+  } else {
+    // 0.5 x (1 + erf(x / sqrt 2))
+    const arg = graph.addNode(nodeName(ctx, 'Div'), 'Div', [ctx.input, c('sqrt_2', Math.SQRT2)]);
+    inner = graph.addNode(nodeName(ctx, 'Erf'), 'Erf', [arg]);
+  }
+  const onePlus = graph.addNode(nodeName(ctx, 'Add'), 'Add', [inner, c('one', 1)]);
+  const times = graph.addNode(nodeName(ctx, 'Mul'), 'Mul', [ctx.input, onePlus]);
+  return graph.addNode(nodeName(ctx, 'Mul_half'), 'Mul', [times, c('half', 0.5)]);
+}
+
+/** SiLU as Sigmoid then Mul, the sigmoid first so `importOnnx` reads the pair back as one SiLU. */
+function exportSiLU(layer: Module, ctx: LayerExportContext): string {
+  const s = ctx.graph.addNode(nodeName(ctx, 'Sigmoid'), 'Sigmoid', [ctx.input]);
+  return ctx.graph.addNode(nodeName(ctx, 'Mul'), 'Mul', [s, ctx.input]);
 }
 
 function exportFlatten(layer: Module, ctx: LayerExportContext): string {
@@ -161,6 +209,9 @@ const BUILTIN_EXPORTERS: Record<string, LayerExporter> = {
   Dense: exportDense,
   Conv2d: exportConv2d,
   MaxPool2d: exportMaxPool2d,
+  AvgPool2d: exportAvgPool2d,
+  GELU: exportGELU,
+  SiLU: exportSiLU,
   Flatten: exportFlatten,
   Dropout: exportDropout,
   BatchNorm1d: exportBatchNorm1d,

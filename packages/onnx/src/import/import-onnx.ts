@@ -1,4 +1,4 @@
-import { Conv2d, Linear, MaxPool2d, type Module, Sequential } from '@bp/layers';
+import { AvgPool2d, Conv2d, Linear, MaxPool2d, type Module, Sequential } from '@bp/layers';
 import { noGrad } from '@bp/autograd';
 import { ArgumentError, FormatError, type Tensor, zeros } from '@bp/tensor';
 import { AttributeType, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
@@ -109,7 +109,7 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
         const next = ctx.peek();
         if (!next) throw new FormatError(source, `${where} expects a following node that reads its output`);
         consumed = next;
-        return constantOf(next, k, `node ${shown(next.name || `#${i + 1}`)} (${shown(next.op_type)})`);
+        return k === undefined ? undefined : constantOf(next, k, `node ${shown(next.name || `#${i + 1}`)} (${shown(next.op_type)})`);
       },
       int: (name, dflt) => {
         const a = attribute(node, name, AttributeType.INT, source, where);
@@ -118,6 +118,10 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
       ints: (name, dflt) => {
         const a = attribute(node, name, AttributeType.INTS, source, where);
         return a ? (a.ints ?? []).map(int64) : dflt;
+      },
+      str: (name, dflt) => {
+        const a = attribute(node, name, AttributeType.STRING, source, where);
+        return a ? new TextDecoder('utf-8', { fatal: false }).decode(a.s ?? new Uint8Array()) : dflt;
       },
       float: (name, dflt) => {
         const a = attribute(node, name, AttributeType.FLOAT, source, where);
@@ -167,11 +171,12 @@ function sampleCost(layer: Module, shape: number[]): number {
   const size = shape.reduce((a, b) => a * b, 1);
   if (layer instanceof Conv2d) {
     const [, , h, w] = shape;
-    const [ph, pw] = typeof layer.padding === 'string' ? layer.kernelSize : layer.padding;
-    return layer.outChannels * (h + 2 * ph) * (w + 2 * pw) * layer.inChannels * layer.kernelSize[0] * layer.kernelSize[1];
+    const p = layer.padding;
+    const [ph, pw] = p === 'valid' ? [0, 0] : p === 'same' ? [0, 1].map((a) => layer.dilation[a] * (layer.kernelSize[a] - 1)) : p;
+    return layer.outChannels * (h + 2 * ph) * (w + 2 * pw) * (layer.inChannels / layer.groups) * layer.kernelSize[0] * layer.kernelSize[1];
   }
   if (layer instanceof Linear) return (size / Math.max(1, layer.inFeatures ?? 1)) * layer.outFeatures * (layer.inFeatures ?? 1);
-  if (layer instanceof MaxPool2d) return size * layer.kernelSize[0] * layer.kernelSize[1];
+  if (layer instanceof MaxPool2d || layer instanceof AvgPool2d) return size * layer.kernelSize[0] * layer.kernelSize[1];
   return size;
 }
 

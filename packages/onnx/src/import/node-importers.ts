@@ -3,7 +3,7 @@
  * the node's attributes and constant inputs and returns the layer with its
  * weights, or null for an op that is the identity in bp (Identity).
  */
-import { BatchNorm1d, Conv2d, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
 import { AttributeType, type AttributeProto, DataType, type NodeProto, int64 } from '../proto/onnx.js';
@@ -21,12 +21,13 @@ export interface NodeImportContext {
   constant(i: number): Constant | undefined;
   /** The next node of the chain when it reads this node's output (for two-node patterns such as MatMul + Add). */
   peek(): NodeProto | undefined;
-  /** Takes the peeked node into this layer; returns the constant behind its input `i`. */
-  consume(i: number): Constant | undefined;
+  /** Takes the peeked node into this layer; returns the constant behind its input `i` (none when `i` is omitted). */
+  consume(i?: number): Constant | undefined;
   /** Attribute readers (defaults as ONNX defines them). */
   int(name: string, dflt: number): number;
   ints(name: string, dflt: number[]): number[];
   float(name: string, dflt: number): number;
+  str(name: string, dflt: string): string;
   /** Refuses an attribute value bp has no layer for. */
   refuse(why: string): never;
 }
@@ -94,54 +95,93 @@ function importMatMul(node: NodeProto, ctx: NodeImportContext): Module {
   return linearFrom(w, bias, ctx);
 }
 
+/** Conv2d's padding from ONNX pads: equal sides as numbers, or PyTorch's 'same' split (stride 1); else null. */
+function convPadding(pads: number[], kernel: number[], dil: number[], strides: number[]): [number, number] | 'same' | null {
+  if (pads.length !== 4) return null;
+  if (pads[0] === pads[2] && pads[1] === pads[3]) return [pads[0], pads[1]];
+  if (strides.some((s) => s !== 1)) return null;
+  const same = [0, 1].map((a) => dil[a] * (kernel[a] - 1));
+  return pads[0] === Math.floor(same[0] / 2) && pads[1] === Math.floor(same[1] / 2) && pads[2] === same[0] - pads[0] && pads[3] === same[1] - pads[1] ? 'same' : null;
+}
+
 function importConv(node: NodeProto, ctx: NodeImportContext): Module {
   const w = need(ctx.constant(1), ctx, 'the weight (input W)', 4);
   const [outC, inPerGroup, kh, kw] = w.dims;
-  const group = ctx.int('group', 1);
-  if (!Number.isInteger(group) || group < 1 || outC % group !== 0) ctx.refuse(`has group ${group} for ${outC} output channels`);
-  const inC = inPerGroup * group;
   const kernel = ctx.ints('kernel_shape', [kh, kw]);
   const strides = ctx.ints('strides', [1, 1]);
   const pads = ctx.ints('pads', [0, 0, 0, 0]);
   const dil = ctx.ints('dilations', [1, 1]);
+  const groups = ctx.int('group', 1);
   if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw) ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
-  if (dil.length !== 2 || dil.some((d) => !Number.isInteger(d) || d < 1)) ctx.refuse(`has dilations [${dil}]`);
   if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; Conv2d needs two`);
-  // Asymmetric pads are what 'same' padding exports as (the odd cell after, as PyTorch).
-  const total = [0, 1].map((i) => (dil[i] ?? 1) * ([kh, kw][i] - 1));
-  const same = pads.length === 4 && strides.every((v) => v === 1) && [0, 1].every((i) => pads[i] === Math.floor(total[i] / 2) && pads[i + 2] === total[i] - pads[i]);
-  if (!same && (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3])) ctx.refuse(`has asymmetric pads [${pads}]`);
+  if (dil.length !== 2) ctx.refuse(`has dilations [${dil}]; Conv2d needs two`);
+  if (ctx.str('auto_pad', 'NOTSET') !== 'NOTSET') ctx.refuse(`uses auto_pad ${ctx.str('auto_pad', '')}; bp reads explicit pads`);
+  if (!Number.isInteger(groups) || groups < 1 || outC % groups !== 0) ctx.refuse(`has group ${groups} for ${outC} output channels`);
+  const padding = convPadding(pads, kernel, dil, strides);
+  if (!padding) ctx.refuse(`has pads [${pads}], neither equal on both sides nor PyTorch's 'same'`);
   const b = ctx.constant(2);
   if (b) need(b, ctx, 'the bias', 1);
   if (b && b.dims[0] !== outC) ctx.refuse(`has a bias of ${b.dims[0]} values for ${outC} channels`);
-  const layer = new Conv2d(inC, outC, [kh, kw], {
-    stride: [strides[0], strides[1]], padding: same && pads[0] !== pads[2] || same && pads[1] !== pads[3] ? 'same' : [pads[0], pads[1]],
-    dilation: [dil[0], dil[1]], groups: group, bias: b !== undefined,
+  const layer = new Conv2d(inPerGroup * groups, outC, [kh, kw], {
+    stride: [strides[0], strides[1]], padding: padding!, dilation: [dil[0], dil[1]], groups, bias: b !== undefined,
   });
   layer.loadStateDict(b ? { weight: floatTensor(w), bias: floatTensor(b) } : { weight: floatTensor(w) });
   return layer;
 }
 
-function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
+/** kernel_shape, strides and symmetric pads of a 2-D pooling node. */
+function poolArgs(node: NodeProto, ctx: NodeImportContext, layer: string) {
   const kernel = ctx.ints('kernel_shape', []);
   const strides = ctx.ints('strides', [1, 1]);
   const pads = ctx.ints('pads', [0, 0, 0, 0]);
-  if (kernel.length !== 2) ctx.refuse(`has kernel_shape [${kernel}]; MaxPool2d needs two sizes`);
-  const dil = ctx.ints('dilations', [1, 1]);
-  const ceil = ctx.int('ceil_mode', 0);
-  if (dil.length !== 2 || dil.some((d) => !Number.isInteger(d) || d < 1)) ctx.refuse(`has dilations [${dil}]`);
-  if (ceil !== 0 && ceil !== 1) ctx.refuse(`has ceil_mode ${ceil}`);
-  if (ctx.int('storage_order', 0) !== 0) ctx.refuse('uses storage_order, which MaxPool2d does not have');
+  if (kernel.length !== 2) ctx.refuse(`has kernel_shape [${kernel}]; ${layer} needs two sizes`);
+  if (ctx.str('auto_pad', 'NOTSET') !== 'NOTSET') ctx.refuse(`uses auto_pad ${ctx.str('auto_pad', '')}; bp reads explicit pads`);
   if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
-  if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; MaxPool2d needs two`);
+  if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; ${layer} needs two`);
+  const ceil = ctx.int('ceil_mode', 0);
+  if (ceil !== 0 && ceil !== 1) ctx.refuse(`has ceil_mode ${ceil}`);
+  return { kernel: [kernel[0], kernel[1]] as [number, number], stride: [strides[0], strides[1]] as [number, number], padding: [pads[0], pads[1]] as [number, number], ceilMode: ceil === 1 };
+}
+
+function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
+  const a = poolArgs(node, ctx, 'MaxPool2d');
+  const dil = ctx.ints('dilations', [1, 1]);
+  if (dil.length !== 2) ctx.refuse(`has dilations [${dil}]; MaxPool2d needs two`);
+  if (ctx.int('storage_order', 0) !== 0) ctx.refuse('uses storage_order, which MaxPool2d does not have');
   if ((node.output ?? []).length > 1 && node.output![1]) ctx.refuse('also outputs indices, which bp does not produce');
   try {
-    return new MaxPool2d([kernel[0], kernel[1]], [strides[0], strides[1]], {
-      padding: [pads[0], pads[1]], dilation: [dil[0], dil[1]], ceilMode: ceil === 1,
-    });
+    return new MaxPool2d(a.kernel, a.stride, { padding: a.padding, dilation: [dil[0], dil[1]], ceilMode: a.ceilMode });
   } catch (e) {
     return ctx.refuse((e as Error).message);
   }
+}
+
+function importAveragePool(node: NodeProto, ctx: NodeImportContext): Module {
+  const a = poolArgs(node, ctx, 'AvgPool2d');
+  if (ctx.ints('dilations', [1, 1]).some((d) => d !== 1)) ctx.refuse('uses dilations, which AvgPool2d does not have');
+  const include = ctx.int('count_include_pad', 0);
+  try {
+    return new AvgPool2d(a.kernel, a.stride, { padding: a.padding, ceilMode: a.ceilMode, countIncludePad: include === 1 });
+  } catch (e) {
+    return ctx.refuse((e as Error).message);
+  }
+}
+
+function importGelu(node: NodeProto, ctx: NodeImportContext): Module {
+  const approximate = ctx.str('approximate', 'none');
+  if (approximate !== 'none' && approximate !== 'tanh') ctx.refuse(`has approximate ${JSON.stringify(approximate).slice(0, 40)}; GELU knows 'none' and 'tanh'`);
+  return new GELU({ approximate: approximate as 'none' | 'tanh' });
+}
+
+/** Sigmoid, or SiLU when the next node multiplies the sigmoid by the sigmoid's own input. */
+function importSigmoid(node: NodeProto, ctx: NodeImportContext): Module {
+  const next = ctx.peek();
+  const x = (node.input ?? [])[0];
+  if (next && next.op_type === 'Mul' && (next.input ?? []).length === 2 && next.input![1] === x && (next.domain ?? '') === '') {
+    ctx.consume();
+    return new SiLU();
+  }
+  return new Sigmoid();
 }
 
 function importFlatten(node: NodeProto, ctx: NodeImportContext): Module {
@@ -223,6 +263,8 @@ const BUILTIN_IMPORTERS: Record<string, NodeImporter> = {
   MatMul: importMatMul,
   Conv: importConv,
   MaxPool: importMaxPool,
+  AveragePool: importAveragePool,
+  Gelu: importGelu,
   Flatten: importFlatten,
   Reshape: importReshape,
   Dropout: importDropout,
@@ -230,7 +272,7 @@ const BUILTIN_IMPORTERS: Record<string, NodeImporter> = {
   Sub: importSub,
   Identity: () => null,
   Relu: () => new ReLU(),
-  Sigmoid: () => new Sigmoid(),
+  Sigmoid: importSigmoid,
   Tanh: () => new Tanh(),
   LeakyRelu: (n, ctx) => new LeakyReLU(ctx.float('alpha', 0.01)),
   Softmax: (n, ctx) => new Softmax(axisOf(ctx)),

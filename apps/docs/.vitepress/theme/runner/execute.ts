@@ -12,7 +12,7 @@ import * as datasetsPkg from '@bp/datasets';
 import { describeError } from './errors.js';
 import { toFunctionBody } from './transform.js';
 
-/** The packages an example can import, by name; `@bp/backend-gpu` is added when loaded. */
+/** The packages an example can import, by name; `@bp/backend-gpu`, `@bp/onnx` and `onnxruntime-web` are added when loaded. */
 export const modules: Record<string, unknown> = {
   '@bp/tensor': tensorPkg,
   '@bp/autograd': autogradPkg,
@@ -29,6 +29,24 @@ export async function loadGpuPackage(): Promise<typeof import('@bp/backend-gpu')
   return pkg;
 }
 
+/**
+ * Where onnxruntime-web finds its wasm binary. The worker points it at the
+ * site's own copy, so nothing is fetched from elsewhere; in Node the default
+ * (the package's folder) is right.
+ */
+export const ortSettings: { wasm?: string } = {};
+
+/** Loads `@bp/onnx` and `onnxruntime-web` (its wasm build, one thread) and makes them importable by examples. */
+export async function loadOnnxPackages(): Promise<void> {
+  const [onnx, ort] = await Promise.all([import('@bp/onnx'), import('onnxruntime-web/wasm')]);
+  ort.env.wasm.numThreads = 1;
+  if (ortSettings.wasm) ort.env.wasm.wasmPaths = { wasm: ortSettings.wasm };
+  modules['@bp/onnx'] = onnx;
+  modules['onnxruntime-web'] = ort;
+}
+
+const LAZY = ['@bp/backend-gpu', '@bp/onnx', 'onnxruntime-web'];
+
 type AsyncFn = (...args: unknown[]) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => AsyncFn;
 
@@ -37,11 +55,13 @@ export async function runExample(code: string, scope: Record<string, unknown>): 
   try {
     // gpu.js is large: its package is loaded only for examples that import it.
     if (code.includes('@bp/backend-gpu') && !modules['@bp/backend-gpu']) await loadGpuPackage();
+    // So are ONNX Runtime's wasm build and the exporter.
+    if ((code.includes("'@bp/onnx'") || code.includes("'onnxruntime-web'")) && !modules['@bp/onnx']) await loadOnnxPackages();
     const body = toFunctionBody(code);
     const require = (id: string): unknown => {
       const m = modules[id];
       if (!m) {
-        const known = [...new Set([...Object.keys(modules), '@bp/backend-gpu'])].join(', ');
+        const known = [...new Set([...Object.keys(modules), ...LAZY])].join(', ');
         throw new Error(`import '${id}': examples on this site can import ${known}`);
       }
       return m;

@@ -4,10 +4,14 @@
  * then runs the example through {@link runExample}.
  */
 import { setBackend } from '@bp/tensor';
-import { loadGpuPackage, runExample } from './execute.js';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { loadGpuPackage, ortSettings, runExample } from './execute.js';
 import { makeScope } from './scope.js';
 import { describeError } from './errors.js';
 import type { RunRequest, WorkerMessage } from './protocol.js';
+
+// onnxruntime-web's wasm binary, served by this site (Vite copies it into the build).
+ortSettings.wasm = new URL(ortWasm, self.location.href).href;
 
 const post = (m: WorkerMessage): void => (self as unknown as Worker).postMessage(m);
 
