@@ -126,6 +126,26 @@ function checkInputShapes(value: unknown, where: string, depth = 0): void {
 }
 
 /**
+ * Refuses an architecture description before anything is built when it would
+ * allocate more than `maxParameters` parameter values (counting the built-in
+ * layers' weights), declares an `inputShape` too large to build with, or
+ * nests deeper than 64 levels: a `Linear(2, 2e9)` in a file must fail at
+ * once, not allocate until the process is killed. Throws a `FormatError` naming `source`.
+ */
+export function checkArchitectureSize(description: unknown, maxParameters: number, source = 'model.json'): void {
+  try {
+    checkInputShapes(description, 'model');
+    const total = declaredValues(description);
+    if (total > maxParameters) {
+      throw new FormatError('model.json', `the model has at least ${total} parameter values, more than the ${maxParameters} allowed`);
+    }
+  } catch (e) {
+    if (e instanceof FormatError && source !== 'model.json' && e.op === 'model.json') throw new FormatError(source, e.message.slice('model.json: '.length));
+    throw e;
+  }
+}
+
+/**
  * Slack over the weights' own size before {@link checkDeclaredSize} refuses:
  * a model a little larger than its weights is left to the per-tensor check,
  * whose message names the tensor and both shapes.
