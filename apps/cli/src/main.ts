@@ -6,6 +6,7 @@
  * traces only with `--verbose`.
  */
 import { CommanderError } from 'commander';
+import { repeatedOption } from './parse-args.js';
 import { buildProgram } from './program.js';
 import { err as c } from './style.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -33,6 +34,11 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   try {
+    const repeated = repeatedOption(argv);
+    if (repeated) {
+      const values = repeated.first || repeated.second ? ` (${repeated.first || 'on'}, then ${repeated.second || 'on'})` : '';
+      throw new UsageError(`${repeated.name} is given twice${values}; give it once`);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {

@@ -96,10 +96,18 @@ export async function buildModel(
   if (architecture === null && !spec.endsWith('.json')) {
     throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
   }
-  const description = architecture ?? (await readArchitecture(spec));
-  checkArchitectureSize(description, MAX_TRAIN_PARAMETERS, spec);
-  const model = layerFromConfig(description, spec);
-  if (!(model instanceof Sequential)) throw new FormatError(spec, `must describe a Sequential model, got ${model.layerType}`);
+  return modelFromArchitecture(architecture ?? (await readArchitecture(spec)), spec, inputShape);
+}
+
+/**
+ * Builds a Sequential from an architecture description (from a file, or kept
+ * in a checkpoint), refusing one that would allocate more than
+ * {@link MAX_TRAIN_PARAMETERS} before building it; `source` names it in errors.
+ */
+export function modelFromArchitecture(description: Json, source: string, inputShape: number[]): Sequential {
+  checkArchitectureSize(description, MAX_TRAIN_PARAMETERS, source);
+  const model = layerFromConfig(description, source);
+  if (!(model instanceof Sequential)) throw new FormatError(source, `must describe a Sequential model, got ${model.layerType}`);
   // Layers sized by their first input (Dense without inputShape) build now, so the optimizer sees every parameter.
   if (!model.built) noGrad(() => model.forward(zeros([1, ...inputShape])));
   return model;
