@@ -33,14 +33,19 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A 1-bit grayscale PNG of `w` x `h` black pixels: a few kilobytes of zlib for a huge image. */
-function bomb(w: number, h: number, rows = h): Uint8Array {
+/**
+ * A PNG of `w` x `h` zero pixels (1-bit grayscale unless `depth` and `color` say otherwise),
+ * storing only the first `rows` rows: a few kilobytes of zlib for a huge image. Checksums are right.
+ */
+function bomb(w: number, h: number, rows = h, depth = 1, color = 0, interlace = 0): Uint8Array {
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, w);
   v.setUint32(4, h);
-  ihdr.set([1, 0, 0, 0, 0], 8); // bit depth 1, gray, deflate, no filter, no interlace
-  const raw = new Uint8Array(Math.min(rows, h) * (1 + Math.ceil(w / 8)));
+  ihdr.set([depth, color, 0, 0, interlace], 8);
+  const channels = [1, 0, 3, 1, 2, 0, 4][color] ?? 1;
+  const rowBytes = 1 + Math.ceil((w * Math.max(1, depth) * Math.max(1, channels)) / 8);
+  const raw = new Uint8Array(Math.min(Math.min(rows, h) * rowBytes, 1 << 20));
   const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -104,9 +109,21 @@ describe('hostile PNG files', () => {
 
   it(`decodes or refuses ${CASES} mutated PNG headers and bodies with a FormatError`, async () => {
     const seeds = [smallPng(), bomb(300, 200), bomb(7, 5)];
+    // Headers with valid checksums, so the checks past the CRC run: sizes from 0 to 2^32-1, every depth and colour type.
+    const size = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(6324, 6325, 16000, 100000, 2 ** 31));
+    const headers = fc
+      .record({
+        w: size,
+        h: size,
+        rows: fc.integer({ min: 0, max: 70 }),
+        depth: fc.constantFrom(0, 1, 2, 4, 8, 16, 3),
+        color: fc.constantFrom(0, 2, 3, 4, 6, 1, 7),
+        interlace: fc.constantFrom(0, 1, 2),
+      })
+      .map((p) => ({ value: bomb(p.w, p.h, p.rows, p.depth, p.color, p.interlace), edits: [JSON.stringify(p)] }));
     const report = fuzz({
       // Most mutations land in the first 33 bytes: signature, IHDR length, type, width, height, depth.
-      inputs: fc.oneof(mutatedBytes(seeds, { hot: 33 }), mutatedBytes(seeds, { hot: 33, u64At: 16 })),
+      inputs: fc.oneof(mutatedBytes(seeds, { hot: 33 }), mutatedBytes(seeds, { hot: 33, u64At: 16 }), headers, headers),
       parse: (bytes) => {
         const { width, height, rgba } = decodePng(bytes, 'fuzz.png');
         if (width * height > MAX_PNG_PIXELS || rgba.length !== width * height * 4) throw new Error(`decoded ${width}x${height} into ${rgba.length} bytes`);
@@ -114,6 +131,8 @@ describe('hostile PNG files', () => {
       expected: (e) => e instanceof FormatError && e.message.startsWith('fuzz.png: '),
       cases: CASES,
       seed: 16,
+      // An image just under the pixel limit is decoded in full: seconds, on a busy machine.
+      maxCaseMs: 20_000,
     });
     await recordFuzzReport('png', report);
     expect(report.rejected).toBeGreaterThan(CASES / 4);

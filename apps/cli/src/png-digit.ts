@@ -15,9 +15,10 @@ import { terminalSafe } from './terminal-safe.js';
  * The most pixels a PNG may declare (as Pillow's `MAX_IMAGE_PIXELS`, but
  * lower: a digit needs 28x28): checked from the header, before anything is
  * inflated, so a small file declaring 16000x16000 pixels is refused at once.
- * 40 megapixels take about 800 MB while being preprocessed.
+ * 16 megapixels (a 12-megapixel photo fits) take about 320 MB and a few
+ * seconds to decode and preprocess.
  */
-export const MAX_PNG_PIXELS = 40_000_000;
+export const MAX_PNG_PIXELS = 16_000_000;
 
 /** The largest PNG file read. */
 export const MAX_PNG_BYTES = 64 * 1024 * 1024;
