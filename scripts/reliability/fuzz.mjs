@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The long form of the file fuzzers that run in `pnpm test` with a few thousand cases each:
-// the IDX parser and MNIST builder, the safetensors decoder and model loader, and the
-// checkpoint reader of `bp train --resume`. Prints one JSON object (cases, accepted,
+// the IDX parser and MNIST builder, the safetensors decoder and model loader, the
+// checkpoint reader of `bp train --resume` (with the architecture a checkpoint keeps), the
+// PNG reader of `bp predict`, and the lock file of a run directory. Prints one JSON object (cases, accepted,
 // refused, the reasons and the slowest case per suite) and exits 1 if any suite failed.
 //
 //   node scripts/reliability/fuzz.mjs --cases 100000 [--only layers]
@@ -16,6 +17,8 @@ const SUITES = [
   ['packages/datasets', 'src/idx.fuzz.test.ts'],
   ['packages/layers', 'src/io/model-files.fuzz.test.ts'],
   ['apps/cli', 'src/checkpoint.fuzz.test.ts'],
+  ['apps/cli', 'src/png-digit.fuzz.test.ts', 'mutated PNG'],
+  ['apps/cli', 'src/run-dir.test.ts', 'fuzz'],
 ];
 
 function flag(name, fallback) {
@@ -33,9 +36,9 @@ const reportFile = join(tmp, 'reports.jsonl');
 const runs = [];
 let failed = false;
 const only = flag('only', '');
-for (const [pkg, file] of SUITES.filter(([pkg]) => pkg.includes(only))) {
+for (const [pkg, file, name] of SUITES.filter(([pkg, file]) => `${pkg}/${file}`.includes(only))) {
   const t0 = Date.now();
-  const r = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', file, '--testTimeout', '0'], {
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', file, '--testTimeout', '0', ...(name ? ['-t', name] : [])], {
     cwd: join(root, pkg),
     env: { ...process.env, BP_FUZZ_CASES: String(cases), BP_FUZZ_REPORT: reportFile },
     encoding: 'utf8',

@@ -9,7 +9,8 @@ import { getOptimizer, type Optimizer } from '@bp/optim';
 import { BpError, FormatError, getRandomState, manualSeed, setRandomState, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { checkOrder, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { buildModel } from './models.js';
+import { buildModel, modelFromArchitecture } from './models.js';
+import type { Json } from './state-pack.js';
 import { resolveSettings } from './settings.js';
 import { startProgress } from './trainer.js';
 
@@ -24,6 +25,27 @@ optimizer.step();
 const progress = { ...startProgress(), epoch: 1, step: 1, order: Int32Array.from([2, 0, 3, 1]) };
 const good = encodeCheckpoint({ settings, progress, random: getRandomState(), model: model.stateDict(), optimizer: optimizer.stateDict() });
 const { tensors, metadata } = decodeSafetensors(good);
+
+// A run of a model file keeps the architecture in its checkpoint; resume builds from it.
+const architecture: Json = {
+  type: 'Sequential',
+  config: { layers: [{ type: 'Linear', config: { inFeatures: 2, outFeatures: 4 } }, { type: 'Tanh' }, { type: 'Linear', config: { inFeatures: 4, outFeatures: 2 } }] },
+};
+const fileModel = modelFromArchitecture(architecture, 'spec.json', [2]);
+const fileOptimizer = getOptimizer('sgd', fileModel.parameters(), { lr: 0.1 }) as Optimizer;
+const withArchitecture = encodeCheckpoint({
+  settings: { ...settings, model: '/runs/spec.json' },
+  progress: startProgress(),
+  random: getRandomState(),
+  model: fileModel.stateDict(),
+  optimizer: fileOptimizer.stateDict(),
+  architecture,
+});
+const archParts = decodeSafetensors(withArchitecture);
+const architectureEdits = mutatedText([archParts.metadata.state]).map((m) => ({
+  value: encodeSafetensors(archParts.tensors, { metadata: { ...archParts.metadata, state: m.value } }),
+  edits: ['state', ...m.edits],
+}));
 
 /** The checkpoint with its JSON state edited and re-encoded, so the edit reaches the state checks. */
 const stateEdits = mutatedText([metadata.state]).map((m) => ({
@@ -55,6 +77,25 @@ describe('checkpoint validation', () => {
 });
 
 describe('checkpoint fuzzing', () => {
+  it(`resume builds or refuses ${CASES} checkpoints whose stored architecture was mutated, with a BpError`, async () => {
+    const random = getRandomState();
+    const report = fuzz({
+      inputs: fc.oneof(architectureEdits, mutatedBytes([withArchitecture], { hot: 128, u64At: 0 })),
+      parse: (bytes) => {
+        const cp = decodeCheckpoint(bytes, 'checkpoint.safetensors');
+        const model = cp.architecture ? modelFromArchitecture(cp.architecture, 'checkpoint.safetensors', [2]) : fileModel;
+        model.loadStateDict(cp.model);
+      },
+      expected: (e) => e instanceof BpError,
+      cases: CASES,
+      seed: 16,
+    });
+    setRandomState(random);
+    await recordFuzzReport('checkpoint-architecture', report);
+    expect(report.rejected).toBeGreaterThan(CASES / 4);
+    expect(report.accepted).toBeGreaterThan(0);
+  });
+
   it(`resume accepts or refuses ${CASES} mutated checkpoints with a BpError`, async () => {
     const random = getRandomState();
     const report = fuzz({

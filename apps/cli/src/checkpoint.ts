@@ -5,20 +5,30 @@
  * training got. One file, written atomically, so a checkpoint is always
  * either the previous complete one or the new complete one.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from '@bp/layers';
+import { decodeSafetensors, encodeSafetensors, readRegularFile, writeFileAtomic } from '@bp/layers';
 import type { OptimizerStateDict } from '@bp/optim';
 import { FormatError, tensor, type RandomState, type Tensor } from '@bp/tensor';
 import { BACKENDS, DATASETS, LOSSES, OPTIMIZERS } from './choices.js';
 import type { TrainSettings } from './settings.js';
 import { packState, unpackState, type Json } from './state-pack.js';
+import { jsonErrorWhere, terminalQuote } from './terminal-safe.js';
 import type { Progress } from './trainer.js';
 
 /** The checkpoint's file name inside the run directory. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'bp-checkpoint';
 const VERSION = 1;
+
+/** A setting changed when a run was resumed (`--lr`, `--epochs`), kept in the run's history. */
+export interface SettingChange {
+  /** Epochs completed, and steps into the next one, when the change took effect. */
+  epoch: number;
+  step: number;
+  setting: 'lr' | 'epochs';
+  from: number;
+  to: number;
+}
 
 /** Everything needed to continue a run exactly. */
 export interface Checkpoint {
@@ -27,6 +37,32 @@ export interface Checkpoint {
   random: RandomState;
   model: Record<string, Tensor>;
   optimizer: OptimizerStateDict;
+  /** Settings changed on resume, oldest first (absent in older checkpoints: none). */
+  changes?: SettingChange[];
+  /**
+   * The architecture (`{ type, config }`) of a model given as a file, as it
+   * was when the run started: a resumed run trains this, whatever the file says now.
+   * Null for the built-in models.
+   */
+  architecture?: Json | null;
+}
+
+/** The first NaN or ±Infinity among `tensors`, by name and flat index; null when all are finite. */
+export function firstNonFinite(tensors: Readonly<Record<string, Tensor>>): { name: string; index: number; value: number } | null {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'float32') continue;
+    const values = t.dataSync();
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { name, index: i, value: values[i] };
+  }
+  return null;
+}
+
+/** The weights and optimizer tensors of `cp` by their names in the file (`model.0.weight`, `optimizer.state.0.exp_avg`). */
+export function checkpointTensors(cp: Pick<Checkpoint, 'model' | 'optimizer'>): Record<string, Tensor> {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(cp.model)) tensors[`model.${k}`] = t;
+  packState(cp.optimizer, 'optimizer', tensors);
+  return tensors;
 }
 
 /** The checkpoint as safetensors bytes. */
@@ -41,6 +77,8 @@ export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
     progress: rest as unknown as Json,
     random: cp.random as unknown as Json,
     optimizer,
+    changes: (cp.changes ?? []) as unknown as Json,
+    architecture: cp.architecture ?? null,
   };
   return encodeSafetensors(tensors, { metadata: { format: FORMAT, version: String(VERSION), state: JSON.stringify(state) } });
 }
@@ -50,11 +88,18 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, { source: name });
   if (metadata?.format !== FORMAT) throw new FormatError(name, `is not a bp checkpoint (metadata format is ${JSON.stringify(metadata?.format ?? null)}, expected "${FORMAT}")`);
   if (metadata.version !== String(VERSION)) throw new FormatError(name, `has checkpoint version ${metadata.version}; this bp reads version ${VERSION}`);
-  let state: { settings: TrainSettings; progress: Omit<Progress, 'order'>; random: RandomState; optimizer: Json };
+  let state: {
+    settings: TrainSettings;
+    progress: Omit<Progress, 'order'>;
+    random: RandomState;
+    optimizer: Json;
+    changes?: SettingChange[];
+    architecture?: Json | null;
+  };
   try {
     state = JSON.parse(metadata.state ?? '');
   } catch (e) {
-    throw new FormatError(name, `has unreadable checkpoint state: ${(e as Error).message}`);
+    throw new FormatError(name, `has unreadable checkpoint state (${jsonErrorWhere(e)})`);
   }
   for (const key of ['settings', 'progress', 'random', 'optimizer'] as const) {
     if (state?.[key] === undefined) throw new FormatError(name, `checkpoint state lacks '${key}'`);
@@ -68,12 +113,18 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   }
   const progress: Progress = { ...state.progress, order: orderT ? (orderT.dataSync() as Int32Array) : null };
   if (progress.step > 0 && progress.order === null) throw new FormatError(name, `stops inside epoch ${progress.epoch + 1} but lacks that epoch's order`);
+  const bad = firstNonFinite(tensors);
+  if (bad) {
+    throw new FormatError(name, `tensor ${terminalQuote(bad.name)} holds ${bad.value} at index ${bad.index}: a checkpoint with non-finite weights or optimizer state cannot be resumed`);
+  }
   return {
     settings: state.settings,
     progress,
     random: state.random,
     model,
     optimizer: unpackState(state.optimizer, tensors) as OptimizerStateDict,
+    changes: state.changes ?? [],
+    architecture: state.architecture ?? null,
   };
 }
 
@@ -103,13 +154,41 @@ const STATE_CHECKS: Check[] = [
   ['progress.history', (v) => Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && isInt(1)(r.epoch) && typeof r.loss === 'number'), 'a list of epoch records'],
   ['random.s', (v) => Array.isArray(v) && v.length === 4 && v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32), 'four 32-bit generator words'],
   ['random.spare', orNull(isNumber), 'null or a number'],
+  [
+    'changes',
+    (v) =>
+      v === undefined ||
+      (Array.isArray(v) &&
+        v.every(
+          (c) =>
+            c !== null &&
+            typeof c === 'object' &&
+            isInt(0)(c.epoch) &&
+            isInt(0)(c.step) &&
+            (c.setting === 'lr' || c.setting === 'epochs') &&
+            isNumber(c.from) &&
+            isNumber(c.to),
+        )),
+    'a list of setting changes { epoch, step, setting, from, to }',
+  ],
+  ['architecture', (v) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or a { type, config } description'],
 ];
+
+/** A value read from a file, for a message: numbers and short strings as JSON, anything else by its kind. */
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (typeof v === 'string') return terminalQuote(v);
+  return Array.isArray(v) ? `an array of ${v.length}` : 'an object';
+}
 
 /** Checks the settings, progress and random state before any of it is used, naming the first bad entry. */
 function checkState(name: string, state: unknown): void {
   for (const [path, ok, what] of STATE_CHECKS) {
-    const v = path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), state);
-    if (!ok(v)) throw new FormatError(name, `checkpoint state '${path}' must be ${what}, got ${JSON.stringify(v) ?? 'nothing'}`);
+    const v = path
+      .split('.')
+      .reduce<unknown>((o, k) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined), state);
+    if (!ok(v)) throw new FormatError(name, `checkpoint state '${path}' must be ${what}, got ${describeValue(v)}`);
   }
 }
 
@@ -136,8 +215,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const path = join(dir, CHECKPOINT_FILE);
   let bytes: Uint8Array;
   try {
-    // A plain Uint8Array copy: a Node Buffer's slice() is a view into a shared pool, not a copy.
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readRegularFile(path, { what: 'checkpoint' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FormatError(path, `not found: ${dir} holds no checkpoint to resume (bp train writes one after every epoch, and on Ctrl-C)`);

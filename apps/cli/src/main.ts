@@ -6,8 +6,10 @@
  * traces only with `--verbose`.
  */
 import { CommanderError } from 'commander';
+import { repeatedOption } from './parse-args.js';
 import { buildProgram } from './program.js';
 import { err as c } from './style.js';
+import { terminalSafe } from './terminal-safe.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit statuses of the `bp` command. */
@@ -32,6 +34,11 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   try {
+    const repeated = repeatedOption(argv);
+    if (repeated) {
+      const values = repeated.first || repeated.second ? ` (${repeated.first || 'on'}, then ${repeated.second || 'on'})` : '';
+      throw new UsageError(`${repeated.name} is given twice${values}; give it once`);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
@@ -40,11 +47,12 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`${c.red(`error: ${e.message}`)}\n${c.dim('(add --help for usage and examples)')}\n`);
+      process.stderr.write(`${c.red(`error: ${terminalSafe(e.message)}`)}\n${c.dim('(add --help for usage and examples)')}\n`);
       if (verbose) process.stderr.write(`${e.stack}\n`);
       return EXIT.usage;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    // Messages can carry names read from files (a layer type, a class): never let them reach the terminal raw.
+    const message = terminalSafe(e instanceof Error ? e.message : String(e));
     process.stderr.write(`${c.red(`error: ${message}`)}\n`);
     if (verbose) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
     else if (!(await isUserError(e))) process.stderr.write(c.dim('(run again with --verbose for the stack trace)\n'));

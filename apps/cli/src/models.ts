@@ -5,18 +5,66 @@
  * architecture file in the format `save` writes (`model.json`). Every model
  * outputs logits, one per class; the loss applies the softmax.
  */
-import { readFile } from 'node:fs/promises';
 import { noGrad } from '@bp/autograd';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh, layerFromConfig } from '@bp/layers';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh, checkArchitectureSize, layerFromConfig, readRegularFile } from '@bp/layers';
 import { FormatError, zeros } from '@bp/tensor';
 import type { DatasetName } from './choices.js';
+import type { Json } from './state-pack.js';
+import { jsonErrorWhere } from './terminal-safe.js';
 import { UsageError } from './usage-error.js';
 
 /** Built-in architectures. */
 export const BUILTIN_MODELS = ['mlp', 'cnn'] as const;
 
-/** Builds the model `spec` names for a dataset with `inputShape` per example and `numClasses` outputs. */
-export async function buildModel(spec: string, dataset: DatasetName, inputShape: number[], numClasses: number): Promise<Sequential> {
+/** The most parameter values a model file may declare for training (400 MB of float32, three times that with Adam's state). */
+export const MAX_TRAIN_PARAMETERS = 100_000_000;
+
+/** The largest architecture file read (a real one is a few kilobytes). */
+const MAX_ARCHITECTURE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads an architecture file (`--model FILE.json`): a whole model.json
+ * written by `save`, or just its `{ type, config }` model description.
+ * Returns the description, which the run then keeps in its checkpoint and
+ * run.json so that a resumed run trains what it started with.
+ */
+export async function readArchitecture(spec: string): Promise<Json> {
+  if (!spec.endsWith('.json')) {
+    throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(spec, { maxBytes: MAX_ARCHITECTURE_BYTES, what: 'architecture file' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FormatError(spec, 'not found: --model names an architecture file that does not exist');
+    throw e;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new FormatError(spec, `is not valid JSON (${jsonErrorWhere(e)})`);
+  }
+  const description = json !== null && typeof json === 'object' && Object.hasOwn(json, 'model') ? (json as { model: unknown }).model : json;
+  if (description === null || typeof description !== 'object' || Array.isArray(description)) {
+    throw new FormatError(spec, 'must describe a model as a { type, config } object');
+  }
+  return description as Json;
+}
+
+/**
+ * Builds the model `spec` names for a dataset with `inputShape` per example
+ * and `numClasses` outputs. For a model file, `architecture` (what
+ * {@link readArchitecture} returned when the run started) is built instead of
+ * reading the file again.
+ */
+export async function buildModel(
+  spec: string,
+  dataset: DatasetName,
+  inputShape: number[],
+  numClasses: number,
+  architecture: Json | null = null,
+): Promise<Sequential> {
   const images = inputShape.length === 3;
   if (spec === 'mlp') {
     if (images) {
@@ -45,20 +93,21 @@ export async function buildModel(spec: string, dataset: DatasetName, inputShape:
       new Linear(32 * side(hgt) * side(wid), numClasses),
     ]);
   }
-  if (!spec.endsWith('.json')) {
+  if (architecture === null && !spec.endsWith('.json')) {
     throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
   }
-  const text = await readFile(spec, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(spec, `is not valid JSON: ${(e as Error).message}`);
-  }
-  // Either a whole model.json written by save(), or just its { type, config } model description.
-  const description = json !== null && typeof json === 'object' && 'model' in json ? (json as { model: unknown }).model : json;
-  const model = layerFromConfig(description, spec);
-  if (!(model instanceof Sequential)) throw new FormatError(spec, `must describe a Sequential model, got ${model.layerType}`);
+  return modelFromArchitecture(architecture ?? (await readArchitecture(spec)), spec, inputShape);
+}
+
+/**
+ * Builds a Sequential from an architecture description (from a file, or kept
+ * in a checkpoint), refusing one that would allocate more than
+ * {@link MAX_TRAIN_PARAMETERS} before building it; `source` names it in errors.
+ */
+export function modelFromArchitecture(description: Json, source: string, inputShape: number[]): Sequential {
+  checkArchitectureSize(description, MAX_TRAIN_PARAMETERS, source);
+  const model = layerFromConfig(description, source);
+  if (!(model instanceof Sequential)) throw new FormatError(source, `must describe a Sequential model, got ${model.layerType}`);
   // Layers sized by their first input (Dense without inputShape) build now, so the optimizer sees every parameter.
   if (!model.built) noGrad(() => model.forward(zeros([1, ...inputShape])));
   return model;

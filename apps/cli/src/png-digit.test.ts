@@ -49,6 +49,6 @@ describe('PNG to MNIST-style digit', () => {
   it('names the file when it is not a PNG', async () => {
     const path = join(await tempDir(), 'bad.png');
     await writeFile(path, 'not a png');
-    await expect(pngToDigit(path)).rejects.toThrow(/bad\.png: is not a readable PNG image/);
+    await expect(pngToDigit(path)).rejects.toThrow(/bad\.png: is not a PNG image \(it does not start with the PNG signature\)/);
   });
 });

@@ -6,9 +6,46 @@
  * sits at the centre of the 28x28 field. Without this, a digit drawn large
  * or off-centre is misread however good the model is.
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '@bp/layers';
 import { PNG } from 'pngjs';
 import { FormatError } from '@bp/tensor';
+import { terminalSafe } from './terminal-safe.js';
+
+/**
+ * The most pixels a PNG may declare (as Pillow's `MAX_IMAGE_PIXELS`, but
+ * lower: a digit needs 28x28): checked from the header, before anything is
+ * inflated, so a small file declaring 16000x16000 pixels is refused at once.
+ * 16 megapixels (a 12-megapixel photo fits) take about 320 MB and a few
+ * seconds to decode and preprocess.
+ */
+export const MAX_PNG_PIXELS = 16_000_000;
+
+/** The largest PNG file read. */
+export const MAX_PNG_BYTES = 64 * 1024 * 1024;
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's header (its IHDR chunk), refusing what is not a PNG or is too large to decode. */
+export function readPngHeader(bytes: Uint8Array, name: string): { width: number; height: number } {
+  if (bytes.length === 0) throw new FormatError(name, 'is empty (0 bytes), not a PNG image');
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new FormatError(name, 'is not a PNG image (it does not start with the PNG signature)');
+  }
+  if (bytes.length < 33) throw new FormatError(name, `is cut short: its ${bytes.length} bytes end inside the PNG header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const isIhdr = view.getUint32(8) === 13 && bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52;
+  if (!isIhdr) throw new FormatError(name, 'is not a valid PNG image: it does not begin with an IHDR header chunk');
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width === 0 || height === 0) throw new FormatError(name, `declares an image of ${width}x${height} pixels; a PNG has at least one pixel`);
+  if (width * height > MAX_PNG_PIXELS) {
+    throw new FormatError(
+      name,
+      `declares ${width}x${height} pixels (${Math.round((width * height) / 1e6)} megapixels), more than the ${MAX_PNG_PIXELS / 1e6} megapixels bp predict decodes; scale it down first (a digit is read at 28x28)`,
+    );
+  }
+  return { width, height };
+}
 
 /** Options of {@link pngToDigit}. */
 export interface PngDigitOptions {
@@ -131,17 +168,27 @@ export function centerDigit(g: Float32Array, w: number, h: number, size = 28, bo
 
 /** Decodes PNG bytes; `name` appears in errors. */
 export function decodePng(bytes: Uint8Array, name: string): { rgba: Uint8Array; width: number; height: number } {
+  readPngHeader(bytes, name);
   try {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return { rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
   } catch (e) {
-    throw new FormatError(name, `is not a readable PNG image: ${(e as Error).message}`);
+    const message = (e as Error).message ?? '';
+    // pngjs's words for a file whose image data ends early.
+    if (/read requests|unexpected end|finished stream/i.test(message)) throw new FormatError(name, 'is a damaged PNG image: its data ends early');
+    throw new FormatError(name, `is not a readable PNG image: ${terminalSafe(message.slice(0, 200))}`);
   }
 }
 
 /** Reads a PNG file and preprocesses it into a `size` x `size` digit. */
 export async function pngToDigit(path: string, opts: PngDigitOptions = {}): Promise<Digit> {
-  const bytes = await readFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(path, { maxBytes: MAX_PNG_BYTES, what: 'PNG image' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FormatError(path, 'not found: no such image file');
+    throw e;
+  }
   const { rgba, width, height } = decodePng(bytes, path);
   const size = opts.size ?? 28;
   // Composite transparency over the background the strokes are drawn against.

@@ -59,7 +59,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--validation-split <f>', 'fraction of training data held out for validation (default: 0.1 MNIST, 0.2 synthetic, 0 XOR)', fraction)
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--out <dir>', 'where to write model, checkpoints and report (default: runs/<dataset>, numbered if taken)')
-      .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its saved settings')
+      .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its saved settings (--epochs and --lr may change)')
+      .option('--overwrite', 'replace the run already in --out (without it, a non-empty --out is refused)')
       .option('--json', 'print one JSON object per epoch and a final one, instead of the progress display')
       .addHelpText(
         'after',

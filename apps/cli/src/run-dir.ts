@@ -3,10 +3,12 @@
  * writability before any training starts, so a bad `--out` fails in the
  * first second rather than after the first epoch.
  */
-import { access, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { access, lstat, mkdir, open, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BpError } from '@bp/tensor';
-import { writeFileAtomic } from '@bp/layers';
+import { readRegularFile, writeFileAtomic } from '@bp/layers';
+import { UsageError } from './usage-error.js';
 
 /** A directory that cannot be used for output. */
 export class OutputDirError extends BpError {}
@@ -34,6 +36,149 @@ export async function prepareRunDir(dir: string): Promise<void> {
     throw new OutputDirError('train', `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
   }
   await removeStaleTemporaries(dir);
+}
+
+/** The lock file a running `bp train` keeps in its run directory; it holds the process id. */
+export const LOCK_FILE = '.bp-lock';
+
+/** The files `bp train` writes into a run directory (what `--overwrite` removes first). */
+export const RUN_FILES = ['run.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'report.csv', 'report.svg'] as const;
+
+/** A lock whose file is younger than this and holds no readable pid may be mid-creation: it is respected. */
+const YOUNG_LOCK_MS = 10_000;
+
+/** An exclusive lock on a run directory, held by this process until {@link RunLock.release}. */
+export class RunLock {
+  private released = false;
+  private readonly onExit = () => this.releaseSync();
+
+  /** @param path the lock file */
+  constructor(readonly path: string) {
+    // A process.exit() (a second Ctrl-C) skips finally blocks; the exit event still runs.
+    process.on('exit', this.onExit);
+  }
+
+  /** Removes the lock file, if it still holds this process's id. */
+  releaseSync(): void {
+    if (this.released) return;
+    this.released = true;
+    process.off('exit', this.onExit);
+    try {
+      if (readFileSync(this.path, 'utf8').trim() === String(process.pid)) unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Who holds the lock at `path`: a pid, or null when the file holds none (being written, or damaged). */
+async function lockHolder(path: string, dir: string): Promise<{ pid: number | null; ageMs: number }> {
+  const st = await lstat(path);
+  if (!st.isFile()) {
+    throw new OutputDirError('train', `${path} (the lock of ${dir}) is not a regular file; remove it if no bp train is running there`);
+  }
+  let text = '';
+  try {
+    text = new TextDecoder().decode(await readRegularFile(path, { maxBytes: 64, what: 'lock file' }));
+  } catch {
+    text = '';
+  }
+  const m = /^(\d{1,10})\n?$/.exec(text);
+  const pid = m ? Number(m[1]) : null;
+  return { pid: pid !== null && pid > 0 && pid <= 2 ** 31 - 1 ? pid : null, ageMs: Date.now() - st.mtimeMs };
+}
+
+/**
+ * Takes the exclusive lock on run directory `dir` (which must exist): a lock
+ * file created with O_EXCL holding this process's id. A lock whose process is
+ * gone (killed, crashed) is stale and taken over; a live one is refused with
+ * an {@link OutputDirError} naming its pid.
+ */
+export async function lockRunDir(dir: string): Promise<RunLock> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      return new RunLock(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new OutputDirError('train', `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
+      }
+    }
+    let holder: { pid: number | null; ageMs: number };
+    try {
+      holder = await lockHolder(path, dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
+      throw e;
+    }
+    if (holder.pid !== null && isAlive(holder.pid)) {
+      throw new OutputDirError(
+        'train',
+        `${dir} is in use by another bp train (process ${holder.pid}); wait for it to finish, or choose another --out DIR`,
+      );
+    }
+    if (holder.pid === null && holder.ageMs < YOUNG_LOCK_MS) {
+      throw new OutputDirError('train', `${dir} is being locked by another bp train; wait for it to finish, or choose another --out DIR`);
+    }
+    // Stale: its process is gone, or it has held no pid for a while.
+    await rm(path, { force: true });
+  }
+  throw new OutputDirError('train', `cannot lock ${dir}: other processes keep taking the lock`);
+}
+
+/**
+ * What a run directory already holds besides its lock and leftover temporary
+ * files: `bp train` refuses to mix a new run into them unless told `--overwrite`.
+ */
+export async function runDirContents(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n !== LOCK_FILE && !/^\..+\.\d+\.[0-9a-z]+\.tmp$/.test(n)).sort();
+}
+
+/**
+ * Refuses to start a new run in a directory that already holds files, unless
+ * `overwrite`; with it, removes the files of the earlier run ({@link RUN_FILES}) so none of them
+ * can be mistaken for the new run's.
+ */
+export async function claimRunDir(dir: string, overwrite: boolean): Promise<void> {
+  const present = await runDirContents(dir);
+  if (present.length === 0) return;
+  if (!overwrite) {
+    const shown = present.slice(0, 4).join(', ') + (present.length > 4 ? `, … (${present.length} files)` : '');
+    throw new UsageError(
+      `the output directory ${dir} is not empty (${shown}). Continue that run with --resume ${dir}, replace it with --overwrite, or choose another --out DIR`,
+    );
+  }
+  for (const name of RUN_FILES) await rm(join(dir, name), { force: true });
+}
+
+/**
+ * Opens run directory `dir` for `bp train`: creates it (a new run only),
+ * takes its lock, proves a file can be written there atomically, and for a
+ * new run refuses one that already holds files unless `overwrite`. The
+ * caller releases the returned lock when the run ends.
+ */
+export async function openRunDir(dir: string, opts: { resume: boolean; overwrite: boolean }): Promise<RunLock> {
+  try {
+    if (!opts.resume) await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new OutputDirError('train', `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
+  }
+  const lock = await lockRunDir(dir);
+  try {
+    await prepareRunDir(dir);
+    if (!opts.resume) await claimRunDir(dir, opts.overwrite);
+    return lock;
+  } catch (e) {
+    lock.releaseSync();
+    throw e;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -40,6 +40,8 @@ export interface TrainFlags {
   dataDir?: string;
   out?: string;
   resume?: string;
+  /** Replace the run already in `--out`. */
+  overwrite?: boolean;
   json?: boolean;
 }
 

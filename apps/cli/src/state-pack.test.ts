@@ -28,4 +28,13 @@ describe('state packing', () => {
   it('names a tensor reference the file lacks', () => {
     expect(() => unpackState({ $tensor: 'optimizer.state.0.m' }, {})).toThrow(/checkpoint: refers to tensor 'optimizer.state.0.m'/);
   });
+
+  it("looks tensors up by own key only: 'constructor' and '__proto__' are not in an empty file", () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect(() => unpackState({ $tensor: name }, {})).toThrow(`checkpoint: refers to tensor '${name}', which the file does not contain`);
+    }
+    const back = unpackState(JSON.parse('{"__proto__": {"lr": 1}}'), {}) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ lr: 1 });
+  });
 });

@@ -57,15 +57,43 @@ export async function findFile(dir: string, name: string): Promise<string | null
   return null;
 }
 
-/** The file's bytes, decompressed when it is gzipped (detected from its first bytes, not its name). */
-export async function readMaybeGzip(file: string): Promise<Uint8Array> {
+/**
+ * The most bytes an IDX file may decompress to (MNIST's largest, the training
+ * images, is 47 MB): a gzip bomb is refused instead of filling memory.
+ */
+export const MAX_IDX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The file's bytes, decompressed when it is gzipped (detected from its first
+ * bytes, not its name). Only a regular file is read (a FIFO or device put in
+ * its place is refused without waiting on it), never more than its size when
+ * opened, and never decompressed past `maxBytes` (default {@link MAX_IDX_BYTES}).
+ */
+export async function readMaybeGzip(file: string, maxBytes = MAX_IDX_BYTES): Promise<Uint8Array> {
   const { fs, zlib } = await nodeApis();
-  const raw = await fs.readFile(file);
-  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const { constants } = await importNode<typeof import('node:fs')>('node:fs');
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let bytes: Uint8Array;
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new FormatError(file, 'is not a regular file');
+    if (stat.size > maxBytes) throw new FormatError(file, `is ${stat.size} bytes, more than the ${maxBytes} an IDX file may have`);
+    bytes = new Uint8Array(stat.size);
+    let got = 0;
+    while (got < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    bytes = bytes.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
   if (!isGzip(bytes)) return bytes;
   const out = await new Promise<Uint8Array>((resolve, reject) => {
-    zlib.gunzip(bytes, (err, result) => (err ? reject(err) : resolve(result)));
-  }).catch((e: Error) => {
+    zlib.gunzip(bytes, { maxOutputLength: maxBytes }, (err, result) => (err ? reject(err) : resolve(result)));
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ERR_BUFFER_TOO_LARGE') throw new FormatError(file, `decompresses to more than ${maxBytes} bytes; no IDX file is that large`);
     throw new FormatError(file, `is not a valid gzip file: ${e.message}`);
   });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

@@ -74,6 +74,7 @@ export type {
 } from './io/safetensors.js';
 export { registerLayer, layerToConfig, layerFromConfig } from './io/architecture.js';
 export type { LayerFactory } from './io/architecture.js';
-export { toMemory, fromMemory, MODEL_FORMAT_VERSION } from './io/memory.js';
+export { toMemory, fromMemory, checkArchitectureSize, MODEL_FORMAT_VERSION } from './io/memory.js';
 export type { ModelJson, ModelArtifacts } from './io/memory.js';
-export { save, load, writeFileAtomic } from './io/save.js';
+export { save, load, writeFileAtomic, readRegularFile } from './io/save.js';
+export type { ReadRegularFileOptions } from './io/save.js';

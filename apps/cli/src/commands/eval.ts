@@ -10,6 +10,7 @@ import type { DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { loadModelDir } from '../model-dir.js';
 import { out as c } from '../style.js';
+import { terminalSafe } from '../terminal-safe.js';
 import { evaluate } from '../trainer.js';
 
 /** Flags of `bp eval`. */
@@ -43,12 +44,15 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
   const started = performance.now();
   const m = evaluate(model, (logits, labels) => crossEntropyLoss(logits, labels), data.test, flags.batchSize);
   const seconds = (performance.now() - started) / 1000;
+  if (!Number.isFinite(m.loss)) {
+    throw new BpError('eval', `the loss of the model in ${terminalSafe(modelDir)} on ${name} is ${m.loss}: its outputs overflow, so the figures mean nothing`);
+  }
   const examples = data.test.x.shape[0];
   if (flags.json) {
     process.stdout.write(JSON.stringify({ model: modelDir, dataset: name, split: 'test', examples, loss: m.loss, accuracy: m.accuracy, seconds }) + '\n');
   } else {
     process.stdout.write(
-      `${c.bold(`bp eval ${modelDir} ${name}`)} ${c.dim(`(${examples.toLocaleString('en-US')} test examples, ${seconds.toFixed(1)}s)`)}\n` +
+      `${c.bold(`bp eval ${terminalSafe(modelDir)} ${name}`)} ${c.dim(`(${examples.toLocaleString('en-US')} test examples, ${seconds.toFixed(1)}s)`)}\n` +
         `loss      ${m.loss.toFixed(4)}\naccuracy  ${c.green(`${(m.accuracy * 100).toFixed(2)}%`)}\n`,
     );
   }

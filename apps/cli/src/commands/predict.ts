@@ -10,6 +10,7 @@ import { renderDigit, renderGuesses, topK } from '../digit-art.js';
 import { loadModelDir } from '../model-dir.js';
 import { pngToDigit } from '../png-digit.js';
 import { out as c } from '../style.js';
+import { terminalBare, terminalSafe } from '../terminal-safe.js';
 import { UsageError } from '../usage-error.js';
 
 /** Flags of `bp predict`. */
@@ -29,7 +30,8 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
   const { model, run } = await loadModelDir(modelDir);
   let x: Tensor;
   let label: number | null = null;
-  let classes: readonly string[] | undefined = run?.classes;
+  // Class names come from run.json, which anyone may have written: shown with control characters escaped.
+  let classes: readonly string[] | undefined = run?.classes.map((name) => terminalBare(name));
   let source: string;
   let inverted = false;
   if (flags.index !== undefined) {
@@ -52,12 +54,16 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
     const digit = await pngToDigit(image!, { invert: flags.invert ? true : undefined });
     x = tensor(digit.pixels, { shape: [1, 1, digit.size, digit.size] });
     inverted = digit.inverted;
-    source = image!;
+    source = terminalSafe(image!);
   }
   if (run && fmtShape(run.inputShape) !== fmtShape(x.shape.slice(1))) {
     throw new BpError('predict', `the model in ${modelDir} takes inputs ${fmtShape(run.inputShape)}, not images ${fmtShape(x.shape.slice(1))}`);
   }
   const probs = noGrad(() => model.forward(x).softmax(-1)).dataSync();
+  const bad = Array.from(probs).findIndex((p) => !Number.isFinite(p));
+  if (bad >= 0) {
+    throw new BpError('predict', `the model in ${modelDir} gives ${probs[bad]} for class ${bad}: its outputs overflow, so there is no prediction`);
+  }
   const guesses = topK(probs, Math.min(3, probs.length), classes && classes.length === probs.length ? classes : undefined);
   if (flags.json) {
     process.stdout.write(

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -115,28 +115,102 @@ describe.concurrent('bp train', () => {
     expect(JSON.parse(lastB).test_accuracy).toBe(JSON.parse(lastA).test_accuracy);
   }, SLOW);
 
-  it('stops at a non-finite loss with exit 1, naming epoch and step, and leaves the earlier checkpoint intact', async () => {
+  it('SIGTERM and SIGHUP stop like Ctrl-C: a checkpoint, the resume hint, exit 143 and 129; resuming ends byte-identical', async () => {
+    const data = await writeTinyMnist(600, 50);
+    const args = (out: string) => ['train', 'mnist', '--data-dir', data, '--epochs', '3', '--batch-size', '10', '--seed', '7', '--out', out];
+    const full = await tempDir();
+    expect((await runCli(args(full))).code).toBe(0);
+    const reference = await readFile(join(full, 'model.safetensors'));
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
+      const out = await tempDir();
+      const child = start(args(out));
+      const done = finish(child);
+      while (!(await exists(join(out, 'checkpoint.safetensors')))) await sleep(10);
+      child.kill(signal);
+      const r = await done;
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stdout).toContain(`Interrupted by ${signal} after epoch`);
+      expect(r.stdout).toContain(`Resume with: bp train --resume ${out}`);
+      expect(await exists(join(out, '.bp-lock'))).toBe(false);
+      const again = await runCli(['train', '--resume', out]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(Buffer.compare(reference, await readFile(join(out, 'model.safetensors')))).toBe(0);
+    }
+  }, SLOW);
+
+  it('--model FILE.json: the architecture is kept in the checkpoint and run.json; resume ignores later edits to the file', async () => {
+    const dir = await tempDir();
+    const spec = join(dir, 'spec.json');
+    const layers = (act: string) => ({
+      type: 'Sequential',
+      config: { layers: [{ type: 'Linear', config: { inFeatures: 2, outFeatures: 6 } }, { type: act }, { type: 'Linear', config: { inFeatures: 6, outFeatures: 2 } }] },
+    });
+    await writeFile(spec, JSON.stringify(layers('Tanh')));
+    const out = join(dir, 'run');
+    const reference = join(dir, 'reference');
+    expect((await runCli(['train', 'xor', '--model', spec, '--epochs', '4', '--out', reference])).code).toBe(0);
+    expect((await runCli(['train', 'xor', '--model', spec, '--epochs', '2', '--out', out])).code).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).architecture).toEqual(layers('Tanh'));
+    // An edited activation, then a deleted file: the run continues with what it started with.
+    await writeFile(spec, JSON.stringify(layers('ReLU')));
+    expect((await runCli(['train', '--resume', out, '--epochs', '3'])).code).toBe(0);
+    await rm(spec);
+    const r = await runCli(['train', '--resume', out, '--epochs', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8')).model.config.layers[1].type).toBe('Tanh');
+    expect(Buffer.compare(await readFile(join(reference, 'model.safetensors')), await readFile(join(out, 'model.safetensors')))).toBe(0);
+    // A file model too large to train is refused before anything is allocated or created.
+    await writeFile(spec, JSON.stringify({ type: 'Sequential', config: { layers: [{ type: 'Linear', config: { inFeatures: 2, outFeatures: 2e9 } }] } }));
+    const big = await runCli(['train', 'xor', '--model', spec, '--out', join(dir, 'big')]);
+    expect(big.code).toBe(1);
+    expect(big.stderr).toContain(`${spec}: the model has at least 4000000000 parameter values, more than the 100000000 allowed`);
+    expect(await exists(join(dir, 'big'))).toBe(false);
+  }, SLOW);
+
+  it('stops at a non-finite loss with exit 1, naming epoch and step, keeps the earlier checkpoint, and resumes with a smaller --lr', async () => {
     const out = await tempDir();
     const good = await runCli(['train', 'spirals', '--epochs', '2', '--out', out]);
     expect(good.code, good.stderr).toBe(0);
     const before = await readFile(join(out, 'checkpoint.safetensors'));
-    const bad = await runCli(['train', 'spirals', '--epochs', '2', '--lr', '1e30', '--out', out]);
+    const bad = await runCli(['train', '--resume', out, '--epochs', '4', '--lr', '1e30']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/the loss is (NaN|-?Infinity) at epoch 1, step \d+/);
-    expect(bad.stderr).toContain('--lr 1e+30');
+    expect(bad.stderr).toMatch(/the loss is (NaN|-?Infinity) at epoch 3, step \d+/);
+    expect(bad.stderr).toContain(`The last good checkpoint (epoch 2) is kept in ${join(out, 'checkpoint.safetensors')}`);
+    expect(bad.stderr).toContain(`bp train --resume ${out} --lr 1e+29`);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     const after = await readFile(join(out, 'checkpoint.safetensors'));
     expect(Buffer.compare(before, after)).toBe(0);
+    const fixed = await runCli(['train', '--resume', out, '--epochs', '4', '--lr', '0.001', '--json']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    expect(run.settings.lr).toBe(0.001);
+    expect(run.changes).toEqual([
+      { epoch: 2, step: 0, setting: 'epochs', from: 2, to: 4 },
+      { epoch: 2, step: 0, setting: 'lr', from: 0.01, to: 0.001 },
+    ]);
   }, SLOW);
 
-  it('refuses to change settings on --resume, with exit 2', async () => {
+  it('never writes non-finite weights: a run whose weights overflow exits 1 with no model and no checkpoint', async () => {
+    const out = await tempDir();
+    const r = await runCli(['train', 'xor', '--epochs', '1', '--lr', '1e39', '--json', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/model\.\d\.(weight|bias)\[\d+\] is -?Infinity after epoch 1: the weights diverged, so they were not written/);
+    expect(r.stderr).toContain('No checkpoint had been written yet; start again with a smaller learning rate than --lr 1e+39');
+    expect(r.stdout).not.toContain('"done"');
+    for (const f of ['checkpoint.safetensors', 'model.safetensors', 'model.json']) expect(await exists(join(out, f))).toBe(false);
+  }, SLOW);
+
+  it('refuses to change settings other than --epochs and --lr on --resume, with exit 2', async () => {
     const out = await tempDir();
     const first = await runCli(['train', 'xor', '--epochs', '2', '--out', out]);
     expect(first.code, first.stderr).toBe(0);
-    const r = await runCli(['train', '--resume', out, '--lr', '0.1']);
+    const r = await runCli(['train', '--resume', out, '--batch-size', '2']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--lr cannot be changed when resuming');
-    expect(r.stderr).toContain('(--lr 0.05)');
+    expect(r.stderr).toContain('--batch-size cannot be changed when resuming');
+    expect(r.stderr).toContain('(--batch-size 4)');
     const longer = await runCli(['train', '--resume', out, '--epochs', '4', '--json']);
     expect(longer.code, longer.stderr).toBe(0);
     expect(longer.stdout.trim().split('\n').map((l) => JSON.parse(l).epoch)).toEqual([3, 4, undefined]);

@@ -9,16 +9,27 @@ import type { Command } from 'commander';
 import { save, type Module } from '@bp/layers';
 import { crossEntropyLoss, mseLoss } from '@bp/losses';
 import { getOptimizer, type Optimizer } from '@bp/optim';
-import { getRandomState, manualSeed, oneHot, setRandomState, softmax } from '@bp/tensor';
+import { BpError, getRandomState, manualSeed, oneHot, setRandomState, softmax } from '@bp/tensor';
 import { useBackend } from '../backend.js';
-import { CHECKPOINT_FILE, checkOrder, readCheckpoint, writeCheckpoint, type Checkpoint } from '../checkpoint.js';
+import {
+  CHECKPOINT_FILE,
+  checkOrder,
+  checkpointTensors,
+  firstNonFinite,
+  readCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type SettingChange,
+} from '../checkpoint.js';
 import { DATASETS, isDatasetName } from '../choices.js';
 import { loadData, type LoadedData } from '../datasets.js';
-import { buildModel } from '../models.js';
+import { buildModel, readArchitecture } from '../models.js';
+import type { Json } from '../state-pack.js';
+import { terminalSafe } from '../terminal-safe.js';
 import { chooseReporter, fmtLoss, type ProgressReporter } from '../progress.js';
 import { writeReport } from '../report.js';
 import { writeFileAtomic } from '@bp/layers';
-import { OutputDirError, defaultRunDir, prepareRunDir, writeFailureReason } from '../run-dir.js';
+import { OutputDirError, defaultRunDir, openRunDir, writeFailureReason, type RunLock } from '../run-dir.js';
 import { resolveSettings, type TrainFlags, type TrainSettings } from '../settings.js';
 import { colorEnabled } from '../style.js';
 import pc from 'picocolors';
@@ -32,7 +43,14 @@ export const RUN_FILE = 'run.json';
 const WRITE_INTERVAL_MS = 1000;
 
 /** Flags that may be given with `--resume` (everything else comes from the checkpoint). */
-const RESUME_FLAGS = new Set(['resume', 'epochs', 'json', 'out', 'verbose']);
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'lr', 'json', 'out', 'verbose']);
+
+/** Signals that stop training the way Ctrl-C does, with the exit status each ends with (128 + its number). */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** Non-finite weights or optimizer state: nothing is written, the last good checkpoint stays. */
+export class NonFiniteWeightsError extends BpError {}
 
 function lossFunction(name: TrainSettings['loss'], numClasses: number): LossFn {
   if (name === 'mse') return (logits, labels) => mseLoss(softmax(logits, -1), oneHot(labels, numClasses));
@@ -46,7 +64,11 @@ function flagName(key: string): string {
 interface Plan {
   settings: TrainSettings;
   outDir: string;
+  /** Whether `outDir` was chosen by bp (`runs/<dataset>`, numbered), so another free name may be taken. */
+  defaultDir: boolean;
   checkpoint: Checkpoint | null;
+  changes: SettingChange[];
+  architecture: Json | null;
 }
 
 async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Command): Promise<Plan> {
@@ -55,6 +77,7 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
     if (flags.out !== undefined && join(flags.out) !== dir) {
       throw new UsageError(`--out ${flags.out} differs from --resume ${flags.resume}: a resumed run continues in its own directory`);
     }
+    if (flags.overwrite) throw new UsageError('--overwrite cannot be given with --resume: a resumed run continues its own files');
     const changed = cmd.options
       .map((o) => o.attributeName())
       .filter((k) => cmd.getOptionValueSource(k) === 'cli' && !RESUME_FLAGS.has(k));
@@ -66,27 +89,68 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
       throw new UsageError(
         `${flagName(k)} cannot be changed when resuming: the run continues with its saved settings` +
           (saved !== undefined ? ` (${flagName(k)} ${saved})` : '') +
-          '. Only --epochs (to train longer) and --json may be given with --resume.',
+          '. Only --epochs (to train longer), --lr and --json may be given with --resume.',
       );
     }
     if (datasetArg !== undefined && datasetArg !== settings.dataset) {
       throw new UsageError(`the run in ${dir} trains on ${settings.dataset}, not ${datasetArg}; leave the dataset out with --resume`);
     }
-    if (flags.epochs !== undefined) {
-      if (flags.epochs < checkpoint.progress.epoch) {
+    const changes = [...(checkpoint.changes ?? [])];
+    const at = { epoch: checkpoint.progress.epoch, step: checkpoint.progress.step };
+    if (flags.epochs !== undefined && flags.epochs !== settings.epochs) {
+      if (flags.epochs < checkpoint.progress.epoch || (flags.epochs === checkpoint.progress.epoch && checkpoint.progress.step > 0)) {
         throw new UsageError(`--epochs ${flags.epochs} is fewer than the ${checkpoint.progress.epoch} epochs this run has already done`);
       }
+      changes.push({ ...at, setting: 'epochs', from: settings.epochs, to: flags.epochs });
       settings.epochs = flags.epochs;
     }
-    return { settings, outDir: dir, checkpoint };
+    if (flags.lr !== undefined && flags.lr !== settings.lr) {
+      changes.push({ ...at, setting: 'lr', from: settings.lr, to: flags.lr });
+      settings.lr = flags.lr;
+    }
+    // The architecture as the run started; older checkpoints did not keep it, so read the file then.
+    let architecture = checkpoint.architecture ?? null;
+    if (architecture === null && settings.model !== 'mlp' && settings.model !== 'cnn') architecture = await readArchitecture(settings.model);
+    return { settings, outDir: dir, defaultDir: false, checkpoint, changes, architecture };
   }
   if (datasetArg === undefined) {
     throw new UsageError(`missing dataset: choose one of ${DATASETS.join(', ')} (or --resume DIR to continue a run)`);
   }
   if (!isDatasetName(datasetArg)) throw new UsageError(`unknown dataset '${datasetArg}'; choose one of ${DATASETS.join(', ')}`);
   const settings = resolveSettings(datasetArg, flags);
+  const architecture = settings.model === 'mlp' || settings.model === 'cnn' ? null : await readArchitecture(settings.model);
+  if (flags.out !== undefined && flags.out.includes('\ufffd')) {
+    throw new UsageError(
+      `--out ${terminalSafe(flags.out)} contains bytes that are not UTF-8 (shown as \ufffd); bp cannot create that name exactly. Choose another --out DIR`,
+    );
+  }
   const outDir = flags.out !== undefined ? join(flags.out) : await defaultRunDir(settings.dataset);
-  return { settings, outDir, checkpoint: null };
+  return { settings, outDir, defaultDir: flags.out === undefined, checkpoint: null, changes: [], architecture };
+}
+
+/** Opens the run directory, taking the next free `runs/<dataset>-N` when bp chose the name and another run took it first. */
+async function openPlannedDir(p: Plan, overwrite: boolean): Promise<{ outDir: string; lock: RunLock }> {
+  let outDir = p.outDir;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { outDir, lock: await openRunDir(outDir, { resume: p.checkpoint !== null, overwrite }) };
+    } catch (e) {
+      if (!p.defaultDir || attempt >= 20) throw e;
+      outDir = await defaultRunDir(p.settings.dataset);
+      if (outDir === p.outDir) throw e;
+    }
+  }
+}
+
+/** Refuses to write non-finite weights or optimizer state, naming the tensor; `where` says what was about to be written. */
+function checkFinite(model: Module, optimizer: Optimizer, where: string, advice: string): void {
+  const bad = firstNonFinite(checkpointTensors({ model: model.stateDict(), optimizer: optimizer.stateDict() }));
+  if (bad) {
+    throw new NonFiniteWeightsError(
+      'train',
+      `${bad.name}[${bad.index}] is ${bad.value} ${where}: the weights diverged, so they were not written. ${advice}`,
+    );
+  }
 }
 
 function fmtPct(v: number): string {
@@ -101,13 +165,13 @@ function metricsTable(rows: [string, { loss: number; accuracy: number } | null][
   return lines.join('\n');
 }
 
-/** Runs `bp train`; returns the exit status (0 done, 130 stopped by Ctrl-C). */
+/** Runs `bp train`; returns the exit status (0 done; 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP). */
 export async function runTrain(datasetArg: string | undefined, flags: TrainFlags, cmd: Command): Promise<number> {
   const started = performance.now();
-  const { settings, outDir, checkpoint } = await plan(datasetArg, flags, cmd);
-  await prepareRunDir(outDir);
+  // Everything the arguments decide is checked before the output directory is created or locked.
+  const planned = await plan(datasetArg, flags, cmd);
+  const { settings, checkpoint, changes, architecture } = planned;
   const json = flags.json === true;
-  const reporter: ProgressReporter = chooseReporter(json);
   const c = pc.createColors(!json && colorEnabled(process.stdout));
 
   const backendName = await useBackend(settings.backend);
@@ -117,7 +181,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     limit: settings.limit ?? undefined,
     validationSplit: settings.validationSplit,
   });
-  const model = await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length);
+  const model = await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length, architecture);
   const optimizer = getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer;
   const loss = lossFunction(settings.loss, data.classes.length);
 
@@ -125,147 +189,187 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
   if (checkpoint) {
     model.loadStateDict(checkpoint.model);
     optimizer.loadStateDict(checkpoint.optimizer);
+    // A learning rate changed on resume replaces the saved one.
+    optimizer.lr = settings.lr;
     setRandomState(checkpoint.random);
     progress = checkpoint.progress;
-    if (progress.order) checkOrder(join(outDir, CHECKPOINT_FILE), progress.order, data.train.x.shape[0]);
+    if (progress.order) checkOrder(join(planned.outDir, CHECKPOINT_FILE), progress.order, data.train.x.shape[0]);
   } else {
     progress = startProgress();
   }
 
-  await writeFileAtomic(
-    join(outDir, RUN_FILE),
-    JSON.stringify({ settings, classes: data.classes, inputShape: data.inputShape }, null, 2) + '\n',
-  );
-
-  const nTrain = data.train.x.shape[0];
-  reporter.note(
-    c.bold(`bp train ${settings.dataset}`) +
-      c.dim(
-        ` · ${settings.model === 'mlp' || settings.model === 'cnn' ? settings.model : 'model file'} (${model.numParameters().toLocaleString('en-US')} parameters)` +
-          ` · ${settings.optimizer} lr ${settings.lr} · batch ${settings.batchSize} · ${nTrain.toLocaleString('en-US')} training examples` +
-          (data.validation ? ` · ${data.validation.x.shape[0].toLocaleString('en-US')} validation` : '') +
-          ` · ${backendName} · seed ${settings.seed}`,
-      ),
-  );
-  if (checkpoint) {
-    reporter.note(
-      c.dim(
-        progress.step
-          ? `resuming ${outDir} inside epoch ${progress.epoch + 1} of ${settings.epochs}, after step ${progress.step}`
-          : `resuming ${outDir} after epoch ${progress.epoch} of ${settings.epochs}`,
-      ),
-    );
-  }
-
-  let stopRequested = false;
-  let lastCheckpoint: { path: string; epoch: number; step: number } | null = checkpoint
-    ? { path: join(outDir, 'checkpoint.safetensors'), epoch: progress.epoch, step: progress.step }
-    : null;
-  const onSigint = () => {
-    if (stopRequested) {
-      reporter.close();
-      process.stderr.write('\nStopped at once; the last checkpoint is kept.\n');
-      process.exit(130);
-    }
-    stopRequested = true;
-    reporter.note(c.yellow('\nStopping after this step to write a checkpoint (Ctrl-C again to quit at once)...'));
-  };
-  process.on('SIGINT', onSigint);
-
-  const saveCheckpoint = async () => {
-    let path: string;
-    try {
-      path = await writeCheckpoint(outDir, {
-        settings,
-        progress,
-        random: getRandomState(),
-        model: model.stateDict(),
-        optimizer: optimizer.stateDict(),
-      });
-    } catch (e) {
-      // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
-      const kept = lastCheckpoint
-        ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
-          `make room, then continue with: bp train --resume ${outDir}`
-        : 'No checkpoint had been written yet.';
-      throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
-    }
-    lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
-    return path;
-  };
-  let lastWrite = -Infinity;
-  const title = `bp train ${settings.dataset}`;
-
-  let status: 'done' | 'interrupted';
+  const { outDir, lock } = await openPlannedDir(planned, flags.overwrite === true);
   try {
-    status = await trainLoop({
-      model: model as Module,
-      optimizer,
-      loss,
-      train: data.train,
-      validation: data.validation,
-      epochs: settings.epochs,
-      batchSize: settings.batchSize,
-      progress,
-      reporter,
-      async onEpochEnd() {
-        // Each write is flushed to disk (fsync), which can take tens of milliseconds: on toy
-        // datasets whose epochs take a millisecond, write at most once a second, and always
-        // after the last epoch. Any epoch with a checkpoint resumes exactly.
-        const now = performance.now();
-        if (now - lastWrite >= WRITE_INTERVAL_MS || progress.epoch === settings.epochs) {
-          await saveCheckpoint();
-          await writeReport(outDir, progress.history, title);
-          lastWrite = performance.now();
-        }
-      },
-      shouldStop: () => stopRequested,
-      nonFiniteAdvice: () =>
-        (lastCheckpoint
-          ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}.`
-          : 'No checkpoint had been written yet.') + ` Try a smaller learning rate than --lr ${settings.lr}.`,
-    });
+    return await trainInDir();
   } finally {
-    process.off('SIGINT', onSigint);
-    reporter.close();
+    lock.releaseSync();
   }
 
-  if (status === 'interrupted') {
-    const path = await saveCheckpoint();
-    await writeReport(outDir, progress.history, title);
-    const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
-    reporter.note(`Interrupted after ${where}. Checkpoint written to ${path}.`);
-    reporter.note(`Resume with: ${c.bold(`bp train --resume ${outDir}`)}`);
-    return 130;
-  }
+  async function trainInDir(): Promise<number> {
+    const reporter: ProgressReporter = chooseReporter(json);
+    await writeFileAtomic(
+      join(outDir, RUN_FILE),
+      JSON.stringify({ settings, classes: data.classes, inputShape: data.inputShape, changes, architecture }, null, 2) + '\n',
+    );
 
-  const trainM = evaluate(model, loss, data.train);
-  const valM = data.validation ? evaluate(model, loss, data.validation) : null;
-  const testM = evaluate(model, loss, data.test);
-  await save(model, outDir);
-  const report = await writeReport(outDir, progress.history, title);
-  const seconds = (performance.now() - started) / 1000;
-  const last = progress.history[progress.history.length - 1];
+    const nTrain = data.train.x.shape[0];
+    reporter.note(
+      c.bold(`bp train ${settings.dataset}`) +
+        c.dim(
+          ` · ${settings.model === 'mlp' || settings.model === 'cnn' ? settings.model : 'model file'} (${model.numParameters().toLocaleString('en-US')} parameters)` +
+            ` · ${settings.optimizer} lr ${settings.lr} · batch ${settings.batchSize} · ${nTrain.toLocaleString('en-US')} training examples` +
+            (data.validation ? ` · ${data.validation.x.shape[0].toLocaleString('en-US')} validation` : '') +
+            ` · ${backendName} · seed ${settings.seed}`,
+        ),
+    );
+    if (checkpoint) {
+      reporter.note(
+        c.dim(
+          progress.step
+            ? `resuming ${outDir} inside epoch ${progress.epoch + 1} of ${settings.epochs}, after step ${progress.step}`
+            : `resuming ${outDir} after epoch ${progress.epoch} of ${settings.epochs}`,
+        ),
+      );
+      for (const ch of changes.slice((checkpoint.changes ?? []).length)) {
+        reporter.note(c.dim(`--${ch.setting} changed from ${ch.from} to ${ch.to} (recorded in the checkpoint and run.json)`));
+      }
+    }
 
-  if (json) {
-    const final: Record<string, unknown> = {
-      done: true,
-      dataset: settings.dataset,
-      epochs: settings.epochs,
-      loss: last?.loss ?? trainM.loss,
-      accuracy: last?.accuracy ?? trainM.accuracy,
-      train_loss: trainM.loss,
-      train_accuracy: trainM.accuracy,
+    let stopSignal: StopSignal | null = null;
+    let lastCheckpoint: { path: string; epoch: number; step: number } | null = checkpoint
+      ? { path: join(outDir, 'checkpoint.safetensors'), epoch: progress.epoch, step: progress.step }
+      : null;
+    const lastGood = () =>
+      lastCheckpoint
+        ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
+          `continue from it with a smaller learning rate: bp train --resume ${outDir} --lr ${Number((settings.lr / 10).toPrecision(3))}`
+        : `No checkpoint had been written yet; start again with a smaller learning rate than --lr ${settings.lr}.`;
+    const onSignal = (signal: StopSignal) => {
+      if (signal === 'SIGHUP') {
+        // The terminal is gone: writes to it fail from now on, which must not stop the checkpoint.
+        process.stdout.on('error', () => {});
+        process.stderr.on('error', () => {});
+      }
+      if (stopSignal !== null) {
+        reporter.close();
+        process.stderr.write('\nStopped at once; the last checkpoint is kept.\n');
+        lock.releaseSync();
+        process.exit(STOP_SIGNALS[signal]);
+      }
+      stopSignal = signal;
+      const how = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+      reporter.note(c.yellow(`\n${how}: stopping after this step to write a checkpoint (${how === 'Ctrl-C' ? 'Ctrl-C' : 'the signal'} again to quit at once)...`));
     };
-    if (valM) Object.assign(final, { val_loss: valM.loss, val_accuracy: valM.accuracy });
-    Object.assign(final, { test_loss: testM.loss, test_accuracy: testM.accuracy, seconds, out: outDir });
-    process.stdout.write(JSON.stringify(final) + '\n');
-  } else {
-    const out = process.stdout;
-    const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
-    out.write('\n' + metricsTable([['train', trainM], ['validation', valM], [testName, testM]]) + '\n\n');
-    out.write(c.bold(`Test accuracy: ${c.green(fmtPct(testM.accuracy))}`) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
-    out.write(c.dim(`Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`) + '\n');
+    const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((sig) => [sig, () => onSignal(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+
+    const saveCheckpoint = async () => {
+      checkFinite(
+        model as Module,
+        optimizer,
+        `after ${progress.step ? `step ${progress.step} of epoch ${progress.epoch + 1}` : `epoch ${progress.epoch}`}`,
+        lastGood(),
+      );
+      let path: string;
+      try {
+        path = await writeCheckpoint(outDir, {
+          settings,
+          progress,
+          random: getRandomState(),
+          model: model.stateDict(),
+          optimizer: optimizer.stateDict(),
+          changes,
+          architecture,
+        });
+      } catch (e) {
+        // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
+        const kept = lastCheckpoint
+          ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
+            `make room, then continue with: bp train --resume ${outDir}`
+          : 'No checkpoint had been written yet.';
+        throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
+      }
+      lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
+      return path;
+    };
+    let lastWrite = -Infinity;
+    const title = `bp train ${settings.dataset}`;
+
+    let status: 'done' | 'interrupted';
+    try {
+      status = await trainLoop({
+        model: model as Module,
+        optimizer,
+        loss,
+        train: data.train,
+        validation: data.validation,
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        progress,
+        reporter,
+        async onEpochEnd() {
+          // Each write is flushed to disk (fsync), which can take tens of milliseconds: on toy
+          // datasets whose epochs take a millisecond, write at most once a second, and always
+          // after the last epoch. Any epoch with a checkpoint resumes exactly.
+          const now = performance.now();
+          if (now - lastWrite >= WRITE_INTERVAL_MS || progress.epoch === settings.epochs) {
+            await saveCheckpoint();
+            await writeReport(outDir, progress.history, title);
+            lastWrite = performance.now();
+          }
+        },
+        shouldStop: () => stopSignal !== null,
+        nonFiniteAdvice: lastGood,
+      });
+    } finally {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      reporter.close();
+    }
+
+    if (status === 'interrupted') {
+      const path = await saveCheckpoint();
+      await writeReport(outDir, progress.history, title);
+      const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
+      reporter.note(`Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`);
+      reporter.note(`Resume with: ${c.bold(`bp train --resume ${outDir}`)}`);
+      return STOP_SIGNALS[stopSignal ?? 'SIGINT'];
+    }
+
+    const trainM = evaluate(model, loss, data.train);
+    const valM = data.validation ? evaluate(model, loss, data.validation) : null;
+    const testM = evaluate(model, loss, data.test);
+    checkFinite(model as Module, optimizer, 'at the end of training', lastGood());
+    const nonFinite = [['train', trainM], ['validation', valM], ['test', testM]].find(
+      ([, m]) => m !== null && !Number.isFinite((m as { loss: number }).loss),
+    );
+    if (nonFinite) {
+      throw new NonFiniteWeightsError('train', `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`);
+    }
+    await save(model, outDir);
+    const report = await writeReport(outDir, progress.history, title);
+    const seconds = (performance.now() - started) / 1000;
+    const last = progress.history[progress.history.length - 1];
+
+    if (json) {
+      const final: Record<string, unknown> = {
+        done: true,
+        dataset: settings.dataset,
+        epochs: settings.epochs,
+        loss: last?.loss ?? trainM.loss,
+        accuracy: last?.accuracy ?? trainM.accuracy,
+        train_loss: trainM.loss,
+        train_accuracy: trainM.accuracy,
+      };
+      if (valM) Object.assign(final, { val_loss: valM.loss, val_accuracy: valM.accuracy });
+      Object.assign(final, { test_loss: testM.loss, test_accuracy: testM.accuracy, seconds, out: outDir });
+      process.stdout.write(JSON.stringify(final) + '\n');
+    } else {
+      const out = process.stdout;
+      const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
+      out.write('\n' + metricsTable([['train', trainM], ['validation', valM], [testName, testM]]) + '\n\n');
+      out.write(c.bold(`Test accuracy: ${c.green(fmtPct(testM.accuracy))}`) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
+      out.write(c.dim(`Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`) + '\n');
+    }
+    return 0;
   }
-  return 0;
 }

@@ -22,6 +22,7 @@ import { MultiheadAttention } from '../layers/multihead-attention.js';
 import { GPT, type GPTConfig } from '../models/gpt.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
+import { quoteName } from './safetensors.js';
 
 /** Rebuilds a layer from the config its `getConfig()` wrote. */
 export type LayerFactory = (config: Record<string, unknown>) => Module;
@@ -133,14 +134,32 @@ export function layerToConfig(layer: Module): LayerConfig {
   return { type: layer.layerType, config: layer.getConfig() };
 }
 
-/** Rebuilds a layer (and, for a Sequential, its layers) from a {@link LayerConfig}. */
+/** How deeply Sequentials may nest in a description (a real model nests two or three levels). */
+export const MAX_NESTING = 64;
+
+let depth = 0;
+
+/**
+ * Rebuilds a layer (and, for a Sequential, its layers) from a {@link LayerConfig}.
+ * Descriptions nested deeper than {@link MAX_NESTING} levels are refused.
+ */
 export function layerFromConfig(value: unknown, where = 'model'): Module {
+  if (depth >= MAX_NESTING) throw new FormatError('model.json', `${where}: layers are nested more than ${MAX_NESTING} levels deep`);
+  depth++;
+  try {
+    return buildLayer(value, where);
+  } finally {
+    depth--;
+  }
+}
+
+function buildLayer(value: unknown, where: string): Module {
   if (value === null || typeof value !== 'object') throw new FormatError('model.json', `${where} must be a { type, config } object`);
   const { type, config } = value as Partial<LayerConfig>;
   if (typeof type !== 'string') throw new FormatError('model.json', `${where} has no layer type`);
   const factory = Object.hasOwn(builtins, type) ? builtins[type] : custom.get(type);
   if (!factory) {
-    throw new FormatError('model.json', `${where}: unknown layer type '${type}'; register custom layers with registerLayer('${type}', factory)`);
+    throw new FormatError('model.json', `${where}: unknown layer type ${quoteName(type)}; register custom layers with registerLayer(${quoteName(type)}, factory)`);
   }
   const cfg = config === undefined ? {} : config;
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new FormatError('model.json', `${where} (${type}): config must be an object`);
@@ -148,6 +167,6 @@ export function layerFromConfig(value: unknown, where = 'model'): Module {
     return factory(cfg);
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError('model.json', `${where} (${type}): cannot rebuild the layer from ${JSON.stringify(cfg)}: ${(e as Error).message}`);
+    throw new FormatError('model.json', `${where} (${type}): cannot rebuild the layer from its config: ${(e as Error).message}`);
   }
 }

@@ -1,8 +1,8 @@
 import { ArgumentError, FormatError, fmtShape } from '@bp/tensor';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
-import { layerFromConfig, layerToConfig } from './architecture.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { MAX_NESTING, layerFromConfig, layerToConfig } from './architecture.js';
+import { decodeSafetensors, encodeSafetensors, jsonErrorWhere, quoteName } from './safetensors.js';
 
 /** The version of the model.json layout this package writes. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -63,7 +63,7 @@ function parseModelJson(value: ModelJson | string): ModelJson {
     try {
       json = JSON.parse(value);
     } catch (e) {
-      throw new FormatError('model.json', `not valid JSON: ${(e as Error).message}`);
+      throw new FormatError('model.json', `not valid JSON (${jsonErrorWhere(e)})`);
     }
   }
   if (json === null || typeof json !== 'object') throw new FormatError('model.json', 'expected a JSON object');
@@ -86,8 +86,9 @@ const product = (v: unknown): number => (Array.isArray(v) ? v.reduce((p: number,
  * A lower bound on the parameter values the built-in layer described by
  * `value` allocates (0 for layers without parameters and custom types).
  */
-function declaredValues(value: unknown): number {
+function declaredValues(value: unknown, depth = 0): number {
   if (value === null || typeof value !== 'object') return 0;
+  if (depth > MAX_NESTING) throw new FormatError('model.json', `layers are nested more than ${MAX_NESTING} levels deep`);
   const { type, config } = value as { type?: unknown; config?: unknown };
   const c = (config !== null && typeof config === 'object' ? config : {}) as Record<string, unknown>;
   switch (type) {
@@ -100,7 +101,7 @@ function declaredValues(value: unknown): number {
     case 'BatchNorm1d':
       return positive(c.numFeatures);
     case 'Sequential':
-      return Array.isArray(c.layers) ? c.layers.reduce((n: number, l) => n + declaredValues(l), 0) : 0;
+      return Array.isArray(c.layers) ? c.layers.reduce((n: number, l) => n + declaredValues(l, depth + 1), 0) : 0;
     default:
       return 0;
   }
@@ -110,8 +111,9 @@ function declaredValues(value: unknown): number {
 const MAX_SAMPLE_VALUES = 2 ** 24;
 
 /** Refuses `inputShape`s too large to build with, anywhere in the architecture, before anything is allocated. */
-function checkInputShapes(value: unknown, where: string): void {
+function checkInputShapes(value: unknown, where: string, depth = 0): void {
   if (value === null || typeof value !== 'object') return;
+  if (depth > MAX_NESTING) throw new FormatError('model.json', `layers are nested more than ${MAX_NESTING} levels deep`);
   const config = (value as { config?: unknown }).config as { inputShape?: unknown; layers?: unknown } | undefined;
   if (config === null || typeof config !== 'object') return;
   if (Array.isArray(config.inputShape)) {
@@ -120,7 +122,27 @@ function checkInputShapes(value: unknown, where: string): void {
       throw new FormatError('model.json', `${where}: inputShape ${JSON.stringify(config.inputShape)} has ${n} values per sample, more than the ${MAX_SAMPLE_VALUES} a loaded model may declare`);
     }
   }
-  if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`));
+  if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`, depth + 1));
+}
+
+/**
+ * Refuses an architecture description before anything is built when it would
+ * allocate more than `maxParameters` parameter values (counting the built-in
+ * layers' weights), declares an `inputShape` too large to build with, or
+ * nests deeper than 64 levels: a `Linear(2, 2e9)` in a file must fail at
+ * once, not allocate until the process is killed. Throws a `FormatError` naming `source`.
+ */
+export function checkArchitectureSize(description: unknown, maxParameters: number, source = 'model.json'): void {
+  try {
+    checkInputShapes(description, 'model');
+    const total = declaredValues(description);
+    if (total > maxParameters) {
+      throw new FormatError('model.json', `the model has at least ${total} parameter values, more than the ${maxParameters} allowed`);
+    }
+  } catch (e) {
+    if (e instanceof FormatError && source !== 'model.json' && e.op === 'model.json') throw new FormatError(source, e.message.slice('model.json: '.length));
+    throw e;
+  }
 }
 
 /**
@@ -170,7 +192,7 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
   const model = layerFromConfig(modelJson.model);
   const expected = model.stateDict();
   for (const [name, t] of Object.entries(expected)) {
-    const got = tensors[name];
+    const got = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (got === undefined) throw new FormatError(source, `tensor '${name}' ${fmtShape(t.shape)} is missing`);
     if (got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i])) {
       throw new FormatError(source, `tensor '${name}' has shape ${fmtShape(got.shape)} but the model in model.json needs ${fmtShape(t.shape)}`);
@@ -178,12 +200,28 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
     if (got.dtype !== t.dtype) throw new FormatError(source, `tensor '${name}' is ${got.dtype} but the model needs ${t.dtype}`);
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in expected)) throw new FormatError(source, `tensor '${name}' does not belong to the model in model.json`);
+    if (!Object.hasOwn(expected, name)) throw new FormatError(source, `tensor ${quoteName(name)} does not belong to the model in model.json`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'float32') continue;
+    const values = t.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new FormatError(source, `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a model with non-finite weights cannot give meaningful results`);
+      }
+    }
   }
   model.loadStateDict(tensors);
   if (model instanceof Sequential && modelJson.trainingConfig) {
     const tc = modelJson.trainingConfig;
-    model.compile({ optimizer: tc.optimizer as 'adam', loss: tc.loss, metrics: tc.metrics });
+    if (tc === null || typeof tc !== 'object' || typeof tc.optimizer !== 'string' || typeof tc.loss !== 'string' || !Array.isArray(tc.metrics) || !tc.metrics.every((m) => typeof m === 'string')) {
+      throw new FormatError('model.json', 'trainingConfig must be { optimizer, loss, metrics } with names as strings');
+    }
+    try {
+      model.compile({ optimizer: tc.optimizer as 'adam', loss: tc.loss, metrics: tc.metrics });
+    } catch (e) {
+      throw new FormatError('model.json', `trainingConfig: ${(e as Error).message}`);
+    }
   }
   return model as M;
 }

@@ -128,6 +128,63 @@ function fail(source: string, message: string): never {
 }
 
 /**
+ * A name read from a file, fit for an error message: in single quotes, with
+ * control characters (C1 and bidirectional controls too) escaped as `\\uXXXX`
+ * and cut after 60 characters.
+ */
+export function quoteName(name: string): string {
+  const cut = name.length > 60 ? `${name.slice(0, 60)}…` : name;
+  const escaped = JSON.stringify(cut).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
+  return `'${escaped}'`.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Why `JSON.parse` failed, without the snippet of the text that V8 puts in
+ * its messages (the text may be any file): the position when known.
+ */
+export function jsonErrorWhere(e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  const pos = /position (\d+)/.exec(message);
+  if (pos) return `malformed at character ${pos[1]}`;
+  if (/end of (JSON|data)/i.test(message)) return 'it ends too early';
+  return 'malformed';
+}
+
+/** Sets `record[key] = value` as an own property, even for keys such as `__proto__`. */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * The keys of the top-level JSON object in `text` (already known to parse), in
+ * order and with repeats: `JSON.parse` keeps only the last of duplicate keys,
+ * which the safetensors reference refuses.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      expectKey = ch === '{' && depth === 1;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+    } else if (ch === ',') {
+      expectKey = depth === 1;
+    }
+  }
+  return keys;
+}
+
+/**
  * Parses and validates the header: its length, JSON, dtypes, shapes, and that
  * the data offsets tile the byte buffer exactly (in range, no overlap, no
  * gap), as the reference reader requires.
@@ -143,7 +200,8 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(bytes.length - 8)) {
-    fail(source, `header length ${n} (bytes 0..8) runs past the end of the ${bytes.length}-byte file`);
+    // The value itself is not shown: for a file that is not safetensors at all it is just its first 8 bytes.
+    fail(source, `the header length in bytes 0..8 runs past the end of the ${bytes.length}-byte file (is it a safetensors file?)`);
   }
   const headerLen = Number(n);
   const dataStart = 8 + headerLen;
@@ -157,10 +215,15 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    fail(source, `header (bytes 8..${dataStart}) is not valid JSON: ${(e as Error).message}`);
+    fail(source, `header (bytes 8..${dataStart}) is not valid JSON (${jsonErrorWhere(e)})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     fail(source, `header (bytes 8..${dataStart}) must be a JSON object of tensors`);
+  }
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) fail(source, `header (bytes 8..${dataStart}) names ${quoteName(key)} twice`);
+    seen.add(key);
   }
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -169,27 +232,27 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
     if (name === '__metadata__') {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(source, '__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(source, `__metadata__ entry '${k}' must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v;
+        if (typeof v !== 'string') fail(source, `__metadata__ entry ${quoteName(k)} must be a string, got ${typeof v}`);
+        setOwn(metadata, k, v);
       }
       continue;
     }
-    if (raw === null || typeof raw !== 'object') fail(source, `tensor '${name}': entry must be an object with dtype, shape and data_offsets`);
+    if (raw === null || typeof raw !== 'object') fail(source, `tensor ${quoteName(name)}: entry must be an object with dtype, shape and data_offsets`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in BYTES)) {
-      fail(source, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)} (bp reads F32, I32, I64 and F64)`);
+      fail(source, `tensor ${quoteName(name)}: unsupported dtype ${typeof dtype === 'string' ? quoteName(dtype) : typeof dtype} (bp reads F32, I32, I64 and F64)`);
     }
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      fail(source, `tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(source, `tensor ${quoteName(name)}: shape must be an array of non-negative integers`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
-      fail(source, `tensor '${name}': data_offsets must be [begin, end] byte offsets, got ${JSON.stringify(offsets)}`);
+      fail(source, `tensor ${quoteName(name)}: data_offsets must be [begin, end] byte offsets`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLen) {
       fail(
         source,
-        `tensor '${name}': data_offsets [${begin}, ${end}] (file bytes ${dataStart + begin}..${dataStart + end}) ` +
+        `tensor ${quoteName(name)}: data_offsets [${begin}, ${end}] (file bytes ${dataStart + begin}..${dataStart + end}) ` +
           `are out of range for the ${dataLen}-byte data section starting at byte ${dataStart}`,
       );
     }
@@ -198,7 +261,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
     if (end - begin !== expected) {
       fail(
         source,
-        `tensor '${name}': ${dtype} ${fmtShape(shape as number[])} needs ${expected} bytes but data_offsets [${begin}, ${end}] ` +
+        `tensor ${quoteName(name)}: ${dtype} ${fmtShape(shape as number[])} needs ${expected} bytes but data_offsets [${begin}, ${end}] ` +
           `span ${end - begin} (file byte ${dataStart + begin})`,
       );
     }
@@ -211,10 +274,10 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
   for (const [name, e] of sorted) {
     const [begin, end] = e.dataOffsets;
     if (begin < expectedBegin) {
-      fail(source, `tensor '${name}': data_offsets [${begin}, ${end}] overlap tensor '${prevName}' (file byte ${dataStart + begin})`);
+      fail(source, `tensor ${quoteName(name)}: data_offsets [${begin}, ${end}] overlap tensor ${quoteName(prevName ?? '')} (file byte ${dataStart + begin})`);
     }
     if (begin > expectedBegin) {
-      fail(source, `tensor '${name}': data_offsets begin at ${begin}, leaving a gap after byte ${expectedBegin} of the data section (file byte ${dataStart + expectedBegin})`);
+      fail(source, `tensor ${quoteName(name)}: data_offsets begin at ${begin}, leaving a gap after byte ${expectedBegin} of the data section (file byte ${dataStart + expectedBegin})`);
     }
     expectedBegin = end;
     prevName = name;
@@ -256,15 +319,21 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOpti
       for (let i = 0; i < count; i++) {
         const v = view.getBigInt64(start + 8 * i, true);
         if (v > 2147483647n || v < -2147483648n) {
-          fail(source, `tensor '${name}': I64 value ${v} at file byte ${start + 8 * i} does not fit in int32`);
+          fail(source, `tensor ${quoteName(name)}: I64 value ${v} at file byte ${start + 8 * i} does not fit in int32`);
         }
         values[i] = Number(v);
       }
     } else {
       values = new Float32Array(count);
-      for (let i = 0; i < count; i++) values[i] = view.getFloat64(start + 8 * i, true);
+      for (let i = 0; i < count; i++) {
+        const v = view.getFloat64(start + 8 * i, true);
+        values[i] = v;
+        if (Number.isFinite(v) && !Number.isFinite(values[i])) {
+          fail(source, `tensor ${quoteName(name)}: F64 value ${v} at file byte ${start + 8 * i} is beyond the float32 range (±3.4e38)`);
+        }
+      }
     }
-    tensors[name] = tensor(values, { shape: e.shape, dtype: values instanceof Int32Array ? 'int32' : 'float32' });
+    setOwn(tensors, name, tensor(values, { shape: e.shape, dtype: values instanceof Int32Array ? 'int32' : 'float32' }));
   }
   return { tensors, metadata };
 }

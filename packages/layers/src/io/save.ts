@@ -2,6 +2,7 @@ import { ArgumentError, FormatError, NotAvailableError } from '@bp/tensor';
 import type { Module } from '../module.js';
 import type { Sequential } from '../sequential.js';
 import { type ModelJson, fromMemory, toMemory } from './memory.js';
+import { jsonErrorWhere } from './safetensors.js';
 
 type NodeFs = typeof import('node:fs/promises');
 type NodePath = typeof import('node:path');
@@ -59,6 +60,56 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   }
 }
 
+/** Options of {@link readRegularFile}. */
+export interface ReadRegularFileOptions {
+  /** Refuse files larger than this many bytes (default: no limit beyond the file's own size). */
+  maxBytes?: number;
+  /** What the file is, for error messages (default `file`). */
+  what?: string;
+}
+
+function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a file that may come from anyone (a downloaded model folder): only a
+ * regular file is read (a symlink is followed, but a directory, FIFO, socket
+ * or device such as `/dev/zero` is refused without waiting on it), and never
+ * more than the size `fstat` reported when it was opened, so a file that
+ * grows or never ends cannot exhaust memory. Errors name the path, never the
+ * contents. Missing files throw Node's own `ENOENT` error, for the caller to word.
+ */
+export async function readRegularFile(file: string, opts: ReadRegularFileOptions = {}): Promise<Uint8Array> {
+  const { fs } = await nodeModules();
+  const { constants } = await importNode<typeof import('node:fs')>('node:fs');
+  const what = opts.what ?? 'file';
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new FormatError(file, `is ${kindOf(stat)}, not a regular ${what}`);
+    const size = stat.size;
+    if (opts.maxBytes !== undefined && size > opts.maxBytes) {
+      throw new FormatError(file, `is ${size} bytes, more than the ${opts.maxBytes} a ${what} may have`);
+    }
+    const out = new Uint8Array(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(out, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === size ? out : out.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Saves a model into the directory `dir` (created if needed):
  * `model.json` (the architecture and format version) and `model.safetensors`
@@ -75,6 +126,17 @@ export async function save(model: Module, dir: string): Promise<void> {
   await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
 }
 
+/** The largest model.json {@link load} reads (an architecture is a few kilobytes). */
+const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
+
+function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new FormatError(file, 'is not UTF-8 text');
+  }
+}
+
 /**
  * Loads a model saved with {@link save} from the directory `dir`. Corrupted
  * or mismatched files are refused with a `FormatError` naming the file and
@@ -84,19 +146,20 @@ export async function save(model: Module, dir: string): Promise<void> {
  */
 export async function load<M extends Module = Sequential>(dir: string): Promise<M> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError('load', 'needs a directory path');
-  const { fs, path } = await nodeModules();
+  const { path } = await nodeModules();
   const jsonPath = path.join(dir, 'model.json');
   let text: string;
   try {
-    text = await fs.readFile(jsonPath, 'utf8');
+    text = decodeUtf8(await readRegularFile(jsonPath, { maxBytes: MAX_MODEL_JSON_BYTES, what: 'model.json' }), jsonPath);
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     throw new FormatError('load', `cannot read ${jsonPath}: ${(e as Error).message}`);
   }
   let modelJson: ModelJson;
   try {
     modelJson = JSON.parse(text) as ModelJson;
   } catch (e) {
-    throw new FormatError(jsonPath, `not valid JSON: ${(e as Error).message}`);
+    throw new FormatError(jsonPath, `not valid JSON (${jsonErrorWhere(e)})`);
   }
   const weightsName = typeof modelJson?.weights === 'string' ? modelJson.weights : 'model.safetensors';
   if (path.basename(weightsName) !== weightsName) {
@@ -105,8 +168,9 @@ export async function load<M extends Module = Sequential>(dir: string): Promise<
   const weightsPath = path.join(dir, weightsName);
   let weights: Uint8Array;
   try {
-    weights = new Uint8Array(await fs.readFile(weightsPath));
+    weights = await readRegularFile(weightsPath, { what: 'weights file' });
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     throw new FormatError('load', `cannot read ${weightsPath}: ${(e as Error).message}`);
   }
   try {

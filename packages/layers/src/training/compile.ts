@@ -74,7 +74,7 @@ const LOSS_ALIASES: Readonly<Record<string, string>> = {
 export function resolveLoss(loss: Loss | string): Loss {
   if (typeof loss === 'function') return loss;
   if (typeof loss !== 'string') throw new ArgumentError('compile', `loss must be a function or a loss name, got ${typeof loss}`);
-  const fn: LossFn = getLoss(LOSS_ALIASES[loss] ?? loss);
+  const fn: LossFn = getLoss(Object.hasOwn(LOSS_ALIASES, loss) ? LOSS_ALIASES[loss] : loss);
   return (pred, target) => fn(pred, target);
 }
 

@@ -24,12 +24,27 @@ export function listBackends(): string[] {
   return [...registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
 }
 
+/** The methods every backend object has; a value without them is refused before any op can fail on it. */
+const REQUIRED_METHODS = ['upload', 'read', 'fill', 'cast', 'unary', 'binary'] as const;
+
+function checkBackendObject(value: unknown): void {
+  if (typeof value === 'function') {
+    throw new ArgumentError('setBackend', `got a function (${value.name || 'anonymous'}), not a backend: call the factory first, e.g. setBackend(cpuBackend())`);
+  }
+  if (value === null || typeof value !== 'object') throw new ArgumentError('setBackend', `expected a backend name or object, got ${value === null ? 'null' : typeof value}`);
+  const b = value as Record<string, unknown>;
+  if (typeof b.name !== 'string' || b.name === '') throw new ArgumentError('setBackend', 'the backend object has no name');
+  const missing = REQUIRED_METHODS.filter((m) => typeof b[m] !== 'function');
+  if (missing.length) throw new ArgumentError('setBackend', `the backend object '${b.name}' lacks ${missing.join(', ')}`);
+}
+
 /**
  * Selects the backend every following op runs on: a registered name or a
  * backend object. Tensors made on another backend move over when next used.
  */
 export async function setBackend(nameOrBackend: string | Backend): Promise<Backend> {
   if (typeof nameOrBackend !== 'string') {
+    checkBackendObject(nameOrBackend);
     current = nameOrBackend;
     if (!registry.has(nameOrBackend.name)) {
       registry.set(nameOrBackend.name, { factory: () => nameOrBackend, priority: 0, instance: nameOrBackend });

@@ -1,5 +1,6 @@
 import type { ReduceOp } from '../backend/backend.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import { DTypeError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { transpose } from './movement.js';
 
@@ -7,6 +8,17 @@ import { transpose } from './movement.js';
  * Reduces `axes` of `x`. Contiguous axis blocks reduce in place as
  * (outer, reduced, inner); other axis sets are first transposed to the end.
  */
+/**
+ * Refuses an int32 sum or product that left the int32 range. Sums accumulate
+ * in float64, exact up to 2^53, so the check sees the true total rather than a
+ * wrapped one; a product past 2^53 is refused as well (it is no longer exact).
+ */
+function checkInt32Total(op: ReduceOp, total: number): void {
+  if (total > 2147483647 || total < -2147483648) {
+    throw new DTypeError(op, `the int32 ${op} is ${total}, beyond the int32 range (-2147483648 .. 2147483647); cast to float32 first`);
+  }
+}
+
 export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[], dtype: DType): TypedArray {
   const rank = shape.length;
   let contiguous = true;
@@ -41,12 +53,16 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], ax
         case 'sum': {
           let acc = 0;
           for (let r = 0; r < red; r++) acc += src[base + r];
+          if (dtype === 'int32') checkInt32Total(op, acc);
           out[ob] = acc;
           break;
         }
         case 'prod': {
           let acc = 1;
-          for (let r = 0; r < red; r++) acc *= src[base + r];
+          for (let r = 0; r < red; r++) {
+            acc *= src[base + r];
+            if (dtype === 'int32' && Math.abs(acc) > 2147483647) checkInt32Total(op, acc);
+          }
           out[ob] = acc;
           break;
         }
@@ -87,10 +103,16 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], ax
           const rb = base + r * inner;
           for (let j = 0; j < inner; j++) acc[j] += src[rb + j];
         }
+        if (dtype === 'int32') for (let j = 0; j < inner; j++) checkInt32Total(op, acc[j]);
         for (let j = 0; j < inner; j++) out[ob + j] = acc[j];
       } else if (op === 'prod') {
-        for (let j = 0; j < inner; j++) out[ob + j] = 1;
-        for (let r = 0; r < red; r++) for (let j = 0; j < inner; j++) out[ob + j] *= src[base + r * inner + j];
+        // Products accumulate in float64 too, so an int32 overflow is seen before it wraps.
+        const acc = new Float64Array(inner).fill(1);
+        for (let r = 0; r < red; r++) {
+          for (let j = 0; j < inner; j++) acc[j] *= src[base + r * inner + j];
+          if (dtype === 'int32') for (let j = 0; j < inner; j++) if (Math.abs(acc[j]) > 2147483647) checkInt32Total(op, acc[j]);
+        }
+        for (let j = 0; j < inner; j++) out[ob + j] = acc[j];
       } else {
         const wantMax = op === 'max' || op === 'argmax';
         const best = new Float64Array(inner);

@@ -73,13 +73,30 @@ function inferShape(data: unknown, path: string): number[] {
   throw new ArgumentError('tensor', `expected numbers, got ${data === null ? 'null' : typeof data} at ${path || 'the top level'}`);
 }
 
+/** Refuses a value an int32 tensor cannot hold (NaN, ±Infinity, beyond ±2^31) instead of letting it wrap; fractions truncate toward zero. */
+function checkInt32(v: number, i: number): void {
+  if (!(v > -2147483649 && v < 2147483648)) {
+    throw new DTypeError('tensor', `value ${v} at index ${i} does not fit in int32 (-2147483648 .. 2147483647); use float32 for it`);
+  }
+}
+
 function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
+  const int32 = out instanceof Int32Array;
   if (typeof data === 'number') {
+    if (int32) checkInt32(data, offset.i);
     out[offset.i++] = data;
     return;
   }
   if (ArrayBuffer.isView(data)) {
     const arr = data as unknown as ArrayLike<number>;
+    const fits = data instanceof Int8Array || data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Int16Array || data instanceof Uint16Array;
+    if (int32 && !fits) {
+      for (let j = 0; j < arr.length; j++) {
+        checkInt32(arr[j], offset.i);
+        out[offset.i++] = arr[j];
+      }
+      return;
+    }
     for (let j = 0; j < arr.length; j++) out[offset.i++] = arr[j];
     return;
   }
@@ -98,8 +115,7 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tens
     const dtype = opts.dtype ?? data.dtype;
     return tensor(data.dataSync(), { ...opts, dtype, shape: opts.shape ?? data.shape });
   }
-  let dtype = opts.dtype === undefined ? (data instanceof Int32Array ? 'int32' : 'float32') : checkDType('tensor', opts.dtype);
-  if (typeof data === 'number' && !Number.isFinite(data) && !Number.isNaN(data) && dtype === 'int32') dtype = 'float32';
+  const dtype = opts.dtype === undefined ? (data instanceof Int32Array ? 'int32' : 'float32') : checkDType('tensor', opts.dtype);
   const inferred = inferShape(data, '');
   let shape = inferred;
   if (opts.shape) {

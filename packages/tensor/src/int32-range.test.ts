@@ -1,0 +1,51 @@
+// int32 never wraps silently: values that do not fit are refused when a tensor is made, and
+// sums and products whose total leaves the int32 range are refused instead of wrapping.
+// `setBackend` refuses what is not a backend (a factory function, a plain object).
+import { describe, expect, it } from 'vitest';
+import { cpuBackend } from './cpu/cpu-backend.js';
+import { reduce } from './cpu/reduce.js';
+import { DTypeError, ArgumentError } from './errors.js';
+import { getBackend, setBackend } from './backend/registry.js';
+import { tensor } from './ops/creation.js';
+
+describe('int32 range', () => {
+  it('refuses values outside int32, NaN and ±Infinity, naming the value and index', () => {
+    expect(() => tensor([3e9], { dtype: 'int32' })).toThrow(DTypeError);
+    expect(() => tensor([3e9], { dtype: 'int32' })).toThrow('tensor: value 3000000000 at index 0 does not fit in int32');
+    expect(() => tensor([1, Number.NaN], { dtype: 'int32' })).toThrow('value NaN at index 1 does not fit in int32');
+    expect(() => tensor(Number.POSITIVE_INFINITY, { dtype: 'int32' })).toThrow('value Infinity at index 0');
+    expect(() => tensor([[1, 2], [3, -2147483649]], { dtype: 'int32' })).toThrow('value -2147483649 at index 3');
+    expect(() => tensor(new Float32Array([1, 2 ** 31]), { dtype: 'int32' })).toThrow('value 2147483648 at index 1');
+    expect(() => tensor(new Uint32Array([2 ** 32 - 1]), { dtype: 'int32' })).toThrow('value 4294967295 at index 0');
+  });
+
+  it('keeps the limits and truncates fractions toward zero, as before', () => {
+    expect(Array.from(tensor([2147483647, -2147483648, 2.9, -2.9, 2147483647.5], { dtype: 'int32' }).dataSync())).toEqual([2147483647, -2147483648, 2, -2, 2147483647]);
+    expect(Array.from(tensor(new Uint8Array([255, 0]), { dtype: 'int32' }).dataSync())).toEqual([255, 0]);
+  });
+
+  it('sums and products of int32 values are exact or refused, never wrapped', () => {
+    const big = tensor([2147483647, 2147483647, -2147483648], { dtype: 'int32' });
+    expect(big.sum().item()).toBe(2147483646); // the running total passes 2^31 but the sum fits: exact
+    expect(() => tensor([2147483647, 1], { dtype: 'int32' }).sum()).toThrow('sum: the int32 sum is 2147483648, beyond the int32 range');
+    const rows = tensor([[2147483647, 0], [1, 5]], { dtype: 'int32' });
+    expect(() => rows.sum(0)).toThrow('the int32 sum is 2147483648');
+    expect(Array.from(rows.sum(1).dataSync())).toEqual([2147483647, 6]);
+    // The CPU kernel's products, which no public op exposes yet.
+    expect(() => reduce('prod', Int32Array.from([65536, 65536]), [2], [0], 'int32')).toThrow('the int32 prod is 4294967296');
+    expect(() => reduce('prod', Int32Array.from([65536, 1, 65536, 1]), [2, 2], [0], 'int32')).toThrow('the int32 prod is 4294967296');
+    expect(Array.from(reduce('prod', Int32Array.from([46340, 46340]), [2], [0], 'int32'))).toEqual([2147395600]);
+  });
+});
+
+describe('setBackend', () => {
+  it('refuses the factory itself, and objects that are not backends, before any op runs', async () => {
+    const before = getBackend();
+    await expect(setBackend(cpuBackend as never)).rejects.toThrow(ArgumentError);
+    await expect(setBackend(cpuBackend as never)).rejects.toThrow('setBackend: got a function (cpuBackend), not a backend: call the factory first, e.g. setBackend(cpuBackend())');
+    await expect(setBackend({ name: 'fake' } as never)).rejects.toThrow("the backend object 'fake' lacks upload, read, fill, cast, unary, binary");
+    await expect(setBackend(null as never)).rejects.toThrow('expected a backend name or object, got null');
+    expect(getBackend()).toBe(before);
+    expect(tensor([1, 2]).sum().item()).toBe(3);
+  });
+});
