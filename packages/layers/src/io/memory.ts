@@ -1,4 +1,4 @@
-import { ArgumentError, FormatError, fmtShape } from '@bp/tensor';
+import { ArgumentError, FormatError, NotAvailableError, fmtShape } from '@bp/tensor';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 import { layerFromConfig, layerToConfig } from './architecture.js';
@@ -183,7 +183,12 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
   model.loadStateDict(tensors);
   if (model instanceof Sequential && modelJson.trainingConfig) {
     const tc = modelJson.trainingConfig;
-    model.compile({ optimizer: tc.optimizer as 'adam', loss: tc.loss, metrics: tc.metrics });
+    try {
+      model.compile({ optimizer: tc.optimizer as 'adam', loss: tc.loss, metrics: tc.metrics });
+    } catch (e) {
+      // Without @bp/optim or @bp/losses imported the names cannot resolve: the model still loads and predicts.
+      if (!(e instanceof NotAvailableError)) throw e;
+    }
   }
   return model as M;
 }

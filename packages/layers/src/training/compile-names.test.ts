@@ -161,3 +161,21 @@ describe('a softmax applied twice', () => {
     expect(() => getMetric('f1')).toThrow(ArgumentError);
   });
 });
+
+describe('a saved training config', () => {
+  it('is restored when @bp/optim and @bp/losses are loaded, and skipped (the model still predicts) when not', async () => {
+    const { toMemory, fromMemory } = await import('../io/memory.js');
+    const model = new Sequential([new Dense(2, { inputShape: [2] }), new Softmax()]);
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['acc'] });
+    const artifacts = toMemory(model);
+    const loaded = fromMemory(artifacts) as Sequential;
+    expect(loaded.compiled?.lossName).toBe('sparse_categorical_crossentropy');
+    expect(loaded.compiled?.lossInput).toBe('probabilities');
+    withoutProviders(() => {
+      const bare = fromMemory(artifacts) as Sequential;
+      expect(bare.compiled).toBeNull();
+      const x = tensor([[1, 2]]);
+      expect(Array.from(bare.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
+    });
+  });
+});
