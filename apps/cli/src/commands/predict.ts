@@ -8,6 +8,7 @@ import { isDatasetName, type DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { renderDigit, renderGuesses, topK } from '../digit-art.js';
 import { loadModelDir } from '../model-dir.js';
+import { modelOutputs, toProbabilities } from '../model-output.js';
 import { pngToDigit } from '../png-digit.js';
 import { out as c } from '../style.js';
 import { UsageError } from '../usage-error.js';
@@ -57,7 +58,9 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
   if (run && fmtShape(run.inputShape) !== fmtShape(x.shape.slice(1))) {
     throw new BpError('predict', `the model in ${modelDir} takes inputs ${fmtShape(run.inputShape)}, not images ${fmtShape(x.shape.slice(1))}`);
   }
-  const probs = noGrad(() => model.forward(x).softmax(-1)).dataSync();
+  // Probabilities as the model gives them: a softmax only over logits, never a second one after a final Softmax.
+  const kind = modelOutputs(model).kind;
+  const probs = noGrad(() => toProbabilities(model.forward(x), kind)).dataSync();
   const guesses = topK(probs, Math.min(3, probs.length), classes && classes.length === probs.length ? classes : undefined);
   if (flags.json) {
     process.stdout.write(

@@ -7,14 +7,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { save, type Module } from '@bp/layers';
-import { crossEntropyLoss, mseLoss } from '@bp/losses';
 import { getOptimizer, type Optimizer } from '@bp/optim';
-import { getRandomState, manualSeed, oneHot, setRandomState, softmax } from '@bp/tensor';
+import { getRandomState, manualSeed, setRandomState } from '@bp/tensor';
 import { useBackend } from '../backend.js';
 import { CHECKPOINT_FILE, checkOrder, readCheckpoint, writeCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { DATASETS, isDatasetName } from '../choices.js';
 import { loadData, type LoadedData } from '../datasets.js';
 import { buildModel } from '../models.js';
+import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import { chooseReporter, fmtLoss, type ProgressReporter } from '../progress.js';
 import { writeReport } from '../report.js';
 import { writeFileAtomic } from '@bp/layers';
@@ -22,7 +22,7 @@ import { OutputDirError, defaultRunDir, prepareRunDir, writeFailureReason } from
 import { resolveSettings, type TrainFlags, type TrainSettings } from '../settings.js';
 import { colorEnabled } from '../style.js';
 import pc from 'picocolors';
-import { evaluate, startProgress, trainLoop, type LossFn, type Progress } from '../trainer.js';
+import { evaluate, startProgress, trainLoop, type Progress } from '../trainer.js';
 import { UsageError } from '../usage-error.js';
 
 /** The file describing a run for `bp eval` and `bp predict`: settings, classes, input shape. */
@@ -33,11 +33,6 @@ const WRITE_INTERVAL_MS = 1000;
 
 /** Flags that may be given with `--resume` (everything else comes from the checkpoint). */
 const RESUME_FLAGS = new Set(['resume', 'epochs', 'json', 'out', 'verbose']);
-
-function lossFunction(name: TrainSettings['loss'], numClasses: number): LossFn {
-  if (name === 'mse') return (logits, labels) => mseLoss(softmax(logits, -1), oneHot(labels, numClasses));
-  return (logits, labels) => crossEntropyLoss(logits, labels);
-}
 
 function flagName(key: string): string {
   return '--' + key.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
@@ -119,7 +114,8 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
   });
   const model = await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length);
   const optimizer = getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer;
-  const loss = lossFunction(settings.loss, data.classes.length);
+  const outputs = modelOutputs(model);
+  const loss = lossFor(settings.loss, outputs.kind, data.classes.length);
 
   let progress: Progress;
   if (checkpoint) {
@@ -147,6 +143,8 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
           ` · ${backendName} · seed ${settings.seed}`,
       ),
   );
+  const note = outputsNote(outputs);
+  if (note) reporter.note(c.yellow(`note: ${note}`));
   if (checkpoint) {
     reporter.note(
       c.dim(
