@@ -181,6 +181,24 @@ console.log(x.grad.item());
     expect(out === '4', `${file === 'example.mjs' ? 'ESM import' : 'CJS require'}: x = 2, x.pow(2).backward(), x.grad = ${out} (want 4)`);
   }
 
+  // An ESM import of @bp/tensor and a CommonJS require of @bp/autograd load two copies of @bp/tensor:
+  // backward() must say so rather than only ask for @bp/autograd, which is there.
+  fs.writeFileSync(
+    path.join(app, 'mixed.mjs'),
+    `import { createRequire } from 'node:module';
+import { tensor } from '@bp/tensor';
+createRequire(import.meta.url)('@bp/autograd');
+try {
+  tensor(2, { requiresGrad: true }).pow(2).backward();
+  console.log('no error');
+} catch (e) {
+  console.log(e.message);
+}
+`,
+  );
+  const mixed = run(process.execPath, ['mixed.mjs'], app).trim();
+  expect(/Two copies of @bp\/tensor are loaded .*load @bp\/tensor and @bp\/autograd the same way/.test(mixed), `ESM import + CJS require: backward() names the two copies of @bp/tensor (${mixed})`);
+
   /** Every folder named gpu.js anywhere under node_modules. */
   const gpuJs = [];
   const walk = (dir) => {
