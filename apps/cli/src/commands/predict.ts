@@ -22,6 +22,19 @@ export interface PredictFlags {
   json?: boolean;
 }
 
+/** Why a file could not be read, in words, for the errors the file system gives; other errors unchanged. */
+function unreadableFile(path: string, e: unknown): unknown {
+  const reasons: Record<string, string> = {
+    ENOENT: 'there is no such file',
+    EISDIR: 'it is a directory, not a PNG file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOTDIR: 'a part of the path is not a directory',
+  };
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(reasons, code) ? new BpError('predict', `cannot read the image ${path}: ${reasons[code]}`) : e;
+}
+
 /** Runs `bp predict`; returns the exit status. */
 export async function runPredict(modelDir: string, image: string | undefined, flags: PredictFlags): Promise<number> {
   if ((image === undefined) === (flags.index === undefined)) {
@@ -48,9 +61,15 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
     x = narrow(data.test.x, 0, flags.index, 1);
     label = data.test.y.dataSync()[flags.index];
     classes = classes ?? data.classes;
-    source = `${name} test image #${flags.index}`;
+    // Images for MNIST and Fashion-MNIST; for the 2-d toy sets a point, shown by its coordinates.
+    source =
+      x.rank === 4
+        ? `${name} test image #${flags.index}`
+        : `${name} test point #${flags.index} (${Array.from(x.dataSync(), (v) => Number(v.toFixed(4))).join(', ')})`;
   } else {
-    const digit = await pngToDigit(image!, { invert: flags.invert ? true : undefined });
+    const digit = await pngToDigit(image!, { invert: flags.invert ? true : undefined }).catch((e: unknown) => {
+      throw unreadableFile(image!, e);
+    });
     x = tensor(digit.pixels, { shape: [1, 1, digit.size, digit.size] });
     inverted = digit.inverted;
     source = image!;
