@@ -43,7 +43,7 @@ describe('compile by name', () => {
 
   it("builds named optimizers with @bp/optim's Keras defaults", () => {
     const model = new Sequential([new Dense(1, { inputShape: [2] })]);
-    model.compile({ optimizer: 'ADAM', loss: 'mse' });
+    model.compile({ optimizer: 'ADAM' as 'adam', loss: 'mse' });
     const opt = model.compiled!.optimizer as Adam;
     expect(opt).toBeInstanceOf(Adam);
     expect(opt.defaults).toMatchObject({ lr: 1e-3, eps: 1e-7 });

@@ -16,16 +16,25 @@ export type Loss = (pred: Tensor, target: Tensor) => Tensor;
 
 /** Arguments of `Sequential.compile` (Keras' `compile`). */
 export interface CompileArgs {
-  /** An optimizer (`new Adam(model.parameters(), { lr: 1e-3 })`) or a name: `'sgd'`, `'adam'`, `'adamw'`, `'rmsprop'`, `'adagrad'`. */
+  /**
+   * An optimizer (`new Adam(model.parameters(), { lr: 1e-3 })`) or a name:
+   * `'sgd'`, `'adam'`, `'adamw'`, `'rmsprop'`, `'adagrad'`, built with Keras'
+   * defaults for that name. Names need `import '@bp/optim'` somewhere in the app.
+   */
   optimizer: OptimizerLike | OptimizerName;
   /**
    * A loss function `(pred, target) => Tensor` or the name of a @bp/losses
    * function: `'sparseCategoricalCrossentropy'`, `'categoricalCrossentropy'`,
-   * `'crossEntropy'`, `'mse'`, `'binaryCrossentropy'`, ... (Keras' snake-case
-   * names work too).
+   * `'crossEntropy'`, `'mse'`, `'binaryCrossentropy'`, ... in any of Keras'
+   * spellings (`'sparse_categorical_crossentropy'`, `'SparseCategoricalCrossentropy'`).
+   * Names need `import '@bp/losses'` somewhere in the app.
    */
   loss: Loss | string;
-  /** Quantities to track besides the loss: `'accuracy'`, `'mse'`, `'mae'`, or functions. */
+  /**
+   * Quantities to track besides the loss: `'accuracy'` (`'acc'`),
+   * `'sparse_categorical_accuracy'`, `'categorical_accuracy'`, `'binary_accuracy'`,
+   * `'mse'`, `'mae'` (or their long Keras names), or functions.
+   */
   metrics?: (string | MetricFn | Metric)[];
 }
 
