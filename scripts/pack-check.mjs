@@ -85,6 +85,8 @@ async function checkInference() {
   expect(JSON.stringify(installed) === JSON.stringify([...APPS.inference].sort()), `inference app: node_modules/@bp holds only ${APPS.inference.join(', ')} (found ${installed.join(', ')})`);
   const manifest = JSON.parse(fs.readFileSync(path.join(inferenceApp, 'node_modules', '@bp', 'layers', 'package.json'), 'utf8'));
   expect(!JSON.stringify(manifest.dependencies ?? {}).includes('@bp/'), `@bp/layers has no @bp/* dependencies, only peers (${JSON.stringify(manifest.dependencies ?? {})})`);
+  const ranges = JSON.stringify([manifest.dependencies, manifest.peerDependencies, manifest.optionalDependencies]);
+  expect(!ranges.includes('workspace:'), `@bp/layers@${manifest.version}: no workspace: ranges in the published manifest (peers ${JSON.stringify(manifest.peerDependencies)})`);
 
   const predictBody = `
 const model = await load('model');
