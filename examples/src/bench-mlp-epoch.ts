@@ -6,6 +6,7 @@
  * Run: pnpm --filter @bp/examples bench:mlp [--limit 60000 --batch-size 32]
  */
 import { Adam } from '@bp/optim';
+import '@bp/losses'; // 'sparseCategoricalCrossentropy' by name in compile
 import { getBackend, manualSeed, setBackend } from '@bp/tensor';
 import { cliOptions } from './cli.js';
 import { loadMnistTensors } from './mnist-data.js';

@@ -7,6 +7,7 @@
  */
 import { Dense, Flatten, Sequential } from '@bp/layers';
 import { Adam } from '@bp/optim';
+import '@bp/losses'; // 'sparseCategoricalCrossentropy' by name in compile
 import { manualSeed } from '@bp/tensor';
 import { cliOptions, isMain } from './cli.js';
 import { loadMnistTensors } from './mnist-data.js';

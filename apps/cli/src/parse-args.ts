@@ -9,7 +9,7 @@ import { InvalidArgumentError } from 'commander';
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'.`);
+    throw new InvalidArgumentError(`Expected a whole number >= 1, got '${value}'.`);
   }
   return n;
 }
@@ -18,7 +18,7 @@ export function positiveInt(value: string): number {
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError(`expected a whole number >= 0, got '${value}'.`);
+    throw new InvalidArgumentError(`Expected a whole number >= 0, got '${value}'.`);
   }
   return n;
 }
@@ -51,7 +51,7 @@ export function repeatedOption(argv: readonly string[]): { name: string; first: 
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!DECIMAL.test(value) || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(`expected a number > 0 (such as 0.01 or 1e-3), got '${value}'.`);
+    throw new InvalidArgumentError(`Expected a number > 0 (such as 0.01 or 1e-3), got '${value}'.`);
   }
   return n;
 }
@@ -60,7 +60,7 @@ export function positiveNumber(value: string): number {
 export function fraction(value: string): number {
   const n = Number(value);
   if (!DECIMAL.test(value) || !Number.isFinite(n) || n < 0 || n >= 1) {
-    throw new InvalidArgumentError(`expected a fraction in [0, 1) such as 0.1, got '${value}'.`);
+    throw new InvalidArgumentError(`Expected a fraction in [0, 1) such as 0.1, got '${value}'.`);
   }
   return n;
 }

@@ -4,7 +4,7 @@
  * `bp --help` and `bp info` start without loading the training stack.
  */
 import { Argument, Command, Option } from 'commander';
-import { BACKENDS, DATASETS, GRAPH_FORMATS, LOSSES, OPTIMIZERS } from './choices.js';
+import { BACKENDS, DATASETS, GRAPH_FORMATS, LOSSES, OPTIMIZERS, oneOf } from './choices.js';
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './parse-args.js';
 import { err as errColors } from './style.js';
 
@@ -46,14 +46,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     program
       .command('train')
       .description('train a model on a dataset; writes the model, a checkpoint per epoch and a report to --out')
-      .addArgument(new Argument('[dataset]', 'what to learn (leave out with --resume)').choices(DATASETS))
+      .addArgument(new Argument('[dataset]', 'what to learn (leave out with --resume)').choices(DATASETS).argParser(oneOf(DATASETS)))
       .option('--model <name|spec.json>', 'mlp, cnn, or a model.json architecture file', 'mlp')
       .option('--epochs <n>', 'passes over the training data (default: per dataset)', positiveInt)
       .option('--batch-size <n>', 'examples per step (default: per dataset)', positiveInt)
       .option('--lr <x>', 'learning rate (default: per dataset and optimizer)', positiveNumber)
-      .addOption(new Option('--optimizer <name>', 'optimizer (default: per dataset)').choices(OPTIMIZERS))
-      .addOption(new Option('--loss <name>', 'loss on the logits').choices(LOSSES).default('cross-entropy'))
-      .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).default('cpu'))
+      .addOption(new Option('--optimizer <name>', 'optimizer (default: per dataset)').choices(OPTIMIZERS).argParser(oneOf(OPTIMIZERS)))
+      .addOption(new Option('--loss <name>', 'cross-entropy of the predicted classes, or mse against one-hot labels').choices(LOSSES).argParser(oneOf(LOSSES)).default('cross-entropy'))
+      .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).argParser(oneOf(BACKENDS)).default('cpu'))
       .option('--seed <n>', 'seed of every random draw (init, shuffling, dropout, synthetic data)', nonNegativeInt, 42)
       .option('--limit <n>', 'use only the first N training and test examples', positiveInt)
       .option('--validation-split <f>', 'fraction of training data held out for validation (default: 0.1 MNIST, 0.2 synthetic, 0 XOR)', fraction)
@@ -84,11 +84,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('eval')
       .description('evaluate a saved model on a dataset\'s test split')
       .argument('<model-dir>', 'a directory written by bp train --out')
-      .addArgument(new Argument('<dataset>', 'dataset to evaluate on').choices(DATASETS))
+      .addArgument(new Argument('<dataset>', 'dataset to evaluate on').choices(DATASETS).argParser(oneOf(DATASETS)))
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--limit <n>', 'use only the first N test examples', positiveInt)
       .option('--batch-size <n>', 'examples per forward pass', positiveInt, 256)
-      .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).default('cpu'))
+      .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).argParser(oneOf(BACKENDS)).default('cpu'))
       .option('--json', 'print the result as one JSON object')
       .addHelpText('after', examples(['bp eval runs/mnist mnist', 'bp eval runs/fashion fashion-mnist --data-dir ~/data/fashion --json']))
       .action(async (modelDir: string, dataset: string, opts) => {
@@ -104,7 +104,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .argument('<model-dir>', 'a directory written by bp train --out')
       .argument('[image]', 'a PNG image (any size; converted to 28x28 grayscale)')
       .option('--index <n>', 'take test image number N of the dataset instead of a file', nonNegativeInt)
-      .addOption(new Option('--dataset <name>', 'dataset for --index (default: the one the model was trained on)').choices(DATASETS))
+      .addOption(new Option('--dataset <name>', 'dataset for --index (default: the one the model was trained on)').choices(DATASETS).argParser(oneOf(DATASETS)))
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--invert', 'invert the PNG (for dark digits on a light background, as most drawings are)')
       .option('--json', 'print the result as one JSON object')
@@ -120,7 +120,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('explain')
       .description('walk one backprop step of a tiny 2-2-1 network with real numbers computed by bp')
       .option('--lr <x>', 'learning rate of the update', positiveNumber, 0.5)
-      .addOption(new Option('--graph <format>', 'print only the recorded computation graph, with values and gradients').choices(GRAPH_FORMATS))
+      .addOption(new Option('--graph <format>', 'print only the recorded computation graph, with values and gradients').choices(GRAPH_FORMATS).argParser(oneOf(GRAPH_FORMATS)))
       .addHelpText('after', examples(['bp explain', 'bp explain --graph mermaid', 'bp explain --graph dot | dot -Tsvg > graph.svg']))
       .action(async (opts) => {
         const { runExplain } = await import('./commands/explain.js');
@@ -132,7 +132,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     program
       .command('bench')
       .description('measure op and matmul throughput and an MNIST MLP epoch, per available backend')
-      .addOption(new Option('--backend <name>', 'measure only this backend').choices(BACKENDS))
+      .addOption(new Option('--backend <name>', 'measure only this backend').choices(BACKENDS).argParser(oneOf(BACKENDS)))
       .option('--quick', 'smaller sizes and a shorter epoch, for a fast look')
       .option('--json', 'print the results as one JSON object')
       .addHelpText('after', examples(['bp bench', 'bp bench --quick --json']))
@@ -163,6 +163,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('info')
       .description('version, backends, the gpu.js mode the GPU backend would use here, and where MNIST was found')
       .option('--json', 'print the information as one JSON object')
+      .addHelpText('after', examples(['bp info', 'bp info --json   # for scripts and bug reports']))
       .action(async (opts) => {
         const { runInfo } = await import('./commands/info.js');
         setExitCode(await runInfo(opts));

@@ -43,3 +43,18 @@ describe('detectAnomaly names the first op to go non-finite', () => {
     expect(e.message).toMatch(/backward|gradient/i);
   });
 });
+
+describe('detectAnomaly and matmulT', () => {
+  it('says which input matmulT transposed, so [1,2] and [1,2] do not read as a mismatch', async () => {
+    const { matmulT } = await import('@bp/tensor');
+    // 1e30 · 1e30 + 1e30 · 1e30 overflows float32, as in a Linear layer's x @ Wᵀ.
+    const e = anomaly(() => matmulT(tensor([[1e30, 1e30]]), tensor([[1e30, 1e30]]), false, true));
+    expect(e.message).toBe(
+      "detectAnomaly: op 'matmul' produced Infinity at flat index 0 of [1,1] from inputs [1,2], [1,2] (computed as [1,2] @ [1,2]ᵀ)",
+    );
+    const t = anomaly(() => matmulT(tensor([[1e30], [1e30]]), tensor([[1e30], [1e30]]), true, false));
+    expect(t.message).toMatch(/from inputs \[2,1\], \[2,1\] \(computed as \[2,1\]ᵀ @ \[2,1\]\)$/);
+    // A plain product needs no note.
+    expect(anomaly(() => matmulT(tensor([[1e30, 1e30]]), tensor([[1e30], [1e30]]), false, false)).message).toMatch(/from inputs \[1,2\], \[2,1\]$/);
+  });
+});

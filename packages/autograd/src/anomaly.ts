@@ -20,6 +20,19 @@ function describe(t: Tensor, i: number): string {
 }
 
 /**
+ * A matrix product recorded by `matmulT` (a Linear layer's `x @ Wᵀ`, and
+ * gradients) may have transposed either input, so `[n,k]` and `[m,k]` can be
+ * a valid product: says which one, read from the output's shape.
+ */
+function transposeNote(inputs: readonly Tensor[], output: Tensor): string {
+  const [a, b] = inputs;
+  if (!a || !b || a.rank < 2 || b.rank < 2 || output.rank < 2) return '';
+  const transA = a.shape[a.rank - 2] !== output.shape[output.rank - 2];
+  const transB = b.shape[b.rank - 1] !== output.shape[output.rank - 1];
+  return transA || transB ? ` (computed as ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})` : '';
+}
+
+/**
  * Runs `fn` checking the result of every op, forward and backward, and throws
  * an {@link AnomalyError} naming the first op that produced NaN or Infinity
  * (as PyTorch's `detect_anomaly`). Slow: it reads every result; use it to debug.
@@ -32,7 +45,8 @@ export function detectAnomaly<T>(fn: () => T): T {
     const why = badIn >= 0 ? ` (its input ${badIn} already held non-finite values)` : '';
     throw new AnomalyError(
       'detectAnomaly',
-      `op '${op}' produced ${describe(output, i)} from inputs ${inputs.map((x) => fmtShape(x.shape)).join(', ')}${why}`,
+      `op '${op}' produced ${describe(output, i)} from inputs ${inputs.map((x) => fmtShape(x.shape)).join(', ')}` +
+        `${op === 'matmul' || op === 'matmulT' ? transposeNote(inputs, output) : ''}${why}`,
     );
   });
   const prevGrad = setGradObserver((op, grads) => {

@@ -52,7 +52,8 @@ export function headlessGlReason(): string {
     ctx.getExtension('STACKGL_destroy_context')?.destroy();
     return 'the `gl` module opens a context, but gpu.js rejected it (no float textures?)';
   } catch (e) {
-    const first = String((e as Error).message ?? e).split('\n')[0];
+    // The bindings error's first line ends in "Tried:", and the list of paths after it is long: keep the sentence.
+    const first = String((e as Error).message ?? e).split('\n')[0].replace(/[.\s]*Tried:\s*$/, '');
     return `the optional native module \`gl\` is not built (${first}); see the README to enable headless-gl`;
   }
 }
@@ -68,11 +69,12 @@ export interface ModeChoice {
 export function chooseMode(requested?: GpuModeOption): ModeChoice {
   if (requested !== undefined && requested !== 'gpu') {
     if (!(ORDER as readonly string[]).includes(requested)) {
-      const why =
-        (requested as string) === 'webgpu' || (requested as string) === 'async'
-          ? ': gpu.js runs those kernels only asynchronously, and backend kernels are synchronous'
-          : '';
-      throw new ArgumentError('gpu', `unknown mode '${String(requested)}'${why}; use one of ${ORDER.join(', ')} or 'gpu'`);
+      const name = String(requested);
+      const what =
+        name === 'webgpu' || name === 'async'
+          ? `gpu.js mode '${name}' is not supported by this backend: gpu.js runs its kernels only asynchronously, and backend kernels are synchronous`
+          : `unknown mode '${name}'`;
+      throw new ArgumentError('gpu', `${what}; use one of ${ORDER.join(', ')} or 'gpu'`);
     }
     if (!supported(requested)) {
       const why = requested === 'headlessgl' ? headlessGlReason() : `gpu.js reports ${requested} unsupported in this environment`;

@@ -11,6 +11,7 @@ import '@bp/autograd';
 import { MNIST_MEAN, MNIST_STD } from '@bp/datasets';
 import { Dense, Flatten, Sequential } from '@bp/layers';
 import { Adam } from '@bp/optim';
+import '@bp/losses';
 import { getBackend, manualSeed, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
 
 /** MNIST examples as bytes: `images` holds `n * 784` pixels (0-255), `labels` holds `n` class ids. */

@@ -9,6 +9,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import '@bp/autograd';
+import '@bp/losses';
+import '@bp/optim';
 import { spirals } from '@bp/datasets';
 import { Dense, Sequential } from '@bp/layers';
 import { getBackend, manualSeed, setBackend, type Backend } from '@bp/tensor';

@@ -9,6 +9,8 @@
  * Each case runs one warm-up epoch first.
  */
 import { manualSeed, randint, randn } from '@bp/tensor';
+import '@bp/losses';
+import '@bp/optim';
 import { Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential } from '../src/index.js';
 
 async function time(model: Sequential, x: ReturnType<typeof randn>, y: ReturnType<typeof randn>, epochs: number, batchSize: number) {

@@ -1,6 +1,8 @@
 // Junk where a layer size, an option, an input or a fit setting belongs: every layer
 // constructor, forward pass, compile and fit either works or throws a BpError naming the
 // layer (or `fit`/`compile`), never a TypeError or RangeError from inside.
+import '@bp/losses';
+import '@bp/optim';
 import fc from 'fast-check';
 import { BpError, manualSeed, tensor, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';

@@ -4,8 +4,14 @@
  * `predict` and `summary`; models save as JSON plus safetensors, which
  * PyTorch reads.
  *
+ * Models load, run and save with @bp/tensor alone; training needs
+ * @bp/autograd, and `compile` by name finds optimizers and losses once
+ * @bp/optim and @bp/losses are imported (they register their names).
+ *
  * @example
  * import { Sequential, Dense } from '@bp/layers';
+ * import '@bp/optim'; // 'adam' (and @bp/autograd, which it imports)
+ * import '@bp/losses'; // 'sparseCategoricalCrossentropy'
  * const model = new Sequential([
  *   new Dense(128, { activation: 'relu', inputShape: [784] }),
  *   new Dense(10, { activation: 'softmax' }),
@@ -63,11 +69,18 @@ export { History } from './training/history.js';
 export type { Callback, CallbackModel, Logs } from './training/callbacks.js';
 export { EarlyStopping } from './training/early-stopping.js';
 export type { EarlyStoppingOptions } from './training/early-stopping.js';
-export { accuracy, correctCount, meanSquaredError, meanAbsoluteError, getMetric } from './training/metrics.js';
+export {
+  accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, correctCount, meanSquaredError, meanAbsoluteError, getMetric,
+} from './training/metrics.js';
 export type { Metric, MetricFn } from './training/metrics.js';
 export { DEFAULT_LEARNING_RATES, optimizerByName, resolveLoss } from './training/compile.js';
 export type { CompileArgs, Loss, OptimizerLike, OptimizerName, Compiled } from './training/compile.js';
+export { NonFiniteLossError } from './training/fit.js';
 export type { FitOptions, EvaluateOptions } from './training/fit.js';
+export { outputKind } from './training/output-kind.js';
+export type { OutputKind } from './training/output-kind.js';
+export { trainingRegistry, TRAINING_REGISTRY_KEY } from './training/registry.js';
+export type { TrainingRegistry, RegisteredLoss, LossInput, OptimizerFactory } from './training/registry.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensorsHeader } from './io/safetensors.js';
 export type {
   SafetensorsDType, SafetensorsEntry, SafetensorsContents, EncodeSafetensorsOptions, DecodeSafetensorsOptions,

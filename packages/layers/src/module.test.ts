@@ -1,3 +1,4 @@
+import '@bp/autograd';
 import { ArgumentError, ShapeError, type Tensor, manualSeed, ones, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d } from './layers/batch-norm1d.js';

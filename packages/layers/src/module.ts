@@ -1,4 +1,3 @@
-import '@bp/autograd';
 import { ArgumentError, BpError, ShapeError, Tensor, fmtShape, setGradEnabled } from '@bp/tensor';
 
 /** What {@link Module.loadStateDict} found when not in strict mode (PyTorch's `_IncompatibleKeys`). */

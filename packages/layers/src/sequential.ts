@@ -1,9 +1,10 @@
-import { noGrad } from '@bp/autograd';
+import { withoutGraph } from './no-grad.js';
 import { ArgumentError, type Tensor, zeros } from '@bp/tensor';
 import { Dense } from './layers/dense.js';
 import { checkInputShape } from './layers/flatten.js';
 import { Module } from './module.js';
 import { summarize } from './summary.js';
+import { warnIfActivatedTwice } from './training/output-kind.js';
 import { type CompileArgs, type Compiled, optimizerByName, resolveCompile } from './training/compile.js';
 import { type EvaluateOptions, type FitOptions, evaluateModel, fitModel, predictModel } from './training/fit.js';
 import type { History } from './training/history.js';
@@ -100,7 +101,7 @@ export class Sequential extends Module {
     const modes = this.namedModules().map(([, m]) => [m, m.training] as const);
     this.eval();
     try {
-      noGrad(() => this.forward(zeros([1, ...shape])));
+      withoutGraph(() => this.forward(zeros([1, ...shape])));
     } finally {
       for (const [m, t] of modes) m.training = t;
     }
@@ -132,6 +133,7 @@ export class Sequential extends Module {
    */
   compile(args: CompileArgs): void {
     this.compiled = resolveCompile(args);
+    warnIfActivatedTwice(this, this.compiled);
     this.builtAtCompile = this.built;
     if (this.compiled.optimizer === null && this.built) {
       // Created now so `model.compiled.optimizer` can be inspected (or given a scheduler) before fit.

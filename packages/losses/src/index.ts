@@ -31,5 +31,7 @@ export type { KlDivOptions } from './kl-div.js';
 export { categoricalCrossentropy } from './categorical-crossentropy.js';
 export { sparseCategoricalCrossentropy } from './sparse-categorical-crossentropy.js';
 export { EPSILON } from './keras-probabilities.js';
-export { getLoss, LOSSES } from './registry.js';
+export { getLoss, LOSSES, LOSS_INPUTS } from './registry.js';
+// Makes every loss available by name to `compile` in @bp/layers.
+import './register.js';
 export type { LossFn, LossOptions, Reduction } from './reduction.js';

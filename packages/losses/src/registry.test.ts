@@ -1,7 +1,7 @@
 import { ArgumentError, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import {
-  bceLoss, categoricalCrossentropy, crossEntropyLoss, getLoss, l1Loss, mseLoss, sparseCategoricalCrossentropy,
+  LOSSES, LOSS_INPUTS, bceLoss, categoricalCrossentropy, crossEntropyLoss, getLoss, l1Loss, mseLoss, sparseCategoricalCrossentropy,
 } from './index.js';
 
 describe('getLoss', () => {
@@ -29,5 +29,25 @@ describe('getLoss', () => {
 
   it('the looked-up function computes the loss', () => {
     expect(getLoss('mse')(tensor([0.8]), tensor([1])).item()).toBeCloseTo(0.04, 6);
+  });
+});
+
+describe('Keras spellings and the compile registry', () => {
+  it('getLoss ignores case, underscores and dashes', () => {
+    expect(getLoss('SparseCategoricalCrossentropy')).toBe(sparseCategoricalCrossentropy);
+    expect(getLoss('MEAN_SQUARED_ERROR')).toBe(mseLoss);
+    expect(getLoss('binary-crossentropy')).toBe(bceLoss);
+    expect(getLoss('crossEntropy')).toBe(crossEntropyLoss);
+  });
+
+  it('importing @bp/losses registers every name with what the loss expects', () => {
+    const table = (globalThis as unknown as Record<symbol, { losses: Map<string, { fn: unknown; input: string }> }>)[
+      Symbol.for('@bp/training-registry')
+    ];
+    expect(table.losses.get('sparse_categorical_crossentropy')).toEqual({ fn: sparseCategoricalCrossentropy, input: 'probabilities' });
+    expect(table.losses.get('crossEntropyLoss')).toEqual({ fn: crossEntropyLoss, input: 'logits' });
+    expect(table.losses.get('mse')?.input).toBe('values');
+    expect(table.losses.size).toBe(Object.keys(LOSSES).length);
+    for (const fn of new Set(Object.values(LOSSES))) expect(LOSS_INPUTS.has(fn)).toBe(true);
   });
 });

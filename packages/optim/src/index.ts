@@ -39,3 +39,5 @@ export type { ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export { clipGradNorm, clipGradValue } from './clip-grad.js';
 export type { ClipGradNormOptions } from './clip-grad.js';
 export { getOptimizer, OPTIMIZER_DEFAULTS } from './registry.js';
+// Makes every optimizer available by name to `compile` in @bp/layers.
+import './register.js';

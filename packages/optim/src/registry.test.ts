@@ -46,3 +46,16 @@ describe('getOptimizer', () => {
     );
   });
 });
+
+describe('the compile registry', () => {
+  it('importing @bp/optim registers a factory per name, with the Keras defaults of getOptimizer', () => {
+    const table = (globalThis as unknown as Record<symbol, { optimizers: Map<string, (p: unknown[]) => unknown> }>)[
+      Symbol.for('@bp/training-registry')
+    ];
+    expect([...table.optimizers.keys()]).toEqual(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']);
+    const adam = table.optimizers.get('adam')!(params()) as Adam;
+    expect(adam).toBeInstanceOf(Adam);
+    expect(adam.defaults).toMatchObject({ lr: 1e-3, eps: 1e-7 });
+    expect(table.optimizers.get('rmsprop')!(params())).toBeInstanceOf(RMSprop);
+  });
+});

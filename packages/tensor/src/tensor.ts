@@ -9,6 +9,13 @@ import * as methodTable from './ops/methods.js';
 import * as mv from './ops/movement.js';
 import { sizeOf } from './shape.js';
 
+/** Counts the copies of this module loaded in the process: an ESM import and a CommonJS require of @bp/tensor make two. */
+const LOADED_COPIES = Symbol.for('@bp/tensor.loadedCopies');
+{
+  const g = globalThis as unknown as Record<symbol, number | undefined>;
+  g[LOADED_COPIES] = (g[LOADED_COPIES] ?? 0) + 1;
+}
+
 /** Anything an elementwise op accepts as an operand: a tensor or a plain number. */
 export type TensorLike = Tensor | number;
 
@@ -240,7 +247,11 @@ export class Tensor {
     if (!hooks) {
       throw new NotAvailableError(
         'backward',
-        "gradients need @bp/autograd: install it (npm i @bp/autograd) and add `import '@bp/autograd'` before building the graph",
+        "gradients need @bp/autograd: install it (npm i @bp/autograd) and add `import '@bp/autograd'` before building the graph" +
+          ((globalThis as unknown as Record<symbol, number>)[LOADED_COPIES] > 1
+            ? '. Two copies of @bp/tensor are loaded (one by import and one by require, or two versions): if @bp/autograd is imported, ' +
+              'it installed itself into the other copy; load @bp/tensor and @bp/autograd the same way (both import or both require)'
+            : ''),
       );
     }
     if (grad !== undefined && grad !== null && !(grad instanceof Tensor)) {

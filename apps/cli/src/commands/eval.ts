@@ -3,12 +3,12 @@
  * Synthetic test sets are regenerated from the seed the model was trained
  * with (recorded in run.json), so they are the very points training held out.
  */
-import { crossEntropyLoss } from '@bp/losses';
 import { BpError, fmtShape, manualSeed } from '@bp/tensor';
 import { useBackend } from '../backend.js';
 import type { DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { loadModelDir } from '../model-dir.js';
+import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import { out as c } from '../style.js';
 import { terminalSafe } from '../terminal-safe.js';
 import { evaluate } from '../trainer.js';
@@ -42,19 +42,25 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
     );
   }
   const started = performance.now();
-  const m = evaluate(model, (logits, labels) => crossEntropyLoss(logits, labels), data.test, flags.batchSize);
+  // The cross-entropy of the model's predictions, in whatever form it gives them (logits, or probabilities after a Softmax).
+  const outputs = modelOutputs(model);
+  const m = evaluate(model, lossFor('cross-entropy', outputs.kind, data.classes.length), data.test, flags.batchSize);
   const seconds = (performance.now() - started) / 1000;
   if (!Number.isFinite(m.loss)) {
     throw new BpError('eval', `the loss of the model in ${terminalSafe(modelDir)} on ${name} is ${m.loss}: its outputs overflow, so the figures mean nothing`);
   }
   const examples = data.test.x.shape[0];
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ model: modelDir, dataset: name, split: 'test', examples, loss: m.loss, accuracy: m.accuracy, seconds }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ model: modelDir, dataset: name, split: 'test', examples, outputs: outputs.kind, loss: m.loss, accuracy: m.accuracy, seconds }) + '\n',
+    );
   } else {
     process.stdout.write(
       `${c.bold(`bp eval ${terminalSafe(modelDir)} ${name}`)} ${c.dim(`(${examples.toLocaleString('en-US')} test examples, ${seconds.toFixed(1)}s)`)}\n` +
         `loss      ${m.loss.toFixed(4)}\naccuracy  ${c.green(`${(m.accuracy * 100).toFixed(2)}%`)}\n`,
     );
+    const note = outputsNote(outputs);
+    if (note) process.stdout.write(c.dim(`${note}\n`));
   }
   return 0;
 }

@@ -8,6 +8,7 @@ import { isDatasetName, type DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { renderDigit, renderGuesses, topK } from '../digit-art.js';
 import { loadModelDir } from '../model-dir.js';
+import { modelOutputs, toProbabilities } from '../model-output.js';
 import { pngToDigit } from '../png-digit.js';
 import { out as c } from '../style.js';
 import { terminalBare, terminalSafe } from '../terminal-safe.js';
@@ -20,6 +21,19 @@ export interface PredictFlags {
   dataDir?: string;
   invert?: boolean;
   json?: boolean;
+}
+
+/** Why a file could not be read, in words, for the errors the file system gives; other errors unchanged. */
+function unreadableFile(path: string, e: unknown): unknown {
+  const reasons: Record<string, string> = {
+    ENOENT: 'there is no such file',
+    EISDIR: 'it is a directory, not a PNG file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOTDIR: 'a part of the path is not a directory',
+  };
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(reasons, code) ? new BpError('predict', `cannot read the image ${path}: ${reasons[code]}`) : e;
 }
 
 /** Runs `bp predict`; returns the exit status. */
@@ -49,9 +63,15 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
     x = narrow(data.test.x, 0, flags.index, 1);
     label = data.test.y.dataSync()[flags.index];
     classes = classes ?? data.classes;
-    source = `${name} test image #${flags.index}`;
+    // Images for MNIST and Fashion-MNIST; for the 2-d toy sets a point, shown by its coordinates.
+    source =
+      x.rank === 4
+        ? `${name} test image #${flags.index}`
+        : `${name} test point #${flags.index} (${Array.from(x.dataSync(), (v) => Number(v.toFixed(4))).join(', ')})`;
   } else {
-    const digit = await pngToDigit(image!, { invert: flags.invert ? true : undefined });
+    const digit = await pngToDigit(image!, { invert: flags.invert ? true : undefined }).catch((e: unknown) => {
+      throw unreadableFile(image!, e);
+    });
     x = tensor(digit.pixels, { shape: [1, 1, digit.size, digit.size] });
     inverted = digit.inverted;
     source = terminalSafe(image!);
@@ -59,7 +79,9 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
   if (run && fmtShape(run.inputShape) !== fmtShape(x.shape.slice(1))) {
     throw new BpError('predict', `the model in ${modelDir} takes inputs ${fmtShape(run.inputShape)}, not images ${fmtShape(x.shape.slice(1))}`);
   }
-  const probs = noGrad(() => model.forward(x).softmax(-1)).dataSync();
+  // Probabilities as the model gives them: a softmax only over logits, never a second one after a final Softmax.
+  const kind = modelOutputs(model).kind;
+  const probs = noGrad(() => toProbabilities(model.forward(x), kind)).dataSync();
   const bad = Array.from(probs).findIndex((p) => !Number.isFinite(p));
   if (bad >= 0) {
     throw new BpError('predict', `the model in ${modelDir} gives ${probs[bad]} for class ${bad}: its outputs overflow, so there is no prediction`);

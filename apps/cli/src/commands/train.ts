@@ -7,9 +7,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { save, type Module } from '@bp/layers';
-import { crossEntropyLoss, mseLoss } from '@bp/losses';
 import { getOptimizer, type Optimizer } from '@bp/optim';
-import { BpError, getRandomState, manualSeed, oneHot, setRandomState, softmax } from '@bp/tensor';
+import { BpError, getRandomState, manualSeed, setRandomState } from '@bp/tensor';
 import { useBackend } from '../backend.js';
 import {
   CHECKPOINT_FILE,
@@ -24,6 +23,7 @@ import {
 import { DATASETS, isDatasetName } from '../choices.js';
 import { loadData, type LoadedData } from '../datasets.js';
 import { buildModel, readArchitecture } from '../models.js';
+import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import type { Json } from '../state-pack.js';
 import { terminalSafe } from '../terminal-safe.js';
 import { chooseReporter, fmtLoss, type ProgressReporter } from '../progress.js';
@@ -33,7 +33,7 @@ import { OutputDirError, defaultRunDir, openRunDir, writeFailureReason, type Run
 import { resolveSettings, type TrainFlags, type TrainSettings } from '../settings.js';
 import { colorEnabled } from '../style.js';
 import pc from 'picocolors';
-import { evaluate, startProgress, trainLoop, type LossFn, type Progress } from '../trainer.js';
+import { evaluate, startProgress, trainLoop, type Progress } from '../trainer.js';
 import { UsageError } from '../usage-error.js';
 
 /** The file describing a run for `bp eval` and `bp predict`: settings, classes, input shape. */
@@ -51,11 +51,6 @@ type StopSignal = keyof typeof STOP_SIGNALS;
 
 /** Non-finite weights or optimizer state: nothing is written, the last good checkpoint stays. */
 export class NonFiniteWeightsError extends BpError {}
-
-function lossFunction(name: TrainSettings['loss'], numClasses: number): LossFn {
-  if (name === 'mse') return (logits, labels) => mseLoss(softmax(logits, -1), oneHot(labels, numClasses));
-  return (logits, labels) => crossEntropyLoss(logits, labels);
-}
 
 function flagName(key: string): string {
   return '--' + key.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
@@ -183,7 +178,8 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
   });
   const model = await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length, architecture);
   const optimizer = getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer;
-  const loss = lossFunction(settings.loss, data.classes.length);
+  const outputs = modelOutputs(model);
+  const loss = lossFor(settings.loss, outputs.kind, data.classes.length);
 
   let progress: Progress;
   if (checkpoint) {
@@ -222,6 +218,8 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
             ` · ${backendName} · seed ${settings.seed}`,
         ),
     );
+    const note = outputsNote(outputs);
+    if (note) reporter.note(c.yellow(`note: ${note}`));
     if (checkpoint) {
       reporter.note(
         c.dim(

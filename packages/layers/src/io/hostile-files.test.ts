@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '@bp/losses';
+import '@bp/optim';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Linear } from '../layers/linear.js';

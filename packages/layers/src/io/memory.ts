@@ -1,4 +1,4 @@
-import { ArgumentError, FormatError, fmtShape } from '@bp/tensor';
+import { ArgumentError, FormatError, NotAvailableError, fmtShape } from '@bp/tensor';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 import { MAX_NESTING, layerFromConfig, layerToConfig } from './architecture.js';
@@ -220,6 +220,8 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
     try {
       model.compile({ optimizer: tc.optimizer as 'adam', loss: tc.loss, metrics: tc.metrics });
     } catch (e) {
+      // Without @bp/optim or @bp/losses imported the names cannot resolve: the model still loads and predicts.
+      if (e instanceof NotAvailableError) return model as unknown as M;
       throw new FormatError('model.json', `trainingConfig: ${(e as Error).message}`);
     }
   }

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '@bp/losses';
+import '@bp/optim';
 import { FormatError, manualSeed, randn, tensor } from '@bp/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureMlp } from '../__fixtures__/mlp.js';

@@ -1,4 +1,4 @@
-import { noGrad } from '@bp/autograd';
+import { withoutGraph } from '../no-grad.js';
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
 import { Module } from '../module.js';
 
@@ -109,7 +109,7 @@ export class BatchNorm1d extends Module {
   }
 
   private updateRunningStats(mean: Tensor, biasedVar: Tensor, count: number): void {
-    noGrad(() => {
+    withoutGraph(() => {
       const nbt = this.numBatchesTracked!;
       nbt.assign(nbt.add(1));
       const m = this.momentum ?? 1 / nbt.item();

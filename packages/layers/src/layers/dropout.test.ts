@@ -1,3 +1,4 @@
+import '@bp/autograd';
 import { manualSeed, ones, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { Dropout } from './dropout.js';

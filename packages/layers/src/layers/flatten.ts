@@ -13,7 +13,20 @@ export interface FlattenOptions {
 
 /**
  * Collapses axes `startDim..endDim` into one (PyTorch's `nn.Flatten`):
- * `[n, 8, 7, 7]` becomes `[n, 392]` with the defaults.
+ * `[n, 8, 7, 7]` becomes `[n, 392]` with the defaults. Also
+ * `new Flatten(startDim, endDim)`, as in PyTorch.
+ *
+ * As the first layer of a `Sequential`, `inputShape` (per sample, without the
+ * batch axis, as Keras' `Flatten(input_shape=...)`) sizes every layer after it
+ * at construction, so `model.parameters()` is complete before `compile`.
+ *
+ * @example
+ * const model = new Sequential([
+ *   new Flatten({ inputShape: [1, 28, 28] }),
+ *   new Dense(128, { activation: 'relu' }),
+ *   new Dense(10),
+ * ]);
+ * model.parameters().length; // 4: both Dense layers are built
  */
 export class Flatten extends Module {
   /** First collapsed axis. */

@@ -1,3 +1,4 @@
+import '@bp/autograd';
 import { ShapeError, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { expectClose, indexed, refs, t } from '../__fixtures__/refs.js';

@@ -1,7 +1,6 @@
-import { getLoss, type LossFn } from '@bp/losses';
-import { Adagrad, Adam, AdamW, RMSprop, SGD } from '@bp/optim';
-import { ArgumentError, type Tensor } from '@bp/tensor';
+import { ArgumentError, NotAvailableError, type Tensor } from '@bp/tensor';
 import { type Metric, type MetricFn, getMetric } from './metrics.js';
+import { type LossInput, type RegisteredLoss, nameKey, trainingRegistry } from './registry.js';
 
 /** What `compile` needs of an optimizer: any @bp/optim optimizer fits. */
 export interface OptimizerLike {
@@ -17,16 +16,25 @@ export type Loss = (pred: Tensor, target: Tensor) => Tensor;
 
 /** Arguments of `Sequential.compile` (Keras' `compile`). */
 export interface CompileArgs {
-  /** An optimizer (`new Adam(model.parameters(), { lr: 1e-3 })`) or a name: `'sgd'`, `'adam'`, `'adamw'`, `'rmsprop'`, `'adagrad'`. */
+  /**
+   * An optimizer (`new Adam(model.parameters(), { lr: 1e-3 })`) or a name:
+   * `'sgd'`, `'adam'`, `'adamw'`, `'rmsprop'`, `'adagrad'`, built with Keras'
+   * defaults for that name. Names need `import '@bp/optim'` somewhere in the app.
+   */
   optimizer: OptimizerLike | OptimizerName;
   /**
    * A loss function `(pred, target) => Tensor` or the name of a @bp/losses
    * function: `'sparseCategoricalCrossentropy'`, `'categoricalCrossentropy'`,
-   * `'crossEntropy'`, `'mse'`, `'binaryCrossentropy'`, ... (Keras' snake-case
-   * names work too).
+   * `'crossEntropy'`, `'mse'`, `'binaryCrossentropy'`, ... in any of Keras'
+   * spellings (`'sparse_categorical_crossentropy'`, `'SparseCategoricalCrossentropy'`).
+   * Names need `import '@bp/losses'` somewhere in the app.
    */
   loss: Loss | string;
-  /** Quantities to track besides the loss: `'accuracy'`, `'mse'`, `'mae'`, or functions. */
+  /**
+   * Quantities to track besides the loss: `'accuracy'` (`'acc'`),
+   * `'sparse_categorical_accuracy'`, `'categorical_accuracy'`, `'binary_accuracy'`,
+   * `'mse'`, `'mae'` (or their long Keras names), or functions.
+   */
   metrics?: (string | MetricFn | Metric)[];
 }
 
@@ -39,43 +47,55 @@ export const DEFAULT_LEARNING_RATES: Readonly<Record<OptimizerName, number>> = O
   adagrad: 0.001,
 });
 
-/** Creates the optimizer named `name` over `params` with its default learning rate. */
+/**
+ * Creates the optimizer named `name` over `params` with Keras' defaults for
+ * that name (see @bp/optim's `OPTIMIZER_DEFAULTS`). The name resolves through
+ * what @bp/optim registers when imported: without `import '@bp/optim'`
+ * anywhere in the app, this throws a `NotAvailableError` saying so.
+ */
 export function optimizerByName(name: string, params: Tensor[]): OptimizerLike {
-  const key = name.toLowerCase();
-  switch (key) {
-    case 'sgd':
-      return new SGD(params, { lr: DEFAULT_LEARNING_RATES.sgd });
-    case 'adam':
-      return new Adam(params, { lr: DEFAULT_LEARNING_RATES.adam });
-    case 'adamw':
-      return new AdamW(params, { lr: DEFAULT_LEARNING_RATES.adamw });
-    case 'rmsprop':
-      return new RMSprop(params, { lr: DEFAULT_LEARNING_RATES.rmsprop });
-    case 'adagrad':
-      return new Adagrad(params, { lr: DEFAULT_LEARNING_RATES.adagrad });
-    default:
-      throw new ArgumentError('compile', `unknown optimizer '${name}'; use sgd, adam, adamw, rmsprop or adagrad, or pass an optimizer object`);
+  const table = trainingRegistry().optimizers;
+  const make = table.get(String(name).toLowerCase());
+  if (make) return make(params);
+  if (table.size === 0) {
+    throw new NotAvailableError(
+      'compile',
+      `the optimizer '${name}' is created by @bp/optim, which is not loaded: add \`import '@bp/optim'\` (npm i @bp/optim), or pass an optimizer object`,
+    );
   }
+  throw new ArgumentError('compile', `unknown optimizer '${name}'; use ${[...table.keys()].join(', ')}, or pass an optimizer object`);
 }
 
-/** The camel-case Keras spellings, on top of the names @bp/losses knows. */
-const LOSS_ALIASES: Readonly<Record<string, string>> = {
-  crossEntropy: 'crossEntropyLoss',
-  binaryCrossentropy: 'bceLoss',
-  binaryCrossEntropy: 'bceLoss',
-  bceWithLogits: 'bceWithLogitsLoss',
-  meanSquaredError: 'mseLoss',
-  meanAbsoluteError: 'l1Loss',
-  nll: 'nllLoss',
-  huber: 'huberLoss',
-};
+/** The registered loss for a name, spelling-insensitively (`'sparse_categorical_crossentropy'`, `'sparseCategoricalCrossentropy'`). */
+function lossByName(name: string): RegisteredLoss {
+  const table = trainingRegistry().losses;
+  const exact = table.get(name);
+  if (exact) return exact;
+  const key = nameKey(name);
+  for (const [n, entry] of table) if (nameKey(n) === key) return entry;
+  if (table.size === 0) {
+    throw new NotAvailableError(
+      'compile',
+      `the loss '${name}' is provided by @bp/losses, which is not loaded: add \`import '@bp/losses'\` (npm i @bp/losses), or pass a loss function`,
+    );
+  }
+  throw new ArgumentError('compile', `unknown loss ${JSON.stringify(name)}; valid names: ${[...table.keys()].join(', ')}`);
+}
 
 /** The loss function for a name or function given to `compile`. */
 export function resolveLoss(loss: Loss | string): Loss {
-  if (typeof loss === 'function') return loss;
+  return resolveLossEntry(loss).fn;
+}
+
+/** The loss and what it expects as predictions (`'values'` for an unregistered function). */
+function resolveLossEntry(loss: Loss | string): RegisteredLoss {
+  if (typeof loss === 'function') {
+    for (const entry of trainingRegistry().losses.values()) if (entry.fn === loss) return entry;
+    return { fn: loss, input: 'values' };
+  }
   if (typeof loss !== 'string') throw new ArgumentError('compile', `loss must be a function or a loss name, got ${typeof loss}`);
-  const fn: LossFn = getLoss(Object.hasOwn(LOSS_ALIASES, loss) ? LOSS_ALIASES[loss] : loss);
-  return (pred, target) => fn(pred, target);
+  const { fn, input } = lossByName(loss);
+  return { fn: (pred, target) => fn(pred, target), input };
 }
 
 /** The compiled training setup a `Sequential` keeps. @internal */
@@ -85,6 +105,12 @@ export interface Compiled {
   optimizerName: OptimizerName | null;
   loss: Loss;
   lossName: string | null;
+  /** How messages name the loss: its name, or the function's name. */
+  lossLabel: string;
+  /** What the loss expects as predictions (`'values'` for a function @bp/losses does not provide). */
+  lossInput: LossInput;
+  /** Whether the warning about a final Softmax before a from-logits loss was given for this compile. */
+  warnedOutput: boolean;
   metrics: Metric[];
   metricNames: (string | null)[];
 }
@@ -97,9 +123,9 @@ export function resolveCompile(args: CompileArgs): Compiled {
   let opt: OptimizerLike | null = null;
   if (typeof optimizer === 'string') {
     const key = optimizer.toLowerCase();
-    if (!(key in DEFAULT_LEARNING_RATES)) {
-      throw new ArgumentError('compile', `unknown optimizer '${optimizer}'; use sgd, adam, adamw, rmsprop or adagrad, or pass an optimizer object`);
-    }
+    const table = trainingRegistry().optimizers;
+    // Checked now, so a misspelt name or a missing `import '@bp/optim'` fails at compile, not at fit.
+    if (!table.has(key)) optimizerByName(optimizer, []);
     optimizerName = key as OptimizerName;
   } else if (optimizer && typeof optimizer.step === 'function' && typeof optimizer.zeroGrad === 'function') {
     opt = optimizer;
@@ -107,11 +133,15 @@ export function resolveCompile(args: CompileArgs): Compiled {
     throw new ArgumentError('compile', 'optimizer must be an optimizer object (with step() and zeroGrad()) or a name such as \'adam\'');
   }
   if (!Array.isArray(metrics)) throw new ArgumentError('compile', 'metrics must be an array, e.g. [\'accuracy\']');
+  const lossEntry = resolveLossEntry(loss);
   return {
     optimizer: opt,
     optimizerName,
-    loss: resolveLoss(loss),
+    loss: lossEntry.fn,
     lossName: typeof loss === 'string' ? loss : null,
+    lossLabel: typeof loss === 'string' ? `'${loss}'` : loss.name || 'function',
+    lossInput: lossEntry.input,
+    warnedOutput: false,
     metrics: metrics.map(getMetric),
     metricNames: metrics.map((m) => (typeof m === 'string' ? m : null)),
   };

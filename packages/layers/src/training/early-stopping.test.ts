@@ -1,3 +1,4 @@
+import '@bp/losses';
 import { SGD } from '@bp/optim';
 import { tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';

@@ -1,12 +1,15 @@
-import { noGrad } from '@bp/autograd';
 import {
-  ArgumentError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor, randomPermutation, tensor,
+  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor,
+  randomPermutation, tensor,
 } from '@bp/tensor';
+import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
+import { withoutGraph } from '../no-grad.js';
 import type { Callback, Logs } from './callbacks.js';
 import { type Compiled, optimizerByName } from './compile.js';
 import { History } from './history.js';
 import type { Metric } from './metrics.js';
+import { warnIfActivatedTwice } from './output-kind.js';
 
 /** Options of `fit` (Keras' names and defaults). */
 export interface FitOptions {
@@ -26,6 +29,35 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Epoch to start counting from, to resume an earlier run (default 0). */
   initialEpoch?: number;
+  /**
+   * Stop with a {@link NonFiniteLossError} when a batch's loss is NaN or
+   * infinite, before that batch updates the weights (default true, Keras'
+   * `TerminateOnNaN`); false trains on.
+   */
+  terminateOnNaN?: boolean;
+}
+
+/**
+ * `fit` met a NaN or infinite loss and stopped before the batch that produced
+ * it updated the weights (see `FitOptions.terminateOnNaN`). `epoch` and `step`
+ * count from 1, as the message prints them.
+ */
+export class NonFiniteLossError extends BpError {
+  constructor(
+    /** The epoch, counting from 1 (as `verbose` prints `Epoch 3/10`). */
+    readonly epoch: number,
+    /** The batch within the epoch, counting from 1. */
+    readonly step: number,
+    /** The loss: NaN, Infinity or -Infinity. */
+    readonly value: number,
+  ) {
+    super(
+      'fit',
+      `the loss is ${value} at epoch ${epoch}, step ${step}; stopped before updating the weights. ` +
+        'A lower learning rate usually helps; check the inputs and targets for NaN or infinite values, ' +
+        'or pass { terminateOnNaN: false } to train on regardless',
+    );
+  }
 }
 
 /** Options of `evaluate` and `predict`. */
@@ -88,7 +120,7 @@ class MetricTotals {
   }
   add(pred: Tensor, target: Tensor): void {
     if (this.metrics.length === 0) return;
-    noGrad(() => {
+    withoutGraph(() => {
       const p = pred.detach();
       this.metrics.forEach((m, i) => {
         const t = m.batchTotal(p, target);
@@ -140,7 +172,7 @@ export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts:
   const n = x.shape[0];
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
-    noGrad(() => {
+    withoutGraph(() => {
       let lossSum = 0;
       const totals = new MetricTotals(c.metrics);
       for (let start = 0; start < n; start += batchSize) {
@@ -163,7 +195,7 @@ export function predictModel(model: Module & { built: boolean; build(s: number[]
   const n = x.shape[0];
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
-    noGrad(() => {
+    withoutGraph(() => {
       if (n <= batchSize) return model.forward(x);
       const outs: Tensor[] = [];
       for (let start = 0; start < n; start += batchSize) outs.push(model.forward(rows(x, null, start, Math.min(n, start + batchSize))));
@@ -184,6 +216,11 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     throw new ArgumentError('fit', `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   }
   const shuffle = opts.shuffle ?? true;
+  const terminateOnNaN = opts.terminateOnNaN ?? true;
+  if (typeof terminateOnNaN !== 'boolean') throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  if (autogradHooks() === null) {
+    throw new NotAvailableError('fit', "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model");
+  }
   const verbose = opts.verbose ?? 0;
   const callbacks = opts.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw new ArgumentError('fit', 'callbacks must be an array');
@@ -214,6 +251,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   }
 
   if (!model.built) model.build(x.shape.slice(1));
+  warnIfActivatedTwice(model, c);
   if (c.optimizer === null) c.optimizer = optimizerByName(c.optimizerName!, model.parameters());
   const optimizer = c.optimizer;
 
@@ -247,10 +285,12 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
       if (loss.size !== 1) {
         throw new ShapeError('fit', `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
       }
+      // The one value fit reads back per batch, read before the update so a non-finite loss leaves the weights as they were.
+      const lossValue = loss.item();
+      if (terminateOnNaN && !Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch + 1, batch + 1, lossValue);
       optimizer.zeroGrad();
       loss.backward();
       optimizer.step();
-      const lossValue = loss.item();
       lossSum += lossValue * size;
       seen += size;
       totals.add(pred, yb);

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape } from '@bp/tensor';
+import { nameKey } from './registry.js';
 
 /**
  * A quantity tracked during `fit` and `evaluate`. `batchTotal` returns the
@@ -69,8 +70,71 @@ export const meanSquaredError: Metric = perSampleMean('mse', (d) => d.square());
 export const meanAbsoluteError: Metric = perSampleMean('mae', (d) => d.abs());
 
 /**
- * The metric for a Keras name (`'accuracy'`/`'acc'`, `'mse'`, `'mae'`) or a
- * function (named after the function) or a {@link Metric} object.
+ * Keras' `binary_accuracy`: each output thresholded at 0.5 against 0/1
+ * targets of the same size, averaged over each sample's outputs.
+ */
+export const binaryAccuracy: Metric = {
+  name: 'binary_accuracy',
+  batchTotal(pred, target) {
+    if (pred.rank === 0 || pred.size !== target.size) {
+      throw new ShapeError('binary_accuracy', `predictions ${fmtShape(pred.shape)} and targets ${fmtShape(target.shape)} differ in size`);
+    }
+    const t = target.reshape(pred.shape);
+    const hits = pred.gt(0.5).eq(t.dtype === 'int32' ? t : t.gt(0.5)).cast('float32');
+    return hits.mean().mul(pred.shape[0]);
+  },
+};
+
+/** Arg-max class per sample, for the categorical accuracies. */
+function predictedClasses(name: string, pred: Tensor): Tensor {
+  if (pred.rank < 2) throw new ShapeError(name, `needs one row of class scores per sample, got predictions ${fmtShape(pred.shape)}`);
+  return pred.argmax(-1);
+}
+
+/** Keras' `categorical_accuracy`: the arg-max class against the arg-max of one-hot (or soft) target rows. */
+export const categoricalAccuracy: Metric = {
+  name: 'categorical_accuracy',
+  batchTotal(pred, target) {
+    const predicted = predictedClasses('categorical_accuracy', pred);
+    if (fmtShape(target.shape) !== fmtShape(pred.shape)) {
+      throw new ShapeError('categorical_accuracy', `needs one-hot targets shaped like the predictions ${fmtShape(pred.shape)}, got ${fmtShape(target.shape)}; for class ids use 'sparse_categorical_accuracy'`);
+    }
+    return predicted.eq(target.argmax(-1)).sum();
+  },
+};
+
+/** Keras' `sparse_categorical_accuracy`: the arg-max class against class ids (`[n]` or `[n, 1]`, int32 or float). */
+export const sparseCategoricalAccuracy: Metric = {
+  name: 'sparse_categorical_accuracy',
+  batchTotal(pred, target) {
+    const predicted = predictedClasses('sparse_categorical_accuracy', pred);
+    if (target.size !== predicted.size) {
+      throw new ShapeError('sparse_categorical_accuracy', `needs one class id per sample for predictions ${fmtShape(pred.shape)}, got targets ${fmtShape(target.shape)}; for one-hot rows use 'categorical_accuracy'`);
+    }
+    const labels = target.reshape(predicted.shape);
+    return predicted.eq(labels.dtype === 'int32' ? labels : labels.cast('int32')).sum();
+  },
+};
+
+/** The metrics by spelling-insensitive name (case, `_` and `-` ignored). */
+const METRICS: ReadonlyMap<string, Metric> = new Map([
+  ['accuracy', accuracy],
+  ['acc', accuracy],
+  ['binaryaccuracy', binaryAccuracy],
+  ['categoricalaccuracy', categoricalAccuracy],
+  ['sparsecategoricalaccuracy', sparseCategoricalAccuracy],
+  ['mse', meanSquaredError],
+  ['meansquarederror', meanSquaredError],
+  ['mae', meanAbsoluteError],
+  ['meanabsoluteerror', meanAbsoluteError],
+]);
+
+/**
+ * The metric for a Keras name or a function (named after the function) or a
+ * {@link Metric} object. Names, in Keras' snake case or tfjs' camel case:
+ * `'accuracy'`/`'acc'` (reads the outputs as {@link correctCount} does),
+ * `'binary_accuracy'`, `'categorical_accuracy'`, `'sparse_categorical_accuracy'`,
+ * `'mse'`/`'mean_squared_error'`, `'mae'`/`'mean_absolute_error'`.
  */
 export function getMetric(m: string | MetricFn | Metric): Metric {
   if (typeof m === 'function') {
@@ -78,19 +142,11 @@ export function getMetric(m: string | MetricFn | Metric): Metric {
     return { name, batchTotal: (pred, target) => m(pred, target).mul(pred.shape[0]) };
   }
   if (m !== null && typeof m === 'object' && typeof m.batchTotal === 'function' && typeof m.name === 'string') return m;
-  switch (m) {
-    case 'accuracy':
-    case 'acc':
-      return accuracy;
-    case 'mse':
-    case 'meanSquaredError':
-    case 'mean_squared_error':
-      return meanSquaredError;
-    case 'mae':
-    case 'meanAbsoluteError':
-    case 'mean_absolute_error':
-      return meanAbsoluteError;
-    default:
-      throw new ArgumentError('compile', `unknown metric ${JSON.stringify(m)}; use 'accuracy', 'mse', 'mae' or a function (pred, target) => Tensor`);
-  }
+  const found = typeof m === 'string' ? METRICS.get(nameKey(m)) : undefined;
+  if (found) return found;
+  throw new ArgumentError(
+    'compile',
+    `unknown metric ${JSON.stringify(m)}; use 'accuracy' ('acc'), 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy', ` +
+      "'mse' ('mean_squared_error'), 'mae' ('mean_absolute_error') or a function (pred, target) => Tensor",
+  );
 }
