@@ -2,6 +2,8 @@
  * Generates what the site needs before `vitepress build` (or `dev`):
  * - public/data/mnist/: the MNIST subset for the browser examples
  *   (scripts/mnist-subset.ts, skipped when the files are already there);
+ * - .vitepress/prerendered.json: every example's output, run once in Node
+ *   (scripts/prerender.ts), which the pages show until the reader runs them;
  * - api/: the API reference, markdown written by TypeDoc from the TSDoc of
  *   every package's src/index.ts, plus api/sidebar.json for the config.
  */
@@ -21,6 +23,8 @@ if (mnistFiles.every((f) => existsSync(join(mnistDir, f)))) {
 } else {
   execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], { stdio: 'inherit', cwd: root });
 }
+
+execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'prerender.ts')], { stdio: 'inherit', cwd: root });
 
 execFileSync(bin('typedoc'), ['--options', join(root, 'typedoc.json')], { stdio: 'inherit', cwd: root });
 

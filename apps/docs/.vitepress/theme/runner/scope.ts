@@ -1,11 +1,13 @@
 /**
  * What example code sees besides the bp packages: `print` (and `console`),
- * `table`, `chart`, `progress`, `graph`, `images`, `asset` and `quick`. Each
+ * `table`, `chart`, `progress`, `graph`, `images`, `asset`, `param` and
+ * `quick`. Each
  * posts plain data to the page through `post`.
  */
 import { Tensor } from '@bp/tensor';
 import { fmtValue, fmtNumber } from './format.js';
-import { graphData, retainGrads } from './graph-data.js';
+import { graphData, graphUpdate, retainGrads } from './graph-data.js';
+import { makeParam } from './params.js';
 import type { ChartSpec, WorkerMessage } from './protocol.js';
 
 /** A live chart: `add` appends one point per series (missing names skip that series). */
@@ -16,7 +18,7 @@ export interface ChartHandle {
 type Post = (m: WorkerMessage) => void;
 
 /** The helpers passed to example code, by name. */
-export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }): Record<string, unknown> {
+export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; params?: Record<string, number> }): Record<string, unknown> {
   let chartIds = 0;
   const print = (...args: unknown[]): void => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'log' });
   const consoleLike = {
@@ -59,10 +61,22 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }
 
   const progress = (done: number, total: number, label = ''): void => post({ type: 'progress', done, total, label });
 
-  /** Draws the recorded graph of `root` with its values and gradients, step by step. */
-  const graph = (root: Tensor, title = 'Computation graph'): void => {
+  let graphIds = 0;
+  /**
+   * Draws the recorded graph of `root` with its values and gradients, step by
+   * step. After an optimizer step on its parameters, `view.update(lr, newLoss)`
+   * adds the update and the new loss as the drawing's last steps.
+   */
+  const graph = (root: Tensor, title = 'Computation graph'): { update(lr: number, lossAfter: Tensor | number): void } => {
     if (!(root instanceof Tensor)) throw new TypeError('graph(root): root must be a Tensor');
-    post({ type: 'graph', graph: graphData(root, title) });
+    const id = ++graphIds;
+    post({ type: 'graph', id, graph: graphData(root, title) });
+    return {
+      update(lr, lossAfter) {
+        const after = lossAfter instanceof Tensor ? lossAfter.item() : lossAfter;
+        post({ type: 'graph-update', id, update: graphUpdate(root, lr, after) });
+      },
+    };
   };
 
   /** Draws images `[N, 1, H, W]` or `[N, H, W]` (values 0..1) with optional captions. */
@@ -82,5 +96,7 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }
   /** Lets queued messages (charts, progress) reach the page during a long loop. */
   const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, images, asset, tick, quick: opts.quick };
+  const param = makeParam(opts.params ?? {});
+
+  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, images, asset, tick, param, quick: opts.quick };
 }
