@@ -27,6 +27,8 @@ export interface ChartSpec {
   yLabel?: string;
   /** Plot the y axis on a log scale (for losses spanning decades). */
   logY?: boolean;
+  /** The point field holding each point's x value (`'epoch'`, `'p'`); without it x is the point's index. */
+  x?: string;
   /** Series names, in legend order. */
   series: string[];
 }

@@ -39,16 +39,22 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
   /**
    * A line chart. With `data` (series name → values) it is drawn at once;
    * without, it starts empty and grows with `handle.add({ loss, accuracy })`.
+   * `x` gives the x axis: an array of values (with `data`), or the name of
+   * the field of each added point that holds its x (`x: 'epoch'`); without
+   * it, x is the point's index.
    */
-  const chart = (spec: Partial<ChartSpec> & { data?: Record<string, readonly number[]> }): ChartHandle => {
+  const chart = (spec: Omit<Partial<ChartSpec>, 'x'> & { data?: Record<string, readonly number[]>; x?: string | readonly number[] }): ChartHandle => {
     const id = ++chartIds;
-    const series = spec.series ?? Object.keys(spec.data ?? {});
-    post({ type: 'chart', id, spec: { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, series } });
+    const xKey = Array.isArray(spec.x) ? 'x' : (spec.x as string | undefined);
+    const xs = Array.isArray(spec.x) ? (spec.x as readonly number[]) : null;
+    const series = (spec.series ?? Object.keys(spec.data ?? {})).filter((k) => k !== xKey);
+    post({ type: 'chart', id, spec: { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, x: xKey, series } });
     if (spec.data) {
       const n = Math.max(0, ...Object.values(spec.data).map((v) => v.length));
       const points: Record<string, number>[] = [];
       for (let i = 0; i < n; i++) {
         const p: Record<string, number> = {};
+        if (xs) p.x = xs[i];
         for (const [k, v] of Object.entries(spec.data)) if (i < v.length) p[k] = v[i];
         points.push(p);
       }
