@@ -239,6 +239,8 @@ async function afterRunChecks(page, path, results) {
   for (const r of results.filter((x) => x.status === 'error')) {
     if (!/^[A-Z][A-Za-z]*Error: /.test(r.error)) problems.push(`"${r.title}": error shown as "${r.error.slice(0, 60)}" (class name lost?)`);
   }
+  // Charts redraw once per animation frame: let the last points land.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const blank = await page.evaluate(() =>
     [...document.querySelectorAll('[data-example-output] canvas')].filter((c) => {
       const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;

@@ -82,6 +82,8 @@ export type WorkerMessage =
   | { type: 'progress'; done: number; total: number; label: string }
   | { type: 'graph'; id: number; graph: GraphData }
   | { type: 'graph-update'; id: number; update: GraphUpdate }
+  | { type: 'scatter'; id: number; title: string; xy: number[]; labels: number[]; bounds: [number, number, number, number] }
+  | { type: 'scatter-boundary'; id: number; n: number; classes: number[]; confidence: number[]; caption: string }
   | { type: 'images'; width: number; height: number; pixels: number[][]; captions: string[] }
   | { type: 'done'; ms: number }
   | { type: 'error'; name: string; message: string; where: string | null };

@@ -4,7 +4,8 @@
  * `quick`. Each
  * posts plain data to the page through `post`.
  */
-import { Tensor } from '@bp/tensor';
+import { Tensor, tensor } from '@bp/tensor';
+import { noGrad } from '@bp/autograd';
 import { fmtValue, fmtNumber } from './format.js';
 import { graphData, graphUpdate, retainGrads } from './graph-data.js';
 import { makeParam } from './params.js';
@@ -85,6 +86,64 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
     };
   };
 
+  let scatterIds = 0;
+  /**
+   * A scatter plot of 2-D points `x [N, 2]` coloured by class `y [N]` (or
+   * `[N, 1]`). `plot.boundary(fn, caption)` evaluates `fn` (a model's forward
+   * pass) on a 48×48 grid over the points and shades each cell by the class
+   * it predicts: `[M, C]` scores pick the largest, `[M]` or `[M, 1]`
+   * probabilities of class 1 split at 0.5. Call it during training to watch
+   * the boundary move.
+   */
+  const scatter = (x: Tensor, y: Tensor, title = ''): { boundary(fn: (grid: Tensor) => Tensor, caption?: string): void } => {
+    if (!(x instanceof Tensor) || x.rank !== 2 || x.shape[1] !== 2) throw new TypeError('scatter(x, y): x must be a Tensor of shape [N, 2]');
+    const id = ++scatterIds;
+    const xy = Array.from(x.dataSync(), Number);
+    const labels = Array.from(y.dataSync(), Number);
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let i = 0; i < xy.length; i += 2) {
+      x0 = Math.min(x0, xy[i]); x1 = Math.max(x1, xy[i]);
+      y0 = Math.min(y0, xy[i + 1]); y1 = Math.max(y1, xy[i + 1]);
+    }
+    const mx = (x1 - x0) * 0.08 || 0.5;
+    const my = (y1 - y0) * 0.08 || 0.5;
+    const bounds: [number, number, number, number] = [x0 - mx, x1 + mx, y0 - my, y1 + my];
+    post({ type: 'scatter', id, title, xy, labels, bounds });
+    const n = 48;
+    const grid = new Float32Array(n * n * 2);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        grid[(r * n + c) * 2] = bounds[0] + ((c + 0.5) / n) * (bounds[1] - bounds[0]);
+        grid[(r * n + c) * 2 + 1] = bounds[3] - ((r + 0.5) / n) * (bounds[3] - bounds[2]);
+      }
+    }
+    const gridT = tensor(grid, { shape: [n * n, 2] });
+    return {
+      boundary(fn, caption = '') {
+        const out = noGrad(() => fn(gridT));
+        const v = out.dataSync();
+        const k = out.rank === 2 ? out.shape[1] : 1;
+        const classes: number[] = [];
+        const confidence: number[] = [];
+        for (let i = 0; i < n * n; i++) {
+          if (k === 1) {
+            const p = v[i];
+            classes.push(p > 0.5 ? 1 : 0);
+            confidence.push(Math.abs(p - 0.5) * 2);
+          } else {
+            let best = 0;
+            for (let j = 1; j < k; j++) if (v[i * k + j] > v[i * k + best]) best = j;
+            classes.push(best);
+            let second = -Infinity;
+            for (let j = 0; j < k; j++) if (j !== best) second = Math.max(second, v[i * k + j]);
+            confidence.push(Math.min(1, Math.max(0, (v[i * k + best] - second) / 2)));
+          }
+        }
+        post({ type: 'scatter-boundary', id, n, classes, confidence: confidence.map((c) => Math.round(c * 100) / 100), caption });
+      },
+    };
+  };
+
   /** Draws images `[N, 1, H, W]` or `[N, H, W]` (values 0..1) with optional captions. */
   const images = (x: Tensor, captions: string[] = []): void => {
     const [n] = x.shape;
@@ -104,5 +163,5 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
 
   const param = makeParam(opts.params ?? {});
 
-  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, images, asset, tick, param, quick: opts.quick };
+  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, scatter, images, asset, tick, param, quick: opts.quick };
 }
