@@ -1,11 +1,11 @@
 /**
  * The recorded computation graph of a tensor, printed as Mermaid or Graphviz
- * DOT. It follows the `_node` links autograd leaves on every op's output
+ * DOT. It follows `gradFn` (the op record autograd leaves on every op's output)
  * (each node names its op and its input tensors), so what is drawn is exactly
  * what `backward()` walks: tensors as boxes with their values and gradients,
  * ops as ellipses between them.
  */
-import { graphTensors, type Node } from '@bp/autograd';
+import { gradFn, graphTensors } from '@bp/autograd';
 import { ArgumentError, type NestedArray, type Tensor } from '@bp/tensor';
 import { GRAPH_FORMATS, type GraphFormat } from './choices.js';
 
@@ -51,7 +51,7 @@ export function renderGraph(root: Tensor, format: GraphFormat): string {
     out.push('flowchart LR');
     for (const t of tensors) {
       out.push(`  t${t.id}["${mermaidText(tensorLabel(t))}"]`);
-      const node = t._node as Node | null;
+      const node = gradFn(t);
       if (!node) continue;
       out.push(`  op${t.id}(["${mermaidText([node.op])}"])`);
       for (const inp of node.inputs) out.push(`  t${inp.id} --> op${t.id}`);
@@ -61,7 +61,7 @@ export function renderGraph(root: Tensor, format: GraphFormat): string {
     out.push('digraph bp {', '  rankdir=LR;', '  node [fontname="monospace", fontsize=10];');
     for (const t of tensors) {
       out.push(`  t${t.id} [shape=box, label="${dotText(tensorLabel(t))}"];`);
-      const node = t._node as Node | null;
+      const node = gradFn(t);
       if (!node) continue;
       out.push(`  op${t.id} [shape=ellipse, style=filled, fillcolor="#eeeeee", label="${dotText([node.op])}"];`);
       for (const inp of node.inputs) out.push(`  t${inp.id} -> op${t.id};`);

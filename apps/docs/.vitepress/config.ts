@@ -81,6 +81,9 @@ export default defineConfig({
   vite: {
     resolve: { conditions: ['@bp/source', 'browser', 'module', 'import', 'default'] },
     worker: { format: 'es' },
+    // Keep class and function names through minification: bp's errors are named after
+    // their class (`this.name = new.target.name`), and the examples print them.
+    esbuild: { keepNames: true },
     build: { chunkSizeWarningLimit: 2000 },
   },
 });

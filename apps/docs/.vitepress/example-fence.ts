@@ -12,8 +12,24 @@
  * attribute, so Vue never interprets braces in the code. `gpu` marks the
  * examples that the browser test also runs on the GPU backend; `error` marks
  * an example that shows an error on purpose (the test expects it to fail).
+ * The output the example showed at build time (scripts/prerender.ts) travels
+ * the same way in `output`, so the page shows it before the reader runs it.
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { MarkdownRenderer } from 'vitepress';
+import { exampleKey, type Prerendered } from './theme/runner/prerendered.js';
+
+const PRERENDERED = fileURLToPath(new URL('./prerendered.json', import.meta.url));
+let cache: { mtime: number; data: Record<string, Prerendered> } | null = null;
+
+/** The build-time output of an example (scripts/prerender.ts), or null when there is none. */
+export function prerenderedOutput(code: string): Prerendered | null {
+  if (!existsSync(PRERENDERED)) return null;
+  const mtime = statSync(PRERENDERED).mtimeMs;
+  if (!cache || cache.mtime !== mtime) cache = { mtime, data: JSON.parse(readFileSync(PRERENDERED, 'utf8')) as Record<string, Prerendered> };
+  return cache.data[exampleKey(code)] ?? null;
+}
 
 interface ExampleInfo {
   lang: string;
@@ -45,6 +61,8 @@ export function exampleFence(md: MarkdownRenderer): void {
     const info = parseExampleInfo(token.info);
     if (!info) return fallback(tokens, idx, options, env, self);
     const code = encodeURIComponent(token.content);
-    return `<BpExample title="${attr(info.title)}" lang="${info.lang}" code="${code}"${info.gpu ? ' gpu' : ''}${info.expectError ? ' expect-error' : ''} />\n`;
+    const pre = prerenderedOutput(token.content);
+    const output = pre ? ` output="${encodeURIComponent(JSON.stringify(pre))}"` : '';
+    return `<BpExample title="${attr(info.title)}" lang="${info.lang}" code="${code}"${output}${info.gpu ? ' gpu' : ''}${info.expectError ? ' expect-error' : ''} />\n`;
   };
 }

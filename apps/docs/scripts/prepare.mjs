@@ -2,11 +2,14 @@
  * Generates what the site needs before `vitepress build` (or `dev`):
  * - public/data/mnist/: the MNIST subset for the browser examples
  *   (scripts/mnist-subset.ts, skipped when the files are already there);
+ * - .vitepress/prerendered.json: every example's output, run once in Node
+ *   (scripts/prerender.ts), which the pages show until the reader runs them;
  * - api/: the API reference, markdown written by TypeDoc from the TSDoc of
- *   every package's src/index.ts, plus api/sidebar.json for the config.
+ *   every package's src/index.ts (a page per package and one per class),
+ *   plus api/sidebar.json for the config.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,12 +25,25 @@ if (mnistFiles.every((f) => existsSync(join(mnistDir, f)))) {
   execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], { stdio: 'inherit', cwd: root });
 }
 
+execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'prerender.ts')], { stdio: 'inherit', cwd: root });
+
+rmSync(join(root, 'api'), { recursive: true, force: true });
 execFileSync(bin('typedoc'), ['--options', join(root, 'typedoc.json')], { stdio: 'inherit', cwd: root });
 
-// One page and one sidebar entry per package (TypeDoc's "modules" output strategy).
-const pkgs = readdirSync(join(root, 'api', '@bp')).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3));
+// One page per package (its functions, interfaces, types and constants) and one per class
+// (TypeDoc's "members" strategy with classes in their own files); the sidebar nests the classes.
+const pkgs = readdirSync(join(root, 'api', '@bp')).filter((f) => existsSync(join(root, 'api', '@bp', f, 'index.md')));
 const order = ['tensor', 'autograd', 'layers', 'losses', 'optim', 'datasets', 'onnx', 'backend-gpu'];
 pkgs.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-const sidebar = pkgs.map((p) => ({ text: `@bp/${p}`, link: `/api/@bp/${p}` }));
+const sidebar = pkgs.map((p) => {
+  const classDir = join(root, 'api', '@bp', p, 'classes');
+  const classes = existsSync(classDir) ? readdirSync(classDir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort() : [];
+  return {
+    text: `@bp/${p}`,
+    link: `/api/@bp/${p}/`,
+    collapsed: p !== 'tensor',
+    items: classes.map((c) => ({ text: c, link: `/api/@bp/${p}/classes/${c}` })),
+  };
+});
 writeFileSync(join(root, 'api', 'sidebar.json'), JSON.stringify(sidebar, null, 2) + '\n');
 console.log(`prepare: API reference for ${pkgs.length} packages, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -5,7 +5,13 @@ import '@bp/autograd';
 import { parseExampleInfo } from '../.vitepress/example-fence.js';
 import { legend, renderLineChart, ticks } from '../.vitepress/theme/runner/line-chart.js';
 import { graphData, retainGrads } from '../.vitepress/theme/runner/graph-data.js';
-import { graphSteps, layoutGraph } from '../.vitepress/theme/runner/graph-layout.js';
+import {
+  backwardCaption, bandsFor, forwardCaption, graphSteps, layoutGraph, updateCaption, BOX_W,
+} from '../.vitepress/theme/runner/graph-layout.js';
+import { fromSlider, makeParam, parseParams, toSlider } from '../.vitepress/theme/runner/params.js';
+import { exampleKey } from '../.vitepress/theme/runner/prerendered.js';
+import { matmulT } from '@bp/tensor';
+import { noGrad } from '@bp/autograd';
 import { fmtTensor } from '../.vitepress/theme/runner/format.js';
 import { toFunctionBody } from '../.vitepress/theme/runner/transform.js';
 
@@ -51,7 +57,107 @@ describe('graph', () => {
     ]);
     const layout = layoutGraph(g);
     const depth = Object.fromEntries(layout.nodes.map((n) => [n.op ?? n.name ?? 'c', n.col]));
-    expect(depth).toEqual({ w: 0, c: 0, mul: 1, sigmoid: 2 });
+    // The unnamed scalar constant 2 is folded into its consumer's label (`w · 2`), not drawn as a box.
+    expect(depth).toEqual({ w: 0, mul: 1, sigmoid: 2 });
+    expect(g.nodes.find((n) => n.op === 'mul')!.label).toBe('w · 2');
+  });
+});
+
+describe('the 2-2-1 graph of the backward-pass page', () => {
+  // The same network as concepts/backward-pass.md; expected numbers by hand, in plain float64 JS.
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const xs = [1, 0.5];
+  const w1 = [[0.15, 0.2], [0.25, 0.3]];
+  const z1 = w1.map((row) => row[0] * xs[0] + row[1] * xs[1] + 0.35); // x @ W1ᵀ + b1
+  const a1 = z1.map(sig);
+  const a2 = sig(a1[0] * 0.4 + a1[1] * 0.45 + 0.6);
+  const dz2 = 2 * (a2 - 0.01) * a2 * (1 - a2);
+  const dz1 = [0.4, 0.45].map((w, j) => dz2 * w * a1[j] * (1 - a1[j]));
+  const dW1 = [0, 1].map((j) => xs.map((xi) => dz1[j] * xi)); // Gᵀ @ x: row j is dz1[j] · x
+
+  function build() {
+    const named = <T extends { name?: string }>(t: T, name: string) => ((t.name = name), t);
+    const x = named(tensor([[1, 0.5]]), 'x');
+    const W1 = named(tensor(w1, { requiresGrad: true }), 'W1');
+    const b1 = named(tensor([0.35, 0.35], { requiresGrad: true }), 'b1');
+    const W2 = named(tensor([[0.4, 0.45]], { requiresGrad: true }), 'W2');
+    const b2 = named(tensor([0.6], { requiresGrad: true }), 'b2');
+    const forward = () => {
+      const h = named(matmulT(x, W1, false, true).add(b1), 'z1').sigmoid();
+      return named(matmulT(h, W2, false, true).add(b2).sigmoid().sub(tensor([[0.01]])).pow(2).mean(), 'L');
+    };
+    const L = forward();
+    retainGrads(L);
+    L.backward();
+    return { L, W1, b1, W2, b2, forward };
+  }
+
+  it('labels x @ W1ᵀ by its formula, with the value x W1ᵀ (not x W1), and no two nodes share a label', () => {
+    const { L } = build();
+    const g = graphData(L, 't');
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const mm = g.nodes.find((n) => n.label === 'x @ W1ᵀ')!;
+    expect(mm.data[0]).toBeCloseTo(0.25, 6);
+    expect(mm.data[1]).toBeCloseTo(0.4, 6);
+    expect(forwardCaption(mm, byId)).toBe('x @ W1ᵀ = [1, 0.5] @ [[0.15, 0.2], [0.25, 0.3]]ᵀ = [0.25, 0.4]');
+    const ops = g.nodes.filter((n) => n.op !== null).map((n) => n.label);
+    expect(new Set(ops).size).toBe(ops.length);
+  });
+
+  it("multiplies out W1's chain-rule term as Gᵀ @ x and ends at the hand-derived gradient", () => {
+    const { L, W1 } = build();
+    const g = graphData(L, 't');
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const w = g.nodes.find((n) => n.label === 'W1')!;
+    const cap = backwardCaption(w, g, byId);
+    expect(cap).toMatch(/^∂L\/∂W1 = Gᵀ @ x = \[[-\d.e, ]+\]ᵀ @ \[1, 0.5\] = \[\[/);
+    const got = Array.from(W1.grad!.dataSync());
+    expect(got[0]).toBeCloseTo(dW1[0][0], 6);
+    expect(got[1]).toBeCloseTo(dW1[0][1], 6);
+    expect(got[2]).toBeCloseTo(dW1[1][0], 6);
+    expect(got[3]).toBeCloseTo(dW1[1][1], 6);
+  });
+
+  it('ends the walk with each SGD update and a lower loss', () => {
+    const { L, W1, b1, W2, b2, forward } = build();
+    const g = graphData(L, 't');
+    const lr = 0.5;
+    noGrad(() => {
+      for (const p of [W1, b1, W2, b2]) p.assign(p.sub(p.grad!.mul(lr)));
+    });
+    const after = noGrad(forward).item();
+    expect(after).toBeLessThan(L.item());
+    const w = g.nodes.find((n) => n.label === 'b2')!;
+    expect(updateCaption(w, lr, [0.6 - lr * dz2])).toBe(`SGD step: b2 ← b2 − 0.5 · ∂L/∂b2 = 0.6 − 0.5 · ${Number(dz2.toPrecision(4))} = ${Number((0.6 - lr * dz2).toPrecision(4))}`);
+    g.update = { lr, params: [], lossAfter: after };
+    expect(graphSteps(g).at(-1)!.phase).toBe('after');
+  });
+
+  it('wraps the drawing to the width: 4 depths per band on a laptop column, 2 on a phone', () => {
+    expect(bandsFor(860)).toBe(4);
+    expect(bandsFor(360)).toBe(2);
+    const { L } = build();
+    const g = graphData(L, 't');
+    expect(layoutGraph(g, 4).width).toBeLessThanOrEqual(860);
+    expect(layoutGraph(g, 2).width).toBeLessThanOrEqual(2 * BOX_W + 120);
+    expect(layoutGraph(g, 4).height).toBeLessThan(460);
+  });
+});
+
+describe('sliders and pre-rendered outputs', () => {
+  it('finds param() declarations and maps slider positions to values', () => {
+    const [lr, depth] = parseParams("const lr = param('learning rate', 0.1, { min: 0.001, max: 1, log: true });\nconst d = param('depth', 4, { min: 1, max: 12, int: true });");
+    expect(lr).toEqual({ name: 'learning rate', value: 0.1, min: 0.001, max: 1, log: true, int: false });
+    expect(toSlider(lr, 0.1)).toBe(667);
+    expect(fromSlider(lr, 667)).toBeCloseTo(0.1, 2);
+    expect(fromSlider(depth, toSlider(depth, 7))).toBe(7);
+    expect(makeParam({ depth: 20 })('depth', 4, { min: 1, max: 12 })).toBe(12);
+    expect(makeParam({})('lr', 0.1)).toBe(0.1);
+  });
+
+  it('keys an example by its source', () => {
+    expect(exampleKey('a')).toBe(exampleKey('a'));
+    expect(exampleKey('a')).not.toBe(exampleKey('b'));
   });
 });
 

@@ -62,6 +62,13 @@ async function runExample(page, example, backend) {
   const before = Number(await output.getAttribute('data-run'));
   const t0 = Date.now();
   await example.locator('[data-example-run]').click();
+  // A long example on software-rendered WebGL asks first; the test runs it anyway.
+  const warned = await page.waitForFunction(
+    ([el, out, run]) => (el.querySelector('[data-example-warning]') ? 'warned' : Number(out.dataset.run) > run ? 'running' : null),
+    [await example.elementHandle(), await output.elementHandle(), before],
+    { timeout: 10_000, polling: 20 },
+  ).then((h) => h.jsonValue()).catch(() => 'neither');
+  if (warned === 'warned') await example.locator('[data-example-run-anyway]').click();
   const status = await page.waitForFunction(
     ([el, run]) => (Number(el.dataset.run) > run && ['done', 'error', 'stopped'].includes(el.dataset.status) ? el.dataset.status : null),
     [await output.elementHandle(), before],
@@ -69,7 +76,7 @@ async function runExample(page, example, backend) {
   ).then((h) => h.jsonValue()).catch(() => 'timeout');
   const ms = Date.now() - t0;
   const error = status === 'error' ? await example.locator('[data-example-error]').first().innerText().catch(() => '') : '';
-  return { title, backend, status, expected, ok: status === expected, ms, error };
+  return { title, backend, status, expected, ok: status === expected, ms, error, warned: warned === 'warned' };
 }
 
 async function main() {
@@ -107,6 +114,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('#app')?.__vue_app__ !== undefined, null, { timeout: 20_000 });
     const list = page.locator('[data-example]');
     const n = await list.count();
+    problems.push(...(await staticChecks(page, path, n, server.url)));
     const results = [];
     for (let i = 0; i < n; i++) results.push(await runExample(page, list.nth(i), 'cpu'));
     if (gpuRuns) {
@@ -118,6 +126,10 @@ async function main() {
         await page.locator('[data-backend-select]').first().selectOption('cpu');
       }
     }
+    for (const r of results) {
+      if (r.backend === 'gpu' && r.warned && !(await softwareRenderer(page))) problems.push(`"${r.title}": slow-example warning on hardware WebGL`);
+    }
+    problems.push(...(await afterRunChecks(page, path, results)));
     if (shots && SHOT_PAGES.some((p) => path.includes(p))) await screenshots(page, path, shots);
     await context.close();
     examples += results.length;
@@ -155,6 +167,92 @@ async function main() {
     process.exit(1);
   }
   console.log('docs site: all pages and examples OK');
+}
+
+/** The renderer behind WebGL2 in this browser, as the page sees it. */
+async function softwareRenderer(page) {
+  return page.evaluate(() => {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+    return /swiftshader|llvmpipe|software/i.test(String(gl && ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : ''));
+  });
+}
+
+/**
+ * What a page must show before anything runs: every example's build-time
+ * output in the served HTML (pre-rendered, no JavaScript needed); no link to
+ * an anchor that is not on its page; the backward-pass graph (controls,
+ * caption and drawing) within one 1280×800 screen and a phone's width.
+ */
+async function staticChecks(page, path, examples, base) {
+  const problems = [];
+  const html = await (await fetch(`${base}${path}`)).text();
+  const pre = (html.match(/data-prerendered/g) ?? []).length;
+  if (pre !== examples) problems.push(`${pre} of ${examples} examples have a pre-rendered output in the HTML`);
+  const empty = await page.evaluate(() => [...document.querySelectorAll('[data-example-output][data-prerendered]')].filter((o) => o.children.length < 2).length);
+  if (empty) problems.push(`${empty} pre-rendered outputs are empty`);
+  // Links into the site that name an anchor: the anchor must exist on the target page.
+  const anchors = await page.evaluate(() => [...document.querySelectorAll('.vp-doc a[href*="#"]')].map((a) => a.getAttribute('href')));
+  for (const href of new Set(anchors)) {
+    const u = new URL(href, `${base}${path}`);
+    if (u.origin !== base || !u.hash) continue;
+    const target = u.pathname === path ? html : await (await fetch(`${base}${u.pathname}`)).text();
+    const id = decodeURIComponent(u.hash.slice(1));
+    if (!target.includes(`id="${id}"`)) problems.push(`dead anchor: ${href}`);
+  }
+  if (path.includes('concepts/backward-pass')) problems.push(...(await graphFits(page)));
+  return problems;
+}
+
+/** Walks the graph to its end and checks it stays within a laptop screen, then a phone's. */
+async function graphFits(page) {
+  const problems = [];
+  const graph = page.locator('[data-graph]').first();
+  if (!(await graph.count())) return ['no graph on the backward-pass page'];
+  for (const [w, h] of [[1280, 800], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(100);
+    // Walked to its end, where the captions are longest: the Step button, the caption and the drawing together.
+    await graph.locator('[data-graph-all]').click().catch(() => {});
+    const box = await graph.evaluate((g) => {
+      const top = g.querySelector('[data-graph-step]').getBoundingClientRect().top;
+      const svg = g.querySelector('svg').getBoundingClientRect();
+      return { height: svg.bottom - top, right: svg.right, width: document.documentElement.clientWidth };
+    });
+    await graph.locator('[data-graph-reset]').click();
+    if (box.height > h - 64) problems.push(`graph at ${w}×${h}: Step button to drawing's end ${Math.round(box.height)} px, more than one screen below the nav bar`);
+    if (box.right > box.width + 1) problems.push(`graph at ${w}×${h}: the drawing overflows the screen to ${Math.round(box.right)} px`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const step = graph.locator('[data-graph-step]');
+  const total = Number((await graph.locator('[data-graph-phase]').innerText()).match(/\/(\d+)/)?.[1] ?? 0);
+  for (let i = 0; i < total; i++) await step.click();
+  const caption = await graph.locator('[data-graph-caption]').innerText();
+  if (!/→ .*lower/.test(caption)) problems.push(`the graph's last step shows no lower loss: "${caption}"`);
+  if (!(await graph.locator('[data-graph-back-edge]').count())) problems.push('the graph shows no backward edges');
+  return problems;
+}
+
+/** After the runs: error class names as thrown (not minified), charts and canvases drawn. */
+async function afterRunChecks(page, path, results) {
+  const problems = [];
+  for (const r of results.filter((x) => x.status === 'error')) {
+    if (!/^[A-Z][A-Za-z]*Error: /.test(r.error)) problems.push(`"${r.title}": error shown as "${r.error.slice(0, 60)}" (class name lost?)`);
+  }
+  // Charts redraw once per animation frame: let the last points land.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const blank = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-example-output] canvas')].filter((c) => {
+      const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+      if (!d) return false;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return false;
+      return true;
+    }).length,
+  );
+  if (blank) problems.push(`${blank} blank canvases`);
+  const charts = await page.evaluate(() => [...document.querySelectorAll('[data-chart] svg')].filter((s) => !s.querySelector('path, circle')).length);
+  if (charts) problems.push(`${charts} charts without a line or point`);
+  return problems;
 }
 
 /** Screenshots for a human check: the graph page walked into the backward pass, the MNIST page after training. */

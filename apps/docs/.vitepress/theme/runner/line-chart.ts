@@ -1,6 +1,6 @@
 /**
- * A small SVG line chart: named series over a shared x axis (the point's
- * index), nice round ticks, optional log scale. No chart library: the site
+ * A small SVG line chart: named series over a shared x axis (a field of each
+ * point, or its index), nice round ticks, optional log scale. No chart library: the site
  * fetches nothing from outside and the charts stay a few lines of markup.
  */
 import type { ChartSpec } from './protocol.js';
@@ -27,13 +27,34 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
 
 function fmtTick(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(0);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(0).replace('e+', 'e');
   return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * Log-axis ticks between 10^lo and 10^hi (exponents): every power of ten,
+ * with 2 and 5 between them when the range spans at most two decades, and
+ * every other power when it spans more than six.
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const a = Math.floor(lo);
+  const b = Math.ceil(hi);
+  const span = b - a;
+  const out: number[] = [];
+  for (let e = a; e <= b; e++) {
+    if (span > 6 && (e - a) % 2) continue;
+    for (const m of span <= 2 ? [1, 2, 5] : [1]) {
+      const v = Number((m * 10 ** e).toPrecision(6));
+      const t = Math.log10(v);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(v);
+    }
+  }
+  return out;
 }
 
 /** One series' values by point index (NaN where a point skipped it). */
 export function seriesValues(points: readonly Record<string, number>[], name: string): number[] {
-  return points.map((p) => (name in p ? p[name] : Number.NaN));
+  return points.map((p) => (name in p && p[name] !== null ? p[name] : Number.NaN));
 }
 
 /** Legend entries: each series' colour, and a note when some of its values could not be drawn. */
@@ -71,23 +92,29 @@ export function renderLineChart(spec: ChartSpec, points: readonly Record<string,
   }
   const pw = W - PAD.left - PAD.right;
   const ph = H - PAD.top - PAD.bottom;
-  const x = (i: number) => PAD.left + (n <= 1 ? pw / 2 : (i / (n - 1)) * pw);
+  // x: the spec's x field of each point, else the point's index.
+  const xv = spec.x ? points.map((p) => Number(p[spec.x!])) : points.map((_, i) => i);
+  const finiteX = xv.filter(Number.isFinite);
+  const x0 = finiteX.length ? Math.min(...finiteX) : 0;
+  const x1 = finiteX.length ? Math.max(...finiteX) : 1;
+  const xAt = (v: number) => PAD.left + (x1 <= x0 ? pw / 2 : ((v - x0) / (x1 - x0)) * pw);
+  const x = (i: number) => xAt(xv[i]);
   const y = (v: number) => PAD.top + ph - ((tf(v) - lo) / (hi - lo)) * ph;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" class="bp-chart" role="img" aria-label="${esc(spec.title ?? 'chart')}">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="var(--vp-c-bg, #fff)"/>`);
   if (spec.title) parts.push(`<text x="${PAD.left}" y="18" font-size="13" font-weight="600" fill="currentColor">${esc(spec.title)}</text>`);
-  const yt = spec.logY ? ticks(Math.floor(lo), Math.ceil(hi), Math.min(6, Math.ceil(hi) - Math.floor(lo) || 1)).filter((t) => Number.isInteger(t)) : ticks(lo, hi);
-  for (const t of yt) {
-    const v = spec.logY ? 10 ** t : t;
+  const yt = spec.logY ? logTicks(lo, hi) : ticks(lo, hi);
+  for (const v of yt) {
     const yy = y(v);
     if (yy < PAD.top - 1 || yy > PAD.top + ph + 1) continue;
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#8884" stroke-width="1"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${(yy + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="currentColor">${fmtTick(v)}</text>`);
   }
-  if (n > 1) {
-    for (const t of ticks(0, n - 1, 6).filter((t) => Number.isInteger(t))) {
-      parts.push(`<text x="${x(t).toFixed(1)}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="currentColor">${t}</text>`);
+  if (x1 > x0) {
+    const xt = ticks(x0, x1, 6).filter((t) => (spec.x ? true : Number.isInteger(t)));
+    for (const t of xt) {
+      parts.push(`<text x="${xAt(t).toFixed(1)}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="currentColor">${fmtTick(t)}</text>`);
     }
   }
   parts.push(`<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + ph}" stroke="currentColor" stroke-width="1"/>`);

@@ -16,6 +16,8 @@ export interface RunRequest {
   quick: boolean;
   /** Absolute URL of the site root, for `asset(path)`. */
   siteRoot: string;
+  /** Slider values by `param` name. */
+  params: Record<string, number>;
 }
 
 /** A line chart: one or more named series over the same x axis (steps, epochs...). */
@@ -25,6 +27,8 @@ export interface ChartSpec {
   yLabel?: string;
   /** Plot the y axis on a log scale (for losses spanning decades). */
   logY?: boolean;
+  /** The point field holding each point's x value (`'epoch'`, `'p'`); without it x is the point's index. */
+  x?: string;
   /** Series names, in legend order. */
   series: string[];
 }
@@ -36,10 +40,17 @@ export interface GraphNode {
   op: string | null;
   /** The user's label (`t.name`), if any. */
   name: string | null;
+  /** What the drawing calls it: the name, else its formula (`x @ W1ᵀ`), else the kind of leaf. */
+  label: string;
+  /** The op's plain attributes (matmul's `transA`/`transB`...). */
+  attrs: Record<string, boolean | number | string>;
   shape: number[];
   value: string;
+  /** The first 64 values, for the arithmetic of the step captions. */
+  data: number[];
   /** The gradient after backward, or null when none was kept. */
   grad: string | null;
+  gradData: number[] | null;
   inputs: number[];
   requiresGrad: boolean;
 }
@@ -49,6 +60,16 @@ export interface GraphData {
   title: string;
   nodes: GraphNode[];
   root: number;
+  /** Set by `view.update(...)`: one optimizer step (SGD) and the loss after it. */
+  update?: GraphUpdate;
+}
+
+/** One SGD step on the graph's parameters and the loss of the next forward pass. */
+export interface GraphUpdate {
+  lr: number;
+  /** Each parameter's values after the step, by node id. */
+  params: { id: number; after: number[] }[];
+  lossAfter: number;
 }
 
 /** Worker → page. */
@@ -59,7 +80,10 @@ export type WorkerMessage =
   | { type: 'chart'; id: number; spec: ChartSpec }
   | { type: 'chart-points'; id: number; points: Record<string, number>[] }
   | { type: 'progress'; done: number; total: number; label: string }
-  | { type: 'graph'; graph: GraphData }
+  | { type: 'graph'; id: number; graph: GraphData }
+  | { type: 'graph-update'; id: number; update: GraphUpdate }
+  | { type: 'scatter'; id: number; title: string; xy: number[]; labels: number[]; bounds: [number, number, number, number] }
+  | { type: 'scatter-boundary'; id: number; n: number; classes: number[]; confidence: number[]; caption: string }
   | { type: 'images'; width: number; height: number; pixels: number[][]; captions: string[] }
   | { type: 'done'; ms: number }
   | { type: 'error'; name: string; message: string; where: string | null };

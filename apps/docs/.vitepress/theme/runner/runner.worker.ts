@@ -44,7 +44,7 @@ async function run(req: RunRequest): Promise<void> {
     post({ type: 'error', ...describeError(e) });
     return;
   }
-  const scope = makeScope(post, { quick: req.quick, siteRoot: req.siteRoot });
+  const scope = makeScope(post, { quick: req.quick, siteRoot: req.siteRoot, params: req.params });
   const { error } = await runExample(req.code, scope);
   if (error) post({ type: 'error', ...error });
   else post({ type: 'done', ms: performance.now() - t0 });

@@ -1,11 +1,14 @@
 /**
  * What example code sees besides the bp packages: `print` (and `console`),
- * `table`, `chart`, `progress`, `graph`, `images`, `asset` and `quick`. Each
+ * `table`, `chart`, `progress`, `graph`, `images`, `asset`, `param` and
+ * `quick`. Each
  * posts plain data to the page through `post`.
  */
-import { Tensor } from '@bp/tensor';
+import { Tensor, tensor } from '@bp/tensor';
+import { noGrad } from '@bp/autograd';
 import { fmtValue, fmtNumber } from './format.js';
-import { graphData, retainGrads } from './graph-data.js';
+import { graphData, graphUpdate, retainGrads } from './graph-data.js';
+import { makeParam } from './params.js';
 import type { ChartSpec, WorkerMessage } from './protocol.js';
 
 /** A live chart: `add` appends one point per series (missing names skip that series). */
@@ -16,7 +19,7 @@ export interface ChartHandle {
 type Post = (m: WorkerMessage) => void;
 
 /** The helpers passed to example code, by name. */
-export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }): Record<string, unknown> {
+export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; params?: Record<string, number> }): Record<string, unknown> {
   let chartIds = 0;
   const print = (...args: unknown[]): void => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'log' });
   const consoleLike = {
@@ -37,16 +40,22 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }
   /**
    * A line chart. With `data` (series name → values) it is drawn at once;
    * without, it starts empty and grows with `handle.add({ loss, accuracy })`.
+   * `x` gives the x axis: an array of values (with `data`), or the name of
+   * the field of each added point that holds its x (`x: 'epoch'`); without
+   * it, x is the point's index.
    */
-  const chart = (spec: Partial<ChartSpec> & { data?: Record<string, readonly number[]> }): ChartHandle => {
+  const chart = (spec: Omit<Partial<ChartSpec>, 'x'> & { data?: Record<string, readonly number[]>; x?: string | readonly number[] }): ChartHandle => {
     const id = ++chartIds;
-    const series = spec.series ?? Object.keys(spec.data ?? {});
-    post({ type: 'chart', id, spec: { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, series } });
+    const xKey = Array.isArray(spec.x) ? 'x' : (spec.x as string | undefined);
+    const xs = Array.isArray(spec.x) ? (spec.x as readonly number[]) : null;
+    const series = (spec.series ?? Object.keys(spec.data ?? {})).filter((k) => k !== xKey);
+    post({ type: 'chart', id, spec: { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, x: xKey, series } });
     if (spec.data) {
       const n = Math.max(0, ...Object.values(spec.data).map((v) => v.length));
       const points: Record<string, number>[] = [];
       for (let i = 0; i < n; i++) {
         const p: Record<string, number> = {};
+        if (xs) p.x = xs[i];
         for (const [k, v] of Object.entries(spec.data)) if (i < v.length) p[k] = v[i];
         points.push(p);
       }
@@ -59,10 +68,80 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }
 
   const progress = (done: number, total: number, label = ''): void => post({ type: 'progress', done, total, label });
 
-  /** Draws the recorded graph of `root` with its values and gradients, step by step. */
-  const graph = (root: Tensor, title = 'Computation graph'): void => {
+  let graphIds = 0;
+  /**
+   * Draws the recorded graph of `root` with its values and gradients, step by
+   * step. After an optimizer step on its parameters, `view.update(lr, newLoss)`
+   * adds the update and the new loss as the drawing's last steps.
+   */
+  const graph = (root: Tensor, title = 'Computation graph'): { update(lr: number, lossAfter: Tensor | number): void } => {
     if (!(root instanceof Tensor)) throw new TypeError('graph(root): root must be a Tensor');
-    post({ type: 'graph', graph: graphData(root, title) });
+    const id = ++graphIds;
+    post({ type: 'graph', id, graph: graphData(root, title) });
+    return {
+      update(lr, lossAfter) {
+        const after = lossAfter instanceof Tensor ? lossAfter.item() : lossAfter;
+        post({ type: 'graph-update', id, update: graphUpdate(root, lr, after) });
+      },
+    };
+  };
+
+  let scatterIds = 0;
+  /**
+   * A scatter plot of 2-D points `x [N, 2]` coloured by class `y [N]` (or
+   * `[N, 1]`). `plot.boundary(fn, caption)` evaluates `fn` (a model's forward
+   * pass) on a 48×48 grid over the points and shades each cell by the class
+   * it predicts: `[M, C]` scores pick the largest, `[M]` or `[M, 1]`
+   * probabilities of class 1 split at 0.5. Call it during training to watch
+   * the boundary move.
+   */
+  const scatter = (x: Tensor, y: Tensor, title = ''): { boundary(fn: (grid: Tensor) => Tensor, caption?: string): void } => {
+    if (!(x instanceof Tensor) || x.rank !== 2 || x.shape[1] !== 2) throw new TypeError('scatter(x, y): x must be a Tensor of shape [N, 2]');
+    const id = ++scatterIds;
+    const xy = Array.from(x.dataSync(), Number);
+    const labels = Array.from(y.dataSync(), Number);
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let i = 0; i < xy.length; i += 2) {
+      x0 = Math.min(x0, xy[i]); x1 = Math.max(x1, xy[i]);
+      y0 = Math.min(y0, xy[i + 1]); y1 = Math.max(y1, xy[i + 1]);
+    }
+    const mx = (x1 - x0) * 0.08 || 0.5;
+    const my = (y1 - y0) * 0.08 || 0.5;
+    const bounds: [number, number, number, number] = [x0 - mx, x1 + mx, y0 - my, y1 + my];
+    post({ type: 'scatter', id, title, xy, labels, bounds });
+    const n = 48;
+    const grid = new Float32Array(n * n * 2);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        grid[(r * n + c) * 2] = bounds[0] + ((c + 0.5) / n) * (bounds[1] - bounds[0]);
+        grid[(r * n + c) * 2 + 1] = bounds[3] - ((r + 0.5) / n) * (bounds[3] - bounds[2]);
+      }
+    }
+    const gridT = tensor(grid, { shape: [n * n, 2] });
+    return {
+      boundary(fn, caption = '') {
+        const out = noGrad(() => fn(gridT));
+        const v = out.dataSync();
+        const k = out.rank === 2 ? out.shape[1] : 1;
+        const classes: number[] = [];
+        const confidence: number[] = [];
+        for (let i = 0; i < n * n; i++) {
+          if (k === 1) {
+            const p = v[i];
+            classes.push(p > 0.5 ? 1 : 0);
+            confidence.push(Math.abs(p - 0.5) * 2);
+          } else {
+            let best = 0;
+            for (let j = 1; j < k; j++) if (v[i * k + j] > v[i * k + best]) best = j;
+            classes.push(best);
+            let second = -Infinity;
+            for (let j = 0; j < k; j++) if (j !== best) second = Math.max(second, v[i * k + j]);
+            confidence.push(Math.min(1, Math.max(0, (v[i * k + best] - second) / 2)));
+          }
+        }
+        post({ type: 'scatter-boundary', id, n, classes, confidence: confidence.map((c) => Math.round(c * 100) / 100), caption });
+      },
+    };
   };
 
   /** Draws images `[N, 1, H, W]` or `[N, H, W]` (values 0..1) with optional captions. */
@@ -82,5 +161,7 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string }
   /** Lets queued messages (charts, progress) reach the page during a long loop. */
   const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, images, asset, tick, quick: opts.quick };
+  const param = makeParam(opts.params ?? {});
+
+  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, scatter, images, asset, tick, param, quick: opts.quick };
 }
