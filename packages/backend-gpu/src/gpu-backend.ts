@@ -1,3 +1,4 @@
+import { UNARY_OPS } from '@bp/tensor/internal';
 import { GPU, type Texture } from 'gpu.js';
 import { ArgumentError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
@@ -218,7 +219,16 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     dispose: (x) => tracker.dispose(x),
     fill: (size, value) => fill(size, value),
     cast: (x, size, from, to) => run(copyKernel(size, from === 'float32' && to === 'int32'), [x]),
-    unary: (op, x, size) => run(unaryKernel(op, size), [x]),
+    unary(op, x, size, dtype) {
+      const kernel = unaryKernel(op, size);
+      if (kernel) return run(kernel, [x]);
+      // A primitive with no kernel yet: its definition, on the host (correct, with one round trip).
+      const f = UNARY_OPS[op].f;
+      const v = read(x, size, dtype);
+      const out = new Float32Array(size);
+      for (let i = 0; i < size; i++) out[i] = f(v[i]);
+      return this.upload(out, dtype);
+    },
     binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => run(binaryKernel(op, aShape, bShape, outShape, outDtype), [a, b]),
     where: (cond, cShape, a, aShape, b, bShape, outShape) => run(whereKernel(cShape, aShape, bShape, outShape), [cond, a, b]),
     reduce(op, x, shape, axes) {

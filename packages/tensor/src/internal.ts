@@ -17,6 +17,8 @@ import { installMethods } from './tensor.js';
 export { wrap, view, bumpVersion, ensureExclusive, markShared } from './tensor.js';
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
+export { UNARY_OPS } from './backend/unary-ops.js';
+export type { UnaryDef } from './backend/unary-ops.js';
 export { make, toTensor, checkTensor } from './ops/util.js';
 
 // Every op module is loaded by now: complete the Tensor methods.

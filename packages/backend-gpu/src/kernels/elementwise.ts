@@ -1,4 +1,5 @@
 import type { BinaryOp, DType, UnaryOp } from '@bp/tensor';
+import { UNARY_OPS, type UnaryDef } from '@bp/tensor/internal';
 import { align, broadcastStrides, collapseBroadcast, decompose, dot, prod, type KernelSpec } from './codegen.js';
 
 /** Every cell set to the scalar argument `value` (an argument, so one kernel serves every value). */
@@ -56,7 +57,7 @@ const ASIN_POLY = '((((0.042163199048 * z + 0.024181311049) * z + 0.045470025998
  * GL drivers return finite stand-ins (log(0) = -88 on SwiftShader) where
  * IEEE and the CPU backend give an infinity or NaN, so those cases are explicit.
  */
-const unaryBody: Record<UnaryOp, string> = {
+const unaryBody: Partial<Record<UnaryOp, string>> = {
   neg: 'return -v;',
   exp: 'if (v > 88.72284) {\n    return inf;\n  }\n  return Math.exp(v);',
   log: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v);',
@@ -184,12 +185,17 @@ const unaryBody: Record<UnaryOp, string> = {
   exp2: 'if (v >= 128) {\n    return inf;\n  }\n  if (v < -150) {\n    return 0;\n  }\n  return Math.exp(v * 0.6931471805599453);',
 };
 
-/** `op` applied to every cell. */
-export function unaryKernel(op: UnaryOp, size: number): KernelSpec {
-  const usesInf = unaryBody[op].includes('inf');
+/**
+ * `op` applied to every cell: this backend's careful form, else the kernel body its
+ * definition in @bp/tensor gives, else null (the backend then computes it on the host).
+ */
+export function unaryKernel(op: UnaryOp, size: number): KernelSpec | null {
+  const body = unaryBody[op] ?? (UNARY_OPS[op] as UnaryDef).gpu;
+  if (body === undefined) return null;
+  const usesInf = body.includes('inf');
   return {
     key: `unary:${op}`,
-    source: `function (x${usesInf ? ', inf' : ''}) {\n  const v = x[this.thread.x];\n  ${unaryBody[op]}\n}`,
+    source: `function (x${usesInf ? ', inf' : ''}) {\n  const v = x[this.thread.x];\n  ${body}\n}`,
     output: size,
     dynamic: true,
     ...(usesInf ? { scalars: [Infinity] } : {}),

@@ -1,11 +1,9 @@
 import type { DType, TypedArray } from '../dtype.js';
 
-/** Elementwise ops of one input. `step` is 1 where x > 0 else 0 (the derivative of relu). */
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step'
-  | 'square' | 'reciprocal' | 'floor' | 'ceil' | 'round' | 'log1p' | 'expm1' | 'sin' | 'cos'
-  | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
-  | 'erf' | 'trunc' | 'rsqrt' | 'log2' | 'exp2';
+import type { UnaryOp } from './unary-ops.js';
+
+/** Elementwise ops of one input: the keys of {@link UNARY_OPS} (`backend/unary-ops.ts`). */
+export type { UnaryOp };
 
 /** Elementwise ops of two inputs, with NumPy broadcasting. Comparisons give int32 0/1. */
 export type BinaryOp =

@@ -1,4 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { UNARY_OPS } from '../backend/unary-ops.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
@@ -7,73 +8,7 @@ import type { WasmRuntime } from './wasm/wasm-runtime.js';
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
 
-const unaryFns: Record<UnaryOp, Fn1> = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  relu: (x) => (x > 0 ? x : 0),
-  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  tanh: Math.tanh,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
-  step: (x) => (x > 0 ? 1 : 0),
-  square: (x) => x * x,
-  reciprocal: (x) => 1 / x,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  // Halves to even, as PyTorch and NumPy (Math.round takes halves up).
-  round: (x) => {
-    const r = Math.round(x);
-    return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  },
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  asin: Math.asin,
-  acos: Math.acos,
-  atan: Math.atan,
-  sinh: Math.sinh,
-  cosh: Math.cosh,
-  asinh: Math.asinh,
-  acosh: Math.acosh,
-  atanh: Math.atanh,
-  erf,
-  trunc: Math.trunc,
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  log2: Math.log2,
-  exp2: (x) => 2 ** x,
-};
 
-/**
- * The error function in float64, far below float32's rounding: its Maclaurin series for
- * |x| < 2.5 (alternating terms stay below 20, so about 1e-15 is lost), and 1 - erfc(|x|)
- * from erfc's continued fraction (60 terms, evaluated from the tail) beyond.
- */
-function erf(x: number): number {
-  if (Number.isNaN(x)) return x;
-  const a = Math.abs(x);
-  if (a < 2.5) {
-    const z = a * a;
-    let term = a;
-    let total = a;
-    for (let n = 1; n < 60; n++) {
-      term *= -z / n;
-      const add = term / (2 * n + 1);
-      total += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(total)) break;
-    }
-    const r = total * 1.1283791670955126; // 2 / sqrt(pi)
-    return x < 0 ? -r : r;
-  }
-  // erfc(a) = exp(-a^2) / sqrt(pi) / (a + (1/2) / (a + 1 / (a + (3/2) / (a + 2 / (a + ...)))))
-  let f = a;
-  for (let n = 60; n >= 1; n--) f = a + n / 2 / f;
-  const r = 1 - Math.exp(-a * a) / (1.7724538509055159 * f);
-  return x < 0 ? -r : r;
-}
 
 export const binaryFns: Record<BinaryOp, Fn2> = {
   add: (a, b) => a + b,
@@ -170,7 +105,7 @@ export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, si
       for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
       return out;
     default: {
-      const f = unaryFns[op];
+      const f = UNARY_OPS[op].f;
       for (let i = 0; i < size; i++) out[i] = f(x[i]);
       return out;
     }

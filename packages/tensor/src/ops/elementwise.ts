@@ -1,6 +1,7 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
+import { UNARY_OPS, type UnaryDef } from '../backend/unary-ops.js';
 import { record, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
@@ -10,9 +11,11 @@ import { checkTensor, make, toTensor } from './util.js';
 /** The recorded elementwise ops: every unary and binary primitive, `cast`, `identity` and `where`. None has attributes. */
 export type ElementwiseAttrs = { [K in UnaryOp | BinaryOp | 'cast' | 'identity' | 'where']: NoAttrs };
 
-function unaryOp(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
+/** Runs the primitive `op` (defined in backend/unary-ops.ts) on every element and records it. */
+function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
-  const dtype: DType = floatOnly ? 'float32' : x.dtype;
+  const def: UnaryDef = UNARY_OPS[op];
+  const dtype: DType = def.keepsInt ? x.dtype : 'float32';
   const src = x.dtype === dtype ? x : cast(x, dtype);
   const b = getBackend();
   const out = make(b.unary(op, src._on(b), x.size, dtype), x.shape.slice(), dtype);
@@ -60,7 +63,7 @@ export function ge(a: TensorLike, b: TensorLike): Tensor { return binaryOp('ge',
 export function le(a: TensorLike, b: TensorLike): Tensor { return binaryOp('le', a, b, 'int32'); }
 
 /** `-x` (keeps int32). */
-export function neg(x: Tensor): Tensor { return unaryOp('neg', x, false); }
+export function neg(x: Tensor): Tensor { return unaryOp('neg', x); }
 /** `e ** x`. */
 export function exp(x: Tensor): Tensor { return unaryOp('exp', x); }
 /** Natural logarithm (`-Infinity` at 0, NaN below). */
@@ -68,17 +71,17 @@ export function log(x: Tensor): Tensor { return unaryOp('log', x); }
 /** Square root. */
 export function sqrt(x: Tensor): Tensor { return unaryOp('sqrt', x); }
 /** `x * x` (keeps int32). */
-export function square(x: Tensor): Tensor { return unaryOp('square', x, false); }
+export function square(x: Tensor): Tensor { return unaryOp('square', x); }
 /** Absolute value (keeps int32). */
-export function abs(x: Tensor): Tensor { return unaryOp('abs', x, false); }
+export function abs(x: Tensor): Tensor { return unaryOp('abs', x); }
 /** `max(x, 0)` (keeps int32). */
-export function relu(x: Tensor): Tensor { return unaryOp('relu', x, false); }
+export function relu(x: Tensor): Tensor { return unaryOp('relu', x); }
 /** Logistic sigmoid, stable for large |x|. */
 export function sigmoid(x: Tensor): Tensor { return unaryOp('sigmoid', x); }
 /** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor { return unaryOp('tanh', x); }
 /** `-1`, `0` or `1` by the sign of x (no gradient). */
-export function sign(x: Tensor): Tensor { return unaryOp('sign', x, false); }
+export function sign(x: Tensor): Tensor { return unaryOp('sign', x); }
 /** `1` where x > 0, else `0` (the derivative of relu; no gradient). */
 export function step(x: Tensor): Tensor { return unaryOp('step', x); }
 /**
