@@ -20,15 +20,8 @@ export {
   tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, uniform, randint, arange, linspace, eye,
 } from './ops/creation.js';
 export type { TensorOptions, TensorDataOptions } from './ops/creation.js';
-export {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
-  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step, cast, clone, where, clamp,
-  sin, cos, floor, ceil, round, log1p, expm1, reciprocal,
-} from './ops/elementwise.js';
-export {
-  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2,
-  copysign, logaddexp, lerp, isnan, isinf, isfinite,
-} from './ops/elementwise.js';
+// Every elementwise op (the module exports nothing else but its types and method table).
+export * from './ops/elementwise.js';
 export {
   gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid, softsign,
 } from './ops/activation.js';
@@ -37,7 +30,6 @@ export {
   variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
 } from './ops/stats.js';
 export type { VarianceOptions, NormOrder, ValuesIndices } from './ops/stats.js';
-export type { ElementwiseAttrs } from './ops/elementwise.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { MatmulAttrs } from './ops/matmul.js';
 export type { MovementAttrs } from './ops/movement.js';

@@ -84,24 +84,6 @@ export function tanh(x: Tensor): Tensor { return unaryOp('tanh', x); }
 export function sign(x: Tensor): Tensor { return unaryOp('sign', x); }
 /** `1` where x > 0, else `0` (the derivative of relu; no gradient). */
 export function step(x: Tensor): Tensor { return unaryOp('step', x); }
-/**
- * The gradient of {@link relu} for the gradient `dy` of its output: `dy` where `x > 0`,
- * else `0` (also where `dy` is infinite or NaN, as in PyTorch). One pass over both tensors
- * on backends with a fused kernel; `where(gt(x, 0), dy, 0)` elsewhere. Not itself differentiable.
- */
-export function reluBackward(dy: Tensor, x: Tensor): Tensor {
-  checkTensor('reluBackward', dy, 'dy');
-  checkTensor('reluBackward', x, 'x');
-  if (dy.rank !== x.rank || dy.shape.some((d, i) => d !== x.shape[i])) {
-    throw new ShapeError('reluBackward', `dy ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
-  }
-  const b = getBackend();
-  const fused = b.fused?.reluBackward;
-  if (fused && dy.dtype === 'float32' && x.dtype === 'float32') {
-    return make(fused(dy._on(b), x._on(b), x.size), x.shape.slice(), 'float32');
-  }
-  return where(gt(x, 0), dy, 0);
-}
 /** Sine (radians). */
 export function sin(x: Tensor): Tensor { return unaryOp('sin', x); }
 /** Cosine (radians). */
@@ -280,7 +262,7 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   return where(keep, x, where(toMin, min, where(toMax, max, tail)));
 }
 
-/** The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
+/** @internal The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
 export const elementwiseMethods = {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
   neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step,

@@ -1,0 +1,24 @@
+import { getBackend } from '../backend/registry.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { gt, where } from './elementwise.js';
+import { checkTensor, make } from './util.js';
+
+/**
+ * The gradient of {@link relu} for the gradient `dy` of its output: `dy` where `x > 0`,
+ * else `0` (also where `dy` is infinite or NaN, as in PyTorch). One pass over both tensors
+ * on backends with a fused kernel; `where(gt(x, 0), dy, 0)` elsewhere. Not itself differentiable.
+ */
+export function reluBackward(dy: Tensor, x: Tensor): Tensor {
+  checkTensor('reluBackward', dy, 'dy');
+  checkTensor('reluBackward', x, 'x');
+  if (dy.rank !== x.rank || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new ShapeError('reluBackward', `dy ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
+  }
+  const b = getBackend();
+  const fused = b.fused?.reluBackward;
+  if (fused && dy.dtype === 'float32' && x.dtype === 'float32') {
+    return make(fused(dy._on(b), x._on(b), x.size), x.shape.slice(), 'float32');
+  }
+  return where(gt(x, 0), dy, 0);
+}
