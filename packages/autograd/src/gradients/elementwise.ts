@@ -89,6 +89,8 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
   // (x^-1/2)' = -x^(-3/2)/2 = -out^3/2
   rsqrt: (dy, { output }) => [mul(dy, mul(pow(output, 3), -0.5))],
   log2: (dy, { inputs: [x] }) => [div(dy, mul(x, Math.LN2))],
+  // d log10(x) / dx = 1 / (x ln 10)
+  log10: (dy, { inputs: [x] }) => [div(dy, mul(x, Math.LN10))],
   exp2: (dy, { output }) => [mul(dy, mul(output, Math.LN2))],
   // Comparisons give int32 0/1: nothing to differentiate.
   eq: null,

@@ -1,5 +1,5 @@
 import {
-  acos, acosh, add, asin, asinh, atan, atanh, clamp, copysign, cosh, erf, exp2, isfinite, isinf, isnan, lerp, log2,
+  acos, acosh, add, asin, asinh, atan, atanh, clamp, copysign, cosh, erf, exp2, isfinite, isinf, isnan, lerp, log2, log10,
   logaddexp, maximum, minimum, pow, rsqrt, sinh, tan, tensor, trunc, type Tensor,
 } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
@@ -86,6 +86,7 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
         ['trunc', (x) => add(trunc(x), x), (s, seed) => uniformIn(s, 0.1, 0.9, seed)],
         ['rsqrt', rsqrt, (s, seed) => uniformIn(s, 0.5, 3, seed)],
         ['log2', log2, (s, seed) => uniformIn(s, 0.5, 3, seed)],
+        ['log10', log10, (s, seed) => uniformIn(s, 0.5, 3, seed)],
         ['exp2', exp2, normal],
       ] as [string, (x: Tensor) => Tensor, (s: number[], seed: number) => Tensor][]
     ).map(([name, f, gen]) =>
@@ -97,7 +98,7 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
       expectGradcheck(ctx, (a, b, w) => lerp(a, b, w), [normal([2, 3], 39), normal([3], 40), uniformIn([2, 1], 0.1, 0.9, 41)], 'lerp');
       expectGradcheck(ctx, (a, b) => lerp(a, b, 0.7), [normal([3], 42), normal([2, 3], 43)], 'lerp scalar weight');
     }),
-    c('tan asin acos atan sinh cosh asinh acosh atanh erf trunc rsqrt log2 exp2 against Math, with edges', () => {
+    c('tan asin acos atan sinh cosh asinh acosh atanh erf trunc rsqrt log2 log10 exp2 against Math, with edges', () => {
       const xs = [-0.9, -0.5, -0.1, 0, 1e-4, 0.3, 0.75, 0.999];
       const table: [string, (x: Tensor) => Tensor, (v: number) => number, number[]][] = [
         ['tan', tan, Math.tan, [-1.5, -0.5, 0, 1e-4, 0.7, 1.4, 3, 10]],
@@ -112,6 +113,7 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
         ['erf', erf, (v) => [-1, -0.9999779095030014, -0.8427007929497149, -0.1124629160182849, 0, 1.1283791670951364e-4, 0.5204998778130465, 0.9953222650189527, 1][[-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6].indexOf(v)], [-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6]],
         ['rsqrt', rsqrt, (v) => 1 / Math.sqrt(v), [1e-6, 0.25, 1, 4, 1e6]],
         ['log2', log2, Math.log2, [1e-6, 0.5, 1, 8, 1e6]],
+        ['log10', log10, Math.log10, [1e-6, 0.5, 1, 1000, 1e6]],
         ['exp2', exp2, (v) => 2 ** v, [-100, -1, 0, 0.5, 3, 100]],
       ];
       for (const [name, f, ref, vals] of table) {
@@ -125,6 +127,7 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
       expectClose(acosh(tensor([0.5])), [NaN], tol, 'acosh below 1');
       expectClose(rsqrt(tensor([0, -1])), [Infinity, NaN], tol, 'rsqrt at 0 and below');
       expectClose(log2(tensor([0, -1])), [-Infinity, NaN], tol, 'log2 at 0 and below');
+      expectClose(log10(tensor([0, -1, Infinity])), [-Infinity, NaN, Infinity], tol, 'log10 at 0, below and at Infinity');
       expectClose(sinh(tensor([90, -90])), [Infinity, -Infinity], tol, 'sinh overflows past 89.4');
       expectClose(exp2(tensor([128, -200])), [Infinity, 0], tol, 'exp2 overflow and underflow');
     }),

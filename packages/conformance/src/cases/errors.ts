@@ -4,7 +4,7 @@ import {
 } from '@bp/tensor';
 import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace } from '@bp/tensor/internal';
 import {
-  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2, copysign, logaddexp, lerp, isnan,
+  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, log10, exp2, copysign, logaddexp, lerp, isnan,
   isinf, isfinite, gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid,
   softsign, variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
   layerNorm, scaledDotProductAttention,
@@ -205,7 +205,7 @@ function table(): Row[] {
     // Elementwise math, activations, statistics and scans.
     ...([
       ['tan', tan], ['asin', asin], ['acos', acos], ['atan', atan], ['sinh', sinh], ['cosh', cosh], ['asinh', asinh],
-      ['acosh', acosh], ['atanh', atanh], ['erf', erf], ['trunc', trunc], ['rsqrt', rsqrt], ['log2', log2], ['exp2', exp2],
+      ['acosh', acosh], ['atanh', atanh], ['erf', erf], ['trunc', trunc], ['rsqrt', rsqrt], ['log2', log2], ['log10', log10], ['exp2', exp2],
       ['isnan', isnan], ['isinf', isinf], ['isfinite', isfinite], ['gelu', gelu], ['silu', silu], ['elu', elu],
       ['celu', celu], ['selu', selu], ['softplus', softplus], ['mish', mish], ['hardtanh', hardtanh], ['relu6', relu6],
       ['hardswish', hardswish], ['hardsigmoid', hardsigmoid], ['logsigmoid', logsigmoid], ['softsign', softsign],

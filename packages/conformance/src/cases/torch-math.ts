@@ -1,6 +1,6 @@
 import {
   acos, acosh, all, any, argmin, asin, asinh, atan, atanh, celu, clamp, copysign, cosh, cummax, cummin, cumprod, cumsum,
-  elu, erf, exp2, gelu, hardsigmoid, hardswish, hardtanh, isfinite, isinf, isnan, lerp, log2, logaddexp, logsigmoid,
+  elu, erf, exp2, gelu, hardsigmoid, hardswish, hardtanh, isfinite, isinf, isnan, lerp, log2, log10, logaddexp, logsigmoid,
   maximum, maxWithIndices, min, minimum, minWithIndices, mish, norm, prod, relu6, rsqrt, selu, silu, sinh, softplus,
   softsign, stack, std, tan, trunc, variance, type NormOrder, type Tensor,
 } from '@bp/tensor';
@@ -33,6 +33,7 @@ export const mathOps: Record<string, RefOp> = {
   trunc: ([x]) => trunc(x),
   rsqrt: ([x]) => rsqrt(x),
   log2: ([x]) => log2(x),
+  log10: ([x]) => log10(x),
   exp2: ([x]) => exp2(x),
   copysign: ([a, b]) => copysign(a, b),
   logaddexp: ([a, b]) => logaddexp(a, b),

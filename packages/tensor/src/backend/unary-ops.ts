@@ -81,6 +81,10 @@ export const UNARY_OPS = {
   trunc: { f: Math.trunc },
   rsqrt: { f: (x) => 1 / Math.sqrt(x) },
   log2: { f: Math.log2 },
+  log10: {
+    f: Math.log10,
+    gpu: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v) * 0.4342944819032518;',
+  },
   exp2: { f: (x) => 2 ** x },
 } as const satisfies Record<string, UnaryDef>;
 

@@ -126,6 +126,8 @@ export function trunc(x: Tensor): Tensor { return x instanceof Tensor && x.dtype
 export function rsqrt(x: Tensor): Tensor { return unaryOp('rsqrt', x); }
 /** Base-2 logarithm. */
 export function log2(x: Tensor): Tensor { return unaryOp('log2', x); }
+/** Base-10 logarithm (`-Infinity` at 0, NaN below), as PyTorch's `log10`. */
+export function log10(x: Tensor): Tensor { return unaryOp('log10', x); }
 /** `2 ** x`. */
 export function exp2(x: Tensor): Tensor { return unaryOp('exp2', x); }
 
@@ -267,6 +269,6 @@ export const elementwiseMethods = {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
   neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step,
   sin, cos, floor, ceil, round, log1p, expm1, reciprocal, cast, where, clamp,
-  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, exp2,
+  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, log10, exp2,
   copysign, logaddexp, lerp, isnan, isinf, isfinite,
 };
