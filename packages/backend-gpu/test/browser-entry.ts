@@ -3,6 +3,8 @@
  * every conformance case and the training check with the gpu backend selected.
  */
 import '@bp/autograd';
+import '@bp/losses';
+import '@bp/optim';
 import { setBackend } from '@bp/tensor';
 import { conformanceCases } from '@bp/conformance';
 import { gpu, type GpuMode } from '../src/index.js';

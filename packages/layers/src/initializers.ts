@@ -1,4 +1,4 @@
-import { noGrad } from '@bp/autograd';
+import { withoutGraph } from './no-grad.js';
 import { ArgumentError, ShapeError, Tensor, fmtShape, randn, randomNormal, tensor, uniform as uniformTensor } from '@bp/tensor';
 
 /**
@@ -60,7 +60,7 @@ function checkFloat(op: string, t: unknown): asserts t is Tensor {
 }
 
 function fill(t: Tensor, value: Tensor): Tensor {
-  noGrad(() => t.assign(value));
+  withoutGraph(() => t.assign(value));
   return t;
 }
 

@@ -230,7 +230,9 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
         'if (q == 0) {\n    return 1;\n  }\n' +
         '  const ap = Math.abs(p);\n' +
         '  let r = 1;\n' +
-        '  if (Math.floor(q) == q && Math.abs(q) <= 64) {\n' +
+        // 0 to a negative power is Infinity (GL's pow gives a large finite value there).
+        '  if (ap == 0) {\n    if (q < 0) {\n      r = inf;\n    } else {\n      r = 0;\n    }\n' +
+        '  } else if (Math.floor(q) == q && Math.abs(q) <= 64) {\n' +
         '    let base = ap;\n    let e = Math.abs(q);\n' +
         '    for (let bit = 0; bit < 7; bit++) {\n' +
         '      const h = Math.floor(e * 0.5);\n' +

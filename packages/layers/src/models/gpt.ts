@@ -1,4 +1,4 @@
-import { noGrad } from '@bp/autograd';
+import { withoutGraph } from '../no-grad.js';
 import {
   ArgumentError, DTypeError, ShapeError, type Tensor, arange, fmtShape, isTensor, matmulT, random, softmax, tanh, tensor,
 } from '@bp/tensor';
@@ -233,7 +233,7 @@ export class GPT extends Module {
       for (let step = 0; step < maxNewTokens && !done.every(Boolean); step++) {
         const ctx = rows.map((r) => r.slice(-this.config.blockSize));
         const T = ctx[0].length;
-        const probs = noGrad(() => {
+        const probs = withoutGraph(() => {
           const logits = this.forward(tensor(Int32Array.from(ctx.flat()), { shape: [B, T] }));
           const last = logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]).div(temperature);
           return softmax(last, -1).dataSync();
