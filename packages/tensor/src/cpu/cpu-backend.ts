@@ -4,7 +4,7 @@ import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
-import { GemmThreads } from './wasm/wasm-threads.js';
+import { ThreadPool } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
@@ -55,10 +55,12 @@ export interface CpuBackendOptions {
    */
   simd?: boolean;
   /**
-   * Most threads for large matrix products, the calling one included (default: the
-   * `BP_CPU_THREADS` environment variable in Node, else 4; never more than the machine's cores). Extra threads are Node worker threads sharing the
-   * kernels' memory; they start in the background and never keep the process alive.
-   * Browsers and 1 give a single thread.
+   * Most threads for large matrix products, convolutions and pooling, the calling one included
+   * (default: the `BP_CPU_THREADS` environment variable in Node, else 4; never more than the
+   * machine's cores). Extra threads are Node worker threads sharing the kernels' memory; they start
+   * in the background and never keep the process alive. If one stops answering or fails, the
+   * backend continues on one thread and says so once. Browsers, and 1, give a single thread: a
+   * page's main thread may not block waiting for workers.
    */
   threads?: number;
 }
@@ -85,7 +87,7 @@ function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
     if (shared) {
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
       const rt = new WasmRuntime(shared, memory);
-      rt.threads = new GemmThreads(rt, shared, threads - 1);
+      rt.threads = new ThreadPool(rt, shared, threads - 1);
       return rt;
     }
   }

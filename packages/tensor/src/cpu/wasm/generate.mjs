@@ -1,5 +1,7 @@
-// Assembles kernels.wat with wabt (a devDependency) and writes kernels-wasm.ts, the module bytes as
-// base64, so that the package runs from source with no build step and no wasm toolchain.
+// Assembles kernels.wat with wabt (a devDependency) and writes kernels-wasm.ts: the module bytes as
+// base64 (so that the package runs from source with no build step and no wasm toolchain), the
+// TypeScript interface of the module's exports and the field order of the thread kernels' argument
+// structs, all read from the same WAT text so they cannot drift apart.
 // Usage (in packages/tensor): node src/cpu/wasm/generate.mjs [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +9,114 @@ import createWabt from 'wabt';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 
+/**
+ * The elementwise family: one f32x4 loop each over byte addresses, `n` floats rounded up to
+ * whole vectors. `A` and `B` stand for the vectors loaded from the inputs, `S` for the splatted
+ * scalar, `Z` for zeros.
+ */
+const ELEMENTWISE = {
+  // Two arrays: (a, b, o, n).
+  binary: {
+    add: '(f32x4.add A B)',
+    sub: '(f32x4.sub A B)',
+    mul: '(f32x4.mul A B)',
+    div: '(f32x4.div A B)',
+    // The gradient of relu: dy (A) where x (B) > 0, else 0.
+    relu_grad: '(v128.and A (f32x4.gt B Z))',
+  },
+  // An array and a float32 scalar: (a, s, o, n).
+  scalar: {
+    add_scalar: '(f32x4.add A S)',
+    sub_scalar: '(f32x4.sub A S)',
+    mul_scalar: '(f32x4.mul A S)',
+    div_scalar: '(f32x4.div A S)',
+    rsub_scalar: '(f32x4.sub S A)',
+    rdiv_scalar: '(f32x4.div S A)',
+  },
+  // One array: (a, o, n).
+  unary: {
+    neg: '(f32x4.neg A)',
+    abs: '(f32x4.abs A)',
+    sqrt: '(f32x4.sqrt A)',
+    square: '(f32x4.mul A A)',
+    // pmax(0, x) = 0 < x ? x : 0: also 0 for NaN and -0, as the JavaScript loop gives.
+    relu: '(f32x4.pmax Z A)',
+    step: '(v128.and (f32x4.gt A Z) (v128.const f32x4 1 1 1 1))',
+  },
+};
+
+const SHAPES = {
+  binary: { params: [['a', 'i32'], ['b', 'i32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a', 'b'] },
+  scalar: { params: [['a', 'i32'], ['s', 'f32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a'] },
+  unary: { params: [['a', 'i32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a'] },
+};
+
+/** The WAT of one elementwise kernel. */
+function elementwise(name, shape, expr) {
+  const { params, arrays } = SHAPES[shape];
+  const body = expr
+    .replaceAll('A', '(v128.load (local.get $a))')
+    .replaceAll('B', '(v128.load (local.get $b))')
+    .replaceAll('S', '(f32x4.splat (local.get $s))')
+    .replaceAll('Z', '(v128.const f32x4 0 0 0 0)');
+  const step = [...arrays, 'o']
+    .map((p) => `      (local.set $${p} (i32.add (local.get $${p}) (i32.const 16)))\n`)
+    .join('');
+  return `  (func (export "${name}") ${params.map(([p, t]) => `(param $${p} ${t})`).join(' ')}
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (v128.store (local.get $o) ${body})
+${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+`;
+}
+
+/**
+ * The kernels that worker threads run. Each is written in kernels.wat as an internal function with
+ * positional i32 parameters; its export takes the byte address of a struct of those parameters
+ * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
+ */
+const TASKS = ['gemm_blocked', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
+
+/** The parameters `[name, type]` of every function in `wat` with the given `$id` or export name. */
+function signatures(wat) {
+  const byId = new Map();
+  const exported = [];
+  const re = /\(func(?:\s+\$(\w+))?(?:\s+\(export "(\w+)"\))?((?:\s*\(param \$\w+ \w+\))*)/g;
+  for (const m of wat.matchAll(re)) {
+    const params = [...m[3].matchAll(/\(param \$(\w+) (\w+)\)/g)].map((p) => [p[1], p[2]]);
+    if (m[1]) byId.set(m[1], params);
+    if (m[2]) exported.push([m[2], params]);
+  }
+  return { byId, exported };
+}
+
+/** The WAT of the struct-argument export of each task. */
+function tasks(byId) {
+  return TASKS.map((name) => {
+    const params = byId.get(name);
+    if (!params || params.some(([, t]) => t !== 'i32')) throw new Error(`kernels.wat: $${name} must take i32 parameters`);
+    const loads = params.map((_, i) => `(i32.load offset=${i * 4} (local.get $args))`).join(' ');
+    return `  (func (export "${name}") (param $args i32)\n    (call $${name} ${loads}))\n`;
+  }).join('');
+}
+
+/** kernels.wat with the generated functions in place of its two markers. */
+export function moduleText() {
+  const source = readFileSync(here('kernels.wat'), 'utf8');
+  const family = Object.entries(ELEMENTWISE)
+    .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
+    .join('');
+  const { byId } = signatures(source);
+  return source
+    .replace(/^ *;; @elementwise:.*\n/m, family)
+    .replace(/^ *;; @tasks:.*\n/m, tasks(byId));
+}
+
 /** The TypeScript source of kernels-wasm.ts for the current kernels.wat. */
 export async function generate() {
   const wabt = await createWabt();
-  const source = readFileSync(here('kernels.wat'), 'utf8');
+  const source = moduleText();
   const assemble = (shared) => {
     const mod = wabt.parseWat('kernels.wat', source.replace('65536 __SHARED__)', shared ? '65536 shared)' : '65536)'), { simd: true, threads: true });
     // wabt's validator rejects shared memories whatever the features; the private variant is the
@@ -20,6 +126,11 @@ export async function generate() {
     mod.destroy();
     return Buffer.from(buffer).toString('base64');
   };
+  const { byId, exported } = signatures(source);
+  const methods = exported
+    .map(([name, params]) => `  ${name}(${params.map(([p]) => `${p}: number`).join(', ')}): void;`)
+    .join('\n');
+  const fields = TASKS.map((name) => `  ${name}: [${byId.get(name).map(([p]) => `'${p}'`).join(', ')}],`).join('\n');
   return `// Generated by generate.mjs from kernels.wat: do not edit by hand.
 
 /** The kernels of kernels.wat with a private memory, as base64. */
@@ -27,6 +138,22 @@ export const KERNELS_WASM = '${assemble(false)}';
 
 /** The same kernels importing a shared memory, for worker threads. */
 export const KERNELS_WASM_SHARED = '${assemble(true)}';
+
+/**
+ * The exports of kernels.wat, with its parameter names. Addresses are byte offsets into the
+ * module's memory; the thread kernels ({@link TASK_FIELDS}) take the address of their argument struct.
+ */
+export interface KernelExports {
+${methods}
+}
+
+/**
+ * The kernels worker threads can run, each with the fields of its argument struct in memory
+ * order (one int32 each): the parameters of its positional function in kernels.wat.
+ */
+export const TASK_FIELDS = {
+${fields}
+} as const;
 `;
 }
 

@@ -1,7 +1,14 @@
 ;; WebAssembly SIMD (f32x4) kernels of the CPU backend: matrix products and float32 elementwise loops.
-;; kernels-wasm.ts holds this module assembled by generate.mjs: after editing this file, run
-;; `node src/cpu/wasm/generate.mjs` in packages/tensor (a test checks the two agree).
-;; __SHARED__ becomes `shared` in the variant whose memory worker threads share.
+;; kernels-wasm.ts holds this module assembled by generate.mjs, with the TypeScript interface of its
+;; exports: after editing this file, run `node src/cpu/wasm/generate.mjs` in packages/tensor (a test
+;; checks the two agree). __SHARED__ becomes `shared` in the variant whose memory worker threads share.
+;;
+;; generate.mjs also writes two families of functions at the markers near the end: the elementwise
+;; kernels (add, mul_scalar, relu, ...: one f32x4 loop each, from a table), and the exports of the
+;; thread kernels (gemm_blocked, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2). Those are written
+;; here as internal functions with positional i32 parameters; each export takes the byte address of
+;; a struct holding those parameters in order (one i32 each) and calls it, so JavaScript and worker
+;; threads pass one number however many arguments a kernel has.
 ;;
 ;; gemm(a, lda, b, ldb, c, ldc, mBlocks, nBlocks, kc, acc) computes C (+)= A @ B on row-major
 ;; matrices at byte addresses a, b, c with row strides lda, ldb, ldc (in floats): A is 4*mBlocks x kc,
@@ -70,7 +77,7 @@
 ;; rounded to float32 (add, sub, mul, div and sqrt of float32 values round the same either way).
 (module
   (import "env" "memory" (memory 1 65536 __SHARED__))
-  (func $gemm (export "gemm")
+  (func $gemm
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
     (param $mb i32) (param $nb i32) (param $kc i32) (param $acc i32)
     (local $jb i32) (local $ib i32) (local $p i32) (local $bp i32) (local $cp i32)
@@ -154,7 +161,7 @@
         (br_if $blocks (i32.lt_u (local.get $ib) (local.get $mb))))
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
       (br_if $panels (i32.lt_u (local.get $jb) (local.get $nb)))))
-  (func $gemm_blocked (export "gemm_blocked")
+  (func $gemm_blocked
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
     (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32)
     (local $p0 i32) (local $i0 i32) (local $kc i32) (local $mc i32)
@@ -236,7 +243,7 @@
             (br $c)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $r))))
-  (func $im2col (export "im2col")
+  (func $im2col
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
@@ -320,7 +327,7 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func $col2im (export "col2im")
+  (func $col2im
     (param $cols i32) (param $ld i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
@@ -389,7 +396,7 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func $im2col_batch (export "im2col_batch")
+  (func $im2col_batch
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
@@ -404,7 +411,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $pb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $imgs (local.get $n))))
-  (func $col2im_batch (export "col2im_batch")
+  (func $col2im_batch
     (param $cols i32) (param $ld i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $imgb i32) (local $pb i32)
@@ -419,7 +426,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $imgb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $imgs (local.get $n))))
-  (func $transpose_batch (export "transpose_batch")
+  (func $transpose_batch
     (param $src i32) (param $n i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32) (param $step i32)
     (local $srcb i32) (local $stepb i32)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
@@ -431,7 +438,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $stepb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $mats (local.get $n))))
-  (func $wide_rows (export "wide_rows") (param $src i32) (param $n i32) (param $rows i32) (param $p i32) (param $dst i32) (param $ld i32)
+  (func $wide_rows (param $src i32) (param $n i32) (param $rows i32) (param $p i32) (param $dst i32) (param $ld i32)
     (local $r i32) (local $b i32) (local $pb i32) (local $d i32) (local $s i32)
     (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $rows) (i32.const 0))) (then (return)))
     (local.set $pb (i32.shl (local.get $p) (i32.const 2)))
@@ -449,7 +456,7 @@
       (memory.fill (local.get $d) (i32.const 0) (i32.shl (i32.sub (local.get $ld) (i32.mul (local.get $n) (local.get $p))) (i32.const 2)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rs (i32.lt_u (local.get $r) (local.get $rows)))))
-  (func (export "conv_fwd")
+  (func $conv_fwd
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $wgt i32) (param $mp i32) (param $bias i32) (param $outC i32) (param $out i32) (param $cols i32) (param $cbuf i32) (param $g i32) (param $counter i32)
@@ -517,7 +524,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $o) (local.get $outC))))
       (br $groups))))
-  (func (export "conv_bwd_w")
+  (func $conv_bwd_w
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dy i32) (param $outC i32) (param $kp i32) (param $op i32) (param $ones i32) (param $cols i32) (param $dyt i32) (param $acc i32) (param $g i32) (param $counter i32)
@@ -560,7 +567,7 @@
         (local.get $kp) (local.get $N) (local.get $op)
         (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128))
       (br $groups))))
-  (func (export "conv_bwd_x")
+  (func $conv_bwd_x
     (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32) (param $counter i32)
     (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
@@ -587,7 +594,7 @@
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
       (br $groups))))
-  (func (export "maxpool2x2")
+  (func $maxpool2x2
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (param $vals i32) (param $idx i32) (param $first i32)
     (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
@@ -670,16 +677,6 @@
       (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $w))))
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
-  (func (export "relu_grad") (param $dy i32) (param $x i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o)
-        (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0))))
-      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
-      (local.set $x (i32.add (local.get $x) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
   (func (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
@@ -706,136 +703,6 @@
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "add") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sub") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "mul") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "div") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "add_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sub_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "mul_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "div_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "rsub_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (f32x4.splat (local.get $s)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "rdiv_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (f32x4.splat (local.get $s)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "neg") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.neg (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "abs") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.abs (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sqrt") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sqrt (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "square") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "relu") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      ;; pmax(0, x) = 0 < x ? x : 0: also 0 for NaN and -0, as the JavaScript loop gives.
-      (v128.store (local.get $o) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "step") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (v128.and (f32x4.gt (v128.load (local.get $a)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))))
+  ;; @elementwise: the table in generate.mjs writes the elementwise family here.
+  ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
+)

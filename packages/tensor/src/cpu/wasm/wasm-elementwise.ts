@@ -4,8 +4,12 @@ import type { WasmRuntime } from './wasm-runtime.js';
 /** Below this many elements, copying in and out costs more than the SIMD loop saves. */
 export const WASM_MIN_ELEMENTS = 2048;
 
-const SIMD_UNARY: ReadonlySet<UnaryOp> = new Set(['neg', 'abs', 'sqrt', 'square', 'relu', 'step']);
-const SIMD_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
+type SimdUnary = 'neg' | 'abs' | 'sqrt' | 'square' | 'relu' | 'step';
+type SimdBinary = 'add' | 'sub' | 'mul' | 'div';
+const SIMD_UNARY: ReadonlySet<string> = new Set<SimdUnary>(['neg', 'abs', 'sqrt', 'square', 'relu', 'step']);
+const SIMD_BINARY: ReadonlySet<string> = new Set<SimdBinary>(['add', 'sub', 'mul', 'div']);
+const isSimdUnary = (op: UnaryOp): op is UnaryOp & SimdUnary => SIMD_UNARY.has(op);
+const isSimdBinary = (op: BinaryOp): op is BinaryOp & SimdBinary => SIMD_BINARY.has(op);
 
 /**
  * Elements per pass through the WebAssembly heap. Elementwise work is done in
@@ -40,14 +44,14 @@ function inBlocks(rt: WasmRuntime, inputs: Float32Array[], out: Float32Array, n:
 
 /** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
-  if (!SIMD_UNARY.has(op)) return false;
+  if (!isSimdUnary(op)) return false;
   inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m));
   return true;
 }
 
 /** `out = a op b` for same-size operands on the SIMD kernels; false when `op` has none. */
 export function sameSimd(rt: WasmRuntime, op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
-  if (!SIMD_BINARY.has(op)) return false;
+  if (!isSimdBinary(op)) return false;
   inBlocks(rt, [a, b], out, n, (p, m) => rt.exports[op](0, p * 4, 2 * p * 4, m));
   return true;
 }
@@ -56,8 +60,8 @@ export function sameSimd(rt: WasmRuntime, op: BinaryOp, a: Float32Array, b: Floa
 export function scalarSimd(
   rt: WasmRuntime, op: BinaryOp, a: Float32Array, s: number, out: Float32Array, n: number, sFirst: boolean,
 ): boolean {
-  if (!SIMD_BINARY.has(op)) return false;
-  const name = sFirst && (op === 'sub' || op === 'div') ? `r${op}_scalar` : `${op}_scalar`;
+  if (!isSimdBinary(op)) return false;
+  const name = sFirst && (op === 'sub' || op === 'div') ? (`r${op}_scalar` as const) : (`${op}_scalar` as const);
   inBlocks(rt, [a], out, n, (p, m) => rt.exports[name](0, s, p * 4, m));
   return true;
 }

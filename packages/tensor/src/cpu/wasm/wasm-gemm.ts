@@ -1,13 +1,10 @@
 import type { TypedArray } from '../../dtype.js';
-import type { WasmRuntime } from './wasm-runtime.js';
+import { DATA_AT, type WasmRuntime } from './wasm-runtime.js';
 
 /** Depth of one block: the KC x 8 panel of B that a run of tiles shares stays in L1. */
 export const KC = 256;
 /** Rows of A per block: MC x KC floats (128 KiB) stay in L2 while every panel of B passes over them. */
 export const MC = 128;
-
-/** Below this many multiply-adds, waking a worker costs more than sharing the work saves. */
-export const THREAD_MIN_WORK = 1 << 21;
 
 /** Rounds `x` up to a multiple of `q`. */
 export function roundUp(x: number, q: number): number {
@@ -43,12 +40,11 @@ function stage(
  */
 export function gemmInHeap(rt: WasmRuntime, aAt: number, bAt: number, cAt: number, mp: number, k: number, np: number): void {
   const nb = np >> 3;
-  const threads = rt.threads;
-  if (threads !== null && nb >= 2 && mp * np * k >= THREAD_MIN_WORK && threads.ready > 0) {
-    threads.run(aAt * 4, bAt * 4, cAt * 4, mp, k, np, nb, KC, MC);
-  } else {
-    rt.exports.gemm_blocked(aAt * 4, bAt * 4, cAt * 4, mp, k, np, 0, nb, KC, MC);
-  }
+  const args = (nb0: number, nb1: number) => ({ a: aAt * 4, b: bAt * 4, c: cAt * 4, mp, k, np, nb0, nb1, kcMax: KC, mcMax: MC });
+  const threads = rt.threads === null ? 1 : Math.min(nb, rt.threads.threadsFor(mp * np * k));
+  // Each thread takes its own range of 8-column panels of C, so none writes what another reads or writes.
+  if (threads > 1) rt.threads!.runSplit('gemm_blocked', nb, threads, args);
+  else rt.runTask('gemm_blocked', args(0, nb));
 }
 
 /**
@@ -72,7 +68,7 @@ export function wasmGemm(
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
   // Layout in floats: C [mp, np], op(A) [mp, k], op(B) [k, np], then scratch for a transposed input.
-  const cAt = 0;
+  const cAt = DATA_AT;
   const aAt = cAt + mp * np;
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;

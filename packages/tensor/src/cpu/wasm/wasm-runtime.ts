@@ -1,13 +1,23 @@
-import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm.js';
-import type { GemmThreads } from './wasm-threads.js';
+import { KERNELS_WASM, KERNELS_WASM_SHARED, TASK_FIELDS, type KernelExports } from './kernels-wasm.js';
+import type { ThreadPool } from './thread-pool.js';
 
-/** Exports of kernels.wat: addresses are byte offsets into the runtime's memory. */
-export interface KernelExports {
-  gemm_blocked(a: number, b: number, c: number, mp: number, k: number, np: number, nb0: number, nb1: number, kcMax: number, mcMax: number): void;
-  gemm(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nBlocks: number, kc: number, acc: number): void;
-  transpose(src: number, rows: number, cols: number, dst: number, ldd: number): void;
-  [elementwise: string]: (...args: number[]) => void;
-}
+export type { KernelExports };
+
+/** A kernel that takes its arguments as a struct in memory, so threads can share it out. */
+export type TaskName = keyof typeof TASK_FIELDS;
+
+/** The arguments of task `K`, by the names of its parameters in kernels.wat. */
+export type TaskArgs<K extends TaskName> = { readonly [F in (typeof TASK_FIELDS)[K][number]]: number };
+
+/** Bytes of one argument struct's slot (32 int32 fields). */
+export const ARGS_SLOT_BYTES = 128;
+/** Argument slots at the bottom of memory: one per thread of a split, so at most this many threads. */
+export const ARGS_SLOTS = 32;
+/**
+ * The first float offset callers may use for data: below it lie the argument slots, which
+ * {@link WasmRuntime.writeArgs} overwrites on every task.
+ */
+export const DATA_AT = (ARGS_SLOTS * ARGS_SLOT_BYTES) / 4;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -44,14 +54,34 @@ export function kernelModule(shared = false): WebAssembly.Module | null {
 export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
-  /** Worker threads sharing this memory for large products, if any. */
-  threads: GemmThreads | null = null;
+  /** Worker threads sharing this memory for large kernels, if any. */
+  threads: ThreadPool | null = null;
   private view: Float32Array;
+  private ints: Int32Array;
 
   constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 })) {
     this.memory = memory;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     this.view = new Float32Array(memory.buffer);
+    this.ints = new Int32Array(memory.buffer);
+  }
+
+  /**
+   * Writes task `name`'s arguments into argument slot `slot` and returns the struct's byte
+   * address, to pass to the task's export (here or on a worker).
+   */
+  writeArgs<K extends TaskName>(slot: number, name: K, args: TaskArgs<K>): number {
+    // A private memory's old buffer is detached when it grows; a shared one's stays valid.
+    if (this.ints.length === 0) this.ints = new Int32Array(this.memory.buffer);
+    const at = slot * ARGS_SLOT_BYTES;
+    const fields = TASK_FIELDS[name] as readonly (keyof TaskArgs<K>)[];
+    for (let i = 0; i < fields.length; i++) this.ints[at / 4 + i] = args[fields[i]];
+    return at;
+  }
+
+  /** Runs task `name` on this thread. */
+  runTask<K extends TaskName>(name: K, args: TaskArgs<K>): void {
+    this.exports[name](this.writeArgs(0, name, args));
   }
 
   /** A Float32Array over the whole memory, grown first to hold at least `floats` values. */

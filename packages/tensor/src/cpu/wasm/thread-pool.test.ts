@@ -3,9 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../cpu-backend.js';
-import { kernelModule } from './wasm-runtime.js';
+import { THREAD_MIN_WORK, ThreadPool } from './thread-pool.js';
+import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
 /**
@@ -104,5 +106,89 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('2 256');
     expect(Date.now() - t0).toBeLessThan(25_000);
+  });
+});
+
+describe.skipIf(!threaded)('the thread pool', () => {
+  /** A runtime on a shared memory with a pool of one worker, once that worker is ready. */
+  async function pooled(deadAfterMs?: number): Promise<[WasmRuntime, ThreadPool]> {
+    const module = kernelModule(true)!;
+    const rt = new WasmRuntime(module, new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }));
+    const pool = new ThreadPool(rt, module, 1, deadAfterMs);
+    rt.threads = pool;
+    expect(await until(() => pool.ready === 1, 10_000)).toBe(true);
+    return [rt, pool];
+  }
+
+  /** 2x2 max pooling of `n` 4x4 planes of known values, split in two parts; the pooled maxima. */
+  function poolPlanes(rt: WasmRuntime, pool: ThreadPool, n: number): Float32Array {
+    const x = Float32Array.from({ length: n * 16 }, (_, i) => i);
+    const vAt = DATA_AT + n * 16;
+    const mem = rt.heap(vAt + 2 * n * 4);
+    mem.set(x, DATA_AT);
+    pool.runSplit('maxpool2x2', n, 2, (p0, p1) => ({
+      x: DATA_AT * 4, planes: p1 - p0, h: 4, w: 4, oh: 2, ow: 2, vals: (vAt + p0 * 4) * 4, idx: (vAt + n * 4 + p0 * 4) * 4, first: p0,
+    }));
+    return mem.slice(vAt, vAt + n * 4);
+  }
+
+  // Each 2x2 window's maximum is its bottom-right cell: plane b, window (oy, ox) -> 16b + 4(2oy+1) + 2ox+1.
+  const want = (n: number) => Float32Array.from({ length: n * 4 }, (_, i) => 16 * Math.floor(i / 4) + 4 * (2 * Math.floor((i % 4) / 2) + 1) + 2 * (i % 2) + 1);
+
+  it('takes back a part a dead worker never claims, then retires the workers and says so once', async () => {
+    const [rt, pool] = await pooled(200);
+    expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+    // Kill the worker behind the pool's back (no exit event reaches it), as a crash the calling
+    // thread cannot observe while it blocks.
+    const worker = (pool as unknown as { workers: Worker[] }).workers[0];
+    worker.removeAllListeners();
+    await worker.terminate();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // The posted part is never claimed: this thread runs it, without waiting for the worker.
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(pool.ready).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(pool.ready).toBe(0);
+      expect(pool.threadsFor(1e9)).toBe(1);
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/worker thread 1 stopped answering; the CPU backend continues on one thread/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('reruns a call on this thread when a worker traps, and retires the workers', async () => {
+    const [rt, pool] = await pooled();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // This thread's part pools 64 planes of 128x128 (long enough for the worker to wake and
+      // claim its part); the worker's part writes past the end of memory, so it traps there, and
+      // again when it is rerun here. Had this thread taken the part back first, it traps here
+      // with the workers still in use: then try again.
+      const planes = 64;
+      const side = 128;
+      const outAt = DATA_AT + planes * side * side;
+      rt.heap(outAt + planes * side * side / 2);
+      const part = (vals: number, idx: number) => ({ x: DATA_AT * 4, planes, h: side, w: side, oh: side / 2, ow: side / 2, vals, idx, first: 0 });
+      const outside = rt.memory.buffer.byteLength;
+      for (let attempt = 0; attempt < 50 && warn.mock.calls.length === 0; attempt++) {
+        const parts = [part(outAt * 4, (outAt + (planes * side * side) / 4) * 4), part(outside, outside)];
+        expect(() => pool.run('maxpool2x2', parts)).toThrow(WebAssembly.RuntimeError);
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/maxpool2x2 failed on a worker thread/);
+      expect(pool.ready).toBe(0);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('calls every kernel with one threads-for-work policy', async () => {
+    const [, pool] = await pooled();
+    expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
+    expect(pool.threadsFor(THREAD_MIN_WORK)).toBe(2);
   });
 });

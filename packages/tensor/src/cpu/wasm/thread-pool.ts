@@ -1,0 +1,252 @@
+import { TASK_FIELDS } from './kernels-wasm.js';
+import { ARGS_SLOTS, type TaskArgs, type TaskName, type WasmRuntime } from './wasm-runtime.js';
+
+/** The kernels a worker can run, by their index in the control block. */
+const TASKS = Object.keys(TASK_FIELDS) as TaskName[];
+
+/**
+ * Below this much work (multiply-adds, or their equivalent), waking a worker costs more than
+ * sharing the work saves.
+ */
+export const THREAD_MIN_WORK = 1 << 21;
+
+/**
+ * A posted part no worker has picked up for this long means the worker is gone: it is not
+ * waited for (its part runs on the calling thread at once in any case), only counted dead.
+ */
+export const DEAD_AFTER_MS = 2000;
+
+/** Int32 fields of the control block per worker. */
+const SLOT = 8;
+/** The last sequence number posted. */
+const SEQ = 0;
+/** The sequence number still open to claim, 0 once the calling thread took the part back, -1 once a worker claimed it. */
+const CLAIM = 1;
+/** The last sequence number a worker finished. */
+const DONE = 2;
+/** 1 when that part trapped. */
+const FAILED = 3;
+/** 1 once the worker has instantiated the kernels. */
+const READY = 4;
+/** The task's index in {@link TASKS}. */
+const KERNEL = 5;
+/** The byte address of the task's argument struct. */
+const ARGS = 6;
+/** The last sequence number the worker woke up for, claimed or not. */
+const SEEN = 7;
+
+/**
+ * Runs in each worker (Node worker_threads, evaluated as CommonJS): instantiates the kernels on
+ * the shared memory, then sleeps in Atomics.wait until a new sequence number is posted. It claims
+ * the part by swapping the open sequence number for -1; the part may have been taken back by the
+ * calling thread meanwhile (then it does nothing). A trap is reported through the failure flag.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, base, names } = workerData;
+const c = new Int32Array(control);
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = names.map((n) => exports[n]);
+Atomics.store(c, base + ${READY}, 1);
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, base + ${SEQ}, seen);
+  seen = Atomics.load(c, base + ${SEQ});
+  Atomics.store(c, base + ${SEEN}, seen);
+  if (Atomics.compareExchange(c, base + ${CLAIM}, seen, -1) !== seen) continue;
+  let failed = 0;
+  try {
+    kernels[c[base + ${KERNEL}]](c[base + ${ARGS}]);
+  } catch {
+    failed = 1;
+  }
+  Atomics.store(c, base + ${FAILED}, failed);
+  Atomics.store(c, base + ${DONE}, seen);
+  Atomics.notify(c, base + ${DONE});
+}
+`;
+
+interface WorkerLike {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error' | 'exit', listener: () => void): void;
+}
+
+/**
+ * Worker threads that run the module's thread kernels (the matrix product, the convolution
+ * drivers, 2x2 max pooling) on the memory they share with the calling thread. A call is split
+ * into parts that write disjoint memory (or claim work from a shared counter); the calling thread
+ * runs the first part and each ready worker one other.
+ *
+ * Never a long block on a dead worker: a part that no worker has claimed by the time the calling
+ * thread finishes its own is taken back and run there, so only a worker that is computing is
+ * waited for. A worker that exits, reports an error or a trap, or leaves a part unclaimed for
+ * {@link DEAD_AFTER_MS}, retires the pool: the backend continues on one thread and says so once
+ * on the console.
+ *
+ * Node only (worker_threads, where the calling thread may block in Atomics.wait); the workers are
+ * unref'd and sleep between calls, so they never keep a process alive. Browsers get one thread:
+ * their main thread may not block.
+ */
+export class ThreadPool {
+  private readonly control: Int32Array;
+  private readonly workers: WorkerLike[] = [];
+  private readonly posted: number[] = [];
+  private readonly unseenSince: number[] = [];
+  private retired = false;
+  private seq = 0;
+
+  /**
+   * Starts up to `maxWorkers` workers (fewer on machines with fewer cores) on `rt`'s shared memory.
+   * A worker that leaves a part unclaimed for `deadAfterMs` is counted dead.
+   */
+  constructor(
+    private readonly rt: WasmRuntime, module: WebAssembly.Module, maxWorkers: number, private readonly deadAfterMs = DEAD_AFTER_MS,
+  ) {
+    const n = Math.max(0, Math.min(maxWorkers, ARGS_SLOTS - 1));
+    this.control = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * SLOT * 4));
+    void this.start(module, n);
+  }
+
+  private async start(module: WebAssembly.Module, maxWorkers: number): Promise<void> {
+    try {
+      // Computed specifiers keep browser bundlers from trying to resolve Node modules.
+      const threadsSpec = 'node:worker_threads';
+      const osSpec = 'node:os';
+      const { Worker } = (await import(/* @vite-ignore */ threadsSpec)) as {
+        Worker: new (src: string, opts: object) => WorkerLike;
+      };
+      const os = (await import(/* @vite-ignore */ osSpec)) as { availableParallelism(): number };
+      const count = Math.min(maxWorkers, os.availableParallelism() - 1);
+      for (let w = 0; w < count; w++) {
+        const worker = new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: TASKS },
+        });
+        worker.unref();
+        const fail = (): void => this.retire(`worker thread ${w + 1} stopped`);
+        worker.on('error', fail);
+        worker.on('exit', fail);
+        this.workers.push(worker);
+        this.posted.push(0);
+        this.unseenSince.push(0);
+      }
+    } catch {
+      // No worker threads here: stay single-threaded.
+    }
+  }
+
+  /** Stops using the workers, and says why once. */
+  private retire(why: string): void {
+    if (this.retired) return;
+    this.retired = true;
+    console.warn(`bp: ${why}; the CPU backend continues on one thread.`);
+  }
+
+  /** The workers that have started and are not retired. */
+  private helpers(): number[] {
+    const out: number[] = [];
+    if (this.retired) return out;
+    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.control, w * SLOT + READY) === 1) out.push(w);
+    return out;
+  }
+
+  /** Workers ready to take a part now (0 once the pool is retired). */
+  get ready(): number {
+    return this.helpers().length;
+  }
+
+  /** Threads a split can use now: the calling one and the ready workers. */
+  get parallelism(): number {
+    return 1 + this.ready;
+  }
+
+  /**
+   * The one thread policy of every kernel: how many threads to split `work` multiply-adds (or
+   * their equivalent) over. All there are from {@link THREAD_MIN_WORK} up, else 1.
+   */
+  threadsFor(work: number): number {
+    return work < THREAD_MIN_WORK ? 1 : this.parallelism;
+  }
+
+  /** Stops the workers (a backend that is done with them can give them back). */
+  async close(): Promise<void> {
+    this.retired = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  /**
+   * Splits `0 .. n` into one contiguous range per thread (at most `threads`) and runs `task` on
+   * each with the arguments `args(i0, i1)` (see {@link run}).
+   */
+  runSplit<K extends TaskName>(task: K, n: number, threads: number, args: (i0: number, i1: number) => TaskArgs<K>): void {
+    const chunk = Math.ceil(n / Math.max(1, Math.min(threads, n)));
+    const parts: TaskArgs<K>[] = [];
+    for (let i0 = 0; i0 < n; i0 += chunk) parts.push(args(i0, Math.min(n, i0 + chunk)));
+    this.run(task, parts);
+  }
+
+  /**
+   * Runs `task` once for each argument struct, at the same time: `parts[0]` on this thread, the
+   * others on ready workers (parts beyond them run here too). The parts must write disjoint memory
+   * or claim their work from a shared counter, and running a whole call again must give the same
+   * result: when a worker traps, every part is run again here in order, after `reset` (which
+   * rewinds such a counter). Returns when every part is done.
+   */
+  run<K extends TaskName>(task: K, parts: readonly TaskArgs<K>[], reset?: () => void): void {
+    if (parts.length === 0) return;
+    const fn = this.rt.exports[task];
+    const ctl = this.control;
+    const now = performance.now();
+    const helpers: number[] = [];
+    for (const w of this.helpers()) {
+      const base = w * SLOT;
+      // A worker that has not even woken for a part posted long ago is gone.
+      if (Atomics.load(ctl, base + SEEN) !== this.posted[w] && now - this.unseenSince[w] > this.deadAfterMs) {
+        this.retire(`worker thread ${w + 1} stopped answering`);
+        helpers.length = 0;
+        break;
+      }
+      helpers.push(w);
+    }
+    const spread = Math.min(parts.length, helpers.length + 1);
+    if (parts.length > ARGS_SLOTS) throw new Error(`ThreadPool.run: ${parts.length} parts of ${task} (at most ${ARGS_SLOTS})`);
+    const addrs = parts.map((args, p) => this.rt.writeArgs(p, task, args));
+    const sent: [number, number, number][] = [];
+    for (let p = 1; p < spread; p++) {
+      const w = helpers[p - 1];
+      const base = w * SLOT;
+      this.seq = (this.seq % 0x3fffffff) + 1;
+      if (Atomics.load(ctl, base + SEEN) === this.posted[w]) this.unseenSince[w] = now;
+      this.posted[w] = this.seq;
+      ctl[base + KERNEL] = TASKS.indexOf(task);
+      ctl[base + ARGS] = addrs[p];
+      Atomics.store(ctl, base + CLAIM, this.seq);
+      Atomics.store(ctl, base + SEQ, this.seq);
+      Atomics.notify(ctl, base + SEQ);
+      sent.push([w, this.seq, p]);
+    }
+    fn(addrs[0]);
+    for (let p = spread; p < parts.length; p++) fn(addrs[p]);
+    let failed = false;
+    for (const [w, s, p] of sent) {
+      const base = w * SLOT;
+      if (Atomics.compareExchange(ctl, base + CLAIM, s, 0) === s) {
+        // Not claimed yet: the worker is asleep, busy elsewhere or gone; this thread runs it.
+        fn(addrs[p]);
+        continue;
+      }
+      // Claimed: the worker is computing it. A claimed part is always finished (or reported as a trap).
+      for (let done = Atomics.load(ctl, base + DONE); done !== s; done = Atomics.load(ctl, base + DONE)) {
+        Atomics.wait(ctl, base + DONE, done);
+      }
+      if (Atomics.load(ctl, base + FAILED) === 1) failed = true;
+    }
+    if (failed) {
+      this.retire(`${task} failed on a worker thread`);
+      reset?.();
+      // The parts' addresses are still in place: nothing else ran since they were written.
+      for (let p = 0; p < parts.length; p++) fn(addrs[p]);
+    }
+  }
+}
