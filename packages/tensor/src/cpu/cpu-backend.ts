@@ -63,6 +63,16 @@ export interface CpuBackendOptions {
    * page's main thread may not block waiting for workers.
    */
   threads?: number;
+  /**
+   * Fused multiply-adds (relaxed SIMD `f32x4.relaxed_madd`) in the matrix product, where the engine
+   * has relaxed SIMD (default false). Browsers ship relaxed SIMD; Node 20 has it behind
+   * `--experimental-wasm-relaxed-simd`. Products then round once per multiply-add instead of twice,
+   * so their last bits differ from the plain kernel's (and, since relaxed SIMD may fuse or not, may
+   * differ between machines); they stay the same whatever the thread count. Off by default: on CPUs
+   * that issue multiplies and adds on separate units (AMD Zen) plain SIMD is as fast or faster;
+   * `pnpm bench` measures both.
+   */
+  fma?: boolean;
 }
 
 interface ProcessLike {
@@ -82,17 +92,20 @@ function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
   if (options.simd === false) return null;
   const fromEnv = Number(proc?.env?.BP_CPU_THREADS);
   const threads = Math.max(1, Math.floor(options.threads ?? (fromEnv > 0 ? fromEnv : 4)));
+  const fma = options.fma === true;
   if (threads > 1 && canUseThreads()) {
-    const shared = kernelModule(true);
+    const fused = fma ? kernelModule(true, true) : null;
+    const shared = fused ?? kernelModule(true);
     if (shared) {
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-      const rt = new WasmRuntime(shared, memory);
+      const rt = new WasmRuntime(shared, memory, fused !== null);
       rt.threads = new ThreadPool(rt, shared, threads - 1);
       return rt;
     }
   }
-  const module = kernelModule();
-  return module ? new WasmRuntime(module) : null;
+  const fused = fma ? kernelModule(false, true) : null;
+  const module = fused ?? kernelModule();
+  return module ? new WasmRuntime(module, undefined, fused !== null) : null;
 }
 
 /**
@@ -152,6 +165,6 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },
-    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', threads: 1 + (simd?.threads?.ready ?? 0) }),
+    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', fma: simd?.fma ?? false, threads: 1 + (simd?.threads?.ready ?? 0) }),
   };
 }

@@ -192,3 +192,20 @@ describe.skipIf(!threaded)('the thread pool', () => {
     expect(pool.threadsFor(THREAD_MIN_WORK)).toBe(2);
   });
 });
+
+describe.skipIf(!threaded)('fused multiply-add products on worker threads', () => {
+  it('give the same bits as one thread', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const multi = cpuBackend({ threads: 2, fma: true });
+    const single = cpuBackend({ threads: 1, fma: true });
+    expect(multi.info!().fma).toBe(true);
+    expect(single.info!().fma).toBe(true);
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    for (const [m, k, n] of [[64, 300, 200], [256, 256, 256]]) {
+      const a = values(m * k, m + k);
+      const b = values(k * n, k + n);
+      expect(firstDifference(multi.matmul(a, b, 1, 1, m, k, n, false, false), single.matmul(a, b, 1, 1, m, k, n, false, false))).toBe(-1);
+    }
+  });
+});

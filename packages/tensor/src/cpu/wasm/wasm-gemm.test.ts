@@ -80,3 +80,23 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
     }
   });
 });
+
+describe('the fused multiply-add (relaxed SIMD) matrix kernel', () => {
+  // Node 20 has relaxed SIMD behind a flag, set here before the variant is compiled; newer engines have it on.
+  it('compiles where the engine has relaxed SIMD, and multiplies within float32 rounding', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const fused = kernelModule(false, true);
+    expect(fused).not.toBeNull();
+    const rt = new WasmRuntime(fused!, undefined, true);
+    for (const [m, k, n] of [[33, 257, 130], [130, 300, 9], [64, 784, 128]] as const) {
+      const a = values(m * k, m + 3);
+      const b = values(k * n, n + 5);
+      const got = new Float32Array(m * n);
+      wasmGemm(rt, a, 0, b, 0, got, 0, m, k, n, false, false);
+      const want = reference(a, b, m, k, n, false, false);
+      const tol = 1e-5 * Math.sqrt(k) * 4;
+      for (let i = 0; i < m * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(tol);
+    }
+  });
+});

@@ -1,4 +1,6 @@
-import { KERNELS_WASM, KERNELS_WASM_SHARED, TASK_FIELDS, type KernelExports } from './kernels-wasm.js';
+import {
+  KERNELS_WASM, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED, KERNELS_WASM_SHARED, TASK_FIELDS, type KernelExports,
+} from './kernels-wasm.js';
 import type { ThreadPool } from './thread-pool.js';
 
 export type { KernelExports };
@@ -26,24 +28,27 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const cached: [WebAssembly.Module | null | undefined, WebAssembly.Module | null | undefined] = [undefined, undefined];
+const SOURCES = [KERNELS_WASM, KERNELS_WASM_SHARED, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED];
+const cached: (WebAssembly.Module | null | undefined)[] = [undefined, undefined, undefined, undefined];
 
 /**
- * The compiled kernel module (the variant importing a shared memory when `shared`), or
- * null where WebAssembly, its SIMD extension or shared memory is unavailable (compiling
- * then fails). Compiled synchronously: the module is a few KiB, under the size browsers
- * allow for synchronous compilation.
+ * The compiled kernel module (the variant importing a shared memory when `shared`; with the
+ * matrix product's multiply-adds fused when `fma`), or null where WebAssembly, its SIMD extension,
+ * shared memory or (for `fma`) relaxed SIMD is unavailable: compiling then fails, which is the
+ * feature test. Compiled synchronously: the module is a few KiB, under the size browsers allow for
+ * synchronous compilation. A variant that failed is tried again on the next call, so an engine
+ * flag set later (Node 20's `--experimental-wasm-relaxed-simd`) still takes effect.
  */
-export function kernelModule(shared = false): WebAssembly.Module | null {
-  const i = shared ? 1 : 0;
-  if (cached[i] === undefined) {
+export function kernelModule(shared = false, fma = false): WebAssembly.Module | null {
+  const i = (shared ? 1 : 0) + (fma ? 2 : 0);
+  if (!cached[i]) {
     try {
-      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(decode(shared ? KERNELS_WASM_SHARED : KERNELS_WASM)) : null;
+      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(decode(SOURCES[i])) : null;
     } catch {
       cached[i] = null;
     }
   }
-  return cached[i];
+  return cached[i] ?? null;
 }
 
 /**
@@ -54,13 +59,16 @@ export function kernelModule(shared = false): WebAssembly.Module | null {
 export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
+  /** Whether the matrix product runs fused multiply-adds (relaxed SIMD). */
+  readonly fma: boolean;
   /** Worker threads sharing this memory for large kernels, if any. */
   threads: ThreadPool | null = null;
   private view: Float32Array;
   private ints: Int32Array;
 
-  constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 })) {
+  constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 }), fma = false) {
     this.memory = memory;
+    this.fma = fma;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     this.view = new Float32Array(memory.buffer);
     this.ints = new Int32Array(memory.buffer);
