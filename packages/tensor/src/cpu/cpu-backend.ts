@@ -4,7 +4,7 @@ import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
-import { ThreadPool } from './wasm/thread-pool.js';
+import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
@@ -59,8 +59,10 @@ export interface CpuBackendOptions {
    * (default: the `BP_CPU_THREADS` environment variable in Node, else 4; never more than the
    * machine's cores). Extra threads are Node worker threads sharing the kernels' memory; they start
    * in the background and never keep the process alive. If one stops answering or fails, the
-   * backend continues on one thread and says so once. Browsers, and 1, give a single thread: a
-   * page's main thread may not block waiting for workers.
+   * backend continues on one thread and says so once. In browsers, a backend created inside a Web
+   * Worker of a cross-origin isolated page (served with `Cross-Origin-Opener-Policy: same-origin`
+   * and `Cross-Origin-Embedder-Policy: require-corp`) gets worker threads the same way; on a page's
+   * main thread, which may not block waiting for them, and with 1, there is a single thread.
    */
   threads?: number;
   /**
@@ -81,11 +83,6 @@ interface ProcessLike {
 }
 
 const proc = (globalThis as { process?: ProcessLike }).process;
-
-/** Whether this engine can run kernel threads: Node, with SharedArrayBuffer. */
-function canUseThreads(): boolean {
-  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object' && typeof proc?.versions?.node === 'string';
-}
 
 /** The WebAssembly kernels as options ask for them, or null for plain TypeScript. */
 function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {

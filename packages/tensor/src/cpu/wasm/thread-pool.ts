@@ -36,14 +36,12 @@ const ARGS = 6;
 const SEEN = 7;
 
 /**
- * Runs in each worker (Node worker_threads, evaluated as CommonJS): instantiates the kernels on
- * the shared memory, then sleeps in Atomics.wait until a new sequence number is posted. It claims
- * the part by swapping the open sequence number for -1; the part may have been taken back by the
- * calling thread meanwhile (then it does nothing). A trap is reported through the failure flag.
+ * The body of each worker, given `module, memory, control, base, names`: instantiates the kernels
+ * on the shared memory, then sleeps in Atomics.wait until a new sequence number is posted. It
+ * claims the part by swapping the open sequence number for -1; the part may have been taken back
+ * by the calling thread meanwhile (then it does nothing). A trap is reported through the failure flag.
  */
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, base, names } = workerData;
+const WORKER_LOOP = `
 const c = new Int32Array(control);
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const kernels = names.map((n) => exports[n]);
@@ -66,10 +64,50 @@ for (;;) {
 }
 `;
 
+/** A Node worker (worker_threads, evaluated as CommonJS): its data comes as workerData. */
+const NODE_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, base, names } = workerData;
+${WORKER_LOOP}`;
+
+/** A browser worker (from a Blob URL): its data comes as the first message. */
+const BROWSER_WORKER = `
+onmessage = (e) => {
+  onmessage = null;
+  const { module, memory, control, base, names } = e.data;
+${WORKER_LOOP}};
+`;
+
 interface WorkerLike {
   unref(): void;
   terminate(): Promise<number>;
   on(event: 'error' | 'exit', listener: () => void): void;
+}
+
+/** The parts of a browser Worker the pool uses. */
+interface BrowserWorker {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  addEventListener(event: 'error' | 'messageerror', listener: () => void): void;
+}
+
+interface BrowserScope {
+  Worker?: new (url: string, opts?: object) => BrowserWorker;
+  Blob?: new (parts: string[], opts: { type: string }) => object;
+  URL?: { createObjectURL(blob: object): string };
+  navigator?: { hardwareConcurrency?: number };
+}
+
+/**
+ * Whether kernels can run on worker threads here, with the calling thread blocking in
+ * Atomics.wait for them: Node, or a browser worker of a cross-origin isolated page (where
+ * SharedArrayBuffer exists). A page's main thread may not block, so it gets none.
+ */
+export function canUseThreads(): boolean {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  const g = globalThis as { process?: { versions?: { node?: string } }; WorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
+  if (typeof g.process?.versions?.node === 'string') return true;
+  return typeof g.WorkerGlobalScope === 'function' && g.crossOriginIsolated === true && typeof (g as BrowserScope).Worker === 'function';
 }
 
 /**
@@ -84,13 +122,13 @@ interface WorkerLike {
  * {@link DEAD_AFTER_MS}, retires the pool: the backend continues on one thread and says so once
  * on the console.
  *
- * Node only (worker_threads, where the calling thread may block in Atomics.wait); the workers are
- * unref'd and sleep between calls, so they never keep a process alive. Browsers get one thread:
- * their main thread may not block.
+ * Where {@link canUseThreads}: in Node (worker_threads; the workers are unref'd and sleep between
+ * calls, so they never keep a process alive) and in a browser worker of a cross-origin isolated
+ * page (nested workers from a Blob URL). A page's main thread may not block, so it gets one thread.
  */
 export class ThreadPool {
   private readonly control: Int32Array;
-  private readonly workers: WorkerLike[] = [];
+  private readonly workers: { terminate(): unknown }[] = [];
   private readonly posted: number[] = [];
   private readonly unseenSince: number[] = [];
   private retired = false;
@@ -109,6 +147,11 @@ export class ThreadPool {
   }
 
   private async start(module: WebAssembly.Module, maxWorkers: number): Promise<void> {
+    const g = globalThis as BrowserScope & { process?: unknown };
+    if (g.process === undefined && g.Worker && g.Blob && g.URL) {
+      this.startBrowser(module, maxWorkers, g);
+      return;
+    }
     try {
       // Computed specifiers keep browser bundlers from trying to resolve Node modules.
       const threadsSpec = 'node:worker_threads';
@@ -119,7 +162,7 @@ export class ThreadPool {
       const os = (await import(/* @vite-ignore */ osSpec)) as { availableParallelism(): number };
       const count = Math.min(maxWorkers, os.availableParallelism() - 1);
       for (let w = 0; w < count; w++) {
-        const worker = new Worker(WORKER_SOURCE, {
+        const worker = new Worker(NODE_WORKER, {
           eval: true,
           workerData: { module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: TASKS },
         });
@@ -133,6 +176,25 @@ export class ThreadPool {
       }
     } catch {
       // No worker threads here: stay single-threaded.
+    }
+  }
+
+  private startBrowser(module: WebAssembly.Module, maxWorkers: number, g: BrowserScope): void {
+    try {
+      const count = Math.min(maxWorkers, (g.navigator?.hardwareConcurrency ?? 2) - 1);
+      const url = g.URL!.createObjectURL(new g.Blob!([BROWSER_WORKER], { type: 'text/javascript' }));
+      for (let w = 0; w < count; w++) {
+        const worker = new g.Worker!(url);
+        const fail = (): void => this.retire(`worker thread ${w + 1} stopped`);
+        worker.addEventListener('error', fail);
+        worker.addEventListener('messageerror', fail);
+        worker.postMessage({ module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: TASKS });
+        this.workers.push(worker);
+        this.posted.push(0);
+        this.unseenSince.push(0);
+      }
+    } catch {
+      // No nested workers here: stay single-threaded.
     }
   }
 
@@ -172,7 +234,7 @@ export class ThreadPool {
   /** Stops the workers (a backend that is done with them can give them back). */
   async close(): Promise<void> {
     this.retired = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(async (w) => w.terminate()));
   }
 
   /**
