@@ -23,6 +23,10 @@
 ;; gemm over depth blocks of kcMax and row blocks of mcMax so the working set stays in cache. Threads
 ;; each take their own range of panels, so they never write the same memory.
 ;;
+;; gemm_claim(a, b, c, mp, k, np, chunk, kcMax, mcMax, packed, counter) is gemm_blocked over all panels,
+;; claimed `chunk` panels at a time from the i32 counter at byte address counter (zeroed by the
+;; caller), so every thread running it on the same product shares the panels however fast each runs.
+;;
 ;; pack_b(src, k, n, dst) writes B [k, n] (row-major at src) as packed panels [ceil(n/8), k, 8] at dst,
 ;; the last one padded with zeros: each panel's k rows lie in 32*k contiguous bytes, so the matrix
 ;; kernel's walk down a panel touches a few pages and cache sets instead of one per row.
@@ -206,6 +210,23 @@
         (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp))))
       (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
       (br_if $depth (i32.lt_u (local.get $p0) (local.get $k)))))
+  (func $gemm_claim
+    (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
+    (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32)
+    (local $nb i32) (local $nb0 i32) (local $nb1 i32)
+    (if (i32.le_s (local.get $chunk) (i32.const 0)) (then (return)))
+    (local.set $nb (i32.shr_u (local.get $np) (i32.const 3)))
+    ;; Chunks of panels are claimed one at a time from the shared counter, so a thread that runs
+    ;; slower (or starts later) simply takes fewer; each panel's result does not depend on who computes it.
+    (block $done
+      (loop $chunks
+        (local.set $nb0 (i32.mul (i32.atomic.rmw.add (local.get $counter) (i32.const 1)) (local.get $chunk)))
+        (br_if $done (i32.ge_u (local.get $nb0) (local.get $nb)))
+        (local.set $nb1 (i32.add (local.get $nb0) (local.get $chunk)))
+        (if (i32.gt_u (local.get $nb1) (local.get $nb)) (then (local.set $nb1 (local.get $nb))))
+        (call $gemm_blocked (local.get $a) (local.get $b) (local.get $c) (local.get $mp) (local.get $k) (local.get $np)
+          (local.get $nb0) (local.get $nb1) (local.get $kcMax) (local.get $mcMax) (local.get $packed))
+        (br $chunks))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)

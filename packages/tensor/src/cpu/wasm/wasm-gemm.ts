@@ -1,5 +1,5 @@
 import type { TypedArray } from '../../dtype.js';
-import { DATA_AT, type WasmRuntime } from './wasm-runtime.js';
+import { COUNTER_AT, DATA_AT, type WasmRuntime } from './wasm-runtime.js';
 
 /** Depth of one block: the KC x 8 panel of B that a run of tiles shares stays in L1. */
 export const KC = 256;
@@ -56,6 +56,16 @@ export function setPacking(mode: 'auto' | 'always' | 'never'): void {
   packing = mode;
 }
 
+let splitting: 'claim' | 'static' = 'claim';
+
+/**
+ * For tests and measurements: share a threaded product's panels by claiming chunks from a counter
+ * (`'claim'`, the default) or in one fixed range per thread (`'static'`). Same bits either way.
+ */
+export function setGemmSplit(mode: 'claim' | 'static'): void {
+  splitting = mode;
+}
+
 /**
  * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
  * offsets; mp a multiple of 4, np of 8, all contiguous row-major; B as packed panels
@@ -70,9 +80,23 @@ export function gemmInHeap(
     a: aAt * 4, b: bAt * 4, c: cAt * 4, mp, k, np, nb0, nb1, kcMax: KC, mcMax: MC, packed: packed ? 1 : 0,
   });
   const threads = rt.threads === null ? 1 : Math.min(nb, rt.threads.threadsFor(mp * np * k));
-  // Each thread takes its own range of 8-column panels of C, so none writes what another reads or writes.
-  if (threads > 1) rt.threads!.runSplit('gemm_blocked', nb, threads, args);
-  else rt.runTask('gemm_blocked', args(0, nb));
+  if (threads <= 1) {
+    rt.runTask('gemm_blocked', args(0, nb));
+    return;
+  }
+  if (splitting === 'static') {
+    rt.threads!.runSplit('gemm_blocked', nb, threads, args);
+    return;
+  }
+  // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
+  // thread, so a thread whose core is busy takes fewer); none writes what another reads or writes.
+  const chunk = Math.max(1, Math.ceil(nb / (4 * threads)));
+  const part = { a: aAt * 4, b: bAt * 4, c: cAt * 4, mp, k, np, chunk, kcMax: KC, mcMax: MC, packed: packed ? 1 : 0, counter: COUNTER_AT };
+  const reset = (): void => {
+    new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
+  };
+  reset();
+  rt.threads!.run('gemm_claim', Array.from({ length: threads }, () => part), reset);
 }
 
 /**

@@ -20,6 +20,11 @@ export const ARGS_SLOTS = 32;
  * {@link WasmRuntime.writeArgs} overwrites on every task.
  */
 export const DATA_AT = (ARGS_SLOTS * ARGS_SLOT_BYTES) / 4;
+/**
+ * Byte address of an i32 work counter in the reserved region: the last word of the last argument
+ * slot, which no struct reaches (the longest has 23 fields).
+ */
+export const COUNTER_AT = ARGS_SLOTS * ARGS_SLOT_BYTES - 4;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
