@@ -26,9 +26,12 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       });
       // Large inputs: the planes are split between the threads (each writes its own outputs). An
       // input element costs about as much as eight multiply-adds of the matrix product.
-      const threads = simd.threads === null ? 1 : Math.min(n, simd.threads.threadsFor(8 * n * h * w));
+      const work = 8 * n * h * w;
+      const threads = simd.threads === null || n < 2 ? 1 : simd.threads.threadsFor(work, 'pool');
+      const t0 = performance.now();
       if (threads > 1) simd.threads!.runSplit('maxpool2x2', n, threads, args);
       else simd.runTask('maxpool2x2', args(0, n));
+      simd.threads?.record(threads, work, performance.now() - t0, 'pool');
       values.set(mem.subarray(vAt, vAt + n * P));
       argmax.set(new Int32Array(mem.buffer, mem.byteOffset + iAt * 4, n * P));
       return [values, argmax];

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../cpu-backend.js';
-import { THREAD_MIN_WORK, ThreadPool } from './thread-pool.js';
+import { EXPLORE, THREAD_MIN_WORK, ThreadPool, setThreadPolicy } from './thread-pool.js';
 import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -29,6 +29,10 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 const threaded = kernelModule(true) !== null && typeof SharedArrayBuffer === 'function';
+
+// The bit-for-bit comparisons below must run split: no measuring policy choosing one thread.
+beforeAll(() => setThreadPolicy('all'));
+afterAll(() => setThreadPolicy('measure'));
 
 describe.skipIf(!threaded)('matrix products on worker threads', () => {
   it('give the same bits as one thread, for every transpose and ragged sizes', async () => {
@@ -190,6 +194,33 @@ describe.skipIf(!threaded)('the thread pool', () => {
     const [, pool] = await pooled();
     expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
     expect(pool.threadsFor(THREAD_MIN_WORK)).toBe(2);
+  });
+
+  it('measures: all threads while they are faster, one thread while it is, trying the other now and then', async () => {
+    const [, pool] = await pooled();
+    setThreadPolicy('measure');
+    try {
+      const work = THREAD_MIN_WORK * 4;
+      // Nothing measured yet: all threads first, then one thread, to measure both.
+      expect(pool.threadsFor(work)).toBe(2);
+      pool.record(2, work, 10);
+      expect(pool.threadsFor(work)).toBe(1);
+      pool.record(1, work, 15);
+      // All threads measured faster (10 ms against 15): they are used, one thread tried every EXPLORE-th call.
+      const picks = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
+      expect(picks.filter((t) => t === 1)).toHaveLength(2);
+      expect(picks.filter((t) => t === 2)).toHaveLength(2 * EXPLORE - 2);
+      // The other cores get busy: all threads now take 40 ms; after a few calls the policy turns to one thread.
+      for (let i = 0; i < 8; i++) pool.record(2, work, 40);
+      const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
+      expect(later.filter((t) => t === 2)).toHaveLength(2);
+      expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 2);
+      // Each kind of kernel is measured on its own; small work stays on one thread.
+      expect(pool.threadsFor(work, 'conv')).toBe(2);
+      expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
+    } finally {
+      setThreadPolicy('all');
+    }
   });
 });
 

@@ -16,6 +16,19 @@ export const THREAD_MIN_WORK = 1 << 21;
  */
 export const DEAD_AFTER_MS = 2000;
 
+/** The thread policy tries the setting it is not using once every this many calls. */
+export const EXPLORE = 16;
+
+let policy: 'measure' | 'all' = 'measure';
+
+/**
+ * For tests and measurements: every pool's policy, measuring (the default) or always all threads
+ * above {@link THREAD_MIN_WORK}.
+ */
+export function setThreadPolicy(mode: 'measure' | 'all'): void {
+  policy = mode;
+}
+
 /** Int32 fields of the control block per worker. */
 const SLOT = 8;
 /** The last sequence number posted. */
@@ -133,6 +146,11 @@ export class ThreadPool {
   private readonly unseenSince: number[] = [];
   private retired = false;
   private seq = 0;
+  /**
+   * Per kind of kernel: measured rates (work per millisecond, smoothed) on one thread and on all
+   * (0 until measured), and the calls large enough to thread so far.
+   */
+  private readonly rates = new Map<string, { one: number; all: number; eligible: number }>();
 
   /**
    * Starts up to `maxWorkers` workers (fewer on machines with fewer cores) on `rt`'s shared memory.
@@ -225,10 +243,41 @@ export class ThreadPool {
 
   /**
    * The one thread policy of every kernel: how many threads to split `work` multiply-adds (or
-   * their equivalent) over. All there are from {@link THREAD_MIN_WORK} up, else 1.
+   * their equivalent) over. Below {@link THREAD_MIN_WORK}, 1. Above, it measures rather than
+   * assumes that the other cores are free: callers report each run's time ({@link record}), and
+   * the pool uses all threads while they are measured faster than one, else one thread, trying
+   * the other setting every {@link EXPLORE}th call so a core that frees up (or gets busy) is seen.
+   * Results are the same bits whatever it picks.
    */
-  threadsFor(work: number): number {
-    return work < THREAD_MIN_WORK ? 1 : this.parallelism;
+  threadsFor(work: number, kind = 'gemm'): number {
+    if (work < THREAD_MIN_WORK) return 1;
+    const all = this.parallelism;
+    if (all === 1 || policy === 'all') return all;
+    const rate = this.rateOf(kind);
+    rate.eligible++;
+    if (rate.all === 0) return all;
+    if (rate.one === 0) return 1;
+    const best = rate.all >= rate.one ? all : 1;
+    if (rate.eligible % EXPLORE === 0) return best === 1 ? all : 1;
+    return best;
+  }
+
+  /**
+   * Reports that `work` of `kind` (as given to {@link threadsFor}) took `ms` milliseconds on
+   * `threads` threads.
+   */
+  record(threads: number, work: number, ms: number, kind = 'gemm'): void {
+    if (work < THREAD_MIN_WORK || !(ms > 0)) return;
+    const rate = this.rateOf(kind);
+    const key = threads > 1 ? 'all' : 'one';
+    const r = work / ms;
+    rate[key] = rate[key] === 0 ? r : rate[key] + 0.25 * (r - rate[key]);
+  }
+
+  private rateOf(kind: string): { one: number; all: number; eligible: number } {
+    let rate = this.rates.get(kind);
+    if (rate === undefined) this.rates.set(kind, (rate = { one: 0, all: 0, eligible: 0 }));
+    return rate;
   }
 
   /** Stops the workers (a backend that is done with them can give them back). */

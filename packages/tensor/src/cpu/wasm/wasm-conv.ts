@@ -33,7 +33,7 @@ function groupSize(rows: number, P: number): number {
 
 /** Threads to use for `work` multiply-adds: the pool's policy, or 1 without one. */
 function threadsFor(rt: WasmRuntime, work: number): number {
-  return rt.threads === null ? 1 : rt.threads.threadsFor(work);
+  return rt.threads === null ? 1 : rt.threads.threadsFor(work, 'conv');
 }
 
 type Driver = 'conv_fwd' | 'conv_bwd_w' | 'conv_bwd_x';
@@ -85,7 +85,9 @@ export function wasmConv2d(
   if (n === 0 || P === 0 || outC === 0) return out;
   const g = groupSize(K, P);
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (img + outC * P))));
-  const threads = threadsFor(rt, outC * K * P * n);
+  const work = outC * K * P * n;
+  const threads = threadsFor(rt, work);
+  const t0 = performance.now();
   const mp = roundUp(outC, 4);
   const npG = roundUp(g * P, 8);
   const L = new Layout();
@@ -110,6 +112,7 @@ export function wasmConv2d(
     }));
     out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
   }
+  rt.threads?.record(threads, work, performance.now() - t0, 'conv');
   return out;
 }
 
@@ -150,7 +153,9 @@ export function wasmConv2dBackward(
   const g = groupSize(kp, P);
   const npG = roundUp(g * P, 8);
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (2 * img + outC * P))));
-  const threads = threadsFor(rt, outC * K * P * n);
+  const work = outC * K * P * n * ((dx ? 1 : 0) + (dw ? 1 : 0));
+  const threads = threadsFor(rt, work);
+  const t0 = performance.now();
   const L = new Layout();
   const dyAt = L.take(nb * outC * P);
   const xAt = dw ? L.take(nb * img) : 0;
@@ -193,5 +198,6 @@ export function wasmConv2dBackward(
       dx.set(mem.subarray(dxAt, dxAt + cnt * img), b0 * img);
     }
   }
+  rt.threads?.record(threads, work, performance.now() - t0, 'conv');
   return [dx, dw, db];
 }

@@ -79,13 +79,18 @@ export function gemmInHeap(
   const args = (nb0: number, nb1: number) => ({
     a: aAt * 4, b: bAt * 4, c: cAt * 4, mp, k, np, nb0, nb1, kcMax: KC, mcMax: MC, packed: packed ? 1 : 0,
   });
-  const threads = rt.threads === null ? 1 : Math.min(nb, rt.threads.threadsFor(mp * np * k));
+  const pool = rt.threads;
+  const work = mp * np * k;
+  const threads = pool === null || nb < 2 ? 1 : pool.threadsFor(work);
+  const t0 = performance.now();
   if (threads <= 1) {
     rt.runTask('gemm_blocked', args(0, nb));
+    pool?.record(1, work, performance.now() - t0);
     return;
   }
   if (splitting === 'static') {
-    rt.threads!.runSplit('gemm_blocked', nb, threads, args);
+    pool!.runSplit('gemm_blocked', nb, threads, args);
+    pool!.record(threads, work, performance.now() - t0);
     return;
   }
   // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
@@ -96,7 +101,8 @@ export function gemmInHeap(
     new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
   };
   reset();
-  rt.threads!.run('gemm_claim', Array.from({ length: threads }, () => part), reset);
+  pool!.run('gemm_claim', Array.from({ length: Math.min(threads, nb) }, () => part), reset);
+  pool!.record(threads, work, performance.now() - t0);
 }
 
 /**
