@@ -5,7 +5,7 @@
 ;;
 ;; generate.mjs also writes two families of functions at the markers near the end: the elementwise
 ;; kernels (add, mul_scalar, relu, ...: one f32x4 loop each, from a table), and the exports of the
-;; thread kernels (gemm_blocked, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2). Those are written
+;; thread kernels (gemm_blocked, gemm_claim, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2). Those are written
 ;; here as internal functions with positional i32 parameters; each export takes the byte address of
 ;; a struct holding those parameters in order (one i32 each) and calls it, so JavaScript and worker
 ;; threads pass one number however many arguments a kernel has.
