@@ -6,11 +6,15 @@
  * peak-memory run; `--only-cnn` times the CNN alone (bp and PyTorch, no matmul, MLP, TensorFlow.js or
  * peak-memory figures); `--no-simd` runs bp with its plain TypeScript kernels, `--threads=N` with N threads;
  * `--rounds=N` repeats bp and PyTorch N times, alternating, and reports medians (default 3 with
- * `--short`, else 1).
+ * `--short`, else 1). `matmulVsPeak` measures the machine's WebAssembly SIMD multiply-add peak and
+ * the matrix kernel at 256/512/1024 on one thread and all as a percentage of it, with the plain and
+ * (where the engine has relaxed SIMD; Node 20 gets the flag unless `--no-fma`) the fused
+ * multiply-add kernel; `--no-peak` skips it.
  *
  * bp's `mlp` figures are the Keras API as users write it (Sequential + compile + fit);
  * `mlpRawOps` is the same network written with raw tensor ops, for comparison.
  */
+import { relaxedSimd } from './relaxed-simd.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +23,7 @@ import { cpuBackend, getBackend, setBackend } from '@bp/tensor';
 import { bpBackendInfo, bpMatmulGflops, bpMlpEpoch } from './bp-bench.js';
 import { bpCnnEpoch, bpKerasMlpEpoch, peakRssRun } from './bp-models.js';
 import { loadTfjsWasm, tfjsMatmulGflops, tfjsMlpEpoch } from './tfjs-bench.js';
+import { matmulVsPeak } from './matmul-peak.js';
 import { median, type MlpResult } from './workload.js';
 
 const argv = process.argv.slice(2);
@@ -46,6 +51,22 @@ else if (threadsArg) await setBackend(cpuBackend({ threads: Number(threadsArg.sl
 // Worker threads start in the background; give them a moment so the timed work can use them.
 for (let i = 0; i < 100 && Number(getBackend().info?.().threads ?? 1) < 2; i++) await new Promise((r) => setTimeout(r, 20));
 const python = process.env.BP_BENCH_PYTHON ?? '/usr/bin/python3';
+
+/** The machine, as every figure must be read against: CPU model, AVX-512, cores, Node. */
+async function machine(): Promise<Record<string, unknown>> {
+  const os = await import('node:os');
+  const { readFileSync } = await import('node:fs');
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    // Not Linux: the model name from os.cpus() alone.
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown', avx512f: / avx512f( |$)/.test(flags), fma: / fma( |$)/.test(flags),
+    node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, loadAverage: os.loadavg(),
+  };
+}
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -172,6 +193,11 @@ function medianSide<T extends Side | { skipped: string }>(sides: T[]): T {
 }
 
 const started = performance.now();
+const cpuThreads = threadsArg ? Number(threadsArg.slice(10)) : (await import('node:os')).availableParallelism();
+const peakSection = argv.includes('--no-peak') || onlyCnn || argv.includes('--no-simd')
+  ? { skipped: '--no-peak, --only-cnn or --no-simd' }
+  : await matmulVsPeak(sizes, cpuThreads, Math.max(3, Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 3), short);
+log(`matmul vs SIMD peak: ${JSON.stringify(peakSection)}`);
 // Rounds alternate bp and PyTorch, so a slow spell on the machine hits both; each figure is the
 // median of the rounds. Two PyTorch threads as in the issue's reference; one thread too, because
 // OpenMP's spinning threads slow PyTorch down badly whenever anything else runs on a two-core machine.
@@ -194,7 +220,9 @@ const result = {
   date: new Date().toISOString(),
   mode: (short ? `short (${steps} steps per MLP run, ${cnnSteps} CNN steps, extrapolated to an epoch)` : 'full epoch') +
     `, median of ${rounds} round${rounds > 1 ? 's' : ''} (bp and PyTorch alternating)`,
-  machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import('node:os')).cpus().length },
+  machine: await machine(),
+  relaxedSimd,
+  matmulVsPeak: peakSection,
   data: `synthetic uniform [${samples}, 784] images, random labels`,
   bp,
   pytorch: torch,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdamConstants } from '../backend/backend.js';
 import { adamUpdate } from './adam.js';
-import { WASM_ADAM_MIN } from './wasm/wasm-adam.js';
+import { ADAM_BLOCK, WASM_ADAM_MIN, setAdamBlock } from './wasm/wasm-adam.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 
 /** Values in [-scale, scale) from a small LCG. */
@@ -29,9 +29,11 @@ describe('adamUpdate (CPU kernel)', () => {
   const module = kernelModule();
   const n = WASM_ADAM_MIN + 7; // large enough for the SIMD kernel, with a ragged tail
   for (const first of [true, false]) {
-    for (const simd of [false, true]) {
-      it(`${simd ? 'SIMD kernel' : 'JavaScript loop'}, ${first ? 'first step' : 'later step'}: matches the float32 composite bit for bit`, () => {
+    for (const [simd, block] of [[false, 0], [true, ADAM_BLOCK], [true, 256]] as const) {
+      const how = simd ? `SIMD kernel in blocks of ${block}` : 'JavaScript loop';
+      it(`${how}, ${first ? 'first step' : 'later step'}: matches the float32 composite bit for bit`, () => {
         if (simd && module === null) return; // no WebAssembly SIMD in this engine
+        setAdamBlock(block || ADAM_BLOCK);
         const c: AdamConstants = {
           beta1: 0.9, beta2: 0.999, stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
           epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3), weightDecay: 0, decoupled: false, lr: 1e-3, first,
@@ -41,7 +43,11 @@ describe('adamUpdate (CPU kernel)', () => {
         const m = values(n, 3, 0.01);
         const v = values(n, 4, 1e-3).map(Math.abs);
         const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
-        adamUpdate(p, g, m, v, null, n, c, simd ? new WasmRuntime(module!) : null);
+        try {
+          adamUpdate(p, g, m, v, null, n, c, simd ? new WasmRuntime(module!) : null);
+        } finally {
+          setAdamBlock(ADAM_BLOCK);
+        }
         expect(Array.from(p)).toEqual(want.map((w) => w[0]));
         expect(Array.from(m)).toEqual(want.map((w) => w[1]));
         expect(Array.from(v)).toEqual(want.map((w) => w[2]));

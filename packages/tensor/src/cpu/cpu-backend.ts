@@ -4,7 +4,7 @@ import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
-import { GemmThreads } from './wasm/wasm-threads.js';
+import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
@@ -55,12 +55,26 @@ export interface CpuBackendOptions {
    */
   simd?: boolean;
   /**
-   * Most threads for large matrix products, the calling one included (default: the
-   * `BP_CPU_THREADS` environment variable in Node, else 4; never more than the machine's cores). Extra threads are Node worker threads sharing the
-   * kernels' memory; they start in the background and never keep the process alive.
-   * Browsers and 1 give a single thread.
+   * Most threads for large matrix products, convolutions and pooling, the calling one included
+   * (default: the `BP_CPU_THREADS` environment variable in Node, else 4; never more than the
+   * machine's cores). Extra threads are Node worker threads sharing the kernels' memory; they start
+   * in the background and never keep the process alive. If one stops answering or fails, the
+   * backend continues on one thread and says so once. In browsers, a backend created inside a Web
+   * Worker of a cross-origin isolated page (served with `Cross-Origin-Opener-Policy: same-origin`
+   * and `Cross-Origin-Embedder-Policy: require-corp`) gets worker threads the same way; on a page's
+   * main thread, which may not block waiting for them, and with 1, there is a single thread.
    */
   threads?: number;
+  /**
+   * Fused multiply-adds (relaxed SIMD `f32x4.relaxed_madd`) in the matrix product, where the engine
+   * has relaxed SIMD (default false). Browsers ship relaxed SIMD; Node 20 has it behind
+   * `--experimental-wasm-relaxed-simd`. Products then round once per multiply-add instead of twice,
+   * so their last bits differ from the plain kernel's (and, since relaxed SIMD may fuse or not, may
+   * differ between machines); they stay the same whatever the thread count. Off by default: on CPUs
+   * that issue multiplies and adds on separate units (AMD Zen) plain SIMD is as fast or faster;
+   * `pnpm bench` measures both.
+   */
+  fma?: boolean;
 }
 
 interface ProcessLike {
@@ -70,27 +84,25 @@ interface ProcessLike {
 
 const proc = (globalThis as { process?: ProcessLike }).process;
 
-/** Whether this engine can run kernel threads: Node, with SharedArrayBuffer. */
-function canUseThreads(): boolean {
-  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object' && typeof proc?.versions?.node === 'string';
-}
-
 /** The WebAssembly kernels as options ask for them, or null for plain TypeScript. */
 function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
   if (options.simd === false) return null;
   const fromEnv = Number(proc?.env?.BP_CPU_THREADS);
   const threads = Math.max(1, Math.floor(options.threads ?? (fromEnv > 0 ? fromEnv : 4)));
+  const fma = options.fma === true;
   if (threads > 1 && canUseThreads()) {
-    const shared = kernelModule(true);
+    const fused = fma ? kernelModule(true, true) : null;
+    const shared = fused ?? kernelModule(true);
     if (shared) {
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-      const rt = new WasmRuntime(shared, memory);
-      rt.threads = new GemmThreads(rt, shared, threads - 1);
+      const rt = new WasmRuntime(shared, memory, fused !== null);
+      rt.threads = new ThreadPool(rt, shared, threads - 1);
       return rt;
     }
   }
-  const module = kernelModule();
-  return module ? new WasmRuntime(module) : null;
+  const fused = fma ? kernelModule(false, true) : null;
+  const module = fused ?? kernelModule();
+  return module ? new WasmRuntime(module, undefined, fused !== null) : null;
 }
 
 /**
@@ -150,6 +162,6 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },
-    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', threads: 1 + (simd?.threads?.ready ?? 0) }),
+    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', fma: simd?.fma ?? false, threads: 1 + (simd?.threads?.ready ?? 0) }),
   };
 }

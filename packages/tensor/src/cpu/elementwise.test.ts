@@ -65,7 +65,7 @@ describe('float32 elementwise fast paths', () => {
     ['scalar right', [5, 9], [1]],
     ['scalar right, large', [64, 33], []],
     ['scalar left, large', [], [4099]],
-    // Past WASM_BLOCK (2^18) values the kernels go through the heap in several blocks, the last one ragged.
+    // Past WASM_BLOCK (2^14) values the kernels go through the heap in several blocks, the last one ragged.
     ['same shape, several heap blocks', [600_003], [600_003]],
     ['scalar right, several heap blocks', [600_003], []],
     ['row vector', [6, 5], [5]],

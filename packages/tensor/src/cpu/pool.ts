@@ -1,5 +1,5 @@
 import type { Window2d } from '../backend/backend.js';
-import type { WasmRuntime } from './wasm/wasm-runtime.js';
+import { DATA_AT, type WasmRuntime } from './wasm/wasm-runtime.js';
 
 /**
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
@@ -16,17 +16,22 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
     if (simd !== null && n * P > 0) {
       // The WebAssembly kernel: the same scan order and rule, with selects in place of branches
       // (which a JIT cannot predict on data like activations).
-      const xAt = 16;
+      const xAt = DATA_AT;
       const vAt = xAt + ((n * h * w + 3) & ~3);
       const iAt = vAt + ((n * P + 3) & ~3);
       const mem = simd.heap(iAt + n * P);
       mem.set(x.subarray(0, n * h * w), xAt);
-      // Large inputs: the planes are split between the threads (each writes its own outputs).
-      if (simd.threads !== null && n > 1 && n * h * w >= 1 << 18) {
-        simd.threads.runSplit('maxpool2x2', n, (p0, p1) => [xAt * 4, p1 - p0, h, w, outH, outW, (vAt + p0 * P) * 4, (iAt + p0 * P) * 4, p0]);
-      } else {
-        simd.exports.maxpool2x2(xAt * 4, n, h, w, outH, outW, vAt * 4, iAt * 4, 0);
-      }
+      const args = (p0: number, p1: number) => ({
+        x: xAt * 4, planes: p1 - p0, h, w, oh: outH, ow: outW, vals: (vAt + p0 * P) * 4, idx: (iAt + p0 * P) * 4, first: p0,
+      });
+      // Large inputs: the planes are split between the threads (each writes its own outputs). An
+      // input element costs about as much as eight multiply-adds of the matrix product.
+      const work = 8 * n * h * w;
+      const threads = simd.threads === null || n < 2 ? 1 : simd.threads.threadsFor(work, 'pool');
+      const t0 = performance.now();
+      if (threads > 1) simd.threads!.runSplit('maxpool2x2', n, threads, args);
+      else simd.runTask('maxpool2x2', args(0, n));
+      simd.threads?.record(threads, work, performance.now() - t0, 'pool');
       values.set(mem.subarray(vAt, vAt + n * P));
       argmax.set(new Int32Array(mem.buffer, mem.byteOffset + iAt * 4, n * P));
       return [values, argmax];

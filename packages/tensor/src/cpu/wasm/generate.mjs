@@ -1,5 +1,7 @@
-// Assembles kernels.wat with wabt (a devDependency) and writes kernels-wasm.ts, the module bytes as
-// base64, so that the package runs from source with no build step and no wasm toolchain.
+// Assembles kernels.wat with wabt (a devDependency) and writes kernels-wasm.ts: the module bytes as
+// base64 (so that the package runs from source with no build step and no wasm toolchain), the
+// TypeScript interface of the module's exports and the field order of the thread kernels' argument
+// structs, all read from the same WAT text so they cannot drift apart.
 // Usage (in packages/tensor): node src/cpu/wasm/generate.mjs [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +9,161 @@ import createWabt from 'wabt';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 
+/**
+ * The elementwise family: one f32x4 loop each over byte addresses, `n` floats rounded up to
+ * whole vectors. `A` and `B` stand for the vectors loaded from the inputs, `S` for the splatted
+ * scalar, `Z` for zeros.
+ */
+const ELEMENTWISE = {
+  // Two arrays: (a, b, o, n).
+  binary: {
+    add: '(f32x4.add A B)',
+    sub: '(f32x4.sub A B)',
+    mul: '(f32x4.mul A B)',
+    div: '(f32x4.div A B)',
+    // The gradient of relu: dy (A) where x (B) > 0, else 0.
+    relu_grad: '(v128.and A (f32x4.gt B Z))',
+  },
+  // An array and a float32 scalar: (a, s, o, n).
+  scalar: {
+    add_scalar: '(f32x4.add A S)',
+    sub_scalar: '(f32x4.sub A S)',
+    mul_scalar: '(f32x4.mul A S)',
+    div_scalar: '(f32x4.div A S)',
+    rsub_scalar: '(f32x4.sub S A)',
+    rdiv_scalar: '(f32x4.div S A)',
+  },
+  // One array: (a, o, n).
+  unary: {
+    neg: '(f32x4.neg A)',
+    abs: '(f32x4.abs A)',
+    sqrt: '(f32x4.sqrt A)',
+    square: '(f32x4.mul A A)',
+    // pmax(0, x) = 0 < x ? x : 0: also 0 for NaN and -0, as the JavaScript loop gives.
+    relu: '(f32x4.pmax Z A)',
+    step: '(v128.and (f32x4.gt A Z) (v128.const f32x4 1 1 1 1))',
+  },
+};
+
+const SHAPES = {
+  binary: { params: [['a', 'i32'], ['b', 'i32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a', 'b'] },
+  scalar: { params: [['a', 'i32'], ['s', 'f32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a'] },
+  unary: { params: [['a', 'i32'], ['o', 'i32'], ['n', 'i32']], arrays: ['a'] },
+};
+
+/** The WAT of one elementwise kernel. */
+function elementwise(name, shape, expr) {
+  const { params, arrays } = SHAPES[shape];
+  const body = expr
+    .replaceAll('A', '(v128.load (local.get $a))')
+    .replaceAll('B', '(v128.load (local.get $b))')
+    .replaceAll('S', '(f32x4.splat (local.get $s))')
+    .replaceAll('Z', '(v128.const f32x4 0 0 0 0)');
+  const step = [...arrays, 'o']
+    .map((p) => `      (local.set $${p} (i32.add (local.get $${p}) (i32.const 16)))\n`)
+    .join('');
+  return `  (func (export "${name}") ${params.map(([p, t]) => `(param $${p} ${t})`).join(' ')}
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (v128.store (local.get $o) ${body})
+${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+`;
+}
+
+/**
+ * The kernels that worker threads run. Each is written in kernels.wat as an internal function with
+ * positional i32 parameters; its export takes the byte address of a struct of those parameters
+ * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
+ */
+const TASKS = ['gemm_blocked', 'gemm_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
+
+/** The parameters `[name, type]` of every function in `wat` with the given `$id` or export name. */
+function signatures(wat) {
+  const byId = new Map();
+  const exported = [];
+  const re = /\(func(?:\s+\$(\w+))?(?:\s+\(export "(\w+)"\))?((?:\s*\(param \$\w+ \w+\))*)/g;
+  for (const m of wat.matchAll(re)) {
+    const params = [...m[3].matchAll(/\(param \$(\w+) (\w+)\)/g)].map((p) => [p[1], p[2]]);
+    if (m[1]) byId.set(m[1], params);
+    if (m[2]) exported.push([m[2], params]);
+  }
+  return { byId, exported };
+}
+
+/** The WAT of the struct-argument export of each task. */
+function tasks(byId) {
+  return TASKS.map((name) => {
+    const params = byId.get(name);
+    if (!params || params.some(([, t]) => t !== 'i32')) throw new Error(`kernels.wat: $${name} must take i32 parameters`);
+    const loads = params.map((_, i) => `(i32.load offset=${i * 4} (local.get $args))`).join(' ');
+    return `  (func (export "${name}") (param $args i32)\n    (call $${name} ${loads}))\n`;
+  }).join('');
+}
+
+/**
+ * The matrix kernel's multiply-adds as relaxed-SIMD fused multiply-adds (one rounding instead of
+ * two, where the hardware has FMA): the variant used where the engine has relaxed SIMD.
+ */
+function fused(wat) {
+  const re = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$av\) \(local\.get (\$b\d)\)\)\)/g;
+  const out = wat.replace(re, '(f32x4.relaxed_madd (local.get $av) (local.get $2) (local.get $1))');
+  if (out.match(/relaxed_madd/g)?.length !== 8) throw new Error('kernels.wat: the 4x8 tile update of $gemm was not found');
+  return out;
+}
+
+/**
+ * The SIMD peak probe: `chains` independent f32x4 accumulators `c += x * y`, each step a multiply
+ * and an add (or one relaxed fused multiply-add), `steps` steps per loop turn, as the matrix
+ * kernel's tile update does but with no loads; `run(turns)` returns a lane of the sum so the work
+ * cannot be dropped. Enough chains to cover the latency of the add (or fused multiply-add) units,
+ * few enough to stay in the 16 vector registers of x64, so it runs at the engine's arithmetic peak.
+ */
+export const PEAK = { chains: 10, steps: 4 };
+
+function peakText(relaxed) {
+  const { chains, steps } = PEAK;
+  const c = [...Array(chains).keys()];
+  const step = (i) =>
+    relaxed
+      ? `(local.set $c${i} (f32x4.relaxed_madd (local.get $x${i % 2}) (local.get $y) (local.get $c${i})))`
+      : `(local.set $c${i} (f32x4.add (local.get $c${i}) (f32x4.mul (local.get $x${i % 2}) (local.get $y))))`;
+  const body = Array.from({ length: steps }, () => c.map((i) => `      ${step(i)}\n`).join('')).join('');
+  const sum = c.slice(1).reduce((acc, i) => `(f32x4.add ${acc} (local.get $c${i}))`, '(local.get $c0)');
+  return `(module
+  (func (export "run") (param $n i32) (result f32)
+    (local $x0 v128) (local $x1 v128) (local $y v128) ${c.map((i) => `(local $c${i} v128)`).join(' ')}
+    (local.set $x0 (v128.const f32x4 0.5 0.25 0.125 0.0625))
+    (local.set $x1 (v128.const f32x4 0.75 0.375 0.1875 0.09375))
+    ;; y from the argument, so the engine cannot fold the products into constants.
+    (local.set $y (f32x4.splat (f32.convert_i32_s (i32.and (local.get $n) (i32.const 1)))))
+${c.map((i) => `    (local.set $c${i} (v128.const f32x4 ${i} ${i} ${i} ${i}))\n`).join('')}    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return (f32.const 0))))
+    (loop $l
+${body}      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n)))
+    (f32x4.extract_lane 0 ${sum})))
+`;
+}
+
+/** kernels.wat with the generated functions in place of its two markers. */
+export function moduleText() {
+  const source = readFileSync(here('kernels.wat'), 'utf8');
+  const family = Object.entries(ELEMENTWISE)
+    .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
+    .join('');
+  const { byId } = signatures(source);
+  return source
+    .replace(/^ *;; @elementwise:.*\n/m, family)
+    .replace(/^ *;; @tasks:.*\n/m, tasks(byId));
+}
+
 /** The TypeScript source of kernels-wasm.ts for the current kernels.wat. */
 export async function generate() {
   const wabt = await createWabt();
-  const source = readFileSync(here('kernels.wat'), 'utf8');
-  const assemble = (shared) => {
-    const mod = wabt.parseWat('kernels.wat', source.replace('65536 __SHARED__)', shared ? '65536 shared)' : '65536)'), { simd: true, threads: true });
+  const source = moduleText();
+  const assemble = (shared, relaxed = false) => {
+    const text = relaxed ? fused(source) : source;
+    const mod = wabt.parseWat('kernels.wat', text.replace('65536 __SHARED__)', shared ? '65536 shared)' : '65536)'), { simd: true, threads: true, relaxed_simd: true });
     // wabt's validator rejects shared memories whatever the features; the private variant is the
     // same code, and engines validate the shared one when they compile it.
     if (!shared) mod.validate();
@@ -20,6 +171,11 @@ export async function generate() {
     mod.destroy();
     return Buffer.from(buffer).toString('base64');
   };
+  const { byId, exported } = signatures(source);
+  const methods = exported
+    .map(([name, params]) => `  ${name}(${params.map(([p]) => `${p}: number`).join(', ')}): void;`)
+    .join('\n');
+  const fields = TASKS.map((name) => `  ${name}: [${byId.get(name).map(([p]) => `'${p}'`).join(', ')}],`).join('\n');
   return `// Generated by generate.mjs from kernels.wat: do not edit by hand.
 
 /** The kernels of kernels.wat with a private memory, as base64. */
@@ -27,7 +183,62 @@ export const KERNELS_WASM = '${assemble(false)}';
 
 /** The same kernels importing a shared memory, for worker threads. */
 export const KERNELS_WASM_SHARED = '${assemble(true)}';
+
+/**
+ * The kernels with the matrix product's multiply-adds fused (relaxed SIMD \`f32x4.relaxed_madd\`),
+ * for engines that have relaxed SIMD; private and shared memory.
+ */
+export const KERNELS_WASM_FMA = '${assemble(false, true)}';
+
+/** {@link KERNELS_WASM_FMA} importing a shared memory. */
+export const KERNELS_WASM_FMA_SHARED = '${assemble(true, true)}';
+
+/**
+ * The exports of kernels.wat, with its parameter names. Addresses are byte offsets into the
+ * module's memory; the thread kernels ({@link TASK_FIELDS}) take the address of their argument struct.
+ */
+export interface KernelExports {
+${methods}
+}
+
+/**
+ * The kernels worker threads can run, each with the fields of its argument struct in memory
+ * order (one int32 each): the parameters of its positional function in kernels.wat.
+ */
+export const TASK_FIELDS = {
+${fields}
+} as const;
 `;
+}
+
+/** The TypeScript source of peak-wasm.ts: the SIMD peak probe in its two forms. */
+export async function generatePeak() {
+  const wabt = await createWabt();
+  const toBase64 = (text) => {
+    const mod = wabt.parseWat('peak.wat', text, { simd: true, relaxed_simd: true });
+    mod.validate();
+    const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+    mod.destroy();
+    return Buffer.from(buffer).toString('base64');
+  };
+  return `// Generated by generate.mjs: do not edit by hand.
+
+/**
+ * The SIMD peak probe: \`run(turns)\` performs \`turns * ${peakFlopsPerTurn()}\` floating-point operations
+ * in ${PEAK.chains} independent f32x4 accumulators of multiply (f32x4.mul) and add (f32x4.add), as base64.
+ */
+export const PEAK_WASM = '${toBase64(peakText(false))}';
+
+/** The same probe with one relaxed-SIMD fused multiply-add (f32x4.relaxed_madd) per step. */
+export const PEAK_WASM_FMA = '${toBase64(peakText(true))}';
+
+/** Floating-point operations (a multiply and an add per lane per step) per turn of \`run\`. */
+export const PEAK_FLOPS_PER_TURN = ${peakFlopsPerTurn()};
+`;
+}
+
+function peakFlopsPerTurn() {
+  return PEAK.chains * PEAK.steps * 4 * 2;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -40,5 +251,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
   } else {
     writeFileSync(target, text);
+  }
+  const peak = await generatePeak();
+  const peakTarget = here('peak-wasm.ts');
+  if (process.argv.includes('--check')) {
+    if (readFileSync(peakTarget, 'utf8') !== peak) {
+      console.error('peak-wasm.ts is out of date: run node src/cpu/wasm/generate.mjs');
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(peakTarget, peak);
   }
 }

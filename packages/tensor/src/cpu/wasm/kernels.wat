@@ -1,19 +1,36 @@
 ;; WebAssembly SIMD (f32x4) kernels of the CPU backend: matrix products and float32 elementwise loops.
-;; kernels-wasm.ts holds this module assembled by generate.mjs: after editing this file, run
-;; `node src/cpu/wasm/generate.mjs` in packages/tensor (a test checks the two agree).
-;; __SHARED__ becomes `shared` in the variant whose memory worker threads share.
+;; kernels-wasm.ts holds this module assembled by generate.mjs, with the TypeScript interface of its
+;; exports: after editing this file, run `node src/cpu/wasm/generate.mjs` in packages/tensor (a test
+;; checks the two agree). __SHARED__ becomes `shared` in the variant whose memory worker threads share.
 ;;
-;; gemm(a, lda, b, ldb, c, ldc, mBlocks, nBlocks, kc, acc) computes C (+)= A @ B on row-major
+;; generate.mjs also writes two families of functions at the markers near the end: the elementwise
+;; kernels (add, mul_scalar, relu, ...: one f32x4 loop each, from a table), and the exports of the
+;; thread kernels (gemm_blocked, gemm_claim, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2). Those are written
+;; here as internal functions with positional i32 parameters; each export takes the byte address of
+;; a struct holding those parameters in order (one i32 each) and calls it, so JavaScript and worker
+;; threads pass one number however many arguments a kernel has.
+;;
+;; gemm(a, lda, b, ldb, c, ldc, mBlocks, nBlocks, kc, acc, pst) computes C (+)= A @ B on row-major
 ;; matrices at byte addresses a, b, c with row strides lda, ldb, ldc (in floats): A is 4*mBlocks x kc,
-;; B is kc x 8*nBlocks; acc = 0 stores the product, otherwise adds it to C.
+;; B is kc x 8*nBlocks, its 8-column panels pst bytes apart (32 in a row-major matrix; a packed
+;; panel's rows are ldb = 8 floats apart); acc = 0 stores the product, otherwise adds it to C.
 ;; Each 4x8 tile of C lives in eight f32x4 registers for the whole depth loop, so every value
 ;; loaded from A or B is used 8 or 4 times before it leaves the core; the tiles of one 8-column
 ;; panel of B run back to back so that panel stays in L1.
 ;;
-;; gemm_blocked(a, b, c, mp, k, np, nb0, nb1, kcMax, mcMax) computes the column panels nb0..nb1
-;; of C = A @ B for A [mp, k], B [k, np], C [mp, np] (row-major, contiguous): gemm over depth
-;; blocks of kcMax and row blocks of mcMax so the working set stays in cache. Threads each
-;; take their own range of panels, so they never write the same memory.
+;; gemm_blocked(a, b, c, mp, k, np, nb0, nb1, kcMax, mcMax, packed) computes the column panels nb0..nb1
+;; of C = A @ B for A [mp, k], B [k, np], C [mp, np] (row-major, contiguous; B packed when packed != 0):
+;; gemm over depth blocks of kcMax and row blocks of mcMax so the working set stays in cache. Threads
+;; each take their own range of panels, so they never write the same memory.
+;;
+;; gemm_claim(a, b, c, mp, k, np, chunk, kcMax, mcMax, packed, counter) is gemm_blocked over all panels,
+;; claimed `chunk` panels at a time from the i32 counter at byte address counter (zeroed by the
+;; caller), so every thread running it on the same product shares the panels however fast each runs.
+;;
+;; pack_b(src, k, n, dst) writes B [k, n] (row-major at src) as packed panels [ceil(n/8), k, 8] at dst,
+;; the last one padded with zeros: each panel's k rows lie in 32*k contiguous bytes, so the matrix
+;; kernel's walk down a panel touches a few pages and cache sets instead of one per row.
+;; pack_bt(src, n, k, dst) does the same for B given transposed (stored [n, k]).
 ;;
 ;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats).
 ;;
@@ -70,9 +87,9 @@
 ;; rounded to float32 (add, sub, mul, div and sqrt of float32 values round the same either way).
 (module
   (import "env" "memory" (memory 1 65536 __SHARED__))
-  (func $gemm (export "gemm")
+  (func $gemm
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
-    (param $mb i32) (param $nb i32) (param $kc i32) (param $acc i32)
+    (param $mb i32) (param $nb i32) (param $kc i32) (param $acc i32) (param $pst i32)
     (local $jb i32) (local $ib i32) (local $p i32) (local $bp i32) (local $cp i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $ldab i32) (local $ldbb i32) (local $ldcb i32)
@@ -89,7 +106,7 @@
         (local.set $a1 (i32.add (local.get $a0) (local.get $ldab)))
         (local.set $a2 (i32.add (local.get $a1) (local.get $ldab)))
         (local.set $a3 (i32.add (local.get $a2) (local.get $ldab)))
-        (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $jb) (i32.const 5))))
+        (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $jb) (local.get $pst))))
         (local.set $c00 (v128.const i32x4 0 0 0 0))
         (local.set $c01 (v128.const i32x4 0 0 0 0))
         (local.set $c10 (v128.const i32x4 0 0 0 0))
@@ -154,11 +171,17 @@
         (br_if $blocks (i32.lt_u (local.get $ib) (local.get $mb))))
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
       (br_if $panels (i32.lt_u (local.get $jb) (local.get $nb)))))
-  (func $gemm_blocked (export "gemm_blocked")
+  (func $gemm_blocked
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
-    (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32)
-    (local $p0 i32) (local $i0 i32) (local $kc i32) (local $mc i32)
+    (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32)
+    (local $p0 i32) (local $i0 i32) (local $kc i32) (local $mc i32) (local $bb i32) (local $ldb i32) (local $pst i32)
     (if (i32.or (i32.ge_u (local.get $nb0) (local.get $nb1)) (i32.eqz (local.get $k))) (then (return)))
+    (local.set $ldb (local.get $np))
+    (local.set $pst (i32.const 32))
+    (if (local.get $packed)
+      (then
+        (local.set $ldb (i32.const 8))
+        (local.set $pst (i32.shl (local.get $k) (i32.const 5)))))
     (local.set $p0 (i32.const 0))
     (loop $depth
       (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
@@ -167,21 +190,43 @@
       (loop $rows
         (local.set $mc (i32.sub (local.get $mp) (local.get $i0)))
         (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
+        ;; Panel nb0 of B at depth p0: row p0 of the row-major matrix, or row p0 of packed panel nb0.
+        (local.set $bb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $np)) (i32.shl (local.get $nb0) (i32.const 3))) (i32.const 2))))
+        (if (local.get $packed)
+          (then (local.set $bb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $nb0) (local.get $k)) (local.get $p0)) (i32.const 5))))))
         (call $gemm
           (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $k)) (local.get $p0)) (i32.const 2)))
           (local.get $k)
-          (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $np)) (i32.shl (local.get $nb0) (i32.const 3))) (i32.const 2)))
-          (local.get $np)
+          (local.get $bb)
+          (local.get $ldb)
           (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $np)) (i32.shl (local.get $nb0) (i32.const 3))) (i32.const 2)))
           (local.get $np)
           (i32.shr_u (local.get $mc) (i32.const 2))
           (i32.sub (local.get $nb1) (local.get $nb0))
           (local.get $kc)
-          (local.get $p0))
+          (local.get $p0)
+          (local.get $pst))
         (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
         (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp))))
       (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
       (br_if $depth (i32.lt_u (local.get $p0) (local.get $k)))))
+  (func $gemm_claim
+    (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
+    (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32)
+    (local $nb i32) (local $nb0 i32) (local $nb1 i32)
+    (if (i32.le_s (local.get $chunk) (i32.const 0)) (then (return)))
+    (local.set $nb (i32.shr_u (local.get $np) (i32.const 3)))
+    ;; Chunks of panels are claimed one at a time from the shared counter, so a thread that runs
+    ;; slower (or starts later) simply takes fewer; each panel's result does not depend on who computes it.
+    (block $done
+      (loop $chunks
+        (local.set $nb0 (i32.mul (i32.atomic.rmw.add (local.get $counter) (i32.const 1)) (local.get $chunk)))
+        (br_if $done (i32.ge_u (local.get $nb0) (local.get $nb)))
+        (local.set $nb1 (i32.add (local.get $nb0) (local.get $chunk)))
+        (if (i32.gt_u (local.get $nb1) (local.get $nb)) (then (local.set $nb1 (local.get $nb))))
+        (call $gemm_blocked (local.get $a) (local.get $b) (local.get $c) (local.get $mp) (local.get $k) (local.get $np)
+          (local.get $nb0) (local.get $nb1) (local.get $kcMax) (local.get $mcMax) (local.get $packed))
+        (br $chunks))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -236,7 +281,56 @@
             (br $c)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $r))))
-  (func $im2col (export "im2col")
+  (func $pack_b (export "pack_b") (param $src i32) (param $k i32) (param $n i32) (param $dst i32)
+    (local $jb i32) (local $p i32) (local $s i32) (local $d i32) (local $full i32) (local $rem i32) (local $j i32) (local $nb4 i32)
+    (if (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $n))) (then (return)))
+    (local.set $nb4 (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $full (i32.shr_u (local.get $n) (i32.const 3)))
+    (local.set $d (local.get $dst))
+    ;; Whole panels: row p of panel jb is 8 consecutive floats of row p of the source.
+    (local.set $jb (i32.const 0))
+    (block $pdone
+      (loop $panels
+        (br_if $pdone (i32.ge_u (local.get $jb) (local.get $full)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (local.get $jb) (i32.const 5))))
+        (local.set $p (local.get $k))
+        (loop $rows
+          (v128.store (local.get $d) (v128.load (local.get $s)))
+          (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (local.set $s (i32.add (local.get $s) (local.get $nb4)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br_if $rows (local.get $p)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+        (br $panels)))
+    ;; The ragged last panel: its rem columns, then zeros.
+    (local.set $rem (i32.and (local.get $n) (i32.const 7)))
+    (if (i32.eqz (local.get $rem)) (then (return)))
+    (memory.fill (local.get $d) (i32.const 0) (i32.shl (local.get $k) (i32.const 5)))
+    (local.set $s (i32.add (local.get $src) (i32.shl (local.get $full) (i32.const 5))))
+    (local.set $p (local.get $k))
+    (loop $rows
+      (memory.copy (local.get $d) (local.get $s) (i32.shl (local.get $rem) (i32.const 2)))
+      (local.set $d (i32.add (local.get $d) (i32.const 32)))
+      (local.set $s (i32.add (local.get $s) (local.get $nb4)))
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (br_if $rows (local.get $p))))
+  (func $pack_bt (export "pack_bt") (param $src i32) (param $n i32) (param $k i32) (param $dst i32)
+    (local $jb i32) (local $rows i32)
+    ;; B^T stored [n, k]: panel jb is rows jb*8 .. jb*8+8 of the storage, transposed to [k, 8].
+    (if (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $n))) (then (return)))
+    (local.set $jb (i32.const 0))
+    (loop $panels
+      (local.set $rows (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))
+      (if (i32.lt_u (local.get $rows) (i32.const 8))
+        (then (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $k) (i32.const 5))))
+        (else (local.set $rows (i32.const 8))))
+      (call $transpose (i32.add (local.get $src) (i32.mul (i32.shl (local.get $jb) (i32.const 5)) (local.get $k)))
+        (local.get $rows) (local.get $k) (local.get $dst) (i32.const 8))
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 5))))
+      (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
+      (br_if $panels (i32.lt_u (i32.shl (local.get $jb) (i32.const 3)) (local.get $n)))))
+  (func $im2col
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
@@ -320,7 +414,7 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func $col2im (export "col2im")
+  (func $col2im
     (param $cols i32) (param $ld i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
@@ -389,7 +483,7 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func $im2col_batch (export "im2col_batch")
+  (func $im2col_batch
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
@@ -404,7 +498,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $pb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $imgs (local.get $n))))
-  (func $col2im_batch (export "col2im_batch")
+  (func $col2im_batch
     (param $cols i32) (param $ld i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $imgb i32) (local $pb i32)
@@ -419,7 +513,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $imgb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $imgs (local.get $n))))
-  (func $transpose_batch (export "transpose_batch")
+  (func $transpose_batch
     (param $src i32) (param $n i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32) (param $step i32)
     (local $srcb i32) (local $stepb i32)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
@@ -431,7 +525,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $stepb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $mats (local.get $n))))
-  (func $wide_rows (export "wide_rows") (param $src i32) (param $n i32) (param $rows i32) (param $p i32) (param $dst i32) (param $ld i32)
+  (func $wide_rows (param $src i32) (param $n i32) (param $rows i32) (param $p i32) (param $dst i32) (param $ld i32)
     (local $r i32) (local $b i32) (local $pb i32) (local $d i32) (local $s i32)
     (if (i32.or (i32.le_s (local.get $n) (i32.const 0)) (i32.le_s (local.get $rows) (i32.const 0))) (then (return)))
     (local.set $pb (i32.shl (local.get $p) (i32.const 2)))
@@ -449,7 +543,7 @@
       (memory.fill (local.get $d) (i32.const 0) (i32.shl (i32.sub (local.get $ld) (i32.mul (local.get $n) (local.get $p))) (i32.const 2)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rs (i32.lt_u (local.get $r) (local.get $rows)))))
-  (func (export "conv_fwd")
+  (func $conv_fwd
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $wgt i32) (param $mp i32) (param $bias i32) (param $outC i32) (param $out i32) (param $cols i32) (param $cbuf i32) (param $g i32) (param $counter i32)
@@ -482,7 +576,7 @@
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br_if $pads (i32.lt_u (local.get $r) (local.get $K))))))
       (call $gemm_blocked (local.get $wgt) (local.get $cols) (local.get $cbuf) (local.get $mp) (local.get $K) (local.get $np)
-        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128))
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
       ;; Row o of the product, image b: P values to out [b0 + b, o], plus the bias.
       (local.set $o (i32.const 0))
       (loop $rows
@@ -517,7 +611,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $o) (local.get $outC))))
       (br $groups))))
-  (func (export "conv_bwd_w")
+  (func $conv_bwd_w
     (param $x i32) (param $n i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dy i32) (param $outC i32) (param $kp i32) (param $op i32) (param $ones i32) (param $cols i32) (param $dyt i32) (param $acc i32) (param $g i32) (param $counter i32)
@@ -558,9 +652,9 @@
       (call $gemm_blocked (local.get $cols) (local.get $dyt)
         (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $gi) (i32.mul (local.get $kp) (local.get $op))) (i32.const 2)))
         (local.get $kp) (local.get $N) (local.get $op)
-        (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128))
+        (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
       (br $groups))))
-  (func (export "conv_bwd_x")
+  (func $conv_bwd_x
     (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32) (param $counter i32)
     (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
@@ -582,12 +676,12 @@
       (call $wide_rows (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $b0) (local.get $outC)) (local.get $P)) (i32.const 2)))
         (local.get $cnt) (local.get $outC) (local.get $P) (local.get $dyw) (local.get $np))
       (call $gemm_blocked (local.get $wt) (local.get $dyw) (local.get $dcol) (local.get $kp) (local.get $outC) (local.get $np)
-        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128))
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
       (call $col2im_batch (local.get $dcol) (local.get $np) (local.get $cnt) (local.get $c) (local.get $h) (local.get $w)
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
       (br $groups))))
-  (func (export "maxpool2x2")
+  (func $maxpool2x2
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (param $vals i32) (param $idx i32) (param $first i32)
     (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
@@ -670,16 +764,6 @@
       (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $w))))
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
-  (func (export "relu_grad") (param $dy i32) (param $x i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o)
-        (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0))))
-      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
-      (local.set $x (i32.add (local.get $x) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
   (func (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
@@ -706,136 +790,6 @@
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "add") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sub") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "mul") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "div") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (v128.load (local.get $b))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "add_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sub_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "mul_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "div_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "rsub_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sub (f32x4.splat (local.get $s)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "rdiv_scalar") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.div (f32x4.splat (local.get $s)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "neg") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.neg (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "abs") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.abs (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "sqrt") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.sqrt (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "square") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "relu") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      ;; pmax(0, x) = 0 < x ? x : 0: also 0 for NaN and -0, as the JavaScript loop gives.
-      (v128.store (local.get $o) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $a))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-  (func (export "step") (param $a i32) (param $o i32) (param $n i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (v128.store (local.get $o) (v128.and (f32x4.gt (v128.load (local.get $a)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))))
+  ;; @elementwise: the table in generate.mjs writes the elementwise family here.
+  ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
+)

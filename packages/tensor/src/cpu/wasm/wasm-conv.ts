@@ -1,7 +1,6 @@
 import type { Window2d } from '../../backend/backend.js';
-import { THREAD_MIN_WORK, roundUp } from './wasm-gemm.js';
-import type { WasmRuntime } from './wasm-runtime.js';
-import type { ThreadKernel } from './wasm-threads.js';
+import { roundUp } from './wasm-gemm.js';
+import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
 
 /**
  * Most floats of images one call moves through the module's memory (16 MiB): a larger batch
@@ -15,8 +14,8 @@ const GROUP_FLOATS = 1 << 16;
 
 /** Places buffers one after another in the module's memory (float offsets, 16-byte aligned). */
 class Layout {
-  // Nothing at address 0, and a few floats of slack between buffers.
-  private end = 16;
+  // After the argument slots, with a few floats of slack between buffers.
+  private end = DATA_AT;
   take(floats: number): number {
     const at = this.end;
     this.end += roundUp(floats, 4) + 4;
@@ -32,10 +31,12 @@ function groupSize(rows: number, P: number): number {
   return Math.max(1, Math.floor(GROUP_FLOATS / Math.max(1, rows * P)));
 }
 
-/** Threads to use for `work` multiply-adds: all there are, or 1 below the matrix product's threshold. */
+/** Threads to use for `work` multiply-adds: the pool's policy, or 1 without one. */
 function threadsFor(rt: WasmRuntime, work: number): number {
-  return rt.threads === null || work < THREAD_MIN_WORK ? 1 : rt.threads.parallelism;
+  return rt.threads === null ? 1 : rt.threads.threadsFor(work, 'conv');
 }
+
+type Driver = 'conv_fwd' | 'conv_bwd_w' | 'conv_bwd_x';
 
 /**
  * Runs a convolution driver on `threads` threads at once (fewer when there are fewer groups),
@@ -44,20 +45,26 @@ function threadsFor(rt: WasmRuntime, work: number): number {
  * (zeroed here), so the threads share the work however fast each runs; which thread computes a
  * group does not change its result, so neither does the number of threads.
  */
-function onThreads(
-  rt: WasmRuntime, kernel: ThreadKernel, groups: number, threads: number, counterAt: number, args: (t: number) => number[],
+function onThreads<K extends Driver>(
+  rt: WasmRuntime, kernel: K, groups: number, threads: number, counterAt: number, args: (t: number) => TaskArgs<K>,
 ): void {
-  rt.heap(counterAt + 1)[counterAt] = 0;
+  const reset = (): void => {
+    rt.heap(counterAt + 1)[counterAt] = 0;
+  };
+  reset();
   const parts = Math.min(threads, groups);
-  const lists: number[][] = [];
+  const lists: TaskArgs<K>[] = [];
   for (let t = 0; t < parts; t++) lists.push(args(t));
-  if (lists.length === 1 || rt.threads === null) (rt.exports[kernel] as (...x: number[]) => void)(...lists[0]);
-  else rt.threads.runParts(kernel, lists);
+  if (lists.length === 1 || rt.threads === null) rt.runTask(kernel, lists[0]);
+  else rt.threads.run(kernel, lists, reset);
 }
 
 /** The window's geometry as the drivers take it. */
-function geometry(win: Window2d): number[] {
-  return [win.c, win.h, win.w, win.kh, win.kw, win.strideH, win.strideW, win.padH, win.padW, win.outH, win.outW];
+function geometry(win: Window2d) {
+  return {
+    c: win.c, h: win.h, w: win.w, kh: win.kh, kw: win.kw, sh: win.strideH, sw: win.strideW, ph: win.padH, pw: win.padW,
+    oh: win.outH, ow: win.outW,
+  };
 }
 
 /**
@@ -78,7 +85,9 @@ export function wasmConv2d(
   if (n === 0 || P === 0 || outC === 0) return out;
   const g = groupSize(K, P);
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (img + outC * P))));
-  const threads = threadsFor(rt, outC * K * P * n);
+  const work = outC * K * P * n;
+  const threads = threadsFor(rt, work);
+  const t0 = performance.now();
   const mp = roundUp(outC, 4);
   const npG = roundUp(g * P, 8);
   const L = new Layout();
@@ -97,11 +106,13 @@ export function wasmConv2d(
   for (let b0 = 0; b0 < n; b0 += nb) {
     const cnt = Math.min(nb, n - b0);
     mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
-    onThreads(rt, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => [
-      xAt * 4, cnt, ...geo, wAt * 4, mp, biasAt * 4, outC, outAt * 4, scratch[t][0] * 4, scratch[t][1] * 4, g, counterAt * 4,
-    ]);
+    onThreads(rt, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => ({
+      x: xAt * 4, n: cnt, ...geo, wgt: wAt * 4, mp, bias: biasAt * 4, outC, out: outAt * 4,
+      cols: scratch[t][0] * 4, cbuf: scratch[t][1] * 4, g, counter: counterAt * 4,
+    }));
     out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
   }
+  rt.threads?.record(threads, work, performance.now() - t0, 'conv');
   return out;
 }
 
@@ -142,7 +153,9 @@ export function wasmConv2dBackward(
   const g = groupSize(kp, P);
   const npG = roundUp(g * P, 8);
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (2 * img + outC * P))));
-  const threads = threadsFor(rt, outC * K * P * n);
+  const work = outC * K * P * n * ((dx ? 1 : 0) + (dw ? 1 : 0));
+  const threads = threadsFor(rt, work);
+  const t0 = performance.now();
   const L = new Layout();
   const dyAt = L.take(nb * outC * P);
   const xAt = dw ? L.take(nb * img) : 0;
@@ -168,21 +181,23 @@ export function wasmConv2dBackward(
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
       const groups = Math.ceil(cnt / g);
-      onThreads(rt, 'conv_bwd_w', groups, threads, counterAt, (t) => [
-        xAt * 4, cnt, ...geo, dyAt * 4, outC, kp, op, onesRow ? 1 : 0, scratch[2 * t][0] * 4, scratch[2 * t][1] * 4, accAt * 4, g,
-        counterAt * 4,
-      ]);
+      onThreads(rt, 'conv_bwd_w', groups, threads, counterAt, (t) => ({
+        x: xAt * 4, n: cnt, ...geo, dy: dyAt * 4, outC, kp, op, ones: onesRow ? 1 : 0,
+        cols: scratch[2 * t][0] * 4, dyt: scratch[2 * t][1] * 4, acc: accAt * 4, g, counter: counterAt * 4,
+      }));
       // The groups' products, summed in group order.
       for (let s = 1; s < groups; s++) rt.exports.add(accAt * 4, (accAt + s * kp * op) * 4, accAt * 4, kp * op);
       for (let o = 0; o < outC; o++) for (let r = 0; r < K; r++) dw[o * K + r] += mem[accAt + r * op + o];
       if (onesRow) for (let o = 0; o < outC; o++) db![o] += mem[accAt + K * op + o];
     }
     if (dx) {
-      onThreads(rt, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => [
-        dyAt * 4, cnt, outC, wtAt * 4, kp, scratch[2 * t + 1][0] * 4, scratch[2 * t + 1][1] * 4, dxAt * 4, g, counterAt * 4, ...geo,
-      ]);
+      onThreads(rt, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => ({
+        dy: dyAt * 4, n: cnt, outC, wt: wtAt * 4, kp, dyw: scratch[2 * t + 1][0] * 4, dcol: scratch[2 * t + 1][1] * 4,
+        dx: dxAt * 4, g, counter: counterAt * 4, ...geo,
+      }));
       dx.set(mem.subarray(dxAt, dxAt + cnt * img), b0 * img);
     }
   }
+  rt.threads?.record(threads, work, performance.now() - t0, 'conv');
   return [dx, dw, db];
 }

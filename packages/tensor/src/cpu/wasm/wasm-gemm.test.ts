@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmul } from '../matmul.js';
-import { wasmGemm } from './wasm-gemm.js';
+import { setPacking, wasmGemm } from './wasm-gemm.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -77,6 +77,74 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
       }
       // Columns past `rows` in each destination row are left alone.
       for (let j = 0; j < cols; j++) for (let i = rows; i < ldd; i++) expect(mem[dst + j * ldd + i]).toBe(-5);
+    }
+  });
+});
+
+describe('the fused multiply-add (relaxed SIMD) matrix kernel', () => {
+  // Node 20 has relaxed SIMD behind a flag, set here before the variant is compiled; newer engines have it on.
+  it('compiles where the engine has relaxed SIMD, and multiplies within float32 rounding', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const fused = kernelModule(false, true);
+    expect(fused).not.toBeNull();
+    const rt = new WasmRuntime(fused!, undefined, true);
+    for (const [m, k, n] of [[33, 257, 130], [130, 300, 9], [64, 784, 128]] as const) {
+      const a = values(m * k, m + 3);
+      const b = values(k * n, n + 5);
+      const got = new Float32Array(m * n);
+      wasmGemm(rt, a, 0, b, 0, got, 0, m, k, n, false, false);
+      const want = reference(a, b, m, k, n, false, false);
+      const tol = 1e-5 * Math.sqrt(k) * 4;
+      for (let i = 0; i < m * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(tol);
+    }
+  });
+});
+
+describe.skipIf(module === null)('the matrix kernel on packed panels of B', () => {
+  const simd = new WasmRuntime(module!);
+  it('gives the same bits as on the row-major B, for every transpose and ragged sizes', () => {
+    for (const [m, k, n] of [[5, 9, 17], [33, 257, 130], [64, 300, 513], [8, 1, 7], [17, 600, 1030]] as const) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const a = values(m * k, m + 2 * k);
+          const b = values(k * n, n + 3 * k);
+          const rowMajor = new Float32Array(m * n);
+          const packed = new Float32Array(m * n);
+          try {
+            setPacking('never');
+            wasmGemm(simd, a, 0, b, 0, rowMajor, 0, m, k, n, tA, tB);
+            setPacking('always');
+            wasmGemm(simd, a, 0, b, 0, packed, 0, m, k, n, tA, tB);
+          } finally {
+            setPacking('auto');
+          }
+          const want = reference(a, b, m, k, n, tA, tB);
+          expect(Math.abs(packed[0] - want[0])).toBeLessThan(1e-4 * Math.sqrt(k));
+          let diff = -1;
+          for (let i = 0; i < m * n && diff < 0; i++) if (!Object.is(packed[i], rowMajor[i])) diff = i;
+          expect(diff, `[${m}x${k}] @ [${k}x${n}] transA=${tA} transB=${tB}`).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('packs B [k, n] into [ceil(n/8), k, 8] panels padded with zeros, from either layout', () => {
+    const [k, n] = [3, 11];
+    const b = Float32Array.from({ length: k * n }, (_, i) => i + 1);
+    const bt = Float32Array.from({ length: k * n }, (_, i) => b[(i % k) * n + Math.floor(i / k)]);
+    const want = new Float32Array(2 * k * 8);
+    for (let jb = 0; jb < 2; jb++) for (let p = 0; p < k; p++) for (let j = 0; j < 8; j++) {
+      const col = jb * 8 + j;
+      want[(jb * k + p) * 8 + j] = col < n ? b[p * n + col] : 0;
+    }
+    const mem = simd.heap(1024);
+    for (const [src, pack] of [[b, 'pack_b'], [bt, 'pack_bt']] as const) {
+      mem.fill(-1, 0, 1024);
+      mem.set(src, 64);
+      if (pack === 'pack_b') simd.exports.pack_b(64 * 4, k, n, 256 * 4);
+      else simd.exports.pack_bt(64 * 4, n, k, 256 * 4);
+      expect(Array.from(mem.subarray(256, 256 + want.length)), pack).toEqual(Array.from(want));
     }
   });
 });

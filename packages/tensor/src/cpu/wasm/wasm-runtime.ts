@@ -1,13 +1,30 @@
-import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm.js';
-import type { GemmThreads } from './wasm-threads.js';
+import {
+  KERNELS_WASM, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED, KERNELS_WASM_SHARED, TASK_FIELDS, type KernelExports,
+} from './kernels-wasm.js';
+import type { ThreadPool } from './thread-pool.js';
 
-/** Exports of kernels.wat: addresses are byte offsets into the runtime's memory. */
-export interface KernelExports {
-  gemm_blocked(a: number, b: number, c: number, mp: number, k: number, np: number, nb0: number, nb1: number, kcMax: number, mcMax: number): void;
-  gemm(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nBlocks: number, kc: number, acc: number): void;
-  transpose(src: number, rows: number, cols: number, dst: number, ldd: number): void;
-  [elementwise: string]: (...args: number[]) => void;
-}
+export type { KernelExports };
+
+/** A kernel that takes its arguments as a struct in memory, so threads can share it out. */
+export type TaskName = keyof typeof TASK_FIELDS;
+
+/** The arguments of task `K`, by the names of its parameters in kernels.wat. */
+export type TaskArgs<K extends TaskName> = { readonly [F in (typeof TASK_FIELDS)[K][number]]: number };
+
+/** Bytes of one argument struct's slot (32 int32 fields). */
+export const ARGS_SLOT_BYTES = 128;
+/** Argument slots at the bottom of memory: one per thread of a split, so at most this many threads. */
+export const ARGS_SLOTS = 32;
+/**
+ * The first float offset callers may use for data: below it lie the argument slots, which
+ * {@link WasmRuntime.writeArgs} overwrites on every task.
+ */
+export const DATA_AT = (ARGS_SLOTS * ARGS_SLOT_BYTES) / 4;
+/**
+ * Byte address of an i32 work counter in the reserved region: the last word of the last argument
+ * slot, which no struct reaches (the longest has 23 fields).
+ */
+export const COUNTER_AT = ARGS_SLOTS * ARGS_SLOT_BYTES - 4;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -16,24 +33,27 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const cached: [WebAssembly.Module | null | undefined, WebAssembly.Module | null | undefined] = [undefined, undefined];
+const SOURCES = [KERNELS_WASM, KERNELS_WASM_SHARED, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED];
+const cached: (WebAssembly.Module | null | undefined)[] = [undefined, undefined, undefined, undefined];
 
 /**
- * The compiled kernel module (the variant importing a shared memory when `shared`), or
- * null where WebAssembly, its SIMD extension or shared memory is unavailable (compiling
- * then fails). Compiled synchronously: the module is a few KiB, under the size browsers
- * allow for synchronous compilation.
+ * The compiled kernel module (the variant importing a shared memory when `shared`; with the
+ * matrix product's multiply-adds fused when `fma`), or null where WebAssembly, its SIMD extension,
+ * shared memory or (for `fma`) relaxed SIMD is unavailable: compiling then fails, which is the
+ * feature test. Compiled synchronously: the module is a few KiB, under the size browsers allow for
+ * synchronous compilation. A variant that failed is tried again on the next call, so an engine
+ * flag set later (Node 20's `--experimental-wasm-relaxed-simd`) still takes effect.
  */
-export function kernelModule(shared = false): WebAssembly.Module | null {
-  const i = shared ? 1 : 0;
-  if (cached[i] === undefined) {
+export function kernelModule(shared = false, fma = false): WebAssembly.Module | null {
+  const i = (shared ? 1 : 0) + (fma ? 2 : 0);
+  if (!cached[i]) {
     try {
-      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(decode(shared ? KERNELS_WASM_SHARED : KERNELS_WASM)) : null;
+      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(decode(SOURCES[i])) : null;
     } catch {
       cached[i] = null;
     }
   }
-  return cached[i];
+  return cached[i] ?? null;
 }
 
 /**
@@ -44,14 +64,37 @@ export function kernelModule(shared = false): WebAssembly.Module | null {
 export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
-  /** Worker threads sharing this memory for large products, if any. */
-  threads: GemmThreads | null = null;
+  /** Whether the matrix product runs fused multiply-adds (relaxed SIMD). */
+  readonly fma: boolean;
+  /** Worker threads sharing this memory for large kernels, if any. */
+  threads: ThreadPool | null = null;
   private view: Float32Array;
+  private ints: Int32Array;
 
-  constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 })) {
+  constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 }), fma = false) {
     this.memory = memory;
+    this.fma = fma;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     this.view = new Float32Array(memory.buffer);
+    this.ints = new Int32Array(memory.buffer);
+  }
+
+  /**
+   * Writes task `name`'s arguments into argument slot `slot` and returns the struct's byte
+   * address, to pass to the task's export (here or on a worker).
+   */
+  writeArgs<K extends TaskName>(slot: number, name: K, args: TaskArgs<K>): number {
+    // A private memory's old buffer is detached when it grows; a shared one's stays valid.
+    if (this.ints.length === 0) this.ints = new Int32Array(this.memory.buffer);
+    const at = slot * ARGS_SLOT_BYTES;
+    const fields = TASK_FIELDS[name] as readonly (keyof TaskArgs<K>)[];
+    for (let i = 0; i < fields.length; i++) this.ints[at / 4 + i] = args[fields[i]];
+    return at;
+  }
+
+  /** Runs task `name` on this thread. */
+  runTask<K extends TaskName>(name: K, args: TaskArgs<K>): void {
+    this.exports[name](this.writeArgs(0, name, args));
   }
 
   /** A Float32Array over the whole memory, grown first to hold at least `floats` values. */

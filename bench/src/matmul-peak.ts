@@ -1,0 +1,103 @@
+import { cpuBackend } from '@bp/tensor';
+import { median } from './workload.js';
+import { simdPeak, type SimdPeak } from './simd-peak.js';
+
+/** One kernel's matrix product rate at each size, and as a percentage of the SIMD peak. */
+type Rates = Record<string, { gflops: number; percentOfPeak: number }>;
+
+/** The matrix product against the machine's WebAssembly SIMD peak, as `pnpm bench` reports it. */
+export interface MatmulVsPeak {
+  peak: SimdPeak;
+  /** The peak each percentage is of: the faster of plain and fused multiply-adds, per thread setting. */
+  peakUsed: { oneThread: number; allThreads: number };
+  plain: { oneThread: Rates; allThreads: Rates };
+  fma: { oneThread: Rates; allThreads: Rates } | { skipped: string };
+  /** How the fused kernel's results compare with the plain kernel's on one 256x256 product. */
+  fmaVsPlain?: { outputs: number; differing: number; maxRelativeDifference: number };
+  note: string;
+}
+
+function rnd(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  });
+}
+
+/** Median GFLOP/s of `n x n @ n x n` on a backend's matrix kernel (raw arrays: no tensor overhead). */
+function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): number {
+  const a = rnd(n * n, n);
+  const b = rnd(n * n, n + 1);
+  be.matmul(a, b, 1, 1, n, n, n, false, false);
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    be.matmul(a, b, 1, 1, n, n, n, false, false);
+    times.push((performance.now() - t0) / 1000);
+  }
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+
+async function ready(be: ReturnType<typeof cpuBackend>, threads: number): Promise<void> {
+  for (let i = 0; i < 250 && Number(be.info?.().threads ?? 1) < threads; i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Measures the SIMD peak, then the matrix product at `sizes` on one thread and on `threads`, with
+ * the plain kernel and (where the engine has relaxed SIMD) the fused one; `rounds` rounds
+ * alternating the four, each figure the median of the rounds.
+ */
+export async function matmulVsPeak(sizes: number[], threads: number, rounds: number, short: boolean): Promise<MatmulVsPeak> {
+  const peak = await simdPeak(short ? 0.1 : 0.2, short ? 3 : 5, threads);
+  const peakUsed = {
+    oneThread: Math.max(peak.mulAdd.oneThread, peak.fma?.oneThread ?? 0),
+    allThreads: Math.max(peak.mulAdd.allThreads, peak.fma?.allThreads ?? 0),
+  };
+  const fmaOk = peak.fma !== null;
+  const configs = [
+    { kind: 'plain', setting: 'oneThread', be: cpuBackend({ threads: 1, fma: false }) },
+    { kind: 'plain', setting: 'allThreads', be: cpuBackend({ threads, fma: false }) },
+    ...(fmaOk
+      ? [
+          { kind: 'fma', setting: 'oneThread', be: cpuBackend({ threads: 1, fma: true }) },
+          { kind: 'fma', setting: 'allThreads', be: cpuBackend({ threads, fma: true }) },
+        ]
+      : []),
+  ] as const;
+  for (const c of configs) await ready(c.be, c.setting === 'allThreads' ? threads : 1);
+  const samples: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const n of sizes) {
+      const reps = n >= 1024 ? 3 : n >= 512 ? 8 : 30;
+      for (const c of configs) (samples[`${c.kind}/${c.setting}/${n}`] ??= []).push(rate(c.be, n, reps));
+    }
+  }
+  const table = (kind: string, setting: 'oneThread' | 'allThreads'): Rates =>
+    Object.fromEntries(sizes.map((n) => {
+      const g = median(samples[`${kind}/${setting}/${n}`]);
+      return [n, { gflops: Math.round(g * 10) / 10, percentOfPeak: Math.round((1000 * g) / peakUsed[setting]) / 10 }];
+    }));
+  const out: MatmulVsPeak = {
+    peak,
+    peakUsed,
+    plain: { oneThread: table('plain', 'oneThread'), allThreads: table('plain', 'allThreads') },
+    fma: fmaOk ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') } : { skipped: 'no relaxed SIMD in this engine' },
+    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead); threads: 1 and ${threads}; median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs`,
+  };
+  if (fmaOk) {
+    const n = 256;
+    const a = rnd(n * n, 7);
+    const b = rnd(n * n, 8);
+    const p = configs[0].be.matmul(a, b, 1, 1, n, n, n, false, false);
+    const f = configs[2]!.be.matmul(a, b, 1, 1, n, n, n, false, false);
+    let differing = 0;
+    let maxRel = 0;
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] !== f[i]) differing++;
+      maxRel = Math.max(maxRel, Math.abs(p[i] - f[i]) / Math.max(1e-30, Math.abs(p[i])));
+    }
+    out.fmaVsPlain = { outputs: p.length, differing, maxRelativeDifference: maxRel };
+  }
+  return out;
+}

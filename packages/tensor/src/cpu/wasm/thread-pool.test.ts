@@ -1,0 +1,242 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cpuBackend } from '../cpu-backend.js';
+import { EXPLORE, THREAD_MIN_WORK, ThreadPool, setThreadPolicy } from './thread-pool.js';
+import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
+import { values } from './__fixtures__/values.js';
+
+/**
+ * The first byte offset at which two arrays' bits differ, or -1 (-2 for different lengths).
+ * A plain loop: deep equality of multi-megabyte arrays in the test framework takes minutes on a busy machine.
+ */
+function firstDifference(a: ArrayBufferView, b: ArrayBufferView): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return -2;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+const threaded = kernelModule(true) !== null && typeof SharedArrayBuffer === 'function';
+
+// The bit-for-bit comparisons below must run split: no measuring policy choosing one thread.
+beforeAll(() => setThreadPolicy('all'));
+afterAll(() => setThreadPolicy('measure'));
+
+describe.skipIf(!threaded)('matrix products on worker threads', () => {
+  it('give the same bits as one thread, for every transpose and ragged sizes', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    for (const [m, k, n] of [[64, 300, 200], [33, 784, 130], [128, 128, 17], [200, 64, 256]]) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const a = values(m * k, m + k);
+          const b = values(k * n, k + n);
+          const got = multi.matmul(a, b, 1, 1, m, k, n, tA, tB);
+          const want = single.matmul(a, b, 1, 1, m, k, n, tA, tB);
+          expect(firstDifference(got, want)).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('give convolutions and their gradients the same bits as one thread', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    // The MNIST CNN's two layers at batch 64 (large enough to be split), and a strided odd one.
+    for (const [n, c, h, outC, stride, pad] of [[64, 1, 28, 16, 1, 1], [64, 16, 14, 32, 1, 1], [9, 3, 17, 5, 2, 0]]) {
+      const outH = Math.floor((h + 2 * pad - 3) / stride) + 1;
+      const win = { n, c, h, w: h, kh: 3, kw: 3, strideH: stride, strideW: stride, padH: pad, padW: pad, outH, outW: outH };
+      const x = values(n * c * h * h, n + c);
+      const w = values(outC * c * 9, outC);
+      const b = values(outC, 3);
+      const dy = values(n * outC * outH * outH, 7);
+      expect(firstDifference(multi.fused!.conv2d!(x, w, b, win, outC), single.fused!.conv2d!(x, w, b, win, outC))).toBe(-1);
+      const gm = multi.fused!.conv2dBackward!(dy, x, w, win, outC, [true, true, true]);
+      const gs = single.fused!.conv2dBackward!(dy, x, w, win, outC, [true, true, true]);
+      for (let i = 0; i < 3; i++) expect(firstDifference(gm[i]!, gs[i]!), `gradient ${i}`).toBe(-1);
+    }
+  });
+
+  it('split 2x2 max pooling by planes with the same values and positions as one thread', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    // 1,023 planes of 16x16: large enough to be split, and an odd count so the halves differ.
+    const n = 1023;
+    const x = values(n * 256, 11).map((v, i) => (i % 101 === 0 ? NaN : Math.round(v * 8) / 8));
+    const win = { n, c: 1, h: 16, w: 16, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 8, outW: 8 };
+    const [vm, im] = multi.fused!.maxPool2d!(x, win) as [Float32Array, Int32Array];
+    const [vs, is] = single.fused!.maxPool2d!(x, win) as [Float32Array, Int32Array];
+    expect(firstDifference(vm, vs)).toBe(-1);
+    expect(firstDifference(im, is)).toBe(-1);
+  });
+
+  it('do not keep a Node process alive', async () => {
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));
+    const entry = join(dir, 'entry.ts');
+    const backend = fileURLToPath(new URL('../cpu-backend.ts', import.meta.url));
+    writeFileSync(entry, `
+      import { cpuBackend } from ${JSON.stringify(backend)};
+      const be = cpuBackend({ threads: 2 });
+      const n = 256;
+      const a = new Float32Array(n * n).fill(1);
+      const t0 = Date.now();
+      const poll = () => {
+        if (be.info().threads < 2 && Date.now() - t0 < 10000) return setTimeout(poll, 20);
+        const c = be.matmul(a, a, 1, 1, n, n, n, false, false);
+        console.log(be.info().threads, c[0]);
+      };
+      poll();
+    `);
+    const out = join(dir, 'entry.mjs');
+    await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [out], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('2 256');
+    expect(Date.now() - t0).toBeLessThan(25_000);
+  });
+});
+
+describe.skipIf(!threaded)('the thread pool', () => {
+  /** A runtime on a shared memory with a pool of one worker, once that worker is ready. */
+  async function pooled(deadAfterMs?: number): Promise<[WasmRuntime, ThreadPool]> {
+    const module = kernelModule(true)!;
+    const rt = new WasmRuntime(module, new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }));
+    const pool = new ThreadPool(rt, module, 1, deadAfterMs);
+    rt.threads = pool;
+    expect(await until(() => pool.ready === 1, 10_000)).toBe(true);
+    return [rt, pool];
+  }
+
+  /** 2x2 max pooling of `n` 4x4 planes of known values, split in two parts; the pooled maxima. */
+  function poolPlanes(rt: WasmRuntime, pool: ThreadPool, n: number): Float32Array {
+    const x = Float32Array.from({ length: n * 16 }, (_, i) => i);
+    const vAt = DATA_AT + n * 16;
+    const mem = rt.heap(vAt + 2 * n * 4);
+    mem.set(x, DATA_AT);
+    pool.runSplit('maxpool2x2', n, 2, (p0, p1) => ({
+      x: DATA_AT * 4, planes: p1 - p0, h: 4, w: 4, oh: 2, ow: 2, vals: (vAt + p0 * 4) * 4, idx: (vAt + n * 4 + p0 * 4) * 4, first: p0,
+    }));
+    return mem.slice(vAt, vAt + n * 4);
+  }
+
+  // Each 2x2 window's maximum is its bottom-right cell: plane b, window (oy, ox) -> 16b + 4(2oy+1) + 2ox+1.
+  const want = (n: number) => Float32Array.from({ length: n * 4 }, (_, i) => 16 * Math.floor(i / 4) + 4 * (2 * Math.floor((i % 4) / 2) + 1) + 2 * (i % 2) + 1);
+
+  it('takes back a part a dead worker never claims, then retires the workers and says so once', async () => {
+    const [rt, pool] = await pooled(200);
+    expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+    // Kill the worker behind the pool's back (no exit event reaches it), as a crash the calling
+    // thread cannot observe while it blocks.
+    const worker = (pool as unknown as { workers: Worker[] }).workers[0];
+    worker.removeAllListeners();
+    await worker.terminate();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // The posted part is never claimed: this thread runs it, without waiting for the worker.
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(pool.ready).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(pool.ready).toBe(0);
+      expect(pool.threadsFor(1e9)).toBe(1);
+      expect(poolPlanes(rt, pool, 6)).toEqual(want(6));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/worker thread 1 stopped answering; the CPU backend continues on one thread/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('reruns a call on this thread when a worker traps, and retires the workers', async () => {
+    const [rt, pool] = await pooled();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // This thread's part pools 64 planes of 128x128 (long enough for the worker to wake and
+      // claim its part); the worker's part writes past the end of memory, so it traps there, and
+      // again when it is rerun here. Had this thread taken the part back first, it traps here
+      // with the workers still in use: then try again.
+      const planes = 64;
+      const side = 128;
+      const outAt = DATA_AT + planes * side * side;
+      rt.heap(outAt + planes * side * side / 2);
+      const part = (vals: number, idx: number) => ({ x: DATA_AT * 4, planes, h: side, w: side, oh: side / 2, ow: side / 2, vals, idx, first: 0 });
+      const outside = rt.memory.buffer.byteLength;
+      for (let attempt = 0; attempt < 50 && warn.mock.calls.length === 0; attempt++) {
+        const parts = [part(outAt * 4, (outAt + (planes * side * side) / 4) * 4), part(outside, outside)];
+        expect(() => pool.run('maxpool2x2', parts)).toThrow(WebAssembly.RuntimeError);
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/maxpool2x2 failed on a worker thread/);
+      expect(pool.ready).toBe(0);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('calls every kernel with one threads-for-work policy', async () => {
+    const [, pool] = await pooled();
+    expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
+    expect(pool.threadsFor(THREAD_MIN_WORK)).toBe(2);
+  });
+
+  it('measures: all threads while they are faster, one thread while it is, trying the other now and then', async () => {
+    const [, pool] = await pooled();
+    setThreadPolicy('measure');
+    try {
+      const work = THREAD_MIN_WORK * 4;
+      // Nothing measured yet: all threads first, then one thread, to measure both.
+      expect(pool.threadsFor(work)).toBe(2);
+      pool.record(2, work, 10);
+      expect(pool.threadsFor(work)).toBe(1);
+      pool.record(1, work, 15);
+      // All threads measured faster (10 ms against 15): they are used, one thread tried every EXPLORE-th call.
+      const picks = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
+      expect(picks.filter((t) => t === 1)).toHaveLength(2);
+      expect(picks.filter((t) => t === 2)).toHaveLength(2 * EXPLORE - 2);
+      // The other cores get busy: all threads now take 40 ms; after a few calls the policy turns to one thread.
+      for (let i = 0; i < 8; i++) pool.record(2, work, 40);
+      const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
+      expect(later.filter((t) => t === 2)).toHaveLength(2);
+      expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 2);
+      // Each kind of kernel is measured on its own; small work stays on one thread.
+      expect(pool.threadsFor(work, 'conv')).toBe(2);
+      expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
+    } finally {
+      setThreadPolicy('all');
+    }
+  });
+});
+
+describe.skipIf(!threaded)('fused multiply-add products on worker threads', () => {
+  it('give the same bits as one thread', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const multi = cpuBackend({ threads: 2, fma: true });
+    const single = cpuBackend({ threads: 1, fma: true });
+    expect(multi.info!().fma).toBe(true);
+    expect(single.info!().fma).toBe(true);
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    for (const [m, k, n] of [[64, 300, 200], [256, 256, 256]]) {
+      const a = values(m * k, m + k);
+      const b = values(k * n, k + n);
+      expect(firstDifference(multi.matmul(a, b, 1, 1, m, k, n, false, false), single.matmul(a, b, 1, 1, m, k, n, false, false))).toBe(-1);
+    }
+  });
+});

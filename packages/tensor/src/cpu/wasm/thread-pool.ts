@@ -1,0 +1,363 @@
+import { TASK_FIELDS } from './kernels-wasm.js';
+import { ARGS_SLOTS, type TaskArgs, type TaskName, type WasmRuntime } from './wasm-runtime.js';
+
+/** The kernels a worker can run, by their index in the control block. */
+const TASKS = Object.keys(TASK_FIELDS) as TaskName[];
+
+/**
+ * Below this much work (multiply-adds, or their equivalent), waking a worker costs more than
+ * sharing the work saves.
+ */
+export const THREAD_MIN_WORK = 1 << 21;
+
+/**
+ * A posted part no worker has picked up for this long means the worker is gone: it is not
+ * waited for (its part runs on the calling thread at once in any case), only counted dead.
+ */
+export const DEAD_AFTER_MS = 2000;
+
+/** The thread policy tries the setting it is not using once every this many calls. */
+export const EXPLORE = 16;
+
+let policy: 'measure' | 'all' = 'measure';
+
+/**
+ * For tests and measurements: every pool's policy, measuring (the default) or always all threads
+ * above {@link THREAD_MIN_WORK}.
+ */
+export function setThreadPolicy(mode: 'measure' | 'all'): void {
+  policy = mode;
+}
+
+/** Int32 fields of the control block per worker. */
+const SLOT = 8;
+/** The last sequence number posted. */
+const SEQ = 0;
+/** The sequence number still open to claim, 0 once the calling thread took the part back, -1 once a worker claimed it. */
+const CLAIM = 1;
+/** The last sequence number a worker finished. */
+const DONE = 2;
+/** 1 when that part trapped. */
+const FAILED = 3;
+/** 1 once the worker has instantiated the kernels. */
+const READY = 4;
+/** The task's index in {@link TASKS}. */
+const KERNEL = 5;
+/** The byte address of the task's argument struct. */
+const ARGS = 6;
+/** The last sequence number the worker woke up for, claimed or not. */
+const SEEN = 7;
+
+/**
+ * The body of each worker, given `module, memory, control, base, names`: instantiates the kernels
+ * on the shared memory, then sleeps in Atomics.wait until a new sequence number is posted. It
+ * claims the part by swapping the open sequence number for -1; the part may have been taken back
+ * by the calling thread meanwhile (then it does nothing). A trap is reported through the failure flag.
+ */
+const WORKER_LOOP = `
+const c = new Int32Array(control);
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = names.map((n) => exports[n]);
+Atomics.store(c, base + ${READY}, 1);
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, base + ${SEQ}, seen);
+  seen = Atomics.load(c, base + ${SEQ});
+  Atomics.store(c, base + ${SEEN}, seen);
+  if (Atomics.compareExchange(c, base + ${CLAIM}, seen, -1) !== seen) continue;
+  let failed = 0;
+  try {
+    kernels[c[base + ${KERNEL}]](c[base + ${ARGS}]);
+  } catch {
+    failed = 1;
+  }
+  Atomics.store(c, base + ${FAILED}, failed);
+  Atomics.store(c, base + ${DONE}, seen);
+  Atomics.notify(c, base + ${DONE});
+}
+`;
+
+/** A Node worker (worker_threads, evaluated as CommonJS): its data comes as workerData. */
+const NODE_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, base, names } = workerData;
+${WORKER_LOOP}`;
+
+/** A browser worker (from a Blob URL): its data comes as the first message. */
+const BROWSER_WORKER = `
+onmessage = (e) => {
+  onmessage = null;
+  const { module, memory, control, base, names } = e.data;
+${WORKER_LOOP}};
+`;
+
+interface WorkerLike {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error' | 'exit', listener: () => void): void;
+}
+
+/** The parts of a browser Worker the pool uses. */
+interface BrowserWorker {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  addEventListener(event: 'error' | 'messageerror', listener: () => void): void;
+}
+
+interface BrowserScope {
+  Worker?: new (url: string, opts?: object) => BrowserWorker;
+  Blob?: new (parts: string[], opts: { type: string }) => object;
+  URL?: { createObjectURL(blob: object): string };
+  navigator?: { hardwareConcurrency?: number };
+}
+
+/**
+ * Whether kernels can run on worker threads here, with the calling thread blocking in
+ * Atomics.wait for them: Node, or a browser worker of a cross-origin isolated page (where
+ * SharedArrayBuffer exists). A page's main thread may not block, so it gets none.
+ */
+export function canUseThreads(): boolean {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  const g = globalThis as { process?: { versions?: { node?: string } }; WorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
+  if (typeof g.process?.versions?.node === 'string') return true;
+  return typeof g.WorkerGlobalScope === 'function' && g.crossOriginIsolated === true && typeof (g as BrowserScope).Worker === 'function';
+}
+
+/**
+ * Worker threads that run the module's thread kernels (the matrix product, the convolution
+ * drivers, 2x2 max pooling) on the memory they share with the calling thread. A call is split
+ * into parts that write disjoint memory (or claim work from a shared counter); the calling thread
+ * runs the first part and each ready worker one other.
+ *
+ * Never a long block on a dead worker: a part that no worker has claimed by the time the calling
+ * thread finishes its own is taken back and run there, so only a worker that is computing is
+ * waited for. A worker that exits, reports an error or a trap, or leaves a part unclaimed for
+ * {@link DEAD_AFTER_MS}, retires the pool: the backend continues on one thread and says so once
+ * on the console.
+ *
+ * Where {@link canUseThreads}: in Node (worker_threads; the workers are unref'd and sleep between
+ * calls, so they never keep a process alive) and in a browser worker of a cross-origin isolated
+ * page (nested workers from a Blob URL). A page's main thread may not block, so it gets one thread.
+ */
+export class ThreadPool {
+  private readonly control: Int32Array;
+  private readonly workers: { terminate(): unknown }[] = [];
+  private readonly posted: number[] = [];
+  private readonly unseenSince: number[] = [];
+  private retired = false;
+  private seq = 0;
+  /**
+   * Per kind of kernel: measured rates (work per millisecond, smoothed) on one thread and on all
+   * (0 until measured), and the calls large enough to thread so far.
+   */
+  private readonly rates = new Map<string, { one: number; all: number; eligible: number }>();
+
+  /**
+   * Starts up to `maxWorkers` workers (fewer on machines with fewer cores) on `rt`'s shared memory.
+   * A worker that leaves a part unclaimed for `deadAfterMs` is counted dead.
+   */
+  constructor(
+    private readonly rt: WasmRuntime, module: WebAssembly.Module, maxWorkers: number, private readonly deadAfterMs = DEAD_AFTER_MS,
+  ) {
+    const n = Math.max(0, Math.min(maxWorkers, ARGS_SLOTS - 1));
+    this.control = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * SLOT * 4));
+    void this.start(module, n);
+  }
+
+  private async start(module: WebAssembly.Module, maxWorkers: number): Promise<void> {
+    const g = globalThis as BrowserScope & { process?: unknown };
+    if (g.process === undefined && g.Worker && g.Blob && g.URL) {
+      this.startBrowser(module, maxWorkers, g);
+      return;
+    }
+    try {
+      // Computed specifiers keep browser bundlers from trying to resolve Node modules.
+      const threadsSpec = 'node:worker_threads';
+      const osSpec = 'node:os';
+      const { Worker } = (await import(/* @vite-ignore */ threadsSpec)) as {
+        Worker: new (src: string, opts: object) => WorkerLike;
+      };
+      const os = (await import(/* @vite-ignore */ osSpec)) as { availableParallelism(): number };
+      const count = Math.min(maxWorkers, os.availableParallelism() - 1);
+      for (let w = 0; w < count; w++) {
+        const worker = new Worker(NODE_WORKER, {
+          eval: true,
+          workerData: { module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: TASKS },
+        });
+        worker.unref();
+        const fail = (): void => this.retire(`worker thread ${w + 1} stopped`);
+        worker.on('error', fail);
+        worker.on('exit', fail);
+        this.workers.push(worker);
+        this.posted.push(0);
+        this.unseenSince.push(0);
+      }
+    } catch {
+      // No worker threads here: stay single-threaded.
+    }
+  }
+
+  private startBrowser(module: WebAssembly.Module, maxWorkers: number, g: BrowserScope): void {
+    try {
+      const count = Math.min(maxWorkers, (g.navigator?.hardwareConcurrency ?? 2) - 1);
+      const url = g.URL!.createObjectURL(new g.Blob!([BROWSER_WORKER], { type: 'text/javascript' }));
+      for (let w = 0; w < count; w++) {
+        const worker = new g.Worker!(url);
+        const fail = (): void => this.retire(`worker thread ${w + 1} stopped`);
+        worker.addEventListener('error', fail);
+        worker.addEventListener('messageerror', fail);
+        worker.postMessage({ module, memory: this.rt.memory, control: this.control.buffer, base: w * SLOT, names: TASKS });
+        this.workers.push(worker);
+        this.posted.push(0);
+        this.unseenSince.push(0);
+      }
+    } catch {
+      // No nested workers here: stay single-threaded.
+    }
+  }
+
+  /** Stops using the workers, and says why once. */
+  private retire(why: string): void {
+    if (this.retired) return;
+    this.retired = true;
+    console.warn(`bp: ${why}; the CPU backend continues on one thread.`);
+  }
+
+  /** The workers that have started and are not retired. */
+  private helpers(): number[] {
+    const out: number[] = [];
+    if (this.retired) return out;
+    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.control, w * SLOT + READY) === 1) out.push(w);
+    return out;
+  }
+
+  /** Workers ready to take a part now (0 once the pool is retired). */
+  get ready(): number {
+    return this.helpers().length;
+  }
+
+  /** Threads a split can use now: the calling one and the ready workers. */
+  get parallelism(): number {
+    return 1 + this.ready;
+  }
+
+  /**
+   * The one thread policy of every kernel: how many threads to split `work` multiply-adds (or
+   * their equivalent) over. Below {@link THREAD_MIN_WORK}, 1. Above, it measures rather than
+   * assumes that the other cores are free: callers report each run's time ({@link record}), and
+   * the pool uses all threads while they are measured faster than one, else one thread, trying
+   * the other setting every {@link EXPLORE}th call so a core that frees up (or gets busy) is seen.
+   * Results are the same bits whatever it picks.
+   */
+  threadsFor(work: number, kind = 'gemm'): number {
+    if (work < THREAD_MIN_WORK) return 1;
+    const all = this.parallelism;
+    if (all === 1 || policy === 'all') return all;
+    const rate = this.rateOf(kind);
+    rate.eligible++;
+    if (rate.all === 0) return all;
+    if (rate.one === 0) return 1;
+    const best = rate.all >= rate.one ? all : 1;
+    if (rate.eligible % EXPLORE === 0) return best === 1 ? all : 1;
+    return best;
+  }
+
+  /**
+   * Reports that `work` of `kind` (as given to {@link threadsFor}) took `ms` milliseconds on
+   * `threads` threads.
+   */
+  record(threads: number, work: number, ms: number, kind = 'gemm'): void {
+    if (work < THREAD_MIN_WORK || !(ms > 0)) return;
+    const rate = this.rateOf(kind);
+    const key = threads > 1 ? 'all' : 'one';
+    const r = work / ms;
+    rate[key] = rate[key] === 0 ? r : rate[key] + 0.25 * (r - rate[key]);
+  }
+
+  private rateOf(kind: string): { one: number; all: number; eligible: number } {
+    let rate = this.rates.get(kind);
+    if (rate === undefined) this.rates.set(kind, (rate = { one: 0, all: 0, eligible: 0 }));
+    return rate;
+  }
+
+  /** Stops the workers (a backend that is done with them can give them back). */
+  async close(): Promise<void> {
+    this.retired = true;
+    await Promise.all(this.workers.map(async (w) => w.terminate()));
+  }
+
+  /**
+   * Splits `0 .. n` into one contiguous range per thread (at most `threads`) and runs `task` on
+   * each with the arguments `args(i0, i1)` (see {@link run}).
+   */
+  runSplit<K extends TaskName>(task: K, n: number, threads: number, args: (i0: number, i1: number) => TaskArgs<K>): void {
+    const chunk = Math.ceil(n / Math.max(1, Math.min(threads, n)));
+    const parts: TaskArgs<K>[] = [];
+    for (let i0 = 0; i0 < n; i0 += chunk) parts.push(args(i0, Math.min(n, i0 + chunk)));
+    this.run(task, parts);
+  }
+
+  /**
+   * Runs `task` once for each argument struct, at the same time: `parts[0]` on this thread, the
+   * others on ready workers (parts beyond them run here too). The parts must write disjoint memory
+   * or claim their work from a shared counter, and running a whole call again must give the same
+   * result: when a worker traps, every part is run again here in order, after `reset` (which
+   * rewinds such a counter). Returns when every part is done.
+   */
+  run<K extends TaskName>(task: K, parts: readonly TaskArgs<K>[], reset?: () => void): void {
+    if (parts.length === 0) return;
+    const fn = this.rt.exports[task];
+    const ctl = this.control;
+    const now = performance.now();
+    const helpers: number[] = [];
+    for (const w of this.helpers()) {
+      const base = w * SLOT;
+      // A worker that has not even woken for a part posted long ago is gone.
+      if (Atomics.load(ctl, base + SEEN) !== this.posted[w] && now - this.unseenSince[w] > this.deadAfterMs) {
+        this.retire(`worker thread ${w + 1} stopped answering`);
+        helpers.length = 0;
+        break;
+      }
+      helpers.push(w);
+    }
+    const spread = Math.min(parts.length, helpers.length + 1);
+    if (parts.length > ARGS_SLOTS) throw new Error(`ThreadPool.run: ${parts.length} parts of ${task} (at most ${ARGS_SLOTS})`);
+    const addrs = parts.map((args, p) => this.rt.writeArgs(p, task, args));
+    const sent: [number, number, number][] = [];
+    for (let p = 1; p < spread; p++) {
+      const w = helpers[p - 1];
+      const base = w * SLOT;
+      this.seq = (this.seq % 0x3fffffff) + 1;
+      if (Atomics.load(ctl, base + SEEN) === this.posted[w]) this.unseenSince[w] = now;
+      this.posted[w] = this.seq;
+      ctl[base + KERNEL] = TASKS.indexOf(task);
+      ctl[base + ARGS] = addrs[p];
+      Atomics.store(ctl, base + CLAIM, this.seq);
+      Atomics.store(ctl, base + SEQ, this.seq);
+      Atomics.notify(ctl, base + SEQ);
+      sent.push([w, this.seq, p]);
+    }
+    fn(addrs[0]);
+    for (let p = spread; p < parts.length; p++) fn(addrs[p]);
+    let failed = false;
+    for (const [w, s, p] of sent) {
+      const base = w * SLOT;
+      if (Atomics.compareExchange(ctl, base + CLAIM, s, 0) === s) {
+        // Not claimed yet: the worker is asleep, busy elsewhere or gone; this thread runs it.
+        fn(addrs[p]);
+        continue;
+      }
+      // Claimed: the worker is computing it. A claimed part is always finished (or reported as a trap).
+      for (let done = Atomics.load(ctl, base + DONE); done !== s; done = Atomics.load(ctl, base + DONE)) {
+        Atomics.wait(ctl, base + DONE, done);
+      }
+      if (Atomics.load(ctl, base + FAILED) === 1) failed = true;
+    }
+    if (failed) {
+      this.retire(`${task} failed on a worker thread`);
+      reset?.();
+      // The parts' addresses are still in place: nothing else ran since they were written.
+      for (let p = 0; p < parts.length; p++) fn(addrs[p]);
+    }
+  }
+}
