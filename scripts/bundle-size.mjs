@@ -22,8 +22,12 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizeDir = path.join(root, 'bench', 'size');
-/** Gzipped budget for the bp example, in bytes (30 KB). */
-const BUDGET = 30 * 1024;
+/**
+ * Gzipped budget for the bp example, in bytes (45 KB). Every op is a Tensor method, so
+ * every op and its gradient rule is reachable from any program: the budget bounds the
+ * whole library, about half of TensorFlow.js' 88 KB for the same example.
+ */
+const BUDGET = 45 * 1024;
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
