@@ -75,7 +75,10 @@ export {
 export type { Metric, MetricFn } from './training/metrics.js';
 export { DEFAULT_LEARNING_RATES, optimizerByName, resolveLoss } from './training/compile.js';
 export type { CompileArgs, Loss, OptimizerLike, OptimizerName, Compiled } from './training/compile.js';
-export { NonFiniteLossError } from './training/fit.js';
+export { NonFiniteLossError, trainSteps, inEvalMode } from './training/train-steps.js';
+export type {
+  TrainStepsOptions, TrainPosition, TrainEvent, EpochBeginEvent, BatchBeginEvent, BatchEndEvent, EpochEndEvent, StepOptimizer,
+} from './training/train-steps.js';
 export type { FitOptions, EvaluateOptions } from './training/fit.js';
 export { outputKind } from './training/output-kind.js';
 export type { OutputKind } from './training/output-kind.js';
