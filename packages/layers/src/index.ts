@@ -64,6 +64,8 @@ export * as init from './initializers.js';
 export type { Nonlinearity, FanMode, KaimingOptions } from './initializers.js';
 export { GPT, GPTBlock, GPTMlp } from './models/gpt.js';
 export type { GPTConfig, GenerateOptions } from './models/gpt.js';
+export * as presets from './models/presets.js';
+export type { PresetOptions } from './models/presets.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';
 export type { Callback, CallbackModel, Logs } from './training/callbacks.js';
