@@ -1,4 +1,4 @@
-import { Conv2d, Dense, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@bp/layers';
+import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { Tensor, manualSeed, randomPermutation, tensor, zeros } from '@bp/tensor';
@@ -7,7 +7,7 @@ import { syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js'
 
 /**
  * One epoch (or `steps` of it, extrapolated) of the Keras MNIST MLP as users write it:
- * `Sequential([Flatten, Dense(128, relu), Dense(10, softmax)])`, `compile` with Adam 1e-3,
+ * `presets.kerasMnistMlp()` (`Sequential([Flatten, Dense(128, relu), Dense(10, softmax)])`), `compile` with Adam 1e-3,
  * sparse categorical cross-entropy and accuracy, then `fit` with shuffling. The timed
  * `fit` call covers everything an epoch does (batching, forward, loss, backward, Adam, metrics).
  */
@@ -20,11 +20,7 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
   const { images, labels } = syntheticMnist(n);
   const x = zeros([n, 1, 28, 28]).assign(images);
   const y = zeros([n], { dtype: 'int32' }).assign(labels);
-  const model = new Sequential([
-    new Flatten({ inputShape: [1, 28, 28] }),
-    new Dense(128, { activation: 'relu' }),
-    new Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = presets.kerasMnistMlp();
   model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   let t0 = 0;
   let c0 = process.cpuUsage();
@@ -52,22 +48,8 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
   };
 }
 
-/** The CNN of examples/src/mnist-cnn.ts: [n,1,28,28] -> 16x14x14 -> 32x7x7 -> 10 logits. */
-function mnistCnn(): Sequential {
-  return new Sequential([
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Linear(32 * 7 * 7, 10),
-  ]);
-}
-
 /**
- * One epoch (or `steps` of it, extrapolated) of the examples' MNIST CNN in its PyTorch-style
+ * One epoch (or `steps` of it, extrapolated) of the examples' MNIST CNN (`presets.mnistCnn()`) in its PyTorch-style
  * loop: shuffled batches, `crossEntropyLoss` on logits, Adam 1e-3.
  */
 export function bpCnnEpoch(w: MlpWorkload): MlpResult {
@@ -75,7 +57,7 @@ export function bpCnnEpoch(w: MlpWorkload): MlpResult {
   const { images, labels } = syntheticMnist(w.samples);
   const x = zeros([w.samples, 1, 28, 28]).assign(images);
   const y = zeros([w.samples], { dtype: 'int32' }).assign(labels);
-  const model = mnistCnn();
+  const model = presets.mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const perm = randomPermutation(w.samples);
   return timeSteps(w, (s) => {
@@ -103,11 +85,7 @@ export async function peakRssRun(samples: number): Promise<Record<string, unknow
   };
   const [x, y] = data(samples, 1);
   const [xTest, yTest] = data(10000, 2);
-  const model = new Sequential([
-    new Flatten({ inputShape: [1, 28, 28] }),
-    new Dense(128, { activation: 'relu' }),
-    new Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = presets.kerasMnistMlp();
   model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const t0 = performance.now();
   await model.fit(x, y, { epochs: 1, batchSize: 32, shuffle: true });

@@ -6,7 +6,7 @@
  * Run: pnpm --filter @bp/examples mnist:cnn [--epochs 3 --limit 60000 --seed 0]
  */
 import { DataLoader } from '@bp/datasets';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@bp/layers';
+import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { manualSeed } from '@bp/tensor';
@@ -14,19 +14,16 @@ import { accuracy } from './accuracy.js';
 import { cliOptions, isMain } from './cli.js';
 import { loadMnistTensors } from './mnist-data.js';
 
-/** The network: [n,1,28,28] -> 16x14x14 -> 32x7x7 -> 10 logits. */
-export function mnistCnn(): Sequential {
-  return new Sequential([
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Linear(32 * 7 * 7, 10),
-  ]);
-}
+/**
+ * The network: [n,1,28,28] -> 16x14x14 -> 32x7x7 -> 10 logits. `presets.mnistCnn()` is
+ *
+ *     new Sequential([
+ *       new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
+ *       new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
+ *       new Flatten(), new Linear(32 * 7 * 7, 10),
+ *     ]);
+ */
+export const mnistCnn = presets.mnistCnn;
 
 /** Options for {@link trainMnistCnn}. */
 export interface MnistCnnOptions {

@@ -5,21 +5,24 @@
  *
  * Run: pnpm --filter @bp/examples mnist [--epochs 10 --limit 60000 --seed 0]
  */
-import { Dense, Flatten, Sequential } from '@bp/layers';
+import { presets } from '@bp/layers';
 import { Adam } from '@bp/optim';
 import '@bp/losses'; // 'sparseCategoricalCrossentropy' by name in compile
 import { manualSeed } from '@bp/tensor';
 import { cliOptions, isMain } from './cli.js';
 import { loadMnistTensors } from './mnist-data.js';
 
-/** The model: 784 -> 128 (ReLU) -> 10 (softmax), built at construction from the input shape. */
-export function mnistMlp(): Sequential {
-  return new Sequential([
-    new Flatten({ inputShape: [1, 28, 28] }),
-    new Dense(128, { activation: 'relu' }),
-    new Dense(10, { activation: 'softmax' }),
-  ]);
-}
+/**
+ * The model: 784 -> 128 (ReLU) -> 10 (softmax), built at construction from the input shape.
+ * `presets.kerasMnistMlp()` is
+ *
+ *     new Sequential([
+ *       new Flatten({ inputShape: [1, 28, 28] }),
+ *       new Dense(128, { activation: 'relu' }),
+ *       new Dense(10, { activation: 'softmax' }),
+ *     ]);
+ */
+export const mnistMlp = presets.kerasMnistMlp;
 
 /** Options for {@link trainMnistMlp}. */
 export interface MnistMlpOptions {

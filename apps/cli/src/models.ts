@@ -1,12 +1,13 @@
 /**
- * The networks `bp train --model` builds: `mlp` (per dataset: the Keras MNIST
- * MLP for images, a small tanh/ReLU net for the 2-d toy problems), `cnn`
- * (two Conv2d + MaxPool blocks, then Linear, for 28x28 images), or an
+ * The networks `bp train --model` builds: `mlp` (per dataset: @bp/layers'
+ * `presets.mnistMlp` for images, a small tanh/ReLU net for the 2-d toy
+ * problems), `cnn` (`presets.mnistCnn`: two Conv2d + MaxPool blocks, then
+ * Linear, for 28x28 images), or an
  * architecture file in the format `save` writes (`model.json`). Every model
  * outputs logits, one per class; the loss applies the softmax.
  */
 import { noGrad } from '@bp/autograd';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh, checkArchitectureSize, layerFromConfig, readRegularFile } from '@bp/layers';
+import { Linear, ReLU, Sequential, Tanh, checkArchitectureSize, layerFromConfig, presets, readRegularFile } from '@bp/layers';
 import { FormatError, zeros } from '@bp/tensor';
 import type { DatasetName } from './choices.js';
 import type { Json } from './state-pack.js';
@@ -67,10 +68,8 @@ export async function buildModel(
 ): Promise<Sequential> {
   const images = inputShape.length === 3;
   if (spec === 'mlp') {
-    if (images) {
-      // The Keras MNIST MLP: Flatten, Dense 128 relu, Dense 10 (softmax inside the loss).
-      return new Sequential([new Flatten(), new Linear(inputShape.reduce((a, b) => a * b, 1), 128), new ReLU(), new Linear(128, numClasses)]);
-    }
+    // The MNIST MLP: Flatten, Linear 784-128, ReLU, Linear 128-10 (softmax inside the loss).
+    if (images) return presets.mnistMlp({ inputShape, classes: numClasses });
     const inF = inputShape[0];
     if (dataset === 'xor') return new Sequential([new Linear(inF, 8), new Tanh(), new Linear(8, numClasses)]);
     const h = dataset === 'spirals' ? 64 : 16;
@@ -80,18 +79,7 @@ export async function buildModel(
     if (!images) {
       throw new UsageError(`--model cnn needs image data (mnist, fashion-mnist); '${dataset}' has ${inputShape[0]} features per example. Use --model mlp.`);
     }
-    const [c, hgt, wid] = inputShape;
-    const side = (n: number) => Math.floor(Math.floor(n / 2) / 2);
-    return new Sequential([
-      new Conv2d(c, 16, 3, { padding: 1 }),
-      new ReLU(),
-      new MaxPool2d(2),
-      new Conv2d(16, 32, 3, { padding: 1 }),
-      new ReLU(),
-      new MaxPool2d(2),
-      new Flatten(),
-      new Linear(32 * side(hgt) * side(wid), numClasses),
-    ]);
+    return presets.mnistCnn({ inputShape, classes: numClasses });
   }
   if (architecture === null && !spec.endsWith('.json')) {
     throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);

@@ -1,19 +1,20 @@
 /**
- * The training loop behind `bp train`, written out (rather than `fit`) for
- * the control a command line needs: a checkpoint after every epoch, stopping
- * cleanly after the current step on Ctrl-C, refusing a non-finite loss before
- * it reaches the weights, and resuming so exactly that the final weights are
- * byte-identical to an uninterrupted run. For that, everything random is
- * drawn from bp's one seeded generator in a fixed order (the epoch's
- * permutation at its start, then dropout inside the steps), and a checkpoint
- * holds the generator's state, the permutation and the running sums of the
- * epoch in progress.
+ * The training loop behind `bp train`: @bp/layers' `trainSteps` (the loop
+ * `fit` runs too) with the control a command line needs around its events:
+ * a checkpoint after every epoch, stopping cleanly after the current step on
+ * Ctrl-C, refusing a non-finite loss before it reaches the weights, and
+ * resuming so exactly that the final weights are byte-identical to an
+ * uninterrupted run. For that, everything random is drawn from bp's one
+ * seeded generator in a fixed order (the epoch's permutation at its start,
+ * then dropout inside the steps), and a checkpoint holds the generator's
+ * state, the position `trainSteps` keeps (epoch, step and the epoch's
+ * permutation) and the running sums of the epoch in progress.
  */
 import { noGrad } from '@bp/autograd';
 import type { TensorPair } from '@bp/datasets';
-import type { Module } from '@bp/layers';
+import { NonFiniteLossError, inEvalMode, trainSteps, type Module, type TrainPosition } from '@bp/layers';
 import type { Optimizer } from '@bp/optim';
-import { BpError, gather, narrow, randomPermutation, tensor, type Tensor } from '@bp/tensor';
+import { narrow, type Tensor } from '@bp/tensor';
 import type { ProgressReporter } from './progress.js';
 import type { EpochRecord } from './report.js';
 
@@ -30,14 +31,11 @@ export interface EpochSums {
   seconds: number;
 }
 
-/** Where a run stands; what a checkpoint stores besides weights, optimizer and generator state. */
-export interface Progress {
-  /** Epochs completed. */
-  epoch: number;
-  /** Steps completed in the epoch after `epoch` (0 at an epoch boundary). */
-  step: number;
-  /** The permutation of the epoch in progress (null at an epoch boundary). */
-  order: Int32Array | null;
+/**
+ * Where a run stands; what a checkpoint stores besides weights, optimizer and generator state.
+ * `epoch`, `step` and `order` are the position `trainSteps` advances.
+ */
+export interface Progress extends TrainPosition {
   sums: EpochSums;
   history: EpochRecord[];
 }
@@ -47,17 +45,8 @@ export function startProgress(): Progress {
   return { epoch: 0, step: 0, order: null, sums: { loss: 0, correct: 0, examples: 0, seconds: 0 }, history: [] };
 }
 
-/** The loss became NaN or infinite: training stops before the bad gradient reaches the weights. */
-export class NonFiniteLossError extends BpError {
-  constructor(
-    readonly epoch: number,
-    readonly step: number,
-    readonly value: number,
-    detail: string,
-  ) {
-    super('train', `the loss is ${value} at epoch ${epoch}, step ${step}; stopped before updating the weights. ${detail}`);
-  }
-}
+/** The loss became NaN or infinite: training stops before the bad gradient reaches the weights (op `train`). */
+export { NonFiniteLossError };
 
 /** Everything {@link trainLoop} works with. */
 export interface TrainContext {
@@ -90,9 +79,7 @@ export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSiz
   const n = data.x.shape[0];
   let lossSum = 0;
   let correct = 0;
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  inEvalMode(model, () =>
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
@@ -102,10 +89,8 @@ export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSiz
         lossSum += loss(logits, y).item() * size;
         correct += countCorrect(logits, y);
       }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+    }),
+  );
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
@@ -116,85 +101,83 @@ export function countCorrect(logits: Tensor, labels: Tensor): number {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+const freshSums = (): EpochSums => ({ loss: 0, correct: 0, examples: 0, seconds: 0 });
+
 /**
  * Runs epochs `progress.epoch + 1 .. epochs`, continuing a partly done epoch
  * where `progress.step` says. Returns `'interrupted'` when `shouldStop` asked
  * for a stop (progress then describes the exact point reached).
  */
 export async function trainLoop(ctx: TrainContext): Promise<'done' | 'interrupted'> {
-  const { model, optimizer, train, progress, reporter } = ctx;
+  const { model, train, progress, reporter } = ctx;
   const n = train.x.shape[0];
-  const steps = Math.ceil(n / ctx.batchSize);
-  model.train();
-  while (progress.epoch < ctx.epochs) {
-    const epoch = progress.epoch + 1;
-    if (progress.order === null) {
-      progress.order = randomPermutation(n);
-      progress.step = 0;
-      progress.sums = { loss: 0, correct: 0, examples: 0, seconds: 0 };
-    }
-    const order = progress.order;
-    reporter.startEpoch(epoch, ctx.epochs, steps, progress.step);
-    const segmentStart = performance.now();
-    const secondsBefore = progress.sums.seconds;
-    const examplesBefore = progress.sums.examples;
-    while (progress.step < steps) {
-      const start = progress.step * ctx.batchSize;
-      const size = Math.min(ctx.batchSize, n - start);
-      const idx = tensor(order.subarray(start, start + size), { shape: [size], dtype: 'int32' });
-      const x = gather(train.x, idx, 0);
-      const y = gather(train.y, idx, 0);
-      optimizer.zeroGrad();
-      const logits = model.forward(x);
-      const loss = ctx.loss(logits, y);
-      const value = loss.item();
-      if (!Number.isFinite(value)) {
-        reporter.close();
-        throw new NonFiniteLossError(epoch, progress.step + 1, value, ctx.nonFiniteAdvice());
+  let segmentStart = 0;
+  let secondsBefore = 0;
+  let examplesBefore = 0;
+  const steps = trainSteps(
+    model,
+    {
+      loss: ctx.loss,
+      optimizer: ctx.optimizer,
+      data: train,
+      batchSize: ctx.batchSize,
+      epochs: ctx.epochs,
+      op: 'train',
+      nonFiniteAdvice: ctx.nonFiniteAdvice,
+      validate: ctx.validation ? () => evaluate(model, ctx.loss, ctx.validation!) : undefined,
+    },
+    progress,
+  );
+  try {
+    for (const ev of steps) {
+      if (ev.type === 'epochBegin') {
+        if (ev.startBatch === 0) progress.sums = freshSums();
+        reporter.startEpoch(ev.epoch + 1, ctx.epochs, ev.batches, ev.startBatch);
+        segmentStart = performance.now();
+        secondsBefore = progress.sums.seconds;
+        examplesBefore = progress.sums.examples;
+      } else if (ev.type === 'batchEnd') {
+        const sums = progress.sums;
+        sums.loss += ev.lossValue * ev.size;
+        sums.correct += countCorrect(ev.output, ev.target);
+        sums.examples += ev.size;
+        const elapsed = (performance.now() - segmentStart) / 1000;
+        sums.seconds = secondsBefore + elapsed;
+        reporter.step(progress.step, {
+          loss: sums.loss / sums.examples,
+          accuracy: sums.correct / sums.examples,
+          examplesPerSecond: elapsed > 0 ? (sums.examples - examplesBefore) / elapsed : 0,
+        });
+        // Let signals (Ctrl-C) and the progress bar's timer run between steps.
+        await yieldToEventLoop();
+        // Stopping here leaves `progress` at this exact step, which a checkpoint resumes from.
+        if (ctx.shouldStop() && progress.step < ev.batches) {
+          reporter.close();
+          return 'interrupted';
+        }
+      } else if (ev.type === 'epochEnd') {
+        const sums = progress.sums;
+        const trainSeconds = sums.seconds;
+        const record: EpochRecord = {
+          epoch: ev.epoch + 1,
+          loss: sums.loss / sums.examples,
+          accuracy: sums.correct / sums.examples,
+          seconds: trainSeconds + ev.validationSeconds,
+        };
+        if (ev.validation) {
+          record.valLoss = ev.validation.loss;
+          record.valAccuracy = ev.validation.accuracy;
+        }
+        progress.history.push(record);
+        progress.sums = freshSums();
+        reporter.endEpoch(record, ctx.epochs, trainSeconds > 0 ? n / trainSeconds : 0);
+        await ctx.onEpochEnd(progress);
+        if (ctx.shouldStop() && progress.epoch < ctx.epochs) return 'interrupted';
       }
-      loss.backward();
-      optimizer.step();
-      const sums = progress.sums;
-      sums.loss += value * size;
-      sums.correct += countCorrect(logits, y);
-      sums.examples += size;
-      progress.step++;
-      const elapsed = (performance.now() - segmentStart) / 1000;
-      sums.seconds = secondsBefore + elapsed;
-      reporter.step(progress.step, {
-        loss: sums.loss / sums.examples,
-        accuracy: sums.correct / sums.examples,
-        examplesPerSecond: elapsed > 0 ? (sums.examples - examplesBefore) / elapsed : 0,
-      });
-      // Let signals (Ctrl-C) and the progress bar's timer run between steps.
-      await yieldToEventLoop();
-      if (ctx.shouldStop() && progress.step < steps) {
-        reporter.close();
-        return 'interrupted';
-      }
     }
-    const record: EpochRecord = {
-      epoch,
-      loss: progress.sums.loss / progress.sums.examples,
-      accuracy: progress.sums.correct / progress.sums.examples,
-      seconds: 0,
-    };
-    const trainSeconds = progress.sums.seconds;
-    const validationStart = performance.now();
-    if (ctx.validation) {
-      const v = evaluate(model, ctx.loss, ctx.validation);
-      record.valLoss = v.loss;
-      record.valAccuracy = v.accuracy;
-    }
-    record.seconds = trainSeconds + (performance.now() - validationStart) / 1000;
-    progress.history.push(record);
-    progress.epoch = epoch;
-    progress.step = 0;
-    progress.order = null;
-    progress.sums = { loss: 0, correct: 0, examples: 0, seconds: 0 };
-    reporter.endEpoch(record, ctx.epochs, trainSeconds > 0 ? n / trainSeconds : 0);
-    await ctx.onEpochEnd(progress);
-    if (ctx.shouldStop() && progress.epoch < ctx.epochs) return 'interrupted';
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) reporter.close();
+    throw e;
   }
   return 'done';
 }

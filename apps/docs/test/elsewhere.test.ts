@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@bp/datasets';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, encodeSafetensors, load, save } from '@bp/layers';
+import { Sequential, encodeSafetensors, load, presets, save } from '@bp/layers';
 import { exportOnnx } from '@bp/onnx';
 import { type Tensor, manualSeed } from '@bp/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,16 +43,8 @@ function torchrun(): [string, string[]] {
   return which.status === 0 ? [which.stdout.trim(), []] : [PYTHON, ['-m', 'torch.distributed.run']];
 }
 
-/** The networks of `bp train mnist` and `bp train mnist --model cnn`. */
-const MODELS: Record<'mlp' | 'cnn', () => Sequential> = {
-  mlp: () => new Sequential([new Flatten(), new Linear(784, 128), new ReLU(), new Linear(128, 10)]),
-  cnn: () =>
-    new Sequential([
-      new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-      new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-      new Flatten(), new Linear(32 * 7 * 7, 10),
-    ]),
-};
+/** The networks of `bp train mnist` and `bp train mnist --model cnn` (@bp/layers presets). */
+const MODELS: Record<'mlp' | 'cnn', () => Sequential> = { mlp: () => presets.mnistMlp(), cnn: () => presets.mnistCnn() };
 
 let images: Tensor;
 let labels: Int32Array;

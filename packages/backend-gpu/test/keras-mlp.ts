@@ -9,7 +9,7 @@
  */
 import '@bp/autograd';
 import { MNIST_MEAN, MNIST_STD } from '@bp/datasets';
-import { Dense, Flatten, Sequential } from '@bp/layers';
+import { presets } from '@bp/layers';
 import { Adam } from '@bp/optim';
 import '@bp/losses';
 import { getBackend, manualSeed, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
@@ -65,11 +65,7 @@ export async function trainKerasMlp(backend: Backend | 'cpu', data: MnistSubset,
   try {
     manualSeed(opts.seed ?? 0);
     const train = toTensors(data.train);
-    const model = new Sequential([
-      new Flatten({ inputShape: [1, 28, 28] }),
-      new Dense(128, { activation: 'relu' }),
-      new Dense(10, { activation: 'softmax' }),
-    ]);
+    const model = presets.kerasMnistMlp();
     model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const t = performance.now();
     const history = await model.fit(train.x, train.y, { epochs: opts.epochs ?? 1, batchSize: opts.batchSize ?? 32, shuffle: true, verbose: 0 });

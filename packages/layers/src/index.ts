@@ -64,6 +64,8 @@ export * as init from './initializers.js';
 export type { Nonlinearity, FanMode, KaimingOptions } from './initializers.js';
 export { GPT, GPTBlock, GPTMlp } from './models/gpt.js';
 export type { GPTConfig, GenerateOptions } from './models/gpt.js';
+export * as presets from './models/presets.js';
+export type { PresetOptions } from './models/presets.js';
 export { Sequential } from './sequential.js';
 export { History } from './training/history.js';
 export type { Callback, CallbackModel, Logs } from './training/callbacks.js';
@@ -75,7 +77,10 @@ export {
 export type { Metric, MetricFn } from './training/metrics.js';
 export { DEFAULT_LEARNING_RATES, optimizerByName, resolveLoss } from './training/compile.js';
 export type { CompileArgs, Loss, OptimizerLike, OptimizerName, Compiled } from './training/compile.js';
-export { NonFiniteLossError } from './training/fit.js';
+export { NonFiniteLossError, trainSteps, inEvalMode } from './training/train-steps.js';
+export type {
+  TrainStepsOptions, TrainPosition, TrainEvent, EpochBeginEvent, BatchBeginEvent, BatchEndEvent, EpochEndEvent, StepOptimizer,
+} from './training/train-steps.js';
 export type { FitOptions, EvaluateOptions } from './training/fit.js';
 export { outputKind } from './training/output-kind.js';
 export type { OutputKind } from './training/output-kind.js';

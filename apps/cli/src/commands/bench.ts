@@ -1,11 +1,11 @@
 /**
  * `bp bench`: quick throughput figures per available backend: an
- * elementwise op, a square matmul, and training steps of the Keras MNIST MLP
- * (784-128-10, Adam, batch 32) on random MNIST-shaped data, from which the
+ * elementwise op, a square matmul, and training steps of the MNIST MLP
+ * (`presets.mnistMlp`: 784-128-10, Adam, batch 32) on random MNIST-shaped data, from which the
  * time of one 60,000-example epoch is projected. Each figure is the median
  * of several timed repetitions after a warm-up.
  */
-import { Flatten, Linear, ReLU, Sequential } from '@bp/layers';
+import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { manualSeed, rand, randint, setBackend, type Tensor } from '@bp/tensor';
@@ -56,7 +56,7 @@ function benchBackend(name: string, small: boolean): BenchResult {
 
   const batchSize = 32;
   const steps = small ? 20 : 200;
-  const model = new Sequential([new Flatten(), new Linear(784, 128), new ReLU(), new Linear(128, 10)]);
+  const model = presets.mnistMlp();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const x = rand([batchSize, 1, 28, 28]);
   const y = randint(0, 10, [batchSize]);

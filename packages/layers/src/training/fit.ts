@@ -1,7 +1,4 @@
-import {
-  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor,
-  randomPermutation, tensor,
-} from '@bp/tensor';
+import { ArgumentError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, isTensor } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
@@ -10,6 +7,9 @@ import { type Compiled, optimizerByName } from './compile.js';
 import { History } from './history.js';
 import type { Metric } from './metrics.js';
 import { warnIfActivatedTwice } from './output-kind.js';
+import { type TrainPosition, inEvalMode, rows, trainSteps } from './train-steps.js';
+
+export { NonFiniteLossError } from './train-steps.js';
 
 /** Options of `fit` (Keras' names and defaults). */
 export interface FitOptions {
@@ -35,29 +35,6 @@ export interface FitOptions {
    * `TerminateOnNaN`); false trains on.
    */
   terminateOnNaN?: boolean;
-}
-
-/**
- * `fit` met a NaN or infinite loss and stopped before the batch that produced
- * it updated the weights (see `FitOptions.terminateOnNaN`). `epoch` and `step`
- * count from 1, as the message prints them.
- */
-export class NonFiniteLossError extends BpError {
-  constructor(
-    /** The epoch, counting from 1 (as `verbose` prints `Epoch 3/10`). */
-    readonly epoch: number,
-    /** The batch within the epoch, counting from 1. */
-    readonly step: number,
-    /** The loss: NaN, Infinity or -Infinity. */
-    readonly value: number,
-  ) {
-    super(
-      'fit',
-      `the loss is ${value} at epoch ${epoch}, step ${step}; stopped before updating the weights. ` +
-        'A lower learning rate usually helps; check the inputs and targets for NaN or infinite values, ' +
-        'or pass { terminateOnNaN: false } to train on regardless',
-    );
-  }
 }
 
 /** Options of `evaluate` and `predict`. */
@@ -93,23 +70,6 @@ function checkXY(op: string, x: Tensor, y: Tensor): void {
 function requireCompiled(op: string, model: TrainableModel): Compiled {
   if (!model.compiled) throw new ArgumentError(op, 'call compile({ optimizer, loss }) first');
   return model.compiled;
-}
-
-/** Rows `start..end` of `x`, in `order` when shuffling. */
-function rows(x: Tensor, order: Int32Array | null, start: number, end: number): Tensor {
-  if (order === null) return start === 0 && end === x.shape[0] ? x : x.narrow(0, start, end - start);
-  return gather(x, tensor(order.subarray(start, end), { shape: [end - start], dtype: 'int32' }), 0);
-}
-
-/** Runs `fn` with every module in eval mode, then puts each module's own mode back. */
-function inEvalMode<T>(model: Module, fn: () => T): T {
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-  model.eval();
-  try {
-    return fn();
-  } finally {
-    for (const [m, t] of modes) m.training = t;
-  }
 }
 
 /** Sums metric totals on the backend; values are read once, in {@link MetricTotals.means}. */
@@ -263,53 +223,58 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
 
   let epochLogs: Logs = {};
   const yielder = new Yielder();
-  for (let epoch = initialEpoch; epoch < initialEpoch + epochs; epoch++) {
-    const t0 = performance.now();
-    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-    model.train();
-    const order = shuffle ? randomPermutation(n) : null;
-    const totals = new MetricTotals(c.metrics);
-    let lossSum = 0;
-    let seen = 0;
-    for (let batch = 0, start = 0; start < n; batch++, start += batchSize) {
-      const end = Math.min(n, start + batchSize);
-      const size = end - start;
-      for (const cb of callbacks) {
-        const r = cb.onBatchBegin?.(batch, { batch, size });
-        if (r) await r;
-      }
-      const xb = rows(xTrain, order, start, end);
-      const yb = rows(yTrain, order, start, end);
-      const pred = model.forward(xb);
-      const loss = c.loss(pred, yb);
-      if (loss.size !== 1) {
-        throw new ShapeError('fit', `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
-      }
-      // The one value fit reads back per batch, read before the update so a non-finite loss leaves the weights as they were.
-      const lossValue = loss.item();
-      if (terminateOnNaN && !Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch + 1, batch + 1, lossValue);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      lossSum += lossValue * size;
-      seen += size;
-      totals.add(pred, yb);
-      for (const cb of callbacks) {
-        const r = cb.onBatchEnd?.(batch, { batch, size, loss: lossValue });
-        if (r) await r;
-      }
-      if (model.stopTraining) break;
-      await yielder.maybeYield();
+  let t0 = 0;
+  let totals = new MetricTotals(c.metrics);
+  let lossSum = 0;
+  let seen = 0;
+  const position: TrainPosition = { epoch: initialEpoch, step: 0, order: null };
+  const steps = trainSteps(model, {
+    loss: c.loss,
+    optimizer,
+    data: { x: xTrain, y: yTrain },
+    batchSize,
+    epochs: initialEpoch + epochs,
+    shuffle,
+    terminateOnNaN,
+    op: 'fit',
+    validate: validation ? () => evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_') : undefined,
+    stop: () => model.stopTraining,
+  }, position);
+  for (const ev of steps) {
+    switch (ev.type) {
+      case 'epochBegin':
+        t0 = performance.now();
+        for (const cb of callbacks) await cb.onEpochBegin?.(ev.epoch, {});
+        totals = new MetricTotals(c.metrics);
+        lossSum = 0;
+        seen = 0;
+        break;
+      case 'batchBegin':
+        for (const cb of callbacks) {
+          const r = cb.onBatchBegin?.(ev.batch, { batch: ev.batch, size: ev.size });
+          if (r) await r;
+        }
+        break;
+      case 'batchEnd':
+        lossSum += ev.lossValue * ev.size;
+        seen += ev.size;
+        totals.add(ev.output, ev.target);
+        for (const cb of callbacks) {
+          const r = cb.onBatchEnd?.(ev.batch, { batch: ev.batch, size: ev.size, loss: ev.lossValue });
+          if (r) await r;
+        }
+        if (!model.stopTraining) await yielder.maybeYield();
+        break;
+      case 'epochEnd':
+        epochLogs = { loss: lossSum / seen, ...totals.means(seen), ...ev.validation };
+        history.record(ev.epoch, epochLogs);
+        if (verbose) {
+          const secs = (performance.now() - t0) / 1000;
+          console.log(`Epoch ${ev.epoch + 1}/${initialEpoch + epochs} - ${secs.toFixed(2)}s - ${formatLogs(epochLogs)}`);
+        }
+        for (const cb of callbacks) await cb.onEpochEnd?.(ev.epoch, epochLogs);
+        break;
     }
-    epochLogs = { loss: lossSum / seen, ...totals.means(seen) };
-    if (validation) Object.assign(epochLogs, evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_'));
-    history.record(epoch, epochLogs);
-    if (verbose) {
-      const secs = (performance.now() - t0) / 1000;
-      console.log(`Epoch ${epoch + 1}/${initialEpoch + epochs} - ${secs.toFixed(2)}s - ${formatLogs(epochLogs)}`);
-    }
-    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
-    if (model.stopTraining) break;
   }
   for (const cb of callbacks) await cb.onTrainEnd?.(epochLogs);
   return history;

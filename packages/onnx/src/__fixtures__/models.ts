@@ -1,26 +1,13 @@
-// The networks `bp train --model mlp|cnn` builds for MNIST, and one that uses every exportable layer.
-import { AvgPool2d, BatchNorm1d, Conv2d, Dense, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+// The networks `bp train --model mlp|cnn` builds for MNIST (@bp/layers' presets), and ones that use every exportable layer.
+import { AvgPool2d, BatchNorm1d, Conv2d, Dense, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Sequential, SiLU, Sigmoid, Softmax, Tanh, presets } from '@bp/layers';
 import { manualSeed, randn, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
 
-/** The Keras MNIST MLP: Flatten, Linear 784-128, ReLU, Linear 128-10. */
-export function mnistMlp(): Sequential {
-  return new Sequential([new Flatten(), new Linear(784, 128), new ReLU(), new Linear(128, 10)]);
-}
+/** The MNIST MLP of `bp train mnist`: Flatten, Linear 784-128, ReLU, Linear 128-10. */
+export const mnistMlp = (): Sequential => presets.mnistMlp();
 
-/** The MNIST CNN: two Conv2d + ReLU + MaxPool2d blocks, then Flatten and Linear. */
-export function mnistCnn(): Sequential {
-  return new Sequential([
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Linear(32 * 7 * 7, 10),
-  ]);
-}
+/** The MNIST CNN of `bp train mnist --model cnn`: two Conv2d + ReLU + MaxPool2d blocks, then Flatten and Linear. */
+export const mnistCnn = (): Sequential => presets.mnistCnn();
 
 /**
  * Every exportable layer once, with BatchNorm statistics moved away from
