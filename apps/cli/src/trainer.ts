@@ -13,7 +13,7 @@ import { noGrad } from '@bp/autograd';
 import type { TensorPair } from '@bp/datasets';
 import type { Module } from '@bp/layers';
 import type { Optimizer } from '@bp/optim';
-import { BpError, gather, narrow, randomPermutation, tensor, type Tensor } from '@bp/tensor';
+import { BpError, gather, narrow, randomPermutation, tensor, tidy, type Tensor } from '@bp/tensor';
 import type { ProgressReporter } from './progress.js';
 import type { EpochRecord } from './report.js';
 
@@ -96,11 +96,14 @@ export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSiz
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        const x = narrow(data.x, 0, start, size);
-        const y = narrow(data.y, 0, start, size);
-        const logits = model.forward(x);
-        lossSum += loss(logits, y).item() * size;
-        correct += countCorrect(logits, y);
+        // Each batch's tensors are released at its end.
+        tidy(() => {
+          const x = narrow(data.x, 0, start, size);
+          const y = narrow(data.y, 0, start, size);
+          const logits = model.forward(x);
+          lossSum += loss(logits, y).item() * size;
+          correct += countCorrect(logits, y);
+        });
       }
     });
   } finally {
@@ -141,22 +144,27 @@ export async function trainLoop(ctx: TrainContext): Promise<'done' | 'interrupte
     while (progress.step < steps) {
       const start = progress.step * ctx.batchSize;
       const size = Math.min(ctx.batchSize, n - start);
-      const idx = tensor(order.subarray(start, start + size), { shape: [size], dtype: 'int32' });
-      const x = gather(train.x, idx, 0);
-      const y = gather(train.y, idx, 0);
-      optimizer.zeroGrad();
-      const logits = model.forward(x);
-      const loss = ctx.loss(logits, y);
-      const value = loss.item();
-      if (!Number.isFinite(value)) {
-        reporter.close();
-        throw new NonFiniteLossError(epoch, progress.step + 1, value, ctx.nonFiniteAdvice());
-      }
-      loss.backward();
-      optimizer.step();
+      // One step in a tidy scope: its tensors are released at its end (parameters, gradients and
+      // optimizer state are kept). The progress bar reads the loss and accuracy every step.
+      const { value, correct } = tidy(() => {
+        const idx = tensor(order.subarray(start, start + size), { shape: [size], dtype: 'int32' });
+        const x = gather(train.x, idx, 0);
+        const y = gather(train.y, idx, 0);
+        optimizer.zeroGrad();
+        const logits = model.forward(x);
+        const loss = ctx.loss(logits, y);
+        const v = loss.item();
+        if (!Number.isFinite(v)) {
+          reporter.close();
+          throw new NonFiniteLossError(epoch, progress.step + 1, v, ctx.nonFiniteAdvice());
+        }
+        loss.backward();
+        optimizer.step();
+        return { value: v, correct: countCorrect(logits, y) };
+      });
       const sums = progress.sums;
       sums.loss += value * size;
-      sums.correct += countCorrect(logits, y);
+      sums.correct += correct;
       sums.examples += size;
       progress.step++;
       const elapsed = (performance.now() - segmentStart) / 1000;

@@ -1,6 +1,6 @@
 import {
-  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor,
-  randomPermutation, tensor,
+  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, gather, isTensor, keep,
+  randomPermutation, tensor, tidy,
 } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
@@ -30,17 +30,21 @@ export interface FitOptions {
   /** Epoch to start counting from, to resume an earlier run (default 0). */
   initialEpoch?: number;
   /**
-   * Stop with a {@link NonFiniteLossError} when a batch's loss is NaN or
-   * infinite, before that batch updates the weights (default true, Keras'
-   * `TerminateOnNaN`); false trains on.
+   * Stop with a {@link NonFiniteLossError} when the loss is NaN or infinite
+   * (default true, Keras' `TerminateOnNaN`); false trains on. The losses are
+   * summed on the backend and read only at progress updates (the end of an
+   * epoch, and a callback reading `logs.loss` in `onBatchEnd`), so that a GPU
+   * backend never waits for the host inside an epoch: the stop comes at the
+   * first such read after the bad batch, up to an epoch later, and the batches
+   * in between have updated the weights.
    */
   terminateOnNaN?: boolean;
 }
 
 /**
- * `fit` met a NaN or infinite loss and stopped before the batch that produced
- * it updated the weights (see `FitOptions.terminateOnNaN`). `epoch` and `step`
- * count from 1, as the message prints them.
+ * `fit` met a NaN or infinite loss and stopped (see `FitOptions.terminateOnNaN`).
+ * `epoch` and `step` count from 1, as the message prints them; `step` is the
+ * batch at which the loss was read, the bad batch or a later one.
  */
 export class NonFiniteLossError extends BpError {
   constructor(
@@ -53,7 +57,7 @@ export class NonFiniteLossError extends BpError {
   ) {
     super(
       'fit',
-      `the loss is ${value} at epoch ${epoch}, step ${step}; stopped before updating the weights. ` +
+      `the loss is ${value} at epoch ${epoch}, step ${step} (read there; the first bad batch may be earlier in the epoch). ` +
         'A lower learning rate usually helps; check the inputs and targets for NaN or infinite values, ' +
         'or pass { terminateOnNaN: false } to train on regardless',
     );
@@ -112,7 +116,10 @@ function inEvalMode<T>(model: Module, fn: () => T): T {
   }
 }
 
-/** Sums metric totals on the backend; values are read once, in {@link MetricTotals.means}. */
+/**
+ * Sums metric totals on the backend; values are read once, in {@link MetricTotals.means},
+ * which also releases them.
+ */
 class MetricTotals {
   private readonly totals: (Tensor | null)[];
   constructor(private readonly metrics: Metric[]) {
@@ -125,7 +132,9 @@ class MetricTotals {
       this.metrics.forEach((m, i) => {
         const t = m.batchTotal(p, target);
         const prev = this.totals[i];
-        this.totals[i] = prev === null ? t : prev.add(t);
+        // Totals outlive the step's tidy scope; the one replaced is released at once.
+        this.totals[i] = keep(prev === null ? t : prev.add(t));
+        prev?.dispose();
       });
     });
   }
@@ -134,8 +143,29 @@ class MetricTotals {
     this.metrics.forEach((m, i) => {
       const t = this.totals[i];
       out[prefix + m.name] = t === null ? Number.NaN : t.item() / count;
+      t?.dispose();
+      this.totals[i] = null;
     });
     return out;
+  }
+}
+
+/** A running sum of `loss * size` kept on the backend, read only when asked. */
+class LossSum {
+  private total: Tensor | null = null;
+  /** Adds one batch's mean loss weighted by its size (call inside the step's tidy). */
+  add(loss: Tensor, size: number): void {
+    const prev = this.total;
+    const weighted = loss.detach().mul(size);
+    this.total = keep(prev === null ? weighted : prev.add(weighted));
+    prev?.dispose();
+  }
+  /** Reads the sum (one readback) and releases it. */
+  take(): number {
+    const v = this.total === null ? 0 : this.total.item();
+    this.total?.dispose();
+    this.total = null;
+    return v;
   }
 }
 
@@ -163,7 +193,8 @@ class Yielder {
 
 /**
  * Loss and metrics of the model on `(x, y)` in eval mode without a graph,
- * batch by batch; the loss is averaged over samples.
+ * batch by batch; the loss is averaged over samples. Every batch runs in a
+ * `tidy` scope, and the sums stay on the backend until the end.
  */
 export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Logs {
   const c = requireCompiled('evaluate', model);
@@ -173,17 +204,20 @@ export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts:
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
     withoutGraph(() => {
-      let lossSum = 0;
+      const lossSum = new LossSum();
       const totals = new MetricTotals(c.metrics);
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
-        const xb = rows(x, null, start, end);
-        const yb = rows(y, null, start, end);
-        const pred = model.forward(xb);
-        lossSum += c.loss(pred, yb).item() * (end - start);
-        totals.add(pred, yb);
+        // Each batch's tensors are released at its end; the sums stay on the backend until read.
+        tidy(() => {
+          const xb = rows(x, null, start, end);
+          const yb = rows(y, null, start, end);
+          const pred = model.forward(xb);
+          lossSum.add(c.loss(pred, yb), end - start);
+          totals.add(pred, yb);
+        });
       }
-      return { [`${prefix}loss`]: lossSum / n, ...totals.means(n, prefix) };
+      return { [`${prefix}loss`]: lossSum.take() / n, ...totals.means(n, prefix) };
     }),
   );
 }
@@ -269,39 +303,68 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     model.train();
     const order = shuffle ? randomPermutation(n) : null;
     const totals = new MetricTotals(c.metrics);
-    let lossSum = 0;
+    const lossSum = new LossSum();
     let seen = 0;
-    for (let batch = 0, start = 0; start < n; batch++, start += batchSize) {
+    let batch = 0;
+    let steps = 0;
+    for (let start = 0; start < n; batch++, start += batchSize) {
       const end = Math.min(n, start + batchSize);
       const size = end - start;
       for (const cb of callbacks) {
         const r = cb.onBatchBegin?.(batch, { batch, size });
         if (r) await r;
       }
-      const xb = rows(xTrain, order, start, end);
-      const yb = rows(yTrain, order, start, end);
-      const pred = model.forward(xb);
-      const loss = c.loss(pred, yb);
-      if (loss.size !== 1) {
-        throw new ShapeError('fit', `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
-      }
-      // The one value fit reads back per batch, read before the update so a non-finite loss leaves the weights as they were.
-      const lossValue = loss.item();
-      if (terminateOnNaN && !Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch + 1, batch + 1, lossValue);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      lossSum += lossValue * size;
+      // One training step in a tidy scope: every tensor it makes is released at its end except
+      // the batch's loss (returned); parameters, gradients, optimizer state and the running sums
+      // are kept. Nothing is read back here: the loss is summed on the backend.
+      const loss = tidy(() => {
+        const xb = rows(xTrain, order, start, end);
+        const yb = rows(yTrain, order, start, end);
+        const pred = model.forward(xb);
+        const l = c.loss(pred, yb);
+        if (l.size !== 1) {
+          throw new ShapeError('fit', `the loss must be one number per batch, got ${fmtShape(l.shape)}; use a mean reduction`);
+        }
+        optimizer.zeroGrad();
+        l.backward();
+        optimizer.step();
+        lossSum.add(l, size);
+        totals.add(pred, yb);
+        return l.detach();
+      });
       seen += size;
-      totals.add(pred, yb);
-      for (const cb of callbacks) {
-        const r = cb.onBatchEnd?.(batch, { batch, size, loss: lossValue });
-        if (r) await r;
+      steps = batch + 1;
+      const ending = callbacks.filter((cb) => cb.onBatchEnd);
+      if (ending.length > 0) {
+        // A progress update: `logs.loss` reads the batch's loss (once) only if a callback looks at it.
+        const b = batch;
+        let value: number | undefined;
+        const read = (): number => {
+          if (value === undefined) {
+            value = loss.item();
+            if (terminateOnNaN && !Number.isFinite(value)) throw new NonFiniteLossError(epoch + 1, b + 1, value);
+          }
+          return value;
+        };
+        const logs = { batch, size } as Logs;
+        Object.defineProperty(logs, 'loss', { get: read, enumerable: true, configurable: true });
+        try {
+          for (const cb of ending) {
+            const r = cb.onBatchEnd!(batch, logs);
+            if (r) await r;
+          }
+        } finally {
+          loss.dispose();
+        }
+      } else {
+        loss.dispose();
       }
       if (model.stopTraining) break;
       await yielder.maybeYield();
     }
-    epochLogs = { loss: lossSum / seen, ...totals.means(seen) };
+    const lossTotal = lossSum.take();
+    if (terminateOnNaN && !Number.isFinite(lossTotal)) throw new NonFiniteLossError(epoch + 1, steps, lossTotal / seen);
+    epochLogs = { loss: lossTotal / seen, ...totals.means(seen) };
     if (validation) Object.assign(epochLogs, evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_'));
     history.record(epoch, epochLogs);
     if (verbose) {

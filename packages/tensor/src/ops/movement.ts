@@ -105,6 +105,7 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   const b = getBackend();
   const zeros = b.fill(sizeOf(shape), 0, x.dtype);
   const s = b.binary('add', x._on(b), x.shape, x.dtype, zeros, shape, x.dtype, shape, x.dtype);
+  b.dispose?.(zeros);
   return record('broadcastTo', [x], make(s, shape.slice(), x.dtype), { inShape: x.shape.slice() });
 }
 
