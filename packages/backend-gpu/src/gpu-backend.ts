@@ -43,6 +43,19 @@ export interface GpuBackendInfo extends Record<string, unknown> {
   fallbacks: string[];
   /** Why better modes were passed over (e.g. headless-gl without the `gl` module). */
   skipped: string[];
+  /** Kernel launches, readbacks and uploads since the backend was made (see {@link GpuBackend.counters}). */
+  counters: GpuCounters;
+}
+
+/**
+ * Running totals of the work a backend sent to the device: watch the difference over a
+ * training step. `readbacks` counts values read back to the host (`read`/`readAsync`), each
+ * of which makes the host wait for the device; `launches` counts kernels run.
+ */
+export interface GpuCounters {
+  launches: number;
+  readbacks: number;
+  uploads: number;
 }
 
 /** The gpu.js backend: a {@link Backend} plus the controls a GPU needs. */
@@ -53,6 +66,8 @@ export interface GpuBackend extends Backend<GpuStorage> {
   dispose(x: GpuStorage): void;
   /** Storages alive now; watch it to find tensors that are kept longer than needed. */
   liveTensors(): number;
+  /** Kernel launches, readbacks and uploads so far (a copy). */
+  counters(): GpuCounters;
   /** Mode, device and memory facts, for `bp info` and benchmarks. */
   info(): GpuBackendInfo;
   /** Frees every kernel and the GL context; the backend must not be used after. */
@@ -100,6 +115,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   // gpu.js' JavaScript mode addresses cells with doubles; every other mode with float32.
   const floatAddressing = mode !== 'cpu';
 
+  const counts: GpuCounters = { launches: 0, readbacks: 0, uploads: 0 };
   const empty = (): GpuStorage => tracker.track(new Float32Array(0), 0);
 
   function dataOf(s: GpuStorage): DeviceData {
@@ -126,6 +142,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     }
     const raw: unknown[] = args.map((a) => (a instanceof GpuStorage ? dataOf(a) : a));
     if (spec.scalars) raw.push(...spec.scalars);
+    counts.launches++;
     const out = cache.run(spec, raw) as DeviceData;
     return tracker.track(out, spec.output);
   }
@@ -143,6 +160,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   }
 
   function read(x: GpuStorage, size: number, dtype: DType): TypedArray {
+    counts.readbacks++;
     const d = dataOf(x);
     let f: Float32Array;
     if (d instanceof Float32Array) f = d;
@@ -209,6 +227,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     upload(values, _dtype) {
       const n = values.length;
       if (n === 0) return empty();
+      counts.uploads++;
       const host = values instanceof Float32Array ? values : Float32Array.from(values);
       if (!device) return tracker.track(Float32Array.from(host), n);
       return run({ ...copyKernel(n, false), key: 'upload' }, [host]);
@@ -291,6 +310,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
     },
     liveTensors: () => tracker.liveCount,
+    counters: () => ({ ...counts }),
     info(): GpuBackendInfo {
       const r = rendererName();
       return {
@@ -303,6 +323,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
         kernels: cache.size,
         fallbacks: cache.fallbacks.slice(),
         skipped: choice.skipped.slice(),
+        counters: { ...counts },
       };
     },
     destroy() {
