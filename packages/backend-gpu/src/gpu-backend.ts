@@ -1,5 +1,5 @@
 import { GPU, type Texture } from 'gpu.js';
-import { ArgumentError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
+import { ArgumentError, BpError, NotAvailableError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
@@ -10,8 +10,8 @@ import {
 import { reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
-import { chooseMode, GL_MODES, type GpuMode, type GpuModeOption } from './modes.js';
-import { GpuStorage, StorageTracker, type DeviceData } from './storage.js';
+import { chooseMode, chooseModeAsync, GL_MODES, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
+import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
 
 /** Options of {@link gpu}. */
 export interface GpuBackendOptions {
@@ -72,6 +72,8 @@ export interface GpuBackend extends Backend<GpuStorage> {
   info(): GpuBackendInfo;
   /** Frees every kernel and the GL context; the backend must not be used after. */
   destroy(): void;
+  /** Resolves when every queued kernel has run (WebGPU; at once on the other modes). */
+  flush(): Promise<void>;
 }
 
 /**
@@ -106,10 +108,30 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basi
  * what `fit` does with a dataset such as the 47 million pixels of MNIST.
  */
 export function gpu(options: GpuBackendOptions = {}): GpuBackend {
-  const choice = chooseMode(options.mode);
+  return make(chooseMode(options.mode));
+}
+
+/**
+ * {@link gpu}, after asking for a WebGPU adapter first (in Node, through the `webgpu`
+ * package where its Dawn build loads), so that WebGPU is the first choice wherever it
+ * starts, then WebGL2, WebGL, headless-gl, WebAssembly and JavaScript. `setBackend('gpu')`
+ * uses it. On WebGPU the backend is asynchronous (`syncRead: false`): read values with
+ * `await t.data()` / `await t.item()`.
+ */
+export async function gpuAsync(options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  return make(await chooseModeAsync(options.mode));
+}
+
+/** The first line of an error, without paths. */
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+function make(choice: ModeChoice): GpuBackend {
   const mode = choice.mode;
   const device = GL_MODES.includes(mode);
-  const g = new GPU({ mode });
+  const webgpu = mode === 'webgpu';
+  const g = new GPU({ mode } as never);
   const cache = new KernelCache(g, device);
   const tracker = new StorageTracker();
   // gpu.js' JavaScript mode addresses cells with doubles; every other mode with float32.
@@ -143,8 +165,70 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     const raw: unknown[] = args.map((a) => (a instanceof GpuStorage ? dataOf(a) : a));
     if (spec.scalars) raw.push(...spec.scalars);
     counts.launches++;
+    if (webgpu) return tracker.track(enqueue(spec, raw), spec.output);
     const out = cache.run(spec, raw) as DeviceData;
     return tracker.track(out, spec.output);
+  }
+
+  // WebGPU: kernels go into one queue and run in order once the caller yields (gpu.js'
+  // WebGPU kernels return Promises); a storage is a cell the queue fills. Frees are queued
+  // too, behind every kernel that was queued before them and may read the buffer.
+  let tail: Promise<void> = Promise.resolve();
+  let lost: Error | null = null;
+  if (webgpu) tracker.deferFree = (free) => void (tail = tail.then(free));
+
+  function opName(spec: KernelSpec): string {
+    return spec.key.split(/[^a-zA-Z0-9]/)[0] || 'kernel';
+  }
+
+  function enqueue(spec: KernelSpec, raw: unknown[]): WebGpuCell {
+    const cell = new WebGpuCell(Promise.resolve());
+    cell.done = tail = tail.then(async () => {
+      const inputs = raw.map((a) => {
+        if (!(a instanceof WebGpuCell)) return a;
+        if (a.error) throw a.error;
+        if (!a.result) throw new BpError(`gpu ${opName(spec)}`, 'an input of this kernel was freed before it ran');
+        return a.result;
+      });
+      if (lost) throw lost;
+      try {
+        cell.result = (await (cache.run(spec, inputs) as Promise<WebGpuBuffer>));
+      } catch (e) {
+        const msg = firstLine(e);
+        if (/device (was )?lost|device is lost|destroyed/i.test(msg)) {
+          lost = new BpError(
+            `gpu ${opName(spec)}`,
+            `the WebGPU device was lost while running '${opName(spec)}' (${msg}); this backend cannot continue: ` +
+              'save a checkpoint where you can and resume on another backend (e.g. setBackend(\'cpu\'))',
+          );
+          throw lost;
+        }
+        throw new BpError(`gpu ${opName(spec)}`, `the WebGPU kernel for '${opName(spec)}' failed: ${msg}`);
+      }
+    }).catch((e: unknown) => {
+      cell.error = e instanceof Error ? e : new Error(String(e));
+    });
+    return cell;
+  }
+
+  async function readCell(cell: WebGpuCell, size: number): Promise<Float32Array> {
+    // The copy to a staging buffer is issued in queue order (before any later free of the
+    // buffer); only the mapping is awaited, off the queue.
+    let pending: Promise<Float32Array | number[]> | null = null;
+    await (tail = tail.then(() => {
+      if (cell.error || !cell.result) return;
+      pending = cell.result.toArray();
+      pending.catch(() => {});
+    }));
+    if (cell.error) throw cell.error;
+    if (!pending) throw new BpError('gpu read', 'the tensor was disposed before its values were read');
+    try {
+      const arr = await (pending as Promise<Float32Array | number[]>);
+      const f = arr instanceof Float32Array ? arr : Float32Array.from(arr);
+      return f.length === size ? f : f.subarray(0, size);
+    } catch (e) {
+      throw new BpError('gpu read', `reading ${size} values back from the WebGPU device failed: ${firstLine(e)}`);
+    }
   }
 
   const fill = (size: number, value: number): GpuStorage => run(fillKernel(size), [value]);
@@ -160,6 +244,9 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   }
 
   function read(x: GpuStorage, size: number, dtype: DType): TypedArray {
+    if (webgpu) {
+      throw new NotAvailableError('gpu', "the webgpu mode reads values only asynchronously: use await t.data() or await t.item()");
+    }
     counts.readbacks++;
     const d = dataOf(x);
     let f: Float32Array;
@@ -228,12 +315,20 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       const n = values.length;
       if (n === 0) return empty();
       counts.uploads++;
-      const host = values instanceof Float32Array ? values : Float32Array.from(values);
+      // A copy on WebGPU, where the upload runs later and the caller may change `values` meanwhile.
+      const host = values instanceof Float32Array && !webgpu ? values : Float32Array.from(values);
       if (!device) return tracker.track(Float32Array.from(host), n);
       return run({ ...copyKernel(n, false), key: 'upload' }, [host]);
     },
     read,
-    readAsync: async (x, size, dtype) => read(x, size, dtype),
+    async readAsync(x, size, dtype) {
+      if (!webgpu) return read(x, size, dtype);
+      counts.readbacks++;
+      const d = dataOf(x);
+      const f = size === 0 ? new Float32Array(0) : d instanceof WebGpuCell ? await readCell(d, size) : (d as Float32Array);
+      return dtype === 'int32' ? Int32Array.from(f) : f;
+    },
+    syncRead: !webgpu,
     dispose: (x) => tracker.dispose(x),
     fill: (size, value) => fill(size, value),
     cast: (x, size, from, to) => run(copyKernel(size, from === 'float32' && to === 'int32'), [x]),
@@ -327,8 +422,20 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       };
     },
     destroy() {
+      if (webgpu) {
+        // Kernels still queued must not run on destroyed kernels.
+        lost ??= new BpError('gpu', 'the backend was destroyed');
+        void tail.then(() => {
+          cache.destroy();
+          g.destroy();
+        });
+        return;
+      }
       cache.destroy();
       g.destroy();
+    },
+    async flush() {
+      await tail;
     },
   };
 }

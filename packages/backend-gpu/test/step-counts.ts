@@ -5,9 +5,9 @@
  * `pnpm bench:gpu`.
  */
 import '@bp/autograd';
-import '@bp/losses';
-import '@bp/optim';
 import { Dense, Sequential } from '@bp/layers';
+import { getLoss } from '@bp/losses';
+import { Adam } from '@bp/optim';
 import { getBackend, manualSeed, randn, randint, setBackend, type Tensor } from '@bp/tensor';
 import type { GpuBackend, GpuCounters } from '../src/index.js';
 
@@ -28,7 +28,9 @@ export function mlp(sizes: number[], loss: string, metrics: string[] = []): Sequ
   const layers = sizes.slice(1).map((n, i) =>
     new Dense(n, { activation: i < sizes.length - 2 ? 'relu' : undefined, inputShape: i === 0 ? [sizes[0]] : undefined }));
   const m = new Sequential(layers);
-  m.compile({ optimizer: 'adam', loss, metrics });
+  m.build([sizes[0]]);
+  // Objects rather than names, so that a bundle keeps @bp/losses and @bp/optim.
+  m.compile({ optimizer: new Adam(m.parameters()), loss: getLoss(loss), metrics });
   return m;
 }
 

@@ -148,6 +148,17 @@ class MetricTotals {
     });
     return out;
   }
+  /** {@link MetricTotals.means} through `await`, which works on every backend (also those that read only asynchronously). */
+  async meansAsync(count: number, prefix = ''): Promise<Logs> {
+    const out: Logs = {};
+    for (let i = 0; i < this.metrics.length; i++) {
+      const t = this.totals[i];
+      out[prefix + this.metrics[i].name] = t === null ? Number.NaN : (await t.item()) / count;
+      t?.dispose();
+      this.totals[i] = null;
+    }
+    return out;
+  }
 }
 
 /** A running sum of `loss * size` kept on the backend, read only when asked. */
@@ -163,6 +174,13 @@ class LossSum {
   /** Reads the sum (one readback) and releases it. */
   take(): number {
     const v = this.total === null ? 0 : this.total.item();
+    this.total?.dispose();
+    this.total = null;
+    return v;
+  }
+  /** {@link LossSum.take} through `await`, for backends that read only asynchronously. */
+  async takeAsync(): Promise<number> {
+    const v = this.total === null ? 0 : await this.total.item();
     this.total?.dispose();
     this.total = null;
     return v;
@@ -197,6 +215,17 @@ class Yielder {
  * `tidy` scope, and the sums stay on the backend until the end.
  */
 export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Logs {
+  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
+  return { [`${prefix}loss`]: lossSum.take() / n, ...totals.means(n, prefix) };
+}
+
+/** {@link evaluateModel} reading through `await`: works on every backend. @internal */
+export async function evaluateModelAsync(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Promise<Logs> {
+  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
+  return { [`${prefix}loss`]: (await lossSum.takeAsync()) / n, ...(await totals.meansAsync(n, prefix)) };
+}
+
+function evaluateSums(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions): { n: number; lossSum: LossSum; totals: MetricTotals } {
   const c = requireCompiled('evaluate', model);
   checkXY('evaluate', x, y);
   const batchSize = positiveInt('evaluate', 'batchSize', opts.batchSize ?? 32);
@@ -217,7 +246,7 @@ export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts:
           totals.add(pred, yb);
         });
       }
-      return { [`${prefix}loss`]: lossSum.take() / n, ...totals.means(n, prefix) };
+      return { n, lossSum, totals };
     }),
   );
 }
@@ -342,7 +371,8 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
         const read = (): number => {
           if (value === undefined) {
             value = loss.item();
-            if (terminateOnNaN && !Number.isFinite(value)) throw new NonFiniteLossError(epoch + 1, b + 1, value);
+            // On a backend that reads only asynchronously this is a pending value (`await logs.loss`), checked at the epoch's end.
+            if (terminateOnNaN && typeof value === 'number' && !Number.isFinite(value)) throw new NonFiniteLossError(epoch + 1, b + 1, value);
           }
           return value;
         };
@@ -362,10 +392,10 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
       if (model.stopTraining) break;
       await yielder.maybeYield();
     }
-    const lossTotal = lossSum.take();
+    const lossTotal = await lossSum.takeAsync();
     if (terminateOnNaN && !Number.isFinite(lossTotal)) throw new NonFiniteLossError(epoch + 1, steps, lossTotal / seen);
-    epochLogs = { loss: lossTotal / seen, ...totals.means(seen) };
-    if (validation) Object.assign(epochLogs, evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_'));
+    epochLogs = { loss: lossTotal / seen, ...(await totals.meansAsync(seen)) };
+    if (validation) Object.assign(epochLogs, await evaluateModelAsync(model, validation[0], validation[1], { batchSize }, 'val_'));
     history.record(epoch, epochLogs);
     if (verbose) {
       const secs = (performance.now() - t0) / 1000;
