@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NotAvailableError, cpuBackend, getBackend, setBackend, tensor, type Backend } from './index.js';
+import { NotAvailableError, cpuBackend, getBackend, setBackend, tensor, type Backend, type TypedArray } from './index.js';
 
 /**
  * The CPU kernels behind a backend that can only read asynchronously, as WebGPU:
@@ -14,7 +14,7 @@ function asyncOnly(): Backend {
     read() {
       throw new Error('read() must not be called on a backend with syncRead: false');
     },
-    readAsync: (x, size, dtype) => new Promise((resolve) => setTimeout(() => resolve(cpu.read(x, size, dtype)), 1)),
+    readAsync: (x, size, dtype) => new Promise((resolve) => setTimeout(() => resolve(cpu.read(x as TypedArray, size, dtype)), 1)),
   };
 }
 
