@@ -10,7 +10,7 @@ export default mergeConfig(
   shared,
   defineConfig({
     test: {
-      exclude: ['**/node_modules/**', 'test/browser.test.ts'],
+      exclude: ['**/node_modules/**', 'test/browser.test.ts', 'test/webgpu.test.ts'],
       // storage.test.ts forces garbage collection to watch the finalizer free textures.
       execArgv: ['--expose-gc'],
     },

@@ -14,7 +14,7 @@ import { noGrad } from '@bp/autograd';
 import type { TensorPair } from '@bp/datasets';
 import { NonFiniteLossError, inEvalMode, trainSteps, type Module, type TrainPosition } from '@bp/layers';
 import type { Optimizer } from '@bp/optim';
-import { narrow, type Tensor } from '@bp/tensor';
+import { narrow, tidy, type Tensor } from '@bp/tensor';
 import type { ProgressReporter } from './progress.js';
 import type { EpochRecord } from './report.js';
 
@@ -83,11 +83,14 @@ export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSiz
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        const x = narrow(data.x, 0, start, size);
-        const y = narrow(data.y, 0, start, size);
-        const logits = model.forward(x);
-        lossSum += loss(logits, y).item() * size;
-        correct += countCorrect(logits, y);
+        // Each batch's tensors are released at its end.
+        tidy(() => {
+          const x = narrow(data.x, 0, start, size);
+          const y = narrow(data.y, 0, start, size);
+          const logits = model.forward(x);
+          lossSum += loss(logits, y).item() * size;
+          correct += countCorrect(logits, y);
+        });
       }
     }),
   );
@@ -139,7 +142,7 @@ export async function trainLoop(ctx: TrainContext): Promise<'done' | 'interrupte
       } else if (ev.type === 'batchEnd') {
         const sums = progress.sums;
         sums.loss += ev.lossValue * ev.size;
-        sums.correct += countCorrect(ev.output, ev.target);
+        sums.correct += tidy(() => countCorrect(ev.output, ev.target));
         sums.examples += ev.size;
         const elapsed = (performance.now() - segmentStart) / 1000;
         sums.seconds = secondsBefore + elapsed;

@@ -22,7 +22,7 @@ try {
     target: 'node20',
     conditions: ['@bp/source'],
     // gpu.js stays a runtime import so Node loads its Node build (with headless-gl support).
-    external: ['gpu.js'],
+    external: ['gpu.js', 'playwright-core', 'esbuild'],
     outfile,
     logLevel: 'warning',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },

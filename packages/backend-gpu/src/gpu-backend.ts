@@ -1,6 +1,6 @@
 import { UNARY_OPS } from '@bp/tensor/internal';
 import { GPU, type Texture } from 'gpu.js';
-import { ArgumentError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
+import { ArgumentError, BpError, NotAvailableError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
@@ -11,8 +11,8 @@ import {
 import { reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
-import { chooseMode, GL_MODES, type GpuMode, type GpuModeOption } from './modes.js';
-import { GpuStorage, StorageTracker, type DeviceData } from './storage.js';
+import { chooseMode, chooseModeAsync, GL_MODES, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
+import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
 
 /** Options of {@link gpu}. */
 export interface GpuBackendOptions {
@@ -44,6 +44,19 @@ export interface GpuBackendInfo extends Record<string, unknown> {
   fallbacks: string[];
   /** Why better modes were passed over (e.g. headless-gl without the `gl` module). */
   skipped: string[];
+  /** Kernel launches, readbacks and uploads since the backend was made (see {@link GpuBackend.counters}). */
+  counters: GpuCounters;
+}
+
+/**
+ * Running totals of the work a backend sent to the device: watch the difference over a
+ * training step. `readbacks` counts values read back to the host (`read`/`readAsync`), each
+ * of which makes the host wait for the device; `launches` counts kernels run.
+ */
+export interface GpuCounters {
+  launches: number;
+  readbacks: number;
+  uploads: number;
 }
 
 /** The gpu.js backend: a {@link Backend} plus the controls a GPU needs. */
@@ -54,10 +67,14 @@ export interface GpuBackend extends Backend<GpuStorage> {
   dispose(x: GpuStorage): void;
   /** Storages alive now; watch it to find tensors that are kept longer than needed. */
   liveTensors(): number;
+  /** Kernel launches, readbacks and uploads so far (a copy). */
+  counters(): GpuCounters;
   /** Mode, device and memory facts, for `bp info` and benchmarks. */
   info(): GpuBackendInfo;
   /** Frees every kernel and the GL context; the backend must not be used after. */
   destroy(): void;
+  /** Resolves when every queued kernel has run (WebGPU; at once on the other modes). */
+  flush(): Promise<void>;
 }
 
 /**
@@ -92,15 +109,36 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basi
  * what `fit` does with a dataset such as the 47 million pixels of MNIST.
  */
 export function gpu(options: GpuBackendOptions = {}): GpuBackend {
-  const choice = chooseMode(options.mode);
+  return make(chooseMode(options.mode));
+}
+
+/**
+ * {@link gpu}, after asking for a WebGPU adapter first (in Node, through the `webgpu`
+ * package where its Dawn build loads), so that WebGPU is the first choice wherever it
+ * starts, then WebGL2, WebGL, headless-gl, WebAssembly and JavaScript. `setBackend('gpu')`
+ * uses it. On WebGPU the backend is asynchronous (`syncRead: false`): read values with
+ * `await t.data()` / `await t.item()`.
+ */
+export async function gpuAsync(options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  return make(await chooseModeAsync(options.mode));
+}
+
+/** The first line of an error, without paths. */
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+function make(choice: ModeChoice): GpuBackend {
   const mode = choice.mode;
   const device = GL_MODES.includes(mode);
-  const g = new GPU({ mode });
+  const webgpu = mode === 'webgpu';
+  const g = new GPU({ mode } as never);
   const cache = new KernelCache(g, device);
   const tracker = new StorageTracker();
   // gpu.js' JavaScript mode addresses cells with doubles; every other mode with float32.
   const floatAddressing = mode !== 'cpu';
 
+  const counts: GpuCounters = { launches: 0, readbacks: 0, uploads: 0 };
   const empty = (): GpuStorage => tracker.track(new Float32Array(0), 0);
 
   function dataOf(s: GpuStorage): DeviceData {
@@ -127,8 +165,71 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     }
     const raw: unknown[] = args.map((a) => (a instanceof GpuStorage ? dataOf(a) : a));
     if (spec.scalars) raw.push(...spec.scalars);
+    counts.launches++;
+    if (webgpu) return tracker.track(enqueue(spec, raw), spec.output);
     const out = cache.run(spec, raw) as DeviceData;
     return tracker.track(out, spec.output);
+  }
+
+  // WebGPU: kernels go into one queue and run in order once the caller yields (gpu.js'
+  // WebGPU kernels return Promises); a storage is a cell the queue fills. Frees are queued
+  // too, behind every kernel that was queued before them and may read the buffer.
+  let tail: Promise<void> = Promise.resolve();
+  let lost: Error | null = null;
+  if (webgpu) tracker.deferFree = (free) => void (tail = tail.then(free));
+
+  function opName(spec: KernelSpec): string {
+    return spec.key.split(/[^a-zA-Z0-9]/)[0] || 'kernel';
+  }
+
+  function enqueue(spec: KernelSpec, raw: unknown[]): WebGpuCell {
+    const cell = new WebGpuCell(Promise.resolve());
+    cell.done = tail = tail.then(async () => {
+      const inputs = raw.map((a) => {
+        if (!(a instanceof WebGpuCell)) return a;
+        if (a.error) throw a.error;
+        if (!a.result) throw new BpError(`gpu ${opName(spec)}`, 'an input of this kernel was freed before it ran');
+        return a.result;
+      });
+      if (lost) throw lost;
+      try {
+        cell.result = (await (cache.run(spec, inputs) as Promise<WebGpuBuffer>));
+      } catch (e) {
+        const msg = firstLine(e);
+        if (/device (was )?lost|device is lost|destroyed/i.test(msg)) {
+          lost = new BpError(
+            `gpu ${opName(spec)}`,
+            `the WebGPU device was lost while running '${opName(spec)}' (${msg}); this backend cannot continue: ` +
+              'save a checkpoint where you can and resume on another backend (e.g. setBackend(\'cpu\'))',
+          );
+          throw lost;
+        }
+        throw new BpError(`gpu ${opName(spec)}`, `the WebGPU kernel for '${opName(spec)}' failed: ${msg}`);
+      }
+    }).catch((e: unknown) => {
+      cell.error = e instanceof Error ? e : new Error(String(e));
+    });
+    return cell;
+  }
+
+  async function readCell(cell: WebGpuCell, size: number): Promise<Float32Array> {
+    // The copy to a staging buffer is issued in queue order (before any later free of the
+    // buffer); only the mapping is awaited, off the queue.
+    let pending: Promise<Float32Array | number[]> | null = null;
+    await (tail = tail.then(() => {
+      if (cell.error || !cell.result) return;
+      pending = cell.result.toArray();
+      pending.catch(() => {});
+    }));
+    if (cell.error) throw cell.error;
+    if (!pending) throw new BpError('gpu read', 'the tensor was disposed before its values were read');
+    try {
+      const arr = await (pending as Promise<Float32Array | number[]>);
+      const f = arr instanceof Float32Array ? arr : Float32Array.from(arr);
+      return f.length === size ? f : f.subarray(0, size);
+    } catch (e) {
+      throw new BpError('gpu read', `reading ${size} values back from the WebGPU device failed: ${firstLine(e)}`);
+    }
   }
 
   const fill = (size: number, value: number): GpuStorage => run(fillKernel(size), [value]);
@@ -144,6 +245,10 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
   }
 
   function read(x: GpuStorage, size: number, dtype: DType): TypedArray {
+    if (webgpu) {
+      throw new NotAvailableError('gpu', "the webgpu mode reads values only asynchronously: use await t.data() or await t.item()");
+    }
+    counts.readbacks++;
     const d = dataOf(x);
     let f: Float32Array;
     if (d instanceof Float32Array) f = d;
@@ -210,12 +315,21 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
     upload(values, _dtype) {
       const n = values.length;
       if (n === 0) return empty();
-      const host = values instanceof Float32Array ? values : Float32Array.from(values);
+      counts.uploads++;
+      // A copy on WebGPU, where the upload runs later and the caller may change `values` meanwhile.
+      const host = values instanceof Float32Array && !webgpu ? values : Float32Array.from(values);
       if (!device) return tracker.track(Float32Array.from(host), n);
       return run({ ...copyKernel(n, false), key: 'upload' }, [host]);
     },
     read,
-    readAsync: async (x, size, dtype) => read(x, size, dtype),
+    async readAsync(x, size, dtype) {
+      if (!webgpu) return read(x, size, dtype);
+      counts.readbacks++;
+      const d = dataOf(x);
+      const f = size === 0 ? new Float32Array(0) : d instanceof WebGpuCell ? await readCell(d, size) : (d as Float32Array);
+      return dtype === 'int32' ? Int32Array.from(f) : f;
+    },
+    syncRead: !webgpu,
     dispose: (x) => tracker.dispose(x),
     fill: (size, value) => fill(size, value),
     cast: (x, size, from, to) => run(copyKernel(size, from === 'float32' && to === 'int32'), [x]),
@@ -301,6 +415,7 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
     },
     liveTensors: () => tracker.liveCount,
+    counters: () => ({ ...counts }),
     info(): GpuBackendInfo {
       const r = rendererName();
       return {
@@ -313,11 +428,24 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
         kernels: cache.size,
         fallbacks: cache.fallbacks.slice(),
         skipped: choice.skipped.slice(),
+        counters: { ...counts },
       };
     },
     destroy() {
+      if (webgpu) {
+        // Kernels still queued must not run on destroyed kernels.
+        lost ??= new BpError('gpu', 'the backend was destroyed');
+        void tail.then(() => {
+          cache.destroy();
+          g.destroy();
+        });
+        return;
+      }
       cache.destroy();
       g.destroy();
+    },
+    async flush() {
+      await tail;
     },
   };
 }

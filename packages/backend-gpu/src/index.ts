@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-export { gpu, MAX_KERNEL_CELLS } from './gpu-backend.js';
-export type { GpuBackend, GpuBackendInfo, GpuBackendOptions } from './gpu-backend.js';
+export { gpu, gpuAsync, MAX_KERNEL_CELLS } from './gpu-backend.js';
+export { webgpuAvailable } from './modes.js';
+export type { GpuBackend, GpuBackendInfo, GpuBackendOptions, GpuCounters } from './gpu-backend.js';
 export { GpuStorage } from './storage.js';
 export type { GpuMode, GpuModeOption } from './modes.js';

@@ -2,24 +2,85 @@ import { GPU } from 'gpu.js';
 import { ArgumentError, NotAvailableError } from '@bp/tensor';
 
 /** The gpu.js modes this backend runs on. */
-export type GpuMode = 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu';
+export type GpuMode = 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu';
 
 /** A mode to force, or `'gpu'` for gpu.js' own pick among the GL modes and webasm. */
 export type GpuModeOption = GpuMode | 'gpu';
 
-/** Modes whose kernels run on a graphics device and keep results in textures. */
-export const GL_MODES: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl'];
+/** Modes whose kernels run on a graphics device and keep results in device memory (textures or buffers). */
+export const GL_MODES: readonly GpuMode[] = ['webgpu', 'headlessgl', 'webgl2', 'webgl'];
 
 /**
- * Preference order: a GL device first (headless-gl only exists in Node, the
- * WebGL ones only in browsers), then gpu.js' WebAssembly kernels, then its
- * plain JavaScript ones. WebGPU is left out on purpose: gpu.js runs WebGPU
- * kernels only under its Promise contract, and a Backend's kernels are synchronous.
+ * Preference order: WebGPU's compute shaders first (browsers with
+ * `navigator.gpu` and an adapter; Node where the `webgpu` package's Dawn
+ * build loads), then a GL device (headless-gl only exists in Node, the WebGL
+ * ones only in browsers), then gpu.js' WebAssembly kernels, then its plain
+ * JavaScript ones. WebGPU is asynchronous: it needs an adapter requested with
+ * `await`, so only {@link chooseModeAsync} (used by `gpuAsync()` and
+ * `setBackend('gpu')`) picks it by default; `gpu()` takes it when asked by name.
  */
-const ORDER: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
+const ORDER: readonly GpuMode[] = ['webgpu', 'headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown> };
+}
+
+function nav(): GpuNavigator | undefined {
+  return (globalThis as { navigator?: GpuNavigator }).navigator;
+}
+
+let dawnReason: string | null | undefined;
+
+/**
+ * In Node, installs `navigator.gpu` from the `webgpu` package (Dawn) where it loads.
+ * Returns null on success, else why not (e.g. Debian 12's libstdc++ is too old for its build).
+ */
+export function loadDawn(): string | null {
+  if (dawnReason !== undefined) return dawnReason;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
+  if (!proc?.versions?.node) return (dawnReason = 'not in Node');
+  if (nav()?.gpu) return (dawnReason = null);
+  const mod = proc.getBuiltinModule?.('node:module') as NodeModuleApi | undefined;
+  if (!mod) return (dawnReason = 'this Node has no process.getBuiltinModule (Node >= 20.16 needed to load the `webgpu` package)');
+  try {
+    const base = mod.createRequire(import.meta.url).resolve('gpu.js');
+    const dawn = mod.createRequire(base)('webgpu') as { create(flags: string[]): unknown; globals?: Record<string, unknown> };
+    const g = globalThis as Record<string, unknown>;
+    if (dawn.globals) for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
+    const gpuApi = dawn.create([]);
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpuApi, configurable: true });
+    else g.navigator = { gpu: gpuApi };
+    return (dawnReason = null);
+  } catch (e) {
+    const first = String((e as Error).message ?? e).split('\n')[0];
+    return (dawnReason = `the \`webgpu\` package (Dawn) does not load here: ${first.replace(/\/[^\s']*\//g, '')}`);
+  }
+}
+
+function webgpuReason(): string {
+  if (nav()?.gpu) return 'navigator.gpu exists but no adapter was found';
+  const dawn = loadDawn();
+  if (dawn === 'not in Node') return 'navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure origin)';
+  return dawn ?? 'no adapter was found';
+}
+
+let adapterFound: boolean | undefined;
+
+/** Whether a WebGPU adapter answers here (in Node, after loading Dawn). Cached. */
+export async function webgpuAvailable(): Promise<boolean> {
+  if (adapterFound !== undefined) return adapterFound;
+  if (!nav()?.gpu && loadDawn() !== null) return (adapterFound = false);
+  try {
+    adapterFound = (await nav()!.gpu!.requestAdapter()) != null;
+  } catch {
+    adapterFound = false;
+  }
+  return adapterFound;
+}
 
 function supported(mode: GpuMode): boolean {
   switch (mode) {
+    case 'webgpu': return adapterFound === true || (adapterFound === undefined && !!nav()?.gpu);
     case 'headlessgl': return GPU.isHeadlessGLSupported;
     case 'webgl2': return GPU.isWebGL2Supported;
     case 'webgl': return GPU.isWebGLSupported;
@@ -69,25 +130,48 @@ export interface ModeChoice {
 export function chooseMode(requested?: GpuModeOption): ModeChoice {
   if (requested !== undefined && requested !== 'gpu') {
     if (!(ORDER as readonly string[]).includes(requested)) {
-      const name = String(requested);
-      const what =
-        name === 'webgpu' || name === 'async'
-          ? `gpu.js mode '${name}' is not supported by this backend: gpu.js runs its kernels only asynchronously, and backend kernels are synchronous`
-          : `unknown mode '${name}'`;
-      throw new ArgumentError('gpu', `${what}; use one of ${ORDER.join(', ')} or 'gpu'`);
+      throw new ArgumentError('gpu', `unknown mode '${String(requested)}'; use one of ${ORDER.join(', ')} or 'gpu'`);
     }
+    if (requested === 'webgpu' && !nav()?.gpu) loadDawn();
     if (!supported(requested)) {
-      const why = requested === 'headlessgl' ? headlessGlReason() : `gpu.js reports ${requested} unsupported in this environment`;
-      throw new NotAvailableError('gpu', `mode '${requested}' is not available: ${why}`);
+      throw new NotAvailableError('gpu', `mode '${requested}' cannot start: ${whyNot(requested)}. Tried: ${requested}`);
     }
     return { mode: requested, skipped: [] };
   }
   const skipped: string[] = [];
   for (const mode of ORDER) {
     if (requested === 'gpu' && mode === 'cpu') break;
+    // WebGPU needs an awaited adapter: the synchronous pick takes it only once one has answered.
+    if (mode === 'webgpu' && adapterFound !== true) {
+      if (adapterFound === false || !nav()?.gpu) skipped.push(`webgpu: ${webgpuReason()}`);
+      else skipped.push('webgpu: not probed (use await gpuAsync() or setBackend(\'gpu\') to try it)');
+      continue;
+    }
     if (supported(mode)) return { mode, skipped };
-    if (mode === 'headlessgl' && typeof document === 'undefined') skipped.push(`headlessgl: ${headlessGlReason()}`);
+    skipped.push(`${mode}: ${whyNot(mode)}`);
   }
-  if (requested === 'gpu') throw new NotAvailableError('gpu', `mode 'gpu' found no GL or WebAssembly support here (${skipped.join('; ')})`);
+  if (requested === 'gpu') {
+    throw new NotAvailableError('gpu', `mode 'gpu' found no GPU or WebAssembly mode that starts here. Tried: ${skipped.join('; ')}`);
+  }
   return { mode: 'cpu', skipped };
+}
+
+/** Why `mode` cannot start here, in words a user can act on. */
+function whyNot(mode: GpuMode): string {
+  switch (mode) {
+    case 'webgpu': return webgpuReason();
+    case 'headlessgl': return headlessGlReason();
+    case 'webgl2':
+    case 'webgl': return typeof document === 'undefined' ? `${mode} exists only in browsers` : `this browser gives no ${mode} context with float textures`;
+    default: return `gpu.js reports ${mode} unsupported in this environment`;
+  }
+}
+
+/**
+ * {@link chooseMode}, after asking for a WebGPU adapter (in Node, after loading Dawn), so
+ * that WebGPU is the first choice wherever it starts.
+ */
+export async function chooseModeAsync(requested?: GpuModeOption): Promise<ModeChoice> {
+  if (requested === undefined || requested === 'gpu' || requested === 'webgpu') await webgpuAvailable();
+  return chooseMode(requested);
 }

@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import { registerBackend } from '@bp/tensor';
-import { gpu } from './gpu-backend.js';
+import { gpu, gpuAsync } from './gpu-backend.js';
 
-registerBackend('gpu', () => gpu(), { priority: 2 });
+registerBackend('gpu', () => gpuAsync(), { priority: 2 });
 
-export { gpu };
+export { gpu, gpuAsync };

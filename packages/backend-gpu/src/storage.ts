@@ -4,7 +4,26 @@ import type { Texture } from 'gpu.js';
  * What a storage holds: a gpu.js pipeline texture on the GL modes, or a plain
  * Float32Array on the modes that have no device memory (webasm, cpu).
  */
-export type DeviceData = Texture | Float32Array;
+export type DeviceData = Texture | Float32Array | WebGpuCell;
+
+/** A WebGPU pipeline result as gpu.js hands it back: a storage buffer read asynchronously. */
+export interface WebGpuBuffer {
+  toArray(): Promise<Float32Array | number[]>;
+  delete(): void;
+}
+
+/**
+ * A storage on the WebGPU mode: the kernel producing it is queued, and `done` settles
+ * once it ran; `result` is then its buffer, or `error` says why it failed (naming the op).
+ */
+export class WebGpuCell {
+  result: WebGpuBuffer | null = null;
+  error: Error | null = null;
+  constructor(
+    /** Settles (never rejects) when the producing kernel has run or failed. */
+    public done: Promise<void>,
+  ) {}
+}
 
 /** The part of a storage the finalizer may touch: never the storage object itself, or it would never be collected. */
 interface Handle {
@@ -18,6 +37,11 @@ interface Handle {
  */
 export class StorageTracker {
   private live = 0;
+  /**
+   * Where a WebGPU storage is freed: after every kernel queued before the release has
+   * run (set by the WebGPU mode to append to its queue).
+   */
+  deferFree: ((free: () => void) => void) | null = null;
   private readonly registry = new FinalizationRegistry<Handle>((h) => this.release(h));
 
   /** Storages created and not yet released (disposed or collected). */
@@ -47,6 +71,19 @@ export class StorageTracker {
     h.data = null;
     this.live--;
     if (d instanceof Float32Array) return;
+    if (d instanceof WebGpuCell) {
+      const free = () => {
+        try {
+          d.result?.delete();
+        } catch {
+          // The device is gone: nothing left to free.
+        }
+        d.result = null;
+      };
+      if (this.deferFree) this.deferFree(free);
+      else void d.done.then(free);
+      return;
+    }
     try {
       d.delete();
     } catch {

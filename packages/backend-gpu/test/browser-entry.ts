@@ -5,7 +5,7 @@
 import '@bp/autograd';
 import '@bp/losses';
 import '@bp/optim';
-import { setBackend } from '@bp/tensor';
+import { setBackend, setDebugChecks } from '@bp/tensor';
 import { conformanceCases } from '@bp/conformance';
 import { gpu, type GpuMode } from '../src/index.js';
 import { parityCases } from './parity-cases.js';
@@ -60,6 +60,8 @@ async function main(): Promise<BrowserReport> {
       });
     }
     await setBackend(b);
+    // The bad-input cases expect the value checks a GPU backend skips by default.
+    setDebugChecks(true);
     for (const c of conformanceCases({ tolerance: TOLERANCE, quick: true })) {
       await record('conformance', `${c.group}: ${c.name}`, () => c.run());
     }

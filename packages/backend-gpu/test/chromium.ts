@@ -21,6 +21,8 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+  // WebGPU (on SwiftShader's Vulkan) needs a secure origin, which 127.0.0.1 is.
+  '--enable-unsafe-webgpu',
 ];
 
 async function bundle(entry: string): Promise<string> {

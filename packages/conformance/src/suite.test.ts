@@ -15,7 +15,7 @@ const notOps = new Set([
   'NotAvailableError', 'fmtShape', 'random', 'randomNormal', 'randomInt', 'randomPermutation', 'getRandomState',
   'setRandomState', 'manualSeed', 'getBackend', 'listBackends', 'registerBackend', 'cpuBackend', 'installAutograd',
   'autogradHooks', 'isGradEnabled', 'setGradEnabled', 'setOpObserver', 'record', 'broadcastShapes', 'sizeOf', 'normAxis',
-  'normAxes', 'hasFusedAdam', 'tidy', 'keep',
+  'normAxes', 'hasFusedAdam', 'tidy', 'keep', 'setDebugChecks', 'getDebugChecks', 'valueChecksOn',
 ]);
 
 describe('the case list', () => {

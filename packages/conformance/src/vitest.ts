@@ -11,7 +11,7 @@
  * runConformanceSuite({ name: 'gpu', setup: async () => { await setBackend(gpu()); } });
  */
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
-import { getBackend, isGradEnabled, type Backend } from '@bp/tensor';
+import { getBackend, getDebugChecks, isGradEnabled, setDebugChecks, type Backend, type DebugChecks } from '@bp/tensor';
 import { conformanceCases, type ConformanceOptions } from './index.js';
 
 export type { ConformanceOptions } from './index.js';
@@ -27,11 +27,17 @@ export function runConformanceSuite(opts: ConformanceOptions): void {
   }
   describe(`conformance: ${opts.name}`, () => {
     let backend: Backend | null = null;
+    let checks: DebugChecks = 'auto';
     beforeAll(async () => {
       await opts.setup?.();
       backend = getBackend();
+      // The bad-input cases expect every value check (label and index ranges), which GPU
+      // backends skip by default to avoid reading back inside a training step.
+      checks = getDebugChecks();
+      setDebugChecks(true);
     });
     afterAll(async () => {
+      setDebugChecks(checks);
       await opts.teardown?.();
     });
     // Cases must leave global state as they found it, or later cases would test something else.

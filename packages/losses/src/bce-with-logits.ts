@@ -1,7 +1,7 @@
 import { type Tensor, exp, log } from '@bp/tensor';
 import { checkBroadcastsTo } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkProbabilities, floatTensor, sameShape } from './validate.js';
+import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk, sameShape } from './validate.js';
 
 /** Options of {@link bceWithLogitsLoss}. */
 export interface BceWithLogitsOptions extends LossOptions {
@@ -47,5 +47,6 @@ export function bceWithLogitsLoss(input: Tensor, target: Tensor, opts?: BceWithL
     checkBroadcastsTo('bceWithLogitsLoss', 'weight', w, x.shape);
     loss = loss.mul(w);
   }
-  return reduce(loss, reduction);
+  const out = reduce(loss, reduction);
+  return hostChecks() ? out : nanUnless(out, probabilitiesOk(y));
 }

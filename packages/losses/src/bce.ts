@@ -1,7 +1,7 @@
 import { type Tensor, gt, maximum, where } from '@bp/tensor';
 import { checkBroadcastsTo } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkProbabilities, floatTensor, sameShape } from './validate.js';
+import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk, sameShape } from './validate.js';
 
 /** Options of {@link bceLoss}. */
 export interface BceOptions extends LossOptions {
@@ -44,5 +44,7 @@ export function bceLoss(input: Tensor, target: Tensor, opts?: BceOptions): Tenso
   let g = pd.sub(y.detach()).div(maximum(pd.mul(pd.neg().add(1)), 1e-12));
   if (w) g = g.mul(w.detach());
   const surrogate = p.mul(g);
-  return reduce(value.add(surrogate.sub(surrogate.detach())), reduction);
+  const out = reduce(value.add(surrogate.sub(surrogate.detach())), reduction);
+  // Without host checks, an input or target outside [0, 1] makes the loss NaN instead of an error.
+  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
 }

@@ -1,7 +1,7 @@
 import { ShapeError, fmtShape, type Tensor } from '@bp/tensor';
 import { kerasLogProbabilities } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkProbabilities, floatTensor, sameShape } from './validate.js';
+import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk, sameShape } from './validate.js';
 
 /**
  * Keras' `categorical_crossentropy`: `-sum(target * log(probs))` over the last
@@ -19,5 +19,6 @@ export function categoricalCrossentropy(probs: Tensor, oneHot: Tensor, opts?: Lo
   if (p.rank < 1) throw new ShapeError('categoricalCrossentropy', `input must have a class axis, got ${fmtShape(p.shape)}`);
   sameShape('categoricalCrossentropy', p, y);
   checkProbabilities('categoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
-  return reduce(y.mul(kerasLogProbabilities(p)).sum(-1).neg(), reduction);
+  const out = reduce(y.mul(kerasLogProbabilities(p)).sum(-1).neg(), reduction);
+  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
 }

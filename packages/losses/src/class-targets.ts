@@ -1,6 +1,8 @@
 import {
-  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, broadcastShapes, fmtShape, gather, tensor, type TypedArray,
+  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, broadcastShapes, eq, fmtShape, gather, tensor, where, type TypedArray,
 } from '@bp/tensor';
+import { flatLabelIndices, labelInRange } from './pick.js';
+import { hostChecks } from './validate.js';
 import type { Reduction } from './reduction.js';
 
 /** Scores `[N, C, d1, ...]` (or `[C]`) viewed as rows `[M, C]`, with the shape of a per-element loss. */
@@ -24,16 +26,24 @@ export function toRows(loss: string, x: Tensor): ClassRows {
   return { rows: x.transpose(perm).reshape([-1, c]), c, outShape };
 }
 
-/** Class weights `[C]` as numbers (PyTorch's `weight`), checked. */
-export function classWeights(loss: string, weight: Tensor | undefined, c: number): Float32Array | null {
+/**
+ * Class weights `[C]` (PyTorch's `weight`), checked: as numbers where reading them back is
+ * free ({@link hostChecks}), else as a float32 tensor left on the backend.
+ */
+export function classWeights(loss: string, weight: Tensor | undefined, c: number): Float32Array | Tensor | null {
   if (weight === undefined || weight === null) return null;
   if (!(weight instanceof Tensor)) throw new ArgumentError(loss, `weight must be a Tensor of ${c} class weights, got ${typeof weight}`);
   if (weight.rank !== 1 || weight.shape[0] !== c) throw new ShapeError(loss, `weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`);
-  return Float32Array.from(weight.dataSync());
+  return hostChecks() ? Float32Array.from(weight.dataSync()) : (weight.dtype === 'float32' ? weight : weight.cast('float32'));
 }
 
-/** Int32 class ids of `outShape` (or `[N, 1]` for 2-D input, as before), each in [0, C) or equal to `ignoreIndex`. */
-export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: Tensor, ignoreIndex: number): TypedArray {
+/**
+ * Int32 class ids of `outShape` (or `[N, 1]` for 2-D input, as before), each in [0, C) or
+ * equal to `ignoreIndex`: checked host values where reading them back is free
+ * ({@link hostChecks}), else the labels as a flat int32 tensor checked on the backend
+ * (see {@link deviceNll}).
+ */
+export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: Tensor, ignoreIndex: number): TypedArray | Tensor {
   if (labels.dtype !== 'int32') {
     throw new DTypeError(loss, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' }) (or give probabilities of the input's shape ${fmtShape(input.shape)})`);
   }
@@ -42,6 +52,7 @@ export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: T
   const same = ls.length === want.length && ls.every((d, i) => d === want[i]);
   const column = input.rank === 2 && ls.length === 2 && ls[0] === want[0] && ls[1] === 1;
   if (!same && !column) throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}`);
+  if (!hostChecks()) return labels.reshape([labels.size]);
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {
     if ((v[i] < 0 || v[i] >= r.c) && v[i] !== ignoreIndex) {
@@ -71,7 +82,12 @@ export function targetWeights(labels: TypedArray, weights: Float32Array | null, 
  * PyTorch's `nll_loss` on rows `[M, C]` of log-probabilities: `-weight[y] * lp[y]`
  * per row (0 where ignored); the mean divides by the sum of the weights taken.
  */
-export function weightedNll(logp: Tensor, labels: TypedArray, weights: Float32Array | null, ignoreIndex: number, reduction: Reduction, outShape: number[]): Tensor {
+export function weightedNll(
+  logp: Tensor, labels: TypedArray | Tensor, weights: Float32Array | Tensor | null, ignoreIndex: number, reduction: Reduction, outShape: number[],
+): Tensor {
+  if (labels instanceof Tensor || weights instanceof Tensor) {
+    return deviceNll(logp, labels as Tensor, weights as Tensor | null, ignoreIndex, reduction, outShape).loss;
+  }
   const [m, c] = logp.shape;
   const flat = new Int32Array(m);
   for (let i = 0; i < m; i++) flat[i] = i * c + (labels[i] === ignoreIndex ? 0 : labels[i]);
@@ -89,4 +105,36 @@ export function checkBroadcastsTo(loss: string, what: string, t: Tensor, shape: 
   if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
     throw new ShapeError(loss, `${what} ${fmtShape(t.shape)} does not broadcast to the input ${fmtShape(shape)}`);
   }
+}
+
+/** What {@link deviceNll} computes besides the loss, for label smoothing. */
+export interface DeviceNll {
+  loss: Tensor;
+  /** Float32 `[M]`: 0 where the label is `ignoreIndex`, else 1. */
+  keep: Tensor;
+  /** Float32 `[M]`: the weight taken per row (`weight[y]`, 1 without weights, 0 where ignored). */
+  w: Tensor;
+  /** Int32 0/1 `[M]`: the label is in range or ignored. */
+  ok: Tensor;
+}
+
+/**
+ * {@link weightedNll} with the labels (int32 `[M]`) and weights left on the backend: nothing
+ * is read back. A label that is neither in `[0, C)` nor `ignoreIndex` makes its row NaN
+ * (and so a mean or sum NaN), the device-side form of the `IndexError` the host check throws.
+ */
+export function deviceNll(logp: Tensor, labels: Tensor, weights: Tensor | null, ignoreIndex: number, reduction: Reduction, outShape: number[]): DeviceNll {
+  const [m, c] = logp.shape;
+  const inRange = labelInRange(labels, c);
+  const ignored = eq(labels, ignoreIndex);
+  const ok = inRange.add(ignored).gt(0);
+  const picked = gather(logp.reshape([m * c]), flatLabelIndices(labels, m, c, inRange)).neg();
+  const keep = ignored.cast('float32').neg().add(1);
+  const w = weights ? gather(weights, where(inRange, labels, 0)).mul(keep) : keep;
+  const per = where(ok, picked.mul(w), Number.NaN);
+  let loss: Tensor;
+  if (reduction === 'none') loss = per.reshape(outShape);
+  else if (reduction === 'sum') loss = per.sum();
+  else loss = per.sum().div(w.sum());
+  return { loss, keep, w, ok };
 }

@@ -1,5 +1,5 @@
-import { ArgumentError, ShapeError, Tensor, fmtShape, tensor } from '@bp/tensor';
-import { classLabels, classWeights, targetWeights, toRows, weightedNll } from './class-targets.js';
+import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/tensor';
+import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor } from './validate.js';
 
@@ -46,7 +46,7 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   const r = toRows(op, x);
   const weights = classWeights(op, opts?.weight, r.c);
   const logp = r.rows.logSoftmax(-1);
-  const wRow = weights ? tensor(weights, { shape: [r.c] }) : null;
+  const wRow = weights instanceof Tensor ? weights : weights ? tensor(weights, { shape: [r.c] }) : null;
 
   const sameShape = labels.shape.length === x.shape.length && labels.shape.every((d, i) => d === x.shape[i]);
   if (labels.dtype === 'float32' && sameShape) {
@@ -62,6 +62,19 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
     throw new ShapeError(op, `probability targets must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(labels.shape)}`);
   }
   const ids = classLabels(op, r, x, labels, ignoreIndex);
+  if (ids instanceof Tensor || weights instanceof Tensor) {
+    // Labels and weights stay on the backend (no value checks that read back): see deviceNll.
+    const wT = weights === null ? null : weights instanceof Tensor ? weights : wRow;
+    const d = deviceNll(logp, ids instanceof Tensor ? ids : tensor(ids, { shape: [ids.length], dtype: 'int32' }), wT, ignoreIndex, reduction, r.outShape);
+    if (s === 0) return d.loss;
+    let smooth = (wT ? logp.mul(wT) : logp).sum(-1).neg().mul(d.keep);
+    smooth = where(d.ok, smooth, Number.NaN);
+    let ret: Tensor;
+    if (reduction === 'none') ret = smooth.reshape(r.outShape);
+    else if (reduction === 'sum') ret = smooth.sum();
+    else ret = smooth.sum().div(wT ? d.w.sum() : d.keep.sum());
+    return d.loss.mul(1 - s).add(ret.mul(s / r.c));
+  }
   const nll = weightedNll(logp, ids, weights, ignoreIndex, reduction, r.outShape);
   if (s === 0) return nll;
   // PyTorch 1.13 (cross_entropy_loss_label_smoothing): smooth = -sum_c w_c log p_c, zero where ignored;

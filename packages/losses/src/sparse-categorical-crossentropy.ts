@@ -2,7 +2,7 @@ import type { Tensor } from '@bp/tensor';
 import { kerasLogProbabilities } from './keras-probabilities.js';
 import { pickLabels } from './pick.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkLabels, checkProbabilities, floatTensor } from './validate.js';
+import { checkLabels, checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk } from './validate.js';
 
 /**
  * Keras' `sparse_categorical_crossentropy`: `-log(probs[i, labels[i]])` for
@@ -15,5 +15,6 @@ export function sparseCategoricalCrossentropy(probs: Tensor, labels: Tensor, opt
   const p = floatTensor('sparseCategoricalCrossentropy', 'input', probs);
   const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
   checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
-  return reduce(pickLabels(kerasLogProbabilities(p), ids).neg(), reduction);
+  const out = reduce(pickLabels(kerasLogProbabilities(p), ids).neg(), reduction);
+  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
 }

@@ -1,4 +1,28 @@
-import { ArgumentError, DTypeError, IndexError, ShapeError, Tensor, cast, fmtShape, type TypedArray } from '@bp/tensor';
+import {
+  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, cast, fmtShape, ge, getBackend, le, valueChecksOn, where, type TypedArray,
+} from '@bp/tensor';
+
+/**
+ * Whether the checks that read values back run now (on the CPU backend by default;
+ * elsewhere with `setDebugChecks(true)` or `BP_DEBUG_CHECKS=1`).
+ */
+export function hostChecks(): boolean {
+  return valueChecksOn(getBackend());
+}
+
+/**
+ * `value` where the int32 0/1 tensor `ok` is all ones, else NaN everywhere: the device-side
+ * form of a value check, which reads nothing back and surfaces through the loss
+ * (e.g. `fit`'s terminateOnNaN).
+ */
+export function nanUnless(value: Tensor, ok: Tensor): Tensor {
+  return where(ok.min(), value, Number.NaN);
+}
+
+/** Int32 0/1: whether every value of `x` lies in `[0, 1]` (computed on the backend). */
+export function probabilitiesOk(x: Tensor): Tensor {
+  return ge(x, 0).mul(le(x, 1));
+}
 
 /** Throws unless `x` is a tensor; returns it as float32 (integer targets are accepted and converted). */
 export function floatTensor(loss: string, what: string, x: unknown): Tensor {
@@ -17,8 +41,12 @@ export function sameShape(loss: string, input: Tensor, target: Tensor): void {
   }
 }
 
-/** Throws unless every value lies in `[0, 1]`; probabilities outside it mean logits were passed by mistake. */
+/**
+ * Throws unless every value lies in `[0, 1]`; probabilities outside it mean logits were
+ * passed by mistake. Reads `x` back, so it runs only where {@link hostChecks} holds.
+ */
 export function checkProbabilities(loss: string, what: string, x: Tensor, hint: string): void {
+  if (!hostChecks()) return;
   const v = x.dataSync();
   for (let i = 0; i < v.length; i++) {
     const p = v[i];
@@ -29,10 +57,12 @@ export function checkProbabilities(loss: string, what: string, x: Tensor, hint: 
 }
 
 /**
- * Checks int32 class labels against `[N, C]` scores and returns their values.
+ * Checks int32 class labels against `[N, C]` scores and returns their values, or,
+ * where reading them back is not free ({@link hostChecks} false), the labels as an
+ * `[N]` tensor whose range is checked on the backend (see {@link pickLabels}).
  * Keras' `[N, 1]` label column is accepted as `[N]`.
  */
-export function checkLabels(loss: string, scores: Tensor, labels: unknown): TypedArray {
+export function checkLabels(loss: string, scores: Tensor, labels: unknown): TypedArray | Tensor {
   if (!(labels instanceof Tensor)) {
     throw new ArgumentError(loss, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
   }
@@ -48,6 +78,7 @@ export function checkLabels(loss: string, scores: Tensor, labels: unknown): Type
   if (!ok) {
     throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(scores.shape)}: expected [${n}]`);
   }
+  if (!hostChecks()) return labels.reshape([n]);
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= c) {

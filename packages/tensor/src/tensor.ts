@@ -179,6 +179,13 @@ export class Tensor {
     const r = this._live();
     if (r.backend !== backend) {
       // Moves the storage (for every alias) to the active backend.
+      if (r.backend.syncRead === false) {
+        throw new NotAvailableError(
+          'setBackend',
+          `a tensor (${this.dtype} ${fmtShape(this.shape)}) on the '${r.backend.name}' backend is used on '${backend.name}': ` +
+            `values cannot be moved synchronously from it; move them with tensor(await t.data(), { shape: t.shape, dtype: t.dtype })`,
+        );
+      }
       const values = r.backend.read(r.data, this.size, this.dtype);
       const old = r.data;
       const oldBackend = r.backend;
@@ -194,22 +201,52 @@ export class Tensor {
     return this._on(getBackend());
   }
 
-  /** The values as a new typed array (Float32Array or Int32Array), read synchronously. */
-  dataSync(): TypedArray {
-    const v = this._backend.read(this._storage, this.size, this.dtype);
-    return v.slice() as TypedArray;
+  /** @internal The values, read synchronously; a clear error where the backend cannot. */
+  _readSync(op: string, instead: string): TypedArray {
+    const b = this._backend;
+    if (b.syncRead === false) {
+      throw new NotAvailableError(
+        op,
+        `the '${b.name}' backend cannot read values synchronously (its kernels finish later); use ${instead} in an async function`,
+      );
+    }
+    return b.read(this._storage, this.size, this.dtype);
   }
 
-  /** The values as a new typed array; waits for the device on asynchronous backends. */
+  /**
+   * The values as a new typed array (Float32Array or Int32Array), read synchronously.
+   * Throws a `NotAvailableError` on a backend that cannot read synchronously
+   * (`backend.syncRead === false`, e.g. WebGPU): use `await t.data()` there.
+   */
+  dataSync(): TypedArray {
+    return this._readSync('dataSync', 'await t.data()').slice() as TypedArray;
+  }
+
+  /**
+   * The values as a new typed array; waits for the device on asynchronous backends.
+   * This is where waiting happens: ops return at once, and a backend may still be
+   * computing the values when `data()` is called.
+   */
   async data(): Promise<TypedArray> {
     const b = this._backend;
     const v = b.readAsync ? await b.readAsync(this._storage, this.size, this.dtype) : b.read(this._storage, this.size, this.dtype);
     return v.slice() as TypedArray;
   }
 
-  /** The values as nested arrays (a plain number for a 0-d tensor). */
+  /**
+   * The values as nested arrays (a plain number for a 0-d tensor). Synchronous: on a
+   * backend that cannot read synchronously use {@link Tensor.array}.
+   */
   toArray(): NestedArray {
-    const v = this._backend.read(this._storage, this.size, this.dtype);
+    return this._nest(this._readSync('toArray', 'await t.array()'));
+  }
+
+  /** The values as nested arrays, waiting for the device on asynchronous backends. */
+  async array(): Promise<NestedArray> {
+    return this._nest(await this.data());
+  }
+
+  private _nest(v: TypedArray): NestedArray {
     if (this.rank === 0) return v[0];
     const build = (dim: number, off: number): NestedArray[] => {
       const n = this.shape[dim];
@@ -225,12 +262,22 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The single value of a one-element tensor. */
+  /**
+   * The single value of a one-element tensor. `await t.item()` works on every
+   * backend; a plain `t.item()` works where the backend reads synchronously (the
+   * CPU backend and gpu.js' GL modes). On a backend that cannot (WebGPU), `item()`
+   * returns a pending value that `await` resolves to the number, and that throws a
+   * `NotAvailableError` naming `await t.item()` when used as a number without
+   * `await` (in arithmetic, comparisons, template strings or `JSON.stringify`).
+   * Its type stays `number`, so the same code types on every backend.
+   */
   item(): number {
     if (this.size !== 1) {
       throw new ShapeError('item', `only one-element tensors can be read with item(), got shape ${fmtShape(this.shape)}`);
     }
-    return this._backend.read(this._storage, 1, this.dtype)[0];
+    const b = this._backend;
+    if (b.syncRead !== false) return b.read(this._storage, 1, this.dtype)[0];
+    return pendingItem(this.data().then((v) => v[0]), b.name) as unknown as number;
   }
 
   /**
@@ -335,11 +382,34 @@ export class Tensor {
 
   /** A short description: `Tensor(float32 [2,3])`. */
   toString(): string {
-    return `Tensor(${this.dtype} ${fmtShape(this.shape)}${this.size <= 16 ? ' ' + JSON.stringify(this.toArray()) : ''})`;
+    const show = this.size <= 16 && this._backend.syncRead !== false;
+    return `Tensor(${this.dtype} ${fmtShape(this.shape)}${show ? ' ' + JSON.stringify(this.toArray()) : ''})`;
   }
 
   /** Swaps the last two axes (matrix transpose). */
   get T(): Tensor { return mv.transpose(this); }
+}
+
+/**
+ * What `item()` returns on a backend that cannot read synchronously: awaitable to the
+ * number, and a clear error when used as a number without `await`.
+ */
+function pendingItem(value: Promise<number>, backend: string): PromiseLike<number> {
+  // An unawaited pending value must not leave an unhandled rejection behind.
+  value.catch(() => {});
+  const misuse = (): never => {
+    throw new NotAvailableError(
+      'item',
+      `the '${backend}' backend cannot read values synchronously: write \`await t.item()\` (item() without await gives a pending value, not a number)`,
+    );
+  };
+  return {
+    then: (ok, fail) => value.then(ok, fail),
+    [Symbol.toPrimitive]: misuse,
+    valueOf: misuse,
+    toString: misuse,
+    toJSON: misuse,
+  } as PromiseLike<number>;
 }
 
 /** True when `x` is a bp tensor. */

@@ -1,4 +1,6 @@
-import { ArgumentError, DTypeError, IndexError, type Tensor, fmtShape, gather, isTensor, randn, tensor, where } from '@bp/tensor';
+import {
+  ArgumentError, DTypeError, IndexError, type Tensor, fmtShape, gather, getBackend, isTensor, randn, tensor, valueChecksOn, where,
+} from '@bp/tensor';
 import { Module } from '../module.js';
 
 /** Options of {@link Embedding}. */
@@ -71,10 +73,13 @@ export class Embedding extends Module {
     if (!isTensor(ids)) throw new ArgumentError(this.layerType, `input must be an int32 Tensor of ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.dtype !== 'int32') throw new DTypeError(this.layerType, `ids must be int32, got ${ids.dtype} ${fmtShape(ids.shape)}`);
     const flat = ids.reshape([ids.size]);
-    const v = flat.dataSync();
-    for (let i = 0; i < v.length; i++) {
-      if (v[i] < 0 || v[i] >= this.numEmbeddings) {
-        throw new IndexError(this.layerType, `id ${v[i]} at position ${i} of ${fmtShape(ids.shape)} is out of range for ${this.numEmbeddings} embeddings`);
+    // The range check reads the ids back: only where that is free or asked for (setDebugChecks).
+    if (valueChecksOn(getBackend())) {
+      const v = flat.dataSync();
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] < 0 || v[i] >= this.numEmbeddings) {
+          throw new IndexError(this.layerType, `id ${v[i]} at position ${i} of ${fmtShape(ids.shape)} is out of range for ${this.numEmbeddings} embeddings`);
+        }
       }
     }
     const table = this.trainable ? where(this.trainable, this.weight, this.weight.detach()) : this.weight;

@@ -1,4 +1,4 @@
-import { ArgumentError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, isTensor } from '@bp/tensor';
+import { ArgumentError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, getBackend, isTensor, keep, tidy, valueChecksOn } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
@@ -9,7 +9,9 @@ import type { Metric } from './metrics.js';
 import { warnIfActivatedTwice } from './output-kind.js';
 import { type TrainPosition, inEvalMode, rows, trainSteps } from './train-steps.js';
 
-export { NonFiniteLossError } from './train-steps.js';
+import { NonFiniteLossError } from './train-steps.js';
+
+export { NonFiniteLossError };
 
 /** Options of `fit` (Keras' names and defaults). */
 export interface FitOptions {
@@ -31,8 +33,13 @@ export interface FitOptions {
   initialEpoch?: number;
   /**
    * Stop with a {@link NonFiniteLossError} when a batch's loss is NaN or
-   * infinite, before that batch updates the weights (default true, Keras'
-   * `TerminateOnNaN`); false trains on.
+   * infinite (default true, Keras' `TerminateOnNaN`); false trains on. On the
+   * CPU backend, where reading a value costs nothing, every batch's loss is
+   * checked before that batch updates the weights. On GPU backends the losses
+   * are summed on the device and read only at progress updates (the end of an
+   * epoch, or an `onBatchEnd` callback reading `logs.loss`), so a step never
+   * waits for the host: the stop then comes at the first such read, and the
+   * batches before it have updated the weights.
    */
   terminateOnNaN?: boolean;
 }
@@ -85,17 +92,61 @@ class MetricTotals {
       this.metrics.forEach((m, i) => {
         const t = m.batchTotal(p, target);
         const prev = this.totals[i];
-        this.totals[i] = prev === null ? t : prev.add(t);
+        // Totals outlive the step's tidy scope; the one replaced is released at once.
+        this.totals[i] = keep(prev === null ? t : prev.add(t));
+        prev?.dispose();
       });
     });
   }
+  /** The means (one read per metric), releasing the totals. */
   means(count: number, prefix = ''): Logs {
     const out: Logs = {};
     this.metrics.forEach((m, i) => {
       const t = this.totals[i];
       out[prefix + m.name] = t === null ? Number.NaN : t.item() / count;
+      t?.dispose();
+      this.totals[i] = null;
     });
     return out;
+  }
+  /** {@link MetricTotals.means} through `await`, which works on every backend (also those that read only asynchronously). */
+  async meansAsync(count: number, prefix = ''): Promise<Logs> {
+    const out: Logs = {};
+    for (let i = 0; i < this.metrics.length; i++) {
+      const t = this.totals[i];
+      out[prefix + this.metrics[i].name] = t === null ? Number.NaN : (await t.item()) / count;
+      t?.dispose();
+      this.totals[i] = null;
+    }
+    return out;
+  }
+}
+
+/** A running sum of `loss * size` kept on the backend, read only when asked. */
+class LossSum {
+  private total: Tensor | null = null;
+  /** Adds one batch's mean loss weighted by its size. */
+  add(loss: Tensor, size: number): void {
+    const prev = this.total;
+    this.total = keep(tidy(() => {
+      const weighted = loss.detach().mul(size);
+      return prev === null ? weighted : prev.add(weighted);
+    }));
+    prev?.dispose();
+  }
+  /** Reads the sum (one readback) and releases it. */
+  take(): number {
+    const v = this.total === null ? 0 : this.total.item();
+    this.total?.dispose();
+    this.total = null;
+    return v;
+  }
+  /** {@link LossSum.take} through `await`, for backends that read only asynchronously. */
+  async takeAsync(): Promise<number> {
+    const v = this.total === null ? 0 : await this.total.item();
+    this.total?.dispose();
+    this.total = null;
+    return v;
   }
 }
 
@@ -123,9 +174,21 @@ class Yielder {
 
 /**
  * Loss and metrics of the model on `(x, y)` in eval mode without a graph,
- * batch by batch; the loss is averaged over samples.
+ * batch by batch; the loss is averaged over samples. Every batch runs in a
+ * `tidy` scope, and the sums stay on the backend until the end.
  */
 export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Logs {
+  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
+  return { [`${prefix}loss`]: lossSum.take() / n, ...totals.means(n, prefix) };
+}
+
+/** {@link evaluateModel} reading through `await`: works on every backend. @internal */
+export async function evaluateModelAsync(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Promise<Logs> {
+  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
+  return { [`${prefix}loss`]: (await lossSum.takeAsync()) / n, ...(await totals.meansAsync(n, prefix)) };
+}
+
+function evaluateSums(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions): { n: number; lossSum: LossSum; totals: MetricTotals } {
   const c = requireCompiled('evaluate', model);
   checkXY('evaluate', x, y);
   const batchSize = positiveInt('evaluate', 'batchSize', opts.batchSize ?? 32);
@@ -133,17 +196,20 @@ export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts:
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
     withoutGraph(() => {
-      let lossSum = 0;
+      const lossSum = new LossSum();
       const totals = new MetricTotals(c.metrics);
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
-        const xb = rows(x, null, start, end);
-        const yb = rows(y, null, start, end);
-        const pred = model.forward(xb);
-        lossSum += c.loss(pred, yb).item() * (end - start);
-        totals.add(pred, yb);
+        // Each batch's tensors are released at its end; the sums stay on the backend until read.
+        tidy(() => {
+          const xb = rows(x, null, start, end);
+          const yb = rows(y, null, start, end);
+          const pred = model.forward(xb);
+          lossSum.add(c.loss(pred, yb), end - start);
+          totals.add(pred, yb);
+        });
       }
-      return { [`${prefix}loss`]: lossSum / n, ...totals.means(n, prefix) };
+      return { n, lossSum, totals };
     }),
   );
 }
@@ -225,7 +291,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   const yielder = new Yielder();
   let t0 = 0;
   let totals = new MetricTotals(c.metrics);
-  let lossSum = 0;
+  let lossSum = new LossSum();
   let seen = 0;
   const position: TrainPosition = { epoch: initialEpoch, step: 0, order: null };
   const steps = trainSteps(model, {
@@ -235,9 +301,9 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     batchSize,
     epochs: initialEpoch + epochs,
     shuffle,
-    terminateOnNaN,
+    // Where reading is not free, fit checks its own on-device loss sum when the epoch ends.
+    terminateOnNaN: terminateOnNaN && valueChecksOn(getBackend()),
     op: 'fit',
-    validate: validation ? () => evaluateModel(model, validation[0], validation[1], { batchSize }, 'val_') : undefined,
     stop: () => model.stopTraining,
   }, position);
   for (const ev of steps) {
@@ -246,7 +312,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
         t0 = performance.now();
         for (const cb of callbacks) await cb.onEpochBegin?.(ev.epoch, {});
         totals = new MetricTotals(c.metrics);
-        lossSum = 0;
+        lossSum = new LossSum();
         seen = 0;
         break;
       case 'batchBegin':
@@ -255,18 +321,28 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
           if (r) await r;
         }
         break;
-      case 'batchEnd':
-        lossSum += ev.lossValue * ev.size;
+      case 'batchEnd': {
+        // The sums stay on the backend: nothing is read here unless a callback reads `logs.loss`.
+        lossSum.add(ev.loss, ev.size);
         seen += ev.size;
-        totals.add(ev.output, ev.target);
-        for (const cb of callbacks) {
-          const r = cb.onBatchEnd?.(ev.batch, { batch: ev.batch, size: ev.size, loss: ev.lossValue });
-          if (r) await r;
+        tidy(() => totals.add(ev.output, ev.target));
+        const ending = callbacks.filter((cb) => cb.onBatchEnd);
+        if (ending.length > 0) {
+          const logs = { batch: ev.batch, size: ev.size } as Logs;
+          Object.defineProperty(logs, 'loss', { get: () => ev.lossValue, enumerable: true, configurable: true });
+          for (const cb of ending) {
+            const r = cb.onBatchEnd!(ev.batch, logs);
+            if (r) await r;
+          }
         }
         if (!model.stopTraining) await yielder.maybeYield();
         break;
-      case 'epochEnd':
-        epochLogs = { loss: lossSum / seen, ...totals.means(seen), ...ev.validation };
+      }
+      case 'epochEnd': {
+        const lossTotal = await lossSum.takeAsync();
+        if (terminateOnNaN && !Number.isFinite(lossTotal)) throw new NonFiniteLossError(ev.epoch + 1, ev.batches, lossTotal / seen);
+        epochLogs = { loss: lossTotal / seen, ...(await totals.meansAsync(seen)) };
+        if (validation) Object.assign(epochLogs, await evaluateModelAsync(model, validation[0], validation[1], { batchSize }, 'val_'));
         history.record(ev.epoch, epochLogs);
         if (verbose) {
           const secs = (performance.now() - t0) / 1000;
@@ -274,6 +350,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
         }
         for (const cb of callbacks) await cb.onEpochEnd?.(ev.epoch, epochLogs);
         break;
+      }
     }
   }
   for (const cb of callbacks) await cb.onTrainEnd?.(epochLogs);

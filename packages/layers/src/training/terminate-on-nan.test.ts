@@ -1,6 +1,6 @@
 import '@bp/losses';
 import '@bp/optim';
-import { ArgumentError, tensor } from '@bp/tensor';
+import { ArgumentError, setDebugChecks, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../sequential.js';
@@ -19,6 +19,20 @@ function model(): Sequential {
 }
 
 describe('fit and a non-finite loss', () => {
+  it('where reading costs a round trip (value checks off, as on a GPU) stops at the end of the epoch instead', async () => {
+    setDebugChecks(false);
+    try {
+      const m = model();
+      const { x, y } = data(true);
+      const err = await m.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NonFiniteLossError);
+      // Read once, when epoch 1 ends after its 3 batches.
+      expect([(err as NonFiniteLossError).epoch, (err as NonFiniteLossError).step]).toEqual([1, 3]);
+    } finally {
+      setDebugChecks('auto');
+    }
+  });
+
   it('stops naming the epoch and step, before that step updates the weights', async () => {
     const m = model();
     const { x, y } = data(true);

@@ -5,7 +5,8 @@
  * around the events it yields.
  */
 import {
-  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, fmtShape, gather, isTensor, randomPermutation, tensor,
+  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, fmtShape, gather, getBackend, isTensor, keep,
+  randomPermutation, tensor, tidy, valueChecksOn,
 } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
@@ -142,9 +143,18 @@ export interface BatchEndEvent {
   output: Tensor;
   /** The batch's loss, a one-element tensor. */
   loss: Tensor;
-  /** The batch's loss as a number. */
-  lossValue: number;
+  /**
+   * The batch's loss as a number. On a backend where reading is free (the CPU)
+   * it was read before the update; elsewhere reading it is the one readback
+   * of the step, made only when something reads this property.
+   */
+  readonly lossValue: number;
 }
+
+/**
+ * What a batch's tensors are released into once its `batchEnd` event has been
+ * handled: read them there, or `clone()` one to keep it.
+ */
 
 /** An epoch ended, and the validation ran. */
 export interface EpochEndEvent<V = unknown> {
@@ -182,6 +192,11 @@ export function inEvalMode<T>(model: Module, fn: () => T): T {
 export function rows(x: Tensor, order: Int32Array | null, start: number, end: number): Tensor {
   if (order === null) return start === 0 && end === x.shape[0] ? x : x.narrow(0, start, end - start);
   return gather(x, tensor(order.subarray(start, end), { shape: [end - start], dtype: 'int32' }), 0);
+}
+
+/** Releases a batch's tensors, never the dataset itself (a batch of every sample is the dataset). */
+function release(batch: { input: Tensor; target: Tensor; output: Tensor; loss: Tensor }, x: Tensor, y: Tensor): void {
+  for (const t of [batch.input, batch.target, batch.output, batch.loss]) if (t !== x && t !== y) t.dispose();
 }
 
 function checkPosition(op: string, p: TrainPosition, n: number): void {
@@ -259,6 +274,7 @@ function* run<V>(
   const { batchSize, optimizer } = opts;
   const batches = Math.ceil(n / batchSize);
   const stop = opts.stop ?? (() => false);
+  let epochLoss: Tensor | null = null;
   while (position.epoch < opts.epochs) {
     const epoch = position.epoch;
     yield { type: 'epochBegin', epoch, batches, startBatch: position.step };
@@ -272,31 +288,61 @@ function* run<V>(
       const size = end - start;
       yield { type: 'batchBegin', epoch, batch, size };
 
-      // The step: forward, loss, the non-finite check, backward, update.
-      const input = rows(xAll, position.order, start, end);
-      const target = rows(yAll, position.order, start, end);
-      const output = model.forward(input);
-      const loss = opts.loss(output, target);
-      if (loss.size !== 1) {
-        throw new ShapeError(op, `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
+      // The step: forward, loss, the non-finite check, backward, update, in one tidy scope: what
+      // it makes is released at its end but for the batch's tensors, which the batchEnd event
+      // hands out and which are released after it. Nothing is read back unless the backend reads
+      // for free (the CPU), where the loss is checked before the update.
+      let lossValue: number | undefined;
+      const fwd = tidy(() => {
+        const input = rows(xAll, position.order, start, end);
+        const target = rows(yAll, position.order, start, end);
+        const output = model.forward(input);
+        const loss = opts.loss(output, target);
+        if (loss.size !== 1) {
+          throw new ShapeError(op, `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
+        }
+        if (s.terminateOnNaN && valueChecksOn(getBackend())) {
+          lossValue = loss.item();
+          if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch + 1, batch + 1, lossValue, op, opts.nonFiniteAdvice?.());
+        }
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return { input, target, output, loss };
+      });
+      const { input, target, output, loss } = fwd;
+      const readLoss = (): number => {
+        if (lossValue === undefined) lossValue = loss.item();
+        return lossValue;
+      };
+      if (s.terminateOnNaN && lossValue === undefined) {
+        // Not checked above (reading is not free here): summed on the device and read once, when the epoch ends.
+        const prev: Tensor | null = epochLoss;
+        epochLoss = keep(tidy((): Tensor => (prev === null ? loss.detach() : prev.add(loss.detach()))));
+        prev?.dispose();
       }
-      // The one value read back per batch, read before the update so a non-finite loss leaves the weights as they were.
-      const lossValue = loss.item();
-      if (s.terminateOnNaN && !Number.isFinite(lossValue)) {
-        throw new NonFiniteLossError(epoch + 1, batch + 1, lossValue, op, opts.nonFiniteAdvice?.());
-      }
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
 
       position.step = batch + 1;
-      yield { type: 'batchEnd', epoch, batch, batches, size, input, target, output, loss, lossValue };
+      const ev: BatchEndEvent = { type: 'batchEnd', epoch, batch, batches, size, input, target, output, loss, lossValue: 0 };
+      Object.defineProperty(ev, 'lossValue', { get: readLoss, enumerable: true, configurable: true });
+      try {
+        yield ev;
+      } finally {
+        release(fwd, xAll, yAll);
+      }
       if (position.step < batches && stop()) {
         complete = false;
         break;
       }
     }
     const done = position.step;
+    if (epochLoss !== null) {
+      // Where the backend reads for free every batch was checked already; elsewhere this is the check.
+      const total = epochLoss.item();
+      epochLoss.dispose();
+      epochLoss = null;
+      if (!Number.isFinite(total)) throw new NonFiniteLossError(epoch + 1, done, total, op, opts.nonFiniteAdvice?.());
+    }
     let validation: V | undefined;
     let validationSeconds = 0;
     if (opts.validate) {

@@ -115,6 +115,19 @@ export interface AdamConstants {
  */
 export interface Backend<S = unknown> {
   readonly name: string;
+  /**
+   * False when the backend cannot read a storage synchronously (its kernels complete
+   * later, e.g. WebGPU): `dataSync()`, `toArray()` and a plain `item()` then throw a
+   * `NotAvailableError` naming `await t.data()`, and values are read
+   * only through `readAsync`. Absent means true. Either way ops return at once; a
+   * backend may queue the work and finish it before a read resolves.
+   */
+  readonly syncRead?: boolean;
+  /**
+   * True when reading a storage back costs nothing (host memory): value checks that read
+   * tensors (label and index ranges, probabilities) then run by default; see `setDebugChecks`.
+   */
+  readonly valueChecks?: boolean;
 
   /**
    * Copies host values into a new storage of `dtype`. With `owned`, the caller gives `values`
@@ -122,9 +135,9 @@ export interface Backend<S = unknown> {
    * host memory may keep it as the storage instead of copying.
    */
   upload(values: TypedArray, dtype: DType, owned?: boolean): S;
-  /** Reads a storage back synchronously. */
+  /** Reads a storage back synchronously (may throw where `syncRead` is false). */
   read(x: S, size: number, dtype: DType): TypedArray;
-  /** Reads a storage back, waiting for the device where needed. */
+  /** Reads a storage back, waiting for the device where needed. Required where `syncRead` is false. */
   readAsync?(x: S, size: number, dtype: DType): Promise<TypedArray>;
   /** Frees the storage's memory now (optional; otherwise garbage collection does). */
   dispose?(x: S): void;

@@ -123,6 +123,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     : {};
   return {
     name: 'cpu',
+    valueChecks: true,
     upload: (values, dtype, owned) => {
       if (owned && (dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array)) return values;
       const out = arrayFor(dtype, values.length);

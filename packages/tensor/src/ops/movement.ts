@@ -1,4 +1,5 @@
 import { getBackend } from '../backend/registry.js';
+import { valueChecksOn } from '../debug-checks.js';
 import { promote } from '../dtype.js';
 import { record } from '../engine.js';
 import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
@@ -104,6 +105,7 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   const b = getBackend();
   const zeros = b.fill(sizeOf(shape), 0, x.dtype);
   const s = b.binary('add', x._on(b), x.shape, x.dtype, zeros, shape, x.dtype, shape, x.dtype);
+  b.dispose?.(zeros);
   return record('broadcastTo', [x], make(s, shape.slice(), x.dtype), { inShape: x.shape.slice() });
 }
 
@@ -290,6 +292,8 @@ function toIndices(op: string, indices: Tensor | number[]): Tensor {
 }
 
 function checkRange(op: string, idx: Tensor, dim: number, axis: number): void {
+  // Reads the indices back: only where that is free or asked for (setDebugChecks).
+  if (!valueChecksOn(getBackend())) return;
   const v = idx.dataSync();
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= dim) {

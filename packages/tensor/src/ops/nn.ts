@@ -1,5 +1,6 @@
 import type { Window2d } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
+import { valueChecksOn } from '../debug-checks.js';
 import { record, setGradEnabled, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
@@ -75,7 +76,12 @@ export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
   return keepDims ? out : reshape(out, x.shape.filter((_, i) => i !== a));
 }
 
-/** One-hot float32 rows `[..., numClasses]` for int32 class ids. */
+/**
+ * One-hot float32 rows `[..., numClasses]` for int32 class ids. Computed on the
+ * backend without reading the labels back; a label out of range throws an
+ * `IndexError` where value checks run (the CPU backend, or `setDebugChecks(true)`)
+ * and gives an all-zero row elsewhere.
+ */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (!(labels instanceof Tensor) || labels.dtype !== 'int32') {
     throw new DTypeError('oneHot', `labels must be an int32 Tensor of class ids, got ${labels instanceof Tensor ? labels.dtype : typeof labels}`);
@@ -83,13 +89,16 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses <= 0 || labels.size * numClasses > 2 ** 32) {
     throw new ArgumentError('oneHot', `numClasses must be a positive integer (at most ${2 ** 32} values in all), got ${numClasses}`);
   }
-  const v = labels.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] < 0 || v[i] >= numClasses) {
-      throw new IndexError('oneHot', `label ${v[i]} at position ${i} is out of range for ${numClasses} classes`);
+  const b = getBackend();
+  // The range check reads the labels back: only where that is free or asked for (setDebugChecks).
+  if (valueChecksOn(b)) {
+    const v = labels.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] < 0 || v[i] >= numClasses) {
+        throw new IndexError('oneHot', `label ${v[i]} at position ${i} is out of range for ${numClasses} classes`);
+      }
     }
   }
-  const b = getBackend();
   const classes = make(b.upload(Int32Array.from({ length: numClasses }, (_, i) => i), 'int32'), [numClasses], 'int32');
   return cast(eq(reshape(labels, [...labels.shape, 1]), classes), 'float32');
 }
