@@ -44,11 +44,12 @@ class Mlp(nn.Module):
     def __init__(self, n, bias):
         super().__init__()
         self.c_fc = nn.Linear(n, 4 * n, bias=bias)
+        self.gelu = nn.GELU(approximate='none')
         self.c_proj = nn.Linear(4 * n, n, bias=bias)
         self.dropout = nn.Dropout(0.0)
 
     def forward(self, x):
-        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
 
 class Block(nn.Module):
