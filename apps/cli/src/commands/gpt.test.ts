@@ -63,6 +63,11 @@ describe.concurrent('bp train names --model gpt, bp sample', () => {
     const ev = await runCli(['eval', out, 'names', '--json']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).loss).toBeCloseTo(final.test_loss, 5);
+    // And to ONNX, taking int64 character ids.
+    const ex = await runCli(['export', out, '--format', 'onnx']);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(ex.stdout).toContain("input 'input' [batch,16] int64 character ids");
+    expect(await exists(join(out, 'model.onnx'))).toBe(true);
   }, SLOW);
 
   it('resumes after Ctrl-C (mid-epoch as a rule) to weights byte-identical to an uninterrupted run', async () => {
