@@ -7,14 +7,12 @@
 //   pnpm --filter @bp/bench bench:gpt [--steps 200] [--compare 50] [--python /usr/bin/python3] [--out DIR]
 import '@bp/autograd';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, namesDataset, trainGPT } from '@bp/gpt';
-import { loadNames } from '@bp/gpt/node';
-import { GPT, encodeSafetensors } from '@bp/layers';
-import { manualSeed } from '@bp/tensor';
+import { evaluate, trainGPT } from '@bp/gpt';
+import { HYPER as hyper, MODEL as model, prepare, writeRun } from './gpt-setup.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,14 +25,7 @@ const python = arg('python', '/usr/bin/python3');
 const out = arg('out', '') || mkdtempSync(join(tmpdir(), 'bp-gpt-twin-'));
 mkdirSync(out, { recursive: true });
 
-const seed = 1337;
-const model = { blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true, tieWeights: true };
-const hyper = { batchSize: 32, lr: 3e-3, warmupSteps: 10, minLr: 3e-4, weightDecay: 0.1, betas: [0.9, 0.99] as [number, number], gradClip: 1, evalBatches: 8 };
-
-manualSeed(seed);
-const ds = namesDataset(loadNames());
-const gpt = new GPT({ vocabSize: ds.tokenizer.size, ...model });
-writeFileSync(join(out, 'init.safetensors'), encodeSafetensors(gpt.stateDict(), { metadata: { format: 'pt' } }));
+const { ds, gpt } = prepare(out);
 const valBefore = evaluate(gpt, ds.val, hyper.batchSize, hyper.evalBatches);
 
 const offsets: number[][] = [];
@@ -43,16 +34,7 @@ const result = trainGPT(gpt, ds.train, null, { steps, ...hyper, onStep: (s) => o
 const bpMsPerStep = (performance.now() - t0) / steps;
 const valAfter = evaluate(gpt, ds.val, hyper.batchSize, hyper.evalBatches);
 
-writeFileSync(
-  join(out, 'run.json'),
-  JSON.stringify({
-    config: { vocabSize: ds.tokenizer.size, ...model },
-    hyper: { ...hyper, steps },
-    train: Array.from(ds.train),
-    val: Array.from(ds.val),
-    offsets,
-  }),
-);
+writeRun(out, ds, steps, offsets);
 
 const script = fileURLToPath(new URL('./gpt_twin.py', import.meta.url));
 const py = spawnSync(python, [script, out], { encoding: 'utf8', maxBuffer: 64 << 20 });

@@ -2,6 +2,7 @@
 """The PyTorch twin of bp's character-level GPT (see gpt-twin.ts).
 
     /usr/bin/python3 gpt_twin.py DIR
+    /usr/bin/python3 gpt_twin.py DIR --time --threads N [--warmup W]
 
 DIR holds init.safetensors (bp's initial weights, PyTorch's names) and
 run.json (config, hyperparameters, token streams and each step's batch
@@ -9,7 +10,9 @@ offsets). The same module tree is built, the weights are loaded with a
 plain safetensors reader, the same batches are replayed with AdamW (decay on
 tensors with 2+ dimensions), linear warmup then cosine decay and gradient
 clipping, and one JSON object is printed: per-step losses, validation losses
-before and after, and the step time at 1 thread and at the default count.
+before and after, and the step time with 1 and with 2 threads. With --time,
+only the step time with N threads is measured (over the steps after the
+first W, default 5) and printed.
 """
 import json
 import math
@@ -44,11 +47,12 @@ class Mlp(nn.Module):
     def __init__(self, n, bias):
         super().__init__()
         self.c_fc = nn.Linear(n, 4 * n, bias=bias)
+        self.gelu = nn.GELU(approximate='none')
         self.c_proj = nn.Linear(4 * n, n, bias=bias)
         self.dropout = nn.Dropout(0.0)
 
     def forward(self, x):
-        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
 
 class Block(nn.Module):
@@ -124,7 +128,7 @@ def lr_factor(e, h):
     return (eta + (base - eta) * (1 + math.cos(math.pi * t / T)) / 2) / base
 
 
-def train(d, run, threads=None, steps=None):
+def train(d, run, threads=None, steps=None, warmup=0):
     if threads is not None:
         torch.set_num_threads(threads)
     c, h = run['config'], run['hyper']
@@ -144,6 +148,8 @@ def train(d, run, threads=None, steps=None):
     n = steps if steps is not None else h['steps']
     t0 = time.perf_counter()
     for s in range(n):
+        if s == warmup:
+            t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = loss_of(model, tr, T, run['offsets'][s])
         loss.backward()
@@ -152,22 +158,31 @@ def train(d, run, threads=None, steps=None):
         opt.step()
         sched.step()
         losses.append(loss.item())
-    ms = (time.perf_counter() - t0) * 1000 / n
+    ms = (time.perf_counter() - t0) * 1000 / (n - warmup)
     return model, losses, val_before, ms, va
 
 
 def main():
-    d = sys.argv[1]
+    args = sys.argv[1:]
+    d = args[0]
     with open(os.path.join(d, 'run.json')) as f:
         run = json.load(f)
-    default_threads = torch.get_num_threads()
-    model, losses, val_before, ms1, va = train(d, run, threads=1)
     h = run['hyper']
+
+    def opt(name, default):
+        return int(args[args.index(name) + 1]) if name in args else default
+
+    if '--time' in args:
+        threads = opt('--threads', 1)
+        warmup = min(opt('--warmup', 5), h['steps'] - 1)
+        _, _, _, ms, _ = train(d, run, threads=threads, warmup=warmup)
+        print(json.dumps({'torch': torch.__version__, 'threads': threads, 'steps': h['steps'] - warmup, 'msPerStep': ms}))
+        return
+    model, losses, val_before, ms1, va = train(d, run, threads=1)
     val_after = evaluate(model, va, run['config']['blockSize'], h['batchSize'], h['evalBatches'])
     timing = {'threads1': ms1}
-    if default_threads > 1:
-        _, _, _, msd, _ = train(d, run, threads=default_threads, steps=min(50, h['steps']))
-        timing[f'threads{default_threads}'] = msd
+    _, _, _, ms2, _ = train(d, run, threads=2, steps=min(50, h['steps']))
+    timing['threads2'] = ms2
     print(json.dumps({'torch': torch.__version__, 'losses': losses, 'valBefore': val_before, 'valAfter': val_after, 'msPerStep': timing}))
 
 

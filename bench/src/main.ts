@@ -10,6 +10,8 @@
  * the matrix kernel at 256/512/1024 on one thread and all as a percentage of it, with the plain and
  * (where the engine has relaxed SIMD; Node 20 gets the flag unless `--no-fma`) the fused
  * multiply-add kernel; `--no-peak` skips it.
+ * `--no-gpt` skips the GPT step time (src/gpt-bench.ts: bp and its PyTorch
+ * twin on the same batches, PyTorch with 1 and 2 threads, the faster one in the ratio).
  *
  * bp's `mlp` figures are the Keras API as users write it (Sequential + compile + fit);
  * `mlpRawOps` is the same network written with raw tensor ops, for comparison.
@@ -157,6 +159,18 @@ async function runTfjs(): Promise<Side | { skipped: string }> {
   return { ...info, matmulGflops, mlp };
 }
 
+/** The GPT step time of bp and PyTorch (src/gpt-bench.ts, run in its own process from the sources). */
+function runGpt(): Record<string, unknown> {
+  if (argv.includes('--no-gpt')) return { skipped: '--no-gpt' };
+  if (onlyCnn) return { skipped: '--only-cnn' };
+  log('GPT step time: bp, then PyTorch with 1 and 2 threads...');
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const script = fileURLToPath(new URL('../src/gpt-bench.ts', import.meta.url));
+  const r = spawnSync(tsx, ['--conditions=@bp/source', script, '--steps', short ? '25' : '45', '--python', python], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { skipped: `the GPT benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 /** bp relative to another library: time ratios (lower is better) and throughput ratios (higher is better). */
 function ratios(bp: Side, other: Side | { skipped: string }): Record<string, number> | string {
   if ('skipped' in other) return `skipped: ${other.skipped}`;
@@ -216,6 +230,7 @@ const bp = medianSide(bpRuns);
 const torch = medianSide(torchRuns);
 const torch1 = medianSide(torch1Runs);
 const tfjs = await runTfjs();
+const gpt = runGpt();
 const result = {
   date: new Date().toISOString(),
   mode: (short ? `short (${steps} steps per MLP run, ${cnnSteps} CNN steps, extrapolated to an epoch)` : 'full epoch') +
@@ -229,7 +244,13 @@ const result = {
   pytorchOneThread: torch1,
   tfjsWasm: tfjs,
   peakMemory: runPeakRss(),
-  ratios: { bpOverPytorch: ratios(bp, torch), bpOverPytorchOneThread: ratios(bp, torch1), bpOverTfjsWasm: ratios(bp, tfjs) },
+  gpt,
+  ratios: {
+    bpOverPytorch: ratios(bp, torch),
+    bpOverPytorchOneThread: ratios(bp, torch1),
+    bpOverTfjsWasm: ratios(bp, tfjs),
+    gptStepTimeBpOverPytorchBest: typeof gpt.bpOverPytorchBest === 'number' ? gpt.bpOverPytorchBest : `skipped: ${String(gpt.skipped ?? 'no PyTorch figure')}`,
+  },
   wallSeconds: round((performance.now() - started) / 1000, 1),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from 'commander';
 
 /** Dataset names accepted on the command line. */
-export const DATASETS = ['xor', 'spirals', 'moons', 'mnist', 'fashion-mnist'] as const;
+export const DATASETS = ['xor', 'spirals', 'moons', 'mnist', 'fashion-mnist', 'names'] as const;
 /** A dataset name. */
 export type DatasetName = (typeof DATASETS)[number];
 

@@ -2,13 +2,15 @@
  * The datasets `bp train`, `bp eval` and `bp predict` know, each as
  * classification data: inputs `x` and int32 class ids `y`, a training split,
  * an optional validation split carved from the end of the training data (as
- * Keras' `validation_split` does) and a test split.
+ * Keras' `validation_split` does) and a test split. `names` is text for the
+ * GPT: windows of characters labelled with the next characters.
  */
 import {
   FASHION_MNIST_CLASSES, MNIST_CLASSES, loadFashionMnist, loadMnist, moons, spirals, xor, type TensorPair,
 } from '@bp/datasets';
 import { BpError, narrow, type Tensor } from '@bp/tensor';
 import { stat } from 'node:fs/promises';
+import { loadNamesData } from './gpt-task.js';
 import { missingIdxFiles } from './mnist-location.js';
 
 import type { DatasetName } from './choices.js';
@@ -41,6 +43,7 @@ export interface LoadDataOptions {
 /** Validation fraction used when `--validation-split` is not given. */
 export function defaultValidationSplit(name: DatasetName): number {
   if (name === 'xor') return 0;
+  if (name === 'names') return 0.1;
   return name === 'mnist' || name === 'fashion-mnist' ? 0.1 : 0.2;
 }
 
@@ -134,6 +137,11 @@ export async function loadData(name: DatasetName, opts: LoadDataOptions): Promis
       }
       classes = name === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES;
       inputShape = [1, 28, 28];
+      break;
+    }
+    case 'names': {
+      // Windows of characters whose labels are the next characters (see gpt-task.ts).
+      ({ train, test, classes, inputShape } = loadNamesData());
       break;
     }
   }

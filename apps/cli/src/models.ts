@@ -14,8 +14,13 @@ import type { Json } from './state-pack.js';
 import { jsonErrorWhere } from './terminal-safe.js';
 import { UsageError } from './usage-error.js';
 
-/** Built-in architectures. */
-export const BUILTIN_MODELS = ['mlp', 'cnn'] as const;
+/** Built-in architectures (`gpt`, for the names, is built by gpt-task.ts). */
+export const BUILTIN_MODELS = ['mlp', 'cnn', 'gpt'] as const;
+
+/** Whether `spec` names a built-in model rather than an architecture file. */
+export function isBuiltinModel(spec: string): boolean {
+  return (BUILTIN_MODELS as readonly string[]).includes(spec);
+}
 
 /** The most parameter values a model file may declare for training (400 MB of float32, three times that with Adam's state). */
 export const MAX_TRAIN_PARAMETERS = 100_000_000;

@@ -22,7 +22,7 @@ describe.concurrent('bp: the small rough edges', () => {
   it('a misspelt dataset or choice gets a "did you mean"', async () => {
     const r = await runCli(['train', 'mnst']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("'mnst' is invalid for argument 'dataset'. Allowed choices are xor, spirals, moons, mnist, fashion-mnist. Did you mean mnist?");
+    expect(r.stderr).toContain("'mnst' is invalid for argument 'dataset'. Allowed choices are xor, spirals, moons, mnist, fashion-mnist, names. Did you mean mnist?");
     const o = await runCli(['train', 'xor', '--optimizer', 'adm']);
     expect(o.stderr).toContain('Allowed choices are sgd, adam, adamw, rmsprop. Did you mean adam?');
     const far = await runCli(['train', 'cifar']);

@@ -97,8 +97,13 @@ export function evaluate(model: Module, loss: LossFn, data: TensorPair, batchSiz
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
-/** How many rows of `logits` have their largest value at the label. */
+/**
+ * How many rows of `logits` have their largest value at the label. For a
+ * sequence model's `[batch, time, classes]` logits and `[batch, time]`
+ * labels, each row counts the share of its positions that are right.
+ */
 export function countCorrect(logits: Tensor, labels: Tensor): number {
+  if (logits.rank === 3) return noGrad(() => logits.argmax(2).eq(labels).sum().item()) / logits.shape[1];
   return noGrad(() => logits.argmax(1).eq(labels).sum().item());
 }
 

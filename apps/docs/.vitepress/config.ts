@@ -39,6 +39,7 @@ const learn: DefaultTheme.SidebarItem[] = [
       { text: 'The PyTorch-style loop', link: '/guides/pytorch-loop' },
       { text: 'MNIST in the browser', link: '/guides/mnist' },
       { text: 'A small CNN', link: '/guides/cnn' },
+      { text: 'From backprop to a GPT', link: '/guides/gpt' },
       { text: 'A custom layer', link: '/guides/custom-layer' },
       { text: 'A custom loss', link: '/guides/custom-loss' },
       { text: 'Swapping backends', link: '/guides/backends' },

@@ -2,6 +2,7 @@
  * Generates what the site needs before `vitepress build` (or `dev`):
  * - public/data/mnist/: the MNIST subset for the browser examples
  *   (scripts/mnist-subset.ts, skipped when the files are already there);
+ * - public/data/names.txt: the names the GPT guide trains on (scripts/names-data.ts);
  * - .vitepress/prerendered.json: every example's output, run once in Node
  *   (scripts/prerender.ts), which the pages show until the reader runs them;
  * - api/: the API reference, markdown written by TypeDoc from the TSDoc of
@@ -23,6 +24,12 @@ if (mnistFiles.every((f) => existsSync(join(mnistDir, f)))) {
   console.log('prepare: MNIST subset already in public/data/mnist');
 } else {
   execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], { stdio: 'inherit', cwd: root });
+}
+
+if (existsSync(join(root, 'public', 'data', 'names.txt'))) {
+  console.log('prepare: names already in public/data/names.txt');
+} else {
+  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'names-data.ts'), join(root, 'public', 'data')], { stdio: 'inherit', cwd: root });
 }
 
 execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'prerender.ts')], { stdio: 'inherit', cwd: root });

@@ -69,7 +69,7 @@ class GptBlock(nn.Module):
         h = self.ln_1(x)
         x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
         h = self.ln_2(x)
-        return x + self.mlp.c_proj(torch.nn.functional.gelu(self.mlp.c_fc(h), approximate='tanh'))
+        return x + self.mlp.c_proj(torch.nn.functional.gelu(self.mlp.c_fc(h)))
 
 
 class Gpt(nn.Module):

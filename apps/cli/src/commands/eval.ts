@@ -8,6 +8,7 @@ import { useBackend } from '../backend.js';
 import type { DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { loadModelDir } from '../model-dir.js';
+import { sequenceLoss } from '../gpt-task.js';
 import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import { out as c } from '../style.js';
 import { terminalSafe } from '../terminal-safe.js';
@@ -44,7 +45,9 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
   const started = performance.now();
   // The cross-entropy of the model's predictions, in whatever form it gives them (logits, or probabilities after a Softmax).
   const outputs = modelOutputs(model);
-  const m = evaluate(model, lossFor('cross-entropy', outputs.kind, data.classes.length), data.test, flags.batchSize);
+  // A names model predicts the next character at every position: its loss covers them all.
+  const loss = name === 'names' ? sequenceLoss : lossFor('cross-entropy', outputs.kind, data.classes.length);
+  const m = evaluate(model, loss, data.test, flags.batchSize);
   const seconds = (performance.now() - started) / 1000;
   if (!Number.isFinite(m.loss)) {
     throw new BpError('eval', `the loss of the model in ${terminalSafe(modelDir)} on ${name} is ${m.loss}: its outputs overflow, so the figures mean nothing`);

@@ -74,7 +74,8 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
   }
   process.stdout.write(`${c.bold(`bp export ${runDir}`)} ${c.dim(`(${flags.format}, ${bytes.length.toLocaleString('en-US')} bytes)`)}\nwrote ${output}\n`);
   if (flags.format === 'onnx') {
-    process.stdout.write(`input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} float32, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`);
+    const inputType = model.layerType === 'GPT' ? 'int64 character ids' : 'float32';
+    process.stdout.write(`input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} ${inputType}, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`);
   } else {
     process.stdout.write(`\nLoad it in PyTorch:\n\n${snippet}\n`);
   }

@@ -41,7 +41,9 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
   if ((image === undefined) === (flags.index === undefined)) {
     throw new UsageError('give either an image file or --index N (not both, not neither)');
   }
+  if (flags.dataset === 'names') throw new UsageError('bp predict classifies images and points; names is text: sample a names model with bp sample RUN');
   const { model, run } = await loadModelDir(modelDir);
+  if (run?.settings.dataset === 'names') throw new UsageError(`${modelDir} holds a names model: sample it with bp sample ${modelDir}`);
   let x: Tensor;
   let label: number | null = null;
   // Class names come from run.json, which anyone may have written: shown with control characters escaped.

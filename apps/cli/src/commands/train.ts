@@ -22,7 +22,8 @@ import {
 } from '../checkpoint.js';
 import { DATASETS, isDatasetName } from '../choices.js';
 import { loadData, type LoadedData } from '../datasets.js';
-import { buildModel, readArchitecture } from '../models.js';
+import { buildModel, isBuiltinModel, readArchitecture } from '../models.js';
+import { buildGPT, checkGPTFlags, gptRecipe, isGPTRun, sequenceLoss } from '../gpt-task.js';
 import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import type { Json } from '../state-pack.js';
 import { terminalSafe } from '../terminal-safe.js';
@@ -105,15 +106,16 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
     }
     // The architecture as the run started; older checkpoints did not keep it, so read the file then.
     let architecture = checkpoint.architecture ?? null;
-    if (architecture === null && settings.model !== 'mlp' && settings.model !== 'cnn') architecture = await readArchitecture(settings.model);
+    if (architecture === null && !isBuiltinModel(settings.model)) architecture = await readArchitecture(settings.model);
     return { settings, outDir: dir, defaultDir: false, checkpoint, changes, architecture };
   }
   if (datasetArg === undefined) {
     throw new UsageError(`missing dataset: choose one of ${DATASETS.join(', ')} (or --resume DIR to continue a run)`);
   }
   if (!isDatasetName(datasetArg)) throw new UsageError(`unknown dataset '${datasetArg}'; choose one of ${DATASETS.join(', ')}`);
+  checkGPTFlags(datasetArg, flags);
   const settings = resolveSettings(datasetArg, flags);
-  const architecture = settings.model === 'mlp' || settings.model === 'cnn' ? null : await readArchitecture(settings.model);
+  const architecture = isBuiltinModel(settings.model) ? null : await readArchitecture(settings.model);
   if (flags.out !== undefined && flags.out.includes('\ufffd')) {
     throw new UsageError(
       `--out ${terminalSafe(flags.out)} contains bytes that are not UTF-8 (shown as \ufffd); bp cannot create that name exactly. Choose another --out DIR`,
@@ -176,10 +178,15 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     limit: settings.limit ?? undefined,
     validationSplit: settings.validationSplit,
   });
-  const model = await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length, architecture);
-  const optimizer = getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer;
+  const gpt = isGPTRun(settings);
+  const model = gpt
+    ? buildGPT(data.classes.length, data.inputShape)
+    : await buildModel(settings.model, settings.dataset, data.inputShape, data.classes.length, architecture);
+  const optimizer = gpt
+    ? gptRecipe(model, settings, Math.ceil(data.train.x.shape[0] / settings.batchSize))
+    : (getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer);
   const outputs = modelOutputs(model);
-  const loss = lossFor(settings.loss, outputs.kind, data.classes.length);
+  const loss = gpt ? sequenceLoss : lossFor(settings.loss, outputs.kind, data.classes.length);
 
   let progress: Progress;
   if (checkpoint) {
@@ -212,7 +219,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     reporter.note(
       c.bold(`bp train ${settings.dataset}`) +
         c.dim(
-          ` · ${settings.model === 'mlp' || settings.model === 'cnn' ? settings.model : 'model file'} (${model.numParameters().toLocaleString('en-US')} parameters)` +
+          ` · ${isBuiltinModel(settings.model) ? settings.model : 'model file'} (${model.numParameters().toLocaleString('en-US')} parameters)` +
             ` · ${settings.optimizer} lr ${settings.lr} · batch ${settings.batchSize} · ${nTrain.toLocaleString('en-US')} training examples` +
             (data.validation ? ` · ${data.validation.x.shape[0].toLocaleString('en-US')} validation` : '') +
             ` · ${backendName} · seed ${settings.seed}`,
@@ -365,8 +372,12 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
       const out = process.stdout;
       const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
       out.write('\n' + metricsTable([['train', trainM], ['validation', valM], [testName, testM]]) + '\n\n');
-      out.write(c.bold(`Test accuracy: ${c.green(fmtPct(testM.accuracy))}`) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
+      const headline = gpt
+        ? `Test loss: ${c.green(fmtLoss(testM.loss))} (next-character accuracy ${fmtPct(testM.accuracy)})`
+        : `Test accuracy: ${c.green(fmtPct(testM.accuracy))}`;
+      out.write(c.bold(headline) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
       out.write(c.dim(`Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`) + '\n');
+      if (gpt) out.write(`Sample names: ${c.bold(`bp sample ${outDir}`)}\n`);
     }
     return 0;
   }

@@ -1,8 +1,9 @@
 import { withoutGraph } from '../no-grad.js';
 import {
-  ArgumentError, DTypeError, ShapeError, type Tensor, arange, fmtShape, isTensor, matmulT, random, softmax, tanh, tensor,
+  ArgumentError, DTypeError, ShapeError, type Tensor, arange, fmtShape, isTensor, matmulT, random, softmax, tensor,
 } from '@bp/tensor';
 import { normal, zeros } from '../initializers.js';
+import { GELU } from '../layers/activations.js';
 import { Dropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import { LayerNorm } from '../layers/layer-norm.js';
@@ -41,19 +42,12 @@ export interface GenerateOptions {
   stopToken?: number | null;
 }
 
-/**
- * GELU, tanh form (`F.gelu(x, approximate='tanh')`):
- * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
- */
-function geluTanh(x: Tensor): Tensor {
-  const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-  return x.mul(0.5).mul(tanh(inner).add(1));
-}
-
-/** The feed-forward half of a block: Linear(n, 4n), GELU, Linear(4n, n), dropout. */
+/** The feed-forward half of a block: Linear(n, 4n), exact GELU (erf), Linear(4n, n), dropout. */
 export class GPTMlp extends Module {
   /** `nEmbd -> 4 nEmbd`. */
   readonly c_fc: Linear;
+  /** Exact GELU, `x Φ(x)` (PyTorch's `nn.GELU()`). */
+  readonly gelu: GELU;
   /** `4 nEmbd -> nEmbd`. */
   readonly c_proj: Linear;
   /** Dropout on the output. */
@@ -62,6 +56,7 @@ export class GPTMlp extends Module {
   constructor(nEmbd: number, dropout: number, bias: boolean) {
     super();
     this.c_fc = this.registerModule('c_fc', new Linear(nEmbd, 4 * nEmbd, { bias }));
+    this.gelu = this.registerModule('gelu', new GELU());
     this.c_proj = this.registerModule('c_proj', new Linear(4 * nEmbd, nEmbd, { bias }));
     this.dropout = this.registerModule('dropout', new Dropout(dropout));
   }
@@ -71,7 +66,7 @@ export class GPTMlp extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(geluTanh(this.c_fc.forward(x))));
+    return this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x))));
   }
 }
 

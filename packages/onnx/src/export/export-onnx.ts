@@ -42,10 +42,10 @@ function checkName(what: string, v: unknown): string {
   return v;
 }
 
-function tensorType(shape: (number | string)[]): ValueInfoProto['type'] {
+function tensorType(shape: (number | string)[], elemType: number = DataType.FLOAT): ValueInfoProto['type'] {
   return {
     tensor_type: {
-      elem_type: DataType.FLOAT,
+      elem_type: elemType,
       shape: { dim: shape.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) },
     },
   };
@@ -54,7 +54,10 @@ function tensorType(shape: (number | string)[]): ValueInfoProto['type'] {
 /**
  * Writes `model` as an ONNX model (protobuf bytes, opset 17 by default)
  * that ONNX Runtime and other ONNX tools run: float32 input
- * `[batch, ...inputShape]` with a dynamic batch, one float32 output.
+ * `[batch, ...inputShape]` with a dynamic batch, one float32 output. A
+ * model that reads token ids (a `GPT`, or a `Sequential` starting with an
+ * `Embedding`) takes int64 ids instead; a GPT's `inputShape` defaults to
+ * `[blockSize]` and its causal mask is built for that length.
  * Weights are stored under their state-dict names (`0.weight`), Dropout and
  * BatchNorm in their eval form. Containers (`Sequential`, nested or not)
  * are walked layer by layer; a layer without an exporter is refused with
@@ -73,7 +76,8 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   if (irVersion === undefined) {
     throw new ArgumentError('exportOnnx', `opset ${JSON.stringify(opset)} is not supported; use one of ${Object.keys(IR_VERSION_FOR_OPSET).join(', ')}`);
   }
-  const inputShape = options.inputShape ?? model.inputShape;
+  const tokens = takesTokenIds(model);
+  const inputShape = options.inputShape ?? model.inputShape ?? (model.layerType === 'GPT' ? [(model as Module & { config: { blockSize: number } }).config.blockSize] : undefined);
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new ArgumentError(
       'exportOnnx',
@@ -84,6 +88,7 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   const outputName = checkName('outputName', options.outputName ?? 'output');
   if (inputName === outputName) throw new ArgumentError('exportOnnx', `inputName and outputName must differ, both are '${inputName}'`);
 
+  if (tokens && options.normalize !== undefined) throw new ArgumentError('exportOnnx', `normalize does not apply to a model that reads token ids (${model.layerType})`);
   const graph = new GraphBuilder([inputName, outputName]);
   const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
   model.eval();
@@ -91,7 +96,7 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   let outShape: number[];
   try {
     ({ output, outShape } = noGrad(() => {
-      let x: Tensor = zeros([1, ...inputShape]);
+      let x: Tensor = zeros([1, ...inputShape], { dtype: tokens ? 'int32' : 'float32' });
       let value = inputName;
       if (options.normalize !== undefined) {
         const { mean, std } = options.normalize ?? {};
@@ -116,11 +121,18 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
       name: 'bp',
       node: graph.nodes,
       initializer: graph.initializers,
-      input: [{ name: inputName, type: tensorType(['batch', ...inputShape]) }],
+      input: [{ name: inputName, type: tensorType(['batch', ...inputShape], tokens ? DataType.INT64 : DataType.FLOAT) }],
       output: [{ name: outputName, type: tensorType(['batch', ...outShape.slice(1)]) }],
     },
   };
   return encodeModel(proto);
+}
+
+/** Whether `model` reads token ids (a GPT, or an Embedding first): its graph input is then int64. */
+function takesTokenIds(model: Module): boolean {
+  let first: Module | undefined = model;
+  while (first instanceof Sequential) first = first.layers[0];
+  return first !== undefined && (first.layerType === 'GPT' || first.layerType === 'Embedding');
 }
 
 /** Exports `layer` (at `path`) reading `value`; `x` is a batch-of-one sample used to follow shapes. */

@@ -8,6 +8,7 @@ import { activationByName } from '@bp/layers';
 import type { AvgPool2d, BatchNorm1d, Conv2d, Dense, Flatten, GELU, LeakyReLU, Linear, MaxPool2d, Module, Softmax, LogSoftmax, Dropout } from '@bp/layers';
 import { ArgumentError, fmtShape } from '@bp/tensor';
 import type { Normalize } from '../normalize.js';
+import { exportEmbedding, exportLayerNorm, gptExporter } from './gpt-exporters.js';
 import { type Attr, type GraphBuilder, float, int, ints, str } from './graph-builder.js';
 
 /** What a layer exporter gets: the layer, where it sits, and its input. */
@@ -216,6 +217,9 @@ const BUILTIN_EXPORTERS: Record<string, LayerExporter> = {
   Dropout: exportDropout,
   BatchNorm1d: exportBatchNorm1d,
   Normalize: exportNormalize,
+  Embedding: exportEmbedding,
+  LayerNorm: exportLayerNorm,
+  GPT: gptExporter((type) => exporters.get(type)),
   ReLU: unary('Relu'),
   Sigmoid: unary('Sigmoid'),
   Tanh: unary('Tanh'),

@@ -1,7 +1,7 @@
 import { AvgPool2d, Conv2d, Linear, MaxPool2d, type Module, Sequential } from '@bp/layers';
 import { noGrad } from '@bp/autograd';
 import { ArgumentError, FormatError, type Tensor, zeros } from '@bp/tensor';
-import { AttributeType, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
+import { AttributeType, DataType, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
 import { type Constant, readTensor, shortestFloat32, shown } from './constants.js';
 import { type NodeImportContext, attribute, importableOpTypes, importerFor } from './node-importers.js';
 
@@ -19,8 +19,9 @@ export interface ImportOnnxOptions {
  * Reads an ONNX model into a bp `Sequential` with its weights, in eval mode.
  * The graph must be a chain of the ops bp has layers for (Gemm or
  * MatMul[+Add], Conv, MaxPool, Flatten, Relu, Sigmoid, Tanh, LeakyRelu,
- * Softmax, LogSoftmax, Dropout, BatchNormalization, Identity, and Sub + Div
- * as `Normalize`) in the default domain, opset 13 to 23; anything else is
+ * Softmax, LogSoftmax, Dropout, BatchNormalization, Identity, Sub + Div
+ * as `Normalize`, Gather of a constant table at the ids as `Embedding`,
+ * LayerNormalization as `LayerNorm`) in the default domain, opset 13 to 23; anything else is
  * refused with a `FormatError` naming the node and its op type. A corrupt
  * or truncated file is refused with a `FormatError` naming the file.
  * Importing only reads data: nothing in the file is executed, and external
@@ -58,10 +59,13 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
   // Follow shapes with a batch-of-one sample when the input has fixed per-example dims (Reshape needs them).
   const inputInfo = (graph.input ?? []).find((v) => v.name === inputs[0]);
   const dims = inputInfo?.type?.tensor_type?.shape?.dim ?? [];
+  // Integer ids (a model that starts with an Embedding): the sample is int32, as bp's Embedding takes.
+  const elemType = inputInfo?.type?.tensor_type?.elem_type;
+  const tokenIds = elemType === DataType.INT64 || elemType === DataType.INT32;
   const perExample = dims.slice(1).map((d) => (d.dim_param ? -1 : int64(d.dim_value)));
   let sample: Tensor | null =
     dims.length >= 2 && perExample.every((d) => Number.isSafeInteger(d) && d > 0) && perExample.reduce((a, b) => a * b, 1) <= 1 << 24
-      ? zeros([1, ...perExample])
+      ? zeros([1, ...perExample], { dtype: tokenIds ? 'int32' : 'float32' })
       : null;
 
   const nodes = graph.node ?? [];
@@ -78,7 +82,8 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
     if (outs.length === 0 || !outs[0]) throw new FormatError(source, `${where} has no output`);
     if (foldConstant(node, constants, source, where)) continue;
     const ins = node.input ?? [];
-    if (ins[0] !== current) {
+    // Gather reads the chain as its indices (input 1); its data (input 0) is the embedding table.
+    if ((op === 'Gather' ? ins[1] : ins[0]) !== current) {
       throw new FormatError(
         source,
         `${where} does not read the output of the layer before it; bp imports a chain of layers (a Sequential), not a general graph`,

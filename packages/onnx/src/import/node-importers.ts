@@ -3,7 +3,7 @@
  * the node's attributes and constant inputs and returns the layer with its
  * weights, or null for an op that is the identity in bp (Identity).
  */
-import { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Embedding, Flatten, GELU, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
 import { AttributeType, type AttributeProto, DataType, type NodeProto, int64 } from '../proto/onnx.js';
@@ -254,6 +254,35 @@ function importSub(node: NodeProto, ctx: NodeImportContext): Module {
   }
 }
 
+function importGather(node: NodeProto, ctx: NodeImportContext): Module {
+  // Rows of a constant [num, dim] table at the incoming ids: an Embedding.
+  if (ctx.int('axis', 0) !== 0) ctx.refuse(`gathers along axis ${ctx.int('axis', 0)}; bp reads Gather of table rows (axis 0) as an Embedding`);
+  const table = need(ctx.constant(0), ctx, 'the table', 2);
+  const [num, dim] = table.dims;
+  if (num === 0 || dim === 0) ctx.refuse(`has an empty table [${num}, ${dim}]`);
+  const layer = new Embedding(num, dim);
+  layer.loadStateDict({ weight: floatTensor(table) });
+  return layer;
+}
+
+function importLayerNormalization(node: NodeProto, ctx: NodeImportContext): Module {
+  const scale = need(ctx.constant(1), ctx, 'the scale', [1, 2, 3, 4]);
+  const bias = ctx.constant(2);
+  const shape = scale.dims;
+  const axis = ctx.int('axis', -1);
+  if (axis !== -shape.length && !(ctx.inputShape && axis === ctx.inputShape.length - shape.length)) {
+    ctx.refuse(`normalizes from axis ${axis} with a scale of shape [${shape.join(', ')}]; bp's LayerNorm normalizes the last axes the scale covers`);
+  }
+  if (ctx.int('stash_type', 1) !== 1) ctx.refuse('computes in a type other than float32 (stash_type)');
+  const eps = ctx.float('epsilon', 1e-5);
+  if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
+  const layer = new LayerNorm(shape, { eps, bias: bias !== undefined });
+  const b = bias ? need(bias, ctx, 'the bias', shape.length) : undefined;
+  if (b && b.dims.join(',') !== shape.join(',')) ctx.refuse(`has a bias of shape [${b.dims.join(', ')}] for a scale of shape [${shape.join(', ')}]`);
+  layer.loadStateDict(b ? { weight: floatTensor(scale), bias: floatTensor(b) } : { weight: floatTensor(scale) });
+  return layer;
+}
+
 function axisOf(ctx: NodeImportContext): number {
   return ctx.int('axis', -1);
 }
@@ -270,6 +299,8 @@ const BUILTIN_IMPORTERS: Record<string, NodeImporter> = {
   Dropout: importDropout,
   BatchNormalization: importBatchNormalization,
   Sub: importSub,
+  Gather: importGather,
+  LayerNormalization: importLayerNormalization,
   Identity: () => null,
   Relu: () => new ReLU(),
   Sigmoid: importSigmoid,
