@@ -18,6 +18,7 @@ import { contourLevels, contourSegments } from '../.vitepress/theme/runner/conto
 import { mnistLike } from '../.vitepress/theme/runner/digit-input.js';
 import { answerMatches, parseAnswer } from '../.vitepress/theme/runner/answer.js';
 import { toProbabilities } from '../.vitepress/theme/runner/scope.js';
+import { runnableCode } from '../scripts/api-example-code.js';
 
 describe('example fences', () => {
   it('reads the title and flags, and ignores ordinary code blocks', () => {
@@ -235,5 +236,23 @@ describe('figures: contours, drawn digits, exercises', () => {
     const p = toProbabilities([0, Math.log(3)]);
     expect(p[0]).toBeCloseTo(0.25, 12);
     expect(p[1]).toBeCloseTo(0.75, 12);
+  });
+});
+
+describe('API reference examples', () => {
+  it('runnableCode adds the imports of the bp names used and prints the lines that state a result', () => {
+    const code = runnableCode('const dfdx = grad((x: Tensor) => x.pow(2).sum());\ndfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]\nopt.step();');
+    expect(code.split('\n')).toEqual([
+      "import { grad } from '@bp/autograd';",
+      "import { Tensor, tensor } from '@bp/tensor';",
+      '',
+      'const dfdx = grad((x: Tensor) => x.pow(2).sum());',
+      'print(dfdx(tensor([1, 2, 3])).toArray()); // [2, 4, 6]',
+      'opt.step();',
+    ]);
+    // Declarations, and code that imports for itself, are left alone.
+    expect(runnableCode("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one")).toBe("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one");
+    // An assignment stays as it is; code that touches gradients gets autograd's rules.
+    expect(runnableCode('w.grad = null; // cleared')).toBe("import '@bp/autograd';\n\nw.grad = null; // cleared");
   });
 });

@@ -28,7 +28,7 @@ const ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
 ];
-/** Pages photographed with --shots: the graph walk, the MNIST training run and the pages with figures. */
+/** Pages photographed with --shots (a leading / means exactly that page): the graph walk, the MNIST training run and the pages with figures. */
 const SHOT_PAGES = [
   'concepts/backward-pass', 'guides/mnist', 'guides/cnn', 'concepts/optimizers', 'concepts/gradient-descent',
   'concepts/micrograd', 'concepts/backprop-equations', 'concepts/vanishing-exploding', '/index.html',
@@ -134,7 +134,7 @@ async function main() {
     }
     problems.push(...(await interactiveChecks(page)));
     problems.push(...(await afterRunChecks(page, path, results)));
-    if (shots && SHOT_PAGES.some((p) => path.includes(p))) await screenshots(page, path, shots);
+    if (shots && SHOT_PAGES.some((p) => (p.startsWith('/') ? path === p : path.includes(p)))) await screenshots(page, path, shots);
     await context.close();
     examples += results.length;
     if (n) examplePages++;
