@@ -213,6 +213,7 @@ async function staticChecks(page, path, examples, base) {
       { timeout: 20_000 },
     ).then(() => true).catch(() => false);
     if (!editors) problems.push('the code editors did not load (or show no highlighted tokens)');
+    else if (path.includes('guide/examples')) problems.push(...(await helperHover(page)));
   }
   // A figure runs by itself once on screen.
   const figures = page.locator('[data-example].bp-figure');
@@ -227,6 +228,31 @@ async function staticChecks(page, path, examples, base) {
     if (!ran) problems.push(`figure "${await fig.getAttribute('data-title')}" did not run by itself when shown`);
   }
   return problems;
+}
+
+/** Hovering a helper's name in the editor shows its signature. */
+async function helperHover(page) {
+  const box = await page.evaluate(() => {
+    for (const line of document.querySelectorAll('[data-example-editor] .cm-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = n.textContent.search(/\bchart\(/);
+        if (i < 0) continue;
+        line.scrollIntoView({ block: 'center' });
+        const r = document.createRange();
+        r.setStart(n, i + 1);
+        r.setEnd(n, i + 3);
+        const b = r.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+    }
+    return null;
+  });
+  if (!box) return ['no chart( call in an editor to hover'];
+  await page.mouse.move(box.x, box.y);
+  const text = await page.waitForSelector('.bp-hover', { timeout: 5_000 }).then((h) => h.innerText()).catch(() => '');
+  await page.mouse.move(0, 0);
+  return /^chart\(/.test(text) ? [] : [`hovering chart( in the editor shows "${text}", not its signature`];
 }
 
 /**

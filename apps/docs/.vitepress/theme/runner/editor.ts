@@ -1,10 +1,10 @@
 /**
  * The examples' code editor: CodeMirror 6 with TypeScript highlighting,
  * bracket matching, undo history, Tab to indent, Ctrl/Cmd+Enter to run, and
- * completion of the local names and of the helpers in scope (with their
- * signatures). Loaded on demand, once a page with examples is on screen.
+ * completion of the local names and of the helpers in scope, whose
+ * signatures also show on hover. Loaded after the page, by each example.
  */
-import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection } from '@codemirror/view';
+import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection, hoverTooltip } from '@codemirror/view';
 import { EditorState, Compartment } from '@codemirror/state';
 import { javascript, javascriptLanguage } from '@codemirror/lang-javascript';
 import { syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit } from '@codemirror/language';
@@ -31,6 +31,34 @@ export const HELPERS: Completion[] = [
   { label: 'quick', type: 'variable', detail: 'boolean', info: 'True in the automated test (?quick=1): use smaller sizes.' },
 ];
 
+/** The signature and summary of the helper under the pointer. */
+const helperHover = hoverTooltip((view, pos) => {
+  const line = view.state.doc.lineAt(pos);
+  const at = pos - line.from;
+  let a = at;
+  let b = at;
+  while (a > 0 && /[\w$]/.test(line.text[a - 1])) a--;
+  while (b < line.text.length && /[\w$]/.test(line.text[b])) b++;
+  const word = line.text.slice(a, b);
+  const h = HELPERS.find((c) => c.label === word);
+  if (!h || line.text[a - 1] === '.') return null;
+  return {
+    pos: line.from + a,
+    end: line.from + b,
+    above: true,
+    create() {
+      const dom = document.createElement('div');
+      dom.className = 'bp-hover';
+      const sig = document.createElement('code');
+      sig.textContent = `${h.label}${h.detail ?? ''}`;
+      const info = document.createElement('div');
+      info.textContent = String(h.info ?? '');
+      dom.append(sig, info);
+      return { dom };
+    },
+  };
+});
+
 /** An editor in `parent`; `onChange` hears every edit, `onRun` Ctrl/Cmd+Enter. */
 export function createEditor(
   parent: HTMLElement,
@@ -55,6 +83,7 @@ export function createEditor(
         javascript({ typescript: true }),
         javascriptLanguage.data.of({ autocomplete: completeFromList(HELPERS) }),
         autocompletion(),
+        helperHover,
         keymap.of([
           { key: 'Mod-Enter', run: () => (opts.onRun(), true) },
           ...closeBracketsKeymap,
