@@ -26,6 +26,8 @@ const learn: DefaultTheme.SidebarItem[] = [
       { text: 'The forward pass', link: '/concepts/forward-pass' },
       { text: 'Loss functions', link: '/concepts/loss-functions' },
       { text: 'The backward pass', link: '/concepts/backward-pass' },
+      { text: 'micrograd in TypeScript', link: '/concepts/micrograd' },
+      { text: "Backprop's four equations", link: '/concepts/backprop-equations' },
       { text: 'Gradient descent', link: '/concepts/gradient-descent' },
       { text: 'Optimizers compared', link: '/concepts/optimizers' },
       { text: 'Vanishing and exploding gradients', link: '/concepts/vanishing-exploding' },

@@ -11,7 +11,8 @@
  * The block becomes a `<BpExample>` whose source travels URI-encoded in an
  * attribute, so Vue never interprets braces in the code. `gpu` marks the
  * examples that the browser test also runs on the GPU backend; `error` marks
- * an example that shows an error on purpose (the test expects it to fail).
+ * an example that shows an error on purpose (the test expects it to fail);
+ * `figure` folds the code away and runs the example once it is on screen.
  * The output the example showed at build time (scripts/prerender.ts) travels
  * the same way in `output`, so the page shows it before the reader runs it.
  */
@@ -37,6 +38,8 @@ interface ExampleInfo {
   gpu: boolean;
   /** The example demonstrates an error: it passes when it fails with one, shown in place. */
   expectError: boolean;
+  /** A figure: the code starts folded away and the example runs by itself once it scrolls into view. */
+  figure: boolean;
 }
 
 /** Parses `ts example title="..." gpu`; null when the block is not an example. */
@@ -46,7 +49,7 @@ export function parseExampleInfo(info: string): ExampleInfo | null {
   const rest = m[2];
   const title = /title="([^"]*)"/.exec(rest)?.[1] ?? 'Example';
   const flags = rest.replace(/title="[^"]*"/, '');
-  return { lang: m[1], title, gpu: /\bgpu\b/.test(flags), expectError: /\berror\b/.test(flags) };
+  return { lang: m[1], title, gpu: /\bgpu\b/.test(flags), expectError: /\berror\b/.test(flags), figure: /\bfigure\b/.test(flags) };
 }
 
 function attr(s: string): string {
@@ -63,6 +66,6 @@ export function exampleFence(md: MarkdownRenderer): void {
     const code = encodeURIComponent(token.content);
     const pre = prerenderedOutput(token.content);
     const output = pre ? ` output="${encodeURIComponent(JSON.stringify(pre))}"` : '';
-    return `<BpExample title="${attr(info.title)}" lang="${info.lang}" code="${code}"${output}${info.gpu ? ' gpu' : ''}${info.expectError ? ' expect-error' : ''} />\n`;
+    return `<BpExample title="${attr(info.title)}" lang="${info.lang}" code="${code}"${output}${info.gpu ? ' gpu' : ''}${info.expectError ? ' expect-error' : ''}${info.figure ? ' figure' : ''} />\n`;
   };
 }

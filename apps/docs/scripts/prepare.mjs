@@ -3,11 +3,13 @@
  * - public/data/mnist/: the MNIST subset for the browser examples
  *   (scripts/mnist-subset.ts, skipped when the files are already there);
  * - public/data/names.txt: the names the GPT guide trains on (scripts/names-data.ts);
- * - .vitepress/prerendered.json: every example's output, run once in Node
- *   (scripts/prerender.ts), which the pages show until the reader runs them;
  * - api/: the API reference, markdown written by TypeDoc from the TSDoc of
  *   every package's src/index.ts (a page per package and one per class),
- *   plus api/sidebar.json for the config.
+ *   plus api/sidebar.json for the config; its `@example` blocks that run as
+ *   they are become runnable examples (scripts/api-examples.ts);
+ * - .vitepress/prerendered.json: every example's output, the reference's
+ *   included, run once in Node (scripts/prerender.ts), which the pages show
+ *   until the reader runs them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +34,6 @@ if (existsSync(join(root, 'public', 'data', 'names.txt'))) {
   execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'names-data.ts'), join(root, 'public', 'data')], { stdio: 'inherit', cwd: root });
 }
 
-execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'prerender.ts')], { stdio: 'inherit', cwd: root });
-
 rmSync(join(root, 'api'), { recursive: true, force: true });
 execFileSync(bin('typedoc'), ['--options', join(root, 'typedoc.json')], { stdio: 'inherit', cwd: root });
 
@@ -54,3 +54,7 @@ const sidebar = pkgs.map((p) => {
 });
 writeFileSync(join(root, 'api', 'sidebar.json'), JSON.stringify(sidebar, null, 2) + '\n');
 console.log(`prepare: API reference for ${pkgs.length} packages, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+// The reference's @example blocks that run as they are become runnable examples; then every example is pre-rendered.
+execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'api-examples.ts')], { stdio: 'inherit', cwd: root });
+execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'prerender.ts')], { stdio: 'inherit', cwd: root });

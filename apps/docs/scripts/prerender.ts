@@ -46,6 +46,18 @@ try {
         const i = messages.findIndex((x) => x.type === 'progress');
         if (i >= 0) messages.splice(i, 1);
       }
+      // A redrawn boundary or path replaces the one before: keep the last.
+      if (m.type === 'scatter-boundary' || m.type === 'landscape-path') {
+        const cur = m;
+        const same = (x: WorkerMessage): boolean =>
+          (x.type === 'scatter-boundary' && cur.type === 'scatter-boundary' && x.id === cur.id) ||
+          (x.type === 'landscape-path' && cur.type === 'landscape-path' && x.id === cur.id && x.name === cur.name);
+        const i = messages.findIndex(same);
+        if (i >= 0) {
+          messages[i] = m;
+          return;
+        }
+      }
       if (m.type === 'chart-points') {
         const id = m.id;
         const prev = messages.find((x) => x.type === 'chart-points' && x.id === id);

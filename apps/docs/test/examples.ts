@@ -21,7 +21,8 @@ export interface PageExample {
 function markdownFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (['node_modules', 'api', 'public', '.vitepress', 'test', 'scripts'].includes(name)) continue;
+    // api/ is generated (scripts/prepare.mjs): its runnable @example blocks count once it exists.
+    if (['node_modules', 'public', '.vitepress', 'test', 'scripts'].includes(name)) continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...markdownFiles(p));
     else if (name.endsWith('.md') && name !== 'README.md') out.push(p);

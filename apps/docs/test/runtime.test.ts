@@ -14,11 +14,17 @@ import { matmulT } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
 import { fmtTensor } from '../.vitepress/theme/runner/format.js';
 import { toFunctionBody } from '../.vitepress/theme/runner/transform.js';
+import { contourLevels, contourSegments } from '../.vitepress/theme/runner/contours.js';
+import { mnistLike } from '../.vitepress/theme/runner/digit-input.js';
+import { answerMatches, parseAnswer } from '../.vitepress/theme/runner/answer.js';
+import { toProbabilities } from '../.vitepress/theme/runner/scope.js';
+import { runnableCode } from '../scripts/api-example-code.js';
 
 describe('example fences', () => {
   it('reads the title and flags, and ignores ordinary code blocks', () => {
-    expect(parseExampleInfo('ts example title="A b" gpu')).toEqual({ lang: 'ts', title: 'A b', gpu: true, expectError: false });
-    expect(parseExampleInfo('ts example title="gpu error in title" error')).toEqual({ lang: 'ts', title: 'gpu error in title', gpu: false, expectError: true });
+    expect(parseExampleInfo('ts example title="A b" gpu')).toEqual({ lang: 'ts', title: 'A b', gpu: true, expectError: false, figure: false });
+    expect(parseExampleInfo('ts example title="Moons" figure')?.figure).toBe(true);
+    expect(parseExampleInfo('ts example title="gpu error in title" error')).toEqual({ lang: 'ts', title: 'gpu error in title', gpu: false, expectError: true, figure: false });
     expect(parseExampleInfo('ts')).toBeNull();
     expect(parseExampleInfo('ts title="example"')).toBeNull();
   });
@@ -171,5 +177,82 @@ describe('formatting and transform', () => {
     expect(out).toContain("require('@bp/tensor')");
     expect(out).not.toContain(': number');
     expect(out.split('\n').length).toBe(3);
+  });
+});
+
+describe('figures: contours, drawn digits, exercises', () => {
+  it('contourLevels spaces levels evenly, or by decades on a log scale', () => {
+    expect(contourLevels([0, 10], 5, false)).toEqual([2, 4, 6, 8]);
+    const log = contourLevels([0.01, 100], 4, true);
+    expect(log.map((v) => Number(v.toPrecision(6)))).toEqual([0.1, 1, 10]);
+  });
+
+  it('contourSegments finds the crossing of a plane by linear interpolation', () => {
+    // v = column index on a 3×3 grid: the level 0.5 crosses every row halfway between columns 0 and 1.
+    const v = [0, 1, 2, 0, 1, 2, 0, 1, 2];
+    const segs = contourSegments(v, 3, 0.5);
+    expect(segs).toHaveLength(2);
+    for (const [c1, , c2] of segs) {
+      expect(c1).toBeCloseTo(0.5);
+      expect(c2).toBeCloseTo(0.5);
+    }
+    expect(contourSegments(v, 3, 5)).toHaveLength(0);
+  });
+
+  it('mnistLike scales the ink into a 20-pixel box and centres its mass at (14, 14)', () => {
+    // A 100×100 pad with a filled 50×10 bar (rows 20..69, columns 60..69): a "1".
+    const size = 100;
+    const ink = new Float32Array(size * size);
+    for (let r = 20; r < 70; r++) for (let c = 60; c < 70; c++) ink[r * size + c] = 1;
+    const px = mnistLike(ink, size)!;
+    let m = 0, my = 0, mx = 0, rows = new Set<number>();
+    px.forEach((v, i) => {
+      m += v; my += v * (Math.floor(i / 28) + 0.5); mx += v * ((i % 28) + 0.5);
+      if (v > 0) rows.add(Math.floor(i / 28));
+    });
+    expect(rows.size).toBe(20); // 50 px tall → 20 px
+    expect(m).toBeCloseTo(20 * 4, 5); // 10 px wide → 4 px, all ink
+    expect(my / m).toBeCloseTo(14, 0);
+    expect(mx / m).toBeCloseTo(14, 0);
+    expect(mnistLike(new Float32Array(size * size), size)).toBeNull();
+  });
+
+  it('parseAnswer reads decimals, exponents and fractions; answerMatches allows a relative tolerance', () => {
+    expect(parseAnswer('0.25')).toBe(0.25);
+    expect(parseAnswer(' -1e-3 ')).toBe(-0.001);
+    expect(parseAnswer('1/4')).toBe(0.25);
+    expect(parseAnswer('−3 / 8')).toBe(-0.375);
+    expect(parseAnswer('0,5')).toBe(0.5);
+    expect(parseAnswer('abc')).toBeNull();
+    expect(parseAnswer('1/0')).toBeNull();
+    expect(parseAnswer('')).toBeNull();
+    expect(answerMatches(0.197, 0.19661, 5e-3, 1e-4)).toBe(true);
+    expect(answerMatches(0.2, 0.19661, 5e-3, 1e-4)).toBe(false);
+    expect(answerMatches(0.00005, 0, 5e-3, 1e-4)).toBe(true);
+  });
+
+  it('toProbabilities keeps probabilities and turns logits into a softmax', () => {
+    expect(toProbabilities([0.25, 0.75])).toEqual([0.25, 0.75]);
+    const p = toProbabilities([0, Math.log(3)]);
+    expect(p[0]).toBeCloseTo(0.25, 12);
+    expect(p[1]).toBeCloseTo(0.75, 12);
+  });
+});
+
+describe('API reference examples', () => {
+  it('runnableCode adds the imports of the bp names used and prints the lines that state a result', () => {
+    const code = runnableCode('const dfdx = grad((x: Tensor) => x.pow(2).sum());\ndfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]\nopt.step();');
+    expect(code.split('\n')).toEqual([
+      "import { grad } from '@bp/autograd';",
+      "import { Tensor, tensor } from '@bp/tensor';",
+      '',
+      'const dfdx = grad((x: Tensor) => x.pow(2).sum());',
+      'print(dfdx(tensor([1, 2, 3])).toArray()); // [2, 4, 6]',
+      'opt.step();',
+    ]);
+    // Declarations, and code that imports for itself, are left alone.
+    expect(runnableCode("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one")).toBe("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one");
+    // An assignment stays as it is; code that touches gradients gets autograd's rules.
+    expect(runnableCode('w.grad = null; // cleared')).toBe("import '@bp/autograd';\n\nw.grad = null; // cleared");
   });
 });

@@ -28,8 +28,11 @@ const ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
 ];
-/** Pages photographed with --shots: the graph walk and the MNIST training run. */
-const SHOT_PAGES = ['concepts/backward-pass', 'guides/mnist'];
+/** Pages photographed with --shots (a leading / means exactly that page): the graph walk, the MNIST training run and the pages with figures. */
+const SHOT_PAGES = [
+  'concepts/backward-pass', 'guides/mnist', 'guides/cnn', 'concepts/optimizers', 'concepts/gradient-descent',
+  'concepts/micrograd', 'concepts/backprop-equations', 'concepts/vanishing-exploding', '/index.html',
+];
 const EXAMPLE_TIMEOUT_MS = Number(process.env.DOCS_EXAMPLE_TIMEOUT_MS ?? 120_000);
 
 const argv = process.argv.slice(2);
@@ -129,8 +132,9 @@ async function main() {
     for (const r of results) {
       if (r.backend === 'gpu' && r.warned && !(await softwareRenderer(page))) problems.push(`"${r.title}": slow-example warning on hardware WebGL`);
     }
+    problems.push(...(await interactiveChecks(page)));
     problems.push(...(await afterRunChecks(page, path, results)));
-    if (shots && SHOT_PAGES.some((p) => path.includes(p))) await screenshots(page, path, shots);
+    if (shots && SHOT_PAGES.some((p) => (p.startsWith('/') ? path === p : path.includes(p)))) await screenshots(page, path, shots);
     await context.close();
     examples += results.length;
     if (n) examplePages++;
@@ -201,6 +205,102 @@ async function staticChecks(page, path, examples, base) {
     if (!target.includes(`id="${id}"`)) problems.push(`dead anchor: ${href}`);
   }
   if (path.includes('concepts/backward-pass')) problems.push(...(await graphFits(page)));
+  // Every example's code in the highlighting editor (CodeMirror), once it has loaded.
+  if (examples) {
+    const editors = await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-example-editor] .cm-editor').length === n && document.querySelectorAll('[data-example-editor] .cm-content span').length > 0,
+      examples,
+      { timeout: 20_000 },
+    ).then(() => true).catch(() => false);
+    if (!editors) problems.push('the code editors did not load (or show no highlighted tokens)');
+    else if (path.includes('guide/examples')) problems.push(...(await helperHover(page)));
+  }
+  // A figure runs by itself once on screen.
+  const figures = page.locator('[data-example].bp-figure');
+  for (let i = 0; i < (await figures.count()); i++) {
+    const fig = figures.nth(i);
+    await fig.scrollIntoViewIfNeeded();
+    const ran = await page.waitForFunction(
+      (out) => Number(out.dataset.run) >= 1 && out.dataset.status === 'done',
+      await fig.locator('[data-example-output]').elementHandle(),
+      { timeout: 30_000 },
+    ).then(() => true).catch(() => false);
+    if (!ran) problems.push(`figure "${await fig.getAttribute('data-title')}" did not run by itself when shown`);
+  }
+  return problems;
+}
+
+/** Hovering a helper's name in the editor shows its signature. */
+async function helperHover(page) {
+  const box = await page.evaluate(() => {
+    for (const line of document.querySelectorAll('[data-example-editor] .cm-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = n.textContent.search(/\bchart\(/);
+        if (i < 0) continue;
+        line.scrollIntoView({ block: 'center' });
+        const r = document.createRange();
+        r.setStart(n, i + 1);
+        r.setEnd(n, i + 3);
+        const b = r.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+    }
+    return null;
+  });
+  if (!box) return ['no chart( call in an editor to hover'];
+  await page.mouse.move(box.x, box.y);
+  const text = await page.waitForSelector('.bp-hover', { timeout: 5_000 }).then((h) => h.innerText()).catch(() => '');
+  await page.mouse.move(0, 0);
+  return /^chart\(/.test(text) ? [] : [`hovering chart( in the editor shows "${text}", not its signature`];
+}
+
+/**
+ * What the reader does with the outputs after a run: draw a digit on every
+ * sketch pad (the model must answer), answer every exercise (the right
+ * answer passes, a wrong one does not); and what the figures must hold:
+ * a path on every landscape, a confusion matrix mostly on its diagonal.
+ */
+async function interactiveChecks(page) {
+  const problems = [];
+  const pads = page.locator('[data-sketch]');
+  for (let i = 0; i < (await pads.count()); i++) {
+    const pad = pads.nth(i);
+    const canvas = pad.locator('[data-sketch-canvas]');
+    await canvas.scrollIntoViewIfNeeded();
+    const b = await canvas.boundingBox();
+    // A 7: a bar across the top and a stroke down to the left.
+    const pts = [[0.3, 0.22], [0.72, 0.22], [0.62, 0.45], [0.5, 0.8]];
+    await page.mouse.move(b.x + b.width * pts[0][0], b.y + b.height * pts[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of pts.slice(1)) await page.mouse.move(b.x + b.width * x, b.y + b.height * y, { steps: 8 });
+    await page.mouse.up();
+    const best = await page.waitForFunction((el) => el.querySelector('[data-sketch-result]')?.dataset.best ?? null, await pad.elementHandle(), { timeout: 20_000 })
+      .then((h) => h.jsonValue()).catch(() => null);
+    if (best === null) problems.push('a drawn digit got no answer from the model');
+  }
+  const asks = page.locator('[data-ask]');
+  for (let i = 0; i < (await asks.count()); i++) {
+    const ask = asks.nth(i);
+    const answer = Number(await ask.getAttribute('data-answer'));
+    const verdict = async (typed) => {
+      await ask.locator('[data-ask-input]').fill(typed);
+      await ask.locator('[data-ask-check]').click();
+      return ask.getAttribute('data-verdict');
+    };
+    const wrong = await verdict(String(answer + Math.max(1, Math.abs(answer))));
+    const right = await verdict(String(Number(answer.toPrecision(4))));
+    if (wrong !== 'wrong' || right !== 'right') problems.push(`exercise ${i + 1}: a wrong answer gave "${wrong}", the right one "${right}"`);
+  }
+  const landscapes = await page.evaluate(() => [...document.querySelectorAll('[data-landscape]')].map((l) => l.querySelectorAll('.bp-landscape-legend li').length));
+  if (landscapes.some((n) => n === 0)) problems.push('a loss landscape without a descent path');
+  const matrices = await page.evaluate(() => [...document.querySelectorAll('[data-matrix] tbody')].map((t) => {
+    const rows = [...t.querySelectorAll('tr')].map((r) => [...r.querySelectorAll('td')].map((c) => Number(c.textContent)));
+    let diag = 0, all = 0;
+    rows.forEach((r, i) => r.forEach((v, j) => { all += v; if (i === j) diag += v; }));
+    return { n: rows.length, diag, all };
+  }));
+  for (const m of matrices) if (!m.n || m.diag <= m.all / 2) problems.push(`a confusion matrix with ${m.diag} of ${m.all} on its diagonal`);
   return problems;
 }
 
@@ -258,6 +358,8 @@ async function afterRunChecks(page, path, results) {
 /** Screenshots for a human check: the graph page walked into the backward pass, the MNIST page after training. */
 async function screenshots(page, path, dir) {
   mkdirSync(dir, { recursive: true });
+  // The fixed nav bar would cover the top of a figure scrolled into view.
+  await page.addStyleTag({ content: '.VPNav, .VPLocalNav { display: none !important; }' });
   const name = path.replace(/^\//, '').replace(/\.html$/, '').replace(/\//g, '-');
   if (path.includes('backward-pass')) {
     const graph = page.locator('[data-graph]').first();
@@ -273,6 +375,18 @@ async function screenshots(page, path, dir) {
     const training = page.locator('[data-example]').last();
     await training.scrollIntoViewIfNeeded();
     await training.screenshot({ path: join(dir, `${name}-training.png`) });
+  }
+  // Each figure on its own: landscapes, decision regions, matrices, sketch pads, image grids, exercises, editors.
+  const kinds = { landscape: '[data-landscape]', scatter: '[data-scatter]', matrix: '[data-matrix]', sketch: '[data-sketch]', images: '.bp-digits', ask: '[data-ask]', editor: '[data-example-editor]' };
+  for (const [kind, sel] of Object.entries(kinds)) {
+    const els = page.locator(`[data-example-output] ${sel}, ${sel === '[data-example-editor]' ? sel : '#__never'}`);
+    const n = Math.min(await els.count(), kind === 'images' ? 6 : kind === 'editor' ? 1 : 5);
+    for (let i = 0; i < n; i++) {
+      const el = els.nth(i);
+      if (!(await el.isVisible())) continue;
+      await el.scrollIntoViewIfNeeded();
+      await el.screenshot({ path: join(dir, `${name}-${kind}-${i}.png`) });
+    }
   }
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

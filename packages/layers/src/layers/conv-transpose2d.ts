@@ -27,7 +27,7 @@ export interface ConvTranspose2dOptions {
  *
  * @example
  * const up = new ConvTranspose2d(16, 8, 4, { stride: 2, padding: 1 });
- * up.forward(x); // [n, 16, 7, 7] -> [n, 8, 14, 14]
+ * up.forward(randn([2, 16, 7, 7])).shape; // [2, 8, 14, 14]
  */
 export class ConvTranspose2d extends Module {
   readonly inChannels: number;

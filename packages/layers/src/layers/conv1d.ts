@@ -24,7 +24,7 @@ export interface Conv1dOptions {
  *
  * @example
  * const conv = new Conv1d(16, 32, 3, { padding: 1 });
- * conv.forward(x); // [n, 16, L] -> [n, 32, L]
+ * conv.forward(randn([2, 16, 50])).shape; // [2, 32, 50]
  */
 export class Conv1d extends Module {
   readonly inChannels: number;

@@ -33,7 +33,7 @@ function pair(layer: string, name: string, v: number | [number, number], min: nu
  *
  * @example
  * const conv = new Conv2d(1, 8, 3, { padding: 1 });
- * conv.forward(images); // [n, 1, 28, 28] -> [n, 8, 28, 28]
+ * conv.forward(randn([2, 1, 28, 28])).shape; // [2, 8, 28, 28]
  */
 export class Conv2d extends Module {
   /** Channels of the input images. */

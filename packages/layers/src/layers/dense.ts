@@ -30,6 +30,7 @@ export interface DenseOptions {
  *   new Dense(128, { activation: 'relu', inputShape: [784] }),
  *   new Dense(10, { activation: 'softmax' }),
  * ]);
+ * model.forward(zeros([2, 784])).shape; // [2, 10]
  */
 export class Dense extends Linear {
   /** The activation's Keras name, while this layer still applies it (null once a Sequential took it over). */

@@ -17,7 +17,7 @@ export interface LayerNormOptions {
  *
  * @example
  * const ln = new LayerNorm(64);
- * ln.forward(x); // x: [batch, time, 64]
+ * ln.forward(randn([2, 10, 64])).shape; // [2, 10, 64]: each row of 64 normalised
  */
 export class LayerNorm extends Module {
   /** The trailing shape normalised over. */

@@ -23,7 +23,7 @@ function checkSize(layer: string, name: string, v: number): void {
  *
  * @example
  * const fc = new Linear(784, 128);
- * fc.forward(x); // [batch, 784] -> [batch, 128]
+ * fc.forward(randn([32, 784])).shape; // [32, 128]
  */
 export class Linear extends Module {
   /** Input size (null until built for a lazy layer). */

@@ -47,7 +47,9 @@ function toAdditive(op: string, name: string, m: Tensor): Tensor {
  *
  * @example
  * const mha = new MultiheadAttention(32, 4, { batchFirst: true });
- * const y = mha.forward(x, x, x, { isCausal: true }); // x: [batch, seq, 32]
+ * const x = randn([2, 10, 32]); // [batch, seq, 32]
+ * const y = mha.forward(x, x, x, { isCausal: true });
+ * y.shape; // [2, 10, 32]
  */
 export class MultiheadAttention extends Module {
   /** Model width. */

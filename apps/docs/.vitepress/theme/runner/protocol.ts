@@ -72,6 +72,40 @@ export interface GraphUpdate {
   lossAfter: number;
 }
 
+/** A function of two variables sampled on a grid, drawn as filled contours (`landscape(...)`). */
+export interface LandscapeSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** [x0, x1, y0, y1]. */
+  bounds: [number, number, number, number];
+  /** Samples per side. */
+  n: number;
+  /** n×n values, row 0 at the top (y1), column 0 on the left (x0). */
+  values: number[];
+  /** Contour levels spaced on a log scale (for losses spanning decades). */
+  log: boolean;
+  /** Where the minimum is, marked with a star (optional). */
+  minimum: [number, number] | null;
+}
+
+/** A matrix drawn as a shaded table (a confusion matrix, say). */
+export interface MatrixSpec {
+  title: string;
+  rowLabel: string;
+  colLabel: string;
+  rows: string[];
+  cols: string[];
+  values: number[][];
+}
+
+/** Page → worker: the pixels of a drawn digit (28×28, 0..1) for the model of `sketch(...)`. */
+export interface SketchInput {
+  type: 'sketch-input';
+  id: number;
+  pixels: number[];
+}
+
 /** Worker → page. */
 export type WorkerMessage =
   | { type: 'ready'; backend: string; detail: string }
@@ -85,5 +119,11 @@ export type WorkerMessage =
   | { type: 'scatter'; id: number; title: string; xy: number[]; labels: number[]; bounds: [number, number, number, number] }
   | { type: 'scatter-boundary'; id: number; n: number; classes: number[]; confidence: number[]; caption: string }
   | { type: 'images'; width: number; height: number; pixels: number[][]; captions: string[] }
+  | { type: 'landscape'; id: number; spec: LandscapeSpec }
+  | { type: 'landscape-path'; id: number; name: string; points: [number, number][] }
+  | { type: 'matrix'; spec: MatrixSpec }
+  | { type: 'sketch'; id: number; title: string; classes: string[] }
+  | { type: 'sketch-result'; id: number; probs: number[] }
+  | { type: 'ask'; question: string; answer: number; rel: number; abs: number; hint: string }
   | { type: 'done'; ms: number }
   | { type: 'error'; name: string; message: string; where: string | null };

@@ -6,9 +6,9 @@
 import { setBackend } from '@bp/tensor';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { loadGpuPackage, ortSettings, runExample } from './execute.js';
-import { makeScope } from './scope.js';
+import { makeScope, sketchModels } from './scope.js';
 import { describeError } from './errors.js';
-import type { RunRequest, WorkerMessage } from './protocol.js';
+import type { RunRequest, SketchInput, WorkerMessage } from './protocol.js';
 
 // onnxruntime-web's wasm binary, served by this site (Vite copies it into the build).
 ortSettings.wasm = new URL(ortWasm, self.location.href).href;
@@ -44,12 +44,25 @@ async function run(req: RunRequest): Promise<void> {
     post({ type: 'error', ...describeError(e) });
     return;
   }
+  sketchModels.clear();
   const scope = makeScope(post, { quick: req.quick, siteRoot: req.siteRoot, params: req.params });
   const { error } = await runExample(req.code, scope);
   if (error) post({ type: 'error', ...error });
   else post({ type: 'done', ms: performance.now() - t0 });
 }
 
-self.addEventListener('message', (ev: MessageEvent<RunRequest>) => {
+/** A drawing for a `sketch(...)` of the last run: classify it with that run's model. */
+function classifySketch(req: SketchInput): void {
+  const classify = sketchModels.get(req.id);
+  if (!classify) return;
+  try {
+    post({ type: 'sketch-result', id: req.id, probs: classify(req.pixels) });
+  } catch (e) {
+    post({ type: 'error', ...describeError(e) });
+  }
+}
+
+self.addEventListener('message', (ev: MessageEvent<RunRequest | SketchInput>) => {
   if (ev.data?.type === 'run') void run(ev.data);
+  else if (ev.data?.type === 'sketch-input') classifySketch(ev.data);
 });

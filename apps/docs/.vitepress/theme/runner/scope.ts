@@ -1,8 +1,8 @@
 /**
  * What example code sees besides the bp packages: `print` (and `console`),
- * `table`, `chart`, `progress`, `graph`, `images`, `asset`, `param` and
- * `quick`. Each
- * posts plain data to the page through `post`.
+ * `table`, `chart`, `progress`, `graph`, `scatter`, `landscape`, `matrix`,
+ * `images`, `sketch`, `ask`, `asset`, `param` and `quick`. Each posts plain
+ * data to the page through `post`.
  */
 import { Tensor, tensor } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
@@ -10,6 +10,23 @@ import { fmtValue, fmtNumber } from './format.js';
 import { graphData, graphUpdate, retainGrads } from './graph-data.js';
 import { makeParam } from './params.js';
 import type { ChartSpec, WorkerMessage } from './protocol.js';
+
+/**
+ * The classifiers of `sketch(...)` calls, by id, kept after the example
+ * ends: the worker answers each drawing the page sends with them. A new run
+ * clears them.
+ */
+export const sketchModels = new Map<number, (pixels: number[]) => number[]>();
+
+/** Probabilities from a model's output row: kept if they already are (non-negative, sum 1), else softmax. */
+export function toProbabilities(v: readonly number[]): number[] {
+  const sum = v.reduce((a, b) => a + b, 0);
+  if (v.every((x) => x >= 0) && Math.abs(sum - 1) < 1e-3) return [...v];
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
 
 /** A live chart: `add` appends one point per series (missing names skip that series). */
 export interface ChartHandle {
@@ -151,8 +168,107 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
     const w = x.shape[x.rank - 1];
     const flat = x.dataSync();
     const pixels: number[][] = [];
-    for (let i = 0; i < n; i++) pixels.push(Array.from(flat.subarray(i * h * w, (i + 1) * h * w)));
+    // Three decimals are finer than the 256 grey levels drawn, and keep pre-rendered pages small.
+    for (let i = 0; i < n; i++) pixels.push(Array.from(flat.subarray(i * h * w, (i + 1) * h * w), (v) => Math.round(v * 1000) / 1000));
     post({ type: 'images', width: w, height: h, pixels, captions });
+  };
+
+  let landscapeIds = 0;
+  /**
+   * A function of two variables (a loss over two weights) drawn as filled
+   * contours over `x` × `y`, sampled on an `n`×`n` grid (default 64).
+   * `view.path(name, points)` draws (or redraws) a named path of `[x, y]`
+   * points on it: the steps of a descent.
+   */
+  const landscape = (
+    f: (x: number, y: number) => number,
+    o: { x: [number, number]; y: [number, number]; n?: number; title?: string; xLabel?: string; yLabel?: string; log?: boolean; minimum?: [number, number] },
+  ): { path(name: string, points: readonly (readonly [number, number])[]): void } => {
+    if (typeof f !== 'function') throw new TypeError('landscape(f, opts): f must be a function (x, y) => number');
+    const n = Math.max(8, Math.min(160, Math.round(o.n ?? 64)));
+    const [x0, x1] = o.x;
+    const [y0, y1] = o.y;
+    const values: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const y = y1 - ((r + 0.5) / n) * (y1 - y0);
+      for (let c = 0; c < n; c++) {
+        const v = Number(f(x0 + ((c + 0.5) / n) * (x1 - x0), y));
+        values.push(Number(v.toPrecision(5)));
+      }
+    }
+    const id = ++landscapeIds;
+    post({
+      type: 'landscape',
+      id,
+      spec: { title: o.title ?? '', xLabel: o.xLabel ?? 'x', yLabel: o.yLabel ?? 'y', bounds: [x0, x1, y0, y1], n, values, log: !!o.log, minimum: o.minimum ?? null },
+    });
+    return {
+      path(name, points) {
+        post({ type: 'landscape-path', id, name, points: points.map(([a, b]) => [Number(a), Number(b)] as [number, number]) });
+      },
+    };
+  };
+
+  /**
+   * A matrix as a shaded table: rows and columns labelled, each cell shaded
+   * by its value (a confusion matrix: rows the true class, columns the
+   * predicted one).
+   */
+  const matrix = (
+    values: Tensor | readonly (readonly number[])[],
+    o: { title?: string; rows?: string[]; cols?: string[]; rowLabel?: string; colLabel?: string } = {},
+  ): void => {
+    let rowsV: number[][];
+    if (values instanceof Tensor) {
+      if (values.rank !== 2) throw new TypeError(`matrix(values): a Tensor of rank 2 expected, got shape [${values.shape}]`);
+      const d = values.dataSync();
+      const [r, c] = values.shape;
+      rowsV = Array.from({ length: r }, (_, i) => Array.from(d.subarray(i * c, (i + 1) * c), Number));
+    } else {
+      rowsV = values.map((r) => r.map(Number));
+    }
+    const nc = Math.max(0, ...rowsV.map((r) => r.length));
+    post({
+      type: 'matrix',
+      spec: {
+        title: o.title ?? '',
+        rowLabel: o.rowLabel ?? '',
+        colLabel: o.colLabel ?? '',
+        rows: o.rows ?? rowsV.map((_, i) => String(i)),
+        cols: o.cols ?? Array.from({ length: nc }, (_, i) => String(i)),
+        values: rowsV,
+      },
+    });
+  };
+
+  let sketchIds = 0;
+  /**
+   * A canvas the reader draws a digit on. Each drawing, scaled and centred
+   * the way MNIST's digits are (20×20 box, centre of mass in the middle of
+   * 28×28), is passed to `classify` as a `[1, 1, 28, 28]` tensor; the page
+   * shows the class probabilities it returns (a `[1, C]` tensor of
+   * probabilities or logits). It works once the example has run, for as long
+   * as the page keeps its worker.
+   */
+  const sketch = (classify: (image: Tensor) => Tensor, o: { title?: string; classes?: string[] } = {}): void => {
+    if (typeof classify !== 'function') throw new TypeError('sketch(classify): classify must be a function (image) => Tensor');
+    const id = ++sketchIds;
+    sketchModels.set(id, (pixels) => {
+      const out = noGrad(() => classify(tensor(Float32Array.from(pixels), { shape: [1, 1, 28, 28] })));
+      return toProbabilities(Array.from(out.dataSync(), Number));
+    });
+    post({ type: 'sketch', id, title: o.title ?? 'Draw a digit', classes: o.classes ?? Array.from({ length: 10 }, (_, i) => String(i)) });
+  };
+
+  /**
+   * An exercise: the question, and an answer box the reader types into,
+   * checked in the page against `answer` (a number or a one-element tensor
+   * the example computed), within `tol` relative (default 0.5%) or 1e-4.
+   */
+  const ask = (question: string, answer: number | Tensor, o: { tol?: number; hint?: string } = {}): void => {
+    const a = answer instanceof Tensor ? answer.item() : Number(answer);
+    if (!Number.isFinite(a)) throw new RangeError(`ask('${question}'): the answer ${a} is not a finite number`);
+    post({ type: 'ask', question, answer: a, rel: o.tol ?? 5e-3, abs: 1e-4, hint: o.hint ?? '' });
   };
 
   /** The absolute URL of a file served by this site (e.g. the MNIST subset). */
@@ -163,5 +279,8 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
 
   const param = makeParam(opts.params ?? {});
 
-  return { print, console: consoleLike, table, chart, progress, graph, retainGrads, scatter, images, asset, tick, param, quick: opts.quick };
+  return {
+    print, console: consoleLike, table, chart, progress, graph, retainGrads, scatter, landscape, matrix, images, sketch, ask, asset, tick, param,
+    quick: opts.quick,
+  };
 }
