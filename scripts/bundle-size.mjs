@@ -148,7 +148,9 @@ if (check) {
     process.exit(1);
   }
   if (report.budget.ok) {
-    console.log(`bundle-size: PASS: bp ${kb(bp.gzipped)} gzipped (budget ${kb(BUDGET)}), TensorFlow.js ${kb(tfjs.gzipped)} (${report.ratio.gzipped}x)`);
+    console.log(
+      `bundle-size: PASS: bp ${kb(bp.gzipped)} gzipped (budget ${kb(BUDGET)}), TensorFlow.js ${kb(tfjs.gzipped)} (${report.ratio.gzipped}x)`,
+    );
   } else {
     console.error(`bundle-size: FAIL: bp ${kb(bp.gzipped)} gzipped is over the ${kb(BUDGET)} budget; heaviest inputs above (bpHeaviest)`);
     process.exit(1);

@@ -75,18 +75,30 @@ async function checkInference() {
     new layersPkg.Dense(3, { activation: 'softmax' }),
   ]);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['sparse_categorical_accuracy'] });
-  const x = [[0.5, -1, 2, 0], [1, 1, -0.25, 3]];
+  const x = [
+    [0.5, -1, 2, 0],
+    [1, 1, -0.25, 3],
+  ];
   const want = JSON.stringify(Array.from(model.predict(tensorPkg.tensor(x)).dataSync()));
   const modelDir = path.join(inferenceApp, 'model');
   await layersPkg.save(model, modelDir);
 
   install(inferenceApp, APPS.inference);
   const installed = fs.readdirSync(path.join(inferenceApp, 'node_modules', '@bp')).sort();
-  expect(JSON.stringify(installed) === JSON.stringify([...APPS.inference].sort()), `inference app: node_modules/@bp holds only ${APPS.inference.join(', ')} (found ${installed.join(', ')})`);
+  expect(
+    JSON.stringify(installed) === JSON.stringify([...APPS.inference].sort()),
+    `inference app: node_modules/@bp holds only ${APPS.inference.join(', ')} (found ${installed.join(', ')})`,
+  );
   const manifest = JSON.parse(fs.readFileSync(path.join(inferenceApp, 'node_modules', '@bp', 'layers', 'package.json'), 'utf8'));
-  expect(!JSON.stringify(manifest.dependencies ?? {}).includes('@bp/'), `@bp/layers has no @bp/* dependencies, only peers (${JSON.stringify(manifest.dependencies ?? {})})`);
+  expect(
+    !JSON.stringify(manifest.dependencies ?? {}).includes('@bp/'),
+    `@bp/layers has no @bp/* dependencies, only peers (${JSON.stringify(manifest.dependencies ?? {})})`,
+  );
   const ranges = JSON.stringify([manifest.dependencies, manifest.peerDependencies, manifest.optionalDependencies]);
-  expect(!ranges.includes('workspace:'), `@bp/layers@${manifest.version}: no workspace: ranges in the published manifest (peers ${JSON.stringify(manifest.peerDependencies)})`);
+  expect(
+    !ranges.includes('workspace:'),
+    `@bp/layers@${manifest.version}: no workspace: ranges in the published manifest (peers ${JSON.stringify(manifest.peerDependencies)})`,
+  );
 
   const predictBody = `
 const model = await load('model');
@@ -105,7 +117,11 @@ console.log(JSON.stringify(Array.from(y.dataSync())));`;
     try {
       got = run(process.execPath, [file], inferenceApp).trim();
     } catch (e) {
-      got = `threw: ${String(e.stderr || e.message).trim().split('\n').slice(0, 5).join(' | ')}`;
+      got = `threw: ${String(e.stderr || e.message)
+        .trim()
+        .split('\n')
+        .slice(0, 5)
+        .join(' | ')}`;
     }
     expect(
       got === want,
@@ -129,9 +145,19 @@ console.log(JSON.stringify(messages));`,
   try {
     messages = JSON.parse(run(process.execPath, ['train.mjs'], inferenceApp));
   } catch (e) {
-    messages = [`threw: ${String(e.stderr || e.message).trim().split('\n').slice(0, 5).join(' | ')}`];
+    messages = [
+      `threw: ${String(e.stderr || e.message)
+        .trim()
+        .split('\n')
+        .slice(0, 5)
+        .join(' | ')}`,
+    ];
   }
-  const wanted = [/compile: .*add `import '@bp\/optim'`/, /compile: .*add `import '@bp\/losses'`/, /fit: training needs @bp\/autograd: add `import '@bp\/autograd'`/];
+  const wanted = [
+    /compile: .*add `import '@bp\/optim'`/,
+    /compile: .*add `import '@bp\/losses'`/,
+    /fit: training needs @bp\/autograd: add `import '@bp\/autograd'`/,
+  ];
   expect(
     messages.length === 3 && wanted.every((re, i) => re.test(messages[i])),
     `without @bp/optim, @bp/losses, @bp/autograd: compile by name and fit name the import to add (${messages.join(' | ')})`,
@@ -146,8 +172,14 @@ try {
     }
     run('pnpm', ['pack', '--pack-destination', tarDir], dir);
   }
-  allTarballs = fs.readdirSync(tarDir).filter((f) => f.endsWith('.tgz')).map((f) => path.join(tarDir, f));
-  expect(allTarballs.length === PACKAGES.length, `pnpm pack made ${PACKAGES.length} tarballs (${allTarballs.map((t) => path.basename(t)).join(', ')})`);
+  allTarballs = fs
+    .readdirSync(tarDir)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => path.join(tarDir, f));
+  expect(
+    allTarballs.length === PACKAGES.length,
+    `pnpm pack made ${PACKAGES.length} tarballs (${allTarballs.map((t) => path.basename(t)).join(', ')})`,
+  );
   install(app, APPS.autograd);
 
   for (const pkg of APPS.autograd) {
@@ -178,7 +210,11 @@ console.log(x.grad.item());
     try {
       out = run(process.execPath, [file], app).trim();
     } catch (e) {
-      out = `threw: ${String(e.stderr || e.message).trim().split('\n').slice(0, 5).join(' | ')}`;
+      out = `threw: ${String(e.stderr || e.message)
+        .trim()
+        .split('\n')
+        .slice(0, 5)
+        .join(' | ')}`;
     }
     expect(out === '4', `${file === 'example.mjs' ? 'ESM import' : 'CJS require'}: x = 2, x.pow(2).backward(), x.grad = ${out} (want 4)`);
   }
@@ -199,7 +235,10 @@ try {
 `,
   );
   const mixed = run(process.execPath, ['mixed.mjs'], app).trim();
-  expect(/Two copies of @bp\/tensor are loaded .*load @bp\/tensor and @bp\/autograd the same way/.test(mixed), `ESM import + CJS require: backward() names the two copies of @bp/tensor (${mixed})`);
+  expect(
+    /Two copies of @bp\/tensor are loaded .*load @bp\/tensor and @bp\/autograd the same way/.test(mixed),
+    `ESM import + CJS require: backward() names the two copies of @bp/tensor (${mixed})`,
+  );
 
   /** Every folder named gpu.js anywhere under node_modules. */
   const gpuJs = [];

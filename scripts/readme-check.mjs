@@ -35,10 +35,14 @@ function targets() {
   const requested = process.argv.slice(2);
   const dirs = requested.length
     ? requested.map((d) => path.resolve(d))
-    : [root, ...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d)).filter(isPublished)];
-  return dirs
-    .filter((d) => fs.existsSync(path.join(d, 'README.md')))
-    .map((d) => [path.join(d, 'README.md'), d]);
+    : [
+        root,
+        ...fs
+          .readdirSync(path.join(root, 'packages'))
+          .map((d) => path.join(root, 'packages', d))
+          .filter(isPublished),
+      ];
+  return dirs.filter((d) => fs.existsSync(path.join(d, 'README.md'))).map((d) => [path.join(d, 'README.md'), d]);
 }
 
 /** The first ```ts block of a markdown file, or null. */

@@ -1,6 +1,4 @@
-import {
-  Tensor, getBackend, logSoftmax, manualSeed, matmulT, oneHot, rand, randomPermutation, tensor, uniform, zeros,
-} from '@bp/tensor';
+import { Tensor, getBackend, logSoftmax, manualSeed, matmulT, oneHot, rand, randomPermutation, tensor, uniform, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
 import { median, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
@@ -34,7 +32,13 @@ class RawAdam {
   private readonly m: Tensor[];
   private readonly v: Tensor[];
   private t = 0;
-  constructor(private readonly params: Tensor[], private readonly lr = 1e-3, private readonly b1 = 0.9, private readonly b2 = 0.999, private readonly eps = 1e-8) {
+  constructor(
+    private readonly params: Tensor[],
+    private readonly lr = 1e-3,
+    private readonly b1 = 0.9,
+    private readonly b2 = 0.999,
+    private readonly eps = 1e-8,
+  ) {
     this.m = params.map((p) => zeros(p.shape));
     this.v = params.map((p) => zeros(p.shape));
   }
@@ -77,7 +81,11 @@ export function timeSteps(w: MlpWorkload, step: (s: number) => Tensor): MlpResul
   const dt = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   return {
-    batchSize: w.batchSize, stepsTimed: steps, secondsTimed: dt, epochSeconds: (dt / steps) * perEpoch, finalLoss,
+    batchSize: w.batchSize,
+    stepsTimed: steps,
+    secondsTimed: dt,
+    epochSeconds: (dt / steps) * perEpoch,
+    finalLoss,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

@@ -43,8 +43,12 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
   const dt = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   return {
-    batchSize: w.batchSize, stepsTimed: steps, secondsTimed: dt, epochSeconds: (dt / steps) * perEpoch,
-    finalLoss: history.loss[0], cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    batchSize: w.batchSize,
+    stepsTimed: steps,
+    secondsTimed: dt,
+    epochSeconds: (dt / steps) * perEpoch,
+    finalLoss: history.loss[0],
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
 

@@ -50,7 +50,10 @@ try {
   const script = fileURLToPath(new URL('./gpt_twin.py', import.meta.url));
   for (const threads of [1, 2]) {
     if (skipped) break;
-    const r = spawnSync(python, [script, dir, '--time', '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(python, [script, dir, '--time', '--threads', String(threads), '--warmup', String(warmup)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) {
       skipped = `the PyTorch twin failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
       break;
@@ -60,7 +63,14 @@ try {
     torch[`threads${threads}`] = round(got.msPerStep);
   }
   const best = skipped ? null : Math.min(...Object.values(torch));
-  const bestThreads = best === null ? null : Number(Object.keys(torch).find((k) => torch[k] === best)!.slice(7));
+  const bestThreads =
+    best === null
+      ? null
+      : Number(
+          Object.keys(torch)
+            .find((k) => torch[k] === best)!
+            .slice(7),
+        );
   process.stdout.write(
     JSON.stringify({
       workload:

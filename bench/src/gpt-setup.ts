@@ -13,7 +13,16 @@ export const SEED = 1337;
 /** The model of examples/src/gpt-names.ts and `bp train names --model gpt`, less its vocabulary. */
 export const MODEL = { blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true, tieWeights: true };
 /** nanoGPT's recipe at this size. */
-export const HYPER = { batchSize: 32, lr: 3e-3, warmupSteps: 10, minLr: 3e-4, weightDecay: 0.1, betas: [0.9, 0.99] as [number, number], gradClip: 1, evalBatches: 8 };
+export const HYPER = {
+  batchSize: 32,
+  lr: 3e-3,
+  warmupSteps: 10,
+  minLr: 3e-4,
+  weightDecay: 0.1,
+  betas: [0.9, 0.99] as [number, number],
+  gradClip: 1,
+  evalBatches: 8,
+};
 
 /** The names split and a freshly initialised GPT, from {@link SEED}; the weights are written to `dir/init.safetensors`. */
 export function prepare(dir: string): { ds: CharDataset; gpt: GPT } {

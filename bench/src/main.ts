@@ -65,8 +65,13 @@ async function machine(): Promise<Record<string, unknown>> {
     // Not Linux: the model name from os.cpus() alone.
   }
   return {
-    cpu: os.cpus()[0]?.model ?? 'unknown', avx512f: / avx512f( |$)/.test(flags), fma: / fma( |$)/.test(flags),
-    node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, loadAverage: os.loadavg(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    avx512f: / avx512f( |$)/.test(flags),
+    fma: / fma( |$)/.test(flags),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg(),
   };
 }
 
@@ -99,7 +104,7 @@ async function runBp(): Promise<Side> {
     backend: bpBackendInfo(),
     training:
       'mlp: @bp/layers Sequential([Flatten, Dense(128, relu), Dense(10, softmax)]), compile(Adam 1e-3, sparseCategoricalCrossentropy, accuracy), fit(shuffle); ' +
-      'mlpRawOps: the same network with raw tensor ops and a hand-written Adam; cnn: the examples\' CNN with crossEntropyLoss and Adam in a PyTorch-style loop',
+      "mlpRawOps: the same network with raw tensor ops and a hand-written Adam; cnn: the examples' CNN with crossEntropyLoss and Adam in a PyTorch-style loop",
     matmulGflops,
     mlp,
     mlpRawOps,
@@ -127,8 +132,17 @@ function runTorch(threads: number): Side | { skipped: string } {
   const script = fileURLToPath(new URL('../src/torch_bench.py', import.meta.url));
   log(`running PyTorch with ${threads} thread(s)...`);
   const args = [
-    script, '--steps', String(noMlp || onlyCnn ? -1 : steps), '--reps', String(reps), '--samples', String(samples), '--threads', String(threads),
-    '--cnn-steps', String(noCnn ? -1 : cnnSteps),
+    script,
+    '--steps',
+    String(noMlp || onlyCnn ? -1 : steps),
+    '--reps',
+    String(reps),
+    '--samples',
+    String(samples),
+    '--threads',
+    String(threads),
+    '--cnn-steps',
+    String(noCnn ? -1 : cnnSteps),
     ...(onlyCnn ? ['--only-cnn'] : []),
   ];
   const r = spawnSync(python, args, {
@@ -166,7 +180,10 @@ function runGpt(): Record<string, unknown> {
   log('GPT step time: bp, then PyTorch with 1 and 2 threads...');
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const script = fileURLToPath(new URL('../src/gpt-bench.ts', import.meta.url));
-  const r = spawnSync(tsx, ['--conditions=@bp/source', script, '--steps', short ? '25' : '45', '--python', python], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(tsx, ['--conditions=@bp/source', script, '--steps', short ? '25' : '45', '--python', python], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) return { skipped: `the GPT benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
@@ -197,10 +214,14 @@ function medianSide<T extends Side | { skipped: string }>(sides: T[]): T {
     return { ...chosen, rounds: runs.map((r) => round(r.epochSeconds, 3)) } as MlpResult;
   };
   const out: Side & Record<string, unknown> = { ...all[0] };
-  out.matmulGflops = Object.fromEntries(Object.keys(first.matmulGflops).map((n) => [n, median(all.map((s) => s.matmulGflops[n]))])) as Record<string, number>;
+  out.matmulGflops = Object.fromEntries(
+    Object.keys(first.matmulGflops).map((n) => [n, median(all.map((s) => s.matmulGflops[n]))]),
+  ) as Record<string, number>;
   for (const key of ['mlp', 'mlpRawOps'] as const) {
     if (!all[0][key]) continue;
-    out[key] = Object.fromEntries(Object.keys(all[0][key] as object).map((b) => [b, pick((s) => (s[key] as Record<string, MlpResult>)[b])!]));
+    out[key] = Object.fromEntries(
+      Object.keys(all[0][key] as object).map((b) => [b, pick((s) => (s[key] as Record<string, MlpResult>)[b])!]),
+    );
   }
   if (first.cnn) out.cnn = pick((s) => s.cnn);
   return out as unknown as T;
@@ -208,9 +229,10 @@ function medianSide<T extends Side | { skipped: string }>(sides: T[]): T {
 
 const started = performance.now();
 const cpuThreads = threadsArg ? Number(threadsArg.slice(10)) : (await import('node:os')).availableParallelism();
-const peakSection = argv.includes('--no-peak') || onlyCnn || argv.includes('--no-simd')
-  ? { skipped: '--no-peak, --only-cnn or --no-simd' }
-  : await matmulVsPeak(sizes, cpuThreads, Math.max(3, Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 3), short);
+const peakSection =
+  argv.includes('--no-peak') || onlyCnn || argv.includes('--no-simd')
+    ? { skipped: '--no-peak, --only-cnn or --no-simd' }
+    : await matmulVsPeak(sizes, cpuThreads, Math.max(3, Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 3), short);
 log(`matmul vs SIMD peak: ${JSON.stringify(peakSection)}`);
 // Rounds alternate bp and PyTorch, so a slow spell on the machine hits both; each figure is the
 // median of the rounds. Two PyTorch threads as in the issue's reference; one thread too, because
@@ -233,7 +255,8 @@ const tfjs = await runTfjs();
 const gpt = runGpt();
 const result = {
   date: new Date().toISOString(),
-  mode: (short ? `short (${steps} steps per MLP run, ${cnnSteps} CNN steps, extrapolated to an epoch)` : 'full epoch') +
+  mode:
+    (short ? `short (${steps} steps per MLP run, ${cnnSteps} CNN steps, extrapolated to an epoch)` : 'full epoch') +
     `, median of ${rounds} round${rounds > 1 ? 's' : ''} (bp and PyTorch alternating)`,
   machine: await machine(),
   relaxedSimd,
@@ -249,7 +272,8 @@ const result = {
     bpOverPytorch: ratios(bp, torch),
     bpOverPytorchOneThread: ratios(bp, torch1),
     bpOverTfjsWasm: ratios(bp, tfjs),
-    gptStepTimeBpOverPytorchBest: typeof gpt.bpOverPytorchBest === 'number' ? gpt.bpOverPytorchBest : `skipped: ${String(gpt.skipped ?? 'no PyTorch figure')}`,
+    gptStepTimeBpOverPytorchBest:
+      typeof gpt.bpOverPytorchBest === 'number' ? gpt.bpOverPytorchBest : `skipped: ${String(gpt.skipped ?? 'no PyTorch figure')}`,
   },
   wallSeconds: round((performance.now() - started) / 1000, 1),
 };

@@ -74,15 +74,19 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
     }
   }
   const table = (kind: string, setting: 'oneThread' | 'allThreads'): Rates =>
-    Object.fromEntries(sizes.map((n) => {
-      const g = median(samples[`${kind}/${setting}/${n}`]);
-      return [n, { gflops: Math.round(g * 10) / 10, percentOfPeak: Math.round((1000 * g) / peakUsed[setting]) / 10 }];
-    }));
+    Object.fromEntries(
+      sizes.map((n) => {
+        const g = median(samples[`${kind}/${setting}/${n}`]);
+        return [n, { gflops: Math.round(g * 10) / 10, percentOfPeak: Math.round((1000 * g) / peakUsed[setting]) / 10 }];
+      }),
+    );
   const out: MatmulVsPeak = {
     peak,
     peakUsed,
     plain: { oneThread: table('plain', 'oneThread'), allThreads: table('plain', 'allThreads') },
-    fma: fmaOk ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') } : { skipped: 'no relaxed SIMD in this engine' },
+    fma: fmaOk
+      ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') }
+      : { skipped: 'no relaxed SIMD in this engine' },
     note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead); threads: 1 and ${threads}; median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs`,
   };
   if (fmaOk) {

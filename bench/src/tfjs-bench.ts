@@ -51,7 +51,11 @@ export function tfjsMatmulGflops(tf: Tf, n: number, reps: number): number {
 export function tfjsMlpEpoch(tf: Tf, w: MlpWorkload): MlpResult {
   const x = tf.randomUniform([w.samples, 784], 0, 1, 'float32', 0);
   const y = tf.oneHot(tf.randomUniform([w.samples], 0, 10, 'int32', 1), 10);
-  const lin = (i: number, o: number, seed: number): [import('@tensorflow/tfjs-core').Variable, import('@tensorflow/tfjs-core').Variable] => {
+  const lin = (
+    i: number,
+    o: number,
+    seed: number,
+  ): [import('@tensorflow/tfjs-core').Variable, import('@tensorflow/tfjs-core').Variable] => {
     const bound = 1 / Math.sqrt(i);
     return [
       tf.variable(tf.randomUniform([i, o], -bound, bound, 'float32', seed)),

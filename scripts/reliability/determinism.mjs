@@ -42,7 +42,11 @@ try {
     if (limit !== undefined) args.push('--limit', limit);
     if (dataDir !== undefined) args.push('--data-dir', dataDir);
     const t0 = Date.now();
-    const p = spawnSync(process.execPath, args, { env: { ...process.env, BP_CPU_THREADS: String(t) }, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const p = spawnSync(process.execPath, args, {
+      env: { ...process.env, BP_CPU_THREADS: String(t) },
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (p.status !== 0) {
       console.error(`run ${r} (BP_CPU_THREADS=${t}) failed with ${p.status}:\n${p.stderr}`);
       process.exit(1);
@@ -67,7 +71,17 @@ const accuracies = new Set(results.map((r) => r.test_accuracy));
 const identical = hashes.size === 1;
 console.log(
   JSON.stringify(
-    { dataset, model, epochs: Number(epochs), limit: limit === undefined ? null : Number(limit), seed: Number(seed), runs: results, distinctWeights: hashes.size, distinctAccuracies: accuracies.size, identical },
+    {
+      dataset,
+      model,
+      epochs: Number(epochs),
+      limit: limit === undefined ? null : Number(limit),
+      seed: Number(seed),
+      runs: results,
+      distinctWeights: hashes.size,
+      distinctAccuracies: accuracies.size,
+      identical,
+    },
     null,
     2,
   ),

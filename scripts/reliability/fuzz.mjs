@@ -51,7 +51,11 @@ for (const [pkg, file, name] of SUITES.filter(([pkg, file]) => `${pkg}/${file}`.
 }
 let suites = [];
 try {
-  suites = readFileSync(reportFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  suites = readFileSync(reportFile, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } catch {
   /* no suite got far enough to report */
 }

@@ -32,7 +32,11 @@ const r = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', 'src/m
 });
 let runs = [];
 try {
-  runs = readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  runs = readFileSync(report, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } catch {
   /* the test failed before reporting */
 }

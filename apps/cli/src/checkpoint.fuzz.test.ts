@@ -20,7 +20,15 @@ manualSeed(1);
 const settings = resolveSettings('xor', { model: 'mlp', seed: 1, loss: 'cross-entropy', backend: 'cpu' });
 const model = await buildModel(settings.model, 'xor', [2], 2);
 const optimizer = getOptimizer(settings.optimizer, model.parameters(), { lr: settings.lr }) as Optimizer;
-model.forward(tensor([[0, 1], [1, 0]])).sum().backward();
+model
+  .forward(
+    tensor([
+      [0, 1],
+      [1, 0],
+    ]),
+  )
+  .sum()
+  .backward();
 optimizer.step();
 const progress = { ...startProgress(), epoch: 1, step: 1, order: Int32Array.from([2, 0, 3, 1]) };
 const good = encodeCheckpoint({ settings, progress, random: getRandomState(), model: model.stateDict(), optimizer: optimizer.stateDict() });
@@ -29,7 +37,13 @@ const { tensors, metadata } = decodeSafetensors(good);
 // A run of a model file keeps the architecture in its checkpoint; resume builds from it.
 const architecture: Json = {
   type: 'Sequential',
-  config: { layers: [{ type: 'Linear', config: { inFeatures: 2, outFeatures: 4 } }, { type: 'Tanh' }, { type: 'Linear', config: { inFeatures: 4, outFeatures: 2 } }] },
+  config: {
+    layers: [
+      { type: 'Linear', config: { inFeatures: 2, outFeatures: 4 } },
+      { type: 'Tanh' },
+      { type: 'Linear', config: { inFeatures: 4, outFeatures: 2 } },
+    ],
+  },
 };
 const fileModel = modelFromArchitecture(architecture, 'spec.json', [2]);
 const fileOptimizer = getOptimizer('sgd', fileModel.parameters(), { lr: 0.1 }) as Optimizer;
@@ -61,7 +75,9 @@ describe('checkpoint validation', () => {
       return encodeSafetensors(tensors, { metadata: { ...metadata, state: JSON.stringify(state) } });
     };
     const bad = (f: Parameters<typeof edit>[0]) => () => decodeCheckpoint(edit(f), 'run/checkpoint.safetensors');
-    expect(bad((s) => delete s.random.s)).toThrow("run/checkpoint.safetensors: checkpoint state 'random.s' must be four 32-bit generator words, got nothing");
+    expect(bad((s) => delete s.random.s)).toThrow(
+      "run/checkpoint.safetensors: checkpoint state 'random.s' must be four 32-bit generator words, got nothing",
+    );
     expect(bad((s) => (s.settings.epochs = -3))).toThrow("checkpoint state 'settings.epochs' must be a positive integer, got -3");
     expect(bad((s) => (s.settings.dataset = 'cifar'))).toThrow(/'settings\.dataset' must be one of xor, spirals/);
     expect(bad((s) => (s.progress.step = 1.5))).toThrow("'progress.step' must be a non-negative integer, got 1.5");
@@ -70,7 +86,9 @@ describe('checkpoint validation', () => {
 
   it('refuses a saved epoch order that is not a permutation of the training set', () => {
     expect(() => checkOrder('cp', Int32Array.from([2, 0, 3, 1]), 4)).not.toThrow();
-    expect(() => checkOrder('cp', Int32Array.from([2, 0, 3, 1]), 5)).toThrow('cp: progress.order is not a permutation of the 5 training examples (it has 4 entries)');
+    expect(() => checkOrder('cp', Int32Array.from([2, 0, 3, 1]), 5)).toThrow(
+      'cp: progress.order is not a permutation of the 5 training examples (it has 4 entries)',
+    );
     expect(() => checkOrder('cp', Int32Array.from([2, 0, 2, 1]), 4)).toThrow(FormatError);
     expect(() => checkOrder('cp', Int32Array.from([2, 0, 4, 1]), 4)).toThrow(FormatError);
   });

@@ -86,8 +86,13 @@ export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
 /** Parses checkpoint bytes; `name` (the file) appears in every error. */
 export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, { source: name });
-  if (metadata?.format !== FORMAT) throw new FormatError(name, `is not a bp checkpoint (metadata format is ${JSON.stringify(metadata?.format ?? null)}, expected "${FORMAT}")`);
-  if (metadata.version !== String(VERSION)) throw new FormatError(name, `has checkpoint version ${metadata.version}; this bp reads version ${VERSION}`);
+  if (metadata?.format !== FORMAT)
+    throw new FormatError(
+      name,
+      `is not a bp checkpoint (metadata format is ${JSON.stringify(metadata?.format ?? null)}, expected "${FORMAT}")`,
+    );
+  if (metadata.version !== String(VERSION))
+    throw new FormatError(name, `has checkpoint version ${metadata.version}; this bp reads version ${VERSION}`);
   let state: {
     settings: TrainSettings;
     progress: Omit<Progress, 'order'>;
@@ -112,10 +117,14 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
     throw new FormatError(name, `progress.order must be a 1-d int32 tensor, got ${orderT.dtype} [${orderT.shape.join(',')}]`);
   }
   const progress: Progress = { ...state.progress, order: orderT ? (orderT.dataSync() as Int32Array) : null };
-  if (progress.step > 0 && progress.order === null) throw new FormatError(name, `stops inside epoch ${progress.epoch + 1} but lacks that epoch's order`);
+  if (progress.step > 0 && progress.order === null)
+    throw new FormatError(name, `stops inside epoch ${progress.epoch + 1} but lacks that epoch's order`);
   const bad = firstNonFinite(tensors);
   if (bad) {
-    throw new FormatError(name, `tensor ${terminalQuote(bad.name)} holds ${bad.value} at index ${bad.index}: a checkpoint with non-finite weights or optimizer state cannot be resumed`);
+    throw new FormatError(
+      name,
+      `tensor ${terminalQuote(bad.name)} holds ${bad.value} at index ${bad.index}: a checkpoint with non-finite weights or optimizer state cannot be resumed`,
+    );
   }
   return {
     settings: state.settings,
@@ -150,9 +159,24 @@ const STATE_CHECKS: Check[] = [
   ['settings.dataDir', orNull((v) => typeof v === 'string'), 'null or a directory'],
   ['progress.epoch', isInt(0), 'a non-negative integer'],
   ['progress.step', isInt(0), 'a non-negative integer'],
-  ['progress.sums', (v) => v !== null && typeof v === 'object' && ['loss', 'correct', 'examples', 'seconds'].every((k) => isNumber((v as Record<string, unknown>)[k])), 'running sums { loss, correct, examples, seconds }'],
-  ['progress.history', (v) => Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && isInt(1)(r.epoch) && typeof r.loss === 'number'), 'a list of epoch records'],
-  ['random.s', (v) => Array.isArray(v) && v.length === 4 && v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32), 'four 32-bit generator words'],
+  [
+    'progress.sums',
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      ['loss', 'correct', 'examples', 'seconds'].every((k) => isNumber((v as Record<string, unknown>)[k])),
+    'running sums { loss, correct, examples, seconds }',
+  ],
+  [
+    'progress.history',
+    (v) => Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && isInt(1)(r.epoch) && typeof r.loss === 'number'),
+    'a list of epoch records',
+  ],
+  [
+    'random.s',
+    (v) => Array.isArray(v) && v.length === 4 && v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32),
+    'four 32-bit generator words',
+  ],
   ['random.spare', orNull(isNumber), 'null or a number'],
   [
     'changes',
@@ -171,7 +195,11 @@ const STATE_CHECKS: Check[] = [
         )),
     'a list of setting changes { epoch, step, setting, from, to }',
   ],
-  ['architecture', (v) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or a { type, config } description'],
+  [
+    'architecture',
+    (v) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v)),
+    'null or a { type, config } description',
+  ],
 ];
 
 /** A value read from a file, for a message: numbers and short strings as JSON, anything else by its kind. */
@@ -187,7 +215,10 @@ function checkState(name: string, state: unknown): void {
   for (const [path, ok, what] of STATE_CHECKS) {
     const v = path
       .split('.')
-      .reduce<unknown>((o, k) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined), state);
+      .reduce<unknown>(
+        (o, k) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined),
+        state,
+      );
     if (!ok(v)) throw new FormatError(name, `checkpoint state '${path}' must be ${what}, got ${describeValue(v)}`);
   }
 }
@@ -200,7 +231,8 @@ function checkState(name: string, state: unknown): void {
 export function checkOrder(name: string, order: Int32Array, n: number): void {
   const seen = new Uint8Array(n);
   const ok = order.length === n && order.every((i) => i >= 0 && i < n && seen[i]++ === 0);
-  if (!ok) throw new FormatError(name, `progress.order is not a permutation of the ${n} training examples (it has ${order.length} entries)`);
+  if (!ok)
+    throw new FormatError(name, `progress.order is not a permutation of the ${n} training examples (it has ${order.length} entries)`);
 }
 
 /** Writes `cp` to `dir/checkpoint.safetensors` atomically; returns the path. */

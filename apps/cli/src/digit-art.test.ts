@@ -22,10 +22,13 @@ describe('digit art', () => {
   });
 
   it('draws bars proportional to the probability', () => {
-    const text = renderGuesses([
-      { label: '7', probability: 0.5 },
-      { label: '1', probability: 0.25 },
-    ], 8);
+    const text = renderGuesses(
+      [
+        { label: '7', probability: 0.5 },
+        { label: '1', probability: 0.25 },
+      ],
+      8,
+    );
     expect(text).toBe(['7   50.0%  ████', '1   25.0%  ██'].join('\n'));
   });
 });

@@ -41,7 +41,10 @@ export interface Guess {
 /** The `k` most probable classes, best first (ties keep class order). */
 export function topK(probabilities: ArrayLike<number>, k: number, labels?: readonly string[]): Guess[] {
   if (labels && labels.length !== probabilities.length) {
-    throw new ArgumentError('topK', `${labels.length} labels for ${probabilities.length} probabilities ${fmtShape([probabilities.length])}`);
+    throw new ArgumentError(
+      'topK',
+      `${labels.length} labels for ${probabilities.length} probabilities ${fmtShape([probabilities.length])}`,
+    );
   }
   const idx = Array.from({ length: probabilities.length }, (_, i) => i);
   idx.sort((a, b) => probabilities[b] - probabilities[a] || a - b);

@@ -53,7 +53,9 @@ describe('atomic checkpoints', () => {
     const target = join(dir, 'model.safetensors');
     const log: string[] = [];
     patchFs('rename', (rename) => async (from, to) => {
-      log.push(`rename ${String(from).startsWith(join(dir, '.model.safetensors.')) ? 'tmp' : String(from)} -> ${String(to) === target ? 'target' : String(to)}`);
+      log.push(
+        `rename ${String(from).startsWith(join(dir, '.model.safetensors.')) ? 'tmp' : String(from)} -> ${String(to) === target ? 'target' : String(to)}`,
+      );
       return rename(from, to);
     });
     patchOpen((open) => async (path, ...rest) => {
@@ -70,34 +72,48 @@ describe('atomic checkpoints', () => {
       return h;
     });
     await writeFileAtomic(target, new Uint8Array([1, 2, 3]));
-    expect(log).toEqual(['open tmp w', 'writeFile tmp', 'sync tmp', 'close tmp', `rename tmp -> target`, 'open dir r', 'sync dir', 'close dir']);
+    expect(log).toEqual([
+      'open tmp w',
+      'writeFile tmp',
+      'sync tmp',
+      'close tmp',
+      `rename tmp -> target`,
+      'open dir r',
+      'sync dir',
+      'close dir',
+    ]);
     expect([...(await readFile(target))]).toEqual([1, 2, 3]);
     expect(await readdir(dir)).toEqual(['model.safetensors']);
   });
 
-  it('a full disk fails the write, leaves the previous checkpoint readable and no temporary file', async () => {
-    const run = await templateRun();
-    const before = await readFile(join(run, CHECKPOINT_FILE));
-    const cp = await readCheckpoint(run);
-    patchOpen((open) => async (path, ...rest) => {
-      const h = await open(path, ...rest);
-      if (rest[0] === 'w') {
-        const writeFile = h.writeFile.bind(h);
-        h.writeFile = (async (data: Uint8Array | string) => {
-          await writeFile(typeof data === 'string' ? data.slice(0, data.length >> 1) : data.subarray(0, data.length >> 1));
-          throw enospc();
-        }) as typeof h.writeFile;
-      }
-      return h;
-    });
-    await expect(writeCheckpoint(run, { ...cp, progress: { ...cp.progress, epoch: 99 } })).rejects.toMatchObject({ code: 'ENOSPC' });
-    await expect(prepareRunDir(join(run, 'next'))).rejects.toThrow(OutputDirError);
-    await expect(prepareRunDir(join(run, 'next'))).rejects.toThrow(/cannot write to the output directory .*next: the disk is full\. Choose another with --out DIR\./);
-    expect(Buffer.compare(before, await readFile(join(run, CHECKPOINT_FILE)))).toBe(0);
-    expect((await readCheckpoint(run)).progress.epoch).toBe(1);
-    expect((await readdir(run)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  }, SLOW);
-
+  it(
+    'a full disk fails the write, leaves the previous checkpoint readable and no temporary file',
+    async () => {
+      const run = await templateRun();
+      const before = await readFile(join(run, CHECKPOINT_FILE));
+      const cp = await readCheckpoint(run);
+      patchOpen((open) => async (path, ...rest) => {
+        const h = await open(path, ...rest);
+        if (rest[0] === 'w') {
+          const writeFile = h.writeFile.bind(h);
+          h.writeFile = (async (data: Uint8Array | string) => {
+            await writeFile(typeof data === 'string' ? data.slice(0, data.length >> 1) : data.subarray(0, data.length >> 1));
+            throw enospc();
+          }) as typeof h.writeFile;
+        }
+        return h;
+      });
+      await expect(writeCheckpoint(run, { ...cp, progress: { ...cp.progress, epoch: 99 } })).rejects.toMatchObject({ code: 'ENOSPC' });
+      await expect(prepareRunDir(join(run, 'next'))).rejects.toThrow(OutputDirError);
+      await expect(prepareRunDir(join(run, 'next'))).rejects.toThrow(
+        /cannot write to the output directory .*next: the disk is full\. Choose another with --out DIR\./,
+      );
+      expect(Buffer.compare(before, await readFile(join(run, CHECKPOINT_FILE)))).toBe(0);
+      expect((await readCheckpoint(run)).progress.epoch).toBe(1);
+      expect((await readdir(run)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    },
+    SLOW,
+  );
 
   it('removes temporary files that killed writers left behind, and only those', async () => {
     const dir = await tempDir();
@@ -110,77 +126,90 @@ describe('atomic checkpoints', () => {
 });
 
 describe.concurrent('faults in a real process', () => {
-  it('bp train on a disk that fills up: exit 1 naming the cause, earlier checkpoint kept, resume ends byte-identical', async () => {
-    const args = (out: string) => ['train', 'spirals', '--epochs', '3', '--seed', '3', '--out', out];
-    const whole = await tempDir();
-    const full = await runCli(args(whole));
-    expect(full.code, full.stderr).toBe(0);
+  it(
+    'bp train on a disk that fills up: exit 1 naming the cause, earlier checkpoint kept, resume ends byte-identical',
+    async () => {
+      const args = (out: string) => ['train', 'spirals', '--epochs', '3', '--seed', '3', '--out', out];
+      const whole = await tempDir();
+      const full = await runCli(args(whole));
+      expect(full.code, full.stderr).toBe(0);
 
-    const out = await tempDir();
-    // The first checkpoint write (epoch 1) succeeds; the next one meets a full disk.
-    const env = plainEnv({ NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'testing', 'full-disk.mjs')).href}`, BP_TEST_FULL_DISK_AFTER: '1' });
-    const r = await runCli(args(out), { env });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot write the checkpoint in ${out}: the disk is full.`);
-    expect(r.stderr).toContain(`The last good checkpoint (epoch 1) is kept in ${join(out, CHECKPOINT_FILE)}`);
-    expect(r.stderr).toContain(`bp train --resume ${out}`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    const kept = decodeCheckpoint(new Uint8Array(await readFile(join(out, CHECKPOINT_FILE))), 'checkpoint');
-    expect(kept.progress.epoch).toBe(1);
-    expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-
-    const resumed = await runCli(['train', '--resume', out]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(Buffer.compare(await readFile(join(whole, 'model.safetensors')), await readFile(join(out, 'model.safetensors')))).toBe(0);
-  }, SLOW);
-
-  it('SIGKILL at random moments of rewriting a checkpoint always leaves a whole, readable one', async () => {
-    const template = await templateRun();
-    const out = await tempDir();
-    const rounds = Number(process.env.BP_KILL_ROUNDS ?? 6);
-    let seen = 0;
-    let torn = 0;
-    let state = 12345;
-    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-    for (let round = 0; round < rounds; round++) {
-      const child = spawn(process.execPath, [join(here, 'testing', 'checkpoint-writer.mjs'), template, out], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let written = 0;
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const firstWrite = new Promise<void>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          written += d.split('\n').filter(Boolean).length;
-          resolve();
-        });
-        child.on('exit', () => reject(new Error(`writer exited early: ${stderr}`)));
+      const out = await tempDir();
+      // The first checkpoint write (epoch 1) succeeds; the next one meets a full disk.
+      const env = plainEnv({
+        NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'testing', 'full-disk.mjs')).href}`,
+        BP_TEST_FULL_DISK_AFTER: '1',
       });
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      await firstWrite;
-      // Kill somewhere in the next few writes: while encoding, writing, syncing or renaming.
-      await new Promise((r) => setTimeout(r, 5 + random() * 120));
-      child.kill('SIGKILL');
-      await exited;
-      let cp;
-      try {
-        cp = await readCheckpoint(out);
-      } catch (e) {
-        torn++;
-        throw new Error(`round ${round}: the checkpoint is unreadable after SIGKILL: ${(e as Error).message}`);
+      const r = await runCli(args(out), { env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot write the checkpoint in ${out}: the disk is full.`);
+      expect(r.stderr).toContain(`The last good checkpoint (epoch 1) is kept in ${join(out, CHECKPOINT_FILE)}`);
+      expect(r.stderr).toContain(`bp train --resume ${out}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const kept = decodeCheckpoint(new Uint8Array(await readFile(join(out, CHECKPOINT_FILE))), 'checkpoint');
+      expect(kept.progress.epoch).toBe(1);
+      expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+      const resumed = await runCli(['train', '--resume', out]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(Buffer.compare(await readFile(join(whole, 'model.safetensors')), await readFile(join(out, 'model.safetensors')))).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    'SIGKILL at random moments of rewriting a checkpoint always leaves a whole, readable one',
+    async () => {
+      const template = await templateRun();
+      const out = await tempDir();
+      const rounds = Number(process.env.BP_KILL_ROUNDS ?? 6);
+      let seen = 0;
+      let torn = 0;
+      let state = 12345;
+      const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+      for (let round = 0; round < rounds; round++) {
+        const child = spawn(process.execPath, [join(here, 'testing', 'checkpoint-writer.mjs'), template, out], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let written = 0;
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const firstWrite = new Promise<void>((resolve, reject) => {
+          child.stdout.setEncoding('utf8').on('data', (d: string) => {
+            written += d.split('\n').filter(Boolean).length;
+            resolve();
+          });
+          child.on('exit', () => reject(new Error(`writer exited early: ${stderr}`)));
+        });
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        await firstWrite;
+        // Kill somewhere in the next few writes: while encoding, writing, syncing or renaming.
+        await new Promise((r) => setTimeout(r, 5 + random() * 120));
+        child.kill('SIGKILL');
+        await exited;
+        let cp;
+        try {
+          cp = await readCheckpoint(out);
+        } catch (e) {
+          torn++;
+          throw new Error(`round ${round}: the checkpoint is unreadable after SIGKILL: ${(e as Error).message}`);
+        }
+        const i = cp.progress.epoch;
+        // Whole: the weights and the metadata come from the same write, one the writer had started.
+        expect(i).toBeGreaterThanOrEqual(1);
+        expect(i).toBeLessThanOrEqual(written + 1);
+        for (const t of Object.values(cp.model)) if (t.dtype === 'float32') expect(new Set(t.dataSync())).toEqual(new Set([i]));
+        seen += written;
       }
-      const i = cp.progress.epoch;
-      // Whole: the weights and the metadata come from the same write, one the writer had started.
-      expect(i).toBeGreaterThanOrEqual(1);
-      expect(i).toBeLessThanOrEqual(written + 1);
-      for (const t of Object.values(cp.model)) if (t.dtype === 'float32') expect(new Set(t.dataSync())).toEqual(new Set([i]));
-      seen += written;
-    }
-    expect(torn).toBe(0);
-    expect(seen).toBeGreaterThanOrEqual(rounds);
-    // A kill between creating and renaming the temporary file leaves it behind; the next run removes it.
-    const left = (await readdir(out)).filter((f) => f.endsWith('.tmp')).length;
-    if (process.env.BP_KILL_REPORT) console.log(JSON.stringify({ rounds, writes: seen, killedMidWrite: left }));
-    await prepareRunDir(out);
-    expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(await readCheckpoint(out)).toBeTruthy();
-  }, SLOW);
+      expect(torn).toBe(0);
+      expect(seen).toBeGreaterThanOrEqual(rounds);
+      // A kill between creating and renaming the temporary file leaves it behind; the next run removes it.
+      const left = (await readdir(out)).filter((f) => f.endsWith('.tmp')).length;
+      if (process.env.BP_KILL_REPORT) console.log(JSON.stringify({ rounds, writes: seen, killedMidWrite: left }));
+      await prepareRunDir(out);
+      expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(await readCheckpoint(out)).toBeTruthy();
+    },
+    SLOW,
+  );
 });

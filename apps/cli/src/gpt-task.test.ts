@@ -22,7 +22,12 @@ describe('the names as windows', () => {
     // Labels are the inputs shifted by one, across window boundaries too: the windows are consecutive.
     for (let i = 0; i < 5 * T - 1; i++) expect(y[i]).toBe(x[i + 1]);
     const text = Array.from(x.subarray(0, 64), (id) => a.classes[id]).join('');
-    expect(text.split('\n').slice(1, -1).every((name) => /^[a-z]+$/.test(name))).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .slice(1, -1)
+        .every((name) => /^[a-z]+$/.test(name)),
+    ).toBe(true);
     manualSeed(3);
     expect(Array.from(loadNamesData().train.x.dataSync())).toEqual(Array.from(x));
     manualSeed(4);
@@ -33,8 +38,23 @@ describe('the names as windows', () => {
 describe('the sequence loss and accuracy', () => {
   it('average over every position of every window', () => {
     // Two windows of two positions over 3 classes.
-    const logits = tensor([[[2, 0, 0], [0, 1, 0]], [[0, 0, 3], [1, 0, 0]]]);
-    const labels = tensor([[0, 2], [2, 1]], { dtype: 'int32' });
+    const logits = tensor([
+      [
+        [2, 0, 0],
+        [0, 1, 0],
+      ],
+      [
+        [0, 0, 3],
+        [1, 0, 0],
+      ],
+    ]);
+    const labels = tensor(
+      [
+        [0, 2],
+        [2, 1],
+      ],
+      { dtype: 'int32' },
+    );
     const ln = Math.log;
     const ce = (z: number[], k: number) => -(z[k] - ln(z.reduce((s, v) => s + Math.exp(v), 0)));
     const expected = (ce([2, 0, 0], 0) + ce([0, 1, 0], 2) + ce([0, 0, 3], 2) + ce([1, 0, 0], 1)) / 4;
@@ -52,7 +72,11 @@ describe('GPTRecipe', () => {
     const opt = new GPTRecipe(model, 0.01, 200);
     expect(opt).toBeInstanceOf(AdamW);
     expect(opt.paramGroups.map((g) => g.weightDecay)).toEqual([0.1, 0]);
-    const reference = new LinearWarmupCosineLR(new AdamW(model.parameters(), { lr: 0.01 }), { warmupSteps: 10, totalSteps: 200, etaMin: 0.001 });
+    const reference = new LinearWarmupCosineLR(new AdamW(model.parameters(), { lr: 0.01 }), {
+      warmupSteps: 10,
+      totalSteps: 200,
+      etaMin: 0.001,
+    });
     const rates: number[] = [];
     const x = tensor([[0, 1, 2, 3]], { dtype: 'int32' });
     const y = tensor([[1, 2, 3, 4]], { dtype: 'int32' });
@@ -91,7 +115,7 @@ describe('GPTRecipe', () => {
 });
 
 describe('runTokenizer', () => {
-  it('takes the vocabulary from run.json, refusing one that cannot be the model\'s', () => {
+  it("takes the vocabulary from run.json, refusing one that cannot be the model's", () => {
     const chars = ['\n', 'a', 'b'];
     expect(runTokenizer(chars, 3, 'run.json').decode([1, 2, 0])).toBe('ab\n');
     expect(() => runTokenizer(chars, 4, 'run.json')).toThrow(/lists 3 characters, the model's vocabulary has 4/);

@@ -52,7 +52,9 @@ export function checkGPTFlags(dataset: string, flags: Pick<TrainFlags, 'model' |
     throw new UsageError(`${NAMES_DATASET} is text, not a classification set: train it with --model gpt`);
   }
   if (gpt && flags.optimizer !== undefined && flags.optimizer !== 'adamw') {
-    throw new UsageError(`--model gpt trains with AdamW (warmup, cosine decay, clipping); leave --optimizer out instead of --optimizer ${flags.optimizer}`);
+    throw new UsageError(
+      `--model gpt trains with AdamW (warmup, cosine decay, clipping); leave --optimizer out instead of --optimizer ${flags.optimizer}`,
+    );
   }
   if (gpt && flags.loss !== 'cross-entropy') {
     throw new UsageError(`--model gpt trains on the cross-entropy of the next character; leave --loss out instead of --loss ${flags.loss}`);
@@ -185,7 +187,8 @@ export function runTokenizer(classes: readonly string[], vocabSize: number, path
   } catch {
     throw new FormatError(path, 'classes must be distinct single characters (the vocabulary of a GPT run)');
   }
-  if (tokenizer.size !== vocabSize) throw new FormatError(path, `lists ${tokenizer.size} characters, the model's vocabulary has ${vocabSize}`);
+  if (tokenizer.size !== vocabSize)
+    throw new FormatError(path, `lists ${tokenizer.size} characters, the model's vocabulary has ${vocabSize}`);
   if (tokenizer.idOf('\n') === undefined) throw new FormatError(path, 'classes lack the newline that ends each name');
   return tokenizer;
 }

@@ -30,13 +30,19 @@ export function checkRunInfo(value: unknown, path: string): RunInfo {
     throw new FormatError(path, 'classes must be a non-empty list of class names');
   }
   const shape = run!.inputShape;
-  if (!Array.isArray(shape) || shape.length === 0 || shape.length > 4 || !shape.every((d) => Number.isSafeInteger(d) && d > 0 && d <= 1 << 16)) {
+  if (
+    !Array.isArray(shape) ||
+    shape.length === 0 ||
+    shape.length > 4 ||
+    !shape.every((d) => Number.isSafeInteger(d) && d > 0 && d <= 1 << 16)
+  ) {
     throw new FormatError(path, 'inputShape must be a list of 1 to 4 positive sizes');
   }
   if (settings.seed !== undefined && !Number.isSafeInteger(settings.seed)) throw new FormatError(path, 'settings.seed must be an integer');
   for (const key of ['limit', 'dataDir'] as const) {
     const v = settings[key];
-    if (v !== undefined && v !== null && typeof v !== (key === 'limit' ? 'number' : 'string')) throw new FormatError(path, `settings.${key} has the wrong type`);
+    if (v !== undefined && v !== null && typeof v !== (key === 'limit' ? 'number' : 'string'))
+      throw new FormatError(path, `settings.${key} has the wrong type`);
   }
   return run as RunInfo;
 }

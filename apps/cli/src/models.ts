@@ -42,7 +42,8 @@ export async function readArchitecture(spec: string): Promise<Json> {
   try {
     bytes = await readRegularFile(spec, { maxBytes: MAX_ARCHITECTURE_BYTES, what: 'architecture file' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FormatError(spec, 'not found: --model names an architecture file that does not exist');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new FormatError(spec, 'not found: --model names an architecture file that does not exist');
     throw e;
   }
   let json: unknown;
@@ -82,7 +83,9 @@ export async function buildModel(
   }
   if (spec === 'cnn') {
     if (!images) {
-      throw new UsageError(`--model cnn needs image data (mnist, fashion-mnist); '${dataset}' has ${inputShape[0]} features per example. Use --model mlp.`);
+      throw new UsageError(
+        `--model cnn needs image data (mnist, fashion-mnist); '${dataset}' has ${inputShape[0]} features per example. Use --model mlp.`,
+      );
     }
     return presets.mnistCnn({ inputShape, classes: numClasses });
   }

@@ -12,7 +12,9 @@ describe('number flags', () => {
     for (const bad of ['0x10', '0b11', '0o7', 'Infinity', '', ' ', '1e', '--1', '1,5']) {
       expect(() => positiveNumber(bad), bad).toThrow(InvalidArgumentError);
     }
-    expect([positiveNumber('0.01'), positiveNumber('1e-3'), positiveNumber('.5'), positiveNumber('3'), positiveNumber('1E+2')]).toEqual([0.01, 0.001, 0.5, 3, 100]);
+    expect([positiveNumber('0.01'), positiveNumber('1e-3'), positiveNumber('.5'), positiveNumber('3'), positiveNumber('1E+2')]).toEqual([
+      0.01, 0.001, 0.5, 3, 100,
+    ]);
     expect(() => fraction('0x0')).toThrow(InvalidArgumentError);
     expect(fraction('0.25')).toBe(0.25);
   });

@@ -46,7 +46,12 @@ function bomb(w: number, h: number, rows = h, depth = 1, color = 0, interlace = 
   const channels = [1, 0, 3, 1, 2, 0, 4][color] ?? 1;
   const rowBytes = 1 + Math.ceil((w * Math.max(1, depth) * Math.max(1, channels)) / 8);
   const raw = new Uint8Array(Math.min(Math.min(rows, h) * rowBytes, 1 << 20));
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -97,9 +102,13 @@ describe('hostile PNG files', () => {
     await writeFile(join(dir, 'header-only.png'), smallPng().subarray(0, 20));
     await mkdir(join(dir, 'folder.png'));
     await expect(pngToDigit(join(dir, 'empty.png'))).rejects.toThrow(/empty\.png: is empty \(0 bytes\), not a PNG image/);
-    await expect(pngToDigit(join(dir, 'text.png'))).rejects.toThrow(/text\.png: is not a PNG image \(it does not start with the PNG signature\)/);
+    await expect(pngToDigit(join(dir, 'text.png'))).rejects.toThrow(
+      /text\.png: is not a PNG image \(it does not start with the PNG signature\)/,
+    );
     await expect(pngToDigit(join(dir, 'cut.png'))).rejects.toThrow(/cut\.png: is a damaged PNG image: its data ends early/);
-    await expect(pngToDigit(join(dir, 'header-only.png'))).rejects.toThrow(/header-only\.png: is cut short: its 20 bytes end inside the PNG header/);
+    await expect(pngToDigit(join(dir, 'header-only.png'))).rejects.toThrow(
+      /header-only\.png: is cut short: its 20 bytes end inside the PNG header/,
+    );
     await expect(pngToDigit(join(dir, 'folder.png'))).rejects.toThrow(/folder\.png: is a directory, not a regular PNG image/);
     await expect(pngToDigit(join(dir, 'missing.png'))).rejects.toThrow(/missing\.png: not found/);
     const zero = bomb(1, 1);
@@ -110,7 +119,11 @@ describe('hostile PNG files', () => {
   it(`decodes or refuses ${CASES} mutated PNG headers and bodies with a FormatError`, async () => {
     const seeds = [smallPng(), bomb(300, 200), bomb(7, 5)];
     // Headers with valid checksums, so the checks past the CRC run: sizes from 0 to 2^32-1, every depth and colour type.
-    const size = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(6324, 6325, 16000, 100000, 2 ** 31));
+    const size = fc.oneof(
+      fc.integer({ min: 0, max: 64 }),
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.constantFrom(6324, 6325, 16000, 100000, 2 ** 31),
+    );
     const headers = fc
       .record({
         w: size,
@@ -126,7 +139,8 @@ describe('hostile PNG files', () => {
       inputs: fc.oneof(mutatedBytes(seeds, { hot: 33 }), mutatedBytes(seeds, { hot: 33, u64At: 16 }), headers, headers),
       parse: (bytes) => {
         const { width, height, rgba } = decodePng(bytes, 'fuzz.png');
-        if (width * height > MAX_PNG_PIXELS || rgba.length !== width * height * 4) throw new Error(`decoded ${width}x${height} into ${rgba.length} bytes`);
+        if (width * height > MAX_PNG_PIXELS || rgba.length !== width * height * 4)
+          throw new Error(`decoded ${width}x${height} into ${rgba.length} bytes`);
       },
       expected: (e) => e instanceof FormatError && e.message.startsWith('fuzz.png: '),
       cases: CASES,

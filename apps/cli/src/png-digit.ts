@@ -37,7 +37,8 @@ export function readPngHeader(bytes: Uint8Array, name: string): { width: number;
   if (!isIhdr) throw new FormatError(name, 'is not a valid PNG image: it does not begin with an IHDR header chunk');
   const width = view.getUint32(16);
   const height = view.getUint32(20);
-  if (width === 0 || height === 0) throw new FormatError(name, `declares an image of ${width}x${height} pixels; a PNG has at least one pixel`);
+  if (width === 0 || height === 0)
+    throw new FormatError(name, `declares an image of ${width}x${height} pixels; a PNG has at least one pixel`);
   if (width * height > MAX_PNG_PIXELS) {
     throw new FormatError(
       name,
@@ -175,7 +176,8 @@ export function decodePng(bytes: Uint8Array, name: string): { rgba: Uint8Array; 
   } catch (e) {
     const message = (e as Error).message ?? '';
     // pngjs's words for a file whose image data ends early.
-    if (/read requests|unexpected end|finished stream/i.test(message)) throw new FormatError(name, 'is a damaged PNG image: its data ends early');
+    if (/read requests|unexpected end|finished stream/i.test(message))
+      throw new FormatError(name, 'is a damaged PNG image: its data ends early');
     throw new FormatError(name, `is not a readable PNG image: ${terminalSafe(message.slice(0, 200))}`);
   }
 }

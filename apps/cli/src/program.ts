@@ -53,14 +53,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--batch-size <n>', 'examples per step (default: per dataset)', positiveInt)
       .option('--lr <x>', 'learning rate (default: per dataset and optimizer)', positiveNumber)
       .addOption(new Option('--optimizer <name>', 'optimizer (default: per dataset)').choices(OPTIMIZERS).argParser(oneOf(OPTIMIZERS)))
-      .addOption(new Option('--loss <name>', 'cross-entropy of the predicted classes, or mse against one-hot labels').choices(LOSSES).argParser(oneOf(LOSSES)).default('cross-entropy'))
+      .addOption(
+        new Option('--loss <name>', 'cross-entropy of the predicted classes, or mse against one-hot labels')
+          .choices(LOSSES)
+          .argParser(oneOf(LOSSES))
+          .default('cross-entropy'),
+      )
       .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).argParser(oneOf(BACKENDS)).default('cpu'))
       .option('--seed <n>', 'seed of every random draw (init, shuffling, dropout, synthetic data)', nonNegativeInt, 42)
       .option('--limit <n>', 'use only the first N training and test examples', positiveInt)
-      .option('--validation-split <f>', 'fraction of training data held out for validation (default: 0.1 MNIST, 0.2 synthetic, 0 XOR)', fraction)
+      .option(
+        '--validation-split <f>',
+        'fraction of training data held out for validation (default: 0.1 MNIST, 0.2 synthetic, 0 XOR)',
+        fraction,
+      )
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--out <dir>', 'where to write model, checkpoints and report (default: runs/<dataset>, numbered if taken)')
-      .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its saved settings (--epochs and --lr may change)')
+      .option(
+        '--resume <dir>',
+        'continue the run in <dir> from its last checkpoint, with its saved settings (--epochs and --lr may change)',
+      )
       .option('--overwrite', 'replace the run already in --out (without it, a non-empty --out is refused)')
       .option('--json', 'print one JSON object per epoch and a final one, instead of the progress display')
       .addHelpText(
@@ -84,7 +96,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   commonOut(
     program
       .command('eval')
-      .description('evaluate a saved model on a dataset\'s test split')
+      .description("evaluate a saved model on a dataset's test split")
       .argument('<model-dir>', 'a directory written by bp train --out')
       .addArgument(new Argument('<dataset>', 'dataset to evaluate on').choices(DATASETS).argParser(oneOf(DATASETS)))
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
@@ -106,7 +118,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .argument('<model-dir>', 'a directory written by bp train --out')
       .argument('[image]', 'a PNG image (any size; converted to 28x28 grayscale)')
       .option('--index <n>', 'take test image number N of the dataset instead of a file', nonNegativeInt)
-      .addOption(new Option('--dataset <name>', 'dataset for --index (default: the one the model was trained on)').choices(DATASETS).argParser(oneOf(DATASETS)))
+      .addOption(
+        new Option('--dataset <name>', 'dataset for --index (default: the one the model was trained on)')
+          .choices(DATASETS)
+          .argParser(oneOf(DATASETS)),
+      )
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--invert', 'invert the PNG (for dark digits on a light background, as most drawings are)')
       .option('--json', 'print the result as one JSON object')
@@ -128,7 +144,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--seed <n>', 'seed of the draws: the same seed prints the same samples', nonNegativeInt, 42)
       .option('--max-length <n>', 'cut a sample after this many characters', positiveInt, 32)
       .option('--json', 'print the samples as one JSON object')
-      .addHelpText('after', examples(['bp sample runs/names', 'bp sample runs/names --count 20 --temperature 0.8 --top-k 5 --seed 7', 'bp sample runs/names --json']))
+      .addHelpText(
+        'after',
+        examples([
+          'bp sample runs/names',
+          'bp sample runs/names --count 20 --temperature 0.8 --top-k 5 --seed 7',
+          'bp sample runs/names --json',
+        ]),
+      )
       .action(async (run: string, opts) => {
         const { runSample } = await import('./commands/sample.js');
         setExitCode(await runSample(run, opts));
@@ -140,7 +163,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('explain')
       .description('walk one backprop step of a tiny 2-2-1 network with real numbers computed by bp')
       .option('--lr <x>', 'learning rate of the update', positiveNumber, 0.5)
-      .addOption(new Option('--graph <format>', 'print only the recorded computation graph, with values and gradients').choices(GRAPH_FORMATS).argParser(oneOf(GRAPH_FORMATS)))
+      .addOption(
+        new Option('--graph <format>', 'print only the recorded computation graph, with values and gradients')
+          .choices(GRAPH_FORMATS)
+          .argParser(oneOf(GRAPH_FORMATS)),
+      )
       .addHelpText('after', examples(['bp explain', 'bp explain --graph mermaid', 'bp explain --graph dot | dot -Tsvg > graph.svg']))
       .action(async (opts) => {
         const { runExplain } = await import('./commands/explain.js');
@@ -171,7 +198,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .option('--output <file>', 'where to write (default: <run>/model.onnx or <run>/weights.safetensors)')
       .option('--opset <n>', 'ONNX opset version, 17 to 21 (default 17)', positiveInt)
       .option('--json', 'print the result as one JSON object')
-      .addHelpText('after', examples(['bp export runs/mnist --format onnx', 'bp export runs/mnist --format safetensors --output mnist.safetensors']))
+      .addHelpText(
+        'after',
+        examples(['bp export runs/mnist --format onnx', 'bp export runs/mnist --format safetensors --output mnist.safetensors']),
+      )
       .action(async (run: string, opts) => {
         const { runExport } = await import('./commands/export.js');
         setExitCode(await runExport(run, opts));

@@ -47,11 +47,7 @@ function rate(v: number): string {
 /** The one-line summary of an epoch, used by the terminal and plain reporters. */
 export function epochLine(r: EpochRecord, epochs: number, examplesPerSecond: number, c: Colors): string {
   const width = String(epochs).length;
-  const parts = [
-    `epoch ${String(r.epoch).padStart(width)}/${epochs}`,
-    `loss ${c.cyan(fmtLoss(r.loss))}`,
-    `acc ${c.cyan(pct(r.accuracy))}`,
-  ];
+  const parts = [`epoch ${String(r.epoch).padStart(width)}/${epochs}`, `loss ${c.cyan(fmtLoss(r.loss))}`, `acc ${c.cyan(pct(r.accuracy))}`];
   if (r.valLoss !== undefined) parts.push(`val_loss ${c.yellow(fmtLoss(r.valLoss))}`, `val_acc ${c.yellow(pct(r.valAccuracy ?? NaN))}`);
   parts.push(c.dim(rate(examplesPerSecond)), c.dim(`${r.seconds.toFixed(1)}s`));
   return parts.join('  ');

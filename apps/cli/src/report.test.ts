@@ -12,7 +12,9 @@ describe('report', () => {
     expect(renderCsv(records)).toBe(
       'epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.9,0.6,1,0.55,1.5\n2,0.5,0.8,0.6,0.75,1.25\n3,0.25,0.9,0.4,0.85,1\n',
     );
-    expect(renderCsv([{ epoch: 1, loss: 0.5, accuracy: 1, seconds: 2 }])).toBe('epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.5,1,,,2\n');
+    expect(renderCsv([{ epoch: 1, loss: 0.5, accuracy: 1, seconds: 2 }])).toBe(
+      'epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.5,1,,,2\n',
+    );
   });
 
   it('picks round ticks covering the range', () => {
@@ -30,13 +32,19 @@ describe('report', () => {
     expect(svg).toContain('>Loss<');
     expect(svg).toContain('>Accuracy<');
     // The loss falls, so the training line's points go down the page (y grows) epoch by epoch.
-    const pts = svg.match(/<polyline points="([^"]+)"/)![1].split(' ').map((p) => Number(p.split(',')[1]));
+    const pts = svg
+      .match(/<polyline points="([^"]+)"/)![1]
+      .split(' ')
+      .map((p) => Number(p.split(',')[1]));
     expect(pts[0]).toBeLessThan(pts[1]);
     expect(pts[1]).toBeLessThan(pts[2]);
   });
 
   it('skips non-finite values instead of drawing NaN coordinates', () => {
-    const svg = renderSvg([{ epoch: 1, loss: NaN, accuracy: 0.5, seconds: 1 }, { epoch: 2, loss: 0.3, accuracy: 0.6, seconds: 1 }]);
+    const svg = renderSvg([
+      { epoch: 1, loss: NaN, accuracy: 0.5, seconds: 1 },
+      { epoch: 2, loss: 0.3, accuracy: 0.6, seconds: 1 },
+    ]);
     expect(svg).not.toContain('NaN');
   });
 });

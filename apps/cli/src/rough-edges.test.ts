@@ -22,7 +22,9 @@ describe.concurrent('bp: the small rough edges', () => {
   it('a misspelt dataset or choice gets a "did you mean"', async () => {
     const r = await runCli(['train', 'mnst']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("'mnst' is invalid for argument 'dataset'. Allowed choices are xor, spirals, moons, mnist, fashion-mnist, names. Did you mean mnist?");
+    expect(r.stderr).toContain(
+      "'mnst' is invalid for argument 'dataset'. Allowed choices are xor, spirals, moons, mnist, fashion-mnist, names. Did you mean mnist?",
+    );
     const o = await runCli(['train', 'xor', '--optimizer', 'adm']);
     expect(o.stderr).toContain('Allowed choices are sgd, adam, adamw, rmsprop. Did you mean adam?');
     const far = await runCli(['train', 'cifar']);
@@ -30,7 +32,12 @@ describe.concurrent('bp: the small rough edges', () => {
   });
 
   it('messages start a sentence with a capital after a full stop', async () => {
-    for (const args of [['train', 'xor', '--epochs', 'x'], ['train', 'xor', '--lr', '-1'], ['train', 'xor', '--seed', '1.5'], ['train', 'xor', '--validation-split', '2']]) {
+    for (const args of [
+      ['train', 'xor', '--epochs', 'x'],
+      ['train', 'xor', '--lr', '-1'],
+      ['train', 'xor', '--seed', '1.5'],
+      ['train', 'xor', '--validation-split', '2'],
+    ]) {
       const r = await runCli(args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/is invalid\. Expected /);
@@ -70,32 +77,48 @@ describe.concurrent('bp: the small rough edges', () => {
       expect(r.code, r.stderr).toBe(0);
     }, SLOW);
 
-    it('on a run of a 2-d dataset names a point and its coordinates, not an image', async () => {
-      const r = await runCli(['predict', run, '--index', '2']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.split('\n')[0]).toBe('bp predict · xor test point #2 (1, 0)');
-    }, SLOW);
+    it(
+      'on a run of a 2-d dataset names a point and its coordinates, not an image',
+      async () => {
+        const r = await runCli(['predict', run, '--index', '2']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout.split('\n')[0]).toBe('bp predict · xor test point #2 (1, 0)');
+      },
+      SLOW,
+    );
 
-    it('bp eval needs only the test split of a --data-dir, and calls a directory that is not there so', async () => {
-      const dir = await tempDir();
-      await writeFile(join(dir, 't10k-images-idx3-ubyte.gz'), '');
-      const r = await runCli(['eval', run, 'fashion-mnist', '--data-dir', dir]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`--data-dir: ${dir} lacks the Fashion-MNIST files t10k-labels-idx1-ubyte (each raw or .gz). Put them there, or leave --data-dir out to use BP_DATA_DIR.`);
-      const gone = await runCli(['eval', run, 'mnist', '--data-dir', join(dir, 'nope')]);
-      expect(gone.stderr).toContain(`--data-dir: ${join(dir, 'nope')} does not exist; it should hold the MNIST files t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte`);
-    }, SLOW);
+    it(
+      'bp eval needs only the test split of a --data-dir, and calls a directory that is not there so',
+      async () => {
+        const dir = await tempDir();
+        await writeFile(join(dir, 't10k-images-idx3-ubyte.gz'), '');
+        const r = await runCli(['eval', run, 'fashion-mnist', '--data-dir', dir]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+          `--data-dir: ${dir} lacks the Fashion-MNIST files t10k-labels-idx1-ubyte (each raw or .gz). Put them there, or leave --data-dir out to use BP_DATA_DIR.`,
+        );
+        const gone = await runCli(['eval', run, 'mnist', '--data-dir', join(dir, 'nope')]);
+        expect(gone.stderr).toContain(
+          `--data-dir: ${join(dir, 'nope')} does not exist; it should hold the MNIST files t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte`,
+        );
+      },
+      SLOW,
+    );
 
-    it('a missing PNG, or a directory in its place, is named in words', async () => {
-      const dir = await tempDir();
-      const missing = await runCli(['predict', run, join(dir, 'seven.png')]);
-      expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain(`${join(dir, 'seven.png')}: not found: no such image file`);
-      expect(missing.stderr).not.toContain('ENOENT');
-      await mkdir(join(dir, 'digit.png'));
-      const isDir = await runCli(['predict', run, join(dir, 'digit.png')]);
-      expect(isDir.stderr).toContain(`${join(dir, 'digit.png')}: is a directory, not a regular PNG image`);
-      expect(isDir.stderr).not.toContain('EISDIR');
-    }, SLOW);
+    it(
+      'a missing PNG, or a directory in its place, is named in words',
+      async () => {
+        const dir = await tempDir();
+        const missing = await runCli(['predict', run, join(dir, 'seven.png')]);
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toContain(`${join(dir, 'seven.png')}: not found: no such image file`);
+        expect(missing.stderr).not.toContain('ENOENT');
+        await mkdir(join(dir, 'digit.png'));
+        const isDir = await runCli(['predict', run, join(dir, 'digit.png')]);
+        expect(isDir.stderr).toContain(`${join(dir, 'digit.png')}: is a directory, not a regular PNG image`);
+        expect(isDir.stderr).not.toContain('EISDIR');
+      },
+      SLOW,
+    );
   });
 });

@@ -63,11 +63,26 @@ describe('the run directory lock', () => {
     const dead = deadPid();
     const contents = fc.oneof(
       fc.uint8Array({ maxLength: 80 }),
-      fc.constantFrom(`${live}\n`, `${live}`, `${dead}\n`, '0\n', '-1\n', '4294967296\n', '99999999999\n', `${live}\n${dead}\n`, ' 1\n', '1e3\n', ''),
+      fc.constantFrom(
+        `${live}\n`,
+        `${live}`,
+        `${dead}\n`,
+        '0\n',
+        '-1\n',
+        '4294967296\n',
+        '99999999999\n',
+        `${live}\n${dead}\n`,
+        ' 1\n',
+        '1e3\n',
+        '',
+      ),
       fc.integer({ min: -5, max: 2 ** 32 }).map((n) => `${n}\n`),
     );
     const cases: { bytes: Uint8Array; ageMs: number }[] = fc.sample(
-      fc.record({ bytes: contents.map((c) => (typeof c === 'string' ? new TextEncoder().encode(c) : c)), ageMs: fc.constantFrom(0, 5_000, 60_000) }),
+      fc.record({
+        bytes: contents.map((c) => (typeof c === 'string' ? new TextEncoder().encode(c) : c)),
+        ageMs: fc.constantFrom(0, 5_000, 60_000),
+      }),
       { numRuns: CASES, seed: 16 },
     );
     const report: FuzzReport = { cases: 0, accepted: 0, rejected: 0, reasons: {}, maxMs: 0, totalMs: 0 };
@@ -104,48 +119,69 @@ describe('the run directory lock', () => {
 });
 
 describe('bp train and its output directory', () => {
-  it('two runs into one folder at the same time: one trains, the other is refused; the folder is one whole run', async () => {
-    const out = await tempDir();
-    const args = (seed: string) => ['train', 'spirals', '--epochs', '30', '--seed', seed, '--out', out, '--json'];
-    const [a, b] = await Promise.all([runCli(args('1')), runCli(args('2'))]);
-    const codes = [a.code, b.code].sort();
-    expect(codes[0]).toBe(0);
-    expect([1, 2]).toContain(codes[1]);
-    const loser = a.code === 0 ? b : a;
-    const winner = a.code === 0 ? '1' : '2';
-    expect(loser.stderr).toMatch(/is in use by another bp train \(process \d+\)|is not empty|is being locked/);
-    const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
-    expect(String(run.settings.seed)).toBe(winner);
-    expect((await readdir(out)).sort()).toEqual(['checkpoint.safetensors', 'model.json', 'model.safetensors', 'report.csv', 'report.svg', 'run.json']);
-  }, SLOW);
+  it(
+    'two runs into one folder at the same time: one trains, the other is refused; the folder is one whole run',
+    async () => {
+      const out = await tempDir();
+      const args = (seed: string) => ['train', 'spirals', '--epochs', '30', '--seed', seed, '--out', out, '--json'];
+      const [a, b] = await Promise.all([runCli(args('1')), runCli(args('2'))]);
+      const codes = [a.code, b.code].sort();
+      expect(codes[0]).toBe(0);
+      expect([1, 2]).toContain(codes[1]);
+      const loser = a.code === 0 ? b : a;
+      const winner = a.code === 0 ? '1' : '2';
+      expect(loser.stderr).toMatch(/is in use by another bp train \(process \d+\)|is not empty|is being locked/);
+      const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+      expect(String(run.settings.seed)).toBe(winner);
+      expect((await readdir(out)).sort()).toEqual([
+        'checkpoint.safetensors',
+        'model.json',
+        'model.safetensors',
+        'report.csv',
+        'report.svg',
+        'run.json',
+      ]);
+    },
+    SLOW,
+  );
 
-  it('an explicit --out on a finished run is refused (exit 2) unless --overwrite, which replaces the whole run', async () => {
-    const out = await tempDir();
-    expect((await runCli(['train', 'xor', '--epochs', '2', '--out', out])).code).toBe(0);
-    const before = await readFile(join(out, 'model.safetensors'));
-    const again = await runCli(['train', 'xor', '--epochs', '2', '--seed', '3', '--out', out]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain(`the output directory ${out} is not empty (checkpoint.safetensors, model.json, model.safetensors, report.csv, … (6 files))`);
-    expect(again.stderr).toContain(`--resume ${out}`);
-    expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).toBe(0);
-    const replaced = await runCli(['train', 'xor', '--epochs', '2', '--seed', '3', '--out', out, '--overwrite']);
-    expect(replaced.code, replaced.stderr).toBe(0);
-    expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).settings.seed).toBe(3);
-    expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).not.toBe(0);
-    expect((await runCli(['train', '--resume', out, '--overwrite'])).code).toBe(2);
-  }, SLOW);
+  it(
+    'an explicit --out on a finished run is refused (exit 2) unless --overwrite, which replaces the whole run',
+    async () => {
+      const out = await tempDir();
+      expect((await runCli(['train', 'xor', '--epochs', '2', '--out', out])).code).toBe(0);
+      const before = await readFile(join(out, 'model.safetensors'));
+      const again = await runCli(['train', 'xor', '--epochs', '2', '--seed', '3', '--out', out]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain(
+        `the output directory ${out} is not empty (checkpoint.safetensors, model.json, model.safetensors, report.csv, … (6 files))`,
+      );
+      expect(again.stderr).toContain(`--resume ${out}`);
+      expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).toBe(0);
+      const replaced = await runCli(['train', 'xor', '--epochs', '2', '--seed', '3', '--out', out, '--overwrite']);
+      expect(replaced.code, replaced.stderr).toBe(0);
+      expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).settings.seed).toBe(3);
+      expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).not.toBe(0);
+      expect((await runCli(['train', '--resume', out, '--overwrite'])).code).toBe(2);
+    },
+    SLOW,
+  );
 
-  it('a refused command leaves no output folder behind', async () => {
-    const parent = await tempDir();
-    for (const args of [
-      ['xor', '--model', 'cnn'],
-      ['xor', '--model', join(parent, 'missing.json')],
-      ['mnist', '--data-dir', join(parent, 'no-data')],
-    ]) {
-      const out = join(parent, 'run');
-      const r = await runCli(['train', ...args, '--out', out]);
-      expect(r.code, r.stderr).not.toBe(0);
-      expect(await readdir(parent)).toEqual([]);
-    }
-  }, SLOW);
+  it(
+    'a refused command leaves no output folder behind',
+    async () => {
+      const parent = await tempDir();
+      for (const args of [
+        ['xor', '--model', 'cnn'],
+        ['xor', '--model', join(parent, 'missing.json')],
+        ['mnist', '--data-dir', join(parent, 'no-data')],
+      ]) {
+        const out = join(parent, 'run');
+        const r = await runCli(['train', ...args, '--out', out]);
+        expect(r.code, r.stderr).not.toBe(0);
+        expect(await readdir(parent)).toEqual([]);
+      }
+    },
+    SLOW,
+  );
 });

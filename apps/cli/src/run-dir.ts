@@ -33,7 +33,10 @@ export async function prepareRunDir(dir: string): Promise<void> {
     await writeFileAtomic(probe, 'ok\n');
     await unlink(probe);
   } catch (e) {
-    throw new OutputDirError('train', `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
+    throw new OutputDirError(
+      'train',
+      `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
+    );
   }
   await removeStaleTemporaries(dir);
 }
@@ -107,7 +110,10 @@ export async function lockRunDir(dir: string): Promise<RunLock> {
       return new RunLock(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new OutputDirError('train', `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
+        throw new OutputDirError(
+          'train',
+          `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
+        );
       }
     }
     let holder: { pid: number | null; ageMs: number };
@@ -168,7 +174,10 @@ export async function openRunDir(dir: string, opts: { resume: boolean; overwrite
   try {
     if (!opts.resume) await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new OutputDirError('train', `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`);
+    throw new OutputDirError(
+      'train',
+      `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
+    );
   }
   const lock = await lockRunDir(dir);
   try {

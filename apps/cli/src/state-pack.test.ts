@@ -5,7 +5,10 @@ import { packState, unpackState } from './state-pack.js';
 describe('state packing', () => {
   it('moves tensors out by path and restores the same structure', () => {
     const m = tensor([1, 2, 3]);
-    const state = { state: { '0': { step: 3, exp_avg: m } }, paramGroups: [{ lr: 1e-3, betas: [0.9, 0.999], amsgrad: false, params: [0] }] };
+    const state = {
+      state: { '0': { step: 3, exp_avg: m } },
+      paramGroups: [{ lr: 1e-3, betas: [0.9, 0.999], amsgrad: false, params: [0] }],
+    };
     const tensors = {};
     const json = packState(state, 'optimizer', tensors);
     expect(Object.keys(tensors)).toEqual(['optimizer.state.0.exp_avg']);

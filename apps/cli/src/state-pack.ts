@@ -46,11 +46,13 @@ export function unpackState(json: Json, tensors: Readonly<Record<string, Tensor>
     const name = json[TENSOR_KEY] as string;
     // Own keys only: a name such as 'constructor' must not find Object.prototype's.
     const t = typeof name === 'string' && Object.hasOwn(tensors, name) ? tensors[name] : undefined;
-    if (!(t instanceof Tensor)) throw new FormatError('checkpoint', `refers to tensor ${terminalQuote(String(name))}, which the file does not contain`);
+    if (!(t instanceof Tensor))
+      throw new FormatError('checkpoint', `refers to tensor ${terminalQuote(String(name))}, which the file does not contain`);
     return t;
   }
   if (keys.length === 1 && keys[0] === NUMBER_KEY) return Number(json[NUMBER_KEY]);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json)) Object.defineProperty(out, k, { value: unpackState(v, tensors), enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(json))
+    Object.defineProperty(out, k, { value: unpackState(v, tensors), enumerable: true, writable: true, configurable: true });
   return out;
 }

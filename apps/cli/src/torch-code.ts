@@ -3,7 +3,21 @@
  * state-dict names as a bp model, as Python source. `bp export --format
  * safetensors` prints it so the weights load with `load_state_dict`.
  */
-import type { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, Sequential, Softmax } from '@bp/layers';
+import type {
+  AvgPool2d,
+  BatchNorm1d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  GELU,
+  LeakyReLU,
+  Linear,
+  LogSoftmax,
+  MaxPool2d,
+  Module,
+  Sequential,
+  Softmax,
+} from '@bp/layers';
 import { BpError } from '@bp/tensor';
 
 const py = (v: boolean) => (v ? 'True' : 'False');
@@ -59,7 +73,10 @@ function torchLayer(layer: Module, path: string): string {
     case 'Sequential':
       return torchSequential(layer as Sequential, path, '    ');
   }
-  throw new BpError('export', `layer ${layer.layerType} at '${path}' has no PyTorch equivalent that bp writes; its weights are in the file, the module must be written by hand`);
+  throw new BpError(
+    'export',
+    `layer ${layer.layerType} at '${path}' has no PyTorch equivalent that bp writes; its weights are in the file, the module must be written by hand`,
+  );
 }
 
 function torchSequential(model: Sequential, path: string, indent: string): string {

@@ -23,7 +23,9 @@ const TOLERANCE = 1e-5;
 const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
 const torchVersion = probe.status === 0 ? probe.stdout.trim() : null;
 if (!torchVersion) {
-  console.warn(`skipped: PyTorch round trip: ${PYTHON} cannot import torch (on Debian: apt-get install python3-torch libopenblas0-pthread)`);
+  console.warn(
+    `skipped: PyTorch round trip: ${PYTHON} cannot import torch (on Debian: apt-get install python3-torch libopenblas0-pthread)`,
+  );
 }
 
 /** Test data: real inputs and the class ids the PyTorch side trains on. */
@@ -57,16 +59,28 @@ async function mnistBatch(): Promise<Batch> {
 
 const CASES: RoundTripCase[] = [
   { name: 'MNIST MLP (bp train mnist)', build: () => buildModel('mlp', 'mnist', [1, 28, 28], 10), batch: mnistBatch, steps: 5, lr: 0.1 },
-  { name: 'MNIST CNN (bp train mnist --model cnn)', build: () => buildModel('cnn', 'mnist', [1, 28, 28], 10), batch: mnistBatch, steps: 5, lr: 0.05 },
+  {
+    name: 'MNIST CNN (bp train mnist --model cnn)',
+    build: () => buildModel('cnn', 'mnist', [1, 28, 28], 10),
+    batch: mnistBatch,
+    steps: 5,
+    lr: 0.05,
+  },
   {
     name: 'newer layers (same padding, dilation, groups, GELU, SiLU, ceil mode, AvgPool2d)',
     build: async () =>
       new Sequential([
-        new Conv2d(1, 4, 3, { padding: 'same', dilation: 2 }), new GELU(),
-        new Conv2d(4, 8, 3, { groups: 4, padding: 1, stride: 2 }), new SiLU(),
-        new MaxPool2d(3, 2, { padding: 1, ceilMode: true }), new MaxPool2d(2, 1, { dilation: 2 }),
-        new AvgPool2d(2, 2, { padding: 1, ceilMode: true, countIncludePad: false }), new AvgPool2d(3, 1, { padding: 1, divisorOverride: 4 }),
-        new GELU({ approximate: 'tanh' }), new Flatten(), new Linear(8 * 4 * 4, 10),
+        new Conv2d(1, 4, 3, { padding: 'same', dilation: 2 }),
+        new GELU(),
+        new Conv2d(4, 8, 3, { groups: 4, padding: 1, stride: 2 }),
+        new SiLU(),
+        new MaxPool2d(3, 2, { padding: 1, ceilMode: true }),
+        new MaxPool2d(2, 1, { dilation: 2 }),
+        new AvgPool2d(2, 2, { padding: 1, ceilMode: true, countIncludePad: false }),
+        new AvgPool2d(3, 1, { padding: 1, divisorOverride: 4 }),
+        new GELU({ approximate: 'tanh' }),
+        new Flatten(),
+        new Linear(8 * 4 * 4, 10),
       ]),
     batch: mnistBatch,
     steps: 5,
@@ -145,7 +159,9 @@ describe.skipIf(!torchVersion).each(CASES)('PyTorch round trip: $name', (c) => {
     const want = await readF32(join(dir, 'trained_output.f32'));
     expect(maxAbsDiff(got, before)).toBeGreaterThan(1e-2);
     const diff = maxAbsDiff(got, want);
-    console.log(`${c.name}: PyTorch-trained weights in bp, max abs diff ${diff.toExponential(2)} (loss ${summary.losses[0].toFixed(4)} -> ${summary.losses[c.steps - 1].toFixed(4)})`);
+    console.log(
+      `${c.name}: PyTorch-trained weights in bp, max abs diff ${diff.toExponential(2)} (loss ${summary.losses[0].toFixed(4)} -> ${summary.losses[c.steps - 1].toFixed(4)})`,
+    );
     expect(diff).toBeLessThanOrEqual(TOLERANCE);
   });
 });

@@ -14,7 +14,15 @@ function setup() {
   manualSeed(3);
   const model = new Sequential([new Linear(2, 2)]);
   const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-  const train = { x: tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), y: tensor([0, 1, 1, 0], { dtype: 'int32' }) };
+  const train = {
+    x: tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]),
+    y: tensor([0, 1, 1, 0], { dtype: 'int32' }),
+  };
   return { model, optimizer, train };
 }
 
@@ -85,8 +93,18 @@ describe('checkpoint encoding', () => {
     const { model, optimizer, train } = setup();
     const progress = startProgress();
     await trainLoop({
-      model, optimizer, loss: crossEntropyLoss, train, validation: null, epochs: 1, batchSize: 2, progress,
-      reporter: silent, onEpochEnd: async () => {}, shouldStop: () => false, nonFiniteAdvice: () => '',
+      model,
+      optimizer,
+      loss: crossEntropyLoss,
+      train,
+      validation: null,
+      epochs: 1,
+      batchSize: 2,
+      progress,
+      reporter: silent,
+      onEpochEnd: async () => {},
+      shouldStop: () => false,
+      nonFiniteAdvice: () => '',
     });
     progress.step = 1;
     progress.order = Int32Array.from([3, 1, 0, 2]);

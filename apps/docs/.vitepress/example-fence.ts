@@ -28,7 +28,8 @@ let cache: { mtime: number; data: Record<string, Prerendered> } | null = null;
 export function prerenderedOutput(code: string): Prerendered | null {
   if (!existsSync(PRERENDERED)) return null;
   const mtime = statSync(PRERENDERED).mtimeMs;
-  if (!cache || cache.mtime !== mtime) cache = { mtime, data: JSON.parse(readFileSync(PRERENDERED, 'utf8')) as Record<string, Prerendered> };
+  if (!cache || cache.mtime !== mtime)
+    cache = { mtime, data: JSON.parse(readFileSync(PRERENDERED, 'utf8')) as Record<string, Prerendered> };
   return cache.data[exampleKey(code)] ?? null;
 }
 

@@ -16,7 +16,8 @@ const STATEMENT = /^(const|let|var|import|export|for|if|while|do|return|throw|cl
 /** The example's code with imports added and stated results printed. */
 export function runnableCode(code: string): string {
   const declared = new Set([...code.matchAll(/\b(?:const|let|var|class|function)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
-  for (const m of code.matchAll(/\b(?:const|let|var)\s+\{([^}]*)\}/g)) for (const n of m[1].split(',')) declared.add(n.split(':').pop()!.trim());
+  for (const m of code.matchAll(/\b(?:const|let|var)\s+\{([^}]*)\}/g))
+    for (const n of m[1].split(',')) declared.add(n.split(':').pop()!.trim());
   const stripped = code.replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|"[^"\n]*"|`[^`]*`/g, '');
   const used = new Set([...stripped.matchAll(/(?<![.\w$])([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
   const byPkg = new Map<string, string[]>();
@@ -28,7 +29,8 @@ export function runnableCode(code: string): string {
   const alreadyImports = /^import\s/m.test(code);
   const imports = alreadyImports ? [] : [...byPkg].map(([pkg, names]) => `import { ${names.sort().join(', ')} } from '${pkg}';`);
   // autograd registers the backward rules: import it for its effect when the code uses gradients.
-  if (!alreadyImports && /\.backward\(|requiresGrad|\.grad\b/.test(code) && !byPkg.has('@bp/autograd')) imports.push("import '@bp/autograd';");
+  if (!alreadyImports && /\.backward\(|requiresGrad|\.grad\b/.test(code) && !byPkg.has('@bp/autograd'))
+    imports.push("import '@bp/autograd';");
   const body = code.split('\n').map((line) => {
     const m = /^([^\s].*?);\s*(\/\/.*)$/.exec(line);
     if (!m || STATEMENT.test(m[1]) || /^[\w$.[\]]+\s*=[^=]/.test(m[1])) return line;
@@ -36,4 +38,3 @@ export function runnableCode(code: string): string {
   });
   return [...imports, ...(imports.length ? [''] : []), ...body].join('\n');
 }
-

@@ -46,7 +46,12 @@ for (const file of markdownFiles(apiDir)) {
   for (const m of text.matchAll(re)) {
     if (m[2] === undefined) {
       // The symbol the example belongs to: "Class: Linear", "mseLoss()" → Linear, mseLoss.
-      heading = m[4].replace(/\\/g, '').replace(/[`*]/g, '').replace(/^\w+: /, '').replace(/\(\)$/, '').trim();
+      heading = m[4]
+        .replace(/\\/g, '')
+        .replace(/[`*]/g, '')
+        .replace(/^\w+: /, '')
+        .replace(/\(\)$/, '')
+        .trim();
       continue;
     }
     const code = runnableCode(m[2].replace(/\n+$/, ''));
@@ -55,7 +60,10 @@ for (const file of markdownFiles(apiDir)) {
       continue;
     }
     runnable++;
-    parts.push(text.slice(last, m.index), `${m[1]} Example\n\n\`\`\`ts example title="${`Example: ${heading}`.replace(/"/g, "'")}"\n${code}\n\`\`\``);
+    parts.push(
+      text.slice(last, m.index),
+      `${m[1]} Example\n\n\`\`\`ts example title="${`Example: ${heading}`.replace(/"/g, "'")}"\n${code}\n\`\`\``,
+    );
     last = m.index + m[0].length;
   }
   if (last) writeFileSync(file, parts.join('') + text.slice(last));

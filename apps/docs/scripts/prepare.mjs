@@ -25,13 +25,19 @@ const mnistFiles = ['train-2000-images.idx', 'train-2000-labels.idx', 'test-500-
 if (mnistFiles.every((f) => existsSync(join(mnistDir, f)))) {
   console.log('prepare: MNIST subset already in public/data/mnist');
 } else {
-  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], { stdio: 'inherit', cwd: root });
+  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'mnist-subset.ts'), mnistDir], {
+    stdio: 'inherit',
+    cwd: root,
+  });
 }
 
 if (existsSync(join(root, 'public', 'data', 'names.txt'))) {
   console.log('prepare: names already in public/data/names.txt');
 } else {
-  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'names-data.ts'), join(root, 'public', 'data')], { stdio: 'inherit', cwd: root });
+  execFileSync(bin('tsx'), ['--conditions=@bp/source', join(root, 'scripts', 'names-data.ts'), join(root, 'public', 'data')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
 }
 
 rmSync(join(root, 'api'), { recursive: true, force: true });
@@ -44,7 +50,12 @@ const order = ['tensor', 'autograd', 'layers', 'losses', 'optim', 'datasets', 'o
 pkgs.sort((a, b) => order.indexOf(a) - order.indexOf(b));
 const sidebar = pkgs.map((p) => {
   const classDir = join(root, 'api', '@bp', p, 'classes');
-  const classes = existsSync(classDir) ? readdirSync(classDir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort() : [];
+  const classes = existsSync(classDir)
+    ? readdirSync(classDir)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => f.slice(0, -3))
+        .sort()
+    : [];
   return {
     text: `@bp/${p}`,
     link: `/api/@bp/${p}/`,

@@ -76,7 +76,9 @@ try {
     if (error) messages.push({ type: 'error', ...error });
     if (!!error !== ex.expectError) {
       failed++;
-      console.error(`prerender: ${ex.page} "${ex.title}" ${error ? `failed: ${error.name}: ${error.message}` : 'was meant to fail and did not'}`);
+      console.error(
+        `prerender: ${ex.page} "${ex.title}" ${error ? `failed: ${error.name}: ${error.message}` : 'was meant to fail and did not'}`,
+      );
     }
     results[exampleKey(ex.code)] = { messages, ms: Math.round(ms), quick, status: error ? 'error' : 'done' };
     if (ms > 2000) console.log(`prerender: ${ex.page} "${ex.title}" ${(ms / 1000).toFixed(1)} s`);
@@ -85,5 +87,7 @@ try {
   await server.close();
 }
 writeFileSync(out, JSON.stringify(results));
-console.log(`prerender: ${Object.keys(results).length} examples in ${((performance.now() - t0) / 1000).toFixed(1)} s${quick ? ' (quick sizes)' : ''}`);
+console.log(
+  `prerender: ${Object.keys(results).length} examples in ${((performance.now() - t0) / 1000).toFixed(1)} s${quick ? ' (quick sizes)' : ''}`,
+);
 if (failed) process.exit(1);

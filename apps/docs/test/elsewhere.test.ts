@@ -26,7 +26,10 @@ const DATA = process.env.BP_DATA_DIR ?? join(dirname(createRequire(import.meta.u
 
 const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
 const hasTorch = probe.status === 0;
-if (!hasTorch) console.warn(`skipped: the PyTorch scripts of guides/elsewhere: ${PYTHON} cannot import torch (on Debian: apt-get install python3-torch libopenblas0-pthread)`);
+if (!hasTorch)
+  console.warn(
+    `skipped: the PyTorch scripts of guides/elsewhere: ${PYTHON} cannot import torch (on Debian: apt-get install python3-torch libopenblas0-pthread)`,
+  );
 
 /**
  * torchrun as installed (Debian puts it on PATH), or the module it runs. PyTorch 1.x on
@@ -34,7 +37,10 @@ if (!hasTorch) console.warn(`skipped: the PyTorch scripts of guides/elsewhere: $
  * runs through scripts/torchrun_compat.py, which fixes that one parse.
  */
 function torchrun(): [string, string[]] {
-  const broken = spawnSync(PYTHON, ['-c', "from torch.distributed.elastic.multiprocessing.api import Std; import sys; sys.exit(Std.from_str('0') is None)"]);
+  const broken = spawnSync(PYTHON, [
+    '-c',
+    "from torch.distributed.elastic.multiprocessing.api import Std; import sys; sys.exit(Std.from_str('0') is None)",
+  ]);
   if (broken.status !== 0) {
     console.warn(`torchrun of this PyTorch cannot parse its defaults on this Python; launching through scripts/torchrun_compat.py`);
     return [PYTHON, [join(HERE, '..', '..', '..', 'scripts', 'torchrun_compat.py')]];
@@ -74,21 +80,28 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.skipIf(!hasTorch)('guides/elsewhere: PyTorch', () => {
-  it.each(['mlp', 'cnn'] as const)('load_in_pytorch.py --model %s classifies like bp, logits within 1e-5', async (name) => {
-    manualSeed(5);
-    const model = MODELS[name]();
-    const weights = join(dir, `${name}.safetensors`);
-    await writeFile(weights, encodeSafetensors(model.stateDict(), { metadata: { format: 'pt' } }));
-    const r = spawnSync(PYTHON, [join(SCRIPTS, 'load_in_pytorch.py'), weights, '--model', name, '--data', DATA, '--limit', '1000'], { encoding: 'utf8', timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const accuracy = /test accuracy: (\d+)\/(\d+)/.exec(r.stdout)!;
-    expect(Number(accuracy[2])).toBe(1000);
-    expect(Number(accuracy[1])).toBe(correct(model));
-    const logits = JSON.parse(/logits of test image 0: (.*)/.exec(r.stdout)![1]) as number[];
-    const diff = maxAbsDiff(logits, model.forward(images.slice([0, 0, 0, 0], [1, 1, 28, 28])).dataSync());
-    console.log(`load_in_pytorch.py --model ${name}: ${accuracy[0]}, logits max abs diff from bp ${diff.toExponential(2)}`);
-    expect(diff).toBeLessThanOrEqual(1e-5);
-  }, 180_000);
+  it.each(['mlp', 'cnn'] as const)(
+    'load_in_pytorch.py --model %s classifies like bp, logits within 1e-5',
+    async (name) => {
+      manualSeed(5);
+      const model = MODELS[name]();
+      const weights = join(dir, `${name}.safetensors`);
+      await writeFile(weights, encodeSafetensors(model.stateDict(), { metadata: { format: 'pt' } }));
+      const r = spawnSync(PYTHON, [join(SCRIPTS, 'load_in_pytorch.py'), weights, '--model', name, '--data', DATA, '--limit', '1000'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const accuracy = /test accuracy: (\d+)\/(\d+)/.exec(r.stdout)!;
+      expect(Number(accuracy[2])).toBe(1000);
+      expect(Number(accuracy[1])).toBe(correct(model));
+      const logits = JSON.parse(/logits of test image 0: (.*)/.exec(r.stdout)![1]) as number[];
+      const diff = maxAbsDiff(logits, model.forward(images.slice([0, 0, 0, 0], [1, 1, 28, 28])).dataSync());
+      console.log(`load_in_pytorch.py --model ${name}: ${accuracy[0]}, logits max abs diff from bp ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThanOrEqual(1e-5);
+    },
+    180_000,
+  );
 
   it('train_ddp.py under torchrun (1 process, gloo) trains on; bp loads the result and agrees on every test image', async () => {
     manualSeed(6);
@@ -101,7 +114,25 @@ describe.skipIf(!hasTorch)('guides/elsewhere: PyTorch', () => {
     // The trained weights go where bp's run keeps them: `bp eval <run>` then evaluates the PyTorch-trained model.
     const out = join(runDir, 'model.safetensors');
     const [cmd, pre] = torchrun();
-    const args = [...pre, '--standalone', '--nproc_per_node=1', join(SCRIPTS, 'train_ddp.py'), weights, '--model', 'mlp', '--data', DATA, '--out', out, '--epochs', '2', '--limit', '4000', '--test-limit', '1000'];
+    const args = [
+      ...pre,
+      '--standalone',
+      '--nproc_per_node=1',
+      join(SCRIPTS, 'train_ddp.py'),
+      weights,
+      '--model',
+      'mlp',
+      '--data',
+      DATA,
+      '--out',
+      out,
+      '--epochs',
+      '2',
+      '--limit',
+      '4000',
+      '--test-limit',
+      '1000',
+    ];
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/epoch 2\/2: train loss [\d.]+ on 4000 images, 1 process\(es\)/);
@@ -121,7 +152,10 @@ describe('guides/elsewhere: serve.mjs', () => {
     const file = join(dir, 'model.onnx');
     await writeFile(file, exportOnnx(model, { inputShape: [1, 28, 28] }));
     expect(existsSync(file)).toBe(true);
-    const child = spawn(process.execPath, [join(SCRIPTS, 'serve.mjs'), file], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(SCRIPTS, 'serve.mjs'), file], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let text = '';

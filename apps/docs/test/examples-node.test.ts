@@ -30,8 +30,12 @@ const EXERCISES: Record<string, number> = {
   'Exercise: three steps by hand': 3 * (1 - 0.8 ** 3),
   'Exercise: two steps of momentum': 0.8 - 0.1 * (0.9 * 2 + 1.6),
   'Exercise: a product of sigmoid derivatives': (() => {
-    let h = 0, d = 1;
-    for (let i = 0; i < 5; i++) { d *= sig(h) * (1 - sig(h)); h = sig(h); }
+    let h = 0,
+      d = 1;
+    for (let i = 0; i < 5; i++) {
+      d *= sig(h) * (1 - sig(h));
+      h = sig(h);
+    }
     return d;
   })(),
   'Exercise: a gradient by hand': 2 * 3 * -2 + 4, // d/dx (x·y + z)·x = 2xy + z
@@ -49,8 +53,16 @@ afterAll(async () => server?.close());
 describe('site examples in Node', () => {
   it('has an exercise on every concept page', () => {
     const concepts = new Set(examples.filter((e) => e.page.startsWith('concepts/')).map((e) => e.page));
-    for (const page of concepts) expect(examples.some((e) => e.page === page && e.title.startsWith('Exercise')), page).toBe(true);
-    for (const title of Object.keys(EXERCISES)) expect(examples.some((e) => e.title === title), title).toBe(true);
+    for (const page of concepts)
+      expect(
+        examples.some((e) => e.page === page && e.title.startsWith('Exercise')),
+        page,
+      ).toBe(true);
+    for (const title of Object.keys(EXERCISES))
+      expect(
+        examples.some((e) => e.title === title),
+        title,
+      ).toBe(true);
   });
 
   it('has at least 20 examples on at least 8 pages', () => {

@@ -6,7 +6,13 @@ import { parseExampleInfo } from '../.vitepress/example-fence.js';
 import { legend, renderLineChart, ticks } from '../.vitepress/theme/runner/line-chart.js';
 import { graphData, retainGrads } from '../.vitepress/theme/runner/graph-data.js';
 import {
-  backwardCaption, bandsFor, forwardCaption, graphSteps, layoutGraph, updateCaption, BOX_W,
+  backwardCaption,
+  bandsFor,
+  forwardCaption,
+  graphSteps,
+  layoutGraph,
+  updateCaption,
+  BOX_W,
 } from '../.vitepress/theme/runner/graph-layout.js';
 import { fromSlider, makeParam, parseParams, toSlider } from '../.vitepress/theme/runner/params.js';
 import { exampleKey } from '../.vitepress/theme/runner/prerendered.js';
@@ -22,9 +28,21 @@ import { runnableCode } from '../scripts/api-example-code.js';
 
 describe('example fences', () => {
   it('reads the title and flags, and ignores ordinary code blocks', () => {
-    expect(parseExampleInfo('ts example title="A b" gpu')).toEqual({ lang: 'ts', title: 'A b', gpu: true, expectError: false, figure: false });
+    expect(parseExampleInfo('ts example title="A b" gpu')).toEqual({
+      lang: 'ts',
+      title: 'A b',
+      gpu: true,
+      expectError: false,
+      figure: false,
+    });
     expect(parseExampleInfo('ts example title="Moons" figure')?.figure).toBe(true);
-    expect(parseExampleInfo('ts example title="gpu error in title" error')).toEqual({ lang: 'ts', title: 'gpu error in title', gpu: false, expectError: true, figure: false });
+    expect(parseExampleInfo('ts example title="gpu error in title" error')).toEqual({
+      lang: 'ts',
+      title: 'gpu error in title',
+      gpu: false,
+      expectError: true,
+      figure: false,
+    });
     expect(parseExampleInfo('ts')).toBeNull();
     expect(parseExampleInfo('ts title="example"')).toBeNull();
   });
@@ -38,7 +56,11 @@ describe('line chart', () => {
 
   it('draws each finite series and says which ones diverged', () => {
     const spec = { series: ['a', 'b'], logY: true };
-    const svg = renderLineChart(spec, [{ a: 1, b: 1 }, { a: 0.1, b: Number.NaN }, { a: 0.01, b: Infinity }]);
+    const svg = renderLineChart(spec, [
+      { a: 1, b: 1 },
+      { a: 0.1, b: Number.NaN },
+      { a: 0.01, b: Infinity },
+    ]);
     expect(svg.match(/<path /g)?.length).toBe(2);
     expect(legend(spec, [{ a: 1, b: Infinity }])[1].note).toMatch(/diverged/);
     expect(legend(spec, [{ a: 0.5, b: 2 }])[0].note).toBe('last 0.5');
@@ -59,7 +81,11 @@ describe('graph', () => {
     expect(g.nodes[1].grad).toBeNull(); // the constant 2
     // two forward steps, then the three tensors that carry a gradient, output first
     expect(graphSteps(g).map((st) => `${st.phase}:${g.nodes.find((n) => n.id === st.id)!.op ?? 'leaf'}`)).toEqual([
-      'forward:mul', 'forward:sigmoid', 'backward:sigmoid', 'backward:mul', 'backward:leaf',
+      'forward:mul',
+      'forward:sigmoid',
+      'backward:sigmoid',
+      'backward:mul',
+      'backward:leaf',
     ]);
     const layout = layoutGraph(g);
     const depth = Object.fromEntries(layout.nodes.map((n) => [n.op ?? n.name ?? 'c', n.col]));
@@ -73,7 +99,10 @@ describe('the 2-2-1 graph of the backward-pass page', () => {
   // The same network as concepts/backward-pass.md; expected numbers by hand, in plain float64 JS.
   const sig = (v: number) => 1 / (1 + Math.exp(-v));
   const xs = [1, 0.5];
-  const w1 = [[0.15, 0.2], [0.25, 0.3]];
+  const w1 = [
+    [0.15, 0.2],
+    [0.25, 0.3],
+  ];
   const z1 = w1.map((row) => row[0] * xs[0] + row[1] * xs[1] + 0.35); // x @ W1ᵀ + b1
   const a1 = z1.map(sig);
   const a2 = sig(a1[0] * 0.4 + a1[1] * 0.45 + 0.6);
@@ -90,7 +119,15 @@ describe('the 2-2-1 graph of the backward-pass page', () => {
     const b2 = named(tensor([0.6], { requiresGrad: true }), 'b2');
     const forward = () => {
       const h = named(matmulT(x, W1, false, true).add(b1), 'z1').sigmoid();
-      return named(matmulT(h, W2, false, true).add(b2).sigmoid().sub(tensor([[0.01]])).pow(2).mean(), 'L');
+      return named(
+        matmulT(h, W2, false, true)
+          .add(b2)
+          .sigmoid()
+          .sub(tensor([[0.01]]))
+          .pow(2)
+          .mean(),
+        'L',
+      );
     };
     const L = forward();
     retainGrads(L);
@@ -134,7 +171,9 @@ describe('the 2-2-1 graph of the backward-pass page', () => {
     const after = noGrad(forward).item();
     expect(after).toBeLessThan(L.item());
     const w = g.nodes.find((n) => n.label === 'b2')!;
-    expect(updateCaption(w, lr, [0.6 - lr * dz2])).toBe(`SGD step: b2 ← b2 − 0.5 · ∂L/∂b2 = 0.6 − 0.5 · ${Number(dz2.toPrecision(4))} = ${Number((0.6 - lr * dz2).toPrecision(4))}`);
+    expect(updateCaption(w, lr, [0.6 - lr * dz2])).toBe(
+      `SGD step: b2 ← b2 − 0.5 · ∂L/∂b2 = 0.6 − 0.5 · ${Number(dz2.toPrecision(4))} = ${Number((0.6 - lr * dz2).toPrecision(4))}`,
+    );
     g.update = { lr, params: [], lossAfter: after };
     expect(graphSteps(g).at(-1)!.phase).toBe('after');
   });
@@ -152,7 +191,9 @@ describe('the 2-2-1 graph of the backward-pass page', () => {
 
 describe('sliders and pre-rendered outputs', () => {
   it('finds param() declarations and maps slider positions to values', () => {
-    const [lr, depth] = parseParams("const lr = param('learning rate', 0.1, { min: 0.001, max: 1, log: true });\nconst d = param('depth', 4, { min: 1, max: 12, int: true });");
+    const [lr, depth] = parseParams(
+      "const lr = param('learning rate', 0.1, { min: 0.001, max: 1, log: true });\nconst d = param('depth', 4, { min: 1, max: 12, int: true });",
+    );
     expect(lr).toEqual({ name: 'learning rate', value: 0.1, min: 0.001, max: 1, log: true, int: false });
     expect(toSlider(lr, 0.1)).toBe(667);
     expect(fromSlider(lr, 667)).toBeCloseTo(0.1, 2);
@@ -169,7 +210,14 @@ describe('sliders and pre-rendered outputs', () => {
 
 describe('formatting and transform', () => {
   it('prints tensors with dtype and shape', () => {
-    expect(fmtTensor(tensor([[1, 2.5], [3, 4]]))).toBe('tensor([[1, 2.5], [3, 4]])  float32 [2,2]');
+    expect(
+      fmtTensor(
+        tensor([
+          [1, 2.5],
+          [3, 4],
+        ]),
+      ),
+    ).toBe('tensor([[1, 2.5], [3, 4]])  float32 [2,2]');
   });
 
   it('strips types and turns imports into require calls, keeping line numbers', () => {
@@ -205,9 +253,14 @@ describe('figures: contours, drawn digits, exercises', () => {
     const ink = new Float32Array(size * size);
     for (let r = 20; r < 70; r++) for (let c = 60; c < 70; c++) ink[r * size + c] = 1;
     const px = mnistLike(ink, size)!;
-    let m = 0, my = 0, mx = 0, rows = new Set<number>();
+    let m = 0,
+      my = 0,
+      mx = 0;
+    const rows = new Set<number>();
     px.forEach((v, i) => {
-      m += v; my += v * (Math.floor(i / 28) + 0.5); mx += v * ((i % 28) + 0.5);
+      m += v;
+      my += v * (Math.floor(i / 28) + 0.5);
+      mx += v * ((i % 28) + 0.5);
       if (v > 0) rows.add(Math.floor(i / 28));
     });
     expect(rows.size).toBe(20); // 50 px tall → 20 px
@@ -241,7 +294,9 @@ describe('figures: contours, drawn digits, exercises', () => {
 
 describe('API reference examples', () => {
   it('runnableCode adds the imports of the bp names used and prints the lines that state a result', () => {
-    const code = runnableCode('const dfdx = grad((x: Tensor) => x.pow(2).sum());\ndfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]\nopt.step();');
+    const code = runnableCode(
+      'const dfdx = grad((x: Tensor) => x.pow(2).sum());\ndfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]\nopt.step();',
+    );
     expect(code.split('\n')).toEqual([
       "import { grad } from '@bp/autograd';",
       "import { Tensor, tensor } from '@bp/tensor';",
@@ -251,7 +306,9 @@ describe('API reference examples', () => {
       'opt.step();',
     ]);
     // Declarations, and code that imports for itself, are left alone.
-    expect(runnableCode("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one")).toBe("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one");
+    expect(runnableCode("import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one")).toBe(
+      "import { tensor } from '@bp/tensor';\nconst t = tensor([1]); // one",
+    );
     // An assignment stays as it is; code that touches gradients gets autograd's rules.
     expect(runnableCode('w.grad = null; // cleared')).toBe("import '@bp/autograd';\n\nw.grad = null; // cleared");
   });

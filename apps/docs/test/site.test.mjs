@@ -25,13 +25,26 @@ import { serveStatic } from './static-server.mjs';
 const DIST = fileURLToPath(new URL('../.vitepress/dist/', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
-  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-swiftshader',
+  '--use-angle=swiftshader',
 ];
 /** Pages photographed with --shots (a leading / means exactly that page): the graph walk, the MNIST training run and the pages with figures. */
 const SHOT_PAGES = [
-  'concepts/backward-pass', 'guides/mnist', 'guides/cnn', 'concepts/optimizers', 'concepts/gradient-descent',
-  'concepts/micrograd', 'concepts/backprop-equations', 'concepts/vanishing-exploding', '/index.html',
+  'concepts/backward-pass',
+  'guides/mnist',
+  'guides/cnn',
+  'concepts/optimizers',
+  'concepts/gradient-descent',
+  'concepts/micrograd',
+  'concepts/backprop-equations',
+  'concepts/vanishing-exploding',
+  '/index.html',
 ];
 const EXAMPLE_TIMEOUT_MS = Number(process.env.DOCS_EXAMPLE_TIMEOUT_MS ?? 120_000);
 
@@ -66,19 +79,32 @@ async function runExample(page, example, backend) {
   const t0 = Date.now();
   await example.locator('[data-example-run]').click();
   // A long example on software-rendered WebGL asks first; the test runs it anyway.
-  const warned = await page.waitForFunction(
-    ([el, out, run]) => (el.querySelector('[data-example-warning]') ? 'warned' : Number(out.dataset.run) > run ? 'running' : null),
-    [await example.elementHandle(), await output.elementHandle(), before],
-    { timeout: 10_000, polling: 20 },
-  ).then((h) => h.jsonValue()).catch(() => 'neither');
+  const warned = await page
+    .waitForFunction(
+      ([el, out, run]) => (el.querySelector('[data-example-warning]') ? 'warned' : Number(out.dataset.run) > run ? 'running' : null),
+      [await example.elementHandle(), await output.elementHandle(), before],
+      { timeout: 10_000, polling: 20 },
+    )
+    .then((h) => h.jsonValue())
+    .catch(() => 'neither');
   if (warned === 'warned') await example.locator('[data-example-run-anyway]').click();
-  const status = await page.waitForFunction(
-    ([el, run]) => (Number(el.dataset.run) > run && ['done', 'error', 'stopped'].includes(el.dataset.status) ? el.dataset.status : null),
-    [await output.elementHandle(), before],
-    { timeout: EXAMPLE_TIMEOUT_MS, polling: 50 },
-  ).then((h) => h.jsonValue()).catch(() => 'timeout');
+  const status = await page
+    .waitForFunction(
+      ([el, run]) => (Number(el.dataset.run) > run && ['done', 'error', 'stopped'].includes(el.dataset.status) ? el.dataset.status : null),
+      [await output.elementHandle(), before],
+      { timeout: EXAMPLE_TIMEOUT_MS, polling: 50 },
+    )
+    .then((h) => h.jsonValue())
+    .catch(() => 'timeout');
   const ms = Date.now() - t0;
-  const error = status === 'error' ? await example.locator('[data-example-error]').first().innerText().catch(() => '') : '';
+  const error =
+    status === 'error'
+      ? await example
+          .locator('[data-example-error]')
+          .first()
+          .innerText()
+          .catch(() => '')
+      : '';
   return { title, backend, status, expected, ok: status === expected, ms, error, warned: warned === 'warned' };
 }
 
@@ -130,7 +156,8 @@ async function main() {
       }
     }
     for (const r of results) {
-      if (r.backend === 'gpu' && r.warned && !(await softwareRenderer(page))) problems.push(`"${r.title}": slow-example warning on hardware WebGL`);
+      if (r.backend === 'gpu' && r.warned && !(await softwareRenderer(page)))
+        problems.push(`"${r.title}": slow-example warning on hardware WebGL`);
     }
     problems.push(...(await interactiveChecks(page)));
     problems.push(...(await afterRunChecks(page, path, results)));
@@ -193,7 +220,9 @@ async function staticChecks(page, path, examples, base) {
   const html = await (await fetch(`${base}${path}`)).text();
   const pre = (html.match(/data-prerendered/g) ?? []).length;
   if (pre !== examples) problems.push(`${pre} of ${examples} examples have a pre-rendered output in the HTML`);
-  const empty = await page.evaluate(() => [...document.querySelectorAll('[data-example-output][data-prerendered]')].filter((o) => o.children.length < 2).length);
+  const empty = await page.evaluate(
+    () => [...document.querySelectorAll('[data-example-output][data-prerendered]')].filter((o) => o.children.length < 2).length,
+  );
   if (empty) problems.push(`${empty} pre-rendered outputs are empty`);
   // Links into the site that name an anchor: the anchor must exist on the target page.
   const anchors = await page.evaluate(() => [...document.querySelectorAll('.vp-doc a[href*="#"]')].map((a) => a.getAttribute('href')));
@@ -207,11 +236,16 @@ async function staticChecks(page, path, examples, base) {
   if (path.includes('concepts/backward-pass')) problems.push(...(await graphFits(page)));
   // Every example's code in the highlighting editor (CodeMirror), once it has loaded.
   if (examples) {
-    const editors = await page.waitForFunction(
-      (n) => document.querySelectorAll('[data-example-editor] .cm-editor').length === n && document.querySelectorAll('[data-example-editor] .cm-content span').length > 0,
-      examples,
-      { timeout: 20_000 },
-    ).then(() => true).catch(() => false);
+    const editors = await page
+      .waitForFunction(
+        (n) =>
+          document.querySelectorAll('[data-example-editor] .cm-editor').length === n &&
+          document.querySelectorAll('[data-example-editor] .cm-content span').length > 0,
+        examples,
+        { timeout: 20_000 },
+      )
+      .then(() => true)
+      .catch(() => false);
     if (!editors) problems.push('the code editors did not load (or show no highlighted tokens)');
     else if (path.includes('guide/examples')) problems.push(...(await helperHover(page)));
   }
@@ -220,11 +254,14 @@ async function staticChecks(page, path, examples, base) {
   for (let i = 0; i < (await figures.count()); i++) {
     const fig = figures.nth(i);
     await fig.scrollIntoViewIfNeeded();
-    const ran = await page.waitForFunction(
-      (out) => Number(out.dataset.run) >= 1 && out.dataset.status === 'done',
-      await fig.locator('[data-example-output]').elementHandle(),
-      { timeout: 30_000 },
-    ).then(() => true).catch(() => false);
+    const ran = await page
+      .waitForFunction(
+        (out) => Number(out.dataset.run) >= 1 && out.dataset.status === 'done',
+        await fig.locator('[data-example-output]').elementHandle(),
+        { timeout: 30_000 },
+      )
+      .then(() => true)
+      .catch(() => false);
     if (!ran) problems.push(`figure "${await fig.getAttribute('data-title')}" did not run by itself when shown`);
   }
   return problems;
@@ -250,7 +287,10 @@ async function helperHover(page) {
   });
   if (!box) return ['no chart( call in an editor to hover'];
   await page.mouse.move(box.x, box.y);
-  const text = await page.waitForSelector('.bp-hover', { timeout: 5_000 }).then((h) => h.innerText()).catch(() => '');
+  const text = await page
+    .waitForSelector('.bp-hover', { timeout: 5_000 })
+    .then((h) => h.innerText())
+    .catch(() => '');
   await page.mouse.move(0, 0);
   return /^chart\(/.test(text) ? [] : [`hovering chart( in the editor shows "${text}", not its signature`];
 }
@@ -270,13 +310,22 @@ async function interactiveChecks(page) {
     await canvas.scrollIntoViewIfNeeded();
     const b = await canvas.boundingBox();
     // A 7: a bar across the top and a stroke down to the left.
-    const pts = [[0.3, 0.22], [0.72, 0.22], [0.62, 0.45], [0.5, 0.8]];
+    const pts = [
+      [0.3, 0.22],
+      [0.72, 0.22],
+      [0.62, 0.45],
+      [0.5, 0.8],
+    ];
     await page.mouse.move(b.x + b.width * pts[0][0], b.y + b.height * pts[0][1]);
     await page.mouse.down();
     for (const [x, y] of pts.slice(1)) await page.mouse.move(b.x + b.width * x, b.y + b.height * y, { steps: 8 });
     await page.mouse.up();
-    const best = await page.waitForFunction((el) => el.querySelector('[data-sketch-result]')?.dataset.best ?? null, await pad.elementHandle(), { timeout: 20_000 })
-      .then((h) => h.jsonValue()).catch(() => null);
+    const best = await page
+      .waitForFunction((el) => el.querySelector('[data-sketch-result]')?.dataset.best ?? null, await pad.elementHandle(), {
+        timeout: 20_000,
+      })
+      .then((h) => h.jsonValue())
+      .catch(() => null);
     if (best === null) problems.push('a drawn digit got no answer from the model');
   }
   const asks = page.locator('[data-ask]');
@@ -290,16 +339,27 @@ async function interactiveChecks(page) {
     };
     const wrong = await verdict(String(answer + Math.max(1, Math.abs(answer))));
     const right = await verdict(String(Number(answer.toPrecision(4))));
-    if (wrong !== 'wrong' || right !== 'right') problems.push(`exercise ${i + 1}: a wrong answer gave "${wrong}", the right one "${right}"`);
+    if (wrong !== 'wrong' || right !== 'right')
+      problems.push(`exercise ${i + 1}: a wrong answer gave "${wrong}", the right one "${right}"`);
   }
-  const landscapes = await page.evaluate(() => [...document.querySelectorAll('[data-landscape]')].map((l) => l.querySelectorAll('.bp-landscape-legend li').length));
+  const landscapes = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-landscape]')].map((l) => l.querySelectorAll('.bp-landscape-legend li').length),
+  );
   if (landscapes.some((n) => n === 0)) problems.push('a loss landscape without a descent path');
-  const matrices = await page.evaluate(() => [...document.querySelectorAll('[data-matrix] tbody')].map((t) => {
-    const rows = [...t.querySelectorAll('tr')].map((r) => [...r.querySelectorAll('td')].map((c) => Number(c.textContent)));
-    let diag = 0, all = 0;
-    rows.forEach((r, i) => r.forEach((v, j) => { all += v; if (i === j) diag += v; }));
-    return { n: rows.length, diag, all };
-  }));
+  const matrices = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-matrix] tbody')].map((t) => {
+      const rows = [...t.querySelectorAll('tr')].map((r) => [...r.querySelectorAll('td')].map((c) => Number(c.textContent)));
+      let diag = 0,
+        all = 0;
+      rows.forEach((r, i) =>
+        r.forEach((v, j) => {
+          all += v;
+          if (i === j) diag += v;
+        }),
+      );
+      return { n: rows.length, diag, all };
+    }),
+  );
   for (const m of matrices) if (!m.n || m.diag <= m.all / 2) problems.push(`a confusion matrix with ${m.diag} of ${m.all} on its diagonal`);
   return problems;
 }
@@ -309,18 +369,27 @@ async function graphFits(page) {
   const problems = [];
   const graph = page.locator('[data-graph]').first();
   if (!(await graph.count())) return ['no graph on the backward-pass page'];
-  for (const [w, h] of [[1280, 800], [390, 844]]) {
+  for (const [w, h] of [
+    [1280, 800],
+    [390, 844],
+  ]) {
     await page.setViewportSize({ width: w, height: h });
     await page.waitForTimeout(100);
     // Walked to its end, where the captions are longest: the Step button, the caption and the drawing together.
-    await graph.locator('[data-graph-all]').click().catch(() => {});
+    await graph
+      .locator('[data-graph-all]')
+      .click()
+      .catch(() => {});
     const box = await graph.evaluate((g) => {
       const top = g.querySelector('[data-graph-step]').getBoundingClientRect().top;
       const svg = g.querySelector('svg').getBoundingClientRect();
       return { height: svg.bottom - top, right: svg.right, width: document.documentElement.clientWidth };
     });
     await graph.locator('[data-graph-reset]').click();
-    if (box.height > h - 64) problems.push(`graph at ${w}×${h}: Step button to drawing's end ${Math.round(box.height)} px, more than one screen below the nav bar`);
+    if (box.height > h - 64)
+      problems.push(
+        `graph at ${w}×${h}: Step button to drawing's end ${Math.round(box.height)} px, more than one screen below the nav bar`,
+      );
     if (box.right > box.width + 1) problems.push(`graph at ${w}×${h}: the drawing overflows the screen to ${Math.round(box.right)} px`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -341,16 +410,19 @@ async function afterRunChecks(page, path, results) {
   }
   // Charts redraw once per animation frame: let the last points land.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  const blank = await page.evaluate(() =>
-    [...document.querySelectorAll('[data-example-output] canvas')].filter((c) => {
-      const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
-      if (!d) return false;
-      for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return false;
-      return true;
-    }).length,
+  const blank = await page.evaluate(
+    () =>
+      [...document.querySelectorAll('[data-example-output] canvas')].filter((c) => {
+        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+        if (!d) return false;
+        for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return false;
+        return true;
+      }).length,
   );
   if (blank) problems.push(`${blank} blank canvases`);
-  const charts = await page.evaluate(() => [...document.querySelectorAll('[data-chart] svg')].filter((s) => !s.querySelector('path, circle')).length);
+  const charts = await page.evaluate(
+    () => [...document.querySelectorAll('[data-chart] svg')].filter((s) => !s.querySelector('path, circle')).length,
+  );
   if (charts) problems.push(`${charts} charts without a line or point`);
   return problems;
 }
@@ -360,7 +432,10 @@ async function screenshots(page, path, dir) {
   mkdirSync(dir, { recursive: true });
   // The fixed nav bar would cover the top of a figure scrolled into view.
   await page.addStyleTag({ content: '.VPNav, .VPLocalNav { display: none !important; }' });
-  const name = path.replace(/^\//, '').replace(/\.html$/, '').replace(/\//g, '-');
+  const name = path
+    .replace(/^\//, '')
+    .replace(/\.html$/, '')
+    .replace(/\//g, '-');
   if (path.includes('backward-pass')) {
     const graph = page.locator('[data-graph]').first();
     if (await graph.count()) {
@@ -377,7 +452,15 @@ async function screenshots(page, path, dir) {
     await training.screenshot({ path: join(dir, `${name}-training.png`) });
   }
   // Each figure on its own: landscapes, decision regions, matrices, sketch pads, image grids, exercises, editors.
-  const kinds = { landscape: '[data-landscape]', scatter: '[data-scatter]', matrix: '[data-matrix]', sketch: '[data-sketch]', images: '.bp-digits', ask: '[data-ask]', editor: '[data-example-editor]' };
+  const kinds = {
+    landscape: '[data-landscape]',
+    scatter: '[data-scatter]',
+    matrix: '[data-matrix]',
+    sketch: '[data-sketch]',
+    images: '.bp-digits',
+    ask: '[data-ask]',
+    editor: '[data-example-editor]',
+  };
   for (const [kind, sel] of Object.entries(kinds)) {
     const els = page.locator(`[data-example-output] ${sel}, ${sel === '[data-example-editor]' ? sel : '#__never'}`);
     const n = Math.min(await els.count(), kind === 'images' ? 6 : kind === 'editor' ? 1 : 5);

@@ -55,6 +55,8 @@ describe('detectAnomaly and matmulT', () => {
     const t = anomaly(() => matmulT(tensor([[1e30], [1e30]]), tensor([[1e30], [1e30]]), true, false));
     expect(t.message).toMatch(/from inputs \[2,1\], \[2,1\] \(computed as \[2,1\]ᵀ @ \[2,1\]\)$/);
     // A plain product needs no note.
-    expect(anomaly(() => matmulT(tensor([[1e30, 1e30]]), tensor([[1e30], [1e30]]), false, false)).message).toMatch(/from inputs \[1,2\], \[2,1\]$/);
+    expect(anomaly(() => matmulT(tensor([[1e30, 1e30]]), tensor([[1e30], [1e30]]), false, false)).message).toMatch(
+      /from inputs \[1,2\], \[2,1\]$/,
+    );
   });
 });

@@ -1,6 +1,4 @@
-import {
-  BpError, Tensor, fmtShape,
-} from '@bp/tensor';
+import { BpError, Tensor, fmtShape } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
 import { setGradObserver } from './tape.js';
 

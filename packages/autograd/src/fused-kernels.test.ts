@@ -13,7 +13,10 @@ function compositeCpu(): Backend {
 function run(values: number[], shape: number[], k: number, opts: { stride?: number; padding?: number }) {
   const x = tensor(values, { shape, requiresGrad: true });
   const y = maxPool2d(x, k, opts);
-  const w = tensor(Array.from({ length: y.size }, (_, i) => i + 1), { shape: y.shape });
+  const w = tensor(
+    Array.from({ length: y.size }, (_, i) => i + 1),
+    { shape: y.shape },
+  );
   y.mul(w).sum().backward();
   return { y: Array.from(y.dataSync()), dx: Array.from(x.grad!.dataSync()) };
 }
@@ -21,7 +24,11 @@ function run(values: number[], shape: number[], k: number, opts: { stride?: numb
 describe('fused maxPool2d', () => {
   // Ties, NaN and negative values, with overlapping and padded windows.
   const values = [3, 3, 1, -2, 0, 3, 5, 5, -1, NaN, 2, 2, 4, 4, 4, -7, 1, 1, 1, 1, -3, 2, 8, 8, 6, 6, 0, 9, 9, 2, -5, -5];
-  const cases: [number, { stride?: number; padding?: number }][] = [[2, {}], [2, { stride: 1 }], [3, { stride: 2, padding: 1 }]];
+  const cases: [number, { stride?: number; padding?: number }][] = [
+    [2, {}],
+    [2, { stride: 1 }],
+    [3, { stride: 2, padding: 1 }],
+  ];
   for (const [k, opts] of cases) {
     it(`kernel ${k} ${JSON.stringify(opts)}: values and gradients equal the composite's`, async () => {
       const cpu = getBackend();

@@ -13,7 +13,10 @@ describe('reference numbers', () => {
 
   it('MSE of 0.8 vs 1.0 is (0.8 - 1)^2 = 0.04, with gradient 2(0.8 - 1) = -0.4', () => {
     const pred = tensor([0.8], { requiresGrad: true });
-    const loss = pred.sub(tensor([1.0])).pow(2).mean();
+    const loss = pred
+      .sub(tensor([1.0]))
+      .pow(2)
+      .mean();
     expect(loss.item()).toBeCloseTo(0.04, 7);
     loss.backward();
     expect(pred.grad!.item()).toBeCloseTo(-0.4, 6);
@@ -22,7 +25,11 @@ describe('reference numbers', () => {
   it('BCE of 0.8 vs 1 is -(1 log 0.8 + 0 log 0.2) = 0.2231, with gradient -1/0.8 = -1.25', () => {
     const p = tensor([0.8], { requiresGrad: true });
     const y = tensor([1]);
-    const bce = y.mul(p.log()).add(y.neg().add(1).mul(p.neg().add(1).log())).neg().mean();
+    const bce = y
+      .mul(p.log())
+      .add(y.neg().add(1).mul(p.neg().add(1).log()))
+      .neg()
+      .mean();
     expect(bce.item()).toBeCloseTo(0.2231, 4);
     expect(bce.item()).toBeCloseTo(-Math.log(0.8), 6);
     bce.backward();

@@ -6,7 +6,19 @@
  * gradients of its inputs, which add up where a tensor is used twice.
  */
 import {
-  ArgumentError, BpError, ShapeError, Tensor, fmtShape, onesLike, setGradEnabled, add, keep, tidy, type BackwardOptions, type OpAttrs, type OpName,
+  ArgumentError,
+  BpError,
+  ShapeError,
+  Tensor,
+  fmtShape,
+  onesLike,
+  setGradEnabled,
+  add,
+  keep,
+  tidy,
+  type BackwardOptions,
+  type OpAttrs,
+  type OpName,
 } from '@bp/tensor';
 import { setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
 import { gradientRule } from './gradients/registry.js';
@@ -36,8 +48,27 @@ export interface Node<K extends OpName = OpName> extends GradContext<OpAttrs[K]>
  * again after the graph was released, as in PyTorch.
  */
 const VALUE_FREE: ReadonlySet<string> = new Set([
-  'add', 'sub', 'neg', 'reshape', 'transpose', 'broadcastTo', 'slice', 'pad', 'concat', 'sum', 'cast', 'identity',
-  'im2col', 'col2im', 'im2colWide', 'col2imWide', 'floor', 'ceil', 'round', 'sign', 'step',
+  'add',
+  'sub',
+  'neg',
+  'reshape',
+  'transpose',
+  'broadcastTo',
+  'slice',
+  'pad',
+  'concat',
+  'sum',
+  'cast',
+  'identity',
+  'im2col',
+  'col2im',
+  'im2colWide',
+  'col2imWide',
+  'floor',
+  'ceil',
+  'round',
+  'sign',
+  'step',
 ]);
 
 /** Called with every gradient computed during backward (used by `detectAnomaly`). */
@@ -101,7 +132,10 @@ function checkNode(node: Node): void {
   for (let i = 0; i < all.length; i++) {
     const t = all[i];
     if (t.isDisposed) {
-      throw new BpError('backward', `a tensor needed for the gradient of '${node.op}' (${t.dtype} ${fmtShape(t.shape)}) was disposed before backward`);
+      throw new BpError(
+        'backward',
+        `a tensor needed for the gradient of '${node.op}' (${t.dtype} ${fmtShape(t.shape)}) was disposed before backward`,
+      );
     }
     if (t.version !== node.versions[i]) {
       const which = i < node.inputs.length ? `input ${i}` : i === node.inputs.length ? 'its output' : 'a saved tensor';
@@ -129,7 +163,8 @@ function accumulate(t: Tensor, g: Tensor): void {
 
 function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): void {
   if (!(root instanceof Tensor)) throw new ArgumentError('backward', 'called on something that is not a Tensor');
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError('backward', `options must be an object such as { retainGraph: true }, got ${typeof opts}`);
+  if (opts === null || typeof opts !== 'object')
+    throw new ArgumentError('backward', `options must be an object such as { retainGraph: true }, got ${typeof opts}`);
   if (!root.requiresGrad) {
     throw new BpError(
       'backward',

@@ -11,7 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // Inside the package's node_modules, so the bundle resolves gpu.js like the package does.
 const dir = fileURLToPath(new URL(`../node_modules/.cache/bench-${process.pid}`, import.meta.url));
 mkdirSync(dir, { recursive: true });
-const script = process.argv[2]?.endsWith('.ts') ? resolve(process.argv.splice(2, 1)[0]) : fileURLToPath(new URL('./matmul.ts', import.meta.url));
+const script = process.argv[2]?.endsWith('.ts')
+  ? resolve(process.argv.splice(2, 1)[0])
+  : fileURLToPath(new URL('./matmul.ts', import.meta.url));
 const outfile = join(dir, 'bench.mjs');
 try {
   await build({

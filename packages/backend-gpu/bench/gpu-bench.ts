@@ -43,9 +43,15 @@ for (const f of figures) {
   if (f.msPerStep !== undefined) f.msPerStep = Number(f.msPerStep.toFixed(2));
   if (f.gflops !== undefined) f.gflops = Number(f.gflops.toFixed(2));
 }
-console.log(JSON.stringify({
-  note: 'SwiftShader and the WebAssembly/JavaScript modes run on the CPU: their figures are for correctness and launch/readback counts, not GPU speed',
-  modes,
-  browser,
-  figures,
-}, null, 1));
+console.log(
+  JSON.stringify(
+    {
+      note: 'SwiftShader and the WebAssembly/JavaScript modes run on the CPU: their figures are for correctness and launch/readback counts, not GPU speed',
+      modes,
+      browser,
+      figures,
+    },
+    null,
+    1,
+  ),
+);

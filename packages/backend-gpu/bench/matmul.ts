@@ -80,13 +80,19 @@ for (const name of ['cpuBackend', ...modes]) {
 }
 results['Keras MNIST MLP epoch (784-128-10, Adam, batch 32)'] = mlpRow;
 
-console.log(JSON.stringify({
-  node: process.version,
-  platform: `${process.platform}-${process.arch}`,
-  reps,
-  modes,
-  note:
-    'matmul medianMs includes reading the result back; firstMs also includes compiling the kernel. ' +
-    `The MLP epoch is ${mlpSteps === EPOCH_STEPS ? 'measured whole' : `scaled from ${mlpSteps} measured steps (after two warm-up steps)`}.`,
-  results,
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      reps,
+      modes,
+      note:
+        'matmul medianMs includes reading the result back; firstMs also includes compiling the kernel. ' +
+        `The MLP epoch is ${mlpSteps === EPOCH_STEPS ? 'measured whole' : `scaled from ${mlpSteps} measured steps (after two warm-up steps)`}.`,
+      results,
+    },
+    null,
+    2,
+  ),
+);

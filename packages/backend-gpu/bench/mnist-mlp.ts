@@ -36,7 +36,15 @@ try {
 }
 console.log(
   JSON.stringify(
-    { model: 'Keras MNIST MLP 784-128-10, Adam 1e-3, batch 32', epochs, trainImages: data.train.labels.length, testImages: data.test.labels.length, gpu: backend.info?.(), ...result, failure },
+    {
+      model: 'Keras MNIST MLP 784-128-10, Adam 1e-3, batch 32',
+      epochs,
+      trainImages: data.train.labels.length,
+      testImages: data.test.labels.length,
+      gpu: backend.info?.(),
+      ...result,
+      failure,
+    },
     null,
     2,
   ),

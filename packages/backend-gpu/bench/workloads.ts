@@ -49,7 +49,13 @@ async function timeSteps(b: Backend, step: () => Tensor, steps: number): Promise
   };
 }
 
-function trainStep(model: Module, opt: { zeroGrad(): void; step(): void }, x: Tensor, y: Tensor, lossOf = (m: Module, a: Tensor, b: Tensor) => crossEntropyLoss(m.forward(a), b)) {
+function trainStep(
+  model: Module,
+  opt: { zeroGrad(): void; step(): void },
+  x: Tensor,
+  y: Tensor,
+  lossOf = (m: Module, a: Tensor, b: Tensor) => crossEntropyLoss(m.forward(a), b),
+) {
   return () => {
     const loss = lossOf(model, x, y);
     opt.zeroGrad();
@@ -60,7 +66,11 @@ function trainStep(model: Module, opt: { zeroGrad(): void; step(): void }, x: Te
 }
 
 /** Runs every workload on `backend` (already made), `steps` timed steps each. */
-export async function benchBackend(name: string, backend: Backend, steps: { mlp: number; cnn: number; gpt: number; matmul: number }): Promise<BenchFigure[]> {
+export async function benchBackend(
+  name: string,
+  backend: Backend,
+  steps: { mlp: number; cnn: number; gpt: number; matmul: number },
+): Promise<BenchFigure[]> {
   await setBackend(backend);
   const out: BenchFigure[] = [];
   const attempt = async (workload: string, n: number, fn: () => Promise<Omit<BenchFigure, 'workload' | 'backend' | 'steps'>>) => {
@@ -79,7 +89,11 @@ export async function benchBackend(name: string, backend: Backend, steps: { mlp:
   });
   await attempt('CNN conv(1-8,3x3) relu maxpool(2) dense(10), batch 32 of 28x28', steps.cnn, async () => {
     const model = new Sequential([new Conv2d(1, 8, 3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8 * 13 * 13, 10)]);
-    const t = await timeSteps(backend, trainStep(model, new Adam(model.parameters()), randn([32, 1, 28, 28]), randint(0, 10, [32])), steps.cnn);
+    const t = await timeSteps(
+      backend,
+      trainStep(model, new Adam(model.parameters()), randn([32, 1, 28, 28]), randint(0, 10, [32])),
+      steps.cnn,
+    );
     return { msPerStep: t.ms, launchesPerStep: t.launches, readbacksPerStep: t.readbacks };
   });
   await attempt('GPT 2 layers, 2 heads, 64 wide, block 32, batch 8 (AdamW)', steps.gpt, async () => {

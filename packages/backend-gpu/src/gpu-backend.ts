@@ -5,9 +5,7 @@ import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
 import { matmulKernel } from './kernels/matmul.js';
-import {
-  CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
-} from './kernels/movement.js';
+import { CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './kernels/movement.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
@@ -143,7 +141,8 @@ function make(choice: ModeChoice): GpuBackend {
 
   function dataOf(s: GpuStorage): DeviceData {
     const d = s._handle.data;
-    if (d === null) throw new ArgumentError('gpu', `a disposed tensor (${s.size} values) was used; dispose a tensor only after its last use`);
+    if (d === null)
+      throw new ArgumentError('gpu', `a disposed tensor (${s.size} values) was used; dispose a tensor only after its last use`);
     return d;
   }
 
@@ -184,31 +183,33 @@ function make(choice: ModeChoice): GpuBackend {
 
   function enqueue(spec: KernelSpec, raw: unknown[]): WebGpuCell {
     const cell = new WebGpuCell(Promise.resolve());
-    cell.done = tail = tail.then(async () => {
-      const inputs = raw.map((a) => {
-        if (!(a instanceof WebGpuCell)) return a;
-        if (a.error) throw a.error;
-        if (!a.result) throw new BpError(`gpu ${opName(spec)}`, 'an input of this kernel was freed before it ran');
-        return a.result;
-      });
-      if (lost) throw lost;
-      try {
-        cell.result = (await (cache.run(spec, inputs) as Promise<WebGpuBuffer>));
-      } catch (e) {
-        const msg = firstLine(e);
-        if (/device (was )?lost|device is lost|destroyed/i.test(msg)) {
-          lost = new BpError(
-            `gpu ${opName(spec)}`,
-            `the WebGPU device was lost while running '${opName(spec)}' (${msg}); this backend cannot continue: ` +
-              'save a checkpoint where you can and resume on another backend (e.g. setBackend(\'cpu\'))',
-          );
-          throw lost;
+    cell.done = tail = tail
+      .then(async () => {
+        const inputs = raw.map((a) => {
+          if (!(a instanceof WebGpuCell)) return a;
+          if (a.error) throw a.error;
+          if (!a.result) throw new BpError(`gpu ${opName(spec)}`, 'an input of this kernel was freed before it ran');
+          return a.result;
+        });
+        if (lost) throw lost;
+        try {
+          cell.result = await (cache.run(spec, inputs) as Promise<WebGpuBuffer>);
+        } catch (e) {
+          const msg = firstLine(e);
+          if (/device (was )?lost|device is lost|destroyed/i.test(msg)) {
+            lost = new BpError(
+              `gpu ${opName(spec)}`,
+              `the WebGPU device was lost while running '${opName(spec)}' (${msg}); this backend cannot continue: ` +
+                "save a checkpoint where you can and resume on another backend (e.g. setBackend('cpu'))",
+            );
+            throw lost;
+          }
+          throw new BpError(`gpu ${opName(spec)}`, `the WebGPU kernel for '${opName(spec)}' failed: ${msg}`);
         }
-        throw new BpError(`gpu ${opName(spec)}`, `the WebGPU kernel for '${opName(spec)}' failed: ${msg}`);
-      }
-    }).catch((e: unknown) => {
-      cell.error = e instanceof Error ? e : new Error(String(e));
-    });
+      })
+      .catch((e: unknown) => {
+        cell.error = e instanceof Error ? e : new Error(String(e));
+      });
     return cell;
   }
 
@@ -246,7 +247,7 @@ function make(choice: ModeChoice): GpuBackend {
 
   function read(x: GpuStorage, size: number, dtype: DType): TypedArray {
     if (webgpu) {
-      throw new NotAvailableError('gpu', "the webgpu mode reads values only asynchronously: use await t.data() or await t.item()");
+      throw new NotAvailableError('gpu', 'the webgpu mode reads values only asynchronously: use await t.data() or await t.item()');
     }
     counts.readbacks++;
     const d = dataOf(x);
@@ -262,7 +263,14 @@ function make(choice: ModeChoice): GpuBackend {
   function concatStorages(xs: GpuStorage[], shapes: (readonly number[])[], axis: number): GpuStorage {
     if (xs.length === 1) return run(copyKernel(xs[0].size, false), xs);
     const outer = prod(shapes[0].slice(0, axis));
-    if (xs.length <= CONCAT_GROUP) return run(concatKernel(outer, shapes.map((s) => prod(s.slice(axis)))), xs);
+    if (xs.length <= CONCAT_GROUP)
+      return run(
+        concatKernel(
+          outer,
+          shapes.map((s) => prod(s.slice(axis))),
+        ),
+        xs,
+      );
     // Too many inputs for one kernel's texture units: concatenate groups, then the groups.
     const parts: GpuStorage[] = [];
     const partShapes: number[][] = [];
@@ -391,7 +399,11 @@ function make(choice: ModeChoice): GpuBackend {
     concat(xs, shapes, axis) {
       const keep = xs.map((_, i) => i).filter((i) => prod(shapes[i]) > 0);
       if (keep.length === 0) return empty();
-      return concatStorages(keep.map((i) => xs[i]), keep.map((i) => shapes[i]), axis);
+      return concatStorages(
+        keep.map((i) => xs[i]),
+        keep.map((i) => shapes[i]),
+        axis,
+      );
     },
     gather(x, shape, indices, nIndices, axis) {
       const h = onHost(x);
@@ -437,12 +449,13 @@ function make(choice: ModeChoice): GpuBackend {
         lost ??= new BpError('gpu', 'the backend was destroyed');
         void tail.then(() => {
           cache.destroy();
-          g.destroy();
+          // gpu.js' destroy returns a promise that settles once its context is gone; nothing waits on it.
+          void g.destroy();
         });
         return;
       }
       cache.destroy();
-      g.destroy();
+      void g.destroy();
     },
     async flush() {
       await tail;

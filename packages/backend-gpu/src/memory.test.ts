@@ -12,7 +12,8 @@ describe('memory over a training run', () => {
   it.each(BACKENDS)(`%s backend: flat after ${EPOCHS} epochs`, async (backend) => {
     const samples = await measureTraining(backend, EPOCHS);
     const g = growth(samples);
-    if (process.env.BP_MEMORY_REPORT) appendFileSync(process.env.BP_MEMORY_REPORT, JSON.stringify({ backend, epochs: EPOCHS, growth: g, samples }) + '\n');
+    if (process.env.BP_MEMORY_REPORT)
+      appendFileSync(process.env.BP_MEMORY_REPORT, JSON.stringify({ backend, epochs: EPOCHS, growth: g, samples }) + '\n');
     expect(samples).toHaveLength(EPOCHS);
     expect(samples[EPOCHS - 1].loss).toBeLessThan(samples[0].loss);
     if (g.liveTensors !== null) expect(g.liveTensors, JSON.stringify(samples.map((s) => s.liveTensors))).toBeLessThanOrEqual(0.1);

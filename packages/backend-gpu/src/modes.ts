@@ -80,12 +80,18 @@ export async function webgpuAvailable(): Promise<boolean> {
 
 function supported(mode: GpuMode): boolean {
   switch (mode) {
-    case 'webgpu': return adapterFound === true || (adapterFound === undefined && !!nav()?.gpu);
-    case 'headlessgl': return GPU.isHeadlessGLSupported;
-    case 'webgl2': return GPU.isWebGL2Supported;
-    case 'webgl': return GPU.isWebGLSupported;
-    case 'webasm': return GPU.isWebAssemblySupported;
-    case 'cpu': return true;
+    case 'webgpu':
+      return adapterFound === true || (adapterFound === undefined && !!nav()?.gpu);
+    case 'headlessgl':
+      return GPU.isHeadlessGLSupported;
+    case 'webgl2':
+      return GPU.isWebGL2Supported;
+    case 'webgl':
+      return GPU.isWebGLSupported;
+    case 'webasm':
+      return GPU.isWebAssemblySupported;
+    case 'cpu':
+      return true;
   }
 }
 
@@ -107,14 +113,19 @@ export function headlessGlReason(): string {
     } catch {
       base = fromCwd.resolve('gpu.js');
     }
-    const create = mod.createRequire(base)('gl') as (w: number, h: number) => { getExtension(n: string): { destroy(): void } | null } | null;
+    const create = mod.createRequire(base)('gl') as (
+      w: number,
+      h: number,
+    ) => { getExtension(n: string): { destroy(): void } | null } | null;
     const ctx = create(1, 1);
     if (!ctx) return 'the `gl` module loads but cannot open a context: no display (run under xvfb-run)';
     ctx.getExtension('STACKGL_destroy_context')?.destroy();
     return 'the `gl` module opens a context, but gpu.js rejected it (no float textures?)';
   } catch (e) {
     // The bindings error's first line ends in "Tried:", and the list of paths after it is long: keep the sentence.
-    const first = String((e as Error).message ?? e).split('\n')[0].replace(/[.\s]*Tried:\s*$/, '');
+    const first = String((e as Error).message ?? e)
+      .split('\n')[0]
+      .replace(/[.\s]*Tried:\s*$/, '');
     return `the optional native module \`gl\` is not built (${first}); see the README to enable headless-gl`;
   }
 }
@@ -144,7 +155,7 @@ export function chooseMode(requested?: GpuModeOption): ModeChoice {
     // WebGPU needs an awaited adapter: the synchronous pick takes it only once one has answered.
     if (mode === 'webgpu' && adapterFound !== true) {
       if (adapterFound === false || !nav()?.gpu) skipped.push(`webgpu: ${webgpuReason()}`);
-      else skipped.push('webgpu: not probed (use await gpuAsync() or setBackend(\'gpu\') to try it)');
+      else skipped.push("webgpu: not probed (use await gpuAsync() or setBackend('gpu') to try it)");
       continue;
     }
     if (supported(mode)) return { mode, skipped };
@@ -159,11 +170,17 @@ export function chooseMode(requested?: GpuModeOption): ModeChoice {
 /** Why `mode` cannot start here, in words a user can act on. */
 function whyNot(mode: GpuMode): string {
   switch (mode) {
-    case 'webgpu': return webgpuReason();
-    case 'headlessgl': return headlessGlReason();
+    case 'webgpu':
+      return webgpuReason();
+    case 'headlessgl':
+      return headlessGlReason();
     case 'webgl2':
-    case 'webgl': return typeof document === 'undefined' ? `${mode} exists only in browsers` : `this browser gives no ${mode} context with float textures`;
-    default: return `gpu.js reports ${mode} unsupported in this environment`;
+    case 'webgl':
+      return typeof document === 'undefined'
+        ? `${mode} exists only in browsers`
+        : `this browser gives no ${mode} context with float textures`;
+    default:
+      return `gpu.js reports ${mode} unsupported in this environment`;
   }
 }
 

@@ -9,27 +9,38 @@ import { classification, countFitSteps, mlp } from '../test/step-counts.js';
 describe('launches and readbacks per fit step on the gpu backend', () => {
   const cases = [
     { name: '2-64-64-3 MLP, crossEntropyLoss', sizes: [2, 64, 64, 3], loss: 'crossEntropyLoss', metrics: [] as string[] },
-    { name: '2-16-3 MLP, sparseCategoricalCrossentropy + accuracy', sizes: [2, 16, 3], loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
+    {
+      name: '2-16-3 MLP, sparseCategoricalCrossentropy + accuracy',
+      sizes: [2, 16, 3],
+      loss: 'sparseCategoricalCrossentropy',
+      metrics: ['accuracy'],
+    },
   ];
-  it.each(cases)('$name', async ({ sizes, loss, metrics }) => {
-    const backend = gpu({ mode: 'cpu' });
-    try {
-      const model = mlp(sizes, loss, metrics);
-      if (loss === 'sparseCategoricalCrossentropy') model.add(new (await import('@bp/layers')).Softmax());
-      const { x, y } = classification(8 * 16, sizes[0], sizes[sizes.length - 1]);
-      const c = await countFitSteps(backend, model, x, y, 16);
-      console.log(`${loss}: ${c.launchesPerStep[0]} kernel launches and ${c.uploadsPerStep[0]} uploads per step, ${c.readbacksAtEpochEnd} readbacks at the epoch's end`);
-      expect(c.steps).toBe(8);
-      expect(c.readbacksPerStep).toEqual(Array(7).fill(0));
-      // Uploads (the batch's row indices, scalar constants) go to the device without waiting for it.
-      expect(new Set(c.uploadsPerStep).size).toBe(1);
-      expect(new Set(c.launchesPerStep).size).toBe(1);
-      expect(c.launchesPerStep[0]).toBeGreaterThan(20);
-      // The loss sum, and one total per metric.
-      expect(c.readbacksAtEpochEnd).toBe(1 + metrics.length);
-      expect(Number.isFinite(c.loss)).toBe(true);
-    } finally {
-      backend.destroy();
-    }
-  }, 60_000);
+  it.each(cases)(
+    '$name',
+    async ({ sizes, loss, metrics }) => {
+      const backend = gpu({ mode: 'cpu' });
+      try {
+        const model = mlp(sizes, loss, metrics);
+        if (loss === 'sparseCategoricalCrossentropy') model.add(new (await import('@bp/layers')).Softmax());
+        const { x, y } = classification(8 * 16, sizes[0], sizes[sizes.length - 1]);
+        const c = await countFitSteps(backend, model, x, y, 16);
+        console.log(
+          `${loss}: ${c.launchesPerStep[0]} kernel launches and ${c.uploadsPerStep[0]} uploads per step, ${c.readbacksAtEpochEnd} readbacks at the epoch's end`,
+        );
+        expect(c.steps).toBe(8);
+        expect(c.readbacksPerStep).toEqual(Array(7).fill(0));
+        // Uploads (the batch's row indices, scalar constants) go to the device without waiting for it.
+        expect(new Set(c.uploadsPerStep).size).toBe(1);
+        expect(new Set(c.launchesPerStep).size).toBe(1);
+        expect(c.launchesPerStep[0]).toBeGreaterThan(20);
+        // The loss sum, and one total per metric.
+        expect(c.readbacksAtEpochEnd).toBe(1 + metrics.length);
+        expect(Number.isFinite(c.loss)).toBe(true);
+      } finally {
+        backend.destroy();
+      }
+    },
+    60_000,
+  );
 });

@@ -42,9 +42,15 @@ describe('storage lifetime and live-tensor count', () => {
     await setBackend(b);
     try {
       const start = b.liveTensors();
-      const t = tensor([[1, 2], [3, 4]]);
+      const t = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
       const u = t.matmul(t);
-      expect(u.toArray()).toEqual([[7, 10], [15, 22]]);
+      expect(u.toArray()).toEqual([
+        [7, 10],
+        [15, 22],
+      ]);
       expect(await u.data()).toEqual(Float32Array.from([7, 10, 15, 22]));
       expect(b.liveTensors()).toBe(start + 2);
       u.dispose();
@@ -75,7 +81,15 @@ describe('modes and info', () => {
   it('reports the mode, device facts and counts', () => {
     const b = gpu({ mode: 'cpu' });
     const info = b.info();
-    expect(info).toMatchObject({ kind: 'gpu', mode: 'cpu', realGpu: false, deviceMemory: false, liveTensors: 0, kernels: 0, fallbacks: [] });
+    expect(info).toMatchObject({
+      kind: 'gpu',
+      mode: 'cpu',
+      realGpu: false,
+      deviceMemory: false,
+      liveTensors: 0,
+      kernels: 0,
+      fallbacks: [],
+    });
     b.destroy();
   });
 
@@ -102,7 +116,9 @@ describe('modes and info', () => {
       expect(b.info().skipped[0]).toMatch(/^webgpu: /);
       b.destroy();
     }
-    expect(() => gpu({ mode: 'nope' as never })).toThrow(/^gpu: unknown mode 'nope'; use one of webgpu, headlessgl, webgl2, webgl, webasm, cpu or 'gpu'$/);
+    expect(() => gpu({ mode: 'nope' as never })).toThrow(
+      /^gpu: unknown mode 'nope'; use one of webgpu, headlessgl, webgl2, webgl, webasm, cpu or 'gpu'$/,
+    );
     expect(() => gpu({ mode: 'nope' as never })).toThrow(ArgumentError);
     expect(() => gpu({ mode: 'webgl2' })).toThrow(NotAvailableError);
     expect(() => gpu({ mode: 'webgl2' })).toThrow(/^gpu: mode 'webgl2' cannot start: webgl2 exists only in browsers\. Tried: webgl2$/);

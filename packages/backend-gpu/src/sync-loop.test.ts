@@ -8,19 +8,23 @@ import { syncLoop } from '../test/sync-loop.js';
 const STEPS = { cpu: 500, gpu: 500 };
 
 describe('live storages over synchronous loops', () => {
-  it.each(['cpu', 'gpu'] as const)('%s backend: flat over training, eval, fit and evaluate', async (backend) => {
-    const n = STEPS[backend];
-    const r = await syncLoop(backend, n, n, 60, 10);
-    const counts = (s: { live: number }[]) => JSON.stringify(s.map((v) => v.live));
-    // After the first steps (optimizer state created), every sample holds the same count.
-    const train = r.train.slice(1);
-    expect(new Set(train.map((s) => s.live)).size, counts(r.train)).toBe(1);
-    expect(new Set(r.eval.map((s) => s.live)).size, counts(r.eval)).toBe(1);
-    expect(r.eval[0].live, 'eval keeps nothing').toBe(train[0].live);
-    const fitSamples = r.fit.filter((s) => s.step > 0).slice(1);
-    expect(new Set(fitSamples.map((s) => s.live)).size, counts(r.fit)).toBe(1);
-    // evaluate() leaves no storage behind.
-    expect(r.fit[r.fit.length - 1].live).toBe(0);
-    expect(r.lossLast).toBeLessThan(r.lossFirst);
-  }, 120_000);
+  it.each(['cpu', 'gpu'] as const)(
+    '%s backend: flat over training, eval, fit and evaluate',
+    async (backend) => {
+      const n = STEPS[backend];
+      const r = await syncLoop(backend, n, n, 60, 10);
+      const counts = (s: { live: number }[]) => JSON.stringify(s.map((v) => v.live));
+      // After the first steps (optimizer state created), every sample holds the same count.
+      const train = r.train.slice(1);
+      expect(new Set(train.map((s) => s.live)).size, counts(r.train)).toBe(1);
+      expect(new Set(r.eval.map((s) => s.live)).size, counts(r.eval)).toBe(1);
+      expect(r.eval[0].live, 'eval keeps nothing').toBe(train[0].live);
+      const fitSamples = r.fit.filter((s) => s.step > 0).slice(1);
+      expect(new Set(fitSamples.map((s) => s.live)).size, counts(r.fit)).toBe(1);
+      // evaluate() leaves no storage behind.
+      expect(r.fit[r.fit.length - 1].live).toBe(0);
+      expect(r.lossLast).toBeLessThan(r.lossFirst);
+    },
+    120_000,
+  );
 });

@@ -70,7 +70,7 @@ async function main(): Promise<BrowserReport> {
     });
     if (mode === 'webgl2') {
       // One mode is enough for the real-data check: the kernels are the same GLSL in both.
-      await record('train', 'Keras MNIST MLP on a subset reaches the CPU backend\'s test accuracy', async () => {
+      await record('train', "Keras MNIST MLP on a subset reaches the CPU backend's test accuracy", async () => {
         const data = unpackMnist(await (await fetch('/mnist.bin')).arrayBuffer());
         mnist = await compareKerasMlp(b, data);
       });

@@ -16,7 +16,18 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('in Chromium (WebGL2 and WebGL on Sw
     const bySuite = new Map<string, number>();
     for (const r of run.result.results) bySuite.set(`${r.mode} ${r.suite}`, (bySuite.get(`${r.mode} ${r.suite}`) ?? 0) + r.ms);
     const slow = [...run.result.results].sort((a, b) => b.ms - a.ms).slice(0, 8);
-    console.log(JSON.stringify({ ms: run.result.ms, mnist: run.result.mnist, bySuite: Object.fromEntries(bySuite), slow: slow.map((r) => `${r.mode} ${r.name} ${r.ms.toFixed(0)}`) }, null, 1));
+    console.log(
+      JSON.stringify(
+        {
+          ms: run.result.ms,
+          mnist: run.result.mnist,
+          bySuite: Object.fromEntries(bySuite),
+          slow: slow.map((r) => `${r.mode} ${r.name} ${r.ms.toFixed(0)}`),
+        },
+        null,
+        1,
+      ),
+    );
     const summary = failed.map((r) => `[${r.mode}] ${r.suite} ${r.name}: ${r.error?.split('\n')[0]}`).join('\n');
     expect(summary).toBe('');
     expect(run.pageErrors).toEqual([]);

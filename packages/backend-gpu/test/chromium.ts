@@ -19,8 +19,14 @@ export interface PageRun<T> {
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-swiftshader',
+  '--use-angle=swiftshader',
   // WebGPU (on SwiftShader's Vulkan) needs a secure origin, which 127.0.0.1 is.
   '--enable-unsafe-webgpu',
 ];
@@ -40,7 +46,8 @@ async function bundle(entry: string): Promise<string> {
 }
 
 function serve(js: string, files: Record<string, Uint8Array>): Promise<Server> {
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>bp gpu</title></head><body><script type="module" src="/page.js"></script></body></html>';
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>bp gpu</title></head><body><script type="module" src="/page.js"></script></body></html>';
   const server = createServer((req, res) => {
     if (req.url === '/page.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });

@@ -68,7 +68,12 @@ export async function trainKerasMlp(backend: Backend | 'cpu', data: MnistSubset,
     const model = presets.kerasMnistMlp();
     model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const t = performance.now();
-    const history = await model.fit(train.x, train.y, { epochs: opts.epochs ?? 1, batchSize: opts.batchSize ?? 32, shuffle: true, verbose: 0 });
+    const history = await model.fit(train.x, train.y, {
+      epochs: opts.epochs ?? 1,
+      batchSize: opts.batchSize ?? 32,
+      shuffle: true,
+      verbose: 0,
+    });
     const fitSeconds = (performance.now() - t) / 1000;
     const run: KerasMlpRun = {
       backend: getBackend().name,
@@ -97,7 +102,11 @@ export interface KerasMlpComparison {
  * accuracies differ by more than `tolerance` (a fraction: 0.01 is one point).
  * Same seed, same data and same shuffling, so only float32 rounding differs.
  */
-export async function compareKerasMlp(backend: Backend, data: MnistSubset, opts: KerasMlpOptions & { tolerance?: number } = {}): Promise<KerasMlpComparison> {
+export async function compareKerasMlp(
+  backend: Backend,
+  data: MnistSubset,
+  opts: KerasMlpOptions & { tolerance?: number } = {},
+): Promise<KerasMlpComparison> {
   const cpu = await trainKerasMlp('cpu', data, opts);
   const other = await trainKerasMlp(backend, data, opts);
   const tolerance = opts.tolerance ?? 0.01;

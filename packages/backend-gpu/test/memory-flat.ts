@@ -45,7 +45,11 @@ export async function measureTraining(backendName: 'cpu' | 'gpu', epochs: number
   try {
     manualSeed(11);
     const { x, y } = spirals({ n: 300, classes: 3, noise: 0.1 });
-    const model = new Sequential([new Dense(64, { activation: 'relu', inputShape: [2] }), new Dense(64, { activation: 'relu' }), new Dense(3)]);
+    const model = new Sequential([
+      new Dense(64, { activation: 'relu', inputShape: [2] }),
+      new Dense(64, { activation: 'relu' }),
+      new Dense(3),
+    ]);
     model.compile({ optimizer: 'adam', loss: 'crossEntropyLoss' });
     const samples: MemorySample[] = [];
     const info = backend as unknown as { info?: () => { liveTensors: number } } | null;

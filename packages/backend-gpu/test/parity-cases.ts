@@ -41,7 +41,7 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** Compares typed arrays cell by cell; NaN matches NaN and infinities must match exactly. */
 export function assertClose(what: string, got: TypedArray, want: TypedArray, tol: Tolerance): void {
   if (got.length !== want.length) throw new Error(`${what}: length ${got.length} != ${want.length}`);
-  if ((want instanceof Int32Array) !== (got instanceof Int32Array)) throw new Error(`${what}: dtype of the result differs`);
+  if (want instanceof Int32Array !== got instanceof Int32Array) throw new Error(`${what}: dtype of the result differs`);
   for (let i = 0; i < want.length; i++) {
     const g = got[i];
     const w = want[i];
@@ -55,12 +55,22 @@ export function assertClose(what: string, got: TypedArray, want: TypedArray, tol
 
 /** Runs `op` on both backends (inputs uploaded to `b`) and compares the results. */
 function same(
-  b: Backend, tol: Tolerance, what: string,
+  b: Backend,
+  tol: Tolerance,
+  what: string,
   inputs: { v: TypedArray; dtype: DType }[],
   op: (be: Backend, xs: unknown[]) => unknown,
-  outSize: number, outDtype: DType,
+  outSize: number,
+  outDtype: DType,
 ): void {
-  const want = cpu.read(op(cpu as Backend, inputs.map((x) => x.v)) as TypedArray, outSize, outDtype);
+  const want = cpu.read(
+    op(
+      cpu as Backend,
+      inputs.map((x) => x.v),
+    ) as TypedArray,
+    outSize,
+    outDtype,
+  );
   const stored = inputs.map((x) => b.upload(x.v, x.dtype));
   const out = op(b, stored);
   const got = b.read(out, outSize, outDtype);
@@ -82,7 +92,13 @@ add('storage', 'upload and read float32 and int32 (exact below 2^24)', (b, tol) 
 });
 
 add('storage', 'fill', (b, tol) => {
-  for (const [n, v] of [[1, 0], [5, 2.5], [1000, -3], [3, -Infinity], [4, Infinity]] as const) {
+  for (const [n, v] of [
+    [1, 0],
+    [5, 2.5],
+    [1000, -3],
+    [3, -Infinity],
+    [4, Infinity],
+  ] as const) {
     same(b, tol, `fill ${n} ${v}`, [], (be) => be.fill(n, v, 'float32'), n, 'float32');
   }
   same(b, tol, 'fill int32', [], (be) => be.fill(6, 7, 'int32'), 6, 'int32');
@@ -97,11 +113,38 @@ add('elementwise', 'cast and clone', (b, tol) => {
 });
 
 const unaryDomains: Record<string, [number, number]> = {
-  log: [1e-3, 100], sqrt: [0, 100], reciprocal: [0.1, 10], log1p: [-0.5, 3], expm1: [-3, 3], exp: [-20, 20],
-  sigmoid: [-60, 60], tanh: [-20, 20], sin: [-60, 60], cos: [-60, 60],
+  log: [1e-3, 100],
+  sqrt: [0, 100],
+  reciprocal: [0.1, 10],
+  log1p: [-0.5, 3],
+  expm1: [-3, 3],
+  exp: [-20, 20],
+  sigmoid: [-60, 60],
+  tanh: [-20, 20],
+  sin: [-60, 60],
+  cos: [-60, 60],
 };
-for (const op of ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'step', 'square', 'reciprocal',
-  'floor', 'ceil', 'round', 'log1p', 'expm1', 'sin', 'cos'] as const) {
+for (const op of [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'sign',
+  'step',
+  'square',
+  'reciprocal',
+  'floor',
+  'ceil',
+  'round',
+  'log1p',
+  'expm1',
+  'sin',
+  'cos',
+] as const) {
   add('unary', op, (b, tol) => {
     const [lo, hi] = unaryDomains[op] ?? [-5, 5];
     const v = values(257, op.length * 31 + 7, lo, hi);
@@ -124,13 +167,29 @@ add('unary', 'int32 neg/abs/square/relu/sign', (b, tol) => {
 });
 
 const binaryShapes: [number[], number[], number[]][] = [
-  [[3, 4], [3, 4], [3, 4]],
+  [
+    [3, 4],
+    [3, 4],
+    [3, 4],
+  ],
   [[3, 4], [], [3, 4]],
   [[], [5], [5]],
   [[3, 4], [4], [3, 4]],
-  [[3, 1], [3, 4], [3, 4]],
-  [[2, 1, 4], [3, 1], [2, 3, 4]],
-  [[2, 3, 1, 5], [1, 3, 4, 1], [2, 3, 4, 5]],
+  [
+    [3, 1],
+    [3, 4],
+    [3, 4],
+  ],
+  [
+    [2, 1, 4],
+    [3, 1],
+    [2, 3, 4],
+  ],
+  [
+    [2, 3, 1, 5],
+    [1, 3, 4, 1],
+    [2, 3, 4, 5],
+  ],
   [[1], [1], [1]],
 ];
 for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'lt', 'ge', 'le'] as const) {
@@ -147,8 +206,15 @@ for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq',
       if (op === 'div') bv = bv.map((x) => (Math.abs(x) < 0.1 ? 0.5 : x));
       if (cmp) bv = bv.map((x, i) => (i % 3 === 0 ? av[i % av.length] : Math.round(x)));
       if (cmp) av = av.map((x) => Math.round(x));
-      same(b, tol, `${op} ${JSON.stringify(as)} ${JSON.stringify(bs)}`, [f(av), f(bv)],
-        (be, xs) => be.binary(op, xs[0], as, 'float32', xs[1], bs, 'float32', os, outDtype), size(os), outDtype);
+      same(
+        b,
+        tol,
+        `${op} ${JSON.stringify(as)} ${JSON.stringify(bs)}`,
+        [f(av), f(bv)],
+        (be, xs) => be.binary(op, xs[0], as, 'float32', xs[1], bs, 'float32', os, outDtype),
+        size(os),
+        outDtype,
+      );
     });
   });
 }
@@ -156,7 +222,15 @@ add('binary', 'pow with negative bases and integer exponents', (b, tol) => {
   const av = Float32Array.from([-2, -2, -3, -1.5, 0, 0, 2, -2, 3, 1.5, -8, 0, 10, 1.1]);
   const bv = Float32Array.from([2, 3, -1, 2, 2, 0, 0.5, 0, 8, 20, 1 / 3, -1, -3, 200.5]);
   const n = av.length;
-  same(b, tol, 'pow', [f(av), f(bv)], (be, xs) => be.binary('pow', xs[0], [n], 'float32', xs[1], [n], 'float32', [n], 'float32'), n, 'float32');
+  same(
+    b,
+    tol,
+    'pow',
+    [f(av), f(bv)],
+    (be, xs) => be.binary('pow', xs[0], [n], 'float32', xs[1], [n], 'float32', [n], 'float32'),
+    n,
+    'float32',
+  );
 });
 add('binary', 'int32 arithmetic', (b, tol) => {
   const av = ints(12, 5, -100, 100);
@@ -164,7 +238,15 @@ add('binary', 'int32 arithmetic', (b, tol) => {
   for (const op of ['add', 'sub', 'mul', 'maximum', 'minimum', 'pow'] as const) {
     // pow stays below 2^24, the exact range of int32 values stored as float32
     const a = op === 'pow' ? av.map((x) => Math.trunc(x / 5)) : av;
-    same(b, tol, op, [i32(a), i32(bv)], (be, xs) => be.binary(op, xs[0], [3, 4], 'int32', xs[1], [4], 'int32', [3, 4], 'int32'), 12, 'int32');
+    same(
+      b,
+      tol,
+      op,
+      [i32(a), i32(bv)],
+      (be, xs) => be.binary(op, xs[0], [3, 4], 'int32', xs[1], [4], 'int32', [3, 4], 'int32'),
+      12,
+      'int32',
+    );
   }
 });
 
@@ -172,15 +254,48 @@ add('elementwise', 'where with broadcasting', (b, tol) => {
   const c = Int32Array.from([1, 0, 0, 1]);
   const av = values(12, 7);
   const bv = values(3, 8);
-  same(b, tol, 'where', [i32(c), f(av), f(bv)],
-    (be, xs) => be.where(xs[0], [4], xs[1], [3, 4], xs[2], [3, 1], [3, 4], 'float32'), 12, 'float32');
-  same(b, tol, 'where same', [f(values(6, 9)), f(values(6, 10)), f(values(6, 11))],
-    (be, xs) => be.where(xs[0], [6], xs[1], [6], xs[2], [6], [6], 'float32'), 6, 'float32');
+  same(
+    b,
+    tol,
+    'where',
+    [i32(c), f(av), f(bv)],
+    (be, xs) => be.where(xs[0], [4], xs[1], [3, 4], xs[2], [3, 1], [3, 4], 'float32'),
+    12,
+    'float32',
+  );
+  same(
+    b,
+    tol,
+    'where same',
+    [f(values(6, 9)), f(values(6, 10)), f(values(6, 11))],
+    (be, xs) => be.where(xs[0], [6], xs[1], [6], xs[2], [6], [6], 'float32'),
+    6,
+    'float32',
+  );
 });
 
 const reduceAxes: [number[], number[]][] = [
-  [[3, 4, 5], [0]], [[3, 4, 5], [1]], [[3, 4, 5], [2]], [[3, 4, 5], [0, 1]], [[3, 4, 5], [1, 2]],
-  [[3, 4, 5], [0, 2]], [[3, 4, 5], [0, 1, 2]], [[7], [0]], [[2, 1, 3], [1]],
+  [[3, 4, 5], [0]],
+  [[3, 4, 5], [1]],
+  [[3, 4, 5], [2]],
+  [
+    [3, 4, 5],
+    [0, 1],
+  ],
+  [
+    [3, 4, 5],
+    [1, 2],
+  ],
+  [
+    [3, 4, 5],
+    [0, 2],
+  ],
+  [
+    [3, 4, 5],
+    [0, 1, 2],
+  ],
+  [[7], [0]],
+  [[2, 1, 3], [1]],
 ];
 for (const op of ['sum', 'max', 'min', 'prod', 'argmax', 'argmin'] as const) {
   add('reduce', op, (b, tol) => {
@@ -189,8 +304,15 @@ for (const op of ['sum', 'max', 'min', 'prod', 'argmax', 'argmin'] as const) {
       if (arg && axes.length !== 1) continue;
       const v = values(size(shape), shape.length * 13 + axes.length, op === 'prod' ? 0.5 : -5, op === 'prod' ? 1.5 : 5);
       const outSize = size(shape.filter((_, k) => !axes.includes(k)));
-      same(b, tol, `${op} ${JSON.stringify(shape)} axes ${JSON.stringify(axes)}`, [f(v)],
-        (be, xs) => be.reduce(op, xs[0], shape, axes, 'float32'), outSize, arg ? 'int32' : 'float32');
+      same(
+        b,
+        tol,
+        `${op} ${JSON.stringify(shape)} axes ${JSON.stringify(axes)}`,
+        [f(v)],
+        (be, xs) => be.reduce(op, xs[0], shape, axes, 'float32'),
+        outSize,
+        arg ? 'int32' : 'float32',
+      );
     }
   });
 }
@@ -207,7 +329,13 @@ add('reduce', 'int32 sum and max', (b, tol) => {
 
 const matmulCases: [number, number, number, number, number][] = [
   // batchA, batchB, m, k, n
-  [1, 1, 1, 1, 1], [1, 1, 5, 7, 3], [1, 1, 16, 33, 9], [3, 3, 4, 6, 5], [3, 1, 4, 5, 2], [1, 4, 2, 9, 3], [1, 1, 32, 784, 10],
+  [1, 1, 1, 1, 1],
+  [1, 1, 5, 7, 3],
+  [1, 1, 16, 33, 9],
+  [3, 3, 4, 6, 5],
+  [3, 1, 4, 5, 2],
+  [1, 4, 2, 9, 3],
+  [1, 1, 32, 784, 10],
 ];
 for (const transA of [false, true]) {
   for (const transB of [false, true]) {
@@ -215,46 +343,137 @@ for (const transA of [false, true]) {
       for (const [ba, bb, m, k, n] of matmulCases) {
         const av = values(ba * m * k, m + k, -1, 1);
         const bv = values(bb * k * n, k + n + 1, -1, 1);
-        same(b, tol, `matmul ${ba}x${m}x${k} @ ${bb}x${k}x${n}`, [f(av), f(bv)],
-          (be, xs) => be.matmul(xs[0], xs[1], ba, bb, m, k, n, transA, transB), Math.max(ba, bb) * m * n, 'float32');
+        same(
+          b,
+          tol,
+          `matmul ${ba}x${m}x${k} @ ${bb}x${k}x${n}`,
+          [f(av), f(bv)],
+          (be, xs) => be.matmul(xs[0], xs[1], ba, bb, m, k, n, transA, transB),
+          Math.max(ba, bb) * m * n,
+          'float32',
+        );
       }
     });
   }
 }
 add('matmul', 'k = 0 gives zeros', (b, tol) => {
-  same(b, tol, 'k=0', [f(new Float32Array(0)), f(new Float32Array(0))], (be, xs) => be.matmul(xs[0], xs[1], 1, 1, 2, 0, 3, false, false), 6, 'float32');
+  same(
+    b,
+    tol,
+    'k=0',
+    [f(new Float32Array(0)), f(new Float32Array(0))],
+    (be, xs) => be.matmul(xs[0], xs[1], 1, 1, 2, 0, 3, false, false),
+    6,
+    'float32',
+  );
 });
 
 add('movement', 'transpose', (b, tol) => {
   const perms: [number[], number[]][] = [
-    [[3, 4], [1, 0]], [[2, 3, 4], [2, 0, 1]], [[2, 3, 4], [0, 2, 1]], [[2, 1, 3, 4], [0, 1, 3, 2]], [[2, 3, 4, 5], [3, 1, 0, 2]], [[5], [0]],
+    [
+      [3, 4],
+      [1, 0],
+    ],
+    [
+      [2, 3, 4],
+      [2, 0, 1],
+    ],
+    [
+      [2, 3, 4],
+      [0, 2, 1],
+    ],
+    [
+      [2, 1, 3, 4],
+      [0, 1, 3, 2],
+    ],
+    [
+      [2, 3, 4, 5],
+      [3, 1, 0, 2],
+    ],
+    [[5], [0]],
   ];
   for (const [shape, perm] of perms) {
     const v = values(size(shape), shape.length + perm[0]);
-    same(b, tol, `transpose ${JSON.stringify(shape)} ${JSON.stringify(perm)}`, [f(v)], (be, xs) => be.transpose(xs[0], shape, perm, 'float32'), size(shape), 'float32');
+    same(
+      b,
+      tol,
+      `transpose ${JSON.stringify(shape)} ${JSON.stringify(perm)}`,
+      [f(v)],
+      (be, xs) => be.transpose(xs[0], shape, perm, 'float32'),
+      size(shape),
+      'float32',
+    );
   }
 });
 add('movement', 'slice', (b, tol) => {
   const shape = [4, 5, 6];
   const v = values(120, 5);
-  for (const [begin, sz] of [[[0, 0, 0], [4, 5, 6]], [[1, 2, 3], [2, 3, 3]], [[3, 0, 5], [1, 5, 1]], [[0, 4, 0], [4, 1, 6]]]) {
+  for (const [begin, sz] of [
+    [
+      [0, 0, 0],
+      [4, 5, 6],
+    ],
+    [
+      [1, 2, 3],
+      [2, 3, 3],
+    ],
+    [
+      [3, 0, 5],
+      [1, 5, 1],
+    ],
+    [
+      [0, 4, 0],
+      [4, 1, 6],
+    ],
+  ]) {
     same(b, tol, `slice ${begin} ${sz}`, [f(v)], (be, xs) => be.slice(xs[0], shape, begin, sz, 'float32'), size(sz), 'float32');
   }
 });
 add('movement', 'pad', (b, tol) => {
   const shape = [2, 3, 4];
   const v = values(24, 6);
-  const padsList: [number, number][][] = [[[0, 0], [1, 1], [2, 0]], [[1, 0], [0, 0], [0, 3]], [[0, 0], [0, 0], [0, 0]]];
+  const padsList: [number, number][][] = [
+    [
+      [0, 0],
+      [1, 1],
+      [2, 0],
+    ],
+    [
+      [1, 0],
+      [0, 0],
+      [0, 3],
+    ],
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  ];
   for (const pads of padsList) {
     for (const value of [0, 1.5, -Infinity]) {
       const outSize = size(shape.map((d, k) => d + pads[k][0] + pads[k][1]));
-      same(b, tol, `pad ${JSON.stringify(pads)} ${value}`, [f(v)], (be, xs) => be.pad(xs[0], shape, pads, value, 'float32'), outSize, 'float32');
+      same(
+        b,
+        tol,
+        `pad ${JSON.stringify(pads)} ${value}`,
+        [f(v)],
+        (be, xs) => be.pad(xs[0], shape, pads, value, 'float32'),
+        outSize,
+        'float32',
+      );
     }
   }
 });
 add('movement', 'concat (2, 3 and 9 inputs, with an empty one)', (b, tol) => {
-  for (const [n, axis] of [[2, 0], [3, 1], [9, 1], [9, 2]] as const) {
-    const shapes = Array.from({ length: n }, (_, t) => (axis === 0 ? [t + 1, 3] : axis === 1 ? [2, (t % 3) + 1, 2] : [2, 2, t % 2 === 0 ? t + 1 : 0]));
+  for (const [n, axis] of [
+    [2, 0],
+    [3, 1],
+    [9, 1],
+    [9, 2],
+  ] as const) {
+    const shapes = Array.from({ length: n }, (_, t) =>
+      axis === 0 ? [t + 1, 3] : axis === 1 ? [2, (t % 3) + 1, 2] : [2, 2, t % 2 === 0 ? t + 1 : 0],
+    );
     const vs = shapes.map((s, t) => f(values(size(s), 100 + t)));
     const outShape = shapes[0].slice();
     outShape[axis] = shapes.reduce((a, s) => a + s[axis], 0);
@@ -268,7 +487,15 @@ add('movement', 'gather', (b, tol) => {
     const idx = Int32Array.from([shape[axis] - 1, 0, 1, 0, shape[axis] - 1]);
     const outShape = shape.slice();
     outShape[axis] = idx.length;
-    same(b, tol, `gather axis ${axis}`, [f(v), i32(idx)], (be, xs) => be.gather(xs[0], shape, xs[1], idx.length, axis, 'float32'), size(outShape), 'float32');
+    same(
+      b,
+      tol,
+      `gather axis ${axis}`,
+      [f(v), i32(idx)],
+      (be, xs) => be.gather(xs[0], shape, xs[1], idx.length, axis, 'float32'),
+      size(outShape),
+      'float32',
+    );
   }
 });
 add('movement', 'scatterAdd with repeated indices', (b, tol) => {
@@ -278,7 +505,15 @@ add('movement', 'scatterAdd with repeated indices', (b, tol) => {
     const srcShape = outShape.slice();
     srcShape[axis] = idx.length;
     const v = values(size(srcShape), 13);
-    same(b, tol, 'scatterAdd', [f(v), i32(idx)], (be, xs) => be.scatterAdd(xs[0], xs[1], idx.length, outShape, axis), size(outShape), 'float32');
+    same(
+      b,
+      tol,
+      'scatterAdd',
+      [f(v), i32(idx)],
+      (be, xs) => be.scatterAdd(xs[0], xs[1], idx.length, outShape, axis),
+      size(outShape),
+      'float32',
+    );
   }
   const idx0 = Int32Array.from([1, 1, 0]);
   same(b, tol, 'scatterAdd axis 0', [f(values(6, 14)), i32(idx0)], (be, xs) => be.scatterAdd(xs[0], xs[1], 3, [2, 2], 0), 4, 'float32');
@@ -294,8 +529,15 @@ add('window', 'im2col', (b, tol) => {
   for (const w of windows) {
     const v = values(w.n * w.c * w.h * w.w, w.h + w.c);
     for (const padValue of [0, -Infinity]) {
-      same(b, tol, `im2col ${JSON.stringify(w)} pad ${padValue}`, [f(v)], (be, xs) => be.im2col(xs[0], w, padValue),
-        w.n * w.c * w.kh * w.kw * w.outH * w.outW, 'float32');
+      same(
+        b,
+        tol,
+        `im2col ${JSON.stringify(w)} pad ${padValue}`,
+        [f(v)],
+        (be, xs) => be.im2col(xs[0], w, padValue),
+        w.n * w.c * w.kh * w.kw * w.outH * w.outW,
+        'float32',
+      );
     }
   }
 });
@@ -308,7 +550,12 @@ add('window', 'col2im', (b, tol) => {
 
 for (const op of ['softmax', 'logSoftmax'] as const) {
   add('fused', op, (b, tol) => {
-    for (const [rows, cols, scale] of [[4, 10, 3], [1, 1, 1], [3, 200, 10], [2, 3, 1e4]] as const) {
+    for (const [rows, cols, scale] of [
+      [4, 10, 3],
+      [1, 1, 1],
+      [3, 200, 10],
+      [2, 3, 1e4],
+    ] as const) {
       const v = values(rows * cols, rows + cols, -scale, scale);
       same(b, tol, `${op} ${rows}x${cols} scale ${scale}`, [f(v)], (be, xs) => be.fused![op]!(xs[0], rows, cols), rows * cols, 'float32');
     }

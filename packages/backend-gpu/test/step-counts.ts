@@ -25,8 +25,9 @@ export interface StepCounts {
 
 /** An MLP `sizes[0]-…-sizes[n]` with relu between layers, compiled with `loss` and Adam. */
 export function mlp(sizes: number[], loss: string, metrics: string[] = []): Sequential {
-  const layers = sizes.slice(1).map((n, i) =>
-    new Dense(n, { activation: i < sizes.length - 2 ? 'relu' : undefined, inputShape: i === 0 ? [sizes[0]] : undefined }));
+  const layers = sizes
+    .slice(1)
+    .map((n, i) => new Dense(n, { activation: i < sizes.length - 2 ? 'relu' : undefined, inputShape: i === 0 ? [sizes[0]] : undefined }));
   const m = new Sequential(layers);
   m.build([sizes[0]]);
   // Objects rather than names, so that a bundle keeps @bp/losses and @bp/optim.
@@ -45,10 +46,12 @@ export async function countFitSteps(backend: GpuBackend, model: Sequential, x: T
       epochs: 1,
       batchSize,
       shuffle: true,
-      callbacks: [{
-        onBatchEnd: () => void marks.push(backend.counters()),
-        onEpochEnd: () => void (beforeEnd ??= marks[marks.length - 1]),
-      }],
+      callbacks: [
+        {
+          onBatchEnd: () => void marks.push(backend.counters()),
+          onEpochEnd: () => void (beforeEnd ??= marks[marks.length - 1]),
+        },
+      ],
     });
     const after = backend.counters();
     const diff = (k: keyof GpuCounters) => marks.slice(1).map((m, i) => m[k] - marks[i][k]);

@@ -42,7 +42,24 @@ export function countingCpu(): Backend & { live(): number } {
   const inner = cpuBackend() as unknown as Record<string, unknown>;
   let live = 0;
   const out: Record<string, unknown> = { ...inner };
-  const returnsStorage = ['upload', 'fill', 'cast', 'unary', 'binary', 'where', 'reduce', 'matmul', 'transpose', 'slice', 'pad', 'concat', 'gather', 'scatterAdd', 'im2col', 'col2im'];
+  const returnsStorage = [
+    'upload',
+    'fill',
+    'cast',
+    'unary',
+    'binary',
+    'where',
+    'reduce',
+    'matmul',
+    'transpose',
+    'slice',
+    'pad',
+    'concat',
+    'gather',
+    'scatterAdd',
+    'im2col',
+    'col2im',
+  ];
   for (const k of returnsStorage) {
     const f = inner[k] as (...a: unknown[]) => unknown;
     out[k] = (...a: unknown[]) => {
@@ -53,12 +70,15 @@ export function countingCpu(): Backend & { live(): number } {
   const fused = inner.fused as Record<string, (...a: unknown[]) => unknown> | undefined;
   if (fused) {
     out.fused = Object.fromEntries(
-      Object.entries(fused).map(([k, f]) => [k, (...a: unknown[]) => {
-        const r = f(...a);
-        if (Array.isArray(r)) live += r.filter((s) => s !== null).length;
-        else if (r !== undefined) live++;
-        return r;
-      }]),
+      Object.entries(fused).map(([k, f]) => [
+        k,
+        (...a: unknown[]) => {
+          const r = f(...a);
+          if (Array.isArray(r)) live += r.filter((s) => s !== null).length;
+          else if (r !== undefined) live++;
+          return r;
+        },
+      ]),
     );
   }
   out.dispose = () => {
@@ -76,7 +96,12 @@ const rss = (): number => (globalThis.process?.memoryUsage?.().rss ?? 0) / 2 ** 
  * `model.evaluate`, sampling the live-storage count every `every` steps.
  */
 export async function syncLoop(
-  backendName: 'cpu' | 'gpu', trainSteps: number, evalSteps: number, fitSteps: number, every: number, mode: 'cpu' | 'webasm' = 'webasm',
+  backendName: 'cpu' | 'gpu',
+  trainSteps: number,
+  evalSteps: number,
+  fitSteps: number,
+  every: number,
+  mode: 'cpu' | 'webasm' = 'webasm',
 ): Promise<LoopReport> {
   const previous = getBackend();
   const counted = backendName === 'cpu' ? countingCpu() : gpu({ mode });
@@ -87,7 +112,11 @@ export async function syncLoop(
     const batch = 32;
     const { x, y } = spirals({ n: 960, classes: 3, noise: 0.1 });
     const batches = x.shape[0] / batch;
-    const model = new Sequential([new Dense(64, { activation: 'relu', inputShape: [2] }), new Dense(64, { activation: 'relu' }), new Dense(3)]);
+    const model = new Sequential([
+      new Dense(64, { activation: 'relu', inputShape: [2] }),
+      new Dense(64, { activation: 'relu' }),
+      new Dense(3),
+    ]);
     model.build([2]);
     const opt = new Adam(model.parameters(), { lr: 0.01 });
     const train: LoopSample[] = [];
@@ -124,12 +153,14 @@ export async function syncLoop(
       await model.fit(x, y, {
         epochs: Math.ceil(fitSteps / batches),
         batchSize: batch,
-        callbacks: [{
-          onBatchEnd() {
-            step++;
-            if (step % every === 0) fit.push({ step, live: live(), rssMB: rss() });
+        callbacks: [
+          {
+            onBatchEnd() {
+              step++;
+              if (step % every === 0) fit.push({ step, live: live(), rssMB: rss() });
+            },
           },
-        }],
+        ],
       });
       const before = live();
       model.evaluate(x, y, { batchSize: batch });

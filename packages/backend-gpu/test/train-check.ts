@@ -52,7 +52,9 @@ export async function trainCheck(backend: Backend, steps = 5, rtol = 1e-3): Prom
     const other = train(steps);
     cpu.forEach((c, i) => {
       if (!(Math.abs(other[i] - c) <= rtol * Math.abs(c))) {
-        throw new Error(`train: step ${i} loss ${other[i]} on ${backend.name} vs ${c} on cpu (rtol ${rtol}); cpu ${cpu.join(', ')}; other ${other.join(', ')}`);
+        throw new Error(
+          `train: step ${i} loss ${other[i]} on ${backend.name} vs ${c} on cpu (rtol ${rtol}); cpu ${cpu.join(', ')}; other ${other.join(', ')}`,
+        );
       }
     });
     if (!(cpu[steps - 1] < cpu[0])) throw new Error(`train: the loss did not fall (${cpu.join(', ')})`);

@@ -9,9 +9,7 @@ import '@bp/autograd';
 import '@bp/losses';
 import '@bp/optim';
 import { noGrad } from '@bp/autograd';
-import {
-  concat, conv2d, gather, manualSeed, matmul, maxPool2d, randn, setBackend, tensor, type Backend, type Tensor,
-} from '@bp/tensor';
+import { concat, conv2d, gather, manualSeed, matmul, maxPool2d, randn, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
 import { gpuAsync, type GpuBackend } from '../src/index.js';
 import { assertClose } from './parity-cases.js';
 import { countFitSteps, classification, mlp, type StepCounts } from './step-counts.js';
@@ -33,7 +31,14 @@ const TOL = { atol: 1e-4, rtol: 1e-3 };
 const OPS: [string, () => Tensor][] = [];
 function inputs() {
   manualSeed(7);
-  return { a: randn([3, 5]), b: randn([5, 4]), c: randn([3, 5]), img: randn([2, 3, 6, 6]), w: randn([4, 3, 3, 3]), i: tensor([2, 0, 1, 2], { dtype: 'int32' }) };
+  return {
+    a: randn([3, 5]),
+    b: randn([5, 4]),
+    c: randn([3, 5]),
+    img: randn([2, 3, 6, 6]),
+    w: randn([4, 3, 3, 3]),
+    i: tensor([2, 0, 1, 2], { dtype: 'int32' }),
+  };
 }
 let X = inputs();
 const op = (name: string, f: () => Tensor) => OPS.push([name, f]);
@@ -44,7 +49,20 @@ op('sum, max, mean over axes', () => concat([X.a.sum(1), X.a.max(1), X.a.mean(1)
 op('argmax (int32)', () => X.a.argmax(1));
 op('matmul, transposed', () => concat([matmul(X.a, X.b).reshape([12]), matmul(X.b.T, X.a.T).reshape([12])], 0));
 op('batched matmul', () => matmul(X.img.reshape([6, 6, 6]), X.img.reshape([6, 6, 6])));
-op('transpose, slice, pad, concat', () => concat([X.img.transpose([0, 2, 3, 1]).slice([0, 1, 1, 0], [2, 3, 3, 3]).reshape([54]), X.a.pad([[1, 0], [0, 2]]).reshape([28])], 0));
+op('transpose, slice, pad, concat', () =>
+  concat(
+    [
+      X.img.transpose([0, 2, 3, 1]).slice([0, 1, 1, 0], [2, 3, 3, 3]).reshape([54]),
+      X.a
+        .pad([
+          [1, 0],
+          [0, 2],
+        ])
+        .reshape([28]),
+    ],
+    0,
+  ),
+);
 op('gather rows', () => gather(X.a, X.i, 0));
 op('softmax, logSoftmax', () => X.a.softmax(-1).add(X.c.logSoftmax(0)));
 op('conv2d, maxPool2d', () => maxPool2d(conv2d(X.img, X.w, undefined, { padding: 1 }), 2));

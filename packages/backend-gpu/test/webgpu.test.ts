@@ -10,7 +10,18 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('in Chromium (WebGPU on SwiftShader)
   it('picks WebGPU, matches the CPU backend op by op and in training, and reads nothing back inside fit steps', async () => {
     const run = await runInChromium<WebGpuReport>(entry, 280_000);
     const r = run.result;
-    console.log(JSON.stringify({ ms: r.ms, mode: r.mode, train: r.train, fit: r.fit && { launches: r.fit.launchesPerStep[0], readbacks: r.fit.readbacksPerStep, atEnd: r.fit.readbacksAtEpochEnd } }, null, 1));
+    console.log(
+      JSON.stringify(
+        {
+          ms: r.ms,
+          mode: r.mode,
+          train: r.train,
+          fit: r.fit && { launches: r.fit.launchesPerStep[0], readbacks: r.fit.readbacksPerStep, atEnd: r.fit.readbacksAtEpochEnd },
+        },
+        null,
+        1,
+      ),
+    );
     expect(r.mode).toBe('webgpu');
     expect(r.syncRead).toBe(false);
     expect(r.results.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error}`)).toEqual([]);

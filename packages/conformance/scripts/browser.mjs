@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const exe = args.includes('--chromium') ? args[args.indexOf('--chromium') + 1] : process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const exe = args.includes('--chromium') ? args[args.indexOf('--chromium') + 1] : (process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
 
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const bundle = await build({
@@ -38,7 +38,13 @@ try {
           failures.push({ group: c.group, name: c.name, message: String(e && e.message) });
         }
       }
-      return { userAgent: navigator.userAgent, cases: cases.length, failed: failures.length, ms: Math.round(performance.now() - t0), failures };
+      return {
+        userAgent: navigator.userAgent,
+        cases: cases.length,
+        failed: failures.length,
+        ms: Math.round(performance.now() - t0),
+        failures,
+      };
     },
     { src: code, quick },
   );

@@ -79,11 +79,7 @@ export function expectClose(
   for (let i = 0; i < want.length; i++) {
     const g = got[i];
     const w = want[i];
-    const ok = Number.isNaN(w)
-      ? Number.isNaN(g)
-      : !Number.isFinite(w)
-        ? g === w
-        : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
     if (!ok) {
       throw new ConformanceError(
         `${label}: at flat index ${i} of ${fmtShape(actual.shape)}: got ${fmtNum(g)}, expected ${fmtNum(w)} ` +
@@ -132,10 +128,7 @@ export function expectThrows(fn: () => unknown, cls: ErrorClass, parts: readonly
   const what = label ?? parts[0] ?? 'call';
   check(caught !== null, `${what}: expected ${cls.name} but nothing was thrown`);
   check(caught instanceof Error, `${what}: expected ${cls.name}, got a non-Error ${String(caught)}`);
-  check(
-    caught instanceof cls,
-    `${what}: expected ${cls.name}, got ${(caught as Error).name}: ${(caught as Error).message}`,
-  );
+  check(caught instanceof cls, `${what}: expected ${cls.name}, got ${(caught as Error).name}: ${(caught as Error).message}`);
   if (cls.prototype instanceof BpError || (cls as unknown) === BpError) {
     check(caught instanceof BpError, `${what}: ${(caught as Error).name} is not a BpError`);
   }

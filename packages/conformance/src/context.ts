@@ -38,7 +38,9 @@ export function normal(shape: number[], seed: number): Tensor {
 /** Uniform values in `[lo, hi)` of `shape`, reproducible from `seed`. */
 export function uniformIn(shape: number[], lo: number, hi: number, seed: number): Tensor {
   manualSeed(seed);
-  return rand(shape).mul(hi - lo).add(lo);
+  return rand(shape)
+    .mul(hi - lo)
+    .add(lo);
 }
 
 /**

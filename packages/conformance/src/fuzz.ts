@@ -36,7 +36,11 @@ const SPECIAL_U32 = [0, 1, 2, 28, 784, 10000, 60000, 0x00000803, 0x00000801, 0x7
 const SPECIAL_U64 = [0n, 1n, 7n, 8n, 1n << 20n, 1n << 32n, (1n << 53n) + 1n, (1n << 64n) - 1n];
 
 /** A position: uniform in [0, 1), or (half the time) inside the first `hot` bytes where headers live. */
-const position = (hot: number) => fc.oneof(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: Math.max(0, hot - 1) }).map((i) => -1 - i));
+const position = (hot: number) =>
+  fc.oneof(
+    fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    fc.integer({ min: 0, max: Math.max(0, hot - 1) }).map((i) => -1 - i),
+  );
 
 function at(pos: number, length: number): number {
   if (pos < 0) return Math.min(-1 - pos, Math.max(0, length - 1));
@@ -81,14 +85,14 @@ export function byteEdit(opts: EditOptions = {}): fc.Arbitrary<(bytes: Uint8Arra
       if (i < out.length) out[i] = value;
       return { bytes: out, edit: { op: 'set', at: i, value } as ByteEdit };
     }),
-    fc.tuple(p, fc.oneof(fc.constantFrom(...SPECIAL_U32), fc.integer({ min: 0, max: 0xffffffff })), fc.boolean()).map(
-      ([pos, value, littleEndian]) => (b: Uint8Array) => {
+    fc
+      .tuple(p, fc.oneof(fc.constantFrom(...SPECIAL_U32), fc.integer({ min: 0, max: 0xffffffff })), fc.boolean())
+      .map(([pos, value, littleEndian]) => (b: Uint8Array) => {
         const out = b.slice();
         const i = at(pos, b.length) & ~3;
         if (i + 4 <= out.length) new DataView(out.buffer).setUint32(i, value, littleEndian);
         return { bytes: out, edit: { op: 'u32', at: i, value, littleEndian } as ByteEdit };
-      },
-    ),
+      }),
     p.map((pos) => (b: Uint8Array) => {
       const i = at(pos, b.length);
       return { bytes: b.slice(0, i), edit: { op: 'truncate', at: i } as ByteEdit };
@@ -132,21 +136,38 @@ function describeEdit(e: ByteEdit): string {
 
 /** One of `seeds`, with one to four byte edits applied. */
 export function mutatedBytes(seeds: Uint8Array[], opts: EditOptions = {}): fc.Arbitrary<Mutant<Uint8Array>> {
-  return fc.tuple(fc.integer({ min: 0, max: seeds.length - 1 }), fc.array(byteEdit(opts), { minLength: 1, maxLength: 4 })).map(([s, edits]) => {
-    let bytes = seeds[s];
-    const log: string[] = [`seed ${s}`];
-    for (const edit of edits) {
-      const r = edit(bytes);
-      bytes = r.bytes;
-      log.push(describeEdit(r.edit));
-    }
-    return { value: bytes, edits: log };
-  });
+  return fc
+    .tuple(fc.integer({ min: 0, max: seeds.length - 1 }), fc.array(byteEdit(opts), { minLength: 1, maxLength: 4 }))
+    .map(([s, edits]) => {
+      let bytes = seeds[s];
+      const log: string[] = [`seed ${s}`];
+      for (const edit of edits) {
+        const r = edit(bytes);
+        bytes = r.bytes;
+        log.push(describeEdit(r.edit));
+      }
+      return { value: bytes, edits: log };
+    });
 }
 
 /** JSON literals that stress validation: negative, fractional, huge, beyond 2^53, wrong types. */
 const SPECIAL_NUMBERS = ['-1', '0', '1', '2.5', '1e9', '4294967296', '9007199254740993', '1e308', '-0', 'null', '"7"', '[]', '{}', 'true'];
-const SPECIAL_STRINGS = ['""', '"F16"', '"F64"', '"I64"', '"BOOL"', '"__metadata__"', '"Dense"', '"Linear"', '"Conv2d"', '"relu"', '"x"', 'null', '1', '[]'];
+const SPECIAL_STRINGS = [
+  '""',
+  '"F16"',
+  '"F64"',
+  '"I64"',
+  '"BOOL"',
+  '"__metadata__"',
+  '"Dense"',
+  '"Linear"',
+  '"Conv2d"',
+  '"relu"',
+  '"x"',
+  'null',
+  '1',
+  '[]',
+];
 
 /** A JSON-aware edit of a text: a number or a string literal replaced, a span deleted or doubled. */
 export function textEdit(): fc.Arbitrary<(text: string) => { text: string; edit: string }> {
@@ -278,5 +299,8 @@ export async function recordFuzzReport(suite: string, report: FuzzReport): Promi
   const file = typeof process !== 'undefined' ? process.env.BP_FUZZ_REPORT : undefined;
   if (!file) return;
   const { appendFile } = await import('node:fs/promises');
-  await appendFile(file, JSON.stringify({ suite, ...report, totalMs: Math.round(report.totalMs), maxMs: Math.round(report.maxMs * 10) / 10 }) + '\n');
+  await appendFile(
+    file,
+    JSON.stringify({ suite, ...report, totalMs: Math.round(report.totalMs), maxMs: Math.round(report.maxMs * 10) / 10 }) + '\n',
+  );
 }

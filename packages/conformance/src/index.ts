@@ -55,9 +55,22 @@ export interface ConformanceOptions {
 export const defaultTolerance: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 
 const builders = [
-  creationCases, elementwiseCases, elementwiseMathCases, reduceCases, reduceMoreCases, nnCases, activationCases, matmulCases, movementCases,
-  indexingCases, windowCases, convCases,
-  autogradCases, seedCases, errorCases, torchCases,
+  creationCases,
+  elementwiseCases,
+  elementwiseMathCases,
+  reduceCases,
+  reduceMoreCases,
+  nnCases,
+  activationCases,
+  matmulCases,
+  movementCases,
+  indexingCases,
+  windowCases,
+  convCases,
+  autogradCases,
+  seedCases,
+  errorCases,
+  torchCases,
 ];
 
 /**

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '@bp/autograd';
-import {
-  ShapeError, add, div, manualSeed, matmul, maximum, minimum, mul, randn, rand, softmax, sub, sum, type Tensor,
-} from '@bp/tensor';
+import { ShapeError, add, div, manualSeed, matmul, maximum, minimum, mul, randn, rand, softmax, sub, sum, type Tensor } from '@bp/tensor';
 import { broadcastBinary, broadcastShape, matmulRef } from './reference.js';
 
 /** An output shape and two shapes that broadcast to it (leading axes dropped, some sizes set to 1). */
@@ -35,8 +33,12 @@ function close(t: Tensor, want: number[], shape: number[]): void {
 
 describe('broadcasting', () => {
   const ops: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
-    ['add', add, (x, y) => x + y], ['sub', sub, (x, y) => x - y], ['mul', mul, (x, y) => x * y],
-    ['div', div, (x, y) => x / y], ['maximum', maximum, Math.max], ['minimum', minimum, Math.min],
+    ['add', add, (x, y) => x + y],
+    ['sub', sub, (x, y) => x - y],
+    ['mul', mul, (x, y) => x * y],
+    ['div', div, (x, y) => x / y],
+    ['maximum', maximum, Math.max],
+    ['minimum', minimum, Math.min],
   ];
 
   it('agrees with an explicit loop over the output', () => {
@@ -74,15 +76,19 @@ describe('reshape and transpose', () => {
 
   it('transpose(perm) then transpose(inverse) is the identity', () => {
     fc.assert(
-      fc.property(shapeArb.chain((s) => fc.tuple(fc.constant(s), permOf(s.length))), seedArb, ([shape, perm], seed) => {
-        manualSeed(seed);
-        const x = randn(shape);
-        const inv = new Array<number>(perm.length);
-        perm.forEach((p, i) => (inv[p] = i));
-        const y = x.transpose(perm);
-        expect(y.shape).toEqual(perm.map((p) => shape[p]));
-        expect(Array.from(y.transpose(inv).dataSync())).toEqual(Array.from(x.dataSync()));
-      }),
+      fc.property(
+        shapeArb.chain((s) => fc.tuple(fc.constant(s), permOf(s.length))),
+        seedArb,
+        ([shape, perm], seed) => {
+          manualSeed(seed);
+          const x = randn(shape);
+          const inv = new Array<number>(perm.length);
+          perm.forEach((p, i) => (inv[p] = i));
+          const y = x.transpose(perm);
+          expect(y.shape).toEqual(perm.map((p) => shape[p]));
+          expect(Array.from(y.transpose(inv).dataSync())).toEqual(Array.from(x.dataSync()));
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -50,8 +50,10 @@ export function broadcastOffset(idx: readonly number[], shape: readonly number[]
 
 /** `f(a, b)` elementwise with broadcasting, one output element at a time. */
 export function broadcastBinary(
-  a: ArrayLike<number>, aShape: readonly number[],
-  b: ArrayLike<number>, bShape: readonly number[],
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
   f: (x: number, y: number) => number,
 ): { shape: number[]; values: number[] } {
   const shape = broadcastShape(aShape, bShape);
@@ -67,8 +69,10 @@ export function broadcastBinary(
 
 /** `[batch.., m, k] @ [batch.., k, n]` with broadcast batch axes (both rank >= 2). */
 export function matmulRef(
-  a: ArrayLike<number>, aShape: readonly number[],
-  b: ArrayLike<number>, bShape: readonly number[],
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
 ): { shape: number[]; values: number[] } {
   const m = aShape[aShape.length - 2];
   const k = aShape[aShape.length - 1];
@@ -96,9 +100,13 @@ export function matmulRef(
 
 /** Direct 2-D cross-correlation over NCHW input, zero padding. */
 export function conv2dRef(
-  x: ArrayLike<number>, xShape: readonly number[],
-  w: ArrayLike<number>, wShape: readonly number[],
-  bias: ArrayLike<number> | null, stride: number, padding: number,
+  x: ArrayLike<number>,
+  xShape: readonly number[],
+  w: ArrayLike<number>,
+  wShape: readonly number[],
+  bias: ArrayLike<number> | null,
+  stride: number,
+  padding: number,
 ): { shape: number[]; values: number[] } {
   const [n, c, h, wd] = xShape;
   const [oc, , kh, kw] = wShape;
@@ -130,8 +138,12 @@ export function conv2dRef(
 
 /** Max or average pooling over NCHW input (padding: -Infinity for max, zeros counted for average). */
 export function poolRef(
-  x: ArrayLike<number>, xShape: readonly number[],
-  kind: 'max' | 'avg', k: number, stride: number, padding: number,
+  x: ArrayLike<number>,
+  xShape: readonly number[],
+  kind: 'max' | 'avg',
+  k: number,
+  stride: number,
+  padding: number,
 ): { shape: number[]; values: number[] } {
   const [n, c, h, w] = xShape;
   const oh = Math.floor((h + 2 * padding - k) / stride) + 1;
@@ -159,8 +171,11 @@ export function poolRef(
 
 /** Reduction over `axes` with `f` folding from `init`. */
 export function reduceRef(
-  x: ArrayLike<number>, shape: readonly number[], axes: readonly number[],
-  f: (acc: number, v: number) => number, init: number,
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  axes: readonly number[],
+  f: (acc: number, v: number) => number,
+  init: number,
 ): { shape: number[]; values: number[] } {
   const outShape = shape.filter((_, i) => !axes.includes(i));
   const outStr = strides(outShape);

@@ -11,11 +11,44 @@ const mentions = (c: ConformanceCase, word: string) => new RegExp(`(^|[^A-Za-z0-
 
 /** Exports of @bp/tensor that are not ops: the backend registry, autograd seams, errors, shape helpers. */
 const notOps = new Set([
-  'Tensor', 'isTensor', 'BpError', 'ShapeError', 'AxisError', 'DTypeError', 'ArgumentError', 'IndexError', 'FormatError',
-  'NotAvailableError', 'fmtShape', 'random', 'randomNormal', 'randomInt', 'randomPermutation', 'getRandomState',
-  'setRandomState', 'manualSeed', 'getBackend', 'listBackends', 'registerBackend', 'cpuBackend', 'installAutograd',
-  'autogradHooks', 'isGradEnabled', 'setGradEnabled', 'setOpObserver', 'record', 'broadcastShapes', 'sizeOf', 'normAxis',
-  'normAxes', 'hasFusedAdam', 'tidy', 'keep', 'setDebugChecks', 'getDebugChecks', 'valueChecksOn',
+  'Tensor',
+  'isTensor',
+  'BpError',
+  'ShapeError',
+  'AxisError',
+  'DTypeError',
+  'ArgumentError',
+  'IndexError',
+  'FormatError',
+  'NotAvailableError',
+  'fmtShape',
+  'random',
+  'randomNormal',
+  'randomInt',
+  'randomPermutation',
+  'getRandomState',
+  'setRandomState',
+  'manualSeed',
+  'getBackend',
+  'listBackends',
+  'registerBackend',
+  'cpuBackend',
+  'installAutograd',
+  'autogradHooks',
+  'isGradEnabled',
+  'setGradEnabled',
+  'setOpObserver',
+  'record',
+  'broadcastShapes',
+  'sizeOf',
+  'normAxis',
+  'normAxes',
+  'hasFusedAdam',
+  'tidy',
+  'keep',
+  'setDebugChecks',
+  'getDebugChecks',
+  'valueChecksOn',
 ]);
 
 describe('the case list', () => {
@@ -26,19 +59,33 @@ describe('the case list', () => {
       seen.add(text(c));
     }
     expect([...new Set(cases.map((c) => c.group))]).toEqual([
-      'creation', 'elementwise', 'reduce', 'nn', 'matmul', 'movement', 'window', 'autograd', 'seed', 'errors', 'torch',
+      'creation',
+      'elementwise',
+      'reduce',
+      'nn',
+      'matmul',
+      'movement',
+      'window',
+      'autograd',
+      'seed',
+      'errors',
+      'torch',
     ]);
   });
 
   it('covers every op exported by @bp/tensor', () => {
-    const ops = Object.entries(bp).filter(([name, v]) => typeof v === 'function' && !notOps.has(name)).map(([n]) => n);
+    const ops = Object.entries(bp)
+      .filter(([name, v]) => typeof v === 'function' && !notOps.has(name))
+      .map(([n]) => n);
     expect(ops.length).toBeGreaterThan(70);
     const missing = ops.filter((op) => !cases.some((c) => mentions(c, op)));
     expect(missing).toEqual([]);
   });
 
   it('has bad-input cases for every op', () => {
-    const ops = Object.entries(bp).filter(([name, v]) => typeof v === 'function' && !notOps.has(name)).map(([n]) => n);
+    const ops = Object.entries(bp)
+      .filter(([name, v]) => typeof v === 'function' && !notOps.has(name))
+      .map(([n]) => n);
     // Ops whose every input is valid by construction or that only forward to a checked op.
     const total = new Set(['scalar', 'zerosLike', 'onesLike', 'rand', 'matmulT', 'square', 'relu', 'sign', 'step', 'clone']);
     const errorCases = cases.filter((c) => c.group === 'errors');
@@ -90,34 +137,54 @@ describe('the case list', () => {
 describe('the cases catch broken backends', () => {
   type Mutation = (b: Backend) => Partial<Backend>;
   const mutants: [string, Mutation, string[]][] = [
-    ['mul off by 0.1%', (b) => ({
-      binary: (op, a, as, ad, x, xs, xd, os, od) => {
-        const out = b.binary(op, a, as, ad, x, xs, xd, os, od) as Float32Array;
-        if (op === 'mul' && od === 'float32') for (let i = 0; i < out.length; i++) out[i] *= 1.001;
-        return out;
-      },
-    }), ['elementwise', 'seed']],
-    ['sum drops the last element of each reduction', (b) => ({
-      reduce: (op, x, shape, axes, dtype) => {
-        if (op !== 'sum') return b.reduce(op, x, shape, axes, dtype);
-        const last = axes[axes.length - 1];
-        const trimmed = shape.map((d, i) => (i === last ? Math.max(d - 1, 0) : d));
-        const begin = shape.map(() => 0);
-        return b.reduce(op, b.slice(x, shape, begin, trimmed, dtype), trimmed, axes, dtype);
-      },
-    }), ['reduce', 'nn']],
-    ['matmul ignores transB', (b) => ({
-      matmul: (a, x, ba, bb, m, k, n, tA, _tB) => b.matmul(a, x, ba, bb, m, k, n, tA, false),
-    }), ['matmul', 'torch']],
-    ['col2im drops overlaps', (b) => ({
-      col2im: (cols, win) => (b.col2im(cols, { ...win, kw: 1, kh: 1 }) as Float32Array),
-    }), ['window']],
-    ['gather reads one row late', (b) => ({
-      gather: (x, shape, idx, n, axis, dtype) => {
-        const v = (b.read(idx, n, 'int32') as Int32Array).map((i) => Math.min(i + 1, shape[axis] - 1));
-        return b.gather(x, shape, b.upload(v, 'int32'), n, axis, dtype);
-      },
-    }), ['movement', 'torch']],
+    [
+      'mul off by 0.1%',
+      (b) => ({
+        binary: (op, a, as, ad, x, xs, xd, os, od) => {
+          const out = b.binary(op, a, as, ad, x, xs, xd, os, od) as Float32Array;
+          if (op === 'mul' && od === 'float32') for (let i = 0; i < out.length; i++) out[i] *= 1.001;
+          return out;
+        },
+      }),
+      ['elementwise', 'seed'],
+    ],
+    [
+      'sum drops the last element of each reduction',
+      (b) => ({
+        reduce: (op, x, shape, axes, dtype) => {
+          if (op !== 'sum') return b.reduce(op, x, shape, axes, dtype);
+          const last = axes[axes.length - 1];
+          const trimmed = shape.map((d, i) => (i === last ? Math.max(d - 1, 0) : d));
+          const begin = shape.map(() => 0);
+          return b.reduce(op, b.slice(x, shape, begin, trimmed, dtype), trimmed, axes, dtype);
+        },
+      }),
+      ['reduce', 'nn'],
+    ],
+    [
+      'matmul ignores transB',
+      (b) => ({
+        matmul: (a, x, ba, bb, m, k, n, tA, _tB) => b.matmul(a, x, ba, bb, m, k, n, tA, false),
+      }),
+      ['matmul', 'torch'],
+    ],
+    [
+      'col2im drops overlaps',
+      (b) => ({
+        col2im: (cols, win) => b.col2im(cols, { ...win, kw: 1, kh: 1 }) as Float32Array,
+      }),
+      ['window'],
+    ],
+    [
+      'gather reads one row late',
+      (b) => ({
+        gather: (x, shape, idx, n, axis, dtype) => {
+          const v = (b.read(idx, n, 'int32') as Int32Array).map((i) => Math.min(i + 1, shape[axis] - 1));
+          return b.gather(x, shape, b.upload(v, 'int32'), n, axis, dtype);
+        },
+      }),
+      ['movement', 'torch'],
+    ],
     ['transpose is a no-op', () => ({ transpose: (x) => x }), ['movement', 'matmul']],
   ];
 

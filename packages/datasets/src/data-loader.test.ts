@@ -18,15 +18,29 @@ describe('DataLoader', () => {
     expect(loader.length).toBe(3);
     expect(loader.numExamples).toBe(10);
     const batches = Array.from(loader);
-    expect(batches.map((b) => b.x.shape)).toEqual([[4, 2], [4, 2], [2, 2]]);
-    expect(labelsOf(batches)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
-    expect(batches[2].x.toArray()).toEqual([[8, 18], [9, 19]]);
+    expect(batches.map((b) => b.x.shape)).toEqual([
+      [4, 2],
+      [4, 2],
+      [2, 2],
+    ]);
+    expect(labelsOf(batches)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
+    expect(batches[2].x.toArray()).toEqual([
+      [8, 18],
+      [9, 19],
+    ]);
   });
 
   it('drops the last partial batch with dropLast', () => {
     const loader = new DataLoader(pair(), { batchSize: 4, dropLast: true });
     expect(loader.length).toBe(2);
-    expect(labelsOf(loader)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(labelsOf(loader)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
     expect(new DataLoader(pair(8), { batchSize: 4, dropLast: true }).length).toBe(2);
   });
 
@@ -74,8 +88,15 @@ describe('DataLoader', () => {
   it('batches a map-style Dataset by stacking examples', () => {
     const ds: Dataset = { length: 5, get: (i) => ({ x: tensor([i, i * i]), y: i % 2 }) };
     const batches = Array.from(new DataLoader(ds, { batchSize: 2 }));
-    expect(batches.map((b) => b.x.shape)).toEqual([[2, 2], [2, 2], [1, 2]]);
-    expect(batches[1].x.toArray()).toEqual([[2, 4], [3, 9]]);
+    expect(batches.map((b) => b.x.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+      [1, 2],
+    ]);
+    expect(batches[1].x.toArray()).toEqual([
+      [2, 4],
+      [3, 9],
+    ]);
     expect(batches[1].y.dtype).toBe('int32');
     expect(batches[1].y.toArray()).toEqual([0, 1]);
     const floats: Dataset = { length: 2, get: (i) => ({ x: tensor([i]), y: tensor([i / 2]) }) };

@@ -1,14 +1,4 @@
-import {
-  ArgumentError,
-  ShapeError,
-  Tensor,
-  fmtShape,
-  gather,
-  narrow,
-  randomPermutation,
-  stack,
-  tensor,
-} from '@bp/tensor';
+import { ArgumentError, ShapeError, Tensor, fmtShape, gather, narrow, randomPermutation, stack, tensor } from '@bp/tensor';
 import type { TensorPair } from './synthetic.js';
 
 /** One example of a {@link Dataset}: an input tensor and its target (a tensor, or a number such as a class id). */

@@ -20,7 +20,13 @@ const size = fc.oneof(fc.constantFrom(...SIZES), fc.integer({ min: 0, max: 0xfff
 
 /** Files written from a header of random fields (type byte, rank, dimensions) and a random amount of data. */
 function headerFile(type: fc.Arbitrary<number>, rank: fc.Arbitrary<number>, dim: fc.Arbitrary<number>) {
-  return fc.tuple(type, rank.chain((r) => fc.array(dim, { minLength: r, maxLength: r })), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 255 }))
+  return fc
+    .tuple(
+      type,
+      rank.chain((r) => fc.array(dim, { minLength: r, maxLength: r })),
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 0, max: 255 }),
+    )
     .map(([t, dims, extra, fill]) => {
       const count = dims.reduce((p, d) => p * d, 1);
       // Usually exactly the data the header promises (when that is small), otherwise a random amount.
@@ -30,8 +36,16 @@ function headerFile(type: fc.Arbitrary<number>, rank: fc.Arbitrary<number>, dim:
     });
 }
 const structured = headerFile(fc.constantFrom(0x08, 0x08, 0x09, 0x0d, 0x00, 0xff), fc.integer({ min: 0, max: 5 }), size);
-const structuredImages = headerFile(fc.constantFrom(0x08, 0x08, 0x08, 0x09), fc.constantFrom(3, 3, 3, 1, 2, 4), fc.oneof(fc.constantFrom(28, 28, 3, 2), size));
-const structuredLabels = headerFile(fc.constantFrom(0x08, 0x08, 0x08, 0x09), fc.constantFrom(1, 1, 1, 2, 3), fc.oneof(fc.constantFrom(3, 3, 2, 4), size));
+const structuredImages = headerFile(
+  fc.constantFrom(0x08, 0x08, 0x08, 0x09),
+  fc.constantFrom(3, 3, 3, 1, 2, 4),
+  fc.oneof(fc.constantFrom(28, 28, 3, 2), size),
+);
+const structuredLabels = headerFile(
+  fc.constantFrom(0x08, 0x08, 0x08, 0x09),
+  fc.constantFrom(1, 1, 1, 2, 3),
+  fc.oneof(fc.constantFrom(3, 3, 2, 4), size),
+);
 
 function refusedWith(name: string) {
   return (e: unknown) => e instanceof FormatError && e.message.startsWith(`${name}: `);
@@ -59,10 +73,16 @@ describe('IDX fuzzing', () => {
   });
 
   it(`mnistFromIdx accepts or refuses ${CASES} mutated image/label pairs, naming the bad file`, async () => {
-    const pairs = fc.tuple(fc.boolean(), fc.oneof(mutatedBytes([images], { hot: 16 }), structuredImages), fc.oneof(mutatedBytes([labels], { hot: 8 }), structuredLabels)).map(([which, img, lab]) => ({
-      value: which ? { images: img.value, labels } : { images, labels: lab.value },
-      edits: [which ? 'images' : 'labels', ...(which ? img.edits : lab.edits)],
-    }));
+    const pairs = fc
+      .tuple(
+        fc.boolean(),
+        fc.oneof(mutatedBytes([images], { hot: 16 }), structuredImages),
+        fc.oneof(mutatedBytes([labels], { hot: 8 }), structuredLabels),
+      )
+      .map(([which, img, lab]) => ({
+        value: which ? { images: img.value, labels } : { images, labels: lab.value },
+        edits: [which ? 'images' : 'labels', ...(which ? img.edits : lab.edits)],
+      }));
     const report = fuzz({
       inputs: pairs,
       parse: ({ images: i, labels: l }) => {

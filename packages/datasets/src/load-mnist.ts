@@ -53,7 +53,11 @@ function checkSplit(op: string, split: unknown): asserts split is MnistSplit {
  * to another copy would hide the mistake.
  */
 async function loadFrom(
-  op: string, split: MnistSplit, places: Place[], limit: number | undefined, howTo: string,
+  op: string,
+  split: MnistSplit,
+  places: Place[],
+  limit: number | undefined,
+  howTo: string,
   normalize?: { mean: number; std: number },
 ): Promise<ImageDataset> {
   const names = MNIST_FILES[split];
@@ -75,9 +79,7 @@ async function loadFrom(
   const looked = places.map((p) => `${p.dir} (${p.origin})`).join(', ');
   throw new NotAvailableError(
     op,
-    `the ${split} files ${names.images} and ${names.labels} (raw or .gz) were not found` +
-      (looked ? ` in ${looked}` : '') +
-      `. ${howTo}`,
+    `the ${split} files ${names.images} and ${names.labels} (raw or .gz) were not found` + (looked ? ` in ${looked}` : '') + `. ${howTo}`,
   );
 }
 

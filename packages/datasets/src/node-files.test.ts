@@ -24,7 +24,9 @@ describe('readMaybeGzip', () => {
   it('stops a gzip bomb at the limit, and reads a normal gzip file whole', async () => {
     const bomb = join(dir, 'bomb.gz');
     writeFileSync(bomb, gzipSync(new Uint8Array(4 * 1024 * 1024)));
-    await expect(readMaybeGzip(bomb, 1024 * 1024)).rejects.toThrow(`${bomb}: decompresses to more than 1048576 bytes; no IDX file is that large`);
+    await expect(readMaybeGzip(bomb, 1024 * 1024)).rejects.toThrow(
+      `${bomb}: decompresses to more than 1048576 bytes; no IDX file is that large`,
+    );
     const small = join(dir, 'small.gz');
     writeFileSync(small, gzipSync(Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 2, 7, 9])));
     expect(Array.from(await readMaybeGzip(small))).toEqual([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]);

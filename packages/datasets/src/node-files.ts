@@ -93,7 +93,8 @@ export async function readMaybeGzip(file: string, maxBytes = MAX_IDX_BYTES): Pro
   const out = await new Promise<Uint8Array>((resolve, reject) => {
     zlib.gunzip(bytes, { maxOutputLength: maxBytes }, (err, result) => (err ? reject(err) : resolve(result)));
   }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ERR_BUFFER_TOO_LARGE') throw new FormatError(file, `decompresses to more than ${maxBytes} bytes; no IDX file is that large`);
+    if (e.code === 'ERR_BUFFER_TOO_LARGE')
+      throw new FormatError(file, `decompresses to more than ${maxBytes} bytes; no IDX file is that large`);
     throw new FormatError(file, `is not a valid gzip file: ${e.message}`);
   });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

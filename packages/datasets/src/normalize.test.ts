@@ -18,7 +18,19 @@ describe('normalize', () => {
   });
 
   it('applies per-feature statistics to [N, F] tables', () => {
-    expect(normalize(tensor([[1, 10], [3, 30]]), [2, 20], [1, 10]).toArray()).toEqual([[-1, -1], [1, 1]]);
+    expect(
+      normalize(
+        tensor([
+          [1, 10],
+          [3, 30],
+        ]),
+        [2, 20],
+        [1, 10],
+      ).toArray(),
+    ).toEqual([
+      [-1, -1],
+      [1, 1],
+    ]);
   });
 
   it('rejects mismatched channel counts, zero std and int tensors', () => {

@@ -18,7 +18,12 @@ describe('xor', () => {
     const { x, y } = xor();
     expect(x.dtype).toBe('float32');
     expect(y.dtype).toBe('float32');
-    expect(x.toArray()).toEqual([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    expect(x.toArray()).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     expect(y.toArray()).toEqual([[0], [1], [1], [0]]);
   });
 });
@@ -73,8 +78,13 @@ describe('moons', () => {
     const p = x.toArray() as number[][];
     // Outer: t = 0, pi/2, pi; inner: t = 0, pi/3, 2pi/3, pi.
     const expected = [
-      [1, 0], [0, 1], [-1, 0],
-      [0, 0.5], [0.5, 0.5 - Math.sin(Math.PI / 3)], [1.5, 0.5 - Math.sin((2 * Math.PI) / 3)], [2, 0.5],
+      [1, 0],
+      [0, 1],
+      [-1, 0],
+      [0, 0.5],
+      [0.5, 0.5 - Math.sin(Math.PI / 3)],
+      [1.5, 0.5 - Math.sin((2 * Math.PI) / 3)],
+      [2, 0.5],
     ];
     p.forEach((pt, i) => {
       expect(pt[0]).toBeCloseTo(expected[i][0], 6);

@@ -76,7 +76,12 @@ function finishPoints(px: number[], py: number[], labels: number[], noise: numbe
  */
 export function xor(): TensorPair {
   return {
-    x: tensor([[0, 0], [0, 1], [1, 0], [1, 1]]),
+    x: tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]),
     y: tensor([[0], [1], [1], [0]]),
   };
 }

@@ -18,13 +18,20 @@ export interface CharDataset {
  * ended by `\n` (the model learns where a name ends).
  */
 export function namesDataset(names: string[], valFraction = 0.1): CharDataset {
-  if (!Array.isArray(names) || names.length < 2) throw new ArgumentError('namesDataset', `needs at least 2 names, got ${Array.isArray(names) ? names.length : typeof names}`);
+  if (!Array.isArray(names) || names.length < 2)
+    throw new ArgumentError('namesDataset', `needs at least 2 names, got ${Array.isArray(names) ? names.length : typeof names}`);
   if (!(valFraction > 0 && valFraction < 1)) throw new ArgumentError('namesDataset', `valFraction must be in (0, 1), got ${valFraction}`);
   const order = randomPermutation(names.length);
   const shuffled = Array.from(order, (i) => names[i]);
   const nVal = Math.max(1, Math.round(names.length * valFraction));
-  const trainText = shuffled.slice(0, names.length - nVal).map((n) => `${n}\n`).join('');
-  const valText = shuffled.slice(names.length - nVal).map((n) => `${n}\n`).join('');
+  const trainText = shuffled
+    .slice(0, names.length - nVal)
+    .map((n) => `${n}\n`)
+    .join('');
+  const valText = shuffled
+    .slice(names.length - nVal)
+    .map((n) => `${n}\n`)
+    .join('');
   const tokenizer = CharTokenizer.fromText(trainText + valText);
   return { tokenizer, train: tokenizer.encode(trainText), val: tokenizer.encode(valText) };
 }

@@ -47,8 +47,14 @@ describe('batches', () => {
   it('pairs each window with the next characters', () => {
     const data = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
     const b = batchAt(data, 3, [0, 3]);
-    expect(b.x.toArray()).toEqual([[0, 1, 2], [3, 4, 5]]);
-    expect(b.y.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(b.x.toArray()).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    expect(b.y.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(() => batchAt(data, 3, [4])).toThrow(/offset 4 leaves no room for 4 tokens in a stream of 7/);
     manualSeed(3);
     const s = sampleBatch(data, 3, 5);
@@ -68,7 +74,13 @@ describe('trainGPT', () => {
     expect(before).toBeGreaterThan(1.4); // chance is ln 5 = 1.61
     const evals: number[] = [];
     const { losses, valLosses } = trainGPT(model, ds.train, ds.val, {
-      steps: 40, batchSize: 8, lr: 1e-2, warmupSteps: 4, evalEvery: 20, evalBatches: 2, onEval: (e) => evals.push(e.valLoss),
+      steps: 40,
+      batchSize: 8,
+      lr: 1e-2,
+      warmupSteps: 4,
+      evalEvery: 20,
+      evalBatches: 2,
+      onEval: (e) => evals.push(e.valLoss),
     });
     expect(losses).toHaveLength(40);
     expect(valLosses.map(([s]) => s)).toEqual([20, 40]);

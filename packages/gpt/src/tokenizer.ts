@@ -14,7 +14,8 @@ export class CharTokenizer {
     if (!Array.isArray(chars) || chars.length === 0) throw new ArgumentError('CharTokenizer', 'needs a non-empty list of characters');
     const seen = new Set<string>();
     for (const c of chars) {
-      if (typeof c !== 'string' || [...c].length !== 1) throw new ArgumentError('CharTokenizer', `each entry must be one character, got ${JSON.stringify(c)}`);
+      if (typeof c !== 'string' || [...c].length !== 1)
+        throw new ArgumentError('CharTokenizer', `each entry must be one character, got ${JSON.stringify(c)}`);
       if (seen.has(c)) throw new ArgumentError('CharTokenizer', `character ${JSON.stringify(c)} appears twice`);
       seen.add(c);
     }
@@ -43,7 +44,11 @@ export class CharTokenizer {
     const out = new Int32Array(cs.length);
     cs.forEach((c, i) => {
       const id = this.ids.get(c);
-      if (id === undefined) throw new ArgumentError('CharTokenizer', `character ${JSON.stringify(c)} at position ${i} is not in the vocabulary of ${this.size}`);
+      if (id === undefined)
+        throw new ArgumentError(
+          'CharTokenizer',
+          `character ${JSON.stringify(c)} at position ${i} is not in the vocabulary of ${this.size}`,
+        );
       out[i] = id;
     });
     return out;

@@ -19,7 +19,13 @@ async function time(model: Sequential, x: ReturnType<typeof randn>, y: ReturnTyp
   await model.fit(x, y, { epochs, batchSize });
   const ms = performance.now() - t0;
   const steps = epochs * Math.ceil(x.shape[0] / batchSize);
-  return { epochs, batchSize, samples: x.shape[0], msPerStep: +(ms / steps).toFixed(3), samplesPerSec: Math.round((epochs * x.shape[0] * 1000) / ms) };
+  return {
+    epochs,
+    batchSize,
+    samples: x.shape[0],
+    msPerStep: +(ms / steps).toFixed(3),
+    samplesPerSec: Math.round((epochs * x.shape[0] * 1000) / ms),
+  };
 }
 
 manualSeed(0);
@@ -28,7 +34,11 @@ mlp.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics:
 const mlpResult = await time(mlp, randn([4096, 784]), randint(0, 10, [4096]), 2, 32);
 
 const cnn = new Sequential([
-  new Conv2d(1, 8, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10, { activation: 'softmax' }),
+  new Conv2d(1, 8, 3, { padding: 1 }),
+  new ReLU(),
+  new MaxPool2d(2),
+  new Flatten(),
+  new Dense(10, { activation: 'softmax' }),
 ]);
 cnn.build([1, 28, 28]);
 cnn.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });

@@ -69,7 +69,7 @@ const okError = (e: unknown) => e instanceof BpError && /^[A-Za-z0-9]+: /.test(e
 
 function show(v: unknown): string {
   try {
-    return typeof v === 'function' ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'function' ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return Object.prototype.toString.call(v);
   }
@@ -90,9 +90,23 @@ describe('junk options and inputs to every layer', () => {
     );
   });
 
-  const fitOptions = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'callbacks', 'verbose', 'initialEpoch'] as const;
+  const fitOptions = [
+    'epochs',
+    'batchSize',
+    'validationSplit',
+    'validationData',
+    'shuffle',
+    'callbacks',
+    'verbose',
+    'initialEpoch',
+  ] as const;
   it.each(fitOptions)('fit({%s}) works or rejects with a BpError naming fit', async (option) => {
-    const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    const x = tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     const y = tensor([[0], [1], [1], [0]]);
     const values = fc.sample(junk, { numRuns: 40, seed: 23 });
     for (const v of values) {

@@ -6,7 +6,11 @@ describe('browser bundle', () => {
   it('bundles every export for the browser without Node built-ins', async () => {
     const index = fileURLToPath(new URL('./index.ts', import.meta.url));
     const result = await build({
-      stdin: { contents: `export * from ${JSON.stringify(index)};`, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+      stdin: {
+        contents: `export * from ${JSON.stringify(index)};`,
+        resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+        loader: 'ts',
+      },
       bundle: true,
       write: false,
       format: 'esm',

@@ -46,7 +46,19 @@ export { BatchNorm1d } from './layers/batch-norm1d.js';
 export type { BatchNorm1dOptions } from './layers/batch-norm1d.js';
 export { ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, LeakyReLU, activationByName } from './layers/activations.js';
 export {
-  GELU, SiLU, ELU, CELU, SELU, Softplus, Mish, ReLU6, Hardtanh, Hardswish, Hardsigmoid, LogSigmoid, Softsign,
+  GELU,
+  SiLU,
+  ELU,
+  CELU,
+  SELU,
+  Softplus,
+  Mish,
+  ReLU6,
+  Hardtanh,
+  Hardswish,
+  Hardsigmoid,
+  LogSigmoid,
+  Softsign,
 } from './layers/activations.js';
 export type { ActivationName } from './layers/activations.js';
 export { Embedding } from './layers/embedding.js';
@@ -72,14 +84,28 @@ export type { Callback, CallbackModel, Logs } from './training/callbacks.js';
 export { EarlyStopping } from './training/early-stopping.js';
 export type { EarlyStoppingOptions } from './training/early-stopping.js';
 export {
-  accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, correctCount, meanSquaredError, meanAbsoluteError, getMetric,
+  accuracy,
+  binaryAccuracy,
+  categoricalAccuracy,
+  sparseCategoricalAccuracy,
+  correctCount,
+  meanSquaredError,
+  meanAbsoluteError,
+  getMetric,
 } from './training/metrics.js';
 export type { Metric, MetricFn } from './training/metrics.js';
 export { DEFAULT_LEARNING_RATES, optimizerByName, resolveLoss } from './training/compile.js';
 export type { CompileArgs, Loss, OptimizerLike, OptimizerName, Compiled } from './training/compile.js';
 export { NonFiniteLossError, trainSteps, inEvalMode } from './training/train-steps.js';
 export type {
-  TrainStepsOptions, TrainPosition, TrainEvent, EpochBeginEvent, BatchBeginEvent, BatchEndEvent, EpochEndEvent, StepOptimizer,
+  TrainStepsOptions,
+  TrainPosition,
+  TrainEvent,
+  EpochBeginEvent,
+  BatchBeginEvent,
+  BatchEndEvent,
+  EpochEndEvent,
+  StepOptimizer,
 } from './training/train-steps.js';
 export type { FitOptions, EvaluateOptions } from './training/fit.js';
 export { outputKind } from './training/output-kind.js';
@@ -88,7 +114,11 @@ export { trainingRegistry, TRAINING_REGISTRY_KEY } from './training/registry.js'
 export type { TrainingRegistry, RegisteredLoss, LossInput, OptimizerFactory } from './training/registry.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensorsHeader } from './io/safetensors.js';
 export type {
-  SafetensorsDType, SafetensorsEntry, SafetensorsContents, EncodeSafetensorsOptions, DecodeSafetensorsOptions,
+  SafetensorsDType,
+  SafetensorsEntry,
+  SafetensorsContents,
+  EncodeSafetensorsOptions,
+  DecodeSafetensorsOptions,
 } from './io/safetensors.js';
 export { registerLayer, layerToConfig, layerFromConfig } from './io/architecture.js';
 export type { LayerFactory } from './io/architecture.js';

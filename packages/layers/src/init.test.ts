@@ -37,8 +37,8 @@ describe('initialisation (as PyTorch)', () => {
     expect(w.max).toBeGreaterThan(0.999 * b);
     expect(w.min).toBeLessThan(-0.999 * b);
     expect(Math.abs(w.mean)).toBeLessThan(0.01 * b);
-    expect(w.variance / (b * b / 3)).toBeGreaterThan(0.98);
-    expect(w.variance / (b * b / 3)).toBeLessThan(1.02);
+    expect(w.variance / ((b * b) / 3)).toBeGreaterThan(0.98);
+    expect(w.variance / ((b * b) / 3)).toBeLessThan(1.02);
     const bias = stats(fc.bias!.dataSync());
     expect(bias.min).toBeGreaterThanOrEqual(-b);
     expect(bias.max).toBeLessThanOrEqual(b);
@@ -53,8 +53,8 @@ describe('initialisation (as PyTorch)', () => {
     expect(w.min).toBeGreaterThanOrEqual(-b);
     expect(w.max).toBeLessThanOrEqual(b);
     expect(w.max).toBeGreaterThan(0.99 * b);
-    expect(w.variance / (b * b / 3)).toBeGreaterThan(0.95);
-    expect(w.variance / (b * b / 3)).toBeLessThan(1.05);
+    expect(w.variance / ((b * b) / 3)).toBeGreaterThan(0.95);
+    expect(w.variance / ((b * b) / 3)).toBeLessThan(1.05);
     const bias = stats(conv.bias!.dataSync());
     expect(bias.min).toBeGreaterThanOrEqual(-b);
     expect(bias.max).toBeLessThanOrEqual(b);

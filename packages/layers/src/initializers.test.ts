@@ -38,10 +38,20 @@ describe('initialiser distributions (moments of 200000 draws)', () => {
   const cases: [string, (t: Tensor) => Tensor, number, number | null][] = [
     ['uniform(-2, 3)', (t) => init.uniform(t, -2, 3), 5 / Math.sqrt(12), 3],
     ['normal(1, 0.5)', (t) => init.normal(t, 1, 0.5), 0.5, null],
-    ['xavierUniform(gain 2)', (t) => init.xavierUniform(t, 2), 2 * Math.sqrt(6 / (fanIn + fanOut)) / Math.sqrt(3), 2 * Math.sqrt(6 / (fanIn + fanOut))],
+    [
+      'xavierUniform(gain 2)',
+      (t) => init.xavierUniform(t, 2),
+      (2 * Math.sqrt(6 / (fanIn + fanOut))) / Math.sqrt(3),
+      2 * Math.sqrt(6 / (fanIn + fanOut)),
+    ],
     ['xavierNormal', (t) => init.xavierNormal(t), Math.sqrt(2 / (fanIn + fanOut)), null],
     ['kaimingUniform relu', (t) => init.kaimingUniform(t, { nonlinearity: 'relu' }), Math.sqrt(2 / fanIn), Math.sqrt(6 / fanIn)],
-    ['kaimingUniform a=sqrt(5) (Linear default)', (t) => init.kaimingUniform(t, { a: Math.sqrt(5) }), 1 / Math.sqrt(3 * fanIn), 1 / Math.sqrt(fanIn)],
+    [
+      'kaimingUniform a=sqrt(5) (Linear default)',
+      (t) => init.kaimingUniform(t, { a: Math.sqrt(5) }),
+      1 / Math.sqrt(3 * fanIn),
+      1 / Math.sqrt(fanIn),
+    ],
     ['kaimingNormal fanOut relu', (t) => init.kaimingNormal(t, { mode: 'fanOut', nonlinearity: 'relu' }), Math.sqrt(2 / fanOut), null],
   ];
   it.each(cases)('%s', (_, fn, std, bound) => {
@@ -96,8 +106,9 @@ describe('init.orthogonal', () => {
     const g = rows <= cols ? matmul(m, m.transpose()) : matmul(m.transpose(), m);
     const n = Math.min(rows, cols);
     const v = g.dataSync();
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      expect(Math.abs(v[i * n + j] - (i === j ? gain * gain : 0))).toBeLessThan(1e-5);
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        expect(Math.abs(v[i * n + j] - (i === j ? gain * gain : 0))).toBeLessThan(1e-5);
+      }
   });
 });

@@ -16,8 +16,18 @@ import { ArgumentError, ShapeError, Tensor, fmtShape, randn, randomNormal, tenso
 
 /** Nonlinearity names of {@link calculateGain} (PyTorch's strings). */
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 
 /** Which fan a Kaiming initialiser preserves: the forward pass (`fanIn`) or the backward pass (`fanOut`). */
 export type FanMode = 'fanIn' | 'fanOut' | 'fan_in' | 'fan_out';
@@ -32,7 +42,16 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity;
 }
 
-const LINEAR_LIKE = new Set(['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid']);
+const LINEAR_LIKE = new Set([
+  'linear',
+  'conv1d',
+  'conv2d',
+  'conv3d',
+  'conv_transpose1d',
+  'conv_transpose2d',
+  'conv_transpose3d',
+  'sigmoid',
+]);
 
 /**
  * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for
@@ -71,7 +90,10 @@ function fill(t: Tensor, value: Tensor): Tensor {
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
   if (!(t instanceof Tensor)) throw new ArgumentError('calculateFanInAndFanOut', 'expected a Tensor');
   if (t.rank < 2) {
-    throw new ShapeError('calculateFanInAndFanOut', `fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got ${fmtShape(t.shape)}`);
+    throw new ShapeError(
+      'calculateFanInAndFanOut',
+      `fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got ${fmtShape(t.shape)}`,
+    );
   }
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return [t.shape[1] * receptive, t.shape[0] * receptive];
@@ -81,7 +103,8 @@ function fan(op: string, t: Tensor, mode: FanMode): number {
   if (mode !== 'fanIn' && mode !== 'fanOut' && mode !== 'fan_in' && mode !== 'fan_out') {
     throw new ArgumentError(op, `mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
   }
-  if (t.rank < 2) throw new ShapeError(op, `fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got ${fmtShape(t.shape)}`);
+  if (t.rank < 2)
+    throw new ShapeError(op, `fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got ${fmtShape(t.shape)}`);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   const f = mode === 'fanIn' || mode === 'fan_in' ? fanIn : fanOut;
   if (f === 0) throw new ShapeError(op, `cannot initialise an empty tensor ${fmtShape(t.shape)}`);
@@ -91,14 +114,16 @@ function fan(op: string, t: Tensor, mode: FanMode): number {
 /** Fills `t` from U(a, b) (default U(0, 1)). */
 export function uniform(t: Tensor, a = 0, b = 1): Tensor {
   checkFloat('init.uniform', t);
-  if (!(Number.isFinite(a) && Number.isFinite(b) && a <= b)) throw new ArgumentError('init.uniform', `needs finite a <= b, got a=${a}, b=${b}`);
+  if (!(Number.isFinite(a) && Number.isFinite(b) && a <= b))
+    throw new ArgumentError('init.uniform', `needs finite a <= b, got a=${a}, b=${b}`);
   return fill(t, uniformTensor(t.shape, a, b));
 }
 
 /** Fills `t` from N(mean, std^2) (default N(0, 1)). */
 export function normal(t: Tensor, mean = 0, std = 1): Tensor {
   checkFloat('init.normal', t);
-  if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0)) throw new ArgumentError('init.normal', `needs a finite mean and std >= 0, got mean=${mean}, std=${std}`);
+  if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0))
+    throw new ArgumentError('init.normal', `needs a finite mean and std >= 0, got mean=${mean}, std=${std}`);
   return fill(t, randn(t.shape).mul(std).add(mean));
 }
 
@@ -180,15 +205,17 @@ export function orthogonal(t: Tensor, gain = 1): Tensor {
   const n = tall ? cols : rows;
   // a: m x n, column-major for the Householder sweep.
   const a = new Float64Array(m * n);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    if (tall) a[j * m + i] = draw[i * cols + j];
-    else a[i * m + j] = draw[i * cols + j];
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      if (tall) a[j * m + i] = draw[i * cols + j];
+      else a[i * m + j] = draw[i * cols + j];
+    }
   const q = householderQ(a, m, n);
   const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    out[i * cols + j] = gain * (tall ? q[j * m + i] : q[i * m + j]);
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      out[i * cols + j] = gain * (tall ? q[j * m + i] : q[i * m + j]);
+    }
   return fill(t, tensor(out, { shape: t.shape }));
 }
 

@@ -29,15 +29,25 @@ describe('Module', () => {
   it('names parameters and buffers with PyTorch dotted paths, in PyTorch order', () => {
     const net = new Net();
     expect(net.namedParameters().map(([n]) => n)).toEqual([
-      'features.0.scale', 'features.0.fc.weight', 'features.0.fc.bias', 'features.0.bn.weight', 'features.0.bn.bias',
-      'head.weight', 'head.bias',
+      'features.0.scale',
+      'features.0.fc.weight',
+      'features.0.fc.bias',
+      'features.0.bn.weight',
+      'features.0.bn.bias',
+      'head.weight',
+      'head.bias',
     ]);
     expect(Object.keys(net.stateDict())).toEqual([
       'features.0.scale',
-      'features.0.fc.weight', 'features.0.fc.bias',
-      'features.0.bn.weight', 'features.0.bn.bias', 'features.0.bn.running_mean', 'features.0.bn.running_var',
+      'features.0.fc.weight',
+      'features.0.fc.bias',
+      'features.0.bn.weight',
+      'features.0.bn.bias',
+      'features.0.bn.running_mean',
+      'features.0.bn.running_var',
       'features.0.bn.num_batches_tracked',
-      'head.weight', 'head.bias',
+      'head.weight',
+      'head.bias',
     ]);
     expect(net.parameters().every((p) => p.requiresGrad)).toBe(true);
     expect(net.numParameters()).toBe(1 + 12 + 4 + 4 + 4 + 8 + 2);
@@ -59,7 +69,15 @@ describe('Module', () => {
 
   it('zeroGrad clears every gradient', () => {
     const net = new Net();
-    net.forward(tensor([[1, 2, 3], [4, 5, 6]])).sum().backward();
+    net
+      .forward(
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      )
+      .sum()
+      .backward();
     expect(net.parameters().every((p) => p.grad !== null)).toBe(true);
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
@@ -69,7 +87,12 @@ describe('Module', () => {
     manualSeed(1);
     const a = new Net();
     const b = new Net();
-    a.features.at(0).forward(tensor([[1, 2, 3], [3, 1, 2]])); // moves a's running statistics
+    a.features.at(0).forward(
+      tensor([
+        [1, 2, 3],
+        [3, 1, 2],
+      ]),
+    ); // moves a's running statistics
     const weight = b.head.weight;
     b.loadStateDict(a.stateDict());
     expect(b.head.weight).toBe(weight);

@@ -16,16 +16,16 @@ describe('Sequential', () => {
     const fc1 = new Linear(3, 4);
     const fc2 = new Linear(4, 2);
     const model = new Sequential([fc1, new ReLU(), fc2]);
-    const x = tensor([[1, -2, 3], [0.5, 0, -1]]);
+    const x = tensor([
+      [1, -2, 3],
+      [0.5, 0, -1],
+    ]);
     expectClose(model.forward(x), Array.from(fc2.forward(fc1.forward(x).relu()).dataSync()));
     expectClose(model.call(x), Array.from(model.forward(x).dataSync()));
   });
 
   it('turns Dense activations into their own layers, with PyTorch names', () => {
-    const model = new Sequential([
-      new Dense(128, { activation: 'relu', inputShape: [784] }),
-      new Dense(10, { activation: 'softmax' }),
-    ]);
+    const model = new Sequential([new Dense(128, { activation: 'relu', inputShape: [784] }), new Dense(10, { activation: 'softmax' })]);
     expect(model.layers.map((l) => l.layerType)).toEqual(['Dense', 'ReLU', 'Dense', 'Softmax']);
     expect(Object.keys(model.stateDict())).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
     expect(model.stateDict()['0.weight'].shape).toEqual([128, 784]);
@@ -48,13 +48,7 @@ describe('Sequential', () => {
   });
 
   it('infers sizes through convolutions and pooling', () => {
-    const model = new Sequential([
-      new Conv2d(1, 4, 3, { padding: 1 }),
-      new ReLU(),
-      new MaxPool2d(2),
-      new Flatten(),
-      new Dense(10),
-    ]);
+    const model = new Sequential([new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10)]);
     expect(model.built).toBe(false);
     model.build([1, 28, 28]);
     expect(model.built).toBe(true);

@@ -36,7 +36,11 @@ export function summarize(model: Summarizable): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)) + 3);
   const lineWidth = widths.reduce((a, b) => a + b, 0);
   const line = (ch: string): string => ch.repeat(lineWidth);
-  const fmtRow = (r: string[]): string => r.map((cell, c) => pad(cell, widths[c])).join('').trimEnd();
+  const fmtRow = (r: string[]): string =>
+    r
+      .map((cell, c) => pad(cell, widths[c]))
+      .join('')
+      .trimEnd();
   const trainable = model.parameters().reduce((s, p) => s + p.size, 0);
   const nonTrainable = floatBufferSize(model);
   const out = [
@@ -51,6 +55,7 @@ export function summarize(model: Summarizable): string {
     `Non-trainable params: ${fmtCount(nonTrainable)}`,
     line('_'),
   ];
-  if (!model.built) out.push('Some layers are not built yet: pass inputShape to the first layer, call build(inputShape), or run one batch.');
+  if (!model.built)
+    out.push('Some layers are not built yet: pass inputShape to the first layer, call build(inputShape), or run one batch.');
   return out.join('\n');
 }

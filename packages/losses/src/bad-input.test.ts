@@ -22,8 +22,16 @@ const junk = fc.oneof(
 );
 const j = <T>(v: unknown) => v as T;
 const labels = (v: number[]) => tensor(v, { dtype: 'int32' });
-const p2 = () => tensor([[0.3, 0.7], [0.6, 0.4]]);
-const oh2 = () => tensor([[0, 1], [1, 0]]);
+const p2 = () =>
+  tensor([
+    [0.3, 0.7],
+    [0.6, 0.4],
+  ]);
+const oh2 = () =>
+  tensor([
+    [0, 1],
+    [1, 0],
+  ]);
 
 /** [name, loss, a good first argument, a good second argument] */
 const losses: [string, Loss, () => Tensor, () => Tensor][] = [
@@ -40,7 +48,7 @@ const losses: [string, Loss, () => Tensor, () => Tensor][] = [
 
 function show(v: unknown): string {
   try {
-    return typeof v === 'function' ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'function' ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return Object.prototype.toString.call(v);
   }
@@ -70,7 +78,11 @@ describe('every loss against junk', () => {
 });
 
 describe('values out of range', () => {
-  const outside = fc.oneof(fc.double({ min: 1.000001, max: 1e6, noNaN: true }), fc.double({ min: -1e6, max: -1e-6, noNaN: true }), fc.constant(NaN));
+  const outside = fc.oneof(
+    fc.double({ min: 1.000001, max: 1e6, noNaN: true }),
+    fc.double({ min: -1e6, max: -1e-6, noNaN: true }),
+    fc.constant(NaN),
+  );
 
   it('probabilities outside [0, 1] are an ArgumentError naming the loss and the value', () => {
     const probabilityLosses: [string, Loss, boolean][] = [
@@ -108,7 +120,16 @@ describe('values out of range', () => {
       fc.property(badLabel, fc.integer({ min: 0, max: 1 }), fc.constantFrom(...labelLosses), (bad, at, [name, loss]) => {
         const l = [0, 2];
         l[at] = bad;
-        const input = name === 'nllLoss' ? tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]).log() : tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]);
+        const input =
+          name === 'nllLoss'
+            ? tensor([
+                [0.2, 0.3, 0.5],
+                [0.1, 0.1, 0.8],
+              ]).log()
+            : tensor([
+                [0.2, 0.3, 0.5],
+                [0.1, 0.1, 0.8],
+              ]);
         expect(() => loss(input, labels(l))).toThrow(IndexError);
         expect(() => loss(input, labels(l))).toThrow(`${name}: label ${bad} at position ${at} is out of range for 3 classes`);
       }),
@@ -118,9 +139,15 @@ describe('values out of range', () => {
 });
 
 describe('logits as large as +-1e4', () => {
-  const logits = fc
-    .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }))
-    .chain(([n, c]) => fc.tuple(fc.constant([n, c]), fc.array(fc.oneof(fc.constantFrom(1e4, -1e4, 0), fc.double({ min: -1e4, max: 1e4, noNaN: true })), { minLength: n * c, maxLength: n * c })));
+  const logits = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 })).chain(([n, c]) =>
+    fc.tuple(
+      fc.constant([n, c]),
+      fc.array(fc.oneof(fc.constantFrom(1e4, -1e4, 0), fc.double({ min: -1e4, max: 1e4, noNaN: true })), {
+        minLength: n * c,
+        maxLength: n * c,
+      }),
+    ),
+  );
 
   const finite = (t: Tensor) => Array.from(t.dataSync()).every(Number.isFinite);
 
@@ -130,7 +157,10 @@ describe('logits as large as +-1e4', () => {
         manualSeed(seed);
         const x = tensor(values, { shape: [n, c] });
         const ids = labels(Array.from({ length: n }, (_, i) => (seed + i) % c));
-        const onehot = tensor(Array.from({ length: n * c }, (_, k) => (k % c === (seed + Math.floor(k / c)) % c ? 1 : 0)), { shape: [n, c] });
+        const onehot = tensor(
+          Array.from({ length: n * c }, (_, k) => (k % c === (seed + Math.floor(k / c)) % c ? 1 : 0)),
+          { shape: [n, c] },
+        );
         const cases: [string, (z: Tensor) => Tensor][] = [
           ['crossEntropyLoss', (z) => crossEntropyLoss(z, ids)],
           ['crossEntropyLoss (labelSmoothing)', (z) => crossEntropyLoss(z, ids, { labelSmoothing: 0.1 })],

@@ -38,7 +38,15 @@ export function bceLoss(input: Tensor, target: Tensor, opts?: BceOptions): Tenso
   const w = opts?.weight === undefined ? null : floatTensor('bceLoss', 'weight', opts.weight);
   if (w) checkBroadcastsTo('bceLoss', 'weight', w, p.shape);
   const pd = p.detach();
-  let value = y.mul(clampedLog(pd)).add(y.neg().add(1).mul(clampedLog(pd.neg().add(1)))).neg();
+  let value = y
+    .mul(clampedLog(pd))
+    .add(
+      y
+        .neg()
+        .add(1)
+        .mul(clampedLog(pd.neg().add(1))),
+    )
+    .neg();
   if (w) value = value.mul(w);
   // PyTorch's input gradient, attached through a term that is exactly zero in value.
   let g = pd.sub(y.detach()).div(maximum(pd.mul(pd.neg().add(1)), 1e-12));

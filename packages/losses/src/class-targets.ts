@@ -1,5 +1,16 @@
 import {
-  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, broadcastShapes, eq, fmtShape, gather, tensor, where, type TypedArray,
+  ArgumentError,
+  DTypeError,
+  IndexError,
+  ShapeError,
+  Tensor,
+  broadcastShapes,
+  eq,
+  fmtShape,
+  gather,
+  tensor,
+  where,
+  type TypedArray,
 } from '@bp/tensor';
 import { flatLabelIndices, labelInRange } from './pick.js';
 import { hostChecks } from './validate.js';
@@ -33,8 +44,9 @@ export function toRows(loss: string, x: Tensor): ClassRows {
 export function classWeights(loss: string, weight: Tensor | undefined, c: number): Float32Array | Tensor | null {
   if (weight === undefined || weight === null) return null;
   if (!(weight instanceof Tensor)) throw new ArgumentError(loss, `weight must be a Tensor of ${c} class weights, got ${typeof weight}`);
-  if (weight.rank !== 1 || weight.shape[0] !== c) throw new ShapeError(loss, `weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`);
-  return hostChecks() ? Float32Array.from(weight.dataSync()) : (weight.dtype === 'float32' ? weight : weight.cast('float32'));
+  if (weight.rank !== 1 || weight.shape[0] !== c)
+    throw new ShapeError(loss, `weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`);
+  return hostChecks() ? Float32Array.from(weight.dataSync()) : weight.dtype === 'float32' ? weight : weight.cast('float32');
 }
 
 /**
@@ -45,25 +57,36 @@ export function classWeights(loss: string, weight: Tensor | undefined, c: number
  */
 export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: Tensor, ignoreIndex: number): TypedArray | Tensor {
   if (labels.dtype !== 'int32') {
-    throw new DTypeError(loss, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' }) (or give probabilities of the input's shape ${fmtShape(input.shape)})`);
+    throw new DTypeError(
+      loss,
+      `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' }) (or give probabilities of the input's shape ${fmtShape(input.shape)})`,
+    );
   }
   const ls = labels.shape;
   const want = r.outShape;
   const same = ls.length === want.length && ls.every((d, i) => d === want[i]);
   const column = input.rank === 2 && ls.length === 2 && ls[0] === want[0] && ls[1] === 1;
-  if (!same && !column) throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}`);
+  if (!same && !column)
+    throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}`);
   if (!hostChecks()) return labels.reshape([labels.size]);
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {
     if ((v[i] < 0 || v[i] >= r.c) && v[i] !== ignoreIndex) {
-      throw new IndexError(loss, `label ${v[i]} at position ${i} is out of range for ${r.c} classes (valid: 0..${r.c - 1}, or ignoreIndex ${ignoreIndex})`);
+      throw new IndexError(
+        loss,
+        `label ${v[i]} at position ${i} is out of range for ${r.c} classes (valid: 0..${r.c - 1}, or ignoreIndex ${ignoreIndex})`,
+      );
     }
   }
   return v;
 }
 
 /** The per-row weight of each target (`weight[y]`, 1 without weights, 0 where ignored) and their sum. */
-export function targetWeights(labels: TypedArray, weights: Float32Array | null, ignoreIndex: number): { w: Float32Array; total: number; anyIgnored: boolean } {
+export function targetWeights(
+  labels: TypedArray,
+  weights: Float32Array | null,
+  ignoreIndex: number,
+): { w: Float32Array; total: number; anyIgnored: boolean } {
   const w = new Float32Array(labels.length);
   let total = 0;
   let anyIgnored = false;
@@ -83,7 +106,12 @@ export function targetWeights(labels: TypedArray, weights: Float32Array | null, 
  * per row (0 where ignored); the mean divides by the sum of the weights taken.
  */
 export function weightedNll(
-  logp: Tensor, labels: TypedArray | Tensor, weights: Float32Array | Tensor | null, ignoreIndex: number, reduction: Reduction, outShape: number[],
+  logp: Tensor,
+  labels: TypedArray | Tensor,
+  weights: Float32Array | Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  outShape: number[],
 ): Tensor {
   if (labels instanceof Tensor || weights instanceof Tensor) {
     return deviceNll(logp, labels as Tensor, weights as Tensor | null, ignoreIndex, reduction, outShape).loss;
@@ -123,7 +151,14 @@ export interface DeviceNll {
  * is read back. A label that is neither in `[0, C)` nor `ignoreIndex` makes its row NaN
  * (and so a mean or sum NaN), the device-side form of the `IndexError` the host check throws.
  */
-export function deviceNll(logp: Tensor, labels: Tensor, weights: Tensor | null, ignoreIndex: number, reduction: Reduction, outShape: number[]): DeviceNll {
+export function deviceNll(
+  logp: Tensor,
+  labels: Tensor,
+  weights: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  outShape: number[],
+): DeviceNll {
   const [m, c] = logp.shape;
   const inRange = labelInRange(labels, c);
   const ignored = eq(labels, ignoreIndex);

@@ -41,7 +41,10 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
   const x = floatTensor(op, 'input', logits);
   if (!(labels instanceof Tensor)) {
-    throw new ArgumentError(op, `labels must be an int32 Tensor of class ids (or probabilities), got ${labels === null ? 'null' : typeof labels}`);
+    throw new ArgumentError(
+      op,
+      `labels must be an int32 Tensor of class ids (or probabilities), got ${labels === null ? 'null' : typeof labels}`,
+    );
   }
   const r = toRows(op, x);
   const weights = classWeights(op, opts?.weight, r.c);
@@ -65,7 +68,14 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   if (ids instanceof Tensor || weights instanceof Tensor) {
     // Labels and weights stay on the backend (no value checks that read back): see deviceNll.
     const wT = weights === null ? null : weights instanceof Tensor ? weights : wRow;
-    const d = deviceNll(logp, ids instanceof Tensor ? ids : tensor(ids, { shape: [ids.length], dtype: 'int32' }), wT, ignoreIndex, reduction, r.outShape);
+    const d = deviceNll(
+      logp,
+      ids instanceof Tensor ? ids : tensor(ids, { shape: [ids.length], dtype: 'int32' }),
+      wT,
+      ignoreIndex,
+      reduction,
+      r.outShape,
+    );
     if (s === 0) return d.loss;
     let smooth = (wT ? logp.mul(wT) : logp).sum(-1).neg().mul(d.keep);
     smooth = where(d.ok, smooth, Number.NaN);
@@ -83,7 +93,13 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   const { total, anyIgnored } = targetWeights(ids, weights, ignoreIndex);
   let kept = 0;
   for (const v of ids) if (v !== ignoreIndex) kept++;
-  if (anyIgnored) smooth = smooth.mul(tensor(Float32Array.from(ids, (v) => (v === ignoreIndex ? 0 : 1)), { shape: [ids.length] }));
+  if (anyIgnored)
+    smooth = smooth.mul(
+      tensor(
+        Float32Array.from(ids, (v) => (v === ignoreIndex ? 0 : 1)),
+        { shape: [ids.length] },
+      ),
+    );
   let ret: Tensor;
   if (reduction === 'none') ret = smooth.reshape(r.outShape);
   else if (reduction === 'sum') ret = smooth.sum();

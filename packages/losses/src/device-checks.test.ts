@@ -1,9 +1,7 @@
 import '@bp/autograd';
 import { IndexError, Tensor, ArgumentError, oneHot, randn, setDebugChecks, tensor, type Tensor as T } from '@bp/tensor';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  bceLoss, bceWithLogitsLoss, categoricalCrossentropy, crossEntropyLoss, nllLoss, sparseCategoricalCrossentropy,
-} from './index.js';
+import { bceLoss, bceWithLogitsLoss, categoricalCrossentropy, crossEntropyLoss, nllLoss, sparseCategoricalCrossentropy } from './index.js';
 
 const ids = (v: number[], shape?: number[]) => tensor(v, { dtype: 'int32', shape });
 
@@ -52,10 +50,23 @@ describe('losses without host checks (the GPU default) agree with the checked pa
     });
   }
   it('bceLoss, bceWithLogitsLoss and categoricalCrossentropy', () => {
-    const t = tensor([[1, 0, 0.5, 1], [0, 0, 1, 0.25]]);
+    const t = tensor([
+      [1, 0, 0.5, 1],
+      [0, 0, 1, 0.25],
+    ]);
     samePaths((x) => bceLoss(x.sigmoid(), t), randn([2, 4]));
     samePaths((x) => bceWithLogitsLoss(x, t), randn([2, 4]));
-    samePaths((x) => categoricalCrossentropy(x.softmax(-1), tensor([[1, 0, 0, 0], [0, 0.5, 0.5, 0]])), randn([2, 4]));
+    samePaths(
+      (x) =>
+        categoricalCrossentropy(
+          x.softmax(-1),
+          tensor([
+            [1, 0, 0, 0],
+            [0, 0.5, 0.5, 0],
+          ]),
+        ),
+      randn([2, 4]),
+    );
   });
 });
 
@@ -77,7 +88,10 @@ describe('nothing is read back without host checks', () => {
 });
 
 describe('bad values: an error with checks on, NaN on the device with them off', () => {
-  const x = tensor([[1, 2, 3], [0, 0, 0]]);
+  const x = tensor([
+    [1, 2, 3],
+    [0, 0, 0],
+  ]);
   it('a label out of range', () => {
     setDebugChecks(true);
     expect(() => crossEntropyLoss(x, ids([0, 3]))).toThrow(IndexError);
@@ -91,7 +105,10 @@ describe('bad values: an error with checks on, NaN on the device with them off',
     expect(sparseCategoricalCrossentropy(x.softmax(-1), ids([-1, 0])).item()).toBeNaN();
     expect(nllLoss(x, ids([7, 0])).item()).toBeNaN();
     // oneHot without checks: an out-of-range label matches no class.
-    expect(oneHot(ids([0, 5]), 3).toArray()).toEqual([[1, 0, 0], [0, 0, 0]]);
+    expect(oneHot(ids([0, 5]), 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+    ]);
   });
   it('probabilities outside [0, 1]', () => {
     setDebugChecks(true);

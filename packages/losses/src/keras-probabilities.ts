@@ -9,5 +9,8 @@ export const EPSILON = 1e-7;
  * keeps `log(0)` out; its gradient is zero where it clips, as in Keras.
  */
 export function kerasLogProbabilities(probs: Tensor): Tensor {
-  return probs.div(probs.sum(-1, true)).clamp(EPSILON, 1 - EPSILON).log();
+  return probs
+    .div(probs.sum(-1, true))
+    .clamp(EPSILON, 1 - EPSILON)
+    .log();
 }

@@ -2,7 +2,15 @@ import '@bp/autograd';
 import { ArgumentError, DTypeError, IndexError, ShapeError, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import {
-  bceLoss, bceWithLogitsLoss, categoricalCrossentropy, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, mseLoss, nllLoss,
+  bceLoss,
+  bceWithLogitsLoss,
+  categoricalCrossentropy,
+  crossEntropyLoss,
+  huberLoss,
+  klDivLoss,
+  l1Loss,
+  mseLoss,
+  nllLoss,
   sparseCategoricalCrossentropy,
 } from './index.js';
 
@@ -33,7 +41,13 @@ describe('numerical stability for logits of +-1e4', () => {
   const finite = (v: ArrayLike<number>) => Array.from(v).every(Number.isFinite);
 
   it('crossEntropyLoss: finite value and gradient', () => {
-    const x = tensor([[1e4, -1e4, 0], [-1e4, 1e4, -1e4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1e4, -1e4, 0],
+        [-1e4, 1e4, -1e4],
+      ],
+      { requiresGrad: true },
+    );
     const loss = crossEntropyLoss(x, labels([1, 0]), { labelSmoothing: 0.1 });
     loss.backward();
     expect(finite(loss.dataSync())).toBe(true);
@@ -74,7 +88,15 @@ describe('input validation', () => {
     expect(() => mseLoss(tensor([[1], [2]]), tensor([1, 2]))).toThrow(ShapeError);
     expect(() => mseLoss(tensor([[1], [2]]), tensor([1, 2]))).toThrow('mseLoss: input [2,1] and target [2] must have the same shape');
     expect(() => categoricalCrossentropy(tensor([[0.5, 0.5]]), tensor([[1, 0, 0]]))).toThrow(ShapeError);
-    expect(() => crossEntropyLoss(tensor([[1, 2], [3, 4]]), labels([0, 1, 1]))).toThrow('crossEntropyLoss: labels [3] do not match input [2,2]');
+    expect(() =>
+      crossEntropyLoss(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        labels([0, 1, 1]),
+      ),
+    ).toThrow('crossEntropyLoss: labels [3] do not match input [2,2]');
     expect(() => crossEntropyLoss(tensor([1, 2]), labels([0]))).toThrow(ShapeError);
   });
 
@@ -86,14 +108,32 @@ describe('input validation', () => {
 
   it('labels out of range name the label, its position and the class count', () => {
     expect(() => crossEntropyLoss(tensor([[1, 2, 3]]), labels([3]))).toThrow(IndexError);
-    expect(() => crossEntropyLoss(tensor([[1, 2, 3], [1, 2, 3]]), labels([0, -1]))).toThrow(
-      'crossEntropyLoss: label -1 at position 1 is out of range for 3 classes',
-    );
+    expect(() =>
+      crossEntropyLoss(
+        tensor([
+          [1, 2, 3],
+          [1, 2, 3],
+        ]),
+        labels([0, -1]),
+      ),
+    ).toThrow('crossEntropyLoss: label -1 at position 1 is out of range for 3 classes');
   });
 
   it('Keras [N, 1] label columns are accepted', () => {
-    const a = sparseCategoricalCrossentropy(tensor([[0.8, 0.2], [0.3, 0.7]]), tensor([[0], [1]], { dtype: 'int32' }));
-    const b = sparseCategoricalCrossentropy(tensor([[0.8, 0.2], [0.3, 0.7]]), labels([0, 1]));
+    const a = sparseCategoricalCrossentropy(
+      tensor([
+        [0.8, 0.2],
+        [0.3, 0.7],
+      ]),
+      tensor([[0], [1]], { dtype: 'int32' }),
+    );
+    const b = sparseCategoricalCrossentropy(
+      tensor([
+        [0.8, 0.2],
+        [0.3, 0.7],
+      ]),
+      labels([0, 1]),
+    );
     expect(a.item()).toBe(b.item());
   });
 
@@ -117,12 +157,28 @@ describe('input validation', () => {
 
 describe('reductions', () => {
   it("'none' keeps one loss per sample for the class losses", () => {
-    expect(crossEntropyLoss(tensor([[1, 2], [3, 4], [5, 6]]), labels([0, 1, 0]), { reduction: 'none' }).shape).toEqual([3]);
+    expect(
+      crossEntropyLoss(
+        tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+        labels([0, 1, 0]),
+        { reduction: 'none' },
+      ).shape,
+    ).toEqual([3]);
     expect(categoricalCrossentropy(tensor([[0.5, 0.5]]), tensor([[1, 0]]), { reduction: 'none' }).shape).toEqual([1]);
   });
   it("'sum' is 'mean' times the count", () => {
-    const x = tensor([[0.1, 0.9], [0.4, 0.6]]);
-    const y = tensor([[0, 1], [1, 0]]);
+    const x = tensor([
+      [0.1, 0.9],
+      [0.4, 0.6],
+    ]);
+    const y = tensor([
+      [0, 1],
+      [1, 0],
+    ]);
     expect(bceLoss(x, y, { reduction: 'sum' }).item()).toBeCloseTo(4 * bceLoss(x, y).item(), 5);
   });
   it('integer regression targets are accepted', () => {
@@ -132,18 +188,43 @@ describe('reductions', () => {
 
 describe('class weights, ignoreIndex, probability targets and KL divergence: bad input', () => {
   it('names the loss and the offending shapes or values', () => {
-    const x = tensor([[1, 2, 3], [0, 1, 0]]);
-    expect(() => crossEntropyLoss(x, labels([0, 1]), { weight: tensor([1, 2]) })).toThrow('crossEntropyLoss: weight must be [3] (one per class), got [2]');
-    expect(() => crossEntropyLoss(x, labels([0, 5]), { ignoreIndex: 4 })).toThrow(/label 5 at position 1 is out of range for 3 classes \(valid: 0..2, or ignoreIndex 4\)/);
-    expect(() => crossEntropyLoss(x, tensor([[0.5, 0.5], [1, 0]]))).toThrow("crossEntropyLoss: probability targets must have the input's shape [2,3], got [2,2]");
-    expect(() => crossEntropyLoss(tensor([[[1, 2]], [[3, 4]]]), labels([0, 1]))).toThrow('crossEntropyLoss: labels [2] do not match input [2,1,2]: expected [2,2]');
+    const x = tensor([
+      [1, 2, 3],
+      [0, 1, 0],
+    ]);
+    expect(() => crossEntropyLoss(x, labels([0, 1]), { weight: tensor([1, 2]) })).toThrow(
+      'crossEntropyLoss: weight must be [3] (one per class), got [2]',
+    );
+    expect(() => crossEntropyLoss(x, labels([0, 5]), { ignoreIndex: 4 })).toThrow(
+      /label 5 at position 1 is out of range for 3 classes \(valid: 0..2, or ignoreIndex 4\)/,
+    );
+    expect(() =>
+      crossEntropyLoss(
+        x,
+        tensor([
+          [0.5, 0.5],
+          [1, 0],
+        ]),
+      ),
+    ).toThrow("crossEntropyLoss: probability targets must have the input's shape [2,3], got [2,2]");
+    expect(() => crossEntropyLoss(tensor([[[1, 2]], [[3, 4]]]), labels([0, 1]))).toThrow(
+      'crossEntropyLoss: labels [2] do not match input [2,1,2]: expected [2,2]',
+    );
     expect(() => nllLoss(x, labels([0, 1]), { ignoreIndex: 0.5 })).toThrow(/nllLoss: ignoreIndex must be an integer/);
-    expect(() => klDivLoss(x, x, { reduction: 'avg' as never })).toThrow(/klDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none'/);
+    expect(() => klDivLoss(x, x, { reduction: 'avg' as never })).toThrow(
+      /klDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none'/,
+    );
     expect(() => klDivLoss(x, tensor([[1, 2]]))).toThrow(/klDivLoss: input \[2,3\] and target \[1,2\] must have the same shape/);
     expect(() => bceLoss(tensor([0.5, 0.5]), tensor([1, 0]), { weight: tensor([1, 2, 3]) })).toThrow(/bceLoss: .*\[3\]/);
   });
   it('a batch whose every label is ignored has a NaN mean and a zero sum, as PyTorch', () => {
-    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     expect(crossEntropyLoss(x, labels([-100, -100])).item()).toBeNaN();
     const s = crossEntropyLoss(x, labels([-100, -100]), { reduction: 'sum' });
     expect(s.item()).toBe(0);

@@ -24,7 +24,8 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, opts?: NllOptions): Te
   const ignoreIndex = opts?.ignoreIndex ?? -100;
   if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
   const lp = floatTensor(op, 'input', logProbs);
-  if (!(labels instanceof Tensor)) throw new ArgumentError(op, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
+  if (!(labels instanceof Tensor))
+    throw new ArgumentError(op, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
   const r = toRows(op, lp);
   const weights = classWeights(op, opts?.weight, r.c);
   const ids = classLabels(op, r, lp, labels, ignoreIndex);

@@ -1,7 +1,15 @@
 import { ArgumentError, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import {
-  LOSSES, LOSS_INPUTS, bceLoss, categoricalCrossentropy, crossEntropyLoss, getLoss, l1Loss, mseLoss, sparseCategoricalCrossentropy,
+  LOSSES,
+  LOSS_INPUTS,
+  bceLoss,
+  categoricalCrossentropy,
+  crossEntropyLoss,
+  getLoss,
+  l1Loss,
+  mseLoss,
+  sparseCategoricalCrossentropy,
 } from './index.js';
 
 describe('getLoss', () => {

@@ -1,5 +1,17 @@
 import {
-  ArgumentError, DTypeError, IndexError, ShapeError, Tensor, cast, fmtShape, ge, getBackend, le, valueChecksOn, where, type TypedArray,
+  ArgumentError,
+  DTypeError,
+  IndexError,
+  ShapeError,
+  Tensor,
+  cast,
+  fmtShape,
+  ge,
+  getBackend,
+  le,
+  valueChecksOn,
+  where,
+  type TypedArray,
 } from '@bp/tensor';
 
 /**
@@ -67,7 +79,10 @@ export function checkLabels(loss: string, scores: Tensor, labels: unknown): Type
     throw new ArgumentError(loss, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
   }
   if (labels.dtype !== 'int32') {
-    throw new DTypeError(loss, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' })`);
+    throw new DTypeError(
+      loss,
+      `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' })`,
+    );
   }
   if (scores.rank !== 2) {
     throw new ShapeError(loss, `input must be [batch, classes], got ${fmtShape(scores.shape)}`);

@@ -25,13 +25,19 @@ describe('exportOnnx refuses', () => {
   it('a layer without an exporter, naming its type and path', () => {
     const model = new Sequential([new Flatten(), new Sequential([new Linear(4, 3), new Mystery()])]);
     expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(ArgumentError);
-    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(/^exportOnnx: layer Mystery at '1\.1' has no ONNX exporter; supported: Sequential, AvgPool2d, BatchNorm1d, /);
+    expect(() => exportOnnx(model, { inputShape: [4] })).toThrow(
+      /^exportOnnx: layer Mystery at '1\.1' has no ONNX exporter; supported: Sequential, AvgPool2d, BatchNorm1d, /,
+    );
   });
 
   it('a missing or batched inputShape, an unknown opset, BatchNorm without running statistics', () => {
     expect(() => exportOnnx(mnistMlp(), {})).toThrow('exportOnnx: inputShape must be the shape of one example without the batch axis');
-    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], opset: 11 })).toThrow('exportOnnx: opset 11 is not supported; use one of 17, 18, 19, 20, 21');
-    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 27, 28] })).toThrow(/^exportOnnx: layer Linear at '1' cannot take input \[1,756\]/);
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], opset: 11 })).toThrow(
+      'exportOnnx: opset 11 is not supported; use one of 17, 18, 19, 20, 21',
+    );
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 27, 28] })).toThrow(
+      /^exportOnnx: layer Linear at '1' cannot take input \[1,756\]/,
+    );
     const bn = new Sequential([new Linear(3, 2), new BatchNorm1d(2, { trackRunningStats: false })]);
     expect(() => exportOnnx(bn, { inputShape: [3] })).toThrow("exportOnnx: BatchNorm1d at '1' has no running statistics");
   });
@@ -80,11 +86,15 @@ describe('importOnnx refuses', () => {
     const short = edit(good, (m) => {
       m.graph!.initializer![0].dims = [3, 5];
     });
-    expect(() => importOnnx(short)).toThrow('model.onnx: initializer "0.weight" has dims [3, 5] (15 values) but holds 48 bytes of raw data');
+    expect(() => importOnnx(short)).toThrow(
+      'model.onnx: initializer "0.weight" has dims [3, 5] (15 values) but holds 48 bytes of raw data',
+    );
     const computed = edit(good, (m) => {
       m.graph!.node![0].input![1] = 'input';
     });
-    expect(() => importOnnx(computed)).toThrow('model.onnx: node "/0/Gemm" ("Gemm"): input 1 ("input") must be a constant (a weight), but it is computed by the graph');
+    expect(() => importOnnx(computed)).toThrow(
+      'model.onnx: node "/0/Gemm" ("Gemm"): input 1 ("input") must be a constant (a weight), but it is computed by the graph',
+    );
     const alpha = edit(good, (m) => {
       m.graph!.node![0].attribute!.push({ name: 'alpha', type: 1, f: 2 });
     });
@@ -94,9 +104,13 @@ describe('importOnnx refuses', () => {
   it('empty, truncated and non-ONNX bytes, naming the file', () => {
     expect(() => importOnnx(new Uint8Array(0), { source: 'a.onnx' })).toThrow('a.onnx: is empty');
     expect(() => importOnnx(good.subarray(0, good.length - 7), { source: 'a.onnx' })).toThrow(FormatError);
-    expect(() => importOnnx(good.subarray(0, good.length - 7), { source: 'a.onnx' })).toThrow(/^a\.onnx: is not a valid ONNX model \(protobuf decoding failed: /);
+    expect(() => importOnnx(good.subarray(0, good.length - 7), { source: 'a.onnx' })).toThrow(
+      /^a\.onnx: is not a valid ONNX model \(protobuf decoding failed: /,
+    );
     expect(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'), { source: 'b.onnx' })).toThrow(/^b\.onnx: /);
-    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow("importOnnx: expected the file's bytes as a Uint8Array, got string");
+    expect(() => importOnnx('model.onnx' as unknown as Uint8Array)).toThrow(
+      "importOnnx: expected the file's bytes as a Uint8Array, got string",
+    );
   });
 
   it('quotes names from the file escaped and cut short', () => {

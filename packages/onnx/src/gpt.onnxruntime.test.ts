@@ -9,7 +9,13 @@ import { decodeModel } from './proto/onnx.js';
 
 async function runIds(bytes: Uint8Array, ids: Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
-  const feeds = { input: new ort.Tensor('int64', BigInt64Array.from(ids.dataSync(), (v) => BigInt(v)), ids.shape) };
+  const feeds = {
+    input: new ort.Tensor(
+      'int64',
+      BigInt64Array.from(ids.dataSync(), (v) => BigInt(v)),
+      ids.shape,
+    ),
+  };
   const out = (await session.run(feeds)).output;
   return { data: out.data as Float32Array, dims: out.dims };
 }
@@ -24,7 +30,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('a GPT in ONNX Runtime', () => {
   for (const [name, config, opset] of [
     ['tied weights, opset 17 (GELU as its erf formula)', { vocabSize: 27, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32 }, 17],
-    ['a separate head and no biases, opset 20 (the Gelu op)', { vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, tieWeights: false, bias: false }, 20],
+    [
+      'a separate head and no biases, opset 20 (the Gelu op)',
+      { vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, tieWeights: false, bias: false },
+      20,
+    ],
   ] as const) {
     it(`gives bp's logits within 1e-5 (${name}), with the causal mask: a later token changes no earlier logit`, async () => {
       manualSeed(11);
@@ -35,7 +45,7 @@ describe('a GPT in ONNX Runtime', () => {
       const T = config.blockSize;
       const ids = randint(0, config.vocabSize, [5, T]);
       const bytes = exportOnnx(model, { opset });
-      const proto = decodeModel(bytes, "gpt.onnx");
+      const proto = decodeModel(bytes, 'gpt.onnx');
       expect(proto.graph!.input![0].type!.tensor_type!.elem_type).toBe(7); // int64 ids
       const ops = new Set(proto.graph!.node!.map((n) => n.op_type));
       for (const op of ['Gather', 'LayerNormalization', 'MatMul', 'Softmax']) expect(ops.has(op), op).toBe(true);
@@ -78,12 +88,14 @@ describe('a GPT in ONNX Runtime', () => {
     expect(got.dims).toEqual([3, 5, 9]);
     expect(maxAbsDiff(got.data, model.forward(ids).dataSync())).toBeLessThanOrEqual(1e-5);
     expect(() => exportOnnx(model, { inputShape: [13] })).toThrow(/longer than blockSize 12/);
-    expect(() => exportOnnx(model, { normalize: { mean: 0, std: 1 } })).toThrow(/normalize does not apply to a model that reads token ids \(GPT\)/);
+    expect(() => exportOnnx(model, { normalize: { mean: 0, std: 1 } })).toThrow(
+      /normalize does not apply to a model that reads token ids \(GPT\)/,
+    );
   });
 });
 
 describe('Embedding and LayerNorm in a Sequential', () => {
-  it('export as Gather and LayerNormalization and give bp\'s outputs within 1e-5', async () => {
+  it("export as Gather and LayerNormalization and give bp's outputs within 1e-5", async () => {
     manualSeed(13);
     const model = new Sequential([new Embedding(20, 6), new LayerNorm(6, { eps: 1e-3 }), new Linear(6, 4)]);
     for (const p of model.parameters()) p.assign(p.add(p.mul(0.5)));

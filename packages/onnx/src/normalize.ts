@@ -56,7 +56,10 @@ export class Normalize extends Module {
   override forward(x: Tensor): Tensor {
     const c = this.channels;
     if (c !== null && (x.rank < 2 || x.shape[1] !== c)) {
-      throw new ShapeError('Normalize', `has ${c} per-channel values but axis 1 of the input ${fmtShape(x.shape)} is ${x.rank < 2 ? 'missing' : x.shape[1]}`);
+      throw new ShapeError(
+        'Normalize',
+        `has ${c} per-channel values but axis 1 of the input ${fmtShape(x.shape)} is ${x.rank < 2 ? 'missing' : x.shape[1]}`,
+      );
     }
     return x.sub(this.statTensor(this.mean, x.rank)).div(this.statTensor(this.std, x.rank));
   }

@@ -16,7 +16,12 @@ beforeAll(async () => {
   images = test.images.slice([0, 0, 0, 0], [64, 1, 28, 28]);
 });
 
-async function runOrt(bytes: Uint8Array, x: Tensor, input = 'input', output = 'output'): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function runOrt(
+  bytes: Uint8Array,
+  x: Tensor,
+  input = 'input',
+  output = 'output',
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
   const feeds = { [input]: new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape) };
   const result = await session.run(feeds);
@@ -37,7 +42,7 @@ const models: [string, () => Module][] = [
 ];
 
 describe.each(models)('the MNIST %s in ONNX Runtime', (name, build) => {
-  it('gives bp\'s logits within 1e-5 on 64 MNIST test images, for any batch size', async () => {
+  it("gives bp's logits within 1e-5 on 64 MNIST test images, for any batch size", async () => {
     manualSeed(7);
     const model = build().eval();
     const bytes = exportOnnx(model, { inputShape: [1, 28, 28] });
@@ -54,7 +59,12 @@ describe.each(models)('the MNIST %s in ONNX Runtime', (name, build) => {
   it('takes pixels in [0, 1] with the normalization inside the graph', async () => {
     manualSeed(8);
     const model = build().eval();
-    const bytes = exportOnnx(model, { inputShape: [1, 28, 28], normalize: { mean: MEAN, std: STD }, inputName: 'pixels', outputName: 'logits' });
+    const bytes = exportOnnx(model, {
+      inputShape: [1, 28, 28],
+      normalize: { mean: MEAN, std: STD },
+      inputName: 'pixels',
+      outputName: 'logits',
+    });
     const want = model.forward(images.sub(MEAN).div(STD)).dataSync();
     const got = await runOrt(bytes, images, 'pixels', 'logits');
     expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);

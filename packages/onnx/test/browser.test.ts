@@ -9,7 +9,8 @@ import { CHROMIUM_PATH, runInChromium } from './chromium.js';
 
 const entry = fileURLToPath(new URL('./browser-entry.ts', import.meta.url));
 const hasChromium = existsSync(CHROMIUM_PATH);
-if (!hasChromium) console.warn(`skipped: onnxruntime-web in Chromium: no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH, or apt-get install chromium)`);
+if (!hasChromium)
+  console.warn(`skipped: onnxruntime-web in Chromium: no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH, or apt-get install chromium)`);
 
 describe.skipIf(!hasChromium)('onnxruntime-web in Chromium', () => {
   it("runs the MNIST MLP and CNN exported in the page with bp's logits within 1e-5", async () => {
@@ -18,7 +19,9 @@ describe.skipIf(!hasChromium)('onnxruntime-web in Chromium', () => {
     const pixels = new Uint8Array(Float32Array.from(images.dataSync()).buffer);
     const run = await runInChromium<BrowserReport>(entry, 120_000, { '/mnist.bin': pixels });
     for (const m of run.result.models) {
-      console.log(`${m.name}: ${m.bytes} bytes of ONNX, onnxruntime-web logits ${JSON.stringify(m.dims)}, max abs diff from bp ${m.maxAbsDiff.toExponential(2)}, import round trip ${m.roundTripDiff}`);
+      console.log(
+        `${m.name}: ${m.bytes} bytes of ONNX, onnxruntime-web logits ${JSON.stringify(m.dims)}, max abs diff from bp ${m.maxAbsDiff.toExponential(2)}, import round trip ${m.roundTripDiff}`,
+      );
     }
     expect(run.result.images).toBe(64);
     expect(run.result.models.map((m) => m.name)).toEqual(['MLP', 'CNN']);

@@ -16,7 +16,14 @@ import { chromium } from 'playwright-core';
 /** Where Debian puts Chromium; CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The folder of onnxruntime-web's dist files (the wasm binary and its loader). */
 export function ortDistDir(): string {
@@ -48,7 +55,8 @@ async function bundle(entry: string): Promise<string> {
 const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 function serve(js: string, files: Record<string, Uint8Array>, ortDir: string): Promise<Server> {
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>bp onnx</title></head><body><script type="module" src="/page.js"></script></body></html>';
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>bp onnx</title></head><body><script type="module" src="/page.js"></script></body></html>';
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/page.js') {

@@ -4,9 +4,7 @@
 //
 //   npx tsx --conditions=@bp/source scripts/bench-step.ts
 import '@bp/autograd';
-import {
-  getBackend, manualSeed, randn,
-} from '@bp/tensor';
+import { getBackend, manualSeed, randn } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer } from '../src/index.js';
 
@@ -32,7 +30,9 @@ const results = makers.map(([name, make]) => {
   const opt = make();
   for (let i = 0; i < 10; i++) opt.step();
   let ops = 0;
-  setOpObserver(() => { ops++; });
+  setOpObserver(() => {
+    ops++;
+  });
   opt.step();
   setOpObserver(null);
   let best = Infinity;
@@ -43,4 +43,6 @@ const results = makers.map(([name, make]) => {
   }
   return { optimizer: name, opsPerStep: ops, msPerStep: +best.toFixed(3) };
 });
-console.log(JSON.stringify({ backend: getBackend().name, params: params.reduce((n, p) => n + p.size, 0), tensors: params.length, results }));
+console.log(
+  JSON.stringify({ backend: getBackend().name, params: params.reduce((n, p) => n + p.size, 0), tensors: params.length, results }),
+);

@@ -1,9 +1,13 @@
-import {
-  ArgumentError, maximum, zeros, type Tensor,
-} from '@bp/tensor';
+import { ArgumentError, maximum, zeros, type Tensor } from '@bp/tensor';
 import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import {
-  Optimizer, checkNonNegative, checkUnitInterval, type BaseOptions, type ParamGroup, type ParamState, type Params,
+  Optimizer,
+  checkNonNegative,
+  checkUnitInterval,
+  type BaseOptions,
+  type ParamGroup,
+  type ParamState,
+  type Params,
 } from './optimizer.js';
 
 /** Hyperparameters of {@link Adam} and {@link AdamW}. */

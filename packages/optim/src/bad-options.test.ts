@@ -25,15 +25,35 @@ const p = () => [tensor([1, 2], { requiresGrad: true })];
 const sgd = () => new SGD(p(), { lr: 0.1 });
 
 const optimizers = { SGD, Adam, AdamW, RMSprop, Adagrad } as const;
-const options = ['lr', 'momentum', 'nesterov', 'weightDecay', 'betas', 'eps', 'alpha', 'amsgrad', 'lrDecay', 'initialAccumulatorValue', 'dampening', 'centered', 'maximize'];
+const options = [
+  'lr',
+  'momentum',
+  'nesterov',
+  'weightDecay',
+  'betas',
+  'eps',
+  'alpha',
+  'amsgrad',
+  'lrDecay',
+  'initialAccumulatorValue',
+  'dampening',
+  'centered',
+  'maximize',
+];
 
 const calls: [string, (v: unknown) => unknown][] = [
   ...Object.entries(optimizers).flatMap(([name, C]) => [
     [`${name}(params)`, (v: unknown) => new (C as typeof SGD)(j(v), { lr: 0.1 })] as [string, (v: unknown) => unknown],
-    ...options.map((o) => [`${name}({${o}})`, (v: unknown) => {
-      const opt = new (C as typeof SGD)(p(), { lr: 0.1, [o]: v } as never);
-      opt.step();
-    }] as [string, (v: unknown) => unknown]),
+    ...options.map(
+      (o) =>
+        [
+          `${name}({${o}})`,
+          (v: unknown) => {
+            const opt = new (C as typeof SGD)(p(), { lr: 0.1, [o]: v } as never);
+            opt.step();
+          },
+        ] as [string, (v: unknown) => unknown],
+    ),
   ]),
   ['loadStateDict', (v) => sgd().loadStateDict(j(v))],
   ['StepLR(optimizer)', (v) => new StepLR(v, { stepSize: 1 })],
@@ -54,7 +74,7 @@ const calls: [string, (v: unknown) => unknown][] = [
 
 function show(v: unknown): string {
   try {
-    return typeof v === 'function' ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'function' ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return Object.prototype.toString.call(v);
   }

@@ -48,7 +48,10 @@ describe('clipGradNorm matches torch.nn.utils.clip_grad_norm_', () => {
     const { a } = withGrads();
     expect(() => clipGradNorm([a], -1)).toThrow(ArgumentError);
     expect(() => clipGradNorm([a], 1, 0)).toThrow(/clipGradNorm: normType/);
-    a.grad = tensor([[NaN, 1, 1], [1, 1, 1]]);
+    a.grad = tensor([
+      [NaN, 1, 1],
+      [1, 1, 1],
+    ]);
     expect(() => clipGradNorm([a], 1, 2, { errorIfNonfinite: true })).toThrow(BpError);
   });
 });

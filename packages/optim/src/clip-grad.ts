@@ -10,7 +10,10 @@ export interface ClipGradNormOptions {
 function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
   const iterable = params !== null && typeof params === 'object' && Symbol.iterator in params;
   if (!(params instanceof Tensor) && !iterable) {
-    throw new ArgumentError(op, `params must be a Tensor or an iterable of Tensors (model.parameters()), got ${params === null ? 'null' : typeof params}`);
+    throw new ArgumentError(
+      op,
+      `params must be a Tensor or an iterable of Tensors (model.parameters()), got ${params === null ? 'null' : typeof params}`,
+    );
   }
   const list = params instanceof Tensor ? [params] : [...params];
   const grads: Tensor[] = [];
@@ -53,7 +56,10 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
       total = normType === 2 ? s.sqrt() : normType === 1 ? s : s.pow(1 / normType);
     }
     if (opts.errorIfNonfinite && !Number.isFinite(total.item())) {
-      throw new BpError('clipGradNorm', `the total norm of order ${normType} of the gradients is ${total.item()}; set errorIfNonfinite: false to clip anyway`);
+      throw new BpError(
+        'clipGradNorm',
+        `the total norm of order ${normType} of the gradients is ${total.item()}; set errorIfNonfinite: false to clip anyway`,
+      );
     }
     const coef = div(maxNorm, total.add(1e-6)).minimum(1);
     for (const g of grads) g.assign(g.mul(coef));

@@ -1,7 +1,5 @@
 import '@bp/autograd';
-import {
-  cpuBackend, getBackend, setBackend, tensor, type Backend, type Tensor,
-} from '@bp/tensor';
+import { cpuBackend, getBackend, setBackend, tensor, type Backend, type Tensor } from '@bp/tensor';
 import { hasFusedAdam } from '@bp/tensor/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type AdamOptions } from './index.js';
@@ -87,7 +85,11 @@ describe('fused Adam kernel', () => {
 
 describe('fused Adam on a parameter that shares memory', () => {
   it('leaves the tensor it was sliced from unchanged (row slices share storage on the CPU backend)', () => {
-    const base = tensor([[1, 2], [3, 4], [5, 6]]);
+    const base = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const w = base.narrow(0, 1, 2).detach();
     w.requiresGrad = true;
     const opt = new Adam([w], { lr: 0.5 });

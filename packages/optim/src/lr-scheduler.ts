@@ -65,7 +65,10 @@ export abstract class LRScheduler {
   loadStateDict(sd: SchedulerStateDict): void {
     const { lastEpoch, baseLrs, lastLrs } = sd as { lastEpoch: number; baseLrs: number[]; lastLrs: number[] };
     if (typeof lastEpoch !== 'number' || !Array.isArray(baseLrs) || baseLrs.length !== this.optimizer.paramGroups.length) {
-      throw new ArgumentError(this.name, 'loadStateDict: expected { lastEpoch, baseLrs, lastLrs } from stateDict() for the same number of parameter groups');
+      throw new ArgumentError(
+        this.name,
+        'loadStateDict: expected { lastEpoch, baseLrs, lastLrs } from stateDict() for the same number of parameter groups',
+      );
     }
     this.lastEpoch = lastEpoch;
     this.baseLrs = baseLrs.slice();

@@ -112,7 +112,10 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
 
   private makeGroups(params: Params<H>): ParamGroup<H>[] {
     if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new ArgumentError(this.name, `params must be an array of tensors or of parameter groups, got ${params === null ? 'null' : typeof params}`);
+      throw new ArgumentError(
+        this.name,
+        `params must be an array of tensors or of parameter groups, got ${params === null ? 'null' : typeof params}`,
+      );
     }
     const list = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
     if (list.length === 0) throw new ArgumentError(this.name, 'got an empty parameter list');
@@ -127,7 +130,11 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       const ps = [...input.params];
       ps.forEach((p, i) => {
         if (!(p instanceof Tensor)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} is not a Tensor`);
-        if (p.dtype !== 'float32') throw new ArgumentError(this.name, `parameter ${i} of group ${gi} is ${p.dtype} ${fmtShape(p.shape)}; only float32 tensors can be optimized`);
+        if (p.dtype !== 'float32')
+          throw new ArgumentError(
+            this.name,
+            `parameter ${i} of group ${gi} is ${p.dtype} ${fmtShape(p.shape)}; only float32 tensors can be optimized`,
+          );
         if (seen.has(p)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} appears more than once`);
         seen.add(p);
       });
@@ -216,13 +223,19 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       throw new ArgumentError(this.name, 'loadStateDict: expected { state, paramGroups } as returned by stateDict()');
     }
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new ArgumentError(this.name, `loadStateDict: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+      throw new ArgumentError(
+        this.name,
+        `loadStateDict: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`,
+      );
     }
     const byIndex = new Map<string, Tensor>();
     const groups = sd.paramGroups.map((saved, gi) => {
       const group = this.paramGroups[gi];
       if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
-        throw new ArgumentError(this.name, `loadStateDict: group ${gi} has ${saved.params?.length} parameters in the state dict, ${group.params.length} here`);
+        throw new ArgumentError(
+          this.name,
+          `loadStateDict: group ${gi} has ${saved.params?.length} parameters in the state dict, ${group.params.length} here`,
+        );
       }
       saved.params.forEach((id, i) => byIndex.set(String(id), group.params[i]));
       const { params: _ids, ...hyper } = saved;
@@ -236,7 +249,10 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       if (p === undefined) throw new ArgumentError(this.name, `loadStateDict: state for parameter ${id}, which no group lists`);
       for (const [k, v] of Object.entries(s)) {
         if (v instanceof Tensor && v.size !== p.size) {
-          throw new ShapeError(this.name, `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`);
+          throw new ShapeError(
+            this.name,
+            `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`,
+          );
         }
       }
       states.set(p, copyState(s));
@@ -246,4 +262,3 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
     for (const [p, s] of states) this.state.set(p, s);
   }
 }
-

@@ -1,7 +1,5 @@
 import '@bp/autograd';
-import {
-  ArgumentError, randn, tensor, type Tensor,
-} from '@bp/tensor';
+import { ArgumentError, randn, tensor, type Tensor } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer, type OptimizerStateDict } from './index.js';
@@ -41,15 +39,17 @@ describe('trajectories match PyTorch over 6 steps', () => {
 });
 
 function serialise(sd: OptimizerStateDict): string {
-  return JSON.stringify(sd, (_k, v: unknown) => (v instanceof Object && 'dtype' in v && 'shape' in v
-    ? { tensor: Array.from((v as Tensor).dataSync()), shape: (v as Tensor).shape }
-    : v));
+  return JSON.stringify(sd, (_k, v: unknown) =>
+    v instanceof Object && 'dtype' in v && 'shape' in v ? { tensor: Array.from((v as Tensor).dataSync()), shape: (v as Tensor).shape } : v,
+  );
 }
 
 function deserialise(json: string): OptimizerStateDict {
-  return JSON.parse(json, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'tensor' in v
-    ? tensor((v as { tensor: number[] }).tensor, { shape: (v as unknown as { shape: number[] }).shape })
-    : v)) as OptimizerStateDict;
+  return JSON.parse(json, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && 'tensor' in v
+      ? tensor((v as { tensor: number[] }).tensor, { shape: (v as unknown as { shape: number[] }).shape })
+      : v,
+  ) as OptimizerStateDict;
 }
 
 describe('stateDict / loadStateDict resume exactly', () => {
@@ -171,7 +171,9 @@ describe('few ops per step (each one a pass over the parameter and an allocation
       const opt = make(name, [p], opts);
       opt.step(); // the first step initialises state with fewer ops
       let ops = 0;
-      const prev = setOpObserver(() => { ops++; });
+      const prev = setOpObserver(() => {
+        ops++;
+      });
       try {
         opt.step();
       } finally {
@@ -212,6 +214,8 @@ describe('bad options throw ArgumentError naming the optimizer and the option', 
 
   it('setting a negative lr throws', () => {
     const opt = new SGD([w], { lr: 0.1 });
-    expect(() => { opt.lr = -1; }).toThrow(/^SGD: lr/);
+    expect(() => {
+      opt.lr = -1;
+    }).toThrow(/^SGD: lr/);
   });
 });

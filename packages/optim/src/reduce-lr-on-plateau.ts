@@ -71,9 +71,11 @@ export class ReduceLROnPlateau {
   constructor(optimizer: unknown, opts: ReduceLROnPlateauOptions = {}) {
     this.optimizer = checkOptimizer('ReduceLROnPlateau', optimizer);
     const mode = opts.mode ?? 'min';
-    if (mode !== 'min' && mode !== 'max') throw new ArgumentError('ReduceLROnPlateau', `mode must be 'min' or 'max', got ${JSON.stringify(mode)}`);
+    if (mode !== 'min' && mode !== 'max')
+      throw new ArgumentError('ReduceLROnPlateau', `mode must be 'min' or 'max', got ${JSON.stringify(mode)}`);
     const tm = opts.thresholdMode ?? 'rel';
-    if (tm !== 'rel' && tm !== 'abs') throw new ArgumentError('ReduceLROnPlateau', `thresholdMode must be 'rel' or 'abs', got ${JSON.stringify(tm)}`);
+    if (tm !== 'rel' && tm !== 'abs')
+      throw new ArgumentError('ReduceLROnPlateau', `thresholdMode must be 'rel' or 'abs', got ${JSON.stringify(tm)}`);
     this.mode = mode;
     this.thresholdMode = tm;
     this.factor = checkNumber('factor', opts.factor ?? 0.1, (f) => f >= 0 && f < 1, 'a number in [0, 1)');
@@ -146,7 +148,10 @@ export class ReduceLROnPlateau {
   loadStateDict(sd: SchedulerStateDict): void {
     const { best, numBadEpochs, cooldownCounter, lastEpoch, lastLrs } = sd as Record<string, unknown>;
     if (typeof numBadEpochs !== 'number' || typeof cooldownCounter !== 'number' || typeof lastEpoch !== 'number') {
-      throw new ArgumentError('ReduceLROnPlateau', 'loadStateDict: expected { best, numBadEpochs, cooldownCounter, lastEpoch } from stateDict()');
+      throw new ArgumentError(
+        'ReduceLROnPlateau',
+        'loadStateDict: expected { best, numBadEpochs, cooldownCounter, lastEpoch } from stateDict()',
+      );
     }
     // JSON has no Infinity: a missing best means nothing has been seen yet.
     this.best = typeof best === 'number' ? best : this.mode === 'min' ? Infinity : -Infinity;

@@ -57,7 +57,10 @@ export function getOptimizer(
   const key = typeof nameOrInstance === 'string' ? nameOrInstance.toLowerCase() : '';
   const make = Object.hasOwn(FACTORIES, key) ? FACTORIES[key] : undefined;
   if (make === undefined) {
-    throw new ArgumentError('getOptimizer', `unknown optimizer ${JSON.stringify(nameOrInstance)}; valid names: ${Object.keys(FACTORIES).join(', ')}, or pass an optimizer instance`);
+    throw new ArgumentError(
+      'getOptimizer',
+      `unknown optimizer ${JSON.stringify(nameOrInstance)}; valid names: ${Object.keys(FACTORIES).join(', ')}, or pass an optimizer instance`,
+    );
   }
   return make([...params], { ...structuredClone(OPTIMIZER_DEFAULTS[key]), ...opts });
 }

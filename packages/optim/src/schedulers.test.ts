@@ -10,19 +10,26 @@ function sgd(): SGD {
 
 function makeScheduler(name: string, opt: SGD, opts: Record<string, unknown>): LRScheduler | ReduceLROnPlateau {
   switch (name) {
-    case 'StepLR': return new StepLR(opt, opts as never);
-    case 'ExponentialLR': return new ExponentialLR(opt, opts as never);
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, opts as never);
-    case 'ReduceLROnPlateau': return new ReduceLROnPlateau(opt, opts as never);
-    case 'LinearWarmupCosineLR': return new LinearWarmupCosineLR(opt, opts as never);
-    default: throw new Error(name);
+    case 'StepLR':
+      return new StepLR(opt, opts as never);
+    case 'ExponentialLR':
+      return new ExponentialLR(opt, opts as never);
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(opt, opts as never);
+    case 'ReduceLROnPlateau':
+      return new ReduceLROnPlateau(opt, opts as never);
+    case 'LinearWarmupCosineLR':
+      return new LinearWarmupCosineLR(opt, opts as never);
+    default:
+      throw new Error(name);
   }
 }
 
 function expectLrs(actual: number[], expected: number[]): void {
   expect(actual.length).toBe(expected.length);
   actual.forEach((a, i) => {
-    if (!(Math.abs(a - expected[i]) <= 1e-12 + 1e-9 * Math.abs(expected[i]))) expect.fail(`epoch ${i + 1}: got ${a}, PyTorch ${expected[i]}`);
+    if (!(Math.abs(a - expected[i]) <= 1e-12 + 1e-9 * Math.abs(expected[i])))
+      expect.fail(`epoch ${i + 1}: got ${a}, PyTorch ${expected[i]}`);
   });
 }
 
@@ -125,7 +132,9 @@ describe('LinearWarmupCosineLR', () => {
     expect(lrs[40]).toBeCloseTo(0.001, 15);
   });
   it('scales each parameter group from its own base rate', () => {
-    const opt = new SGD([{ params: [tensor([0], { requiresGrad: true })] }, { params: [tensor([0], { requiresGrad: true })], lr: 1 }], { lr: 0.1 });
+    const opt = new SGD([{ params: [tensor([0], { requiresGrad: true })] }, { params: [tensor([0], { requiresGrad: true })], lr: 1 }], {
+      lr: 0.1,
+    });
     const s = new LinearWarmupCosineLR(opt, { warmupSteps: 2, totalSteps: 4 });
     s.step();
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1 * 0.75, 0.75]);
@@ -133,7 +142,9 @@ describe('LinearWarmupCosineLR', () => {
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1, 1]);
   });
   it('rejects a schedule that ends before its warmup', () => {
-    expect(() => new LinearWarmupCosineLR(sgd(), { warmupSteps: 10, totalSteps: 10 })).toThrow(/totalSteps must be an integer > warmupSteps \(10\), got 10/);
+    expect(() => new LinearWarmupCosineLR(sgd(), { warmupSteps: 10, totalSteps: 10 })).toThrow(
+      /totalSteps must be an integer > warmupSteps \(10\), got 10/,
+    );
     expect(() => new LinearWarmupCosineLR(sgd(), { warmupSteps: 2, totalSteps: 5, startFactor: 0 })).toThrow(ArgumentError);
   });
 });

@@ -47,7 +47,10 @@ export class SGD extends Optimizer<SGDHyper> {
       throw new ArgumentError('SGD', `dampening must be a finite number, got ${String(h.dampening)}`);
     }
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
-      throw new ArgumentError('SGD', `nesterov needs momentum > 0 and dampening = 0, got momentum ${h.momentum} and dampening ${h.dampening}`);
+      throw new ArgumentError(
+        'SGD',
+        `nesterov needs momentum > 0 and dampening = 0, got momentum ${h.momentum} and dampening ${h.dampening}`,
+      );
     }
   }
 

@@ -43,7 +43,8 @@ export class LinearWarmupCosineLR extends LRScheduler {
   constructor(optimizer: unknown, opts: LinearWarmupCosineLROptions) {
     const name = 'LinearWarmupCosineLR';
     const { warmupSteps, totalSteps } = opts ?? ({} as LinearWarmupCosineLROptions);
-    if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new ArgumentError(name, `warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`);
+    if (!Number.isInteger(warmupSteps) || warmupSteps < 0)
+      throw new ArgumentError(name, `warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`);
     if (!Number.isInteger(totalSteps) || totalSteps <= warmupSteps) {
       throw new ArgumentError(name, `totalSteps must be an integer > warmupSteps (${warmupSteps}), got ${String(totalSteps)}`);
     }

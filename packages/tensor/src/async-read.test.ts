@@ -26,11 +26,17 @@ describe('reading on a backend that cannot read synchronously', () => {
 
   it('await t.data(), await t.item() and await t.array() work', async () => {
     await setBackend(asyncOnly());
-    const t = tensor([[1, 2], [3, 4]]);
+    const t = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const s = t.sum();
     expect(Array.from(await t.mul(2).data())).toEqual([2, 4, 6, 8]);
     expect(await s.item()).toBe(10);
-    expect(await t.array()).toEqual([[1, 2], [3, 4]]);
+    expect(await t.array()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('dataSync, toArray and item without await throw a NotAvailableError naming the awaited form', async () => {

@@ -5,9 +5,46 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AxisError, BpError, ShapeError, argmax, arange, broadcastTo, cast, clamp, concat, eye, flatten, full, gather, linspace,
-  logSoftmax, manualSeed, matmul, max, mean, narrow, ones, oneHot, pad, rand, randint, randn, reshape, slice, softmax,
-  squeeze, stack, sum, tensor, transpose, uniform, unsqueeze, where, zeros, isTensor, type Tensor,
+  AxisError,
+  BpError,
+  ShapeError,
+  argmax,
+  arange,
+  broadcastTo,
+  cast,
+  clamp,
+  concat,
+  eye,
+  flatten,
+  full,
+  gather,
+  linspace,
+  logSoftmax,
+  manualSeed,
+  matmul,
+  max,
+  mean,
+  narrow,
+  ones,
+  oneHot,
+  pad,
+  rand,
+  randint,
+  randn,
+  reshape,
+  slice,
+  softmax,
+  squeeze,
+  stack,
+  sum,
+  tensor,
+  transpose,
+  uniform,
+  unsqueeze,
+  where,
+  zeros,
+  isTensor,
+  type Tensor,
 } from './index.js';
 
 /**
@@ -16,7 +53,28 @@ import {
  * printed in an error message without special care.
  */
 const junk = fc.oneof(
-  fc.constantFrom(null, undefined, NaN, Infinity, -Infinity, -1, 1.5, 2 ** 33, 1e12, -0, '', '2', 'float64', true, false, {}, [], [[]], [1, [2]], () => 1),
+  fc.constantFrom(
+    null,
+    undefined,
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    1.5,
+    2 ** 33,
+    1e12,
+    -0,
+    '',
+    '2',
+    'float64',
+    true,
+    false,
+    {},
+    [],
+    [[]],
+    [1, [2]],
+    () => 1,
+  ),
   fc.integer({ min: -4, max: 4 }),
   fc.array(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constantFrom(NaN, 1.5, 2 ** 33, '1', null)), { maxLength: 4 }),
   fc.anything({ maxDepth: 2, withBigInt: false }),
@@ -77,7 +135,7 @@ const calls: [string, (j: unknown) => unknown][] = [
 
 function describeValue(v: unknown): string {
   try {
-    return typeof v === 'symbol' || typeof v === 'function' || typeof v === 'bigint' ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'symbol' || typeof v === 'function' || typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return Object.prototype.toString.call(v);
   }
@@ -103,7 +161,9 @@ describe('junk arguments to every entry point', () => {
 describe('sizes too large to allocate are refused up front', () => {
   it('names the op and the shape instead of failing inside the allocator', () => {
     expect(() => zeros([1e12])).toThrow(ShapeError);
-    expect(() => zeros([1e12])).toThrow('zeros: shape [1000000000000] has 1000000000000 elements, more than the 4294967296 a tensor can hold');
+    expect(() => zeros([1e12])).toThrow(
+      'zeros: shape [1000000000000] has 1000000000000 elements, more than the 4294967296 a tensor can hold',
+    );
     expect(() => randn([65536, 65536, 2])).toThrow(/^randn: shape \[65536,65536,2\] has 8589934592 elements/);
     expect(() => arange(0, 1e12)).toThrow(/^arange: \(0, 1000000000000, 1\) gives 1000000000000 values/);
     expect(() => eye(1e6)).toThrow(/^eye: sizes must be non-negative integers with at most/);

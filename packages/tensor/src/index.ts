@@ -12,25 +12,54 @@ export type { DebugChecks } from './debug-checks.js';
 export type { TensorLike, NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export {
-  BpError, ShapeError, AxisError, DTypeError, ArgumentError, IndexError, FormatError, NotAvailableError, fmtShape,
+  BpError,
+  ShapeError,
+  AxisError,
+  DTypeError,
+  ArgumentError,
+  IndexError,
+  FormatError,
+  NotAvailableError,
+  fmtShape,
 } from './errors.js';
-export {
-  manualSeed, random, randomNormal, randomInt, randomPermutation, getRandomState, setRandomState,
-} from './random.js';
+export { manualSeed, random, randomNormal, randomInt, randomPermutation, getRandomState, setRandomState } from './random.js';
 export type { RandomState } from './random.js';
 export {
-  tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, uniform, randint, arange, linspace, eye,
+  tensor,
+  scalar,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  rand,
+  randn,
+  uniform,
+  randint,
+  arange,
+  linspace,
+  eye,
 } from './ops/creation.js';
 export type { TensorOptions, TensorDataOptions } from './ops/creation.js';
 // Every elementwise op (the module exports nothing else but its types and method table).
 export * from './ops/elementwise.js';
 export {
-  gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid, softsign,
+  gelu,
+  silu,
+  elu,
+  celu,
+  selu,
+  softplus,
+  mish,
+  hardtanh,
+  relu6,
+  hardswish,
+  hardsigmoid,
+  logsigmoid,
+  softsign,
 } from './ops/activation.js';
 export type { GeluOptions, SoftplusOptions } from './ops/activation.js';
-export {
-  variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
-} from './ops/stats.js';
+export { variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any } from './ops/stats.js';
 export type { VarianceOptions, NormOrder, ValuesIndices } from './ops/stats.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { MatmulAttrs } from './ops/matmul.js';
@@ -40,17 +69,42 @@ export type { TensorMethods } from './tensor.js';
 export { sum, mean, max, min, prod, argmax, argmin } from './ops/reduce.js';
 export { matmul, matmulT } from './ops/matmul.js';
 export {
-  reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, concat, stack, gather, scatterAdd,
-  indexSelect, scatter,
+  reshape,
+  transpose,
+  flatten,
+  unsqueeze,
+  squeeze,
+  broadcastTo,
+  slice,
+  narrow,
+  pad,
+  concat,
+  stack,
+  gather,
+  scatterAdd,
+  indexSelect,
+  scatter,
 } from './ops/movement.js';
 export type { PadMode, PadOptions } from './ops/movement.js';
 export {
-  numel, view, unflatten, flip, roll, repeat, repeatInterleave, tril, triu, diagonal, diag, unfold, maskedFill, index, einsum,
+  numel,
+  view,
+  unflatten,
+  flip,
+  roll,
+  repeat,
+  repeatInterleave,
+  tril,
+  triu,
+  diagonal,
+  diag,
+  unfold,
+  maskedFill,
+  index,
+  einsum,
 } from './ops/indexing.js';
 export type { IndexSpec } from './ops/indexing.js';
-export {
-  softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d,
-} from './ops/nn.js';
+export { softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d } from './ops/nn.js';
 export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions } from './ops/nn.js';
 export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';
 export type { Conv1dOptions, ConvTranspose2dOptions } from './ops/conv.js';

@@ -14,13 +14,23 @@ describe('int32 range', () => {
     expect(() => tensor([3e9], { dtype: 'int32' })).toThrow('tensor: value 3000000000 at index 0 does not fit in int32');
     expect(() => tensor([1, Number.NaN], { dtype: 'int32' })).toThrow('value NaN at index 1 does not fit in int32');
     expect(() => tensor(Number.POSITIVE_INFINITY, { dtype: 'int32' })).toThrow('value Infinity at index 0');
-    expect(() => tensor([[1, 2], [3, -2147483649]], { dtype: 'int32' })).toThrow('value -2147483649 at index 3');
+    expect(() =>
+      tensor(
+        [
+          [1, 2],
+          [3, -2147483649],
+        ],
+        { dtype: 'int32' },
+      ),
+    ).toThrow('value -2147483649 at index 3');
     expect(() => tensor(new Float32Array([1, 2 ** 31]), { dtype: 'int32' })).toThrow('value 2147483648 at index 1');
     expect(() => tensor(new Uint32Array([2 ** 32 - 1]), { dtype: 'int32' })).toThrow('value 4294967295 at index 0');
   });
 
   it('keeps the limits and truncates fractions toward zero, as before', () => {
-    expect(Array.from(tensor([2147483647, -2147483648, 2.9, -2.9, 2147483647.5], { dtype: 'int32' }).dataSync())).toEqual([2147483647, -2147483648, 2, -2, 2147483647]);
+    expect(Array.from(tensor([2147483647, -2147483648, 2.9, -2.9, 2147483647.5], { dtype: 'int32' }).dataSync())).toEqual([
+      2147483647, -2147483648, 2, -2, 2147483647,
+    ]);
     expect(Array.from(tensor(new Uint8Array([255, 0]), { dtype: 'int32' }).dataSync())).toEqual([255, 0]);
   });
 
@@ -28,7 +38,13 @@ describe('int32 range', () => {
     const big = tensor([2147483647, 2147483647, -2147483648], { dtype: 'int32' });
     expect(big.sum().item()).toBe(2147483646); // the running total passes 2^31 but the sum fits: exact
     expect(() => tensor([2147483647, 1], { dtype: 'int32' }).sum()).toThrow('sum: the int32 sum is 2147483648, beyond the int32 range');
-    const rows = tensor([[2147483647, 0], [1, 5]], { dtype: 'int32' });
+    const rows = tensor(
+      [
+        [2147483647, 0],
+        [1, 5],
+      ],
+      { dtype: 'int32' },
+    );
     expect(() => rows.sum(0)).toThrow('the int32 sum is 2147483648');
     expect(Array.from(rows.sum(1).dataSync())).toEqual([2147483647, 6]);
     // The CPU kernel's products, which no public op exposes yet.
@@ -42,8 +58,12 @@ describe('setBackend', () => {
   it('refuses the factory itself, and objects that are not backends, before any op runs', async () => {
     const before = getBackend();
     await expect(setBackend(cpuBackend as never)).rejects.toThrow(ArgumentError);
-    await expect(setBackend(cpuBackend as never)).rejects.toThrow('setBackend: got a function (cpuBackend), not a backend: call the factory first, e.g. setBackend(cpuBackend())');
-    await expect(setBackend({ name: 'fake' } as never)).rejects.toThrow("the backend object 'fake' lacks upload, read, fill, cast, unary, binary");
+    await expect(setBackend(cpuBackend as never)).rejects.toThrow(
+      'setBackend: got a function (cpuBackend), not a backend: call the factory first, e.g. setBackend(cpuBackend())',
+    );
+    await expect(setBackend({ name: 'fake' } as never)).rejects.toThrow(
+      "the backend object 'fake' lacks upload, read, fill, cast, unary, binary",
+    );
     await expect(setBackend(null as never)).rejects.toThrow('expected a backend name or object, got null');
     expect(getBackend()).toBe(before);
     expect(tensor([1, 2]).sum().item()).toBe(3);

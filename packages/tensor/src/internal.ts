@@ -6,9 +6,7 @@
  *
  * @packageDocumentation
  */
-export {
-  installAutograd, autogradHooks, setOpObserver, record,
-} from './engine.js';
+export { installAutograd, autogradHooks, setOpObserver, record } from './engine.js';
 export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
 export { conv2dBackward, im2colWide, col2imWide } from './ops/nn.js';

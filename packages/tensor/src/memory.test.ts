@@ -67,7 +67,10 @@ describe('tensor lifetimes', () => {
       const d = x.detach();
       x.dispose();
       expect(live()).toBe(n);
-      expect(v.toArray()).toEqual([[1, 2], [3, 4]]);
+      expect(v.toArray()).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
       v.dispose();
       expect(Array.from(d.dataSync())).toEqual([1, 2, 3, 4]);
       d.dispose();
@@ -91,10 +94,12 @@ describe('tensor lifetimes', () => {
   it('refuses an async function, disposes temporaries when fn throws, and keep() exempts', () => {
     expect(() => tidy(async () => tensor([1]))).toThrow(BpError);
     let tmp: Tensor | null = null;
-    expect(() => tidy(() => {
-      tmp = tensor([1]);
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      tidy(() => {
+        tmp = tensor([1]);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(tmp!.isDisposed).toBe(true);
     let k: Tensor | null = null;
     tidy(() => {
@@ -118,7 +123,10 @@ describe('tensor lifetimes', () => {
   });
 
   it('console.log in Node prints what String() prints', () => {
-    const t = tensor([[1, 2], [3, 4]]);
+    const t = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(inspect(t)).toBe('Tensor(float32 [2,2] [[1,2],[3,4]])');
     expect(inspect({ t })).toContain('Tensor(float32 [2,2]');
     t.dispose();

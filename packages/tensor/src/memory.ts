@@ -105,7 +105,10 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     release(scope, new Set());
-    throw new BpError('tidy', 'the function returned a Promise: tidy scopes are synchronous; await inside an async function and call tidy around each synchronous step');
+    throw new BpError(
+      'tidy',
+      'the function returned a Promise: tidy scopes are synchronous; await inside an async function and call tidy around each synchronous step',
+    );
   }
   const kept = new Set<Tensor>();
   if (isTensorFn) collect(result, kept, isTensorFn);

@@ -31,10 +31,7 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     const da = i < n - a.length ? 1 : a[i - (n - a.length)];
     const db = i < n - b.length ? 1 : b[i - (n - b.length)];
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(
-        op,
-        `shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (axis ${i - n}: ${da} vs ${db})`,
-      );
+      throw new ShapeError(op, `shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (axis ${i - n}: ${da} vs ${db})`);
     }
     out[i] = da === 1 ? db : da;
   }

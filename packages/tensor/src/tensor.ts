@@ -58,7 +58,9 @@ export function installMethods(): void {
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
     const op = fn as (x: Tensor, ...rest: unknown[]) => unknown;
     Object.defineProperty(proto, name, {
-      value: function (this: Tensor, ...rest: unknown[]) { return op(this, ...rest); },
+      value: function (this: Tensor, ...rest: unknown[]) {
+        return op(this, ...rest);
+      },
       writable: true,
       configurable: true,
       enumerable: false,
@@ -277,7 +279,10 @@ export class Tensor {
     }
     const b = this._backend;
     if (b.syncRead !== false) return b.read(this._storage, 1, this.dtype)[0];
-    return pendingItem(this.data().then((v) => v[0]), b.name) as unknown as number;
+    return pendingItem(
+      this.data().then((v) => v[0]),
+      b.name,
+    ) as unknown as number;
   }
 
   /**
@@ -387,7 +392,9 @@ export class Tensor {
   }
 
   /** Swaps the last two axes (matrix transpose). */
-  get T(): Tensor { return mv.transpose(this); }
+  get T(): Tensor {
+    return mv.transpose(this);
+  }
 }
 
 /**

@@ -31,8 +31,8 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
   const sameData = run?.settings.dataset === name;
   manualSeed(run?.settings.seed ?? 42);
   const data = await loadData(name, {
-    dataDir: flags.dataDir ?? (sameData ? run?.settings.dataDir ?? undefined : undefined),
-    limit: flags.limit ?? (sameData && (name !== 'mnist' && name !== 'fashion-mnist') ? run?.settings.limit ?? undefined : undefined),
+    dataDir: flags.dataDir ?? (sameData ? (run?.settings.dataDir ?? undefined) : undefined),
+    limit: flags.limit ?? (sameData && name !== 'mnist' && name !== 'fashion-mnist' ? (run?.settings.limit ?? undefined) : undefined),
     validationSplit: 0,
     testOnly: true,
   });
@@ -50,12 +50,24 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
   const m = evaluate(model, loss, data.test, flags.batchSize);
   const seconds = (performance.now() - started) / 1000;
   if (!Number.isFinite(m.loss)) {
-    throw new BpError('eval', `the loss of the model in ${terminalSafe(modelDir)} on ${name} is ${m.loss}: its outputs overflow, so the figures mean nothing`);
+    throw new BpError(
+      'eval',
+      `the loss of the model in ${terminalSafe(modelDir)} on ${name} is ${m.loss}: its outputs overflow, so the figures mean nothing`,
+    );
   }
   const examples = data.test.x.shape[0];
   if (flags.json) {
     process.stdout.write(
-      JSON.stringify({ model: modelDir, dataset: name, split: 'test', examples, outputs: outputs.kind, loss: m.loss, accuracy: m.accuracy, seconds }) + '\n',
+      JSON.stringify({
+        model: modelDir,
+        dataset: name,
+        split: 'test',
+        examples,
+        outputs: outputs.kind,
+        loss: m.loss,
+        accuracy: m.accuracy,
+        seconds,
+      }) + '\n',
     );
   } else {
     process.stdout.write(

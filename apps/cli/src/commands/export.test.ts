@@ -13,48 +13,76 @@ describe('bp export', () => {
   beforeAll(async () => {
     const data = await writeTinyMnist(100, 20);
     model = await tempDir();
-    const r = await runCli(['train', 'mnist', '--model', 'cnn', '--data-dir', data, '--epochs', '1', '--batch-size', '20', '--out', model, '--json']);
+    const r = await runCli([
+      'train',
+      'mnist',
+      '--model',
+      'cnn',
+      '--data-dir',
+      data,
+      '--epochs',
+      '1',
+      '--batch-size',
+      '20',
+      '--out',
+      model,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
   }, SLOW);
 
-  it('--format onnx writes <run>/model.onnx, which imports back to the same outputs', async () => {
-    const r = await runCli(['export', model, '--format', 'onnx', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ format: 'onnx', output: join(model, 'model.onnx'), opset: 17, inputShape: ['batch', 1, 28, 28] });
-    const bytes = await readFile(join(model, 'model.onnx'));
-    expect(res.bytes).toBe(bytes.length);
-    const original = (await load(model)).eval();
-    const back = importOnnx(new Uint8Array(bytes));
-    manualSeed(1);
-    const x = rand([3, 1, 28, 28]);
-    expect(Array.from(back.forward(x).dataSync())).toEqual(Array.from(original.forward(x).dataSync()));
-  }, SLOW);
+  it(
+    '--format onnx writes <run>/model.onnx, which imports back to the same outputs',
+    async () => {
+      const r = await runCli(['export', model, '--format', 'onnx', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res).toMatchObject({ format: 'onnx', output: join(model, 'model.onnx'), opset: 17, inputShape: ['batch', 1, 28, 28] });
+      const bytes = await readFile(join(model, 'model.onnx'));
+      expect(res.bytes).toBe(bytes.length);
+      const original = (await load(model)).eval();
+      const back = importOnnx(new Uint8Array(bytes));
+      manualSeed(1);
+      const x = rand([3, 1, 28, 28]);
+      expect(Array.from(back.forward(x).dataSync())).toEqual(Array.from(original.forward(x).dataSync()));
+    },
+    SLOW,
+  );
 
-  it('--format safetensors writes the state dict with int64 buffers and prints the PyTorch code that loads it', async () => {
-    const out = join(await tempDir(), 'w.safetensors');
-    const r = await runCli(['export', model, '--format', 'safetensors', '--output', out]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`wrote ${out}`);
-    expect(r.stdout).toContain('nn.Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=True),');
-    expect(r.stdout).toContain('nn.Linear(1568, 10, bias=True),');
-    expect(r.stdout).toContain(`model.load_state_dict(load_file(${JSON.stringify(out)}))`);
-    const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(out)), { source: out });
-    expect(metadata).toMatchObject({ format: 'pt' });
-    const sd = (await load(model)).stateDict();
-    expect(Object.keys(tensors).sort()).toEqual(Object.keys(sd).sort());
-    for (const k of Object.keys(sd)) expect(Array.from(tensors[k].dataSync())).toEqual(Array.from(sd[k].dataSync()));
-  }, SLOW);
+  it(
+    '--format safetensors writes the state dict with int64 buffers and prints the PyTorch code that loads it',
+    async () => {
+      const out = join(await tempDir(), 'w.safetensors');
+      const r = await runCli(['export', model, '--format', 'safetensors', '--output', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`wrote ${out}`);
+      expect(r.stdout).toContain(
+        'nn.Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=True),',
+      );
+      expect(r.stdout).toContain('nn.Linear(1568, 10, bias=True),');
+      expect(r.stdout).toContain(`model.load_state_dict(load_file(${JSON.stringify(out)}))`);
+      const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(out)), { source: out });
+      expect(metadata).toMatchObject({ format: 'pt' });
+      const sd = (await load(model)).stateDict();
+      expect(Object.keys(tensors).sort()).toEqual(Object.keys(sd).sort());
+      for (const k of Object.keys(sd)) expect(Array.from(tensors[k].dataSync())).toEqual(Array.from(sd[k].dataSync()));
+    },
+    SLOW,
+  );
 
-  it('exits 2 on bad usage and 1 on a missing run', async () => {
-    expect((await runCli(['export', model])).code).toBe(2);
-    expect((await runCli(['export', model, '--format', 'pdf'])).code).toBe(2);
-    const opset = await runCli(['export', model, '--format', 'onnx', '--opset', '9']);
-    expect(opset.code).toBe(2);
-    expect(opset.stderr).toContain('--opset must be 17 to 21, got 9');
-    expect((await runCli(['export', model, '--format', 'safetensors', '--opset', '17'])).code).toBe(2);
-    const missing = await runCli(['export', join(model, 'nothing-here'), '--format', 'onnx']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('nothing-here');
-  }, SLOW);
+  it(
+    'exits 2 on bad usage and 1 on a missing run',
+    async () => {
+      expect((await runCli(['export', model])).code).toBe(2);
+      expect((await runCli(['export', model, '--format', 'pdf'])).code).toBe(2);
+      const opset = await runCli(['export', model, '--format', 'onnx', '--opset', '9']);
+      expect(opset.code).toBe(2);
+      expect(opset.stderr).toContain('--opset must be 17 to 21, got 9');
+      expect((await runCli(['export', model, '--format', 'safetensors', '--opset', '17'])).code).toBe(2);
+      const missing = await runCli(['export', join(model, 'nothing-here'), '--format', 'onnx']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('nothing-here');
+    },
+    SLOW,
+  );
 });

@@ -48,7 +48,8 @@ export function pythonSnippet(model: Sequential, file: string, inputShape: numbe
 /** Runs `bp export`; returns the exit status. */
 export async function runExport(runDir: string, flags: ExportFlags): Promise<number> {
   if (flags.opset !== undefined && flags.format !== 'onnx') throw new UsageError('--opset applies to --format onnx only');
-  if (flags.opset !== undefined && (flags.opset < 17 || flags.opset > 21)) throw new UsageError(`--opset must be 17 to 21, got ${flags.opset}`);
+  if (flags.opset !== undefined && (flags.opset < 17 || flags.opset > 21))
+    throw new UsageError(`--opset must be 17 to 21, got ${flags.opset}`);
   const { model, run } = await loadModelDir(runDir);
   const inputShape = run?.inputShape ?? model.inputShape ?? null;
   const output = flags.output ?? join(runDir, flags.format === 'onnx' ? 'model.onnx' : 'weights.safetensors');
@@ -56,7 +57,10 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
   let snippet: string | null = null;
   if (flags.format === 'onnx') {
     if (!inputShape) {
-      throw new BpError('export', `${runDir} records no input shape (no run.json, and the model declares no inputShape), so the ONNX input cannot be sized`);
+      throw new BpError(
+        'export',
+        `${runDir} records no input shape (no run.json, and the model declares no inputShape), so the ONNX input cannot be sized`,
+      );
     }
     const { exportOnnx, DEFAULT_OPSET } = await import('@bp/onnx');
     bytes = exportOnnx(model, { inputShape, opset: flags.opset ?? DEFAULT_OPSET });
@@ -67,15 +71,25 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
   await writeFileAtomic(output, bytes);
   if (flags.json) {
     const result: Record<string, unknown> = { model: runDir, format: flags.format, output, bytes: bytes.length };
-    if (flags.format === 'onnx') Object.assign(result, { opset: flags.opset ?? 17 /* DEFAULT_OPSET */, input: 'input', inputShape: ['batch', ...inputShape!], outputName: 'output' });
+    if (flags.format === 'onnx')
+      Object.assign(result, {
+        opset: flags.opset ?? 17 /* DEFAULT_OPSET */,
+        input: 'input',
+        inputShape: ['batch', ...inputShape!],
+        outputName: 'output',
+      });
     if (snippet) result.python = snippet;
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
-  process.stdout.write(`${c.bold(`bp export ${runDir}`)} ${c.dim(`(${flags.format}, ${bytes.length.toLocaleString('en-US')} bytes)`)}\nwrote ${output}\n`);
+  process.stdout.write(
+    `${c.bold(`bp export ${runDir}`)} ${c.dim(`(${flags.format}, ${bytes.length.toLocaleString('en-US')} bytes)`)}\nwrote ${output}\n`,
+  );
   if (flags.format === 'onnx') {
     const inputType = model.layerType === 'GPT' ? 'int64 character ids' : 'float32';
-    process.stdout.write(`input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} ${inputType}, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`);
+    process.stdout.write(
+      `input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} ${inputType}, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`,
+    );
   } else {
     process.stdout.write(`\nLoad it in PyTorch:\n\n${snippet}\n`);
   }

@@ -61,7 +61,11 @@ export async function runInfo(flags: InfoFlags): Promise<number> {
   row('node', `${process.version} (${result.platform}, ${result.cpus} CPU cores)`);
   row('backends', backends.join(', '));
   if (gpuReport.available) {
-    const what = gpuReport.realGpu ? `on ${gpuReport.renderer}` : gpuReport.renderer ? `software renderer ${gpuReport.renderer}` : 'on the CPU (no GL device)';
+    const what = gpuReport.realGpu
+      ? `on ${gpuReport.renderer}`
+      : gpuReport.renderer
+        ? `software renderer ${gpuReport.renderer}`
+        : 'on the CPU (no GL device)';
     row('gpu', `gpu.js mode ${c.cyan(gpuReport.mode ?? '?')}, ${what}`);
     for (const s of gpuReport.skipped ?? []) lines.push(`${' '.repeat(11)}${c.dim(`skipped ${s}`)}`);
   } else {

@@ -33,7 +33,9 @@ function unreadableFile(path: string, e: unknown): unknown {
     ENOTDIR: 'a part of the path is not a directory',
   };
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && Object.hasOwn(reasons, code) ? new BpError('predict', `cannot read the image ${path}: ${reasons[code]}`) : e;
+  return typeof code === 'string' && Object.hasOwn(reasons, code)
+    ? new BpError('predict', `cannot read the image ${path}: ${reasons[code]}`)
+    : e;
 }
 
 /** Runs `bp predict`; returns the exit status. */
@@ -41,7 +43,8 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
   if ((image === undefined) === (flags.index === undefined)) {
     throw new UsageError('give either an image file or --index N (not both, not neither)');
   }
-  if (flags.dataset === 'names') throw new UsageError('bp predict classifies images and points; names is text: sample a names model with bp sample RUN');
+  if (flags.dataset === 'names')
+    throw new UsageError('bp predict classifies images and points; names is text: sample a names model with bp sample RUN');
   const { model, run } = await loadModelDir(modelDir);
   if (run?.settings.dataset === 'names') throw new UsageError(`${modelDir} holds a names model: sample it with bp sample ${modelDir}`);
   let x: Tensor;
@@ -56,12 +59,13 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
     manualSeed(run?.settings.seed ?? 42);
     const data = await loadData(name, {
       dataDir: flags.dataDir ?? run?.settings.dataDir ?? undefined,
-      limit: name === 'mnist' || name === 'fashion-mnist' ? flags.index + 1 : run?.settings.limit ?? undefined,
+      limit: name === 'mnist' || name === 'fashion-mnist' ? flags.index + 1 : (run?.settings.limit ?? undefined),
       validationSplit: 0,
       testOnly: true,
     });
     const n = data.test.x.shape[0];
-    if (flags.index >= n) throw new UsageError(`--index ${flags.index} is out of range: the ${name} test split has ${n} examples (0..${n - 1})`);
+    if (flags.index >= n)
+      throw new UsageError(`--index ${flags.index} is out of range: the ${name} test split has ${n} examples (0..${n - 1})`);
     x = narrow(data.test.x, 0, flags.index, 1);
     label = data.test.y.dataSync()[flags.index];
     classes = classes ?? data.classes;
@@ -79,19 +83,30 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
     source = terminalSafe(image!);
   }
   if (run && fmtShape(run.inputShape) !== fmtShape(x.shape.slice(1))) {
-    throw new BpError('predict', `the model in ${modelDir} takes inputs ${fmtShape(run.inputShape)}, not images ${fmtShape(x.shape.slice(1))}`);
+    throw new BpError(
+      'predict',
+      `the model in ${modelDir} takes inputs ${fmtShape(run.inputShape)}, not images ${fmtShape(x.shape.slice(1))}`,
+    );
   }
   // Probabilities as the model gives them: a softmax only over logits, never a second one after a final Softmax.
   const kind = modelOutputs(model).kind;
   const probs = noGrad(() => toProbabilities(model.forward(x), kind)).dataSync();
   const bad = Array.from(probs).findIndex((p) => !Number.isFinite(p));
   if (bad >= 0) {
-    throw new BpError('predict', `the model in ${modelDir} gives ${probs[bad]} for class ${bad}: its outputs overflow, so there is no prediction`);
+    throw new BpError(
+      'predict',
+      `the model in ${modelDir} gives ${probs[bad]} for class ${bad}: its outputs overflow, so there is no prediction`,
+    );
   }
   const guesses = topK(probs, Math.min(3, probs.length), classes && classes.length === probs.length ? classes : undefined);
   if (flags.json) {
     process.stdout.write(
-      JSON.stringify({ source, prediction: guesses[0].label, label: label === null ? null : classes?.[label] ?? String(label), top: guesses }) + '\n',
+      JSON.stringify({
+        source,
+        prediction: guesses[0].label,
+        label: label === null ? null : (classes?.[label] ?? String(label)),
+        top: guesses,
+      }) + '\n',
     );
     return 0;
   }

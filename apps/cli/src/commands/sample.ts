@@ -31,14 +31,23 @@ export const MAX_SAMPLE_LENGTH = 1_000;
 
 /** Runs `bp sample`; returns the exit status. */
 export async function runSample(runDir: string, flags: SampleFlags): Promise<number> {
-  if (flags.count > MAX_SAMPLES) throw new UsageError(`--count ${flags.count} is too many: at most ${MAX_SAMPLES.toLocaleString('en-US')} samples`);
-  if (flags.maxLength > MAX_SAMPLE_LENGTH) throw new UsageError(`--max-length ${flags.maxLength} is too long: at most ${MAX_SAMPLE_LENGTH} characters`);
+  if (flags.count > MAX_SAMPLES)
+    throw new UsageError(`--count ${flags.count} is too many: at most ${MAX_SAMPLES.toLocaleString('en-US')} samples`);
+  if (flags.maxLength > MAX_SAMPLE_LENGTH)
+    throw new UsageError(`--max-length ${flags.maxLength} is too long: at most ${MAX_SAMPLE_LENGTH} characters`);
   if (!Number.isFinite(flags.temperature)) throw new UsageError(`--temperature must be a finite number > 0, got ${flags.temperature}`);
   const { model, run } = await loadModelDir(runDir);
   if (!(model instanceof GPT)) {
-    throw new BpError('sample', `the model in ${terminalSafe(runDir)} is a ${terminalBare(model.layerType)}, not a GPT: bp sample needs a run of bp train names --model gpt`);
+    throw new BpError(
+      'sample',
+      `the model in ${terminalSafe(runDir)} is a ${terminalBare(model.layerType)}, not a GPT: bp sample needs a run of bp train names --model gpt`,
+    );
   }
-  if (run === null) throw new BpError('sample', `${terminalSafe(runDir)} has no run.json, which holds the GPT's characters: sample a directory written by bp train names --model gpt`);
+  if (run === null)
+    throw new BpError(
+      'sample',
+      `${terminalSafe(runDir)} has no run.json, which holds the GPT's characters: sample a directory written by bp train names --model gpt`,
+    );
   const tokenizer = runTokenizer(run.classes, model.config.vocabSize, join(runDir, 'run.json'));
   const newline = tokenizer.idOf('\n')!;
   manualSeed(flags.seed);
@@ -68,7 +77,9 @@ export async function runSample(runDir: string, flags: SampleFlags): Promise<num
     return 0;
   }
   // The characters come from run.json, which anyone may have written: shown with control characters escaped.
-  const lines = samples.map((s) => terminalBare(s.text, MAX_SAMPLE_LENGTH) + (s.complete ? '' : c.dim(` … (cut at ${flags.maxLength} characters)`)));
+  const lines = samples.map(
+    (s) => terminalBare(s.text, MAX_SAMPLE_LENGTH) + (s.complete ? '' : c.dim(` … (cut at ${flags.maxLength} characters)`)),
+  );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

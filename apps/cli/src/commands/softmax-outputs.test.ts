@@ -37,51 +37,80 @@ describe.concurrent('a saved model that ends in Softmax', () => {
     model = await sureOfThree();
   }, SLOW);
 
-  it('bp predict shows its probabilities, not a softmax of them (0.23)', async () => {
-    const r = await runCli(['predict', model, '--index', '0', '--dataset', 'mnist', '--data-dir', data, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout);
-    expect(res.prediction).toBe('3');
-    expect(res.top[0].probability).toBeCloseTo(P3, 5);
-    expect(res.top[1].probability).toBeCloseTo(P_OTHER, 8);
-  }, SLOW);
+  it(
+    'bp predict shows its probabilities, not a softmax of them (0.23)',
+    async () => {
+      const r = await runCli(['predict', model, '--index', '0', '--dataset', 'mnist', '--data-dir', data, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res.prediction).toBe('3');
+      expect(res.top[0].probability).toBeCloseTo(P3, 5);
+      expect(res.top[1].probability).toBeCloseTo(P_OTHER, 8);
+    },
+    SLOW,
+  );
 
-  it('bp eval reports the cross-entropy of those probabilities', async () => {
-    const r = await runCli(['eval', model, 'mnist', '--data-dir', data, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout);
-    // Six test images are 3s (-ln P3 each), 54 are not (-ln P_OTHER each).
-    const want = (6 * -Math.log(P3) + 54 * -Math.log(P_OTHER)) / 60;
-    expect(res.outputs).toBe('probabilities');
-    expect(res.loss).toBeCloseTo(want, 4);
-    expect(res.accuracy).toBeCloseTo(0.1, 6);
-    const plain = await runCli(['eval', model, 'mnist', '--data-dir', data]);
-    expect(plain.stdout).toContain('the model outputs probabilities (from Softmax): bp takes them as they are, without a second softmax');
-  }, SLOW);
+  it(
+    'bp eval reports the cross-entropy of those probabilities',
+    async () => {
+      const r = await runCli(['eval', model, 'mnist', '--data-dir', data, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      // Six test images are 3s (-ln P3 each), 54 are not (-ln P_OTHER each).
+      const want = (6 * -Math.log(P3) + 54 * -Math.log(P_OTHER)) / 60;
+      expect(res.outputs).toBe('probabilities');
+      expect(res.loss).toBeCloseTo(want, 4);
+      expect(res.accuracy).toBeCloseTo(0.1, 6);
+      const plain = await runCli(['eval', model, 'mnist', '--data-dir', data]);
+      expect(plain.stdout).toContain('the model outputs probabilities (from Softmax): bp takes them as they are, without a second softmax');
+    },
+    SLOW,
+  );
 
-  it('bp train --model trains on its probabilities and says so', async () => {
-    const file = join(await tempDir(), 'keras-mlp.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        type: 'Sequential',
-        config: {
-          layers: [
-            { type: 'Flatten', config: {} },
-            { type: 'Dense', config: { units: 16, inFeatures: 784, activation: 'relu' } },
-            { type: 'Dense', config: { units: 10, inFeatures: 16, activation: 'softmax' } },
-          ],
-        },
-      }),
-    );
-    const out = await tempDir();
-    const r = await runCli(['train', 'mnist', '--model', file, '--data-dir', data, '--epochs', '2', '--batch-size', '10', '--out', out, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toContain('note: the model outputs probabilities (from Softmax)');
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const final = lines.at(-1)!;
-    // The test loss is the cross-entropy of the saved model's probabilities: bp eval agrees.
-    const e = JSON.parse((await runCli(['eval', out, 'mnist', '--data-dir', data, '--json'])).stdout);
-    expect(e.loss).toBeCloseTo(final.test_loss as number, 5);
-  }, SLOW);
+  it(
+    'bp train --model trains on its probabilities and says so',
+    async () => {
+      const file = join(await tempDir(), 'keras-mlp.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          type: 'Sequential',
+          config: {
+            layers: [
+              { type: 'Flatten', config: {} },
+              { type: 'Dense', config: { units: 16, inFeatures: 784, activation: 'relu' } },
+              { type: 'Dense', config: { units: 10, inFeatures: 16, activation: 'softmax' } },
+            ],
+          },
+        }),
+      );
+      const out = await tempDir();
+      const r = await runCli([
+        'train',
+        'mnist',
+        '--model',
+        file,
+        '--data-dir',
+        data,
+        '--epochs',
+        '2',
+        '--batch-size',
+        '10',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toContain('note: the model outputs probabilities (from Softmax)');
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const final = lines.at(-1)!;
+      // The test loss is the cross-entropy of the saved model's probabilities: bp eval agrees.
+      const e = JSON.parse((await runCli(['eval', out, 'mnist', '--data-dir', data, '--json'])).stdout);
+      expect(e.loss).toBeCloseTo(final.test_loss as number, 5);
+    },
+    SLOW,
+  );
 });

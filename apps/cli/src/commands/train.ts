@@ -74,9 +74,7 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
       throw new UsageError(`--out ${flags.out} differs from --resume ${flags.resume}: a resumed run continues in its own directory`);
     }
     if (flags.overwrite) throw new UsageError('--overwrite cannot be given with --resume: a resumed run continues its own files');
-    const changed = cmd.options
-      .map((o) => o.attributeName())
-      .filter((k) => cmd.getOptionValueSource(k) === 'cli' && !RESUME_FLAGS.has(k));
+    const changed = cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli' && !RESUME_FLAGS.has(k));
     const checkpoint = await readCheckpoint(dir);
     const settings = { ...checkpoint.settings };
     if (changed.length) {
@@ -263,7 +261,11 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
       }
       stopSignal = signal;
       const how = signal === 'SIGINT' ? 'Ctrl-C' : signal;
-      reporter.note(c.yellow(`\n${how}: stopping after this step to write a checkpoint (${how === 'Ctrl-C' ? 'Ctrl-C' : 'the signal'} again to quit at once)...`));
+      reporter.note(
+        c.yellow(
+          `\n${how}: stopping after this step to write a checkpoint (${how === 'Ctrl-C' ? 'Ctrl-C' : 'the signal'} again to quit at once)...`,
+        ),
+      );
     };
     const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((sig) => [sig, () => onSignal(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
@@ -335,7 +337,9 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
       const path = await saveCheckpoint();
       await writeReport(outDir, progress.history, title);
       const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
-      reporter.note(`Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`);
+      reporter.note(
+        `Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`,
+      );
       reporter.note(`Resume with: ${c.bold(`bp train --resume ${outDir}`)}`);
       return STOP_SIGNALS[stopSignal ?? 'SIGINT'];
     }
@@ -344,11 +348,16 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     const valM = data.validation ? evaluate(model, loss, data.validation) : null;
     const testM = evaluate(model, loss, data.test);
     checkFinite(model as Module, optimizer, 'at the end of training', lastGood());
-    const nonFinite = [['train', trainM], ['validation', valM], ['test', testM]].find(
-      ([, m]) => m !== null && !Number.isFinite((m as { loss: number }).loss),
-    );
+    const nonFinite = [
+      ['train', trainM],
+      ['validation', valM],
+      ['test', testM],
+    ].find(([, m]) => m !== null && !Number.isFinite((m as { loss: number }).loss));
     if (nonFinite) {
-      throw new NonFiniteWeightsError('train', `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`);
+      throw new NonFiniteWeightsError(
+        'train',
+        `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`,
+      );
     }
     await save(model, outDir);
     const report = await writeReport(outDir, progress.history, title);
@@ -371,12 +380,24 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     } else {
       const out = process.stdout;
       const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
-      out.write('\n' + metricsTable([['train', trainM], ['validation', valM], [testName, testM]]) + '\n\n');
+      out.write(
+        '\n' +
+          metricsTable([
+            ['train', trainM],
+            ['validation', valM],
+            [testName, testM],
+          ]) +
+          '\n\n',
+      );
       const headline = gpt
         ? `Test loss: ${c.green(fmtLoss(testM.loss))} (next-character accuracy ${fmtPct(testM.accuracy)})`
         : `Test accuracy: ${c.green(fmtPct(testM.accuracy))}`;
       out.write(c.bold(headline) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
-      out.write(c.dim(`Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`) + '\n');
+      out.write(
+        c.dim(
+          `Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`,
+        ) + '\n',
+      );
       if (gpt) out.write(`Sample names: ${c.bold(`bp sample ${outDir}`)}\n`);
     }
     return 0;

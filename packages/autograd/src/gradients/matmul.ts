@@ -13,16 +13,22 @@ export const matmulGradients: GradientRules<keyof MatmulAttrs> = {
     let dA = null;
     let dB = null;
     if (a.requiresGrad) {
-      if (!tA && !tB) dA = matmulT(dy, b, false, true); // dC B^T
-      else if (tA && !tB) dA = matmulT(b, dy, false, true); // B dC^T
-      else if (!tA && tB) dA = matmulT(dy, b, false, false); // dC B
+      if (!tA && !tB)
+        dA = matmulT(dy, b, false, true); // dC B^T
+      else if (tA && !tB)
+        dA = matmulT(b, dy, false, true); // B dC^T
+      else if (!tA && tB)
+        dA = matmulT(dy, b, false, false); // dC B
       else dA = matmulT(b, dy, true, true); // B^T dC^T
       dA = sumToShape(dA, a.shape);
     }
     if (b.requiresGrad) {
-      if (!tA && !tB) dB = matmulT(a, dy, true, false); // A^T dC
-      else if (tA && !tB) dB = matmulT(a, dy, false, false); // A dC
-      else if (!tA && tB) dB = matmulT(dy, a, true, false); // dC^T A
+      if (!tA && !tB)
+        dB = matmulT(a, dy, true, false); // A^T dC
+      else if (tA && !tB)
+        dB = matmulT(a, dy, false, false); // A dC
+      else if (!tA && tB)
+        dB = matmulT(dy, a, true, false); // dC^T A
       else dB = matmulT(dy, a, true, true); // dC^T A^T
       dB = sumToShape(dB, b.shape);
     }

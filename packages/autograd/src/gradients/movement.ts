@@ -13,9 +13,18 @@ export const movementGradients: GradientRules<keyof MovementAttrs> = {
   broadcastTo: (dy, { attrs: { inShape } }) => [sumToShape(dy, inShape)],
   // The gradient of a slice is zero outside the box: pad it back.
   slice: (dy, { attrs: { begin, inShape } }) => [
-    pad(dy, inShape.map((d, i) => [begin[i], d - begin[i] - dy.shape[i]] as [number, number])),
+    pad(
+      dy,
+      inShape.map((d, i) => [begin[i], d - begin[i] - dy.shape[i]] as [number, number]),
+    ),
   ],
-  pad: (dy, { inputs: [x], attrs: { pads } }) => [slice(dy, pads.map((p) => p[0]), x.shape.slice())],
+  pad: (dy, { inputs: [x], attrs: { pads } }) => [
+    slice(
+      dy,
+      pads.map((p) => p[0]),
+      x.shape.slice(),
+    ),
+  ],
   concat: (dy, { attrs: { axis, sizes } }) => {
     const out: Tensor[] = [];
     let start = 0;

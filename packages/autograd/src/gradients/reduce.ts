@@ -1,5 +1,18 @@
 import {
-  arange, argmax, argmin, broadcastTo, cast, div, eq, mul, prod, reshape, sum, where, type ReduceAttrs, type Tensor,
+  arange,
+  argmax,
+  argmin,
+  broadcastTo,
+  cast,
+  div,
+  eq,
+  mul,
+  prod,
+  reshape,
+  sum,
+  where,
+  type ReduceAttrs,
+  type Tensor,
 } from '@bp/tensor';
 import type { GradContext } from '../tape.js';
 import type { GradientRules } from './registry.js';
@@ -19,7 +32,10 @@ function extremeRule(which: 'max' | 'min') {
     if (axes.length === 1 && !splitTies) {
       const a = axes[0];
       const idx = (which === 'max' ? argmax : argmin)(x, a, true);
-      const pos = reshape(arange(x.shape[a]), x.shape.map((d, i) => (i === a ? d : 1)));
+      const pos = reshape(
+        arange(x.shape[a]),
+        x.shape.map((d, i) => (i === a ? d : 1)),
+      );
       const mask = cast(eq(pos, idx), 'float32');
       return [mul(mask, dyK)];
     }

@@ -75,7 +75,10 @@ export function dot(prefix: string, str: readonly number[], offset = 0): string 
  * not), so a broadcast kernel walks as few axes as possible. `shapes` are the
  * operands aligned to `out`'s rank.
  */
-export function collapseBroadcast(out: readonly number[], shapes: readonly (readonly number[])[]): {
+export function collapseBroadcast(
+  out: readonly number[],
+  shapes: readonly (readonly number[])[],
+): {
   out: number[];
   shapes: number[][];
 } {

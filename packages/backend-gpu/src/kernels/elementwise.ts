@@ -29,9 +29,7 @@ export function copyKernel(size: number, truncate: boolean): KernelSpec {
  */
 function trig(cos: boolean): string {
   // pi/2 split into three parts whose products with k stay exact in float32.
-  const quadrant = cos
-    ? ['c', '-s', '-c', 's']
-    : ['s', 'c', '-s', '-c'];
+  const quadrant = cos ? ['c', '-s', '-c', 's'] : ['s', 'c', '-s', '-c'];
   return (
     'const k = Math.floor(v * 0.6366197723675814 + 0.5);\n' +
     '  const rr = ((v - k * 1.5703125) - k * 0.00048375129699707031) - k * 7.549789954891882e-8;\n' +
@@ -212,19 +210,31 @@ export function unaryKernel(op: UnaryOp, size: number): KernelSpec | null {
 function binaryBody(op: BinaryOp, truncate: boolean): string {
   const ret = (e: string) => (truncate ? `return Math.trunc(${e});` : `return ${e};`);
   switch (op) {
-    case 'add': return ret('p + q');
-    case 'sub': return ret('p - q');
-    case 'mul': return ret('p * q');
-    case 'div': return ret('p / q');
+    case 'add':
+      return ret('p + q');
+    case 'sub':
+      return ret('p - q');
+    case 'mul':
+      return ret('p * q');
+    case 'div':
+      return ret('p / q');
     // NaN on either side wins, as on the CPU backend and in PyTorch.
-    case 'maximum': return ret('(p >= q || p != p) ? p : q');
-    case 'minimum': return ret('(p <= q || p != p) ? p : q');
-    case 'eq': return 'return p == q ? 1 : 0;';
-    case 'ne': return 'return p != q ? 1 : 0;';
-    case 'gt': return 'return p > q ? 1 : 0;';
-    case 'lt': return 'return p < q ? 1 : 0;';
-    case 'ge': return 'return p >= q ? 1 : 0;';
-    case 'le': return 'return p <= q ? 1 : 0;';
+    case 'maximum':
+      return ret('(p >= q || p != p) ? p : q');
+    case 'minimum':
+      return ret('(p <= q || p != p) ? p : q');
+    case 'eq':
+      return 'return p == q ? 1 : 0;';
+    case 'ne':
+      return 'return p != q ? 1 : 0;';
+    case 'gt':
+      return 'return p > q ? 1 : 0;';
+    case 'lt':
+      return 'return p < q ? 1 : 0;';
+    case 'ge':
+      return 'return p >= q ? 1 : 0;';
+    case 'le':
+      return 'return p <= q ? 1 : 0;';
     case 'pow':
       return (
         'if (q == 0) {\n    return 1;\n  }\n' +
@@ -245,14 +255,16 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
         '      const half = q * 0.5;\n' +
         '      if (Math.floor(half) != half) {\n        r = -r;\n      }\n' +
         '    } else {\n      r = inf - inf;\n    }\n' +
-        '  }\n  ' + ret('r')
+        '  }\n  ' +
+        ret('r')
       );
   }
 }
 
 /** Index expressions of each operand in a broadcast over `outShape`, with the statements they need. */
 export function broadcastIndices(
-  outShape: readonly number[], shapes: readonly (readonly number[])[],
+  outShape: readonly number[],
+  shapes: readonly (readonly number[])[],
 ): { prelude: string; index: string[]; key: string; dynamic: boolean } {
   const n = prod(outShape);
   const rank = outShape.length;
@@ -260,7 +272,12 @@ export function broadcastIndices(
   const sizes = shapes.map((s) => prod(s));
   if (sizes.every((s) => s === n || s === 1)) {
     // Whole arrays and scalars: the source is the same for every size.
-    return { prelude: 'const i = this.thread.x;', index: sizes.map((s) => (s === n ? 'i' : '0')), key: sizes.map((s) => (s === n ? 'f' : 's')).join(''), dynamic: true };
+    return {
+      prelude: 'const i = this.thread.x;',
+      index: sizes.map((s) => (s === n ? 'i' : '0')),
+      key: sizes.map((s) => (s === n ? 'f' : 's')).join(''),
+      dynamic: true,
+    };
   }
   const c = collapseBroadcast(outShape, aligned);
   const prelude = `const i = this.thread.x;\n  ${decompose('i', c.out, 'c')}`;
@@ -273,7 +290,13 @@ export function broadcastIndices(
 }
 
 /** `op` over two broadcast operands. int32 results of pow are truncated, as an Int32Array store would. */
-export function binaryKernel(op: BinaryOp, aShape: readonly number[], bShape: readonly number[], outShape: readonly number[], outDtype: DType): KernelSpec {
+export function binaryKernel(
+  op: BinaryOp,
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+  outDtype: DType,
+): KernelSpec {
   const truncate = outDtype === 'int32' && op === 'pow';
   const ix = broadcastIndices(outShape, [aShape, bShape]);
   return {
@@ -286,7 +309,12 @@ export function binaryKernel(op: BinaryOp, aShape: readonly number[], bShape: re
 }
 
 /** `a` where `cond` is non-zero, else `b`, all three broadcast. */
-export function whereKernel(cShape: readonly number[], aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): KernelSpec {
+export function whereKernel(
+  cShape: readonly number[],
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): KernelSpec {
   const ix = broadcastIndices(outShape, [cShape, aShape, bShape]);
   return {
     key: `where:${ix.dynamic ? '' : prod(outShape)}:${ix.key}`,

@@ -8,7 +8,13 @@ import type { KernelSpec } from './codegen.js';
  * with no shared memory to stage tiles in, so the tile is this register one.)
  */
 export function matmulKernel(
-  batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
 ): KernelSpec {
   const batch = Math.max(batchA, batchB);
   const mn = m * n;

@@ -31,7 +31,10 @@ export function transposeKernel(shape: readonly number[], perm: readonly number[
   const outShape = s.perm.map((p) => s.shape[p]);
   return {
     key: `transpose:${s.shape.join('x')}:${s.perm.join(',')}`,
-    source: `function (x) {\n  ${decompose('this.thread.x', outShape, 'c')}\n  return x[${dot('c', s.perm.map((p) => inStr[p]))}];\n}`,
+    source: `function (x) {\n  ${decompose('this.thread.x', outShape, 'c')}\n  return x[${dot(
+      'c',
+      s.perm.map((p) => inStr[p]),
+    )}];\n}`,
     output: n,
   };
 }
@@ -89,7 +92,11 @@ export function concatKernel(outer: number, chunks: readonly number[]): KernelSp
     else lines.push(`if (w < ${start + c}) {\n    return ${read};\n  }`);
     start += c;
   });
-  return { key: `concat:${outer}:${chunks.join(',')}`, source: `function (${names.join(', ')}) {\n  ${lines.join('\n  ')}\n}`, output: outer * total };
+  return {
+    key: `concat:${outer}:${chunks.join(',')}`,
+    source: `function (${names.join(', ')}) {\n  ${lines.join('\n  ')}\n}`,
+    output: outer * total,
+  };
 }
 
 /** `out[o, j, i] = x[o, indices[j], i]` over `[outer, dim, inner]`. */

@@ -1,5 +1,18 @@
 import {
-  celu, elu, gelu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, relu6, selu, silu, softplus, softsign, tensor,
+  celu,
+  elu,
+  gelu,
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  logsigmoid,
+  mish,
+  relu6,
+  selu,
+  silu,
+  softplus,
+  softsign,
+  tensor,
   type Tensor,
 } from '@bp/tensor';
 import { expectClose, expectFinite } from '../assert.js';
@@ -10,10 +23,20 @@ const c = group('nn');
 
 type Act = [string, (x: Tensor) => Tensor];
 const acts: Act[] = [
-  ['gelu', (x) => gelu(x)], ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' })], ['silu', silu], ['elu', (x) => elu(x, 0.7)],
-  ['celu', (x) => celu(x, 2)], ['selu', selu], ['softplus', (x) => softplus(x, { beta: 2, threshold: 3 })], ['mish', mish],
-  ['relu6', relu6], ['hardtanh', (x) => hardtanh(x, -0.5, 0.8)], ['hardswish', hardswish], ['hardsigmoid', hardsigmoid],
-  ['logsigmoid', logsigmoid], ['softsign', softsign],
+  ['gelu', (x) => gelu(x)],
+  ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' })],
+  ['silu', silu],
+  ['elu', (x) => elu(x, 0.7)],
+  ['celu', (x) => celu(x, 2)],
+  ['selu', selu],
+  ['softplus', (x) => softplus(x, { beta: 2, threshold: 3 })],
+  ['mish', mish],
+  ['relu6', relu6],
+  ['hardtanh', (x) => hardtanh(x, -0.5, 0.8)],
+  ['hardswish', hardswish],
+  ['hardsigmoid', hardsigmoid],
+  ['logsigmoid', logsigmoid],
+  ['softsign', softsign],
 ];
 
 /** Activation functions: gradchecks away from the kinks, PyTorch's gradient at them, stability at ±1e4. */
@@ -23,7 +46,9 @@ export const activationCases: CaseBuilder = (ctx) => {
     ...acts.map(([name, f]) =>
       c(`${name}: gradcheck`, () => {
         // Offset by a quarter step of 0.1: no input sits on a kink (0, ±3, 6, bounds).
-        const x = distinct(ctx.quick ? [6] : [3, 5], 44).mul(8).add(0.025);
+        const x = distinct(ctx.quick ? [6] : [3, 5], 44)
+          .mul(8)
+          .add(0.025);
         expectGradcheck(ctx, f, [x], name);
       }),
     ),
@@ -37,13 +62,33 @@ export const activationCases: CaseBuilder = (ctx) => {
     c('gradients at the kinks follow PyTorch (hand-derived)', () => {
       const at = (f: (x: Tensor) => Tensor, xs: number[]) => gradsOf([tensor(xs)], f)[0];
       expectClose(at(relu6, [0, 6, 3]), [0, 0, 1], tol, 'relu6 at 0 and 6');
-      expectClose(at((x) => hardtanh(x), [-1, 1, 0]), [0, 0, 1], tol, 'hardtanh at the bounds');
+      expectClose(
+        at((x) => hardtanh(x), [-1, 1, 0]),
+        [0, 0, 1],
+        tol,
+        'hardtanh at the bounds',
+      );
       expectClose(at(hardswish, [-3, 3, 0]), [-0.5, 1.5, 0.5], tol, 'hardswish at -3 and 3');
       expectClose(at(hardsigmoid, [-3, 3, 0]), [0, 0, 1 / 6], tol, 'hardsigmoid at -3 and 3');
-      expectClose(at((x) => elu(x, 2), [0]), [2], tol, 'elu(alpha 2) at 0');
-      expectClose(at((x) => celu(x, 2), [0]), [1], tol, 'celu(alpha 2) at 0');
+      expectClose(
+        at((x) => elu(x, 2), [0]),
+        [2],
+        tol,
+        'elu(alpha 2) at 0',
+      );
+      expectClose(
+        at((x) => celu(x, 2), [0]),
+        [1],
+        tol,
+        'celu(alpha 2) at 0',
+      );
       expectClose(at(selu, [0]), [1.6732632423543772 * 1.0507009873554805], tol, 'selu at 0');
-      expectClose(at((x) => softplus(x, { threshold: 1 }), [1, 1.5]), [1 / (1 + Math.exp(-1)), 1], tol, 'softplus at the threshold');
+      expectClose(
+        at((x) => softplus(x, { threshold: 1 }), [1, 1.5]),
+        [1 / (1 + Math.exp(-1)), 1],
+        tol,
+        'softplus at the threshold',
+      );
       expectClose(at(logsigmoid, [0]), [0.5], tol, 'logsigmoid at 0');
       expectClose(at(softsign, [0]), [1], tol, 'softsign at 0');
       expectClose(hardtanh(tensor([NaN, -2, 2])), [NaN, -1, 1], tol, 'hardtanh keeps NaN');

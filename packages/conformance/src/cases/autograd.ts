@@ -80,9 +80,23 @@ export const autogradCases: CaseBuilder = (ctx) => {
       const x = leaf([1, 2, 3]);
       x.mul(x).backward(tensor([1, 0.5, 2]));
       expectClose(x.grad!, [2, 2, 12], tol, 'dy/dx * seed');
-      const m = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      const m = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { requiresGrad: true },
+      );
       m.matmul(tensor([[1], [1]])).backward(tensor([[1], [-1]]));
-      expectClose(m.grad!, [[1, 1], [-1, -1]], tol, 'matrix seed');
+      expectClose(
+        m.grad!,
+        [
+          [1, 1],
+          [-1, -1],
+        ],
+        tol,
+        'matrix seed',
+      );
     }),
     c('graphTensors lists the recorded graph once per tensor, inputs first, the root last; gradFn gives the op of a tensor', () => {
       const w = leaf([0.5, -1]);
@@ -90,7 +104,10 @@ export const autogradCases: CaseBuilder = (ctx) => {
       const h = w.mul(x);
       const y = h.add(h).sum();
       const ids = graphTensors(y).map((t) => t.id);
-      check(gradFn(h)?.op === 'mul' && gradFn(h)?.inputs[0] === w && gradFn(w) === null, 'gradFn names the op of h and is null for the leaf w');
+      check(
+        gradFn(h)?.op === 'mul' && gradFn(h)?.inputs[0] === w && gradFn(w) === null,
+        'gradFn names the op of h and is null for the leaf w',
+      );
       check(ids.length === 5, `expected w, x, h, h + h and the sum, got ${ids.length} tensors`);
       check(ids[0] === w.id && ids[1] === x.id && ids[2] === h.id && ids[4] === y.id, `order ${ids.join(', ')}`);
       const frozen = noGrad(() => w.mul(2));
@@ -103,7 +120,12 @@ export const autogradCases: CaseBuilder = (ctx) => {
       expectClose(x.grad!, [2, -1], tol, 'd(x*x + x) = 2x + 1');
       const y = leaf([0.5, 2]);
       y.exp().mul(y).sum().backward();
-      expectClose(y.grad!, [0.5, 2].map((v) => Math.exp(v) * (1 + v)), tol, 'd(e^y y) = e^y (1 + y)');
+      expectClose(
+        y.grad!,
+        [0.5, 2].map((v) => Math.exp(v) * (1 + v)),
+        tol,
+        'd(e^y y) = e^y (1 + y)',
+      );
       const z = leaf([1.5]);
       const a = z.mul(2);
       a.add(1).mul(a.mul(3)).sum().backward(); // (2z + 1)(6z) = 12 z^2 + 6 z
@@ -125,7 +147,15 @@ export const autogradCases: CaseBuilder = (ctx) => {
       check(!y.requiresGrad, 'a result computed inside noGrad must not require grad');
       expectClose(y, [2, 4], tol, 'noGrad still computes');
       check(isGradEnabled(), 'recording is back on after noGrad');
-      expectThrows(() => noGrad(() => { throw new Error('inner'); }), Error, ['inner'], 'noGrad rethrows');
+      expectThrows(
+        () =>
+          noGrad(() => {
+            throw new Error('inner');
+          }),
+        Error,
+        ['inner'],
+        'noGrad rethrows',
+      );
       check(isGradEnabled(), 'recording is back on after noGrad threw');
       const z = await noGrad(async () => {
         await Promise.resolve();
@@ -182,7 +212,14 @@ export const autogradCases: CaseBuilder = (ctx) => {
     c('errors: backward without requiresGrad, on non-scalars, with a bad seed; int32 requiresGrad', () => {
       expectThrows(() => tensor([1, 2]).sum().backward(), BpError, ['backward', 'does not require grad', '[]']);
       expectThrows(() => leaf([1, 2]).mul(2).backward(), BpError, ['backward', '[2]', 'one-element']);
-      expectThrows(() => leaf([1, 2]).mul(2).backward(tensor([1, 2, 3])), BpError, ['backward', '[3]', '[2]']);
+      expectThrows(
+        () =>
+          leaf([1, 2])
+            .mul(2)
+            .backward(tensor([1, 2, 3])),
+        BpError,
+        ['backward', '[3]', '[2]'],
+      );
       expectThrows(() => tensor([1], { dtype: 'int32', requiresGrad: true }), BpError, ['requiresGrad', 'int32', '[1]']);
       const i = tensor([1], { dtype: 'int32' });
       expectThrows(() => (i.requiresGrad = true), BpError, ['requiresGrad', 'float32']);

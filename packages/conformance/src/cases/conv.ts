@@ -1,6 +1,18 @@
 import {
-  ArgumentError, ShapeError, adaptiveAvgPool2d, adaptiveMaxPool2d, arange, avgPool2d, conv1d, conv2d, convTranspose2d,
-  maxPool2d, ones, tensor, zeros, type Tensor,
+  ArgumentError,
+  ShapeError,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  arange,
+  avgPool2d,
+  conv1d,
+  conv2d,
+  convTranspose2d,
+  maxPool2d,
+  ones,
+  tensor,
+  zeros,
+  type Tensor,
 } from '@bp/tensor';
 import { expectClose, expectExact, expectMeta } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -11,57 +23,221 @@ const c = group('window');
 export const convCases: CaseBuilder = (ctx) => {
   const { tol } = ctx;
   const grad = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]) => expectGradcheck(ctx, fn, inputs, name);
-  const img = (h: number, w: number) => arange(h * w).cast('float32').reshape([1, 1, h, w]);
+  const img = (h: number, w: number) =>
+    arange(h * w)
+      .cast('float32')
+      .reshape([1, 1, h, w]);
   return [
     c('conv2d groups and dilation (hand-derived)', () => {
       // Two channels, two groups: each output channel sees only its own input channel.
-      const x = tensor([[[[1, 2], [3, 4]], [[10, 20], [30, 40]]]]);
-      expectExact(conv2d(x, tensor([[[[1]]], [[[2]]]]), null, { groups: 2 }), [[[[1, 2], [3, 4]], [[20, 40], [60, 80]]]], 'float32', 'groups 2, 1x1');
+      const x = tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [
+            [10, 20],
+            [30, 40],
+          ],
+        ],
+      ]);
+      expectExact(
+        conv2d(x, tensor([[[[1]]], [[[2]]]]), null, { groups: 2 }),
+        [
+          [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [
+              [20, 40],
+              [60, 80],
+            ],
+          ],
+        ],
+        'float32',
+        'groups 2, 1x1',
+      );
       // A 2x2 kernel of ones dilated by 2 over a 3x3 image reads the four corners.
-      expectExact(conv2d(img(3, 3), ones([1, 1, 2, 2]), null, { dilation: 2 }), [[[[0 + 2 + 6 + 8]]]], 'float32', 'dilation 2 reads corners');
-      expectMeta(conv2d(zeros([1, 1, 5, 6]), zeros([2, 1, 3, 3]), null, { padding: 'same', dilation: 2 }), [1, 2, 5, 6], 'float32', "padding 'same'");
+      expectExact(
+        conv2d(img(3, 3), ones([1, 1, 2, 2]), null, { dilation: 2 }),
+        [[[[0 + 2 + 6 + 8]]]],
+        'float32',
+        'dilation 2 reads corners',
+      );
+      expectMeta(
+        conv2d(zeros([1, 1, 5, 6]), zeros([2, 1, 3, 3]), null, { padding: 'same', dilation: 2 }),
+        [1, 2, 5, 6],
+        'float32',
+        "padding 'same'",
+      );
       expectMeta(conv2d(zeros([1, 1, 5, 6]), zeros([2, 1, 3, 3]), null, { padding: 'valid' }), [1, 2, 3, 4], 'float32', "padding 'valid'");
     }),
     c('conv1d and convTranspose2d (hand-derived)', () => {
       expectExact(conv1d(tensor([[[1, 2, 3, 4]]]), tensor([[[1, -1]]]), tensor([10])), [[[9, 9, 9]]], 'float32', 'conv1d differences');
-      expectExact(conv1d(tensor([[[1, 2, 3, 4, 5]]]), tensor([[[1, 1]]]), null, { stride: 2, padding: 1 }), [[[1, 5, 9]]], 'float32', 'conv1d stride 2 padding 1');
+      expectExact(
+        conv1d(tensor([[[1, 2, 3, 4, 5]]]), tensor([[[1, 1]]]), null, { stride: 2, padding: 1 }),
+        [[[1, 5, 9]]],
+        'float32',
+        'conv1d stride 2 padding 1',
+      );
       // A kernel of ones spreads every input pixel over a 2x2 block; with stride 2 the blocks do not overlap.
-      expectExact(convTranspose2d(tensor([[[[1, 2]]]]), ones([1, 1, 2, 2])), [[[[1, 3, 2], [1, 3, 2]]]], 'float32', 'convTranspose2d stride 1 overlaps add');
-      expectExact(convTranspose2d(tensor([[[[1, 2]]]]), ones([1, 1, 2, 2]), null, { stride: 2 }), [[[[1, 1, 2, 2], [1, 1, 2, 2]]]], 'float32', 'convTranspose2d stride 2');
-      expectMeta(convTranspose2d(zeros([2, 4, 5, 5]), zeros([4, 3, 3, 3]), null, { stride: 2, padding: 1, outputPadding: 1 }), [2, 3, 10, 10], 'float32', 'convTranspose2d doubles with outputPadding 1');
-      expectMeta(convTranspose2d(zeros([1, 2, 3, 3]), zeros([2, 1, 2, 2]), zeros([1]), { stride: 1, dilation: 3, outputPadding: 2 }), [1, 1, 8, 8], 'float32', 'outputPadding below the dilation');
+      expectExact(
+        convTranspose2d(tensor([[[[1, 2]]]]), ones([1, 1, 2, 2])),
+        [
+          [
+            [
+              [1, 3, 2],
+              [1, 3, 2],
+            ],
+          ],
+        ],
+        'float32',
+        'convTranspose2d stride 1 overlaps add',
+      );
+      expectExact(
+        convTranspose2d(tensor([[[[1, 2]]]]), ones([1, 1, 2, 2]), null, { stride: 2 }),
+        [
+          [
+            [
+              [1, 1, 2, 2],
+              [1, 1, 2, 2],
+            ],
+          ],
+        ],
+        'float32',
+        'convTranspose2d stride 2',
+      );
+      expectMeta(
+        convTranspose2d(zeros([2, 4, 5, 5]), zeros([4, 3, 3, 3]), null, { stride: 2, padding: 1, outputPadding: 1 }),
+        [2, 3, 10, 10],
+        'float32',
+        'convTranspose2d doubles with outputPadding 1',
+      );
+      expectMeta(
+        convTranspose2d(zeros([1, 2, 3, 3]), zeros([2, 1, 2, 2]), zeros([1]), { stride: 1, dilation: 3, outputPadding: 2 }),
+        [1, 1, 8, 8],
+        'float32',
+        'outputPadding below the dilation',
+      );
     }),
     c('maxPool2d ceilMode and dilation, avgPool2d options (hand-derived)', () => {
       const x = img(3, 3); // 0..8
-      expectExact(maxPool2d(x, 2, { ceilMode: true }), [[[[4, 5], [7, 8]]]], 'float32', 'maxPool2d ceilMode keeps the partial window');
+      expectExact(
+        maxPool2d(x, 2, { ceilMode: true }),
+        [
+          [
+            [
+              [4, 5],
+              [7, 8],
+            ],
+          ],
+        ],
+        'float32',
+        'maxPool2d ceilMode keeps the partial window',
+      );
       expectExact(maxPool2d(x, 2), [[[[4]]]], 'float32', 'maxPool2d floor mode drops it');
       expectExact(maxPool2d(x, 2, { stride: 1, dilation: 2 }), [[[[8]]]], 'float32', 'maxPool2d dilation 2 reads corners');
-      expectExact(avgPool2d(x, 2, { ceilMode: true }), [[[[2, 3.5], [6.5, 8]]]], 'float32', 'avgPool2d ceilMode divides by the clipped window');
-      expectClose(avgPool2d(x, 2, { padding: 1 }), [[[[0, (1 + 2) / 4], [(3 + 6) / 4, (4 + 5 + 7 + 8) / 4]]]], tol, 'avgPool2d counts the padding');
-      expectClose(avgPool2d(x, 2, { padding: 1, countIncludePad: false }), [[[[0, 1.5], [4.5, 6]]]], tol, 'avgPool2d countIncludePad false');
+      expectExact(
+        avgPool2d(x, 2, { ceilMode: true }),
+        [
+          [
+            [
+              [2, 3.5],
+              [6.5, 8],
+            ],
+          ],
+        ],
+        'float32',
+        'avgPool2d ceilMode divides by the clipped window',
+      );
+      expectClose(
+        avgPool2d(x, 2, { padding: 1 }),
+        [
+          [
+            [
+              [0, (1 + 2) / 4],
+              [(3 + 6) / 4, (4 + 5 + 7 + 8) / 4],
+            ],
+          ],
+        ],
+        tol,
+        'avgPool2d counts the padding',
+      );
+      expectClose(
+        avgPool2d(x, 2, { padding: 1, countIncludePad: false }),
+        [
+          [
+            [
+              [0, 1.5],
+              [4.5, 6],
+            ],
+          ],
+        ],
+        tol,
+        'avgPool2d countIncludePad false',
+      );
       expectClose(avgPool2d(x, 3, { divisorOverride: 2 }), [[[[18]]]], tol, 'avgPool2d divisorOverride');
     }),
     c('adaptiveAvgPool2d and adaptiveMaxPool2d (hand-derived)', () => {
       const x = img(3, 4); // rows [0..3], [4..7], [8..11]
       expectClose(adaptiveAvgPool2d(x, 1), [[[[5.5]]]], tol, 'global average');
       // Rows: [0,2) and [1,3); columns: [0,2) and [2,4).
-      expectClose(adaptiveAvgPool2d(x, 2), [[[[2.5, 4.5], [6.5, 8.5]]]], tol, 'overlapping row windows');
-      expectExact(adaptiveMaxPool2d(x, 2), [[[[5, 7], [9, 11]]]], 'float32', 'adaptive max');
+      expectClose(
+        adaptiveAvgPool2d(x, 2),
+        [
+          [
+            [
+              [2.5, 4.5],
+              [6.5, 8.5],
+            ],
+          ],
+        ],
+        tol,
+        'overlapping row windows',
+      );
+      expectExact(
+        adaptiveMaxPool2d(x, 2),
+        [
+          [
+            [
+              [5, 7],
+              [9, 11],
+            ],
+          ],
+        ],
+        'float32',
+        'adaptive max',
+      );
       expectExact(adaptiveMaxPool2d(x, [null, 1]), [[[[3], [7], [11]]]], 'float32', 'null keeps the height');
       expectMeta(adaptiveAvgPool2d(zeros([3, 5, 5]), [7, 2]), [3, 7, 2], 'float32', 'unbatched input, upsampling');
     }),
     c('conv2d conv1d convTranspose2d: gradcheck', () => {
-      grad('conv2d groups dilation', (x, w, b) => conv2d(x, w, b, { groups: 2, dilation: [2, 1], padding: 1, stride: [1, 2] }),
-        [normal([1, 4, 5, 5], 400), normal([2, 2, 2, 3], 401), normal([2], 402)]);
-      grad('conv1d', (x, w) => conv1d(x, w, null, { stride: 2, padding: 'valid', dilation: 2 }), [normal([2, 2, 8], 403), normal([3, 2, 2], 404)]);
-      grad('convTranspose2d', (x, w, b) => convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2 }),
-        [normal([1, 2, 3, 3], 405), normal([2, 2, 3, 2], 406), normal([4], 407)]);
+      grad('conv2d groups dilation', (x, w, b) => conv2d(x, w, b, { groups: 2, dilation: [2, 1], padding: 1, stride: [1, 2] }), [
+        normal([1, 4, 5, 5], 400),
+        normal([2, 2, 2, 3], 401),
+        normal([2], 402),
+      ]);
+      grad('conv1d', (x, w) => conv1d(x, w, null, { stride: 2, padding: 'valid', dilation: 2 }), [
+        normal([2, 2, 8], 403),
+        normal([3, 2, 2], 404),
+      ]);
+      grad('convTranspose2d', (x, w, b) => convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2 }), [
+        normal([1, 2, 3, 3], 405),
+        normal([2, 2, 3, 2], 406),
+        normal([4], 407),
+      ]);
     }),
     c('maxPool2d avgPool2d adaptiveAvgPool2d adaptiveMaxPool2d options: gradcheck', () => {
       const x = normal([1, 2, 5, 6], 410);
       grad('maxPool2d ceilMode dilation', (t) => maxPool2d(t, 2, { stride: 2, dilation: 2, padding: 1, ceilMode: true }), [x]);
       grad('maxPool2d ceilMode', (t) => maxPool2d(t, 3, { stride: 2, ceilMode: true }), [x]);
-      grad('avgPool2d ceilMode countIncludePad', (t) => avgPool2d(t, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), [x]);
+      grad(
+        'avgPool2d ceilMode countIncludePad',
+        (t) => avgPool2d(t, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+        [x],
+      );
       grad('adaptiveAvgPool2d', (t) => adaptiveAvgPool2d(t, [3, 4]), [x]);
       grad('adaptiveMaxPool2d', (t) => adaptiveMaxPool2d(t, [2, 3]), [x]);
     }),
@@ -77,17 +253,37 @@ export function convErrorRows(): [string, () => unknown, ErrorClass, string[]][]
     ['conv2d', () => conv2d(zeros([1, 4, 5, 5]), zeros([6, 3, 3, 3]), null, { groups: 2 }), ShapeError, ['4 channels', '6 (2 groups)']],
     ['conv2d', () => conv2d(zeros([1, 4, 5, 5]), zeros([3, 2, 3, 3]), null, { groups: 2 }), ShapeError, ['3 output channels', '2 groups']],
     ['conv2d', () => conv2d(zeros([1, 1, 5, 5]), zeros([1, 1, 3, 3]), null, { dilation: 0 }), ArgumentError, ['dilation', '0']],
-    ['conv2d', () => conv2d(zeros([1, 1, 5, 5]), zeros([1, 1, 3, 3]), null, { padding: 'same', stride: 2 }), ArgumentError, ['same', 'stride']],
+    [
+      'conv2d',
+      () => conv2d(zeros([1, 1, 5, 5]), zeros([1, 1, 3, 3]), null, { padding: 'same', stride: 2 }),
+      ArgumentError,
+      ['same', 'stride'],
+    ],
     ['conv2d', () => conv2d(zeros([1, 1, 4, 4]), zeros([1, 1, 3, 3]), null, { dilation: 2 }), ShapeError, ['5x5', '[1,1,4,4]']],
     ['conv1d', () => conv1d(zeros([1, 2, 5, 5]), zeros([1, 2, 3])), ShapeError, ['[1,2,5,5]', 'length']],
     ['conv1d', () => conv1d(zeros([1, 2, 5]), zeros([1, 2, 3, 3])), ShapeError, ['[1,2,3,3]']],
     ['conv1d', () => conv1d(zeros([1, 2, 5]), zeros([1, 2, 3]), null, { stride: 0 }), ArgumentError, ['stride']],
     ['conv1d', () => conv1d(bad(null), zeros([1, 2, 3])), ArgumentError, ['Tensor']],
     ['convTranspose2d', () => convTranspose2d(zeros([1, 3, 4, 4]), zeros([2, 2, 3, 3])), ShapeError, ['3 channels', '[2,2,3,3]']],
-    ['convTranspose2d', () => convTranspose2d(zeros([1, 2, 4, 4]), zeros([2, 2, 3, 3]), null, { outputPadding: 2, stride: 2 }), ArgumentError, ['outputPadding', 'stride']],
+    [
+      'convTranspose2d',
+      () => convTranspose2d(zeros([1, 2, 4, 4]), zeros([2, 2, 3, 3]), null, { outputPadding: 2, stride: 2 }),
+      ArgumentError,
+      ['outputPadding', 'stride'],
+    ],
     ['convTranspose2d', () => convTranspose2d(zeros([1, 2, 4, 4]), zeros([2, 2, 3, 3]), zeros([3])), ShapeError, ['bias', '[2]', '[3]']],
-    ['convTranspose2d', () => convTranspose2d(zeros([1, 3, 4, 4]), zeros([3, 2, 3, 3]), null, { groups: 2 }), ShapeError, ['3 input channels', '2 groups']],
-    ['convTranspose2d', () => convTranspose2d(zeros([1, 1, 1, 1]), zeros([1, 1, 1, 1]), null, { padding: 1 }), ShapeError, ['empty output']],
+    [
+      'convTranspose2d',
+      () => convTranspose2d(zeros([1, 3, 4, 4]), zeros([3, 2, 3, 3]), null, { groups: 2 }),
+      ShapeError,
+      ['3 input channels', '2 groups'],
+    ],
+    [
+      'convTranspose2d',
+      () => convTranspose2d(zeros([1, 1, 1, 1]), zeros([1, 1, 1, 1]), null, { padding: 1 }),
+      ShapeError,
+      ['empty output'],
+    ],
     ['convTranspose2d', () => convTranspose2d(bad(null), zeros([1, 1, 1, 1])), ArgumentError, ['Tensor']],
     ['maxPool2d', () => maxPool2d(zeros([1, 1, 8, 8]), 2, { dilation: 2, padding: 2 }), ArgumentError, ['padding', 'dilated to 3x3']],
     ['maxPool2d', () => maxPool2d(zeros([1, 1, 8, 8]), 2, { ceilMode: bad('yes') }), ArgumentError, ['ceilMode', 'yes']],

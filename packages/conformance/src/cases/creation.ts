@@ -1,5 +1,19 @@
 import {
-  arange, eye, full, linspace, manualSeed, ones, onesLike, rand, randint, randn, scalar, tensor, uniform, zeros, zerosLike,
+  arange,
+  eye,
+  full,
+  linspace,
+  manualSeed,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  scalar,
+  tensor,
+  uniform,
+  zeros,
+  zerosLike,
 } from '@bp/tensor';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
@@ -24,15 +38,33 @@ function stats(v: ArrayLike<number>): { mean: number; std: number; min: number; 
 /** Creation functions: values, shapes, dtypes and seeded randomness. */
 export const creationCases: CaseBuilder = ({ tol }) => [
   c('tensor and scalar from nested arrays, numbers and typed arrays', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expectMeta(t, [2, 3], 'float32');
-    expectExact(t, [[1, 2, 3], [4, 5, 6]], 'float32');
+    expectExact(
+      t,
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      'float32',
+    );
     check(JSON.stringify(t.toArray()) === '[[1,2,3],[4,5,6]]', `toArray gave ${JSON.stringify(t.toArray())}`);
     const s = tensor(2.5);
     expectMeta(s, [], 'float32');
     check(s.item() === 2.5 && s.toArray() === 2.5, 'a 0-d tensor reads back as a number');
     const typed = tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [3, 2] });
-    expectExact(typed, [[1, 2], [3, 4], [5, 6]], 'float32');
+    expectExact(
+      typed,
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      'float32',
+    );
     const ints = tensor(new Int32Array([7, -8]));
     expectExact(ints, [7, -8], 'int32');
     expectExact(tensor([1.9, -1.9], { dtype: 'int32' }), [1, -1], 'int32', 'int32 from floats truncates');
@@ -52,15 +84,35 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     check(d instanceof Float32Array && d.length === 3 && d[2] === 3, `data() gave ${String(d)}`);
   }),
   c('tensor with copy: false takes a typed array of its dtype as it is; other data is converted as usual', () => {
-    expectExact(tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2], copy: false }), [[1, 2], [3, 4]], 'float32', 'Float32Array, copy: false');
+    expectExact(
+      tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2], copy: false }),
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      'float32',
+      'Float32Array, copy: false',
+    );
     expectExact(tensor(new Int32Array([5, -6]), { copy: false }), [5, -6], 'int32', 'Int32Array, copy: false');
-    expectExact(tensor(new Float32Array([1.5, -2.5]), { dtype: 'int32', copy: false }), [1, -2], 'int32', 'Float32Array to int32, copy: false');
+    expectExact(
+      tensor(new Float32Array([1.5, -2.5]), { dtype: 'int32', copy: false }),
+      [1, -2],
+      'int32',
+      'Float32Array to int32, copy: false',
+    );
     expectExact(tensor([[1, 2]], { copy: false }), [[1, 2]], 'float32', 'nested array, copy: false');
     const t = tensor(new Float32Array([3, 4]), { copy: false, requiresGrad: true });
     check(t.requiresGrad, 'copy: false keeps the other options');
   }),
   c('zeros ones full zerosLike onesLike', () => {
-    expectExact(zeros([2, 2]), [[0, 0], [0, 0]], 'float32');
+    expectExact(
+      zeros([2, 2]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      'float32',
+    );
     expectExact(ones([3]), [1, 1, 1], 'float32');
     expectExact(full([2, 1], 7.5), [[7.5], [7.5]], 'float32');
     expectExact(full([2], 3, { dtype: 'int32' }), [3, 3], 'int32');
@@ -77,8 +129,23 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     expectClose(arange(0, 1, 0.25), [0, 0.25, 0.5, 0.75], tol);
     check(arange(0, 1, 0.25).dtype === 'float32', 'fractional arange is float32');
     expectExact(arange(0), [], 'int32');
-    expectExact(eye(3), [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 'float32');
-    expectExact(eye(2, 3), [[1, 0, 0], [0, 1, 0]], 'float32');
+    expectExact(
+      eye(3),
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      'float32',
+    );
+    expectExact(
+      eye(2, 3),
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      'float32',
+    );
     expectClose(linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1], tol);
   }),
   c('rand randn uniform randint are seeded by manualSeed', () => {
@@ -86,7 +153,10 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     const a = rand([1000]).dataSync();
     manualSeed(42);
     const b = rand([1000]).dataSync();
-    check(a.every((v, i) => v === b[i]), 'the same seed must give the same draws');
+    check(
+      a.every((v, i) => v === b[i]),
+      'the same seed must give the same draws',
+    );
     const sa = stats(a);
     check(sa.min >= 0 && sa.max < 1, `rand outside [0,1): [${sa.min}, ${sa.max}]`);
     check(Math.abs(sa.mean - 0.5) < 0.05, `rand mean ${sa.mean} far from 0.5`);
@@ -102,8 +172,14 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     const r = randint(2, 5, [300]);
     expectMeta(r, [300], 'int32');
     const rv = r.dataSync();
-    check(rv.every((v) => v >= 2 && v < 5), 'randint outside [2,5)');
-    check([2, 3, 4].every((k) => rv.includes(k)), 'randint should hit every value of [2,5) in 300 draws');
+    check(
+      rv.every((v) => v >= 2 && v < 5),
+      'randint outside [2,5)',
+    );
+    check(
+      [2, 3, 4].every((k) => rv.includes(k)),
+      'randint should hit every value of [2,5) in 300 draws',
+    );
     manualSeed(7);
     const first = randn([3]).dataSync();
     manualSeed(8);

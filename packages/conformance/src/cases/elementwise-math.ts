@@ -1,6 +1,32 @@
 import {
-  acos, acosh, add, asin, asinh, atan, atanh, clamp, copysign, cosh, erf, exp2, isfinite, isinf, isnan, lerp, log2, log10,
-  logaddexp, maximum, minimum, pow, rsqrt, sinh, tan, tensor, trunc, type Tensor,
+  acos,
+  acosh,
+  add,
+  asin,
+  asinh,
+  atan,
+  atanh,
+  clamp,
+  copysign,
+  cosh,
+  erf,
+  exp2,
+  isfinite,
+  isinf,
+  isnan,
+  lerp,
+  log2,
+  log10,
+  logaddexp,
+  maximum,
+  minimum,
+  pow,
+  rsqrt,
+  sinh,
+  tan,
+  tensor,
+  trunc,
+  type Tensor,
 } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { awayFromZero, distinct, expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
@@ -14,7 +40,9 @@ export function gradsOf(xs: Tensor[], f: (...t: Tensor[]) => Tensor): Tensor[] {
     t.requiresGrad = true;
     return t;
   });
-  f(...ts).sum().backward();
+  f(...ts)
+    .sum()
+    .backward();
   return ts.map((t, i) => {
     check(t.grad !== null, `no gradient reached input ${i}`);
     return t.grad!;
@@ -52,7 +80,15 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
       const hi = tensor([0, 0, 4, 0, 1]);
       expectClose(clamp(x, lo, hi), [0, 0, 3, 0, NaN], tol, 'clamp(x, lo, hi)');
       expectClose(clamp(tensor([-2, 0.5, 2]), 1, 0), [0, 0, 0], tol, 'clamp(x, 1, 0) is 0 everywhere');
-      expectClose(clamp(tensor([[-2], [2]]), tensor([-1, 0, 1])), [[-1, 0, 1], [2, 2, 2]], tol, 'clamp min tensor broadcast');
+      expectClose(
+        clamp(tensor([[-2], [2]]), tensor([-1, 0, 1])),
+        [
+          [-1, 0, 1],
+          [2, 2, 2],
+        ],
+        tol,
+        'clamp min tensor broadcast',
+      );
       expectClose(tensor([-2, 0.5, 2]).clamp(null, tensor([0, 0, 3])), [-2, 0, 2], tol, 'clamp max tensor');
       const [gx, glo, ghi] = gradsOf([tensor([1, 5, 3, -1]), tensor([2, 2, 2, 0]), tensor([0, 0, 4, 0])], (t, l, h) => clamp(t, l, h));
       expectClose(gx, [0, 0, 1, 0], tol, 'clamp d/dx');
@@ -89,9 +125,7 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
         ['log10', log10, (s, seed) => uniformIn(s, 0.5, 3, seed)],
         ['exp2', exp2, normal],
       ] as [string, (x: Tensor) => Tensor, (s: number[], seed: number) => Tensor][]
-    ).map(([name, f, gen]) =>
-      c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(ctx.quick ? [5] : [3, 4], 34)], name)),
-    ),
+    ).map(([name, f, gen]) => c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(ctx.quick ? [5] : [3, 4], 34)], name))),
     c('copysign logaddexp lerp: gradcheck with broadcasting', () => {
       expectGradcheck(ctx, (a, b) => copysign(a, b), [awayFromZero([2, 3], 35), awayFromZero([3], 36)], 'copysign');
       expectGradcheck(ctx, (a, b) => logaddexp(a, b), [normal([2, 3], 37).mul(2), normal([3], 38)], 'logaddexp');
@@ -110,7 +144,16 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
         ['asinh', asinh, Math.asinh, [-1e6, -3, -0.2, 0, 1e-4, 0.3, 2, 1e4, 1e20]],
         ['acosh', acosh, Math.acosh, [1, 1 + 1e-3, 1.05, 1.5, 3, 1e4, 1e20]],
         ['atanh', atanh, Math.atanh, xs],
-        ['erf', erf, (v) => [-1, -0.9999779095030014, -0.8427007929497149, -0.1124629160182849, 0, 1.1283791670951364e-4, 0.5204998778130465, 0.9953222650189527, 1][[-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6].indexOf(v)], [-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6]],
+        [
+          'erf',
+          erf,
+          (v) =>
+            [
+              -1, -0.9999779095030014, -0.8427007929497149, -0.1124629160182849, 0, 1.1283791670951364e-4, 0.5204998778130465,
+              0.9953222650189527, 1,
+            ][[-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6].indexOf(v)],
+          [-6, -3, -1, -0.1, 0, 1e-4, 0.5, 2, 6],
+        ],
         ['rsqrt', rsqrt, (v) => 1 / Math.sqrt(v), [1e-6, 0.25, 1, 4, 1e6]],
         ['log2', log2, Math.log2, [1e-6, 0.5, 1, 8, 1e6]],
         ['log10', log10, Math.log10, [1e-6, 0.5, 1, 1000, 1e6]],

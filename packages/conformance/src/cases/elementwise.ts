@@ -1,18 +1,65 @@
 import {
-  abs, add, cast, clamp, clone, div, eq, exp, ge, gt, le, leakyRelu, log, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sqrt, square, step, sub, tanh, tensor, where, sin, cos, log1p, expm1, reciprocal, floor, ceil, round, type Tensor,
+  abs,
+  add,
+  cast,
+  clamp,
+  clone,
+  div,
+  eq,
+  exp,
+  ge,
+  gt,
+  le,
+  leakyRelu,
+  log,
+  lt,
+  maximum,
+  minimum,
+  mul,
+  ne,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sign,
+  sqrt,
+  square,
+  step,
+  sub,
+  tanh,
+  tensor,
+  where,
+  sin,
+  cos,
+  log1p,
+  expm1,
+  reciprocal,
+  floor,
+  ceil,
+  round,
+  type Tensor,
 } from '@bp/tensor';
 import { reluBackward } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
-import {
-  awayFromZero, distinct, expectGradcheck, group, normal, uniformIn, type CaseBuilder, type CaseContext,
-} from '../context.js';
+import { awayFromZero, distinct, expectGradcheck, group, normal, uniformIn, type CaseBuilder, type CaseContext } from '../context.js';
 import { broadcastBinary } from '../reference.js';
 
 const c = group('elementwise');
 
 /** Shape pairs for binary gradchecks: equal, trailing broadcast, leading broadcast, scalar. */
 function shapePairs(quick: boolean): [number[], number[]][] {
-  const all: [number[], number[]][] = [[[3, 4], [3, 4]], [[2, 3, 4], [3, 1]], [[4], [2, 1, 4]], [[], [3]]];
+  const all: [number[], number[]][] = [
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    [[4], [2, 1, 4]],
+    [[], [3]],
+  ];
   return quick ? all.slice(1, 2) : all;
 }
 
@@ -67,9 +114,7 @@ function unaryGradCases(ctx: CaseContext): ReturnType<CaseBuilder> {
     ['ceil', (x) => add(ceil(x), x), (s, seed) => uniformIn(s, 0.1, 0.9, seed)],
     ['round', (x) => add(round(x), x), (s, seed) => uniformIn(s, 0.1, 0.4, seed)],
   ];
-  return ops.map(([name, f, gen]) =>
-    c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(shape, 30)], name)),
-  );
+  return ops.map(([name, f, gen]) => c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(shape, 30)], name)));
 }
 
 /** Elementwise ops: broadcasting, scalars, dtype rules, comparisons, where, clamp, cast; forward and gradients. */
@@ -77,22 +122,110 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
   const { tol } = ctx;
   return [
     c('add sub mul div pow with broadcasting (hand-derived)', () => {
-      const a = tensor([[1, 2, 3], [4, 5, 6]]);
-      expectClose(add(a, tensor([10, 20, 30])), [[11, 22, 33], [14, 25, 36]], tol, 'add row');
-      expectClose(sub(tensor([[1, 2], [3, 4]]), tensor([[1], [2]])), [[0, 1], [1, 2]], tol, 'sub column');
-      expectClose(mul(tensor([[1], [2]]), tensor([[3, 4, 5]])), [[3, 4, 5], [6, 8, 10]], tol, 'mul outer');
-      expectClose(div(a, tensor([[2], [4]])), [[0.5, 1, 1.5], [1, 1.25, 1.5]], tol, 'div column');
-      expectClose(pow(tensor([1, 2, 3]), tensor([[2], [3]])), [[1, 4, 9], [1, 8, 27]], tol, 'pow');
-      expectClose(a.add(1).mul(2).sub(3).div(4), [[0.25, 0.75, 1.25], [1.75, 2.25, 2.75]], tol, 'method chain');
+      const a = tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
+      expectClose(
+        add(a, tensor([10, 20, 30])),
+        [
+          [11, 22, 33],
+          [14, 25, 36],
+        ],
+        tol,
+        'add row',
+      );
+      expectClose(
+        sub(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          tensor([[1], [2]]),
+        ),
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        tol,
+        'sub column',
+      );
+      expectClose(
+        mul(tensor([[1], [2]]), tensor([[3, 4, 5]])),
+        [
+          [3, 4, 5],
+          [6, 8, 10],
+        ],
+        tol,
+        'mul outer',
+      );
+      expectClose(
+        div(a, tensor([[2], [4]])),
+        [
+          [0.5, 1, 1.5],
+          [1, 1.25, 1.5],
+        ],
+        tol,
+        'div column',
+      );
+      expectClose(
+        pow(tensor([1, 2, 3]), tensor([[2], [3]])),
+        [
+          [1, 4, 9],
+          [1, 8, 27],
+        ],
+        tol,
+        'pow',
+      );
+      expectClose(
+        a.add(1).mul(2).sub(3).div(4),
+        [
+          [0.25, 0.75, 1.25],
+          [1.75, 2.25, 2.75],
+        ],
+        tol,
+        'method chain',
+      );
       const x3 = tensor([[[1, 2]], [[3, 4]]]); // [2,1,2]
       const y3 = tensor([[10], [20], [30]]); // [3,1]
-      expectClose(add(x3, y3), [[[11, 12], [21, 22], [31, 32]], [[13, 14], [23, 24], [33, 34]]], tol, 'add [2,1,2]+[3,1]');
+      expectClose(
+        add(x3, y3),
+        [
+          [
+            [11, 12],
+            [21, 22],
+            [31, 32],
+          ],
+          [
+            [13, 14],
+            [23, 24],
+            [33, 34],
+          ],
+        ],
+        tol,
+        'add [2,1,2]+[3,1]',
+      );
     }),
     c('broadcasting agrees with an explicit loop', () => {
-      const pairs: [number[], number[]][] = [[[2, 1, 3], [4, 1]], [[5], [3, 1, 5]], [[1, 4, 1], [2, 1, 3]], [[2, 3], []]];
+      const pairs: [number[], number[]][] = [
+        [
+          [2, 1, 3],
+          [4, 1],
+        ],
+        [[5], [3, 1, 5]],
+        [
+          [1, 4, 1],
+          [2, 1, 3],
+        ],
+        [[2, 3], []],
+      ];
       const ops: [string, Binary, (x: number, y: number) => number][] = [
-        ['add', add, (x, y) => x + y], ['sub', sub, (x, y) => x - y], ['mul', mul, (x, y) => x * y],
-        ['div', div, (x, y) => x / y], ['maximum', maximum, Math.max], ['minimum', minimum, Math.min],
+        ['add', add, (x, y) => x + y],
+        ['sub', sub, (x, y) => x - y],
+        ['mul', mul, (x, y) => x * y],
+        ['div', div, (x, y) => x / y],
+        ['maximum', maximum, Math.max],
+        ['minimum', minimum, Math.min],
       ];
       pairs.forEach(([sa, sb], k) => {
         const a = normal(sa, 40 + k);
@@ -150,7 +283,13 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       const big = normal([70, 70], 95);
       const g = normal([70, 70], 96);
       const xs = big.dataSync();
-      expectClose(reluBackward(g, big), Array.from(g.dataSync(), (v, i) => (xs[i] > 0 ? v : 0)), { atol: 0, rtol: 0 }, 'reluBackward [70,70]', [70, 70]);
+      expectClose(
+        reluBackward(g, big),
+        Array.from(g.dataSync(), (v, i) => (xs[i] > 0 ? v : 0)),
+        { atol: 0, rtol: 0 },
+        'reluBackward [70,70]',
+        [70, 70],
+      );
     }),
     c('unary ops against Math (neg exp log sqrt square abs relu leakyRelu sigmoid tanh sign step)', () => {
       const vals = [-2, -0.5, 0, 0.5, 2];
@@ -193,7 +332,15 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       expectExact(lt(a, b), [1, 0, 0], 'int32', 'lt');
       expectExact(ge(a, b), [0, 1, 1], 'int32', 'ge');
       expectExact(le(a, b), [1, 1, 0], 'int32', 'le');
-      expectExact(gt(tensor([[1], [2]]), tensor([1, 2, 3])), [[0, 0, 0], [1, 0, 0]], 'int32', 'gt broadcast');
+      expectExact(
+        gt(tensor([[1], [2]]), tensor([1, 2, 3])),
+        [
+          [0, 0, 0],
+          [1, 0, 0],
+        ],
+        'int32',
+        'gt broadcast',
+      );
       expectExact(a.ge(2), [0, 1, 1], 'int32', 'ge scalar');
       expectExact(le(2, a), [0, 1, 1], 'int32', 'le scalar first');
       expectExact(eq(tensor([1, 2], { dtype: 'int32' }), tensor([1, 2.5])), [1, 0], 'int32', 'eq int32 vs float32');
@@ -202,10 +349,46 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       check(!gt(g, 0).requiresGrad, 'comparisons carry no gradient');
     }),
     c('where picks with broadcasting and any non-zero condition', () => {
-      const cond = tensor([[1, 0], [0, 1]], { dtype: 'int32' });
-      expectClose(where(cond, tensor([[1, 2], [3, 4]]), -1), [[1, -1], [-1, 4]], tol, 'where scalar b');
+      const cond = tensor(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        { dtype: 'int32' },
+      );
+      expectClose(
+        where(
+          cond,
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          -1,
+        ),
+        [
+          [1, -1],
+          [-1, 4],
+        ],
+        tol,
+        'where scalar b',
+      );
       const col = tensor([[1], [0]], { dtype: 'int32' });
-      expectClose(where(col, tensor([[1, 2, 3], [4, 5, 6]]), tensor([7, 8, 9])), [[1, 2, 3], [7, 8, 9]], tol, 'where broadcast');
+      expectClose(
+        where(
+          col,
+          tensor([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+          tensor([7, 8, 9]),
+        ),
+        [
+          [1, 2, 3],
+          [7, 8, 9],
+        ],
+        tol,
+        'where broadcast',
+      );
       expectClose(where(tensor([0.5, 0, -1]), 1, 2), [1, 2, 1], tol, 'float condition');
       expectClose(tensor([1, 0], { dtype: 'int32' }).where(5, 6), [5, 6], tol, 'where as a method');
       const ints = where(tensor([1, 0], { dtype: 'int32' }), tensor([1, 2], { dtype: 'int32' }), tensor([3, 4], { dtype: 'int32' }));
@@ -232,7 +415,14 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
     ...binaryGradCases(ctx),
     ...unaryGradCases(ctx),
     c('where: gradcheck to both branches with broadcasting', () => {
-      const cond = tensor([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]], { dtype: 'int32' });
+      const cond = tensor(
+        [
+          [1, 0, 1, 0],
+          [0, 0, 1, 1],
+          [1, 1, 0, 0],
+        ],
+        { dtype: 'int32' },
+      );
       expectGradcheck(ctx, (a, b) => where(cond, a, b), [normal([3, 4], 60), normal([4], 61)], 'where');
       expectGradcheck(ctx, (a, b) => where(cond, a, b), [normal([3, 1], 62), normal([], 63)], 'where [3,1] , []');
     }),

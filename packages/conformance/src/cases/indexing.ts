@@ -1,7 +1,33 @@
 import {
-  ArgumentError, AxisError, DTypeError, IndexError, ShapeError, arange, diag, diagonal, einsum, flip, gather, index,
-  indexSelect, maskedFill, numel, pad, repeat, repeatInterleave, roll, scatter, scatterAdd, tensor, tril, triu, unflatten,
-  unfold, view, zeros, type Tensor,
+  ArgumentError,
+  AxisError,
+  DTypeError,
+  IndexError,
+  ShapeError,
+  arange,
+  diag,
+  diagonal,
+  einsum,
+  flip,
+  gather,
+  index,
+  indexSelect,
+  maskedFill,
+  numel,
+  pad,
+  repeat,
+  repeatInterleave,
+  roll,
+  scatter,
+  scatterAdd,
+  tensor,
+  tril,
+  triu,
+  unflatten,
+  unfold,
+  view,
+  zeros,
+  type Tensor,
 } from '@bp/tensor';
 import { expectExact, expectMeta } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -26,97 +52,490 @@ export const indexingCases: CaseBuilder = (ctx) => {
     }),
     c('flip and roll, with negative dims and shifts', () => {
       const x = m34();
-      expectExact(flip(x, 0), [[8, 9, 10, 11], [4, 5, 6, 7], [0, 1, 2, 3]], 'float32', 'flip(0)');
+      expectExact(
+        flip(x, 0),
+        [
+          [8, 9, 10, 11],
+          [4, 5, 6, 7],
+          [0, 1, 2, 3],
+        ],
+        'float32',
+        'flip(0)',
+      );
       expectExact(x.flip([-1]).slice([0, 0], [1, -1]), [[3, 2, 1, 0]], 'float32', 'flip([-1])');
       expectExact(flip(tensor([1, 2, 3], { dtype: 'int32' }), 0), [3, 2, 1], 'int32', 'flip keeps int32');
       expectExact(roll(tensor([1, 2, 3, 4, 5]), 2), [4, 5, 1, 2, 3], 'float32', 'roll(2)');
       expectExact(roll(tensor([1, 2, 3, 4, 5]), -7), [3, 4, 5, 1, 2], 'float32', 'roll(-7) wraps');
-      expectExact(roll(tensor([[1, 2], [3, 4]]), 1), [[4, 1], [2, 3]], 'float32', 'roll without dims flattens');
-      expectExact(roll(tensor([[1, 2], [3, 4]]), [1, 1], [0, -1]), [[4, 3], [2, 1]], 'float32', 'roll two dims');
+      expectExact(
+        roll(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          1,
+        ),
+        [
+          [4, 1],
+          [2, 3],
+        ],
+        'float32',
+        'roll without dims flattens',
+      );
+      expectExact(
+        roll(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          [1, 1],
+          [0, -1],
+        ),
+        [
+          [4, 3],
+          [2, 1],
+        ],
+        'float32',
+        'roll two dims',
+      );
     }),
     c('repeat and repeatInterleave', () => {
-      expectExact(repeat(tensor([1, 2]), [2, 2]), [[1, 2, 1, 2], [1, 2, 1, 2]], 'float32', 'repeat([2,2]) of [2]');
-      expectExact(tensor([[1], [2]]).repeat(1, 3), [[1, 1, 1], [2, 2, 2]], 'float32', 'repeat(1, 3)');
+      expectExact(
+        repeat(tensor([1, 2]), [2, 2]),
+        [
+          [1, 2, 1, 2],
+          [1, 2, 1, 2],
+        ],
+        'float32',
+        'repeat([2,2]) of [2]',
+      );
+      expectExact(
+        tensor([[1], [2]]).repeat(1, 3),
+        [
+          [1, 1, 1],
+          [2, 2, 2],
+        ],
+        'float32',
+        'repeat(1, 3)',
+      );
       expectMeta(repeat(zeros([2, 3]), [0, 2]), [0, 6], 'float32', 'repeat with a 0');
       expectExact(repeatInterleave(tensor([1, 2]), 2), [1, 1, 2, 2], 'float32', 'repeatInterleave(2)');
-      expectExact(repeatInterleave(tensor([[1, 2], [3, 4]]), [1, 2], 0), [[1, 2], [3, 4], [3, 4]], 'float32', 'repeatInterleave([1,2], 0)');
-      expectExact(repeatInterleave(tensor([[1, 2], [3, 4]]), i32([0, 3]), -1), [[2, 2, 2], [4, 4, 4]], 'float32', 'repeatInterleave(tensor, -1)');
-      expectExact(repeatInterleave(tensor([[1, 2], [3, 4]]), 2), [1, 1, 2, 2, 3, 3, 4, 4], 'float32', 'repeatInterleave flattens without dim');
+      expectExact(
+        repeatInterleave(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          [1, 2],
+          0,
+        ),
+        [
+          [1, 2],
+          [3, 4],
+          [3, 4],
+        ],
+        'float32',
+        'repeatInterleave([1,2], 0)',
+      );
+      expectExact(
+        repeatInterleave(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          i32([0, 3]),
+          -1,
+        ),
+        [
+          [2, 2, 2],
+          [4, 4, 4],
+        ],
+        'float32',
+        'repeatInterleave(tensor, -1)',
+      );
+      expectExact(
+        repeatInterleave(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          2,
+        ),
+        [1, 1, 2, 2, 3, 3, 4, 4],
+        'float32',
+        'repeatInterleave flattens without dim',
+      );
     }),
     c('tril triu diag diagonal', () => {
       const x = m34();
-      expectExact(tril(x), [[0, 0, 0, 0], [4, 5, 0, 0], [8, 9, 10, 0]], 'float32', 'tril()');
-      expectExact(triu(x, 2), [[0, 0, 2, 3], [0, 0, 0, 7], [0, 0, 0, 0]], 'float32', 'triu(2)');
-      expectExact(x.tril(-5), [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], 'float32', 'tril below everything');
-      expectExact(tril(tensor([[Infinity, Infinity], [1, NaN]])), [[Infinity, 0], [1, NaN]], 'float32', 'tril zeroes Inf outside');
-      expectExact(diag(tensor([1, 2])), [[1, 0], [0, 2]], 'float32', 'diag of a vector');
-      expectExact(diag(tensor([1, 2]), -1), [[0, 0, 0], [1, 0, 0], [0, 2, 0]], 'float32', 'diag(-1) of a vector');
+      expectExact(
+        tril(x),
+        [
+          [0, 0, 0, 0],
+          [4, 5, 0, 0],
+          [8, 9, 10, 0],
+        ],
+        'float32',
+        'tril()',
+      );
+      expectExact(
+        triu(x, 2),
+        [
+          [0, 0, 2, 3],
+          [0, 0, 0, 7],
+          [0, 0, 0, 0],
+        ],
+        'float32',
+        'triu(2)',
+      );
+      expectExact(
+        x.tril(-5),
+        [
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+        ],
+        'float32',
+        'tril below everything',
+      );
+      expectExact(
+        tril(
+          tensor([
+            [Infinity, Infinity],
+            [1, NaN],
+          ]),
+        ),
+        [
+          [Infinity, 0],
+          [1, NaN],
+        ],
+        'float32',
+        'tril zeroes Inf outside',
+      );
+      expectExact(
+        diag(tensor([1, 2])),
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        'float32',
+        'diag of a vector',
+      );
+      expectExact(
+        diag(tensor([1, 2]), -1),
+        [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 2, 0],
+        ],
+        'float32',
+        'diag(-1) of a vector',
+      );
       expectExact(diag(x, 1), [1, 6, 11], 'float32', 'diag(1) of a matrix');
       expectExact(diagonal(x), [0, 5, 10], 'float32', 'diagonal()');
       expectMeta(diagonal(x, 4), [0], 'float32', 'diagonal past the corner is empty');
-      expectExact(diagonal(arange(8).reshape([2, 2, 2]), 0, -2, -1), [[0, 3], [4, 7]], 'int32', 'diagonal of the last two axes');
+      expectExact(
+        diagonal(arange(8).reshape([2, 2, 2]), 0, -2, -1),
+        [
+          [0, 3],
+          [4, 7],
+        ],
+        'int32',
+        'diagonal of the last two axes',
+      );
     }),
     c('unfold slides windows along a dim', () => {
-      expectExact(unfold(arange(5), 0, 2, 2), [[0, 1], [2, 3]], 'int32', 'unfold(0, 2, 2)');
-      expectExact(arange(6).reshape([2, 3]).unfold(1, 2, 1), [[[0, 1], [1, 2]], [[3, 4], [4, 5]]], 'int32', 'unfold(1, 2, 1)');
+      expectExact(
+        unfold(arange(5), 0, 2, 2),
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        'int32',
+        'unfold(0, 2, 2)',
+      );
+      expectExact(
+        arange(6).reshape([2, 3]).unfold(1, 2, 1),
+        [
+          [
+            [0, 1],
+            [1, 2],
+          ],
+          [
+            [3, 4],
+            [4, 5],
+          ],
+        ],
+        'int32',
+        'unfold(1, 2, 1)',
+      );
       expectMeta(unfold(zeros([3, 7]), 0, 3, 5), [1, 7, 3], 'float32', 'unfold whole dim');
       expectMeta(unfold(zeros([4]), 0, 0, 1), [5, 0], 'float32', 'unfold size 0');
     }),
     c('index: slices with steps, integers, new axes, ellipsis, index tensors', () => {
       const x = m34();
       expectExact(index(x, 1), [4, 5, 6, 7], 'float32', 'x[1]');
-      expectExact(index(x, -1, '::3'), [8, 11], 'float32', "x[-1, ::3]");
-      expectExact(x.index(':', [1, null, 2]), [[1, 3], [5, 7], [9, 11]], 'float32', 'x[:, 1::2]');
+      expectExact(index(x, -1, '::3'), [8, 11], 'float32', 'x[-1, ::3]');
+      expectExact(
+        x.index(':', [1, null, 2]),
+        [
+          [1, 3],
+          [5, 7],
+          [9, 11],
+        ],
+        'float32',
+        'x[:, 1::2]',
+      );
       expectExact(x.index([-2], [5, 1]), [[], []], 'float32', 'x[-2:, 5:1] is empty');
-      expectExact(index(x, '0:100:2', '-2:'), [[2, 3], [10, 11]], 'float32', 'x[0:100:2, -2:] clamps');
+      expectExact(
+        index(x, '0:100:2', '-2:'),
+        [
+          [2, 3],
+          [10, 11],
+        ],
+        'float32',
+        'x[0:100:2, -2:] clamps',
+      );
       expectMeta(index(x, null, '...', null), [1, 3, 4, 1], 'float32', 'x[None, ..., None]');
       expectExact(index(x, '...', 2), [2, 6, 10], 'float32', 'x[..., 2]');
       expectExact(index(tensor(5), null), [5], 'float32', 'a scalar with a new axis');
       expectExact(index(x, i32([2, 0]), i32([-1, 1])), [11, 1], 'float32', 'x[[2,0],[-1,1]]');
-      expectExact(index(x, i32([[0], [2]]), i32([0, 3])), [[0, 3], [8, 11]], 'float32', 'index tensors broadcast');
-      expectExact(index(x, ':', i32([3, 3])), [[3, 3], [7, 7], [11, 11]], 'float32', 'x[:, [3,3]]');
+      expectExact(
+        index(x, i32([[0], [2]]), i32([0, 3])),
+        [
+          [0, 3],
+          [8, 11],
+        ],
+        'float32',
+        'index tensors broadcast',
+      );
+      expectExact(
+        index(x, ':', i32([3, 3])),
+        [
+          [3, 3],
+          [7, 7],
+          [11, 11],
+        ],
+        'float32',
+        'x[:, [3,3]]',
+      );
       const y = arange(24).reshape([2, 3, 4]);
       expectMeta(index(y, i32([0, 1]), ':', i32([1, 2])), [2, 3], 'int32', 'separated index tensors go first');
-      expectExact(index(y, i32([0, 1]), ':', i32([1, 2])), [[1, 5, 9], [14, 18, 22]], 'int32', 'x[[0,1], :, [1,2]]');
+      expectExact(
+        index(y, i32([0, 1]), ':', i32([1, 2])),
+        [
+          [1, 5, 9],
+          [14, 18, 22],
+        ],
+        'int32',
+        'x[[0,1], :, [1,2]]',
+      );
       expectMeta(index(zeros([2, 3, 4, 5]), ':', i32([0, 1, 2]), 0, i32([1])), [2, 3], 'float32', 'x[:, i, 0, j] stays in place');
     }),
     c('gather along a dim (torch.gather), indexSelect, scatter and scatterAdd along a dim', () => {
-      const x = tensor([[1, 2], [3, 4]]);
-      expectExact(gather(x, 1, i32([[0, 0], [1, 0]])), [[1, 1], [4, 3]], 'float32', 'gather(x, 1, index)');
+      const x = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      expectExact(
+        gather(
+          x,
+          1,
+          i32([
+            [0, 0],
+            [1, 0],
+          ]),
+        ),
+        [
+          [1, 1],
+          [4, 3],
+        ],
+        'float32',
+        'gather(x, 1, index)',
+      );
       expectExact(x.gather(0, i32([[1, 1]])), [[3, 4]], 'float32', 'gather(0) with a smaller index');
       expectExact(gather(x, -1, i32([[1], [0]])), [[2], [3]], 'float32', 'gather(-1)');
-      expectExact(gather(x, [1, 0]), [[3, 4], [1, 2]], 'float32', 'gather with indices first is indexSelect');
-      expectExact(indexSelect(x, 1, [1, 1, 0]), [[2, 2, 1], [4, 4, 3]], 'float32', 'indexSelect(x, 1, [1,1,0])');
+      expectExact(
+        gather(x, [1, 0]),
+        [
+          [3, 4],
+          [1, 2],
+        ],
+        'float32',
+        'gather with indices first is indexSelect',
+      );
+      expectExact(
+        indexSelect(x, 1, [1, 1, 0]),
+        [
+          [2, 2, 1],
+          [4, 4, 3],
+        ],
+        'float32',
+        'indexSelect(x, 1, [1,1,0])',
+      );
       expectExact(x.indexSelect(-2, i32([1])), [[3, 4]], 'float32', 'indexSelect(-2)');
       const z = zeros([2, 3]);
-      expectExact(scatterAdd(z, 1, i32([[0, 0, 2], [1, 1, 1]]), tensor([[1, 2, 3], [4, 5, 6]])), [[3, 0, 3], [0, 15, 0]], 'float32', 'scatterAdd(x, 1, index, src) adds repeats');
-      expectExact(scatterAdd(z, 0, i32([[1]]), tensor([[5, 6], [7, 8]])), [[0, 0, 0], [5, 0, 0]], 'float32', 'scatterAdd uses the part of src the index covers');
-      expectExact(scatter(z, 1, i32([[0, 2], [1, 1]]), 7), [[7, 0, 7], [0, 7, 0]], 'float32', 'scatter a number');
-      expectExact(scatter(z, 1, i32([[0, 0]]), tensor([[1, 2]])), [[2, 0, 0], [0, 0, 0]], 'float32', 'scatter: the last write wins');
+      expectExact(
+        scatterAdd(
+          z,
+          1,
+          i32([
+            [0, 0, 2],
+            [1, 1, 1],
+          ]),
+          tensor([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ),
+        [
+          [3, 0, 3],
+          [0, 15, 0],
+        ],
+        'float32',
+        'scatterAdd(x, 1, index, src) adds repeats',
+      );
+      expectExact(
+        scatterAdd(
+          z,
+          0,
+          i32([[1]]),
+          tensor([
+            [5, 6],
+            [7, 8],
+          ]),
+        ),
+        [
+          [0, 0, 0],
+          [5, 0, 0],
+        ],
+        'float32',
+        'scatterAdd uses the part of src the index covers',
+      );
+      expectExact(
+        scatter(
+          z,
+          1,
+          i32([
+            [0, 2],
+            [1, 1],
+          ]),
+          7,
+        ),
+        [
+          [7, 0, 7],
+          [0, 7, 0],
+        ],
+        'float32',
+        'scatter a number',
+      );
+      expectExact(
+        scatter(z, 1, i32([[0, 0]]), tensor([[1, 2]])),
+        [
+          [2, 0, 0],
+          [0, 0, 0],
+        ],
+        'float32',
+        'scatter: the last write wins',
+      );
       expectExact(scatter(zeros([2], { dtype: 'int32' }), 0, i32([1]), tensor([2.7])), [0, 2], 'int32', 'scatter keeps the input dtype');
     }),
     c('maskedFill and where with full broadcasting', () => {
       const x = m34();
       expectExact(maskedFill(x, i32([1, 0, 0, 1]), -1).slice([0, 0], [1, -1]), [[-1, 1, 2, -1]], 'float32', 'maskedFill with a row mask');
-      expectExact(maskedFill(tensor([1, 2], { dtype: 'int32' }), i32([0, 1]), 7.9), [1, 7], 'int32', 'maskedFill keeps int32 (value truncated)');
-      expectExact(x.maskedFill(tensor([[0], [1], [0]]), -Infinity).slice([1, 0], [1, -1]), [[-Infinity, -Infinity, -Infinity, -Infinity]], 'float32', 'a float mask, -Infinity');
+      expectExact(
+        maskedFill(tensor([1, 2], { dtype: 'int32' }), i32([0, 1]), 7.9),
+        [1, 7],
+        'int32',
+        'maskedFill keeps int32 (value truncated)',
+      );
+      expectExact(
+        x.maskedFill(tensor([[0], [1], [0]]), -Infinity).slice([1, 0], [1, -1]),
+        [[-Infinity, -Infinity, -Infinity, -Infinity]],
+        'float32',
+        'a float mask, -Infinity',
+      );
     }),
     c('pad modes reflect, replicate, circular and the flat PyTorch pad list', () => {
       const x = tensor([[1, 2, 3]]);
-      expectExact(pad(x, [[0, 0], [2, 1]], { mode: 'reflect' }), [[3, 2, 1, 2, 3, 2]], 'float32', 'reflect');
-      expectExact(pad(x, [[1, 0], [1, 2]], { mode: 'replicate' }), [[1, 1, 2, 3, 3, 3], [1, 1, 2, 3, 3, 3]], 'float32', 'replicate');
+      expectExact(
+        pad(
+          x,
+          [
+            [0, 0],
+            [2, 1],
+          ],
+          { mode: 'reflect' },
+        ),
+        [[3, 2, 1, 2, 3, 2]],
+        'float32',
+        'reflect',
+      );
+      expectExact(
+        pad(
+          x,
+          [
+            [1, 0],
+            [1, 2],
+          ],
+          { mode: 'replicate' },
+        ),
+        [
+          [1, 1, 2, 3, 3, 3],
+          [1, 1, 2, 3, 3, 3],
+        ],
+        'float32',
+        'replicate',
+      );
       expectExact(pad(x, [3, 2], { mode: 'circular' }), [[1, 2, 3, 1, 2, 3, 1, 2]], 'float32', 'circular, flat list');
-      expectExact(pad(x, [1, 0, 0, 1], 9), [[9, 1, 2, 3], [9, 9, 9, 9]], 'float32', 'constant, flat list (last axis first)');
+      expectExact(
+        pad(x, [1, 0, 0, 1], 9),
+        [
+          [9, 1, 2, 3],
+          [9, 9, 9, 9],
+        ],
+        'float32',
+        'constant, flat list (last axis first)',
+      );
       expectExact(pad(tensor([4], { dtype: 'int32' }), [[2, 2]], { mode: 'replicate' }), [4, 4, 4, 4, 4], 'int32', 'replicate keeps int32');
     }),
     c('einsum contractions', () => {
-      const a = tensor([[1, 2], [3, 4]]);
-      const b = tensor([[5, 6], [7, 8]]);
-      expectExact(einsum('ij,jk->ik', a, b), [[19, 22], [43, 50]], 'float32', 'ij,jk->ik');
+      const a = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      const b = tensor([
+        [5, 6],
+        [7, 8],
+      ]);
+      expectExact(
+        einsum('ij,jk->ik', a, b),
+        [
+          [19, 22],
+          [43, 50],
+        ],
+        'float32',
+        'ij,jk->ik',
+      );
       expectExact(einsum('ij,ij->', a, b), 70, 'float32', 'ij,ij-> (full contraction)');
       expectExact(einsum('ii', a), 5, 'float32', 'trace');
-      expectExact(einsum('ij', a), [[1, 2], [3, 4]], 'float32', 'implicit identity');
-      expectExact(einsum('ji', a), [[1, 3], [2, 4]], 'float32', 'implicit output is alphabetical: ji transposes');
+      expectExact(
+        einsum('ij', a),
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'float32',
+        'implicit identity',
+      );
+      expectExact(
+        einsum('ji', a),
+        [
+          [1, 3],
+          [2, 4],
+        ],
+        'float32',
+        'implicit output is alphabetical: ji transposes',
+      );
       expectExact(einsum('i,i->i', tensor([1, 2]), tensor([3, 4])), [3, 8], 'float32', 'elementwise product');
       expectExact(einsum('ij->i', a), [3, 7], 'float32', 'row sums');
       expectExact(einsum('b i , b i -> b', a, b), [17, 53], 'float32', 'spaces are ignored');
@@ -141,14 +560,53 @@ export const indexingCases: CaseBuilder = (ctx) => {
       const x = normal([3, 4], 310);
       grad('index with steps and tensors', (t) => index(t, i32([2, 0, 2]), '::2'), [x]);
       grad('index with two tensors', (t) => index(t, i32([[0], [2]]), i32([1, 1, 3])), [x]);
-      grad('gather along a dim', (t) => gather(t, 1, i32([[0, 0], [3, 1], [2, 2]])), [x]);
+      grad(
+        'gather along a dim',
+        (t) =>
+          gather(
+            t,
+            1,
+            i32([
+              [0, 0],
+              [3, 1],
+              [2, 2],
+            ]),
+          ),
+        [x],
+      );
       grad('scatterAdd along a dim', (t, s) => scatterAdd(t, 0, i32([[1, 1, 0, 2]]), s), [x, normal([1, 4], 311)]);
-      grad('scatter along a dim', (t, s) => scatter(t, 1, i32([[3, 0], [1, 2], [0, 3]]), s), [x, normal([3, 2], 312)]);
+      grad(
+        'scatter along a dim',
+        (t, s) =>
+          scatter(
+            t,
+            1,
+            i32([
+              [3, 0],
+              [1, 2],
+              [0, 3],
+            ]),
+            s,
+          ),
+        [x, normal([3, 2], 312)],
+      );
       grad('indexSelect', (t) => indexSelect(t, 1, [3, 3, 0]), [x]);
       grad('maskedFill', (t, v) => maskedFill(t, i32([0, 1, 1, 0]), v), [x, normal([], 313)]);
       grad('einsum', (a, b) => einsum('bij,bkj->bik', a, b), [normal([2, 3, 4], 314), normal([2, 2, 4], 315)]);
       grad('pad reflect', (t) => pad(t, [1, 2, 2, 0], { mode: 'reflect' }), [x]);
-      grad('pad replicate', (t) => pad(t, [[1, 1], [0, 2]], { mode: 'replicate' }), [x]);
+      grad(
+        'pad replicate',
+        (t) =>
+          pad(
+            t,
+            [
+              [1, 1],
+              [0, 2],
+            ],
+            { mode: 'replicate' },
+          ),
+        [x],
+      );
       grad('pad circular', (t) => pad(t, [4, 0], { mode: 'circular' }), [x]);
     }),
   ];

@@ -9,26 +9,123 @@ const c = group('matmul');
 export const matmulCases: CaseBuilder = (ctx) => {
   const { tol } = ctx;
   const shapes: [number[], number[]][] = ctx.quick
-    ? [[[2, 3], [3, 2]], [[2, 2, 3], [3, 2]]]
-    : [[[3, 4], [4, 2]], [[2, 3, 4], [4, 5]], [[3, 4], [2, 4, 2]], [[2, 1, 2, 3], [3, 3, 2]], [[3], [3, 2]], [[2, 3], [3]], [[3], [3]], [[3], [2, 3, 4]]];
+    ? [
+        [
+          [2, 3],
+          [3, 2],
+        ],
+        [
+          [2, 2, 3],
+          [3, 2],
+        ],
+      ]
+    : [
+        [
+          [3, 4],
+          [4, 2],
+        ],
+        [
+          [2, 3, 4],
+          [4, 5],
+        ],
+        [
+          [3, 4],
+          [2, 4, 2],
+        ],
+        [
+          [2, 1, 2, 3],
+          [3, 3, 2],
+        ],
+        [[3], [3, 2]],
+        [[2, 3], [3]],
+        [[3], [3]],
+        [[3], [2, 3, 4]],
+      ];
   return [
     c('matmul 2-D, batched and vectors (hand-derived)', () => {
-      const a = tensor([[1, 2], [3, 4]]);
-      const b = tensor([[5, 6], [7, 8]]);
-      expectClose(matmul(a, b), [[19, 22], [43, 50]], tol, '2-D');
-      expectClose(a.matmul(b), [[19, 22], [43, 50]], tol, '2-D as a method');
-      const batch = tensor([[[1, 2], [3, 4]], [[1, 0], [0, 1]]]);
-      expectClose(matmul(batch, b), [[[19, 22], [43, 50]], [[5, 6], [7, 8]]], tol, 'batched @ matrix');
+      const a = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      const b = tensor([
+        [5, 6],
+        [7, 8],
+      ]);
+      expectClose(
+        matmul(a, b),
+        [
+          [19, 22],
+          [43, 50],
+        ],
+        tol,
+        '2-D',
+      );
+      expectClose(
+        a.matmul(b),
+        [
+          [19, 22],
+          [43, 50],
+        ],
+        tol,
+        '2-D as a method',
+      );
+      const batch = tensor([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ]);
+      expectClose(
+        matmul(batch, b),
+        [
+          [
+            [19, 22],
+            [43, 50],
+          ],
+          [
+            [5, 6],
+            [7, 8],
+          ],
+        ],
+        tol,
+        'batched @ matrix',
+      );
       expectClose(matmul(tensor([1, 2]), a), [7, 10], tol, 'vector @ matrix');
       expectClose(matmul(a, tensor([1, 1])), [3, 7], tol, 'matrix @ vector');
       const dot = matmul(tensor([1, 2, 3]), tensor([4, 5, 6]));
       expectMeta(dot, [], 'float32', 'vector @ vector');
       expectClose(dot, 32, tol, 'vector @ vector');
       expectClose(matmul(tensor([[1, 2]], { dtype: 'int32' }), tensor([[3], [4]], { dtype: 'int32' })), [[11]], tol, 'int32 @ int32');
-      expectMeta(matmul(tensor([[1, 2]], { dtype: 'int32' }), tensor([[3], [4]], { dtype: 'int32' })), [1, 1], 'float32', 'int32 @ int32 is float32');
+      expectMeta(
+        matmul(tensor([[1, 2]], { dtype: 'int32' }), tensor([[3], [4]], { dtype: 'int32' })),
+        [1, 1],
+        'float32',
+        'int32 @ int32 is float32',
+      );
     }),
     c('matmul with broadcast batch axes agrees with an explicit loop', () => {
-      const cases: [number[], number[]][] = [[[2, 1, 3, 4], [3, 4, 2]], [[5, 2, 3], [1, 3, 4]], [[2, 3, 4], [4, 5]], [[3, 4], [2, 4, 3]]];
+      const cases: [number[], number[]][] = [
+        [
+          [2, 1, 3, 4],
+          [3, 4, 2],
+        ],
+        [
+          [5, 2, 3],
+          [1, 3, 4],
+        ],
+        [
+          [2, 3, 4],
+          [4, 5],
+        ],
+        [
+          [3, 4],
+          [2, 4, 3],
+        ],
+      ];
       cases.forEach(([sa, sb], k) => {
         const a = normal(sa, 100 + k);
         const b = normal(sb, 110 + k);
@@ -52,7 +149,13 @@ export const matmulCases: CaseBuilder = (ctx) => {
       });
     }),
     c('matmulT: gradcheck with every transpose flag', () => {
-      const flags: [boolean, boolean][] = ctx.quick ? [[true, true]] : [[false, true], [true, false], [true, true]];
+      const flags: [boolean, boolean][] = ctx.quick
+        ? [[true, true]]
+        : [
+            [false, true],
+            [true, false],
+            [true, true],
+          ];
       for (const [ta, tb] of flags) {
         const a = normal(ta ? [2, 4, 3] : [2, 3, 4], 150);
         const b = normal(tb ? [5, 4] : [4, 5], 151);

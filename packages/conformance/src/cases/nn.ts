@@ -1,7 +1,4 @@
-import {
-  layerNorm, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor,
-  type Tensor,
-} from '@bp/tensor';
+import { layerNorm, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
 import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -25,35 +22,115 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectClose(softmax(tensor([row])), [sm], tol, 'softmax');
       expectClose(tensor([row]).logSoftmax(), [sm.map(Math.log)], tol, 'logSoftmax');
       const s0 = softmaxRef([1, 3]);
-      expectClose(softmax(tensor([[1, 2], [3, 4]]), 0), [[s0[0], s0[0]], [s0[1], s0[1]]], tol, 'softmax(axis 0)');
-      expectClose(logSoftmax(tensor([[1, 2], [3, 4]]), 0), [[Math.log(s0[0]), Math.log(s0[0])], [Math.log(s0[1]), Math.log(s0[1])]], tol, 'logSoftmax(axis 0)');
+      expectClose(
+        softmax(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          0,
+        ),
+        [
+          [s0[0], s0[0]],
+          [s0[1], s0[1]],
+        ],
+        tol,
+        'softmax(axis 0)',
+      );
+      expectClose(
+        logSoftmax(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          0,
+        ),
+        [
+          [Math.log(s0[0]), Math.log(s0[0])],
+          [Math.log(s0[1]), Math.log(s0[1])],
+        ],
+        tol,
+        'logSoftmax(axis 0)',
+      );
       const x = normal([2, 3, 4], 90);
       const sums = softmax(x, 1).sum(1);
-      expectClose(sums, [[1, 1, 1, 1], [1, 1, 1, 1]], tol, 'softmax(axis 1) sums to 1');
+      expectClose(
+        sums,
+        [
+          [1, 1, 1, 1],
+          [1, 1, 1, 1],
+        ],
+        tol,
+        'softmax(axis 1) sums to 1',
+      );
       expectClose(logSoftmax(x, 1).exp(), softmax(x, 1).dataSync(), tol, 'exp(logSoftmax) = softmax', [2, 3, 4]);
       expectClose(tensor([[1, 2, 3]]).softmax(-1), [sm], tol, 'softmax as a method');
     }),
     c('softmax logSoftmax logSumExp are stable at +-1e4', () => {
-      const big = tensor([[1e4, 0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4]]);
+      const big = tensor([
+        [1e4, 0, -1e4],
+        [-1e4, -1e4, -1e4],
+        [1e4, 1e4, 1e4],
+      ]);
       const s = softmax(big);
       expectFinite(s, 'softmax');
-      expectClose(s, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3]], tol, 'softmax at +-1e4');
+      expectClose(
+        s,
+        [
+          [1, 0, 0],
+          [1 / 3, 1 / 3, 1 / 3],
+          [1 / 3, 1 / 3, 1 / 3],
+        ],
+        tol,
+        'softmax at +-1e4',
+      );
       const ls = logSoftmax(big);
       expectFinite(ls, 'logSoftmax');
       const l3 = -Math.log(3);
-      expectClose(ls, [[0, -1e4, -2e4], [l3, l3, l3], [l3, l3, l3]], tol, 'logSoftmax at +-1e4');
+      expectClose(
+        ls,
+        [
+          [0, -1e4, -2e4],
+          [l3, l3, l3],
+          [l3, l3, l3],
+        ],
+        tol,
+        'logSoftmax at +-1e4',
+      );
       const col = logSoftmax(tensor([[1e4], [-1e4]]), 0);
       expectClose(col, [[0], [-2e4]], tol, 'logSoftmax(axis 0) at +-1e4');
-      expectClose(logSumExp(tensor([[1e4, 1e4], [-1e4, -1e4]])), [1e4 + Math.LN2, -1e4 + Math.LN2], tol, 'logSumExp');
+      expectClose(
+        logSumExp(
+          tensor([
+            [1e4, 1e4],
+            [-1e4, -1e4],
+          ]),
+        ),
+        [1e4 + Math.LN2, -1e4 + Math.LN2],
+        tol,
+        'logSumExp',
+      );
     }),
     c('logSumExp with keepDims and axes', () => {
-      const x = tensor([[0, Math.log(3)], [1, 1]]);
+      const x = tensor([
+        [0, Math.log(3)],
+        [1, 1],
+      ]);
       expectClose(logSumExp(x, -1), [Math.log(4), 1 + Math.LN2], tol, 'logSumExp(-1)');
       expectClose(logSumExp(x, 0, true), [[Math.log(1 + Math.E), Math.log(3 + Math.E)]], tol, 'logSumExp(0, keepDims)');
     }),
     c('oneHot gives float32 rows for int32 labels', () => {
       const labels = tensor([2, 0, 1], { dtype: 'int32' });
-      expectExact(oneHot(labels, 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]], 'float32', 'oneHot');
+      expectExact(
+        oneHot(labels, 3),
+        [
+          [0, 0, 1],
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+        'float32',
+        'oneHot',
+      );
       expectExact(oneHot(tensor([[1], [3]], { dtype: 'int32' }), 4), [[[0, 1, 0, 0]], [[0, 0, 0, 1]]], 'float32', 'oneHot of [2,1]');
       check(!oneHot(labels, 3).requiresGrad, 'oneHot needs no gradient');
     }),
@@ -74,7 +151,12 @@ export const nnCases: CaseBuilder = (ctx) => {
       const vw = v0.map((x, i) => 0.99 * x + 0.01 * g0[i] * g0[i]);
       expectClose(m, mw, tol, 'expAvg');
       expectClose(v, vw, tol, 'expAvgSq');
-      expectClose(p, p0.map((x, i) => x - (0.05 * mw[i]) / (Math.sqrt(vw[i]) + 1e-3)), tol, 'param');
+      expectClose(
+        p,
+        p0.map((x, i) => x - (0.05 * mw[i]) / (Math.sqrt(vw[i]) + 1e-3)),
+        tol,
+        'param',
+      );
     }),
     c('softmax: gradcheck along every axis', () => {
       const x = normal([2, 3, 4], 91);
@@ -97,19 +179,66 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectGradcheck(ctx, f, [normal([2, 3, 4], 95), normal([4], 96), normal([4], 97)], 'layerNorm([4])');
     }),
     c('layerNorm: normalises each slice to mean 0 and variance 1', () => {
-      const y = layerNorm(tensor([[1, 2, 3, 4], [10, 10, 10, 14]]), [4], null, null, 0);
+      const y = layerNorm(
+        tensor([
+          [1, 2, 3, 4],
+          [10, 10, 10, 14],
+        ]),
+        [4],
+        null,
+        null,
+        0,
+      );
       const s5 = Math.sqrt(1.25);
-      expectClose(y, [[-1.5 / s5, -0.5 / s5, 0.5 / s5, 1.5 / s5], [-1 / Math.sqrt(3), -1 / Math.sqrt(3), -1 / Math.sqrt(3), Math.sqrt(3)]], tol, 'layerNorm');
+      expectClose(
+        y,
+        [
+          [-1.5 / s5, -0.5 / s5, 0.5 / s5, 1.5 / s5],
+          [-1 / Math.sqrt(3), -1 / Math.sqrt(3), -1 / Math.sqrt(3), Math.sqrt(3)],
+        ],
+        tol,
+        'layerNorm',
+      );
     }),
     c('scaledDotProductAttention: gradcheck, causal', () => {
       const f = (q: Tensor, k: Tensor, v: Tensor) => scaledDotProductAttention(q, k, v, { isCausal: true });
       expectGradcheck(ctx, f, [normal([2, 3, 2], 98), normal([2, 3, 2], 99), normal([2, 3, 2], 100)], 'scaledDotProductAttention causal');
     }),
     c('scaledDotProductAttention: one key gives its value; causal first row sees only the first key', () => {
-      const v = tensor([[[5, -1], [7, 2]]]);
-      const y = scaledDotProductAttention(tensor([[[1, 0], [0, 1]]]), tensor([[[3, 1], [0, 2]]]), v, { isCausal: true });
+      const v = tensor([
+        [
+          [5, -1],
+          [7, 2],
+        ],
+      ]);
+      const y = scaledDotProductAttention(
+        tensor([
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ]),
+        tensor([
+          [
+            [3, 1],
+            [0, 2],
+          ],
+        ]),
+        v,
+        { isCausal: true },
+      );
       const w = softmaxRef([1 / Math.SQRT2, 2 / Math.SQRT2]);
-      expectClose(y, [[[5, -1], [w[0] * 5 + w[1] * 7, w[0] * -1 + w[1] * 2]]], tol, 'causal attention');
+      expectClose(
+        y,
+        [
+          [
+            [5, -1],
+            [w[0] * 5 + w[1] * 7, w[0] * -1 + w[1] * 2],
+          ],
+        ],
+        tol,
+        'causal attention',
+      );
     }),
   ];
 };

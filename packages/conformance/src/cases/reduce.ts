@@ -13,7 +13,10 @@ export const reduceCases: CaseBuilder = (ctx) => {
   const axisSets: (number | number[] | undefined)[] = ctx.quick ? [1, [0, 2]] : [undefined, 0, -1, [0, 2], [1, 2], [0, 1, 2]];
   return [
     c('sum mean max min prod over one axis, all axes and keepDims (hand-derived)', () => {
-      const x = tensor([[1, 2, 3], [4, 5, 6]]);
+      const x = tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       expectClose(sum(x), 21, tol, 'sum()');
       expectMeta(sum(x), [], 'float32', 'sum() is 0-d');
       expectClose(sum(x, 0), [5, 7, 9], tol, 'sum(0)');
@@ -53,11 +56,20 @@ export const reduceCases: CaseBuilder = (ctx) => {
         const n = reduceRef(v, shape, axes, Math.min, Infinity);
         expectClose(x.min(axes), n.values, tol, `min([${axes}])`, n.shape);
         const count = axes.reduce((p, a) => p * shape[a], 1);
-        expectClose(x.mean(axes), s.values.map((u) => u / count), tol, `mean([${axes}])`, s.shape);
+        expectClose(
+          x.mean(axes),
+          s.values.map((u) => u / count),
+          tol,
+          `mean([${axes}])`,
+          s.shape,
+        );
       }
     }),
     c('argmax argmin: int32 indices, first on ties, flattened without an axis', () => {
-      const x = tensor([[1, 5, 3], [7, 2, 7]]);
+      const x = tensor([
+        [1, 5, 3],
+        [7, 2, 7],
+      ]);
       expectExact(argmax(x, 1), [1, 0], 'int32', 'argmax(1)');
       expectExact(x.argmax(0), [1, 0, 1], 'int32', 'argmax(0)');
       expectExact(x.argmax(), 3, 'int32', 'argmax()');
@@ -67,7 +79,13 @@ export const reduceCases: CaseBuilder = (ctx) => {
       expectExact(tensor([3, 1, 2], { dtype: 'int32' }).argmax(), 0, 'int32', 'argmax of int32');
     }),
     c('int32 sum keeps int32, mean is float32, empty sum is zero', () => {
-      const i = tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+      const i = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'int32' },
+      );
       expectExact(i.sum(0), [4, 6], 'int32', 'int32 sum(0)');
       expectExact(i.max(), 4, 'int32', 'int32 max()');
       const m = i.mean();
@@ -76,7 +94,12 @@ export const reduceCases: CaseBuilder = (ctx) => {
       expectClose(zeros([0, 3]).sum(0), [0, 0, 0], tol, 'sum over an empty axis');
     }),
     ...(
-      [['sum', sum, normal], ['mean', mean, normal], ['max', max, distinct], ['min', min, distinct]] as [string, Reducer, typeof normal][]
+      [
+        ['sum', sum, normal],
+        ['mean', mean, normal],
+        ['max', max, distinct],
+        ['min', min, distinct],
+      ] as [string, Reducer, typeof normal][]
     ).map(([name, f, gen]) =>
       c(`${name}: gradcheck over one, several and all axes, with keepDims`, () => {
         const x = gen([2, 3, 4], 80);

@@ -16,14 +16,21 @@ export const seedCases: CaseBuilder = ({ tol }) => [
     check(x.grad !== null && x.grad.item() === 4, `dy/dx = ${x.grad?.item()}, expected exactly 4`);
   }),
   c('MSE of 0.8 vs 1.0 is 0.04', () => {
-    const mse = tensor([0.8]).sub(tensor([1.0])).pow(2).mean();
+    const mse = tensor([0.8])
+      .sub(tensor([1.0]))
+      .pow(2)
+      .mean();
     expectClose(mse, 0.04, tol, 'mse');
   }),
   c('BCE of 0.8 vs 1 is 0.2231', () => {
     const p = tensor([0.8]);
     const y = tensor([1]);
     // -(y log p + (1 - y) log(1 - p))
-    const bce = y.mul(p.log()).add(y.neg().add(1).mul(p.neg().add(1).log())).neg().mean();
+    const bce = y
+      .mul(p.log())
+      .add(y.neg().add(1).mul(p.neg().add(1).log()))
+      .neg()
+      .mean();
     expectClose(bce, -Math.log(0.8), tol, 'bce');
     check(Math.abs(bce.item() - 0.2231) < 5e-5, `bce = ${bce.item()}, expected 0.2231 to four places`);
   }),

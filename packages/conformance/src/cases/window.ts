@@ -1,6 +1,4 @@
-import {
-  avgPool2d, col2im, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor,
-} from '@bp/tensor';
+import { avgPool2d, col2im, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
 import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -9,7 +7,10 @@ import { conv2dRef, poolRef } from '../reference.js';
 const c = group('window');
 
 const grid = (h: number, w: number) =>
-  tensor(Array.from({ length: h * w }, (_, i) => i + 1), { shape: [1, 1, h, w] });
+  tensor(
+    Array.from({ length: h * w }, (_, i) => i + 1),
+    { shape: [1, 1, h, w] },
+  );
 
 /** Sliding windows: im2col, col2im, conv2d, maxPool2d, avgPool2d; values and gradients. */
 export const windowCases: CaseBuilder = (ctx) => {
@@ -24,36 +25,154 @@ export const windowCases: CaseBuilder = (ctx) => {
     c('im2col unfolds windows and col2im folds them back adding overlaps', () => {
       const x = grid(3, 3);
       const cols = im2col(x, 2);
-      expectExact(cols, [[[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]], 'float32', 'im2col 2x2');
+      expectExact(
+        cols,
+        [
+          [
+            [1, 2, 4, 5],
+            [2, 3, 5, 6],
+            [4, 5, 7, 8],
+            [5, 6, 8, 9],
+          ],
+        ],
+        'float32',
+        'im2col 2x2',
+      );
       const padded = im2col(x, 3, { padding: 1, stride: 2 });
       expectMeta(padded, [1, 9, 4], 'float32', 'im2col padded');
       // Kernel cell (0,0) reads the top-left neighbour of each window centre; only the last one is inside the image.
       expectExact(padded.slice([0, 0, 0], [1, 1, 4]), [[[0, 0, 0, 5]]], 'float32', 'im2col padding reads 0');
       const win = window2d('im2col', [1, 1, 3, 3], 2);
-      expectExact(col2im(ones([1, 4, 4]), win), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]], 'float32', 'col2im counts overlaps');
+      expectExact(
+        col2im(ones([1, 4, 4]), win),
+        [
+          [
+            [
+              [1, 2, 1],
+              [2, 4, 2],
+              [1, 2, 1],
+            ],
+          ],
+        ],
+        'float32',
+        'col2im counts overlaps',
+      );
     }),
     c('im2colWide col2imWide lay the batch side by side', () => {
-      const x = tensor(Array.from({ length: 18 }, (_, i) => i + 1), { shape: [2, 1, 3, 3] });
+      const x = tensor(
+        Array.from({ length: 18 }, (_, i) => i + 1),
+        { shape: [2, 1, 3, 3] },
+      );
       // Image 0's four windows, then image 1's (its cells are image 0's plus 9).
-      expectExact(im2colWide(x, 2), [
-        [1, 2, 4, 5, 10, 11, 13, 14], [2, 3, 5, 6, 11, 12, 14, 15],
-        [4, 5, 7, 8, 13, 14, 16, 17], [5, 6, 8, 9, 14, 15, 17, 18],
-      ], 'float32', 'im2colWide 2x2');
+      expectExact(
+        im2colWide(x, 2),
+        [
+          [1, 2, 4, 5, 10, 11, 13, 14],
+          [2, 3, 5, 6, 11, 12, 14, 15],
+          [4, 5, 7, 8, 13, 14, 16, 17],
+          [5, 6, 8, 9, 14, 15, 17, 18],
+        ],
+        'float32',
+        'im2colWide 2x2',
+      );
       const y = normal([3, 2, 5, 6], 242);
       const opts = { stride: 2, padding: 1 };
       const wide = im2colWide(y, 3, opts).dataSync();
       const perImage = transpose(im2col(y, 3, opts), [1, 0, 2]).dataSync();
-      check(wide.length === perImage.length && wide.every((v, i) => v === perImage[i]), 'im2colWide is im2col with the batch moved inside each row');
+      check(
+        wide.length === perImage.length && wide.every((v, i) => v === perImage[i]),
+        'im2colWide is im2col with the batch moved inside each row',
+      );
       const win = window2d('col2imWide', [2, 1, 3, 3], 2);
-      expectExact(col2imWide(ones([4, 8]), win), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]], [[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]], 'float32', 'col2imWide counts overlaps');
+      expectExact(
+        col2imWide(ones([4, 8]), win),
+        [
+          [
+            [
+              [1, 2, 1],
+              [2, 4, 2],
+              [1, 2, 1],
+            ],
+          ],
+          [
+            [
+              [1, 2, 1],
+              [2, 4, 2],
+              [1, 2, 1],
+            ],
+          ],
+        ],
+        'float32',
+        'col2imWide counts overlaps',
+      );
     }),
     c('conv2d (hand-derived)', () => {
       const x = grid(3, 3);
-      const w = tensor([[[[1, 0], [0, -1]]]]);
-      expectClose(conv2d(x, w), [[[[-4, -4], [-4, -4]]]], tol, 'conv2d');
-      expectClose(conv2d(x, w, tensor([1])), [[[[-3, -3], [-3, -3]]]], tol, 'conv2d with bias');
-      const sumK = tensor([[[[1, 1], [1, 1]]], [[[0, 0], [0, 2]]]]); // two output channels
-      expectClose(conv2d(x, sumK, null, { stride: 2, padding: 1 }), [[[[1, 5], [11, 28]], [[2, 6], [14, 18]]]], tol, 'conv2d stride 2 padding 1');
+      const w = tensor([
+        [
+          [
+            [1, 0],
+            [0, -1],
+          ],
+        ],
+      ]);
+      expectClose(
+        conv2d(x, w),
+        [
+          [
+            [
+              [-4, -4],
+              [-4, -4],
+            ],
+          ],
+        ],
+        tol,
+        'conv2d',
+      );
+      expectClose(
+        conv2d(x, w, tensor([1])),
+        [
+          [
+            [
+              [-3, -3],
+              [-3, -3],
+            ],
+          ],
+        ],
+        tol,
+        'conv2d with bias',
+      );
+      const sumK = tensor([
+        [
+          [
+            [1, 1],
+            [1, 1],
+          ],
+        ],
+        [
+          [
+            [0, 0],
+            [0, 2],
+          ],
+        ],
+      ]); // two output channels
+      expectClose(
+        conv2d(x, sumK, null, { stride: 2, padding: 1 }),
+        [
+          [
+            [
+              [1, 5],
+              [11, 28],
+            ],
+            [
+              [2, 6],
+              [14, 18],
+            ],
+          ],
+        ],
+        tol,
+        'conv2d stride 2 padding 1',
+      );
     }),
     c('conv2d agrees with a direct loop (stride, padding, several channels)', () => {
       const configs: [number[], number[], number, number][] = [
@@ -71,16 +190,57 @@ export const windowCases: CaseBuilder = (ctx) => {
     }),
     c('maxPool2d avgPool2d (hand-derived)', () => {
       const x = grid(4, 4);
-      expectClose(maxPool2d(x, 2), [[[[6, 8], [14, 16]]]], tol, 'maxPool2d 2');
-      expectClose(avgPool2d(x, 2), [[[[3.5, 5.5], [11.5, 13.5]]]], tol, 'avgPool2d 2');
+      expectClose(
+        maxPool2d(x, 2),
+        [
+          [
+            [
+              [6, 8],
+              [14, 16],
+            ],
+          ],
+        ],
+        tol,
+        'maxPool2d 2',
+      );
+      expectClose(
+        avgPool2d(x, 2),
+        [
+          [
+            [
+              [3.5, 5.5],
+              [11.5, 13.5],
+            ],
+          ],
+        ],
+        tol,
+        'avgPool2d 2',
+      );
       expectClose(maxPool2d(x, 2, { stride: 1 }).slice([0, 0, 0, 0], [1, 1, 1, 3]), [[[[6, 7, 8]]]], tol, 'maxPool2d stride 1');
       const neg = x.neg();
-      expectClose(maxPool2d(neg, 3, { stride: 2, padding: 1 }), [[[[-1, -2], [-5, -6]]]], tol, 'maxPool2d padding never wins');
+      expectClose(
+        maxPool2d(neg, 3, { stride: 2, padding: 1 }),
+        [
+          [
+            [
+              [-1, -2],
+              [-5, -6],
+            ],
+          ],
+        ],
+        tol,
+        'maxPool2d padding never wins',
+      );
     }),
     c('maxPool2d avgPool2d agree with a direct loop', () => {
       const x = normal([2, 3, 7, 7], 230);
       const v = x.dataSync();
-      const cases: ['max' | 'avg', number, number, number][] = [['max', 2, 2, 0], ['max', 3, 2, 1], ['avg', 2, 2, 0], ['avg', 3, 1, 1]];
+      const cases: ['max' | 'avg', number, number, number][] = [
+        ['max', 2, 2, 0],
+        ['max', 3, 2, 1],
+        ['avg', 2, 2, 0],
+        ['avg', 3, 1, 1],
+      ];
       for (const [kind, k, s, p] of cases) {
         const want = poolRef(v, [2, 3, 7, 7], kind, k, s, p);
         const got = kind === 'max' ? maxPool2d(x, k, { stride: s, padding: p }) : avgPool2d(x, k, { stride: s, padding: p });
@@ -102,7 +262,10 @@ export const windowCases: CaseBuilder = (ctx) => {
     c('conv2d: gradcheck of input, weight and bias', () => {
       const configs: [number[], number[], number, number][] = quick
         ? [[[1, 1, 4, 4], [2, 1, 3, 3], 2, 1]]
-        : [[[2, 2, 5, 5], [3, 2, 3, 3], 2, 1], [[1, 2, 4, 5], [2, 2, 2, 3], 1, 0]];
+        : [
+            [[2, 2, 5, 5], [3, 2, 3, 3], 2, 1],
+            [[1, 2, 4, 5], [2, 2, 2, 3], 1, 0],
+          ];
       configs.forEach(([xs, ws, stride, padding], k) => {
         expectGradcheck(
           ctx,

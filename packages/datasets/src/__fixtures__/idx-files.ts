@@ -26,12 +26,7 @@ export function tempDir(prefix = 'bp-datasets-'): string {
 }
 
 /** Writes an images file and a labels file for `labels.length` generated images into `dir`. */
-export function writeMnistPair(
-  dir: string,
-  prefix: 'train' | 't10k',
-  labels: number[],
-  opts: { gzip?: boolean } = {},
-): void {
+export function writeMnistPair(dir: string, prefix: 'train' | 't10k', labels: number[], opts: { gzip?: boolean } = {}): void {
   mkdirSync(dir, { recursive: true });
   const images = idxBytes([labels.length, 28, 28], imagePixels(labels.length));
   const labelBytes = idxBytes([labels.length], labels);

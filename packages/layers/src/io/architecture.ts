@@ -1,7 +1,19 @@
 import { ArgumentError, FormatError } from '@bp/tensor';
 import { LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
 import {
-  CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, SELU, SiLU, Softplus, Softsign,
+  CELU,
+  ELU,
+  GELU,
+  Hardsigmoid,
+  Hardswish,
+  Hardtanh,
+  LogSigmoid,
+  Mish,
+  ReLU6,
+  SELU,
+  SiLU,
+  Softplus,
+  Softsign,
 } from '../layers/activations.js';
 import { BatchNorm1d } from '../layers/batch-norm1d.js';
 import { Conv2d } from '../layers/conv2d.js';
@@ -58,13 +70,16 @@ const builtins: Record<string, LayerFactory> = {
     new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, c as ConvTranspose2dOptions),
   MaxPool2d: (c) =>
     new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, {
-      padding: c.padding as Pair, dilation: c.dilation as Pair | undefined, ceilMode: c.ceilMode as boolean | undefined,
+      padding: c.padding as Pair,
+      dilation: c.dilation as Pair | undefined,
+      ceilMode: c.ceilMode as boolean | undefined,
     }),
   AvgPool2d: (c) => new AvgPool2d(c.kernelSize as Pair, c.stride as Pair, c as AvgPool2dOptions),
   AdaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c.outputSize as number),
   AdaptiveMaxPool2d: (c) => new AdaptiveMaxPool2d(c.outputSize as number),
   Unflatten: (c) => new Unflatten(num(c, 'dim'), c.sizes as number[]),
-  Flatten: (c) => new Flatten({ startDim: c.startDim as number, endDim: c.endDim as number, inputShape: c.inputShape as number[] | undefined }),
+  Flatten: (c) =>
+    new Flatten({ startDim: c.startDim as number, endDim: c.endDim as number, inputShape: c.inputShape as number[] | undefined }),
   Dropout: (c) => new Dropout(num(c, 'p')),
   BatchNorm1d: (c) =>
     new BatchNorm1d(num(c, 'numFeatures'), {
@@ -82,11 +97,17 @@ const builtins: Record<string, LayerFactory> = {
     }),
   Embedding: (c) => new Embedding(num(c, 'numEmbeddings'), num(c, 'embeddingDim'), { paddingIdx: c.paddingIdx as number | null }),
   LayerNorm: (c) =>
-    new LayerNorm(c.normalizedShape as number[], { eps: c.eps as number, elementwiseAffine: c.elementwiseAffine as boolean, bias: c.bias as boolean }),
+    new LayerNorm(c.normalizedShape as number[], {
+      eps: c.eps as number,
+      elementwiseAffine: c.elementwiseAffine as boolean,
+      bias: c.bias as boolean,
+    }),
   GroupNorm: (c) => new GroupNorm(num(c, 'numGroups'), num(c, 'numChannels'), { eps: c.eps as number, affine: c.affine as boolean }),
   MultiheadAttention: (c) =>
     new MultiheadAttention(num(c, 'embedDim'), num(c, 'numHeads'), {
-      dropout: c.dropout as number, bias: c.bias as boolean, batchFirst: c.batchFirst as boolean,
+      dropout: c.dropout as number,
+      bias: c.bias as boolean,
+      batchFirst: c.batchFirst as boolean,
     }),
   GPT: (c) => new GPT(c as unknown as GPTConfig),
   ReLU: () => new ReLU(),
@@ -159,10 +180,14 @@ function buildLayer(value: unknown, where: string): Module {
   if (typeof type !== 'string') throw new FormatError('model.json', `${where} has no layer type`);
   const factory = Object.hasOwn(builtins, type) ? builtins[type] : custom.get(type);
   if (!factory) {
-    throw new FormatError('model.json', `${where}: unknown layer type ${quoteName(type)}; register custom layers with registerLayer(${quoteName(type)}, factory)`);
+    throw new FormatError(
+      'model.json',
+      `${where}: unknown layer type ${quoteName(type)}; register custom layers with registerLayer(${quoteName(type)}, factory)`,
+    );
   }
   const cfg = config === undefined ? {} : config;
-  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new FormatError('model.json', `${where} (${type}): config must be an object`);
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg))
+    throw new FormatError('model.json', `${where} (${type}): config must be an object`);
   try {
     return factory(cfg);
   } catch (e) {

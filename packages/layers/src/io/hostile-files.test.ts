@@ -87,7 +87,9 @@ describe('load() reads regular files only, bounded by their size', () => {
     const file = join(root, 'ten.bin');
     writeFileSync(file, new Uint8Array(10).fill(7));
     expect(Array.from(await readRegularFile(file))).toEqual(new Array(10).fill(7));
-    await expect(readRegularFile(file, { maxBytes: 9, what: 'test file' })).rejects.toThrow(/is 10 bytes, more than the 9 a test file may have/);
+    await expect(readRegularFile(file, { maxBytes: 9, what: 'test file' })).rejects.toThrow(
+      /is 10 bytes, more than the 9 a test file may have/,
+    );
   });
 });
 
@@ -113,7 +115,10 @@ describe('names are own keys only', () => {
     const header = '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
     expect(() => decodeSafetensors(rawFile(header, new Uint8Array(8)))).toThrow(/names 'a' twice/);
     // A repeated key inside an entry, or a name that only contains quotes, is not a duplicate name.
-    const ok = rawFile('{"a\\"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8));
+    const ok = rawFile(
+      '{"a\\"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      new Uint8Array(8),
+    );
     expect(Object.keys(decodeSafetensors(ok).tensors)).toEqual(['a"b', 'c']);
   });
 
@@ -143,7 +148,10 @@ describe('values that cannot be weights', () => {
       /tensor 'w': F64 value -1e\+39 at file byte \d+ is beyond the float32 range/,
     );
     const fine = new Uint8Array(new Float64Array([1, 3e38]).buffer);
-    expect(decodeSafetensors(rawFile('{"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}', fine)).tensors.w.dataSync()[1]).toBeCloseTo(3e38, -32);
+    expect(decodeSafetensors(rawFile('{"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}', fine)).tensors.w.dataSync()[1]).toBeCloseTo(
+      3e38,
+      -32,
+    );
   });
 
   it('2,000 nested Sequentials are refused with a FormatError, not a stack overflow', () => {

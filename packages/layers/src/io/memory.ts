@@ -28,7 +28,10 @@ export interface ModelArtifacts {
 
 /** Names of integer buffers PyTorch keeps as int64, stored as I64 so `load_state_dict` sees PyTorch's dtype. */
 function int64Buffers(model: Module): string[] {
-  return model.namedBuffers().filter(([name, b]) => b.dtype === 'int32' && name.endsWith('num_batches_tracked')).map(([name]) => name);
+  return model
+    .namedBuffers()
+    .filter(([name, b]) => b.dtype === 'int32' && name.endsWith('num_batches_tracked'))
+    .map(([name]) => name);
 }
 
 /**
@@ -37,7 +40,8 @@ function int64Buffers(model: Module): string[] {
  * download) and rebuild with {@link fromMemory}.
  */
 export function toMemory(model: Module): ModelArtifacts {
-  if (!(model instanceof Module)) throw new ArgumentError('toMemory', `expected a Module (a layer or a Sequential), got ${model === null ? 'null' : typeof model}`);
+  if (!(model instanceof Module))
+    throw new ArgumentError('toMemory', `expected a Module (a layer or a Sequential), got ${model === null ? 'null' : typeof model}`);
   const modelJson: ModelJson = {
     format: 'bp-model',
     formatVersion: MODEL_FORMAT_VERSION,
@@ -95,7 +99,10 @@ function declaredValues(value: unknown, depth = 0): number {
     case 'Linear':
       return positive(c.inFeatures) * positive(c.outFeatures);
     case 'Dense':
-      return positive(c.units) * (c.inFeatures != null ? positive(c.inFeatures) : Array.isArray(c.inputShape) ? positive(c.inputShape.at(-1)) : 1);
+      return (
+        positive(c.units) *
+        (c.inFeatures != null ? positive(c.inFeatures) : Array.isArray(c.inputShape) ? positive(c.inputShape.at(-1)) : 1)
+      );
     case 'Conv2d':
       return positive(c.inChannels) * positive(c.outChannels) * product(c.kernelSize);
     case 'BatchNorm1d':
@@ -119,7 +126,10 @@ function checkInputShapes(value: unknown, where: string, depth = 0): void {
   if (Array.isArray(config.inputShape)) {
     const n = config.inputShape.reduce((p: number, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1);
     if (n > MAX_SAMPLE_VALUES) {
-      throw new FormatError('model.json', `${where}: inputShape ${JSON.stringify(config.inputShape)} has ${n} values per sample, more than the ${MAX_SAMPLE_VALUES} a loaded model may declare`);
+      throw new FormatError(
+        'model.json',
+        `${where}: inputShape ${JSON.stringify(config.inputShape)} has ${n} values per sample, more than the ${MAX_SAMPLE_VALUES} a loaded model may declare`,
+      );
     }
   }
   if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`, depth + 1));
@@ -140,7 +150,8 @@ export function checkArchitectureSize(description: unknown, maxParameters: numbe
       throw new FormatError('model.json', `the model has at least ${total} parameter values, more than the ${maxParameters} allowed`);
     }
   } catch (e) {
-    if (e instanceof FormatError && source !== 'model.json' && e.op === 'model.json') throw new FormatError(source, e.message.slice('model.json: '.length));
+    if (e instanceof FormatError && source !== 'model.json' && e.op === 'model.json')
+      throw new FormatError(source, e.message.slice('model.json: '.length));
     throw e;
   }
 }
@@ -188,33 +199,51 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
   const modelJson = parseModelJson(artifacts.modelJson);
   const source = typeof modelJson.weights === 'string' && modelJson.weights !== '' ? modelJson.weights : 'model.safetensors';
   const { tensors } = decodeSafetensors(artifacts.weights, { source });
-  checkDeclaredSize(modelJson.model, Object.values(tensors).reduce((n, t) => n + t.size, 0), source);
+  checkDeclaredSize(
+    modelJson.model,
+    Object.values(tensors).reduce((n, t) => n + t.size, 0),
+    source,
+  );
   const model = layerFromConfig(modelJson.model);
   const expected = model.stateDict();
   for (const [name, t] of Object.entries(expected)) {
     const got = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (got === undefined) throw new FormatError(source, `tensor '${name}' ${fmtShape(t.shape)} is missing`);
     if (got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i])) {
-      throw new FormatError(source, `tensor '${name}' has shape ${fmtShape(got.shape)} but the model in model.json needs ${fmtShape(t.shape)}`);
+      throw new FormatError(
+        source,
+        `tensor '${name}' has shape ${fmtShape(got.shape)} but the model in model.json needs ${fmtShape(t.shape)}`,
+      );
     }
     if (got.dtype !== t.dtype) throw new FormatError(source, `tensor '${name}' is ${got.dtype} but the model needs ${t.dtype}`);
   }
   for (const name of Object.keys(tensors)) {
-    if (!Object.hasOwn(expected, name)) throw new FormatError(source, `tensor ${quoteName(name)} does not belong to the model in model.json`);
+    if (!Object.hasOwn(expected, name))
+      throw new FormatError(source, `tensor ${quoteName(name)} does not belong to the model in model.json`);
   }
   for (const [name, t] of Object.entries(tensors)) {
     if (t.dtype !== 'float32') continue;
     const values = t.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i])) {
-        throw new FormatError(source, `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a model with non-finite weights cannot give meaningful results`);
+        throw new FormatError(
+          source,
+          `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a model with non-finite weights cannot give meaningful results`,
+        );
       }
     }
   }
   model.loadStateDict(tensors);
   if (model instanceof Sequential && modelJson.trainingConfig) {
     const tc = modelJson.trainingConfig;
-    if (tc === null || typeof tc !== 'object' || typeof tc.optimizer !== 'string' || typeof tc.loss !== 'string' || !Array.isArray(tc.metrics) || !tc.metrics.every((m) => typeof m === 'string')) {
+    if (
+      tc === null ||
+      typeof tc !== 'object' ||
+      typeof tc.optimizer !== 'string' ||
+      typeof tc.loss !== 'string' ||
+      !Array.isArray(tc.metrics) ||
+      !tc.metrics.every((m) => typeof m === 'string')
+    ) {
       throw new FormatError('model.json', 'trainingConfig must be { optimizer, loss, metrics } with names as strings');
     }
     try {

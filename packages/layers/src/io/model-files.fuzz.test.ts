@@ -37,7 +37,14 @@ const cnnModel = new Sequential([
 cnnModel.build([1, 4, 4]);
 const cnn = toMemory(cnnModel);
 const small = encodeSafetensors(
-  { w: tensor([[1, 2], [3, 4]]), b: tensor([1], { dtype: 'int32' }), n: tensor([5], { dtype: 'int32' }) },
+  {
+    w: tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+    b: tensor([1], { dtype: 'int32' }),
+    n: tensor([5], { dtype: 'int32' }),
+  },
   { metadata: { format: 'pt' }, int64: ['n'] },
 );
 const empty = encodeSafetensors({});
@@ -90,9 +97,9 @@ describe('model file fuzzing', () => {
         value: { modelJson: m.value, weights: [mlp, cnn][w].weights },
         edits: [`model.json (weights ${w})`, ...m.edits],
       })),
-      fc.tuple(fc.integer({ min: 0, max: 1 }), fc.oneof(mutatedBytes([mlp.weights, cnn.weights], { hot: 96, u64At: 0 }), headerEdits)).map(
-        ([j, m]) => ({ value: { modelJson: jsonSeeds[j], weights: m.value }, edits: [`weights (model.json ${j})`, ...m.edits] }),
-      ),
+      fc
+        .tuple(fc.integer({ min: 0, max: 1 }), fc.oneof(mutatedBytes([mlp.weights, cnn.weights], { hot: 96, u64At: 0 }), headerEdits))
+        .map(([j, m]) => ({ value: { modelJson: jsonSeeds[j], weights: m.value }, edits: [`weights (model.json ${j})`, ...m.edits] })),
     );
     const report = fuzz({
       inputs,

@@ -80,7 +80,12 @@ describe('decodeSafetensors', () => {
 
   it('round-trips tensors exactly', () => {
     manualSeed(9);
-    const record: Record<string, Tensor> = { w: randn([3, 4, 5]), s: tensor(2.5), ids: tensor([1, -2, 3], { dtype: 'int32' }), empty: tensor([]) };
+    const record: Record<string, Tensor> = {
+      w: randn([3, 4, 5]),
+      s: tensor(2.5),
+      ids: tensor([1, -2, 3], { dtype: 'int32' }),
+      empty: tensor([]),
+    };
     const back = decodeSafetensors(encodeSafetensors(record)).tensors;
     for (const [k, v] of Object.entries(record)) {
       expect(back[k].shape).toEqual(v.shape);
@@ -123,17 +128,62 @@ describe('decodeSafetensors refuses corrupted files with a FormatError', () => {
 
   const cases: [string, Uint8Array, RegExp][] = [
     ['a file shorter than the length field', new Uint8Array(5), /file is 5 bytes, too short for the 8-byte header length at byte 0/],
-    ['a header length past the end', (() => { const b = header(good, 12); b[0] = 0xff; b[1] = 0xff; return b; })(), /the header length in bytes 0\.\.8 runs past the end of the \d+-byte file/],
-    ['a header length beyond 2^53', (() => { const b = header(good, 12); b[7] = 0x80; return b; })(), /runs past the end/],
+    [
+      'a header length past the end',
+      (() => {
+        const b = header(good, 12);
+        b[0] = 0xff;
+        b[1] = 0xff;
+        return b;
+      })(),
+      /the header length in bytes 0\.\.8 runs past the end of the \d+-byte file/,
+    ],
+    [
+      'a header length beyond 2^53',
+      (() => {
+        const b = header(good, 12);
+        b[7] = 0x80;
+        return b;
+      })(),
+      /runs past the end/,
+    ],
     ['invalid JSON', header('{"a": [1, 2', 0), /header \(bytes 8\.\.24\) is not valid JSON/],
-    ['invalid UTF-8', (() => { const b = header('{"a":1}', 0); b[10] = 0xff; return b; })(), /is not valid UTF-8/],
+    [
+      'invalid UTF-8',
+      (() => {
+        const b = header('{"a":1}', 0);
+        b[10] = 0xff;
+        return b;
+      })(),
+      /is not valid UTF-8/,
+    ],
     ['a JSON array', header('[1,2]', 0), /must be a JSON object of tensors/],
     ['an unknown dtype', header('{"a":{"dtype":"Q8","shape":[2],"data_offsets":[0,2]}}', 2), /tensor 'a': unsupported dtype 'Q8'/],
-    ['a negative dimension', header('{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', 8), /tensor 'a': shape must be an array of non-negative integers/],
-    ['offsets past the data', header('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', 8), /tensor 'a': data_offsets \[0, 16\] \(file bytes 64\.\.80\) are out of range for the 8-byte data section starting at byte 64/],
-    ['a size that does not match the shape', header('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', 8), /tensor 'a': F32 \[3\] needs 12 bytes but data_offsets \[0, 8\] span 8/],
-    ['overlapping tensors', header('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', 8), /tensor 'b': data_offsets \[4, 8\] overlap tensor 'a'/],
-    ['a gap between tensors', header('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', 12), /tensor 'b': data_offsets begin at 8, leaving a gap after byte 4/],
+    [
+      'a negative dimension',
+      header('{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', 8),
+      /tensor 'a': shape must be an array of non-negative integers/,
+    ],
+    [
+      'offsets past the data',
+      header('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', 8),
+      /tensor 'a': data_offsets \[0, 16\] \(file bytes 64\.\.80\) are out of range for the 8-byte data section starting at byte 64/,
+    ],
+    [
+      'a size that does not match the shape',
+      header('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', 8),
+      /tensor 'a': F32 \[3\] needs 12 bytes but data_offsets \[0, 8\] span 8/,
+    ],
+    [
+      'overlapping tensors',
+      header('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', 8),
+      /tensor 'b': data_offsets \[4, 8\] overlap tensor 'a'/,
+    ],
+    [
+      'a gap between tensors',
+      header('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', 12),
+      /tensor 'b': data_offsets begin at 8, leaving a gap after byte 4/,
+    ],
     ['trailing bytes', header(good, 16), /the tensors cover 12 bytes but the data section .* has 16: trailing bytes at file byte/],
     ['reversed offsets', header('{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}', 4), /tensor 'a': data_offsets \[4, 0\]/],
     ['bad metadata', header('{"__metadata__":{"v":1}}', 0), /__metadata__ entry 'v' must be a string/],

@@ -68,7 +68,8 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, opts: EncodeS
     if (!isTensor(t)) throw new ArgumentError('encodeSafetensors', `'${name}' is not a Tensor`);
     let dtype: SafetensorsDType = t.dtype === 'float32' ? 'F32' : 'I32';
     if (int64.has(name)) {
-      if (t.dtype !== 'int32') throw new ArgumentError('encodeSafetensors', `'${name}' is ${t.dtype}; only int32 tensors can be stored as I64`);
+      if (t.dtype !== 'int32')
+        throw new ArgumentError('encodeSafetensors', `'${name}' is ${t.dtype}; only int32 tensors can be stored as I64`);
       dtype = 'I64';
     }
     items.push({ name, t, dtype });
@@ -135,7 +136,10 @@ function fail(source: string, message: string): never {
 export function quoteName(name: string): string {
   const cut = name.length > 60 ? `${name.slice(0, 60)}…` : name;
   const escaped = JSON.stringify(cut).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
-  return `'${escaped}'`.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${escaped}'`.replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -189,7 +193,10 @@ function topLevelKeys(text: string): string[] {
  * the data offsets tile the byte buffer exactly (in range, no overlap, no
  * gap), as the reference reader requires.
  */
-export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}): {
+export function readSafetensorsHeader(
+  bytes: Uint8Array,
+  opts: DecodeSafetensorsOptions = {},
+): {
   entries: Map<string, SafetensorsEntry>;
   metadata: Record<string, string>;
   dataStart: number;
@@ -237,10 +244,14 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
       }
       continue;
     }
-    if (raw === null || typeof raw !== 'object') fail(source, `tensor ${quoteName(name)}: entry must be an object with dtype, shape and data_offsets`);
+    if (raw === null || typeof raw !== 'object')
+      fail(source, `tensor ${quoteName(name)}: entry must be an object with dtype, shape and data_offsets`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in BYTES)) {
-      fail(source, `tensor ${quoteName(name)}: unsupported dtype ${typeof dtype === 'string' ? quoteName(dtype) : typeof dtype} (bp reads F32, I32, I64 and F64)`);
+      fail(
+        source,
+        `tensor ${quoteName(name)}: unsupported dtype ${typeof dtype === 'string' ? quoteName(dtype) : typeof dtype} (bp reads F32, I32, I64 and F64)`,
+      );
     }
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(source, `tensor ${quoteName(name)}: shape must be an array of non-negative integers`);
@@ -268,22 +279,33 @@ export function readSafetensorsHeader(bytes: Uint8Array, opts: DecodeSafetensors
     entries.set(name, { dtype: dtype as SafetensorsDType, shape: (shape as number[]).slice(), dataOffsets: [begin, end] });
   }
   // The offsets must tile the data section: sorted by begin, each tensor starts where the previous ended.
-  const sorted = [...entries.entries()].sort((a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1]);
+  const sorted = [...entries.entries()].sort(
+    (a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1],
+  );
   let expectedBegin = 0;
   let prevName: string | null = null;
   for (const [name, e] of sorted) {
     const [begin, end] = e.dataOffsets;
     if (begin < expectedBegin) {
-      fail(source, `tensor ${quoteName(name)}: data_offsets [${begin}, ${end}] overlap tensor ${quoteName(prevName ?? '')} (file byte ${dataStart + begin})`);
+      fail(
+        source,
+        `tensor ${quoteName(name)}: data_offsets [${begin}, ${end}] overlap tensor ${quoteName(prevName ?? '')} (file byte ${dataStart + begin})`,
+      );
     }
     if (begin > expectedBegin) {
-      fail(source, `tensor ${quoteName(name)}: data_offsets begin at ${begin}, leaving a gap after byte ${expectedBegin} of the data section (file byte ${dataStart + expectedBegin})`);
+      fail(
+        source,
+        `tensor ${quoteName(name)}: data_offsets begin at ${begin}, leaving a gap after byte ${expectedBegin} of the data section (file byte ${dataStart + expectedBegin})`,
+      );
     }
     expectedBegin = end;
     prevName = name;
   }
   if (expectedBegin !== dataLen) {
-    fail(source, `the tensors cover ${expectedBegin} bytes but the data section (from file byte ${dataStart}) has ${dataLen}: trailing bytes at file byte ${dataStart + expectedBegin}`);
+    fail(
+      source,
+      `the tensors cover ${expectedBegin} bytes but the data section (from file byte ${dataStart}) has ${dataLen}: trailing bytes at file byte ${dataStart + expectedBegin}`,
+    );
   }
   return { entries, metadata, dataStart };
 }
@@ -312,7 +334,8 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOpti
         values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
       } else {
         values = e.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
-        for (let i = 0; i < count; i++) values[i] = e.dtype === 'F32' ? view.getFloat32(start + 4 * i, true) : view.getInt32(start + 4 * i, true);
+        for (let i = 0; i < count; i++)
+          values[i] = e.dtype === 'F32' ? view.getFloat32(start + 4 * i, true) : view.getInt32(start + 4 * i, true);
       }
     } else if (e.dtype === 'I64') {
       values = new Int32Array(count);

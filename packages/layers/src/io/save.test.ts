@@ -81,7 +81,13 @@ describe('save and load', () => {
     await save(model, dir);
     const loaded = await load(dir);
     expect(loaded.compiled?.lossName).toBe('sparseCategoricalCrossentropy');
-    const r = await loaded.evaluate(tensor([[1, 0], [0, 1]]), tensor([0, 1], { dtype: 'int32' }));
+    const r = await loaded.evaluate(
+      tensor([
+        [1, 0],
+        [0, 1],
+      ]),
+      tensor([0, 1], { dtype: 'int32' }),
+    );
     expect(Object.keys(r)).toEqual(['loss', 'accuracy']);
   });
 
@@ -114,7 +120,9 @@ describe('save and load', () => {
 
     writeFileSync(weightsPath, weights);
     writeFileSync(jsonPath, json.replace('"units": 2', '"units": 5'));
-    await expect(load(dir)).rejects.toThrow(/model\.safetensors: tensor '1\.weight' has shape \[2,4\] but the model in model\.json needs \[5,4\]/);
+    await expect(load(dir)).rejects.toThrow(
+      /model\.safetensors: tensor '1\.weight' has shape \[2,4\] but the model in model\.json needs \[5,4\]/,
+    );
 
     writeFileSync(jsonPath, json.replace('"Dense"', '"Dense3D"'));
     await expect(load(dir)).rejects.toThrow(/model\.json: layers\[0\]: unknown layer type 'Dense3D'/);

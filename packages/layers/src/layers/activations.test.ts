@@ -4,19 +4,37 @@ import { expectClose } from '../__fixtures__/refs.js';
 import { LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh, activationByName } from './activations.js';
 
 describe('activation layers', () => {
-  const x = tensor([[-2, 0, 1.5], [3, -0.5, 0.25]]);
+  const x = tensor([
+    [-2, 0, 1.5],
+    [3, -0.5, 0.25],
+  ]);
   const v = [-2, 0, 1.5, 3, -0.5, 0.25];
 
   it('compute their functions elementwise', () => {
-    expectClose(new ReLU().forward(x), v.map((a) => Math.max(a, 0)));
-    expectClose(new Sigmoid().forward(x), v.map((a) => 1 / (1 + Math.exp(-a))));
+    expectClose(
+      new ReLU().forward(x),
+      v.map((a) => Math.max(a, 0)),
+    );
+    expectClose(
+      new Sigmoid().forward(x),
+      v.map((a) => 1 / (1 + Math.exp(-a))),
+    );
     expectClose(new Tanh().forward(x), v.map(Math.tanh));
-    expectClose(new LeakyReLU(0.2).forward(x), v.map((a) => (a > 0 ? a : 0.2 * a)));
-    expectClose(new LeakyReLU().forward(x), v.map((a) => (a > 0 ? a : 0.01 * a)));
+    expectClose(
+      new LeakyReLU(0.2).forward(x),
+      v.map((a) => (a > 0 ? a : 0.2 * a)),
+    );
+    expectClose(
+      new LeakyReLU().forward(x),
+      v.map((a) => (a > 0 ? a : 0.01 * a)),
+    );
   });
 
   it('softmax along the chosen axis', () => {
-    const rows = [[-2, 0, 1.5], [3, -0.5, 0.25]];
+    const rows = [
+      [-2, 0, 1.5],
+      [3, -0.5, 0.25],
+    ];
     const sm = (r: number[]) => r.map((a) => Math.exp(a) / r.reduce((s, b) => s + Math.exp(b), 0));
     expectClose(new Softmax().forward(x), rows.flatMap(sm));
     expectClose(new LogSoftmax(-1).forward(x), rows.flatMap(sm).map(Math.log));

@@ -1,6 +1,20 @@
 import {
-  ArgumentError, type Tensor, leakyRelu, gelu, silu, elu, celu, selu, softplus, mish, relu6, hardtanh, hardswish,
-  hardsigmoid, logsigmoid, softsign,
+  ArgumentError,
+  type Tensor,
+  leakyRelu,
+  gelu,
+  silu,
+  elu,
+  celu,
+  selu,
+  softplus,
+  mish,
+  relu6,
+  hardtanh,
+  hardswish,
+  hardsigmoid,
+  logsigmoid,
+  softsign,
 } from '@bp/tensor';
 import { Module } from '../module.js';
 
@@ -89,7 +103,8 @@ export class LeakyReLU extends Module {
   readonly negativeSlope: number;
   constructor(negativeSlope = 0.01) {
     super();
-    if (!Number.isFinite(negativeSlope)) throw new ArgumentError('LeakyReLU', `negativeSlope must be a finite number, got ${negativeSlope}`);
+    if (!Number.isFinite(negativeSlope))
+      throw new ArgumentError('LeakyReLU', `negativeSlope must be a finite number, got ${negativeSlope}`);
     this.negativeSlope = negativeSlope;
   }
   override get layerType(): string {

@@ -5,30 +5,27 @@ import { expectClose, indexed, refs, t } from '../__fixtures__/refs.js';
 import { BatchNorm1d } from './batch-norm1d.js';
 
 describe('BatchNorm1d', () => {
-  it.each(indexed(refs.batchNorm1d))(
-    'matches PyTorch in training (output, gradients, running stats) and eval (case %i)',
-    (_i, c) => {
-      const bn = new BatchNorm1d(c.xShape[1]);
-      bn.weight!.assign(Float32Array.from(c.weight));
-      bn.bias!.assign(Float32Array.from(c.bias));
-      const x1 = t(c.x1, c.xShape, true);
-      const out1 = bn.forward(x1);
-      expectClose(out1, c.out1);
-      out1.mul(t(c.upstream, c.xShape)).sum().backward();
-      expectClose(x1.grad!, c.dx1);
-      expectClose(bn.weight!.grad!, c.dweight);
-      expectClose(bn.bias!.grad!, c.dbias);
-      bn.forward(t(c.x2, c.xShape));
-      expectClose(bn.runningMean!, c.runningMean);
-      expectClose(bn.runningVar!, c.runningVar);
-      expect(bn.numBatchesTracked!.item()).toBe(c.numBatchesTracked);
-      bn.eval();
-      expectClose(bn.forward(t(c.x3, c.xShape)), c.out3);
-      // Eval mode leaves the running statistics alone.
-      expectClose(bn.runningMean!, c.runningMean);
-      expect(bn.numBatchesTracked!.item()).toBe(c.numBatchesTracked);
-    },
-  );
+  it.each(indexed(refs.batchNorm1d))('matches PyTorch in training (output, gradients, running stats) and eval (case %i)', (_i, c) => {
+    const bn = new BatchNorm1d(c.xShape[1]);
+    bn.weight!.assign(Float32Array.from(c.weight));
+    bn.bias!.assign(Float32Array.from(c.bias));
+    const x1 = t(c.x1, c.xShape, true);
+    const out1 = bn.forward(x1);
+    expectClose(out1, c.out1);
+    out1.mul(t(c.upstream, c.xShape)).sum().backward();
+    expectClose(x1.grad!, c.dx1);
+    expectClose(bn.weight!.grad!, c.dweight);
+    expectClose(bn.bias!.grad!, c.dbias);
+    bn.forward(t(c.x2, c.xShape));
+    expectClose(bn.runningMean!, c.runningMean);
+    expectClose(bn.runningVar!, c.runningVar);
+    expect(bn.numBatchesTracked!.item()).toBe(c.numBatchesTracked);
+    bn.eval();
+    expectClose(bn.forward(t(c.x3, c.xShape)), c.out3);
+    // Eval mode leaves the running statistics alone.
+    expectClose(bn.runningMean!, c.runningMean);
+    expect(bn.numBatchesTracked!.item()).toBe(c.numBatchesTracked);
+  });
 
   it('keeps PyTorch names for parameters and buffers', () => {
     const bn = new BatchNorm1d(3);

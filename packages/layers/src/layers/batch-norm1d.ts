@@ -61,7 +61,8 @@ export class BatchNorm1d extends Module {
       throw new ArgumentError('BatchNorm1d', `momentum must be in [0, 1] or null, got ${JSON.stringify(this.momentum) ?? this.momentum}`);
     }
     for (const k of ['affine', 'trackRunningStats'] as const) {
-      if (typeof this[k] !== 'boolean') throw new ArgumentError('BatchNorm1d', `${k} must be true or false, got ${JSON.stringify(this[k])}`);
+      if (typeof this[k] !== 'boolean')
+        throw new ArgumentError('BatchNorm1d', `${k} must be true or false, got ${JSON.stringify(this[k])}`);
     }
     this.weight = this.registerParameter('weight', this.affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([numFeatures]) : null);
@@ -114,7 +115,10 @@ export class BatchNorm1d extends Module {
       nbt.assign(nbt.add(1));
       const m = this.momentum ?? 1 / nbt.item();
       const c = this.numFeatures;
-      const unbiased = biasedVar.detach().reshape([c]).mul(count / (count - 1));
+      const unbiased = biasedVar
+        .detach()
+        .reshape([c])
+        .mul(count / (count - 1));
       const rm = this.runningMean!;
       const rv = this.runningVar!;
       rm.assign(rm.mul(1 - m).add(mean.detach().reshape([c]).mul(m)));

@@ -83,7 +83,11 @@ export class ModuleDict extends Module {
   /** The module under `key`. */
   get<M extends Module = Module>(key: string): M {
     const m = this.items.get(key);
-    if (!m) throw new IndexError('ModuleDict', `no module under '${key}'; keys are ${[...this.items.keys()].map((k) => `'${k}'`).join(', ') || 'none'}`);
+    if (!m)
+      throw new IndexError(
+        'ModuleDict',
+        `no module under '${key}'; keys are ${[...this.items.keys()].map((k) => `'${k}'`).join(', ') || 'none'}`,
+      );
     return m as M;
   }
 

@@ -12,7 +12,10 @@ import { MaxPool2d } from './max-pool2d.js';
 import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d } from './pooling.js';
 import { Unflatten } from './unflatten.js';
 
-interface Ref { shape: number[]; data: number[] }
+interface Ref {
+  shape: number[];
+  data: number[];
+}
 interface Case {
   layer: string;
   args: unknown[];

@@ -59,7 +59,10 @@ export class ConvTranspose2d extends Module {
     this.dilation = pairArg(L, 'dilation', opts.dilation ?? 1, 1);
     for (const i of [0, 1]) {
       if (this.outputPadding[i] >= this.stride[i] && this.outputPadding[i] >= this.dilation[i]) {
-        throw new ArgumentError(L, `outputPadding (${this.outputPadding}) must be smaller than the stride (${this.stride}) or the dilation (${this.dilation})`);
+        throw new ArgumentError(
+          L,
+          `outputPadding (${this.outputPadding}) must be smaller than the stride (${this.stride}) or the dilation (${this.dilation})`,
+        );
       }
     }
     this.useBias = boolArg(L, 'bias', opts.bias, true);
@@ -76,17 +79,31 @@ export class ConvTranspose2d extends Module {
   override forward(x: Tensor): Tensor {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new ShapeError(this.layerType, `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`);
+      throw new ShapeError(
+        this.layerType,
+        `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
+      );
     }
     return convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      groups: this.groups,
+      dilation: this.dilation,
     });
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, stride: this.stride,
-      padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, bias: this.useBias, dilation: this.dilation,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      groups: this.groups,
+      bias: this.useBias,
+      dilation: this.dilation,
     };
   }
 

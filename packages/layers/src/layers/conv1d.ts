@@ -51,7 +51,8 @@ export class Conv1d extends Module {
     this.stride = intArg('Conv1d', 'stride', opts.stride ?? 1, 1);
     const p = opts.padding ?? 0;
     this.padding = p === 'same' || p === 'valid' ? p : intArg('Conv1d', 'padding', p, 0);
-    if (this.padding === 'same' && this.stride !== 1) throw new ArgumentError('Conv1d', `padding 'same' needs stride 1, got ${this.stride}`);
+    if (this.padding === 'same' && this.stride !== 1)
+      throw new ArgumentError('Conv1d', `padding 'same' needs stride 1, got ${this.stride}`);
     this.dilation = intArg('Conv1d', 'dilation', opts.dilation ?? 1, 1);
     this.useBias = boolArg('Conv1d', 'bias', opts.bias, true);
     const fanIn = (inChannels / this.groups) * this.kernelSize;
@@ -66,15 +67,24 @@ export class Conv1d extends Module {
   override forward(x: Tensor): Tensor {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank !== 3 || x.shape[1] !== this.inChannels) {
-      throw new ShapeError(this.layerType, `expects input [n, ${this.inChannels}, L], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`);
+      throw new ShapeError(
+        this.layerType,
+        `expects input [n, ${this.inChannels}, L], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
+      );
     }
     return conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, stride: this.stride,
-      padding: this.padding, dilation: this.dilation, groups: this.groups, bias: this.useBias,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+      bias: this.useBias,
     };
   }
 

@@ -30,7 +30,9 @@ describe('Conv2d', () => {
   it('names the expected channels when the input does not fit', () => {
     const conv = new Conv2d(3, 4, 3);
     expect(() => conv.forward(zeros([1, 1, 8, 8]))).toThrow(ShapeError);
-    expect(() => conv.forward(zeros([1, 1, 8, 8]))).toThrow(/Conv2d: expects NCHW input \[n, 3, H, W\], got \[1,1,8,8\] \(weight \[4,3,3,3\]\)/);
+    expect(() => conv.forward(zeros([1, 1, 8, 8]))).toThrow(
+      /Conv2d: expects NCHW input \[n, 3, H, W\], got \[1,1,8,8\] \(weight \[4,3,3,3\]\)/,
+    );
     expect(() => conv.forward(tensor([1, 2, 3]))).toThrow(/Conv2d/);
   });
 

@@ -59,7 +59,10 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2dOptions = {}) {
     super();
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    for (const [name, v] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(this.layerType, `${name} must be a positive integer, got ${v}`);
     }
     this.groups = opts.groups ?? 1;
@@ -75,7 +78,8 @@ export class Conv2d extends Module {
       throw new ArgumentError(this.layerType, `padding 'same' needs stride 1, got ${JSON.stringify(this.stride)}`);
     }
     this.useBias = opts.bias ?? true;
-    if (typeof this.useBias !== 'boolean') throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+    if (typeof this.useBias !== 'boolean')
+      throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     const [kh, kw] = this.kernelSize;
     const fanIn = (inChannels / this.groups) * kh * kw;
     this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels / this.groups, kh, kw], fanIn));

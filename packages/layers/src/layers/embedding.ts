@@ -1,5 +1,16 @@
 import {
-  ArgumentError, DTypeError, IndexError, type Tensor, fmtShape, gather, getBackend, isTensor, randn, tensor, valueChecksOn, where,
+  ArgumentError,
+  DTypeError,
+  IndexError,
+  type Tensor,
+  fmtShape,
+  gather,
+  getBackend,
+  isTensor,
+  randn,
+  tensor,
+  valueChecksOn,
+  where,
 } from '@bp/tensor';
 import { Module } from '../module.js';
 
@@ -35,7 +46,10 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
-    for (const [k, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
+    for (const [k, v] of [
+      ['numEmbeddings', numEmbeddings],
+      ['embeddingDim', embeddingDim],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ArgumentError('Embedding', `${k} must be a positive integer, got ${v}`);
     }
     this.numEmbeddings = numEmbeddings;
@@ -70,7 +84,8 @@ export class Embedding extends Module {
   }
 
   override forward(ids: Tensor): Tensor {
-    if (!isTensor(ids)) throw new ArgumentError(this.layerType, `input must be an int32 Tensor of ids, got ${ids === null ? 'null' : typeof ids}`);
+    if (!isTensor(ids))
+      throw new ArgumentError(this.layerType, `input must be an int32 Tensor of ids, got ${ids === null ? 'null' : typeof ids}`);
     if (ids.dtype !== 'int32') throw new DTypeError(this.layerType, `ids must be int32, got ${ids.dtype} ${fmtShape(ids.shape)}`);
     const flat = ids.reshape([ids.size]);
     // The range check reads the ids back: only where that is free or asked for (setDebugChecks).
@@ -78,7 +93,10 @@ export class Embedding extends Module {
       const v = flat.dataSync();
       for (let i = 0; i < v.length; i++) {
         if (v[i] < 0 || v[i] >= this.numEmbeddings) {
-          throw new IndexError(this.layerType, `id ${v[i]} at position ${i} of ${fmtShape(ids.shape)} is out of range for ${this.numEmbeddings} embeddings`);
+          throw new IndexError(
+            this.layerType,
+            `id ${v[i]} at position ${i} of ${fmtShape(ids.shape)} is out of range for ${this.numEmbeddings} embeddings`,
+          );
         }
       }
     }

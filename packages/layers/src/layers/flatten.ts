@@ -42,7 +42,10 @@ export class Flatten extends Module {
     const o: FlattenOptions = typeof opts === 'number' ? { startDim: opts, endDim } : opts;
     this.startDim = o.startDim ?? 1;
     this.endDim = o.endDim ?? -1;
-    for (const [name, v] of [['startDim', this.startDim], ['endDim', this.endDim]] as const) {
+    for (const [name, v] of [
+      ['startDim', this.startDim],
+      ['endDim', this.endDim],
+    ] as const) {
       if (!Number.isInteger(v)) throw new ArgumentError('Flatten', `${name} must be an integer, got ${v}`);
     }
     if (o.inputShape !== undefined) this.inputShape = checkInputShape('Flatten', o.inputShape);
@@ -68,7 +71,10 @@ export class Flatten extends Module {
 /** Validates a Keras-style per-sample `inputShape` (positive integers, no batch axis). */
 export function checkInputShape(layer: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ArgumentError(layer, `inputShape must be a non-empty array of positive integers (no batch axis), got ${JSON.stringify(shape)}`);
+    throw new ArgumentError(
+      layer,
+      `inputShape must be a non-empty array of positive integers (no batch axis), got ${JSON.stringify(shape)}`,
+    );
   }
   return shape.slice();
 }

@@ -31,7 +31,10 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
     super();
-    for (const [k, v] of [['numGroups', numGroups], ['numChannels', numChannels]] as const) {
+    for (const [k, v] of [
+      ['numGroups', numGroups],
+      ['numChannels', numChannels],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ArgumentError('GroupNorm', `${k} must be a positive integer, got ${v}`);
     }
     if (numChannels % numGroups !== 0) {
@@ -44,7 +47,8 @@ export class GroupNorm extends Module {
       throw new ArgumentError('GroupNorm', `eps must be a finite number >= 0, got ${String(this.eps)}`);
     }
     this.affine = opts.affine ?? true;
-    if (typeof this.affine !== 'boolean') throw new ArgumentError('GroupNorm', `affine must be true or false, got ${JSON.stringify(this.affine)}`);
+    if (typeof this.affine !== 'boolean')
+      throw new ArgumentError('GroupNorm', `affine must be true or false, got ${JSON.stringify(this.affine)}`);
     this.weight = this.registerParameter('weight', this.affine ? ones([numChannels]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([numChannels]) : null);
   }

@@ -35,7 +35,10 @@ export class LayerNorm extends Module {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
     if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-      throw new ArgumentError('LayerNorm', `normalizedShape must be a positive integer or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`);
+      throw new ArgumentError(
+        'LayerNorm',
+        `normalizedShape must be a positive integer or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`,
+      );
     }
     this.normalizedShape = shape.slice();
     this.eps = opts.eps ?? 1e-5;
@@ -44,7 +47,10 @@ export class LayerNorm extends Module {
     }
     this.elementwiseAffine = opts.elementwiseAffine ?? true;
     const useBias = opts.bias ?? true;
-    for (const [k, v] of [['elementwiseAffine', this.elementwiseAffine], ['bias', useBias]] as const) {
+    for (const [k, v] of [
+      ['elementwiseAffine', this.elementwiseAffine],
+      ['bias', useBias],
+    ] as const) {
       if (typeof v !== 'boolean') throw new ArgumentError('LayerNorm', `${k} must be true or false, got ${JSON.stringify(v)}`);
     }
     this.weight = this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape) : null);
@@ -61,7 +67,12 @@ export class LayerNorm extends Module {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { normalizedShape: this.normalizedShape, eps: this.eps, elementwiseAffine: this.elementwiseAffine, bias: this.bias !== null || !this.elementwiseAffine };
+    return {
+      normalizedShape: this.normalizedShape,
+      eps: this.eps,
+      elementwiseAffine: this.elementwiseAffine,
+      bias: this.bias !== null || !this.elementwiseAffine,
+    };
   }
 
   protected override extraRepr(): string {

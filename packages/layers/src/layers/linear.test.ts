@@ -31,7 +31,16 @@ describe('Linear', () => {
 
   it('applies to the last axis of batched inputs', () => {
     const layer = new Linear(3, 2);
-    const x = tensor([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [0, 1, 0]]]);
+    const x = tensor([
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      [
+        [7, 8, 9],
+        [0, 1, 0],
+      ],
+    ]);
     const y = layer.forward(x);
     expect(y.shape).toEqual([2, 2, 2]);
     const flat = layer.forward(x.reshape([4, 3]));
@@ -51,7 +60,9 @@ describe('Linear', () => {
   it('names the layer and both shapes when the input does not fit', () => {
     const layer = new Linear(784, 128);
     expect(() => layer.forward(tensor([[1, 2, 3]]))).toThrow(ShapeError);
-    expect(() => layer.forward(tensor([[1, 2, 3]]))).toThrow(/Linear: input \[1,3\] has 3 features but the layer expects 784 \(weight \[128,784\]\)/);
+    expect(() => layer.forward(tensor([[1, 2, 3]]))).toThrow(
+      /Linear: input \[1,3\] has 3 features but the layer expects 784 \(weight \[128,784\]\)/,
+    );
   });
 
   it('refuses invalid sizes', () => {

@@ -44,7 +44,8 @@ export class Linear extends Module {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.useBias = opts.bias ?? true;
-    if (typeof this.useBias !== 'boolean') throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+    if (typeof this.useBias !== 'boolean')
+      throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     if (inFeatures !== null) this.createParameters(inFeatures);
   }
 

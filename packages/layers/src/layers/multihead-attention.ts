@@ -1,6 +1,17 @@
 import {
-  ArgumentError, DTypeError, ShapeError, type Tensor, add, fmtShape, isTensor, matmulT, narrow, scaledDotProductAttention,
-  tensor, where, zeros,
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  add,
+  fmtShape,
+  isTensor,
+  matmulT,
+  narrow,
+  scaledDotProductAttention,
+  tensor,
+  where,
+  zeros,
 } from '@bp/tensor';
 import { xavierUniform } from '../initializers.js';
 import { Module } from '../module.js';
@@ -69,7 +80,10 @@ export class MultiheadAttention extends Module {
 
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
-    for (const [k, v] of [['embedDim', embedDim], ['numHeads', numHeads]] as const) {
+    for (const [k, v] of [
+      ['embedDim', embedDim],
+      ['numHeads', numHeads],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ArgumentError('MultiheadAttention', `${k} must be a positive integer, got ${v}`);
     }
     if (embedDim % numHeads !== 0) {
@@ -79,7 +93,10 @@ export class MultiheadAttention extends Module {
     if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) {
       throw new ArgumentError('MultiheadAttention', `dropout must be a probability in [0, 1], got ${String(dropout)}`);
     }
-    for (const [k, v] of [['bias', bias], ['batchFirst', batchFirst]] as const) {
+    for (const [k, v] of [
+      ['bias', bias],
+      ['batchFirst', batchFirst],
+    ] as const) {
       if (typeof v !== 'boolean') throw new ArgumentError('MultiheadAttention', `${k} must be true or false, got ${JSON.stringify(v)}`);
     }
     this.embedDim = embedDim;
@@ -105,14 +122,21 @@ export class MultiheadAttention extends Module {
   override forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: MultiheadAttentionCallOptions = {}): Tensor {
     const op = this.layerType;
     const E = this.embedDim;
-    for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
+    for (const [name, t] of [
+      ['query', query],
+      ['key', key],
+      ['value', value],
+    ] as const) {
       if (!isTensor(t)) throw new ArgumentError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
       if ((t.rank !== 2 && t.rank !== 3) || t.shape[t.rank - 1] !== E) {
         throw new ShapeError(op, `${name} must be [seq, ${E}] or 3-D with ${E} features last, got ${fmtShape(t.shape)}`);
       }
     }
     if (key.rank !== query.rank || value.rank !== query.rank) {
-      throw new ShapeError(op, `query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must all be batched or all unbatched`);
+      throw new ShapeError(
+        op,
+        `query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must all be batched or all unbatched`,
+      );
     }
     const unbatched = query.rank === 2;
     // To [N, L, E].
@@ -123,7 +147,10 @@ export class MultiheadAttention extends Module {
     const [N, L] = q0.shape;
     const S = k0.shape[1];
     if (k0.shape[0] !== N || v0.shape[0] !== N || v0.shape[1] !== S) {
-      throw new ShapeError(op, `query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} disagree on batch or sequence length`);
+      throw new ShapeError(
+        op,
+        `query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} disagree on batch or sequence length`,
+      );
     }
     const H = this.numHeads;
     const D = E / H;
@@ -141,8 +168,9 @@ export class MultiheadAttention extends Module {
     const { attnMask = null, keyPaddingMask = null, isCausal = false } = opts ?? {};
     if (attnMask) {
       if (!isTensor(attnMask)) throw new ArgumentError(op, 'attnMask must be a Tensor');
-      const ok = (attnMask.rank === 2 && attnMask.shape[0] === L && attnMask.shape[1] === S)
-        || (attnMask.rank === 3 && attnMask.shape[0] === N * H && attnMask.shape[1] === L && attnMask.shape[2] === S);
+      const ok =
+        (attnMask.rank === 2 && attnMask.shape[0] === L && attnMask.shape[1] === S) ||
+        (attnMask.rank === 3 && attnMask.shape[0] === N * H && attnMask.shape[1] === L && attnMask.shape[2] === S);
       if (!ok) throw new ShapeError(op, `attnMask must be [${L}, ${S}] or [${N * H}, ${L}, ${S}], got ${fmtShape(attnMask.shape)}`);
       const m = toAdditive(op, 'attnMask', attnMask);
       mask = attnMask.rank === 3 ? m.reshape([N, H, L, S]) : m;
@@ -169,7 +197,13 @@ export class MultiheadAttention extends Module {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { embedDim: this.embedDim, numHeads: this.numHeads, dropout: this.dropout, bias: this.inProjBias !== null, batchFirst: this.batchFirst };
+    return {
+      embedDim: this.embedDim,
+      numHeads: this.numHeads,
+      dropout: this.dropout,
+      bias: this.inProjBias !== null,
+      batchFirst: this.batchFirst,
+    };
   }
 
   protected override extraRepr(): string {

@@ -46,16 +46,25 @@ export class AvgPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!isTensor(x) || x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`);
+    if (!isTensor(x) || x.rank !== 4)
+      throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`);
     return avgPool2d(x, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
     });
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
     };
   }
 

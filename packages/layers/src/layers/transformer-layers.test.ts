@@ -3,7 +3,18 @@ import '@bp/autograd';
 import { ArgumentError, DTypeError, IndexError, ShapeError, type Tensor, manualSeed, tensor, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { expectClose, indexed } from '../__fixtures__/refs.js';
-import { BatchNorm2d, Embedding, GroupNorm, LayerNorm, Linear, ModuleDict, ModuleList, Module, MultiheadAttention, Dropout } from '../index.js';
+import {
+  BatchNorm2d,
+  Embedding,
+  GroupNorm,
+  LayerNorm,
+  Linear,
+  ModuleDict,
+  ModuleList,
+  Module,
+  MultiheadAttention,
+  Dropout,
+} from '../index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const refs: any = JSON.parse(readFileSync(new URL('../__fixtures__/transformer_refs.json', import.meta.url), 'utf8'));
@@ -32,7 +43,10 @@ function check(m: Module, c: any, call: (xs: Tensor[]) => Tensor, rtol = 1e-4, a
   const out = call(xs);
   expect(out.shape).toEqual(c.outShape);
   expectClose(out, c.out, rtol, atol);
-  out.mul(tensor(Float32Array.from(c.upstream), { shape: c.outShape })).sum().backward();
+  out
+    .mul(tensor(Float32Array.from(c.upstream), { shape: c.outShape }))
+    .sum()
+    .backward();
   xs.forEach((x, i) => {
     if (c.inputGrads[i]) expectClose(x.grad!, c.inputGrads[i], rtol, atol);
   });
@@ -50,7 +64,9 @@ describe('Embedding matches nn.Embedding', () => {
     const m = new Embedding(4, 2, { paddingIdx: -1 });
     expect(m.paddingIdx).toBe(3);
     expect(Array.from(m.weight.dataSync().slice(6))).toEqual([0, 0]);
-    m.forward(tensor([[3, 3, 1]], { dtype: 'int32' })).sum().backward();
+    m.forward(tensor([[3, 3, 1]], { dtype: 'int32' }))
+      .sum()
+      .backward();
     expect(Array.from(m.weight.grad!.dataSync())).toEqual([0, 0, 1, 1, 0, 0, 0, 0]);
   });
   it('rejects bad ids', () => {
@@ -107,7 +123,10 @@ describe('MultiheadAttention matches nn.MultiheadAttention', () => {
     const m = new MultiheadAttention(8, 2);
     const shapes = Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape]));
     expect(shapes).toEqual({ in_proj_weight: [24, 8], in_proj_bias: [24], 'out_proj.weight': [8, 8], 'out_proj.bias': [8] });
-    const x = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), { shape: [3, 8] });
+    const x = tensor(
+      Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+      { shape: [3, 8] },
+    );
     const batched = m.forward(x.reshape([3, 1, 8]));
     expectClose(m.forward(x), Array.from(batched.dataSync()));
     expect(m.forward(x).shape).toEqual([3, 8]);
@@ -116,7 +135,9 @@ describe('MultiheadAttention matches nn.MultiheadAttention', () => {
     expect(() => new MultiheadAttention(6, 4)).toThrow(/embedDim 6 must be divisible by numHeads 4/);
     const m = new MultiheadAttention(4, 2, { batchFirst: true });
     expect(() => m.forward(zeros([2, 3, 5]))).toThrow(/query must be \[seq, 4\]/);
-    expect(() => m.forward(zeros([2, 3, 4]), zeros([2, 3, 4]), zeros([2, 3, 4]), { attnMask: zeros([2, 2]) })).toThrow(/attnMask must be \[3, 3\]/);
+    expect(() => m.forward(zeros([2, 3, 4]), zeros([2, 3, 4]), zeros([2, 3, 4]), { attnMask: zeros([2, 2]) })).toThrow(
+      /attnMask must be \[3, 3\]/,
+    );
   });
 });
 
@@ -132,7 +153,13 @@ describe('ModuleList and ModuleDict', () => {
   it('registers children under their positions and keys, as PyTorch names them', () => {
     const n = new Net();
     expect(Object.keys(n.stateDict())).toEqual([
-      'blocks.0.weight', 'blocks.0.bias', 'blocks.1.weight', 'blocks.1.bias', 'heads.cls.weight', 'heads.cls.bias', 'heads.reg.weight',
+      'blocks.0.weight',
+      'blocks.0.bias',
+      'blocks.1.weight',
+      'blocks.1.bias',
+      'heads.cls.weight',
+      'heads.cls.bias',
+      'heads.reg.weight',
     ]);
     expect(n.parameters()).toHaveLength(7);
     expect(n.blocks.length).toBe(2);

@@ -11,7 +11,9 @@ const ref: any = JSON.parse(readFileSync(new URL('../__fixtures__/transformer_re
 function crossEntropy(logits: Tensor, targets: number[]): Tensor {
   const V = logits.shape[logits.rank - 1];
   const lp = logSoftmax(logits.reshape([-1, V]), -1);
-  const pick = tensor(Float32Array.from(targets.flatMap((t) => Array.from({ length: V }, (_, j) => (j === t ? 1 : 0)))), { shape: [targets.length, V] });
+  const pick = tensor(Float32Array.from(targets.flatMap((t) => Array.from({ length: V }, (_, j) => (j === t ? 1 : 0)))), {
+    shape: [targets.length, V],
+  });
   return lp.mul(pick).sum().neg().div(targets.length);
 }
 
@@ -19,7 +21,14 @@ describe('GPT', () => {
   it('equals a PyTorch module of the same tree: names, logits, loss and every gradient', () => {
     const m = new GPT({ ...ref.config, dropout: 0 });
     expect(Object.keys(m.stateDict())).toEqual(ref.names);
-    m.loadStateDict(Object.fromEntries(Object.entries(ref.params).map(([k, v]: [string, any]) => [k, tensor(Float32Array.from(v.values), { shape: v.shape })]))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    m.loadStateDict(
+      Object.fromEntries(
+        Object.entries(ref.params as Record<string, { values: number[]; shape: number[] }>).map(([k, v]) => [
+          k,
+          tensor(Float32Array.from(v.values), { shape: v.shape }),
+        ]),
+      ),
+    );
     const idx = tensor(Int32Array.from(ref.idx), { shape: [2, 5] });
     const logits = m.forward(idx);
     expect(logits.shape).toEqual([2, 5, 7]);

@@ -1,6 +1,16 @@
 import { withoutGraph } from '../no-grad.js';
 import {
-  ArgumentError, DTypeError, ShapeError, type Tensor, arange, fmtShape, isTensor, matmulT, random, softmax, tensor,
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  arange,
+  fmtShape,
+  isTensor,
+  matmulT,
+  random,
+  softmax,
+  tensor,
 } from '@bp/tensor';
 import { normal, zeros } from '../initializers.js';
 import { GELU } from '../layers/activations.js';
@@ -104,7 +114,8 @@ export class GPTBlock extends Module {
 }
 
 function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError('GPT', `${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new ArgumentError('GPT', `${name} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
@@ -165,7 +176,10 @@ export class GPT extends Module {
     this.wte = this.registerModule('wte', new Embedding(c.vocabSize, c.nEmbd));
     this.wpe = this.registerModule('wpe', new Embedding(c.blockSize, c.nEmbd));
     this.drop = this.registerModule('drop', new Dropout(c.dropout));
-    this.h = this.registerModule('h', new ModuleList(Array.from({ length: c.nLayer }, () => new GPTBlock(c.nEmbd, c.nHead, c.dropout, c.bias))));
+    this.h = this.registerModule(
+      'h',
+      new ModuleList(Array.from({ length: c.nLayer }, () => new GPTBlock(c.nEmbd, c.nHead, c.dropout, c.bias))),
+    );
     this.ln_f = this.registerModule('ln_f', new LayerNorm(c.nEmbd, { bias: c.bias }));
     this.lm_head = c.tieWeights ? null : this.registerModule('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
     this.initWeights();
@@ -188,7 +202,8 @@ export class GPT extends Module {
 
   /** Logits `[batch, time, vocabSize]` for int32 token ids `[batch, time]` (time <= blockSize). */
   override forward(idx: Tensor): Tensor {
-    if (!isTensor(idx)) throw new ArgumentError(this.layerType, `input must be an int32 Tensor of token ids, got ${idx === null ? 'null' : typeof idx}`);
+    if (!isTensor(idx))
+      throw new ArgumentError(this.layerType, `input must be an int32 Tensor of token ids, got ${idx === null ? 'null' : typeof idx}`);
     if (idx.dtype !== 'int32') throw new DTypeError(this.layerType, `token ids must be int32, got ${idx.dtype} ${fmtShape(idx.shape)}`);
     if (idx.rank !== 2) throw new ShapeError(this.layerType, `token ids must be [batch, time], got ${fmtShape(idx.shape)}`);
     const T = idx.shape[1];
@@ -213,9 +228,12 @@ export class GPT extends Module {
     if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
       throw new ArgumentError('GPT.generate', `temperature must be a finite number > 0, got ${String(temperature)}`);
     }
-    if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError('GPT.generate', `topK must be an integer >= 1, got ${String(topK)}`);
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ArgumentError('GPT.generate', `maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
-    if (!isTensor(idx) || idx.dtype !== 'int32' || idx.rank !== 2) throw new ArgumentError('GPT.generate', 'idx must be an int32 Tensor [batch, time]');
+    if (topK !== null && !(Number.isInteger(topK) && topK >= 1))
+      throw new ArgumentError('GPT.generate', `topK must be an integer >= 1, got ${String(topK)}`);
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0)
+      throw new ArgumentError('GPT.generate', `maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
+    if (!isTensor(idx) || idx.dtype !== 'int32' || idx.rank !== 2)
+      throw new ArgumentError('GPT.generate', 'idx must be an int32 Tensor [batch, time]');
     const wasTraining = this.training;
     this.eval();
     try {
@@ -230,7 +248,10 @@ export class GPT extends Module {
         const T = ctx[0].length;
         const probs = withoutGraph(() => {
           const logits = this.forward(tensor(Int32Array.from(ctx.flat()), { shape: [B, T] }));
-          const last = logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]).div(temperature);
+          const last = logits
+            .slice([0, T - 1, 0], [B, 1, V])
+            .reshape([B, V])
+            .div(temperature);
           return softmax(last, -1).dataSync();
         });
         for (let b = 0; b < B; b++) {

@@ -31,7 +31,10 @@ function sizes(op: string, opts: PresetOptions, rank?: number): { inputShape: nu
   const inputShape = opts.inputShape ?? [1, 28, 28];
   const classes = opts.classes ?? 10;
   if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new ArgumentError(op, `inputShape must be a non-empty array of positive integers (no batch axis), got ${JSON.stringify(inputShape)}`);
+    throw new ArgumentError(
+      op,
+      `inputShape must be a non-empty array of positive integers (no batch axis), got ${JSON.stringify(inputShape)}`,
+    );
   }
   if (rank !== undefined && inputShape.length !== rank) {
     throw new ArgumentError(op, `inputShape must be [channels, height, width], got ${JSON.stringify(inputShape)}`);
@@ -48,7 +51,15 @@ function sizes(op: string, opts: PresetOptions, rank?: number): { inputShape: nu
  */
 export function mnistMlp(opts: PresetOptions = {}): Sequential {
   const { inputShape, classes } = sizes('presets.mnistMlp', opts);
-  return new Sequential([new Flatten(), new Linear(inputShape.reduce((a, b) => a * b, 1), 128), new ReLU(), new Linear(128, classes)]);
+  return new Sequential([
+    new Flatten(),
+    new Linear(
+      inputShape.reduce((a, b) => a * b, 1),
+      128,
+    ),
+    new ReLU(),
+    new Linear(128, classes),
+  ]);
 }
 
 /**

@@ -47,12 +47,17 @@ describe('compile by name', () => {
     const opt = model.compiled!.optimizer as Adam;
     expect(opt).toBeInstanceOf(Adam);
     expect(opt.defaults).toMatchObject({ lr: 1e-3, eps: 1e-7 });
-    expect(() => model.compile({ optimizer: 'lbfgs' as 'sgd', loss: 'mse' })).toThrow(/unknown optimizer 'lbfgs'; use sgd, adam, adamw, rmsprop, adagrad/);
+    expect(() => model.compile({ optimizer: 'lbfgs' as 'sgd', loss: 'mse' })).toThrow(
+      /unknown optimizer 'lbfgs'; use sgd, adam, adamw, rmsprop, adagrad/,
+    );
   });
 
   it("accepts Keras' loss names in any spelling", () => {
     const model = new Sequential([new Dense(2, { inputShape: [2] })]);
-    const probs = tensor([[0.8, 0.2], [0.4, 0.6]]);
+    const probs = tensor([
+      [0.8, 0.2],
+      [0.4, 0.6],
+    ]);
     const labels = tensor([0, 1], { dtype: 'int32' });
     // -(ln 0.8 + ln 0.6) / 2
     const sparseCE = -(Math.log(0.8) + Math.log(0.6)) / 2;
@@ -60,7 +65,10 @@ describe('compile by name', () => {
       model.compile({ optimizer: 'sgd', loss: name });
       expect(model.compiled!.loss(probs, labels).item()).toBeCloseTo(sparseCE, 6);
     }
-    const oneHot = tensor([[1, 0], [0, 1]]);
+    const oneHot = tensor([
+      [1, 0],
+      [0, 1],
+    ]);
     model.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy' });
     expect(model.compiled!.loss(probs, oneHot).item()).toBeCloseTo(sparseCE, 6);
     // ((0.8-1)^2 + 0.2^2 + 0.4^2 + (0.6-1)^2) / 4 = 0.1
@@ -83,24 +91,57 @@ describe("Keras' metric names", () => {
     expect(getMetric('MeanAbsoluteError').name).toBe('mae');
   });
 
-  const pred = tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]]); // arg-max 1, 0, 2, 1
+  const pred = tensor([
+    [0.1, 0.7, 0.2],
+    [0.5, 0.3, 0.2],
+    [0.2, 0.2, 0.6],
+    [0.3, 0.4, 0.3],
+  ]); // arg-max 1, 0, 2, 1
 
   it('sparse_categorical_accuracy counts arg-max hits against class ids, int or float, [n] or [n, 1]', () => {
     expect(sparseCategoricalAccuracy.batchTotal(pred, tensor([1, 0, 1, 1], { dtype: 'int32' })).item()).toBe(3);
     expect(sparseCategoricalAccuracy.batchTotal(pred, tensor([[1], [2], [2], [0]])).item()).toBe(2);
-    expect(() => sparseCategoricalAccuracy.batchTotal(pred, tensor([[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0]]))).toThrow(
-      /sparse_categorical_accuracy: needs one class id per sample .* for one-hot rows use 'categorical_accuracy'/,
-    );
+    expect(() =>
+      sparseCategoricalAccuracy.batchTotal(
+        pred,
+        tensor([
+          [0, 1, 0],
+          [1, 0, 0],
+          [0, 0, 1],
+          [0, 1, 0],
+        ]),
+      ),
+    ).toThrow(/sparse_categorical_accuracy: needs one class id per sample .* for one-hot rows use 'categorical_accuracy'/);
   });
 
   it('categorical_accuracy counts arg-max hits against one-hot rows', () => {
-    expect(categoricalAccuracy.batchTotal(pred, tensor([[0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 1, 0]])).item()).toBe(3);
+    expect(
+      categoricalAccuracy
+        .batchTotal(
+          pred,
+          tensor([
+            [0, 1, 0],
+            [0, 0, 1],
+            [0, 0, 1],
+            [0, 1, 0],
+          ]),
+        )
+        .item(),
+    ).toBe(3);
     expect(() => categoricalAccuracy.batchTotal(pred, tensor([1, 0, 2, 1], { dtype: 'int32' }))).toThrow(ShapeError);
   });
 
   it('binary_accuracy thresholds every output at 0.5, averaged per sample', () => {
-    const p = tensor([[0.9, 0.2], [0.6, 0.4], [0.1, 0.8]]);
-    const t = tensor([[1, 0], [0, 0], [1, 1]]);
+    const p = tensor([
+      [0.9, 0.2],
+      [0.6, 0.4],
+      [0.1, 0.8],
+    ]);
+    const t = tensor([
+      [1, 0],
+      [0, 0],
+      [1, 1],
+    ]);
     // Sample hits: 2/2, 1/2, 1/2 -> summed over the batch: 1 + 0.5 + 0.5
     expect(binaryAccuracy.batchTotal(p, t).item()).toBeCloseTo(2, 6);
   });
@@ -108,7 +149,14 @@ describe("Keras' metric names", () => {
   it('log under their Keras keys during fit', async () => {
     const model = new Sequential([new Dense(2, { inputShape: [2] }), new Softmax()]);
     model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['sparse_categorical_accuracy', 'acc'] });
-    const history = await model.fit(tensor([[1, 0], [0, 1]]), tensor([0, 1], { dtype: 'int32' }), { epochs: 1 });
+    const history = await model.fit(
+      tensor([
+        [1, 0],
+        [0, 1],
+      ]),
+      tensor([0, 1], { dtype: 'int32' }),
+      { epochs: 1 },
+    );
     expect(Object.keys(history.history).sort()).toEqual(['accuracy', 'loss', 'sparse_categorical_accuracy']);
     expect(history.get('sparseCategoricalAccuracy')).toEqual(history.accuracy);
   });
@@ -132,8 +180,17 @@ describe('a softmax applied twice', () => {
     const model = new Sequential([new Dense(2, { activation: 'softmax', inputShape: [2] })]);
     model.compile({ optimizer: 'sgd', loss: 'crossEntropy' });
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0][0])).toMatch(/the model ends in Softmax, and the loss 'crossEntropy' expects logits: it applies the softmax .* 'sparseCategoricalCrossentropy'/);
-    await model.fit(tensor([[1, 0], [0, 1]]), tensor([0, 1], { dtype: 'int32' }), { epochs: 1 });
+    expect(String(warn.mock.calls[0][0])).toMatch(
+      /the model ends in Softmax, and the loss 'crossEntropy' expects logits: it applies the softmax .* 'sparseCategoricalCrossentropy'/,
+    );
+    await model.fit(
+      tensor([
+        [1, 0],
+        [0, 1],
+      ]),
+      tensor([0, 1], { dtype: 'int32' }),
+      { epochs: 1 },
+    );
     expect(warn).toHaveBeenCalledTimes(1);
   });
 
@@ -144,7 +201,14 @@ describe('a softmax applied twice', () => {
     model.compile({ optimizer: 'sgd', loss: crossEntropyLoss });
     expect(warn).not.toHaveBeenCalled();
     model.add(new Softmax());
-    await model.fit(tensor([[1, 0], [0, 1]]), tensor([0, 1], { dtype: 'int32' }), { epochs: 1 });
+    await model.fit(
+      tensor([
+        [1, 0],
+        [0, 1],
+      ]),
+      tensor([0, 1], { dtype: 'int32' }),
+      { epochs: 1 },
+    );
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toMatch(/ends in Softmax, and the loss crossEntropyLoss expects logits/);
   });

@@ -130,9 +130,9 @@ export function resolveCompile(args: CompileArgs): Compiled {
   } else if (optimizer && typeof optimizer.step === 'function' && typeof optimizer.zeroGrad === 'function') {
     opt = optimizer;
   } else {
-    throw new ArgumentError('compile', 'optimizer must be an optimizer object (with step() and zeroGrad()) or a name such as \'adam\'');
+    throw new ArgumentError('compile', "optimizer must be an optimizer object (with step() and zeroGrad()) or a name such as 'adam'");
   }
-  if (!Array.isArray(metrics)) throw new ArgumentError('compile', 'metrics must be an array, e.g. [\'accuracy\']');
+  if (!Array.isArray(metrics)) throw new ArgumentError('compile', "metrics must be an array, e.g. ['accuracy']");
   const lossEntry = resolveLossEntry(loss);
   return {
     optimizer: opt,

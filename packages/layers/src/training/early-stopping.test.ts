@@ -60,7 +60,10 @@ describe('EarlyStopping', () => {
     const model = new Sequential([new Dense(1, { inputShape: [2] })]);
     // lr 0: the loss never changes, so nothing after the first epoch counts as an improvement.
     model.compile({ optimizer: new SGD(model.parameters(), { lr: 0 }), loss: 'mse' });
-    const x = tensor([[0, 1], [1, 0]]);
+    const x = tensor([
+      [0, 1],
+      [1, 0],
+    ]);
     const y = tensor([[1], [0]]);
     const es = new EarlyStopping({ monitor: 'loss', patience: 2 });
     const history = await model.fit(x, y, { epochs: 50, callbacks: [es] });

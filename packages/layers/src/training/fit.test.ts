@@ -9,12 +9,21 @@ import { Linear } from '../layers/linear.js';
 import { Sequential } from '../sequential.js';
 import type { Callback } from './callbacks.js';
 
-const xorX = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+const xorX = tensor([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+]);
 const xorY = tensor([[0], [1], [1], [0]]);
 
 /** Three well-separated Gaussian blobs in 2-D, labels 0..2. */
 function blobs(perClass: number): { x: Tensor; y: Tensor } {
-  const centres = [[-3, -3], [3, -3], [0, 3]];
+  const centres = [
+    [-3, -3],
+    [3, -3],
+    [0, 3],
+  ];
   const noise = randn([3 * perClass, 2]).dataSync();
   const xs = new Float32Array(3 * perClass * 2);
   const ys = new Int32Array(3 * perClass);
@@ -138,9 +147,20 @@ describe('fit', () => {
     model.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     await model.fit(xorX, xorY, { epochs: 2, batchSize: 3, callbacks: [cb] });
     expect(events).toEqual([
-      'setModel', 'trainBegin',
-      'epochBegin 0', 'batchBegin 0', 'batchEnd 0 true', 'batchBegin 1', 'batchEnd 1 true', 'epochEnd 0 loss,accuracy',
-      'epochBegin 1', 'batchBegin 0', 'batchEnd 0 true', 'batchBegin 1', 'batchEnd 1 true', 'epochEnd 1 loss,accuracy',
+      'setModel',
+      'trainBegin',
+      'epochBegin 0',
+      'batchBegin 0',
+      'batchEnd 0 true',
+      'batchBegin 1',
+      'batchEnd 1 true',
+      'epochEnd 0 loss,accuracy',
+      'epochBegin 1',
+      'batchBegin 0',
+      'batchEnd 0 true',
+      'batchBegin 1',
+      'batchEnd 1 true',
+      'epochEnd 1 loss,accuracy',
       'trainEnd',
     ]);
   });
@@ -152,7 +172,14 @@ describe('fit', () => {
     const history = await model.fit(xorX, xorY, {
       epochs: 10,
       batchSize: 1,
-      callbacks: [{ onBatchEnd: (b) => { batches++; if (b === 1) model.stopTraining = true; } }],
+      callbacks: [
+        {
+          onBatchEnd: (b) => {
+            batches++;
+            if (b === 1) model.stopTraining = true;
+          },
+        },
+      ],
     });
     expect(batches).toBe(2);
     expect(history.loss).toHaveLength(1);
@@ -167,7 +194,9 @@ describe('fit', () => {
       expect(log).not.toHaveBeenCalled();
       await model.fit(xorX, xorY, { epochs: 2, verbose: 1, validationData: [xorX, xorY] });
       expect(log).toHaveBeenCalledTimes(2);
-      expect(log.mock.calls[1][0]).toMatch(/^Epoch 2\/2 - \d+\.\d\ds - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
+      expect(log.mock.calls[1][0]).toMatch(
+        /^Epoch 2\/2 - \d+\.\d\ds - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/,
+      );
     } finally {
       log.mockRestore();
     }

@@ -1,4 +1,16 @@
-import { ArgumentError, NotAvailableError, ShapeError, type Tensor, concat, fmtShape, getBackend, isTensor, keep, tidy, valueChecksOn } from '@bp/tensor';
+import {
+  ArgumentError,
+  NotAvailableError,
+  ShapeError,
+  type Tensor,
+  concat,
+  fmtShape,
+  getBackend,
+  isTensor,
+  keep,
+  tidy,
+  valueChecksOn,
+} from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
@@ -69,7 +81,10 @@ function checkXY(op: string, x: Tensor, y: Tensor): void {
   if (!isTensor(x) || !isTensor(y)) throw new ArgumentError(op, 'x and y must be Tensors');
   if (x.rank === 0 || y.rank === 0) throw new ShapeError(op, `x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} need a batch axis`);
   if (x.shape[0] !== y.shape[0]) {
-    throw new ShapeError(op, `x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} have different numbers of samples (${x.shape[0]} != ${y.shape[0]})`);
+    throw new ShapeError(
+      op,
+      `x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} have different numbers of samples (${x.shape[0]} != ${y.shape[0]})`,
+    );
   }
   if (x.shape[0] === 0) throw new ShapeError(op, `no samples: x is ${fmtShape(x.shape)}`);
 }
@@ -114,7 +129,7 @@ class MetricTotals {
     const out: Logs = {};
     for (let i = 0; i < this.metrics.length; i++) {
       const t = this.totals[i];
-      out[prefix + this.metrics[i].name] = t === null ? Number.NaN : (await t.item()) / count;
+      out[prefix + this.metrics[i].name] = t === null ? Number.NaN : (await t.data())[0] / count;
       t?.dispose();
       this.totals[i] = null;
     }
@@ -128,10 +143,12 @@ class LossSum {
   /** Adds one batch's mean loss weighted by its size. */
   add(loss: Tensor, size: number): void {
     const prev = this.total;
-    this.total = keep(tidy(() => {
-      const weighted = loss.detach().mul(size);
-      return prev === null ? weighted : prev.add(weighted);
-    }));
+    this.total = keep(
+      tidy(() => {
+        const weighted = loss.detach().mul(size);
+        return prev === null ? weighted : prev.add(weighted);
+      }),
+    );
     prev?.dispose();
   }
   /** Reads the sum (one readback) and releases it. */
@@ -143,7 +160,7 @@ class LossSum {
   }
   /** {@link LossSum.take} through `await`, for backends that read only asynchronously. */
   async takeAsync(): Promise<number> {
-    const v = this.total === null ? 0 : await this.total.item();
+    const v = this.total === null ? 0 : (await this.total.data())[0];
     this.total?.dispose();
     this.total = null;
     return v;
@@ -183,12 +200,23 @@ export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts:
 }
 
 /** {@link evaluateModel} reading through `await`: works on every backend. @internal */
-export async function evaluateModelAsync(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Promise<Logs> {
+export async function evaluateModelAsync(
+  model: TrainableModel,
+  x: Tensor,
+  y: Tensor,
+  opts: EvaluateOptions = {},
+  prefix = '',
+): Promise<Logs> {
   const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
   return { [`${prefix}loss`]: (await lossSum.takeAsync()) / n, ...(await totals.meansAsync(n, prefix)) };
 }
 
-function evaluateSums(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions): { n: number; lossSum: LossSum; totals: MetricTotals } {
+function evaluateSums(
+  model: TrainableModel,
+  x: Tensor,
+  y: Tensor,
+  opts: EvaluateOptions,
+): { n: number; lossSum: LossSum; totals: MetricTotals } {
   const c = requireCompiled('evaluate', model);
   checkXY('evaluate', x, y);
   const batchSize = positiveInt('evaluate', 'batchSize', opts.batchSize ?? 32);
@@ -243,15 +271,20 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   }
   const shuffle = opts.shuffle ?? true;
   const terminateOnNaN = opts.terminateOnNaN ?? true;
-  if (typeof terminateOnNaN !== 'boolean') throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  if (typeof terminateOnNaN !== 'boolean')
+    throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
   if (autogradHooks() === null) {
-    throw new NotAvailableError('fit', "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model");
+    throw new NotAvailableError(
+      'fit',
+      "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model",
+    );
   }
   const verbose = opts.verbose ?? 0;
   const callbacks = opts.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw new ArgumentError('fit', 'callbacks must be an array');
   callbacks.forEach((cb, i) => {
-    if (cb === null || typeof cb !== 'object') throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${JSON.stringify(cb)}`);
+    if (cb === null || typeof cb !== 'object')
+      throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${JSON.stringify(cb)}`);
   });
 
   let xTrain = x;
@@ -281,7 +314,6 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   if (c.optimizer === null) c.optimizer = optimizerByName(c.optimizerName!, model.parameters());
   const optimizer = c.optimizer;
 
-  const n = xTrain.shape[0];
   const history = new History();
   model.stopTraining = false;
   for (const cb of callbacks) cb.setModel?.(model);
@@ -294,18 +326,22 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   let lossSum = new LossSum();
   let seen = 0;
   const position: TrainPosition = { epoch: initialEpoch, step: 0, order: null };
-  const steps = trainSteps(model, {
-    loss: c.loss,
-    optimizer,
-    data: { x: xTrain, y: yTrain },
-    batchSize,
-    epochs: initialEpoch + epochs,
-    shuffle,
-    // Where reading is not free, fit checks its own on-device loss sum when the epoch ends.
-    terminateOnNaN: terminateOnNaN && valueChecksOn(getBackend()),
-    op: 'fit',
-    stop: () => model.stopTraining,
-  }, position);
+  const steps = trainSteps(
+    model,
+    {
+      loss: c.loss,
+      optimizer,
+      data: { x: xTrain, y: yTrain },
+      batchSize,
+      epochs: initialEpoch + epochs,
+      shuffle,
+      // Where reading is not free, fit checks its own on-device loss sum when the epoch ends.
+      terminateOnNaN: terminateOnNaN && valueChecksOn(getBackend()),
+      op: 'fit',
+      stop: () => model.stopTraining,
+    },
+    position,
+  );
   for (const ev of steps) {
     switch (ev.type) {
       case 'epochBegin':

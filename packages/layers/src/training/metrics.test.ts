@@ -3,14 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { correctCount, getMetric, meanAbsoluteError, meanSquaredError } from './metrics.js';
 
 describe('accuracy', () => {
-  const probs = tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]]);
+  const probs = tensor([
+    [0.1, 0.7, 0.2],
+    [0.5, 0.3, 0.2],
+    [0.2, 0.2, 0.6],
+    [0.3, 0.4, 0.3],
+  ]);
 
   it('compares the arg-max with int32 labels', () => {
     expect(correctCount(probs, tensor([1, 0, 1, 1], { dtype: 'int32' })).item()).toBe(3);
   });
 
   it('compares the arg-max with one-hot rows', () => {
-    const oneHot = tensor([[0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 1, 0]]);
+    const oneHot = tensor([
+      [0, 1, 0],
+      [0, 0, 1],
+      [0, 0, 1],
+      [0, 1, 0],
+    ]);
     expect(correctCount(probs, oneHot).item()).toBe(3);
   });
 
@@ -27,10 +37,16 @@ describe('accuracy', () => {
 
 describe('regression metrics', () => {
   it('sum the per-sample means over the batch', () => {
-    const pred = tensor([[1, 2], [3, 4]]);
-    const target = tensor([[1, 0], [0, 4]]);
-    expect(meanSquaredError.batchTotal(pred, target).item()).toBeCloseTo(((0 + 4) / 2 + (9 + 0) / 2), 6);
-    expect(meanAbsoluteError.batchTotal(pred, target).item()).toBeCloseTo(((0 + 2) / 2 + (3 + 0) / 2), 6);
+    const pred = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const target = tensor([
+      [1, 0],
+      [0, 4],
+    ]);
+    expect(meanSquaredError.batchTotal(pred, target).item()).toBeCloseTo((0 + 4) / 2 + (9 + 0) / 2, 6);
+    expect(meanAbsoluteError.batchTotal(pred, target).item()).toBeCloseTo((0 + 2) / 2 + (3 + 0) / 2, 6);
   });
 
   it('are found by name, and functions are named after themselves', () => {

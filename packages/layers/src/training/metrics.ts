@@ -26,7 +26,10 @@ export function correctCount(pred: Tensor, target: Tensor): Tensor {
   const cols = pred.rank >= 2 ? pred.size / n : 1;
   if (cols === 1 && pred.rank <= 2) {
     if (target.size !== n) {
-      throw new ShapeError('accuracy', `one output column ${fmtShape(pred.shape)} needs one target per sample, got ${fmtShape(target.shape)}`);
+      throw new ShapeError(
+        'accuracy',
+        `one output column ${fmtShape(pred.shape)} needs one target per sample, got ${fmtShape(target.shape)}`,
+      );
     }
     const p = pred.reshape([n]).gt(0.5);
     const t = target.dtype === 'int32' ? target.reshape([n]) : target.reshape([n]).gt(0.5);
@@ -80,7 +83,10 @@ export const binaryAccuracy: Metric = {
       throw new ShapeError('binary_accuracy', `predictions ${fmtShape(pred.shape)} and targets ${fmtShape(target.shape)} differ in size`);
     }
     const t = target.reshape(pred.shape);
-    const hits = pred.gt(0.5).eq(t.dtype === 'int32' ? t : t.gt(0.5)).cast('float32');
+    const hits = pred
+      .gt(0.5)
+      .eq(t.dtype === 'int32' ? t : t.gt(0.5))
+      .cast('float32');
     return hits.mean().mul(pred.shape[0]);
   },
 };
@@ -97,7 +103,10 @@ export const categoricalAccuracy: Metric = {
   batchTotal(pred, target) {
     const predicted = predictedClasses('categorical_accuracy', pred);
     if (fmtShape(target.shape) !== fmtShape(pred.shape)) {
-      throw new ShapeError('categorical_accuracy', `needs one-hot targets shaped like the predictions ${fmtShape(pred.shape)}, got ${fmtShape(target.shape)}; for class ids use 'sparse_categorical_accuracy'`);
+      throw new ShapeError(
+        'categorical_accuracy',
+        `needs one-hot targets shaped like the predictions ${fmtShape(pred.shape)}, got ${fmtShape(target.shape)}; for class ids use 'sparse_categorical_accuracy'`,
+      );
     }
     return predicted.eq(target.argmax(-1)).sum();
   },
@@ -109,7 +118,10 @@ export const sparseCategoricalAccuracy: Metric = {
   batchTotal(pred, target) {
     const predicted = predictedClasses('sparse_categorical_accuracy', pred);
     if (target.size !== predicted.size) {
-      throw new ShapeError('sparse_categorical_accuracy', `needs one class id per sample for predictions ${fmtShape(pred.shape)}, got targets ${fmtShape(target.shape)}; for one-hot rows use 'categorical_accuracy'`);
+      throw new ShapeError(
+        'sparse_categorical_accuracy',
+        `needs one class id per sample for predictions ${fmtShape(pred.shape)}, got targets ${fmtShape(target.shape)}; for one-hot rows use 'categorical_accuracy'`,
+      );
     }
     const labels = target.reshape(predicted.shape);
     return predicted.eq(labels.dtype === 'int32' ? labels : labels.cast('int32')).sum();

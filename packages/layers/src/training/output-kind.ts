@@ -11,7 +11,11 @@ import type { Compiled } from './compile.js';
 export type OutputKind = 'logits' | 'probabilities' | 'logProbabilities';
 
 /** The Keras activation names `Dense` accepts, by output kind. */
-const ACTIVATION_KINDS: Readonly<Record<string, OutputKind>> = { softmax: 'probabilities', sigmoid: 'probabilities', log_softmax: 'logProbabilities' };
+const ACTIVATION_KINDS: Readonly<Record<string, OutputKind>> = {
+  softmax: 'probabilities',
+  sigmoid: 'probabilities',
+  log_softmax: 'logProbabilities',
+};
 
 /**
  * What `model` outputs, and the layer that decides it: the last layer of a

@@ -8,7 +8,14 @@ import { NonFiniteLossError } from './fit.js';
 
 /** Six samples of y = x1 + x2, the fourth of which (index 3) has a NaN input when `bad`. */
 function data(bad: boolean) {
-  const x = tensor([[1, 0], [0, 1], [1, 1], [bad ? Number.NaN : 2, 0], [0, 2], [2, 2]]);
+  const x = tensor([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [bad ? Number.NaN : 2, 0],
+    [0, 2],
+    [2, 2],
+  ]);
   return { x, y: tensor([[1], [1], [2], [2], [2], [4]]) };
 }
 
@@ -39,7 +46,9 @@ describe('fit and a non-finite loss', () => {
     // Batches of 2 without shuffling: index 3 is in the 2nd batch of epoch 1.
     const err = await m.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
-    expect((err as Error).message).toMatch(/^fit: the loss is NaN at epoch 1, step 2; stopped before updating the weights\. .*terminateOnNaN: false/);
+    expect((err as Error).message).toMatch(
+      /^fit: the loss is NaN at epoch 1, step 2; stopped before updating the weights\. .*terminateOnNaN: false/,
+    );
     expect([(err as NonFiniteLossError).epoch, (err as NonFiniteLossError).step]).toEqual([1, 2]);
     for (const t of m.parameters()) expect(t.dataSync().every(Number.isFinite)).toBe(true);
   });
@@ -54,13 +63,15 @@ describe('fit and a non-finite loss', () => {
         epochs: 3,
         batchSize: 4,
         shuffle: false,
-        callbacks: [{
-          onEpochEnd(epoch) {
-            // After epoch 1, an infinite weight makes every later loss non-finite.
-            if (epoch === 0) weight.assign(tensor([[Number.POSITIVE_INFINITY, 0]]));
-            before = Array.from(weight.dataSync());
+        callbacks: [
+          {
+            onEpochEnd(epoch) {
+              // After epoch 1, an infinite weight makes every later loss non-finite.
+              if (epoch === 0) weight.assign(tensor([[Number.POSITIVE_INFINITY, 0]]));
+              before = Array.from(weight.dataSync());
+            },
           },
-        }],
+        ],
       })
       .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/the loss is (Infinity|NaN) at epoch 2, step 1;/);

@@ -19,10 +19,14 @@ function line() {
 
 function summary(ev: TrainEvent): string {
   switch (ev.type) {
-    case 'epochBegin': return `epochBegin ${ev.epoch} ${ev.startBatch}/${ev.batches}`;
-    case 'batchBegin': return `batchBegin ${ev.epoch}.${ev.batch} (${ev.size})`;
-    case 'batchEnd': return `batchEnd ${ev.epoch}.${ev.batch} (${ev.size})`;
-    case 'epochEnd': return `epochEnd ${ev.epoch} ${ev.batches}${ev.complete ? '' : ' stopped'}`;
+    case 'epochBegin':
+      return `epochBegin ${ev.epoch} ${ev.startBatch}/${ev.batches}`;
+    case 'batchBegin':
+      return `batchBegin ${ev.epoch}.${ev.batch} (${ev.size})`;
+    case 'batchEnd':
+      return `batchEnd ${ev.epoch}.${ev.batch} (${ev.size})`;
+    case 'epochEnd':
+      return `epochEnd ${ev.epoch} ${ev.batches}${ev.complete ? '' : ' stopped'}`;
   }
 }
 
@@ -32,7 +36,9 @@ describe('trainSteps', () => {
     const x = tensor([[1], [2]]);
     const y = tensor([[2], [4]]);
     // Errors -1.5 and -3: loss (2.25 + 9) / 2 = 5.625; dL/dw = (2*-1.5*1 + 2*-3*2) / 2 = -7.5; dL/db = (2*-1.5 + 2*-3) / 2 = -4.5.
-    const events = [...trainSteps(model, { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.1 }), data: { x, y }, batchSize: 2, epochs: 1 })];
+    const events = [
+      ...trainSteps(model, { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.1 }), data: { x, y }, batchSize: 2, epochs: 1 }),
+    ];
     const end = events.find((e) => e.type === 'batchEnd');
     expect(end?.type === 'batchEnd' && end.lossValue).toBe(5.625);
     expect(lin.weight.dataSync()[0]).toBeCloseTo(1.25, 6);
@@ -45,13 +51,32 @@ describe('trainSteps', () => {
     const seen: string[] = [];
     const positions: string[] = [];
     const data = { x: randn([5, 1]), y: randn([5, 1]) };
-    for (const ev of trainSteps(model, { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.01 }), data, batchSize: 2, epochs: 2 }, position)) {
+    for (const ev of trainSteps(
+      model,
+      { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.01 }), data, batchSize: 2, epochs: 2 },
+      position,
+    )) {
       seen.push(summary(ev));
-      if (ev.type === 'batchEnd' || ev.type === 'epochEnd') positions.push(`${position.epoch}:${position.step}:${position.order === null ? '-' : position.order.length}`);
+      if (ev.type === 'batchEnd' || ev.type === 'epochEnd')
+        positions.push(`${position.epoch}:${position.step}:${position.order === null ? '-' : position.order.length}`);
     }
     expect(seen).toEqual([
-      'epochBegin 0 0/3', 'batchBegin 0.0 (2)', 'batchEnd 0.0 (2)', 'batchBegin 0.1 (2)', 'batchEnd 0.1 (2)', 'batchBegin 0.2 (1)', 'batchEnd 0.2 (1)', 'epochEnd 0 3',
-      'epochBegin 1 0/3', 'batchBegin 1.0 (2)', 'batchEnd 1.0 (2)', 'batchBegin 1.1 (2)', 'batchEnd 1.1 (2)', 'batchBegin 1.2 (1)', 'batchEnd 1.2 (1)', 'epochEnd 1 3',
+      'epochBegin 0 0/3',
+      'batchBegin 0.0 (2)',
+      'batchEnd 0.0 (2)',
+      'batchBegin 0.1 (2)',
+      'batchEnd 0.1 (2)',
+      'batchBegin 0.2 (1)',
+      'batchEnd 0.2 (1)',
+      'epochEnd 0 3',
+      'epochBegin 1 0/3',
+      'batchBegin 1.0 (2)',
+      'batchEnd 1.0 (2)',
+      'batchBegin 1.1 (2)',
+      'batchEnd 1.1 (2)',
+      'batchBegin 1.2 (1)',
+      'batchEnd 1.2 (1)',
+      'epochEnd 1 3',
     ]);
     expect(positions).toEqual(['0:1:5', '0:2:5', '0:3:5', '1:0:-', '1:1:5', '1:2:5', '1:3:5', '2:0:-']);
   });
@@ -60,7 +85,14 @@ describe('trainSteps', () => {
     const { model } = line();
     const x = tensor([[1], [2], [3]]);
     const inputs: number[][] = [];
-    for (const ev of trainSteps(model, { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0 }), data: { x, y: x }, batchSize: 2, epochs: 1, shuffle: false })) {
+    for (const ev of trainSteps(model, {
+      loss: mseLoss,
+      optimizer: new SGD(model.parameters(), { lr: 0 }),
+      data: { x, y: x },
+      batchSize: 2,
+      epochs: 1,
+      shuffle: false,
+    })) {
       if (ev.type === 'batchEnd') inputs.push(Array.from(ev.input.dataSync()));
     }
     expect(inputs).toEqual([[1, 2], [3]]);
@@ -111,20 +143,22 @@ describe('trainSteps', () => {
     const model = new Sequential([new Linear(2, 2), new Dropout(0.5)]);
     const modes: string[] = [];
     const data = { x: randn([4, 2]), y: randn([4, 2]) };
-    const events = [...trainSteps(model, {
-      loss: (o: Tensor, t: Tensor) => {
-        modes.push(`step ${model.training} ${model.layers[1].training}`);
-        return mseLoss(o, t);
-      },
-      optimizer: new SGD(model.parameters(), { lr: 0.01 }),
-      data,
-      batchSize: 4,
-      epochs: 2,
-      validate: () => {
-        modes.push(`validate ${model.training} ${model.layers[1].training}`);
-        return 42;
-      },
-    })];
+    const events = [
+      ...trainSteps(model, {
+        loss: (o: Tensor, t: Tensor) => {
+          modes.push(`step ${model.training} ${model.layers[1].training}`);
+          return mseLoss(o, t);
+        },
+        optimizer: new SGD(model.parameters(), { lr: 0.01 }),
+        data,
+        batchSize: 4,
+        epochs: 2,
+        validate: () => {
+          modes.push(`validate ${model.training} ${model.layers[1].training}`);
+          return 42;
+        },
+      }),
+    ];
     expect(modes).toEqual(['step true true', 'validate false false', 'step true true', 'validate false false']);
     const ends = events.filter((e) => e.type === 'epochEnd');
     expect(ends.map((e) => e.type === 'epochEnd' && e.validation)).toEqual([42, 42]);
@@ -137,15 +171,30 @@ describe('trainSteps', () => {
     let validated = 0;
     const seen: string[] = [];
     const position: TrainPosition = { epoch: 0, step: 0, order: null };
-    for (const ev of trainSteps(model, {
-      loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.01 }), data: { x: randn([6, 1]), y: randn([6, 1]) }, batchSize: 2, epochs: 5,
-      validate: () => ++validated,
-      stop: () => steps === 2,
-    }, position)) {
+    for (const ev of trainSteps(
+      model,
+      {
+        loss: mseLoss,
+        optimizer: new SGD(model.parameters(), { lr: 0.01 }),
+        data: { x: randn([6, 1]), y: randn([6, 1]) },
+        batchSize: 2,
+        epochs: 5,
+        validate: () => ++validated,
+        stop: () => steps === 2,
+      },
+      position,
+    )) {
       if (ev.type === 'batchEnd') steps++;
       seen.push(summary(ev));
     }
-    expect(seen).toEqual(['epochBegin 0 0/3', 'batchBegin 0.0 (2)', 'batchEnd 0.0 (2)', 'batchBegin 0.1 (2)', 'batchEnd 0.1 (2)', 'epochEnd 0 2 stopped']);
+    expect(seen).toEqual([
+      'epochBegin 0 0/3',
+      'batchBegin 0.0 (2)',
+      'batchEnd 0.0 (2)',
+      'batchBegin 0.1 (2)',
+      'batchEnd 0.1 (2)',
+      'epochEnd 0 2 stopped',
+    ]);
     expect(validated).toBe(1);
     expect([position.epoch, position.step, position.order]).toEqual([1, 0, null]);
   });
@@ -154,8 +203,14 @@ describe('trainSteps', () => {
     const { model, lin } = line();
     const x = tensor([[1], [Number.NaN], [2]]);
     const run = trainSteps(model, {
-      loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.1 }), data: { x, y: x }, batchSize: 1, epochs: 1, shuffle: false,
-      op: 'train', nonFiniteAdvice: () => 'try --lr 0.01',
+      loss: mseLoss,
+      optimizer: new SGD(model.parameters(), { lr: 0.1 }),
+      data: { x, y: x },
+      batchSize: 1,
+      epochs: 1,
+      shuffle: false,
+      op: 'train',
+      nonFiniteAdvice: () => 'try --lr 0.01',
     });
     let err: unknown;
     try {
@@ -174,7 +229,14 @@ describe('trainSteps', () => {
     const { model, lin } = line();
     const x = tensor([[Number.NaN]]);
     const losses: number[] = [];
-    for (const ev of trainSteps(model, { loss: mseLoss, optimizer: new SGD(model.parameters(), { lr: 0.1 }), data: { x, y: x }, batchSize: 1, epochs: 2, terminateOnNaN: false })) {
+    for (const ev of trainSteps(model, {
+      loss: mseLoss,
+      optimizer: new SGD(model.parameters(), { lr: 0.1 }),
+      data: { x, y: x },
+      batchSize: 1,
+      epochs: 2,
+      terminateOnNaN: false,
+    })) {
       if (ev.type === 'batchEnd') losses.push(ev.lossValue);
     }
     expect(losses.map(Number.isNaN)).toEqual([true, true]);
@@ -186,12 +248,18 @@ describe('trainSteps', () => {
     const optimizer = new SGD(model.parameters(), { lr: 0.1 });
     const data = { x: randn([4, 1]), y: randn([4, 1]) };
     const base = { loss: mseLoss, optimizer, data, batchSize: 2, epochs: 1 };
-    expect(() => trainSteps(model, { ...base, batchSize: 0 })).toThrow(new ArgumentError('trainSteps', 'batchSize must be a positive integer, got 0'));
+    expect(() => trainSteps(model, { ...base, batchSize: 0 })).toThrow(
+      new ArgumentError('trainSteps', 'batchSize must be a positive integer, got 0'),
+    );
     expect(() => trainSteps(model, { ...base, epochs: -1, op: 'fit' })).toThrow(/^fit: epochs must be a non-negative integer, got -1$/);
     expect(() => trainSteps(model, { ...base, data: { x: data.x, y: randn([3, 1]) } })).toThrow(ShapeError);
     expect(() => trainSteps(model, { ...base, data: { x: data.x, y: randn([3, 1]) } })).toThrow('x [4,1] and y [3,1]');
-    expect(() => trainSteps(model, base, { epoch: 0, step: 1, order: Int32Array.from([0, 1]) })).toThrow(/position\.order must be null or an Int32Array of the 4 sample indices/);
-    expect(() => trainSteps(model, base, { epoch: 0.5, step: 0, order: null })).toThrow(/position\.epoch must be a non-negative integer, got 0\.5/);
+    expect(() => trainSteps(model, base, { epoch: 0, step: 1, order: Int32Array.from([0, 1]) })).toThrow(
+      /position\.order must be null or an Int32Array of the 4 sample indices/,
+    );
+    expect(() => trainSteps(model, base, { epoch: 0.5, step: 0, order: null })).toThrow(
+      /position\.epoch must be a non-negative integer, got 0\.5/,
+    );
     expect(() => trainSteps(model, { ...base, terminateOnNaN: 1 as unknown as boolean })).toThrow(ArgumentError);
     expect(() => trainSteps(model, { ...base, loss: mseLoss, data: { x: data.x, y: data.y } }).next()).not.toThrow();
     // A loss that is not one number per batch fails at its first step.
@@ -201,14 +269,16 @@ describe('trainSteps', () => {
 });
 
 describe('inEvalMode', () => {
-  it('runs in eval mode and puts back each module\'s own mode, also after a throw', () => {
+  it("runs in eval mode and puts back each module's own mode, also after a throw", () => {
     const model = new Sequential([new Linear(2, 2), new Dropout(0.5)]);
     model.layers[1].eval();
     expect(inEvalMode(model, () => model.namedModules().map(([, m]) => m.training))).toEqual([false, false, false]);
     expect([model.training, model.layers[0].training, model.layers[1].training]).toEqual([true, true, false]);
-    expect(() => inEvalMode(model, () => {
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      inEvalMode(model, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect([model.training, model.layers[0].training, model.layers[1].training]).toEqual([true, true, false]);
   });
 });

@@ -5,8 +5,20 @@
  * around the events it yields.
  */
 import {
-  ArgumentError, BpError, NotAvailableError, ShapeError, type Tensor, fmtShape, gather, getBackend, isTensor, keep,
-  randomPermutation, tensor, tidy, valueChecksOn,
+  ArgumentError,
+  BpError,
+  NotAvailableError,
+  ShapeError,
+  type Tensor,
+  fmtShape,
+  gather,
+  getBackend,
+  isTensor,
+  keep,
+  randomPermutation,
+  tensor,
+  tidy,
+  valueChecksOn,
 } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
@@ -201,7 +213,8 @@ function release(batch: { input: Tensor; target: Tensor; output: Tensor; loss: T
 
 function checkPosition(op: string, p: TrainPosition, n: number): void {
   if (p === null || typeof p !== 'object') throw new ArgumentError(op, 'position must be { epoch, step, order }');
-  if (!Number.isInteger(p.epoch) || p.epoch < 0) throw new ArgumentError(op, `position.epoch must be a non-negative integer, got ${p.epoch}`);
+  if (!Number.isInteger(p.epoch) || p.epoch < 0)
+    throw new ArgumentError(op, `position.epoch must be a non-negative integer, got ${p.epoch}`);
   if (!Number.isInteger(p.step) || p.step < 0) throw new ArgumentError(op, `position.step must be a non-negative integer, got ${p.step}`);
   if (p.order !== null && !(p.order instanceof Int32Array && p.order.length === n)) {
     throw new ArgumentError(op, `position.order must be null or an Int32Array of the ${n} sample indices`);
@@ -240,25 +253,39 @@ export function trainSteps<V = unknown>(
   position: TrainPosition = { epoch: 0, step: 0, order: null },
 ): Generator<TrainEvent<V>, void, undefined> {
   const op = opts?.op ?? 'trainSteps';
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, 'options { loss, optimizer, data, batchSize, epochs } are required');
+  if (opts === null || typeof opts !== 'object')
+    throw new ArgumentError(op, 'options { loss, optimizer, data, batchSize, epochs } are required');
   const { loss, optimizer, data, batchSize, epochs } = opts;
   if (typeof loss !== 'function') throw new ArgumentError(op, 'loss must be a function (output, target) => Tensor');
-  if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.step !== 'function' || typeof optimizer.zeroGrad !== 'function') {
+  if (
+    optimizer === null ||
+    typeof optimizer !== 'object' ||
+    typeof optimizer.step !== 'function' ||
+    typeof optimizer.zeroGrad !== 'function'
+  ) {
     throw new ArgumentError(op, 'optimizer must have step() and zeroGrad()');
   }
-  if (data === null || typeof data !== 'object' || !isTensor(data.x) || !isTensor(data.y)) throw new ArgumentError(op, 'data must be { x, y } Tensors');
+  if (data === null || typeof data !== 'object' || !isTensor(data.x) || !isTensor(data.y))
+    throw new ArgumentError(op, 'data must be { x, y } Tensors');
   const n = data.x.rank === 0 ? 0 : data.x.shape[0];
   if (n === 0 || data.y.rank === 0 || data.y.shape[0] !== n) {
-    throw new ShapeError(op, `x ${fmtShape(data.x.shape)} and y ${fmtShape(data.y.shape)} need the same number of samples, at least one, along axis 0`);
+    throw new ShapeError(
+      op,
+      `x ${fmtShape(data.x.shape)} and y ${fmtShape(data.y.shape)} need the same number of samples, at least one, along axis 0`,
+    );
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(op, `batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(op, `epochs must be a non-negative integer, got ${epochs}`);
   const shuffle = opts.shuffle ?? true;
   const terminateOnNaN = opts.terminateOnNaN ?? true;
-  if (typeof terminateOnNaN !== 'boolean') throw new ArgumentError(op, `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  if (typeof terminateOnNaN !== 'boolean')
+    throw new ArgumentError(op, `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
   checkPosition(op, position, n);
   if (autogradHooks() === null) {
-    throw new NotAvailableError(op, "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model");
+    throw new NotAvailableError(
+      op,
+      "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model",
+    );
   }
   return run(model, opts, position, { op, n, shuffle, terminateOnNaN });
 }

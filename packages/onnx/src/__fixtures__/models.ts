@@ -1,5 +1,23 @@
 // The networks `bp train --model mlp|cnn` builds for MNIST (@bp/layers' presets), and ones that use every exportable layer.
-import { AvgPool2d, BatchNorm1d, Conv2d, Dense, Dropout, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Sequential, SiLU, Sigmoid, Softmax, Tanh, presets } from '@bp/layers';
+import {
+  AvgPool2d,
+  BatchNorm1d,
+  Conv2d,
+  Dense,
+  Dropout,
+  Flatten,
+  GELU,
+  LeakyReLU,
+  Linear,
+  LogSoftmax,
+  MaxPool2d,
+  Sequential,
+  SiLU,
+  Sigmoid,
+  Softmax,
+  Tanh,
+  presets,
+} from '@bp/layers';
 import { manualSeed, randn, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
 

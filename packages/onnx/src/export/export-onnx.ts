@@ -38,7 +38,8 @@ export interface ExportOnnxOptions {
 }
 
 function checkName(what: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new ArgumentError('exportOnnx', `${what} must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '')
+    throw new ArgumentError('exportOnnx', `${what} must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -69,15 +70,22 @@ function tensorType(shape: (number | string)[], elemType: number = DataType.FLOA
  * await writeFile('model.onnx', bytes);
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint8Array {
-  if (!(model instanceof Module)) throw new ArgumentError('exportOnnx', `expected a bp Module, got ${model === null ? 'null' : typeof model}`);
+  if (!(model instanceof Module))
+    throw new ArgumentError('exportOnnx', `expected a bp Module, got ${model === null ? 'null' : typeof model}`);
   if (options === null || typeof options !== 'object') throw new ArgumentError('exportOnnx', 'options must be an object');
   const opset = options.opset ?? DEFAULT_OPSET;
   const irVersion = IR_VERSION_FOR_OPSET[opset];
   if (irVersion === undefined) {
-    throw new ArgumentError('exportOnnx', `opset ${JSON.stringify(opset)} is not supported; use one of ${Object.keys(IR_VERSION_FOR_OPSET).join(', ')}`);
+    throw new ArgumentError(
+      'exportOnnx',
+      `opset ${JSON.stringify(opset)} is not supported; use one of ${Object.keys(IR_VERSION_FOR_OPSET).join(', ')}`,
+    );
   }
   const tokens = takesTokenIds(model);
-  const inputShape = options.inputShape ?? model.inputShape ?? (model.layerType === 'GPT' ? [(model as Module & { config: { blockSize: number } }).config.blockSize] : undefined);
+  const inputShape =
+    options.inputShape ??
+    model.inputShape ??
+    (model.layerType === 'GPT' ? [(model as Module & { config: { blockSize: number } }).config.blockSize] : undefined);
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new ArgumentError(
       'exportOnnx',
@@ -88,7 +96,8 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   const outputName = checkName('outputName', options.outputName ?? 'output');
   if (inputName === outputName) throw new ArgumentError('exportOnnx', `inputName and outputName must differ, both are '${inputName}'`);
 
-  if (tokens && options.normalize !== undefined) throw new ArgumentError('exportOnnx', `normalize does not apply to a model that reads token ids (${model.layerType})`);
+  if (tokens && options.normalize !== undefined)
+    throw new ArgumentError('exportOnnx', `normalize does not apply to a model that reads token ids (${model.layerType})`);
   const graph = new GraphBuilder([inputName, outputName]);
   const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
   model.eval();
@@ -156,7 +165,10 @@ function exportAt(layer: Module, path: string, x: Tensor, value: string, graph: 
   try {
     y = layer.forward(x);
   } catch (e) {
-    throw new ArgumentError('exportOnnx', `layer ${layer.layerType} at ${where} cannot take input ${fmtShape(x.shape)}: ${(e as Error).message}`);
+    throw new ArgumentError(
+      'exportOnnx',
+      `layer ${layer.layerType} at ${where} cannot take input ${fmtShape(x.shape)}: ${(e as Error).message}`,
+    );
   }
   const name = path === '' ? layer.layerType : path;
   const ctx: LayerExportContext = {

@@ -24,14 +24,23 @@ export function exportLayerNorm(layer: Module, ctx: LayerExportContext): string 
   const { graph, path } = ctx;
   const shape = ln.normalizedShape;
   const n = shape.reduce((a, b) => a * b, 1);
-  const scale = ln.weight ? graph.addFloat(`${path}.weight`, ln.weight.dataSync(), shape) : graph.addFloat(`/${path}/scale`, new Float32Array(n).fill(1), shape);
+  const scale = ln.weight
+    ? graph.addFloat(`${path}.weight`, ln.weight.dataSync(), shape)
+    : graph.addFloat(`/${path}/scale`, new Float32Array(n).fill(1), shape);
   const inputs = [ctx.input, scale];
   if (ln.bias) inputs.push(graph.addFloat(`${path}.bias`, ln.bias.dataSync(), shape));
   return graph.addNode(`/${path}/LayerNormalization`, 'LayerNormalization', inputs, { axis: int(-shape.length), epsilon: float(ln.eps) });
 }
 
 /** Exports a sublayer of a GPT at `path` (its state-dict prefix) with its own exporter. */
-function sub(ctx: LayerExportContext, exporters: (type: string) => LayerExporter | undefined, layer: Module, path: string, input: string, shape: number[]): string {
+function sub(
+  ctx: LayerExportContext,
+  exporters: (type: string) => LayerExporter | undefined,
+  layer: Module,
+  path: string,
+  input: string,
+  shape: number[],
+): string {
   const ex = exporters(layer.layerType);
   if (!ex) throw new ArgumentError('exportOnnx', `layer ${layer.layerType} at '${path}' has no ONNX exporter`);
   return ex(layer, { ...ctx, path, input, inputShape: shape, outputShape: shape });
@@ -87,7 +96,8 @@ export function gptExporter(exporters: (type: string) => LayerExporter | undefin
   return (layer, ctx) => {
     const gpt = layer as GPT;
     const { graph } = ctx;
-    if (ctx.inputShape.length !== 2) throw new ArgumentError('exportOnnx', `GPT takes ids [batch, time], got an input of ${fmtShape(ctx.inputShape)}`);
+    if (ctx.inputShape.length !== 2)
+      throw new ArgumentError('exportOnnx', `GPT takes ids [batch, time], got an input of ${fmtShape(ctx.inputShape)}`);
     const T = ctx.inputShape[1];
     const C = gpt.config.nEmbd;
     // At the root a layer's path is its type: the weights then keep their plain state-dict names.
@@ -99,7 +109,12 @@ export function gptExporter(exporters: (type: string) => LayerExporter | undefin
     let x = graph.addNode(`/${prefix}Add_positions`, 'Add', [tok, pos]);
     [...gpt.h].forEach((m, i) => {
       const p = `${prefix}h.${i}`;
-      const b = m as unknown as { ln_1: LayerNorm; attn: MultiheadAttention; ln_2: LayerNorm; mlp: { c_fc: Linear; gelu: Module; c_proj: Linear } };
+      const b = m as unknown as {
+        ln_1: LayerNorm;
+        attn: MultiheadAttention;
+        ln_2: LayerNorm;
+        mlp: { c_fc: Linear; gelu: Module; c_proj: Linear };
+      };
       const h1 = sub(ctx, exporters, b.ln_1, `${p}.ln_1`, x, shape);
       x = graph.addNode(`/${p}/Add_attn`, 'Add', [x, exportCausalSelfAttention(ctx, exporters, b.attn, `${p}.attn`, h1, T)]);
       const h2 = sub(ctx, exporters, b.ln_2, `${p}.ln_2`, x, shape);

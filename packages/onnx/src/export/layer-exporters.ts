@@ -5,7 +5,21 @@
  * {@link registerOnnxExporter} from outside the package.
  */
 import { activationByName } from '@bp/layers';
-import type { AvgPool2d, BatchNorm1d, Conv2d, Dense, Flatten, GELU, LeakyReLU, Linear, MaxPool2d, Module, Softmax, LogSoftmax, Dropout } from '@bp/layers';
+import type {
+  AvgPool2d,
+  BatchNorm1d,
+  Conv2d,
+  Dense,
+  Flatten,
+  GELU,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  Module,
+  Softmax,
+  LogSoftmax,
+  Dropout,
+} from '@bp/layers';
 import { ArgumentError, fmtShape } from '@bp/tensor';
 import type { Normalize } from '../normalize.js';
 import { exportEmbedding, exportLayerNorm, gptExporter } from './gpt-exporters.js';
@@ -109,7 +123,10 @@ function exportMaxPool2d(layer: Module, ctx: LayerExportContext): string {
 function exportAvgPool2d(layer: Module, ctx: LayerExportContext): string {
   const p = layer as AvgPool2d;
   if (p.divisorOverride !== null) {
-    throw new ArgumentError('exportOnnx', `AvgPool2d at '${ctx.path}' has divisorOverride ${p.divisorOverride}, which ONNX AveragePool does not have`);
+    throw new ArgumentError(
+      'exportOnnx',
+      `AvgPool2d at '${ctx.path}' has divisorOverride ${p.divisorOverride}, which ONNX AveragePool does not have`,
+    );
   }
   const [ph, pw] = p.padding;
   return ctx.graph.addNode(nodeName(ctx, 'AveragePool'), 'AveragePool', [ctx.input], {
@@ -157,7 +174,10 @@ function exportFlatten(layer: Module, ctx: LayerExportContext): string {
   const start = f.startDim < 0 ? f.startDim + rank : f.startDim;
   const end = f.endDim < 0 ? f.endDim + rank : f.endDim;
   if (start === 0) {
-    throw new ArgumentError('exportOnnx', `Flatten at '${ctx.path}' collapses the batch axis (startDim ${f.startDim}); the exported graph keeps the batch size dynamic`);
+    throw new ArgumentError(
+      'exportOnnx',
+      `Flatten at '${ctx.path}' collapses the batch axis (startDim ${f.startDim}); the exported graph keeps the batch size dynamic`,
+    );
   }
   // ONNX Flatten always gives a 2-D result: [n, everything else].
   if (start === 1 && end === rank - 1) return ctx.graph.addNode(nodeName(ctx, 'Flatten'), 'Flatten', [ctx.input], { axis: int(1) });
@@ -182,8 +202,12 @@ function exportBatchNorm1d(layer: Module, ctx: LayerExportContext): string {
     );
   }
   const c = bn.numFeatures;
-  const scale = bn.weight ? graph.addFloat(`${path}.weight`, bn.weight.dataSync(), [c]) : graph.addFloat(`/${path}/scale`, new Float32Array(c).fill(1), [c]);
-  const shift = bn.bias ? graph.addFloat(`${path}.bias`, bn.bias.dataSync(), [c]) : graph.addFloat(`/${path}/shift`, new Float32Array(c), [c]);
+  const scale = bn.weight
+    ? graph.addFloat(`${path}.weight`, bn.weight.dataSync(), [c])
+    : graph.addFloat(`/${path}/scale`, new Float32Array(c).fill(1), [c]);
+  const shift = bn.bias
+    ? graph.addFloat(`${path}.bias`, bn.bias.dataSync(), [c])
+    : graph.addFloat(`/${path}/shift`, new Float32Array(c), [c]);
   const mean = graph.addFloat(`${path}.running_mean`, bn.runningMean!.dataSync(), [c]);
   const variance = graph.addFloat(`${path}.running_var`, bn.runningVar!.dataSync(), [c]);
   return graph.addNode(nodeName(ctx, 'BatchNormalization'), 'BatchNormalization', [ctx.input, scale, shift, mean, variance], {
@@ -196,7 +220,10 @@ function exportNormalize(layer: Module, ctx: LayerExportContext): string {
   const rank = ctx.inputShape.length;
   const c = n.channels;
   if (c !== null && ctx.inputShape[1] !== c) {
-    throw new ArgumentError('exportOnnx', `Normalize at '${ctx.path}' has ${c} per-channel values but its input is ${fmtShape(ctx.inputShape)}`);
+    throw new ArgumentError(
+      'exportOnnx',
+      `Normalize at '${ctx.path}' has ${c} per-channel values but its input is ${fmtShape(ctx.inputShape)}`,
+    );
   }
   const dims = c === null ? [] : [c, ...new Array<number>(Math.max(0, rank - 2)).fill(1)];
   const mean = ctx.graph.addFloat(`/${ctx.path}/mean`, n.statTensor(n.mean, rank).dataSync(), dims);
@@ -241,7 +268,8 @@ const exporters = new Map<string, LayerExporter>(Object.entries(BUILTIN_EXPORTER
  * });
  */
 export function registerOnnxExporter(layerType: string, exporter: LayerExporter): void {
-  if (typeof layerType !== 'string' || layerType === '') throw new ArgumentError('registerOnnxExporter', 'layerType must be a non-empty string');
+  if (typeof layerType !== 'string' || layerType === '')
+    throw new ArgumentError('registerOnnxExporter', 'layerType must be a non-empty string');
   if (typeof exporter !== 'function') throw new ArgumentError('registerOnnxExporter', `the exporter of '${layerType}' must be a function`);
   exporters.set(layerType, exporter);
 }

@@ -34,7 +34,8 @@ export interface ImportOnnxOptions {
 export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
   const source = options.source ?? 'model.onnx';
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError('importOnnx', `expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ArgumentError('importOnnx', `expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length === 0) throw new FormatError(source, 'is empty');
   const model = decodeModel(bytes, source);
   const graph = model.graph;
@@ -52,7 +53,8 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
     constants.set(t.name ?? '', readTensor(t, source, `initializer ${shown(t.name || `#${i}`)}`));
   }
   const inputs = (graph.input ?? []).map((v) => v.name ?? '').filter((n) => !constants.has(n));
-  if (inputs.length !== 1) throw new FormatError(source, `has ${inputs.length} graph inputs besides its weights; bp reads models with exactly one`);
+  if (inputs.length !== 1)
+    throw new FormatError(source, `has ${inputs.length} graph inputs besides its weights; bp reads models with exactly one`);
   const outputs = graph.output ?? [];
   if (outputs.length !== 1) throw new FormatError(source, `has ${outputs.length} graph outputs; bp reads models with exactly one`);
 
@@ -98,7 +100,8 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
       const name = (n.input ?? [])[k];
       if (!name) return undefined;
       const c = constants.get(name);
-      if (!c) throw new FormatError(source, `${w}: input ${k} (${shown(name)}) must be a constant (a weight), but it is computed by the graph`);
+      if (!c)
+        throw new FormatError(source, `${w}: input ${k} (${shown(name)}) must be a constant (a weight), but it is computed by the graph`);
       return c;
     };
     const ctx: NodeImportContext = {
@@ -199,7 +202,10 @@ function foldConstant(node: NodeProto, constants: Map<string, Constant>, source:
     const c = constants.get(ins[0])!;
     const perm = attribute(node, 'perm', AttributeType.INTS, source, where)?.ints?.map(int64) ?? [1, 0];
     if (c.dims.length !== 2 || perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) {
-      throw new FormatError(source, `${where} transposes a constant of shape [${c.dims.join(', ')}] with perm [${perm}]; bp reads only 2-D weight transposes`);
+      throw new FormatError(
+        source,
+        `${where} transposes a constant of shape [${c.dims.join(', ')}] with perm [${perm}]; bp reads only 2-D weight transposes`,
+      );
     }
     const [r, k] = c.dims;
     const src = c.values;

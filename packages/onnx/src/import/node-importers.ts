@@ -3,10 +3,29 @@
  * the node's attributes and constant inputs and returns the layer with its
  * weights, or null for an op that is the identity in bp (Identity).
  */
-import { AvgPool2d, BatchNorm1d, Conv2d, Dropout, Embedding, Flatten, GELU, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, type Module, ReLU, SiLU, Sigmoid, Softmax, Tanh } from '@bp/layers';
+import {
+  AvgPool2d,
+  BatchNorm1d,
+  Conv2d,
+  Dropout,
+  Embedding,
+  Flatten,
+  GELU,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  LogSoftmax,
+  MaxPool2d,
+  type Module,
+  ReLU,
+  SiLU,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from '@bp/layers';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
-import { AttributeType, type AttributeProto, DataType, type NodeProto, int64 } from '../proto/onnx.js';
+import { type AttributeProto, DataType, type NodeProto } from '../proto/onnx.js';
 import { type Constant, shortestFloat32 } from './constants.js';
 
 /** What a node importer gets. */
@@ -39,7 +58,8 @@ export type NodeImporter = (node: NodeProto, ctx: NodeImportContext) => Module |
 export function attribute(node: NodeProto, name: string, type: number, source: string, where: string): AttributeProto | undefined {
   const a = (node.attribute ?? []).find((x) => x.name === name);
   if (!a) return undefined;
-  if (a.ref_attr_name) throw new FormatError(source, `${where}: attribute '${name}' refers to a function attribute; bp imports plain graphs only`);
+  if (a.ref_attr_name)
+    throw new FormatError(source, `${where}: attribute '${name}' refers to a function attribute; bp imports plain graphs only`);
   if ((a.type ?? 0) !== type) throw new FormatError(source, `${where}: attribute '${name}' has type ${a.type ?? 0}, expected ${type}`);
   return a;
 }
@@ -101,7 +121,12 @@ function convPadding(pads: number[], kernel: number[], dil: number[], strides: n
   if (pads[0] === pads[2] && pads[1] === pads[3]) return [pads[0], pads[1]];
   if (strides.some((s) => s !== 1)) return null;
   const same = [0, 1].map((a) => dil[a] * (kernel[a] - 1));
-  return pads[0] === Math.floor(same[0] / 2) && pads[1] === Math.floor(same[1] / 2) && pads[2] === same[0] - pads[0] && pads[3] === same[1] - pads[1] ? 'same' : null;
+  return pads[0] === Math.floor(same[0] / 2) &&
+    pads[1] === Math.floor(same[1] / 2) &&
+    pads[2] === same[0] - pads[0] &&
+    pads[3] === same[1] - pads[1]
+    ? 'same'
+    : null;
 }
 
 function importConv(node: NodeProto, ctx: NodeImportContext): Module {
@@ -112,7 +137,8 @@ function importConv(node: NodeProto, ctx: NodeImportContext): Module {
   const pads = ctx.ints('pads', [0, 0, 0, 0]);
   const dil = ctx.ints('dilations', [1, 1]);
   const groups = ctx.int('group', 1);
-  if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw) ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
+  if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw)
+    ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
   if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; Conv2d needs two`);
   if (dil.length !== 2) ctx.refuse(`has dilations [${dil}]; Conv2d needs two`);
   if (ctx.str('auto_pad', 'NOTSET') !== 'NOTSET') ctx.refuse(`uses auto_pad ${ctx.str('auto_pad', '')}; bp reads explicit pads`);
@@ -123,7 +149,11 @@ function importConv(node: NodeProto, ctx: NodeImportContext): Module {
   if (b) need(b, ctx, 'the bias', 1);
   if (b && b.dims[0] !== outC) ctx.refuse(`has a bias of ${b.dims[0]} values for ${outC} channels`);
   const layer = new Conv2d(inPerGroup * groups, outC, [kh, kw], {
-    stride: [strides[0], strides[1]], padding: padding!, dilation: [dil[0], dil[1]], groups, bias: b !== undefined,
+    stride: [strides[0], strides[1]],
+    padding: padding!,
+    dilation: [dil[0], dil[1]],
+    groups,
+    bias: b !== undefined,
   });
   layer.loadStateDict(b ? { weight: floatTensor(w), bias: floatTensor(b) } : { weight: floatTensor(w) });
   return layer;
@@ -140,7 +170,12 @@ function poolArgs(node: NodeProto, ctx: NodeImportContext, layer: string) {
   if (strides.length !== 2) ctx.refuse(`has strides [${strides}]; ${layer} needs two`);
   const ceil = ctx.int('ceil_mode', 0);
   if (ceil !== 0 && ceil !== 1) ctx.refuse(`has ceil_mode ${ceil}`);
-  return { kernel: [kernel[0], kernel[1]] as [number, number], stride: [strides[0], strides[1]] as [number, number], padding: [pads[0], pads[1]] as [number, number], ceilMode: ceil === 1 };
+  return {
+    kernel: [kernel[0], kernel[1]] as [number, number],
+    stride: [strides[0], strides[1]] as [number, number],
+    padding: [pads[0], pads[1]] as [number, number],
+    ceilMode: ceil === 1,
+  };
 }
 
 function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
@@ -169,7 +204,8 @@ function importAveragePool(node: NodeProto, ctx: NodeImportContext): Module {
 
 function importGelu(node: NodeProto, ctx: NodeImportContext): Module {
   const approximate = ctx.str('approximate', 'none');
-  if (approximate !== 'none' && approximate !== 'tanh') ctx.refuse(`has approximate ${JSON.stringify(approximate).slice(0, 40)}; GELU knows 'none' and 'tanh'`);
+  if (approximate !== 'none' && approximate !== 'tanh')
+    ctx.refuse(`has approximate ${JSON.stringify(approximate).slice(0, 40)}; GELU knows 'none' and 'tanh'`);
   return new GELU({ approximate: approximate as 'none' | 'tanh' });
 }
 
@@ -203,7 +239,8 @@ function importReshape(node: NodeProto, ctx: NodeImportContext): Module {
     for (let a = 1; a < s.length; a++) {
       for (let b = a; b < s.length; b++) {
         const merged = [...s.slice(0, a), s.slice(a, b + 1).reduce((x, y) => x * y, 1), ...s.slice(b + 1)];
-        if (merged.length === target.length && merged.every((d, i) => i === 0 || d === target[i])) return new Flatten({ startDim: a, endDim: b });
+        if (merged.length === target.length && merged.every((d, i) => i === 0 || d === target[i]))
+          return new Flatten({ startDim: a, endDim: b });
       }
     }
   }
@@ -225,19 +262,27 @@ function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Modu
   if ((node.output ?? []).filter((o) => o).length > 1) ctx.refuse('outputs running statistics (training mode)');
   const parts = [1, 2, 3, 4].map((i) => need(ctx.constant(i), ctx, `input ${i}`, 1));
   const c = parts[0].dims[0];
-  if (parts.some((p) => p.dims[0] !== c) || c === 0) ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
+  if (parts.some((p) => p.dims[0] !== c) || c === 0)
+    ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
   const eps = ctx.float('epsilon', 1e-5);
   if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
   const layer = new BatchNorm1d(c, { eps });
   const [weight, bias, runningMean, runningVar] = parts.map((p) => floatTensor(p));
-  layer.loadStateDict({ weight, bias, running_mean: runningMean, running_var: runningVar, num_batches_tracked: tensor(0, { dtype: 'int32' }) });
+  layer.loadStateDict({
+    weight,
+    bias,
+    running_mean: runningMean,
+    running_var: runningVar,
+    num_batches_tracked: tensor(0, { dtype: 'int32' }),
+  });
   return layer;
 }
 
 function statValues(c: Constant | undefined, ctx: NodeImportContext, what: string): number | number[] {
   const k = need(c, ctx, what, [0, 1, 2, 3, 4]);
   if (k.values.length === 1) return shortestFloat32(k.values[0]);
-  if (k.dims.slice(1).some((d) => d !== 1)) ctx.refuse(`has ${what} of shape [${k.dims.join(', ')}]; bp reads one value or one per channel`);
+  if (k.dims.slice(1).some((d) => d !== 1))
+    ctx.refuse(`has ${what} of shape [${k.dims.join(', ')}]; bp reads one value or one per channel`);
   return Array.from(k.values, shortestFloat32);
 }
 
@@ -256,7 +301,8 @@ function importSub(node: NodeProto, ctx: NodeImportContext): Module {
 
 function importGather(node: NodeProto, ctx: NodeImportContext): Module {
   // Rows of a constant [num, dim] table at the incoming ids: an Embedding.
-  if (ctx.int('axis', 0) !== 0) ctx.refuse(`gathers along axis ${ctx.int('axis', 0)}; bp reads Gather of table rows (axis 0) as an Embedding`);
+  if (ctx.int('axis', 0) !== 0)
+    ctx.refuse(`gathers along axis ${ctx.int('axis', 0)}; bp reads Gather of table rows (axis 0) as an Embedding`);
   const table = need(ctx.constant(0), ctx, 'the table', 2);
   const [num, dim] = table.dims;
   if (num === 0 || dim === 0) ctx.refuse(`has an empty table [${num}, ${dim}]`);
@@ -271,14 +317,17 @@ function importLayerNormalization(node: NodeProto, ctx: NodeImportContext): Modu
   const shape = scale.dims;
   const axis = ctx.int('axis', -1);
   if (axis !== -shape.length && !(ctx.inputShape && axis === ctx.inputShape.length - shape.length)) {
-    ctx.refuse(`normalizes from axis ${axis} with a scale of shape [${shape.join(', ')}]; bp's LayerNorm normalizes the last axes the scale covers`);
+    ctx.refuse(
+      `normalizes from axis ${axis} with a scale of shape [${shape.join(', ')}]; bp's LayerNorm normalizes the last axes the scale covers`,
+    );
   }
   if (ctx.int('stash_type', 1) !== 1) ctx.refuse('computes in a type other than float32 (stash_type)');
   const eps = ctx.float('epsilon', 1e-5);
   if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
   const layer = new LayerNorm(shape, { eps, bias: bias !== undefined });
   const b = bias ? need(bias, ctx, 'the bias', shape.length) : undefined;
-  if (b && b.dims.join(',') !== shape.join(',')) ctx.refuse(`has a bias of shape [${b.dims.join(', ')}] for a scale of shape [${shape.join(', ')}]`);
+  if (b && b.dims.join(',') !== shape.join(','))
+    ctx.refuse(`has a bias of shape [${b.dims.join(', ')}] for a scale of shape [${shape.join(', ')}]`);
   layer.loadStateDict(b ? { weight: floatTensor(scale), bias: floatTensor(b) } : { weight: floatTensor(scale) });
   return layer;
 }

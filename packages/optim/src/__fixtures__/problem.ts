@@ -17,7 +17,12 @@ const Y = tensor(refs.problem.y, { shape: [2, 4] });
 
 /** mean((W X + b - Y)^2), the loss every trajectory minimises. */
 export function problemLoss(w: Tensor, b: Tensor): Tensor {
-  return w.matmul(X).add(b.reshape([2, 1])).sub(Y).square().mean();
+  return w
+    .matmul(X)
+    .add(b.reshape([2, 1]))
+    .sub(Y)
+    .square()
+    .mean();
 }
 
 /** Passes when every value is within 1e-4 relative (plus 1e-6 absolute) of PyTorch's. */

@@ -6,9 +6,7 @@ import type { UnaryOp } from './unary-ops.js';
 export type { UnaryOp };
 
 /** Elementwise ops of two inputs, with NumPy broadcasting. Comparisons give int32 0/1. */
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
 
 /** Reductions along a set of axes. `argmax`/`argmin` take exactly one axis and give int32. */
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod' | 'argmax' | 'argmin';
@@ -69,16 +67,19 @@ export interface FusedKernels<S> {
    * input, weight, bias; each is computed only where `needs` holds true (null otherwise).
    */
   conv2dBackward(
-    dy: S, x: S, weight: S, win: Window2d, outC: number, needs: readonly [boolean, boolean, boolean],
+    dy: S,
+    x: S,
+    weight: S,
+    win: Window2d,
+    outC: number,
+    needs: readonly [boolean, boolean, boolean],
   ): [S | null, S | null, S | null];
   /**
    * One Adam or AdamW step over `size` values, written in place into `param`, `expAvg`,
    * `expAvgSq` (and `maxExpAvgSq` with AMSGrad). Each intermediate is rounded to float32
    * exactly as the composite update in @bp/optim rounds it, so both paths agree bit for bit.
    */
-  adamUpdate(
-    param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants,
-  ): void;
+  adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
 }
 
 /**
@@ -147,15 +148,24 @@ export interface Backend<S = unknown> {
   unary(op: UnaryOp, x: S, size: number, dtype: DType): S;
   binary(
     op: BinaryOp,
-    a: S, aShape: readonly number[], aDtype: DType,
-    b: S, bShape: readonly number[], bDtype: DType,
-    outShape: readonly number[], outDtype: DType,
+    a: S,
+    aShape: readonly number[],
+    aDtype: DType,
+    b: S,
+    bShape: readonly number[],
+    bDtype: DType,
+    outShape: readonly number[],
+    outDtype: DType,
   ): S;
   where(
-    cond: S, cShape: readonly number[],
-    a: S, aShape: readonly number[],
-    b: S, bShape: readonly number[],
-    outShape: readonly number[], dtype: DType,
+    cond: S,
+    cShape: readonly number[],
+    a: S,
+    aShape: readonly number[],
+    b: S,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    dtype: DType,
   ): S;
   /** Reduces `axes` (sorted, unique, non-empty) away; output shape is `shape` without them. */
   reduce(op: ReduceOp, x: S, shape: readonly number[], axes: readonly number[], dtype: DType): S;
@@ -164,10 +174,7 @@ export interface Backend<S = unknown> {
    * `transA`) and `B: [batchB, k, n]` (or `[batchB, n, k]` when `transB`). `batchA` and `batchB`
    * are equal, or one of them is 1 and is broadcast. Output `[max(batchA,batchB), m, n]`, float32.
    */
-  matmul(
-    a: S, b: S, batchA: number, batchB: number,
-    m: number, k: number, n: number, transA: boolean, transB: boolean,
-  ): S;
+  matmul(a: S, b: S, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): S;
   transpose(x: S, shape: readonly number[], perm: readonly number[], dtype: DType): S;
   /** Copies the box `begin .. begin+size` out of `x`. */
   slice(x: S, shape: readonly number[], begin: readonly number[], size: readonly number[], dtype: DType): S;

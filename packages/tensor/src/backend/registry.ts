@@ -29,9 +29,13 @@ const REQUIRED_METHODS = ['upload', 'read', 'fill', 'cast', 'unary', 'binary'] a
 
 function checkBackendObject(value: unknown): void {
   if (typeof value === 'function') {
-    throw new ArgumentError('setBackend', `got a function (${value.name || 'anonymous'}), not a backend: call the factory first, e.g. setBackend(cpuBackend())`);
+    throw new ArgumentError(
+      'setBackend',
+      `got a function (${value.name || 'anonymous'}), not a backend: call the factory first, e.g. setBackend(cpuBackend())`,
+    );
   }
-  if (value === null || typeof value !== 'object') throw new ArgumentError('setBackend', `expected a backend name or object, got ${value === null ? 'null' : typeof value}`);
+  if (value === null || typeof value !== 'object')
+    throw new ArgumentError('setBackend', `expected a backend name or object, got ${value === null ? 'null' : typeof value}`);
   const b = value as Record<string, unknown>;
   if (typeof b.name !== 'string' || b.name === '') throw new ArgumentError('setBackend', 'the backend object has no name');
   const missing = REQUIRED_METHODS.filter((m) => typeof b[m] !== 'function');

@@ -60,10 +60,12 @@ export const UNARY_OPS = {
   floor: { f: Math.floor },
   ceil: { f: Math.ceil },
   // Halves to even, as PyTorch and NumPy (Math.round takes halves up).
-  round: { f: (x) => {
+  round: {
+    f: (x) => {
       const r = Math.round(x);
       return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-    } },
+    },
+  },
   log1p: { f: Math.log1p },
   expm1: { f: Math.expm1 },
   sin: { f: Math.sin },

@@ -29,14 +29,24 @@ describe('adamUpdate (CPU kernel)', () => {
   const module = kernelModule();
   const n = WASM_ADAM_MIN + 7; // large enough for the SIMD kernel, with a ragged tail
   for (const first of [true, false]) {
-    for (const [simd, block] of [[false, 0], [true, ADAM_BLOCK], [true, 256]] as const) {
+    for (const [simd, block] of [
+      [false, 0],
+      [true, ADAM_BLOCK],
+      [true, 256],
+    ] as const) {
       const how = simd ? `SIMD kernel in blocks of ${block}` : 'JavaScript loop';
       it(`${how}, ${first ? 'first step' : 'later step'}: matches the float32 composite bit for bit`, () => {
         if (simd && module === null) return; // no WebAssembly SIMD in this engine
         setAdamBlock(block || ADAM_BLOCK);
         const c: AdamConstants = {
-          beta1: 0.9, beta2: 0.999, stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
-          epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3), weightDecay: 0, decoupled: false, lr: 1e-3, first,
+          beta1: 0.9,
+          beta2: 0.999,
+          stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
+          epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3),
+          weightDecay: 0,
+          decoupled: false,
+          lr: 1e-3,
+          first,
         };
         const p = values(n, 1);
         const g = values(n, 2, 0.1);

@@ -13,8 +13,14 @@ const f = Math.fround;
  * With `simd`, large plain-Adam updates run on the WebAssembly kernel instead (same bits).
  */
 export function adamUpdate(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null,
-  size: number, c: AdamConstants, simd: WasmRuntime | null = null,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  vmax: Float32Array | null,
+  size: number,
+  c: AdamConstants,
+  simd: WasmRuntime | null = null,
 ): void {
   if (simd !== null && vmax === null && size >= WASM_ADAM_MIN && adamSimd(simd, p, g, m, v, size, c)) return;
   const b1 = f(c.beta1);

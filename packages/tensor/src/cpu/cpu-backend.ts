@@ -163,6 +163,11 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
     },
-    info: () => ({ kind: 'cpu', kernels: simd ? 'wasm-simd' : 'typescript', fma: simd?.fma ?? false, threads: 1 + (simd?.threads?.ready ?? 0) }),
+    info: () => ({
+      kind: 'cpu',
+      kernels: simd ? 'wasm-simd' : 'typescript',
+      fma: simd?.fma ?? false,
+      threads: 1 + (simd?.threads?.ready ?? 0),
+    }),
   };
 }

@@ -113,7 +113,10 @@ describe('float32 elementwise fast paths', () => {
     for (const be of Object.values(backends)) {
       const got = be.binary('mul', a, [3000], 'int32', b, [3000], 'int32', [3000], 'int32');
       expect(got).toBeInstanceOf(Int32Array);
-      expectSame(got, Int32Array.from(a, (v, i) => v * b[i]));
+      expectSame(
+        got,
+        Int32Array.from(a, (v, i) => v * b[i]),
+      );
     }
   });
 });

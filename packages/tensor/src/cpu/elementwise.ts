@@ -5,10 +5,7 @@ import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
-type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
-
-
 
 export const binaryFns: Record<BinaryOp, Fn2> = {
   add: (a, b) => a + b,
@@ -277,8 +274,15 @@ function colF32(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Arra
 
 /** The common broadcast patterns of float32 arithmetic; false when none applies. */
 function binaryF32(
-  op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
-  outShape: readonly number[], out: Float32Array, n: number, simd: WasmRuntime | null,
+  op: BinaryOp,
+  a: Float32Array,
+  aShape: readonly number[],
+  b: Float32Array,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: Float32Array,
+  n: number,
+  simd: WasmRuntime | null,
 ): boolean {
   const aSize = a.length;
   const bSize = b.length;
@@ -299,16 +303,21 @@ function binaryF32(
 /** Elementwise op of two inputs with broadcasting; `simd` as for {@link unary}. */
 export function binary(
   op: BinaryOp,
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  outShape: readonly number[], outDtype: DType,
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  outDtype: DType,
   simd: WasmRuntime | null = null,
 ): TypedArray {
   const n = sizeOf(outShape);
   const out = arrayFor(outDtype, n);
   if (n === 0) return out;
   if (
-    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
+    a instanceof Float32Array &&
+    b instanceof Float32Array &&
+    out instanceof Float32Array &&
     binaryF32(op, a, aShape, b, bShape, outShape, out, n, simd)
   ) {
     return out;
@@ -406,10 +415,14 @@ export function broadcastIndex(shape: readonly number[], outShape: readonly numb
 }
 
 export function where(
-  cond: TypedArray, cShape: readonly number[],
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  outShape: readonly number[], dtype: DType,
+  cond: TypedArray,
+  cShape: readonly number[],
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  dtype: DType,
 ): TypedArray {
   const n = sizeOf(outShape);
   const out = arrayFor(dtype, n);

@@ -11,8 +11,17 @@ import type { WasmRuntime } from './wasm/wasm-runtime.js';
  * - A^T @ B  : p-i-j (outer products accumulated row by row).
  */
 function gemm(
-  A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: Float32Array, cOff: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean,
+  A: TypedArray,
+  aOff: number,
+  B: TypedArray,
+  bOff: number,
+  C: Float32Array,
+  cOff: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
 ): void {
   if (!transA && !transB) {
     const KB = 256;
@@ -56,7 +65,10 @@ function gemm(
         const b1 = b0 + k;
         const b2 = b1 + k;
         const b3 = b2 + k;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let p = 0; p < k; p++) {
           const av = A[aRow + p];
           s0 += av * B[b0 + p];
@@ -112,8 +124,15 @@ const WASM_MIN_WORK = 4096;
  * kernel to use for large enough products, or null for the plain TypeScript loops.
  */
 export function matmul(
-  a: TypedArray, b: TypedArray, batchA: number, batchB: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean,
+  a: TypedArray,
+  b: TypedArray,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
   simd: WasmRuntime | null = null,
 ): Float32Array {
   const batch = Math.max(batchA, batchB);

@@ -92,7 +92,13 @@ function isContiguousRun(shape: readonly number[], begin: readonly number[], siz
  * storage before its first write), so sharing is safe and halves the memory of
  * splitting a 188 MB MNIST tensor.
  */
-export function slice(x: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dtype: DType): TypedArray {
+export function slice(
+  x: TypedArray,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  dtype: DType,
+): TypedArray {
   const str = stridesOf(shape);
   let start = 0;
   for (let i = 0; i < shape.length; i++) start += begin[i] * str[i];
@@ -104,7 +110,13 @@ export function slice(x: TypedArray, shape: readonly number[], begin: readonly n
   return out;
 }
 
-export function pad(x: TypedArray, shape: readonly number[], pads: readonly (readonly [number, number])[], value: number, dtype: DType): TypedArray {
+export function pad(
+  x: TypedArray,
+  shape: readonly number[],
+  pads: readonly (readonly [number, number])[],
+  value: number,
+  dtype: DType,
+): TypedArray {
   const outShape = shape.map((d, i) => d + pads[i][0] + pads[i][1]);
   const out = arrayFor(dtype, sizeOf(outShape));
   if (value !== 0) out.fill(value);

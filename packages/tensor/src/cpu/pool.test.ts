@@ -3,20 +3,31 @@ import { maxPool2d } from './pool.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 
 const win2x2 = (n: number, h: number, w: number) => ({
-  n, c: 1, h, w, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: Math.floor(h / 2), outW: Math.floor(w / 2),
+  n,
+  c: 1,
+  h,
+  w,
+  kh: 2,
+  kw: 2,
+  strideH: 2,
+  strideW: 2,
+  padH: 0,
+  padW: 0,
+  outH: Math.floor(h / 2),
+  outW: Math.floor(w / 2),
 });
 
 const module = kernelModule();
 // The TypeScript loop, and the WebAssembly kernel where the engine has SIMD.
-const paths: [string, WasmRuntime | null][] = [['typescript', null], ...(module ? [['wasm', new WasmRuntime(module)] as [string, WasmRuntime]] : [])];
+const paths: [string, WasmRuntime | null][] = [
+  ['typescript', null],
+  ...(module ? [['wasm', new WasmRuntime(module)] as [string, WasmRuntime]] : []),
+];
 
 describe.each(paths)('cpu maxPool2d, 2x2 stride 2 (%s)', (_name, simd) => {
   it('keeps the first maximum on ties and lets NaN win, in row-major window order', () => {
     // Windows (2x2 blocks): all equal -> first; max bottom-right; NaN top-right beats a larger number; two NaNs -> first.
-    const x = new Float32Array([
-      1, 1, 0, 0, NaN, 1, 5, NaN,
-      1, 1, 0, 3, 9, 1, NaN, 0,
-    ]);
+    const x = new Float32Array([1, 1, 0, 0, NaN, 1, 5, NaN, 1, 1, 0, 3, 9, 1, NaN, 0]);
     const [values, argmax] = maxPool2d(x, win2x2(1, 2, 8), simd);
     expect(Array.from(values)).toEqual([1, 3, NaN, NaN]);
     expect(Array.from(argmax)).toEqual([0, 11, 4, 7]);
@@ -43,7 +54,12 @@ describe.each(paths)('cpu maxPool2d, 2x2 stride 2 (%s)', (_name, simd) => {
       for (let oy = 0; oy < win.outH; oy++) {
         for (let ox = 0; ox < win.outW; ox++) {
           let bi = -1;
-          for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          for (const [dy, dx] of [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+            [1, 1],
+          ]) {
             const i = p * h * w + (2 * oy + dy) * w + 2 * ox + dx;
             if (bi < 0 || x[i] > x[bi] || (Number.isNaN(x[i]) && !Number.isNaN(x[bi]))) bi = i;
           }

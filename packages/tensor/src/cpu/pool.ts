@@ -22,7 +22,15 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       const mem = simd.heap(iAt + n * P);
       mem.set(x.subarray(0, n * h * w), xAt);
       const args = (p0: number, p1: number) => ({
-        x: xAt * 4, planes: p1 - p0, h, w, oh: outH, ow: outW, vals: (vAt + p0 * P) * 4, idx: (iAt + p0 * P) * 4, first: p0,
+        x: xAt * 4,
+        planes: p1 - p0,
+        h,
+        w,
+        oh: outH,
+        ow: outW,
+        vals: (vAt + p0 * P) * 4,
+        idx: (iAt + p0 * P) * 4,
+        first: p0,
       });
       // Large inputs: the planes are split between the threads (each writes its own outputs). An
       // input element costs about as much as eight multiply-adds of the matrix product.
@@ -75,8 +83,14 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
  * and the same rule (the first maximum wins, a NaN wins over numbers) as the general loop.
  */
 function pool2x2(
-  x: Float32Array, n: number, h: number, w: number, outH: number, outW: number,
-  values: Float32Array, argmax: Int32Array,
+  x: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  outH: number,
+  outW: number,
+  values: Float32Array,
+  argmax: Int32Array,
 ): void {
   let o = 0;
   for (let plane = 0; plane < n; plane++) {

@@ -1,7 +1,25 @@
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import {
-  abs, add, cast, div, erf, exp, expm1, ge, gt, le, log1p, lt, minimum, mul, neg, sigmoid, sub, tanh, where,
+  abs,
+  add,
+  cast,
+  div,
+  erf,
+  exp,
+  expm1,
+  ge,
+  gt,
+  le,
+  log1p,
+  lt,
+  minimum,
+  mul,
+  neg,
+  sigmoid,
+  sub,
+  tanh,
+  where,
 } from './elementwise.js';
 import { checkTensor } from './util.js';
 
@@ -169,5 +187,17 @@ export function softsign(x: Tensor): Tensor {
 
 /** The activations that are also `Tensor` methods (`x.gelu()`). */
 export const activationMethods = {
-  gelu, silu, elu, celu, selu, softplus, mish, hardtanh, relu6, hardswish, hardsigmoid, logsigmoid, softsign,
+  gelu,
+  silu,
+  elu,
+  celu,
+  selu,
+  softplus,
+  mish,
+  hardtanh,
+  relu6,
+  hardswish,
+  hardsigmoid,
+  logsigmoid,
+  softsign,
 };

@@ -4,7 +4,6 @@ import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { bumpVersion, ensureExclusive, type Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 
-
 /** Whether the active backend has a fused Adam kernel ({@link adamUpdateInPlace} would run). */
 export function hasFusedAdam(): boolean {
   return getBackend().fused?.adamUpdate !== undefined;
@@ -18,9 +17,20 @@ export function hasFusedAdam(): boolean {
  * composes the update from ops. Throws unless all tensors are float32 with `param`'s size.
  */
 export function adamUpdateInPlace(
-  param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, c: AdamConstants,
+  param: Tensor,
+  grad: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+  maxExpAvgSq: Tensor | null,
+  c: AdamConstants,
 ): boolean {
-  const named: [string, Tensor | null][] = [['param', param], ['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq], ['maxExpAvgSq', maxExpAvgSq]];
+  const named: [string, Tensor | null][] = [
+    ['param', param],
+    ['grad', grad],
+    ['expAvg', expAvg],
+    ['expAvgSq', expAvgSq],
+    ['maxExpAvgSq', maxExpAvgSq],
+  ];
   for (const [name, t] of named) {
     if (t === null && name === 'maxExpAvgSq') continue;
     checkTensor('adamUpdateInPlace', t, name);

@@ -65,7 +65,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (typeof isCausal !== 'boolean') throw new ArgumentError(op, `isCausal must be true or false, got ${String(isCausal)}`);
   if (isCausal && attnMask) throw new ArgumentError(op, 'give either attnMask or isCausal, not both (as PyTorch)');
   const scale = opts?.scale ?? 1 / Math.sqrt(e);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(op, `scale must be a finite number, got ${String(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new ArgumentError(op, `scale must be a finite number, got ${String(scale)}`);
   let scores = mul(matmulT(q, k, false, true), scale);
   if (isCausal) {
     scores = where(causalMask(l, s), scores, -Infinity);

@@ -53,7 +53,10 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const [o, i, k] = weight.shape;
   const padding: ConvOptions['padding'] = typeof p === 'number' ? [0, p] : p;
   const out = conv2d(reshape(x, [n, c, 1, l]), reshape(weight, [o, i, 1, k]), bias, {
-    stride: [1, stride], padding, dilation: [1, dilation], groups: opts.groups,
+    stride: [1, stride],
+    padding,
+    dilation: [1, dilation],
+    groups: opts.groups,
   });
   return reshape(out, [n, o, out.shape[3]]);
 }
@@ -88,7 +91,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const groups = intOne(op, 'groups', opts.groups ?? 1, 1);
   const [inC, outPerGroup, kh0, kw0] = weight.shape;
   if (x.shape[1] !== inC) {
-    throw new ShapeError(op, `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inC}: input ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      op,
+      `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inC}: input ${fmtShape(x.shape)}`,
+    );
   }
   if (inC % groups !== 0) throw new ShapeError(op, `${inC} input channels are not divisible by ${groups} groups`);
   const outC = outPerGroup * groups;
@@ -98,7 +104,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const [oph, opw] = intPair(op, 'outputPadding', opts.outputPadding ?? 0, 0);
   const [dh, dw] = intPair(op, 'dilation', opts.dilation ?? 1, 1);
   if ((oph >= sh && oph >= dh) || (opw >= sw && opw >= dw)) {
-    throw new ArgumentError(op, `outputPadding ${JSON.stringify(opts.outputPadding)} must be smaller than the stride or the dilation (stride ${sh},${sw}, dilation ${dh},${dw})`);
+    throw new ArgumentError(
+      op,
+      `outputPadding ${JSON.stringify(opts.outputPadding)} must be smaller than the stride or the dilation (stride ${sh},${sw}, dilation ${dh},${dw})`,
+    );
   }
   const w = dilateKernel(weight, dh, dw);
   const kh = w.shape[2];
@@ -107,7 +116,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const outH = (h - 1) * sh - 2 * ph + kh + oph;
   const outW = (wd - 1) * sw - 2 * pw + kw + opw;
   if (outH < 1 || outW < 1) {
-    throw new ShapeError(op, `input ${fmtShape(x.shape)} with kernel ${kh0}x${kw0}, stride ${sh},${sw}, padding ${ph},${pw} gives an empty output ${outH}x${outW}`);
+    throw new ShapeError(
+      op,
+      `input ${fmtShape(x.shape)} with kernel ${kh0}x${kw0}, stride ${sh},${sw}, padding ${ph},${pw} gives an empty output ${outH}x${outW}`,
+    );
   }
   // col2im covers rows up to (h - 1) * stride + k - 2 * padding (+ what outputPadding below the stride
   // adds); rows outputPadding adds beyond that only get the bias.
@@ -125,12 +137,29 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     // [inG, n*h*w]: the input pixels as columns, batch side by side.
     const cols = matmulT(reshape(wg, [inG, K]), reshape(transpose(xg, [1, 0, 2, 3]), [inG, n * h * wd]), true, false);
     const win: Window2d = {
-      n, c: outPerGroup, h: coreH, w: coreW, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw, outH: h, outW: wd,
+      n,
+      c: outPerGroup,
+      h: coreH,
+      w: coreW,
+      kh,
+      kw,
+      strideH: sh,
+      strideW: sw,
+      padH: ph,
+      padW: pw,
+      outH: h,
+      outW: wd,
     };
     outs.push(col2imWide(cols, win));
   }
   let out = groups === 1 ? outs[0] : concat(outs, 1);
-  if (coreH !== outH || coreW !== outW) out = pad(out, [[0, 0], [0, 0], [0, outH - coreH], [0, outW - coreW]]);
+  if (coreH !== outH || coreW !== outW)
+    out = pad(out, [
+      [0, 0],
+      [0, 0],
+      [0, outH - coreH],
+      [0, outW - coreW],
+    ]);
   if (bias) out = add(out, reshape(bias, [1, outC, 1, 1]));
   return out;
 }
@@ -147,7 +176,10 @@ function adaptiveArgs(op: string, x: Tensor, outputSize: number | [number | null
   const w = x.shape[x.rank - 1];
   const raw = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   if (!Array.isArray(raw) || raw.length !== 2 || raw.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
-    throw new ArgumentError(op, `outputSize must be a positive integer or a pair (null keeps the input size), got ${JSON.stringify(outputSize)}`);
+    throw new ArgumentError(
+      op,
+      `outputSize must be a positive integer or a pair (null keeps the input size), got ${JSON.stringify(outputSize)}`,
+    );
   }
   if (h === 0 || w === 0) throw new ShapeError(op, `input ${fmtShape(x.shape)} has an empty spatial axis`);
   return [raw[0] ?? h, raw[1] ?? w];
@@ -187,8 +219,14 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: number | [number | null
     const span = Math.max(...wins.map(([a, b]) => b - a));
     // Windows shorter than the longest read a -Infinity cell appended at the end of the axis.
     const idx = new Int32Array(outSize * span).fill(inSize);
-    wins.forEach(([a, b], i) => { for (let j = a; j < b; j++) idx[i * span + (j - a)] = j; });
-    const padded = pad(t, t.shape.map((_, i) => [0, i === axis ? 1 : 0] as [number, number]), -Infinity);
+    wins.forEach(([a, b], i) => {
+      for (let j = a; j < b; j++) idx[i * span + (j - a)] = j;
+    });
+    const padded = pad(
+      t,
+      t.shape.map((_, i) => [0, i === axis ? 1 : 0] as [number, number]),
+      -Infinity,
+    );
     return max(takeAlong(padded, hostIndices(idx, [outSize, span]), axis), axis + 1);
   };
   return alongAxis(alongAxis(x, x.rank - 2, oh), x.rank - 1, ow);

@@ -89,7 +89,12 @@ function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
   }
   if (ArrayBuffer.isView(data)) {
     const arr = data as unknown as ArrayLike<number>;
-    const fits = data instanceof Int8Array || data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Int16Array || data instanceof Uint16Array;
+    const fits =
+      data instanceof Int8Array ||
+      data instanceof Uint8Array ||
+      data instanceof Uint8ClampedArray ||
+      data instanceof Int16Array ||
+      data instanceof Uint16Array;
     if (int32 && !fits) {
       for (let j = 0; j < arr.length; j++) {
         checkInt32(arr[j], offset.i);
@@ -232,8 +237,14 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
     throw new ArgumentError('arange', `need finite start/stop and a non-zero step, got (${start}, ${stop}, ${step})`);
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  if (n > MAX_ELEMENTS) throw new ArgumentError('arange', `(${start}, ${stop}, ${step}) gives ${n} values, more than the ${MAX_ELEMENTS} a tensor can hold`);
-  const dtype = opts.dtype !== undefined ? checkDType('arange', opts.dtype) : (Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step) ? 'int32' : 'float32');
+  if (n > MAX_ELEMENTS)
+    throw new ArgumentError('arange', `(${start}, ${stop}, ${step}) gives ${n} values, more than the ${MAX_ELEMENTS} a tensor can hold`);
+  const dtype =
+    opts.dtype !== undefined
+      ? checkDType('arange', opts.dtype)
+      : Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step)
+        ? 'int32'
+        : 'float32';
   const v = arrayFor(dtype, n);
   for (let i = 0; i < n; i++) v[i] = lo + i * step;
   const b = getBackend();
@@ -242,7 +253,8 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
 
 /** `n` evenly spaced float32 values from `start` to `stop` inclusive. */
 export function linspace(start: number, stop: number, n: number): Tensor {
-  if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS) throw new ArgumentError('linspace', `n must be an integer in [0, ${MAX_ELEMENTS}], got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS)
+    throw new ArgumentError('linspace', `n must be an integer in [0, ${MAX_ELEMENTS}], got ${n}`);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1);
   const b = getBackend();

@@ -3,7 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
 import { UNARY_OPS, type UnaryDef } from '../backend/unary-ops.js';
 import { record, type NoAttrs } from '../engine.js';
-import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { ArgumentError, DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { checkTensor, make, toTensor } from './util.js';
@@ -36,100 +36,194 @@ function binaryOp(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?: DType):
 }
 
 /** Elementwise `a + b` with NumPy broadcasting. */
-export function add(a: TensorLike, b: TensorLike): Tensor { return binaryOp('add', a, b); }
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('add', a, b);
+}
 /** Elementwise `a - b` with NumPy broadcasting. */
-export function sub(a: TensorLike, b: TensorLike): Tensor { return binaryOp('sub', a, b); }
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('sub', a, b);
+}
 /** Elementwise `a * b` with NumPy broadcasting. */
-export function mul(a: TensorLike, b: TensorLike): Tensor { return binaryOp('mul', a, b); }
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('mul', a, b);
+}
 /** Elementwise true division `a / b` (float32 even for int32 inputs). */
-export function div(a: TensorLike, b: TensorLike): Tensor { return binaryOp('div', a, b, 'float32'); }
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('div', a, b, 'float32');
+}
 /** Elementwise `a ** b` with NumPy broadcasting. */
-export function pow(a: TensorLike, b: TensorLike): Tensor { return binaryOp('pow', a, b); }
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('pow', a, b);
+}
 /** Elementwise larger value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
-export function maximum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('maximum', a, b); }
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('maximum', a, b);
+}
 /** Elementwise smaller value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
-export function minimum(a: TensorLike, b: TensorLike): Tensor { return binaryOp('minimum', a, b); }
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('minimum', a, b);
+}
 /** `1` where `a == b`, else `0`, as int32. */
-export function eq(a: TensorLike, b: TensorLike): Tensor { return binaryOp('eq', a, b, 'int32'); }
+export function eq(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('eq', a, b, 'int32');
+}
 /** `1` where `a != b`, else `0`, as int32. */
-export function ne(a: TensorLike, b: TensorLike): Tensor { return binaryOp('ne', a, b, 'int32'); }
+export function ne(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('ne', a, b, 'int32');
+}
 /** `1` where `a > b`, else `0`, as int32. */
-export function gt(a: TensorLike, b: TensorLike): Tensor { return binaryOp('gt', a, b, 'int32'); }
+export function gt(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('gt', a, b, 'int32');
+}
 /** `1` where `a < b`, else `0`, as int32. */
-export function lt(a: TensorLike, b: TensorLike): Tensor { return binaryOp('lt', a, b, 'int32'); }
+export function lt(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('lt', a, b, 'int32');
+}
 /** `1` where `a >= b`, else `0`, as int32. */
-export function ge(a: TensorLike, b: TensorLike): Tensor { return binaryOp('ge', a, b, 'int32'); }
+export function ge(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('ge', a, b, 'int32');
+}
 /** `1` where `a <= b`, else `0`, as int32. */
-export function le(a: TensorLike, b: TensorLike): Tensor { return binaryOp('le', a, b, 'int32'); }
+export function le(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('le', a, b, 'int32');
+}
 
 /** `-x` (keeps int32). */
-export function neg(x: Tensor): Tensor { return unaryOp('neg', x); }
+export function neg(x: Tensor): Tensor {
+  return unaryOp('neg', x);
+}
 /** `e ** x`. */
-export function exp(x: Tensor): Tensor { return unaryOp('exp', x); }
+export function exp(x: Tensor): Tensor {
+  return unaryOp('exp', x);
+}
 /** Natural logarithm (`-Infinity` at 0, NaN below). */
-export function log(x: Tensor): Tensor { return unaryOp('log', x); }
+export function log(x: Tensor): Tensor {
+  return unaryOp('log', x);
+}
 /** Square root. */
-export function sqrt(x: Tensor): Tensor { return unaryOp('sqrt', x); }
+export function sqrt(x: Tensor): Tensor {
+  return unaryOp('sqrt', x);
+}
 /** `x * x` (keeps int32). */
-export function square(x: Tensor): Tensor { return unaryOp('square', x); }
+export function square(x: Tensor): Tensor {
+  return unaryOp('square', x);
+}
 /** Absolute value (keeps int32). */
-export function abs(x: Tensor): Tensor { return unaryOp('abs', x); }
+export function abs(x: Tensor): Tensor {
+  return unaryOp('abs', x);
+}
 /** `max(x, 0)` (keeps int32). */
-export function relu(x: Tensor): Tensor { return unaryOp('relu', x); }
+export function relu(x: Tensor): Tensor {
+  return unaryOp('relu', x);
+}
 /** Logistic sigmoid, stable for large |x|. */
-export function sigmoid(x: Tensor): Tensor { return unaryOp('sigmoid', x); }
+export function sigmoid(x: Tensor): Tensor {
+  return unaryOp('sigmoid', x);
+}
 /** Hyperbolic tangent. */
-export function tanh(x: Tensor): Tensor { return unaryOp('tanh', x); }
+export function tanh(x: Tensor): Tensor {
+  return unaryOp('tanh', x);
+}
 /** `-1`, `0` or `1` by the sign of x (no gradient). */
-export function sign(x: Tensor): Tensor { return unaryOp('sign', x); }
+export function sign(x: Tensor): Tensor {
+  return unaryOp('sign', x);
+}
 /** `1` where x > 0, else `0` (the derivative of relu; no gradient). */
-export function step(x: Tensor): Tensor { return unaryOp('step', x); }
+export function step(x: Tensor): Tensor {
+  return unaryOp('step', x);
+}
 /** Sine (radians). */
-export function sin(x: Tensor): Tensor { return unaryOp('sin', x); }
+export function sin(x: Tensor): Tensor {
+  return unaryOp('sin', x);
+}
 /** Cosine (radians). */
-export function cos(x: Tensor): Tensor { return unaryOp('cos', x); }
+export function cos(x: Tensor): Tensor {
+  return unaryOp('cos', x);
+}
 /** Largest integer not above x (keeps int32; zero gradient). */
-export function floor(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('floor', x); }
+export function floor(x: Tensor): Tensor {
+  return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('floor', x);
+}
 /** Smallest integer not below x (keeps int32; zero gradient). */
-export function ceil(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('ceil', x); }
+export function ceil(x: Tensor): Tensor {
+  return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('ceil', x);
+}
 /** Nearest integer, halves to even as PyTorch's `round` (keeps int32; zero gradient). */
-export function round(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('round', x); }
+export function round(x: Tensor): Tensor {
+  return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('round', x);
+}
 /** `log(1 + x)`, accurate near 0. */
-export function log1p(x: Tensor): Tensor { return unaryOp('log1p', x); }
+export function log1p(x: Tensor): Tensor {
+  return unaryOp('log1p', x);
+}
 /** `exp(x) - 1`, accurate near 0. */
-export function expm1(x: Tensor): Tensor { return unaryOp('expm1', x); }
+export function expm1(x: Tensor): Tensor {
+  return unaryOp('expm1', x);
+}
 /** `1 / x` (always float32). */
-export function reciprocal(x: Tensor): Tensor { return unaryOp('reciprocal', x); }
+export function reciprocal(x: Tensor): Tensor {
+  return unaryOp('reciprocal', x);
+}
 /** Tangent (radians); its gradient is `1 + tan(x)^2`. */
-export function tan(x: Tensor): Tensor { return unaryOp('tan', x); }
+export function tan(x: Tensor): Tensor {
+  return unaryOp('tan', x);
+}
 /** Arcsine, in `[-pi/2, pi/2]`; NaN outside `[-1, 1]`. */
-export function asin(x: Tensor): Tensor { return unaryOp('asin', x); }
+export function asin(x: Tensor): Tensor {
+  return unaryOp('asin', x);
+}
 /** Arccosine, in `[0, pi]`; NaN outside `[-1, 1]`. */
-export function acos(x: Tensor): Tensor { return unaryOp('acos', x); }
+export function acos(x: Tensor): Tensor {
+  return unaryOp('acos', x);
+}
 /** Arctangent, in `(-pi/2, pi/2)`. */
-export function atan(x: Tensor): Tensor { return unaryOp('atan', x); }
+export function atan(x: Tensor): Tensor {
+  return unaryOp('atan', x);
+}
 /** Hyperbolic sine (finite up to |x| of about 89.4 in float32, as PyTorch). */
-export function sinh(x: Tensor): Tensor { return unaryOp('sinh', x); }
+export function sinh(x: Tensor): Tensor {
+  return unaryOp('sinh', x);
+}
 /** Hyperbolic cosine. */
-export function cosh(x: Tensor): Tensor { return unaryOp('cosh', x); }
+export function cosh(x: Tensor): Tensor {
+  return unaryOp('cosh', x);
+}
 /** Inverse hyperbolic sine. */
-export function asinh(x: Tensor): Tensor { return unaryOp('asinh', x); }
+export function asinh(x: Tensor): Tensor {
+  return unaryOp('asinh', x);
+}
 /** Inverse hyperbolic cosine; NaN below 1. */
-export function acosh(x: Tensor): Tensor { return unaryOp('acosh', x); }
+export function acosh(x: Tensor): Tensor {
+  return unaryOp('acosh', x);
+}
 /** Inverse hyperbolic tangent; `±Infinity` at ±1, NaN beyond. */
-export function atanh(x: Tensor): Tensor { return unaryOp('atanh', x); }
+export function atanh(x: Tensor): Tensor {
+  return unaryOp('atanh', x);
+}
 /** The error function `2/sqrt(pi) ∫₀ˣ e^(-t²) dt`. */
-export function erf(x: Tensor): Tensor { return unaryOp('erf', x); }
+export function erf(x: Tensor): Tensor {
+  return unaryOp('erf', x);
+}
 /** Rounds toward zero (keeps int32; zero gradient). */
-export function trunc(x: Tensor): Tensor { return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('trunc', x); }
+export function trunc(x: Tensor): Tensor {
+  return x instanceof Tensor && x.dtype === 'int32' ? x : unaryOp('trunc', x);
+}
 /** `1 / sqrt(x)` (`Infinity` at 0, NaN below). */
-export function rsqrt(x: Tensor): Tensor { return unaryOp('rsqrt', x); }
+export function rsqrt(x: Tensor): Tensor {
+  return unaryOp('rsqrt', x);
+}
 /** Base-2 logarithm. */
-export function log2(x: Tensor): Tensor { return unaryOp('log2', x); }
+export function log2(x: Tensor): Tensor {
+  return unaryOp('log2', x);
+}
 /** Base-10 logarithm (`-Infinity` at 0, NaN below), as PyTorch's `log10`. */
-export function log10(x: Tensor): Tensor { return unaryOp('log10', x); }
+export function log10(x: Tensor): Tensor {
+  return unaryOp('log10', x);
+}
 /** `2 ** x`. */
-export function exp2(x: Tensor): Tensor { return unaryOp('exp2', x); }
+export function exp2(x: Tensor): Tensor {
+  return unaryOp('exp2', x);
+}
 
 /** 1 where the sign bit of `b` is set (negative, -0 or -Infinity), else 0, as int32; NaN counts as positive. */
 function signBit(b: Tensor): Tensor {
@@ -244,7 +338,10 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
   checkTensor('clamp', x);
-  for (const [name, v] of [['min', min], ['max', max]] as const) {
+  for (const [name, v] of [
+    ['min', min],
+    ['max', max],
+  ] as const) {
     if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
       throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
     }
@@ -266,9 +363,61 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
 
 /** @internal The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */
 export const elementwiseMethods = {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, lt, ge, le,
-  neg, exp, log, sqrt, square, abs, relu, leakyRelu, sigmoid, tanh, sign, step,
-  sin, cos, floor, ceil, round, log1p, expm1, reciprocal, cast, where, clamp,
-  tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf, trunc, rsqrt, log2, log10, exp2,
-  copysign, logaddexp, lerp, isnan, isinf, isfinite,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  gt,
+  lt,
+  ge,
+  le,
+  neg,
+  exp,
+  log,
+  sqrt,
+  square,
+  abs,
+  relu,
+  leakyRelu,
+  sigmoid,
+  tanh,
+  sign,
+  step,
+  sin,
+  cos,
+  floor,
+  ceil,
+  round,
+  log1p,
+  expm1,
+  reciprocal,
+  cast,
+  where,
+  clamp,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  asinh,
+  acosh,
+  atanh,
+  erf,
+  trunc,
+  rsqrt,
+  log2,
+  log10,
+  exp2,
+  copysign,
+  logaddexp,
+  lerp,
+  isnan,
+  isinf,
+  isfinite,
 };

@@ -42,7 +42,8 @@ export function numel(x: Tensor): number {
 export function view(x: Tensor, shape: number[] | number, ...more: number[]): Tensor {
   checkTensor('view', x);
   const s = typeof shape === 'number' ? [shape, ...more] : shape;
-  if (!Array.isArray(s)) throw new ArgumentError('view', `shape must be an array of integers, got ${JSON.stringify(shape) ?? typeof shape}`);
+  if (!Array.isArray(s))
+    throw new ArgumentError('view', `shape must be an array of integers, got ${JSON.stringify(shape) ?? typeof shape}`);
   return reshape(x, resolveReshape('view', x.shape, s));
 }
 
@@ -55,7 +56,8 @@ export function view(x: Tensor, shape: number[] | number, ...more: number[]): Te
 export function unflatten(x: Tensor, dim: number, sizes: number[]): Tensor {
   checkTensor('unflatten', x);
   const a = normAxis('unflatten', dim, x.rank);
-  if (!Array.isArray(sizes) || sizes.length === 0) throw new ArgumentError('unflatten', `sizes must be a non-empty array of integers, got ${JSON.stringify(sizes)}`);
+  if (!Array.isArray(sizes) || sizes.length === 0)
+    throw new ArgumentError('unflatten', `sizes must be a non-empty array of integers, got ${JSON.stringify(sizes)}`);
   const inner = resolveReshape('unflatten', [x.shape[a]], sizes);
   return reshape(x, [...x.shape.slice(0, a), ...inner, ...x.shape.slice(a + 1)]);
 }
@@ -79,7 +81,8 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
 export function roll(x: Tensor, shifts: number | number[], dims?: number | number[]): Tensor {
   checkTensor('roll', x);
   const sh = typeof shifts === 'number' ? [shifts] : shifts;
-  if (!Array.isArray(sh) || sh.length === 0) throw new ArgumentError('roll', `shifts must be an integer or a non-empty array of integers, got ${JSON.stringify(shifts)}`);
+  if (!Array.isArray(sh) || sh.length === 0)
+    throw new ArgumentError('roll', `shifts must be an integer or a non-empty array of integers, got ${JSON.stringify(shifts)}`);
   sh.forEach((s) => intArg('roll', 'shifts', s));
   if (dims === undefined || dims === null) {
     if (sh.length !== 1) throw new ArgumentError('roll', `without dims, shifts must be one integer, got [${sh.join(',')}]`);
@@ -118,7 +121,10 @@ export function repeat(x: Tensor, sizes: number[] | number, ...more: number[]): 
   const interleaved = shape.flatMap((d) => [1, d]);
   const target = shape.flatMap((d, i) => [rs[i], d]);
   const out = broadcastTo(reshape(x, interleaved), target);
-  return reshape(out, shape.map((d, i) => d * rs[i]));
+  return reshape(
+    out,
+    shape.map((d, i) => d * rs[i]),
+  );
 }
 
 /**
@@ -139,8 +145,10 @@ export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor,
   if (typeof repeats === 'number') {
     counts = new Array<number>(d).fill(intArg('repeatInterleave', 'repeats', repeats, 0));
   } else {
-    if (repeats instanceof Tensor && repeats.dtype !== 'int32') throw new DTypeError('repeatInterleave', `repeats must be int32, got ${repeats.dtype}`);
-    if (repeats instanceof Tensor && repeats.rank > 1) throw new ShapeError('repeatInterleave', `repeats must be 0-d or 1-d, got ${fmtShape(repeats.shape)}`);
+    if (repeats instanceof Tensor && repeats.dtype !== 'int32')
+      throw new DTypeError('repeatInterleave', `repeats must be int32, got ${repeats.dtype}`);
+    if (repeats instanceof Tensor && repeats.rank > 1)
+      throw new ShapeError('repeatInterleave', `repeats must be 0-d or 1-d, got ${fmtShape(repeats.shape)}`);
     const list = repeats instanceof Tensor ? Array.from(repeats.dataSync()) : repeats;
     if (!Array.isArray(list) || list.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new ArgumentError('repeatInterleave', `repeats must be non-negative integers, got ${JSON.stringify(repeats)}`);
@@ -150,7 +158,9 @@ export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor,
     else throw new ShapeError('repeatInterleave', `repeats has ${list.length} entries but dim ${a} of ${fmtShape(src.shape)} has ${d}`);
   }
   const idx: number[] = [];
-  counts.forEach((c, i) => { for (let k = 0; k < c; k++) idx.push(i); });
+  counts.forEach((c, i) => {
+    for (let k = 0; k < c; k++) idx.push(i);
+  });
   return takeAlong(src.rank === 0 ? reshape(src, [1]) : src, hostIndices(idx), a);
 }
 
@@ -346,15 +356,19 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   }
   const fill = Array.from({ length: x.rank - consuming }, () => [null, null, null] as IndexSpec);
   const at = items.indexOf('...');
-  const full: IndexSpec[] = at >= 0
-    ? [...(items.slice(0, at) as IndexSpec[]), ...fill, ...(items.slice(at + 1) as IndexSpec[])]
-    : [...(items as IndexSpec[]), ...fill];
+  const full: IndexSpec[] =
+    at >= 0
+      ? [...(items.slice(0, at) as IndexSpec[]), ...fill, ...(items.slice(at + 1) as IndexSpec[])]
+      : [...(items as IndexSpec[]), ...fill];
 
   // Resolve every spec against its axis.
   const res: Resolved[] = [];
   let d = 0;
   for (const s of full) {
-    if (s === null) { res.push({ kind: 'new' }); continue; }
+    if (s === null) {
+      res.push({ kind: 'new' });
+      continue;
+    }
     const size = x.shape[d];
     if (typeof s === 'number') {
       if (!Number.isInteger(s) || s < -size || s >= size) {
@@ -362,7 +376,8 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       }
       res.push({ kind: 'int', i: s < 0 ? s + size : s });
     } else if (s instanceof Tensor) {
-      if (s.dtype !== 'int32') throw new DTypeError('index', `index tensors must be int32, got ${s.dtype} ${fmtShape(s.shape)} for axis ${d}`);
+      if (s.dtype !== 'int32')
+        throw new DTypeError('index', `index tensors must be int32, got ${s.dtype} ${fmtShape(s.shape)} for axis ${d}`);
       res.push({ kind: 'tensor', t: s });
     } else if (Array.isArray(s) && s.length <= 3 && s.every((v) => v === null || v === undefined || Number.isInteger(v))) {
       const step = s[2] ?? 1;
@@ -389,10 +404,16 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   let ax = 0;
   for (const r of res) {
     if (r.kind === 'new') continue;
-    if (r.kind === 'int') { begin.push(r.i); ext.push(1); } else if (r.kind === 'slice') {
+    if (r.kind === 'int') {
+      begin.push(r.i);
+      ext.push(1);
+    } else if (r.kind === 'slice') {
       begin.push(r.start);
       ext.push(r.count === 0 ? 0 : (r.count - 1) * r.step + 1);
-    } else { begin.push(0); ext.push(x.shape[ax]); }
+    } else {
+      begin.push(0);
+      ext.push(x.shape[ax]);
+    }
     ax++;
   }
   if (x.rank > 0) out = slice(out, begin, ext);
@@ -409,8 +430,14 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   const tensors: Tensor[] = [];
   ax = 0;
   for (const r of res) {
-    if (r.kind === 'new') { shape.push(1); continue; }
-    if (r.kind === 'tensor') { tensorAxes.push(shape.length); tensors.push(r.t); }
+    if (r.kind === 'new') {
+      shape.push(1);
+      continue;
+    }
+    if (r.kind === 'tensor') {
+      tensorAxes.push(shape.length);
+      tensors.push(r.t);
+    }
     if (r.kind !== 'int') shape.push(out.shape[ax]);
     ax++;
   }
@@ -441,7 +468,8 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
         if (ti >= 0 && t.shape[ti] !== 1) off += c * tStrides[ti];
       }
       let j = v[off];
-      if (j < -size || j >= size) throw new IndexError('index', `index ${j} is out of range for axis ${a} of size ${size} (input ${fmtShape(x.shape)})`);
+      if (j < -size || j >= size)
+        throw new IndexError('index', `index ${j} is out of range for axis ${a} of size ${size} (input ${fmtShape(x.shape)})`);
       if (j < 0) j += size;
       flat[p] += j * stride;
     }
@@ -473,7 +501,8 @@ function parseOperand(op: string, term: string, t: Tensor, k: number): string[] 
     const before = term.slice(0, ell).split('');
     const after = term.slice(ell + 3).split('');
     const n = t.rank - before.length - after.length;
-    if (n < 0) throw new ShapeError(op, `operand ${k} term '${term}' needs at least ${before.length + after.length} axes, got ${fmtShape(t.shape)}`);
+    if (n < 0)
+      throw new ShapeError(op, `operand ${k} term '${term}' needs at least ${before.length + after.length} axes, got ${fmtShape(t.shape)}`);
     // Ellipsis axes get private labels, right-aligned so they broadcast as in PyTorch.
     return [...before, ...Array.from({ length: n }, (_, i) => `.${n - i}`), ...after];
   }
@@ -523,7 +552,8 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   if (typeof equation !== 'string') throw new ArgumentError(op, `equation must be a string, got ${typeof equation}`);
   operands.forEach((t, k) => checkTensor(op, t, `operand ${k}`));
   const eq = equation.replace(/\s+/g, '');
-  if (!/^[A-Za-z.,]*(->[A-Za-z.]*)?$/.test(eq)) throw new ArgumentError(op, `cannot read the equation '${equation}': use letters, ',', '...' and '->'`);
+  if (!/^[A-Za-z.,]*(->[A-Za-z.]*)?$/.test(eq))
+    throw new ArgumentError(op, `cannot read the equation '${equation}': use letters, ',', '...' and '->'`);
   const [lhs, rhs] = eq.split('->');
   const terms = lhs.split(',');
   if (terms.length !== operands.length) {
@@ -533,20 +563,28 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const labels = terms.map((term, k) => parseOperand(op, term, operands[k], k));
   // The size of every label; size-1 ellipsis axes broadcast.
   const sizes = new Map<string, number>();
-  labels.forEach((ls, k) => ls.forEach((l, i) => {
-    const d = operands[k].shape[i];
-    const prev = sizes.get(l);
-    if (prev === undefined || (l.startsWith('.') && prev === 1)) sizes.set(l, d);
-    else if (prev !== d && !(l.startsWith('.') && d === 1)) {
-      throw new ShapeError(op, `label '${l.startsWith('.') ? '...' : l}' has size ${prev} and ${d} (operand ${k} ${fmtShape(operands[k].shape)})`);
-    }
-  }));
+  labels.forEach((ls, k) =>
+    ls.forEach((l, i) => {
+      const d = operands[k].shape[i];
+      const prev = sizes.get(l);
+      if (prev === undefined || (l.startsWith('.') && prev === 1)) sizes.set(l, d);
+      else if (prev !== d && !(l.startsWith('.') && d === 1)) {
+        throw new ShapeError(
+          op,
+          `label '${l.startsWith('.') ? '...' : l}' has size ${prev} and ${d} (operand ${k} ${fmtShape(operands[k].shape)})`,
+        );
+      }
+    }),
+  );
   const ellN = Math.max(0, ...labels.map((ls) => ls.filter((l) => l.startsWith('.')).length));
   const ellLabels = Array.from({ length: ellN }, (_, i) => `.${ellN - i}`);
   let outLabels: string[];
   if (rhs === undefined) {
     const counts = new Map<string, number>();
-    labels.flat().filter((l) => !l.startsWith('.')).forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
+    labels
+      .flat()
+      .filter((l) => !l.startsWith('.'))
+      .forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
     outLabels = [...ellLabels, ...[...counts.keys()].filter((l) => counts.get(l) === 1).sort()];
   } else {
     const ell = rhs.indexOf('...');
@@ -592,10 +630,22 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     const size = (l: string) => sizes.get(l)!;
     const batchShape = batch.map(size);
     // Size-1 ellipsis axes broadcast: bring both sides to the full size.
-    const A0 = transpose(acc, [...batch, ...aFree, ...contract].map((l) => accL.indexOf(l)));
-    const B0 = transpose(b, [...batch, ...contract, ...bFree].map((l) => bL.indexOf(l)));
-    const A1 = broadcastTo(A0, [...batchShape, ...A0.shape.slice(batch.length)].map((d, i) => (i < batch.length ? batchShape[i] : d)));
-    const B1 = broadcastTo(B0, [...batchShape, ...B0.shape.slice(batch.length)].map((d, i) => (i < batch.length ? batchShape[i] : d)));
+    const A0 = transpose(
+      acc,
+      [...batch, ...aFree, ...contract].map((l) => accL.indexOf(l)),
+    );
+    const B0 = transpose(
+      b,
+      [...batch, ...contract, ...bFree].map((l) => bL.indexOf(l)),
+    );
+    const A1 = broadcastTo(
+      A0,
+      [...batchShape, ...A0.shape.slice(batch.length)].map((d, i) => (i < batch.length ? batchShape[i] : d)),
+    );
+    const B1 = broadcastTo(
+      B0,
+      [...batchShape, ...B0.shape.slice(batch.length)].map((d, i) => (i < batch.length ? batchShape[i] : d)),
+    );
     const M = sizeOf(aFree.map(size));
     const K = sizeOf(contract.map(size));
     const N = sizeOf(bFree.map(size));
@@ -613,6 +663,18 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
 
 /** The indexing ops that are also `Tensor` methods (`x.flip(0)`, `x.index(':', 0)`). */
 export const indexingMethods = {
-  numel, view, unflatten, flip, roll, repeat, repeatInterleave, tril, triu, diagonal, diag, unfold, maskedFill, index,
+  numel,
+  view,
+  unflatten,
+  flip,
+  roll,
+  repeat,
+  repeatInterleave,
+  tril,
+  triu,
+  diagonal,
+  diag,
+  unfold,
+  maskedFill,
+  index,
 };
-

@@ -32,7 +32,10 @@ export function layerNorm(
   if (x.rank < k || tail.some((d, i) => d !== normalizedShape[i])) {
     throw new ShapeError('layerNorm', `input ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(normalizedShape)}`);
   }
-  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+  for (const [name, p] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (p === null || p === undefined) continue;
     checkTensor('layerNorm', p, name);
     if (p.rank !== k || p.shape.some((d, i) => d !== normalizedShape[i])) {

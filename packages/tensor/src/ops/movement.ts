@@ -80,7 +80,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 /** Removes size-1 axes: all of them, or those listed (which must have size 1). A 0-d tensor is returned as it is (axis 0 or -1 allowed), as PyTorch. */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   check('squeeze', x);
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   if (typeof axis !== 'number' && !Array.isArray(axis)) {
     throw new AxisError('squeeze', `axis must be a number or an array of numbers, got ${JSON.stringify(axis) ?? typeof axis}`);
   }
@@ -90,7 +94,10 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
   }
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** Repeats `x` along size-1 (or missing leading) axes to reach `shape`. */
@@ -118,7 +125,10 @@ export function slice(x: Tensor, begin: number[] | number, size?: number[] | num
   const bArr = typeof begin === 'number' ? [begin] : begin;
   const sArr = size === undefined ? [] : typeof size === 'number' ? [size] : size;
   if (!Array.isArray(bArr) || !Array.isArray(sArr)) {
-    throw new ArgumentError('slice', `begin and size must be numbers or arrays of numbers, got ${JSON.stringify(begin) ?? typeof begin} and ${JSON.stringify(size) ?? typeof size}`);
+    throw new ArgumentError(
+      'slice',
+      `begin and size must be numbers or arrays of numbers, got ${JSON.stringify(begin) ?? typeof begin} and ${JSON.stringify(size) ?? typeof size}`,
+    );
   }
   if (bArr.length > x.rank || sArr.length > x.rank) {
     throw new ShapeError('slice', `begin [${bArr.join(',')}] / size [${sArr.join(',')}] have more axes than ${fmtShape(x.shape)}`);
@@ -203,25 +213,41 @@ export function pad(x: Tensor, pads: [number, number][] | number[], value: numbe
   if (Array.isArray(pads) && pads.length > 0 && pads.every((p) => typeof p === 'number')) {
     const flat = pads as number[];
     if (flat.length % 2 !== 0 || flat.length / 2 > x.rank) {
-      throw new ArgumentError('pad', `a flat pad list needs an even length of at most ${2 * x.rank} for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
+      throw new ArgumentError(
+        'pad',
+        `a flat pad list needs an even length of at most ${2 * x.rank} for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`,
+      );
     }
     pairs = x.shape.map(() => [0, 0] as [number, number]);
     for (let k = 0; k < flat.length / 2; k++) pairs[x.rank - 1 - k] = [flat[2 * k], flat[2 * k + 1]];
   } else {
     pairs = pads as [number, number][];
   }
-  if (!Array.isArray(pairs) || pairs.length !== x.rank || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new ArgumentError('pad', `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
+  if (
+    !Array.isArray(pairs) ||
+    pairs.length !== x.rank ||
+    pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+  ) {
+    throw new ArgumentError(
+      'pad',
+      `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`,
+    );
   }
   const opts: PadOptions = typeof value === 'number' ? { value } : value;
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError('pad', `expected a fill value or options { mode, value }, got ${JSON.stringify(value)}`);
+  if (opts === null || typeof opts !== 'object')
+    throw new ArgumentError('pad', `expected a fill value or options { mode, value }, got ${JSON.stringify(value)}`);
   const mode = opts.mode ?? 'constant';
   if (!PAD_MODES.includes(mode)) throw new ArgumentError('pad', `mode must be one of ${PAD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const fill = opts.value ?? 0;
   if (typeof fill !== 'number') throw new ArgumentError('pad', `value must be a number, got ${JSON.stringify(fill)}`);
-  if (mode !== 'constant' && fill !== 0) throw new ArgumentError('pad', `a fill value applies to mode 'constant' only, got value ${fill} with mode '${mode}'`);
+  if (mode !== 'constant' && fill !== 0)
+    throw new ArgumentError('pad', `a fill value applies to mode 'constant' only, got value ${fill} with mode '${mode}'`);
   const outShape = x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1]);
-  if (sizeOf(outShape) > 2 ** 32) throw new ShapeError('pad', `padding ${fmtShape(x.shape)} by ${JSON.stringify(pads)} gives ${fmtShape(outShape)}, too large for a tensor`);
+  if (sizeOf(outShape) > 2 ** 32)
+    throw new ShapeError(
+      'pad',
+      `padding ${fmtShape(x.shape)} by ${JSON.stringify(pads)} gives ${fmtShape(outShape)}, too large for a tensor`,
+    );
   if (mode === 'constant') {
     const b = getBackend();
     const out = make(b.pad(x._on(b), x.shape, pairs, fill, x.dtype), outShape, x.dtype);
@@ -234,7 +260,10 @@ export function pad(x: Tensor, pads: [number, number][] | number[], value: numbe
     const d = x.shape[a];
     const limit = mode === 'reflect' ? d - 1 : mode === 'circular' ? d : Infinity;
     if (d === 0 || before > limit || after > limit) {
-      throw new ArgumentError('pad', `${mode} padding [${before}, ${after}] of axis ${a} of ${fmtShape(x.shape)} needs ${mode === 'replicate' ? 'a non-empty axis' : `pads of at most ${limit}`}`);
+      throw new ArgumentError(
+        'pad',
+        `${mode} padding [${before}, ${after}] of axis ${a} of ${fmtShape(x.shape)} needs ${mode === 'replicate' ? 'a non-empty axis' : `pads of at most ${limit}`}`,
+      );
     }
     const src = Array.from({ length: before + d + after }, (_, i) => padSource(mode, i - before, d));
     out = takeAlong(out, hostIndices(src), a);
@@ -250,10 +279,7 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   const a = normAxis('concat', axis, first.rank);
   for (const t of tensors) {
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new ShapeError(
-        'concat',
-        `shapes ${tensors.map((u) => fmtShape(u.shape)).join(', ')} differ outside axis ${axis}`,
-      );
+      throw new ShapeError('concat', `shapes ${tensors.map((u) => fmtShape(u.shape)).join(', ')} differ outside axis ${axis}`);
     }
   }
   if (tensors.length === 1) return first;
@@ -262,7 +288,16 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   const b = getBackend();
   const outShape = first.shape.slice();
   outShape[a] = tensors.reduce((s, t) => s + t.shape[a], 0);
-  const out = make(b.concat(cs.map((t) => t._on(b)), cs.map((t) => t.shape), a, dtype), outShape, dtype);
+  const out = make(
+    b.concat(
+      cs.map((t) => t._on(b)),
+      cs.map((t) => t.shape),
+      a,
+      dtype,
+    ),
+    outShape,
+    dtype,
+  );
   return record('concat', tensors, out, { axis: a, sizes: tensors.map((t) => t.shape[a]) });
 }
 
@@ -276,7 +311,10 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
     }
   }
   const a = normAxis('stack', axis, tensors[0].rank + 1);
-  return concat(tensors.map((t) => unsqueeze(t, a)), a);
+  return concat(
+    tensors.map((t) => unsqueeze(t, a)),
+    a,
+  );
 }
 
 function toIndices(op: string, indices: Tensor | number[]): Tensor {
@@ -385,7 +423,8 @@ function boxPositions(inner: readonly number[], outer: readonly number[]): Int32
 
 function alongDimArgs(op: string, x: Tensor, dim: number, index: Tensor): number {
   check(op, x);
-  if (!(index instanceof Tensor)) throw new ArgumentError(op, `index must be an int32 Tensor, got ${index === null ? 'null' : typeof index}`);
+  if (!(index instanceof Tensor))
+    throw new ArgumentError(op, `index must be an int32 Tensor, got ${index === null ? 'null' : typeof index}`);
   if (index.dtype !== 'int32') throw new DTypeError(op, `index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
   return normAxis(op, dim, x.rank);
 }
@@ -430,7 +469,10 @@ export function gather(x: Tensor, indicesOrDim: Tensor | number[] | number, axis
   check('gather', x);
   if (typeof indicesOrDim === 'number') return gatherAlong(x, indicesOrDim, axisOrIndex as Tensor);
   if (axisOrIndex !== undefined && typeof axisOrIndex !== 'number') {
-    throw new ArgumentError('gather', `with indices second, the third argument is the axis (a number), got ${axisOrIndex instanceof Tensor ? 'a Tensor' : typeof axisOrIndex}`);
+    throw new ArgumentError(
+      'gather',
+      `with indices second, the third argument is the axis (a number), got ${axisOrIndex instanceof Tensor ? 'a Tensor' : typeof axisOrIndex}`,
+    );
   }
   const idx = toIndices('gather', indicesOrDim);
   const a = normAxis('gather', axisOrIndex ?? 0, x.rank);
@@ -441,12 +483,16 @@ export function gather(x: Tensor, indicesOrDim: Tensor | number[] | number, axis
 /** The adjoint of index-select: a zero tensor of `shape` with the slices of `src` added at `indices` along `axis`. */
 function scatterAddSlices(src: Tensor, indices: Tensor | number[], axis: number, shape: number[]): Tensor {
   const idx = toIndices('scatterAdd', indices);
-  if (!Array.isArray(shape)) throw new ArgumentError('scatterAdd', `shape must be an array of integers, got ${JSON.stringify(shape) ?? typeof shape}`);
+  if (!Array.isArray(shape))
+    throw new ArgumentError('scatterAdd', `shape must be an array of integers, got ${JSON.stringify(shape) ?? typeof shape}`);
   const a = normAxis('scatterAdd', axis, shape.length);
   checkRange('scatterAdd', idx, shape[a], a);
   const expect = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
   if (!shapesEqual(expect, src.shape)) {
-    throw new ShapeError('scatterAdd', `src ${fmtShape(src.shape)} does not match ${fmtShape(expect)} for indices ${fmtShape(idx.shape)} into ${fmtShape(shape)}`);
+    throw new ShapeError(
+      'scatterAdd',
+      `src ${fmtShape(src.shape)} does not match ${fmtShape(expect)} for indices ${fmtShape(idx.shape)} into ${fmtShape(shape)}`,
+    );
   }
   const f = src.dtype === 'float32' ? src : cast(src, 'float32');
   const b = getBackend();
@@ -458,7 +504,8 @@ function scatterAddSlices(src: Tensor, indices: Tensor | number[], axis: number,
 function scatterAddAlong(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = alongDimArgs('scatterAdd', x, dim, index);
   check('scatterAdd', src);
-  if (src.rank !== x.rank) throw new ShapeError('scatterAdd', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
+  if (src.rank !== x.rank)
+    throw new ShapeError('scatterAdd', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
   const pos = alongDimPositions('scatterAdd', x.shape, d, index, src.shape);
   if (pos.length === 0) return x;
   const added = scatterAddSlices(srcEntries(src, index), hostIndices(pos), 0, [x.size]);
@@ -496,7 +543,8 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
   const d = alongDimArgs('scatter', x, dim, index);
   if (typeof src !== 'number') {
     check('scatter', src);
-    if (src.rank !== x.rank) throw new ShapeError('scatter', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
+    if (src.rank !== x.rank)
+      throw new ShapeError('scatter', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
   }
   const pos = alongDimPositions('scatter', x.shape, d, index, typeof src === 'number' ? undefined : src.shape);
   if (pos.length === 0) return x;
@@ -521,6 +569,17 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
 
 /** The movement ops that are also `Tensor` methods (`x.reshape([2, -1])`). */
 export const movementMethods = {
-  reshape, transpose, flatten, unsqueeze, squeeze, broadcastTo, slice, narrow, pad, gather, scatterAdd,
-  indexSelect, scatter,
+  reshape,
+  transpose,
+  flatten,
+  unsqueeze,
+  squeeze,
+  broadcastTo,
+  slice,
+  narrow,
+  pad,
+  gather,
+  scatterAdd,
+  indexSelect,
+  scatter,
 };

@@ -73,7 +73,12 @@ export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
   const m = max(x, a, true);
   const mNoGrad = m.detach();
   const out = add(log(sum(exp(sub(x, mNoGrad)), a, true)), mNoGrad);
-  return keepDims ? out : reshape(out, x.shape.filter((_, i) => i !== a));
+  return keepDims
+    ? out
+    : reshape(
+        out,
+        x.shape.filter((_, i) => i !== a),
+      );
 }
 
 /**
@@ -84,7 +89,10 @@ export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
  */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (!(labels instanceof Tensor) || labels.dtype !== 'int32') {
-    throw new DTypeError('oneHot', `labels must be an int32 Tensor of class ids, got ${labels instanceof Tensor ? labels.dtype : typeof labels}`);
+    throw new DTypeError(
+      'oneHot',
+      `labels must be an int32 Tensor of class ids, got ${labels instanceof Tensor ? labels.dtype : typeof labels}`,
+    );
   }
   if (!Number.isInteger(numClasses) || numClasses <= 0 || labels.size * numClasses > 2 ** 32) {
     throw new ArgumentError('oneHot', `numClasses must be a positive integer (at most ${2 ** 32} values in all), got ${numClasses}`);
@@ -99,7 +107,14 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
       }
     }
   }
-  const classes = make(b.upload(Int32Array.from({ length: numClasses }, (_, i) => i), 'int32'), [numClasses], 'int32');
+  const classes = make(
+    b.upload(
+      Int32Array.from({ length: numClasses }, (_, i) => i),
+      'int32',
+    ),
+    [numClasses],
+    'int32',
+  );
   return cast(eq(reshape(labels, [...labels.shape, 1]), classes), 'float32');
 }
 
@@ -210,7 +225,14 @@ export interface ConvOptions {
 export function dilateKernel(w: Tensor, dh: number, dw: number): Tensor {
   if (dh === 1 && dw === 1) return w;
   const [o, i, kh, kw] = w.shape;
-  const spaced = pad(reshape(w, [o, i, kh, 1, kw, 1]), [[0, 0], [0, 0], [0, 0], [0, dh - 1], [0, 0], [0, dw - 1]]);
+  const spaced = pad(reshape(w, [o, i, kh, 1, kw, 1]), [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, dh - 1],
+    [0, 0],
+    [0, dw - 1],
+  ]);
   return slice(reshape(spaced, [o, i, kh * dh, kw * dw]), [0, 0, 0, 0], [o, i, (kh - 1) * dh + 1, (kw - 1) * dw + 1]);
 }
 
@@ -219,7 +241,11 @@ export function dilateKernel(w: Tensor, dh: number, dw: number): Tensor {
  * `[padH, padW]`, and the input padded first when `'same'` needs one more zero after.
  */
 export function resolveConvPadding(
-  op: string, x: Tensor, padding: ConvOptions['padding'], stride: [number, number], eff: [number, number],
+  op: string,
+  x: Tensor,
+  padding: ConvOptions['padding'],
+  stride: [number, number],
+  eff: [number, number],
 ): [Tensor, [number, number]] {
   if (padding === 'valid') return [x, [0, 0]];
   if (padding === 'same') {
@@ -230,10 +256,19 @@ export function resolveConvPadding(
     const pw = Math.floor(tw / 2);
     const extraH = th - 2 * ph;
     const extraW = tw - 2 * pw;
-    const xp = extraH || extraW ? pad(x, [[0, 0], [0, 0], [0, extraH], [0, extraW]]) : x;
+    const xp =
+      extraH || extraW
+        ? pad(x, [
+            [0, 0],
+            [0, 0],
+            [0, extraH],
+            [0, extraW],
+          ])
+        : x;
     return [xp, [ph, pw]];
   }
-  if (typeof padding === 'string') throw new ArgumentError(op, `padding must be a number, a pair, 'same' or 'valid', got ${JSON.stringify(padding)}`);
+  if (typeof padding === 'string')
+    throw new ArgumentError(op, `padding must be a number, a pair, 'same' or 'valid', got ${JSON.stringify(padding)}`);
   return [x, pair(op, 'padding', padding ?? 0, 0)];
 }
 
@@ -255,12 +290,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC/groups, kH, kW], got ${fmtShape(weight.shape)}`);
   if (x.rank !== 4) throw new ShapeError('conv2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
   const groups = opts.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError('conv2d', `groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new ArgumentError('conv2d', `groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
   const [outC, inPerGroup, kh, kw] = weight.shape;
   if (x.shape[1] !== inPerGroup * groups) {
-    throw new ShapeError('conv2d', `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inPerGroup * groups}${groups > 1 ? ` (${groups} groups)` : ''}: input ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      'conv2d',
+      `input has ${x.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${inPerGroup * groups}${groups > 1 ? ` (${groups} groups)` : ''}: input ${fmtShape(x.shape)}`,
+    );
   }
-  if (outC % groups !== 0) throw new ShapeError('conv2d', `weight ${fmtShape(weight.shape)} has ${outC} output channels, not divisible by ${groups} groups`);
+  if (outC % groups !== 0)
+    throw new ShapeError('conv2d', `weight ${fmtShape(weight.shape)} has ${outC} output channels, not divisible by ${groups} groups`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outC)) {
     throw new ShapeError('conv2d', `bias must be [${outC}], got ${fmtShape(bias.shape)}`);
   }
@@ -272,9 +312,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const oc = outC / groups;
   const outs: Tensor[] = [];
   for (let g = 0; g < groups; g++) {
-    outs.push(conv2dDense(
-      narrow(xp, 1, g * inPerGroup, inPerGroup), narrow(w, 0, g * oc, oc), bias ? narrow(bias, 0, g * oc, oc) : null, { stride, padding },
-    ));
+    outs.push(
+      conv2dDense(narrow(xp, 1, g * inPerGroup, inPerGroup), narrow(w, 0, g * oc, oc), bias ? narrow(bias, 0, g * oc, oc) : null, {
+        stride,
+        padding,
+      }),
+    );
   }
   return concat(outs, 1);
 }
@@ -308,13 +351,20 @@ function conv2dDense(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Windo
  * `conv2dBackward` kernel when there is one, else matrix products, `im2colWide` and `col2imWide`.
  */
 export function conv2dBackward(
-  dy: Tensor, x: Tensor, weight: Tensor, win: Window2d, needs: readonly [boolean, boolean, boolean] = [true, true, true],
+  dy: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  win: Window2d,
+  needs: readonly [boolean, boolean, boolean] = [true, true, true],
 ): [Tensor | null, Tensor | null, Tensor | null] {
   checkTensor('conv2dBackward', dy, 'dy');
   checkTensor('conv2dBackward', x, 'x');
   checkTensor('conv2dBackward', weight, 'weight');
   if (weight.rank !== 4 || weight.shape[1] !== win.c || weight.shape[2] !== win.kh || weight.shape[3] !== win.kw) {
-    throw new ShapeError('conv2dBackward', `weight ${fmtShape(weight.shape)} does not match the window (expected [outC,${win.c},${win.kh},${win.kw}])`);
+    throw new ShapeError(
+      'conv2dBackward',
+      `weight ${fmtShape(weight.shape)} does not match the window (expected [outC,${win.c},${win.kh},${win.kw}])`,
+    );
   }
   const outC = weight.shape[0];
   const xShape = [win.n, win.c, win.h, win.w];
@@ -347,7 +397,10 @@ export function conv2dBackward(
     const padding: [number, number] = [win.padH, win.padW];
     const dx = needs[0] ? reshape(col2imWide(matmul(transpose(w2, [1, 0]), dyWide), win), xShape) : null;
     const dw = needs[1]
-      ? reshape(matmul(dyWide, transpose(im2colWide(reshape(f32(x), xShape), [win.kh, win.kw], { stride, padding }), [1, 0])), weight.shape.slice())
+      ? reshape(
+          matmul(dyWide, transpose(im2colWide(reshape(f32(x), xShape), [win.kh, win.kw], { stride, padding }), [1, 0])),
+          weight.shape.slice(),
+        )
       : null;
     const db = needs[2] ? sum(dyWide, 1) : null;
     return [dx, dw, db];
@@ -395,12 +448,18 @@ function poolGeometry(op: string, x: Tensor, kernel: number | [number, number], 
   if (typeof ceil !== 'boolean') throw new ArgumentError(op, `ceilMode must be true or false, got ${JSON.stringify(opts.ceilMode)}`);
   const eff = [dl[0] * (k[0] - 1) + 1, dl[1] * (k[1] - 1) + 1];
   if (pd[0] * 2 > eff[0] || pd[1] * 2 > eff[1]) {
-    throw new ArgumentError(op, `padding ${JSON.stringify(opts.padding)} must be at most half the kernel ${JSON.stringify(kernel)}${dl[0] > 1 || dl[1] > 1 ? ` (dilated to ${eff[0]}x${eff[1]})` : ''}`);
+    throw new ArgumentError(
+      op,
+      `padding ${JSON.stringify(opts.padding)} must be at most half the kernel ${JSON.stringify(kernel)}${dl[0] > 1 || dl[1] > 1 ? ` (dilated to ${eff[0]}x${eff[1]})` : ''}`,
+    );
   }
   const [outH, extraH] = poolExtent(x.shape[2], k[0], st[0], pd[0], dl[0], ceil);
   const [outW, extraW] = poolExtent(x.shape[3], k[1], st[1], pd[1], dl[1], ceil);
   if (outH < 1 || outW < 1) {
-    throw new ShapeError(op, `kernel ${k[0]}x${k[1]} (padding ${pd[0]},${pd[1]}, dilation ${dl[0]},${dl[1]}) does not fit input ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      op,
+      `kernel ${k[0]}x${k[1]} (padding ${pd[0]},${pd[1]}, dilation ${dl[0]},${dl[1]}) does not fit input ${fmtShape(x.shape)}`,
+    );
   }
   return { k, st, pd, dl, outH, outW, extraH, extraW };
 }
@@ -416,11 +475,32 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Ma
   const g = poolGeometry('maxPool2d', x, kernel, opts);
   const [n, c, h, w] = x.shape;
   // Cells added after the input so ceil-mode windows fit: -Infinity, so they never win.
-  const xe = g.extraH || g.extraW ? pad(x, [[0, 0], [0, 0], [0, g.extraH], [0, g.extraW]], -Infinity) : x;
+  const xe =
+    g.extraH || g.extraW
+      ? pad(
+          x,
+          [
+            [0, 0],
+            [0, 0],
+            [0, g.extraH],
+            [0, g.extraW],
+          ],
+          -Infinity,
+        )
+      : x;
   const he = h + g.extraH;
   const we = w + g.extraW;
   if (g.dl[0] > 1 || g.dl[1] > 1) {
-    const xp = pad(xe, [[0, 0], [0, 0], [g.pd[0], g.pd[0]], [g.pd[1], g.pd[1]]], -Infinity);
+    const xp = pad(
+      xe,
+      [
+        [0, 0],
+        [0, 0],
+        [g.pd[0], g.pd[0]],
+        [g.pd[1], g.pd[1]],
+      ],
+      -Infinity,
+    );
     const taps: Tensor[] = [];
     for (let i = 0; i < g.k[0]; i++) {
       for (let j = 0; j < g.k[1]; j++) {
@@ -455,13 +535,22 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Av
   if ('dilation' in opts) throw new ArgumentError('avgPool2d', 'average pooling has no dilation (as in PyTorch)');
   const g = poolGeometry('avgPool2d', x, kernel, opts);
   const includePad = opts.countIncludePad ?? true;
-  if (typeof includePad !== 'boolean') throw new ArgumentError('avgPool2d', `countIncludePad must be true or false, got ${JSON.stringify(opts.countIncludePad)}`);
+  if (typeof includePad !== 'boolean')
+    throw new ArgumentError('avgPool2d', `countIncludePad must be true or false, got ${JSON.stringify(opts.countIncludePad)}`);
   const override = opts.divisorOverride ?? null;
   if (override !== null && (!Number.isFinite(override) || override === 0)) {
     throw new ArgumentError('avgPool2d', `divisorOverride must be a non-zero number, got ${JSON.stringify(opts.divisorOverride)}`);
   }
   const [n, c, h, w] = x.shape;
-  const xe = g.extraH || g.extraW ? pad(x, [[0, 0], [0, 0], [0, g.extraH], [0, g.extraW]]) : x;
+  const xe =
+    g.extraH || g.extraW
+      ? pad(x, [
+          [0, 0],
+          [0, 0],
+          [0, g.extraH],
+          [0, g.extraW],
+        ])
+      : x;
   const cols = im2col(reshape(xe, [n * c, 1, h + g.extraH, w + g.extraW]), g.k, { stride: g.st, padding: g.pd });
   const sums = sum(cols, 1);
   // The divisor of every output cell, as PyTorch computes it.

@@ -30,7 +30,12 @@ export function reduceAxes(op: string, axis: number | readonly number[] | null |
   return rank === 0 ? [] : axes;
 }
 
-function reduceOp(op: 'sum' | 'max' | 'min' | 'prod', x: Tensor, axis: number | readonly number[] | null | undefined, keepDims: boolean): Tensor {
+function reduceOp(
+  op: 'sum' | 'max' | 'min' | 'prod',
+  x: Tensor,
+  axis: number | readonly number[] | null | undefined,
+  keepDims: boolean,
+): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
   const axes = reduceAxes(op, axis, x.rank);
   const outShape = keptShape(x.shape, axes, keepDims);

@@ -2,9 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import {
-  abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, sqrt, square, sub, where,
-} from './elementwise.js';
+import { abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, narrow, pad, reshape } from './movement.js';
 import { argmax, argmin, max, mean, min, reduceAxes, sum } from './reduce.js';
 import { checkTensor } from './util.js';
@@ -137,7 +135,13 @@ function cumExtreme(op: 'cummax' | 'cummin', x: Tensor, axis: number): ValuesInd
   if (x.rank === 0) return { values: x.mul(1), indices: reshape(cast(tensorLike(x, 0), 'int32'), []) };
   const n = x.shape[a];
   let values = x;
-  let indices = broadcastTo(reshape(arange(n, undefined, 1, { dtype: 'int32' }), x.shape.map((d, i) => (i === a ? d : 1))), x.shape.slice());
+  let indices = broadcastTo(
+    reshape(
+      arange(n, undefined, 1, { dtype: 'int32' }),
+      x.shape.map((d, i) => (i === a ? d : 1)),
+    ),
+    x.shape.slice(),
+  );
   const fill = op === 'cummax' ? -Infinity : Infinity;
   const better = op === 'cummax' ? ge : le;
   for (let d = 1; d < n; d *= 2) {
@@ -204,5 +208,16 @@ export function any(x: Tensor, axis?: Axis, keepDims = false): Tensor {
 
 /** The statistics, norms and scans that are also `Tensor` methods (`x.var(0)`, `x.cumsum(1)`). */
 export const statsMethods = {
-  var: variance, variance, std, norm, cumsum, cumprod, cummax, cummin, maxWithIndices, minWithIndices, all, any,
+  var: variance,
+  variance,
+  std,
+  norm,
+  cumsum,
+  cumprod,
+  cummax,
+  cummin,
+  maxWithIndices,
+  minWithIndices,
+  all,
+  any,
 };

@@ -53,14 +53,38 @@ export function contourSegments(values: readonly number[], n: number, level: num
       const left = (): [number, number] => cross(r, c, r + 1, c);
       const seg = (p: [number, number], q: [number, number]): void => void out.push([p[0], p[1], q[0], q[1]]);
       switch (k) {
-        case 1: case 14: seg(left(), bottom()); break;
-        case 2: case 13: seg(bottom(), right()); break;
-        case 3: case 12: seg(left(), right()); break;
-        case 4: case 11: seg(top(), right()); break;
-        case 6: case 9: seg(top(), bottom()); break;
-        case 7: case 8: seg(left(), top()); break;
-        case 5: seg(left(), top()); seg(bottom(), right()); break;
-        case 10: seg(top(), right()); seg(left(), bottom()); break;
+        case 1:
+        case 14:
+          seg(left(), bottom());
+          break;
+        case 2:
+        case 13:
+          seg(bottom(), right());
+          break;
+        case 3:
+        case 12:
+          seg(left(), right());
+          break;
+        case 4:
+        case 11:
+          seg(top(), right());
+          break;
+        case 6:
+        case 9:
+          seg(top(), bottom());
+          break;
+        case 7:
+        case 8:
+          seg(left(), top());
+          break;
+        case 5:
+          seg(left(), top());
+          seg(bottom(), right());
+          break;
+        case 10:
+          seg(top(), right());
+          seg(left(), bottom());
+          break;
       }
     }
   }
@@ -68,7 +92,11 @@ export function contourSegments(values: readonly number[], n: number, level: num
 }
 
 const RAMP: [number, number, number][] = [
-  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
 ];
 
 /** The colour of `t` in 0..1 on a viridis-like ramp, mixed with white so paths drawn on it stay visible. */

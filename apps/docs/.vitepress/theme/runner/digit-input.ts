@@ -14,8 +14,10 @@ export function mnistLike(ink: ArrayLike<number>, size: number): number[] | null
   for (let r = 0; r < size; r++) {
     for (let c = 0; c < size; c++) {
       if (ink[r * size + c] > 0.05) {
-        r0 = Math.min(r0, r); r1 = Math.max(r1, r);
-        c0 = Math.min(c0, c); c1 = Math.max(c1, c);
+        r0 = Math.min(r0, r);
+        r1 = Math.max(r1, r);
+        c0 = Math.min(c0, c);
+        c1 = Math.max(c1, c);
       }
     }
   }
@@ -39,18 +41,24 @@ export function mnistLike(ink: ArrayLike<number>, size: number): number[] | null
     }
   }
   // Centre of mass of the patch, placed at (14, 14).
-  let m = 0, my = 0, mx = 0;
-  for (let y = 0; y < ph; y++) for (let x = 0; x < pw; x++) {
-    const v = patch[y * pw + x];
-    m += v; my += v * (y + 0.5); mx += v * (x + 0.5);
-  }
+  let m = 0,
+    my = 0,
+    mx = 0;
+  for (let y = 0; y < ph; y++)
+    for (let x = 0; x < pw; x++) {
+      const v = patch[y * pw + x];
+      m += v;
+      my += v * (y + 0.5);
+      mx += v * (x + 0.5);
+    }
   const oy = Math.round(14 - my / m);
   const ox = Math.round(14 - mx / m);
   const out = new Array<number>(784).fill(0);
-  for (let y = 0; y < ph; y++) for (let x = 0; x < pw; x++) {
-    const ty = y + oy;
-    const tx = x + ox;
-    if (ty >= 0 && ty < 28 && tx >= 0 && tx < 28) out[ty * 28 + tx] = Math.min(1, patch[y * pw + x]);
-  }
+  for (let y = 0; y < ph; y++)
+    for (let x = 0; x < pw; x++) {
+      const ty = y + oy;
+      const tx = x + ox;
+      if (ty >= 0 && ty < 28 && tx >= 0 && tx < 28) out[ty * 28 + tx] = Math.min(1, patch[y * pw + x]);
+    }
   return out;
 }

@@ -51,7 +51,10 @@ type AsyncFn = (...args: unknown[]) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => AsyncFn;
 
 /** Runs `code`; resolves with the error it threw, described for the page, or null. */
-export async function runExample(code: string, scope: Record<string, unknown>): Promise<{ error: ReturnType<typeof describeError> | null }> {
+export async function runExample(
+  code: string,
+  scope: Record<string, unknown>,
+): Promise<{ error: ReturnType<typeof describeError> | null }> {
   try {
     // gpu.js is large: its package is loaded only for examples that import it.
     if (code.includes('@bp/backend-gpu') && !modules['@bp/backend-gpu']) await loadGpuPackage();

@@ -30,7 +30,17 @@ function plainAttrs(a: Record<string, unknown>): Record<string, boolean | number
   return out;
 }
 
-const UNARY: Record<string, string> = { sigmoid: 'σ', tanh: 'tanh', relu: 'relu', exp: 'exp', log: 'log', neg: '−', mean: 'mean', sum: 'sum', square: 'sq' };
+const UNARY: Record<string, string> = {
+  sigmoid: 'σ',
+  tanh: 'tanh',
+  relu: 'relu',
+  exp: 'exp',
+  log: 'log',
+  neg: '−',
+  mean: 'mean',
+  sum: 'sum',
+  square: 'sq',
+};
 const INFIX: Record<string, string> = { add: ' + ', sub: ' − ', mul: ' · ', div: ' / ' };
 
 function wrap(s: string): string {
@@ -72,7 +82,12 @@ export function graphData(root: Tensor, title: string): GraphData {
     const attrs = node ? plainAttrs(node.attrs) : {};
     let label = t.name ?? null;
     if (!label) {
-      if (node) label = formula(node.op, node.inputs.map((x) => labels.get(x.id) ?? '?'), attrs);
+      if (node)
+        label = formula(
+          node.op,
+          node.inputs.map((x) => labels.get(x.id) ?? '?'),
+          attrs,
+        );
       else label = t.size === 1 && !t.requiresGrad ? fmtNumber(t.dataSync()[0]) : t.requiresGrad ? 'parameter' : 'constant';
     }
     labels.set(t.id, label);
@@ -99,7 +114,11 @@ export function graphData(root: Tensor, title: string): GraphData {
  * leaves that have a gradient, updated in place by the step) and the loss
  * of a new forward pass, for the last steps of the drawing.
  */
-export function graphUpdate(root: Tensor, lr: number, lossAfter: number): { lr: number; params: { id: number; after: number[] }[]; lossAfter: number } {
+export function graphUpdate(
+  root: Tensor,
+  lr: number,
+  lossAfter: number,
+): { lr: number; params: { id: number; after: number[] }[]; lossAfter: number } {
   const params = graphTensors(root)
     .filter((t) => t.isLeaf && t.requiresGrad && t.grad)
     .map((t) => ({ id: t.id, after: numbers(t) }));

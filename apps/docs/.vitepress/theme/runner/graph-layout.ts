@@ -118,10 +118,7 @@ export function nodeLabel(n: GraphNode): string {
 }
 
 /** One step of the walk through the graph. */
-export type GraphStep =
-  | { phase: 'forward' | 'backward'; id: number }
-  | { phase: 'update'; id: number }
-  | { phase: 'after'; id: number };
+export type GraphStep = { phase: 'forward' | 'backward'; id: number } | { phase: 'update'; id: number } | { phase: 'after'; id: number };
 
 /**
  * The steps of a walk through the graph: every op forward, every
@@ -135,7 +132,9 @@ export function graphSteps(g: GraphData): GraphStep[] {
     .reverse()
     .filter((n) => n.grad !== null)
     .map((n) => ({ phase: 'backward' as const, id: n.id }));
-  const upd = g.update ? [...g.update.params.map((p) => ({ phase: 'update' as const, id: p.id })), { phase: 'after' as const, id: g.root }] : [];
+  const upd = g.update
+    ? [...g.update.params.map((p) => ({ phase: 'update' as const, id: p.id })), { phase: 'after' as const, id: g.root }]
+    : [];
   return [...fwd, ...bwd, ...upd];
 }
 
@@ -146,7 +145,13 @@ export function fmtData(data: readonly number[], shape: readonly number[]): stri
   if (shape.length === 2 && shape[0] > 1) {
     const [r, c] = shape;
     const rows: string[] = [];
-    for (let i = 0; i < r; i++) rows.push(`[${data.slice(i * c, i * c + c).map(f).join(', ')}]`);
+    for (let i = 0; i < r; i++)
+      rows.push(
+        `[${data
+          .slice(i * c, i * c + c)
+          .map(f)
+          .join(', ')}]`,
+      );
     return `[${rows.join(', ')}]`;
   }
   return `[${data.map(f).join(', ')}]`;
@@ -155,29 +160,59 @@ export function fmtData(data: readonly number[], shape: readonly number[]): stri
 /** How each op passes the gradient G of its output to input `k`, as a rule. */
 export function localRule(op: string, k: number, attrs: Record<string, unknown> = {}): string {
   switch (op) {
-    case 'add': return 'd(a+b)/d· = 1: G passes through (summed over broadcast axes)';
-    case 'sub': return k === 0 ? 'd(a−b)/da = 1' : 'd(a−b)/db = −1';
-    case 'mul': return k === 0 ? 'd(a·b)/da = b' : 'd(a·b)/db = a';
-    case 'div': return k === 0 ? 'd(a/b)/da = 1/b' : 'd(a/b)/db = −a/b²';
-    case 'pow': return k === 0 ? 'd(aⁿ)/da = n·aⁿ⁻¹' : 'd(aⁿ)/dn = aⁿ·ln a';
-    case 'sigmoid': return 'dσ(z)/dz = σ(z)·(1 − σ(z))';
-    case 'relu': return 'd relu(z)/dz = 1 where z > 0, else 0';
-    case 'tanh': return 'd tanh(z)/dz = 1 − tanh(z)²';
-    case 'mean': return 'd mean/dxᵢ = 1/n';
-    case 'sum': return 'd sum/dxᵢ = 1';
-    case 'exp': return 'd eˣ/dx = eˣ';
-    case 'log': return 'd log x/dx = 1/x';
-    case 'neg': return 'd(−a)/da = −1';
+    case 'add':
+      return 'd(a+b)/d· = 1: G passes through (summed over broadcast axes)';
+    case 'sub':
+      return k === 0 ? 'd(a−b)/da = 1' : 'd(a−b)/db = −1';
+    case 'mul':
+      return k === 0 ? 'd(a·b)/da = b' : 'd(a·b)/db = a';
+    case 'div':
+      return k === 0 ? 'd(a/b)/da = 1/b' : 'd(a/b)/db = −a/b²';
+    case 'pow':
+      return k === 0 ? 'd(aⁿ)/da = n·aⁿ⁻¹' : 'd(aⁿ)/dn = aⁿ·ln a';
+    case 'sigmoid':
+      return 'dσ(z)/dz = σ(z)·(1 − σ(z))';
+    case 'relu':
+      return 'd relu(z)/dz = 1 where z > 0, else 0';
+    case 'tanh':
+      return 'd tanh(z)/dz = 1 − tanh(z)²';
+    case 'mean':
+      return 'd mean/dxᵢ = 1/n';
+    case 'sum':
+      return 'd sum/dxᵢ = 1';
+    case 'exp':
+      return 'd eˣ/dx = eˣ';
+    case 'log':
+      return 'd log x/dx = 1/x';
+    case 'neg':
+      return 'd(−a)/da = −1';
     case 'matmul': {
       const tA = !!attrs.transA;
       const tB = !!attrs.transB;
-      if (k === 0) return !tA && !tB ? 'for C = A @ B: dL/dA = G @ Bᵀ' : !tA && tB ? 'for C = A @ Bᵀ: dL/dA = G @ B' : tA && !tB ? 'for C = Aᵀ @ B: dL/dA = B @ Gᵀ' : 'for C = Aᵀ @ Bᵀ: dL/dA = Bᵀ @ Gᵀ';
-      return !tA && !tB ? 'for C = A @ B: dL/dB = Aᵀ @ G' : !tA && tB ? 'for C = A @ Bᵀ: dL/dB = Gᵀ @ A' : tA && !tB ? 'for C = Aᵀ @ B: dL/dB = A @ G' : 'for C = Aᵀ @ Bᵀ: dL/dB = Gᵀ @ Aᵀ';
+      if (k === 0)
+        return !tA && !tB
+          ? 'for C = A @ B: dL/dA = G @ Bᵀ'
+          : !tA && tB
+            ? 'for C = A @ Bᵀ: dL/dA = G @ B'
+            : tA && !tB
+              ? 'for C = Aᵀ @ B: dL/dA = B @ Gᵀ'
+              : 'for C = Aᵀ @ Bᵀ: dL/dA = Bᵀ @ Gᵀ';
+      return !tA && !tB
+        ? 'for C = A @ B: dL/dB = Aᵀ @ G'
+        : !tA && tB
+          ? 'for C = A @ Bᵀ: dL/dB = Gᵀ @ A'
+          : tA && !tB
+            ? 'for C = Aᵀ @ B: dL/dB = A @ G'
+            : 'for C = Aᵀ @ Bᵀ: dL/dB = Gᵀ @ Aᵀ';
     }
-    case 'transpose': return 'the gradient is transposed back';
-    case 'reshape': return 'the gradient is reshaped back';
-    case 'logSoftmax': return 'd/dz = G − softmax(z)·ΣG';
-    default: return 'its gradient rule';
+    case 'transpose':
+      return 'the gradient is transposed back';
+    case 'reshape':
+      return 'the gradient is reshaped back';
+    case 'logSoftmax':
+      return 'd/dz = G − softmax(z)·ΣG';
+    default:
+      return 'its gradient rule';
   }
 }
 
@@ -192,9 +227,12 @@ export function chainTerm(u: GraphNode, k: number, byId: ReadonlyMap<number, Gra
   const L = (m: GraphNode) => nodeLabel(m);
   const head = `∂L/∂${L(u)} = ${G}`;
   switch (u.op) {
-    case 'add': return `${head}, passed through unchanged${ins[k].data.length < u.data.length ? ' and summed over the broadcast axis' : ''}`;
-    case 'sub': return k === 0 ? `${head}, passed through (×1)` : `−1 · ${G}`;
-    case 'mul': return `${G} ⊙ ${v(ins[1 - k])}  (G times ${L(ins[1 - k])})`;
+    case 'add':
+      return `${head}, passed through unchanged${ins[k].data.length < u.data.length ? ' and summed over the broadcast axis' : ''}`;
+    case 'sub':
+      return k === 0 ? `${head}, passed through (×1)` : `−1 · ${G}`;
+    case 'mul':
+      return `${G} ⊙ ${v(ins[1 - k])}  (G times ${L(ins[1 - k])})`;
     case 'pow': {
       if (k !== 0 || ins[1].data.length !== 1) break;
       const n = ins[1].data[0];
@@ -203,12 +241,25 @@ export function chainTerm(u: GraphNode, k: number, byId: ReadonlyMap<number, Gra
     }
     case 'sigmoid': {
       const s = u.data;
-      return `${G} ⊙ σ(1 − σ) = ${G} ⊙ ${fmtData(s.map((x) => x * (1 - x)), u.shape)}  (σ = ${fmtData(s, u.shape)})`;
+      return `${G} ⊙ σ(1 − σ) = ${G} ⊙ ${fmtData(
+        s.map((x) => x * (1 - x)),
+        u.shape,
+      )}  (σ = ${fmtData(s, u.shape)})`;
     }
-    case 'tanh': return `${G} ⊙ (1 − tanh²) = ${G} ⊙ ${fmtData(u.data.map((t) => 1 - t * t), u.shape)}`;
-    case 'relu': return `${G} ⊙ ${fmtData(ins[0].data.map((z) => (z > 0 ? 1 : 0)), ins[0].shape)}  (1 where the input > 0)`;
-    case 'mean': return `${G} · 1/${ins[0].data.length} for each element`;
-    case 'sum': return `${G} for each element`;
+    case 'tanh':
+      return `${G} ⊙ (1 − tanh²) = ${G} ⊙ ${fmtData(
+        u.data.map((t) => 1 - t * t),
+        u.shape,
+      )}`;
+    case 'relu':
+      return `${G} ⊙ ${fmtData(
+        ins[0].data.map((z) => (z > 0 ? 1 : 0)),
+        ins[0].shape,
+      )}  (1 where the input > 0)`;
+    case 'mean':
+      return `${G} · 1/${ins[0].data.length} for each element`;
+    case 'sum':
+      return `${G} for each element`;
     case 'matmul': {
       const tB = !!u.attrs.transB;
       const tA = !!u.attrs.transA;
@@ -229,7 +280,11 @@ export function forwardCaption(n: GraphNode, byId: ReadonlyMap<number, GraphNode
   const ins = n.inputs.map((i) => byId.get(i)!);
   const op = n.op ?? '';
   const withLabels = formula(op, ins.map(nodeLabel), n.attrs);
-  const withValues = formula(op, ins.map((m) => fmtData(m.data, m.shape)), n.attrs);
+  const withValues = formula(
+    op,
+    ins.map((m) => fmtData(m.data, m.shape)),
+    n.attrs,
+  );
   const label = nodeLabel(n);
   const lhs = label === withLabels ? label : `${label} = ${withLabels}`;
   return `${lhs} = ${withValues} = ${fmtData(n.data, n.shape)}`;
@@ -237,7 +292,8 @@ export function forwardCaption(n: GraphNode, byId: ReadonlyMap<number, GraphNode
 
 /** The backward step of `n`: every term of the chain rule multiplied out, and the gradient. */
 export function backwardCaption(n: GraphNode, g: GraphData, byId: ReadonlyMap<number, GraphNode>): string {
-  if (n.id === g.root) return `Backward starts at the output: ∂L/∂L = 1. Each step now multiplies the gradient arriving from above by one local derivative (the chain rule).`;
+  if (n.id === g.root)
+    return `Backward starts at the output: ∂L/∂L = 1. Each step now multiplies the gradient arriving from above by one local derivative (the chain rule).`;
   const terms: string[] = [];
   for (const u of g.nodes) {
     if (u.gradData === null) continue;
@@ -246,7 +302,7 @@ export function backwardCaption(n: GraphNode, g: GraphData, byId: ReadonlyMap<nu
     });
   }
   const label = nodeLabel(n);
-  const sum = terms.length > 1 ? `${terms.map((t) => `(${t})`).join(' + ')}` : terms[0] ?? '';
+  const sum = terms.length > 1 ? `${terms.map((t) => `(${t})`).join(' + ')}` : (terms[0] ?? '');
   return `∂L/∂${label} = ${sum} = ${fmtData(n.gradData ?? [], n.shape)}`;
 }
 

@@ -101,26 +101,42 @@ export function renderLineChart(spec: ChartSpec, points: readonly Record<string,
   const x = (i: number) => xAt(xv[i]);
   const y = (v: number) => PAD.top + ph - ((tf(v) - lo) / (hi - lo)) * ph;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" class="bp-chart" role="img" aria-label="${esc(spec.title ?? 'chart')}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" class="bp-chart" role="img" aria-label="${esc(spec.title ?? 'chart')}">`,
+  );
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="var(--vp-c-bg, #fff)"/>`);
   if (spec.title) parts.push(`<text x="${PAD.left}" y="18" font-size="13" font-weight="600" fill="currentColor">${esc(spec.title)}</text>`);
   const yt = spec.logY ? logTicks(lo, hi) : ticks(lo, hi);
   for (const v of yt) {
     const yy = y(v);
     if (yy < PAD.top - 1 || yy > PAD.top + ph + 1) continue;
-    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#8884" stroke-width="1"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${(yy + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="currentColor">${fmtTick(v)}</text>`);
+    parts.push(
+      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#8884" stroke-width="1"/>`,
+    );
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${(yy + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="currentColor">${fmtTick(v)}</text>`,
+    );
   }
   if (x1 > x0) {
     const xt = ticks(x0, x1, 6).filter((t) => (spec.x ? true : Number.isInteger(t)));
     for (const t of xt) {
-      parts.push(`<text x="${xAt(t).toFixed(1)}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="currentColor">${fmtTick(t)}</text>`);
+      parts.push(
+        `<text x="${xAt(t).toFixed(1)}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="currentColor">${fmtTick(t)}</text>`,
+      );
     }
   }
   parts.push(`<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + ph}" stroke="currentColor" stroke-width="1"/>`);
-  parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + ph}" y2="${PAD.top + ph}" stroke="currentColor" stroke-width="1"/>`);
-  if (spec.xLabel) parts.push(`<text x="${PAD.left + pw / 2}" y="${H - 4}" font-size="11" text-anchor="middle" fill="currentColor">${esc(spec.xLabel)}</text>`);
-  if (spec.yLabel) parts.push(`<text transform="translate(12 ${PAD.top + ph / 2}) rotate(-90)" font-size="11" text-anchor="middle" fill="currentColor">${esc(spec.yLabel)}${spec.logY ? ' (log)' : ''}</text>`);
+  parts.push(
+    `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + ph}" y2="${PAD.top + ph}" stroke="currentColor" stroke-width="1"/>`,
+  );
+  if (spec.xLabel)
+    parts.push(
+      `<text x="${PAD.left + pw / 2}" y="${H - 4}" font-size="11" text-anchor="middle" fill="currentColor">${esc(spec.xLabel)}</text>`,
+    );
+  if (spec.yLabel)
+    parts.push(
+      `<text transform="translate(12 ${PAD.top + ph / 2}) rotate(-90)" font-size="11" text-anchor="middle" fill="currentColor">${esc(spec.yLabel)}${spec.logY ? ' (log)' : ''}</text>`,
+    );
   spec.series.forEach((name, k) => {
     const color = COLORS[k % COLORS.length];
     let d = '';

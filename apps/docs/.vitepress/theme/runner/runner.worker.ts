@@ -29,7 +29,11 @@ async function useBackend(choice: RunRequest['backend']): Promise<void> {
     }
     const info = gpuInfo();
     const device = info.realGpu ? 'hardware GPU' : 'no hardware GPU: software rendering or a CPU mode';
-    post({ type: 'ready', backend: 'gpu', detail: `GPU backend: gpu.js mode ${String(info.mode)} (${device}${info.renderer ? `, ${String(info.renderer)}` : ''})` });
+    post({
+      type: 'ready',
+      backend: 'gpu',
+      detail: `GPU backend: gpu.js mode ${String(info.mode)} (${device}${info.renderer ? `, ${String(info.renderer)}` : ''})`,
+    });
   } else {
     await setBackend('cpu');
     post({ type: 'ready', backend: 'cpu', detail: 'CPU backend' });

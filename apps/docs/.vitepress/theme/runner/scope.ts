@@ -36,7 +36,10 @@ export interface ChartHandle {
 type Post = (m: WorkerMessage) => void;
 
 /** The helpers passed to example code, by name. */
-export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; params?: Record<string, number> }): Record<string, unknown> {
+export function makeScope(
+  post: Post,
+  opts: { quick: boolean; siteRoot: string; params?: Record<string, number> },
+): Record<string, unknown> {
   let chartIds = 0;
   const print = (...args: unknown[]): void => post({ type: 'print', text: args.map((a) => fmtValue(a)).join(' '), level: 'log' });
   const consoleLike = {
@@ -61,7 +64,9 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
    * the field of each added point that holds its x (`x: 'epoch'`); without
    * it, x is the point's index.
    */
-  const chart = (spec: Omit<Partial<ChartSpec>, 'x'> & { data?: Record<string, readonly number[]>; x?: string | readonly number[] }): ChartHandle => {
+  const chart = (
+    spec: Omit<Partial<ChartSpec>, 'x'> & { data?: Record<string, readonly number[]>; x?: string | readonly number[] },
+  ): ChartHandle => {
     const id = ++chartIds;
     const xKey = Array.isArray(spec.x) ? 'x' : (spec.x as string | undefined);
     const xs = Array.isArray(spec.x) ? (spec.x as readonly number[]) : null;
@@ -113,14 +118,17 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
    * the boundary move.
    */
   const scatter = (x: Tensor, y: Tensor, title = ''): { boundary(fn: (grid: Tensor) => Tensor, caption?: string): void } => {
-    if (!(x instanceof Tensor) || x.rank !== 2 || x.shape[1] !== 2) throw new TypeError('scatter(x, y): x must be a Tensor of shape [N, 2]');
+    if (!(x instanceof Tensor) || x.rank !== 2 || x.shape[1] !== 2)
+      throw new TypeError('scatter(x, y): x must be a Tensor of shape [N, 2]');
     const id = ++scatterIds;
     const xy = Array.from(x.dataSync(), Number);
     const labels = Array.from(y.dataSync(), Number);
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
     for (let i = 0; i < xy.length; i += 2) {
-      x0 = Math.min(x0, xy[i]); x1 = Math.max(x1, xy[i]);
-      y0 = Math.min(y0, xy[i + 1]); y1 = Math.max(y1, xy[i + 1]);
+      x0 = Math.min(x0, xy[i]);
+      x1 = Math.max(x1, xy[i]);
+      y0 = Math.min(y0, xy[i + 1]);
+      y1 = Math.max(y1, xy[i + 1]);
     }
     const mx = (x1 - x0) * 0.08 || 0.5;
     const my = (y1 - y0) * 0.08 || 0.5;
@@ -182,7 +190,16 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
    */
   const landscape = (
     f: (x: number, y: number) => number,
-    o: { x: [number, number]; y: [number, number]; n?: number; title?: string; xLabel?: string; yLabel?: string; log?: boolean; minimum?: [number, number] },
+    o: {
+      x: [number, number];
+      y: [number, number];
+      n?: number;
+      title?: string;
+      xLabel?: string;
+      yLabel?: string;
+      log?: boolean;
+      minimum?: [number, number];
+    },
   ): { path(name: string, points: readonly (readonly [number, number])[]): void } => {
     if (typeof f !== 'function') throw new TypeError('landscape(f, opts): f must be a function (x, y) => number');
     const n = Math.max(8, Math.min(160, Math.round(o.n ?? 64)));
@@ -200,7 +217,16 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
     post({
       type: 'landscape',
       id,
-      spec: { title: o.title ?? '', xLabel: o.xLabel ?? 'x', yLabel: o.yLabel ?? 'y', bounds: [x0, x1, y0, y1], n, values, log: !!o.log, minimum: o.minimum ?? null },
+      spec: {
+        title: o.title ?? '',
+        xLabel: o.xLabel ?? 'x',
+        yLabel: o.yLabel ?? 'y',
+        bounds: [x0, x1, y0, y1],
+        n,
+        values,
+        log: !!o.log,
+        minimum: o.minimum ?? null,
+      },
     });
     return {
       path(name, points) {
@@ -280,7 +306,22 @@ export function makeScope(post: Post, opts: { quick: boolean; siteRoot: string; 
   const param = makeParam(opts.params ?? {});
 
   return {
-    print, console: consoleLike, table, chart, progress, graph, retainGrads, scatter, landscape, matrix, images, sketch, ask, asset, tick, param,
+    print,
+    console: consoleLike,
+    table,
+    chart,
+    progress,
+    graph,
+    retainGrads,
+    scatter,
+    landscape,
+    matrix,
+    images,
+    sketch,
+    ask,
+    asset,
+    tick,
+    param,
     quick: opts.quick,
   };
 }

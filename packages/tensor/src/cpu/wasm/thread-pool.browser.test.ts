@@ -48,7 +48,12 @@ describe.skipIf(!chromiumPath)('kernel threads in a browser worker', () => {
     const { build } = await import('esbuild');
     const out = await build({
       stdin: { contents: WORKER_ENTRY, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
-      bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent', target: 'es2022',
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+      target: 'es2022',
     });
     // A classic worker script: top-level await needs a module, so wrap the bundle in an async function.
     workerJs = `(async () => {\n${out.outputFiles[0].text}\n})();`;

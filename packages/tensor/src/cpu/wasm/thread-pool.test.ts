@@ -39,7 +39,12 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     const multi = cpuBackend({ threads: 2 });
     const single = cpuBackend({ threads: 1 });
     expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
-    for (const [m, k, n] of [[64, 300, 200], [33, 784, 130], [128, 128, 17], [200, 64, 256]]) {
+    for (const [m, k, n] of [
+      [64, 300, 200],
+      [33, 784, 130],
+      [128, 128, 17],
+      [200, 64, 256],
+    ]) {
       for (const tA of [false, true]) {
         for (const tB of [false, true]) {
           const a = values(m * k, m + k);
@@ -57,7 +62,11 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     const single = cpuBackend({ threads: 1 });
     expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
     // The MNIST CNN's two layers at batch 64 (large enough to be split), and a strided odd one.
-    for (const [n, c, h, outC, stride, pad] of [[64, 1, 28, 16, 1, 1], [64, 16, 14, 32, 1, 1], [9, 3, 17, 5, 2, 0]]) {
+    for (const [n, c, h, outC, stride, pad] of [
+      [64, 1, 28, 16, 1, 1],
+      [64, 16, 14, 32, 1, 1],
+      [9, 3, 17, 5, 2, 0],
+    ]) {
       const outH = Math.floor((h + 2 * pad - 3) / stride) + 1;
       const win = { n, c, h, w: h, kh: 3, kw: 3, strideH: stride, strideW: stride, padH: pad, padW: pad, outH, outW: outH };
       const x = values(n * c * h * h, n + c);
@@ -90,7 +99,9 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));
     const entry = join(dir, 'entry.ts');
     const backend = fileURLToPath(new URL('../cpu-backend.ts', import.meta.url));
-    writeFileSync(entry, `
+    writeFileSync(
+      entry,
+      `
       import { cpuBackend } from ${JSON.stringify(backend)};
       const be = cpuBackend({ threads: 2 });
       const n = 256;
@@ -102,7 +113,8 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
         console.log(be.info().threads, c[0]);
       };
       poll();
-    `);
+    `,
+    );
     const out = join(dir, 'entry.mjs');
     await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
     const t0 = Date.now();
@@ -131,13 +143,22 @@ describe.skipIf(!threaded)('the thread pool', () => {
     const mem = rt.heap(vAt + 2 * n * 4);
     mem.set(x, DATA_AT);
     pool.runSplit('maxpool2x2', n, 2, (p0, p1) => ({
-      x: DATA_AT * 4, planes: p1 - p0, h: 4, w: 4, oh: 2, ow: 2, vals: (vAt + p0 * 4) * 4, idx: (vAt + n * 4 + p0 * 4) * 4, first: p0,
+      x: DATA_AT * 4,
+      planes: p1 - p0,
+      h: 4,
+      w: 4,
+      oh: 2,
+      ow: 2,
+      vals: (vAt + p0 * 4) * 4,
+      idx: (vAt + n * 4 + p0 * 4) * 4,
+      first: p0,
     }));
     return mem.slice(vAt, vAt + n * 4);
   }
 
   // Each 2x2 window's maximum is its bottom-right cell: plane b, window (oy, ox) -> 16b + 4(2oy+1) + 2ox+1.
-  const want = (n: number) => Float32Array.from({ length: n * 4 }, (_, i) => 16 * Math.floor(i / 4) + 4 * (2 * Math.floor((i % 4) / 2) + 1) + 2 * (i % 2) + 1);
+  const want = (n: number) =>
+    Float32Array.from({ length: n * 4 }, (_, i) => 16 * Math.floor(i / 4) + 4 * (2 * Math.floor((i % 4) / 2) + 1) + 2 * (i % 2) + 1);
 
   it('takes back a part a dead worker never claims, then retires the workers and says so once', async () => {
     const [rt, pool] = await pooled(200);
@@ -175,8 +196,18 @@ describe.skipIf(!threaded)('the thread pool', () => {
       const planes = 64;
       const side = 128;
       const outAt = DATA_AT + planes * side * side;
-      rt.heap(outAt + planes * side * side / 2);
-      const part = (vals: number, idx: number) => ({ x: DATA_AT * 4, planes, h: side, w: side, oh: side / 2, ow: side / 2, vals, idx, first: 0 });
+      rt.heap(outAt + (planes * side * side) / 2);
+      const part = (vals: number, idx: number) => ({
+        x: DATA_AT * 4,
+        planes,
+        h: side,
+        w: side,
+        oh: side / 2,
+        ow: side / 2,
+        vals,
+        idx,
+        first: 0,
+      });
       const outside = rt.memory.buffer.byteLength;
       for (let attempt = 0; attempt < 50 && warn.mock.calls.length === 0; attempt++) {
         const parts = [part(outAt * 4, (outAt + (planes * side * side) / 4) * 4), part(outside, outside)];
@@ -233,7 +264,10 @@ describe.skipIf(!threaded)('fused multiply-add products on worker threads', () =
     expect(multi.info!().fma).toBe(true);
     expect(single.info!().fma).toBe(true);
     expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
-    for (const [m, k, n] of [[64, 300, 200], [256, 256, 256]]) {
+    for (const [m, k, n] of [
+      [64, 300, 200],
+      [256, 256, 256],
+    ]) {
       const a = values(m * k, m + k);
       const b = values(k * n, k + n);
       expect(firstDifference(multi.matmul(a, b, 1, 1, m, k, n, false, false), single.matmul(a, b, 1, 1, m, k, n, false, false))).toBe(-1);

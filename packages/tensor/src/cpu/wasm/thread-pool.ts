@@ -157,7 +157,10 @@ export class ThreadPool {
    * A worker that leaves a part unclaimed for `deadAfterMs` is counted dead.
    */
   constructor(
-    private readonly rt: WasmRuntime, module: WebAssembly.Module, maxWorkers: number, private readonly deadAfterMs = DEAD_AFTER_MS,
+    private readonly rt: WasmRuntime,
+    module: WebAssembly.Module,
+    maxWorkers: number,
+    private readonly deadAfterMs = DEAD_AFTER_MS,
   ) {
     const n = Math.max(0, Math.min(maxWorkers, ARGS_SLOTS - 1));
     this.control = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * SLOT * 4));

@@ -11,7 +11,13 @@ export const WASM_ADAM_MIN = 1024;
  * Returns false for the variants the kernel leaves to the JavaScript loop.
  */
 export function adamSimd(
-  rt: WasmRuntime, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, c: AdamConstants,
+  rt: WasmRuntime,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  c: AdamConstants,
 ): boolean {
   if (c.weightDecay !== 0) return false;
   // Block by block, so the four blocks copied in are still in cache when the kernel reads them
@@ -28,7 +34,20 @@ export function adamSimd(
       mem.set(m.subarray(at, end), 2 * q);
       mem.set(v.subarray(at, end), 3 * q);
     }
-    rt.exports.adam(0, q * 4, 2 * q * 4, 3 * q * 4, len, c.beta1, c.beta2, 1 - c.beta1, 1 - c.beta2, c.stepSize, c.epsScaled, c.first ? 1 : 0);
+    rt.exports.adam(
+      0,
+      q * 4,
+      2 * q * 4,
+      3 * q * 4,
+      len,
+      c.beta1,
+      c.beta2,
+      1 - c.beta1,
+      1 - c.beta2,
+      c.stepSize,
+      c.epsScaled,
+      c.first ? 1 : 0,
+    );
     p.set(mem.subarray(0, len), at);
     m.set(mem.subarray(2 * q, 2 * q + len), at);
     v.set(mem.subarray(3 * q, 3 * q + len), at);

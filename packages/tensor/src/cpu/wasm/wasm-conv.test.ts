@@ -4,9 +4,26 @@ import { wasmConv2d, wasmConv2dBackward } from './wasm-conv.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
-function windowOf(n: number, c: number, h: number, w: number, k: [number, number], stride: [number, number], pad: [number, number]): Window2d {
+function windowOf(
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  k: [number, number],
+  stride: [number, number],
+  pad: [number, number],
+): Window2d {
   return {
-    n, c, h, w, kh: k[0], kw: k[1], strideH: stride[0], strideW: stride[1], padH: pad[0], padW: pad[1],
+    n,
+    c,
+    h,
+    w,
+    kh: k[0],
+    kw: k[1],
+    strideH: stride[0],
+    strideW: stride[1],
+    padH: pad[0],
+    padW: pad[1],
     outH: Math.floor((h + 2 * pad[0] - k[0]) / stride[0]) + 1,
     outW: Math.floor((w + 2 * pad[1] - k[1]) / stride[1]) + 1,
   };
@@ -88,7 +105,11 @@ describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
       const ref = reference(x, wt, bias, dy, win, outC);
       expectClose(wasmConv2d(rt, x, wt, bias, win, outC), ref.y, 'forward');
       const noBias = wasmConv2d(rt, x, wt, null, win, outC);
-      expectClose(noBias, ref.y.map((v, i) => v - bias[Math.floor(i / (win.outH * win.outW)) % outC]), 'forward without bias');
+      expectClose(
+        noBias,
+        ref.y.map((v, i) => v - bias[Math.floor(i / (win.outH * win.outW)) % outC]),
+        'forward without bias',
+      );
       const [dx, dw, db] = wasmConv2dBackward(rt, dy, x, wt, win, outC, [true, true, true]);
       expectClose(dx, ref.dx, 'input gradient');
       expectClose(dw, ref.dw, 'weight gradient');

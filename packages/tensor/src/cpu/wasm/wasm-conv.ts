@@ -11,7 +11,6 @@ const CALL_FLOATS = 1 << 22;
 /** Floats of one group's column matrix: 256 KiB, so it stays in a core's L2 cache until multiplied. */
 const GROUP_FLOATS = 1 << 16;
 
-
 /** Places buffers one after another in the module's memory (float offsets, 16-byte aligned). */
 class Layout {
   // After the argument slots, with a few floats of slack between buffers.
@@ -46,7 +45,12 @@ type Driver = 'conv_fwd' | 'conv_bwd_w' | 'conv_bwd_x';
  * group does not change its result, so neither does the number of threads.
  */
 function onThreads<K extends Driver>(
-  rt: WasmRuntime, kernel: K, groups: number, threads: number, counterAt: number, args: (t: number) => TaskArgs<K>,
+  rt: WasmRuntime,
+  kernel: K,
+  groups: number,
+  threads: number,
+  counterAt: number,
+  args: (t: number) => TaskArgs<K>,
 ): void {
   const reset = (): void => {
     rt.heap(counterAt + 1)[counterAt] = 0;
@@ -62,8 +66,17 @@ function onThreads<K extends Driver>(
 /** The window's geometry as the drivers take it. */
 function geometry(win: Window2d) {
   return {
-    c: win.c, h: win.h, w: win.w, kh: win.kh, kw: win.kw, sh: win.strideH, sw: win.strideW, ph: win.padH, pw: win.padW,
-    oh: win.outH, ow: win.outW,
+    c: win.c,
+    h: win.h,
+    w: win.w,
+    kh: win.kh,
+    kw: win.kw,
+    sh: win.strideH,
+    sw: win.strideW,
+    ph: win.padH,
+    pw: win.padW,
+    oh: win.outH,
+    ow: win.outW,
   };
 }
 
@@ -75,7 +88,12 @@ function geometry(win: Window2d) {
  * column matrix or transposed copy is left in JavaScript memory.
  */
 export function wasmConv2d(
-  rt: WasmRuntime, x: Float32Array, weight: Float32Array, bias: Float32Array | null, win: Window2d, outC: number,
+  rt: WasmRuntime,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  win: Window2d,
+  outC: number,
 ): Float32Array {
   const { n, c, kh, kw, outH, outW } = win;
   const K = c * kh * kw;
@@ -107,8 +125,18 @@ export function wasmConv2d(
     const cnt = Math.min(nb, n - b0);
     mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
     onThreads(rt, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => ({
-      x: xAt * 4, n: cnt, ...geo, wgt: wAt * 4, mp, bias: biasAt * 4, outC, out: outAt * 4,
-      cols: scratch[t][0] * 4, cbuf: scratch[t][1] * 4, g, counter: counterAt * 4,
+      x: xAt * 4,
+      n: cnt,
+      ...geo,
+      wgt: wAt * 4,
+      mp,
+      bias: biasAt * 4,
+      outC,
+      out: outAt * 4,
+      cols: scratch[t][0] * 4,
+      cbuf: scratch[t][1] * 4,
+      g,
+      counter: counterAt * 4,
     }));
     out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
   }
@@ -134,7 +162,12 @@ function biasGrad(dy: Float32Array, n: number, outC: number, P: number, o: numbe
  * (sums of `dy`, from the same products through a row of ones under the columns).
  */
 export function wasmConv2dBackward(
-  rt: WasmRuntime, dy: Float32Array, x: Float32Array, weight: Float32Array, win: Window2d, outC: number,
+  rt: WasmRuntime,
+  dy: Float32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  win: Window2d,
+  outC: number,
   needs: readonly [boolean, boolean, boolean],
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {
   const { n, c, kh, kw, outH, outW } = win;
@@ -182,8 +215,19 @@ export function wasmConv2dBackward(
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
       const groups = Math.ceil(cnt / g);
       onThreads(rt, 'conv_bwd_w', groups, threads, counterAt, (t) => ({
-        x: xAt * 4, n: cnt, ...geo, dy: dyAt * 4, outC, kp, op, ones: onesRow ? 1 : 0,
-        cols: scratch[2 * t][0] * 4, dyt: scratch[2 * t][1] * 4, acc: accAt * 4, g, counter: counterAt * 4,
+        x: xAt * 4,
+        n: cnt,
+        ...geo,
+        dy: dyAt * 4,
+        outC,
+        kp,
+        op,
+        ones: onesRow ? 1 : 0,
+        cols: scratch[2 * t][0] * 4,
+        dyt: scratch[2 * t][1] * 4,
+        acc: accAt * 4,
+        g,
+        counter: counterAt * 4,
       }));
       // The groups' products, summed in group order.
       for (let s = 1; s < groups; s++) rt.exports.add(accAt * 4, (accAt + s * kp * op) * 4, accAt * 4, kp * op);
@@ -192,8 +236,17 @@ export function wasmConv2dBackward(
     }
     if (dx) {
       onThreads(rt, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => ({
-        dy: dyAt * 4, n: cnt, outC, wt: wtAt * 4, kp, dyw: scratch[2 * t + 1][0] * 4, dcol: scratch[2 * t + 1][1] * 4,
-        dx: dxAt * 4, g, counter: counterAt * 4, ...geo,
+        dy: dyAt * 4,
+        n: cnt,
+        outC,
+        wt: wtAt * 4,
+        kp,
+        dyw: scratch[2 * t + 1][0] * 4,
+        dcol: scratch[2 * t + 1][1] * 4,
+        dx: dxAt * 4,
+        g,
+        counter: counterAt * 4,
+        ...geo,
       }));
       dx.set(mem.subarray(dxAt, dxAt + cnt * img), b0 * img);
     }

@@ -64,7 +64,13 @@ export function sameSimd(rt: WasmRuntime, op: BinaryOp, a: Float32Array, b: Floa
 
 /** `out = a op s` (or `s op a` when `sFirst`) for a float32 scalar `s` on the SIMD kernels. */
 export function scalarSimd(
-  rt: WasmRuntime, op: BinaryOp, a: Float32Array, s: number, out: Float32Array, n: number, sFirst: boolean,
+  rt: WasmRuntime,
+  op: BinaryOp,
+  a: Float32Array,
+  s: number,
+  out: Float32Array,
+  n: number,
+  sFirst: boolean,
 ): boolean {
   if (!isSimdBinary(op)) return false;
   const name = sFirst && (op === 'sub' || op === 'div') ? (`r${op}_scalar` as const) : (`${op}_scalar` as const);

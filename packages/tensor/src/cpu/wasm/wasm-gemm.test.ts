@@ -23,7 +23,14 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
   const simd = new WasmRuntime(module!);
   // Sizes straddle the 4-row and 8-column tiles and the KC=256 / MC=128 blocks.
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [3, 5, 7], [4, 8, 8], [5, 9, 17], [32, 784, 128], [33, 257, 130], [130, 300, 9], [7, 513, 1],
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 8, 8],
+    [5, 9, 17],
+    [32, 784, 128],
+    [33, 257, 130],
+    [130, 300, 9],
+    [7, 513, 1],
   ];
   for (const [m, k, n] of shapes) {
     for (const tA of [false, true]) {
@@ -52,7 +59,11 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
 
   it('grows its memory for large operands and stays correct afterwards', () => {
     const small = new WasmRuntime(module!, new WebAssembly.Memory({ initial: 1, maximum: 65536 }));
-    for (const [m, k, n] of [[8, 8, 8], [300, 200, 400], [9, 9, 9]]) {
+    for (const [m, k, n] of [
+      [8, 8, 8],
+      [300, 200, 400],
+      [9, 9, 9],
+    ]) {
       const a = values(m * k, m);
       const b = values(k * n, n);
       const got = new Float32Array(m * n);
@@ -63,13 +74,22 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
   });
 
   it('transposes exactly, in 4x4 blocks and the ragged edges, into a wider destination', () => {
-    for (const [rows, cols, ldd] of [[1, 1, 1], [3, 5, 4], [4, 4, 4], [16, 784, 16], [7, 13, 9], [32, 196, 40], [5, 8, 5]]) {
+    for (const [rows, cols, ldd] of [
+      [1, 1, 1],
+      [3, 5, 4],
+      [4, 4, 4],
+      [16, 784, 16],
+      [7, 13, 9],
+      [32, 196, 40],
+      [5, 8, 5],
+    ]) {
       const mem = simd.heap(64 + rows * cols + cols * ldd + 64);
       const src = 16;
       const dst = src + rows * cols + 16;
       // NaNs with payloads and -0 must come through bit for bit.
       const bits = new Uint32Array(mem.buffer, 0, mem.length);
-      for (let i = 0; i < rows * cols; i++) bits[src + i] = i % 11 === 0 ? 0x7fc00000 + i : i % 13 === 0 ? 0x80000000 : 0x3f800000 + i * 977;
+      for (let i = 0; i < rows * cols; i++)
+        bits[src + i] = i % 11 === 0 ? 0x7fc00000 + i : i % 13 === 0 ? 0x80000000 : 0x3f800000 + i * 977;
       mem.fill(-5, dst, dst + cols * ldd);
       simd.exports.transpose(src * 4, rows, cols, dst * 4, ldd);
       for (let i = 0; i < rows; i++) {
@@ -89,7 +109,11 @@ describe('the fused multiply-add (relaxed SIMD) matrix kernel', () => {
     const fused = kernelModule(false, true);
     expect(fused).not.toBeNull();
     const rt = new WasmRuntime(fused!, undefined, true);
-    for (const [m, k, n] of [[33, 257, 130], [130, 300, 9], [64, 784, 128]] as const) {
+    for (const [m, k, n] of [
+      [33, 257, 130],
+      [130, 300, 9],
+      [64, 784, 128],
+    ] as const) {
       const a = values(m * k, m + 3);
       const b = values(k * n, n + 5);
       const got = new Float32Array(m * n);
@@ -104,7 +128,13 @@ describe('the fused multiply-add (relaxed SIMD) matrix kernel', () => {
 describe.skipIf(module === null)('the matrix kernel on packed panels of B', () => {
   const simd = new WasmRuntime(module!);
   it('gives the same bits as on the row-major B, for every transpose and ragged sizes', () => {
-    for (const [m, k, n] of [[5, 9, 17], [33, 257, 130], [64, 300, 513], [8, 1, 7], [17, 600, 1030]] as const) {
+    for (const [m, k, n] of [
+      [5, 9, 17],
+      [33, 257, 130],
+      [64, 300, 513],
+      [8, 1, 7],
+      [17, 600, 1030],
+    ] as const) {
       for (const tA of [false, true]) {
         for (const tB of [false, true]) {
           const a = values(m * k, m + 2 * k);
@@ -134,12 +164,17 @@ describe.skipIf(module === null)('the matrix kernel on packed panels of B', () =
     const b = Float32Array.from({ length: k * n }, (_, i) => i + 1);
     const bt = Float32Array.from({ length: k * n }, (_, i) => b[(i % k) * n + Math.floor(i / k)]);
     const want = new Float32Array(2 * k * 8);
-    for (let jb = 0; jb < 2; jb++) for (let p = 0; p < k; p++) for (let j = 0; j < 8; j++) {
-      const col = jb * 8 + j;
-      want[(jb * k + p) * 8 + j] = col < n ? b[p * n + col] : 0;
-    }
+    for (let jb = 0; jb < 2; jb++)
+      for (let p = 0; p < k; p++)
+        for (let j = 0; j < 8; j++) {
+          const col = jb * 8 + j;
+          want[(jb * k + p) * 8 + j] = col < n ? b[p * n + col] : 0;
+        }
     const mem = simd.heap(1024);
-    for (const [src, pack] of [[b, 'pack_b'], [bt, 'pack_bt']] as const) {
+    for (const [src, pack] of [
+      [b, 'pack_b'],
+      [bt, 'pack_bt'],
+    ] as const) {
       mem.fill(-1, 0, 1024);
       mem.set(src, 64);
       if (pack === 'pack_b') simd.exports.pack_b(64 * 4, k, n, 256 * 4);

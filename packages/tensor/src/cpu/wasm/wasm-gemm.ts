@@ -18,8 +18,16 @@ export function roundUp(x: number, q: number): number {
  * Pad rows and columns (up to `padRows x ld`) are zeroed, since the kernel reads them.
  */
 function stage(
-  rt: WasmRuntime, X: TypedArray, off: number, rows: number, cols: number, trans: boolean,
-  dst: number, ld: number, padRows: number, scratch: number,
+  rt: WasmRuntime,
+  X: TypedArray,
+  off: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+  dst: number,
+  ld: number,
+  padRows: number,
+  scratch: number,
 ): void {
   const mem = rt.heap(0);
   if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + padRows * ld);
@@ -73,11 +81,28 @@ export function setGemmSplit(mode: 'claim' | 'static'): void {
  * too when the product is large enough to pay for waking them.
  */
 export function gemmInHeap(
-  rt: WasmRuntime, aAt: number, bAt: number, cAt: number, mp: number, k: number, np: number, packed = false,
+  rt: WasmRuntime,
+  aAt: number,
+  bAt: number,
+  cAt: number,
+  mp: number,
+  k: number,
+  np: number,
+  packed = false,
 ): void {
   const nb = np >> 3;
   const args = (nb0: number, nb1: number) => ({
-    a: aAt * 4, b: bAt * 4, c: cAt * 4, mp, k, np, nb0, nb1, kcMax: KC, mcMax: MC, packed: packed ? 1 : 0,
+    a: aAt * 4,
+    b: bAt * 4,
+    c: cAt * 4,
+    mp,
+    k,
+    np,
+    nb0,
+    nb1,
+    kcMax: KC,
+    mcMax: MC,
+    packed: packed ? 1 : 0,
   });
   const pool = rt.threads;
   const work = mp * np * k;
@@ -101,7 +126,11 @@ export function gemmInHeap(
     new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
   };
   reset();
-  pool!.run('gemm_claim', Array.from({ length: Math.min(threads, nb) }, () => part), reset);
+  pool!.run(
+    'gemm_claim',
+    Array.from({ length: Math.min(threads, nb) }, () => part),
+    reset,
+  );
   pool!.record(threads, work, performance.now() - t0);
 }
 
@@ -112,8 +141,18 @@ export function gemmInHeap(
  * working set stays in cache, and the valid part of C is copied out.
  */
 export function wasmGemm(
-  rt: WasmRuntime, A: TypedArray, aOff: number, B: TypedArray, bOff: number, out: Float32Array, cOff: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean,
+  rt: WasmRuntime,
+  A: TypedArray,
+  aOff: number,
+  B: TypedArray,
+  bOff: number,
+  out: Float32Array,
+  cOff: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
 ): void {
   if (transB && !transA && m * (k + n) < k * n) {
     // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing

@@ -1,5 +1,10 @@
 import {
-  KERNELS_WASM, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED, KERNELS_WASM_SHARED, TASK_FIELDS, type KernelExports,
+  KERNELS_WASM,
+  KERNELS_WASM_FMA,
+  KERNELS_WASM_FMA_SHARED,
+  KERNELS_WASM_SHARED,
+  TASK_FIELDS,
+  type KernelExports,
 } from './kernels-wasm.js';
 import type { ThreadPool } from './thread-pool.js';
 
