@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@bp/datasets';
-import { AvgPool2d, Conv2d, Flatten, GELU, Linear, MaxPool2d, Sequential, SiLU, decodeSafetensors } from '@bp/layers';
-import { type Tensor, manualSeed } from '@bp/tensor';
+import { AvgPool2d, Conv2d, Flatten, GELU, GPT, Linear, MaxPool2d, Sequential, SiLU, decodeSafetensors } from '@bp/layers';
+import { type Tensor, manualSeed, randint } from '@bp/tensor';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pytorchWeights } from './commands/export.js';
 import { buildModel } from './models.js';
@@ -57,6 +58,20 @@ async function mnistBatch(): Promise<Batch> {
   return mnist;
 }
 
+/** The GPT's configuration in the round trip (small, untied, as `bp train names --model gpt` shapes it). */
+const GPT_CONFIG = { vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true, tieWeights: false };
+
+/**
+ * The PyTorch GPT of the benchmark twin (bench/src/gpt_twin.py: its Mlp, Block and GPT classes,
+ * read from that file so there is one definition), wrapped as bp wraps its GPT here.
+ */
+function torchGptCode(): string {
+  const twin = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'src', 'gpt_twin.py'), 'utf8');
+  const start = twin.indexOf('class Mlp(nn.Module):');
+  const end = twin.indexOf('\ndef ', twin.indexOf('class GPT(nn.Module):'));
+  return `import json\n${twin.slice(start, end)}\nmodel = nn.Sequential(GPT(json.loads(${JSON.stringify(JSON.stringify(GPT_CONFIG))})))\n`;
+}
+
 const CASES: RoundTripCase[] = [
   { name: 'MNIST MLP (bp train mnist)', build: () => buildModel('mlp', 'mnist', [1, 28, 28], 10), batch: mnistBatch, steps: 5, lr: 0.1 },
   {
@@ -85,6 +100,18 @@ const CASES: RoundTripCase[] = [
     batch: mnistBatch,
     steps: 5,
     lr: 0.2,
+  },
+  {
+    name: 'GPT (bp train names --model gpt, smaller)',
+    build: async () => new Sequential([new GPT(GPT_CONFIG)]),
+    // Token ids and next-token targets; the loss is the cross-entropy at every position.
+    batch: async () => ({
+      x: randint(0, GPT_CONFIG.vocabSize, [8, GPT_CONFIG.blockSize]),
+      y: randint(0, GPT_CONFIG.vocabSize, [8, GPT_CONFIG.blockSize]),
+    }),
+    torchCode: torchGptCode,
+    steps: 5,
+    lr: 0.5,
   },
 ];
 

@@ -5,7 +5,7 @@ import { type Tensor, manualSeed, randint } from '@bp/tensor';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { exportOnnx, importOnnx } from './index.js';
-import { decodeModel } from './proto/onnx.js';
+import { decodeModel, encodeModel } from './proto/onnx.js';
 
 async function runIds(bytes: Uint8Array, ids: Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
@@ -77,6 +77,10 @@ describe('a GPT in ONNX Runtime', () => {
       }
       expect(earlier).toBe(0);
       expect(last).toBeGreaterThan(1e-3);
+      // Round trip: the file's architecture metadata rebuilds the GPT with the same weights.
+      const back = importOnnx(bytes, { source: 'gpt.onnx' });
+      expect(back.at(0).layerType).toBe('GPT');
+      expect(Array.from(back.forward(ids).dataSync())).toEqual(Array.from(want));
     });
   }
 
@@ -115,9 +119,23 @@ describe('Embedding and LayerNorm in a Sequential', () => {
     expect((back.layers[1] as LayerNorm).eps).toBeCloseTo(1e-3, 9);
   });
 
-  it('a whole GPT is not a chain of layers: importOnnx refuses it, naming the node', () => {
+  it("a whole GPT is not a chain of layers: without bp's architecture metadata importOnnx refuses it, naming the node", () => {
     manualSeed(14);
-    const bytes = exportOnnx(new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 }));
-    expect(() => importOnnx(bytes, { source: 'gpt.onnx' })).toThrow(/gpt\.onnx: node "\/Add_positions" \("Add"\) is not supported/);
+    const proto = decodeModel(exportOnnx(new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 })), 'gpt.onnx');
+    expect(proto.metadata_props?.map((p) => p.key)).toEqual(['bp.architecture']);
+    proto.metadata_props = [];
+    expect(() => importOnnx(encodeModel(proto), { source: 'gpt.onnx' })).toThrow(
+      /gpt\.onnx: node "\/Add_positions" \("Add"\) is not supported/,
+    );
+    // The metadata never stands in for a graph that says something else.
+    const edited = decodeModel(exportOnnx(new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 })), 'gpt.onnx');
+    const softmax = edited.graph!.node!.find((n) => n.op_type === 'Softmax')!;
+    softmax.op_type = 'LogSoftmax';
+    expect(() => importOnnx(encodeModel(edited), { source: 'gpt.onnx' })).toThrow(/gpt\.onnx: its graph is not the one bp writes/);
+    // Metadata that is not a bp architecture is refused as such.
+    proto.metadata_props = [{ key: 'bp.architecture', value: '{"type":"constructor"}' }];
+    expect(() => importOnnx(encodeModel(proto), { source: 'gpt.onnx' })).toThrow(
+      /gpt\.onnx: its bp\.architecture metadata does not describe a bp model/,
+    );
   });
 });

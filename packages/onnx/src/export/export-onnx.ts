@@ -1,5 +1,6 @@
 import { noGrad } from '@bp/autograd';
-import { Module, Sequential } from '@bp/layers';
+import { Module, Sequential, layerToConfig } from '@bp/layers';
+import { ARCHITECTURE_KEY } from '../metadata.js';
 import { ArgumentError, type Tensor, fmtShape, zeros } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
 import { DataType, type ModelProto, type ValueInfoProto, encodeModel } from '../proto/onnx.js';
@@ -125,6 +126,8 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
     ir_version: irVersion,
     opset_import: [{ domain: '', version: opset }],
     producer_name: 'bp',
+    // The architecture, so that importOnnx rebuilds a model that is not a chain of layers (a GPT).
+    metadata_props: [{ key: ARCHITECTURE_KEY, value: JSON.stringify(layerToConfig(model)) }],
     doc_string: options.docString ?? model.toString(),
     graph: {
       name: 'bp',

@@ -1,7 +1,19 @@
-import { AvgPool2d, Conv2d, Linear, MaxPool2d, type Module, Sequential } from '@bp/layers';
+import {
+  AvgPool2d,
+  Conv2d,
+  type LayerConfig,
+  Linear,
+  MaxPool2d,
+  type Module,
+  Sequential,
+  checkArchitectureSize,
+  layerFromConfig,
+} from '@bp/layers';
 import { noGrad } from '@bp/autograd';
-import { ArgumentError, FormatError, type Tensor, zeros } from '@bp/tensor';
-import { AttributeType, DataType, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
+import { ArgumentError, FormatError, type Tensor, fmtShape, tensor, zeros } from '@bp/tensor';
+import { exportOnnx } from '../export/export-onnx.js';
+import { ARCHITECTURE_KEY } from '../metadata.js';
+import { AttributeType, DataType, type ModelProto, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
 import { type Constant, readTensor, shortestFloat32, shown } from './constants.js';
 import { type NodeImportContext, attribute, importableOpTypes, importerFor } from './node-importers.js';
 
@@ -27,11 +39,144 @@ export interface ImportOnnxOptions {
  * Importing only reads data: nothing in the file is executed, and external
  * data files are never opened.
  *
+ * A file that `exportOnnx` wrote for a model that is not a chain (a GPT, with
+ * its attention and residual paths) carries bp's architecture as metadata
+ * (`bp.architecture`, the JSON of `layerToConfig`): such a model is rebuilt
+ * from it, as `load` rebuilds a saved model, inside a one-layer `Sequential`
+ * (`model.at(0)` is the GPT), and every weight is read from the graph's
+ * initializers by its state-dict name.
+ *
  * @example
  * const model = importOnnx(await readFile('model.onnx'), { source: 'model.onnx' });
  * model.forward(x);
  */
 export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
+  const source = options.source ?? 'model.onnx';
+  try {
+    return importChain(bytes, options);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    // Not a chain: a model bp exported with its architecture is rebuilt from it.
+    const model = decodeModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, source);
+    const arch = (model.metadata_props ?? []).find((p) => p.key === ARCHITECTURE_KEY)?.value;
+    if (arch === undefined) throw e;
+    return fromArchitecture(arch, model, source, e);
+  }
+}
+
+/** The most parameter values a rebuilt architecture may declare (as `load` allows). */
+const MAX_PARAMETERS = 1e8;
+
+function fromArchitecture(json: string, file: ModelProto, source: string, chainError: FormatError): Sequential {
+  let config: unknown;
+  try {
+    config = JSON.parse(json);
+  } catch {
+    throw new FormatError(source, `its ${ARCHITECTURE_KEY} metadata is not valid JSON`);
+  }
+  // A chain of layers is read from its graph alone (the error above says what is wrong with it).
+  if (config !== null && typeof config === 'object' && (config as { type?: unknown }).type === 'Sequential') throw chainError;
+  checkArchitectureSize(config, MAX_PARAMETERS, source);
+  const initializers = file.graph?.initializer ?? [];
+  let module: Module;
+  try {
+    module = layerFromConfig(config as LayerConfig);
+  } catch (e) {
+    throw new FormatError(source, `its ${ARCHITECTURE_KEY} metadata does not describe a bp model: ${(e as Error).message}`);
+  }
+  const byName = new Map<string, Constant>();
+  for (const [i, t] of initializers.entries()) byName.set(t.name ?? '', readTensor(t, source, `initializer ${shown(t.name || `#${i}`)}`));
+  const sd: Record<string, Tensor> = {};
+  for (const [name, param] of Object.entries(module.stateDict())) {
+    const values = weightFor(name, param.shape, byName);
+    if (values === null) throw new FormatError(source, `has no initializer for the parameter ${shown(name)} ${fmtShape(param.shape)}`);
+    sd[name] = tensor(values, { shape: param.shape.slice(), dtype: param.dtype });
+  }
+  module.loadStateDict(sd);
+  module.eval();
+  checkGraphMatches(module, file, source);
+  return new Sequential([module]).eval();
+}
+
+/**
+ * The graph must be exactly what `exportOnnx` writes for the rebuilt model (same nodes, in order,
+ * with the same inputs, outputs and attributes): the metadata never stands in for a graph that
+ * says something else.
+ */
+function checkGraphMatches(module: Module, file: ModelProto, source: string): void {
+  const graph = file.graph!;
+  const main = (file.opset_import ?? []).find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+  const input = (graph.input ?? [])[0];
+  const dims = input?.type?.tensor_type?.shape?.dim ?? [];
+  const inputShape = dims.slice(1).map((d) => (d.dim_param ? -1 : int64(d.dim_value)));
+  const mismatch = () =>
+    new FormatError(source, `its graph is not the one bp writes for its ${ARCHITECTURE_KEY} metadata (was it edited?)`);
+  if (!main || inputShape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw mismatch();
+  let again: ModelProto;
+  try {
+    again = decodeModel(
+      exportOnnx(module, {
+        opset: int64(main.version),
+        inputShape,
+        inputName: input.name ?? 'input',
+        outputName: (graph.output ?? [])[0]?.name ?? 'output',
+      }),
+      source,
+    );
+  } catch {
+    throw mismatch();
+  }
+  if (canonicalNodes(again.graph?.node ?? []) !== canonicalNodes(graph.node ?? [])) throw mismatch();
+}
+
+/** A graph's nodes as comparable text (names, op types, edges and attribute values). */
+function canonicalNodes(nodes: NodeProto[]): string {
+  return JSON.stringify(nodes, (_k, v: unknown) =>
+    v instanceof Uint8Array
+      ? Array.from(v)
+      : typeof v === 'bigint'
+        ? String(v)
+        : v !== null && typeof v === 'object' && 'low' in v && 'high' in v
+          ? String(int64(v as never))
+          : v,
+  );
+}
+
+/**
+ * The values of the parameter `name` of `shape` from the initializers: by its name, or rebuilt
+ * from the pieces the exporter wrote (attention's projections split per q, k, v and transposed).
+ */
+function weightFor(name: string, shape: number[], byName: Map<string, Constant>): Float32Array | number[] | null {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const exact = byName.get(name);
+  if (exact && exact.values.length === size) return exact.values;
+  const parts = ['q', 'k', 'v'];
+  if (name.endsWith('in_proj_weight') && shape.length === 2 && shape[0] % 3 === 0) {
+    const c = shape[0] / 3;
+    const k = shape[1];
+    const out = new Float32Array(size);
+    for (let p = 0; p < 3; p++) {
+      const t = byName.get(`${name}.${parts[p]}_t`);
+      if (!t || t.values.length !== c * k) return null;
+      // Stored transposed ([in, out]) for MatMul: back to PyTorch's [out, in] rows.
+      for (let i = 0; i < c; i++) for (let j = 0; j < k; j++) out[(p * c + i) * k + j] = t.values[j * c + i];
+    }
+    return out;
+  }
+  if (name.endsWith('in_proj_bias') && shape.length === 1 && shape[0] % 3 === 0) {
+    const c = shape[0] / 3;
+    const out = new Float32Array(size);
+    for (let p = 0; p < 3; p++) {
+      const t = byName.get(`${name}.${parts[p]}`);
+      if (!t || t.values.length !== c) return null;
+      out.set(t.values, p * c);
+    }
+    return out;
+  }
+  return null;
+}
+
+function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
   const source = options.source ?? 'model.onnx';
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array))
