@@ -2,8 +2,14 @@
  * Assertions for conformance cases. They throw plain `Error`s with a message
  * that says what differed, and depend on nothing but @bp/tensor, so the same
  * cases run under vitest and in a bare browser page.
+ *
+ * On a backend that reads only asynchronously (`syncRead: false`, e.g. WebGPU) the value
+ * checks cannot read at once: they start `await t.data()` and return, and the runner awaits
+ * {@link settleChecks} after each case, which throws the first failure in the order the
+ * checks were made. On every other backend they read and throw at once, as before, so a
+ * case is written once for every backend.
  */
-import { BpError, Tensor, fmtShape, type DType, type NestedArray } from '@bp/tensor';
+import { BpError, Tensor, fmtShape, getBackend, type DType, type NestedArray, type TypedArray } from '@bp/tensor';
 
 /** Forward-value tolerance: `|actual - expected| <= atol + rtol * |expected|`. */
 export interface Tolerance {
@@ -22,6 +28,42 @@ export class ConformanceError extends Error {
 /** Throws a {@link ConformanceError} unless `cond` holds. */
 export function check(cond: boolean, message: string | (() => string)): asserts cond {
   if (!cond) throw new ConformanceError(typeof message === 'string' ? message : message());
+}
+
+const pending: Promise<unknown>[] = [];
+
+/** Whether the backend in use reads values synchronously. */
+export function readsSync(): boolean {
+  return getBackend().syncRead !== false;
+}
+
+/**
+ * Runs `checkValues` on `t`'s values: at once on a synchronous backend, else once
+ * `t.data()` resolves (the read is issued now, in queue order; {@link settleChecks} awaits it).
+ */
+export function withValues(t: Tensor, checkValues: (values: TypedArray) => void): void {
+  if (readsSync()) {
+    checkValues(t.dataSync());
+    return;
+  }
+  defer(t.data().then(checkValues));
+}
+
+/** Registers a check that completes later; {@link settleChecks} awaits it. */
+export function defer(p: Promise<unknown>): void {
+  // Marked handled here; settleChecks reports the failure.
+  p.catch(() => {});
+  pending.push(p);
+}
+
+/**
+ * Awaits every check deferred since the last call and throws the first failure (in the
+ * order the checks were made). Runners call it after each case; a no-op on synchronous backends.
+ */
+export async function settleChecks(): Promise<void> {
+  const list = pending.splice(0);
+  const outcomes = await Promise.allSettled(list);
+  for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
 }
 
 /** The shape of nested arrays (no raggedness check: expected values are written by hand). */
@@ -73,20 +115,22 @@ export function expectClose(
   if (wantShape) {
     check(sameShape(actual.shape, wantShape), `${label}: shape ${fmtShape(actual.shape)}, expected ${fmtShape(wantShape)}`);
   }
-  const got = actual.dataSync();
   const want = flat(expected as NestedArray);
-  check(got.length === want.length, `${label}: ${got.length} values, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i];
-    const w = want[i];
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
-    if (!ok) {
-      throw new ConformanceError(
-        `${label}: at flat index ${i} of ${fmtShape(actual.shape)}: got ${fmtNum(g)}, expected ${fmtNum(w)} ` +
-          `(atol ${tol.atol}, rtol ${tol.rtol})`,
-      );
+  const shapeNow = actual.shape.slice();
+  withValues(actual, (got) => {
+    check(got.length === want.length, `${label}: ${got.length} values, expected ${want.length}`);
+    for (let i = 0; i < want.length; i++) {
+      const g = got[i];
+      const w = want[i];
+      const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol.atol + tol.rtol * Math.abs(w);
+      if (!ok) {
+        throw new ConformanceError(
+          `${label}: at flat index ${i} of ${fmtShape(shapeNow)}: got ${fmtNum(g)}, expected ${fmtNum(w)} ` +
+            `(atol ${tol.atol}, rtol ${tol.rtol})`,
+        );
+      }
     }
-  }
+  });
 }
 
 /** Checks values exactly (integers, indices, 0/1 masks) and the dtype. */
@@ -106,10 +150,12 @@ export function expectMeta(actual: Tensor, shape: readonly number[], dtype: DTyp
 
 /** Every value finite (no NaN or Infinity). */
 export function expectFinite(actual: Tensor, label = 'value'): void {
-  const v = actual.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    check(Number.isFinite(v[i]), () => `${label}: non-finite ${v[i]} at flat index ${i} of ${fmtShape(actual.shape)}`);
-  }
+  const shape = actual.shape.slice();
+  withValues(actual, (v) => {
+    for (let i = 0; i < v.length; i++) {
+      check(Number.isFinite(v[i]), () => `${label}: non-finite ${v[i]} at flat index ${i} of ${fmtShape(shape)}`);
+    }
+  });
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;

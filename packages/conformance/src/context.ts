@@ -3,8 +3,8 @@
  * generators and a gradcheck that throws a readable report.
  */
 import { gradcheck } from '@bp/autograd';
-import { fmtShape, manualSeed, randn, rand, randomPermutation, tensor, type Tensor } from '@bp/tensor';
-import { ConformanceError, type Tolerance } from './assert.js';
+import { concat, fmtShape, manualSeed, randn, rand, randomPermutation, setGradEnabled, tensor, where, type Tensor } from '@bp/tensor';
+import { ConformanceError, defer, readsSync, type Tolerance } from './assert.js';
 
 /** One named check; `run` throws on failure. */
 export interface ConformanceCase {
@@ -49,9 +49,9 @@ export function uniformIn(shape: number[], lo: number, hi: number, seed: number)
  */
 export function awayFromZero(shape: number[], seed: number, gap = 0.2): Tensor {
   manualSeed(seed);
-  const v = randn(shape).dataSync();
-  for (let i = 0; i < v.length; i++) v[i] += v[i] >= 0 ? gap : -gap;
-  return tensor(v, { shape });
+  // On the device, with no read: asynchronous backends cannot read here.
+  const v = randn(shape);
+  return v.add(where(v.ge(0), gap, -gap));
 }
 
 /**
@@ -82,11 +82,110 @@ export function expectGradcheck(
   opts: { eps?: number; atol?: number; rtol?: number } = {},
 ): void {
   const eps = opts.eps ?? 1e-2;
-  const report = gradcheck(fn, inputs, {
+  const tols = {
     eps,
     atol: Math.max(opts.atol ?? 2e-3, (2 * ctx.tol.atol) / eps),
     rtol: Math.max(opts.rtol ?? 1e-2, 10 * ctx.tol.rtol),
+  };
+  if (!readsSync()) {
+    defer(deferredGradcheck(fn, inputs, tols).then((report) => throwIfBad(report, label)));
+    return;
+  }
+  throwIfBad(gradcheck(fn, inputs, tols), label);
+}
+
+/** The per-input outcome a gradcheck reports (as autograd's `gradcheck` does). */
+interface CheckReport {
+  ok: boolean;
+  maxAbsError: number;
+  inputs: { index: number; shape: number[]; analytic: number[]; numeric: number[]; ok: boolean }[];
+}
+
+/** The fixed projection autograd's gradcheck uses, so both paths check the same direction. */
+function projection(n: number): Float32Array {
+  const w = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    w[i] = 0.5 + (s >>> 8) / (1 << 24);
+  }
+  return w;
+}
+
+/**
+ * autograd's gradcheck for backends that read only asynchronously: every forward
+ * evaluation is issued now, with no read in between (inputs perturbed on the device), and
+ * the outputs and gradients are read once, together; the differences are then summed in
+ * float64 on the host, as `gradcheck` does.
+ */
+async function deferredGradcheck(
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  tol: { eps: number; atol: number; rtol: number },
+): Promise<CheckReport> {
+  const { eps, atol, rtol } = tol;
+  const xs = inputs.map((x) => {
+    const c = x.detach().clone();
+    c.requiresGrad = x.dtype === 'float32';
+    return c;
   });
+  const prev = setGradEnabled(true);
+  let w: Float32Array;
+  const outs: Tensor[] = [];
+  const checked: number[] = [];
+  try {
+    const out = fn(...xs);
+    w = projection(out.size);
+    const proj = out.mul(tensor(w, { shape: out.shape.slice() })).sum();
+    if (proj.requiresGrad) proj.backward();
+    setGradEnabled(false);
+    inputs.forEach((x, k) => {
+      if (x.dtype !== 'float32') return;
+      checked.push(k);
+      for (let i = 0; i < x.size; i++) {
+        for (const step of [eps, -eps]) {
+          const delta = new Float32Array(x.size);
+          delta[i] = step;
+          const moved = inputs.map((y, j) => (j === k ? y.add(tensor(delta, { shape: y.shape.slice() })) : y));
+          outs.push(fn(...moved).reshape([-1]));
+        }
+      }
+    });
+  } finally {
+    setGradEnabled(prev);
+  }
+  const all = outs.length === 0 ? null : concat(outs, 0);
+  const grads = checked.map((k) => xs[k].grad);
+  const [values, ...gradValues] = await Promise.all([
+    all ? all.data() : Promise.resolve(new Float32Array(0)),
+    ...grads.map((g) => g?.data()),
+  ]);
+  const n = w.length;
+  const loss = (e: number): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += values[e * n + i] * w[i];
+    return s;
+  };
+  const report: CheckReport = { ok: true, maxAbsError: 0, inputs: [] };
+  let e = 0;
+  checked.forEach((k, c) => {
+    const x = inputs[k];
+    const analytic = Array.from(gradValues[c] ?? new Float32Array(x.size));
+    const numeric: number[] = [];
+    let ok = true;
+    for (let i = 0; i < x.size; i++, e += 2) {
+      numeric.push((loss(e) - loss(e + 1)) / (2 * eps));
+      const d = Math.abs(analytic[i] - numeric[i]);
+      report.maxAbsError = Math.max(report.maxAbsError, d);
+      if (!(d <= atol + rtol * Math.abs(numeric[i]))) ok = false;
+    }
+    report.inputs.push({ index: k, shape: x.shape.slice(), analytic, numeric, ok });
+    if (!ok) report.ok = false;
+  });
+  return report;
+}
+
+function throwIfBad(report: CheckReport, label: string): void {
   if (report.ok) return;
   const bad = report.inputs.find((r) => !r.ok)!;
   let worst = 0;

@@ -14,8 +14,9 @@ import {
   uniform,
   zeros,
   zerosLike,
+  NotAvailableError,
 } from '@bp/tensor';
-import { check, expectClose, expectExact, expectMeta } from '../assert.js';
+import { check, expectClose, expectExact, expectMeta, expectThrows, readsSync } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
 
 const c = group('creation');
@@ -37,7 +38,7 @@ function stats(v: ArrayLike<number>): { mean: number; std: number; min: number; 
 
 /** Creation functions: values, shapes, dtypes and seeded randomness. */
 export const creationCases: CaseBuilder = ({ tol }) => [
-  c('tensor and scalar from nested arrays, numbers and typed arrays', () => {
+  c('tensor and scalar from nested arrays, numbers and typed arrays', async () => {
     const t = tensor([
       [1, 2, 3],
       [4, 5, 6],
@@ -51,10 +52,12 @@ export const creationCases: CaseBuilder = ({ tol }) => [
       ],
       'float32',
     );
-    check(JSON.stringify(t.toArray()) === '[[1,2,3],[4,5,6]]', `toArray gave ${JSON.stringify(t.toArray())}`);
+    const nested = await t.array();
+    check(JSON.stringify(nested) === '[[1,2,3],[4,5,6]]', `array() gave ${JSON.stringify(nested)}`);
+    if (readsSync()) check(JSON.stringify(t.toArray()) === '[[1,2,3],[4,5,6]]', `toArray gave ${JSON.stringify(t.toArray())}`);
     const s = tensor(2.5);
     expectMeta(s, [], 'float32');
-    check(s.item() === 2.5 && s.toArray() === 2.5, 'a 0-d tensor reads back as a number');
+    check((await s.data())[0] === 2.5 && (await s.array()) === 2.5, 'a 0-d tensor reads back as a number');
     const typed = tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [3, 2] });
     expectExact(
       typed,
@@ -77,9 +80,14 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     const t = tensor(src);
     src[0] = 100;
     expectExact(t, [1, 2, 3], 'float32', 'values are copied at creation');
-    const read = t.dataSync();
-    read[1] = 100;
-    expectExact(t, [1, 2, 3], 'float32', 'dataSync returns a copy');
+    if (readsSync()) {
+      const read = t.dataSync();
+      read[1] = 100;
+      expectExact(t, [1, 2, 3], 'float32', 'dataSync returns a copy');
+    } else {
+      // A backend that reads only asynchronously refuses dataSync and says what to use.
+      expectThrows(() => t.dataSync(), NotAvailableError, ['await t.data()']);
+    }
     const d = await t.data();
     check(d instanceof Float32Array && d.length === 3 && d[2] === 3, `data() gave ${String(d)}`);
   }),
@@ -148,11 +156,11 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     );
     expectClose(linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1], tol);
   }),
-  c('rand randn uniform randint are seeded by manualSeed', () => {
+  c('rand randn uniform randint are seeded by manualSeed', async () => {
     manualSeed(42);
-    const a = rand([1000]).dataSync();
+    const a = await rand([1000]).data();
     manualSeed(42);
-    const b = rand([1000]).dataSync();
+    const b = await rand([1000]).data();
     check(
       a.every((v, i) => v === b[i]),
       'the same seed must give the same draws',
@@ -161,17 +169,17 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     check(sa.min >= 0 && sa.max < 1, `rand outside [0,1): [${sa.min}, ${sa.max}]`);
     check(Math.abs(sa.mean - 0.5) < 0.05, `rand mean ${sa.mean} far from 0.5`);
     manualSeed(1);
-    const n = randn([4000]).dataSync();
+    const n = await randn([4000]).data();
     const sn = stats(n);
     check(Math.abs(sn.mean) < 0.08 && Math.abs(sn.std - 1) < 0.08, `randn mean ${sn.mean} std ${sn.std}`);
     manualSeed(2);
-    const u = uniform([500], -2, 3).dataSync();
+    const u = await uniform([500], -2, 3).data();
     const su = stats(u);
     check(su.min >= -2 && su.max < 3, `uniform outside [-2,3): [${su.min}, ${su.max}]`);
     manualSeed(3);
     const r = randint(2, 5, [300]);
     expectMeta(r, [300], 'int32');
-    const rv = r.dataSync();
+    const rv = await r.data();
     check(
       rv.every((v) => v >= 2 && v < 5),
       'randint outside [2,5)',
@@ -181,9 +189,9 @@ export const creationCases: CaseBuilder = ({ tol }) => [
       'randint should hit every value of [2,5) in 300 draws',
     );
     manualSeed(7);
-    const first = randn([3]).dataSync();
+    const first = await randn([3]).data();
     manualSeed(8);
-    const other = randn([3]).dataSync();
+    const other = await randn([3]).data();
     check(!first.every((v, i) => v === other[i]), 'different seeds must give different draws');
   }),
 ];

@@ -107,7 +107,7 @@ export const matmulCases: CaseBuilder = (ctx) => {
         'int32 @ int32 is float32',
       );
     }),
-    c('matmul with broadcast batch axes agrees with an explicit loop', () => {
+    c('matmul with broadcast batch axes agrees with an explicit loop', async () => {
       const cases: [number[], number[]][] = [
         [
           [2, 1, 3, 4],
@@ -126,17 +126,17 @@ export const matmulCases: CaseBuilder = (ctx) => {
           [2, 4, 3],
         ],
       ];
-      cases.forEach(([sa, sb], k) => {
+      for (const [k, [sa, sb]] of cases.entries()) {
         const a = normal(sa, 100 + k);
         const b = normal(sb, 110 + k);
-        const want = matmulRef(a.dataSync(), sa, b.dataSync(), sb);
+        const want = matmulRef(await a.data(), sa, await b.data(), sb);
         expectClose(matmul(a, b), want.values, tol, `[${sa}] @ [${sb}]`, want.shape);
-      });
+      }
     }),
-    c('matmulT transposes either operand', () => {
+    c('matmulT transposes either operand', async () => {
       const a = normal([2, 3, 4], 120);
       const b = normal([4, 5], 121);
-      const ab = matmul(a, b).dataSync();
+      const ab = await matmul(a, b).data();
       const aT = a.transpose([0, 2, 1]);
       const bT = b.transpose();
       expectClose(matmulT(aT, b, true, false), ab, tol, 'A^T flag', [2, 3, 5]);

@@ -42,7 +42,7 @@ export const movementCases: CaseBuilder = (ctx) => {
   const { tol } = ctx;
   const grad = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]) => expectGradcheck(ctx, fn, inputs, name);
   return [
-    c('reshape with -1, flatten, squeeze, unsqueeze', () => {
+    c('reshape with -1, flatten, squeeze, unsqueeze', async () => {
       const x = arange(6).cast('float32');
       expectExact(
         reshape(x, [-1, 2]),
@@ -61,7 +61,7 @@ export const movementCases: CaseBuilder = (ctx) => {
       expectMeta(flatten(y), [2, 12], 'float32', 'flatten()');
       expectMeta(y.flatten(0), [24], 'float32', 'flatten(0)');
       expectMeta(y.flatten(0, 1), [6, 4], 'float32', 'flatten(0, 1)');
-      expectClose(y.flatten(), y.dataSync(), tol, 'flatten keeps order', [2, 12]);
+      expectClose(y.flatten(), await y.data(), tol, 'flatten keeps order', [2, 12]);
       const z = tensor([[[1], [2], [3]]]); // [1,3,1]
       expectExact(squeeze(z), [1, 2, 3], 'float32', 'squeeze()');
       expectMeta(z.squeeze(0), [3, 1], 'float32', 'squeeze(0)');
@@ -72,7 +72,7 @@ export const movementCases: CaseBuilder = (ctx) => {
       expectExact(unsqueeze(tensor([1, 2]), 0), [[1, 2]], 'float32', 'unsqueeze(0)');
       expectExact(tensor([1, 2]).unsqueeze(-1), [[1], [2]], 'float32', 'unsqueeze(-1)');
     }),
-    c('transpose reverses axes or applies a permutation', () => {
+    c('transpose reverses axes or applies a permutation', async () => {
       expectExact(
         transpose(
           tensor([
@@ -102,7 +102,7 @@ export const movementCases: CaseBuilder = (ctx) => {
       );
       const shape = [2, 3, 4];
       const x = normal(shape, 161);
-      const v = x.dataSync();
+      const v = await x.data();
       for (const perm of [
         [1, 0, 2],
         [2, 0, 1],

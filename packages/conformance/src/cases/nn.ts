@@ -16,7 +16,7 @@ function softmaxRef(v: number[]): number[] {
 export const nnCases: CaseBuilder = (ctx) => {
   const { tol } = ctx;
   return [
-    c('softmax logSoftmax along the last axis and along axis 0', () => {
+    c('softmax logSoftmax along the last axis and along axis 0', async () => {
       const row = [1, 2, 3];
       const sm = softmaxRef(row);
       expectClose(softmax(tensor([row])), [sm], tol, 'softmax');
@@ -63,7 +63,7 @@ export const nnCases: CaseBuilder = (ctx) => {
         tol,
         'softmax(axis 1) sums to 1',
       );
-      expectClose(logSoftmax(x, 1).exp(), softmax(x, 1).dataSync(), tol, 'exp(logSoftmax) = softmax', [2, 3, 4]);
+      expectClose(logSoftmax(x, 1).exp(), await softmax(x, 1).data(), tol, 'exp(logSoftmax) = softmax', [2, 3, 4]);
       expectClose(tensor([[1, 2, 3]]).softmax(-1), [sm], tol, 'softmax as a method');
     }),
     c('softmax logSoftmax logSumExp are stable at +-1e4', () => {
@@ -134,13 +134,13 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectExact(oneHot(tensor([[1], [3]], { dtype: 'int32' }), 4), [[[0, 1, 0, 0]], [[0, 0, 0, 1]]], 'float32', 'oneHot of [2,1]');
       check(!oneHot(labels, 3).requiresGrad, 'oneHot needs no gradient');
     }),
-    c('adamUpdateInPlace hasFusedAdam: one step in place, as the formula (where the backend has the kernel)', () => {
+    c('adamUpdateInPlace hasFusedAdam: one step in place, as the formula (where the backend has the kernel)', async () => {
       const p = tensor([1, -2, 3, 0.5]);
       const g = tensor([0.1, -0.2, 0, 4]);
       const m = tensor([0.01, 0.02, -0.03, 0]);
       const v = tensor([1e-4, 2e-4, 0, 1]);
       const h = { beta1: 0.9, beta2: 0.99, stepSize: 0.05, epsScaled: 1e-3, weightDecay: 0, decoupled: false, lr: 0.05, first: false };
-      const [p0, g0, m0, v0] = [p, g, m, v].map((t) => Array.from(t.dataSync()));
+      const [p0, g0, m0, v0] = (await Promise.all([p, g, m, v].map((t) => t.data()))).map((a) => Array.from(a));
       const ran = adamUpdateInPlace(p, g, m, v, null, h);
       check(ran === hasFusedAdam(), () => `adamUpdateInPlace returned ${ran}, hasFusedAdam() is ${hasFusedAdam()}`);
       if (!ran) {

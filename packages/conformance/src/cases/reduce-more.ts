@@ -267,7 +267,7 @@ export const reduceMoreCases: CaseBuilder = (ctx) => {
         'norm 1 gradient is sign(x)',
       );
     }),
-    c('cumsum cumprod cummax cummin (hand-derived; zeros, ties, NaN)', () => {
+    c('cumsum cumprod cummax cummin (hand-derived; zeros, ties, NaN)', async () => {
       expectClose(
         cumsum(
           tensor([
@@ -297,7 +297,7 @@ export const reduceMoreCases: CaseBuilder = (ctx) => {
       );
       expectExact(cumsum(tensor([1, 2, 3, 4, 5], { dtype: 'int32' }), -1), [1, 3, 6, 10, 15], 'int32', 'cumsum of int32');
       expectClose(cumsum(tensor(2.5), 0), 2.5, tol, 'cumsum of a 0-d tensor');
-      expectClose(cumsum(zeros([2, 0]), 1), zeros([2, 0]).dataSync(), tol, 'cumsum of an empty axis', [2, 0]);
+      expectClose(cumsum(zeros([2, 0]), 1), [], tol, 'cumsum of an empty axis', [2, 0]);
       expectClose(cumprod(tensor([2, 0, 3, 0, 1.5]), 0), [2, 0, 0, 0, 0], tol, 'cumprod with zeros');
       expectClose(
         gradsOfOne(tensor([2, 0, 3, 0]), (t) => cumprod(t, 0)),

@@ -1,4 +1,4 @@
-import { avgPool2d, col2im, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
+import { avgPool2d, col2im, concat, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
 import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -58,7 +58,7 @@ export const windowCases: CaseBuilder = (ctx) => {
         'col2im counts overlaps',
       );
     }),
-    c('im2colWide col2imWide lay the batch side by side', () => {
+    c('im2colWide col2imWide lay the batch side by side', async () => {
       const x = tensor(
         Array.from({ length: 18 }, (_, i) => i + 1),
         { shape: [2, 1, 3, 3] },
@@ -77,8 +77,8 @@ export const windowCases: CaseBuilder = (ctx) => {
       );
       const y = normal([3, 2, 5, 6], 242);
       const opts = { stride: 2, padding: 1 };
-      const wide = im2colWide(y, 3, opts).dataSync();
-      const perImage = transpose(im2col(y, 3, opts), [1, 0, 2]).dataSync();
+      const wide = await im2colWide(y, 3, opts).data();
+      const perImage = await transpose(im2col(y, 3, opts), [1, 0, 2]).data();
       check(
         wide.length === perImage.length && wide.every((v, i) => v === perImage[i]),
         'im2colWide is im2col with the batch moved inside each row',
@@ -174,19 +174,19 @@ export const windowCases: CaseBuilder = (ctx) => {
         'conv2d stride 2 padding 1',
       );
     }),
-    c('conv2d agrees with a direct loop (stride, padding, several channels)', () => {
+    c('conv2d agrees with a direct loop (stride, padding, several channels)', async () => {
       const configs: [number[], number[], number, number][] = [
         [[2, 3, 7, 7], [4, 3, 3, 3], 2, 1],
         [[1, 2, 5, 6], [3, 2, 2, 3], 1, 0],
         [[2, 1, 6, 6], [2, 1, 5, 5], 1, 2],
       ];
-      configs.forEach(([xs, ws, stride, padding], k) => {
+      for (const [k, [xs, ws, stride, padding]] of configs.entries()) {
         const x = normal(xs, 200 + k);
         const w = normal(ws, 210 + k);
         const b = normal([ws[0]], 220 + k);
-        const want = conv2dRef(x.dataSync(), xs, w.dataSync(), ws, b.dataSync(), stride, padding);
+        const want = conv2dRef(await x.data(), xs, await w.data(), ws, await b.data(), stride, padding);
         expectClose(conv2d(x, w, b, { stride, padding }), want.values, tol, `conv2d [${xs}] * [${ws}] s${stride} p${padding}`, want.shape);
-      });
+      }
     }),
     c('maxPool2d avgPool2d (hand-derived)', () => {
       const x = grid(4, 4);
@@ -232,9 +232,9 @@ export const windowCases: CaseBuilder = (ctx) => {
         'maxPool2d padding never wins',
       );
     }),
-    c('maxPool2d avgPool2d agree with a direct loop', () => {
+    c('maxPool2d avgPool2d agree with a direct loop', async () => {
       const x = normal([2, 3, 7, 7], 230);
-      const v = x.dataSync();
+      const v = await x.data();
       const cases: ['max' | 'avg', number, number, number][] = [
         ['max', 2, 2, 0],
         ['max', 3, 2, 1],
@@ -275,7 +275,7 @@ export const windowCases: CaseBuilder = (ctx) => {
         );
       });
     }),
-    c('conv2dBackward: each gradient is the adjoint of conv2d, and only the asked-for ones are computed', () => {
+    c('conv2dBackward: each gradient is the adjoint of conv2d, and only the asked-for ones are computed', async () => {
       // <dy, conv2d(x, w, b)> is linear in each of x, w, b: its gradient with respect to each is what
       // conv2dBackward returns, so <dy, conv2d(e_i ...)> for unit tensors gives each entry exactly.
       const xs = [2, 2, 5, 4];
@@ -286,15 +286,16 @@ export const windowCases: CaseBuilder = (ctx) => {
       const win = window2d('conv2d', xs, [3, 2], opts);
       const dy = normal([2, 3, win.outH, win.outW], 292);
       const [dx, dw, db] = conv2dBackward(dy, x, w, win);
-      const dot = (a: Tensor): number => a.mul(dy).sum().item();
+      // Every <dy, conv2d(...)> issued first, then read together (one read on an asynchronous backend).
+      const dot = (a: Tensor): Tensor => a.mul(dy).sum().reshape([1]);
       const unit = (shape: number[], i: number): Tensor => {
         const v = new Float32Array(shape.reduce((p, q) => p * q, 1));
         v[i] = 1;
         return tensor(v, { shape });
       };
-      const wantDx = Array.from({ length: x.size }, (_, i) => dot(conv2d(unit(xs, i), w, null, opts)));
-      const wantDw = Array.from({ length: w.size }, (_, i) => dot(conv2d(x, unit(ws, i), null, opts)));
-      const wantDb = Array.from({ length: 3 }, (_, i) => dot(conv2d(x.mul(0), w, unit([3], i), opts)));
+      const wantDx = Array.from(await concat(Array.from({ length: x.size }, (_, i) => dot(conv2d(unit(xs, i), w, null, opts)))).data());
+      const wantDw = Array.from(await concat(Array.from({ length: w.size }, (_, i) => dot(conv2d(x, unit(ws, i), null, opts)))).data());
+      const wantDb = Array.from(await concat(Array.from({ length: 3 }, (_, i) => dot(conv2d(x.mul(0), w, unit([3], i), opts)))).data());
       expectClose(dx!, wantDx, tol, 'conv2dBackward input gradient', xs);
       expectClose(dw!, wantDw, tol, 'conv2dBackward weight gradient', ws);
       expectClose(db!, wantDb, tol, 'conv2dBackward bias gradient', [3]);
