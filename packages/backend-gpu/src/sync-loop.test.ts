@@ -14,13 +14,16 @@ describe('live storages over synchronous loops', () => {
       const n = STEPS[backend];
       const r = await syncLoop(backend, n, n, 60, 10);
       const counts = (s: { live: number }[]) => JSON.stringify(s.map((v) => v.live));
-      // After the first steps (optimizer state created), every sample holds the same count.
+      // After the first steps (optimizer state created), no sample holds more than the one before:
+      // nothing accumulates. (A count may drop when the garbage collector frees a storage left
+      // over from before the loop, which the GPU backend's tracker also counts.)
+      const neverGrows = (xs: { live: number }[]) => xs.every((v, i) => i === 0 || v.live <= xs[i - 1].live);
       const train = r.train.slice(1);
-      expect(new Set(train.map((s) => s.live)).size, counts(r.train)).toBe(1);
-      expect(new Set(r.eval.map((s) => s.live)).size, counts(r.eval)).toBe(1);
-      expect(r.eval[0].live, 'eval keeps nothing').toBe(train[0].live);
+      expect(neverGrows(train), counts(r.train)).toBe(true);
+      expect(neverGrows(r.eval), counts(r.eval)).toBe(true);
+      expect(r.eval[0].live, 'eval keeps nothing').toBeLessThanOrEqual(train[0].live);
       const fitSamples = r.fit.filter((s) => s.step > 0).slice(1);
-      expect(new Set(fitSamples.map((s) => s.live)).size, counts(r.fit)).toBe(1);
+      expect(neverGrows(fitSamples), counts(r.fit)).toBe(true);
       // evaluate() leaves no storage behind.
       expect(r.fit[r.fit.length - 1].live).toBe(0);
       expect(r.lossLast).toBeLessThan(r.lossFirst);
