@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, matmulT } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, linear } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 
@@ -91,8 +91,8 @@ export class Linear extends Module {
         `input ${fmtShape(x.shape)} has ${n} features but the layer expects ${this.inFeatures} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    const y = matmulT(x, this.weight, false, true);
-    return this.bias ? y.add(this.bias) : y;
+    // One fused kernel and one recorded op where the backend has it (the product and the bias).
+    return linear(x, this.weight, this.bias);
   }
 
   override getConfig(): Record<string, unknown> {
