@@ -12,6 +12,9 @@
  * multiply-add kernel; `--no-peak` skips it.
  * `--no-gpt` skips the GPT step time (src/gpt-bench.ts: bp and its PyTorch
  * twin on the same batches, PyTorch with 1 and 2 threads, the faster one in the ratio).
+ * `--scaling` runs only the scaling sweep (src/scaling.ts: the MLP against batch size and hidden
+ * width, bp and PyTorch's faster thread setting side by side; `--rounds=N`, default 3) and prints its
+ * JSON; `scripts/scaling-svg.mjs` draws it.
  *
  * bp's `mlp` figures are the Keras API as users write it (Sequential + compile + fit);
  * `mlpRawOps` is the same network written with raw tensor ops, for comparison.
@@ -27,6 +30,7 @@ import { bpCnnEpoch, bpKerasMlpEpoch, peakRssRun } from './bp-models.js';
 import { loadTfjsWasm, tfjsMatmulGflops, tfjsMlpEpoch } from './tfjs-bench.js';
 import { matmulVsPeak } from './matmul-peak.js';
 import { median, type MlpResult } from './workload.js';
+import { runScaling } from './scaling.js';
 
 const argv = process.argv.slice(2);
 const short = argv.includes('--short') || process.env.BP_BENCH_SHORT === '1';
@@ -53,6 +57,15 @@ else if (threadsArg) await setBackend(cpuBackend({ threads: Number(threadsArg.sl
 // Worker threads start in the background; give them a moment so the timed work can use them.
 for (let i = 0; i < 100 && Number(getBackend().info?.().threads ?? 1) < 2; i++) await new Promise((r) => setTimeout(r, 20));
 const python = process.env.BP_BENCH_PYTHON ?? '/usr/bin/python3';
+
+if (argv.includes('--scaling')) {
+  const t0 = performance.now();
+  const r = Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 3;
+  const scaling = runScaling(r, python, !argv.includes('--no-torch'), log);
+  const out = { date: new Date().toISOString(), machine: await machine(), backend: bpBackendInfo(), scaling };
+  process.stdout.write(JSON.stringify({ ...out, wallSeconds: Math.round((performance.now() - t0) / 100) / 10 }, null, 2) + '\n');
+  process.exit(0);
+}
 
 /** The machine, as every figure must be read against: CPU model, AVX-512, cores, Node. */
 async function machine(): Promise<Record<string, unknown>> {

@@ -80,6 +80,39 @@ def cnn_epoch(batch: int, samples: int, steps: int) -> dict:
     return timed_epoch(model, x, y, batch, steps)
 
 
+def scaling(cfg: dict) -> dict:
+    """Seconds per sample of the MLP (784-hidden-10) at each {batch, hidden, steps} point of `cfg`."""
+    n = cfg["data"]
+    out = []
+    for pt in cfg["points"]:
+        torch.manual_seed(0)
+        x = torch.rand(n, 784)
+        y = torch.randint(0, 10, (n,))
+        b, h, steps = pt["batch"], pt["hidden"], pt["steps"]
+        model = torch.nn.Sequential(torch.nn.Linear(784, h), torch.nn.ReLU(), torch.nn.Linear(h, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        perm = torch.randperm(n)
+        per = n // b
+
+        def step(s: int) -> torch.Tensor:
+            o = (s % per) * b
+            idx = perm[o:o + b]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            return loss
+
+        step(0)
+        t0 = time.perf_counter()
+        for s in range(1, steps + 1):
+            loss = step(s)
+        loss.item()
+        out.append((time.perf_counter() - t0) / (steps * b))
+    return {"secondsPerSample": out}
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=0)
@@ -88,8 +121,12 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=60000)
     p.add_argument("--cnn-steps", type=int, default=-1, help="CNN steps at batch 64 (0 = a whole epoch, -1 = skip)")
     p.add_argument("--only-cnn", action="store_true", help="skip matmul and MLP")
+    p.add_argument("--scaling", type=str, default="", help="JSON {points: [{batch, hidden, steps}], data}: time the MLP sweep only")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.scaling:
+        json.dump(scaling(json.loads(args.scaling)), sys.stdout)
+        return
     out = {
         "version": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type DefaultTheme } from 'vitepress';
+import { isolationHeaders } from './isolation.mjs';
 import { exampleFence } from './example-fence.js';
 
 const apiSidebarFile = fileURLToPath(new URL('../api/sidebar.json', import.meta.url));
@@ -84,6 +85,19 @@ export default defineConfig({
   vite: {
     resolve: { conditions: ['@bp/source', 'browser', 'module', 'import', 'default'] },
     worker: { format: 'es' },
+    // Cross-origin isolation, so the examples' worker can run bp's kernels on threads: a
+    // middleware, since VitePress answers page requests itself (server.headers misses them).
+    plugins: [
+      {
+        name: 'bp-cross-origin-isolation',
+        configureServer(server) {
+          server.middlewares.use((_req, res, next) => {
+            for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+            next();
+          });
+        },
+      },
+    ],
     // Keep class and function names through minification: bp's errors are named after
     // their class (`this.name = new.target.name`), and the examples print them.
     esbuild: { keepNames: true },

@@ -35,10 +35,14 @@ async function fileFor(root, urlPath) {
   return null;
 }
 
-/** Starts the server; resolves to `{ url, close() }`. */
-export async function serveStatic(root) {
+/**
+ * Starts the server; resolves to `{ url, close() }`. `opts.headers` are sent with every response
+ * (`pnpm preview` sends the cross-origin isolation headers); `opts.port` defaults to a free one.
+ */
+export async function serveStatic(root, opts = {}) {
   const dir = normalize(root + sep);
   const server = createServer(async (req, res) => {
+    for (const [k, v] of Object.entries(opts.headers ?? {})) res.setHeader(k, v);
     const file = await fileFor(dir, req.url ?? '/');
     if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -48,7 +52,7 @@ export async function serveStatic(root) {
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     res.end(await readFile(file));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address();
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBackend, getBackend, maxPool2d, setBackend, tensor, type Backend } from '@bp/tensor';
+import { cpuBackend, getBackend, linear, manualSeed, maxPool2d, randn, setBackend, tensor, type Backend } from '@bp/tensor';
 import './index.js';
 
 /** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
@@ -36,6 +36,64 @@ describe('fused maxPool2d', () => {
       await setBackend(compositeCpu());
       try {
         expect(fused).toEqual(run(values, [1, 2, 4, 4], k, opts));
+      } finally {
+        await setBackend(cpu);
+      }
+    });
+  }
+});
+
+/** The CPU backend without its fused linear layer: linear is matmulT, add and relu. */
+function compositeLinearCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { linear: _dropped, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-linear', fused };
+}
+
+/** Values and gradients of sum(linear(x, w, b) * weights) on the active backend, from seeded inputs. */
+function runLinear(shape: number[], outF: number, bias: boolean, relu: boolean) {
+  manualSeed(7);
+  const inF = shape[shape.length - 1];
+  const x = randn(shape, { requiresGrad: true });
+  const w = randn([outF, inF], { requiresGrad: true });
+  const b = bias ? randn([outF], { requiresGrad: true }) : null;
+  const y = linear(x, w, b, { activation: relu ? 'relu' : null });
+  const weights = randn(y.shape);
+  y.mul(weights).sum().backward();
+  return {
+    y: Array.from(y.dataSync()),
+    dx: Array.from(x.grad!.dataSync()),
+    dw: Array.from(w.grad!.dataSync()),
+    db: b ? Array.from(b.grad!.dataSync()) : null,
+  };
+}
+
+describe('fused linear', () => {
+  // Small (TypeScript product) and large enough for the WebAssembly kernel, batched input, with and without bias and ReLU.
+  const cases: [number[], number, boolean, boolean][] = [
+    [[3, 5], 4, true, false],
+    [[2, 3, 6], 5, true, true],
+    [[4, 3], 6, false, true],
+    [[64, 96], 80, true, true],
+    [[64, 96], 80, false, false],
+  ];
+  for (const [shape, outF, bias, relu] of cases) {
+    it(`[${shape.join(',')}] -> ${outF}, bias ${bias}, relu ${relu}: values and gradients equal the composite's`, async () => {
+      const cpu = getBackend();
+      expect(cpu.fused?.linear).toBeDefined();
+      const fused = runLinear(shape, outF, bias, relu);
+      await setBackend(compositeLinearCpu());
+      try {
+        const composite = runLinear(shape, outF, bias, relu);
+        if (shape.length === 2) expect(fused).toEqual(composite);
+        else {
+          // A batched input is one product over all rows here, and a batch of products summed in
+          // the composite's weight gradient: the same sums in another order, equal to rounding.
+          expect(fused.y).toEqual(composite.y);
+          expect(fused.dx).toEqual(composite.dx);
+          fused.dw.forEach((v, i) => expect(v).toBeCloseTo(composite.dw[i], 5));
+          expect(fused.db).toEqual(composite.db);
+        }
       } finally {
         await setBackend(cpu);
       }

@@ -385,6 +385,12 @@ case("scaledDotProductAttention boolean attnMask [3,4], scale 0.3", "scaledDotPr
      lambda q, k, v, m: sdpa(q, k, v, mask=m.bool(), scale=0.3), {"scale": 0.3})
 case("scaledDotProductAttention float attnMask [3,4]", "scaledDotProductAttention", [randn(3, 2), randn(4, 2), randn(4, 2), randn(3, 4)],
      lambda q, k, v, m: sdpa(q, k, v, mask=m), {})
+case("linear [5,7] -> 4 with bias", "linear", [randn(5, 7), randn(4, 7) * 0.4, randn(4)],
+     lambda x, w, b: F.linear(x, w, b), {})
+case("linear relu [2,3,6] -> 5 with bias", "linear", [randn(2, 3, 6), randn(5, 6) * 0.4, randn(5)],
+     lambda x, w, b: F.relu(F.linear(x, w, b)), {"activation": "relu"})
+case("linear relu [4,3] -> 6 no bias", "linear", [randn(4, 3), randn(6, 3) * 0.5],
+     lambda x, w: F.relu(F.linear(x, w)), {"activation": "relu"})
 
 with open(OUT, "w") as f:
     json.dump({

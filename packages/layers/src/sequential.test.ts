@@ -1,5 +1,7 @@
-import { ArgumentError, ShapeError, manualSeed, randn, tensor, zeros } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Backend, getBackend, manualSeed, randn, setBackend, tensor, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
+import '@bp/autograd';
+import { setOpObserver } from '@bp/tensor/internal';
 import { expectClose } from './__fixtures__/refs.js';
 import { ReLU, Softmax } from './layers/activations.js';
 import { BatchNorm1d } from './layers/batch-norm1d.js';
@@ -111,5 +113,48 @@ describe('Sequential', () => {
     expect(() => model.forward(zeros([2, 5]))).toThrow(ShapeError);
     expect(() => model.forward(zeros([2, 5]))).toThrow(/^Linear: input \[2,5\]/);
     expect(() => new Sequential([new Linear(2, 2), {} as Linear])).toThrow(ArgumentError);
+  });
+});
+
+describe('Sequential: Linear + ReLU as one fused op', () => {
+  /** Output and gradients of a small MLP (Linear, ReLU, Dense with its ReLU handed over, Linear). */
+  function run() {
+    manualSeed(11);
+    const model = new Sequential([new Linear(6, 8), new ReLU(), new Dense(5, { activation: 'relu' }), new Linear(5, 3)]);
+    const x = randn([4, 6]);
+    const ops: string[] = [];
+    const prev = setOpObserver((op) => void ops.push(op));
+    let y;
+    try {
+      y = model.forward(x);
+    } finally {
+      setOpObserver(prev);
+    }
+    y.mul(randn(y.shape)).sum().backward();
+    return {
+      y: Array.from(y.dataSync()),
+      grads: model.parameters().map((p) => Array.from(p.grad!.dataSync())),
+      shapes: model.layerOutputShapes,
+      ops: ops.filter((op) => op === 'linear' || op === 'relu'),
+    };
+  }
+
+  it('gives the values, gradients and per-layer shapes of the unfused layers', async () => {
+    const cpu = getBackend();
+    expect(cpu.fused?.linear).toBeDefined();
+    const fused = run();
+    const { linear: _dropped, ...others } = cpu.fused ?? {};
+    await setBackend({ ...cpu, fused: others } as Backend);
+    let composite;
+    try {
+      composite = run();
+    } finally {
+      await setBackend(cpu);
+    }
+    expect({ ...fused, ops: [] }).toEqual({ ...composite, ops: [] });
+    // Three linear ops, two with the ReLU inside; the composite records its ReLUs separately.
+    expect(fused.ops).toEqual(['linear', 'linear', 'linear']);
+    expect(composite.ops).toEqual(['relu', 'relu']);
+    expect(fused.shapes).toEqual([[8], [8], [5], [5], [3]]);
   });
 });

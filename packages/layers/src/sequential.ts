@@ -1,6 +1,8 @@
 import { withoutGraph } from './no-grad.js';
-import { ArgumentError, type Tensor, zeros } from '@bp/tensor';
+import { ArgumentError, type Tensor, getBackend, zeros } from '@bp/tensor';
+import { ReLU } from './layers/activations.js';
 import { Dense } from './layers/dense.js';
+import { Linear } from './layers/linear.js';
 import { checkInputShape } from './layers/flatten.js';
 import { Module } from './module.js';
 import { summarize } from './summary.js';
@@ -112,7 +114,23 @@ export class Sequential extends Module {
     const record = this.shapes === null;
     const outputs: number[][] = [];
     let h = x;
-    for (const layer of this.layerList) {
+    const layers = this.layerList;
+    // A Linear (or a Dense that handed its activation over) followed by a ReLU runs as one fused
+    // op where the backend has the kernel; subclasses that override forward run as written.
+    const fuse = getBackend().fused?.linear !== undefined;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      const next = layers[i + 1];
+      if (
+        fuse &&
+        next?.constructor === ReLU &&
+        (layer.constructor === Linear || (layer.constructor === Dense && (layer as Dense).activation === null))
+      ) {
+        h = (layer as Linear).forwardRelu(h);
+        if (record) outputs.push(h.shape.slice(1), h.shape.slice(1));
+        i++;
+        continue;
+      }
       h = layer.forward(h);
       if (record) outputs.push(h.shape.slice(1));
     }

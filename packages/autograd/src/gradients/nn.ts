@@ -1,5 +1,5 @@
-import { col2im, exp, im2col, mul, reshape, scatterAdd, sub, sum, type NnAttrs } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
+import { col2im, exp, im2col, matmulT, mul, reshape, scatterAdd, sub, sum, type NnAttrs } from '@bp/tensor';
+import { col2imWide, conv2dBackward, im2colWide, reluBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */
@@ -19,5 +19,16 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     conv2dBackward(dy, x, weight, win, [x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false]),
   // Fused max pooling saved the flat position of each maximum: each output's gradient goes
   // there (adding up where windows overlap and share a maximum).
+  // y = act(x W^T + b) over rows of x: dz = dy (masked where the ReLU's output is 0), then
+  // dx = dz W, dW = dz^T x, db = the column sums of dz; each only for an input that needs it.
+  linear: (dy, { inputs: [x, weight, bias], output, attrs: { relu } }) => {
+    const [outF, inF] = weight.shape;
+    const rows = x.size / Math.max(inF, 1);
+    const dz = reshape(relu ? reluBackward(dy, output) : dy, [rows, outF]);
+    const dx = x.requiresGrad ? reshape(matmulT(dz, weight, false, false), x.shape.slice()) : null;
+    const dw = weight.requiresGrad ? matmulT(dz, reshape(x, [rows, inF]), true, false) : null;
+    const db = bias?.requiresGrad ? sum(dz, 0) : null;
+    return bias ? [dx, dw, db] : [dx, dw];
+  },
   maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(scatterAdd(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
 };

@@ -17,6 +17,7 @@ import {
   col2im,
   concat,
   conv2d,
+  linear,
   div,
   eq,
   exp,
@@ -226,6 +227,7 @@ const nullInputs: [string, () => unknown][] = [
   ['im2colWide', () => im2colWide(bad(null), 2)],
   ['col2imWide', () => col2imWide(bad(null), window2d('col2imWide', [1, 1, 3, 3], 2))],
   ['conv2d', () => conv2d(bad(null), zeros([1, 1, 2, 2]))],
+  ['linear', () => linear(bad(null), zeros([2, 2]))],
   ['maxPool2d', () => maxPool2d(bad(null), 2)],
   ['avgPool2d', () => avgPool2d(bad(null), 2)],
   ['matmul', () => matmul(bad(null), t23())],
@@ -382,6 +384,12 @@ function table(): Row[] {
       [() => col2imWide(zeros([1, 4, 4]), window2d('col2imWide', [2, 1, 3, 3], 2)), ShapeError, ['[1,4,4]', '[4,8]']],
     ]),
     ...rows('window2d', [[() => window2d('window2d', [3, 3], 2), ShapeError, ['[3,3]']]]),
+    ...rows('linear', [
+      [() => linear(zeros([2, 3]), zeros([4, 5])), ShapeError, ['[2,3]', '[4,5]', '5']],
+      [() => linear(zeros([2, 3]), zeros([4, 3, 1])), ShapeError, ['[4,3,1]']],
+      [() => linear(zeros([2, 3]), zeros([4, 3]), zeros([3])), ShapeError, ['[4]', '[3]']],
+      [() => linear(zeros([2, 3]), zeros([4, 3]), null, { activation: bad('gelu') }), ArgumentError, ['activation', 'gelu']],
+    ]),
     ...rows('conv2d', [
       [() => conv2d(zeros([1, 3, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['3 channels', '[4,2,3,3]', '[1,3,5,5]']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3])), ShapeError, ['[4,2,3]']],

@@ -1,4 +1,4 @@
-import { layerNorm, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
+import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
 import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -169,6 +169,19 @@ export const nnCases: CaseBuilder = (ctx) => {
       for (const axis of ctx.quick ? [-1] : [-1, 0, 1]) {
         expectGradcheck(ctx, (t) => logSoftmax(t, axis), [x], `logSoftmax(${axis})`);
       }
+    }),
+    c('linear: gradcheck with and without bias and relu', () => {
+      // Bias and inputs keep the pre-activations away from 0, where the ReLU has no derivative.
+      const x = normal([3, 4], 98);
+      const w = normal([5, 4], 99);
+      expectGradcheck(ctx, (a, b, c2) => linear(a, b, c2), [x, w, normal([5], 100)], 'linear');
+      expectGradcheck(
+        ctx,
+        (a, b, c2) => linear(a, b, c2, { activation: 'relu' }),
+        [normal([2, 2, 4], 101), w, normal([5], 102)],
+        'linear relu',
+      );
+      if (!ctx.quick) expectGradcheck(ctx, (a, b) => linear(a, b, null, { activation: 'relu' }), [x, w], 'linear relu no bias');
     }),
     c('logSumExp: gradcheck', () => {
       expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');

@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, matmulT } from '@bp/tensor';
+import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, linear } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 
@@ -81,6 +81,18 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    return this.apply(x, null);
+  }
+
+  /**
+   * @internal `relu(forward(x))` as one fused op where the backend has the kernel: `Sequential`
+   * calls it for a `Linear` (or a `Dense` without its own activation) followed by a `ReLU`.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.apply(x, 'relu');
+  }
+
+  private apply(x: Tensor, activation: 'relu' | null): Tensor {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank === 0) throw new ShapeError(this.layerType, 'input must have a feature axis, got a scalar');
     const n = x.shape[x.rank - 1];
@@ -91,8 +103,8 @@ export class Linear extends Module {
         `input ${fmtShape(x.shape)} has ${n} features but the layer expects ${this.inFeatures} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    const y = matmulT(x, this.weight, false, true);
-    return this.bias ? y.add(this.bias) : y;
+    // One fused kernel and one recorded op where the backend has it (the product, the bias, the ReLU).
+    return linear(x, this.weight, this.bias, { activation });
   }
 
   override getConfig(): Record<string, unknown> {

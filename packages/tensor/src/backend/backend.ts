@@ -54,6 +54,12 @@ export interface FusedKernels<S> {
   im2colWide(x: S, win: Window2d, padValue: number): S;
   /** The adjoint of {@link FusedKernels.im2colWide}: folds `[c*kh*kw, n*outH*outW]` back into `[n, c, h, w]`. */
   col2imWide(cols: S, win: Window2d): S;
+  /**
+   * A linear layer: `x: [rows, inF]` times `weight: [outF, inF]` transposed, plus `bias: [outF]`
+   * (when given) on every row, then max(0, .) when `relu`: `[rows, outF]`, the values of the
+   * composite `relu(matmul + bias)`.
+   */
+  linear(x: S, weight: S, bias: S | null, rows: number, inF: number, outF: number, relu: boolean): S;
   /** The gradient of relu: `dy` where `x > 0`, else 0, over `size` float32 values. */
   reluBackward(dy: S, x: S, size: number): S;
   /**

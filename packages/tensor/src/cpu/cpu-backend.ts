@@ -36,6 +36,38 @@ function softmaxRows(x: TypedArray, rows: number, cols: number, log: boolean): F
   return out;
 }
 
+/**
+ * A linear layer: the product `x @ weight^T` (on the WebAssembly kernel when large enough), then the
+ * bias and the ReLU in one pass over the output, in place: the values of `relu(matmul + bias)`.
+ */
+function linearLayer(
+  x: TypedArray,
+  weight: TypedArray,
+  bias: TypedArray | null,
+  rows: number,
+  inF: number,
+  outF: number,
+  relu: boolean,
+  simd: WasmRuntime | null,
+): Float32Array {
+  const out = matmul(x, weight, 1, 1, rows, inF, outF, false, true, simd);
+  if (bias === null && !relu) return out;
+  for (let r = 0, o = 0; r < rows; r++, o += outF) {
+    if (bias === null) {
+      for (let j = 0; j < outF; j++) if (!(out[o + j] > 0)) out[o + j] = 0;
+    } else if (relu) {
+      for (let j = 0; j < outF; j++) {
+        // Rounded to float32 first, as the composite's add stores it.
+        const v = Math.fround(out[o + j] + bias[j]);
+        out[o + j] = v > 0 ? v : 0;
+      }
+    } else {
+      for (let j = 0; j < outF; j++) out[o + j] += bias[j];
+    }
+  }
+  return out;
+}
+
 /** `dy` where `x > 0`, else 0: one pass, on the SIMD kernel for large arrays. */
 function reluBackward(dy: Float32Array, x: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
   const out = new Float32Array(size);
@@ -156,6 +188,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
+      linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, simd),
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),

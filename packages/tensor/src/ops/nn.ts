@@ -5,8 +5,8 @@ import { record, setGradEnabled, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
-import { add, cast, div, eq, exp, log, sub } from './elementwise.js';
-import { matmul } from './matmul.js';
+import { add, cast, div, eq, exp, log, relu, sub } from './elementwise.js';
+import { matmul, matmulT } from './matmul.js';
 import { index } from './indexing.js';
 import { concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
 import { max, sum } from './reduce.js';
@@ -23,6 +23,55 @@ export interface NnAttrs {
   conv2d: { win: Window2d };
   /** Saves the int32 flat position of each maximum (one tensor). */
   maxPool2d: NoAttrs;
+  /** A fused linear layer; `relu` when the activation was applied in the same kernel. */
+  linear: { relu: boolean };
+}
+
+/** Options of {@link linear}. */
+export interface LinearOpOptions {
+  /** An activation applied in the same pass: `'relu'`, or none (the default). */
+  activation?: 'relu' | null;
+}
+
+/**
+ * A fully connected layer, `x @ weight^T + bias` (PyTorch's `F.linear`), then the optional
+ * activation, for `x: [..., inF]`, `weight: [outF, inF]` and `bias: [outF]` (or null), giving
+ * `[..., outF]`. On backends with a fused `linear` kernel the product, the bias and the ReLU are one
+ * kernel and one recorded op, whose gradient is three matrix products (and a column sum for the
+ * bias); elsewhere it is `matmulT`, `add` and `relu`, with the same values.
+ *
+ * @example
+ * linear(ones([2, 3]), ones([4, 3]), zeros([4]), { activation: 'relu' }).shape; // [2, 4]
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: LinearOpOptions = {}): Tensor {
+  checkTensor('linear', x);
+  checkTensor('linear', weight, 'weight');
+  if (bias != null) checkTensor('linear', bias, 'bias');
+  const act = opts.activation ?? null;
+  if (act !== null && act !== 'relu') throw new ArgumentError('linear', `activation must be 'relu' or null, got ${JSON.stringify(act)}`);
+  if (weight.rank !== 2) throw new ShapeError('linear', `weight must be [outFeatures, inFeatures], got ${fmtShape(weight.shape)}`);
+  if (x.rank === 0) throw new ShapeError('linear', 'input must have a feature axis, got a scalar');
+  const [outF, inF] = weight.shape;
+  if (x.shape[x.rank - 1] !== inF) {
+    throw new ShapeError(
+      'linear',
+      `input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} takes ${inF}`,
+    );
+  }
+  if (bias != null && (bias.rank !== 1 || bias.shape[0] !== outF)) {
+    throw new ShapeError('linear', `bias must be [${outF}] for weight ${fmtShape(weight.shape)}, got ${fmtShape(bias.shape)}`);
+  }
+  const b = getBackend();
+  const fused = b.fused?.linear;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  if (fused && x.dtype === 'float32' && weight.dtype === 'float32' && (bias == null || bias.dtype === 'float32')) {
+    const rows = x.size / Math.max(inF, 1);
+    const y = make(fused(x._on(b), weight._on(b), bias ? bias._on(b) : null, rows, inF, outF, act === 'relu'), outShape, 'float32');
+    return record('linear', bias ? [x, weight, bias] : [x, weight], y, { relu: act === 'relu' });
+  }
+  let y = matmulT(x, weight, false, true);
+  if (bias) y = add(y, bias);
+  return act === 'relu' ? relu(y) : y;
 }
 
 function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {

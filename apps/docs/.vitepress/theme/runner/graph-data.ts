@@ -54,6 +54,10 @@ function wrap(s: string): string {
  */
 export function formula(op: string, ins: readonly string[], attrs: Record<string, unknown> = {}): string {
   if (op === 'matmul') return `${wrap(ins[0])}${attrs.transA ? 'ᵀ' : ''} @ ${wrap(ins[1])}${attrs.transB ? 'ᵀ' : ''}`;
+  if (op === 'linear') {
+    const lin = `${wrap(ins[0])} @ ${wrap(ins[1])}ᵀ${ins.length > 2 ? ` + ${wrap(ins[2])}` : ''}`;
+    return attrs.relu ? `relu(${lin})` : lin;
+  }
   if (op in INFIX && ins.length === 2) return `${wrap(ins[0])}${INFIX[op]}${wrap(ins[1])}`;
   if (op === 'pow' && ins.length === 2) return `${wrap(ins[0])}^${wrap(ins[1])}`;
   if (op in UNARY && ins.length === 1) return `${UNARY[op]}(${ins[0]})`;

@@ -205,6 +205,14 @@ export function localRule(op: string, k: number, attrs: Record<string, unknown> 
             ? 'for C = Aᵀ @ B: dL/dB = A @ G'
             : 'for C = Aᵀ @ Bᵀ: dL/dB = Gᵀ @ Aᵀ';
     }
+    case 'linear': {
+      const g = attrs.relu ? 'G masked where the output is 0' : 'G';
+      return k === 0
+        ? `for y = x @ Wᵀ + b: dL/dx = ${g} @ W`
+        : k === 1
+          ? `for y = x @ Wᵀ + b: dL/dW = (${g})ᵀ @ x`
+          : `for y = x @ Wᵀ + b: dL/db = ${g} summed over rows`;
+    }
     case 'transpose':
       return 'the gradient is transposed back';
     case 'reshape':
