@@ -38,7 +38,8 @@ import type { CaseContext, ConformanceCase } from './context.js';
 
 export type { ConformanceCase } from './context.js';
 export type { Tolerance } from './assert.js';
-export { ConformanceError, settleChecks } from './assert.js';
+export { ConformanceError, readsSync, settleChecks } from './assert.js';
+export { asyncReadGaps } from './async-gaps.js';
 
 /** How {@link conformanceCases} and `runConformanceSuite` check a backend. */
 export interface ConformanceOptions {

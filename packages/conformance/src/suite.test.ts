@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as autograd from '@bp/autograd';
 import * as bp from '@bp/tensor';
 import { cpuBackend, setBackend, type Backend } from '@bp/tensor';
-import { conformanceCases, settleChecks, type ConformanceCase } from './index.js';
+import { asyncReadGaps, conformanceCases, settleChecks, type ConformanceCase } from './index.js';
 import { runConformanceSuite } from './vitest.js';
 
 const cases = conformanceCases();
@@ -106,6 +106,11 @@ describe('the case list', () => {
     const fns = Object.entries(autograd).filter(([n, v]) => typeof v === 'function' && !helpers.has(n) && !/Error$/.test(n));
     const missing = fns.map(([n]) => n).filter((n) => !cases.some((c) => mentions(c, n) || c.run.toString().includes(`${n}(`)));
     expect(missing).toEqual([]);
+  });
+
+  it('names only cases that exist in its list of asynchronous gaps', () => {
+    const names = new Set(cases.map((c) => `${c.group} > ${c.name}`));
+    expect([...asyncReadGaps].filter((g) => !names.has(g))).toEqual([]);
   });
 
   it('builds the list without creating tensors, so the runner can pick the backend first', () => {
@@ -244,76 +249,10 @@ function asyncReads(base: Backend): Backend {
   };
 }
 
-/**
- * Cases that fail when values can be read only asynchronously, because the op (or its
- * debug-mode value check) still reads synchronously: index-range checks of gather,
- * indexSelect, scatter and index; gather/scatter along a dim; oneHot's label check;
- * repeatInterleave with counts; and the ops built on them (flip, roll, diag, unfold, the
- * pad modes, einsum's diagonals, pooling with dilation). Found by the run below; each
- * entry must keep failing (it.fails) until its op no longer reads.
- */
-const ASYNC_GAPS = new Set<string>([
-  'autograd > detectAnomaly names the forward op that made NaN or Infinity',
-  'autograd > detectAnomaly names the op whose backward made NaN or Infinity',
-  'errors > gather: bad input throws a BpError naming gather and the shapes',
-  'errors > index: bad input throws a BpError naming index and the shapes',
-  'errors > indexSelect: bad input throws a BpError naming indexSelect and the shapes',
-  'errors > oneHot: bad input throws a BpError naming oneHot and the shapes',
-  'errors > scatter: bad input throws a BpError naming scatter and the shapes',
-  'errors > scatterAdd: bad input throws a BpError naming scatterAdd and the shapes',
-  'movement > flip roll repeat repeatInterleave tril triu diag diagonal unfold unflatten view: gradcheck',
-  'movement > gather along a dim (torch.gather), indexSelect, scatter and scatterAdd along a dim',
-  'movement > gather scatterAdd: gradcheck with repeated indices',
-  'movement > gather selects along an axis; scatterAdd adds back',
-  'movement > index gather scatter scatterAdd indexSelect maskedFill einsum pad modes: gradcheck',
-  'movement > index: slices with steps, integers, new axes, ellipsis, index tensors',
-  'movement > repeat and repeatInterleave',
-  'nn > oneHot gives float32 rows for int32 labels',
-  'torch > adaptiveMaxPool2d: matches PyTorch 1.13.0a0: adaptiveMaxPool2d [7,6] to [3,4]',
-  'torch > diag: matches PyTorch 1.13.0a0: diag of a matrix, diagonal -1',
-  'torch > diag: matches PyTorch 1.13.0a0: diag of a vector, diagonal -2',
-  'torch > diag: matches PyTorch 1.13.0a0: diag of a vector, diagonal 1',
-  'torch > diagonal: matches PyTorch 1.13.0a0: diagonal default of [3,3]',
-  'torch > diagonal: matches PyTorch 1.13.0a0: diagonal offset 1 dims (2,0)',
-  'torch > einsum: matches PyTorch 1.13.0a0: einsum ii (trace)',
-  'torch > einsum: matches PyTorch 1.13.0a0: einsum ii->i (diagonal)',
-  'torch > flip: matches PyTorch 1.13.0a0: flip dim -1',
-  'torch > flip: matches PyTorch 1.13.0a0: flip dims [0,2]',
-  'torch > gather: matches PyTorch 1.13.0a0: gather (index_select) axis 0, repeated',
-  'torch > gather: matches PyTorch 1.13.0a0: gather (index_select) axis 1',
-  'torch > gather: matches PyTorch 1.13.0a0: gather (torch.gather) dim 0, smaller index',
-  'torch > gather: matches PyTorch 1.13.0a0: gather (torch.gather) dim 1, repeated',
-  'torch > index: matches PyTorch 1.13.0a0: index x[..., -1, None, 1:5:3]',
-  'torch > index: matches PyTorch 1.13.0a0: index x[1:, ::2]',
-  'torch > index: matches PyTorch 1.13.0a0: index x[:, i, 0, j] (not adjacent after the integer: in place)',
-  'torch > index: matches PyTorch 1.13.0a0: index x[i, :, j] (separated: first)',
-  'torch > index: matches PyTorch 1.13.0a0: index x[i, j] broadcast, repeated',
-  'torch > indexSelect: matches PyTorch 1.13.0a0: indexSelect axis 1',
-  'torch > maxPool2d: matches PyTorch 1.13.0a0: maxPool2d 2x2',
-  'torch > maxPool2d: matches PyTorch 1.13.0a0: maxPool2d 2x2 dilation 2 padding 1 ceilMode',
-  'torch > maxPool2d: matches PyTorch 1.13.0a0: maxPool2d 3x3 stride 2 ceilMode',
-  'torch > maxPool2d: matches PyTorch 1.13.0a0: maxPool2d 3x3 stride 2 padding 1',
-  'torch > pad: matches PyTorch 1.13.0a0: pad circular H and W of [1,1,3,4]',
-  'torch > pad: matches PyTorch 1.13.0a0: pad reflect [1,2] on the last axis',
-  'torch > pad: matches PyTorch 1.13.0a0: pad replicate H and W of [1,2,3,3]',
-  'torch > repeatInterleave: matches PyTorch 1.13.0a0: repeatInterleave 2 along dim 1',
-  'torch > repeatInterleave: matches PyTorch 1.13.0a0: repeatInterleave counts [1,0,3] along dim 0',
-  'torch > repeatInterleave: matches PyTorch 1.13.0a0: repeatInterleave flattened 2',
-  'torch > roll: matches PyTorch 1.13.0a0: roll flattened by 2',
-  'torch > roll: matches PyTorch 1.13.0a0: roll shifts [1,-3] dims [0,1]',
-  'torch > scatter: matches PyTorch 1.13.0a0: scatter dim 1, distinct positions',
-  'torch > scatterAdd: matches PyTorch 1.13.0a0: scatterAdd (scatter_add) dim 0, index smaller',
-  'torch > scatterAdd: matches PyTorch 1.13.0a0: scatterAdd (scatter_add) dim 1',
-  'torch > unfold: matches PyTorch 1.13.0a0: unfold dim -1 size 2 step 1 (overlapping)',
-  'torch > unfold: matches PyTorch 1.13.0a0: unfold dim 1 size 3 step 2',
-  'window > maxPool2d avgPool2d adaptiveAvgPool2d adaptiveMaxPool2d options: gradcheck',
-  'window > maxPool2d avgPool2d: gradcheck',
-]);
-
 // The asynchronous conformance mode: every case, with every read through `await t.data()`.
 runConformanceSuite({
   name: 'cpu with asynchronous reads only',
-  knownGaps: ASYNC_GAPS,
+  knownGaps: asyncReadGaps,
   setup: async () => {
     await setBackend(asyncReads(cpuBackend()));
   },

@@ -141,8 +141,11 @@ import { group, type CaseBuilder, type ConformanceCase } from '../context.js';
 const c = group('errors');
 
 type ErrorClass = abstract new (...args: never[]) => Error;
-/** [op, call, error class, parts the message must contain] */
-type Row = [string, () => unknown, ErrorClass, string[]];
+/**
+ * [op, call, error class, parts the message must contain, and `true` where the error comes
+ * from a value check that reads the input back (index and label ranges)].
+ */
+type Row = [string, () => unknown, ErrorClass, string[], boolean?];
 
 const bad = <T>(v: unknown) => v as T;
 const adamConstants: AdamConstants = {
@@ -157,8 +160,8 @@ const adamConstants: AdamConstants = {
 };
 const t23 = () => zeros([2, 3]);
 
-function rows(op: string, list: [() => unknown, ErrorClass, string[]][]): Row[] {
-  return list.map(([fn, cls, parts]) => [op, fn, cls, [`${op}:`, ...parts]]);
+function rows(op: string, list: [() => unknown, ErrorClass, string[], boolean?][]): Row[] {
+  return list.map(([fn, cls, parts, reads]) => [op, fn, cls, [`${op}:`, ...parts], reads]);
 }
 
 const binaries: [string, (a: Tensor, b: Tensor) => Tensor][] = [
@@ -360,17 +363,17 @@ function table(): Row[] {
     ]),
     ...rows('stack', [[() => stack([t23(), zeros([3, 2])]), ShapeError, ['[2,3]', '[3,2]']]]),
     ...rows('gather', [
-      [() => gather(t23(), [0, 2]), IndexError, ['index 2', 'size 2']],
+      [() => gather(t23(), [0, 2]), IndexError, ['index 2', 'size 2'], true],
       [() => gather(t23(), tensor([0]), 1), DTypeError, ['int32', 'float32']],
       [() => gather(t23(), [0.5]), ArgumentError, ['[0.5]']],
     ]),
     ...rows('scatterAdd', [
       [() => scatterAdd(t23(), [0, 1], 0, [4, 4]), ShapeError, ['[2,3]', '[2,4]']],
-      [() => scatterAdd(t23(), [0, 5], 0, [3, 3]), IndexError, ['index 5']],
+      [() => scatterAdd(t23(), [0, 5], 0, [3, 3]), IndexError, ['index 5'], true],
     ]),
     ...rows('oneHot', [
       [() => oneHot(tensor([1]), 3), DTypeError, ['int32', 'float32']],
-      [() => oneHot(tensor([3], { dtype: 'int32' }), 3), IndexError, ['label 3', '3 classes']],
+      [() => oneHot(tensor([3], { dtype: 'int32' }), 3), IndexError, ['label 3', '3 classes'], true],
       [() => oneHot(tensor([0], { dtype: 'int32' }), 0), ArgumentError, ['numClasses']],
     ]),
     ...rows('im2col', [
@@ -547,11 +550,26 @@ export const errorCases: CaseBuilder = () => {
     list.push(row);
     byOp.set(row[0], list);
   }
-  const cases: ConformanceCase[] = [...byOp].map(([op, list]) =>
-    c(`${op}: bad input throws a BpError naming ${op} and the shapes`, () => {
-      list.forEach(([, fn, cls, parts], i) => expectThrows(fn, cls, parts, `${op} (check ${i + 1})`));
-    }),
-  );
+  const cases: ConformanceCase[] = [];
+  for (const [op, list] of byOp) {
+    const shapes = list.filter((r) => !r[4]);
+    const values = list.filter((r) => r[4]);
+    if (shapes.length > 0) {
+      cases.push(
+        c(`${op}: bad input throws a BpError naming ${op} and the shapes`, () => {
+          shapes.forEach(([, fn, cls, parts], i) => expectThrows(fn, cls, parts, `${op} (check ${i + 1})`));
+        }),
+      );
+    }
+    if (values.length > 0) {
+      cases.push({
+        ...c(`${op}: an index or label out of range throws a BpError naming ${op} and the value`, () => {
+          values.forEach(([, fn, cls, parts], i) => expectThrows(fn, cls, parts, `${op} (value check ${i + 1})`));
+        }),
+        needsSyncRead: `${op} checks index and label values only where they can be read synchronously (debug value checks)`,
+      });
+    }
+  }
   cases.push(
     c('matmul: the documented message, exactly', () => {
       let msg = '';

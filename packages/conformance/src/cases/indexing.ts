@@ -614,11 +614,14 @@ export const indexingCases: CaseBuilder = (ctx) => {
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** Bad-input rows for the indexing ops, in the form of the `errors` group's table: [op, call, error class, message parts]. */
-export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[]][] {
+/**
+ * Bad-input rows for the indexing ops, in the form of the `errors` group's table: [op, call,
+ * error class, message parts, and `true` where the error comes from reading index values].
+ */
+export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[], boolean?][] {
   const t23 = () => zeros([2, 3]);
   const bad = <T>(v: unknown) => v as T;
-  const list: [string, () => unknown, ErrorClass, string[]][] = [
+  const list: [string, () => unknown, ErrorClass, string[], boolean?][] = [
     ['numel', () => numel(bad(null)), ArgumentError, ['Tensor']],
     ['view', () => view(t23(), [4, 2]), ShapeError, ['[2,3]', '[4,2]']],
     ['unflatten', () => unflatten(t23(), 1, [2, 2]), ShapeError, ['[3]', '[2,2]']],
@@ -640,17 +643,17 @@ export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[
     ['index', () => index(t23(), 2), IndexError, ['index 2', 'axis 0']],
     ['index', () => index(t23(), ':', [0, 3, -1]), ArgumentError, ['step', '-1', 'flip']],
     ['index', () => index(t23(), tensor([0])), DTypeError, ['int32', 'float32']],
-    ['index', () => index(t23(), i32([0, 5])), IndexError, ['index 5', 'axis 0']],
+    ['index', () => index(t23(), i32([0, 5])), IndexError, ['index 5', 'axis 0'], true],
     ['index', () => index(t23(), i32([0, 1]), i32([0, 1, 2])), ShapeError, ['[2]', '[3]']],
     ['index', () => index(t23(), 'a:b'), ArgumentError, ['"a:b"']],
     ['index', () => index(t23(), '...', '...'), IndexError, ["'...'"]],
-    ['gather', () => gather(t23(), 1, i32([[3]])), IndexError, ['index 3', 'dim 1', '[2,3]']],
+    ['gather', () => gather(t23(), 1, i32([[3]])), IndexError, ['index 3', 'dim 1', '[2,3]'], true],
     ['gather', () => gather(t23(), 1, i32([-1])), ShapeError, ['[1]', 'rank', '[2,3]']],
     ['gather', () => gather(t23(), 1, i32([[0], [1], [0]])), ShapeError, ['[3,1]', 'larger', '[2,3]']],
     ['gather', () => gather(t23(), 0, tensor([[0]])), DTypeError, ['int32', 'float32']],
-    ['indexSelect', () => indexSelect(t23(), 1, [3]), IndexError, ['index 3', 'size 3']],
+    ['indexSelect', () => indexSelect(t23(), 1, [3]), IndexError, ['index 3', 'size 3'], true],
     ['scatterAdd', () => scatterAdd(t23(), 1, i32([[0, 1]]), zeros([1, 1])), ShapeError, ['[1,2]', 'src', '[1,1]']],
-    ['scatter', () => scatter(t23(), 1, i32([[-1]]), 0), IndexError, ['index -1', 'dim 1']],
+    ['scatter', () => scatter(t23(), 1, i32([[-1]]), 0), IndexError, ['index -1', 'dim 1'], true],
     ['scatter', () => scatter(t23(), 0, i32([[0]]), zeros([1])), ShapeError, ['src', '[1]', 'rank']],
     ['maskedFill', () => maskedFill(t23(), zeros([2, 2]), 0), ShapeError, ['[2,2]', '[2,3]']],
     ['maskedFill', () => maskedFill(zeros([3]), zeros([2, 3]), 0), ShapeError, ['[2,3]', 'broadcast', '[3]']],
@@ -665,5 +668,5 @@ export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[
     ['pad', () => pad(t23(), [1, 0], { mode: bad('wrap') }), ArgumentError, ['mode', 'wrap']],
     ['pad', () => pad(t23(), [1, 0, 1]), ArgumentError, ['even', '[1,0,1]']],
   ];
-  return list.map(([op, fn, cls, parts]) => [op, fn, cls, [`${op}:`, ...parts]]);
+  return list.map(([op, fn, cls, parts, reads]) => [op, fn, cls, [`${op}:`, ...parts], reads]);
 }
