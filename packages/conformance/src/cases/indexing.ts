@@ -437,6 +437,31 @@ export const indexingCases: CaseBuilder = (ctx) => {
         'float32',
         'scatter: the last write wins',
       );
+      expectExact(
+        scatter(
+          zeros([3, 2]),
+          0,
+          i32([
+            [2, 0],
+            [0, 0],
+            [2, 1],
+            [1, 0],
+          ]),
+          tensor([
+            [1, 2],
+            [3, 4],
+            [5, 6],
+            [7, 8],
+          ]),
+        ),
+        [
+          [3, 8],
+          [7, 6],
+          [5, 0],
+        ],
+        'float32',
+        'scatter along dim 0: the last write of each column wins',
+      );
       expectExact(scatter(zeros([2], { dtype: 'int32' }), 0, i32([1]), tensor([2.7])), [0, 2], 'int32', 'scatter keeps the input dtype');
     }),
     c('maskedFill and where with full broadcasting', () => {
@@ -589,6 +614,23 @@ export const indexingCases: CaseBuilder = (ctx) => {
             s,
           ),
         [x, normal([3, 2], 312)],
+      );
+      grad(
+        'scatter with repeated positions: only the last write gets a gradient',
+        (t, s) =>
+          scatter(
+            t,
+            0,
+            i32([
+              [2, 0],
+              [0, 0],
+              [2, 1],
+              [1, 0],
+              [2, 0],
+            ]),
+            s,
+          ),
+        [normal([3, 2], 316), normal([5, 2], 317)],
       );
       grad('indexSelect', (t) => indexSelect(t, 1, [3, 3, 0]), [x]);
       grad('maskedFill', (t, v) => maskedFill(t, i32([0, 1, 1, 0]), v), [x, normal([], 313)]);

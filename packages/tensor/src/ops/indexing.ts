@@ -1,16 +1,19 @@
+import { getBackend } from '../backend/registry.js';
+import { valueChecksOn } from '../debug-checks.js';
 import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { zeros } from './creation.js';
-import { cast, where } from './elementwise.js';
+import { add, cast, lt, mul, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { broadcastTo, concat, hostIndices, reshape, slice, takeAlong, transpose } from './movement.js';
 import { sum } from './reduce.js';
 import { checkTensor } from './util.js';
 
 // Every op here is composed from recorded ops (gather, reshape, transpose, where, matmul, …),
-// so autograd differentiates through them with no rule of their own. Index arrays are built on
-// the host and gathered with one backend call per axis.
+// so autograd differentiates through them with no rule of their own. Index arrays that depend
+// only on shapes are built on the host and uploaded; index tensors are combined on the device
+// (no read), and gathered with one backend call per axis.
 
 function intArg(op: string, name: string, v: unknown, min = -Infinity): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -325,7 +328,11 @@ function describeSpec(s: unknown): string {
  *
  * Several int32 index tensors (advanced indexing, `x[i, j]`) broadcast together to one shape B and
  * pick `x[i[b], j[b], …]`; as in PyTorch, B replaces the indexed axes where they stand when they are
- * adjacent (after integers are applied) and goes first otherwise. Index entries may be negative.
+ * adjacent (after integers are applied) and goes first otherwise. Index entries may be negative
+ * (counted from the end). The positions are computed on the device (no read); index values out of
+ * range throw an `IndexError` where value checks are on (the CPU backend, or
+ * `setDebugChecks(true)`) and are not checked elsewhere (they give unspecified values), as PyTorch
+ * on CUDA reports them only asynchronously.
  *
  * @example
  * const x = arange(12).reshape([3, 4]);
@@ -447,37 +454,32 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   // Advanced indexing: broadcast the index tensors, move their axes first, gather flat positions.
   let bshape: number[] = [];
   for (const t of tensors) bshape = broadcastShapes('index', bshape, t.shape);
+  // Flat positions into the index axes, on the device: sum of (i < 0 ? i + size : i) * stride.
   const n = sizeOf(bshape);
-  const flat = new Int32Array(n);
+  const checks = n > 0 && valueChecksOn(getBackend());
+  let flat: Tensor | null = null;
   let stride = 1;
   for (let k = tensors.length - 1; k >= 0; k--) {
     const t = tensors[k];
     const a = tensorAxes[k];
     const size = shape[a];
-    const v = t.dataSync();
-    const tStrides = t.shape.map((_, i) => sizeOf(t.shape.slice(i + 1)));
-    const lead = bshape.length - t.rank;
-    for (let p = 0; p < n; p++) {
-      // Position p of the broadcast shape, mapped into t.
-      let rem = p;
-      let off = 0;
-      for (let i = bshape.length - 1; i >= 0; i--) {
-        const c = rem % bshape[i];
-        rem = (rem - c) / bshape[i];
-        const ti = i - lead;
-        if (ti >= 0 && t.shape[ti] !== 1) off += c * tStrides[ti];
+    if (checks) {
+      const v = t.dataSync();
+      for (let p = 0; p < v.length; p++) {
+        const j = v[p];
+        if (j < -size || j >= size)
+          throw new IndexError('index', `index ${j} is out of range for axis ${a} of size ${size} (input ${fmtShape(x.shape)})`);
       }
-      let j = v[off];
-      if (j < -size || j >= size)
-        throw new IndexError('index', `index ${j} is out of range for axis ${a} of size ${size} (input ${fmtShape(x.shape)})`);
-      if (j < 0) j += size;
-      flat[p] += j * stride;
     }
+    const j = where(lt(t, 0), add(t, size), t);
+    const term = stride === 1 ? j : mul(j, stride);
+    flat = flat ? add(flat, term) : term;
     stride *= size;
   }
+  const positions = broadcastTo(flat!, bshape);
   const others = shape.map((_, i) => i).filter((i) => !tensorAxes.includes(i));
   const moved = transpose(out, [...tensorAxes, ...others]);
-  const picked = takeAlong(reshape(moved, [stride, ...others.map((i) => shape[i])]), hostIndices(flat, bshape), 0);
+  const picked = takeAlong(reshape(moved, [stride, ...others.map((i) => shape[i])]), positions, 0);
   const adjacent = tensorAxes.every((a, i) => i === 0 || a === tensorAxes[i - 1] + 1);
   if (!adjacent || tensorAxes[0] === 0) return picked;
   // Adjacent index axes: put B where they stood.

@@ -5,7 +5,7 @@ import { record } from '../engine.js';
 import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, markShared, view } from '../tensor.js';
-import { add, cast, where } from './elementwise.js';
+import { add, cast, gt, mul, where } from './elementwise.js';
 import { full } from './creation.js';
 import { make } from './util.js';
 
@@ -367,8 +367,13 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor | number[])
   return takeAlong(x, idx, a);
 }
 
-/** The flat positions `index` addresses along `dim` of a tensor of `shape` (PyTorch's gather/scatter rule). */
-function alongDimPositions(op: string, shape: readonly number[], dim: number, index: Tensor, srcShape?: readonly number[]): Int32Array {
+/**
+ * The flat positions `index` addresses along `dim` of a tensor of `shape` (PyTorch's gather/scatter
+ * rule), as an int32 tensor of `index`'s shape computed on the device: `index * stride[dim]` plus the
+ * position of each entry outside `dim`, a constant of the shapes. The range of the index values is
+ * checked (a read) only where value checks are on ({@link valueChecksOn}).
+ */
+function alongDimPositions(op: string, shape: readonly number[], dim: number, index: Tensor, srcShape?: readonly number[]): Tensor {
   if (index.rank !== Math.max(shape.length, 0) && !(shape.length === 0 && index.rank <= 1)) {
     throw new ShapeError(op, `index ${fmtShape(index.shape)} must have the rank of the input ${fmtShape(shape)}`);
   }
@@ -381,26 +386,31 @@ function alongDimPositions(op: string, shape: readonly number[], dim: number, in
       throw new ShapeError(op, `index ${fmtShape(index.shape)} is larger than src ${fmtShape(srcShape)} at dim ${i}`);
     }
   }
-  const v = index.dataSync();
-  const out = new Int32Array(v.length);
-  const stride = r === 0 ? [] : shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
-  const ish = index.shape;
   const dimSize = r === 0 ? 1 : shape[dim];
-  const pos = new Array<number>(ish.length).fill(0);
-  for (let k = 0; k < v.length; k++) {
-    const j = v[k];
-    if (j < 0 || j >= dimSize) {
-      throw new IndexError(op, `index ${j} is out of range for dim ${dim} of size ${dimSize} (input ${fmtShape(shape)})`);
+  if (valueChecksOn(getBackend())) {
+    const v = index.dataSync();
+    for (let k = 0; k < v.length; k++) {
+      if (v[k] < 0 || v[k] >= dimSize) {
+        throw new IndexError(op, `index ${v[k]} is out of range for dim ${dim} of size ${dimSize} (input ${fmtShape(shape)})`);
+      }
     }
+  }
+  if (r === 0) return index;
+  const stride = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
+  const ish = index.shape;
+  const base = new Int32Array(index.size);
+  const pos = new Array<number>(ish.length).fill(0);
+  for (let k = 0; k < base.length; k++) {
     let off = 0;
-    for (let i = 0; i < r; i++) off += (i === dim ? j : pos[i]) * stride[i];
-    out[k] = off;
+    for (let i = 0; i < r; i++) if (i !== dim) off += pos[i] * stride[i];
+    base[k] = off;
     for (let i = ish.length - 1; i >= 0; i--) {
       if (++pos[i] < ish[i]) break;
       pos[i] = 0;
     }
   }
-  return out;
+  const along = stride[dim] === 1 ? index : mul(index, stride[dim]);
+  return add(along, hostIndices(base, ish.slice()));
 }
 
 /** Positions of `index`'s entries inside a tensor of `shape` (row-major), for taking `src` where `index` is smaller. */
@@ -442,11 +452,15 @@ function srcEntries(src: Tensor, index: Tensor): Tensor {
  * outside `dim`; the result has `index`'s shape. Indices lie in `[0, x.shape[dim])` (negative ones
  * are refused, as in PyTorch).
  * The gradient adds into the gathered positions.
+ * The positions are computed on the device (no read). Index values out of range throw an
+ * `IndexError` where value checks are on (the CPU backend, or any backend after
+ * `setDebugChecks(true)`); elsewhere they are not checked, as PyTorch on CUDA reports them only
+ * asynchronously, and give unspecified values.
  */
 function gatherAlong(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = alongDimArgs('gather', x, dim, index);
   const pos = alongDimPositions('gather', x.shape, d, index);
-  return reshape(takeAlong(reshape(x, [x.size]), hostIndices(pos), 0), index.shape.slice());
+  return takeAlong(reshape(x, [x.size]), pos, 0);
 }
 
 /**
@@ -457,6 +471,10 @@ function gatherAlong(x: Tensor, dim: number, index: Tensor): Tensor {
  * - `gather(x, indices: Tensor | number[], axis = 0)` is `indexSelect(x, axis, indices)`
  *   (PyTorch's `index_select`, tfjs' `gather`): whole slices along `axis`, the result
  *   `x.shape[:axis] + indices.shape + x.shape[axis+1:]`.
+ *
+ * Either way indices lie in `[0, size)` of the axis; out of range they throw an `IndexError`
+ * where value checks are on (the CPU backend, or `setDebugChecks(true)`) and are not checked
+ * elsewhere (no read from a GPU), as PyTorch on CUDA. The positions are computed on the device.
  *
  * @example
  * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[0, 0], [1, 0]], { dtype: 'int32' })); // [[1, 1], [4, 3]]
@@ -494,6 +512,11 @@ function scatterAddSlices(src: Tensor, indices: Tensor | number[], axis: number,
       `src ${fmtShape(src.shape)} does not match ${fmtShape(expect)} for indices ${fmtShape(idx.shape)} into ${fmtShape(shape)}`,
     );
   }
+  return addAlong(src, idx, a, shape);
+}
+
+/** `scatterAdd` of slices without the checks, for indices the library built itself (in range). */
+function addAlong(src: Tensor, idx: Tensor, a: number, shape: number[]): Tensor {
   const f = src.dtype === 'float32' ? src : cast(src, 'float32');
   const b = getBackend();
   const s = b.scatterAdd(f._on(b), idx._on(b), idx.size, shape, a);
@@ -507,8 +530,8 @@ function scatterAddAlong(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   if (src.rank !== x.rank)
     throw new ShapeError('scatterAdd', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
   const pos = alongDimPositions('scatterAdd', x.shape, d, index, src.shape);
-  if (pos.length === 0) return x;
-  const added = scatterAddSlices(srcEntries(src, index), hostIndices(pos), 0, [x.size]);
+  if (pos.size === 0) return x;
+  const added = addAlong(srcEntries(src, index), reshape(pos, [pos.size]), 0, [x.size]);
   const sum = add(x, reshape(added, x.shape.slice()));
   return sum.dtype === x.dtype ? sum : cast(sum, x.dtype);
 }
@@ -522,6 +545,10 @@ function scatterAddAlong(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
  * - `scatterAdd(src, indices: Tensor | number[], axis, shape)` is the adjoint of
  *   `indexSelect`: a zero tensor of `shape` into which the slices of `src` are added at
  *   `indices` along `axis` (float32).
+ *
+ * Index values out of range throw an `IndexError` where value checks are on (the CPU backend, or
+ * `setDebugChecks(true)`); elsewhere they are not checked (no read from a GPU), as PyTorch on
+ * CUDA. The positions are computed on the device.
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
 export function scatterAdd(src: Tensor, indices: Tensor | number[], axis: number, shape: number[]): Tensor;
@@ -538,6 +565,12 @@ export function scatterAdd(x: Tensor, a: Tensor | number[] | number, b: number |
  * `index` repeats a position, the last write (in row-major order of `index`) wins and only it
  * receives a gradient; PyTorch leaves that case unspecified. The gradient of `x` is zero at
  * written positions.
+ *
+ * Everything is computed on the device (no read; the last writer of each position is found in
+ * `ceil(log2(index.shape[dim]))` scatter-add rounds). Index values out of range throw an
+ * `IndexError` where value checks are on (the CPU backend, or any backend after
+ * `setDebugChecks(true)`); elsewhere they are not checked, as PyTorch on CUDA reports them only
+ * asynchronously, and give unspecified values.
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const d = alongDimArgs('scatter', x, dim, index);
@@ -547,24 +580,47 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
       throw new ShapeError('scatter', `src ${fmtShape(src.shape)} must have the rank of the input ${fmtShape(x.shape)}`);
   }
   const pos = alongDimPositions('scatter', x.shape, d, index, typeof src === 'number' ? undefined : src.shape);
-  if (pos.length === 0) return x;
-  // Last write wins: keep, for every written position, the last entry of index naming it.
-  const last = new Map<number, number>();
-  pos.forEach((p, k) => last.set(p, k));
-  const targets = Int32Array.from(last.keys());
-  const order = Int32Array.from(last.values());
-  const mask = new Int32Array(x.size);
-  for (const p of targets) mask[p] = 1;
-  const m = reshape(hostIndices(mask), x.shape.slice());
+  if (pos.size === 0) return x;
+  const flat = reshape(pos, [pos.size]);
+  const n = flat.size;
+  // The written positions: those that some entry of index names.
+  const m = reshape(gt(addAlong(full([n], 1), flat, 0, [x.size]), 0), x.shape.slice());
   let placed: Tensor;
   if (typeof src === 'number') {
     placed = full(x.shape.slice(), src, { dtype: x.dtype });
   } else {
-    const vals = takeAlong(srcEntries(src, index), hostIndices(order), 0);
-    placed = reshape(scatterAddSlices(vals, hostIndices(targets), 0, [x.size]), x.shape.slice());
+    const vals = where(lastWriters(flat, index.shape, d, x.size), srcEntries(src, index), 0);
+    placed = reshape(addAlong(vals, flat, 0, [x.size]), x.shape.slice());
   }
   const out = where(m, placed, x);
   return out.dtype === x.dtype ? out : cast(out, x.dtype);
+}
+
+/**
+ * Which entries of `index` (flat positions `flat`, row-major over `ishape`) are the last to name
+ * their position: an int32 0/1 tensor of `flat`'s shape, computed on the device. Entries that
+ * name the same position lie on one line along `dim`, so the last of them has the largest
+ * coordinate along `dim`; that maximum is found one bit at a time, from the highest: at each bit,
+ * among the candidates left for a position, those with the bit clear drop out when any has it set
+ * (a count per position by scatter-add). `ceil(log2(ishape[dim]))` rounds of O(entries).
+ */
+function lastWriters(flat: Tensor, ishape: readonly number[], dim: number, outSize: number): Tensor {
+  const m = ishape.length === 0 ? 1 : ishape[dim];
+  const n = flat.size;
+  let cand = full([n], 1);
+  if (m > 1) {
+    const inner = sizeOf(ishape.slice(dim + 1));
+    const bits = Math.ceil(Math.log2(m));
+    for (let bit = bits - 1; bit >= 0; bit--) {
+      const has = new Float32Array(n);
+      for (let k = 0; k < n; k++) has[k] = ((Math.floor(k / inner) % m) >> bit) & 1;
+      const set = make(getBackend().upload(has, 'float32', true), [n], 'float32');
+      const count = addAlong(mul(cand, set), flat, 0, [outSize]);
+      const taken = gt(takeAlong(count, flat, 0), 0);
+      cand = mul(cand, where(taken, set, 1));
+    }
+  }
+  return gt(cand, 0);
 }
 
 /** The movement ops that are also `Tensor` methods (`x.reshape([2, -1])`). */
