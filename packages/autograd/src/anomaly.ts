@@ -1,4 +1,4 @@
-import { BpError, Tensor, fmtShape } from '@bp/tensor';
+import { BpError, NotAvailableError, Tensor, fmtShape, getBackend } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
 import { setGradObserver } from './tape.js';
 
@@ -34,8 +34,20 @@ function transposeNote(inputs: readonly Tensor[], output: Tensor): string {
  * Runs `fn` checking the result of every op, forward and backward, and throws
  * an {@link AnomalyError} naming the first op that produced NaN or Infinity
  * (as PyTorch's `detect_anomaly`). Slow: it reads every result; use it to debug.
+ *
+ * It reads each result synchronously, as the op makes it, so it needs a backend that can
+ * (`syncRead` not false): on one that reads only asynchronously (WebGPU) it throws a
+ * `NotAvailableError` naming the backend; run the computation on the CPU backend to find the op.
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  const b = getBackend();
+  if (b.syncRead === false) {
+    throw new NotAvailableError(
+      'detectAnomaly',
+      `the '${b.name}' backend reads values only asynchronously, and detectAnomaly reads every result as it is made: ` +
+        `run it on a synchronous backend (await setBackend('cpu'))`,
+    );
+  }
   const prevOp = setOpObserver((op, inputs, output) => {
     const i = firstBad(output);
     if (i < 0) return;

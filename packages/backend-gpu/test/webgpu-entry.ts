@@ -2,7 +2,7 @@
  * The Chromium WebGPU page (SwiftShader's Vulkan in the test): the backend picked by
  * `gpuAsync()` must be WebGPU; ops compared with the CPU backend through `await t.data()`;
  * the quick conformance suite in its asynchronous mode (checks read through `await t.data()`,
- * settled after each case; the ops that still read synchronously are `asyncReadGaps`); a
+ * settled after each case; cases that need synchronous reads skip with their reason); a
  * training check against the CPU backend; and a `fit` epoch counting readbacks per step.
  * The parity cases (which call the backend's synchronous `read`) run on the GL modes only
  * (browser-entry.ts).
@@ -11,7 +11,7 @@ import '@bp/autograd';
 import '@bp/losses';
 import '@bp/optim';
 import { noGrad } from '@bp/autograd';
-import { asyncReadGaps, conformanceCases, readsSync, settleChecks } from '@bp/conformance';
+import { conformanceCases, readsSync, settleChecks } from '@bp/conformance';
 import {
   concat,
   conv2d,
@@ -40,7 +40,7 @@ export interface WebGpuReport {
   results: { name: string; ok: boolean; error?: string; ms: number }[];
   /**
    * Each conformance case on WebGPU: `ok`, or skipped with the case's reason, and whether it is
-   * a known gap (`asyncReadGaps` or `WEBGPU_NAN_GAPS`: expected to fail).
+   * a known gap (`WEBGPU_NAN_GAPS`: expected to fail).
    */
   conformance: { name: string; ok: boolean; gap: boolean; skipped?: string; error?: string; ms: number }[];
   train?: { cpu: number[]; webgpu: number[] };
@@ -130,7 +130,7 @@ async function train(steps: number): Promise<number[]> {
 }
 
 /**
- * Cases that fail on WebGPU (SwiftShader) beyond `asyncReadGaps`: NaN does not propagate or
+ * Cases that fail on WebGPU (SwiftShader): NaN does not propagate or
  * is not detected in the WGSL kernels (maximum/minimum, clamp, cummax, argmin, any, isnan),
  * where PyTorch and the CPU backend keep it. Each must keep failing until the kernels handle
  * NaN; the test fails when one passes.
@@ -154,7 +154,7 @@ async function runConformance(b: Backend, out: WebGpuReport['conformance']): Pro
   try {
     for (const c of conformanceCases({ tolerance: TOLERANCE, quick: true })) {
       const name = `${c.group} > ${c.name}`;
-      const gap = asyncReadGaps.has(name) || WEBGPU_NAN_GAPS.has(name);
+      const gap = WEBGPU_NAN_GAPS.has(name);
       if (c.needsSyncRead && !readsSync()) {
         out.push({ name, ok: true, gap, skipped: c.needsSyncRead, ms: 0 });
         continue;

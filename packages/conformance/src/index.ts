@@ -39,7 +39,6 @@ import type { CaseContext, ConformanceCase } from './context.js';
 export type { ConformanceCase } from './context.js';
 export type { Tolerance } from './assert.js';
 export { ConformanceError, readsSync, settleChecks } from './assert.js';
-export { asyncReadGaps } from './async-gaps.js';
 
 /** How {@link conformanceCases} and `runConformanceSuite` check a backend. */
 export interface ConformanceOptions {
@@ -54,9 +53,9 @@ export interface ConformanceOptions {
   /** Fewer and smaller gradient checks, for slow backends. */
   quick?: boolean;
   /**
-   * Cases (as `'group > name'`) known to fail on this backend, e.g. ops that still read
-   * values synchronously on a backend that reads only asynchronously. They run as
-   * expected failures: one that starts passing fails the run, so the list stays true.
+   * Cases (as `'group > name'`) known to fail on this backend, e.g. kernels of a new backend
+   * that lose NaN. They run as expected failures: one that starts passing fails the run, so
+   * the list stays true.
    */
   knownGaps?: ReadonlySet<string>;
 }

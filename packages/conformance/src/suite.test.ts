@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as autograd from '@bp/autograd';
 import * as bp from '@bp/tensor';
 import { cpuBackend, setBackend, type Backend } from '@bp/tensor';
-import { asyncReadGaps, conformanceCases, settleChecks, type ConformanceCase } from './index.js';
+import { conformanceCases, settleChecks, type ConformanceCase } from './index.js';
 import { runConformanceSuite } from './vitest.js';
 
 const cases = conformanceCases();
@@ -106,11 +106,6 @@ describe('the case list', () => {
     const fns = Object.entries(autograd).filter(([n, v]) => typeof v === 'function' && !helpers.has(n) && !/Error$/.test(n));
     const missing = fns.map(([n]) => n).filter((n) => !cases.some((c) => mentions(c, n) || c.run.toString().includes(`${n}(`)));
     expect(missing).toEqual([]);
-  });
-
-  it('names only cases that exist in its list of asynchronous gaps', () => {
-    const names = new Set(cases.map((c) => `${c.group} > ${c.name}`));
-    expect([...asyncReadGaps].filter((g) => !names.has(g))).toEqual([]);
   });
 
   it('builds the list without creating tensors, so the runner can pick the backend first', () => {
@@ -252,7 +247,6 @@ function asyncReads(base: Backend): Backend {
 // The asynchronous conformance mode: every case, with every read through `await t.data()`.
 runConformanceSuite({
   name: 'cpu with asynchronous reads only',
-  knownGaps: asyncReadGaps,
   setup: async () => {
     await setBackend(asyncReads(cpuBackend()));
   },

@@ -103,7 +103,7 @@ export {
   index,
   einsum,
 } from './ops/indexing.js';
-export type { IndexSpec } from './ops/indexing.js';
+export type { IndexSpec, RepeatInterleaveOptions } from './ops/indexing.js';
 export { softmax, logSoftmax, logSumExp, oneHot, im2col, col2im, conv2d, maxPool2d, avgPool2d, window2d, linear } from './ops/nn.js';
 export type { WindowOptions, ConvOptions, MaxPool2dOptions, AvgPool2dOptions, LinearOpOptions } from './ops/nn.js';
 export { conv1d, convTranspose2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from './ops/conv.js';

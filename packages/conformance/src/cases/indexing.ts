@@ -3,6 +3,7 @@ import {
   AxisError,
   DTypeError,
   IndexError,
+  NotAvailableError,
   ShapeError,
   arange,
   diag,
@@ -29,7 +30,7 @@ import {
   zeros,
   type Tensor,
 } from '@bp/tensor';
-import { expectExact, expectMeta } from '../assert.js';
+import { expectExact, expectMeta, expectThrows, readsSync } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
 const c = group('movement');
@@ -136,22 +137,46 @@ export const indexingCases: CaseBuilder = (ctx) => {
         'float32',
         'repeatInterleave([1,2], 0)',
       );
+      const m22 = () =>
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]);
+      // With outputSize nothing is read: this runs on every backend.
       expectExact(
-        repeatInterleave(
-          tensor([
-            [1, 2],
-            [3, 4],
-          ]),
-          i32([0, 3]),
-          -1,
-        ),
+        repeatInterleave(m22(), i32([0, 3]), -1, { outputSize: 3 }),
         [
           [2, 2, 2],
           [4, 4, 4],
         ],
         'float32',
-        'repeatInterleave(tensor, -1)',
+        'repeatInterleave(tensor, -1, { outputSize: 3 })',
       );
+      expectExact(
+        repeatInterleave(tensor([5, 6, 7, 8]), i32([2, 0, 1, 3]), 0, { outputSize: 6 }),
+        [5, 5, 7, 8, 8, 8],
+        'float32',
+        'repeatInterleave: a zero count in the middle',
+      );
+      expectExact(repeatInterleave(m22(), i32([2]), null, { outputSize: 8 }), [1, 1, 2, 2, 3, 3, 4, 4], 'float32', 'one count for all');
+      expectMeta(repeatInterleave(m22(), i32([0, 0]), 0, { outputSize: 0 }), [0, 2], 'float32', 'all counts zero');
+      if (readsSync()) {
+        expectExact(
+          repeatInterleave(m22(), i32([0, 3]), -1),
+          [
+            [2, 2, 2],
+            [4, 4, 4],
+          ],
+          'float32',
+          'repeatInterleave(tensor, -1) reads the counts',
+        );
+      } else {
+        expectThrows(() => repeatInterleave(m22(), i32([0, 3]), -1), NotAvailableError, [
+          'repeatInterleave:',
+          'cannot read the counts',
+          'outputSize',
+        ]);
+      }
       expectExact(
         repeatInterleave(
           tensor([
@@ -572,6 +597,7 @@ export const indexingCases: CaseBuilder = (ctx) => {
       grad('roll', (t) => roll(t, [2, -1], [1, 0]), [x]);
       grad('repeat', (t) => repeat(t, [2, 1, 2]), [x]);
       grad('repeatInterleave', (t) => repeatInterleave(t, [2, 0, 1], 0), [x]);
+      grad('repeatInterleave with a counts tensor and outputSize', (t) => repeatInterleave(t, i32([2, 0, 1]), 0, { outputSize: 3 }), [x]);
       grad('tril', (t) => tril(t, 1), [x]);
       grad('triu', (t) => triu(t, -1), [x]);
       grad('diag of a vector', (t) => diag(t, 1), [normal([3], 301)]);
@@ -675,6 +701,16 @@ export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[
     ['repeat', () => repeat(t23(), [1, -1]), ArgumentError, ['non-negative']],
     ['repeatInterleave', () => repeatInterleave(t23(), [1, 2], 1), ShapeError, ['2 entries', '[2,3]']],
     ['repeatInterleave', () => repeatInterleave(t23(), -1), ArgumentError, ['repeats', '-1']],
+    ['repeatInterleave', () => repeatInterleave(t23(), 1, 0, { outputSize: -1 }), ArgumentError, ['outputSize', '-1']],
+    ['repeatInterleave', () => repeatInterleave(t23(), [1, 2, 1], 1, { outputSize: 3 }), ArgumentError, ['outputSize 3', 'sum', '4']],
+    [
+      'repeatInterleave',
+      () => repeatInterleave(t23(), i32([1, 1, 1]), 1, { outputSize: 4 }),
+      ArgumentError,
+      ['outputSize 4', 'sum', '3'],
+      true,
+    ],
+    ['repeatInterleave', () => repeatInterleave(t23(), i32([1, -1, 1]), 1, { outputSize: 1 }), ArgumentError, ['non-negative', '-1'], true],
     ['tril', () => tril(zeros([3])), ShapeError, ['[3]', 'rank']],
     ['triu', () => triu(t23(), 0.5), ArgumentError, ['diagonal', '0.5']],
     ['diag', () => diag(zeros([2, 2, 2])), ShapeError, ['[2,2,2]']],

@@ -1,13 +1,14 @@
 import { getBackend } from '../backend/registry.js';
 import { valueChecksOn } from '../debug-checks.js';
-import { ArgumentError, AxisError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
+import { ArgumentError, AxisError, DTypeError, IndexError, NotAvailableError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { zeros } from './creation.js';
-import { add, cast, lt, mul, where } from './elementwise.js';
+import { full, zeros } from './creation.js';
+import { add, cast, lt, minimum, mul, where } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { broadcastTo, concat, hostIndices, reshape, slice, takeAlong, transpose } from './movement.js';
+import { addAlong, broadcastTo, concat, hostIndices, reshape, slice, takeAlong, transpose } from './movement.js';
 import { sum } from './reduce.js';
+import { cumsum } from './stats.js';
 import { checkTensor } from './util.js';
 
 // Every op here is composed from recorded ops (gather, reshape, transpose, where, matmul, …),
@@ -130,41 +131,110 @@ export function repeat(x: Tensor, sizes: number[] | number, ...more: number[]): 
   );
 }
 
+/** Options of {@link repeatInterleave}. */
+export interface RepeatInterleaveOptions {
+  /**
+   * The length of the result along `dim`: the sum of the counts (PyTorch's `output_size`). With a
+   * counts tensor it spares reading the counts back, which a backend that reads only
+   * asynchronously (WebGPU) cannot do at all: there it is required.
+   */
+  outputSize?: number;
+}
+
 /**
  * Repeats each entry along `dim` (PyTorch's `repeat_interleave`): `repeats` times, or
- * `repeats[i]` times for entry `i` (an int32 tensor or an array, one count per entry). Without
- * `dim`, works on the flattened tensor.
+ * `repeats[i]` times for entry `i` (an int32 tensor or an array, one count per entry, or one count
+ * for all). Without `dim` (`undefined` or `null`), works on the flattened tensor.
+ *
+ * The length of the result depends on the counts. With counts in a tensor it is read from them
+ * unless `outputSize` (PyTorch's `output_size`) gives it; then nothing is read and the source of
+ * every output entry is found on the device. On a backend that reads only asynchronously
+ * (`syncRead: false`, WebGPU) `outputSize` is required with a counts tensor (a
+ * `NotAvailableError` says so). Where value checks are on (the CPU backend, or
+ * `setDebugChecks(true)`) the counts are checked against `outputSize`; elsewhere a wrong
+ * `outputSize` gives unspecified values, as in PyTorch.
  *
  * @example
  * repeatInterleave(tensor([1, 2]), 2); // [1, 1, 2, 2]
  * repeatInterleave(tensor([[1, 2], [3, 4]]), [1, 2], 0); // [[1, 2], [3, 4], [3, 4]]
+ * repeatInterleave(tensor([5, 6]), tensor([2, 1], { dtype: 'int32' }), 0, { outputSize: 3 }); // [5, 5, 6]
  */
-export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor, dim?: number): Tensor {
-  checkTensor('repeatInterleave', x);
-  const src = dim === undefined || dim === null ? reshape(x, [x.size]) : x;
-  const a = dim === undefined || dim === null ? 0 : normAxis('repeatInterleave', dim, x.rank);
-  const d = src.rank === 0 ? 1 : src.shape[a];
-  let counts: number[];
-  if (typeof repeats === 'number') {
-    counts = new Array<number>(d).fill(intArg('repeatInterleave', 'repeats', repeats, 0));
-  } else {
-    if (repeats instanceof Tensor && repeats.dtype !== 'int32')
-      throw new DTypeError('repeatInterleave', `repeats must be int32, got ${repeats.dtype}`);
-    if (repeats instanceof Tensor && repeats.rank > 1)
-      throw new ShapeError('repeatInterleave', `repeats must be 0-d or 1-d, got ${fmtShape(repeats.shape)}`);
-    const list = repeats instanceof Tensor ? Array.from(repeats.dataSync()) : repeats;
-    if (!Array.isArray(list) || list.some((r) => !Number.isInteger(r) || r < 0)) {
-      throw new ArgumentError('repeatInterleave', `repeats must be non-negative integers, got ${JSON.stringify(repeats)}`);
+export function repeatInterleave(
+  x: Tensor,
+  repeats: number | number[] | Tensor,
+  dim?: number | null,
+  options: RepeatInterleaveOptions = {},
+): Tensor {
+  const op = 'repeatInterleave';
+  checkTensor(op, x);
+  if (options === null || typeof options !== 'object')
+    throw new ArgumentError(op, `options must be an object like { outputSize }, got ${JSON.stringify(options) ?? typeof options}`);
+  const outputSize = options.outputSize === undefined ? undefined : intArg(op, 'outputSize', options.outputSize, 0);
+  const src0 = dim === undefined || dim === null ? reshape(x, [x.size]) : x;
+  const a = dim === undefined || dim === null ? 0 : normAxis(op, dim, x.rank);
+  const src = src0.rank === 0 ? reshape(src0, [1]) : src0;
+  const d = src.shape[a];
+  const sumMismatch = (total: number) =>
+    new ArgumentError(op, `outputSize ${outputSize} differs from the sum of the counts, ${total} (dim ${a} of ${fmtShape(src0.shape)})`);
+  const checkCounts = (list: ArrayLike<number>) => {
+    for (let i = 0; i < list.length; i++) {
+      if (!Number.isInteger(list[i]) || list[i] < 0) {
+        throw new ArgumentError(op, `repeats must be non-negative integers, got ${JSON.stringify(Array.from(list))}`);
+      }
     }
-    if (list.length === 1) counts = new Array<number>(d).fill(list[0]);
-    else if (list.length === d) counts = list;
-    else throw new ShapeError('repeatInterleave', `repeats has ${list.length} entries but dim ${a} of ${fmtShape(src.shape)} has ${d}`);
+  };
+  if (!(repeats instanceof Tensor)) {
+    let counts: number[];
+    if (typeof repeats === 'number') {
+      counts = new Array<number>(d).fill(intArg(op, 'repeats', repeats, 0));
+    } else {
+      if (!Array.isArray(repeats))
+        throw new ArgumentError(op, `repeats must be non-negative integers, got ${JSON.stringify(repeats) ?? typeof repeats}`);
+      checkCounts(repeats);
+      if (repeats.length === 1) counts = new Array<number>(d).fill(repeats[0]);
+      else if (repeats.length === d) counts = repeats;
+      else throw new ShapeError(op, `repeats has ${repeats.length} entries but dim ${a} of ${fmtShape(src0.shape)} has ${d}`);
+    }
+    const idx: number[] = [];
+    counts.forEach((c, i) => {
+      for (let k = 0; k < c; k++) idx.push(i);
+    });
+    if (outputSize !== undefined && outputSize !== idx.length) throw sumMismatch(idx.length);
+    return takeAlong(src, hostIndices(idx), a);
   }
-  const idx: number[] = [];
-  counts.forEach((c, i) => {
-    for (let k = 0; k < c; k++) idx.push(i);
-  });
-  return takeAlong(src.rank === 0 ? reshape(src, [1]) : src, hostIndices(idx), a);
+  if (repeats.dtype !== 'int32') throw new DTypeError(op, `repeats must be int32, got ${repeats.dtype}`);
+  if (repeats.rank > 1) throw new ShapeError(op, `repeats must be 0-d or 1-d, got ${fmtShape(repeats.shape)}`);
+  if (repeats.size !== 1 && repeats.size !== d)
+    throw new ShapeError(op, `repeats has ${repeats.size} entries but dim ${a} of ${fmtShape(src0.shape)} has ${d}`);
+  const b = getBackend();
+  let total = outputSize;
+  if (total === undefined) {
+    if (b.syncRead === false) {
+      throw new NotAvailableError(
+        op,
+        `the '${b.name}' backend cannot read the counts tensor synchronously to size the result: ` +
+          `pass { outputSize } (the sum of the counts, PyTorch's output_size), or the counts as an array`,
+      );
+    }
+  }
+  if (total === undefined || valueChecksOn(b)) {
+    const list = repeats.dataSync();
+    checkCounts(list);
+    let s = 0;
+    for (let i = 0; i < list.length; i++) s += list[i];
+    if (list.length === 1) s *= d;
+    if (total !== undefined && total !== s) throw sumMismatch(s);
+    total = s;
+  }
+  if (total === 0) return takeAlong(src, hostIndices([]), a);
+  if (d === 0) throw sumMismatch(0);
+  // The source of output entry o is the number of entries whose running count ends at or before o:
+  // one mark at each running count, summed up again.
+  const counts = repeats.size === 1 ? broadcastTo(reshape(repeats, [1]), [d]) : reshape(repeats, [d]);
+  const ends = minimum(cumsum(counts, 0), total);
+  const marks = slice(addAlong(full([d], 1), ends, 0, [total + 1]), [0], [total]);
+  const idx = minimum(cast(cumsum(marks, 0), 'int32'), d - 1);
+  return takeAlong(src, idx, a);
 }
 
 function triangle(op: 'tril' | 'triu', x: Tensor, diagonal: number): Tensor {

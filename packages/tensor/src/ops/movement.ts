@@ -515,8 +515,8 @@ function scatterAddSlices(src: Tensor, indices: Tensor | number[], axis: number,
   return addAlong(src, idx, a, shape);
 }
 
-/** `scatterAdd` of slices without the checks, for indices the library built itself (in range). */
-function addAlong(src: Tensor, idx: Tensor, a: number, shape: number[]): Tensor {
+/** `scatterAdd` of slices without the checks, for indices the library built itself (in range). @internal */
+export function addAlong(src: Tensor, idx: Tensor, a: number, shape: number[]): Tensor {
   const f = src.dtype === 'float32' ? src : cast(src, 'float32');
   const b = getBackend();
   const s = b.scatterAdd(f._on(b), idx._on(b), idx.size, shape, a);
