@@ -1,6 +1,6 @@
 import { Tensor, getBackend, logSoftmax, manualSeed, matmulT, oneHot, rand, randomPermutation, tensor, uniform, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
-import { median, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
+import { cpuClock, median, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
 /** Median GFLOP/s of an `n x n @ n x n` float32 product on the active backend. */
 export function bpMatmulGflops(n: number, reps: number): number {
@@ -73,20 +73,19 @@ export function timeSteps(w: MlpWorkload, step: (s: number) => Tensor): MlpResul
   const perEpoch = Math.floor(w.samples / w.batchSize);
   const steps = w.steps <= 0 ? perEpoch : Math.min(w.steps, perEpoch);
   step(0);
-  const c0 = process.cpuUsage();
+  const cpu = cpuClock();
   const t0 = performance.now();
   let loss = step(0);
   for (let s = 1; s < steps; s++) loss = step(s);
   const finalLoss = loss.item();
   const dt = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
   return {
     batchSize: w.batchSize,
     stepsTimed: steps,
     secondsTimed: dt,
     epochSeconds: (dt / steps) * perEpoch,
     finalLoss,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds: cpu(),
   };
 }
 

@@ -12,6 +12,11 @@
  * multiply-add kernel; `--no-peak` skips it.
  * `--no-gpt` skips the GPT step time (src/gpt-bench.ts: bp and its PyTorch
  * twin on the same batches, PyTorch with 1 and 2 threads, the faster one in the ratio).
+ * `--browser` runs only the browser section (src/browser-bench.ts: the 512² and 1024² products and the
+ * Keras MLP epoch at batch 32 and 128, in Node and in Chromium side by side, one thread and all,
+ * Chromium on a cross-origin isolated page and once on a plain one to show the one-thread
+ * fallback; `--rounds=N` alternates Node and Chromium N times, default 1); the full run includes it
+ * unless `--no-browser`, and skips it where there is no Chromium.
  * `--scaling` runs only the scaling sweep (src/scaling.ts: the MLP against batch size and hidden
  * width, bp and PyTorch's faster thread setting side by side; `--rounds=N`, default 3) and prints its
  * JSON; `scripts/scaling-svg.mjs` draws it.
@@ -31,6 +36,7 @@ import { loadTfjsWasm, tfjsMatmulGflops, tfjsMlpEpoch } from './tfjs-bench.js';
 import { matmulVsPeak } from './matmul-peak.js';
 import { median, type MlpResult } from './workload.js';
 import { runScaling } from './scaling.js';
+import { browserBench } from './browser-bench.js';
 
 const argv = process.argv.slice(2);
 const short = argv.includes('--short') || process.env.BP_BENCH_SHORT === '1';
@@ -63,6 +69,15 @@ if (argv.includes('--scaling')) {
   const r = Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 3;
   const scaling = runScaling(r, python, !argv.includes('--no-torch'), log);
   const out = { date: new Date().toISOString(), machine: await machine(), backend: bpBackendInfo(), scaling };
+  process.stdout.write(JSON.stringify({ ...out, wallSeconds: Math.round((performance.now() - t0) / 100) / 10 }, null, 2) + '\n');
+  process.exit(0);
+}
+
+if (argv.includes('--browser')) {
+  const t0 = performance.now();
+  const rounds = Number(argv.find((a) => a.startsWith('--rounds='))?.slice(9)) || 1;
+  const browser = await browserBench({ steps, reps: short ? 9 : 15, samples, rounds }, log);
+  const out = { date: new Date().toISOString(), machine: await machine(), browser };
   process.stdout.write(JSON.stringify({ ...out, wallSeconds: Math.round((performance.now() - t0) / 100) / 10 }, null, 2) + '\n');
   process.exit(0);
 }
@@ -266,6 +281,10 @@ const torch = medianSide(torchRuns);
 const torch1 = medianSide(torch1Runs);
 const tfjs = await runTfjs();
 const gpt = runGpt();
+const browser =
+  argv.includes('--no-browser') || onlyCnn
+    ? { skipped: '--no-browser or --only-cnn' }
+    : await browserBench({ steps, reps: short ? 9 : 15, samples, rounds }, log);
 const result = {
   date: new Date().toISOString(),
   mode:
@@ -281,6 +300,7 @@ const result = {
   tfjsWasm: tfjs,
   peakMemory: runPeakRss(),
   gpt,
+  browser,
   ratios: {
     bpOverPytorch: ratios(bp, torch),
     bpOverPytorchOneThread: ratios(bp, torch1),

@@ -14,6 +14,8 @@ await build({
   format: 'esm',
   target: 'node20',
   conditions: ['@bp/source'],
+  // Loaded at run time by the browser section (src/browser-bench.ts), which skips itself without them.
+  external: ['esbuild', 'playwright-core'],
   // tfjs' emscripten glue expects CommonJS globals; the wasm files are located with setWasmPaths.
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; import { dirname as __dn } from 'node:path'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);",

@@ -42,3 +42,18 @@ export function syntheticMnist(samples: number, seed = 1): { images: Float32Arra
   }
   return { images, labels };
 }
+
+/**
+ * Starts a CPU-time measurement of this process (all its threads): the returned function gives
+ * the seconds since, or undefined where there is no `process.cpuUsage` (a browser).
+ */
+export function cpuClock(): () => number | undefined {
+  const proc = (globalThis as { process?: { cpuUsage?(prev?: { user: number; system: number }): { user: number; system: number } } })
+    .process;
+  if (typeof proc?.cpuUsage !== 'function') return () => undefined;
+  const c0 = proc.cpuUsage();
+  return () => {
+    const c = proc.cpuUsage!(c0);
+    return (c.user + c.system) / 1e6;
+  };
+}

@@ -20,7 +20,8 @@
 ;;
 ;; gemm_blocked(a, b, c, mp, k, np, nb0, nb1, kcMax, mcMax, packed) computes the column panels nb0..nb1
 ;; of C = A @ B for A [mp, k], B [k, np], C [mp, np] (row-major, contiguous; B packed when packed != 0):
-;; gemm over depth blocks of kcMax and row blocks of mcMax so the working set stays in cache. Threads
+;; gemm over row blocks of mcMax and, inside each, depth blocks of kcMax, so the working set (the A block,
+;; a panel of B, the row block of C being summed into) stays in cache. Threads
 ;; each take their own range of panels, so they never write the same memory.
 ;;
 ;; gemm_claim(a, b, c, mp, k, np, chunk, kcMax, mcMax, packed, counter) is gemm_blocked over all panels,
@@ -182,14 +183,18 @@
       (then
         (local.set $ldb (i32.const 8))
         (local.set $pst (i32.shl (local.get $k) (i32.const 5)))))
-    (local.set $p0 (i32.const 0))
-    (loop $depth
-      (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
-      (if (i32.gt_u (local.get $kc) (local.get $kcMax)) (then (local.set $kc (local.get $kcMax))))
-      (local.set $i0 (i32.const 0))
-      (loop $rows
-        (local.set $mc (i32.sub (local.get $mp) (local.get $i0)))
-        (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
+    ;; Row blocks outside, depth blocks inside: the MC rows of C a row block writes (MC x np floats, or
+    ;; the thread's panels of them) stay in L2 while every depth block adds into them, instead of the
+    ;; whole of C passing through the cache once per depth block. Each element still sums its depth
+    ;; blocks in order, so the bits are the same.
+    (local.set $i0 (i32.const 0))
+    (loop $rows
+      (local.set $mc (i32.sub (local.get $mp) (local.get $i0)))
+      (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
+      (local.set $p0 (i32.const 0))
+      (loop $depth
+        (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
+        (if (i32.gt_u (local.get $kc) (local.get $kcMax)) (then (local.set $kc (local.get $kcMax))))
         ;; Panel nb0 of B at depth p0: row p0 of the row-major matrix, or row p0 of packed panel nb0.
         (local.set $bb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $np)) (i32.shl (local.get $nb0) (i32.const 3))) (i32.const 2))))
         (if (local.get $packed)
@@ -206,10 +211,10 @@
           (local.get $kc)
           (local.get $p0)
           (local.get $pst))
-        (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
-        (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp))))
-      (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
-      (br_if $depth (i32.lt_u (local.get $p0) (local.get $k)))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
+        (br_if $depth (i32.lt_u (local.get $p0) (local.get $k))))
+      (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
+      (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp)))))
   (func $gemm_claim
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
     (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32)
