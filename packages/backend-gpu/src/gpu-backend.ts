@@ -177,12 +177,21 @@ function make(choice: ModeChoice): GpuBackend {
   let lost: Error | null = null;
   if (webgpu) tracker.deferFree = (free) => void (tail = tail.then(free));
 
+  /** The op a kernel computes: `exp` for `unary:exp`, `add` for `binary:add:...`, else the kernel kind. */
   function opName(spec: KernelSpec): string {
-    return spec.key.split(/[^a-zA-Z0-9]/)[0] || 'kernel';
+    const [kind, op] = spec.key.split(':');
+    const name = (kind === 'unary' || kind === 'binary' || kind === 'reduce') && op ? op : kind.split(/[^a-zA-Z0-9]/)[0];
+    return name || 'kernel';
   }
+
+  /** The op whose kernel produced each pending result, for the error of a read that fails. */
+  const producer = new WeakMap<WebGpuCell, string>();
+  const LOST = /device (was )?lost|device is lost|destroyed/i;
+  const lostAdvice = "this backend cannot continue: save a checkpoint where you can and resume on another backend (e.g. setBackend('cpu'))";
 
   function enqueue(spec: KernelSpec, raw: unknown[]): WebGpuCell {
     const cell = new WebGpuCell(Promise.resolve());
+    producer.set(cell, opName(spec));
     cell.done = tail = tail
       .then(async () => {
         const inputs = raw.map((a) => {
@@ -196,12 +205,8 @@ function make(choice: ModeChoice): GpuBackend {
           cell.result = await (cache.run(spec, inputs) as Promise<WebGpuBuffer>);
         } catch (e) {
           const msg = firstLine(e);
-          if (/device (was )?lost|device is lost|destroyed/i.test(msg)) {
-            lost = new BpError(
-              `gpu ${opName(spec)}`,
-              `the WebGPU device was lost while running '${opName(spec)}' (${msg}); this backend cannot continue: ` +
-                "save a checkpoint where you can and resume on another backend (e.g. setBackend('cpu'))",
-            );
+          if (LOST.test(msg)) {
+            lost = new BpError(`gpu ${opName(spec)}`, `the WebGPU device was lost while running '${opName(spec)}' (${msg}); ${lostAdvice}`);
             throw lost;
           }
           throw new BpError(`gpu ${opName(spec)}`, `the WebGPU kernel for '${opName(spec)}' failed: ${msg}`);
@@ -229,7 +234,14 @@ function make(choice: ModeChoice): GpuBackend {
       const f = arr instanceof Float32Array ? arr : Float32Array.from(arr);
       return f.length === size ? f : f.subarray(0, size);
     } catch (e) {
-      throw new BpError('gpu read', `reading ${size} values back from the WebGPU device failed: ${firstLine(e)}`);
+      const msg = firstLine(e);
+      const op = producer.get(cell) ?? 'kernel';
+      if (LOST.test(msg)) {
+        // The kernels were queued before the device went: the loss shows first in this read.
+        lost ??= new BpError(`gpu ${op}`, `the WebGPU device was lost before the result of '${op}' was read back (${msg}); ${lostAdvice}`);
+        throw lost;
+      }
+      throw new BpError('gpu read', `reading ${size} values back from the WebGPU device failed: ${msg}`);
     }
   }
 

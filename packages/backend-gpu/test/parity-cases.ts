@@ -53,7 +53,16 @@ export function assertClose(what: string, got: TypedArray, want: TypedArray, tol
   }
 }
 
-/** Runs `op` on both backends (inputs uploaded to `b`) and compares the results. */
+/**
+ * Comparisons waiting for an asynchronous read: on a backend that cannot read synchronously
+ * (`syncRead: false`, WebGPU) `same` queues its read here and {@link runParityCase} awaits them.
+ */
+const pending: Promise<void>[] = [];
+
+/**
+ * Runs `op` on both backends (inputs uploaded to `b`) and compares the results: at once where
+ * `b` reads synchronously, else through `readAsync`, settled by {@link runParityCase}.
+ */
 function same(
   b: Backend,
   tol: Tolerance,
@@ -73,9 +82,22 @@ function same(
   );
   const stored = inputs.map((x) => b.upload(x.v, x.dtype));
   const out = op(b, stored);
+  const free = () => {
+    for (const s of [...stored, out]) b.dispose?.(s);
+  };
+  if (b.syncRead === false) {
+    if (!b.readAsync) throw new Error(`${what}: backend '${b.name}' reads neither synchronously nor asynchronously`);
+    pending.push(
+      b
+        .readAsync(out, outSize, outDtype)
+        .then((got) => assertClose(what, got, want, tol))
+        .finally(free),
+    );
+    return;
+  }
   const got = b.read(out, outSize, outDtype);
   assertClose(what, got, want, tol);
-  for (const s of [...stored, out]) b.dispose?.(s);
+  free();
 }
 
 const f = (v: TypedArray) => ({ v, dtype: 'float32' as DType });
@@ -564,3 +586,21 @@ for (const op of ['softmax', 'logSoftmax'] as const) {
 
 /** Every primitive check, in a stable order. */
 export const parityCases: readonly ParityCase[] = cases;
+
+/**
+ * Runs one check on `b` and waits for its comparisons: those of a backend that reads only
+ * asynchronously settle after `run` returns. Throws the first mismatch (after every read settled,
+ * so the case's storages are freed either way).
+ */
+export async function runParityCase(c: ParityCase, b: Backend, tol: Tolerance): Promise<void> {
+  pending.length = 0;
+  let error: unknown = null;
+  try {
+    c.run(b, tol);
+  } catch (e) {
+    error = e;
+  }
+  const settled = await Promise.allSettled(pending.splice(0));
+  if (error === null) error = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason ?? null;
+  if (error !== null) throw error;
+}

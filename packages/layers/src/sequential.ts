@@ -8,7 +8,7 @@ import { Module } from './module.js';
 import { summarize } from './summary.js';
 import { warnIfActivatedTwice } from './training/output-kind.js';
 import { type CompileArgs, type Compiled, optimizerByName, resolveCompile } from './training/compile.js';
-import { type EvaluateOptions, type FitOptions, evaluateModel, fitModel, predictModel } from './training/fit.js';
+import { type EvaluateOptions, type FitOptions, evaluateModelAsync, fitModel, predictModel } from './training/fit.js';
 import type { History } from './training/history.js';
 
 /**
@@ -176,7 +176,7 @@ export class Sequential extends Module {
 
   /** Loss and metrics on `(x, y)` in eval mode (Keras' `evaluate`): `{ loss, accuracy, ... }`. */
   async evaluate(x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<Record<string, number>> {
-    return evaluateModel(this, x, y, opts);
+    return evaluateModelAsync(this, x, y, opts);
   }
 
   /** Outputs for every sample of `x`, batch by batch, in eval mode without recording a graph. */

@@ -200,6 +200,17 @@ export function unaryKernel(op: UnaryOp, size: number): KernelSpec | null {
   };
 }
 
+/*
+ * Not-equal on floats: kernel sources never use `!=`. On WebGPU, Tint (Chromium's WGSL compiler) may
+ * treat `a != b` as an ordered comparison, false when either side is NaN (the WGSL spec lets
+ * an implementation assume finite floats): on SwiftShader `v != v` is false for NaN and so is
+ * `NaN != 0`, while `==`, `<` and `>=` are false on NaN as IEEE says. So not-equal is written
+ * `!(a == b)` or as `==` with the branches swapped, which every gpu.js mode evaluates as IEEE
+ * does. (A bit test on the float, which no compiler can fold, cannot be written: gpu.js'
+ * WGSL has no bitcast of a float, its bitwise operators convert the value with `i32()`, and its
+ * WebGPU mode takes no native functions.)
+ */
+
 /**
  * Each binary op over `p` and `q`. pow follows Math.pow: integer exponents up
  * to 64 go by repeated squaring, exact where the product is (GL's pow is
@@ -218,15 +229,16 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
       return ret('p * q');
     case 'div':
       return ret('p / q');
-    // NaN on either side wins, as on the CPU backend and in PyTorch.
+    // NaN on either side wins, as on the CPU backend and in PyTorch. The NaN test is
+    // `!(p == p)`, never `p != p` (see the note on not-equal above).
     case 'maximum':
-      return ret('(p >= q || p != p) ? p : q');
+      return ret('(p >= q || !(p == p)) ? p : q');
     case 'minimum':
-      return ret('(p <= q || p != p) ? p : q');
+      return ret('(p <= q || !(p == p)) ? p : q');
     case 'eq':
       return 'return p == q ? 1 : 0;';
     case 'ne':
-      return 'return p != q ? 1 : 0;';
+      return 'return p == q ? 0 : 1;';
     case 'gt':
       return 'return p > q ? 1 : 0;';
     case 'lt':
@@ -253,7 +265,7 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
         '  if (p < 0) {\n' +
         '    if (Math.floor(q) == q) {\n' +
         '      const half = q * 0.5;\n' +
-        '      if (Math.floor(half) != half) {\n        r = -r;\n      }\n' +
+        '      if (!(Math.floor(half) == half)) {\n        r = -r;\n      }\n' +
         '    } else {\n      r = inf - inf;\n    }\n' +
         '  }\n  ' +
         ret('r')
@@ -321,7 +333,7 @@ export function whereKernel(
     dynamic: ix.dynamic,
     source:
       `function (cond, a, b) {\n  ${ix.prelude}\n` +
-      `  if (cond[${ix.index[0]}] != 0) {\n    return a[${ix.index[1]}];\n  }\n  return b[${ix.index[2]}];\n}`,
+      `  if (cond[${ix.index[0]}] == 0) {\n    return b[${ix.index[2]}];\n  }\n  return a[${ix.index[1]}];\n}`,
     output: prod(outShape),
   };
 }

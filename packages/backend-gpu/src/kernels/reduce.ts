@@ -39,8 +39,9 @@ export function reduceKernel(op: ReduceOp, outer: number, red: number, inner: nu
       const arg = op === 'argmax' || op === 'argmin';
       body =
         `let best = ${at('0')};\n  let bi = 0;\n  for (let r = 1; r < ${red}; r++) {\n    const v = ${at('r')};\n` +
-        // NaN wins (the first one), as on the CPU backend and in PyTorch.
-        `    if (v ${cmp} best || (v != v && best == best)) {\n      best = v;\n      bi = r;\n    }\n  }\n  return ${arg ? 'bi' : 'best'};`;
+        // NaN wins (the first one), as on the CPU backend and in PyTorch; `!(v == v)`, not
+        // `v != v`, which WebGPU may compile to an ordered comparison (see the note on not-equal in elementwise.ts).
+        `    if (v ${cmp} best || (!(v == v) && best == best)) {\n      best = v;\n      bi = r;\n    }\n  }\n  return ${arg ? 'bi' : 'best'};`;
       break;
     }
   }

@@ -113,18 +113,7 @@ class MetricTotals {
       });
     });
   }
-  /** The means (one read per metric), releasing the totals. */
-  means(count: number, prefix = ''): Logs {
-    const out: Logs = {};
-    this.metrics.forEach((m, i) => {
-      const t = this.totals[i];
-      out[prefix + m.name] = t === null ? Number.NaN : t.item() / count;
-      t?.dispose();
-      this.totals[i] = null;
-    });
-    return out;
-  }
-  /** {@link MetricTotals.means} through `await`, which works on every backend (also those that read only asynchronously). */
+  /** The means (one read per metric, through `await`, which works on every backend), releasing the totals. */
   async meansAsync(count: number, prefix = ''): Promise<Logs> {
     const out: Logs = {};
     for (let i = 0; i < this.metrics.length; i++) {
@@ -151,14 +140,7 @@ class LossSum {
     );
     prev?.dispose();
   }
-  /** Reads the sum (one readback) and releases it. */
-  take(): number {
-    const v = this.total === null ? 0 : this.total.item();
-    this.total?.dispose();
-    this.total = null;
-    return v;
-  }
-  /** {@link LossSum.take} through `await`, for backends that read only asynchronously. */
+  /** Reads the sum (one readback, through `await`, which works on every backend) and releases it. */
   async takeAsync(): Promise<number> {
     const v = this.total === null ? 0 : (await this.total.data())[0];
     this.total?.dispose();
@@ -192,14 +174,9 @@ class Yielder {
 /**
  * Loss and metrics of the model on `(x, y)` in eval mode without a graph,
  * batch by batch; the loss is averaged over samples. Every batch runs in a
- * `tidy` scope, and the sums stay on the backend until the end.
+ * `tidy` scope, and the sums stay on the backend until they are read, once, at
+ * the end (through `await`, so it works on every backend). @internal
  */
-export function evaluateModel(model: TrainableModel, x: Tensor, y: Tensor, opts: EvaluateOptions = {}, prefix = ''): Logs {
-  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
-  return { [`${prefix}loss`]: lossSum.take() / n, ...totals.means(n, prefix) };
-}
-
-/** {@link evaluateModel} reading through `await`: works on every backend. @internal */
 export async function evaluateModelAsync(
   model: TrainableModel,
   x: Tensor,
