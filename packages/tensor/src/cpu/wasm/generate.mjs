@@ -129,7 +129,8 @@ function tasks(byId) {
 function fused(wat) {
   const re = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$av\) \(local\.get (\$b\d)\)\)\)/g;
   const out = wat.replace(re, '(f32x4.relaxed_madd (local.get $av) (local.get $2) (local.get $1))');
-  if (out.match(/relaxed_madd/g)?.length !== 8) throw new Error('kernels.wat: the 4x8 tile update of $gemm was not found');
+  // Two 4x8 tile updates: A row-major and A in packed strips.
+  if (out.match(/relaxed_madd/g)?.length !== 16) throw new Error('kernels.wat: the two 4x8 tile updates of $gemm were not found');
   return out;
 }
 

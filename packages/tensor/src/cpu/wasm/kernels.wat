@@ -10,21 +10,24 @@
 ;; a struct holding those parameters in order (one i32 each) and calls it, so JavaScript and worker
 ;; threads pass one number however many arguments a kernel has.
 ;;
-;; gemm(a, lda, b, ldb, c, ldc, mBlocks, nBlocks, kc, acc, pst) computes C (+)= A @ B on row-major
+;; gemm(a, lda, b, ldb, c, ldc, mBlocks, nBlocks, kc, acc, pst, apk) computes C (+)= A @ B on row-major
 ;; matrices at byte addresses a, b, c with row strides lda, ldb, ldc (in floats): A is 4*mBlocks x kc,
 ;; B is kc x 8*nBlocks, its 8-column panels pst bytes apart (32 in a row-major matrix; a packed
 ;; panel's rows are ldb = 8 floats apart); acc = 0 stores the product, otherwise adds it to C.
+;; With apk != 0, A is in 4-row strips (see pack_a), strip i at a + 16*lda*i bytes: a tile then reads
+;; one contiguous stream of A through a single pointer instead of four rows lda floats apart.
 ;; Each 4x8 tile of C lives in eight f32x4 registers for the whole depth loop, so every value
 ;; loaded from A or B is used 8 or 4 times before it leaves the core; the tiles of one 8-column
 ;; panel of B run back to back so that panel stays in L1.
 ;;
-;; gemm_blocked(a, b, c, mp, k, np, nb0, nb1, kcMax, mcMax, packed) computes the column panels nb0..nb1
-;; of C = A @ B for A [mp, k], B [k, np], C [mp, np] (row-major, contiguous; B packed when packed != 0):
+;; gemm_blocked(a, b, c, mp, k, np, nb0, nb1, kcMax, mcMax, packed, pa) computes the column panels nb0..nb1
+;; of C = A @ B for A [mp, k], B [k, np], C [mp, np] (row-major, contiguous; B packed when packed != 0;
+;; A read from its 4-row strips at pa, written there by pack_a, when pa != 0):
 ;; gemm over row blocks of mcMax and, inside each, depth blocks of kcMax, so the working set (the A block,
 ;; a panel of B, the row block of C being summed into) stays in cache. Threads
 ;; each take their own range of panels, so they never write the same memory.
 ;;
-;; gemm_claim(a, b, c, mp, k, np, chunk, kcMax, mcMax, packed, counter) is gemm_blocked over all panels,
+;; gemm_claim(a, b, c, mp, k, np, chunk, kcMax, mcMax, packed, counter, pa) is gemm_blocked over all panels,
 ;; claimed `chunk` panels at a time from the i32 counter at byte address counter (zeroed by the
 ;; caller), so every thread running it on the same product shares the panels however fast each runs.
 ;;
@@ -32,6 +35,10 @@
 ;; the last one padded with zeros: each panel's k rows lie in 32*k contiguous bytes, so the matrix
 ;; kernel's walk down a panel touches a few pages and cache sets instead of one per row.
 ;; pack_bt(src, n, k, dst) does the same for B given transposed (stored [n, k]).
+;;
+;; pack_a(src, m, k, dst) writes A [m, k] (row-major at src, m a multiple of 4) as strips [m/4, k, 4] at
+;; dst: strip i holds rows 4i..4i+3 transposed, so the four values a tile of gemm needs at each depth
+;; are 16 contiguous bytes. The sums run in the same order either way, so the bits are the same.
 ;;
 ;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats).
 ;;
@@ -90,10 +97,10 @@
   (import "env" "memory" (memory 1 65536 __SHARED__))
   (func $gemm
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
-    (param $mb i32) (param $nb i32) (param $kc i32) (param $acc i32) (param $pst i32)
+    (param $mb i32) (param $nb i32) (param $kc i32) (param $acc i32) (param $pst i32) (param $apk i32)
     (local $jb i32) (local $ib i32) (local $p i32) (local $bp i32) (local $cp i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
-    (local $ldab i32) (local $ldbb i32) (local $ldcb i32)
+    (local $ldab i32) (local $ldbb i32) (local $ldcb i32) (local $aend i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $av v128)
     (if (i32.or (i32.or (i32.eqz (local.get $mb)) (i32.eqz (local.get $nb))) (i32.eqz (local.get $kc))) (then (return)))
     (local.set $ldab (i32.shl (local.get $lda) (i32.const 2)))
@@ -116,29 +123,52 @@
         (local.set $c21 (v128.const i32x4 0 0 0 0))
         (local.set $c30 (v128.const i32x4 0 0 0 0))
         (local.set $c31 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $kc))
-        (loop $depth
-          (local.set $b0 (v128.load (local.get $bp)))
-          (local.set $b1 (v128.load offset=16 (local.get $bp)))
-          (local.set $av (v128.load32_splat (local.get $a0)))
-          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
-          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
-          (local.set $av (v128.load32_splat (local.get $a1)))
-          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
-          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
-          (local.set $av (v128.load32_splat (local.get $a2)))
-          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
-          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
-          (local.set $av (v128.load32_splat (local.get $a3)))
-          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
-          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
-          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
-          (local.set $bp (i32.add (local.get $bp) (local.get $ldbb)))
-          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-          (br_if $depth (local.get $p)))
+        (if (local.get $apk)
+          (then
+            ;; A in 4-row strips: the tile's four values of A at each depth are 16 contiguous bytes.
+            (local.set $aend (i32.add (local.get $a0) (i32.shl (local.get $kc) (i32.const 4))))
+            (loop $pdepth
+              (local.set $b0 (v128.load (local.get $bp)))
+              (local.set $b1 (v128.load offset=16 (local.get $bp)))
+              (local.set $av (v128.load32_splat (local.get $a0)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat offset=4 (local.get $a0)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat offset=8 (local.get $a0)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat offset=12 (local.get $a0)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $a0 (i32.add (local.get $a0) (i32.const 16)))
+              (local.set $bp (i32.add (local.get $bp) (local.get $ldbb)))
+              (br_if $pdepth (i32.ne (local.get $a0) (local.get $aend)))))
+          (else
+            (local.set $p (local.get $kc))
+            (loop $depth
+              (local.set $b0 (v128.load (local.get $bp)))
+              (local.set $b1 (v128.load offset=16 (local.get $bp)))
+              (local.set $av (v128.load32_splat (local.get $a0)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat (local.get $a1)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat (local.get $a2)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $av (v128.load32_splat (local.get $a3)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
+              (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+              (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+              (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+              (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+              (local.set $bp (i32.add (local.get $bp) (local.get $ldbb)))
+              (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+              (br_if $depth (local.get $p)))))
         (local.set $cp (i32.add (local.get $c)
           (i32.add (i32.mul (local.get $ib) (i32.shl (local.get $ldcb) (i32.const 2))) (i32.shl (local.get $jb) (i32.const 5)))))
         (if (local.get $acc)
@@ -174,7 +204,7 @@
       (br_if $panels (i32.lt_u (local.get $jb) (local.get $nb)))))
   (func $gemm_blocked
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
-    (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32)
+    (param $nb0 i32) (param $nb1 i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $pa i32)
     (local $p0 i32) (local $i0 i32) (local $kc i32) (local $mc i32) (local $bb i32) (local $ldb i32) (local $pst i32)
     (if (i32.or (i32.ge_u (local.get $nb0) (local.get $nb1)) (i32.eqz (local.get $k))) (then (return)))
     (local.set $ldb (local.get $np))
@@ -200,7 +230,10 @@
         (if (local.get $packed)
           (then (local.set $bb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $nb0) (local.get $k)) (local.get $p0)) (i32.const 5))))))
         (call $gemm
-          (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $k)) (local.get $p0)) (i32.const 2)))
+          (select
+            (i32.add (local.get $pa) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $k)) (i32.shl (local.get $p0) (i32.const 2))) (i32.const 2)))
+            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $k)) (local.get $p0)) (i32.const 2)))
+            (local.get $pa))
           (local.get $k)
           (local.get $bb)
           (local.get $ldb)
@@ -210,14 +243,15 @@
           (i32.sub (local.get $nb1) (local.get $nb0))
           (local.get $kc)
           (local.get $p0)
-          (local.get $pst))
+          (local.get $pst)
+          (local.get $pa))
         (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
         (br_if $depth (i32.lt_u (local.get $p0) (local.get $k))))
       (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
       (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp)))))
   (func $gemm_claim
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
-    (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32)
+    (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32) (param $pa i32)
     (local $nb i32) (local $nb0 i32) (local $nb1 i32)
     (if (i32.le_s (local.get $chunk) (i32.const 0)) (then (return)))
     (local.set $nb (i32.shr_u (local.get $np) (i32.const 3)))
@@ -230,8 +264,20 @@
         (local.set $nb1 (i32.add (local.get $nb0) (local.get $chunk)))
         (if (i32.gt_u (local.get $nb1) (local.get $nb)) (then (local.set $nb1 (local.get $nb))))
         (call $gemm_blocked (local.get $a) (local.get $b) (local.get $c) (local.get $mp) (local.get $k) (local.get $np)
-          (local.get $nb0) (local.get $nb1) (local.get $kcMax) (local.get $mcMax) (local.get $packed))
+          (local.get $nb0) (local.get $nb1) (local.get $kcMax) (local.get $mcMax) (local.get $packed) (local.get $pa))
         (br $chunks))))
+  (func $pack_a (export "pack_a") (param $src i32) (param $m i32) (param $k i32) (param $dst i32)
+    (local $s i32) (local $strip i32)
+    ;; A [m, k] (m a multiple of 4) as strips [m/4, k, 4]: strip s is rows 4s..4s+3 transposed.
+    (if (i32.or (i32.lt_u (local.get $m) (i32.const 4)) (i32.eqz (local.get $k))) (then (return)))
+    (local.set $strip (i32.shl (local.get $k) (i32.const 4)))
+    (local.set $s (i32.shr_u (local.get $m) (i32.const 2)))
+    (loop $strips
+      (call $transpose (local.get $src) (i32.const 4) (local.get $k) (local.get $dst) (i32.const 4))
+      (local.set $src (i32.add (local.get $src) (local.get $strip)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $strip)))
+      (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+      (br_if $strips (local.get $s))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -581,7 +627,7 @@
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br_if $pads (i32.lt_u (local.get $r) (local.get $K))))))
       (call $gemm_blocked (local.get $wgt) (local.get $cols) (local.get $cbuf) (local.get $mp) (local.get $K) (local.get $np)
-        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0) (i32.const 0))
       ;; Row o of the product, image b: P values to out [b0 + b, o], plus the bias.
       (local.set $o (i32.const 0))
       (loop $rows
@@ -657,7 +703,7 @@
       (call $gemm_blocked (local.get $cols) (local.get $dyt)
         (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $gi) (i32.mul (local.get $kp) (local.get $op))) (i32.const 2)))
         (local.get $kp) (local.get $N) (local.get $op)
-        (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
+        (i32.const 0) (i32.shr_u (local.get $op) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0) (i32.const 0))
       (br $groups))))
   (func $conv_bwd_x
     (param $dy i32) (param $n i32) (param $outC i32) (param $wt i32) (param $kp i32) (param $dyw i32) (param $dcol i32) (param $dx i32) (param $g i32) (param $counter i32)
@@ -681,7 +727,7 @@
       (call $wide_rows (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $b0) (local.get $outC)) (local.get $P)) (i32.const 2)))
         (local.get $cnt) (local.get $outC) (local.get $P) (local.get $dyw) (local.get $np))
       (call $gemm_blocked (local.get $wt) (local.get $dyw) (local.get $dcol) (local.get $kp) (local.get $outC) (local.get $np)
-        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0))
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (i32.const 256) (i32.const 128) (i32.const 0) (i32.const 0))
       (call $col2im_batch (local.get $dcol) (local.get $np) (local.get $cnt) (local.get $c) (local.get $h) (local.get $w)
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))

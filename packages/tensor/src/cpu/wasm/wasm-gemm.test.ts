@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmul } from '../matmul.js';
-import { setPacking, wasmGemm } from './wasm-gemm.js';
+import { setPacking, setPackingA, wasmGemm } from './wasm-gemm.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -181,5 +181,61 @@ describe.skipIf(module === null)('the matrix kernel on packed panels of B', () =
       else simd.exports.pack_bt(64 * 4, n, k, 256 * 4);
       expect(Array.from(mem.subarray(256, 256 + want.length)), pack).toEqual(Array.from(want));
     }
+  });
+});
+
+describe.skipIf(module === null)('the matrix kernel on A in 4-row strips', () => {
+  const simd = new WasmRuntime(module!);
+  it('gives the same bits with A and B packed or not, for every transpose and ragged sizes', () => {
+    for (const [m, k, n] of [
+      [5, 9, 17],
+      [33, 257, 130],
+      [64, 300, 513],
+      [8, 1, 7],
+      [130, 600, 1030],
+    ] as const) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const a = values(m * k, m + 5 * k);
+          const b = values(k * n, n + 7 * k);
+          const results: Float32Array[] = [];
+          try {
+            for (const pa of ['never', 'always'] as const) {
+              for (const pb of ['never', 'always'] as const) {
+                setPackingA(pa);
+                setPacking(pb);
+                const out = new Float32Array(m * n);
+                wasmGemm(simd, a, 0, b, 0, out, 0, m, k, n, tA, tB);
+                results.push(out);
+              }
+            }
+          } finally {
+            setPackingA('auto');
+            setPacking('auto');
+          }
+          const want = reference(a, b, m, k, n, tA, tB);
+          expect(Math.abs(results[3][0] - want[0])).toBeLessThan(1e-4 * Math.sqrt(k));
+          for (const r of results.slice(1)) {
+            let diff = -1;
+            for (let i = 0; i < m * n && diff < 0; i++) if (!Object.is(r[i], results[0][i])) diff = i;
+            expect(diff, `[${m}x${k}] @ [${k}x${n}] transA=${tA} transB=${tB}`).toBe(-1);
+          }
+        }
+      }
+    }
+  });
+
+  it('packs A [m, k] into [m/4, k, 4] strips', () => {
+    const [m, k] = [8, 5];
+    const a = Float32Array.from({ length: m * k }, (_, i) => i + 1);
+    const want = new Float32Array(m * k);
+    for (let s = 0; s < m / 4; s++)
+      for (let p = 0; p < k; p++) for (let r = 0; r < 4; r++) want[(s * k + p) * 4 + r] = a[(4 * s + r) * k + p];
+    const mem = simd.heap(1024);
+    mem.fill(-1, 0, 1024);
+    mem.set(a, 64);
+    simd.exports.pack_a(64 * 4, m, k, 256 * 4);
+    expect(Array.from(mem.subarray(256, 256 + m * k))).toEqual(Array.from(want));
+    expect(mem[256 + m * k]).toBe(-1);
   });
 });
