@@ -1,17 +1,17 @@
 /**
  * Which backend primitives spend the kernel launches of one training step on the gpu
- * backend: the MNIST MLP of `pnpm bench:gpu` (784-128-10, batch 128, Adam,
- * `crossEntropyLoss`) and `presets.mnistMlp()` trained with `fit`, on gpu.js' JavaScript
+ * backend: the MNIST MLP and the CNN of `pnpm bench:gpu` (Adam, `crossEntropyLoss`) and
+ * `presets.mnistMlp()` trained with `fit`, on gpu.js' JavaScript
  * mode (the counts are the same on every mode). Prints JSON: launches per step, split by
  * phase (forward, backward, optimizer) and by backend primitive.
  *
  *   node packages/backend-gpu/bench/bench.mjs packages/backend-gpu/bench/launch-profile.ts
  */
 import '@bp/autograd';
-import { Dense, Sequential, presets } from '@bp/layers';
+import { Conv2d, Dense, Flatten, Linear, MaxPool2d, ReLU, Sequential, presets, type Module } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { manualSeed, randint, randn, setBackend, tidy } from '@bp/tensor';
+import { manualSeed, randint, randn, setBackend, tidy, type Tensor } from '@bp/tensor';
 import { gpu, type GpuBackend } from '../src/index.js';
 import { countFitSteps } from '../test/step-counts.js';
 
@@ -60,30 +60,39 @@ const tally = { current: new Map() as Tally };
 instrument(backend, tally);
 await setBackend(backend);
 
-// A manual step as in `pnpm bench:gpu`, each phase tallied on its own.
-manualSeed(1);
-const model = new Sequential([new Dense(128, { activation: 'relu', inputShape: [784] }), new Dense(10)]);
-model.build([784]);
-const opt = new Adam(model.parameters());
-const x = randn([128, 784]);
-const y = randint(0, 10, [128]);
-const phases = { forward: new Map() as Tally, backward: new Map() as Tally, optimizer: new Map() as Tally };
-for (let step = 0; step < 2; step++) {
-  for (const p of Object.values(phases)) p.clear();
-  tidy(() => {
-    tally.current = phases.forward;
-    const loss = crossEntropyLoss(model.forward(x), y);
-    opt.zeroGrad();
-    tally.current = phases.backward;
-    loss.backward();
-    tally.current = phases.optimizer;
-    opt.step();
-    return loss.detach();
-  }).dispose();
+/** Launches of the second training step of `model` (as in `pnpm bench:gpu`), by phase and primitive. */
+function profile(model: Module, x: Tensor, y: Tensor) {
+  const opt = new Adam(model.parameters());
+  const phases = { forward: new Map() as Tally, backward: new Map() as Tally, optimizer: new Map() as Tally };
+  for (let step = 0; step < 2; step++) {
+    for (const p of Object.values(phases)) p.clear();
+    tidy(() => {
+      tally.current = phases.forward;
+      const loss = crossEntropyLoss(model.forward(x), y);
+      opt.zeroGrad();
+      tally.current = phases.backward;
+      loss.backward();
+      tally.current = phases.optimizer;
+      opt.step();
+      return loss.detach();
+    }).dispose();
+  }
+  tally.current = new Map();
+  const all: Tally = new Map();
+  for (const p of Object.values(phases)) for (const [k, v] of p) all.set(k, (all.get(k) ?? 0) + v);
+  return {
+    launchesPerStep: total(all),
+    byPhase: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, { launches: total(v), byPrimitive: sorted(v) }])),
+    byPrimitive: sorted(all),
+  };
 }
-tally.current = new Map();
-const all: Tally = new Map();
-for (const p of Object.values(phases)) for (const [k, v] of p) all.set(k, (all.get(k) ?? 0) + v);
+
+manualSeed(1);
+const mlp = new Sequential([new Dense(128, { activation: 'relu', inputShape: [784] }), new Dense(10)]);
+mlp.build([784]);
+const mlpProfile = profile(mlp, randn([128, 784]), randint(0, 10, [128]));
+const cnn = new Sequential([new Conv2d(1, 8, 3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8 * 13 * 13, 10)]);
+const cnnProfile = profile(cnn, randn([32, 1, 28, 28]), randint(0, 10, [32]));
 
 // presets.mnistMlp() with fit, counted per step as src/step-counts.test.ts does.
 manualSeed(2);
@@ -95,10 +104,8 @@ const fitCounts = await countFitSteps(backend, preset as Sequential, randn([4 * 
 console.log(
   JSON.stringify(
     {
-      workload: 'MNIST MLP 784-128-10, batch 128, Adam, crossEntropyLoss (second step)',
-      launchesPerStep: total(all),
-      byPhase: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, { launches: total(v), byPrimitive: sorted(v) }])),
-      byPrimitive: sorted(all),
+      mlp: { workload: 'MNIST MLP 784-128-10, batch 128, Adam, crossEntropyLoss (second step)', ...mlpProfile },
+      cnn: { workload: 'CNN conv(1-8,3x3) relu maxpool(2) dense(10), batch 32 of 28x28, Adam (second step)', ...cnnProfile },
       fit: {
         workload: 'presets.mnistMlp() (Flatten, Linear 784-128, ReLU, Linear 128-10), batch 32, Adam, fit',
         launchesPerStep: fitCounts.launchesPerStep,
