@@ -1,17 +1,19 @@
-// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate) against the
+// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate, conv2d) against the
 // composite ops they replace, on the same backend with those kernels taken away. On gpu.js'
-// JavaScript and WebAssembly modes the two paths round alike, so they must agree bit for bit.
+// JavaScript and WebAssembly modes linear, reluBackward and Adam round as the composite does,
+// so they must agree bit for bit; the convolution sums in another order (within TOLERANCE).
 import '@bp/autograd';
 import { Adam, AdamW, type AdamOptions } from '@bp/optim';
-import { linear, manualSeed, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
+import { conv2d, linear, manualSeed, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
 import { reluBackward } from '@bp/tensor/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_MODES } from '../test/modes.js';
+import { TOLERANCE } from '../test/tolerance.js';
 import { gpu, type GpuBackend } from './index.js';
 
 /** `b` without the fused kernels under test: the ops compose them from primitives. */
 function composite(b: GpuBackend): Backend {
-  const { linear: _l, reluBackward: _r, adamUpdate: _a, ...rest } = b.fused ?? {};
+  const { linear: _l, reluBackward: _r, adamUpdate: _a, conv2d: _c, conv2dBackward: _cb, ...rest } = b.fused ?? {};
   return { ...b, name: 'gpu-composite', fused: rest } as Backend;
 }
 
@@ -114,6 +116,37 @@ for (const mode of NODE_MODES.filter((m) => m === 'cpu' || m === 'webasm')) {
       );
       expect(fused).toEqual([1, -2, NaN, Infinity, 0, 0]);
       expect(fused).toEqual(comp);
+    });
+
+    it('conv2d: the composite values and gradients, with strides, padding and with or without bias; 1 launch forward', async () => {
+      const cases: { x: number[]; w: number[]; bias: boolean; stride: [number, number]; padding: [number, number] }[] = [
+        { x: [2, 3, 7, 6], w: [4, 3, 3, 3], bias: true, stride: [1, 1], padding: [1, 1] },
+        { x: [1, 2, 8, 9], w: [3, 2, 3, 2], bias: false, stride: [2, 3], padding: [1, 0] },
+        { x: [3, 1, 5, 5], w: [2, 1, 5, 5], bias: true, stride: [1, 1], padding: [0, 0] },
+      ];
+      for (const cs of cases) {
+        const [fused, comp] = await both(() => {
+          manualSeed(11);
+          const x = randn(cs.x, { requiresGrad: true });
+          const w = randn(cs.w, { requiresGrad: true });
+          const bias = cs.bias ? randn([cs.w[0]], { requiresGrad: true }) : null;
+          const before = b.counters().launches;
+          const y = conv2d(x, w, bias, { stride: cs.stride, padding: cs.padding });
+          const launches = b.counters().launches - before;
+          manualSeed(12);
+          sum(y.mul(randn(y.shape))).backward();
+          const grads = [x, w, ...(bias ? [bias] : [])].map((t) => Array.from(t.grad!.dataSync()));
+          return { y: Array.from(y.dataSync()), shape: y.shape, grads, launches };
+        });
+        expect(fused.shape).toEqual(comp.shape);
+        expect(fused.launches).toBe(1);
+        const close = (a: number[], e: number[]) => {
+          expect(a.length).toBe(e.length);
+          a.forEach((v, i) => expect(Math.abs(v - e[i])).toBeLessThanOrEqual(TOLERANCE.atol + TOLERANCE.rtol * Math.abs(e[i])));
+        };
+        close(fused.y, comp.y);
+        fused.grads.forEach((g, i) => close(g, comp.grads[i]));
+      }
     });
 
     const adams: [string, typeof Adam | typeof AdamW, AdamOptions][] = [

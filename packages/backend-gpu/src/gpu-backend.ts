@@ -9,6 +9,7 @@ import {
   type Backend,
   type DType,
   type TypedArray,
+  type Window2d,
 } from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
@@ -17,7 +18,18 @@ import { matmulKernel } from './kernels/matmul.js';
 import { CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './kernels/movement.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
-import { adamMaxKernel, adamMomentKernel, adamParamKernel, linearKernel, reluBackwardKernel, type AdamKernel } from './kernels/fused.js';
+import {
+  adamMaxKernel,
+  adamMomentKernel,
+  adamParamKernel,
+  conv2dBiasGradKernel,
+  conv2dInputGradKernel,
+  conv2dKernel,
+  conv2dWeightGradKernel,
+  linearKernel,
+  reluBackwardKernel,
+  type AdamKernel,
+} from './kernels/fused.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
 import { chooseMode, chooseModeAsync, GL_MODES, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
 import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
@@ -372,6 +384,26 @@ function make(choice: ModeChoice): GpuBackend {
     tracker.moveInto(p, pNew);
   }
 
+  /** A convolution as one kernel; its gradients as one kernel each (see `kernels/fused.ts`). */
+  function conv2d(x: GpuStorage, w: GpuStorage, bias: GpuStorage | null, win: Window2d, outC: number): GpuStorage {
+    return run(conv2dKernel(win, outC, bias !== null), bias === null ? [x, w] : [x, w, bias]);
+  }
+
+  function conv2dBackward(
+    dy: GpuStorage,
+    x: GpuStorage,
+    w: GpuStorage,
+    win: Window2d,
+    outC: number,
+    needs: readonly [boolean, boolean, boolean],
+  ): [GpuStorage | null, GpuStorage | null, GpuStorage | null] {
+    return [
+      needs[0] ? run(conv2dInputGradKernel(win, outC), [dy, w]) : null,
+      needs[1] ? run(conv2dWeightGradKernel(win, outC), [dy, x]) : null,
+      needs[2] ? run(conv2dBiasGradKernel(win.n, outC, win.outH * win.outW), [dy]) : null,
+    ];
+  }
+
   let hostBackend: Backend<TypedArray> | undefined;
   /** The CPU backend's kernels on a host-memory storage too large for gpu.js (see MAX_KERNEL_CELLS). */
   function onHost(x: GpuStorage): { host: Backend<TypedArray>; data: Float32Array } | null {
@@ -501,6 +533,8 @@ function make(choice: ModeChoice): GpuBackend {
       linear,
       reluBackward: (dy, x, size) => run(reluBackwardKernel(size), [dy, x]),
       adamUpdate,
+      conv2d,
+      conv2dBackward,
     },
     liveTensors: () => tracker.liveCount,
     counters: () => ({ ...counts }),

@@ -111,3 +111,141 @@ export function adamParamKernel(size: number, v: AdamVariant): AdamKernel {
     'return Math.fround(pi - Math.fround(Math.fround(m[i] / den) * step));',
   ]);
 }
+
+/** The part of a 2-D window's geometry a convolution kernel bakes in (the @bp/tensor `Window2d`). */
+export interface ConvWindow {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outH: number;
+  outW: number;
+}
+
+const winKey = (w: ConvWindow) => [w.n, w.c, w.h, w.w, w.kh, w.kw, w.strideH, w.strideW, w.padH, w.padW, w.outH, w.outW].join(':');
+
+/**
+ * 2-D convolution (cross-correlation, zero padding) of `x: [n, c, h, w]` with
+ * `weight: [outC, c, kh, kw]`, plus `bias: [outC]` when `bias`: one thread per output cell
+ * of `[n, outC, outH, outW]`, summing its window directly (no im2col matrix in between).
+ */
+export function conv2dKernel(win: ConvWindow, outC: number, bias: boolean): KernelSpec {
+  const { c, h, w, kh, kw, outH, outW } = win;
+  const body = [
+    `const b = Math.floor((this.thread.x + 0.5) / ${outC * outH * outW});`,
+    `const r0 = this.thread.x - b * ${outC * outH * outW};`,
+    `const oc = Math.floor((r0 + 0.5) / ${outH * outW});`,
+    `const r1 = r0 - oc * ${outH * outW};`,
+    `const oy = Math.floor((r1 + 0.5) / ${outW});`,
+    `const ox = r1 - oy * ${outW};`,
+    'let acc = 0;',
+    `for (let ci = 0; ci < ${c}; ci++) {`,
+    `    for (let ki = 0; ki < ${kh}; ki++) {`,
+    `      const iy = oy * ${win.strideH} - ${win.padH} + ki;`,
+    `      if (iy >= 0 && iy < ${h}) {`,
+    `        for (let kj = 0; kj < ${kw}; kj++) {`,
+    `          const ix = ox * ${win.strideW} - ${win.padW} + kj;`,
+    `          if (ix >= 0 && ix < ${w}) {`,
+    `            acc += x[((b * ${c} + ci) * ${h} + iy) * ${w} + ix] * k[((oc * ${c} + ci) * ${kh} + ki) * ${kw} + kj];`,
+    '          }',
+    '        }',
+    '      }',
+    '    }',
+    '  }',
+    bias ? 'return acc + bias[oc];' : 'return acc;',
+  ];
+  return {
+    key: `conv2d:${winKey(win)}:${outC}:${bias}`,
+    source: `function (x, k${bias ? ', bias' : ''}) {\n  ${body.join('\n  ')}\n}`,
+    output: win.n * outC * outH * outW,
+  };
+}
+
+/**
+ * The input gradient of {@link conv2dKernel}: one thread per input cell, summing
+ * `dy * weight` over the output cells whose windows cover it (a cell covered by tap `ki`
+ * of output row `oy` has `iy = oy * strideH - padH + ki`, so `oy` must divide evenly).
+ */
+export function conv2dInputGradKernel(win: ConvWindow, outC: number): KernelSpec {
+  const { c, h, w, kh, kw, outH, outW, strideH, strideW } = win;
+  const body = [
+    `const b = Math.floor((this.thread.x + 0.5) / ${c * h * w});`,
+    `const r0 = this.thread.x - b * ${c * h * w};`,
+    `const ci = Math.floor((r0 + 0.5) / ${h * w});`,
+    `const r1 = r0 - ci * ${h * w};`,
+    `const iy = Math.floor((r1 + 0.5) / ${w});`,
+    `const ix = r1 - iy * ${w};`,
+    'let acc = 0;',
+    `for (let ki = 0; ki < ${kh}; ki++) {`,
+    `    const ty = iy + ${win.padH} - ki;`,
+    `    const oy = Math.floor((ty + 0.5) / ${strideH});`,
+    `    if (ty >= 0 && oy * ${strideH} == ty && oy < ${outH}) {`,
+    `      for (let kj = 0; kj < ${kw}; kj++) {`,
+    `        const tx = ix + ${win.padW} - kj;`,
+    `        const ox = Math.floor((tx + 0.5) / ${strideW});`,
+    `        if (tx >= 0 && ox * ${strideW} == tx && ox < ${outW}) {`,
+    `          for (let oc = 0; oc < ${outC}; oc++) {`,
+    `            acc += dy[((b * ${outC} + oc) * ${outH} + oy) * ${outW} + ox] * k[((oc * ${c} + ci) * ${kh} + ki) * ${kw} + kj];`,
+    '          }',
+    '        }',
+    '      }',
+    '    }',
+    '  }',
+    'return acc;',
+  ];
+  return {
+    key: `conv2dDx:${winKey(win)}:${outC}`,
+    source: `function (dy, k) {\n  ${body.join('\n  ')}\n}`,
+    output: win.n * c * h * w,
+  };
+}
+
+/** The weight gradient of {@link conv2dKernel}: one thread per weight cell, summing `dy * x` over the batch and the output. */
+export function conv2dWeightGradKernel(win: ConvWindow, outC: number): KernelSpec {
+  const { n, c, h, w, kh, kw, outH, outW } = win;
+  const body = [
+    `const oc = Math.floor((this.thread.x + 0.5) / ${c * kh * kw});`,
+    `const r0 = this.thread.x - oc * ${c * kh * kw};`,
+    `const ci = Math.floor((r0 + 0.5) / ${kh * kw});`,
+    `const r1 = r0 - ci * ${kh * kw};`,
+    `const ki = Math.floor((r1 + 0.5) / ${kw});`,
+    `const kj = r1 - ki * ${kw};`,
+    'let acc = 0;',
+    `for (let b = 0; b < ${n}; b++) {`,
+    `    for (let oy = 0; oy < ${outH}; oy++) {`,
+    `      const iy = oy * ${win.strideH} - ${win.padH} + ki;`,
+    `      if (iy >= 0 && iy < ${h}) {`,
+    `        for (let ox = 0; ox < ${outW}; ox++) {`,
+    `          const ix = ox * ${win.strideW} - ${win.padW} + kj;`,
+    `          if (ix >= 0 && ix < ${w}) {`,
+    `            acc += dy[((b * ${outC} + oc) * ${outH} + oy) * ${outW} + ox] * x[((b * ${c} + ci) * ${h} + iy) * ${w} + ix];`,
+    '          }',
+    '        }',
+    '      }',
+    '    }',
+    '  }',
+    'return acc;',
+  ];
+  return {
+    key: `conv2dDw:${winKey(win)}:${outC}`,
+    source: `function (dy, x) {\n  ${body.join('\n  ')}\n}`,
+    output: outC * c * kh * kw,
+  };
+}
+
+/** The bias gradient of {@link conv2dKernel}: per output channel, the sum of `dy` over the batch and the output. */
+export function conv2dBiasGradKernel(n: number, outC: number, plane: number): KernelSpec {
+  return {
+    key: `conv2dDb:${n}:${outC}:${plane}`,
+    source:
+      `function (dy) {\n  const oc = this.thread.x;\n  let acc = 0;\n  for (let b = 0; b < ${n}; b++) {\n` +
+      `    for (let p = 0; p < ${plane}; p++) {\n      acc += dy[(b * ${outC} + oc) * ${plane} + p];\n    }\n  }\n  return acc;\n}`,
+    output: outC,
+  };
+}
