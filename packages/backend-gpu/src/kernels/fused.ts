@@ -9,6 +9,7 @@
  * there and on the WebAssembly mode (float32 arithmetic) a fused kernel gives the
  * composite's bits exactly.
  */
+import type { Window2d } from '@bp/tensor';
 import type { KernelSpec } from './codegen.js';
 import { matmulLines } from './matmul.js';
 
@@ -112,30 +113,14 @@ export function adamParamKernel(size: number, v: AdamVariant): AdamKernel {
   ]);
 }
 
-/** The part of a 2-D window's geometry a convolution kernel bakes in (the @bp/tensor `Window2d`). */
-export interface ConvWindow {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  kh: number;
-  kw: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  outH: number;
-  outW: number;
-}
-
-const winKey = (w: ConvWindow) => [w.n, w.c, w.h, w.w, w.kh, w.kw, w.strideH, w.strideW, w.padH, w.padW, w.outH, w.outW].join(':');
+const winKey = (w: Window2d) => [w.n, w.c, w.h, w.w, w.kh, w.kw, w.strideH, w.strideW, w.padH, w.padW, w.outH, w.outW].join(':');
 
 /**
  * 2-D convolution (cross-correlation, zero padding) of `x: [n, c, h, w]` with
  * `weight: [outC, c, kh, kw]`, plus `bias: [outC]` when `bias`: one thread per output cell
  * of `[n, outC, outH, outW]`, summing its window directly (no im2col matrix in between).
  */
-export function conv2dKernel(win: ConvWindow, outC: number, bias: boolean): KernelSpec {
+export function conv2dKernel(win: Window2d, outC: number, bias: boolean): KernelSpec {
   const { c, h, w, kh, kw, outH, outW } = win;
   const body = [
     `const b = Math.floor((this.thread.x + 0.5) / ${outC * outH * outW});`,
@@ -172,7 +157,7 @@ export function conv2dKernel(win: ConvWindow, outC: number, bias: boolean): Kern
  * `dy * weight` over the output cells whose windows cover it (a cell covered by tap `ki`
  * of output row `oy` has `iy = oy * strideH - padH + ki`, so `oy` must divide evenly).
  */
-export function conv2dInputGradKernel(win: ConvWindow, outC: number): KernelSpec {
+export function conv2dInputGradKernel(win: Window2d, outC: number): KernelSpec {
   const { c, h, w, kh, kw, outH, outW, strideH, strideW } = win;
   const body = [
     `const b = Math.floor((this.thread.x + 0.5) / ${c * h * w});`,
@@ -207,7 +192,7 @@ export function conv2dInputGradKernel(win: ConvWindow, outC: number): KernelSpec
 }
 
 /** The weight gradient of {@link conv2dKernel}: one thread per weight cell, summing `dy * x` over the batch and the output. */
-export function conv2dWeightGradKernel(win: ConvWindow, outC: number): KernelSpec {
+export function conv2dWeightGradKernel(win: Window2d, outC: number): KernelSpec {
   const { n, c, h, w, kh, kw, outH, outW } = win;
   const body = [
     `const oc = Math.floor((this.thread.x + 0.5) / ${c * kh * kw});`,
