@@ -1,6 +1,16 @@
 import { UNARY_OPS } from '@bp/tensor/internal';
 import { GPU, type Texture } from 'gpu.js';
-import { ArgumentError, BpError, NotAvailableError, cpuBackend, type Backend, type DType, type TypedArray } from '@bp/tensor';
+import {
+  ArgumentError,
+  BpError,
+  NotAvailableError,
+  cpuBackend,
+  type AdamConstants,
+  type Backend,
+  type DType,
+  type TypedArray,
+  type Window2d,
+} from '@bp/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
@@ -8,6 +18,18 @@ import { matmulKernel } from './kernels/matmul.js';
 import { CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './kernels/movement.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
+import {
+  adamMaxKernel,
+  adamMomentKernel,
+  adamParamKernel,
+  conv2dBiasGradKernel,
+  conv2dInputGradKernel,
+  conv2dKernel,
+  conv2dWeightGradKernel,
+  linearKernel,
+  reluBackwardKernel,
+  type AdamKernel,
+} from './kernels/fused.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
 import { chooseMode, chooseModeAsync, GL_MODES, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
 import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
@@ -311,6 +333,89 @@ function make(choice: ModeChoice): GpuBackend {
     }
   }
 
+  /** `x @ weight^T + bias`, then relu: one kernel (see `kernels/fused.ts`). */
+  function linear(
+    x: GpuStorage,
+    w: GpuStorage,
+    bias: GpuStorage | null,
+    rows: number,
+    inF: number,
+    outF: number,
+    relu: boolean,
+  ): GpuStorage {
+    if (rows * outF === 0) return empty();
+    if (inF === 0) {
+      // An empty product: the bias (or 0) on every row, through the composite's kernels.
+      const zero = fill(rows * outF, 0);
+      if (bias === null) return zero;
+      const shape = [rows, outF];
+      const sum = run(binaryKernel('add', shape, [outF], shape, 'float32'), [zero, bias]);
+      tracker.dispose(zero);
+      if (!relu) return sum;
+      const out = run(unaryKernel('relu', rows * outF)!, [sum]);
+      tracker.dispose(sum);
+      return out;
+    }
+    return run(linearKernel(rows, inF, outF, bias !== null, relu), bias === null ? [x, w] : [x, w, bias]);
+  }
+
+  /**
+   * One Adam or AdamW step in place: a kernel each for the first moment, the second moment
+   * (and AMSGrad's running maximum), then the parameter from the new moments; each result
+   * then replaces its tensor's data ({@link StorageTracker.moveInto}).
+   */
+  function adamUpdate(
+    p: GpuStorage,
+    g: GpuStorage,
+    m: GpuStorage,
+    v: GpuStorage,
+    vmax: GpuStorage | null,
+    size: number,
+    c: AdamConstants,
+  ): void {
+    if (size === 0) return;
+    for (const s of [p, g, m, v, vmax]) if (s !== null) dataOf(s);
+    const f = Math.fround;
+    const variant = { first: c.first, l2: c.weightDecay !== 0 && !c.decoupled, decay: c.weightDecay !== 0 && c.decoupled };
+    // Every value a kernel may take, by the names in its `params`; scalars rounded to float32 as the composite's are.
+    const common = { p, g, wd: f(c.weightDecay), step: f(c.stepSize), eps: f(c.epsScaled), shrink: f(1 - c.lr * c.weightDecay) };
+    const launch = (k: AdamKernel, args: Record<string, GpuStorage | number>) => {
+      const all: Record<string, GpuStorage | number> = { ...common, ...args };
+      return run(
+        k,
+        k.params.map((name) => all[name]),
+      );
+    };
+    const mNew = launch(adamMomentKernel(size, 'm', variant), { old: m, b: f(c.beta1), a: f(1 - c.beta1) });
+    const vNew = launch(adamMomentKernel(size, 'v', variant), { old: v, b: f(c.beta2), a: f(1 - c.beta2) });
+    const maxNew = vmax === null ? null : launch(adamMaxKernel(size, c.first), { old: vmax, v: vNew });
+    const pNew = launch(adamParamKernel(size, variant), { m: mNew, second: maxNew ?? vNew });
+    tracker.moveInto(m, mNew);
+    tracker.moveInto(v, vNew);
+    if (vmax !== null && maxNew !== null) tracker.moveInto(vmax, maxNew);
+    tracker.moveInto(p, pNew);
+  }
+
+  /** A convolution as one kernel; its gradients as one kernel each (see `kernels/fused.ts`). */
+  function conv2d(x: GpuStorage, w: GpuStorage, bias: GpuStorage | null, win: Window2d, outC: number): GpuStorage {
+    return run(conv2dKernel(win, outC, bias !== null), bias === null ? [x, w] : [x, w, bias]);
+  }
+
+  function conv2dBackward(
+    dy: GpuStorage,
+    x: GpuStorage,
+    w: GpuStorage,
+    win: Window2d,
+    outC: number,
+    needs: readonly [boolean, boolean, boolean],
+  ): [GpuStorage | null, GpuStorage | null, GpuStorage | null] {
+    return [
+      needs[0] ? run(conv2dInputGradKernel(win, outC), [dy, w]) : null,
+      needs[1] ? run(conv2dWeightGradKernel(win, outC), [dy, x]) : null,
+      needs[2] ? run(conv2dBiasGradKernel(win.n, outC, win.outH * win.outW), [dy]) : null,
+    ];
+  }
+
   let hostBackend: Backend<TypedArray> | undefined;
   /** The CPU backend's kernels on a host-memory storage too large for gpu.js (see MAX_KERNEL_CELLS). */
   function onHost(x: GpuStorage): { host: Backend<TypedArray>; data: Float32Array } | null {
@@ -437,6 +542,11 @@ function make(choice: ModeChoice): GpuBackend {
     fused: {
       softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
+      linear,
+      reluBackward: (dy, x, size) => run(reluBackwardKernel(size), [dy, x]),
+      adamUpdate,
+      conv2d,
+      conv2dBackward,
     },
     liveTensors: () => tracker.liveCount,
     counters: () => ({ ...counts }),

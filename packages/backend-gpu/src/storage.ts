@@ -1,4 +1,5 @@
 import type { Texture } from 'gpu.js';
+import { ArgumentError } from '@bp/tensor';
 
 /**
  * What a storage holds: a gpu.js pipeline texture on the GL modes, or a plain
@@ -63,6 +64,22 @@ export class StorageTracker {
     if (s._handle.data === null) return;
     this.registry.unregister(s);
     this.release(s._handle);
+  }
+
+  /**
+   * An in-place write: `into` takes `from`'s data (a kernel's result) and its old data is
+   * freed (on WebGPU, after every kernel queued so far, which may still read it); `from`
+   * is left disposed. Every tensor sharing `into` sees the new values.
+   */
+  moveInto(into: GpuStorage, from: GpuStorage): void {
+    const data = from._handle.data;
+    const old = into._handle.data;
+    if (data === null || old === null) throw new ArgumentError('gpu', `an in-place write into a disposed tensor (${into.size} values)`);
+    this.registry.unregister(from);
+    from._handle.data = null;
+    into._handle.data = data;
+    // Releasing the old data takes one storage off the live count: the one `from` was.
+    this.release({ data: old });
   }
 
   private release(h: Handle): void {

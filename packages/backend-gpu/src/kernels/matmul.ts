@@ -16,6 +16,20 @@ export function matmulKernel(
   transA: boolean,
   transB: boolean,
 ): KernelSpec {
+  return {
+    key: `matmul:${batchA}:${batchB}:${m}:${k}:${n}:${transA}:${transB}`,
+    source: `function (a, b) {\n  ${matmulLines(batchA, batchB, m, k, n, transA, transB).join('\n  ')}\n  return acc;\n}`,
+    output: Math.max(batchA, batchB) * m * n,
+  };
+}
+
+/**
+ * The statements of {@link matmulKernel}'s body up to its return: they leave the dot
+ * product of output cell (`t`, `i`, `j`) in `acc`, reading the arguments `a` and `b`.
+ * Fused kernels (see `fused.ts`) add their epilogue after them, so their products are
+ * the same sums in the same order.
+ */
+export function matmulLines(batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): string[] {
   const batch = Math.max(batchA, batchB);
   const mn = m * n;
   const lines: string[] = ['const o = this.thread.x;'];
@@ -40,10 +54,5 @@ export function matmulKernel(
     );
   }
   for (let p = quads * 4; p < k; p++) lines.push(`acc += ${aAt(String(p))} * ${bAt(String(p))};`);
-  lines.push('return acc;');
-  return {
-    key: `matmul:${batchA}:${batchB}:${m}:${k}:${n}:${transA}:${transB}`,
-    source: `function (a, b) {\n  ${lines.join('\n  ')}\n}`,
-    output: batch * mn,
-  };
+  return lines;
 }

@@ -183,6 +183,61 @@ export const nnCases: CaseBuilder = (ctx) => {
       );
       if (!ctx.quick) expectGradcheck(ctx, (a, b) => linear(a, b, null, { activation: 'relu' }), [x, w], 'linear relu no bias');
     }),
+    c('linear: hand-derived values, with and without bias and relu, and with no input features', async () => {
+      const x = tensor([
+        [1, 2],
+        [-1, 0.5],
+      ]);
+      const w = tensor([
+        [1, -1],
+        [0.5, 2],
+        [-2, 0],
+      ]);
+      const bias = tensor([0.5, -1, 1]);
+      const y = [
+        [-1, 4.5, -2],
+        [-1.5, 0.5, 2],
+      ];
+      expectExact(linear(x, w), y, 'float32', 'linear');
+      expectExact(
+        linear(x, w, bias),
+        [
+          [-0.5, 3.5, -1],
+          [-1, -0.5, 3],
+        ],
+        'float32',
+        'linear with bias',
+      );
+      expectExact(
+        linear(x, w, bias, { activation: 'relu' }),
+        [
+          [0, 3.5, 0],
+          [0, 0, 3],
+        ],
+        'float32',
+        'linear with bias and relu',
+      );
+      expectExact(
+        linear(x, w, null, { activation: 'relu' }),
+        [
+          [0, 4.5, 0],
+          [0, 0.5, 2],
+        ],
+        'float32',
+        'linear with relu',
+      );
+      // No input features: an empty product, so the bias (then the relu) on every row.
+      const empty = linear(tensor([], { shape: [2, 0] }), tensor([], { shape: [3, 0] }), tensor([1, -2, 0.5]), { activation: 'relu' });
+      expectExact(
+        empty,
+        [
+          [1, 0, 0.5],
+          [1, 0, 0.5],
+        ],
+        'float32',
+        'linear with no input features',
+      );
+    }),
     c('logSumExp: gradcheck', () => {
       expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');
       if (!ctx.quick) expectGradcheck(ctx, (t) => logSumExp(t, 0, true), [normal([3, 4], 94)], 'logSumExp(0, keepDims)');

@@ -65,7 +65,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const fused = b.fused?.linear;
   const outShape = [...x.shape.slice(0, -1), outF];
   if (fused && x.dtype === 'float32' && weight.dtype === 'float32' && (bias == null || bias.dtype === 'float32')) {
-    const rows = x.size / Math.max(inF, 1);
+    // Counted from the shape: with no input features x has no values to count rows by.
+    const rows = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
     const y = make(fused(x._on(b), weight._on(b), bias ? bias._on(b) : null, rows, inF, outF, act === 'relu'), outShape, 'float32');
     return record('linear', bias ? [x, weight, bias] : [x, weight], y, { relu: act === 'relu' });
   }
