@@ -163,7 +163,7 @@ export async function syncLoop(
         ],
       });
       const before = live();
-      model.evaluate(x, y, { batchSize: batch });
+      await model.evaluate(x, y, { batchSize: batch });
       fit.push({ step: -1, live: live() - before, rssMB: rss() });
     }
     const mean = (a: number[]) => a.reduce((p, q) => p + q, 0) / a.length;
