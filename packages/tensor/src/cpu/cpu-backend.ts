@@ -116,25 +116,32 @@ interface ProcessLike {
 
 const proc = (globalThis as { process?: ProcessLike }).process;
 
-/** The WebAssembly kernels as options ask for them, or null for plain TypeScript. */
-function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
+/**
+ * The WebAssembly kernels as options ask for them, or null for plain TypeScript: `main` for the kernels that
+ * may spread over worker threads (matrix products, convolution, pooling), `local` for those that always run
+ * on the calling thread (elementwise arithmetic, the relu gradient, Adam). With threads, `main` has a shared
+ * memory, and the engines copy typed arrays into and out of a shared buffer several times slower than into a
+ * private one, so `local` is a second instance of the same kernels on a private memory (same code, same bits).
+ */
+function makeRuntime(options: CpuBackendOptions): { main: WasmRuntime; local: WasmRuntime } | null {
   if (options.simd === false) return null;
   const fromEnv = Number(proc?.env?.BP_CPU_THREADS);
   const threads = Math.max(1, Math.floor(options.threads ?? (fromEnv > 0 ? fromEnv : 4)));
   const fma = options.fma === true;
-  if (threads > 1 && canUseThreads()) {
-    const fused = fma ? kernelModule(true, true) : null;
-    const shared = fused ?? kernelModule(true);
-    if (shared) {
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-      const rt = new WasmRuntime(shared, memory, fused !== null);
-      rt.threads = new ThreadPool(rt, shared, threads - 1);
-      return rt;
-    }
-  }
   const fused = fma ? kernelModule(false, true) : null;
   const module = fused ?? kernelModule();
-  return module ? new WasmRuntime(module, undefined, fused !== null) : null;
+  const single = module ? new WasmRuntime(module, undefined, fused !== null) : null;
+  if (threads > 1 && canUseThreads()) {
+    const sharedFused = fma ? kernelModule(true, true) : null;
+    const shared = sharedFused ?? kernelModule(true);
+    if (shared) {
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+      const rt = new WasmRuntime(shared, memory, sharedFused !== null);
+      rt.threads = new ThreadPool(rt, shared, threads - 1);
+      return { main: rt, local: single ?? rt };
+    }
+  }
+  return single ? { main: single, local: single } : null;
 }
 
 /**
@@ -143,7 +150,9 @@ function makeRuntime(options: CpuBackendOptions): WasmRuntime | null {
  * products and float32 arithmetic run on WebAssembly SIMD kernels where the engine supports them.
  */
 export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray> {
-  const simd = makeRuntime(options);
+  const runtimes = makeRuntime(options);
+  const simd = runtimes?.main ?? null;
+  const local = runtimes?.local ?? null;
   // Convolution in one kernel needs the WebAssembly module; without it conv2d is composed of
   // im2colWide, a matrix product and a transpose.
   const conv: Pick<FusedKernels<TypedArray>, 'conv2d' | 'conv2dBackward'> | Record<string, never> = simd
@@ -171,8 +180,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       else out.set(x);
       return out;
     },
-    unary: (op, x, size, dtype) => unary(op, x, size, dtype, simd),
-    binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype, simd),
+    unary: (op, x, size, dtype) => unary(op, x, size, dtype, local),
+    binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype, local),
     where,
     reduce,
     matmul: (a, b, batchA, batchB, m, k, n, transA, transB) => matmul(a, b, batchA, batchB, m, k, n, transA, transB, simd),
@@ -189,12 +198,12 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
-      reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, simd),
+      reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),
       ...conv,
       adamUpdate: (p, g, m, v, vmax, size, c) =>
-        adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, simd),
+        adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, local),
     },
     info: () => ({
       kind: 'cpu',

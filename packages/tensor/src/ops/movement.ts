@@ -332,8 +332,9 @@ function toIndices(op: string, indices: Tensor | number[]): Tensor {
 function checkRange(op: string, idx: Tensor, dim: number, axis: number): void {
   // Reads the indices back: only where that is free or asked for (setDebugChecks).
   if (!valueChecksOn(getBackend())) return;
-  const v = idx.dataSync();
-  for (let i = 0; i < v.length; i++) {
+  // Read in place (no copy): the values are only looked at.
+  const v = idx._readSync(op, 'setDebugChecks(false)');
+  for (let i = 0; i < idx.size; i++) {
     if (v[i] < 0 || v[i] >= dim) {
       throw new IndexError(op, `index ${v[i]} is out of range for axis ${axis} of size ${dim}`);
     }

@@ -1,8 +1,11 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
 import type { WasmRuntime } from './wasm-runtime.js';
 
-/** Below this many elements, copying in and out costs more than the SIMD loop saves. */
-export const WASM_MIN_ELEMENTS = 2048;
+/**
+ * Below this many elements, copying in and out of a private memory costs more than the SIMD loop
+ * saves (from 256 values a multiply or square root is faster in the kernel than in a JavaScript loop).
+ */
+export const WASM_MIN_ELEMENTS = 256;
 
 type SimdUnary = 'neg' | 'abs' | 'sqrt' | 'square' | 'relu' | 'step';
 type SimdBinary = 'add' | 'sub' | 'mul' | 'div';
