@@ -1,11 +1,11 @@
-// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate, conv2d) against the
+// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate, conv2d, crossEntropy) against the
 // composite ops they replace, on the same backend with those kernels taken away. On gpu.js'
 // JavaScript and WebAssembly modes linear, reluBackward and Adam round as the composite does,
 // so they must agree bit for bit; the convolution sums in another order (within TOLERANCE).
 import '@bp/autograd';
 import { Adam, AdamW, type AdamOptions } from '@bp/optim';
-import { conv2d, linear, manualSeed, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
-import { reluBackward } from '@bp/tensor/internal';
+import { conv2d, linear, manualSeed, randint, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
+import { reluBackward, softmaxCrossEntropy } from '@bp/tensor/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_MODES } from '../test/modes.js';
 import { TOLERANCE } from '../test/tolerance.js';
@@ -13,7 +13,16 @@ import { gpu, type GpuBackend } from './index.js';
 
 /** `b` without the fused kernels under test: the ops compose them from primitives. */
 function composite(b: GpuBackend): Backend {
-  const { linear: _l, reluBackward: _r, adamUpdate: _a, conv2d: _c, conv2dBackward: _cb, ...rest } = b.fused ?? {};
+  const {
+    linear: _l,
+    reluBackward: _r,
+    adamUpdate: _a,
+    conv2d: _c,
+    conv2dBackward: _cb,
+    crossEntropy: _x,
+    crossEntropyBackward: _xb,
+    ...rest
+  } = b.fused ?? {};
   return { ...b, name: 'gpu-composite', fused: rest } as Backend;
 }
 
@@ -146,6 +155,47 @@ for (const mode of NODE_MODES.filter((m) => m === 'cpu' || m === 'webasm')) {
         };
         close(fused.y, comp.y);
         fused.grads.forEach((g, i) => close(g, comp.grads[i]));
+      }
+    });
+
+    it('crossEntropy: the composite loss and gradient for each reduction, ignored and out-of-range rows; 2 launches forward', async () => {
+      // [300, 200] takes the backward path that counts the rows kept in a kernel of its own.
+      const shapes: [number, number][] = [
+        [6, 5],
+        [300, 200],
+      ];
+      for (const [rows, cols] of shapes) {
+        for (const reduction of ['mean', 'sum', 'none'] as const) {
+          for (const labelsKind of ['valid', 'ignored', 'outOfRange'] as const) {
+            const [fused, comp] = await both(() => {
+              manualSeed(21);
+              const x = randn([rows, cols]).mul(3);
+              x.requiresGrad = true;
+              const ids = Array.from(randint(0, cols, [rows]).dataSync());
+              if (labelsKind !== 'valid') ids[1] = ids[4] = -100;
+              if (labelsKind === 'outOfRange') ids[2] = cols;
+              const y = tensor(ids, { dtype: 'int32' });
+              const before = b.counters().launches;
+              const loss = softmaxCrossEntropy(x, y, { reduction });
+              const forward = b.counters().launches - before;
+              manualSeed(22);
+              const w = randn(loss.shape);
+              sum(loss.mul(w)).backward();
+              return { loss: Array.from(loss.dataSync()), grad: Array.from(x.grad!.dataSync()), forward };
+            });
+            expect(fused.forward).toBe(2);
+            const close = (a: number[], e: number[]) => {
+              expect(a.length).toBe(e.length);
+              a.forEach((v, i) => {
+                if (Number.isNaN(e[i])) expect(v).toBeNaN();
+                else expect(Math.abs(v - e[i])).toBeLessThanOrEqual(TOLERANCE.atol + TOLERANCE.rtol * Math.abs(e[i]));
+              });
+            };
+            close(fused.loss, comp.loss);
+            close(fused.grad, comp.grad);
+            if (labelsKind === 'outOfRange') expect(fused.loss.some(Number.isNaN)).toBe(true);
+          }
+        }
       }
     });
 

@@ -26,6 +26,10 @@ import {
   conv2dInputGradKernel,
   conv2dKernel,
   conv2dWeightGradKernel,
+  crossEntropyBackwardKernel,
+  crossEntropyKernel,
+  INLINE_KEPT_MAX,
+  keptRowsKernel,
   linearKernel,
   reluBackwardKernel,
   type AdamKernel,
@@ -396,6 +400,41 @@ function make(choice: ModeChoice): GpuBackend {
     tracker.moveInto(p, pNew);
   }
 
+  /** Softmax cross-entropy: the rows' log-sum-exp, then the loss (see `kernels/fused.ts`). */
+  function crossEntropy(
+    x: GpuStorage,
+    labels: GpuStorage,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    reduction: 'mean' | 'sum' | 'none',
+  ): [GpuStorage, GpuStorage] {
+    const lse = run(logSumExpKernel(rows, cols), [x]);
+    return [run(crossEntropyKernel(rows, cols, ignoreIndex, reduction), [x, labels, lse, NaN]), lse];
+  }
+
+  /** Its gradient as one kernel (two for the mean of a large batch: the rows kept are counted first). */
+  function crossEntropyBackward(
+    dy: GpuStorage,
+    x: GpuStorage,
+    labels: GpuStorage,
+    lse: GpuStorage,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    reduction: 'mean' | 'sum' | 'none',
+  ): GpuStorage {
+    const inline = reduction !== 'mean' || rows * rows * cols <= INLINE_KEPT_MAX;
+    const kernel = crossEntropyBackwardKernel(rows, cols, ignoreIndex, reduction, inline);
+    if (inline) return run(kernel, [dy, x, labels, lse]);
+    const kept = run(keptRowsKernel(rows, ignoreIndex), [labels]);
+    try {
+      return run(kernel, [dy, x, labels, lse, kept]);
+    } finally {
+      tracker.dispose(kept);
+    }
+  }
+
   /** A convolution as one kernel; its gradients as one kernel each (see `kernels/fused.ts`). */
   function conv2d(x: GpuStorage, w: GpuStorage, bias: GpuStorage | null, win: Window2d, outC: number): GpuStorage {
     return run(conv2dKernel(win, outC, bias !== null), bias === null ? [x, w] : [x, w, bias]);
@@ -547,6 +586,8 @@ function make(choice: ModeChoice): GpuBackend {
       adamUpdate,
       conv2d,
       conv2dBackward,
+      crossEntropy,
+      crossEntropyBackward,
     },
     liveTensors: () => tracker.liveCount,
     counters: () => ({ ...counts }),

@@ -392,6 +392,16 @@ case("linear relu [2,3,6] -> 5 with bias", "linear", [randn(2, 3, 6), randn(5, 6
 case("linear relu [4,3] -> 6 no bias", "linear", [randn(4, 3), randn(6, 3) * 0.5],
      lambda x, w: F.relu(F.linear(x, w)), {"activation": "relu"})
 
+# Fused softmax cross-entropy (internal op of @bp/tensor; F.cross_entropy on [N, C] with class ids).
+case("softmaxCrossEntropy mean", "softmaxCrossEntropy", [randn(5, 4) * 2, i32([1, 3, 0, 2, 3])],
+     lambda x, y: F.cross_entropy(x, y.long()), {"reduction": "mean"})
+case("softmaxCrossEntropy mean with ignored rows", "softmaxCrossEntropy", [randn(6, 3) * 3, i32([2, -100, 0, -100, 1, 1])],
+     lambda x, y: F.cross_entropy(x, y.long()), {"reduction": "mean"})
+case("softmaxCrossEntropy sum, ignoreIndex 2", "softmaxCrossEntropy", [randn(4, 5), i32([2, 4, 2, 0])],
+     lambda x, y: F.cross_entropy(x, y.long(), ignore_index=2, reduction="sum"), {"reduction": "sum", "ignoreIndex": 2})
+case("softmaxCrossEntropy none, large logits", "softmaxCrossEntropy", [randn(3, 6) * 1e3, i32([5, -100, 0])],
+     lambda x, y: F.cross_entropy(x, y.long(), reduction="none"), {"reduction": "none"})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

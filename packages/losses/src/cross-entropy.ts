@@ -1,7 +1,8 @@
 import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/tensor';
+import { softmaxCrossEntropy } from '@bp/tensor/internal';
 import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { floatTensor } from './validate.js';
+import { floatTensor, hostChecks } from './validate.js';
 
 /** Options of {@link crossEntropyLoss} (PyTorch's keyword arguments). */
 export interface CrossEntropyOptions extends LossOptions {
@@ -48,10 +49,17 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   }
   const r = toRows(op, x);
   const weights = classWeights(op, opts?.weight, r.c);
+  const sameShape = labels.shape.length === x.shape.length && labels.shape.every((d, i) => d === x.shape[i]);
+  if (labels.dtype === 'int32' && !sameShape && weights === null && s === 0 && !hostChecks()) {
+    // Labels left on the backend (no value checks that read back): one fused op, whose
+    // out-of-range rows are NaN as deviceNll's. Checked host labels keep the composite below.
+    const ids = classLabels(op, r, x, labels, ignoreIndex) as Tensor;
+    const loss = softmaxCrossEntropy(r.rows, ids, { ignoreIndex, reduction });
+    return reduction === 'none' ? loss.reshape(r.outShape) : loss;
+  }
   const logp = r.rows.logSoftmax(-1);
   const wRow = weights instanceof Tensor ? weights : weights ? tensor(weights, { shape: [r.c] }) : null;
 
-  const sameShape = labels.shape.length === x.shape.length && labels.shape.every((d, i) => d === x.shape[i]);
   if (labels.dtype === 'float32' && sameShape) {
     // Probability targets: -sum_c w_c t_c log p_c per position, mean over positions.
     let t = toRows(op, labels).rows;

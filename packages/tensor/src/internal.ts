@@ -11,6 +11,8 @@ export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
 export { conv2dBackward, im2colWide, col2imWide } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
+export { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './ops/cross-entropy.js';
+export type { CrossEntropyReduction, SoftmaxCrossEntropyOptions } from './ops/cross-entropy.js';
 import { installMethods } from './tensor.js';
 export { wrap, view, bumpVersion, ensureExclusive, markShared } from './tensor.js';
 export type { GradNodeLike } from './tensor.js';

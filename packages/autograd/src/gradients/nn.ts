@@ -1,5 +1,5 @@
 import { col2im, exp, im2col, matmulT, mul, reshape, scatterAdd, sub, sum, type NnAttrs } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide, reluBackward } from '@bp/tensor/internal';
+import { col2imWide, conv2dBackward, im2colWide, reluBackward, softmaxCrossEntropyBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */
@@ -30,5 +30,10 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     const db = bias?.requiresGrad ? sum(dz, 0) : null;
     return bias ? [dx, dw, db] : [dx, dw];
   },
+  // Fused softmax cross-entropy: (softmax - onehot) scaled per row, from the saved log-sum-exp.
+  softmaxCrossEntropy: (dy, { inputs: [x, labels], saved: [lse], attrs: { ignoreIndex, reduction } }) => [
+    softmaxCrossEntropyBackward(dy, x, labels, lse, ignoreIndex, reduction),
+    null,
+  ],
   maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(scatterAdd(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
 };

@@ -11,6 +11,7 @@
  */
 import type { Window2d } from '@bp/tensor';
 import type { KernelSpec } from './codegen.js';
+import { lit } from './codegen.js';
 import { matmulLines } from './matmul.js';
 
 /**
@@ -232,5 +233,99 @@ export function conv2dBiasGradKernel(n: number, outC: number, plane: number): Ke
       `function (dy) {\n  const oc = this.thread.x;\n  let acc = 0;\n  for (let b = 0; b < ${n}; b++) {\n` +
       `    for (let p = 0; p < ${plane}; p++) {\n      acc += dy[(b * ${outC} + oc) * ${plane} + p];\n    }\n  }\n  return acc;\n}`,
     output: outC,
+  };
+}
+
+/** `reduction` of a softmax cross-entropy (PyTorch's). */
+type CeReduction = 'mean' | 'sum' | 'none';
+
+/**
+ * Softmax cross-entropy from `x: [rows, cols]`, int32 `labels: [rows]` and the rows'
+ * log-sum-exp `lse` ({@link logSumExpKernel}-style): per row `lse - x[label]`, 0 where the
+ * label is `ignoreIndex`, `nan` (a scalar argument: GLSL has no literal for it) where it
+ * is out of range. `'none'` gives the rows; `'sum'` and `'mean'` one value, summed by one
+ * thread in row order (the mean over the rows not ignored).
+ */
+export function crossEntropyKernel(rows: number, cols: number, ignoreIndex: number, reduction: CeReduction): KernelSpec {
+  const ign = lit(ignoreIndex);
+  const key = `crossEntropy:${rows}:${cols}:${ign}:${reduction}`;
+  if (reduction === 'none') {
+    return {
+      key,
+      source:
+        `function (x, labels, lse, nan) {\n  const r = this.thread.x;\n  const y = labels[r];\n` +
+        `  if (y == ${ign}) {\n    return 0;\n  }\n` +
+        `  if (y >= 0 && y < ${cols}) {\n    return lse[r] - x[r * ${cols} + y];\n  }\n  return nan;\n}`,
+      output: rows,
+    };
+  }
+  return {
+    key,
+    source:
+      `function (x, labels, lse, nan) {\n  let acc = 0;\n  let kept = 0;\n` +
+      `  for (let r = 0; r < ${rows}; r++) {\n    const y = labels[r];\n    if (y != ${ign}) {\n      kept += 1;\n` +
+      `      if (y >= 0 && y < ${cols}) {\n        acc += lse[r] - x[r * ${cols} + y];\n      } else {\n        acc += nan;\n      }\n    }\n  }\n` +
+      (reduction === 'mean' ? '  return acc / kept;\n}' : '  return acc;\n}'),
+    output: 1,
+  };
+}
+
+/** The number of `labels` (`[rows]`) that are not `ignoreIndex`, as one value: the divisor of a mean. */
+export function keptRowsKernel(rows: number, ignoreIndex: number): KernelSpec {
+  return {
+    key: `keptRows:${rows}:${lit(ignoreIndex)}`,
+    source: `function (labels) {\n  let kept = 0;\n  for (let r = 0; r < ${rows}; r++) {\n    if (labels[r] != ${lit(ignoreIndex)}) {\n      kept += 1;\n    }\n  }\n  return kept;\n}`,
+    output: 1,
+  };
+}
+
+/**
+ * Rows times rows times classes up to which the backward kernel of a mean counts the rows
+ * kept itself (every thread loops over the labels), saving a launch; above it, one thread
+ * counts them first ({@link keptRowsKernel}).
+ */
+export const INLINE_KEPT_MAX = 1 << 24;
+
+/**
+ * The gradient of {@link crossEntropyKernel} for `dy` (one value, or `[rows]` for
+ * `'none'`): `(exp(x - lse) - onehot) * g` per cell, `g` being `dy`, `dy / kept` (the
+ * mean: `kept` counted inline when `inlineKept`, else a one-value storage argument) or
+ * `dy[row]`; 0 on rows whose label is ignored or out of range.
+ */
+export function crossEntropyBackwardKernel(
+  rows: number,
+  cols: number,
+  ignoreIndex: number,
+  reduction: CeReduction,
+  inlineKept: boolean,
+): KernelSpec {
+  const ign = lit(ignoreIndex);
+  const mean = reduction === 'mean';
+  const lines = [
+    `const r = Math.floor((this.thread.x + 0.5) / ${cols});`,
+    `const j = this.thread.x - r * ${cols};`,
+    'const y = labels[r];',
+    `if (y == ${ign} || y < 0 || y >= ${cols}) {`,
+    '    return 0;',
+    '  }',
+  ];
+  if (mean && inlineKept) {
+    lines.push(
+      'let kept = 0;',
+      `for (let k = 0; k < ${rows}; k++) {`,
+      `    if (labels[k] != ${ign}) {`,
+      '      kept += 1;',
+      '    }',
+      '  }',
+      'const g = dy[0] / kept;',
+    );
+  } else if (mean) lines.push('const g = dy[0] / keptRows[0];');
+  else lines.push(reduction === 'none' ? 'const g = dy[r];' : 'const g = dy[0];');
+  lines.push('let hot = 0;', 'if (j == y) {', '    hot = 1;', '  }', 'return (Math.exp(x[this.thread.x] - lse[r]) - hot) * g;');
+  const params = ['dy', 'x', 'labels', 'lse', ...(mean && !inlineKept ? ['keptRows'] : [])];
+  return {
+    key: `crossEntropyDx:${rows}:${cols}:${ign}:${reduction}:${inlineKept}`,
+    source: `function (${params.join(', ')}) {\n  ${lines.join('\n  ')}\n}`,
+    output: rows * cols,
   };
 }

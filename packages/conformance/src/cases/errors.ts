@@ -83,7 +83,7 @@ import {
   expm1,
   reciprocal,
 } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace } from '@bp/tensor/internal';
+import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace, softmaxCrossEntropy } from '@bp/tensor/internal';
 import {
   tan,
   asin,
@@ -422,6 +422,22 @@ function table(): Row[] {
         () => conv2dBackward(bad(null), zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), window2d('conv2d', [1, 2, 5, 5], 3)),
         ArgumentError,
         ['dy', 'Tensor'],
+      ],
+    ]),
+    ...rows('softmaxCrossEntropy', [
+      [() => softmaxCrossEntropy(zeros([2, 3]), zeros([2], { dtype: 'int32' }).reshape([1, 2])), ShapeError, ['[1,2]', '[2,3]']],
+      [() => softmaxCrossEntropy(zeros([2, 3]), zeros([2])), DTypeError, ['labels', 'int32', 'float32']],
+      [() => softmaxCrossEntropy(zeros([2, 3, 1]), zeros([2], { dtype: 'int32' })), ShapeError, ['[2,3,1]']],
+      [
+        () => softmaxCrossEntropy(zeros([2, 3]), zeros([2], { dtype: 'int32' }), { reduction: bad('avg') }),
+        ArgumentError,
+        ['reduction', 'avg'],
+      ],
+      [
+        () => softmaxCrossEntropy(zeros([2, 3]), tensor([1, 3], { dtype: 'int32' })),
+        IndexError,
+        ['label 3', 'position 1', '3 classes'],
+        true,
       ],
     ]),
     ...rows('reluBackward', [

@@ -1,5 +1,6 @@
 import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
-import { adamUpdateInPlace, hasFusedAdam } from '@bp/tensor/internal';
+import { adamUpdateInPlace, hasFusedAdam, softmaxCrossEntropy } from '@bp/tensor/internal';
+import { getBackend, valueChecksOn } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
@@ -237,6 +238,46 @@ export const nnCases: CaseBuilder = (ctx) => {
         'float32',
         'linear with no input features',
       );
+    }),
+    c('softmaxCrossEntropy: hand-derived loss and gradient, ignored rows, an all-ignored mean', async () => {
+      // Rows [0, 0] (label 0) and [ln 3, 0] (label 1): losses ln 2 and ln 4; softmax - onehot is
+      // [-0.5, 0.5] and [0.75, -0.75], halved by the mean.
+      const x = tensor([
+        [0, 0],
+        [Math.log(3), 0],
+      ]);
+      x.requiresGrad = true;
+      const y = tensor([0, 1], { dtype: 'int32' });
+      const loss = softmaxCrossEntropy(x, y);
+      expectClose(loss, [1.5 * Math.LN2], tol, 'mean loss', []);
+      loss.backward();
+      expectClose(x.grad!, [-0.25, 0.25, 0.375, -0.375], tol, 'mean gradient', [2, 2]);
+      expectClose(softmaxCrossEntropy(x, y, { reduction: 'none' }), [Math.LN2, 2 * Math.LN2], tol, 'none', [2]);
+      const ign = tensor([-100, 1], { dtype: 'int32' });
+      expectClose(softmaxCrossEntropy(x, ign, { reduction: 'none' }), [0, 2 * Math.LN2], tol, 'ignored row', [2]);
+      expectClose(softmaxCrossEntropy(x, ign, { reduction: 'sum' }), [2 * Math.LN2], tol, 'sum without the ignored row', []);
+      const x2 = x.detach().clone();
+      x2.requiresGrad = true;
+      softmaxCrossEntropy(x2, ign).backward();
+      expectClose(x2.grad!, [0, 0, 0.75, -0.75], tol, 'mean gradient over the one row kept', [2, 2]);
+      const all = await softmaxCrossEntropy(x, tensor([-100, -100], { dtype: 'int32' })).data();
+      check(Number.isNaN(all[0]), `the mean over no rows must be NaN (as PyTorch), got ${all[0]}`);
+      if (!valueChecksOn(getBackend())) {
+        // Without value checks an out-of-range label makes its row (and the mean) NaN, and its row's gradient 0.
+        const x3 = x.detach().clone();
+        x3.requiresGrad = true;
+        const bad = softmaxCrossEntropy(x3, tensor([2, 1], { dtype: 'int32' }), { reduction: 'none' });
+        const v = await bad.data();
+        check(Number.isNaN(v[0]) && Math.abs(v[1] - 2 * Math.LN2) < 1e-5, `out-of-range row: expected [NaN, ln 4], got [${v[0]}, ${v[1]}]`);
+        const m = await softmaxCrossEntropy(x, tensor([-1, 1], { dtype: 'int32' })).data();
+        check(Number.isNaN(m[0]), `the mean with an out-of-range label must be NaN, got ${m[0]}`);
+      }
+    }),
+    c('softmaxCrossEntropy: gradcheck for each reduction, with an ignored row', () => {
+      const y = tensor([2, -100, 0, 3], { dtype: 'int32' });
+      for (const reduction of ctx.quick ? (['mean'] as const) : (['mean', 'sum', 'none'] as const)) {
+        expectGradcheck(ctx, (t) => softmaxCrossEntropy(t, y, { reduction }), [normal([4, 5], 95)], `softmaxCrossEntropy ${reduction}`);
+      }
     }),
     c('logSumExp: gradcheck', () => {
       expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');

@@ -86,6 +86,30 @@ export interface FusedKernels<S> {
    * exactly as the composite update in @bp/optim rounds it, so both paths agree bit for bit.
    */
   adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
+  /**
+   * Softmax cross-entropy of `x: [rows, cols]` against class ids `labels: [rows]` (int32):
+   * per row `logSumExp(x) - x[label]`, 0 where the label is `ignoreIndex`, NaN where it is
+   * neither that nor in `[0, cols)`; then their sum (`'sum'`, one value), their mean over the
+   * rows not ignored (`'mean'`), or the rows (`'none'`, `[rows]`). Also returns each row's
+   * log-sum-exp `[rows]` for {@link FusedKernels.crossEntropyBackward}.
+   */
+  crossEntropy(x: S, labels: S, rows: number, cols: number, ignoreIndex: number, reduction: 'mean' | 'sum' | 'none'): [loss: S, lse: S];
+  /**
+   * The gradient of {@link FusedKernels.crossEntropy} for the gradient `dy` of its result
+   * (one value, or `[rows]` for `'none'`): `(exp(x - lse) - onehot(label)) * g` per row, `g`
+   * being `dy` (`'sum'`), `dy` over the rows not ignored (`'mean'`) or `dy[row]` (`'none'`), and
+   * 0 on rows whose label is ignored or out of range.
+   */
+  crossEntropyBackward(
+    dy: S,
+    x: S,
+    labels: S,
+    lse: S,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    reduction: 'mean' | 'sum' | 'none',
+  ): S;
 }
 
 /**

@@ -79,6 +79,68 @@ function reluBackward(dy: Float32Array, x: Float32Array, size: number, simd: Was
   return out;
 }
 
+/**
+ * Softmax cross-entropy per row of `[rows, cols]` against class ids (see the backend's
+ * `fused.crossEntropy`): the loss (reduced unless `'none'`) and each row's log-sum-exp.
+ */
+function crossEntropyRows(
+  x: Float32Array,
+  labels: TypedArray,
+  rows: number,
+  cols: number,
+  ignoreIndex: number,
+  reduction: 'mean' | 'sum' | 'none',
+): [Float32Array, Float32Array] {
+  const lse = new Float32Array(rows);
+  const per = new Float32Array(rows);
+  let total = 0;
+  let kept = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let mx = -Infinity;
+    for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
+    if (mx === -Infinity) mx = 0;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(x[o + j] - mx);
+    lse[r] = Math.log(s) + mx;
+    const y = labels[r];
+    if (y === ignoreIndex) continue;
+    kept++;
+    per[r] = y >= 0 && y < cols ? lse[r] - x[o + y] : NaN;
+    total += per[r];
+  }
+  if (reduction === 'none') return [per, lse];
+  return [Float32Array.of(reduction === 'sum' ? total : total / kept), lse];
+}
+
+/** The gradient of {@link crossEntropyRows}: `(exp(x - lse) - onehot) * g` per row, 0 on rows ignored or out of range. */
+function crossEntropyGrad(
+  dy: Float32Array,
+  x: Float32Array,
+  labels: TypedArray,
+  lse: Float32Array,
+  rows: number,
+  cols: number,
+  ignoreIndex: number,
+  reduction: 'mean' | 'sum' | 'none',
+): Float32Array {
+  const out = new Float32Array(rows * cols);
+  let scale = dy[0];
+  if (reduction === 'mean') {
+    let kept = 0;
+    for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) kept++;
+    scale = Math.fround(dy[0] / kept);
+  }
+  for (let r = 0; r < rows; r++) {
+    const y = labels[r];
+    if (y === ignoreIndex || !(y >= 0 && y < cols)) continue;
+    const g = reduction === 'none' ? dy[r] : scale;
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = (Math.exp(x[o + j] - lse[r]) - (j === y ? 1 : 0)) * g;
+  }
+  return out;
+}
+
 /** Options of {@link cpuBackend}. */
 export interface CpuBackendOptions {
   /**
@@ -199,6 +261,10 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
+      crossEntropy: (x, labels, rows, cols, ignoreIndex, reduction) =>
+        crossEntropyRows(x as Float32Array, labels, rows, cols, ignoreIndex, reduction),
+      crossEntropyBackward: (dy, x, labels, lse, rows, cols, ignoreIndex, reduction) =>
+        crossEntropyGrad(dy as Float32Array, x as Float32Array, labels, lse as Float32Array, rows, cols, ignoreIndex, reduction),
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),
       ...conv,

@@ -25,6 +25,8 @@ export interface NnAttrs {
   maxPool2d: NoAttrs;
   /** A fused linear layer; `relu` when the activation was applied in the same kernel. */
   linear: { relu: boolean };
+  /** Fused softmax cross-entropy (ops/cross-entropy.ts); saves each row's log-sum-exp. */
+  softmaxCrossEntropy: { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
 }
 
 /** Options of {@link linear}. */

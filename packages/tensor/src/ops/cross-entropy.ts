@@ -1,0 +1,122 @@
+import { getBackend } from '../backend/registry.js';
+import { valueChecksOn } from '../debug-checks.js';
+import { record } from '../engine.js';
+import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { arange } from './creation.js';
+import { add, cast, div, eq, exp, ge, gt, lt, mul, neg, sub, where } from './elementwise.js';
+import { gather, reshape } from './movement.js';
+import { logSoftmax } from './nn.js';
+import { sum } from './reduce.js';
+import { checkTensor, make } from './util.js';
+
+/** How {@link softmaxCrossEntropy} reduces its per-row losses (PyTorch's `reduction`). */
+export type CrossEntropyReduction = 'mean' | 'sum' | 'none';
+
+/** Options of {@link softmaxCrossEntropy}. */
+export interface SoftmaxCrossEntropyOptions {
+  /** A class id whose rows add nothing and are left out of the mean (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  /** `'mean'` over the rows not ignored (the default), `'sum'`, or `'none'` (one loss per row). */
+  reduction?: CrossEntropyReduction;
+}
+
+const OP = 'softmaxCrossEntropy';
+
+/**
+ * Cross-entropy of raw scores `logits: [rows, classes]` against int32 class ids
+ * `labels: [rows]` (PyTorch's `F.cross_entropy` for 2-D input without class weights or
+ * label smoothing): per row `logSumExp(logits[i]) - logits[i, labels[i]]`, 0 where the
+ * label is `ignoreIndex`; then the mean over the rows not ignored (NaN when all are, as
+ * PyTorch), the sum, or the rows themselves. Its gradient is `softmax - onehot`, scaled
+ * as the reduction scales the rows and zero on ignored rows.
+ *
+ * A label that is neither a class id in `[0, classes)` nor `ignoreIndex` throws an
+ * `IndexError` where value checks are on (the CPU backend; elsewhere
+ * `setDebugChecks(true)`); otherwise its row is NaN, and so is a mean or sum, which
+ * needs no read back from the device.
+ *
+ * On backends with fused `crossEntropy` kernels this is one recorded op (a log-sum-exp
+ * and a reduction kernel forward, one kernel backward); elsewhere it is composed of
+ * `logSoftmax`, `gather` and `where`, with the same values within float32 rounding.
+ * Internal: `crossEntropyLoss` of @bp/losses is the public loss.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: SoftmaxCrossEntropyOptions = {}): Tensor {
+  checkTensor(OP, logits, 'logits');
+  checkTensor(OP, labels, 'labels');
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const reduction = opts.reduction ?? 'mean';
+  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(OP, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new ArgumentError(OP, `reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+  }
+  if (logits.dtype !== 'float32') throw new DTypeError(OP, `logits must be float32, got ${logits.dtype} ${fmtShape(logits.shape)}`);
+  if (labels.dtype !== 'int32') throw new DTypeError(OP, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}`);
+  if (logits.rank !== 2) throw new ShapeError(OP, `logits must be [rows, classes], got ${fmtShape(logits.shape)}`);
+  const [m, c] = logits.shape;
+  if (labels.rank !== 1 || labels.shape[0] !== m) {
+    throw new ShapeError(OP, `labels must be [${m}] (one per row of logits ${fmtShape(logits.shape)}), got ${fmtShape(labels.shape)}`);
+  }
+  const b = getBackend();
+  if (valueChecksOn(b)) {
+    const v = labels.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if ((v[i] < 0 || v[i] >= c) && v[i] !== ignoreIndex) {
+        throw new IndexError(
+          OP,
+          `label ${v[i]} at position ${i} is out of range for ${c} classes (valid: 0..${c - 1}, or ignoreIndex ${ignoreIndex})`,
+        );
+      }
+    }
+  }
+  const fwd = b.fused?.crossEntropy;
+  if (fwd && b.fused?.crossEntropyBackward && m * c > 0) {
+    const [loss, lse] = fwd(logits._on(b), labels._on(b), m, c, ignoreIndex, reduction);
+    const out = make(loss, reduction === 'none' ? [m] : [], 'float32');
+    return record(OP, [logits, labels], out, { ignoreIndex, reduction }, [make(lse, [m], 'float32')]);
+  }
+  // The composite: the same steps as @bp/losses' device-side negative log-likelihood.
+  const logp = logSoftmax(logits, -1);
+  const inRange = mul(ge(labels, 0), lt(labels, c));
+  const ignored = eq(labels, ignoreIndex);
+  const ok = gt(add(inRange, ignored), 0);
+  const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
+  const picked = neg(gather(reshape(logp, [m * c]), flat));
+  const keep = add(neg(cast(ignored, 'float32')), 1);
+  const per = where(ok, mul(picked, keep), Number.NaN);
+  if (reduction === 'none') return per;
+  if (reduction === 'sum') return sum(per);
+  return div(sum(per), sum(keep));
+}
+
+/**
+ * The gradient of {@link softmaxCrossEntropy} for the gradient `dy` of its output (a
+ * scalar, or `[rows]` for reduction `'none'`): `(exp(logits - lse) - onehot(labels)) * g`
+ * per row, where `g` is `dy` (`'sum'`), `dy / rowsKept` (`'mean'`) or `dy[i]` (`'none'`),
+ * and 0 on rows whose label is ignored or out of range. `lse` is the per-row
+ * log-sum-exp saved by the forward pass. One kernel on backends with a fused one.
+ * Not itself differentiable.
+ */
+export function softmaxCrossEntropyBackward(
+  dy: Tensor,
+  logits: Tensor,
+  labels: Tensor,
+  lse: Tensor,
+  ignoreIndex: number,
+  reduction: CrossEntropyReduction,
+): Tensor {
+  const [m, c] = logits.shape;
+  const b = getBackend();
+  const fused = b.fused?.crossEntropyBackward;
+  if (fused && dy.dtype === 'float32') {
+    return make(fused(dy._on(b), logits._on(b), labels._on(b), lse._on(b), m, c, ignoreIndex, reduction), [m, c], 'float32');
+  }
+  const col = reshape(labels, [m, 1]);
+  const onehot = cast(eq(arange(0, c, 1, { dtype: 'int32' }), col), 'float32');
+  const keep = cast(mul(mul(ge(labels, 0), lt(labels, c)), sub(1, eq(labels, ignoreIndex))), 'float32');
+  let g: Tensor;
+  if (reduction === 'none') g = mul(dy, keep);
+  else if (reduction === 'sum') g = mul(keep, dy);
+  else g = mul(keep, div(dy, sum(cast(sub(1, eq(labels, ignoreIndex)), 'float32'))));
+  return mul(sub(exp(sub(logits, reshape(lse, [m, 1]))), onehot), reshape(g, [m, 1]));
+}
