@@ -97,7 +97,7 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
  */
-const TASKS = ['gemm_blocked', 'gemm_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
+const TASKS = ['gemm_blocked', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
 
 /** The parameters `[name, type]` of every function in `wat` with the given `$id` or export name. */
 function signatures(wat) {

@@ -35,6 +35,9 @@
 ;; the last one padded with zeros: each panel's k rows lie in 32*k contiguous bytes, so the matrix
 ;; kernel's walk down a panel touches a few pages and cache sets instead of one per row.
 ;; pack_bt(src, n, k, dst) does the same for B given transposed (stored [n, k]).
+;; pack_claim(src, k, n, dst, trans, chunk, counter) is pack_b (pack_bt when trans != 0, src then
+;; stored [n, k]) with its panels claimed `chunk` at a time from the i32 counter at byte address
+;; counter (zeroed by the caller), so the threads of a threaded product share the packing.
 ;;
 ;; pack_a(src, m, k, dst) writes A [m, k] (row-major at src, m a multiple of 4) as strips [m/4, k, 4] at
 ;; dst: strip i holds rows 4i..4i+3 transposed, so the four values a tile of gemm needs at each depth
@@ -333,16 +336,21 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $r))))
   (func $pack_b (export "pack_b") (param $src i32) (param $k i32) (param $n i32) (param $dst i32)
-    (local $jb i32) (local $p i32) (local $s i32) (local $d i32) (local $full i32) (local $rem i32) (local $j i32) (local $nb4 i32)
+    (call $pack_b_range (local.get $src) (local.get $k) (local.get $n) (local.get $dst) (i32.const 0)
+      (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3))))
+  (func $pack_b_range (param $src i32) (param $k i32) (param $n i32) (param $dst i32) (param $jb0 i32) (param $jb1 i32)
+    (local $jb i32) (local $p i32) (local $s i32) (local $d i32) (local $full i32) (local $rem i32) (local $nb4 i32) (local $end i32)
+    ;; Panels jb0..jb1 of pack_b's output (panel jb at dst + 32*k*jb).
     (if (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $n))) (then (return)))
     (local.set $nb4 (i32.shl (local.get $n) (i32.const 2)))
     (local.set $full (i32.shr_u (local.get $n) (i32.const 3)))
-    (local.set $d (local.get $dst))
+    (local.set $end (select (local.get $full) (local.get $jb1) (i32.lt_u (local.get $full) (local.get $jb1))))
+    (local.set $d (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $k) (i32.const 5)) (local.get $jb0))))
     ;; Whole panels: row p of panel jb is 8 consecutive floats of row p of the source.
-    (local.set $jb (i32.const 0))
+    (local.set $jb (local.get $jb0))
     (block $pdone
       (loop $panels
-        (br_if $pdone (i32.ge_u (local.get $jb) (local.get $full)))
+        (br_if $pdone (i32.ge_u (local.get $jb) (local.get $end)))
         (local.set $s (i32.add (local.get $src) (i32.shl (local.get $jb) (i32.const 5))))
         (local.set $p (local.get $k))
         (loop $rows
@@ -354,9 +362,9 @@
           (br_if $rows (local.get $p)))
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br $panels)))
-    ;; The ragged last panel: its rem columns, then zeros.
+    ;; The ragged last panel, when in range: its rem columns, then zeros.
     (local.set $rem (i32.and (local.get $n) (i32.const 7)))
-    (if (i32.eqz (local.get $rem)) (then (return)))
+    (if (i32.or (i32.eqz (local.get $rem)) (i32.le_u (local.get $jb1) (local.get $full))) (then (return)))
     (memory.fill (local.get $d) (i32.const 0) (i32.shl (local.get $k) (i32.const 5)))
     (local.set $s (i32.add (local.get $src) (i32.shl (local.get $full) (i32.const 5))))
     (local.set $p (local.get $k))
@@ -367,10 +375,14 @@
       (local.set $p (i32.sub (local.get $p) (i32.const 1)))
       (br_if $rows (local.get $p))))
   (func $pack_bt (export "pack_bt") (param $src i32) (param $n i32) (param $k i32) (param $dst i32)
+    (call $pack_bt_range (local.get $src) (local.get $n) (local.get $k) (local.get $dst) (i32.const 0)
+      (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3))))
+  (func $pack_bt_range (param $src i32) (param $n i32) (param $k i32) (param $dst i32) (param $jb0 i32) (param $jb1 i32)
     (local $jb i32) (local $rows i32)
     ;; B^T stored [n, k]: panel jb is rows jb*8 .. jb*8+8 of the storage, transposed to [k, 8].
-    (if (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $n))) (then (return)))
-    (local.set $jb (i32.const 0))
+    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jb0) (local.get $jb1))) (then (return)))
+    (local.set $jb (local.get $jb0))
+    (local.set $dst (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $k) (i32.const 5)) (local.get $jb0))))
     (loop $panels
       (local.set $rows (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))
       (if (i32.lt_u (local.get $rows) (i32.const 8))
@@ -380,7 +392,23 @@
         (local.get $rows) (local.get $k) (local.get $dst) (i32.const 8))
       (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 5))))
       (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
-      (br_if $panels (i32.lt_u (i32.shl (local.get $jb) (i32.const 3)) (local.get $n)))))
+      (br_if $panels (i32.lt_u (local.get $jb) (local.get $jb1)))))
+  (func $pack_claim
+    (param $src i32) (param $k i32) (param $n i32) (param $dst i32) (param $trans i32) (param $chunk i32) (param $counter i32)
+    (local $nb i32) (local $jb0 i32) (local $jb1 i32)
+    ;; pack_b (or pack_bt when trans != 0) with its panels claimed `chunk` at a time from the counter.
+    (if (i32.le_s (local.get $chunk) (i32.const 0)) (then (return)))
+    (local.set $nb (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
+    (block $done
+      (loop $chunks
+        (local.set $jb0 (i32.mul (i32.atomic.rmw.add (local.get $counter) (i32.const 1)) (local.get $chunk)))
+        (br_if $done (i32.ge_u (local.get $jb0) (local.get $nb)))
+        (local.set $jb1 (i32.add (local.get $jb0) (local.get $chunk)))
+        (if (i32.gt_u (local.get $jb1) (local.get $nb)) (then (local.set $jb1 (local.get $nb))))
+        (if (local.get $trans)
+          (then (call $pack_bt_range (local.get $src) (local.get $n) (local.get $k) (local.get $dst) (local.get $jb0) (local.get $jb1)))
+          (else (call $pack_b_range (local.get $src) (local.get $k) (local.get $n) (local.get $dst) (local.get $jb0) (local.get $jb1))))
+        (br $chunks))))
   (func $im2col
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)

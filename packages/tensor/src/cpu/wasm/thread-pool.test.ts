@@ -44,6 +44,10 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
       [33, 784, 130],
       [128, 128, 17],
       [200, 64, 256],
+      // B packed into panels by both threads (from 512 columns and 256 rows), ragged last panel.
+      [37, 260, 517],
+      [12, 256, 1024],
+      [262, 264, 520],
     ]) {
       for (const tA of [false, true]) {
         for (const tB of [false, true]) {
@@ -246,8 +250,11 @@ describe.skipIf(!threaded)('the thread pool', () => {
       const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
       expect(later.filter((t) => t === 2)).toHaveLength(2);
       expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 2);
-      // Each kind of kernel is measured on its own; small work stays on one thread.
+      // Each kind of kernel, and each size class (power of two of work), is measured on its own;
+      // small work stays on one thread.
       expect(pool.threadsFor(work, 'conv')).toBe(2);
+      expect(pool.threadsFor(work * 2)).toBe(2);
+      expect(pool.threadsFor(work + 1)).toBe(1);
       expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
     } finally {
       setThreadPolicy('all');

@@ -91,12 +91,22 @@ export function setGemmSplit(mode: 'claim' | 'static'): void {
 }
 
 /**
+ * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes):
+ * 1 without a pool or with a single column panel. Asks the policy once per product.
+ */
+export function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number): number {
+  const pool = rt.threads;
+  return pool === null || np >> 3 < 2 ? 1 : pool.threadsFor(mp * np * k);
+}
+
+/**
  * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
  * offsets; mp a multiple of 4, np of 8, all contiguous row-major; B as packed panels
  * [np/8, k, 8] when `packed`), on the worker threads too when the product is large enough to pay
- * for waking them. With `paAt` not 0 (room for mp x k floats there), a product run on one thread
- * first packs A into 4-row strips at that float offset; on several threads that single-threaded pass
- * costs more than the strips save, so A is read row-major.
+ * for waking them (`threadCount`, when given, is the policy's answer already asked for by
+ * {@link gemmThreads}). With `paAt` not 0 (room for mp x k floats there), a product run on one
+ * thread first packs A into 4-row strips at that float offset; on several threads A is read
+ * row-major (measured: strips packed by each thread for the rows it claimed were no faster).
  */
 export function gemmInHeap(
   rt: WasmRuntime,
@@ -108,6 +118,7 @@ export function gemmInHeap(
   np: number,
   packed = false,
   paAt = 0,
+  threadCount?: number,
 ): void {
   const nb = np >> 3;
   const args = (nb0: number, nb1: number, pa = 0) => ({
@@ -126,7 +137,7 @@ export function gemmInHeap(
   });
   const pool = rt.threads;
   const work = mp * np * k;
-  const threads = pool === null || nb < 2 ? 1 : pool.threadsFor(work);
+  const threads = threadCount ?? gemmThreads(rt, mp, k, np);
   const t0 = performance.now();
   if (threads <= 1) {
     if (paAt !== 0) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
@@ -208,17 +219,47 @@ export function wasmGemm(
   const stripsA = packA(k, n);
   // 64-byte aligned, so no 16-byte load of a strip straddles a cache line.
   const paAt = roundUp(sAt + (transA || transB || packed ? Math.max(transA ? m * k : 0, transB || packed ? k * n : 0) : 0), 16);
-  const mem = rt.heap(paAt + (stripsA ? mp * k : 0));
-  stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
-  if (packed) {
+  let mem = rt.heap(paAt + (stripsA ? mp * k : 0));
+  const threads = gemmThreads(rt, mp, k, np);
+  // Workers start spinning now, so they take their parts at once when the operands are in.
+  if (threads > 1) rt.threads!.wake(threads);
+  if (packed && threads > 1) {
+    // B into scratch as stored; then the workers pack its panels while this thread copies A in
+    // (through its own scratch, past B's, when A is transposed), and joins them.
+    const aScratch = sAt + k * n;
+    rt.heap(Math.max(paAt + (stripsA ? mp * k : 0), aScratch + (transA ? m * k : 0)));
+    mem = rt.heap(0);
+    mem.set(B.subarray(bOff, bOff + k * n), sAt);
+    const reset = (): void => {
+      new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
+    };
+    reset();
+    const part = {
+      src: sAt * 4,
+      k,
+      n,
+      dst: bAt * 4,
+      trans: transB ? 1 : 0,
+      chunk: Math.max(1, Math.ceil(np / 8 / (8 * threads))),
+      counter: COUNTER_AT,
+    };
+    rt.threads!.run(
+      'pack_claim',
+      Array.from({ length: threads }, () => part),
+      reset,
+      () => stage(rt, A, aOff, m, k, transA, aAt, k, mp, aScratch),
+    );
+  } else if (packed) {
+    stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
     // B into scratch as stored, then into packed panels by the module.
     mem.set(B.subarray(bOff, bOff + k * n), sAt);
     if (transB) rt.exports.pack_bt(sAt * 4, n, k, bAt * 4);
     else rt.exports.pack_b(sAt * 4, k, n, bAt * 4);
   } else {
+    stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
     stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
-  gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0);
+  gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
   if (np === n) {
     out.set(mem.subarray(cAt, cAt + m * n), cOff);
   } else {
