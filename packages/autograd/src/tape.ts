@@ -20,7 +20,7 @@ import {
   type OpAttrs,
   type OpName,
 } from '@bp/tensor';
-import { setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
+import { ownsStorage, setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
 import { gradientRule } from './gradients/registry.js';
 
 /** What a gradient rule sees of the op it differentiates. */
@@ -209,6 +209,12 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
       const node = t._node as Node | null;
       if (!node || t._retainGrad) {
         // A leaf (or a non-leaf asked to keep its gradient): accumulate into .grad.
+        if (!node && !(t.grad && !t.grad.isDisposed) && ownsStorage(g)) {
+          // The pass made this gradient and nothing else sees its storage: it becomes .grad
+          // as it is, sparing a copy (later passes add into it in place).
+          t.grad = keep(g);
+          continue;
+        }
         accumulate(t, g);
         if (!node) {
           g.dispose();

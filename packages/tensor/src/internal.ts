@@ -14,7 +14,7 @@ export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './ops/cross-entropy.js';
 export type { CrossEntropyReduction, SoftmaxCrossEntropyOptions } from './ops/cross-entropy.js';
 import { installMethods } from './tensor.js';
-export { wrap, view, bumpVersion, ensureExclusive, markShared } from './tensor.js';
+export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } from './tensor.js';
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
 export { UNARY_OPS } from './backend/unary-ops.js';

@@ -443,6 +443,15 @@ export function markShared(x: Tensor): Tensor {
   return x;
 }
 
+/**
+ * @internal True when `x` is the only tensor using its storage and that storage shares memory
+ * with nothing else: handing `x` over then gives the receiver values no one else can see or change.
+ */
+export function ownsStorage(x: Tensor): boolean {
+  const r = x._live();
+  return r.refs === 1 && r.exclusive;
+}
+
 /** @internal Marks `x`'s storage as changed in place (a fused kernel wrote into it). */
 export function bumpVersion(x: Tensor): void {
   x._live().version++;
