@@ -23,7 +23,7 @@ import {
   type ElementwiseAttrs,
   type Tensor,
 } from '@bp/tensor';
-import { reluBackward } from '@bp/tensor/internal';
+import { geluGrad, reluBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
@@ -106,6 +106,12 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
   atanh: (dy, { inputs: [x] }) => [div(dy, sub(1, square(x)))],
   // erf' = 2/sqrt(pi) e^(-x^2)
   erf: (dy, { inputs: [x] }) => [mul(dy, mul(exp(neg(square(x))), 1.1283791670955126))],
+  // gelu' = Φ(x) + x φ(x), one primitive (PyTorch's gelu_backward); geluGrad' = φ(x) (2 - x^2).
+  gelu: (dy, { inputs: [x] }) => [mul(dy, geluGrad(x))],
+  geluGrad: (dy, { inputs: [x] }) => {
+    const x2 = square(x);
+    return [mul(dy, mul(mul(exp(mul(x2, -0.5)), 0.3989422804014327), sub(2, x2)))];
+  },
   trunc: (dy) => [zerosLike(dy)],
   // (x^-1/2)' = -x^(-3/2)/2 = -out^3/2
   rsqrt: (dy, { output }) => [mul(dy, mul(pow(output, 3), -0.5))],

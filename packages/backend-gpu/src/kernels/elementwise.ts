@@ -48,6 +48,22 @@ function trig(cos: boolean): string {
 const ASIN_POLY = '((((0.042163199048 * z + 0.024181311049) * z + 0.045470025998) * z + 0.074953002686) * z + 0.16666752422) * z * w + w';
 
 /**
+ * Statements that set `e` to erf(`u`) (`u` a variable): the Maclaurin series below 0.5, else
+ * Numerical Recipes' erfc (fractional error below 1.2e-7), and ±1 from 10 on.
+ */
+function erfOf(u: string): string {
+  return (
+    `const a = Math.abs(${u});\n` +
+    '  let r = 1;\n' +
+    '  if (a < 0.5) {\n    const z = a * a;\n' +
+    '    r = 1.1283791670955126 * a * (1 + z * (-1 / 3 + z * (1 / 10 + z * (-1 / 42 + z * (1 / 216 + z * (-1 / 1320 + z * (1 / 9360)))))));\n  }\n' +
+    '  if (a >= 0.5 && a < 10) {\n    const t = 1 / (1 + 0.5 * a);\n' +
+    '    r = 1 - t * Math.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));\n  }\n' +
+    `  const e = ${u} < 0 ? -r : r;`
+  );
+}
+
+/**
  * Each unary op as statements over `v` ending in a `return`. The forms are
  * the numerically careful ones: sigmoid and tanh never overflow, and small
  * arguments of tanh, log1p and expm1 use their series, since `exp(x) - 1` on
@@ -166,15 +182,14 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
     '  if (a < 0.1) {\n    const z = a * a;\n    r = a + a * z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9))));\n  }\n' +
     '  if (a >= 0.1) {\n    r = 0.5 * Math.log((1 + a) / (1 - a));\n  }\n' +
     '  return v < 0 ? -r : r;',
-  // Maclaurin series below 0.5, else Numerical Recipes' erfc (fractional error below 1.2e-7).
-  erf:
-    'const a = Math.abs(v);\n' +
-    '  let r = 1;\n' +
-    '  if (a < 0.5) {\n    const z = a * a;\n' +
-    '    r = 1.1283791670955126 * a * (1 + z * (-1 / 3 + z * (1 / 10 + z * (-1 / 42 + z * (1 / 216 + z * (-1 / 1320 + z * (1 / 9360)))))));\n  }\n' +
-    '  if (a >= 0.5 && a < 10) {\n    const t = 1 / (1 + 0.5 * a);\n' +
-    '    r = 1 - t * Math.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));\n  }\n' +
-    '  return v < 0 ? -r : r;',
+  erf: `${erfOf('v')}\n  return e;`,
+  // Exact GELU and its derivative in the order of the CPU backend and PyTorch: x * 0.5 * (1 + erf(x / sqrt 2))
+  // (+ 0 turns -0 into 0, as there), and 0.5 * (1 + erf(x / sqrt 2)) + x * e^(-x^2/2) / sqrt(2 pi).
+  gelu: `const u = v * 0.7071067811865476;\n  ${erfOf('u')}\n  return v * 0.5 * (1 + e) + 0;`,
+  geluGrad:
+    `const u = v * 0.7071067811865476;\n  ${erfOf('u')}\n` +
+    '  const pdf = 0.3989422804014327 * Math.exp(v * v * -0.5);\n' +
+    '  return 0.5 * (1 + e) + v * pdf;',
   trunc: 'return v < 0 ? -Math.floor(-v) : Math.floor(v);',
   rsqrt: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return inf;\n  }\n  return 1 / Math.sqrt(v);',
   log2:

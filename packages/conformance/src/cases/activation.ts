@@ -15,6 +15,7 @@ import {
   tensor,
   type Tensor,
 } from '@bp/tensor';
+import { geluGrad } from '@bp/tensor/internal';
 import { expectClose, expectFinite } from '../assert.js';
 import { distinct, expectGradcheck, group, type CaseBuilder } from '../context.js';
 import { gradsOf } from './elementwise-math.js';
@@ -52,6 +53,20 @@ export const activationCases: CaseBuilder = (ctx) => {
         expectGradcheck(ctx, f, [x], name);
       }),
     ),
+    c('geluGrad: gradcheck (its derivative is φ(x) (2 - x^2))', () => {
+      const x = distinct(ctx.quick ? [6] : [3, 5], 45)
+        .mul(8)
+        .add(0.025);
+      expectGradcheck(ctx, geluGrad, [x], 'geluGrad');
+    }),
+    c('gelu and its gradient at 0, ±Inf, NaN and large |x| (PyTorch: NaN at -Inf, gradient NaN at ±Inf)', () => {
+      const xs = [0, -0, Infinity, -Infinity, NaN, 1e4, -1e4, 3e38, -3e38, 1, -1];
+      // x Φ(x) and Φ(x) + x φ(x) at ±1: Φ(1) = 0.8413447460685429, φ(1) = 0.24197072451914337.
+      expectClose(gelu(tensor(xs)), [0, 0, Infinity, NaN, NaN, 1e4, 0, 3e38, 0, 0.8413447460685429, -0.15865525393145707], tol, 'gelu');
+      const [g] = gradsOf([tensor(xs)], (x) => gelu(x));
+      expectClose(g, [0.5, 0.5, NaN, NaN, NaN, 1, 0, 1, 0, 1.0833154705876864, -0.0833154705876864], tol, 'gelu gradient');
+      expectClose(geluGrad(tensor(xs)), [0.5, 0.5, NaN, NaN, NaN, 1, 0, 1, 0, 1.0833154705876864, -0.0833154705876864], tol, 'geluGrad');
+    }),
     c('activations stay finite with finite gradients at ±1e4', () => {
       for (const [name, f] of acts) {
         const [g] = gradsOf([tensor([-1e4, -100, 100, 1e4])], f);

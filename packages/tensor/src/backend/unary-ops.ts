@@ -98,10 +98,40 @@ export function erf(x: number): number {
   return x < 0 ? -r : r;
 }
 
+const f32 = Math.fround;
+const SQRT1_2_F = f32(Math.SQRT1_2);
+// 1 / sqrt(2 pi), the normal density's constant, as PyTorch's float32 kernels hold it.
+const INV_SQRT_2PI_F = f32(0.3989422804014327);
+
+/**
+ * Exact GELU, `x Φ(x) = x * 0.5 * (1 + erf(x / sqrt 2))`, rounded to float32 after each step
+ * in PyTorch's order (so its float32 results are PyTorch's, including the coarse values below
+ * about -4 where `1 + erf` keeps few bits). Zero comes out as +0 (also for -0 and for x below
+ * about -5.9), as PyTorch's CPU kernel gives; `gelu(-Infinity)` is NaN (`-Inf * 0`), also as
+ * PyTorch.
+ */
+export function gelu(x: number): number {
+  return f32(x * 0.5) * f32(1 + f32(erf(f32(x * SQRT1_2_F)))) + 0;
+}
+
+/**
+ * The derivative of exact GELU, `Φ(x) + x φ(x) = 0.5 (1 + erf(x / sqrt 2)) + x e^(-x^2/2) / sqrt(2 pi)`,
+ * rounded to float32 after each step in PyTorch's order (its `gelu_backward` without the `dy`
+ * factor). NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
+ */
+export function geluGrad(x: number): number {
+  const cdf = 0.5 * f32(1 + f32(erf(f32(x * SQRT1_2_F))));
+  const pdf = f32(INV_SQRT_2PI_F * f32(Math.exp(f32(f32(x * x) * -0.5))));
+  return cdf + f32(x * pdf);
+}
+
 /** @internal The slow reference {@link erf} is fitted to, for tests. */
 export const erfReference = erfSeries;
 
-/** The elementwise primitives of one input. `step` is 1 where x > 0 else 0 (the derivative of relu). */
+/**
+ * The elementwise primitives of one input. `step` is 1 where x > 0 else 0 (the derivative of relu);
+ * `geluGrad` is the derivative of `gelu` (exact GELU).
+ */
 export const UNARY_OPS = {
   neg: { f: (x) => -x, keepsInt: true },
   exp: { f: Math.exp },
@@ -138,6 +168,8 @@ export const UNARY_OPS = {
   acosh: { f: Math.acosh },
   atanh: { f: Math.atanh },
   erf: { f: erf },
+  gelu: { f: gelu },
+  geluGrad: { f: geluGrad },
   trunc: { f: Math.trunc },
   rsqrt: { f: (x) => 1 / Math.sqrt(x) },
   log2: { f: Math.log2 },

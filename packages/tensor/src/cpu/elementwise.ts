@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { UNARY_OPS } from '../backend/unary-ops.js';
+import { UNARY_OPS, gelu, geluGrad } from '../backend/unary-ops.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
@@ -69,6 +69,12 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
         const v = x[i];
         out[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
       }
+      return true;
+    case 'gelu':
+      for (let i = 0; i < size; i++) out[i] = gelu(x[i]);
+      return true;
+    case 'geluGrad':
+      for (let i = 0; i < size; i++) out[i] = geluGrad(x[i]);
       return true;
     default:
       return false;

@@ -1,27 +1,9 @@
+import { getBackend } from '../backend/registry.js';
+import { record } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import {
-  abs,
-  add,
-  cast,
-  div,
-  erf,
-  exp,
-  expm1,
-  ge,
-  gt,
-  le,
-  log1p,
-  lt,
-  minimum,
-  mul,
-  neg,
-  sigmoid,
-  sub,
-  tanh,
-  where,
-} from './elementwise.js';
-import { checkTensor } from './util.js';
+import { abs, add, cast, div, exp, expm1, ge, gt, le, log1p, lt, minimum, mul, neg, sigmoid, sub, tanh, where } from './elementwise.js';
+import { checkTensor, make } from './util.js';
 
 /*
  * Activations composed from elementwise ops: autograd differentiates them, and the way each is
@@ -52,9 +34,17 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
+/** The float32 primitive `op` over `x` (float32), recorded as `op`. */
+function primitive(op: 'gelu' | 'geluGrad', x: Tensor): Tensor {
+  const b = getBackend();
+  return record(op, [x], make(b.unary(op, x._on(b), x.size, 'float32'), x.shape.slice(), 'float32'));
+}
+
 /**
  * GELU, `x Φ(x)` (PyTorch's `gelu`): with `approximate: 'tanh'`,
  * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`. Finite with a finite gradient at ±1e4.
+ * The exact form is one pass (and its gradient another), with PyTorch's float32 values; as
+ * PyTorch, it is NaN at -Infinity (`-Inf * 0`) and its gradient NaN at ±Infinity.
  */
 export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   const xf = f32('gelu', x);
@@ -66,7 +56,16 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   if (approximate !== 'none') {
     throw new ArgumentError('gelu', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
   }
-  return mul(mul(xf, 0.5), add(erf(mul(xf, Math.SQRT1_2)), 1));
+  return primitive('gelu', xf);
+}
+
+/**
+ * The derivative of exact {@link gelu} at `x`: `Φ(x) + x φ(x)` (float32, one pass; PyTorch's
+ * `gelu_backward` is `dy` times it). NaN at ±Infinity and NaN, as PyTorch's. Differentiable:
+ * its own derivative is `φ(x) (2 - x^2)`.
+ */
+export function geluGrad(x: Tensor): Tensor {
+  return primitive('geluGrad', f32('geluGrad', x));
 }
 
 /** SiLU (swish), `x * sigmoid(x)`. */
