@@ -11,7 +11,7 @@
  */
 import type { Window2d } from '@bp/tensor';
 import type { KernelSpec } from './codegen.js';
-import { lit } from './codegen.js';
+import { decompose, lit } from './codegen.js';
 import { matmulLines } from './matmul.js';
 
 /**
@@ -96,7 +96,7 @@ export function adamMaxKernel(size: number, first: boolean): AdamKernel {
     'adammax:false',
     size,
     ['old', 'v'],
-    ['const o = old[i];', 'const n = v[i];', 'if (o >= n || o != o) {', '    return o;', '  }', 'return n;'],
+    ['const o = old[i];', 'const n = v[i];', 'if (o >= n || !(o == o)) {', '    return o;', '  }', 'return n;'],
   );
 }
 
@@ -124,12 +124,11 @@ const winKey = (w: Window2d) => [w.n, w.c, w.h, w.w, w.kh, w.kw, w.strideH, w.st
 export function conv2dKernel(win: Window2d, outC: number, bias: boolean): KernelSpec {
   const { c, h, w, kh, kw, outH, outW } = win;
   const body = [
-    `const b = Math.floor((this.thread.x + 0.5) / ${outC * outH * outW});`,
-    `const r0 = this.thread.x - b * ${outC * outH * outW};`,
-    `const oc = Math.floor((r0 + 0.5) / ${outH * outW});`,
-    `const r1 = r0 - oc * ${outH * outW};`,
-    `const oy = Math.floor((r1 + 0.5) / ${outW});`,
-    `const ox = r1 - oy * ${outW};`,
+    decompose('this.thread.x', [win.n, outC, outH, outW], 'c'),
+    'const b = c0;',
+    'const oc = c1;',
+    'const oy = c2;',
+    'const ox = c3;',
     'let acc = 0;',
     `for (let ci = 0; ci < ${c}; ci++) {`,
     `    for (let ki = 0; ki < ${kh}; ki++) {`,
@@ -161,12 +160,11 @@ export function conv2dKernel(win: Window2d, outC: number, bias: boolean): Kernel
 export function conv2dInputGradKernel(win: Window2d, outC: number): KernelSpec {
   const { c, h, w, kh, kw, outH, outW, strideH, strideW } = win;
   const body = [
-    `const b = Math.floor((this.thread.x + 0.5) / ${c * h * w});`,
-    `const r0 = this.thread.x - b * ${c * h * w};`,
-    `const ci = Math.floor((r0 + 0.5) / ${h * w});`,
-    `const r1 = r0 - ci * ${h * w};`,
-    `const iy = Math.floor((r1 + 0.5) / ${w});`,
-    `const ix = r1 - iy * ${w};`,
+    decompose('this.thread.x', [win.n, c, h, w], 'c'),
+    'const b = c0;',
+    'const ci = c1;',
+    'const iy = c2;',
+    'const ix = c3;',
     'let acc = 0;',
     `for (let ki = 0; ki < ${kh}; ki++) {`,
     `    const ty = iy + ${win.padH} - ki;`,
@@ -196,12 +194,11 @@ export function conv2dInputGradKernel(win: Window2d, outC: number): KernelSpec {
 export function conv2dWeightGradKernel(win: Window2d, outC: number): KernelSpec {
   const { n, c, h, w, kh, kw, outH, outW } = win;
   const body = [
-    `const oc = Math.floor((this.thread.x + 0.5) / ${c * kh * kw});`,
-    `const r0 = this.thread.x - oc * ${c * kh * kw};`,
-    `const ci = Math.floor((r0 + 0.5) / ${kh * kw});`,
-    `const r1 = r0 - ci * ${kh * kw};`,
-    `const ki = Math.floor((r1 + 0.5) / ${kw});`,
-    `const kj = r1 - ki * ${kw};`,
+    decompose('this.thread.x', [outC, c, kh, kw], 'c'),
+    'const oc = c0;',
+    'const ci = c1;',
+    'const ki = c2;',
+    'const kj = c3;',
     'let acc = 0;',
     `for (let b = 0; b < ${n}; b++) {`,
     `    for (let oy = 0; oy < ${outH}; oy++) {`,
@@ -263,7 +260,7 @@ export function crossEntropyKernel(rows: number, cols: number, ignoreIndex: numb
     key,
     source:
       `function (x, labels, lse, nan) {\n  let acc = 0;\n  let kept = 0;\n` +
-      `  for (let r = 0; r < ${rows}; r++) {\n    const y = labels[r];\n    if (y != ${ign}) {\n      kept += 1;\n` +
+      `  for (let r = 0; r < ${rows}; r++) {\n    const y = labels[r];\n    if (!(y == ${ign})) {\n      kept += 1;\n` +
       `      if (y >= 0 && y < ${cols}) {\n        acc += lse[r] - x[r * ${cols} + y];\n      } else {\n        acc += nan;\n      }\n    }\n  }\n` +
       (reduction === 'mean' ? '  return acc / kept;\n}' : '  return acc;\n}'),
     output: 1,
@@ -274,7 +271,7 @@ export function crossEntropyKernel(rows: number, cols: number, ignoreIndex: numb
 export function keptRowsKernel(rows: number, ignoreIndex: number): KernelSpec {
   return {
     key: `keptRows:${rows}:${lit(ignoreIndex)}`,
-    source: `function (labels) {\n  let kept = 0;\n  for (let r = 0; r < ${rows}; r++) {\n    if (labels[r] != ${lit(ignoreIndex)}) {\n      kept += 1;\n    }\n  }\n  return kept;\n}`,
+    source: `function (labels) {\n  let kept = 0;\n  for (let r = 0; r < ${rows}; r++) {\n    if (!(labels[r] == ${lit(ignoreIndex)})) {\n      kept += 1;\n    }\n  }\n  return kept;\n}`,
     output: 1,
   };
 }
@@ -302,8 +299,9 @@ export function crossEntropyBackwardKernel(
   const ign = lit(ignoreIndex);
   const mean = reduction === 'mean';
   const lines = [
-    `const r = Math.floor((this.thread.x + 0.5) / ${cols});`,
-    `const j = this.thread.x - r * ${cols};`,
+    decompose('this.thread.x', [rows, cols], 'c'),
+    'const r = c0;',
+    'const j = c1;',
     'const y = labels[r];',
     `if (y == ${ign} || y < 0 || y >= ${cols}) {`,
     '    return 0;',
@@ -313,7 +311,7 @@ export function crossEntropyBackwardKernel(
     lines.push(
       'let kept = 0;',
       `for (let k = 0; k < ${rows}; k++) {`,
-      `    if (labels[k] != ${ign}) {`,
+      `    if (!(labels[k] == ${ign})) {`,
       '      kept += 1;',
       '    }',
       '  }',

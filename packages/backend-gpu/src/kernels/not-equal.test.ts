@@ -2,6 +2,7 @@ import type { BinaryOp, ReduceOp, UnaryOp } from '@bp/tensor';
 import { UNARY_OPS } from '@bp/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { adamMaxKernel, crossEntropyBackwardKernel, crossEntropyKernel, keptRowsKernel } from './fused.js';
 import { reduceKernel } from './reduce.js';
 
 // Every op, so adding one to the unions without listing it here is a type error.
@@ -54,5 +55,16 @@ describe('kernel sources write not-equal as !(a == b)', () => {
         expect(reduceKernel(op, outer, red, inner).source, `reduce ${op}`).not.toMatch(NOT_EQUAL);
       }
     }
+  });
+
+  it('in the fused kernels that compare values (AMSGrad maximum, cross-entropy labels)', () => {
+    expect(adamMaxKernel(4, false).source).not.toMatch(NOT_EQUAL);
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      expect(crossEntropyKernel(3, 5, -100, reduction).source, reduction).not.toMatch(NOT_EQUAL);
+      for (const inline of [true, false]) {
+        expect(crossEntropyBackwardKernel(3, 5, -100, reduction, inline).source, reduction).not.toMatch(NOT_EQUAL);
+      }
+    }
+    expect(keptRowsKernel(3, -100).source).not.toMatch(NOT_EQUAL);
   });
 });
