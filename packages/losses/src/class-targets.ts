@@ -5,14 +5,13 @@ import {
   ShapeError,
   Tensor,
   broadcastShapes,
-  eq,
   fmtShape,
   gather,
   tensor,
   where,
   type TypedArray,
 } from '@bp/tensor';
-import { flatLabelIndices, labelInRange } from './pick.js';
+import { nllTerms } from '@bp/tensor/internal';
 import { hostChecks } from './validate.js';
 import type { Reduction } from './reduction.js';
 
@@ -159,12 +158,7 @@ export function deviceNll(
   reduction: Reduction,
   outShape: number[],
 ): DeviceNll {
-  const [m, c] = logp.shape;
-  const inRange = labelInRange(labels, c);
-  const ignored = eq(labels, ignoreIndex);
-  const ok = inRange.add(ignored).gt(0);
-  const picked = gather(logp.reshape([m * c]), flatLabelIndices(labels, m, c, inRange)).neg();
-  const keep = ignored.cast('float32').neg().add(1);
+  const { picked, inRange, ok, keep } = nllTerms(logp, labels, ignoreIndex);
   const w = weights ? gather(weights, where(inRange, labels, 0)).mul(keep) : keep;
   const per = where(ok, picked.mul(w), Number.NaN);
   let loss: Tensor;

@@ -75,18 +75,42 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
     const out = make(loss, reduction === 'none' ? [m] : [], 'float32');
     return record(OP, [logits, labels], out, { ignoreIndex, reduction }, [make(lse, [m], 'float32')]);
   }
-  // The composite: the same steps as @bp/losses' device-side negative log-likelihood.
-  const logp = logSoftmax(logits, -1);
+  const { picked, ok, keep } = nllTerms(logSoftmax(logits, -1), labels, ignoreIndex);
+  const per = where(ok, mul(picked, keep), Number.NaN);
+  if (reduction === 'none') return per;
+  if (reduction === 'sum') return sum(per);
+  return div(sum(per), sum(keep));
+}
+
+/** What {@link nllTerms} gives per row of `[rows, classes]` log-probabilities. */
+export interface NllTerms {
+  /** Float32 `[rows]`: `-logp[i, labels[i]]` (`-logp[i, 0]` where the label is out of range). */
+  picked: Tensor;
+  /** Int32 0/1 `[rows]`: the label is a class id in `[0, classes)`. */
+  inRange: Tensor;
+  /** Int32 0/1 `[rows]`: the label is `ignoreIndex`. */
+  ignored: Tensor;
+  /** Int32 0/1 `[rows]`: in range or ignored (the other rows are made NaN by the losses). */
+  ok: Tensor;
+  /** Float32 `[rows]`: 0 where the label is `ignoreIndex`, else 1. */
+  keep: Tensor;
+}
+
+/**
+ * The negative log-likelihood terms of int32 class ids `labels: [rows]` in log-probabilities
+ * `logp: [rows, classes]`, with the masks the losses build on, all computed on the backend
+ * (nothing is read back): the composite form of {@link softmaxCrossEntropy}, and the core of
+ * @bp/losses' device-side NLL (which adds class weights). Internal.
+ */
+export function nllTerms(logp: Tensor, labels: Tensor, ignoreIndex: number): NllTerms {
+  const [m, c] = logp.shape;
   const inRange = mul(ge(labels, 0), lt(labels, c));
   const ignored = eq(labels, ignoreIndex);
   const ok = gt(add(inRange, ignored), 0);
   const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
   const picked = neg(gather(reshape(logp, [m * c]), flat));
   const keep = add(neg(cast(ignored, 'float32')), 1);
-  const per = where(ok, mul(picked, keep), Number.NaN);
-  if (reduction === 'none') return per;
-  if (reduction === 'sum') return sum(per);
-  return div(sum(per), sum(keep));
+  return { picked, inRange, ignored, ok, keep };
 }
 
 /**
