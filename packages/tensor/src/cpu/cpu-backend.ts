@@ -12,13 +12,18 @@ import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
 
+/** The largest of the `cols` values from `o` (0 when all are -Infinity or there are none): the shift before exp. */
+function rowMax(x: TypedArray, o: number, cols: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
+  return mx === -Infinity ? 0 : mx;
+}
+
 function softmaxRows(x: TypedArray, rows: number, cols: number, log: boolean): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let mx = -Infinity;
-    for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
-    if (mx === -Infinity) mx = 0;
+    const mx = rowMax(x, o, cols);
     let s = 0;
     for (let j = 0; j < cols; j++) {
       const e = Math.exp(x[o + j] - mx);
@@ -97,9 +102,7 @@ function crossEntropyRows(
   let kept = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let mx = -Infinity;
-    for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
-    if (mx === -Infinity) mx = 0;
+    const mx = rowMax(x, o, cols);
     let s = 0;
     for (let j = 0; j < cols; j++) s += Math.exp(x[o + j] - mx);
     lse[r] = Math.log(s) + mx;
