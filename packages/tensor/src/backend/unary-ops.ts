@@ -60,42 +60,124 @@ function chebyshevFit(g: (x: number) => number, lo: number, hi: number, n: numbe
   return c;
 }
 
-/** The Chebyshev series `c` on `[lo, hi]` at `x` (Clenshaw's recurrence). */
-function chebyshevAt(c: Float64Array, lo: number, hi: number, x: number): number {
-  const t = (2 * x - lo - hi) / (hi - lo);
-  let b1 = 0;
-  let b2 = 0;
-  for (let k = c.length - 1; k >= 1; k--) {
-    const b = 2 * t * b1 - b2 + c[k];
-    b2 = b1;
-    b1 = b;
+/** The coefficients of `sum_k c[k] T_k(t)` in powers of `t` (T_k: Chebyshev polynomials), `size` of them. */
+function powersOf(c: Float64Array, size: number): Float64Array {
+  const out = new Float64Array(size);
+  let prev = new Float64Array(size); // T_{k-1}
+  let cur = new Float64Array(size); // T_k
+  cur[0] = 1;
+  for (let k = 0; k < c.length; k++) {
+    for (let j = 0; j < size; j++) out[j] += c[k] * cur[j];
+    // T_1 = t, T_{k+1} = 2 t T_k - T_{k-1}
+    const next = new Float64Array(size);
+    for (let j = 0; j < size; j++) next[j] = (j === 0 ? 0 : k === 0 ? cur[j - 1] : 2 * cur[j - 1]) - prev[j];
+    prev = cur;
+    cur = next;
   }
-  return t * b1 - b2 + c[0];
+  return out;
+}
+
+/**
+ * `p(t)` for the 16 coefficients of `p` at `a[o..o+15]` (lowest power first), in Estrin's
+ * order: pairs, then pairs of pairs, so the multiply-adds form four short chains instead of
+ * one of 15 steps. The WebAssembly GELU kernels evaluate the same expression in the same
+ * order, so both give the same bits.
+ */
+function poly16(a: Float64Array, o: number, t: number): number {
+  const t2 = t * t;
+  const t4 = t2 * t2;
+  const q0 = a[o] + a[o + 1] * t + (a[o + 2] + a[o + 3] * t) * t2;
+  const q1 = a[o + 4] + a[o + 5] * t + (a[o + 6] + a[o + 7] * t) * t2;
+  const q2 = a[o + 8] + a[o + 9] * t + (a[o + 10] + a[o + 11] * t) * t2;
+  const q3 = a[o + 12] + a[o + 13] * t + (a[o + 14] + a[o + 15] * t) * t2;
+  return q0 + q1 * t4 + (q2 + q3 * t4) * (t4 * t4);
 }
 
 // erf(x) = x * q(x^2) on [-1, 1], q smooth in x^2 (so small arguments keep their relative
-// accuracy and -0 its sign), then erf itself on [1, 2], [2, 3] and [3, 4.5]. The coefficients
-// kept are those above 1e-15; each fit is within about 1e-14 of the series (checked in
-// unary-ops.test.ts). Made once, from 104 series values.
-const ERF_Q = chebyshevFit((z) => erfSeries(Math.sqrt(z)) / Math.sqrt(z), 0, 1, 26, 12);
-const ERF_1_2 = chebyshevFit(erfSeries, 1, 2, 26, 16);
-const ERF_2_3 = chebyshevFit(erfSeries, 2, 3, 26, 16);
-const ERF_3_45 = chebyshevFit(erfSeries, 3, 4.5, 26, 16);
+// accuracy and -0 its sign), then erf itself on [1, 2], [2, 3] and [3, 4.5]: Chebyshev fits of
+// the series (the coefficients kept are those above 1e-15; made once, from 104 series values),
+// turned into 16 powers of t = (x - mid) * scale, t in [-1, 1]. Each piece is within about
+// 1e-14 of the series (checked in unary-ops.test.ts). One row per piece: mid, scale, 16
+// coefficients; the WebAssembly kernels read the same table.
+const PIECE = 18;
+function piece(c: Float64Array, lo: number, hi: number): number[] {
+  return [(lo + hi) / 2, 2 / (hi - lo), ...powersOf(c, 16)];
+}
+/** @internal The pieces of {@link erf} and the powers of the exponential {@link expNonPositive} uses, for the WebAssembly kernels. */
+export const ERF_EXP_TABLE = new Float64Array([
+  ...piece(
+    chebyshevFit((z) => erfSeries(Math.sqrt(z)) / Math.sqrt(z), 0, 1, 26, 12),
+    0,
+    1,
+  ),
+  ...piece(chebyshevFit(erfSeries, 1, 2, 26, 16), 1, 2),
+  ...piece(chebyshevFit(erfSeries, 2, 3, 26, 16), 2, 3),
+  ...piece(chebyshevFit(erfSeries, 3, 4.5, 26, 16), 3, 4.5),
+  // e^r = sum r^j / j!, j < 14 (the rest are below 1e-17 for |r| <= ln(2) / 2), then zeros.
+  ...Array.from({ length: 16 }, (_, j) => (j < 14 ? 1 / factorial(j) : 0)),
+]);
+const EXP_AT = 4 * PIECE;
+
+function factorial(j: number): number {
+  let f = 1;
+  for (let i = 2; i <= j; i++) f *= i;
+  return f;
+}
+
+/** erf on |x| in [1, 4.5]: the piece holding `a`, at `a`. */
+function erfMid(a: number): number {
+  const o = a < 2 ? PIECE : a < 3 ? 2 * PIECE : 3 * PIECE;
+  return poly16(ERF_EXP_TABLE, o + 2, (a - ERF_EXP_TABLE[o]) * ERF_EXP_TABLE[o + 1]);
+}
 
 /**
  * The error function in float64, within about 1e-14 of the exact value (far below
- * float32's rounding): Chebyshev fits of the series on [0, 4.5], and the continued
+ * float32's rounding): polynomial pieces fitted to the series on [0, 4.5], and the continued
  * fraction of erfc beyond.
  */
 export function erf(x: number): number {
   const a = Math.abs(x);
-  if (a < 1) return x * chebyshevAt(ERF_Q, 0, 1, x * x);
-  let r: number;
-  if (a < 2) r = chebyshevAt(ERF_1_2, 1, 2, a);
-  else if (a < 3) r = chebyshevAt(ERF_2_3, 2, 3, a);
-  else if (a < 4.5) r = chebyshevAt(ERF_3_45, 3, 4.5, a);
-  else return erfSeries(x);
-  return x < 0 ? -r : r;
+  if (a < 1) return x * poly16(ERF_EXP_TABLE, 2, (x * x - 0.5) * 2);
+  if (a < 4.5) {
+    const r = erfMid(a);
+    return x < 0 ? -r : r;
+  }
+  return erfSeries(x);
+}
+
+/**
+ * `erf(x)` rounded to float32. From |x| = 4.5 on that is ±1 (erfc(4.5) is 2e-10, below half a
+ * float32 step under 1), so the slow continued fraction is never needed.
+ */
+function erfF32(x: number): number {
+  const a = Math.abs(x);
+  if (a < 1) return f32(x * poly16(ERF_EXP_TABLE, 2, (x * x - 0.5) * 2));
+  if (a < 4.5) {
+    const r = f32(erfMid(a));
+    return x < 0 ? -r : r;
+  }
+  return a >= 4.5 ? (x < 0 ? -1 : 1) : x; // NaN stays NaN
+}
+
+// 1.5 * 2^52: adding and subtracting it rounds a float64 below 2^51 to an integer, halves to even.
+const ROUND = 6755399441055744;
+// ln 2 in two parts: k * LN2_HI is exact for |k| < 2^20.
+const LN2_HI = 6.9314718036912381649e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+// 2^-k for k = 0..160.
+const POW2_NEG = Float64Array.from({ length: 161 }, (_, k) => 2 ** -k);
+
+/**
+ * `e^y` for `y <= 0` in float64, within a few float64 ulps (so its float32 rounding is that of
+ * `Math.exp` but for values within 1e-15 of a rounding boundary): y = k ln 2 + r with |r| <=
+ * ln(2) / 2, then e^r from its Taylor series and the power of two. 0 below -110 (float32's
+ * smallest value is e^-103.3), NaN for NaN. The WebAssembly GELU gradient evaluates the same steps.
+ */
+function expNonPositive(y: number): number {
+  if (!(y >= -110)) return y < -110 ? 0 : y;
+  const k = y * Math.LOG2E + ROUND - ROUND;
+  const r = y - k * LN2_HI - k * LN2_LO;
+  return poly16(ERF_EXP_TABLE, EXP_AT, r) * POW2_NEG[-k];
 }
 
 const f32 = Math.fround;
@@ -111,7 +193,7 @@ const INV_SQRT_2PI_F = f32(0.3989422804014327);
  * PyTorch.
  */
 export function gelu(x: number): number {
-  return f32(x * 0.5) * f32(1 + f32(erf(f32(x * SQRT1_2_F)))) + 0;
+  return f32(x * 0.5) * f32(1 + erfF32(f32(x * SQRT1_2_F))) + 0;
 }
 
 /**
@@ -120,8 +202,8 @@ export function gelu(x: number): number {
  * factor). NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
  */
 export function geluGrad(x: number): number {
-  const cdf = 0.5 * f32(1 + f32(erf(f32(x * SQRT1_2_F))));
-  const pdf = f32(INV_SQRT_2PI_F * f32(Math.exp(f32(f32(x * x) * -0.5))));
+  const cdf = 0.5 * f32(1 + erfF32(f32(x * SQRT1_2_F)));
+  const pdf = f32(INV_SQRT_2PI_F * f32(expNonPositive(f32(f32(x * x) * -0.5))));
   return cdf + f32(x * pdf);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { gelu, geluGrad } from '../backend/unary-ops.js';
 import { cpuBackend } from './cpu-backend.js';
 
 /** Values in [-2, 2) from a small LCG with a few special values mixed in. */
@@ -105,6 +106,29 @@ describe('float32 elementwise fast paths', () => {
         for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
       });
     }
+  }
+
+  // The SIMD GELU kernels evaluate the same float64 steps as the TypeScript definitions: the same
+  // bits on every piece of erf (|x| / sqrt 2 below 1, 1-2, 2-3, 3-4.5, above), the tails, the edges.
+  for (const op of ['gelu', 'geluGrad'] as const) {
+    it(`${op}: the SIMD kernel gives the bits of the definition`, () => {
+      const n = 400_003;
+      const x = new Float32Array(n);
+      let s = 12345;
+      for (let i = 0; i < n; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        // Spread over [-9, 9] with many values near the pieces' ends, and tiny and huge ones.
+        const u = s / 2 ** 32;
+        x[i] = i % 7 === 0 ? (u - 0.5) * 2 ** ((i % 61) - 30) : (u - 0.5) * 18;
+      }
+      const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, -5, -5.9, -6, -150, 150];
+      for (const b of [1, 2, 3, 4.5])
+        for (const sign of [1, -1]) for (const d of [-1, 0, 1]) edges.push(sign * b * Math.SQRT2 * (1 + d * 2 ** -23));
+      x.set(edges, n - edges.length);
+      const f = op === 'gelu' ? gelu : geluGrad;
+      const want = Float32Array.from(x, f);
+      for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
+    });
   }
 
   it('leaves int32 arithmetic exact', () => {

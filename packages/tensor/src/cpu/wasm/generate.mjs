@@ -93,6 +93,110 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
 }
 
 /**
+ * Exact GELU and its derivative on f64x2 pairs, the same float64 steps in the same order as
+ * `gelu` / `geluGrad` in backend/unary-ops.ts (so both give the same float32 bits; a test
+ * checks it): erf from the polynomial pieces of the table at `tab` (unary-ops.ts
+ * ERF_EXP_TABLE: per piece mid, scale and 16 powers, each lane reading its own piece's row),
+ * e^y as there. Four floats per turn, two f64x2 halves; (a, o, n, tab).
+ */
+const PIECE_BYTES = 18 * 8;
+const EXP_AT_BYTES = 4 * PIECE_BYTES;
+const f64 = (v) => `(v128.const f64x2 ${v} ${v})`;
+const num = (v) => (Object.is(v, -0) ? '-0' : String(v));
+const f32r = (e) => `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${e}))`;
+const mul = (a, b) => `(f64x2.mul ${a} ${b})`;
+const add = (a, b) => `(f64x2.add ${a} ${b})`;
+const sub = (a, b) => `(f64x2.sub ${a} ${b})`;
+const get = (l) => `(local.get $${l})`;
+const set = (l, e) => `      (local.set $${l} ${e})\n`;
+
+/** Estrin's order of unary-ops.ts poly16 over `coef(j)` at `t` (locals `t2`, `t4` of suffix `h`). */
+function estrin(coef, t, h) {
+  const q = (i) =>
+    add(add(coef(4 * i), mul(coef(4 * i + 1), get(t))), mul(add(coef(4 * i + 2), mul(coef(4 * i + 3), get(t))), get(`t2${h}`)));
+  return (
+    set(`t2${h}`, mul(get(t), get(t))) +
+    set(`t4${h}`, mul(get(`t2${h}`), get(`t2${h}`))) +
+    set(`p${h}`, add(add(q(0), mul(q(1), get(`t4${h}`))), mul(add(q(2), mul(q(3), get(`t4${h}`))), mul(get(`t4${h}`), get(`t4${h}`)))))
+  );
+}
+
+/** One half: `x${h}` (f64x2 of float32 values) to `y${h}`, GELU or its derivative. */
+function geluHalf(h, grad) {
+  const SQRT1_2_F = Math.fround(Math.SQRT1_2);
+  const INV_SQRT_2PI_F = Math.fround(0.3989422804014327);
+  const x = get(`x${h}`);
+  const v = get(`v${h}`);
+  const a = get(`a${h}`);
+  // Lane j of the piece row: each lane loads from its own row's address.
+  const gather = (off) =>
+    `(v128.load64_lane offset=${off} 1 ${get(`r1${h}`)} (v128.load64_lane offset=${off} 0 ${get(`r0${h}`)} ${f64(0)}))`;
+  const row = (lane) =>
+    `(i32.add ${get('tab')} (i32.mul (i32.wrap_i64 (i64x2.extract_lane ${lane} ${get(`m${h}`)})) (i32.const ${PIECE_BYTES})))`;
+  const neg = (e) => `(f64x2.neg ${e})`;
+  const below0 = `(f64x2.lt ${v} ${f64(0)})`;
+  let s = '';
+  s += set(`v${h}`, f32r(mul(x, f64(num(SQRT1_2_F)))));
+  s += set(`a${h}`, `(f64x2.abs ${v})`);
+  // The piece: 0 below 1 (and for NaN), 1, 2, 3 from 1, 2, 3 (and 4.5 up, replaced below).
+  s += set(`m${h}`, `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
+  s += set(`r0${h}`, row(0));
+  s += set(`r1${h}`, row(1));
+  // The argument: x^2 on the first piece, |x| on the others; t = (arg - mid) * scale.
+  s += set(`t${h}`, mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
+  s += estrin((j) => gather(16 + 8 * j), `t${h}`, h);
+  const p = get(`p${h}`);
+  // x * p on the first piece, ±p on the others, ±1 from 4.5 (erfc(4.5) is below half a float32 step).
+  const mid = `(v128.bitselect ${neg(p)} ${p} ${below0})`;
+  const erf = `(v128.bitselect ${mul(v, p)} ${mid} (f64x2.lt ${a} ${f64(1)}))`;
+  const one = `(v128.bitselect ${f64(-1)} ${f64(1)} ${below0})`;
+  s += set(`e${h}`, f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`));
+  const onePlus = f32r(add(f64(1), get(`e${h}`)));
+  if (!grad) {
+    // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0)
+    s += set(`y${h}`, add(mul(f32r(mul(x, f64(0.5))), onePlus), f64(0)));
+    return s;
+  }
+  // e^y, y = f32(f32(x^2) * -0.5) <= 0: k = round(y / ln 2), r = y - k ln 2, e^r from its series.
+  const ROUND = 6755399441055744;
+  const y = get(`w${h}`);
+  const k = get(`k${h}`);
+  s += set(`w${h}`, f32r(mul(f32r(mul(x, x)), f64(-0.5))));
+  s += set(`k${h}`, sub(add(mul(y, f64(num(Math.LOG2E))), f64(ROUND)), f64(ROUND)));
+  s += set(`t${h}`, sub(sub(y, mul(k, f64('6.93147180369123816490e-1'))), mul(k, f64('1.90821492927058770002e-10'))));
+  s += estrin((j) => `(v128.load64_splat offset=${EXP_AT_BYTES + 8 * j} ${get('tab')})`, `t${h}`, h);
+  const pow2 = `(i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${k})) (v128.const i64x2 1023 1023)) (i32.const 52))`;
+  // 0 below -110 (and for -Infinity), as there.
+  const ex = `(v128.andnot ${mul(p, pow2)} (f64x2.lt ${y} ${f64(-110)}))`;
+  const pdf = f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)));
+  // 0.5 * f32(1 + erf) + f32(x * pdf)
+  s += set(`y${h}`, add(mul(f64(0.5), onePlus), f32r(mul(x, pdf))));
+  return s;
+}
+
+function geluKernel(name, grad) {
+  const names = ['x', 'v', 'a', 'm', 't', 't2', 't4', 'p', 'e', 'y', 'w', 'k'];
+  const locals = ['0', '1']
+    .flatMap((h) => [...names.map((l) => `(local $${l}${h} v128)`), `(local $r0${h} i32) (local $r1${h} i32)`])
+    .join(' ');
+  return `  (func (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+    (local $in v128) ${locals}
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (local.set $in (v128.load (local.get $a)))
+      (local.set $x0 (f64x2.promote_low_f32x4 (local.get $in)))
+      (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in))))
+${geluHalf('0', grad)}${geluHalf('1', grad)}      (v128.store (local.get $o)
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $y0)) (f32x4.demote_f64x2_zero (local.get $y1))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+`;
+}
+
+/**
  * The kernels that worker threads run. Each is written in kernels.wat as an internal function with
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
@@ -173,8 +277,9 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
+  const gelu = geluKernel('gelu', false) + geluKernel('gelu_grad', true);
   const { byId } = signatures(source);
-  return source.replace(/^ *;; @elementwise:.*\n/m, family).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
+  return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }
 
 /** The TypeScript source of kernels-wasm.ts for the current kernels.wat. */

@@ -1,4 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
+import { ERF_EXP_TABLE } from '../../backend/unary-ops.js';
 import type { WasmRuntime } from './wasm-runtime.js';
 
 /**
@@ -39,12 +40,20 @@ function padded(n: number): number {
  * `i` at float `i * p`), `kernel(p, m)` computes the block's `m` values into the
  * slot after the inputs, and they are copied to `out`.
  */
-function inBlocks(rt: WasmRuntime, inputs: Float32Array[], out: Float32Array, n: number, kernel: (p: number, m: number) => void): void {
+function inBlocks(
+  rt: WasmRuntime,
+  inputs: Float32Array[],
+  out: Float32Array,
+  n: number,
+  kernel: (p: number, m: number) => void,
+  table: Float64Array | null = null,
+): void {
   const k = inputs.length;
   for (let at = 0; at < n; at += block) {
     const m = Math.min(block, n - at);
     const p = padded(m);
-    const mem = rt.heap((k + 1) * p);
+    const mem = rt.heap((k + 1) * p + (table === null ? 0 : 2 * table.length));
+    if (table !== null) new Float64Array(mem.buffer, mem.byteOffset + (k + 1) * p * 4, table.length).set(table);
     for (let i = 0; i < k; i++) mem.set(inputs[i].subarray(at, at + m), i * p);
     kernel(p, m);
     out.set(mem.subarray(k * p, k * p + m), at);
@@ -53,6 +62,12 @@ function inBlocks(rt: WasmRuntime, inputs: Float32Array[], out: Float32Array, n:
 
 /** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
+  if (op === 'gelu' || op === 'geluGrad') {
+    // The kernel reads the pieces of erf and the powers of e^r from the table after its output.
+    const name = op === 'gelu' ? 'gelu' : 'gelu_grad';
+    inBlocks(rt, [x], out, n, (p, m) => rt.exports[name](0, p * 4, m, 2 * p * 4), ERF_EXP_TABLE);
+    return true;
+  }
   if (!isSimdUnary(op)) return false;
   inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m));
   return true;
