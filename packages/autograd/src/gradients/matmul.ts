@@ -1,4 +1,4 @@
-import { matmulT, type MatmulAttrs } from '@bp/tensor';
+import { matmulT, reshape, type MatmulAttrs } from '@bp/tensor';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
@@ -22,7 +22,15 @@ export const matmulGradients: GradientRules<keyof MatmulAttrs> = {
       else dA = matmulT(b, dy, true, true); // B^T dC^T
       dA = sumToShape(dA, a.shape);
     }
-    if (b.requiresGrad) {
+    if (b.requiresGrad && b.rank === 2 && a.rank > 2 && !tA) {
+      // One matrix B under a batch of row-major A: sum_t A_t^T dC_t is one product of the stacked
+      // rows, [batch * m, k]^T [batch * m, n], instead of a batch of products summed afterwards.
+      const k = a.shape[a.rank - 1];
+      const n = dy.shape[dy.rank - 1];
+      const a2 = reshape(a, [-1, k]);
+      const dy2 = reshape(dy, [-1, n]);
+      dB = tB ? matmulT(dy2, a2, true, false) : matmulT(a2, dy2, true, false);
+    } else if (b.requiresGrad) {
       if (!tA && !tB)
         dB = matmulT(a, dy, true, false); // A^T dC
       else if (tA && !tB)

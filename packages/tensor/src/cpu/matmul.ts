@@ -1,5 +1,5 @@
 import type { TypedArray } from '../dtype.js';
-import { wasmGemm } from './wasm/wasm-gemm.js';
+import { wasmGemm, wasmGemmBatch } from './wasm/wasm-gemm.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
 /**
@@ -120,6 +120,13 @@ function gemm(
 const WASM_MIN_WORK = 4096;
 
 /**
+ * Up to this many multiply-adds per matrix, a batch of products runs as one group in the
+ * WebAssembly memory (wasmGemmBatch: one thread, no per-product staging); larger ones go
+ * product by product, each free to use the worker threads.
+ */
+const BATCH_MAX_WORK = 1 << 18;
+
+/**
  * The batched matrix product of the Backend interface. `simd` is the WebAssembly
  * kernel to use for large enough products, or null for the plain TypeScript loops.
  */
@@ -139,6 +146,10 @@ export function matmul(
   const out = new Float32Array(batch * m * n);
   if (k === 0 || m === 0 || n === 0) return out;
   const useSimd = simd !== null && m * n * k >= WASM_MIN_WORK;
+  if (useSimd && batch > 1 && m * n * k <= BATCH_MAX_WORK) {
+    wasmGemmBatch(simd, a, b, batchA, batchB, out, m, k, n, transA, transB);
+    return out;
+  }
   for (let t = 0; t < batch; t++) {
     const aOff = batchA === 1 ? 0 : t * m * k;
     const bOff = batchB === 1 ? 0 : t * k * n;

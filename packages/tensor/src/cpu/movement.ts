@@ -30,8 +30,9 @@ export function transpose(x: TypedArray, shape: readonly number[], perm: readonl
   const idx = new Array<number>(rank).fill(0);
   let off = 0;
   for (let o = 0; o < n; o += inner) {
-    // Contiguous runs (a permutation that keeps the last axis) are block copies.
-    if (sIn === 1 && inner >= 16) out.set(x.subarray(off, off + inner), o);
+    // Long contiguous runs (a permutation that keeps the last axis) are block copies; short ones
+    // (attention's heads of 16 or 64 values) cost less as a loop than a subarray and a set.
+    if (sIn === 1 && inner >= 256) out.set(x.subarray(off, off + inner), o);
     else for (let j = 0, xi = off; j < inner; j++, xi += sIn) out[o + j] = x[xi];
     for (let d = last - 1; d >= 0; d--) {
       idx[d]++;

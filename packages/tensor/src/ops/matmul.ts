@@ -67,7 +67,13 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
     batchB = batch;
   }
   const be = getBackend();
-  const s = be.matmul(A._on(be), B._on(be), batchA, batchB, m, ka, n, transA, transB);
+  // A batch of row-major matrices times one matrix is one product with the batch's rows stacked
+  // ([batch, m, k] is [batch * m, k] in memory), as PyTorch folds it: one large product instead of
+  // many small ones, with the same output layout.
+  const fold = batchB === 1 && batchA > 1 && !transA;
+  const s = fold
+    ? be.matmul(A._on(be), B._on(be), 1, 1, batchA * m, ka, n, false, transB)
+    : be.matmul(A._on(be), B._on(be), batchA, batchB, m, ka, n, transA, transB);
   const out = make(s, [...batchShape, m, n], 'float32');
   return record('matmul', [a, b], out, { transA, transB });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmul } from '../matmul.js';
-import { setPacking, setPackingA, wasmGemm } from './wasm-gemm.js';
+import { setPacking, setPackingA, wasmGemm, wasmGemmBatch } from './wasm-gemm.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -55,6 +55,37 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
     const got = matmul(a, b, batch, 1, m, k, n, false, false, simd);
     const want = matmul(a, b, batch, 1, m, k, n, false, false, null);
     for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+  });
+
+  it('runs a batch of small products in one group with the bits of one product at a time', () => {
+    // Ragged tiles (m, n not multiples of 4 and 8), every transpose, shared operands on either side.
+    for (const [batch, m, k, n] of [
+      [128, 16, 16, 16],
+      [9, 5, 3, 7],
+      [6, 17, 33, 9],
+    ]) {
+      for (const [batchA, batchB] of [
+        [batch, batch],
+        [batch, 1],
+        [1, batch],
+      ]) {
+        for (const tA of [false, true]) {
+          for (const tB of [false, true]) {
+            const a = values(batchA * m * k, m + k + batchA);
+            const b = values(batchB * k * n, n + k + batchB);
+            const got = new Float32Array(batch * m * n).fill(NaN);
+            wasmGemmBatch(simd, a, b, batchA, batchB, got, m, k, n, tA, tB);
+            const want = new Float32Array(batch * m * n);
+            for (let t = 0; t < batch; t++) {
+              wasmGemm(simd, a, batchA === 1 ? 0 : t * m * k, b, batchB === 1 ? 0 : t * k * n, want, t * m * n, m, k, n, tA, tB);
+            }
+            expect(got).toEqual(want);
+            const one = reference(a.subarray(0, m * k), b.subarray(0, k * n), m, k, n, tA, tB);
+            for (let i = 0; i < m * n; i++) expect(Math.abs(got[i] - one[i])).toBeLessThan(1e-4);
+          }
+        }
+      }
+    }
   });
 
   it('grows its memory for large operands and stays correct afterwards', () => {

@@ -266,3 +266,107 @@ export function wasmGemm(
     for (let i = 0; i < m; i++) out.set(mem.subarray(cAt + i * np, cAt + i * np + n), cOff + i * n);
   }
 }
+
+/** Floats of heap one group of {@link wasmGemmBatch} may take (4 MiB): a group's operands stay in L2/L3. */
+const BATCH_GROUP_FLOATS = 1 << 20;
+
+/**
+ * `out = op(A_t) @ op(B_t)` for a batch of small `[m, n]` products (attention's per-head scores),
+ * on one thread: the products of a group of batch items are staged into the module's memory
+ * together (one copy per operand when no padding or transpose is needed), the kernel runs on each
+ * item in place and the group's results are copied out together, so the per-call costs of
+ * {@link wasmGemm} (staging, zeroing, the thread policy) are paid once a group instead of once a
+ * product. `batchA` / `batchB` is 1 for an operand shared by the whole batch. Same bits as
+ * {@link wasmGemm} item by item.
+ */
+export function wasmGemmBatch(
+  rt: WasmRuntime,
+  A: TypedArray,
+  B: TypedArray,
+  batchA: number,
+  batchB: number,
+  out: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): void {
+  const batch = Math.max(batchA, batchB);
+  const mp = roundUp(m, 4);
+  const np = roundUp(n, 8);
+  const cSize = mp * np;
+  const aSize = mp * k;
+  const bSize = k * np;
+  const per = cSize + aSize + bSize + Math.max(m * k, k * n);
+  const group = Math.max(1, Math.min(batch, Math.floor(BATCH_GROUP_FLOATS / per)));
+  for (let t0 = 0; t0 < batch; t0 += group) {
+    const count = Math.min(group, batch - t0);
+    const aItems = batchA === 1 ? 1 : count;
+    const bItems = batchB === 1 ? 1 : count;
+    // Layout in floats: C items, A items, B items, scratch for the transposed inputs.
+    const cAt = DATA_AT;
+    const aAt = cAt + count * cSize;
+    const bAt = aAt + aItems * aSize;
+    const sAt = bAt + bItems * bSize;
+    const mem = rt.heap(sAt + Math.max(aItems * m * k, bItems * k * n));
+    stageItems(rt, A, batchA === 1 ? 0 : t0 * m * k, aItems, m, k, transA, aAt, k, mp, sAt);
+    stageItems(rt, B, batchB === 1 ? 0 : t0 * k * n, bItems, k, n, transB, bAt, np, k, sAt);
+    for (let i = 0; i < count; i++) {
+      rt.runTask('gemm_blocked', {
+        a: (aAt + (batchA === 1 ? 0 : i * aSize)) * 4,
+        b: (bAt + (batchB === 1 ? 0 : i * bSize)) * 4,
+        c: (cAt + i * cSize) * 4,
+        mp,
+        k,
+        np,
+        nb0: 0,
+        nb1: np >> 3,
+        kcMax: KC,
+        mcMax: MC,
+        packed: 0,
+        pa: 0,
+      });
+    }
+    const o = t0 * m * n;
+    if (mp === m && np === n) out.set(mem.subarray(cAt, cAt + count * m * n), o);
+    else
+      for (let i = 0; i < count; i++)
+        for (let r = 0; r < m; r++) out.set(mem.subarray(cAt + i * cSize + r * np, cAt + i * cSize + r * np + n), o + (i * m + r) * n);
+  }
+}
+
+/**
+ * {@link stage} for `items` consecutive `rows x cols` matrices from `off`, item `i` at float
+ * `dst + i * padRows * ld`: one copy for the whole run when no padding or transpose is needed,
+ * else the run copied to `scratch` once and each item padded or transposed from there.
+ */
+function stageItems(
+  rt: WasmRuntime,
+  X: TypedArray,
+  off: number,
+  items: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+  dst: number,
+  ld: number,
+  padRows: number,
+  scratch: number,
+): void {
+  const mem = rt.heap(0);
+  const size = rows * cols;
+  if (!trans && ld === cols && padRows === rows) {
+    mem.set(X.subarray(off, off + items * size), dst);
+    return;
+  }
+  mem.set(X.subarray(off, off + items * size), scratch);
+  const item = padRows * ld;
+  if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + items * item);
+  for (let i = 0; i < items; i++) {
+    const src = scratch + i * size;
+    const at = dst + i * item;
+    if (trans) rt.exports.transpose(src * 4, cols, rows, at * 4, ld);
+    else for (let r = 0; r < rows; r++) mem.copyWithin(at + r * ld, src + r * cols, src + (r + 1) * cols);
+  }
+}
