@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBackend, getBackend, linear, manualSeed, maxPool2d, randn, setBackend, tensor, type Backend } from '@bp/tensor';
+import { cpuBackend, getBackend, layerNorm, linear, manualSeed, maxPool2d, randn, setBackend, tensor, type Backend } from '@bp/tensor';
 import './index.js';
 
 /** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
@@ -96,6 +96,57 @@ describe('fused linear', () => {
         }
       } finally {
         await setBackend(cpu);
+      }
+    });
+  }
+});
+
+/** The CPU backend without its fused layer norm: layerNorm is composed of mean, sub, sqrt and div. */
+function compositeLayerNormCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { layerNorm: _f, layerNormBackward: _b, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-layer-norm', fused };
+}
+
+/** Values and gradients of sum(layerNorm(x) * weights) on the active backend, from seeded inputs. */
+function runLayerNorm(shape: number[], axes: number, affine: [boolean, boolean], needs: [boolean, boolean, boolean]) {
+  manualSeed(11);
+  const norm = shape.slice(shape.length - axes);
+  const x = randn(shape, { requiresGrad: needs[0] }).mul(3).add(1).detach();
+  x.requiresGrad = needs[0];
+  const w = affine[0] ? randn(norm, { requiresGrad: needs[1] }) : null;
+  const b = affine[1] ? randn(norm, { requiresGrad: needs[2] }) : null;
+  const y = layerNorm(x, norm, w, b, 1e-5);
+  const r = randn(y.shape);
+  y.mul(r).sum().backward();
+  const grad = (t: { grad: { dataSync(): ArrayLike<number> } | null } | null) => (t?.grad ? Array.from(t.grad.dataSync()) : null);
+  return { y: Array.from(y.dataSync()), dx: grad(x), dw: grad(w), db: grad(b) };
+}
+
+describe('fused layerNorm', () => {
+  const cases: [number[], number, [boolean, boolean], [boolean, boolean, boolean]][] = [
+    [[4, 6, 8], 1, [true, true], [true, true, true]],
+    [[3, 5], 1, [false, false], [true, false, false]],
+    [[2, 3, 4], 2, [true, false], [false, true, false]],
+    [[5, 7], 1, [false, true], [true, false, true]],
+  ];
+  for (const [shape, axes, affine, needs] of cases) {
+    it(`[${shape}] over ${axes} axes, weight ${affine[0]}, bias ${affine[1]}: values and gradients as the composite's`, async () => {
+      const cpu = getBackend();
+      const fused = runLayerNorm(shape, axes, affine, needs);
+      await setBackend(compositeLayerNormCpu());
+      let composite: ReturnType<typeof runLayerNorm>;
+      try {
+        composite = runLayerNorm(shape, axes, affine, needs);
+      } finally {
+        await setBackend(cpu);
+      }
+      for (const key of ['y', 'dx', 'dw', 'db'] as const) {
+        const got = fused[key];
+        const want = composite[key];
+        expect(got === null, `${key} present`).toBe(want === null);
+        if (got === null || want === null) continue;
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(2e-5 * (1 + Math.abs(want[i])));
       }
     });
   }

@@ -1,5 +1,5 @@
 import { col2im, exp, im2col, matmulT, mul, reshape, scatterAdd, sub, sum, type NnAttrs } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide, reluBackward, softmaxCrossEntropyBackward } from '@bp/tensor/internal';
+import { col2imWide, conv2dBackward, im2colWide, layerNormBackward, reluBackward, softmaxCrossEntropyBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */
@@ -29,6 +29,15 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     const dw = weight.requiresGrad ? matmulT(dz, reshape(x, [rows, inF]), true, false) : null;
     const db = bias?.requiresGrad ? sum(dz, 0) : null;
     return bias ? [dx, dw, db] : [dx, dw];
+  },
+  // Fused layer normalisation: one backward kernel from the saved row means and rstds, for the
+  // inputs that need a gradient (x, then the weight and the bias where given).
+  layerNorm: (dy, { inputs, saved: [mu, rstd], attrs: { axes, weight: hasW, bias: hasB } }) => {
+    const x = inputs[0];
+    const w = hasW ? inputs[1] : null;
+    const b = hasB ? inputs[hasW ? 2 : 1] : null;
+    const [dx, dw, db] = layerNormBackward(dy, x, w, mu, rstd, axes, [x.requiresGrad, w?.requiresGrad ?? false, b?.requiresGrad ?? false]);
+    return [dx, ...(w ? [dw] : []), ...(b ? [db] : [])];
   },
   // Fused softmax cross-entropy: (softmax - onehot) scaled per row, from the saved log-sum-exp.
   softmaxCrossEntropy: (dy, { inputs: [x, labels], saved: [lse], attrs: { ignoreIndex, reduction } }) => [

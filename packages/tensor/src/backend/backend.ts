@@ -87,6 +87,27 @@ export interface FusedKernels<S> {
    */
   adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
   /**
+   * Layer normalisation of each row of `x: [rows, cols]`: `(x - mean) / sqrt(var + eps)` with the
+   * row's mean and biased variance, times `weight: [cols]` and plus `bias: [cols]` when given.
+   * Returns the output `[rows, cols]` and each row's mean and `1 / sqrt(var + eps)` (`[rows]`
+   * each) for {@link FusedKernels.layerNormBackward}.
+   */
+  layerNorm(x: S, weight: S | null, bias: S | null, rows: number, cols: number, eps: number): [out: S, mean: S, rstd: S];
+  /**
+   * The gradients of {@link FusedKernels.layerNorm} for the output gradient `dy`, in the order
+   * input `[rows, cols]`, weight `[cols]`, bias `[cols]`; each only where `needs` holds (null otherwise).
+   */
+  layerNormBackward(
+    dy: S,
+    x: S,
+    weight: S | null,
+    mean: S,
+    rstd: S,
+    rows: number,
+    cols: number,
+    needs: readonly [boolean, boolean, boolean],
+  ): [S | null, S | null, S | null];
+  /**
    * Softmax cross-entropy of `x: [rows, cols]` against class ids `labels: [rows]` (int32):
    * per row `logSumExp(x) - x[label]`, 0 where the label is `ignoreIndex`, NaN where it is
    * neither that nor in `[0, cols)`; then their sum (`'sum'`, one value), their mean over the

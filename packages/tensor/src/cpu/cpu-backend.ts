@@ -8,6 +8,7 @@ import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
+import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
@@ -264,6 +265,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
+      layerNorm: (x, w, b, rows, cols, eps) => layerNormRows(x as Float32Array, w, b, rows, cols, eps),
+      layerNormBackward: (dy, x, w, mean, rstd, rows, cols, needs) =>
+        layerNormRowsBackward(dy as Float32Array, x as Float32Array, w, mean, rstd, rows, cols, needs),
       crossEntropy: (x, labels, rows, cols, ignoreIndex, reduction) =>
         crossEntropyRows(x as Float32Array, labels, rows, cols, ignoreIndex, reduction),
       crossEntropyBackward: (dy, x, labels, lse, rows, cols, ignoreIndex, reduction) =>

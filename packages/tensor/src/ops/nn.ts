@@ -25,6 +25,11 @@ export interface NnAttrs {
   maxPool2d: NoAttrs;
   /** A fused linear layer; `relu` when the activation was applied in the same kernel. */
   linear: { relu: boolean };
+  /**
+   * Fused layer normalisation (ops/layer-norm.ts) over the last `axes` axes; its inputs are x, then
+   * the weight and the bias where `weight` / `bias` say they were given. Saves each row's mean and rstd.
+   */
+  layerNorm: { axes: number; eps: number; weight: boolean; bias: boolean };
   /** Fused softmax cross-entropy (ops/cross-entropy.ts); saves each row's log-sum-exp. */
   softmaxCrossEntropy: { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
 }
