@@ -265,9 +265,19 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
-      layerNorm: (x, w, b, rows, cols, eps) => layerNormRows(x as Float32Array, w, b, rows, cols, eps),
+      layerNorm: (x, w, b, rows, cols, eps) =>
+        layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps),
       layerNormBackward: (dy, x, w, mean, rstd, rows, cols, needs) =>
-        layerNormRowsBackward(dy as Float32Array, x as Float32Array, w, mean, rstd, rows, cols, needs),
+        layerNormRowsBackward(
+          dy as Float32Array,
+          x as Float32Array,
+          w as Float32Array | null,
+          mean as Float32Array,
+          rstd as Float32Array,
+          rows,
+          cols,
+          needs,
+        ),
       crossEntropy: (x, labels, rows, cols, ignoreIndex, reduction) =>
         crossEntropyRows(x as Float32Array, labels, rows, cols, ignoreIndex, reduction),
       crossEntropyBackward: (dy, x, labels, lse, rows, cols, ignoreIndex, reduction) =>

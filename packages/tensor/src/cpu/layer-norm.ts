@@ -1,5 +1,3 @@
-import type { TypedArray } from '../dtype.js';
-
 /**
  * Layer normalisation of each row of `x: [rows, cols]` (see the backend's `fused.layerNorm`):
  * per row the mean and the biased variance in float64 (two passes), `rstd = 1 / sqrt(var + eps)`,
@@ -8,8 +6,8 @@ import type { TypedArray } from '../dtype.js';
  */
 export function layerNormRows(
   x: Float32Array,
-  weight: TypedArray | null,
-  bias: TypedArray | null,
+  weight: Float32Array | null,
+  bias: Float32Array | null,
   rows: number,
   cols: number,
   eps: number,
@@ -18,15 +16,8 @@ export function layerNormRows(
   const means = new Float32Array(rows);
   const rstds = new Float32Array(rows);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += x[o + j];
-    const mean = s / cols;
-    let v = 0;
-    for (let j = 0; j < cols; j++) {
-      const d = x[o + j] - mean;
-      v += d * d;
-    }
-    const rstd = 1 / Math.sqrt(v / cols + eps);
+    const mean = sumRow(x, o, cols, 0) / cols;
+    const rstd = 1 / Math.sqrt(sumRow(x, o, cols, mean) / cols + eps);
     means[r] = mean;
     rstds[r] = rstd;
     if (weight !== null && bias !== null) for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * rstd * weight[j] + bias[j];
@@ -38,6 +29,43 @@ export function layerNormRows(
 }
 
 /**
+ * The sum of `x[o..o+cols)` in float64 when `centre` is 0, else the sum of `(x - centre)^2`:
+ * four running sums, so the additions overlap instead of waiting on one another.
+ */
+function sumRow(x: Float32Array, o: number, cols: number, centre: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  if (centre === 0) {
+    for (; j + 3 < cols; j += 4) {
+      s0 += x[o + j];
+      s1 += x[o + j + 1];
+      s2 += x[o + j + 2];
+      s3 += x[o + j + 3];
+    }
+    for (; j < cols; j++) s0 += x[o + j];
+  } else {
+    for (; j + 3 < cols; j += 4) {
+      const d0 = x[o + j] - centre;
+      const d1 = x[o + j + 1] - centre;
+      const d2 = x[o + j + 2] - centre;
+      const d3 = x[o + j + 3] - centre;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; j < cols; j++) {
+      const d = x[o + j] - centre;
+      s0 += d * d;
+    }
+  }
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
  * The gradients of {@link layerNormRows} for `dy: [rows, cols]`, from the saved row means and
  * rstds. With `xh = (x - mean) * rstd` and `g = dy * weight` (or `dy`):
  * `dx = rstd * (g - mean(g) - xh * mean(g * xh))` per row, `dweight = sum over rows of dy * xh`,
@@ -46,9 +74,9 @@ export function layerNormRows(
 export function layerNormRowsBackward(
   dy: Float32Array,
   x: Float32Array,
-  weight: TypedArray | null,
-  means: TypedArray,
-  rstds: TypedArray,
+  weight: Float32Array | null,
+  means: Float32Array,
+  rstds: Float32Array,
   rows: number,
   cols: number,
   needs: readonly [boolean, boolean, boolean],
@@ -56,23 +84,46 @@ export function layerNormRowsBackward(
   const dx = needs[0] ? new Float32Array(rows * cols) : null;
   const dw = needs[1] ? new Float64Array(cols) : null;
   const db = needs[2] ? new Float64Array(cols) : null;
+  // g = dy * weight, per row (or dy itself).
+  const g = weight === null ? null : new Float64Array(cols);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const mean = means[r];
     const rstd = rstds[r];
     if (dx !== null) {
-      let sg = 0;
-      let sgx = 0;
-      for (let j = 0; j < cols; j++) {
-        const g = weight === null ? dy[o + j] : dy[o + j] * weight[j];
-        sg += g;
-        sgx += g * (x[o + j] - mean) * rstd;
+      let sg0 = 0;
+      let sg1 = 0;
+      let sx0 = 0;
+      let sx1 = 0;
+      let j = 0;
+      if (g !== null) {
+        for (let i = 0; i < cols; i++) g[i] = dy[o + i] * weight![i];
+        for (; j + 1 < cols; j += 2) {
+          sg0 += g[j];
+          sg1 += g[j + 1];
+          sx0 += g[j] * (x[o + j] - mean);
+          sx1 += g[j + 1] * (x[o + j + 1] - mean);
+        }
+        for (; j < cols; j++) {
+          sg0 += g[j];
+          sx0 += g[j] * (x[o + j] - mean);
+        }
+      } else {
+        for (; j + 1 < cols; j += 2) {
+          sg0 += dy[o + j];
+          sg1 += dy[o + j + 1];
+          sx0 += dy[o + j] * (x[o + j] - mean);
+          sx1 += dy[o + j + 1] * (x[o + j + 1] - mean);
+        }
+        for (; j < cols; j++) {
+          sg0 += dy[o + j];
+          sx0 += dy[o + j] * (x[o + j] - mean);
+        }
       }
-      const mg = sg / cols;
-      const mgx = sgx / cols;
-      for (let j = 0; j < cols; j++) {
-        const g = weight === null ? dy[o + j] : dy[o + j] * weight[j];
-        dx[o + j] = rstd * (g - mg - (x[o + j] - mean) * rstd * mgx);
-      }
+      const mg = (sg0 + sg1) / cols;
+      // mean(g * xh) * rstd, with xh = (x - mean) * rstd
+      const mgx = (((sx0 + sx1) * rstd) / cols) * rstd;
+      if (g !== null) for (let i = 0; i < cols; i++) dx[o + i] = rstd * (g[i] - mg) - (x[o + i] - mean) * mgx * rstd;
+      else for (let i = 0; i < cols; i++) dx[o + i] = rstd * (dy[o + i] - mg) - (x[o + i] - mean) * mgx * rstd;
     }
     if (dw !== null) for (let j = 0; j < cols; j++) dw[j] += dy[o + j] * (x[o + j] - mean) * rstd;
     if (db !== null) for (let j = 0; j < cols; j++) db[j] += dy[o + j];
