@@ -110,14 +110,20 @@ const sub = (a, b) => `(f64x2.sub ${a} ${b})`;
 const get = (l) => `(local.get $${l})`;
 const set = (l, e) => `      (local.set $${l} ${e})\n`;
 
-/** Estrin's order of unary-ops.ts poly16 over `coef(j)` at `t` (locals `t2`, `t4` of suffix `h`). */
-function estrin(coef, t, h) {
+/**
+ * Estrin's order of unary-ops.ts poly16 over `coef(j)` at `t` (locals `t2`, `t4` of suffix `h`).
+ * With `terms` 12 the top four coefficients are left out: poly16 with them zero gives the same
+ * bits (its last group is +0, and q2 + 0 * t4 is q2).
+ */
+function estrin(coef, t, h, terms = 16) {
   const q = (i) =>
     add(add(coef(4 * i), mul(coef(4 * i + 1), get(t))), mul(add(coef(4 * i + 2), mul(coef(4 * i + 3), get(t))), get(`t2${h}`)));
+  const t4 = get(`t4${h}`);
+  const high = terms === 12 ? q(2) : add(q(2), mul(q(3), t4));
   return (
     set(`t2${h}`, mul(get(t), get(t))) +
     set(`t4${h}`, mul(get(`t2${h}`), get(`t2${h}`))) +
-    set(`p${h}`, add(add(q(0), mul(q(1), get(`t4${h}`))), mul(add(q(2), mul(q(3), get(`t4${h}`))), mul(get(`t4${h}`), get(`t4${h}`)))))
+    set(`p${h}`, add(add(q(0), mul(q(1), t4)), mul(high, mul(t4, t4))))
   );
 }
 
@@ -139,18 +145,24 @@ function geluHalf(h, grad) {
   s += set(`v${h}`, f32r(mul(x, f64(num(SQRT1_2_F)))));
   s += set(`a${h}`, `(f64x2.abs ${v})`);
   // The piece: 0 below 1 (and for NaN), 1, 2, 3 from 1, 2, 3 (and 4.5 up, replaced below).
-  s += set(`m${h}`, `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
-  s += set(`r0${h}`, row(0));
-  s += set(`r1${h}`, row(1));
+  // Both lanes on the first piece (most activations): its 12 coefficients, loaded once for both.
+  let fast = set(`t${h}`, mul(sub(mul(v, v), f64(0.5)), f64(2)));
+  fast += estrin((j) => `(v128.load64_splat offset=${16 + 8 * j} ${get('tab')})`, `t${h}`, h, 12);
+  fast += set(`e${h}`, f32r(mul(v, get(`p${h}`))));
+  let slow = '';
+  slow += set(`m${h}`, `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
+  slow += set(`r0${h}`, row(0));
+  slow += set(`r1${h}`, row(1));
   // The argument: x^2 on the first piece, |x| on the others; t = (arg - mid) * scale.
-  s += set(`t${h}`, mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
-  s += estrin((j) => gather(16 + 8 * j), `t${h}`, h);
+  slow += set(`t${h}`, mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
+  slow += estrin((j) => gather(16 + 8 * j), `t${h}`, h);
   const p = get(`p${h}`);
   // x * p on the first piece, ±p on the others, ±1 from 4.5 (erfc(4.5) is below half a float32 step).
   const mid = `(v128.bitselect ${neg(p)} ${p} ${below0})`;
   const erf = `(v128.bitselect ${mul(v, p)} ${mid} (f64x2.lt ${a} ${f64(1)}))`;
   const one = `(v128.bitselect ${f64(-1)} ${f64(1)} ${below0})`;
-  s += set(`e${h}`, f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`));
+  slow += set(`e${h}`, f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`));
+  s += `      (if (i64x2.all_true (f64x2.lt ${a} ${f64(1)}))\n        (then\n${fast})\n        (else\n${slow}))\n`;
   const onePlus = f32r(add(f64(1), get(`e${h}`)));
   if (!grad) {
     // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0)
