@@ -171,9 +171,11 @@ const POW2_NEG = Float64Array.from({ length: 161 }, (_, k) => 2 ** -k);
  * `e^y` for `y <= 0` in float64, within a few float64 ulps (so its float32 rounding is that of
  * `Math.exp` but for values within 1e-15 of a rounding boundary): y = k ln 2 + r with |r| <=
  * ln(2) / 2, then e^r from its Taylor series and the power of two. 0 below -110 (float32's
- * smallest value is e^-103.3), NaN for NaN. The WebAssembly GELU gradient evaluates the same steps.
+ * smallest value is e^-103.3), NaN for NaN. The WebAssembly GELU gradient evaluates the same steps;
+ * softmax and cross-entropy on the CPU use it for `x - max(x)` (faster than `Math.exp` in V8).
+ * @internal
  */
-function expNonPositive(y: number): number {
+export function expNonPositive(y: number): number {
   if (!(y >= -110)) return y < -110 ? 0 : y;
   const k = y * Math.LOG2E + ROUND - ROUND;
   const r = y - k * LN2_HI - k * LN2_LO;

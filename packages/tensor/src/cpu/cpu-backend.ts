@@ -1,4 +1,5 @@
 import type { Backend, FusedKernels } from '../backend/backend.js';
+import { expNonPositive } from '../backend/unary-ops.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
@@ -14,20 +15,20 @@ import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
 
 /** The largest of the `cols` values from `o` (0 when all are -Infinity or there are none): the shift before exp. */
-function rowMax(x: TypedArray, o: number, cols: number): number {
+function rowMax(x: Float32Array, o: number, cols: number): number {
   let mx = -Infinity;
   for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
   return mx === -Infinity ? 0 : mx;
 }
 
-function softmaxRows(x: TypedArray, rows: number, cols: number, log: boolean): Float32Array {
+function softmaxRows(x: Float32Array, rows: number, cols: number, log: boolean): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     const mx = rowMax(x, o, cols);
     let s = 0;
     for (let j = 0; j < cols; j++) {
-      const e = Math.exp(x[o + j] - mx);
+      const e = expNonPositive(x[o + j] - mx);
       out[o + j] = e;
       s += e;
     }
@@ -105,7 +106,7 @@ function crossEntropyRows(
     const o = r * cols;
     const mx = rowMax(x, o, cols);
     let s = 0;
-    for (let j = 0; j < cols; j++) s += Math.exp(x[o + j] - mx);
+    for (let j = 0; j < cols; j++) s += expNonPositive(x[o + j] - mx);
     lse[r] = Math.log(s) + mx;
     const y = labels[r];
     if (y === ignoreIndex) continue;
@@ -260,8 +261,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     im2col,
     col2im,
     fused: {
-      softmax: (x, rows, cols) => softmaxRows(x, rows, cols, false),
-      logSoftmax: (x, rows, cols) => softmaxRows(x, rows, cols, true),
+      softmax: (x, rows, cols) => softmaxRows(x as Float32Array, rows, cols, false),
+      logSoftmax: (x, rows, cols) => softmaxRows(x as Float32Array, rows, cols, true),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),

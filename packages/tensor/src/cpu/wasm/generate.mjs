@@ -213,7 +213,7 @@ ${geluHalf('0', grad)}${geluHalf('1', grad)}      (v128.store (local.get $o)
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
  */
-const TASKS = ['gemm_blocked', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
+const TASKS = ['gemm_blocked', 'gemm_batch', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
 
 /** The parameters `[name, type]` of every function in `wat` with the given `$id` or export name. */
 function signatures(wat) {

@@ -252,6 +252,21 @@
         (br_if $depth (i32.lt_u (local.get $p0) (local.get $k))))
       (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
       (br_if $rows (i32.lt_u (local.get $i0) (local.get $mp)))))
+  ;; gemm_batch(a, b, c, mp, k, np, count, as, bs, cs, kcMax, mcMax) is gemm_blocked over all panels of `count`
+  ;; products, item i's A, B and C at a + i*as, b + i*bs, c + i*cs bytes (as or bs 0 for an operand
+  ;; the whole batch shares): a batch of small products in one call.
+  (func $gemm_batch
+    (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
+    (param $count i32) (param $as i32) (param $bs i32) (param $cs i32) (param $kcMax i32) (param $mcMax i32)
+    (if (i32.le_s (local.get $count) (i32.const 0)) (then (return)))
+    (loop $items
+      (call $gemm_blocked (local.get $a) (local.get $b) (local.get $c) (local.get $mp) (local.get $k) (local.get $np)
+        (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (local.get $kcMax) (local.get $mcMax) (i32.const 0) (i32.const 0))
+      (local.set $a (i32.add (local.get $a) (local.get $as)))
+      (local.set $b (i32.add (local.get $b) (local.get $bs)))
+      (local.set $c (i32.add (local.get $c) (local.get $cs)))
+      (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+      (br_if $items (local.get $count))))
   (func $gemm_claim
     (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $k i32) (param $np i32)
     (param $chunk i32) (param $kcMax i32) (param $mcMax i32) (param $packed i32) (param $counter i32) (param $pa i32)

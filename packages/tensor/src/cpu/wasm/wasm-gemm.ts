@@ -312,22 +312,20 @@ export function wasmGemmBatch(
     const mem = rt.heap(sAt + Math.max(aItems * m * k, bItems * k * n));
     stageItems(rt, A, batchA === 1 ? 0 : t0 * m * k, aItems, m, k, transA, aAt, k, mp, sAt);
     stageItems(rt, B, batchB === 1 ? 0 : t0 * k * n, bItems, k, n, transB, bAt, np, k, sAt);
-    for (let i = 0; i < count; i++) {
-      rt.runTask('gemm_blocked', {
-        a: (aAt + (batchA === 1 ? 0 : i * aSize)) * 4,
-        b: (bAt + (batchB === 1 ? 0 : i * bSize)) * 4,
-        c: (cAt + i * cSize) * 4,
-        mp,
-        k,
-        np,
-        nb0: 0,
-        nb1: np >> 3,
-        kcMax: KC,
-        mcMax: MC,
-        packed: 0,
-        pa: 0,
-      });
-    }
+    rt.runTask('gemm_batch', {
+      a: aAt * 4,
+      b: bAt * 4,
+      c: cAt * 4,
+      mp,
+      k,
+      np,
+      count,
+      as: batchA === 1 ? 0 : aSize * 4,
+      bs: batchB === 1 ? 0 : bSize * 4,
+      cs: cSize * 4,
+      kcMax: KC,
+      mcMax: MC,
+    });
     const o = t0 * m * n;
     if (mp === m && np === n) out.set(mem.subarray(cAt, cAt + count * m * n), o);
     else
