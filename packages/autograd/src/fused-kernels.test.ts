@@ -76,6 +76,11 @@ describe('fused linear', () => {
     [[4, 3], 6, false, true],
     [[64, 96], 80, true, true],
     [[64, 96], 80, false, false],
+    // The kernel's epilogue: bias alone, ReLU alone, a ragged width (padded C columns), and a short
+    // input (the product computed transposed, the epilogue after it).
+    [[64, 96], 77, true, false],
+    [[64, 96], 77, false, true],
+    [[4, 300], 200, true, true],
   ];
   for (const [shape, outF, bias, relu] of cases) {
     it(`[${shape.join(',')}] -> ${outF}, bias ${bias}, relu ${relu}: values and gradients equal the composite's`, async () => {

@@ -3,11 +3,12 @@ import { expNonPositive } from '../backend/unary-ops.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
-import { matmul } from './matmul.js';
+import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
+import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
@@ -44,8 +45,9 @@ function softmaxRows(x: Float32Array, rows: number, cols: number, log: boolean):
 }
 
 /**
- * A linear layer: the product `x @ weight^T` (on the WebAssembly kernel when large enough), then the
- * bias and the ReLU in one pass over the output, in place: the values of `relu(matmul + bias)`.
+ * A linear layer: the product `x @ weight^T` (on the WebAssembly kernel when large enough, which
+ * adds the bias and applies the ReLU to the product in its memory before copying it out), else
+ * the bias and the ReLU in one pass over the output, in place: the values of `relu(matmul + bias)`.
  */
 function linearLayer(
   x: TypedArray,
@@ -57,21 +59,14 @@ function linearLayer(
   relu: boolean,
   simd: WasmRuntime | null,
 ): Float32Array {
-  const out = matmul(x, weight, 1, 1, rows, inF, outF, false, true, simd);
-  if (bias === null && !relu) return out;
-  for (let r = 0, o = 0; r < rows; r++, o += outF) {
-    if (bias === null) {
-      for (let j = 0; j < outF; j++) if (!(out[o + j] > 0)) out[o + j] = 0;
-    } else if (relu) {
-      for (let j = 0; j < outF; j++) {
-        // Rounded to float32 first, as the composite's add stores it.
-        const v = Math.fround(out[o + j] + bias[j]);
-        out[o + j] = v > 0 ? v : 0;
-      }
-    } else {
-      for (let j = 0; j < outF; j++) out[o + j] += bias[j];
-    }
+  const epilogue = bias === null && !relu ? null : { bias, relu };
+  if (simd !== null && usesWasmGemm(rows, inF, outF)) {
+    const out = new Float32Array(rows * outF);
+    wasmGemm(simd, x, 0, weight, 0, out, 0, rows, inF, outF, false, true, epilogue);
+    return out;
   }
+  const out = matmul(x, weight, 1, 1, rows, inF, outF, false, true, null);
+  if (epilogue !== null) biasRows(out, 0, bias, rows, outF, relu);
   return out;
 }
 

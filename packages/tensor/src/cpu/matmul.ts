@@ -119,6 +119,11 @@ function gemm(
 /** Below this many multiply-adds per matrix, packing costs more than the SIMD kernel saves. */
 const WASM_MIN_WORK = 4096;
 
+/** Whether an `[m, k] @ [k, n]` product runs on the WebAssembly kernel (when the backend has it). */
+export function usesWasmGemm(m: number, k: number, n: number): boolean {
+  return m * n * k >= WASM_MIN_WORK;
+}
+
 /**
  * Up to this many multiply-adds per matrix, a batch of products runs as one group in the
  * WebAssembly memory (wasmGemmBatch: one thread, no per-product staging); larger ones go
@@ -145,7 +150,7 @@ export function matmul(
   const batch = Math.max(batchA, batchB);
   const out = new Float32Array(batch * m * n);
   if (k === 0 || m === 0 || n === 0) return out;
-  const useSimd = simd !== null && m * n * k >= WASM_MIN_WORK;
+  const useSimd = simd !== null && usesWasmGemm(m, k, n);
   if (useSimd && batch > 1 && m * n * k <= BATCH_MAX_WORK) {
     wasmGemmBatch(simd, a, b, batchA, batchB, out, m, k, n, transA, transB);
     return out;

@@ -884,6 +884,25 @@
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+  ;; bias_rows(c, bias, rows, np, relu) adds bias [np] to each of the rows of C [rows, np] in place
+  ;; (np a multiple of 4), then takes max(0, .) when relu != 0 (pmax: 0 also for NaN, as the
+  ;; TypeScript epilogue): a linear layer's bias and activation before C is copied out.
+  (func (export "bias_rows") (param $c i32) (param $bias i32) (param $rows i32) (param $np i32) (param $relu i32)
+    (local $j i32) (local $bj i32) (local $v v128)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $np) (i32.const 0))) (then (return)))
+    (loop $rowsLoop
+      (local.set $j (i32.const 0))
+      (local.set $bj (local.get $bias))
+      (loop $cols
+        (local.set $v (f32x4.add (v128.load (local.get $c)) (v128.load (local.get $bj))))
+        (if (local.get $relu) (then (local.set $v (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $v)))))
+        (v128.store (local.get $c) (local.get $v))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $bj (i32.add (local.get $bj) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br_if $cols (i32.lt_u (local.get $j) (local.get $np))))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $rowsLoop (local.get $rows))))
   ;; @elementwise: the table in generate.mjs writes the elementwise family here.
   ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
 )

@@ -179,11 +179,37 @@ export function gemmInHeap(
   pool!.record(threads, work, performance.now() - t0);
 }
 
+/** What {@link wasmGemm} does to C before copying it out: a linear layer's bias (or none) and ReLU. */
+export interface GemmEpilogue {
+  bias: TypedArray | null;
+  relu: boolean;
+}
+
+/**
+ * The epilogue in TypeScript on `out[cOff ..]` `[rows, cols]`: the bias added (rounded to float32
+ * as the array stores it), then max(0, .) with NaN and -0 going to 0; the bits of `bias_rows`.
+ */
+export function biasRows(out: Float32Array, cOff: number, bias: TypedArray | null, rows: number, cols: number, relu: boolean): void {
+  for (let r = 0, o = cOff; r < rows; r++, o += cols) {
+    if (bias === null) {
+      if (relu) for (let j = 0; j < cols; j++) if (!(out[o + j] > 0)) out[o + j] = 0;
+    } else if (relu) {
+      for (let j = 0; j < cols; j++) {
+        const v = Math.fround(out[o + j] + bias[j]);
+        out[o + j] = v > 0 ? v : 0;
+      }
+    } else {
+      for (let j = 0; j < cols; j++) out[o + j] += bias[j];
+    }
+  }
+}
+
 /**
  * `out[cOff ..] = op(A) @ op(B)` for one `[m, n]` matrix on the WebAssembly SIMD kernel.
  * op(A) and op(B) are staged row-major into the module's memory, padded to whole 4x8
  * tiles; the kernel then runs over depth blocks of KC and row blocks of MC so the
- * working set stays in cache, and the valid part of C is copied out.
+ * working set stays in cache, the `epilogue` (a bias, a ReLU) runs on C in place, and the valid
+ * part of C is copied out.
  */
 export function wasmGemm(
   rt: WasmRuntime,
@@ -198,6 +224,7 @@ export function wasmGemm(
   n: number,
   transA: boolean,
   transB: boolean,
+  epilogue: GemmEpilogue | null = null,
 ): void {
   if (transB && !transA && m * (k + n) < k * n) {
     // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing
@@ -205,13 +232,15 @@ export function wasmGemm(
     const ct = new Float32Array(n * m);
     wasmGemm(rt, B, bOff, A, aOff, ct, 0, n, k, m, false, true);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
+    if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
     return;
   }
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
-  // Layout in floats: C [mp, np], op(A) [mp, k], op(B) [k, np], scratch for a transposed input, then
-  // op(A) in strips when it is packed.
-  const cAt = DATA_AT;
+  // Layout in floats: the bias [np] when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
+  // scratch for a transposed input, then op(A) in strips when it is packed.
+  const biasAt = DATA_AT;
+  const cAt = DATA_AT + (epilogue === null ? 0 : np);
   const aAt = cAt + mp * np;
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;
@@ -260,6 +289,15 @@ export function wasmGemm(
     stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
   gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
+  if (epilogue !== null) {
+    mem = rt.heap(0);
+    if (epilogue.bias === null) mem.fill(0, biasAt, biasAt + np);
+    else {
+      mem.set(epilogue.bias.subarray(0, n), biasAt);
+      mem.fill(0, biasAt + n, biasAt + np);
+    }
+    rt.exports.bias_rows(cAt * 4, biasAt * 4, mp, np, epilogue.relu ? 1 : 0);
+  }
   if (np === n) {
     out.set(mem.subarray(cAt, cAt + m * n), cOff);
   } else {
