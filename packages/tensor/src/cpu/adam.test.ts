@@ -19,6 +19,9 @@ const f = Math.fround;
 
 /** The composite update of @bp/optim, one float32-rounded op at a time, for one value. */
 function reference(p: number, g: number, m: number, v: number, c: AdamConstants): [number, number, number] {
+  // Weight decay: Adam's L2 adds wd * p to the gradient, AdamW's decoupled decay scales p first.
+  if (c.weightDecay !== 0 && !c.decoupled) g = f(g + f(p * f(c.weightDecay)));
+  if (c.weightDecay !== 0 && c.decoupled) p = f(p * f(1 - c.lr * c.weightDecay));
   const mi = c.first ? f(g * f(1 - c.beta1)) : f(f(m * f(c.beta1)) + f(g * f(1 - c.beta1)));
   const vi = c.first ? f(f(g * g) * f(1 - c.beta2)) : f(f(v * f(c.beta2)) + f(f(g * g) * f(1 - c.beta2)));
   const pi = f(p - f(f(mi / f(f(Math.sqrt(vi)) + f(c.epsScaled))) * f(c.stepSize)));
@@ -28,14 +31,21 @@ function reference(p: number, g: number, m: number, v: number, c: AdamConstants)
 describe('adamUpdate (CPU kernel)', () => {
   const module = kernelModule();
   const n = WASM_ADAM_MIN + 7; // large enough for the SIMD kernel, with a ragged tail
-  for (const first of [true, false]) {
+  for (const [first, weightDecay, decoupled] of [
+    [true, 0, false],
+    [false, 0, false],
+    [false, 0.1, true],
+    [true, 0.1, true],
+    [false, 0.01, false],
+  ] as const) {
     for (const [simd, block] of [
       [false, 0],
       [true, ADAM_BLOCK],
       [true, 256],
     ] as const) {
       const how = simd ? `SIMD kernel in blocks of ${block}` : 'JavaScript loop';
-      it(`${how}, ${first ? 'first step' : 'later step'}: matches the float32 composite bit for bit`, () => {
+      const decay = weightDecay === 0 ? 'no weight decay' : `${decoupled ? 'decoupled' : 'L2'} weight decay ${weightDecay}`;
+      it(`${how}, ${first ? 'first step' : 'later step'}, ${decay}: matches the float32 composite bit for bit`, () => {
         if (simd && module === null) return; // no WebAssembly SIMD in this engine
         setAdamBlock(block || ADAM_BLOCK);
         const c: AdamConstants = {
@@ -43,8 +53,8 @@ describe('adamUpdate (CPU kernel)', () => {
           beta2: 0.999,
           stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
           epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3),
-          weightDecay: 0,
-          decoupled: false,
+          weightDecay,
+          decoupled,
           lr: 1e-3,
           first,
         };

@@ -861,10 +861,18 @@
   (func (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
-    (local $gi v128) (local $mi v128) (local $vi v128)
+    (param $decay i32) (param $wd f32) (param $shrink f32)
+    (local $gi v128) (local $mi v128) (local $vi v128) (local $pi v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $l
+      (local.set $pi (v128.load (local.get $p)))
       (local.set $gi (v128.load (local.get $g)))
+      ;; Weight decay: decay 1 adds wd * p to the gradient (Adam's L2), decay 2 scales p by
+      ;; 1 - lr * wd first (AdamW's decoupled decay), each product rounded as the composite's.
+      (if (i32.eq (local.get $decay) (i32.const 1))
+        (then (local.set $gi (f32x4.add (local.get $gi) (f32x4.mul (local.get $pi) (f32x4.splat (local.get $wd)))))))
+      (if (i32.eq (local.get $decay) (i32.const 2))
+        (then (local.set $pi (f32x4.mul (local.get $pi) (f32x4.splat (local.get $shrink))))))
       (local.set $mi (f32x4.mul (local.get $gi) (f32x4.splat (local.get $a1))))
       (local.set $vi (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (f32x4.splat (local.get $a2))))
       (if (i32.eqz (local.get $first))
@@ -874,7 +882,7 @@
       (v128.store (local.get $m) (local.get $mi))
       (v128.store (local.get $v) (local.get $vi))
       (v128.store (local.get $p)
-        (f32x4.sub (v128.load (local.get $p))
+        (f32x4.sub (local.get $pi)
           (f32x4.mul
             (f32x4.div (local.get $mi) (f32x4.add (f32x4.sqrt (local.get $vi)) (f32x4.splat (local.get $eps))))
             (f32x4.splat (local.get $step)))))

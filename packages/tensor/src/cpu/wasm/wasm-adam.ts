@@ -5,10 +5,10 @@ import type { WasmRuntime } from './wasm-runtime.js';
 export const WASM_ADAM_MIN = 1024;
 
 /**
- * Plain Adam (no weight decay, no AMSGrad) on the SIMD kernel: parameter, gradient and
- * moments are copied into the kernels' memory, updated there four lanes at a time, and
- * copied back. f32x4 arithmetic rounds exactly as the float32 ops of the composite update.
- * Returns false for the variants the kernel leaves to the JavaScript loop.
+ * Adam and AdamW (L2 or decoupled weight decay; not AMSGrad) on the SIMD kernel: parameter,
+ * gradient and moments are copied into the kernels' memory, updated there four lanes at a time,
+ * and copied back. f32x4 arithmetic rounds exactly as the float32 ops of the composite update.
+ * Returns true (the caller leaves AMSGrad to the JavaScript loop).
  */
 export function adamSimd(
   rt: WasmRuntime,
@@ -19,7 +19,8 @@ export function adamSimd(
   n: number,
   c: AdamConstants,
 ): boolean {
-  if (c.weightDecay !== 0) return false;
+  const decay = c.weightDecay === 0 ? 0 : c.decoupled ? 2 : 1;
+  const shrink = Math.fround(1 - c.lr * c.weightDecay);
   // Block by block, so the four blocks copied in are still in cache when the kernel reads them
   // and its results when they are copied out.
   const block = adamBlock;
@@ -47,6 +48,9 @@ export function adamSimd(
       c.stepSize,
       c.epsScaled,
       c.first ? 1 : 0,
+      decay,
+      c.weightDecay,
+      shrink,
     );
     p.set(mem.subarray(0, len), at);
     m.set(mem.subarray(2 * q, 2 * q + len), at);
