@@ -262,7 +262,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
       layerNorm: (x, w, b, rows, cols, eps) =>
-        layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps),
+        layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps, local),
       layerNormBackward: (dy, x, w, mean, rstd, rows, cols, needs) =>
         layerNormRowsBackward(
           dy as Float32Array,
@@ -273,6 +273,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
           rows,
           cols,
           needs,
+          local,
         ),
       crossEntropy: (x, labels, rows, cols, ignoreIndex, reduction) =>
         crossEntropyRows(x as Float32Array, labels, rows, cols, ignoreIndex, reduction),

@@ -1,8 +1,20 @@
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
+
+// Layer normalisation on the CPU: one definition in float64 steps, evaluated either by the loops
+// below or by the WebAssembly kernels `layer_norm` / `layer_norm_bwd` (kernels.wat), which take the
+// same steps in the same order (running sums over even and odd columns are the two lanes of an
+// f64x2), so both give the same bits. A missing weight or bias counts as ones or zeros.
+
+/** Below this many values the loops are used: copying into the kernels' memory costs more. */
+const WASM_MIN = 256;
+/** Values per pass through the kernels' memory (whole rows; at least one row). */
+const BLOCK = 1 << 14;
+
 /**
  * Layer normalisation of each row of `x: [rows, cols]` (see the backend's `fused.layerNorm`):
- * per row the mean and the biased variance in float64 (two passes), `rstd = 1 / sqrt(var + eps)`,
- * then `(x - mean) * rstd * weight + bias` in one pass. Returns the output and each row's mean
- * and rstd (float32), which the backward pass reuses.
+ * per row the mean and the biased variance in float64 (two passes, each two running sums),
+ * `rstd = 1 / sqrt(var + eps)`, then `((x - mean) * rstd) * weight + bias`. Returns the output
+ * and each row's mean and rstd (float32), which the backward pass reuses.
  */
 export function layerNormRows(
   x: Float32Array,
@@ -11,65 +23,93 @@ export function layerNormRows(
   rows: number,
   cols: number,
   eps: number,
+  simd: WasmRuntime | null = null,
 ): [Float32Array, Float32Array, Float32Array] {
   const out = new Float32Array(rows * cols);
   const means = new Float32Array(rows);
   const rstds = new Float32Array(rows);
+  if (rows === 0 || cols === 0) return [out, means, rstds];
+  const w = weight ?? new Float32Array(cols).fill(1);
+  const b = bias ?? new Float32Array(cols);
+  if (simd !== null && rows * cols >= WASM_MIN) {
+    forwardWasm(simd, x, w, b, out, means, rstds, rows, cols, eps);
+    return [out, means, rstds];
+  }
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    const mean = sumRow(x, o, cols, 0) / cols;
-    const rstd = 1 / Math.sqrt(sumRow(x, o, cols, mean) / cols + eps);
+    let s0 = 0;
+    let s1 = 0;
+    let j = 0;
+    for (; j + 1 < cols; j += 2) {
+      s0 += x[o + j];
+      s1 += x[o + j + 1];
+    }
+    if (j < cols) s0 += x[o + j];
+    const mean = (s0 + s1) / cols;
+    s0 = 0;
+    s1 = 0;
+    for (j = 0; j + 1 < cols; j += 2) {
+      const d0 = x[o + j] - mean;
+      const d1 = x[o + j + 1] - mean;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+    }
+    if (j < cols) {
+      const d = x[o + j] - mean;
+      s0 += d * d;
+    }
+    const rstd = 1 / Math.sqrt((s0 + s1) / cols + eps);
     means[r] = mean;
     rstds[r] = rstd;
-    if (weight !== null && bias !== null) for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * rstd * weight[j] + bias[j];
-    else if (weight !== null) for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * rstd * weight[j];
-    else if (bias !== null) for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * rstd + bias[j];
-    else for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * rstd;
+    for (let i = 0; i < cols; i++) out[o + i] = (x[o + i] - mean) * rstd * w[i] + b[i];
   }
   return [out, means, rstds];
 }
 
-/**
- * The sum of `x[o..o+cols)` in float64 when `centre` is 0, else the sum of `(x - centre)^2`:
- * four running sums, so the additions overlap instead of waiting on one another.
- */
-function sumRow(x: Float32Array, o: number, cols: number, centre: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  if (centre === 0) {
-    for (; j + 3 < cols; j += 4) {
-      s0 += x[o + j];
-      s1 += x[o + j + 1];
-      s2 += x[o + j + 2];
-      s3 += x[o + j + 3];
-    }
-    for (; j < cols; j++) s0 += x[o + j];
-  } else {
-    for (; j + 3 < cols; j += 4) {
-      const d0 = x[o + j] - centre;
-      const d1 = x[o + j + 1] - centre;
-      const d2 = x[o + j + 2] - centre;
-      const d3 = x[o + j + 3] - centre;
-      s0 += d0 * d0;
-      s1 += d1 * d1;
-      s2 += d2 * d2;
-      s3 += d3 * d3;
-    }
-    for (; j < cols; j++) {
-      const d = x[o + j] - centre;
-      s0 += d * d;
-    }
+/** Rows per pass through the kernels' memory. */
+function rowsPerBlock(cols: number): number {
+  return Math.max(1, Math.floor(BLOCK / cols));
+}
+
+function forwardWasm(
+  rt: WasmRuntime,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  means: Float32Array,
+  rstds: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+): void {
+  const per = rowsPerBlock(cols);
+  const block = Math.min(rows, per) * cols;
+  // Layout in floats: w, b, x block, output block, means, rstds.
+  const wAt = 0;
+  const bAt = cols;
+  const xAt = 2 * cols;
+  const oAt = xAt + block;
+  const mAt = oAt + block;
+  const rAt = mAt + per;
+  const mem = rt.heap(rAt + per);
+  mem.set(w.subarray(0, cols), wAt);
+  mem.set(b.subarray(0, cols), bAt);
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const n = Math.min(per, rows - r0);
+    mem.set(x.subarray(r0 * cols, (r0 + n) * cols), xAt);
+    rt.exports.layer_norm(xAt * 4, wAt * 4, bAt * 4, oAt * 4, mAt * 4, rAt * 4, n, cols, eps);
+    out.set(mem.subarray(oAt, oAt + n * cols), r0 * cols);
+    means.set(mem.subarray(mAt, mAt + n), r0);
+    rstds.set(mem.subarray(rAt, rAt + n), r0);
   }
-  return s0 + s1 + (s2 + s3);
 }
 
 /**
  * The gradients of {@link layerNormRows} for `dy: [rows, cols]`, from the saved row means and
- * rstds. With `xh = (x - mean) * rstd` and `g = dy * weight` (or `dy`):
- * `dx = rstd * (g - mean(g) - xh * mean(g * xh))` per row, `dweight = sum over rows of dy * xh`,
- * `dbias = sum over rows of dy`; each only where `needs` holds (float64 sums).
+ * rstds. With `g = dy * weight` (or `dy`): `dx = rstd * (g - mean(g)) - ((x - mean) * m) * rstd`
+ * where `m = mean(g * (x - mean)) * rstd^2`, per row; `dweight = sum over rows of
+ * (dy * (x - mean)) * rstd` and `dbias = sum over rows of dy` in float64; each only where `needs`
+ * holds.
  */
 export function layerNormRowsBackward(
   dy: Float32Array,
@@ -80,53 +120,86 @@ export function layerNormRowsBackward(
   rows: number,
   cols: number,
   needs: readonly [boolean, boolean, boolean],
+  simd: WasmRuntime | null = null,
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {
   const dx = needs[0] ? new Float32Array(rows * cols) : null;
   const dw = needs[1] ? new Float64Array(cols) : null;
   const db = needs[2] ? new Float64Array(cols) : null;
-  // g = dy * weight, per row (or dy itself).
-  const g = weight === null ? null : new Float64Array(cols);
-  for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    const mean = means[r];
-    const rstd = rstds[r];
-    if (dx !== null) {
-      let sg0 = 0;
-      let sg1 = 0;
-      let sx0 = 0;
-      let sx1 = 0;
-      let j = 0;
-      if (g !== null) {
-        for (let i = 0; i < cols; i++) g[i] = dy[o + i] * weight![i];
+  const w = weight ?? new Float32Array(cols).fill(1);
+  if (simd !== null && rows * cols >= WASM_MIN) {
+    backwardWasm(simd, dy, x, w, means, rstds, dx, dw, db, rows, cols);
+  } else {
+    for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      const mean = means[r];
+      const rstd = rstds[r];
+      if (dx !== null) {
+        let sg0 = 0;
+        let sg1 = 0;
+        let sx0 = 0;
+        let sx1 = 0;
+        let j = 0;
         for (; j + 1 < cols; j += 2) {
-          sg0 += g[j];
-          sg1 += g[j + 1];
-          sx0 += g[j] * (x[o + j] - mean);
-          sx1 += g[j + 1] * (x[o + j + 1] - mean);
+          const g0 = dy[o + j] * w[j];
+          const g1 = dy[o + j + 1] * w[j + 1];
+          sg0 += g0;
+          sg1 += g1;
+          sx0 += g0 * (x[o + j] - mean);
+          sx1 += g1 * (x[o + j + 1] - mean);
         }
-        for (; j < cols; j++) {
-          sg0 += g[j];
-          sx0 += g[j] * (x[o + j] - mean);
+        if (j < cols) {
+          const g = dy[o + j] * w[j];
+          sg0 += g;
+          sx0 += g * (x[o + j] - mean);
         }
-      } else {
-        for (; j + 1 < cols; j += 2) {
-          sg0 += dy[o + j];
-          sg1 += dy[o + j + 1];
-          sx0 += dy[o + j] * (x[o + j] - mean);
-          sx1 += dy[o + j + 1] * (x[o + j + 1] - mean);
-        }
-        for (; j < cols; j++) {
-          sg0 += dy[o + j];
-          sx0 += dy[o + j] * (x[o + j] - mean);
-        }
+        const mg = (sg0 + sg1) / cols;
+        const mgx = (((sx0 + sx1) * rstd) / cols) * rstd;
+        for (let i = 0; i < cols; i++) dx[o + i] = rstd * (dy[o + i] * w[i] - mg) - (x[o + i] - mean) * mgx * rstd;
       }
-      const mg = (sg0 + sg1) / cols;
-      // mean(g * xh) * rstd, with xh = (x - mean) * rstd
-      const mgx = (((sx0 + sx1) * rstd) / cols) * rstd;
-      if (g !== null) for (let i = 0; i < cols; i++) dx[o + i] = rstd * (g[i] - mg) - (x[o + i] - mean) * mgx * rstd;
-      else for (let i = 0; i < cols; i++) dx[o + i] = rstd * (dy[o + i] - mg) - (x[o + i] - mean) * mgx * rstd;
+      if (dw !== null) for (let j = 0; j < cols; j++) dw[j] += dy[o + j] * (x[o + j] - mean) * rstd;
+      if (db !== null) for (let j = 0; j < cols; j++) db[j] += dy[o + j];
     }
-    if (dw !== null) for (let j = 0; j < cols; j++) dw[j] += dy[o + j] * (x[o + j] - mean) * rstd;
-    if (db !== null) for (let j = 0; j < cols; j++) db[j] += dy[o + j];
   }
   return [dx, dw === null ? null : Float32Array.from(dw), db === null ? null : Float32Array.from(db)];
+}
+
+function backwardWasm(
+  rt: WasmRuntime,
+  dy: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  means: Float32Array,
+  rstds: Float32Array,
+  dx: Float32Array | null,
+  dw: Float64Array | null,
+  db: Float64Array | null,
+  rows: number,
+  cols: number,
+): void {
+  const per = rowsPerBlock(cols);
+  const block = Math.min(rows, per) * cols;
+  // Layout in floats: dw and db (float64, 8-byte aligned), w, dy block, x block, dx block, means, rstds.
+  const dwAt = 0;
+  const dbAt = 2 * cols;
+  const wAt = 4 * cols;
+  const dyAt = wAt + cols;
+  const xAt = dyAt + block;
+  const dxAt = xAt + block;
+  const mAt = dxAt + block;
+  const rAt = mAt + per;
+  const mem = rt.heap(rAt + per);
+  const acc = new Float64Array(mem.buffer, mem.byteOffset, 4 * cols);
+  acc.fill(0);
+  mem.set(w.subarray(0, cols), wAt);
+  const needs = (dx !== null ? 1 : 0) | (dw !== null ? 2 : 0) | (db !== null ? 4 : 0);
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const n = Math.min(per, rows - r0);
+    mem.set(dy.subarray(r0 * cols, (r0 + n) * cols), dyAt);
+    mem.set(x.subarray(r0 * cols, (r0 + n) * cols), xAt);
+    mem.set(means.subarray(r0, r0 + n), mAt);
+    mem.set(rstds.subarray(r0, r0 + n), rAt);
+    rt.exports.layer_norm_bwd(dyAt * 4, xAt * 4, wAt * 4, mAt * 4, rAt * 4, dxAt * 4, dwAt * 4, dbAt * 4, n, cols, needs);
+    if (dx !== null) dx.set(mem.subarray(dxAt, dxAt + n * cols), r0 * cols);
+  }
+  if (dw !== null) dw.set(acc.subarray(0, cols));
+  if (db !== null) db.set(acc.subarray(cols, 2 * cols));
 }

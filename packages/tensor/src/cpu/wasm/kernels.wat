@@ -911,6 +911,197 @@
         (br_if $cols (i32.lt_u (local.get $j) (local.get $np))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br_if $rowsLoop (local.get $rows))))
+  ;; layer_norm(x, w, b, o, mean, rstd, rows, cols, eps): layer normalisation of each row of
+  ;; x [rows, cols] into o, the float64 steps of cpu/layer-norm.ts in its order: the row's sum and
+  ;; sum of squared deviations in two running sums (even and odd columns: the two lanes of an f64x2),
+  ;; rstd = 1 / sqrt(var + eps), then ((x - mean) * rstd) * w + b (w and b [cols]; ones and zeros
+  ;; stand in for a missing weight or bias), stored as float32, with each row's mean and rstd.
+  (func (export "layer_norm")
+    (param $x i32) (param $w i32) (param $b i32) (param $o i32) (param $mean i32) (param $rstd i32)
+    (param $rows i32) (param $cols i32) (param $eps f64)
+    (local $j i32) (local $xr i32) (local $acc v128) (local $d v128) (local $m f64) (local $r f64) (local $n f64)
+    (local $mv v128) (local $rv v128) (local $t f64)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
+    (local.set $n (f64.convert_i32_u (local.get $cols)))
+    (loop $rowsLoop
+      ;; The mean.
+      (local.set $acc (v128.const f64x2 0 0))
+      (local.set $j (i32.const 0))
+      (local.set $xr (local.get $x))
+      (block $done1 (loop $pairs1
+        (br_if $done1 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr)))))
+        (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs1)))
+      (if (i32.lt_u (local.get $j) (local.get $cols))
+        (then (local.set $acc (f64x2.replace_lane 0 (local.get $acc)
+          (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64.promote_f32 (f32.load (local.get $xr))))))))
+      (local.set $m (f64.div (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))) (local.get $n)))
+      (local.set $mv (f64x2.splat (local.get $m)))
+      ;; The variance.
+      (local.set $acc (v128.const f64x2 0 0))
+      (local.set $j (i32.const 0))
+      (local.set $xr (local.get $x))
+      (block $done2 (loop $pairs2
+        (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr))) (local.get $mv)))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs2)))
+      (if (i32.lt_u (local.get $j) (local.get $cols))
+        (then
+          (local.set $t (f64.sub (f64.promote_f32 (f32.load (local.get $xr))) (local.get $m)))
+          (local.set $acc (f64x2.replace_lane 0 (local.get $acc)
+            (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64.mul (local.get $t) (local.get $t)))))))
+      (local.set $r (f64.div (f64.const 1)
+        (f64.sqrt (f64.add (f64.div (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))) (local.get $n))
+          (local.get $eps)))))
+      (local.set $rv (f64x2.splat (local.get $r)))
+      (f32.store (local.get $mean) (f32.demote_f64 (local.get $m)))
+      (f32.store (local.get $rstd) (f32.demote_f64 (local.get $r)))
+      ;; The output: ((x - mean) * rstd) * w + b.
+      (local.set $j (i32.const 0))
+      (local.set $xr (i32.const 0))
+      (block $done3 (loop $pairs3
+        (br_if $done3 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+        (v128.store64_lane 0 (i32.add (local.get $o) (local.get $xr))
+          (f32x4.demote_f64x2_zero
+            (f64x2.add
+              (f64x2.mul
+                (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $xr)))) (local.get $mv)) (local.get $rv))
+                (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $xr)))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (local.get $xr)))))))
+        (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $pairs3)))
+      (if (i32.lt_u (local.get $j) (local.get $cols))
+        (then
+          (f32.store (i32.add (local.get $o) (local.get $xr))
+            (f32.demote_f64
+              (f64.add
+                (f64.mul
+                  (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $xr)))) (local.get $m)) (local.get $r))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $w) (local.get $xr)))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $b) (local.get $xr)))))))))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $mean (i32.add (local.get $mean) (i32.const 4)))
+      (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $rowsLoop (local.get $rows))))
+  ;; layer_norm_bwd(dy, x, w, mean, rstd, dx, dw, db, rows, cols, needs): the gradients of
+  ;; layer_norm from the saved float32 means and rstds, the float64 steps of cpu/layer-norm.ts in its
+  ;; order. With g = dy * w (w ones when there is no weight): dx = rstd * (g - mean(g)) -
+  ;; ((x - mean) * mean(g * (x - mean)) * rstd) * rstd, stored as float32 (needs bit 0); dw [cols]
+  ;; and db [cols] (float64, added to) get (dy * (x - mean)) * rstd and dy (needs bits 1 and 2).
+  (func (export "layer_norm_bwd")
+    (param $dy i32) (param $x i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $dx i32)
+    (param $dw i32) (param $db i32) (param $rows i32) (param $cols i32) (param $needs i32)
+    (local $j i32) (local $q i32) (local $sg v128) (local $sx v128) (local $g v128) (local $xm v128) (local $dyv v128)
+    (local $m f64) (local $r f64) (local $n f64) (local $mg v128) (local $mgx v128) (local $mv v128) (local $rv v128)
+    (local $gs f64) (local $xs f64) (local $dys f64)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
+    (local.set $n (f64.convert_i32_u (local.get $cols)))
+    (loop $rowsLoop
+      (local.set $m (f64.promote_f32 (f32.load (local.get $mean))))
+      (local.set $r (f64.promote_f32 (f32.load (local.get $rstd))))
+      (local.set $mv (f64x2.splat (local.get $m)))
+      (local.set $rv (f64x2.splat (local.get $r)))
+      (if (i32.and (local.get $needs) (i32.const 1))
+        (then
+          (local.set $sg (v128.const f64x2 0 0))
+          (local.set $sx (v128.const f64x2 0 0))
+          (local.set $j (i32.const 0))
+          (local.set $q (i32.const 0))
+          (block $done1 (loop $pairs1
+            (br_if $done1 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+            (local.set $g (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $q))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $q))))))
+            (local.set $sg (f64x2.add (local.get $sg) (local.get $g)))
+            (local.set $sx (f64x2.add (local.get $sx) (f64x2.mul (local.get $g)
+              (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $q)))) (local.get $mv)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs1)))
+          (if (i32.lt_u (local.get $j) (local.get $cols))
+            (then
+              (local.set $gs (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $q))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $w) (local.get $q))))))
+              (local.set $sg (f64x2.replace_lane 0 (local.get $sg) (f64.add (f64x2.extract_lane 0 (local.get $sg)) (local.get $gs))))
+              (local.set $sx (f64x2.replace_lane 0 (local.get $sx) (f64.add (f64x2.extract_lane 0 (local.get $sx))
+                (f64.mul (local.get $gs) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $q)))) (local.get $m))))))))
+          (local.set $mg (f64x2.splat (f64.div (f64.add (f64x2.extract_lane 0 (local.get $sg)) (f64x2.extract_lane 1 (local.get $sg))) (local.get $n))))
+          (local.set $mgx (f64x2.splat (f64.mul
+            (f64.div (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $sx)) (f64x2.extract_lane 1 (local.get $sx))) (local.get $r)) (local.get $n))
+            (local.get $r))))
+          (local.set $j (i32.const 0))
+          (local.set $q (i32.const 0))
+          (block $done2 (loop $pairs2
+            (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+            (local.set $g (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $q))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $q))))))
+            (local.set $xm (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $q)))) (local.get $mv)))
+            (v128.store64_lane 0 (i32.add (local.get $dx) (local.get $q))
+              (f32x4.demote_f64x2_zero
+                (f64x2.sub (f64x2.mul (local.get $rv) (f64x2.sub (local.get $g) (local.get $mg)))
+                  (f64x2.mul (f64x2.mul (local.get $xm) (local.get $mgx)) (local.get $rv)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs2)))
+          (if (i32.lt_u (local.get $j) (local.get $cols))
+            (then
+              (local.set $gs (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $q))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $w) (local.get $q))))))
+              (local.set $xs (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $q)))) (local.get $m)))
+              (f32.store (i32.add (local.get $dx) (local.get $q))
+                (f32.demote_f64 (f64.sub (f64.mul (local.get $r) (f64.sub (local.get $gs) (f64x2.extract_lane 0 (local.get $mg))))
+                  (f64.mul (f64.mul (local.get $xs) (f64x2.extract_lane 0 (local.get $mgx))) (local.get $r)))))))))
+      (if (i32.and (local.get $needs) (i32.const 6))
+        (then
+          (local.set $j (i32.const 0))
+          (local.set $q (i32.const 0))
+          (block $done3 (loop $pairs3
+            (br_if $done3 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+            (local.set $dyv (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $q)))))
+            (if (i32.and (local.get $needs) (i32.const 2))
+              (then
+                (v128.store (i32.add (local.get $dw) (i32.shl (local.get $q) (i32.const 1)))
+                  (f64x2.add (v128.load (i32.add (local.get $dw) (i32.shl (local.get $q) (i32.const 1))))
+                    (f64x2.mul (f64x2.mul (local.get $dyv)
+                      (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $q)))) (local.get $mv)))
+                      (local.get $rv))))))
+            (if (i32.and (local.get $needs) (i32.const 4))
+              (then
+                (v128.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 1)))
+                  (f64x2.add (v128.load (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 1)))) (local.get $dyv)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs3)))
+          (if (i32.lt_u (local.get $j) (local.get $cols))
+            (then
+              (local.set $dys (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $q)))))
+              (if (i32.and (local.get $needs) (i32.const 2))
+                (then
+                  (f64.store (i32.add (local.get $dw) (i32.shl (local.get $q) (i32.const 1)))
+                    (f64.add (f64.load (i32.add (local.get $dw) (i32.shl (local.get $q) (i32.const 1))))
+                      (f64.mul (f64.mul (local.get $dys)
+                        (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $q)))) (local.get $m)))
+                        (local.get $r))))))
+              (if (i32.and (local.get $needs) (i32.const 4))
+                (then
+                  (f64.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 1)))
+                    (f64.add (f64.load (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 1)))) (local.get $dys)))))))))
+      (local.set $dy (i32.add (local.get $dy) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $dx (i32.add (local.get $dx) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $mean (i32.add (local.get $mean) (i32.const 4)))
+      (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $rowsLoop (local.get $rows))))
   ;; @elementwise: the table in generate.mjs writes the elementwise family here.
   ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
 )
