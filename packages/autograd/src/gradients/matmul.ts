@@ -27,8 +27,9 @@ export const matmulGradients: GradientRules<keyof MatmulAttrs> = {
       // rows, [batch * m, k]^T [batch * m, n], instead of a batch of products summed afterwards.
       const k = a.shape[a.rank - 1];
       const n = dy.shape[dy.rank - 1];
-      const a2 = reshape(a, [-1, k]);
-      const dy2 = reshape(dy, [-1, n]);
+      const rows = a.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+      const a2 = reshape(a, [rows, k]);
+      const dy2 = reshape(dy, [rows, n]);
       dB = tB ? matmulT(dy2, a2, true, false) : matmulT(a2, dy2, true, false);
     } else if (b.requiresGrad) {
       if (!tA && !tB)
