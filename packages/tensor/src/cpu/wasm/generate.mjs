@@ -127,80 +127,94 @@ function estrin(coef, t, h, terms = 16) {
   );
 }
 
-/** One half: `x${h}` (f64x2 of float32 values) to `y${h}`, GELU or its derivative. */
-function geluHalf(h, grad) {
-  const SQRT1_2_F = Math.fround(Math.SQRT1_2);
-  const INV_SQRT_2PI_F = Math.fround(0.3989422804014327);
-  const x = get(`x${h}`);
-  const v = get(`v${h}`);
-  const a = get(`a${h}`);
+const SQRT1_2_F = Math.fround(Math.SQRT1_2);
+const INV_SQRT_2PI_F = Math.fround(0.3989422804014327);
+
+/**
+ * `$gelu_erf(v, tab)`: erf of the f64x2 `v` (float32 values), rounded to float32, from the pieces
+ * at `tab`.
+ */
+function erfFunction() {
+  const v = get('v');
+  const a = get('a');
   // Lane j of the piece row: each lane loads from its own row's address.
-  const gather = (off) =>
-    `(v128.load64_lane offset=${off} 1 ${get(`r1${h}`)} (v128.load64_lane offset=${off} 0 ${get(`r0${h}`)} ${f64(0)}))`;
+  const gather = (off) => `(v128.load64_lane offset=${off} 1 ${get('r1')} (v128.load64_lane offset=${off} 0 ${get('r0')} ${f64(0)}))`;
   const row = (lane) =>
-    `(i32.add ${get('tab')} (i32.mul (i32.wrap_i64 (i64x2.extract_lane ${lane} ${get(`m${h}`)})) (i32.const ${PIECE_BYTES})))`;
-  const neg = (e) => `(f64x2.neg ${e})`;
+    `(i32.add ${get('tab')} (i32.mul (i32.wrap_i64 (i64x2.extract_lane ${lane} ${get('m')})) (i32.const ${PIECE_BYTES})))`;
   const below0 = `(f64x2.lt ${v} ${f64(0)})`;
-  let s = '';
-  s += set(`v${h}`, f32r(mul(x, f64(num(SQRT1_2_F)))));
-  s += set(`a${h}`, `(f64x2.abs ${v})`);
-  // The piece: 0 below 1 (and for NaN), 1, 2, 3 from 1, 2, 3 (and 4.5 up, replaced below).
   // Both lanes on the first piece (most activations): its 12 coefficients, loaded once for both.
-  let fast = set(`t${h}`, mul(sub(mul(v, v), f64(0.5)), f64(2)));
-  fast += estrin((j) => `(v128.load64_splat offset=${16 + 8 * j} ${get('tab')})`, `t${h}`, h, 12);
-  fast += set(`e${h}`, f32r(mul(v, get(`p${h}`))));
-  let slow = '';
-  slow += set(`m${h}`, `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
-  slow += set(`r0${h}`, row(0));
-  slow += set(`r1${h}`, row(1));
+  let fast = set('t', mul(sub(mul(v, v), f64(0.5)), f64(2)));
+  fast += estrin((j) => `(v128.load64_splat offset=${16 + 8 * j} ${get('tab')})`, 't', '', 12);
+  fast += `      (return ${f32r(mul(v, get('p')))})\n`;
+  // The piece: 0 below 1 (and for NaN), 1, 2, 3 from 1, 2, 3 (and 4.5 up, replaced below).
+  let slow = set('m', `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
+  slow += set('r0', row(0));
+  slow += set('r1', row(1));
   // The argument: x^2 on the first piece, |x| on the others; t = (arg - mid) * scale.
-  slow += set(`t${h}`, mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
-  slow += estrin((j) => gather(16 + 8 * j), `t${h}`, h);
-  const p = get(`p${h}`);
+  slow += set('t', mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
+  slow += estrin((j) => gather(16 + 8 * j), 't', '');
+  const p = get('p');
   // x * p on the first piece, ±p on the others, ±1 from 4.5 (erfc(4.5) is below half a float32 step).
-  const mid = `(v128.bitselect ${neg(p)} ${p} ${below0})`;
+  const mid = `(v128.bitselect (f64x2.neg ${p}) ${p} ${below0})`;
   const erf = `(v128.bitselect ${mul(v, p)} ${mid} (f64x2.lt ${a} ${f64(1)}))`;
   const one = `(v128.bitselect ${f64(-1)} ${f64(1)} ${below0})`;
-  slow += set(`e${h}`, f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`));
-  s += `      (if (i64x2.all_true (f64x2.lt ${a} ${f64(1)}))\n        (then\n${fast})\n        (else\n${slow}))\n`;
-  const onePlus = f32r(add(f64(1), get(`e${h}`)));
-  if (!grad) {
-    // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0)
-    s += set(`y${h}`, add(mul(f32r(mul(x, f64(0.5))), onePlus), f64(0)));
-    return s;
-  }
-  // e^y, y = f32(f32(x^2) * -0.5) <= 0: k = round(y / ln 2), r = y - k ln 2, e^r from its series.
-  const ROUND = 6755399441055744;
-  const y = get(`w${h}`);
-  const k = get(`k${h}`);
-  s += set(`w${h}`, f32r(mul(f32r(mul(x, x)), f64(-0.5))));
-  s += set(`k${h}`, sub(add(mul(y, f64(num(Math.LOG2E))), f64(ROUND)), f64(ROUND)));
-  s += set(`t${h}`, sub(sub(y, mul(k, f64('6.93147180369123816490e-1'))), mul(k, f64('1.90821492927058770002e-10'))));
-  s += estrin((j) => `(v128.load64_splat offset=${EXP_AT_BYTES + 8 * j} ${get('tab')})`, `t${h}`, h);
-  const pow2 = `(i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${k})) (v128.const i64x2 1023 1023)) (i32.const 52))`;
-  // 0 below -110 (and for -Infinity), as there.
-  const ex = `(v128.andnot ${mul(p, pow2)} (f64x2.lt ${y} ${f64(-110)}))`;
-  const pdf = f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)));
-  // 0.5 * f32(1 + erf) + f32(x * pdf)
-  s += set(`y${h}`, add(mul(f64(0.5), onePlus), f32r(mul(x, pdf))));
-  return s;
+  return `  (func $gelu_erf (param $v v128) (param $tab i32) (result v128)
+    (local $a v128) (local $m v128) (local $t v128) (local $t2 v128) (local $t4 v128) (local $p v128) (local $r0 i32) (local $r1 i32)
+${set('a', `(f64x2.abs ${v})`)}    (if (i64x2.all_true (f64x2.lt ${a} ${f64(1)}))
+      (then
+${fast}))
+${slow}    ${f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`)})
+`;
 }
 
+/** `$gelu_exp(y, tab)`: e^y for the f64x2 `y` <= 0, as unary-ops.ts expNonPositive. */
+function expFunction() {
+  // k = round(y / ln 2), r = y - k ln 2, e^r from its series, times 2^k; 0 below -110 (and for -Infinity).
+  const ROUND = 6755399441055744;
+  const y = get('y');
+  const k = get('k');
+  const pow2 = `(i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${k})) (v128.const i64x2 1023 1023)) (i32.const 52))`;
+  return `  (func $gelu_exp (param $y v128) (param $tab i32) (result v128)
+    (local $k v128) (local $t v128) (local $t2 v128) (local $t4 v128) (local $p v128)
+${set('k', sub(add(mul(y, f64(num(Math.LOG2E))), f64(ROUND)), f64(ROUND)))}${set(
+    't',
+    sub(sub(y, mul(k, f64('6.93147180369123816490e-1'))), mul(k, f64('1.90821492927058770002e-10'))),
+  )}${estrin((j) => `(v128.load64_splat offset=${EXP_AT_BYTES + 8 * j} ${get('tab')})`, 't', '')}    (v128.andnot ${mul(get('p'), pow2)} (f64x2.lt ${y} ${f64(-110)})))
+`;
+}
+
+/** `$gelu_half(x, tab)` or `$gelu_grad_half(x, tab)`: GELU or its derivative of the f64x2 `x` (float32 values). */
+function halfFunction(grad) {
+  const x = get('x');
+  const e = `(call $gelu_erf ${f32r(mul(x, f64(num(SQRT1_2_F))))} ${get('tab')})`;
+  if (!grad) {
+    // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0)
+    return `  (func $gelu_half (param $x v128) (param $tab i32) (result v128)
+    ${add(mul(f32r(mul(x, f64(0.5))), f32r(add(f64(1), e))), f64(0))})
+`;
+  }
+  // 0.5 * f32(1 + erf) + f32(x * pdf), pdf = f32(INV_SQRT_2PI * f32(e^(f32(f32(x^2) * -0.5))))
+  const ex = `(call $gelu_exp ${f32r(mul(f32r(mul(x, x)), f64(-0.5)))} ${get('tab')})`;
+  const pdf = f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)));
+  return `  (func $gelu_grad_half (param $x v128) (param $tab i32) (result v128)
+    ${add(mul(f64(0.5), f32r(add(f64(1), e))), f32r(mul(x, pdf)))})
+`;
+}
+
+/** The exported loop: four floats a turn, two f64x2 halves through `$gelu_half` or `$gelu_grad_half`. */
 function geluKernel(name, grad) {
-  const names = ['x', 'v', 'a', 'm', 't', 't2', 't4', 'p', 'e', 'y', 'w', 'k'];
-  const locals = ['0', '1']
-    .flatMap((h) => [...names.map((l) => `(local $${l}${h} v128)`), `(local $r0${h} i32) (local $r1${h} i32)`])
-    .join(' ');
+  const half = grad ? '$gelu_grad_half' : '$gelu_half';
   return `  (func (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
-    (local $in v128) ${locals}
+    (local $in v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $l
       (local.set $in (v128.load (local.get $a)))
-      (local.set $x0 (f64x2.promote_low_f32x4 (local.get $in)))
-      (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in))))
-${geluHalf('0', grad)}${geluHalf('1', grad)}      (v128.store (local.get $o)
+      (v128.store (local.get $o)
         (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (local.get $y0)) (f32x4.demote_f64x2_zero (local.get $y1))))
+          (f32x4.demote_f64x2_zero (call ${half} (f64x2.promote_low_f32x4 (local.get $in)) (local.get $tab)))
+          (f32x4.demote_f64x2_zero (call ${half}
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in)))
+            (local.get $tab)))))
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
@@ -289,7 +303,8 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = geluKernel('gelu', false) + geluKernel('gelu_grad', true);
+  const gelu =
+    erfFunction() + expFunction() + halfFunction(false) + halfFunction(true) + geluKernel('gelu', false) + geluKernel('gelu_grad', true);
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }
@@ -310,8 +325,20 @@ export async function generate() {
     if (!shared) mod.validate();
     const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
     mod.destroy();
-    return Buffer.from(buffer).toString('base64');
+    return Buffer.from(buffer);
   };
+  // The shared variants differ from the private ones in one byte, the memory import's limits flag:
+  // only the private ones are shipped, and the loader sets that byte (SHARED_FLAG) to get the others.
+  const plain = assemble(false);
+  const plainFma = assemble(false, true);
+  const flagAt = (a, b) => {
+    const at = [...a.keys()].filter((i) => a[i] !== b[i]);
+    if (a.length !== b.length || at.length !== 1) throw new Error('kernels.wat: the shared variant must differ in the memory flag alone');
+    return at[0];
+  };
+  const shared = assemble(true);
+  const at = flagAt(plain, shared);
+  if (flagAt(plainFma, assemble(true, true)) !== at) throw new Error('kernels.wat: the fused variant has its memory flag elsewhere');
   const { byId, exported } = signatures(source);
   const methods = exported.map(([name, params]) => `  ${name}(${params.map(([p]) => `${p}: number`).join(', ')}): void;`).join('\n');
   const fields = TASKS.map(
@@ -324,19 +351,22 @@ export async function generate() {
   return `// Generated by generate.mjs from kernels.wat: do not edit by hand.
 
 /** The kernels of kernels.wat with a private memory, as base64. */
-export const KERNELS_WASM = '${assemble(false)}';
-
-/** The same kernels importing a shared memory, for worker threads. */
-export const KERNELS_WASM_SHARED = '${assemble(true)}';
+export const KERNELS_WASM = '${plain.toString('base64')}';
 
 /**
  * The kernels with the matrix product's multiply-adds fused (relaxed SIMD \`f32x4.relaxed_madd\`),
- * for engines that have relaxed SIMD; private and shared memory.
+ * for engines that have relaxed SIMD, with a private memory.
  */
-export const KERNELS_WASM_FMA = '${assemble(false, true)}';
+export const KERNELS_WASM_FMA = '${plainFma.toString('base64')}';
 
-/** {@link KERNELS_WASM_FMA} importing a shared memory. */
-export const KERNELS_WASM_FMA_SHARED = '${assemble(true, true)}';
+/**
+ * Where the variants importing a shared memory (for worker threads) differ from the private ones:
+ * the byte at {@link SHARED_FLAG_AT} (the memory import's limits flag) is {@link SHARED_FLAG}.
+ */
+export const SHARED_FLAG_AT = ${at};
+
+/** The memory import's limits flag of the shared variants (shared, with a maximum). */
+export const SHARED_FLAG = ${shared[at]};
 
 /**
  * The exports of kernels.wat, with its parameter names. Addresses are byte offsets into the

@@ -1,11 +1,4 @@
-import {
-  KERNELS_WASM,
-  KERNELS_WASM_FMA,
-  KERNELS_WASM_FMA_SHARED,
-  KERNELS_WASM_SHARED,
-  TASK_FIELDS,
-  type KernelExports,
-} from './kernels-wasm.js';
+import { KERNELS_WASM, KERNELS_WASM_FMA, SHARED_FLAG, SHARED_FLAG_AT, TASK_FIELDS, type KernelExports } from './kernels-wasm.js';
 import type { ThreadPool } from './thread-pool.js';
 
 export type { KernelExports };
@@ -38,7 +31,13 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const SOURCES = [KERNELS_WASM, KERNELS_WASM_SHARED, KERNELS_WASM_FMA, KERNELS_WASM_FMA_SHARED];
+/** The module bytes of a variant: the shipped private one, with the memory flag set for `shared`. */
+function bytesOf(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+  const out = decode(fma ? KERNELS_WASM_FMA : KERNELS_WASM);
+  if (shared) out[SHARED_FLAG_AT] = SHARED_FLAG;
+  return out;
+}
+
 const cached: (WebAssembly.Module | null | undefined)[] = [undefined, undefined, undefined, undefined];
 
 /**
@@ -53,7 +52,7 @@ export function kernelModule(shared = false, fma = false): WebAssembly.Module | 
   const i = (shared ? 1 : 0) + (fma ? 2 : 0);
   if (!cached[i]) {
     try {
-      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(decode(SOURCES[i])) : null;
+      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytesOf(shared, fma)) : null;
     } catch {
       cached[i] = null;
     }
