@@ -9,7 +9,7 @@ import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
-import { concat, gather, pad, scatterAdd, slice, transpose } from './movement.js';
+import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
@@ -247,7 +247,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     where,
     reduce,
     matmul: (a, b, batchA, batchB, m, k, n, transA, transB) => matmul(a, b, batchA, batchB, m, k, n, transA, transB, simd),
-    transpose,
+    transpose: (x, shape, perm, dtype) => transposeWith(local, x, shape, perm, dtype),
     slice,
     pad,
     concat,

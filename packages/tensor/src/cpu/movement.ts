@@ -1,5 +1,54 @@
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
+
+/** Below this many values a swap of two axes stays in the loop below (copying in and out costs more). */
+const SWAP_MIN = 4096;
+
+/**
+ * The two axes `p < q` a permutation swaps, leaving every other axis in place (the last one
+ * included), or null.
+ */
+function swappedAxes(perm: readonly number[]): [number, number] | null {
+  const moved = [];
+  for (let i = 0; i < perm.length; i++) if (perm[i] !== i) moved.push(i);
+  if (moved.length !== 2 || moved[1] === perm.length - 1) return null;
+  const [p, q] = moved;
+  return perm[p] === q && perm[q] === p ? [p, q] : null;
+}
+
+/**
+ * {@link transpose}, with a swap of two axes that keeps the last (attention's split into heads and
+ * merge back) on the WebAssembly kernel `swap_axes` when `simd` is given and the tensor is large
+ * enough: the same values, copied run by run.
+ */
+export function transposeWith(
+  simd: WasmRuntime | null,
+  x: TypedArray,
+  shape: readonly number[],
+  perm: readonly number[],
+  dtype: DType,
+): TypedArray {
+  const n = sizeOf(shape);
+  const axes = simd !== null && n >= SWAP_MIN ? swappedAxes(perm) : null;
+  if (axes === null) return transpose(x, shape, perm, dtype);
+  const [p, q] = axes;
+  const out = arrayFor(dtype, n);
+  // The kernel moves 4-byte values: float32 and int32 alike, through an int32 view of the memory.
+  const mem = new Int32Array(simd!.heap(2 * n).buffer);
+  mem.set(new Int32Array(x.buffer, x.byteOffset, n), 0);
+  simd!.exports.swap_axes(
+    0,
+    n * 4,
+    sizeOf(shape.slice(0, p)),
+    shape[p],
+    sizeOf(shape.slice(p + 1, q)),
+    shape[q],
+    sizeOf(shape.slice(q + 1)),
+  );
+  new Int32Array(out.buffer, out.byteOffset, n).set(mem.subarray(n, 2 * n));
+  return out;
+}
 
 /** Copies `x` with its axes permuted: `out.shape[i] = shape[perm[i]]`. */
 export function transpose(x: TypedArray, shape: readonly number[], perm: readonly number[], dtype: DType): TypedArray {

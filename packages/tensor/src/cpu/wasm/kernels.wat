@@ -1102,6 +1102,53 @@
       (local.set $rstd (i32.add (local.get $rstd) (i32.const 4)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br_if $rowsLoop (local.get $rows))))
+  ;; swap_axes(src, dst, a, b, m, c, d) copies src [a, b, m, c, d] to dst [a, c, m, b, d] (4-byte
+  ;; values, bits as they are): a permutation that swaps two axes and keeps the trailing run of d
+  ;; values, as attention's split into heads and its merge back ([n, t, h, e] to [n, h, t, e]).
+  (func (export "swap_axes") (param $src i32) (param $dst i32) (param $a i32) (param $b i32) (param $m i32) (param $c i32) (param $d i32)
+    (local $ia i32) (local $ic i32) (local $im i32) (local $ib i32) (local $k i32) (local $s i32) (local $o i32) (local $run i32)
+    (local $bs i32) (local $ms i32) (local $cs i32)
+    (if (i32.or (i32.or (i32.eqz (local.get $a)) (i32.eqz (local.get $b)))
+          (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $c))) (i32.eqz (local.get $d))))
+      (then (return)))
+    ;; Byte strides of the source: one c step is d values, one m step c*d, one b step m*c*d.
+    (local.set $run (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $cs (local.get $run))
+    (local.set $ms (i32.mul (local.get $c) (local.get $cs)))
+    (local.set $bs (i32.mul (local.get $m) (local.get $ms)))
+    (local.set $o (local.get $dst))
+    (local.set $ia (i32.const 0))
+    (loop $as
+      (local.set $ic (i32.const 0))
+      (loop $cs_
+        (local.set $im (i32.const 0))
+        (loop $ms_
+          (local.set $ib (i32.const 0))
+          (loop $bs_
+            (local.set $s (i32.add (local.get $src) (i32.add (i32.add (i32.mul (local.get $ia) (i32.mul (local.get $b) (local.get $bs)))
+              (i32.mul (local.get $ib) (local.get $bs))) (i32.add (i32.mul (local.get $im) (local.get $ms)) (i32.mul (local.get $ic) (local.get $cs))))))
+            (local.set $k (i32.const 0))
+            (block $tail
+              (loop $vec
+                (br_if $tail (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $run)))
+                (v128.store (i32.add (local.get $o) (local.get $k)) (v128.load (i32.add (local.get $s) (local.get $k))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $vec)))
+            (block $done
+              (loop $one
+                (br_if $done (i32.ge_u (local.get $k) (local.get $run)))
+                (i32.store (i32.add (local.get $o) (local.get $k)) (i32.load (i32.add (local.get $s) (local.get $k))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $one)))
+            (local.set $o (i32.add (local.get $o) (local.get $run)))
+            (local.set $ib (i32.add (local.get $ib) (i32.const 1)))
+            (br_if $bs_ (i32.lt_u (local.get $ib) (local.get $b))))
+          (local.set $im (i32.add (local.get $im) (i32.const 1)))
+          (br_if $ms_ (i32.lt_u (local.get $im) (local.get $m))))
+        (local.set $ic (i32.add (local.get $ic) (i32.const 1)))
+        (br_if $cs_ (i32.lt_u (local.get $ic) (local.get $c))))
+      (local.set $ia (i32.add (local.get $ia) (i32.const 1)))
+      (br_if $as (i32.lt_u (local.get $ia) (local.get $a)))))
   ;; @elementwise: the table in generate.mjs writes the elementwise family here.
   ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
 )
