@@ -5,6 +5,19 @@ import { Tensor, manualSeed, randomPermutation, tensor, zeros } from '@bp/tensor
 import { timeSteps } from './bp-bench.js';
 import { cpuClock, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
+/** `n` synthetic MNIST-sized images `[n, 1, 28, 28]` and int32 labels `[n]` as tensors. */
+export function mnistTensors(n: number): { x: Tensor; y: Tensor } {
+  const { images, labels } = syntheticMnist(n);
+  return { x: zeros([n, 1, 28, 28]).assign(images), y: zeros([n], { dtype: 'int32' }).assign(labels) };
+}
+
+/** The Keras MNIST MLP as users write it, compiled with Adam 1e-3, sparse categorical cross-entropy and accuracy. */
+export function kerasMlp(): ReturnType<typeof presets.kerasMnistMlp> {
+  const model = presets.kerasMnistMlp();
+  model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
 /**
  * One epoch (or `steps` of it, extrapolated) of the Keras MNIST MLP as users write it:
  * `presets.kerasMnistMlp()` (`Sequential([Flatten, Dense(128, relu), Dense(10, softmax)])`), `compile` with Adam 1e-3,
@@ -17,11 +30,8 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
   const steps = w.steps <= 0 ? perEpoch : Math.min(w.steps, perEpoch);
   // fit walks every sample it is given: hand it the timed steps' worth (+1 batch for the warm-up).
   const n = (steps + 1) * w.batchSize;
-  const { images, labels } = syntheticMnist(n);
-  const x = zeros([n, 1, 28, 28]).assign(images);
-  const y = zeros([n], { dtype: 'int32' }).assign(labels);
-  const model = presets.kerasMnistMlp();
-  model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const { x, y } = mnistTensors(n);
+  const model = kerasMlp();
   let t0 = 0;
   let cpu = cpuClock();
   const history = await model.fit(x, y, {
@@ -58,9 +68,7 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
  */
 export function bpCnnEpoch(w: MlpWorkload): MlpResult {
   manualSeed(0);
-  const { images, labels } = syntheticMnist(w.samples);
-  const x = zeros([w.samples, 1, 28, 28]).assign(images);
-  const y = zeros([w.samples], { dtype: 'int32' }).assign(labels);
+  const { x, y } = mnistTensors(w.samples);
   const model = presets.mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const perm = randomPermutation(w.samples);

@@ -14,10 +14,10 @@ import { trainGPT } from '@bp/gpt';
 import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { arange, manualSeed, zeros } from '@bp/tensor';
+import { arange, manualSeed } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
+import { kerasMlp, mnistTensors } from './bp-models.js';
 import { HYPER, prepare } from './gpt-setup.js';
-import { syntheticMnist } from './workload.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,12 +73,8 @@ if (job === 'gpt') {
 } else if (job === 'mlp') {
   // The Keras MLP of `pnpm bench` (bp-models.ts): fit one batch past the steps profiled.
   manualSeed(0);
-  const n = (steps + 1) * 32;
-  const { images, labels } = syntheticMnist(n);
-  const x = zeros([n, 1, 28, 28]).assign(images);
-  const y = zeros([n], { dtype: 'int32' }).assign(labels);
-  const model = presets.kerasMnistMlp();
-  model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const { x, y } = mnistTensors((steps + 1) * 32);
+  const model = kerasMlp();
   let t0 = 0;
   let t1 = 0;
   await model.fit(x, y, {
@@ -98,10 +94,7 @@ if (job === 'gpt') {
 } else {
   // The MNIST CNN of `pnpm bench` (bp-models.ts) in its PyTorch-style loop, batch 64.
   manualSeed(0);
-  const n = (steps + 1) * 64;
-  const { images, labels } = syntheticMnist(n);
-  const x = zeros([n, 1, 28, 28]).assign(images);
-  const y = zeros([n], { dtype: 'int32' }).assign(labels);
+  const { x, y } = mnistTensors((steps + 1) * 64);
   const model = presets.mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   let t0 = 0;

@@ -12,10 +12,12 @@ export function roundUp(x: number, q: number): number {
 }
 
 /**
- * Writes op(X) row-major into the memory at float `dst` with `ld` floats per row, for
- * X given as `rows x cols` values at `off` (already transposed storage when `trans`):
- * plain copies when no transpose is needed, the wasm transpose kernel otherwise.
- * Pad rows and columns (up to `padRows x ld`) are zeroed, since the kernel reads them.
+ * Writes op(X) row-major into the memory at float `dst` with `ld` floats per row, for `items`
+ * consecutive matrices of X given as `rows x cols` values from `off` (already transposed storage
+ * when `trans`; item `i` at float `dst + i * padRows * ld`): one copy for the whole run when its
+ * rows lie back to back in the memory too, else row by row; when `trans`, the run is copied to `scratch` as stored and
+ * each item transposed inside the module. Pad rows and columns (up to `padRows x ld`) are zeroed,
+ * since the kernel reads them.
  */
 function stage(
   rt: WasmRuntime,
@@ -28,17 +30,23 @@ function stage(
   ld: number,
   padRows: number,
   scratch: number,
+  items = 1,
 ): void {
   const mem = rt.heap(0);
-  if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + padRows * ld);
+  const size = rows * cols;
+  const item = padRows * ld;
+  if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + items * item);
   if (!trans) {
-    if (ld === cols) mem.set(X.subarray(off, off + rows * cols), dst);
-    else for (let i = 0; i < rows; i++) mem.set(X.subarray(off + i * cols, off + (i + 1) * cols), dst + i * ld);
+    if (ld === cols && (padRows === rows || items === 1)) mem.set(X.subarray(off, off + items * size), dst);
+    else
+      for (let i = 0; i < items; i++)
+        for (let r = 0; r < rows; r++)
+          mem.set(X.subarray(off + i * size + r * cols, off + i * size + (r + 1) * cols), dst + i * item + r * ld);
     return;
   }
   // X is stored cols x rows: copy it in as is, then transpose inside the module.
-  mem.set(X.subarray(off, off + rows * cols), scratch);
-  rt.exports.transpose(scratch * 4, cols, rows, dst * 4, ld);
+  mem.set(X.subarray(off, off + items * size), scratch);
+  for (let i = 0; i < items; i++) rt.exports.transpose((scratch + i * size) * 4, cols, rows, (dst + i * item) * 4, ld);
 }
 
 /**
@@ -348,8 +356,8 @@ export function wasmGemmBatch(
     const bAt = aAt + aItems * aSize;
     const sAt = bAt + bItems * bSize;
     const mem = rt.heap(sAt + Math.max(aItems * m * k, bItems * k * n));
-    stageItems(rt, A, batchA === 1 ? 0 : t0 * m * k, aItems, m, k, transA, aAt, k, mp, sAt);
-    stageItems(rt, B, batchB === 1 ? 0 : t0 * k * n, bItems, k, n, transB, bAt, np, k, sAt);
+    stage(rt, A, batchA === 1 ? 0 : t0 * m * k, m, k, transA, aAt, k, mp, sAt, aItems);
+    stage(rt, B, batchB === 1 ? 0 : t0 * k * n, k, n, transB, bAt, np, k, sAt, bItems);
     rt.runTask('gemm_batch', {
       a: aAt * 4,
       b: bAt * 4,
@@ -369,40 +377,5 @@ export function wasmGemmBatch(
     else
       for (let i = 0; i < count; i++)
         for (let r = 0; r < m; r++) out.set(mem.subarray(cAt + i * cSize + r * np, cAt + i * cSize + r * np + n), o + (i * m + r) * n);
-  }
-}
-
-/**
- * {@link stage} for `items` consecutive `rows x cols` matrices from `off`, item `i` at float
- * `dst + i * padRows * ld`: one copy for the whole run when no padding or transpose is needed,
- * else the run copied to `scratch` once and each item padded or transposed from there.
- */
-function stageItems(
-  rt: WasmRuntime,
-  X: TypedArray,
-  off: number,
-  items: number,
-  rows: number,
-  cols: number,
-  trans: boolean,
-  dst: number,
-  ld: number,
-  padRows: number,
-  scratch: number,
-): void {
-  const mem = rt.heap(0);
-  const size = rows * cols;
-  if (!trans && ld === cols && padRows === rows) {
-    mem.set(X.subarray(off, off + items * size), dst);
-    return;
-  }
-  mem.set(X.subarray(off, off + items * size), scratch);
-  const item = padRows * ld;
-  if (ld !== cols || padRows !== rows) mem.fill(0, dst, dst + items * item);
-  for (let i = 0; i < items; i++) {
-    const src = scratch + i * size;
-    const at = dst + i * item;
-    if (trans) rt.exports.transpose(src * 4, cols, rows, at * 4, ld);
-    else for (let r = 0; r < rows; r++) mem.copyWithin(at + r * ld, src + r * cols, src + (r + 1) * cols);
   }
 }
