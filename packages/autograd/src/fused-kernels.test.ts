@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBackend, getBackend, layerNorm, linear, manualSeed, maxPool2d, randn, setBackend, tensor, type Backend } from '@bp/tensor';
+import {
+  cpuBackend,
+  gelu,
+  getBackend,
+  layerNorm,
+  linear,
+  manualSeed,
+  maxPool2d,
+  randn,
+  setBackend,
+  tensor,
+  type Backend,
+} from '@bp/tensor';
 import './index.js';
 
 /** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
@@ -152,6 +164,39 @@ describe('fused layerNorm', () => {
         expect(got === null, `${key} present`).toBe(want === null);
         if (got === null || want === null) continue;
         for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(2e-5 * (1 + Math.abs(want[i])));
+      }
+    });
+  }
+});
+
+/** The CPU backend without its fused GELU: the gradient evaluates geluGrad(x) (erf again) and multiplies by dy. */
+function compositeGeluCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { geluForward: _f, geluBackward: _b, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-gelu', fused };
+}
+
+describe('fused gelu', () => {
+  for (const shape of [
+    [7, 5],
+    [64, 300],
+  ]) {
+    it(`[${shape}]: values and gradients are the composite's, bit for bit`, async () => {
+      const run = () => {
+        manualSeed(5);
+        const x = randn(shape).mul(3).detach();
+        x.requiresGrad = true;
+        const y = gelu(x);
+        y.mul(randn(shape)).sum().backward();
+        return { y: Array.from(y.dataSync()), dx: Array.from(x.grad!.dataSync()) };
+      };
+      const cpu = getBackend();
+      const fused = run();
+      await setBackend(compositeGeluCpu());
+      try {
+        expect(fused).toEqual(run());
+      } finally {
+        await setBackend(cpu);
       }
     });
   }

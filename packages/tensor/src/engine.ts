@@ -68,6 +68,15 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/**
+ * Whether {@link record} would record an op with these inputs now (autograd installed, grad
+ * enabled, an input requiring grad): ops that can save something for their gradient ask first.
+ * @internal
+ */
+export function willRecord(inputs: readonly Tensor[]): boolean {
+  return hooks !== null && gradEnabled && inputs.some((t) => t.requiresGrad);
+}
+
 /** Turns graph recording on or off; returns the previous setting. */
 export function setGradEnabled(on: boolean): boolean {
   const prev = gradEnabled;

@@ -9,7 +9,7 @@
 export { installAutograd, autogradHooks, setOpObserver, record } from './engine.js';
 export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
-export { geluGrad } from './ops/activation.js';
+export { geluBackward, geluGrad } from './ops/activation.js';
 export { layerNormBackward } from './ops/layer-norm.js';
 export { conv2dBackward, im2colWide, col2imWide } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';

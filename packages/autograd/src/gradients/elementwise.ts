@@ -23,7 +23,7 @@ import {
   type ElementwiseAttrs,
   type Tensor,
 } from '@bp/tensor';
-import { geluGrad, reluBackward } from '@bp/tensor/internal';
+import { geluBackward, geluGrad, reluBackward } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 import { sumToShape } from './util.js';
 
@@ -107,7 +107,8 @@ export const elementwiseGradients: GradientRules<keyof ElementwiseAttrs> = {
   // erf' = 2/sqrt(pi) e^(-x^2)
   erf: (dy, { inputs: [x] }) => [mul(dy, mul(exp(neg(square(x))), 1.1283791670955126))],
   // gelu' = Φ(x) + x φ(x), one primitive (PyTorch's gelu_backward); geluGrad' = φ(x) (2 - x^2).
-  gelu: (dy, { inputs: [x] }) => [mul(dy, geluGrad(x))],
+  // With Φ(x) saved by a fused forward pass, one kernel and no second erf (the same bits).
+  gelu: (dy, { inputs: [x], saved }) => [saved.length > 0 ? geluBackward(dy, x, saved[0]) : mul(dy, geluGrad(x))],
   geluGrad: (dy, { inputs: [x] }) => {
     const x2 = square(x);
     return [mul(dy, mul(mul(exp(mul(x2, -0.5)), 0.3989422804014327), sub(2, x2)))];

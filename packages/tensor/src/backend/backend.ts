@@ -87,6 +87,14 @@ export interface FusedKernels<S> {
    */
   adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
   /**
+   * Exact GELU of `size` float32 values together with `Φ(x) = 0.5 * (1 + erf(x / sqrt 2))` (as
+   * the GELU rounds it), which {@link FusedKernels.geluBackward} turns into the gradient without
+   * evaluating erf again.
+   */
+  geluForward(x: S, size: number): [y: S, cdf: S];
+  /** `dy * (Φ(x) + x φ(x))` from the `cdf` {@link FusedKernels.geluForward} saved: the bits of `dy * geluGrad(x)`. */
+  geluBackward(dy: S, x: S, cdf: S, size: number): S;
+  /**
    * Layer normalisation of each row of `x: [rows, cols]`: `(x - mean) / sqrt(var + eps)` with the
    * row's mean and biased variance, times `weight: [cols]` and plus `bias: [cols]` when given.
    * Returns the output `[rows, cols]` and each row's mean and `1 / sqrt(var + eps)` (`[rows]`

@@ -204,9 +204,17 @@ export function gelu(x: number): number {
  * factor). NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
  */
 export function geluGrad(x: number): number {
-  const cdf = 0.5 * f32(1 + erfF32(f32(x * SQRT1_2_F)));
-  const pdf = f32(INV_SQRT_2PI_F * f32(expNonPositive(f32(f32(x * x) * -0.5))));
-  return cdf + f32(x * pdf);
+  return geluCdf(x) + f32(x * geluPdf(x));
+}
+
+/** `Φ(x) = 0.5 * f32(1 + erf(x / sqrt 2))`, as {@link gelu} and {@link geluGrad} round it (exact in float32). */
+export function geluCdf(x: number): number {
+  return 0.5 * f32(1 + erfF32(f32(x * SQRT1_2_F)));
+}
+
+/** `φ(x)`, the normal density, rounded to float32 as {@link geluGrad} rounds it. */
+export function geluPdf(x: number): number {
+  return f32(INV_SQRT_2PI_F * f32(expNonPositive(f32(f32(x * x) * -0.5))));
 }
 
 /** @internal The slow reference {@link erf} is fitted to, for tests. */

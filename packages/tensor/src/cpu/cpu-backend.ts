@@ -1,5 +1,5 @@
 import type { Backend, FusedKernels } from '../backend/backend.js';
-import { expNonPositive } from '../backend/unary-ops.js';
+import { expNonPositive, gelu, geluCdf, geluPdf } from '../backend/unary-ops.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
@@ -7,7 +7,7 @@ import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
-import { WASM_MIN_ELEMENTS, reluGradSimd } from './wasm/wasm-elementwise.js';
+import { WASM_MIN_ELEMENTS, geluBackwardSimd, geluSaveSimd, reluGradSimd } from './wasm/wasm-elementwise.js';
 import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
@@ -67,6 +67,27 @@ function linearLayer(
   }
   const out = matmul(x, weight, 1, 1, rows, inF, outF, false, true, null);
   if (epilogue !== null) biasRows(out, 0, bias, rows, outF, relu);
+  return out;
+}
+
+/** Exact GELU and Φ(x) (see the backend's `fused.geluForward`), on the SIMD kernel for large arrays. */
+function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [Float32Array, Float32Array] {
+  const y = new Float32Array(size);
+  const cdf = new Float32Array(size);
+  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size);
+  else
+    for (let i = 0; i < size; i++) {
+      y[i] = gelu(x[i]);
+      cdf[i] = geluCdf(x[i]);
+    }
+  return [y, cdf];
+}
+
+/** `dy * geluGrad(x)` from the saved Φ(x): each step rounded as geluGrad and the product's float32 store round it. */
+function geluBackward(dy: Float32Array, x: Float32Array, cdf: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
+  const out = new Float32Array(size);
+  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluBackwardSimd(simd, dy, x, cdf, out, size);
+  else for (let i = 0; i < size; i++) out[i] = dy[i] * Math.fround(cdf[i] + Math.fround(x[i] * geluPdf(x[i])));
   return out;
 }
 
@@ -261,6 +282,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
+      geluForward: (x, size) => geluForward(x as Float32Array, size, local),
+      geluBackward: (dy, x, cdf, size) => geluBackward(dy as Float32Array, x as Float32Array, cdf as Float32Array, size, local),
       layerNorm: (x, w, b, rows, cols, eps) =>
         layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps, local),
       layerNormBackward: (dy, x, w, mean, rstd, rows, cols, needs) =>

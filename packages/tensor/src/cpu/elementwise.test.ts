@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { gelu, geluGrad } from '../backend/unary-ops.js';
+import { gelu, geluCdf, geluGrad } from '../backend/unary-ops.js';
 import { cpuBackend } from './cpu-backend.js';
 
 /** Values in [-2, 2) from a small LCG with a few special values mixed in. */
@@ -108,10 +108,10 @@ describe('float32 elementwise fast paths', () => {
     }
   }
 
-  // The SIMD GELU kernels evaluate the same float64 steps as the TypeScript definitions: the same
+  // The SIMD GELU kernel evaluates the same float64 steps as the TypeScript definitions: the same
   // bits on every piece of erf (|x| / sqrt 2 below 1, 1-2, 2-3, 3-4.5, above), the tails, the edges.
   for (const op of ['gelu', 'geluGrad'] as const) {
-    it(`${op}: the SIMD kernel gives the bits of the definition`, () => {
+    it(`${op}: both CPU backends give the bits of the definition (gelu on the SIMD kernel)`, () => {
       const n = 400_003;
       const x = new Float32Array(n);
       let s = 12345;
@@ -128,6 +128,24 @@ describe('float32 elementwise fast paths', () => {
       const f = op === 'gelu' ? gelu : geluGrad;
       const want = Float32Array.from(x, f);
       for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
+    });
+  }
+
+  // The fused GELU saves Φ(x) for its gradient: the forward gives gelu's bits and Φ's, the backward
+  // dy * geluGrad(x) to the bit (a float32 product of dy and geluGrad's float32 value).
+  for (const n of [13, 4099, 40_003]) {
+    it(`fused GELU forward and backward on ${n} values: the bits of gelu, Φ and dy * geluGrad`, () => {
+      const x = values(n, 17, true).map((v, i) => (i % 3 === 0 ? v * 4 : v));
+      const dy = values(n, 19);
+      const y = Float32Array.from(x, gelu);
+      const cdf = Float32Array.from(x, geluCdf);
+      const dx = Float32Array.from(x, (v, i) => dy[i] * Math.fround(geluGrad(v)));
+      for (const be of Object.values(backends)) {
+        const [gy, gc] = be.fused!.geluForward!(x, n);
+        expectSame(gy, y);
+        expectSame(gc, cdf);
+        expectSame(be.fused!.geluBackward!(dy, x, gc, n), dx);
+      }
     });
   }
 

@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/registry.js';
-import { record } from '../engine.js';
+import { record, willRecord } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { abs, add, cast, div, exp, expm1, ge, gt, le, log1p, lt, minimum, mul, neg, sigmoid, sub, tanh, where } from './elementwise.js';
@@ -56,7 +56,26 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   if (approximate !== 'none') {
     throw new ArgumentError('gelu', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
   }
+  const b = getBackend();
+  const fwd = b.fused?.geluForward;
+  if (fwd && b.fused?.geluBackward && willRecord([xf])) {
+    // Φ(x) is saved for the gradient, which then needs no second erf.
+    const [y, cdf] = fwd(xf._on(b), xf.size);
+    return record('gelu', [xf], make(y, xf.shape.slice(), 'float32'), {}, [make(cdf, xf.shape.slice(), 'float32')]);
+  }
   return primitive('gelu', xf);
+}
+
+/**
+ * The gradient of exact {@link gelu}, `dy * (Φ(x) + x φ(x))`, from the `cdf` (Φ(x)) the forward
+ * pass saved: one kernel on backends with `fused.geluBackward`, else `dy * geluGrad(x)`; the same
+ * bits either way. Internal (the gradient rule in @bp/autograd); not itself differentiable.
+ */
+export function geluBackward(dy: Tensor, x: Tensor, cdf: Tensor): Tensor {
+  const b = getBackend();
+  const kernel = b.fused?.geluBackward;
+  if (!kernel || dy.dtype !== 'float32') return mul(dy, geluGrad(x));
+  return make(kernel(dy._on(b), x._on(b), cdf._on(b), x.size), x.shape.slice(), 'float32');
 }
 
 /**

@@ -183,28 +183,78 @@ ${set('k', sub(add(mul(y, f64(num(Math.LOG2E))), f64(ROUND)), f64(ROUND)))}${set
 `;
 }
 
-/** `$gelu_half(x, tab)` or `$gelu_grad_half(x, tab)`: GELU or its derivative of the f64x2 `x` (float32 values). */
-function halfFunction(grad) {
+/** `$gelu_half(x, tab)`: exact GELU of the f64x2 `x` (float32 values): f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0). */
+function halfFunction() {
   const x = get('x');
   const e = `(call $gelu_erf ${f32r(mul(x, f64(num(SQRT1_2_F))))} ${get('tab')})`;
-  if (!grad) {
-    // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0)
-    return `  (func $gelu_half (param $x v128) (param $tab i32) (result v128)
+  return `  (func $gelu_half (param $x v128) (param $tab i32) (result v128)
     ${add(mul(f32r(mul(x, f64(0.5))), f32r(add(f64(1), e))), f64(0))})
-`;
-  }
-  // 0.5 * f32(1 + erf) + f32(x * pdf), pdf = f32(INV_SQRT_2PI * f32(e^(f32(f32(x^2) * -0.5))))
-  const ex = `(call $gelu_exp ${f32r(mul(f32r(mul(x, x)), f64(-0.5)))} ${get('tab')})`;
-  const pdf = f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)));
-  return `  (func $gelu_grad_half (param $x v128) (param $tab i32) (result v128)
-    ${add(mul(f64(0.5), f32r(add(f64(1), e))), f32r(mul(x, pdf)))})
 `;
 }
 
-/** The exported loop: four floats a turn, two f64x2 halves through `$gelu_half` or `$gelu_grad_half`. */
-function geluKernel(name, grad) {
-  const half = grad ? '$gelu_grad_half' : '$gelu_half';
-  return `  (func (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+/**
+ * `$gelu_pdf_term(x, tab)`: `f32(x * pdf(x))`, the second term of the GELU derivative, pdf rounded as
+ * unary-ops.ts geluPdf.
+ */
+function pdfTermFunction() {
+  const x = get('x');
+  const ex = `(call $gelu_exp ${f32r(mul(f32r(mul(x, x)), f64(-0.5)))} ${get('tab')})`;
+  return `  (func $gelu_pdf_term (param $x v128) (param $tab i32) (result v128)
+    ${f32r(mul(x, f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)))))})
+`;
+}
+
+/**
+ * `gelu_save(a, o, cdf, n, tab)`: GELU of `a` into `o` and Φ (`0.5 * f32(1 + erf)`, exact in float32)
+ * into `cdf`, which `gelu_backward(dy, a, cdf, o, n, tab)` turns into `dy * f32(Φ + f32(x φ(x)))`
+ * without evaluating erf again: the bits of `gelu` and of `dy * geluGrad(x)`.
+ */
+function geluSaveKernels() {
+  const half = (h) =>
+    `(f64x2.promote_low_f32x4 ${h === 0 ? '(local.get $in)' : '(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in))'})`;
+  const join = (a, b) =>
+    `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${a}) (f32x4.demote_f64x2_zero ${b}))`;
+  const onePlus = (h) =>
+    set(`u${h}`, f32r(add(f64(1), `(call $gelu_erf ${f32r(mul(get(`x${h}`), f64(num(SQRT1_2_F))))} (local.get $tab))`)));
+  const y = (h) => add(mul(f32r(mul(get(`x${h}`), f64(0.5))), get(`u${h}`)), f64(0));
+  const step = (names) =>
+    names
+      .map(
+        (p) => `      (local.set $${p} (i32.add (local.get $${p}) (i32.const 16)))
+`,
+      )
+      .join('');
+  const save = `  (func (export "gelu_save") (param $a i32) (param $o i32) (param $cdf i32) (param $n i32) (param $tab i32)
+    (local $in v128) (local $x0 v128) (local $x1 v128) (local $u0 v128) (local $u1 v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (local.set $in (v128.load (local.get $a)))
+${set('x0', half(0))}${set('x1', half(1))}${onePlus(0)}${onePlus(1)}      (v128.store (local.get $o) ${join(y(0), y(1))})
+      (v128.store (local.get $cdf) ${join(mul(f64(0.5), get('u0')), mul(f64(0.5), get('u1')))})
+${step(['a', 'o', 'cdf'])}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+`;
+  const g = (h) => {
+    const c = `(f64x2.promote_low_f32x4 ${h === 0 ? '(local.get $c)' : '(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))'})`;
+    return add(c, `(call $gelu_pdf_term ${half(h)} (local.get $tab))`);
+  };
+  const backward = `  (func (export "gelu_backward") (param $dy i32) (param $a i32) (param $cdf i32) (param $o i32) (param $n i32) (param $tab i32)
+    (local $in v128) (local $c v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+      (local.set $in (v128.load (local.get $a)))
+      (local.set $c (v128.load (local.get $cdf)))
+      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $dy)) ${join(g(0), g(1))}))
+${step(['dy', 'a', 'cdf', 'o'])}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+`;
+  return save + backward;
+}
+
+/** The exported `gelu(a, o, n, tab)`: four floats a turn, two f64x2 halves through `$gelu_half`. */
+function geluKernel() {
+  const half = '$gelu_half';
+  return `  (func (export "gelu") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
     (local $in v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $l
@@ -303,8 +353,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu =
-    erfFunction() + expFunction() + halfFunction(false) + halfFunction(true) + geluKernel('gelu', false) + geluKernel('gelu_grad', true);
+  const gelu = erfFunction() + expFunction() + halfFunction() + geluKernel() + pdfTermFunction() + geluSaveKernels();
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }

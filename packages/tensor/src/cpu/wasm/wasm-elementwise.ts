@@ -62,10 +62,10 @@ function inBlocks(
 
 /** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
-  if (op === 'gelu' || op === 'geluGrad') {
+  if (op === 'gelu') {
     // The kernel reads the pieces of erf and the powers of e^r from the table after its output.
-    const name = op === 'gelu' ? 'gelu' : 'gelu_grad';
-    inBlocks(rt, [x], out, n, (p, m) => rt.exports[name](0, p * 4, m, 2 * p * 4), ERF_EXP_TABLE);
+    // (geluGrad stays in TypeScript: training takes the gradient from gelu_save's Φ instead.)
+    inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), ERF_EXP_TABLE);
     return true;
   }
   if (!isSimdUnary(op)) return false;
@@ -99,4 +99,33 @@ export function scalarSimd(
 /** `out = x > 0 ? dy : 0` (the gradient of relu) on the SIMD kernel. */
 export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void {
   inBlocks(rt, [dy, x], out, n, (p, m) => rt.exports.relu_grad(0, p * 4, 2 * p * 4, m));
+}
+
+/**
+ * GELU of `x` into `y` and Φ(x) into `cdf` on the SIMD kernel `gelu_save` (the bits of `gelu` and
+ * of unary-ops.ts geluCdf), block by block.
+ */
+export function geluSaveSimd(rt: WasmRuntime, x: Float32Array, y: Float32Array, cdf: Float32Array, n: number): void {
+  for (let at = 0; at < n; at += block) {
+    const m = Math.min(block, n - at);
+    const p = padded(m);
+    const mem = rt.heap(3 * p + 2 * ERF_EXP_TABLE.length);
+    new Float64Array(mem.buffer, mem.byteOffset + 3 * p * 4, ERF_EXP_TABLE.length).set(ERF_EXP_TABLE);
+    mem.set(x.subarray(at, at + m), 0);
+    rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4);
+    y.set(mem.subarray(p, p + m), at);
+    cdf.set(mem.subarray(2 * p, 2 * p + m), at);
+  }
+}
+
+/** `dy * geluGrad(x)` from the saved Φ(x) on the SIMD kernel `gelu_backward` (the same bits), block by block. */
+export function geluBackwardSimd(
+  rt: WasmRuntime,
+  dy: Float32Array,
+  x: Float32Array,
+  cdf: Float32Array,
+  out: Float32Array,
+  n: number,
+): void {
+  inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), ERF_EXP_TABLE);
 }
