@@ -124,12 +124,6 @@ function factorial(j: number): number {
   return f;
 }
 
-/** erf on |x| in [1, 4.5]: the piece holding `a`, at `a`. */
-function erfMid(a: number): number {
-  const o = a < 2 ? PIECE : a < 3 ? 2 * PIECE : 3 * PIECE;
-  return poly16(ERF_EXP_TABLE, o + 2, (a - ERF_EXP_TABLE[o]) * ERF_EXP_TABLE[o + 1]);
-}
-
 /**
  * The error function in float64, within about 1e-14 of the exact value (far below
  * float32's rounding): polynomial pieces fitted to the series on [0, 4.5], and the continued
@@ -139,7 +133,8 @@ export function erf(x: number): number {
   const a = Math.abs(x);
   if (a < 1) return x * poly16(ERF_EXP_TABLE, 2, (x * x - 0.5) * 2);
   if (a < 4.5) {
-    const r = erfMid(a);
+    const o = a < 2 ? PIECE : a < 3 ? 2 * PIECE : 3 * PIECE;
+    const r = poly16(ERF_EXP_TABLE, o + 2, (a - ERF_EXP_TABLE[o]) * ERF_EXP_TABLE[o + 1]);
     return x < 0 ? -r : r;
   }
   return erfSeries(x);
@@ -150,13 +145,7 @@ export function erf(x: number): number {
  * float32 step under 1), so the slow continued fraction is never needed.
  */
 function erfF32(x: number): number {
-  const a = Math.abs(x);
-  if (a < 1) return f32(x * poly16(ERF_EXP_TABLE, 2, (x * x - 0.5) * 2));
-  if (a < 4.5) {
-    const r = f32(erfMid(a));
-    return x < 0 ? -r : r;
-  }
-  return a >= 4.5 ? (x < 0 ? -1 : 1) : x; // NaN stays NaN
+  return Math.abs(x) >= 4.5 ? (x < 0 ? -1 : 1) : f32(erf(x)); // NaN goes to erf, and stays NaN
 }
 
 // 1.5 * 2^52: adding and subtracting it rounds a float64 below 2^51 to an integer, halves to even.
@@ -195,7 +184,12 @@ const INV_SQRT_2PI_F = f32(0.3989422804014327);
  * PyTorch.
  */
 export function gelu(x: number): number {
-  return f32(x * 0.5) * f32(1 + erfF32(f32(x * SQRT1_2_F))) + 0;
+  return geluFromCdf(x, geluCdf(x));
+}
+
+/** {@link gelu} from its {@link geluCdf}: `f32(x * 0.5) * f32(1 + erf) + 0`, `2 Φ` being `f32(1 + erf)` exactly. */
+export function geluFromCdf(x: number, cdf: number): number {
+  return f32(x * 0.5) * (2 * cdf) + 0;
 }
 
 /**
@@ -204,7 +198,12 @@ export function gelu(x: number): number {
  * factor). NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
  */
 export function geluGrad(x: number): number {
-  return geluCdf(x) + f32(x * geluPdf(x));
+  return geluGradFromCdf(x, geluCdf(x));
+}
+
+/** {@link geluGrad} from its {@link geluCdf}: `Φ + f32(x φ(x))`, with no second erf. */
+export function geluGradFromCdf(x: number, cdf: number): number {
+  return cdf + f32(x * geluPdf(x));
 }
 
 /** `Φ(x) = 0.5 * f32(1 + erf(x / sqrt 2))`, as {@link gelu} and {@link geluGrad} round it (exact in float32). */

@@ -1,5 +1,5 @@
 import type { Backend, FusedKernels } from '../backend/backend.js';
-import { expNonPositive, gelu, geluCdf, geluPdf } from '../backend/unary-ops.js';
+import { expNonPositive, geluCdf, geluFromCdf, geluGradFromCdf } from '../backend/unary-ops.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
@@ -77,8 +77,8 @@ function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [
   if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size);
   else
     for (let i = 0; i < size; i++) {
-      y[i] = gelu(x[i]);
       cdf[i] = geluCdf(x[i]);
+      y[i] = geluFromCdf(x[i], cdf[i]);
     }
   return [y, cdf];
 }
@@ -87,7 +87,7 @@ function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [
 function geluBackward(dy: Float32Array, x: Float32Array, cdf: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
   const out = new Float32Array(size);
   if (simd !== null && size >= WASM_MIN_ELEMENTS) geluBackwardSimd(simd, dy, x, cdf, out, size);
-  else for (let i = 0; i < size; i++) out[i] = dy[i] * Math.fround(cdf[i] + Math.fround(x[i] * geluPdf(x[i])));
+  else for (let i = 0; i < size; i++) out[i] = dy[i] * Math.fround(geluGradFromCdf(x[i], cdf[i]));
   return out;
 }
 

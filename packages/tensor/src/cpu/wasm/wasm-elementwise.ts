@@ -38,25 +38,28 @@ function padded(n: number): number {
  * Runs an elementwise kernel over `n` values in blocks of {@link WASM_BLOCK}:
  * each block of every input is copied into the heap one after the other (input
  * `i` at float `i * p`), `kernel(p, m)` computes the block's `m` values into the
- * slot after the inputs, and they are copied to `out`.
+ * slots after the inputs (output `j` at float `(inputs + j) * p`), they are copied
+ * to `outs`, and `table` (when given) lies after the last output.
  */
 function inBlocks(
   rt: WasmRuntime,
   inputs: Float32Array[],
-  out: Float32Array,
+  out: Float32Array | Float32Array[],
   n: number,
   kernel: (p: number, m: number) => void,
   table: Float64Array | null = null,
 ): void {
   const k = inputs.length;
+  const outs = Array.isArray(out) ? out : [out];
+  const slots = k + outs.length;
   for (let at = 0; at < n; at += block) {
     const m = Math.min(block, n - at);
     const p = padded(m);
-    const mem = rt.heap((k + 1) * p + (table === null ? 0 : 2 * table.length));
-    if (table !== null) new Float64Array(mem.buffer, mem.byteOffset + (k + 1) * p * 4, table.length).set(table);
+    const mem = rt.heap(slots * p + (table === null ? 0 : 2 * table.length));
+    if (table !== null) new Float64Array(mem.buffer, mem.byteOffset + slots * p * 4, table.length).set(table);
     for (let i = 0; i < k; i++) mem.set(inputs[i].subarray(at, at + m), i * p);
     kernel(p, m);
-    out.set(mem.subarray(k * p, k * p + m), at);
+    for (let j = 0; j < outs.length; j++) outs[j].set(mem.subarray((k + j) * p, (k + j) * p + m), at);
   }
 }
 
@@ -106,16 +109,7 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
  * of unary-ops.ts geluCdf), block by block.
  */
 export function geluSaveSimd(rt: WasmRuntime, x: Float32Array, y: Float32Array, cdf: Float32Array, n: number): void {
-  for (let at = 0; at < n; at += block) {
-    const m = Math.min(block, n - at);
-    const p = padded(m);
-    const mem = rt.heap(3 * p + 2 * ERF_EXP_TABLE.length);
-    new Float64Array(mem.buffer, mem.byteOffset + 3 * p * 4, ERF_EXP_TABLE.length).set(ERF_EXP_TABLE);
-    mem.set(x.subarray(at, at + m), 0);
-    rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4);
-    y.set(mem.subarray(p, p + m), at);
-    cdf.set(mem.subarray(2 * p, 2 * p + m), at);
-  }
+  inBlocks(rt, [x], [y, cdf], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), ERF_EXP_TABLE);
 }
 
 /** `dy * geluGrad(x)` from the saved Φ(x) on the SIMD kernel `gelu_backward` (the same bits), block by block. */
