@@ -221,6 +221,8 @@ function makeRuntime(options: CpuBackendOptions): { main: WasmRuntime; local: Wa
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
       const rt = new WasmRuntime(shared, memory, sharedFused !== null);
       rt.threads = new ThreadPool(rt, shared, threads - 1);
+      // Work given one thread runs on the private instance (same kernels, so the same bits).
+      if (single !== null && single.fma === rt.fma) rt.solo = single;
       return { main: rt, local: single ?? rt };
     }
   }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../cpu-backend.js';
 import { EXPLORE, THREAD_MIN_WORK, ThreadPool, setThreadPolicy } from './thread-pool.js';
 import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
+import { wasmGemm } from './wasm-gemm.js';
 import { values } from './__fixtures__/values.js';
 
 /**
@@ -58,6 +59,34 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
           expect(firstDifference(got, want)).toBe(-1);
         }
       }
+    }
+  });
+
+  it('run a product given one thread on the private memory, with the same bits', async () => {
+    const shared = new WasmRuntime(kernelModule(true)!, new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }));
+    const solo = new WasmRuntime(kernelModule()!);
+    shared.threads = new ThreadPool(shared, kernelModule(true)!, 1);
+    shared.solo = solo;
+    const plain = new WasmRuntime(kernelModule()!);
+    try {
+      // 8 x 4000 x 64 is below THREAD_MIN_WORK: one thread, so the operands go to the private
+      // memory (which grows to hold them) and the shared one is left as it was.
+      const [m, k, n] = [8, 4000, 64];
+      expect(m * k * n).toBeLessThan(THREAD_MIN_WORK);
+      const before = shared.memory.buffer.byteLength;
+      for (const tB of [false, true]) {
+        const a = values(m * k, 5);
+        const b = values(k * n, 6);
+        const got = new Float32Array(m * n);
+        const want = new Float32Array(m * n);
+        wasmGemm(shared, a, 0, b, 0, got, 0, m, k, n, false, tB);
+        wasmGemm(plain, a, 0, b, 0, want, 0, m, k, n, false, tB);
+        expect(firstDifference(got, want)).toBe(-1);
+      }
+      expect(shared.memory.buffer.byteLength).toBe(before);
+      expect(solo.memory.buffer.byteLength).toBeGreaterThan(before);
+    } finally {
+      await shared.threads.close();
     }
   });
 
@@ -236,23 +265,30 @@ describe.skipIf(!threaded)('the thread pool', () => {
     setThreadPolicy('measure');
     try {
       const work = THREAD_MIN_WORK * 4;
-      // Nothing measured yet: all threads first, then one thread, to measure both.
+      // Nothing measured yet: all threads until a run is counted, then one thread likewise. The
+      // first run after a change of setting (cold caches) is not counted.
+      expect(pool.threadsFor(work)).toBe(2);
+      pool.record(2, work, 1000);
       expect(pool.threadsFor(work)).toBe(2);
       pool.record(2, work, 10);
       expect(pool.threadsFor(work)).toBe(1);
+      pool.record(1, work, 1);
+      expect(pool.threadsFor(work)).toBe(1);
       pool.record(1, work, 15);
-      // All threads measured faster (10 ms against 15): they are used, one thread tried every EXPLORE-th call.
+      // All threads measured faster (10 ms against 15, the cold 1 ms and 1000 ms left out): they
+      // are used, one thread tried for two calls in every EXPLORE.
       const picks = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
-      expect(picks.filter((t) => t === 1)).toHaveLength(2);
-      expect(picks.filter((t) => t === 2)).toHaveLength(2 * EXPLORE - 2);
+      expect(picks.filter((t) => t === 1)).toHaveLength(4);
+      expect(picks.filter((t) => t === 2)).toHaveLength(2 * EXPLORE - 4);
       // The other cores get busy: all threads now take 40 ms; after a few calls the policy turns to one thread.
       for (let i = 0; i < 8; i++) pool.record(2, work, 40);
       const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
-      expect(later.filter((t) => t === 2)).toHaveLength(2);
-      expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 2);
-      // Each kind of kernel, and each size class (power of two of work), is measured on its own;
-      // small work stays on one thread.
+      expect(later.filter((t) => t === 2)).toHaveLength(4);
+      expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 4);
+      // Each kind of kernel (a product's kind names its shape), and each size class (power of two
+      // of work), is measured on its own; small work stays on one thread.
       expect(pool.threadsFor(work, 'conv')).toBe(2);
+      expect(pool.threadsFor(work, 'gemm 9 4 7')).toBe(2);
       expect(pool.threadsFor(work * 2)).toBe(2);
       expect(pool.threadsFor(work + 1)).toBe(1);
       expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);

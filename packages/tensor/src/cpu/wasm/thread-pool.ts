@@ -16,8 +16,11 @@ export const THREAD_MIN_WORK = 1 << 21;
  */
 export const DEAD_AFTER_MS = 2000;
 
-/** The thread policy tries the setting it is not using once every this many calls. */
-export const EXPLORE = 16;
+/**
+ * The thread policy tries the setting it is not using for two calls in every this many (the first
+ * of them, run with cold caches, is not counted).
+ */
+export const EXPLORE = 32;
 
 let policy: 'measure' | 'all' = 'measure';
 
@@ -110,6 +113,17 @@ onmessage = (e) => {
 ${WORKER_LOOP}};
 `;
 
+/** What the thread policy knows of one kind and size of work. */
+interface Rate {
+  /** Work per millisecond on one thread and on all, smoothed; 0 until measured. */
+  one: number;
+  all: number;
+  /** Calls the policy has answered. */
+  eligible: number;
+  /** The setting of the last call reported, null before the first. */
+  last: 'one' | 'all' | null;
+}
+
 interface WorkerLike {
   unref(): void;
   terminate(): Promise<number>;
@@ -169,7 +183,7 @@ export class ThreadPool {
    * Per kind of kernel and size class (see rateOf): measured rates (work per millisecond, smoothed) on one thread and on all
    * (0 until measured), and the calls large enough to thread so far.
    */
-  private readonly rates = new Map<string, { one: number; all: number; eligible: number }>();
+  private readonly rates = new Map<string, Rate>();
 
   /**
    * Starts up to `maxWorkers` workers (fewer on machines with fewer cores) on `rt`'s shared memory.
@@ -268,8 +282,10 @@ export class ThreadPool {
    * their equivalent) over. Below {@link THREAD_MIN_WORK}, 1. Above, it measures rather than
    * assumes that the other cores are free: callers report each run's time ({@link record}), and
    * the pool uses all threads while they are measured faster than one, else one thread, trying
-   * the other setting every {@link EXPLORE}th call so a core that frees up (or gets busy) is seen.
-   * Each kind of kernel and each power of two of work is measured on its own.
+   * the other setting for two calls every {@link EXPLORE} so a core that frees up (or gets busy)
+   * is seen. Each kind of kernel and each power of two of work is measured on its own. The first
+   * call after a change of setting is not counted: it finds the operands' memory and the other
+   * thread's caches cold, which the setting then used does not pay on every call.
    * Results are the same bits whatever it picks.
    */
   threadsFor(work: number, kind = 'gemm'): number {
@@ -281,7 +297,7 @@ export class ThreadPool {
     if (rate.all === 0) return all;
     if (rate.one === 0) return 1;
     const best = rate.all >= rate.one ? all : 1;
-    if (rate.eligible % EXPLORE === 0) return best === 1 ? all : 1;
+    if (rate.eligible % EXPLORE < 2) return best === 1 ? all : 1;
     return best;
   }
 
@@ -293,6 +309,9 @@ export class ThreadPool {
     if (work < THREAD_MIN_WORK || !(ms > 0)) return;
     const rate = this.rateOf(kind, work);
     const key = threads > 1 ? 'all' : 'one';
+    const switched = rate.last !== key;
+    rate.last = key;
+    if (switched) return;
     const r = work / ms;
     rate[key] = rate[key] === 0 ? r : rate[key] + 0.25 * (r - rate[key]);
   }
@@ -302,10 +321,10 @@ export class ThreadPool {
    * share of a call that waking and joining the workers costs falls as the work grows, and the
    * best setting for a 256x256 product need not be the best for a 1024x1024 one.
    */
-  private rateOf(kind: string, work: number): { one: number; all: number; eligible: number } {
+  private rateOf(kind: string, work: number): Rate {
     const key = `${kind}/${Math.floor(Math.log2(work))}`;
     let rate = this.rates.get(key);
-    if (rate === undefined) this.rates.set(key, (rate = { one: 0, all: 0, eligible: 0 }));
+    if (rate === undefined) this.rates.set(key, (rate = { one: 0, all: 0, eligible: 0, last: null }));
     return rate;
   }
 

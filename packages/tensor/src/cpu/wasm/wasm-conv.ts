@@ -105,6 +105,8 @@ export function wasmConv2d(
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (img + outC * P))));
   const work = outC * K * P * n;
   const threads = threadsFor(rt, work);
+  // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
+  const on = threads === 1 ? rt.alone() : rt;
   const t0 = performance.now();
   const mp = roundUp(outC, 4);
   const npG = roundUp(g * P, 8);
@@ -116,7 +118,7 @@ export function wasmConv2d(
   const counterAt = L.take(1);
   const scratch: [number, number][] = [];
   for (let t = 0; t < threads; t++) scratch.push([L.take(K * npG), L.take(mp * npG)]);
-  const mem = rt.heap(L.size);
+  const mem = on.heap(L.size);
   mem.fill(0, wAt, wAt + mp * K);
   mem.set(weight.subarray(0, outC * K), wAt);
   if (bias) mem.set(bias.subarray(0, outC), biasAt);
@@ -124,7 +126,7 @@ export function wasmConv2d(
   for (let b0 = 0; b0 < n; b0 += nb) {
     const cnt = Math.min(nb, n - b0);
     mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
-    onThreads(rt, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => ({
+    onThreads(on, 'conv_fwd', Math.ceil(cnt / g), threads, counterAt, (t) => ({
       x: xAt * 4,
       n: cnt,
       ...geo,
@@ -188,6 +190,8 @@ export function wasmConv2dBackward(
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (2 * img + outC * P))));
   const work = outC * K * P * n * ((dx ? 1 : 0) + (dw ? 1 : 0));
   const threads = threadsFor(rt, work);
+  // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
+  const on = threads === 1 ? rt.alone() : rt;
   const t0 = performance.now();
   const L = new Layout();
   const dyAt = L.take(nb * outC * P);
@@ -202,7 +206,7 @@ export function wasmConv2dBackward(
     scratch.push(dw ? [L.take(kp * g * P), L.take(g * P * op)] : [0, 0]);
     scratch.push(dx ? [L.take(outC * npG), L.take(kp * npG)] : [0, 0]);
   }
-  const mem = rt.heap(L.size);
+  const mem = on.heap(L.size);
   if (dx) {
     mem.fill(0, wtAt, wtAt + kp * outC);
     for (let o = 0; o < outC; o++) for (let r = 0; r < K; r++) mem[wtAt + r * outC + o] = weight[o * K + r];
@@ -214,7 +218,7 @@ export function wasmConv2dBackward(
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
       const groups = Math.ceil(cnt / g);
-      onThreads(rt, 'conv_bwd_w', groups, threads, counterAt, (t) => ({
+      onThreads(on, 'conv_bwd_w', groups, threads, counterAt, (t) => ({
         x: xAt * 4,
         n: cnt,
         ...geo,
@@ -230,12 +234,12 @@ export function wasmConv2dBackward(
         counter: counterAt * 4,
       }));
       // The groups' products, summed in group order.
-      for (let s = 1; s < groups; s++) rt.exports.add(accAt * 4, (accAt + s * kp * op) * 4, accAt * 4, kp * op);
+      for (let s = 1; s < groups; s++) on.exports.add(accAt * 4, (accAt + s * kp * op) * 4, accAt * 4, kp * op);
       for (let o = 0; o < outC; o++) for (let r = 0; r < K; r++) dw[o * K + r] += mem[accAt + r * op + o];
       if (onesRow) for (let o = 0; o < outC; o++) db![o] += mem[accAt + K * op + o];
     }
     if (dx) {
-      onThreads(rt, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => ({
+      onThreads(on, 'conv_bwd_x', Math.ceil(cnt / g), threads, counterAt, (t) => ({
         dy: dyAt * 4,
         n: cnt,
         outC,

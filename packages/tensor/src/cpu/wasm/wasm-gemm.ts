@@ -52,10 +52,16 @@ function stage(
 /**
  * Whether B [k, n] goes to the kernel as packed panels: when its rows are far enough apart that
  * walking down an 8-column panel of the row-major matrix would touch a page (and an L1 set) per
- * few rows. Packing is one more pass over B; it gives the same bits.
+ * few rows; and, for a product split between threads, whenever B is stored transposed, since the
+ * workers then pack it straight from the stored B^T, a pass split between the threads, instead of
+ * the calling thread transposing it alone before they start. Measured with both threads of the
+ * machine (AMD EPYC, AVX-512, Node 20, medians of alternating runs): 32x784 @ (128x784)^T from
+ * 169 to 113 microseconds, 512x64 @ (256x64)^T from 327 to 255. Packing is one more pass over B;
+ * it gives the same bits.
  */
-export function packB(k: number, n: number): boolean {
-  return packing === 'auto' ? n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH : packing === 'always';
+export function packB(k: number, n: number, threaded = false, transB = false): boolean {
+  if (packing !== 'auto') return packing === 'always';
+  return (n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH) || (threaded && transB);
 }
 
 /**
@@ -99,12 +105,22 @@ export function setGemmSplit(mode: 'claim' | 'static'): void {
 }
 
 /**
+ * What the thread policy measures a product of padded shape `[mp, k] @ [k, np]` as: each power of
+ * two of each side on its own, since two products of the same work can split very differently (a
+ * short-depth product that writes a large C pays more for copying C out of the shared memory than
+ * its second thread saves; a deep one with a small C does not).
+ */
+function gemmKind(mp: number, k: number, np: number): string {
+  return `gemm ${Math.floor(Math.log2(mp))} ${Math.floor(Math.log2(k))} ${Math.floor(Math.log2(np))}`;
+}
+
+/**
  * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes):
  * 1 without a pool or with a single column panel. Asks the policy once per product.
  */
 export function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number): number {
   const pool = rt.threads;
-  return pool === null || np >> 3 < 2 ? 1 : pool.threadsFor(mp * np * k);
+  return pool === null || np >> 3 < 2 ? 1 : pool.threadsFor(mp * np * k, gemmKind(mp, k, np));
 }
 
 /**
@@ -115,6 +131,8 @@ export function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number):
  * {@link gemmThreads}). With `paAt` not 0 (room for mp x k floats there), a product run on one
  * thread first packs A into 4-row strips at that float offset; on several threads A is read
  * row-major (measured: strips packed by each thread for the rows it claimed were no faster).
+ * Without `threadCount` it asks the policy and reports the kernel's time to it; with it, the
+ * caller does both (for the whole call, copies included).
  */
 export function gemmInHeap(
   rt: WasmRuntime,
@@ -147,15 +165,18 @@ export function gemmInHeap(
   const work = mp * np * k;
   const threads = threadCount ?? gemmThreads(rt, mp, k, np);
   const t0 = performance.now();
+  const report = (): void => {
+    if (threadCount === undefined) pool?.record(threads, work, performance.now() - t0, gemmKind(mp, k, np));
+  };
   if (threads <= 1) {
     if (paAt !== 0) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
     rt.runTask('gemm_blocked', args(0, nb, paAt * 4));
-    pool?.record(1, work, performance.now() - t0);
+    report();
     return;
   }
   if (splitting === 'static') {
     pool!.runSplit('gemm_blocked', nb, threads, args);
-    pool!.record(threads, work, performance.now() - t0);
+    report();
     return;
   }
   // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
@@ -184,7 +205,7 @@ export function gemmInHeap(
     Array.from({ length: Math.min(threads, nb) }, () => part),
     reset,
   );
-  pool!.record(threads, work, performance.now() - t0);
+  report();
 }
 
 /** What {@link wasmGemm} does to C before copying it out: a linear layer's bias (or none) and ReLU. */
@@ -217,7 +238,8 @@ export function biasRows(out: Float32Array, cOff: number, bias: TypedArray | nul
  * op(A) and op(B) are staged row-major into the module's memory, padded to whole 4x8
  * tiles; the kernel then runs over depth blocks of KC and row blocks of MC so the
  * working set stays in cache, the `epilogue` (a bias, a ReLU) runs on C in place, and the valid
- * part of C is copied out.
+ * part of C is copied out. The thread policy is asked once and told the whole call's time, copies
+ * included; a product it gives one thread runs on the private memory ({@link WasmRuntime.alone}).
  */
 export function wasmGemm(
   rt: WasmRuntime,
@@ -234,15 +256,40 @@ export function wasmGemm(
   transB: boolean,
   epilogue: GemmEpilogue | null = null,
 ): void {
-  if (transB && !transA && m * (k + n) < k * n) {
+  const mp = roundUp(m, 4);
+  const np = roundUp(n, 8);
+  const threads = gemmThreads(rt, mp, k, np);
+  const t0 = performance.now();
+  if (threads > 1) gemmOn(rt, A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, threads);
+  else if (transB && !transA && m * (k + n) < k * n) {
     // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing
-    // C^T = B @ A^T transposes A and C instead of the larger B.
+    // C^T = B @ A^T transposes A and C instead of the larger B. (On several threads B^T is
+    // packed instead, by the workers, and the kernel splits the longer side of C.)
     const ct = new Float32Array(n * m);
-    wasmGemm(rt, B, bOff, A, aOff, ct, 0, n, k, m, false, true);
+    gemmOn(rt.alone(), B, bOff, A, aOff, ct, 0, n, k, m, false, true, null, 1);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
     if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
-    return;
-  }
+  } else gemmOn(rt.alone(), A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, 1);
+  rt.threads?.record(threads, mp * np * k, performance.now() - t0, gemmKind(mp, k, np));
+}
+
+/** {@link wasmGemm} on `threads` threads of `rt`, as the policy decided. */
+function gemmOn(
+  rt: WasmRuntime,
+  A: TypedArray,
+  aOff: number,
+  B: TypedArray,
+  bOff: number,
+  out: Float32Array,
+  cOff: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  epilogue: GemmEpilogue | null,
+  threads: number,
+): void {
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
   // Layout in floats: the bias [np] when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
@@ -252,12 +299,11 @@ export function wasmGemm(
   const aAt = cAt + mp * np;
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;
-  const packed = packB(k, n);
-  const stripsA = packA(k, n);
+  const packed = packB(k, n, threads > 1, transB);
+  const stripsA = threads === 1 && packA(k, n);
   // 64-byte aligned, so no 16-byte load of a strip straddles a cache line.
   const paAt = roundUp(sAt + (transA || transB || packed ? Math.max(transA ? m * k : 0, transB || packed ? k * n : 0) : 0), 16);
   let mem = rt.heap(paAt + (stripsA ? mp * k : 0));
-  const threads = gemmThreads(rt, mp, k, np);
   // Workers start spinning now, so they take their parts at once when the operands are in.
   if (threads > 1) rt.threads!.wake(threads);
   if (packed && threads > 1) {
@@ -318,7 +364,7 @@ const BATCH_GROUP_FLOATS = 1 << 20;
 
 /**
  * `out = op(A_t) @ op(B_t)` for a batch of small `[m, n]` products (attention's per-head scores),
- * on one thread: the products of a group of batch items are staged into the module's memory
+ * on one thread (its private memory, where there is one): the products of a group of batch items are staged into the module's memory
  * together (one copy per operand when no padding or transpose is needed), the kernel runs on each
  * item in place and the group's results are copied out together, so the per-call costs of
  * {@link wasmGemm} (staging, zeroing, the thread policy) are paid once a group instead of once a
@@ -338,6 +384,8 @@ export function wasmGemmBatch(
   transA: boolean,
   transB: boolean,
 ): void {
+  // Always one thread: on the private memory where there is one (faster copies, same kernel).
+  const on = rt.alone();
   const batch = Math.max(batchA, batchB);
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
@@ -355,10 +403,10 @@ export function wasmGemmBatch(
     const aAt = cAt + count * cSize;
     const bAt = aAt + aItems * aSize;
     const sAt = bAt + bItems * bSize;
-    const mem = rt.heap(sAt + Math.max(aItems * m * k, bItems * k * n));
-    stage(rt, A, batchA === 1 ? 0 : t0 * m * k, m, k, transA, aAt, k, mp, sAt, aItems);
-    stage(rt, B, batchB === 1 ? 0 : t0 * k * n, k, n, transB, bAt, np, k, sAt, bItems);
-    rt.runTask('gemm_batch', {
+    const mem = on.heap(sAt + Math.max(aItems * m * k, bItems * k * n));
+    stage(on, A, batchA === 1 ? 0 : t0 * m * k, m, k, transA, aAt, k, mp, sAt, aItems);
+    stage(on, B, batchB === 1 ? 0 : t0 * k * n, k, n, transB, bAt, np, k, sAt, bItems);
+    on.runTask('gemm_batch', {
       a: aAt * 4,
       b: bAt * 4,
       c: cAt * 4,

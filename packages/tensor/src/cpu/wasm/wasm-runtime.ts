@@ -72,6 +72,12 @@ export class WasmRuntime {
   readonly fma: boolean;
   /** Worker threads sharing this memory for large kernels, if any. */
   threads: ThreadPool | null = null;
+  /**
+   * The same kernels on a private memory, for work the calling thread runs alone (set on a
+   * runtime whose memory is shared with worker threads): the engines copy typed arrays into and
+   * out of a shared memory several times slower than into a private one. Same code, same bits.
+   */
+  solo: WasmRuntime | null = null;
   private view: Float32Array;
   private ints: Int32Array;
 
@@ -94,6 +100,11 @@ export class WasmRuntime {
     const fields = TASK_FIELDS[name] as readonly (keyof TaskArgs<K>)[];
     for (let i = 0; i < fields.length; i++) this.ints[at / 4 + i] = args[fields[i]];
     return at;
+  }
+
+  /** The runtime for work run on the calling thread alone: {@link solo} where there is one, else this one. */
+  alone(): WasmRuntime {
+    return this.solo ?? this;
   }
 
   /** Runs task `name` on this thread. */
