@@ -2,7 +2,7 @@ import { noGrad } from '@bp/autograd';
 import type { GPT } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { AdamW, LinearWarmupCosineLR, clipGradNorm } from '@bp/optim';
-import { ArgumentError, type Tensor } from '@bp/tensor';
+import { ArgumentError, tidy, type Tensor } from '@bp/tensor';
 import { type Batch, batchAt, sampleBatch } from './data.js';
 
 /** Hyperparameters of {@link trainGPT} (nanoGPT's names, camelCase). */
@@ -56,7 +56,7 @@ export function evaluate(model: GPT, data: Int32Array, batchSize: number, maxBat
     let count = 0;
     for (let start = 0; start < windows; start += batchSize) {
       const offsets = Array.from({ length: Math.min(batchSize, windows - start) }, (_, i) => (start + i) * T);
-      total += noGrad(() => lossOf(model, batchAt(data, T, offsets)).item()) * offsets.length;
+      total += noGrad(() => tidy(() => lossOf(model, batchAt(data, T, offsets)).item())) * offsets.length;
       count += offsets.length;
     }
     return total / count;
@@ -106,15 +106,19 @@ export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, 
   const valLosses: [number, number][] = [];
   model.train();
   for (let step = 0; step < steps; step++) {
-    const batch = sampleBatch(train, model.config.blockSize, batchSize);
     const rate = opt.lr;
-    opt.zeroGrad();
-    const loss = lossOf(model, batch);
-    loss.backward();
-    const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
-    opt.step();
+    // One tidy scope per step: its tensors are released when it ends (on the CPU backend their
+    // memory is recycled for the next step's).
+    const { batch, l, gradNorm } = tidy(() => {
+      const batch = sampleBatch(train, model.config.blockSize, batchSize);
+      opt.zeroGrad();
+      const loss = lossOf(model, batch);
+      loss.backward();
+      const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
+      opt.step();
+      return { batch: { offsets: batch.offsets }, l: loss.item(), gradNorm };
+    });
     sched.step();
-    const l = loss.item();
     losses.push(l);
     opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets: batch.offsets });
     if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {

@@ -78,7 +78,9 @@ export function setTensorCheck(fn: (v: unknown) => v is Tensor): void {
  * {@link keep}, parameters (leaves with `requiresGrad`) and gradients that
  * autograd stored in `.grad`: TensorFlow.js' `tf.tidy`. Use it around a training
  * or evaluation step on a GPU backend, where memory is not garbage collected
- * quickly enough. Scopes nest; a tensor returned from an inner scope belongs to
+ * quickly enough; on the CPU backend the released memory is recycled for the next
+ * step's outputs, which spares the garbage collector. `model.fit` and `trainGPT` run
+ * each step in one. Scopes nest; a tensor returned from an inner scope belongs to
  * the outer one. `fn` must be synchronous (a Promise result is refused, since
  * the scope would close before the awaited work).
  *

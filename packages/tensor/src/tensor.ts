@@ -109,7 +109,12 @@ export class Tensor {
         // Mid-way through loading the op modules: the package entry point completes the methods.
       }
     }
-    const ref = storage instanceof StorageRef ? storage : new StorageRef(storage, backend);
+    let ref: StorageRef;
+    if (storage instanceof StorageRef) ref = storage;
+    else {
+      ref = new StorageRef(storage, backend);
+      backend.adopt?.(storage);
+    }
     ref.refs++;
     this._ref = ref;
     this.shape = shape;
@@ -193,6 +198,7 @@ export class Tensor {
       const oldBackend = r.backend;
       r.data = backend.upload(values, this.dtype);
       r.backend = backend;
+      backend.adopt?.(r.data);
       oldBackend.dispose?.(old);
     }
     return r.data;
@@ -356,6 +362,7 @@ export class Tensor {
     const oldBackend = r.backend;
     r.data = data;
     r.backend = b;
+    if (old !== data) b.adopt?.(data);
     r.exclusive = true;
     r.version++;
     if (old !== data) oldBackend.dispose?.(old);
@@ -366,7 +373,9 @@ export class Tensor {
    * Releases this tensor's hold on its storage; the memory is freed when no other
    * tensor shares it (views from `detach()` and `reshape` keep it alive). Using the
    * tensor afterwards throws. Needed on GPU backends, where memory is not reclaimed
-   * quickly by garbage collection; see also `tidy`. Calling it twice is harmless.
+   * quickly by garbage collection; on the CPU backend the memory goes to the next output of
+   * the same size instead of to the garbage collector, which makes steps faster. See also
+   * `tidy`. Calling it twice is harmless.
    */
   dispose(): void {
     const r = this._ref;

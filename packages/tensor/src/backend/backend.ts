@@ -201,6 +201,13 @@ export interface Backend<S = unknown> {
   readAsync?(x: S, size: number, dtype: DType): Promise<TypedArray>;
   /** Frees the storage's memory now (optional; otherwise garbage collection does). */
   dispose?(x: S): void;
+  /**
+   * Called when a storage becomes a tensor's (a new tensor's, or one replacing a tensor's
+   * storage in place), before any `dispose` of it. A backend that recycles what `dispose` gives
+   * back uses it to see storages that share memory (a view of another): those it must not
+   * recycle. Optional.
+   */
+  adopt?(x: S): void;
 
   fill(size: number, value: number, dtype: DType): S;
   cast(x: S, size: number, from: DType, to: DType): S;

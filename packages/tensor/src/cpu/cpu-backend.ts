@@ -1,6 +1,6 @@
 import type { Backend, FusedKernels } from '../backend/backend.js';
 import { expNonPositive, geluCdf, geluFromCdf, geluGradFromCdf } from '../backend/unary-ops.js';
-import { arrayFor, type TypedArray } from '../dtype.js';
+import type { TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul, usesWasmGemm } from './matmul.js';
@@ -14,6 +14,7 @@ import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
 import { col2im, im2col } from './window.js';
+import { adopt, newArray, newF32, recycle } from './storage.js';
 
 /** The largest of the `cols` values from `o` (0 when all are -Infinity or there are none): the shift before exp. */
 function rowMax(x: Float32Array, o: number, cols: number): number {
@@ -23,7 +24,7 @@ function rowMax(x: Float32Array, o: number, cols: number): number {
 }
 
 function softmaxRows(x: Float32Array, rows: number, cols: number, log: boolean): Float32Array {
-  const out = new Float32Array(rows * cols);
+  const out = newF32(rows * cols, false);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     const mx = rowMax(x, o, cols);
@@ -61,7 +62,7 @@ function linearLayer(
 ): Float32Array {
   const epilogue = bias === null && !relu ? null : { bias, relu };
   if (simd !== null && usesWasmGemm(rows, inF, outF)) {
-    const out = new Float32Array(rows * outF);
+    const out = newF32(rows * outF, false);
     wasmGemm(simd, x, 0, weight, 0, out, 0, rows, inF, outF, false, true, epilogue);
     return out;
   }
@@ -72,8 +73,8 @@ function linearLayer(
 
 /** Exact GELU and Φ(x) (see the backend's `fused.geluForward`), on the SIMD kernel for large arrays. */
 function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [Float32Array, Float32Array] {
-  const y = new Float32Array(size);
-  const cdf = new Float32Array(size);
+  const y = newF32(size, false);
+  const cdf = newF32(size, false);
   if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size);
   else
     for (let i = 0; i < size; i++) {
@@ -85,7 +86,7 @@ function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [
 
 /** `dy * geluGrad(x)` from the saved Φ(x): each step rounded as geluGrad and the product's float32 store round it. */
 function geluBackward(dy: Float32Array, x: Float32Array, cdf: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
-  const out = new Float32Array(size);
+  const out = newF32(size, false);
   if (simd !== null && size >= WASM_MIN_ELEMENTS) geluBackwardSimd(simd, dy, x, cdf, out, size);
   else for (let i = 0; i < size; i++) out[i] = dy[i] * Math.fround(geluGradFromCdf(x[i], cdf[i]));
   return out;
@@ -93,7 +94,7 @@ function geluBackward(dy: Float32Array, x: Float32Array, cdf: Float32Array, size
 
 /** `dy` where `x > 0`, else 0: one pass, on the SIMD kernel for large arrays. */
 function reluBackward(dy: Float32Array, x: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
-  const out = new Float32Array(size);
+  const out = newF32(size, false);
   if (simd !== null && size >= WASM_MIN_ELEMENTS) {
     reluGradSimd(simd, dy, x, out, size);
     return out;
@@ -114,8 +115,8 @@ function crossEntropyRows(
   ignoreIndex: number,
   reduction: 'mean' | 'sum' | 'none',
 ): [Float32Array, Float32Array] {
-  const lse = new Float32Array(rows);
-  const per = new Float32Array(rows);
+  const lse = newF32(rows);
+  const per = newF32(rows);
   let total = 0;
   let kept = 0;
   for (let r = 0; r < rows; r++) {
@@ -145,7 +146,7 @@ function crossEntropyGrad(
   ignoreIndex: number,
   reduction: 'mean' | 'sum' | 'none',
 ): Float32Array {
-  const out = new Float32Array(rows * cols);
+  const out = newF32(rows * cols);
   let scale = dy[0];
   if (reduction === 'mean') {
     let kept = 0;
@@ -252,15 +253,18 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     valueChecks: true,
     upload: (values, dtype, owned) => {
       if (owned && (dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array)) return values;
-      const out = arrayFor(dtype, values.length);
+      const out = newArray(dtype, values.length);
       out.set(values);
       return out;
     },
+    // Reads are synchronous (so `data()` copies the values before anything else runs, and a
+    // storage recycled right after cannot change them).
     read: (x) => x,
-    readAsync: async (x) => x,
-    fill: (size, value, dtype) => arrayFor(dtype, size).fill(value),
+    dispose: recycle,
+    adopt,
+    fill: (size, value, dtype) => newArray(dtype, size).fill(value),
     cast: (x, size, _from, to) => {
-      const out = arrayFor(to, size);
+      const out = newArray(to, size);
       if (to === 'int32') for (let i = 0; i < size; i++) out[i] = Math.trunc(x[i]);
       else out.set(x);
       return out;

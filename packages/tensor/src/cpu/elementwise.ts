@@ -1,9 +1,10 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { UNARY_OPS, gelu, geluGrad } from '../backend/unary-ops.js';
-import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
+import { newArray } from './storage.js';
 
 type Fn2 = (a: number, b: number) => number;
 
@@ -83,7 +84,8 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
 
 /** Elementwise op of one input; `simd` runs the large float32 cases on the WebAssembly kernels. */
 export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, simd: WasmRuntime | null = null): TypedArray {
-  const out = arrayFor(dtype, size);
+  // Every op below writes every element: the output need not be zeroed.
+  const out = newArray(dtype, size, false);
   if (x instanceof Float32Array && out instanceof Float32Array) {
     if (simd !== null && size >= WASM_MIN_ELEMENTS && unarySimd(simd, op, x, out, size)) return out;
     if (unaryF32(op, x, out, size)) return out;
@@ -318,7 +320,8 @@ export function binary(
   simd: WasmRuntime | null = null,
 ): TypedArray {
   const n = sizeOf(outShape);
-  const out = arrayFor(outDtype, n);
+  // Every path below writes every element: the output need not be zeroed.
+  const out = newArray(outDtype, n, false);
   if (n === 0) return out;
   if (
     a instanceof Float32Array &&
@@ -431,7 +434,7 @@ export function where(
   dtype: DType,
 ): TypedArray {
   const n = sizeOf(outShape);
-  const out = arrayFor(dtype, n);
+  const out = newArray(dtype, n, false);
   const ci = cond.length === n ? null : broadcastIndex(cShape, outShape);
   const ai = a.length === n ? null : broadcastIndex(aShape, outShape);
   const bi = b.length === n ? null : broadcastIndex(bShape, outShape);

@@ -1,4 +1,5 @@
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
+import { newF32 } from './storage.js';
 
 // Layer normalisation on the CPU: one definition in float64 steps, evaluated either by the loops
 // below or by the WebAssembly kernels `layer_norm` / `layer_norm_bwd` (kernels.wat), which take the
@@ -25,9 +26,10 @@ export function layerNormRows(
   eps: number,
   simd: WasmRuntime | null = null,
 ): [Float32Array, Float32Array, Float32Array] {
-  const out = new Float32Array(rows * cols);
-  const means = new Float32Array(rows);
-  const rstds = new Float32Array(rows);
+  // Every row's outputs and statistics are written below.
+  const out = newF32(rows * cols, false);
+  const means = newF32(rows, false);
+  const rstds = newF32(rows, false);
   if (rows === 0 || cols === 0) return [out, means, rstds];
   const w = weight ?? new Float32Array(cols).fill(1);
   const b = bias ?? new Float32Array(cols);
@@ -122,7 +124,7 @@ export function layerNormRowsBackward(
   needs: readonly [boolean, boolean, boolean],
   simd: WasmRuntime | null = null,
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {
-  const dx = needs[0] ? new Float32Array(rows * cols) : null;
+  const dx = needs[0] ? newF32(rows * cols) : null;
   const dw = needs[1] ? new Float64Array(cols) : null;
   const db = needs[2] ? new Float64Array(cols) : null;
   const w = weight ?? new Float32Array(cols).fill(1);

@@ -1,6 +1,7 @@
 import type { TypedArray } from '../dtype.js';
 import { wasmGemm, wasmGemmBatch } from './wasm/wasm-gemm.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
+import { newF32 } from './storage.js';
 
 /**
  * C[m,n] += op(A) @ op(B) for one batch item, with A, B, C given as arrays and offsets.
@@ -148,9 +149,10 @@ export function matmul(
   simd: WasmRuntime | null = null,
 ): Float32Array {
   const batch = Math.max(batchA, batchB);
-  const out = new Float32Array(batch * m * n);
+  const useSimd = simd !== null && k > 0 && usesWasmGemm(m, k, n);
+  // The WebAssembly paths write every element; the TypeScript loops add into zeros.
+  const out = newF32(batch * m * n, !useSimd);
   if (k === 0 || m === 0 || n === 0) return out;
-  const useSimd = simd !== null && usesWasmGemm(m, k, n);
   if (useSimd && batch > 1 && m * n * k <= BATCH_MAX_WORK) {
     wasmGemmBatch(simd, a, b, batchA, batchB, out, m, k, n, transA, transB);
     return out;

@@ -1,6 +1,7 @@
-import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
+import { newArray, newF32 } from './storage.js';
 
 /** Below this many values a swap of two axes stays in the loop below (copying in and out costs more). */
 const SWAP_MIN = 4096;
@@ -33,7 +34,7 @@ export function transposeWith(
   const axes = simd !== null && n >= SWAP_MIN ? swappedAxes(perm) : null;
   if (axes === null) return transpose(x, shape, perm, dtype);
   const [p, q] = axes;
-  const out = arrayFor(dtype, n);
+  const out = newArray(dtype, n, false);
   // The kernel moves 4-byte values: float32 and int32 alike, through an int32 view of the memory.
   const mem = new Int32Array(simd!.heap(2 * n).buffer);
   mem.set(new Int32Array(x.buffer, x.byteOffset, n), 0);
@@ -54,7 +55,8 @@ export function transposeWith(
 export function transpose(x: TypedArray, shape: readonly number[], perm: readonly number[], dtype: DType): TypedArray {
   const rank = shape.length;
   const n = sizeOf(shape);
-  const out = arrayFor(dtype, n);
+  // Every element is written below.
+  const out = newArray(dtype, n, false);
   if (n === 0) return out;
   const inStr = stridesOf(shape);
   if (rank === 2 && perm[0] === 1) {
@@ -155,7 +157,7 @@ export function slice(
   if (isContiguousRun(shape, begin, size) && (x instanceof Float32Array ? dtype === 'float32' : dtype === 'int32')) {
     return x.subarray(start, start + sizeOf(size));
   }
-  const out = arrayFor(dtype, sizeOf(size));
+  const out = newArray(dtype, sizeOf(size));
   forEachRow(size, str, start, (s, d, len) => out.set(x.subarray(s, s + len), d));
   return out;
 }
@@ -168,7 +170,7 @@ export function pad(
   dtype: DType,
 ): TypedArray {
   const outShape = shape.map((d, i) => d + pads[i][0] + pads[i][1]);
-  const out = arrayFor(dtype, sizeOf(outShape));
+  const out = newArray(dtype, sizeOf(outShape));
   if (value !== 0) out.fill(value);
   const outStr = stridesOf(outShape);
   let start = 0;
@@ -182,7 +184,7 @@ export function concat(xs: readonly TypedArray[], shapes: readonly (readonly num
   const outer = sizeOf(shapes[0].slice(0, axis));
   const chunks = shapes.map((s) => sizeOf(s.slice(axis)));
   const total = chunks.reduce((a, b) => a + b, 0);
-  const out = arrayFor(dtype, outer * total);
+  const out = newArray(dtype, outer * total);
   for (let o = 0; o < outer; o++) {
     let off = o * total;
     for (let t = 0; t < xs.length; t++) {
@@ -198,7 +200,7 @@ export function gather(x: TypedArray, shape: readonly number[], indices: TypedAr
   const outer = sizeOf(shape.slice(0, axis));
   const dim = shape[axis];
   const inner = sizeOf(shape.slice(axis + 1));
-  const out = arrayFor(dtype, outer * nIdx * inner);
+  const out = newArray(dtype, outer * nIdx * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < nIdx; j++) {
       const src = (o * dim + indices[j]) * inner;
@@ -214,7 +216,7 @@ export function scatterAdd(src: TypedArray, indices: TypedArray, nIdx: number, o
   const outer = sizeOf(outShape.slice(0, axis));
   const dim = outShape[axis];
   const inner = sizeOf(outShape.slice(axis + 1));
-  const out = new Float32Array(outer * dim * inner);
+  const out = newF32(outer * dim * inner);
   if (outer === 1 && inner === 1) {
     // Flat positions (as max pooling's backward pass gives them): one add each.
     for (let j = 0; j < nIdx; j++) out[indices[j]] += src[j];

@@ -1,5 +1,6 @@
 import type { Window2d } from '../backend/backend.js';
 import { DATA_AT, type WasmRuntime } from './wasm/wasm-runtime.js';
+import { newF32, newI32 } from './storage.js';
 
 /**
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
@@ -10,8 +11,8 @@ import { DATA_AT, type WasmRuntime } from './wasm/wasm-runtime.js';
 export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null): [Float32Array, Int32Array] {
   const { n, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
-  const values = new Float32Array(n * P);
-  const argmax = new Int32Array(n * P);
+  const values = newF32(n * P);
+  const argmax = newI32(n * P);
   if (kh === 2 && kw === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     if (simd !== null && n * P > 0) {
       // The WebAssembly kernel: the same scan order and rule, with selects in place of branches

@@ -1,8 +1,9 @@
 import type { ReduceOp } from '../backend/backend.js';
-import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { transpose } from './movement.js';
+import { newArray } from './storage.js';
 
 /**
  * Reduces `axes` of `x`. Contiguous axis blocks reduce in place as
@@ -40,7 +41,7 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], ax
     inner = 1;
   }
   const isArg = op === 'argmax' || op === 'argmin';
-  const out = arrayFor(isArg ? 'int32' : dtype, outer * inner);
+  const out = newArray(isArg ? 'int32' : dtype, outer * inner);
   if (red === 0) {
     if (op === 'sum') return out;
     if (op === 'prod') return out.fill(1);

@@ -1,5 +1,6 @@
 import type { Window2d } from '../backend/backend.js';
 import type { TypedArray } from '../dtype.js';
+import { newF32 } from './storage.js';
 
 /**
  * The output columns `lo..hi` whose input column `ox * stride - pad + kj` lies inside
@@ -23,7 +24,7 @@ export function im2col(x: TypedArray, win: Window2d, padValue: number, wide = fa
   const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const K = c * kh * kw;
-  const out = new Float32Array(n * K * P);
+  const out = newF32(n * K * P);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const xBase = (b * c + ch) * h * w;
@@ -60,7 +61,7 @@ export function col2im(cols: TypedArray, win: Window2d, wide = false): Float32Ar
   const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const K = c * kh * kw;
-  const out = new Float32Array(n * c * h * w);
+  const out = newF32(n * c * h * w);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const xBase = (b * c + ch) * h * w;

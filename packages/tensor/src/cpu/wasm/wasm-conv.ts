@@ -1,6 +1,7 @@
 import type { Window2d } from '../../backend/backend.js';
 import { roundUp } from './wasm-gemm.js';
 import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
+import { newF32 } from '../storage.js';
 
 /**
  * Most floats of images one call moves through the module's memory (16 MiB): a larger batch
@@ -99,7 +100,7 @@ export function wasmConv2d(
   const K = c * kh * kw;
   const P = outH * outW;
   const img = c * win.h * win.w;
-  const out = new Float32Array(n * outC * P);
+  const out = newF32(n * outC * P);
   if (n === 0 || P === 0 || outC === 0) return out;
   const g = groupSize(K, P);
   const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (img + outC * P))));
@@ -176,9 +177,9 @@ export function wasmConv2dBackward(
   const K = c * kh * kw;
   const P = outH * outW;
   const img = c * win.h * win.w;
-  const dx = needs[0] ? new Float32Array(n * img) : null;
-  const dw = needs[1] ? new Float32Array(outC * K) : null;
-  const db = needs[2] ? new Float32Array(outC) : null;
+  const dx = needs[0] ? newF32(n * img) : null;
+  const dw = needs[1] ? newF32(outC * K) : null;
+  const db = needs[2] ? newF32(outC) : null;
   if (n === 0 || P === 0 || outC === 0) return [dx, dw, db];
   if (dw === null && db !== null) for (let o = 0; o < outC; o++) db[o] = biasGrad(dy, n, outC, P, o);
   if (dx === null && dw === null) return [dx, dw, db];
