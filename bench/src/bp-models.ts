@@ -1,7 +1,7 @@
 import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { Tensor, manualSeed, randomPermutation, tensor, zeros } from '@bp/tensor';
+import { Tensor, manualSeed, randomPermutation, tensor, tidy, zeros } from '@bp/tensor';
 import { timeSteps } from './bp-bench.js';
 import { cpuClock, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
@@ -64,7 +64,7 @@ export async function bpKerasMlpEpoch(w: MlpWorkload): Promise<MlpResult> {
 
 /**
  * One epoch (or `steps` of it, extrapolated) of the examples' MNIST CNN (`presets.mnistCnn()`) in its PyTorch-style
- * loop: shuffled batches, `crossEntropyLoss` on logits, Adam 1e-3.
+ * loop: shuffled batches, `crossEntropyLoss` on logits, Adam 1e-3, each step in `tidy`.
  */
 export function bpCnnEpoch(w: MlpWorkload): MlpResult {
   manualSeed(0);
@@ -72,14 +72,17 @@ export function bpCnnEpoch(w: MlpWorkload): MlpResult {
   const model = presets.mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const perm = randomPermutation(w.samples);
-  return timeSteps(w, (s) => {
-    const idx = tensor(perm.subarray(s * w.batchSize, (s + 1) * w.batchSize), { dtype: 'int32' });
-    opt.zeroGrad();
-    const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
-    loss.backward();
-    opt.step();
-    return loss;
-  });
+  // As examples/src/mnist-cnn.ts: one tidy scope per step (the loss it returns is kept).
+  return timeSteps(w, (s) =>
+    tidy(() => {
+      const idx = tensor(perm.subarray(s * w.batchSize, (s + 1) * w.batchSize), { dtype: 'int32' });
+      opt.zeroGrad();
+      const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
+      loss.backward();
+      opt.step();
+      return loss;
+    }),
+  );
 }
 
 /**

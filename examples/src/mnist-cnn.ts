@@ -1,7 +1,8 @@
 /**
  * A small convolutional network on MNIST, PyTorch style: an `nn.Sequential`
  * of two Conv2d + ReLU + MaxPool2d blocks and a Linear classifier, trained
- * with Adam and cross-entropy on logits in an explicit loop over a DataLoader.
+ * with Adam and cross-entropy on logits in an explicit loop over a DataLoader,
+ * each step in a `tidy` scope.
  *
  * Run: pnpm --filter @bp/examples mnist:cnn [--epochs 3 --limit 60000 --seed 0]
  */
@@ -9,7 +10,7 @@ import { DataLoader } from '@bp/datasets';
 import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { manualSeed } from '@bp/tensor';
+import { manualSeed, tidy } from '@bp/tensor';
 import { accuracy } from './accuracy.js';
 import { cliOptions, isMain } from './cli.js';
 import { loadMnistTensors } from './mnist-data.js';
@@ -72,11 +73,16 @@ export async function trainMnistCnn(opts: MnistCnnOptions = {}): Promise<MnistCn
     let seen = 0;
     let step = 0;
     for await (const { x, y } of loader) {
-      optimizer.zeroGrad();
-      const loss = crossEntropyLoss(model.forward(x), y);
-      loss.backward();
-      optimizer.step();
-      total += loss.item() * x.shape[0];
+      // One tidy scope per step: the step's tensors are released when it ends, and the CPU
+      // backend hands their memory to the next step's instead of leaving it to the garbage collector.
+      const loss = tidy(() => {
+        optimizer.zeroGrad();
+        const l = crossEntropyLoss(model.forward(x), y);
+        l.backward();
+        optimizer.step();
+        return l.item();
+      });
+      total += loss * x.shape[0];
       seen += x.shape[0];
       if (++step % 100 === 0) {
         const s = (performance.now() - start) / 1000;
