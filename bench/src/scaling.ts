@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Linear, ReLU, Sequential } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { manualSeed, randomPermutation, tensor } from '@bp/tensor';
+import { manualSeed, randomPermutation, tensor, tidy } from '@bp/tensor';
 import { median, syntheticMnist } from './workload.js';
 
 /** One point of the sweep. */
@@ -57,15 +57,17 @@ function bpPoint(p: ScalingPoint, images: Float32Array, labels: Int32Array): num
   const perm = randomPermutation(DATA);
   const steps = stepsFor(p.batch);
   const per = Math.floor(DATA / p.batch);
-  const step = (s: number): number => {
-    const o = (s % per) * p.batch;
-    const idx = tensor(perm.subarray(o, o + p.batch), { dtype: 'int32' });
-    opt.zeroGrad();
-    const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
-    loss.backward();
-    opt.step();
-    return s === steps ? loss.item() : 0;
-  };
+  // The PyTorch-style loop as the guide writes it: one tidy scope per step.
+  const step = (s: number): number =>
+    tidy(() => {
+      const o = (s % per) * p.batch;
+      const idx = tensor(perm.subarray(o, o + p.batch), { dtype: 'int32' });
+      opt.zeroGrad();
+      const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
+      loss.backward();
+      opt.step();
+      return s === steps ? loss.item() : 0;
+    });
   step(0);
   const t0 = performance.now();
   for (let s = 1; s <= steps; s++) step(s);
