@@ -127,6 +127,17 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     expect(firstDifference(im, is)).toBe(-1);
   });
 
+  it('start while a synchronous loop runs, without waiting for the event loop', () => {
+    // A training loop that starts right after the backend is made and never awaits: the workers
+    // must still come up (where Node can load built-in modules synchronously, 20.16 and later).
+    const proc = process as { getBuiltinModule?: unknown };
+    if (typeof proc.getBuiltinModule !== 'function') return;
+    const be = cpuBackend({ threads: 2 });
+    const end = Date.now() + 20_000;
+    while (be.info!().threads < 2 && Date.now() < end);
+    expect(be.info!().threads).toBe(2);
+  });
+
   it('do not keep a Node process alive', async () => {
     const { build } = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'bp-threads-'));

@@ -124,6 +124,17 @@ interface Rate {
   last: 'one' | 'all' | null;
 }
 
+/** The parts of Node's `process`, `worker_threads` and `os` the pool uses. */
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown;
+}
+interface NodeThreads {
+  Worker: new (src: string, opts: object) => WorkerLike;
+}
+interface NodeOs {
+  availableParallelism(): number;
+}
+
 interface WorkerLike {
   unref(): void;
   terminate(): Promise<number>;
@@ -197,23 +208,34 @@ export class ThreadPool {
   ) {
     const n = Math.max(0, Math.min(maxWorkers, ARGS_SLOTS - 1));
     this.control = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * SLOT * 4));
-    void this.start(module, n);
+    const g = globalThis as BrowserScope & { process?: NodeProcess };
+    if (g.process === undefined && g.Worker && g.Blob && g.URL) this.startBrowser(module, n, g);
+    else {
+      // Node: at once where the process can load built-in modules synchronously (Node 20.16 and
+      // later), so a training loop that starts right away and never awaits gets the workers too
+      // (a dynamic import would resolve only once the loop yields); else after the import.
+      const proc = g.process;
+      if (typeof proc?.getBuiltinModule === 'function') {
+        this.startNode(module, n, proc.getBuiltinModule('node:worker_threads') as NodeThreads, proc.getBuiltinModule('node:os') as NodeOs);
+      } else void this.importAndStart(module, n);
+    }
   }
 
-  private async start(module: WebAssembly.Module, maxWorkers: number): Promise<void> {
-    const g = globalThis as BrowserScope & { process?: unknown };
-    if (g.process === undefined && g.Worker && g.Blob && g.URL) {
-      this.startBrowser(module, maxWorkers, g);
-      return;
-    }
+  private async importAndStart(module: WebAssembly.Module, maxWorkers: number): Promise<void> {
     try {
       // Computed specifiers keep browser bundlers from trying to resolve Node modules.
       const threadsSpec = 'node:worker_threads';
       const osSpec = 'node:os';
-      const { Worker } = (await import(/* @vite-ignore */ threadsSpec)) as {
-        Worker: new (src: string, opts: object) => WorkerLike;
-      };
-      const os = (await import(/* @vite-ignore */ osSpec)) as { availableParallelism(): number };
+      const threads = (await import(/* @vite-ignore */ threadsSpec)) as NodeThreads;
+      const os = (await import(/* @vite-ignore */ osSpec)) as NodeOs;
+      this.startNode(module, maxWorkers, threads, os);
+    } catch {
+      // No worker threads here: stay single-threaded.
+    }
+  }
+
+  private startNode(module: WebAssembly.Module, maxWorkers: number, { Worker }: NodeThreads, os: NodeOs): void {
+    try {
       const count = Math.min(maxWorkers, os.availableParallelism() - 1);
       for (let w = 0; w < count; w++) {
         const worker = new Worker(NODE_WORKER, {
