@@ -22,6 +22,9 @@ export const DEAD_AFTER_MS = 2000;
  */
 export const EXPLORE = 32;
 
+/** Runs of each setting the thread policy counts before it settles on the faster one. */
+export const WARMUP = 3;
+
 let policy: 'measure' | 'all' = 'measure';
 
 /**
@@ -122,6 +125,8 @@ interface Rate {
   eligible: number;
   /** The setting of the last call reported, null before the first. */
   last: 'one' | 'all' | null;
+  /** Runs counted on one thread and on all. */
+  counted: { one: number; all: number };
 }
 
 /** The parts of Node's `process`, `worker_threads` and `os` the pool uses. */
@@ -305,7 +310,7 @@ export class ThreadPool {
    * assumes that the other cores are free: callers report each run's time ({@link record}), and
    * the pool uses all threads while they are measured faster than one, else one thread, trying
    * the other setting for two calls every {@link EXPLORE} so a core that frees up (or gets busy)
-   * is seen. Each kind of kernel and each power of two of work is measured on its own. The first
+   * is seen. Until each setting has {@link WARMUP} runs counted, it alternates between them. Each kind of kernel and each power of two of work is measured on its own. The first
    * call after a change of setting is not counted: it finds the operands' memory and the other
    * thread's caches cold, which the setting then used does not pay on every call.
    * Results are the same bits whatever it picks.
@@ -315,11 +320,12 @@ export class ThreadPool {
     const all = this.parallelism;
     if (all === 1 || policy === 'all') return all;
     const rate = this.rateOf(kind, work);
-    rate.eligible++;
-    if (rate.all === 0) return all;
-    if (rate.one === 0) return 1;
+    const call = rate.eligible++;
+    // First WARMUP counted runs of each setting, alternating two calls at a time: one sample,
+    // taken while a worker was still starting or was descheduled, must not settle it.
+    if (rate.counted.all < WARMUP || rate.counted.one < WARMUP) return (call >> 1) % 2 === 0 ? all : 1;
     const best = rate.all >= rate.one ? all : 1;
-    if (rate.eligible % EXPLORE < 2) return best === 1 ? all : 1;
+    if (call % EXPLORE < 2) return best === 1 ? all : 1;
     return best;
   }
 
@@ -335,7 +341,9 @@ export class ThreadPool {
     rate.last = key;
     if (switched) return;
     const r = work / ms;
-    rate[key] = rate[key] === 0 ? r : rate[key] + 0.25 * (r - rate[key]);
+    // The mean of the first samples, then a moving average that follows a core getting busy or free.
+    const n = ++rate.counted[key];
+    rate[key] += Math.max(0.25, 1 / n) * (r - rate[key]);
   }
 
   /**
@@ -346,7 +354,7 @@ export class ThreadPool {
   private rateOf(kind: string, work: number): Rate {
     const key = `${kind}/${Math.floor(Math.log2(work))}`;
     let rate = this.rates.get(key);
-    if (rate === undefined) this.rates.set(key, (rate = { one: 0, all: 0, eligible: 0, last: null }));
+    if (rate === undefined) this.rates.set(key, (rate = { one: 0, all: 0, eligible: 0, last: null, counted: { one: 0, all: 0 } }));
     return rate;
   }
 
