@@ -238,8 +238,9 @@ export function biasRows(out: Float32Array, cOff: number, bias: TypedArray | nul
  * op(A) and op(B) are staged row-major into the module's memory, padded to whole 4x8
  * tiles; the kernel then runs over depth blocks of KC and row blocks of MC so the
  * working set stays in cache, the `epilogue` (a bias, a ReLU) runs on C in place, and the valid
- * part of C is copied out. The thread policy is asked once and told the whole call's time, copies
- * included; a product it gives one thread runs on the private memory ({@link WasmRuntime.alone}).
+ * part of C is copied out. Without `threads`, the thread policy is asked once and told the whole
+ * call's time, copies included, and a product it gives one thread runs on the private memory
+ * ({@link WasmRuntime.alone}); with it, the product runs on that many threads of `rt` as it is.
  */
 export function wasmGemm(
   rt: WasmRuntime,
@@ -255,41 +256,26 @@ export function wasmGemm(
   transA: boolean,
   transB: boolean,
   epilogue: GemmEpilogue | null = null,
+  threads?: number,
 ): void {
-  const mp = roundUp(m, 4);
-  const np = roundUp(n, 8);
-  const threads = gemmThreads(rt, mp, k, np);
-  const t0 = performance.now();
-  if (threads > 1) gemmOn(rt, A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, threads);
-  else if (transB && !transA && m * (k + n) < k * n) {
-    // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing
-    // C^T = B @ A^T transposes A and C instead of the larger B. (On several threads B^T is
-    // packed instead, by the workers, and the kernel splits the longer side of C.)
-    const ct = new Float32Array(n * m);
-    gemmOn(rt.alone(), B, bOff, A, aOff, ct, 0, n, k, m, false, true, null, 1);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
-    if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
-  } else gemmOn(rt.alone(), A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, 1);
-  rt.threads?.record(threads, mp * np * k, performance.now() - t0, gemmKind(mp, k, np));
-}
-
-/** {@link wasmGemm} on `threads` threads of `rt`, as the policy decided. */
-function gemmOn(
-  rt: WasmRuntime,
-  A: TypedArray,
-  aOff: number,
-  B: TypedArray,
-  bOff: number,
-  out: Float32Array,
-  cOff: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-  epilogue: GemmEpilogue | null,
-  threads: number,
-): void {
+  if (threads === undefined) {
+    const mp = roundUp(m, 4);
+    const np = roundUp(n, 8);
+    const t = gemmThreads(rt, mp, k, np);
+    const t0 = performance.now();
+    if (t > 1) wasmGemm(rt, A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, t);
+    else if (transB && !transA && m * (k + n) < k * n) {
+      // A @ B^T with a short A (a batch of inputs times a [out, in] weight): computing
+      // C^T = B @ A^T transposes A and C instead of the larger B. (On several threads B^T is
+      // packed instead, by the workers, and the kernel splits the longer side of C.)
+      const ct = new Float32Array(n * m);
+      wasmGemm(rt.alone(), B, bOff, A, aOff, ct, 0, n, k, m, false, true, null, 1);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
+      if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
+    } else wasmGemm(rt.alone(), A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, 1);
+    rt.threads?.record(t, mp * np * k, performance.now() - t0, gemmKind(mp, k, np));
+    return;
+  }
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
   // Layout in floats: the bias [np] when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
