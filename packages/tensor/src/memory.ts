@@ -32,7 +32,23 @@ export class StorageRef {
   constructor(
     public data: unknown,
     public backend: Backend,
-  ) {}
+  ) {
+    backend.adopt?.(data);
+  }
+
+  /**
+   * Puts `data` of `backend` in place of the storage (moved to another backend, or written anew
+   * by `assign`) for every tensor sharing this ref, and frees the one it replaces.
+   */
+  replace(data: unknown, backend: Backend): void {
+    const old = this.data;
+    const oldBackend = this.backend;
+    this.data = data;
+    this.backend = backend;
+    if (old === data) return;
+    backend.adopt?.(data);
+    if (old !== null) oldBackend.dispose?.(old);
+  }
 
   /** Drops one tensor's reference, freeing the backend memory with the last. */
   release(): void {

@@ -109,12 +109,7 @@ export class Tensor {
         // Mid-way through loading the op modules: the package entry point completes the methods.
       }
     }
-    let ref: StorageRef;
-    if (storage instanceof StorageRef) ref = storage;
-    else {
-      ref = new StorageRef(storage, backend);
-      backend.adopt?.(storage);
-    }
+    const ref = storage instanceof StorageRef ? storage : new StorageRef(storage, backend);
     ref.refs++;
     this._ref = ref;
     this.shape = shape;
@@ -193,13 +188,7 @@ export class Tensor {
             `values cannot be moved synchronously from it; move them with tensor(await t.data(), { shape: t.shape, dtype: t.dtype })`,
         );
       }
-      const values = r.backend.read(r.data, this.size, this.dtype);
-      const old = r.data;
-      const oldBackend = r.backend;
-      r.data = backend.upload(values, this.dtype);
-      r.backend = backend;
-      backend.adopt?.(r.data);
-      oldBackend.dispose?.(old);
+      r.replace(backend.upload(r.backend.read(r.data, this.size, this.dtype), this.dtype), backend);
     }
     return r.data;
   }
@@ -357,15 +346,9 @@ export class Tensor {
     const r = this._live();
     // A private copy: later changes to `value` never reach this tensor, and disposing
     // `value` leaves it intact. Every alias of this tensor sees the new values.
-    const data = b.cast(src._on(b), this.size, this.dtype, this.dtype);
-    const old = r.data;
-    const oldBackend = r.backend;
-    r.data = data;
-    r.backend = b;
-    if (old !== data) b.adopt?.(data);
+    r.replace(b.cast(src._on(b), this.size, this.dtype, this.dtype), b);
     r.exclusive = true;
     r.version++;
-    if (old !== data) oldBackend.dispose?.(old);
     return this;
   }
 

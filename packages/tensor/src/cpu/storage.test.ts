@@ -3,13 +3,13 @@ import type { BinaryOp } from '../backend/backend.js';
 import { UNARY_OPS, type UnaryOp } from '../backend/unary-ops.js';
 import type { TypedArray } from '../dtype.js';
 import { cpuBackend, getBackend, setBackend, tensor, tidy, zeros } from '../index.js';
-import { RECYCLE_MIN, adopt, newArray, newF32, recycle, recycledBytes, setRecycling } from './storage.js';
+import { RECYCLE_MIN, adopt, newArray, newF32, recycle, recycledBytes, resetRecycling } from './storage.js';
 
-afterEach(() => setRecycling(true));
+afterEach(() => resetRecycling());
 
 describe('recycled CPU storage', () => {
   it('hands a storage a tensor gave up to the next output of its length and dtype, zeroed', () => {
-    setRecycling(true);
+    resetRecycling();
     const a = newF32(RECYCLE_MIN);
     adopt(a);
     a.fill(7);
@@ -25,7 +25,7 @@ describe('recycled CPU storage', () => {
   });
 
   it('never recycles an array shared by two storages, one seen in part, or one it did not allocate', () => {
-    setRecycling(true);
+    resetRecycling();
     // A view of another storage's memory (a slice): the memory is never recycled, whichever goes first.
     const parent = newF32(2 * RECYCLE_MIN);
     adopt(parent);
@@ -67,7 +67,7 @@ describe('recycled CPU storage', () => {
   it('writes every element of each output it does not zero: a recycled array filled with NaN never shows', () => {
     // Each kernel runs twice; between the runs its output goes back to the free lists, and the
     // second run takes it back filled with NaN. Both runs must give the same bits.
-    setRecycling(true, true);
+    resetRecycling(true);
     const be = cpuBackend({ threads: 1 });
     const fused = be.fused!;
     const rows = 64;
@@ -160,7 +160,7 @@ describe('recycled CPU storage', () => {
 
     it('recycles the temporaries of a step run in tidy, so the next step takes them back', async () => {
       await setBackend(cpuBackend({ threads: 1 }));
-      setRecycling(true);
+      resetRecycling();
       const grid = (rows: number, cols: number, f: (i: number) => number): number[][] =>
         Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(r * cols + c)));
       const w = tensor(grid(64, 64, Math.sin));

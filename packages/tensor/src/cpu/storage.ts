@@ -29,9 +29,8 @@ const owned = new WeakSet<ArrayBufferLike>();
 const live = new WeakSet<ArrayBufferLike>();
 const free = new Map<number, TypedArray[]>();
 let held = 0;
-let enabled = true;
 let poison = false;
-/** What {@link setRecycling}'s poison fills int32 arrays with. */
+/** What {@link resetRecycling}'s poison fills int32 arrays with. */
 const POISON_INT = -123456789;
 
 const key = (dtype: DType, n: number): number => (dtype === 'int32' ? -n : n);
@@ -51,7 +50,7 @@ export function newArray(dtype: DType, n: number, zero = true): TypedArray {
       return poison ? out.fill(out instanceof Int32Array ? POISON_INT : NaN) : out;
     }
     const out = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-    if (enabled) owned.add(out.buffer);
+    owned.add(out.buffer);
     return out;
   }
   return dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
@@ -84,7 +83,7 @@ export function recycle(x: TypedArray): void {
   if (!owned.has(b) || !live.has(b)) return;
   live.delete(b);
   if (held + x.byteLength > RECYCLE_MAX_BYTES) return;
-  const k = x instanceof Int32Array ? -x.length : x.length;
+  const k = key(x instanceof Int32Array ? 'int32' : 'float32', x.length);
   let list = free.get(k);
   if (list === undefined) free.set(k, (list = []));
   if (list.length >= PER_SIZE) return;
@@ -93,13 +92,11 @@ export function recycle(x: TypedArray): void {
 }
 
 /**
- * For tests and measurements: turns recycling on or off (on by default), emptying the free
- * lists. Arrays allocated while it is off are never recycled. With `poisonUnzeroed`, a recycled
- * array handed out without zeroing is filled with NaN (int32: -123456789) instead of old values,
- * so a kernel that fails to write an element of its output shows.
+ * For tests: empties the free lists. With `poisonUnzeroed`, a recycled array handed out without
+ * zeroing is filled with NaN (int32: -123456789) instead of keeping old values, so a kernel that
+ * fails to write an element of its output shows.
  */
-export function setRecycling(on: boolean, poisonUnzeroed = false): void {
-  enabled = on;
+export function resetRecycling(poisonUnzeroed = false): void {
   poison = poisonUnzeroed;
   free.clear();
   held = 0;

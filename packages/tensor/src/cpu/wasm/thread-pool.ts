@@ -310,8 +310,9 @@ export class ThreadPool {
    * assumes that the other cores are free: callers report each run's time ({@link record}), and
    * the pool uses all threads while they are measured faster than one, else one thread, trying
    * the other setting for two calls every {@link EXPLORE} so a core that frees up (or gets busy)
-   * is seen. Until each setting has {@link WARMUP} runs counted, it alternates between them. Each kind of kernel and each power of two of work is measured on its own. The first
-   * call after a change of setting is not counted: it finds the operands' memory and the other
+   * is seen. Until each setting has {@link WARMUP} runs counted, it alternates between them.
+   * Each kind of kernel and each power of two of work is measured on its own. The first call
+   * after a change of setting is not counted: it finds the operands' memory and the other
    * thread's caches cold, which the setting then used does not pay on every call.
    * Results are the same bits whatever it picks.
    */

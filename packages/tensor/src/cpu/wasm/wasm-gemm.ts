@@ -15,8 +15,8 @@ export function roundUp(x: number, q: number): number {
  * Writes op(X) row-major into the memory at float `dst` with `ld` floats per row, for `items`
  * consecutive matrices of X given as `rows x cols` values from `off` (already transposed storage
  * when `trans`; item `i` at float `dst + i * padRows * ld`): one copy for the whole run when its
- * rows lie back to back in the memory too, else row by row; when `trans`, the run is copied to `scratch` as stored and
- * each item transposed inside the module. Pad rows and columns (up to `padRows x ld`) are zeroed,
+ * rows lie back to back in the memory too, else row by row; when `trans`, the run is copied to
+ * `scratch` as stored and each item transposed inside the module. Pad rows and columns (up to `padRows x ld`) are zeroed,
  * since the kernel reads them.
  */
 function stage(
@@ -115,26 +115,23 @@ function gemmKind(mp: number, k: number, np: number): string {
 }
 
 /**
- * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes):
- * 1 without a pool or with a single column panel. Asks the policy once per product.
+ * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes)
+ * of `kind` ({@link gemmKind}): 1 without a pool or with a single column panel.
  */
-export function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number): number {
+function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number, kind: string): number {
   const pool = rt.threads;
-  return pool === null || np >> 3 < 2 ? 1 : pool.threadsFor(mp * np * k, gemmKind(mp, k, np));
+  return pool === null || np >> 3 < 2 ? 1 : pool.threadsFor(mp * np * k, kind);
 }
 
 /**
  * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
  * offsets; mp a multiple of 4, np of 8, all contiguous row-major; B as packed panels
- * [np/8, k, 8] when `packed`), on the worker threads too when the product is large enough to pay
- * for waking them (`threadCount`, when given, is the policy's answer already asked for by
- * {@link gemmThreads}). With `paAt` not 0 (room for mp x k floats there), a product run on one
+ * [np/8, k, 8] when `packed`) on `threads` threads, as the policy decided for the whole call
+ * ({@link wasmGemm}). With `paAt` not 0 (room for mp x k floats there), a product run on one
  * thread first packs A into 4-row strips at that float offset; on several threads A is read
  * row-major (measured: strips packed by each thread for the rows it claimed were no faster).
- * Without `threadCount` it asks the policy and reports the kernel's time to it; with it, the
- * caller does both (for the whole call, copies included).
  */
-export function gemmInHeap(
+function gemmInHeap(
   rt: WasmRuntime,
   aAt: number,
   bAt: number,
@@ -142,9 +139,9 @@ export function gemmInHeap(
   mp: number,
   k: number,
   np: number,
-  packed = false,
-  paAt = 0,
-  threadCount?: number,
+  packed: boolean,
+  paAt: number,
+  threads: number,
 ): void {
   const nb = np >> 3;
   const args = (nb0: number, nb1: number, pa = 0) => ({
@@ -162,21 +159,13 @@ export function gemmInHeap(
     pa,
   });
   const pool = rt.threads;
-  const work = mp * np * k;
-  const threads = threadCount ?? gemmThreads(rt, mp, k, np);
-  const t0 = performance.now();
-  const report = (): void => {
-    if (threadCount === undefined) pool?.record(threads, work, performance.now() - t0, gemmKind(mp, k, np));
-  };
   if (threads <= 1) {
     if (paAt !== 0) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
     rt.runTask('gemm_blocked', args(0, nb, paAt * 4));
-    report();
     return;
   }
   if (splitting === 'static') {
     pool!.runSplit('gemm_blocked', nb, threads, args);
-    report();
     return;
   }
   // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
@@ -205,7 +194,6 @@ export function gemmInHeap(
     Array.from({ length: Math.min(threads, nb) }, () => part),
     reset,
   );
-  report();
 }
 
 /** What {@link wasmGemm} does to C before copying it out: a linear layer's bias (or none) and ReLU. */
@@ -261,7 +249,8 @@ export function wasmGemm(
   if (threads === undefined) {
     const mp = roundUp(m, 4);
     const np = roundUp(n, 8);
-    const t = gemmThreads(rt, mp, k, np);
+    const kind = gemmKind(mp, k, np);
+    const t = gemmThreads(rt, mp, k, np, kind);
     const t0 = performance.now();
     if (t > 1) wasmGemm(rt, A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, t);
     else if (transB && !transA && m * (k + n) < k * n) {
@@ -273,7 +262,7 @@ export function wasmGemm(
       for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
       if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
     } else wasmGemm(rt.alone(), A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, 1);
-    rt.threads?.record(t, mp * np * k, performance.now() - t0, gemmKind(mp, k, np));
+    rt.threads?.record(t, mp * np * k, performance.now() - t0, kind);
     return;
   }
   const mp = roundUp(m, 4);
@@ -350,8 +339,9 @@ const BATCH_GROUP_FLOATS = 1 << 20;
 
 /**
  * `out = op(A_t) @ op(B_t)` for a batch of small `[m, n]` products (attention's per-head scores),
- * on one thread (its private memory, where there is one): the products of a group of batch items are staged into the module's memory
- * together (one copy per operand when no padding or transpose is needed), the kernel runs on each
+ * on one thread (its private memory, where there is one): the products of a group of batch items
+ * are staged into the module's memory together (one copy per operand when no padding or
+ * transpose is needed), the kernel runs on each
  * item in place and the group's results are copied out together, so the per-call costs of
  * {@link wasmGemm} (staging, zeroing, the thread policy) are paid once a group instead of once a
  * product. `batchA` / `batchB` is 1 for an operand shared by the whole batch. Same bits as
