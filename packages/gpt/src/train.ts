@@ -109,18 +109,18 @@ export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, 
     const rate = opt.lr;
     // One tidy scope per step: its tensors are released when it ends (on the CPU backend their
     // memory is recycled for the next step's).
-    const { batch, l, gradNorm } = tidy(() => {
+    const { offsets, l, gradNorm } = tidy(() => {
       const batch = sampleBatch(train, model.config.blockSize, batchSize);
       opt.zeroGrad();
       const loss = lossOf(model, batch);
       loss.backward();
       const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
       opt.step();
-      return { batch: { offsets: batch.offsets }, l: loss.item(), gradNorm };
+      return { offsets: batch.offsets, l: loss.item(), gradNorm };
     });
     sched.step();
     losses.push(l);
-    opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets: batch.offsets });
+    opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets });
     if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {
       const v = evaluate(model, val, batchSize, opts.evalBatches ?? 8);
       valLosses.push([step + 1, v]);
