@@ -15,11 +15,13 @@ export interface UnaryDef {
   readonly gpu?: string;
 }
 
+const f32 = Math.fround;
+
 /**
  * The error function in float64, far below float32's rounding: its Maclaurin series for
  * |x| < 2.5 (alternating terms stay below 20, so about 1e-15 is lost), and 1 - erfc(|x|)
  * from erfc's continued fraction (60 terms, evaluated from the tail) beyond. Slow (up to
- * 60 terms a value): {@link erf} evaluates fits made from it.
+ * 60 terms a value): {@link erfF32} evaluates fits made from it.
  */
 function erfSeries(x: number): number {
   if (Number.isNaN(x)) return x;
@@ -80,8 +82,7 @@ function powersOf(c: Float64Array, size: number): Float64Array {
 /**
  * `p(t)` for the 16 coefficients of `p` at `a[o..o+15]` (lowest power first), in Estrin's
  * order: pairs, then pairs of pairs, so the multiply-adds form four short chains instead of
- * one of 15 steps. The WebAssembly GELU kernels evaluate the same expression in the same
- * order, so both give the same bits.
+ * one of 15 steps.
  */
 function poly16(a: Float64Array, o: number, t: number): number {
   const t2 = t * t;
@@ -93,30 +94,9 @@ function poly16(a: Float64Array, o: number, t: number): number {
   return q0 + q1 * t4 + (q2 + q3 * t4) * (t4 * t4);
 }
 
-// erf(x) = x * q(x^2) on [-1, 1], q smooth in x^2 (so small arguments keep their relative
-// accuracy and -0 its sign), then erf itself on [1, 2], [2, 3] and [3, 4.5]: Chebyshev fits of
-// the series (the coefficients kept are those above 1e-15; made once, from 104 series values),
-// turned into 16 powers of t = (x - mid) * scale, t in [-1, 1]. Each piece is within about
-// 1e-14 of the series (checked in unary-ops.test.ts). One row per piece: mid, scale, 16
-// coefficients; the WebAssembly kernels read the same table.
-const PIECE = 18;
-function piece(c: Float64Array, lo: number, hi: number): number[] {
-  return [(lo + hi) / 2, 2 / (hi - lo), ...powersOf(c, 16)];
-}
-/** @internal The pieces of {@link erf} and the powers of the exponential {@link expNonPositive} uses, for the WebAssembly kernels. */
-export const ERF_EXP_TABLE = new Float64Array([
-  ...piece(
-    chebyshevFit((z) => erfSeries(Math.sqrt(z)) / Math.sqrt(z), 0, 1, 26, 12),
-    0,
-    1,
-  ),
-  ...piece(chebyshevFit(erfSeries, 1, 2, 26, 16), 1, 2),
-  ...piece(chebyshevFit(erfSeries, 2, 3, 26, 16), 2, 3),
-  ...piece(chebyshevFit(erfSeries, 3, 4.5, 26, 16), 3, 4.5),
-  // e^r = sum r^j / j!, j < 14 (the rest are below 1e-17 for |r| <= ln(2) / 2), then zeros.
-  ...Array.from({ length: 16 }, (_, j) => (j < 14 ? 1 / factorial(j) : 0)),
-]);
-const EXP_AT = 4 * PIECE;
+// e^r = sum r^j / j!, j < 14 (the rest are below 1e-17 for |r| <= ln(2) / 2), then zeros: the
+// powers of the exponential {@link expNonPositive} uses.
+const EXP_POWERS = Float64Array.from({ length: 16 }, (_, j) => (j < 14 ? 1 / factorial(j) : 0));
 
 function factorial(j: number): number {
   let f = 1;
@@ -124,29 +104,103 @@ function factorial(j: number): number {
   return f;
 }
 
-/**
- * The error function in float64, within about 1e-14 of the exact value (far below
- * float32's rounding): polynomial pieces fitted to the series on [0, 4.5], and the continued
- * fraction of erfc beyond.
- */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (a < 1) return x * poly16(ERF_EXP_TABLE, 2, (x * x - 0.5) * 2);
-  if (a < 4.5) {
-    const o = a < 2 ? PIECE : a < 3 ? 2 * PIECE : 3 * PIECE;
-    const r = poly16(ERF_EXP_TABLE, o + 2, (a - ERF_EXP_TABLE[o]) * ERF_EXP_TABLE[o + 1]);
-    return x < 0 ? -r : r;
+/** The coefficients in powers of `u = x - shift` of the Chebyshev fit of `g` on `[lo, hi]` with `terms` terms. */
+function fitIn(g: (x: number) => number, lo: number, hi: number, terms: number, shift: number): Float64Array {
+  // The fit is a polynomial in t = s (x - mid) = s u + d; expand it in u (Horner on polynomials).
+  const p = powersOf(chebyshevFit(g, lo, hi, 32, terms), terms);
+  const s = 2 / (hi - lo);
+  const d = s * (shift - (lo + hi) / 2);
+  let q = new Float64Array(terms);
+  for (let j = terms - 1; j >= 0; j--) {
+    const next = new Float64Array(terms);
+    for (let i = 0; i < terms; i++) next[i] += q[i] * d + (i > 0 ? q[i - 1] * s : 0);
+    next[0] += p[j];
+    q = next;
   }
-  return erfSeries(x);
+  return q;
+}
+
+/** Terms of each piece of GELU's float32 erf (degree 9). */
+const ERF32_TERMS = 10;
+/** From this |x| on, GELU's float32 erf is ±1: erfc(3.92) is below half a float32 step under 1. */
+const ERF32_ONE = f32(3.92);
+/** The float32 exponential GELU's gradient uses is 0 below this (e^y would leave float32's normal range). */
+const EXP32_FLOOR = f32(-87.33654);
+
+/**
+ * @internal The float32 tables of GELU, for the CPU's TypeScript loop and its WebAssembly kernels
+ * alike: rows of four floats, one per piece of erf on |x| in [0, 1), [1, 2), [2, 3) and [3, 3.92).
+ * Row 0 holds each piece's shift (the piece on [0, 1) is a polynomial in x^2, the others in
+ * |x| - shift, both exact in float32); row 1 the constant term rounded to float32 and row 2 what that
+ * rounding left out; rows 3 to 11 the coefficients of powers 1 to 9. Rows 12 to 16 hold the
+ * coefficients of `(e^r - 1 - r) / r^2` (powers 0 to 4) for the exponential, in every lane. The
+ * piece on [0, 1) fits `erf(x) / x - 1` (so erf is `x + x p(x^2)`, which keeps small arguments'
+ * relative accuracy); the others fit erf. Fitted from the float64 series when the module loads.
+ */
+export const GELU_TABLE = ((): Float32Array => {
+  const pieces = [
+    fitIn((z) => (z === 0 ? 2 / Math.sqrt(Math.PI) : erfSeries(Math.sqrt(z)) / Math.sqrt(z)) - 1, 0, 1, ERF32_TERMS, 0),
+    fitIn(erfSeries, 1, 2, ERF32_TERMS, 1.5),
+    fitIn(erfSeries, 2, 3, ERF32_TERMS, 2.5),
+    fitIn(erfSeries, 3, 3.92, ERF32_TERMS, 3.5),
+  ];
+  const shifts = [0, 1.5, 2.5, 3.5];
+  const l = Math.log(2) / 2;
+  const exp = fitIn((r) => (r === 0 ? 0.5 : (Math.expm1(r) - r) / (r * r)), -l, l, 5, 0);
+  const t = new Float32Array(17 * 4);
+  for (let m = 0; m < 4; m++) {
+    const c = pieces[m];
+    t[m] = shifts[m];
+    t[4 + m] = c[0];
+    t[8 + m] = c[0] - t[4 + m];
+    for (let j = 1; j < ERF32_TERMS; j++) t[4 * (j + 2) + m] = c[j];
+    for (let j = 0; j < 5; j++) t[4 * (12 + j) + m] = exp[j];
+  }
+  return t;
+})();
+
+/**
+ * The error function of a float32 `v` (the `erf` op, and GELU's), in float32 arithmetic four lanes of the WebAssembly kernels evaluate
+ * step for step (so both give the same bits): the piece of {@link GELU_TABLE} for |v|, its
+ * polynomial by Horner's rule, each step rounded to float32, the constant term added last in two
+ * parts. Within 1.4 float32 ulps of erf (0.7 from |v| = 1 on), closer than the float32 erf of
+ * PyTorch's vectorised CPU kernels; ±1 from 3.92, NaN for NaN.
+ * @internal
+ */
+export function erfF32(v: number): number {
+  const a = Math.abs(v);
+  if (a >= ERF32_ONE) return v < 0 ? -1 : 1;
+  const m = a < 1 ? 0 : a < 2 ? 1 : a < 3 ? 2 : 3; // NaN takes piece 3, and stays NaN
+  const t = GELU_TABLE;
+  const u = m === 0 ? f32(v * v) : f32(a - t[m]);
+  let q = t[4 * (ERF32_TERMS + 1) + m];
+  for (let j = ERF32_TERMS; j >= 3; j--) q = f32(f32(q * u) + t[4 * j + m]);
+  const e = f32(t[4 + m] + f32(t[8 + m] + f32(u * q)));
+  return m === 0 ? f32(v + f32(v * e)) : v < 0 ? -e : e;
 }
 
 /**
- * `erf(x)` rounded to float32. From |x| = 4.5 on that is ±1 (erfc(4.5) is 2e-10, below half a
- * float32 step under 1), so the slow continued fraction is never needed.
+ * `e^y` for a float32 `y <= 0` in float32 arithmetic, as the WebAssembly GELU gradient evaluates it:
+ * y = k ln 2 + r (ln 2 in two parts, k ln 2's first part exact), `1 + (r + r^2 p(r))` with p from
+ * {@link GELU_TABLE}, times 2^k. Within an ulp of e^y; 0 below {@link EXP32_FLOOR}, NaN for NaN.
+ * @internal
  */
-function erfF32(x: number): number {
-  return Math.abs(x) >= 4.5 ? (x < 0 ? -1 : 1) : f32(erf(x)); // NaN goes to erf, and stays NaN
+export function expF32(y: number): number {
+  if (!(y >= EXP32_FLOOR)) return y < EXP32_FLOOR ? 0 : y;
+  const k = f32(f32(f32(y * LOG2E_F) + ROUND_F) - ROUND_F);
+  const r = f32(f32(y - f32(k * LN2_HI_F)) - f32(k * LN2_LO_F));
+  const t = GELU_TABLE;
+  let q = t[4 * 16];
+  for (let j = 15; j >= 12; j--) q = f32(f32(q * r) + t[4 * j]);
+  return f32(f32(1 + f32(r + f32(f32(r * r) * q))) * 2 ** k);
 }
+
+// 1.5 * 2^23: adding and subtracting it rounds a float32 below 2^22 to an integer, halves to even.
+const ROUND_F = 12582912;
+const LOG2E_F = f32(Math.LOG2E);
+// ln 2 in two float32 parts; the first has 16 significant bits, so k times it is exact for |k| < 256.
+const LN2_HI_F = 0.693145751953125;
+const LN2_LO_F = f32(Math.LN2 - LN2_HI_F);
 
 // 1.5 * 2^52: adding and subtracting it rounds a float64 below 2^51 to an integer, halves to even.
 const ROUND = 6755399441055744;
@@ -160,28 +214,27 @@ const POW2_NEG = Float64Array.from({ length: 161 }, (_, k) => 2 ** -k);
  * `e^y` for `y <= 0` in float64, within a few float64 ulps (so its float32 rounding is that of
  * `Math.exp` but for values within 1e-15 of a rounding boundary): y = k ln 2 + r with |r| <=
  * ln(2) / 2, then e^r from its Taylor series and the power of two. 0 below -110 (float32's
- * smallest value is e^-103.3), NaN for NaN. The WebAssembly GELU gradient evaluates the same steps;
- * softmax and cross-entropy on the CPU use it for `x - max(x)` (faster than `Math.exp` in V8).
+ * smallest value is e^-103.3), NaN for NaN. Softmax and cross-entropy on the CPU use it for
+ * `x - max(x)` (faster than `Math.exp` in V8).
  * @internal
  */
 export function expNonPositive(y: number): number {
   if (!(y >= -110)) return y < -110 ? 0 : y;
   const k = y * Math.LOG2E + ROUND - ROUND;
   const r = y - k * LN2_HI - k * LN2_LO;
-  return poly16(ERF_EXP_TABLE, EXP_AT, r) * POW2_NEG[-k];
+  return poly16(EXP_POWERS, 0, r) * POW2_NEG[-k];
 }
 
-const f32 = Math.fround;
 const SQRT1_2_F = f32(Math.SQRT1_2);
 // 1 / sqrt(2 pi), the normal density's constant, as PyTorch's float32 kernels hold it.
 const INV_SQRT_2PI_F = f32(0.3989422804014327);
 
 /**
  * Exact GELU, `x Φ(x) = x * 0.5 * (1 + erf(x / sqrt 2))`, rounded to float32 after each step
- * in PyTorch's order (so its float32 results are PyTorch's, including the coarse values below
- * about -4 where `1 + erf` keeps few bits). Zero comes out as +0 (also for -0 and for x below
- * about -5.9), as PyTorch's CPU kernel gives; `gelu(-Infinity)` is NaN (`-Inf * 0`), also as
- * PyTorch.
+ * in PyTorch's order, with the float32 erf {@link erfF32} (so its values are PyTorch's within an
+ * ulp or two, including the coarse values below about -4 where `1 + erf` keeps few bits). Zero
+ * comes out as +0 (also for -0 and for x below about -5.9), as PyTorch's CPU kernel gives;
+ * `gelu(-Infinity)` is NaN (`-Inf * 0`), also as PyTorch.
  */
 export function gelu(x: number): number {
   return geluFromCdf(x, geluCdf(x));
@@ -195,7 +248,7 @@ export function geluFromCdf(x: number, cdf: number): number {
 /**
  * The derivative of exact GELU, `Φ(x) + x φ(x) = 0.5 (1 + erf(x / sqrt 2)) + x e^(-x^2/2) / sqrt(2 pi)`,
  * rounded to float32 after each step in PyTorch's order (its `gelu_backward` without the `dy`
- * factor). NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
+ * factor), e^y from {@link expF32}. NaN at ±Infinity (`±Inf * 0`) and for NaN, as PyTorch.
  */
 export function geluGrad(x: number): number {
   return geluGradFromCdf(x, geluCdf(x));
@@ -213,10 +266,10 @@ export function geluCdf(x: number): number {
 
 /** `φ(x)`, the normal density, rounded to float32 as {@link geluGrad} rounds it. */
 export function geluPdf(x: number): number {
-  return f32(INV_SQRT_2PI_F * f32(expNonPositive(f32(f32(x * x) * -0.5))));
+  return f32(INV_SQRT_2PI_F * expF32(f32(f32(x * x) * -0.5)));
 }
 
-/** @internal The slow reference {@link erf} is fitted to, for tests. */
+/** @internal The slow reference {@link erfF32} is fitted to, for tests. */
 export const erfReference = erfSeries;
 
 /**
@@ -258,7 +311,7 @@ export const UNARY_OPS = {
   asinh: { f: Math.asinh },
   acosh: { f: Math.acosh },
   atanh: { f: Math.atanh },
-  erf: { f: erf },
+  erf: { f: (x) => erfF32(f32(x)) },
   gelu: { f: gelu },
   geluGrad: { f: geluGrad },
   trunc: { f: Math.trunc },

@@ -93,183 +93,141 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
 }
 
 /**
- * Exact GELU and its derivative on f64x2 pairs, the same float64 steps in the same order as
- * `gelu` / `geluGrad` in backend/unary-ops.ts (so both give the same float32 bits; a test
- * checks it): erf from the polynomial pieces of the table at `tab` (unary-ops.ts
- * ERF_EXP_TABLE: per piece mid, scale and 16 powers, each lane reading its own piece's row),
- * e^y as there. Four floats per turn, two f64x2 halves; (a, o, n, tab).
+ * Exact GELU and its derivative in float32, four lanes at a time: the same float32 steps in the same
+ * order as `erfF32`, `expF32`, `gelu` and `geluGrad` in backend/unary-ops.ts (so both give the same
+ * bits; a test checks it), reading the coefficients from that file's GELU_TABLE at byte address `tab`.
+ * Each lane picks its piece of erf with a byte swizzle of the table's rows, so the four lanes need
+ * no branch and load no more than one polynomial would.
  */
-const PIECE_BYTES = 18 * 8;
-const EXP_AT_BYTES = 4 * PIECE_BYTES;
-const f64 = (v) => `(v128.const f64x2 ${v} ${v})`;
+const f32 = Math.fround;
 const num = (v) => (Object.is(v, -0) ? '-0' : String(v));
-const f32r = (e) => `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${e}))`;
-const mul = (a, b) => `(f64x2.mul ${a} ${b})`;
-const add = (a, b) => `(f64x2.add ${a} ${b})`;
-const sub = (a, b) => `(f64x2.sub ${a} ${b})`;
-const get = (l) => `(local.get $${l})`;
-const set = (l, e) => `      (local.set $${l} ${e})\n`;
+const splat = (v) => `(v128.const f32x4 ${num(v)} ${num(v)} ${num(v)} ${num(v)})`;
+const SQRT1_2_F = f32(Math.SQRT1_2);
+const INV_SQRT_2PI_F = f32(0.3989422804014327);
+/** unary-ops.ts ERF32_ONE, EXP32_FLOOR, LOG2E_F, LN2_HI_F and LN2_LO_F. */
+const ERF32_ONE = f32(3.92);
+const EXP32_FLOOR = f32(-87.33654);
+const LOG2E_F = f32(Math.LOG2E);
+const LN2_HI_F = 0.693145751953125;
+const LN2_LO_F = f32(Math.LN2 - LN2_HI_F);
+/** Terms of each piece of erf: unary-ops.ts ERF32_TERMS. */
+const ERF32_TERMS = 10;
 
-/**
- * Estrin's order of unary-ops.ts poly16 over `coef(j)` at `t` (locals `t2`, `t4` of suffix `h`).
- * With `terms` 12 the top four coefficients are left out: poly16 with them zero gives the same
- * bits (its last group is +0, and q2 + 0 * t4 is q2).
- */
-function estrin(coef, t, h, terms = 16) {
-  const q = (i) =>
-    add(add(coef(4 * i), mul(coef(4 * i + 1), get(t))), mul(add(coef(4 * i + 2), mul(coef(4 * i + 3), get(t))), get(`t2${h}`)));
-  const t4 = get(`t4${h}`);
-  const high = terms === 12 ? q(2) : add(q(2), mul(q(3), t4));
-  return (
-    set(`t2${h}`, mul(get(t), get(t))) +
-    set(`t4${h}`, mul(get(`t2${h}`), get(`t2${h}`))) +
-    set(`p${h}`, add(add(q(0), mul(q(1), t4)), mul(high, mul(t4, t4))))
+const loc = (n) => `(local.get $${n})`;
+const assign = (n, e) => `      (local.set $${n} ${e})\n`;
+
+/** Statements setting `$e` to erf of the float32 lanes of `$v` (locals `ab`, `i`, `s`, `u`, `q`). */
+function erf4() {
+  // Row r of the table, each lane reading its piece's float: the byte indices 4m .. 4m + 3 in `$i`.
+  const row = (r) => `(i8x16.swizzle (v128.load offset=${16 * r} (local.get $tab)) ${loc('i')})`;
+  const a = loc('ab');
+  // m = 3 + (a < 1) + (a < 2) + (a < 3), each comparison -1 where it holds (NaN: 3).
+  const m = `(i32x4.add (i32x4.add (i32x4.add (v128.const i32x4 3 3 3 3) ${loc('s')}) (f32x4.lt ${a} ${splat(2)})) (f32x4.lt ${a} ${splat(3)}))`;
+  // v's sign bit alone: v xor |v|.
+  const sign = `(v128.xor ${loc('v')} ${a})`;
+  let out = assign('ab', `(f32x4.abs ${loc('v')})`);
+  out += assign('s', `(f32x4.lt ${a} ${splat(1)})`);
+  out += assign(
+    'i',
+    `(i32x4.add (i32x4.mul ${m} (v128.const i32x4 0x04040404 0x04040404 0x04040404 0x04040404)) (v128.const i32x4 0x03020100 0x03020100 0x03020100 0x03020100))`,
   );
+  // The argument: v^2 on the first piece, |v| - shift on the others.
+  out += assign('u', `(v128.bitselect (f32x4.mul ${loc('v')} ${loc('v')}) (f32x4.sub ${a} ${row(0)}) ${loc('s')})`);
+  out += assign('q', row(ERF32_TERMS + 1));
+  for (let j = ERF32_TERMS; j >= 3; j--) out += assign('q', `(f32x4.add (f32x4.mul ${loc('q')} ${loc('u')}) ${row(j)})`);
+  out += assign('q', `(f32x4.add ${row(1)} (f32x4.add ${row(2)} (f32x4.mul ${loc('u')} ${loc('q')})))`);
+  // v + v q on the first piece, q with v's sign on the others, then ±1 from ERF32_ONE.
+  out += assign(
+    'e',
+    `(v128.bitselect (f32x4.add ${loc('v')} (f32x4.mul ${loc('v')} ${loc('q')})) (v128.or ${loc('q')} ${sign}) ${loc('s')})`,
+  );
+  out += assign('e', `(v128.bitselect (v128.or ${splat(1)} ${sign}) ${loc('e')} (f32x4.ge ${a} ${splat(ERF32_ONE)}))`);
+  return out;
 }
 
-const SQRT1_2_F = Math.fround(Math.SQRT1_2);
-const INV_SQRT_2PI_F = Math.fround(0.3989422804014327);
+/** Statements setting `$e` to e^y of the float32 lanes of `$y` <= 0 (locals `k`, `r`, `q`): unary-ops.ts expF32. */
+function exp4() {
+  const y = loc('y');
+  const k = loc('k');
+  const r = loc('r');
+  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
+  // k = round(y log2 e), halves to even (as unary-ops.ts adds and subtracts ROUND_F).
+  let out = assign('k', `(f32x4.nearest (f32x4.mul ${y} ${splat(LOG2E_F)}))`);
+  out += assign('r', `(f32x4.sub (f32x4.sub ${y} (f32x4.mul ${k} ${splat(LN2_HI_F)})) (f32x4.mul ${k} ${splat(LN2_LO_F)}))`);
+  out += assign('q', row(16));
+  for (let j = 15; j >= 12; j--) out += assign('q', `(f32x4.add (f32x4.mul ${loc('q')} ${r}) ${row(j)})`);
+  const e = `(f32x4.add ${splat(1)} (f32x4.add ${r} (f32x4.mul (f32x4.mul ${r} ${r}) ${loc('q')})))`;
+  // 2^k from its exponent bits (k >= -126 wherever the result is kept).
+  const pow2 = `(i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s ${k}) (v128.const i32x4 127 127 127 127)) (i32.const 23))`;
+  out += assign('e', `(v128.andnot (f32x4.mul ${e} ${pow2}) (f32x4.lt ${y} ${splat(EXP32_FLOOR)}))`);
+  return out;
+}
+
+const ERF_LOCALS = ['v', 'ab', 'i', 's', 'u', 'q', 'e'];
 
 /**
- * `$gelu_erf(v, tab)`: erf of the f64x2 `v` (float32 values), rounded to float32, from the pieces
- * at `tab`.
+ * A loop over `n` floats eight at a time (the heap slots are whole multiples of eight floats, so the
+ * last turn's extra lanes stay inside them): `body` (statements over the vectors at the pointers in
+ * `step`) for two vectors a turn, its statements interleaved so that the two chains of dependent
+ * steps overlap, then each pointer advanced. The second vector's copy has its `locals` renamed and
+ * its loads and stores 16 bytes on.
  */
-function erfFunction() {
-  const v = get('v');
-  const a = get('a');
-  // Lane j of the piece row: each lane loads from its own row's address.
-  const gather = (off) => `(v128.load64_lane offset=${off} 1 ${get('r1')} (v128.load64_lane offset=${off} 0 ${get('r0')} ${f64(0)}))`;
-  const row = (lane) =>
-    `(i32.add ${get('tab')} (i32.mul (i32.wrap_i64 (i64x2.extract_lane ${lane} ${get('m')})) (i32.const ${PIECE_BYTES})))`;
-  const below0 = `(f64x2.lt ${v} ${f64(0)})`;
-  // Both lanes on the first piece (most activations): its 12 coefficients, loaded once for both.
-  let fast = set('t', mul(sub(mul(v, v), f64(0.5)), f64(2)));
-  fast += estrin((j) => `(v128.load64_splat offset=${16 + 8 * j} ${get('tab')})`, 't', '', 12);
-  fast += `      (return ${f32r(mul(v, get('p')))})\n`;
-  // The piece: 0 below 1 (and for NaN), 1, 2, 3 from 1, 2, 3 (and 4.5 up, replaced below).
-  let slow = set('m', `(i64x2.neg (i64x2.add (i64x2.add (f64x2.ge ${a} ${f64(1)}) (f64x2.ge ${a} ${f64(2)})) (f64x2.ge ${a} ${f64(3)})))`);
-  slow += set('r0', row(0));
-  slow += set('r1', row(1));
-  // The argument: x^2 on the first piece, |x| on the others; t = (arg - mid) * scale.
-  slow += set('t', mul(sub(`(v128.bitselect ${a} ${mul(v, v)} (f64x2.ge ${a} ${f64(1)}))`, gather(0)), gather(8)));
-  slow += estrin((j) => gather(16 + 8 * j), 't', '');
-  const p = get('p');
-  // x * p on the first piece, ±p on the others, ±1 from 4.5 (erfc(4.5) is below half a float32 step).
-  const mid = `(v128.bitselect (f64x2.neg ${p}) ${p} ${below0})`;
-  const erf = `(v128.bitselect ${mul(v, p)} ${mid} (f64x2.lt ${a} ${f64(1)}))`;
-  const one = `(v128.bitselect ${f64(-1)} ${f64(1)} ${below0})`;
-  return `  (func $gelu_erf (param $v v128) (param $tab i32) (result v128)
-    (local $a v128) (local $m v128) (local $t v128) (local $t2 v128) (local $t4 v128) (local $p v128) (local $r0 i32) (local $r1 i32)
-${set('a', `(f64x2.abs ${v})`)}    (if (i64x2.all_true (f64x2.lt ${a} ${f64(1)}))
-      (then
-${fast}))
-${slow}    ${f32r(`(v128.bitselect ${one} ${erf} (f64x2.ge ${a} ${f64(4.5)}))`)})
+function loop8(body, step, locals) {
+  let second = body;
+  for (const l of locals) second = second.replaceAll(`$${l})`, `$${l}_1)`).replaceAll(`$${l} `, `$${l}_1 `);
+  for (const p of step) {
+    second = second.replaceAll(`(v128.load (local.get $${p}))`, `(v128.load offset=16 (local.get $${p}))`);
+    second = second.replaceAll(`(v128.store (local.get $${p})`, `(v128.store offset=16 (local.get $${p})`);
+  }
+  const a = body.split('\n').filter((l) => l.trim() !== '');
+  const b = second.split('\n').filter((l) => l.trim() !== '');
+  const both = a.flatMap((l, i) => [l, b[i]]).join('\n') + '\n';
+  return `    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (loop $l
+${both}${step.map((p) => assign(p, `(i32.add (local.get $${p}) (i32.const 32))`)).join('')}      (local.set $n (i32.sub (local.get $n) (i32.const 8)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
 `;
 }
 
-/** `$gelu_exp(y, tab)`: e^y for the f64x2 `y` <= 0, as unary-ops.ts expNonPositive. */
-function expFunction() {
-  // k = round(y / ln 2), r = y - k ln 2, e^r from its series, times 2^k; 0 below -110 (and for -Infinity).
-  const ROUND = 6755399441055744;
-  const y = get('y');
-  const k = get('k');
-  const pow2 = `(i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${k})) (v128.const i64x2 1023 1023)) (i32.const 52))`;
-  return `  (func $gelu_exp (param $y v128) (param $tab i32) (result v128)
-    (local $k v128) (local $t v128) (local $t2 v128) (local $t4 v128) (local $p v128)
-${set('k', sub(add(mul(y, f64(num(Math.LOG2E))), f64(ROUND)), f64(ROUND)))}${set(
-    't',
-    sub(sub(y, mul(k, f64('6.93147180369123816490e-1'))), mul(k, f64('1.90821492927058770002e-10'))),
-  )}${estrin((j) => `(v128.load64_splat offset=${EXP_AT_BYTES + 8 * j} ${get('tab')})`, 't', '')}    (v128.andnot ${mul(get('p'), pow2)} (f64x2.lt ${y} ${f64(-110)})))
-`;
-}
-
-/** `$gelu_half(x, tab)`: exact GELU of the f64x2 `x` (float32 values): f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0). */
-function halfFunction() {
-  const x = get('x');
-  const e = `(call $gelu_erf ${f32r(mul(x, f64(num(SQRT1_2_F))))} ${get('tab')})`;
-  return `  (func $gelu_half (param $x v128) (param $tab i32) (result v128)
-    ${add(mul(f32r(mul(x, f64(0.5))), f32r(add(f64(1), e))), f64(0))})
-`;
-}
+/** The declarations of `names` as v128 locals, each also with the suffix `_1` of {@link loop8}'s second vector. */
+const v128Locals = (names) => names.flatMap((n) => [`(local $${n} v128)`, `(local $${n}_1 v128)`]).join(' ');
 
 /**
- * `$gelu_pdf_term(x, tab)`: `f32(x * pdf(x))`, the second term of the GELU derivative, pdf rounded as
- * unary-ops.ts geluPdf.
+ * The GELU kernels: `gelu_save(a, o, cdf, n, tab)`, GELU into `o` and Φ = 0.5 * f32(1 + erf) (exact
+ * in float32) into `cdf`; and `gelu_backward(dy, a, cdf, o, n, tab)`,
+ * `dy * f32(Φ + f32(x φ(x)))` from that Φ without evaluating erf again: the bits of `gelu`, `geluCdf`
+ * and `dy * geluGrad(x)`.
  */
-function pdfTermFunction() {
-  const x = get('x');
-  const ex = `(call $gelu_exp ${f32r(mul(f32r(mul(x, x)), f64(-0.5)))} ${get('tab')})`;
-  return `  (func $gelu_pdf_term (param $x v128) (param $tab i32) (result v128)
-    ${f32r(mul(x, f32r(mul(f64(num(INV_SQRT_2PI_F)), f32r(ex)))))})
-`;
-}
-
-/**
- * `gelu_save(a, o, cdf, n, tab)`: GELU of `a` into `o` and Φ (`0.5 * f32(1 + erf)`, exact in float32)
- * into `cdf`, which `gelu_backward(dy, a, cdf, o, n, tab)` turns into `dy * f32(Φ + f32(x φ(x)))`
- * without evaluating erf again: the bits of `gelu` and of `dy * geluGrad(x)`.
- */
-function geluSaveKernels() {
-  const half = (h) =>
-    `(f64x2.promote_low_f32x4 ${h === 0 ? '(local.get $in)' : '(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in))'})`;
-  const join = (a, b) =>
-    `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${a}) (f32x4.demote_f64x2_zero ${b}))`;
-  const onePlus = (h) =>
-    set(`u${h}`, f32r(add(f64(1), `(call $gelu_erf ${f32r(mul(get(`x${h}`), f64(num(SQRT1_2_F))))} (local.get $tab))`)));
-  const y = (h) => add(mul(f32r(mul(get(`x${h}`), f64(0.5))), get(`u${h}`)), f64(0));
-  const step = (names) =>
-    names
-      .map(
-        (p) => `      (local.set $${p} (i32.add (local.get $${p}) (i32.const 16)))
-`,
-      )
-      .join('');
+function geluKernels() {
+  const FWD_LOCALS = ['x', 'u1', ...ERF_LOCALS];
+  const BWD_LOCALS = ['x', 'y', 'k', 'r', 'q', 'e'];
+  const x = loc('x');
+  const start = assign('x', '(v128.load (local.get $a))') + assign('v', `(f32x4.mul ${x} ${splat(SQRT1_2_F)})`) + erf4();
+  const u = `(f32x4.add ${splat(1)} ${loc('e')})`;
+  // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0).
+  const y = `(f32x4.add (f32x4.mul (f32x4.mul ${x} ${splat(0.5)}) ${loc('u1')}) ${splat(0)})`;
   const save = `  (func (export "gelu_save") (param $a i32) (param $o i32) (param $cdf i32) (param $n i32) (param $tab i32)
-    (local $in v128) (local $x0 v128) (local $x1 v128) (local $u0 v128) (local $u1 v128)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (local.set $in (v128.load (local.get $a)))
-${set('x0', half(0))}${set('x1', half(1))}${onePlus(0)}${onePlus(1)}      (v128.store (local.get $o) ${join(y(0), y(1))})
-      (v128.store (local.get $cdf) ${join(mul(f64(0.5), get('u0')), mul(f64(0.5), get('u1')))})
-${step(['a', 'o', 'cdf'])}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-`;
-  const g = (h) => {
-    const c = `(f64x2.promote_low_f32x4 ${h === 0 ? '(local.get $c)' : '(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))'})`;
-    return add(c, `(call $gelu_pdf_term ${half(h)} (local.get $tab))`);
-  };
+    ${v128Locals(FWD_LOCALS)}
+${loop8(
+  start +
+    assign('u1', u) +
+    `      (v128.store (local.get $o) ${y})\n      (v128.store (local.get $cdf) (f32x4.mul ${splat(0.5)} ${loc('u1')}))\n`,
+  ['a', 'o', 'cdf'],
+  FWD_LOCALS,
+)}`;
+  // dy * f32(Φ + f32(x * f32(INV_SQRT_2PI * e^f32(f32(x * x) * -0.5)))).
+  const grad = `(f32x4.add (v128.load (local.get $cdf)) (f32x4.mul ${x} (f32x4.mul ${splat(INV_SQRT_2PI_F)} ${loc('e')})))`;
   const backward = `  (func (export "gelu_backward") (param $dy i32) (param $a i32) (param $cdf i32) (param $o i32) (param $n i32) (param $tab i32)
-    (local $in v128) (local $c v128)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (local.set $in (v128.load (local.get $a)))
-      (local.set $c (v128.load (local.get $cdf)))
-      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $dy)) ${join(g(0), g(1))}))
-${step(['dy', 'a', 'cdf', 'o'])}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-`;
+    ${v128Locals(BWD_LOCALS)}
+${loop8(
+  assign('x', '(v128.load (local.get $a))') +
+    assign('y', `(f32x4.mul (f32x4.mul ${x} ${x}) ${splat(-0.5)})`) +
+    exp4() +
+    `      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $dy)) ${grad}))\n`,
+  ['dy', 'a', 'cdf', 'o'],
+  BWD_LOCALS,
+)}`;
   return save + backward;
-}
-
-/** The exported `gelu(a, o, n, tab)`: four floats a turn, two f64x2 halves through `$gelu_half`. */
-function geluKernel() {
-  const half = '$gelu_half';
-  return `  (func (export "gelu") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
-    (local $in v128)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (local.set $in (v128.load (local.get $a)))
-      (v128.store (local.get $o)
-        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (call ${half} (f64x2.promote_low_f32x4 (local.get $in)) (local.get $tab)))
-          (f32x4.demote_f64x2_zero (call ${half}
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $in) (local.get $in)))
-            (local.get $tab)))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
-`;
 }
 
 /**
@@ -353,7 +311,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = erfFunction() + expFunction() + halfFunction() + geluKernel() + pdfTermFunction() + geluSaveKernels();
+  const gelu = geluKernels();
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }

@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
-import { ERF_EXP_TABLE } from '../../backend/unary-ops.js';
+import { GELU_TABLE } from '../../backend/unary-ops.js';
 import type { WasmRuntime } from './wasm-runtime.js';
 
 /**
@@ -29,9 +29,9 @@ export function setElementwiseBlock(values: number): void {
   block = Math.max(4, values & ~3);
 }
 
-/** Room for `n` floats rounded up to whole f32x4 vectors, which the kernels read and write. */
+/** Room for `n` floats rounded up to whole pairs of f32x4 vectors, which the kernels read and write. */
 function padded(n: number): number {
-  return (n + 3) & ~3;
+  return (n + 7) & ~7;
 }
 
 /**
@@ -39,15 +39,16 @@ function padded(n: number): number {
  * each block of every input is copied into the heap one after the other (input
  * `i` at float `i * p`), `kernel(p, m)` computes the block's `m` values into the
  * slots after the inputs (output `j` at float `(inputs + j) * p`), they are copied
- * to `outs`, and `table` (when given) lies after the last output.
+ * to `outs` (an output given as null is left in the heap), and `table` (when given) lies after
+ * the last output.
  */
 function inBlocks(
   rt: WasmRuntime,
   inputs: Float32Array[],
-  out: Float32Array | Float32Array[],
+  out: Float32Array | (Float32Array | null)[],
   n: number,
   kernel: (p: number, m: number) => void,
-  table: Float64Array | null = null,
+  table: Float32Array | null = null,
 ): void {
   const k = inputs.length;
   const outs = Array.isArray(out) ? out : [out];
@@ -55,20 +56,21 @@ function inBlocks(
   for (let at = 0; at < n; at += block) {
     const m = Math.min(block, n - at);
     const p = padded(m);
-    const mem = rt.heap(slots * p + (table === null ? 0 : 2 * table.length));
-    if (table !== null) new Float64Array(mem.buffer, mem.byteOffset + slots * p * 4, table.length).set(table);
+    const mem = rt.heap(slots * p + (table === null ? 0 : table.length));
+    if (table !== null) mem.set(table, slots * p);
     for (let i = 0; i < k; i++) mem.set(inputs[i].subarray(at, at + m), i * p);
     kernel(p, m);
-    for (let j = 0; j < outs.length; j++) outs[j].set(mem.subarray((k + j) * p, (k + j) * p + m), at);
+    for (let j = 0; j < outs.length; j++) outs[j]?.set(mem.subarray((k + j) * p, (k + j) * p + m), at);
   }
 }
 
 /** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
   if (op === 'gelu') {
-    // The kernel reads the pieces of erf and the powers of e^r from the table after its output.
-    // (geluGrad stays in TypeScript: training takes the gradient from gelu_save's Φ instead.)
-    inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), ERF_EXP_TABLE);
+    // The kernel reads the pieces of erf from the table after its output. (geluGrad stays in
+    // TypeScript: training takes the gradient from gelu_save's Φ instead.)
+    // gelu_save with its Φ left in the heap (not copied out).
+    inBlocks(rt, [x], [out, null], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), GELU_TABLE);
     return true;
   }
   if (!isSimdUnary(op)) return false;
@@ -109,7 +111,7 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
  * of unary-ops.ts geluCdf), block by block.
  */
 export function geluSaveSimd(rt: WasmRuntime, x: Float32Array, y: Float32Array, cdf: Float32Array, n: number): void {
-  inBlocks(rt, [x], [y, cdf], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), ERF_EXP_TABLE);
+  inBlocks(rt, [x], [y, cdf], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), GELU_TABLE);
 }
 
 /** `dy * geluGrad(x)` from the saved Φ(x) on the SIMD kernel `gelu_backward` (the same bits), block by block. */
@@ -121,5 +123,5 @@ export function geluBackwardSimd(
   out: Float32Array,
   n: number,
 ): void {
-  inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), ERF_EXP_TABLE);
+  inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), GELU_TABLE);
 }
