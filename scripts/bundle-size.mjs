@@ -23,13 +23,14 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizeDir = path.join(root, 'bench', 'size');
 /**
- * Gzipped budget for the bp example, in bytes (49 KB). Every op is a Tensor method, so
+ * Gzipped budget for the bp example, in bytes (50 KB). Every op is a Tensor method, so
  * every op and its gradient rule is reachable from any program: the budget bounds the
  * whole library, about half of TensorFlow.js' 88 KB for the same example. (It was 45 KB
  * until the WebAssembly GELU, layer-norm, transpose and batched-product kernels and their
- * TypeScript counterparts added about 5 KB.)
+ * TypeScript counterparts added about 5 KB, and 49 KB until the float32 GELU and softmax
+ * kernels added about 0.9 KB.)
  */
-const BUDGET = 49 * 1024;
+const BUDGET = 50 * 1024;
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

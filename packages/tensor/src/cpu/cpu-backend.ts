@@ -1,5 +1,5 @@
 import type { Backend, FusedKernels } from '../backend/backend.js';
-import { expNonPositive, geluCdf, geluFromCdf, geluGradFromCdf } from '../backend/unary-ops.js';
+import { expF32, expNonPositive, geluCdf, geluFromCdf, geluGradFromCdf } from '../backend/unary-ops.js';
 import type { TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
 import { binary, unary, where } from './elementwise.js';
@@ -7,7 +7,7 @@ import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
-import { WASM_MIN_ELEMENTS, geluBackwardSimd, geluSaveSimd, reluGradSimd } from './wasm/wasm-elementwise.js';
+import { WASM_MIN_ELEMENTS, geluBackwardSimd, geluSaveSimd, reluGradSimd, softmaxSimd } from './wasm/wasm-elementwise.js';
 import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
@@ -23,7 +23,38 @@ function rowMax(x: Float32Array, o: number, cols: number): number {
   return mx === -Infinity ? 0 : mx;
 }
 
-function softmaxRows(x: Float32Array, rows: number, cols: number, log: boolean): Float32Array {
+const f32 = Math.fround;
+
+/**
+ * Softmax of each row of `[rows, cols]` in float32 steps, as the SIMD kernel `softmax_rows` takes
+ * them four lanes at a time (so both give the same bits): `e = e^(x - max)` by {@link expF32}, the
+ * sum in four lanes (value j in lane j % 4) added as (0 + 1) + (2 + 3), then `e * (1 / sum)`.
+ * Within a few float32 ulps of the exact softmax of `x - max` (as PyTorch's float32 kernel).
+ */
+function softmaxF32(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
+  const out = newF32(rows * cols, false);
+  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
+    softmaxSimd(simd, x, out, rows, cols);
+    return out;
+  }
+  const lanes = new Float64Array(4);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const mx = rowMax(x, o, cols);
+    lanes.fill(0);
+    for (let j = 0; j < cols; j++) {
+      const e = expF32(f32(x[o + j] - mx));
+      out[o + j] = e;
+      lanes[j & 3] = f32(lanes[j & 3] + e);
+    }
+    const inv = f32(1 / f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3])));
+    for (let j = 0; j < cols; j++) out[o + j] *= inv;
+  }
+  return out;
+}
+
+/** Log-softmax of each row of `[rows, cols]`: `x - (max + log(sum of e^(x - max)))`, in float64. */
+function logSoftmaxRows(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = newF32(rows * cols, false);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -34,13 +65,8 @@ function softmaxRows(x: Float32Array, rows: number, cols: number, log: boolean):
       out[o + j] = e;
       s += e;
     }
-    if (log) {
-      const ls = Math.log(s) + mx;
-      for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - ls;
-    } else {
-      const inv = 1 / s;
-      for (let j = 0; j < cols; j++) out[o + j] *= inv;
-    }
+    const ls = Math.log(s) + mx;
+    for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - ls;
   }
   return out;
 }
@@ -283,8 +309,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     im2col,
     col2im,
     fused: {
-      softmax: (x, rows, cols) => softmaxRows(x as Float32Array, rows, cols, false),
-      logSoftmax: (x, rows, cols) => softmaxRows(x as Float32Array, rows, cols, true),
+      softmax: (x, rows, cols) => softmaxF32(x as Float32Array, rows, cols, local),
+      logSoftmax: (x, rows, cols) => logSoftmaxRows(x as Float32Array, rows, cols),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),

@@ -231,6 +231,50 @@ ${loop8(
 }
 
 /**
+ * `softmax_rows(a, o, rows, cols, tab)`: softmax of each row of `[rows, cols]` at `a` into `o`, the
+ * float32 steps of cpu-backend.ts softmaxF32: the row's largest value (0 if there is none), e^(x - max)
+ * by {@link exp4} (its table at `tab`), summed four lanes at a time (value j in lane j % 4) and the
+ * lanes then as (0 + 1) + (2 + 3), each value times 1 / sum. A row's last vector may reach into the
+ * next row: its lanes past the row count as -Infinity (e^x = 0), and what it stores there is written
+ * over when the next row is (the heap slot, a whole number of vectors, holds the last row's).
+ */
+function softmaxKernel() {
+  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
+  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
+  // Lanes whose value index (p / 4 + lane) lies inside the row: -1, else 0.
+  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
+  const x = `(v128.bitselect (v128.load ${at('a')}) ${splat(-Infinity).replaceAll('-Infinity', '-inf')} ${inRow})`;
+  const vectors = (body) => `      (local.set $p (i32.const 0))
+      (loop $v
+${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
+`;
+  const maxOf = (l) =>
+    `      (local.set $mx (select ${lane(loc('mv'), l)} (local.get $mx) (f32.lt (local.get $mx) ${lane(loc('mv'), l)})))\n`;
+  return `  (func (export "softmax_rows") (param $a i32) (param $o i32) (param $rows i32) (param $cols i32) (param $tab i32)
+    (local $p i32) (local $bytes i32) (local $mx f32) (local $mv v128) (local $acc v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
+    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
+    (loop $row
+      (local.set $mv ${splat(-Infinity).replaceAll('-Infinity', '-inf')})
+${vectors(`        (local.set $mv (f32x4.pmax (local.get $mv) ${x}))\n`)}      (local.set $mx ${lane(loc('mv'), 0)})
+${maxOf(1)}${maxOf(2)}${maxOf(3)}      (if (f32.eq (local.get $mx) (f32.const -inf)) (then (local.set $mx (f32.const 0))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+${vectors(
+  assign('y', `(f32x4.sub ${x} (f32x4.splat (local.get $mx)))`) +
+    exp4() +
+    `        (v128.store ${at('o')} (local.get $e))\n` +
+    assign('acc', `(f32x4.add (local.get $acc) (local.get $e))`),
+)}      (local.set $mv (f32x4.splat (f32.div (f32.const 1) (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))))
+${vectors(`        (v128.store ${at('o')} (f32x4.mul (v128.load ${at('o')}) (local.get $mv)))\n`)}      (local.set $o (i32.add (local.get $o) (local.get $bytes)))
+      (local.set $a (i32.add (local.get $a) (local.get $bytes)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $row (local.get $rows))))
+`;
+}
+
+/**
  * The kernels that worker threads run. Each is written in kernels.wat as an internal function with
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
@@ -311,7 +355,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = geluKernels();
+  const gelu = geluKernels() + softmaxKernel();
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }

@@ -125,3 +125,21 @@ export function geluBackwardSimd(
 ): void {
   inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), GELU_TABLE);
 }
+
+/**
+ * Softmax of each row of `[rows, cols]` on the SIMD kernel `softmax_rows` (the bits of cpu-backend.ts
+ * softmaxF32), a block of whole rows at a time.
+ */
+export function softmaxSimd(rt: WasmRuntime, x: Float32Array, out: Float32Array, rows: number, cols: number): void {
+  const per = Math.max(1, Math.floor(block / cols));
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r1 = Math.min(rows, r0 + per);
+    const m = (r1 - r0) * cols;
+    const p = padded(m);
+    const mem = rt.heap(2 * p + GELU_TABLE.length);
+    mem.set(GELU_TABLE, 2 * p);
+    mem.set(x.subarray(r0 * cols, r1 * cols), 0);
+    rt.exports.softmax_rows(0, p * 4, r1 - r0, cols, 2 * p * 4);
+    out.set(mem.subarray(p, p + m), r0 * cols);
+  }
+}
