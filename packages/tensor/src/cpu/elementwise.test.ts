@@ -71,6 +71,11 @@ describe('float32 elementwise fast paths', () => {
     ['scalar right, several heap blocks', [600_003], []],
     ['row vector', [6, 5], [5]],
     ['row vector first', [1, 40], [60, 40]],
+    // From 256 values a row vector is tiled into the heap once and goes through the same-shape kernels.
+    ['row vector, large', [300, 64], [64]],
+    ['row vector first, large', [7], [900, 7]],
+    ['row vector, several heap blocks', [5000, 3, 13], [3, 13]],
+    ['row vector longer than a heap block', [3, 20_001], [20_001]],
     ['column vector', [70, 33], [70, 1]],
     ['column vector first', [70, 1], [70, 33]],
   ];

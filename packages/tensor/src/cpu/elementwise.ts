@@ -2,7 +2,7 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { UNARY_OPS, gelu, geluGrad } from '../backend/unary-ops.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
-import { WASM_MIN_ELEMENTS, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
+import { WASM_MIN_ELEMENTS, rowSimd, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
 import { newArray } from './storage.js';
 
@@ -301,8 +301,10 @@ function binaryF32(
   const rank = outShape.length;
   const as = align(aShape, rank);
   const bs = align(bShape, rank);
-  if (aSize === n && isSuffix(bs, outShape)) return rowF32(op, a, b, out, n, bSize, false);
-  if (bSize === n && isSuffix(as, outShape)) return rowF32(op, b, a, out, n, aSize, true);
+  if (aSize === n && isSuffix(bs, outShape))
+    return (big && rowSimd(simd, op, a, b, out, n, bSize, false)) || rowF32(op, a, b, out, n, bSize, false);
+  if (bSize === n && isSuffix(as, outShape))
+    return (big && rowSimd(simd, op, b, a, out, n, aSize, true)) || rowF32(op, b, a, out, n, aSize, true);
   if (aSize === n && isPrefix(bs, outShape) >= 0) return colF32(op, a, b, out, n, n / bSize, false);
   if (bSize === n && isPrefix(as, outShape) >= 0) return colF32(op, b, a, out, n, n / aSize, true);
   return false;

@@ -101,6 +101,38 @@ export function scalarSimd(
   return true;
 }
 
+/**
+ * `out = a op b` for `b` of `period` values repeated along `a` (`b op a` when `bFirst`; a bias added
+ * to every row, say) on the same-shape SIMD kernels: `b` is tiled once over a block of whole rows
+ * in the heap, then `a` goes through in such blocks. False when `op` has no kernel.
+ */
+export function rowSimd(
+  rt: WasmRuntime,
+  op: BinaryOp,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  n: number,
+  period: number,
+  bFirst: boolean,
+): boolean {
+  if (!isSimdBinary(op)) return false;
+  const per = Math.max(1, Math.floor(block / period)) * period;
+  const tile = Math.min(per, n);
+  const p = padded(tile);
+  const mem = rt.heap(3 * p);
+  mem.set(b.subarray(0, period), p);
+  for (let len = period; len < tile; len *= 2) mem.copyWithin(p + len, p, p + Math.min(len, tile - len));
+  for (let at = 0; at < n; at += per) {
+    const m = Math.min(per, n - at);
+    mem.set(a.subarray(at, at + m), 0);
+    if (bFirst) rt.exports[op](p * 4, 0, 2 * p * 4, m);
+    else rt.exports[op](0, p * 4, 2 * p * 4, m);
+    out.set(mem.subarray(2 * p, 2 * p + m), at);
+  }
+  return true;
+}
+
 /** `out = x > 0 ? dy : 0` (the gradient of relu) on the SIMD kernel. */
 export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void {
   inBlocks(rt, [dy, x], out, n, (p, m) => rt.exports.relu_grad(0, p * 4, 2 * p * 4, m));
