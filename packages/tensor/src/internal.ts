@@ -19,6 +19,7 @@ import { installMethods } from './tensor.js';
 export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } from './tensor.js';
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
+export { setThreadPolicy } from './cpu/wasm/thread-pool.js';
 export { UNARY_OPS } from './backend/unary-ops.js';
 export type { UnaryDef } from './backend/unary-ops.js';
 export { make, toTensor, checkTensor } from './ops/util.js';
