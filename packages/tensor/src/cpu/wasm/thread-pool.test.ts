@@ -60,6 +60,16 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
         }
       }
     }
+    // A linear layer's product with its bias and ReLU (a batch times a [out, in] weight, computed as
+    // C^T = W @ X^T on both threads as on one).
+    const x = values(32 * 784, 5);
+    const w = values(128 * 784, 6);
+    const bias = values(128, 7);
+    for (const relu of [false, true]) {
+      const got = multi.fused!.linear!(x, w, bias, 32, 784, 128, relu);
+      const want = single.fused!.linear!(x, w, bias, 32, 784, 128, relu);
+      expect(firstDifference(got, want)).toBe(-1);
+    }
   });
 
   it('run a product given one thread on the private memory, with the same bits', async () => {
