@@ -20,6 +20,7 @@ export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } fro
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
 export { setThreadPolicy } from './cpu/wasm/thread-pool.js';
+export { addAlong } from './ops/movement.js';
 export { UNARY_OPS } from './backend/unary-ops.js';
 export type { UnaryDef } from './backend/unary-ops.js';
 export { make, toTensor, checkTensor } from './ops/util.js';

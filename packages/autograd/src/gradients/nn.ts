@@ -1,5 +1,13 @@
-import { col2im, exp, im2col, matmulT, mul, reshape, scatterAdd, sub, sum, type NnAttrs } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide, layerNormBackward, reluBackward, softmaxCrossEntropyBackward } from '@bp/tensor/internal';
+import { col2im, exp, im2col, matmulT, mul, reshape, sub, sum, type NnAttrs } from '@bp/tensor';
+import {
+  addAlong,
+  col2imWide,
+  conv2dBackward,
+  im2colWide,
+  layerNormBackward,
+  reluBackward,
+  softmaxCrossEntropyBackward,
+} from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */
@@ -44,5 +52,6 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     softmaxCrossEntropyBackward(dy, x, labels, lse, ignoreIndex, reduction),
     null,
   ],
-  maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(scatterAdd(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
+  // argmax holds the forward kernel's own positions (in range): added back without reading them to check.
+  maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(addAlong(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
 };
