@@ -298,6 +298,7 @@
       (br_if $strips (local.get $s))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
+    (local $ii i32) (local $iend i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (if (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols))) (then (return)))
     (local.set $lddb (i32.shl (local.get $ldd) (i32.const 2)))
@@ -305,15 +306,22 @@
     (local.set $i4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $j4 (i32.and (local.get $cols) (i32.const -4)))
     ;; 4x4 blocks: four rows loaded as vectors, transposed with shuffles, stored as four columns.
+    ;; Sixteen rows at a time for each four columns, so the four destination rows they write get
+    ;; whole 64-byte lines one after the other: destination rows a power of two apart (2 KiB, say)
+    ;; share a few cache sets, and writing all of them a vector at a time evicts each line before
+    ;; its next vector comes (a 512x64 transpose took 7 times as long as a 64x512 one).
     (local.set $i (i32.const 0))
     (block $bdone
       (loop $bi
         (br_if $bdone (i32.ge_u (local.get $i) (local.get $i4)))
+        (local.set $iend (select (local.get $i4) (i32.add (local.get $i) (i32.const 16)) (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $i4))))
         (local.set $j (i32.const 0))
         (block $jdone
           (loop $bj
             (br_if $jdone (i32.ge_u (local.get $j) (local.get $j4)))
-            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+            (local.set $ii (local.get $i))
+            (loop $bii
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $ii) (local.get $cols)) (local.get $j)) (i32.const 2))))
             (local.set $r0 (v128.load (local.get $s)))
             (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $colsb))))
             (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $colsb) (i32.const 1)))))
@@ -322,7 +330,7 @@
             (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
             (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
             (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2))))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $ii)) (i32.const 2))))
             (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
             (local.set $d (i32.add (local.get $d) (local.get $lddb)))
             (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
@@ -330,9 +338,11 @@
             (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
             (local.set $d (i32.add (local.get $d) (local.get $lddb)))
             (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $ii (i32.add (local.get $ii) (i32.const 4)))
+            (br_if $bii (i32.lt_u (local.get $ii) (local.get $iend))))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $bj)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $i (local.get $iend))
         (br $bi)))
     ;; What the blocks left: columns j4.. of rows 0..i4, then rows i4.. whole, one value at a time.
     (local.set $i (i32.const 0))

@@ -104,7 +104,7 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
     }
   });
 
-  it('transposes exactly, in 4x4 blocks and the ragged edges, into a wider destination', () => {
+  it('transposes exactly, in 4x4 blocks (sixteen rows at a time) and the ragged edges, into a wider destination', () => {
     for (const [rows, cols, ldd] of [
       [1, 1, 1],
       [3, 5, 4],
@@ -113,6 +113,10 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
       [7, 13, 9],
       [32, 196, 40],
       [5, 8, 5],
+      // Sixteen rows at a time, then a last group of 4 or 8 rows and a ragged edge.
+      [512, 64, 512],
+      [44, 20, 48],
+      [23, 9, 25],
     ]) {
       const mem = simd.heap(64 + rows * cols + cols * ldd + 64);
       const src = 16;
