@@ -19,9 +19,9 @@ function swappedAxes(perm: readonly number[]): [number, number] | null {
 }
 
 /**
- * {@link transpose}, with a swap of two axes that keeps the last (attention's split into heads and
- * merge back) on the WebAssembly kernel `swap_axes` when `simd` is given and the tensor is large
- * enough: the same values, copied run by run.
+ * {@link transpose}, on the WebAssembly kernels when `simd` is given and the tensor is large enough:
+ * a swap of the last two axes (matrices transposed) on `transpose`, a swap of two axes that keeps
+ * the last (attention's split into heads and merge back) on `swap_axes`. The same values.
  */
 export function transposeWith(
   simd: WasmRuntime | null,
@@ -31,6 +31,27 @@ export function transposeWith(
   dtype: DType,
 ): TypedArray {
   const n = sizeOf(shape);
+  const r = shape.length;
+  if (
+    simd !== null &&
+    n >= SWAP_MIN &&
+    r >= 2 &&
+    perm[r - 2] === r - 1 &&
+    perm[r - 1] === r - 2 &&
+    perm.every((a, i) => i >= r - 2 || a === i)
+  ) {
+    // The last two axes swapped (a matrix or a batch of them transposed): the WebAssembly
+    // transpose, 4x4 blocks in tiles, on each matrix.
+    const rows = shape[r - 2];
+    const cols = shape[r - 1];
+    const size = rows * cols;
+    const out = newArray(dtype, n, false);
+    const mem = new Int32Array(simd.heap(2 * n).buffer);
+    mem.set(new Int32Array(x.buffer, x.byteOffset, n), 0);
+    for (let b = 0; b < n; b += size) simd.exports.transpose(b * 4, rows, cols, (n + b) * 4, rows);
+    new Int32Array(out.buffer, out.byteOffset, n).set(mem.subarray(n, 2 * n));
+    return out;
+  }
   const axes = simd !== null && n >= SWAP_MIN ? swappedAxes(perm) : null;
   if (axes === null) return transpose(x, shape, perm, dtype);
   const [p, q] = axes;

@@ -1,12 +1,12 @@
-// Swapping two axes that keep the last one (attention's heads) on the WebAssembly kernel gives
-// the TypeScript transpose's values, bit for bit, for float32 and int32.
+// Swapping two axes that keep the last one (attention's heads), or the last two (matrices), on the
+// WebAssembly kernels gives the TypeScript transpose's values, bit for bit, for float32 and int32.
 import { describe, expect, it } from 'vitest';
 import { transpose, transposeWith } from './movement.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 
 const module = kernelModule();
 
-describe('transpose: swapped axes on the SIMD kernel', () => {
+describe('transpose: swapped axes on the SIMD kernels', () => {
   const cases: [number[], number[]][] = [
     [
       [32, 16, 4, 16],
@@ -27,6 +27,19 @@ describe('transpose: swapped axes on the SIMD kernel', () => {
     [
       [2, 3, 40, 7, 5],
       [0, 1, 3, 2, 4],
+    ],
+    // The last two axes swapped: matrices transposed on the kernel's 4x4 blocks, ragged edges included.
+    [
+      [512, 64],
+      [1, 0],
+    ],
+    [
+      [37, 150],
+      [1, 0],
+    ],
+    [
+      [3, 2, 45, 23],
+      [0, 1, 3, 2],
     ],
   ];
   for (const [shape, perm] of cases) {
