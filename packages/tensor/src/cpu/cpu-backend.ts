@@ -298,7 +298,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     unary: (op, x, size, dtype) => unary(op, x, size, dtype, local),
     binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype, local),
     where,
-    reduce,
+    reduce: (op, x, shape, axes, dtype) => reduce(op, x, shape, axes, dtype, local),
     matmul: (a, b, batchA, batchB, m, k, n, transA, transB) => matmul(a, b, batchA, batchB, m, k, n, transA, transB, simd),
     transpose: (x, shape, perm, dtype) => transposeWith(local, x, shape, perm, dtype),
     slice,

@@ -188,6 +188,29 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
+  // Column sums (a bias gradient: [rows, cols] summed over rows) run on the float64 SIMD kernel from
+  // 4096 values with an even number of columns: the bits of the TypeScript loop, whose order it keeps
+  // (four rows at a time, then the rest), across heap blocks and with several outer blocks.
+  for (const [shape, axes] of [
+    [[512, 256], [0]],
+    [
+      [32, 16, 64],
+      [0, 1],
+    ],
+    [[3, 1001, 6], [1]],
+    [[7, 40_000, 2], [1]],
+    [[4099, 3], [0]],
+    [[3, 1500], [0]],
+    [[2, 5, 512], [1]],
+  ] as [number[], number[]][]) {
+    it(`sum of [${shape}] over axes [${axes}]: the same bits on both CPU backends`, () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = values(n, n % 97, true).map((v, i) => (i % 7 === 0 ? v * 1e6 : v));
+      const [simd, ts] = [backends.simd, backends.typescript].map((be) => be.reduce('sum', x, shape, axes, 'float32'));
+      expectSame(simd, ts);
+    });
+  }
+
   it('leaves int32 arithmetic exact', () => {
     const a = Int32Array.from({ length: 3000 }, (_, i) => i * 7 - 5000);
     const b = Int32Array.from({ length: 3000 }, (_, i) => 3 - i);

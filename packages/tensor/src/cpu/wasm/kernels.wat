@@ -617,6 +617,33 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $imgb)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $imgs (local.get $n))))
+  (func (export "col_sum") (param $x i32) (param $acc i32) (param $rows i32) (param $inner i32) (param $zero i32)
+    ;; The column sums of x [rows, inner] (float32, inner even, rows a multiple of 4) added into acc
+    ;; [inner] (float64; zeroed first when zero != 0): four rows at a time as ((((acc + r0) + r1) + r2)
+    ;; + r3), two columns a lane pair: the order of reduce.ts sumF32, so the same bits (the caller adds
+    ;; a last one to three rows itself).
+    (local $stride i32) (local $r i32) (local $j i32) (local $p i32) (local $q i32) (local $a v128)
+    (local.set $stride (i32.shl (local.get $inner) (i32.const 2)))
+    (if (local.get $zero) (then (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $inner) (i32.const 3)))))
+    (local.set $r (i32.const 0))
+    (block $d4
+      (loop $l4
+        (br_if $d4 (i32.gt_s (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
+        (local.set $p (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $stride))))
+        (local.set $q (local.get $acc))
+        (local.set $j (i32.const 0))
+        (loop $c4
+          (local.set $a (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p)))))
+          (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (local.get $stride))))))
+          (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 1)))))))
+          (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (i32.mul (local.get $stride) (i32.const 3)))))))
+          (v128.store (local.get $q) (local.get $a))
+          (local.set $p (i32.add (local.get $p) (i32.const 8)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))
+          (br_if $c4 (i32.lt_u (local.get $j) (local.get $inner))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $l4))))
   (func $transpose_batch
     (param $src i32) (param $n i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32) (param $step i32)
     (local $srcb i32) (local $stepb i32)
