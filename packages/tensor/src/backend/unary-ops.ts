@@ -160,11 +160,12 @@ export const GELU_TABLE = ((): Float32Array => {
 })();
 
 /**
- * The error function of a float32 `v` (the `erf` op, and GELU's), in float32 arithmetic four lanes of the WebAssembly kernels evaluate
- * step for step (so both give the same bits): the piece of {@link GELU_TABLE} for |v|, its
- * polynomial by Horner's rule, each step rounded to float32, the constant term added last in two
- * parts. Within 1.4 float32 ulps of erf (0.7 from |v| = 1 on), closer than the float32 erf of
- * PyTorch's vectorised CPU kernels; ±1 from 3.92, NaN for NaN.
+ * The error function of a float32 `v` (the `erf` op, and GELU's), in float32 arithmetic that the
+ * WebAssembly kernels evaluate four lanes at a time step for step (so both give the same bits): the
+ * piece of {@link GELU_TABLE} for |v|, its polynomial by Horner's rule, each step rounded to
+ * float32, the constant term added last in two parts. Within 1.4 float32 ulps of erf (0.75 from
+ * |v| = 1 on), closer than the float32 erf of PyTorch's vectorised CPU kernels; ±1 from 3.92, NaN
+ * for NaN.
  * @internal
  */
 export function erfF32(v: number): number {
