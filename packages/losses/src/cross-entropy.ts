@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/
 import { softmaxCrossEntropy } from '@bp/tensor/internal';
 import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { floatTensor } from './validate.js';
+import { floatTensor, hostChecks } from './validate.js';
 
 /** Options of {@link crossEntropyLoss} (PyTorch's keyword arguments). */
 export interface CrossEntropyOptions extends LossOptions {
@@ -50,13 +50,11 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   const r = toRows(op, x);
   const weights = classWeights(op, opts?.weight, r.c);
   const sameShape = labels.shape.length === x.shape.length && labels.shape.every((d, i) => d === x.shape[i]);
-  if (labels.dtype === 'int32' && !sameShape && weights === null && s === 0) {
-    // Class ids, no weights, no smoothing: one fused op (a row's log-sum-exp and picked logit
-    // forward, one kernel backward). Where value checks are on, classLabels has read the labels
-    // back and thrown on an id out of range; elsewhere they stay on the backend and such a row is
-    // NaN, as deviceNll's.
-    const ids = classLabels(op, r, x, labels, ignoreIndex);
-    const loss = softmaxCrossEntropy(r.rows, ids instanceof Tensor ? ids : labels.reshape([labels.size]), { ignoreIndex, reduction });
+  if (labels.dtype === 'int32' && !sameShape && weights === null && s === 0 && !hostChecks()) {
+    // Labels left on the backend (no value checks that read back): one fused op, whose
+    // out-of-range rows are NaN as deviceNll's. Checked host labels keep the composite below.
+    const ids = classLabels(op, r, x, labels, ignoreIndex) as Tensor;
+    const loss = softmaxCrossEntropy(r.rows, ids, { ignoreIndex, reduction });
     return reduction === 'none' ? loss.reshape(r.outShape) : loss;
   }
   const logp = r.rows.logSoftmax(-1);

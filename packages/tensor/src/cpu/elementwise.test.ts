@@ -211,6 +211,27 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
+  it('fused cross-entropy: loss and gradient of logits near 1e4 as the float64 softmax gives them', () => {
+    // Logits near 1e4, where a float32 log-sum-exp is off by about 1e-3.
+    const rows = 3;
+    const cols = 6;
+    const x = Float32Array.from({ length: rows * cols }, (_, i) => 1e4 + (i % cols) * 0.37 - Math.floor(i / cols) * 2);
+    const labels = Int32Array.of(4, 0, 5);
+    const be = backends.simd;
+    const [loss, lse] = be.fused!.crossEntropy!(x, labels, rows, cols, -100, 'none') as [Float32Array, Float32Array];
+    const grad = be.fused!.crossEntropyBackward!(Float32Array.of(1, 1, 1), x, labels, lse, rows, cols, -100, 'none') as Float32Array;
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+      const mx = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - mx), 0);
+      expect(loss[r]).toBeCloseTo(Math.log(sum) + mx - row[labels[r]], 5);
+      for (let j = 0; j < cols; j++) {
+        const want = Math.exp(row[j] - mx) / sum - (j === labels[r] ? 1 : 0);
+        expect(Math.abs(grad[r * cols + j] - want)).toBeLessThan(1e-7);
+      }
+    }
+  });
+
   it('leaves int32 arithmetic exact', () => {
     const a = Int32Array.from({ length: 3000 }, (_, i) => i * 7 - 5000);
     const b = Int32Array.from({ length: 3000 }, (_, i) => 3 - i);
