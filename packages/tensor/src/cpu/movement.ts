@@ -6,14 +6,11 @@ import { newArray, newF32 } from './storage.js';
 /** Below this many values a swap of two axes stays in the loop below (copying in and out costs more). */
 const SWAP_MIN = 4096;
 
-/**
- * The two axes `p < q` a permutation swaps, leaving every other axis in place (the last one
- * included), or null.
- */
+/** The two axes `p < q` a permutation swaps, leaving every other axis in place, or null. */
 function swappedAxes(perm: readonly number[]): [number, number] | null {
   const moved = [];
   for (let i = 0; i < perm.length; i++) if (perm[i] !== i) moved.push(i);
-  if (moved.length !== 2 || moved[1] === perm.length - 1) return null;
+  if (moved.length !== 2) return null;
   const [p, q] = moved;
   return perm[p] === q && perm[q] === p ? [p, q] : null;
 }
@@ -32,42 +29,30 @@ export function transposeWith(
 ): TypedArray {
   const n = sizeOf(shape);
   const r = shape.length;
-  if (
-    simd !== null &&
-    n >= SWAP_MIN &&
-    r >= 2 &&
-    perm[r - 2] === r - 1 &&
-    perm[r - 1] === r - 2 &&
-    perm.every((a, i) => i >= r - 2 || a === i)
-  ) {
-    // The last two axes swapped (a matrix or a batch of them transposed): the WebAssembly
-    // transpose, 4x4 blocks in tiles, on each matrix.
-    const rows = shape[r - 2];
-    const cols = shape[r - 1];
-    const size = rows * cols;
-    const out = newArray(dtype, n, false);
-    const mem = new Int32Array(simd.heap(2 * n).buffer);
-    mem.set(new Int32Array(x.buffer, x.byteOffset, n), 0);
-    for (let b = 0; b < n; b += size) simd.exports.transpose(b * 4, rows, cols, (n + b) * 4, rows);
-    new Int32Array(out.buffer, out.byteOffset, n).set(mem.subarray(n, 2 * n));
-    return out;
-  }
   const axes = simd !== null && n >= SWAP_MIN ? swappedAxes(perm) : null;
-  if (axes === null) return transpose(x, shape, perm, dtype);
+  // A swap with the last axis that is not of the last two stays in the loop.
+  if (axes === null || (axes[1] === r - 1 && axes[0] !== r - 2)) return transpose(x, shape, perm, dtype);
   const [p, q] = axes;
   const out = newArray(dtype, n, false);
-  // The kernel moves 4-byte values: float32 and int32 alike, through an int32 view of the memory.
+  // The kernels move 4-byte values: float32 and int32 alike, through an int32 view of the memory.
   const mem = new Int32Array(simd!.heap(2 * n).buffer);
   mem.set(new Int32Array(x.buffer, x.byteOffset, n), 0);
-  simd!.exports.swap_axes(
-    0,
-    n * 4,
-    sizeOf(shape.slice(0, p)),
-    shape[p],
-    sizeOf(shape.slice(p + 1, q)),
-    shape[q],
-    sizeOf(shape.slice(q + 1)),
-  );
+  if (q === r - 1) {
+    // Matrices transposed: 4x4 blocks in tiles, matrix by matrix.
+    const rows = shape[p];
+    const size = rows * shape[q];
+    for (let b = 0; b < n; b += size) simd!.exports.transpose(b * 4, rows, shape[q], (n + b) * 4, rows);
+  } else {
+    simd!.exports.swap_axes(
+      0,
+      n * 4,
+      sizeOf(shape.slice(0, p)),
+      shape[p],
+      sizeOf(shape.slice(p + 1, q)),
+      shape[q],
+      sizeOf(shape.slice(q + 1)),
+    );
+  }
   new Int32Array(out.buffer, out.byteOffset, n).set(mem.subarray(n, 2 * n));
   return out;
 }

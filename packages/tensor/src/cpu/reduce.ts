@@ -4,6 +4,7 @@ import { DTypeError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { transpose } from './movement.js';
 import { newArray } from './storage.js';
+import { WASM_BLOCK } from './wasm/wasm-elementwise.js';
 import type { WasmRuntime } from './wasm/wasm-runtime.js';
 
 /**
@@ -196,7 +197,7 @@ const COL_SUM_MIN = 4096;
 function colSumSimd(rt: WasmRuntime, src: Float32Array, outer: number, red: number, inner: number, out: Float32Array): boolean {
   if (inner < 2 || inner % 2 !== 0 || outer * red * inner < COL_SUM_MIN) return false;
   const xAt = (2 * inner + 3) & ~3;
-  const chunk = Math.max(4, Math.floor(16384 / inner) & ~3);
+  const chunk = Math.max(4, Math.floor(WASM_BLOCK / inner) & ~3);
   const mem = rt.heap(xAt + Math.min(chunk, red) * inner);
   const acc = new Float64Array(mem.buffer, 0, inner);
   for (let o = 0; o < outer; o++) {
