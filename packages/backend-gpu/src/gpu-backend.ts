@@ -16,7 +16,7 @@ import { prod, type KernelSpec } from './kernels/codegen.js';
 import { binaryKernel, copyKernel, fillKernel, unaryKernel, whereKernel } from './kernels/elementwise.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { CONCAT_GROUP, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './kernels/movement.js';
-import { reduceKernel } from './kernels/reduce.js';
+import { BLOCK as SUM_BLOCK, blockSumKernel, LONG_SUM, reduceKernel } from './kernels/reduce.js';
 import { logSumExpKernel, softmaxFromLseKernel } from './kernels/softmax.js';
 import {
   adamMaxKernel,
@@ -530,7 +530,15 @@ function make(choice: ModeChoice): GpuBackend {
       try {
         if (outer * inner === 0) return empty();
         if (red === 0) return fill(outer * inner, op === 'prod' ? 1 : op === 'sum' || op === 'argmax' || op === 'argmin' ? 0 : NaN);
-        return run(reduceKernel(op, outer, red, inner), [src]);
+        // Long sums: block sums in parallel first, until each thread of the last pass adds at most LONG_SUM terms.
+        let n = red;
+        while (op === 'sum' && n > LONG_SUM) {
+          const partial = run(blockSumKernel(outer, n, inner), [src]);
+          if (src !== x) tracker.dispose(src);
+          src = partial;
+          n = Math.ceil(n / SUM_BLOCK);
+        }
+        return run(reduceKernel(op, outer, n, inner), [src]);
       } finally {
         if (src !== x) tracker.dispose(src);
       }

@@ -342,6 +342,10 @@ add('reduce', 'long sums (70000 values, and down columns)', (b, tol) => {
   const v = values(70000, 42, 0, 1);
   same(b, tol, 'sum all', [f(v)], (be, xs) => be.reduce('sum', xs[0], [70000], [0], 'float32'), 1, 'float32');
   same(b, tol, 'sum cols', [f(v)], (be, xs) => be.reduce('sum', xs[0], [7000, 10], [0], 'float32'), 10, 'float32');
+  // Block sums first: two passes for 300000 terms (-> 4688 -> 74), one down columns.
+  const w = values(300000, 7, -1, 2);
+  same(b, tol, 'sum of 300000', [f(w)], (be, xs) => be.reduce('sum', xs[0], [300000], [0], 'float32'), 1, 'float32');
+  same(b, tol, 'sum 3 cols', [f(w)], (be, xs) => be.reduce('sum', xs[0], [100000, 3], [0], 'float32'), 3, 'float32');
 });
 add('reduce', 'int32 sum and max', (b, tol) => {
   const v = ints(24, 77, -50, 50);

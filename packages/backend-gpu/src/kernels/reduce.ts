@@ -6,7 +6,37 @@ import type { KernelSpec } from './codegen.js';
  * grows with `red / BLOCK + BLOCK` instead of `red`, which keeps long sums
  * (a mean over a dataset) close to the CPU backend's float64 accumulator.
  */
-const BLOCK = 64;
+export const BLOCK = 64;
+
+/**
+ * Sums over more terms than this first add blocks of {@link BLOCK} in parallel
+ * ({@link blockSumKernel}), as often as it takes, so that no thread adds more than this
+ * many values: one thread per output would leave a GPU idle on a long sum, and some drivers
+ * end a shader's loop early (lavapipe, Mesa's Vulkan on the CPU, stops after about 63,500
+ * turns: a sum of 70,000 ones came out 63,551).
+ */
+export const LONG_SUM = BLOCK * BLOCK;
+
+/**
+ * The sums of each block of {@link BLOCK} terms along the middle axis of `[outer, red, inner]`:
+ * `[outer, ceil(red / BLOCK), inner]`, each block added in the order {@link reduceKernel} adds it.
+ */
+export function blockSumKernel(outer: number, red: number, inner: number): KernelSpec {
+  const blocks = Math.ceil(red / BLOCK);
+  const head =
+    inner === 1
+      ? `const o = this.thread.x;\n  const ou = Math.floor((o + 0.5) / ${blocks});\n  const blk = o - ou * ${blocks};\n  const base = ou * ${red};`
+      : `const o = this.thread.x;\n  const ou = Math.floor((o + 0.5) / ${blocks * inner});\n  const rem = o - ou * ${blocks * inner};\n` +
+        `  const blk = Math.floor((rem + 0.5) / ${inner});\n  const base = ou * ${red * inner} + (rem - blk * ${inner});`;
+  const at = inner === 1 ? 'x[base + r]' : `x[base + r * ${inner}]`;
+  return {
+    key: `blocksum:${outer}:${red}:${inner}`,
+    source:
+      `function (x) {\n  ${head}\n  let part = 0;\n  for (let j = 0; j < ${BLOCK}; j++) {\n    const r = blk * ${BLOCK} + j;\n` +
+      `    if (r < ${red}) {\n      part += ${at};\n    }\n  }\n  return part;\n}`,
+    output: outer * blocks * inner,
+  };
+}
 
 /**
  * Reduces the middle axis of `[outer, red, inner]` (the op front-end's axis
