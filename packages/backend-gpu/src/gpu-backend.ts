@@ -35,7 +35,7 @@ import {
   type AdamKernel,
 } from './kernels/fused.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
-import { chooseMode, chooseModeAsync, GL_MODES, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
+import { chooseMode, chooseModeAsync, GL_MODES, webgpuAdapter, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
 import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
 
 /** Options of {@link gpu}. */
@@ -56,7 +56,7 @@ export interface GpuBackendInfo extends Record<string, unknown> {
   mode: GpuMode;
   /** True when kernels run on a hardware graphics device (not SwiftShader, llvmpipe or the CPU modes). */
   realGpu: boolean;
-  /** The GL renderer string where there is one. */
+  /** The GL renderer string, or on WebGPU the adapter's vendor, architecture and device, where there is one. */
   renderer: string | null;
   /** Whether results stay in device textures between ops. */
   deviceMemory: boolean;
@@ -466,6 +466,7 @@ function make(choice: ModeChoice): GpuBackend {
   let renderer: string | null | undefined;
   function rendererName(): string | null {
     if (renderer !== undefined) return renderer;
+    if (webgpu) return (renderer = webgpuAdapter().renderer);
     const gl = (g as unknown as { context?: WebGLRenderingContext | null }).context;
     if (!device || !gl || typeof gl.getParameter !== 'function') return null;
     const ext = gl.getExtension('WEBGL_debug_renderer_info');
@@ -604,7 +605,7 @@ function make(choice: ModeChoice): GpuBackend {
       return {
         kind: 'gpu',
         mode,
-        realGpu: device && r !== null && !SOFTWARE_RENDERER.test(r),
+        realGpu: device && r !== null && !SOFTWARE_RENDERER.test(r) && !(webgpu && webgpuAdapter().fallback),
         renderer: r,
         deviceMemory: device,
         liveTensors: tracker.liveCount,

@@ -22,7 +22,12 @@ export const GL_MODES: readonly GpuMode[] = ['webgpu', 'headlessgl', 'webgl2', '
 const ORDER: readonly GpuMode[] = ['webgpu', 'headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
 
 interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown> };
+  gpu?: { requestAdapter(): Promise<WebGpuAdapter | null> };
+}
+
+interface WebGpuAdapter {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  isFallbackAdapter?: boolean;
 }
 
 function nav(): GpuNavigator | undefined {
@@ -39,13 +44,18 @@ export function loadDawn(): string | null {
   if (dawnReason !== undefined) return dawnReason;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
   if (!proc?.versions?.node) return (dawnReason = 'not in Node');
-  if (nav()?.gpu) return (dawnReason = null);
+  if (nav()?.gpu) {
+    // A program that installed Dawn itself (`navigator.gpu = create([])`) meets the same setter.
+    keepErrorHandlers((globalThis as { GPUDevice?: { prototype?: object } }).GPUDevice);
+    return (dawnReason = null);
+  }
   const mod = proc.getBuiltinModule?.('node:module') as NodeModuleApi | undefined;
   if (!mod) return (dawnReason = 'this Node has no process.getBuiltinModule (Node >= 20.16 needed to load the `webgpu` package)');
   try {
     const base = mod.createRequire(import.meta.url).resolve('gpu.js');
     const dawn = mod.createRequire(base)('webgpu') as { create(flags: string[]): unknown; globals?: Record<string, unknown> };
     const g = globalThis as Record<string, unknown>;
+    keepErrorHandlers(dawn.globals?.GPUDevice as { prototype?: object } | undefined);
     if (dawn.globals) for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
     const gpuApi = dawn.create([]);
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpuApi, configurable: true });
@@ -57,6 +67,35 @@ export function loadDawn(): string | null {
   }
 }
 
+/**
+ * Dawn's Node build in the `webgpu` package 0.2.x, the version gpu.js installs, refuses every
+ * value assigned to `device.onuncapturederror` ("object is not of the correct interface type"),
+ * and gpu.js assigns one to the device it makes, so no kernel could run. Where the native setter
+ * refuses a value, `device.onuncapturederror` keeps it instead (Dawn prints uncaptured errors
+ * itself); where it accepts one, nothing changes. Exported for its test.
+ */
+export function keepErrorHandlers(deviceClass: { prototype?: object } | undefined): void {
+  const proto = deviceClass?.prototype;
+  const native = proto && Object.getOwnPropertyDescriptor(proto, 'onuncapturederror');
+  if (!native?.set || !native.configurable) return;
+  const kept = new WeakMap<object, unknown>();
+  Object.defineProperty(proto, 'onuncapturederror', {
+    configurable: true,
+    enumerable: native.enumerable,
+    get(this: object) {
+      return kept.has(this) ? kept.get(this) : native.get?.call(this);
+    },
+    set(this: object, handler: unknown) {
+      try {
+        native.set!.call(this, handler);
+        kept.delete(this);
+      } catch {
+        kept.set(this, handler);
+      }
+    },
+  });
+}
+
 function webgpuReason(): string {
   if (nav()?.gpu) return 'navigator.gpu exists but no adapter was found';
   const dawn = loadDawn();
@@ -65,17 +104,37 @@ function webgpuReason(): string {
 }
 
 let adapterFound: boolean | undefined;
+let adapterName: { renderer: string | null; fallback: boolean } = { renderer: null, fallback: false };
 
 /** Whether a WebGPU adapter answers here (in Node, after loading Dawn). Cached. */
 export async function webgpuAvailable(): Promise<boolean> {
   if (adapterFound !== undefined) return adapterFound;
-  if (!nav()?.gpu && loadDawn() !== null) return (adapterFound = false);
+  // In Node, also where the program installed `navigator.gpu` itself (loadDawn then patches its device class).
+  if (loadDawn() !== null && !nav()?.gpu) return (adapterFound = false);
   try {
-    adapterFound = (await nav()!.gpu!.requestAdapter()) != null;
+    const adapter = await nav()!.gpu!.requestAdapter();
+    adapterFound = adapter != null;
+    if (adapter) adapterName = describeAdapter(adapter);
   } catch {
     adapterFound = false;
   }
   return adapterFound;
+}
+
+/**
+ * The WebGPU adapter's vendor, architecture and device or description, as one string
+ * (`'nvidia hopper NVIDIA H200'`, `'google swiftshader'`, `'mesa software llvmpipe (LLVM 15.0.6, 256 bits)'`),
+ * and whether it is a software fallback. Exported for its test.
+ */
+export function describeAdapter(adapter: WebGpuAdapter): { renderer: string | null; fallback: boolean } {
+  const i = adapter.info ?? {};
+  const parts = [i.vendor, i.architecture, i.device || i.description].filter((p): p is string => !!p);
+  return { renderer: parts.length > 0 ? parts.join(' ') : null, fallback: adapter.isFallbackAdapter === true };
+}
+
+/** What {@link webgpuAvailable} learned of the adapter: its name, and whether it is a software fallback. */
+export function webgpuAdapter(): { renderer: string | null; fallback: boolean } {
+  return adapterName;
 }
 
 function supported(mode: GpuMode): boolean {

@@ -131,7 +131,8 @@ describe('modes and info', () => {
     try {
       const b = await setBackend('gpu');
       expect(b.name).toBe('gpu');
-      expect(tensor([1, 2, 3]).mul(2).toArray()).toEqual([2, 4, 6]);
+      // Awaited: where Dawn loads, setBackend('gpu') picks WebGPU, which reads asynchronously only.
+      expect(await tensor([1, 2, 3]).mul(2).array()).toEqual([2, 4, 6]);
     } finally {
       await setBackend(prev);
     }

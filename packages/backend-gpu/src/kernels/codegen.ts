@@ -120,9 +120,10 @@ export interface KernelSpec {
   output: number;
   /**
    * Numbers passed after the storage arguments. GLSL has no literal for an
-   * infinity, so kernels that must produce one take `Infinity` this way.
+   * infinity, and WebGPU compilers may fold `inf - inf` to 0, so kernels that must
+   * produce an infinity or NaN take `Infinity` and `NaN` this way.
    */
-  scalars?: number[];
+  scalars?: readonly number[];
   /**
    * The source does not depend on the sizes (elementwise work on whole
    * arrays): one compiled kernel then serves every size, through gpu.js'

@@ -67,15 +67,23 @@ function erfOf(u: string): string {
  * Each unary op as statements over `v` ending in a `return`. The forms are
  * the numerically careful ones: sigmoid and tanh never overflow, and small
  * arguments of tanh, log1p and expm1 use their series, since `exp(x) - 1` on
- * float32 loses every digit near zero. `inf` is the argument `Infinity`:
- * GL drivers return finite stand-ins (log(0) = -88 on SwiftShader) where
- * IEEE and the CPU backend give an infinity or NaN, so those cases are explicit.
+ * float32 loses every digit near zero. `inf` and `nan` are the arguments
+ * `Infinity` and `NaN` ({@link SPECIAL_VALUES}): GL drivers return finite stand-ins
+ * (log(0) = -88 on SwiftShader) where IEEE and the CPU backend give an infinity or
+ * NaN, so those cases are explicit.
  */
+/**
+ * The scalar arguments `inf` and `nan` of kernels that must produce them. A NaN is passed
+ * in, not computed: NVIDIA's Vulkan driver (WebGPU through Dawn, on an H200) and lavapipe
+ * fold `inf - inf` to 0, as shader compilers may when they assume finite floats.
+ */
+export const SPECIAL_VALUES: readonly number[] = [Infinity, NaN];
+
 const unaryBody: Partial<Record<UnaryOp, string>> = {
   neg: 'return -v;',
   exp: 'if (v > 88.72284) {\n    return inf;\n  }\n  return Math.exp(v);',
-  log: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v);',
-  sqrt: 'if (v < 0) {\n    return inf - inf;\n  }\n  return Math.sqrt(v);',
+  log: 'if (v < 0) {\n    return nan;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v);',
+  sqrt: 'if (v < 0) {\n    return nan;\n  }\n  return Math.sqrt(v);',
   abs: 'return Math.abs(v);',
   relu: 'return v > 0 ? v : 0;',
   sigmoid: 'const e = Math.exp(-Math.abs(v));\n  return v >= 0 ? 1 / (1 + e) : e / (1 + e);',
@@ -96,7 +104,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
   // Halves to even, as PyTorch: floor(v + 0.5) takes them up, so step back where that lands on an odd integer.
   round: 'const r = Math.floor(v + 0.5);\n  if (r - v == 0.5 && r - 2 * Math.floor(r * 0.5) == 1) {\n    return r - 1;\n  }\n  return r;',
   log1p:
-    'if (v < -1) {\n    return inf - inf;\n  }\n  if (v == -1) {\n    return -inf;\n  }\n' +
+    'if (v < -1) {\n    return nan;\n  }\n  if (v == -1) {\n    return -inf;\n  }\n' +
     '  if (Math.abs(v) < 0.1) {\n' +
     '    return v * (1 + v * (-1 / 2 + v * (1 / 3 + v * (-1 / 4 + v * (1 / 5 + v * (-1 / 6 + v * (1 / 7)))))));\n' +
     '  }\n' +
@@ -120,7 +128,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
   // Cephes asinf: the polynomial on |x| <= 0.5, asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2)) above.
   asin:
     'const a = Math.abs(v);\n' +
-    '  if (a > 1) {\n    return inf - inf;\n  }\n' +
+    '  if (a > 1) {\n    return nan;\n  }\n' +
     '  let w = a;\n' +
     '  if (a > 0.5) {\n    w = Math.sqrt(0.5 * (1 - a));\n  }\n' +
     `  const z = w * w;\n  let r = ${ASIN_POLY};\n` +
@@ -128,7 +136,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
     '  return v < 0 ? -r : r;',
   // acos from the same polynomial, never as pi/2 - asin(x) near +-1, where that cancels.
   acos:
-    'if (Math.abs(v) > 1) {\n    return inf - inf;\n  }\n' +
+    'if (Math.abs(v) > 1) {\n    return nan;\n  }\n' +
     '  let w = v;\n' +
     '  if (v > 0.5) {\n    w = Math.sqrt(0.5 * (1 - v));\n  }\n' +
     '  if (v < -0.5) {\n    w = Math.sqrt(0.5 * (1 + v));\n  }\n' +
@@ -168,7 +176,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
     '  return v < 0 ? -r : r;',
   // Near 1, acosh(1 + d) = sqrt(2d) (1 - d/12 + 3d^2/160 - ...): the log form cancels there.
   acosh:
-    'if (v < 1) {\n    return inf - inf;\n  }\n' +
+    'if (v < 1) {\n    return nan;\n  }\n' +
     '  if (v == inf) {\n    return inf;\n  }\n' +
     '  if (v > 10000) {\n    return Math.log(v) + 0.6931471805599453;\n  }\n' +
     '  const d = v - 1;\n' +
@@ -176,7 +184,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
     '  return Math.log(v + Math.sqrt(v * v - 1));',
   atanh:
     'const a = Math.abs(v);\n' +
-    '  if (a > 1) {\n    return inf - inf;\n  }\n' +
+    '  if (a > 1) {\n    return nan;\n  }\n' +
     '  if (a == 1) {\n    return v > 0 ? inf : -inf;\n  }\n' +
     '  let r = 0;\n' +
     '  if (a < 0.1) {\n    const z = a * a;\n    r = a + a * z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9))));\n  }\n' +
@@ -191,9 +199,9 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
     '  const pdf = 0.3989422804014327 * Math.exp(v * v * -0.5);\n' +
     '  return 0.5 * (1 + e) + v * pdf;',
   trunc: 'return v < 0 ? -Math.floor(-v) : Math.floor(v);',
-  rsqrt: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return inf;\n  }\n  return 1 / Math.sqrt(v);',
+  rsqrt: 'if (v < 0) {\n    return nan;\n  }\n  if (v == 0) {\n    return inf;\n  }\n  return 1 / Math.sqrt(v);',
   log2:
-    'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n' +
+    'if (v < 0) {\n    return nan;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n' +
     '  return Math.log(v) * 1.4426950408889634;',
   exp2: 'if (v >= 128) {\n    return inf;\n  }\n  if (v < -150) {\n    return 0;\n  }\n  return Math.exp(v * 0.6931471805599453);',
 };
@@ -205,13 +213,13 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
 export function unaryKernel(op: UnaryOp, size: number): KernelSpec | null {
   const body = unaryBody[op] ?? (UNARY_OPS[op] as UnaryDef).gpu;
   if (body === undefined) return null;
-  const usesInf = body.includes('inf');
+  const special = /\b(inf|nan)\b/.test(body);
   return {
     key: `unary:${op}`,
-    source: `function (x${usesInf ? ', inf' : ''}) {\n  const v = x[this.thread.x];\n  ${body}\n}`,
+    source: `function (x${special ? ', inf, nan' : ''}) {\n  const v = x[this.thread.x];\n  ${body}\n}`,
     output: size,
     dynamic: true,
-    ...(usesInf ? { scalars: [Infinity] } : {}),
+    ...(special ? { scalars: SPECIAL_VALUES } : {}),
   };
 }
 
@@ -281,7 +289,7 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
         '    if (Math.floor(q) == q) {\n' +
         '      const half = q * 0.5;\n' +
         '      if (!(Math.floor(half) == half)) {\n        r = -r;\n      }\n' +
-        '    } else {\n      r = inf - inf;\n    }\n' +
+        '    } else {\n      r = nan;\n    }\n' +
         '  }\n  ' +
         ret('r')
       );
@@ -329,9 +337,9 @@ export function binaryKernel(
   return {
     key: `binary:${op}:${truncate}:${ix.dynamic ? '' : prod(outShape)}:${ix.key}`,
     dynamic: ix.dynamic,
-    source: `function (a, b${op === 'pow' ? ', inf' : ''}) {\n  ${ix.prelude}\n  const p = a[${ix.index[0]}];\n  const q = b[${ix.index[1]}];\n  ${binaryBody(op, truncate)}\n}`,
+    source: `function (a, b${op === 'pow' ? ', inf, nan' : ''}) {\n  ${ix.prelude}\n  const p = a[${ix.index[0]}];\n  const q = b[${ix.index[1]}];\n  ${binaryBody(op, truncate)}\n}`,
     output: prod(outShape),
-    ...(op === 'pow' ? { scalars: [Infinity] } : {}),
+    ...(op === 'pow' ? { scalars: SPECIAL_VALUES } : {}),
   };
 }
 

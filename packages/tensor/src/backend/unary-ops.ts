@@ -3,8 +3,9 @@
  * number (float64 arithmetic, rounded to float32 on store), which the CPU backend
  * runs and every test compares with. `keepsInt` ops keep int32 inputs int32 (the rest
  * compute in float32). `gpu`, when given, is the same function as the body of a
- * gpu.js kernel over `v` (GPU backends use their own careful forms where they have
- * one, this body next, and `f` on the host last).
+ * gpu.js kernel over `v`; it may read the arguments `inf` and `nan` (Infinity and NaN,
+ * since shader compilers may fold `inf - inf` to 0). GPU backends use their own careful
+ * forms where they have one, this body next, and `f` on the host last.
  *
  * Adding an entry here is all a new primitive needs from the backends; its front-end
  * function and gradient rule go in ops/elementwise.ts and @bp/autograd.
@@ -320,7 +321,7 @@ export const UNARY_OPS = {
   log2: { f: Math.log2 },
   log10: {
     f: Math.log10,
-    gpu: 'if (v < 0) {\n    return inf - inf;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v) * 0.4342944819032518;',
+    gpu: 'if (v < 0) {\n    return nan;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v) * 0.4342944819032518;',
   },
   exp2: { f: (x) => 2 ** x },
 } as const satisfies Record<string, UnaryDef>;

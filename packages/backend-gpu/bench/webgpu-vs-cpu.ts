@@ -1,0 +1,97 @@
+/**
+ * WebGPU against the CPU backend, side by side in one process: the workloads of
+ * `pnpm bench:gpu` (small models, where launch overhead dominates), a wide MLP
+ * (784-1024-1024-10 at batch 1024, Adam) and square products up to 4096², each
+ * timed to an awaited read. Needs WebGPU: in Node, the `webgpu` package's Dawn build
+ * (Ubuntu 24.04 or Debian 13 and a Vulkan driver). Prints JSON.
+ *
+ *   node bench/bench.mjs bench/webgpu-vs-cpu.ts
+ *
+ * `BENCH_SIZES=1024,2048` narrows the products.
+ */
+import os from 'node:os';
+import '@bp/autograd';
+import { Dense, Sequential } from '@bp/layers';
+import { crossEntropyLoss } from '@bp/losses';
+import { Adam } from '@bp/optim';
+import { cpuBackend, manualSeed, matmul, randint, randn, setBackend, tidy, type Backend, type Tensor } from '@bp/tensor';
+import { gpuAsync } from '../src/index.js';
+import { benchBackend, type BenchFigure } from './workloads.js';
+
+const sizes = (process.env.BENCH_SIZES ?? '1024,2048,4096').split(',').map(Number);
+const figures: BenchFigure[] = [];
+
+/** Mean ms of `n` calls of `step` after one warm-up, each in `tidy`, ended by an awaited read. */
+async function timed(step: () => Tensor, n: number): Promise<number> {
+  const warm = tidy(step);
+  await warm.data();
+  warm.dispose();
+  const t0 = performance.now();
+  let last: Tensor | null = null;
+  for (let i = 0; i < n; i++) {
+    last?.dispose();
+    last = tidy(step);
+  }
+  await last!.data();
+  last!.dispose();
+  return (performance.now() - t0) / n;
+}
+
+async function wideMlp(name: string, b: Backend): Promise<void> {
+  await setBackend(b);
+  manualSeed(1);
+  const model = new Sequential([
+    new Dense(1024, { activation: 'relu', inputShape: [784] }),
+    new Dense(1024, { activation: 'relu' }),
+    new Dense(10),
+  ]);
+  model.build([784]);
+  const opt = new Adam(model.parameters());
+  const x = randn([1024, 784]);
+  const y = randint(0, 10, [1024]);
+  const ms = await timed(() => {
+    const loss = crossEntropyLoss(model.forward(x), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    return loss.detach();
+  }, 10);
+  figures.push({ workload: 'MLP 784-1024-1024-10, batch 1024 (Adam)', backend: name, steps: 10, msPerStep: ms });
+}
+
+async function products(name: string, b: Backend): Promise<void> {
+  await setBackend(b);
+  for (const n of sizes) {
+    const a = randn([n, n]);
+    const c = randn([n, n]);
+    const reps = n >= 4096 ? 2 : 4;
+    const ms = await timed(() => matmul(a, c), reps);
+    figures.push({ workload: `matmul ${n}x${n}`, backend: name, steps: reps, msPerStep: ms, gflops: (2 * n ** 3) / (ms * 1e6) });
+    a.dispose();
+    c.dispose();
+  }
+}
+
+const gpu = await gpuAsync({ mode: 'webgpu' });
+const info = gpu.info();
+for (const [name, b] of [
+  ['webgpu', gpu],
+  ['cpu', cpuBackend()],
+] as [string, Backend][]) {
+  figures.push(...(await benchBackend(name, b, { mlp: 20, cnn: 5, gpt: 5, matmul: 3 })));
+  await wideMlp(name, b);
+  await products(name, b);
+  await setBackend('cpu');
+}
+for (const f of figures) {
+  if (f.msPerStep !== undefined) f.msPerStep = Number(f.msPerStep.toFixed(2));
+  if (f.gflops !== undefined) f.gflops = Number(f.gflops.toFixed(1));
+}
+console.log(
+  JSON.stringify(
+    { adapter: info.renderer, realGpu: info.realGpu, host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length }, figures },
+    null,
+    1,
+  ),
+);
+process.exit(0);
