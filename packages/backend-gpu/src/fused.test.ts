@@ -1,10 +1,10 @@
-// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate, conv2d, crossEntropy) against the
+// The fused kernels of the gpu backend (linear, reluBackward, adamUpdate, conv2d, crossEntropy, layerNorm) against the
 // composite ops they replace, on the same backend with those kernels taken away. On gpu.js'
 // JavaScript and WebAssembly modes linear, reluBackward and Adam round as the composite does,
 // so they must agree bit for bit; the convolution sums in another order (within TOLERANCE).
 import '@bp/autograd';
 import { Adam, AdamW, type AdamOptions } from '@bp/optim';
-import { conv2d, linear, manualSeed, randint, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
+import { conv2d, layerNorm, linear, manualSeed, randint, randn, setBackend, sum, tensor, type Backend, type Tensor } from '@bp/tensor';
 import { reluBackward, softmaxCrossEntropy } from '@bp/tensor/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_MODES } from '../test/modes.js';
@@ -21,6 +21,8 @@ function composite(b: GpuBackend): Backend {
     conv2dBackward: _cb,
     crossEntropy: _x,
     crossEntropyBackward: _xb,
+    layerNorm: _n,
+    layerNormBackward: _nb,
     ...rest
   } = b.fused ?? {};
   return { ...b, name: 'gpu-composite', fused: rest } as Backend;
@@ -154,6 +156,43 @@ for (const mode of NODE_MODES.filter((m) => m === 'cpu' || m === 'webasm')) {
           a.forEach((v, i) => expect(Math.abs(v - e[i])).toBeLessThanOrEqual(TOLERANCE.atol + TOLERANCE.rtol * Math.abs(e[i])));
         };
         close(fused.y, comp.y);
+        fused.grads.forEach((g, i) => close(g, comp.grads[i]));
+      }
+    });
+
+    it('layerNorm: the composite values and gradients, with and without weight and bias, rows past 64 columns; 3 launches forward', async () => {
+      const cases: { shape: number[]; affine: 'both' | 'weight' | 'none'; eps: number; needs: 'all' | 'input' | 'params' }[] = [
+        { shape: [4, 6, 64], affine: 'both', eps: 1e-5, needs: 'all' },
+        { shape: [5, 200], affine: 'weight', eps: 1e-3, needs: 'all' },
+        { shape: [3, 1, 7], affine: 'none', eps: 1e-5, needs: 'input' },
+        { shape: [9, 130], affine: 'both', eps: 1e-6, needs: 'params' },
+      ];
+      for (const cs of cases) {
+        const cols = cs.shape[cs.shape.length - 1];
+        const [fused, comp] = await both(() => {
+          manualSeed(21);
+          // Rows with an offset and a spread, so the mean and the variance both matter.
+          const x = randn(cs.shape).mul(3).add(1.5).detach();
+          x.requiresGrad = cs.needs !== 'params';
+          const w = cs.affine === 'none' ? null : randn([cols], { requiresGrad: cs.needs !== 'input' });
+          const bias = cs.affine === 'both' ? randn([cols], { requiresGrad: cs.needs !== 'input' }) : null;
+          const before = b.counters().launches;
+          const y = layerNorm(x, [cols], w, bias, cs.eps);
+          const launches = b.counters().launches - before;
+          manualSeed(22);
+          sum(y.mul(randn(y.shape))).backward();
+          const grads = [x, w, bias].filter((t): t is Tensor => t !== null && t.requiresGrad).map((t) => Array.from(t.grad!.dataSync()));
+          return { y: Array.from(y.dataSync()), grads, launches };
+        });
+        expect(fused.launches, JSON.stringify(cs)).toBe(3);
+        expect(comp.launches).toBeGreaterThan(3);
+        const close = (a: number[], e: number[]) => {
+          expect(a.length).toBe(e.length);
+          a.forEach((v, i) => expect(Math.abs(v - e[i])).toBeLessThanOrEqual(TOLERANCE.atol + TOLERANCE.rtol * Math.abs(e[i])));
+        };
+        close(fused.y, comp.y);
+        expect(fused.grads.length).toBe(comp.grads.length);
+        expect(fused.grads.length).toBeGreaterThan(0);
         fused.grads.forEach((g, i) => close(g, comp.grads[i]));
       }
     });

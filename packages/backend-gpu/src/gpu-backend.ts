@@ -8,6 +8,7 @@ import {
   type AdamConstants,
   type Backend,
   type DType,
+  type ReduceOp,
   type TypedArray,
   type Window2d,
 } from '@bp/tensor';
@@ -34,6 +35,14 @@ import {
   reluBackwardKernel,
   type AdamKernel,
 } from './kernels/fused.js';
+import {
+  layerNormGradSumsKernel,
+  layerNormInputGradKernel,
+  layerNormMeanKernel,
+  layerNormOutKernel,
+  layerNormRstdKernel,
+  layerNormWeightTermsKernel,
+} from './kernels/layer-norm.js';
 import { col2imKernel, im2colKernel } from './kernels/window.js';
 import { chooseMode, chooseModeAsync, GL_MODES, webgpuAdapter, type GpuMode, type GpuModeOption, type ModeChoice } from './modes.js';
 import { GpuStorage, StorageTracker, WebGpuCell, type DeviceData, type WebGpuBuffer } from './storage.js';
@@ -474,6 +483,87 @@ function make(choice: ModeChoice): GpuBackend {
     return renderer;
   }
 
+  /** `reduce` of the backend: over contiguous axes in place, else after moving them last. */
+  function reduceStorage(op: ReduceOp, x: GpuStorage, shape: readonly number[], axes: readonly number[]): GpuStorage {
+    const rank = shape.length;
+    let contiguous = true;
+    for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) contiguous = false;
+    let src = x;
+    let outer: number;
+    let inner: number;
+    const red = prod(axes.map((a) => shape[a]));
+    if (contiguous) {
+      outer = prod(shape.slice(0, axes[0]));
+      inner = prod(shape.slice(axes[axes.length - 1] + 1));
+    } else {
+      // Move the reduced axes last, then reduce rows.
+      const kept = [...Array(rank).keys()].filter((a) => !axes.includes(a));
+      src = run(transposeKernel(shape, [...kept, ...axes]), [x]);
+      outer = prod(kept.map((a) => shape[a]));
+      inner = 1;
+    }
+    try {
+      if (outer * inner === 0) return empty();
+      if (red === 0) return fill(outer * inner, op === 'prod' ? 1 : op === 'sum' || op === 'argmax' || op === 'argmin' ? 0 : NaN);
+      // Long sums: block sums in parallel first, until each thread of the last pass adds at most LONG_SUM terms.
+      let n = red;
+      while (op === 'sum' && n > LONG_SUM) {
+        const partial = run(blockSumKernel(outer, n, inner), [src]);
+        if (src !== x) tracker.dispose(src);
+        src = partial;
+        n = Math.ceil(n / SUM_BLOCK);
+      }
+      return run(reduceKernel(op, outer, n, inner), [src]);
+    } finally {
+      if (src !== x) tracker.dispose(src);
+    }
+  }
+
+  function layerNorm(
+    x: GpuStorage,
+    w: GpuStorage | null,
+    b: GpuStorage | null,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): [GpuStorage, GpuStorage, GpuStorage] {
+    const mean = run(layerNormMeanKernel(rows, cols), [x]);
+    const rstd = run(layerNormRstdKernel(rows, cols, eps), [x, mean]);
+    const args = [x, mean, rstd, ...(w ? [w] : []), ...(b ? [b] : [])];
+    return [run(layerNormOutKernel(rows, cols, w !== null, b !== null), args), mean, rstd];
+  }
+
+  function layerNormBackward(
+    dy: GpuStorage,
+    x: GpuStorage,
+    w: GpuStorage | null,
+    mean: GpuStorage,
+    rstd: GpuStorage,
+    rows: number,
+    cols: number,
+    needs: readonly [boolean, boolean, boolean],
+  ): [GpuStorage | null, GpuStorage | null, GpuStorage | null] {
+    let dx: GpuStorage | null = null;
+    let dw: GpuStorage | null = null;
+    if (needs[0]) {
+      const sums = run(layerNormGradSumsKernel(rows, cols, w !== null), w ? [dy, x, mean, w] : [dy, x, mean]);
+      try {
+        dx = run(layerNormInputGradKernel(rows, cols, w !== null), w ? [dy, x, mean, rstd, sums, w] : [dy, x, mean, rstd, sums]);
+      } finally {
+        tracker.dispose(sums);
+      }
+    }
+    if (needs[1]) {
+      const terms = run(layerNormWeightTermsKernel(rows, cols), [dy, x, mean, rstd]);
+      try {
+        dw = reduceStorage('sum', terms, [rows, cols], [0]);
+      } finally {
+        tracker.dispose(terms);
+      }
+    }
+    return [dx, dw, needs[2] ? reduceStorage('sum', dy, [rows, cols], [0]) : null];
+  }
+
   return {
     name: 'gpu',
     mode,
@@ -510,40 +600,7 @@ function make(choice: ModeChoice): GpuBackend {
     },
     binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => run(binaryKernel(op, aShape, bShape, outShape, outDtype), [a, b]),
     where: (cond, cShape, a, aShape, b, bShape, outShape) => run(whereKernel(cShape, aShape, bShape, outShape), [cond, a, b]),
-    reduce(op, x, shape, axes) {
-      const rank = shape.length;
-      let contiguous = true;
-      for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) contiguous = false;
-      let src = x;
-      let outer: number;
-      let inner: number;
-      const red = prod(axes.map((a) => shape[a]));
-      if (contiguous) {
-        outer = prod(shape.slice(0, axes[0]));
-        inner = prod(shape.slice(axes[axes.length - 1] + 1));
-      } else {
-        // Move the reduced axes last, then reduce rows.
-        const kept = [...Array(rank).keys()].filter((a) => !axes.includes(a));
-        src = run(transposeKernel(shape, [...kept, ...axes]), [x]);
-        outer = prod(kept.map((a) => shape[a]));
-        inner = 1;
-      }
-      try {
-        if (outer * inner === 0) return empty();
-        if (red === 0) return fill(outer * inner, op === 'prod' ? 1 : op === 'sum' || op === 'argmax' || op === 'argmin' ? 0 : NaN);
-        // Long sums: block sums in parallel first, until each thread of the last pass adds at most LONG_SUM terms.
-        let n = red;
-        while (op === 'sum' && n > LONG_SUM) {
-          const partial = run(blockSumKernel(outer, n, inner), [src]);
-          if (src !== x) tracker.dispose(src);
-          src = partial;
-          n = Math.ceil(n / SUM_BLOCK);
-        }
-        return run(reduceKernel(op, outer, n, inner), [src]);
-      } finally {
-        if (src !== x) tracker.dispose(src);
-      }
-    },
+    reduce: reduceStorage,
     matmul(a, b, batchA, batchB, m, k, n, transA, transB) {
       const size = Math.max(batchA, batchB) * m * n;
       if (size > 0 && k === 0) return fill(size, 0);
@@ -597,6 +654,8 @@ function make(choice: ModeChoice): GpuBackend {
       conv2dBackward,
       crossEntropy,
       crossEntropyBackward,
+      layerNorm,
+      layerNormBackward,
     },
     liveTensors: () => tracker.liveCount,
     counters: () => ({ ...counts }),
