@@ -1,6 +1,7 @@
 /**
- * @bp/backend-gpu: every primitive of @bp/tensor as a gpu.js kernel (WebGL2
- * or WebGL in browsers, headless-gl or WebAssembly in Node).
+ * @bp/backend-gpu: every primitive of @bp/tensor as a gpu.js kernel (WebGPU,
+ * WebGL2 or WebGL in browsers; WebGPU through the `webgpu` package's Dawn build,
+ * headless-gl or WebAssembly in Node).
  *
  * @packageDocumentation
  */
