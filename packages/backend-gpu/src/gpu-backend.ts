@@ -150,7 +150,8 @@ export function gpu(options: GpuBackendOptions = {}): GpuBackend {
  * package where its Dawn build loads), so that WebGPU is the first choice wherever it
  * starts, then WebGL2, WebGL, headless-gl, WebAssembly and JavaScript. `setBackend('gpu')`
  * uses it. On WebGPU the backend is asynchronous (`syncRead: false`): read values with
- * `await t.data()` / `await t.item()`.
+ * `await t.data()` / `await t.item()`. In Node on WebGPU, end the program with
+ * `process.exit()`: Dawn keeps the event loop running while its GPU object lives.
  */
 export async function gpuAsync(options: GpuBackendOptions = {}): Promise<GpuBackend> {
   return make(await chooseModeAsync(options.mode));
