@@ -104,7 +104,13 @@ function webgpuReason(): string {
 }
 
 let adapterFound: boolean | undefined;
-let adapterName: { renderer: string | null; fallback: boolean } = { renderer: null, fallback: false };
+/** A WebGPU adapter's name (vendor, architecture, device) and whether it is a software fallback. */
+export interface AdapterName {
+  renderer: string | null;
+  fallback: boolean;
+}
+
+let adapterName: AdapterName = { renderer: null, fallback: false };
 
 /** Whether a WebGPU adapter answers here (in Node, after loading Dawn). Cached. */
 export async function webgpuAvailable(): Promise<boolean> {
@@ -126,14 +132,14 @@ export async function webgpuAvailable(): Promise<boolean> {
  * (`'nvidia hopper NVIDIA H200'`, `'google swiftshader'`, `'mesa software llvmpipe (LLVM 15.0.6, 256 bits)'`),
  * and whether it is a software fallback. Exported for its test.
  */
-export function describeAdapter(adapter: WebGpuAdapter): { renderer: string | null; fallback: boolean } {
+export function describeAdapter(adapter: WebGpuAdapter): AdapterName {
   const i = adapter.info ?? {};
   const parts = [i.vendor, i.architecture, i.device || i.description].filter((p): p is string => !!p);
   return { renderer: parts.length > 0 ? parts.join(' ') : null, fallback: adapter.isFallbackAdapter === true };
 }
 
 /** What {@link webgpuAvailable} learned of the adapter: its name, and whether it is a software fallback. */
-export function webgpuAdapter(): { renderer: string | null; fallback: boolean } {
+export function webgpuAdapter(): AdapterName {
   return adapterName;
 }
 

@@ -64,6 +64,13 @@ function erfOf(u: string): string {
 }
 
 /**
+ * The scalar arguments `inf` and `nan` of kernels that must produce them. A NaN is passed
+ * in, not computed: NVIDIA's Vulkan driver (WebGPU through Dawn, on an H200) and lavapipe
+ * fold `inf - inf` to 0, as shader compilers may when they assume finite floats.
+ */
+export const SPECIAL_VALUES: readonly number[] = [Infinity, NaN];
+
+/**
  * Each unary op as statements over `v` ending in a `return`. The forms are
  * the numerically careful ones: sigmoid and tanh never overflow, and small
  * arguments of tanh, log1p and expm1 use their series, since `exp(x) - 1` on
@@ -72,13 +79,6 @@ function erfOf(u: string): string {
  * (log(0) = -88 on SwiftShader) where IEEE and the CPU backend give an infinity or
  * NaN, so those cases are explicit.
  */
-/**
- * The scalar arguments `inf` and `nan` of kernels that must produce them. A NaN is passed
- * in, not computed: NVIDIA's Vulkan driver (WebGPU through Dawn, on an H200) and lavapipe
- * fold `inf - inf` to 0, as shader compilers may when they assume finite floats.
- */
-export const SPECIAL_VALUES: readonly number[] = [Infinity, NaN];
-
 const unaryBody: Partial<Record<UnaryOp, string>> = {
   neg: 'return -v;',
   exp: 'if (v > 88.72284) {\n    return inf;\n  }\n  return Math.exp(v);',

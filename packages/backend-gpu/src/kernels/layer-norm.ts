@@ -1,31 +1,17 @@
 import { lit, type KernelSpec } from './codegen.js';
+import { blockedSum } from './reduce.js';
 
-/**
+/*
  * Layer normalisation over the rows of `[rows, cols]` in five kernels (three forward, and the
  * input gradient in two), where the composite ops took 14 forward and about 30 backward
- * launches. Row sums add blocks of 64 as the long sums of `reduce.ts` do.
+ * launches. Row sums add blocks of 64 as the long sums of `reduce.ts` do ({@link blockedSum}).
  */
-const BLOCK = 64;
-
-/**
- * `sum over j < cols of term(j)`, in blocks of 64 past 64 columns, into `name`. The loop variables
- * carry `name` as a suffix, so two sums in one kernel never declare the same one.
- */
-function rowSum(name: string, cols: number, term: (j: string) => string): string {
-  const j = `j${name}`;
-  if (cols <= BLOCK) return `let ${name} = 0;\n  for (let ${j} = 0; ${j} < ${cols}; ${j}++) {\n    ${name} += ${term(j)};\n  }`;
-  return (
-    `let ${name} = 0;\n  for (let blk${name} = 0; blk${name} < ${Math.ceil(cols / BLOCK)}; blk${name}++) {\n    let part${name} = 0;\n` +
-    `    for (let jj${name} = 0; jj${name} < ${BLOCK}; jj${name}++) {\n      const ${j} = blk${name} * ${BLOCK} + jj${name};\n` +
-    `      if (${j} < ${cols}) {\n        part${name} += ${term(j)};\n      }\n    }\n    ${name} += part${name};\n  }`
-  );
-}
 
 /** Each row's mean: `[rows]`. */
 export function layerNormMeanKernel(rows: number, cols: number): KernelSpec {
   return {
     key: `ln-mean:${rows}:${cols}`,
-    source: `function (x) {\n  const base = this.thread.x * ${cols};\n  ${rowSum('s', cols, (j) => `x[base + ${j}]`)}\n  return s / ${cols};\n}`,
+    source: `function (x) {\n  const base = this.thread.x * ${cols};\n  ${blockedSum('s', cols, (j) => `x[base + ${j}]`)}\n  return s / ${cols};\n}`,
     output: rows,
   };
 }
@@ -36,7 +22,7 @@ export function layerNormRstdKernel(rows: number, cols: number, eps: number): Ke
     key: `ln-rstd:${rows}:${cols}:${lit(eps)}`,
     source:
       `function (x, mean) {\n  const r = this.thread.x;\n  const base = r * ${cols};\n  const m = mean[r];\n` +
-      `  ${rowSum('s', cols, (j) => `(x[base + ${j}] - m) * (x[base + ${j}] - m)`)}\n  return 1 / Math.sqrt(s / ${cols} + ${lit(eps)});\n}`,
+      `  ${blockedSum('s', cols, (j) => `(x[base + ${j}] - m) * (x[base + ${j}] - m)`)}\n  return 1 / Math.sqrt(s / ${cols} + ${lit(eps)});\n}`,
     output: rows,
   };
 }
@@ -66,8 +52,8 @@ export function layerNormGradSumsKernel(rows: number, cols: number, weight: bool
     key: `ln-gsums:${rows}:${cols}:${weight}`,
     source:
       `function (dy, x, mean${weight ? ', w' : ''}) {\n  const t = this.thread.x;\n  const r = Math.floor((t + 0.5) / 2);\n` +
-      `  const base = r * ${cols};\n  const m = mean[r];\n  if (t - r * 2 < 0.5) {\n    ${rowSum('s', cols, g).replace(/\n/g, '\n  ')}\n    return s;\n  }\n` +
-      `  ${rowSum('q', cols, (j) => `${g(j)} * (x[base + ${j}] - m)`)}\n  return q;\n}`,
+      `  const base = r * ${cols};\n  const m = mean[r];\n  if (t - r * 2 < 0.5) {\n    ${blockedSum('s', cols, g).replace(/\n/g, '\n  ')}\n    return s;\n  }\n` +
+      `  ${blockedSum('q', cols, (j) => `${g(j)} * (x[base + ${j}] - m)`)}\n  return q;\n}`,
     output: rows * 2,
   };
 }

@@ -39,6 +39,21 @@ export function blockSumKernel(outer: number, red: number, inner: number): Kerne
 }
 
 /**
+ * Statements that leave `sum over j < n of term(j)` in a new variable `name`: one loop up to
+ * {@link BLOCK} terms, else blocks of {@link BLOCK} summed apart and then added. The loop
+ * variables carry `name` as a suffix, so two sums in one kernel never declare the same one.
+ */
+export function blockedSum(name: string, n: number, term: (j: string) => string): string {
+  const j = `j${name}`;
+  if (n <= BLOCK) return `let ${name} = 0;\n  for (let ${j} = 0; ${j} < ${n}; ${j}++) {\n    ${name} += ${term(j)};\n  }`;
+  return (
+    `let ${name} = 0;\n  for (let blk${name} = 0; blk${name} < ${Math.ceil(n / BLOCK)}; blk${name}++) {\n    let part${name} = 0;\n` +
+    `    for (let jj${name} = 0; jj${name} < ${BLOCK}; jj${name}++) {\n      const ${j} = blk${name} * ${BLOCK} + jj${name};\n` +
+    `      if (${j} < ${n}) {\n        part${name} += ${term(j)};\n      }\n    }\n    ${name} += part${name};\n  }`
+  );
+}
+
+/**
  * Reduces the middle axis of `[outer, red, inner]` (the op front-end's axis
  * set, made contiguous by a transpose when it is not). One thread per output.
  */
@@ -51,12 +66,7 @@ export function reduceKernel(op: ReduceOp, outer: number, red: number, inner: nu
   let body: string;
   switch (op) {
     case 'sum':
-      body =
-        red <= BLOCK
-          ? `let acc = 0;\n  for (let r = 0; r < ${red}; r++) {\n    acc += ${at('r')};\n  }\n  return acc;`
-          : `let acc = 0;\n  for (let blk = 0; blk < ${Math.ceil(red / BLOCK)}; blk++) {\n` +
-            `    let part = 0;\n    for (let j = 0; j < ${BLOCK}; j++) {\n      const r = blk * ${BLOCK} + j;\n` +
-            `      if (r < ${red}) {\n        part += ${at('r')};\n      }\n    }\n    acc += part;\n  }\n  return acc;`;
+      body = `${blockedSum('acc', red, at)}\n  return acc;`;
       break;
     case 'prod':
       body = `let acc = 1;\n  for (let r = 0; r < ${red}; r++) {\n    acc *= ${at('r')};\n  }\n  return acc;`;
