@@ -27,7 +27,7 @@ function rnd(n: number, seed: number): Float32Array {
 }
 
 /** Median GFLOP/s of `n x n @ n x n` on a backend's matrix kernel (raw arrays: no tensor overhead). */
-function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): number {
+export function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): number {
   const a = rnd(n * n, n);
   const b = rnd(n * n, n + 1);
   be.matmul(a, b, 1, 1, n, n, n, false, false);
@@ -40,7 +40,8 @@ function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): numbe
   return (2 * n ** 3) / median(times) / 1e9;
 }
 
-async function ready(be: ReturnType<typeof cpuBackend>, threads: number): Promise<void> {
+/** Waits (up to 5 s) until `be` has `threads` threads running: its workers start in the background. */
+export async function ready(be: ReturnType<typeof cpuBackend>, threads: number): Promise<void> {
   for (let i = 0; i < 250 && Number(be.info?.().threads ?? 1) < threads; i++) await new Promise((r) => setTimeout(r, 20));
 }
 

@@ -12,30 +12,13 @@
 import os from 'node:os';
 import '@bp/autograd';
 import { Dense, Sequential } from '@bp/layers';
-import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { cpuBackend, manualSeed, matmul, randint, randn, setBackend, tidy, type Backend, type Tensor } from '@bp/tensor';
+import { cpuBackend, manualSeed, matmul, randint, randn, setBackend, type Backend } from '@bp/tensor';
 import { gpuAsync } from '../src/index.js';
-import { benchBackend, type BenchFigure } from './workloads.js';
+import { benchBackend, timeSteps, trainStep, type BenchFigure } from './workloads.js';
 
 const sizes = (process.env.BENCH_SIZES ?? '1024,2048,4096').split(',').map(Number);
 const figures: BenchFigure[] = [];
-
-/** Mean ms of `n` calls of `step` after one warm-up, each in `tidy`, ended by an awaited read. */
-async function timed(step: () => Tensor, n: number): Promise<number> {
-  const warm = tidy(step);
-  await warm.data();
-  warm.dispose();
-  const t0 = performance.now();
-  let last: Tensor | null = null;
-  for (let i = 0; i < n; i++) {
-    last?.dispose();
-    last = tidy(step);
-  }
-  await last!.data();
-  last!.dispose();
-  return (performance.now() - t0) / n;
-}
 
 async function wideMlp(name: string, b: Backend): Promise<void> {
   await setBackend(b);
@@ -46,16 +29,7 @@ async function wideMlp(name: string, b: Backend): Promise<void> {
     new Dense(10),
   ]);
   model.build([784]);
-  const opt = new Adam(model.parameters());
-  const x = randn([1024, 784]);
-  const y = randint(0, 10, [1024]);
-  const ms = await timed(() => {
-    const loss = crossEntropyLoss(model.forward(x), y);
-    opt.zeroGrad();
-    loss.backward();
-    opt.step();
-    return loss.detach();
-  }, 10);
+  const { ms } = await timeSteps(b, trainStep(model, new Adam(model.parameters()), randn([1024, 784]), randint(0, 10, [1024])), 10);
   figures.push({ workload: 'MLP 784-1024-1024-10, batch 1024 (Adam)', backend: name, steps: 10, msPerStep: ms });
 }
 
@@ -65,7 +39,7 @@ async function products(name: string, b: Backend): Promise<void> {
     const a = randn([n, n]);
     const c = randn([n, n]);
     const reps = n >= 4096 ? 2 : 4;
-    const ms = await timed(() => matmul(a, c), reps);
+    const { ms } = await timeSteps(b, () => matmul(a, c), reps);
     figures.push({ workload: `matmul ${n}x${n}`, backend: name, steps: reps, msPerStep: ms, gflops: (2 * n ** 3) / (ms * 1e6) });
     a.dispose();
     c.dispose();

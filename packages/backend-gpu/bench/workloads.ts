@@ -25,7 +25,12 @@ interface Counting {
   counters?: () => { launches: number; readbacks: number };
 }
 
-async function timeSteps(b: Backend, step: () => Tensor, steps: number): Promise<{ ms: number; launches?: number; readbacks?: number }> {
+/** Mean ms of `steps` calls of `step` after one warm-up, each in `tidy`, ended by an awaited read; launches and readbacks per step where `b` counts them. */
+export async function timeSteps(
+  b: Backend,
+  step: () => Tensor,
+  steps: number,
+): Promise<{ ms: number; launches?: number; readbacks?: number }> {
   // Warm-up (kernel compilation, optimizer state), finished before timing.
   const warm = tidy(step);
   await warm.data();
@@ -49,7 +54,8 @@ async function timeSteps(b: Backend, step: () => Tensor, steps: number): Promise
   };
 }
 
-function trainStep(
+/** One training step of `model` with `opt` on `x`, `y` (cross-entropy unless `lossOf` says otherwise), returning the loss. */
+export function trainStep(
   model: Module,
   opt: { zeroGrad(): void; step(): void },
   x: Tensor,
