@@ -14,7 +14,7 @@ import '@bp/autograd';
 import { Dense, Sequential } from '@bp/layers';
 import { Adam } from '@bp/optim';
 import { cpuBackend, manualSeed, matmul, randint, randn, setBackend, type Backend } from '@bp/tensor';
-import { gpuAsync } from '../src/index.js';
+import { gpuAsync, type GpuBackend } from '../src/index.js';
 import { benchBackend, timeSteps, trainStep, type BenchFigure } from './workloads.js';
 
 const sizes = (process.env.BENCH_SIZES ?? '1024,2048,4096').split(',').map(Number);
@@ -46,7 +46,14 @@ async function products(name: string, b: Backend): Promise<void> {
   }
 }
 
-const gpu = await gpuAsync({ mode: 'webgpu' });
+let gpu: GpuBackend;
+try {
+  gpu = await gpuAsync({ mode: 'webgpu' });
+} catch (e) {
+  // No WebGPU here: say why (the NotAvailableError names what is missing) without a stack trace.
+  console.error(`bench:webgpu needs WebGPU: ${(e as Error).message}`);
+  process.exit(1);
+}
 const info = gpu.info();
 for (const [name, b] of [
   ['webgpu', gpu],
