@@ -12,6 +12,7 @@ import {
   tensor,
   type Backend,
 } from '@bp/tensor';
+import { probabilityNll } from '@bp/tensor/internal';
 import './index.js';
 
 /** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
@@ -198,6 +199,62 @@ describe('fused gelu', () => {
       } finally {
         await setBackend(cpu);
       }
+    });
+  }
+});
+
+/** The CPU backend without its fused probabilityNll: the rescale, clip, log and pick are separate ops. */
+function compositeProbNllCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { probabilityNll: _f, probabilityNllBackward: _b, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-probability-nll', fused };
+}
+
+describe('fused probabilityNll', () => {
+  // Rows: a softmax output, an unnormalised row, a zero at the label (clipped low), a one-hot
+  // row (clipped high), a label out of range (NaN, no gradient), a row summing to 3.
+  const probs = [
+    [0.7, 0.2, 0.1],
+    [0.5, 0.25, 0.125],
+    [0, 0.5, 0.5],
+    [1, 0, 0],
+    [0.3, 0.3, 0.4],
+    [1, 1.5, 0.5],
+  ];
+  const labels = [0, 2, 0, 0, 3, 1];
+  const run = (eps: number) => {
+    const p = tensor(probs, { requiresGrad: true });
+    const y = probabilityNll(p, tensor(labels, { dtype: 'int32' }), { eps });
+    y.mul(tensor([1, -2, 0.5, 3, 1, 0.25]))
+      .sum()
+      .backward();
+    return { y: Array.from(y.dataSync()), dp: Array.from(p.grad!.dataSync()) };
+  };
+  for (const eps of [1e-7, 0.05]) {
+    it(`eps ${eps}: values and gradients as the composite's; NaN rows and clipped rows as the composite`, async () => {
+      const cpu = getBackend();
+      const fused = run(eps);
+      await setBackend(compositeProbNllCpu());
+      let composite: ReturnType<typeof run>;
+      try {
+        composite = run(eps);
+      } finally {
+        await setBackend(cpu);
+      }
+      expect(Number.isNaN(fused.y[4])).toBe(true);
+      for (const key of ['y', 'dp'] as const) {
+        const want = composite[key];
+        want.forEach((w, i) => {
+          if (Number.isNaN(w)) expect(fused[key][i], `${key}[${i}]`).toBeNaN();
+          else expect(Math.abs(fused[key][i] - w), `${key}[${i}]: ${fused[key][i]} vs ${w}`).toBeLessThan(1e-6 * (1 + Math.abs(w)));
+        });
+      }
+      // The clipped rows pass no gradient: the zero at the label (below eps) and the one-hot row (above 1 - eps).
+      expect(fused.dp.slice(6, 12).every((v) => v === 0)).toBe(true);
+      // Hand-derived on the first row: -log(0.7); g = -1 / 0.7, sum 1: dp = g (onehot - 0.7).
+      expect(fused.y[0]).toBeCloseTo(-Math.log(0.7), 6);
+      expect(fused.dp[0]).toBeCloseTo((-1 / 0.7) * 0.3, 5);
+      expect(fused.dp[1]).toBeCloseTo(1, 5);
     });
   }
 });

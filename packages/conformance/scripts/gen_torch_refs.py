@@ -402,6 +402,19 @@ case("softmaxCrossEntropy sum, ignoreIndex 2", "softmaxCrossEntropy", [randn(4, 
 case("softmaxCrossEntropy none, large logits", "softmaxCrossEntropy", [randn(3, 6) * 1e3, i32([5, -100, 0])],
      lambda x, y: F.cross_entropy(x, y.long(), reduction="none"), {"reduction": "none"})
 
+# Keras' clipped-probability NLL (internal op of @bp/tensor behind sparseCategoricalCrossentropy):
+# -log(clamp(p[label] / sum(p), eps, 1 - eps)) per row.
+def probability_nll(p, y, eps):
+    q = torch.clamp(p / p.sum(-1, keepdim=True), eps, 1 - eps)
+    return -torch.log(q).gather(1, y.long().reshape(-1, 1)).reshape(-1)
+
+
+case("probabilityNll softmax rows", "probabilityNll", [torch.softmax(randn(5, 4) * 2, -1), i32([1, 3, 0, 2, 3])],
+     lambda p, y: probability_nll(p, y, 1e-7), {})
+case("probabilityNll unnormalised rows, eps 0.05 clipping two", "probabilityNll",
+     [torch.tensor([[0.5, 1.5, 0.0], [0.2, 0.2, 0.6], [2.0, 0.01, 1.0], [0.0, 0.0, 3.0]]), i32([1, 0, 1, 2])],
+     lambda p, y: probability_nll(p, y, 0.05), {"eps": 0.05})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

@@ -1,6 +1,6 @@
-import type { Tensor } from '@bp/tensor';
-import { kerasLogProbabilities } from './keras-probabilities.js';
-import { pickLabels } from './pick.js';
+import { Tensor } from '@bp/tensor';
+import { probabilityNll } from '@bp/tensor/internal';
+import { EPSILON } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { checkLabels, checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk } from './validate.js';
 
@@ -15,6 +15,9 @@ export function sparseCategoricalCrossentropy(probs: Tensor, labels: Tensor, opt
   const p = floatTensor('sparseCategoricalCrossentropy', 'input', probs);
   const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
   checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
-  const out = reduce(pickLabels(kerasLogProbabilities(p), ids).neg(), reduction);
+  // One op forward and one backward where the backend has the fused kernels (the composite's
+  // rescale, clip, log and pick otherwise). Host-checked ids were read from `labels`: pass those.
+  const rows = ids instanceof Tensor ? ids : labels.reshape([p.shape[0]]);
+  const out = reduce(probabilityNll(p, rows, { eps: EPSILON }), reduction);
   return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
 }

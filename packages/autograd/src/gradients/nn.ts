@@ -7,6 +7,7 @@ import {
   layerNormBackward,
   reluBackward,
   softmaxCrossEntropyBackward,
+  probabilityNllBackward,
 } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
@@ -52,6 +53,8 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     softmaxCrossEntropyBackward(dy, x, labels, lse, ignoreIndex, reduction),
     null,
   ],
+  // Fused clipped-probability NLL: through the log and the row's rescaling, from the saved row sums.
+  probabilityNll: (dy, { inputs: [p, labels], saved: [sums], attrs: { eps } }) => [probabilityNllBackward(dy, p, labels, sums, eps), null],
   // argmax holds the forward kernel's own positions (in range): added back without reading them to check.
   maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(addAlong(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
 };

@@ -83,7 +83,15 @@ import {
   expm1,
   reciprocal,
 } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide, reluBackward, adamUpdateInPlace, softmaxCrossEntropy } from '@bp/tensor/internal';
+import {
+  col2imWide,
+  conv2dBackward,
+  im2colWide,
+  reluBackward,
+  adamUpdateInPlace,
+  probabilityNll,
+  softmaxCrossEntropy,
+} from '@bp/tensor/internal';
 import {
   tan,
   asin,
@@ -439,6 +447,14 @@ function table(): Row[] {
         ['label 3', 'position 1', '3 classes'],
         true,
       ],
+    ]),
+    ...rows('probabilityNll', [
+      [() => probabilityNll(zeros([2, 3]), zeros([3], { dtype: 'int32' })), ShapeError, ['[3]', '[2,3]']],
+      [() => probabilityNll(zeros([2, 3]), zeros([2])), DTypeError, ['labels', 'int32', 'float32']],
+      [() => probabilityNll(zeros([2, 3], { dtype: 'int32' }), zeros([2], { dtype: 'int32' })), DTypeError, ['probs', 'float32', 'int32']],
+      [() => probabilityNll(zeros([6]), zeros([6], { dtype: 'int32' })), ShapeError, ['probs', '[6]']],
+      [() => probabilityNll(zeros([2, 3]), zeros([2], { dtype: 'int32' }), { eps: bad(0.5) }), ArgumentError, ['eps', '0.5']],
+      [() => probabilityNll(bad(null), zeros([2], { dtype: 'int32' })), ArgumentError, ['probs', 'Tensor']],
     ]),
     ...rows('reluBackward', [
       [() => reluBackward(zeros([2, 3]), zeros([3, 2])), ShapeError, ['dy [2,3]', 'x [3,2]']],

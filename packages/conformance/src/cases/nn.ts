@@ -1,5 +1,5 @@
 import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
-import { adamUpdateInPlace, hasFusedAdam, softmaxCrossEntropy } from '@bp/tensor/internal';
+import { adamUpdateInPlace, hasFusedAdam, probabilityNll, softmaxCrossEntropy } from '@bp/tensor/internal';
 import { getBackend, valueChecksOn } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -278,6 +278,31 @@ export const nnCases: CaseBuilder = (ctx) => {
       for (const reduction of ctx.quick ? (['mean'] as const) : (['mean', 'sum', 'none'] as const)) {
         expectGradcheck(ctx, (t) => softmaxCrossEntropy(t, y, { reduction }), [normal([4, 5], 95)], `softmaxCrossEntropy ${reduction}`);
       }
+    }),
+    c('probabilityNll: hand-derived loss and gradient, the clip, an out-of-range label', async () => {
+      // Row [0.5, 0.25, 0.25] at label 1: -log(0.25) = 2 ln 2; g = -1 / 0.25 = -4 and the row sums to
+      // 1, so dp = g (onehot - 0.25) = [1, -3, 1]. Row [2, 1, 1] at label 0: q = 0.5, -log q = ln 2;
+      // g = -2, sum 4: dp = g / 4 - g q / 4 = [-0.25, 0.25, 0.25]. Row [0, 1, 0] at label 0 is
+      // clipped to eps = 0.01: -ln 0.01, no gradient.
+      const p = tensor([
+        [0.5, 0.25, 0.25],
+        [2, 1, 1],
+        [0, 1, 0],
+      ]);
+      p.requiresGrad = true;
+      const y = probabilityNll(p, tensor([1, 0, 0], { dtype: 'int32' }), { eps: 0.01 });
+      expectClose(y, [2 * Math.LN2, Math.LN2, -Math.log(0.01)], tol, 'losses', [3]);
+      y.sum().backward();
+      expectClose(p.grad!, [1, -3, 1, -0.25, 0.25, 0.25, 0, 0, 0], tol, 'gradient', [3, 3]);
+      const bad = await probabilityNll(p.detach(), tensor([1, 3, -1], { dtype: 'int32' })).data();
+      check(
+        Number.isNaN(bad[1]) && Number.isNaN(bad[2]) && Math.abs(bad[0] - 2 * Math.LN2) < 1e-5,
+        `out-of-range rows must be NaN, got [${Array.from(bad)}]`,
+      );
+    }),
+    c('probabilityNll: gradcheck on positive rows', () => {
+      const y = tensor([2, 0, 4, 1], { dtype: 'int32' });
+      expectGradcheck(ctx, (t) => probabilityNll(t.exp(), y), [normal([4, 5], 96)], 'probabilityNll(exp(x))');
     }),
     c('logSumExp: gradcheck', () => {
       expectGradcheck(ctx, (t) => logSumExp(t, -1), [normal([3, 4], 93)], 'logSumExp(-1)');

@@ -70,7 +70,7 @@ import {
   type MaxPool2dOptions,
   type AvgPool2dOptions,
 } from '@bp/tensor';
-import { softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from '@bp/tensor/internal';
+import { probabilityNll, softmaxCrossEntropy, type ProbabilityNllOptions, type SoftmaxCrossEntropyOptions } from '@bp/tensor/internal';
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
 import refsJson from '../fixtures/torch-refs.json';
@@ -131,6 +131,7 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   conv2d: ([x, w, b], a) => conv2d(x, w, b ?? null, a as ConvOptions),
   linear: ([x, w, b], a) => linear(x, w, b ?? null, a as LinearOpOptions),
   softmaxCrossEntropy: ([x, y], a) => softmaxCrossEntropy(x, y, a as SoftmaxCrossEntropyOptions),
+  probabilityNll: ([p, y], a) => probabilityNll(p, y, a as ProbabilityNllOptions),
   conv1d: ([x, w, b], a) => conv1d(x, w, b ?? null, a as Conv1dOptions),
   convTranspose2d: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOptions),
   maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, a as MaxPool2dOptions),

@@ -139,6 +139,19 @@ export interface FusedKernels<S> {
     ignoreIndex: number,
     reduction: 'mean' | 'sum' | 'none',
   ): S;
+  /**
+   * Keras' negative log-likelihood of probabilities `p: [rows, cols]` at int32 class ids: per row
+   * `-log(clamp(p[label] / sum(p), eps, 1 - eps))` (each step rounded to float32; NaN where the
+   * label is not in `[0, cols)`), and each row's sum `[rows]` for
+   * {@link FusedKernels.probabilityNllBackward}.
+   */
+  probabilityNll(p: S, labels: S, rows: number, cols: number, eps: number): [loss: S, sums: S];
+  /**
+   * The gradient of {@link FusedKernels.probabilityNll} for `dy: [rows]`: with `q = p[label] / sum`
+   * not clipped, `g = -dy / q`; then `g / sum - g q / sum` at the label and `-g q / sum` elsewhere
+   * in the row; rows clipped or out of range are 0.
+   */
+  probabilityNllBackward(dy: S, p: S, labels: S, sums: S, rows: number, cols: number, eps: number): S;
 }
 
 /**

@@ -165,6 +165,66 @@ function crossEntropyRows(
 }
 
 /**
+ * Keras' negative log-likelihood of probabilities per row of `[rows, cols]` (see the backend's
+ * `fused.probabilityNll`): the rescaled probability at the label, clipped, its log negated; and
+ * each row's sum. The same steps as the composite (the row summed in float64 and rounded, as the
+ * backend's sum; a float32 division, the clip at float32 bounds, a float32 log).
+ */
+function probabilityNllRows(p: Float32Array, labels: TypedArray, rows: number, cols: number, eps: number): [Float32Array, Float32Array] {
+  const f = Math.fround;
+  const lo = f(eps);
+  const hi = f(1 - eps);
+  const per = newF32(rows);
+  const sums = newF32(rows);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    let acc = 0;
+    for (let j = 0; j < cols; j++) acc += p[o + j];
+    const s = f(acc);
+    sums[r] = s;
+    const y = labels[r];
+    if (!(y >= 0 && y < cols)) {
+      per[r] = NaN;
+      continue;
+    }
+    const q = f(p[o + y] / s);
+    per[r] = -f(Math.log(q < lo ? lo : q > hi ? hi : q));
+  }
+  return [per, sums];
+}
+
+/**
+ * The gradient of {@link probabilityNllRows} for `dy: [rows]`: through the log (`-dy / q`, 0 where
+ * the clip held `q`, NaN passing as the composite's clamp passes it), then the rescaling: `g / sum`
+ * at the label and `-(g q) / sum` on every class of the row.
+ */
+function probabilityNllGrad(
+  dy: Float32Array,
+  p: Float32Array,
+  labels: TypedArray,
+  sums: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+): Float32Array {
+  const f = Math.fround;
+  const lo = f(eps);
+  const hi = f(1 - eps);
+  const out = newF32(rows * cols);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    const y = labels[r];
+    if (!(y >= 0 && y < cols)) continue;
+    const s = sums[r];
+    const q = f(p[o + y] / s);
+    if (q < lo || q > hi) continue;
+    const g = f(-dy[r] / q);
+    const common = f(-f(g * q) / s);
+    for (let j = 0; j < cols; j++) out[o + j] = common;
+    out[o + y] = f(f(g / s) + common);
+  }
+  return out;
+}
+
+/**
  * The gradient of {@link crossEntropyRows}: `(softmax(x) - onehot) * g` per row, 0 on rows ignored or
  * out of range. The softmax is computed again from the row in float64 (max, then the shifted sum)
  * rather than as `exp(x - lse)` from the saved float32 log-sum-exp, which on logits near 1e4 is off
@@ -348,6 +408,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
         crossEntropyRows(x as Float32Array, labels, rows, cols, ignoreIndex, reduction),
       crossEntropyBackward: (dy, x, labels, lse, rows, cols, ignoreIndex, reduction) =>
         crossEntropyGrad(dy as Float32Array, x as Float32Array, labels, lse as Float32Array, rows, cols, ignoreIndex, reduction),
+      probabilityNll: (p, labels, rows, cols, eps) => probabilityNllRows(p as Float32Array, labels, rows, cols, eps),
+      probabilityNllBackward: (dy, p, labels, sums, rows, cols, eps) =>
+        probabilityNllGrad(dy as Float32Array, p as Float32Array, labels, sums as Float32Array, rows, cols, eps),
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),
       ...conv,

@@ -4,7 +4,7 @@ import { record } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import { add, cast, div, eq, exp, ge, gt, lt, mul, neg, sub, where } from './elementwise.js';
+import { add, cast, clamp, div, eq, exp, ge, gt, le, log, lt, mul, neg, sub, where } from './elementwise.js';
 import { gather, reshape } from './movement.js';
 import { logSoftmax } from './nn.js';
 import { sum } from './reduce.js';
@@ -143,4 +143,77 @@ export function softmaxCrossEntropyBackward(
   else if (reduction === 'sum') g = mul(keep, dy);
   else g = mul(keep, div(dy, sum(cast(sub(1, eq(labels, ignoreIndex)), 'float32'))));
   return mul(sub(exp(sub(logits, reshape(lse, [m, 1]))), onehot), reshape(g, [m, 1]));
+}
+
+/** Options of {@link probabilityNll}. */
+export interface ProbabilityNllOptions {
+  /** The clip: each rescaled probability is kept in `[eps, 1 - eps]` before the log (Keras' `epsilon()`, 1e-7, by default). */
+  eps?: number;
+}
+
+const PROB_OP = 'probabilityNll';
+
+/**
+ * Keras' negative log-likelihood of predicted probabilities `probs: [rows, classes]` (the
+ * output of a softmax) at int32 class ids `labels: [rows]`: per row
+ * `-log(clamp(probs[i, labels[i]] / sum(probs[i]), eps, 1 - eps))`, the rescaling and clip of
+ * Keras' `sparse_categorical_crossentropy`. A row whose label is not a class id in
+ * `[0, classes)` is NaN and adds nothing to the gradient (nothing is read back to check it).
+ * Returns `[rows]`; the loss reduces them. Its gradient is zero where the clip holds, as the
+ * composite's.
+ *
+ * On backends with fused `probabilityNll` kernels this is one recorded op (one pass over the
+ * rows forward, one backward); elsewhere it is composed of `sum`, `div`, `clamp`, `log` and
+ * `gather`, with the same values within float32 rounding. Internal:
+ * `sparseCategoricalCrossentropy` of @bp/losses is the public loss.
+ */
+export function probabilityNll(probs: Tensor, labels: Tensor, opts: ProbabilityNllOptions = {}): Tensor {
+  checkTensor(PROB_OP, probs, 'probs');
+  checkTensor(PROB_OP, labels, 'labels');
+  const eps = opts.eps ?? 1e-7;
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < 0.5))
+    throw new ArgumentError(PROB_OP, `eps must be a number in [0, 0.5), got ${String(eps)}`);
+  if (probs.dtype !== 'float32') throw new DTypeError(PROB_OP, `probs must be float32, got ${probs.dtype} ${fmtShape(probs.shape)}`);
+  if (labels.dtype !== 'int32')
+    throw new DTypeError(PROB_OP, `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}`);
+  if (probs.rank !== 2) throw new ShapeError(PROB_OP, `probs must be [rows, classes], got ${fmtShape(probs.shape)}`);
+  const [m, c] = probs.shape;
+  if (labels.rank !== 1 || labels.shape[0] !== m) {
+    throw new ShapeError(PROB_OP, `labels must be [${m}] (one per row of probs ${fmtShape(probs.shape)}), got ${fmtShape(labels.shape)}`);
+  }
+  const b = getBackend();
+  const fwd = b.fused?.probabilityNll;
+  if (fwd && b.fused?.probabilityNllBackward && m * c > 0) {
+    const [loss, sums] = fwd(probs._on(b), labels._on(b), m, c, eps);
+    return record(PROB_OP, [probs, labels], make(loss, [m], 'float32'), { eps }, [make(sums, [m], 'float32')]);
+  }
+  const logp = log(clamp(div(probs, sum(probs, -1, true)), eps, 1 - eps));
+  const inRange = mul(ge(labels, 0), lt(labels, c));
+  const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
+  return where(inRange, neg(gather(reshape(logp, [m * c]), flat)), Number.NaN);
+}
+
+/**
+ * The gradient of {@link probabilityNll} for the gradient `dy: [rows]` of its output, from the
+ * row sums `sums: [rows]` its forward pass saved: per row with label `l` and `q = probs[l] / sum`
+ * inside the clip, `g = -dy / q`, then `g / sum` at `l` and `-g q / sum` added to every class
+ * (the rescaling's gradient); 0 on rows clipped or whose label is out of range. One kernel on
+ * backends with a fused one. Not itself differentiable.
+ */
+export function probabilityNllBackward(dy: Tensor, probs: Tensor, labels: Tensor, sums: Tensor, eps: number): Tensor {
+  const [m, c] = probs.shape;
+  const b = getBackend();
+  const fused = b.fused?.probabilityNllBackward;
+  if (fused && dy.dtype === 'float32')
+    return make(fused(dy._on(b), probs._on(b), labels._on(b), sums._on(b), m, c, eps), [m, c], 'float32');
+  const inRange = mul(ge(labels, 0), lt(labels, c));
+  const safe = where(inRange, labels, 0);
+  const col = reshape(safe, [m, 1]);
+  const onehot = cast(eq(arange(0, c, 1, { dtype: 'int32' }), col), 'float32');
+  const s = reshape(sums, [m, 1]);
+  const picked = reshape(gather(reshape(probs, [m * c]), add(arange(0, m * c, c, { dtype: 'int32' }), safe)), [m, 1]);
+  const q = div(picked, s);
+  const inside = mul(mul(ge(q, eps), le(q, 1 - eps)), reshape(inRange, [m, 1]));
+  const g = where(inside, div(neg(reshape(dy, [m, 1])), q), 0);
+  return add(mul(onehot, div(g, s)), neg(div(mul(g, q), s)));
 }

@@ -32,6 +32,8 @@ export interface NnAttrs {
   layerNorm: { axes: number; eps: number; weight: boolean; bias: boolean };
   /** Fused softmax cross-entropy (ops/cross-entropy.ts); saves each row's log-sum-exp. */
   softmaxCrossEntropy: { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
+  /** Fused negative log-likelihood of clipped probabilities (ops/cross-entropy.ts); saves each row's sum. */
+  probabilityNll: { eps: number };
 }
 
 /** Options of {@link linear}. */
