@@ -258,3 +258,43 @@ describe('fused probabilityNll', () => {
     });
   }
 });
+
+/** The CPU backend without its fused softmax gradients: the composite's four ops each. */
+function compositeSoftmaxGradCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { softmaxBackward: _s, logSoftmaxBackward: _l, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-softmax-grad', fused };
+}
+
+describe('fused softmax and logSoftmax gradients', () => {
+  for (const [shape, axis] of [
+    [[6, 5], -1],
+    [[2, 3, 40], -1],
+    [[4, 7], 0],
+  ] as [number[], number][]) {
+    it(`[${shape}] along ${axis}: the composite's gradients within float32 rounding`, async () => {
+      const run = (op: 'softmax' | 'logSoftmax') => {
+        manualSeed(9);
+        const x = randn(shape).mul(4).detach();
+        x.requiresGrad = true;
+        const y = op === 'softmax' ? x.softmax(axis) : x.logSoftmax(axis);
+        y.mul(randn(shape)).sum().backward();
+        return Array.from(x.grad!.dataSync());
+      };
+      const cpu = getBackend();
+      const fused = [run('softmax'), run('logSoftmax')];
+      await setBackend(compositeSoftmaxGradCpu());
+      let composite: number[][];
+      try {
+        composite = [run('softmax'), run('logSoftmax')];
+      } finally {
+        await setBackend(cpu);
+      }
+      composite.forEach((want, k) =>
+        want.forEach((w, i) =>
+          expect(Math.abs(fused[k][i] - w), `${k ? 'logSoftmax' : 'softmax'}[${i}]`).toBeLessThan(2e-6 * (1 + Math.abs(w))),
+        ),
+      );
+    });
+  }
+});

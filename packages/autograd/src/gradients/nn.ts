@@ -1,4 +1,4 @@
-import { col2im, exp, im2col, matmulT, mul, reshape, sub, sum, type NnAttrs } from '@bp/tensor';
+import { col2im, im2col, matmulT, reshape, sum, type NnAttrs } from '@bp/tensor';
 import {
   addAlong,
   col2imWide,
@@ -8,15 +8,16 @@ import {
   reluBackward,
   softmaxCrossEntropyBackward,
   probabilityNllBackward,
+  softmaxBackward,
 } from '@bp/tensor/internal';
 import type { GradientRules } from './registry.js';
 
 /** The gradient of every neural-network op. */
 export const nnGradients: GradientRules<keyof NnAttrs> = {
-  // y = softmax(x): dx = y * (dy - sum(dy * y))
-  softmax: (dy, { output, attrs: { axis } }) => [mul(output, sub(dy, sum(mul(dy, output), axis, true)))],
-  // y = logSoftmax(x): dx = dy - softmax(x) * sum(dy)
-  logSoftmax: (dy, { output, attrs: { axis } }) => [sub(dy, mul(exp(output), sum(dy, axis, true)))],
+  // y = softmax(x): dx = y * (dy - sum(dy * y)); one kernel on backends with a fused one.
+  softmax: (dy, { output, attrs: { axis } }) => [softmaxBackward('softmax', dy, output, axis)],
+  // y = logSoftmax(x): dx = dy - softmax(x) * sum(dy), softmax(x) being exp(y).
+  logSoftmax: (dy, { output, attrs: { axis } }) => [softmaxBackward('logSoftmax', dy, output, axis)],
   // im2col copies each input cell into several columns; its adjoint adds them back.
   im2col: (dy, { attrs: { win } }) => [col2im(dy, win)],
   col2im: (dy, { attrs: { win: w } }) => [im2col(dy, [w.kh, w.kw], { stride: [w.strideH, w.strideW], padding: [w.padH, w.padW] })],

@@ -39,6 +39,10 @@ export interface FusedKernels<S> {
   softmax(x: S, rows: number, cols: number): S;
   /** Log-softmax along the last axis of a `[rows, cols]` view. */
   logSoftmax(x: S, rows: number, cols: number): S;
+  /** The gradient of {@link FusedKernels.softmax} from its output `y`: `y * (dy - sum(dy * y))` per row. */
+  softmaxBackward(dy: S, y: S, rows: number, cols: number): S;
+  /** The gradient of {@link FusedKernels.logSoftmax} from its output `y`: `dy - exp(y) * sum(dy)` per row. */
+  logSoftmaxBackward(dy: S, y: S, rows: number, cols: number): S;
   /**
    * 2-D max pooling of `[n, c, h, w]` (the window's `c` is 1 and its `n` counts every
    * plane): the maxima `[n, outH, outW]`, and as int32 the flat index into `x` of each

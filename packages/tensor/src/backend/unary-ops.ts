@@ -194,7 +194,8 @@ export function expF32(y: number): number {
   const t = GELU_TABLE;
   let q = t[4 * 16];
   for (let j = 15; j >= 12; j--) q = f32(f32(q * r) + t[4 * j]);
-  return f32(f32(1 + f32(r + f32(f32(r * r) * q))) * 2 ** k);
+  // 2^k from a table for k in [-126, 0] (every y <= 0 here): the same value as 2 ** k, without a call to pow.
+  return f32(f32(1 + f32(r + f32(f32(r * r) * q))) * (k <= 0 ? POW2_NEG[-k] : 2 ** k));
 }
 
 // 1.5 * 2^23: adding and subtracting it rounds a float32 below 2^22 to an integer, halves to even.

@@ -60,13 +60,39 @@ function logSoftmaxRows(x: Float32Array, rows: number, cols: number): Float32Arr
     const o = r * cols;
     const mx = rowMax(x, o, cols);
     let s = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = expNonPositive(x[o + j] - mx);
-      out[o + j] = e;
-      s += e;
-    }
+    for (let j = 0; j < cols; j++) s += expNonPositive(x[o + j] - mx);
     const ls = Math.log(s) + mx;
     for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - ls;
+  }
+  return out;
+}
+
+/** The gradient of softmax from its output: `y * (dy - sum(dy * y))` per row (float32 products summed in float64, as the composite). */
+function softmaxRowsBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number): Float32Array {
+  const out = newF32(rows * cols, false);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += f32(dy[o + j] * y[o + j]);
+    const sf = f32(s);
+    for (let j = 0; j < cols; j++) out[o + j] = y[o + j] * f32(dy[o + j] - sf);
+  }
+  return out;
+}
+
+/**
+ * The gradient of log-softmax from its output: `dy - exp(y) * sum(dy)` per row (the sum in float64,
+ * `exp(y)` rounded to float32 as the `exp` op gives it: y is at most 0 here, NaN aside).
+ */
+function logSoftmaxRowsBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number): Float32Array {
+  const out = newF32(rows * cols, false);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += dy[o + j];
+    const sf = f32(s);
+    for (let j = 0; j < cols; j++) {
+      const v = y[o + j];
+      out[o + j] = dy[o + j] - f32(f32(v <= 0 ? expNonPositive(v) : Math.exp(v)) * sf);
+    }
   }
   return out;
 }
@@ -385,6 +411,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     fused: {
       softmax: (x, rows, cols) => softmaxF32(x as Float32Array, rows, cols, local),
       logSoftmax: (x, rows, cols) => logSoftmaxRows(x as Float32Array, rows, cols),
+      softmaxBackward: (dy, y, rows, cols) => softmaxRowsBackward(dy as Float32Array, y as Float32Array, rows, cols),
+      logSoftmaxBackward: (dy, y, rows, cols) => logSoftmaxRowsBackward(dy as Float32Array, y as Float32Array, rows, cols),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),

@@ -5,7 +5,7 @@ import { record, setGradEnabled, type NoAttrs } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
-import { add, cast, div, eq, exp, log, relu, sub } from './elementwise.js';
+import { add, cast, div, eq, exp, log, mul, relu, sub } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
 import { index } from './indexing.js';
 import { concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
@@ -113,6 +113,23 @@ function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
     out = view(out, out.shape.slice());
   }
   return record(op, [x], out, { axis: a });
+}
+
+/**
+ * The gradient of `softmax(x, axis)` (`op` `'softmax'`) or `logSoftmax(x, axis)` (`'logSoftmax'`) for
+ * the gradient `dy` of its output `y`: `y * (dy - sum(dy * y))`, or `dy - exp(y) * sum(dy)`, the sums
+ * along `axis`. One pass over the rows on backends with the fused kernel (along the last axis); else
+ * the four ops of the formula. Internal: autograd's rule.
+ */
+export function softmaxBackward(op: 'softmax' | 'logSoftmax', dy: Tensor, y: Tensor, axis: number): Tensor {
+  const b = getBackend();
+  const fused = op === 'softmax' ? b.fused?.softmaxBackward : b.fused?.logSoftmaxBackward;
+  if (fused && axis === y.rank - 1 && dy.dtype === 'float32') {
+    const cols = y.shape[axis];
+    return make(fused(dy._on(b), y._on(b), y.size / Math.max(cols, 1), cols), y.shape.slice(), 'float32');
+  }
+  if (op === 'softmax') return mul(y, sub(dy, sum(mul(dy, y), axis, true)));
+  return sub(dy, mul(exp(y), sum(dy, axis, true)));
 }
 
 /** Softmax along `axis` (default last): `exp(x - max) / sum(exp(x - max))`, stable for ±1e4. */
