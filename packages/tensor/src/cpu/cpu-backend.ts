@@ -7,7 +7,14 @@ import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
-import { WASM_MIN_ELEMENTS, geluBackwardSimd, geluSaveSimd, reluGradSimd, softmaxSimd } from './wasm/wasm-elementwise.js';
+import {
+  WASM_MIN_ELEMENTS,
+  geluBackwardSimd,
+  geluSaveSimd,
+  reluGradSimd,
+  softmaxBackwardSimd,
+  softmaxSimd,
+} from './wasm/wasm-elementwise.js';
 import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
@@ -67,32 +74,34 @@ function logSoftmaxRows(x: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-/** The gradient of softmax from its output: `y * (dy - sum(dy * y))` per row (float32 products summed in float64, as the composite). */
-function softmaxRowsBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number): Float32Array {
-  const out = newF32(rows * cols, false);
-  for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += f32(dy[o + j] * y[o + j]);
-    const sf = f32(s);
-    for (let j = 0; j < cols; j++) out[o + j] = y[o + j] * f32(dy[o + j] - sf);
-  }
-  return out;
-}
-
 /**
- * The gradient of log-softmax from its output: `dy - exp(y) * sum(dy)` per row (the sum in float64,
- * `exp(y)` rounded to float32 as the `exp` op gives it: y is at most 0 here, NaN aside).
+ * The gradient of softmax (`op` `'softmax'`: `y * (dy - s)`, `s` the sum of `dy * y`) or log-softmax
+ * (`'logSoftmax'`: `dy - e^y * s`, `s` the sum of `dy`, e^y by {@link expF32}: y is at most 0) along
+ * each row of `[rows, cols]` from the output `y`, in float32 steps as the SIMD kernels take them four
+ * lanes at a time (so both give the same bits): the row's sum in four lanes (value j in lane j % 4)
+ * added as (0 + 1) + (2 + 3).
  */
-function logSoftmaxRowsBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number): Float32Array {
+function softmaxRowsBackward(
+  op: 'softmax' | 'logSoftmax',
+  dy: Float32Array,
+  y: Float32Array,
+  rows: number,
+  cols: number,
+  simd: WasmRuntime | null,
+): Float32Array {
   const out = newF32(rows * cols, false);
+  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
+    softmaxBackwardSimd(simd, op, dy, y, out, rows, cols);
+    return out;
+  }
+  const lanes = new Float64Array(4);
+  const soft = op === 'softmax';
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += dy[o + j];
-    const sf = f32(s);
-    for (let j = 0; j < cols; j++) {
-      const v = y[o + j];
-      out[o + j] = dy[o + j] - f32(f32(v <= 0 ? expNonPositive(v) : Math.exp(v)) * sf);
-    }
+    lanes.fill(0);
+    for (let j = 0; j < cols; j++) lanes[j & 3] = f32(lanes[j & 3] + (soft ? f32(dy[o + j] * y[o + j]) : dy[o + j]));
+    const s = f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]));
+    if (soft) for (let j = 0; j < cols; j++) out[o + j] = y[o + j] * f32(dy[o + j] - s);
+    else for (let j = 0; j < cols; j++) out[o + j] = dy[o + j] - f32(expF32(y[o + j]) * s);
   }
   return out;
 }
@@ -411,8 +420,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     fused: {
       softmax: (x, rows, cols) => softmaxF32(x as Float32Array, rows, cols, local),
       logSoftmax: (x, rows, cols) => logSoftmaxRows(x as Float32Array, rows, cols),
-      softmaxBackward: (dy, y, rows, cols) => softmaxRowsBackward(dy as Float32Array, y as Float32Array, rows, cols),
-      logSoftmaxBackward: (dy, y, rows, cols) => logSoftmaxRowsBackward(dy as Float32Array, y as Float32Array, rows, cols),
+      softmaxBackward: (dy, y, rows, cols) => softmaxRowsBackward('softmax', dy as Float32Array, y as Float32Array, rows, cols, local),
+      logSoftmaxBackward: (dy, y, rows, cols) =>
+        softmaxRowsBackward('logSoftmax', dy as Float32Array, y as Float32Array, rows, cols, local),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),

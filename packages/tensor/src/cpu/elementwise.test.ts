@@ -188,6 +188,38 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
+  // The gradients of softmax and log-softmax: float32 steps, on the SIMD kernels from 256 values; the
+  // same bits both ways for rows of every length and across heap blocks (rows of 1000, 3000 values),
+  // within float32 rounding of the float64 formula, NaN kept.
+  for (const cols of [1, 3, 4, 5, 16, 27, 1000]) {
+    it(`softmax and log-softmax gradients of rows of ${cols}: the same bits on both CPU backends, close to float64`, () => {
+      const rows = Math.ceil(3000 / cols);
+      const x = values(rows * cols, cols + 7).map((v) => v * 3);
+      const dy = values(rows * cols, cols + 11);
+      if (rows > 3) dy[cols] = Number.NaN;
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        const y = backends.simd.fused![op]!(x, rows, cols) as Float32Array;
+        const grad = op === 'softmax' ? 'softmaxBackward' : 'logSoftmaxBackward';
+        const [simd, ts] = [backends.simd, backends.typescript].map((be) => be.fused![grad]!(dy, y, rows, cols) as Float32Array);
+        expectSame(simd, ts);
+        for (let r = 0; r < rows; r++) {
+          const o = r * cols;
+          let s = 0;
+          for (let j = 0; j < cols; j++) s += op === 'softmax' ? dy[o + j] * y[o + j] : dy[o + j];
+          for (let j = 0; j < cols; j++) {
+            const want = op === 'softmax' ? y[o + j] * (dy[o + j] - s) : dy[o + j] - Math.exp(y[o + j]) * s;
+            const got = ts[o + j];
+            if (r === 1 && rows > 3) expect(Number.isNaN(got), `${op} row with a NaN`).toBe(true);
+            else
+              expect(Math.abs(got - want), `${op} [${r}, ${j}]: ${got} vs ${want}`).toBeLessThan(
+                1e-5 * (1 + Math.abs(want)) * Math.max(1, cols / 16),
+              );
+          }
+        }
+      }
+    });
+  }
+
   // Column sums (a bias gradient: [rows, cols] summed over rows) run on the float64 SIMD kernel from
   // 4096 values with an even number of columns: the bits of the TypeScript loop, whose order it keeps
   // (four rows at a time, then the rest), across heap blocks and with several outer blocks.

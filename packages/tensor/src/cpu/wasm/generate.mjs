@@ -275,6 +275,58 @@ ${vectors(`        (v128.store ${at('o')} (f32x4.mul (v128.load ${at('o')}) (loc
 }
 
 /**
+ * The gradients of softmax and log-softmax along rows of `[rows, cols]` from their output `y`:
+ * `softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `y * (dy - s)` with `s` the sum of `dy * y`; and
+ * `log_softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `dy - e^y * s` with `s` the sum of `dy` and e^y
+ * by {@link exp4} (y <= 0). Each sum in four lanes (value j in lane j % 4), the lanes then as
+ * (0 + 1) + (2 + 3): the float32 steps of cpu-backend.ts softmaxRowsBackward and
+ * logSoftmaxRowsBackward. As in {@link softmaxKernel}, a row's last vector may reach into the next
+ * row: its lanes past the row add nothing, and what it stores there is written over.
+ */
+function softmaxBackwardKernels() {
+  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
+  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
+  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
+  const vectors = (body) => `      (local.set $p (i32.const 0))
+      (loop $v
+${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
+`;
+  const total = `(f32x4.splat (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))`;
+  const kernel = (
+    name,
+    term,
+    out,
+  ) => `  (func (export "${name}") (param $dy i32) (param $yp i32) (param $o i32) (param $rows i32) (param $cols i32) (param $tab i32)
+    (local $p i32) (local $bytes i32) (local $acc v128) (local $s v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
+    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
+    (loop $row
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+${vectors(assign('acc', `(f32x4.add (local.get $acc) (v128.and ${term} ${inRow}))`))}      (local.set $s ${total})
+${vectors(out)}      (local.set $dy (i32.add (local.get $dy) (local.get $bytes)))
+      (local.set $yp (i32.add (local.get $yp) (local.get $bytes)))
+      (local.set $o (i32.add (local.get $o) (local.get $bytes)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $row (local.get $rows))))
+`;
+  const dy = `(v128.load ${at('dy')})`;
+  const y = `(v128.load ${at('yp')})`;
+  const softmax = kernel(
+    'softmax_bwd_rows',
+    `(f32x4.mul ${dy} ${y})`,
+    `        (v128.store ${at('o')} (f32x4.mul ${y} (f32x4.sub ${dy} (local.get $s))))\n`,
+  );
+  const logSoftmax = kernel(
+    'log_softmax_bwd_rows',
+    dy,
+    assign('y', y) + exp4() + `        (v128.store ${at('o')} (f32x4.sub ${dy} (f32x4.mul (local.get $e) (local.get $s))))\n`,
+  );
+  return softmax + logSoftmax;
+}
+
+/**
  * The kernels that worker threads run. Each is written in kernels.wat as an internal function with
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
@@ -355,7 +407,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = geluKernels() + softmaxKernel();
+  const gelu = geluKernels() + softmaxKernel() + softmaxBackwardKernels();
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }

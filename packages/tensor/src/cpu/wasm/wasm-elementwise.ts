@@ -175,3 +175,33 @@ export function softmaxSimd(rt: WasmRuntime, x: Float32Array, out: Float32Array,
     out.set(mem.subarray(p, p + m), r0 * cols);
   }
 }
+
+/**
+ * The gradient of softmax (`op` `'softmax'`) or log-softmax (`'logSoftmax'`) along each row of
+ * `[rows, cols]` from the output `y`, on the SIMD kernels `softmax_bwd_rows` / `log_softmax_bwd_rows`
+ * (the bits of cpu-backend.ts softmaxRowsBackward and logSoftmaxRowsBackward), a block of whole rows
+ * at a time.
+ */
+export function softmaxBackwardSimd(
+  rt: WasmRuntime,
+  op: 'softmax' | 'logSoftmax',
+  dy: Float32Array,
+  y: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+): void {
+  const per = Math.max(1, Math.floor(block / cols));
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r1 = Math.min(rows, r0 + per);
+    const m = (r1 - r0) * cols;
+    const p = padded(m);
+    const mem = rt.heap(3 * p + GELU_TABLE.length);
+    mem.set(GELU_TABLE, 3 * p);
+    mem.set(dy.subarray(r0 * cols, r1 * cols), 0);
+    mem.set(y.subarray(r0 * cols, r1 * cols), p);
+    const kernel = op === 'softmax' ? rt.exports.softmax_bwd_rows : rt.exports.log_softmax_bwd_rows;
+    kernel(0, p * 4, 2 * p * 4, r1 - r0, cols, 3 * p * 4);
+    out.set(mem.subarray(2 * p, 2 * p + m), r0 * cols);
+  }
+}
