@@ -12,6 +12,7 @@ import {
   geluBackwardSimd,
   geluSaveSimd,
   reluGradSimd,
+  rowLogSumExpSimd,
   softmaxBackwardSimd,
   softmaxSimd,
 } from './wasm/wasm-elementwise.js';
@@ -60,15 +61,39 @@ function softmaxF32(x: Float32Array, rows: number, cols: number, simd: WasmRunti
   return out;
 }
 
-/** Log-softmax of each row of `[rows, cols]`: `x - (max + log(sum of e^(x - max)))`, in float64. */
-function logSoftmaxRows(x: Float32Array, rows: number, cols: number): Float32Array {
-  const out = newF32(rows * cols, false);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
+/**
+ * Each row's largest value (0 if it has none) and the sum of `e^(x - max)` for `[rows, cols]`, as the
+ * pairs `[2r, 2r + 1]`: float32 steps as the SIMD kernel `row_logsumexp` takes them four lanes at a
+ * time (so both give the same bits), `x - max` in float32, e^ by {@link expF32}, the sum in four lanes
+ * (value j in lane j % 4) added as (0 + 1) + (2 + 3).
+ */
+function rowLogSumExp(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
+  const stats = new Float32Array(2 * rows);
+  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
+    rowLogSumExpSimd(simd, x, stats, rows, cols);
+    return stats;
+  }
+  const lanes = new Float64Array(4);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const mx = rowMax(x, o, cols);
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += expNonPositive(x[o + j] - mx);
-    const ls = Math.log(s) + mx;
+    lanes.fill(0);
+    for (let j = 0; j < cols; j++) lanes[j & 3] = f32(lanes[j & 3] + expF32(f32(x[o + j] - mx)));
+    stats[2 * r] = mx;
+    stats[2 * r + 1] = f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]);
+  }
+  return stats;
+}
+
+/**
+ * Log-softmax of each row of `[rows, cols]`: `x - (max + log(sum of e^(x - max)))`, the max and the
+ * sum from {@link rowLogSumExp} (float32 exponentials, each within an ulp, as PyTorch's float32
+ * kernel takes them), the log and the difference in float64, rounded once.
+ */
+function logSoftmaxRows(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
+  const out = newF32(rows * cols, false);
+  const stats = rowLogSumExp(x, rows, cols, simd);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    const ls = Math.log(stats[2 * r + 1]) + stats[2 * r];
     for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - ls;
   }
   return out;
@@ -419,7 +444,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     col2im,
     fused: {
       softmax: (x, rows, cols) => softmaxF32(x as Float32Array, rows, cols, local),
-      logSoftmax: (x, rows, cols) => logSoftmaxRows(x as Float32Array, rows, cols),
+      logSoftmax: (x, rows, cols) => logSoftmaxRows(x as Float32Array, rows, cols, local),
       softmaxBackward: (dy, y, rows, cols) => softmaxRowsBackward('softmax', dy as Float32Array, y as Float32Array, rows, cols, local),
       logSoftmaxBackward: (dy, y, rows, cols) =>
         softmaxRowsBackward('logSoftmax', dy as Float32Array, y as Float32Array, rows, cols, local),

@@ -188,6 +188,33 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
+  // Log-softmax: the row's max and sum of e^(x - max) in float32 steps (on the SIMD kernel from 256
+  // values, the same bits both ways), the log in float64: within a few float32 ulps of the exact
+  // values; a row of -Infinity and a row with NaN are NaN, as PyTorch.
+  for (const cols of [1, 3, 4, 5, 16, 27, 1000]) {
+    it(`log-softmax of rows of ${cols}: the same bits on both CPU backends, close to the float64 values`, () => {
+      const rows = Math.ceil(3000 / cols);
+      const x = values(rows * cols, cols + 3).map((v, i) => (i % 5 === 0 ? v * 20 : v));
+      if (rows > 3) {
+        x.fill(-Infinity, 0, cols);
+        x[cols] = Number.NaN;
+        x[2 * cols] = 3e38;
+      }
+      const [simd, ts] = [backends.simd, backends.typescript].map((be) => be.fused!.logSoftmax!(x, rows, cols) as Float32Array);
+      expectSame(simd, ts);
+      for (let r = rows > 3 ? 2 : 0; r < rows; r++) {
+        const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+        const mx = Math.max(...row);
+        const ls = mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0));
+        for (let j = 0; j < cols; j++) {
+          const want = row[j] - ls;
+          expect(Math.abs(ts[r * cols + j] - want), `[${r}, ${j}]`).toBeLessThan(4 * 2 ** -23 * Math.max(1, Math.abs(want), Math.abs(ls)));
+        }
+      }
+      if (rows > 3) expect(Array.from(ts.subarray(0, 2 * cols)).every((v) => Number.isNaN(v))).toBe(true);
+    });
+  }
+
   // The gradients of softmax and log-softmax: float32 steps, on the SIMD kernels from 256 values; the
   // same bits both ways for rows of every length and across heap blocks (rows of 1000, 3000 values),
   // within float32 rounding of the float64 formula, NaN kept.

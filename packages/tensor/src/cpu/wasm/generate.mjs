@@ -275,6 +275,43 @@ ${vectors(`        (v128.store ${at('o')} (f32x4.mul (v128.load ${at('o')}) (loc
 }
 
 /**
+ * `row_logsumexp(a, rows, cols, tab, out)`: for each row of `[rows, cols]` at `a`, its largest value
+ * (0 if there is none) and the sum of e^(x - max) by {@link exp4}, four lanes at a time added as
+ * (0 + 1) + (2 + 3), as the float pair `out[2r], out[2r + 1]`: the float32 steps of cpu-backend.ts
+ * rowLogSumExp (log-softmax takes the log in JavaScript, WebAssembly has none).
+ */
+function rowLogSumExpKernel() {
+  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
+  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
+  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
+  const x = `(v128.bitselect (v128.load ${at('a')}) ${splat(-Infinity).replaceAll('-Infinity', '-inf')} ${inRow})`;
+  const vectors = (body) => `      (local.set $p (i32.const 0))
+      (loop $v
+${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
+`;
+  const maxOf = (l) =>
+    `      (local.set $mx (select ${lane(loc('mv'), l)} (local.get $mx) (f32.lt (local.get $mx) ${lane(loc('mv'), l)})))\n`;
+  return `  (func (export "row_logsumexp") (param $a i32) (param $rows i32) (param $cols i32) (param $tab i32) (param $out i32)
+    (local $p i32) (local $bytes i32) (local $mx f32) (local $mv v128) (local $acc v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
+    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
+    (loop $row
+      (local.set $mv ${splat(-Infinity).replaceAll('-Infinity', '-inf')})
+${vectors(`        (local.set $mv (f32x4.pmax (local.get $mv) ${x}))\n`)}      (local.set $mx ${lane(loc('mv'), 0)})
+${maxOf(1)}${maxOf(2)}${maxOf(3)}      (if (f32.eq (local.get $mx) (f32.const -inf)) (then (local.set $mx (f32.const 0))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+${vectors(assign('y', `(f32x4.sub ${x} (f32x4.splat (local.get $mx)))`) + exp4() + assign('acc', `(f32x4.add (local.get $acc) (local.get $e))`))}      (f32.store (local.get $out) (local.get $mx))
+      (f32.store offset=4 (local.get $out) (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))
+      (local.set $out (i32.add (local.get $out) (i32.const 8)))
+      (local.set $a (i32.add (local.get $a) (local.get $bytes)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $row (local.get $rows))))
+`;
+}
+
+/**
  * The gradients of softmax and log-softmax along rows of `[rows, cols]` from their output `y`:
  * `softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `y * (dy - s)` with `s` the sum of `dy * y`; and
  * `log_softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `dy - e^y * s` with `s` the sum of `dy` and e^y
@@ -407,7 +444,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = geluKernels() + softmaxKernel() + softmaxBackwardKernels();
+  const gelu = geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
   const { byId } = signatures(source);
   return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
 }

@@ -205,3 +205,23 @@ export function softmaxBackwardSimd(
     out.set(mem.subarray(2 * p, 2 * p + m), r0 * cols);
   }
 }
+
+/**
+ * Each row's largest value (0 if none) and sum of e^(x - max) for `[rows, cols]`, as the pairs
+ * `stats[2r], stats[2r + 1]`, on the SIMD kernel `row_logsumexp` (the bits of cpu-backend.ts
+ * rowLogSumExp), a block of whole rows at a time.
+ */
+export function rowLogSumExpSimd(rt: WasmRuntime, x: Float32Array, stats: Float32Array, rows: number, cols: number): void {
+  const per = Math.max(1, Math.floor(block / cols));
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r1 = Math.min(rows, r0 + per);
+    const m = (r1 - r0) * cols;
+    const p = padded(m);
+    const mem = rt.heap(p + GELU_TABLE.length + 2 * (r1 - r0));
+    mem.set(GELU_TABLE, p);
+    mem.set(x.subarray(r0 * cols, r1 * cols), 0);
+    const at = p + GELU_TABLE.length;
+    rt.exports.row_logsumexp(0, r1 - r0, cols, p * 4, at * 4);
+    stats.set(mem.subarray(at, at + 2 * (r1 - r0)), 2 * r0);
+  }
+}
