@@ -1,10 +1,11 @@
-import { col2im, im2col, matmulT, reshape, sum, type NnAttrs } from '@bp/tensor';
+import { col2im, im2col, reshape, sum, type NnAttrs } from '@bp/tensor';
 import {
   addAlong,
   col2imWide,
   conv2dBackward,
   im2colWide,
   layerNormBackward,
+  linearBackward,
   reluBackward,
   softmaxCrossEntropyBackward,
   probabilityNllBackward,
@@ -35,8 +36,9 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     const [outF, inF] = weight.shape;
     const rows = x.size / Math.max(inF, 1);
     const dz = reshape(relu ? reluBackward(dy, output) : dy, [rows, outF]);
-    const dx = x.requiresGrad ? reshape(matmulT(dz, weight, false, false), x.shape.slice()) : null;
-    const dw = weight.requiresGrad ? matmulT(dz, reshape(x, [rows, inF]), true, false) : null;
+    // dx and dW in one backend call (the CPU backend may run the two products side by side).
+    const [dx2, dw] = linearBackward(dz, reshape(x, [rows, inF]), weight, [x.requiresGrad, weight.requiresGrad]);
+    const dx = dx2 && reshape(dx2, x.shape.slice());
     const db = bias?.requiresGrad ? sum(dz, 0) : null;
     return bias ? [dx, dw, db] : [dx, dw];
   },

@@ -64,6 +64,12 @@ export interface FusedKernels<S> {
    * composite `relu(matmul + bias)`.
    */
   linear(x: S, weight: S, bias: S | null, rows: number, inF: number, outF: number, relu: boolean): S;
+  /**
+   * A linear layer's input and weight gradients at once: `dx = dz @ weight` `[rows, inF]` and
+   * `dw = dz^T @ x` `[outF, inF]` for `dz: [rows, outF]`, `x: [rows, inF]` and `weight: [outF, inF]`
+   * (the values of the two products; a backend may compute them at the same time).
+   */
+  linearBackward(dz: S, x: S, weight: S, rows: number, inF: number, outF: number): [dx: S, dw: S];
   /** The gradient of relu: `dy` where `x > 0`, else 0, over `size` float32 values. */
   reluBackward(dy: S, x: S, size: number): S;
   /**

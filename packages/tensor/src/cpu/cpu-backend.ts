@@ -16,7 +16,7 @@ import {
   softmaxBackwardSimd,
   softmaxSimd,
 } from './wasm/wasm-elementwise.js';
-import { biasRows, wasmGemm } from './wasm/wasm-gemm.js';
+import { PACK_MIN_COLS, biasRows, wasmGemm, wasmLinearBackward } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
@@ -128,6 +128,36 @@ function softmaxRowsBackward(
     if (soft) for (let j = 0; j < cols; j++) out[o + j] = y[o + j] * f32(dy[o + j] - s);
     else for (let j = 0; j < cols; j++) out[o + j] = dy[o + j] - f32(expF32(y[o + j]) * s);
   }
+  return out;
+}
+
+/**
+ * A linear layer's gradients `dx = dz @ weight` and `dw = dz^T @ x` (see the backend's
+ * `fused.linearBackward`): one product after the other, or both at the same time on two threads
+ * ({@link wasmLinearBackward}) where there is a worker and the thread policy, measuring this kind
+ * of call on its own, finds that faster. The same bits either way.
+ */
+function linearGradients(
+  dz: TypedArray,
+  x: TypedArray,
+  w: TypedArray,
+  rows: number,
+  inF: number,
+  outF: number,
+  simd: WasmRuntime | null,
+): [Float32Array, Float32Array] {
+  const one = (): [Float32Array, Float32Array] => [
+    matmul(dz, w, 1, 1, rows, outF, inF, false, false, simd),
+    matmul(dz, x, 1, 1, outF, rows, inF, true, false, simd),
+  ];
+  const pool = simd?.threads ?? null;
+  if (pool === null || pool.ready < 1 || inF >= PACK_MIN_COLS || !usesWasmGemm(rows, outF, inF)) return one();
+  const work = 2 * rows * inF * outF;
+  const kind = `linear-backward ${Math.floor(Math.log2(rows))} ${Math.floor(Math.log2(inF))} ${Math.floor(Math.log2(outF))}`;
+  const threads = pool.threadsFor(work, kind);
+  const t0 = performance.now();
+  const out = threads > 1 ? wasmLinearBackward(simd!, dz, x, w, rows, inF, outF) : one();
+  pool.record(threads, work, performance.now() - t0, kind);
   return out;
 }
 
@@ -450,6 +480,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
         softmaxRowsBackward('logSoftmax', dy as Float32Array, y as Float32Array, rows, cols, local),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
+      linearBackward: (dz, x, w, rows, inF, outF) => linearGradients(dz, x, w, rows, inF, outF, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
       geluForward: (x, size) => geluForward(x as Float32Array, size, local),
       geluBackward: (dy, x, cdf, size) => geluBackward(dy as Float32Array, x as Float32Array, cdf as Float32Array, size, local),

@@ -72,6 +72,25 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
+  it("compute a linear layer's two gradient products side by side with the bits of one thread", async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    for (const [rows, inF, outF] of [
+      [512, 64, 256],
+      [33, 17, 130],
+      [128, 200, 9],
+      [7, 511, 64],
+    ]) {
+      const dz = values(rows * outF, rows + outF);
+      const x = values(rows * inF, rows + inF);
+      const w = values(outF * inF, outF + inF);
+      const [dx, dw] = multi.fused!.linearBackward!(dz, x, w, rows, inF, outF);
+      expect(firstDifference(dx, single.matmul(dz, w, 1, 1, rows, outF, inF, false, false))).toBe(-1);
+      expect(firstDifference(dw, single.matmul(dz, x, 1, 1, outF, rows, inF, true, false))).toBe(-1);
+    }
+  });
+
   it('run a product given one thread on the private memory, with the same bits', async () => {
     const shared = new WasmRuntime(kernelModule(true)!, new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }));
     const solo = new WasmRuntime(kernelModule()!);
