@@ -4,7 +4,7 @@ import { record } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import { add, cast, clamp, div, eq, exp, ge, gt, le, log, lt, mul, neg, sub, where } from './elementwise.js';
+import { add, cast, clamp, div, eq, exp, ge, gt, log, lt, mul, neg, sub, where } from './elementwise.js';
 import { gather, reshape } from './movement.js';
 import { logSoftmax } from './nn.js';
 import { sum } from './reduce.js';
@@ -197,23 +197,14 @@ export function probabilityNll(probs: Tensor, labels: Tensor, opts: ProbabilityN
  * The gradient of {@link probabilityNll} for the gradient `dy: [rows]` of its output, from the
  * row sums `sums: [rows]` its forward pass saved: per row with label `l` and `q = probs[l] / sum`
  * inside the clip, `g = -dy / q`, then `g / sum` at `l` and `-g q / sum` added to every class
- * (the rescaling's gradient); 0 on rows clipped or whose label is out of range. One kernel on
- * backends with a fused one. Not itself differentiable.
+ * (the rescaling's gradient); 0 on rows clipped or whose label is out of range. The backend's
+ * fused kernel (the op is recorded only where there is one). Not itself differentiable.
  */
 export function probabilityNllBackward(dy: Tensor, probs: Tensor, labels: Tensor, sums: Tensor, eps: number): Tensor {
   const [m, c] = probs.shape;
   const b = getBackend();
   const fused = b.fused?.probabilityNllBackward;
-  if (fused && dy.dtype === 'float32')
-    return make(fused(dy._on(b), probs._on(b), labels._on(b), sums._on(b), m, c, eps), [m, c], 'float32');
-  const inRange = mul(ge(labels, 0), lt(labels, c));
-  const safe = where(inRange, labels, 0);
-  const col = reshape(safe, [m, 1]);
-  const onehot = cast(eq(arange(0, c, 1, { dtype: 'int32' }), col), 'float32');
-  const s = reshape(sums, [m, 1]);
-  const picked = reshape(gather(reshape(probs, [m * c]), add(arange(0, m * c, c, { dtype: 'int32' }), safe)), [m, 1]);
-  const q = div(picked, s);
-  const inside = mul(mul(ge(q, eps), le(q, 1 - eps)), reshape(inRange, [m, 1]));
-  const g = where(inside, div(neg(reshape(dy, [m, 1])), q), 0);
-  return add(mul(onehot, div(g, s)), neg(div(mul(g, q), s)));
+  if (!fused) throw new ArgumentError(PROB_OP, `backend ${b.name} has no fused probabilityNllBackward kernel for a fused probabilityNll`);
+  const g = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
+  return make(fused(g._on(b), probs._on(b), labels._on(b), sums._on(b), m, c, eps), [m, c], 'float32');
 }
