@@ -12,7 +12,7 @@ import {
   tensor,
   type Backend,
 } from '@bp/tensor';
-import { probabilityNll } from '@bp/tensor/internal';
+import { probabilityNll, reluMaxPool2d } from '@bp/tensor/internal';
 import './index.js';
 
 /** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
@@ -295,6 +295,48 @@ describe('fused softmax and logSoftmax gradients', () => {
           expect(Math.abs(fused[k][i] - w), `${k ? 'logSoftmax' : 'softmax'}[${i}]`).toBeLessThan(2e-6 * (1 + Math.abs(w))),
         ),
       );
+    });
+  }
+});
+
+/** The CPU backend without its fused ReLU + max pooling: `maxPool2d(relu(x))` as two ops. */
+function compositeReluPoolCpu(): Backend {
+  const cpu = cpuBackend() as Backend;
+  const { maxPool2dRelu: _dropped, ...fused } = cpu.fused ?? {};
+  return { ...cpu, name: 'cpu-composite-relu-pool', fused };
+}
+
+describe('fused ReLU + max pooling', () => {
+  // Negative windows (the maximum 0, no gradient), ties at 0 and among positives, NaN (read as 0 by
+  // the ReLU), -0, Infinity; overlapping, padded and ceil-mode windows; planes large enough for the
+  // WebAssembly kernel and its threads.
+  const cases: [number[], number, { stride?: number; padding?: number; ceilMode?: boolean }][] = [
+    [[2, 2, 4, 4], 2, {}],
+    [[1, 2, 5, 5], 2, { ceilMode: true }],
+    [[1, 1, 5, 5], 3, { stride: 2, padding: 1 }],
+    [[2, 1, 4, 4], 2, { stride: 1 }],
+    [[8, 16, 28, 28], 2, {}],
+  ];
+  for (const [shape, k, opts] of cases) {
+    it(`[${shape}] kernel ${k} ${JSON.stringify(opts)}: maxPool2d(relu(x))'s values and gradient, bit for bit`, async () => {
+      const run = () => {
+        manualSeed(3);
+        const size = shape.reduce((a, b) => a * b, 1);
+        const v = randn([size]).dataSync().slice();
+        v.set([-1, -2, -3, -4, 0, -0, 0, 5, NaN, 2, 2, -1, Infinity, 1, -0, 0], 0);
+        const x = tensor(v, { shape, requiresGrad: true });
+        const y = reluMaxPool2d(x, k, opts);
+        y.mul(randn(y.shape)).sum().backward();
+        return { y: Array.from(y.dataSync()), dx: Array.from(x.grad!.dataSync()) };
+      };
+      const cpu = getBackend();
+      const fused = run();
+      await setBackend(compositeReluPoolCpu());
+      try {
+        expect(fused).toEqual(run());
+      } finally {
+        await setBackend(cpu);
+      }
     });
   }
 });

@@ -415,6 +415,11 @@ case("probabilityNll unnormalised rows, eps 0.05 clipping two", "probabilityNll"
      [torch.tensor([[0.5, 1.5, 0.0], [0.2, 0.2, 0.6], [2.0, 0.01, 1.0], [0.0, 0.0, 3.0]]), i32([1, 0, 1, 2])],
      lambda p, y: probability_nll(p, y, 0.05), {"eps": 0.05})
 
+# Max pooling after a ReLU as one op (internal op of @bp/tensor that Sequential runs for ReLU then MaxPool2d).
+case("reluMaxPool2d 2", "reluMaxPool2d", [randn(2, 3, 6, 6)], lambda x: F.max_pool2d(F.relu(x), 2), {"kernel": 2})
+case("reluMaxPool2d 3 stride 2 padding 1", "reluMaxPool2d", [randn(1, 2, 7, 7)],
+     lambda x: F.max_pool2d(F.relu(x), 3, stride=2, padding=1), {"kernel": 3, "stride": 2, "padding": 1})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

@@ -3,6 +3,7 @@ import { ArgumentError, type Tensor, getBackend, zeros } from '@bp/tensor';
 import { ReLU } from './layers/activations.js';
 import { Dense } from './layers/dense.js';
 import { Linear } from './layers/linear.js';
+import { MaxPool2d } from './layers/max-pool2d.js';
 import { checkInputShape } from './layers/flatten.js';
 import { Module } from './module.js';
 import { summarize } from './summary.js';
@@ -116,11 +117,21 @@ export class Sequential extends Module {
     let h = x;
     const layers = this.layerList;
     // A Linear (or a Dense that handed its activation over) followed by a ReLU runs as one fused
-    // op where the backend has the kernel; subclasses that override forward run as written.
-    const fuse = getBackend().fused?.linear !== undefined;
+    // op where the backend has the kernel, and so does a ReLU followed by a MaxPool2d; subclasses
+    // that override forward run as written.
+    const fused = getBackend().fused;
+    const fuse = fused?.linear !== undefined;
+    const fusePool = fused?.maxPool2dRelu !== undefined;
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i];
       const next = layers[i + 1];
+      if (fusePool && layer.constructor === ReLU && next?.constructor === MaxPool2d) {
+        if (record) outputs.push(h.shape.slice(1));
+        h = (next as MaxPool2d).forwardRelu(h);
+        if (record) outputs.push(h.shape.slice(1));
+        i++;
+        continue;
+      }
       if (
         fuse &&
         next?.constructor === ReLU &&

@@ -59,5 +59,9 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
   // Fused clipped-probability NLL: through the log and the row's rescaling, from the saved row sums.
   probabilityNll: (dy, { inputs: [p, labels], saved: [sums], attrs: { eps } }) => [probabilityNllBackward(dy, p, labels, sums, eps), null],
   // argmax holds the forward kernel's own positions (in range): added back without reading them to check.
-  maxPool2d: (dy, { inputs: [x], saved: [argmax] }) => [reshape(addAlong(reshape(dy, [dy.size]), argmax, 0, [x.size]), x.shape.slice())],
+  // Pooled after a ReLU in the same kernel: no gradient where the maximum was not positive.
+  maxPool2d: (dy, { inputs: [x], output, saved: [argmax], attrs: { relu } }) => {
+    const g = relu ? reluBackward(dy, output) : dy;
+    return [reshape(addAlong(reshape(g, [g.size]), argmax, 0, [x.size]), x.shape.slice())];
+  },
 };

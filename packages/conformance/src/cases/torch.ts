@@ -70,7 +70,13 @@ import {
   type MaxPool2dOptions,
   type AvgPool2dOptions,
 } from '@bp/tensor';
-import { probabilityNll, softmaxCrossEntropy, type ProbabilityNllOptions, type SoftmaxCrossEntropyOptions } from '@bp/tensor/internal';
+import {
+  probabilityNll,
+  reluMaxPool2d,
+  softmaxCrossEntropy,
+  type ProbabilityNllOptions,
+  type SoftmaxCrossEntropyOptions,
+} from '@bp/tensor/internal';
 import { ConformanceError, expectClose } from '../assert.js';
 import { group, type CaseBuilder } from '../context.js';
 import refsJson from '../fixtures/torch-refs.json';
@@ -135,6 +141,7 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   conv1d: ([x, w, b], a) => conv1d(x, w, b ?? null, a as Conv1dOptions),
   convTranspose2d: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOptions),
   maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, a as MaxPool2dOptions),
+  reluMaxPool2d: ([x], a) => reluMaxPool2d(x, a.kernel as number, a as MaxPool2dOptions),
   avgPool2d: ([x], a) => avgPool2d(x, a.kernel as number, a as AvgPool2dOptions),
   adaptiveAvgPool2d: ([x], a) => adaptiveAvgPool2d(x, a.outputSize as number),
   adaptiveMaxPool2d: ([x], a) => adaptiveMaxPool2d(x, a.outputSize as number),

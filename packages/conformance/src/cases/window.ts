@@ -1,5 +1,5 @@
 import { avgPool2d, col2im, concat, conv2d, im2col, maxPool2d, ones, tensor, transpose, window2d, type Tensor } from '@bp/tensor';
-import { col2imWide, conv2dBackward, im2colWide } from '@bp/tensor/internal';
+import { col2imWide, conv2dBackward, im2colWide, reluMaxPool2d } from '@bp/tensor/internal';
 import { check, expectClose, expectExact, expectMeta } from '../assert.js';
 import { distinct, expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 import { conv2dRef, poolRef } from '../reference.js';
@@ -302,6 +302,44 @@ export const windowCases: CaseBuilder = (ctx) => {
       const [nx, nw, onlyB] = conv2dBackward(dy, x, w, win, [false, false, true]);
       check(nx === null && nw === null, 'conv2dBackward leaves out the gradients not asked for');
       expectClose(onlyB!, wantDb, tol, 'conv2dBackward bias gradient alone', [3]);
+    }),
+    c('reluMaxPool2d: the values and gradient of maxPool2d(relu(x)); gradcheck', async () => {
+      // Window [[-1, 3], [2, -5]] pools 3 (its gradient to the 3); [[-2, -1], [-3, -4]] pools 0 (none).
+      const x = tensor([
+        [
+          [
+            [-1, 3, -2, -1],
+            [2, -5, -3, -4],
+          ],
+        ],
+      ]);
+      x.requiresGrad = true;
+      const y = reluMaxPool2d(x, 2);
+      expectClose(y, [[[[3, 0]]]], tol, 'reluMaxPool2d 2');
+      y.mul(tensor([[[[10, 20]]]]))
+        .sum()
+        .backward();
+      expectClose(
+        x.grad!,
+        [
+          [
+            [
+              [0, 10, 0, 0],
+              [0, 0, 0, 0],
+            ],
+          ],
+        ],
+        tol,
+        'reluMaxPool2d gradient',
+      );
+      const v = distinct([1, 2, 6, 6], 284).add(0.05);
+      expectClose(
+        reluMaxPool2d(v, 3, { stride: 2, padding: 1 }),
+        await maxPool2d(v.relu(), 3, { stride: 2, padding: 1 }).data(),
+        tol,
+        'reluMaxPool2d 3 s2 p1',
+      );
+      expectGradcheck(ctx, (t) => reluMaxPool2d(t, 2), [distinct([1, 2, 4, 4], 285).add(0.05)], 'reluMaxPool2d 2');
     }),
     c('maxPool2d avgPool2d: gradcheck', () => {
       expectGradcheck(ctx, (t) => maxPool2d(t, 2), [distinct([1, 2, 4, 4], 280)], 'maxPool2d 2');

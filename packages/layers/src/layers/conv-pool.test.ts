@@ -6,6 +6,7 @@ import { expectClose } from '../__fixtures__/refs.js';
 import type { Module } from '../module.js';
 import { layerFromConfig, layerToConfig } from '../io/architecture.js';
 import { Conv1d } from './conv1d.js';
+import { Linear } from './linear.js';
 import { Conv2d } from './conv2d.js';
 import { ConvTranspose2d } from './conv-transpose2d.js';
 import { MaxPool2d } from './max-pool2d.js';
@@ -95,5 +96,37 @@ describe('convolution, pooling and Unflatten layers against PyTorch', () => {
     expect(() => new Unflatten(1, [])).toThrow(/Unflatten: sizes/);
     expect(() => new ConvTranspose2d(3, 2, 2).forward(zeros([1, 2, 4, 4]))).toThrow(ShapeError);
     expect(() => new Conv1d(3, 2, 2).forward(zeros([1, 2, 4]))).toThrow(/Conv1d: expects input \[n, 3, L\], got \[1,2,4\]/);
+  });
+});
+
+describe('Sequential runs a ReLU followed by a MaxPool2d as one fused op', () => {
+  it('with the values and gradients of the two layers run one after the other', async () => {
+    const { Sequential } = await import('../sequential.js');
+    const { ReLU } = await import('./activations.js');
+    const { Flatten } = await import('./flatten.js');
+    const { manualSeed, randn, maxPool2d } = await import('@bp/tensor');
+    const { setOpObserver } = await import('@bp/tensor/internal');
+    manualSeed(11);
+    const conv = new Conv2d(1, 4, 3, { padding: 1 });
+    const lin = new Linear(4 * 4 * 4, 3);
+    const model = new Sequential([conv, new ReLU(), new MaxPool2d(2), new Flatten(), lin]);
+    const x = randn([2, 1, 8, 8]);
+    const ops: string[] = [];
+    setOpObserver((op) => ops.push(op));
+    let fused: Tensor;
+    try {
+      fused = model.forward(x);
+    } finally {
+      setOpObserver(null);
+    }
+    expect(ops).not.toContain('relu');
+    fused.sum().backward();
+    const grads = model.parameters().map((p) => Array.from(p.grad!.dataSync()));
+    model.zeroGrad();
+    // The same layers one after the other.
+    const manual = lin.forward(maxPool2d(conv.forward(x).relu(), 2).reshape([2, 64]));
+    expect(Array.from(fused.dataSync())).toEqual(Array.from(manual.dataSync()));
+    manual.sum().backward();
+    model.parameters().forEach((p, i) => expect(Array.from(p.grad!.dataSync())).toEqual(grads[i]));
   });
 });

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
+import { reluMaxPool2d } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 import { boolArg } from './conv-args.js';
 
@@ -57,6 +58,20 @@ export class MaxPool2d extends Module {
   override forward(x: Tensor): Tensor {
     if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
     return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
+
+  /**
+   * @internal `forward(relu(x))` as one fused op where the backend has the kernel (the same values
+   * and gradient): `Sequential` calls it for a `ReLU` followed by a `MaxPool2d`.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
+    return reluMaxPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+    });
   }
 
   override getConfig(): Record<string, unknown> {

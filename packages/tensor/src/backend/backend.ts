@@ -51,6 +51,11 @@ export interface FusedKernels<S> {
    */
   maxPool2d(x: S, win: Window2d): [values: S, argmax: S];
   /**
+   * {@link FusedKernels.maxPool2d} of `max(0, x)` (the relu kernel's values: NaN and -0 read as 0),
+   * without writing that array: max pooling after a ReLU in one pass.
+   */
+  maxPool2dRelu(x: S, win: Window2d): [values: S, argmax: S];
+  /**
    * im2col with the images' column matrices side by side: `[c*kh*kw, n*outH*outW]`
    * (column `b*outH*outW + p` is output pixel p of image b), the layout in which a whole
    * batch's convolution is one matrix product.

@@ -479,6 +479,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       logSoftmaxBackward: (dy, y, rows, cols) =>
         softmaxRowsBackward('logSoftmax', dy as Float32Array, y as Float32Array, rows, cols, local),
       maxPool2d: (x, win) => maxPool2d(x as Float32Array, win, simd),
+      maxPool2dRelu: (x, win) => maxPool2d(x as Float32Array, win, simd, true),
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       linearBackward: (dz, x, w, rows, inF, outF) => linearGradients(dz, x, w, rows, inF, outF, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),

@@ -6,9 +6,11 @@ import { newF32, newI32 } from './storage.js';
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
  * so the backward pass is one scatter-add. The composite (im2col padded with -Infinity,
  * then max and argmax over the window) writes a `k*k` times larger column matrix first
- * and needs an equality mask on the way back.
+ * and needs an equality mask on the way back. With `relu`, it pools `max(0, x)` as the relu
+ * kernel gives it (`0 < x ? x : 0`: NaN and -0 read as 0) without writing that array: the
+ * values and positions of max pooling after a ReLU.
  */
-export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null): [Float32Array, Int32Array] {
+export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null, relu = false): [Float32Array, Int32Array] {
   const { n, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
   const values = newF32(n * P);
@@ -39,6 +41,7 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
         vals: (vAt + p0 * P) * 4,
         idx: (iAt + p0 * P) * 4,
         first: p0,
+        relu: relu ? 1 : 0,
       });
       if (threads > 1) simd.threads!.runSplit('maxpool2x2', n, threads, args);
       else on.runTask('maxpool2x2', args(0, n));
@@ -47,9 +50,10 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       simd.threads?.record(threads, work, performance.now() - t0, 'pool');
       return [values, argmax];
     }
-    pool2x2(x, n, h, w, outH, outW, values, argmax);
+    pool2x2(relu ? reluOf(x, n * h * w) : x, n, h, w, outH, outW, values, argmax);
     return [values, argmax];
   }
+  if (relu) x = reluOf(x, n * h * w);
   for (let plane = 0; plane < n; plane++) {
     const base = plane * h * w;
     for (let oy = 0; oy < outH; oy++) {
@@ -124,4 +128,11 @@ function pool2x2(
       }
     }
   }
+}
+
+/** `0 < x ? x : 0` for the first `n` values (the relu kernel's rule), for the TypeScript pooling loops. */
+function reluOf(x: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 0 < x[i] ? x[i] : 0;
+  return out;
 }

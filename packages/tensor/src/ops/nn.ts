@@ -1,7 +1,7 @@
 import type { Window2d } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { valueChecksOn } from '../debug-checks.js';
-import { record, setGradEnabled, type NoAttrs } from '../engine.js';
+import { record, setGradEnabled } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
@@ -21,8 +21,8 @@ export interface NnAttrs {
   im2colWide: { win: Window2d };
   col2imWide: { win: Window2d };
   conv2d: { win: Window2d };
-  /** Saves the int32 flat position of each maximum (one tensor). */
-  maxPool2d: NoAttrs;
+  /** Saves the int32 flat position of each maximum (one tensor); `relu` when it pooled `relu(x)` in the same kernel. */
+  maxPool2d: { relu: boolean };
   /** A fused linear layer; `relu` when the activation was applied in the same kernel. */
   linear: { relu: boolean };
   /**
@@ -575,8 +575,26 @@ function poolGeometry(op: string, x: Tensor, kernel: number | [number, number], 
  * plain kernel; split evenly among them with dilation, where windows are gathered by strided slices).
  */
 export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions = {}): Tensor {
+  return maxPoolOf(x, kernel, opts, false);
+}
+
+/**
+ * `maxPool2d(relu(x), kernel, opts)`, the same values and gradient, as one op where the backend
+ * has the fused kernel (`fused.maxPool2dRelu`: the CPU backend pools `max(0, x)` as it reads `x`,
+ * and the gradient masks the pooled gradient where the maximum was not positive before the
+ * scatter): neither the ReLU's output nor its full-size gradient is written. Elsewhere the two
+ * ops. Internal: `Sequential` runs a `ReLU` followed by a `MaxPool2d` this way.
+ */
+export function reluMaxPool2d(x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions = {}): Tensor {
+  return maxPoolOf(x, kernel, opts, true);
+}
+
+function maxPoolOf(x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions, withRelu: boolean): Tensor {
   checkTensor('maxPool2d', x);
   const g = poolGeometry('maxPool2d', x, kernel, opts);
+  const b = getBackend();
+  const fused = withRelu ? b.fused?.maxPool2dRelu : b.fused?.maxPool2d;
+  if (withRelu && !(fused && x.dtype === 'float32' && g.dl[0] === 1 && g.dl[1] === 1)) return maxPoolOf(relu(x), kernel, opts, false);
   const [n, c, h, w] = x.shape;
   // Cells added after the input so ceil-mode windows fit: -Infinity, so they never win.
   const xe =
@@ -616,13 +634,11 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Ma
     return max(stack(taps, 2), 2);
   }
   const win = window2d('maxPool2d', [n * c, 1, he, we], g.k, { stride: g.st, padding: g.pd });
-  const b = getBackend();
-  const fused = b.fused?.maxPool2d;
   if (fused && x.dtype === 'float32') {
     // One kernel for maxima and their positions; the gradient is a scatter-add to those positions.
     const [values, argmax] = fused(xe._on(b), win);
     const out = make(values, [n, c, win.outH, win.outW], 'float32');
-    return record('maxPool2d', [xe], out, {}, [make(argmax, [out.size], 'int32')]);
+    return record('maxPool2d', [xe], out, { relu: withRelu }, [make(argmax, [out.size], 'int32')]);
   }
   const cols = im2col(reshape(xe, [n * c, 1, he, we]), g.k, { stride: g.st, padding: g.pd }, -Infinity);
   return reshape(max(cols, 1), [n, c, win.outH, win.outW]);

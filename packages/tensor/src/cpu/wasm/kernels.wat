@@ -56,10 +56,11 @@
 ;; col2im(cols, ld, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) is its adjoint: it adds every
 ;; column value of cols (row stride ld floats) into its cell of dst [c, h, w], which the caller zeroes.
 ;;
-;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first) is 2x2 max pooling with stride 2 over planes
+;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first, relu) is 2x2 max pooling with stride 2 over planes
 ;; first .. first+planes of the [h, w] planes at x: vals and idx (for plane `first` onwards) get each
 ;; window's maximum and (int32) its flat index into x, scanning the window row by row; the first
-;; maximum wins and a NaN wins over numbers.
+;; maximum wins and a NaN wins over numbers. With relu != 0 it pools max(0, x) (NaN and -0 read as 0,
+;; as the relu kernel gives them) instead of x.
 ;;
 ;; relu_grad(dy, x, o, n) is dy where x > 0, else 0 (the gradient of relu(x)).
 ;;
@@ -812,9 +813,12 @@
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
       (br $groups))))
+  ;; relu_if(v, on): max(0, v) as the relu kernel takes it (0 < v ? v : 0) when on != 0, else v.
+  (func $relu_if (param $v f32) (param $on i32) (result f32)
+    (select (select (local.get $v) (f32.const 0) (f32.lt (f32.const 0) (local.get $v))) (local.get $v) (local.get $on)))
   (func $maxpool2x2
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
-    (param $vals i32) (param $idx i32) (param $first i32)
+    (param $vals i32) (param $idx i32) (param $first i32) (param $relu i32)
     (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
     (local $best f32) (local $v f32) (local $base i32)
     (local $r0a v128) (local $r0b v128) (local $r1a v128) (local $r1b v128) (local $vb v128) (local $vi v128) (local $vt v128)
@@ -838,6 +842,12 @@
             (local.set $r0b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
             (local.set $r1a (v128.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
             (local.set $r1b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+            (if (local.get $relu)
+              (then
+                (local.set $r0a (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r0a)))
+                (local.set $r0b (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r0b)))
+                (local.set $r1a (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r1a)))
+                (local.set $r1b (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r1b)))))
             (local.set $ia (i32x4.add (i32x4.splat (local.get $i0)) (v128.const i32x4 0 2 4 6)))
             (local.set $vb (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0a) (local.get $r0b)))
             (local.set $vi (local.get $ia))
@@ -865,19 +875,19 @@
           (loop $oxs
             (br_if $sdone (i32.ge_s (local.get $ox) (local.get $ow)))
           (local.set $bi (local.get $i0))
-          (local.set $best (f32.load (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+          (local.set $best (call $relu_if (f32.load (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))) (local.get $relu)))
           ;; take v when v > best, or v is NaN and best is not.
-          (local.set $v (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
+          (local.set $v (call $relu_if (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))) (local.get $relu)))
           (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
             (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
           (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))
           (local.set $bi (select (i32.add (local.get $i0) (i32.const 1)) (local.get $bi) (local.get $take)))
-          (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+          (local.set $v (call $relu_if (f32.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))) (local.get $relu)))
           (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
             (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
           (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))
           (local.set $bi (select (local.get $i1) (local.get $bi) (local.get $take)))
-          (local.set $v (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
+          (local.set $v (call $relu_if (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))) (local.get $relu)))
           (local.set $take (i32.or (f32.gt (local.get $v) (local.get $best))
             (i32.and (f32.ne (local.get $v) (local.get $v)) (f32.eq (local.get $best) (local.get $best)))))
           (local.set $best (select (local.get $v) (local.get $best) (local.get $take)))

@@ -225,6 +225,7 @@ describe.skipIf(!threaded)('the thread pool', () => {
       vals: (vAt + p0 * 4) * 4,
       idx: (vAt + n * 4 + p0 * 4) * 4,
       first: p0,
+      relu: 0,
     }));
     return mem.slice(vAt, vAt + n * 4);
   }
@@ -280,6 +281,7 @@ describe.skipIf(!threaded)('the thread pool', () => {
         vals,
         idx,
         first: 0,
+        relu: 0,
       });
       const outside = rt.memory.buffer.byteLength;
       for (let attempt = 0; attempt < 50 && warn.mock.calls.length === 0; attempt++) {
