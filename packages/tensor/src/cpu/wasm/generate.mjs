@@ -230,48 +230,83 @@ ${loop8(
   return save + backward;
 }
 
-/**
- * `softmax_rows(a, o, rows, cols, tab)`: softmax of each row of `[rows, cols]` at `a` into `o`, the
- * float32 steps of cpu-backend.ts softmaxF32: the row's largest value (0 if there is none), e^(x - max)
- * by {@link exp4} (its table at `tab`), summed four lanes at a time (value j in lane j % 4) and the
- * lanes then as (0 + 1) + (2 + 3), each value times 1 / sum. A row's last vector may reach into the
- * next row: its lanes past the row count as -Infinity (e^x = 0), and what it stores there is written
- * over when the next row is (the heap slot, a whole number of vectors, holds the last row's).
- */
-function softmaxKernel() {
-  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
-  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
-  // Lanes whose value index (p / 4 + lane) lies inside the row: -1, else 0.
-  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
-  const x = `(v128.bitselect (v128.load ${at('a')}) ${splat(-Infinity).replaceAll('-Infinity', '-inf')} ${inRow})`;
-  const vectors = (body) => `      (local.set $p (i32.const 0))
+// The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`
+// is the byte offset in the row, `$bytes` the row's length in bytes. A row's last vector may reach
+// into the next row: its lanes past the row are masked where they would count, and what it stores
+// there is written over when the next row is (the heap slot, a whole number of vectors, holds the
+// last row's).
+
+/** The address of the current vector of the row at pointer `base`. */
+const rowAt = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
+const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
+/** Lanes whose value index (p / 4 + lane) lies inside the row: -1, else 0. */
+const IN_ROW = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
+const NEG_INF = splat(-Infinity).replaceAll('-Infinity', '-inf');
+/** The current vector of the row at `a`, lanes past the row -Infinity. */
+const ROW_X = `(v128.bitselect (v128.load ${rowAt('a')}) ${NEG_INF} ${IN_ROW})`;
+/** `body` for each vector of the row. */
+const rowVectors = (body) => `      (local.set $p (i32.const 0))
       (loop $v
 ${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
 `;
-  const maxOf = (l) =>
-    `      (local.set $mx (select ${lane(loc('mv'), l)} (local.get $mx) (f32.lt (local.get $mx) ${lane(loc('mv'), l)})))\n`;
-  return `  (func (export "softmax_rows") (param $a i32) (param $o i32) (param $rows i32) (param $cols i32) (param $tab i32)
-    (local $p i32) (local $bytes i32) (local $mx f32) (local $mv v128) (local $acc v128)
-    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
+/** The four lanes of `$acc` added as (0 + 1) + (2 + 3). */
+const ACC_SUM = `(f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)}))`;
+/** The locals of a row kernel that evaluates {@link exp4}. */
+const ROW_LOCALS = `(local $p i32) (local $bytes i32) (local $mx f32) (local $mv v128) (local $acc v128) (local $s v128)
+    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)`;
+
+/**
+ * A row kernel `name(params)`: `body` for each of `$rows` rows of `$cols` values (nothing for none),
+ * then each pointer in `step` moved on by a row (`$bytes`) and each in `pairs` by two floats.
+ */
+function rowKernel(name, params, body, step, pairs = []) {
+  const on = (p, by) => `      (local.set $${p} (i32.add (local.get $${p}) ${by}))\n`;
+  return `  (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
+    ${ROW_LOCALS}
     (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
     (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
     (loop $row
-      (local.set $mv ${splat(-Infinity).replaceAll('-Infinity', '-inf')})
-${vectors(`        (local.set $mv (f32x4.pmax (local.get $mv) ${x}))\n`)}      (local.set $mx ${lane(loc('mv'), 0)})
-${maxOf(1)}${maxOf(2)}${maxOf(3)}      (if (f32.eq (local.get $mx) (f32.const -inf)) (then (local.set $mx (f32.const 0))))
-      (local.set $acc (v128.const i32x4 0 0 0 0))
-${vectors(
-  assign('y', `(f32x4.sub ${x} (f32x4.splat (local.get $mx)))`) +
-    exp4() +
-    `        (v128.store ${at('o')} (local.get $e))\n` +
-    assign('acc', `(f32x4.add (local.get $acc) (local.get $e))`),
-)}      (local.set $mv (f32x4.splat (f32.div (f32.const 1) (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))))
-${vectors(`        (v128.store ${at('o')} (f32x4.mul (v128.load ${at('o')}) (local.get $mv)))\n`)}      (local.set $o (i32.add (local.get $o) (local.get $bytes)))
-      (local.set $a (i32.add (local.get $a) (local.get $bytes)))
-      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+${body}${step.map((p) => on(p, '(local.get $bytes)')).join('')}${pairs.map((p) => on(p, '(i32.const 8)')).join('')}      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br_if $row (local.get $rows))))
 `;
+}
+
+/**
+ * Statements setting `$mx` to the largest value of the row at `a` (0 if there is none) and `$acc`'s
+ * lanes to the sums of e^(x - max) by {@link exp4} (value j in lane j % 4; lanes past the row add
+ * e^-Infinity = 0), each e also stored at the row at `store` when given.
+ */
+function rowMaxExpSum(store) {
+  const maxOf = (l) =>
+    `      (local.set $mx (select ${lane(loc('mv'), l)} (local.get $mx) (f32.lt (local.get $mx) ${lane(loc('mv'), l)})))\n`;
+  return `      (local.set $mv ${NEG_INF})
+${rowVectors(`        (local.set $mv (f32x4.pmax (local.get $mv) ${ROW_X}))\n`)}      (local.set $mx ${lane(loc('mv'), 0)})
+${maxOf(1)}${maxOf(2)}${maxOf(3)}      (if (f32.eq (local.get $mx) (f32.const -inf)) (then (local.set $mx (f32.const 0))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+${rowVectors(
+  assign('y', `(f32x4.sub ${ROW_X} (f32x4.splat (local.get $mx)))`) +
+    exp4() +
+    (store ? `        (v128.store ${rowAt(store)} (local.get $e))\n` : '') +
+    assign('acc', `(f32x4.add (local.get $acc) (local.get $e))`),
+)}`;
+}
+
+/**
+ * `softmax_rows(a, o, rows, cols, tab)`: softmax of each row of `[rows, cols]` at `a` into `o`, the
+ * float32 steps of cpu-backend.ts softmaxF32: the row's largest value (0 if there is none), e^(x - max)
+ * by {@link exp4} (its table at `tab`), summed four lanes at a time (value j in lane j % 4) and the
+ * lanes then as (0 + 1) + (2 + 3), each value times 1 / sum.
+ */
+function softmaxKernel() {
+  return rowKernel(
+    'softmax_rows',
+    ['a', 'o', 'rows', 'cols', 'tab'],
+    rowMaxExpSum('o') +
+      `      (local.set $mv (f32x4.splat (f32.div (f32.const 1) ${ACC_SUM})))
+${rowVectors(`        (v128.store ${rowAt('o')} (f32x4.mul (v128.load ${rowAt('o')}) (local.get $mv)))\n`)}`,
+    ['o', 'a'],
+  );
 }
 
 /**
@@ -281,86 +316,50 @@ ${vectors(`        (v128.store ${at('o')} (f32x4.mul (v128.load ${at('o')}) (loc
  * rowLogSumExp (log-softmax takes the log in JavaScript, WebAssembly has none).
  */
 function rowLogSumExpKernel() {
-  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
-  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
-  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
-  const x = `(v128.bitselect (v128.load ${at('a')}) ${splat(-Infinity).replaceAll('-Infinity', '-inf')} ${inRow})`;
-  const vectors = (body) => `      (local.set $p (i32.const 0))
-      (loop $v
-${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
-`;
-  const maxOf = (l) =>
-    `      (local.set $mx (select ${lane(loc('mv'), l)} (local.get $mx) (f32.lt (local.get $mx) ${lane(loc('mv'), l)})))\n`;
-  return `  (func (export "row_logsumexp") (param $a i32) (param $rows i32) (param $cols i32) (param $tab i32) (param $out i32)
-    (local $p i32) (local $bytes i32) (local $mx f32) (local $mv v128) (local $acc v128)
-    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
-    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
-    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
-    (loop $row
-      (local.set $mv ${splat(-Infinity).replaceAll('-Infinity', '-inf')})
-${vectors(`        (local.set $mv (f32x4.pmax (local.get $mv) ${x}))\n`)}      (local.set $mx ${lane(loc('mv'), 0)})
-${maxOf(1)}${maxOf(2)}${maxOf(3)}      (if (f32.eq (local.get $mx) (f32.const -inf)) (then (local.set $mx (f32.const 0))))
-      (local.set $acc (v128.const i32x4 0 0 0 0))
-${vectors(assign('y', `(f32x4.sub ${x} (f32x4.splat (local.get $mx)))`) + exp4() + assign('acc', `(f32x4.add (local.get $acc) (local.get $e))`))}      (f32.store (local.get $out) (local.get $mx))
-      (f32.store offset=4 (local.get $out) (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))
-      (local.set $out (i32.add (local.get $out) (i32.const 8)))
-      (local.set $a (i32.add (local.get $a) (local.get $bytes)))
-      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-      (br_if $row (local.get $rows))))
-`;
+  return rowKernel(
+    'row_logsumexp',
+    ['a', 'rows', 'cols', 'tab', 'out'],
+    rowMaxExpSum(null) +
+      `      (f32.store (local.get $out) (local.get $mx))
+      (f32.store offset=4 (local.get $out) ${ACC_SUM})
+`,
+    ['a'],
+    ['out'],
+  );
 }
 
 /**
  * The gradients of softmax and log-softmax along rows of `[rows, cols]` from their output `y`:
- * `softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `y * (dy - s)` with `s` the sum of `dy * y`; and
- * `log_softmax_bwd_rows(dy, y, o, rows, cols, tab)`, `dy - e^y * s` with `s` the sum of `dy` and e^y
- * by {@link exp4} (y <= 0). Each sum in four lanes (value j in lane j % 4), the lanes then as
- * (0 + 1) + (2 + 3): the float32 steps of cpu-backend.ts softmaxRowsBackward and
- * logSoftmaxRowsBackward. As in {@link softmaxKernel}, a row's last vector may reach into the next
- * row: its lanes past the row add nothing, and what it stores there is written over.
+ * `softmax_bwd_rows(dy, yp, o, rows, cols, tab)`, `y * (dy - s)` with `s` the sum of `dy * y`; and
+ * `log_softmax_bwd_rows(dy, yp, o, rows, cols, tab)`, `dy - e^y * s` with `s` the sum of `dy` and e^y
+ * by {@link exp4} (y <= 0). Each sum in four lanes (value j in lane j % 4; lanes past the row add
+ * nothing), the lanes then as (0 + 1) + (2 + 3): the float32 steps of cpu-backend.ts
+ * softmaxRowsBackward.
  */
 function softmaxBackwardKernels() {
-  const at = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
-  const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
-  const inRow = `(i32x4.lt_s (i32x4.add (i32x4.splat (i32.shr_u (local.get $p) (i32.const 2))) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $cols)))`;
-  const vectors = (body) => `      (local.set $p (i32.const 0))
-      (loop $v
-${body}        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br_if $v (i32.lt_u (local.get $p) (local.get $bytes))))
-`;
-  const total = `(f32x4.splat (f32.add (f32.add ${lane(loc('acc'), 0)} ${lane(loc('acc'), 1)}) (f32.add ${lane(loc('acc'), 2)} ${lane(loc('acc'), 3)})))`;
-  const kernel = (
-    name,
-    term,
-    out,
-  ) => `  (func (export "${name}") (param $dy i32) (param $yp i32) (param $o i32) (param $rows i32) (param $cols i32) (param $tab i32)
-    (local $p i32) (local $bytes i32) (local $acc v128) (local $s v128)
-    (local $y v128) (local $k v128) (local $r v128) (local $q v128) (local $e v128)
-    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
-    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
-    (loop $row
-      (local.set $acc (v128.const i32x4 0 0 0 0))
-${vectors(assign('acc', `(f32x4.add (local.get $acc) (v128.and ${term} ${inRow}))`))}      (local.set $s ${total})
-${vectors(out)}      (local.set $dy (i32.add (local.get $dy) (local.get $bytes)))
-      (local.set $yp (i32.add (local.get $yp) (local.get $bytes)))
-      (local.set $o (i32.add (local.get $o) (local.get $bytes)))
-      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-      (br_if $row (local.get $rows))))
-`;
-  const dy = `(v128.load ${at('dy')})`;
-  const y = `(v128.load ${at('yp')})`;
-  const softmax = kernel(
-    'softmax_bwd_rows',
-    `(f32x4.mul ${dy} ${y})`,
-    `        (v128.store ${at('o')} (f32x4.mul ${y} (f32x4.sub ${dy} (local.get $s))))\n`,
+  const dy = `(v128.load ${rowAt('dy')})`;
+  const y = `(v128.load ${rowAt('yp')})`;
+  const kernel = (name, term, out) =>
+    rowKernel(
+      name,
+      ['dy', 'yp', 'o', 'rows', 'cols', 'tab'],
+      `      (local.set $acc (v128.const i32x4 0 0 0 0))
+${rowVectors(assign('acc', `(f32x4.add (local.get $acc) (v128.and ${term} ${IN_ROW}))`))}      (local.set $s (f32x4.splat ${ACC_SUM}))
+${rowVectors(out)}`,
+      ['dy', 'yp', 'o'],
+    );
+  return (
+    kernel(
+      'softmax_bwd_rows',
+      `(f32x4.mul ${dy} ${y})`,
+      `        (v128.store ${rowAt('o')} (f32x4.mul ${y} (f32x4.sub ${dy} (local.get $s))))\n`,
+    ) +
+    kernel(
+      'log_softmax_bwd_rows',
+      dy,
+      assign('y', y) + exp4() + `        (v128.store ${rowAt('o')} (f32x4.sub ${dy} (f32x4.mul (local.get $e) (local.get $s))))\n`,
+    )
   );
-  const logSoftmax = kernel(
-    'log_softmax_bwd_rows',
-    dy,
-    assign('y', y) + exp4() + `        (v128.store ${at('o')} (f32x4.sub ${dy} (f32x4.mul (local.get $e) (local.get $s))))\n`,
-  );
-  return softmax + logSoftmax;
 }
 
 /**

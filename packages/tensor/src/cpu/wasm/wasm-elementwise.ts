@@ -159,28 +159,47 @@ export function geluBackwardSimd(
 }
 
 /**
- * Softmax of each row of `[rows, cols]` on the SIMD kernel `softmax_rows` (the bits of cpu-backend.ts
- * softmaxF32), a block of whole rows at a time.
+ * Runs a row kernel over `[rows, cols]` a block of whole rows at a time (as many as fit in
+ * {@link WASM_BLOCK} values, at least one): the block of each input is copied into the heap (input
+ * `i` at float `i * p`, `p` the block's padded size), {@link GELU_TABLE} after `slots` such slots,
+ * then room for `perRow` floats a row; `run(mem, p, r0, r1)` calls the kernel on rows `r0 .. r1` and
+ * copies its results out.
  */
-export function softmaxSimd(rt: WasmRuntime, x: Float32Array, out: Float32Array, rows: number, cols: number): void {
+function inRowBlocks(
+  rt: WasmRuntime,
+  rows: number,
+  cols: number,
+  inputs: Float32Array[],
+  slots: number,
+  perRow: number,
+  run: (mem: Float32Array, p: number, r0: number, r1: number) => void,
+): void {
   const per = Math.max(1, Math.floor(block / cols));
   for (let r0 = 0; r0 < rows; r0 += per) {
     const r1 = Math.min(rows, r0 + per);
-    const m = (r1 - r0) * cols;
-    const p = padded(m);
-    const mem = rt.heap(2 * p + GELU_TABLE.length);
-    mem.set(GELU_TABLE, 2 * p);
-    mem.set(x.subarray(r0 * cols, r1 * cols), 0);
-    rt.exports.softmax_rows(0, p * 4, r1 - r0, cols, 2 * p * 4);
-    out.set(mem.subarray(p, p + m), r0 * cols);
+    const p = padded((r1 - r0) * cols);
+    const mem = rt.heap(slots * p + GELU_TABLE.length + perRow * (r1 - r0));
+    mem.set(GELU_TABLE, slots * p);
+    inputs.forEach((x, i) => mem.set(x.subarray(r0 * cols, r1 * cols), i * p));
+    run(mem, p, r0, r1);
   }
+}
+
+/**
+ * Softmax of each row of `[rows, cols]` on the SIMD kernel `softmax_rows` (the bits of cpu-backend.ts
+ * softmaxF32).
+ */
+export function softmaxSimd(rt: WasmRuntime, x: Float32Array, out: Float32Array, rows: number, cols: number): void {
+  inRowBlocks(rt, rows, cols, [x], 2, 0, (mem, p, r0, r1) => {
+    rt.exports.softmax_rows(0, p * 4, r1 - r0, cols, 2 * p * 4);
+    out.set(mem.subarray(p, p + (r1 - r0) * cols), r0 * cols);
+  });
 }
 
 /**
  * The gradient of softmax (`op` `'softmax'`) or log-softmax (`'logSoftmax'`) along each row of
  * `[rows, cols]` from the output `y`, on the SIMD kernels `softmax_bwd_rows` / `log_softmax_bwd_rows`
- * (the bits of cpu-backend.ts softmaxRowsBackward and logSoftmaxRowsBackward), a block of whole rows
- * at a time.
+ * (the bits of cpu-backend.ts softmaxRowsBackward).
  */
 export function softmaxBackwardSimd(
   rt: WasmRuntime,
@@ -191,37 +210,22 @@ export function softmaxBackwardSimd(
   rows: number,
   cols: number,
 ): void {
-  const per = Math.max(1, Math.floor(block / cols));
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const r1 = Math.min(rows, r0 + per);
-    const m = (r1 - r0) * cols;
-    const p = padded(m);
-    const mem = rt.heap(3 * p + GELU_TABLE.length);
-    mem.set(GELU_TABLE, 3 * p);
-    mem.set(dy.subarray(r0 * cols, r1 * cols), 0);
-    mem.set(y.subarray(r0 * cols, r1 * cols), p);
-    const kernel = op === 'softmax' ? rt.exports.softmax_bwd_rows : rt.exports.log_softmax_bwd_rows;
+  const kernel = op === 'softmax' ? rt.exports.softmax_bwd_rows : rt.exports.log_softmax_bwd_rows;
+  inRowBlocks(rt, rows, cols, [dy, y], 3, 0, (mem, p, r0, r1) => {
     kernel(0, p * 4, 2 * p * 4, r1 - r0, cols, 3 * p * 4);
-    out.set(mem.subarray(2 * p, 2 * p + m), r0 * cols);
-  }
+    out.set(mem.subarray(2 * p, 2 * p + (r1 - r0) * cols), r0 * cols);
+  });
 }
 
 /**
  * Each row's largest value (0 if none) and sum of e^(x - max) for `[rows, cols]`, as the pairs
  * `stats[2r], stats[2r + 1]`, on the SIMD kernel `row_logsumexp` (the bits of cpu-backend.ts
- * rowLogSumExp), a block of whole rows at a time.
+ * rowLogSumExp).
  */
 export function rowLogSumExpSimd(rt: WasmRuntime, x: Float32Array, stats: Float32Array, rows: number, cols: number): void {
-  const per = Math.max(1, Math.floor(block / cols));
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const r1 = Math.min(rows, r0 + per);
-    const m = (r1 - r0) * cols;
-    const p = padded(m);
-    const mem = rt.heap(p + GELU_TABLE.length + 2 * (r1 - r0));
-    mem.set(GELU_TABLE, p);
-    mem.set(x.subarray(r0 * cols, r1 * cols), 0);
+  inRowBlocks(rt, rows, cols, [x], 1, 2, (mem, p, r0, r1) => {
     const at = p + GELU_TABLE.length;
     rt.exports.row_logsumexp(0, r1 - r0, cols, p * 4, at * 4);
     stats.set(mem.subarray(at, at + 2 * (r1 - r0)), 2 * r0);
-  }
+  });
 }
