@@ -1,4 +1,4 @@
-import { Tensor } from '@bp/tensor';
+import type { Tensor } from '@bp/tensor';
 import { probabilityNll } from '@bp/tensor/internal';
 import { EPSILON } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
@@ -16,8 +16,7 @@ export function sparseCategoricalCrossentropy(probs: Tensor, labels: Tensor, opt
   const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
   checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
   // One op forward and one backward where the backend has the fused kernels (the composite's
-  // rescale, clip, log and pick otherwise). Host-checked ids were read from `labels`: pass those.
-  const rows = ids instanceof Tensor ? ids : labels.reshape([p.shape[0]]);
-  const out = reduce(probabilityNll(p, rows, { eps: EPSILON }), reduction);
+  // rescale, clip, log and pick otherwise).
+  const out = reduce(probabilityNll(p, ids, { eps: EPSILON }), reduction);
   return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
 }

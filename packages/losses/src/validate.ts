@@ -11,7 +11,6 @@ import {
   le,
   valueChecksOn,
   where,
-  type TypedArray,
 } from '@bp/tensor';
 
 /**
@@ -69,12 +68,12 @@ export function checkProbabilities(loss: string, what: string, x: Tensor, hint: 
 }
 
 /**
- * Checks int32 class labels against `[N, C]` scores and returns their values, or,
- * where reading them back is not free ({@link hostChecks} false), the labels as an
- * `[N]` tensor whose range is checked on the backend (see {@link pickLabels}).
- * Keras' `[N, 1]` label column is accepted as `[N]`.
+ * Checks int32 class labels against `[N, C]` scores and returns them as an `[N]` tensor (Keras'
+ * `[N, 1]` label column is accepted). Their range is checked here by reading them back where that
+ * is free ({@link hostChecks}); elsewhere a label out of range makes its row NaN on the backend
+ * (`probabilityNll` of @bp/tensor/internal).
  */
-export function checkLabels(loss: string, scores: Tensor, labels: unknown): TypedArray | Tensor {
+export function checkLabels(loss: string, scores: Tensor, labels: unknown): Tensor {
   if (!(labels instanceof Tensor)) {
     throw new ArgumentError(loss, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
   }
@@ -93,12 +92,13 @@ export function checkLabels(loss: string, scores: Tensor, labels: unknown): Type
   if (!ok) {
     throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(scores.shape)}: expected [${n}]`);
   }
-  if (!hostChecks()) return labels.reshape([n]);
-  const v = labels.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] < 0 || v[i] >= c) {
-      throw new IndexError(loss, `label ${v[i]} at position ${i} is out of range for ${c} classes (valid: 0..${c - 1})`);
+  if (hostChecks()) {
+    const v = labels.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] < 0 || v[i] >= c) {
+        throw new IndexError(loss, `label ${v[i]} at position ${i} is out of range for ${c} classes (valid: 0..${c - 1})`);
+      }
     }
   }
-  return v;
+  return labels.reshape([n]);
 }
