@@ -16,7 +16,7 @@ import {
   softmaxBackwardSimd,
   softmaxSimd,
 } from './wasm/wasm-elementwise.js';
-import { PACK_MIN_COLS, biasRows, wasmGemm, wasmLinearBackward } from './wasm/wasm-gemm.js';
+import { PACK_MIN_COLS, biasRows, productKind, wasmGemm, wasmLinearBackward } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
@@ -34,42 +34,23 @@ function rowMax(x: Float32Array, o: number, cols: number): number {
 const f32 = Math.fround;
 
 /**
- * Softmax of each row of `[rows, cols]` in float32 steps, as the SIMD kernel `softmax_rows` takes
- * them four lanes at a time (so both give the same bits): `e = e^(x - max)` by {@link expF32}, the
- * sum in four lanes (value j in lane j % 4) added as (0 + 1) + (2 + 3), then `e * (1 / sum)`.
- * Within a few float32 ulps of the exact softmax of `x - max` (as PyTorch's float32 kernel).
+ * Float32 sums of four lanes at a time, as the SIMD row kernels take them: value j of a row goes to
+ * lane j % 4 and the lanes add up as (0 + 1) + (2 + 3). `lanes` is reset with `fill(0)` per row.
  */
-function softmaxF32(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
-  const out = newF32(rows * cols, false);
-  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
-    softmaxSimd(simd, x, out, rows, cols);
-    return out;
-  }
-  const lanes = new Float64Array(4);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    const mx = rowMax(x, o, cols);
-    lanes.fill(0);
-    for (let j = 0; j < cols; j++) {
-      const e = expF32(f32(x[o + j] - mx));
-      out[o + j] = e;
-      lanes[j & 3] = f32(lanes[j & 3] + e);
-    }
-    const inv = f32(1 / f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3])));
-    for (let j = 0; j < cols; j++) out[o + j] *= inv;
-  }
-  return out;
+function laneSum(lanes: Float64Array): number {
+  return f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]));
 }
 
 /**
  * Each row's largest value (0 if it has none) and the sum of `e^(x - max)` for `[rows, cols]`, as the
- * pairs `[2r, 2r + 1]`: float32 steps as the SIMD kernel `row_logsumexp` takes them four lanes at a
- * time (so both give the same bits), `x - max` in float32, e^ by {@link expF32}, the sum in four lanes
- * (value j in lane j % 4) added as (0 + 1) + (2 + 3).
+ * pairs `[2r, 2r + 1]`, in the float32 steps of the SIMD kernels `softmax_rows` and `row_logsumexp`
+ * (so both give the same bits): `x - max` in float32, e^ by {@link expF32}, summed by
+ * {@link laneSum}. Each e is also written to `e` when given. On the SIMD kernel `row_logsumexp`
+ * where `simd` is given and the array is large enough (without `e`).
  */
-function rowLogSumExp(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
+function rowExpSums(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null, e: Float32Array | null = null): Float32Array {
   const stats = new Float32Array(2 * rows);
-  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
+  if (e === null && simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
     rowLogSumExpSimd(simd, x, stats, rows, cols);
     return stats;
   }
@@ -77,21 +58,45 @@ function rowLogSumExp(x: Float32Array, rows: number, cols: number, simd: WasmRun
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const mx = rowMax(x, o, cols);
     lanes.fill(0);
-    for (let j = 0; j < cols; j++) lanes[j & 3] = f32(lanes[j & 3] + expF32(f32(x[o + j] - mx)));
+    for (let j = 0; j < cols; j++) {
+      const v = expF32(f32(x[o + j] - mx));
+      if (e !== null) e[o + j] = v;
+      lanes[j & 3] = f32(lanes[j & 3] + v);
+    }
     stats[2 * r] = mx;
-    stats[2 * r + 1] = f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]);
+    stats[2 * r + 1] = laneSum(lanes);
   }
   return stats;
 }
 
 /**
+ * Softmax of each row of `[rows, cols]` in float32 steps, as the SIMD kernel `softmax_rows` takes
+ * them (so both give the same bits): `e = e^(x - max)` and their sum by {@link rowExpSums}, then
+ * `e * (1 / sum)`. Within a few float32 ulps of the exact softmax of `x - max` (as PyTorch's
+ * float32 kernel).
+ */
+function softmaxF32(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
+  const out = newF32(rows * cols, false);
+  if (simd !== null && rows * cols >= WASM_MIN_ELEMENTS) {
+    softmaxSimd(simd, x, out, rows, cols);
+    return out;
+  }
+  const stats = rowExpSums(x, rows, cols, null, out);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    const inv = f32(1 / stats[2 * r + 1]);
+    for (let j = 0; j < cols; j++) out[o + j] *= inv;
+  }
+  return out;
+}
+
+/**
  * Log-softmax of each row of `[rows, cols]`: `x - (max + log(sum of e^(x - max)))`, the max and the
- * sum from {@link rowLogSumExp} (float32 exponentials, each within an ulp, as PyTorch's float32
+ * sum from {@link rowExpSums} (float32 exponentials, each within an ulp, as PyTorch's float32
  * kernel takes them), the log and the difference in float64, rounded once.
  */
 function logSoftmaxRows(x: Float32Array, rows: number, cols: number, simd: WasmRuntime | null): Float32Array {
   const out = newF32(rows * cols, false);
-  const stats = rowLogSumExp(x, rows, cols, simd);
+  const stats = rowExpSums(x, rows, cols, simd);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const ls = Math.log(stats[2 * r + 1]) + stats[2 * r];
     for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - ls;
@@ -124,7 +129,7 @@ function softmaxRowsBackward(
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     lanes.fill(0);
     for (let j = 0; j < cols; j++) lanes[j & 3] = f32(lanes[j & 3] + (soft ? f32(dy[o + j] * y[o + j]) : dy[o + j]));
-    const s = f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]));
+    const s = laneSum(lanes);
     if (soft) for (let j = 0; j < cols; j++) out[o + j] = y[o + j] * f32(dy[o + j] - s);
     else for (let j = 0; j < cols; j++) out[o + j] = dy[o + j] - f32(expF32(y[o + j]) * s);
   }
@@ -153,7 +158,7 @@ function linearGradients(
   const pool = simd?.threads ?? null;
   if (pool === null || pool.ready < 1 || inF >= PACK_MIN_COLS || !usesWasmGemm(rows, outF, inF)) return one();
   const work = 2 * rows * inF * outF;
-  const kind = `linear-backward ${Math.floor(Math.log2(rows))} ${Math.floor(Math.log2(inF))} ${Math.floor(Math.log2(outF))}`;
+  const kind = productKind('linear-backward', rows, inF, outF);
   const threads = pool.threadsFor(work, kind);
   const t0 = performance.now();
   const out = threads > 1 ? wasmLinearBackward(simd!, dz, x, w, rows, inF, outF) : one();

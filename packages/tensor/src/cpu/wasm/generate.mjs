@@ -313,7 +313,7 @@ ${rowVectors(`        (v128.store ${rowAt('o')} (f32x4.mul (v128.load ${rowAt('o
  * `row_logsumexp(a, rows, cols, tab, out)`: for each row of `[rows, cols]` at `a`, its largest value
  * (0 if there is none) and the sum of e^(x - max) by {@link exp4}, four lanes at a time added as
  * (0 + 1) + (2 + 3), as the float pair `out[2r], out[2r + 1]`: the float32 steps of cpu-backend.ts
- * rowLogSumExp (log-softmax takes the log in JavaScript, WebAssembly has none).
+ * rowExpSums (log-softmax takes the log in JavaScript, WebAssembly has none).
  */
 function rowLogSumExpKernel() {
   return rowKernel(

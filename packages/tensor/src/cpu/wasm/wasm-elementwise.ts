@@ -220,7 +220,7 @@ export function softmaxBackwardSimd(
 /**
  * Each row's largest value (0 if none) and sum of e^(x - max) for `[rows, cols]`, as the pairs
  * `stats[2r], stats[2r + 1]`, on the SIMD kernel `row_logsumexp` (the bits of cpu-backend.ts
- * rowLogSumExp).
+ * rowExpSums).
  */
 export function rowLogSumExpSimd(rt: WasmRuntime, x: Float32Array, stats: Float32Array, rows: number, cols: number): void {
   inRowBlocks(rt, rows, cols, [x], 1, 2, (mem, p, r0, r1) => {

@@ -106,18 +106,18 @@ export function setGemmSplit(mode: 'claim' | 'static'): void {
 }
 
 /**
- * What the thread policy measures a product of padded shape `[mp, k] @ [k, np]` as: each power of
- * two of each side on its own, since two products of the same work can split very differently (a
- * short-depth product that writes a large C pays more for copying C out of the shared memory than
- * its second thread saves; a deep one with a small C does not).
+ * What the thread policy measures a call of products of sizes `sizes` as (`name` then the power of
+ * two of each size): each on its own, since two products of the same work can split very
+ * differently (a short-depth product that writes a large C pays more for copying C out of the
+ * shared memory than its second thread saves; a deep one with a small C does not).
  */
-function gemmKind(mp: number, k: number, np: number): string {
-  return `gemm ${Math.floor(Math.log2(mp))} ${Math.floor(Math.log2(k))} ${Math.floor(Math.log2(np))}`;
+export function productKind(name: string, ...sizes: number[]): string {
+  return [name, ...sizes.map((d) => Math.floor(Math.log2(d)))].join(' ');
 }
 
 /**
  * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes)
- * of `kind` ({@link gemmKind}): 1 without a pool or with a single column panel.
+ * of `kind` ({@link productKind}): 1 without a pool or with a single column panel.
  */
 function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number, kind: string): number {
   const pool = rt.threads;
@@ -250,7 +250,7 @@ export function wasmGemm(
   if (threads === undefined) {
     const mp = roundUp(m, 4);
     const np = roundUp(n, 8);
-    const kind = gemmKind(mp, k, np);
+    const kind = productKind('gemm', mp, k, np);
     const t = gemmThreads(rt, mp, k, np, kind);
     const t0 = performance.now();
     if (transB && !transA && m * (k + n) < k * n) {
