@@ -1,5 +1,6 @@
 import type { Window2d } from '../backend/backend.js';
 import { DATA_AT, type WasmRuntime } from './wasm/wasm-runtime.js';
+import { unary } from './elementwise.js';
 import { newF32, newI32 } from './storage.js';
 
 /**
@@ -130,9 +131,7 @@ function pool2x2(
   }
 }
 
-/** `0 < x ? x : 0` for the first `n` values (the relu kernel's rule), for the TypeScript pooling loops. */
+/** The relu op's values of the first `n` values (`x > 0 ? x : 0`), for the TypeScript pooling loops. */
 function reluOf(x: Float32Array, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = 0 < x[i] ? x[i] : 0;
-  return out;
+  return unary('relu', x, n, 'float32') as Float32Array;
 }
