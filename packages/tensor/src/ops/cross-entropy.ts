@@ -103,14 +103,22 @@ export interface NllTerms {
  * @bp/losses' device-side NLL (which adds class weights). Internal.
  */
 export function nllTerms(logp: Tensor, labels: Tensor, ignoreIndex: number): NllTerms {
-  const [m, c] = logp.shape;
-  const inRange = mul(ge(labels, 0), lt(labels, c));
+  const { picked, inRange } = pickNegated(logp, labels);
   const ignored = eq(labels, ignoreIndex);
   const ok = gt(add(inRange, ignored), 0);
-  const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
-  const picked = neg(gather(reshape(logp, [m * c]), flat));
   const keep = add(neg(cast(ignored, 'float32')), 1);
   return { picked, inRange, ignored, ok, keep };
+}
+
+/**
+ * `-scores[i, labels[i]]` per row of `[rows, classes]` scores (`-scores[i, 0]` where the label is out
+ * of range), and the int32 0/1 `[rows]` mask of labels in `[0, classes)`, on the backend.
+ */
+function pickNegated(scores: Tensor, labels: Tensor): { picked: Tensor; inRange: Tensor } {
+  const [m, c] = scores.shape;
+  const inRange = mul(ge(labels, 0), lt(labels, c));
+  const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
+  return { picked: neg(gather(reshape(scores, [m * c]), flat)), inRange };
 }
 
 /**
@@ -187,10 +195,8 @@ export function probabilityNll(probs: Tensor, labels: Tensor, opts: ProbabilityN
     const [loss, sums] = fwd(probs._on(b), labels._on(b), m, c, eps);
     return record(PROB_OP, [probs, labels], make(loss, [m], 'float32'), { eps }, [make(sums, [m], 'float32')]);
   }
-  const logp = log(clamp(div(probs, sum(probs, -1, true)), eps, 1 - eps));
-  const inRange = mul(ge(labels, 0), lt(labels, c));
-  const flat = add(arange(0, m * c, c, { dtype: 'int32' }), where(inRange, labels, 0));
-  return where(inRange, neg(gather(reshape(logp, [m * c]), flat)), Number.NaN);
+  const { picked, inRange } = pickNegated(log(clamp(div(probs, sum(probs, -1, true)), eps, 1 - eps)), labels);
+  return where(inRange, picked, Number.NaN);
 }
 
 /**
