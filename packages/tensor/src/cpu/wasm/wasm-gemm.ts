@@ -197,6 +197,15 @@ function gemmInHeap(
   );
 }
 
+/**
+ * Copies the valid `[rows, cols]` of a C in the memory at float `at` (`ld` floats a row) to `out`
+ * from `off`: one copy when the rows are not padded, else row by row.
+ */
+function copyOut(mem: Float32Array, at: number, ld: number, out: Float32Array, off: number, rows: number, cols: number): void {
+  if (ld === cols) out.set(mem.subarray(at, at + rows * cols), off);
+  else for (let i = 0; i < rows; i++) out.set(mem.subarray(at + i * ld, at + i * ld + cols), off + i * cols);
+}
+
 /** What {@link wasmGemm} does to C before copying it out: a linear layer's bias (or none) and ReLU. */
 export interface GemmEpilogue {
   bias: TypedArray | null;
@@ -329,11 +338,7 @@ export function wasmGemm(
     }
     rt.exports.bias_rows(cAt * 4, biasAt * 4, mp, np, epilogue.relu ? 1 : 0);
   }
-  if (np === n) {
-    out.set(mem.subarray(cAt, cAt + m * n), cOff);
-  } else {
-    for (let i = 0; i < m; i++) out.set(mem.subarray(cAt + i * np, cAt + i * np + n), cOff + i * n);
-  }
+  copyOut(mem, cAt, np, out, cOff, m, n);
 }
 
 /**
@@ -392,13 +397,8 @@ export function wasmLinearBackward(
   });
   pool.run('gemm_blocked', [part(a1, b1, c1, m1, outF), part(a2, b2, c2, m2, rows)]);
   const mem = rt.heap(0);
-  for (const [out, at, m] of [
-    [dx, c1, rows],
-    [dw, c2, outF],
-  ] as const) {
-    if (np === inF) out.set(mem.subarray(at, at + m * inF));
-    else for (let i = 0; i < m; i++) out.set(mem.subarray(at + i * np, at + i * np + inF), i * inF);
-  }
+  copyOut(mem, c1, np, dx, 0, rows, inF);
+  copyOut(mem, c2, np, dw, 0, outF, inF);
   return [dx, dw];
 }
 
