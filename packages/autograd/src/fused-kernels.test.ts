@@ -15,11 +15,21 @@ import {
 import { probabilityNll, reluMaxPool2d } from '@bp/tensor/internal';
 import './index.js';
 
-/** The CPU backend without its fused max pooling: maxPool2d is composed from im2col and max. */
-function compositeCpu(): Backend {
+/**
+ * `run()` on the CPU backend without its fused kernels `drop` (the ops they serve then run as
+ * composites of primitives), then back on the backend in use.
+ */
+async function onComposite<T>(drop: (keyof NonNullable<Backend['fused']>)[], run: () => T): Promise<T> {
   const cpu = cpuBackend() as Backend;
-  const { maxPool2d: _dropped, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-pool', fused };
+  const fused = { ...cpu.fused };
+  for (const k of drop) delete fused[k];
+  const before = getBackend();
+  await setBackend({ ...cpu, name: `cpu-without-${drop.join('-')}`, fused });
+  try {
+    return run();
+  } finally {
+    await setBackend(before);
+  }
 }
 
 /** Values and gradient of sum(maxPool2d(x) * weights) on the active backend. */
@@ -44,24 +54,11 @@ describe('fused maxPool2d', () => {
   ];
   for (const [k, opts] of cases) {
     it(`kernel ${k} ${JSON.stringify(opts)}: values and gradients equal the composite's`, async () => {
-      const cpu = getBackend();
       const fused = run(values, [1, 2, 4, 4], k, opts);
-      await setBackend(compositeCpu());
-      try {
-        expect(fused).toEqual(run(values, [1, 2, 4, 4], k, opts));
-      } finally {
-        await setBackend(cpu);
-      }
+      expect(fused).toEqual(await onComposite(['maxPool2d'], () => run(values, [1, 2, 4, 4], k, opts)));
     });
   }
 });
-
-/** The CPU backend without its fused linear layer: linear is matmulT, add and relu. */
-function compositeLinearCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { linear: _dropped, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-linear', fused };
-}
 
 /** Values and gradients of sum(linear(x, w, b) * weights) on the active backend, from seeded inputs. */
 function runLinear(shape: number[], outF: number, bias: boolean, relu: boolean) {
@@ -97,34 +94,21 @@ describe('fused linear', () => {
   ];
   for (const [shape, outF, bias, relu] of cases) {
     it(`[${shape.join(',')}] -> ${outF}, bias ${bias}, relu ${relu}: values and gradients equal the composite's`, async () => {
-      const cpu = getBackend();
-      expect(cpu.fused?.linear).toBeDefined();
+      expect(getBackend().fused?.linear).toBeDefined();
       const fused = runLinear(shape, outF, bias, relu);
-      await setBackend(compositeLinearCpu());
-      try {
-        const composite = runLinear(shape, outF, bias, relu);
-        if (shape.length === 2) expect(fused).toEqual(composite);
-        else {
-          // A batched input is one product over all rows here, and a batch of products summed in
-          // the composite's weight gradient: the same sums in another order, equal to rounding.
-          expect(fused.y).toEqual(composite.y);
-          expect(fused.dx).toEqual(composite.dx);
-          fused.dw.forEach((v, i) => expect(v).toBeCloseTo(composite.dw[i], 5));
-          expect(fused.db).toEqual(composite.db);
-        }
-      } finally {
-        await setBackend(cpu);
+      const composite = await onComposite(['linear'], () => runLinear(shape, outF, bias, relu));
+      if (shape.length === 2) expect(fused).toEqual(composite);
+      else {
+        // A batched input is one product over all rows here, and a batch of products summed in
+        // the composite's weight gradient: the same sums in another order, equal to rounding.
+        expect(fused.y).toEqual(composite.y);
+        expect(fused.dx).toEqual(composite.dx);
+        fused.dw.forEach((v, i) => expect(v).toBeCloseTo(composite.dw[i], 5));
+        expect(fused.db).toEqual(composite.db);
       }
     });
   }
 });
-
-/** The CPU backend without its fused layer norm: layerNorm is composed of mean, sub, sqrt and div. */
-function compositeLayerNormCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { layerNorm: _f, layerNormBackward: _b, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-layer-norm', fused };
-}
 
 /** Values and gradients of sum(layerNorm(x) * weights) on the active backend, from seeded inputs. */
 function runLayerNorm(shape: number[], axes: number, affine: [boolean, boolean], needs: [boolean, boolean, boolean]) {
@@ -150,15 +134,8 @@ describe('fused layerNorm', () => {
   ];
   for (const [shape, axes, affine, needs] of cases) {
     it(`[${shape}] over ${axes} axes, weight ${affine[0]}, bias ${affine[1]}: values and gradients as the composite's`, async () => {
-      const cpu = getBackend();
       const fused = runLayerNorm(shape, axes, affine, needs);
-      await setBackend(compositeLayerNormCpu());
-      let composite: ReturnType<typeof runLayerNorm>;
-      try {
-        composite = runLayerNorm(shape, axes, affine, needs);
-      } finally {
-        await setBackend(cpu);
-      }
+      const composite = await onComposite(['layerNorm', 'layerNormBackward'], () => runLayerNorm(shape, axes, affine, needs));
       for (const key of ['y', 'dx', 'dw', 'db'] as const) {
         const got = fused[key];
         const want = composite[key];
@@ -169,13 +146,6 @@ describe('fused layerNorm', () => {
     });
   }
 });
-
-/** The CPU backend without its fused GELU: the gradient evaluates geluGrad(x) (erf again) and multiplies by dy. */
-function compositeGeluCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { geluForward: _f, geluBackward: _b, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-gelu', fused };
-}
 
 describe('fused gelu', () => {
   for (const shape of [
@@ -191,24 +161,11 @@ describe('fused gelu', () => {
         y.mul(randn(shape)).sum().backward();
         return { y: Array.from(y.dataSync()), dx: Array.from(x.grad!.dataSync()) };
       };
-      const cpu = getBackend();
       const fused = run();
-      await setBackend(compositeGeluCpu());
-      try {
-        expect(fused).toEqual(run());
-      } finally {
-        await setBackend(cpu);
-      }
+      expect(fused).toEqual(await onComposite(['geluForward', 'geluBackward'], run));
     });
   }
 });
-
-/** The CPU backend without its fused probabilityNll: the rescale, clip, log and pick are separate ops. */
-function compositeProbNllCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { probabilityNll: _f, probabilityNllBackward: _b, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-probability-nll', fused };
-}
 
 describe('fused probabilityNll', () => {
   // Rows: a softmax output, an unnormalised row, a zero at the label (clipped low), a one-hot
@@ -232,15 +189,8 @@ describe('fused probabilityNll', () => {
   };
   for (const eps of [1e-7, 0.05]) {
     it(`eps ${eps}: values and gradients as the composite's; NaN rows and clipped rows as the composite`, async () => {
-      const cpu = getBackend();
       const fused = run(eps);
-      await setBackend(compositeProbNllCpu());
-      let composite: ReturnType<typeof run>;
-      try {
-        composite = run(eps);
-      } finally {
-        await setBackend(cpu);
-      }
+      const composite = await onComposite(['probabilityNll', 'probabilityNllBackward'], () => run(eps));
       expect(Number.isNaN(fused.y[4])).toBe(true);
       for (const key of ['y', 'dp'] as const) {
         const want = composite[key];
@@ -259,13 +209,6 @@ describe('fused probabilityNll', () => {
   }
 });
 
-/** The CPU backend without its fused softmax gradients: the composite's four ops each. */
-function compositeSoftmaxGradCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { softmaxBackward: _s, logSoftmaxBackward: _l, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-softmax-grad', fused };
-}
-
 describe('fused softmax and logSoftmax gradients', () => {
   for (const [shape, axis] of [
     [[6, 5], -1],
@@ -281,15 +224,8 @@ describe('fused softmax and logSoftmax gradients', () => {
         y.mul(randn(shape)).sum().backward();
         return Array.from(x.grad!.dataSync());
       };
-      const cpu = getBackend();
       const fused = [run('softmax'), run('logSoftmax')];
-      await setBackend(compositeSoftmaxGradCpu());
-      let composite: number[][];
-      try {
-        composite = [run('softmax'), run('logSoftmax')];
-      } finally {
-        await setBackend(cpu);
-      }
+      const composite = await onComposite(['softmaxBackward', 'logSoftmaxBackward'], () => [run('softmax'), run('logSoftmax')]);
       composite.forEach((want, k) =>
         want.forEach((w, i) =>
           expect(Math.abs(fused[k][i] - w), `${k ? 'logSoftmax' : 'softmax'}[${i}]`).toBeLessThan(2e-6 * (1 + Math.abs(w))),
@@ -298,13 +234,6 @@ describe('fused softmax and logSoftmax gradients', () => {
     });
   }
 });
-
-/** The CPU backend without its fused ReLU + max pooling: `maxPool2d(relu(x))` as two ops. */
-function compositeReluPoolCpu(): Backend {
-  const cpu = cpuBackend() as Backend;
-  const { maxPool2dRelu: _dropped, ...fused } = cpu.fused ?? {};
-  return { ...cpu, name: 'cpu-composite-relu-pool', fused };
-}
 
 describe('fused ReLU + max pooling', () => {
   // Negative windows (the maximum 0, no gradient), ties at 0 and among positives, NaN (read as 0 by
@@ -329,14 +258,8 @@ describe('fused ReLU + max pooling', () => {
         y.mul(randn(y.shape)).sum().backward();
         return { y: Array.from(y.dataSync()), dx: Array.from(x.grad!.dataSync()) };
       };
-      const cpu = getBackend();
       const fused = run();
-      await setBackend(compositeReluPoolCpu());
-      try {
-        expect(fused).toEqual(run());
-      } finally {
-        await setBackend(cpu);
-      }
+      expect(fused).toEqual(await onComposite(['maxPool2dRelu'], run));
     });
   }
 });
