@@ -1,5 +1,6 @@
 import { noGrad } from '@bp/autograd';
 import { ArgumentError, BpError, Tensor, div, scalar, stack } from '@bp/tensor';
+import { scaleInPlace, sumOfSquares } from '@bp/tensor/internal';
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipGradNormOptions {
@@ -29,7 +30,13 @@ function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
  * norm (as if all were concatenated into one vector) is at most `maxNorm`,
  * and returns that norm before clipping as a 0-d tensor
  * (`torch.nn.utils.clip_grad_norm_`). `normType` may be `Infinity`.
- * Parameters without a gradient are ignored.
+ * Parameters without a gradient are ignored. The gradients are scaled by
+ * `maxNorm / (norm + 1e-6)` when that is below 1, as PyTorch does.
+ *
+ * On the CPU backend the 2-norm is one pass over each gradient, squared and
+ * summed in float64, and the rescale writes into the gradients' own arrays
+ * (no new arrays a step); other backends compose it from ops, with the same
+ * values within float32 rounding.
  *
  * @example
  * loss.backward();
@@ -49,11 +56,14 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
     let total: Tensor;
     if (normType === Infinity) {
       total = stack(grads.map((g) => g.abs().max())).max();
+    } else if (normType === 2) {
+      // One pass over each gradient, no squared copies (where the backend has the kernel).
+      total = sumOfSquares(grads).sqrt();
     } else {
       // (sum_i sum |g_i|^p)^(1/p) equals PyTorch's norm of the per-tensor norms.
-      const powered = grads.map((g) => (normType === 2 ? g.square() : normType === 1 ? g.abs() : g.abs().pow(normType)).sum());
+      const powered = grads.map((g) => (normType === 1 ? g.abs() : g.abs().pow(normType)).sum());
       const s = powered.length === 1 ? powered[0] : stack(powered).sum();
-      total = normType === 2 ? s.sqrt() : normType === 1 ? s : s.pow(1 / normType);
+      total = normType === 1 ? s : s.pow(1 / normType);
     }
     if (opts.errorIfNonfinite && !Number.isFinite(total.item())) {
       throw new BpError(
@@ -62,7 +72,7 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
       );
     }
     const coef = div(maxNorm, total.add(1e-6)).minimum(1);
-    for (const g of grads) g.assign(g.mul(coef));
+    scaleInPlace(grads, coef);
     return total;
   });
 }

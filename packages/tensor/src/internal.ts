@@ -13,6 +13,7 @@ export { geluBackward, geluGrad } from './ops/activation.js';
 export { layerNormBackward } from './ops/layer-norm.js';
 export { conv2dBackward, im2colWide, col2imWide, linearBackward, reluMaxPool2d, softmaxBackward } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
+export { scaleInPlace, sumOfSquares } from './ops/grad-norm.js';
 export { nllTerms, probabilityNll, probabilityNllBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './ops/cross-entropy.js';
 export type { CrossEntropyReduction, NllTerms, ProbabilityNllOptions, SoftmaxCrossEntropyOptions } from './ops/cross-entropy.js';
 import { installMethods } from './tensor.js';

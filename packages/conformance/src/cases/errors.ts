@@ -90,7 +90,9 @@ import {
   reluBackward,
   adamUpdateInPlace,
   probabilityNll,
+  scaleInPlace,
   softmaxCrossEntropy,
+  sumOfSquares,
 } from '@bp/tensor/internal';
 import {
   tan,
@@ -474,6 +476,14 @@ function table(): Row[] {
         ['expAvg', 'int32'],
       ],
       [() => adamUpdateInPlace(t23(), t23(), t23(), bad(null), null, adamConstants), ArgumentError, ['expAvgSq']],
+    ]),
+    ...rows('sumOfSquares', [
+      [() => sumOfSquares([t23(), zeros([2], { dtype: 'int32' })]), DTypeError, ['xs[1]', 'int32']],
+      [() => sumOfSquares([t23(), bad(null)]), ArgumentError, ['xs[1]', 'Tensor']],
+    ]),
+    ...rows('scaleInPlace', [
+      [() => scaleInPlace([t23()], zeros([2])), ShapeError, ['factor', '[2]']],
+      [() => scaleInPlace([zeros([2], { dtype: 'int32' })], zeros([])), DTypeError, ['xs[0]', 'int32']],
     ]),
     // Elementwise math, activations, statistics and scans.
     ...(

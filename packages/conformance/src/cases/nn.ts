@@ -1,5 +1,5 @@
 import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
-import { adamUpdateInPlace, hasFusedAdam, probabilityNll, softmaxCrossEntropy } from '@bp/tensor/internal';
+import { adamUpdateInPlace, hasFusedAdam, probabilityNll, scaleInPlace, softmaxCrossEntropy, sumOfSquares } from '@bp/tensor/internal';
 import { getBackend, valueChecksOn } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -158,6 +158,20 @@ export const nnCases: CaseBuilder = (ctx) => {
         tol,
         'param',
       );
+    }),
+    c("sumOfSquares and scaleInPlace: gradient clipping's squared norm and in-place rescale (hand-derived)", () => {
+      const a = tensor([3, -4]);
+      const b = tensor([
+        [1, 2],
+        [-2, 0],
+      ]);
+      // 9 + 16 + 1 + 4 + 4.
+      expectClose(sumOfSquares([a, b]), 34, { atol: 0, rtol: 0 }, 'sumOfSquares');
+      expectClose(sumOfSquares([]), 0, { atol: 0, rtol: 0 }, 'sumOfSquares of no tensors');
+      const view = b.reshape([4]);
+      scaleInPlace([a, b], tensor(0.5));
+      expectClose(a, [1.5, -2], { atol: 0, rtol: 0 }, 'scaleInPlace a');
+      expectClose(view, [0.5, 1, -1, 0], { atol: 0, rtol: 0 }, 'scaleInPlace seen through a view');
     }),
     c('softmax: gradcheck along every axis', () => {
       const x = normal([2, 3, 4], 91);

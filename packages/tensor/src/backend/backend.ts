@@ -167,6 +167,19 @@ export interface FusedKernels<S> {
    * in the row; rows clipped or out of range are 0.
    */
   probabilityNllBackward(dy: S, p: S, labels: S, sums: S, rows: number, cols: number, eps: number): S;
+  /**
+   * The sum of the squares of the first `sizes[i]` values of every `xs[i]` (float32), as a 0-d
+   * float32 storage: the squared joint 2-norm that gradient clipping needs, in one pass over
+   * each array and without a squared copy. The composite squares in float32 and sums per tensor,
+   * then sums the totals; a kernel may accumulate more precisely (the CPU one squares and sums in
+   * float64 and rounds once).
+   */
+  sumOfSquares(xs: readonly S[], sizes: readonly number[]): S;
+  /**
+   * `x[i] = x[i] * factor` for the first `size` values of `x`, in place, `factor` a 0-d float32
+   * storage: the bits of `mul(x, factor)`, without the copy.
+   */
+  scaleInPlace(x: S, size: number, factor: S): void;
 }
 
 /**
