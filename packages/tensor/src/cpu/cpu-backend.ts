@@ -194,10 +194,10 @@ function linearLayer(
 }
 
 /** Exact GELU and Φ(x) (see the backend's `fused.geluForward`), on the SIMD kernel for large arrays. */
-function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null): [Float32Array, Float32Array] {
+function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null, shared: WasmRuntime | null): [Float32Array, Float32Array] {
   const y = newF32(size, false);
   const cdf = newF32(size, false);
-  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size);
+  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size, shared);
   else
     for (let i = 0; i < size; i++) {
       cdf[i] = geluCdf(x[i]);
@@ -489,7 +489,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       linear: (x, w, bias, rows, inF, outF, relu) => linearLayer(x, w, bias, rows, inF, outF, relu, simd),
       linearBackward: (dz, x, w, rows, inF, outF) => linearGradients(dz, x, w, rows, inF, outF, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
-      geluForward: (x, size) => geluForward(x as Float32Array, size, local),
+      geluForward: (x, size) => geluForward(x as Float32Array, size, local, simd),
       geluBackward: (dy, x, cdf, size) => geluBackward(dy as Float32Array, x as Float32Array, cdf as Float32Array, size, local),
       layerNorm: (x, w, b, rows, cols, eps) =>
         layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps, local),

@@ -206,7 +206,7 @@ function geluKernels() {
   const u = `(f32x4.add ${splat(1)} ${loc('e')})`;
   // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0).
   const y = `(f32x4.add (f32x4.mul (f32x4.mul ${x} ${splat(0.5)}) ${loc('u1')}) ${splat(0)})`;
-  const save = `  (func (export "gelu_save") (param $a i32) (param $o i32) (param $cdf i32) (param $n i32) (param $tab i32)
+  const save = `  (func $gelu_save (export "gelu_save") (param $a i32) (param $o i32) (param $cdf i32) (param $n i32) (param $tab i32)
     ${v128Locals(FWD_LOCALS)}
 ${loop8(
   start +
@@ -367,7 +367,18 @@ ${rowVectors(out)}`,
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
  */
-const TASKS = ['gemm_blocked', 'gemm_batch', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2'];
+const TASKS = ['gemm_blocked', 'gemm_batch', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2', 'gelu_fwd'];
+
+/** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */
+const TASK_KERNEL = { gelu_fwd: 'gelu_save' };
+
+/** The parameters of the kernel task `name` calls. */
+function taskParams(byId, name) {
+  const params = byId.get(TASK_KERNEL[name] ?? name);
+  if (!params || params.some(([, t]) => t !== 'i32'))
+    throw new Error(`kernels.wat: $${TASK_KERNEL[name] ?? name} must take i32 parameters`);
+  return params;
+}
 
 /** The parameters `[name, type]` of every function in `wat` with the given `$id` or export name. */
 function signatures(wat) {
@@ -385,10 +396,9 @@ function signatures(wat) {
 /** The WAT of the struct-argument export of each task. */
 function tasks(byId) {
   return TASKS.map((name) => {
-    const params = byId.get(name);
-    if (!params || params.some(([, t]) => t !== 'i32')) throw new Error(`kernels.wat: $${name} must take i32 parameters`);
+    const params = taskParams(byId, name);
     const loads = params.map((_, i) => `(i32.load offset=${i * 4} (local.get $args))`).join(' ');
-    return `  (func (export "${name}") (param $args i32)\n    (call $${name} ${loads}))\n`;
+    return `  (func (export "${name}") (param $args i32)\n    (call $${TASK_KERNEL[name] ?? name} ${loads}))\n`;
   }).join('');
 }
 
@@ -444,8 +454,8 @@ export function moduleText() {
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
   const gelu = geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
-  const { byId } = signatures(source);
-  return source.replace(/^ *;; @elementwise:.*\n/m, family + gelu).replace(/^ *;; @tasks:.*\n/m, tasks(byId));
+  const withKernels = source.replace(/^ *;; @elementwise:.*\n/m, family + gelu);
+  return withKernels.replace(/^ *;; @tasks:.*\n/m, tasks(signatures(withKernels).byId));
 }
 
 /** The TypeScript source of kernels-wasm.ts for the current kernels.wat. */
@@ -482,8 +492,7 @@ export async function generate() {
   const methods = exported.map(([name, params]) => `  ${name}(${params.map(([p]) => `${p}: number`).join(', ')}): void;`).join('\n');
   const fields = TASKS.map(
     (name) =>
-      `  ${name}: [${byId
-        .get(name)
+      `  ${name}: [${taskParams(byId, name)
         .map(([p]) => `'${p}'`)
         .join(', ')}],`,
   ).join('\n');

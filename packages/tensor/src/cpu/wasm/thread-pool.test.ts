@@ -156,6 +156,27 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     expect(firstDifference(im, is)).toBe(-1);
   });
 
+  it('split GELU (forward, with its saved Φ) with the bits of one thread', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      // From 65,536 values the policy may thread it; a ragged count, NaN, ±Infinity, -0 and the
+      // far tails of erf on both sides of the split.
+      for (const n of [65_536 + 5, 200_003]) {
+        const x = values(n, 12).map((v, i) => [v * 6, NaN, Infinity, -Infinity, -0, -9, 5][i % 7 === 0 ? (i / 7) % 7 : 0]);
+        const [ym, cm] = multi.fused!.geluForward!(x, n) as [Float32Array, Float32Array];
+        const [ys, cs] = single.fused!.geluForward!(x, n) as [Float32Array, Float32Array];
+        expect(firstDifference(ym, ys), `gelu of ${n}`).toBe(-1);
+        expect(firstDifference(cm, cs), `Φ of ${n}`).toBe(-1);
+      }
+      expect(run.mock.calls.filter(([task]) => task === 'gelu_fwd')).toHaveLength(2);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('start while a synchronous loop runs, without waiting for the event loop', () => {
     // A training loop that starts right after the backend is made and never awaits: the workers
     // must still come up (where Node can load built-in modules synchronously, 20.16 and later).

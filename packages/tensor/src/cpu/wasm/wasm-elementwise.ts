@@ -1,6 +1,6 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
 import { GELU_TABLE } from '../../backend/unary-ops.js';
-import type { WasmRuntime } from './wasm-runtime.js';
+import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
 
 /**
  * Below this many elements, copying in and out of a private memory costs more than the SIMD loop
@@ -139,11 +139,87 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
 }
 
 /**
- * GELU of `x` into `y` and Φ(x) into `cdf` on the SIMD kernel `gelu_save` (the bits of `gelu` and
- * of unary-ops.ts geluCdf), block by block.
+ * What the thread policy counts one value of GELU or its gradient as, in multiply-adds of a matrix
+ * product: about what the kernels cost a value (AMD EPYC, AVX-512, Node 20: 1.8 ns a value for
+ * `gelu_save`, a product's multiply-add about 0.035 ns). The policy then considers threads from
+ * 65,536 values on, and measures whether they pay.
  */
-export function geluSaveSimd(rt: WasmRuntime, x: Float32Array, y: Float32Array, cdf: Float32Array, n: number): void {
-  inBlocks(rt, [x], [y, cdf], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), GELU_TABLE);
+const GELU_WORK = 32;
+
+/**
+ * Runs an elementwise kernel over `n` values on two threads where `shared`'s pool has a worker
+ * and its policy measures that faster, else on this thread alone (`alone`): the worker's part
+ * (the values from `m` on) goes through the shared memory, its inputs copied in before it starts
+ * and its outputs out after, while this thread runs `alone` on the values before `m` in its
+ * private memory; each part with the same kernel, so the same bits. The policy is told each
+ * call's time.
+ */
+function splitTwo<K extends 'gelu_fwd'>(
+  shared: WasmRuntime | null,
+  inputs: Float32Array[],
+  outs: Float32Array[],
+  n: number,
+  task: K,
+  args: (at: (slot: number) => number, count: number) => TaskArgs<K>,
+  alone: (inputs: Float32Array[], outs: Float32Array[], count: number) => void,
+): void {
+  const pool = shared?.threads ?? null;
+  const work = n * GELU_WORK;
+  const threads = pool === null ? 1 : pool.threadsFor(work, task);
+  const t0 = performance.now();
+  if (threads < 2 || shared === null || pool === null) alone(inputs, outs, n);
+  else {
+    pool.wake(2);
+    // This thread also copies the worker's values in and out: it takes a little less than half.
+    const m = Math.floor((n * 15) / 32);
+    const w = n - m;
+    const p = padded(w);
+    const slots = inputs.length + outs.length;
+    const at = (slot: number): number => (DATA_AT + slot * p) * 4;
+    let mem = shared.heap(DATA_AT + slots * p + GELU_TABLE.length);
+    mem.set(GELU_TABLE, DATA_AT + slots * p);
+    inputs.forEach((x, i) => mem.set(x.subarray(m, n), DATA_AT + i * p));
+    const part = args(at, w);
+    pool.run(task, [args(at, 0), part], undefined, () =>
+      alone(
+        inputs.map((x) => x.subarray(0, m)),
+        outs.map((o) => o.subarray(0, m)),
+        m,
+      ),
+    );
+    mem = shared.heap(0);
+    outs.forEach((o, j) => {
+      const from = DATA_AT + (inputs.length + j) * p;
+      o.set(mem.subarray(from, from + w), m);
+    });
+  }
+  pool?.record(threads, work, performance.now() - t0, task);
+}
+
+/**
+ * GELU of `x` into `y` and Φ(x) into `cdf` on the SIMD kernel `gelu_save` (the bits of `gelu` and
+ * of unary-ops.ts geluCdf), block by block in `rt`'s memory; given `shared` (a runtime with a
+ * thread pool other than `rt`), on two threads where its policy measures that faster (the same
+ * bits).
+ */
+export function geluSaveSimd(
+  rt: WasmRuntime,
+  x: Float32Array,
+  y: Float32Array,
+  cdf: Float32Array,
+  n: number,
+  shared: WasmRuntime | null = null,
+): void {
+  splitTwo(
+    shared === rt ? null : shared,
+    [x],
+    [y, cdf],
+    n,
+    'gelu_fwd',
+    (at, count) => ({ a: at(0), o: at(1), cdf: at(2), n: count, tab: at(3) }),
+    ([xs], [ys, cs], count) =>
+      inBlocks(rt, [xs], [ys, cs], count, (p, k) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, k, 3 * p * 4), GELU_TABLE),
+  );
 }
 
 /** `dy * geluGrad(x)` from the saved Φ(x) on the SIMD kernel `gelu_backward` (the same bits), block by block. */
@@ -155,6 +231,8 @@ export function geluBackwardSimd(
   out: Float32Array,
   n: number,
 ): void {
+  // One thread: the worker's three inputs would cost more to copy into the shared memory and its
+  // output out than its half of this lighter kernel saves (measured on the 2-core AMD EPYC).
   inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), GELU_TABLE);
 }
 
