@@ -43,10 +43,14 @@ function reference(x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<num
 const module = kernelModule();
 
 describe('CPU layer norm', () => {
-  // Odd and even widths, rows past one pass through the kernels' memory (16,384 values), no affine.
+  // Widths of every remainder mod 4 (the kernels' four running sums, then a pair and a single
+  // column), rows past one pass through the kernels' memory (16,384 values), no affine.
   const cases: [number, number, boolean, boolean][] = [
     [64, 16, true, true],
     [33, 9, true, false],
+    [50, 6, true, true],
+    [41, 11, false, true],
+    [90, 3, true, true],
     [7, 301, false, true],
     [300, 77, true, true],
     [1, 1000, false, false],
@@ -74,6 +78,34 @@ describe('CPU layer norm', () => {
       }
     });
   }
+
+  it('sums each row in four running sums, a last pair to the first two, a last column to the first: kernels and loops alike, forward and backward', () => {
+    // Rows where the order of float64 additions shows: 2^53 + 1 rounds back to 2^53.
+    const big = 2 ** 53;
+    const patterns: [number[], number][] = [
+      // (2^53 + 1) + (-2^53 + 1) = 1.
+      [[big, 1, -big, 1], 1 / 4],
+      // Columns 4, 5 join sums 0 and 1: (0 + 2) + (1 + 1) = 4.
+      [[big, 1, 1, 1, -big, 1], 4 / 6],
+      // Column 6 joins sum 0 too: (1 + 2) + (1 + 1) = 5.
+      [[big, 1, 1, 1, -big, 1, 1], 5 / 7],
+    ];
+    for (const [row, mean] of patterns) {
+      const cols = row.length;
+      const rows = 80; // 240 to 560 values: the kernels run from 256 on
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => row[i % cols]);
+      const loops = layerNormRows(x, null, null, rows, cols, 1e-5, null);
+      expect(loops[1][0]).toBe(Math.fround(mean));
+      if (module === null) continue;
+      const rt = new WasmRuntime(module);
+      const kernels = layerNormRows(x, null, null, rows, cols, 1e-5, rt);
+      for (let i = 0; i < 3; i++) expectSame(kernels[i], loops[i], ['y', 'mean', 'rstd'][i]);
+      // The gradient's row sums of dy (and of dy * (x - mean)) in the same order.
+      const a = layerNormRowsBackward(x, x, null, loops[1], loops[2], rows, cols, [true, false, false], null);
+      const k = layerNormRowsBackward(x, x, null, loops[1], loops[2], rows, cols, [true, false, false], rt);
+      expectSame(k[0], a[0], 'dx');
+    }
+  });
 
   it('matches the float64 definition, including rows whose mean is exactly 0', () => {
     const rows = 3;

@@ -3,8 +3,10 @@ import { newF32 } from './storage.js';
 
 // Layer normalisation on the CPU: one definition in float64 steps, evaluated either by the loops
 // below or by the WebAssembly kernels `layer_norm` / `layer_norm_bwd` (kernels.wat), which take the
-// same steps in the same order (running sums over even and odd columns are the two lanes of an
-// f64x2), so both give the same bits. A missing weight or bias counts as ones or zeros.
+// same steps in the same order (four running sums, over the columns j % 4 = 0 .. 3, are the lanes
+// of two f64x2; a last pair of columns goes to the first two, a last column to the first; they add
+// up as (s0 + s1) + (s2 + s3)), so both give the same bits. A missing weight or bias counts as ones
+// or zeros.
 
 /** Below this many values the loops are used: copying into the kernels' memory costs more. */
 const WASM_MIN = 256;
@@ -38,33 +40,48 @@ export function layerNormRows(
     return [out, means, rstds];
   }
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    let s0 = 0;
-    let s1 = 0;
-    let j = 0;
-    for (; j + 1 < cols; j += 2) {
-      s0 += x[o + j];
-      s1 += x[o + j + 1];
-    }
-    if (j < cols) s0 += x[o + j];
-    const mean = (s0 + s1) / cols;
-    s0 = 0;
-    s1 = 0;
-    for (j = 0; j + 1 < cols; j += 2) {
-      const d0 = x[o + j] - mean;
-      const d1 = x[o + j + 1] - mean;
-      s0 += d0 * d0;
-      s1 += d1 * d1;
-    }
-    if (j < cols) {
-      const d = x[o + j] - mean;
-      s0 += d * d;
-    }
-    const rstd = 1 / Math.sqrt((s0 + s1) / cols + eps);
+    const mean = rowSum(cols, (j) => x[o + j]) / cols;
+    const rstd =
+      1 /
+      Math.sqrt(
+        rowSum(cols, (j) => {
+          const d = x[o + j] - mean;
+          return d * d;
+        }) /
+          cols +
+          eps,
+      );
     means[r] = mean;
     rstds[r] = rstd;
     for (let i = 0; i < cols; i++) out[o + i] = (x[o + i] - mean) * rstd * w[i] + b[i];
   }
   return [out, means, rstds];
+}
+
+/**
+ * The sum of `term(j)` over a row's `cols` columns in the kernels' order: four running sums over
+ * the columns j % 4 = 0 .. 3, a last pair of columns to the first two and a last column to the
+ * first, then (s0 + s1) + (s2 + s3).
+ */
+function rowSum(cols: number, term: (j: number) => number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < cols; j += 4) {
+    s0 += term(j);
+    s1 += term(j + 1);
+    s2 += term(j + 2);
+    s3 += term(j + 3);
+  }
+  if (j + 1 < cols) {
+    s0 += term(j);
+    s1 += term(j + 1);
+    j += 2;
+  }
+  if (j < cols) s0 += term(j);
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Rows per pass through the kernels' memory. */
@@ -135,26 +152,8 @@ export function layerNormRowsBackward(
       const mean = means[r];
       const rstd = rstds[r];
       if (dx !== null) {
-        let sg0 = 0;
-        let sg1 = 0;
-        let sx0 = 0;
-        let sx1 = 0;
-        let j = 0;
-        for (; j + 1 < cols; j += 2) {
-          const g0 = dy[o + j] * w[j];
-          const g1 = dy[o + j + 1] * w[j + 1];
-          sg0 += g0;
-          sg1 += g1;
-          sx0 += g0 * (x[o + j] - mean);
-          sx1 += g1 * (x[o + j + 1] - mean);
-        }
-        if (j < cols) {
-          const g = dy[o + j] * w[j];
-          sg0 += g;
-          sx0 += g * (x[o + j] - mean);
-        }
-        const mg = (sg0 + sg1) / cols;
-        const mgx = (((sx0 + sx1) * rstd) / cols) * rstd;
+        const mg = rowSum(cols, (j) => dy[o + j] * w[j]) / cols;
+        const mgx = ((rowSum(cols, (j) => dy[o + j] * w[j] * (x[o + j] - mean)) * rstd) / cols) * rstd;
         for (let i = 0; i < cols; i++) dx[o + i] = rstd * (dy[o + i] * w[i] - mg) - (x[o + i] - mean) * mgx * rstd;
       }
       if (dw !== null) for (let j = 0; j < cols; j++) dw[j] += dy[o + j] * (x[o + j] - mean) * rstd;

@@ -958,52 +958,74 @@
         (br_if $cols (i32.lt_u (local.get $j) (local.get $np))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br_if $rowsLoop (local.get $rows))))
+  ;; lanes4(a, b): a row's four running sums, held in two f64x2, added as (a0 + a1) + (b0 + b1).
+  (func $lanes4 (param $a v128) (param $b v128) (result f64)
+    (f64.add (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a)))
+      (f64.add (f64x2.extract_lane 0 (local.get $b)) (f64x2.extract_lane 1 (local.get $b)))))
   ;; layer_norm(x, w, b, o, mean, rstd, rows, cols, eps): layer normalisation of each row of
   ;; x [rows, cols] into o, the float64 steps of cpu/layer-norm.ts in its order: the row's sum and
-  ;; sum of squared deviations in two running sums (even and odd columns: the two lanes of an f64x2),
+  ;; sum of squared deviations in four running sums (columns j % 4 = 0 .. 3: the lanes of two f64x2,
+  ;; so four chains of additions overlap; a last pair of columns goes to the first two, a last
+  ;; column to the first; added by $lanes4),
   ;; rstd = 1 / sqrt(var + eps), then ((x - mean) * rstd) * w + b (w and b [cols]; ones and zeros
   ;; stand in for a missing weight or bias), stored as float32, with each row's mean and rstd.
   (func (export "layer_norm")
     (param $x i32) (param $w i32) (param $b i32) (param $o i32) (param $mean i32) (param $rstd i32)
     (param $rows i32) (param $cols i32) (param $eps f64)
-    (local $j i32) (local $xr i32) (local $acc v128) (local $d v128) (local $m f64) (local $r f64) (local $n f64)
+    (local $j i32) (local $xr i32) (local $acc v128) (local $acc2 v128) (local $d v128) (local $d2 v128) (local $m f64) (local $r f64) (local $n f64)
     (local $mv v128) (local $rv v128) (local $t f64)
     (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
     (local.set $n (f64.convert_i32_u (local.get $cols)))
     (loop $rowsLoop
       ;; The mean.
       (local.set $acc (v128.const f64x2 0 0))
+      (local.set $acc2 (v128.const f64x2 0 0))
       (local.set $j (i32.const 0))
       (local.set $xr (local.get $x))
-      (block $done1 (loop $pairs1
-        (br_if $done1 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+      (block $done1 (loop $quads1
+        (br_if $done1 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
         (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr)))))
-        (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br $pairs1)))
+        (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $xr)))))
+        (local.set $xr (i32.add (local.get $xr) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $quads1)))
+      (if (i32.le_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols))
+        (then
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr)))))
+          (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))))
       (if (i32.lt_u (local.get $j) (local.get $cols))
         (then (local.set $acc (f64x2.replace_lane 0 (local.get $acc)
           (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64.promote_f32 (f32.load (local.get $xr))))))))
-      (local.set $m (f64.div (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))) (local.get $n)))
+      (local.set $m (f64.div (call $lanes4 (local.get $acc) (local.get $acc2)) (local.get $n)))
       (local.set $mv (f64x2.splat (local.get $m)))
       ;; The variance.
       (local.set $acc (v128.const f64x2 0 0))
+      (local.set $acc2 (v128.const f64x2 0 0))
       (local.set $j (i32.const 0))
       (local.set $xr (local.get $x))
-      (block $done2 (loop $pairs2
-        (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
+      (block $done2 (loop $quads2
+        (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
         (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr))) (local.get $mv)))
+        (local.set $d2 (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $xr))) (local.get $mv)))
         (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))
-        (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br $pairs2)))
+        (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (local.get $d2) (local.get $d2))))
+        (local.set $xr (i32.add (local.get $xr) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $quads2)))
+      (if (i32.le_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols))
+        (then
+          (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $xr))) (local.get $mv)))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))
+          (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))))
       (if (i32.lt_u (local.get $j) (local.get $cols))
         (then
           (local.set $t (f64.sub (f64.promote_f32 (f32.load (local.get $xr))) (local.get $m)))
           (local.set $acc (f64x2.replace_lane 0 (local.get $acc)
             (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64.mul (local.get $t) (local.get $t)))))))
       (local.set $r (f64.div (f64.const 1)
-        (f64.sqrt (f64.add (f64.div (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))) (local.get $n))
+        (f64.sqrt (f64.add (f64.div (call $lanes4 (local.get $acc) (local.get $acc2)) (local.get $n))
           (local.get $eps)))))
       (local.set $rv (f64x2.splat (local.get $r)))
       (f32.store (local.get $mean) (f32.demote_f64 (local.get $m)))
@@ -1046,7 +1068,7 @@
   (func (export "layer_norm_bwd")
     (param $dy i32) (param $x i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $dx i32)
     (param $dw i32) (param $db i32) (param $rows i32) (param $cols i32) (param $needs i32)
-    (local $j i32) (local $q i32) (local $sg v128) (local $sx v128) (local $g v128) (local $xm v128) (local $dyv v128)
+    (local $j i32) (local $q i32) (local $sg v128) (local $sx v128) (local $sg2 v128) (local $sx2 v128) (local $g2 v128) (local $g v128) (local $xm v128) (local $dyv v128)
     (local $m f64) (local $r f64) (local $n f64) (local $mg v128) (local $mgx v128) (local $mv v128) (local $rv v128)
     (local $gs f64) (local $xs f64) (local $dys f64)
     (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
@@ -1060,8 +1082,27 @@
         (then
           (local.set $sg (v128.const f64x2 0 0))
           (local.set $sx (v128.const f64x2 0 0))
+          (local.set $sg2 (v128.const f64x2 0 0))
+          (local.set $sx2 (v128.const f64x2 0 0))
           (local.set $j (i32.const 0))
           (local.set $q (i32.const 0))
+          (block $done0 (loop $quads1
+            (br_if $done0 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+            (local.set $g (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $q))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $q))))))
+            (local.set $g2 (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $dy) (local.get $q))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $w) (local.get $q))))))
+            (local.set $sg (f64x2.add (local.get $sg) (local.get $g)))
+            (local.set $sg2 (f64x2.add (local.get $sg2) (local.get $g2)))
+            (local.set $sx (f64x2.add (local.get $sx) (f64x2.mul (local.get $g)
+              (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $q)))) (local.get $mv)))))
+            (local.set $sx2 (f64x2.add (local.get $sx2) (f64x2.mul (local.get $g2)
+              (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (i32.add (local.get $x) (local.get $q)))) (local.get $mv)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $quads1)))
           (block $done1 (loop $pairs1
             (br_if $done1 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $cols)))
             (local.set $g (f64x2.mul
@@ -1080,9 +1121,9 @@
               (local.set $sg (f64x2.replace_lane 0 (local.get $sg) (f64.add (f64x2.extract_lane 0 (local.get $sg)) (local.get $gs))))
               (local.set $sx (f64x2.replace_lane 0 (local.get $sx) (f64.add (f64x2.extract_lane 0 (local.get $sx))
                 (f64.mul (local.get $gs) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $q)))) (local.get $m))))))))
-          (local.set $mg (f64x2.splat (f64.div (f64.add (f64x2.extract_lane 0 (local.get $sg)) (f64x2.extract_lane 1 (local.get $sg))) (local.get $n))))
+          (local.set $mg (f64x2.splat (f64.div (call $lanes4 (local.get $sg) (local.get $sg2)) (local.get $n))))
           (local.set $mgx (f64x2.splat (f64.mul
-            (f64.div (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $sx)) (f64x2.extract_lane 1 (local.get $sx))) (local.get $r)) (local.get $n))
+            (f64.div (f64.mul (call $lanes4 (local.get $sx) (local.get $sx2)) (local.get $r)) (local.get $n))
             (local.get $r))))
           (local.set $j (i32.const 0))
           (local.set $q (i32.const 0))
