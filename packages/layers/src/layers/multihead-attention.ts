@@ -6,7 +6,7 @@ import {
   add,
   fmtShape,
   isTensor,
-  matmulT,
+  linear,
   narrow,
   scaledDotProductAttention,
   tensor,
@@ -156,10 +156,10 @@ export class MultiheadAttention extends Module {
     const D = E / H;
     const project = (x: Tensor, i: number, len: number) => {
       const w = narrow(this.inProjWeight, 0, i * E, E);
-      const y = matmulT(x, w, false, true);
       const b = this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null;
+      // One linear op: the bias added in the product's pass, and both gradients in one call.
       // [N, len, E] -> [N, H, len, D]
-      return (b ? y.add(b) : y).reshape([N, len, H, D]).transpose([0, 2, 1, 3]);
+      return linear(x, w, b).reshape([N, len, H, D]).transpose([0, 2, 1, 3]);
     };
     const q = project(q0, 0, L);
     const k = project(k0, 1, S);
