@@ -76,18 +76,28 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     const multi = cpuBackend({ threads: 2 });
     const single = cpuBackend({ threads: 1 });
     expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
-    for (const [rows, inF, outF] of [
-      [512, 64, 256],
-      [33, 17, 130],
-      [128, 200, 9],
-      [7, 511, 64],
-    ]) {
-      const dz = values(rows * outF, rows + outF);
-      const x = values(rows * inF, rows + inF);
-      const w = values(outF * inF, outF + inF);
-      const [dx, dw] = multi.fused!.linearBackward!(dz, x, w, rows, inF, outF);
-      expect(firstDifference(dx, single.matmul(dz, w, 1, 1, rows, outF, inF, false, false))).toBe(-1);
-      expect(firstDifference(dw, single.matmul(dz, x, 1, 1, outF, rows, inF, true, false))).toBe(-1);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      // Large enough to run side by side (whole and padded row counts, dw with pad rows); then
+      // small ones, on one thread.
+      for (const [rows, inF, outF] of [
+        [512, 64, 256],
+        [256, 100, 130],
+        [257, 100, 128],
+        [33, 17, 130],
+        [128, 200, 9],
+        [7, 511, 64],
+      ]) {
+        const dz = values(rows * outF, rows + outF);
+        const x = values(rows * inF, rows + inF);
+        const w = values(outF * inF, outF + inF);
+        const [dx, dw] = multi.fused!.linearBackward!(dz, x, w, rows, inF, outF);
+        expect(firstDifference(dx, single.matmul(dz, w, 1, 1, rows, outF, inF, false, false)), `dx ${rows}x${inF}x${outF}`).toBe(-1);
+        expect(firstDifference(dw, single.matmul(dz, x, 1, 1, outF, rows, inF, true, false)), `dw ${rows}x${inF}x${outF}`).toBe(-1);
+      }
+      expect(run.mock.calls.filter(([task]) => task === 'gemm_blocked')).toHaveLength(3);
+    } finally {
+      run.mockRestore();
     }
   });
 
