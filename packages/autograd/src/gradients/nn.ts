@@ -36,7 +36,7 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     const [outF, inF] = weight.shape;
     const rows = x.size / Math.max(inF, 1);
     const dz = reshape(relu ? reluBackward(dy, output) : dy, [rows, outF]);
-    // dx and dW in one backend call (the CPU backend may run the two products side by side).
+    // dx and dW in one backend call (the CPU backend may finish dW on a worker while this pass goes on).
     const [dx2, dw] = linearBackward(dz, reshape(x, [rows, inF]), weight, [x.requiresGrad, weight.requiresGrad]);
     const dx = dx2 && reshape(dx2, x.shape.slice());
     const db = bias?.requiresGrad ? sum(dz, 0) : null;

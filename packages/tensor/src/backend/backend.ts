@@ -72,7 +72,10 @@ export interface FusedKernels<S> {
   /**
    * A linear layer's input and weight gradients at once: `dx = dz @ weight` `[rows, inF]` and
    * `dw = dz^T @ x` `[outF, inF]` for `dz: [rows, outF]`, `x: [rows, inF]` and `weight: [outF, inF]`
-   * (the values of the two products; a backend may compute them at the same time).
+   * (the values of the two products; a backend may compute them at the same time). A backend
+   * may also return `dw` while it is still being computed (the CPU backend finishes it on a
+   * worker thread while the backward pass goes on), as long as every one of its own functions
+   * that is given that storage (`read`, `dispose`, any kernel) first waits for it.
    */
   linearBackward(dz: S, x: S, weight: S, rows: number, inF: number, outF: number): [dx: S, dw: S];
   /** The gradient of relu: `dy` where `x > 0`, else 0, over `size` float32 values. */

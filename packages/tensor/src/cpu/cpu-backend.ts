@@ -17,7 +17,7 @@ import {
   softmaxBackwardSimd,
   softmaxSimd,
 } from './wasm/wasm-elementwise.js';
-import { PACK_MIN_COLS, biasRows, productKind, wasmGemm, wasmLinearBackward } from './wasm/wasm-gemm.js';
+import { PACK_MIN_COLS, biasRows, productKind, startLinearWeightGradient, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
@@ -139,9 +139,11 @@ function softmaxRowsBackward(
 
 /**
  * A linear layer's gradients `dx = dz @ weight` and `dw = dz^T @ x` (see the backend's
- * `fused.linearBackward`): one product after the other, or both at the same time on two threads
- * ({@link wasmLinearBackward}) where there is a worker and the thread policy, measuring this kind
- * of call on its own, finds that faster. The same bits either way.
+ * `fused.linearBackward`): one product after the other on this thread, or, where there is a worker
+ * and the thread policy (measuring this kind of call on its own) finds it faster, dw on the worker
+ * while this thread computes dx and goes on with the backward pass ({@link startLinearWeightGradient}):
+ * the layer before needs dx at once, its weight gradient only later. The policy counts a started
+ * call's time on this thread, and the wait for dw when it is settled. The same bits either way.
  */
 function linearGradients(
   dz: TypedArray,
@@ -157,13 +159,23 @@ function linearGradients(
     matmul(dz, x, 1, 1, outF, rows, inF, true, false, simd),
   ];
   const pool = simd?.threads ?? null;
-  if (pool === null || pool.ready < 1 || inF >= PACK_MIN_COLS || !usesWasmGemm(rows, outF, inF)) return one();
+  if (simd === null || pool === null || inF >= PACK_MIN_COLS || !usesWasmGemm(rows, outF, inF)) return one();
+  // A weight gradient still being computed is waited for first: its worker is then free again.
+  simd.settle();
   const work = 2 * rows * inF * outF;
   const kind = productKind('linear-backward', rows, inF, outF);
-  const threads = pool.threadsFor(work, kind);
   const t0 = performance.now();
-  const out = threads > 1 ? wasmLinearBackward(simd!, dz, x, w, rows, inF, outF) : one();
-  pool.record(threads, work, performance.now() - t0, kind);
+  if (pool.threadsFor(work, kind) > 1) {
+    let mine = 0;
+    const dw = startLinearWeightGradient(simd, dz, x, rows, inF, outF, (waitMs) => pool.record(2, work, mine + waitMs, kind));
+    if (dw !== null) {
+      const dx = matmul(dz, w, 1, 1, rows, outF, inF, false, false, simd);
+      mine = performance.now() - t0;
+      return [dx, dw];
+    }
+  }
+  const out = one();
+  pool.record(1, work, performance.now() - t0, kind);
   return out;
 }
 
@@ -444,7 +456,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
           wasmConv2dBackward(simd, dy as Float32Array, x as Float32Array, w as Float32Array, win, outC, needs),
       }
     : {};
-  return {
+  const backend: Backend<TypedArray> = {
     name: 'cpu',
     valueChecks: true,
     upload: (values, dtype, owned) => {
@@ -527,4 +539,40 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       threads: 1 + (simd?.threads?.ready ?? 0),
     }),
   };
+  return simd?.threads ? settlingOnUse(backend, simd) : backend;
+}
+
+/**
+ * `b` with every kernel first settling `rt`'s held region (see {@link WasmRuntime.hold}) when it
+ * is given the array that region's result goes to: a weight gradient a worker is still computing
+ * is complete before anything reads it, disposes of it or writes into it.
+ */
+function settlingOnUse(b: Backend<TypedArray>, rt: WasmRuntime): Backend<TypedArray> {
+  const given = (args: ArrayLike<unknown>, out: Float32Array): void => {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === out || (Array.isArray(a) && a.includes(out))) {
+        rt.settle();
+        return;
+      }
+    }
+  };
+  const wrap = <T extends object>(o: T): T => {
+    const w = { ...o } as Record<string, unknown>;
+    for (const [k, f] of Object.entries(o)) {
+      // adopt only marks an array as the backend's to recycle; it reads nothing.
+      if (typeof f !== 'function' || k === 'info' || k === 'adopt') continue;
+      const fn = f as (...a: unknown[]) => unknown;
+      // `arguments` passed through as they are: no array made per call when nothing is held.
+      w[k] = function (this: unknown): unknown {
+        const out = rt.pendingOutput;
+        // eslint-disable-next-line prefer-rest-params
+        if (out !== null) given(arguments, out);
+        // eslint-disable-next-line prefer-rest-params
+        return fn.apply(this, arguments as unknown as unknown[]);
+      };
+    }
+    return w as T;
+  };
+  return { ...wrap(b), fused: b.fused ? wrap(b.fused) : undefined };
 }

@@ -88,8 +88,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
  * A linear layer's input and weight gradients for the gradient `dz: [rows, outF]` of its output
  * (before the bias): `dx = dz @ weight` `[rows, inF]` and `dw = dz^T @ x` `[outF, inF]`, for
  * `x: [rows, inF]` and `weight: [outF, inF]`, each where `needs` asks for it (else null). Both in
- * one call to the backend's `fused.linearBackward` where it has one (the CPU backend runs the two
- * products at the same time on two threads when that is measured faster), else one product each.
+ * one call to the backend's `fused.linearBackward` where it has one (the CPU backend computes dw on
+ * a worker thread while the backward pass goes on, when that is measured faster), else one product
+ * each.
  * Internal: autograd's rule for {@link linear}.
  */
 export function linearBackward(dz: Tensor, x: Tensor, weight: Tensor, needs: readonly [boolean, boolean]): [Tensor | null, Tensor | null] {

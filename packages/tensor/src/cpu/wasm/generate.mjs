@@ -367,7 +367,18 @@ ${rowVectors(out)}`,
  * positional i32 parameters; its export takes the byte address of a struct of those parameters
  * (one i32 each, in order), so JavaScript passes one number however many the kernel needs.
  */
-const TASKS = ['gemm_blocked', 'gemm_batch', 'gemm_claim', 'pack_claim', 'conv_fwd', 'conv_bwd_w', 'conv_bwd_x', 'maxpool2x2', 'gelu_fwd'];
+const TASKS = [
+  'gemm_blocked',
+  'gemm_batch',
+  'gemm_claim',
+  'pack_claim',
+  'conv_fwd',
+  'conv_bwd_w',
+  'conv_bwd_x',
+  'maxpool2x2',
+  'gelu_fwd',
+  'linear_dw',
+];
 
 /** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */
 const TASK_KERNEL = { gelu_fwd: 'gelu_save' };

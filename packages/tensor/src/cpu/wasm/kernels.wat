@@ -285,6 +285,23 @@
         (call $gemm_blocked (local.get $a) (local.get $b) (local.get $c) (local.get $mp) (local.get $k) (local.get $np)
           (local.get $nb0) (local.get $nb1) (local.get $kcMax) (local.get $mcMax) (local.get $packed) (local.get $pa))
         (br $chunks))))
+;; linear_dw(dz, x, c, rows, outF, np, at, kcMax, mcMax): a linear layer's weight gradient
+  ;; dw = dz^T @ x into c [m2, np] (m2 = outF rounded up to 4) for dz [rows, outF] as stored and
+  ;; x [rows, np] (pad columns zero): dz^T goes to `at` [m2, rows] first (pad rows zeroed), then
+  ;; the products of $gemm_blocked, so the bits of the matrix product. A task a worker runs
+  ;; while the calling thread goes on (the backward pass needs dx at once, dw only later).
+  (func $linear_dw
+    (param $dz i32) (param $x i32) (param $c i32) (param $rows i32) (param $outF i32) (param $np i32) (param $at i32)
+    (param $kcMax i32) (param $mcMax i32)
+    (local $m2 i32)
+    (local.set $m2 (i32.and (i32.add (local.get $outF) (i32.const 3)) (i32.const -4)))
+    (call $transpose (local.get $dz) (local.get $rows) (local.get $outF) (local.get $at) (local.get $rows))
+    (memory.fill
+      (i32.add (local.get $at) (i32.shl (i32.mul (local.get $outF) (local.get $rows)) (i32.const 2)))
+      (i32.const 0)
+      (i32.shl (i32.mul (i32.sub (local.get $m2) (local.get $outF)) (local.get $rows)) (i32.const 2)))
+    (call $gemm_blocked (local.get $at) (local.get $x) (local.get $c) (local.get $m2) (local.get $rows) (local.get $np)
+      (i32.const 0) (i32.shr_u (local.get $np) (i32.const 3)) (local.get $kcMax) (local.get $mcMax) (i32.const 0) (i32.const 0)))
   (func $pack_a (export "pack_a") (param $src i32) (param $m i32) (param $k i32) (param $dst i32)
     (local $s i32) (local $strip i32)
     ;; A [m, k] (m a multiple of 4) as strips [m/4, k, 4]: strip s is rows 4s..4s+3 transposed.

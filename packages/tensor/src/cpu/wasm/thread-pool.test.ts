@@ -72,14 +72,14 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
-  it("compute a linear layer's two gradient products side by side with the bits of one thread", async () => {
+  it("compute a linear layer's weight gradient on a worker while this thread goes on, with the bits of one thread", async () => {
     const multi = cpuBackend({ threads: 2 });
     const single = cpuBackend({ threads: 1 });
     expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
-    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    const detach = vi.spyOn(ThreadPool.prototype, 'detach');
     try {
-      // Large enough to run side by side (whole and padded row counts, dw with pad rows); then
-      // small ones, on one thread.
+      // Large enough for a worker (whole and padded row counts, dw with pad rows and columns);
+      // then small ones, on this thread.
       for (const [rows, inF, outF] of [
         [512, 64, 256],
         [256, 100, 130],
@@ -93,12 +93,49 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
         const w = values(outF * inF, outF + inF);
         const [dx, dw] = multi.fused!.linearBackward!(dz, x, w, rows, inF, outF);
         expect(firstDifference(dx, single.matmul(dz, w, 1, 1, rows, outF, inF, false, false)), `dx ${rows}x${inF}x${outF}`).toBe(-1);
-        expect(firstDifference(dw, single.matmul(dz, x, 1, 1, outF, rows, inF, true, false)), `dw ${rows}x${inF}x${outF}`).toBe(-1);
+        // Read through the backend, as tensors read: that waits for the worker's part.
+        const got = multi.read(dw, outF * inF, 'float32');
+        expect(firstDifference(got, single.matmul(dz, x, 1, 1, outF, rows, inF, true, false)), `dw ${rows}x${inF}x${outF}`).toBe(-1);
       }
-      expect(run.mock.calls.filter(([task]) => task === 'gemm_blocked')).toHaveLength(3);
+      expect(detach.mock.results.filter((r) => r.value === true)).toHaveLength(3);
     } finally {
-      run.mockRestore();
+      detach.mockRestore();
     }
+  });
+
+  it('complete a weight gradient started on a worker before any kernel reads, lists, disposes of or reuses it', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [rows, inF, outF] = [512, 64, 256];
+    const dz = values(rows * outF, 3);
+    const x = values(rows * inF, 4);
+    const w = values(outF * inF, 5);
+    const want = single.matmul(dz, x, 1, 1, outF, rows, inF, true, false) as Float32Array;
+    const n = outF * inF;
+    const start = (): Float32Array => multi.fused!.linearBackward!(dz, x, w, rows, inF, outF)[1] as Float32Array;
+    // Given to a kernel at once: negated, every value.
+    expect(firstDifference(multi.unary('neg', start(), n, 'float32'), single.unary('neg', want, n, 'float32'))).toBe(-1);
+    // In a list argument.
+    const other = new Float32Array([3]);
+    const s = multi.fused!.sumOfSquares!([other, start()], [1, n]) as Float32Array;
+    expect(s[0]).toBe((single.fused!.sumOfSquares!([other, want], [1, n]) as Float32Array)[0]);
+    // Disposed of before anything read it: the worker's result is copied out first, so the array
+    // handed out again holds no late write.
+    const dw = start();
+    const join = vi.spyOn(ThreadPool.prototype, 'join');
+    try {
+      multi.dispose!(dw);
+      expect(join).toHaveBeenCalledTimes(1);
+      expect(firstDifference(dw, want)).toBe(-1);
+    } finally {
+      join.mockRestore();
+    }
+    // The next call waits for the one before: both complete.
+    const a = start();
+    const b = start();
+    expect(firstDifference(multi.read(a, n, 'float32'), want)).toBe(-1);
+    expect(firstDifference(multi.read(b, n, 'float32'), want)).toBe(-1);
   });
 
   it('run a product given one thread on the private memory, with the same bits', async () => {
@@ -229,6 +266,33 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 });
 
+describe('a region held for a worker', () => {
+  it('is settled before a call reaches into it, when another is reserved, and only once', () => {
+    const rt = new WasmRuntime(kernelModule()!);
+    rt.heap(DATA_AT + 1000);
+    const from = rt.reserve(500);
+    // Above everything used so far, 16-float aligned.
+    expect(from).toBeGreaterThanOrEqual(DATA_AT + 1000);
+    expect(from % 16).toBe(0);
+    const out = new Float32Array(4);
+    const settle = vi.fn();
+    rt.hold(from, out, settle);
+    expect(rt.pendingOutput).toBe(out);
+    rt.heap(from); // up to the region: nothing to settle
+    expect(settle).not.toHaveBeenCalled();
+    rt.heap(from + 1);
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(rt.pendingOutput).toBeNull();
+    rt.settle();
+    expect(settle).toHaveBeenCalledTimes(1);
+    // A new reservation settles the one held before, and lies above what calls have used since.
+    rt.hold(rt.reserve(10), out, settle);
+    const next = rt.reserve(10);
+    expect(settle).toHaveBeenCalledTimes(2);
+    expect(next).toBeGreaterThanOrEqual(from + 1);
+  });
+});
+
 describe.skipIf(!threaded)('the thread pool', () => {
   /** A runtime on a shared memory with a pool of one worker, once that worker is ready. */
   async function pooled(deadAfterMs?: number): Promise<[WasmRuntime, ThreadPool]> {
@@ -288,6 +352,47 @@ describe.skipIf(!threaded)('the thread pool', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('runs a detached part on the worker while this thread goes on, and joins it', async () => {
+    const [rt, pool] = await pooled();
+    // 6 planes pooled by the worker from a region above what other calls use.
+    const n = 6;
+    const from = rt.reserve(32 + n * 16 + 2 * n * 4);
+    const mem = rt.heap(0);
+    mem.set(
+      Float32Array.from({ length: n * 16 }, (_, i) => i),
+      from + 32,
+    );
+    const vAt = from + 32 + n * 16;
+    const args = { x: (from + 32) * 4, planes: n, h: 4, w: 4, oh: 2, ow: 2, vals: vAt * 4, idx: (vAt + n * 4) * 4, first: 0, relu: 0 };
+    expect(pool.detach('maxpool2x2', rt.writeArgsAt(from * 4, 'maxpool2x2', args))).toBe(true);
+    // Out until joined: its worker takes no other part, and no second one is posted.
+    expect(pool.hasDetached).toBe(true);
+    expect(pool.ready).toBe(0);
+    expect(pool.detach('maxpool2x2', from * 4)).toBe(false);
+    pool.join();
+    expect(pool.hasDetached).toBe(false);
+    expect(pool.ready).toBe(1);
+    expect(rt.heap(0).slice(vAt, vAt + n * 4)).toEqual(want(n));
+  });
+
+  it('runs a detached part here when its worker never took it up', async () => {
+    const [rt, pool] = await pooled(200);
+    const worker = (pool as unknown as { workers: Worker[] }).workers[0];
+    worker.removeAllListeners();
+    await worker.terminate();
+    const n = 3;
+    const mem = rt.heap(DATA_AT + n * 16 + 2 * n * 4);
+    mem.set(
+      Float32Array.from({ length: n * 16 }, (_, i) => i),
+      DATA_AT,
+    );
+    const vAt = DATA_AT + n * 16;
+    const args = { x: DATA_AT * 4, planes: n, h: 4, w: 4, oh: 2, ow: 2, vals: vAt * 4, idx: (vAt + n * 4) * 4, first: 0, relu: 0 };
+    expect(pool.detach('maxpool2x2', rt.writeArgsAt(0, 'maxpool2x2', args))).toBe(true);
+    pool.join();
+    expect(rt.heap(0).slice(vAt, vAt + n * 4)).toEqual(want(n));
   });
 
   it('reruns a call on this thread when a worker traps, and retires the workers', async () => {

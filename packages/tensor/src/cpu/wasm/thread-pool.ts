@@ -200,6 +200,8 @@ export class ThreadPool {
    * (0 until measured), and the calls large enough to thread so far.
    */
   private readonly rates = new Map<string, Rate>();
+  /** The part {@link detach} posted and {@link join} has not waited for yet. */
+  private detached: { worker: number; seq: number; task: TaskName; addr: number } | null = null;
 
   /**
    * Starts up to `maxWorkers` workers (fewer on machines with fewer cores) on `rt`'s shared memory.
@@ -286,11 +288,12 @@ export class ThreadPool {
     console.warn(`bp: ${why}; the CPU backend continues on one thread.`);
   }
 
-  /** The workers that have started and are not retired. */
+  /** The workers that have started, are not retired and are not running a detached part. */
   private helpers(): number[] {
     const out: number[] = [];
     if (this.retired) return out;
-    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.control, w * SLOT + READY) === 1) out.push(w);
+    const busy = this.detached?.worker ?? -1;
+    for (let w = 0; w < this.workers.length; w++) if (w !== busy && Atomics.load(this.control, w * SLOT + READY) === 1) out.push(w);
     return out;
   }
 
@@ -362,7 +365,11 @@ export class ThreadPool {
   /** Stops the workers (a backend that is done with them can give them back). */
   async close(): Promise<void> {
     this.retired = true;
+    const d = this.detached;
+    this.detached = null;
     await Promise.all(this.workers.map(async (w) => w.terminate()));
+    // A detached part is run again here: its worker may have stopped in the middle of it.
+    if (d !== null) this.rt.exports[d.task](d.addr);
   }
 
   /**
@@ -388,6 +395,64 @@ export class ThreadPool {
     this.posted[w] = this.seq;
     Atomics.store(this.control, base + SEQ, this.seq);
     return this.seq;
+  }
+
+  /**
+   * Posts `task` (its argument struct at byte `addr`, where no other call writes) to a ready
+   * worker and returns at once, so this thread goes on with other work while it runs; until
+   * {@link join}, that worker takes no other part (calls split their work over the others, or
+   * run on this thread). One part at a time: false (nothing posted) when one is out already or
+   * no worker is ready. The part must give the same result when run again ({@link join} reruns
+   * it here if the worker fails).
+   */
+  detach<K extends TaskName>(task: K, addr: number): boolean {
+    if (this.detached !== null) return false;
+    const helpers = this.helpers();
+    if (helpers.length === 0) return false;
+    const w = helpers[0];
+    const base = w * SLOT;
+    const ctl = this.control;
+    ctl[base + KERNEL] = TASKS.indexOf(task);
+    ctl[base + ARGS] = addr;
+    Atomics.store(ctl, base + CLAIM, (this.seq % 0x3fffffff) + 1);
+    const seq = this.post(w, performance.now());
+    Atomics.notify(ctl, base + SEQ);
+    this.detached = { worker: w, seq, task, addr };
+    return true;
+  }
+
+  /** Whether a part {@link detach} posted is still out (not joined). */
+  get hasDetached(): boolean {
+    return this.detached !== null;
+  }
+
+  /**
+   * Returns once the part {@link detach} posted is done: at once if it is (or none is out); runs
+   * it here if no worker took it up; waits for the worker computing it; reruns it here (and
+   * retires the workers) if that worker failed.
+   */
+  join(): void {
+    const d = this.detached;
+    if (d === null) return;
+    this.detached = null;
+    const ctl = this.control;
+    const base = d.worker * SLOT;
+    const fn = this.rt.exports[d.task];
+    if (Atomics.compareExchange(ctl, base + CLAIM, d.seq, 0) === d.seq) {
+      fn(d.addr);
+      return;
+    }
+    if (Atomics.load(ctl, base + DONE) !== d.seq) {
+      const until = performance.now() + CALLER_SPIN_MS;
+      while (Atomics.load(ctl, base + DONE) !== d.seq && performance.now() < until);
+    }
+    for (let done = Atomics.load(ctl, base + DONE); done !== d.seq; done = Atomics.load(ctl, base + DONE)) {
+      Atomics.wait(ctl, base + DONE, done);
+    }
+    if (Atomics.load(ctl, base + FAILED) === 1) {
+      this.retire(`${d.task} failed on a worker thread`);
+      fn(d.addr);
+    }
   }
 
   /**

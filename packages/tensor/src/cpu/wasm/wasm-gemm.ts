@@ -342,64 +342,61 @@ export function wasmGemm(
 }
 
 /**
- * A linear layer's input and weight gradients, `dx = dz @ weight` `[rows, inF]` and
- * `dw = dz^T @ x` `[outF, inF]`, for `dz: [rows, outF]`, `x: [rows, inF]`, `weight: [outF, inF]`,
- * as two products at the same time, each whole on one thread: this one computes dx, a worker of
- * `rt`'s pool dw. A product split between two threads passes half its output, and its operands,
- * from one core's cache to the other's, which the products of a small model do not earn back
- * (measured on a 2-core AMD EPYC, AVX-512, Node 20: 512x64x256 in 290 microseconds on one thread,
- * 214 split); two products side by side pass only their operands. B is read row-major (no packed
- * panels: the caller keeps `inF` below {@link PACK_MIN_COLS}). The bits of {@link wasmGemm}.
+ * A linear layer's weight gradient `dw = dz^T @ x` `[outF, inF]` (for `dz: [rows, outF]`,
+ * `x: [rows, inF]`) started on a worker of `rt`'s pool, which computes it while this thread goes
+ * on with the rest of the backward pass (dx first): the operands are copied into a region of the
+ * shared memory that `rt` holds for the worker, and the returned array is filled when `rt`
+ * settles the region (a call reaching into it, a backend call given the array, or the next one
+ * started), which then calls `settled` with the milliseconds it waited for the worker. Null, with
+ * nothing started, when no worker is free. The bits of {@link wasmGemm}.
+ * B is read row-major (no packed panels: the caller keeps `inF` below {@link PACK_MIN_COLS}).
  */
-export function wasmLinearBackward(
+export function startLinearWeightGradient(
   rt: WasmRuntime,
   dz: TypedArray,
   x: TypedArray,
-  weight: TypedArray,
   rows: number,
   inF: number,
   outF: number,
-): [Float32Array, Float32Array] {
-  const pool = rt.threads!;
-  const dx = newF32(rows * inF, false);
-  const dw = newF32(outF * inF, false);
+  settled: (waitMs: number) => void = () => {},
+): Float32Array | null {
+  const pool = rt.threads;
+  if (pool === null) return null;
+  // One at a time: the one before is waited for (and copied out) first.
+  rt.settle();
+  if (pool.ready < 1) return null;
   const np = roundUp(inF, 8);
-  const m1 = roundUp(rows, 4);
   const m2 = roundUp(outF, 4);
-  // Layout in floats: dz [m1, outF], weight [outF, np], dx [m1, np]; dz^T [m2, rows], x [rows, np],
-  // dw [m2, np]; then scratch for transposing dz.
-  const a1 = DATA_AT;
-  const b1 = a1 + m1 * outF;
-  const c1 = b1 + outF * np;
-  const a2 = c1 + m1 * np;
-  const b2 = a2 + m2 * rows;
-  const c2 = b2 + rows * np;
-  const sAt = c2 + m2 * np;
-  rt.heap(sAt + rows * outF);
-  pool.wake(2);
-  stage(rt, dz, 0, rows, outF, false, a1, outF, m1, sAt);
-  stage(rt, weight, 0, outF, inF, false, b1, np, outF, sAt);
-  stage(rt, dz, 0, outF, rows, true, a2, rows, m2, sAt);
-  stage(rt, x, 0, rows, inF, false, b2, np, rows, sAt);
-  const part = (a: number, b: number, c: number, mp: number, k: number) => ({
-    a: a * 4,
-    b: b * 4,
-    c: c * 4,
-    mp,
-    k,
+  // Layout in floats from the region's start: the argument struct, dz [rows, outF] as stored,
+  // x [rows, np], dz^T [m2, rows], dw [m2, np].
+  const argsFloats = 32;
+  const from = rt.reserve(argsFloats + rows * outF + rows * np + m2 * rows + m2 * np);
+  const dzAt = from + argsFloats;
+  const xAt = dzAt + rows * outF;
+  const tAt = xAt + rows * np;
+  const cAt = tAt + m2 * rows;
+  rt.heap(0).set(dz.subarray(0, rows * outF), dzAt);
+  stage(rt, x, 0, rows, inF, false, xAt, np, rows, 0);
+  const addr = rt.writeArgsAt(from * 4, 'linear_dw', {
+    dz: dzAt * 4,
+    x: xAt * 4,
+    c: cAt * 4,
+    rows,
+    outF,
     np,
-    nb0: 0,
-    nb1: np >> 3,
+    at: tAt * 4,
     kcMax: KC,
     mcMax: MC,
-    packed: 0,
-    pa: 0,
   });
-  pool.run('gemm_blocked', [part(a1, b1, c1, m1, outF), part(a2, b2, c2, m2, rows)]);
-  const mem = rt.heap(0);
-  copyOut(mem, c1, np, dx, 0, rows, inF);
-  copyOut(mem, c2, np, dw, 0, outF, inF);
-  return [dx, dw];
+  if (!pool.detach('linear_dw', addr)) return null;
+  const dw = newF32(outF * inF, false);
+  rt.hold(from, dw, () => {
+    const t0 = performance.now();
+    pool.join();
+    settled(performance.now() - t0);
+    copyOut(rt.heap(0), cAt, np, dw, 0, outF, inF);
+  });
+  return dw;
 }
 
 /** Floats of heap one group of {@link wasmGemmBatch} may take (4 MiB): a group's operands stay in L2/L3. */

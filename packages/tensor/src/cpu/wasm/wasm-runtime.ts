@@ -80,6 +80,10 @@ export class WasmRuntime {
   solo: WasmRuntime | null = null;
   private view: Float32Array;
   private ints: Int32Array;
+  /** The most floats any call has asked {@link heap} for, outside a reserved region. */
+  private top = DATA_AT;
+  /** A region from float `from` that a detached worker part is using, and what settles it. */
+  private reserved: { from: number; output: Float32Array; settle: () => void } | null = null;
 
   constructor(module: WebAssembly.Module, memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 }), fma = false) {
     this.memory = memory;
@@ -94,9 +98,14 @@ export class WasmRuntime {
    * address, to pass to the task's export (here or on a worker).
    */
   writeArgs<K extends TaskName>(slot: number, name: K, args: TaskArgs<K>): number {
-    // A private memory's old buffer is detached when it grows; a shared one's stays valid.
-    if (this.ints.length === 0) this.ints = new Int32Array(this.memory.buffer);
-    const at = slot * ARGS_SLOT_BYTES;
+    return this.writeArgsAt(slot * ARGS_SLOT_BYTES, name, args);
+  }
+
+  /** Writes task `name`'s arguments as a struct at byte `at` (4-byte aligned) and returns `at`. */
+  writeArgsAt<K extends TaskName>(at: number, name: K, args: TaskArgs<K>): number {
+    // A private memory's old buffer is detached when it grows; a shared one's stays valid, but
+    // covers only the memory's size when it was made.
+    if (this.ints.length === 0 || this.ints.byteLength !== this.memory.buffer.byteLength) this.ints = new Int32Array(this.memory.buffer);
     const fields = TASK_FIELDS[name] as readonly (keyof TaskArgs<K>)[];
     for (let i = 0; i < fields.length; i++) this.ints[at / 4 + i] = args[fields[i]];
     return at;
@@ -112,8 +121,17 @@ export class WasmRuntime {
     this.exports[name](this.writeArgs(0, name, args));
   }
 
-  /** A Float32Array over the whole memory, grown first to hold at least `floats` values. */
+  /**
+   * A Float32Array over the whole memory, grown first to hold at least `floats` values. A call
+   * that reaches into a region a detached part is using settles that part first.
+   */
   heap(floats: number): Float32Array {
+    if (this.reserved !== null && floats > this.reserved.from) this.settle();
+    if (this.reserved === null) this.top = Math.max(this.top, floats);
+    return this.grown(floats);
+  }
+
+  private grown(floats: number): Float32Array {
     const need = floats * 4;
     const have = this.memory.buffer.byteLength;
     if (have < need) this.memory.grow(Math.ceil((need - have) / 65536));
@@ -122,5 +140,39 @@ export class WasmRuntime {
       this.view = new Float32Array(this.memory.buffer);
     }
     return this.view;
+  }
+
+  /**
+   * A region of `floats` values above every float the other calls have used so far (16-float
+   * aligned), for a part that runs on a worker while this thread goes on: returns its first
+   * float. Whatever was reserved before is settled first.
+   */
+  reserve(floats: number): number {
+    this.settle();
+    const from = (this.top + 15) & ~15;
+    this.grown(from + floats);
+    return from;
+  }
+
+  /**
+   * Marks the region from float `from` as in use until `settle` runs (by {@link settle}: when a
+   * call reaches into the region, asks for `output`, or reserves another): `settle` waits for the
+   * part and copies its result into `output`.
+   */
+  hold(from: number, output: Float32Array, settle: () => void): void {
+    this.reserved = { from, output, settle };
+  }
+
+  /** The array a held region's result goes to, or null when none is held. */
+  get pendingOutput(): Float32Array | null {
+    return this.reserved?.output ?? null;
+  }
+
+  /** Waits for the part using the held region, if any, and copies its result out. */
+  settle(): void {
+    const r = this.reserved;
+    if (r === null) return;
+    this.reserved = null;
+    r.settle();
   }
 }
