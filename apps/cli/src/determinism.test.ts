@@ -1,6 +1,7 @@
 // The same seeded run gives byte-identical weights on the CPU backend whatever the number of
 // kernel threads (BP_CPU_THREADS): the matrix products split output columns between threads,
-// and the convolution sums its per-group products in group order. The long form,
+// the convolution sums its per-group products in group order, and a weight gradient finished on a
+// worker is the same product as on the calling thread. The long form,
 // scripts/reliability/determinism.mjs, repeats full MNIST runs and prints JSON.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -31,6 +32,19 @@ describe('determinism across thread counts', () => {
         for (const threads of [1, 2, 4, 1, 2, 4]) hashes.push(await weightsHash(args, threads));
         expect(new Set(hashes).size, `${model}: ${hashes.join(' ')}`).toBe(1);
       }
+    },
+    SLOW,
+  );
+
+  it(
+    'GPT on the names corpus: the same weights with 1 and 2 threads (weight gradients finished on a worker)',
+    async () => {
+      // 600 windows of 16 characters: 17 steps of batch 32 an epoch, the linear layers' gradients
+      // past the threading threshold.
+      const args = ['train', 'names', '--model', 'gpt', '--limit', '600', '--epochs', '2', '--seed', '7'];
+      const hashes = [];
+      for (const threads of [1, 2, 1, 2]) hashes.push(await weightsHash(args, threads));
+      expect(new Set(hashes).size, hashes.join(' ')).toBe(1);
     },
     SLOW,
   );
