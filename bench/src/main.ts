@@ -208,10 +208,14 @@ function runGpt(): Record<string, unknown> {
   log('GPT step time: bp, then PyTorch with 1 and 2 threads...');
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const script = fileURLToPath(new URL('../src/gpt-bench.ts', import.meta.url));
-  const r = spawnSync(tsx, ['--conditions=@bp/source', script, '--steps', short ? '25' : '45', '--python', python], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  const r = spawnSync(
+    tsx,
+    ['--conditions=@bp/source', script, ...(short ? ['--steps', '45', '--warmup', '15', '--rounds', '1'] : []), '--python', python],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  );
   if (r.status !== 0) return { skipped: `the GPT benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
