@@ -410,14 +410,7 @@ export class ThreadPool {
     const helpers = this.helpers();
     if (helpers.length === 0) return false;
     const w = helpers[0];
-    const base = w * SLOT;
-    const ctl = this.control;
-    ctl[base + KERNEL] = TASKS.indexOf(task);
-    ctl[base + ARGS] = addr;
-    Atomics.store(ctl, base + CLAIM, (this.seq % 0x3fffffff) + 1);
-    const seq = this.post(w, performance.now());
-    Atomics.notify(ctl, base + SEQ);
-    this.detached = { worker: w, seq, task, addr };
+    this.detached = { worker: w, seq: this.postPart(w, task, addr, performance.now()), task, addr };
     return true;
   }
 
@@ -435,24 +428,40 @@ export class ThreadPool {
     const d = this.detached;
     if (d === null) return;
     this.detached = null;
+    const end = this.finishPart(d.worker, d.seq);
+    if (end === 'failed') this.retire(`${d.task} failed on a worker thread`);
+    if (end !== 'done') this.rt.exports[d.task](d.addr);
+  }
+
+  /** Posts the part of `task` whose argument struct is at byte `addr` to worker `w`, open for it to claim; returns its sequence number. */
+  private postPart(w: number, task: TaskName, addr: number, now: number): number {
+    const base = w * SLOT;
     const ctl = this.control;
-    const base = d.worker * SLOT;
-    const fn = this.rt.exports[d.task];
-    if (Atomics.compareExchange(ctl, base + CLAIM, d.seq, 0) === d.seq) {
-      fn(d.addr);
-      return;
-    }
-    if (Atomics.load(ctl, base + DONE) !== d.seq) {
+    ctl[base + KERNEL] = TASKS.indexOf(task);
+    ctl[base + ARGS] = addr;
+    Atomics.store(ctl, base + CLAIM, (this.seq % 0x3fffffff) + 1);
+    const s = this.post(w, now);
+    Atomics.notify(ctl, base + SEQ);
+    return s;
+  }
+
+  /**
+   * Ends part `s` posted to worker `w`: takes it back if no worker has claimed it
+   * (`'unclaimed'`: the caller runs it), else waits until the worker is done with it (a claimed
+   * part is always finished, or reported as a trap): `'done'`, or `'failed'` when it trapped.
+   */
+  private finishPart(w: number, s: number): 'unclaimed' | 'done' | 'failed' {
+    const ctl = this.control;
+    const base = w * SLOT;
+    if (Atomics.compareExchange(ctl, base + CLAIM, s, 0) === s) return 'unclaimed';
+    if (Atomics.load(ctl, base + DONE) !== s) {
       const until = performance.now() + CALLER_SPIN_MS;
-      while (Atomics.load(ctl, base + DONE) !== d.seq && performance.now() < until);
+      while (Atomics.load(ctl, base + DONE) !== s && performance.now() < until);
     }
-    for (let done = Atomics.load(ctl, base + DONE); done !== d.seq; done = Atomics.load(ctl, base + DONE)) {
+    for (let done = Atomics.load(ctl, base + DONE); done !== s; done = Atomics.load(ctl, base + DONE)) {
       Atomics.wait(ctl, base + DONE, done);
     }
-    if (Atomics.load(ctl, base + FAILED) === 1) {
-      this.retire(`${d.task} failed on a worker thread`);
-      fn(d.addr);
-    }
+    return Atomics.load(ctl, base + FAILED) === 1 ? 'failed' : 'done';
   }
 
   /**
@@ -497,35 +506,17 @@ export class ThreadPool {
     const sent: [number, number, number][] = [];
     for (let p = 1; p < spread; p++) {
       const w = helpers[p - 1];
-      const base = w * SLOT;
-      const next = (this.seq % 0x3fffffff) + 1;
-      ctl[base + KERNEL] = TASKS.indexOf(task);
-      ctl[base + ARGS] = addrs[p];
-      Atomics.store(ctl, base + CLAIM, next);
-      const s = this.post(w, now);
-      Atomics.notify(ctl, base + SEQ);
-      sent.push([w, s, p]);
+      sent.push([w, this.postPart(w, task, addrs[p], now), p]);
     }
     meanwhile?.();
     fn(addrs[0]);
     for (let p = spread; p < parts.length; p++) fn(addrs[p]);
     let failed = false;
     for (const [w, s, p] of sent) {
-      const base = w * SLOT;
-      if (Atomics.compareExchange(ctl, base + CLAIM, s, 0) === s) {
-        // Not claimed yet: the worker is asleep, busy elsewhere or gone; this thread runs it.
-        fn(addrs[p]);
-        continue;
-      }
-      // Claimed: the worker is computing it. A claimed part is always finished (or reported as a trap).
-      if (Atomics.load(ctl, base + DONE) !== s) {
-        const until = performance.now() + CALLER_SPIN_MS;
-        while (Atomics.load(ctl, base + DONE) !== s && performance.now() < until);
-      }
-      for (let done = Atomics.load(ctl, base + DONE); done !== s; done = Atomics.load(ctl, base + DONE)) {
-        Atomics.wait(ctl, base + DONE, done);
-      }
-      if (Atomics.load(ctl, base + FAILED) === 1) failed = true;
+      const end = this.finishPart(w, s);
+      // Not claimed yet: the worker is asleep, busy elsewhere or gone; this thread runs it.
+      if (end === 'unclaimed') fn(addrs[p]);
+      else if (end === 'failed') failed = true;
     }
     if (failed) {
       this.retire(`${task} failed on a worker thread`);
