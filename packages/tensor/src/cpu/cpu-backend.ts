@@ -279,23 +279,22 @@ function crossEntropyRows(
  * backend's sum; a float32 division, the clip at float32 bounds, a float32 log).
  */
 function probabilityNllRows(p: Float32Array, labels: TypedArray, rows: number, cols: number, eps: number): [Float32Array, Float32Array] {
-  const f = Math.fround;
-  const lo = f(eps);
-  const hi = f(1 - eps);
+  const lo = f32(eps);
+  const hi = f32(1 - eps);
   const per = newF32(rows);
   const sums = newF32(rows);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     let acc = 0;
     for (let j = 0; j < cols; j++) acc += p[o + j];
-    const s = f(acc);
+    const s = f32(acc);
     sums[r] = s;
     const y = labels[r];
     if (!(y >= 0 && y < cols)) {
       per[r] = NaN;
       continue;
     }
-    const q = f(p[o + y] / s);
-    per[r] = -f(Math.log(q < lo ? lo : q > hi ? hi : q));
+    const q = f32(p[o + y] / s);
+    per[r] = -f32(Math.log(q < lo ? lo : q > hi ? hi : q));
   }
   return [per, sums];
 }
@@ -314,20 +313,19 @@ function probabilityNllGrad(
   cols: number,
   eps: number,
 ): Float32Array {
-  const f = Math.fround;
-  const lo = f(eps);
-  const hi = f(1 - eps);
+  const lo = f32(eps);
+  const hi = f32(1 - eps);
   const out = newF32(rows * cols);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const y = labels[r];
     if (!(y >= 0 && y < cols)) continue;
     const s = sums[r];
-    const q = f(p[o + y] / s);
+    const q = f32(p[o + y] / s);
     if (q < lo || q > hi) continue;
-    const g = f(-dy[r] / q);
-    const common = f(-f(g * q) / s);
+    const g = f32(-dy[r] / q);
+    const common = f32(-f32(g * q) / s);
     for (let j = 0; j < cols; j++) out[o + j] = common;
-    out[o + y] = f(f(g / s) + common);
+    out[o + y] = f32(f32(g / s) + common);
   }
   return out;
 }

@@ -139,8 +139,7 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
 }
 
 /**
- * What the thread policy counts one value of GELU or its gradient as, in multiply-adds of a matrix
- * product: about what the kernels cost a value (AMD EPYC, AVX-512, Node 20: 1.8 ns a value for
+ * What the thread policy counts one value of GELU as, in multiply-adds of a matrix product: about what the kernels cost a value (AMD EPYC, AVX-512, Node 20: 1.8 ns a value for
  * `gelu_save`, a product's multiply-add about 0.035 ns). The policy then considers threads from
  * 65,536 values on, and measures whether they pay.
  */
@@ -154,13 +153,13 @@ const GELU_WORK = 32;
  * private memory; each part with the same kernel, so the same bits. The policy is told each
  * call's time.
  */
-function splitTwo<K extends 'gelu_fwd'>(
+function splitTwo(
   shared: WasmRuntime | null,
   inputs: Float32Array[],
   outs: Float32Array[],
   n: number,
-  task: K,
-  args: (at: (slot: number) => number, count: number) => TaskArgs<K>,
+  task: 'gelu_fwd',
+  args: (at: (slot: number) => number, count: number) => TaskArgs<'gelu_fwd'>,
   alone: (inputs: Float32Array[], outs: Float32Array[], count: number) => void,
 ): void {
   const pool = shared?.threads ?? null;

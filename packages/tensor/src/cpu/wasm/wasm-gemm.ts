@@ -1,6 +1,6 @@
 import type { TypedArray } from '../../dtype.js';
 import { newF32 } from '../storage.js';
-import { COUNTER_AT, DATA_AT, type WasmRuntime } from './wasm-runtime.js';
+import { ARGS_SLOT_BYTES, COUNTER_AT, DATA_AT, type WasmRuntime } from './wasm-runtime.js';
 
 /** Depth of one block: the KC x 8 panel of B that a run of tiles shares stays in L1. */
 export const KC = 256;
@@ -369,7 +369,7 @@ export function startLinearWeightGradient(
   const m2 = roundUp(outF, 4);
   // Layout in floats from the region's start: the argument struct, dz [rows, outF] as stored,
   // x [rows, np], dz^T [m2, rows], dw [m2, np].
-  const argsFloats = 32;
+  const argsFloats = ARGS_SLOT_BYTES / 4;
   const from = rt.reserve(argsFloats + rows * outF + rows * np + m2 * rows + m2 * np);
   const dzAt = from + argsFloats;
   const xAt = dzAt + rows * outF;
