@@ -383,11 +383,13 @@ const TASKS = [
 /** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */
 const TASK_KERNEL = { gelu_fwd: 'gelu_save' };
 
+/** The `$id` of the kernel task `name` calls. */
+const taskKernel = (name) => TASK_KERNEL[name] ?? name;
+
 /** The parameters of the kernel task `name` calls. */
 function taskParams(byId, name) {
-  const params = byId.get(TASK_KERNEL[name] ?? name);
-  if (!params || params.some(([, t]) => t !== 'i32'))
-    throw new Error(`kernels.wat: $${TASK_KERNEL[name] ?? name} must take i32 parameters`);
+  const params = byId.get(taskKernel(name));
+  if (!params || params.some(([, t]) => t !== 'i32')) throw new Error(`kernels.wat: $${taskKernel(name)} must take i32 parameters`);
   return params;
 }
 
@@ -409,7 +411,7 @@ function tasks(byId) {
   return TASKS.map((name) => {
     const params = taskParams(byId, name);
     const loads = params.map((_, i) => `(i32.load offset=${i * 4} (local.get $args))`).join(' ');
-    return `  (func (export "${name}") (param $args i32)\n    (call $${TASK_KERNEL[name] ?? name} ${loads}))\n`;
+    return `  (func (export "${name}") (param $args i32)\n    (call $${taskKernel(name)} ${loads}))\n`;
   }).join('');
 }
 
@@ -464,8 +466,8 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const gelu = geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
-  const withKernels = source.replace(/^ *;; @elementwise:.*\n/m, family + gelu);
+  const kernels = geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
+  const withKernels = source.replace(/^ *;; @elementwise:.*\n/m, family + kernels);
   return withKernels.replace(/^ *;; @tasks:.*\n/m, tasks(signatures(withKernels).byId));
 }
 
