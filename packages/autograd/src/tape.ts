@@ -14,13 +14,17 @@ import {
   onesLike,
   setGradEnabled,
   add,
+  concat,
   keep,
+  pad,
   tidy,
+  zeros,
   type BackwardOptions,
   type OpAttrs,
   type OpName,
 } from '@bp/tensor';
 import { ownsStorage, setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
+import { movementGradients } from './gradients/movement.js';
 import { gradientRule } from './gradients/registry.js';
 
 /** What a gradient rule sees of the op it differentiates. */
@@ -161,6 +165,72 @@ function accumulate(t: Tensor, g: Tensor): void {
   t.grad = keep(g.clone());
 }
 
+/** The gradient of one slice of a tensor, kept apart until the tensor's own gradient is needed. */
+interface SlicePiece {
+  /** Where the slice starts in its base. */
+  readonly begin: readonly number[];
+  /** The gradient of the slice (owned by the backward pass). */
+  readonly g: Tensor;
+}
+
+/**
+ * The axis along which every piece spans the whole base except on that one axis, with no two
+ * pieces overlapping there; -1 when there is none.
+ */
+function tileAxis(shape: readonly number[], pieces: readonly SlicePiece[]): number {
+  for (let a = 0; a < shape.length; a++) {
+    const whole = pieces.every((p) => p.g.shape.every((d, i) => i === a || (p.begin[i] === 0 && d === shape[i])));
+    if (!whole) continue;
+    const spans = pieces.map((p) => [p.begin[a], p.begin[a] + p.g.shape[a]]).sort((x, y) => x[0] - y[0]);
+    if (spans.every((s, j) => j === 0 || s[0] >= spans[j - 1][1])) return a;
+    return -1;
+  }
+  return -1;
+}
+
+/**
+ * The gradient of a tensor of `shape` from the gradients of its slices (and `dense`, what reached
+ * it otherwise): slices side by side along one axis (the chunks of a packed projection, the
+ * gates of a recurrent cell) are joined with one concat, zeros filling the gaps, instead of one
+ * zero-padded copy of the whole tensor per slice and an add per copy; overlapping slices are
+ * padded and added in the order they arrived. Consumes the pieces and `dense`.
+ */
+function joinSlices(shape: readonly number[], pieces: readonly SlicePiece[], dense: Tensor | undefined): Tensor {
+  const joined = tidy(() => {
+    const a = tileAxis(shape, pieces);
+    if (a < 0) {
+      const padded = (p: SlicePiece) =>
+        pad(
+          p.g,
+          shape.map((d, i) => [p.begin[i], d - p.begin[i] - p.g.shape[i]] as [number, number]),
+        );
+      let sum = padded(pieces[0]);
+      for (let j = 1; j < pieces.length; j++) sum = add(sum, padded(pieces[j]));
+      return sum;
+    }
+    const parts: Tensor[] = [];
+    let at = 0;
+    const gap = (to: number) => {
+      const s = shape.slice();
+      s[a] = to - at;
+      parts.push(zeros(s, { dtype: pieces[0].g.dtype }));
+    };
+    for (const p of pieces.slice().sort((x, y) => x.begin[a] - y.begin[a])) {
+      if (p.begin[a] > at) gap(p.begin[a]);
+      parts.push(p.g);
+      at = p.begin[a] + p.g.shape[a];
+    }
+    if (at < shape[a]) gap(shape[a]);
+    return concat(parts, a);
+  });
+  for (const p of pieces) if (p.g !== joined) p.g.dispose();
+  if (dense === undefined) return joined;
+  const sum = add(dense, joined);
+  dense.dispose();
+  joined.dispose();
+  return sum;
+}
+
 function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): void {
   if (!(root instanceof Tensor)) throw new ArgumentError('backward', 'called on something that is not a Tensor');
   if (opts === null || typeof opts !== 'object')
@@ -201,9 +271,17 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
     }
     // Each entry owns its tensor: an object is never in two entries, so disposing one is safe.
     const grads = new Map<number, Tensor>([[root.id, g0]]);
+    // Gradients of slices (the built-in rule only), by the id of the sliced tensor: joined when its gradient is needed.
+    const pieces = new Map<number, SlicePiece[]>();
+    const sliceRule = gradientRule('slice') === movementGradients.slice;
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
-      const g = grads.get(t.id);
+      let g = grads.get(t.id);
+      const ps = pieces.get(t.id);
+      if (ps) {
+        pieces.delete(t.id);
+        g = joinSlices(t.shape, ps, g);
+      }
       if (!g) continue;
       grads.delete(t.id);
       const node = t._node as Node | null;
@@ -222,6 +300,16 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
         }
       }
       visited.push(node);
+      if (node.op === 'slice' && sliceRule && !gradObserver) {
+        const base = node.inputs[0];
+        if (!base.requiresGrad) g.dispose();
+        else {
+          const list = pieces.get(base.id) ?? [];
+          list.push({ begin: (node as Node<'slice'>).attrs.begin, g });
+          pieces.set(base.id, list);
+        }
+        continue;
+      }
       const rule = gradientRule(node.op);
       // While anomalies are watched, the ops inside a rule stay unobserved: a bad gradient is
       // reported against the op being differentiated, not against the div or mul computing it.
@@ -253,6 +341,7 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
       for (const x of made) x.dispose();
     }
     for (const x of grads.values()) x.dispose();
+    for (const list of pieces.values()) for (const p of list) p.g.dispose();
   } finally {
     setGradEnabled(prev);
     if (!retain) {
