@@ -8,11 +8,13 @@ import {
   manualSeed,
   maxPool2d,
   randn,
+  scaledDotProductAttention,
   setBackend,
   tensor,
   type Backend,
+  type Tensor,
 } from '@bp/tensor';
-import { probabilityNll, reluMaxPool2d } from '@bp/tensor/internal';
+import { attentionHeads, probabilityNll, reluMaxPool2d, setOpObserver } from '@bp/tensor/internal';
 import './index.js';
 
 /**
@@ -262,4 +264,66 @@ describe('fused ReLU + max pooling', () => {
       expect(fused).toEqual(await onComposite(['maxPool2dRelu'], run));
     });
   }
+});
+
+/** Values and gradients of sum(attention * weights) on the active backend, from seeded inputs ([n, l, heads*d] layout). */
+function runAttention(n: number, heads: number, l: number, s: number, d: number, dv: number, causal: boolean) {
+  manualSeed(13);
+  const q = randn([n, l, heads * d], { requiresGrad: true });
+  const k = randn([n, s, heads * d], { requiresGrad: true });
+  const v = randn([n, s, heads * dv], { requiresGrad: true });
+  const y = attentionHeads(q, k, v, heads, causal);
+  y.mul(randn(y.shape)).sum().backward();
+  return [y, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.dataSync()));
+}
+
+describe('fused attention', () => {
+  // [n, heads, l, s, d, dv, causal]: ragged widths and lengths (rows past a multiple of 4, columns
+  // past a multiple of 8), more keys than one depth block of the product (256), more queries than
+  // keys, one of each, and batches split into passes through the heap.
+  const cases: [number, number, number, number, number, number, boolean][] = [
+    [2, 2, 5, 7, 3, 5, false],
+    [2, 2, 5, 7, 3, 5, true],
+    [3, 4, 9, 9, 8, 8, true],
+    [1, 1, 1, 1, 1, 1, false],
+    [2, 1, 6, 300, 4, 3, false],
+    [1, 2, 300, 5, 2, 9, true],
+    [33, 4, 64, 64, 16, 16, true],
+  ];
+  for (const [n, heads, l, s, d, dv, causal] of cases) {
+    it(`${n} x ${heads} heads, ${l} queries, ${s} keys, widths ${d} and ${dv}, causal ${causal}: values and gradients equal the composite's`, async () => {
+      expect(getBackend().fused?.attention).toBeDefined();
+      const fused = runAttention(n, heads, l, s, d, dv, causal);
+      const composite = await onComposite(['attention', 'attentionBackward'], () => runAttention(n, heads, l, s, d, dv, causal));
+      // The same steps; where the composite runs a small product or softmax in TypeScript the
+      // float32 results may differ in the last bits.
+      fused.forEach((a, i) => a.forEach((x, j) => expect(Math.abs(x - composite[i][j])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(x)))));
+      if (s >= 16 && l >= 16) expect(fused).toEqual(composite);
+    });
+  }
+
+  it('GPT-sized heads give the same bits as the composite on the same kernels', async () => {
+    const fused = runAttention(32, 4, 16, 16, 16, 16, true);
+    expect(fused).toEqual(await onComposite(['attention', 'attentionBackward'], () => runAttention(32, 4, 16, 16, 16, 16, true)));
+  });
+
+  it('scaledDotProductAttention takes the kernel without a mask or with isCausal, and the composite with a mask', () => {
+    manualSeed(5);
+    const [q, k, v] = [0, 1, 2].map(() => randn([2, 3, 4, 5], { requiresGrad: true }));
+    const ops = (f: () => Tensor) => {
+      const seen: string[] = [];
+      const prev = setOpObserver((op) => void seen.push(op));
+      try {
+        f();
+      } finally {
+        setOpObserver(prev);
+      }
+      return seen;
+    };
+    expect(ops(() => scaledDotProductAttention(q, k, v, { isCausal: true }))).toContain('attention');
+    expect(ops(() => scaledDotProductAttention(q, k, v, { scale: 0.5 }))).toContain('attention');
+    const masked = ops(() => scaledDotProductAttention(q, k, v, { attnMask: tensor([[1, 1, 0, 1]], { dtype: 'int32' }) }));
+    expect(masked).not.toContain('attention');
+    expect(masked).toContain('softmax');
+  });
 });

@@ -11,6 +11,7 @@ export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
 export { geluBackward, geluGrad } from './ops/activation.js';
 export { layerNormBackward } from './ops/layer-norm.js';
+export { attentionBackward, attentionHeads } from './ops/attention.js';
 export { conv2dBackward, im2colWide, col2imWide, linearBackward, reluMaxPool2d, softmaxBackward } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { scaleInPlace, sumOfSquares } from './ops/grad-norm.js';

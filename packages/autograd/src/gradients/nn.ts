@@ -1,6 +1,7 @@
 import { col2im, im2col, reshape, sum, type NnAttrs } from '@bp/tensor';
 import {
   addAlong,
+  attentionBackward,
   col2imWide,
   conv2dBackward,
   im2colWide,
@@ -51,6 +52,10 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
     const [dx, dw, db] = layerNormBackward(dy, x, w, mu, rstd, axes, [x.requiresGrad, w?.requiresGrad ?? false, b?.requiresGrad ?? false]);
     return [dx, ...(w ? [dw] : []), ...(b ? [db] : [])];
   },
+  // Fused attention, from the saved weights p: dp = dy v^T, ds = p (dp - sum(dp p)) * scale (0 where
+  // masked), dq = ds k, dk = ds^T q, dv = p^T dy, per head; one kernel on backends with a fused one.
+  attention: (dy, { inputs: [q, k, v], saved: [weights], attrs: { heads, scale, causal } }) =>
+    attentionBackward(dy, q, k, v, weights, heads, scale, causal),
   // Fused softmax cross-entropy: (softmax - onehot) scaled per row, from the saved log-sum-exp.
   softmaxCrossEntropy: (dy, { inputs: [x, labels], saved: [lse], attrs: { ignoreIndex, reduction } }) => [
     softmaxCrossEntropyBackward(dy, x, labels, lse, ignoreIndex, reduction),

@@ -1,5 +1,13 @@
 import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
-import { adamUpdateInPlace, hasFusedAdam, probabilityNll, scaleInPlace, softmaxCrossEntropy, sumOfSquares } from '@bp/tensor/internal';
+import {
+  adamUpdateInPlace,
+  attentionHeads,
+  hasFusedAdam,
+  probabilityNll,
+  scaleInPlace,
+  softmaxCrossEntropy,
+  sumOfSquares,
+} from '@bp/tensor/internal';
 import { getBackend, valueChecksOn } from '@bp/tensor';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
@@ -351,6 +359,13 @@ export const nnCases: CaseBuilder = (ctx) => {
     c('scaledDotProductAttention: gradcheck, causal', () => {
       const f = (q: Tensor, k: Tensor, v: Tensor) => scaledDotProductAttention(q, k, v, { isCausal: true });
       expectGradcheck(ctx, f, [normal([2, 3, 2], 98), normal([2, 3, 2], 99), normal([2, 3, 2], 100)], 'scaledDotProductAttention causal');
+    }),
+    c('attention (heads side by side, one op where fused): gradcheck, causal and not', () => {
+      // 2 heads of width 2 (values 3) in [n, l, heads*d] rows: 3 queries, 4 keys.
+      for (const causal of [false, true]) {
+        const f = (q: Tensor, k: Tensor, v: Tensor) => attentionHeads(q, k, v, 2, causal);
+        expectGradcheck(ctx, f, [normal([2, 3, 4], 101), normal([2, 4, 4], 102), normal([2, 4, 6], 103)], `attention causal ${causal}`);
+      }
     }),
     c('scaledDotProductAttention: one key gives its value; causal first row sees only the first key', () => {
       const v = tensor([

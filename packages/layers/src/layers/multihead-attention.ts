@@ -13,6 +13,7 @@ import {
   where,
   zeros,
 } from '@bp/tensor';
+import { attentionHeads } from '@bp/tensor/internal';
 import { xavierUniform } from '../initializers.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -154,6 +155,16 @@ export class MultiheadAttention extends Module {
     }
     const H = this.numHeads;
     const D = E / H;
+    const { attnMask = null, keyPaddingMask = null, isCausal = false } = opts ?? {};
+    const dropoutP = this.training ? this.dropout : 0;
+    if (!attnMask && !keyPaddingMask && dropoutP === 0) {
+      // The heads stay side by side in the projections' [N, L, E]: one attention op splits them
+      // (one kernel on the CPU backend, no copies in and out of [N, H, L, D]).
+      const lin = (x: Tensor, i: number) =>
+        linear(x, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null);
+      const out = this.outProj.forward(attentionHeads(lin(q0, 0), lin(k0, 1), lin(v0, 2), H, Boolean(isCausal)));
+      return unbatched ? out.reshape([L, E]) : this.batchFirst ? out : out.transpose([1, 0, 2]);
+    }
     const project = (x: Tensor, i: number, len: number) => {
       const w = narrow(this.inProjWeight, 0, i * E, E);
       const b = this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null;
@@ -165,7 +176,6 @@ export class MultiheadAttention extends Module {
     const k = project(k0, 1, S);
     const v = project(v0, 2, S);
     let mask: Tensor | null = null;
-    const { attnMask = null, keyPaddingMask = null, isCausal = false } = opts ?? {};
     if (attnMask) {
       if (!isTensor(attnMask)) throw new ArgumentError(op, 'attnMask must be a Tensor');
       const ok =
@@ -189,7 +199,6 @@ export class MultiheadAttention extends Module {
       const m = tensor(c, { shape: [L, S] });
       mask = mask ? add(mask, m) : m;
     }
-    const dropoutP = this.training ? this.dropout : 0;
     const attended = scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP }); // [N, H, L, D]
     const merged = attended.transpose([0, 2, 1, 3]).reshape([N, L, E]);
     const out = this.outProj.forward(merged);

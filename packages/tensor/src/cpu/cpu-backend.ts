@@ -8,6 +8,7 @@ import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
 import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
+import { wasmAttention, wasmAttentionBackward } from './wasm/wasm-attention.js';
 import {
   WASM_MIN_ELEMENTS,
   geluBackwardSimd,
@@ -454,6 +455,25 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
           wasmConv2dBackward(simd, dy as Float32Array, x as Float32Array, w as Float32Array, win, outC, needs),
       }
     : {};
+  // Attention in one kernel needs the module too; without it, it is composed of matmul and softmax.
+  const attention: Pick<FusedKernels<TypedArray>, 'attention' | 'attentionBackward'> | Record<string, never> = simd
+    ? {
+        attention: (q, k, v, n, heads, l, s, d, dv, scale, causal) =>
+          wasmAttention(simd, q as Float32Array, k as Float32Array, v as Float32Array, { n, heads, l, s, d, dv }, scale, causal),
+        attentionBackward: (dy, q, k, v, w, n, heads, l, s, d, dv, scale, causal) =>
+          wasmAttentionBackward(
+            simd,
+            dy as Float32Array,
+            q as Float32Array,
+            k as Float32Array,
+            v as Float32Array,
+            w as Float32Array,
+            { n, heads, l, s, d, dv },
+            scale,
+            causal,
+          ),
+      }
+    : {};
   const backend: Backend<TypedArray> = {
     name: 'cpu',
     valueChecks: true,
@@ -522,6 +542,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       probabilityNll: (p, labels, rows, cols, eps) => probabilityNllRows(p as Float32Array, labels, rows, cols, eps),
       probabilityNllBackward: (dy, p, labels, sums, rows, cols, eps) =>
         probabilityNllGrad(dy as Float32Array, p as Float32Array, labels, sums as Float32Array, rows, cols, eps),
+      ...attention,
       im2colWide: (x, win, padValue) => im2col(x, win, padValue, true),
       col2imWide: (cols, win) => col2im(cols, win, true),
       ...conv,

@@ -1,10 +1,12 @@
+import { getBackend } from '../backend/registry.js';
+import { record } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { random } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { add, mul, where } from './elementwise.js';
+import { add, cast, mul, where } from './elementwise.js';
 import { matmulT } from './matmul.js';
 import { softmax } from './nn.js';
-import { checkTensor } from './util.js';
+import { checkTensor, make } from './util.js';
 import { tensor } from './creation.js';
 
 /** Options of {@link scaledDotProductAttention} (PyTorch's keyword arguments). */
@@ -36,7 +38,10 @@ function causalMask(l: number, s: number): Tensor {
  * `v: [..., S, Ev]`, returning `[..., L, Ev]`; batch axes broadcast. Composed
  * of `matmul`, `where`, `softmax` and a dropout mask drawn from the generator
  * seeded by `manualSeed`, so autograd differentiates it. A row whose every key
- * is masked gives NaN, as in PyTorch.
+ * is masked gives NaN, as in PyTorch. On backends with a fused attention kernel
+ * (the CPU one), attention without `attnMask` and dropout, on float32 tensors with
+ * the same batch axes, is that one kernel and one recorded op instead, with the
+ * same values.
  *
  * @example
  * const y = scaledDotProductAttention(q, k, v, { isCausal: true });
@@ -67,6 +72,19 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const scale = opts?.scale ?? 1 / Math.sqrt(e);
   if (typeof scale !== 'number' || !Number.isFinite(scale))
     throw new ArgumentError(op, `scale must be a finite number, got ${String(scale)}`);
+  const ev = v.shape[v.rank - 1];
+  const batch = q.shape.slice(0, -2);
+  if (
+    !attnMask &&
+    dropoutP === 0 &&
+    [k, v].every((t) => t.rank === q.rank && t.shape.slice(0, -2).every((d, i) => d === batch[i])) &&
+    fusedAttentionFits(q, k, v, e, ev)
+  ) {
+    // One kernel (and one recorded op) for the whole attention, on backends that have it.
+    const n = batch.reduce((a, d) => a * d, 1);
+    const out = fusedAttention(q.reshape([n, l, e]), k.reshape([n, s, e]), v.reshape([n, s, ev]), 1, scale, isCausal);
+    return out.reshape([...batch, l, ev]);
+  }
   let scores = mul(matmulT(q, k, false, true), scale);
   if (isCausal) {
     scores = where(causalMask(l, s), scores, -Infinity);
@@ -92,6 +110,119 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     }
   }
   return matmulT(weights, v, false, false);
+}
+
+/** Whether the backend has the fused attention kernels and q, k, v are float32 with no empty axis. */
+function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, e: number, ev: number): boolean {
+  const f = getBackend().fused;
+  return (
+    f?.attention !== undefined &&
+    f.attentionBackward !== undefined &&
+    q.dtype === 'float32' &&
+    k.dtype === 'float32' &&
+    v.dtype === 'float32' &&
+    q.size > 0 &&
+    k.size > 0 &&
+    e > 0 &&
+    ev > 0
+  );
+}
+
+/** The fused kernel on `q: [n, l, heads*d]`, `k: [n, s, heads*d]`, `v: [n, s, heads*dv]`: one recorded op. */
+function fusedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number, causal: boolean): Tensor {
+  const be = getBackend();
+  const [n, l, e] = q.shape;
+  const s = k.shape[1];
+  const ev = v.shape[2];
+  const [out, weights] = be.fused!.attention!(q._on(be), k._on(be), v._on(be), n, heads, l, s, e / heads, ev / heads, scale, causal);
+  return record('attention', [q, k, v], make(out, [n, l, ev], 'float32'), { heads, scale, causal }, [
+    make(weights, [n, heads, l, s], 'float32'),
+  ]);
+}
+
+/**
+ * Multi-head attention with the heads side by side in the feature axis, as the projections of
+ * `MultiheadAttention` give them: `q: [n, l, e]`, `k: [n, s, e]`, `v: [n, s, ev]`, head `h` being
+ * the columns `h*e/heads ..` of q and k and `h*ev/heads ..` of v; each head attends as
+ * {@link scaledDotProductAttention} (`scale` by default `1 / sqrt(e / heads)`, keys after each
+ * query masked when `causal`), and the heads' outputs come back side by side, `[n, l, ev]`. On
+ * backends with a fused attention kernel (the CPU one) this is one kernel and one recorded op, with
+ * no copies to split the heads and merge them back; elsewhere it is reshape, transpose,
+ * {@link scaledDotProductAttention} and back, with the same values. Internal (`MultiheadAttention`
+ * calls it).
+ */
+export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, causal = false, scale: number | null = null): Tensor {
+  const op = 'attention';
+  checkTensor(op, q, 'q');
+  checkTensor(op, k, 'k');
+  checkTensor(op, v, 'v');
+  if (!Number.isInteger(heads) || heads <= 0) throw new ArgumentError(op, `heads must be a positive integer, got ${String(heads)}`);
+  const [n, l, e] = q.shape;
+  const [, s] = k.shape;
+  const ev = v.shape[2];
+  if (
+    q.rank !== 3 ||
+    k.rank !== 3 ||
+    v.rank !== 3 ||
+    k.shape[0] !== n ||
+    v.shape[0] !== n ||
+    k.shape[2] !== e ||
+    v.shape[1] !== s ||
+    e % heads !== 0 ||
+    ev % heads !== 0
+  ) {
+    throw new ShapeError(
+      op,
+      `expected q [n, l, e], k [n, s, e] and v [n, s, ev] with e and ev divisible by ${heads} heads, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`,
+    );
+  }
+  const d = e / heads;
+  const sc = scale ?? 1 / Math.sqrt(d);
+  if (typeof sc !== 'number' || !Number.isFinite(sc)) throw new ArgumentError(op, `scale must be a finite number, got ${String(sc)}`);
+  if (fusedAttentionFits(q, k, v, e, ev)) return fusedAttention(q, k, v, heads, sc, causal);
+  const split = (t: Tensor, len: number, w: number) => t.reshape([n, len, heads, w]).transpose([0, 2, 1, 3]);
+  const out = scaledDotProductAttention(split(q, l, d), split(k, s, d), split(v, s, ev / heads), { isCausal: causal, scale: sc });
+  return out.transpose([0, 2, 1, 3]).reshape([n, l, ev]);
+}
+
+/**
+ * The gradients of the fused attention for the output gradient `dy` (`[n, l, ev]`) from the
+ * weights it saved, on the backend's kernel: `[dq, dk, dv]`. Internal (the gradient rule in
+ * @bp/autograd); not itself differentiable.
+ */
+export function attentionBackward(
+  dy: Tensor,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  weights: Tensor,
+  heads: number,
+  scale: number,
+  causal: boolean,
+): [Tensor, Tensor, Tensor] {
+  const be = getBackend();
+  const [n, l, e] = q.shape;
+  const s = k.shape[1];
+  const ev = v.shape[2];
+  const kernel = be.fused?.attentionBackward;
+  if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionBackward kernel for a fused attention`);
+  const g = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
+  const [dq, dk, dv] = kernel(
+    g._on(be),
+    q._on(be),
+    k._on(be),
+    v._on(be),
+    weights._on(be),
+    n,
+    heads,
+    l,
+    s,
+    e / heads,
+    ev / heads,
+    scale,
+    causal,
+  );
+  return [make(dq, q.shape.slice(), 'float32'), make(dk, k.shape.slice(), 'float32'), make(dv, v.shape.slice(), 'float32')];
 }
 
 /** Attention as a `Tensor` method (`q.scaledDotProductAttention(k, v, opts)`). */

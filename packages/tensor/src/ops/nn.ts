@@ -30,6 +30,11 @@ export interface NnAttrs {
    * the weight and the bias where `weight` / `bias` say they were given. Saves each row's mean and rstd.
    */
   layerNorm: { axes: number; eps: number; weight: boolean; bias: boolean };
+  /**
+   * Fused attention of `heads` heads side by side in the feature axis (ops/attention.ts); its inputs
+   * are q, k and v; saves the attention weights `[n, heads, l, s]`.
+   */
+  attention: { heads: number; scale: number; causal: boolean };
   /** Fused softmax cross-entropy (ops/cross-entropy.ts); saves each row's log-sum-exp. */
   softmaxCrossEntropy: { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
   /** Fused negative log-likelihood of clipped probabilities (ops/cross-entropy.ts); saves each row's sum. */

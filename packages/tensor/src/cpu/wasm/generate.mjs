@@ -262,7 +262,7 @@ const ROW_LOCALS = `(local $p i32) (local $bytes i32) (local $mx f32) (local $mv
  */
 function rowKernel(name, params, body, step, pairs = []) {
   const on = (p, by) => `      (local.set $${p} (i32.add (local.get $${p}) ${by}))\n`;
-  return `  (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
+  return `  (func $${name} (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
     ${ROW_LOCALS}
     (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $cols) (i32.const 0))) (then (return)))
     (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))

@@ -43,7 +43,8 @@
 ;; dst: strip i holds rows 4i..4i+3 transposed, so the four values a tile of gemm needs at each depth
 ;; are 16 contiguous bytes. The sums run in the same order either way, so the bits are the same.
 ;;
-;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats).
+;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats);
+;; $transpose_ld(src, lds, rows, cols, dst, ldd) does the same with source rows lds floats apart.
 ;;
 ;; adam(p, g, m, v, n, b1, b2, a1, a2, step, eps, first) is one Adam step in place, rounding as the
 ;; composite ops do: m = b1 m + a1 g, v = b2 v + a2 g g (m = a1 g, v = a2 g g when first != 0),
@@ -315,12 +316,14 @@
       (local.set $s (i32.sub (local.get $s) (i32.const 1)))
       (br_if $strips (local.get $s))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+    (call $transpose_ld (local.get $src) (local.get $cols) (local.get $rows) (local.get $cols) (local.get $dst) (local.get $ldd)))
+  (func $transpose_ld (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
     (local $ii i32) (local $iend i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (if (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols))) (then (return)))
     (local.set $lddb (i32.shl (local.get $ldd) (i32.const 2)))
-    (local.set $colsb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $colsb (i32.shl (local.get $lds) (i32.const 2)))
     (local.set $i4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $j4 (i32.and (local.get $cols) (i32.const -4)))
     ;; 4x4 blocks: four rows loaded as vectors, transposed with shuffles, stored as four columns.
@@ -339,7 +342,7 @@
             (br_if $jdone (i32.ge_u (local.get $j) (local.get $j4)))
             (local.set $ii (local.get $i))
             (loop $bii
-            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $ii) (local.get $cols)) (local.get $j)) (i32.const 2))))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $ii) (local.get $lds)) (local.get $j)) (i32.const 2))))
             (local.set $r0 (v128.load (local.get $s)))
             (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $colsb))))
             (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $colsb) (i32.const 1)))))
@@ -373,7 +376,7 @@
             (br_if $cdone (i32.ge_u (local.get $j) (local.get $cols)))
             (i32.store
               (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ldd)) (local.get $i)) (i32.const 2)))
-              (i32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+              (i32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $lds)) (local.get $j)) (i32.const 2)))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $c)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -1254,6 +1257,184 @@
         (br_if $cs_ (i32.lt_u (local.get $ic) (local.get $c))))
       (local.set $ia (i32.add (local.get $ia) (i32.const 1)))
       (br_if $as (i32.lt_u (local.get $ia) (local.get $a)))))
+  ;; The attention kernels. Item t of `items` is head h = t % heads of batch entry b = t / heads:
+  ;; its queries are the l rows of d floats at q + (b*l*qs + h*d)*4 bytes, qs floats apart (qs = d
+  ;; for one head, heads*d for the heads of a [b, l, heads*d] projection side by side); its keys
+  ;; (s rows of d) and values (s rows of dv) likewise with ks and vs, its output (l rows of dv) with
+  ;; os, and its attention weights the [l, s] block t of p. The products run on $gemm in depth blocks
+  ;; of kcMax and the softmax steps on $softmax_rows and $softmax_bwd_rows, in the order the
+  ;; composite takes them (matmul, times scale, the causal mask, softmax, matmul), so both give the
+  ;; same bits. Rows are read past the last query (the product works on four rows at a time) and
+  ;; columns past the last feature (eight at a time), so each input needs 4 rows and 8 floats of
+  ;; room after it; the results past them are never copied out.
+  ;;
+  ;; attn_fwd(q, k, v, o, p, items, heads, l, s, d, dv, qs, ks, vs, os, scale, causal, kcMax, tab, kt, sc, sr, ob):
+  ;; softmax(q k^T * scale, masked to keys j <= i for query i when causal) into p, that times v into o.
+  ;; Scratch: kt (d x s8 floats, s8 = s rounded up to 8), sc (4*ceil(l/4) x s8), sr (l*s + 4), ob (4*ceil(l/4) x dv8).
+  ;;
+  ;; attn_bwd(g, q, k, v, p, dq, dk, dvv, items, heads, l, s, d, dv, qs, ks, vs, os, scale, causal, kcMax, tab, vt, dpc, dps, ds, dr, tr, cb):
+  ;; the gradients for g (laid out as o): dp = g v^T, ds = softmax backward of dp at p, dr = ds * scale
+  ;; (0 where masked), dq = dr k, dk = dr^T q and dvv = p^T g, each in its input's layout. Scratch: vt
+  ;; (dv x s8), dpc (4*ceil(l/4) x s8), dps, ds and dr (l*s + 4 each, dr 4*ceil(l/4) x s), tr
+  ;; (4*ceil(s/4) x l), cb (4*ceil(max(l, s)/4) x max(d8, dv8)).
+  ;;
+  ;; $rows_copy(src, ld, rows, cols, dst, ldd) copies a rows x cols block (row strides ld and ldd
+  ;; floats), whole vectors then single floats, writing nothing past a row's cols.
+  (func $rows_copy (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+    (local $i i32) (local $j i32) (local $c4 i32)
+    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $r
+        (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $vdone
+          (loop $v
+            (br_if $vdone (i32.ge_u (local.get $j) (local.get $c4)))
+            (v128.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldd)) (local.get $j)) (i32.const 2)))
+              (v128.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ld)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $v)))
+        (block $sdone
+          (loop $sc
+            (br_if $sdone (i32.ge_u (local.get $j) (local.get $cols)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldd)) (local.get $j)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ld)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $sc)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $r))))
+  ;; $scale_mask(src, ld, rows, cols, dst, scale, causal, fill): dst [rows, cols] (contiguous; a row's
+  ;; last vector may write up to 3 floats into the next row, or past the last) = src * scale, with
+  ;; `fill` where causal and column j > row i.
+  (func $scale_mask (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $dst i32)
+    (param $scale f32) (param $causal i32) (param $fill f32)
+    (local $i i32) (local $j i32) (local $x v128) (local $m v128)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $r
+        (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (loop $v
+          (local.set $x (f32x4.mul
+            (v128.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ld)) (local.get $j)) (i32.const 2))))
+            (f32x4.splat (local.get $scale))))
+          (if (local.get $causal)
+            (then
+              (local.set $m (i32x4.gt_s (i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $i))))
+              (local.set $x (v128.bitselect (f32x4.splat (local.get $fill)) (local.get $x) (local.get $m)))))
+          (v128.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))) (local.get $x))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br_if $v (i32.lt_u (local.get $j) (local.get $cols))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $r))))
+  ;; $product(a, lda, b, ldb, c, ldc, rows, cols, depth, kcMax): C [4*ceil(rows/4), 8*ceil(cols/8)] = A @ B
+  ;; on $gemm over depth blocks of kcMax (B row-major, its panels 32 bytes apart), as gemm_blocked sums.
+  (func $product (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $rows i32) (param $cols i32) (param $depth i32) (param $kcMax i32)
+    (local $p0 i32) (local $kc i32)
+    (local.set $p0 (i32.const 0))
+    (block $done
+      (loop $k
+        (br_if $done (i32.ge_u (local.get $p0) (local.get $depth)))
+        (local.set $kc (i32.sub (local.get $depth) (local.get $p0)))
+        (if (i32.gt_u (local.get $kc) (local.get $kcMax)) (then (local.set $kc (local.get $kcMax))))
+        (call $gemm
+          (i32.add (local.get $a) (i32.shl (local.get $p0) (i32.const 2)))
+          (local.get $lda)
+          (i32.add (local.get $b) (i32.shl (i32.mul (local.get $p0) (local.get $ldb)) (i32.const 2)))
+          (local.get $ldb)
+          (local.get $c)
+          (local.get $ldc)
+          (i32.shr_u (i32.add (local.get $rows) (i32.const 3)) (i32.const 2))
+          (i32.shr_u (i32.add (local.get $cols) (i32.const 7)) (i32.const 3))
+          (local.get $kc)
+          (local.get $p0)
+          (i32.const 32)
+          (i32.const 0))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
+        (br $k))))
+  (func $attn_fwd (export "attn_fwd")
+    (param $q i32) (param $k i32) (param $v i32) (param $o i32) (param $p i32)
+    (param $items i32) (param $heads i32) (param $l i32) (param $s i32) (param $d i32) (param $dv i32)
+    (param $qs i32) (param $ks i32) (param $vs i32) (param $os i32) (param $scale f32) (param $causal i32)
+    (param $kcMax i32) (param $tab i32) (param $kt i32) (param $sc i32) (param $sr i32) (param $ob i32)
+    (local $t i32) (local $b i32) (local $h i32) (local $qb i32) (local $kb i32) (local $vb i32) (local $pb i32) (local $s8 i32) (local $dv8 i32)
+    (local.set $s8 (i32.and (i32.add (local.get $s) (i32.const 7)) (i32.const -8)))
+    (local.set $dv8 (i32.and (i32.add (local.get $dv) (i32.const 7)) (i32.const -8)))
+    ;; K^T's columns past s stay zero.
+    (memory.fill (local.get $kt) (i32.const 0) (i32.shl (i32.mul (local.get $d) (local.get $s8)) (i32.const 2)))
+    (local.set $t (i32.const 0))
+    (block $done
+      (loop $item
+        (br_if $done (i32.ge_u (local.get $t) (local.get $items)))
+        (local.set $b (i32.div_u (local.get $t) (local.get $heads)))
+        (local.set $h (i32.sub (local.get $t) (i32.mul (local.get $b) (local.get $heads))))
+        (local.set $qb (i32.add (local.get $q) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $qs)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2))))
+        (local.set $kb (i32.add (local.get $k) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $ks)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2))))
+        (local.set $vb (i32.add (local.get $v) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $vs)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2))))
+        (local.set $pb (i32.add (local.get $p) (i32.shl (i32.mul (i32.mul (local.get $t) (local.get $l)) (local.get $s)) (i32.const 2))))
+        (call $transpose_ld (local.get $kb) (local.get $ks) (local.get $s) (local.get $d) (local.get $kt) (local.get $s8))
+        (call $product (local.get $qb) (local.get $qs) (local.get $kt) (local.get $s8) (local.get $sc) (local.get $s8)
+          (local.get $l) (local.get $s) (local.get $d) (local.get $kcMax))
+        (call $scale_mask (local.get $sc) (local.get $s8) (local.get $l) (local.get $s) (local.get $sr)
+          (local.get $scale) (local.get $causal) (f32.const -inf))
+        (call $softmax_rows (local.get $sr) (local.get $pb) (local.get $l) (local.get $s) (local.get $tab))
+        (call $product (local.get $pb) (local.get $s) (local.get $vb) (local.get $vs) (local.get $ob) (local.get $dv8)
+          (local.get $l) (local.get $dv) (local.get $s) (local.get $kcMax))
+        (call $rows_copy (local.get $ob) (local.get $dv8) (local.get $l) (local.get $dv)
+          (i32.add (local.get $o) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $os)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
+          (local.get $os))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $item))))
+  (func $attn_bwd (export "attn_bwd")
+    (param $g i32) (param $q i32) (param $k i32) (param $v i32) (param $p i32) (param $dq i32) (param $dk i32) (param $dvv i32)
+    (param $items i32) (param $heads i32) (param $l i32) (param $s i32) (param $d i32) (param $dv i32)
+    (param $qs i32) (param $ks i32) (param $vs i32) (param $os i32) (param $scale f32) (param $causal i32)
+    (param $kcMax i32) (param $tab i32) (param $vt i32) (param $dpc i32) (param $dps i32) (param $ds i32) (param $dr i32) (param $tr i32) (param $cb i32)
+    (local $t i32) (local $b i32) (local $h i32) (local $gb i32) (local $qb i32) (local $kb i32) (local $vb i32) (local $pb i32)
+    (local $s8 i32) (local $d8 i32) (local $dv8 i32)
+    (local.set $s8 (i32.and (i32.add (local.get $s) (i32.const 7)) (i32.const -8)))
+    (local.set $d8 (i32.and (i32.add (local.get $d) (i32.const 7)) (i32.const -8)))
+    (local.set $dv8 (i32.and (i32.add (local.get $dv) (i32.const 7)) (i32.const -8)))
+    (memory.fill (local.get $vt) (i32.const 0) (i32.shl (i32.mul (local.get $dv) (local.get $s8)) (i32.const 2)))
+    (local.set $t (i32.const 0))
+    (block $done
+      (loop $item
+        (br_if $done (i32.ge_u (local.get $t) (local.get $items)))
+        (local.set $b (i32.div_u (local.get $t) (local.get $heads)))
+        (local.set $h (i32.sub (local.get $t) (i32.mul (local.get $b) (local.get $heads))))
+        (local.set $gb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $os)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
+        (local.set $qb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $qs)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2)))
+        (local.set $kb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $ks)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2)))
+        (local.set $vb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $vs)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
+        (local.set $pb (i32.add (local.get $p) (i32.shl (i32.mul (i32.mul (local.get $t) (local.get $l)) (local.get $s)) (i32.const 2))))
+        ;; dp = g v^T, compacted to [l, s] rows.
+        (call $transpose_ld (i32.add (local.get $v) (local.get $vb)) (local.get $vs) (local.get $s) (local.get $dv) (local.get $vt) (local.get $s8))
+        (call $product (i32.add (local.get $g) (local.get $gb)) (local.get $os) (local.get $vt) (local.get $s8) (local.get $dpc) (local.get $s8)
+          (local.get $l) (local.get $s) (local.get $dv) (local.get $kcMax))
+        (call $rows_copy (local.get $dpc) (local.get $s8) (local.get $l) (local.get $s) (local.get $dps) (local.get $s))
+        (call $softmax_bwd_rows (local.get $dps) (local.get $pb) (local.get $ds) (local.get $l) (local.get $s) (local.get $tab))
+        (call $scale_mask (local.get $ds) (local.get $s) (local.get $l) (local.get $s) (local.get $dr)
+          (local.get $scale) (local.get $causal) (f32.const 0))
+        ;; dq = dr k
+        (call $product (local.get $dr) (local.get $s) (i32.add (local.get $k) (local.get $kb)) (local.get $ks) (local.get $cb) (local.get $d8)
+          (local.get $l) (local.get $d) (local.get $s) (local.get $kcMax))
+        (call $rows_copy (local.get $cb) (local.get $d8) (local.get $l) (local.get $d) (i32.add (local.get $dq) (local.get $qb)) (local.get $qs))
+        ;; dk = dr^T q
+        (call $transpose (local.get $dr) (local.get $l) (local.get $s) (local.get $tr) (local.get $l))
+        (call $product (local.get $tr) (local.get $l) (i32.add (local.get $q) (local.get $qb)) (local.get $qs) (local.get $cb) (local.get $d8)
+          (local.get $s) (local.get $d) (local.get $l) (local.get $kcMax))
+        (call $rows_copy (local.get $cb) (local.get $d8) (local.get $s) (local.get $d) (i32.add (local.get $dk) (local.get $kb)) (local.get $ks))
+        ;; dv = p^T g
+        (call $transpose (local.get $pb) (local.get $l) (local.get $s) (local.get $tr) (local.get $l))
+        (call $product (local.get $tr) (local.get $l) (i32.add (local.get $g) (local.get $gb)) (local.get $os) (local.get $cb) (local.get $dv8)
+          (local.get $s) (local.get $dv) (local.get $l) (local.get $kcMax))
+        (call $rows_copy (local.get $cb) (local.get $dv8) (local.get $s) (local.get $dv) (i32.add (local.get $dvv) (local.get $vb)) (local.get $vs))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $item))))
   ;; @elementwise: the table in generate.mjs writes the elementwise family here.
   ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
 )
