@@ -105,13 +105,13 @@ export interface FusedKernels<S> {
    */
   adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
   /**
-   * Exact GELU of `size` float32 values together with `Φ(x) = 0.5 * (1 + erf(x / sqrt 2))` (as
-   * the GELU rounds it), which {@link FusedKernels.geluBackward} turns into the gradient without
-   * evaluating erf again.
+   * Exact GELU of `size` float32 values together with its derivative `Φ(x) + x φ(x)` (as `geluGrad`
+   * rounds it), computed from the same erf: what {@link FusedKernels.geluBackward} multiplies the
+   * output gradient by, so the backward pass needs no erf and no exponential.
    */
-  geluForward(x: S, size: number): [y: S, cdf: S];
-  /** `dy * (Φ(x) + x φ(x))` from the `cdf` {@link FusedKernels.geluForward} saved: the bits of `dy * geluGrad(x)`. */
-  geluBackward(dy: S, x: S, cdf: S, size: number): S;
+  geluForward(x: S, size: number): [y: S, grad: S];
+  /** `dy * grad` for the `grad` {@link FusedKernels.geluForward} saved: the bits of `dy * geluGrad(x)`. */
+  geluBackward(dy: S, grad: S, size: number): S;
   /**
    * Scaled dot-product attention of `n` batch entries of `heads` heads: `q: [n, l, heads*d]`,
    * `k: [n, s, heads*d]`, `v: [n, s, heads*dv]`, head `h` being columns `h*d .. (h+1)*d` (values:

@@ -11,7 +11,6 @@ import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
 import { wasmAttention, wasmAttentionBackward } from './wasm/wasm-attention.js';
 import {
   WASM_MIN_ELEMENTS,
-  geluBackwardSimd,
   geluSaveSimd,
   reluGradSimd,
   rowLogSumExpSimd,
@@ -206,25 +205,18 @@ function linearLayer(
   return out;
 }
 
-/** Exact GELU and Φ(x) (see the backend's `fused.geluForward`), on the SIMD kernel for large arrays. */
+/** Exact GELU and its derivative (see the backend's `fused.geluForward`), on the SIMD kernel for large arrays. */
 function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null, shared: WasmRuntime | null): [Float32Array, Float32Array] {
   const y = newF32(size, false);
-  const cdf = newF32(size, false);
-  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, cdf, size, shared);
+  const g = newF32(size, false);
+  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluSaveSimd(simd, x, y, g, size, shared);
   else
     for (let i = 0; i < size; i++) {
-      cdf[i] = geluCdf(x[i]);
-      y[i] = geluFromCdf(x[i], cdf[i]);
+      const cdf = geluCdf(x[i]);
+      y[i] = geluFromCdf(x[i], cdf);
+      g[i] = geluGradFromCdf(x[i], cdf);
     }
-  return [y, cdf];
-}
-
-/** `dy * geluGrad(x)` from the saved Φ(x): each step rounded as geluGrad and the product's float32 store round it. */
-function geluBackward(dy: Float32Array, x: Float32Array, cdf: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
-  const out = newF32(size, false);
-  if (simd !== null && size >= WASM_MIN_ELEMENTS) geluBackwardSimd(simd, dy, x, cdf, out, size);
-  else for (let i = 0; i < size; i++) out[i] = dy[i] * Math.fround(geluGradFromCdf(x[i], cdf[i]));
-  return out;
+  return [y, g];
 }
 
 /** `dy` where `x > 0`, else 0: one pass, on the SIMD kernel for large arrays. */
@@ -520,7 +512,8 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       linearBackward: (dz, x, w, rows, inF, outF) => linearGradients(dz, x, w, rows, inF, outF, simd),
       reluBackward: (dy, x, size) => reluBackward(dy as Float32Array, x as Float32Array, size, local),
       geluForward: (x, size) => geluForward(x as Float32Array, size, local, simd),
-      geluBackward: (dy, x, cdf, size) => geluBackward(dy as Float32Array, x as Float32Array, cdf as Float32Array, size, local),
+      // The derivative the forward pass saved, times dy: the bits of dy * geluGrad(x).
+      geluBackward: (dy, g, size) => binary('mul', dy, [size], g, [size], [size], 'float32', local),
       layerNorm: (x, w, b, rows, cols, eps) =>
         layerNormRows(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps, local),
       layerNormBackward: (dy, x, w, mean, rstd, rows, cols, needs) =>

@@ -121,8 +121,8 @@ describe('recycled CPU storage', () => {
     twice('linear', () => fused.linear!(x, w, row, rows, cols, cols, true) as TypedArray);
     twice('reluBackward', () => fused.reluBackward!(y, x, n) as TypedArray);
     twice('gelu', () => fused.geluForward!(x, n) as TypedArray[]);
-    const cdf = fused.geluForward!(x, n)[1];
-    twice('geluBackward', () => fused.geluBackward!(y, x, cdf, n) as TypedArray);
+    const grad = fused.geluForward!(x, n)[1];
+    twice('geluBackward', () => fused.geluBackward!(y, grad, n) as TypedArray);
     // Statistics of 1024 rows, so that they are recycled too.
     twice('layerNorm', () => fused.layerNorm!(x, row, row, rows, cols, 1e-5) as TypedArray[]);
     twice('layerNorm rows', () => fused.layerNorm!(x.subarray(0, 1024 * 2), null, null, 1024, 2, 1e-5) as TypedArray[]);

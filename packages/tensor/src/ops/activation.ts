@@ -60,23 +60,23 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   const b = getBackend();
   const fwd = b.fused?.geluForward;
   if (fwd && b.fused?.geluBackward && willRecord([xf])) {
-    // Φ(x) is saved for the gradient, which then needs no second erf.
-    const [y, cdf] = fwd(xf._on(b), xf.size);
-    return record('gelu', [xf], make(y, xf.shape.slice(), 'float32'), {}, [make(cdf, xf.shape.slice(), 'float32')]);
+    // The derivative, from the same erf, is saved for the gradient, which is then a product.
+    const [y, grad] = fwd(xf._on(b), xf.size);
+    return record('gelu', [xf], make(y, xf.shape.slice(), 'float32'), {}, [make(grad, xf.shape.slice(), 'float32')]);
   }
   return primitive('gelu', xf);
 }
 
 /**
- * The gradient of exact {@link gelu}, `dy * (Φ(x) + x φ(x))`, from the `cdf` (Φ(x)) the forward
- * pass saved: one kernel on backends with `fused.geluBackward`, else `dy * geluGrad(x)`; the same
+ * The gradient of exact {@link gelu}, `dy * (Φ(x) + x φ(x))`, from the derivative `grad` the forward
+ * pass saved: one product on backends with `fused.geluBackward`, else `dy * geluGrad(x)`; the same
  * bits either way. Internal (the gradient rule in @bp/autograd); not itself differentiable.
  */
-export function geluBackward(dy: Tensor, x: Tensor, cdf: Tensor): Tensor {
+export function geluBackward(dy: Tensor, x: Tensor, grad: Tensor): Tensor {
   const b = getBackend();
   const kernel = b.fused?.geluBackward;
   if (!kernel || dy.dtype !== 'float32') return mul(dy, geluGrad(x));
-  return make(kernel(dy._on(b), x._on(b), cdf._on(b), x.size), x.shape.slice(), 'float32');
+  return make(kernel(dy._on(b), grad._on(b), x.size), x.shape.slice(), 'float32');
 }
 
 /**

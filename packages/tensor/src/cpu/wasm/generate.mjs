@@ -193,41 +193,38 @@ ${both}${step.map((p) => assign(p, `(i32.add (local.get $${p}) (i32.const 32))`)
 const v128Locals = (names) => names.flatMap((n) => [`(local $${n} v128)`, `(local $${n}_1 v128)`]).join(' ');
 
 /**
- * The GELU kernels: `gelu_save(a, o, cdf, n, tab)`, GELU into `o` and Φ = 0.5 * f32(1 + erf) (exact
- * in float32) into `cdf`; and `gelu_backward(dy, a, cdf, o, n, tab)`,
- * `dy * f32(Φ + f32(x φ(x)))` from that Φ without evaluating erf again: the bits of `gelu`, `geluCdf`
- * and `dy * geluGrad(x)`.
+ * The GELU kernels: `gelu(a, o, n, tab)`, GELU into `o`; and `gelu_save(a, o, g, n, tab)`, GELU into
+ * `o` and its derivative `f32(Φ + f32(x * f32(INV_SQRT_2PI * e^f32(f32(x * x) * -0.5))))` into `g`,
+ * Φ = 0.5 * f32(1 + erf) (exact in float32) from the same erf, so the backward pass is a product
+ * `dy * g`: the bits of `gelu` and `geluGrad`.
  */
 function geluKernels() {
-  const FWD_LOCALS = ['x', 'u1', ...ERF_LOCALS];
-  const BWD_LOCALS = ['x', 'y', 'k', 'r', 'q', 'e'];
+  const ONLY_LOCALS = ['x', 'u1', ...ERF_LOCALS];
+  // exp4's k and r besides erf4's q and e (free again once 1 + erf is in u1) and the exponent y.
+  const SAVE_LOCALS = [...ONLY_LOCALS, 'y', 'k', 'r'];
   const x = loc('x');
   const start = assign('x', '(v128.load (local.get $a))') + assign('v', `(f32x4.mul ${x} ${splat(SQRT1_2_F)})`) + erf4();
   const u = `(f32x4.add ${splat(1)} ${loc('e')})`;
   // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0).
   const y = `(f32x4.add (f32x4.mul (f32x4.mul ${x} ${splat(0.5)}) ${loc('u1')}) ${splat(0)})`;
-  const save = `  (func $gelu_save (export "gelu_save") (param $a i32) (param $o i32) (param $cdf i32) (param $n i32) (param $tab i32)
-    ${v128Locals(FWD_LOCALS)}
+  const only = `  (func (export "gelu") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+    ${v128Locals(ONLY_LOCALS)}
+${loop8(start + assign('u1', u) + `      (v128.store (local.get $o) ${y})\n`, ['a', 'o'], ONLY_LOCALS)}`;
+  // f32(Φ + f32(x * f32(INV_SQRT_2PI * e))), Φ = 0.5 * u1.
+  const grad = `(f32x4.add (f32x4.mul ${splat(0.5)} ${loc('u1')}) (f32x4.mul ${x} (f32x4.mul ${splat(INV_SQRT_2PI_F)} ${loc('e')})))`;
+  const save = `  (func $gelu_save (export "gelu_save") (param $a i32) (param $o i32) (param $g i32) (param $n i32) (param $tab i32)
+    ${v128Locals(SAVE_LOCALS)}
 ${loop8(
   start +
     assign('u1', u) +
-    `      (v128.store (local.get $o) ${y})\n      (v128.store (local.get $cdf) (f32x4.mul ${splat(0.5)} ${loc('u1')}))\n`,
-  ['a', 'o', 'cdf'],
-  FWD_LOCALS,
-)}`;
-  // dy * f32(Φ + f32(x * f32(INV_SQRT_2PI * e^f32(f32(x * x) * -0.5)))).
-  const grad = `(f32x4.add (v128.load (local.get $cdf)) (f32x4.mul ${x} (f32x4.mul ${splat(INV_SQRT_2PI_F)} ${loc('e')})))`;
-  const backward = `  (func (export "gelu_backward") (param $dy i32) (param $a i32) (param $cdf i32) (param $o i32) (param $n i32) (param $tab i32)
-    ${v128Locals(BWD_LOCALS)}
-${loop8(
-  assign('x', '(v128.load (local.get $a))') +
+    `      (v128.store (local.get $o) ${y})\n` +
     assign('y', `(f32x4.mul (f32x4.mul ${x} ${x}) ${splat(-0.5)})`) +
     exp4() +
-    `      (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $dy)) ${grad}))\n`,
-  ['dy', 'a', 'cdf', 'o'],
-  BWD_LOCALS,
+    `      (v128.store (local.get $g) ${grad})\n`,
+  ['a', 'o', 'g'],
+  SAVE_LOCALS,
 )}`;
-  return save + backward;
+  return only + save;
 }
 
 // The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`

@@ -68,9 +68,8 @@ function inBlocks(
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
   if (op === 'gelu') {
     // The kernel reads the pieces of erf from the table after its output. (geluGrad stays in
-    // TypeScript: training takes the gradient from gelu_save's Φ instead.)
-    // gelu_save with its Φ left in the heap (not copied out).
-    inBlocks(rt, [x], [out, null], n, (p, m) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, m, 3 * p * 4), GELU_TABLE);
+    // TypeScript: training takes the gradient gelu_save computes with the GELU instead.)
+    inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), GELU_TABLE);
     return true;
   }
   if (!isSimdUnary(op)) return false;
@@ -196,43 +195,29 @@ function splitTwo(
 }
 
 /**
- * GELU of `x` into `y` and Φ(x) into `cdf` on the SIMD kernel `gelu_save` (the bits of `gelu` and
- * of unary-ops.ts geluCdf), block by block in `rt`'s memory; given `shared` (a runtime with a
- * thread pool other than `rt`), on two threads where its policy measures that faster (the same
- * bits).
+ * GELU of `x` into `y` and its derivative into `g` on the SIMD kernel `gelu_save` (the bits of
+ * unary-ops.ts `gelu` and `geluGrad`, from one erf), block by block in `rt`'s memory; given `shared`
+ * (a runtime with a thread pool other than `rt`), on two threads where its policy measures that
+ * faster (the same bits). The backward pass is then a product, `dy * g`.
  */
 export function geluSaveSimd(
   rt: WasmRuntime,
   x: Float32Array,
   y: Float32Array,
-  cdf: Float32Array,
+  g: Float32Array,
   n: number,
   shared: WasmRuntime | null = null,
 ): void {
   splitTwo(
     shared === rt ? null : shared,
     [x],
-    [y, cdf],
+    [y, g],
     n,
     'gelu_fwd',
-    (at, count) => ({ a: at(0), o: at(1), cdf: at(2), n: count, tab: at(3) }),
-    ([xs], [ys, cs], count) =>
-      inBlocks(rt, [xs], [ys, cs], count, (p, k) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, k, 3 * p * 4), GELU_TABLE),
+    (at, count) => ({ a: at(0), o: at(1), g: at(2), n: count, tab: at(3) }),
+    ([xs], [ys, gs], count) =>
+      inBlocks(rt, [xs], [ys, gs], count, (p, k) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, k, 3 * p * 4), GELU_TABLE),
   );
-}
-
-/** `dy * geluGrad(x)` from the saved Φ(x) on the SIMD kernel `gelu_backward` (the same bits), block by block. */
-export function geluBackwardSimd(
-  rt: WasmRuntime,
-  dy: Float32Array,
-  x: Float32Array,
-  cdf: Float32Array,
-  out: Float32Array,
-  n: number,
-): void {
-  // One thread: the worker's three inputs would cost more to copy into the shared memory and its
-  // output out than its half of this lighter kernel saves (measured on the 2-core AMD EPYC).
-  inBlocks(rt, [dy, x, cdf], out, n, (p, m) => rt.exports.gelu_backward(0, p * 4, 2 * p * 4, 3 * p * 4, m, 4 * p * 4), GELU_TABLE);
 }
 
 /**
