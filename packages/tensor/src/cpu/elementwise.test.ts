@@ -309,3 +309,60 @@ describe('float32 elementwise fast paths', () => {
     }
   });
 });
+
+describe('where', () => {
+  /** out[i] from each operand's own position, as broadcasting defines it (no fast path). */
+  function reference(cond: Int32Array, cs: number[], a: Float32Array, as: number[], b: Float32Array, bs: number[], os: number[]) {
+    const n = os.reduce((p, d) => p * d, 1);
+    const at = (shape: number[], i: number) => {
+      const s = [...Array<number>(os.length - shape.length).fill(1), ...shape];
+      let off = 0;
+      let rest = i;
+      const idx = os.map(() => 0);
+      for (let d = os.length - 1; d >= 0; d--) {
+        idx[d] = rest % os[d];
+        rest = Math.floor(rest / os[d]);
+      }
+      for (let d = 0; d < os.length; d++) off = off * s[d] + (s[d] === 1 ? 0 : idx[d]);
+      return off;
+    };
+    return Float32Array.from({ length: n }, (_, i) => (cond[at(cs, i)] !== 0 ? a[at(as, i)] : b[at(bs, i)]));
+  }
+
+  // Operands whole, one value, a row repeated (the attention mask), and broadcasts that need an index map.
+  const cases: [number[], number[], number[]][] = [
+    [[4, 5], [2, 3, 4, 5], []],
+    [[2, 3, 4, 5], [1], [5]],
+    [
+      [2, 1, 4, 5],
+      [2, 3, 4, 5],
+      [3, 1, 1],
+    ],
+    [
+      [3, 1],
+      [1, 7],
+      [3, 7],
+    ],
+    [[], [6], [2, 6]],
+    [[0, 3], [3], [1, 3]],
+  ];
+  /** The shape the three broadcast to. */
+  const outOf = (...shapes: number[][]) => {
+    const r = Math.max(...shapes.map((x) => x.length));
+    return Array.from({ length: r }, (_, i) => {
+      const dims = shapes.map((x) => x[i - (r - x.length)] ?? 1);
+      return dims.includes(0) ? 0 : Math.max(...dims);
+    });
+  };
+  for (const [cs, as, bs] of cases) {
+    const os = outOf(cs, as, bs);
+    it(`${JSON.stringify(cs)} ? ${JSON.stringify(as)} : ${JSON.stringify(bs)} -> ${JSON.stringify(os)}`, () => {
+      const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+      const cond = Int32Array.from(values(size(cs), 3), (v) => (v > 0 ? 1 : 0));
+      const a = values(size(as), 5);
+      const b = values(size(bs), 7);
+      const got = backends.simd.where(cond, cs, a, as, b, bs, os, 'float32') as Float32Array;
+      expect(Array.from(got)).toEqual(Array.from(reference(cond, cs, a, as, b, bs, os)));
+    });
+  }
+});

@@ -425,6 +425,19 @@ export function broadcastIndex(shape: readonly number[], outShape: readonly numb
   return map;
 }
 
+/**
+ * Whether an operand of `shape` broadcast to `outShape` repeats its values in order along the
+ * output (leading axes of size 1, then the output's own trailing axes): a whole operand, one
+ * value, or a row repeated (a mask `[L, S]` over `[N, H, L, S]`).
+ */
+function repeatsInOrder(shape: readonly number[], outShape: readonly number[]): boolean {
+  const s = align(shape, outShape.length);
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  for (let j = i; j < s.length; j++) if (s[j] !== outShape[j]) return false;
+  return true;
+}
+
 export function where(
   cond: TypedArray,
   cShape: readonly number[],
@@ -437,12 +450,30 @@ export function where(
 ): TypedArray {
   const n = sizeOf(outShape);
   const out = newArray(dtype, n, false);
-  const ci = cond.length === n ? null : broadcastIndex(cShape, outShape);
-  const ai = a.length === n ? null : broadcastIndex(aShape, outShape);
-  const bi = b.length === n ? null : broadcastIndex(bShape, outShape);
-  for (let i = 0; i < n; i++) {
-    const c = cond[ci ? ci[i] : i];
-    out[i] = c !== 0 ? a[ai ? ai[i] : i] : b[bi ? bi[i] : i];
+  if (n === 0) return out;
+  // Operands that repeat in order are read through a wrapping position instead of an index map.
+  const map = (shape: readonly number[]) => (repeatsInOrder(shape, outShape) ? null : broadcastIndex(shape, outShape));
+  const ci = map(cShape);
+  const ai = map(aShape);
+  const bi = map(bShape);
+  const cl = sizeOf(cShape);
+  const al = sizeOf(aShape);
+  const bl = sizeOf(bShape);
+  if (ci === null && ai === null && bi === null) {
+    for (let i = 0, jc = 0, ja = 0, jb = 0; i < n; i++) {
+      out[i] = cond[jc] !== 0 ? a[ja] : b[jb];
+      if (++jc === cl) jc = 0;
+      if (++ja === al) ja = 0;
+      if (++jb === bl) jb = 0;
+    }
+    return out;
+  }
+  for (let i = 0, jc = 0, ja = 0, jb = 0; i < n; i++) {
+    const c = ci ? cond[ci[i]] : cond[jc];
+    out[i] = c !== 0 ? (ai ? a[ai[i]] : a[ja]) : bi ? b[bi[i]] : b[jb];
+    if (++jc === cl) jc = 0;
+    if (++ja === al) ja = 0;
+    if (++jb === bl) jb = 0;
   }
   return out;
 }

@@ -112,10 +112,20 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   return matmulT(weights, v, false, false);
 }
 
-/** Whether the backend has the fused attention kernels and q, k, v are float32 with no empty axis. */
-function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, e: number, ev: number): boolean {
+/**
+ * Scores a fused attention may hold for one batch entry (all its heads): past it (64 MiB of
+ * float32), the composite's tensors instead of a kernel's working memory that stays allocated.
+ */
+const FUSED_SCORES_MAX = 1 << 24;
+
+/**
+ * Whether the backend has the fused attention kernels and q, k, v are float32 with no empty axis
+ * and scores of at most {@link FUSED_SCORES_MAX} per batch entry.
+ */
+function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, e: number, ev: number, heads = 1): boolean {
   const f = getBackend().fused;
   return (
+    heads * q.shape[q.rank - 2] * k.shape[k.rank - 2] <= FUSED_SCORES_MAX &&
     f?.attention !== undefined &&
     f.attentionBackward !== undefined &&
     q.dtype === 'float32' &&
@@ -179,7 +189,7 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, c
   const d = e / heads;
   const sc = scale ?? 1 / Math.sqrt(d);
   if (typeof sc !== 'number' || !Number.isFinite(sc)) throw new ArgumentError(op, `scale must be a finite number, got ${String(sc)}`);
-  if (fusedAttentionFits(q, k, v, e, ev)) return fusedAttention(q, k, v, heads, sc, causal);
+  if (fusedAttentionFits(q, k, v, e, ev, heads)) return fusedAttention(q, k, v, heads, sc, causal);
   const split = (t: Tensor, len: number, w: number) => t.reshape([n, len, heads, w]).transpose([0, 2, 1, 3]);
   const out = scaledDotProductAttention(split(q, l, d), split(k, s, d), split(v, s, ev / heads), { isCausal: causal, scale: sc });
   return out.transpose([0, 2, 1, 3]).reshape([n, l, ev]);
