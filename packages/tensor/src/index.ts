@@ -113,7 +113,7 @@ export { scaledDotProductAttention } from './ops/attention.js';
 export type { ScaledDotProductAttentionOptions } from './ops/attention.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export type { BackendFactory } from './backend/registry.js';
-export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants } from './backend/backend.js';
+export type { Backend, UnaryOp, BinaryOp, ReduceOp, Window2d, FusedKernels, AdamConstants, AttentionShape } from './backend/backend.js';
 export { cpuBackend } from './cpu/cpu-backend.js';
 export { isGradEnabled, setGradEnabled } from './engine.js';
 export type { OpAttrs, OpName, NoAttrs, BackwardOptions } from './engine.js';

@@ -113,7 +113,7 @@ export interface FusedKernels<S> {
   /** `dy * grad` for the `grad` {@link FusedKernels.geluForward} saved: the bits of `dy * geluGrad(x)`. */
   geluBackward(dy: S, grad: S, size: number): S;
   /**
-   * Scaled dot-product attention of `n` batch entries of `heads` heads: `q: [n, l, heads*d]`,
+   * Scaled dot-product attention of `n` batch entries of `heads` heads (see {@link AttentionShape}): `q: [n, l, heads*d]`,
    * `k: [n, s, heads*d]`, `v: [n, s, heads*dv]`, head `h` being columns `h*d .. (h+1)*d` (values:
    * `h*dv ..`) of each row. Per head, the weights `softmax(q k^T * scale)` over the keys (keys
    * `j > i` masked to -Infinity for query `i` when `causal`) times `v`: returns the output
@@ -121,38 +121,12 @@ export interface FusedKernels<S> {
    * {@link FusedKernels.attentionBackward}. The values of the composite (matmul, times scale, the
    * mask, softmax, matmul).
    */
-  attention(
-    q: S,
-    k: S,
-    v: S,
-    n: number,
-    heads: number,
-    l: number,
-    s: number,
-    d: number,
-    dv: number,
-    scale: number,
-    causal: boolean,
-  ): [out: S, weights: S];
+  attention(q: S, k: S, v: S, shape: AttentionShape, scale: number, causal: boolean): [out: S, weights: S];
   /**
    * The gradients of {@link FusedKernels.attention} for the output gradient `dy` (`[n, l, heads*dv]`)
    * from the weights it returned: `[dq, dk, dv]` in the layouts of `q`, `k`, `v`.
    */
-  attentionBackward(
-    dy: S,
-    q: S,
-    k: S,
-    v: S,
-    weights: S,
-    n: number,
-    heads: number,
-    l: number,
-    s: number,
-    d: number,
-    dv: number,
-    scale: number,
-    causal: boolean,
-  ): [dq: S, dk: S, dv: S];
+  attentionBackward(dy: S, q: S, k: S, v: S, weights: S, shape: AttentionShape, scale: number, causal: boolean): [dq: S, dk: S, dv: S];
   /**
    * Layer normalisation of each row of `x: [rows, cols]`: `(x - mean) / sqrt(var + eps)` with the
    * row's mean and biased variance, times `weight: [cols]` and plus `bias: [cols]` when given.
@@ -224,6 +198,19 @@ export interface FusedKernels<S> {
    * storage: the bits of `mul(x, factor)`, without the copy.
    */
   scaleInPlace(x: S, size: number, factor: S): void;
+}
+
+/**
+ * The sizes of a fused attention call ({@link FusedKernels.attention}): `n` batch entries of `heads`
+ * heads, `l` queries and `s` keys of width `d`, values of width `dv`.
+ */
+export interface AttentionShape {
+  n: number;
+  heads: number;
+  l: number;
+  s: number;
+  d: number;
+  dv: number;
 }
 
 /**

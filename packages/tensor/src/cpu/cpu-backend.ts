@@ -450,9 +450,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
   // Attention in one kernel needs the module too; without it, it is composed of matmul and softmax.
   const attention: Pick<FusedKernels<TypedArray>, 'attention' | 'attentionBackward'> | Record<string, never> = simd
     ? {
-        attention: (q, k, v, n, heads, l, s, d, dv, scale, causal) =>
-          wasmAttention(simd, q as Float32Array, k as Float32Array, v as Float32Array, { n, heads, l, s, d, dv }, scale, causal),
-        attentionBackward: (dy, q, k, v, w, n, heads, l, s, d, dv, scale, causal) =>
+        attention: (q, k, v, shape, scale, causal) =>
+          wasmAttention(simd, q as Float32Array, k as Float32Array, v as Float32Array, shape, scale, causal),
+        attentionBackward: (dy, q, k, v, w, shape, scale, causal) =>
           wasmAttentionBackward(
             simd,
             dy as Float32Array,
@@ -460,7 +460,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
             k as Float32Array,
             v as Float32Array,
             w as Float32Array,
-            { n, heads, l, s, d, dv },
+            shape,
             scale,
             causal,
           ),

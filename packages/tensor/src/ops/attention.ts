@@ -144,7 +144,8 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: n
   const [n, l, e] = q.shape;
   const s = k.shape[1];
   const ev = v.shape[2];
-  const [out, weights] = be.fused!.attention!(q._on(be), k._on(be), v._on(be), n, heads, l, s, e / heads, ev / heads, scale, causal);
+  const shape = { n, heads, l, s, d: e / heads, dv: ev / heads };
+  const [out, weights] = be.fused!.attention!(q._on(be), k._on(be), v._on(be), shape, scale, causal);
   return record('attention', [q, k, v], make(out, [n, l, ev], 'float32'), { heads, scale, causal }, [
     make(weights, [n, heads, l, s], 'float32'),
   ]);
@@ -217,21 +218,8 @@ export function attentionBackward(
   const kernel = be.fused?.attentionBackward;
   if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionBackward kernel for a fused attention`);
   const g = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
-  const [dq, dk, dv] = kernel(
-    g._on(be),
-    q._on(be),
-    k._on(be),
-    v._on(be),
-    weights._on(be),
-    n,
-    heads,
-    l,
-    s,
-    e / heads,
-    ev / heads,
-    scale,
-    causal,
-  );
+  const shape = { n, heads, l, s, d: e / heads, dv: ev / heads };
+  const [dq, dk, dv] = kernel(g._on(be), q._on(be), k._on(be), v._on(be), weights._on(be), shape, scale, causal);
   return [make(dq, q.shape.slice(), 'float32'), make(dk, k.shape.slice(), 'float32'), make(dv, v.shape.slice(), 'float32')];
 }
 

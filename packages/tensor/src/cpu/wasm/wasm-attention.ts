@@ -1,3 +1,4 @@
+import type { AttentionShape } from '../../backend/backend.js';
 import { GELU_TABLE } from '../../backend/unary-ops.js';
 import { newF32 } from '../storage.js';
 import { KC } from './wasm-gemm.js';
@@ -5,16 +6,6 @@ import { DATA_AT, type WasmRuntime } from './wasm-runtime.js';
 
 /** Floats of heap one group of batch entries may take (4 MiB): a group's operands stay in L2/L3. */
 const GROUP_FLOATS = 1 << 20;
-
-/** The sizes of one attention call: `n` batch entries of `heads` heads, `l` queries and `s` keys of width `d`, values of width `dv`. */
-export interface AttentionSizes {
-  n: number;
-  heads: number;
-  l: number;
-  s: number;
-  d: number;
-  dv: number;
-}
 
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
@@ -34,6 +25,16 @@ function layout(sizes: readonly number[], slack: number): { at: number[]; tab: n
   return { at, tab, end };
 }
 
+/**
+ * The arguments `attn_fwd` and `attn_bwd` share, after their arrays: items, heads, the sizes, the
+ * row strides of q, k, v and the output, the scale, the mask, the depth block and the table.
+ */
+function shared(z: AttentionShape, m: number, scale: number, causal: boolean, tab: number): number[] {
+  const qs = z.heads * z.d;
+  const vs = z.heads * z.dv;
+  return [m * z.heads, z.heads, z.l, z.s, z.d, z.dv, qs, qs, vs, vs, scale, causal ? 1 : 0, KC, tab * 4];
+}
+
 /** Batch entries per pass, so a pass's heap stays near {@link GROUP_FLOATS}. */
 function groupOf(n: number, perEntry: number): number {
   return Math.max(1, Math.min(n, Math.floor(GROUP_FLOATS / Math.max(1, perEntry))));
@@ -51,7 +52,7 @@ export function wasmAttention(
   q: Float32Array,
   k: Float32Array,
   v: Float32Array,
-  z: AttentionSizes,
+  z: AttentionShape,
   scale: number,
   causal: boolean,
 ): [Float32Array, Float32Array] {
@@ -77,26 +78,13 @@ export function wasmAttention(
     mem.set(q.subarray(b0 * l * qs, (b0 + m) * l * qs), qA);
     mem.set(k.subarray(b0 * s * qs, (b0 + m) * s * qs), kA);
     mem.set(v.subarray(b0 * s * vs, (b0 + m) * s * vs), vA);
-    on.exports.attn_fwd(
+    (on.exports.attn_fwd as (...args: number[]) => void)(
       qA * 4,
       kA * 4,
       vA * 4,
       oA * 4,
       pA * 4,
-      m * heads,
-      heads,
-      l,
-      s,
-      d,
-      dv,
-      qs,
-      qs,
-      vs,
-      vs,
-      scale,
-      causal ? 1 : 0,
-      KC,
-      tab * 4,
+      ...shared(z, m, scale, causal, tab),
       ktA * 4,
       scA * 4,
       srA * 4,
@@ -121,7 +109,7 @@ export function wasmAttentionBackward(
   k: Float32Array,
   v: Float32Array,
   p: Float32Array,
-  z: AttentionSizes,
+  z: AttentionShape,
   scale: number,
   causal: boolean,
 ): [Float32Array, Float32Array, Float32Array] {
@@ -166,7 +154,7 @@ export function wasmAttentionBackward(
     mem.set(k.subarray(b0 * s * qs, (b0 + m) * s * qs), kA);
     mem.set(v.subarray(b0 * s * vs, (b0 + m) * s * vs), vA);
     mem.set(p.subarray(b0 * heads * l * s, (b0 + m) * heads * l * s), pA);
-    on.exports.attn_bwd(
+    (on.exports.attn_bwd as (...args: number[]) => void)(
       gA * 4,
       qA * 4,
       kA * 4,
@@ -175,20 +163,7 @@ export function wasmAttentionBackward(
       dqA * 4,
       dkA * 4,
       dvA * 4,
-      m * heads,
-      heads,
-      l,
-      s,
-      d,
-      dv,
-      qs,
-      qs,
-      vs,
-      vs,
-      scale,
-      causal ? 1 : 0,
-      KC,
-      tab * 4,
+      ...shared(z, m, scale, causal, tab),
       vtA * 4,
       dpcA * 4,
       dpsA * 4,
