@@ -40,36 +40,45 @@ describe.each(paths)('cpu maxPool2d, 2x2 stride 2 (%s)', (_name, simd) => {
     expect(Array.from(argmax)).toEqual([4, 13]);
   });
 
-  it('agrees with the definition on planes wider than one vector, with ties and NaNs', () => {
-    // 13 columns: six windows per row, four in one SIMD step and two after it; the odd column and row are dropped.
-    const n = 3;
-    const h = 9;
-    const w = 13;
-    const x = Float32Array.from({ length: n * h * w }, (_, i) => (i % 17 === 0 ? NaN : ((i * 7919) % 23) - 11 + (i % 5 === 0 ? 0 : 0.5)));
-    const win = win2x2(n, h, w);
-    // Straight from the rule: scan each window row by row, take a value that is larger, or NaN over a number.
-    const wantV: number[] = [];
-    const wantI: number[] = [];
-    for (let p = 0; p < n; p++) {
-      for (let oy = 0; oy < win.outH; oy++) {
-        for (let ox = 0; ox < win.outW; ox++) {
-          let bi = -1;
-          for (const [dy, dx] of [
-            [0, 0],
-            [0, 1],
-            [1, 0],
-            [1, 1],
-          ]) {
-            const i = p * h * w + (2 * oy + dy) * w + 2 * ox + dx;
-            if (bi < 0 || x[i] > x[bi] || (Number.isNaN(x[i]) && !Number.isNaN(x[bi]))) bi = i;
+  // Widths with four windows a row and more: whole SIMD steps, and a last one to three windows
+  // (then the last four done again, ending at the row's end); fewer than four (one at a time);
+  // with max(0, x) taken first (relu) or not.
+  for (const w of [7, 9, 10, 13, 15, 29]) {
+    for (const relu of [false, true]) {
+      it(`agrees with the definition on ${w} columns${relu ? ' after relu' : ''}, with ties and NaNs`, () => {
+        const n = 3;
+        const h = 9;
+        const x = Float32Array.from({ length: n * h * w }, (_, i) =>
+          i % 17 === 0 ? NaN : ((i * 7919) % 23) - 11 + (i % 5 === 0 ? 0 : 0.5),
+        );
+        const win = win2x2(n, h, w);
+        // Straight from the rule: scan each window row by row, take a value that is larger, or NaN
+        // over a number (after relu, which turns NaN into 0).
+        const at = (i: number) => (relu ? (x[i] > 0 ? x[i] : 0) : x[i]);
+        const wantV: number[] = [];
+        const wantI: number[] = [];
+        for (let p = 0; p < n; p++) {
+          for (let oy = 0; oy < win.outH; oy++) {
+            for (let ox = 0; ox < win.outW; ox++) {
+              let bi = -1;
+              for (const [dy, dx] of [
+                [0, 0],
+                [0, 1],
+                [1, 0],
+                [1, 1],
+              ]) {
+                const i = p * h * w + (2 * oy + dy) * w + 2 * ox + dx;
+                if (bi < 0 || at(i) > at(bi) || (Number.isNaN(at(i)) && !Number.isNaN(at(bi)))) bi = i;
+              }
+              wantV.push(at(bi));
+              wantI.push(bi);
+            }
           }
-          wantV.push(x[bi]);
-          wantI.push(bi);
         }
-      }
+        const [values, argmax] = maxPool2d(x, win, simd, relu);
+        expect(Array.from(values)).toEqual(wantV);
+        expect(Array.from(argmax)).toEqual(wantI);
+      });
     }
-    const [values, argmax] = maxPool2d(x, win, simd);
-    expect(Array.from(values)).toEqual(wantV);
-    expect(Array.from(argmax)).toEqual(wantI);
-  });
+  }
 });

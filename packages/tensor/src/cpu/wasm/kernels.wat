@@ -842,7 +842,7 @@
     (local $pl i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $i1 i32) (local $bi i32) (local $take i32)
     (local $best f32) (local $v f32) (local $base i32)
     (local $r0a v128) (local $r0b v128) (local $r1a v128) (local $r1b v128) (local $vb v128) (local $vi v128) (local $vt v128)
-    (local $ia v128) (local $wv v128)
+    (local $ia v128) (local $wv v128) (local $back i32)
     (if (i32.or (i32.or (i32.eqz (local.get $planes)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
     (local.set $wv (i32x4.splat (local.get $w)))
     (local.set $base (i32.mul (i32.mul (local.get $first) (local.get $h)) (local.get $w)))
@@ -855,9 +855,20 @@
         (local.set $i1 (i32.add (local.get $i0) (local.get $w)))
         (local.set $ox (i32.const 0))
         ;; Four windows at a time: even lanes of two loads are the windows' left cells, odd lanes the right.
+        ;; A row's last one to three windows (when it has at least four) are the last four again,
+        ;; moved back to end at the row's end: the windows done twice get the same values twice.
         (block $vdone
           (loop $vec
-            (br_if $vdone (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $ow)))
+            (if (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $ow))
+              (then
+                (br_if $vdone (i32.or (i32.ge_s (local.get $ox) (local.get $ow)) (i32.lt_s (local.get $ow) (i32.const 4))))
+                ;; back: windows to step back, so that this turn covers ow-4 .. ow-1.
+                (local.set $back (i32.sub (local.get $ox) (i32.sub (local.get $ow) (i32.const 4))))
+                (local.set $i0 (i32.sub (local.get $i0) (i32.shl (local.get $back) (i32.const 1))))
+                (local.set $i1 (i32.sub (local.get $i1) (i32.shl (local.get $back) (i32.const 1))))
+                (local.set $vals (i32.sub (local.get $vals) (i32.shl (local.get $back) (i32.const 2))))
+                (local.set $idx (i32.sub (local.get $idx) (i32.shl (local.get $back) (i32.const 2))))
+                (local.set $ox (i32.sub (local.get $ow) (i32.const 4)))))
             (local.set $r0a (v128.load (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
             (local.set $r0b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i0) (i32.const 2)))))
             (local.set $r1a (v128.load (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
