@@ -16,7 +16,6 @@ import {
   add,
   concat,
   keep,
-  pad,
   tidy,
   zeros,
   type BackwardOptions,
@@ -167,11 +166,14 @@ function accumulate(t: Tensor, g: Tensor): void {
 
 /** The gradient of one slice of a tensor, kept apart until the tensor's own gradient is needed. */
 interface SlicePiece {
-  /** Where the slice starts in its base. */
-  readonly begin: readonly number[];
+  /** The slice's node (`attrs.begin`: where it starts in its base). */
+  readonly node: Node<'slice'>;
   /** The gradient of the slice (owned by the backward pass). */
   readonly g: Tensor;
 }
+
+/** The built-in gradient of slice: `dy` zero-padded back to the base's shape. */
+const padSlice = movementGradients.slice!;
 
 /**
  * The axis along which every piece spans the whole base except on that one axis, with no two
@@ -179,9 +181,9 @@ interface SlicePiece {
  */
 function tileAxis(shape: readonly number[], pieces: readonly SlicePiece[]): number {
   for (let a = 0; a < shape.length; a++) {
-    const whole = pieces.every((p) => p.g.shape.every((d, i) => i === a || (p.begin[i] === 0 && d === shape[i])));
+    const whole = pieces.every((p) => p.g.shape.every((d, i) => i === a || (p.node.attrs.begin[i] === 0 && d === shape[i])));
     if (!whole) continue;
-    const spans = pieces.map((p) => [p.begin[a], p.begin[a] + p.g.shape[a]]).sort((x, y) => x[0] - y[0]);
+    const spans = pieces.map((p) => [p.node.attrs.begin[a], p.node.attrs.begin[a] + p.g.shape[a]]).sort((x, y) => x[0] - y[0]);
     if (spans.every((s, j) => j === 0 || s[0] >= spans[j - 1][1])) return a;
     return -1;
   }
@@ -199,11 +201,7 @@ function joinSlices(shape: readonly number[], pieces: readonly SlicePiece[], den
   const joined = tidy(() => {
     const a = tileAxis(shape, pieces);
     if (a < 0) {
-      const padded = (p: SlicePiece) =>
-        pad(
-          p.g,
-          shape.map((d, i) => [p.begin[i], d - p.begin[i] - p.g.shape[i]] as [number, number]),
-        );
+      const padded = (p: SlicePiece) => padSlice(p.g, p.node)[0]!;
       let sum = padded(pieces[0]);
       for (let j = 1; j < pieces.length; j++) sum = add(sum, padded(pieces[j]));
       return sum;
@@ -215,10 +213,10 @@ function joinSlices(shape: readonly number[], pieces: readonly SlicePiece[], den
       s[a] = to - at;
       parts.push(zeros(s, { dtype: pieces[0].g.dtype }));
     };
-    for (const p of pieces.slice().sort((x, y) => x.begin[a] - y.begin[a])) {
-      if (p.begin[a] > at) gap(p.begin[a]);
+    for (const p of pieces.slice().sort((x, y) => x.node.attrs.begin[a] - y.node.attrs.begin[a])) {
+      if (p.node.attrs.begin[a] > at) gap(p.node.attrs.begin[a]);
       parts.push(p.g);
-      at = p.begin[a] + p.g.shape[a];
+      at = p.node.attrs.begin[a] + p.g.shape[a];
     }
     if (at < shape[a]) gap(shape[a]);
     return concat(parts, a);
@@ -273,7 +271,7 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
     const grads = new Map<number, Tensor>([[root.id, g0]]);
     // Gradients of slices (the built-in rule only), by the id of the sliced tensor: joined when its gradient is needed.
     const pieces = new Map<number, SlicePiece[]>();
-    const sliceRule = gradientRule('slice') === movementGradients.slice;
+    const sliceRule = gradientRule('slice') === padSlice;
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       let g = grads.get(t.id);
@@ -305,7 +303,7 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
         if (!base.requiresGrad) g.dispose();
         else {
           const list = pieces.get(base.id) ?? [];
-          list.push({ begin: (node as Node<'slice'>).attrs.begin, g });
+          list.push({ node: node as Node<'slice'>, g });
           pieces.set(base.id, list);
         }
         continue;
