@@ -157,21 +157,18 @@ export class MultiheadAttention extends Module {
     const D = E / H;
     const { attnMask = null, keyPaddingMask = null, isCausal = false } = opts ?? {};
     const dropoutP = this.training ? this.dropout : 0;
+    // Projection i (query, key, value) of x [N, len, E]: one linear op, the bias added in the
+    // product's pass and both gradients in one call.
+    const inProj = (x: Tensor, i: number) =>
+      linear(x, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null);
     if (!attnMask && !keyPaddingMask && dropoutP === 0) {
       // The heads stay side by side in the projections' [N, L, E]: one attention op splits them
       // (one kernel on the CPU backend, no copies in and out of [N, H, L, D]).
-      const lin = (x: Tensor, i: number) =>
-        linear(x, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null);
-      const out = this.outProj.forward(attentionHeads(lin(q0, 0), lin(k0, 1), lin(v0, 2), H, Boolean(isCausal)));
+      const out = this.outProj.forward(attentionHeads(inProj(q0, 0), inProj(k0, 1), inProj(v0, 2), H, Boolean(isCausal)));
       return unbatched ? out.reshape([L, E]) : this.batchFirst ? out : out.transpose([1, 0, 2]);
     }
-    const project = (x: Tensor, i: number, len: number) => {
-      const w = narrow(this.inProjWeight, 0, i * E, E);
-      const b = this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null;
-      // One linear op: the bias added in the product's pass, and both gradients in one call.
-      // [N, len, E] -> [N, H, len, D]
-      return linear(x, w, b).reshape([N, len, H, D]).transpose([0, 2, 1, 3]);
-    };
+    // [N, len, E] -> [N, H, len, D]
+    const project = (x: Tensor, i: number, len: number) => inProj(x, i).reshape([N, len, H, D]).transpose([0, 2, 1, 3]);
     const q = project(q0, 0, L);
     const k = project(k0, 1, S);
     const v = project(v0, 2, S);

@@ -1,3 +1,4 @@
+import type { AttentionShape } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { record } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
@@ -69,16 +70,14 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   }
   if (typeof isCausal !== 'boolean') throw new ArgumentError(op, `isCausal must be true or false, got ${String(isCausal)}`);
   if (isCausal && attnMask) throw new ArgumentError(op, 'give either attnMask or isCausal, not both (as PyTorch)');
-  const scale = opts?.scale ?? 1 / Math.sqrt(e);
-  if (typeof scale !== 'number' || !Number.isFinite(scale))
-    throw new ArgumentError(op, `scale must be a finite number, got ${String(scale)}`);
+  const scale = checkScale(op, opts?.scale ?? 1 / Math.sqrt(e));
   const ev = v.shape[v.rank - 1];
   const batch = q.shape.slice(0, -2);
   if (
     !attnMask &&
     dropoutP === 0 &&
     [k, v].every((t) => t.rank === q.rank && t.shape.slice(0, -2).every((d, i) => d === batch[i])) &&
-    fusedAttentionFits(q, k, v, e, ev)
+    fusedAttentionFits(q, k, v)
   ) {
     // One kernel (and one recorded op) for the whole attention, on backends that have it.
     const n = batch.reduce((a, d) => a * d, 1);
@@ -118,11 +117,18 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
  */
 const FUSED_SCORES_MAX = 1 << 24;
 
+/** `scale` when it is a finite number, else an error naming `op`. */
+function checkScale(op: string, scale: unknown): number {
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new ArgumentError(op, `scale must be a finite number, got ${String(scale)}`);
+  return scale;
+}
+
 /**
  * Whether the backend has the fused attention kernels and q, k, v are float32 with no empty axis
  * and scores of at most {@link FUSED_SCORES_MAX} per batch entry.
  */
-function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, e: number, ev: number, heads = 1): boolean {
+function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, heads = 1): boolean {
   const f = getBackend().fused;
   return (
     heads * q.shape[q.rank - 2] * k.shape[k.rank - 2] <= FUSED_SCORES_MAX &&
@@ -133,21 +139,23 @@ function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, e: number, ev: numb
     v.dtype === 'float32' &&
     q.size > 0 &&
     k.size > 0 &&
-    e > 0 &&
-    ev > 0
+    v.size > 0
   );
+}
+
+/** The sizes of the fused kernels for `q: [n, l, heads*d]`, `k: [n, s, heads*d]`, `v: [n, s, heads*dv]`. */
+function attentionShape(q: Tensor, k: Tensor, v: Tensor, heads: number): AttentionShape {
+  const [n, l, e] = q.shape;
+  return { n, heads, l, s: k.shape[1], d: e / heads, dv: v.shape[2] / heads };
 }
 
 /** The fused kernel on `q: [n, l, heads*d]`, `k: [n, s, heads*d]`, `v: [n, s, heads*dv]`: one recorded op. */
 function fusedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number, causal: boolean): Tensor {
   const be = getBackend();
-  const [n, l, e] = q.shape;
-  const s = k.shape[1];
-  const ev = v.shape[2];
-  const shape = { n, heads, l, s, d: e / heads, dv: ev / heads };
-  const [out, weights] = be.fused!.attention!(q._on(be), k._on(be), v._on(be), shape, scale, causal);
-  return record('attention', [q, k, v], make(out, [n, l, ev], 'float32'), { heads, scale, causal }, [
-    make(weights, [n, heads, l, s], 'float32'),
+  const z = attentionShape(q, k, v, heads);
+  const [out, weights] = be.fused!.attention!(q._on(be), k._on(be), v._on(be), z, scale, causal);
+  return record('attention', [q, k, v], make(out, [z.n, z.l, heads * z.dv], 'float32'), { heads, scale, causal }, [
+    make(weights, [z.n, heads, z.l, z.s], 'float32'),
   ]);
 }
 
@@ -188,9 +196,8 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, c
     );
   }
   const d = e / heads;
-  const sc = scale ?? 1 / Math.sqrt(d);
-  if (typeof sc !== 'number' || !Number.isFinite(sc)) throw new ArgumentError(op, `scale must be a finite number, got ${String(sc)}`);
-  if (fusedAttentionFits(q, k, v, e, ev, heads)) return fusedAttention(q, k, v, heads, sc, causal);
+  const sc = checkScale(op, scale ?? 1 / Math.sqrt(d));
+  if (fusedAttentionFits(q, k, v, heads)) return fusedAttention(q, k, v, heads, sc, causal);
   const split = (t: Tensor, len: number, w: number) => t.reshape([n, len, heads, w]).transpose([0, 2, 1, 3]);
   const out = scaledDotProductAttention(split(q, l, d), split(k, s, d), split(v, s, ev / heads), { isCausal: causal, scale: sc });
   return out.transpose([0, 2, 1, 3]).reshape([n, l, ev]);
@@ -212,14 +219,11 @@ export function attentionBackward(
   causal: boolean,
 ): [Tensor, Tensor, Tensor] {
   const be = getBackend();
-  const [n, l, e] = q.shape;
-  const s = k.shape[1];
-  const ev = v.shape[2];
   const kernel = be.fused?.attentionBackward;
   if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionBackward kernel for a fused attention`);
   const g = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
-  const shape = { n, heads, l, s, d: e / heads, dv: ev / heads };
-  const [dq, dk, dv] = kernel(g._on(be), q._on(be), k._on(be), v._on(be), weights._on(be), shape, scale, causal);
+  const z = attentionShape(q, k, v, heads);
+  const [dq, dk, dv] = kernel(g._on(be), q._on(be), k._on(be), v._on(be), weights._on(be), z, scale, causal);
   return [make(dq, q.shape.slice(), 'float32'), make(dk, k.shape.slice(), 'float32'), make(dv, v.shape.slice(), 'float32')];
 }
 

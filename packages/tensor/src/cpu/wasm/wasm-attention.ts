@@ -35,6 +35,16 @@ function shared(z: AttentionShape, m: number, scale: number, causal: boolean, ta
   return [m * z.heads, z.heads, z.l, z.s, z.d, z.dv, qs, qs, vs, vs, scale, causal ? 1 : 0, KC, tab * 4];
 }
 
+/** Floats a batch entry takes of q, k, v, the output (and its gradient) and the weights. */
+function perEntry(z: AttentionShape): { q: number; k: number; v: number; o: number; p: number } {
+  const qs = z.heads * z.d;
+  const vs = z.heads * z.dv;
+  return { q: z.l * qs, k: z.s * qs, v: z.s * vs, o: z.l * vs, p: z.heads * z.l * z.s };
+}
+
+/** Batch entries `b0 .. b0 + m` of an array holding `per` floats an entry. */
+const entries = (x: Float32Array, per: number, b0: number, m: number): Float32Array => x.subarray(b0 * per, (b0 + m) * per);
+
 /** Batch entries per pass, so a pass's heap stays near {@link GROUP_FLOATS}. */
 function groupOf(n: number, perEntry: number): number {
   return Math.max(1, Math.min(n, Math.floor(GROUP_FLOATS / Math.max(1, perEntry))));
@@ -57,27 +67,26 @@ export function wasmAttention(
   causal: boolean,
 ): [Float32Array, Float32Array] {
   const on = rt.alone();
-  const { n, heads, l, s, d, dv } = z;
-  const qs = heads * d;
-  const vs = heads * dv;
-  const out = newF32(n * l * vs, false);
-  const p = newF32(n * heads * l * s, false);
+  const { n, l, s, d, dv } = z;
+  const e = perEntry(z);
+  const out = newF32(n * e.o, false);
+  const p = newF32(n * e.p, false);
   const l4 = up(l, 4);
   const s8 = up(s, 8);
   const dv8 = up(dv, 8);
-  const g = groupOf(n, l * qs + s * qs + s * vs + l * vs + heads * l * s);
+  const g = groupOf(n, e.q + e.k + e.v + e.o + e.p);
   // Rows past the last (four at a time) and columns past the last feature (eight at a time).
-  const slack = 4 * Math.max(qs, vs, s) + 16;
+  const slack = 4 * Math.max(z.heads * d, z.heads * dv, s) + 16;
   for (let b0 = 0; b0 < n; b0 += g) {
     const m = Math.min(g, n - b0);
-    const sizes = [m * l * qs, m * s * qs, m * s * vs, m * l * vs, m * heads * l * s, d * s8, l4 * s8, l * s, l4 * dv8];
+    const sizes = [m * e.q, m * e.k, m * e.v, m * e.o, m * e.p, d * s8, l4 * s8, l * s, l4 * dv8];
     const { at, tab, end } = layout(sizes, slack);
     const [qA, kA, vA, oA, pA, ktA, scA, srA, obA] = at;
     const mem = on.heap(end);
     mem.set(GELU_TABLE, tab);
-    mem.set(q.subarray(b0 * l * qs, (b0 + m) * l * qs), qA);
-    mem.set(k.subarray(b0 * s * qs, (b0 + m) * s * qs), kA);
-    mem.set(v.subarray(b0 * s * vs, (b0 + m) * s * vs), vA);
+    mem.set(entries(q, e.q, b0, m), qA);
+    mem.set(entries(k, e.k, b0, m), kA);
+    mem.set(entries(v, e.v, b0, m), vA);
     (on.exports.attn_fwd as (...args: number[]) => void)(
       qA * 4,
       kA * 4,
@@ -91,8 +100,8 @@ export function wasmAttention(
       obA * 4,
     );
     const heap = on.heap(0);
-    out.set(heap.subarray(oA, oA + m * l * vs), b0 * l * vs);
-    p.set(heap.subarray(pA, pA + m * heads * l * s), b0 * heads * l * s);
+    entries(out, e.o, b0, m).set(heap.subarray(oA, oA + m * e.o));
+    entries(p, e.p, b0, m).set(heap.subarray(pA, pA + m * e.p));
   }
   return [out, p];
 }
@@ -115,28 +124,27 @@ export function wasmAttentionBackward(
 ): [Float32Array, Float32Array, Float32Array] {
   const on = rt.alone();
   const { n, heads, l, s, d, dv } = z;
-  const qs = heads * d;
-  const vs = heads * dv;
-  const dq = newF32(n * l * qs, false);
-  const dk = newF32(n * s * qs, false);
-  const dvOut = newF32(n * s * vs, false);
+  const e = perEntry(z);
+  const dq = newF32(n * e.q, false);
+  const dk = newF32(n * e.k, false);
+  const dvOut = newF32(n * e.v, false);
   const l4 = up(l, 4);
   const s4 = up(s, 4);
   const s8 = up(s, 8);
   const w8 = Math.max(up(d, 8), up(dv, 8));
-  const g = groupOf(n, 2 * (l * vs + l * qs + s * qs + s * vs) + heads * l * s);
-  const slack = 4 * Math.max(qs, vs, s, l) + 16;
+  const g = groupOf(n, 2 * (e.o + e.q + e.k + e.v) + e.p);
+  const slack = 4 * Math.max(heads * d, heads * dv, s, l) + 16;
   for (let b0 = 0; b0 < n; b0 += g) {
     const m = Math.min(g, n - b0);
     const sizes = [
-      m * l * vs, // g
-      m * l * qs, // q
-      m * s * qs, // k
-      m * s * vs, // v
-      m * heads * l * s, // p
-      m * l * qs, // dq
-      m * s * qs, // dk
-      m * s * vs, // dv
+      m * e.o, // g
+      m * e.q, // q
+      m * e.k, // k
+      m * e.v, // v
+      m * e.p, // p
+      m * e.q, // dq
+      m * e.k, // dk
+      m * e.v, // dv
       dv * s8, // vt
       l4 * s8, // dpc
       l * s, // dps
@@ -149,11 +157,11 @@ export function wasmAttentionBackward(
     const [gA, qA, kA, vA, pA, dqA, dkA, dvA, vtA, dpcA, dpsA, dsA, drA, trA, cbA] = at;
     const mem = on.heap(end);
     mem.set(GELU_TABLE, tab);
-    mem.set(dy.subarray(b0 * l * vs, (b0 + m) * l * vs), gA);
-    mem.set(q.subarray(b0 * l * qs, (b0 + m) * l * qs), qA);
-    mem.set(k.subarray(b0 * s * qs, (b0 + m) * s * qs), kA);
-    mem.set(v.subarray(b0 * s * vs, (b0 + m) * s * vs), vA);
-    mem.set(p.subarray(b0 * heads * l * s, (b0 + m) * heads * l * s), pA);
+    mem.set(entries(dy, e.o, b0, m), gA);
+    mem.set(entries(q, e.q, b0, m), qA);
+    mem.set(entries(k, e.k, b0, m), kA);
+    mem.set(entries(v, e.v, b0, m), vA);
+    mem.set(entries(p, e.p, b0, m), pA);
     (on.exports.attn_bwd as (...args: number[]) => void)(
       gA * 4,
       qA * 4,
@@ -173,9 +181,9 @@ export function wasmAttentionBackward(
       cbA * 4,
     );
     const heap = on.heap(0);
-    dq.set(heap.subarray(dqA, dqA + m * l * qs), b0 * l * qs);
-    dk.set(heap.subarray(dkA, dkA + m * s * qs), b0 * s * qs);
-    dvOut.set(heap.subarray(dvA, dvA + m * s * vs), b0 * s * vs);
+    entries(dq, e.q, b0, m).set(heap.subarray(dqA, dqA + m * e.q));
+    entries(dk, e.k, b0, m).set(heap.subarray(dkA, dkA + m * e.k));
+    entries(dvOut, e.v, b0, m).set(heap.subarray(dvA, dvA + m * e.v));
   }
   return [dq, dk, dvOut];
 }
