@@ -1289,6 +1289,10 @@
   ;; (dv x s8), dpc (4*ceil(l/4) x s8), dps, ds and dr (l*s + 4 each, dr 4*ceil(l/4) x s), tr
   ;; (4*ceil(s/4) x l), cb (4*ceil(max(l, s)/4) x max(d8, dv8)).
   ;;
+  ;; $head_at(b, len, stride, h, width): the byte offset of head h of batch entry b in an array of
+  ;; len rows a batch entry, stride floats a row, each head `width` floats of a row.
+  (func $head_at (param $b i32) (param $len i32) (param $stride i32) (param $h i32) (param $width i32) (result i32)
+    (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $len)) (local.get $stride)) (i32.mul (local.get $h) (local.get $width))) (i32.const 2)))
   ;; $rows_copy(src, ld, rows, cols, dst, ldd) copies a rows x cols block (row strides ld and ldd
   ;; floats), whole vectors then single floats, writing nothing past a row's cols.
   (func $rows_copy (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
@@ -1383,9 +1387,9 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $items)))
         (local.set $b (i32.div_u (local.get $t) (local.get $heads)))
         (local.set $h (i32.sub (local.get $t) (i32.mul (local.get $b) (local.get $heads))))
-        (local.set $qb (i32.add (local.get $q) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $qs)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2))))
-        (local.set $kb (i32.add (local.get $k) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $ks)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2))))
-        (local.set $vb (i32.add (local.get $v) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $vs)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2))))
+        (local.set $qb (i32.add (local.get $q) (call $head_at (local.get $b) (local.get $l) (local.get $qs) (local.get $h) (local.get $d))))
+        (local.set $kb (i32.add (local.get $k) (call $head_at (local.get $b) (local.get $s) (local.get $ks) (local.get $h) (local.get $d))))
+        (local.set $vb (i32.add (local.get $v) (call $head_at (local.get $b) (local.get $s) (local.get $vs) (local.get $h) (local.get $dv))))
         (local.set $pb (i32.add (local.get $p) (i32.shl (i32.mul (i32.mul (local.get $t) (local.get $l)) (local.get $s)) (i32.const 2))))
         (call $transpose_ld (local.get $kb) (local.get $ks) (local.get $s) (local.get $d) (local.get $kt) (local.get $s8))
         (call $product (local.get $qb) (local.get $qs) (local.get $kt) (local.get $s8) (local.get $sc) (local.get $s8)
@@ -1396,7 +1400,7 @@
         (call $product (local.get $pb) (local.get $s) (local.get $vb) (local.get $vs) (local.get $ob) (local.get $dv8)
           (local.get $l) (local.get $dv) (local.get $s) (local.get $kcMax))
         (call $rows_copy (local.get $ob) (local.get $dv8) (local.get $l) (local.get $dv)
-          (i32.add (local.get $o) (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $os)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
+          (i32.add (local.get $o) (call $head_at (local.get $b) (local.get $l) (local.get $os) (local.get $h) (local.get $dv)))
           (local.get $os))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $item))))
@@ -1417,10 +1421,10 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $items)))
         (local.set $b (i32.div_u (local.get $t) (local.get $heads)))
         (local.set $h (i32.sub (local.get $t) (i32.mul (local.get $b) (local.get $heads))))
-        (local.set $gb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $os)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
-        (local.set $qb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $l)) (local.get $qs)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2)))
-        (local.set $kb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $ks)) (i32.mul (local.get $h) (local.get $d))) (i32.const 2)))
-        (local.set $vb (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $s)) (local.get $vs)) (i32.mul (local.get $h) (local.get $dv))) (i32.const 2)))
+        (local.set $gb (call $head_at (local.get $b) (local.get $l) (local.get $os) (local.get $h) (local.get $dv)))
+        (local.set $qb (call $head_at (local.get $b) (local.get $l) (local.get $qs) (local.get $h) (local.get $d)))
+        (local.set $kb (call $head_at (local.get $b) (local.get $s) (local.get $ks) (local.get $h) (local.get $d)))
+        (local.set $vb (call $head_at (local.get $b) (local.get $s) (local.get $vs) (local.get $h) (local.get $dv)))
         (local.set $pb (i32.add (local.get $p) (i32.shl (i32.mul (i32.mul (local.get $t) (local.get $l)) (local.get $s)) (i32.const 2))))
         ;; dp = g v^T, compacted to [l, s] rows.
         (call $transpose_ld (i32.add (local.get $v) (local.get $vb)) (local.get $vs) (local.get $s) (local.get $dv) (local.get $vt) (local.get $s8))
