@@ -9,7 +9,8 @@
  * `--short`, else 1). `matmulVsPeak` measures the machine's WebAssembly SIMD multiply-add peak and
  * the matrix kernel at 256/512/1024 on one thread and all as a percentage of it, with the plain and
  * (where the engine has relaxed SIMD; Node 20 gets the flag unless `--no-fma`) the fused
- * multiply-add kernel; `--no-peak` skips it.
+ * multiply-add kernel; `--no-peak` skips it. bp's jobs run the backend's default kernel (fused
+ * where the engine has relaxed SIMD); `--no-fma` runs everything with the plain one.
  * `--no-gpt` skips the GPT step time (src/gpt-bench.ts: bp and its PyTorch
  * twin on the same batches, PyTorch with 1 and 2 threads, the faster one in the ratio).
  * `--browser` runs only the browser section (src/browser-bench.ts: the 512² and 1024² products and the

@@ -75,6 +75,8 @@ describe('bp info', () => {
     const info = JSON.parse(r.stdout);
     expect(info.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(info.backends).toContain('cpu');
+    // Node 20 gets relaxed SIMD from the backend, so its products fuse multiply-adds.
+    expect(info.cpu).toEqual({ kernels: 'wasm-simd', fma: true });
     expect(info.mnist).toHaveProperty('searched');
   });
 });

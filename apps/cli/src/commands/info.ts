@@ -4,7 +4,7 @@
  * ones were passed over), and where the MNIST files were found.
  */
 import { cpus } from 'node:os';
-import { listBackends } from '@bp/tensor';
+import { getBackend, listBackends } from '@bp/tensor';
 import { locateMnist } from '../mnist-location.js';
 import { VERSION } from '../program.js';
 import { out as c } from '../style.js';
@@ -38,6 +38,12 @@ async function probeGpu(): Promise<GpuReport> {
   }
 }
 
+/** The CPU backend's kernels: WebAssembly SIMD or TypeScript, and whether its products fuse multiply-adds. */
+function cpuReport(): { kernels: string; fma: boolean } {
+  const info = getBackend().info?.() ?? {};
+  return { kernels: String(info.kernels ?? 'typescript'), fma: info.fma === true };
+}
+
 /** Runs `bp info`; returns the exit status. */
 export async function runInfo(flags: InfoFlags): Promise<number> {
   const [gpuReport, mnist] = await Promise.all([probeGpu(), locateMnist()]);
@@ -48,6 +54,7 @@ export async function runInfo(flags: InfoFlags): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
     backends,
+    cpu: cpuReport(),
     gpu: gpuReport,
     mnist: { dir: mnist.dir, origin: mnist.origin, searched: mnist.searched },
   };
@@ -60,6 +67,12 @@ export async function runInfo(flags: InfoFlags): Promise<number> {
   row('bp', VERSION);
   row('node', `${process.version} (${result.platform}, ${result.cpus} CPU cores)`);
   row('backends', backends.join(', '));
+  row(
+    'cpu',
+    result.cpu.kernels === 'wasm-simd'
+      ? `WebAssembly SIMD kernels, ${result.cpu.fma ? 'fused multiply-adds (BP_CPU_FMA=0 turns them off)' : 'multiply then add (no relaxed SIMD here, or BP_CPU_FMA=0)'}`
+      : 'TypeScript loops (no WebAssembly SIMD here)',
+  );
   if (gpuReport.available) {
     const what = gpuReport.realGpu
       ? `on ${gpuReport.renderer}`

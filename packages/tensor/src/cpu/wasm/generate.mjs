@@ -430,6 +430,10 @@ function fused(wat) {
  * kernel's tile update does but with no loads; `run(turns)` returns a lane of the sum so the work
  * cannot be dropped. Enough chains to cover the latency of the add (or fused multiply-add) units,
  * few enough to stay in the 16 vector registers of x64, so it runs at the engine's arithmetic peak.
+ * In the plain probe x and y do not change inside the loop, so the engine computes the products
+ * x * y once (measured in V8: as fast as adds alone); it times the adds, a ceiling the plain kernel
+ * can reach only where multiplies and adds issue on separate units. The fused multiply-add cannot
+ * be split that way: that probe times the fused units themselves.
  */
 export const PEAK = { chains: 10, steps: 4 };
 

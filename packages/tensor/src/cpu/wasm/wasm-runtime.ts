@@ -51,6 +51,7 @@ const cached: (WebAssembly.Module | null | undefined)[] = [undefined, undefined,
 export function kernelModule(shared = false, fma = false): WebAssembly.Module | null {
   const i = (shared ? 1 : 0) + (fma ? 2 : 0);
   if (!cached[i]) {
+    if (fma && typeof WebAssembly === 'object' && !WebAssembly.validate(bytesOf(shared, fma))) enableRelaxedSimd();
     try {
       cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytesOf(shared, fma)) : null;
     } catch {
@@ -58,6 +59,32 @@ export function kernelModule(shared = false, fma = false): WebAssembly.Module | 
     }
   }
   return cached[i] ?? null;
+}
+
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+let flagTried = false;
+
+/**
+ * Turns on relaxed SIMD in Node versions that have it behind `--experimental-wasm-relaxed-simd`
+ * (Node 20; later ones ship it), once: the flag only changes which WebAssembly features new
+ * modules may use. Elsewhere (browsers ship relaxed SIMD; other engines without it) it does nothing.
+ */
+function enableRelaxedSimd(): void {
+  if (flagTried) return;
+  flagTried = true;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (typeof proc?.versions?.node !== 'string' || typeof proc.getBuiltinModule !== 'function') return;
+  try {
+    (proc.getBuiltinModule('node:v8') as { setFlagsFromString(flags: string): void }).setFlagsFromString(
+      '--experimental-wasm-relaxed-simd',
+    );
+  } catch {
+    // Not allowed here (a locked-down runtime): the plain kernels serve.
+  }
 }
 
 /**
