@@ -17,7 +17,7 @@ import {
   softmaxBackwardSimd,
   softmaxSimd,
 } from './wasm/wasm-elementwise.js';
-import { PACK_MIN_COLS, biasRows, productKind, startLinearWeightGradient, wasmGemm } from './wasm/wasm-gemm.js';
+import { ASYNC_DW_MAX_COLS, biasRows, productKind, startLinearWeightGradient, wasmGemm } from './wasm/wasm-gemm.js';
 import { concat, gather, pad, scatterAdd, slice, transposeWith } from './movement.js';
 import { layerNormRows, layerNormRowsBackward } from './layer-norm.js';
 import { maxPool2d } from './pool.js';
@@ -159,7 +159,7 @@ function linearGradients(
     matmul(dz, x, 1, 1, outF, rows, inF, true, false, simd),
   ];
   const pool = simd?.threads ?? null;
-  if (simd === null || pool === null || inF >= PACK_MIN_COLS || !usesWasmGemm(rows, outF, inF)) return one();
+  if (simd === null || pool === null || inF >= ASYNC_DW_MAX_COLS || !usesWasmGemm(rows, outF, inF)) return one();
   // A weight gradient still being computed is waited for first: its worker is then free again.
   simd.settle();
   const work = 2 * rows * inF * outF;

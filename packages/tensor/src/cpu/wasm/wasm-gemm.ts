@@ -66,10 +66,18 @@ export function packB(k: number, n: number, threaded = false, transB = false): b
 }
 
 /**
- * Columns of B from which it is packed (rows 2 KiB apart and more): measured, packing takes the
- * 512x512 product from about 44 to 58 GFLOP/s and 1024x1024 from 29 to 48 on one thread.
+ * Columns of B from which it is packed (rows 1 KiB apart and more): measured, packing takes the
+ * 512x512 product from about 44 to 58 GFLOP/s and 1024x1024 from 29 to 48 on one thread (AMD
+ * EPYC, AVX-512, plain kernel), and with the fused kernel on an AMD EPYC with AVX2 (Zen 3, Node
+ * 20, three alternating rounds) 256x256 from 27-36 to 34-43 GFLOP/s on one thread and from 40-51
+ * to 52-55 on two.
  */
-export const PACK_MIN_COLS = 512;
+export const PACK_MIN_COLS = 256;
+/**
+ * Input widths from which a linear layer's weight gradient is not started on a worker (whose
+ * kernel reads x row-major, without packed panels): up to here row-major is as fast.
+ */
+export const ASYNC_DW_MAX_COLS = 512;
 /** Rows of B from which it is packed: a short B (the MLP's 32 x 784) is faster row-major. */
 export const PACK_MIN_DEPTH = 256;
 let packing: 'auto' | 'always' | 'never' = 'auto';
@@ -349,7 +357,7 @@ export function wasmGemm(
  * settles the region (a call reaching into it, a backend call given the array, or the next one
  * started), which then calls `settled` with the milliseconds it waited for the worker. Null, with
  * nothing started, when no worker is free. The bits of {@link wasmGemm}.
- * B is read row-major (no packed panels: the caller keeps `inF` below {@link PACK_MIN_COLS}).
+ * B is read row-major (no packed panels: the caller keeps `inF` below {@link ASYNC_DW_MAX_COLS}).
  */
 export function startLinearWeightGradient(
   rt: WasmRuntime,
