@@ -388,10 +388,10 @@ export interface CpuBackendOptions {
    * compiling its kernels; engines without it get the plain kernel. A fused multiply-add is one
    * instruction where a multiply and an add are two: measured on an AMD Zen 3 (AVX2, Node 20), the
    * product's inner loop ran 1.4 times as fast and 512x512 to 1024x1024 products 1.3 times; on an
-   * AMD EPYC with AVX-512 products ran as fast either way. Products round once per multiply-add instead of twice, so their last bits
-   * differ from the plain kernel's (which `fma: false` keeps, for bits that match another machine
-   * or engine without relaxed SIMD); on one machine and engine they are the same whatever the
-   * thread count.
+   * AMD EPYC with AVX-512 products ran as fast either way. Products round once per multiply-add
+   * instead of twice, so their last bits differ from the plain kernel's (which `fma: false` keeps,
+   * for bits that match another machine or an engine without relaxed SIMD); on one machine and
+   * engine they are the same whatever the thread count.
    */
   fma?: boolean;
 }
