@@ -211,7 +211,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   commonOut(
     program
       .command('info')
-      .description('version, backends, the gpu.js mode the GPU backend would use here, and where MNIST was found')
+      .description(
+        "version, backends, the CPU backend's kernels, the gpu.js mode the GPU backend would use here, and where MNIST was found",
+      )
       .option('--json', 'print the information as one JSON object')
       .addHelpText('after', examples(['bp info', 'bp info --json   # for scripts and bug reports']))
       .action(async (opts) => {

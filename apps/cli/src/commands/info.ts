@@ -1,5 +1,5 @@
 /**
- * `bp info`: what this installation can do here: version, runtime, the
+ * `bp info`: what this installation can do here: version, runtime, the CPU kernels, the
  * backends and which gpu.js mode the GPU backend would pick (and why better
  * ones were passed over), and where the MNIST files were found.
  */
