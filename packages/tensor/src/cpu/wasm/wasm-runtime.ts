@@ -50,10 +50,11 @@ const cached: (WebAssembly.Module | null | undefined)[] = [undefined, undefined,
  */
 export function kernelModule(shared = false, fma = false): WebAssembly.Module | null {
   const i = (shared ? 1 : 0) + (fma ? 2 : 0);
-  if (!cached[i]) {
-    if (fma && typeof WebAssembly === 'object' && !WebAssembly.validate(bytesOf(shared, fma))) enableRelaxedSimd();
+  if (!cached[i] && typeof WebAssembly === 'object') {
+    const bytes = bytesOf(shared, fma);
+    if (fma && !WebAssembly.validate(bytes)) enableRelaxedSimd();
     try {
-      cached[i] = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytesOf(shared, fma)) : null;
+      cached[i] = new WebAssembly.Module(bytes);
     } catch {
       cached[i] = null;
     }
