@@ -30,48 +30,50 @@ function reference(p: number, g: number, m: number, v: number, c: AdamConstants)
 
 describe('adamUpdate (CPU kernel)', () => {
   const module = kernelModule();
-  const n = WASM_ADAM_MIN + 7; // large enough for the SIMD kernel, with a ragged tail
-  for (const [first, weightDecay, decoupled] of [
-    [true, 0, false],
-    [false, 0, false],
-    [false, 0.1, true],
-    [true, 0.1, true],
-    [false, 0.01, false],
-  ] as const) {
-    for (const [simd, block] of [
-      [false, 0],
-      [true, ADAM_BLOCK],
-      [true, 256],
+  // Large enough for the SIMD kernel, with a ragged tail; the kernel takes two vectors a turn, and
+  // the first size leaves it one more (257 vectors), the second none (258).
+  for (const n of [WASM_ADAM_MIN + 1, WASM_ADAM_MIN + 7])
+    for (const [first, weightDecay, decoupled] of [
+      [true, 0, false],
+      [false, 0, false],
+      [false, 0.1, true],
+      [true, 0.1, true],
+      [false, 0.01, false],
     ] as const) {
-      const how = simd ? `SIMD kernel in blocks of ${block}` : 'JavaScript loop';
-      const decay = weightDecay === 0 ? 'no weight decay' : `${decoupled ? 'decoupled' : 'L2'} weight decay ${weightDecay}`;
-      it(`${how}, ${first ? 'first step' : 'later step'}, ${decay}: matches the float32 composite bit for bit`, () => {
-        if (simd && module === null) return; // no WebAssembly SIMD in this engine
-        setAdamBlock(block || ADAM_BLOCK);
-        const c: AdamConstants = {
-          beta1: 0.9,
-          beta2: 0.999,
-          stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
-          epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3),
-          weightDecay,
-          decoupled,
-          lr: 1e-3,
-          first,
-        };
-        const p = values(n, 1);
-        const g = values(n, 2, 0.1);
-        const m = values(n, 3, 0.01);
-        const v = values(n, 4, 1e-3).map(Math.abs);
-        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
-        try {
-          adamUpdate(p, g, m, v, null, n, c, simd ? new WasmRuntime(module!) : null);
-        } finally {
-          setAdamBlock(ADAM_BLOCK);
-        }
-        expect(Array.from(p)).toEqual(want.map((w) => w[0]));
-        expect(Array.from(m)).toEqual(want.map((w) => w[1]));
-        expect(Array.from(v)).toEqual(want.map((w) => w[2]));
-      });
+      for (const [simd, block] of [
+        [false, 0],
+        [true, ADAM_BLOCK],
+        [true, 256],
+      ] as const) {
+        const how = simd ? `SIMD kernel in blocks of ${block}` : 'JavaScript loop';
+        const decay = weightDecay === 0 ? 'no weight decay' : `${decoupled ? 'decoupled' : 'L2'} weight decay ${weightDecay}`;
+        it(`${n} values, ${how}, ${first ? 'first step' : 'later step'}, ${decay}: matches the float32 composite bit for bit`, () => {
+          if (simd && module === null) return; // no WebAssembly SIMD in this engine
+          setAdamBlock(block || ADAM_BLOCK);
+          const c: AdamConstants = {
+            beta1: 0.9,
+            beta2: 0.999,
+            stepSize: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3),
+            epsScaled: 1e-8 * Math.sqrt(1 - 0.999 ** 3),
+            weightDecay,
+            decoupled,
+            lr: 1e-3,
+            first,
+          };
+          const p = values(n, 1);
+          const g = values(n, 2, 0.1);
+          const m = values(n, 3, 0.01);
+          const v = values(n, 4, 1e-3).map(Math.abs);
+          const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
+          try {
+            adamUpdate(p, g, m, v, null, n, c, simd ? new WasmRuntime(module!) : null);
+          } finally {
+            setAdamBlock(ADAM_BLOCK);
+          }
+          expect(Array.from(p)).toEqual(want.map((w) => w[0]));
+          expect(Array.from(m)).toEqual(want.map((w) => w[1]));
+          expect(Array.from(v)).toEqual(want.map((w) => w[2]));
+        });
+      }
     }
-  }
 });

