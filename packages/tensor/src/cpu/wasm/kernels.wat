@@ -316,7 +316,7 @@
       (br_if $strips (local.get $s))))
   (func $transpose (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (call $transpose_ld (local.get $src) (local.get $cols) (local.get $rows) (local.get $cols) (local.get $dst) (local.get $ldd)))
-  (func $transpose_ld (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+  (func $transpose_ld (export "transpose_ld") (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $lddb i32) (local $colsb i32) (local $i4 i32) (local $j4 i32)
     (local $ii i32) (local $iend i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmul } from '../matmul.js';
-import { setPacking, setPackingA, wasmGemm, wasmGemmBatch } from './wasm-gemm.js';
+import { biasRows, setPacking, setPackingA, wasmGemm, wasmGemmBatch } from './wasm-gemm.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -45,6 +45,38 @@ describe.skipIf(module === null)('WebAssembly SIMD matmul', () => {
           for (let i = 0; i < m * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(tol);
         });
       }
+    }
+  }
+
+  // A short A times B^T (a batch through a linear layer's weight) is computed as C^T = B @ A^T and
+  // transposed back inside the module, where the epilogue then runs; the others take the direct way.
+  for (const [m, k, n, tB] of [
+    [32, 784, 128, true],
+    [5, 300, 130, true],
+    [3, 40, 9, true],
+    [130, 9, 33, true],
+    [33, 257, 130, false],
+  ] as const) {
+    for (const [bias, relu] of [
+      [true, true],
+      [true, false],
+      [false, true],
+      [false, false],
+    ] as const) {
+      it(`[${m}x${k}] @ [${k}x${n}]${tB ? '^T' : ''}${bias ? ' + bias' : ''}${relu ? ', relu' : ''}: the bits of the product then biasRows`, () => {
+        const a = values(m * k, m + k);
+        const b = values(k * n, n + 3 * k);
+        a[k] = NaN; // row 1 of the output: NaN, which the ReLU turns into 0
+        const bv = bias ? values(n, 5) : null;
+        const got = new Float32Array(m * n + 3).fill(7);
+        wasmGemm(simd, a, 0, b, 0, got, 3, m, k, n, false, tB, { bias: bv, relu });
+        const want = new Float32Array(m * n + 3).fill(7);
+        wasmGemm(simd, a, 0, b, 0, want, 3, m, k, n, false, tB);
+        biasRows(want, 3, bv, m, n, relu);
+        expect(Array.from(got).map((x) => (Object.is(x, -0) ? '-0' : x))).toEqual(
+          Array.from(want).map((x) => (Object.is(x, -0) ? '-0' : x)),
+        );
+      });
     }
   }
 

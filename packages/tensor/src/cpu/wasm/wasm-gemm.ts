@@ -263,6 +263,7 @@ export function wasmGemm(
   transB: boolean,
   epilogue: GemmEpilogue | null = null,
   threads?: number,
+  transposeOut = false,
 ): void {
   if (threads === undefined) {
     const mp = roundUp(m, 4);
@@ -275,10 +276,8 @@ export function wasmGemm(
       // C^T = B @ A^T transposes A and C instead of the larger B, on one thread or several (there
       // the workers would otherwise pack all of B^T: 32x784 @ (128x784)^T on both threads of the
       // AMD EPYC went from 133 to 120 microseconds, against 134 on one).
-      const ct = new Float32Array(n * m);
-      wasmGemm(t > 1 ? rt : rt.alone(), B, bOff, A, aOff, ct, 0, n, k, m, false, true, null, t);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[cOff + i * n + j] = ct[j * m + i];
-      if (epilogue !== null) biasRows(out, cOff, epilogue.bias, m, n, epilogue.relu);
+      // C^T is transposed back inside the module, where the epilogue then runs on it.
+      wasmGemm(t > 1 ? rt : rt.alone(), B, bOff, A, aOff, out, cOff, n, k, m, false, true, epilogue, t, true);
     } else if (t > 1) wasmGemm(rt, A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, t);
     else wasmGemm(rt.alone(), A, aOff, B, bOff, out, cOff, m, k, n, transA, transB, epilogue, 1);
     rt.threads?.record(t, mp * np * k, performance.now() - t0, kind);
@@ -286,10 +285,13 @@ export function wasmGemm(
   }
   const mp = roundUp(m, 4);
   const np = roundUp(n, 8);
-  // Layout in floats: the bias [np] when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
-  // scratch for a transposed input, then op(A) in strips when it is packed.
+  // With `transposeOut`, C^T [n, m] is what goes out (to `out` as [n, m], the epilogue's bias [m]
+  // across its rows): transposed inside the module into T [np, mp] before the epilogue.
+  const biasLen = epilogue === null ? 0 : transposeOut ? roundUp(mp, 8) : np;
+  // Layout in floats: the bias when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
+  // scratch for a transposed input, op(A) in strips when it is packed, then T.
   const biasAt = DATA_AT;
-  const cAt = DATA_AT + (epilogue === null ? 0 : np);
+  const cAt = DATA_AT + biasLen;
   const aAt = cAt + mp * np;
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;
@@ -297,7 +299,8 @@ export function wasmGemm(
   const stripsA = threads === 1 && packA(k, n);
   // 64-byte aligned, so no 16-byte load of a strip straddles a cache line.
   const paAt = roundUp(sAt + (transA || transB || packed ? Math.max(transA ? m * k : 0, transB || packed ? k * n : 0) : 0), 16);
-  let mem = rt.heap(paAt + (stripsA ? mp * k : 0));
+  const tAt = roundUp(paAt + (stripsA ? mp * k : 0), 16);
+  let mem = rt.heap(transposeOut ? tAt + np * mp : tAt);
   // Workers start spinning now, so they take their parts at once when the operands are in.
   if (threads > 1) rt.threads!.wake(threads);
   if (packed && threads > 1) {
@@ -337,16 +340,19 @@ export function wasmGemm(
     stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
   gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
-  if (epilogue !== null) {
+  // What goes out: C [m, n] (ld np), or T [n, m] (ld mp).
+  const [oAt, rows, cols, ld] = transposeOut ? [tAt, n, m, mp] : [cAt, m, n, np];
+  if (transposeOut) rt.exports.transpose_ld(cAt * 4, np, mp, n, tAt * 4, mp);
+  if (epilogue !== null && (epilogue.bias !== null || epilogue.relu)) {
     mem = rt.heap(0);
-    if (epilogue.bias === null) mem.fill(0, biasAt, biasAt + np);
+    if (epilogue.bias === null) mem.fill(0, biasAt, biasAt + ld);
     else {
-      mem.set(epilogue.bias.subarray(0, n), biasAt);
-      mem.fill(0, biasAt + n, biasAt + np);
+      mem.set(epilogue.bias.subarray(0, cols), biasAt);
+      mem.fill(0, biasAt + cols, biasAt + ld);
     }
-    rt.exports.bias_rows(cAt * 4, biasAt * 4, mp, np, epilogue.relu ? 1 : 0);
+    rt.exports.bias_rows(oAt * 4, biasAt * 4, transposeOut ? rows : mp, ld, epilogue.relu ? 1 : 0);
   }
-  copyOut(mem, cAt, np, out, cOff, m, n);
+  copyOut(rt.heap(0), oAt, ld, out, cOff, rows, cols);
 }
 
 /**
