@@ -70,7 +70,7 @@ function panel(x0, rows, xKey, xLabel) {
 
 const byKey = (k) => (a, b) => a[k] - b[k];
 const m = doc.machine ?? {};
-const sub = `${m.cpu ?? 'unknown CPU'}${m.avx512f ? ' (AVX-512)' : ''}, ${m.cpus ?? '?'} cores, Node ${m.node ?? '?'}; ${doc.date ? doc.date.slice(0, 10) : ''}`;
+const sub = `${m.cpu ?? 'unknown CPU'}${m.avx512f ? ' (AVX-512)' : m.avx2 ? ' (AVX2)' : ''}, ${m.cpus ?? '?'} cores, Node ${m.node ?? '?'}; ${doc.date ? doc.date.slice(0, 10) : ''}`;
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${W / 2}" y="20" text-anchor="middle" font-size="15">MNIST MLP (784-hidden-10, Adam): epoch time in seconds, log scales</text>

@@ -83,7 +83,7 @@ if (argv.includes('--browser')) {
   process.exit(0);
 }
 
-/** The machine, as every figure must be read against: CPU model, AVX-512, cores, Node. */
+/** The machine, as every figure must be read against: CPU model, AVX-512 or AVX2, cores, Node. */
 async function machine(): Promise<Record<string, unknown>> {
   const os = await import('node:os');
   const { readFileSync } = await import('node:fs');
@@ -96,6 +96,7 @@ async function machine(): Promise<Record<string, unknown>> {
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     avx512f: / avx512f( |$)/.test(flags),
+    avx2: / avx2( |$)/.test(flags),
     fma: / fma( |$)/.test(flags),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
