@@ -100,3 +100,67 @@ describe('fused Adam on a parameter that shares memory', () => {
     expect(Array.from(w.dataSync())).toEqual([2.5, 3.5, 4.5, 5.5]);
   });
 });
+
+describe('fused Adam on a parameter large enough for the WebAssembly kernel', () => {
+  const cpu = getBackend();
+  afterEach(async () => {
+    await setBackend(cpu);
+  });
+  // 1031 values: more than one vector pair, a ragged end. On the CPU backend the moments move into
+  // a WebAssembly memory of their own on the first step and are updated there in place.
+  const n = 1031;
+  const x = tensor(Array.from({ length: n }, (_, i) => Math.sin(i) + 1.5));
+  const y = tensor(Array.from({ length: n }, (_, i) => Math.cos(i * 0.7)));
+  const start = Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 50 - 1);
+
+  /** `steps` steps on sum((w x - y)^2), a new optimizer loading the state dict after `resumeAt` steps. */
+  function run(ctor: typeof Adam | typeof AdamW, opts: AdamOptions, steps: number, resumeAt = -1): number[][] {
+    const w = tensor(start, { requiresGrad: true });
+    let opt = new ctor([w], opts);
+    const out: number[][] = [];
+    for (let i = 0; i < steps; i++) {
+      if (i === resumeAt) {
+        const sd = opt.stateDict();
+        opt = new ctor([w], opts);
+        opt.loadStateDict(sd);
+      }
+      opt.zeroGrad();
+      w.mul(x).sub(y).square().sum().backward();
+      opt.step();
+      out.push(Array.from(w.dataSync()));
+    }
+    return out;
+  }
+
+  for (const [name, ctor, opts] of [
+    ['Adam', Adam, { lr: 0.05 }],
+    ['Adam with L2 penalty', Adam, { lr: 0.05, weightDecay: 0.1 }],
+    ['AdamW', AdamW, { lr: 0.05, weightDecay: 0.3 }],
+  ] as const) {
+    it(`${name}: the same bits as the composite update over 6 steps, and after a state dict is loaded mid-run`, async () => {
+      const fused = run(ctor, opts, 6);
+      const resumed = run(ctor, opts, 6, 3);
+      await setBackend(compositeCpu());
+      const composite = run(ctor, opts, 6);
+      expect(fused).toEqual(composite);
+      expect(resumed).toEqual(composite);
+    });
+  }
+
+  it('state dicts hold the moments as they are after each step', () => {
+    const w = tensor(start, { requiresGrad: true });
+    const opt = new Adam([w], { lr: 0.05 });
+    const moments: number[][] = [];
+    for (let i = 0; i < 3; i++) {
+      opt.zeroGrad();
+      w.mul(x).sub(y).square().sum().backward();
+      opt.step();
+      const s = opt.stateDict().state['0'];
+      moments.push([...(s.expAvg as Tensor).dataSync(), ...(s.expAvgSq as Tensor).dataSync()]);
+    }
+    // m and v change every step and each saved copy keeps its own values.
+    expect(moments[1]).not.toEqual(moments[0]);
+    expect(moments[2]).not.toEqual(moments[1]);
+    expect(moments[0].every(Number.isFinite)).toBe(true);
+  });
+});

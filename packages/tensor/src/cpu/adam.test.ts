@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AdamConstants } from '../backend/backend.js';
 import { adamUpdate } from './adam.js';
-import { ADAM_BLOCK, WASM_ADAM_MIN, setAdamBlock } from './wasm/wasm-adam.js';
+import { ADAM_BLOCK, WASM_ADAM_MIN, adamMoments, setAdamBlock } from './wasm/wasm-adam.js';
+import { cpuBackend } from './cpu-backend.js';
+import { setBackend, getBackend } from '../backend/registry.js';
+import { adamUpdateInPlace } from '../ops/adam-update.js';
+import { tensor } from '../ops/creation.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 
 /** Values in [-scale, scale) from a small LCG. */
@@ -76,4 +80,74 @@ describe('adamUpdate (CPU kernel)', () => {
         });
       }
     }
+});
+
+describe("Adam moments in the kernels' memory (CPU backend)", () => {
+  const module = kernelModule();
+  const c = (first: boolean, weightDecay = 0, decoupled = false): AdamConstants => ({
+    beta1: 0.9,
+    beta2: 0.999,
+    stepSize: 1e-2,
+    epsScaled: 1e-8,
+    weightDecay,
+    decoupled,
+    lr: 1e-2,
+    first,
+  });
+
+  it('leaves small moments, and any without the SIMD kernels, where they are', () => {
+    const big = [values(2000, 1), values(2000, 2)] as const;
+    const [bm, bv] = adamMoments(null, big[0], big[1], 2000);
+    expect(bm).toBe(big[0]);
+    expect(bv).toBe(big[1]);
+    const m = values(WASM_ADAM_MIN - 1, 1);
+    const v = values(WASM_ADAM_MIN - 1, 2);
+    const [m2, v2] = adamMoments(module === null ? null : new WasmRuntime(module), m, v, m.length);
+    expect(m2).toBe(m);
+    expect(v2).toBe(v);
+  });
+
+  it.skipIf(module === null)(
+    'moves them there on the first step, keeps them there, and gives the bits of the composite (blocks of 256, a ragged end)',
+    async () => {
+      const before = getBackend();
+      await setBackend(cpuBackend({ threads: 1 }));
+      setAdamBlock(256);
+      try {
+        const n = 1031;
+        const p = tensor(Array.from(values(n, 5)));
+        const m = tensor(new Array<number>(n).fill(0));
+        const v = tensor(new Array<number>(n).fill(0));
+        const want = { p: Array.from(p.dataSync()), m: new Array<number>(n).fill(0), v: new Array<number>(n).fill(0) };
+        const step = (k: number, cs: AdamConstants): void => {
+          const g = tensor(Array.from(values(n, 10 + k, 0.1)));
+          const gs = g.dataSync();
+          for (let i = 0; i < n; i++) [want.p[i], want.m[i], want.v[i]] = reference(want.p[i], gs[i], want.m[i], want.v[i], cs);
+          adamUpdateInPlace(p, g, m, v, null, cs);
+        };
+        step(0, c(true));
+        const placed = m._storage as Float32Array;
+        // A view of a larger WebAssembly memory, not an array of its own.
+        expect(placed.buffer.byteLength).toBeGreaterThan(placed.byteLength);
+        step(1, c(false));
+        step(2, c(false, 0.1, true));
+        expect(m._storage).toBe(placed);
+        expect(Array.from(p.dataSync())).toEqual(want.p);
+        expect(Array.from(m.dataSync())).toEqual(want.m);
+        expect(Array.from(v.dataSync())).toEqual(want.v);
+        // Written from outside (as loading a state dict does): moved there again, from the new values.
+        m.assign(tensor(new Array<number>(n).fill(0.5)));
+        want.m.fill(0.5);
+        expect(m._storage).not.toBe(placed);
+        step(3, c(false, 0.01));
+        expect((m._storage as Float32Array).buffer.byteLength).toBeGreaterThan(4 * n);
+        expect(Array.from(p.dataSync())).toEqual(want.p);
+        expect(Array.from(m.dataSync())).toEqual(want.m);
+        expect(Array.from(v.dataSync())).toEqual(want.v);
+      } finally {
+        setAdamBlock(ADAM_BLOCK);
+        await setBackend(before);
+      }
+    },
+  );
 });

@@ -10,7 +10,8 @@ const f = Math.fround;
  * parameter-sized array; this loop reads each value once. Every intermediate goes
  * through Math.fround where the composite ops round to float32 (scalars included),
  * so the two paths give identical bits and the PyTorch reference tests hold for both.
- * With `simd`, large plain-Adam updates run on the WebAssembly kernel instead (same bits).
+ * With `simd`, large plain-Adam updates run on the WebAssembly kernel instead (same bits), in place
+ * on the moments where the backend's `adamMoments` placed them.
  */
 export function adamUpdate(
   p: Float32Array,
