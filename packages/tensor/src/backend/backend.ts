@@ -105,13 +105,13 @@ export interface FusedKernels<S> {
    */
   adamUpdate(param: S, grad: S, expAvg: S, expAvgSq: S, maxExpAvgSq: S | null, size: number, c: AdamConstants): void;
   /**
-   * Storages holding the values of Adam's moments `expAvg` and `expAvgSq` (`size` values each)
-   * where {@link FusedKernels.adamUpdate} updates them fastest: the two given when they already
-   * are (or when the backend has nowhere better), else copies, which the caller puts in their
-   * place. The CPU backend keeps them in a WebAssembly memory of their own, so that a step copies
-   * only the parameter and its gradient in and the parameter out.
+   * Storages holding the values of a parameter and its Adam moments (`size` values each) where
+   * {@link FusedKernels.adamUpdate} updates them fastest: the three given when they already are
+   * (or when the backend has nowhere better), else copies, which the caller puts in their place.
+   * The CPU backend keeps them in a WebAssembly memory of their own, so that a step copies only
+   * the gradient in.
    */
-  adamMoments(expAvg: S, expAvgSq: S, size: number): [S, S];
+  adamPlace(param: S, expAvg: S, expAvgSq: S, size: number): [S, S, S];
   /**
    * Exact GELU of `size` float32 values together with its derivative `Φ(x) + x φ(x)` (as `geluGrad`
    * rounds it), computed from the same erf: what {@link FusedKernels.geluBackward} multiplies the

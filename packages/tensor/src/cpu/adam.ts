@@ -11,7 +11,7 @@ const f = Math.fround;
  * through Math.fround where the composite ops round to float32 (scalars included),
  * so the two paths give identical bits and the PyTorch reference tests hold for both.
  * With `simd`, large plain-Adam updates run on the WebAssembly kernel instead (same bits), in place
- * on the moments where the backend's `adamMoments` placed them.
+ * where the backend's `adamPlace` placed parameter and moments.
  */
 export function adamUpdate(
   p: Float32Array,

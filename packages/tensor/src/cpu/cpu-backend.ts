@@ -2,7 +2,7 @@ import type { Backend, FusedKernels } from '../backend/backend.js';
 import { expF32, expNonPositive, geluCdf, geluFromCdf, geluGradFromCdf } from '../backend/unary-ops.js';
 import type { TypedArray } from '../dtype.js';
 import { adamUpdate } from './adam.js';
-import { adamMoments } from './wasm/wasm-adam.js';
+import { adamPlace } from './wasm/wasm-adam.js';
 import { scaleInPlace, sumOfSquares } from './grad-norm.js';
 import { binary, unary, where } from './elementwise.js';
 import { matmul, usesWasmGemm } from './matmul.js';
@@ -547,7 +547,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       ...conv,
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, local),
-      adamMoments: (m, v, size) => adamMoments(local, m as Float32Array, v as Float32Array, size),
+      adamPlace: (p, m, v, size) => adamPlace(local, p as Float32Array, m as Float32Array, v as Float32Array, size),
       sumOfSquares: (xs, sizes) => sumOfSquares(xs as Float32Array[], sizes),
       scaleInPlace: (x, size, factor) => scaleInPlace(x as Float32Array, size, factor as Float32Array, local),
     },

@@ -12,9 +12,9 @@ export function hasFusedAdam(): boolean {
 /**
  * One Adam/AdamW step on the active backend's fused kernel, written in place into the
  * storage of `param`, `expAvg`, `expAvgSq` and `maxExpAvgSq` (every tensor sharing
- * that storage sees the change, so the caller must own it). Without AMSGrad, the moments may first
- * move to a storage where the backend updates them fastest (the same values; every tensor sharing
- * their storage follows). Not recorded by autograd.
+ * that storage sees the change, so the caller must own it). Without AMSGrad, the parameter and the
+ * moments may first move to a storage where the backend updates them fastest (the same values;
+ * every tensor sharing their storage follows). Not recorded by autograd.
  * Returns false and changes nothing when the backend has no such kernel; the caller then
  * composes the update from ops. Throws unless all tensors are float32 with `param`'s size.
  */
@@ -45,13 +45,13 @@ export function adamUpdateInPlace(
   const kernel = b.fused?.adamUpdate;
   if (kernel === undefined) return false;
   for (const t of [param, expAvg, expAvgSq, maxExpAvgSq]) if (t !== null) ensureExclusive(t);
-  const home = b.fused?.adamMoments;
-  if (home !== undefined && maxExpAvgSq === null && expAvg._live() !== expAvgSq._live()) {
-    // The moments move to where the backend updates them fastest (the same values; a storage
-    // already there stays: replacing it with itself does nothing).
-    const [m, v] = home(expAvg._on(b), expAvgSq._on(b), param.size);
-    expAvg._live().replace(m, b);
-    expAvgSq._live().replace(v, b);
+  const place = b.fused?.adamPlace;
+  const refs = [param, expAvg, expAvgSq].map((t) => t._live());
+  if (place !== undefined && maxExpAvgSq === null && new Set(refs).size === 3) {
+    // Parameter and moments move to where the backend updates them fastest (the same values; a
+    // storage already there stays: replacing it with itself does nothing).
+    const placed = place(param._on(b), expAvg._on(b), expAvgSq._on(b), param.size);
+    refs.forEach((r, i) => r.replace(placed[i], b));
   }
   kernel(param._on(b), grad._on(b), expAvg._on(b), expAvgSq._on(b), maxExpAvgSq === null ? null : maxExpAvgSq._on(b), param.size, c);
   for (const t of [param, expAvg, expAvgSq, maxExpAvgSq]) if (t !== null) bumpVersion(t);

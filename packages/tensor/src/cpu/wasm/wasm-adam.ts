@@ -6,11 +6,10 @@ export const WASM_ADAM_MIN = 1024;
 
 /**
  * Adam and AdamW (L2 or decoupled weight decay; not AMSGrad) on the SIMD kernel, four lanes at a
- * time; f32x4 arithmetic rounds exactly as the float32 ops of the composite update. Block by
- * block, the parameter and its gradient are copied into the kernels' memory, updated there and the
- * parameter copied back; the moments are updated in place where {@link adamMoments} placed them
- * (three copies a block), else copied in and out too (seven). Returns true (the caller leaves
- * AMSGrad to the JavaScript loop).
+ * time; f32x4 arithmetic rounds exactly as the float32 ops of the composite update. Where
+ * {@link adamPlace} placed the parameter and its moments, the gradient alone is copied into the
+ * kernels' memory, block by block, and the kernel updates the three in place; elsewhere all four
+ * are copied in and three out. Returns true (the caller leaves AMSGrad to the JavaScript loop).
  */
 export function adamSimd(
   rt: WasmRuntime,
@@ -21,32 +20,31 @@ export function adamSimd(
   n: number,
   c: AdamConstants,
 ): boolean {
-  const home = homes.get(m);
-  const h = home?.v === v ? home : null;
+  const h = placed(p, m, v);
   // Block by block, so the blocks copied in are still in cache when the kernel reads them and its
-  // results when they are copied out. Layout in floats: p at `o`, g at `o + q`, then (in scratch)
-  // m and v.
+  // results when they are copied out. In scratch, p, g, m, v one block each; placed, g in the
+  // slab's scratch and p, m, v where they live, q floats apart.
   const block = h === null ? adamBlock : Math.min(adamBlock, ADAM_BLOCK);
-  const q = h === null ? (Math.min(n, block) + 3) & ~3 : ADAM_BLOCK;
-  const o = h === null ? 0 : P_AT;
+  const q = h === null ? (Math.min(n, block) + 3) & ~3 : h.q;
   const mem = h === null ? rt.heap(4 * q) : h.slab.f;
   for (let at = 0; at < n; at += block) {
     const len = Math.min(block, n - at);
     const end = at + len;
-    const mAt = h === null ? 2 * q : h.mAt + at;
-    const vAt = h === null ? 3 * q : h.vAt + at;
-    mem.set(p.subarray(at, end), o);
-    mem.set(g.subarray(at, end), o + q);
-    if (h === null && !c.first) {
-      mem.set(m.subarray(at, end), mAt);
-      mem.set(v.subarray(at, end), vAt);
+    if (h !== null) {
+      mem.set(g.subarray(at, end), G_AT);
+      adamKernel(h.slab.exports, h.pAt + at, G_AT, h.pAt + q + at, h.pAt + 2 * q + at, len, c);
+      continue;
     }
-    adamKernel(h === null ? rt.exports : h.slab.exports, o, o + q, mAt, vAt, len, c);
-    p.set(mem.subarray(o, o + len), at);
-    if (h === null) {
-      m.set(mem.subarray(mAt, mAt + len), at);
-      v.set(mem.subarray(vAt, vAt + len), at);
+    mem.set(p.subarray(at, end), 0);
+    mem.set(g.subarray(at, end), q);
+    if (!c.first) {
+      mem.set(m.subarray(at, end), 2 * q);
+      mem.set(v.subarray(at, end), 3 * q);
     }
+    adamKernel(rt.exports, 0, q, 2 * q, 3 * q, len, c);
+    p.set(mem.subarray(0, len), at);
+    m.set(mem.subarray(2 * q, 2 * q + len), at);
+    v.set(mem.subarray(3 * q, 3 * q + len), at);
   }
   return true;
 }
@@ -85,7 +83,7 @@ export function setAdamBlock(values: number): void {
 }
 
 /**
- * Where Adam's moments live between steps ({@link adamMoments}): a WebAssembly memory of fixed
+ * Where Adam's parameters and moments live between steps ({@link adamPlace}): a WebAssembly memory of fixed
  * size (it never grows, so views of it stay valid) with its own instance of the kernels, scratch
  * for one block of a parameter and of its gradient at the start, then the moments of the
  * parameters placed there, back to back.
@@ -97,58 +95,71 @@ interface Slab {
   top: number;
 }
 
-/** The moments of one parameter: the slab and the floats where `m` and its partner `v` start. */
+/** Where a parameter and its moments live: `p` at float `pAt` of the slab, `m` and `v` `q` and `2q` floats on. */
 interface Home {
   slab: Slab;
-  mAt: number;
-  vAt: number;
+  pAt: number;
+  q: number;
+  m: Float32Array;
   v: Float32Array;
 }
 
-/** Floats of one slab (16 MiB) unless one parameter's moments need more. */
+/** Floats of one slab (16 MiB) unless one parameter needs more. */
 export const SLAB_FLOATS = 1 << 22;
-/** The scratch blocks of the parameter and of its gradient ({@link ADAM_BLOCK} floats each), at the start of every slab. */
-const P_AT = 16;
+/** The scratch block of the gradient ({@link ADAM_BLOCK} floats), at the start of every slab. */
+const G_AT = 16;
 
-/** The moments placed in a slab, by the view of `m`. */
+/** The parameters placed in a slab, by their view. */
 const homes = new WeakMap<Float32Array, Home>();
+
+/** Where `p` lives with `m` and `v` as its moments, or null. */
+function placed(p: Float32Array, m: Float32Array, v: Float32Array): Home | null {
+  const h = homes.get(p);
+  return h?.m === m && h.v === v ? h : null;
+}
 /**
- * The slab new moments go to (a full one is left to the moments in it, and to the collector);
- * null before the first, and for good once a memory could not be made.
+ * The slab new parameters go to (a full one is left to the arrays in it, and to the collector);
+ * undefined before the first, null for good once a memory could not be made.
  */
 let current: Slab | null | undefined;
 
 /**
- * The CPU backend's `fused.adamMoments`: `m` and `v` (`n` values each) as views of a slab that
- * {@link adamSimd} updates in place (copies, made on first sight; the views themselves when
- * they already are), or the arrays themselves below {@link WASM_ADAM_MIN} or where no memory can
- * be made.
+ * The CPU backend's `fused.adamPlace`: parameter `p` and its moments `m` and `v` (`n` values
+ * each) as views of a slab, where {@link adamSimd} updates them in place (copies, made on first
+ * sight; the views themselves when they already are), or the arrays themselves below
+ * {@link WASM_ADAM_MIN} or where no memory can be made.
  */
-export function adamMoments(rt: WasmRuntime | null, m: Float32Array, v: Float32Array, n: number): [Float32Array, Float32Array] {
-  if (rt === null || n < WASM_ADAM_MIN || current === null || homes.get(m)?.v === v) return [m, v];
+export function adamPlace(
+  rt: WasmRuntime | null,
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+): [Float32Array, Float32Array, Float32Array] {
+  if (rt === null || n < WASM_ADAM_MIN || current === null || placed(p, m, v) !== null) return [p, m, v];
   const q = (n + 15) & ~15;
-  if (current === undefined || current.top + 2 * q > current.f.length) {
-    const module = kernelModule(false, rt.fma) ?? kernelModule(false, false);
+  if (current === undefined || current.top + 3 * q > current.f.length) {
     // Fixed in size, so that views of it stay valid.
-    const pages = Math.ceil((Math.max(SLAB_FLOATS, P_AT + 2 * ADAM_BLOCK + 2 * q) * 4) / 65536);
+    const pages = Math.ceil((Math.max(SLAB_FLOATS, G_AT + ADAM_BLOCK + 3 * q) * 4) / 65536);
     try {
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      const exports = new WebAssembly.Instance(module!, { env: { memory } }).exports as unknown as KernelExports;
-      current = { exports, f: new Float32Array(memory.buffer), top: P_AT + 2 * ADAM_BLOCK };
+      // The private variant of the kernels `rt` runs (compiled, since `rt` exists).
+      const exports = new WebAssembly.Instance(kernelModule(false, rt.fma)!, { env: { memory } }).exports as unknown as KernelExports;
+      current = { exports, f: new Float32Array(memory.buffer), top: G_AT + ADAM_BLOCK };
     } catch {
-      // Out of address space or memory: the moments stay where they are, on the scratch path.
+      // Out of address space or memory: the arrays stay where they are, on the scratch path.
       current = null;
-      return [m, v];
+      return [p, m, v];
     }
   }
   const slab = current;
-  const mAt = slab.top;
-  const vAt = mAt + q;
-  slab.top = vAt + q;
-  const m2 = slab.f.subarray(mAt, mAt + n);
-  const v2 = slab.f.subarray(vAt, vAt + n);
-  m2.set(m.subarray(0, n));
-  v2.set(v.subarray(0, n));
-  homes.set(m2, { slab, mAt, vAt, v: v2 });
-  return [m2, v2];
+  const pAt = slab.top;
+  slab.top += 3 * q;
+  const out = [p, m, v].map((x, i) => {
+    const view = slab.f.subarray(pAt + i * q, pAt + i * q + n);
+    view.set(x.subarray(0, n));
+    return view;
+  }) as [Float32Array, Float32Array, Float32Array];
+  homes.set(out[0], { slab, pAt, q, m: out[1], v: out[2] });
+  return out;
 }
