@@ -574,6 +574,18 @@ export async function generate() {
   const shared = assemble(true);
   const at = flagAt(plain, shared);
   if (flagAt(plainFma, assemble(true, true)) !== at) throw new Error('kernels.wat: the fused variant has its memory flag elsewhere');
+  // The fused variant as the bytes where it differs from the plain one, between their common
+  // beginning and end (the memory flag lies in the common beginning).
+  let fmaPrefix = 0;
+  while (fmaPrefix < Math.min(plain.length, plainFma.length) && plain[fmaPrefix] === plainFma[fmaPrefix]) fmaPrefix++;
+  let fmaSuffix = 0;
+  while (
+    fmaSuffix < Math.min(plain.length, plainFma.length) - fmaPrefix &&
+    plain[plain.length - 1 - fmaSuffix] === plainFma[plainFma.length - 1 - fmaSuffix]
+  )
+    fmaSuffix++;
+  if (fmaPrefix <= at) throw new Error('kernels.wat: the fused variant differs before the memory flag');
+  const fmaPart = plainFma.subarray(fmaPrefix, plainFma.length - fmaSuffix);
   const { byId, exported } = signatures(source);
   const methods = exported.map(([name, params]) => `  ${name}(${params.map(([p]) => `${p}: number`).join(', ')}): void;`).join('\n');
   const fields = TASKS.map(
@@ -589,9 +601,17 @@ export const KERNELS_WASM = '${plain.toString('base64')}';
 
 /**
  * The kernels with the matrix product's multiply-adds fused (relaxed SIMD \`f32x4.relaxed_madd\`),
- * for engines that have relaxed SIMD, with a private memory.
+ * for engines that have relaxed SIMD, with a private memory: the first {@link KERNELS_FMA_PREFIX}
+ * bytes of {@link KERNELS_WASM}, these bytes (as base64), then its last {@link KERNELS_FMA_SUFFIX}.
+ * The two differ only in the matrix kernel (and the sizes before it), so the bundle carries that once.
  */
-export const KERNELS_WASM_FMA = '${plainFma.toString('base64')}';
+export const KERNELS_WASM_FMA_PART = '${fmaPart.toString('base64')}';
+
+/** Bytes of {@link KERNELS_WASM} that begin the fused variant. */
+export const KERNELS_FMA_PREFIX = ${fmaPrefix};
+
+/** Bytes of {@link KERNELS_WASM} that end the fused variant. */
+export const KERNELS_FMA_SUFFIX = ${fmaSuffix};
 
 /**
  * Where the variants importing a shared memory (for worker threads) differ from the private ones:

@@ -1,4 +1,13 @@
-import { KERNELS_WASM, KERNELS_WASM_FMA, SHARED_FLAG, SHARED_FLAG_AT, TASK_FIELDS, type KernelExports } from './kernels-wasm.js';
+import {
+  KERNELS_FMA_PREFIX,
+  KERNELS_FMA_SUFFIX,
+  KERNELS_WASM,
+  KERNELS_WASM_FMA_PART,
+  SHARED_FLAG,
+  SHARED_FLAG_AT,
+  TASK_FIELDS,
+  type KernelExports,
+} from './kernels-wasm.js';
 import type { ThreadPool } from './thread-pool.js';
 
 export type { KernelExports };
@@ -33,7 +42,16 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 /** The module bytes of a variant: the shipped private one, with the memory flag set for `shared`. */
 function bytesOf(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
-  const out = decode(fma ? KERNELS_WASM_FMA : KERNELS_WASM);
+  let out = decode(KERNELS_WASM);
+  if (fma) {
+    // The fused variant: the plain bytes with its own in the middle (see KERNELS_WASM_FMA_PART).
+    const part = decode(KERNELS_WASM_FMA_PART);
+    const joined = new Uint8Array(KERNELS_FMA_PREFIX + part.length + KERNELS_FMA_SUFFIX);
+    joined.set(out.subarray(0, KERNELS_FMA_PREFIX));
+    joined.set(part, KERNELS_FMA_PREFIX);
+    joined.set(out.subarray(out.length - KERNELS_FMA_SUFFIX), KERNELS_FMA_PREFIX + part.length);
+    out = joined;
+  }
   if (shared) out[SHARED_FLAG_AT] = SHARED_FLAG;
   return out;
 }
