@@ -34,8 +34,8 @@ export interface LoopReport {
 }
 
 /**
- * The CPU backend with a live-storage counter: +1 for every storage a kernel returns, -1 for
- * every `dispose`. The CPU backend leaves freeing to garbage collection, so this counts what
+ * The CPU backend with a live-storage counter: +1 for every storage a kernel returns (other than
+ * one of its arguments), -1 for every `dispose`. The CPU backend leaves freeing to garbage collection, so this counts what
  * deterministic disposal released and nothing else.
  */
 export function countingCpu(): Backend & { live(): number } {
@@ -74,8 +74,10 @@ export function countingCpu(): Backend & { live(): number } {
         k,
         (...a: unknown[]) => {
           const r = f(...a);
-          if (Array.isArray(r)) live += r.filter((s) => s !== null).length;
-          else if (r !== undefined) live++;
+          // A storage given back as it came in (Adam's parameter and moments already placed) is not a new one.
+          const fresh = (s: unknown): boolean => s !== null && s !== undefined && !a.includes(s);
+          if (Array.isArray(r)) live += r.filter(fresh).length;
+          else if (fresh(r)) live++;
           return r;
         },
       ]),
