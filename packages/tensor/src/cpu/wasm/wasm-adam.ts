@@ -83,10 +83,10 @@ export function setAdamBlock(values: number): void {
 }
 
 /**
- * Where Adam's parameters and moments live between steps ({@link adamPlace}): a WebAssembly memory of fixed
- * size (it never grows, so views of it stay valid) with its own instance of the kernels, scratch
- * for one block of a parameter and of its gradient at the start, then the moments of the
- * parameters placed there, back to back.
+ * Where Adam's parameters and moments live between steps ({@link adamPlace}): a WebAssembly
+ * memory of fixed size (it never grows, so views of it stay valid) with its own instance of the
+ * kernels, scratch for one block of a gradient at the start, then each parameter placed there
+ * followed by its two moments, back to back.
  */
 interface Slab {
   exports: KernelExports;
@@ -117,6 +117,7 @@ function placed(p: Float32Array, m: Float32Array, v: Float32Array): Home | null 
   const h = homes.get(p);
   return h?.m === m && h.v === v ? h : null;
 }
+
 /**
  * The slab new parameters go to (a full one is left to the arrays in it, and to the collector);
  * undefined before the first, null for good once a memory could not be made.
