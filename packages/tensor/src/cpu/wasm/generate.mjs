@@ -166,6 +166,20 @@ function exp4() {
 const ERF_LOCALS = ['v', 'ab', 'i', 's', 'u', 'q', 'e'];
 
 /**
+ * The statements of `a` and `b` (same count, a line each) taken in turn, so that two chains of
+ * dependent steps overlap.
+ */
+function interleave(a, b) {
+  const lines = (t) => t.split('\n').filter((l) => l.trim() !== '');
+  const second = lines(b);
+  return (
+    lines(a)
+      .flatMap((l, i) => [l, second[i]])
+      .join('\n') + '\n'
+  );
+}
+
+/**
  * A loop over `n` floats eight at a time (the heap slots are whole multiples of eight floats, so the
  * last turn's extra lanes stay inside them): `body` (statements over the vectors at the pointers in
  * `step`) for two vectors a turn, its statements interleaved so that the two chains of dependent
@@ -179,9 +193,7 @@ function loop8(body, step, locals) {
     second = second.replaceAll(`(v128.load (local.get $${p}))`, `(v128.load offset=16 (local.get $${p}))`);
     second = second.replaceAll(`(v128.store (local.get $${p})`, `(v128.store offset=16 (local.get $${p})`);
   }
-  const a = body.split('\n').filter((l) => l.trim() !== '');
-  const b = second.split('\n').filter((l) => l.trim() !== '');
-  const both = a.flatMap((l, i) => [l, b[i]]).join('\n') + '\n';
+  const both = interleave(body, second);
   return `    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $l
 ${both}${step.map((p) => assign(p, `(i32.add (local.get $${p}) (i32.const 32))`)).join('')}      (local.set $n (i32.sub (local.get $n) (i32.const 8)))
@@ -260,15 +272,7 @@ function adamKernel() {
     out += `      (v128.store offset=${o} ${at('p')} (f32x4.sub ${loc(`pi${s}`)} (f32x4.mul (f32x4.div ${loc(`mi${s}`)} (f32x4.add (f32x4.sqrt ${loc(`vi${s}`)}) ${loc('E')})) ${loc('S')})))\n`;
     return out;
   };
-  const both = (decay, first) => {
-    const a = one(decay, first, 0, '')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    const b = one(decay, first, 16, '_1')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    return a.flatMap((l, i) => [l, b[i]]).join('\n') + '\n';
-  };
+  const both = (decay, first) => interleave(one(decay, first, 0, ''), one(decay, first, 16, '_1'));
   const loops = (decay, first) => `      (block $pairs (loop $pair
         (br_if $pairs (i32.gt_s (i32.add (local.get $i) (i32.const 32)) (local.get $bytes)))
 ${both(decay, first)}        (local.set $i (i32.add (local.get $i) (i32.const 32)))
