@@ -51,18 +51,25 @@ function stage(
 }
 
 /**
- * Whether B [k, n] goes to the kernel as packed panels: when its rows are far enough apart that
- * walking down an 8-column panel of the row-major matrix would touch a page (and an L1 set) per
- * few rows; and, for a product split between threads, whenever B is stored transposed, since the
- * workers then pack it straight from the stored B^T, a pass split between the threads, instead of
- * the calling thread transposing it alone before they start. Measured with both threads of the
- * machine (AMD EPYC, AVX-512, Node 20, medians of alternating runs): 32x784 @ (128x784)^T from
- * 169 to 113 microseconds, 512x64 @ (256x64)^T from 327 to 255. Packing is one more pass over B;
- * it gives the same bits.
+ * Whether B [k, n] goes to the kernel as packed panels [np/8, k, 8]: on one thread whenever it has
+ * more than one 8-column panel, since the kernel then reads each panel from one contiguous run
+ * instead of 32 bytes from every row of the row-major matrix; packing is one more pass over B
+ * where B is stored as is, and none more when it is stored transposed (packing then replaces the
+ * transpose). Measured on one thread (AMD EPYC Zen 3, AVX2, Node 20, FMA kernel, best of five
+ * alternating rounds, GFLOP/s row-major -> packed): 128x784 @ (128x784)^T 36.6 -> 39.7,
+ * 128x128 @ 128x128 38.6 -> 42.0, 512x64 @ (256x64)^T 37.7 -> 41.2, short depths (k = 32) level.
+ * On several threads: when B has rows far enough apart that walking down an 8-column panel of
+ * the row-major matrix would touch a page (and an L1 set) per few rows; and whenever B is stored
+ * transposed, since the workers then pack it straight from the stored B^T, a pass split between
+ * the threads, instead of the calling thread transposing it alone before they start. Measured
+ * with both threads of the machine (AMD EPYC, AVX-512, Node 20, medians of alternating runs):
+ * 32x784 @ (128x784)^T from 169 to 113 microseconds, 512x64 @ (256x64)^T from 327 to 255.
+ * Same bits either way.
  */
 export function packB(k: number, n: number, threaded = false, transB = false): boolean {
   if (packing !== 'auto') return packing === 'always';
-  return (n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH) || (threaded && transB);
+  if (!threaded) return n > 8;
+  return (n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH) || transB;
 }
 
 /**
@@ -78,18 +85,18 @@ export const PACK_MIN_COLS = 256;
  * kernel reads x row-major, without packed panels): up to here row-major is as fast.
  */
 export const ASYNC_DW_MAX_COLS = 512;
-/** Rows of B from which it is packed: a short B (the MLP's 32 x 784) is faster row-major. */
+/** Rows of B from which a product on several threads packs it (when not stored transposed), and a product on one thread packs A into strips. */
 export const PACK_MIN_DEPTH = 256;
 let packing: 'auto' | 'always' | 'never' = 'auto';
 
 /**
- * Whether op(A) [m, k] goes to a one-thread product as 4-row strips (pack_a): from the same sizes on as B's
- * packing, since the strips pay off once many panels of B reuse them. One more pass over A; same bits.
+ * Whether op(A) [m, k] goes to a one-thread product as 4-row strips (pack_a): from the sizes on where a product on
+ * several threads packs B, since the strips pay off once many panels of B reuse them. One more pass over A; same bits.
  * Measured on one thread with the operands in the module (AMD EPYC, AVX-512, Node 20): 512x512
  * 62.0 -> 63.5 GFLOP/s and 1024x1024 60.6 -> 61.7 (medians); at 256 (B not packed) it was slower.
  */
 export function packA(k: number, n: number): boolean {
-  return packingA === 'auto' ? packB(k, n) : packingA === 'always';
+  return packingA === 'auto' ? n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH : packingA === 'always';
 }
 let packingA: 'auto' | 'always' | 'never' = 'auto';
 
