@@ -12,9 +12,10 @@ import {
   setBackend,
   tensor,
   type Backend,
+  type ConvOptions,
   type Tensor,
 } from '@bp/tensor';
-import { attentionHeads, probabilityNll, reluMaxPool2d, setOpObserver } from '@bp/tensor/internal';
+import { attentionHeads, conv2dReluMaxPool2d, probabilityNll, reluMaxPool2d, setOpObserver } from '@bp/tensor/internal';
 import './index.js';
 
 /**
@@ -264,6 +265,85 @@ describe('fused ReLU + max pooling', () => {
       expect(fused).toEqual(await onComposite(['maxPool2dRelu'], run));
     });
   }
+});
+
+describe('fused convolution + ReLU + max pooling', () => {
+  type Case = {
+    shape: [number, number, number, number];
+    outC: number;
+    k: number | [number, number];
+    conv: ConvOptions;
+    bias: boolean;
+    grads: [boolean, boolean, boolean];
+  };
+  // Odd convolution outputs (the last row and column dropped), strides, padding, 'same' with
+  // dilation, no bias, inputs without a gradient (a network's images), a bias whose weight is frozen;
+  // and a batch large enough for the kernel's threads (slices of a batch: wasm-conv.test.ts).
+  const cases: Case[] = [
+    { shape: [2, 3, 8, 8], outC: 5, k: 3, conv: { padding: 1 }, bias: true, grads: [true, true, true] },
+    { shape: [3, 2, 9, 7], outC: 4, k: 3, conv: {}, bias: false, grads: [true, true, false] },
+    { shape: [2, 1, 11, 10], outC: 3, k: [3, 2], conv: { stride: 2, padding: [1, 0] }, bias: true, grads: [false, true, true] },
+    { shape: [2, 2, 8, 8], outC: 3, k: 3, conv: { padding: 'same', dilation: 2 }, bias: true, grads: [true, false, true] },
+    { shape: [64, 1, 28, 28], outC: 16, k: 3, conv: { padding: 1 }, bias: true, grads: [false, true, true] },
+  ];
+  for (const c of cases) {
+    it(`[${c.shape}] -> ${c.outC} channels, kernel ${c.k} ${JSON.stringify(c.conv)}${c.bias ? '' : ', no bias'}, gradients ${c.grads}: bit for bit the ops one after the other`, async () => {
+      const run = () => {
+        manualSeed(11);
+        const [n, inC] = c.shape;
+        const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
+        const x = randn(c.shape, { requiresGrad: c.grads[0] });
+        const w = randn([c.outC, inC, kh, kw], { requiresGrad: c.grads[1] });
+        const b = c.bias ? randn([c.outC], { requiresGrad: c.grads[2] }) : null;
+        const seen: string[] = [];
+        const prev = setOpObserver((op) => void seen.push(op));
+        let y: Tensor;
+        try {
+          y = conv2dReluMaxPool2d(x, w, b, c.conv, 2);
+        } finally {
+          setOpObserver(prev);
+        }
+        y.mul(randn(y.shape)).sum().backward();
+        const grad = (t: Tensor | null) => (t?.grad ? Array.from(t.grad.dataSync()) : null);
+        return {
+          fused: seen.includes('conv2dReluPool'),
+          shape: y.shape,
+          y: Array.from(y.dataSync()),
+          dx: grad(x),
+          dw: grad(w),
+          db: grad(b),
+          n,
+        };
+      };
+      const fused = run();
+      const composite = await onComposite(['conv2dReluPool', 'conv2dReluPoolBackward'], run);
+      expect(fused.fused).toBe(true);
+      expect(composite.fused).toBe(false);
+      expect({ ...fused, fused: null }).toEqual({ ...composite, fused: null });
+      expect(fused.y.some((v) => v > 0) && fused.y.some((v) => v === 0)).toBe(true);
+    });
+  }
+
+  it('falls back to the ops one after the other for pooling it does not fuse', () => {
+    const x = randn([1, 1, 6, 6]);
+    const w = randn([2, 1, 3, 3]);
+    const ops = (f: () => void) => {
+      const seen: string[] = [];
+      const prev = setOpObserver((op) => void seen.push(op));
+      try {
+        f();
+      } finally {
+        setOpObserver(prev);
+      }
+      return seen;
+    };
+    expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 2))).toContain('conv2dReluPool');
+    expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 3))).not.toContain('conv2dReluPool');
+    expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 2, { stride: 1 }))).not.toContain('conv2dReluPool');
+    expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 2, { ceilMode: true }))).not.toContain('conv2dReluPool');
+    // A 1x1 convolution output: the pooling's own error.
+    expect(() => conv2dReluMaxPool2d(x, randn([2, 1, 6, 6]), null, {}, 2)).toThrow(/maxPool2d/);
+  });
 });
 
 /** Values and gradients of sum(attention * weights) on the active backend, from seeded inputs ([n, l, heads*d] layout). */

@@ -420,6 +420,13 @@ case("reluMaxPool2d 2", "reluMaxPool2d", [randn(2, 3, 6, 6)], lambda x: F.max_po
 case("reluMaxPool2d 3 stride 2 padding 1", "reluMaxPool2d", [randn(1, 2, 7, 7)],
      lambda x: F.max_pool2d(F.relu(x), 3, stride=2, padding=1), {"kernel": 3, "stride": 2, "padding": 1})
 
+# A convolution, ReLU and 2x2 max pooling as one op (internal op of @bp/tensor that Sequential runs
+# for Conv2d, ReLU, MaxPool2d in a row): odd convolution outputs drop their last row and column.
+case("conv2dReluMaxPool2d padding 1", "conv2dReluMaxPool2d", [randn(2, 3, 6, 6), randn(4, 3, 3, 3) * 0.3, randn(4)],
+     lambda x, w, b: F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=1)), 2), {"conv": {"padding": 1}, "kernel": 2})
+case("conv2dReluMaxPool2d stride 2, odd output, no bias", "conv2dReluMaxPool2d", [randn(1, 2, 11, 9), randn(3, 2, 2, 3) * 0.3],
+     lambda x, w: F.max_pool2d(F.relu(F.conv2d(x, w, None, stride=2)), 2), {"conv": {"stride": 2}, "kernel": 2})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

@@ -1,6 +1,7 @@
 import { withoutGraph } from './no-grad.js';
 import { ArgumentError, type Tensor, getBackend, zeros } from '@bp/tensor';
 import { ReLU } from './layers/activations.js';
+import { Conv2d } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Linear } from './layers/linear.js';
 import { MaxPool2d } from './layers/max-pool2d.js';
@@ -122,9 +123,17 @@ export class Sequential extends Module {
     const fused = getBackend().fused;
     const fuse = fused?.linear !== undefined;
     const fusePool = fused?.maxPool2dRelu !== undefined;
+    // A Conv2d, a ReLU and a MaxPool2d in a row: one op too, once the layers' output shapes are
+    // recorded (the convolution's own output is then never materialised).
+    const fuseConvPool = !record && fused?.conv2dReluPool !== undefined;
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i];
       const next = layers[i + 1];
+      if (fuseConvPool && layer.constructor === Conv2d && next?.constructor === ReLU && layers[i + 2]?.constructor === MaxPool2d) {
+        h = (layer as Conv2d).forwardReluPool(h, layers[i + 2] as MaxPool2d);
+        i += 2;
+        continue;
+      }
       if (fusePool && layer.constructor === ReLU && next?.constructor === MaxPool2d) {
         if (record) outputs.push(h.shape.slice(1));
         h = (next as MaxPool2d).forwardRelu(h);

@@ -12,7 +12,16 @@ export { reluBackward } from './ops/relu-backward.js';
 export { geluBackward, geluGrad } from './ops/activation.js';
 export { layerNormBackward } from './ops/layer-norm.js';
 export { attentionBackward, attentionHeads } from './ops/attention.js';
-export { conv2dBackward, im2colWide, col2imWide, linearBackward, reluMaxPool2d, softmaxBackward } from './ops/nn.js';
+export {
+  conv2dBackward,
+  conv2dReluMaxPool2d,
+  conv2dReluPoolBackward,
+  im2colWide,
+  col2imWide,
+  linearBackward,
+  reluMaxPool2d,
+  softmaxBackward,
+} from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { scaleInPlace, sumOfSquares } from './ops/grad-norm.js';
 export { nllTerms, probabilityNll, probabilityNllBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './ops/cross-entropy.js';

@@ -4,6 +4,7 @@ import {
   attentionBackward,
   col2imWide,
   conv2dBackward,
+  conv2dReluPoolBackward,
   im2colWide,
   layerNormBackward,
   linearBackward,
@@ -29,6 +30,10 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
   // the matrix products that compose it), for the inputs that need one.
   conv2d: (dy, { inputs: [x, weight, bias], attrs: { win } }) =>
     conv2dBackward(dy, x, weight, win, [x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false]),
+  // A convolution, ReLU and 2x2 max pooling run as one kernel: the pooled gradient goes to each
+  // saved maximum where the pooled value is positive, then through the convolution's gradients.
+  conv2dReluPool: (dy, { inputs: [x, weight, bias], output, saved: [argmax], attrs: { win } }) =>
+    conv2dReluPoolBackward(dy, output, argmax, x, weight, win, [x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false]),
   // Fused max pooling saved the flat position of each maximum: each output's gradient goes
   // there (adding up where windows overlap and share a maximum).
   // y = act(x W^T + b) over rows of x: dz = dy (masked where the ReLU's output is 0), then

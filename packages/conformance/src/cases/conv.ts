@@ -14,6 +14,7 @@ import {
   zeros,
   type Tensor,
 } from '@bp/tensor';
+import { conv2dReluMaxPool2d } from '@bp/tensor/internal';
 import { expectClose, expectExact, expectMeta } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
@@ -227,6 +228,18 @@ export const convCases: CaseBuilder = (ctx) => {
         normal([1, 2, 3, 3], 405),
         normal([2, 2, 3, 2], 406),
         normal([4], 407),
+      ]);
+    }),
+    c('conv2dReluPool (conv2dReluMaxPool2d: convolution, ReLU, 2x2 max pooling, one op where fused): gradcheck', () => {
+      // Odd convolution outputs (5x7 and 3x4): the last row or column is dropped by the pooling.
+      grad('conv2dReluMaxPool2d padding 1', (x, w, b) => conv2dReluMaxPool2d(x, w, b, { padding: 1 }, 2), [
+        normal([2, 2, 5, 7], 420),
+        normal([3, 2, 3, 3], 421),
+        normal([3], 422),
+      ]);
+      grad('conv2dReluMaxPool2d stride 2 no bias', (x, w) => conv2dReluMaxPool2d(x, w, null, { stride: 2 }, 2), [
+        normal([1, 1, 7, 9], 423),
+        normal([2, 1, 2, 2], 424),
       ]);
     }),
     c('maxPool2d avgPool2d adaptiveAvgPool2d adaptiveMaxPool2d options: gradcheck', () => {

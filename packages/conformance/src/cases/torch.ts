@@ -73,6 +73,7 @@ import {
 import {
   probabilityNll,
   reluMaxPool2d,
+  conv2dReluMaxPool2d,
   softmaxCrossEntropy,
   type ProbabilityNllOptions,
   type SoftmaxCrossEntropyOptions,
@@ -142,6 +143,7 @@ const ops: Record<string, (xs: Tensor[], a: Record<string, unknown>) => Tensor> 
   convTranspose2d: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOptions),
   maxPool2d: ([x], a) => maxPool2d(x, a.kernel as number, a as MaxPool2dOptions),
   reluMaxPool2d: ([x], a) => reluMaxPool2d(x, a.kernel as number, a as MaxPool2dOptions),
+  conv2dReluMaxPool2d: ([x, w, b], a) => conv2dReluMaxPool2d(x, w, b ?? null, a.conv as ConvOptions, a.kernel as number),
   avgPool2d: ([x], a) => avgPool2d(x, a.kernel as number, a as AvgPool2dOptions),
   adaptiveAvgPool2d: ([x], a) => adaptiveAvgPool2d(x, a.outputSize as number),
   adaptiveMaxPool2d: ([x], a) => adaptiveMaxPool2d(x, a.outputSize as number),

@@ -1,7 +1,9 @@
 import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
+import { conv2dReluMaxPool2d } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 import { checkChannels } from './conv-args.js';
+import type { MaxPool2d } from './max-pool2d.js';
 
 /** Options of {@link Conv2d}. Numbers apply to both height and width. */
 export interface Conv2dOptions {
@@ -91,6 +93,30 @@ export class Conv2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return conv2d(x, this.weight, this.bias, this.convOptions());
+  }
+
+  /**
+   * @internal `pool.forward(relu(this.forward(x)))` as one fused op where the backend has the
+   * kernel (the same values and gradients): `Sequential` calls it for a `Conv2d`, a `ReLU` and a
+   * `MaxPool2d` in a row.
+   */
+  forwardReluPool(x: Tensor, pool: MaxPool2d): Tensor {
+    this.checkInput(x);
+    return conv2dReluMaxPool2d(x, this.weight, this.bias, this.convOptions(), pool.kernelSize, {
+      stride: pool.stride,
+      padding: pool.padding,
+      dilation: pool.dilation,
+      ceilMode: pool.ceilMode,
+    });
+  }
+
+  private convOptions() {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  private checkInput(x: Tensor): void {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(
@@ -98,7 +124,6 @@ export class Conv2d extends Module {
         `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
   override getConfig(): Record<string, unknown> {

@@ -99,6 +99,28 @@ export interface FusedKernels<S> {
     needs: readonly [boolean, boolean, boolean],
   ): [S | null, S | null, S | null];
   /**
+   * {@link FusedKernels.conv2d}, then ReLU, then 2x2 max pooling with stride 2 (no padding, an odd
+   * last row or column dropped) in one call: the values and flat positions {@link
+   * FusedKernels.maxPool2dRelu} gives for the convolution's output `[n, outC, outH, outW]`, which
+   * the backend need not write out. Values `[n, outC, floor(outH/2), floor(outW/2)]`.
+   */
+  conv2dReluPool(x: S, weight: S, bias: S | null, win: Window2d, outC: number): [values: S, argmax: S];
+  /**
+   * The gradients of {@link FusedKernels.conv2dReluPool} for the pooled gradient `dy`, from its
+   * values and positions: {@link FusedKernels.conv2dBackward}'s for the convolution's output
+   * gradient (`dy` at each maximum where the pooled value is positive, 0 elsewhere).
+   */
+  conv2dReluPoolBackward(
+    dy: S,
+    values: S,
+    argmax: S,
+    x: S,
+    weight: S,
+    win: Window2d,
+    outC: number,
+    needs: readonly [boolean, boolean, boolean],
+  ): [S | null, S | null, S | null];
+  /**
    * One Adam or AdamW step over `size` values, written in place into `param`, `expAvg`,
    * `expAvgSq` (and `maxExpAvgSq` with AMSGrad). Each intermediate is rounded to float32
    * exactly as the composite update in @bp/optim rounds it, so both paths agree bit for bit.

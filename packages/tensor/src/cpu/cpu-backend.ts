@@ -8,7 +8,7 @@ import { binary, unary, where } from './elementwise.js';
 import { matmul, usesWasmGemm } from './matmul.js';
 import { WasmRuntime, kernelModule } from './wasm/wasm-runtime.js';
 import { ThreadPool, canUseThreads } from './wasm/thread-pool.js';
-import { wasmConv2d, wasmConv2dBackward } from './wasm/wasm-conv.js';
+import { wasmConv2d, wasmConv2dBackward, wasmConv2dReluPool, wasmConv2dReluPoolBackward } from './wasm/wasm-conv.js';
 import { wasmAttention, wasmAttentionBackward } from './wasm/wasm-attention.js';
 import {
   WASM_MIN_ELEMENTS,
@@ -446,11 +446,25 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
   const local = runtimes?.local ?? null;
   // Convolution in one kernel needs the WebAssembly module; without it conv2d is composed of
   // im2colWide, a matrix product and a transpose.
-  const conv: Pick<FusedKernels<TypedArray>, 'conv2d' | 'conv2dBackward'> | Record<string, never> = simd
+  type ConvKernels = 'conv2d' | 'conv2dBackward' | 'conv2dReluPool' | 'conv2dReluPoolBackward';
+  const conv: Pick<FusedKernels<TypedArray>, ConvKernels> | Record<string, never> = simd
     ? {
         conv2d: (x, w, bias, win, outC) => wasmConv2d(simd, x as Float32Array, w as Float32Array, bias as Float32Array | null, win, outC),
         conv2dBackward: (dy, x, w, win, outC, needs) =>
           wasmConv2dBackward(simd, dy as Float32Array, x as Float32Array, w as Float32Array, win, outC, needs),
+        conv2dReluPool: (x, w, bias, win, outC) =>
+          wasmConv2dReluPool(simd, x as Float32Array, w as Float32Array, bias as Float32Array | null, win, outC),
+        conv2dReluPoolBackward: (dy, values, argmax, x, w, win, outC, needs) =>
+          wasmConv2dReluPoolBackward(
+            simd,
+            dy as Float32Array,
+            { values: values as Float32Array, argmax: argmax as Int32Array },
+            x as Float32Array,
+            w as Float32Array,
+            win,
+            outC,
+            needs,
+          ),
       }
     : {};
   // Attention in one kernel needs the module too; without it, it is composed of matmul and softmax.

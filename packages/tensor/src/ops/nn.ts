@@ -8,7 +8,8 @@ import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, log, mul, relu, sub } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
 import { index } from './indexing.js';
-import { concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
+import { addAlong, concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
+import { reluBackward } from './relu-backward.js';
 import { max, sum } from './reduce.js';
 import { checkTensor, make } from './util.js';
 
@@ -21,6 +22,11 @@ export interface NnAttrs {
   im2colWide: { win: Window2d };
   col2imWide: { win: Window2d };
   conv2d: { win: Window2d };
+  /**
+   * A convolution, ReLU and 2x2 max pooling in one backend call (the convolution's window `win`);
+   * saves the int32 flat position of each maximum in the convolution's output.
+   */
+  conv2dReluPool: { win: Window2d };
   /** Saves the int32 flat position of each maximum (one tensor); `relu` when it pooled `relu(x)` in the same kernel. */
   maxPool2d: { relu: boolean };
   /** A fused linear layer; `relu` when the activation was applied in the same kernel. */
@@ -394,6 +400,23 @@ export function resolveConvPadding(
  * much as the dilated kernel's size).
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
+  const { xp, w, stride, padding, groups, outC, inPerGroup } = convSetup(x, weight, bias, opts);
+  if (groups === 1) return conv2dDense(xp, w, bias ?? null, { stride, padding });
+  const oc = outC / groups;
+  const outs: Tensor[] = [];
+  for (let g = 0; g < groups; g++) {
+    outs.push(
+      conv2dDense(narrow(xp, 1, g * inPerGroup, inPerGroup), narrow(w, 0, g * oc, oc), bias ? narrow(bias, 0, g * oc, oc) : null, {
+        stride,
+        padding,
+      }),
+    );
+  }
+  return concat(outs, 1);
+}
+
+/** {@link conv2d}'s arguments checked: the input padded where `'same'` asks, the kernel dilated, the stride and padding. */
+function convSetup(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: ConvOptions) {
   checkTensor('conv2d', x);
   checkTensor('conv2d', weight, 'weight');
   if (bias != null) checkTensor('conv2d', bias, 'bias');
@@ -418,18 +441,89 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const [dh, dw] = pair('conv2d', 'dilation', opts.dilation ?? 1, 1);
   const [xp, padding] = resolveConvPadding('conv2d', x, opts.padding, stride, [(kh - 1) * dh + 1, (kw - 1) * dw + 1]);
   const w = dilateKernel(weight, dh, dw);
-  if (groups === 1) return conv2dDense(xp, w, bias ?? null, { stride, padding });
-  const oc = outC / groups;
-  const outs: Tensor[] = [];
-  for (let g = 0; g < groups; g++) {
-    outs.push(
-      conv2dDense(narrow(xp, 1, g * inPerGroup, inPerGroup), narrow(w, 0, g * oc, oc), bias ? narrow(bias, 0, g * oc, oc) : null, {
-        stride,
-        padding,
-      }),
-    );
+  return { xp, w, stride, padding, groups, outC, inPerGroup };
+}
+
+/**
+ * `maxPool2d(relu(conv2d(x, weight, bias, conv)), pool.kernel, pool)`, the same values and
+ * gradients, as one op where the backend has the fused kernel (`fused.conv2dReluPool`) and the
+ * pooling is 2x2 with stride 2 (no padding, dilation or ceil mode) after a convolution of one
+ * group: the convolution's output is pooled where the kernel computed it, so neither it nor its
+ * full-size gradient goes through JavaScript memory. Elsewhere the ops one after the other.
+ * Internal: `Sequential` runs a `Conv2d`, a `ReLU` and a `MaxPool2d(2)` in a row this way.
+ */
+export function conv2dReluMaxPool2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  conv: ConvOptions,
+  kernel: number | [number, number],
+  pool: MaxPool2dOptions = {},
+): Tensor {
+  const b = getBackend();
+  const fused = b.fused?.conv2dReluPool;
+  const two = (v: unknown, d: number) => (Array.isArray(v) ? v[0] === d && v[1] === d : (v ?? d) === d);
+  const plain =
+    fused !== undefined &&
+    b.fused?.conv2dReluPoolBackward !== undefined &&
+    two(kernel, 2) &&
+    two(pool.stride ?? kernel, 2) &&
+    two(pool.padding, 0) &&
+    two(pool.dilation, 1) &&
+    pool.ceilMode !== true &&
+    (conv.groups ?? 1) === 1;
+  if (plain) {
+    const { xp, w, stride, padding, outC } = convSetup(x, weight, bias, conv);
+    const [, , kh, kw] = w.shape;
+    const win = window2d('conv2d', xp.shape, [kh, kw], { stride, padding });
+    if (win.outH >= 2 && win.outW >= 2 && xp.dtype === 'float32' && w.dtype === 'float32' && (!bias || bias.dtype === 'float32')) {
+      const [values, argmax] = fused(xp._on(b), w._on(b), bias ? bias._on(b) : null, win, outC);
+      const out = make(values, [win.n, outC, win.outH >> 1, win.outW >> 1], 'float32');
+      return record('conv2dReluPool', bias ? [xp, w, bias] : [xp, w], out, { win }, [make(argmax, [out.size], 'int32')]);
+    }
   }
-  return concat(outs, 1);
+  return reluMaxPool2d(conv2d(x, weight, bias, conv), kernel, pool);
+}
+
+/**
+ * The gradients of {@link conv2dReluMaxPool2d}'s fused op for the pooled gradient `dy`, from its
+ * pooled output `values` and the saved positions `argmax`, where `needs` asks (input, weight,
+ * bias): the backend's `conv2dReluPoolBackward` where it has one, else the pooled gradient is
+ * scattered (0 where the pooled value is not positive) and {@link conv2dBackward} takes it.
+ */
+export function conv2dReluPoolBackward(
+  dy: Tensor,
+  values: Tensor,
+  argmax: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  win: Window2d,
+  needs: readonly [boolean, boolean, boolean],
+): [Tensor | null, Tensor | null, Tensor | null] {
+  const b = getBackend();
+  const fused = b.fused?.conv2dReluPoolBackward;
+  const outC = weight.shape[0];
+  if (fused && dy.dtype === 'float32') {
+    const [dx, dw, db] = fused(dy._on(b), values._on(b), argmax._on(b), x._on(b), weight._on(b), win, outC, needs);
+    return [
+      dx === null ? null : make(dx, x.shape.slice(), 'float32'),
+      dw === null ? null : make(dw, weight.shape.slice(), 'float32'),
+      db === null ? null : make(db, [outC], 'float32'),
+    ];
+  }
+  const prev = setGradEnabled(false);
+  try {
+    const g = reluBackward(dy, values);
+    const full = reshape(addAlong(reshape(g, [g.size]), argmax, 0, [win.n * outC * win.outH * win.outW]), [
+      win.n,
+      outC,
+      win.outH,
+      win.outW,
+    ]);
+    return conv2dBackward(full, x, weight, win, needs);
+  } finally {
+    setGradEnabled(prev);
+  }
 }
 
 function conv2dDense(x: Tensor, weight: Tensor, bias: Tensor | null, opts: WindowOptions): Tensor {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Window2d } from '../../backend/backend.js';
-import { wasmConv2d, wasmConv2dBackward } from './wasm-conv.js';
+import { maxPool2d } from '../pool.js';
+import { setConvCallFloats, wasmConv2d, wasmConv2dBackward, wasmConv2dReluPool, wasmConv2dReluPoolBackward } from './wasm-conv.js';
 import { WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
@@ -136,4 +137,66 @@ describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
     expectClose(dw, ref.dw, 'weight gradient', 1e-4);
     expectClose(db, ref.db, 'bias gradient', 1e-4);
   });
+});
+
+describe('wasmConv2dReluPool', () => {
+  const rt = new WasmRuntime(kernelModule()!);
+  /** Where two arrays first differ (Object.is), or -1. */
+  const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    if (a.length !== b.length) return -2;
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+    return -1;
+  };
+  // Odd convolution outputs (a dropped row and column); one call, and slices of a few images.
+  for (const [n, c, h, w, outC, slice] of [
+    [3, 2, 9, 7, 5, 0],
+    [7, 3, 10, 10, 4, 3 * 100 + 4 * 100],
+  ] as const) {
+    it(`[${n},${c},${h},${w}] -> ${outC} channels${slice ? ', a few images a call' : ''}: the bits of maxPool2dRelu on wasmConv2d, and of its gradient unpooled then wasmConv2dBackward`, () => {
+      const win = windowOf(n, c, h, w, [3, 3], [1, 1], [1, 1]);
+      const x = values(n * c * h * w, 1);
+      const wt = values(outC * c * 9, 2);
+      const bias = values(outC, 3);
+      setConvCallFloats(slice || undefined);
+      try {
+        const [vals, argmax] = wasmConv2dReluPool(rt, x, wt, bias, win, outC);
+        const y = wasmConv2d(rt, x, wt, bias, win, outC);
+        const pw = {
+          n: n * outC,
+          c: 1,
+          h: win.outH,
+          w: win.outW,
+          kh: 2,
+          kw: 2,
+          strideH: 2,
+          strideW: 2,
+          padH: 0,
+          padW: 0,
+          outH: win.outH >> 1,
+          outW: win.outW >> 1,
+        };
+        const [refVals, refArg] = maxPool2d(y, pw, rt, true);
+        expect(firstDiff(vals, refVals)).toBe(-1);
+        expect(firstDiff(argmax, refArg)).toBe(-1);
+        expect(vals.some((v) => v === 0) && vals.some((v) => v > 0)).toBe(true);
+        const dy = values(vals.length, 4);
+        const full = new Float32Array(y.length);
+        for (let j = 0; j < dy.length; j++) full[refArg[j]] += refVals[j] > 0 ? dy[j] : 0;
+        for (const needs of [
+          [true, true, true],
+          [true, false, true],
+          [false, true, false],
+        ] as const) {
+          const got = wasmConv2dReluPoolBackward(rt, dy, { values: vals, argmax }, x, wt, win, outC, needs);
+          const want = wasmConv2dBackward(rt, full, x, wt, win, outC, needs);
+          for (let i = 0; i < 3; i++) {
+            expect(got[i] === null).toBe(want[i] === null);
+            if (got[i] !== null) expect(firstDiff(got[i]!, want[i]!)).toBe(-1);
+          }
+        }
+      } finally {
+        setConvCallFloats();
+      }
+    });
+  }
 });

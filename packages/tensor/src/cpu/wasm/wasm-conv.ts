@@ -1,13 +1,19 @@
 import type { Window2d } from '../../backend/backend.js';
 import { roundUp } from './wasm-gemm.js';
 import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
-import { newF32 } from '../storage.js';
+import { newF32, newI32 } from '../storage.js';
 
 /**
  * Most floats of images one call moves through the module's memory (16 MiB): a larger batch
  * (evaluating 10,000 images at once) is convolved a slice at a time.
  */
 const CALL_FLOATS = 1 << 22;
+let callFloats = CALL_FLOATS;
+
+/** For tests: the most floats of images one call moves (the default when not given); results do not depend on it. */
+export function setConvCallFloats(floats = CALL_FLOATS): void {
+  callFloats = floats;
+}
 
 /** Floats of one group's column matrix: 256 KiB, so it stays in a core's L2 cache until multiplied. */
 const GROUP_FLOATS = 1 << 16;
@@ -96,14 +102,47 @@ export function wasmConv2d(
   win: Window2d,
   outC: number,
 ): Float32Array {
+  return convForward(rt, x, weight, bias, win, outC, false)[0];
+}
+
+/**
+ * {@link wasmConv2d}, then ReLU and 2x2 max pooling with stride 2 (no padding, partial windows
+ * dropped) over its output, in the module's memory: the pooled values `[n, outC, outH/2, outW/2]`
+ * and the flat position of each maximum in the convolution's output `[n, outC, outH, outW]`, which is
+ * never copied out. The values and positions of `maxPool2dRelu` on {@link wasmConv2d}'s output.
+ */
+export function wasmConv2dReluPool(
+  rt: WasmRuntime,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  win: Window2d,
+  outC: number,
+): [Float32Array, Int32Array] {
+  return convForward(rt, x, weight, bias, win, outC, true) as [Float32Array, Int32Array];
+}
+
+function convForward(
+  rt: WasmRuntime,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  win: Window2d,
+  outC: number,
+  pool: boolean,
+): [Float32Array, Int32Array | null] {
   const { n, c, kh, kw, outH, outW } = win;
   const K = c * kh * kw;
   const P = outH * outW;
   const img = c * win.h * win.w;
-  const out = newF32(n * outC * P);
-  if (n === 0 || P === 0 || outC === 0) return out;
+  // Pooled: each plane's 2x2 windows, the last row and column dropped when odd.
+  const [ph, pw] = [outH >> 1, outW >> 1];
+  const Q = ph * pw;
+  const out = newF32(n * outC * (pool ? Q : P));
+  const argmax = pool ? newI32(n * outC * Q) : null;
+  if (n === 0 || P === 0 || outC === 0) return [out, argmax];
   const g = groupSize(K, P);
-  const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (img + outC * P))));
+  const nb = Math.max(1, Math.min(n, Math.floor(callFloats / (img + outC * P))));
   const work = outC * K * P * n;
   const threads = threadsFor(rt, work);
   // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
@@ -116,6 +155,8 @@ export function wasmConv2d(
   const biasAt = bias ? L.take(outC) : 0;
   const xAt = L.take(nb * img);
   const outAt = L.take(nb * outC * P);
+  const valsAt = pool ? L.take(nb * outC * Q) : 0;
+  const idxAt = pool ? L.take(nb * outC * Q) : 0;
   const counterAt = L.take(1);
   const scratch: [number, number][] = [];
   for (let t = 0; t < threads; t++) scratch.push([L.take(K * npG), L.take(mp * npG)]);
@@ -141,10 +182,33 @@ export function wasmConv2d(
       g,
       counter: counterAt * 4,
     }));
-    out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
+    if (!pool) {
+      out.set(mem.subarray(outAt, outAt + cnt * outC * P), b0 * outC * P);
+      continue;
+    }
+    // The output's planes pooled where they lie (positions counted from this slice's first plane).
+    const m = cnt * outC * Q;
+    if (Q > 0) {
+      on.runTask('maxpool2x2', {
+        x: outAt * 4,
+        planes: cnt * outC,
+        h: outH,
+        w: outW,
+        oh: ph,
+        ow: pw,
+        vals: valsAt * 4,
+        idx: idxAt * 4,
+        first: 0,
+        relu: 1,
+      });
+    }
+    out.set(mem.subarray(valsAt, valsAt + m), b0 * outC * Q);
+    const idx = new Int32Array(mem.buffer, mem.byteOffset + idxAt * 4, m);
+    if (b0 === 0) argmax!.set(idx);
+    else for (let j = 0, o = b0 * outC * Q, shift = b0 * outC * P; j < m; j++) argmax![o + j] = idx[j] + shift;
   }
   rt.threads?.record(threads, work, performance.now() - t0, 'conv');
-  return out;
+  return [out, argmax];
 }
 
 /** The sum of channel `o` of `dy [n, outC, P]` over images and pixels. */
@@ -173,9 +237,69 @@ export function wasmConv2dBackward(
   outC: number,
   needs: readonly [boolean, boolean, boolean],
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {
+  return convBackward(rt, dy, null, x, weight, win, outC, needs);
+}
+
+/** What {@link wasmConv2dReluPool} saved for its gradient: the pooled values and the positions of the maxima. */
+export interface PoolSaved {
+  values: Float32Array;
+  argmax: Int32Array;
+}
+
+/**
+ * The gradients of {@link wasmConv2dReluPool} for the pooled gradient `dy [n, outC, outH/2, outW/2]`:
+ * the convolution's output gradient (`dy` at each maximum where the pooled value is positive, 0
+ * elsewhere) is written straight into the module's memory, then {@link wasmConv2dBackward}'s. The
+ * bits of unpooling in JavaScript (`maxPool2dRelu`'s gradient) and then {@link wasmConv2dBackward}.
+ */
+export function wasmConv2dReluPoolBackward(
+  rt: WasmRuntime,
+  dy: Float32Array,
+  saved: PoolSaved,
+  x: Float32Array,
+  weight: Float32Array,
+  win: Window2d,
+  outC: number,
+  needs: readonly [boolean, boolean, boolean],
+): [Float32Array | null, Float32Array | null, Float32Array | null] {
+  if (needs[1] || !needs[2]) return convBackward(rt, dy, saved, x, weight, win, outC, needs);
+  // The bias without the weight: its sums are taken over the unpooled gradient in JavaScript.
+  const full = newF32(win.n * outC * win.outH * win.outW);
+  unpool(full, 0, dy, saved, 0, saved.argmax.length, 0);
+  return convBackward(rt, full, null, x, weight, win, outC, needs);
+}
+
+/**
+ * Adds the pooled gradient `dy[j0 .. j1]` (0 where the pooled value is not positive) into
+ * `to` at `at + argmax[j] - shift`: the windows do not overlap, so each position gets one value.
+ */
+function unpool(
+  to: Float32Array,
+  at: number,
+  dy: Float32Array,
+  { values, argmax }: PoolSaved,
+  j0: number,
+  j1: number,
+  shift: number,
+): void {
+  const base = at - shift;
+  for (let j = j0; j < j1; j++) if (values[j] > 0) to[base + argmax[j]] += dy[j];
+}
+
+function convBackward(
+  rt: WasmRuntime,
+  dy: Float32Array,
+  pooled: PoolSaved | null,
+  x: Float32Array,
+  weight: Float32Array,
+  win: Window2d,
+  outC: number,
+  needs: readonly [boolean, boolean, boolean],
+): [Float32Array | null, Float32Array | null, Float32Array | null] {
   const { n, c, kh, kw, outH, outW } = win;
   const K = c * kh * kw;
   const P = outH * outW;
+  const Q = (outH >> 1) * (outW >> 1);
   const img = c * win.h * win.w;
   const dx = needs[0] ? newF32(n * img) : null;
   const dw = needs[1] ? newF32(outC * K) : null;
@@ -188,7 +312,7 @@ export function wasmConv2dBackward(
   const op = roundUp(outC, 8);
   const g = groupSize(kp, P);
   const npG = roundUp(g * P, 8);
-  const nb = Math.max(1, Math.min(n, Math.floor(CALL_FLOATS / (2 * img + outC * P))));
+  const nb = Math.max(1, Math.min(n, Math.floor(callFloats / (2 * img + outC * P))));
   const work = outC * K * P * n * ((dx ? 1 : 0) + (dw ? 1 : 0));
   const threads = threadsFor(rt, work);
   // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
@@ -215,7 +339,11 @@ export function wasmConv2dBackward(
   const geo = geometry(win);
   for (let b0 = 0; b0 < n; b0 += nb) {
     const cnt = Math.min(nb, n - b0);
-    mem.set(dy.subarray(b0 * outC * P, (b0 + cnt) * outC * P), dyAt);
+    if (pooled === null) mem.set(dy.subarray(b0 * outC * P, (b0 + cnt) * outC * P), dyAt);
+    else {
+      mem.fill(0, dyAt, dyAt + cnt * outC * P);
+      unpool(mem, dyAt, dy, pooled, b0 * outC * Q, (b0 + cnt) * outC * Q, b0 * outC * P);
+    }
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
       const groups = Math.ceil(cnt / g);
