@@ -35,6 +35,18 @@ async function onComposite<T>(drop: (keyof NonNullable<Backend['fused']>)[], run
   }
 }
 
+/** The names of the ops `f` records, in order. */
+function ops(f: () => unknown): string[] {
+  const seen: string[] = [];
+  const prev = setOpObserver((op) => void seen.push(op));
+  try {
+    f();
+  } finally {
+    setOpObserver(prev);
+  }
+  return seen;
+}
+
 /** Values and gradient of sum(maxPool2d(x) * weights) on the active backend. */
 function run(values: number[], shape: number[], k: number, opts: { stride?: number; padding?: number }) {
   const x = tensor(values, { shape, requiresGrad: true });
@@ -295,14 +307,8 @@ describe('fused convolution + ReLU + max pooling', () => {
         const x = randn(c.shape, { requiresGrad: c.grads[0] });
         const w = randn([c.outC, inC, kh, kw], { requiresGrad: c.grads[1] });
         const b = c.bias ? randn([c.outC], { requiresGrad: c.grads[2] }) : null;
-        const seen: string[] = [];
-        const prev = setOpObserver((op) => void seen.push(op));
-        let y: Tensor;
-        try {
-          y = conv2dReluMaxPool2d(x, w, b, c.conv, 2);
-        } finally {
-          setOpObserver(prev);
-        }
+        let y: Tensor = x;
+        const seen = ops(() => (y = conv2dReluMaxPool2d(x, w, b, c.conv, 2)));
         y.mul(randn(y.shape)).sum().backward();
         const grad = (t: Tensor | null) => (t?.grad ? Array.from(t.grad.dataSync()) : null);
         return {
@@ -327,16 +333,6 @@ describe('fused convolution + ReLU + max pooling', () => {
   it('falls back to the ops one after the other for pooling it does not fuse', () => {
     const x = randn([1, 1, 6, 6]);
     const w = randn([2, 1, 3, 3]);
-    const ops = (f: () => void) => {
-      const seen: string[] = [];
-      const prev = setOpObserver((op) => void seen.push(op));
-      try {
-        f();
-      } finally {
-        setOpObserver(prev);
-      }
-      return seen;
-    };
     expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 2))).toContain('conv2dReluPool');
     expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 3))).not.toContain('conv2dReluPool');
     expect(ops(() => conv2dReluMaxPool2d(x, w, null, {}, 2, { stride: 1 }))).not.toContain('conv2dReluPool');
@@ -390,16 +386,6 @@ describe('fused attention', () => {
   it('scaledDotProductAttention takes the kernel without a mask or with isCausal, and the composite with a mask', () => {
     manualSeed(5);
     const [q, k, v] = [0, 1, 2].map(() => randn([2, 3, 4, 5], { requiresGrad: true }));
-    const ops = (f: () => Tensor) => {
-      const seen: string[] = [];
-      const prev = setOpObserver((op) => void seen.push(op));
-      try {
-        f();
-      } finally {
-        setOpObserver(prev);
-      }
-      return seen;
-    };
     expect(ops(() => scaledDotProductAttention(q, k, v, { isCausal: true }))).toContain('attention');
     expect(ops(() => scaledDotProductAttention(q, k, v, { scale: 0.5 }))).toContain('attention');
     const masked = ops(() => scaledDotProductAttention(q, k, v, { attnMask: tensor([[1, 1, 0, 1]], { dtype: 'int32' }) }));
