@@ -19,6 +19,7 @@ export {
   im2colWide,
   col2imWide,
   linearBackward,
+  maxPool2dBackward,
   reluMaxPool2d,
   softmaxBackward,
 } from './ops/nn.js';

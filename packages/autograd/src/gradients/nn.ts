@@ -1,6 +1,5 @@
 import { col2im, im2col, reshape, sum, type NnAttrs } from '@bp/tensor';
 import {
-  addAlong,
   attentionBackward,
   col2imWide,
   conv2dBackward,
@@ -8,6 +7,7 @@ import {
   im2colWide,
   layerNormBackward,
   linearBackward,
+  maxPool2dBackward,
   reluBackward,
   softmaxCrossEntropyBackward,
   probabilityNllBackward,
@@ -70,8 +70,5 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
   probabilityNll: (dy, { inputs: [p, labels], saved: [sums], attrs: { eps } }) => [probabilityNllBackward(dy, p, labels, sums, eps), null],
   // argmax holds the forward kernel's own positions (in range): added back without reading them to check.
   // Pooled after a ReLU in the same kernel: no gradient where the maximum was not positive.
-  maxPool2d: (dy, { inputs: [x], output, saved: [argmax], attrs: { relu } }) => {
-    const g = relu ? reluBackward(dy, output) : dy;
-    return [reshape(addAlong(reshape(g, [g.size]), argmax, 0, [x.size]), x.shape.slice())];
-  },
+  maxPool2d: (dy, { inputs: [x], output, saved: [argmax], attrs: { relu } }) => [maxPool2dBackward(dy, output, argmax, relu, x.shape)],
 };

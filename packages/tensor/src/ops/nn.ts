@@ -504,26 +504,38 @@ export function conv2dReluPoolBackward(
   const fused = b.fused?.conv2dReluPoolBackward;
   const outC = weight.shape[0];
   if (fused && dy.dtype === 'float32') {
-    const [dx, dw, db] = fused(dy._on(b), values._on(b), argmax._on(b), x._on(b), weight._on(b), win, outC, needs);
-    return [
-      dx === null ? null : make(dx, x.shape.slice(), 'float32'),
-      dw === null ? null : make(dw, weight.shape.slice(), 'float32'),
-      db === null ? null : make(db, [outC], 'float32'),
-    ];
+    return convGradients(fused(dy._on(b), values._on(b), argmax._on(b), x._on(b), weight._on(b), win, outC, needs), x.shape, weight.shape);
   }
   const prev = setGradEnabled(false);
   try {
-    const g = reluBackward(dy, values);
-    const full = reshape(addAlong(reshape(g, [g.size]), argmax, 0, [win.n * outC * win.outH * win.outW]), [
-      win.n,
-      outC,
-      win.outH,
-      win.outW,
-    ]);
-    return conv2dBackward(full, x, weight, win, needs);
+    return conv2dBackward(maxPool2dBackward(dy, values, argmax, true, [win.n, outC, win.outH, win.outW]), x, weight, win, needs);
   } finally {
     setGradEnabled(prev);
   }
+}
+
+/** A convolution backward kernel's gradients (input, weight, bias; null where not asked for) as tensors. */
+function convGradients(
+  [dx, dw, db]: [unknown, unknown, unknown],
+  xShape: readonly number[],
+  wShape: readonly number[],
+): [Tensor | null, Tensor | null, Tensor | null] {
+  return [
+    dx === null ? null : make(dx, xShape.slice(), 'float32'),
+    dw === null ? null : make(dw, wShape.slice(), 'float32'),
+    db === null ? null : make(db, [wShape[0]], 'float32'),
+  ];
+}
+
+/**
+ * The gradient of max pooling for the gradient `dy` of its output `values`, from the flat
+ * positions `argmax` of the maxima in the input of shape `shape`: each output's gradient added
+ * at its maximum (where windows overlap and share one, the gradients add up); with `relu` (the
+ * pooling read `relu(x)`), none where the pooled value is not positive.
+ */
+export function maxPool2dBackward(dy: Tensor, values: Tensor, argmax: Tensor, relu: boolean, shape: readonly number[]): Tensor {
+  const g = relu ? reluBackward(dy, values) : dy;
+  return reshape(addAlong(reshape(g, [g.size]), argmax, 0, [shape.reduce((a, d) => a * d, 1)]), shape.slice());
 }
 
 function conv2dDense(x: Tensor, weight: Tensor, bias: Tensor | null, opts: WindowOptions): Tensor {
@@ -582,14 +594,7 @@ export function conv2dBackward(
   const b = getBackend();
   const fused = b.fused?.conv2dBackward;
   const f32 = (t: Tensor): Tensor => (t.dtype === 'float32' ? t : cast(t, 'float32'));
-  if (fused) {
-    const [dx, dw, db] = fused(f32(dy)._on(b), f32(x)._on(b), f32(weight)._on(b), win, outC, needs);
-    return [
-      dx === null ? null : make(dx, xShape, 'float32'),
-      dw === null ? null : make(dw, weight.shape.slice(), 'float32'),
-      db === null ? null : make(db, [outC], 'float32'),
-    ];
-  }
+  if (fused) return convGradients(fused(f32(dy)._on(b), f32(x)._on(b), f32(weight)._on(b), win, outC, needs), xShape, weight.shape);
   const K = win.c * win.kh * win.kw;
   const P = win.outH * win.outW;
   const prev = setGradEnabled(false);

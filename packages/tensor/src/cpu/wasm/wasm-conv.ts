@@ -188,20 +188,19 @@ function convForward(
     }
     // The output's planes pooled where they lie (positions counted from this slice's first plane).
     const m = cnt * outC * Q;
-    if (Q > 0) {
-      on.runTask('maxpool2x2', {
-        x: outAt * 4,
-        planes: cnt * outC,
-        h: outH,
-        w: outW,
-        oh: ph,
-        ow: pw,
-        vals: valsAt * 4,
-        idx: idxAt * 4,
-        first: 0,
-        relu: 1,
-      });
-    }
+    // (The kernel does nothing where the output is under 2x2.)
+    on.runTask('maxpool2x2', {
+      x: outAt * 4,
+      planes: cnt * outC,
+      h: outH,
+      w: outW,
+      oh: ph,
+      ow: pw,
+      vals: valsAt * 4,
+      idx: idxAt * 4,
+      first: 0,
+      relu: 1,
+    });
     out.set(mem.subarray(valsAt, valsAt + m), b0 * outC * Q);
     const idx = new Int32Array(mem.buffer, mem.byteOffset + idxAt * 4, m);
     if (b0 === 0) argmax!.set(idx);

@@ -69,7 +69,12 @@ function stage(
 export function packB(k: number, n: number, threaded = false, transB = false): boolean {
   if (packing !== 'auto') return packing === 'always';
   if (!threaded) return n > 8;
-  return (n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH) || transB;
+  return wideAndDeep(k, n) || transB;
+}
+
+/** Whether B [k, n] is at least {@link PACK_MIN_DEPTH} x {@link PACK_MIN_COLS}. */
+function wideAndDeep(k: number, n: number): boolean {
+  return n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH;
 }
 
 /**
@@ -96,7 +101,7 @@ let packing: 'auto' | 'always' | 'never' = 'auto';
  * 62.0 -> 63.5 GFLOP/s and 1024x1024 60.6 -> 61.7 (medians); at 256 (B not packed) it was slower.
  */
 export function packA(k: number, n: number): boolean {
-  return packingA === 'auto' ? n >= PACK_MIN_COLS && k >= PACK_MIN_DEPTH : packingA === 'always';
+  return packingA === 'auto' ? wideAndDeep(k, n) : packingA === 'always';
 }
 let packingA: 'auto' | 'always' | 'never' = 'auto';
 
