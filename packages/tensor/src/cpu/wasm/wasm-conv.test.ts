@@ -161,20 +161,7 @@ describe.skipIf(module === null)('wasmConv2dReluPool', () => {
       try {
         const [vals, argmax] = wasmConv2dReluPool(rt, x, wt, bias, win, outC);
         const y = wasmConv2d(rt, x, wt, bias, win, outC);
-        const pw = {
-          n: n * outC,
-          c: 1,
-          h: win.outH,
-          w: win.outW,
-          kh: 2,
-          kw: 2,
-          strideH: 2,
-          strideW: 2,
-          padH: 0,
-          padW: 0,
-          outH: win.outH >> 1,
-          outW: win.outW >> 1,
-        };
+        const pw = windowOf(n * outC, 1, win.outH, win.outW, [2, 2], [2, 2], [0, 0]);
         const [refVals, refArg] = maxPool2d(y, pw, rt, true);
         expect(firstDiff(vals, refVals)).toBe(-1);
         expect(firstDiff(argmax, refArg)).toBe(-1);
