@@ -449,6 +449,7 @@ const TASKS = [
   'conv_bwd_w',
   'conv_bwd_x',
   'maxpool2x2',
+  'unpool',
   'gelu_fwd',
   'linear_dw',
 ];

@@ -5,7 +5,7 @@
 ;;
 ;; generate.mjs also writes two families of functions at the markers near the end: the elementwise
 ;; kernels (add, mul_scalar, relu, ...: one f32x4 loop each, from a table), and the exports of the
-;; thread kernels (gemm_blocked, gemm_claim, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2). Those are written
+;; thread kernels (gemm_blocked, gemm_claim, conv_fwd, conv_bwd_w, conv_bwd_x, maxpool2x2, unpool). Those are written
 ;; here as internal functions with positional i32 parameters; each export takes the byte address of
 ;; a struct holding those parameters in order (one i32 each) and calls it, so JavaScript and worker
 ;; threads pass one number however many arguments a kernel has.
@@ -55,6 +55,11 @@
 ;;
 ;; col2im(cols, ld, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) is its adjoint: it adds every
 ;; column value of cols (row stride ld floats) into its cell of dst [c, h, w], which the caller zeroes.
+;;
+;; unpool(dy, vals, idx, n, dst, shift) is the gradient of maxpool2x2 with relu: for j < n, where
+;; vals[j] > 0 it adds dy[j] to the float at dst + 4*(idx[j] - shift) (idx int32), and leaves the rest
+;; of dst as it was. Windows of 2x2 stride-2 pooling do not overlap, so no two j of one call (nor of
+;; calls over disjoint ranges of j, which threads run) write the same float.
 ;;
 ;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first, relu) is 2x2 max pooling with stride 2 over planes
 ;; first .. first+planes of the [h, w] planes at x: vals and idx (for plane `first` onwards) get each
@@ -935,6 +940,22 @@
       (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $w))))
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
+  (func $unpool
+    (param $dy i32) (param $vals i32) (param $idx i32) (param $n i32) (param $dst i32) (param $shift i32)
+    (local $at i32) (local $end i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $dst (i32.sub (local.get $dst) (i32.shl (local.get $shift) (i32.const 2))))
+    (local.set $end (i32.add (local.get $dy) (i32.shl (local.get $n) (i32.const 2))))
+    (loop $js
+      ;; The add happens either way (of dy or of 0): no branch on the data.
+      (local.set $at (i32.add (local.get $dst) (i32.shl (i32.load (local.get $idx)) (i32.const 2))))
+      (f32.store (local.get $at)
+        (f32.add (f32.load (local.get $at))
+          (select (f32.load (local.get $dy)) (f32.const 0) (f32.gt (f32.load (local.get $vals)) (f32.const 0)))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $vals (i32.add (local.get $vals) (i32.const 4)))
+      (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+      (br_if $js (i32.ne (local.get $dy) (local.get $end)))))
   ;; bias_rows(c, bias, rows, np, relu) adds bias [np] to each of the rows of C [rows, np] in place
   ;; (np a multiple of 4), then takes max(0, .) when relu != 0 (pmax: 0 also for NaN, as the
   ;; TypeScript epilogue): a linear layer's bias and activation before C is copied out.

@@ -189,6 +189,43 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
+  it('give the convolution with ReLU and pooling, and its gradients, the same bits as one thread, pooling and unpooling split', async () => {
+    const multi = cpuBackend({ threads: 2 });
+    const single = cpuBackend({ threads: 1 });
+    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const split = vi.spyOn(ThreadPool.prototype, 'runSplit');
+    try {
+      // The MNIST CNN's two layers at batch 64, and an odd convolution output (last row and column dropped).
+      for (const [n, c, h, outC] of [
+        [64, 1, 28, 16],
+        [64, 16, 14, 32],
+        [65, 3, 17, 6],
+      ]) {
+        const outH = h - 2 + (h === 17 ? 0 : 2);
+        const pad = h === 17 ? 0 : 1;
+        const win = { n, c, h, w: h, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: pad, padW: pad, outH, outW: outH };
+        const x = values(n * c * h * h, n + c);
+        const w = values(outC * c * 9, outC);
+        const b = values(outC, 3);
+        const q = n * outC * (outH >> 1) * (outH >> 1);
+        const dy = values(q, 7);
+        split.mockClear();
+        const [vm, im] = multi.fused!.conv2dReluPool!(x, w, b, win, outC);
+        const [vs, is] = single.fused!.conv2dReluPool!(x, w, b, win, outC);
+        expect(firstDifference(vm, vs)).toBe(-1);
+        expect(firstDifference(im, is)).toBe(-1);
+        // Some pooled values are 0 (no gradient through them), some positive.
+        expect(vs.some((v) => v === 0) && vs.some((v) => v > 0)).toBe(true);
+        const gm = multi.fused!.conv2dReluPoolBackward!(dy, vs, is, x, w, win, outC, [true, true, true]);
+        const gs = single.fused!.conv2dReluPoolBackward!(dy, vs, is, x, w, win, outC, [true, true, true]);
+        for (let i = 0; i < 3; i++) expect(firstDifference(gm[i]!, gs[i]!), `gradient ${i}`).toBe(-1);
+        expect(split.mock.calls.map((call) => call[0]).sort()).toEqual(['maxpool2x2', 'unpool']);
+      }
+    } finally {
+      split.mockRestore();
+    }
+  });
+
   it('split 2x2 max pooling by planes with the same values and positions as one thread', async () => {
     const multi = cpuBackend({ threads: 2 });
     const single = cpuBackend({ threads: 1 });

@@ -189,18 +189,21 @@ function convForward(
     // The output's planes pooled where they lie (positions counted from this slice's first plane).
     const m = cnt * outC * Q;
     // (The kernel does nothing where the output is under 2x2.)
-    on.runTask('maxpool2x2', {
+    const planes = (p0: number, p1: number) => ({
       x: outAt * 4,
-      planes: cnt * outC,
+      planes: p1 - p0,
       h: outH,
       w: outW,
       oh: ph,
       ow: pw,
-      vals: valsAt * 4,
-      idx: idxAt * 4,
-      first: 0,
+      vals: (valsAt + p0 * Q) * 4,
+      idx: (idxAt + p0 * Q) * 4,
+      first: p0,
       relu: 1,
     });
+    // On the threads the convolution ran on, each pooling its own planes.
+    if (threads > 1) rt.threads!.runSplit('maxpool2x2', cnt * outC, threads, planes);
+    else on.runTask('maxpool2x2', planes(0, cnt * outC));
     out.set(mem.subarray(valsAt, valsAt + m), b0 * outC * Q);
     const idx = new Int32Array(mem.buffer, mem.byteOffset + idxAt * 4, m);
     if (b0 === 0) argmax!.set(idx);
@@ -248,8 +251,9 @@ export interface PoolSaved {
 /**
  * The gradients of {@link wasmConv2dReluPool} for the pooled gradient `dy [n, outC, outH/2, outW/2]`:
  * the convolution's output gradient (`dy` at each maximum where the pooled value is positive, 0
- * elsewhere) is written straight into the module's memory, then {@link wasmConv2dBackward}'s. The
- * bits of unpooling in JavaScript (`maxPool2dRelu`'s gradient) and then {@link wasmConv2dBackward}.
+ * elsewhere) is written by the module's `unpool` kernel (split between the threads on a large
+ * batch) straight into the memory {@link wasmConv2dBackward}'s kernels then read. The bits of
+ * `maxPool2dRelu`'s gradient followed by {@link wasmConv2dBackward}.
  */
 export function wasmConv2dReluPoolBackward(
   rt: WasmRuntime,
@@ -264,25 +268,17 @@ export function wasmConv2dReluPoolBackward(
   if (needs[1] || !needs[2]) return convBackward(rt, dy, saved, x, weight, win, outC, needs);
   // The bias without the weight: its sums are taken over the unpooled gradient in JavaScript.
   const full = newF32(win.n * outC * win.outH * win.outW);
-  unpool(full, 0, dy, saved, 0, saved.argmax.length, 0);
+  unpool(full, dy, saved);
   return convBackward(rt, full, null, x, weight, win, outC, needs);
 }
 
 /**
- * Adds the pooled gradient `dy[j0 .. j1]` (0 where the pooled value is not positive) into
- * `to` at `at + argmax[j] - shift`: the windows do not overlap, so each position gets one value.
+ * Adds the pooled gradient `dy` (0 where the pooled value is not positive) into `to` at
+ * `argmax[j]` (the module's `unpool` kernel in JavaScript): the windows do not overlap, so each
+ * position gets one value.
  */
-function unpool(
-  to: Float32Array,
-  at: number,
-  dy: Float32Array,
-  { values, argmax }: PoolSaved,
-  j0: number,
-  j1: number,
-  shift: number,
-): void {
-  const base = at - shift;
-  for (let j = j0; j < j1; j++) if (values[j] > 0) to[base + argmax[j]] += dy[j];
+function unpool(to: Float32Array, dy: Float32Array, { values, argmax }: PoolSaved): void {
+  for (let j = 0; j < argmax.length; j++) if (values[j] > 0) to[argmax[j]] += dy[j];
 }
 
 function convBackward(
@@ -311,7 +307,9 @@ function convBackward(
   const op = roundUp(outC, 8);
   const g = groupSize(kp, P);
   const npG = roundUp(g * P, 8);
-  const nb = Math.max(1, Math.min(n, Math.floor(callFloats / (2 * img + outC * P))));
+  // Per image: x and dx, the convolution's output gradient, and the pooled gradient, values and positions.
+  const perImage = 2 * img + outC * P + (pooled === null ? 0 : 3 * outC * Q);
+  const nb = Math.max(1, Math.min(n, Math.floor(callFloats / perImage)));
   const work = outC * K * P * n * ((dx ? 1 : 0) + (dw ? 1 : 0));
   const threads = threadsFor(rt, work);
   // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
@@ -323,6 +321,8 @@ function convBackward(
   const accAt = dw ? L.take(Math.ceil(nb / g) * kp * op) : 0;
   const wtAt = dx ? L.take(kp * outC) : 0;
   const dxAt = dx ? L.take(nb * img) : 0;
+  // The pooled gradient, values and positions of a slice, which the unpool kernel reads.
+  const [pdyAt, pvAt, piAt] = pooled === null ? [0, 0, 0] : [L.take(nb * outC * Q), L.take(nb * outC * Q), L.take(nb * outC * Q)];
   const counterAt = L.take(1);
   const scratch: [number, number][] = [];
   for (let t = 0; t < threads; t++) {
@@ -340,8 +340,23 @@ function convBackward(
     const cnt = Math.min(nb, n - b0);
     if (pooled === null) mem.set(dy.subarray(b0 * outC * P, (b0 + cnt) * outC * P), dyAt);
     else {
+      const j0 = b0 * outC * Q;
+      const m = cnt * outC * Q;
       mem.fill(0, dyAt, dyAt + cnt * outC * P);
-      unpool(mem, dyAt, dy, pooled, b0 * outC * Q, (b0 + cnt) * outC * Q, b0 * outC * P);
+      mem.set(dy.subarray(j0, j0 + m), pdyAt);
+      mem.set(pooled.values.subarray(j0, j0 + m), pvAt);
+      new Int32Array(mem.buffer, mem.byteOffset + piAt * 4, m).set(pooled.argmax.subarray(j0, j0 + m));
+      const range = (i0: number, i1: number) => ({
+        dy: (pdyAt + i0) * 4,
+        vals: (pvAt + i0) * 4,
+        idx: (piAt + i0) * 4,
+        n: i1 - i0,
+        dst: dyAt * 4,
+        shift: b0 * outC * P,
+      });
+      // Threads take disjoint ranges of windows, which write disjoint floats.
+      if (threads > 1) rt.threads!.runSplit('unpool', m, threads, range);
+      else on.runTask('unpool', range(0, m));
     }
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
