@@ -491,7 +491,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     valueChecks: true,
     upload: (values, dtype, owned) => {
       if (owned && (dtype === 'int32' ? values instanceof Int32Array : values instanceof Float32Array)) return values;
-      const out = newArray(dtype, values.length);
+      const out = newArray(dtype, values.length, false);
       out.set(values);
       return out;
     },
@@ -500,9 +500,9 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
     read: (x) => x,
     dispose: recycle,
     adopt,
-    fill: (size, value, dtype) => newArray(dtype, size).fill(value),
+    fill: (size, value, dtype) => newArray(dtype, size, false).fill(value),
     cast: (x, size, _from, to) => {
-      const out = newArray(to, size);
+      const out = newArray(to, size, false);
       if (to === 'int32') for (let i = 0; i < size; i++) out[i] = Math.trunc(x[i]);
       else out.set(x);
       return out;

@@ -163,7 +163,7 @@ export function slice(
   if (isContiguousRun(shape, begin, size) && (x instanceof Float32Array ? dtype === 'float32' : dtype === 'int32')) {
     return x.subarray(start, start + sizeOf(size));
   }
-  const out = newArray(dtype, sizeOf(size));
+  const out = newArray(dtype, sizeOf(size), false);
   forEachRow(size, str, start, (s, d, len) => out.set(x.subarray(s, s + len), d));
   return out;
 }
@@ -190,7 +190,7 @@ export function concat(xs: readonly TypedArray[], shapes: readonly (readonly num
   const outer = sizeOf(shapes[0].slice(0, axis));
   const chunks = shapes.map((s) => sizeOf(s.slice(axis)));
   const total = chunks.reduce((a, b) => a + b, 0);
-  const out = newArray(dtype, outer * total);
+  const out = newArray(dtype, outer * total, false);
   for (let o = 0; o < outer; o++) {
     let off = o * total;
     for (let t = 0; t < xs.length; t++) {
@@ -206,7 +206,8 @@ export function gather(x: TypedArray, shape: readonly number[], indices: TypedAr
   const outer = sizeOf(shape.slice(0, axis));
   const dim = shape[axis];
   const inner = sizeOf(shape.slice(axis + 1));
-  const out = newArray(dtype, outer * nIdx * inner);
+  // Every element is written below (the indices are in range), so a recycled array is not zeroed first.
+  const out = newArray(dtype, outer * nIdx * inner, false);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < nIdx; j++) {
       const src = (o * dim + indices[j]) * inner;

@@ -14,8 +14,9 @@ import { newF32, newI32 } from './storage.js';
 export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null, relu = false): [Float32Array, Int32Array] {
   const { n, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = win;
   const P = outH * outW;
-  const values = newF32(n * P);
-  const argmax = newI32(n * P);
+  // Every path below writes each output.
+  const values = newF32(n * P, false);
+  const argmax = newI32(n * P, false);
   if (kh === 2 && kw === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     if (simd !== null && n * P > 0) {
       // The WebAssembly kernel: the same scan order and rule, with selects in place of branches

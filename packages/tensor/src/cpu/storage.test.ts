@@ -126,6 +126,58 @@ describe('recycled CPU storage', () => {
     // Statistics of 1024 rows, so that they are recycled too.
     twice('layerNorm', () => fused.layerNorm!(x, row, row, rows, cols, 1e-5) as TypedArray[]);
     twice('layerNorm rows', () => fused.layerNorm!(x.subarray(0, 1024 * 2), null, null, 1024, 2, 1e-5) as TypedArray[]);
+    const rowIdx = Int32Array.from({ length: 48 }, (_, i) => (i * 7) % rows);
+    twice('gather rows', () => be.gather(x, [rows, cols], rowIdx, 48, 0, 'float32') as TypedArray);
+    twice(
+      'gather int32',
+      () =>
+        be.gather(
+          ints,
+          [n],
+          Int32Array.from({ length: 2000 }, (_, i) => (i * 13) % n),
+          2000,
+          0,
+          'int32',
+        ) as TypedArray,
+    );
+    twice('slice', () => be.slice(x, [rows, cols], [3, 5], [40, 30], 'float32') as TypedArray);
+    twice(
+      'concat',
+      () =>
+        be.concat(
+          [x, y],
+          [
+            [rows, cols],
+            [rows, cols],
+          ],
+          1,
+          'float32',
+        ) as TypedArray,
+    );
+    twice('upload', () => be.upload(Array.from(x), 'float32', false) as TypedArray);
+    twice('fill', () => be.fill(n, 2.5, 'float32') as TypedArray);
+    twice('cast', () => be.cast(x, n, 'float32', 'int32') as TypedArray);
+    // Pooling and the convolutions on 16 images of 3 x 12 x 12 (each output 1,024 values or more).
+    const img = Float32Array.from({ length: 16 * 3 * 144 }, (_, i) => Math.sin(i / 5) * 2);
+    const pool = { n: 48, c: 1, h: 12, w: 12, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 6, outW: 6 };
+    twice('maxPool2d', () => fused.maxPool2d!(img, pool) as TypedArray[]);
+    twice(
+      'maxPool2d 3x3',
+      () => fused.maxPool2d!(img, { ...pool, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 12, outW: 12 }) as TypedArray[],
+    );
+    const win = { n: 16, c: 3, h: 12, w: 12, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 12, outW: 12 };
+    const kw = Float32Array.from({ length: 4 * 27 }, (_, i) => Math.cos(i / 3) / 4);
+    const kb = Float32Array.from({ length: 4 }, (_, i) => i / 10 - 0.1);
+    twice('conv2d', () => fused.conv2d!(img, kw, kb, win, 4) as TypedArray);
+    twice('conv2dReluPool', () => fused.conv2dReluPool!(img, kw, kb, win, 4) as TypedArray[]);
+    const dyConv = Float32Array.from({ length: 16 * 4 * 144 }, (_, i) => Math.sin(i / 9));
+    twice('conv2dBackward dx', () => [fused.conv2dBackward!(dyConv, img, kw, win, 4, [true, false, false])[0]!] as TypedArray[]);
+    const [pv, pi] = fused.conv2dReluPool!(img, kw, kb, win, 4) as [Float32Array, Int32Array];
+    const dyPool = Float32Array.from({ length: pv.length }, (_, i) => Math.cos(i / 4));
+    twice(
+      'conv2dReluPoolBackward dx',
+      () => [fused.conv2dReluPoolBackward!(dyPool, pv, pi, img, kw, win, 4, [true, false, false])[0]!] as TypedArray[],
+    );
   });
 
   describe('through tensors', () => {

@@ -61,9 +61,9 @@ export function newF32(n: number, zero = true): Float32Array {
   return newArray('float32', n, zero) as Float32Array;
 }
 
-/** A zeroed Int32Array of `n` values ({@link newArray}). */
-export function newI32(n: number): Int32Array {
-  return newArray('int32', n) as Int32Array;
+/** An Int32Array of `n` values, zeroed unless `zero` is false ({@link newArray}). */
+export function newI32(n: number, zero = true): Int32Array {
+  return newArray('int32', n, zero) as Int32Array;
 }
 
 /** Notes that `x` became a storage; an array of ours seen as a second storage, or in part, is never recycled. */

@@ -138,8 +138,9 @@ function convForward(
   // Pooled: each plane's 2x2 windows, the last row and column dropped when odd.
   const [ph, pw] = [outH >> 1, outW >> 1];
   const Q = ph * pw;
-  const out = newF32(n * outC * (pool ? Q : P));
-  const argmax = pool ? newI32(n * outC * Q) : null;
+  // Written in full below (and of no size when there is nothing to convolve).
+  const out = newF32(n * outC * (pool ? Q : P), false);
+  const argmax = pool ? newI32(n * outC * Q, false) : null;
   if (n === 0 || P === 0 || outC === 0) return [out, argmax];
   const g = groupSize(K, P);
   const nb = Math.max(1, Math.min(n, Math.floor(callFloats / (img + outC * P))));
@@ -296,7 +297,8 @@ function convBackward(
   const P = outH * outW;
   const Q = (outH >> 1) * (outW >> 1);
   const img = c * win.h * win.w;
-  const dx = needs[0] ? newF32(n * img) : null;
+  // dx is written in full below, except when there is no output: then it is all zeros.
+  const dx = needs[0] ? newF32(n * img, P === 0 || outC === 0) : null;
   const dw = needs[1] ? newF32(outC * K) : null;
   const db = needs[2] ? newF32(outC) : null;
   if (n === 0 || P === 0 || outC === 0) return [dx, dw, db];
