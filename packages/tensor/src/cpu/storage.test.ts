@@ -154,7 +154,7 @@ describe('recycled CPU storage', () => {
           'float32',
         ) as TypedArray,
     );
-    twice('upload', () => be.upload(Array.from(x), 'float32', false) as TypedArray);
+    twice('upload', () => be.upload(x, 'float32', false) as TypedArray);
     twice('fill', () => be.fill(n, 2.5, 'float32') as TypedArray);
     twice('cast', () => be.cast(x, n, 'float32', 'int32') as TypedArray);
     // Pooling and the convolutions on 16 images of 3 x 12 x 12 (each output 1,024 values or more).
