@@ -199,7 +199,7 @@ export class ThreadPool {
    * Per kind of kernel and size class (see rateOf): measured rates (work per millisecond, smoothed) on one thread and on all
    * (0 until measured), and the calls large enough to thread so far.
    */
-  private readonly rates = new Map<string, Rate>();
+  private readonly rates = new Map<string, Map<number, Rate>>();
   /** The part {@link detach} posted and {@link join} has not waited for yet. */
   private detached: { worker: number; seq: number; task: TaskName; addr: number } | null = null;
 
@@ -356,9 +356,12 @@ export class ThreadPool {
    * best setting for a 256x256 product need not be the best for a 1024x1024 one.
    */
   private rateOf(kind: string, work: number): Rate {
-    const key = `${kind}/${Math.floor(Math.log2(work))}`;
-    let rate = this.rates.get(key);
-    if (rate === undefined) this.rates.set(key, (rate = { one: 0, all: 0, eligible: 0, last: null, counted: { one: 0, all: 0 } }));
+    // By kind, then by power of two (a number: no string to build and hash for every call).
+    let bySize = this.rates.get(kind);
+    if (bySize === undefined) this.rates.set(kind, (bySize = new Map()));
+    const power = Math.floor(Math.log2(work));
+    let rate = bySize.get(power);
+    if (rate === undefined) bySize.set(power, (rate = { one: 0, all: 0, eligible: 0, last: null, counted: { one: 0, all: 0 } }));
     return rate;
   }
 

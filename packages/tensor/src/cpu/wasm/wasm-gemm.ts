@@ -131,9 +131,22 @@ export function setGemmSplit(mode: 'claim' | 'static'): void {
  * differently (a short-depth product that writes a large C pays more for copying C out of the
  * shared memory than its second thread saves; a deep one with a small C does not).
  */
-export function productKind(name: string, ...sizes: number[]): string {
-  return [name, ...sizes.map((d) => Math.floor(Math.log2(d)))].join(' ');
+export function productKind(name: string, a: number, b: number, c: number): string {
+  // floor(log2(d)) of sizes from 1 to 2^31 - 1, without building a string per call: every product
+  // asks, and a new string would also be hashed again for each lookup of the policy's rates.
+  const la = 31 - Math.clz32(a);
+  const lb = 31 - Math.clz32(b);
+  const lc = 31 - Math.clz32(c);
+  let byPowers = kinds.get(name);
+  if (byPowers === undefined) kinds.set(name, (byPowers = new Map()));
+  const code = (la << 10) | (lb << 5) | lc;
+  let kind = byPowers.get(code);
+  if (kind === undefined) byPowers.set(code, (kind = `${name} ${la} ${lb} ${lc}`));
+  return kind;
 }
+
+/** {@link productKind}'s strings, by name and then by the three powers of two packed into one number. */
+const kinds = new Map<string, Map<number, string>>();
 
 /**
  * The threads the pool's policy gives a product C [mp, np] = A [mp, k] @ B [k, np] (padded sizes)
