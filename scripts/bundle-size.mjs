@@ -23,7 +23,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizeDir = path.join(root, 'bench', 'size');
 /**
- * Gzipped budget for the bp example, in bytes (58 KB). Every op is a Tensor method, so
+ * Gzipped budget for the bp example, in bytes (59 KB). Every op is a Tensor method, so
  * every op and its gradient rule is reachable from any program: the budget bounds the
  * whole library, about half of TensorFlow.js' 88 KB for the same example. (It was 45 KB
  * until the WebAssembly GELU, layer-norm, transpose and batched-product kernels and their
@@ -38,9 +38,10 @@ const sizeDir = path.join(root, 'bench', 'size');
  * joining of slice gradients added about 1.9 KB.) GELU's forward kernel computing its derivative
  * for the backward pass, beside a GELU-only kernel for inference, added 0.8 KB, and (at 57 KB)
  * convolution, ReLU and pooling as one op (the op, its gradient rule, the backend's driver and
- * `Sequential`'s matching of the three layers) about 0.6 KB more.
+ * `Sequential`'s matching of the three layers) about 0.6 KB more; then (at 58 KB) the unpool
+ * kernel, and im2col and col2im copying and adding a 'same' convolution's rows as blocks, 0.9 KB.
  */
-const BUDGET = 58 * 1024;
+const BUDGET = 59 * 1024;
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

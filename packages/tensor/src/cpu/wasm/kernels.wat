@@ -55,6 +55,10 @@
 ;;
 ;; col2im(cols, ld, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst) is its adjoint: it adds every
 ;; column value of cols (row stride ld floats) into its cell of dst [c, h, w], which the caller zeroes.
+;; Both take a shortcut for stride 1 with output rows as wide as the image's (a 'same'
+;; convolution): there a row of columns is the image shifted by a constant, so im2col copies it as
+;; one block and then zeroes the cells that read padding, and col2im zeroes those cells in cols (which
+;; it may therefore change there) and adds the rest as one block. Both are exported for the tests.
 ;;
 ;; unpool(dy, vals, idx, n, dst, shift) is the gradient of maxpool2x2 with relu: for j < n, where
 ;; vals[j] > 0 it adds dy[j] to the float at dst + 4*(idx[j] - shift) (idx int32), and leaves the rest
@@ -459,14 +463,39 @@
           (then (call $pack_bt_range (local.get $src) (local.get $n) (local.get $k) (local.get $dst) (local.get $jb0) (local.get $jb1)))
           (else (call $pack_b_range (local.get $src) (local.get $k) (local.get $n) (local.get $dst) (local.get $jb0) (local.get $jb1))))
         (br $chunks))))
-  (func $im2col
+  ;; zero_pads(d, rows, lo, hi, ow) zeroes columns 0 .. lo and hi .. ow of `rows` rows of ow floats
+  ;; at byte address d: the cells of a row of im2col's columns that read padding.
+  (func $zero_pads (param $d i32) (param $rows i32) (param $lo i32) (param $hi i32) (param $ow i32)
+    (local $ox i32)
+    (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.and (i32.eqz (local.get $lo)) (i32.ge_s (local.get $hi) (local.get $ow))))
+      (then (return)))
+    (loop $pads
+      (local.set $ox (i32.const 0))
+      (block $left
+        (loop $zl
+          (br_if $left (i32.ge_s (local.get $ox) (local.get $lo)))
+          (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $zl)))
+      (local.set $ox (local.get $hi))
+      (block $right
+        (loop $zr
+          (br_if $right (i32.ge_s (local.get $ox) (local.get $ow)))
+          (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $zr)))
+      (local.set $d (i32.add (local.get $d) (i32.shl (local.get $ow) (i32.const 2))))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $pads (local.get $rows))))
+  (func $im2col (export "im2col")
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
     (param $dst i32) (param $ld i32)
     (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
     (local $lo i32) (local $hi i32) (local $row i32) (local $d i32) (local $plane i32) (local $src i32)
-    (local $ldb i32) (local $owb i32) (local $planeb i32)
+    (local $ldb i32) (local $owb i32) (local $planeb i32) (local $oy0 i32) (local $oy1 i32) (local $p0 i32) (local $p1 i32) (local $line i32)
     (if (i32.or (i32.or (i32.eqz (local.get $c)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $line (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w))))
     (local.set $ldb (i32.shl (local.get $ld) (i32.const 2)))
     (local.set $owb (i32.shl (local.get $ow) (i32.const 2)))
     (local.set $planeb (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2)))
@@ -490,51 +519,83 @@
             (then (local.set $hi (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)))))
           (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
           (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
-          (local.set $d (local.get $row))
-          (local.set $oy (i32.const 0))
-          (loop $oys
-            (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
-            (if (i32.ge_u (local.get $iy) (local.get $h))
-              (then (memory.fill (local.get $d) (i32.const 0) (local.get $owb)))
-              (else
-                ;; The few columns reading padding, one store each (memory.fill costs more for so few).
-                (local.set $ox (i32.const 0))
-                (block $left
-                  (loop $zl
-                    (br_if $left (i32.ge_s (local.get $ox) (local.get $lo)))
-                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
-                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                    (br $zl)))
-                (local.set $ox (local.get $hi))
-                (block $right
-                  (loop $zr
-                    (br_if $right (i32.ge_s (local.get $ox) (local.get $ow)))
-                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
-                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                    (br $zr)))
-                ;; src: the input cell of output column 0 on this row (may lie before the row; only lo..hi are read).
-                (local.set $src (i32.add (local.get $plane)
-                  (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
-                (local.set $ox (local.get $lo))
-                (if (i32.eq (local.get $sw) (i32.const 1))
-                  (then
-                    (block $done4
-                      (loop $by4
-                        (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
-                        (v128.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
-                          (v128.load (i32.add (local.get $src) (i32.shl (local.get $ox) (i32.const 2)))))
-                        (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
-                        (br $by4)))))
-                (block $done
-                  (loop $by1
-                    (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
-                    (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
-                      (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2)))))
-                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                    (br $by1)))))
-            (local.set $d (i32.add (local.get $d) (local.get $owb)))
-            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
-            (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+          ;; Stride 1 with rows as wide as the image's (a 'same' convolution): the valid cells of this
+          ;; row of columns, at p = oy*ow + ox, hold the input at p + (ki - ph)*w + (kj - pw), so they
+          ;; are one block copy; the cells reading padding are then zeroed (a few a row).
+          (if (local.get $line)
+            (then
+              ;; Output rows oy0 .. oy1 read input rows inside the image.
+              (local.set $oy0 (i32.sub (local.get $ph) (local.get $ki)))
+              (if (i32.lt_s (local.get $oy0) (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
+              (if (i32.gt_s (local.get $oy0) (local.get $oh)) (then (local.set $oy0 (local.get $oh))))
+              (local.set $oy1 (i32.sub (i32.add (local.get $h) (local.get $ph)) (local.get $ki)))
+              (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
+              (if (i32.lt_s (local.get $oy1) (local.get $oy0)) (then (local.set $oy1 (local.get $oy0))))
+              (if (i32.ge_s (local.get $lo) (local.get $hi)) (then (local.set $oy1 (local.get $oy0))))
+              (memory.fill (local.get $row) (i32.const 0) (i32.mul (local.get $oy0) (local.get $owb)))
+              (memory.fill (i32.add (local.get $row) (i32.mul (local.get $oy1) (local.get $owb))) (i32.const 0)
+                (i32.mul (i32.sub (local.get $oh) (local.get $oy1)) (local.get $owb)))
+              (if (i32.gt_s (local.get $oy1) (local.get $oy0))
+                (then
+                  ;; p0 .. p1: from the first valid cell of row oy0 to the last of row oy1 - 1, so every
+                  ;; read lies inside the plane.
+                  (local.set $p0 (i32.add (i32.mul (local.get $oy0) (local.get $ow)) (local.get $lo)))
+                  (local.set $p1 (i32.add (i32.mul (i32.sub (local.get $oy1) (i32.const 1)) (local.get $ow)) (local.get $hi)))
+                  (memory.copy
+                    (i32.add (local.get $row) (i32.shl (local.get $p0) (i32.const 2)))
+                    (i32.add (local.get $plane) (i32.shl (i32.add (local.get $p0)
+                      (i32.add (i32.mul (i32.sub (local.get $ki) (local.get $ph)) (local.get $w)) (i32.sub (local.get $kj) (local.get $pw)))) (i32.const 2)))
+                    (i32.shl (i32.sub (local.get $p1) (local.get $p0)) (i32.const 2)))
+                  ;; The padding columns of those rows.
+                  (call $zero_pads (i32.add (local.get $row) (i32.mul (local.get $oy0) (local.get $owb)))
+                    (i32.sub (local.get $oy1) (local.get $oy0)) (local.get $lo) (local.get $hi) (local.get $ow)))))
+            (else
+              (local.set $d (local.get $row))
+              (local.set $oy (i32.const 0))
+              (loop $oys
+                (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
+                (if (i32.ge_u (local.get $iy) (local.get $h))
+                  (then (memory.fill (local.get $d) (i32.const 0) (local.get $owb)))
+                  (else
+                    ;; The few columns reading padding, one store each (memory.fill costs more for so few).
+                    (local.set $ox (i32.const 0))
+                    (block $left
+                      (loop $zl
+                        (br_if $left (i32.ge_s (local.get $ox) (local.get $lo)))
+                        (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $zl)))
+                    (local.set $ox (local.get $hi))
+                    (block $right
+                      (loop $zr
+                        (br_if $right (i32.ge_s (local.get $ox) (local.get $ow)))
+                        (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $zr)))
+                    ;; src: the input cell of output column 0 on this row (may lie before the row; only lo..hi are read).
+                    (local.set $src (i32.add (local.get $plane)
+                      (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
+                    (local.set $ox (local.get $lo))
+                    (if (i32.eq (local.get $sw) (i32.const 1))
+                      (then
+                        (block $done4
+                          (loop $by4
+                            (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
+                            (v128.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
+                              (v128.load (i32.add (local.get $src) (i32.shl (local.get $ox) (i32.const 2)))))
+                            (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                            (br $by4)))))
+                    (block $done
+                      (loop $by1
+                        (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
+                        (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2)))
+                          (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2)))))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $by1)))))
+                (local.set $d (i32.add (local.get $d) (local.get $owb)))
+                (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+))
           (local.set $row (i32.add (local.get $row) (local.get $ldb)))
           (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
           (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))
@@ -543,13 +604,14 @@
       (local.set $plane (i32.add (local.get $plane) (local.get $planeb)))
       (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
       (br_if $chs (i32.lt_u (local.get $ch) (local.get $c)))))
-  (func $col2im
+  (func $col2im (export "col2im")
     (param $cols i32) (param $ld i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32) (param $dst i32)
     (local $ch i32) (local $ki i32) (local $kj i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $t i32)
     (local $lo i32) (local $hi i32) (local $row i32) (local $s i32) (local $plane i32) (local $d i32) (local $a i32)
-    (local $ldb i32) (local $owb i32) (local $planeb i32)
+    (local $ldb i32) (local $owb i32) (local $planeb i32) (local $oy0 i32) (local $oy1 i32) (local $p0 i32) (local $p1 i32) (local $line i32)
     (if (i32.or (i32.or (i32.eqz (local.get $c)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $line (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w))))
     (local.set $ldb (i32.shl (local.get $ld) (i32.const 2)))
     (local.set $owb (i32.shl (local.get $ow) (i32.const 2)))
     (local.set $planeb (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2)))
@@ -573,37 +635,80 @@
             (then (local.set $hi (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)))))
           (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
           (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
-          (local.set $s (local.get $row))
-          (local.set $oy (i32.const 0))
-          (loop $oys
-            (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
-            (if (i32.lt_u (local.get $iy) (local.get $h))
-              (then
-                ;; d: the image cell of output column 0 on this row (only lo..hi are touched).
-                (local.set $d (i32.add (local.get $plane)
-                  (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
-                (local.set $ox (local.get $lo))
-                (if (i32.eq (local.get $sw) (i32.const 1))
+          ;; Stride 1 with rows as wide as the image's: column p = oy*ow + ox of this row adds into the
+          ;; image cell p + (ki - ph)*w + (kj - pw), so the rows reading inside the image are one block
+          ;; added in place, once the cells reading padding are zeroed in cols (they would land on a
+          ;; neighbouring row's cells; adding 0 leaves a sum's bits as they are, a sum never being -0).
+          (if (local.get $line)
+            (then
+              (local.set $oy0 (i32.sub (local.get $ph) (local.get $ki)))
+              (if (i32.lt_s (local.get $oy0) (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
+              (if (i32.gt_s (local.get $oy0) (local.get $oh)) (then (local.set $oy0 (local.get $oh))))
+              (local.set $oy1 (i32.sub (i32.add (local.get $h) (local.get $ph)) (local.get $ki)))
+              (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
+              (if (i32.lt_s (local.get $oy1) (local.get $oy0)) (then (local.set $oy1 (local.get $oy0))))
+              (if (i32.ge_s (local.get $lo) (local.get $hi)) (then (local.set $oy1 (local.get $oy0))))
+              (if (i32.gt_s (local.get $oy1) (local.get $oy0))
+                (then
+                  (local.set $p0 (i32.add (i32.mul (local.get $oy0) (local.get $ow)) (local.get $lo)))
+                  (local.set $p1 (i32.add (i32.mul (i32.sub (local.get $oy1) (i32.const 1)) (local.get $ow)) (local.get $hi)))
+                  ;; The padding cells inside p0 .. p1.
+                  (call $zero_pads (i32.add (local.get $row) (i32.mul (local.get $oy0) (local.get $owb)))
+                    (i32.sub (local.get $oy1) (local.get $oy0)) (local.get $lo) (local.get $hi) (local.get $ow))
+                  ;; dst[p + delta] += cols[p] for p0 <= p < p1, four at a time, then one at a time.
+                  (local.set $s (i32.add (local.get $row) (i32.shl (local.get $p0) (i32.const 2))))
+                  (local.set $a (i32.add (local.get $plane) (i32.shl (i32.add (local.get $p0)
+                    (i32.add (i32.mul (i32.sub (local.get $ki) (local.get $ph)) (local.get $w)) (i32.sub (local.get $kj) (local.get $pw)))) (i32.const 2))))
+                  (local.set $t (i32.sub (local.get $p1) (local.get $p0)))
+                  (block $done4
+                    (loop $by4
+                      (br_if $done4 (i32.lt_s (local.get $t) (i32.const 4)))
+                      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $s))))
+                      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+                      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                      (local.set $t (i32.sub (local.get $t) (i32.const 4)))
+                      (br $by4)))
+                  (block $done1
+                    (loop $by1
+                      (br_if $done1 (i32.le_s (local.get $t) (i32.const 0)))
+                      (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (local.get $s))))
+                      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+                      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+                      (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                      (br $by1))))))
+            (else
+              (local.set $s (local.get $row))
+              (local.set $oy (i32.const 0))
+              (loop $oys
+                (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ki)))
+                (if (i32.lt_u (local.get $iy) (local.get $h))
                   (then
-                    (block $done4
-                      (loop $by4
-                        (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
-                        (local.set $a (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))))
-                        (v128.store (local.get $a)
-                          (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
-                        (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
-                        (br $by4)))))
-                (block $done
-                  (loop $by1
-                    (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
-                    (local.set $a (i32.add (local.get $d) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2))))
-                    (f32.store (local.get $a)
-                      (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
-                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                    (br $by1)))))
-            (local.set $s (i32.add (local.get $s) (local.get $owb)))
-            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
-            (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+                    ;; d: the image cell of output column 0 on this row (only lo..hi are touched).
+                    (local.set $d (i32.add (local.get $plane)
+                      (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
+                    (local.set $ox (local.get $lo))
+                    (if (i32.eq (local.get $sw) (i32.const 1))
+                      (then
+                        (block $done4
+                          (loop $by4
+                            (br_if $done4 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $hi)))
+                            (local.set $a (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))))
+                            (v128.store (local.get $a)
+                              (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
+                            (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                            (br $by4)))))
+                    (block $done
+                      (loop $by1
+                        (br_if $done (i32.ge_s (local.get $ox) (local.get $hi)))
+                        (local.set $a (i32.add (local.get $d) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2))))
+                        (f32.store (local.get $a)
+                          (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $s) (i32.shl (local.get $ox) (i32.const 2))))))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $by1)))))
+                (local.set $s (i32.add (local.get $s) (local.get $owb)))
+                (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+))
           (local.set $row (i32.add (local.get $row) (local.get $ldb)))
           (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
           (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Window2d } from '../../backend/backend.js';
 import { maxPool2d } from '../pool.js';
+import { col2im, im2col } from '../window.js';
 import { setConvCallFloats, wasmConv2d, wasmConv2dBackward, wasmConv2dReluPool, wasmConv2dReluPoolBackward } from './wasm-conv.js';
-import { WasmRuntime, kernelModule } from './wasm-runtime.js';
+import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { values } from './__fixtures__/values.js';
 
 function windowOf(
@@ -81,6 +82,13 @@ function expectClose(got: Float32Array | null, want: Float64Array, what: string,
 
 const module = kernelModule();
 
+/** The first index at which two arrays' values differ (Object.is: NaN and -0 count), -1 for none, -2 for different lengths. */
+function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return -2;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
 describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
   const rt = new WasmRuntime(module!);
   // [n, c, h, w, outC, kernel, stride, padding]: odd sizes, strides, padding wider than the
@@ -142,11 +150,6 @@ describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
 describe.skipIf(module === null)('wasmConv2dReluPool', () => {
   const rt = new WasmRuntime(module!);
   /** Where two arrays first differ (Object.is), or -1. */
-  const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    if (a.length !== b.length) return -2;
-    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-    return -1;
-  };
   // Odd convolution outputs (a dropped row and column); one call, and slices of a few images.
   for (const [n, c, h, w, outC, slice] of [
     [3, 2, 9, 7, 5, 0],
@@ -184,6 +187,64 @@ describe.skipIf(module === null)('wasmConv2dReluPool', () => {
       } finally {
         setConvCallFloats();
       }
+    });
+  }
+});
+
+describe.skipIf(module === null)('the im2col and col2im kernels', () => {
+  // [c, h, w, kernel, stride, padding]: stride 1 with rows as wide as the image's (one block copy
+  // per row of columns, then the padding cells zeroed: 'same' 3x3 and 5x5, a 3x1 and a 1x3 kernel,
+  // uneven padding, a kernel wider than the image, a single row), and the general path (no
+  // padding, padding wider than 'same', strides).
+  const cases: [number, number, number, [number, number], [number, number], [number, number]][] = [
+    [3, 28, 28, [3, 3], [1, 1], [1, 1]],
+    [2, 7, 9, [5, 5], [1, 1], [2, 2]],
+    [2, 6, 5, [3, 1], [1, 1], [1, 0]],
+    [1, 5, 6, [1, 3], [1, 1], [0, 1]],
+    [2, 8, 7, [5, 3], [1, 1], [2, 1]],
+    [1, 4, 2, [5, 5], [1, 1], [2, 2]],
+    [2, 1, 9, [1, 3], [1, 1], [0, 1]],
+    [2, 9, 8, [3, 3], [1, 1], [0, 0]],
+    [1, 6, 6, [3, 3], [1, 1], [2, 2]],
+    [2, 11, 10, [3, 3], [2, 2], [1, 1]],
+  ];
+  for (const [c, h, w, k, stride, pad] of cases) {
+    it(`[${c}, ${h}, ${w}], kernel ${k}, stride ${stride}, padding ${pad}: the values of the JavaScript im2col`, () => {
+      const rt = new WasmRuntime(module!);
+      const win = windowOf(1, c, h, w, k, stride, pad);
+      const P = win.outH * win.outW;
+      const K = c * k[0] * k[1];
+      const x = values(c * h * w, h + w);
+      // A row stride past P, and the memory around the columns filled with NaN: every cell is written.
+      const ld = P + 5;
+      const xAt = DATA_AT;
+      const dstAt = xAt + c * h * w + 8;
+      const mem = rt.heap(dstAt + K * ld + 8);
+      mem.fill(NaN, xAt - 8, dstAt + K * ld + 8);
+      mem.set(x, xAt);
+      rt.exports.im2col(xAt * 4, c, h, w, k[0], k[1], stride[0], stride[1], pad[0], pad[1], win.outH, win.outW, dstAt * 4, ld);
+      const want = im2col(x, win, 0);
+      for (let r = 0; r < K; r++)
+        expect(firstDiff(mem.subarray(dstAt + r * ld, dstAt + r * ld + P), want.subarray(r * P, (r + 1) * P))).toBe(-1);
+    });
+
+    it(`[${c}, ${h}, ${w}], kernel ${k}, stride ${stride}, padding ${pad}: col2im, the sums of the JavaScript col2im`, () => {
+      const rt = new WasmRuntime(module!);
+      const win = windowOf(1, c, h, w, k, stride, pad);
+      const P = win.outH * win.outW;
+      const K = c * k[0] * k[1];
+      const cols = values(K * P, K + P);
+      const ld = P + 3;
+      const colsAt = DATA_AT;
+      const dstAt = colsAt + K * ld + 8;
+      // NaN around the image: a write outside it shows.
+      const mem = rt.heap(dstAt + c * h * w + 8);
+      mem.fill(NaN, colsAt, dstAt + c * h * w + 8);
+      for (let r = 0; r < K; r++) mem.set(cols.subarray(r * P, (r + 1) * P), colsAt + r * ld);
+      mem.fill(0, dstAt, dstAt + c * h * w);
+      rt.exports.col2im(colsAt * 4, ld, c, h, w, k[0], k[1], stride[0], stride[1], pad[0], pad[1], win.outH, win.outW, dstAt * 4);
+      expect(firstDiff(mem.subarray(dstAt, dstAt + c * h * w), col2im(cols, win))).toBe(-1);
+      expect(Number.isNaN(mem[dstAt - 1]) && Number.isNaN(mem[dstAt + c * h * w])).toBe(true);
     });
   }
 });
