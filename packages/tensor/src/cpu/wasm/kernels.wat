@@ -60,10 +60,12 @@
 ;; one block and then zeroes the cells that read padding, and col2im zeroes those cells in cols (which
 ;; it may therefore change there) and adds the rest as one block. Both are exported for the tests.
 ;;
-;; unpool(dy, vals, idx, n, dst, shift) is the gradient of maxpool2x2 with relu: for j < n, where
-;; vals[j] > 0 it adds dy[j] to the float at dst + 4*(idx[j] - shift) (idx int32), and leaves the rest
-;; of dst as it was. Windows of 2x2 stride-2 pooling do not overlap, so no two j of one call (nor of
-;; calls over disjoint ranges of j, which threads run) write the same float.
+;; unpool(dy, vals, idx, planes, h, w, oh, ow, dst, shift, first) is the gradient of maxpool2x2 with
+;; relu, written over planes first .. first+planes of the [h, w] planes at dst: each 2x2 window's four
+;; cells get 0, then the cell at dst + 4*(idx[j] - shift) (idx int32) gets dy[j] where vals[j] > 0;
+;; dy, vals and idx start at plane `first`'s windows, as maxpool2x2's outputs do. Cells outside every
+;; window (the last row or column of an odd h or w) are left as they are. The windows do not
+;; overlap, so threads running it on disjoint ranges of planes write disjoint floats.
 ;;
 ;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first, relu) is 2x2 max pooling with stride 2 over planes
 ;; first .. first+planes of the [h, w] planes at x: vals and idx (for plane `first` onwards) get each
@@ -1046,21 +1048,51 @@
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
   (func $unpool
-    (param $dy i32) (param $vals i32) (param $idx i32) (param $n i32) (param $dst i32) (param $shift i32)
-    (local $at i32) (local $end i32)
-    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (param $dy i32) (param $vals i32) (param $idx i32) (param $planes i32) (param $h i32) (param $w i32)
+    (param $oh i32) (param $ow i32) (param $dst i32) (param $shift i32) (param $first i32)
+    (local $pl i32) (local $oy i32) (local $ox i32) (local $r0 i32) (local $r1 i32) (local $k i32)
+    (local $end i32) (local $wb i32) (local $base i32) (local $at i32)
+    (if (i32.or (i32.or (i32.le_s (local.get $planes) (i32.const 0)) (i32.eqz (local.get $oh))) (i32.eqz (local.get $ow)))
+      (then (return)))
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $ow) (i32.const 3)))
+    (local.set $base (i32.add (local.get $dst) (i32.shl (i32.mul (i32.mul (local.get $first) (local.get $h)) (local.get $w)) (i32.const 2))))
     (local.set $dst (i32.sub (local.get $dst) (i32.shl (local.get $shift) (i32.const 2))))
-    (local.set $end (i32.add (local.get $dy) (i32.shl (local.get $n) (i32.const 2))))
-    (loop $js
-      ;; The add happens either way (of dy or of 0): no branch on the data.
-      (local.set $at (i32.add (local.get $dst) (i32.shl (i32.load (local.get $idx)) (i32.const 2))))
-      (f32.store (local.get $at)
-        (f32.add (f32.load (local.get $at))
-          (select (f32.load (local.get $dy)) (f32.const 0) (f32.gt (f32.load (local.get $vals)) (f32.const 0)))))
-      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
-      (local.set $vals (i32.add (local.get $vals) (i32.const 4)))
-      (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
-      (br_if $js (i32.ne (local.get $dy) (local.get $end)))))
+    (local.set $pl (local.get $planes))
+    (loop $pls
+      (local.set $oy (i32.const 0))
+      (loop $oys
+        ;; The two rows of this row of windows: their 2*ow cells zeroed, four at a time.
+        (local.set $r0 (i32.add (local.get $base) (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $wb))))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $wb)))
+        (local.set $k (i32.const 0))
+        (block $zeroed
+          (loop $zero
+            (br_if $zeroed (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $end)))
+            (v128.store (i32.add (local.get $r0) (local.get $k)) (v128.const i32x4 0 0 0 0))
+            (v128.store (i32.add (local.get $r1) (local.get $k)) (v128.const i32x4 0 0 0 0))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $zero)))
+        (if (i32.lt_u (local.get $k) (local.get $end))
+          (then
+            (i64.store (i32.add (local.get $r0) (local.get $k)) (i64.const 0))
+            (i64.store (i32.add (local.get $r1) (local.get $k)) (i64.const 0))))
+        ;; Then each window's gradient at its maximum: 0 + (dy where the pooled value is positive, else 0).
+        (local.set $ox (local.get $ow))
+        (loop $oxs
+          (local.set $at (i32.add (local.get $dst) (i32.shl (i32.load (local.get $idx)) (i32.const 2))))
+          (f32.store (local.get $at)
+            (f32.add (f32.const 0) (select (f32.load (local.get $dy)) (f32.const 0) (f32.gt (f32.load (local.get $vals)) (f32.const 0)))))
+          (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+          (local.set $vals (i32.add (local.get $vals) (i32.const 4)))
+          (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+          (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
+          (br_if $oxs (local.get $ox)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
+      (local.set $base (i32.add (local.get $base) (i32.mul (local.get $h) (local.get $wb))))
+      (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
+      (br_if $pls (local.get $pl))))
   ;; bias_rows(c, bias, rows, np, relu) adds bias [np] to each of the rows of C [rows, np] in place
   ;; (np a multiple of 4), then takes max(0, .) when relu != 0 (pmax: 0 also for NaN, as the
   ;; TypeScript epilogue): a linear layer's bias and activation before C is copied out.

@@ -344,21 +344,27 @@ function convBackward(
     else {
       const j0 = b0 * outC * Q;
       const m = cnt * outC * Q;
-      mem.fill(0, dyAt, dyAt + cnt * outC * P);
+      // The kernel writes every cell of every window; only an odd output leaves cells outside them.
+      if ((outH | outW) & 1) mem.fill(0, dyAt, dyAt + cnt * outC * P);
       mem.set(dy.subarray(j0, j0 + m), pdyAt);
       mem.set(pooled.values.subarray(j0, j0 + m), pvAt);
       new Int32Array(mem.buffer, mem.byteOffset + piAt * 4, m).set(pooled.argmax.subarray(j0, j0 + m));
-      const range = (i0: number, i1: number) => ({
-        dy: (pdyAt + i0) * 4,
-        vals: (pvAt + i0) * 4,
-        idx: (piAt + i0) * 4,
-        n: i1 - i0,
+      const planes = (p0: number, p1: number) => ({
+        dy: (pdyAt + p0 * Q) * 4,
+        vals: (pvAt + p0 * Q) * 4,
+        idx: (piAt + p0 * Q) * 4,
+        planes: p1 - p0,
+        h: outH,
+        w: outW,
+        oh: outH >> 1,
+        ow: outW >> 1,
         dst: dyAt * 4,
         shift: b0 * outC * P,
+        first: p0,
       });
-      // Threads take disjoint ranges of windows, which write disjoint floats.
-      if (threads > 1) rt.threads!.runSplit('unpool', m, threads, range);
-      else on.runTask('unpool', range(0, m));
+      // Threads take disjoint ranges of planes, which write disjoint floats.
+      if (threads > 1) rt.threads!.runSplit('unpool', cnt * outC, threads, planes);
+      else on.runTask('unpool', planes(0, cnt * outC));
     }
     if (dw) {
       mem.set(x.subarray(b0 * img, (b0 + cnt) * img), xAt);
