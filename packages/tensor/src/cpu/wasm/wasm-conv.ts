@@ -274,9 +274,9 @@ export function wasmConv2dReluPoolBackward(
 }
 
 /**
- * Adds the pooled gradient `dy` (0 where the pooled value is not positive) into `to` at
- * `argmax[j]` (the module's `unpool` kernel in JavaScript): the windows do not overlap, so each
- * position gets one value.
+ * Adds the pooled gradient `dy` (0 where the pooled value is not positive) into the zeroed `to`
+ * at `argmax[j]`: what the module's `unpool` kernel writes (the windows do not overlap, so each
+ * position gets one value).
  */
 function unpool(to: Float32Array, dy: Float32Array, { values, argmax }: PoolSaved): void {
   for (let j = 0; j < argmax.length; j++) if (values[j] > 0) to[argmax[j]] += dy[j];
