@@ -4,6 +4,42 @@ import { unary } from './elementwise.js';
 import { newF32, newI32 } from './storage.js';
 
 /**
+ * The module's 2x2 max pooling (`maxpool2x2`, stride 2) of `planes` [h, w] planes at float `xAt` of
+ * `on`'s memory into [oh, ow] outputs: each window's maximum to floats `valsAt` onwards and its
+ * position to `idxAt` onwards, plane by plane. On `threads` > 1 threads of `rt`'s pool (whose memory
+ * `on` then is), each pools its own range of planes; else `on` runs it all.
+ */
+export function maxPool2x2InHeap(
+  rt: WasmRuntime,
+  on: WasmRuntime,
+  threads: number,
+  planes: number,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+  xAt: number,
+  valsAt: number,
+  idxAt: number,
+  relu: boolean,
+): void {
+  const args = (p0: number, p1: number) => ({
+    x: xAt * 4,
+    planes: p1 - p0,
+    h,
+    w,
+    oh,
+    ow,
+    vals: (valsAt + p0 * oh * ow) * 4,
+    idx: (idxAt + p0 * oh * ow) * 4,
+    first: p0,
+    relu: relu ? 1 : 0,
+  });
+  if (threads > 1) rt.threads!.runSplit('maxpool2x2', planes, threads, args);
+  else on.runTask('maxpool2x2', args(0, planes));
+}
+
+/**
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
  * so the backward pass is one scatter-add. The composite (im2col padded with -Infinity,
  * then max and argmax over the window) writes a `k*k` times larger column matrix first
@@ -33,20 +69,7 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       const iAt = vAt + ((n * P + 3) & ~3);
       const mem = on.heap(iAt + n * P);
       mem.set(x.subarray(0, n * h * w), xAt);
-      const args = (p0: number, p1: number) => ({
-        x: xAt * 4,
-        planes: p1 - p0,
-        h,
-        w,
-        oh: outH,
-        ow: outW,
-        vals: (vAt + p0 * P) * 4,
-        idx: (iAt + p0 * P) * 4,
-        first: p0,
-        relu: relu ? 1 : 0,
-      });
-      if (threads > 1) simd.threads!.runSplit('maxpool2x2', n, threads, args);
-      else on.runTask('maxpool2x2', args(0, n));
+      maxPool2x2InHeap(simd, on, threads, n, h, w, outH, outW, xAt, vAt, iAt, relu);
       values.set(mem.subarray(vAt, vAt + n * P));
       argmax.set(new Int32Array(mem.buffer, mem.byteOffset + iAt * 4, n * P));
       simd.threads?.record(threads, work, performance.now() - t0, 'pool');

@@ -3,7 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { valueChecksOn } from '../debug-checks.js';
 import { record, setGradEnabled } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
-import { normAxis } from '../shape.js';
+import { normAxis, sizeOf } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, log, mul, relu, sub } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
@@ -535,7 +535,7 @@ function convGradients(
  */
 export function maxPool2dBackward(dy: Tensor, values: Tensor, argmax: Tensor, relu: boolean, shape: readonly number[]): Tensor {
   const g = relu ? reluBackward(dy, values) : dy;
-  return reshape(addAlong(reshape(g, [g.size]), argmax, 0, [shape.reduce((a, d) => a * d, 1)]), shape.slice());
+  return reshape(addAlong(reshape(g, [g.size]), argmax, 0, [sizeOf(shape)]), shape.slice());
 }
 
 function conv2dDense(x: Tensor, weight: Tensor, bias: Tensor | null, opts: WindowOptions): Tensor {

@@ -2,6 +2,7 @@ import type { Window2d } from '../../backend/backend.js';
 import { roundUp } from './wasm-gemm.js';
 import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
 import { newF32, newI32 } from '../storage.js';
+import { maxPool2x2InHeap } from '../pool.js';
 
 /**
  * Most floats of images one call moves through the module's memory (16 MiB): a larger batch
@@ -189,22 +190,8 @@ function convForward(
     }
     // The output's planes pooled where they lie (positions counted from this slice's first plane).
     const m = cnt * outC * Q;
-    // (The kernel does nothing where the output is under 2x2.)
-    const planes = (p0: number, p1: number) => ({
-      x: outAt * 4,
-      planes: p1 - p0,
-      h: outH,
-      w: outW,
-      oh: ph,
-      ow: pw,
-      vals: (valsAt + p0 * Q) * 4,
-      idx: (idxAt + p0 * Q) * 4,
-      first: p0,
-      relu: 1,
-    });
-    // On the threads the convolution ran on, each pooling its own planes.
-    if (threads > 1) rt.threads!.runSplit('maxpool2x2', cnt * outC, threads, planes);
-    else on.runTask('maxpool2x2', planes(0, cnt * outC));
+    // On the threads the convolution ran on (the kernel does nothing where the output is under 2x2).
+    maxPool2x2InHeap(rt, on, threads, cnt * outC, outH, outW, ph, pw, outAt, valsAt, idxAt, true);
     out.set(mem.subarray(valsAt, valsAt + m), b0 * outC * Q);
     const idx = new Int32Array(mem.buffer, mem.byteOffset + idxAt * 4, m);
     if (b0 === 0) argmax!.set(idx);
