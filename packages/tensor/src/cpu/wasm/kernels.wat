@@ -489,6 +489,20 @@
       (local.set $d (i32.add (local.get $d) (i32.shl (local.get $ow) (i32.const 2))))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br_if $pads (local.get $rows))))
+  ;; block_rows(ph, ki, h, oh, lo, hi) -> (oy0, oy1): the output rows oy0 .. oy1 of a stride-1 row of
+  ;; columns (kernel row ki, padding ph) that read input rows inside the [h, ...] image, none when
+  ;; no column does (lo >= hi): the rows im2col and col2im move as one block.
+  (func $block_rows (param $ph i32) (param $ki i32) (param $h i32) (param $oh i32) (param $lo i32) (param $hi i32) (result i32 i32)
+    (local $oy0 i32) (local $oy1 i32)
+    (local.set $oy0 (i32.sub (local.get $ph) (local.get $ki)))
+    (if (i32.lt_s (local.get $oy0) (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
+    (if (i32.gt_s (local.get $oy0) (local.get $oh)) (then (local.set $oy0 (local.get $oh))))
+    (local.set $oy1 (i32.sub (i32.add (local.get $h) (local.get $ph)) (local.get $ki)))
+    (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
+    (if (i32.lt_s (local.get $oy1) (local.get $oy0)) (then (local.set $oy1 (local.get $oy0))))
+    (if (i32.ge_s (local.get $lo) (local.get $hi)) (then (local.set $oy1 (local.get $oy0))))
+    (local.get $oy0)
+    (local.get $oy1))
   (func $im2col (export "im2col")
     (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
     (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $oh i32) (param $ow i32)
@@ -526,14 +540,9 @@
           ;; are one block copy; the cells reading padding are then zeroed (a few a row).
           (if (local.get $line)
             (then
-              ;; Output rows oy0 .. oy1 read input rows inside the image.
-              (local.set $oy0 (i32.sub (local.get $ph) (local.get $ki)))
-              (if (i32.lt_s (local.get $oy0) (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
-              (if (i32.gt_s (local.get $oy0) (local.get $oh)) (then (local.set $oy0 (local.get $oh))))
-              (local.set $oy1 (i32.sub (i32.add (local.get $h) (local.get $ph)) (local.get $ki)))
-              (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
-              (if (i32.lt_s (local.get $oy1) (local.get $oy0)) (then (local.set $oy1 (local.get $oy0))))
-              (if (i32.ge_s (local.get $lo) (local.get $hi)) (then (local.set $oy1 (local.get $oy0))))
+              (call $block_rows (local.get $ph) (local.get $ki) (local.get $h) (local.get $oh) (local.get $lo) (local.get $hi))
+              (local.set $oy1)
+              (local.set $oy0)
               (memory.fill (local.get $row) (i32.const 0) (i32.mul (local.get $oy0) (local.get $owb)))
               (memory.fill (i32.add (local.get $row) (i32.mul (local.get $oy1) (local.get $owb))) (i32.const 0)
                 (i32.mul (i32.sub (local.get $oh) (local.get $oy1)) (local.get $owb)))
@@ -560,20 +569,7 @@
                   (then (memory.fill (local.get $d) (i32.const 0) (local.get $owb)))
                   (else
                     ;; The few columns reading padding, one store each (memory.fill costs more for so few).
-                    (local.set $ox (i32.const 0))
-                    (block $left
-                      (loop $zl
-                        (br_if $left (i32.ge_s (local.get $ox) (local.get $lo)))
-                        (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
-                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                        (br $zl)))
-                    (local.set $ox (local.get $hi))
-                    (block $right
-                      (loop $zr
-                        (br_if $right (i32.ge_s (local.get $ox) (local.get $ow)))
-                        (f32.store (i32.add (local.get $d) (i32.shl (local.get $ox) (i32.const 2))) (f32.const 0))
-                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                        (br $zr)))
+                    (call $zero_pads (local.get $d) (i32.const 1) (local.get $lo) (local.get $hi) (local.get $ow))
                     ;; src: the input cell of output column 0 on this row (may lie before the row; only lo..hi are read).
                     (local.set $src (i32.add (local.get $plane)
                       (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kj)) (local.get $pw)) (i32.const 2))))
@@ -596,8 +592,7 @@
                         (br $by1)))))
                 (local.set $d (i32.add (local.get $d) (local.get $owb)))
                 (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
-                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
-))
+                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))))
           (local.set $row (i32.add (local.get $row) (local.get $ldb)))
           (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
           (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))
@@ -643,13 +638,9 @@
           ;; neighbouring row's cells; adding 0 leaves a sum's bits as they are, a sum never being -0).
           (if (local.get $line)
             (then
-              (local.set $oy0 (i32.sub (local.get $ph) (local.get $ki)))
-              (if (i32.lt_s (local.get $oy0) (i32.const 0)) (then (local.set $oy0 (i32.const 0))))
-              (if (i32.gt_s (local.get $oy0) (local.get $oh)) (then (local.set $oy0 (local.get $oh))))
-              (local.set $oy1 (i32.sub (i32.add (local.get $h) (local.get $ph)) (local.get $ki)))
-              (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
-              (if (i32.lt_s (local.get $oy1) (local.get $oy0)) (then (local.set $oy1 (local.get $oy0))))
-              (if (i32.ge_s (local.get $lo) (local.get $hi)) (then (local.set $oy1 (local.get $oy0))))
+              (call $block_rows (local.get $ph) (local.get $ki) (local.get $h) (local.get $oh) (local.get $lo) (local.get $hi))
+              (local.set $oy1)
+              (local.set $oy0)
               (if (i32.gt_s (local.get $oy1) (local.get $oy0))
                 (then
                   (local.set $p0 (i32.add (i32.mul (local.get $oy0) (local.get $ow)) (local.get $lo)))
@@ -709,8 +700,7 @@
                         (br $by1)))))
                 (local.set $s (i32.add (local.get $s) (local.get $owb)))
                 (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
-                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))
-))
+                (br_if $oys (i32.lt_u (local.get $oy) (local.get $oh))))))
           (local.set $row (i32.add (local.get $row) (local.get $ldb)))
           (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
           (br_if $kjs (i32.lt_u (local.get $kj) (local.get $kw))))
