@@ -31,15 +31,21 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 
 const threaded = kernelModule(true) !== null && typeof SharedArrayBuffer === 'function';
 
+/** A CPU backend on two threads, once both run, and one on a single thread: the pair each comparison below runs on. */
+async function twoAndOne(): Promise<[ReturnType<typeof cpuBackend>, ReturnType<typeof cpuBackend>]> {
+  const multi = cpuBackend({ threads: 2 });
+  const single = cpuBackend({ threads: 1 });
+  expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+  return [multi, single];
+}
+
 // The bit-for-bit comparisons below must run split: no measuring policy choosing one thread.
 beforeAll(() => setThreadPolicy('all'));
 afterAll(() => setThreadPolicy('measure'));
 
 describe.skipIf(!threaded)('matrix products on worker threads', () => {
   it('give the same bits as one thread, for every transpose and ragged sizes', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     for (const [m, k, n] of [
       [64, 300, 200],
       [33, 784, 130],
@@ -73,9 +79,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it("compute a linear layer's weight gradient on a worker while this thread goes on, with the bits of one thread", async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     const detach = vi.spyOn(ThreadPool.prototype, 'detach');
     try {
       // Large enough for a worker (whole and padded row counts, dw with pad rows and columns);
@@ -104,9 +108,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it('complete a weight gradient started on a worker before any kernel reads, lists, disposes of or reuses it', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     const [rows, inF, outF] = [512, 64, 256];
     const dz = values(rows * outF, 3);
     const x = values(rows * inF, 4);
@@ -167,9 +169,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it('give convolutions and their gradients the same bits as one thread', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     // The MNIST CNN's two layers at batch 64 (large enough to be split), and a strided odd one.
     for (const [n, c, h, outC, stride, pad] of [
       [64, 1, 28, 16, 1, 1],
@@ -190,9 +190,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it('give the convolution with ReLU and pooling, and its gradients, the same bits as one thread, pooling and unpooling split', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     const split = vi.spyOn(ThreadPool.prototype, 'runSplit');
     try {
       // The MNIST CNN's two layers at batch 64, and an odd convolution output (last row and column dropped).
@@ -227,9 +225,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it('split 2x2 max pooling by planes with the same values and positions as one thread', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     // 1,023 planes of 16x16: large enough to be split, and an odd count so the halves differ.
     const n = 1023;
     const x = values(n * 256, 11).map((v, i) => (i % 101 === 0 ? NaN : Math.round(v * 8) / 8));
@@ -241,9 +237,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
   });
 
   it('split GELU (forward, with its saved Φ) with the bits of one thread', async () => {
-    const multi = cpuBackend({ threads: 2 });
-    const single = cpuBackend({ threads: 1 });
-    expect(await until(() => multi.info!().threads === 2, 10_000)).toBe(true);
+    const [multi, single] = await twoAndOne();
     const run = vi.spyOn(ThreadPool.prototype, 'run');
     try {
       // From 65,536 values the policy may thread it; a ragged count, NaN, ±Infinity, -0 and the
