@@ -1,5 +1,5 @@
 import { cpuBackend } from '@bp/tensor';
-import { setThreadPolicy } from '@bp/tensor/internal';
+import { DATA_AT, KC, MC, WasmRuntime, kernelModule, packA, packB, setThreadPolicy } from '@bp/tensor/internal';
 import { median } from './workload.js';
 import { simdPeak, type SimdPeak } from './simd-peak.js';
 
@@ -15,6 +15,12 @@ export interface MatmulVsPeak {
   fma: { oneThread: Rates; allThreads: Rates } | { skipped: string };
   /** How the fused kernel's results compare with the plain kernel's on one 256x256 product. */
   fmaVsPlain?: { outputs: number; differing: number; maxRelativeDifference: number };
+  /**
+   * The one-thread kernel alone ({@link kernelRate}): the default kernel (fused where the engine
+   * has relaxed SIMD) on operands already in its memory, so the gap between this and `oneThread`
+   * above is what staging the operands and copying the result out cost.
+   */
+  kernelInPlace: { kernel: 'fma' | 'plain'; oneThread: Rates };
   note: string;
 }
 
@@ -35,6 +41,46 @@ export function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number)
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     be.matmul(a, b, 1, 1, n, n, n, false, false);
+    times.push((performance.now() - t0) / 1000);
+  }
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+
+/**
+ * Median GFLOP/s of the one-thread matrix kernel alone on `n x n @ n x n`: the blocked kernel run
+ * on operands already in the module's memory, laid out as a one-thread product lays them out (B
+ * in packed panels and A in 4-row strips where that product packs them), with no copy in or out
+ * and no output to allocate. Timing does not depend on the values, so A and B are written once.
+ */
+export function kernelRate(rt: WasmRuntime, n: number, reps: number): number {
+  const cAt = DATA_AT;
+  const aAt = cAt + n * n;
+  const bAt = aAt + n * n;
+  const paAt = bAt + n * n;
+  const mem = rt.heap(paAt + n * n);
+  mem.set(rnd(n * n, n), aAt);
+  mem.set(rnd(n * n, n + 1), bAt);
+  const strips = packA(n, n);
+  if (strips) rt.exports.pack_a(aAt * 4, n, n, paAt * 4);
+  const args = {
+    a: aAt * 4,
+    b: bAt * 4,
+    c: cAt * 4,
+    mp: n,
+    k: n,
+    np: n,
+    nb0: 0,
+    nb1: n >> 3,
+    kcMax: KC,
+    mcMax: MC,
+    packed: packB(n, n) ? 1 : 0,
+    pa: strips ? paAt * 4 : 0,
+  };
+  rt.runTask('gemm_blocked', args);
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    rt.runTask('gemm_blocked', args);
     times.push((performance.now() - t0) / 1000);
   }
   return (2 * n ** 3) / median(times) / 1e9;
@@ -68,6 +114,8 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
       : []),
   ] as const;
   for (const c of configs) await ready(c.be, c.setting === 'allThreads' ? threads : 1);
+  const fused = fmaOk ? kernelModule(false, true) : null;
+  const inPlace = new WasmRuntime(fused ?? kernelModule()!, undefined, fused !== null);
   const samples: Record<string, number[]> = {};
   // Every product split over all threads: the kernel's rate there, not which setting the thread
   // policy would pick for it (the job figures show that); a few products' measurements are too
@@ -78,6 +126,7 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
       for (const n of sizes) {
         const reps = n >= 1024 ? 3 : n >= 512 ? 8 : 30;
         for (const c of configs) (samples[`${c.kind}/${c.setting}/${n}`] ??= []).push(rate(c.be, n, reps));
+        (samples[`inPlace/oneThread/${n}`] ??= []).push(kernelRate(inPlace, n, reps));
       }
     }
   } finally {
@@ -97,7 +146,8 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
     fma: fmaOk
       ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') }
       : { skipped: 'no relaxed SIMD in this engine' },
-    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs`,
+    kernelInPlace: { kernel: inPlace.fma ? 'fma' : 'plain', oneThread: table('inPlace', 'oneThread') },
+    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs; kernelInPlace: the one-thread kernel on operands already in its memory (no copies)`,
   };
   if (fmaOk) {
     const n = 256;

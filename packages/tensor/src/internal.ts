@@ -32,6 +32,8 @@ export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } fro
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
 export { setThreadPolicy } from './cpu/wasm/thread-pool.js';
+export { WasmRuntime, kernelModule, DATA_AT } from './cpu/wasm/wasm-runtime.js';
+export { KC, MC, packA, packB } from './cpu/wasm/wasm-gemm.js';
 export { addAlong } from './ops/movement.js';
 export { UNARY_OPS } from './backend/unary-ops.js';
 export type { UnaryDef } from './backend/unary-ops.js';
