@@ -36,11 +36,16 @@ function rnd(n: number, seed: number): Float32Array {
 export function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): number {
   const a = rnd(n * n, n);
   const b = rnd(n * n, n + 1);
-  be.matmul(a, b, 1, 1, n, n, n, false, false);
+  return productRate(n, reps, () => be.matmul(a, b, 1, 1, n, n, n, false, false));
+}
+
+/** Median GFLOP/s of `reps` timed runs of `product` (an `n x n @ n x n` product), after one untimed run. */
+function productRate(n: number, reps: number, product: () => void): number {
+  product();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    be.matmul(a, b, 1, 1, n, n, n, false, false);
+    product();
     times.push((performance.now() - t0) / 1000);
   }
   return (2 * n ** 3) / median(times) / 1e9;
@@ -76,14 +81,7 @@ export function kernelRate(rt: WasmRuntime, n: number, reps: number): number {
     packed: packB(n, n) ? 1 : 0,
     pa: strips ? paAt * 4 : 0,
   };
-  rt.runTask('gemm_blocked', args);
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    rt.runTask('gemm_blocked', args);
-    times.push((performance.now() - t0) / 1000);
-  }
-  return (2 * n ** 3) / median(times) / 1e9;
+  return productRate(n, reps, () => rt.runTask('gemm_blocked', args));
 }
 
 /** Waits (up to 5 s) until `be` has `threads` threads running: its workers start in the background. */

@@ -149,7 +149,6 @@ describe.skipIf(module === null)('WebAssembly convolution kernels', () => {
 
 describe.skipIf(module === null)('wasmConv2dReluPool', () => {
   const rt = new WasmRuntime(module!);
-  /** Where two arrays first differ (Object.is), or -1. */
   // Odd convolution outputs (a dropped row and column); one call, and slices of a few images.
   for (const [n, c, h, w, outC, slice] of [
     [3, 2, 9, 7, 5, 0],
