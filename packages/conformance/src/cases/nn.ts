@@ -128,6 +128,15 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectClose(logSumExp(x, -1), [Math.log(4), 1 + Math.LN2], tol, 'logSumExp(-1)');
       expectClose(logSumExp(x, 0, true), [[Math.log(1 + Math.E), Math.log(3 + Math.E)]], tol, 'logSumExp(0, keepDims)');
     }),
+    c('logSumExp of a slice of -Infinity is -Infinity, of one holding Infinity is Infinity (as in PyTorch)', () => {
+      const x = tensor([
+        [-Infinity, -Infinity, -Infinity],
+        [-Infinity, 0, Math.log(3)],
+        [1, Infinity, -Infinity],
+      ]);
+      expectClose(logSumExp(x), [-Infinity, Math.log(4), Infinity], tol, 'logSumExp(-1)');
+      expectClose(logSumExp(x, 0), [1, Infinity, Math.log(3)], tol, 'logSumExp(0)');
+    }),
     c('oneHot gives float32 rows for int32 labels', () => {
       const labels = tensor([2, 0, 1], { dtype: 'int32' });
       expectExact(

@@ -5,7 +5,7 @@ import { record, setGradEnabled } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { normAxis, sizeOf } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
-import { add, cast, div, eq, exp, log, mul, relu, sub } from './elementwise.js';
+import { add, cast, div, eq, exp, isinf, log, mul, relu, sub, where } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
 import { index } from './indexing.js';
 import { addAlong, concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
@@ -182,12 +182,16 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return softmaxImpl('logSoftmax', x, axis);
 }
 
-/** `log(sum(exp(x)))` along `axis`, computed stably. */
+/**
+ * `log(sum(exp(x)))` along `axis`, computed stably: `log(sum(exp(x - m))) + m` with `m` the
+ * maximum, or 0 where the maximum is infinite, so that a slice of `-Infinity` (a fully masked
+ * row) gives `-Infinity` and one holding `Infinity` gives `Infinity`, as in PyTorch.
+ */
 export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
   checkTensor('logSumExp', x);
   const a = normAxis('logSumExp', axis, x.rank);
-  const m = max(x, a, true);
-  const mNoGrad = m.detach();
+  const m = max(x, a, true).detach();
+  const mNoGrad = where(isinf(m), 0, m);
   const out = add(log(sum(exp(sub(x, mNoGrad)), a, true)), mNoGrad);
   return keepDims
     ? out
