@@ -121,11 +121,11 @@ for (const mode of NODE_MODES.filter((m) => m === 'cpu' || m === 'webasm')) {
       expect(Array.from(y.dataSync())).toEqual([1, 0, 0.5, 1, 0, 0.5]);
     });
 
-    it('reluBackward: dy where x > 0, NaN and infinite dy kept there, else 0', async () => {
+    it('reluBackward: dy where x > 0 or x is NaN (as PyTorch), NaN and infinite dy kept there, else 0', async () => {
       const [fused, comp] = await both(() =>
         Array.from(reluBackward(tensor([1, -2, NaN, Infinity, 5, NaN]), tensor([1, 2, 3, 4, -1, NaN])).dataSync()),
       );
-      expect(fused).toEqual([1, -2, NaN, Infinity, 0, 0]);
+      expect(fused).toEqual([1, -2, NaN, Infinity, 0, NaN]);
       expect(fused).toEqual(comp);
     });
 

@@ -31,6 +31,7 @@ import { movementCases } from './cases/movement.js';
 import { nnCases } from './cases/nn.js';
 import { reduceCases } from './cases/reduce.js';
 import { reduceMoreCases } from './cases/reduce-more.js';
+import { reluNanCases } from './cases/relu-nan.js';
 import { seedCases } from './cases/seed.js';
 import { torchCases } from './cases/torch.js';
 import { windowCases } from './cases/window.js';
@@ -70,6 +71,7 @@ const builders = [
   reduceCases,
   reduceMoreCases,
   nnCases,
+  reluNanCases,
   activationCases,
   matmulCases,
   movementCases,

@@ -23,7 +23,7 @@ export function linearKernel(rows: number, inF: number, outF: number, bias: bool
   const lines = matmulLines(1, 1, rows, inF, outF, false, true);
   lines.push(bias ? 'const y = Math.fround(Math.fround(acc) + c[j]);' : 'const y = Math.fround(acc);');
   // As the CPU backend's fused linear: anything not above 0 (NaN included) gives 0.
-  lines.push(relu ? 'return y > 0 ? y : 0;' : 'return y;');
+  lines.push(relu ? 'return (y > 0 || !(y == y)) ? y : 0;' : 'return y;');
   return {
     key: `linear:${rows}:${inF}:${outF}:${bias}:${relu}`,
     source: `function (a, b${bias ? ', c' : ''}) {\n  ${lines.join('\n  ')}\n}`,
@@ -31,11 +31,11 @@ export function linearKernel(rows: number, inF: number, outF: number, bias: bool
   };
 }
 
-/** The gradient of relu: `dy` where `x > 0`, else 0 (NaN `x` included), as `where(gt(x, 0), dy, 0)`. */
+/** The gradient of relu: `dy` where `x > 0` or `x` is NaN (as in PyTorch), else 0, as `where(le(x, 0), 0, dy)`. */
 export function reluBackwardKernel(size: number): KernelSpec {
   return {
     key: 'reluBackward',
-    source: 'function (dy, x) {\n  const i = this.thread.x;\n  if (x[i] > 0) {\n    return dy[i];\n  }\n  return 0;\n}',
+    source: 'function (dy, x) {\n  const i = this.thread.x;\n  if (x[i] > 0 || !(x[i] == x[i])) {\n    return dy[i];\n  }\n  return 0;\n}',
     output: size,
     dynamic: true,
   };

@@ -276,23 +276,26 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       check(exp(i).dtype === 'float32', 'exp of int32 is float32');
       expectClose(exp(tensor([0, 1], { dtype: 'int32' })), [1, Math.E], tol, 'exp of int32');
     }),
-    c('reluBackward passes dy where x > 0 and 0 elsewhere, also for infinite and NaN dy; large tensors too', async () => {
-      const x = tensor([[-2, -0, 0, 1e-30, 3, NaN]]);
-      const dy = tensor([[5, 6, Infinity, 7, -8, 9]]);
-      expectExact(reluBackward(dy, x), [[0, 0, 0, 7, -8, 0]], 'float32', 'reluBackward');
-      expectExact(reluBackward(tensor([[NaN, NaN]]), tensor([[-1, 1]])), [[0, NaN]], 'float32', 'reluBackward of NaN dy');
-      // Above the size where the CPU backend switches to its SIMD kernel.
-      const big = normal([70, 70], 95);
-      const g = normal([70, 70], 96);
-      const xs = await big.data();
-      expectClose(
-        reluBackward(g, big),
-        Array.from(await g.data(), (v, i) => (xs[i] > 0 ? v : 0)),
-        { atol: 0, rtol: 0 },
-        'reluBackward [70,70]',
-        [70, 70],
-      );
-    }),
+    c(
+      'reluBackward passes dy where x > 0 or x is NaN and 0 elsewhere, also for infinite and NaN dy (as PyTorch); large tensors too',
+      async () => {
+        const x = tensor([[-2, -0, 0, 1e-30, 3, NaN]]);
+        const dy = tensor([[5, 6, Infinity, 7, -8, 9]]);
+        expectExact(reluBackward(dy, x), [[0, 0, 0, 7, -8, 9]], 'float32', 'reluBackward');
+        expectExact(reluBackward(tensor([[NaN, NaN]]), tensor([[-1, 1]])), [[0, NaN]], 'float32', 'reluBackward of NaN dy');
+        // Above the size where the CPU backend switches to its SIMD kernel.
+        const big = normal([70, 70], 95);
+        const g = normal([70, 70], 96);
+        const xs = await big.data();
+        expectClose(
+          reluBackward(g, big),
+          Array.from(await g.data(), (v, i) => (xs[i] > 0 ? v : 0)),
+          { atol: 0, rtol: 0 },
+          'reluBackward [70,70]',
+          [70, 70],
+        );
+      },
+    ),
     c('unary ops against Math (neg exp log sqrt square abs relu leakyRelu sigmoid tanh sign step)', async () => {
       const vals = [-2, -0.5, 0, 0.5, 2];
       const x = tensor(vals);

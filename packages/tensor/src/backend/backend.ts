@@ -51,7 +51,7 @@ export interface FusedKernels<S> {
    */
   maxPool2d(x: S, win: Window2d): [values: S, argmax: S];
   /**
-   * {@link FusedKernels.maxPool2d} of `max(0, x)` (the relu kernel's values: NaN and -0 read as 0),
+   * {@link FusedKernels.maxPool2d} of `relu(x)` (the relu kernel's values: -0 reads as 0, NaN as NaN),
    * without writing that array: max pooling after a ReLU in one pass.
    */
   maxPool2dRelu(x: S, win: Window2d): [values: S, argmax: S];
@@ -65,7 +65,7 @@ export interface FusedKernels<S> {
   col2imWide(cols: S, win: Window2d): S;
   /**
    * A linear layer: `x: [rows, inF]` times `weight: [outF, inF]` transposed, plus `bias: [outF]`
-   * (when given) on every row, then max(0, .) when `relu`: `[rows, outF]`, the values of the
+   * (when given) on every row, then relu (`v <= 0 ? 0 : v`, NaN staying NaN) when `relu`: `[rows, outF]`, the values of the
    * composite `relu(matmul + bias)`.
    */
   linear(x: S, weight: S, bias: S | null, rows: number, inF: number, outF: number, relu: boolean): S;
@@ -78,7 +78,7 @@ export interface FusedKernels<S> {
    * that is given that storage (`read`, `dispose`, any kernel) first waits for it.
    */
   linearBackward(dz: S, x: S, weight: S, rows: number, inF: number, outF: number): [dx: S, dw: S];
-  /** The gradient of relu: `dy` where `x > 0`, else 0, over `size` float32 values. */
+  /** The gradient of relu: 0 where `x <= 0`, else `dy` (also where `x` is NaN, as in PyTorch), over `size` float32 values. */
   reluBackward(dy: S, x: S, size: number): S;
   /**
    * 2-D convolution (cross-correlation) of `x: [win.n, win.c, win.h, win.w]` with

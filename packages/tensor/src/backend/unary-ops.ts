@@ -285,7 +285,8 @@ export const UNARY_OPS = {
   log: { f: Math.log },
   sqrt: { f: Math.sqrt },
   abs: { f: Math.abs, keepsInt: true },
-  relu: { f: (x) => (x > 0 ? x : 0), keepsInt: true },
+  // NaN stays NaN, as in PyTorch (relu is max(x, 0), which propagates NaN).
+  relu: { f: (x) => (x <= 0 ? 0 : x), keepsInt: true },
   sigmoid: { f: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) },
   tanh: { f: Math.tanh },
   sign: { f: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), keepsInt: true },

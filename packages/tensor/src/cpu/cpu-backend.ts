@@ -220,14 +220,14 @@ function geluForward(x: Float32Array, size: number, simd: WasmRuntime | null, sh
   return [y, g];
 }
 
-/** `dy` where `x > 0`, else 0: one pass, on the SIMD kernel for large arrays. */
+/** 0 where `x <= 0`, else `dy` (also where `x` is NaN, as in PyTorch): one pass, on the SIMD kernel for large arrays. */
 function reluBackward(dy: Float32Array, x: Float32Array, size: number, simd: WasmRuntime | null): Float32Array {
   const out = newF32(size, false);
   if (simd !== null && size >= WASM_MIN_ELEMENTS) {
     reluGradSimd(simd, dy, x, out, size);
     return out;
   }
-  for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? dy[i] : 0;
+  for (let i = 0; i < size; i++) out[i] = x[i] <= 0 ? 0 : dy[i];
   return out;
 }
 

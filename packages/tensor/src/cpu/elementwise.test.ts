@@ -99,7 +99,7 @@ describe('float32 elementwise fast paths', () => {
     abs: Math.abs,
     sqrt: Math.sqrt,
     square: (x) => x * x,
-    relu: (x) => (x > 0 ? x : 0),
+    relu: (x) => (x <= 0 ? 0 : x), // NaN stays NaN, as in PyTorch
     step: (x) => (x > 0 ? 1 : 0),
     exp: Math.exp,
   };

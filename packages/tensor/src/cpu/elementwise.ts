@@ -38,7 +38,7 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
     case 'relu':
       for (let i = 0; i < size; i++) {
         const v = x[i];
-        out[i] = v > 0 ? v : 0;
+        out[i] = v <= 0 ? 0 : v;
       }
       return true;
     case 'step':
@@ -97,7 +97,7 @@ export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, si
     case 'relu':
       for (let i = 0; i < size; i++) {
         const v = x[i];
-        out[i] = v > 0 ? v : 0;
+        out[i] = v <= 0 ? 0 : v;
       }
       return out;
     case 'step':

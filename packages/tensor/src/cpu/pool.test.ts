@@ -42,7 +42,7 @@ describe.each(paths)('cpu maxPool2d, 2x2 stride 2 (%s)', (_name, simd) => {
 
   // Widths with four windows a row and more: whole SIMD steps, and a last one to three windows
   // (then the last four done again, ending at the row's end); fewer than four (one at a time);
-  // with max(0, x) taken first (relu) or not.
+  // with relu(x) taken first (x <= 0 ? 0 : x, NaN staying NaN) or not.
   for (const w of [7, 9, 10, 13, 15, 29]) {
     for (const relu of [false, true]) {
       it(`agrees with the definition on ${w} columns${relu ? ' after relu' : ''}, with ties and NaNs`, () => {
@@ -53,8 +53,8 @@ describe.each(paths)('cpu maxPool2d, 2x2 stride 2 (%s)', (_name, simd) => {
         );
         const win = win2x2(n, h, w);
         // Straight from the rule: scan each window row by row, take a value that is larger, or NaN
-        // over a number (after relu, which turns NaN into 0).
-        const at = (i: number) => (relu ? (x[i] > 0 ? x[i] : 0) : x[i]);
+        // over a number (also after relu, which keeps NaN, as PyTorch's does).
+        const at = (i: number) => (relu ? (x[i] <= 0 ? 0 : x[i]) : x[i]);
         const wantV: number[] = [];
         const wantI: number[] = [];
         for (let p = 0; p < n; p++) {

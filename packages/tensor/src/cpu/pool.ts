@@ -43,8 +43,8 @@ export function maxPool2x2InHeap(
  * Max pooling of every `h x w` plane in one pass, keeping the flat index of each maximum
  * so the backward pass is one scatter-add. The composite (im2col padded with -Infinity,
  * then max and argmax over the window) writes a `k*k` times larger column matrix first
- * and needs an equality mask on the way back. With `relu`, it pools `max(0, x)` as the relu
- * kernel gives it (`0 < x ? x : 0`: NaN and -0 read as 0) without writing that array: the
+ * and needs an equality mask on the way back. With `relu`, it pools `relu(x)` as the relu
+ * kernel gives it (`x <= 0 ? 0 : x`: -0 reads as 0, NaN as NaN) without writing that array: the
  * values and positions of max pooling after a ReLU.
  */
 export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | null = null, relu = false): [Float32Array, Int32Array] {
@@ -155,7 +155,7 @@ function pool2x2(
   }
 }
 
-/** The relu op's values of the first `n` values (`x > 0 ? x : 0`), for the TypeScript pooling loops. */
+/** The relu op's values of the first `n` values (`x <= 0 ? 0 : x`), for the TypeScript pooling loops. */
 function reluOf(x: Float32Array, n: number): Float32Array {
   return unary('relu', x, n, 'float32') as Float32Array;
 }

@@ -689,8 +689,8 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Ma
 
 /**
  * `maxPool2d(relu(x), kernel, opts)`, the same values and gradient, as one op where the backend
- * has the fused kernel (`fused.maxPool2dRelu`: the CPU backend pools `max(0, x)` as it reads `x`,
- * and the gradient masks the pooled gradient where the maximum was not positive before the
+ * has the fused kernel (`fused.maxPool2dRelu`: the CPU backend pools `relu(x)` as it reads `x`,
+ * and the gradient masks the pooled gradient where the maximum was 0 or less before the
  * scatter): neither the ReLU's output nor its full-size gradient is written. Elsewhere the two
  * ops. Internal: `Sequential` runs a `ReLU` followed by a `MaxPool2d` this way.
  */

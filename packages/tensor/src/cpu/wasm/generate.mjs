@@ -21,8 +21,8 @@ const ELEMENTWISE = {
     sub: '(f32x4.sub A B)',
     mul: '(f32x4.mul A B)',
     div: '(f32x4.div A B)',
-    // The gradient of relu: dy (A) where x (B) > 0, else 0.
-    relu_grad: '(v128.and A (f32x4.gt B Z))',
+    // The gradient of relu: 0 where x (B) <= 0, else dy (A): dy also where x is NaN, as in PyTorch.
+    relu_grad: '(v128.andnot A (f32x4.le B Z))',
   },
   // An array and a float32 scalar: (a, s, o, n).
   scalar: {
@@ -39,8 +39,8 @@ const ELEMENTWISE = {
     abs: '(f32x4.abs A)',
     sqrt: '(f32x4.sqrt A)',
     square: '(f32x4.mul A A)',
-    // pmax(0, x) = 0 < x ? x : 0: also 0 for NaN and -0, as the JavaScript loop gives.
-    relu: '(f32x4.pmax Z A)',
+    // x <= 0 ? 0 : x: 0 for -0, NaN stays NaN (as in PyTorch), as the JavaScript loop gives.
+    relu: '(v128.andnot A (f32x4.le A Z))',
     step: '(v128.and (f32x4.gt A Z) (v128.const f32x4 1 1 1 1))',
   },
 };

@@ -62,7 +62,7 @@
 ;;
 ;; unpool(dy, vals, idx, planes, h, w, oh, ow, dst, shift, first) is the gradient of maxpool2x2 with
 ;; relu, written over planes first .. first+planes of the [h, w] planes at dst: each 2x2 window's four
-;; cells get 0, then the cell at dst + 4*(idx[j] - shift) (idx int32) gets dy[j] where vals[j] > 0;
+;; cells get 0, then the cell at dst + 4*(idx[j] - shift) (idx int32) gets dy[j] unless vals[j] <= 0;
 ;; dy, vals and idx start at plane `first`'s windows, as maxpool2x2's outputs do. Cells outside every
 ;; window (the last row or column of an odd h or w) are left as they are. The windows do not
 ;; overlap, so threads running it on disjoint ranges of planes write disjoint floats.
@@ -70,10 +70,10 @@
 ;; maxpool2x2(x, planes, h, w, oh, ow, vals, idx, first, relu) is 2x2 max pooling with stride 2 over planes
 ;; first .. first+planes of the [h, w] planes at x: vals and idx (for plane `first` onwards) get each
 ;; window's maximum and (int32) its flat index into x, scanning the window row by row; the first
-;; maximum wins and a NaN wins over numbers. With relu != 0 it pools max(0, x) (NaN and -0 read as 0,
-;; as the relu kernel gives them) instead of x.
+;; maximum wins and a NaN wins over numbers. With relu != 0 it pools relu(x) (-0 read as 0 and NaN
+;; as NaN, as the relu kernel gives them) instead of x.
 ;;
-;; relu_grad(dy, x, o, n) is dy where x > 0, else 0 (the gradient of relu(x)).
+;; relu_grad(dy, x, o, n) is 0 where x <= 0, else dy (the gradient of relu(x); dy where x is NaN, as in PyTorch).
 ;;
 ;; im2col_batch(x, n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, dst, ld) runs im2col for n images stored
 ;; one after another at x, their columns side by side (image b from column b*oh*ow).
@@ -934,9 +934,9 @@
         (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $oh) (local.get $ow)
         (i32.add (local.get $dx) (i32.mul (local.get $b0) (local.get $imgb))))
       (br $groups))))
-  ;; relu_if(v, on): max(0, v) as the relu kernel takes it (0 < v ? v : 0) when on != 0, else v.
+  ;; relu_if(v, on): relu(v) as the relu kernel takes it (v <= 0 ? 0 : v, NaN stays NaN) when on != 0, else v.
   (func $relu_if (param $v f32) (param $on i32) (result f32)
-    (select (select (local.get $v) (f32.const 0) (f32.lt (f32.const 0) (local.get $v))) (local.get $v) (local.get $on)))
+    (select (select (f32.const 0) (local.get $v) (f32.le (local.get $v) (f32.const 0))) (local.get $v) (local.get $on)))
   (func $maxpool2x2
     (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (param $vals i32) (param $idx i32) (param $first i32) (param $relu i32)
@@ -976,10 +976,10 @@
             (local.set $r1b (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i1) (i32.const 2)))))
             (if (local.get $relu)
               (then
-                (local.set $r0a (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r0a)))
-                (local.set $r0b (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r0b)))
-                (local.set $r1a (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r1a)))
-                (local.set $r1b (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $r1b)))))
+                (local.set $r0a (v128.andnot (local.get $r0a) (f32x4.le (local.get $r0a) (v128.const f32x4 0 0 0 0))))
+                (local.set $r0b (v128.andnot (local.get $r0b) (f32x4.le (local.get $r0b) (v128.const f32x4 0 0 0 0))))
+                (local.set $r1a (v128.andnot (local.get $r1a) (f32x4.le (local.get $r1a) (v128.const f32x4 0 0 0 0))))
+                (local.set $r1b (v128.andnot (local.get $r1b) (f32x4.le (local.get $r1b) (v128.const f32x4 0 0 0 0))))))
             (local.set $ia (i32x4.add (i32x4.splat (local.get $i0)) (v128.const i32x4 0 2 4 6)))
             (local.set $vb (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $r0a) (local.get $r0b)))
             (local.set $vi (local.get $ia))
@@ -1072,7 +1072,7 @@
         (loop $oxs
           (local.set $at (i32.add (local.get $dst) (i32.shl (i32.load (local.get $idx)) (i32.const 2))))
           (f32.store (local.get $at)
-            (f32.add (f32.const 0) (select (f32.load (local.get $dy)) (f32.const 0) (f32.gt (f32.load (local.get $vals)) (f32.const 0)))))
+            (f32.add (f32.const 0) (select (f32.const 0) (f32.load (local.get $dy)) (f32.le (f32.load (local.get $vals)) (f32.const 0)))))
           (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
           (local.set $vals (i32.add (local.get $vals) (i32.const 4)))
           (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
@@ -1084,8 +1084,8 @@
       (local.set $pl (i32.sub (local.get $pl) (i32.const 1)))
       (br_if $pls (local.get $pl))))
   ;; bias_rows(c, bias, rows, np, relu) adds bias [np] to each of the rows of C [rows, np] in place
-  ;; (np a multiple of 4), then takes max(0, .) when relu != 0 (pmax: 0 also for NaN, as the
-  ;; TypeScript epilogue): a linear layer's bias and activation before C is copied out.
+  ;; (np a multiple of 4), then takes relu (v <= 0 ? 0 : v: NaN stays NaN, as in PyTorch and the
+  ;; TypeScript epilogue) when relu != 0: a linear layer's bias and activation before C is copied out.
   (func (export "bias_rows") (param $c i32) (param $bias i32) (param $rows i32) (param $np i32) (param $relu i32)
     (local $j i32) (local $bj i32) (local $v v128)
     (if (i32.or (i32.le_s (local.get $rows) (i32.const 0)) (i32.le_s (local.get $np) (i32.const 0))) (then (return)))
@@ -1094,7 +1094,7 @@
       (local.set $bj (local.get $bias))
       (loop $cols
         (local.set $v (f32x4.add (v128.load (local.get $c)) (v128.load (local.get $bj))))
-        (if (local.get $relu) (then (local.set $v (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $v)))))
+        (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
         (v128.store (local.get $c) (local.get $v))
         (local.set $c (i32.add (local.get $c) (i32.const 16)))
         (local.set $bj (i32.add (local.get $bj) (i32.const 16)))

@@ -238,8 +238,8 @@ export interface PoolSaved {
 
 /**
  * The gradients of {@link wasmConv2dReluPool} for the pooled gradient `dy [n, outC, outH/2, outW/2]`:
- * the convolution's output gradient (`dy` at each maximum where the pooled value is positive, 0
- * elsewhere) is written by the module's `unpool` kernel (split between the threads on a large
+ * the convolution's output gradient (`dy` at each maximum unless the pooled value is 0
+ * or less, 0 elsewhere) is written by the module's `unpool` kernel (split between the threads on a large
  * batch) straight into the memory {@link wasmConv2dBackward}'s kernels then read. The bits of
  * `maxPool2dRelu`'s gradient followed by {@link wasmConv2dBackward}.
  */
@@ -261,12 +261,12 @@ export function wasmConv2dReluPoolBackward(
 }
 
 /**
- * Adds the pooled gradient `dy` (0 where the pooled value is not positive) into the zeroed `to`
+ * Adds the pooled gradient `dy` (0 where the pooled value is 0 or less) into the zeroed `to`
  * at `argmax[j]`: what the module's `unpool` kernel writes (the windows do not overlap, so each
  * position gets one value).
  */
 function unpool(to: Float32Array, dy: Float32Array, { values, argmax }: PoolSaved): void {
-  for (let j = 0; j < argmax.length; j++) if (values[j] > 0) to[argmax[j]] += dy[j];
+  for (let j = 0; j < argmax.length; j++) if (!(values[j] <= 0)) to[argmax[j]] += dy[j];
 }
 
 function convBackward(

@@ -132,7 +132,7 @@ export function rowSimd(
   return true;
 }
 
-/** `out = x > 0 ? dy : 0` (the gradient of relu) on the SIMD kernel. */
+/** `out = x <= 0 ? 0 : dy` (the gradient of relu) on the SIMD kernel. */
 export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void {
   inBlocks(rt, [dy, x], out, n, (p, m) => rt.exports.relu_grad(0, p * 4, 2 * p * 4, m));
 }

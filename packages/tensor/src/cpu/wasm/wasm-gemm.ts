@@ -247,16 +247,16 @@ export interface GemmEpilogue {
 
 /**
  * The epilogue in TypeScript on `out[cOff ..]` `[rows, cols]`: the bias added (rounded to float32
- * as the array stores it), then max(0, .) with NaN and -0 going to 0; the bits of `bias_rows`.
+ * as the array stores it), then relu (`v <= 0 ? 0 : v`: -0 goes to 0, NaN stays NaN); the bits of `bias_rows`.
  */
 export function biasRows(out: Float32Array, cOff: number, bias: TypedArray | null, rows: number, cols: number, relu: boolean): void {
   for (let r = 0, o = cOff; r < rows; r++, o += cols) {
     if (bias === null) {
-      if (relu) for (let j = 0; j < cols; j++) if (!(out[o + j] > 0)) out[o + j] = 0;
+      if (relu) for (let j = 0; j < cols; j++) if (out[o + j] <= 0) out[o + j] = 0;
     } else if (relu) {
       for (let j = 0; j < cols; j++) {
         const v = Math.fround(out[o + j] + bias[j]);
-        out[o + j] = v > 0 ? v : 0;
+        out[o + j] = v <= 0 ? 0 : v;
       }
     } else {
       for (let j = 0; j < cols; j++) out[o + j] += bias[j];
