@@ -9,7 +9,7 @@ export { Tensor, isTensor } from './tensor.js';
 export { tidy, keep } from './memory.js';
 export { setDebugChecks, getDebugChecks, valueChecksOn } from './debug-checks.js';
 export type { DebugChecks } from './debug-checks.js';
-export type { TensorLike, NestedArray } from './tensor.js';
+export type { TensorLike, NestedArray, NestedData } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export {
   BpError,

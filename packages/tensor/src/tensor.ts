@@ -22,6 +22,13 @@ export type TensorLike = Tensor | number;
 /** Nested arrays of numbers, as returned by {@link Tensor.toArray}. */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * What {@link tensor} takes as nested data: numbers and booleans (`true` is 1, `false` 0), in
+ * nested arrays of one shape. All booleans make an int32 tensor (the dtype of the masks that
+ * comparisons return), as PyTorch makes a bool one.
+ */
+export type NestedData = number | boolean | NestedData[];
+
 /** The autograd node of a non-leaf tensor (set by @bp/autograd). @internal */
 export interface GradNodeLike {
   readonly op: string;

@@ -91,6 +91,23 @@ export const creationCases: CaseBuilder = ({ tol }) => [
     const d = await t.data();
     check(d instanceof Float32Array && d.length === 3 && d[2] === 3, `data() gave ${String(d)}`);
   }),
+  c('tensor from booleans: 1 and 0, int32 when all are booleans (a mask, as comparisons give)', () => {
+    expectExact(
+      tensor([
+        [true, false],
+        [false, true],
+      ]),
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      'int32',
+      'all booleans',
+    );
+    expectExact(tensor(true), 1, 'int32', 'one boolean');
+    expectExact(tensor([true, 2.5]), [1, 2.5], 'float32', 'booleans among numbers');
+    expectExact(tensor([false, true], { dtype: 'float32' }), [0, 1], 'float32', 'booleans as float32');
+  }),
   c('tensor with copy: false takes a typed array of its dtype as it is; other data is converted as usual', () => {
     expectExact(
       tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2], copy: false }),

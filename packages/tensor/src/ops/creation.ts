@@ -3,7 +3,7 @@ import { arrayFor, isDType, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { random, randomNormal } from '../random.js';
 import { sizeOf } from '../shape.js';
-import { Tensor, type NestedArray } from '../tensor.js';
+import { Tensor, type NestedData } from '../tensor.js';
 import { make } from './util.js';
 
 /** Options for {@link tensor} and the creation functions. */
@@ -53,13 +53,26 @@ function finish(t: Tensor, opts?: TensorOptions): Tensor {
 }
 
 /** Infers the shape of nested arrays, rejecting ragged or non-numeric data. */
-function inferShape(data: unknown, path: string): number[] {
-  if (typeof data === 'number') return [];
+/** How many of the values met so far were booleans and how many were numbers (typed arrays count as numbers). */
+interface Leaves {
+  bools: number;
+  numbers: number;
+}
+
+function inferShape(data: unknown, path: string, leaves: Leaves): number[] {
+  if (typeof data === 'number') {
+    leaves.numbers++;
+    return [];
+  }
+  if (typeof data === 'boolean') {
+    leaves.bools++;
+    return [];
+  }
   if (Array.isArray(data)) {
     if (data.length === 0) return [0];
-    const inner = inferShape(data[0], `${path}[0]`);
+    const inner = inferShape(data[0], `${path}[0]`, leaves);
     for (let i = 1; i < data.length; i++) {
-      const s = inferShape(data[i], `${path}[${i}]`);
+      const s = inferShape(data[i], `${path}[${i}]`, leaves);
       if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
         throw new ShapeError(
           'tensor',
@@ -69,8 +82,14 @@ function inferShape(data: unknown, path: string): number[] {
     }
     return [data.length, ...inner];
   }
-  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return [(data as unknown as ArrayLike<number>).length];
-  throw new ArgumentError('tensor', `expected numbers, got ${data === null ? 'null' : typeof data} at ${path || 'the top level'}`);
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    leaves.numbers++;
+    return [(data as unknown as ArrayLike<number>).length];
+  }
+  throw new ArgumentError(
+    'tensor',
+    `expected numbers or booleans, got ${data === null ? 'null' : typeof data} at ${path || 'the top level'}`,
+  );
 }
 
 /** Refuses a value an int32 tensor cannot hold (NaN, ±Infinity, beyond ±2^31) instead of letting it wrap; fractions truncate toward zero. */
@@ -85,6 +104,10 @@ function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
   if (typeof data === 'number') {
     if (int32) checkInt32(data, offset.i);
     out[offset.i++] = data;
+    return;
+  }
+  if (typeof data === 'boolean') {
+    out[offset.i++] = data ? 1 : 0;
     return;
   }
   if (ArrayBuffer.isView(data)) {
@@ -110,18 +133,22 @@ function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
 
 /**
  * Makes a tensor from a number, nested arrays of numbers, or a typed array
- * (with `opts.shape`). The values are copied.
+ * (with `opts.shape`). The values are copied. Booleans count as 1 and 0, and data that is all
+ * booleans makes an int32 tensor unless `opts.dtype` says otherwise (a mask, as comparisons give).
  *
  * @example
  * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
  */
-export function tensor(data: NestedArray | TypedArray | ArrayLike<number> | Tensor, opts: TensorDataOptions = {}): Tensor {
+export function tensor(data: NestedData | TypedArray | ArrayLike<number> | Tensor, opts: TensorDataOptions = {}): Tensor {
   if (data instanceof Tensor) {
     const dtype = opts.dtype ?? data.dtype;
     return tensor(data.dataSync(), { ...opts, dtype, shape: opts.shape ?? data.shape });
   }
-  const dtype = opts.dtype === undefined ? (data instanceof Int32Array ? 'int32' : 'float32') : checkDType('tensor', opts.dtype);
-  const inferred = inferShape(data, '');
+  const leaves: Leaves = { bools: 0, numbers: 0 };
+  const inferred = inferShape(data, '', leaves);
+  const allBools = leaves.bools > 0 && leaves.numbers === 0;
+  const dtype =
+    opts.dtype === undefined ? (data instanceof Int32Array || allBools ? 'int32' : 'float32') : checkDType('tensor', opts.dtype);
   let shape = inferred;
   if (opts.shape) {
     shape = checkShape('tensor', opts.shape);
