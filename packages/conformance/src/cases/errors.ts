@@ -343,7 +343,7 @@ function table(): Row[] {
       [() => flatten(zeros([2, 3, 4]), 2, 1), ArgumentError, ['[2,3,4]']],
       [() => flatten(t23(), 3), AxisError, ['axis 3']],
     ]),
-    ...rows('squeeze', [[() => squeeze(t23(), 1), ShapeError, ['[2,3]', 'size 3']]]),
+    ...rows('squeeze', [[() => squeeze(t23(), 2), AxisError, ['axis 2']]]),
     ...rows('unsqueeze', [[() => unsqueeze(t23(), 4), AxisError, ['axis 4']]]),
     ...rows('broadcastTo', [
       [() => broadcastTo(t23(), [3, 3]), ShapeError, ['[2,3]', '[3,3]']],
@@ -361,10 +361,10 @@ function table(): Row[] {
         () =>
           pad(t23(), [
             [0, 0],
-            [-1, 0],
+            [-2, -2],
           ]),
-        ArgumentError,
-        ['-1'],
+        ShapeError,
+        ['[2,3]', '-1'],
       ],
     ]),
     ...rows('concat', [

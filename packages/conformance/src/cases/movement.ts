@@ -66,6 +66,8 @@ export const movementCases: CaseBuilder = (ctx) => {
       expectExact(squeeze(z), [1, 2, 3], 'float32', 'squeeze()');
       expectMeta(z.squeeze(0), [3, 1], 'float32', 'squeeze(0)');
       expectMeta(z.squeeze([0, -1]), [3], 'float32', 'squeeze([0,-1])');
+      expectMeta(z.squeeze(1), [1, 3, 1], 'float32', 'squeeze(1) of an axis of size 3 leaves it (as PyTorch)');
+      expectMeta(z.squeeze([1, 2]), [1, 3], 'float32', 'squeeze([1,2]) removes only the axis of size 1');
       expectExact(squeeze(tensor(3)), 3, 'float32', 'squeeze of a 0-d tensor (regression)');
       expectExact(tensor(3).squeeze(0), 3, 'float32', 'squeeze(0) of a 0-d tensor');
       expectMeta(tensor(3).squeeze(-1), [], 'float32', 'squeeze(-1) of a 0-d tensor');
@@ -210,6 +212,17 @@ export const movementCases: CaseBuilder = (ctx) => {
         'pad with -1',
       );
       expectExact(pad(tensor([1, 2], { dtype: 'int32' }), [[1, 1]]), [0, 1, 2, 0], 'int32', 'pad keeps int32');
+      // Negative pads crop that side first (PyTorch: F.pad(arange(12).reshape(3, 4), (-1, 2, 1, -2), value=7)).
+      expectExact(
+        pad(arange(12).cast('float32').reshape([3, 4]), [-1, 2, 1, -2], 7),
+        [
+          [7, 7, 7, 7, 7],
+          [1, 2, 3, 7, 7],
+        ],
+        'float32',
+        'pad with negative pads',
+      );
+      expectExact(pad(arange(4).cast('float32'), [-1, 1], { mode: 'reflect' }), [1, 2, 3, 2], 'float32', 'reflect after a crop');
     }),
     c('concat and stack along any axis', () => {
       const a = tensor([
@@ -393,6 +406,7 @@ export const movementCases: CaseBuilder = (ctx) => {
           ),
         [x],
       );
+      grad('pad with negative pads', (t) => pad(t, [-1, 2, 1, -1], { mode: 'replicate' }), [x]);
     }),
     c('concat stack: gradcheck', () => {
       grad('concat', (a, b, d) => concat([a, b, d], 1), [normal([2, 1], 176), normal([2, 3], 177), normal([2, 2], 178)]);

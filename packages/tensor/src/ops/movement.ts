@@ -77,7 +77,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, shape);
 }
 
-/** Removes size-1 axes: all of them, or those listed (which must have size 1). A 0-d tensor is returned as it is (axis 0 or -1 allowed), as PyTorch. */
+/**
+ * Removes size-1 axes: all of them, or those of the listed axes that have size 1 (a listed axis of
+ * another size stays, as in PyTorch: `squeeze(x, 0)` of a `[2, 3]` tensor is that tensor). A 0-d
+ * tensor is returned as it is (axis 0 or -1 allowed), as PyTorch.
+ */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   check('squeeze', x);
   if (axis === undefined)
@@ -91,12 +95,9 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank));
   // A 0-d tensor accepts axis 0 or -1 and stays as it is, as in PyTorch.
   if (x.rank === 0) return reshape(x, []);
-  for (const a of axes) {
-    if (x.shape[a] !== 1) throw new ShapeError('squeeze', `axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
-  }
   return reshape(
     x,
-    x.shape.filter((_, i) => !axes.includes(i)),
+    x.shape.filter((d, i) => d !== 1 || !axes.includes(i)),
   );
 }
 
@@ -201,7 +202,9 @@ function padSource(mode: PadMode, i: number, d: number): number {
  * PyTorch's flat list `[lastBefore, lastAfter, secondLastBefore, …]` (`F.pad` order, covering the
  * last `pads.length / 2` axes). The third argument is the fill value, or {@link PadOptions} with a
  * `mode` (`'constant'`, `'reflect'`, `'replicate'`, `'circular'`, as PyTorch; the non-constant
- * modes pad any axis, where PyTorch limits them to the last three). Pads are non-negative.
+ * modes pad any axis, where PyTorch limits them to the last three). A negative pad crops that side
+ * instead, as in PyTorch (`pad(x, [-1, 0])` drops the first column), before the other sides are
+ * padded.
  *
  * @example
  * pad(tensor([[1, 2, 3]]), [[0, 0], [2, 1]], { mode: 'reflect' }); // [[3, 2, 1, 2, 3, 2]]
@@ -226,17 +229,30 @@ export function pad(x: Tensor, pads: [number, number][] | number[], value: numbe
   if (
     !Array.isArray(pairs) ||
     pairs.length !== x.rank ||
-    pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+    pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v)))
   ) {
-    throw new ArgumentError(
-      'pad',
-      `expected ${x.rank} pairs of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`,
-    );
+    throw new ArgumentError('pad', `expected ${x.rank} pairs of integers for ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   }
   const opts: PadOptions = typeof value === 'number' ? { value } : value;
   if (opts === null || typeof opts !== 'object')
     throw new ArgumentError('pad', `expected a fill value or options { mode, value }, got ${JSON.stringify(value)}`);
   const mode = opts.mode ?? 'constant';
+  if (pairs.some((p) => p[0] < 0 || p[1] < 0)) {
+    // Negative pads crop: take the kept part, then pad it with the non-negative ones.
+    const kept = x.shape.map((d, i) => d + Math.min(pairs[i][0], 0) + Math.min(pairs[i][1], 0));
+    if (kept.some((d) => d < 0))
+      throw new ShapeError('pad', `pads ${JSON.stringify(pads)} crop more than ${fmtShape(x.shape)} holds (${fmtShape(kept)} left)`);
+    const cropped = slice(
+      x,
+      pairs.map((p) => Math.max(-p[0], 0)),
+      kept,
+    );
+    return pad(
+      cropped,
+      pairs.map((p) => [Math.max(p[0], 0), Math.max(p[1], 0)] as [number, number]),
+      opts,
+    );
+  }
   if (!PAD_MODES.includes(mode)) throw new ArgumentError('pad', `mode must be one of ${PAD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const fill = opts.value ?? 0;
   if (typeof fill !== 'number') throw new ArgumentError('pad', `value must be a number, got ${JSON.stringify(fill)}`);
