@@ -427,6 +427,13 @@ case("conv2dReluMaxPool2d padding 1", "conv2dReluMaxPool2d", [randn(2, 3, 6, 6),
 case("conv2dReluMaxPool2d stride 2, odd output, no bias", "conv2dReluMaxPool2d", [randn(1, 2, 11, 9), randn(3, 2, 2, 3) * 0.3],
      lambda x, w: F.max_pool2d(F.relu(F.conv2d(x, w, None, stride=2)), 2), {"conv": {"stride": 2}, "kernel": 2})
 
+# Transposed convolution whose outputPadding reaches the stride (allowed where the dilation is larger)
+# with padding: the rows outputPadding adds include rows the padding crop would drop, so they hold sums.
+case("convTranspose2d dilation 2 stride [1,2] padding [2,1] outputPadding 1", "convTranspose2d",
+     [randn(2, 2, 4, 3), randn(2, 3, 3, 2) * 0.3, randn(3)],
+     lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(1, 2), padding=(2, 1), output_padding=1, dilation=2),
+     {"stride": [1, 2], "padding": [2, 1], "outputPadding": 1, "dilation": 2})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

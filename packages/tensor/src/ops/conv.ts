@@ -121,12 +121,12 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       `input ${fmtShape(x.shape)} with kernel ${kh0}x${kw0}, stride ${sh},${sw}, padding ${ph},${pw} gives an empty output ${outH}x${outW}`,
     );
   }
-  // col2im covers rows up to (h - 1) * stride + k - 2 * padding (+ what outputPadding below the stride
-  // adds); rows outputPadding adds beyond that only get the bias.
-  const coreOpH = Math.min(oph, sh - 1);
-  const coreOpW = Math.min(opw, sw - 1);
-  const coreH = outH - (oph - coreOpH);
-  const coreW = outW - (opw - coreOpW);
+  // col2im writes the whole canvas every input pixel reaches, (h - 1) * stride + k rows (no padding);
+  // outputPadding adds zero rows below it, and padding then crops that many rows from each side. With
+  // padding, some of the rows outputPadding adds are canvas rows the crop would have dropped, so they
+  // hold sums, not zeros (outputPadding can reach the stride where the dilation is larger).
+  const canvasH = (h - 1) * sh + kh;
+  const canvasW = (wd - 1) * sw + kw;
   const inG = inC / groups;
   const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
   const outs: Tensor[] = [];
@@ -139,26 +139,26 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     const win: Window2d = {
       n,
       c: outPerGroup,
-      h: coreH,
-      w: coreW,
+      h: canvasH,
+      w: canvasW,
       kh,
       kw,
       strideH: sh,
       strideW: sw,
-      padH: ph,
-      padW: pw,
+      padH: 0,
+      padW: 0,
       outH: h,
       outW: wd,
     };
     outs.push(col2imWide(cols, win));
   }
   let out = groups === 1 ? outs[0] : concat(outs, 1);
-  if (coreH !== outH || coreW !== outW)
+  if (ph !== 0 || pw !== 0 || oph !== 0 || opw !== 0)
     out = pad(out, [
       [0, 0],
       [0, 0],
-      [0, outH - coreH],
-      [0, outW - coreW],
+      [-ph, oph - ph],
+      [-pw, opw - pw],
     ]);
   if (bias) out = add(out, reshape(bias, [1, outC, 1, 1]));
   return out;
