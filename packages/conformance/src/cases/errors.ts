@@ -549,7 +549,8 @@ function table(): Row[] {
     ]),
     ...rows('std', [[() => std(t23(), [0, 0]), AxisError, ['repeated']]]),
     ...rows('norm', [
-      [() => norm(t23(), bad(3)), ArgumentError, ['p', '3']],
+      [() => norm(t23(), bad('nuc')), ArgumentError, ['p', 'nuc']],
+      [() => norm(t23(), NaN), ArgumentError, ['p', 'NaN']],
       [() => norm(t23(), 2, 5), AxisError, ['axis 5']],
       [() => norm(zeros([0, 2]), Infinity, 0), ArgumentError, ['empty', '[0,2]']],
     ]),

@@ -266,6 +266,37 @@ export const reduceMoreCases: CaseBuilder = (ctx) => {
         tol,
         'norm 1 gradient is sign(x)',
       );
+      // Any order p: sum(|x|^p)^(1/p), gradient x |x|^(p-2) / norm^(p-1) (as torch.linalg.vector_norm).
+      const c17 = Math.cbrt(17);
+      expectClose(norm(tensor([1, -2, 2]), 3), c17, tol, 'norm 3');
+      expectClose(
+        gradsOfOne(tensor([1, -2, 2]), (t) => norm(t, 3)),
+        [1 / c17 ** 2, -4 / c17 ** 2, 4 / c17 ** 2],
+        tol,
+        'norm 3 gradient',
+      );
+      expectClose(
+        gradsOfOne(tensor([0, 0]), (t) => norm(t, 3)),
+        [0, 0],
+        tol,
+        'norm 3 gradient at zero',
+      );
+      expectClose(
+        norm(
+          tensor([
+            [4, 1],
+            [0, 9],
+          ]),
+          0.5,
+          1,
+        ),
+        [9, 9],
+        tol,
+        'norm 0.5 over axis 1',
+      );
+      expectClose(norm(tensor([0, 3, -1, 0]), 0), 2, tol, 'norm 0 counts nonzeros');
+      expectClose(norm(tensor([2, -1, 3]), -Infinity), 1, tol, 'norm -Infinity');
+      expectClose(norm(tensor([2, 4]), -1), 4 / 3, tol, 'norm -1');
     }),
     c('cumsum cumprod cummax cummin (hand-derived; zeros, ties, NaN)', async () => {
       expectClose(

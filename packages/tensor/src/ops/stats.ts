@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arange } from './creation.js';
-import { abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, sqrt, square, sub, where } from './elementwise.js';
+import { abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, pow, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, narrow, pad, reshape } from './movement.js';
 import { argmax, argmin, max, mean, min, reduceAxes, sum } from './reduce.js';
 import { checkTensor } from './util.js';
@@ -58,31 +58,49 @@ export function std(x: Tensor, axis?: Axis, opts: VarianceOptions = {}): Tensor 
   return sqrtZeroSafe(varianceOf('std', x, axis, opts));
 }
 
-/** The orders {@link norm} accepts. */
-export type NormOrder = 1 | 2 | typeof Infinity | 'fro';
+/** The orders {@link norm} accepts: any number (±Infinity included), or `'fro'` (the same as 2). */
+export type NormOrder = number | 'fro';
 
 /**
  * Vector norm over `axis` (every axis when omitted), PyTorch's `linalg.vector_norm` / `norm`:
- * `p = 1` sums `|x|`, `p = 2` (default) and `'fro'` give `sqrt(sum(x^2))`, `p = Infinity`
- * `max(|x|)`. Gradients as PyTorch: 0 at a zero norm (not NaN) for p = 2; `sign(x)` for p = 1;
- * for Infinity shared evenly among the tied largest `|x|`.
+ * `sum(|x|^p)^(1/p)` for any order `p`, with `p = 1` summing `|x|`, `p = 2` (default) and
+ * `'fro'` giving `sqrt(sum(x^2))`, `p = Infinity` `max(|x|)`, `p = -Infinity` `min(|x|)` and
+ * `p = 0` counting the nonzero values. Gradients as PyTorch: 0 at a zero norm (not NaN) for
+ * `p > 1`; `sign(x)` for p = 1; for ±Infinity shared evenly among the tied largest (smallest) `|x|`;
+ * none for p = 0.
+ *
+ * @example
+ * norm(tensor([3, -4]));           // 5
+ * norm(tensor([3, -4]), 1);        // 7
+ * norm(tensor([1, 2, 2]), 3);      // (1 + 8 + 8)^(1/3)
  */
 export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false): Tensor {
   checkTensor('norm', x);
-  if (p !== 1 && p !== 2 && p !== Infinity && p !== 'fro') {
-    throw new ArgumentError('norm', `p must be 1, 2, Infinity or 'fro', got ${JSON.stringify(p) ?? String(p)}`);
+  if (p !== 'fro' && (typeof p !== 'number' || Number.isNaN(p))) {
+    throw new ArgumentError(
+      'norm',
+      `p must be a number (Infinity and -Infinity included) or 'fro', got ${typeof p === 'number' ? String(p) : (JSON.stringify(p) ?? String(p))}`,
+    );
   }
   const axes = reduceAxes('norm', axis, x.rank);
   const xf = toFloat(x);
   if (p === 1) return sum(abs(xf), axes, keepDims);
   if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
-  if (axes.some((a) => x.shape[a] === 0)) {
-    throw new ArgumentError('norm', `the Infinity norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
+  if (p === 0) return sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
+  if (p === Infinity || p === -Infinity) {
+    if (axes.some((a) => x.shape[a] === 0)) {
+      throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
+    }
+    const a = abs(xf);
+    const top = (p === Infinity ? max(a, axes, true) : min(a, axes, true)).detach();
+    const mask = cast(eq(a, top), 'float32');
+    return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
   }
-  const a = abs(xf);
-  const top = max(a, axes, true).detach();
-  const mask = cast(eq(a, top), 'float32');
-  return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
+  // sum(|x|^p)^(1/p); where the sum is 0 the root's gradient is taken as 0 (PyTorch's), not Infinity * 0.
+  const s = sum(pow(abs(xf), p), axes, keepDims);
+  if (p < 0) return pow(s, 1 / p);
+  const zero = eq(s, 0);
+  return where(zero, 0, pow(where(zero, 1, s), 1 / p));
 }
 
 /** `y` moved `d` places later along `axis`, the first `d` cells set to `fill`. */
