@@ -1,4 +1,15 @@
-import { layerNorm, linear, logSoftmax, logSumExp, oneHot, scaledDotProductAttention, softmax, tensor, type Tensor } from '@bp/tensor';
+import {
+  layerNorm,
+  linear,
+  logSoftmax,
+  logSumExp,
+  oneHot,
+  scaledDotProductAttention,
+  softmax,
+  tensor,
+  zeros,
+  type Tensor,
+} from '@bp/tensor';
 import {
   adamUpdateInPlace,
   attentionHeads,
@@ -136,6 +147,7 @@ export const nnCases: CaseBuilder = (ctx) => {
       ]);
       expectClose(logSumExp(x), [-Infinity, Math.log(4), Infinity], tol, 'logSumExp(-1)');
       expectClose(logSumExp(x, 0), [1, Infinity, Math.log(3)], tol, 'logSumExp(0)');
+      expectClose(logSumExp(zeros([2, 0]), 1), [-Infinity, -Infinity], tol, 'logSumExp over an empty axis');
     }),
     c('oneHot gives float32 rows for int32 labels', () => {
       const labels = tensor([2, 0, 1], { dtype: 'int32' });

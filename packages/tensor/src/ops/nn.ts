@@ -190,6 +190,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
   checkTensor('logSumExp', x);
   const a = normAxis('logSumExp', axis, x.rank);
+  // An empty axis has no maximum: its sum of exponentials is 0, so the result is -Infinity (PyTorch's).
+  if (x.shape[a] === 0) return log(sum(exp(x), a, keepDims));
   const m = max(x, a, true).detach();
   const mNoGrad = where(isinf(m), 0, m);
   const out = add(log(sum(exp(sub(x, mNoGrad)), a, true)), mNoGrad);
