@@ -51,7 +51,8 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
       [33, 784, 130],
       [128, 128, 17],
       [200, 64, 256],
-      // B packed into panels by both threads (from 512 columns and 256 rows), ragged last panel.
+      // B packed into panels by both threads (from 512 columns and 256 rows), ragged last panel;
+      // A packed into 4-row strips before the split where k > 256 (37 and 262 rows: padded strips).
       [37, 260, 517],
       [12, 256, 1024],
       [262, 264, 520],

@@ -161,9 +161,12 @@ function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number, kind: s
  * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
  * offsets; mp a multiple of 4, np of 8, all contiguous row-major; B as packed panels
  * [np/8, k, 8] when `packed`) on `threads` threads, as the policy decided for the whole call
- * ({@link wasmGemm}). With `paAt` not 0 (room for mp x k floats there), a product run on one
- * thread first packs A into 4-row strips at that float offset; on several threads A is read
- * row-major (measured: strips packed by each thread for the rows it claimed were no faster).
+ * ({@link wasmGemm}). With `paAt` not 0 (room for mp x k floats there), the kernel reads A as
+ * 4-row strips at that float offset: a product on one thread packs them here first; on several
+ * threads the caller has packed them before the split ({@link wasmGemm} does where k > KC:
+ * measured on both threads of an AMD EPYC with AVX2, Node 20, eight alternating rounds, medians:
+ * 1024x1024 from 41.6 to 46.0 GFLOP/s, 512x512 from 38.4 to 39.7; at 256x256, where a block of A
+ * is one run of memory anyway, 38.5 without against 36.8 with, so not there).
  */
 function gemmInHeap(
   rt: WasmRuntime,
@@ -199,7 +202,7 @@ function gemmInHeap(
     return;
   }
   if (splitting === 'static') {
-    pool!.runSplit('gemm_blocked', nb, threads, args);
+    pool!.runSplit('gemm_blocked', nb, threads, (nb0: number, nb1: number) => args(nb0, nb1, paAt * 4));
     return;
   }
   // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
@@ -217,7 +220,8 @@ function gemmInHeap(
     mcMax: MC,
     packed: packed ? 1 : 0,
     counter: COUNTER_AT,
-    pa: 0,
+    // A in 4-row strips at paAt (packed by the caller before the split), or row-major.
+    pa: paAt * 4,
   };
   const reset = (): void => {
     new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
@@ -321,7 +325,9 @@ export function wasmGemm(
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;
   const packed = packB(k, n, threads > 1, transB);
-  const stripsA = threads === 1 && packA(k, n);
+  // On several threads only where a block of A is not one run of memory (k above KC): there its rows,
+  // k floats apart (a power of two in square products), crowd a few cache sets, which the strips avoid.
+  const stripsA = packA(k, n) && (threads === 1 || k > KC);
   // 64-byte aligned, so no 16-byte load of a strip straddles a cache line.
   const paAt = roundUp(sAt + (transA || transB || packed ? Math.max(transA ? m * k : 0, transB || packed ? k * n : 0) : 0), 16);
   const tAt = roundUp(paAt + (stripsA ? mp * k : 0), 16);
@@ -352,7 +358,11 @@ export function wasmGemm(
       'pack_claim',
       Array.from({ length: threads }, () => part),
       reset,
-      () => stage(rt, A, aOff, m, k, transA, aAt, k, mp, aScratch),
+      () => {
+        stage(rt, A, aOff, m, k, transA, aAt, k, mp, aScratch);
+        // A into strips too, while the workers pack B: the threads' kernel then reads it as the one-thread one does.
+        if (stripsA) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
+      },
     );
   } else if (packed) {
     stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
@@ -364,6 +374,7 @@ export function wasmGemm(
     stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
     stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
+  if (stripsA && threads > 1 && !packed) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
   gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
   // What goes out: C [m, n] (ld np), or T [n, m] (ld mp).
   const [oAt, rows, cols, ld] = transposeOut ? [tAt, n, m, mp] : [cAt, m, n, np];
