@@ -32,11 +32,21 @@ function rnd(n: number, seed: number): Float32Array {
   });
 }
 
-/** Median GFLOP/s of `n x n @ n x n` on a backend's matrix kernel (raw arrays: no tensor overhead). */
+/**
+ * Median GFLOP/s of `n x n @ n x n` on a backend's matrix kernel (raw arrays: no tensor overhead).
+ * Each output is given back to the backend after its product, as `tidy` gives back a training
+ * step's tensors, so the next product writes into recycled memory: a new array's pages are mapped
+ * in on first write, which costs more than the copy itself (1 MB: 0.2-1.2 ms fresh against 0.05
+ * reused on an AMD EPYC VM) and is not what a training step pays.
+ */
 export function rate(be: ReturnType<typeof cpuBackend>, n: number, reps: number): number {
   const a = rnd(n * n, n);
   const b = rnd(n * n, n + 1);
-  return productRate(n, reps, () => be.matmul(a, b, 1, 1, n, n, n, false, false));
+  return productRate(n, reps, () => {
+    const c = be.matmul(a, b, 1, 1, n, n, n, false, false);
+    be.adopt?.(c);
+    be.dispose?.(c);
+  });
 }
 
 /** Median GFLOP/s of `reps` timed runs of `product` (an `n x n @ n x n` product), after one untimed run. */
@@ -145,7 +155,7 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
       ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') }
       : { skipped: 'no relaxed SIMD in this engine' },
     kernelInPlace: { kernel: inPlace.fma ? 'fma' : 'plain', oneThread: table('inPlace', 'oneThread') },
-    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs; kernelInPlace: the one-thread kernel on operands already in its memory (no copies)`,
+    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead; each output given back to the backend for the next one, as tidy does in training); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs; kernelInPlace: the one-thread kernel on operands already in its memory (no copies)`,
   };
   if (fmaOk) {
     const n = 256;
