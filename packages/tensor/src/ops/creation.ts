@@ -52,13 +52,13 @@ function finish(t: Tensor, opts?: TensorOptions): Tensor {
   return t;
 }
 
-/** Infers the shape of nested arrays, rejecting ragged or non-numeric data. */
 /** How many of the values met so far were booleans and how many were numbers (typed arrays count as numbers). */
 interface Leaves {
   bools: number;
   numbers: number;
 }
 
+/** Infers the shape of nested arrays, rejecting ragged or non-numeric data, and counts their leaves into `leaves`. */
 function inferShape(data: unknown, path: string, leaves: Leaves): number[] {
   if (typeof data === 'number') {
     leaves.numbers++;

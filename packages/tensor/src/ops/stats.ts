@@ -17,10 +17,18 @@ export interface VarianceOptions {
   keepDims?: boolean;
 }
 
-/** `sqrt(v)` whose gradient is 0 where `v` is 0 (PyTorch's convention for std and the 2-norm), not NaN. */
-function sqrtZeroSafe(v: Tensor): Tensor {
+/**
+ * `root(v)` (0 at 0) whose gradient is 0 where `v` is 0 (PyTorch's convention for std and the
+ * p-norms with p > 1), not the Infinity * 0 = NaN of a root's derivative there.
+ */
+function rootZeroSafe(v: Tensor, root: (t: Tensor) => Tensor): Tensor {
   const zero = eq(v, 0);
-  return where(zero, 0, sqrt(where(zero, 1, v)));
+  return where(zero, 0, root(where(zero, 1, v)));
+}
+
+/** `sqrt(v)` with a zero gradient where `v` is 0 ({@link rootZeroSafe}). */
+function sqrtZeroSafe(v: Tensor): Tensor {
+  return rootZeroSafe(v, sqrt);
 }
 
 function toFloat(x: Tensor): Tensor {
@@ -96,11 +104,10 @@ export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false)
     const mask = cast(eq(a, top), 'float32');
     return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
   }
-  // sum(|x|^p)^(1/p); where the sum is 0 the root's gradient is taken as 0 (PyTorch's), not Infinity * 0.
+  // sum(|x|^p)^(1/p); for p > 0 with a zero gradient where the sum is 0, as PyTorch's.
   const s = sum(pow(abs(xf), p), axes, keepDims);
   if (p < 0) return pow(s, 1 / p);
-  const zero = eq(s, 0);
-  return where(zero, 0, pow(where(zero, 1, s), 1 / p));
+  return rootZeroSafe(s, (t) => pow(t, 1 / p));
 }
 
 /** `y` moved `d` places later along `axis`, the first `d` cells set to `fill`. */

@@ -161,11 +161,10 @@ function gemmThreads(rt: WasmRuntime, mp: number, k: number, np: number, kind: s
  * C [mp, np] = A [mp, k] @ B [k, np] on operands already in the module's memory (float
  * offsets; mp a multiple of 4, np of 8, all contiguous row-major; B as packed panels
  * [np/8, k, 8] when `packed`) on `threads` threads, as the policy decided for the whole call
- * ({@link wasmGemm}). With `paAt` not 0 (room for mp x k floats there), the kernel reads A as
- * 4-row strips at that float offset: a product on one thread packs them here first; on several
- * threads the caller has packed them before the split ({@link wasmGemm} does where k > KC:
- * measured on both threads of an AMD EPYC with AVX2, Node 20, eight alternating rounds, medians:
- * 1024x1024 from 41.6 to 46.0 GFLOP/s, 512x512 from 38.4 to 39.7; at 256x256, where a block of A
+ * ({@link wasmGemm}). With `paAt` not 0, the kernel reads A as 4-row strips at that float
+ * offset, which the caller has packed (pack_a; {@link wasmGemm} does on one thread, and on
+ * several where k > KC: measured on both threads of an AMD EPYC with AVX2, Node 20, eight
+ * alternating rounds, medians: 1024x1024 from 41.6 to 46.0 GFLOP/s, 512x512 from 38.4 to 39.7; at 256x256, where a block of A
  * is one run of memory anyway, 38.5 without against 36.8 with, so not there).
  */
 function gemmInHeap(
@@ -181,7 +180,7 @@ function gemmInHeap(
   threads: number,
 ): void {
   const nb = np >> 3;
-  const args = (nb0: number, nb1: number, pa = 0) => ({
+  const args = (nb0: number, nb1: number) => ({
     a: aAt * 4,
     b: bAt * 4,
     c: cAt * 4,
@@ -193,16 +192,15 @@ function gemmInHeap(
     kcMax: KC,
     mcMax: MC,
     packed: packed ? 1 : 0,
-    pa,
+    pa: paAt * 4,
   });
   const pool = rt.threads;
   if (threads <= 1) {
-    if (paAt !== 0) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
-    rt.runTask('gemm_blocked', args(0, nb, paAt * 4));
+    rt.runTask('gemm_blocked', args(0, nb));
     return;
   }
   if (splitting === 'static') {
-    pool!.runSplit('gemm_blocked', nb, threads, (nb0: number, nb1: number) => args(nb0, nb1, paAt * 4));
+    pool!.runSplit('gemm_blocked', nb, threads, args);
     return;
   }
   // The threads claim chunks of 8-column panels of C from a shared counter (about four chunks a
@@ -220,7 +218,6 @@ function gemmInHeap(
     mcMax: MC,
     packed: packed ? 1 : 0,
     counter: COUNTER_AT,
-    // A in 4-row strips at paAt (packed by the caller before the split), or row-major.
     pa: paAt * 4,
   };
   const reset = (): void => {
@@ -374,7 +371,8 @@ export function wasmGemm(
     stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
     stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
-  if (stripsA && threads > 1 && !packed) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
+  // A into strips, unless the threads' branch above packed them while the workers packed B.
+  if (stripsA && !(packed && threads > 1)) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
   gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
   // What goes out: C [m, n] (ld np), or T [n, m] (ld mp).
   const [oAt, rows, cols, ld] = transposeOut ? [tAt, n, m, mp] : [cAt, m, n, np];
