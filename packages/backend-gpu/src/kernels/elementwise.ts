@@ -207,13 +207,19 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
   exp2: 'if (v >= 128) {\n    return inf;\n  }\n  if (v < -150) {\n    return 0;\n  }\n  return Math.exp(v * 0.6931471805599453);',
 };
 
+/** Unary ops whose value at NaN is 0 in PyTorch (`sign`; `step` as `heaviside(x, 0)`). */
+const NAN_TO_ZERO: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['sign', 'step']);
+
 /**
  * `op` applied to every cell: this backend's careful form, else the kernel body its
  * definition in @bp/tensor gives, else null (the backend then computes it on the host).
  */
 export function unaryKernel(op: UnaryOp, size: number): KernelSpec | null {
-  const body = unaryBody[op] ?? (UNARY_OPS[op] as UnaryDef).gpu;
-  if (body === undefined) return null;
+  const own = unaryBody[op] ?? (UNARY_OPS[op] as UnaryDef).gpu;
+  if (own === undefined) return null;
+  // NaN gives NaN, as in PyTorch (sign and step give 0 from their comparisons): explicit, since GL
+  // and WebGPU builtins need not keep it (SwiftShader's log(NaN) is 89.1).
+  const body = NAN_TO_ZERO.has(op) ? own : `if (!(v == v)) {\n    return nan;\n  }\n  ${own}`;
   const special = /\b(inf|nan)\b/.test(body);
   return {
     key: `unary:${op}`,
@@ -273,7 +279,10 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
       return 'return p <= q ? 1 : 0;';
     case 'pow':
       return (
-        'if (q == 0) {\n    return 1;\n  }\n' +
+        // 1 to any power and -1 to an infinite one are 1, as C's pow (PyTorch) gives them.
+        'if (q == 0 || p == 1 || (p == -1 && Math.abs(q) == inf)) {\n    return 1;\n  }\n' +
+        // A NaN base or exponent gives NaN (GL's pow is undefined there: SwiftShader gives Infinity for 2^NaN).
+        'if (!(p == p) || !(q == q)) {\n    return nan;\n  }\n' +
         '  const ap = Math.abs(p);\n' +
         '  let r = 1;\n' +
         // 0 to a negative power is Infinity (GL's pow gives a large finite value there).

@@ -74,6 +74,22 @@ export const activationCases: CaseBuilder = (ctx) => {
         expectFinite(g, `${name} gradient`);
       }
     }),
+    c('elu celu selu hardswish hardsigmoid at NaN and ±Infinity: values and gradients as PyTorch', () => {
+      // PyTorch 1.13's values at [NaN, Infinity, -Infinity, 0, 3, -3] (torch.nn.functional, then backward).
+      // NaN takes the branch whose condition a comparison with NaN leaves unmet: the gradient 1 of
+      // the identity piece for elu, celu, selu and hardswish, 0 for hardsigmoid.
+      const xs = [NaN, Infinity, -Infinity, 0, 3, -3];
+      const check1 = (name: string, f: (x: Tensor) => Tensor, y: number[], g: number[]) => {
+        expectClose(f(tensor(xs)), y, tol, name);
+        expectClose(gradsOf([tensor(xs)], f)[0], g, tol, `${name} gradient`);
+      };
+      check1('elu', (x) => elu(x), [NaN, Infinity, -1, 0, 3, -0.950213], [1, 1, 0, 1, 1, 0.0497871]);
+      check1('celu', (x) => celu(x, 0.5), [NaN, Infinity, -0.5, 0, 3, -0.4987606], [1, 1, 0, 1, 1, 0.0024788]);
+      check1('selu', selu, [NaN, Infinity, -1.7580993, 0, 3.1521029, -1.6705687], [1.050701, 1.050701, 0, 1.7580993, 1.050701, 0.0875306]);
+      // PyTorch's hardswish(-Infinity) is NaN (-Infinity * 0); 0, the limit, here.
+      check1('hardswish', hardswish, [NaN, Infinity, 0, 0, 3, -0], [1, 1, 0, 0.5, 1.5, -0.5]);
+      check1('hardsigmoid', hardsigmoid, [NaN, 1, 0, 0.5, 1, 0], [0, 0, 0, 1 / 6, 0, 0]);
+    }),
     c('gradients at the kinks follow PyTorch (hand-derived)', () => {
       const at = (f: (x: Tensor) => Tensor, xs: number[]) => gradsOf([tensor(xs)], f)[0];
       expectClose(at(relu6, [0, 6, 3]), [0, 0, 1], tol, 'relu6 at 0 and 6');

@@ -1,3 +1,4 @@
+import * as bp from '@bp/tensor';
 import {
   acos,
   acosh,
@@ -60,6 +61,35 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
       expectClose(gradsOf([tensor([0, 3])], (x) => x.pow(0))[0], [0, 0], tol, 'x.pow(0)');
       expectClose(gradsOf([tensor([0, 2])], (y) => pow(0, y))[0], [0, 0], tol, 'pow(0, y)');
       expectClose(gradsOf([tensor([-1])], (y) => pow(0, y))[0], [-Infinity], tol, 'pow(0, -1)');
+    }),
+    c('pow of 1 to any power and of -1 to an infinite one is 1, as C and PyTorch (JavaScript gives NaN); gradients as PyTorch', () => {
+      const a = tensor([1, 1, 1, -1, -1, -1, 2, NaN, -8, 1, -1]);
+      const b = tensor([NaN, Infinity, -Infinity, Infinity, -Infinity, NaN, NaN, 0, 1 / 3, 2.5, 3]);
+      expectClose(pow(a, b), [1, 1, 1, 1, 1, NaN, NaN, 1, NaN, 1, -1], tol, 'pow');
+      // PyTorch 1.13's gradients at these points (generated with torch.pow and backward).
+      const [ga, gb] = gradsOf([a, b], pow);
+      expectClose(ga, [NaN, Infinity, -Infinity, Infinity, -Infinity, NaN, NaN, 0, NaN, 2.5, 3], tol, 'd pow / d base');
+      expectClose(gb, [0, 0, 0, NaN, NaN, NaN, NaN, NaN, NaN, 0, NaN], tol, 'd pow / d exponent');
+      expectClose(pow(1, tensor([NaN, Infinity])), [1, 1], tol, 'pow(1, y)');
+      expectExact(pow(tensor([1, -1, 2], { dtype: 'int32' }), 3), [1, -1, 8], 'int32', 'int32 pow');
+    }),
+    c('every unary op and activation keeps NaN, as PyTorch (sign and step give 0)', () => {
+      const names = (
+        'neg exp log sqrt square abs relu sigmoid tanh sin cos floor ceil round log1p expm1 reciprocal ' +
+        'tan asin acos atan sinh cosh asinh acosh atanh erf trunc rsqrt log2 log10 exp2 gelu silu ' +
+        'elu celu selu softplus mish hardtanh relu6 hardswish hardsigmoid logsigmoid softsign leakyRelu'
+      ).split(' ');
+      // 5 values, and 261 (where the CPU backend's SIMD kernels take over, with a ragged end).
+      for (const n of [5, 261]) {
+        const x = tensor(new Array<number>(n).fill(NaN));
+        const nans = new Array<number>(n).fill(NaN);
+        const ops = bp as unknown as Record<string, (t: Tensor) => Tensor>;
+        for (const name of names) expectClose(ops[name](x), nans, tol, `${name} of ${n}`);
+        expectClose(bp.gelu(x, { approximate: 'tanh' }), nans, tol, 'gelu tanh');
+        // PyTorch's sign(NaN) and heaviside(NaN, 0) are 0.
+        expectClose(bp.sign(x), new Array<number>(n).fill(0), tol, 'sign');
+        expectClose(bp.step(x), new Array<number>(n).fill(0), tol, 'step');
+      }
     }),
     c('maximum minimum: on ties each side gets half the gradient, NaN gets all of it (as PyTorch)', () => {
       const a = tensor([1, 3, 3, NaN]);

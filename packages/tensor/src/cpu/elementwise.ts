@@ -8,12 +8,20 @@ import { newArray } from './storage.js';
 
 type Fn2 = (a: number, b: number) => number;
 
+/**
+ * `a ** b` as C's `pow` (and so PyTorch) gives it: 1 when `a` is 1 whatever `b` (NaN included), and
+ * when `a` is -1 and `b` infinite, where JavaScript's `Math.pow` gives NaN; elsewhere `Math.pow`.
+ */
+export function powC(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
+}
+
 export const binaryFns: Record<BinaryOp, Fn2> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: Math.pow,
+  pow: powC,
   maximum: (a, b) => (a >= b || Number.isNaN(a) ? a : b),
   minimum: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
   eq: (a, b) => (a === b ? 1 : 0),

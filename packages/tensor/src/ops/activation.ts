@@ -101,8 +101,9 @@ export function silu(x: Tensor): Tensor {
 export function elu(x: Tensor, alpha = 1): Tensor {
   const xf = f32('elu', x);
   const a = finite('elu', 'alpha', alpha);
-  const pos = gt(xf, 0);
-  return where(pos, xf, mul(expm1(safe(pos, xf, 0)), a));
+  // NaN takes the identity branch (the value stays NaN, the gradient is 1), as in PyTorch.
+  const neg = le(xf, 0);
+  return where(neg, mul(expm1(where(neg, xf, 0)), a), xf);
 }
 
 /**
@@ -113,8 +114,8 @@ export function celu(x: Tensor, alpha = 1): Tensor {
   const xf = f32('celu', x);
   const a = finite('celu', 'alpha', alpha);
   if (a === 0) throw new ArgumentError('celu', 'alpha must not be 0');
-  const pos = gt(xf, 0);
-  return where(pos, xf, mul(expm1(div(safe(pos, xf, 0), a)), a));
+  const neg = le(xf, 0);
+  return where(neg, mul(expm1(div(where(neg, xf, 0), a)), a), xf);
 }
 
 const SELU_ALPHA = 1.6732632423543772;
@@ -181,7 +182,10 @@ export function relu6(x: Tensor): Tensor {
  */
 export function hardswish(x: Tensor): Tensor {
   const xf = f32('hardswish', x);
-  const mid = div(mul(xf, add(xf, 3)), 6);
+  // The middle piece on x inside [-3, 3] only (0 elsewhere), so an infinite x gives no 0 * Infinity
+  // in its gradient: there, and at NaN, the gradient is 1 (the last piece's), as in PyTorch.
+  const xm = where(mul(ge(xf, -3), le(xf, 3)), xf, 0);
+  const mid = div(mul(xm, add(xm, 3)), 6);
   return where(lt(xf, -3), 0, where(le(xf, 3), mid, xf));
 }
 
@@ -189,7 +193,8 @@ export function hardswish(x: Tensor): Tensor {
 export function hardsigmoid(x: Tensor): Tensor {
   const xf = f32('hardsigmoid', x);
   const inside = mul(gt(xf, -3), lt(xf, 3));
-  return where(inside, add(div(xf, 6), 0.5), where(le(xf, -3), 0, 1));
+  // Outside (-3, 3): 0 at or below -3, 1 at or above 3, and NaN for NaN with a zero gradient (as PyTorch).
+  return where(inside, add(div(xf, 6), 0.5), where(le(xf, -3), 0, where(ge(xf, 3), 1, mul(xf, 0))));
 }
 
 /** `log(sigmoid(x))`, computed as `min(x, 0) - log1p(e^-|x|)`: finite for any finite x. */

@@ -51,7 +51,11 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp('div', a, b, 'float32');
 }
-/** Elementwise `a ** b` with NumPy broadcasting. */
+/**
+ * Elementwise `a ** b` with NumPy broadcasting, with C's (and PyTorch's) special values: `1 ** y`
+ * is 1 for every `y` (NaN and infinities included) and `(-1) ** ±Infinity` is 1, where
+ * JavaScript's `Math.pow` gives NaN; a negative base to a non-integer power is NaN.
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp('pow', a, b);
 }
