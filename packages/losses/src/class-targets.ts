@@ -13,7 +13,7 @@ import {
 } from '@bp/tensor';
 import { nllTerms } from '@bp/tensor/internal';
 import { hostChecks } from './validate.js';
-import type { Reduction } from './reduction.js';
+import { meanOverKept, type Reduction } from './reduction.js';
 
 /** Scores `[N, C, d1, ...]` (or `[C]`) viewed as rows `[M, C]`, with the shape of a per-element loss. */
 export interface ClassRows {
@@ -123,7 +123,7 @@ export function weightedNll(
   const per = weights || anyIgnored ? picked.mul(tensor(w, { shape: [m] })) : picked;
   if (reduction === 'none') return per.reshape(outShape);
   if (reduction === 'sum') return per.sum();
-  return per.sum().div(total);
+  return meanOverKept(per.sum(), total);
 }
 
 /** Throws unless `t` broadcasts to `shape` without changing it. */
@@ -164,6 +164,6 @@ export function deviceNll(
   let loss: Tensor;
   if (reduction === 'none') loss = per.reshape(outShape);
   else if (reduction === 'sum') loss = per.sum();
-  else loss = per.sum().div(w.sum());
+  else loss = meanOverKept(per.sum(), w.sum());
   return { loss, keep, w, ok };
 }

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/tensor';
 import { softmaxCrossEntropy } from '@bp/tensor/internal';
 import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
-import { readReduction, reduce, type LossOptions } from './reduction.js';
+import { meanOverKept, readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor, hostChecks } from './validate.js';
 
 /** Options of {@link crossEntropyLoss} (PyTorch's keyword arguments). */
@@ -90,7 +90,7 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
     let ret: Tensor;
     if (reduction === 'none') ret = smooth.reshape(r.outShape);
     else if (reduction === 'sum') ret = smooth.sum();
-    else ret = smooth.sum().div(wT ? d.w.sum() : d.keep.sum());
+    else ret = meanOverKept(smooth.sum(), wT ? d.w.sum() : d.keep.sum());
     return d.loss.mul(1 - s).add(ret.mul(s / r.c));
   }
   const nll = weightedNll(logp, ids, weights, ignoreIndex, reduction, r.outShape);
@@ -111,6 +111,6 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
   let ret: Tensor;
   if (reduction === 'none') ret = smooth.reshape(r.outShape);
   else if (reduction === 'sum') ret = smooth.sum();
-  else ret = smooth.sum().div(weights ? total : kept);
+  else ret = meanOverKept(smooth.sum(), weights ? total : kept);
   return nll.mul(1 - s).add(ret.mul(s / r.c));
 }

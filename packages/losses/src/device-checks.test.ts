@@ -70,6 +70,28 @@ describe('losses without host checks (the GPU default) agree with the checked pa
   });
 });
 
+describe('a mean over labels that are all ignored', () => {
+  it('is NaN with a zero gradient (as PyTorch), on both paths, with weights and label smoothing', () => {
+    const x0 = randn([3, 4]);
+    const none = ids([-100, -100, -100]);
+    const cases: [string, (x: T) => T][] = [
+      ['crossEntropyLoss', (x) => crossEntropyLoss(x, none)],
+      ['with weights', (x) => crossEntropyLoss(x, none, { weight: tensor([1, 2, 3, 4]) })],
+      ['with label smoothing', (x) => crossEntropyLoss(x, none, { labelSmoothing: 0.2 })],
+      ['with both', (x) => crossEntropyLoss(x, none, { weight: tensor([1, 2, 3, 4]), labelSmoothing: 0.2 })],
+      ['nllLoss', (x) => nllLoss(x.logSoftmax(-1), none)],
+      ['over [N, C, d]', (x) => crossEntropyLoss(x.reshape([1, 4, 3]), ids([5, 5, 5], [1, 3]), { ignoreIndex: 5 })],
+    ];
+    for (const checks of [true, false]) {
+      for (const [name, f] of cases) {
+        const { value, grad } = run(checks, f, x0);
+        expect(Number.isNaN(value[0]), `${name} (checks ${checks}): loss ${value[0]}`).toBe(true);
+        expect(grad, `${name} (checks ${checks})`).toEqual(new Array(12).fill(0));
+      }
+    }
+  });
+});
+
 describe('nothing is read back without host checks', () => {
   it('the losses and oneHot never call dataSync or data', () => {
     setDebugChecks(false);

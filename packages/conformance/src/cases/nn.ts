@@ -20,6 +20,7 @@ import {
   sumOfSquares,
 } from '@bp/tensor/internal';
 import { getBackend, valueChecksOn } from '@bp/tensor';
+import { gradsOf } from './elementwise-math.js';
 import { check, expectClose, expectExact, expectFinite } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
@@ -138,6 +139,26 @@ export const nnCases: CaseBuilder = (ctx) => {
       ]);
       expectClose(logSumExp(x, -1), [Math.log(4), 1 + Math.LN2], tol, 'logSumExp(-1)');
       expectClose(logSumExp(x, 0, true), [[Math.log(1 + Math.E), Math.log(3 + Math.E)]], tol, 'logSumExp(0, keepDims)');
+    }),
+    c('logSumExp over a list of axes (a PyTorch dim tuple) and over all of them, with its gradient (hand-derived)', () => {
+      // exp(x) sums to 1 + 3 + 2 + 2 = 8 over axes 0 and 2; the gradient is exp(x) / 8.
+      const x = tensor([[[0, Math.log(3)]], [[Math.LN2, Math.LN2]]]);
+      expectClose(logSumExp(x, [0, 2]), [Math.log(8)], tol, 'logSumExp([0, 2])');
+      expectClose(logSumExp(x, [2, 0], true), [[[Math.log(8)]]], tol, 'logSumExp([2, 0], keepDims)');
+      expectClose(logSumExp(x, null), Math.log(8), tol, 'logSumExp(null)');
+      expectClose(gradsOf([x], (t) => logSumExp(t, [0, 2]))[0], [[[1 / 8, 3 / 8]], [[1 / 4, 1 / 4]]], tol, 'gradient');
+      expectClose(
+        logSumExp(
+          tensor([
+            [-Infinity, -Infinity],
+            [-Infinity, 0],
+          ]),
+          [0, 1],
+        ),
+        0,
+        tol,
+        'with -Infinity',
+      );
     }),
     c('logSumExp of a slice of -Infinity is -Infinity, of one holding Infinity is Infinity (as in PyTorch)', () => {
       const x = tensor([
@@ -303,8 +324,13 @@ export const nnCases: CaseBuilder = (ctx) => {
       x2.requiresGrad = true;
       softmaxCrossEntropy(x2, ign).backward();
       expectClose(x2.grad!, [0, 0, 0.75, -0.75], tol, 'mean gradient over the one row kept', [2, 2]);
-      const all = await softmaxCrossEntropy(x, tensor([-100, -100], { dtype: 'int32' })).data();
+      const x4 = x.detach().clone();
+      x4.requiresGrad = true;
+      const allIgnored = softmaxCrossEntropy(x4, tensor([-100, -100], { dtype: 'int32' }));
+      const all = await allIgnored.data();
       check(Number.isNaN(all[0]), `the mean over no rows must be NaN (as PyTorch), got ${all[0]}`);
+      allIgnored.backward();
+      expectClose(x4.grad!, [0, 0, 0, 0], tol, 'the gradient of a mean over no rows is 0 (as PyTorch)', [2, 2]);
       if (!valueChecksOn(getBackend())) {
         // Without value checks an out-of-range label makes its row (and the mean) NaN, and its row's gradient 0.
         const x3 = x.detach().clone();

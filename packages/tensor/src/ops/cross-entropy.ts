@@ -79,7 +79,10 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   const per = where(ok, mul(picked, keep), Number.NaN);
   if (reduction === 'none') return per;
   if (reduction === 'sum') return sum(per);
-  return div(sum(per), sum(keep));
+  // NaN when every label is ignored, with a zero gradient then (as PyTorch's and the fused kernels').
+  const kept = sum(keep);
+  const none = eq(kept, 0);
+  return add(div(sum(per), where(none, 1, kept)), where(none, Number.NaN, 0));
 }
 
 /** What {@link nllTerms} gives per row of `[rows, classes]` log-probabilities. */
@@ -149,7 +152,11 @@ export function softmaxCrossEntropyBackward(
   let g: Tensor;
   if (reduction === 'none') g = mul(dy, keep);
   else if (reduction === 'sum') g = mul(keep, dy);
-  else g = mul(keep, div(dy, sum(cast(sub(1, eq(labels, ignoreIndex)), 'float32'))));
+  else {
+    // Every label ignored: a zero gradient (as the fused kernels give), not 0 * Infinity.
+    const kept = sum(cast(sub(1, eq(labels, ignoreIndex)), 'float32'));
+    g = mul(keep, div(dy, where(eq(kept, 0), 1, kept)));
+  }
   return mul(sub(exp(sub(logits, reshape(lse, [m, 1]))), onehot), reshape(g, [m, 1]));
 }
 

@@ -3,7 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { valueChecksOn } from '../debug-checks.js';
 import { record, setGradEnabled } from '../engine.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
-import { normAxis, sizeOf } from '../shape.js';
+import { normAxes, normAxis, sizeOf } from '../shape.js';
 import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, isinf, log, mul, relu, sub, where } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
@@ -183,23 +183,29 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 }
 
 /**
- * `log(sum(exp(x)))` along `axis`, computed stably: `log(sum(exp(x - m))) + m` with `m` the
- * maximum, or 0 where the maximum is infinite, so that a slice of `-Infinity` (a fully masked
- * row) gives `-Infinity` and one holding `Infinity` gives `Infinity`, as in PyTorch.
+ * `log(sum(exp(x)))` along `axis` (one axis, a list of them as PyTorch's `dim` tuple, or every
+ * axis for `null`), computed stably: `log(sum(exp(x - m))) + m` with `m` the maximum, or 0 where
+ * the maximum is infinite, so that a slice of `-Infinity` (a fully masked row) gives `-Infinity`
+ * and one holding `Infinity` gives `Infinity`, as in PyTorch.
+ *
+ * @example
+ * logSumExp(tensor([[0, 0], [1, 2]]), 1); // [ln 2, 2 + ln(1 + e^-1)]
+ * logSumExp(zeros([2, 3, 4]), [0, 2]); // [ln 8, ln 8, ln 8]
  */
-export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
+export function logSumExp(x: Tensor, axis: number | number[] | null = -1, keepDims = false): Tensor {
   checkTensor('logSumExp', x);
-  const a = normAxis('logSumExp', axis, x.rank);
+  const axes = normAxes('logSumExp', axis, x.rank);
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   // An empty axis has no maximum: its sum of exponentials is 0, so the result is -Infinity (PyTorch's).
-  if (x.shape[a] === 0) return log(sum(exp(x), a, keepDims));
-  const m = max(x, a, true).detach();
+  if (axes.some((a) => x.shape[a] === 0)) return log(sum(exp(x), axes, keepDims));
+  const m = max(x, axes, true).detach();
   const mNoGrad = where(isinf(m), 0, m);
-  const out = add(log(sum(exp(sub(x, mNoGrad)), a, true)), mNoGrad);
+  const out = add(log(sum(exp(sub(x, mNoGrad)), axes, true)), mNoGrad);
   return keepDims
-    ? out
+    ? reshape(out, kept)
     : reshape(
         out,
-        x.shape.filter((_, i) => i !== a),
+        x.shape.filter((_, i) => !axes.includes(i)),
       );
 }
 
