@@ -100,6 +100,7 @@ export {
   diag,
   unfold,
   maskedFill,
+  maskedSelect,
   index,
   einsum,
 } from './ops/indexing.js';

@@ -14,6 +14,8 @@ import {
   index,
   indexSelect,
   maskedFill,
+  maskedSelect,
+  gt,
   numel,
   pad,
   repeat,
@@ -32,6 +34,7 @@ import {
 } from '@bp/tensor';
 import { expectExact, expectMeta, expectThrows, readsSync } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
+import { gradsOf } from './elementwise-math.js';
 
 const c = group('movement');
 const i32 = (v: number[] | number[][]) => tensor(v, { dtype: 'int32' });
@@ -505,6 +508,43 @@ export const indexingCases: CaseBuilder = (ctx) => {
         'a float mask, -Infinity',
       );
     }),
+    c('maskedSelect (PyTorch masked_select, x[x > 0]): broadcasting, gradient into the picked entries', () => {
+      const x = tensor([
+        [5, -1],
+        [7, -3],
+      ]);
+      if (!readsSync()) {
+        expectThrows(() => maskedSelect(x, gt(x, 0)), NotAvailableError, ['maskedSelect:', 'mask', 'await']);
+        return;
+      }
+      expectExact(maskedSelect(x, gt(x, 0)), [5, 7], 'float32', 'x[x > 0]');
+      expectExact(x.maskedSelect(i32([0, 1])), [-1, -3], 'float32', 'a row mask broadcast over the rows');
+      // x broadcast to the mask's shape (PyTorch 1.13: masked_select([1, 2], [[1, 0], [1, 1]]) = [1, 1, 2]).
+      expectExact(
+        maskedSelect(
+          tensor([1, 2]),
+          i32([
+            [1, 0],
+            [1, 1],
+          ]),
+        ),
+        [1, 1, 2],
+        'float32',
+        'x broadcast',
+      );
+      expectMeta(maskedSelect(x, zeros([2, 2], { dtype: 'int32' })), [0], 'float32', 'nothing selected');
+      expectExact(maskedSelect(tensor([3, 4], { dtype: 'int32' }), i32([1, 0])), [3], 'int32', 'int32 stays int32');
+      const g = gradsOf([tensor([1, 2])], (t) =>
+        maskedSelect(
+          t,
+          i32([
+            [1, 0],
+            [1, 1],
+          ]),
+        ),
+      )[0];
+      expectExact(g, [2, 1], 'float32', 'gradient, summed over the broadcast copies (PyTorch: [2, 1])');
+    }),
     c('pad modes reflect, replicate, circular and the flat PyTorch pad list', () => {
       const x = tensor([[1, 2, 3]]);
       expectExact(
@@ -734,6 +774,7 @@ export function indexingErrorRows(): [string, () => unknown, ErrorClass, string[
     ['scatter', () => scatter(t23(), 1, i32([[-1]]), 0), IndexError, ['index -1', 'dim 1'], true],
     ['scatter', () => scatter(t23(), 0, i32([[0]]), zeros([1])), ShapeError, ['src', '[1]', 'rank']],
     ['maskedFill', () => maskedFill(t23(), zeros([2, 2]), 0), ShapeError, ['[2,2]', '[2,3]']],
+    ['maskedSelect', () => maskedSelect(t23(), zeros([2, 2], { dtype: 'int32' })), ShapeError, ['maskedSelect', '[2,3]', '[2,2]']],
     ['maskedFill', () => maskedFill(zeros([3]), zeros([2, 3]), 0), ShapeError, ['[2,3]', 'broadcast', '[3]']],
     ['maskedFill', () => maskedFill(t23(), zeros([3]), zeros([1])), ShapeError, ['0-d', '[1]']],
     ['einsum', () => einsum('ij,jk->ik', t23(), t23()), ShapeError, ["'j'", '3', '2']],

@@ -351,6 +351,41 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
   return out.dtype === x.dtype ? out : cast(out, x.dtype);
 }
 
+/**
+ * The entries of `x` where `mask` is non-zero, as a 1-D tensor in row-major order (PyTorch's
+ * `masked_select`, and what `x[mask]` gives there): `x` and `mask` broadcast together first. This
+ * is how to select by a comparison: `maskedSelect(x, gt(x, 0))` is PyTorch's `x[x > 0]`.
+ * {@link index} reads an int32 tensor as indices, never as a mask, since a comparison's 0/1
+ * result and indices have the same dtype here. The gradient flows back into the selected entries.
+ *
+ * The result's length depends on the mask's values, so the mask is read back (as PyTorch reads a
+ * CUDA mask); a backend that cannot read synchronously (WebGPU) throws a `NotAvailableError`.
+ *
+ * @example
+ * const x = tensor([[5, -1], [7, -3]]);
+ * maskedSelect(x, gt(x, 0));                                // [5, 7]
+ * maskedSelect(x, tensor([0, 1], { dtype: 'int32' }));      // column 1 of every row: [-1, -3]
+ */
+export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+  const op = 'maskedSelect';
+  checkTensor(op, x);
+  checkTensor(op, mask, 'mask');
+  const shape = broadcastShapes(op, x.shape, mask.shape);
+  const b = getBackend();
+  if (b.syncRead === false) {
+    throw new NotAvailableError(
+      op,
+      `the '${b.name}' backend cannot read the mask synchronously to size the result: read it with ` +
+        '`await mask.data()` and pick the positions with index() or gather()',
+    );
+  }
+  const m = (shapesEqual(mask.shape, shape) ? mask : broadcastTo(mask, shape)).dataSync();
+  const picked: number[] = [];
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) picked.push(i);
+  const xs = shapesEqual(x.shape, shape) ? x : broadcastTo(x, shape);
+  return takeAlong(reshape(xs, [xs.size]), hostIndices(picked), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Indexing with slices, integers, new axes and index tensors.
 
@@ -395,6 +430,9 @@ function describeSpec(s: unknown): string {
  * PyTorch's `x[...]`: `index(x, a, b, …)` applies one {@link IndexSpec} per axis, in order; axes
  * not named stay whole. Slices with a step copy (no view); the gradient flows back into the
  * picked entries.
+ *
+ * An int32 tensor is always read as indices, never as a mask: for PyTorch's `x[x > 0]` use
+ * {@link maskedSelect} (`maskedSelect(x, gt(x, 0))`).
  *
  * Several int32 index tensors (advanced indexing, `x[i, j]`) broadcast together to one shape B and
  * pick `x[i[b], j[b], …]`; as in PyTorch, B replaces the indexed axes where they stand when they are
@@ -748,5 +786,6 @@ export const indexingMethods = {
   diag,
   unfold,
   maskedFill,
+  maskedSelect,
   index,
 };
