@@ -11,9 +11,9 @@ import {
   where,
   type TypedArray,
 } from '@bp/tensor';
-import { nllTerms } from '@bp/tensor/internal';
+import { meanOverKept, nllTerms } from '@bp/tensor/internal';
 import { hostChecks } from './validate.js';
-import { meanOverKept, type Reduction } from './reduction.js';
+import type { Reduction } from './reduction.js';
 
 /** Scores `[N, C, d1, ...]` (or `[C]`) viewed as rows `[M, C]`, with the shape of a per-element loss. */
 export interface ClassRows {

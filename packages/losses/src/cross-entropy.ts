@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/tensor';
-import { softmaxCrossEntropy } from '@bp/tensor/internal';
+import { meanOverKept, softmaxCrossEntropy } from '@bp/tensor/internal';
 import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
-import { meanOverKept, readReduction, reduce, type LossOptions } from './reduction.js';
+import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor, hostChecks } from './validate.js';
 
 /** Options of {@link crossEntropyLoss} (PyTorch's keyword arguments). */

@@ -25,7 +25,14 @@ export {
 } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { scaleInPlace, sumOfSquares } from './ops/grad-norm.js';
-export { nllTerms, probabilityNll, probabilityNllBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './ops/cross-entropy.js';
+export {
+  meanOverKept,
+  nllTerms,
+  probabilityNll,
+  probabilityNllBackward,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+} from './ops/cross-entropy.js';
 export type { CrossEntropyReduction, NllTerms, ProbabilityNllOptions, SoftmaxCrossEntropyOptions } from './ops/cross-entropy.js';
 import { installMethods } from './tensor.js';
 export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } from './tensor.js';

@@ -85,8 +85,8 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
   log: 'if (v < 0) {\n    return nan;\n  }\n  if (v == 0) {\n    return -inf;\n  }\n  if (v == inf) {\n    return inf;\n  }\n  return Math.log(v);',
   sqrt: 'if (v < 0) {\n    return nan;\n  }\n  return Math.sqrt(v);',
   abs: 'return Math.abs(v);',
-  // NaN stays NaN (as in PyTorch): the NaN test is `!(v == v)` (see the note on not-equal below).
-  relu: 'return (v > 0 || !(v == v)) ? v : 0;',
+  // NaN stays NaN (as in PyTorch) through the guard unaryKernel puts before every body.
+  relu: 'return v > 0 ? v : 0;',
   sigmoid: 'const e = Math.exp(-Math.abs(v));\n  return v >= 0 ? 1 / (1 + e) : e / (1 + e);',
   tanh:
     'const av = Math.abs(v);\n' +

@@ -12,7 +12,7 @@ type Fn2 = (a: number, b: number) => number;
  * `a ** b` as C's `pow` (and so PyTorch) gives it: 1 when `a` is 1 whatever `b` (NaN included), and
  * when `a` is -1 and `b` infinite, where JavaScript's `Math.pow` gives NaN; elsewhere `Math.pow`.
  */
-export function powC(a: number, b: number): number {
+function powC(a: number, b: number): number {
   return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 

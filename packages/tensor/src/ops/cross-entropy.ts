@@ -79,10 +79,19 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   const per = where(ok, mul(picked, keep), Number.NaN);
   if (reduction === 'none') return per;
   if (reduction === 'sum') return sum(per);
-  // NaN when every label is ignored, with a zero gradient then (as PyTorch's and the fused kernels').
-  const kept = sum(keep);
-  const none = eq(kept, 0);
-  return add(div(sum(per), where(none, 1, kept)), where(none, Number.NaN, 0));
+  return meanOverKept(sum(per), sum(keep));
+}
+
+/**
+ * `sum / count` for a mean over the positions (or weights) a loss kept, as PyTorch's: NaN when
+ * `count` is 0 (every label ignored), but with a gradient of 0 then, not NaN (PyTorch's NLL
+ * backward skips ignored rows, as the fused kernels do), so one batch of nothing but padding leaves
+ * the parameters as they are. `count` is a host number or a one-value tensor on the backend. Internal.
+ */
+export function meanOverKept(total: Tensor, count: number | Tensor): Tensor {
+  if (typeof count === 'number') return count === 0 ? add(mul(total, 0), Number.NaN) : div(total, count);
+  const none = eq(count, 0);
+  return add(div(total, where(none, 1, count)), where(none, Number.NaN, 0));
 }
 
 /** What {@link nllTerms} gives per row of `[rows, classes]` log-probabilities. */

@@ -379,11 +379,10 @@ export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
         '`await mask.data()` and pick the positions with index() or gather()',
     );
   }
-  const m = (shapesEqual(mask.shape, shape) ? mask : broadcastTo(mask, shape)).dataSync();
+  const m = broadcastTo(mask, shape).dataSync();
   const picked: number[] = [];
   for (let i = 0; i < m.length; i++) if (m[i] !== 0) picked.push(i);
-  const xs = shapesEqual(x.shape, shape) ? x : broadcastTo(x, shape);
-  return takeAlong(reshape(xs, [xs.size]), hostIndices(picked), 0);
+  return takeAlong(reshape(broadcastTo(x, shape), [sizeOf(shape)]), hostIndices(picked), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -195,14 +195,13 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 export function logSumExp(x: Tensor, axis: number | number[] | null = -1, keepDims = false): Tensor {
   checkTensor('logSumExp', x);
   const axes = normAxes('logSumExp', axis, x.rank);
-  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   // An empty axis has no maximum: its sum of exponentials is 0, so the result is -Infinity (PyTorch's).
   if (axes.some((a) => x.shape[a] === 0)) return log(sum(exp(x), axes, keepDims));
   const m = max(x, axes, true).detach();
   const mNoGrad = where(isinf(m), 0, m);
   const out = add(log(sum(exp(sub(x, mNoGrad)), axes, true)), mNoGrad);
   return keepDims
-    ? reshape(out, kept)
+    ? out
     : reshape(
         out,
         x.shape.filter((_, i) => !axes.includes(i)),
