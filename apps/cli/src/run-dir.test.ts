@@ -14,12 +14,15 @@ import { runCli, tempDir } from './testing/run-cli.js';
 const SLOW = 180_000;
 const CASES = fuzzCaseCount(300);
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
+/**
+ * The pid of a process that has exited and been reaped: waiting for its exit event, not a fixed
+ * delay (on a busy machine the child could still be starting after 200 ms, or be left a zombie
+ * while a synchronous call held the event loop, and a zombie's pid still answers kill(pid, 0)).
+ */
+async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0']);
-  const pid = child.pid!;
-  execFileSync(process.execPath, ['-e', 'setTimeout(() => {}, 200)']);
-  return pid;
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
 }
 
 describe('the run directory lock', () => {
@@ -34,7 +37,7 @@ describe('the run directory lock', () => {
 
   it('takes over the lock of a process that is gone, or one with no pid written long ago', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, LOCK_FILE), `${deadPid()}\n`);
+    await writeFile(join(dir, LOCK_FILE), `${await deadPid()}\n`);
     (await lockRunDir(dir)).releaseSync();
     await writeFile(join(dir, LOCK_FILE), 'garbage');
     await expect(lockRunDir(dir)).rejects.toThrow(/is being locked by another bp train/);
@@ -60,7 +63,7 @@ describe('the run directory lock', () => {
   it(`fuzz: ${CASES} lock files with arbitrary contents and ages are taken over or refused with an OutputDirError`, async () => {
     const dir = await tempDir();
     const live = process.pid;
-    const dead = deadPid();
+    const dead = await deadPid();
     const contents = fc.oneof(
       fc.uint8Array({ maxLength: 80 }),
       fc.constantFrom(
