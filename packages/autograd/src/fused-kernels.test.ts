@@ -15,7 +15,15 @@ import {
   type ConvOptions,
   type Tensor,
 } from '@bp/tensor';
-import { attentionHeads, conv2dReluMaxPool2d, probabilityNll, reluMaxPool2d, setOpObserver } from '@bp/tensor/internal';
+import {
+  attentionHeads,
+  conv2dReluMaxPool2d,
+  probabilityNll,
+  reluMaxPool2d,
+  selfAttentionHeads,
+  setOpObserver,
+  setSelfAttentionPacking,
+} from '@bp/tensor/internal';
 import './index.js';
 
 /**
@@ -391,5 +399,82 @@ describe('fused attention', () => {
     const masked = ops(() => scaledDotProductAttention(q, k, v, { attnMask: tensor([[1, 1, 0, 1]], { dtype: 'int32' }) }));
     expect(masked).not.toContain('attention');
     expect(masked).toContain('softmax');
+  });
+});
+
+/**
+ * Values and gradients (x, weight, bias) of sum(selfAttentionHeads * weights) from seeded inputs,
+ * with the packed kernel (`'auto'`) or the three projections (`'never'`).
+ */
+function runSelfAttention(n: number, heads: number, l: number, e: number, causal: boolean, bias: boolean, mode: 'auto' | 'never') {
+  manualSeed(17);
+  const x = randn([n, l, e], { requiresGrad: true });
+  const w = randn([3 * e, e], { requiresGrad: true });
+  const b = bias ? randn([3 * e], { requiresGrad: true }) : null;
+  const up = randn([n, l, e]);
+  setSelfAttentionPacking(mode);
+  try {
+    const seen = ops(() => selfAttentionHeads(x, w, b, heads, causal).mul(up).sum().backward());
+    return { seen, values: [x.grad!, w.grad!, ...(b ? [b.grad!] : [])].map((t) => Array.from(t.dataSync())) };
+  } finally {
+    setSelfAttentionPacking('auto');
+  }
+}
+
+describe('packed self-attention (one projection, q, k and v read in place)', () => {
+  // [n, heads, l, e, causal, bias]: widths and lengths off the kernels' multiples of 4 and 8, more
+  // queries than one depth block of the product (256), one of each, a batch split into heap passes.
+  const cases: [number, number, number, number, boolean, boolean][] = [
+    [2, 2, 5, 6, false, true],
+    [2, 3, 5, 9, true, false],
+    [1, 1, 1, 1, false, true],
+    [1, 2, 300, 4, true, true],
+    [33, 4, 64, 64, true, true],
+    [32, 4, 16, 64, true, true],
+  ];
+  for (const [n, heads, l, e, causal, bias] of cases) {
+    it(`${n} x ${l} rows of width ${e}, ${heads} heads, causal ${causal}, bias ${bias}: gradients equal the three projections'`, () => {
+      expect(getBackend().fused?.attentionPacked).toBeDefined();
+      const packed = runSelfAttention(n, heads, l, e, causal, bias, 'auto');
+      const three = runSelfAttention(n, heads, l, e, causal, bias, 'never');
+      expect(packed.seen).toContain('attentionPacked');
+      expect(packed.seen.filter((o) => o === 'linear')).toHaveLength(1);
+      expect(three.seen).not.toContain('attentionPacked');
+      expect(three.seen.filter((o) => o === 'linear')).toHaveLength(3);
+      // The same products and kernels, but dx sums its three parts in one product instead of
+      // three added after: the last bits may differ there, by float32 rounding of the largest terms.
+      packed.values.forEach((a, i) => {
+        const scale = three.values[i].reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+        a.forEach((v, j) => expect(Math.abs(v - three.values[i][j])).toBeLessThanOrEqual(1e-5 * scale));
+      });
+    });
+  }
+
+  it('gives the bits of the three projections forward, and its weight and bias gradients, at GPT size', () => {
+    manualSeed(3);
+    const x = randn([32, 16, 64]);
+    const w = randn([192, 64]);
+    const b = randn([192]);
+    const packed = Array.from(selfAttentionHeads(x, w, b, 4, true).dataSync());
+    setSelfAttentionPacking('never');
+    try {
+      expect(packed).toEqual(Array.from(selfAttentionHeads(x, w, b, 4, true).dataSync()));
+    } finally {
+      setSelfAttentionPacking('auto');
+    }
+    const p = runSelfAttention(32, 4, 16, 64, true, true, 'auto').values;
+    const t = runSelfAttention(32, 4, 16, 64, true, true, 'never').values;
+    expect(p[1]).toEqual(t[1]);
+    expect(p[2]).toEqual(t[2]);
+  });
+
+  it('refuses a weight that is not [3e, e] and heads that do not divide e', () => {
+    const x = randn([1, 2, 4]);
+    expect(() => selfAttentionHeads(x, randn([8, 4]), null, 2)).toThrow(
+      /attention: expected x \[n, l, e\], weight \[3e, e\] and 2 heads dividing e, got \[1,2,4\] and \[8,4\]/,
+    );
+    expect(() => selfAttentionHeads(x, randn([12, 4]), null, 3)).toThrow(/3 heads dividing e/);
+    expect(() => selfAttentionHeads(x, randn([12, 4]), null, 0)).toThrow(/0 heads dividing e/);
+    expect(() => selfAttentionHeads(randn([1, 2, 3]), randn([9, 3]), null, 1.5)).toThrow(/1.5 heads dividing e/);
   });
 });

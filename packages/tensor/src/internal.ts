@@ -11,7 +11,13 @@ export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
 export { geluBackward, geluGrad } from './ops/activation.js';
 export { layerNormBackward } from './ops/layer-norm.js';
-export { attentionBackward, attentionHeads } from './ops/attention.js';
+export {
+  attentionBackward,
+  attentionHeads,
+  attentionPackedBackward,
+  selfAttentionHeads,
+  setSelfAttentionPacking,
+} from './ops/attention.js';
 export {
   conv2dBackward,
   conv2dReluMaxPool2d,

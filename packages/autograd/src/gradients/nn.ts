@@ -1,6 +1,7 @@
 import { col2im, im2col, reshape, sum, type NnAttrs } from '@bp/tensor';
 import {
   attentionBackward,
+  attentionPackedBackward,
   col2imWide,
   conv2dBackward,
   conv2dReluPoolBackward,
@@ -61,6 +62,11 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
   // masked), dq = ds k, dk = ds^T q, dv = p^T dy, per head; one kernel on backends with a fused one.
   attention: (dy, { inputs: [q, k, v], saved: [weights], attrs: { heads, scale, causal } }) =>
     attentionBackward(dy, q, k, v, weights, heads, scale, causal),
+  // The same for q, k and v side by side in one input (self-attention's one projection): one
+  // gradient in that layout, which the projection's linear op takes back as it is.
+  attentionPacked: (dy, { inputs: [qkv], saved: [weights], attrs: { heads, scale, causal } }) => [
+    attentionPackedBackward(dy, qkv, weights, heads, scale, causal),
+  ],
   // Fused softmax cross-entropy: (softmax - onehot) scaled per row, from the saved log-sum-exp.
   softmaxCrossEntropy: (dy, { inputs: [x, labels], saved: [lse], attrs: { ignoreIndex, reduction } }) => [
     softmaxCrossEntropyBackward(dy, x, labels, lse, ignoreIndex, reduction),

@@ -13,6 +13,7 @@ import {
 import {
   adamUpdateInPlace,
   attentionHeads,
+  selfAttentionHeads,
   hasFusedAdam,
   probabilityNll,
   scaleInPlace,
@@ -412,6 +413,31 @@ export const nnCases: CaseBuilder = (ctx) => {
       for (const causal of [false, true]) {
         const f = (q: Tensor, k: Tensor, v: Tensor) => attentionHeads(q, k, v, 2, causal);
         expectGradcheck(ctx, f, [normal([2, 3, 4], 101), normal([2, 4, 4], 102), normal([2, 4, 6], 103)], `attention causal ${causal}`);
+      }
+    }),
+    c('self-attention with one [3e, e] projection (one attentionPacked op where fused): PyTorch values and gradcheck', () => {
+      // x [2, 3, 4] through in_proj_weight [12, 4] and in_proj_bias [12], 2 heads of width 2; the values
+      // of PyTorch 1.13 (linear, split, per-head softmax(q k^T / sqrt(2)) v) on the same sines.
+      const sines = (n: number, a: number, b: number, f = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * a + b) * f);
+      const x = tensor(sines(24, 0.7, 0.3), { shape: [2, 3, 4] });
+      const w = tensor(sines(48, 1.3, 0.1, 0.8), { shape: [12, 4] });
+      const b = tensor(sines(12, 2.1, 0.5, 0.2), { shape: [12] });
+      const want: Record<string, number[]> = {
+        false: [
+          -0.5724421, 0.4423067, 0.2533769, -0.1190101, 0.354018, -0.2624524, -0.3613366, -0.449689, -0.4076488, 0.2052518, -0.5333117,
+          -0.3923891, 0.349237, 0.2117433, 0.1259394, -0.22551, -1.2878923, -0.1203642, 0.3103936, 0.1249929, -0.9309229, 0.0207175,
+          0.6745174, 0.3570585,
+        ],
+        true: [
+          -0.1513425, -0.7097806, -0.7173986, -0.1460762, -0.3354459, -0.2817398, 0.3434715, 0.0720171, -0.4076488, 0.2052518, -0.5333117,
+          -0.3923891, -1.5582342, 0.1516351, 1.4966683, 1.0671626, -0.8306035, 0.2065007, -0.2889523, -0.7509009, -0.9309229, 0.0207175,
+          0.6745174, 0.3570585,
+        ],
+      };
+      for (const causal of [false, true]) {
+        expectClose(selfAttentionHeads(x, w, b, 2, causal), want[String(causal)], tol, `self-attention causal ${causal}`, [2, 3, 4]);
+        const f = (xi: Tensor, wi: Tensor, bi: Tensor) => selfAttentionHeads(xi, wi, bi, 2, causal);
+        expectGradcheck(ctx, f, [normal([2, 3, 4], 104), normal([12, 4], 105), normal([12], 106)], `self-attention causal ${causal}`);
       }
     }),
     c('scaledDotProductAttention: one key gives its value; causal first row sees only the first key', () => {

@@ -13,7 +13,7 @@ import {
   where,
   zeros,
 } from '@bp/tensor';
-import { attentionHeads } from '@bp/tensor/internal';
+import { attentionHeads, selfAttentionHeads } from '@bp/tensor/internal';
 import { xavierUniform } from '../initializers.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -55,7 +55,10 @@ function toAdditive(op: string, name: string, m: Tensor): Tensor {
  * `in_proj_bias` `[3 * embedDim]`) and the output projection `out_proj`, so
  * the state dict reads `in_proj_weight`, `in_proj_bias`, `out_proj.weight`,
  * `out_proj.bias` exactly as PyTorch's. `forward` returns the attention output
- * (PyTorch's first return value).
+ * (PyTorch's first return value). Self-attention (the same tensor as query, key
+ * and value) is projected once with the whole `in_proj_weight`, as PyTorch
+ * does; on the CPU backend the attention kernel then reads q, k and v in place
+ * from that `[N, L, 3 * embedDim]` output.
  *
  * @example
  * const mha = new MultiheadAttention(32, 4, { batchFirst: true });
@@ -163,8 +166,14 @@ export class MultiheadAttention extends Module {
       linear(x, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null);
     if (!attnMask && !keyPaddingMask && dropoutP === 0) {
       // The heads stay side by side in the projections' [N, L, E]: one attention op splits them
-      // (one kernel on the CPU backend, no copies in and out of [N, H, L, D]).
-      const out = this.outProj.forward(attentionHeads(inProj(q0, 0), inProj(k0, 1), inProj(v0, 2), H, Boolean(isCausal)));
+      // (one kernel on the CPU backend, no copies in and out of [N, H, L, D]). Self-attention (one
+      // tensor as query, key and value) projects it once with the whole in_proj_weight, as PyTorch
+      // does, where the backend's kernel reads q, k and v from that one [N, L, 3E] output.
+      const attended =
+        query === key && key === value
+          ? selfAttentionHeads(q0, this.inProjWeight, this.inProjBias, H, Boolean(isCausal))
+          : attentionHeads(inProj(q0, 0), inProj(k0, 1), inProj(v0, 2), H, Boolean(isCausal));
+      const out = this.outProj.forward(attended);
       return unbatched ? out.reshape([L, E]) : this.batchFirst ? out : out.transpose([1, 0, 2]);
     }
     // [N, len, E] -> [N, H, len, D]

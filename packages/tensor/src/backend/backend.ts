@@ -158,6 +158,19 @@ export interface FusedKernels<S> {
    */
   attentionBackward(dy: S, q: S, k: S, v: S, weights: S, shape: AttentionShape, scale: number, causal: boolean): [dq: S, dk: S, dv: S];
   /**
+   * {@link FusedKernels.attention} for self-attention, whose q, k and v come from one projection:
+   * `qkv: [n, l, heads*(2d + dv)]` holds them side by side in each row (q's `heads*d` columns, then
+   * k's, then v's `heads*dv`; `s = l`). Returns the output `[n, l, heads*dv]` and the weights
+   * `[n, heads, l, l]`, the values of {@link FusedKernels.attention} on the three column blocks,
+   * without splitting them into arrays of their own.
+   */
+  attentionPacked(qkv: S, shape: AttentionShape, scale: number, causal: boolean): [out: S, weights: S];
+  /**
+   * The gradient of {@link FusedKernels.attentionPacked} for the output gradient `dy`
+   * (`[n, l, heads*dv]`) from the weights it returned: `dqkv` in the layout of `qkv`.
+   */
+  attentionPackedBackward(dy: S, qkv: S, weights: S, shape: AttentionShape, scale: number, causal: boolean): S;
+  /**
    * Layer normalisation of each row of `x: [rows, cols]`: `(x - mean) / sqrt(var + eps)` with the
    * row's mean and biased variance, times `weight: [cols]` and plus `bias: [cols]` when given.
    * Returns the output `[rows, cols]` and each row's mean and `1 / sqrt(var + eps)` (`[rows]`

@@ -468,22 +468,20 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       }
     : {};
   // Attention in one kernel needs the module too; without it, it is composed of matmul and softmax.
-  const attention: Pick<FusedKernels<TypedArray>, 'attention' | 'attentionBackward'> | Record<string, never> = simd
+  const attention:
+    | Pick<FusedKernels<TypedArray>, 'attention' | 'attentionBackward' | 'attentionPacked' | 'attentionPackedBackward'>
+    | Record<string, never> = simd
     ? {
-        attention: (q, k, v, shape, scale, causal) =>
-          wasmAttention(simd, q as Float32Array, k as Float32Array, v as Float32Array, shape, scale, causal),
+        attention: (q, k, v, shape, scale, causal) => wasmAttention(simd, [q, k, v] as Float32Array[], false, shape, scale, causal),
         attentionBackward: (dy, q, k, v, w, shape, scale, causal) =>
-          wasmAttentionBackward(
-            simd,
-            dy as Float32Array,
-            q as Float32Array,
-            k as Float32Array,
-            v as Float32Array,
-            w as Float32Array,
-            shape,
-            scale,
-            causal,
-          ),
+          wasmAttentionBackward(simd, dy as Float32Array, [q, k, v] as Float32Array[], w as Float32Array, false, shape, scale, causal) as [
+            Float32Array,
+            Float32Array,
+            Float32Array,
+          ],
+        attentionPacked: (qkv, shape, scale, causal) => wasmAttention(simd, [qkv as Float32Array], true, shape, scale, causal),
+        attentionPackedBackward: (dy, qkv, w, shape, scale, causal) =>
+          wasmAttentionBackward(simd, dy as Float32Array, [qkv as Float32Array], w as Float32Array, true, shape, scale, causal)[0],
       }
     : {};
   const backend: Backend<TypedArray> = {

@@ -6,7 +6,8 @@ import { random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { add, cast, mul, where } from './elementwise.js';
 import { matmulT } from './matmul.js';
-import { softmax } from './nn.js';
+import { linear, softmax } from './nn.js';
+import { narrow } from './movement.js';
 import { checkTensor, make } from './util.js';
 import { tensor } from './creation.js';
 
@@ -203,6 +204,90 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, c
   return out.transpose([0, 2, 1, 3]).reshape([n, l, ev]);
 }
 
+let packing: 'auto' | 'never' = 'auto';
+
+/**
+ * For tests and measurements: whether {@link selfAttentionHeads} takes the packed kernel where the
+ * backend has one (`'auto'`, the default) or always projects q, k and v one by one (`'never'`).
+ */
+export function setSelfAttentionPacking(mode: 'auto' | 'never'): void {
+  packing = mode;
+}
+
+/**
+ * Self-attention with its three projections: `x: [n, l, e]` projected by the row blocks of
+ * `weight: [3e, e]` (q's rows, then k's, then v's: PyTorch's `in_proj_weight`) and `bias: [3e]` (or
+ * null), then {@link attentionHeads} of `heads` heads, giving `[n, l, e]`. On backends with the
+ * packed attention kernel (the CPU one), the three projections are one linear op whose
+ * `[n, l, 3e]` output the kernel reads in place, and its gradient comes back in that layout: one
+ * matrix product instead of three each way, and no copies of the weight's blocks or of q, k and v
+ * (as PyTorch projects self-attention's input once). Elsewhere three linear ops on the weight's
+ * row blocks. The same values either way, up to the order in which the input's gradient adds up
+ * its three parts. Internal (`MultiheadAttention` calls it when query, key and value are one tensor).
+ */
+export function selfAttentionHeads(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  heads: number,
+  causal = false,
+  scale: number | null = null,
+): Tensor {
+  checkTensor('attention', x, 'x');
+  checkTensor('attention', weight, 'weight');
+  const [n, l, e] = x.shape;
+  if (
+    x.rank !== 3 ||
+    weight.rank !== 2 ||
+    weight.shape[0] !== 3 * e ||
+    weight.shape[1] !== e ||
+    !(Number.isInteger(heads) && heads > 0 && e % heads === 0)
+  ) {
+    throw new ShapeError(
+      'attention',
+      `expected x [n, l, e], weight [3e, e] and ${String(heads)} heads dividing e, got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`,
+    );
+  }
+  const be = getBackend();
+  const f = be.fused;
+  // The fused kernels' conditions on x (float32, not empty, scores within bounds), weight and bias float32.
+  if (
+    packing === 'auto' &&
+    f?.attentionPacked &&
+    f.attentionPackedBackward &&
+    fusedAttentionFits(x, x, x, heads) &&
+    weight.dtype === 'float32' &&
+    bias?.dtype !== 'int32'
+  ) {
+    const sc = checkScale('attention', scale ?? 1 / Math.sqrt(e / heads));
+    const qkv = linear(x, weight, bias);
+    const [out, weights] = f.attentionPacked(qkv._on(be), { n, heads, l, s: l, d: e / heads, dv: e / heads }, sc, causal);
+    return record('attentionPacked', [qkv], make(out, [n, l, e], 'float32'), { heads, scale: sc, causal }, [
+      make(weights, [n, heads, l, l], 'float32'),
+    ]);
+  }
+  const project = (i: number) => linear(x, narrow(weight, 0, i * e, e), bias === null ? null : narrow(bias, 0, i * e, e));
+  return attentionHeads(project(0), project(1), project(2), heads, causal, scale);
+}
+
+/**
+ * The gradient of the packed attention of {@link selfAttentionHeads} for the output gradient `dy`
+ * (`[n, l, e]`) from the weights it saved, on the backend's kernel: `dqkv`, shaped as `qkv`
+ * (`[n, l, 3e]`). Internal (the gradient rule in @bp/autograd); not itself differentiable.
+ */
+export function attentionPackedBackward(dy: Tensor, qkv: Tensor, weights: Tensor, heads: number, scale: number, causal: boolean): Tensor {
+  const [n, l, e3] = qkv.shape;
+  const d = e3 / 3 / heads;
+  const be = getBackend();
+  const kernel = be.fused?.attentionPackedBackward;
+  if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionPackedBackward kernel`);
+  return make(
+    kernel(f32(dy)._on(be), qkv._on(be), weights._on(be), { n, heads, l, s: l, d, dv: d }, scale, causal),
+    qkv.shape.slice(),
+    'float32',
+  );
+}
+
 /**
  * The gradients of the fused attention for the output gradient `dy` (`[n, l, ev]`) from the
  * weights it saved, on the backend's kernel: `[dq, dk, dv]`. Internal (the gradient rule in
@@ -221,11 +306,14 @@ export function attentionBackward(
   const be = getBackend();
   const kernel = be.fused?.attentionBackward;
   if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionBackward kernel for a fused attention`);
-  const g = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
+  const g = f32(dy);
   const z = attentionShape(q, k, v, heads);
   const [dq, dk, dv] = kernel(g._on(be), q._on(be), k._on(be), v._on(be), weights._on(be), z, scale, causal);
   return [make(dq, q.shape.slice(), 'float32'), make(dk, k.shape.slice(), 'float32'), make(dv, v.shape.slice(), 'float32')];
 }
+
+/** `t` as float32 (a gradient may come as another dtype). */
+const f32 = (t: Tensor): Tensor => (t.dtype === 'float32' ? t : cast(t, 'float32'));
 
 /** Attention as a `Tensor` method (`q.scaledDotProductAttention(k, v, opts)`). */
 export const attentionMethods = { scaledDotProductAttention };

@@ -41,6 +41,11 @@ export interface NnAttrs {
    * are q, k and v; saves the attention weights `[n, heads, l, s]`.
    */
   attention: { heads: number; scale: number; causal: boolean };
+  /**
+   * Fused self-attention on one `[n, l, 3*heads*d]` input holding q, k and v side by side
+   * (ops/attention.ts `selfAttentionHeads`); saves the attention weights `[n, heads, l, l]`.
+   */
+  attentionPacked: { heads: number; scale: number; causal: boolean };
   /** Fused softmax cross-entropy (ops/cross-entropy.ts); saves each row's log-sum-exp. */
   softmaxCrossEntropy: { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
   /** Fused negative log-likelihood of clipped probabilities (ops/cross-entropy.ts); saves each row's sum. */
