@@ -27,8 +27,8 @@ function layout(sizes: readonly number[], slack: number): { at: number[]; tab: n
 
 /**
  * How q, k and v lie in memory: three arrays, rows `heads*d`, `heads*d` and `heads*dv` floats
- * wide, or (`packed`) one array `[n, l, 3*heads*d]` whose rows hold q, k and v side by side, as
- * self-attention's one projection gives them (then `s = l` and `dv = d`). `per` is the floats a
+ * wide, or (`packed`) one array `[n, l, heads*(2d + dv)]` whose rows hold q, k and v side by side,
+ * as self-attention's one projection gives them (then `s = l`). `per` is the floats a
  * batch entry takes of each array; `strides` the row strides of q, k, v and the output; `at`
  * turns the arrays' offsets in the heap into those of q, k and v.
  */
@@ -101,16 +101,16 @@ export function wasmAttention(
   const g = groupOf(n, ops.per.reduce((a, b) => a + b, 0) + e.o + e.p);
   // Rows past the last (four at a time) and columns past the last feature (eight at a time).
   const slack = slackOf(z, ops);
-  const k = inputs.length;
+  const count = inputs.length;
   for (let b0 = 0; b0 < n; b0 += g) {
     const m = Math.min(g, n - b0);
     const sizes = [...ops.per.map((per) => m * per), m * e.o, m * e.p, d * s8, l4 * s8, l * s, l4 * dv8];
     const { at, tab, end } = layout(sizes, slack);
-    const [oA, pA, ktA, scA, srA, obA] = at.slice(k);
-    const [qA, kA, vA] = ops.at(at.slice(0, k));
+    const [oA, pA, ktA, scA, srA, obA] = at.slice(count);
+    const [qA, kA, vA] = ops.at(at.slice(0, count));
     const mem = on.heap(end);
     mem.set(GELU_TABLE, tab);
-    for (let i = 0; i < k; i++) mem.set(entries(inputs[i], ops.per[i], b0, m), at[i]);
+    for (let i = 0; i < count; i++) mem.set(entries(inputs[i], ops.per[i], b0, m), at[i]);
     (on.exports.attn_fwd as (...args: number[]) => void)(
       qA * 4,
       kA * 4,
@@ -157,7 +157,7 @@ export function wasmAttentionBackward(
   const w8 = Math.max(up(d, 8), up(dv, 8));
   const g = groupOf(n, 2 * (e.o + ops.per.reduce((a, b) => a + b, 0)) + e.p);
   const slack = slackOf(z, ops);
-  const k = inputs.length;
+  const count = inputs.length;
   for (let b0 = 0; b0 < n; b0 += g) {
     const m = Math.min(g, n - b0);
     const sizes = [
@@ -175,15 +175,15 @@ export function wasmAttentionBackward(
     ];
     const { at, tab, end } = layout(sizes, slack);
     const gA = at[0];
-    const pA = at[1 + k];
-    const gradsAt = at.slice(2 + k, 2 + 2 * k);
-    const [vtA, dpcA, dpsA, dsA, drA, trA, cbA] = at.slice(2 + 2 * k);
-    const [qA, kA, vA] = ops.at(at.slice(1, 1 + k));
+    const pA = at[1 + count];
+    const gradsAt = at.slice(2 + count, 2 + 2 * count);
+    const [vtA, dpcA, dpsA, dsA, drA, trA, cbA] = at.slice(2 + 2 * count);
+    const [qA, kA, vA] = ops.at(at.slice(1, 1 + count));
     const [dqA, dkA, dvA] = ops.at(gradsAt);
     const mem = on.heap(end);
     mem.set(GELU_TABLE, tab);
     mem.set(entries(dy, e.o, b0, m), gA);
-    for (let i = 0; i < k; i++) mem.set(entries(inputs[i], ops.per[i], b0, m), at[1 + i]);
+    for (let i = 0; i < count; i++) mem.set(entries(inputs[i], ops.per[i], b0, m), at[1 + i]);
     mem.set(entries(p, e.p, b0, m), pA);
     (on.exports.attn_bwd as (...args: number[]) => void)(
       gA * 4,
@@ -204,7 +204,7 @@ export function wasmAttentionBackward(
       cbA * 4,
     );
     const heap = on.heap(0);
-    for (let i = 0; i < k; i++) entries(grads[i], ops.per[i], b0, m).set(heap.subarray(gradsAt[i], gradsAt[i] + m * ops.per[i]));
+    for (let i = 0; i < count; i++) entries(grads[i], ops.per[i], b0, m).set(heap.subarray(gradsAt[i], gradsAt[i] + m * ops.per[i]));
   }
   return grads;
 }
