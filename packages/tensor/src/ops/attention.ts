@@ -126,15 +126,16 @@ function checkScale(op: string, scale: unknown): number {
 }
 
 /**
- * Whether the backend has the fused attention kernels and q, k, v are float32 with no empty axis
- * and scores of at most {@link FUSED_SCORES_MAX} per batch entry.
+ * Whether the backend has the fused attention kernels (the packed pair when `packed`) and q, k, v
+ * are float32 with no empty axis and scores of at most {@link FUSED_SCORES_MAX} per batch entry.
  */
-function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, heads = 1): boolean {
+function fusedAttentionFits(q: Tensor, k: Tensor, v: Tensor, heads = 1, packed = false): boolean {
   const f = getBackend().fused;
   return (
     heads * q.shape[q.rank - 2] * k.shape[k.rank - 2] <= FUSED_SCORES_MAX &&
-    f?.attention !== undefined &&
-    f.attentionBackward !== undefined &&
+    (packed
+      ? f?.attentionPacked !== undefined && f.attentionPackedBackward !== undefined
+      : f?.attention !== undefined && f.attentionBackward !== undefined) &&
     q.dtype === 'float32' &&
     k.dtype === 'float32' &&
     v.dtype === 'float32' &&
@@ -248,20 +249,12 @@ export function selfAttentionHeads(
       `expected x [n, l, e], weight [3e, e] and ${String(heads)} heads dividing e, got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`,
     );
   }
-  const be = getBackend();
-  const f = be.fused;
-  // The fused kernels' conditions on x (float32, not empty, scores within bounds), weight and bias float32.
-  if (
-    packing === 'auto' &&
-    f?.attentionPacked &&
-    f.attentionPackedBackward &&
-    fusedAttentionFits(x, x, x, heads) &&
-    weight.dtype === 'float32' &&
-    bias?.dtype !== 'int32'
-  ) {
+  // x as q, k and v for the fused kernels' conditions (float32, not empty, scores within bounds).
+  if (packing === 'auto' && fusedAttentionFits(x, x, x, heads, true) && weight.dtype === 'float32' && bias?.dtype !== 'int32') {
     const sc = checkScale('attention', scale ?? 1 / Math.sqrt(e / heads));
     const qkv = linear(x, weight, bias);
-    const [out, weights] = f.attentionPacked(qkv._on(be), { n, heads, l, s: l, d: e / heads, dv: e / heads }, sc, causal);
+    const be = getBackend();
+    const [out, weights] = be.fused!.attentionPacked!(qkv._on(be), attentionShape(x, x, x, heads), sc, causal);
     return record('attentionPacked', [qkv], make(out, [n, l, e], 'float32'), { heads, scale: sc, causal }, [
       make(weights, [n, heads, l, l], 'float32'),
     ]);
@@ -276,16 +269,12 @@ export function selfAttentionHeads(
  * (`[n, l, 3e]`). Internal (the gradient rule in @bp/autograd); not itself differentiable.
  */
 export function attentionPackedBackward(dy: Tensor, qkv: Tensor, weights: Tensor, heads: number, scale: number, causal: boolean): Tensor {
-  const [n, l, e3] = qkv.shape;
-  const d = e3 / 3 / heads;
   const be = getBackend();
   const kernel = be.fused?.attentionPackedBackward;
   if (!kernel) throw new ArgumentError('attention', `backend ${be.name} has no fused attentionPackedBackward kernel`);
-  return make(
-    kernel(f32(dy)._on(be), qkv._on(be), weights._on(be), { n, heads, l, s: l, d, dv: d }, scale, causal),
-    qkv.shape.slice(),
-    'float32',
-  );
+  // dy [n, l, e] has the sizes of q, k and v.
+  const z = attentionShape(dy, dy, dy, heads);
+  return make(kernel(f32(dy)._on(be), qkv._on(be), weights._on(be), z, scale, causal), qkv.shape.slice(), 'float32');
 }
 
 /**
