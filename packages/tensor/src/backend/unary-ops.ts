@@ -272,6 +272,87 @@ export function geluPdf(x: number): number {
   return f32(INV_SQRT_2PI_F * expF32(f32(f32(x * x) * -0.5)));
 }
 
+/** e^y is +Infinity in float32 from about 88.72; clamping here keeps 2^k's exponent fields in range. */
+const EXP32_HI = 89;
+/** e^y rounds to 0 in float32 below about -103.97 (half the smallest subnormal, 2^-150). */
+const EXP32_LO = -104;
+/** 2^k for k = -150 .. 128 at `POW2[k + 150]`. */
+const POW2 = Float64Array.from({ length: 279 }, (_, i) => 2 ** (i - 150));
+/** Below this |x|, {@link tanhF32} is an odd polynomial; from it on, `1 - 2 / (e^2|x| + 1)`, at least 0.55. */
+export const TANH32_SMALL = 0.625;
+/** Coefficients of tanh's polynomial in x^2 ({@link tanhF32}). */
+const TANH32_TERMS = 7;
+
+/**
+ * @internal The float32 coefficients of the exponential, sigmoid and tanh ({@link expF32Full},
+ * {@link sigmoidF32}, {@link tanhF32}), each in every lane of a row of four, for the CPU's
+ * TypeScript loops and its WebAssembly kernels alike: rows 0 to 4 hold `(e^r - 1 - r) / r^2`'s
+ * powers 0 to 4 on |r| <= ln(2) / 2 (the values of GELU_TABLE's rows 12 to 16), rows 5 to 11
+ * `(tanh(x) - x) / x^3` in powers 0 to 6 of x^2 on |x| < {@link TANH32_SMALL}. Chebyshev fits,
+ * made when the module loads.
+ */
+export const UNARY_TABLE = ((): Float32Array => {
+  const s = TANH32_SMALL * TANH32_SMALL;
+  const tanh = fitIn((z) => (z === 0 ? -1 / 3 : (Math.tanh(Math.sqrt(z)) - Math.sqrt(z)) / (z * Math.sqrt(z))), 0, s, TANH32_TERMS, 0);
+  const t = new Float32Array((5 + TANH32_TERMS) * 4);
+  for (let j = 0; j < 5; j++) t.fill(GELU_TABLE[4 * (12 + j)], 4 * j, 4 * j + 4);
+  for (let j = 0; j < TANH32_TERMS; j++) t.fill(tanh[j], 4 * (5 + j), 4 * (5 + j) + 4);
+  return t;
+})();
+
+/**
+ * `e^y` of a float32 `y` in float32 arithmetic, as the WebAssembly `exp` kernel evaluates it four
+ * lanes at a time (so both give the same bits; a test checks it): y clamped to [-104, 89] (NaN
+ * stays), y = k ln 2 + r as {@link expF32} splits it, `1 + (r + r^2 p(r))` with p from
+ * {@link UNARY_TABLE}, times 2^k rounded once (so results below float32's normal range are its
+ * subnormals, as PyTorch gives them, and e^89 overflows to Infinity). Within 1.1 ulps of e^y;
+ * e^-Infinity is 0, e^Infinity Infinity, NaN stays NaN.
+ * @internal
+ */
+export function expF32Full(y: number): number {
+  let c = y < EXP32_LO ? EXP32_LO : y;
+  c = EXP32_HI < c ? EXP32_HI : c;
+  const k = f32(f32(f32(c * LOG2E_F) + ROUND_F) - ROUND_F);
+  const r = f32(f32(c - f32(k * LN2_HI_F)) - f32(k * LN2_LO_F));
+  const t = UNARY_TABLE;
+  let q = t[16];
+  for (let j = 3; j >= 0; j--) q = f32(f32(q * r) + t[4 * j]);
+  // The product in float64 is exact; its one rounding to float32 is the kernel's e * 2^k1 (exact) * 2^k2.
+  return f32(f32(1 + f32(r + f32(f32(r * r) * q))) * POW2[(k | 0) + 150]);
+}
+
+/**
+ * The logistic sigmoid of a float32 `x` in float32 arithmetic, as the WebAssembly `sigmoid` kernel
+ * evaluates it: `e = e^-|x|` by {@link expF32Full}, then `1 / (1 + e)` for x >= 0 and `e / (1 + e)`
+ * below, which never overflows and keeps the relative accuracy of small values. Within 2.5 ulps.
+ * @internal
+ */
+export function sigmoidF32(x: number): number {
+  const e = expF32Full(-Math.abs(x));
+  return f32((x >= 0 ? 1 : e) / f32(1 + e));
+}
+
+/**
+ * tanh of a float32 `x` in float32 arithmetic, as the WebAssembly `tanh` kernel evaluates it: below
+ * {@link TANH32_SMALL} in magnitude `x + x (x^2 p(x^2))` with p from {@link UNARY_TABLE} (so small
+ * values keep their relative accuracy); from it on `1 - 2 / (e^2|x| + 1)`; either with x's sign bit
+ * (tanh(-0) is -0), e^ by {@link expF32Full} (±1 from about 9, and for ±Infinity). Within 1.5 ulps.
+ * @internal
+ */
+export function tanhF32(x: number): number {
+  const a = Math.abs(x);
+  let r: number;
+  if (a < TANH32_SMALL) {
+    const z = f32(a * a);
+    const t = UNARY_TABLE;
+    let p = t[4 * (4 + TANH32_TERMS)];
+    for (let j = 3 + TANH32_TERMS; j >= 5; j--) p = f32(f32(p * z) + t[4 * j]);
+    r = f32(a + f32(a * f32(z * p)));
+  } else r = f32(1 - f32(2 / f32(expF32Full(f32(a + a)) + 1)));
+  // x's sign bit on |tanh x| (so tanh(-0) is -0).
+  return x < 0 || Object.is(x, -0) ? -r : r;
+}
+
 /** @internal The slow reference {@link erfF32} is fitted to, for tests. */
 export const erfReference = erfSeries;
 
@@ -281,14 +362,14 @@ export const erfReference = erfSeries;
  */
 export const UNARY_OPS = {
   neg: { f: (x) => -x, keepsInt: true },
-  exp: { f: Math.exp },
+  exp: { f: (x) => expF32Full(f32(x)) },
   log: { f: Math.log },
   sqrt: { f: Math.sqrt },
   abs: { f: Math.abs, keepsInt: true },
   // NaN stays NaN, as in PyTorch (relu is max(x, 0), which propagates NaN).
   relu: { f: (x) => (x <= 0 ? 0 : x), keepsInt: true },
-  sigmoid: { f: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) },
-  tanh: { f: Math.tanh },
+  sigmoid: { f: (x) => sigmoidF32(f32(x)) },
+  tanh: { f: (x) => tanhF32(f32(x)) },
   sign: { f: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), keepsInt: true },
   step: { f: (x) => (x > 0 ? 1 : 0) },
   square: { f: (x) => x * x, keepsInt: true },

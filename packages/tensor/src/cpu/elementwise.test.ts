@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { gelu, geluGrad } from '../backend/unary-ops.js';
+import { TANH32_SMALL, expF32Full, gelu, geluGrad, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
 import { cpuBackend } from './cpu-backend.js';
 
 /** Values in [-2, 2) from a small LCG with a few special values mixed in. */
@@ -101,7 +101,9 @@ describe('float32 elementwise fast paths', () => {
     square: (x) => x * x,
     relu: (x) => (x <= 0 ? 0 : x), // NaN stays NaN, as in PyTorch
     step: (x) => (x > 0 ? 1 : 0),
-    exp: Math.exp,
+    exp: expF32Full,
+    sigmoid: sigmoidF32,
+    tanh: tanhF32,
   };
   for (const [op, f] of Object.entries(unaryRef) as [UnaryOp, (x: number) => number][]) {
     for (const n of [13, 4097, 600_003]) {
@@ -135,6 +137,68 @@ describe('float32 elementwise fast paths', () => {
       for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
     });
   }
+
+  // exp, sigmoid and tanh run in float32 steps (expF32Full, sigmoidF32, tanhF32), on the SIMD
+  // kernels four lanes at a time: the same bits on both backends over the whole float32 range, at
+  // the ends of the exponential's range (Infinity from e^88.73, subnormals below e^-87.34, 0 below
+  // e^-103.98), at tanh's switch between its two forms, at ±0, ±Infinity and NaN.
+  for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+    it(`${op}: both CPU backends give the bits of the float32 definition (on the SIMD kernel)`, () => {
+      const n = 300_007;
+      const x = new Float32Array(n);
+      let s = 777;
+      for (let i = 0; i < n; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const u = s / 2 ** 32;
+        x[i] = i % 5 === 0 ? (u - 0.5) * 2 ** ((i % 67) - 40) : (u - 0.5) * 220;
+      }
+      const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 88.72283, 88.72284, 88.7229, -87.33654];
+      edges.push(-87.34, -100, -103.97, -103.98, -104, -105, TANH32_SMALL, -TANH32_SMALL, 0.62499994, -0.62499994, 9.01, -9.02);
+      x.set(edges, n - edges.length);
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32 }[op];
+      const want = Float32Array.from(x, f);
+      for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
+    });
+  }
+
+  // The float32 definitions against float64 Math.exp, the exact sigmoid and Math.tanh, in float32
+  // ulps of the exact value (a correctly rounded result is within 0.5): every float32 of a dense
+  // sweep of each op's range, and every power of two from 2^-149 on both sides of zero.
+  const exact = {
+    exp: Math.exp,
+    sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    tanh: Math.tanh,
+  };
+  const bounds = { exp: [1.1, -110, 90], sigmoid: [2.5, -110, 20], tanh: [1.5, -10, 10] } as const;
+  for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+    it(`${op}: the float32 definition is within ${bounds[op][0]} ulps of the exact value`, () => {
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32 }[op];
+      const [limit, lo, hi] = bounds[op];
+      const xs: number[] = [];
+      const steps = 400_000;
+      for (let i = 0; i < steps; i++) xs.push(Math.fround(lo + ((hi - lo) * (i + 0.5)) / steps));
+      for (let e = -149; e < 7; e++) xs.push(2 ** e, -(2 ** e), Math.fround(1.37 * 2 ** e), Math.fround(-1.37 * 2 ** e));
+      let worst = 0;
+      let at = 0;
+      for (const x of xs) {
+        const want = exact[op](x);
+        const got = f(x);
+        if (got === Math.fround(want)) continue;
+        // The float32 step at the exact value (the subnormal step below 2^-126).
+        const ulp = 2 ** Math.max(Math.floor(Math.log2(Math.abs(want))) - 23, -149);
+        const d = Math.abs(got - want) / ulp;
+        if (!(d <= worst)) [worst, at] = [d, x];
+      }
+      expect(worst, `worst at x = ${at}`).toBeLessThanOrEqual(limit);
+    });
+  }
+  it('exp, sigmoid and tanh at their special values, as PyTorch gives them', () => {
+    const x = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 88.73, -90, -104, 1e-30, -1e-30]);
+    const f32 = Math.fround;
+    expectSame(Float32Array.from(x, expF32Full), [1, 1, Infinity, 0, NaN, Infinity, f32(Math.exp(-90)), 0, 1, 1]);
+    expectSame(Float32Array.from(x, sigmoidF32), [0.5, 0.5, 1, 0, NaN, 1, f32(Math.exp(-90)), 0, 0.5, 0.5]);
+    expectSame(Float32Array.from(x, tanhF32), [0, -0, 1, -1, NaN, 1, -1, -1, f32(1e-30), f32(-1e-30)]);
+  });
 
   // The fused GELU saves its derivative for the gradient: the forward gives gelu's bits and
   // geluGrad's, the backward dy * geluGrad(x) to the bit (a float32 product of dy and geluGrad's

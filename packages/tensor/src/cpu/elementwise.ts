@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { UNARY_OPS, gelu, geluGrad } from '../backend/unary-ops.js';
+import { UNARY_OPS, expF32Full, gelu, geluGrad, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, rowSimd, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
@@ -53,7 +53,7 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
       for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
       return true;
     case 'exp':
-      for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+      for (let i = 0; i < size; i++) out[i] = expF32Full(x[i]);
       return true;
     case 'log':
       for (let i = 0; i < size; i++) out[i] = Math.log(x[i]);
@@ -71,13 +71,10 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
       for (let i = 0; i < size; i++) out[i] = 1 / x[i];
       return true;
     case 'tanh':
-      for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+      for (let i = 0; i < size; i++) out[i] = tanhF32(x[i]);
       return true;
     case 'sigmoid':
-      for (let i = 0; i < size; i++) {
-        const v = x[i];
-        out[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
-      }
+      for (let i = 0; i < size; i++) out[i] = sigmoidF32(x[i]);
       return true;
     case 'gelu':
       for (let i = 0; i < size; i++) out[i] = gelu(x[i]);
@@ -112,7 +109,8 @@ export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, si
       for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
       return out;
     case 'exp':
-      for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+      // An int32 input becomes float32 first, as in PyTorch.
+      for (let i = 0; i < size; i++) out[i] = expF32Full(Math.fround(x[i]));
       return out;
     case 'square':
       for (let i = 0; i < size; i++) out[i] = x[i] * x[i];

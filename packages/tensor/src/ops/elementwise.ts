@@ -96,7 +96,11 @@ export function le(a: TensorLike, b: TensorLike): Tensor {
 export function neg(x: Tensor): Tensor {
   return unaryOp('neg', x);
 }
-/** `e ** x`. */
+/**
+ * `e ** x`. On the CPU backend computed in float32 steps (four lanes at a time on the SIMD
+ * kernels, the same bits without them): within 1.1 ulps of the exact value, subnormal results
+ * kept, Infinity from about 88.73.
+ */
 export function exp(x: Tensor): Tensor {
   return unaryOp('exp', x);
 }
@@ -120,11 +124,18 @@ export function abs(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   return unaryOp('relu', x);
 }
-/** Logistic sigmoid, stable for large |x|. */
+/**
+ * Logistic sigmoid `1 / (1 + e^-x)`, stable for large |x| (computed as `e^x / (1 + e^x)` below 0).
+ * On the CPU backend in float32 steps: within 2.5 ulps of the exact value.
+ */
 export function sigmoid(x: Tensor): Tensor {
   return unaryOp('sigmoid', x);
 }
-/** Hyperbolic tangent. */
+/**
+ * Hyperbolic tangent. On the CPU backend in float32 steps: an odd polynomial below 0.625 in
+ * magnitude (small values keep their relative accuracy), `1 - 2 / (e^2|x| + 1)` from there;
+ * within 1.5 ulps of the exact value.
+ */
 export function tanh(x: Tensor): Tensor {
   return unaryOp('tanh', x);
 }

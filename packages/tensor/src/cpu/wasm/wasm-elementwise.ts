@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
-import { GELU_TABLE } from '../../backend/unary-ops.js';
+import { GELU_TABLE, UNARY_TABLE } from '../../backend/unary-ops.js';
 import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
 
 /**
@@ -64,12 +64,16 @@ function inBlocks(
   }
 }
 
-/** `out = op(x)` on the SIMD kernels; false when `op` has none (exp, log, tanh... stay in JavaScript). */
+/** `out = op(x)` on the SIMD kernels; false when `op` has none (log, sin... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
   if (op === 'gelu') {
     // The kernel reads the pieces of erf from the table after its output. (geluGrad stays in
     // TypeScript: training takes the gradient gelu_save computes with the GELU instead.)
     inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), GELU_TABLE);
+    return true;
+  }
+  if (op === 'exp' || op === 'sigmoid' || op === 'tanh') {
+    inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), UNARY_TABLE);
     return true;
   }
   if (!isSimdUnary(op)) return false;
