@@ -282,23 +282,74 @@ const POW2 = Float64Array.from({ length: 279 }, (_, i) => 2 ** (i - 150));
 export const TANH32_SMALL = 0.625;
 /** Coefficients of tanh's polynomial in x^2 ({@link tanhF32}). */
 const TANH32_TERMS = 7;
+/** Coefficients of the logarithm's polynomial ({@link logF32}), from row {@link LOG32_ROW} of {@link UNARY_TABLE}. */
+const LOG32_TERMS = 4;
+const LOG32_ROW = 5 + TANH32_TERMS;
+/** The smallest normal float32, 2^-126: the logarithm scales values below it by 2^23 first. */
+const MIN_NORMAL_F32 = 2 ** -126;
 
 /**
- * @internal The float32 coefficients of the exponential, sigmoid and tanh ({@link expF32Full},
- * {@link sigmoidF32}, {@link tanhF32}), each in every lane of a row of four, for the CPU's
+ * @internal The float32 coefficients of the exponential, sigmoid, tanh and the logarithm
+ * ({@link expF32Full}, {@link sigmoidF32}, {@link tanhF32}, {@link logF32}), each in every lane of a row of four, for the CPU's
  * TypeScript loops and its WebAssembly kernels alike: rows 0 to 4 hold `(e^r - 1 - r) / r^2`'s
  * powers 0 to 4 on |r| <= ln(2) / 2 (the values of GELU_TABLE's rows 12 to 16), rows 5 to 11
- * `(tanh(x) - x) / x^3` in powers 0 to 6 of x^2 on |x| < {@link TANH32_SMALL}. Chebyshev fits,
- * made when the module loads.
+ * `(tanh(x) - x) / x^3` in powers 0 to 6 of x^2 on |x| < {@link TANH32_SMALL}, rows 12 to 15 the
+ * logarithm's `R(z) / z` in powers 0 to 3 of z on [0, 0.0295] (`log(1 + f) = 2s + s R(s^2)`, `s = f /
+ * (2 + f)`, from the series of 2 atanh). Chebyshev fits, made when the module loads.
  */
 export const UNARY_TABLE = ((): Float32Array => {
   const s = TANH32_SMALL * TANH32_SMALL;
   const tanh = fitIn((z) => (z === 0 ? -1 / 3 : (Math.tanh(Math.sqrt(z)) - Math.sqrt(z)) / (z * Math.sqrt(z))), 0, s, TANH32_TERMS, 0);
-  const t = new Float32Array((5 + TANH32_TERMS) * 4);
+  // s = f / (2 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)): |s| <= 3 - 2 sqrt(2).
+  const sMax = 3 - 2 * Math.SQRT2;
+  const atanhSeries = (z: number): number => {
+    let total = 0;
+    for (let k = 30; k >= 1; k--) total = total * z + 2 / (2 * k + 1);
+    return total;
+  };
+  const log = fitIn(atanhSeries, 0, sMax * sMax, LOG32_TERMS, 0);
+  const t = new Float32Array((LOG32_ROW + LOG32_TERMS) * 4);
   for (let j = 0; j < 5; j++) t.fill(GELU_TABLE[4 * (12 + j)], 4 * j, 4 * j + 4);
   for (let j = 0; j < TANH32_TERMS; j++) t.fill(tanh[j], 4 * (5 + j), 4 * (5 + j) + 4);
+  for (let j = 0; j < LOG32_TERMS; j++) t.fill(log[j], 4 * (LOG32_ROW + j), 4 * (LOG32_ROW + j) + 4);
   return t;
 })();
+
+/** One float32 and its bits, for {@link logF32}'s reinterpretations. */
+const F32_BITS = new Float32Array(1);
+const I32_BITS = new Int32Array(F32_BITS.buffer);
+
+/**
+ * The natural logarithm of a float32 `x` in float32 arithmetic, as the WebAssembly `log` kernel
+ * evaluates it four lanes at a time (the same bits): x (scaled by 2^23 first when subnormal) is
+ * split as 2^k m with m in [sqrt(1/2), sqrt(2)) from its bits, f = m - 1 (exact), and
+ * `log x = k ln 2 + log(1 + f)` with `log(1 + f) = f - (f^2/2 - s (f^2/2 + R(s^2)))`, `s = f / (2 +
+ * f)`, R from {@link UNARY_TABLE}, ln 2 in two parts, so f, exact, leads and the rest corrects it.
+ * Within an ulp of log x; -Infinity at ±0, NaN below 0 and for NaN, Infinity at Infinity.
+ * @internal
+ */
+export function logF32(x: number): number {
+  if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x < 0 ? NaN : x;
+  let k = -127;
+  F32_BITS[0] = x;
+  if (x < MIN_NORMAL_F32) {
+    F32_BITS[0] = x * 8388608;
+    k -= 23;
+  }
+  // The bits of x plus those that take sqrt(2) to 2: the exponent field then counts from sqrt(1/2).
+  const ix = (I32_BITS[0] + 0x4afb0d) | 0;
+  k += ix >> 23;
+  I32_BITS[0] = (ix & 0x7fffff) + 0x3f3504f3;
+  const f = f32(F32_BITS[0] - 1);
+  const s = f32(f / f32(2 + f));
+  const z = f32(s * s);
+  const t = UNARY_TABLE;
+  let p = t[4 * (LOG32_ROW + LOG32_TERMS - 1)];
+  for (let j = LOG32_ROW + LOG32_TERMS - 2; j >= LOG32_ROW; j--) p = f32(f32(p * z) + t[4 * j]);
+  const r = f32(z * p);
+  const hfsq = f32(f32(0.5 * f) * f);
+  return f32(f32(k * LN2_HI_F) - f32(f32(hfsq - f32(f32(s * f32(hfsq + r)) + f32(k * LN2_LO_F))) - f));
+}
 
 /**
  * `e^y` of a float32 `y` in float32 arithmetic, as the WebAssembly `exp` kernel evaluates it four
@@ -363,7 +414,7 @@ export const erfReference = erfSeries;
 export const UNARY_OPS = {
   neg: { f: (x) => -x, keepsInt: true },
   exp: { f: (x) => expF32Full(f32(x)) },
-  log: { f: Math.log },
+  log: { f: (x) => logF32(f32(x)) },
   sqrt: { f: Math.sqrt },
   abs: { f: Math.abs, keepsInt: true },
   // NaN stays NaN, as in PyTorch (relu is max(x, 0), which propagates NaN).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { TANH32_SMALL, expF32Full, gelu, geluGrad, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
+import { TANH32_SMALL, expF32Full, gelu, geluGrad, logF32, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
 import { cpuBackend } from './cpu-backend.js';
 
 /** Values in [-2, 2) from a small LCG with a few special values mixed in. */
@@ -104,6 +104,7 @@ describe('float32 elementwise fast paths', () => {
     exp: expF32Full,
     sigmoid: sigmoidF32,
     tanh: tanhF32,
+    log: logF32,
   };
   for (const [op, f] of Object.entries(unaryRef) as [UnaryOp, (x: number) => number][]) {
     for (const n of [13, 4097, 600_003]) {
@@ -138,11 +139,12 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
-  // exp, sigmoid and tanh run in float32 steps (expF32Full, sigmoidF32, tanhF32), on the SIMD
-  // kernels four lanes at a time: the same bits on both backends over the whole float32 range, at
-  // the ends of the exponential's range (Infinity from e^88.73, subnormals below e^-87.34, 0 below
-  // e^-103.98), at tanh's switch between its two forms, at ±0, ±Infinity and NaN.
-  for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+  // exp, sigmoid, tanh and log run in float32 steps (expF32Full, sigmoidF32, tanhF32, logF32), on
+  // the SIMD kernels four lanes at a time: the same bits on both backends over the whole float32
+  // range, at the ends of the exponential's range (Infinity from e^88.73, subnormals below
+  // e^-87.34, 0 below e^-103.98), at tanh's switch between its two forms, at the logarithm's
+  // subnormal inputs and the ends of its mantissa range (sqrt(1/2), sqrt(2)), at ±0, ±Infinity, NaN.
+  for (const op of ['exp', 'sigmoid', 'tanh', 'log'] as const) {
     it(`${op}: both CPU backends give the bits of the float32 definition (on the SIMD kernel)`, () => {
       const n = 300_007;
       const x = new Float32Array(n);
@@ -154,33 +156,44 @@ describe('float32 elementwise fast paths', () => {
       }
       const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 88.72283, 88.72284, 88.7229, -87.33654];
       edges.push(-87.34, -100, -103.97, -103.98, -104, -105, TANH32_SMALL, -TANH32_SMALL, 0.62499994, -0.62499994, 9.01, -9.02);
+      edges.push(1, 2 ** -149, 2 ** -126, 2 ** -126 * 0.99999994, 1.4142135, 1.4142137, 0.70710677, 0.7071067, 3.4028235e38);
       x.set(edges, n - edges.length);
-      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32 }[op];
+      // log: the same spread of magnitudes, positive but for the edges.
+      if (op === 'log') for (let i = 0; i < n - edges.length; i++) x[i] = Math.abs(x[i]);
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32 }[op];
       const want = Float32Array.from(x, f);
       for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
     });
   }
 
-  // The float32 definitions against float64 Math.exp, the exact sigmoid and Math.tanh, in float32
-  // ulps of the exact value (a correctly rounded result is within 0.5): every float32 of a dense
-  // sweep of each op's range, and every power of two from 2^-149 on both sides of zero.
+  // The float32 definitions against float64 Math.exp, the exact sigmoid, Math.tanh and Math.log, in
+  // float32 ulps of the exact value (a correctly rounded result is within 0.5): a dense sweep of each
+  // op's range (for log, of the exponents of all positive float32 and densely around 1), and every
+  // power of two from 2^-149 (both signs but for log) times 1, 1.37 and 1.9999.
   const exact = {
     exp: Math.exp,
     sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
     tanh: Math.tanh,
+    log: Math.log,
   };
-  const bounds = { exp: [1.1, -110, 90], sigmoid: [2.5, -110, 20], tanh: [1.5, -10, 10] } as const;
-  for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+  const bounds = { exp: [1.1, -110, 90], sigmoid: [2.5, -110, 20], tanh: [1.5, -10, 10], log: [1, 0.5, 2] } as const;
+  for (const op of ['exp', 'sigmoid', 'tanh', 'log'] as const) {
     it(`${op}: the float32 definition is within ${bounds[op][0]} ulps of the exact value`, () => {
-      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32 }[op];
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32 }[op];
       const [limit, lo, hi] = bounds[op];
       const xs: number[] = [];
       const steps = 400_000;
       for (let i = 0; i < steps; i++) xs.push(Math.fround(lo + ((hi - lo) * (i + 0.5)) / steps));
-      for (let e = -149; e < 7; e++) xs.push(2 ** e, -(2 ** e), Math.fround(1.37 * 2 ** e), Math.fround(-1.37 * 2 ** e));
+      if (op === 'log') for (let i = 0; i < steps; i++) xs.push(Math.fround(2 ** (-149 + (277 * (i + 0.5)) / steps)));
+      for (let e = -149; e < (op === 'log' ? 128 : 7); e++)
+        for (const m of [1, 1.37, 1.9999]) {
+          xs.push(Math.fround(m * 2 ** e));
+          if (op !== 'log') xs.push(Math.fround(-m * 2 ** e));
+        }
       let worst = 0;
       let at = 0;
       for (const x of xs) {
+        if (!Number.isFinite(x)) continue;
         const want = exact[op](x);
         const got = f(x);
         if (got === Math.fround(want)) continue;
@@ -192,12 +205,29 @@ describe('float32 elementwise fast paths', () => {
       expect(worst, `worst at x = ${at}`).toBeLessThanOrEqual(limit);
     });
   }
-  it('exp, sigmoid and tanh at their special values, as PyTorch gives them', () => {
+  it('exp, sigmoid, tanh and log at their special values, as PyTorch gives them', () => {
     const x = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 88.73, -90, -104, 1e-30, -1e-30]);
     const f32 = Math.fround;
     expectSame(Float32Array.from(x, expF32Full), [1, 1, Infinity, 0, NaN, Infinity, f32(Math.exp(-90)), 0, 1, 1]);
     expectSame(Float32Array.from(x, sigmoidF32), [0.5, 0.5, 1, 0, NaN, 1, f32(Math.exp(-90)), 0, 0.5, 0.5]);
     expectSame(Float32Array.from(x, tanhF32), [0, -0, 1, -1, NaN, 1, -1, -1, f32(1e-30), f32(-1e-30)]);
+    expectSame(Float32Array.from(x, logF32), [
+      -Infinity,
+      -Infinity,
+      Infinity,
+      NaN,
+      NaN,
+      f32(Math.log(f32(88.73))),
+      NaN,
+      NaN,
+      f32(Math.log(f32(1e-30))),
+      NaN,
+    ]);
+    expectSame(Float32Array.from([1, 2 ** -149, 3.4028234663852886e38], logF32), [
+      0,
+      f32(-149 * Math.LN2),
+      f32(Math.log(3.4028234663852886e38)),
+    ]);
   });
 
   // The fused GELU saves its derivative for the gradient: the forward gives gelu's bits and

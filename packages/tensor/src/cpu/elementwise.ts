@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { UNARY_OPS, expF32Full, gelu, geluGrad, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
+import { UNARY_OPS, expF32Full, gelu, geluGrad, logF32, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import { WASM_MIN_ELEMENTS, rowSimd, sameSimd, scalarSimd, unarySimd } from './wasm/wasm-elementwise.js';
@@ -56,7 +56,7 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
       for (let i = 0; i < size; i++) out[i] = expF32Full(x[i]);
       return true;
     case 'log':
-      for (let i = 0; i < size; i++) out[i] = Math.log(x[i]);
+      for (let i = 0; i < size; i++) out[i] = logF32(x[i]);
       return true;
     case 'sqrt':
       for (let i = 0; i < size; i++) out[i] = Math.sqrt(x[i]);

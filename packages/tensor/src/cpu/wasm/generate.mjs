@@ -100,7 +100,7 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
  * no branch and load no more than one polynomial would.
  */
 const f32 = Math.fround;
-const num = (v) => (Object.is(v, -0) ? '-0' : String(v));
+const num = (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
 const splat = (v) => `(v128.const f32x4 ${num(v)} ${num(v)} ${num(v)} ${num(v)})`;
 const SQRT1_2_F = f32(Math.SQRT1_2);
 const INV_SQRT_2PI_F = f32(0.3989422804014327);
@@ -250,6 +250,10 @@ const EXP32_LO = -104;
 const EXP32_HI = 89;
 const TANH32_SMALL = 0.625;
 const TANH32_TERMS = 7;
+/** unary-ops.ts LOG32_TERMS and LOG32_ROW (UNARY_TABLE's rows of the logarithm), and float32's smallest normal value. */
+const LOG32_TERMS = 4;
+const LOG32_ROW = 5 + TANH32_TERMS;
+const MIN_NORMAL_F32 = 2 ** -126;
 const ROUND_F = 12582912;
 const ROUND_F_BITS = 0x4b400000;
 const SIGN_BITS = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
@@ -289,10 +293,10 @@ function expFull4() {
 const EXP_LOCALS = ['y', 'c', 'k', 'r', 'q', 'e'];
 
 /**
- * `exp(a, o, n, tab)`, `sigmoid(a, o, n, tab)` and `tanh(a, o, n, tab)`: unary-ops.ts expF32Full,
- * sigmoidF32 and tanhF32 over `n` floats, four lanes at a time step for step (the same bits), with
+ * `exp(a, o, n, tab)`, `sigmoid(a, o, n, tab)`, `tanh(a, o, n, tab)` and `log(a, o, n, tab)`:
+ * unary-ops.ts expF32Full, sigmoidF32, tanhF32 and logF32 over `n` floats, four lanes at a time step for step (the same bits), with
  * UNARY_TABLE at byte address `tab`. Measured in V8 (Node 20) these take well under a nanosecond a
- * value, where `Math.exp` takes about 20 and `Math.tanh` 40.
+ * value, where `Math.exp` takes about 20, `Math.log` 27 and `Math.tanh` 40.
  */
 function expFamilyKernels(ways = 2) {
   const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
@@ -339,7 +343,37 @@ function expFamilyKernels(ways = 2) {
       TANH_LOCALS,
       ways,
     );
-  return exp + sigmoid + tanh;
+  // log: x (times 2^23 when below 2^-126) as 2^k m, m in [sqrt(1/2), sqrt(2)), from its bits;
+  // f = m - 1, s = f / (2 + f), z = s^2, r = z p(z); k ln 2 - ((f^2/2 - (s (f^2/2 + r) + k ln2_lo)) - f).
+  // Lanes that are not finite and above 0 take -Infinity (±0), NaN (below 0) or x (Infinity, NaN).
+  const LOG_LOCALS = ['x', 'ab', 'k', 'f', 's', 'z', 'p', 'h'];
+  const i32 = (v) => `(v128.const i32x4 ${v} ${v} ${v} ${v})`;
+  let logBody =
+    load +
+    assign('ab', `(f32x4.lt ${loc('x')} ${splat(MIN_NORMAL_F32)})`) +
+    assign('k', `(i32x4.add (v128.bitselect (f32x4.mul ${loc('x')} ${splat(2 ** 23)}) ${loc('x')} ${loc('ab')}) ${i32(0x4afb0d)})`) +
+    assign('f', `(f32x4.sub (i32x4.add (v128.and ${loc('k')} ${i32(0x7fffff)}) ${i32(0x3f3504f3)}) ${splat(1)})`) +
+    assign(
+      'k',
+      `(f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_s ${loc('k')} (i32.const 23)) (v128.bitselect ${i32(150)} ${i32(127)} ${loc('ab')})))`,
+    ) +
+    assign('s', `(f32x4.div ${loc('f')} (f32x4.add ${splat(2)} ${loc('f')}))`) +
+    assign('z', `(f32x4.mul ${loc('s')} ${loc('s')})`) +
+    assign('p', row(LOG32_ROW + LOG32_TERMS - 1));
+  for (let j = LOG32_ROW + LOG32_TERMS - 2; j >= LOG32_ROW; j--)
+    logBody += assign('p', `(f32x4.add (f32x4.mul ${loc('p')} ${loc('z')}) ${row(j)})`);
+  logBody +=
+    assign('p', `(f32x4.mul ${loc('z')} ${loc('p')})`) +
+    assign('h', `(f32x4.mul (f32x4.mul ${splat(0.5)} ${loc('f')}) ${loc('f')})`) +
+    assign(
+      'p',
+      `(f32x4.sub (f32x4.mul ${loc('k')} ${splat(LN2_HI_F)}) (f32x4.sub (f32x4.sub ${loc('h')} (f32x4.add (f32x4.mul ${loc('s')} (f32x4.add ${loc('h')} ${loc('p')})) (f32x4.mul ${loc('k')} ${splat(LN2_LO_F)}))) ${loc('f')}))`,
+    ) +
+    store(
+      `(v128.bitselect ${loc('p')} (v128.bitselect ${splat(-Infinity)} (v128.bitselect ${splat(NaN)} ${loc('x')} (f32x4.lt ${loc('x')} ${splat(0)})) (f32x4.eq ${loc('x')} ${splat(0)})) (v128.and (f32x4.gt ${loc('x')} ${splat(0)}) (f32x4.lt ${loc('x')} ${splat(Infinity)})))`,
+    );
+  const log = head('log', LOG_LOCALS) + loop8(logBody, ['a', 'o'], LOG_LOCALS, ways);
+  return exp + sigmoid + tanh + log;
 }
 
 // The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`

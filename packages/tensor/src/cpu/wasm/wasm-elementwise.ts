@@ -64,7 +64,7 @@ function inBlocks(
   }
 }
 
-/** `out = op(x)` on the SIMD kernels; false when `op` has none (log, sin... stay in JavaScript). */
+/** `out = op(x)` on the SIMD kernels; false when `op` has none (sin, log1p... stay in JavaScript). */
 export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
   if (op === 'gelu') {
     // The kernel reads the pieces of erf from the table after its output. (geluGrad stays in
@@ -72,7 +72,7 @@ export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Fl
     inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), GELU_TABLE);
     return true;
   }
-  if (op === 'exp' || op === 'sigmoid' || op === 'tanh') {
+  if (op === 'exp' || op === 'sigmoid' || op === 'tanh' || op === 'log') {
     inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), UNARY_TABLE);
     return true;
   }
