@@ -505,7 +505,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       else out.set(x);
       return out;
     },
-    unary: (op, x, size, dtype) => unary(op, x, size, dtype, local),
+    unary: (op, x, size, dtype) => unary(op, x, size, dtype, local, simd),
     binary: (op, a, aShape, _ad, b, bShape, _bd, outShape, outDtype) => binary(op, a, aShape, b, bShape, outShape, outDtype, local),
     where,
     reduce: (op, x, shape, axes, dtype) => reduce(op, x, shape, axes, dtype, local),

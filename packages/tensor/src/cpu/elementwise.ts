@@ -87,12 +87,22 @@ function unaryF32(op: UnaryOp, x: Float32Array, out: Float32Array, size: number)
   }
 }
 
-/** Elementwise op of one input; `simd` runs the large float32 cases on the WebAssembly kernels. */
-export function unary(op: UnaryOp, x: TypedArray, size: number, dtype: DType, simd: WasmRuntime | null = null): TypedArray {
+/**
+ * Elementwise op of one input; `simd` runs the large float32 cases on the WebAssembly kernels, and
+ * `shared` (a runtime with worker threads) lets exp, sigmoid, tanh and log split them in two.
+ */
+export function unary(
+  op: UnaryOp,
+  x: TypedArray,
+  size: number,
+  dtype: DType,
+  simd: WasmRuntime | null = null,
+  shared: WasmRuntime | null = null,
+): TypedArray {
   // Every op below writes every element: the output need not be zeroed.
   const out = newArray(dtype, size, false);
   if (x instanceof Float32Array && out instanceof Float32Array) {
-    if (simd !== null && size >= WASM_MIN_ELEMENTS && unarySimd(simd, op, x, out, size)) return out;
+    if (simd !== null && size >= WASM_MIN_ELEMENTS && unarySimd(simd, op, x, out, size, shared)) return out;
     if (unaryF32(op, x, out, size)) return out;
   }
   switch (op) {

@@ -300,7 +300,7 @@ const EXP_LOCALS = ['y', 'c', 'k', 'r', 'q', 'e'];
  */
 function expFamilyKernels(ways = 2) {
   const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
-  const head = (name, locals) => `  (func (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+  const head = (name, locals) => `  (func $${name} (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
     ${v128Locals(locals, ways)}
 `;
   const load = assign('x', '(v128.load (local.get $a))');
@@ -588,11 +588,15 @@ const TASKS = [
   'maxpool2x2',
   'unpool',
   'gelu_fwd',
+  'exp_fwd',
+  'sigmoid_fwd',
+  'tanh_fwd',
+  'log_fwd',
   'linear_dw',
 ];
 
 /** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */
-const TASK_KERNEL = { gelu_fwd: 'gelu_save' };
+const TASK_KERNEL = { gelu_fwd: 'gelu_save', exp_fwd: 'exp', sigmoid_fwd: 'sigmoid', tanh_fwd: 'tanh', log_fwd: 'log' };
 
 /** The `$id` of the kernel task `name` calls. */
 const taskKernel = (name) => TASK_KERNEL[name] ?? name;

@@ -256,6 +256,29 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
+  it('split exp, sigmoid, tanh and log with the bits of one thread', async () => {
+    const [multi, single] = await twoAndOne();
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      // Large enough for the policy to consider two threads for each; a ragged count, NaN, ±Infinity,
+      // -0, subnormals and values past the exponential's range on both sides of the split.
+      const n = 200_003;
+      const specials = [NaN, Infinity, -Infinity, -0, 1e-40, -120, 95];
+      const x = values(n, 13).map((v, i) => (i % 7 === 0 ? specials[(i / 7) % 7] : v * 30));
+      for (const op of ['exp', 'sigmoid', 'tanh', 'log'] as const) {
+        const input = op === 'log' ? x.map(Math.abs) : x;
+        expect(firstDifference(multi.unary(op, input, n, 'float32'), single.unary(op, input, n, 'float32')), op).toBe(-1);
+      }
+      for (const op of ['exp', 'sigmoid', 'tanh', 'log'])
+        expect(
+          run.mock.calls.filter(([task]) => task === `${op}_fwd`),
+          op,
+        ).toHaveLength(1);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('start while a synchronous loop runs, without waiting for the event loop', () => {
     // A training loop that starts right after the backend is made and never awaits: the workers
     // must still come up (where Node can load built-in modules synchronously, 20.16 and later).

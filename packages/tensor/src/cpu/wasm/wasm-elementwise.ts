@@ -64,8 +64,18 @@ function inBlocks(
   }
 }
 
-/** `out = op(x)` on the SIMD kernels; false when `op` has none (sin, log1p... stay in JavaScript). */
-export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Float32Array, n: number): boolean {
+/**
+ * `out = op(x)` on the SIMD kernels (exp, sigmoid, tanh and log on two threads where `shared`'s pool
+ * measures that faster); false when `op` has none (sin, log1p... stay in JavaScript).
+ */
+export function unarySimd(
+  rt: WasmRuntime,
+  op: UnaryOp,
+  x: Float32Array,
+  out: Float32Array,
+  n: number,
+  shared: WasmRuntime | null = null,
+): boolean {
   if (op === 'gelu') {
     // The kernel reads the pieces of erf from the table after its output. (geluGrad stays in
     // TypeScript: training takes the gradient gelu_save computes with the GELU instead.)
@@ -73,7 +83,7 @@ export function unarySimd(rt: WasmRuntime, op: UnaryOp, x: Float32Array, out: Fl
     return true;
   }
   if (op === 'exp' || op === 'sigmoid' || op === 'tanh' || op === 'log') {
-    inBlocks(rt, [x], out, n, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), UNARY_TABLE);
+    unaryMathSimd(rt, op, x, out, n, shared);
     return true;
   }
   if (!isSimdUnary(op)) return false;
@@ -148,6 +158,17 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
  */
 const GELU_WORK = 32;
 
+/** The elementwise kernels {@link splitTwo} can share with a worker, by task name. */
+type SplitTask = 'gelu_fwd' | 'exp_fwd' | 'sigmoid_fwd' | 'tanh_fwd' | 'log_fwd';
+
+/**
+ * What the thread policy counts one value of exp, sigmoid, tanh and log as (see {@link GELU_WORK}):
+ * their kernels take about 1.0, 1.5, 2.3 and 2.0 ns a value on one thread (AMD EPYC, AVX-512,
+ * Node 20), so two threads are considered from about 131,072, 87,000, 65,536 and 75,000 values on.
+ */
+const UNARY_WORK = { exp: 16, sigmoid: 24, tanh: 32, log: 28 } as const;
+type SplitUnary = keyof typeof UNARY_WORK;
+
 /**
  * Runs an elementwise kernel over `n` values on two threads where `shared`'s pool has a worker
  * and its policy measures that faster, else on this thread alone (`alone`): the worker's part
@@ -156,17 +177,19 @@ const GELU_WORK = 32;
  * private memory; each part with the same kernel, so the same bits. The policy is told each
  * call's time.
  */
-function splitTwo(
+function splitTwo<T extends SplitTask>(
   shared: WasmRuntime | null,
   inputs: Float32Array[],
   outs: Float32Array[],
   n: number,
-  task: 'gelu_fwd',
-  args: (at: (slot: number) => number, count: number) => TaskArgs<'gelu_fwd'>,
+  task: T,
+  perValue: number,
+  table: Float32Array,
+  args: (at: (slot: number) => number, count: number) => TaskArgs<T>,
   alone: (inputs: Float32Array[], outs: Float32Array[], count: number) => void,
 ): void {
   const pool = shared?.threads ?? null;
-  const work = n * GELU_WORK;
+  const work = n * perValue;
   const threads = pool === null ? 1 : pool.threadsFor(work, task);
   const t0 = performance.now();
   if (threads < 2 || shared === null || pool === null) alone(inputs, outs, n);
@@ -178,8 +201,8 @@ function splitTwo(
     const p = padded(w);
     const slots = inputs.length + outs.length;
     const at = (slot: number): number => (DATA_AT + slot * p) * 4;
-    let mem = shared.heap(DATA_AT + slots * p + GELU_TABLE.length);
-    mem.set(GELU_TABLE, DATA_AT + slots * p);
+    let mem = shared.heap(DATA_AT + slots * p + table.length);
+    mem.set(table, DATA_AT + slots * p);
     inputs.forEach((x, i) => mem.set(x.subarray(m, n), DATA_AT + i * p));
     const part = args(at, w);
     pool.run(task, [args(at, 0), part], undefined, () =>
@@ -218,9 +241,31 @@ export function geluSaveSimd(
     [y, g],
     n,
     'gelu_fwd',
+    GELU_WORK,
+    GELU_TABLE,
     (at, count) => ({ a: at(0), o: at(1), g: at(2), n: count, tab: at(3) }),
     ([xs], [ys, gs], count) =>
       inBlocks(rt, [xs], [ys, gs], count, (p, k) => rt.exports.gelu_save(0, p * 4, 2 * p * 4, k, 3 * p * 4), GELU_TABLE),
+  );
+}
+
+/**
+ * `out = op(x)` for exp, sigmoid, tanh and log on their SIMD kernels (the bits of unary-ops.ts
+ * expF32Full, sigmoidF32, tanhF32 and logF32), block by block in `rt`'s memory; given `shared` (a
+ * runtime with a thread pool other than `rt`), on two threads where its policy measures that faster
+ * (the same bits).
+ */
+function unaryMathSimd(rt: WasmRuntime, op: SplitUnary, x: Float32Array, out: Float32Array, n: number, shared: WasmRuntime | null): void {
+  splitTwo(
+    shared === rt ? null : shared,
+    [x],
+    [out],
+    n,
+    `${op}_fwd`,
+    UNARY_WORK[op],
+    UNARY_TABLE,
+    (at, count) => ({ a: at(0), o: at(1), n: count, tab: at(2) }),
+    ([xs], [os], count) => inBlocks(rt, [xs], os, count, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), UNARY_TABLE),
   );
 }
 
