@@ -13,6 +13,9 @@
  * where the engine has relaxed SIMD); `--no-fma` runs everything with the plain one.
  * `--no-gpt` skips the GPT step time (src/gpt-bench.ts: bp and its PyTorch
  * twin on the same batches, PyTorch with 1 and 2 threads, the faster one in the ratio).
+ * `--no-elementwise` skips the elementwise ops (src/elementwise-bench.ts: nanoseconds per value of
+ * exp, log, sigmoid, tanh, GELU, ReLU, sqrt, add and mul on 2^17 and 2^20 values, bp and PyTorch
+ * with 1 and 2 threads alternating, the faster PyTorch setting in the ratio).
  * `--browser` runs only the browser section (src/browser-bench.ts: the 512² and 1024² products and the
  * Keras MLP epoch at batch 32 and 128, in Node and in Chromium side by side, one thread and all,
  * Chromium on a cross-origin isolated page and once on a plain one to show the one-thread
@@ -222,6 +225,23 @@ function runGpt(): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
+/** Elementwise ops of bp and PyTorch (src/elementwise-bench.ts, run in its own process from the sources). */
+function runElementwise(): Record<string, unknown> {
+  if (argv.includes('--no-elementwise')) return { skipped: '--no-elementwise' };
+  if (onlyCnn) return { skipped: '--only-cnn' };
+  log('elementwise ops: bp, then PyTorch with 1 and 2 threads...');
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const script = fileURLToPath(new URL('../src/elementwise-bench.ts', import.meta.url));
+  const r = spawnSync(
+    tsx,
+    ['--conditions=@bp/source', script, ...(short ? ['--rounds', '1', '--reps', '10'] : ['--rounds', String(rounds)]), '--python', python],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0)
+    return { skipped: `the elementwise benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 /** bp relative to another library: time ratios (lower is better) and throughput ratios (higher is better). */
 function ratios(bp: Side, other: Side | { skipped: string }): Record<string, number> | string {
   if ('skipped' in other) return `skipped: ${other.skipped}`;
@@ -287,6 +307,7 @@ const torch = medianSide(torchRuns);
 const torch1 = medianSide(torch1Runs);
 const tfjs = await runTfjs();
 const gpt = runGpt();
+const elementwise = runElementwise();
 const browser =
   argv.includes('--no-browser') || onlyCnn
     ? { skipped: '--no-browser or --only-cnn' }
@@ -306,6 +327,7 @@ const result = {
   tfjsWasm: tfjs,
   peakMemory: runPeakRss(),
   gpt,
+  elementwise,
   browser,
   ratios: {
     bpOverPytorch: ratios(bp, torch),
@@ -313,6 +335,7 @@ const result = {
     bpOverTfjsWasm: ratios(bp, tfjs),
     gptStepTimeBpOverPytorchBest:
       typeof gpt.bpOverPytorchBest === 'number' ? gpt.bpOverPytorchBest : `skipped: ${String(gpt.skipped ?? 'no PyTorch figure')}`,
+    elementwiseTimeBpOverPytorchBest: elementwise.bpOverPytorchBest ?? `skipped: ${String(elementwise.skipped)}`,
   },
   wallSeconds: round((performance.now() - started) / 1000, 1),
 };
