@@ -116,11 +116,16 @@ onmessage = (e) => {
 ${WORKER_LOOP}};
 `;
 
+/** Counted runs of each setting whose best rate the thread policy goes by. */
+export const RATE_WINDOW = 8;
+
 /** What the thread policy knows of one kind and size of work. */
 interface Rate {
-  /** Work per millisecond on one thread and on all, smoothed; 0 until measured. */
+  /** Work per millisecond on one thread and on all: the best of the last RATE_WINDOW counted runs; 0 until measured. */
   one: number;
   all: number;
+  /** The last RATE_WINDOW counted rates of each setting (a ring, at `counted % RATE_WINDOW`). */
+  recent: { one: Float64Array; all: Float64Array };
   /** Calls the policy has answered. */
   eligible: number;
   /** The setting of the last call reported, null before the first. */
@@ -313,7 +318,11 @@ export class ThreadPool {
    * assumes that the other cores are free: callers report each run's time ({@link record}), and
    * the pool uses all threads while they are measured faster than one, else one thread, trying
    * the other setting for two calls every {@link EXPLORE} so a core that frees up (or gets busy)
-   * is seen. Until each setting has {@link WARMUP} runs counted, it alternates between them.
+   * is seen. Each setting is judged by its best run of the last {@link RATE_WINDOW}: on a shared
+   * machine a run or two slowed by another process (or a worker descheduled for a moment) must not
+   * turn the pool to one thread, as a moving mean did (measured on a two-core AMD EPYC with AVX-512,
+   * Node 20, the Keras MLP's two 128x784x128 products per step: 1.2 to 1.5 ms a pair with the mean,
+   * which took one thread for up to 80% of calls, 0.95 to 1.3 with the best). Until each setting has {@link WARMUP} runs counted, it alternates between them.
    * Each kind of kernel and each power of two of work is measured on its own. The first call
    * after a change of setting is not counted: it finds the operands' memory and the other
    * thread's caches cold, which the setting then used does not pay on every call.
@@ -345,9 +354,15 @@ export class ThreadPool {
     rate.last = key;
     if (switched) return;
     const r = work / ms;
-    // The mean of the first samples, then a moving average that follows a core getting busy or free.
     const n = ++rate.counted[key];
-    rate[key] += Math.max(0.25, 1 / n) * (r - rate[key]);
+    const recent = rate.recent[key];
+    recent[n % RATE_WINDOW] = r;
+    // Another process on a core, or a worker descheduled for a moment, only ever slows a run down: the
+    // best recent run of a setting is what it can do now. A core that stays busy slows every run of
+    // the setting that uses it, which then leaves the window within RATE_WINDOW runs.
+    let best = 0;
+    for (let i = 0; i < RATE_WINDOW; i++) if (recent[i] > best) best = recent[i];
+    rate[key] = best;
   }
 
   /**
@@ -361,7 +376,18 @@ export class ThreadPool {
     if (bySize === undefined) this.rates.set(kind, (bySize = new Map()));
     const power = Math.floor(Math.log2(work));
     let rate = bySize.get(power);
-    if (rate === undefined) bySize.set(power, (rate = { one: 0, all: 0, eligible: 0, last: null, counted: { one: 0, all: 0 } }));
+    if (rate === undefined)
+      bySize.set(
+        power,
+        (rate = {
+          one: 0,
+          all: 0,
+          recent: { one: new Float64Array(RATE_WINDOW), all: new Float64Array(RATE_WINDOW) },
+          eligible: 0,
+          last: null,
+          counted: { one: 0, all: 0 },
+        }),
+      );
     return rate;
   }
 
