@@ -404,6 +404,50 @@ export function tanhF32(x: number): number {
   return x < 0 || Object.is(x, -0) ? -r : r;
 }
 
+/** Below this magnitude `expm1(x)` and `log1p(x)` round to x itself in float32. */
+const TINY_F32 = 2 ** -24;
+
+/**
+ * `e^y - 1` of a float32 `y` in float32 arithmetic, as the WebAssembly `expm1` kernel evaluates it:
+ * y split as in {@link expF32Full} (`e^r - 1 = p = r + r^2 q(r)`), then `(2^k - 1) + 2^k p` with both
+ * parts exact (k clamped to [-126, 24]; below, the result is -1 to the last bit), so small results
+ * keep their relative accuracy; from k = 25 on, where the 1 no longer shows, e^y as {@link
+ * expF32Full} gives it. y itself below 2^-24 in magnitude (so -0 stays -0). Within 2 ulps; -1 at
+ * -Infinity, Infinity from about 88.73, NaN stays NaN.
+ * @internal
+ */
+export function expm1F32(y: number): number {
+  if (Math.abs(y) < TINY_F32) return y;
+  let c = y < EXP32_LO ? EXP32_LO : y;
+  c = EXP32_HI < c ? EXP32_HI : c;
+  const k = f32(f32(f32(c * LOG2E_F) + ROUND_F) - ROUND_F);
+  const r = f32(f32(c - f32(k * LN2_HI_F)) - f32(k * LN2_LO_F));
+  const t = UNARY_TABLE;
+  let q = t[16];
+  for (let j = 3; j >= 0; j--) q = f32(f32(q * r) + t[4 * j]);
+  const p = f32(r + f32(f32(r * r) * q));
+  if (k > 24) return f32(f32(1 + p) * POW2[(k | 0) + 150]);
+  // NaN: k is NaN, and so is the result.
+  const s = POW2[(k < -126 ? -126 : k | 0) + 150];
+  return f32(f32(s - 1) + f32(s * p));
+}
+
+/**
+ * `log(1 + x)` of a float32 `x` in float32 arithmetic, as the WebAssembly `log1p` kernel evaluates
+ * it: u = 1 + x rounded, then {@link logF32} of u plus the part of 1 + x the rounding lost,
+ * `(x - (u - 1)) / u`; x itself below 2^-24 in magnitude (so -0 stays -0). Within 2 ulps; -Infinity
+ * at -1, NaN below it and for NaN, Infinity at Infinity.
+ * @internal
+ */
+export function log1pF32(x: number): number {
+  if (Math.abs(x) < TINY_F32) return x;
+  const u = f32(1 + x);
+  const l = logF32(u);
+  // Past 2^24 (and at -1, Infinity or NaN) the correction is 0 or NaN: only u's logarithm counts.
+  if (!(u > 0 && u < 16777216)) return l;
+  return f32(l + f32(f32(x - f32(u - 1)) / u));
+}
+
 /** @internal The slow reference {@link erfF32} is fitted to, for tests. */
 export const erfReference = erfSeries;
 
@@ -434,8 +478,8 @@ export const UNARY_OPS = {
       return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
     },
   },
-  log1p: { f: Math.log1p },
-  expm1: { f: Math.expm1 },
+  log1p: { f: (x) => log1pF32(f32(x)) },
+  expm1: { f: (x) => expm1F32(f32(x)) },
   sin: { f: Math.sin },
   cos: { f: Math.cos },
   tan: { f: Math.tan },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { TANH32_SMALL, expF32Full, gelu, geluGrad, logF32, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
+import { TANH32_SMALL, expF32Full, expm1F32, gelu, geluGrad, log1pF32, logF32, sigmoidF32, tanhF32 } from '../backend/unary-ops.js';
 import { cpuBackend } from './cpu-backend.js';
 
 /** Values in [-2, 2) from a small LCG with a few special values mixed in. */
@@ -105,6 +105,8 @@ describe('float32 elementwise fast paths', () => {
     sigmoid: sigmoidF32,
     tanh: tanhF32,
     log: logF32,
+    expm1: expm1F32,
+    log1p: log1pF32,
   };
   for (const [op, f] of Object.entries(unaryRef) as [UnaryOp, (x: number) => number][]) {
     for (const n of [13, 4097, 600_003]) {
@@ -144,7 +146,7 @@ describe('float32 elementwise fast paths', () => {
   // range, at the ends of the exponential's range (Infinity from e^88.73, subnormals below
   // e^-87.34, 0 below e^-103.98), at tanh's switch between its two forms, at the logarithm's
   // subnormal inputs and the ends of its mantissa range (sqrt(1/2), sqrt(2)), at ±0, ±Infinity, NaN.
-  for (const op of ['exp', 'sigmoid', 'tanh', 'log'] as const) {
+  for (const op of ['exp', 'sigmoid', 'tanh', 'log', 'expm1', 'log1p'] as const) {
     it(`${op}: both CPU backends give the bits of the float32 definition (on the SIMD kernel)`, () => {
       const n = 300_007;
       const x = new Float32Array(n);
@@ -157,10 +159,12 @@ describe('float32 elementwise fast paths', () => {
       const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 88.72283, 88.72284, 88.7229, -87.33654];
       edges.push(-87.34, -100, -103.97, -103.98, -104, -105, TANH32_SMALL, -TANH32_SMALL, 0.62499994, -0.62499994, 9.01, -9.02);
       edges.push(1, 2 ** -149, 2 ** -126, 2 ** -126 * 0.99999994, 1.4142135, 1.4142137, 0.70710677, 0.7071067, 3.4028235e38);
+      // expm1's and log1p's switches: 2^-24, k = ±24 and 25 (y near ±17), u = 1 + x near 2^24, x = -1.
+      edges.push(2 ** -24, -(2 ** -24), 2 ** -24 * 0.99999994, 16.9, 17.5, -16.9, -17.5, 16777215, 16777216, -1, -0.99999994);
       x.set(edges, n - edges.length);
       // log: the same spread of magnitudes, positive but for the edges.
       if (op === 'log') for (let i = 0; i < n - edges.length; i++) x[i] = Math.abs(x[i]);
-      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32 }[op];
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32, expm1: expm1F32, log1p: log1pF32 }[op];
       const want = Float32Array.from(x, f);
       for (const be of Object.values(backends)) expectSame(be.unary(op, x, n, 'float32'), want);
     });
@@ -175,20 +179,30 @@ describe('float32 elementwise fast paths', () => {
     sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
     tanh: Math.tanh,
     log: Math.log,
+    expm1: Math.expm1,
+    log1p: Math.log1p,
   };
-  const bounds = { exp: [1.1, -110, 90], sigmoid: [2.5, -110, 20], tanh: [1.5, -10, 10], log: [1, 0.5, 2] } as const;
-  for (const op of ['exp', 'sigmoid', 'tanh', 'log'] as const) {
+  const bounds = {
+    exp: [1.1, -110, 90],
+    sigmoid: [2.5, -110, 20],
+    tanh: [1.5, -10, 10],
+    log: [1, 0.5, 2],
+    expm1: [2, -2, 2],
+    log1p: [2, -0.99999, 3],
+  } as const;
+  for (const op of ['exp', 'sigmoid', 'tanh', 'log', 'expm1', 'log1p'] as const) {
     it(`${op}: the float32 definition is within ${bounds[op][0]} ulps of the exact value`, () => {
-      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32 }[op];
+      const f = { exp: expF32Full, sigmoid: sigmoidF32, tanh: tanhF32, log: logF32, expm1: expm1F32, log1p: log1pF32 }[op];
       const [limit, lo, hi] = bounds[op];
       const xs: number[] = [];
       const steps = 400_000;
       for (let i = 0; i < steps; i++) xs.push(Math.fround(lo + ((hi - lo) * (i + 0.5)) / steps));
-      if (op === 'log') for (let i = 0; i < steps; i++) xs.push(Math.fround(2 ** (-149 + (277 * (i + 0.5)) / steps)));
-      for (let e = -149; e < (op === 'log' ? 128 : 7); e++)
+      if (op === 'log' || op === 'log1p') for (let i = 0; i < steps; i++) xs.push(Math.fround(2 ** (-149 + (277 * (i + 0.5)) / steps)));
+      if (op === 'expm1') for (let i = 0; i < steps; i++) xs.push(Math.fround(-110 + (200 * (i + 0.5)) / steps));
+      for (let e = -149; e < (op === 'log' || op === 'log1p' ? 128 : 7); e++)
         for (const m of [1, 1.37, 1.9999]) {
           xs.push(Math.fround(m * 2 ** e));
-          if (op !== 'log') xs.push(Math.fround(-m * 2 ** e));
+          if (op !== 'log' && !(op === 'log1p' && m * 2 ** e >= 1)) xs.push(Math.fround(-m * 2 ** e));
         }
       let worst = 0;
       let at = 0;
@@ -205,7 +219,7 @@ describe('float32 elementwise fast paths', () => {
       expect(worst, `worst at x = ${at}`).toBeLessThanOrEqual(limit);
     });
   }
-  it('exp, sigmoid, tanh and log at their special values, as PyTorch gives them', () => {
+  it('exp, sigmoid, tanh, log, expm1 and log1p at their special values, as PyTorch gives them', () => {
     const x = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 88.73, -90, -104, 1e-30, -1e-30]);
     const f32 = Math.fround;
     expectSame(Float32Array.from(x, expF32Full), [1, 1, Infinity, 0, NaN, Infinity, f32(Math.exp(-90)), 0, 1, 1]);

@@ -267,7 +267,7 @@ const SIGN_BITS = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000
  * in [-150, 128], so the first product is exact and the second rounds once (to a subnormal, or to
  * Infinity, where e^y is one).
  */
-function expFull4() {
+function expFull4(minusOne = false) {
   const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
   const k = loc('k');
   const pow2 = (i) => `(i32x4.shl (i32x4.add ${i} (v128.const i32x4 127 127 127 127)) (i32.const 23))`;
@@ -283,25 +283,78 @@ function expFull4() {
   out += assign('k', `(i32x4.sub ${k} (v128.const i32x4 ${ROUND_F_BITS} ${ROUND_F_BITS} ${ROUND_F_BITS} ${ROUND_F_BITS}))`);
   out += assign('q', row(4));
   for (let j = 3; j >= 0; j--) out += assign('q', `(f32x4.add (f32x4.mul ${loc('q')} ${loc('r')}) ${row(j)})`);
-  out += assign('e', `(f32x4.add ${splat(1)} (f32x4.add ${loc('r')} (f32x4.mul (f32x4.mul ${loc('r')} ${loc('r')}) ${loc('q')})))`);
+  // p = e^r - 1 in r (free once read), then e = 1 + p.
+  out += assign('r', `(f32x4.add ${loc('r')} (f32x4.mul (f32x4.mul ${loc('r')} ${loc('r')}) ${loc('q')}))`);
+  out += assign('e', `(f32x4.add ${splat(1)} ${loc('r')})`);
   // k >> 1 in c (free again), then the two powers.
   out += assign('c', `(i32x4.shr_s ${k} (i32.const 1))`);
   out += assign('e', `(f32x4.mul (f32x4.mul ${loc('e')} ${pow2(loc('c'))}) ${pow2(`(i32x4.sub ${k} ${loc('c')})`)})`);
+  if (!minusOne) return out;
+  // e^y - 1 (unary-ops.ts expm1F32): (2^k - 1) + 2^k p with k clamped to [-126, 24] (2^k in q), e
+  // itself from k = 25 on, y itself below 2^-24 in magnitude.
+  out += assign('q', pow2(`(i32x4.max_s (i32x4.min_s ${k} (v128.const i32x4 24 24 24 24)) (v128.const i32x4 -126 -126 -126 -126))`));
+  out += assign(
+    'e',
+    `(v128.bitselect ${loc('e')} (f32x4.add (f32x4.sub ${loc('q')} ${splat(1)}) (f32x4.mul ${loc('q')} ${loc('r')})) (i32x4.gt_s ${k} (v128.const i32x4 24 24 24 24)))`,
+  );
+  out += assign('e', `(v128.bitselect ${loc('y')} ${loc('e')} (f32x4.lt (f32x4.abs ${loc('y')}) ${splat(2 ** -24)}))`);
+  return out;
+}
+
+/**
+ * Statements setting `$p` to the natural logarithm of the float32 lanes of local `src` (unary-ops.ts
+ * logF32, step for step; locals `ab`, `k`, `f`, `s`, `z`, `h`, coefficients of UNARY_TABLE at `tab`):
+ * src (times 2^23 when below 2^-126) as 2^k m, m in [sqrt(1/2), sqrt(2)), from its bits; f = m - 1,
+ * s = f / (2 + f), z = s^2, r = z p(z); k ln 2 - ((f^2/2 - (s (f^2/2 + r) + k ln2_lo)) - f). Lanes that
+ * are not finite and above 0 take -Infinity (±0), NaN (below 0) or src (Infinity, NaN).
+ */
+function log4(src) {
+  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
+  const i32 = (v) => `(v128.const i32x4 ${v} ${v} ${v} ${v})`;
+  const x = loc(src);
+  let out =
+    assign('ab', `(f32x4.lt ${x} ${splat(MIN_NORMAL_F32)})`) +
+    assign('k', `(i32x4.add (v128.bitselect (f32x4.mul ${x} ${splat(2 ** 23)}) ${x} ${loc('ab')}) ${i32(0x4afb0d)})`) +
+    assign('f', `(f32x4.sub (i32x4.add (v128.and ${loc('k')} ${i32(0x7fffff)}) ${i32(0x3f3504f3)}) ${splat(1)})`) +
+    assign(
+      'k',
+      `(f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_s ${loc('k')} (i32.const 23)) (v128.bitselect ${i32(150)} ${i32(127)} ${loc('ab')})))`,
+    ) +
+    assign('s', `(f32x4.div ${loc('f')} (f32x4.add ${splat(2)} ${loc('f')}))`) +
+    assign('z', `(f32x4.mul ${loc('s')} ${loc('s')})`) +
+    assign('p', row(LOG32_ROW + LOG32_TERMS - 1));
+  for (let j = LOG32_ROW + LOG32_TERMS - 2; j >= LOG32_ROW; j--)
+    out += assign('p', `(f32x4.add (f32x4.mul ${loc('p')} ${loc('z')}) ${row(j)})`);
+  out +=
+    assign('p', `(f32x4.mul ${loc('z')} ${loc('p')})`) +
+    assign('h', `(f32x4.mul (f32x4.mul ${splat(0.5)} ${loc('f')}) ${loc('f')})`) +
+    assign(
+      'p',
+      `(f32x4.sub (f32x4.mul ${loc('k')} ${splat(LN2_HI_F)}) (f32x4.sub (f32x4.sub ${loc('h')} (f32x4.add (f32x4.mul ${loc('s')} (f32x4.add ${loc('h')} ${loc('p')})) (f32x4.mul ${loc('k')} ${splat(LN2_LO_F)}))) ${loc('f')}))`,
+    ) +
+    assign(
+      'p',
+      `(v128.bitselect ${loc('p')} (v128.bitselect ${splat(-Infinity)} (v128.bitselect ${splat(NaN)} ${x} (f32x4.lt ${x} ${splat(0)})) (f32x4.eq ${x} ${splat(0)})) (v128.and (f32x4.gt ${x} ${splat(0)}) (f32x4.lt ${x} ${splat(Infinity)})))`,
+    );
   return out;
 }
 
 const EXP_LOCALS = ['y', 'c', 'k', 'r', 'q', 'e'];
 
 /**
- * `exp(a, o, n, tab)`, `sigmoid(a, o, n, tab)`, `tanh(a, o, n, tab)` and `log(a, o, n, tab)`:
- * unary-ops.ts expF32Full, sigmoidF32, tanhF32 and logF32 over `n` floats, four lanes at a time step for step (the same bits), with
+ * `exp(a, o, n, tab)`, `sigmoid`, `tanh`, `log`, `expm1` and `log1p` (the same parameters):
+ * unary-ops.ts expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32 over `n` floats, four lanes at a time step for step (the same bits), with
  * UNARY_TABLE at byte address `tab`. Measured in V8 (Node 20) these take well under a nanosecond a
  * value, where `Math.exp` takes about 20, `Math.log` 27 and `Math.tanh` 40.
  */
 function expFamilyKernels(ways = 2) {
   const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
-  const head = (name, locals) => `  (func $${name} (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
-    ${v128Locals(locals, ways)}
+  const head = (
+    name,
+    locals,
+    w = ways,
+  ) => `  (func $${name} (export "${name}") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+    ${v128Locals(locals, w)}
 `;
   const load = assign('x', '(v128.load (local.get $a))');
   const store = (v) => `      (v128.store (local.get $o) ${v})\n`;
@@ -343,37 +396,31 @@ function expFamilyKernels(ways = 2) {
       TANH_LOCALS,
       ways,
     );
-  // log: x (times 2^23 when below 2^-126) as 2^k m, m in [sqrt(1/2), sqrt(2)), from its bits;
-  // f = m - 1, s = f / (2 + f), z = s^2, r = z p(z); k ln 2 - ((f^2/2 - (s (f^2/2 + r) + k ln2_lo)) - f).
-  // Lanes that are not finite and above 0 take -Infinity (±0), NaN (below 0) or x (Infinity, NaN).
   const LOG_LOCALS = ['x', 'ab', 'k', 'f', 's', 'z', 'p', 'h'];
-  const i32 = (v) => `(v128.const i32x4 ${v} ${v} ${v} ${v})`;
-  let logBody =
-    load +
-    assign('ab', `(f32x4.lt ${loc('x')} ${splat(MIN_NORMAL_F32)})`) +
-    assign('k', `(i32x4.add (v128.bitselect (f32x4.mul ${loc('x')} ${splat(2 ** 23)}) ${loc('x')} ${loc('ab')}) ${i32(0x4afb0d)})`) +
-    assign('f', `(f32x4.sub (i32x4.add (v128.and ${loc('k')} ${i32(0x7fffff)}) ${i32(0x3f3504f3)}) ${splat(1)})`) +
-    assign(
-      'k',
-      `(f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_s ${loc('k')} (i32.const 23)) (v128.bitselect ${i32(150)} ${i32(127)} ${loc('ab')})))`,
-    ) +
-    assign('s', `(f32x4.div ${loc('f')} (f32x4.add ${splat(2)} ${loc('f')}))`) +
-    assign('z', `(f32x4.mul ${loc('s')} ${loc('s')})`) +
-    assign('p', row(LOG32_ROW + LOG32_TERMS - 1));
-  for (let j = LOG32_ROW + LOG32_TERMS - 2; j >= LOG32_ROW; j--)
-    logBody += assign('p', `(f32x4.add (f32x4.mul ${loc('p')} ${loc('z')}) ${row(j)})`);
-  logBody +=
-    assign('p', `(f32x4.mul ${loc('z')} ${loc('p')})`) +
-    assign('h', `(f32x4.mul (f32x4.mul ${splat(0.5)} ${loc('f')}) ${loc('f')})`) +
-    assign(
-      'p',
-      `(f32x4.sub (f32x4.mul ${loc('k')} ${splat(LN2_HI_F)}) (f32x4.sub (f32x4.sub ${loc('h')} (f32x4.add (f32x4.mul ${loc('s')} (f32x4.add ${loc('h')} ${loc('p')})) (f32x4.mul ${loc('k')} ${splat(LN2_LO_F)}))) ${loc('f')}))`,
-    ) +
-    store(
-      `(v128.bitselect ${loc('p')} (v128.bitselect ${splat(-Infinity)} (v128.bitselect ${splat(NaN)} ${loc('x')} (f32x4.lt ${loc('x')} ${splat(0)})) (f32x4.eq ${loc('x')} ${splat(0)})) (v128.and (f32x4.gt ${loc('x')} ${splat(0)}) (f32x4.lt ${loc('x')} ${splat(Infinity)})))`,
+  const log = head('log', LOG_LOCALS) + loop8(load + log4('x') + store(loc('p')), ['a', 'o'], LOG_LOCALS, ways);
+  // expm1: expFull4's e^y - 1.
+  // expm1 and log1p, rarer, take one vector a turn (about a third slower, half the bytes).
+  const expm1 =
+    head('expm1', EXP_LOCALS, 1) +
+    loop8(assign('y', '(v128.load (local.get $a))') + expFull4(true) + store(loc('e')), ['a', 'o'], EXP_LOCALS, 1);
+  // log1p: u = 1 + x, log u plus (x - (u - 1)) / u where 0 < u < 2^24, x itself below 2^-24 in magnitude.
+  const LOG1P_LOCALS = ['u', ...LOG_LOCALS];
+  const log1p =
+    head('log1p', LOG1P_LOCALS, 1) +
+    loop8(
+      load +
+        assign('u', `(f32x4.add ${splat(1)} ${loc('x')})`) +
+        log4('u') +
+        assign(
+          'p',
+          `(v128.bitselect (f32x4.add ${loc('p')} (f32x4.div (f32x4.sub ${loc('x')} (f32x4.sub ${loc('u')} ${splat(1)})) ${loc('u')})) ${loc('p')} (v128.and (f32x4.gt ${loc('u')} ${splat(0)}) (f32x4.lt ${loc('u')} ${splat(2 ** 24)})))`,
+        ) +
+        store(`(v128.bitselect ${loc('x')} ${loc('p')} (f32x4.lt (f32x4.abs ${loc('x')}) ${splat(2 ** -24)}))`),
+      ['a', 'o'],
+      LOG1P_LOCALS,
+      1,
     );
-  const log = head('log', LOG_LOCALS) + loop8(logBody, ['a', 'o'], LOG_LOCALS, ways);
-  return exp + sigmoid + tanh + log;
+  return exp + sigmoid + tanh + log + expm1 + log1p;
 }
 
 // The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`
@@ -592,11 +639,21 @@ const TASKS = [
   'sigmoid_fwd',
   'tanh_fwd',
   'log_fwd',
+  'expm1_fwd',
+  'log1p_fwd',
   'linear_dw',
 ];
 
 /** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */
-const TASK_KERNEL = { gelu_fwd: 'gelu_save', exp_fwd: 'exp', sigmoid_fwd: 'sigmoid', tanh_fwd: 'tanh', log_fwd: 'log' };
+const TASK_KERNEL = {
+  gelu_fwd: 'gelu_save',
+  exp_fwd: 'exp',
+  sigmoid_fwd: 'sigmoid',
+  tanh_fwd: 'tanh',
+  log_fwd: 'log',
+  expm1_fwd: 'expm1',
+  log1p_fwd: 'log1p',
+};
 
 /** The `$id` of the kernel task `name` calls. */
 const taskKernel = (name) => TASK_KERNEL[name] ?? name;

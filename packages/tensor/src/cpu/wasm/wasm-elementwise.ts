@@ -65,8 +65,8 @@ function inBlocks(
 }
 
 /**
- * `out = op(x)` on the SIMD kernels (exp, sigmoid, tanh and log on two threads where `shared`'s pool
- * measures that faster); false when `op` has none (sin, log1p... stay in JavaScript).
+ * `out = op(x)` on the SIMD kernels (exp, sigmoid, tanh, log, expm1 and log1p on two threads where
+ * `shared`'s pool measures that faster); false when `op` has none (sin, atan... stay in JavaScript).
  */
 export function unarySimd(
   rt: WasmRuntime,
@@ -82,7 +82,7 @@ export function unarySimd(
     inBlocks(rt, [x], out, n, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), GELU_TABLE);
     return true;
   }
-  if (op === 'exp' || op === 'sigmoid' || op === 'tanh' || op === 'log') {
+  if (op === 'exp' || op === 'sigmoid' || op === 'tanh' || op === 'log' || op === 'expm1' || op === 'log1p') {
     unaryMathSimd(rt, op, x, out, n, shared);
     return true;
   }
@@ -159,14 +159,15 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
 const GELU_WORK = 32;
 
 /** The elementwise kernels {@link splitTwo} can share with a worker, by task name. */
-type SplitTask = 'gelu_fwd' | 'exp_fwd' | 'sigmoid_fwd' | 'tanh_fwd' | 'log_fwd';
+type SplitTask = 'gelu_fwd' | 'exp_fwd' | 'sigmoid_fwd' | 'tanh_fwd' | 'log_fwd' | 'expm1_fwd' | 'log1p_fwd';
 
 /**
- * What the thread policy counts one value of exp, sigmoid, tanh and log as (see {@link GELU_WORK}):
- * their kernels take about 1.0, 1.5, 2.3 and 2.0 ns a value on one thread (AMD EPYC, AVX-512,
- * Node 20), so two threads are considered from about 131,072, 87,000, 65,536 and 75,000 values on.
+ * What the thread policy counts one value of exp, sigmoid, tanh, log, expm1 and log1p as (see
+ * {@link GELU_WORK}): their kernels take about 1.0, 1.5, 2.3, 2.0, 1.3 and 2.3 ns a value on one
+ * thread (AMD EPYC, AVX-512, Node 20), so two threads are considered from about 131,072, 87,000,
+ * 65,536, 75,000, 105,000 and 65,536 values on.
  */
-const UNARY_WORK = { exp: 16, sigmoid: 24, tanh: 32, log: 28 } as const;
+const UNARY_WORK = { exp: 16, sigmoid: 24, tanh: 32, log: 28, expm1: 20, log1p: 32 } as const;
 type SplitUnary = keyof typeof UNARY_WORK;
 
 /**
@@ -250,8 +251,8 @@ export function geluSaveSimd(
 }
 
 /**
- * `out = op(x)` for exp, sigmoid, tanh and log on their SIMD kernels (the bits of unary-ops.ts
- * expF32Full, sigmoidF32, tanhF32 and logF32), block by block in `rt`'s memory; given `shared` (a
+ * `out = op(x)` for exp, sigmoid, tanh, log, expm1 and log1p on their SIMD kernels (the bits of
+ * unary-ops.ts expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32), block by block in `rt`'s memory; given `shared` (a
  * runtime with a thread pool other than `rt`), on two threads where its policy measures that faster
  * (the same bits).
  */
