@@ -225,7 +225,7 @@ function geluKernels() {
   const u = `(f32x4.add ${splat(1)} ${loc('e')})`;
   // f32(x * 0.5) * f32(1 + erf) + 0 (+ 0 turns -0 into 0).
   const y = `(f32x4.add (f32x4.mul (f32x4.mul ${x} ${splat(0.5)}) ${loc('u1')}) ${splat(0)})`;
-  const only = `  (func (export "gelu") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
+  const only = `  (func $gelu (export "gelu") (param $a i32) (param $o i32) (param $n i32) (param $tab i32)
     ${v128Locals(ONLY_LOCALS)}
 ${loop8(start + assign('u1', u) + `      (v128.store (local.get $o) ${y})\n`, ['a', 'o'], ONLY_LOCALS)}`;
   // f32(Φ + f32(x * f32(INV_SQRT_2PI * e))), Φ = 0.5 * u1.
@@ -641,6 +641,7 @@ const TASKS = [
   'log_fwd',
   'expm1_fwd',
   'log1p_fwd',
+  'gelu_only',
   'linear_dw',
 ];
 
@@ -653,6 +654,7 @@ const TASK_KERNEL = {
   log_fwd: 'log',
   expm1_fwd: 'expm1',
   log1p_fwd: 'log1p',
+  gelu_only: 'gelu',
 };
 
 /** The `$id` of the kernel task `name` calls. */

@@ -256,7 +256,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
     }
   });
 
-  it('split exp, sigmoid, tanh, log, expm1 and log1p with the bits of one thread', async () => {
+  it('split GELU, exp, sigmoid, tanh, log, expm1 and log1p with the bits of one thread', async () => {
     const [multi, single] = await twoAndOne();
     const run = vi.spyOn(ThreadPool.prototype, 'run');
     try {
@@ -265,7 +265,7 @@ describe.skipIf(!threaded)('matrix products on worker threads', () => {
       const n = 200_003;
       const specials = [NaN, Infinity, -Infinity, -0, 1e-40, -120, 95];
       const x = values(n, 13).map((v, i) => (i % 7 === 0 ? specials[(i / 7) % 7] : v * 30));
-      for (const op of ['exp', 'sigmoid', 'tanh', 'log', 'expm1', 'log1p'] as const) {
+      for (const op of ['gelu', 'exp', 'sigmoid', 'tanh', 'log', 'expm1', 'log1p'] as const) {
         const input = op === 'log' || op === 'log1p' ? x.map(Math.abs) : x;
         expect(firstDifference(multi.unary(op, input, n, 'float32'), single.unary(op, input, n, 'float32')), op).toBe(-1);
       }
