@@ -206,40 +206,37 @@ async function runTfjs(): Promise<Side | { skipped: string }> {
   return { ...info, matmulGflops, mlp };
 }
 
-/** The GPT step time of bp and PyTorch (src/gpt-bench.ts, run in its own process from the sources). */
+/**
+ * Runs `src/<script>` in its own process from the sources (tsx, the `@bp/source` condition) with
+ * `args` and PyTorch's `--python`, and returns the JSON it prints, or a `skipped` entry naming
+ * `what` and the last line of its error.
+ */
+function runSourceScript(script: string, args: string[], what: string): Record<string, unknown> {
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const file = fileURLToPath(new URL(`../src/${script}`, import.meta.url));
+  const r = spawnSync(tsx, ['--conditions=@bp/source', file, ...args, '--python', python], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { skipped: `the ${what} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** The GPT step time of bp and PyTorch (src/gpt-bench.ts). */
 function runGpt(): Record<string, unknown> {
   if (argv.includes('--no-gpt')) return { skipped: '--no-gpt' };
   if (onlyCnn) return { skipped: '--only-cnn' };
   log('GPT step time: bp, then PyTorch with 1 and 2 threads...');
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const script = fileURLToPath(new URL('../src/gpt-bench.ts', import.meta.url));
-  const r = spawnSync(
-    tsx,
-    ['--conditions=@bp/source', script, ...(short ? ['--steps', '45', '--warmup', '15', '--rounds', '1'] : []), '--python', python],
-    {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    },
-  );
-  if (r.status !== 0) return { skipped: `the GPT benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
-  return JSON.parse(r.stdout) as Record<string, unknown>;
+  return runSourceScript('gpt-bench.ts', short ? ['--steps', '45', '--warmup', '15', '--rounds', '1'] : [], 'GPT benchmark');
 }
 
-/** Elementwise ops of bp and PyTorch (src/elementwise-bench.ts, run in its own process from the sources). */
+/** Elementwise ops of bp and PyTorch (src/elementwise-bench.ts). */
 function runElementwise(): Record<string, unknown> {
   if (argv.includes('--no-elementwise')) return { skipped: '--no-elementwise' };
   if (onlyCnn) return { skipped: '--only-cnn' };
   log('elementwise ops: bp, then PyTorch with 1 and 2 threads...');
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const script = fileURLToPath(new URL('../src/elementwise-bench.ts', import.meta.url));
-  const r = spawnSync(
-    tsx,
-    ['--conditions=@bp/source', script, ...(short ? ['--rounds', '1', '--reps', '10'] : ['--rounds', String(rounds)]), '--python', python],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  return runSourceScript(
+    'elementwise-bench.ts',
+    short ? ['--rounds', '1', '--reps', '10'] : ['--rounds', String(rounds)],
+    'elementwise benchmark',
   );
-  if (r.status !== 0)
-    return { skipped: `the elementwise benchmark failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
-  return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
 /** bp relative to another library: time ratios (lower is better) and throughput ratios (higher is better). */

@@ -361,6 +361,20 @@ export function logF32(x: number): number {
  * @internal
  */
 export function expF32Full(y: number): number {
+  const p = expReduced(y);
+  // The product in float64 is exact; its one rounding to float32 is the kernel's e * 2^k1 (exact) * 2^k2.
+  return f32(f32(1 + p) * POW2[(reducedK | 0) + 150]);
+}
+
+/** The k of y = k ln 2 + r that {@link expReduced} last split y into (NaN for NaN). */
+let reducedK = 0;
+
+/**
+ * `e^r - 1` for y clamped to [-104, 89] (NaN stays) and split as y = k ln 2 + r, in the float32 steps
+ * of {@link expF32Full} and {@link expm1F32} (k as {@link expF32} rounds it, ln 2 in two parts, `r +
+ * r^2 p(r)` with p from {@link UNARY_TABLE}); k is left in {@link reducedK}.
+ */
+function expReduced(y: number): number {
   let c = y < EXP32_LO ? EXP32_LO : y;
   c = EXP32_HI < c ? EXP32_HI : c;
   const k = f32(f32(f32(c * LOG2E_F) + ROUND_F) - ROUND_F);
@@ -368,8 +382,8 @@ export function expF32Full(y: number): number {
   const t = UNARY_TABLE;
   let q = t[16];
   for (let j = 3; j >= 0; j--) q = f32(f32(q * r) + t[4 * j]);
-  // The product in float64 is exact; its one rounding to float32 is the kernel's e * 2^k1 (exact) * 2^k2.
-  return f32(f32(1 + f32(r + f32(f32(r * r) * q))) * POW2[(k | 0) + 150]);
+  reducedK = k;
+  return f32(r + f32(f32(r * r) * q));
 }
 
 /**
@@ -418,14 +432,8 @@ const TINY_F32 = 2 ** -24;
  */
 export function expm1F32(y: number): number {
   if (Math.abs(y) < TINY_F32) return y;
-  let c = y < EXP32_LO ? EXP32_LO : y;
-  c = EXP32_HI < c ? EXP32_HI : c;
-  const k = f32(f32(f32(c * LOG2E_F) + ROUND_F) - ROUND_F);
-  const r = f32(f32(c - f32(k * LN2_HI_F)) - f32(k * LN2_LO_F));
-  const t = UNARY_TABLE;
-  let q = t[16];
-  for (let j = 3; j >= 0; j--) q = f32(f32(q * r) + t[4 * j]);
-  const p = f32(r + f32(f32(r * r) * q));
+  const p = expReduced(y);
+  const k = reducedK;
   if (k > 24) return f32(f32(1 + p) * POW2[(k | 0) + 150]);
   // NaN: k is NaN, and so is the result.
   const s = POW2[(k < -126 ? -126 : k | 0) + 150];

@@ -48,6 +48,21 @@ function reference(op: string, a: Float32Array, aShape: number[], b: Float32Arra
   return out;
 }
 
+/**
+ * `n` values from a small LCG: uniform in `[-width/2, width/2)`, except every `every`-th, which is
+ * uniform in `[-1/2, 1/2)` times 2^((i % periods) - shift) (tiny and huge magnitudes).
+ */
+function spread(n: number, seed: number, width: number, every: number, periods: number, shift: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32;
+    x[i] = i % every === 0 ? (u - 0.5) * 2 ** ((i % periods) - shift) : (u - 0.5) * width;
+  }
+  return x;
+}
+
 /** Same float32 values, NaN included, and the sign of zero. */
 function expectSame(got: ArrayLike<number>, want: ArrayLike<number>): void {
   expect(got.length).toBe(want.length);
@@ -122,15 +137,9 @@ describe('float32 elementwise fast paths', () => {
   // bits on every piece of erf (|x| / sqrt 2 below 1, 1-2, 2-3, 3-3.92, above), the tails, the edges.
   for (const op of ['gelu', 'geluGrad'] as const) {
     it(`${op}: both CPU backends give the bits of the definition (gelu on the SIMD kernel)`, () => {
+      // Spread over [-9, 9] with many values near the pieces' ends, and tiny and huge ones.
       const n = 400_003;
-      const x = new Float32Array(n);
-      let s = 12345;
-      for (let i = 0; i < n; i++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        // Spread over [-9, 9] with many values near the pieces' ends, and tiny and huge ones.
-        const u = s / 2 ** 32;
-        x[i] = i % 7 === 0 ? (u - 0.5) * 2 ** ((i % 61) - 30) : (u - 0.5) * 18;
-      }
+      const x = spread(n, 12345, 18, 7, 61, 30);
       const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, -5, -5.9, -6, -150, 150];
       for (const b of [1, 2, 3, 3.92])
         for (const sign of [1, -1]) for (const d of [-1, 0, 1]) edges.push(sign * b * Math.SQRT2 * (1 + d * 2 ** -23));
@@ -141,21 +150,16 @@ describe('float32 elementwise fast paths', () => {
     });
   }
 
-  // exp, sigmoid, tanh and log run in float32 steps (expF32Full, sigmoidF32, tanhF32, logF32), on
-  // the SIMD kernels four lanes at a time: the same bits on both backends over the whole float32
-  // range, at the ends of the exponential's range (Infinity from e^88.73, subnormals below
-  // e^-87.34, 0 below e^-103.98), at tanh's switch between its two forms, at the logarithm's
-  // subnormal inputs and the ends of its mantissa range (sqrt(1/2), sqrt(2)), at ±0, ±Infinity, NaN.
+  // exp, sigmoid, tanh, log, expm1 and log1p run in float32 steps (expF32Full, sigmoidF32, tanhF32,
+  // logF32, expm1F32, log1pF32), on the SIMD kernels four lanes at a time: the same bits on both
+  // backends over the whole float32 range, at the ends of the exponential's range (Infinity from
+  // e^88.73, subnormals below e^-87.34, 0 below e^-103.98), at tanh's switch between its two forms,
+  // at the logarithm's subnormal inputs and the ends of its mantissa range (sqrt(1/2), sqrt(2)), at
+  // expm1's and log1p's switches, at ±0, ±Infinity, NaN.
   for (const op of ['exp', 'sigmoid', 'tanh', 'log', 'expm1', 'log1p'] as const) {
     it(`${op}: both CPU backends give the bits of the float32 definition (on the SIMD kernel)`, () => {
       const n = 300_007;
-      const x = new Float32Array(n);
-      let s = 777;
-      for (let i = 0; i < n; i++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        const u = s / 2 ** 32;
-        x[i] = i % 5 === 0 ? (u - 0.5) * 2 ** ((i % 67) - 40) : (u - 0.5) * 220;
-      }
+      const x = spread(n, 777, 220, 5, 67, 40);
       const edges = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 88.72283, 88.72284, 88.7229, -87.33654];
       edges.push(-87.34, -100, -103.97, -103.98, -104, -105, TANH32_SMALL, -TANH32_SMALL, 0.62499994, -0.62499994, 9.01, -9.02);
       edges.push(1, 2 ** -149, 2 ** -126, 2 ** -126 * 0.99999994, 1.4142135, 1.4142137, 0.70710677, 0.7071067, 3.4028235e38);

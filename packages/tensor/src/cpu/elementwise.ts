@@ -118,10 +118,6 @@ export function unary(
     case 'step':
       for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
       return out;
-    case 'exp':
-      // An int32 input becomes float32 first, as in PyTorch.
-      for (let i = 0; i < size; i++) out[i] = expF32Full(Math.fround(x[i]));
-      return out;
     case 'square':
       for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
       return out;

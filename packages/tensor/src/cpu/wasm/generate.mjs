@@ -102,6 +102,10 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
 const f32 = Math.fround;
 const num = (v) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
 const splat = (v) => `(v128.const f32x4 ${num(v)} ${num(v)} ${num(v)} ${num(v)})`;
+/** `v` in every i32 lane. */
+const i32 = (v) => `(v128.const i32x4 ${v} ${v} ${v} ${v})`;
+/** Row `j` of the coefficient table at byte address `$tab` (four floats a row). */
+const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
 const SQRT1_2_F = f32(Math.SQRT1_2);
 const INV_SQRT_2PI_F = f32(0.3989422804014327);
 /** unary-ops.ts ERF32_ONE, EXP32_FLOOR, LOG2E_F, LN2_HI_F and LN2_LO_F. */
@@ -150,7 +154,6 @@ function exp4() {
   const y = loc('y');
   const k = loc('k');
   const r = loc('r');
-  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
   // k = round(y log2 e), halves to even (as unary-ops.ts adds and subtracts ROUND_F).
   let out = assign('k', `(f32x4.nearest (f32x4.mul ${y} ${splat(LOG2E_F)}))`);
   out += assign('r', `(f32x4.sub (f32x4.sub ${y} (f32x4.mul ${k} ${splat(LN2_HI_F)})) (f32x4.mul ${k} ${splat(LN2_LO_F)}))`);
@@ -256,7 +259,7 @@ const LOG32_ROW = 5 + TANH32_TERMS;
 const MIN_NORMAL_F32 = 2 ** -126;
 const ROUND_F = 12582912;
 const ROUND_F_BITS = 0x4b400000;
-const SIGN_BITS = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
+const SIGN_BITS = i32('0x80000000');
 
 /**
  * Statements setting `$e` to e^y of the float32 lanes of `$y` (any value; locals `c`, `k`, `r`,
@@ -268,9 +271,8 @@ const SIGN_BITS = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000
  * Infinity, where e^y is one).
  */
 function expFull4(minusOne = false) {
-  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
   const k = loc('k');
-  const pow2 = (i) => `(i32x4.shl (i32x4.add ${i} (v128.const i32x4 127 127 127 127)) (i32.const 23))`;
+  const pow2 = (i) => `(i32x4.shl (i32x4.add ${i} ${i32(127)}) (i32.const 23))`;
   let out = assign('c', `(f32x4.pmin (f32x4.pmax ${loc('y')} ${splat(EXP32_LO)}) ${splat(EXP32_HI)})`);
   // k + 1.5 * 2^23, exact: its bits are ROUND_F_BITS + k.
   out += assign('k', `(f32x4.add (f32x4.mul ${loc('c')} ${splat(LOG2E_F)}) ${splat(ROUND_F)})`);
@@ -280,7 +282,7 @@ function expFull4(minusOne = false) {
     'r',
     `(f32x4.sub (f32x4.sub ${loc('c')} (f32x4.mul ${loc('q')} ${splat(LN2_HI_F)})) (f32x4.mul ${loc('q')} ${splat(LN2_LO_F)}))`,
   );
-  out += assign('k', `(i32x4.sub ${k} (v128.const i32x4 ${ROUND_F_BITS} ${ROUND_F_BITS} ${ROUND_F_BITS} ${ROUND_F_BITS}))`);
+  out += assign('k', `(i32x4.sub ${k} ${i32(ROUND_F_BITS)})`);
   out += assign('q', row(4));
   for (let j = 3; j >= 0; j--) out += assign('q', `(f32x4.add (f32x4.mul ${loc('q')} ${loc('r')}) ${row(j)})`);
   // p = e^r - 1 in r (free once read), then e = 1 + p.
@@ -292,10 +294,10 @@ function expFull4(minusOne = false) {
   if (!minusOne) return out;
   // e^y - 1 (unary-ops.ts expm1F32): (2^k - 1) + 2^k p with k clamped to [-126, 24] (2^k in q), e
   // itself from k = 25 on, y itself below 2^-24 in magnitude.
-  out += assign('q', pow2(`(i32x4.max_s (i32x4.min_s ${k} (v128.const i32x4 24 24 24 24)) (v128.const i32x4 -126 -126 -126 -126))`));
+  out += assign('q', pow2(`(i32x4.max_s (i32x4.min_s ${k} ${i32(24)}) ${i32(-126)})`));
   out += assign(
     'e',
-    `(v128.bitselect ${loc('e')} (f32x4.add (f32x4.sub ${loc('q')} ${splat(1)}) (f32x4.mul ${loc('q')} ${loc('r')})) (i32x4.gt_s ${k} (v128.const i32x4 24 24 24 24)))`,
+    `(v128.bitselect ${loc('e')} (f32x4.add (f32x4.sub ${loc('q')} ${splat(1)}) (f32x4.mul ${loc('q')} ${loc('r')})) (i32x4.gt_s ${k} ${i32(24)}))`,
   );
   out += assign('e', `(v128.bitselect ${loc('y')} ${loc('e')} (f32x4.lt (f32x4.abs ${loc('y')}) ${splat(2 ** -24)}))`);
   return out;
@@ -309,8 +311,6 @@ function expFull4(minusOne = false) {
  * are not finite and above 0 take -Infinity (±0), NaN (below 0) or src (Infinity, NaN).
  */
 function log4(src) {
-  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
-  const i32 = (v) => `(v128.const i32x4 ${v} ${v} ${v} ${v})`;
   const x = loc(src);
   let out =
     assign('ab', `(f32x4.lt ${x} ${splat(MIN_NORMAL_F32)})`) +
@@ -343,12 +343,12 @@ const EXP_LOCALS = ['y', 'c', 'k', 'r', 'q', 'e'];
 
 /**
  * `exp(a, o, n, tab)`, `sigmoid`, `tanh`, `log`, `expm1` and `log1p` (the same parameters):
- * unary-ops.ts expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32 over `n` floats, four lanes at a time step for step (the same bits), with
- * UNARY_TABLE at byte address `tab`. Measured in V8 (Node 20) these take well under a nanosecond a
- * value, where `Math.exp` takes about 20, `Math.log` 27 and `Math.tanh` 40.
+ * unary-ops.ts expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32 over `n` floats, four
+ * lanes at a time step for step (the same bits), with UNARY_TABLE at byte address `tab`. Measured in
+ * V8 (Node 20, AMD EPYC with AVX-512) they take 1 to 3 ns a value on one thread, where `Math.exp`
+ * takes about 20, `Math.log` 27 and `Math.tanh` 40.
  */
 function expFamilyKernels(ways = 2) {
-  const row = (j) => `(v128.load offset=${16 * j} (local.get $tab))`;
   const head = (
     name,
     locals,
@@ -357,9 +357,9 @@ function expFamilyKernels(ways = 2) {
     ${v128Locals(locals, w)}
 `;
   const load = assign('x', '(v128.load (local.get $a))');
+  const loadY = assign('y', '(v128.load (local.get $a))');
   const store = (v) => `      (v128.store (local.get $o) ${v})\n`;
-  const exp =
-    head('exp', EXP_LOCALS) + loop8(assign('y', '(v128.load (local.get $a))') + expFull4() + store(loc('e')), ['a', 'o'], EXP_LOCALS, ways);
+  const exp = head('exp', EXP_LOCALS) + loop8(loadY + expFull4() + store(loc('e')), ['a', 'o'], EXP_LOCALS, ways);
   // e = e^-|x|; (x >= 0 ? 1 : e) / (1 + e) (NaN: e / (1 + e), NaN).
   const SIG_LOCALS = ['x', ...EXP_LOCALS];
   const sigmoid =
@@ -398,11 +398,8 @@ function expFamilyKernels(ways = 2) {
     );
   const LOG_LOCALS = ['x', 'ab', 'k', 'f', 's', 'z', 'p', 'h'];
   const log = head('log', LOG_LOCALS) + loop8(load + log4('x') + store(loc('p')), ['a', 'o'], LOG_LOCALS, ways);
-  // expm1: expFull4's e^y - 1.
-  // expm1 and log1p, rarer, take one vector a turn (about a third slower, half the bytes).
-  const expm1 =
-    head('expm1', EXP_LOCALS, 1) +
-    loop8(assign('y', '(v128.load (local.get $a))') + expFull4(true) + store(loc('e')), ['a', 'o'], EXP_LOCALS, 1);
+  // expm1 (expFull4's e^y - 1) and log1p, rarer, take one vector a turn (about a third slower, half the bytes).
+  const expm1 = head('expm1', EXP_LOCALS, 1) + loop8(loadY + expFull4(true) + store(loc('e')), ['a', 'o'], EXP_LOCALS, 1);
   // log1p: u = 1 + x, log u plus (x - (u - 1)) / u where 0 < u < 2^24, x itself below 2^-24 in magnitude.
   const LOG1P_LOCALS = ['u', ...LOG_LOCALS];
   const log1p =

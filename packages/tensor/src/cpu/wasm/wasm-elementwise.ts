@@ -65,8 +65,8 @@ function inBlocks(
 }
 
 /**
- * `out = op(x)` on the SIMD kernels (GELU, exp, sigmoid, tanh, log, expm1 and log1p on two threads
- * where `shared`'s pool measures that faster); false when `op` has none (sin, atan... stay in JavaScript).
+ * `out = op(x)` on the SIMD kernels (those of {@link SPLIT_UNARY} on two threads where `shared`'s
+ * pool measures that faster); false when `op` has none (sin, atan... stay in JavaScript).
  */
 export function unarySimd(
   rt: WasmRuntime,
@@ -76,25 +76,9 @@ export function unarySimd(
   n: number,
   shared: WasmRuntime | null = null,
 ): boolean {
-  if (op === 'gelu') {
-    // The kernel reads the pieces of erf from the table after its output; on two threads where the
-    // policy measures that faster, as the training GELU. (geluGrad stays in TypeScript: training
-    // takes the gradient gelu_save computes with the GELU instead.)
-    splitTwo(
-      shared === rt ? null : shared,
-      [x],
-      [out],
-      n,
-      'gelu_only',
-      GELU_ONLY_WORK,
-      GELU_TABLE,
-      (at, count) => ({ a: at(0), o: at(1), n: count, tab: at(2) }),
-      ([xs], [os], count) => inBlocks(rt, [xs], os, count, (p, m) => rt.exports.gelu(0, p * 4, m, 2 * p * 4), GELU_TABLE),
-    );
-    return true;
-  }
-  if (op === 'exp' || op === 'sigmoid' || op === 'tanh' || op === 'log' || op === 'expm1' || op === 'log1p') {
-    unaryMathSimd(rt, op, x, out, n, shared);
+  if (isSplitUnary(op)) {
+    // geluGrad stays in TypeScript: training takes the gradient gelu_save computes with the GELU instead.
+    splitUnarySimd(rt, op, x, out, n, shared);
     return true;
   }
   if (!isSimdUnary(op)) return false;
@@ -168,20 +152,29 @@ export function reluGradSimd(rt: WasmRuntime, dy: Float32Array, x: Float32Array,
  * 65,536 values on, and measures whether they pay.
  */
 const GELU_WORK = 32;
-/** The same for GELU without its derivative (`gelu`, about 2.7 ns a value). */
-const GELU_ONLY_WORK = 24;
 
 /** The elementwise kernels {@link splitTwo} can share with a worker, by task name. */
 type SplitTask = 'gelu_fwd' | 'gelu_only' | 'exp_fwd' | 'sigmoid_fwd' | 'tanh_fwd' | 'log_fwd' | 'expm1_fwd' | 'log1p_fwd';
 
 /**
- * What the thread policy counts one value of exp, sigmoid, tanh, log, expm1 and log1p as (see
- * {@link GELU_WORK}): their kernels take about 1.0, 1.5, 2.3, 2.0, 1.3 and 2.3 ns a value on one
- * thread (AMD EPYC, AVX-512, Node 20), so two threads are considered from about 131,072, 87,000,
- * 65,536, 75,000, 105,000 and 65,536 values on.
+ * The one-input kernels that read a coefficient table (after their output in the memory) and may
+ * split over two threads: each one's task, what the thread policy counts one of its values as (see
+ * {@link GELU_WORK}) and its table. GELU without its derivative, exp, sigmoid, tanh, log, expm1 and
+ * log1p take about 2.7, 1.0, 1.5, 2.3, 2.0, 1.3 and 2.3 ns a value on one thread (AMD EPYC, AVX-512,
+ * Node 20), so two threads are considered from about 87,000, 131,072, 87,000, 65,536, 75,000, 105,000
+ * and 65,536 values on.
  */
-const UNARY_WORK = { exp: 16, sigmoid: 24, tanh: 32, log: 28, expm1: 20, log1p: 32 } as const;
-type SplitUnary = keyof typeof UNARY_WORK;
+const SPLIT_UNARY = {
+  gelu: { task: 'gelu_only', work: 24, table: GELU_TABLE },
+  exp: { task: 'exp_fwd', work: 16, table: UNARY_TABLE },
+  sigmoid: { task: 'sigmoid_fwd', work: 24, table: UNARY_TABLE },
+  tanh: { task: 'tanh_fwd', work: 32, table: UNARY_TABLE },
+  log: { task: 'log_fwd', work: 28, table: UNARY_TABLE },
+  expm1: { task: 'expm1_fwd', work: 20, table: UNARY_TABLE },
+  log1p: { task: 'log1p_fwd', work: 32, table: UNARY_TABLE },
+} as const;
+type SplitUnary = keyof typeof SPLIT_UNARY;
+const isSplitUnary = (op: UnaryOp): op is UnaryOp & SplitUnary => Object.hasOwn(SPLIT_UNARY, op);
 
 /**
  * Runs an elementwise kernel over `n` values on two threads where `shared`'s pool has a worker
@@ -264,22 +257,23 @@ export function geluSaveSimd(
 }
 
 /**
- * `out = op(x)` for exp, sigmoid, tanh, log, expm1 and log1p on their SIMD kernels (the bits of
- * unary-ops.ts expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32), block by block in `rt`'s memory; given `shared` (a
- * runtime with a thread pool other than `rt`), on two threads where its policy measures that faster
- * (the same bits).
+ * `out = op(x)` for the ops of {@link SPLIT_UNARY} on their SIMD kernels (the bits of unary-ops.ts
+ * gelu, expF32Full, sigmoidF32, tanhF32, logF32, expm1F32 and log1pF32), block by block in `rt`'s
+ * memory; given `shared` (a runtime with a thread pool other than `rt`), on two threads where its
+ * policy measures that faster (the same bits).
  */
-function unaryMathSimd(rt: WasmRuntime, op: SplitUnary, x: Float32Array, out: Float32Array, n: number, shared: WasmRuntime | null): void {
+function splitUnarySimd(rt: WasmRuntime, op: SplitUnary, x: Float32Array, out: Float32Array, n: number, shared: WasmRuntime | null): void {
+  const { task, work, table } = SPLIT_UNARY[op];
   splitTwo(
     shared === rt ? null : shared,
     [x],
     [out],
     n,
-    `${op}_fwd`,
-    UNARY_WORK[op],
-    UNARY_TABLE,
+    task,
+    work,
+    table,
     (at, count) => ({ a: at(0), o: at(1), n: count, tab: at(2) }),
-    ([xs], [os], count) => inBlocks(rt, [xs], os, count, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), UNARY_TABLE),
+    ([xs], [os], count) => inBlocks(rt, [xs], os, count, (p, m) => rt.exports[op](0, p * 4, m, 2 * p * 4), table),
   );
 }
 
