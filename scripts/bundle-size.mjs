@@ -23,7 +23,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizeDir = path.join(root, 'bench', 'size');
 /**
- * Gzipped budget for the bp example, in bytes (59 KB). Every op is a Tensor method, so
+ * Gzipped budget for the bp example, in bytes (63 KB). Every op is a Tensor method, so
  * every op and its gradient rule is reachable from any program: the budget bounds the
  * whole library, about half of TensorFlow.js' 88 KB for the same example. (It was 45 KB
  * until the WebAssembly GELU, layer-norm, transpose and batched-product kernels and their
@@ -41,9 +41,12 @@ const sizeDir = path.join(root, 'bench', 'size');
  * `Sequential`'s matching of the three layers) about 0.6 KB more; then (at 58 KB) the unpool
  * kernel, and im2col and col2im copying and adding a 'same' convolution's rows as blocks, 0.9 KB;
  * then (at 59 KB, after 0.3 KB for packed self-attention) the SIMD kernels of exp, sigmoid, tanh,
- * log, expm1 and log1p with their float32 definitions, coefficient table and two-thread split, 2.9 KB.
+ * log, expm1 and log1p with their float32 definitions, coefficient table and two-thread split, 2.9 KB;
+ * then (at 62 KB) the Adam kernel's exact path for moments near zero, which keeps float32 arithmetic
+ * off subnormal values (an assist of a hundred cycles or more per operation on many Intel
+ * processors: Adam 25.7 -> 6.3 ns a value there), 0.4 KB.
  */
-const BUDGET = 62 * 1024;
+const BUDGET = 63 * 1024;
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

@@ -82,6 +82,87 @@ describe('adamUpdate (CPU kernel)', () => {
     }
 });
 
+/**
+ * `n` values of every kind the kernel's exact path is for, mixed lane by lane: zeros of both signs,
+ * subnormals, normals just above the smallest (2^-126 to 2^-80, where a float32 multiply would
+ * give a subnormal), values near the kernel's thresholds (2^-80, 2^-40), and ordinary ones
+ * around `scale`; all with random signs unless `positive`.
+ */
+function tinyMix(n: number, seed: number, scale: number, positive = false): Float32Array {
+  const out = new Float32Array(n);
+  const bits = new Uint32Array(out.buffer);
+  let s = seed >>> 0;
+  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  for (let i = 0; i < n; i++) {
+    const kind = next() % 7;
+    const r = next() / 2 ** 32;
+    if (kind === 0) out[i] = 0;
+    else if (kind === 1) bits[i] = 1 + (next() % 0x7fffff);
+    else if (kind === 2)
+      bits[i] = (next() % 4) + 1; // the last few subnormals, where 0.9 m rounds back to m
+    else if (kind === 3) out[i] = 2 ** (-126 + 46 * r);
+    else if (kind === 4) out[i] = 2 ** (-82 + 4 * r);
+    else if (kind === 5) out[i] = 2 ** (-42 + 4 * r);
+    else out[i] = scale * (0.5 + r);
+    if (!positive && next() % 2 === 1) out[i] = -out[i];
+  }
+  return out;
+}
+
+describe('adamUpdate on subnormal and tiny values (the exact path of the SIMD kernel)', () => {
+  const module = kernelModule();
+  for (const [first, weightDecay, decoupled] of [
+    [true, 0, false],
+    [false, 0, false],
+    [false, 0.1, true],
+    [true, 0.1, true],
+    [false, 0.01, false],
+    [true, 0.01, false],
+  ] as const)
+    it.skipIf(module === null)(
+      `${first ? 'first step' : 'later step'}, weight decay ${weightDecay}${weightDecay ? (decoupled ? ' (decoupled)' : ' (L2)') : ''}: the bits of the float32 composite`,
+      () => {
+        const n = 4099;
+        const c: AdamConstants = { beta1: 0.9, beta2: 0.999, stepSize: 1e-3, epsScaled: 1e-8, weightDecay, decoupled, lr: 1e-3, first };
+        const p = tinyMix(n, 11, 0.05);
+        const g = tinyMix(n, 12, 1e-3);
+        const m = tinyMix(n, 13, 1e-3);
+        const v = tinyMix(n, 14, 1e-6, true);
+        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
+        adamUpdate(p, g, m, v, null, n, c, new WasmRuntime(module!));
+        const bitsOf = (xs: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(xs).buffer));
+        expect(bitsOf(p)).toEqual(bitsOf(want.map((w) => w[0])));
+        expect(bitsOf(m)).toEqual(bitsOf(want.map((w) => w[1])));
+        expect(bitsOf(v)).toEqual(bitsOf(want.map((w) => w[2])));
+      },
+    );
+
+  it.skipIf(module === null)(
+    'keeps a moment at its last subnormals where the gradient is zero, as the composite does (0.9 m rounds back to m)',
+    () => {
+      const n = WASM_ADAM_MIN;
+      const c: AdamConstants = {
+        beta1: 0.9,
+        beta2: 0.999,
+        stepSize: 1e-3,
+        epsScaled: 1e-8,
+        weightDecay: 0,
+        decoupled: false,
+        lr: 1e-3,
+        first: false,
+      };
+      const m = Float32Array.from({ length: n }, (_, i) => ((i % 4) + 1) * 2 ** -149);
+      const before = Array.from(m);
+      const p = new Float32Array(n).fill(0.5);
+      const v = new Float32Array(n).fill(1e-6);
+      const rt = new WasmRuntime(module!);
+      for (let step = 0; step < 3; step++) adamUpdate(p, new Float32Array(n), m, v, null, n, c, rt);
+      expect(Array.from(m)).toEqual(before);
+      expect(p.every((x) => x === 0.5)).toBe(true);
+    },
+  );
+});
+
 describe("Adam parameters and moments in the kernels' memory (CPU backend)", () => {
   const module = kernelModule();
   const c = (first: boolean, weightDecay = 0, decoupled = false): AdamConstants => ({
