@@ -44,7 +44,8 @@ const sizeDir = path.join(root, 'bench', 'size');
  * log, expm1 and log1p with their float32 definitions, coefficient table and two-thread split, 2.9 KB;
  * then (at 62 KB) the Adam kernel's exact path for moments near zero, which keeps float32 arithmetic
  * off subnormal values (an assist of a hundred cycles or more per operation on many Intel
- * processors: Adam 25.7 -> 6.3 ns a value there), 0.4 KB.
+ * processors: Adam 25.7 -> 6.3 ns a value there), 0.4 KB, and the same for scaling by a number,
+ * dividing, square roots and squares (SGD's momentum, RMSprop's averages), 0.4 KB.
  */
 const BUDGET = 63 * 1024;
 

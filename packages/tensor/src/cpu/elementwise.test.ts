@@ -422,6 +422,69 @@ describe('float32 elementwise fast paths', () => {
   });
 });
 
+describe('float32 kernels on subnormal inputs (their exact double-precision path)', () => {
+  /**
+   * `n` values mixing, pair of vectors by pair, runs of subnormals (the last few, which a scale by 0.9
+   * rounds back to themselves, and random ones), single subnormal lanes among ordinary values, zeros
+   * of both signs, the smallest normals, and ordinary values; NaN and infinities near the end.
+   */
+  function subnormalMix(n: number, seed: number): Float32Array {
+    const out = new Float32Array(n);
+    const bits = new Uint32Array(out.buffer);
+    let s = seed >>> 0;
+    const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+    for (let i = 0; i < n; i += 8) {
+      const kind = next() % 4;
+      for (let j = i; j < Math.min(n, i + 8); j++) {
+        const r = next();
+        if (kind === 0) bits[j] = r % 3 === 0 ? 1 + (r % 4) : 1 + (r % 0x7fffff);
+        else if (kind === 1) out[j] = j === i + (r % 8) ? 2 ** -140 : (r / 2 ** 32) * 4 - 2;
+        else if (kind === 2) out[j] = [0, -0, 2 ** -126, 1.5 * 2 ** -126][r % 4];
+        else out[j] = (r / 2 ** 32) * 4 - 2;
+        if (r % 2 === 1) out[j] = -out[j];
+      }
+    }
+    if (n > 8) out.set([NaN, Infinity, -Infinity, 2 ** -149], n - 12);
+    return out;
+  }
+  const f = Math.fround;
+  const scalars: [string, (x: number, s: number) => number, 'right' | 'left'][] = [
+    ['mul', (x, s) => x * s, 'right'],
+    ['div', (x, s) => x / s, 'right'],
+    ['div', (x, s) => s / x, 'left'],
+  ];
+  for (const n of [4099, 40_007])
+    for (const [op, ref, side] of scalars)
+      for (const s of [0.9, 3, 2 ** -20])
+        it(`${op} by the scalar ${s} on the ${side}, ${n} values: the bits of the float64 operation rounded to float32`, () => {
+          const x = subnormalMix(n, n + s);
+          const want = Float32Array.from(x, (v) => f(ref(v, f(s))));
+          const sv = Float32Array.of(s);
+          for (const be of Object.values(backends)) {
+            const got =
+              side === 'right'
+                ? be.binary(op as BinaryOp, x, [n], 'float32', sv, [], 'float32', [n], 'float32')
+                : be.binary(op as BinaryOp, sv, [], 'float32', x, [n], 'float32', [n], 'float32');
+            expectSame(got, want);
+          }
+        });
+  for (const [op, ref] of [
+    ['sqrt', Math.sqrt],
+    ['square', (x: number) => x * x],
+  ] as [UnaryOp, (x: number) => number][])
+    it(`${op} on 40007 values: the bits of the float64 operation rounded to float32`, () => {
+      const x = subnormalMix(40_007, 5);
+      const want = Float32Array.from(x, (v) => f(ref(v)));
+      for (const be of Object.values(backends)) expectSame(be.unary(op, x, x.length, 'float32'), want);
+    });
+
+  it('keeps a momentum buffer at its last subnormals as float32 arithmetic does (0.9 m rounds back to m)', () => {
+    const m = Float32Array.from({ length: 4096 }, (_, i) => ((i % 4) + 1) * 2 ** -149);
+    for (const be of Object.values(backends))
+      expectSame(be.binary('mul', m, [4096], 'float32', Float32Array.of(0.9), [], 'float32', [4096], 'float32'), m);
+  });
+});
+
 describe('where', () => {
   /** out[i] from each operand's own position, as broadcasting defines it (no fast path). */
   function reference(cond: Int32Array, cs: number[], a: Float32Array, as: number[], b: Float32Array, bs: number[], os: number[]) {
