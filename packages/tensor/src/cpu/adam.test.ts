@@ -137,6 +137,39 @@ describe('adamUpdate on subnormal and tiny values (the exact path of the SIMD ke
       },
     );
 
+  for (const [weightDecay, decoupled] of [
+    [0, false],
+    [0.1, true],
+    [0.01, false],
+  ] as const)
+    it.skipIf(module === null)(
+      `a tiny first moment with everything else ordinary (the kernel's path for m alone), weight decay ${weightDecay}: the bits of the float32 composite`,
+      () => {
+        const n = 2053;
+        const c: AdamConstants = {
+          beta1: 0.9,
+          beta2: 0.999,
+          stepSize: 1e-3,
+          epsScaled: 1e-8,
+          weightDecay,
+          decoupled,
+          lr: 1e-3,
+          first: false,
+        };
+        const p = values(n, 21);
+        // Zero gradients (a dead unit) and ordinary ones, by lane.
+        const g = values(n, 22, 1e-3).map((x, i) => (i % 3 === 0 ? 0 : x));
+        const m = tinyMix(n, 23, 1e-3).map((x) => (Math.abs(x) >= 2 ** -80 ? x * 2 ** -90 : x));
+        const v = values(n, 24, 1e-6).map(Math.abs);
+        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
+        adamUpdate(p, g, m, v, null, n, c, new WasmRuntime(module!));
+        const bitsOf = (xs: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(xs).buffer));
+        expect(bitsOf(p)).toEqual(bitsOf(want.map((w) => w[0])));
+        expect(bitsOf(m)).toEqual(bitsOf(want.map((w) => w[1])));
+        expect(bitsOf(v)).toEqual(bitsOf(want.map((w) => w[2])));
+      },
+    );
+
   it.skipIf(module === null)(
     'keeps a moment at its last subnormals where the gradient is zero, as the composite does (0.9 m rounds back to m)',
     () => {
