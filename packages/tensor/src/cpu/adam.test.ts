@@ -32,18 +32,22 @@ function reference(p: number, g: number, m: number, v: number, c: AdamConstants)
   return [pi, mi, vi];
 }
 
+/** The kernel's cases: first step or later, and weight decay (0, decoupled 0.1, L2 0.01). */
+const VARIANTS = [
+  [true, 0, false],
+  [false, 0, false],
+  [false, 0.1, true],
+  [true, 0.1, true],
+  [false, 0.01, false],
+  [true, 0.01, false],
+] as const;
+
 describe('adamUpdate (CPU kernel)', () => {
   const module = kernelModule();
   // Large enough for the SIMD kernel, with a ragged tail; the kernel takes two vectors a turn, and
   // the first size leaves it one more (257 vectors), the second none (258).
   for (const n of [WASM_ADAM_MIN + 1, WASM_ADAM_MIN + 7])
-    for (const [first, weightDecay, decoupled] of [
-      [true, 0, false],
-      [false, 0, false],
-      [false, 0.1, true],
-      [true, 0.1, true],
-      [false, 0.01, false],
-    ] as const) {
+    for (const [first, weightDecay, decoupled] of VARIANTS) {
       for (const [simd, block] of [
         [false, 0],
         [true, ADAM_BLOCK],
@@ -109,64 +113,54 @@ function tinyMix(n: number, seed: number, scale: number, positive = false): Floa
   return out;
 }
 
-describe('adamUpdate on subnormal and tiny values (the exact path of the SIMD kernel)', () => {
+describe('adamUpdate on subnormal and tiny values (the exact paths of the SIMD kernel)', () => {
   const module = kernelModule();
-  for (const [first, weightDecay, decoupled] of [
-    [true, 0, false],
-    [false, 0, false],
-    [false, 0.1, true],
-    [true, 0.1, true],
-    [false, 0.01, false],
-    [true, 0.01, false],
-  ] as const)
+  const constants = (first: boolean, weightDecay: number, decoupled: boolean): AdamConstants => ({
+    beta1: 0.9,
+    beta2: 0.999,
+    stepSize: 1e-3,
+    epsScaled: 1e-8,
+    weightDecay,
+    decoupled,
+    lr: 1e-3,
+    first,
+  });
+  /** Runs the SIMD kernel on the arrays (in place) and expects the composite's bits for p, m and v. */
+  const expectCompositeBits = (p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamConstants): void => {
+    const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
+    adamUpdate(p, g, m, v, null, p.length, c, new WasmRuntime(module!));
+    const bitsOf = (xs: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(xs).buffer));
+    expect(bitsOf(p)).toEqual(bitsOf(want.map((w) => w[0])));
+    expect(bitsOf(m)).toEqual(bitsOf(want.map((w) => w[1])));
+    expect(bitsOf(v)).toEqual(bitsOf(want.map((w) => w[2])));
+  };
+  const decay = (weightDecay: number, decoupled: boolean): string =>
+    `weight decay ${weightDecay}${weightDecay ? (decoupled ? ' (decoupled)' : ' (L2)') : ''}`;
+
+  for (const [first, weightDecay, decoupled] of VARIANTS)
     it.skipIf(module === null)(
-      `${first ? 'first step' : 'later step'}, weight decay ${weightDecay}${weightDecay ? (decoupled ? ' (decoupled)' : ' (L2)') : ''}: the bits of the float32 composite`,
+      `${first ? 'first step' : 'later step'}, ${decay(weightDecay, decoupled)}: the bits of the float32 composite`,
       () => {
         const n = 4099;
-        const c: AdamConstants = { beta1: 0.9, beta2: 0.999, stepSize: 1e-3, epsScaled: 1e-8, weightDecay, decoupled, lr: 1e-3, first };
-        const p = tinyMix(n, 11, 0.05);
-        const g = tinyMix(n, 12, 1e-3);
-        const m = tinyMix(n, 13, 1e-3);
-        const v = tinyMix(n, 14, 1e-6, true);
-        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
-        adamUpdate(p, g, m, v, null, n, c, new WasmRuntime(module!));
-        const bitsOf = (xs: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(xs).buffer));
-        expect(bitsOf(p)).toEqual(bitsOf(want.map((w) => w[0])));
-        expect(bitsOf(m)).toEqual(bitsOf(want.map((w) => w[1])));
-        expect(bitsOf(v)).toEqual(bitsOf(want.map((w) => w[2])));
+        expectCompositeBits(
+          tinyMix(n, 11, 0.05),
+          tinyMix(n, 12, 1e-3),
+          tinyMix(n, 13, 1e-3),
+          tinyMix(n, 14, 1e-6, true),
+          constants(first, weightDecay, decoupled),
+        );
       },
     );
 
-  for (const [weightDecay, decoupled] of [
-    [0, false],
-    [0.1, true],
-    [0.01, false],
-  ] as const)
+  for (const [first, weightDecay, decoupled] of VARIANTS.filter(([first]) => !first))
     it.skipIf(module === null)(
-      `a tiny first moment with everything else ordinary (the kernel's path for m alone), weight decay ${weightDecay}: the bits of the float32 composite`,
+      `a tiny first moment with everything else ordinary (the kernel's path for m alone), ${decay(weightDecay, decoupled)}: the bits of the float32 composite`,
       () => {
         const n = 2053;
-        const c: AdamConstants = {
-          beta1: 0.9,
-          beta2: 0.999,
-          stepSize: 1e-3,
-          epsScaled: 1e-8,
-          weightDecay,
-          decoupled,
-          lr: 1e-3,
-          first: false,
-        };
-        const p = values(n, 21);
         // Zero gradients (a dead unit) and ordinary ones, by lane.
         const g = values(n, 22, 1e-3).map((x, i) => (i % 3 === 0 ? 0 : x));
         const m = tinyMix(n, 23, 1e-3).map((x) => (Math.abs(x) >= 2 ** -80 ? x * 2 ** -90 : x));
-        const v = values(n, 24, 1e-6).map(Math.abs);
-        const want = Array.from(p, (pi, i) => reference(pi, g[i], m[i], v[i], c));
-        adamUpdate(p, g, m, v, null, n, c, new WasmRuntime(module!));
-        const bitsOf = (xs: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(xs).buffer));
-        expect(bitsOf(p)).toEqual(bitsOf(want.map((w) => w[0])));
-        expect(bitsOf(m)).toEqual(bitsOf(want.map((w) => w[1])));
-        expect(bitsOf(v)).toEqual(bitsOf(want.map((w) => w[2])));
+        expectCompositeBits(values(n, 21), g, m, values(n, 24, 1e-6).map(Math.abs), constants(first, weightDecay, decoupled));
       },
     );
 
@@ -174,22 +168,12 @@ describe('adamUpdate on subnormal and tiny values (the exact path of the SIMD ke
     'keeps a moment at its last subnormals where the gradient is zero, as the composite does (0.9 m rounds back to m)',
     () => {
       const n = WASM_ADAM_MIN;
-      const c: AdamConstants = {
-        beta1: 0.9,
-        beta2: 0.999,
-        stepSize: 1e-3,
-        epsScaled: 1e-8,
-        weightDecay: 0,
-        decoupled: false,
-        lr: 1e-3,
-        first: false,
-      };
       const m = Float32Array.from({ length: n }, (_, i) => ((i % 4) + 1) * 2 ** -149);
       const before = Array.from(m);
       const p = new Float32Array(n).fill(0.5);
       const v = new Float32Array(n).fill(1e-6);
       const rt = new WasmRuntime(module!);
-      for (let step = 0; step < 3; step++) adamUpdate(p, new Float32Array(n), m, v, null, n, c, rt);
+      for (let step = 0; step < 3; step++) adamUpdate(p, new Float32Array(n), m, v, null, n, constants(false, 0, false), rt);
       expect(Array.from(m)).toEqual(before);
       expect(p.every((x) => x === 0.5)).toBe(true);
     },
