@@ -1,12 +1,19 @@
 import { Tensor, getBackend, logSoftmax, manualSeed, matmulT, oneHot, rand, randomPermutation, tensor, uniform, zeros } from '@bp/tensor';
 import { noGrad } from '@bp/autograd';
+import { THREAD_POLICY_WARMUP } from '@bp/tensor/internal';
 import { cpuClock, median, syntheticMnist, type MlpResult, type MlpWorkload } from './workload.js';
 
-/** Median GFLOP/s of an `n x n @ n x n` float32 product on the active backend. */
+/**
+ * Median GFLOP/s of an `n x n @ n x n` float32 product on the active backend, once warmed up:
+ * enough untimed products for the CPU backend's thread policy to settle (it alternates one
+ * thread and all, two calls at a time, until each has THREAD_POLICY_WARMUP runs counted, the
+ * first after each switch not counted), so the figure is the setting a training loop gets, not a
+ * mix of the two (a 1024² product timed five times right away was three of one thread).
+ */
 export function bpMatmulGflops(n: number, reps: number): number {
   const a = rand([n, n]);
   const b = rand([n, n]);
-  for (let i = 0; i < 2; i++) a.matmul(b);
+  for (let i = 0; i < 4 * THREAD_POLICY_WARMUP + 2; i++) a.matmul(b);
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

@@ -44,7 +44,7 @@ import { installMethods } from './tensor.js';
 export { wrap, view, bumpVersion, ensureExclusive, markShared, ownsStorage } from './tensor.js';
 export type { GradNodeLike } from './tensor.js';
 export { StorageRef } from './memory.js';
-export { setThreadPolicy } from './cpu/wasm/thread-pool.js';
+export { WARMUP as THREAD_POLICY_WARMUP, setThreadPolicy } from './cpu/wasm/thread-pool.js';
 export { WasmRuntime, kernelModule, DATA_AT } from './cpu/wasm/wasm-runtime.js';
 export { KC, MC, packA, packB } from './cpu/wasm/wasm-gemm.js';
 export { addAlong } from './ops/movement.js';
