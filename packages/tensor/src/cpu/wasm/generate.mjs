@@ -488,14 +488,22 @@ function expFamilyKernels(ways = 2) {
 // last row's).
 
 /**
- * The magnitude (as a float32 bit pattern, 2^-80) of a moment, or a parameter under weight decay,
- * below which the Adam kernel takes its exact double-precision path ({@link adamExact}) for a pair
- * of vectors: below it a float32 step could produce or read a subnormal value, and on many Intel processors each such operation costs a microcode assist of a hundred
- * cycles or more. Moments stick there: a parameter whose gradient stays zero (a dead ReLU unit,
- * an embedding row never looked up) has m decay by beta1 each step into the subnormal range,
- * where 0.9 * m rounds back to m for its last few values and it stays forever.
+ * The magnitudes (as float32 bit patterns) below which the Adam kernel takes an exact
+ * double-precision path for a pair of vectors: 2^-110 for v, or a parameter under weight decay
+ * ({@link adamExact}), and otherwise 2^-80 for m ({@link adamMExact}). Below them a float32 step
+ * could produce or read a subnormal value (v b2, p wd; m's step, m / (sqrt(v) + eps) times a
+ * learning rate, is the smallest value the update forms), and on many Intel processors each such
+ * operation costs a microcode assist of a hundred cycles or more. Moments stick there: a parameter
+ * whose gradient stays zero (a dead ReLU unit, an embedding row never looked up) has m decay by
+ * beta1 each step into the subnormal range, where 0.9 * m rounds back to m for its last few values
+ * and it stays forever. Above them, and for a gradient not itself near zero, the float32 steps
+ * stay normal for beta1 and beta2 above 2^-4, weight decay above 2^-16 and a step size above 2^-40
+ * (with v below 2^20); outside those only the speed changes, never the result. A v of 1e-28 with m
+ * and g at 1e-14 took the full exact path at 6.1-6.7 ns a value under one limit of 2^-80 for both
+ * moments, the float32 loop at 1.5 under these (Intel Xeon, AVX-512).
  */
 const ADAM_TINY = (47 << 23) - 1;
+const ADAM_TINY_V = (17 << 23) - 1;
 
 /**
  * Whether any lane of the vectors `xs` has a nonzero magnitude below the bit pattern L + 1, where
@@ -591,9 +599,9 @@ ${assign('den', `(f32x4.add (f32x4.sqrt ${loc('vi')}) ${loc('EPS')})`)}${assign(
  * through {@link adamExact}.
  * Measured on an AMD EPYC with AVX2 (Zen 3, Node 20): 1.41 ns a value with the tests inside one
  * loop, 0.96 like this; a square root and a division alone take 0.73. After the first step, a pair
- * of vectors with a tiny v (or, under weight decay, parameter; {@link ADAM_TINY}) goes through
- * {@link adamExact} instead, and one with only a tiny m through {@link adamMExact}: same bits, no
- * float32 arithmetic on subnormal values. Measured on an Intel Xeon with AVX-512 (Node 20, 100,352
+ * of vectors with a tiny v (or, under weight decay, parameter) goes through {@link adamExact}
+ * instead, and one with only a tiny m through {@link adamMExact} ({@link ADAM_TINY}): same bits,
+ * no float32 arithmetic on subnormal values. Measured on an Intel Xeon with AVX-512 (Node 20, 100,352
  * values, m subnormal, v not): 25.7 ns a value before, 3.4 now; 1.44 ns a value with no tiny
  * value before, 1.6 with the test.
  */
@@ -618,13 +626,13 @@ function adamKernel() {
     out += `      (v128.store offset=${o} ${at('p')} (f32x4.sub ${loc(`pi${s}`)} (f32x4.mul (f32x4.div ${loc(`mi${s}`)} (f32x4.add (f32x4.sqrt ${loc(`vi${s}`)}) ${loc('E')})) ${loc('S')})))\n`;
     return out;
   };
-  // Whether any moment (or, with weight decay, parameter) of the pair is tiny (ADAM_TINY). Not on
-  // the first step, which comes once; nor the gradient, whose tiny values make the moments tiny
-  // from the next step on.
-  const tiny = (names, decay) =>
+  // Whether any of the pair's `names` (or, with weight decay, its parameter) is below the limit in
+  // local `limit` (ADAM_TINY). Not on the first step, which comes once; nor the gradient, whose tiny
+  // values make the moments tiny from the next step on.
+  const tiny = (names, decay, limit) =>
     anyTiny(
       ['', '_1'].flatMap((s) => [...names.map((n) => loc(n + s)), ...(decay === 0 ? [] : [loc(`pi${s}`)])]),
-      'TINY',
+      limit,
     );
   const exact = (k, kernel = 'adam_exact') =>
     `        (call $${kernel} (local.get $p) (local.get $g) (local.get $m) (local.get $v) (local.get $i) (i32.const ${k})
@@ -636,8 +644,8 @@ function adamKernel() {
 ${interleave(load(first, 0, ''), load(first, 16, '_1'))}${
     first
       ? both(decay, first)
-      : `        (if ${tiny(['vo'], decay)} (then
-${exact(2)}        ) (else (if ${tiny(['mo'], 0)} (then
+      : `        (if ${tiny(['vo'], decay, 'TINY_V')} (then
+${exact(2)}        ) (else (if ${tiny(['mo'], 0, 'TINY')} (then
 ${exact(2, 'adam_mexact')}        ) (else
 ${both(decay, first)}        ))))
 `
@@ -669,10 +677,11 @@ ${loops(decay, first)}    ))
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
     (param $decay i32) (param $wd f32) (param $shrink f32)
     (local $i i32) (local $bytes i32) ${v128Locals(['pi', 'gi', 'mo', 'vo', 'mi', 'vi'])}
-    ${splats.map(([l]) => `(local $${l} v128)`).join(' ')} (local $TWO v128) (local $TINY v128)
+    ${splats.map(([l]) => `(local $${l} v128)`).join(' ')} (local $TWO v128) (local $TINY v128) (local $TINY_V v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (local.set $TWO ${i32(2)})
     (local.set $TINY ${i32(2 * ADAM_TINY)})
+    (local.set $TINY_V ${i32(2 * ADAM_TINY_V)})
     (local.set $bytes (i32.shl (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)) (i32.const 2)))
 ${splats.map(([l, x]) => assign(l, `(f32x4.splat (local.get $${x}))`).replace(/^ {6}/, '    ')).join('')}${cases})
 `;
