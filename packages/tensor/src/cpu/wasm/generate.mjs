@@ -129,8 +129,7 @@ ${step}      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       .replaceAll('B', `(local.get ${vec('b', o)})`)
       .replaceAll('S', '(local.get $S)');
   const half = (o, h) => {
-    const lanes = (q) =>
-      `(f64x2.promote_low_f32x4 ${h === 0 ? `(local.get ${vec(q, o)})` : `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get ${vec(q, o)}) (local.get ${vec(q, o)}))`})`;
+    const lanes = (q) => halfF64(`(local.get ${vec(q, o)})`, h);
     return `(f32x4.demote_f64x2_zero ${exact.replaceAll('A', lanes('a')).replaceAll('B', lanes('b')).replaceAll('S', '(local.get $D)')})`;
   };
   const both = (f) => [0, 16].map((o) => `        (v128.store offset=${o} (local.get $o) ${f(o)})\n`).join('');
@@ -180,6 +179,10 @@ const ERF32_TERMS = 10;
 
 const loc = (n) => `(local.get $${n})`;
 const assign = (n, e) => `      (local.set $${n} ${e})\n`;
+/** Float64 lanes `x` rounded to float32 and back (as Math.fround rounds a double): the exact paths' rounding after each operation. */
+const roundF32 = (x) => `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${x}))`;
+/** Lanes 2h and 2h + 1 of the f32x4 expression `v` (evaluated once or twice) as doubles. */
+const halfF64 = (v, h) => `(f64x2.promote_low_f32x4 ${h === 0 ? v : `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${v} ${v})`})`;
 
 /** Statements setting `$e` to erf of the float32 lanes of `$v` (locals `ab`, `i`, `s`, `u`, `q`). */
 function erf4() {
@@ -481,12 +484,6 @@ function expFamilyKernels(ways = 2) {
   return exp + sigmoid + tanh + log + expm1 + log1p;
 }
 
-// The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`
-// is the byte offset in the row, `$bytes` the row's length in bytes. A row's last vector may reach
-// into the next row: its lanes past the row are masked where they would count, and what it stores
-// there is written over when the next row is (the heap slot, a whole number of vectors, holds the
-// last row's).
-
 /**
  * The magnitudes (as float32 bit patterns) below which the Adam kernel takes an exact
  * double-precision path for a pair of vectors: 2^-110 for v, or a parameter under weight decay
@@ -515,6 +512,9 @@ const anyTiny = (xs, limit) =>
     .map((x) => `(i32x4.sub (i32x4.shl ${x} (i32.const 1)) (local.get $TWO))`)
     .reduce((a, b) => `(i32x4.min_u ${a} ${b})`)} (local.get $${limit})))`;
 
+/** Statements moving the exact paths' pointers `$p`, `$g`, `$m` and `$v` on by the i32 expression `by` (bytes). */
+const advanceAdam = (by) => ['p', 'g', 'm', 'v'].map((q) => assign(q, `(i32.add (local.get $${q}) ${by})`)).join('');
+
 /**
  * adam_exact(p, g, m, v, i, k, ...): `k` vectors (four values each) of the Adam step from byte `i`, each float32 operation
  * done in double precision and rounded to float32 (demoted) after it, as the TypeScript loop does
@@ -525,20 +525,19 @@ const anyTiny = (xs, limit) =>
  * (two chains interleaved measured 6.0 against 6.4 ns a value here: not worth twice the code).
  */
 function adamExact() {
-  const R = (x) => `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${x}))`;
+  const R = roundF32;
   const ld = (q) => `(f64x2.promote_low_f32x4 (v128.load64_zero (local.get $${q})))`;
   const st = (q, x) => `      (v128.store64_lane 0 (local.get $${q}) (f32x4.demote_f64x2_zero ${x}))\n`;
   const mul = (a, b) => R(`(f64x2.mul ${a} ${b})`);
   const add = (a, b) => R(`(f64x2.add ${a} ${b})`);
   const scalars = ['b1', 'b2', 'a1', 'a2', 'step', 'eps', 'wd', 'shrink'];
   const D = (x) => loc(x.toUpperCase());
-  const each = (f) => ['p', 'g', 'm', 'v'].map((q) => assign(q, f(q))).join('');
   return `  (func $adam_exact
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $i i32) (param $k i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
     (param $decay i32) (param $wd f32) (param $shrink f32)
     ${['pi', 'gi', 'gm', 'gv', 'mi', 'vi', ...scalars.map((x) => x.toUpperCase())].map((x) => `(local $${x} v128)`).join(' ')}
-${scalars.map((x) => assign(x.toUpperCase(), `(f64x2.splat (f64.promote_f32 (local.get $${x})))`)).join('')}${each((q) => `(i32.add (local.get $${q}) (local.get $i))`)}    (local.set $k (i32.shl (local.get $k) (i32.const 1)))
+${scalars.map((x) => assign(x.toUpperCase(), `(f64x2.splat (f64.promote_f32 (local.get $${x})))`)).join('')}${advanceAdam('(local.get $i)')}    (local.set $k (i32.shl (local.get $k) (i32.const 1)))
     (loop $half
 ${assign('pi', ld('p'))}${assign('gi', ld('g'))}      (if (i32.eq (local.get $decay) (i32.const 1)) (then
 ${assign('gi', add(loc('gi'), mul(loc('pi'), D('wd'))))}      ))
@@ -546,7 +545,7 @@ ${assign('gi', add(loc('gi'), mul(loc('pi'), D('wd'))))}      ))
 ${assign('pi', mul(loc('pi'), D('shrink')))}      ))
 ${assign('gm', mul(loc('gi'), D('a1')))}${assign('gv', mul(mul(loc('gi'), loc('gi')), D('a2')))}${assign('mi', loc('gm'))}${assign('vi', loc('gv'))}      (if (i32.eqz (local.get $first)) (then
 ${assign('mi', add(mul(ld('m'), D('b1')), loc('gm')))}${assign('vi', add(mul(ld('v'), D('b2')), loc('gv')))}      ))
-${st('m', loc('mi'))}${st('v', loc('vi'))}${st('p', `(f64x2.sub ${loc('pi')} ${mul(R(`(f64x2.div ${loc('mi')} ${add(R(`(f64x2.sqrt ${loc('vi')})`), D('eps'))})`), D('step'))})`)}${each((q) => `(i32.add (local.get $${q}) (i32.const 8))`)}      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+${st('m', loc('mi'))}${st('v', loc('vi'))}${st('p', `(f64x2.sub ${loc('pi')} ${mul(R(`(f64x2.div ${loc('mi')} ${add(R(`(f64x2.sqrt ${loc('vi')})`), D('eps'))})`), D('step'))})`)}${advanceAdam('(i32.const 8)')}      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br_if $half (local.get $k))))
 `;
 }
@@ -556,17 +555,15 @@ ${st('m', loc('mi'))}${st('v', loc('vi'))}${st('p', `(f64x2.sub ${loc('pi')} ${m
  * tiny (the usual case: a parameter whose gradient stays zero has m decay by 0.9 a step, v by 0.999):
  * the float32 operations that cannot meet a subnormal value (the gradient's terms, v, its square
  * root, weight decay) run on f32x4 as in the kernel, and only m's update, the division and the
- * step on doubles, demoted after each. Measured on an Intel Xeon with AVX-512: 6.3 -> 3.5 ns a
+ * step on doubles, demoted after each. Measured on an Intel Xeon with AVX-512: 6.3 -> 3.4-3.5 ns a
  * value against the full exact path.
  */
 function adamMExact() {
-  const R = (x) => `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${x}))`;
+  const R = roundF32;
   const F = ['b2', 'a1', 'a2', 'eps', 'wd', 'shrink'];
   const D = ['b1', 'step'];
   const up = (x) => x.toUpperCase();
-  // Lanes 2h and 2h + 1 of the f32x4 local `x` as doubles.
-  const lanes = (x, h) =>
-    `(f64x2.promote_low_f32x4 ${h === 0 ? loc(x) : `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${loc(x)} ${loc(x)})`})`;
+  const lanes = (x, h) => halfF64(loc(x), h);
   const half = (
     h,
   ) => `${assign('mi', R(`(f64x2.add ${R(`(f64x2.mul ${lanes('mo', h)} ${loc('B1')})`)} ${lanes('gm', h)})`))}      (v128.store64_lane offset=${8 * h} 0 (local.get $m) (f32x4.demote_f64x2_zero ${loc('mi')}))
@@ -577,13 +574,13 @@ function adamMExact() {
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
     (param $decay i32) (param $wd f32) (param $shrink f32)
     ${['pi', 'gi', 'gm', 'vi', 'den', 'mo', 'mi', ...[...F, ...D].map(up)].map((x) => `(local $${x} v128)`).join(' ')}
-${F.map((x) => assign(up(x), `(f32x4.splat (local.get $${x}))`)).join('')}${D.map((x) => assign(up(x), `(f64x2.splat (f64.promote_f32 (local.get $${x})))`)).join('')}${['p', 'g', 'm', 'v'].map((q) => assign(q, `(i32.add (local.get $${q}) (local.get $i))`)).join('')}    (loop $vector
+${F.map((x) => assign(up(x), `(f32x4.splat (local.get $${x}))`)).join('')}${D.map((x) => assign(up(x), `(f64x2.splat (f64.promote_f32 (local.get $${x})))`)).join('')}${advanceAdam('(local.get $i)')}    (loop $vector
 ${assign('pi', '(v128.load (local.get $p))')}${assign('gi', '(v128.load (local.get $g))')}      (if (i32.eq (local.get $decay) (i32.const 1)) (then
 ${assign('gi', `(f32x4.add ${loc('gi')} (f32x4.mul ${loc('pi')} ${loc('WD')}))`)}      ))
       (if (i32.eq (local.get $decay) (i32.const 2)) (then
 ${assign('pi', `(f32x4.mul ${loc('pi')} ${loc('SHRINK')})`)}      ))
 ${assign('gm', `(f32x4.mul ${loc('gi')} ${loc('A1')})`)}${assign('vi', `(f32x4.add (f32x4.mul (v128.load (local.get $v)) ${loc('B2')}) (f32x4.mul (f32x4.mul ${loc('gi')} ${loc('gi')}) ${loc('A2')}))`)}      (v128.store (local.get $v) ${loc('vi')})
-${assign('den', `(f32x4.add (f32x4.sqrt ${loc('vi')}) ${loc('EPS')})`)}${assign('mo', '(v128.load (local.get $m))')}${half(0)}${half(1)}${['p', 'g', 'm', 'v'].map((q) => assign(q, `(i32.add (local.get $${q}) (i32.const 16))`)).join('')}      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+${assign('den', `(f32x4.add (f32x4.sqrt ${loc('vi')}) ${loc('EPS')})`)}${assign('mo', '(v128.load (local.get $m))')}${half(0)}${half(1)}${advanceAdam('(i32.const 16)')}      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br_if $vector (local.get $k))))
 `;
 }
@@ -686,6 +683,12 @@ ${loops(decay, first)}    ))
 ${splats.map(([l, x]) => assign(l, `(f32x4.splat (local.get $${x}))`).replace(/^ {6}/, '    ')).join('')}${cases})
 `;
 }
+
+// The row kernels of the softmax family walk each row of `[rows, cols]` a vector at a time: `$p`
+// is the byte offset in the row, `$bytes` the row's length in bytes. A row's last vector may reach
+// into the next row: its lanes past the row are masked where they would count, and what it stores
+// there is written over when the next row is (the heap slot, a whole number of vectors, holds the
+// last row's).
 
 /** The address of the current vector of the row at pointer `base`. */
 const rowAt = (base) => `(i32.add (local.get $${base}) (local.get $p))`;
