@@ -1,4 +1,4 @@
-import { ArgumentError, BpError, Tensor, setGradEnabled, zerosLike } from '@bp/tensor';
+import { ArgumentError, BpError, NotAvailableError, Tensor, fmtShape, setGradEnabled, zerosLike } from '@bp/tensor';
 
 /**
  * Runs `fn` without recording a graph (PyTorch's `torch.no_grad()`): for
@@ -32,11 +32,24 @@ export function enableGrad<T>(fn: () => T): T {
 
 type Grads<A extends Tensor[]> = A extends [Tensor] ? Tensor : Tensor[];
 
+/** How many {@link valueAndGrad} functions are running now, one inside another. */
+let depth = 0;
+
 function prepare(op: string, xs: Tensor[]): Tensor[] {
   if (xs.length === 0) throw new ArgumentError(op, 'needs at least one input tensor');
   return xs.map((x, i) => {
     if (!(x instanceof Tensor)) throw new ArgumentError(op, `argument ${i} is not a Tensor`);
     if (x.dtype !== 'float32') throw new ArgumentError(op, `argument ${i} must be float32 to be differentiated, got ${x.dtype}`);
+    // Inside another grad's function, an input that requires grad is (or may be) on the outer
+    // graph: the backward pass records no graph of its own, so the inner gradient would reach the
+    // outer one as a constant and its derivative would silently be zero.
+    if (depth > 0 && x.requiresGrad) {
+      throw new NotAvailableError(
+        op,
+        `argument ${i} ${fmtShape(x.shape)} requires grad inside an enclosing grad or valueAndGrad: gradients of gradients ` +
+          '(higher-order derivatives) are not supported; pass x.detach() to take the inner gradient as a constant',
+      );
+    }
     const leaf = x.detach();
     leaf.requiresGrad = true;
     return leaf;
@@ -53,9 +66,11 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...
     const leaves = prepare('valueAndGrad', xs);
     const prev = setGradEnabled(true);
     let value: Tensor;
+    depth++;
     try {
       value = fn(...(leaves as A));
     } finally {
+      depth--;
       setGradEnabled(prev);
     }
     if (!(value instanceof Tensor)) throw new BpError('valueAndGrad', 'the function must return a Tensor');
@@ -67,7 +82,9 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...
 
 /**
  * `grad(fn)(...xs)`: the gradient of a scalar-valued `fn` with respect to its
- * arguments: one tensor for a one-argument function, else an array.
+ * arguments: one tensor for a one-argument function, else an array. First
+ * derivatives only: `grad` inside another `grad`'s function, on an input that
+ * requires grad there, throws rather than return a second derivative of zero.
  *
  * @example
  * const dfdx = grad((x: Tensor) => x.pow(2).sum());

@@ -29,9 +29,13 @@ export interface GradcheckReport {
   inputs: GradcheckInput[];
 }
 
-/** A fixed projection so non-scalar outputs are checked in every direction. */
+/**
+ * A fixed projection so non-scalar outputs are checked in every direction: weights in [0.5, 1.5).
+ * A one-element output is taken as it is (weight 1), so the report shows its true gradient.
+ */
 function projection(n: number): Float32Array {
   const w = new Float32Array(n);
+  if (n === 1) return w.fill(1);
   let s = 12345;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -42,9 +46,15 @@ function projection(n: number): Float32Array {
 
 /**
  * Compares autograd's gradients of `fn` with central finite differences at
- * `inputs` (float32 tensors). A non-scalar output is reduced as
- * `sum(out * w)` with fixed weights `w`. Returns a report; never throws on a
- * mismatch, so tests can print it.
+ * `inputs` (float32 tensors). A one-element output is differentiated as it is (the
+ * report's `analytic` and `numeric` are its gradient); a larger output is reduced as
+ * `sum(out * w)` with fixed weights `w` in [0.5, 1.5), which the reported values include.
+ * Returns a report; never throws on a mismatch, so tests can print it.
+ *
+ * bp computes in float32, where PyTorch's gradcheck insists on float64: a difference
+ * quotient can only resolve what float32 rounding leaves of `fn`'s change over `eps`. Keep
+ * the outputs moderate (about 1e3 and below at the default `eps` of 1e-2), or raise `eps`
+ * and `rtol` for large ones; a failure there can be the finite differences, not the gradient.
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
   const eps = opts.eps ?? 1e-2;

@@ -1,5 +1,5 @@
-import { AnomalyError, detectAnomaly, enableGrad, grad, gradFn, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
-import { BpError, isGradEnabled, keep, log, tensor, tidy, type Tensor } from '@bp/tensor';
+import { AnomalyError, detectAnomaly, enableGrad, grad, gradFn, gradcheck, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
+import { BpError, NotAvailableError, isGradEnabled, keep, log, tensor, tidy, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectThrows } from '../assert.js';
 import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
 
@@ -191,7 +191,25 @@ export const autogradCases: CaseBuilder = (ctx) => {
       expectClose(g, [1, 3], tol, 'gradient of mean(x^2)');
       check(x.grad === null && !x.requiresGrad, 'grad leaves its arguments untouched');
       expectClose(grad((t: Tensor) => t.sum().mul(0).add(1))(tensor([1, 2])), [0, 0], tol, 'a constant function has zero gradient');
+      // A gradient of a gradient would need the backward pass recorded: refused, not a silent zero.
+      const inner = grad((z: Tensor) => z.pow(3).sum());
+      expectThrows(() => grad((t: Tensor) => inner(t).sum())(tensor([1, 2])), NotAvailableError, ['grad', 'higher-order', 'detach']);
+      expectClose(
+        grad((t: Tensor) => t.mul(inner(t.detach())).sum())(tensor([1, 2])),
+        [3, 12],
+        tol,
+        'an inner gradient of a detached input is a constant',
+      );
     }),
+    {
+      ...c('gradcheck reports the gradient itself for a one-element output', () => {
+        const r = gradcheck((t: Tensor) => t.abs().sum(), [tensor([-1, 2])]);
+        check(r.ok, () => `gradcheck of sum(|x|) failed: ${JSON.stringify(r)}`);
+        expectClose(tensor(r.inputs[0].analytic), [-1, 1], tol, 'analytic gradient of sum(|x|)');
+        expectClose(tensor(r.inputs[0].numeric), [-1, 1], { atol: 1e-5, rtol: 0 }, 'numeric gradient of sum(|x|)');
+      }),
+      needsSyncRead: 'gradcheck reads values synchronously',
+    },
     {
       ...c('detectAnomaly names the forward op that made NaN or Infinity', async () => {
         expectThrows(() => detectAnomaly(() => log(tensor([0, 1])).sum()), AnomalyError, ["'log'", '-Infinity', '[2]']);
