@@ -156,7 +156,8 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
         for (const p of group.params) {
           const g = p.grad;
           if (g === null) continue;
-          if (g.size !== p.size) {
+          // The shape, not only the size, as PyTorch checks a .grad assigned by hand.
+          if (g.size !== p.size || g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
             throw new ShapeError(this.name, `gradient ${fmtShape(g.shape)} does not match its parameter ${fmtShape(p.shape)}`);
           }
           let s = this.state.get(p);

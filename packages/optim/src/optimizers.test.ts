@@ -127,6 +127,16 @@ describe('Optimizer behaviour', () => {
     expect(w.dataSync()).toEqual(snapshot);
   });
 
+  it('a gradient of another shape than its parameter is refused, even of the same size (as PyTorch)', () => {
+    for (const make of [(p: Tensor[]) => new SGD(p, { lr: 0.1 }), (p: Tensor[]) => new Adam(p, { lr: 0.1 })]) {
+      const p = tensor([[1, 2]], { requiresGrad: true });
+      p.grad = tensor([3, 4]);
+      const opt = make([p]);
+      expect(() => opt.step()).toThrow(/gradient \[2\] does not match its parameter \[1,2\]/);
+      expect(p.toArray()).toEqual([[1, 2]]);
+    }
+  });
+
   it('lr is mutable, on the optimizer and per group', () => {
     const { w, b } = startParams();
     const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.5 }], { lr: 0.1 });
