@@ -181,6 +181,26 @@ export const convCases: CaseBuilder = (ctx) => {
       );
       expectClose(avgPool2d(x, 3, { divisorOverride: 2 }), [[[[18]]]], tol, 'avgPool2d divisorOverride');
     }),
+    c('one image [c, h, w] is a batch of one without its batch axis (as PyTorch)', async () => {
+      const x = normal([2, 5, 6], 410);
+      const w = normal([3, 2, 3, 3], 411);
+      const wt = normal([2, 3, 2, 2], 412);
+      const b = normal([3], 413);
+      const one = (t: Tensor) => t.unsqueeze(0);
+      const same = async (got: Tensor, batched: Tensor, what: string) => {
+        expectMeta(got, batched.shape.slice(1), 'float32', what);
+        expectClose(got, await batched.squeeze(0).array(), tol, what);
+      };
+      await same(conv2d(x, w, b, { padding: 1, stride: 2 }), conv2d(one(x), w, b, { padding: 1, stride: 2 }), 'conv2d');
+      await same(convTranspose2d(x, wt, null, { stride: 2 }), convTranspose2d(one(x), wt, null, { stride: 2 }), 'convTranspose2d');
+      await same(maxPool2d(x, 2, { padding: 1 }), maxPool2d(one(x), 2, { padding: 1 }), 'maxPool2d');
+      await same(avgPool2d(x, 3, { stride: 1 }), avgPool2d(one(x), 3, { stride: 1 }), 'avgPool2d');
+      await same(
+        conv2dReluMaxPool2d(x, w, b, { padding: 1 }, 2),
+        conv2dReluMaxPool2d(one(x), w, b, { padding: 1 }, 2),
+        'conv2d, relu, maxPool2d',
+      );
+    }),
     c('adaptiveAvgPool2d and adaptiveMaxPool2d (hand-derived)', () => {
       const x = img(3, 4); // rows [0..3], [4..7], [8..11]
       expectClose(adaptiveAvgPool2d(x, 1), [[[[5.5]]]], tol, 'global average');
@@ -298,7 +318,7 @@ export function convErrorRows(): [string, () => unknown, ErrorClass, string[]][]
       ['empty output'],
     ],
     ['convTranspose2d', () => convTranspose2d(bad(null), zeros([1, 1, 1, 1])), ArgumentError, ['Tensor']],
-    ['maxPool2d', () => maxPool2d(zeros([1, 1, 8, 8]), 2, { dilation: 2, padding: 2 }), ArgumentError, ['padding', 'dilated to 3x3']],
+    ['maxPool2d', () => maxPool2d(zeros([1, 1, 8, 8]), 2, { dilation: 2, padding: 2 }), ArgumentError, ['padding', 'half the kernel 2']],
     ['maxPool2d', () => maxPool2d(zeros([1, 1, 8, 8]), 2, { ceilMode: bad('yes') }), ArgumentError, ['ceilMode', 'yes']],
     ['avgPool2d', () => avgPool2d(zeros([1, 1, 4, 4]), 2, { divisorOverride: 0 }), ArgumentError, ['divisorOverride', '0']],
     ['avgPool2d', () => avgPool2d(zeros([1, 1, 4, 4]), 2, bad({ dilation: 2 })), ArgumentError, ['dilation']],

@@ -395,7 +395,14 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
         'where broadcast',
       );
       expectClose(where(tensor([0.5, 0, -1]), 1, 2), [1, 2, 1], tol, 'float condition');
-      expectClose(tensor([1, 0], { dtype: 'int32' }).where(5, 6), [5, 6], tol, 'where as a method');
+      // The method takes PyTorch's order: x.where(condition, other) keeps x where the condition holds.
+      expectClose(
+        tensor([1, 2, 3]).where(tensor([1, 0, 1], { dtype: 'int32' }), tensor([-1, -2, -3])),
+        [1, -2, 3],
+        tol,
+        'where as a method',
+      );
+      expectClose(tensor([1, 2]).where(tensor([0, 1], { dtype: 'int32' }), 9), [9, 2], tol, 'where as a method, scalar other');
       const ints = where(tensor([1, 0], { dtype: 'int32' }), tensor([1, 2], { dtype: 'int32' }), tensor([3, 4], { dtype: 'int32' }));
       expectExact(ints, [1, 4], 'int32', 'where of int32 stays int32');
     }),
@@ -405,6 +412,23 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       expectClose(x.clamp(0), [0, 0, 0.5, 2], tol, 'clamp(0)');
       expectClose(x.clamp(null, 0), [-2, -0.5, 0, 0], tol, 'clamp(null, 0)');
       expectClose(x.clamp(), [-2, -0.5, 0.5, 2], tol, 'clamp()');
+    }),
+    c('clamp with NaN bounds gives what PyTorch gives', async () => {
+      // torch 1.13: clamp(x, nan, 1) and clamp(x, -1, nan) are all NaN, a NaN in a tensor bound is
+      // NaN where it applies, and a lone number bound of NaN (clamp_min / clamp_max) leaves x.
+      const x = tensor([-5, 5]);
+      const allNaN = async (t: Tensor, what: string) => {
+        const v = Array.from(await t.data());
+        check(v.every(Number.isNaN), `${what}: expected NaN, got ${v}`);
+      };
+      await allNaN(clamp(x, NaN, 1), 'clamp(x, NaN, 1)');
+      await allNaN(clamp(x, -1, NaN), 'clamp(x, -1, NaN)');
+      await allNaN(clamp(x, tensor([NaN, NaN]), tensor([1, 1])), 'clamp(x, [NaN, NaN], [1, 1])');
+      await allNaN(clamp(x, tensor([NaN, NaN])), 'clamp(x, [NaN, NaN])');
+      const half = await clamp(x, null, tensor([NaN, 2])).data();
+      check(Number.isNaN(half[0]) && half[1] === 2, `clamp(x, null, [NaN, 2]): expected [NaN, 2], got ${Array.from(half)}`);
+      expectClose(clamp(x, NaN), [-5, 5], tol, 'clamp(x, NaN)');
+      expectClose(clamp(x, null, NaN), [-5, 5], tol, 'clamp(x, null, NaN)');
     }),
     c('cast truncates toward zero and clone copies', () => {
       expectExact(cast(tensor([1.7, -1.7, 2.5, -0.2]), 'int32'), [1, -1, 2, 0], 'int32', 'float to int32');

@@ -263,7 +263,13 @@ function table(): Row[] {
     ...rows('randn', [[() => randn([-3]), ShapeError, ['[-3]']]]),
     ...rows('uniform', [[() => uniform([2], 1, 0), ArgumentError, ['high', 'low']]]),
     ...rows('randint', [[() => randint(5, 2, [3]), ArgumentError, ['5', '2']]]),
-    ...rows('arange', [[() => arange(0, 5, 0), ArgumentError, ['step']]]),
+    ...rows('arange', [
+      [() => arange(0, 5, 0), ArgumentError, ['step']],
+      // As PyTorch: a step pointing away from stop is an error, not an empty tensor.
+      [() => arange(0, 5, -1), ArgumentError, ['(0, 5, -1)', 'sign']],
+      [() => arange(5, 0), ArgumentError, ['(5, 0, 1)', 'sign']],
+    ]),
+    ...rows('pow', [[() => pow(tensor([2, 3], { dtype: 'int32' }), -1), ArgumentError, ['int32', '[2]', '-1']]]),
     ...rows('linspace', [[() => linspace(0, 1, -1), ArgumentError, ['-1']]]),
     ...rows('eye', [[() => eye(-2), ArgumentError, ['-2']]]),
     ...binaries.flatMap(([op, f]) =>
@@ -302,11 +308,11 @@ function table(): Row[] {
       [() => argmin(zeros([2, 0]), 1), ArgumentError, ['[2,0]']],
     ]),
     ...rows('softmax', [
-      [() => softmax(tensor(1)), ShapeError, ['scalar']],
+      [() => softmax(tensor(1), 1), AxisError, ['axis 1']],
       [() => softmax(t23(), 2), AxisError, ['axis 2']],
     ]),
     ...rows('logSoftmax', [
-      [() => logSoftmax(tensor(1)), ShapeError, ['scalar']],
+      [() => logSoftmax(tensor(1), 1), AxisError, ['axis 1']],
       [() => logSoftmax(t23(), -3), AxisError, ['axis -3']],
     ]),
     ...rows('logSumExp', [[() => logSumExp(t23(), 4), AxisError, ['axis 4']]]),
@@ -329,6 +335,9 @@ function table(): Row[] {
       [() => matmul(zeros([2, 3, 4]), zeros([3, 4, 5])), ShapeError, ['[2]', '[3]']],
       [() => matmul(tensor(1), t23()), ShapeError, ['[]', '[2,3]']],
       [() => matmul(t23(), bad([1])), ArgumentError, ['Tensor']],
+      // A vector's shape as given, not as promoted to a matrix.
+      [() => matmul(tensor([1, 2]), tensor([1, 2, 3])), ShapeError, ['[2] @ [3]', '2 != 3']],
+      [() => matmul(t23(), tensor([1, 2])), ShapeError, ['[2,3] @ [2]', '3 != 2']],
     ]),
     ...rows('reshape', [
       [() => reshape(t23(), [4]), ShapeError, ['[2,3]', '[4]', '6']],
@@ -370,12 +379,14 @@ function table(): Row[] {
     ...rows('concat', [
       [() => concat([t23(), zeros([2, 2])], 0), ShapeError, ['[2,3]', '[2,2]']],
       [() => concat([]), ArgumentError, ['empty']],
+      [() => concat([tensor(1), tensor(2)]), ShapeError, ['zero-dimensional', 'position 0']],
     ]),
     ...rows('stack', [[() => stack([t23(), zeros([3, 2])]), ShapeError, ['[2,3]', '[3,2]']]]),
     ...rows('gather', [
       [() => gather(t23(), [0, 2]), IndexError, ['index 2', 'size 2'], true],
       [() => gather(t23(), tensor([0]), 1), DTypeError, ['int32', 'float32']],
       [() => gather(t23(), [0.5]), ArgumentError, ['[0.5]']],
+      [() => gather(tensor(3), [7]), IndexError, ['index 7', 'zero-dimensional'], true],
     ]),
     ...rows('scatterAdd', [
       [() => scatterAdd(t23(), [0, 1], 0, [4, 4]), ShapeError, ['[2,3]', '[2,4]']],
@@ -407,7 +418,7 @@ function table(): Row[] {
       [() => conv2d(zeros([1, 3, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['3 channels', '[4,2,3,3]', '[1,3,5,5]']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3])), ShapeError, ['[4,2,3]']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), zeros([3])), ShapeError, ['[4]', '[3]']],
-      [() => conv2d(zeros([2, 5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['[2,5,5]']],
+      [() => conv2d(zeros([5, 5]), zeros([4, 2, 3, 3])), ShapeError, ['[5,5]']],
       [() => conv2d(zeros([1, 2, 2, 2]), zeros([4, 2, 3, 3])), ShapeError, ['3x3', '[1,2,2,2]']],
       [() => conv2d(zeros([1, 2, 5, 5]), bad(null)), ArgumentError, ['weight', 'Tensor']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), bad([1, 2, 3, 4])), ArgumentError, ['bias', 'Tensor']],
@@ -463,7 +474,7 @@ function table(): Row[] {
       [() => reluBackward(zeros([2, 3]), bad(null)), ArgumentError, ['x', 'Tensor']],
     ]),
     ...rows('maxPool2d', [
-      [() => maxPool2d(zeros([1, 4, 4]), 2), ShapeError, ['[1,4,4]']],
+      [() => maxPool2d(zeros([4, 4]), 2), ShapeError, ['[4,4]']],
       [() => maxPool2d(zeros([1, 1, 4, 4]), 2, { padding: 2 }), ArgumentError, ['padding']],
       [() => maxPool2d(zeros([1, 1, 4, 4]), 5), ShapeError, ['5x5', '[1,1,4,4]']],
     ]),

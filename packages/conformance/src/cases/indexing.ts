@@ -13,6 +13,8 @@ import {
   gather,
   index,
   indexSelect,
+  logSoftmax,
+  softmax,
   maskedFill,
   maskedSelect,
   gt,
@@ -44,6 +46,33 @@ export const indexingCases: CaseBuilder = (ctx) => {
   const grad = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]) => expectGradcheck(ctx, fn, inputs, name);
   const m34 = () => arange(12).cast('float32').reshape([3, 4]);
   return [
+    c('zero-dimensional inputs as PyTorch: index-select, softmax; concat and stack as methods', () => {
+      // torch.index_select(torch.tensor(3.), 0, [0]) is tensor(3.): a scalar's one entry is index 0.
+      expectExact(indexSelect(tensor(3), 0, [0]), 3, 'float32', 'indexSelect of a scalar');
+      expectExact(gather(tensor(3), [0, 0]), 3, 'float32', 'gather of a scalar');
+      expectExact(softmax(tensor(3)), 1, 'float32', 'softmax of a scalar');
+      expectExact(logSoftmax(tensor(3), -1), 0, 'float32', 'logSoftmax of a scalar');
+      expectExact(tensor([1]).concat([tensor([2]), tensor([3])]), [1, 2, 3], 'float32', 'x.concat([b, c])');
+      expectExact(
+        tensor([[1], [2]]).concat(tensor([[3], [4]]), 1),
+        [
+          [1, 3],
+          [2, 4],
+        ],
+        'float32',
+        'x.concat(b, 1)',
+      );
+      expectExact(
+        tensor([1, 2]).stack(tensor([3, 4]), 1),
+        [
+          [1, 3],
+          [2, 4],
+        ],
+        'float32',
+        'x.stack(b, 1)',
+      );
+      expectExact(tensor(1).stack([tensor(2)]), [1, 2], 'float32', 'scalars stack');
+    }),
     c('numel view unflatten', () => {
       const x = m34();
       if (numel(x) !== 12 || x.numel() !== 12 || numel(tensor(3)) !== 1 || numel(zeros([2, 0])) !== 0) {

@@ -1,5 +1,5 @@
-import { matmul, matmulT, tensor, type Tensor } from '@bp/tensor';
-import { expectClose, expectMeta } from '../assert.js';
+import { matmul, matmulT, ones, tensor, type Tensor } from '@bp/tensor';
+import { check, expectClose, expectMeta } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 import { matmulRef } from '../reference.js';
 
@@ -105,6 +105,33 @@ export const matmulCases: CaseBuilder = (ctx) => {
         [1, 1],
         'float32',
         'int32 @ int32 is float32',
+      );
+    }),
+    c('matmul with an empty batch against a single matrix is empty (as PyTorch)', async () => {
+      for (const [a, b] of [
+        [
+          [0, 2, 3],
+          [3, 4],
+        ],
+        [
+          [2, 3],
+          [0, 3, 4],
+        ],
+      ]) {
+        const out = matmul(ones(a), ones(b));
+        expectMeta(out, [0, 2, 4], 'float32', `[${a}] @ [${b}]`);
+        const n = (await out.data()).length;
+        check(n === 0, () => `[${a}] @ [${b}]: expected no values, got ${n}`);
+      }
+      const w = ones([3, 4], { requiresGrad: true });
+      matmul(ones([0, 2, 3]), w)
+        .sum()
+        .backward();
+      expectClose(
+        w.grad!,
+        Array.from({ length: 3 }, () => [0, 0, 0, 0]),
+        tol,
+        'the gradient of the single matrix is zero',
       );
     }),
     c('matmul with broadcast batch axes agrees with an explicit loop', async () => {

@@ -4,8 +4,8 @@ import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
 import { add, cast } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
-import { concat, hostIndices, narrow, pad, reshape, takeAlong, transpose } from './movement.js';
-import { col2imWide, conv2d, dilateKernel, type ConvOptions } from './nn.js';
+import { concat, hostIndices, narrow, pad, reshape, squeeze, takeAlong, transpose, unsqueeze } from './movement.js';
+import { col2imWide, conv2d, dilateKernel, unbatched, type ConvOptions } from './nn.js';
 import { max } from './reduce.js';
 import { checkTensor, make } from './util.js';
 
@@ -86,7 +86,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   checkTensor(op, x);
   checkTensor(op, weight, 'weight');
   if (bias != null) checkTensor(op, bias, 'bias');
-  if (x.rank !== 4) throw new ShapeError(op, `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  if (unbatched(x)) return squeeze(convTranspose2d(unsqueeze(x, 0), weight, bias, opts), 0);
+  if (x.rank !== 4) throw new ShapeError(op, `input must be [n, c, h, w] or one image [c, h, w], got ${fmtShape(x.shape)}`);
   if (weight.rank !== 4) throw new ShapeError(op, `weight must be [inC, outC/groups, kH, kW], got ${fmtShape(weight.shape)}`);
   const groups = intOne(op, 'groups', opts.groups ?? 1, 1);
   const [inC, outPerGroup, kh0, kw0] = weight.shape;

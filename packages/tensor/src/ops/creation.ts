@@ -263,6 +263,12 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
   if (step === 0 || !Number.isFinite(step) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
     throw new ArgumentError('arange', `need finite start/stop and a non-zero step, got (${start}, ${stop}, ${step})`);
   }
+  if ((hi - lo) * step < 0) {
+    throw new ArgumentError(
+      'arange',
+      `the step's sign points away from stop: (${start}, ${stop}, ${step}) (as in PyTorch; use a ${step > 0 ? 'negative' : 'positive'} step)`,
+    );
+  }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   if (n > MAX_ELEMENTS)
     throw new ArgumentError('arange', `(${start}, ${stop}, ${step}) gives ${n} values, more than the ${MAX_ELEMENTS} a tensor can hold`);

@@ -3,7 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
 import { UNARY_OPS, type UnaryDef } from '../backend/unary-ops.js';
 import { record, type NoAttrs } from '../engine.js';
-import { ArgumentError, DTypeError } from '../errors.js';
+import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { checkTensor, make, toTensor } from './util.js';
@@ -57,6 +57,13 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * JavaScript's `Math.pow` gives NaN; a negative base to a non-integer power is NaN.
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
+  // As PyTorch: an int32 tensor to a negative integer (a number) would truncate to 0 or 1.
+  if (a instanceof Tensor && a.dtype === 'int32' && typeof b === 'number' && Number.isInteger(b) && b < 0) {
+    throw new ArgumentError(
+      'pow',
+      `integers to negative integer powers are not allowed: int32 ${fmtShape(a.shape)} ** ${b} (cast to float32 first)`,
+    );
+  }
   return binaryOp('pow', a, b);
 }
 /** Elementwise larger value (NaN wins); on ties each side gets half the gradient, as PyTorch. */
@@ -355,9 +362,19 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * The method form of {@link where}, in PyTorch's order: `x.where(condition, other)` keeps `x`
+ * where `condition` is non-zero and takes `other` elsewhere (`where(condition, x, other)`).
+ */
+function whereMethod(x: Tensor, condition: TensorLike, other: TensorLike): Tensor {
+  return where(condition, x, other);
+}
+
+/**
  * Limits values to `[min, max]`; each bound is a number, a tensor (broadcast with `x`), or
  * null/undefined for none. As PyTorch, the result is `minimum(maximum(x, min), max)`: where
- * `min > max` every value becomes `max` (not an error), and NaN stays NaN. The gradient, as
+ * `min > max` every value becomes `max` (not an error), and NaN stays NaN. A NaN bound gives NaN
+ * wherever it applies when it is a tensor, or when both bounds are numbers; a lone number bound
+ * that is NaN leaves `x` as it is (PyTorch's `clamp_min` / `clamp_max`). The gradient, as
  * PyTorch's: `x` gets it where `min <= x <= max`; a tensor `min` where `x < min < max`; a tensor
  * `max` where `x > max` or `max < min` (and with `min == max` and `x` below both, no one does).
  */
@@ -374,6 +391,15 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   let shape = x.shape;
   for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
   if (min == null && max == null) return x;
+  if (typeof min === 'number' && typeof max === 'number' && (Number.isNaN(min) || Number.isNaN(max))) return add(mul(x, 0), NaN);
+  const out = clampBounds(x, min, max);
+  // NaN compares false, so the rules below pass over a NaN in a tensor bound: it wins here.
+  let r = out;
+  for (const v of [min, max]) if (v instanceof Tensor && v.dtype === 'float32') r = where(isnan(v), v, r);
+  return r;
+}
+
+function clampBounds(x: Tensor, min: TensorLike | null | undefined, max: TensorLike | null | undefined): Tensor {
   if (max == null) return where(lt(x, min!), min!, x);
   if (min == null) return where(gt(x, max), max, x);
   // Two number bounds in order (the usual case): x below min takes min, above max takes max, and
@@ -426,7 +452,7 @@ export const elementwiseMethods = {
   expm1,
   reciprocal,
   cast,
-  where,
+  where: whereMethod,
   clamp,
   tan,
   asin,

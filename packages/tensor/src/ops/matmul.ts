@@ -34,6 +34,10 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   }
   // Vectors: promote, multiply, then drop the added axis.
   if (a.rank === 1 || b.rank === 1) {
+    // Checked here, so the error shows the shapes given rather than the promoted ones.
+    const ka = a.rank === 1 ? a.shape[0] : a.shape[a.rank - (transA ? 2 : 1)];
+    const kb = b.rank === 1 ? b.shape[0] : b.shape[b.rank - (transB ? 1 : 2)];
+    if (ka !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${ka} != ${kb})`);
     const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
     const b2 = b.rank === 1 ? reshape(b, [b.shape[0], 1]) : b;
     const out = matmulT(a2, b2, a.rank === 1 ? false : transA, b.rank === 1 ? false : transB);
@@ -57,6 +61,8 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   let B = b.dtype === 'float32' ? b : cast(b, 'float32');
   let batchA = sizeOf(aBatch);
   let batchB = sizeOf(bBatch);
+  // An empty batch on one side (against a single matrix on the other) is an empty result.
+  if (batch === 0) batchA = batchB = 0;
   // Broadcast batch axes unless one side is a single matrix (the common, free case).
   if (batchA !== batch && batchA !== 1) {
     A = broadcastTo(A, [...batchShape, ...A.shape.slice(-2)]);

@@ -291,6 +291,10 @@ export function pad(x: Tensor, pads: [number, number][] | number[], value: numbe
 export function concat(tensors: Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('concat', 'expected a non-empty array of tensors');
   tensors.forEach((t) => check('concat', t));
+  const scalar = tensors.findIndex((t) => t.rank === 0);
+  if (scalar >= 0) {
+    throw new ShapeError('concat', `the zero-dimensional tensor at position ${scalar} has no axis to join along (stack joins scalars)`);
+  }
   const first = tensors[0];
   const a = normAxis('concat', axis, first.rank);
   for (const t of tensors) {
@@ -380,8 +384,24 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor | number[])
   check('indexSelect', x);
   const idx = toIndices('indexSelect', indices);
   const a = normAxis('indexSelect', axis, x.rank);
+  if (x.rank === 0) return selectScalar('indexSelect', x, idx);
   checkRange('indexSelect', idx, x.shape[a], a);
   return takeAlong(x, idx, a);
+}
+
+/**
+ * Index-select on a zero-dimensional `x`, as PyTorch: every index must be 0 (the tensor is its one
+ * entry) and the result is `x` itself, still zero-dimensional.
+ */
+function selectScalar(op: string, x: Tensor, idx: Tensor): Tensor {
+  if (idx.size === 0) throw new IndexError(op, `no index given for the zero-dimensional tensor (indices ${fmtShape(idx.shape)})`);
+  if (valueChecksOn(getBackend())) {
+    const v = idx._readSync(op, 'setDebugChecks(false)');
+    for (let i = 0; i < idx.size; i++) {
+      if (v[i] !== 0) throw new IndexError(op, `index ${v[i]} is out of range for a zero-dimensional tensor (only 0 is)`);
+    }
+  }
+  return reshape(x, []);
 }
 
 /**
@@ -511,6 +531,7 @@ export function gather(x: Tensor, indicesOrDim: Tensor | number[] | number, axis
   }
   const idx = toIndices('gather', indicesOrDim);
   const a = normAxis('gather', axisOrIndex ?? 0, x.rank);
+  if (x.rank === 0) return selectScalar('gather', x, idx);
   checkRange('gather', idx, x.shape[a], a);
   return takeAlong(x, idx, a);
 }
@@ -641,7 +662,22 @@ function lastWriters(flat: Tensor, ishape: readonly number[], dim: number, outSi
 }
 
 /** The movement ops that are also `Tensor` methods (`x.reshape([2, -1])`). */
+/**
+ * The method form of {@link concat} (as tfjs' `a.concat(b, axis)`): `x.concat(other, axis)` or
+ * `x.concat([b, c], axis)` joins `x` and the others, in that order, along `axis`.
+ */
+function concatMethod(x: Tensor, others: Tensor | Tensor[], axis = 0): Tensor {
+  return concat([x, ...(Array.isArray(others) ? others : [others])], axis);
+}
+
+/** The method form of {@link stack}: `x.stack(other, axis)` or `x.stack([b, c], axis)` stacks `x` and the others along a new `axis`. */
+function stackMethod(x: Tensor, others: Tensor | Tensor[], axis = 0): Tensor {
+  return stack([x, ...(Array.isArray(others) ? others : [others])], axis);
+}
+
 export const movementMethods = {
+  concat: concatMethod,
+  stack: stackMethod,
   reshape,
   transpose,
   flatten,

@@ -8,7 +8,7 @@ import { Tensor, view } from '../tensor.js';
 import { add, cast, div, eq, exp, isinf, log, mul, relu, sub, where } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
 import { index } from './indexing.js';
-import { addAlong, concat, narrow, pad, reshape, slice, stack, transpose } from './movement.js';
+import { addAlong, concat, narrow, pad, reshape, slice, squeeze, stack, transpose, unsqueeze } from './movement.js';
 import { reluBackward } from './relu-backward.js';
 import { max, sum } from './reduce.js';
 import { checkTensor, make } from './util.js';
@@ -131,7 +131,11 @@ export function linearBackward(dz: Tensor, x: Tensor, weight: Tensor, needs: rea
 
 function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
-  if (x.rank === 0) throw new ShapeError(op, 'needs at least one dimension, got a scalar');
+  if (x.rank === 0) {
+    // As PyTorch: a scalar is a one-element distribution (softmax 1, logSoftmax 0).
+    normAxis(op, axis, 0);
+    return reshape(softmaxImpl(op, reshape(x, [1]), 0), []);
+  }
   const a = normAxis(op, axis, x.rank);
   const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
   const b = getBackend();
@@ -416,6 +420,7 @@ export function resolveConvPadding(
  * much as the dilated kernel's size).
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
+  if (unbatched(x)) return squeeze(conv2d(unsqueeze(x, 0), weight, bias, opts), 0);
   const { xp, w, stride, padding, groups, outC, inPerGroup } = convSetup(x, weight, bias, opts);
   if (groups === 1) return conv2dDense(xp, w, bias ?? null, { stride, padding });
   const oc = outC / groups;
@@ -437,7 +442,7 @@ function convSetup(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, o
   checkTensor('conv2d', weight, 'weight');
   if (bias != null) checkTensor('conv2d', bias, 'bias');
   if (weight.rank !== 4) throw new ShapeError('conv2d', `weight must be [outC, inC/groups, kH, kW], got ${fmtShape(weight.shape)}`);
-  if (x.rank !== 4) throw new ShapeError('conv2d', `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  if (x.rank !== 4) throw new ShapeError('conv2d', `input must be [n, c, h, w] or one image [c, h, w], got ${fmtShape(x.shape)}`);
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1)
     throw new ArgumentError('conv2d', `groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
@@ -476,6 +481,7 @@ export function conv2dReluMaxPool2d(
   kernel: number | [number, number],
   pool: MaxPool2dOptions = {},
 ): Tensor {
+  if (unbatched(x)) return squeeze(conv2dReluMaxPool2d(unsqueeze(x, 0), weight, bias, conv, kernel, pool), 0);
   const b = getBackend();
   const fused = b.fused?.conv2dReluPool;
   const two = (v: unknown, d: number) => (Array.isArray(v) ? v[0] === d && v[1] === d : (v ?? d) === d);
@@ -663,20 +669,25 @@ function poolExtent(size: number, k: number, s: number, p: number, d: number, ce
   return [out, extra];
 }
 
+/**
+ * Whether `x` is one image `[c, h, w]` rather than a batch: the convolutions and poolings take it
+ * as PyTorch does, as a batch of one whose result loses the batch axis again.
+ */
+export function unbatched(x: unknown): boolean {
+  return x instanceof Tensor && x.rank === 3;
+}
+
 function poolGeometry(op: string, x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions) {
-  if (x.rank !== 4) throw new ShapeError(op, `input must be NCHW of rank 4, got ${fmtShape(x.shape)}`);
+  if (x.rank !== 4) throw new ShapeError(op, `input must be [n, c, h, w] or one image [c, h, w], got ${fmtShape(x.shape)}`);
   const k = pair(op, 'kernelSize', kernel, 1);
   const st = pair(op, 'stride', opts.stride ?? k, 1);
   const pd = pair(op, 'padding', opts.padding ?? 0, 0);
   const dl = pair(op, 'dilation', opts.dilation ?? 1, 1);
   const ceil = opts.ceilMode ?? false;
   if (typeof ceil !== 'boolean') throw new ArgumentError(op, `ceilMode must be true or false, got ${JSON.stringify(opts.ceilMode)}`);
-  const eff = [dl[0] * (k[0] - 1) + 1, dl[1] * (k[1] - 1) + 1];
-  if (pd[0] * 2 > eff[0] || pd[1] * 2 > eff[1]) {
-    throw new ArgumentError(
-      op,
-      `padding ${JSON.stringify(opts.padding)} must be at most half the kernel ${JSON.stringify(kernel)}${dl[0] > 1 || dl[1] > 1 ? ` (dilated to ${eff[0]}x${eff[1]})` : ''}`,
-    );
+  // As PyTorch: half the kernel itself, whatever the dilation.
+  if (pd[0] * 2 > k[0] || pd[1] * 2 > k[1]) {
+    throw new ArgumentError(op, `padding ${JSON.stringify(opts.padding)} must be at most half the kernel ${JSON.stringify(kernel)}`);
   }
   const [outH, extraH] = poolExtent(x.shape[2], k[0], st[0], pd[0], dl[0], ceil);
   const [outW, extraW] = poolExtent(x.shape[3], k[1], st[1], pd[1], dl[1], ceil);
@@ -712,6 +723,7 @@ export function reluMaxPool2d(x: Tensor, kernel: number | [number, number], opts
 
 function maxPoolOf(x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions, withRelu: boolean): Tensor {
   checkTensor('maxPool2d', x);
+  if (unbatched(x)) return squeeze(maxPoolOf(unsqueeze(x, 0), kernel, opts, withRelu), 0);
   const g = poolGeometry('maxPool2d', x, kernel, opts);
   const b = getBackend();
   const fused = withRelu ? b.fused?.maxPool2dRelu : b.fused?.maxPool2d;
@@ -773,6 +785,7 @@ function maxPoolOf(x: Tensor, kernel: number | [number, number], opts: MaxPool2d
  */
 export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions = {}): Tensor {
   checkTensor('avgPool2d', x);
+  if (unbatched(x)) return squeeze(avgPool2d(unsqueeze(x, 0), kernel, opts), 0);
   if ('dilation' in opts) throw new ArgumentError('avgPool2d', 'average pooling has no dilation (as in PyTorch)');
   const g = poolGeometry('avgPool2d', x, kernel, opts);
   const includePad = opts.countIncludePad ?? true;
