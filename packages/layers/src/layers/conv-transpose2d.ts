@@ -78,10 +78,10 @@ export class ConvTranspose2d extends Module {
 
   override forward(x: Tensor): Tensor {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+    if (!(x.rank === 4 && x.shape[1] === this.inChannels) && !(x.rank === 3 && x.shape[0] === this.inChannels)) {
       throw new ShapeError(
         this.layerType,
-        `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
+        `expects NCHW input [n, ${this.inChannels}, H, W] or one image [${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
     return convTranspose2d(x, this.weight, this.bias, {

@@ -118,10 +118,11 @@ export class Conv2d extends Module {
 
   private checkInput(x: Tensor): void {
     if (!isTensor(x)) throw new ArgumentError(this.layerType, `input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+    // A batch [n, C, H, W], or one image [C, H, W] as PyTorch takes it (conv2d adds and drops the batch axis).
+    if (!(x.rank === 4 && x.shape[1] === this.inChannels) && !(x.rank === 3 && x.shape[0] === this.inChannels)) {
       throw new ShapeError(
         this.layerType,
-        `expects NCHW input [n, ${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
+        `expects NCHW input [n, ${this.inChannels}, H, W] or one image [${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
   }

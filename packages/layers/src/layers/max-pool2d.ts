@@ -44,9 +44,8 @@ export class MaxPool2d extends Module {
     this.padding = pair('padding', opts.padding ?? 0, 0);
     this.dilation = pair('dilation', opts.dilation ?? 1, 1);
     this.ceilMode = boolArg('MaxPool2d', 'ceilMode', opts.ceilMode, false);
-    const eh = this.dilation[0] * (this.kernelSize[0] - 1) + 1;
-    const ew = this.dilation[1] * (this.kernelSize[1] - 1) + 1;
-    if (this.padding[0] * 2 > eh || this.padding[1] * 2 > ew) {
+    // As PyTorch: half the kernel itself, whatever the dilation.
+    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
       throw new ArgumentError('MaxPool2d', `padding (${this.padding}) must be at most half the kernel (${this.kernelSize})`);
     }
   }
@@ -56,7 +55,8 @@ export class MaxPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
+    if (x.rank !== 4 && x.rank !== 3)
+      throw new ShapeError(this.layerType, `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${fmtShape(x.shape)}`);
     return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
   }
 
@@ -65,7 +65,8 @@ export class MaxPool2d extends Module {
    * and gradient): `Sequential` calls it for a `ReLU` followed by a `MaxPool2d`.
    */
   forwardRelu(x: Tensor): Tensor {
-    if (x.rank !== 4) throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${fmtShape(x.shape)}`);
+    if (x.rank !== 4 && x.rank !== 3)
+      throw new ShapeError(this.layerType, `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${fmtShape(x.shape)}`);
     return reluMaxPool2d(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,

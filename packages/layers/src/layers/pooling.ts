@@ -46,8 +46,11 @@ export class AvgPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!isTensor(x) || x.rank !== 4)
-      throw new ShapeError(this.layerType, `expects NCHW input of rank 4, got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`);
+    if (!isTensor(x) || (x.rank !== 4 && x.rank !== 3))
+      throw new ShapeError(
+        this.layerType,
+        `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`,
+      );
     return avgPool2d(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,

@@ -1,6 +1,6 @@
 import { bceLoss, crossEntropyLoss } from '@bp/losses';
 import { Adam, SGD } from '@bp/optim';
-import { ArgumentError, type Tensor, manualSeed, oneHot, randn, tensor } from '@bp/tensor';
+import { ArgumentError, type Tensor, manualSeed, oneHot, randn, tensor, zeros } from '@bp/tensor';
 import { describe, expect, it, vi } from 'vitest';
 import { expectClose } from '../__fixtures__/refs.js';
 import { Dense } from '../layers/dense.js';
@@ -106,6 +106,26 @@ describe('fit', () => {
     expect(seen).toEqual([10, 10, 10, 10, 5, 10, 10, 10, 10, 5]);
     const ev = await model.evaluate(x.narrow(0, 45, 15), y.narrow(0, 45, 15));
     expect(history.valLoss.at(-1)).toBeCloseTo(ev.loss, 5);
+  });
+
+  it('validationSplit holds out as many samples as Keras: n - floor(n * (1 - split))', async () => {
+    for (const [n, split, nVal] of [
+      [10, 0.25, 3],
+      [9, 0.5, 5],
+      [5, 0.1, 1],
+      [60, 0.25, 15],
+    ]) {
+      const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+      model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: 'mse' });
+      const seen: number[] = [];
+      await model.fit(zeros([n, 2]), zeros([n, 1]), {
+        epochs: 1,
+        batchSize: 100,
+        validationSplit: split,
+        callbacks: [{ onBatchEnd: (_b, logs) => void seen.push(logs.size) }],
+      });
+      expect(seen, `n=${n}, validationSplit=${split}`).toEqual([n - nVal]);
+    }
   });
 
   it('creates optimizers by name with Keras defaults, after building a lazy model', async () => {

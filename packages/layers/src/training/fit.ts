@@ -276,7 +276,8 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     const split = opts.validationSplit;
     if (!(split > 0 && split < 1)) throw new ArgumentError('fit', `validationSplit must be in (0, 1), got ${split}`);
     const n = x.shape[0];
-    const nVal = Math.floor(n * split);
+    // Keras' count: the first floor(n * (1 - split)) samples train, the rest validate.
+    const nVal = n - Math.floor(n * (1 - split));
     if (nVal < 1 || nVal >= n) {
       throw new ArgumentError('fit', `validationSplit ${split} of ${n} samples leaves ${nVal} for validation and ${n - nVal} for training`);
     }
