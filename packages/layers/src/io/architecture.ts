@@ -150,6 +150,22 @@ export function registerLayer(type: string, factory: LayerFactory): void {
   custom.set(type, factory);
 }
 
+/**
+ * The layer types in `config` (a {@link layerToConfig} description, Sequentials walked into) that
+ * {@link layerFromConfig} could not rebuild here: neither built in nor registered with
+ * {@link registerLayer}, each with where it sits.
+ */
+export function unloadableTypes(config: LayerConfig, where = 'model'): { type: string; where: string }[] {
+  const out: { type: string; where: string }[] = [];
+  const walk = (c: LayerConfig, at: string): void => {
+    if (!Object.hasOwn(builtins, c.type) && !custom.has(c.type)) out.push({ type: c.type, where: at });
+    const layers = c.type === 'Sequential' ? c.config.layers : undefined;
+    if (Array.isArray(layers)) layers.forEach((l, i) => walk(l as LayerConfig, at === 'model' ? `layers[${i}]` : `${at}.layers[${i}]`));
+  };
+  walk(config, where);
+  return out;
+}
+
 /** The description of `layer` that {@link layerFromConfig} turns back into an equal layer. */
 export function layerToConfig(layer: Module): LayerConfig {
   return { type: layer.layerType, config: layer.getConfig() };

@@ -93,6 +93,62 @@ describe('load() reads regular files only, bounded by their size', () => {
   });
 });
 
+describe('layers sized by their input are bounded by the weights too', () => {
+  it('a lazy Linear or Dense in a 100-byte model.json is refused before it allocates', () => {
+    for (const layer of [
+      { type: 'Linear', config: { inFeatures: null, outFeatures: 30000 } },
+      { type: 'Dense', config: { units: 30000 } },
+    ]) {
+      const modelJson = JSON.stringify({
+        format: 'bp-model',
+        formatVersion: 1,
+        model: { type: 'Sequential', config: { inputShape: [30000], layers: [layer] } },
+        weights: 'model.safetensors',
+      });
+      const t0 = performance.now();
+      expect(() => fromMemory({ modelJson, weights: encodeSafetensors({}) })).toThrow(
+        /^model\.safetensors: a (Linear|Dense) sized by its input needs 900030000 parameter values, but model\.safetensors holds only \d+ more$/,
+      );
+      expect(performance.now() - t0).toBeLessThan(1000);
+    }
+    // Nor may a window's settings blow up what the build pass computes.
+    const dilated = JSON.stringify({
+      format: 'bp-model',
+      formatVersion: 1,
+      model: {
+        type: 'Sequential',
+        config: {
+          inputShape: [1, 1, 1],
+          layers: [{ type: 'ConvTranspose2d', config: { inChannels: 1, outChannels: 1, kernelSize: 2, dilation: 30000, bias: false } }],
+        },
+      },
+      weights: 'model.safetensors',
+    });
+    const t0 = performance.now();
+    expect(() =>
+      fromMemory({
+        modelJson: dilated,
+        weights: encodeSafetensors({
+          '0.weight': tensor([
+            [
+              [
+                [1, 1],
+                [1, 1],
+              ],
+            ],
+          ]),
+        }),
+      }),
+    ).toThrow(/^model\.json: layers\[0\] \(ConvTranspose2d\): dilation 30000 is larger than the 1024 a loaded model may declare$/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // A real lazy model still loads: its weights are in the file.
+    const model = new Sequential([new Linear(null, 3)]);
+    model.build([4]);
+    const back = fromMemory(toMemory(model));
+    expect(back.stateDict()['0.weight'].shape).toEqual([3, 4]);
+  });
+});
+
 describe('names are own keys only', () => {
   it("a tensor named '__proto__' is an own entry, not the record's prototype", () => {
     const bytes = rawFile('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(new Float32Array([2.5]).buffer));

@@ -1,7 +1,8 @@
 import { ArgumentError, FormatError, NotAvailableError, fmtShape } from '@bp/tensor';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
-import { MAX_NESTING, layerFromConfig, layerToConfig } from './architecture.js';
+import { MAX_NESTING, layerFromConfig, layerToConfig, unloadableTypes } from './architecture.js';
+import { withParameterBudget } from '../parameter-budget.js';
 import { decodeSafetensors, encodeSafetensors, jsonErrorWhere, quoteName } from './safetensors.js';
 
 /** The version of the model.json layout this package writes. */
@@ -48,6 +49,14 @@ export function toMemory(model: Module): ModelArtifacts {
     model: layerToConfig(model),
     weights: 'model.safetensors',
   };
+  // Saved anyway (the weights are the work): but say now, not at load, what load will lack.
+  for (const { type, where } of unloadableTypes(modelJson.model)) {
+    console.warn(
+      `save: ${where} is a custom layer '${type}' that no registerLayer('${type}', factory) call has made loadable here: ` +
+        `load will refuse this file until one has; give the layer a layerType and a getConfig() with its constructor ` +
+        `arguments too, so the factory can rebuild it (the docs' guide "Custom layers", "Saving a custom layer")`,
+    );
+  }
   if (model instanceof Sequential && model.compiled) {
     const c = model.compiled;
     if (c.optimizerName && c.lossName && c.metricNames.every((m) => m !== null)) {
@@ -104,9 +113,26 @@ function declaredValues(value: unknown, depth = 0): number {
         (c.inFeatures != null ? positive(c.inFeatures) : Array.isArray(c.inputShape) ? positive(c.inputShape.at(-1)) : 1)
       );
     case 'Conv2d':
-      return positive(c.inChannels) * positive(c.outChannels) * product(c.kernelSize);
+    case 'ConvTranspose2d':
+      return Math.floor((positive(c.inChannels) * positive(c.outChannels) * product(c.kernelSize)) / positive(c.groups));
+    case 'Conv1d':
+      return Math.floor((positive(c.inChannels) * positive(c.outChannels) * positive(c.kernelSize)) / positive(c.groups));
     case 'BatchNorm1d':
-      return positive(c.numFeatures);
+    case 'BatchNorm2d':
+      return c.affine === false && c.trackRunningStats === false ? 0 : positive(c.numFeatures);
+    case 'GroupNorm':
+      return c.affine === false ? 0 : positive(c.numChannels);
+    case 'LayerNorm':
+      return c.elementwiseAffine === false ? 0 : product(Array.isArray(c.normalizedShape) ? c.normalizedShape : [c.normalizedShape]);
+    case 'Embedding':
+      return positive(c.numEmbeddings) * positive(c.embeddingDim);
+    case 'MultiheadAttention':
+      return 4 * positive(c.embedDim) * positive(c.embedDim);
+    case 'GPT': {
+      // The token and position tables, and per block at least the attention's 4 and the MLP's 8 n x n matrices.
+      const n = positive(c.nEmbd);
+      return (positive(c.vocabSize) + positive(c.blockSize)) * n + positive(c.nLayer) * 12 * n * n;
+    }
     case 'Sequential':
       return Array.isArray(c.layers) ? c.layers.reduce((n: number, l) => n + declaredValues(l, depth + 1), 0) : 0;
     default:
@@ -132,23 +158,56 @@ function checkInputShapes(value: unknown, where: string, depth = 0): void {
       );
     }
   }
+  // A window's settings decide the size of what the build pass computes: a dilation of 30000 on a
+  // 1x1 input is a 30001x30001 output. Real networks stay far below this.
+  const type = (value as { type?: unknown }).type;
+  if (typeof type === 'string' && WINDOW_LAYERS.has(type)) {
+    for (const key of ['kernelSize', 'stride', 'padding', 'dilation', 'outputPadding']) {
+      const v = (config as Record<string, unknown>)[key];
+      const values = Array.isArray(v) ? v : [v];
+      if (values.some((d) => typeof d === 'number' && !(Math.abs(d) <= MAX_WINDOW_SETTING))) {
+        throw new FormatError(
+          'model.json',
+          `${where} (${type}): ${key} ${JSON.stringify(v)} is larger than the ${MAX_WINDOW_SETTING} a loaded model may declare`,
+        );
+      }
+    }
+  }
   if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`, depth + 1));
 }
+
+/** The layers whose kernel, stride, padding and dilation {@link checkInputShapes} bounds. */
+const WINDOW_LAYERS = new Set(['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool2d', 'AvgPool2d']);
+/** The largest kernel size, stride, padding or dilation a loaded model may declare. */
+const MAX_WINDOW_SETTING = 1024;
 
 /**
  * Refuses an architecture description before anything is built when it would
  * allocate more than `maxParameters` parameter values (counting the built-in
  * layers' weights), declares an `inputShape` too large to build with, or
- * nests deeper than 64 levels: a `Linear(2, 2e9)` in a file must fail at
- * once, not allocate until the process is killed. Throws a `FormatError` naming `source`.
+ * nests deeper than 64 levels, or (given `fileBytes`, the size of the file
+ * that must hold the weights) would need more float32 values than that file
+ * holds, plus 4 MB: a `Linear(2, 2e9)` in a file must fail at once, not
+ * allocate until the process is killed. Throws a `FormatError` naming `source`;
+ * else returns the parameter values the description declares. Layers sized by
+ * their first input are not in that count: build within
+ * {@link withParameterBudget} to bound them too.
  */
-export function checkArchitectureSize(description: unknown, maxParameters: number, source = 'model.json'): void {
+export function checkArchitectureSize(description: unknown, maxParameters: number, source = 'model.json', fileBytes = Infinity): number {
   try {
     checkInputShapes(description, 'model');
     const total = declaredValues(description);
     if (total > maxParameters) {
       throw new FormatError('model.json', `the model has at least ${total} parameter values, more than the ${maxParameters} allowed`);
     }
+    // Every weight must come from the file: a description far larger than the file is refused before building.
+    if (total > fileBytes / 4 + DECLARED_SLACK) {
+      throw new FormatError(
+        'model.json',
+        `the model has at least ${total} parameter values, but the file's ${fileBytes} bytes cannot hold them`,
+      );
+    }
+    return total;
   } catch (e) {
     if (e instanceof FormatError && source !== 'model.json' && e.op === 'model.json')
       throw new FormatError(source, e.message.slice('model.json: '.length));
@@ -169,7 +228,7 @@ const DECLARED_SLACK = 1 << 20;
  * (`"units": 1e9`) must not make the loader allocate gigabytes only to report
  * a shape mismatch. Building is thereby bounded by the file's size plus 4 MB.
  */
-function checkDeclaredSize(model: unknown, available: number, source: string): void {
+function checkDeclaredSize(model: unknown, available: number, source: string): number {
   checkInputShapes(model, 'model');
   const layers = (model as { config?: { layers?: unknown } } | null)?.config?.layers;
   const parts: [string, unknown][] = Array.isArray(layers) ? layers.map((l, i) => [`layers[${i}]`, l]) : [['model', model]];
@@ -184,6 +243,7 @@ function checkDeclaredSize(model: unknown, available: number, source: string): v
       );
     }
   }
+  return total;
 }
 
 /**
@@ -199,12 +259,15 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
   const modelJson = parseModelJson(artifacts.modelJson);
   const source = typeof modelJson.weights === 'string' && modelJson.weights !== '' ? modelJson.weights : 'model.safetensors';
   const { tensors } = decodeSafetensors(artifacts.weights, { source });
-  checkDeclaredSize(
-    modelJson.model,
-    Object.values(tensors).reduce((n, t) => n + t.size, 0),
-    source,
+  const available = Object.values(tensors).reduce((n, t) => n + t.size, 0);
+  const declared = checkDeclaredSize(modelJson.model, available, source);
+  // Layers sized by their input build here too: they may take what the declared ones leave.
+  const model = withParameterBudget(
+    available + DECLARED_SLACK - declared,
+    (layer, need, left) =>
+      new FormatError(source, `a ${layer} sized by its input needs ${need} parameter values, but ${source} holds only ${left} more`),
+    () => layerFromConfig(modelJson.model),
   );
-  const model = layerFromConfig(modelJson.model);
   const expected = model.stateDict();
   for (const [name, t] of Object.entries(expected)) {
     const got = Object.hasOwn(tensors, name) ? tensors[name] : undefined;

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@bp/losses';
 import '@bp/optim';
-import { FormatError, manualSeed, randn, tensor } from '@bp/tensor';
-import { afterAll, describe, expect, it } from 'vitest';
+import { FormatError, manualSeed, randn, tensor, type Tensor } from '@bp/tensor';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { fixtureMlp } from '../__fixtures__/mlp.js';
 import { expectClose, refs, t } from '../__fixtures__/refs.js';
 import { BatchNorm1d } from '../layers/batch-norm1d.js';
@@ -17,7 +17,8 @@ import { Flatten } from '../layers/flatten.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
 import { ReLU } from '../layers/activations.js';
 import { Sequential } from '../sequential.js';
-import { layerFromConfig, layerToConfig } from './architecture.js';
+import { layerFromConfig, layerToConfig, registerLayer } from './architecture.js';
+import { Module } from '../module.js';
 import { fromMemory, toMemory } from './memory.js';
 import { load, save, writeFileAtomic } from './save.js';
 import { decodeSafetensors } from './safetensors.js';
@@ -59,6 +60,55 @@ describe('save and load', () => {
     for (const k of Object.keys(a)) expect(Array.from(b[k].dataSync())).toEqual(Array.from(a[k].dataSync()));
     const x = randn([5, 1, 8, 8]);
     expect(Array.from(loaded.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
+  });
+
+  it('warns at save, and still saves, when a custom layer is not registered for load', async () => {
+    class Scale extends Module {
+      constructor(readonly factor: number) {
+        super();
+      }
+      override forward(x: Tensor): Tensor {
+        return x.mul(this.factor);
+      }
+      override get layerType(): string {
+        return 'TestScale';
+      }
+      override getConfig(): Record<string, unknown> {
+        return { factor: this.factor };
+      }
+    }
+    const model = new Sequential([new Dense(2, { inputShape: [3] }), new Scale(3)]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const dir = freshDir();
+      await save(model, dir);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(
+        /save: layers\[1\] is a custom layer 'TestScale'.*registerLayer\('TestScale', factory\)/,
+      );
+      expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+      await expect(load(dir)).rejects.toThrow(/unknown layer type 'TestScale'/);
+      registerLayer('TestScale', (c) => new Scale(c.factor as number));
+      warn.mockClear();
+      await save(model, freshDir());
+      expect(warn).not.toHaveBeenCalled();
+      const loaded = await load(dir);
+      const x = randn([4, 3]);
+      expect(Array.from(loaded.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('names the path when save gets a file and when load gets model.json instead of its directory', async () => {
+    const model = new Sequential([new Dense(2, { inputShape: [3] })]);
+    const file = join(root, `file${counter++}`);
+    writeFileSync(file, 'keep me');
+    await expect(save(model, file)).rejects.toThrow(/save: cannot create the directory .*file\d+: .*save takes a directory/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    const dir = freshDir();
+    await save(model, dir);
+    await expect(load(join(dir, 'model.json'))).rejects.toThrow(/load takes the directory that save wrote, not model\.json itself/);
   });
 
   it('writes a readable model.json with the architecture and format version', async () => {

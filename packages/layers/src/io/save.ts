@@ -129,7 +129,15 @@ export async function save(model: Module, dir: string): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError('save', 'needs a directory path');
   const { fs, path } = await nodeModules();
   const { modelJson, weights } = toMemory(model);
-  await fs.mkdir(dir, { recursive: true });
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    // A file where the directory should be, no permission: nothing written, and say which path.
+    throw new ArgumentError(
+      'save',
+      `cannot create the directory ${dir}: ${(e as Error).message} (save takes a directory and writes model.json and the weights into it)`,
+    );
+  }
   // Weights first: model.json names them, so it must never point to a file that is not complete.
   await writeFileAtomic(path.join(dir, modelJson.weights), weights);
   await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
@@ -162,7 +170,8 @@ export async function load<M extends Module = Sequential>(dir: string): Promise<
     text = decodeUtf8(await readRegularFile(jsonPath, { maxBytes: MAX_MODEL_JSON_BYTES, what: 'model.json' }), jsonPath);
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError('load', `cannot read ${jsonPath}: ${(e as Error).message}`);
+    const hint = /\.json$/i.test(dir) ? ` (load takes the directory that save wrote, not ${path.basename(dir)} itself)` : '';
+    throw new FormatError('load', `cannot read ${jsonPath}: ${(e as Error).message}${hint}`);
   }
   let modelJson: ModelJson;
   try {

@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, linear } from '@bp/tensor';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
+import { spendParameters } from '../parameter-budget.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -58,6 +59,8 @@ export class Linear extends Module {
   }
 
   private createParameters(inFeatures: number): void {
+    // Within a loader's bound (a size that came from no description): checked before allocating.
+    spendParameters(this.layerType, this.outFeatures * inFeatures + (this.useBias ? this.outFeatures : 0));
     // Weight first, then bias: the order PyTorch draws them in.
     this.weight = this.registerParameter('weight', kaimingUniform([this.outFeatures, inFeatures], inFeatures));
     this.bias = this.registerParameter('bias', this.useBias ? fanInUniform([this.outFeatures], inFeatures) : null);
