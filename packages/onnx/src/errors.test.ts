@@ -113,6 +113,44 @@ describe('importOnnx refuses', () => {
     );
   });
 
+  it('an architecture in the metadata far larger than the file, at once and before building it', () => {
+    // A file of a few hundred bytes whose metadata declares a GPT of 650M parameters (or an
+    // Embedding, a LayerNorm): refused from the file's size, not after allocating gigabytes.
+    for (const arch of [
+      { type: 'GPT', config: { vocabSize: 50000, blockSize: 1024, nLayer: 48, nHead: 8, nEmbd: 1024 } },
+      { type: 'Embedding', config: { numEmbeddings: 20000, embeddingDim: 1000 } },
+      { type: 'LayerNorm', config: { normalizedShape: [5000, 1000] } },
+    ]) {
+      const bytes = edit(good, (m) => {
+        m.graph!.node![1].op_type = 'Elu';
+        m.metadata_props = [{ key: 'bp.architecture', value: JSON.stringify(arch) }];
+      });
+      const t0 = performance.now();
+      expect(() => importOnnx(bytes, { source: 'forged.onnx' })).toThrow(
+        /^forged\.onnx: the model has at least \d+ parameter values, (more than the 100000000 allowed|but the file's \d+ bytes cannot hold them)/,
+      );
+      expect(performance.now() - t0).toBeLessThan(2000);
+    }
+  });
+
+  it('a Sub + Div whose constants ONNX broadcasts along the last axis, not the channels', () => {
+    const model = new Sequential([new Flatten(), new Linear(48, 2)]);
+    const bytes = exportOnnx(model, { inputShape: [3, 4, 4], normalize: { mean: [0.1, 0.2, 0.3], std: [1, 2, 3] } });
+    expect(importOnnx(bytes).at(0).layerType).toBe('Normalize');
+    // [3] instead of [3, 1, 1]: on [n, 3, 4, 4] it would broadcast along the width.
+    const along = edit(bytes, (m) => {
+      for (const t of m.graph!.initializer!) if (t.name!.endsWith('/mean') || t.name!.endsWith('/std')) t.dims = [3];
+    });
+    expect(() => importOnnx(along)).toThrow(
+      /has the subtracted constant of shape \[3\] on an input of rank 4; bp reads one value or one per channel/,
+    );
+  });
+
+  it('options that are not an object, and an opset given as a string', () => {
+    expect(() => importOnnx(good, null as never)).toThrow('importOnnx: options must be an object, got null');
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [784], opset: '17' as never })).toThrow('exportOnnx: opset "17" is not supported');
+  });
+
   it('quotes names from the file escaped and cut short', () => {
     const bytes = edit(good, (m) => {
       m.graph!.node![1].op_type = `Evil\n\u001b[31m${'x'.repeat(200)}`;

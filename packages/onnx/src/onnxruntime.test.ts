@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { everyLayer, mnistCnn, mnistMlp, newerLayers } from './__fixtures__/models.js';
 import { exportOnnx, importOnnx } from './index.js';
+import { decodeModel, encodeModel } from './proto/onnx.js';
 
 const MEAN = 0.1307;
 const STD = 0.3081;
@@ -134,6 +135,41 @@ describe('every exportable layer', () => {
     const back = importOnnx(bytes);
     expect(back.at(0).layerType).toBe('Linear');
     expect(maxAbsDiff(back.forward(x).dataSync(), seq.forward(x).dataSync())).toBeLessThanOrEqual(1e-6);
+  });
+});
+
+describe("PyTorch's spellings and the eval forms of BatchNorm2d and Dropout(1)", () => {
+  it('imports Add(bias, x) after a MatMul and Mul(x, sigmoid) as written by torch.onnx.export', async () => {
+    manualSeed(5);
+    const { Sequential, Linear, SiLU } = await import('@bp/layers');
+    const seq = new Sequential([new Linear(6, 5), new SiLU(), new Linear(5, 3)]);
+    const x = randn([2, 4, 6]);
+    const want = seq.forward(x).dataSync();
+    // bp writes Add(x, bias) and Mul(sigmoid, x); torch writes the operands the other way round.
+    const m = decodeModel(exportOnnx(seq, { inputShape: [4, 6] }), 't.onnx');
+    for (const node of m.graph!.node!) if (node.op_type === 'Add' || node.op_type === 'Mul') node.input!.reverse();
+    const bytes = encodeModel(m);
+    expect(maxAbsDiff((await runOrt(bytes, x)).data, want)).toBeLessThanOrEqual(1e-5);
+    const back = importOnnx(bytes);
+    expect(back.layers.map((l) => l.layerType)).toEqual(['Linear', 'SiLU', 'Linear']);
+    expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('exports BatchNorm2d and Dropout(1), which ONNX Runtime runs, and imports BatchNormalization on images as BatchNorm2d', async () => {
+    manualSeed(6);
+    const { Sequential, Conv2d, BatchNorm2d, Dropout } = await import('@bp/layers');
+    const seq = new Sequential([new Conv2d(2, 3, 3), new BatchNorm2d(3), new Dropout(1)]);
+    seq.forward(randn([4, 2, 6, 6])); // running statistics away from 0 and 1
+    seq.eval();
+    const x = randn([2, 2, 6, 6]);
+    const want = seq.forward(x).dataSync();
+    const bytes = exportOnnx(seq, { inputShape: [2, 6, 6] });
+    const got = await runOrt(bytes, x);
+    expect(got.dims).toEqual([2, 3, 4, 4]);
+    expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5);
+    const back = importOnnx(bytes);
+    expect(back.layers.map((l) => l.layerType)).toEqual(['Conv2d', 'BatchNorm2d', 'Dropout']);
+    expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
   });
 });
 

@@ -75,7 +75,8 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
     throw new ArgumentError('exportOnnx', `expected a bp Module, got ${model === null ? 'null' : typeof model}`);
   if (options === null || typeof options !== 'object') throw new ArgumentError('exportOnnx', 'options must be an object');
   const opset = options.opset ?? DEFAULT_OPSET;
-  const irVersion = IR_VERSION_FOR_OPSET[opset];
+  // A number: the table's keys are strings, so '17' would otherwise pass the lookup.
+  const irVersion = typeof opset === 'number' ? IR_VERSION_FOR_OPSET[opset] : undefined;
   if (irVersion === undefined) {
     throw new ArgumentError(
       'exportOnnx',

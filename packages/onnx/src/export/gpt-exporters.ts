@@ -105,7 +105,18 @@ export function gptExporter(exporters: (type: string) => LayerExporter | undefin
     const shape = [1, T, C];
     const wte = graph.addFloat(`${prefix}wte.weight`, gpt.wte.weight.dataSync(), gpt.wte.weight.shape);
     const tok = graph.addNode(`/${prefix}wte/Gather`, 'Gather', [wte, ctx.input], { axis: int(0) });
-    const pos = graph.addFloat(`${prefix}wpe.weight`, gpt.wpe.weight.dataSync().subarray(0, T * C), [T, C]);
+    // The whole position table (so importOnnx finds the parameter it rebuilds), its first T rows sliced when T is shorter.
+    const B = gpt.config.blockSize;
+    const wpe = graph.addFloat(`${prefix}wpe.weight`, gpt.wpe.weight.dataSync(), [B, C]);
+    const pos =
+      T === B
+        ? wpe
+        : graph.addNode(`/${prefix}wpe/Slice`, 'Slice', [
+            wpe,
+            graph.addInt64(`/${prefix}wpe/starts`, [0], [1]),
+            graph.addInt64(`/${prefix}wpe/ends`, [T], [1]),
+            graph.addInt64(`/${prefix}wpe/axes`, [0], [1]),
+          ]);
     let x = graph.addNode(`/${prefix}Add_positions`, 'Add', [tok, pos]);
     [...gpt.h].forEach((m, i) => {
       const p = `${prefix}h.${i}`;

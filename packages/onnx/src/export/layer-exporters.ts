@@ -187,8 +187,9 @@ function exportFlatten(layer: Module, ctx: LayerExportContext): string {
 }
 
 function exportDropout(layer: Module, ctx: LayerExportContext): string {
-  // Without its training_mode input, ONNX Dropout is the identity: the eval form.
-  const ratio = ctx.graph.addFloat(`/${ctx.path}/ratio`, [(layer as Dropout).p], []);
+  // Without its training_mode input, ONNX Dropout is the identity: the eval form. ONNX wants a
+  // ratio below 1: Dropout(1) (also the identity in eval) goes out as the largest float32 below 1.
+  const ratio = ctx.graph.addFloat(`/${ctx.path}/ratio`, [Math.min((layer as Dropout).p, 1 - 2 ** -24)], []);
   return ctx.graph.addNode(nodeName(ctx, 'Dropout'), 'Dropout', [ctx.input, ratio]);
 }
 
@@ -198,7 +199,7 @@ function exportBatchNorm1d(layer: Module, ctx: LayerExportContext): string {
   if (!bn.trackRunningStats) {
     throw new ArgumentError(
       'exportOnnx',
-      `BatchNorm1d at '${path}' has no running statistics (trackRunningStats: false), so it has no eval form to export`,
+      `${layer.layerType} at '${path}' has no running statistics (trackRunningStats: false), so it has no eval form to export`,
     );
   }
   const c = bn.numFeatures;
@@ -243,6 +244,8 @@ const BUILTIN_EXPORTERS: Record<string, LayerExporter> = {
   Flatten: exportFlatten,
   Dropout: exportDropout,
   BatchNorm1d: exportBatchNorm1d,
+  // The same node: ONNX's BatchNormalization takes [n, c, ...] of any rank.
+  BatchNorm2d: exportBatchNorm1d,
   Normalize: exportNormalize,
   Embedding: exportEmbedding,
   LayerNorm: exportLayerNorm,

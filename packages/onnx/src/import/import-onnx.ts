@@ -51,6 +51,9 @@ export interface ImportOnnxOptions {
  * model.forward(x);
  */
 export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('importOnnx', `options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
   const source = options.source ?? 'model.onnx';
   try {
     return importChain(bytes, options);
@@ -60,14 +63,14 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
     const model = decodeModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, source);
     const arch = (model.metadata_props ?? []).find((p) => p.key === ARCHITECTURE_KEY)?.value;
     if (arch === undefined) throw e;
-    return fromArchitecture(arch, model, source, e);
+    return fromArchitecture(arch, model, source, e, bytes.byteLength);
   }
 }
 
 /** The most parameter values a rebuilt architecture may declare (as `load` allows). */
 const MAX_PARAMETERS = 1e8;
 
-function fromArchitecture(json: string, file: ModelProto, source: string, chainError: FormatError): Sequential {
+function fromArchitecture(json: string, file: ModelProto, source: string, chainError: FormatError, fileBytes: number): Sequential {
   let config: unknown;
   try {
     config = JSON.parse(json);
@@ -76,7 +79,7 @@ function fromArchitecture(json: string, file: ModelProto, source: string, chainE
   }
   // A chain of layers is read from its graph alone (the error above says what is wrong with it).
   if (config !== null && typeof config === 'object' && (config as { type?: unknown }).type === 'Sequential') throw chainError;
-  checkArchitectureSize(config, MAX_PARAMETERS, source);
+  checkArchitectureSize(config, MAX_PARAMETERS, source, fileBytes);
   const initializers = file.graph?.initializer ?? [];
   let module: Module;
   try {
@@ -256,7 +259,11 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
       constant: (k) => constantOf(node, k, where),
       peek: () => {
         const next = nodes[i + 1];
-        return next && (next.input ?? [])[0] === outs[0] ? next : undefined;
+        const ins = next?.input ?? [];
+        // Add and Mul commute: PyTorch writes a Linear's bias as Add(bias, x) and SiLU as Mul(x, sigmoid).
+        const reads =
+          ins[0] === outs[0] || ((next?.op_type === 'Add' || next?.op_type === 'Mul') && ins.length === 2 && ins[1] === outs[0]);
+        return next && reads ? next : undefined;
       },
       consume: (k) => {
         const next = ctx.peek();

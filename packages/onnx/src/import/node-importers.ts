@@ -6,6 +6,7 @@
 import {
   AvgPool2d,
   BatchNorm1d,
+  BatchNorm2d,
   Conv2d,
   Dropout,
   Embedding,
@@ -111,7 +112,8 @@ function importGemm(node: NodeProto, ctx: NodeImportContext): Module {
 function importMatMul(node: NodeProto, ctx: NodeImportContext): Module {
   const w = transpose2d(need(ctx.constant(1), ctx, 'the weight (input B)', 2));
   const next = ctx.peek();
-  const bias = next?.op_type === 'Add' ? ctx.consume(1) : undefined;
+  // The bias is Add's other input, on either side.
+  const bias = next?.op_type === 'Add' ? ctx.consume((next.input ?? [])[0] === (node.output ?? [])[0] ? 1 : 0) : undefined;
   return linearFrom(w, bias, ctx);
 }
 
@@ -213,7 +215,11 @@ function importGelu(node: NodeProto, ctx: NodeImportContext): Module {
 function importSigmoid(node: NodeProto, ctx: NodeImportContext): Module {
   const next = ctx.peek();
   const x = (node.input ?? [])[0];
-  if (next && next.op_type === 'Mul' && (next.input ?? []).length === 2 && next.input![1] === x && (next.domain ?? '') === '') {
+  const y = (node.output ?? [])[0];
+  const ins = next?.input ?? [];
+  // x * sigmoid(x), its operands in either order (PyTorch writes Mul(x, sigmoid)).
+  const silu = ins.length === 2 && ((ins[0] === y && ins[1] === x) || (ins[0] === x && ins[1] === y));
+  if (next && next.op_type === 'Mul' && silu && (next.domain ?? '') === '') {
     ctx.consume();
     return new SiLU();
   }
@@ -266,7 +272,8 @@ function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Modu
     ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
   const eps = ctx.float('epsilon', 1e-5);
   if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
-  const layer = new BatchNorm1d(c, { eps });
+  // Images [n, c, h, w] (a batch of one's shape known from the graph input) go to BatchNorm2d.
+  const layer = ctx.inputShape?.length === 4 ? new BatchNorm2d(c, { eps }) : new BatchNorm1d(c, { eps });
   const [weight, bias, runningMean, runningVar] = parts.map((p) => floatTensor(p));
   layer.loadStateDict({
     weight,
@@ -281,8 +288,18 @@ function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Modu
 function statValues(c: Constant | undefined, ctx: NodeImportContext, what: string): number | number[] {
   const k = need(c, ctx, what, [0, 1, 2, 3, 4]);
   if (k.values.length === 1) return shortestFloat32(k.values[0]);
-  if (k.dims.slice(1).some((d) => d !== 1))
-    ctx.refuse(`has ${what} of shape [${k.dims.join(', ')}]; bp reads one value or one per channel`);
+  // One value per channel (axis 1) under ONNX's broadcasting, which aligns the constant's last
+  // axis with the input's last: [C, 1, ..., 1] with rank - 2 ones (so [C] only on [n, C]), or
+  // that with leading ones ([1, C, 1, 1] on images). A [C] on images would vary along the width.
+  const rank = ctx.inputShape?.length;
+  const dims = k.dims.slice();
+  while (dims.length > 1 && dims[0] === 1 && rank !== undefined && dims.length > rank - 1) dims.shift();
+  const perChannel = rank !== undefined && dims.length === rank - 1 && dims.slice(1).every((d) => d === 1);
+  if (!perChannel) {
+    ctx.refuse(
+      `has ${what} of shape [${k.dims.join(', ')}]${rank === undefined ? '' : ` on an input of rank ${rank}`}; bp reads one value or one per channel (axis 1: [C] on [n, C], [C, 1, 1] or [1, C, 1, 1] on images)`,
+    );
+  }
   return Array.from(k.values, shortestFloat32);
 }
 
