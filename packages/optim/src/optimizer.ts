@@ -118,7 +118,13 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       );
     }
     const list = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
-    if (list.length === 0) throw new ArgumentError(this.name, 'got an empty parameter list');
+    if (list.length === 0) {
+      throw new ArgumentError(
+        this.name,
+        'got an empty parameter list (a model whose first layer has no inputShape has no parameters until its first forward: ' +
+          "give it inputShape, call model.build(inputShape), or compile with the optimizer's name, e.g. 'adam')",
+      );
+    }
     const inputs: ParamGroupInput<H>[] = list.every((p) => p instanceof Tensor)
       ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>]
       : (list as ParamGroupInput<H>[]);
@@ -249,6 +255,14 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       const p = byIndex.get(id);
       if (p === undefined) throw new ArgumentError(this.name, `loadStateDict: state for parameter ${id}, which no group lists`);
       for (const [k, v] of Object.entries(s)) {
+        // A step count is a whole number >= 0, other numbers finite: a corrupted one would surface
+        // later as a diverging loss, blamed on the learning rate.
+        if (typeof v === 'number' && (k === 'step' ? !(Number.isInteger(v) && v >= 0) : !Number.isFinite(v))) {
+          throw new ArgumentError(
+            this.name,
+            `loadStateDict: state '${k}' of parameter ${id} is ${v}, not ${k === 'step' ? 'a whole number >= 0' : 'a finite number'}`,
+          );
+        }
         if (v instanceof Tensor && v.size !== p.size) {
           throw new ShapeError(
             this.name,

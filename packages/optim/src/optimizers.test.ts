@@ -90,6 +90,20 @@ describe('stateDict / loadStateDict resume exactly', () => {
     expect(sd.paramGroups).toEqual([{ lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, params: [0, 1] }]);
   });
 
+  it('rejects a corrupted step count or a non-finite number in the state', () => {
+    const { w, b } = startParams();
+    const opt = new Adam([w, b], { lr: 0.1 });
+    problemLoss(w, b).backward();
+    opt.step();
+    for (const bad of [NaN, -3, 1.5, Infinity]) {
+      const sd = opt.stateDict();
+      (sd.state['0'] as Record<string, unknown>).step = bad;
+      expect(() => new Adam([w, b], { lr: 0.1 }).loadStateDict(sd)).toThrow(
+        new RegExp(`^Adam: loadStateDict: state 'step' of parameter 0 is ${bad}, not a whole number >= 0`),
+      );
+    }
+  });
+
   it('rejects a state dict for different parameters', () => {
     const { w, b } = startParams();
     const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9 });
