@@ -133,7 +133,7 @@ export class Tensor {
       throw new BpError(
         'dispose',
         `this tensor (${this.dtype} ${fmtShape(this.shape)}) was disposed${r === null ? '' : ' with the storage it shared'}; ` +
-          'it cannot be used after dispose(), tidy() or zeroGrad() released it (clone() a tensor you need to keep)',
+          'it cannot be used after dispose(), tidy() or zeroGrad() released it (return it from the tidy, keep() it, or clone() it to keep it)',
       );
     }
     return r;
