@@ -119,9 +119,13 @@ describe('atomic checkpoints', () => {
     const dir = await tempDir();
     const dead = '.checkpoint.safetensors.999999999.k3x9.tmp'; // above any pid_max: no such process
     const live = `.checkpoint.safetensors.${process.ppid}.a1b2.tmp`;
-    for (const f of [dead, live, 'notes.tmp', 'checkpoint.safetensors']) await writeFile(join(dir, f), 'x');
+    // A user's files shaped like a temporary (of a file bp does not write) or named like the old write probe stay.
+    const users = ['.thesis.999999999.bak.tmp', '.notes.txt.999999999.ab.tmp', '.bp-write-test'];
+    for (const f of [dead, live, 'notes.tmp', 'checkpoint.safetensors', ...users]) await writeFile(join(dir, f), 'x');
     expect(await removeStaleTemporaries(dir)).toEqual([dead]);
-    expect((await readdir(dir)).sort()).toEqual([live, 'checkpoint.safetensors', 'notes.tmp'].sort());
+    expect((await readdir(dir)).sort()).toEqual([live, 'checkpoint.safetensors', 'notes.tmp', ...users].sort());
+    await prepareRunDir(dir);
+    expect((await readdir(dir)).sort()).toEqual([live, 'checkpoint.safetensors', 'notes.tmp', ...users].sort());
   });
 });
 

@@ -74,7 +74,8 @@ describe('hostile model folders', () => {
       const b = await runCli(['eval', huge, 'xor', '--json']);
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(/the loss of the model in .* on xor is (NaN|Infinity): its outputs overflow/);
-      expect(b.stdout).toBe('');
+      // No result on stdout: only the failure, as JSON (--json).
+      expect(JSON.parse(b.stdout)).toMatchObject({ exitCode: 1, error: expect.stringMatching(/outputs overflow/) });
     },
     SLOW,
   );

@@ -53,6 +53,30 @@ describe('bp: usage errors exit 2 and name the problem', () => {
   });
 });
 
+describe('bp: with --json, a failure is JSON on standard output as well', () => {
+  it('a runtime failure: {"error", "exitCode": 1}', async () => {
+    const r = await runCli(['eval', '/nonexistent/bp-model', 'xor', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/nonexistent/bp-model/model.json');
+    const out = JSON.parse(r.stdout) as { error: string; exitCode: number };
+    expect(out.exitCode).toBe(1);
+    expect(out.error).toContain('/nonexistent/bp-model/model.json');
+  });
+
+  it('bad usage: exitCode 2', async () => {
+    const r = await runCli(['export', '/tmp', '--format', 'tflite', '--json']);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as { error: string; exitCode: number };
+    expect(out).toMatchObject({ exitCode: 2 });
+    expect(out.error).toContain('tflite');
+  });
+
+  it('no JSON error without --json', async () => {
+    const r = await runCli(['eval', '/nonexistent/bp-model', 'xor']);
+    expect(r.stdout).toBe('');
+  });
+});
+
 describe('bp: runtime failures exit 1 without a stack trace unless --verbose', () => {
   it('a model directory that does not exist', async () => {
     const r = await runCli(['eval', '/nonexistent/bp-model', 'xor']);

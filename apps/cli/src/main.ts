@@ -29,6 +29,19 @@ async function isUserError(e: unknown): Promise<boolean> {
 /** Runs `bp` with `argv` (without the node and script paths) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  const code = await run(argv, verbose);
+  // With --json, a failure is JSON on standard output too, so a script reading it sees why.
+  if (code !== EXIT.ok && argv.includes('--json') && failure !== null) {
+    process.stdout.write(`${JSON.stringify({ error: failure, exitCode: code })}\n`);
+  }
+  return code;
+}
+
+/** The message of the error {@link run} reported last (null when none). */
+let failure: string | null = null;
+
+async function run(argv: string[], verbose: boolean): Promise<number> {
+  failure = null;
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
@@ -44,8 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed the message (or the help / version).
+      failure = e.message.replace(/^error: /, '');
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    failure = terminalSafe(e instanceof Error ? e.message : String(e));
     if (e instanceof UsageError) {
       process.stderr.write(`${c.red(`error: ${terminalSafe(e.message)}`)}\n${c.dim('(add --help for usage and examples)')}\n`);
       if (verbose) process.stderr.write(`${e.stack}\n`);

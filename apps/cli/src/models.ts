@@ -7,7 +7,17 @@
  * outputs logits, one per class; the loss applies the softmax.
  */
 import { noGrad } from '@bp/autograd';
-import { Linear, ReLU, Sequential, Tanh, checkArchitectureSize, layerFromConfig, presets, readRegularFile } from '@bp/layers';
+import {
+  Linear,
+  ReLU,
+  Sequential,
+  Tanh,
+  checkArchitectureSize,
+  withParameterBudget,
+  layerFromConfig,
+  presets,
+  readRegularFile,
+} from '@bp/layers';
 import { FormatError, zeros } from '@bp/tensor';
 import type { DatasetName } from './choices.js';
 import type { Json } from './state-pack.js';
@@ -101,10 +111,18 @@ export async function buildModel(
  * {@link MAX_TRAIN_PARAMETERS} before building it; `source` names it in errors.
  */
 export function modelFromArchitecture(description: Json, source: string, inputShape: number[]): Sequential {
-  checkArchitectureSize(description, MAX_TRAIN_PARAMETERS, source);
-  const model = layerFromConfig(description, source);
-  if (!(model instanceof Sequential)) throw new FormatError(source, `must describe a Sequential model, got ${model.layerType}`);
-  // Layers sized by their first input (Dense without inputShape) build now, so the optimizer sees every parameter.
-  if (!model.built) noGrad(() => model.forward(zeros([1, ...inputShape])));
-  return model;
+  const declared = checkArchitectureSize(description, MAX_TRAIN_PARAMETERS, source);
+  // Layers sized by their first input (Dense without inputShape) build now, so the optimizer sees every
+  // parameter: within what the declared ones leave of the bound, checked before each allocates.
+  return withParameterBudget(
+    MAX_TRAIN_PARAMETERS - declared,
+    (layer, need) =>
+      new FormatError(source, `a ${layer} sized by its input needs ${need} parameter values, past the ${MAX_TRAIN_PARAMETERS} bp trains`),
+    () => {
+      const model = layerFromConfig(description, source);
+      if (!(model instanceof Sequential)) throw new FormatError(source, `must describe a Sequential model, got ${model.layerType}`);
+      if (!model.built) noGrad(() => model.forward(zeros([1, ...inputShape])));
+      return model;
+    },
+  );
 }

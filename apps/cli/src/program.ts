@@ -82,7 +82,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           'bp train mnist --model cnn --epochs 3',
           'bp train fashion-mnist --data-dir ~/data/fashion --optimizer adamw',
           'bp train spirals --epochs 200 --json > log.jsonl',
-          'bp train names --model gpt          # a character-level GPT on 8,000 first names',
+          'bp train names --model gpt          # a character-level GPT on 8,400 first names',
           'bp train mnist --out runs/mlp   # then, after Ctrl-C or a crash:',
           'bp train --resume runs/mlp',
         ]),
@@ -197,6 +197,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .addOption(new Option('--format <format>', 'what to write').choices(['onnx', 'safetensors']).makeOptionMandatory())
       .option('--output <file>', 'where to write (default: <run>/model.onnx or <run>/weights.safetensors)')
       .option('--opset <n>', 'ONNX opset version, 17 to 21 (default 17)', positiveInt)
+      .option('--overwrite', 'replace an existing --output file')
       .option('--json', 'print the result as one JSON object')
       .addHelpText(
         'after',

@@ -29,7 +29,8 @@ export async function defaultRunDir(dataset: string, base = 'runs'): Promise<str
 export async function prepareRunDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-    const probe = join(dir, '.bp-write-test');
+    // A name of bp's own, unique to this process and call, so no file of the user's is touched.
+    const probe = join(dir, `.bp-write-test-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
     await writeFileAtomic(probe, 'ok\n');
     await unlink(probe);
   } catch (e) {
@@ -204,12 +205,19 @@ function isAlive(pid: number): boolean {
  * leaves behind when its process is killed between creating and renaming
  * them; files of processes still running are left alone. Returns the names removed.
  */
+/** The files whose temporaries {@link removeStaleTemporaries} takes: the run's, the exports' and the write probe. */
+const STALE_TEMPORARY = new RegExp(
+  `^\\.(${[...RUN_FILES, 'model.onnx', 'weights.safetensors'].map((f) => f.replace('.', '\\.')).join('|')}|\\.bp-write-test-[0-9a-z-]+)\\.(\\d+)\\.[0-9a-z]+\\.tmp$`,
+);
+
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
+    // Only the temporaries of bp's own writes (writeFileAtomic's `.<file>.<pid>.<random>.tmp` of a
+    // file bp writes here): a user's file of a similar shape is left alone.
+    const m = STALE_TEMPORARY.exec(name);
     if (!m) continue;
-    const pid = Number(m[1]);
+    const pid = Number(m[2]);
     if (pid === process.pid || isAlive(pid)) continue;
     await rm(join(dir, name), { force: true });
     removed.push(name);

@@ -1,6 +1,6 @@
 import { tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
-import { packState, unpackState } from './state-pack.js';
+import { packState, unpackState, type Json } from './state-pack.js';
 
 describe('state packing', () => {
   it('moves tensors out by path and restores the same structure', () => {
@@ -17,6 +17,13 @@ describe('state packing', () => {
     expect(back.state['0'].exp_avg).toBe(m);
     expect(back.paramGroups).toEqual(state.paramGroups);
     expect(back.state['0'].step).toBe(3);
+  });
+
+  it('refuses state nested past MAX_STATE_DEPTH with a FormatError, not a stack overflow', () => {
+    const deep = JSON.parse(`${'['.repeat(200000)}1${']'.repeat(200000)}`) as Json;
+    expect(() => unpackState(deep, {})).toThrow(/^checkpoint: its state nests more than 64 levels deep$/);
+    const ok = JSON.parse(`${'['.repeat(60)}1${']'.repeat(60)}`) as Json;
+    expect(() => unpackState(ok, {})).not.toThrow();
   });
 
   it('keeps doubles exact and spells out non-finite numbers', () => {

@@ -37,10 +37,15 @@ export function packState(value: unknown, prefix: string, tensors: Record<string
   throw new FormatError('checkpoint', `cannot store a value of type ${typeof value} at ${prefix}`);
 }
 
+/** How deeply {@link unpackState} follows nested arrays and objects. */
+export const MAX_STATE_DEPTH = 64;
+
 /** The inverse of {@link packState}: tensors are looked up in `tensors` by name. */
-export function unpackState(json: Json, tensors: Readonly<Record<string, Tensor>>): unknown {
+export function unpackState(json: Json, tensors: Readonly<Record<string, Tensor>>, depth = 0): unknown {
   if (json === null || typeof json !== 'object') return json;
-  if (Array.isArray(json)) return json.map((v) => unpackState(v, tensors));
+  // Optimizer and training state is a few levels deep; a forged one must not exhaust the stack.
+  if (depth >= MAX_STATE_DEPTH) throw new FormatError('checkpoint', `its state nests more than ${MAX_STATE_DEPTH} levels deep`);
+  if (Array.isArray(json)) return json.map((v) => unpackState(v, tensors, depth + 1));
   const keys = Object.keys(json);
   if (keys.length === 1 && keys[0] === TENSOR_KEY) {
     const name = json[TENSOR_KEY] as string;
@@ -53,6 +58,6 @@ export function unpackState(json: Json, tensors: Readonly<Record<string, Tensor>
   if (keys.length === 1 && keys[0] === NUMBER_KEY) return Number(json[NUMBER_KEY]);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json))
-    Object.defineProperty(out, k, { value: unpackState(v, tensors), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, { value: unpackState(v, tensors, depth + 1), enumerable: true, writable: true, configurable: true });
   return out;
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSafetensors, load } from '@bp/layers';
 import { importOnnx } from '@bp/onnx';
@@ -82,6 +82,29 @@ describe('bp export', () => {
       const missing = await runCli(['export', join(model, 'nothing-here'), '--format', 'onnx']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('nothing-here');
+    },
+    SLOW,
+  );
+
+  it(
+    "never replaces a file it did not write: an existing --output needs --overwrite, the run's own files are refused",
+    async () => {
+      const dir = await tempDir();
+      const notes = join(dir, 'notes.txt');
+      await writeFile(notes, 'precious\n');
+      const r = await runCli(['export', model, '--format', 'onnx', '--output', notes]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--output ${notes} exists; pass --overwrite to replace it`);
+      expect(await readFile(notes, 'utf8')).toBe('precious\n');
+      const own = await runCli(['export', model, '--format', 'safetensors', '--output', join(model, 'model.safetensors'), '--overwrite']);
+      expect(own.code).toBe(2);
+      expect(own.stderr).toContain("is the run's own model.safetensors");
+      const replaced = await runCli(['export', model, '--format', 'onnx', '--output', notes, '--overwrite']);
+      expect(replaced.code, replaced.stderr).toBe(0);
+      expect((await readFile(notes)).length).toBeGreaterThan(1000);
+      // The default output in the run is bp's own export: written again without --overwrite.
+      expect((await runCli(['export', model, '--format', 'onnx'])).code).toBe(0);
+      expect((await runCli(['export', model, '--format', 'onnx'])).code).toBe(0);
     },
     SLOW,
   );

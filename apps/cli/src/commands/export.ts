@@ -4,12 +4,14 @@
  * logits) for ONNX Runtime; `--format safetensors` writes the state dict
  * with PyTorch's names and dtypes and prints the PyTorch code that loads it.
  */
-import { join } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
 import { BpError, fmtShape } from '@bp/tensor';
 import { loadModelDir } from '../model-dir.js';
 import { out as c } from '../style.js';
 import { torchModelCode } from '../torch-code.js';
+import { RUN_FILES } from '../run-dir.js';
 import { UsageError } from '../usage-error.js';
 
 /** Formats `bp export --format` writes. */
@@ -21,6 +23,8 @@ export interface ExportFlags {
   output?: string;
   opset?: number;
   json?: boolean;
+  /** Replace an existing `--output` file. */
+  overwrite?: boolean;
 }
 
 /** The state dict as safetensors bytes that PyTorch's `load_state_dict` takes (integer buffers as int64). */
@@ -45,6 +49,24 @@ export function pythonSnippet(model: Sequential, file: string, inputShape: numbe
   ].join('\n');
 }
 
+/**
+ * Refuses an output that would replace one of the run's own files, or (given with `--output`) any
+ * existing file unless `--overwrite`: an export never destroys what bp did not write for it.
+ */
+async function checkOutput(runDir: string, output: string, flags: ExportFlags): Promise<void> {
+  const target = resolve(output);
+  const own = RUN_FILES.find((f) => resolve(runDir, f) === target);
+  if (own) throw new UsageError(`--output ${output} is the run's own ${own}; choose another file`);
+  if (flags.output === undefined || flags.overwrite) return;
+  let exists = true;
+  try {
+    await lstat(output);
+  } catch {
+    exists = false;
+  }
+  if (exists) throw new UsageError(`--output ${output} exists; pass --overwrite to replace it, or choose another file`);
+}
+
 /** Runs `bp export`; returns the exit status. */
 export async function runExport(runDir: string, flags: ExportFlags): Promise<number> {
   if (flags.opset !== undefined && flags.format !== 'onnx') throw new UsageError('--opset applies to --format onnx only');
@@ -53,6 +75,7 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
   const { model, run } = await loadModelDir(runDir);
   const inputShape = run?.inputShape ?? model.inputShape ?? null;
   const output = flags.output ?? join(runDir, flags.format === 'onnx' ? 'model.onnx' : 'weights.safetensors');
+  await checkOutput(runDir, output, flags);
   let bytes: Uint8Array;
   let snippet: string | null = null;
   if (flags.format === 'onnx') {

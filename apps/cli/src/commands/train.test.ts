@@ -230,6 +230,20 @@ describe.concurrent('bp train', () => {
       expect(big.code).toBe(1);
       expect(big.stderr).toContain(`${spec}: the model has at least 4000000000 parameter values, more than the 100000000 allowed`);
       expect(await exists(join(dir, 'big'))).toBe(false);
+      // So is one whose size only its first input decides (a Linear with inFeatures null, 2 -> 12000 -> 12000).
+      await writeFile(
+        spec,
+        JSON.stringify({
+          type: 'Sequential',
+          config: {
+            layers: [12000, 12000, 2].map((n) => ({ type: 'Linear', config: { inFeatures: null, outFeatures: n } })),
+          },
+        }),
+      );
+      const lazy = await runCli(['train', 'xor', '--model', spec, '--out', join(dir, 'lazy')]);
+      expect(lazy.code).toBe(1);
+      expect(lazy.stderr).toContain(`${spec}: a Linear sized by its input needs 144012000 parameter values, past the 100000000 bp trains`);
+      expect(await exists(join(dir, 'lazy'))).toBe(false);
     },
     SLOW,
   );
