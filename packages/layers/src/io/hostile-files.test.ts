@@ -8,6 +8,7 @@ import '@bp/losses';
 import '@bp/optim';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BatchNorm1d } from '../layers/batch-norm1d.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../sequential.js';
 import { fromMemory, toMemory } from './memory.js';
@@ -146,6 +147,25 @@ describe('layers sized by their input are bounded by the weights too', () => {
     model.build([4]);
     const back = fromMemory(toMemory(model));
     expect(back.stateDict()['0.weight'].shape).toEqual([3, 4]);
+  });
+});
+
+describe('values a model cannot hold', () => {
+  it('a negative running variance or batch count is refused by name', () => {
+    const model = new Sequential([new Linear(3, 2), new BatchNorm1d(2)]);
+    const { modelJson, weights } = toMemory(model);
+    for (const [name, value] of [
+      ['1.running_var', tensor([1, -1])],
+      ['1.num_batches_tracked', tensor(-7, { dtype: 'int32' })],
+    ] as const) {
+      const { tensors } = decodeSafetensors(weights);
+      const forged = encodeSafetensors({ ...tensors, [name]: value });
+      expect(() => fromMemory({ modelJson, weights: forged })).toThrow(
+        new RegExp(
+          `^model\\.safetensors: tensor '${name.replace('.', '\\.')}' holds (-1 at index 1: a variance cannot be negative|a negative count)$`,
+        ),
+      );
+    }
   });
 });
 

@@ -285,7 +285,12 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
       throw new FormatError(source, `tensor ${quoteName(name)} does not belong to the model in model.json`);
   }
   for (const [name, t] of Object.entries(tensors)) {
-    if (t.dtype !== 'float32') continue;
+    // A normalisation's running variance and batch count cannot be negative (its output would be NaN).
+    const counts = /(^|\.)(running_var|num_batches_tracked)$/.test(name);
+    if (t.dtype !== 'float32') {
+      if (counts && t.dataSync().some((v) => v < 0)) throw new FormatError(source, `tensor ${quoteName(name)} holds a negative count`);
+      continue;
+    }
     const values = t.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i])) {
@@ -293,6 +298,9 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
           source,
           `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a model with non-finite weights cannot give meaningful results`,
         );
+      }
+      if (counts && values[i] < 0) {
+        throw new FormatError(source, `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a variance cannot be negative`);
       }
     }
   }
