@@ -146,6 +146,28 @@ describe('importOnnx refuses', () => {
     );
   });
 
+  it("reads PyTorch's x.view(-1, n) as a Flatten when n is the rest of one example, and refuses other reshapes", () => {
+    const model = new Sequential([new Flatten(), new Linear(12, 2)]);
+    const bytes = exportOnnx(model, { inputShape: [3, 4] });
+    // The Flatten node rewritten as torch writes a view: Reshape(x, [-1, n]).
+    const withShape = (dims: number[]) =>
+      edit(bytes, (m) => {
+        const node = m.graph!.node!.find((n) => n.op_type === 'Flatten')!;
+        node.op_type = 'Reshape';
+        node.attribute = [];
+        node.input = [node.input![0], 'view_shape'];
+        m.graph!.initializer!.push({
+          name: 'view_shape',
+          dims: [2],
+          data_type: 7,
+          raw_data: new Uint8Array(new BigInt64Array(dims.map(BigInt)).buffer),
+        });
+      });
+    const back = importOnnx(withShape([-1, 12]));
+    expect(back.layers.map((l) => l.layerType)).toEqual(['Flatten', 'Linear']);
+    expect(() => importOnnx(withShape([-1, 6]))).toThrow(/reshapes to something other than a constant \[0, \.\.\.\]/);
+  });
+
   it('options that are not an object, and an opset given as a string', () => {
     expect(() => importOnnx(good, null as never)).toThrow('importOnnx: options must be an object, got null');
     expect(() => exportOnnx(mnistMlp(), { inputShape: [784], opset: '17' as never })).toThrow('exportOnnx: opset "17" is not supported');

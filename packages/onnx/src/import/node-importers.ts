@@ -233,7 +233,10 @@ function importFlatten(node: NodeProto, ctx: NodeImportContext): Module {
 
 function importReshape(node: NodeProto, ctx: NodeImportContext): Module {
   const shape = ctx.constant(1);
-  const target = shape && shape.dims.length === 1 ? Array.from(shape.values, Number) : null;
+  let target = shape && shape.dims.length === 1 ? Array.from(shape.values, Number) : null;
+  // [-1, n] (PyTorch's x.view(-1, n)) keeps the batch axis when n is the rest of one example: a Flatten.
+  const s0 = ctx.inputShape;
+  if (target && target.length === 2 && target[0] === -1 && s0 && s0.slice(1).reduce((a, b) => a * b, 1) === target[1]) target = [0, -1];
   if (!target || target[0] !== 0 || ctx.int('allowzero', 0) !== 0) {
     return ctx.refuse('reshapes to something other than a constant [0, ...] (batch axis kept); bp reads a Reshape only as a Flatten');
   }
