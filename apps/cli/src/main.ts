@@ -28,20 +28,16 @@ async function isUserError(e: unknown): Promise<boolean> {
 
 /** Runs `bp` with `argv` (without the node and script paths) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  const code = await run(argv, verbose);
+  const { code, error } = await run(argv, argv.includes('--verbose'));
   // With --json, a failure is JSON on standard output too, so a script reading it sees why.
-  if (code !== EXIT.ok && argv.includes('--json') && failure !== null) {
-    process.stdout.write(`${JSON.stringify({ error: failure, exitCode: code })}\n`);
+  if (code !== EXIT.ok && error !== null && argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ error, exitCode: code })}\n`);
   }
   return code;
 }
 
-/** The message of the error {@link run} reported last (null when none). */
-let failure: string | null = null;
-
-async function run(argv: string[], verbose: boolean): Promise<number> {
-  failure = null;
+/** Runs the program: its exit status, and the message of the error that ended it (null when none). */
+async function run(argv: string[], verbose: boolean): Promise<{ code: number; error: string | null }> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
@@ -53,24 +49,22 @@ async function run(argv: string[], verbose: boolean): Promise<number> {
       throw new UsageError(`${repeated.name} is given twice${values}; give it once`);
     }
     await program.parseAsync(argv, { from: 'user' });
-    return exitCode;
+    return { code: exitCode, error: null };
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed the message (or the help / version).
-      failure = e.message.replace(/^error: /, '');
-      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
-    failure = terminalSafe(e instanceof Error ? e.message : String(e));
-    if (e instanceof UsageError) {
-      process.stderr.write(`${c.red(`error: ${terminalSafe(e.message)}`)}\n${c.dim('(add --help for usage and examples)')}\n`);
-      if (verbose) process.stderr.write(`${e.stack}\n`);
-      return EXIT.usage;
+      return { code: e.exitCode === 0 ? EXIT.ok : EXIT.usage, error: e.message.replace(/^error: /, '') };
     }
     // Messages can carry names read from files (a layer type, a class): never let them reach the terminal raw.
     const message = terminalSafe(e instanceof Error ? e.message : String(e));
+    if (e instanceof UsageError) {
+      process.stderr.write(`${c.red(`error: ${message}`)}\n${c.dim('(add --help for usage and examples)')}\n`);
+      if (verbose) process.stderr.write(`${e.stack}\n`);
+      return { code: EXIT.usage, error: message };
+    }
     process.stderr.write(`${c.red(`error: ${message}`)}\n`);
     if (verbose) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
     else if (!(await isUserError(e))) process.stderr.write(c.dim('(run again with --verbose for the stack trace)\n'));
-    return EXIT.failure;
+    return { code: EXIT.failure, error: message };
   }
 }

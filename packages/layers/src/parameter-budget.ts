@@ -22,12 +22,14 @@ let refuse: ((layer: string, need: number, left: number) => Error) | null = null
  */
 export function withParameterBudget<T>(budget: number, onExceed: (layer: string, need: number, left: number) => Error, fn: () => T): T {
   const outer = [left, refuse] as const;
-  left = Math.min(left, Math.max(0, budget));
+  const start = Math.min(left, Math.max(0, budget));
+  left = start;
   refuse = onExceed;
   try {
     return fn();
   } finally {
-    [left, refuse] = outer;
+    // What an inner budget spent counts against the enclosing one too.
+    [left, refuse] = [outer[0] - (start - left), outer[1]];
   }
 }
 

@@ -143,8 +143,12 @@ function declaredValues(value: unknown, depth = 0): number {
 /** The largest per-sample input a loaded model may declare (64 MB of float32): building passes one zero sample through it. */
 const MAX_SAMPLE_VALUES = 2 ** 24;
 
-/** Refuses `inputShape`s too large to build with, anywhere in the architecture, before anything is allocated. */
-function checkInputShapes(value: unknown, where: string, depth = 0): void {
+/**
+ * Refuses, anywhere in the architecture and before anything is allocated, what would make the
+ * build pass compute too much: an `inputShape` too large, or a window layer's kernel, stride,
+ * padding or dilation past {@link MAX_WINDOW_SETTING}.
+ */
+function checkBuildSizes(value: unknown, where: string, depth = 0): void {
   if (value === null || typeof value !== 'object') return;
   if (depth > MAX_NESTING) throw new FormatError('model.json', `layers are nested more than ${MAX_NESTING} levels deep`);
   const config = (value as { config?: unknown }).config as { inputShape?: unknown; layers?: unknown } | undefined;
@@ -173,10 +177,10 @@ function checkInputShapes(value: unknown, where: string, depth = 0): void {
       }
     }
   }
-  if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkInputShapes(l, `layers[${i}]`, depth + 1));
+  if (Array.isArray(config.layers)) config.layers.forEach((l, i) => checkBuildSizes(l, `layers[${i}]`, depth + 1));
 }
 
-/** The layers whose kernel, stride, padding and dilation {@link checkInputShapes} bounds. */
+/** The layers whose kernel, stride, padding and dilation {@link checkBuildSizes} bounds. */
 const WINDOW_LAYERS = new Set(['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool2d', 'AvgPool2d']);
 /** The largest kernel size, stride, padding or dilation a loaded model may declare. */
 const MAX_WINDOW_SETTING = 1024;
@@ -195,7 +199,7 @@ const MAX_WINDOW_SETTING = 1024;
  */
 export function checkArchitectureSize(description: unknown, maxParameters: number, source = 'model.json', fileBytes = Infinity): number {
   try {
-    checkInputShapes(description, 'model');
+    checkBuildSizes(description, 'model');
     const total = declaredValues(description);
     if (total > maxParameters) {
       throw new FormatError('model.json', `the model has at least ${total} parameter values, more than the ${maxParameters} allowed`);
@@ -229,7 +233,7 @@ const DECLARED_SLACK = 1 << 20;
  * a shape mismatch. Building is thereby bounded by the file's size plus 4 MB.
  */
 function checkDeclaredSize(model: unknown, available: number, source: string): number {
-  checkInputShapes(model, 'model');
+  checkBuildSizes(model, 'model');
   const layers = (model as { config?: { layers?: unknown } } | null)?.config?.layers;
   const parts: [string, unknown][] = Array.isArray(layers) ? layers.map((l, i) => [`layers[${i}]`, l]) : [['model', model]];
   let total = 0;

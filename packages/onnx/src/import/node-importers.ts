@@ -233,17 +233,16 @@ function importFlatten(node: NodeProto, ctx: NodeImportContext): Module {
 
 function importReshape(node: NodeProto, ctx: NodeImportContext): Module {
   const shape = ctx.constant(1);
-  let target = shape && shape.dims.length === 1 ? Array.from(shape.values, Number) : null;
+  const target = shape && shape.dims.length === 1 ? Array.from(shape.values, Number) : null;
+  const s = ctx.inputShape;
   // [-1, n] (PyTorch's x.view(-1, n)) keeps the batch axis when n is the rest of one example: a Flatten.
-  const s0 = ctx.inputShape;
-  if (target && target.length === 2 && target[0] === -1 && s0 && s0.slice(1).reduce((a, b) => a * b, 1) === target[1]) target = [0, -1];
+  if (target?.length === 2 && target[0] === -1 && s && s.slice(1).reduce((a, b) => a * b, 1) === target[1]) return new Flatten();
   if (!target || target[0] !== 0 || ctx.int('allowzero', 0) !== 0) {
     return ctx.refuse('reshapes to something other than a constant [0, ...] (batch axis kept); bp reads a Reshape only as a Flatten');
   }
   // [0, -1]: keep the batch axis, flatten the rest, whatever the input.
   if (target.length === 2 && target[1] === -1) return new Flatten();
   // Otherwise find the axes range of the input that the target collapses into one.
-  const s = ctx.inputShape;
   if (s) {
     for (let a = 1; a < s.length; a++) {
       for (let b = a; b < s.length; b++) {

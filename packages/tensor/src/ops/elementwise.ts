@@ -392,13 +392,13 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
   if (min == null && max == null) return x;
   if (typeof min === 'number' && typeof max === 'number' && (Number.isNaN(min) || Number.isNaN(max))) return add(mul(x, 0), NaN);
-  const out = clampBounds(x, min, max);
-  // NaN compares false, so the rules below pass over a NaN in a tensor bound: it wins here.
-  let r = out;
+  let r = clampBounds(x, min, max);
+  // NaN compares false, so clampBounds passes over a NaN in a tensor bound: it wins here.
   for (const v of [min, max]) if (v instanceof Tensor && v.dtype === 'float32') r = where(isnan(v), v, r);
   return r;
 }
 
+/** {@link clamp} by PyTorch's four cases, a NaN in a tensor bound aside. */
 function clampBounds(x: Tensor, min: TensorLike | null | undefined, max: TensorLike | null | undefined): Tensor {
   if (max == null) return where(lt(x, min!), min!, x);
   if (min == null) return where(gt(x, max), max, x);

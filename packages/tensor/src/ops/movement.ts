@@ -349,14 +349,15 @@ function toIndices(op: string, indices: Tensor | number[]): Tensor {
   return make(b.upload(Int32Array.from(indices), 'int32'), [indices.length], 'int32');
 }
 
-function checkRange(op: string, idx: Tensor, dim: number, axis: number): void {
+/** Refuses an index outside `[0, dim)`; `what` names the axis in the message. */
+function checkRange(op: string, idx: Tensor, dim: number, axis: number, what = `axis ${axis} of size ${dim}`): void {
   // Reads the indices back: only where that is free or asked for (setDebugChecks).
   if (!valueChecksOn(getBackend())) return;
   // Read in place (no copy): the values are only looked at.
   const v = idx._readSync(op, 'setDebugChecks(false)');
   for (let i = 0; i < idx.size; i++) {
     if (v[i] < 0 || v[i] >= dim) {
-      throw new IndexError(op, `index ${v[i]} is out of range for axis ${axis} of size ${dim}`);
+      throw new IndexError(op, `index ${v[i]} is out of range for ${what}`);
     }
   }
 }
@@ -395,12 +396,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor | number[])
  */
 function selectScalar(op: string, x: Tensor, idx: Tensor): Tensor {
   if (idx.size === 0) throw new IndexError(op, `no index given for the zero-dimensional tensor (indices ${fmtShape(idx.shape)})`);
-  if (valueChecksOn(getBackend())) {
-    const v = idx._readSync(op, 'setDebugChecks(false)');
-    for (let i = 0; i < idx.size; i++) {
-      if (v[i] !== 0) throw new IndexError(op, `index ${v[i]} is out of range for a zero-dimensional tensor (only 0 is)`);
-    }
-  }
+  checkRange(op, idx, 1, 0, 'a zero-dimensional tensor (only 0 is)');
   return reshape(x, []);
 }
 
