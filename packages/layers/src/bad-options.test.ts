@@ -123,3 +123,26 @@ describe('junk options and inputs to every layer', () => {
     expect(values.length).toBe(40);
   });
 });
+
+describe('option names', () => {
+  it("refuse what the layer does not take, naming the closest option (PyTorch's snake case, misspellings)", () => {
+    expect(() => new Conv2d(1, 1, 3, { pading: 1 } as never)).toThrow(
+      /^Conv2d: unknown option "pading" \(did you mean 'padding'\?\); the options are stride, padding, dilation, groups, bias$/,
+    );
+    expect(() => new BatchNorm1d(3, { track_running_stats: false } as never)).toThrow(
+      /^BatchNorm1d: unknown option "track_running_stats" \(did you mean 'trackRunningStats'\?\)/,
+    );
+    expect(() => new Dense(3, { use_bias: false } as never)).toThrow(/^Dense: unknown option "use_bias" \(did you mean 'useBias'\?\)/);
+    expect(() => new Linear(2, 2, { useBias: false } as never)).toThrow(/^Linear: unknown option "useBias"; the options are bias$/);
+    expect(() => new MaxPool2d(2, 2, { ceil_mode: true } as never)).toThrow(
+      /^MaxPool2d: unknown option "ceil_mode" \(did you mean 'ceilMode'\?\)/,
+    );
+    expect(() => new EarlyStopping({ min_delta: 0.1 } as never)).toThrow(
+      /^EarlyStopping: unknown option "min_delta" \(did you mean 'minDelta'\?\)/,
+    );
+    // Every known option still works, and a Dense hands its own to Linear.
+    expect(new Conv2d(1, 1, 3, { stride: 1, padding: 1, dilation: 1, groups: 1, bias: false }).bias).toBe(null);
+    expect(new Dense(3, { activation: 'relu', inputShape: [2], useBias: false }).bias).toBe(null);
+    expect(new Flatten({ startDim: 1, endDim: -1 }).forward(zeros([2, 3, 4])).shape).toEqual([2, 12]);
+  });
+});

@@ -1,3 +1,5 @@
+import { ArgumentError, fmtShape } from '@bp/tensor';
+
 /**
  * A bound on the parameter values that layers sized by their first input (a `Linear` with
  * `inFeatures: null`, a `Dense` without `inputShape`) may create while a loader builds a model
@@ -21,16 +23,52 @@ let refuse: ((layer: string, need: number, left: number) => Error) | null = null
  * );
  */
 export function withParameterBudget<T>(budget: number, onExceed: (layer: string, need: number, left: number) => Error, fn: () => T): T {
-  const outer = [left, refuse] as const;
+  const outer = [left, refuse, outputsLeft] as const;
   const start = Math.min(left, Math.max(0, budget));
+  const outputsStart = Math.min(outputsLeft, MAX_BUILD_OUTPUT_VALUES);
   left = start;
   refuse = onExceed;
+  outputsLeft = outputsStart;
   try {
     return fn();
   } finally {
     // What an inner budget spent counts against the enclosing one too.
-    [left, refuse] = [outer[0] - (start - left), outer[1]];
+    [left, refuse, outputsLeft] = [outer[0] - (start - left), outer[1], outer[2] - (outputsStart - outputsLeft)];
   }
+}
+
+/**
+ * The most values per sample that the outputs of window layers (convolutions, poolings) may add up
+ * to while a model builds within {@link withParameterBudget} (256 MB of float32): building passes
+ * one sample through the model, and a few bytes of settings (a padding of 1024 six layers in a
+ * row, an adaptive pooling to 20000x20000) would otherwise make it compute gigabytes.
+ */
+export const MAX_BUILD_OUTPUT_VALUES = 2 ** 26;
+let outputsLeft = Infinity;
+
+/**
+ * Called by a window layer before it computes an output of `shape` per sample (no batch axis):
+ * within {@link withParameterBudget}, throws when the build pass's outputs would pass
+ * {@link MAX_BUILD_OUTPUT_VALUES}; elsewhere does nothing.
+ */
+export function spendOutput(layer: string, shape: readonly number[]): void {
+  if (outputsLeft === Infinity) return;
+  const n = shape.reduce((p, d) => p * Math.max(0, d), 1);
+  if (!(n <= outputsLeft)) {
+    throw new ArgumentError(
+      layer,
+      `an output of ${fmtShape(shape)} per sample (${n} values) takes building past the ${MAX_BUILD_OUTPUT_VALUES} values a loaded model may compute`,
+    );
+  }
+  outputsLeft -= n;
+}
+
+/** The output length of a window over `size` positions (PyTorch's formula; `ceil` as pooling's ceilMode). */
+export function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation: number, ceil = false): number {
+  const span = size + 2 * padding - dilation * (kernel - 1) - 1;
+  const out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  // As PyTorch: a ceil-mode window that would start in the right padding is dropped.
+  return ceil && (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
 /** Called by a layer about to create `n` parameter values it sized itself (see {@link withParameterBudget}). */

@@ -23,13 +23,18 @@ type AdagradHyper = BaseOptions & Required<Omit<AdagradOptions, 'lr'>>;
  */
 export class Adagrad extends Optimizer<AdagradHyper> {
   constructor(params: Params<AdagradHyper>, opts?: AdagradOptions) {
-    super('Adagrad', params, {
-      lr: opts?.lr ?? 1e-2,
-      lrDecay: opts?.lrDecay ?? 0,
-      weightDecay: opts?.weightDecay ?? 0,
-      initialAccumulatorValue: opts?.initialAccumulatorValue ?? 0,
-      eps: opts?.eps ?? 1e-10,
-    });
+    super(
+      'Adagrad',
+      params,
+      {
+        lr: opts?.lr ?? 1e-2,
+        lrDecay: opts?.lrDecay ?? 0,
+        weightDecay: opts?.weightDecay ?? 0,
+        initialAccumulatorValue: opts?.initialAccumulatorValue ?? 0,
+        eps: opts?.eps ?? 1e-10,
+      },
+      opts,
+    );
   }
 
   protected validate(h: Readonly<AdagradHyper>): void {

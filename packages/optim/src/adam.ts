@@ -38,13 +38,18 @@ export abstract class AdamBase extends Optimizer<AdamHyper> {
   protected abstract readonly decoupled: boolean;
 
   protected constructor(name: string, params: Params<AdamHyper>, opts: AdamOptions | undefined, defaultDecay: number) {
-    super(name, params, {
-      lr: opts?.lr ?? 1e-3,
-      betas: opts?.betas ?? [0.9, 0.999],
-      eps: opts?.eps ?? 1e-8,
-      weightDecay: opts?.weightDecay ?? defaultDecay,
-      amsgrad: opts?.amsgrad ?? false,
-    });
+    super(
+      name,
+      params,
+      {
+        lr: opts?.lr ?? 1e-3,
+        betas: opts?.betas ?? [0.9, 0.999],
+        eps: opts?.eps ?? 1e-8,
+        weightDecay: opts?.weightDecay ?? defaultDecay,
+        amsgrad: opts?.amsgrad ?? false,
+      },
+      opts,
+    );
   }
 
   protected validate(h: Readonly<AdamHyper>): void {

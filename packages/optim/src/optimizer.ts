@@ -1,5 +1,6 @@
 import { enableGrad, noGrad } from '@bp/autograd';
 import { ArgumentError, ShapeError, Tensor, clone, fmtShape, keep } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 
 /** Hyperparameters every optimizer has: at least a learning rate. */
 export interface BaseOptions {
@@ -77,8 +78,10 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
   /** Per-parameter state (moment buffers, step counts), created on a parameter's first update. */
   protected readonly state = new Map<Tensor, ParamState>();
 
-  protected constructor(name: string, params: Params<H>, defaults: H) {
+  protected constructor(name: string, params: Params<H>, defaults: H, opts?: unknown) {
     this.name = name;
+    // PyTorch's spellings (`weight_decay`) and misspellings are refused, not ignored for the default.
+    checkOptions(name, opts, Object.keys(defaults));
     this.defaults = Object.freeze({ ...defaults });
     this.validate(this.defaults);
     this.paramGroups = this.makeGroups(params);
@@ -133,6 +136,7 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       if (input instanceof Tensor || input == null || typeof input !== 'object' || !('params' in input)) {
         throw new ArgumentError(this.name, `parameter group ${gi} must be an object with a params array; do not mix tensors and groups`);
       }
+      checkOptions(this.name, input, ['params', ...Object.keys(this.defaults)], `option in parameter group ${gi}`);
       const ps = [...input.params];
       ps.forEach((p, i) => {
         if (!(p instanceof Tensor)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} is not a Tensor`);

@@ -228,6 +228,19 @@ describe('bad options throw ArgumentError naming the optimizer and the option', 
     [() => new Adam([]), /^Adam: got an empty parameter list/],
     [() => new Adam([w, w]), /^Adam: parameter 1 of group 0 appears more than once/],
     [() => new Adam([tensor([1], { dtype: 'int32' })]), /^Adam: parameter 0 of group 0 is int32/],
+    // PyTorch's spellings and misspellings are refused, not ignored for the default.
+    [
+      () => new SGD([w], { lr: 0.1, weight_decay: 0.5 } as never),
+      /^SGD: unknown option "weight_decay" \(did you mean 'weightDecay'\?\); the options are lr, momentum, dampening, nesterov, weightDecay$/,
+    ],
+    [() => new AdamW([w], { lr: 0.1, weight_decay: 0 } as never), /^AdamW: unknown option "weight_decay" \(did you mean 'weightDecay'\?\)/],
+    [() => new Adam([w], { learningRate: 0.5 } as never), /^Adam: unknown option "learningRate"; the options are lr, betas/],
+    [() => new Adam([w], { maximize: true } as never), /^Adam: unknown option "maximize"/],
+    [() => new RMSprop([w], { momentun: 0.9 } as never), /^RMSprop: unknown option "momentun" \(did you mean 'momentum'\?\)/],
+    [
+      () => new Adam([{ params: [w], weight_decay: 0.1 } as never]),
+      /^Adam: unknown option in parameter group 0 "weight_decay" \(did you mean 'weightDecay'\?\)/,
+    ],
   ];
   bad.forEach(([fn, msg], i) => {
     it(`case ${i}: ${msg.source}`, () => {

@@ -26,14 +26,19 @@ type RMSpropHyper = BaseOptions & Required<Omit<RMSpropOptions, 'lr'>>;
  */
 export class RMSprop extends Optimizer<RMSpropHyper> {
   constructor(params: Params<RMSpropHyper>, opts?: RMSpropOptions) {
-    super('RMSprop', params, {
-      lr: opts?.lr ?? 1e-2,
-      alpha: opts?.alpha ?? 0.99,
-      eps: opts?.eps ?? 1e-8,
-      momentum: opts?.momentum ?? 0,
-      centered: opts?.centered ?? false,
-      weightDecay: opts?.weightDecay ?? 0,
-    });
+    super(
+      'RMSprop',
+      params,
+      {
+        lr: opts?.lr ?? 1e-2,
+        alpha: opts?.alpha ?? 0.99,
+        eps: opts?.eps ?? 1e-8,
+        momentum: opts?.momentum ?? 0,
+        centered: opts?.centered ?? false,
+        weightDecay: opts?.weightDecay ?? 0,
+      },
+      opts,
+    );
   }
 
   protected validate(h: Readonly<RMSpropHyper>): void {

@@ -29,13 +29,18 @@ type SGDHyper = Required<SGDOptions>;
  */
 export class SGD extends Optimizer<SGDHyper> {
   constructor(params: Params<SGDHyper>, opts: SGDOptions) {
-    super('SGD', params, {
-      lr: opts?.lr,
-      momentum: opts?.momentum ?? 0,
-      dampening: opts?.dampening ?? 0,
-      nesterov: opts?.nesterov ?? false,
-      weightDecay: opts?.weightDecay ?? 0,
-    });
+    super(
+      'SGD',
+      params,
+      {
+        lr: opts?.lr,
+        momentum: opts?.momentum ?? 0,
+        dampening: opts?.dampening ?? 0,
+        nesterov: opts?.nesterov ?? false,
+        weightDecay: opts?.weightDecay ?? 0,
+      },
+      opts,
+    );
   }
 
   protected validate(h: Readonly<SGDHyper>): void {

@@ -32,3 +32,46 @@ export class NotAvailableError extends BpError {}
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/**
+ * Refuses an options object with a key that is not among `known`, naming `op`, the key and the
+ * closest known name: `{ weight_decay: 0.1 }` (PyTorch's spelling) or `{ pading: 1 }` would
+ * otherwise be ignored without a word and the default used instead. Anything but a plain object
+ * is left to the caller's own checks. `what` names what the object is in the message.
+ */
+export function checkOptions(op: string, opts: unknown, known: readonly string[], what = 'option'): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) return;
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    throw new ArgumentError(
+      op,
+      `unknown ${what} ${JSON.stringify(key)}${near === null ? '' : ` (did you mean '${near}'?)`}; the options are ${known.join(', ')}`,
+    );
+  }
+}
+
+/** The name in `names` that `key` most likely misspells: the same letters up to case, `_` and `-`, or at most two edits away. */
+function closest(key: string, names: readonly string[]): string | null {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  const same = names.find((n) => norm(n) === norm(key));
+  if (same !== undefined) return same;
+  let best: string | null = null;
+  let bestD = 3;
+  for (const n of names) {
+    const d = editDistance(norm(key), norm(n));
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}

@@ -22,9 +22,9 @@ import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
-import { Conv1d, type Conv1dOptions } from '../layers/conv1d.js';
-import { ConvTranspose2d, type ConvTranspose2dOptions } from '../layers/conv-transpose2d.js';
-import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, type AvgPool2dOptions } from '../layers/pooling.js';
+import { Conv1d } from '../layers/conv1d.js';
+import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d } from '../layers/pooling.js';
 import { Unflatten } from '../layers/unflatten.js';
 import { BatchNorm2d } from '../layers/batch-norm2d.js';
 import { Embedding } from '../layers/embedding.js';
@@ -43,6 +43,9 @@ type Cfg = Record<string, unknown>;
 type Pair = number | [number, number];
 
 const num = (c: Cfg, k: string): number => c[k] as number;
+/** The options among `keys` that the config has: a layer refuses options it does not take, and the config also holds its positional arguments. */
+const pick = <T>(c: Cfg, keys: readonly string[]): T =>
+  Object.fromEntries(keys.filter((k) => Object.hasOwn(c, k)).map((k) => [k, c[k]])) as T;
 
 // Listed here (not registered by each layer's module) so that bundlers which drop
 // unused modules cannot drop a layer type that a saved file names.
@@ -65,16 +68,28 @@ const builtins: Record<string, LayerFactory> = {
       groups: c.groups as number | undefined,
       bias: c.bias as boolean,
     }),
-  Conv1d: (c) => new Conv1d(num(c, 'inChannels'), num(c, 'outChannels'), num(c, 'kernelSize'), c as Conv1dOptions),
+  Conv1d: (c) =>
+    new Conv1d(
+      num(c, 'inChannels'),
+      num(c, 'outChannels'),
+      num(c, 'kernelSize'),
+      pick(c, ['stride', 'padding', 'dilation', 'groups', 'bias']),
+    ),
   ConvTranspose2d: (c) =>
-    new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as Pair, c as ConvTranspose2dOptions),
+    new ConvTranspose2d(
+      num(c, 'inChannels'),
+      num(c, 'outChannels'),
+      c.kernelSize as Pair,
+      pick(c, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation']),
+    ),
   MaxPool2d: (c) =>
     new MaxPool2d(c.kernelSize as Pair, c.stride as Pair, {
       padding: c.padding as Pair,
       dilation: c.dilation as Pair | undefined,
       ceilMode: c.ceilMode as boolean | undefined,
     }),
-  AvgPool2d: (c) => new AvgPool2d(c.kernelSize as Pair, c.stride as Pair, c as AvgPool2dOptions),
+  AvgPool2d: (c) =>
+    new AvgPool2d(c.kernelSize as Pair, c.stride as Pair, pick(c, ['padding', 'ceilMode', 'countIncludePad', 'divisorOverride'])),
   AdaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c.outputSize as number),
   AdaptiveMaxPool2d: (c) => new AdaptiveMaxPool2d(c.outputSize as number),
   Unflatten: (c) => new Unflatten(num(c, 'dim'), c.sizes as number[]),

@@ -160,6 +160,11 @@ describe('decodeSafetensors refuses corrupted files with a FormatError', () => {
     ['a JSON array', header('[1,2]', 0), /must be a JSON object of tensors/],
     ['an unknown dtype', header('{"a":{"dtype":"Q8","shape":[2],"data_offsets":[0,2]}}', 2), /tensor 'a': unsupported dtype 'Q8'/],
     [
+      'a dtype named like an object property',
+      header('{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}', 4),
+      /tensor 'a': unsupported dtype 'toString'/,
+    ],
+    [
       'a negative dimension',
       header('{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', 8),
       /tensor 'a': shape must be an array of non-negative integers/,

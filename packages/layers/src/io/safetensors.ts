@@ -247,7 +247,7 @@ export function readSafetensorsHeader(
     if (raw === null || typeof raw !== 'object')
       fail(source, `tensor ${quoteName(name)}: entry must be an object with dtype, shape and data_offsets`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-    if (typeof dtype !== 'string' || !(dtype in BYTES)) {
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) {
       fail(
         source,
         `tensor ${quoteName(name)}: unsupported dtype ${typeof dtype === 'string' ? quoteName(dtype) : typeof dtype} (bp reads F32, I32, I64 and F64)`,

@@ -16,6 +16,7 @@ import {
   logsigmoid,
   softsign,
 } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** `max(x, 0)` (PyTorch's `nn.ReLU`). */
@@ -134,6 +135,7 @@ export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
+    checkOptions('GELU', opts, ['approximate']);
     const a = opts.approximate ?? 'none';
     if (a !== 'none' && a !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
     this.approximate = a;
@@ -225,6 +227,7 @@ export class Softplus extends Module {
   readonly threshold: number;
   constructor(opts: { beta?: number; threshold?: number } = {}) {
     super();
+    checkOptions('Softplus', opts, ['beta', 'threshold']);
     this.beta = finiteOption('Softplus', 'beta', opts.beta ?? 1);
     this.threshold = finiteOption('Softplus', 'threshold', opts.threshold ?? 20);
     if (this.beta === 0) throw new ArgumentError('Softplus', 'beta must not be 0');

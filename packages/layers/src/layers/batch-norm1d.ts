@@ -1,5 +1,6 @@
 import { withoutGraph } from '../no-grad.js';
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link BatchNorm1d} (PyTorch's defaults). */
@@ -46,6 +47,7 @@ export class BatchNorm1d extends Module {
 
   constructor(numFeatures: number, opts: BatchNorm1dOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
       throw new ArgumentError('BatchNorm1d', `numFeatures must be a positive integer, got ${numFeatures}`);
     }

@@ -1,6 +1,8 @@
 import { ArgumentError, ShapeError, type Tensor, convTranspose2d, fmtShape, isTensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
+import { spendOutput } from '../parameter-budget.js';
 import { boolArg, checkChannels, pairArg } from './conv-args.js';
 
 /** Options of {@link ConvTranspose2d}, as PyTorch's `nn.ConvTranspose2d`. */
@@ -47,6 +49,7 @@ export class ConvTranspose2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: ConvTranspose2dOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation']);
     const L = 'ConvTranspose2d';
     this.groups = opts.groups ?? 1;
     checkChannels(L, inChannels, outChannels, this.groups);
@@ -84,6 +87,10 @@ export class ConvTranspose2d extends Module {
         `expects NCHW input [n, ${this.inChannels}, H, W] or one image [${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
+    const size = (n: number, i: 0 | 1) =>
+      (n - 1) * this.stride[i] - 2 * this.padding[i] + this.dilation[i] * (this.kernelSize[i] - 1) + this.outputPadding[i] + 1;
+    const [h, w] = x.shape.slice(-2);
+    spendOutput(this.layerType, [this.outChannels, size(h, 0), size(w, 1)]);
     return convTranspose2d(x, this.weight, this.bias, {
       stride: this.stride,
       padding: this.padding,

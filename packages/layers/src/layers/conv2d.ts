@@ -1,7 +1,8 @@
 import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
-import { conv2dReluMaxPool2d } from '@bp/tensor/internal';
+import { checkOptions, conv2dReluMaxPool2d } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
+import { spendOutput, windowOutput } from '../parameter-budget.js';
 import { checkChannels } from './conv-args.js';
 import type { MaxPool2d } from './max-pool2d.js';
 
@@ -61,6 +62,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2dOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     for (const [name, v] of [
       ['inChannels', inChannels],
       ['outChannels', outChannels],
@@ -94,7 +96,16 @@ export class Conv2d extends Module {
 
   override forward(x: Tensor): Tensor {
     this.checkInput(x);
+    this.spendOutput(x);
     return conv2d(x, this.weight, this.bias, this.convOptions());
+  }
+
+  /** Counts this layer's output against a loader's build bound ({@link spendOutput}). */
+  private spendOutput(x: Tensor): void {
+    const [h, w] = x.shape.slice(-2);
+    const p = this.padding === 'valid' ? [0, 0] : this.padding;
+    const size = (n: number, i: 0 | 1) => (p === 'same' ? n : windowOutput(n, this.kernelSize[i], this.stride[i], p[i], this.dilation[i]));
+    spendOutput(this.layerType, [this.outChannels, size(h, 0), size(w, 1)]);
   }
 
   /**

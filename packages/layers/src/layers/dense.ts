@@ -1,4 +1,5 @@
 import type { Tensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 import { activationByName } from './activations.js';
 import { checkInputShape } from './flatten.js';
@@ -38,6 +39,7 @@ export class Dense extends Linear {
   private activationModule: Module | null;
 
   constructor(units: number, opts: DenseOptions = {}) {
+    checkOptions('Dense', opts, ['activation', 'inputShape', 'useBias']);
     const inputShape = opts.inputShape === undefined ? null : checkInputShape('Dense', opts.inputShape);
     super(inputShape ? inputShape[inputShape.length - 1] : null, units, { bias: opts.useBias ?? true });
     this.inputShape = inputShape;

@@ -12,6 +12,7 @@ import {
   valueChecksOn,
   where,
 } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link Embedding}. */
@@ -46,6 +47,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['paddingIdx']);
     for (const [k, v] of [
       ['numEmbeddings', numEmbeddings],
       ['embeddingDim', embeddingDim],

@@ -1,4 +1,5 @@
 import { ArgumentError, type Tensor, flatten } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link Flatten}. */
@@ -36,6 +37,7 @@ export class Flatten extends Module {
 
   constructor(opts: FlattenOptions | number = {}, endDim = -1) {
     super();
+    checkOptions(this.layerType, opts, ['startDim', 'endDim', 'inputShape']);
     if (typeof opts !== 'number' && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
       throw new ArgumentError('Flatten', `expected startDim (a number) or an options object, got ${JSON.stringify(opts)}`);
     }

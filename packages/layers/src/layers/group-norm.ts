@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link GroupNorm} (PyTorch's defaults). */
@@ -31,6 +32,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['eps', 'affine']);
     for (const [k, v] of [
       ['numGroups', numGroups],
       ['numChannels', numChannels],

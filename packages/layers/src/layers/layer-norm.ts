@@ -1,4 +1,5 @@
 import { ArgumentError, type Tensor, isTensor, layerNorm, ones, zeros } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link LayerNorm} (PyTorch's defaults). */
@@ -33,6 +34,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | number[], opts: LayerNormOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['eps', 'elementwiseAffine', 'bias']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
     if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new ArgumentError(

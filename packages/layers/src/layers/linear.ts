@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, linear } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 import { spendParameters } from '../parameter-budget.js';
@@ -40,6 +41,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number | null, outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['bias']);
     if (inFeatures !== null) checkSize(this.layerType, 'inFeatures', inFeatures);
     checkSize(this.layerType, 'outFeatures', outFeatures);
     this.inFeatures = inFeatures;

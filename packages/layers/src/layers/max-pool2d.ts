@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
-import { reluMaxPool2d } from '@bp/tensor/internal';
+import { checkOptions, reluMaxPool2d } from '@bp/tensor/internal';
 import { Module } from '../module.js';
+import { spendOutput, windowOutput } from '../parameter-budget.js';
 import { boolArg } from './conv-args.js';
 
 /** Options of {@link MaxPool2d}. */
@@ -39,6 +40,7 @@ export class MaxPool2d extends Module {
 
   constructor(kernelSize: number | [number, number], stride?: number | [number, number] | null, opts: MaxPool2dOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['padding', 'dilation', 'ceilMode']);
     this.kernelSize = pair('kernelSize', kernelSize, 1);
     this.stride = pair('stride', stride ?? this.kernelSize, 1);
     this.padding = pair('padding', opts.padding ?? 0, 0);
@@ -57,7 +59,16 @@ export class MaxPool2d extends Module {
   override forward(x: Tensor): Tensor {
     if (x.rank !== 4 && x.rank !== 3)
       throw new ShapeError(this.layerType, `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${fmtShape(x.shape)}`);
+    this.spendOutput(x);
     return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
+
+  /** Counts this layer's output against a loader's build bound ({@link spendOutput}). */
+  private spendOutput(x: Tensor): void {
+    const [c, h, w] = x.shape.slice(-3);
+    const size = (n: number, i: 0 | 1) =>
+      windowOutput(n, this.kernelSize[i], this.stride[i], this.padding[i], this.dilation[i], this.ceilMode);
+    spendOutput(this.layerType, [c, size(h, 0), size(w, 1)]);
   }
 
   /**
@@ -67,6 +78,7 @@ export class MaxPool2d extends Module {
   forwardRelu(x: Tensor): Tensor {
     if (x.rank !== 4 && x.rank !== 3)
       throw new ShapeError(this.layerType, `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${fmtShape(x.shape)}`);
+    this.spendOutput(x);
     return reluMaxPool2d(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,

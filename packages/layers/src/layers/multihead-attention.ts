@@ -13,7 +13,7 @@ import {
   where,
   zeros,
 } from '@bp/tensor';
-import { attentionHeads, selfAttentionHeads } from '@bp/tensor/internal';
+import { checkOptions, attentionHeads, selfAttentionHeads } from '@bp/tensor/internal';
 import { xavierUniform } from '../initializers.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -84,6 +84,7 @@ export class MultiheadAttention extends Module {
 
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['dropout', 'bias', 'batchFirst']);
     for (const [k, v] of [
       ['embedDim', embedDim],
       ['numHeads', numHeads],

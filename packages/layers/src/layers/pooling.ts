@@ -1,5 +1,7 @@
 import { ArgumentError, ShapeError, type Tensor, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, fmtShape, isTensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Module } from '../module.js';
+import { spendOutput, windowOutput } from '../parameter-budget.js';
 import { boolArg, pairArg } from './conv-args.js';
 
 /** Options of {@link AvgPool2d}, as PyTorch's `nn.AvgPool2d`. */
@@ -25,6 +27,7 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: number | [number, number], stride?: number | [number, number] | null, opts: AvgPool2dOptions = {}) {
     super();
+    checkOptions(this.layerType, opts, ['padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     const L = 'AvgPool2d';
     this.kernelSize = pairArg(L, 'kernelSize', kernelSize, 1);
     this.stride = pairArg(L, 'stride', stride ?? this.kernelSize, 1);
@@ -51,6 +54,9 @@ export class AvgPool2d extends Module {
         this.layerType,
         `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`,
       );
+    const [c, h, w] = x.shape.slice(-3);
+    const size = (n: number, i: 0 | 1) => windowOutput(n, this.kernelSize[i], this.stride[i], this.padding[i], 1, this.ceilMode);
+    spendOutput(this.layerType, [c, size(h, 0), size(w, 1)]);
     return avgPool2d(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,
@@ -84,6 +90,14 @@ function checkOutputSize(layer: string, v: unknown): OutputSize {
   throw new ArgumentError(layer, `outputSize must be a positive integer or a pair (null keeps the input size), got ${JSON.stringify(v)}`);
 }
 
+/** Counts an adaptive pooling's output against a loader's build bound ({@link spendOutput}). */
+function spendAdaptive(layer: string, x: Tensor, outputSize: OutputSize): void {
+  if (!isTensor(x) || x.rank < 3) return;
+  const [c, h, w] = x.shape.slice(-3);
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  spendOutput(layer, [c, oh ?? h, ow ?? w]);
+}
+
 /** Adaptive 2-D average pooling to a fixed output size (PyTorch's `nn.AdaptiveAvgPool2d`); `[n, c, h, w]` or `[c, h, w]`. */
 export class AdaptiveAvgPool2d extends Module {
   /** The output height and width (null keeps the input's). */
@@ -99,6 +113,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    spendAdaptive(this.layerType, x, this.outputSize);
     return adaptiveAvgPool2d(x, this.outputSize);
   }
 
@@ -126,6 +141,7 @@ export class AdaptiveMaxPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    spendAdaptive(this.layerType, x, this.outputSize);
     return adaptiveMaxPool2d(x, this.outputSize);
   }
 

@@ -111,7 +111,7 @@ describe("Keras' metric names", () => {
           [0, 1, 0],
         ]),
       ),
-    ).toThrow(/sparse_categorical_accuracy: needs one class id per sample .* for one-hot rows use 'categorical_accuracy'/);
+    ).toThrow(/sparse_categorical_accuracy: needs one class id per row of scores .* for one-hot rows use 'categorical_accuracy'/);
   });
 
   it('categorical_accuracy counts arg-max hits against one-hot rows', () => {

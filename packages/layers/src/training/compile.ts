@@ -1,5 +1,5 @@
 import { ArgumentError, NotAvailableError, type Tensor } from '@bp/tensor';
-import { type Metric, type MetricFn, getMetric } from './metrics.js';
+import { type Metric, type MetricFn, forLogits, getMetric } from './metrics.js';
 import { type LossInput, type RegisteredLoss, nameKey, trainingRegistry } from './registry.js';
 
 /** What `compile` needs of an optimizer: any @bp/optim optimizer fits. */
@@ -142,7 +142,8 @@ export function resolveCompile(args: CompileArgs): Compiled {
     lossLabel: typeof loss === 'string' ? `'${loss}'` : loss.name || 'function',
     lossInput: lossEntry.input,
     warnedOutput: false,
-    metrics: metrics.map(getMetric),
+    // A loss that takes logits: accuracies threshold one output column at 0 (a probability of 0.5).
+    metrics: metrics.map((m) => (lossEntry.input === 'logits' ? forLogits(getMetric(m)) : getMetric(m))),
     metricNames: metrics.map((m) => (typeof m === 'string' ? m : null)),
   };
 }

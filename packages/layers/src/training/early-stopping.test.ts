@@ -27,6 +27,14 @@ describe('EarlyStopping', () => {
     expect(feed(new EarlyStopping({ patience: 2 }), [1, 0.9, 0.8, 0.7, 0.6])).toBe(-1);
   });
 
+  it('never stops on an epoch that improves (as Keras), even with patience 0 or a baseline not yet beaten', () => {
+    expect(feed(new EarlyStopping({ patience: 0 }), [1, 0.9, 0.8, 0.7])).toBe(-1);
+    expect(feed(new EarlyStopping({ patience: 0 }), [1, 0.9, 0.95])).toBe(2);
+    expect(feed(new EarlyStopping({ patience: 1, baseline: 0.5 }), [1, 0.9, 0.8, 0.7])).toBe(-1);
+    // Above the baseline, the wait keeps counting: the first epoch that does not improve stops it.
+    expect(feed(new EarlyStopping({ patience: 1, baseline: 0.5 }), [1, 0.9, 0.95])).toBe(2);
+  });
+
   it('counts only improvements larger than minDelta', () => {
     expect(feed(new EarlyStopping({ patience: 1, minDelta: 0.05 }), [1, 0.97, 0.9])).toBe(1);
     expect(feed(new EarlyStopping({ patience: 1, minDelta: 0.05 }), [1, 0.9, 0.8, 0.7])).toBe(-1);

@@ -1,4 +1,5 @@
 import { ArgumentError, type Tensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import type { Callback, CallbackModel, Logs } from './callbacks.js';
 import { snakeCase } from './history.js';
 
@@ -14,7 +15,7 @@ export interface EarlyStoppingOptions {
   mode?: 'auto' | 'min' | 'max';
   /** A value the monitored quantity must beat before any epoch counts as an improvement. */
   baseline?: number;
-  /** When stopping, put back the weights of the best epoch (default false). */
+  /** When stopping early, put back the weights of the best epoch (default false; training that runs all its epochs keeps the last epoch's weights, as in Keras 2). */
   restoreBestWeights?: boolean;
   /** Print a line when stopping (default false). */
   verbose?: boolean;
@@ -58,6 +59,7 @@ export class EarlyStopping implements Callback {
   private bestWeights: Record<string, Tensor> | null = null;
 
   constructor(opts: EarlyStoppingOptions = {}) {
+    checkOptions('EarlyStopping', opts, ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'verbose']);
     this.monitor = snakeCase(opts.monitor ?? 'val_loss');
     this.minDelta = Math.abs(opts.minDelta ?? 0);
     this.patience = opts.patience ?? 0;
@@ -107,6 +109,8 @@ export class EarlyStopping implements Callback {
       this.bestEpoch = epoch;
       if (this.restoreBestWeights) this.bestWeights = this.snapshot();
       if (this.baseline === null || this.isImprovement(current, this.baseline)) this.wait = 0;
+      // As Keras: an epoch that improves never stops training (patience 0 included).
+      return;
     }
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;

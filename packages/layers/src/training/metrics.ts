@@ -17,11 +17,15 @@ export interface Metric {
 export type MetricFn = (pred: Tensor, target: Tensor) => Tensor;
 
 /**
- * The number of correct predictions in a batch (int32 scalar):
+ * The share of correct predictions in each sample, summed over the batch (a scalar): the number of
+ * correct samples when each sample has one prediction.
  * - several output columns: the arg-max class against int32 labels `[n]` or one-hot rows `[n, classes]`;
- * - one output column (`[n]` or `[n, 1]`): the prediction thresholded at 0.5 against 0/1 targets.
+ *   a sequence's outputs `[n, t, classes]` against labels `[n, t]` count each position (as Keras:
+ *   the accuracy is the share of correct positions);
+ * - one output column (`[n]` or `[n, 1]`): the prediction thresholded at `threshold` (default 0.5;
+ *   0 for logits) against 0/1 targets.
  */
-export function correctCount(pred: Tensor, target: Tensor): Tensor {
+export function correctCount(pred: Tensor, target: Tensor, threshold = 0.5): Tensor {
   const n = pred.shape[0];
   const cols = pred.rank >= 2 ? pred.size / n : 1;
   if (cols === 1 && pred.rank <= 2) {
@@ -31,7 +35,7 @@ export function correctCount(pred: Tensor, target: Tensor): Tensor {
         `one output column ${fmtShape(pred.shape)} needs one target per sample, got ${fmtShape(target.shape)}`,
       );
     }
-    const p = pred.reshape([n]).gt(0.5);
+    const p = pred.reshape([n]).gt(threshold);
     const t = target.dtype === 'int32' ? target.reshape([n]) : target.reshape([n]).gt(0.5);
     return p.eq(t).sum();
   }
@@ -47,11 +51,29 @@ export function correctCount(pred: Tensor, target: Tensor): Tensor {
       `targets ${fmtShape(target.shape)} match neither class ids for predictions ${fmtShape(pred.shape)} nor one-hot rows`,
     );
   }
-  return predicted.eq(labels).sum();
+  return perSample(predicted.eq(labels), n);
+}
+
+/**
+ * The hits of a batch of `n` samples summed per sample's share: their count when there is one per
+ * sample (exact, in int32), else their mean times `n` (several positions a sample, as a sequence's).
+ */
+function perSample(hits: Tensor, n: number): Tensor {
+  return hits.size === n ? hits.sum() : hits.cast('float32').mean().mul(n);
 }
 
 /** Fraction of correct predictions (see {@link correctCount} for how outputs are read). */
-export const accuracy: Metric = { name: 'accuracy', batchTotal: correctCount };
+export const accuracy: Metric = { name: 'accuracy', batchTotal: (pred, target) => correctCount(pred, target) };
+
+/**
+ * The accuracies for a model whose loss takes logits (`bceWithLogitsLoss`): one output column is
+ * thresholded at 0, where the sigmoid is 0.5, instead of at 0.5. Other metrics are returned as they are.
+ */
+export function forLogits(m: Metric): Metric {
+  if (m === accuracy) return { name: 'accuracy', batchTotal: (pred, target) => correctCount(pred, target, 0) };
+  if (m === binaryAccuracy) return binaryAccuracyAt(0);
+  return m;
+}
 
 function perSampleMean(name: string, f: (d: Tensor) => Tensor): Metric {
   return {
@@ -73,23 +95,27 @@ export const meanSquaredError: Metric = perSampleMean('mse', (d) => d.square());
 export const meanAbsoluteError: Metric = perSampleMean('mae', (d) => d.abs());
 
 /**
- * Keras' `binary_accuracy`: each output thresholded at 0.5 against 0/1
- * targets of the same size, averaged over each sample's outputs.
+ * Keras' `binary_accuracy`: each output thresholded at 0.5 (at 0 with a loss that takes logits)
+ * against 0/1 targets of the same size, averaged over each sample's outputs.
  */
-export const binaryAccuracy: Metric = {
-  name: 'binary_accuracy',
-  batchTotal(pred, target) {
-    if (pred.rank === 0 || pred.size !== target.size) {
-      throw new ShapeError('binary_accuracy', `predictions ${fmtShape(pred.shape)} and targets ${fmtShape(target.shape)} differ in size`);
-    }
-    const t = target.reshape(pred.shape);
-    const hits = pred
-      .gt(0.5)
-      .eq(t.dtype === 'int32' ? t : t.gt(0.5))
-      .cast('float32');
-    return hits.mean().mul(pred.shape[0]);
-  },
-};
+export const binaryAccuracy: Metric = binaryAccuracyAt(0.5);
+
+function binaryAccuracyAt(threshold: number): Metric {
+  return {
+    name: 'binary_accuracy',
+    batchTotal(pred, target) {
+      if (pred.rank === 0 || pred.size !== target.size) {
+        throw new ShapeError('binary_accuracy', `predictions ${fmtShape(pred.shape)} and targets ${fmtShape(target.shape)} differ in size`);
+      }
+      const t = target.reshape(pred.shape);
+      const hits = pred
+        .gt(threshold)
+        .eq(t.dtype === 'int32' ? t : t.gt(0.5))
+        .cast('float32');
+      return hits.mean().mul(pred.shape[0]);
+    },
+  };
+}
 
 /** Arg-max class per sample, for the categorical accuracies. */
 function predictedClasses(name: string, pred: Tensor): Tensor {
@@ -97,7 +123,7 @@ function predictedClasses(name: string, pred: Tensor): Tensor {
   return pred.argmax(-1);
 }
 
-/** Keras' `categorical_accuracy`: the arg-max class against the arg-max of one-hot (or soft) target rows. */
+/** Keras' `categorical_accuracy`: the arg-max class against the arg-max of one-hot (or soft) target rows (a sequence's: the share of correct positions). */
 export const categoricalAccuracy: Metric = {
   name: 'categorical_accuracy',
   batchTotal(pred, target) {
@@ -108,11 +134,14 @@ export const categoricalAccuracy: Metric = {
         `needs one-hot targets shaped like the predictions ${fmtShape(pred.shape)}, got ${fmtShape(target.shape)}; for class ids use 'sparse_categorical_accuracy'`,
       );
     }
-    return predicted.eq(target.argmax(-1)).sum();
+    return perSample(predicted.eq(target.argmax(-1)), pred.shape[0]);
   },
 };
 
-/** Keras' `sparse_categorical_accuracy`: the arg-max class against class ids (`[n]` or `[n, 1]`, int32 or float). */
+/**
+ * Keras' `sparse_categorical_accuracy`: the arg-max class against class ids (`[n]` or `[n, 1]`, int32
+ * or float; a sequence's `[n, t]` against outputs `[n, t, classes]`: the share of correct positions).
+ */
 export const sparseCategoricalAccuracy: Metric = {
   name: 'sparse_categorical_accuracy',
   batchTotal(pred, target) {
@@ -120,11 +149,11 @@ export const sparseCategoricalAccuracy: Metric = {
     if (target.size !== predicted.size) {
       throw new ShapeError(
         'sparse_categorical_accuracy',
-        `needs one class id per sample for predictions ${fmtShape(pred.shape)}, got targets ${fmtShape(target.shape)}; for one-hot rows use 'categorical_accuracy'`,
+        `needs one class id per row of scores for predictions ${fmtShape(pred.shape)}, got targets ${fmtShape(target.shape)}; for one-hot rows use 'categorical_accuracy'`,
       );
     }
     const labels = target.reshape(predicted.shape);
-    return predicted.eq(labels.dtype === 'int32' ? labels : labels.cast('int32')).sum();
+    return perSample(predicted.eq(labels.dtype === 'int32' ? labels : labels.cast('int32')), pred.shape[0]);
   },
 };
 
