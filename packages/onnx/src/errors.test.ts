@@ -1,6 +1,6 @@
 // Bad input names itself: an unsupported layer and its path, an unsupported op and its node, a broken file.
-import { Module, Sequential, Linear, ReLU, Flatten, BatchNorm1d } from '@bp/layers';
-import { ArgumentError, FormatError, type Tensor, manualSeed } from '@bp/tensor';
+import { Module, Sequential, Linear, ReLU, Flatten, BatchNorm1d, Conv2d, MaxPool2d, Embedding } from '@bp/layers';
+import { ArgumentError, FormatError, type Tensor, manualSeed, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { mnistMlp } from './__fixtures__/models.js';
 import { exportOnnx, importOnnx } from './index.js';
@@ -186,5 +186,87 @@ describe('importOnnx refuses', () => {
     expect(message).toContain('("Evil\\n\\u001b[31mxxxx');
     expect(message).not.toContain('\n');
     expect(message).not.toContain('x'.repeat(61));
+  });
+});
+
+describe('importOnnx refuses what load refuses', () => {
+  manualSeed(2);
+  const mlp = exportOnnx(new Sequential([new Linear(4, 3), new BatchNorm1d(3), new ReLU(), new Linear(3, 2)]), { inputShape: [4] });
+  const cnn = exportOnnx(new Sequential([new Conv2d(1, 2, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten()]), {
+    inputShape: [1, 4, 4],
+  });
+  // Sets value `index` of an initializer (on a copy: decoded raw_data shares the file's bytes).
+  const withValue = (name: string, index: number, value: number) =>
+    edit(mlp, (m) => {
+      const t = m.graph!.initializer!.find((x) => x.name === name)!;
+      t.raw_data = t.raw_data!.slice();
+      new DataView(t.raw_data.buffer).setFloat32(index * 4, value, true);
+    });
+  const withInts = (op: string, name: string, ints: number[]) =>
+    edit(cnn, (m) => {
+      const node = m.graph!.node!.find((n) => n.op_type === op)!;
+      node.attribute = node.attribute!.filter((a) => a.name !== name).concat({ name, type: 7, ints });
+    });
+  // Refused at once, with a FormatError whose message matches.
+  const refuses = (bytes: Uint8Array, message: string) => {
+    const t0 = performance.now();
+    expect(() => importOnnx(bytes, { source: 'bad.onnx' })).toThrow(FormatError);
+    expect(() => importOnnx(bytes, { source: 'bad.onnx' })).toThrow(message);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  };
+
+  it('the untouched files import and predict finite values', () => {
+    expect(
+      Array.from(
+        importOnnx(mlp)
+          .predict(zeros([1, 4]))
+          .dataSync(),
+      ).every(Number.isFinite),
+    ).toBe(true);
+    expect(importOnnx(cnn).predict(zeros([1, 1, 4, 4])).shape).toEqual([1, 8]);
+  });
+
+  it('a NaN or infinite weight, naming the node, the initializer and the index', () => {
+    refuses(
+      withValue('0.weight', 5, NaN),
+      'bad.onnx: node "/0/Gemm" ("Gemm"): initializer "0.weight" holds NaN at index 5: a model with non-finite weights cannot give meaningful results',
+    );
+    refuses(withValue('3.bias', 1, Infinity), 'node "/3/Gemm" ("Gemm"): initializer "3.bias" holds Infinity at index 1');
+    refuses(withValue('1.running_mean', 0, -Infinity), 'initializer "1.running_mean" holds -Infinity at index 0');
+  });
+
+  it('a negative running variance', () => {
+    refuses(
+      withValue('1.running_var', 2, -0.5),
+      'bad.onnx: node "/1/BatchNormalization" ("BatchNormalization"): initializer "1.running_var" holds -0.5 at index 2: a variance cannot be negative',
+    );
+  });
+
+  it('window settings past 1024, naming the node, the attribute and the value', () => {
+    for (const p of [4000, 30000, 1e9]) {
+      refuses(
+        withInts('Conv', 'pads', [p, p, p, p]),
+        `bad.onnx: node "/0/Conv" ("Conv") has pads [${p}, ${p}, ${p}, ${p}]: ${p} is larger than the 1024 bp reads`,
+      );
+    }
+    refuses(withInts('Conv', 'kernel_shape', [30000, 3]), 'node "/0/Conv" ("Conv") has kernel_shape [30000, 3]: 30000 is larger than');
+    refuses(withInts('Conv', 'dilations', [1, 30000]), 'node "/0/Conv" ("Conv") has dilations [1, 30000]: 30000 is larger than');
+    refuses(
+      withInts('MaxPool', 'kernel_shape', [1e9, 1e9]),
+      'node "/2/MaxPool" ("MaxPool") has kernel_shape [1000000000, 1000000000]: 1000000000 is larger than the 1024 bp reads',
+    );
+    refuses(withInts('MaxPool', 'strides', [2, 5000]), 'node "/2/MaxPool" ("MaxPool") has strides [2, 5000]: 5000 is larger than');
+    // 1024 itself is allowed, as load allows it.
+    expect(importOnnx(withInts('Conv', 'pads', [1024, 1024, 1024, 1024])).layers.length).toBe(4);
+  });
+
+  it('follows shapes while importing without computing more than the file justifies', () => {
+    // 2^24 ids declared in the graph input, into a 1000-wide table: 64 GB if looked up.
+    const bytes = edit(exportOnnx(new Sequential([new Embedding(10, 1000)]), { inputShape: [4] }), (m) => {
+      m.graph!.input![0].type!.tensor_type!.shape!.dim![1].dim_value = 2 ** 24;
+    });
+    const t0 = performance.now();
+    expect(importOnnx(bytes).at(0).layerType).toBe('Embedding');
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -7,6 +7,8 @@ export interface Constant {
   /** float32 values for FLOAT tensors, plain numbers for integer ones. */
   values: Float32Array | number[];
   dataType: number;
+  /** Where the values come from, for messages: `initializer "0.weight"`, or the Constant node. */
+  what?: string;
 }
 
 /** Quotes a name read from a file for an error message: escaped, and cut at 60 characters. */
@@ -42,11 +44,11 @@ export function readTensor(t: TensorProto, source: string, what: string): Consta
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const values = new Float32Array(count);
       for (let i = 0; i < count; i++) values[i] = view.getFloat32(i * 4, true);
-      return { dims, values, dataType };
+      return { dims, values, dataType, what };
     }
     const data = t.float_data ?? [];
     if (data.length !== count) throw mismatch(data.length, 'float_data values');
-    return { dims, values: Float32Array.from(data), dataType };
+    return { dims, values: Float32Array.from(data), dataType, what };
   }
   if (dataType === DataType.INT64 || dataType === DataType.INT32) {
     if (raw) {
@@ -55,13 +57,25 @@ export function readTensor(t: TensorProto, source: string, what: string): Consta
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const values: number[] = [];
       for (let i = 0; i < count; i++) values.push(width === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true));
-      return { dims, values, dataType };
+      return { dims, values, dataType, what };
     }
     const data = dataType === DataType.INT64 ? (t.int64_data ?? []).map(int64) : (t.int32_data ?? []);
     if (data.length !== count) throw mismatch(data.length, 'integer values');
-    return { dims, values: data.slice(), dataType };
+    return { dims, values: data.slice(), dataType, what };
   }
   throw new FormatError(source, `${what} has data type ${dataType}; bp reads float32 weights and int64/int32 shapes only`);
+}
+
+/** The largest kernel size, stride, padding or dilation an imported model may declare (as `load` allows in model.json). */
+export const MAX_WINDOW_SETTING = 1024;
+
+/**
+ * The first value of `values` that is NaN or infinite, with its index (as `load` refuses in
+ * weights), or null when all are finite.
+ */
+export function firstNonFinite(values: ArrayLike<number>): { index: number; value: number } | null {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { index: i, value: values[i] };
+  return null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   AvgPool2d,
   Conv2d,
+  Embedding,
   type LayerConfig,
   Linear,
   MaxPool2d,
@@ -14,7 +15,7 @@ import { ArgumentError, FormatError, type Tensor, fmtShape, tensor, zeros } from
 import { exportOnnx } from '../export/export-onnx.js';
 import { ARCHITECTURE_KEY } from '../metadata.js';
 import { AttributeType, DataType, type ModelProto, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
-import { type Constant, readTensor, shortestFloat32, shown } from './constants.js';
+import { type Constant, firstNonFinite, readTensor, shortestFloat32, shown } from './constants.js';
 import { type NodeImportContext, attribute, importableOpTypes, importerFor } from './node-importers.js';
 
 /** The opsets whose semantics for the ops bp reads are the ones the importers implement. */
@@ -93,12 +94,33 @@ function fromArchitecture(json: string, file: ModelProto, source: string, chainE
   for (const [name, param] of Object.entries(module.stateDict())) {
     const values = weightFor(name, param.shape, byName);
     if (values === null) throw new FormatError(source, `has no initializer for the parameter ${shown(name)} ${fmtShape(param.shape)}`);
+    checkWeightValues(values, name, byName.get(name)?.values === values, source);
     sd[name] = tensor(values, { shape: param.shape.slice(), dtype: param.dtype });
   }
   module.loadStateDict(sd);
   module.eval();
   checkGraphMatches(module, file, source);
   return new Sequential([module]).eval();
+}
+
+/**
+ * Refuses, as `load` does, a NaN or infinite weight, and a negative running variance (either
+ * makes the outputs NaN). `exact` says the values are the initializer named `name`, else they
+ * were assembled from its pieces.
+ */
+function checkWeightValues(values: Float32Array | number[], name: string, exact: boolean, source: string): void {
+  const what = exact ? `initializer ${shown(name)}` : `the initializers of the parameter ${shown(name)}`;
+  const bad = firstNonFinite(values);
+  if (bad) {
+    throw new FormatError(
+      source,
+      `${what} holds ${bad.value} at index ${bad.index}: a model with non-finite weights cannot give meaningful results`,
+    );
+  }
+  if (/(^|\.)running_var$/.test(name)) {
+    const i = Array.prototype.findIndex.call(values, (v: number) => v < 0);
+    if (i >= 0) throw new FormatError(source, `${what} holds ${values[i]} at index ${i}: a variance cannot be negative`);
+  }
 }
 
 /**
@@ -221,6 +243,8 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
   const nodes = graph.node ?? [];
   const layers: Module[] = [];
   let current = inputs[0];
+  // Following shapes stops once the layers so far have cost this much (a long chain of cheap nodes adds up).
+  let sampleWorkLeft = MAX_SAMPLE_TOTAL_WORK;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
     const op = node.op_type ?? '';
@@ -301,7 +325,11 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
     }
     if (layer) {
       layers.push(layer);
-      if (sample && sampleCost(layer, sample.shape) > MAX_SAMPLE_WORK) sample = null;
+      const cost = sample ? sampleCost(layer, sample.shape) : 0;
+      if (sample && !(cost <= MAX_SAMPLE_WORK && cost <= sampleWorkLeft && sampleOutputBound(layer, sample.shape) <= MAX_SAMPLE_VALUES)) {
+        sample = null;
+      }
+      sampleWorkLeft -= cost;
       if (sample) {
         const x = sample;
         try {
@@ -323,10 +351,33 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
   return new Sequential(layers).eval();
 }
 
-/** The most multiply-adds spent following shapes through one layer while importing. */
+/** The most multiply-adds (or values computed) spent following shapes through one layer while importing. */
 const MAX_SAMPLE_WORK = 1 << 26;
+/** The most spent following shapes through the whole chain. */
+const MAX_SAMPLE_TOTAL_WORK = 1 << 28;
+/** The most values (64 MB of float32, as the sample input) one layer's output may have while following shapes. */
+const MAX_SAMPLE_VALUES = 1 << 24;
 
-/** An upper bound of the work of `layer` on a batch-of-one input of `shape` (so a forged file cannot make import slow). */
+/** An upper bound of the values `layer` outputs for a batch-of-one input of `shape`. */
+function sampleOutputBound(layer: Module, shape: number[]): number {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (layer instanceof Conv2d) {
+    const [, , h, w] = shape;
+    const p = layer.padding;
+    const [ph, pw] = p === 'valid' ? [0, 0] : p === 'same' ? [0, 1].map((a) => layer.dilation[a] * (layer.kernelSize[a] - 1)) : p;
+    return layer.outChannels * (h + 2 * ph) * (w + 2 * pw);
+  }
+  if (layer instanceof Linear) return (size / Math.max(1, layer.inFeatures ?? 1)) * layer.outFeatures;
+  if (layer instanceof Embedding) return size * layer.embeddingDim;
+  // A pooling pads at most half its kernel: at most (h + 1) x (w + 1) windows.
+  if (layer instanceof MaxPool2d || layer instanceof AvgPool2d) return 4 * size;
+  return size;
+}
+
+/**
+ * An upper bound of the work of `layer` on a batch-of-one input of `shape`, and of the values it
+ * allocates (so a forged file cannot make import slow or take gigabytes).
+ */
 function sampleCost(layer: Module, shape: number[]): number {
   const size = shape.reduce((a, b) => a * b, 1);
   if (layer instanceof Conv2d) {
@@ -337,6 +388,8 @@ function sampleCost(layer: Module, shape: number[]): number {
   }
   if (layer instanceof Linear) return (size / Math.max(1, layer.inFeatures ?? 1)) * layer.outFeatures * (layer.inFeatures ?? 1);
   if (layer instanceof MaxPool2d || layer instanceof AvgPool2d) return size * layer.kernelSize[0] * layer.kernelSize[1];
+  // One row of the table per id: a few ids declared in the graph input would otherwise become gigabytes.
+  if (layer instanceof Embedding) return size * layer.embeddingDim;
   return size;
 }
 
@@ -363,7 +416,7 @@ function foldConstant(node: NodeProto, constants: Map<string, Constant>, source:
     const src = c.values;
     const values = c.values instanceof Float32Array ? new Float32Array(src.length) : new Array<number>(src.length);
     for (let a = 0; a < r; a++) for (let b = 0; b < k; b++) values[b * r + a] = src[a * k + b];
-    constants.set(out, { dims: [k, r], values, dataType: c.dataType });
+    constants.set(out, { dims: [k, r], values, dataType: c.dataType, what: where });
     return true;
   }
   return false;

@@ -27,7 +27,7 @@ import {
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
 import { type AttributeProto, DataType, type NodeProto } from '../proto/onnx.js';
-import { type Constant, shortestFloat32 } from './constants.js';
+import { type Constant, MAX_WINDOW_SETTING, firstNonFinite, shortestFloat32 } from './constants.js';
 
 /** What a node importer gets. */
 export interface NodeImportContext {
@@ -70,7 +70,27 @@ function need(c: Constant | undefined, ctx: NodeImportContext, what: string, ran
   if (!c) return ctx.refuse(`needs ${what} as a constant`);
   if (c.dataType !== DataType.FLOAT) return ctx.refuse(`${what} must be float32`);
   if (!ranks.includes(c.dims.length)) return ctx.refuse(`${what} has shape [${c.dims.join(', ')}], expected rank ${ranks.join(' or ')}`);
+  // As `load` refuses in weights: a NaN or infinite weight only makes every output NaN.
+  const bad = firstNonFinite(c.values);
+  if (bad) {
+    throw new FormatError(
+      ctx.source,
+      `${ctx.where}: ${c.what ?? what} holds ${bad.value} at index ${bad.index}: a model with non-finite weights cannot give meaningful results`,
+    );
+  }
   return c;
+}
+
+/**
+ * Reads a window attribute (kernel_shape, strides, pads, dilations), refusing a value past
+ * {@link MAX_WINDOW_SETTING} as `load` does: a few bytes of pads would otherwise make every
+ * forward pass compute gigabytes.
+ */
+function windowInts(ctx: NodeImportContext, name: string, dflt: number[]): number[] {
+  const v = ctx.ints(name, dflt);
+  const big = v.find((d) => !(Math.abs(d) <= MAX_WINDOW_SETTING));
+  if (big !== undefined) ctx.refuse(`has ${name} [${v.join(', ')}]: ${big} is larger than the ${MAX_WINDOW_SETTING} bp reads`);
+  return v;
 }
 
 function floatTensor(c: Constant, shape = c.dims) {
@@ -134,10 +154,10 @@ function convPadding(pads: number[], kernel: number[], dil: number[], strides: n
 function importConv(node: NodeProto, ctx: NodeImportContext): Module {
   const w = need(ctx.constant(1), ctx, 'the weight (input W)', 4);
   const [outC, inPerGroup, kh, kw] = w.dims;
-  const kernel = ctx.ints('kernel_shape', [kh, kw]);
-  const strides = ctx.ints('strides', [1, 1]);
-  const pads = ctx.ints('pads', [0, 0, 0, 0]);
-  const dil = ctx.ints('dilations', [1, 1]);
+  const kernel = windowInts(ctx, 'kernel_shape', [kh, kw]);
+  const strides = windowInts(ctx, 'strides', [1, 1]);
+  const pads = windowInts(ctx, 'pads', [0, 0, 0, 0]);
+  const dil = windowInts(ctx, 'dilations', [1, 1]);
   const groups = ctx.int('group', 1);
   if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw)
     ctx.refuse(`kernel_shape [${kernel}] does not match the weight [${w.dims}]`);
@@ -163,9 +183,9 @@ function importConv(node: NodeProto, ctx: NodeImportContext): Module {
 
 /** kernel_shape, strides and symmetric pads of a 2-D pooling node. */
 function poolArgs(node: NodeProto, ctx: NodeImportContext, layer: string) {
-  const kernel = ctx.ints('kernel_shape', []);
-  const strides = ctx.ints('strides', [1, 1]);
-  const pads = ctx.ints('pads', [0, 0, 0, 0]);
+  const kernel = windowInts(ctx, 'kernel_shape', []);
+  const strides = windowInts(ctx, 'strides', [1, 1]);
+  const pads = windowInts(ctx, 'pads', [0, 0, 0, 0]);
   if (kernel.length !== 2) ctx.refuse(`has kernel_shape [${kernel}]; ${layer} needs two sizes`);
   if (ctx.str('auto_pad', 'NOTSET') !== 'NOTSET') ctx.refuse(`uses auto_pad ${ctx.str('auto_pad', '')}; bp reads explicit pads`);
   if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3]) ctx.refuse(`has asymmetric pads [${pads}]`);
@@ -182,7 +202,7 @@ function poolArgs(node: NodeProto, ctx: NodeImportContext, layer: string) {
 
 function importMaxPool(node: NodeProto, ctx: NodeImportContext): Module {
   const a = poolArgs(node, ctx, 'MaxPool2d');
-  const dil = ctx.ints('dilations', [1, 1]);
+  const dil = windowInts(ctx, 'dilations', [1, 1]);
   if (dil.length !== 2) ctx.refuse(`has dilations [${dil}]; MaxPool2d needs two`);
   if (ctx.int('storage_order', 0) !== 0) ctx.refuse('uses storage_order, which MaxPool2d does not have');
   if ((node.output ?? []).length > 1 && node.output![1]) ctx.refuse('also outputs indices, which bp does not produce');
@@ -272,6 +292,14 @@ function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Modu
   const c = parts[0].dims[0];
   if (parts.some((p) => p.dims[0] !== c) || c === 0)
     ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
+  // As `load` refuses: a negative running variance makes the channel's outputs NaN.
+  const negative = Array.prototype.findIndex.call(parts[3].values, (v: number) => v < 0);
+  if (negative >= 0) {
+    throw new FormatError(
+      ctx.source,
+      `${ctx.where}: ${parts[3].what ?? 'input 4 (the running variance)'} holds ${parts[3].values[negative]} at index ${negative}: a variance cannot be negative`,
+    );
+  }
   const eps = ctx.float('epsilon', 1e-5);
   if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
   // Images [n, c, h, w] (a batch of one's shape known from the graph input) go to BatchNorm2d.
