@@ -252,6 +252,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FormatError(path, `not found: ${dir} holds no checkpoint to resume (bp train writes one after every epoch, and on Ctrl-C)`);
     }
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new FormatError(dir, "not a directory: --resume takes a run's directory (the --out DIR of bp train), not a file in it");
+    }
     throw e;
   }
   return decodeCheckpoint(bytes, path);

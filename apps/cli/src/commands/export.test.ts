@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSafetensors, load } from '@bp/layers';
 import { importOnnx } from '@bp/onnx';
@@ -105,6 +105,18 @@ describe('bp export', () => {
       // The default output in the run is bp's own export: written again without --overwrite.
       expect((await runCli(['export', model, '--format', 'onnx'])).code).toBe(0);
       expect((await runCli(['export', model, '--format', 'onnx'])).code).toBe(0);
+      // A directory is never replaced, not even with --overwrite; it stays as it was.
+      const folder = join(dir, 'exports');
+      await mkdir(folder);
+      await writeFile(join(folder, 'keep.txt'), 'kept\n');
+      const intoDir = await runCli(['export', model, '--format', 'onnx', '--output', folder, '--overwrite']);
+      expect(intoDir.code).toBe(2);
+      expect(intoDir.stderr).toContain(`--output ${folder} is a directory; give a file path, e.g. --output ${join(folder, 'model.onnx')}`);
+      expect(await readFile(join(folder, 'keep.txt'), 'utf8')).toBe('kept\n');
+      // --resume takes the run's directory: a file there is named as such.
+      const resumeFile = await runCli(['train', '--resume', notes]);
+      expect(resumeFile.code).not.toBe(0);
+      expect(resumeFile.stderr).toContain(`${notes}: not a directory: --resume takes a run's directory`);
     },
     SLOW,
   );

@@ -5,7 +5,7 @@
  * with PyTorch's names and dtypes and prints the PyTorch code that loads it.
  */
 import { lstat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
 import { BpError, fmtShape } from '@bp/tensor';
 import { loadModelDir } from '../model-dir.js';
@@ -49,6 +49,11 @@ export function pythonSnippet(model: Sequential, file: string, inputShape: numbe
   ].join('\n');
 }
 
+/** The file an export writes in the run's directory when no --output is given. */
+function defaultOutput(flags: ExportFlags): string {
+  return flags.format === 'onnx' ? 'model.onnx' : 'weights.safetensors';
+}
+
 /**
  * Refuses an output that would replace one of the run's own files, or (given with `--output`) any
  * existing file unless `--overwrite`: an export never destroys what bp did not write for it.
@@ -57,14 +62,20 @@ async function checkOutput(runDir: string, output: string, flags: ExportFlags): 
   const target = resolve(output);
   const own = RUN_FILES.find((f) => resolve(runDir, f) === target);
   if (own) throw new UsageError(`--output ${output} is the run's own ${own}; choose another file`);
-  if (flags.output === undefined || flags.overwrite) return;
-  let exists = true;
+  let found: Awaited<ReturnType<typeof lstat>> | null = null;
   try {
-    await lstat(output);
+    found = await lstat(output);
   } catch {
-    exists = false;
+    found = null;
   }
-  if (exists) throw new UsageError(`--output ${output} exists; pass --overwrite to replace it, or choose another file`);
+  // Not even with --overwrite: a directory is never replaced by a file.
+  if (found?.isDirectory()) {
+    throw new UsageError(
+      `${flags.output === undefined ? 'the output' : '--output'} ${output} is a directory; give a file path, e.g. --output ${join(output, basename(defaultOutput(flags)))}`,
+    );
+  }
+  if (flags.output === undefined || flags.overwrite) return;
+  if (found !== null) throw new UsageError(`--output ${output} exists; pass --overwrite to replace it, or choose another file`);
 }
 
 /** Runs `bp export`; returns the exit status. */
@@ -74,7 +85,7 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
     throw new UsageError(`--opset must be 17 to 21, got ${flags.opset}`);
   const { model, run } = await loadModelDir(runDir);
   const inputShape = run?.inputShape ?? model.inputShape ?? null;
-  const output = flags.output ?? join(runDir, flags.format === 'onnx' ? 'model.onnx' : 'weights.safetensors');
+  const output = flags.output ?? join(runDir, defaultOutput(flags));
   await checkOutput(runDir, output, flags);
   let bytes: Uint8Array;
   let snippet: string | null = null;
