@@ -5,12 +5,13 @@ import { clamp, tensor } from '@bp/tensor';
 import './index.js';
 
 describe('clamp with number bounds', () => {
-  it('keeps NaN, sends ±Infinity to the bounds, and passes the gradient on [min, max] and at NaN', () => {
+  it('keeps NaN, sends ±Infinity to the bounds, and passes the gradient on [min, max] but not at NaN', () => {
     const x = tensor([-Infinity, -2, -0.5, 0, 0.5, 2, Infinity, Number.NaN], { requiresGrad: true });
     const y = clamp(x, -0.5, 0.5);
     expect(Array.from(y.dataSync())).toEqual([-0.5, -0.5, -0.5, 0, 0.5, 0.5, 0.5, Number.NaN]);
     y.sum().backward();
-    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 1, 1, 1, 0, 0, 1]);
+    // torch 1.13: x.clamp(-0.5, 0.5).sum().backward() at [-inf, -2, -0.5, 0, 0.5, 2, inf, nan] -> [0, 0, 1, 1, 1, 0, 0, 0]
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 1, 1, 1, 0, 0, 0]);
   });
 
   it('gives the values and gradient of tensor bounds with the same values', () => {

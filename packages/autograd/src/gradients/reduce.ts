@@ -6,6 +6,8 @@ import {
   cast,
   div,
   eq,
+  isnan,
+  maximum,
   mul,
   prod,
   reshape,
@@ -22,7 +24,8 @@ import { keptShape } from './util.js';
  * max/min over one axis given as a number send the gradient to the arg-max
  * (the first one on ties, as PyTorch's `max(dim)`); the full reduction and
  * lists of axes split it evenly among the tied extremes (as PyTorch's `max()`
- * and `amax`).
+ * and `amax`). A NaN is the extreme of its slice: the split goes to the NaNs there
+ * (PyTorch's rule for `max()`: mask `x == out | (isnan(x) & isnan(out))`).
  */
 function extremeRule(which: 'max' | 'min') {
   return (dy: Tensor, { inputs: [x], output, attrs }: GradContext<ReduceAttrs['max']>): Tensor[] => {
@@ -39,7 +42,8 @@ function extremeRule(which: 'max' | 'min') {
       const mask = cast(eq(pos, idx), 'float32');
       return [mul(mask, dyK)];
     }
-    const mask = cast(eq(x, reshape(output, kept)), 'float32');
+    const outK = reshape(output, kept);
+    const mask = cast(maximum(eq(x, outK), mul(isnan(x), isnan(outK))), 'float32');
     const count = sum(mask, axes, true);
     return [div(mul(mask, dyK), count)];
   };

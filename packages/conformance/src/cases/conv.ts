@@ -83,6 +83,18 @@ export const convCases: CaseBuilder = (ctx) => {
         'float32',
         'conv1d stride 2 padding 1',
       );
+      // One unbatched sample [C, L], as torch.nn.functional.conv1d:
+      // F.conv1d(torch.arange(12.).reshape(2, 6), torch.arange(12.).reshape(3, 2, 2) * 0.1) -> [3, 5]
+      expectClose(
+        conv1d(arange(12).cast('float32').reshape([2, 6]), arange(12).cast('float32').reshape([3, 2, 2]).mul(0.1)),
+        [
+          [3.4, 4.0, 4.6, 5.2, 5.8],
+          [9.0, 11.2, 13.4, 15.6, 17.8],
+          [14.6, 18.4, 22.2, 26.0, 29.8],
+        ],
+        tol,
+        'conv1d of [C, L]',
+      );
       // A kernel of ones spreads every input pixel over a 2x2 block; with stride 2 the blocks do not overlap.
       expectExact(
         convTranspose2d(tensor([[[[1, 2]]]]), ones([1, 1, 2, 2])),

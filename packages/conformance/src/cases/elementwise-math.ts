@@ -156,6 +156,19 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
         ['exp2', exp2, normal],
       ] as [string, (x: Tensor) => Tensor, (s: number[], seed: number) => Tensor][]
     ).map(([name, f, gen]) => c(`${name}: gradcheck`, () => expectGradcheck(ctx, f, [gen(ctx.quick ? [5] : [3, 4], 34)], name))),
+    c('copysign records when only b requires grad: b gets zeros (torch 1.13)', () => {
+      // b = torch.tensor([-1., 1.], requires_grad=True); torch.copysign(torch.tensor([1., -2.]), b).sum().backward(); b.grad -> [0, 0]
+      const b = tensor([-1, 1], { requiresGrad: true });
+      const y = copysign(tensor([1, -2]), b);
+      expectClose(y, [-1, 2], tol, 'copysign value');
+      y.sum().backward();
+      expectClose(b.grad!, [0, 0], tol, 'gradient of b');
+      // Both: a = [0, -2, 3], b = [-1, 1, nan] -> y = [-0, 2, 3], a.grad = [0, -1, 1], b.grad = [0, 0, 0]
+      const [ga, gb] = gradsOf([tensor([0, -2, 3]), tensor([-1, 1, NaN])], (p, q) => copysign(p, q));
+      expectClose(ga, [0, -1, 1], tol, 'gradient of a');
+      expectClose(gb, [0, 0, 0], tol, 'gradient of b beside a');
+      expectGradcheck(ctx, (q) => copysign(tensor([1, -2, 3]), q), [awayFromZero([3], 44)], 'copysign wrt b alone');
+    }),
     c('copysign logaddexp lerp: gradcheck with broadcasting', () => {
       expectGradcheck(ctx, (a, b) => copysign(a, b), [awayFromZero([2, 3], 35), awayFromZero([3], 36)], 'copysign');
       expectGradcheck(ctx, (a, b) => logaddexp(a, b), [normal([2, 3], 37).mul(2), normal([3], 38)], 'logaddexp');

@@ -430,6 +430,52 @@ export const elementwiseCases: CaseBuilder = (ctx) => {
       expectClose(clamp(x, NaN), [-5, 5], tol, 'clamp(x, NaN)');
       expectClose(clamp(x, null, NaN), [-5, 5], tol, 'clamp(x, null, NaN)');
     }),
+    c('clamp of NaN is NaN with a zero gradient (torch 1.13), on every path', () => {
+      const gradAt = (f: (t: Tensor) => Tensor, v: number[] | Float32Array) => {
+        const t = tensor(v, { requiresGrad: true });
+        f(t).sum().backward();
+        return t.grad!;
+      };
+      // x = torch.tensor([nan, 1., 0.2], requires_grad=True); x.clamp(0, 0.5).sum().backward() -> [0, 0, 1]
+      expectClose(clamp(tensor([NaN, 1, 0.2]), 0, 0.5), [NaN, 0.5, 0.2], tol, 'clamp(0, 0.5) keeps NaN');
+      expectClose(
+        gradAt((t) => clamp(t, 0, 0.5), [NaN, 1, 0.2]),
+        [0, 0, 1],
+        tol,
+        'clamp(0, 0.5)',
+      );
+      // x.clamp(min=0.) and x.clamp(max=0.) at [nan, 1, -1] -> [0, 1, 0] and [0, 0, 1]
+      expectClose(
+        gradAt((t) => clamp(t, 0), [NaN, 1, -1]),
+        [0, 1, 0],
+        tol,
+        'clamp(0)',
+      );
+      expectClose(
+        gradAt((t) => clamp(t, null, 0), [NaN, 1, -1]),
+        [0, 0, 1],
+        tol,
+        'clamp(null, 0)',
+      );
+      // x.clamp(torch.tensor(0.), torch.tensor(0.5)) -> [0, 0, 1]
+      expectClose(
+        gradAt((t) => clamp(t, tensor(0), tensor(0.5)), [NaN, 1, 0.2]),
+        [0, 0, 1],
+        tol,
+        'tensor bounds',
+      );
+      // A long input (the vectorised kernels): NaN at both ends, 0.25 between -> [0, 1, ..., 1, 0].
+      const n = 5000;
+      const v = new Float32Array(n).fill(0.25);
+      v[0] = v[n - 1] = NaN;
+      const expected = Array.from({ length: n }, (_, i) => (i === 0 || i === n - 1 ? 0 : 1));
+      expectClose(
+        gradAt((t) => clamp(t, 0, 0.5), v),
+        expected,
+        tol,
+        'clamp(0, 0.5) over 5000',
+      );
+    }),
     c('cast truncates toward zero and clone copies', () => {
       expectExact(cast(tensor([1.7, -1.7, 2.5, -0.2]), 'int32'), [1, -1, 2, 0], 'int32', 'float to int32');
       expectExact(tensor([3, -4], { dtype: 'int32' }).cast('float32'), [3, -4], 'float32', 'int32 to float');

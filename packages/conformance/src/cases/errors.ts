@@ -358,6 +358,9 @@ function table(): Row[] {
       [() => broadcastTo(t23(), [3, 3]), ShapeError, ['[2,3]', '[3,3]']],
       [() => broadcastTo(zeros([3]), [3, 1]), ShapeError, ['[3]', '[3,1]']],
       [() => broadcastTo(zeros([3]), bad(3)), ArgumentError, ['shape']],
+      // torch.zeros(3).expand(-1, 3): "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0"
+      [() => broadcastTo(zeros([3]), [-1, 3]), ShapeError, ['-1', 'axis 0', 'leading']],
+      [() => broadcastTo(zeros([3]), [-2, 3]), ArgumentError, ['[-2,3]']],
     ]),
     ...rows('slice', [
       [() => slice(t23(), [1, 1], [2, 1]), IndexError, ['[2,3]', 'axis 0']],

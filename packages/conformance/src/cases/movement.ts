@@ -377,6 +377,18 @@ export const movementCases: CaseBuilder = (ctx) => {
         'int32',
         'broadcastTo keeps int32',
       );
+      // torch.tensor([[1.], [2.]]).expand(-1, 3) -> [[1, 1, 1], [2, 2, 2]]: -1 keeps the size of an axis x has.
+      expectExact(
+        broadcastTo(tensor([[1], [2]]), [-1, 3]),
+        [
+          [1, 1, 1],
+          [2, 2, 2],
+        ],
+        'float32',
+        '[2,1] to [-1,3]',
+      );
+      expectMeta(broadcastTo(tensor([1, 2, 3]), [2, -1]), [2, 3], 'float32', '[3] to [2,-1]');
+      expectMeta(broadcastTo(tensor([[1], [2]]), [4, -1, -1]), [4, 2, 1], 'float32', '[2,1] to [4,-1,-1]');
     }),
     c('reshape transpose flatten unsqueeze squeeze broadcastTo: gradcheck', () => {
       const x = normal([2, 3, 4], 170);

@@ -22,7 +22,7 @@ import {
 } from '@bp/tensor/internal';
 import { getBackend, valueChecksOn } from '@bp/tensor';
 import { gradsOf } from './elementwise-math.js';
-import { check, expectClose, expectExact, expectFinite } from '../assert.js';
+import { check, expectClose, expectExact, expectFinite, expectMeta } from '../assert.js';
 import { expectGradcheck, group, normal, type CaseBuilder } from '../context.js';
 
 const c = group('nn');
@@ -170,6 +170,23 @@ export const nnCases: CaseBuilder = (ctx) => {
       expectClose(logSumExp(x), [-Infinity, Math.log(4), Infinity], tol, 'logSumExp(-1)');
       expectClose(logSumExp(x, 0), [1, Infinity, Math.log(3)], tol, 'logSumExp(0)');
       expectClose(logSumExp(zeros([2, 0]), 1), [-Infinity, -Infinity], tol, 'logSumExp over an empty axis');
+      // torch.logsumexp(torch.zeros(0, 3), 0) -> [-inf, -inf, -inf]
+      expectClose(logSumExp(zeros([0, 3]), 0), [-Infinity, -Infinity, -Infinity], tol, 'logSumExp over an empty leading axis');
+    }),
+    c('softmax and logSoftmax of an empty tensor are empty, on any axis (torch 1.13)', () => {
+      // torch.softmax(torch.zeros(0, 3), 0).shape -> [0, 3]; likewise log_softmax, dim 1, and [2, 0]
+      for (const f of [softmax, logSoftmax]) {
+        for (const [shape, axis] of [
+          [[0, 3], 0],
+          [[0, 3], 1],
+          [[2, 0], 0],
+          [[2, 0], -1],
+        ] as [number[], number][]) {
+          const [g] = gradsOf([zeros(shape)], (t) => f(t, axis));
+          expectMeta(f(zeros(shape), axis), shape, 'float32', `${f.name}(zeros([${shape}]), ${axis})`);
+          expectMeta(g, shape, 'float32', `its gradient`);
+        }
+      }
     }),
     c('oneHot gives float32 rows for int32 labels', () => {
       const labels = tensor([2, 0, 1], { dtype: 'int32' });

@@ -93,6 +93,27 @@ export const reduceCases: CaseBuilder = (ctx) => {
       expectClose(m, 2.5, tol, 'int32 mean');
       expectClose(zeros([0, 3]).sum(0), [0, 0, 0], tol, 'sum over an empty axis');
     }),
+    c('max() and min() of a tensor holding NaN send the gradient to the NaN (torch 1.13)', () => {
+      const grad = (f: (t: Tensor) => Tensor, v: number[]) => {
+        const x = tensor(v, { requiresGrad: true });
+        f(x).backward();
+        return x.grad!;
+      };
+      // x = torch.tensor([1., nan, 3], requires_grad=True); x.max().backward(); x.grad -> [0, 1, 0]
+      expectClose(max(tensor([1, NaN, 3])), NaN, tol, 'max() is NaN');
+      expectClose(grad(max, [1, NaN, 3]), [0, 1, 0], tol, 'max() gradient');
+      expectClose(grad(min, [1, NaN, 3]), [0, 1, 0], tol, 'min() gradient');
+      // torch.tensor([nan, 1., nan]).max() backward -> [0.5, 0, 0.5]; ties split as before: [3, 1, 3] -> [0.5, 0, 0.5]
+      expectClose(grad(max, [NaN, 1, NaN]), [0.5, 0, 0.5], tol, 'max() gradient split between two NaNs');
+      expectClose(grad(max, [3, 1, 3]), [0.5, 0, 0.5], tol, 'max() ties');
+      // Per slice over a list of axes: the NaN rows' gradient goes to their NaN, the others' to the maximum.
+      expectClose(
+        grad((t) => max(t.reshape([2, 2]), [1]).sum(), [1, NaN, 3, 4]),
+        [0, 1, 0, 1],
+        tol,
+        'max([1]) per row',
+      );
+    }),
     ...(
       [
         ['sum', sum, normal],

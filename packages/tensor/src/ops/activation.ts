@@ -2,7 +2,27 @@ import { getBackend } from '../backend/registry.js';
 import { record, willRecord } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { abs, add, cast, div, exp, expm1, ge, gt, le, log1p, lt, minimum, mul, neg, sigmoid, sub, tanh, where } from './elementwise.js';
+import {
+  abs,
+  add,
+  cast,
+  div,
+  exp,
+  expm1,
+  ge,
+  gt,
+  le,
+  log1p,
+  lt,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  sigmoid,
+  sub,
+  tanh,
+  where,
+} from './elementwise.js';
 import { checkTensor, make } from './util.js';
 
 /*
@@ -157,20 +177,20 @@ export function mish(x: Tensor): Tensor {
 
 /**
  * HardTanh: `x` clamped to `[min, max]` (default [-1, 1]). As PyTorch, the gradient is 1 strictly
- * inside and 0 at and beyond the bounds; NaN passes through with its gradient.
+ * inside and 0 at and beyond the bounds; NaN stays NaN with a zero gradient (as `clamp`, and
+ * PyTorch's vectorised kernel; its scalar loop passes the gradient).
  */
 export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
   const xf = f32('hardtanh', x);
   const lo = finite('hardtanh', 'min', min);
   const hi = finite('hardtanh', 'max', max);
   if (lo > hi) throw new ArgumentError('hardtanh', `min (${lo}) is greater than max (${hi})`);
-  const atLo = le(xf, lo);
-  const atHi = ge(xf, hi);
-  const inside = mul(sub(1, atLo), sub(1, atHi));
-  return where(inside, xf, where(atLo, lo, hi));
+  // Outside (lo, hi) the bound itself, or NaN at NaN, from the detached x: no gradient there.
+  const inside = mul(gt(xf, lo), lt(xf, hi));
+  return where(inside, xf, minimum(maximum(xf.detach(), lo), hi));
 }
 
-/** ReLU6, `min(max(x, 0), 6)`: {@link hardtanh} on [0, 6] (gradient 0 at 0 and 6, as PyTorch). */
+/** ReLU6, `min(max(x, 0), 6)`: {@link hardtanh} on [0, 6] (gradient 0 at 0, at 6 and at NaN). */
 export function relu6(x: Tensor): Tensor {
   checkTensor('relu6', x);
   return hardtanh(x, 0, 6);

@@ -38,12 +38,14 @@ export interface Conv1dOptions {
 /**
  * 1-D convolution (PyTorch's `F.conv1d`) of `x: [n, inC, length]` with
  * `weight: [outC, inC / groups, k]` and optional `bias: [outC]`: a 2-D convolution over a
- * height of 1, with the same options.
+ * height of 1, with the same options. One unbatched sample `[inC, length]` gives `[outC, length']`.
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv1dOptions = {}): Tensor {
   checkTensor('conv1d', x);
   checkTensor('conv1d', weight, 'weight');
-  if (x.rank !== 3) throw new ShapeError('conv1d', `input must be [n, channels, length], got ${fmtShape(x.shape)}`);
+  if (unbatched(x, 2)) return squeeze(conv1d(unsqueeze(x, 0), weight, bias, opts), 0);
+  if (x.rank !== 3)
+    throw new ShapeError('conv1d', `input must be [n, channels, length] or one sample [channels, length], got ${fmtShape(x.shape)}`);
   if (weight.rank !== 3) throw new ShapeError('conv1d', `weight must be [outC, inC/groups, k], got ${fmtShape(weight.shape)}`);
   const stride = intOne('conv1d', 'stride', opts.stride ?? 1, 1);
   const dilation = intOne('conv1d', 'dilation', opts.dilation ?? 1, 1);

@@ -264,8 +264,9 @@ function signBit(b: Tensor): Tensor {
 
 /**
  * `|a|` with the sign of `b`, broadcast (float32). A -0 in `b` gives a negative result, as
- * PyTorch (a NaN in `b` counts as positive: its sign bit cannot be read). The gradient goes to
- * `a` only: `sign(a) * sign(b)` (0 at a = 0, as PyTorch); `b` gets none.
+ * PyTorch (a NaN in `b` counts as positive: its sign bit cannot be read). The gradient of `a` is
+ * `sign(a) * sign(b)` (0 at a = 0, as PyTorch); that of `b` is 0, and the op is recorded when
+ * either input requires a gradient (so `b` alone gets zeros, as PyTorch).
  */
 export function copysign(a: TensorLike, b: TensorLike): Tensor {
   const ta = toTensor('copysign', a, b instanceof Tensor ? b : undefined);
@@ -273,7 +274,10 @@ export function copysign(a: TensorLike, b: TensorLike): Tensor {
   broadcastShapes('copysign', ta.shape, tb.shape);
   const af = ta.dtype === 'float32' ? ta : cast(ta, 'float32');
   const mag = abs(af);
-  return where(signBit(tb), neg(mag), mag);
+  const out = where(signBit(tb), neg(mag), mag);
+  // The sign is read by comparisons, which record nothing: `b` joins the graph through a zero term
+  // (step(b) is 0 or 1, so the term is 0, and subtracting it keeps a -0 result).
+  return tb.requiresGrad ? sub(out, mul(step(tb), 0)) : out;
 }
 
 /**
@@ -375,8 +379,9 @@ function whereMethod(x: Tensor, condition: TensorLike, other: TensorLike): Tenso
  * `min > max` every value becomes `max` (not an error), and NaN stays NaN. A NaN bound gives NaN
  * wherever it applies when it is a tensor, or when both bounds are numbers; a lone number bound
  * that is NaN leaves `x` as it is (PyTorch's `clamp_min` / `clamp_max`). The gradient, as
- * PyTorch's: `x` gets it where `min <= x <= max`; a tensor `min` where `x < min < max`; a tensor
- * `max` where `x > max` or `max < min` (and with `min == max` and `x` below both, no one does).
+ * PyTorch's: `x` gets it where `min <= x <= max` (so not where `x` is NaN); a tensor `min` where
+ * `x < min < max`; a tensor `max` where `x > max` or `max < min` (and with `min == max` and `x`
+ * below both, no one does).
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
   checkTensor('clamp', x);
@@ -400,20 +405,22 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
 
 /** {@link clamp} by PyTorch's four cases, a NaN in a tensor bound aside. */
 function clampBounds(x: Tensor, min: TensorLike | null | undefined, max: TensorLike | null | undefined): Tensor {
-  if (max == null) return where(lt(x, min!), min!, x);
-  if (min == null) return where(gt(x, max), max, x);
-  // Two number bounds in order (the usual case): x below min takes min, above max takes max, and
-  // the rest (NaN included) keeps x and its gradient: the same values and gradient as the general
-  // rule below, in four ops instead of twelve.
-  if (typeof min === 'number' && typeof max === 'number' && min <= max) return where(lt(x, min), min, where(gt(x, max), max, x));
+  // NaN compares false everywhere: it stays NaN, taken from `xd`, which passes no gradient (as PyTorch's).
+  const xd = x.detach();
+  if (max == null) return where(ge(x, min!), x, where(lt(x, min!), min!, xd));
+  if (min == null) return where(le(x, max), x, where(gt(x, max), max, xd));
+  // Two number bounds in order (the usual case): x on [min, max] keeps x and its gradient, above
+  // max takes max, and the rest is max(xd, min): min below it, NaN at NaN, no gradient. The same
+  // values and gradient as the general rule below, in five ops instead of twelve.
+  if (typeof min === 'number' && typeof max === 'number' && min <= max) {
+    return where(ge(x, min), where(gt(x, max), max, x), maximum(xd, min));
+  }
   // Each cell takes x, min, max, or max's value without a gradient: the four cases of PyTorch's rule.
   const inside = mul(ge(x, min), le(x, max));
   const toMin = mul(lt(x, min), lt(min, max));
   const toMax = maximum(gt(x, max), lt(max, min));
   const tail = max instanceof Tensor ? max.detach() : max;
-  // NaN compares false everywhere: keep it (with the gradient, as PyTorch's NaN passes through).
-  const keep = maximum(inside, ne(x, x));
-  return where(keep, x, where(toMin, min, where(toMax, max, tail)));
+  return where(inside, x, where(ne(x, x), xd, where(toMin, min, where(toMax, max, tail))));
 }
 
 /** @internal The elementwise ops that are also `Tensor` methods (`a.add(b)`, `x.sin()`). */

@@ -101,10 +101,26 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   );
 }
 
-/** Repeats `x` along size-1 (or missing leading) axes to reach `shape`. */
+/**
+ * Repeats `x` along size-1 (or missing leading) axes to reach `shape`. As PyTorch's `expand`, a
+ * `-1` keeps the size of an axis `x` has (`broadcastTo(x, [-1, 4])` for `x` of shape `[3, 1]` is
+ * `[3, 4]`); a new leading axis needs its size.
+ */
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   check('broadcastTo', x);
   if (!Array.isArray(shape)) throw new ArgumentError('broadcastTo', `shape must be an array of integers, got ${String(shape)}`);
+  const lead = shape.length - x.rank;
+  shape = shape.map((d, i) => {
+    if (d === -1 && i >= lead) return x.shape[i - lead];
+    if (d === -1) {
+      throw new ShapeError(
+        'broadcastTo',
+        `-1 at axis ${i} of ${fmtShape(shape)} is a new leading axis of ${fmtShape(x.shape)}: give its size`,
+      );
+    }
+    if (!Number.isInteger(d) || d < 0) throw new ArgumentError('broadcastTo', `sizes must be integers >= 0 or -1, got ${fmtShape(shape)}`);
+    return d;
+  });
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(out, shape)) {
     throw new ShapeError('broadcastTo', `cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);

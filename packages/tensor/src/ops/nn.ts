@@ -141,7 +141,10 @@ function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   const b = getBackend();
   const fused = b.fused?.[op];
   let out: Tensor;
-  if (fused && a === x.rank - 1) {
+  if (x.size === 0) {
+    // Nothing to normalise (an empty axis included): an empty result of x's shape, as PyTorch.
+    out = make(b.fill(0, 0, 'float32'), x.shape.slice(), 'float32');
+  } else if (fused && a === x.rank - 1) {
     const cols = x.shape[a];
     out = make(fused(xf._on(b), x.size / Math.max(cols, 1), cols), x.shape.slice(), 'float32');
   } else {
@@ -181,12 +184,15 @@ export function softmaxBackward(op: 'softmax' | 'logSoftmax', dy: Tensor, y: Ten
   return sub(dy, mul(exp(y), sum(dy, axis, true)));
 }
 
-/** Softmax along `axis` (default last): `exp(x - max) / sum(exp(x - max))`, stable for ±1e4. */
+/**
+ * Softmax along `axis` (default last): `exp(x - max) / sum(exp(x - max))`, stable for ±1e4. An
+ * empty `x` (an empty `axis` included) gives an empty result of its shape, as PyTorch.
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return softmaxImpl('softmax', x, axis);
 }
 
-/** Log-softmax along `axis` (default last): `x - logsumexp(x)`, stable for ±1e4. */
+/** Log-softmax along `axis` (default last): `x - logsumexp(x)`, stable for ±1e4; empty in, empty out. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return softmaxImpl('logSoftmax', x, axis);
 }
@@ -670,11 +676,12 @@ function poolExtent(size: number, k: number, s: number, p: number, d: number, ce
 }
 
 /**
- * Whether `x` is one image `[c, h, w]` rather than a batch: the convolutions and poolings take it
- * as PyTorch does, as a batch of one whose result loses the batch axis again.
+ * Whether `x` is one sample (`[c, h, w]`, or `[c, length]` with `rank` 2) rather than a batch: the
+ * convolutions and poolings take it as PyTorch does, as a batch of one whose result loses the
+ * batch axis again.
  */
-export function unbatched(x: unknown): boolean {
-  return x instanceof Tensor && x.rank === 3;
+export function unbatched(x: unknown, rank = 3): boolean {
+  return x instanceof Tensor && x.rank === rank;
 }
 
 function poolGeometry(op: string, x: Tensor, kernel: number | [number, number], opts: MaxPool2dOptions) {

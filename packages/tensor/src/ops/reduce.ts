@@ -71,8 +71,10 @@ export function mean(x: Tensor, axis?: number | number[] | null, keepDims = fals
 /**
  * Largest value over `axis` (a number or a list; every axis when omitted). The gradient goes to
  * the maximum; on ties it goes to the first one when `axis` is a number (PyTorch's `max(dim)`) and
- * is split evenly among them otherwise (PyTorch's `max()` and `amax`). A 0-d tensor accepts axis
- * 0 or -1 and gives its value back, as PyTorch.
+ * is split evenly among them otherwise (PyTorch's `max()` and `amax`). A NaN is the result of its
+ * slice, and there the gradient goes to the NaN (split evenly among several), as PyTorch's
+ * `max()`: `max(tensor([1, NaN, 3]))` sends it all to the NaN. A 0-d tensor accepts axis 0 or -1
+ * and gives its value back, as PyTorch.
  */
 export function max(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('max', x, axis, keepDims);
