@@ -7,6 +7,8 @@ import { reduce } from './cpu/reduce.js';
 import { DTypeError, ArgumentError } from './errors.js';
 import { getBackend, setBackend } from './backend/registry.js';
 import { tensor } from './ops/creation.js';
+import { cast } from './ops/elementwise.js';
+import { setDebugChecks } from './debug-checks.js';
 
 describe('int32 range', () => {
   it('refuses values outside int32, NaN and ±Infinity, naming the value and index', () => {
@@ -32,6 +34,22 @@ describe('int32 range', () => {
       2147483647, -2147483648, 2, -2, 2147483647,
     ]);
     expect(Array.from(tensor(new Uint8Array([255, 0]), { dtype: 'int32' }).dataSync())).toEqual([255, 0]);
+  });
+
+  it('cast to int32 refuses a float with no int32 value where value checks run, naming it; truncates the rest', () => {
+    // PyTorch 1.13's torch.tensor([nan, 3e9]).int() gives [-2147483648, -2147483648] (undefined in C++); bp used to wrap.
+    expect(() => cast(tensor([1, Number.NaN]), 'int32')).toThrow(DTypeError);
+    expect(() => cast(tensor([1, Number.NaN]), 'int32')).toThrow('cast: value NaN at index 1 of [2] has no int32 value');
+    expect(() => cast(tensor([[0, 3e9]]), 'int32')).toThrow('value 3000000000 at index 1 of [1,2]');
+    expect(() => cast(tensor([Number.NEGATIVE_INFINITY]), 'int32')).toThrow('value -Infinity at index 0');
+    expect(Array.from(cast(tensor([2.9, -2.9, -2147483648, 2147483520]), 'int32').dataSync())).toEqual([2, -2, -2147483648, 2147483520]);
+    setDebugChecks(false);
+    try {
+      // Unchecked (as on a GPU by default): no error, and the value is unspecified.
+      expect(cast(tensor([Number.NaN, 1.5]), 'int32').dataSync()[1]).toBe(1);
+    } finally {
+      setDebugChecks('auto');
+    }
   });
 
   it('sums and products of int32 values are exact or refused, never wrapped', () => {

@@ -3,6 +3,7 @@ import { getBackend } from '../backend/registry.js';
 import { promote, type DType } from '../dtype.js';
 import { UNARY_OPS, type UnaryDef } from '../backend/unary-ops.js';
 import { record, type NoAttrs } from '../engine.js';
+import { valueChecksOn } from '../debug-checks.js';
 import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
@@ -334,12 +335,27 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   return where(gt(x, 0), x, mul(x, slope));
 }
 
-/** Converts to `dtype` (float to int32 truncates toward zero; int32 to float is exact below 2^24). */
+/**
+ * Converts to `dtype` (float to int32 truncates toward zero; int32 to float is exact below 2^24).
+ * A float with no int32 value (NaN, ±Infinity, beyond -2^31 .. 2^31 - 1) throws a `DTypeError`
+ * naming it where value checks run ({@link setDebugChecks}: by default on the CPU backend); where
+ * they do not, its int32 is unspecified (PyTorch's too).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', x);
   if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('cast', `unknown dtype '${String(dtype)}'; use 'float32' or 'int32'`);
   if (x.dtype === dtype) return x;
   const b = getBackend();
+  if (dtype === 'int32' && valueChecksOn(b)) {
+    const values = x.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      // Truncated toward zero, -2147483648.9 still fits; NaN fails both comparisons.
+      if (!(v > -2147483649 && v < 2147483648)) {
+        throw new DTypeError('cast', `value ${v} at index ${i} of ${fmtShape(x.shape)} has no int32 value (-2147483648 .. 2147483647)`);
+      }
+    }
+  }
   const out = make(b.cast(x._on(b), x.size, x.dtype, dtype), x.shape.slice(), dtype);
   return record('cast', [x], out);
 }
