@@ -21,6 +21,14 @@ export function namesDataset(names: string[], valFraction = 0.1): CharDataset {
   if (!Array.isArray(names) || names.length < 2)
     throw new ArgumentError('namesDataset', `needs at least 2 names, got ${Array.isArray(names) ? names.length : typeof names}`);
   if (!(valFraction > 0 && valFraction < 1)) throw new ArgumentError('namesDataset', `valFraction must be in (0, 1), got ${valFraction}`);
+  // A newline ends each name in the streams: an empty name, or one holding a newline, would not be one name.
+  const bad = names.findIndex((n) => typeof n !== 'string' || n === '' || n.includes('\n'));
+  if (bad >= 0) {
+    throw new ArgumentError(
+      'namesDataset',
+      `name ${bad} (${JSON.stringify(names[bad])}) must be a non-empty string without a newline (the newline ends each name)`,
+    );
+  }
   const order = randomPermutation(names.length);
   const shuffled = Array.from(order, (i) => names[i]);
   const nVal = Math.max(1, Math.round(names.length * valFraction));

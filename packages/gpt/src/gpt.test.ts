@@ -30,6 +30,11 @@ describe('the names corpus', () => {
     expect(new Set(names).size).toBe(names.length);
     expect([...names].sort()).toEqual(names);
   });
+  it('refuses a name that is empty or holds a newline (each name ends at one)', () => {
+    expect(() => namesDataset(['', 'cd', 'ef'])).toThrow(/namesDataset: name 0 \(""\) must be a non-empty string without a newline/);
+    expect(() => namesDataset(['ab', 'c\nd'])).toThrow(/name 1 \("c\\nd"\)/);
+  });
+
   it('splits into newline-terminated streams, reproducibly from manualSeed', () => {
     const names = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jo'];
     manualSeed(1);
@@ -86,4 +91,30 @@ describe('trainGPT', () => {
     expect(valLosses.map(([s]) => s)).toEqual([20, 40]);
     expect(evals[1]).toBeLessThan(0.2);
   }, 60_000);
+
+  it('refuses bad options before the first step, naming them', () => {
+    manualSeed(0);
+    const ds = textDataset('abcde'.repeat(60), 0.2);
+    const model = new GPT({ vocabSize: ds.tokenizer.size, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
+    const base = { steps: 3, batchSize: 4, lr: 1e-3 };
+    const run =
+      (o: object, val: Int32Array | null = ds.val) =>
+      () =>
+        trainGPT(model, ds.train, val, { ...base, ...o });
+    // These trained silently: clipping off (gradClip NaN), NaN validation losses (evalBatches NaN), a rising "decay".
+    expect(run({ gradClip: Number.NaN })).toThrow(/trainGPT: gradClip must be a finite number >= 0 \(0 turns clipping off\), got NaN/);
+    expect(run({ gradClip: -1 })).toThrow(/gradClip must be/);
+    expect(run({ evalEvery: 1, evalBatches: Number.NaN })).toThrow(/trainGPT: evalBatches must be a positive integer, got NaN/);
+    expect(run({ evalEvery: 2.5 })).toThrow(/evalEvery must be an integer >= 0/);
+    expect(run({ minLr: 1 })).toThrow(/minLr must be a finite number from 0 to lr \(0.001\), got 1/);
+    expect(run({ lr: undefined })).toThrow(/trainGPT: lr \(the peak learning rate\) must be a finite number > 0, got undefined/);
+    expect(run({ batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    // A validation stream with no full window fails at once, not after the steps before the first evaluation.
+    let steps = 0;
+    expect(run({ evalEvery: 2, onStep: () => steps++ }, Int32Array.from([1, 2, 3]))).toThrow(
+      /validation stream of 3 tokens has no full window of 9/,
+    );
+    expect(steps).toBe(0);
+    expect(() => evaluate(model, ds.val, 4, 0)).toThrow(/evaluate: maxBatches must be a positive integer, got 0/);
+  });
 });

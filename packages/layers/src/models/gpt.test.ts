@@ -90,5 +90,19 @@ describe('GPT', () => {
     expect(() => m.forward(tensor([[0, 1]]))).toThrow(DTypeError);
     expect(() => m.forward(tensor([0, 1], { dtype: 'int32' }))).toThrow(ShapeError);
     expect(() => m.generate(tensor([[0]], { dtype: 'int32' }), 3, { temperature: 0 })).toThrow(/temperature must be a finite number > 0/);
+    expect(() => m.generate(tensor(new Int32Array(0), { shape: [1, 0] }), 3)).toThrow(/idx \[1,0\] has no tokens/);
+    expect(() => m.generate(tensor([[0]], { dtype: 'int32' }), 3, { stopToken: 5 })).toThrow(/stopToken must be a token id from 0 to 4/);
+    expect(() => m.generate(tensor([[0]], { dtype: 'int32' }), 3, { stopToken: 2.5 })).toThrow(/stopToken must be a token id/);
+  });
+
+  it('samples the most likely token at a tiny temperature (it overflowed to the last token), and refuses NaN logits', () => {
+    manualSeed(3);
+    const m = new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 });
+    const prompt = tensor([[1, 2]], { dtype: 'int32' });
+    const greedy = m.generate(prompt, 6, { topK: 1 });
+    for (const temperature of [1e-6, 1e-30, 1e-45, 1e-300]) expect(m.generate(prompt, 6, { temperature })).toEqual(greedy);
+    // A diverged model: NaN weights give NaN probabilities, which must not quietly pick the last token.
+    m.ln_f.weight.assign(tensor(new Float32Array(8).fill(Number.NaN)));
+    expect(() => m.generate(prompt, 2)).toThrow(/next-token probabilities of row 0 are not finite/);
   });
 });

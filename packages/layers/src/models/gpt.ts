@@ -44,7 +44,10 @@ export interface GPTConfig {
 
 /** Options of {@link GPT.generate}. */
 export interface GenerateOptions {
-  /** Divides the logits before sampling: below 1 sharper, above 1 more random (default 1). */
+  /**
+   * Divides the logits before sampling: below 1 sharper, above 1 more random (default 1); a tiny
+   * temperature (1e-6) samples the most likely token, as `topK: 1` does.
+   */
   temperature?: number;
   /** Sample only among the `topK` most likely tokens (default: all). */
   topK?: number | null;
@@ -234,6 +237,14 @@ export class GPT extends Module {
       throw new ArgumentError('GPT.generate', `maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
     if (!isTensor(idx) || idx.dtype !== 'int32' || idx.rank !== 2)
       throw new ArgumentError('GPT.generate', 'idx must be an int32 Tensor [batch, time]');
+    if (idx.shape[1] === 0)
+      throw new ArgumentError('GPT.generate', `idx ${fmtShape(idx.shape)} has no tokens: each row needs at least one to start from`);
+    if (stopToken !== null && !(Number.isInteger(stopToken) && stopToken >= 0 && stopToken < this.config.vocabSize)) {
+      throw new ArgumentError(
+        'GPT.generate',
+        `stopToken must be a token id from 0 to ${this.config.vocabSize - 1} (or null), got ${String(stopToken)}`,
+      );
+    }
     const wasTraining = this.training;
     this.eval();
     try {
@@ -248,11 +259,11 @@ export class GPT extends Module {
         const T = ctx[0].length;
         const probs = withoutGraph(() => {
           const logits = this.forward(tensor(Int32Array.from(ctx.flat()), { shape: [B, T] }));
-          const last = logits
-            .slice([0, T - 1, 0], [B, 1, V])
-            .reshape([B, V])
-            .div(temperature);
-          return softmax(last, -1).dataSync();
+          const last = logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]);
+          // Shifted by each row's largest logit first, so a tiny temperature sharpens towards the
+          // most likely token instead of overflowing float32 (the softmax's values are the same).
+          // Below 1e-30 (which float32 would round towards 0) every other token's weight is 0 anyway.
+          return softmax(last.sub(last.max(-1, true)).div(Math.max(temperature, 1e-30)), -1).dataSync();
         });
         for (let b = 0; b < B; b++) {
           if (done[b]) {
@@ -266,6 +277,12 @@ export class GPT extends Module {
             for (let i = 0; i < V; i++) if (p[i] < kth) p[i] = 0;
           }
           const total = p.reduce((s, v) => s + v, 0);
+          if (!(total > 0 && Number.isFinite(total))) {
+            throw new ArgumentError(
+              'GPT.generate',
+              `the next-token probabilities of row ${b} are not finite (the logits hold NaN or infinities: the weights may have diverged)`,
+            );
+          }
           let u = random() * total;
           let next = V - 1;
           for (let i = 0; i < V; i++) {
