@@ -18,7 +18,7 @@ import {
   presets,
   readRegularFile,
 } from '@bp/layers';
-import { FormatError, zeros } from '@bp/tensor';
+import { FormatError, fmtShape, zeros } from '@bp/tensor';
 import type { DatasetName } from './choices.js';
 import type { Json } from './state-pack.js';
 import { jsonErrorWhere } from './terminal-safe.js';
@@ -102,7 +102,31 @@ export async function buildModel(
   if (architecture === null && !spec.endsWith('.json')) {
     throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
   }
-  return modelFromArchitecture(architecture ?? (await readArchitecture(spec)), spec, inputShape);
+  const model = modelFromArchitecture(architecture ?? (await readArchitecture(spec)), spec, inputShape);
+  checkFits(model, spec, dataset, inputShape, numClasses);
+  return model;
+}
+
+/**
+ * Refuses, before a run starts, a model file that cannot take the dataset's examples or whose
+ * outputs are not one score per class: one zero example through it in eval mode.
+ */
+function checkFits(model: Sequential, spec: string, dataset: DatasetName, inputShape: number[], numClasses: number): void {
+  const wasTraining = model.training;
+  model.eval();
+  let out: number[];
+  try {
+    out = noGrad(() => model.forward(zeros([1, ...inputShape])).shape);
+  } catch (e) {
+    throw new UsageError(`--model ${spec} does not fit ${dataset}, whose examples are ${fmtShape(inputShape)}: ${(e as Error).message}`);
+  } finally {
+    model.train(wasTraining);
+  }
+  if (out.length !== 2 || out[1] !== numClasses) {
+    throw new UsageError(
+      `--model ${spec} gives outputs ${fmtShape(out.slice(1))} per example, but ${dataset} needs one score per class (${numClasses} classes)`,
+    );
+  }
 }
 
 /**

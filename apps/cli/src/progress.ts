@@ -155,5 +155,6 @@ export class JsonReporter implements ProgressReporter {
 /** The reporter that fits the output: JSON when asked, a bar on a terminal, plain lines otherwise. */
 export function chooseReporter(json: boolean, stream: NodeJS.WriteStream = process.stdout): ProgressReporter {
   if (json) return new JsonReporter(stream);
-  return stream.isTTY ? new TtyReporter(stream) : new PlainReporter(stream);
+  // A dumb terminal (an editor's shell) cannot redraw a bar: plain lines there too.
+  return stream.isTTY && process.env.TERM !== 'dumb' ? new TtyReporter(stream) : new PlainReporter(stream);
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { fuzzCaseCount, recordFuzzReport, type FuzzReport } from '@bp/conformance/fuzz';
 import { describe, expect, it } from 'vitest';
-import { LOCK_FILE, OutputDirError, lockRunDir } from './run-dir.js';
+import { LOCK_FILE, OutputDirError, lockRunDir, makeDirs } from './run-dir.js';
+import { shellQuote } from './terminal-safe.js';
 import { runCli, tempDir } from './testing/run-cli.js';
 
 const SLOW = 180_000;
@@ -187,4 +188,23 @@ describe('bp train and its output directory', () => {
     },
     SLOW,
   );
+});
+
+describe('makeDirs and the commands bp suggests', () => {
+  it('creates missing parents, accepts an existing directory, and reports ENOENT where the kernel refuses (Node recursive mkdir loops on /proc)', async () => {
+    const dir = await tempDir();
+    await makeDirs(join(dir, 'a', 'b', 'c'));
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual(['c']);
+    await makeDirs(join(dir, 'a', 'b'));
+    await writeFile(join(dir, 'file'), 'x');
+    await expect(makeDirs(join(dir, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(makeDirs(join(dir, 'file', 'sub'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    if (process.platform === 'linux') await expect(makeDirs('/proc/bp-no-such-dir/run')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('quotes a path with spaces or quotes as one shell word', () => {
+    expect(shellQuote('runs/mnist-2')).toBe('runs/mnist-2');
+    expect(shellQuote('/tmp/sp ace ü/gpt run')).toBe("'/tmp/sp ace ü/gpt run'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+  });
 });

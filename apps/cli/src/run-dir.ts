@@ -4,11 +4,12 @@
  * first second rather than after the first epoch.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
-import { access, lstat, mkdir, open, readdir, rm, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, lstat, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { BpError } from '@bp/tensor';
 import { readRegularFile, writeFileAtomic } from '@bp/layers';
 import { UsageError } from './usage-error.js';
+import { shellQuote } from './terminal-safe.js';
 
 /** A directory that cannot be used for output. */
 export class OutputDirError extends BpError {}
@@ -28,7 +29,7 @@ export async function defaultRunDir(dataset: string, base = 'runs'): Promise<str
 /** Creates `dir` (and parents) and proves a file can be written there atomically. */
 export async function prepareRunDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     // A name of bp's own, unique to this process and call, so no file of the user's is touched.
     const probe = join(dir, `.bp-write-test-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
     await writeFileAtomic(probe, 'ok\n');
@@ -156,10 +157,16 @@ export async function runDirContents(dir: string): Promise<string[]> {
 export async function claimRunDir(dir: string, overwrite: boolean): Promise<void> {
   const present = await runDirContents(dir);
   if (present.length === 0) return;
+  // A run that stopped before its first checkpoint (a diverged loss, a model that did not fit, Ctrl-C
+  // twice) left only its settings: nothing to resume or keep, so starting again there is allowed.
+  if (present.length === 1 && present[0] === 'run.json') {
+    await rm(join(dir, 'run.json'), { force: true });
+    return;
+  }
   if (!overwrite) {
     const shown = present.slice(0, 4).join(', ') + (present.length > 4 ? `, … (${present.length} files)` : '');
     throw new UsageError(
-      `the output directory ${dir} is not empty (${shown}). Continue that run with --resume ${dir}, replace it with --overwrite, or choose another --out DIR`,
+      `the output directory ${dir} is not empty (${shown}). Continue that run with --resume ${shellQuote(dir)}, replace it with --overwrite, or choose another --out DIR`,
     );
   }
   for (const name of RUN_FILES) await rm(join(dir, name), { force: true });
@@ -173,7 +180,7 @@ export async function claimRunDir(dir: string, overwrite: boolean): Promise<void
  */
 export async function openRunDir(dir: string, opts: { resume: boolean; overwrite: boolean }): Promise<RunLock> {
   try {
-    if (!opts.resume) await mkdir(dir, { recursive: true });
+    if (!opts.resume) await makeDirs(dir);
   } catch (e) {
     throw new OutputDirError(
       'train',
@@ -223,6 +230,37 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
     removed.push(name);
   }
   return removed;
+}
+
+/**
+ * Creates `dir` and any missing parents, one level at a time: Node's `mkdir({ recursive: true })`
+ * loops forever where the kernel answers ENOENT for a parent that exists (`/proc/x`), and this
+ * reports that ENOENT instead. A file in the way fails with EEXIST or ENOTDIR, as there.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (await isDirectory(dir)) return;
+      throw e;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    await makeDirs(parent);
+  }
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !(await isDirectory(dir))) throw e;
+  }
+}
+
+/** Whether `path` is a directory or a link to one. */
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() === true;
 }
 
 /** Why a write failed, in words (`the disk is full`), from the error's errno code. */

@@ -43,3 +43,11 @@ export function jsonErrorWhere(e: unknown): string {
   if (/end of (JSON|data)/i.test(message)) return 'it ends too early';
   return 'malformed';
 }
+
+/**
+ * `value` as one shell word, for a command bp suggests: as is when it holds only characters no
+ * shell treats specially, else in single quotes (a single quote inside written `'\\''`).
+ */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}

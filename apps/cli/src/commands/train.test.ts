@@ -145,6 +145,17 @@ describe.concurrent('bp train', () => {
       const lastA = (await whole).stdout.trim().split('\n').pop()!;
       const lastB = resumed.stdout.trim().split('\n').pop()!;
       expect(JSON.parse(lastB).test_accuracy).toBe(JSON.parse(lastA).test_accuracy);
+      // With --json, the interruption is a JSON line on stdout too.
+      const quiet = await tempDir();
+      const jsonRun = start([...args(quiet), '--json']);
+      const jsonDone = finish(jsonRun);
+      while (!(await exists(join(quiet, 'checkpoint.safetensors')))) await sleep(10);
+      jsonRun.kill('SIGINT');
+      const j = await jsonDone;
+      expect(j.code, j.stderr).toBe(130);
+      const end = JSON.parse(j.stdout.trim().split('\n').pop()!);
+      expect(end).toMatchObject({ interrupted: true, signal: 'SIGINT', out: quiet, exitCode: 130 });
+      expect(end.checkpoint).toBe(join(quiet, 'checkpoint.safetensors'));
     },
     SLOW,
   );
@@ -323,6 +334,38 @@ describe.concurrent('bp train', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('cannot write to the output directory');
       expect(r.stdout).not.toContain('epoch');
+      // An empty --out (an unset shell variable) is refused, not taken as the current directory.
+      const empty = await runCli(['train', 'xor', '--out', '']);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toContain('--out needs a directory path, got an empty string');
+    },
+    SLOW,
+  );
+
+  it(
+    'checks a model file against the dataset before the run starts, and a run that stopped before its first checkpoint does not block the next',
+    async () => {
+      const dir = await tempDir();
+      const spec = join(dir, 'xor.json');
+      const linear = (inF: number, outF: number) => ({ type: 'Linear', config: { inFeatures: inF, outFeatures: outF } });
+      await writeFile(spec, JSON.stringify({ type: 'Sequential', config: { layers: [linear(2, 8), { type: 'Tanh' }, linear(8, 2)] } }));
+      // spirals has 3 classes: the 2 outputs were found only by the loss, mid-training, with a folder left behind.
+      const classes = await runCli(['train', 'spirals', '--model', spec, '--out', join(dir, 'spirals')]);
+      expect(classes.code).toBe(2);
+      expect(classes.stderr).toContain(`--model ${spec} gives outputs [2] per example, but spirals needs one score per class (3 classes)`);
+      expect(await exists(join(dir, 'spirals'))).toBe(false);
+      const data = await writeTinyMnist(20, 10);
+      const images = await runCli(['train', 'mnist', '--data-dir', data, '--model', spec, '--out', join(dir, 'mnist')]);
+      expect(images.code).toBe(2);
+      expect(images.stderr).toContain(`--model ${spec} does not fit mnist, whose examples are [1,28,28]:`);
+      // A diverged first epoch leaves only run.json: the same command with a sane --lr may start there again.
+      const out = join(dir, 'moons');
+      const diverged = await runCli(['train', 'moons', '--lr', '1e30', '--epochs', '2', '--out', out]);
+      expect(diverged.code).toBe(1);
+      expect(diverged.stderr).toContain('No checkpoint had been written yet');
+      const again = await runCli(['train', 'moons', '--lr', '0.01', '--epochs', '1', '--out', out]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await exists(join(out, 'model.json'))).toBe(true);
     },
     SLOW,
   );

@@ -26,7 +26,7 @@ import { buildModel, isBuiltinModel, readArchitecture } from '../models.js';
 import { buildGPT, checkGPTFlags, gptRecipe, isGPTRun, sequenceLoss } from '../gpt-task.js';
 import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import type { Json } from '../state-pack.js';
-import { terminalSafe } from '../terminal-safe.js';
+import { shellQuote, terminalSafe } from '../terminal-safe.js';
 import { chooseReporter, fmtLoss, type ProgressReporter } from '../progress.js';
 import { writeReport } from '../report.js';
 import { writeFileAtomic } from '@bp/layers';
@@ -114,6 +114,10 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
   checkGPTFlags(datasetArg, flags);
   const settings = resolveSettings(datasetArg, flags);
   const architecture = isBuiltinModel(settings.model) ? null : await readArchitecture(settings.model);
+  if (flags.out !== undefined && flags.out.trim() === '') {
+    // An unset shell variable (`--out "$DIR"`) must not put the run in the current directory.
+    throw new UsageError('--out needs a directory path, got an empty string');
+  }
   if (flags.out !== undefined && flags.out.includes('\ufffd')) {
     throw new UsageError(
       `--out ${terminalSafe(flags.out)} contains bytes that are not UTF-8 (shown as \ufffd); bp cannot create that name exactly. Choose another --out DIR`,
@@ -245,7 +249,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     const lastGood = () =>
       lastCheckpoint
         ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
-          `continue from it with a smaller learning rate: bp train --resume ${outDir} --lr ${Number((settings.lr / 10).toPrecision(3))}`
+          `continue from it with a smaller learning rate: bp train --resume ${shellQuote(outDir)} --lr ${Number((settings.lr / 10).toPrecision(3))}`
         : `No checkpoint had been written yet; start again with a smaller learning rate than --lr ${settings.lr}.`;
     const onSignal = (signal: StopSignal) => {
       if (signal === 'SIGHUP') {
@@ -261,6 +265,13 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
       }
       stopSignal = signal;
       const how = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+      if (finishing) {
+        // The epochs are done and their checkpoint written: the evaluation and the model's files come first.
+        process.stderr.write(
+          `\n${how}: training is done; saving the model first (${how === 'Ctrl-C' ? 'Ctrl-C' : 'the signal'} again to quit at once, keeping the final checkpoint)...\n`,
+        );
+        return;
+      }
       reporter.note(
         c.yellow(
           `\n${how}: stopping after this step to write a checkpoint (${how === 'Ctrl-C' ? 'Ctrl-C' : 'the signal'} again to quit at once)...`,
@@ -269,137 +280,155 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     };
     const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((sig) => [sig, () => onSignal(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
-
-    const saveCheckpoint = async () => {
-      checkFinite(
-        model as Module,
-        optimizer,
-        `after ${progress.step ? `step ${progress.step} of epoch ${progress.epoch + 1}` : `epoch ${progress.epoch}`}`,
-        lastGood(),
-      );
-      let path: string;
-      try {
-        path = await writeCheckpoint(outDir, {
-          settings,
-          progress,
-          random: getRandomState(),
-          model: model.stateDict(),
-          optimizer: optimizer.stateDict(),
-          changes,
-          architecture,
-        });
-      } catch (e) {
-        // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
-        const kept = lastCheckpoint
-          ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
-            `make room, then continue with: bp train --resume ${outDir}`
-          : 'No checkpoint had been written yet.';
-        throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
-      }
-      lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
-      return path;
-    };
-    let lastWrite = -Infinity;
-    const title = `bp train ${settings.dataset}`;
-
-    let status: 'done' | 'interrupted';
+    // Set once the loop has finished every epoch: a signal then lets the model be saved.
+    let finishing = false;
     try {
-      status = await trainLoop({
-        model: model as Module,
-        optimizer,
-        loss,
-        train: data.train,
-        validation: data.validation,
-        epochs: settings.epochs,
-        batchSize: settings.batchSize,
-        progress,
-        reporter,
-        async onEpochEnd() {
-          // Each write is flushed to disk (fsync), which can take tens of milliseconds: on toy
-          // datasets whose epochs take a millisecond, write at most once a second, and always
-          // after the last epoch. Any epoch with a checkpoint resumes exactly.
-          const now = performance.now();
-          if (now - lastWrite >= WRITE_INTERVAL_MS || progress.epoch === settings.epochs) {
-            await saveCheckpoint();
-            await writeReport(outDir, progress.history, title);
-            lastWrite = performance.now();
-          }
-        },
-        shouldStop: () => stopSignal !== null,
-        nonFiniteAdvice: lastGood,
-      });
+      return await trainAndSave();
     } finally {
       for (const [sig, h] of handlers) process.off(sig, h);
-      reporter.close();
     }
 
-    if (status === 'interrupted') {
-      const path = await saveCheckpoint();
-      await writeReport(outDir, progress.history, title);
-      const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
-      reporter.note(
-        `Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`,
-      );
-      reporter.note(`Resume with: ${c.bold(`bp train --resume ${outDir}`)}`);
-      return STOP_SIGNALS[stopSignal ?? 'SIGINT'];
-    }
-
-    const trainM = evaluate(model, loss, data.train);
-    const valM = data.validation ? evaluate(model, loss, data.validation) : null;
-    const testM = evaluate(model, loss, data.test);
-    checkFinite(model as Module, optimizer, 'at the end of training', lastGood());
-    const nonFinite = [
-      ['train', trainM],
-      ['validation', valM],
-      ['test', testM],
-    ].find(([, m]) => m !== null && !Number.isFinite((m as { loss: number }).loss));
-    if (nonFinite) {
-      throw new NonFiniteWeightsError(
-        'train',
-        `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`,
-      );
-    }
-    await save(model, outDir);
-    const report = await writeReport(outDir, progress.history, title);
-    const seconds = (performance.now() - started) / 1000;
-    const last = progress.history[progress.history.length - 1];
-
-    if (json) {
-      const final: Record<string, unknown> = {
-        done: true,
-        dataset: settings.dataset,
-        epochs: settings.epochs,
-        loss: last?.loss ?? trainM.loss,
-        accuracy: last?.accuracy ?? trainM.accuracy,
-        train_loss: trainM.loss,
-        train_accuracy: trainM.accuracy,
+    async function trainAndSave(): Promise<number> {
+      const saveCheckpoint = async () => {
+        checkFinite(
+          model as Module,
+          optimizer,
+          `after ${progress.step ? `step ${progress.step} of epoch ${progress.epoch + 1}` : `epoch ${progress.epoch}`}`,
+          lastGood(),
+        );
+        let path: string;
+        try {
+          path = await writeCheckpoint(outDir, {
+            settings,
+            progress,
+            random: getRandomState(),
+            model: model.stateDict(),
+            optimizer: optimizer.stateDict(),
+            changes,
+            architecture,
+          });
+        } catch (e) {
+          // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
+          const kept = lastCheckpoint
+            ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
+              `make room, then continue with: bp train --resume ${shellQuote(outDir)}`
+            : 'No checkpoint had been written yet.';
+          throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
+        }
+        lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
+        return path;
       };
-      if (valM) Object.assign(final, { val_loss: valM.loss, val_accuracy: valM.accuracy });
-      Object.assign(final, { test_loss: testM.loss, test_accuracy: testM.accuracy, seconds, out: outDir });
-      process.stdout.write(JSON.stringify(final) + '\n');
-    } else {
-      const out = process.stdout;
-      const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
-      out.write(
-        '\n' +
-          metricsTable([
-            ['train', trainM],
-            ['validation', valM],
-            [testName, testM],
-          ]) +
-          '\n\n',
-      );
-      const headline = gpt
-        ? `Test loss: ${c.green(fmtLoss(testM.loss))} (next-character accuracy ${fmtPct(testM.accuracy)})`
-        : `Test accuracy: ${c.green(fmtPct(testM.accuracy))}`;
-      out.write(c.bold(headline) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
-      out.write(
-        c.dim(
-          `Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`,
-        ) + '\n',
-      );
-      if (gpt) out.write(`Sample names: ${c.bold(`bp sample ${outDir}`)}\n`);
+      let lastWrite = -Infinity;
+      const title = `bp train ${settings.dataset}`;
+
+      let status: 'done' | 'interrupted';
+      try {
+        status = await trainLoop({
+          model: model as Module,
+          optimizer,
+          loss,
+          train: data.train,
+          validation: data.validation,
+          epochs: settings.epochs,
+          batchSize: settings.batchSize,
+          progress,
+          reporter,
+          async onEpochEnd() {
+            // Each write is flushed to disk (fsync), which can take tens of milliseconds: on toy
+            // datasets whose epochs take a millisecond, write at most once a second, and always
+            // after the last epoch. Any epoch with a checkpoint resumes exactly.
+            const now = performance.now();
+            if (now - lastWrite >= WRITE_INTERVAL_MS || progress.epoch === settings.epochs) {
+              await saveCheckpoint();
+              await writeReport(outDir, progress.history, title);
+              lastWrite = performance.now();
+            }
+          },
+          shouldStop: () => stopSignal !== null,
+          nonFiniteAdvice: lastGood,
+        });
+      } finally {
+        reporter.close();
+      }
+      finishing = status === 'done';
+
+      if (status === 'interrupted') {
+        const path = await saveCheckpoint();
+        await writeReport(outDir, progress.history, title);
+        const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
+        reporter.note(
+          `Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`,
+        );
+        reporter.note(`Resume with: ${c.bold(`bp train --resume ${shellQuote(outDir)}`)}`);
+        const code = STOP_SIGNALS[stopSignal ?? 'SIGINT'];
+        // A script reading --json learns it from stdout too, as it learns of a failure.
+        if (json) {
+          const signal = stopSignal ?? 'SIGINT';
+          const { epoch, step } = progress;
+          process.stdout.write(
+            JSON.stringify({ interrupted: true, signal, epoch, step, checkpoint: path, out: outDir, exitCode: code }) + '\n',
+          );
+        }
+        return code;
+      }
+
+      const trainM = evaluate(model, loss, data.train);
+      const valM = data.validation ? evaluate(model, loss, data.validation) : null;
+      const testM = evaluate(model, loss, data.test);
+      checkFinite(model as Module, optimizer, 'at the end of training', lastGood());
+      const nonFinite = [
+        ['train', trainM],
+        ['validation', valM],
+        ['test', testM],
+      ].find(([, m]) => m !== null && !Number.isFinite((m as { loss: number }).loss));
+      if (nonFinite) {
+        throw new NonFiniteWeightsError(
+          'train',
+          `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`,
+        );
+      }
+      await save(model, outDir);
+      const report = await writeReport(outDir, progress.history, title);
+      const seconds = (performance.now() - started) / 1000;
+      const last = progress.history[progress.history.length - 1];
+
+      if (json) {
+        const final: Record<string, unknown> = {
+          done: true,
+          dataset: settings.dataset,
+          epochs: settings.epochs,
+          loss: last?.loss ?? trainM.loss,
+          accuracy: last?.accuracy ?? trainM.accuracy,
+          train_loss: trainM.loss,
+          train_accuracy: trainM.accuracy,
+        };
+        if (valM) Object.assign(final, { val_loss: valM.loss, val_accuracy: valM.accuracy });
+        Object.assign(final, { test_loss: testM.loss, test_accuracy: testM.accuracy, seconds, out: outDir });
+        process.stdout.write(JSON.stringify(final) + '\n');
+      } else {
+        const out = process.stdout;
+        const testName = settings.dataset === 'xor' ? 'test (= train)' : 'test';
+        out.write(
+          '\n' +
+            metricsTable([
+              ['train', trainM],
+              ['validation', valM],
+              [testName, testM],
+            ]) +
+            '\n\n',
+        );
+        const headline = gpt
+          ? `Test loss: ${c.green(fmtLoss(testM.loss))} (next-character accuracy ${fmtPct(testM.accuracy)})`
+          : `Test accuracy: ${c.green(fmtPct(testM.accuracy))}`;
+        out.write(c.bold(headline) + c.dim(` (${seconds.toFixed(1)}s)`) + '\n');
+        out.write(
+          c.dim(
+            `Model: ${join(outDir, 'model.json')} + weights · report: ${report.svg} · checkpoint: ${join(outDir, 'checkpoint.safetensors')}`,
+          ) + '\n',
+        );
+        if (gpt) out.write(`Sample names: ${c.bold(`bp sample ${shellQuote(outDir)}`)}\n`);
+      }
+      return 0;
     }
-    return 0;
   }
 }
