@@ -6,6 +6,7 @@
  * architecture file in the format `save` writes (`model.json`). Every model
  * outputs logits, one per class; the loss applies the softmax.
  */
+import { basename } from 'node:path';
 import { noGrad } from '@bp/autograd';
 import {
   Linear,
@@ -19,7 +20,7 @@ import {
   readRegularFile,
 } from '@bp/layers';
 import { FormatError, fmtShape, zeros } from '@bp/tensor';
-import type { DatasetName } from './choices.js';
+import { type DatasetName, closestChoice } from './choices.js';
 import type { Json } from './state-pack.js';
 import { jsonErrorWhere } from './terminal-safe.js';
 import { UsageError } from './usage-error.js';
@@ -46,7 +47,10 @@ const MAX_ARCHITECTURE_BYTES = 16 * 1024 * 1024;
  */
 export async function readArchitecture(spec: string): Promise<Json> {
   if (!spec.endsWith('.json')) {
-    throw new UsageError(`--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file`);
+    const near = closestChoice(basename(spec), BUILTIN_MODELS);
+    throw new UsageError(
+      `--model '${spec}' is not a model: expected ${BUILTIN_MODELS.join(', ')}, or a .json architecture file${near ? `. Did you mean ${near}?` : ''}`,
+    );
   }
   let bytes: Uint8Array;
   try {

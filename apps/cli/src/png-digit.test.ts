@@ -46,6 +46,23 @@ describe('PNG to MNIST-style digit', () => {
     expect(d.pixels[0]).toBe(0); // the background is dark
   });
 
+  it('reads a stroke on a transparent background (a canvas export) by its own colour, white or black', async () => {
+    for (const [colour, inverted] of [
+      [255, false],
+      [0, true],
+    ] as const) {
+      const png = new PNG({ width: 56, height: 56 }); // all transparent
+      for (let y = 10; y < 46; y++) for (let x = 26; x < 30; x++) png.data.set([colour, colour, colour, 255], 4 * (y * 56 + x));
+      const path = join(await tempDir(), 'stroke.png');
+      await writeFile(path, PNG.sync.write(png));
+      const d = await pngToDigit(path);
+      // A white stroke was composited over white and inverted into a blank image.
+      expect(d.inverted).toBe(inverted);
+      expect(d.pixels[14 * 28 + 14]).toBeGreaterThan(0.5);
+      expect(d.pixels[0]).toBe(0);
+    }
+  });
+
   it('names the file when it is not a PNG', async () => {
     const path = join(await tempDir(), 'bad.png');
     await writeFile(path, 'not a png');

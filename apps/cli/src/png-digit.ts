@@ -89,6 +89,25 @@ function borderMean(g: Float32Array, w: number, h: number): number {
   return n ? sum / n : 0;
 }
 
+/** Whether most of the image's border is transparent (a drawing exported from a canvas): its background is then no colour at all. */
+function transparentBorder(rgba: Uint8Array, w: number, h: number): boolean {
+  const alpha = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) alpha[i] = rgba[4 * i + 3] / 255;
+  return borderMean(alpha, w, h) < 0.5;
+}
+
+/** Whether the opaque pixels are dark on average (weighted by opacity): dark strokes, to be inverted. */
+function darkStrokes(rgba: Uint8Array): boolean {
+  let lum = 0;
+  let weight = 0;
+  for (let i = 0; i < rgba.length; i += 4) {
+    const a = rgba[i + 3] / 255;
+    lum += a * ((0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]) / 255);
+    weight += a;
+  }
+  return weight > 0 && lum / weight < 0.5;
+}
+
 /** Area-averaging resize of a `w` x `h` image to `nw` x `nh` (each output pixel is the mean of the input area it covers). */
 export function resizeArea(src: Float32Array, w: number, h: number, nw: number, nh: number): Float32Array {
   const out = new Float32Array(nw * nh);
@@ -195,7 +214,7 @@ export async function pngToDigit(path: string, opts: PngDigitOptions = {}): Prom
   const size = opts.size ?? 28;
   // Composite transparency over the background the strokes are drawn against.
   const onWhite = toGray(rgba, width, height, 1);
-  const inverted = opts.invert ?? borderMean(onWhite, width, height) > 0.5;
+  const inverted = opts.invert ?? (transparentBorder(rgba, width, height) ? darkStrokes(rgba) : borderMean(onWhite, width, height) > 0.5);
   const gray = inverted ? onWhite.map((v) => 1 - v) : toGray(rgba, width, height, 0);
   return { pixels: centerDigit(gray, width, height, size, opts.box ?? 20), size, inverted };
 }

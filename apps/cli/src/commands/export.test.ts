@@ -113,6 +113,11 @@ describe('bp export', () => {
       expect(intoDir.code).toBe(2);
       expect(intoDir.stderr).toContain(`--output ${folder} is a directory; give a file path, e.g. --output ${join(folder, 'model.onnx')}`);
       expect(await readFile(join(folder, 'keep.txt'), 'utf8')).toBe('kept\n');
+      const nowhere = await runCli(['export', model, '--format', 'onnx', '--output', join(dir, 'no-such-dir', 'x.onnx')]);
+      expect(nowhere.code).toBe(1);
+      expect(nowhere.stderr).toContain(
+        `export: cannot write ${join(dir, 'no-such-dir', 'x.onnx')}: the directory ${join(dir, 'no-such-dir')} does not exist`,
+      );
       // --resume takes the run's directory: a file there is named as such.
       const resumeFile = await runCli(['train', '--resume', notes]);
       expect(resumeFile.code).not.toBe(0);

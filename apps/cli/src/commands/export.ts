@@ -5,13 +5,13 @@
  * with PyTorch's names and dtypes and prints the PyTorch code that loads it.
  */
 import { lstat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
 import { BpError, fmtShape } from '@bp/tensor';
 import { loadModelDir } from '../model-dir.js';
 import { out as c } from '../style.js';
 import { torchModelCode } from '../torch-code.js';
-import { RUN_FILES } from '../run-dir.js';
+import { RUN_FILES, writeFailureReason } from '../run-dir.js';
 import { UsageError } from '../usage-error.js';
 
 /** Formats `bp export --format` writes. */
@@ -102,7 +102,15 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
     bytes = pytorchWeights(model);
     snippet = pythonSnippet(model, output, inputShape);
   }
-  await writeFileAtomic(output, bytes);
+  try {
+    await writeFileAtomic(output, bytes);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new BpError(
+      'export',
+      `cannot write ${output}: ${missing ? `the directory ${dirname(output)} does not exist` : writeFailureReason(e)}`,
+    );
+  }
   if (flags.json) {
     const result: Record<string, unknown> = { model: runDir, format: flags.format, output, bytes: bytes.length };
     if (flags.format === 'onnx')

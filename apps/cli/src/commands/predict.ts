@@ -106,6 +106,8 @@ export async function runPredict(modelDir: string, image: string | undefined, fl
         prediction: guesses[0].label,
         label: label === null ? null : (classes?.[label] ?? String(label)),
         top: guesses,
+        // Whether the image was read as dark strokes on a light background (an image file only).
+        ...(image !== undefined ? { inverted } : {}),
       }) + '\n',
     );
     return 0;

@@ -358,6 +358,9 @@ describe.concurrent('bp train', () => {
       const images = await runCli(['train', 'mnist', '--data-dir', data, '--model', spec, '--out', join(dir, 'mnist')]);
       expect(images.code).toBe(2);
       expect(images.stderr).toContain(`--model ${spec} does not fit mnist, whose examples are [1,28,28]:`);
+      const typo = await runCli(['train', 'xor', '--model', 'mpl', '--out', join(dir, 'typo')]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain('Did you mean mlp?');
       // A diverged first epoch leaves only run.json: the same command with a sane --lr may start there again.
       const out = join(dir, 'moons');
       const diverged = await runCli(['train', 'moons', '--lr', '1e30', '--epochs', '2', '--out', out]);

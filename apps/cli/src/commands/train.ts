@@ -222,7 +222,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
       c.bold(`bp train ${settings.dataset}`) +
         c.dim(
           ` · ${isBuiltinModel(settings.model) ? settings.model : 'model file'} (${model.numParameters().toLocaleString('en-US')} parameters)` +
-            ` · ${settings.optimizer} lr ${settings.lr} · batch ${settings.batchSize} · ${nTrain.toLocaleString('en-US')} training examples` +
+            ` · ${settings.optimizer} lr ${settings.lr} · batch ${settings.batchSize} · ${nTrain.toLocaleString('en-US')} training example${nTrain === 1 ? '' : 's'}` +
             (data.validation ? ` · ${data.validation.x.shape[0].toLocaleString('en-US')} validation` : '') +
             ` · ${backendName} · seed ${settings.seed}`,
         ),
