@@ -102,7 +102,7 @@ describe('GPT', () => {
     const greedy = m.generate(prompt, 6, { topK: 1 });
     for (const temperature of [1e-6, 1e-30, 1e-45, 1e-300]) expect(m.generate(prompt, 6, { temperature })).toEqual(greedy);
     // A diverged model: NaN weights give NaN probabilities, which must not quietly pick the last token.
-    m.ln_f.weight.assign(tensor(new Float32Array(8).fill(Number.NaN)));
+    m.ln_f.weight!.assign(tensor(new Float32Array(8).fill(Number.NaN)));
     expect(() => m.generate(prompt, 2)).toThrow(/next-token probabilities of row 0 are not finite/);
   });
 });
