@@ -57,10 +57,10 @@ describe('bp: with --json, a failure is JSON on standard output as well', () => 
   it('a runtime failure: {"error", "exitCode": 1}', async () => {
     const r = await runCli(['eval', '/nonexistent/bp-model', 'xor', '--json']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('/nonexistent/bp-model/model.json');
+    expect(r.stderr).toContain('/nonexistent/bp-model: not found: no such run directory');
     const out = JSON.parse(r.stdout) as { error: string; exitCode: number };
     expect(out.exitCode).toBe(1);
-    expect(out.error).toContain('/nonexistent/bp-model/model.json');
+    expect(out.error).toContain('/nonexistent/bp-model: not found: no such run directory');
   });
 
   it('bad usage: exitCode 2', async () => {
@@ -81,7 +81,7 @@ describe('bp: runtime failures exit 1 without a stack trace unless --verbose', (
   it('a model directory that does not exist', async () => {
     const r = await runCli(['eval', '/nonexistent/bp-model', 'xor']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('/nonexistent/bp-model/model.json');
+    expect(r.stderr).toContain('/nonexistent/bp-model: not found: no such run directory');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -3,12 +3,13 @@
  * wrote): the model, plus `run.json` when present, which tells `bp eval`
  * and `bp predict` the dataset, class names and seed the model was trained with.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load, readRegularFile, type Sequential } from '@bp/layers';
 import { FormatError } from '@bp/tensor';
 import { DATASETS } from './choices.js';
 import type { TrainSettings } from './settings.js';
-import { jsonErrorWhere } from './terminal-safe.js';
+import { jsonErrorWhere, shellQuote } from './terminal-safe.js';
 
 /** What `run.json` records. */
 export interface RunInfo {
@@ -47,8 +48,28 @@ export function checkRunInfo(value: unknown, path: string): RunInfo {
   return run as RunInfo;
 }
 
+/**
+ * Refuses, in words rather than an errno, a directory that does not exist or holds no saved model:
+ * one with a checkpoint but no model is a run that has not finished, which --resume completes.
+ */
+async function checkHoldsModel(dir: string): Promise<void> {
+  const kind = async (p: string) => (await stat(p).catch(() => null)) ?? null;
+  const d = await kind(dir);
+  if (d === null) throw new FormatError(dir, 'not found: no such run directory');
+  if (!d.isDirectory()) throw new FormatError(dir, 'is not a directory: give the directory bp train wrote (its --out)');
+  if ((await kind(join(dir, 'model.json'))) !== null) return;
+  const unfinished = (await kind(join(dir, 'checkpoint.safetensors'))) !== null;
+  throw new FormatError(
+    dir,
+    unfinished
+      ? `holds no saved model yet: the run stopped before its end; finish it with bp train --resume ${shellQuote(dir)}`
+      : 'holds no saved model (no model.json): give a directory written by bp train or save()',
+  );
+}
+
 /** The model saved in `dir` and its run description (null when `dir` has no run.json). */
 export async function loadModelDir(dir: string): Promise<{ model: Sequential; run: RunInfo | null }> {
+  await checkHoldsModel(dir);
   const model = await load(dir);
   model.eval();
   const path = join(dir, 'run.json');

@@ -162,8 +162,21 @@ describe('bp train and its output directory', () => {
       );
       expect(again.stderr).toContain(`--resume ${out}`);
       expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).toBe(0);
+      expect((await runCli(['export', out, '--format', 'onnx'])).code).toBe(0);
       const replaced = await runCli(['train', 'xor', '--epochs', '2', '--seed', '3', '--out', out, '--overwrite']);
       expect(replaced.code, replaced.stderr).toBe(0);
+      // The earlier run's export went with it: no model.onnx of the old weights beside the new ones.
+      expect(await readdir(out)).not.toContain('model.onnx');
+      // A run directory without a model says why, in words (an unfinished run: how to finish it).
+      const unfinished = await tempDir();
+      await writeFile(join(unfinished, 'checkpoint.safetensors'), 'x');
+      const evalUnfinished = await runCli(['eval', unfinished, 'xor']);
+      expect(evalUnfinished.code).toBe(1);
+      expect(evalUnfinished.stderr).toContain(
+        `${unfinished}: holds no saved model yet: the run stopped before its end; finish it with bp train --resume ${unfinished}`,
+      );
+      const evalEmpty = await runCli(['eval', await tempDir(), 'xor']);
+      expect(evalEmpty.stderr).toContain('holds no saved model (no model.json)');
       expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).settings.seed).toBe(3);
       expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).not.toBe(0);
       expect((await runCli(['train', '--resume', out, '--overwrite'])).code).toBe(2);

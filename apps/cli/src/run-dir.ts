@@ -49,6 +49,9 @@ export const LOCK_FILE = '.bp-lock';
 /** The files `bp train` writes into a run directory (what `--overwrite` removes first). */
 export const RUN_FILES = ['run.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'report.csv', 'report.svg'] as const;
 
+/** What `bp export` writes in a run's directory when no --output is given. */
+export const EXPORT_FILES = ['model.onnx', 'weights.safetensors'] as const;
+
 /** A lock whose file is younger than this and holds no readable pid may be mid-creation: it is respected. */
 const YOUNG_LOCK_MS = 10_000;
 
@@ -169,7 +172,8 @@ export async function claimRunDir(dir: string, overwrite: boolean): Promise<void
       `the output directory ${dir} is not empty (${shown}). Continue that run with --resume ${shellQuote(dir)}, replace it with --overwrite, or choose another --out DIR`,
     );
   }
-  for (const name of RUN_FILES) await rm(join(dir, name), { force: true });
+  // bp export's default outputs too: an earlier run's model.onnx must not pass for the new run's.
+  for (const name of [...RUN_FILES, ...EXPORT_FILES]) await rm(join(dir, name), { force: true });
 }
 
 /**
