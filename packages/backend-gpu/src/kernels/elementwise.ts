@@ -25,12 +25,16 @@ export function copyKernel(size: number, truncate: boolean): KernelSpec {
 /**
  * sin and cos by Cody-Waite reduction to [-pi/4, pi/4] and the Cephes float32
  * polynomials: the GL built-ins are approximations (SwiftShader's stray by
- * 2e-4), these stay within a few float32 ulps for |x| below about 1e4.
+ * 2e-4), these stay within a few float32 ulps for |x| below about 1e4. Past
+ * {@link TRIG_EXACT} the reduction's products are no longer exact (sin(1e10)
+ * came out as -3e17): there the built-in serves, exact where the kernel runs
+ * in JavaScript (gpu.js's WebAssembly and CPU modes) and within [-1, 1] on GL.
  */
 function trig(cos: boolean): string {
   // pi/2 split into three parts whose products with k stay exact in float32.
   const quadrant = cos ? ['c', '-s', '-c', 's'] : ['s', 'c', '-s', '-c'];
   return (
+    largeArgument(cos ? 'cos' : 'sin') +
     'const k = Math.floor(v * 0.6366197723675814 + 0.5);\n' +
     '  const rr = ((v - k * 1.5703125) - k * 0.00048375129699707031) - k * 7.549789954891882e-8;\n' +
     '  const z = rr * rr;\n' +
@@ -42,6 +46,14 @@ function trig(cos: boolean): string {
     `  if (q < 2.5) {\n    return ${quadrant[2]};\n  }\n` +
     `  return ${quadrant[3]};`
   );
+}
+
+/** Below this |x| the Cody-Waite reduction of {@link trig} is exact in float32. */
+const TRIG_EXACT = 8192;
+
+/** The statement that hands a finite |v| past {@link TRIG_EXACT} to the built-in `fn` (infinities go on to give NaN). */
+function largeArgument(fn: 'sin' | 'cos' | 'tan'): string {
+  return `if (Math.abs(v) > ${TRIG_EXACT} && Math.abs(v) < inf) {\n    return Math.${fn}(v);\n  }\n  `;
 }
 
 /** Cephes asinf's polynomial: asin(w) for |w| <= 0.5, given `z = w * w`. */
@@ -120,6 +132,7 @@ const unaryBody: Partial<Record<UnaryOp, string>> = {
   cos: trig(true),
   // Cephes tanf on the same reduction as sin and cos; odd quadrants give -1/tan.
   tan:
+    largeArgument('tan') +
     'const k = Math.floor(v * 0.6366197723675814 + 0.5);\n' +
     '  const rr = ((v - k * 1.5703125) - k * 0.00048375129699707031) - k * 7.549789954891882e-8;\n' +
     '  const z = rr * rr;\n' +
