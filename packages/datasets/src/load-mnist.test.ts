@@ -97,6 +97,19 @@ describe('loadMnist from a directory', () => {
     await expect(loadMnist({ split: 'test', dir, limit: -1 })).rejects.toThrow(ArgumentError);
   });
 
+  it('checks limit, normalize and dir before looking for the files, naming loadMnist and the value as given', async () => {
+    // A directory without the files: the option error comes first (it came after the whole load, as mnistFromIdx's).
+    const empty = tempDir();
+    await expect(loadMnist({ split: 'test', dir: empty, limit: Number.NaN })).rejects.toThrow(
+      /^loadMnist: limit must be a non-negative integer, got NaN$/,
+    );
+    await expect(loadMnist({ split: 'test', dir: empty, limit: '5' as never })).rejects.toThrow(/got "5"$/);
+    await expect(loadMnist({ split: 'test', dir: empty, normalize: { mean: Number.NaN, std: 1 } })).rejects.toThrow(
+      /^loadMnist: normalize must be .* got \{ mean: NaN, std: 1 \}$/,
+    );
+    await expect(loadMnist({ split: 'test', dir: '' })).rejects.toThrow(/^loadMnist: dir must be a non-empty directory path, got ""$/);
+  });
+
   it('finds the files through BP_DATA_DIR', async () => {
     const dir = tempDir();
     writeMnistPair(dir, 't10k', [8, 6]);

@@ -1,5 +1,5 @@
 import { ArgumentError, NotAvailableError } from '@bp/tensor';
-import { MNIST_FILES, mnistFromIdx, type ImageDataset, type MnistSplit } from './mnist.js';
+import { MNIST_FILES, mnistFromIdx, normalizedScale, resolveLimit, type ImageDataset, type MnistSplit } from './mnist.js';
 import * as files from './node-files.js';
 
 /** Options for {@link loadMnist}. */
@@ -60,6 +60,14 @@ async function loadFrom(
   howTo: string,
   normalize?: { mean: number; std: number },
 ): Promise<ImageDataset> {
+  // The options are checked before any file is read: a bad limit must not cost a whole load first.
+  resolveLimit(op, limit, 0);
+  if (normalize !== undefined) normalizedScale(op, normalize);
+  for (const place of places) {
+    if (typeof place.dir !== 'string' || place.dir === '') {
+      throw new ArgumentError(op, `dir must be a non-empty directory path, got ${JSON.stringify(place.dir)}`);
+    }
+  }
   const names = MNIST_FILES[split];
   for (const place of places) {
     const images = await files.findFile(place.dir, names.images);

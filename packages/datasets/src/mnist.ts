@@ -56,7 +56,8 @@ for (let i = 0; i < 256; i++) SCALE[i] = i / 255;
 export function normalizedScale(op: string, stats: { mean: number; std: number }): Float32Array {
   const { mean, std } = stats ?? ({} as { mean: number; std: number });
   if (typeof mean !== 'number' || !Number.isFinite(mean) || typeof std !== 'number' || !Number.isFinite(std) || std === 0) {
-    throw new ArgumentError(op, `normalize must be { mean, std } with finite numbers and std not zero, got ${JSON.stringify(stats)}`);
+    const shown = stats !== null && typeof stats === 'object' ? `{ mean: ${String(mean)}, std: ${String(std)} }` : String(stats);
+    throw new ArgumentError(op, `normalize must be { mean, std } with finite numbers and std not zero, got ${shown}`);
   }
   const m = Math.fround(mean);
   const s = Math.fround(std);
@@ -83,7 +84,10 @@ export interface MnistFromIdxOptions {
 export function resolveLimit(op: string, limit: number | undefined, n: number): number {
   if (limit === undefined) return n;
   if (!Number.isInteger(limit) || limit < 0) {
-    throw new ArgumentError(op, `limit must be a non-negative integer, got ${String(limit)}`);
+    throw new ArgumentError(
+      op,
+      `limit must be a non-negative integer, got ${typeof limit === 'string' ? JSON.stringify(limit) : String(limit)}`,
+    );
   }
   return Math.min(limit, n);
 }

@@ -1,4 +1,4 @@
-// sin, cos and tan past the range where the kernels' float32 reduction is exact (|x| > 8192): the
+// pow of -Infinity to a fractional power (NaN before; |p|^q as IEEE), and sin, cos and tan past the range where the kernels' float32 reduction is exact (|x| > 8192): the
 // built-in serves there. In the modes that run in Node it is JavaScript's, so the values match the
 // CPU backend's; before, sin(1e8) came out as -0.98 instead of 0.93 and sin(1e10) as -3.3e17.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,20 @@ describe('sin, cos and tan of large arguments on the gpu backend', () => {
           else expect(Math.abs(v - want), `${op}(${xs[i]}): ${v} against ${want}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want));
         });
       }
+    });
+  }
+});
+
+describe('pow of -Infinity on the gpu backend', () => {
+  const previous = getBackend();
+  afterAll(() => setBackend(previous));
+  for (const mode of NODE_MODES) {
+    it(`${mode} mode: |p|^q for a fractional power, as IEEE pow and the CPU backend (it gave NaN)`, async () => {
+      const a = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -2];
+      const b = [2.5, 0.5, -2.5, 3, -3, 0.5];
+      await setBackend(gpu({ mode }));
+      // torch.tensor([-inf] * 5 + [-2.]).pow(torch.tensor([2.5, .5, -2.5, 3., -3., .5])) = [inf, inf, 0, -inf, -0, nan]
+      expect(Array.from(tensor(a).pow(tensor(b)).dataSync())).toEqual([Infinity, Infinity, 0, -Infinity, -0, Number.NaN]);
     });
   }
 });
