@@ -313,7 +313,7 @@ function binaryBody(op: BinaryOp, truncate: boolean): string {
         '      const half = q * 0.5;\n' +
         '      if (!(Math.floor(half) == half)) {\n        r = -r;\n      }\n' +
         // A negative base to a fractional power is NaN, but -Infinity's is |p|^q (Infinity or 0), as IEEE pow.
-        '    } else if (p != -inf) {\n      r = nan;\n    }\n' +
+        '    } else if (!(p == -inf)) {\n      r = nan;\n    }\n' +
         '  }\n  ' +
         ret('r')
       );
