@@ -47,28 +47,21 @@ export const MAX_BUILD_OUTPUT_VALUES = 2 ** 26;
 let outputsLeft = Infinity;
 
 /**
- * Called by a window layer before it computes an output of `shape` per sample (no batch axis):
- * within {@link withParameterBudget}, throws when the build pass's outputs would pass
- * {@link MAX_BUILD_OUTPUT_VALUES}; elsewhere does nothing.
+ * Called by a window layer before it computes its output: within {@link withParameterBudget},
+ * `shape()` (the output's shape per sample, no batch axis) is asked for and counted, throwing when
+ * the build pass's outputs would pass {@link MAX_BUILD_OUTPUT_VALUES}; elsewhere nothing is computed.
  */
-export function spendOutput(layer: string, shape: readonly number[]): void {
+export function spendOutput(layer: string, shape: () => readonly number[]): void {
   if (outputsLeft === Infinity) return;
-  const n = shape.reduce((p, d) => p * Math.max(0, d), 1);
+  const dims = shape();
+  const n = dims.reduce((p, d) => p * Math.max(0, d), 1);
   if (!(n <= outputsLeft)) {
     throw new ArgumentError(
       layer,
-      `an output of ${fmtShape(shape)} per sample (${n} values) takes building past the ${MAX_BUILD_OUTPUT_VALUES} values a loaded model may compute`,
+      `an output of ${fmtShape(dims)} per sample (${n} values) takes building past the ${MAX_BUILD_OUTPUT_VALUES} values a loaded model may compute`,
     );
   }
   outputsLeft -= n;
-}
-
-/** The output length of a window over `size` positions (PyTorch's formula; `ceil` as pooling's ceilMode). */
-export function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation: number, ceil = false): number {
-  const span = size + 2 * padding - dilation * (kernel - 1) - 1;
-  const out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-  // As PyTorch: a ceil-mode window that would start in the right padding is dropped.
-  return ceil && (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
 /** Called by a layer about to create `n` parameter values it sized itself (see {@link withParameterBudget}). */

@@ -29,6 +29,7 @@ export {
   maxPool2dBackward,
   reluMaxPool2d,
   softmaxBackward,
+  windowOutputSize,
 } from './ops/nn.js';
 export { adamUpdateInPlace, hasFusedAdam } from './ops/adam-update.js';
 export { scaleInPlace, sumOfSquares } from './ops/grad-norm.js';

@@ -87,10 +87,12 @@ export class ConvTranspose2d extends Module {
         `expects NCHW input [n, ${this.inChannels}, H, W] or one image [${this.inChannels}, H, W], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    const size = (n: number, i: 0 | 1) =>
-      (n - 1) * this.stride[i] - 2 * this.padding[i] + this.dilation[i] * (this.kernelSize[i] - 1) + this.outputPadding[i] + 1;
-    const [h, w] = x.shape.slice(-2);
-    spendOutput(this.layerType, [this.outChannels, size(h, 0), size(w, 1)]);
+    spendOutput(this.layerType, () => {
+      const size = (n: number, i: 0 | 1) =>
+        (n - 1) * this.stride[i] - 2 * this.padding[i] + this.dilation[i] * (this.kernelSize[i] - 1) + this.outputPadding[i] + 1;
+      const [h, w] = x.shape.slice(-2);
+      return [this.outChannels, size(h, 0), size(w, 1)];
+    });
     return convTranspose2d(x, this.weight, this.bias, {
       stride: this.stride,
       padding: this.padding,

@@ -1,8 +1,8 @@
 import { ArgumentError, ShapeError, type Tensor, conv1d, fmtShape, isTensor } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, windowOutputSize } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
-import { spendOutput, windowOutput } from '../parameter-budget.js';
+import { spendOutput } from '../parameter-budget.js';
 import { boolArg, checkChannels, intArg } from './conv-args.js';
 
 /** Options of {@link Conv1d}, as PyTorch's `nn.Conv1d`. */
@@ -75,9 +75,11 @@ export class Conv1d extends Module {
         `expects input [n, ${this.inChannels}, L], got ${fmtShape(x.shape)} (weight ${fmtShape(this.weight.shape)})`,
       );
     }
-    const len = x.shape[2];
-    const p = this.padding === 'valid' ? 0 : this.padding;
-    spendOutput(this.layerType, [this.outChannels, p === 'same' ? len : windowOutput(len, this.kernelSize, this.stride, p, this.dilation)]);
+    spendOutput(this.layerType, () => {
+      const len = x.shape[2];
+      const p = this.padding === 'valid' ? 0 : this.padding;
+      return [this.outChannels, p === 'same' ? len : windowOutputSize(len, this.kernelSize, this.stride, p, this.dilation)];
+    });
     return conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 

@@ -1,8 +1,8 @@
 import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
-import { checkOptions, conv2dReluMaxPool2d } from '@bp/tensor/internal';
+import { checkOptions, conv2dReluMaxPool2d, windowOutputSize } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
-import { spendOutput, windowOutput } from '../parameter-budget.js';
+import { spendOutput } from '../parameter-budget.js';
 import { checkChannels } from './conv-args.js';
 import type { MaxPool2d } from './max-pool2d.js';
 
@@ -102,10 +102,13 @@ export class Conv2d extends Module {
 
   /** Counts this layer's output against a loader's build bound ({@link spendOutput}). */
   private spendOutput(x: Tensor): void {
-    const [h, w] = x.shape.slice(-2);
-    const p = this.padding === 'valid' ? [0, 0] : this.padding;
-    const size = (n: number, i: 0 | 1) => (p === 'same' ? n : windowOutput(n, this.kernelSize[i], this.stride[i], p[i], this.dilation[i]));
-    spendOutput(this.layerType, [this.outChannels, size(h, 0), size(w, 1)]);
+    spendOutput(this.layerType, () => {
+      const [h, w] = x.shape.slice(-2);
+      const p = this.padding === 'valid' ? [0, 0] : this.padding;
+      const size = (n: number, i: 0 | 1) =>
+        p === 'same' ? n : windowOutputSize(n, this.kernelSize[i], this.stride[i], p[i], this.dilation[i]);
+      return [this.outChannels, size(h, 0), size(w, 1)];
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
-import { checkOptions, reluMaxPool2d } from '@bp/tensor/internal';
+import { checkOptions, reluMaxPool2d, windowOutputSize } from '@bp/tensor/internal';
 import { Module } from '../module.js';
-import { spendOutput, windowOutput } from '../parameter-budget.js';
+import { spendOutput } from '../parameter-budget.js';
 import { boolArg } from './conv-args.js';
 
 /** Options of {@link MaxPool2d}. */
@@ -65,10 +65,12 @@ export class MaxPool2d extends Module {
 
   /** Counts this layer's output against a loader's build bound ({@link spendOutput}). */
   private spendOutput(x: Tensor): void {
-    const [c, h, w] = x.shape.slice(-3);
-    const size = (n: number, i: 0 | 1) =>
-      windowOutput(n, this.kernelSize[i], this.stride[i], this.padding[i], this.dilation[i], this.ceilMode);
-    spendOutput(this.layerType, [c, size(h, 0), size(w, 1)]);
+    spendOutput(this.layerType, () => {
+      const [c, h, w] = x.shape.slice(-3);
+      const size = (n: number, i: 0 | 1) =>
+        windowOutputSize(n, this.kernelSize[i], this.stride[i], this.padding[i], this.dilation[i], this.ceilMode);
+      return [c, size(h, 0), size(w, 1)];
+    });
   }
 
   /**

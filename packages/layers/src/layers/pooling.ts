@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, type Tensor, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, fmtShape, isTensor } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, windowOutputSize } from '@bp/tensor/internal';
 import { Module } from '../module.js';
-import { spendOutput, windowOutput } from '../parameter-budget.js';
+import { spendOutput } from '../parameter-budget.js';
 import { boolArg, pairArg } from './conv-args.js';
 
 /** Options of {@link AvgPool2d}, as PyTorch's `nn.AvgPool2d`. */
@@ -54,9 +54,11 @@ export class AvgPool2d extends Module {
         this.layerType,
         `expects NCHW input [n, C, H, W] or one image [C, H, W], got ${isTensor(x) ? fmtShape(x.shape) : typeof x}`,
       );
-    const [c, h, w] = x.shape.slice(-3);
-    const size = (n: number, i: 0 | 1) => windowOutput(n, this.kernelSize[i], this.stride[i], this.padding[i], 1, this.ceilMode);
-    spendOutput(this.layerType, [c, size(h, 0), size(w, 1)]);
+    spendOutput(this.layerType, () => {
+      const [c, h, w] = x.shape.slice(-3);
+      const size = (n: number, i: 0 | 1) => windowOutputSize(n, this.kernelSize[i], this.stride[i], this.padding[i], 1, this.ceilMode);
+      return [c, size(h, 0), size(w, 1)];
+    });
     return avgPool2d(x, this.kernelSize, {
       stride: this.stride,
       padding: this.padding,
@@ -93,9 +95,11 @@ function checkOutputSize(layer: string, v: unknown): OutputSize {
 /** Counts an adaptive pooling's output against a loader's build bound ({@link spendOutput}). */
 function spendAdaptive(layer: string, x: Tensor, outputSize: OutputSize): void {
   if (!isTensor(x) || x.rank < 3) return;
-  const [c, h, w] = x.shape.slice(-3);
-  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
-  spendOutput(layer, [c, oh ?? h, ow ?? w]);
+  spendOutput(layer, () => {
+    const [c, h, w] = x.shape.slice(-3);
+    const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+    return [c, oh ?? h, ow ?? w];
+  });
 }
 
 /** Adaptive 2-D average pooling to a fixed output size (PyTorch's `nn.AdaptiveAvgPool2d`); `[n, c, h, w]` or `[c, h, w]`. */

@@ -664,14 +664,21 @@ export interface AvgPool2dOptions extends WindowOptions {
   divisorOverride?: number | null;
 }
 
+/**
+ * PyTorch's output length of a window of `k` (dilation `d`, stride `s`, padding `p` each side) over
+ * `size` positions, the convolutions' and (with `ceil`, pooling's ceilMode) the poolings'.
+ */
+export function windowOutputSize(size: number, k: number, s: number, p: number, d: number, ceil = false): number {
+  const num = size + 2 * p - d * (k - 1) - 1;
+  const out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  // The last window must start inside the input or its leading padding.
+  return ceil && (out - 1) * s >= size + p ? out - 1 : out;
+}
+
 /** PyTorch's pooling output size along one axis, and the cells to add after the input so every window fits. */
 function poolExtent(size: number, k: number, s: number, p: number, d: number, ceil: boolean): [out: number, extra: number] {
-  const span = d * (k - 1) + 1;
-  const num = size + 2 * p - span;
-  let out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
-  // The last window must start inside the input or its leading padding.
-  if (ceil && (out - 1) * s >= size + p) out--;
-  const extra = Math.max(0, (out - 1) * s + span - (size + 2 * p));
+  const out = windowOutputSize(size, k, s, p, d, ceil);
+  const extra = Math.max(0, (out - 1) * s + d * (k - 1) + 1 - (size + 2 * p));
   return [out, extra];
 }
 
