@@ -122,7 +122,7 @@ export type {
 } from './io/safetensors.js';
 export { registerLayer, layerToConfig, layerFromConfig } from './io/architecture.js';
 export type { LayerFactory } from './io/architecture.js';
-export { toMemory, fromMemory, checkArchitectureSize, MODEL_FORMAT_VERSION } from './io/memory.js';
+export { toMemory, fromMemory, checkArchitectureSize, weightValuesProblem, MAX_WINDOW_SETTING, MODEL_FORMAT_VERSION } from './io/memory.js';
 export { withParameterBudget } from './parameter-budget.js';
 export type { ModelJson, ModelArtifacts } from './io/memory.js';
 export { save, load, writeFileAtomic, readRegularFile } from './io/save.js';

@@ -182,8 +182,22 @@ function checkBuildSizes(value: unknown, where: string, depth = 0): void {
 
 /** The layers whose kernel, stride, padding and dilation {@link checkBuildSizes} bounds. */
 const WINDOW_LAYERS = new Set(['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool2d', 'AvgPool2d']);
-/** The largest kernel size, stride, padding or dilation a loaded model may declare. */
-const MAX_WINDOW_SETTING = 1024;
+/** The largest kernel size, stride, padding or dilation a loaded model (model.json or ONNX) may declare. */
+export const MAX_WINDOW_SETTING = 1024;
+
+/**
+ * What a loader refuses in a weight's values, as the end of a message naming the weight (`holds NaN
+ * at index 3: …`), or null when there is nothing: a NaN or infinite value (every output would be
+ * NaN), or, for a running variance (`variance`), a negative one. The first index with either.
+ */
+export function weightValuesProblem(values: ArrayLike<number>, variance = false): string | null {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) return `holds ${v} at index ${i}: a model with non-finite weights cannot give meaningful results`;
+    if (variance && v < 0) return `holds ${v} at index ${i}: a variance cannot be negative`;
+  }
+  return null;
+}
 
 /**
  * Refuses an architecture description before anything is built when it would
@@ -295,18 +309,8 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
       if (counts && t.dataSync().some((v) => v < 0)) throw new FormatError(source, `tensor ${quoteName(name)} holds a negative count`);
       continue;
     }
-    const values = t.dataSync();
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) {
-        throw new FormatError(
-          source,
-          `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a model with non-finite weights cannot give meaningful results`,
-        );
-      }
-      if (counts && values[i] < 0) {
-        throw new FormatError(source, `tensor ${quoteName(name)} holds ${values[i]} at index ${i}: a variance cannot be negative`);
-      }
-    }
+    const problem = weightValuesProblem(t.dataSync(), counts);
+    if (problem !== null) throw new FormatError(source, `tensor ${quoteName(name)} ${problem}`);
   }
   model.loadStateDict(tensors);
   if (model instanceof Sequential && modelJson.trainingConfig) {

@@ -66,18 +66,6 @@ export function readTensor(t: TensorProto, source: string, what: string): Consta
   throw new FormatError(source, `${what} has data type ${dataType}; bp reads float32 weights and int64/int32 shapes only`);
 }
 
-/** The largest kernel size, stride, padding or dilation an imported model may declare (as `load` allows in model.json). */
-export const MAX_WINDOW_SETTING = 1024;
-
-/**
- * The first value of `values` that is NaN or infinite, with its index (as `load` refuses in
- * weights), or null when all are finite.
- */
-export function firstNonFinite(values: ArrayLike<number>): { index: number; value: number } | null {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { index: i, value: values[i] };
-  return null;
-}
-
 /**
  * The shortest decimal that is the same float32 as `f`: a float attribute
  * or weight written from 1e-5 reads back as 1e-5, not 0.0000099999997.

@@ -9,13 +9,14 @@ import {
   Sequential,
   checkArchitectureSize,
   layerFromConfig,
+  weightValuesProblem,
 } from '@bp/layers';
 import { noGrad } from '@bp/autograd';
 import { ArgumentError, FormatError, type Tensor, fmtShape, tensor, zeros } from '@bp/tensor';
 import { exportOnnx } from '../export/export-onnx.js';
 import { ARCHITECTURE_KEY } from '../metadata.js';
 import { AttributeType, DataType, type ModelProto, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
-import { type Constant, firstNonFinite, readTensor, shortestFloat32, shown } from './constants.js';
+import { type Constant, readTensor, shortestFloat32, shown } from './constants.js';
 import { type NodeImportContext, attribute, importableOpTypes, importerFor } from './node-importers.js';
 
 /** The opsets whose semantics for the ops bp reads are the ones the importers implement. */
@@ -109,17 +110,12 @@ function fromArchitecture(json: string, file: ModelProto, source: string, chainE
  * were assembled from its pieces.
  */
 function checkWeightValues(values: Float32Array | number[], name: string, exact: boolean, source: string): void {
-  const what = exact ? `initializer ${shown(name)}` : `the initializers of the parameter ${shown(name)}`;
-  const bad = firstNonFinite(values);
-  if (bad) {
+  const problem = weightValuesProblem(values, /(^|\.)running_var$/.test(name));
+  if (problem !== null) {
     throw new FormatError(
       source,
-      `${what} holds ${bad.value} at index ${bad.index}: a model with non-finite weights cannot give meaningful results`,
+      `${exact ? `initializer ${shown(name)}` : `the initializers of the parameter ${shown(name)}`} ${problem}`,
     );
-  }
-  if (/(^|\.)running_var$/.test(name)) {
-    const i = Array.prototype.findIndex.call(values, (v: number) => v < 0);
-    if (i >= 0) throw new FormatError(source, `${what} holds ${values[i]} at index ${i}: a variance cannot be negative`);
   }
 }
 

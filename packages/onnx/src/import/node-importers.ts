@@ -23,11 +23,13 @@ import {
   Sigmoid,
   Softmax,
   Tanh,
+  MAX_WINDOW_SETTING,
+  weightValuesProblem,
 } from '@bp/layers';
 import { ArgumentError, FormatError, tensor } from '@bp/tensor';
 import { Normalize } from '../normalize.js';
 import { type AttributeProto, DataType, type NodeProto } from '../proto/onnx.js';
-import { type Constant, MAX_WINDOW_SETTING, firstNonFinite, shortestFloat32 } from './constants.js';
+import { type Constant, shortestFloat32 } from './constants.js';
 
 /** What a node importer gets. */
 export interface NodeImportContext {
@@ -71,13 +73,8 @@ function need(c: Constant | undefined, ctx: NodeImportContext, what: string, ran
   if (c.dataType !== DataType.FLOAT) return ctx.refuse(`${what} must be float32`);
   if (!ranks.includes(c.dims.length)) return ctx.refuse(`${what} has shape [${c.dims.join(', ')}], expected rank ${ranks.join(' or ')}`);
   // As `load` refuses in weights: a NaN or infinite weight only makes every output NaN.
-  const bad = firstNonFinite(c.values);
-  if (bad) {
-    throw new FormatError(
-      ctx.source,
-      `${ctx.where}: ${c.what ?? what} holds ${bad.value} at index ${bad.index}: a model with non-finite weights cannot give meaningful results`,
-    );
-  }
+  const problem = weightValuesProblem(c.values);
+  if (problem !== null) throw new FormatError(ctx.source, `${ctx.where}: ${c.what ?? what} ${problem}`);
   return c;
 }
 
@@ -293,13 +290,9 @@ function importBatchNormalization(node: NodeProto, ctx: NodeImportContext): Modu
   if (parts.some((p) => p.dims[0] !== c) || c === 0)
     ctx.refuse(`has per-channel inputs of sizes ${parts.map((p) => p.dims[0]).join(', ')}`);
   // As `load` refuses: a negative running variance makes the channel's outputs NaN.
-  const negative = Array.prototype.findIndex.call(parts[3].values, (v: number) => v < 0);
-  if (negative >= 0) {
-    throw new FormatError(
-      ctx.source,
-      `${ctx.where}: ${parts[3].what ?? 'input 4 (the running variance)'} holds ${parts[3].values[negative]} at index ${negative}: a variance cannot be negative`,
-    );
-  }
+  const negative = weightValuesProblem(parts[3].values, true);
+  if (negative !== null)
+    throw new FormatError(ctx.source, `${ctx.where}: ${parts[3].what ?? 'input 4 (the running variance)'} ${negative}`);
   const eps = ctx.float('epsilon', 1e-5);
   if (!(eps >= 0 && Number.isFinite(eps))) ctx.refuse(`has epsilon ${eps}`);
   // Images [n, c, h, w] (a batch of one's shape known from the graph input) go to BatchNorm2d.
