@@ -396,14 +396,81 @@
       (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3))))
   (func $pack_b_range (param $src i32) (param $k i32) (param $n i32) (param $dst i32) (param $jb0 i32) (param $jb1 i32)
     (local $jb i32) (local $p i32) (local $s i32) (local $d i32) (local $full i32) (local $rem i32) (local $nb4 i32) (local $end i32)
+    (local $pst1 i32) (local $pst2 i32) (local $pst3 i32) (local $pst4 i32) (local $pst5 i32) (local $pst6 i32) (local $pst7 i32)
     ;; Panels jb0..jb1 of pack_b's output (panel jb at dst + 32*k*jb).
     (if (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $n))) (then (return)))
     (local.set $nb4 (i32.shl (local.get $n) (i32.const 2)))
     (local.set $full (i32.shr_u (local.get $n) (i32.const 3)))
     (local.set $end (select (local.get $full) (local.get $jb1) (i32.lt_u (local.get $full) (local.get $jb1))))
     (local.set $d (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $k) (i32.const 5)) (local.get $jb0))))
-    ;; Whole panels: row p of panel jb is 8 consecutive floats of row p of the source.
+    ;; pst1..pst7: the byte distance from a panel to the 1st..7th panel after it.
+    (local.set $pst1 (i32.shl (local.get $k) (i32.const 5)))
+    (local.set $pst2 (i32.shl (local.get $pst1) (i32.const 1)))
+    (local.set $pst3 (i32.add (local.get $pst2) (local.get $pst1)))
+    (local.set $pst4 (i32.shl (local.get $pst1) (i32.const 2)))
+    (local.set $pst5 (i32.add (local.get $pst4) (local.get $pst1)))
+    (local.set $pst6 (i32.add (local.get $pst4) (local.get $pst2)))
+    (local.set $pst7 (i32.add (local.get $pst4) (local.get $pst3)))
     (local.set $jb (local.get $jb0))
+    ;; Runs of 8 whole panels: one walk down the rows reads 256 contiguous bytes of each row (whole
+    ;; cache lines) for 8 panels; a walk per panel fetched each line again for the next panel, the rows
+    ;; n floats apart (4 KiB at n = 1024, all in a few cache sets).
+    (block $w8done
+      (loop $w8
+        (br_if $w8done (i32.gt_u (i32.add (local.get $jb) (i32.const 8)) (local.get $end)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (local.get $jb) (i32.const 5))))
+        (local.set $p (local.get $k))
+        (loop $rows
+          (v128.store offset=0 (local.get $d) (v128.load offset=0 (local.get $s)))
+          (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst1)) (v128.load offset=32 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst1)) (v128.load offset=48 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst2)) (v128.load offset=64 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst2)) (v128.load offset=80 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst3)) (v128.load offset=96 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst3)) (v128.load offset=112 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst4)) (v128.load offset=128 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst4)) (v128.load offset=144 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst5)) (v128.load offset=160 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst5)) (v128.load offset=176 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst6)) (v128.load offset=192 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst6)) (v128.load offset=208 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst7)) (v128.load offset=224 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst7)) (v128.load offset=240 (local.get $s)))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (local.set $s (i32.add (local.get $s) (local.get $nb4)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br_if $rows (local.get $p)))
+        ;; d is at the end of the first panel of the run: on to the panel after the run.
+        (local.set $d (i32.add (local.get $d) (local.get $pst7)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 8)))
+        (br $w8)))
+    ;; Runs of 4 whole panels: one walk down the rows reads 128 contiguous bytes of each row (whole
+    ;; cache lines) for 4 panels; a walk per panel fetched each line again for the next panel, the rows
+    ;; n floats apart (4 KiB at n = 1024, all in a few cache sets).
+    (block $w4done
+      (loop $w4
+        (br_if $w4done (i32.gt_u (i32.add (local.get $jb) (i32.const 4)) (local.get $end)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (local.get $jb) (i32.const 5))))
+        (local.set $p (local.get $k))
+        (loop $rows
+          (v128.store offset=0 (local.get $d) (v128.load offset=0 (local.get $s)))
+          (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst1)) (v128.load offset=32 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst1)) (v128.load offset=48 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst2)) (v128.load offset=64 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst2)) (v128.load offset=80 (local.get $s)))
+          (v128.store offset=0 (i32.add (local.get $d) (local.get $pst3)) (v128.load offset=96 (local.get $s)))
+          (v128.store offset=16 (i32.add (local.get $d) (local.get $pst3)) (v128.load offset=112 (local.get $s)))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (local.set $s (i32.add (local.get $s) (local.get $nb4)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br_if $rows (local.get $p)))
+        ;; d is at the end of the first panel of the run: on to the panel after the run.
+        (local.set $d (i32.add (local.get $d) (local.get $pst3)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 4)))
+        (br $w4)))
+    ;; The whole panels left one at a time: row p of panel jb is 8 consecutive floats of row p of the source.
     (block $pdone
       (loop $panels
         (br_if $pdone (i32.ge_u (local.get $jb) (local.get $end)))

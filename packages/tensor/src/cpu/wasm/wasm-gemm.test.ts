@@ -226,27 +226,35 @@ describe.skipIf(module === null)('the matrix kernel on packed panels of B', () =
     }
   });
 
-  it('packs B [k, n] into [ceil(n/8), k, 8] panels padded with zeros, from either layout', () => {
-    const [k, n] = [3, 11];
+  // 11 columns: one whole panel and a ragged one; 107: thirteen whole panels (a run of eight, a run
+  // of four and one alone, as pack_b walks them) and a ragged one.
+  it.each([
+    [3, 11],
+    [5, 107],
+  ])('packs B [%i, %i] into [ceil(n/8), k, 8] panels padded with zeros, from either layout', (k, n) => {
+    const nb = Math.ceil(n / 8);
     const b = Float32Array.from({ length: k * n }, (_, i) => i + 1);
     const bt = Float32Array.from({ length: k * n }, (_, i) => b[(i % k) * n + Math.floor(i / k)]);
-    const want = new Float32Array(2 * k * 8);
-    for (let jb = 0; jb < 2; jb++)
+    const want = new Float32Array(nb * k * 8);
+    for (let jb = 0; jb < nb; jb++)
       for (let p = 0; p < k; p++)
         for (let j = 0; j < 8; j++) {
           const col = jb * 8 + j;
           want[(jb * k + p) * 8 + j] = col < n ? b[p * n + col] : 0;
         }
-    const mem = simd.heap(1024);
+    const at = 64 + k * n + 64;
+    const mem = simd.heap(at + want.length + 64);
     for (const [src, pack] of [
       [b, 'pack_b'],
       [bt, 'pack_bt'],
     ] as const) {
-      mem.fill(-1, 0, 1024);
+      mem.fill(-1, 0, at + want.length + 64);
       mem.set(src, 64);
-      if (pack === 'pack_b') simd.exports.pack_b(64 * 4, k, n, 256 * 4);
-      else simd.exports.pack_bt(64 * 4, n, k, 256 * 4);
-      expect(Array.from(mem.subarray(256, 256 + want.length)), pack).toEqual(Array.from(want));
+      if (pack === 'pack_b') simd.exports.pack_b(64 * 4, k, n, at * 4);
+      else simd.exports.pack_bt(64 * 4, n, k, at * 4);
+      expect(Array.from(mem.subarray(at, at + want.length)), pack).toEqual(Array.from(want));
+      // Nothing past the panels is written.
+      expect(mem[at + want.length], pack).toBe(-1);
     }
   });
 });
