@@ -222,6 +222,33 @@ describe('fit', () => {
     }
   });
 
+  it("resumes with initialEpoch as Keras does: epochs is the last epoch's index, not a count", async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const train = async (parts: { epochs: number; initialEpoch?: number }[]) => {
+        manualSeed(5);
+        const { x, y } = blobs(8);
+        const model = new Sequential([new Dense(3, { inputShape: [2] })]);
+        model.compile({ optimizer: 'sgd', loss: 'crossEntropy' });
+        const epochs: number[][] = [];
+        for (const part of parts) epochs.push((await model.fit(x, y, { batchSize: 8, verbose: 1, ...part })).epoch);
+        return { epochs, weight: Array.from(model.stateDict()['0.weight'].dataSync()) };
+      };
+      const whole = await train([{ epochs: 3 }]);
+      log.mockClear();
+      const resumed = await train([{ epochs: 1 }, { epochs: 3, initialEpoch: 1 }]);
+      expect(resumed.epochs).toEqual([[0], [1, 2]]);
+      expect(log.mock.calls.map((c) => String(c[0]).split(' - ')[0])).toEqual(['Epoch 1/1', 'Epoch 2/3', 'Epoch 3/3']);
+      // The same two epochs as the last two of one three-epoch call: the same weights.
+      expect(resumed.weight).toEqual(whole.weight);
+      // Nothing left to train: no epoch.
+      const done = await train([{ epochs: 2, initialEpoch: 2 }]);
+      expect(done.epochs).toEqual([[]]);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   it('refuses to train before compile, and bad arguments', async () => {
     const model = new Sequential([new Dense(1, { inputShape: [2] })]);
     await expect(model.fit(xorX, xorY)).rejects.toThrow(/fit: call compile\(\{ optimizer, loss \}\) first/);

@@ -27,7 +27,10 @@ export { NonFiniteLossError };
 
 /** Options of `fit` (Keras' names and defaults). */
 export interface FitOptions {
-  /** Passes over the training data (default 1). */
+  /**
+   * Passes over the training data (default 1). As in Keras, it is the index of the last epoch,
+   * not a count added to {@link initialEpoch}: `{ epochs: 7, initialEpoch: 5 }` trains two epochs.
+   */
   epochs?: number;
   /** Samples per gradient step (default 32). */
   batchSize?: number;
@@ -41,7 +44,10 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** 0: silent (default); 1 or 2: one line per epoch with the loss, metrics and time. */
   verbose?: 0 | 1 | 2;
-  /** Epoch to start counting from, to resume an earlier run (default 0). */
+  /**
+   * Epochs already done, to resume an earlier run (default 0): training runs epochs
+   * `initialEpoch + 1` to `epochs` (none when `initialEpoch >= epochs`), as Keras' `initial_epoch`.
+   */
   initialEpoch?: number;
   /**
    * Stop with a {@link NonFiniteLossError} when a batch's loss is NaN or
@@ -311,7 +317,8 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
       optimizer,
       data: { x: xTrain, y: yTrain },
       batchSize,
-      epochs: initialEpoch + epochs,
+      // Keras: `epochs` is the last epoch's index, so a resumed run stops where a whole one would.
+      epochs: Math.max(epochs, initialEpoch),
       shuffle,
       // Where reading is not free, fit checks its own on-device loss sum when the epoch ends.
       terminateOnNaN: terminateOnNaN && valueChecksOn(getBackend()),
@@ -360,7 +367,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
         history.record(ev.epoch, epochLogs);
         if (verbose) {
           const secs = (performance.now() - t0) / 1000;
-          console.log(`Epoch ${ev.epoch + 1}/${initialEpoch + epochs} - ${secs.toFixed(2)}s - ${formatLogs(epochLogs)}`);
+          console.log(`Epoch ${ev.epoch + 1}/${epochs} - ${secs.toFixed(2)}s - ${formatLogs(epochLogs)}`);
         }
         for (const cb of callbacks) await cb.onEpochEnd?.(ev.epoch, epochLogs);
         break;
