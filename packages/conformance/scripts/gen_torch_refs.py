@@ -434,6 +434,13 @@ case("convTranspose2d dilation 2 stride [1,2] padding [2,1] outputPadding 1", "c
      lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(1, 2), padding=(2, 1), output_padding=1, dilation=2),
      {"stride": [1, 2], "padding": [2, 1], "outputPadding": 1, "dilation": 2})
 
+# Norms of order below 1 over rows holding zeros: |x|^p has an infinite slope at 0, and PyTorch's
+# gradient there is 0 (for negative p a zero makes the norm 0 and the whole row's gradient 0).
+case("norm 0.5 axis 1 with zeros", "norm", [torch.tensor([[0.0, 1.0, -2.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0]])],
+     lambda x: torch.linalg.vector_norm(x, 0.5, dim=1), {"p": 0.5, "axis": 1})
+case("norm -1 axis 1 with zeros", "norm", [torch.tensor([[0.0, 1.0, -2.0], [1.5, -0.5, 2.0]])],
+     lambda x: torch.linalg.vector_norm(x, -1, dim=1), {"p": -1, "axis": 1})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

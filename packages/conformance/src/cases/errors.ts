@@ -318,6 +318,8 @@ function table(): Row[] {
     ...rows('logSumExp', [[() => logSumExp(t23(), 4), AxisError, ['axis 4']]]),
     ...rows('layerNorm', [
       [() => layerNorm(t23(), [2]), ShapeError, ['[2,3]', 'normalizedShape [2]']],
+      [() => layerNorm(t23(), 2), ShapeError, ['[2,3]', 'normalizedShape [2]']],
+      [() => layerNorm(t23(), 2.5), ArgumentError, ['normalizedShape', '2.5']],
       [() => layerNorm(t23(), [3], zeros([2])), ShapeError, ['weight [2]', '[3]']],
       [() => layerNorm(bad(null), [3]), ArgumentError, ['Tensor']],
     ]),

@@ -421,6 +421,12 @@ export const nnCases: CaseBuilder = (ctx) => {
         'layerNorm',
       );
     }),
+    c('layerNorm: a number d normalises over the last axis, as [d] does (PyTorch accepts an int)', () => {
+      const x = normal([2, 3, 4], 98);
+      const w = normal([4], 99);
+      const same = layerNorm(x, 4, w).sub(layerNorm(x, [4], w));
+      expectClose(same, new Array<number>(24).fill(0), { atol: 0, rtol: 0 }, 'layerNorm(x, 4) - layerNorm(x, [4])', [2, 3, 4]);
+    }),
     c('scaledDotProductAttention: gradcheck, causal', () => {
       const f = (q: Tensor, k: Tensor, v: Tensor) => scaledDotProductAttention(q, k, v, { isCausal: true });
       expectGradcheck(ctx, f, [normal([2, 3, 2], 98), normal([2, 3, 2], 99), normal([2, 3, 2], 100)], 'scaledDotProductAttention causal');

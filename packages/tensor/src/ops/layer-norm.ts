@@ -11,7 +11,7 @@ import { checkTensor, make } from './util.js';
  * (PyTorch's `torch.nn.functional.layer_norm`): each slice over those axes is
  * shifted to mean 0 and scaled to variance 1 (the biased variance, as PyTorch),
  * `(x - mean) / sqrt(var + eps)`, then multiplied by `weight` and shifted by
- * `bias` when given (both of shape `normalizedShape`).
+ * `bias` when given (both of shape `normalizedShape`). A number `d` stands for `[d]`, as in PyTorch.
  *
  * On backends with a fused layer-norm kernel (the CPU backend) this is one recorded op:
  * one pass for the row statistics and the output forward, one for the gradients backward
@@ -23,12 +23,13 @@ import { checkTensor, make } from './util.js';
  */
 export function layerNorm(
   x: Tensor,
-  normalizedShape: number[],
+  normalizedShape: number | number[],
   weight: Tensor | null = null,
   bias: Tensor | null = null,
   eps = 1e-5,
 ): Tensor {
   checkTensor('layerNorm', x);
+  if (typeof normalizedShape === 'number') normalizedShape = [normalizedShape];
   if (!Array.isArray(normalizedShape) || normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ArgumentError('layerNorm', `normalizedShape must be an array of sizes, got ${JSON.stringify(normalizedShape)}`);
   }

@@ -105,9 +105,20 @@ export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false)
     return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
   }
   // sum(|x|^p)^(1/p); for p > 0 with a zero gradient where the sum is 0, as PyTorch's.
-  const s = sum(pow(abs(xf), p), axes, keepDims);
+  const s = sum(absPow(xf, p), axes, keepDims);
   if (p < 0) return pow(s, 1 / p);
   return rootZeroSafe(s, (t) => pow(t, 1 / p));
+}
+
+/**
+ * `|x|^p` for {@link norm}. For p < 1 its slope at 0 is infinite (and 0 * Infinity is NaN through
+ * abs); PyTorch's norm gradient is 0 where x is 0, so there the power is taken of 1 instead and
+ * the value (0 for p > 0, Infinity for p < 0) put in by `where`, which sends no gradient back.
+ */
+function absPow(x: Tensor, p: number): Tensor {
+  if (p >= 1) return pow(abs(x), p);
+  const zero = eq(x, 0);
+  return where(zero, p > 0 ? 0 : Infinity, pow(where(zero, 1, abs(x)), p));
 }
 
 /** `y` moved `d` places later along `axis`, the first `d` cells set to `fill`. */
