@@ -197,7 +197,7 @@ export async function browserBench(
       jobs:
         `the same code on both sides (src/browser-jobs.ts): n x n matmul GFLOP/s (tensor.matmul after a warm-up, median of ${base.reps} 512² and ${Math.max(3, Math.ceil(base.reps / 3))} 1024²), ` +
         `Keras MLP (Sequential + compile + fit) ${base.steps > 0 ? `${base.steps} steps extrapolated to` : 'a whole'} epoch of ${base.samples} images; ` +
-        `Node in this process, Chromium in a module Web Worker; default kernels (plain SIMD); median of ${options.rounds} round(s) alternating Node and Chromium`,
+        `Node in this process, Chromium in a module Web Worker; the backend's default kernels (fused multiply-adds where the engine has relaxed SIMD); median of ${options.rounds} round(s) alternating Node and Chromium`,
       threads,
       node: { oneThread: nodeOne, allThreads: nodeAll },
       chromiumIsolated: {
