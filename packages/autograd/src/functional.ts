@@ -1,4 +1,5 @@
 import { ArgumentError, BpError, NotAvailableError, Tensor, fmtShape, setGradEnabled, zerosLike } from '@bp/tensor';
+import { backwardTo } from './tape.js';
 
 /**
  * Runs `fn` without recording a graph (PyTorch's `torch.no_grad()`): for
@@ -74,7 +75,8 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...
       setGradEnabled(prev);
     }
     if (!(value instanceof Tensor)) throw new BpError('valueAndGrad', 'the function must return a Tensor');
-    if (value.requiresGrad) value.backward();
+    // Only toward the arguments: tensors fn closed over keep their .grad, and the graph they are on stays.
+    if (value.requiresGrad) backwardTo(value, leaves);
     const grads = leaves.map((l) => l.grad ?? zerosLike(l));
     return { value: value.detach(), grad: (xs.length === 1 ? grads[0] : grads) as Grads<A> };
   };

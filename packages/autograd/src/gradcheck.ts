@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor, setGradEnabled, tensor } from '@bp/tensor';
+import { backwardTo } from './tape.js';
 
 /** Options of {@link gradcheck}. */
 export interface GradcheckOptions {
@@ -75,7 +76,12 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
       w ??= projection(out.size);
       const proj = out.mul(tensor(w, { shape: out.shape.slice() })).sum();
       if (withGrad) {
-        if (proj.requiresGrad) proj.backward();
+        // Toward the inputs only: tensors fn closes over keep their .grad.
+        if (proj.requiresGrad)
+          backwardTo(
+            proj,
+            xs.filter((x) => x.requiresGrad),
+          );
         return { loss: proj.item(), grads: xs.map((x) => x.grad) };
       }
       // Recompute in float64 from the float32 outputs to limit rounding in the difference.

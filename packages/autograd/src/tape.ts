@@ -229,7 +229,31 @@ function joinSlices(shape: readonly number[], pieces: readonly SlicePiece[], den
   return sum;
 }
 
-function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): void {
+/**
+ * The tensors of `order` (inputs before outputs) from which one of `targets` is reachable through
+ * recorded nodes, the targets included: the part of the graph a gradient with respect to them needs.
+ */
+function leadingTo(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<number> {
+  const needed = new Set<number>();
+  for (const t of order) {
+    const node = t._node as Node | null;
+    if (targets.has(t) || (node !== null && node.inputs.some((x) => needed.has(x.id)))) needed.add(t.id);
+  }
+  return needed;
+}
+
+/**
+ * The backward pass of `grad` and `valueAndGrad` (PyTorch's `torch.autograd.grad`): only the part of
+ * the graph that leads to `targets` is walked (and released), and gradients accumulate into the
+ * `.grad` of the targets alone, never into other tensors the function closed over.
+ * @internal
+ */
+export function backwardTo(root: Tensor, targets: readonly Tensor[]): void {
+  // Leaves only: the walk stops at a target, so one target upstream of another would get nothing.
+  runBackward(root, undefined, {}, new Set(targets));
+}
+
+function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}, targets: ReadonlySet<Tensor> | null = null): void {
   if (!(root instanceof Tensor)) throw new ArgumentError('backward', 'called on something that is not a Tensor');
   if (opts === null || typeof opts !== 'object')
     throw new ArgumentError('backward', `options must be an object such as { retainGraph: true }, got ${typeof opts}`);
@@ -249,20 +273,24 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
     }
     g0 = onesLike(root);
   } else {
-    if (!(seed instanceof Tensor) || seed.size !== root.size) {
+    // As PyTorch: the gradient has the output's shape exactly (same-size shapes such as [3, 2]
+    // for a [2, 3] output, or [1] for a 0-d one, are refused, not reshaped).
+    if (!(seed instanceof Tensor) || seed.shape.length !== root.shape.length || seed.shape.some((d, i) => d !== root.shape[i])) {
       throw new ShapeError(
         'backward',
         `grad ${seed instanceof Tensor ? fmtShape(seed.shape) : typeof seed} does not match the output ${fmtShape(root.shape)}`,
       );
     }
     // A view: the pass disposes what it holds, never the caller's tensor.
-    g0 = seed.shape.length === root.shape.length ? seed.detach() : seed.detach().reshape(root.shape);
+    g0 = seed.detach();
   }
   const retain = opts.retainGraph === true;
   const prev = setGradEnabled(false);
   const visited: Node[] = [];
   try {
-    const order = topoOrder(root);
+    let order = topoOrder(root);
+    const needed = targets === null ? null : leadingTo(order, targets);
+    if (needed !== null) order = order.filter((t) => needed.has(t.id));
     for (const t of order) {
       const node = t._node as Node | null;
       if (node) checkNode(node);
@@ -283,7 +311,19 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
       if (!g) continue;
       grads.delete(t.id);
       const node = t._node as Node | null;
-      if (!node || t._retainGrad) {
+      if (targets !== null) {
+        if (targets.has(t)) {
+          // A target of grad(): its gradient is the result.
+          accumulate(t, g);
+          g.dispose();
+          continue;
+        }
+        if (!node) {
+          // Outside grad()'s targets, leaves keep their .grad as it was.
+          g.dispose();
+          continue;
+        }
+      } else if (!node || t._retainGrad) {
         // A leaf (or a non-leaf asked to keep its gradient): accumulate into .grad.
         if (!node && !(t.grad && !t.grad.isDisposed) && ownsStorage(g)) {
           // The pass made this gradient and nothing else sees its storage: it becomes .grad
@@ -328,6 +368,8 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): v
         // A rule may hand back a recorded tensor itself (custom rules do): never dispose those.
         if (ig !== g && !node.inputs.includes(ig) && ig !== node.output && !node.saved.includes(ig)) made.add(ig);
         if (!inp.requiresGrad) continue;
+        // grad(): no gradient flows into the part of the graph that leads to none of its targets.
+        if (needed !== null && !needed.has(inp.id)) continue;
         const have = grads.get(inp.id);
         if (have) {
           grads.set(inp.id, add(have, ig));

@@ -175,6 +175,14 @@ export class Tensor {
     if (v && this.dtype !== 'float32') {
       throw new DTypeError('requiresGrad', `only float32 tensors can require gradients, got ${this.dtype} ${fmtShape(this.shape)}`);
     }
+    if (!v && this._requiresGrad && this._node !== null) {
+      // As PyTorch: turning it off would silently cut the graph through this tensor.
+      throw new ArgumentError(
+        'requiresGrad',
+        `only a leaf tensor's requiresGrad can be turned off; this ${fmtShape(this.shape)} tensor was computed by '${this._node.op}': ` +
+          'use t.detach() for a copy outside the graph',
+      );
+    }
     this._requiresGrad = v;
   }
 
