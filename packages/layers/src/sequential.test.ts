@@ -8,6 +8,7 @@ import { BatchNorm1d } from './layers/batch-norm1d.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
+import { Embedding } from './layers/embedding.js';
 import { Flatten } from './layers/flatten.js';
 import { Linear } from './layers/linear.js';
 import { MaxPool2d } from './layers/max-pool2d.js';
@@ -56,6 +57,16 @@ describe('Sequential', () => {
     expect(model.built).toBe(true);
     expect(model.at(4).parameters()[0].shape).toEqual([10, 4 * 14 * 14]);
     expect(model.layerOutputShapes).toEqual([[4, 28, 28], [4, 28, 28], [4, 14, 14], [784], [10]]);
+  });
+
+  it('builds a model that starts by looking up ids (an Embedding) from int32 ids', () => {
+    const model = new Sequential([new Embedding(10, 4), new Flatten(), new Dense(2)]);
+    model.build([3]);
+    expect(model.built).toBe(true);
+    expect(model.layerOutputShapes).toEqual([[3, 4], [12], [2]]);
+    const nested = new Sequential([new Sequential([new Embedding(10, 4)]), new Flatten(), new Dense(2)]);
+    nested.build([5]);
+    expect(nested.at(2).parameters()[0].shape).toEqual([2, 20]);
   });
 
   it('builds lazily on the first forward without inputShape', () => {

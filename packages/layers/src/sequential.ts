@@ -3,6 +3,7 @@ import { ArgumentError, type Tensor, getBackend, zeros } from '@bp/tensor';
 import { ReLU } from './layers/activations.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
+import { Embedding } from './layers/embedding.js';
 import { Linear } from './layers/linear.js';
 import { MaxPool2d } from './layers/max-pool2d.js';
 import { checkInputShape } from './layers/flatten.js';
@@ -105,11 +106,18 @@ export class Sequential extends Module {
     const modes = this.namedModules().map(([, m]) => [m, m.training] as const);
     this.eval();
     try {
-      withoutGraph(() => this.forward(zeros([1, ...shape])));
+      withoutGraph(() => this.forward(zeros([1, ...shape], { dtype: this.sampleDtype() })));
     } finally {
       for (const [m, t] of modes) m.training = t;
     }
     this.inputShape ??= shape;
+  }
+
+  /** The dtype of the sample {@link build} feeds: int32 ids where the first layer looks them up (an `Embedding`), else float32. */
+  private sampleDtype(): 'int32' | 'float32' {
+    const first = this.layerList[0];
+    if (first instanceof Embedding) return 'int32';
+    return first instanceof Sequential ? first.sampleDtype() : 'float32';
   }
 
   override forward(x: Tensor): Tensor {

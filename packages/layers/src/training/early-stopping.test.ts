@@ -92,6 +92,32 @@ describe('EarlyStopping', () => {
     expect(messages[0]).toMatch(/EarlyStopping: 'val_auc' is not in the logs/);
   });
 
+  it('counts a NaN as no improvement and stops, as Keras (a NaN is no missing key)', () => {
+    const warn = console.warn;
+    const messages: string[] = [];
+    console.warn = (m: string) => void messages.push(m);
+    try {
+      expect(feed(new EarlyStopping({ patience: 2 }), [1, NaN, NaN, 0.5])).toBe(2);
+      expect(feed(new EarlyStopping({ patience: 0 }), [1, NaN, 0.5])).toBe(1);
+    } finally {
+      console.warn = warn;
+    }
+    expect(messages).toEqual([]);
+  });
+
+  it('finds a monitored key by its own name before its snake case (a custom metric logged as myMetric)', () => {
+    const es = new EarlyStopping({ monitor: 'myMetric', mode: 'max', patience: 0 });
+    const model = new Sequential([new Linear(1, 1)]);
+    es.setModel(model);
+    es.onTrainBegin();
+    es.onEpochEnd(0, { loss: 0, myMetric: 0.5 });
+    es.onEpochEnd(1, { loss: 0, myMetric: 0.4 });
+    expect(model.stopTraining).toBe(true);
+    expect(es.best).toBe(0.5);
+    // The documented camel-case spelling of a logged snake-case key still works.
+    expect(feed(new EarlyStopping({ monitor: 'valLoss', patience: 0 }), [1, 1.1])).toBe(1);
+  });
+
   it('refuses bad options', () => {
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/EarlyStopping: patience must be a non-negative integer/);
     expect(() => new EarlyStopping({ mode: 'up' as 'max' })).toThrow(/mode/);

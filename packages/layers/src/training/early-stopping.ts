@@ -5,7 +5,10 @@ import { snakeCase } from './history.js';
 
 /** Options of {@link EarlyStopping} (Keras' names and defaults). */
 export interface EarlyStoppingOptions {
-  /** The logged quantity to watch (default `'val_loss'`; `'valLoss'` works too). */
+  /**
+   * The logged quantity to watch (default `'val_loss'`; `'valLoss'` works too): the key as given,
+   * else its snake case, so a custom metric logged as `myMetric` is found under its own name.
+   */
   monitor?: string;
   /** An improvement must beat the best value by more than this (default 0). */
   minDelta?: number;
@@ -55,12 +58,15 @@ export class EarlyStopping implements Callback {
   best = Number.POSITIVE_INFINITY;
   /** The epoch of {@link best}. */
   bestEpoch = -1;
+  /** The monitored key as the options gave it, looked up before {@link monitor}. */
+  private readonly monitorAsGiven: string;
   private model: CallbackModel | null = null;
   private bestWeights: Record<string, Tensor> | null = null;
 
   constructor(opts: EarlyStoppingOptions = {}) {
     checkOptions('EarlyStopping', opts, ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'verbose']);
-    this.monitor = snakeCase(opts.monitor ?? 'val_loss');
+    this.monitorAsGiven = opts.monitor ?? 'val_loss';
+    this.monitor = snakeCase(this.monitorAsGiven);
     this.minDelta = Math.abs(opts.minDelta ?? 0);
     this.patience = opts.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0) {
@@ -97,11 +103,13 @@ export class EarlyStopping implements Callback {
 
   /** Compares the epoch's monitored value with the best so far and stops training when patience runs out. */
   onEpochEnd(epoch: number, logs: Logs): void {
-    const current = logs[this.monitor];
-    if (current === undefined || Number.isNaN(current)) {
-      console.warn(`EarlyStopping: '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping`);
+    const current = logs[this.monitorAsGiven] ?? logs[this.monitor];
+    if (current === undefined) {
+      console.warn(`EarlyStopping: '${this.monitorAsGiven}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping`);
       return;
     }
+    // A NaN is never an improvement (every comparison with it is false), so it counts against
+    // patience and training stops, as in Keras.
     if (this.restoreBestWeights && this.bestWeights === null) this.bestWeights = this.snapshot();
     this.wait += 1;
     if (this.isImprovement(current, this.best)) {

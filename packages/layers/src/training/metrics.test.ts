@@ -26,6 +26,8 @@ describe('accuracy', () => {
       [0, 1, 0],
     ]);
     expect(correctCount(probs, oneHot).item()).toBe(3);
+    // int32 one-hot rows read the same way (Keras reads a [n, classes] target as categorical).
+    expect(correctCount(probs, oneHot.cast('int32')).item()).toBe(3);
   });
 
   it('thresholds a single output column at 0.5', () => {

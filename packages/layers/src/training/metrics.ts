@@ -19,7 +19,8 @@ export type MetricFn = (pred: Tensor, target: Tensor) => Tensor;
 /**
  * The share of correct predictions in each sample, summed over the batch (a scalar): the number of
  * correct samples when each sample has one prediction.
- * - several output columns: the arg-max class against int32 labels `[n]` or one-hot rows `[n, classes]`;
+ * - several output columns: the arg-max class against int32 labels `[n]` or one-hot rows `[n, classes]`
+ *   (float32 or int32);
  *   a sequence's outputs `[n, t, classes]` against labels `[n, t]` count each position (as Keras:
  *   the accuracy is the share of correct positions);
  * - one output column (`[n]` or `[n, 1]`): the prediction thresholded at `threshold` (default 0.5;
@@ -41,7 +42,8 @@ export function correctCount(pred: Tensor, target: Tensor, threshold = 0.5): Ten
   }
   const predicted = pred.argmax(-1);
   let labels: Tensor;
-  if (target.rank === pred.rank && target.shape[target.rank - 1] === pred.shape[pred.rank - 1] && target.dtype === 'float32') {
+  if (target.rank === pred.rank && target.shape[target.rank - 1] === pred.shape[pred.rank - 1]) {
+    // One-hot (or soft) rows, float32 or int32 alike (Keras reads a [n, classes] target as categorical).
     labels = target.argmax(-1);
   } else if (target.size === predicted.size) {
     labels = target.dtype === 'int32' ? target.reshape(predicted.shape) : target.reshape(predicted.shape).cast('int32');
