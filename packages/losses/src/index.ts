@@ -30,6 +30,7 @@ export { klDivLoss } from './kl-div.js';
 export type { KlDivOptions } from './kl-div.js';
 export { categoricalCrossentropy } from './categorical-crossentropy.js';
 export { sparseCategoricalCrossentropy } from './sparse-categorical-crossentropy.js';
+export { binaryCrossentropy } from './binary-crossentropy.js';
 export { EPSILON } from './keras-probabilities.js';
 export { getLoss, LOSSES, LOSS_INPUTS } from './registry.js';
 // Makes every loss available by name to `compile` in @bp/layers.

@@ -4,6 +4,7 @@ import {
   LOSSES,
   LOSS_INPUTS,
   bceLoss,
+  binaryCrossentropy,
   categoricalCrossentropy,
   crossEntropyLoss,
   getLoss,
@@ -17,7 +18,9 @@ describe('getLoss', () => {
     expect(getLoss('sparseCategoricalCrossentropy')).toBe(sparseCategoricalCrossentropy);
     expect(getLoss('sparse_categorical_crossentropy')).toBe(sparseCategoricalCrossentropy);
     expect(getLoss('categorical_crossentropy')).toBe(categoricalCrossentropy);
-    expect(getLoss('binary_crossentropy')).toBe(bceLoss);
+    expect(getLoss('binary_crossentropy')).toBe(binaryCrossentropy);
+    expect(getLoss('binaryCrossentropy')).toBe(binaryCrossentropy);
+    expect(getLoss('bce')).toBe(bceLoss);
     expect(getLoss('mse')).toBe(mseLoss);
     expect(getLoss('mean_squared_error')).toBe(mseLoss);
     expect(getLoss('mae')).toBe(l1Loss);
@@ -44,7 +47,7 @@ describe('Keras spellings and the compile registry', () => {
   it('getLoss ignores case, underscores and dashes', () => {
     expect(getLoss('SparseCategoricalCrossentropy')).toBe(sparseCategoricalCrossentropy);
     expect(getLoss('MEAN_SQUARED_ERROR')).toBe(mseLoss);
-    expect(getLoss('binary-crossentropy')).toBe(bceLoss);
+    expect(getLoss('binary-crossentropy')).toBe(binaryCrossentropy);
     expect(getLoss('crossEntropy')).toBe(crossEntropyLoss);
   });
 

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@bp/tensor';
 import { bceWithLogitsLoss } from './bce-with-logits.js';
 import { bceLoss } from './bce.js';
+import { binaryCrossentropy } from './binary-crossentropy.js';
 import { categoricalCrossentropy } from './categorical-crossentropy.js';
 import { crossEntropyLoss } from './cross-entropy.js';
 import { huberLoss } from './huber.js';
@@ -29,6 +30,7 @@ export const LOSSES: Readonly<Record<string, LossFn>> = Object.freeze({
   klDivLoss: klDivLoss as LossFn,
   categoricalCrossentropy,
   sparseCategoricalCrossentropy,
+  binaryCrossentropy,
   mse: mseLoss,
   mean_squared_error: mseLoss,
   mae: l1Loss,
@@ -36,7 +38,7 @@ export const LOSSES: Readonly<Record<string, LossFn>> = Object.freeze({
   l1: l1Loss,
   huber: huberLoss,
   huber_loss: huberLoss,
-  binary_crossentropy: bceLoss,
+  binary_crossentropy: binaryCrossentropy,
   bce: bceLoss,
   bce_with_logits: bceWithLogitsLoss,
   cross_entropy: crossEntropyLoss,
@@ -45,7 +47,6 @@ export const LOSSES: Readonly<Record<string, LossFn>> = Object.freeze({
   sparse_categorical_crossentropy: sparseCategoricalCrossentropy,
   meanSquaredError: mseLoss,
   meanAbsoluteError: l1Loss,
-  binaryCrossentropy: bceLoss,
 });
 
 /**
@@ -69,6 +70,7 @@ export const LOSS_INPUTS: ReadonlyMap<LossFn, 'logits' | 'probabilities' | 'logP
   [klDivLoss as LossFn, 'logProbabilities'],
   [categoricalCrossentropy, 'probabilities'],
   [sparseCategoricalCrossentropy, 'probabilities'],
+  [binaryCrossentropy, 'probabilities'],
 ]);
 
 /** Spelling-insensitive key: case, `_` and `-` ignored. */
