@@ -1,7 +1,7 @@
 import { type Tensor, gt, maximum, where } from '@bp/tensor';
 import { checkBroadcastsTo } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk, sameShape } from './validate.js';
+import { floatTensor, hostChecks, nanUnless, probabilitiesOk, probabilityPair } from './validate.js';
 
 /** Options of {@link bceLoss}. */
 export interface BceOptions extends LossOptions {
@@ -30,11 +30,7 @@ function clampedLog(p: Tensor): Tensor {
  */
 export function bceLoss(input: Tensor, target: Tensor, opts?: BceOptions): Tensor {
   const reduction = readReduction('bceLoss', opts);
-  const p = floatTensor('bceLoss', 'input', input);
-  const y = floatTensor('bceLoss', 'target', target);
-  sameShape('bceLoss', p, y);
-  checkProbabilities('bceLoss', 'input', p, '; for logits use bceWithLogitsLoss');
-  checkProbabilities('bceLoss', 'target', y, '');
+  const [p, y] = probabilityPair('bceLoss', input, target);
   const w = opts?.weight === undefined ? null : floatTensor('bceLoss', 'weight', opts.weight);
   if (w) checkBroadcastsTo('bceLoss', 'weight', w, p.shape);
   const pd = p.detach();

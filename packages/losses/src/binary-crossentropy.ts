@@ -1,7 +1,7 @@
 import type { Tensor } from '@bp/tensor';
 import { EPSILON } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
-import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk, sameShape } from './validate.js';
+import { hostChecks, nanUnless, probabilitiesOk, probabilityPair } from './validate.js';
 
 /**
  * Keras' `binary_crossentropy` on probabilities (the output of a sigmoid), what
@@ -17,11 +17,7 @@ import { checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk
  */
 export function binaryCrossentropy(probs: Tensor, target: Tensor, opts?: LossOptions): Tensor {
   const reduction = readReduction('binaryCrossentropy', opts);
-  const p = floatTensor('binaryCrossentropy', 'input', probs);
-  const y = floatTensor('binaryCrossentropy', 'target', target);
-  sameShape('binaryCrossentropy', p, y);
-  checkProbabilities('binaryCrossentropy', 'input', p, '; for logits use bceWithLogitsLoss');
-  checkProbabilities('binaryCrossentropy', 'target', y, '');
+  const [p, y] = probabilityPair('binaryCrossentropy', probs, target);
   const c = p.clamp(EPSILON, 1 - EPSILON);
   const each = y
     .mul(c.log())

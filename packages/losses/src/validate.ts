@@ -68,6 +68,20 @@ export function checkProbabilities(loss: string, what: string, x: Tensor, hint: 
 }
 
 /**
+ * The probabilities and 0/1 targets of a binary cross-entropy (`bceLoss`, `binaryCrossentropy`):
+ * float32 tensors of the same shape with values in [0, 1]; the message for input outside it
+ * points at the logits loss.
+ */
+export function probabilityPair(loss: string, input: unknown, target: unknown): [Tensor, Tensor] {
+  const p = floatTensor(loss, 'input', input);
+  const y = floatTensor(loss, 'target', target);
+  sameShape(loss, p, y);
+  checkProbabilities(loss, 'input', p, '; for logits use bceWithLogitsLoss');
+  checkProbabilities(loss, 'target', y, '');
+  return [p, y];
+}
+
+/**
  * Checks int32 class labels against `[N, C]` scores and returns them as an `[N]` tensor (Keras'
  * `[N, 1]` label column is accepted). Their range is checked here by reading them back where that
  * is free ({@link hostChecks}); elsewhere a label out of range makes its row NaN on the backend
