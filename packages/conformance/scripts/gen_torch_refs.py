@@ -441,6 +441,14 @@ case("norm 0.5 axis 1 with zeros", "norm", [torch.tensor([[0.0, 1.0, -2.0], [0.5
 case("norm -1 axis 1 with zeros", "norm", [torch.tensor([[0.0, 1.0, -2.0], [1.5, -0.5, 2.0]])],
      lambda x: torch.linalg.vector_norm(x, -1, dim=1), {"p": -1, "axis": 1})
 
+# Axes that share an einsum label broadcast when one of them has size 1 (PyTorch's rule).
+case("einsum ij,ij->ij with a size-1 row", "einsum", [randn(1, 3), randn(3, 3)],
+     lambda a, b: torch.einsum("ij,ij->ij", a, b), {"equation": "ij,ij->ij"})
+case("einsum bij,bjk->bik with a size-1 batch", "einsum", [randn(1, 2, 3), randn(3, 3, 2)],
+     lambda a, b: torch.einsum("bij,bjk->bik", a, b), {"equation": "bij,bjk->bik"})
+case("einsum ij,jk->ik with a size-1 contracted axis", "einsum", [randn(2, 1), randn(3, 4)],
+     lambda a, b: torch.einsum("ij,jk->ik", a, b), {"equation": "ij,jk->ik"})
+
 with open(OUT, "w") as f:
     json.dump({
         "generator": "packages/conformance/scripts/gen_torch_refs.py",

@@ -16,7 +16,9 @@ import {
   clamp,
   col2im,
   concat,
+  conv1d,
   conv2d,
+  einsum,
   linear,
   div,
   eq,
@@ -51,6 +53,7 @@ import {
   pad,
   pow,
   prod,
+  rand,
   randint,
   randn,
   reshape,
@@ -428,6 +431,19 @@ function table(): Row[] {
       [() => conv2d(zeros([1, 2, 5, 5]), bad(null)), ArgumentError, ['weight', 'Tensor']],
       [() => conv2d(zeros([1, 2, 5, 5]), zeros([4, 2, 3, 3]), bad([1, 2, 3, 4])), ArgumentError, ['bias', 'Tensor']],
     ]),
+    // conv1d runs as a 2-D convolution of height 1, but its errors name conv1d and the shapes given.
+    ...rows('conv1d', [
+      [() => conv1d(zeros([1, 2, 5]), zeros([3, 3, 2])), ShapeError, ['2 channels', '[3,3,2]', '[1,2,5]']],
+      [() => conv1d(zeros([1, 2, 5]), zeros([3, 2, 2]), zeros([2])), ShapeError, ['bias', '[3]', '[2]']],
+      [() => conv1d(zeros([1, 2, 2]), zeros([3, 2, 3])), ShapeError, ['kernel 3', '[1,2,2]']],
+      [() => conv1d(zeros([1, 2, 5]), zeros([3, 2, 3]), null, { padding: 'same', stride: 2 }), ArgumentError, ["'same'", 'stride 1']],
+      [() => conv1d(zeros([1, 2, 5]), zeros([3, 2, 3]), null, { padding: bad('full') }), ArgumentError, ['padding', 'full']],
+    ]),
+    ...rows('einsum', [
+      [() => einsum('ij,ij->ij', zeros([2, 3]), zeros([3, 3])), ShapeError, ["label 'i'", '2 and 3']],
+      [() => einsum('ii->i', zeros([1, 3])), ShapeError, ["label 'i'", 'repeated', '[1,3]']],
+    ]),
+    ...rows('rand', [[() => rand([2], { dtype: 'int32' }), DTypeError, ['int32', 'randint']]]),
     ...rows('conv2dBackward', [
       [
         () => conv2dBackward(zeros([1, 4, 3, 3]), zeros([1, 2, 5, 5]), zeros([4, 2, 2, 2]), window2d('conv2d', [1, 2, 5, 5], 3)),

@@ -51,8 +51,32 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const dilation = intOne('conv1d', 'dilation', opts.dilation ?? 1, 1);
   const p = opts.padding ?? 0;
   if (typeof p === 'number') intOne('conv1d', 'padding', p, 0);
+  else if (p !== 'same' && p !== 'valid')
+    throw new ArgumentError('conv1d', `padding must be a number, 'same' or 'valid', got ${JSON.stringify(p)}`);
   const [n, c, l] = x.shape;
   const [o, i, k] = weight.shape;
+  // The checks conv2d makes, in the 1-D shapes the caller gave (conv2d would name its own 4-D ones).
+  const groups = intOne('conv1d', 'groups', opts.groups ?? 1, 1);
+  if (c !== i * groups) {
+    throw new ShapeError(
+      'conv1d',
+      `input has ${c} channels but weight ${fmtShape(weight.shape)} expects ${i * groups}${groups > 1 ? ` (${groups} groups)` : ''}: input ${fmtShape(x.shape)}`,
+    );
+  }
+  if (o % groups !== 0)
+    throw new ShapeError('conv1d', `weight ${fmtShape(weight.shape)} has ${o} output channels, not divisible by ${groups} groups`);
+  if (bias != null) {
+    checkTensor('conv1d', bias, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== o) throw new ShapeError('conv1d', `bias must be [${o}], got ${fmtShape(bias.shape)}`);
+  }
+  if (p === 'same' && stride !== 1) throw new ArgumentError('conv1d', `padding 'same' needs stride 1, got ${stride}`);
+  const padded = l + 2 * (typeof p === 'number' ? p : 0);
+  if (p !== 'same' && (k - 1) * dilation + 1 > padded) {
+    throw new ShapeError(
+      'conv1d',
+      `kernel ${k} (padding ${typeof p === 'number' ? p : 0}, dilation ${dilation}) does not fit input ${fmtShape(x.shape)}`,
+    );
+  }
   const padding: ConvOptions['padding'] = typeof p === 'number' ? [0, p] : p;
   const out = conv2d(reshape(x, [n, c, 1, l]), reshape(weight, [o, i, 1, k]), bias, {
     stride: [1, stride],

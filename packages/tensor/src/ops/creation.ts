@@ -214,6 +214,10 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 
 function fromFn(op: string, shape: number[], f: () => number, opts: TensorOptions): Tensor {
   const s = checkShape(op, shape);
+  // Random floats have no int32 form (PyTorch refuses it too): randint draws integers.
+  if (opts?.dtype !== undefined && opts.dtype !== 'float32') {
+    throw new DTypeError(op, `draws float32 values, got dtype ${JSON.stringify(opts.dtype)}; use randint for int32`);
+  }
   const n = sizeOf(s);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = f();

@@ -670,21 +670,26 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   }
   if (operands.length === 0) throw new ArgumentError(op, 'needs at least one operand');
   const labels = terms.map((term, k) => parseOperand(op, term, operands[k], k));
-  // The size of every label; size-1 ellipsis axes broadcast.
+  // The size of every label. As in PyTorch, axes that share a label broadcast: a size-1 axis
+  // takes the others' size (within one operand, a repeated label's axes must match exactly).
   const sizes = new Map<string, number>();
-  labels.forEach((ls, k) =>
+  labels.forEach((ls, k) => {
+    const own = new Map<string, number>();
     ls.forEach((l, i) => {
       const d = operands[k].shape[i];
-      const prev = sizes.get(l);
-      if (prev === undefined || (l.startsWith('.') && prev === 1)) sizes.set(l, d);
-      else if (prev !== d && !(l.startsWith('.') && d === 1)) {
-        throw new ShapeError(
-          op,
-          `label '${l.startsWith('.') ? '...' : l}' has size ${prev} and ${d} (operand ${k} ${fmtShape(operands[k].shape)})`,
-        );
+      const name = l.startsWith('.') ? '...' : l;
+      const mine = own.get(l);
+      if (mine !== undefined && mine !== d) {
+        throw new ShapeError(op, `label '${name}' is repeated in operand ${k} ${fmtShape(operands[k].shape)} with sizes ${mine} and ${d}`);
       }
-    }),
-  );
+      own.set(l, d);
+      const prev = sizes.get(l);
+      if (prev === undefined || prev === 1) sizes.set(l, d);
+      else if (prev !== d && d !== 1) {
+        throw new ShapeError(op, `label '${name}' has size ${prev} and ${d} (operand ${k} ${fmtShape(operands[k].shape)})`);
+      }
+    });
+  });
   const ellN = Math.max(0, ...labels.map((ls) => ls.filter((l) => l.startsWith('.')).length));
   const ellLabels = Array.from({ length: ellN }, (_, i) => `.${ellN - i}`);
   let outLabels: string[];
@@ -725,6 +730,11 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     }
   });
 
+  // Size-1 axes of a label that is larger elsewhere broadcast to its size before any product.
+  for (let k = 0; k < ts.length; k++) {
+    const full = ls[k].map((l) => sizes.get(l)!);
+    if (!shapesEqual(ts[k].shape, full)) ts[k] = broadcastTo(ts[k], full);
+  }
   const needed = (from: number): Set<string> => new Set([...outLabels, ...ls.slice(from).flat()]);
   let [acc, accL] = reduceOperand(ts[0], ls[0], needed(1));
   for (let k = 1; k < ts.length; k++) {
