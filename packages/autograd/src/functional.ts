@@ -1,4 +1,4 @@
-import { ArgumentError, BpError, NotAvailableError, Tensor, fmtShape, setGradEnabled, zerosLike } from '@bp/tensor';
+import { ArgumentError, BpError, DTypeError, NotAvailableError, Tensor, fmtShape, setGradEnabled, zerosLike } from '@bp/tensor';
 import { backwardTo } from './tape.js';
 
 /**
@@ -6,6 +6,7 @@ import { backwardTo } from './tape.js';
  * evaluation and for weight updates. Works with async functions too.
  */
 export function noGrad<T>(fn: () => T): T {
+  checkFn('noGrad', fn);
   const prev = setGradEnabled(false);
   let result: T;
   try {
@@ -23,6 +24,7 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Runs `fn` with graph recording on, even inside {@link noGrad}. */
 export function enableGrad<T>(fn: () => T): T {
+  checkFn('enableGrad', fn);
   const prev = setGradEnabled(true);
   try {
     return fn();
@@ -32,6 +34,11 @@ export function enableGrad<T>(fn: () => T): T {
 }
 
 type Grads<A extends Tensor[]> = A extends [Tensor] ? Tensor : Tensor[];
+
+/** Refuses a `fn` that is not a function, naming `op` (else a TypeError would come later). @internal */
+export function checkFn(op: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new ArgumentError(op, `expected a function, got ${fn === null ? 'null' : typeof fn}`);
+}
 
 /** How many {@link valueAndGrad} functions are running now, one inside another. */
 let depth = 0;
@@ -63,6 +70,7 @@ function prepare(op: string, xs: Tensor[]): Tensor[] {
  * return a one-element tensor. The arguments themselves are not modified.
  */
 export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...xs: A) => { value: Tensor; grad: Grads<A> } {
+  checkFn('valueAndGrad', fn);
   return (...xs: A) => {
     const leaves = prepare('valueAndGrad', xs);
     const prev = setGradEnabled(true);
@@ -75,6 +83,13 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...
       setGradEnabled(prev);
     }
     if (!(value instanceof Tensor)) throw new BpError('valueAndGrad', 'the function must return a Tensor');
+    if (value.dtype !== 'float32') {
+      // An integer result (argmax, a cast) has no gradient: zeros would hide the mistake.
+      throw new DTypeError(
+        'valueAndGrad',
+        `the function returned ${value.dtype} ${fmtShape(value.shape)}: gradients need a float32 result`,
+      );
+    }
     // Only toward the arguments: tensors fn closed over keep their .grad, and the graph they are on stays.
     if (value.requiresGrad) backwardTo(value, leaves);
     const grads = leaves.map((l) => l.grad ?? zerosLike(l));
@@ -93,6 +108,7 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...
  * dfdx(tensor([1, 2, 3])).toArray(); // [2, 4, 6]
  */
 export function grad<A extends Tensor[]>(fn: (...xs: A) => Tensor): (...xs: A) => Grads<A> {
+  checkFn('grad', fn);
   const vg = valueAndGrad(fn);
   return (...xs: A) => vg(...xs).grad;
 }

@@ -1,6 +1,6 @@
-import { ArgumentError, ShapeError, ones, tensor } from '@bp/tensor';
+import { ArgumentError, DTypeError, ShapeError, type Tensor, ones, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
-import { grad, gradcheck, valueAndGrad } from './index.js';
+import { enableGrad, grad, gradcheck, noGrad, valueAndGrad } from './index.js';
 
 const values = (t: { dataSync(): ArrayLike<number> } | null | undefined) => Array.from(t!.dataSync());
 
@@ -68,5 +68,45 @@ describe('backward(grad) and requiresGrad as PyTorch checks them', () => {
     x.requiresGrad = true;
     y.mul(x).sum().backward();
     expect(values(x.grad)).toEqual([4, 8]);
+  });
+});
+
+describe('hostile arguments to backward, grad and gradcheck get errors naming them', () => {
+  it('backward: a disposed tensor, an array for the gradient, an int32 gradient (cast to float32 as PyTorch does)', () => {
+    const a = tensor([1, 2, 3], { requiresGrad: true });
+    const s = a.mul(3).sum();
+    s.dispose();
+    expect(() => s.backward()).toThrow(/backward: called on a disposed tensor/);
+    expect(() => a.mul(2).backward([1, 1, 1] as never)).toThrow(/backward: expected a gradient Tensor .*an array/);
+    a.mul(2).backward(tensor([1, 2, 3], { dtype: 'int32' }));
+    expect(a.grad!.dtype).toBe('float32');
+    expect(values(a.grad)).toEqual([2, 4, 6]);
+  });
+
+  it('grad, valueAndGrad, noGrad and enableGrad refuse what is not a function; grad refuses an int32 result', () => {
+    for (const [name, call] of [
+      ['grad', () => grad(5 as never)],
+      ['valueAndGrad', () => valueAndGrad('f' as never)],
+      ['noGrad', () => noGrad(null as never)],
+      ['enableGrad', () => enableGrad(5 as never)],
+    ] as const) {
+      expect(call, name).toThrow(ArgumentError);
+      expect(call, name).toThrow(new RegExp(`^${name}: expected a function`));
+    }
+    expect(() => grad((a) => a.argmax())(tensor([1, 3, 2]))).toThrow(DTypeError);
+    expect(() => grad((a) => a.sum().cast('int32'))(tensor([1, 3, 2]))).toThrow(/valueAndGrad: the function returned int32/);
+  });
+
+  it('gradcheck refuses a check that cannot fail, nothing to check, and a function that returns no Tensor', () => {
+    const x = tensor([1, 2]);
+    const f = (t: Tensor) => t.mul(t).sum();
+    expect(() => gradcheck(f, [x], { eps: -1 })).toThrow(/gradcheck: eps must be a finite number > 0, got -1/);
+    expect(() => gradcheck(f, [x], { eps: '0.01' as never })).toThrow(/eps .* got "0.01"/);
+    expect(() => gradcheck(f, [x], { atol: Infinity })).toThrow(/atol must be a finite number >= 0/);
+    expect(() => gradcheck(f, [])).toThrow(/gradcheck: needs at least one float32 input/);
+    expect(() => gradcheck(f, [tensor([1], { dtype: 'int32' })])).toThrow(/float32 input/);
+    expect(() => gradcheck((() => 5) as never, [x])).toThrow(/gradcheck: the function must return a Tensor, got number/);
+    expect(() => gradcheck(5 as never, [x])).toThrow(/gradcheck: expected a function/);
+    expect(gradcheck(f, [x]).ok).toBe(true);
   });
 });

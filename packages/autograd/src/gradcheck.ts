@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor, setGradEnabled, tensor } from '@bp/tensor';
+import { checkFn } from './functional.js';
 import { backwardTo } from './tape.js';
 
 /** Options of {@link gradcheck}. */
@@ -58,11 +59,31 @@ function projection(n: number): Float32Array {
  * and `rtol` for large ones; a failure there can be the finite differences, not the gradient.
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkFn('gradcheck', fn);
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError('gradcheck', `options must be an object, got ${typeof opts}`);
   const eps = opts.eps ?? 1e-2;
   const atol = opts.atol ?? 1e-3;
   const rtol = opts.rtol ?? 1e-2;
+  // A check that cannot fail (eps <= 0, infinite tolerances) or that reads a string as a number is refused.
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
+    throw new ArgumentError('gradcheck', `eps must be a finite number > 0, got ${JSON.stringify(opts.eps)}`);
+  }
+  for (const [name, v] of [
+    ['atol', atol],
+    ['rtol', rtol],
+  ] as const) {
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
+      throw new ArgumentError('gradcheck', `${name} must be a finite number >= 0, got ${JSON.stringify(opts[name])}`);
+    }
+  }
   if (!Array.isArray(inputs) || inputs.some((x) => !(x instanceof Tensor))) {
     throw new ArgumentError('gradcheck', 'inputs must be an array of Tensors');
+  }
+  if (!inputs.some((x) => x.dtype === 'float32')) {
+    throw new ArgumentError(
+      'gradcheck',
+      `needs at least one float32 input to differentiate, got ${inputs.length === 0 ? 'none' : inputs.map((x) => x.dtype).join(', ')}`,
+    );
   }
   const values = inputs.map((x) => Float64Array.from(x.dataSync()));
   const shapes = inputs.map((x) => x.shape.slice());
@@ -73,6 +94,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
     const prev = setGradEnabled(withGrad);
     try {
       const out = fn(...xs);
+      if (!(out instanceof Tensor))
+        throw new ArgumentError('gradcheck', `the function must return a Tensor, got ${out === null ? 'null' : typeof out}`);
       w ??= projection(out.size);
       const proj = out.mul(tensor(w, { shape: out.shape.slice() })).sum();
       if (withGrad) {

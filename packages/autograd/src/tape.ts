@@ -273,6 +273,7 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}, ta
     }
     g0 = onesLike(root);
   } else {
+    if (seed instanceof Tensor && seed.isDisposed) throw new BpError('backward', `the gradient ${fmtShape(seed.shape)} was disposed`);
     // As PyTorch: the gradient has the output's shape exactly (same-size shapes such as [3, 2]
     // for a [2, 3] output, or [1] for a 0-d one, are refused, not reshaped).
     if (!(seed instanceof Tensor) || seed.shape.length !== root.shape.length || seed.shape.some((d, i) => d !== root.shape[i])) {
@@ -281,8 +282,9 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}, ta
         `grad ${seed instanceof Tensor ? fmtShape(seed.shape) : typeof seed} does not match the output ${fmtShape(root.shape)}`,
       );
     }
-    // A view: the pass disposes what it holds, never the caller's tensor.
-    g0 = seed.detach();
+    // A view: the pass disposes what it holds, never the caller's tensor. An int32 gradient is
+    // cast to the output's float32, as PyTorch casts it (else .grad would come out int32).
+    g0 = seed.dtype === 'float32' ? seed.detach() : seed.detach().cast('float32');
   }
   const retain = opts.retainGraph === true;
   const prev = setGradEnabled(false);

@@ -3,7 +3,7 @@
 // finite gradients.
 import fc from 'fast-check';
 import { grad } from '@bp/autograd';
-import { ArgumentError, BpError, IndexError, manualSeed, softmax, tensor, type Tensor } from '@bp/tensor';
+import { ArgumentError, BpError, IndexError, manualSeed, ones, softmax, tensor, zeros, type Tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { bceWithLogitsLoss } from './bce-with-logits.js';
 import { bceLoss } from './bce.js';
@@ -182,6 +182,34 @@ describe('logits as large as +-1e4', () => {
         expect(finite(x.logSoftmax(-1))).toBe(true);
       }),
       { numRuns: 60, seed: 4 },
+    );
+  });
+});
+
+describe('hostile options and targets are refused, naming the loss', () => {
+  it('options that are not an object, and reduction null', () => {
+    const p = tensor([0.5, 0.5]);
+    const y = tensor([1, 0]);
+    expect(() => mseLoss(p, y, 'sum' as never)).toThrow(/mseLoss: options must be an object such as \{ reduction: 'sum' \}, got "sum"/);
+    expect(() => mseLoss(p, y, 5 as never)).toThrow(/mseLoss: options must be an object/);
+    expect(() => mseLoss(p, y, { reduction: null } as never)).toThrow(/mseLoss: reduction must be 'mean', 'sum' or 'none', got null/);
+  });
+
+  it('categoricalCrossentropy refuses targets outside [0, 1] (the loss would turn negative)', () => {
+    const probs = tensor([
+      [0.5, 0.5],
+      [0.9, 0.1],
+    ]);
+    const bad = tensor([
+      [-1, 1],
+      [1, 0],
+    ]);
+    expect(() => categoricalCrossentropy(probs, bad)).toThrow(/categoricalCrossentropy: target must be probabilities in \[0, 1\], got -1/);
+  });
+
+  it('bceWithLogitsLoss names posWeight when it does not broadcast to the input', () => {
+    expect(() => bceWithLogitsLoss(zeros([2, 2]), zeros([2, 2]), { posWeight: ones([3]) })).toThrow(
+      /bceWithLogitsLoss: posWeight \[3\] does not broadcast to the input \[2,2\]/,
     );
   });
 });

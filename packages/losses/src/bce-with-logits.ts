@@ -39,6 +39,7 @@ export function bceWithLogitsLoss(input: Tensor, target: Tensor, opts?: BceWithL
     loss = y.neg().add(1).mul(x).add(softplusNeg);
   } else {
     const w = floatTensor('bceWithLogitsLoss', 'posWeight', pw);
+    checkBroadcastsTo('bceWithLogitsLoss', 'posWeight', w, x.shape);
     const scale = w.sub(1).mul(y).add(1);
     loss = y.neg().add(1).mul(x).add(scale.mul(softplusNeg));
   }

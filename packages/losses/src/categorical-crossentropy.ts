@@ -19,6 +19,8 @@ export function categoricalCrossentropy(probs: Tensor, oneHot: Tensor, opts?: Lo
   if (p.rank < 1) throw new ShapeError('categoricalCrossentropy', `input must have a class axis, got ${fmtShape(p.shape)}`);
   sameShape('categoricalCrossentropy', p, y);
   checkProbabilities('categoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
+  // One-hot or soft targets: a negative or larger-than-1 entry makes the loss meaningless (negative, say).
+  checkProbabilities('categoricalCrossentropy', 'target', y, '');
   const out = reduce(y.mul(kerasLogProbabilities(p)).sum(-1).neg(), reduction);
-  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
+  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
 }

@@ -128,8 +128,13 @@ export function weightedNll(
 
 /** Throws unless `t` broadcasts to `shape` without changing it. */
 export function checkBroadcastsTo(loss: string, what: string, t: Tensor, shape: number[]): void {
-  const out = broadcastShapes(loss, t.shape, shape);
-  if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
+  let out: number[] | null;
+  try {
+    out = broadcastShapes(loss, t.shape, shape);
+  } catch {
+    out = null;
+  }
+  if (out === null || out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
     throw new ShapeError(loss, `${what} ${fmtShape(t.shape)} does not broadcast to the input ${fmtShape(shape)}`);
   }
 }

@@ -21,7 +21,13 @@ export type LossFn = (input: Tensor, target: Tensor, opts?: LossOptions) => Tens
 
 /** Validates `opts.reduction` early, so a typo fails before any work is done. */
 export function readReduction(loss: string, opts: LossOptions | undefined): Reduction {
-  const r = opts?.reduction ?? 'mean';
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
+    throw new ArgumentError(
+      loss,
+      `options must be an object such as { reduction: 'sum' }, got ${typeof opts === 'string' ? JSON.stringify(opts) : opts === null ? 'null' : typeof opts}`,
+    );
+  }
+  const r = opts?.reduction === undefined ? 'mean' : opts.reduction;
   if (r !== 'mean' && r !== 'sum' && r !== 'none') {
     throw new ArgumentError(loss, `reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
   }

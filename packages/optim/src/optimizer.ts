@@ -47,17 +47,22 @@ function copyState(s: ParamState): ParamState {
   return out;
 }
 
+/** A value as an error message shows it: strings quoted, so `'0.1'` does not read as the number 0.1. */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
 /** Throws unless `v` is a finite number `>= 0`. */
 export function checkNonNegative(opt: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ArgumentError(opt, `${name} must be a finite number >= 0, got ${String(v)}`);
+    throw new ArgumentError(opt, `${name} must be a finite number >= 0, got ${shown(v)}`);
   }
 }
 
 /** Throws unless `v` is a number in `[0, 1)`. */
 export function checkUnitInterval(opt: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) {
-    throw new ArgumentError(opt, `${name} must be a number in [0, 1), got ${String(v)}`);
+    throw new ArgumentError(opt, `${name} must be a number in [0, 1), got ${shown(v)}`);
   }
 }
 

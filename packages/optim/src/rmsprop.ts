@@ -1,4 +1,4 @@
-import type { Tensor } from '@bp/tensor';
+import { ArgumentError, type Tensor } from '@bp/tensor';
 import { Optimizer, checkNonNegative, type BaseOptions, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 /** Hyperparameters of {@link RMSprop} (PyTorch's defaults). */
@@ -43,7 +43,9 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
 
   protected validate(h: Readonly<RMSpropHyper>): void {
     checkNonNegative('RMSprop', 'lr', h.lr);
+    // Above 1, v = alpha v + (1 - alpha) g^2 turns negative at the first step and its square root NaN.
     checkNonNegative('RMSprop', 'alpha', h.alpha);
+    if (h.alpha > 1) throw new ArgumentError('RMSprop', `alpha must be a number in [0, 1], got ${h.alpha}`);
     checkNonNegative('RMSprop', 'eps', h.eps);
     checkNonNegative('RMSprop', 'momentum', h.momentum);
     checkNonNegative('RMSprop', 'weightDecay', h.weightDecay);

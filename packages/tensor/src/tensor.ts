@@ -93,8 +93,26 @@ export class Tensor {
   readonly size: number;
   /** A unique id, handy when printing graphs. */
   readonly id: number;
-  /** The accumulated gradient after `backward()` (needs @bp/autograd). */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
+  /**
+   * The accumulated gradient after `backward()` (needs @bp/autograd). It may be set (or cleared
+   * with null), as in PyTorch, to a float32 tensor of this tensor's shape.
+   */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null && g !== undefined) {
+      if (!(g instanceof Tensor))
+        throw new ArgumentError('grad', `must be a Tensor or null, got ${Array.isArray(g) ? 'an array' : typeof g}`);
+      if (g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i])) {
+        throw new ShapeError('grad', `a gradient ${fmtShape(g.shape)} for a tensor ${fmtShape(this.shape)}: the shapes must be equal`);
+      }
+      if (g.dtype !== 'float32') throw new DTypeError('grad', `must be float32, got ${g.dtype} ${fmtShape(g.shape)}`);
+    }
+    this._grad = g ?? null;
+  }
   /** An optional label used when printing the computation graph. */
   name?: string;
   /** @internal The storage this tensor views (shared by its aliases), or null once disposed. */
@@ -316,8 +334,14 @@ export class Tensor {
             : ''),
       );
     }
+    if (this.isDisposed) throw new BpError('backward', `called on a disposed tensor (${this.dtype} ${fmtShape(this.shape)})`);
     if (grad !== undefined && grad !== null && !(grad instanceof Tensor)) {
-      if (typeof grad !== 'object') throw new ArgumentError('backward', `expected a gradient Tensor or options, got ${typeof grad}`);
+      if (typeof grad !== 'object' || Array.isArray(grad) || ArrayBuffer.isView(grad)) {
+        throw new ArgumentError(
+          'backward',
+          `expected a gradient Tensor (or options), got ${Array.isArray(grad) ? 'an array' : ArrayBuffer.isView(grad) ? 'a typed array' : typeof grad}: wrap it with tensor(...)`,
+        );
+      }
       hooks.backward(this, undefined, grad);
       return;
     }

@@ -56,6 +56,7 @@ import {
   rand,
   randint,
   randn,
+  repeat,
   reshape,
   scatterAdd,
   setBackend,
@@ -374,6 +375,7 @@ function table(): Row[] {
     ...rows('narrow', [[() => narrow(t23(), 1, 2, 2), IndexError, ['[2,3]']]]),
     ...rows('pad', [
       [() => pad(t23(), [[1, 1]]), ArgumentError, ['[2,3]']],
+      [() => pad(tensor([1, 2], { dtype: 'int32' }), [1, 1], { value: NaN }), ArgumentError, ['value NaN', 'int32']],
       [
         () =>
           pad(t23(), [
@@ -443,6 +445,7 @@ function table(): Row[] {
       [() => einsum('ij,ij->ij', zeros([2, 3]), zeros([3, 3])), ShapeError, ["label 'i'", '2 and 3']],
       [() => einsum('ii->i', zeros([1, 3])), ShapeError, ["label 'i'", 'repeated', '[1,3]']],
     ]),
+    ...rows('repeat', [[() => repeat(t23(), [2 ** 30, 1]), ShapeError, ['[2,3]', 'too large']]]),
     ...rows('rand', [[() => rand([2], { dtype: 'int32' }), DTypeError, ['int32', 'randint']]]),
     ...rows('conv2dBackward', [
       [
@@ -585,6 +588,7 @@ function table(): Row[] {
       [() => norm(t23(), NaN), ArgumentError, ['p', 'NaN']],
       [() => norm(t23(), 2, 5), AxisError, ['axis 5']],
       [() => norm(zeros([0, 2]), Infinity, 0), ArgumentError, ['empty', '[0,2]']],
+      [() => norm(zeros([0, 2]), -1, 0), ArgumentError, ['-1 norm', 'empty', '[0,2]']],
     ]),
     ...rows('cumsum', [
       [() => cumsum(t23(), 2), AxisError, ['axis 2', 'rank 2']],

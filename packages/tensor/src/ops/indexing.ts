@@ -122,13 +122,17 @@ export function repeat(x: Tensor, sizes: number[] | number, ...more: number[]): 
     throw new ArgumentError('repeat', `needs at least ${x.rank} sizes for ${fmtShape(x.shape)}, got [${rs.join(',')}]`);
   }
   const shape = [...new Array<number>(rs.length - x.rank).fill(1), ...x.shape];
+  const outShape = shape.map((d, i) => d * rs[i]);
+  if (sizeOf(outShape) > 2 ** 32) {
+    throw new ShapeError(
+      'repeat',
+      `repeating ${fmtShape(x.shape)} by [${rs.join(',')}] gives ${fmtShape(outShape)}, too large for a tensor`,
+    );
+  }
   const interleaved = shape.flatMap((d) => [1, d]);
   const target = shape.flatMap((d, i) => [rs[i], d]);
   const out = broadcastTo(reshape(x, interleaved), target);
-  return reshape(
-    out,
-    shape.map((d, i) => d * rs[i]),
-  );
+  return reshape(out, outShape);
 }
 
 /** Options of {@link repeatInterleave}. */

@@ -272,6 +272,8 @@ export function pad(x: Tensor, pads: [number, number][] | number[], value: numbe
   if (!PAD_MODES.includes(mode)) throw new ArgumentError('pad', `mode must be one of ${PAD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const fill = opts.value ?? 0;
   if (typeof fill !== 'number') throw new ArgumentError('pad', `value must be a number, got ${JSON.stringify(fill)}`);
+  if (x.dtype === 'int32' && !(Number.isInteger(fill) && fill >= -(2 ** 31) && fill < 2 ** 31))
+    throw new ArgumentError('pad', `value ${fill} cannot fill an int32 tensor (an integer in the int32 range can)`);
   if (mode !== 'constant' && fill !== 0)
     throw new ArgumentError('pad', `a fill value applies to mode 'constant' only, got value ${fill} with mode '${mode}'`);
   const outShape = x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1]);

@@ -95,10 +95,11 @@ export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false)
   if (p === 1) return sum(abs(xf), axes, keepDims);
   if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
   if (p === 0) return sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
+  // Norms of negative order (-Infinity included) and the Infinity norm have no value over nothing (PyTorch refuses them too).
+  if ((p < 0 || p === Infinity) && axes.some((a) => x.shape[a] === 0)) {
+    throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
+  }
   if (p === Infinity || p === -Infinity) {
-    if (axes.some((a) => x.shape[a] === 0)) {
-      throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
-    }
     const a = abs(xf);
     const top = (p === Infinity ? max(a, axes, true) : min(a, axes, true)).detach();
     const mask = cast(eq(a, top), 'float32');

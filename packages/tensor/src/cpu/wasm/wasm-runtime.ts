@@ -1,3 +1,4 @@
+import { ShapeError } from '../../errors.js';
 import {
   KERNELS_FMA_PREFIX,
   KERNELS_FMA_SUFFIX,
@@ -180,7 +181,18 @@ export class WasmRuntime {
   private grown(floats: number): Float32Array {
     const need = floats * 4;
     const have = this.memory.buffer.byteLength;
-    if (have < need) this.memory.grow(Math.ceil((need - have) / 65536));
+    if (have < need) {
+      try {
+        this.memory.grow(Math.ceil((need - have) / 65536));
+      } catch {
+        // Past 4 GiB (65536 pages), or more than the engine will give: a clear error instead of a RangeError.
+        throw new ShapeError(
+          'cpu backend',
+          `this op needs ${Math.ceil(need / 2 ** 20)} MiB of WebAssembly memory for its kernels, more than the ${Math.floor(have / 2 ** 20)} MiB ` +
+            'it could get (at most 4096 MiB): its operands are too large for the CPU backend; split the work into smaller batches',
+        );
+      }
+    }
     // Compared by size: a shared memory's buffer object need not change identity when it grows.
     if (this.view.byteLength < need || this.view.byteLength !== this.memory.buffer.byteLength) {
       this.view = new Float32Array(this.memory.buffer);
