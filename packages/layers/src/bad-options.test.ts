@@ -59,8 +59,15 @@ const sync: [string, (v: unknown) => unknown][] = [
   ['compile({optimizer})', (v) => new Sequential([new Linear(2, 1)]).compile({ optimizer: j(v), loss: 'mse' })],
   ['compile({loss})', (v) => new Sequential([new Linear(2, 1)]).compile({ optimizer: 'sgd', loss: j(v) })],
   ['compile({metrics})', (v) => new Sequential([new Linear(2, 1)]).compile({ optimizer: 'sgd', loss: 'mse', metrics: j(v) })],
+  ['compile(args)', (v) => new Sequential([new Linear(2, 1)]).compile(j(v))],
+  ['Sequential.predict(x, opts)', (v) => new Sequential([new Linear(2, 1)]).predict(zeros([3, 2]), j(v))],
+  ['EarlyStopping(opts)', (v) => new EarlyStopping(j(v))],
+  ['EarlyStopping({monitor})', (v) => new EarlyStopping({ monitor: j(v) })],
   ['EarlyStopping({patience})', (v) => new EarlyStopping({ patience: j(v) })],
   ['EarlyStopping({mode})', (v) => new EarlyStopping({ mode: j(v) })],
+  ['EarlyStopping({baseline})', (v) => new EarlyStopping({ baseline: j(v) })],
+  ['EarlyStopping({minDelta})', (v) => new EarlyStopping({ minDelta: j(v) })],
+  ['EarlyStopping({restoreBestWeights})', (v) => new EarlyStopping({ restoreBestWeights: j(v) })],
   ['toMemory', (v) => toMemory(j(v))],
   ['fromMemory', (v) => fromMemory(j(v))],
 ];
@@ -99,6 +106,7 @@ describe('junk options and inputs to every layer', () => {
     'callbacks',
     'verbose',
     'initialEpoch',
+    'terminateOnNaN',
   ] as const;
   it.each(fitOptions)('fit({%s}) works or rejects with a BpError naming fit', async (option) => {
     const x = tensor([
@@ -122,6 +130,25 @@ describe('junk options and inputs to every layer', () => {
     }
     expect(values.length).toBe(40);
   });
+
+  it('junk as the whole options of fit and evaluate works or rejects with a BpError naming the op', async () => {
+    const x = zeros([4, 2]);
+    const y = zeros([4, 1]);
+    for (const v of fc.sample(junk, { numRuns: 40, seed: 29 })) {
+      const model = new Sequential([new Linear(2, 1)]);
+      model.compile({ optimizer: 'sgd', loss: 'mse' });
+      for (const [op, call] of [
+        ['fit', () => model.fit(x, y, j(v))],
+        ['evaluate', () => model.evaluate(x, y, j(v))],
+      ] as const) {
+        try {
+          await call();
+        } catch (e) {
+          if (!okError(e)) throw new Error(`${op}(x, y, ${show(v)}) threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
+        }
+      }
+    }
+  });
 });
 
 describe('option names', () => {
@@ -139,6 +166,9 @@ describe('option names', () => {
     );
     expect(() => new EarlyStopping({ min_delta: 0.1 } as never)).toThrow(
       /^EarlyStopping: unknown option "min_delta" \(did you mean 'minDelta'\?\)/,
+    );
+    expect(() => new Sequential([new Linear(2, 1)]).compile({ optimizer: 'sgd', loss: 'mse', run_eagerly: true } as never)).toThrow(
+      /^compile: unknown option "run_eagerly"; the options are optimizer, loss, metrics$/,
     );
     // Every known option still works, and a Dense hands its own to Linear.
     expect(new Conv2d(1, 1, 3, { stride: 1, padding: 1, dilation: 1, groups: 1, bias: false }).bias).toBe(null);

@@ -1,4 +1,4 @@
-import { ArgumentError, FormatError, NotAvailableError, fmtShape } from '@bp/tensor';
+import { ArgumentError, FormatError, NotAvailableError, type Tensor, fmtShape } from '@bp/tensor';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 import { MAX_NESTING, layerFromConfig, layerToConfig, unloadableTypes } from './architecture.js';
@@ -41,8 +41,24 @@ function int64Buffers(model: Module): string[] {
  * download) and rebuild with {@link fromMemory}.
  */
 export function toMemory(model: Module): ModelArtifacts {
+  return modelArtifacts(model, 'toMemory');
+}
+
+/**
+ * {@link toMemory}, with errors naming `op` (`save` when it writes files). Weights that `load` would
+ * refuse are refused here, before anything is encoded or written: a model whose training diverged
+ * must not replace an earlier good save with a file that cannot be read back. @internal
+ */
+export function modelArtifacts(model: Module, op: string): ModelArtifacts {
   if (!(model instanceof Module))
-    throw new ArgumentError('toMemory', `expected a Module (a layer or a Sequential), got ${model === null ? 'null' : typeof model}`);
+    throw new ArgumentError(op, `expected a Module (a layer or a Sequential), got ${model === null ? 'null' : typeof model}`);
+  const stateDict = model.stateDict();
+  for (const [name, t] of Object.entries(stateDict)) {
+    const problem = tensorValuesProblem(name, t);
+    if (problem !== null) {
+      throw new ArgumentError(op, `${problem}; not saved, since load would refuse it`);
+    }
+  }
   const modelJson: ModelJson = {
     format: 'bp-model',
     formatVersion: MODEL_FORMAT_VERSION,
@@ -63,7 +79,7 @@ export function toMemory(model: Module): ModelArtifacts {
       modelJson.trainingConfig = { optimizer: c.optimizerName, loss: c.lossName, metrics: c.metricNames as string[] };
     }
   }
-  const weights = encodeSafetensors(model.stateDict(), {
+  const weights = encodeSafetensors(stateDict, {
     metadata: { format: 'pt', producer: 'bp' },
     int64: int64Buffers(model),
   });
@@ -200,6 +216,21 @@ export function weightValuesProblem(values: ArrayLike<number>, variance = false)
 }
 
 /**
+ * What {@link fromMemory} refuses in the state-dict entry `name`, as a message naming it
+ * (`tensor '0.weight' holds NaN at index 3: …`), or null. `toMemory` and `save` run the same check,
+ * so they never write a file that `load` refuses.
+ */
+function tensorValuesProblem(name: string, t: Tensor): string | null {
+  // A normalisation's running variance and batch count cannot be negative (its output would be NaN).
+  const counts = /(^|\.)(running_var|num_batches_tracked)$/.test(name);
+  if (t.dtype !== 'float32') {
+    return counts && t.dataSync().some((v) => v < 0) ? `tensor ${quoteName(name)} holds a negative count` : null;
+  }
+  const problem = weightValuesProblem(t.dataSync(), counts);
+  return problem === null ? null : `tensor ${quoteName(name)} ${problem}`;
+}
+
+/**
  * Refuses an architecture description before anything is built when it would
  * allocate more than `maxParameters` parameter values (counting the built-in
  * layers' weights), declares an `inputShape` too large to build with, or
@@ -303,14 +334,8 @@ export function fromMemory<M extends Module = Sequential>(artifacts: { modelJson
       throw new FormatError(source, `tensor ${quoteName(name)} does not belong to the model in model.json`);
   }
   for (const [name, t] of Object.entries(tensors)) {
-    // A normalisation's running variance and batch count cannot be negative (its output would be NaN).
-    const counts = /(^|\.)(running_var|num_batches_tracked)$/.test(name);
-    if (t.dtype !== 'float32') {
-      if (counts && t.dataSync().some((v) => v < 0)) throw new FormatError(source, `tensor ${quoteName(name)} holds a negative count`);
-      continue;
-    }
-    const problem = weightValuesProblem(t.dataSync(), counts);
-    if (problem !== null) throw new FormatError(source, `tensor ${quoteName(name)} ${problem}`);
+    const problem = tensorValuesProblem(name, t);
+    if (problem !== null) throw new FormatError(source, problem);
   }
   model.loadStateDict(tensors);
   if (model instanceof Sequential && modelJson.trainingConfig) {

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@bp/losses';
 import '@bp/optim';
-import { FormatError, manualSeed, randn, tensor, type Tensor } from '@bp/tensor';
+import { ArgumentError, FormatError, manualSeed, randn, tensor, type Tensor } from '@bp/tensor';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { fixtureMlp } from '../__fixtures__/mlp.js';
 import { expectClose, refs, t } from '../__fixtures__/refs.js';
@@ -153,6 +153,65 @@ describe('save and load', () => {
     expect(Array.from(loaded.stateDict()['0.weight'].dataSync())).toEqual(Array.from(m2.stateDict()['0.weight'].dataSync()));
     await expect(writeFileAtomic(join(dir, 'missing', 'x.bin'), new Uint8Array(4))).rejects.toThrow();
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+  });
+
+  it('refuses NaN or infinite weights before writing, keeping an earlier save intact', async () => {
+    const dir = freshDir();
+    const model = new Sequential([new Dense(2, { inputShape: [3] }), new BatchNorm1d(2)]);
+    await save(model, dir);
+    const before = { json: readFileSync(join(dir, 'model.json')), weights: readFileSync(join(dir, 'model.safetensors')) };
+    const w = model.stateDict()['0.weight'];
+    const good = Array.from(w.dataSync());
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      w.assign(
+        tensor([
+          [1, 2, 3],
+          [4, bad, 6],
+        ]),
+      );
+      await expect(save(model, dir)).rejects.toThrow(
+        new RegExp(`^save: tensor '0\\.weight' holds ${bad} at index 4: .*; not saved, since load would refuse it$`),
+      );
+      expect(() => toMemory(model)).toThrow(new RegExp(`^toMemory: tensor '0\\.weight' holds ${bad} at index 4`));
+    }
+    // The same check load runs: a negative running variance is refused too.
+    w.assign(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    );
+    model.stateDict()['1.running_var'].assign(tensor([1, -1]));
+    await expect(save(model, dir)).rejects.toThrow(/^save: tensor '1\.running_var' holds -1 at index 1: a variance cannot be negative/);
+    expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+    expect(readFileSync(join(dir, 'model.json'))).toEqual(before.json);
+    expect(readFileSync(join(dir, 'model.safetensors'))).toEqual(before.weights);
+    expect(Array.from((await load(dir)).stateDict()['0.weight'].dataSync())).toEqual(good);
+  });
+
+  it('refuses a directory in the place of a file it writes with an ArgumentError naming the path', async () => {
+    const model = new Sequential([new Dense(2, { inputShape: [3] })]);
+    // model.safetensors is a directory: it stays as it is, and no temporary file is left.
+    const dir = freshDir();
+    mkdirSync(join(dir, 'model.safetensors'), { recursive: true });
+    writeFileSync(join(dir, 'model.safetensors', 'keep.txt'), 'mine');
+    const err = await save(model, dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as Error).message).toBe(`save: cannot write ${join(dir, 'model.safetensors')}: it is a directory; move or remove it`);
+    expect(readdirSync(dir)).toEqual(['model.safetensors']);
+    expect(readFileSync(join(dir, 'model.safetensors', 'keep.txt'), 'utf8')).toBe('mine');
+    // model.json is a directory: refused before the weights of an earlier save are replaced.
+    const other = freshDir();
+    await save(model, other);
+    const weights = readFileSync(join(other, 'model.safetensors'));
+    rmSync(join(other, 'model.json'));
+    mkdirSync(join(other, 'model.json'));
+    manualSeed(99);
+    await expect(save(new Sequential([new Dense(2, { inputShape: [3] })]), other)).rejects.toThrow(
+      /^save: cannot write .*model\.json: it is a directory/,
+    );
+    expect(readFileSync(join(other, 'model.safetensors'))).toEqual(weights);
+    expect(readdirSync(other).sort()).toEqual(['model.json', 'model.safetensors']);
   });
 
   it('refuses corrupted or mismatched files with a FormatError', async () => {

@@ -1,7 +1,7 @@
-import { ArgumentError, FormatError, NotAvailableError } from '@bp/tensor';
+import { ArgumentError, BpError, FormatError, NotAvailableError } from '@bp/tensor';
 import type { Module } from '../module.js';
 import type { Sequential } from '../sequential.js';
-import { type ModelJson, fromMemory, toMemory } from './memory.js';
+import { type ModelJson, fromMemory, modelArtifacts } from './memory.js';
 import { jsonErrorWhere } from './safetensors.js';
 
 type NodeFs = typeof import('node:fs/promises');
@@ -128,7 +128,8 @@ export async function readRegularFile(file: string, opts: ReadRegularFileOptions
 export async function save(model: Module, dir: string): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError('save', 'needs a directory path');
   const { fs, path } = await nodeModules();
-  const { modelJson, weights } = toMemory(model);
+  // Encoded, and the weights checked, before the disk is touched: a refused model leaves an earlier save intact.
+  const { modelJson, weights } = modelArtifacts(model, 'save');
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
@@ -138,9 +139,31 @@ export async function save(model: Module, dir: string): Promise<void> {
       `cannot create the directory ${dir}: ${(e as Error).message} (save takes a directory and writes model.json and the weights into it)`,
     );
   }
+  const targets = [path.join(dir, modelJson.weights), path.join(dir, 'model.json')];
+  // Checked before writing either file: a directory in the place of model.json must not be found only after the weights were replaced.
+  for (const file of targets) {
+    const stat = await fs.stat(file).catch(() => null);
+    if (stat?.isDirectory()) throw new ArgumentError('save', `cannot write ${file}: it is a directory; move or remove it`);
+  }
   // Weights first: model.json names them, so it must never point to a file that is not complete.
-  await writeFileAtomic(path.join(dir, modelJson.weights), weights);
-  await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
+  await writeForSave(targets[0], weights);
+  await writeForSave(targets[1], `${JSON.stringify(modelJson, null, 2)}\n`);
+}
+
+/**
+ * {@link writeFileAtomic} for `save`: a failure (a directory where the file should be, a full
+ * disk, no permission) becomes an `ArgumentError` naming the path, as a failed `mkdir` does,
+ * rather than Node's message about the temporary file. The file already there is untouched.
+ */
+async function writeForSave(file: string, bytes: Uint8Array | string): Promise<void> {
+  try {
+    await writeFileAtomic(file, bytes);
+  } catch (e) {
+    if (e instanceof BpError) throw e;
+    const code = (e as { code?: unknown } | null)?.code;
+    const why = code === 'EISDIR' ? 'it is a directory; move or remove it' : e instanceof Error ? e.message : String(e);
+    throw new ArgumentError('save', `cannot write ${file}: ${why}`);
+  }
 }
 
 /** The largest model.json {@link load} reads (an architecture is a few kilobytes). */

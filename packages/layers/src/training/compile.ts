@@ -1,4 +1,5 @@
 import { ArgumentError, NotAvailableError, type Tensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { type Metric, type MetricFn, forLogits, getMetric } from './metrics.js';
 import { type LossInput, type RegisteredLoss, nameKey, trainingRegistry } from './registry.js';
 
@@ -118,6 +119,8 @@ export interface Compiled {
 /** Validates `compile`'s arguments. @internal */
 export function resolveCompile(args: CompileArgs): Compiled {
   if (args === null || typeof args !== 'object') throw new ArgumentError('compile', 'expected { optimizer, loss, metrics? }');
+  // Keras' other compile arguments (loss_weights, run_eagerly...) and misspellings would otherwise be ignored without a word.
+  checkOptions('compile', args, ['optimizer', 'loss', 'metrics']);
   const { optimizer, loss, metrics = [] } = args;
   let optimizerName: OptimizerName | null = null;
   let opt: OptimizerLike | null = null;

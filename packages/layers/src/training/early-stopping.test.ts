@@ -1,7 +1,7 @@
 import '@bp/losses';
 import { SGD } from '@bp/optim';
 import { tensor } from '@bp/tensor';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Dense } from '../layers/dense.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../sequential.js';
@@ -121,5 +121,49 @@ describe('EarlyStopping', () => {
   it('refuses bad options', () => {
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/EarlyStopping: patience must be a non-negative integer/);
     expect(() => new EarlyStopping({ mode: 'up' as 'max' })).toThrow(/mode/);
+  });
+
+  it('refuses a monitor, baseline or flag of the wrong type, naming it', () => {
+    for (const monitor of [5, {}, '', ['val_loss']]) {
+      expect(() => new EarlyStopping({ monitor: monitor as never })).toThrow(
+        /^EarlyStopping: monitor must be the name of a logged quantity/,
+      );
+    }
+    for (const baseline of [NaN, Infinity, 'x', '0.5', {}]) {
+      expect(() => new EarlyStopping({ baseline: baseline as never })).toThrow(/^EarlyStopping: baseline must be a finite number/);
+    }
+    expect(new EarlyStopping({ baseline: null as never }).baseline).toBe(null);
+    expect(new EarlyStopping({ baseline: 0.5 }).baseline).toBe(0.5);
+    expect(() => new EarlyStopping({ minDelta: '0.1' as never })).toThrow(/^EarlyStopping: minDelta must be a finite number, got "0\.1"$/);
+    expect(() => new EarlyStopping({ restoreBestWeights: 'yes' as never })).toThrow(
+      /^EarlyStopping: restoreBestWeights must be true or false, got "yes"$/,
+    );
+    expect(() => new EarlyStopping({ verbose: 1 as never })).toThrow(/^EarlyStopping: verbose must be true or false, got 1$/);
+  });
+
+  it('takes null as the defaults, and refuses options that are not an object', () => {
+    const es = new EarlyStopping(null);
+    expect([es.monitor, es.patience, es.mode, es.baseline, es.restoreBestWeights]).toEqual(['val_loss', 0, 'min', null, false]);
+    expect(() => new EarlyStopping('val_loss' as never)).toThrow(/^EarlyStopping: options must be an object .*got "val_loss"$/);
+    expect(() => new EarlyStopping(3 as never)).toThrow(/^EarlyStopping: options must be an object/);
+  });
+
+  it('treats missing logs as logs without the monitored key: a warning, no stop', () => {
+    const es = new EarlyStopping({ patience: 0 });
+    const model = new Sequential([new Linear(1, 1)]);
+    es.setModel(model);
+    es.onTrainBegin();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      es.onEpochEnd(0, null as never);
+      es.onEpochEnd(1, undefined as never);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        "EarlyStopping: 'val_loss' is not in the logs (available: none); not stopping",
+        "EarlyStopping: 'val_loss' is not in the logs (available: none); not stopping",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(model.stopTraining).toBe(false);
   });
 });

@@ -16,12 +16,30 @@ export interface EarlyStoppingOptions {
   patience?: number;
   /** `'min'`, `'max'`, or `'auto'` (default: max for accuracies, min otherwise). */
   mode?: 'auto' | 'min' | 'max';
-  /** A value the monitored quantity must beat before any epoch counts as an improvement. */
+  /** A value the monitored quantity must beat before any epoch counts as an improvement: a finite number (null: none). */
   baseline?: number;
   /** When stopping early, put back the weights of the best epoch (default false; training that runs all its epochs keeps the last epoch's weights, as in Keras 2). */
   restoreBestWeights?: boolean;
   /** Print a line when stopping (default false). */
   verbose?: boolean;
+}
+
+/** An option that must be true or false (default false): `'false'` would otherwise be truthy. */
+function flag(name: string, v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new ArgumentError('EarlyStopping', `${name} must be true or false, got ${shown(v)}`);
+  return v;
+}
+
+/** A value as messages print it, never throwing. */
+function shown(v: unknown): string {
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 /**
@@ -63,24 +81,45 @@ export class EarlyStopping implements Callback {
   private model: CallbackModel | null = null;
   private bestWeights: Record<string, Tensor> | null = null;
 
-  constructor(opts: EarlyStoppingOptions = {}) {
+  constructor(options: EarlyStoppingOptions | null = {}) {
+    // null means the defaults, as undefined does; anything else but an object is a mistake.
+    if (options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+      throw new ArgumentError(
+        'EarlyStopping',
+        `options must be an object such as { monitor: 'val_loss', patience: 3 }, got ${shown(options)}`,
+      );
+    }
+    const opts = options ?? {};
     checkOptions('EarlyStopping', opts, ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'verbose']);
-    this.monitorAsGiven = opts.monitor ?? 'val_loss';
-    this.monitor = snakeCase(this.monitorAsGiven);
-    this.minDelta = Math.abs(opts.minDelta ?? 0);
+    const monitor: unknown = opts.monitor ?? 'val_loss';
+    if (typeof monitor !== 'string' || monitor === '') {
+      throw new ArgumentError('EarlyStopping', `monitor must be the name of a logged quantity such as 'val_loss', got ${shown(monitor)}`);
+    }
+    this.monitorAsGiven = monitor;
+    this.monitor = snakeCase(monitor);
+    const minDelta: unknown = opts.minDelta ?? 0;
+    // typeof first: Math.abs('0.1') would turn a string into a number without a word.
+    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) {
+      throw new ArgumentError('EarlyStopping', `minDelta must be a finite number, got ${shown(opts.minDelta)}`);
+    }
+    this.minDelta = Math.abs(minDelta);
     this.patience = opts.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0) {
-      throw new ArgumentError('EarlyStopping', `patience must be a non-negative integer, got ${opts.patience}`);
+      throw new ArgumentError('EarlyStopping', `patience must be a non-negative integer, got ${shown(opts.patience)}`);
     }
-    if (!Number.isFinite(this.minDelta)) throw new ArgumentError('EarlyStopping', `minDelta must be finite, got ${opts.minDelta}`);
     const mode = opts.mode ?? 'auto';
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
       throw new ArgumentError('EarlyStopping', `mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
     }
     this.mode = mode === 'auto' ? (this.monitor.includes('acc') ? 'max' : 'min') : mode;
-    this.baseline = opts.baseline ?? null;
-    this.restoreBestWeights = opts.restoreBestWeights ?? false;
-    this.verbose = opts.verbose ?? false;
+    const baseline: unknown = opts.baseline ?? null;
+    // A NaN baseline could never be beaten, so the wait would never reset: refused, as any non-number.
+    if (baseline !== null && (typeof baseline !== 'number' || !Number.isFinite(baseline))) {
+      throw new ArgumentError('EarlyStopping', `baseline must be a finite number (or undefined), got ${shown(baseline)}`);
+    }
+    this.baseline = baseline;
+    this.restoreBestWeights = flag('restoreBestWeights', opts.restoreBestWeights);
+    this.verbose = flag('verbose', opts.verbose);
   }
 
   /** Receives the model being trained (called by `fit`). */
@@ -102,10 +141,16 @@ export class EarlyStopping implements Callback {
   }
 
   /** Compares the epoch's monitored value with the best so far and stops training when patience runs out. */
-  onEpochEnd(epoch: number, logs: Logs): void {
-    const current = logs[this.monitorAsGiven] ?? logs[this.monitor];
+  onEpochEnd(epoch: number, logs: Logs | null | undefined): void {
+    // Called by hand (or by another loop) without logs: nothing to monitor, so the warning below.
+    const entries: Logs = logs !== null && typeof logs === 'object' ? logs : {};
+    // Own keys only: a monitor named 'constructor' must not find Object.prototype's.
+    const own = (key: string): number | undefined => (Object.hasOwn(entries, key) ? entries[key] : undefined);
+    const current = own(this.monitorAsGiven) ?? own(this.monitor);
     if (current === undefined) {
-      console.warn(`EarlyStopping: '${this.monitorAsGiven}' is not in the logs (available: ${Object.keys(logs).join(', ')}); not stopping`);
+      console.warn(
+        `EarlyStopping: '${this.monitorAsGiven}' is not in the logs (available: ${Object.keys(entries).join(', ') || 'none'}); not stopping`,
+      );
       return;
     }
     // A NaN is never an improvement (every comparison with it is false), so it counts against

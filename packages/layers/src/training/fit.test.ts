@@ -270,6 +270,89 @@ describe('fit', () => {
   });
 });
 
+describe('option names and types', () => {
+  function compiled(): Sequential {
+    const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    return model;
+  }
+
+  it('fit refuses a misspelt or unsupported option instead of training with the default', async () => {
+    const model = compiled();
+    const w = Array.from(model.at(0).parameters()[0].dataSync());
+    await expect(model.fit(xorX, xorY, { epoch: 3 } as never)).rejects.toThrow(
+      /^fit: unknown option "epoch" \(did you mean 'epochs'\?\); the options are epochs, batchSize/,
+    );
+    await expect(model.fit(xorX, xorY, { classWeight: { 0: 1, 1: 2 } } as never)).rejects.toThrow(/^fit: classWeight is not supported/);
+    await expect(model.fit(xorX, xorY, { sampleWeight: tensor([1, 1, 1, 1]) } as never)).rejects.toThrow(
+      /^fit: sampleWeight is not supported/,
+    );
+    await expect(model.fit(xorX, xorY, { shuffle: 'no' } as never)).rejects.toThrow(/^fit: shuffle must be true or false, got "no"$/);
+    await expect(model.fit(xorX, xorY, { verbose: 'x' } as never)).rejects.toThrow(/^fit: verbose must be 0, 1 or 2, got "x"$/);
+    await expect(model.fit(xorX, xorY, { validationSplit: '0.5' } as never)).rejects.toThrow(/^fit: validationSplit must be a number/);
+    await expect(model.fit(xorX, xorY, 'fast' as never)).rejects.toThrow(/^fit: options must be an object .*got "fast"$/);
+    await expect(model.fit(xorX, xorY, [] as never)).rejects.toThrow(ArgumentError);
+    // Nothing was trained by any of them.
+    expect(Array.from(model.at(0).parameters()[0].dataSync())).toEqual(w);
+  });
+
+  it('fit, evaluate and predict take null or undefined as no options, and check option names', async () => {
+    const model = compiled();
+    expect((await model.fit(xorX, xorY, null as never)).loss).toHaveLength(1);
+    expect((await model.fit(xorX, xorY, undefined)).loss).toHaveLength(1);
+    expect(Object.keys(await model.evaluate(xorX, xorY, null as never))).toEqual(['loss']);
+    expect(model.predict(xorX, null as never).shape).toEqual([4, 1]);
+    await expect(model.evaluate(xorX, xorY, { batch_size: 2 } as never)).rejects.toThrow(
+      /^evaluate: unknown option "batch_size" \(did you mean 'batchSize'\?\)/,
+    );
+    await expect(model.evaluate(xorX, xorY, 3 as never)).rejects.toThrow(/^evaluate: options must be an object/);
+    expect(() => model.predict(xorX, { verbose: 0 } as never)).toThrow(/^predict: unknown option "verbose"; the options are batchSize$/);
+    expect(() => model.predict(xorX, 'x' as never)).toThrow(/^predict: options must be an object/);
+  });
+
+  it('compile refuses an unknown key by name', () => {
+    const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+    expect(() => model.compile({ optimizer: 'sgd', loss: 'mse', lr: 5 } as never)).toThrow(
+      /^compile: unknown option "lr"; the options are optimizer, loss, metrics$/,
+    );
+    expect(() => model.compile({ optimizer: 'sgd', loss: 'mse', metric: ['mae'] } as never)).toThrow(/did you mean 'metrics'\?/);
+    expect(model.compiled).toBe(null);
+  });
+
+  it('a loss function that returns no Tensor is named at fit and evaluate', async () => {
+    const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+    const halfLoss = (() => 0.5) as unknown as (p: Tensor, t: Tensor) => Tensor;
+    model.compile({ optimizer: 'sgd', loss: halfLoss });
+    await expect(model.fit(xorX, xorY)).rejects.toThrow(/^fit: the loss halfLoss returned 0\.5, not a Tensor/);
+    await expect(model.evaluate(xorX, xorY)).rejects.toThrow(/^evaluate: the loss halfLoss returned 0\.5, not a Tensor/);
+    model.compile({ optimizer: 'sgd', loss: (() => undefined) as never });
+    await expect(model.fit(xorX, xorY)).rejects.toThrow(/^fit: the loss \w+ returned undefined, not a Tensor/);
+  });
+
+  it('fit refuses a callback hook that is not a function before training', async () => {
+    const model = compiled();
+    const w = Array.from(model.at(0).parameters()[0].dataSync());
+    await expect(model.fit(xorX, xorY, { callbacks: [{ onEpochEnd: 5 }] } as never)).rejects.toThrow(
+      /^fit: callbacks\[0\]\.onEpochEnd must be a function, got 5$/,
+    );
+    await expect(model.fit(xorX, xorY, { callbacks: [{}, { setModel: 'm' }] } as never)).rejects.toThrow(
+      /^fit: callbacks\[1\]\.setModel must be a function, got "m"$/,
+    );
+    await expect(model.fit(xorX, xorY, { callbacks: {} } as never)).rejects.toThrow(/^fit: callbacks must be an array/);
+    expect(Array.from(model.at(0).parameters()[0].dataSync())).toEqual(w);
+    // Hooks a class defines as methods are found through its prototype.
+    class Counter implements Callback {
+      epochs = 0;
+      onEpochEnd(): void {
+        this.epochs++;
+      }
+    }
+    const counter = new Counter();
+    await model.fit(xorX, xorY, { epochs: 2, callbacks: [counter] });
+    expect(counter.epochs).toBe(2);
+  });
+});
+
 describe('evaluate and predict', () => {
   it('run in eval mode without changing the mode, batch by batch', async () => {
     manualSeed(6);

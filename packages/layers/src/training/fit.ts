@@ -11,7 +11,7 @@ import {
   tidy,
   valueChecksOn,
 } from '@bp/tensor';
-import { autogradHooks } from '@bp/tensor/internal';
+import { autogradHooks, checkOptions } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
 import type { Callback, Logs } from './callbacks.js';
@@ -25,7 +25,11 @@ import { NonFiniteLossError } from './train-steps.js';
 
 export { NonFiniteLossError };
 
-/** Options of `fit` (Keras' names and defaults). */
+/**
+ * Options of `fit` (Keras' names and defaults). A name not listed here is refused with the closest
+ * one (`epoch` for `epochs`), and Keras' `classWeight` and `sampleWeight` as not supported; `null`
+ * is the same as no options.
+ */
 export interface FitOptions {
   /**
    * Passes over the training data (default 1). As in Keras, it is the index of the last epoch,
@@ -62,11 +66,14 @@ export interface FitOptions {
   terminateOnNaN?: boolean;
 }
 
-/** Options of `evaluate` and `predict`. */
+/** Options of `evaluate` and `predict`; other names are refused, and `null` is the same as none. */
 export interface EvaluateOptions {
   /** Samples per forward pass (default 32). */
   batchSize?: number;
 }
+
+/** The option names `evaluate` and `predict` take. */
+const EVALUATE_OPTIONS = ['batchSize'] as const;
 
 /** The model side of the training loop (a `Sequential`). @internal */
 export interface TrainableModel extends Module {
@@ -76,6 +83,98 @@ export interface TrainableModel extends Module {
   readonly compiled: Compiled | null;
   /** Makes sure every parameter exists for per-sample inputs of `inputShape`. */
   build(inputShape: number[]): void;
+}
+
+/** The option names `fit` takes. */
+const FIT_OPTIONS = [
+  'epochs',
+  'batchSize',
+  'validationData',
+  'validationSplit',
+  'shuffle',
+  'callbacks',
+  'verbose',
+  'initialEpoch',
+  'terminateOnNaN',
+] as const;
+
+/** Keras `fit` arguments bp does not implement: refused by name, since ignoring them would train differently than asked. */
+const UNSUPPORTED_FIT_OPTIONS: Readonly<Record<string, string>> = {
+  classWeight: 'weight the classes in a loss function passed to compile instead',
+  class_weight: 'weight the classes in a loss function passed to compile instead',
+  sampleWeight: 'weight the samples in a loss function passed to compile instead',
+  sample_weight: 'weight the samples in a loss function passed to compile instead',
+};
+
+/** The hooks `fit` calls on a callback, each optional. */
+const CALLBACK_HOOKS = ['setModel', 'onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const;
+
+/** A value as error messages print it: short, and never throwing (a function, a symbol, a cycle). */
+function shown(v: unknown): string {
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol' || typeof v === 'bigint') return String(v);
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Object.prototype.toString.call(v);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The options object of `fit`, `evaluate` or `predict`: `null` and `undefined` mean none (so
+ * `fit(x, y, undefined)` and a config read from JSON as `null` work); anything but a plain object
+ * is refused, and so is a key the op does not take, naming the closest one, because a misspelt
+ * `{ epoch: 3 }` would otherwise train with the default without a word.
+ */
+function optionsOf<T extends object>(op: string, opts: unknown, known: readonly string[]): T {
+  if (opts === undefined || opts === null) return {} as T;
+  if (typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new ArgumentError(op, `options must be an object such as { ${known[0]}: ... }, got ${shown(opts)}`);
+  }
+  if (op === 'fit') {
+    for (const key of Object.keys(opts)) {
+      const instead = Object.hasOwn(UNSUPPORTED_FIT_OPTIONS, key) ? UNSUPPORTED_FIT_OPTIONS[key] : undefined;
+      if (instead !== undefined) throw new ArgumentError(op, `${key} is not supported; ${instead}`);
+    }
+  }
+  checkOptions(op, opts, known);
+  return opts as T;
+}
+
+/** Refuses a callback that is not an object, or whose hook is there but is not a function, before training starts. */
+function checkCallbacks(callbacks: unknown): Callback[] {
+  if (!Array.isArray(callbacks)) throw new ArgumentError('fit', `callbacks must be an array, got ${shown(callbacks)}`);
+  callbacks.forEach((cb: unknown, i) => {
+    if (cb === null || typeof cb !== 'object')
+      throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${shown(cb)}`);
+    for (const hook of CALLBACK_HOOKS) {
+      // Read through the prototype: a class's hooks are methods, not own keys.
+      const fn = (cb as Record<string, unknown>)[hook];
+      if (fn !== undefined && typeof fn !== 'function') {
+        throw new ArgumentError('fit', `callbacks[${i}].${hook} must be a function, got ${shown(fn)}`);
+      }
+    }
+  });
+  return callbacks as Callback[];
+}
+
+/**
+ * `compile`'s loss, checked to return a Tensor: a loss function returning a number or nothing
+ * would otherwise fail deep inside the step with a TypeError that names neither.
+ */
+function checkedLoss(op: string, c: Compiled): (pred: Tensor, target: Tensor) => Tensor {
+  return (pred, target) => {
+    const loss: unknown = c.loss(pred, target);
+    if (!isTensor(loss)) {
+      throw new ArgumentError(
+        op,
+        `the loss ${c.lossLabel} returned ${shown(loss)}, not a Tensor; a loss (pred, target) => Tensor must return the batch's loss as a one-element Tensor`,
+      );
+    }
+    return loss;
+  };
 }
 
 function positiveInt(op: string, name: string, v: number): number {
@@ -187,10 +286,10 @@ export async function evaluateModelAsync(
   model: TrainableModel,
   x: Tensor,
   y: Tensor,
-  opts: EvaluateOptions = {},
+  opts: EvaluateOptions | null = {},
   prefix = '',
 ): Promise<Logs> {
-  const { n, lossSum, totals } = evaluateSums(model, x, y, opts);
+  const { n, lossSum, totals } = evaluateSums(model, x, y, optionsOf<EvaluateOptions>('evaluate', opts, EVALUATE_OPTIONS));
   return { [`${prefix}loss`]: (await lossSum.takeAsync()) / n, ...(await totals.meansAsync(n, prefix)) };
 }
 
@@ -204,6 +303,7 @@ function evaluateSums(
   checkXY('evaluate', x, y);
   const batchSize = positiveInt('evaluate', 'batchSize', opts.batchSize ?? 32);
   const n = x.shape[0];
+  const loss = checkedLoss('evaluate', c);
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
     withoutGraph(() => {
@@ -216,7 +316,7 @@ function evaluateSums(
           const xb = rows(x, null, start, end);
           const yb = rows(y, null, start, end);
           const pred = model.forward(xb);
-          lossSum.add(c.loss(pred, yb), end - start);
+          lossSum.add(loss(pred, yb), end - start);
           totals.add(pred, yb);
         });
       }
@@ -226,7 +326,12 @@ function evaluateSums(
 }
 
 /** The model's outputs for every sample of `x`, in eval mode without a graph, batch by batch. */
-export function predictModel(model: Module & { built: boolean; build(s: number[]): void }, x: Tensor, opts: EvaluateOptions = {}): Tensor {
+export function predictModel(
+  model: Module & { built: boolean; build(s: number[]): void },
+  x: Tensor,
+  options: EvaluateOptions | null = {},
+): Tensor {
+  const opts = optionsOf<EvaluateOptions>('predict', options, EVALUATE_OPTIONS);
   if (!isTensor(x) || x.rank === 0) throw new ArgumentError('predict', 'x must be a Tensor with a batch axis');
   const batchSize = positiveInt('predict', 'batchSize', opts.batchSize ?? 32);
   const n = x.shape[0];
@@ -242,7 +347,8 @@ export function predictModel(model: Module & { built: boolean; build(s: number[]
 }
 
 /** Keras' `fit` loop. @internal Called by `Sequential.fit`. */
-export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
+export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, options: FitOptions | null = {}): Promise<History> {
+  const opts = optionsOf<FitOptions>('fit', options, FIT_OPTIONS);
   const c = requireCompiled('fit', model);
   checkXY('fit', x, y);
   const epochs = opts.epochs ?? 1;
@@ -253,22 +359,20 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     throw new ArgumentError('fit', `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   }
   const shuffle = opts.shuffle ?? true;
+  // Truthiness would make `shuffle: 'no'` shuffle: only a boolean says what is meant.
+  if (typeof shuffle !== 'boolean') throw new ArgumentError('fit', `shuffle must be true or false, got ${shown(shuffle)}`);
   const terminateOnNaN = opts.terminateOnNaN ?? true;
   if (typeof terminateOnNaN !== 'boolean')
     throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  const verbose = opts.verbose ?? 0;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ArgumentError('fit', `verbose must be 0, 1 or 2, got ${shown(verbose)}`);
+  const callbacks = checkCallbacks(opts.callbacks ?? []);
   if (autogradHooks() === null) {
     throw new NotAvailableError(
       'fit',
       "training needs @bp/autograd: add `import '@bp/autograd'` (npm i @bp/autograd) before building the model",
     );
   }
-  const verbose = opts.verbose ?? 0;
-  const callbacks = opts.callbacks ?? [];
-  if (!Array.isArray(callbacks)) throw new ArgumentError('fit', 'callbacks must be an array');
-  callbacks.forEach((cb, i) => {
-    if (cb === null || typeof cb !== 'object')
-      throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${JSON.stringify(cb)}`);
-  });
 
   let xTrain = x;
   let yTrain = y;
@@ -280,7 +384,8 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
     validation = [vd[0], vd[1]];
   } else if (opts.validationSplit !== undefined && opts.validationSplit !== 0) {
     const split = opts.validationSplit;
-    if (!(split > 0 && split < 1)) throw new ArgumentError('fit', `validationSplit must be in (0, 1), got ${split}`);
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      throw new ArgumentError('fit', `validationSplit must be a number in (0, 1), got ${shown(split)}`);
     const n = x.shape[0];
     // Keras' count: the first floor(n * (1 - split)) samples train, the rest validate.
     const nVal = n - Math.floor(n * (1 - split));
@@ -313,7 +418,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opts
   const steps = trainSteps(
     model,
     {
-      loss: c.loss,
+      loss: checkedLoss('fit', c),
       optimizer,
       data: { x: xTrain, y: yTrain },
       batchSize,

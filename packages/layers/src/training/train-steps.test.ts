@@ -265,6 +265,9 @@ describe('trainSteps', () => {
     // A loss that is not one number per batch fails at its first step.
     const perSample = trainSteps(model, { ...base, loss: (o: Tensor, t: Tensor) => o.sub(t) });
     expect(() => [...perSample]).toThrow(/^trainSteps: the loss must be one number per batch, got \[2,1\]; use a mean reduction$/);
+    // A loss that returns a number is refused by name, not met by a TypeError inside.
+    const numeric = trainSteps(model, { ...base, loss: (() => 1) as unknown as typeof mseLoss, op: 'fit' });
+    expect(() => [...numeric]).toThrow(/^fit: the loss function returned number, not a Tensor$/);
   });
 });
 

@@ -324,7 +324,9 @@ function* run<V>(
         const input = rows(xAll, position.order, start, end);
         const target = rows(yAll, position.order, start, end);
         const output = model.forward(input);
-        const loss = opts.loss(output, target);
+        const loss: unknown = opts.loss(output, target);
+        // Checked first: a number or undefined here would fail below with a TypeError naming neither the loss nor the op.
+        if (!isTensor(loss)) throw new ArgumentError(op, `the loss function returned ${typeof loss}, not a Tensor`);
         if (loss.size !== 1) {
           throw new ShapeError(op, `the loss must be one number per batch, got ${fmtShape(loss.shape)}; use a mean reduction`);
         }
