@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { everyLayer, mnistCnn, mnistMlp, newerLayers } from './__fixtures__/models.js';
 import { exportOnnx, importOnnx } from './index.js';
-import { decodeModel, encodeModel } from './proto/onnx.js';
+import { AttributeType, decodeModel, encodeModel } from './proto/onnx.js';
 
 const MEAN = 0.1307;
 const STD = 0.3081;
@@ -152,6 +152,39 @@ describe("PyTorch's spellings and the eval forms of BatchNorm2d and Dropout(1)",
     expect(maxAbsDiff((await runOrt(bytes, x)).data, want)).toBeLessThanOrEqual(1e-5);
     const back = importOnnx(bytes);
     expect(back.layers.map((l) => l.layerType)).toEqual(['Linear', 'SiLU', 'Linear']);
+    expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('imports (x - mean) / std with each constant in a Constant node right before its Sub and Div, as torch.onnx.export writes it', async () => {
+    manualSeed(7);
+    const { Sequential, Linear } = await import('@bp/layers');
+    const seq = new Sequential([new Linear(5, 4)]);
+    const x = randn([3, 5]);
+    const m = decodeModel(exportOnnx(seq, { inputShape: [5], normalize: { mean: 0.5, std: 0.25 } }), 't.onnx');
+    const graph = m.graph!;
+    const nodes: NonNullable<typeof graph.node> = [];
+    for (const node of graph.node!) {
+      if (node.op_type === 'Sub' || node.op_type === 'Div') {
+        // The initializer it reads becomes a Constant node placed just before it.
+        const k = graph.initializer!.findIndex((t) => t.name === node.input![1]);
+        const [t] = graph.initializer!.splice(k, 1);
+        nodes.push({
+          name: `${node.name}_c`,
+          op_type: 'Constant',
+          input: [],
+          output: [t.name!],
+          attribute: [{ name: 'value', type: AttributeType.TENSOR, t }],
+        });
+      }
+      nodes.push(node);
+    }
+    graph.node = nodes;
+    expect(nodes.map((n) => n.op_type).slice(0, 4)).toEqual(['Constant', 'Sub', 'Constant', 'Div']);
+    const bytes = encodeModel(m);
+    const want = seq.forward(x.sub(0.5).div(0.25)).dataSync();
+    expect(maxAbsDiff((await runOrt(bytes, x)).data, want)).toBeLessThanOrEqual(1e-5);
+    const back = importOnnx(bytes);
+    expect(back.layers.map((l) => l.layerType)).toEqual(['Normalize', 'Linear']);
     expect(maxAbsDiff(back.forward(x).dataSync(), want)).toBeLessThanOrEqual(1e-6);
   });
 

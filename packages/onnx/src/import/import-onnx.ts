@@ -264,6 +264,24 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
       throw new FormatError(source, `${where} is not supported; bp imports these op types: ${importableOpTypes().join(', ')}`);
     }
     let consumed: NodeProto | null = null;
+    let consumedAt = i;
+    /**
+     * The node after this one that reads its output, and its index. Constant nodes in between are
+     * folded on the way: PyTorch writes the constant a node reads right before it, so
+     * `(x - mean) / std` comes out as Constant, Sub, Constant, Div.
+     */
+    const readerAfter = (): { node: NodeProto; at: number } | undefined => {
+      let j = i + 1;
+      while (j < nodes.length && nodes[j].op_type === 'Constant') {
+        foldConstant(nodes[j], constants, source, `node ${shown(nodes[j].name || `#${j}`)} (Constant)`);
+        j++;
+      }
+      const next = nodes[j];
+      const ins = next?.input ?? [];
+      // Add and Mul commute: PyTorch writes a Linear's bias as Add(bias, x) and SiLU as Mul(x, sigmoid).
+      const reads = ins[0] === outs[0] || ((next?.op_type === 'Add' || next?.op_type === 'Mul') && ins.length === 2 && ins[1] === outs[0]);
+      return next && reads ? { node: next, at: j } : undefined;
+    };
     const constantOf = (n: NodeProto, k: number, w: string): Constant | undefined => {
       const name = (n.input ?? [])[k];
       if (!name) return undefined;
@@ -277,19 +295,15 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
       inputShape: sample ? sample.shape.slice() : null,
       where,
       constant: (k) => constantOf(node, k, where),
-      peek: () => {
-        const next = nodes[i + 1];
-        const ins = next?.input ?? [];
-        // Add and Mul commute: PyTorch writes a Linear's bias as Add(bias, x) and SiLU as Mul(x, sigmoid).
-        const reads =
-          ins[0] === outs[0] || ((next?.op_type === 'Add' || next?.op_type === 'Mul') && ins.length === 2 && ins[1] === outs[0]);
-        return next && reads ? next : undefined;
-      },
+      peek: () => readerAfter()?.node,
       consume: (k) => {
-        const next = ctx.peek();
+        const next = readerAfter();
         if (!next) throw new FormatError(source, `${where} expects a following node that reads its output`);
-        consumed = next;
-        return k === undefined ? undefined : constantOf(next, k, `node ${shown(next.name || `#${i + 1}`)} (${shown(next.op_type)})`);
+        consumed = next.node;
+        consumedAt = next.at;
+        return k === undefined
+          ? undefined
+          : constantOf(next.node, k, `node ${shown(next.node.name || `#${next.at}`)} (${shown(next.node.op_type)})`);
       },
       int: (name, dflt) => {
         const a = attribute(node, name, AttributeType.INT, source, where);
@@ -337,7 +351,8 @@ function importChain(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions
     }
     current = outs[0];
     if (consumed) {
-      i++;
+      // On past the node it consumed (and the constants folded before it).
+      i = consumedAt;
       current = ((consumed as NodeProto).output ?? [])[0] ?? '';
     }
   }
