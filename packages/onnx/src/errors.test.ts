@@ -42,6 +42,13 @@ describe('exportOnnx refuses', () => {
     expect(() => exportOnnx(bn, { inputShape: [3] })).toThrow("exportOnnx: BatchNorm1d at '1' has no running statistics");
   });
 
+  it('a misspelt option by name, and a docString that is not a string', () => {
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], opsett: 18 } as never)).toThrow(/^exportOnnx: .*opsett.*opset/);
+    expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], docString: 5 as never })).toThrow(
+      'exportOnnx: docString must be a string, got number',
+    );
+  });
+
   it('leaves the model in the mode it was in', () => {
     const model = mnistMlp();
     exportOnnx(model, { inputShape: [784] });

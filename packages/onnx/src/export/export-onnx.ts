@@ -2,6 +2,7 @@ import { noGrad } from '@bp/autograd';
 import { Module, Sequential, layerToConfig } from '@bp/layers';
 import { ARCHITECTURE_KEY } from '../metadata.js';
 import { ArgumentError, type Tensor, fmtShape, zeros } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { Normalize } from '../normalize.js';
 import { DataType, type ModelProto, type ValueInfoProto, encodeModel } from '../proto/onnx.js';
 import { GraphBuilder } from './graph-builder.js';
@@ -74,6 +75,11 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   if (!(model instanceof Module))
     throw new ArgumentError('exportOnnx', `expected a bp Module, got ${model === null ? 'null' : typeof model}`);
   if (options === null || typeof options !== 'object') throw new ArgumentError('exportOnnx', 'options must be an object');
+  // A misspelt option (opsett) would otherwise be ignored without a word.
+  checkOptions('exportOnnx', options, ['inputShape', 'opset', 'inputName', 'outputName', 'normalize', 'docString']);
+  if (options.docString !== undefined && typeof options.docString !== 'string') {
+    throw new ArgumentError('exportOnnx', `docString must be a string, got ${typeof options.docString}`);
+  }
   const opset = options.opset ?? DEFAULT_OPSET;
   // A number: the table's keys are strings, so '17' would otherwise pass the lookup.
   const irVersion = typeof opset === 'number' ? IR_VERSION_FOR_OPSET[opset] : undefined;
