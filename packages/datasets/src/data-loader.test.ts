@@ -114,3 +114,34 @@ describe('DataLoader', () => {
     expect(() => Array.from(new DataLoader(bad))).toThrow('DataLoader: dataset.get(0) must return { x: Tensor, y: Tensor | number }');
   });
 });
+
+describe('hostile input', () => {
+  const get = (i: number) => ({ x: tensor([i]), y: i });
+
+  it('refuses a dataset length that is not an integer from 0 to 2^31 - 1', () => {
+    expect(() => new DataLoader({ length: 1e12, get }, { shuffle: true })).toThrow(ArgumentError);
+    expect(() => new DataLoader({ length: 1e12, get }, { shuffle: true })).toThrow(
+      /DataLoader: dataset.length must be an integer from 0 to 2147483647, got 1000000000000/,
+    );
+    expect(() => new DataLoader({ length: -5, get })).toThrow(/dataset.length must be an integer from 0 to 2147483647, got -5/);
+    expect(() => new DataLoader({ length: 2.5, get })).toThrow(/got 2.5/);
+    expect([...new DataLoader({ length: 0, get })]).toEqual([]);
+    // A length that changes after construction is checked again on iteration.
+    const growing = { length: 2, get };
+    const loader = new DataLoader(growing);
+    growing.length = -1;
+    expect(() => [...loader]).toThrow(/dataset.length must be an integer/);
+  });
+
+  it('treats null options as the defaults, and refuses non-boolean flags and unknown option names', () => {
+    const ds = pair(3);
+    const loader = new DataLoader(ds, null);
+    expect([loader.batchSize, loader.shuffle, loader.dropLast]).toEqual([1, false, false]);
+    expect(() => new DataLoader(ds, 'big' as never)).toThrow(/DataLoader: options must be an object, got string big/);
+    expect(() => new DataLoader(ds, { shuffle: 'no' as never })).toThrow(/DataLoader: shuffle must be true or false, got "no"/);
+    expect(() => new DataLoader(ds, { dropLast: 'false' as never })).toThrow(/DataLoader: dropLast must be true or false, got "false"/);
+    expect(() => new DataLoader(ds, { batch_size: 4 } as never)).toThrow(
+      /DataLoader: unknown option "batch_size" \(did you mean 'batchSize'\?\)/,
+    );
+  });
+});

@@ -1,5 +1,9 @@
 import { ArgumentError, ShapeError, Tensor, fmtShape, gather, narrow, randomPermutation, stack, tensor } from '@bp/tensor';
+import { optionsOf } from './options.js';
 import type { TensorPair } from './synthetic.js';
+
+/** The most examples a {@link Dataset} may hold (2^31 - 1): a shuffled pass draws a permutation of them all. */
+const MAX_DATASET_LENGTH = 2 ** 31 - 1;
 
 /** One example of a {@link Dataset}: an input tensor and its target (a tensor, or a number such as a class id). */
 export interface Example {
@@ -36,7 +40,26 @@ function isTensorPair(d: unknown): d is TensorPair {
 }
 
 function isDataset(d: unknown): d is Dataset {
-  return typeof d === 'object' && d !== null && typeof (d as Dataset).get === 'function' && Number.isInteger((d as Dataset).length);
+  return typeof d === 'object' && d !== null && typeof (d as Dataset).get === 'function';
+}
+
+/** Refuses a dataset length that is not an integer from 0 to {@link MAX_DATASET_LENGTH}. */
+function checkLength(length: unknown): number {
+  if (!(typeof length === 'number' && Number.isInteger(length) && length >= 0 && length <= MAX_DATASET_LENGTH)) {
+    throw new ArgumentError(
+      'DataLoader',
+      `dataset.length must be an integer from 0 to ${MAX_DATASET_LENGTH}, got ${typeof length === 'string' ? JSON.stringify(length) : String(length)}`,
+    );
+  }
+  return length;
+}
+
+function booleanOption(name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') {
+    throw new ArgumentError('DataLoader', `${name} must be true or false, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  }
+  return v;
 }
 
 /**
@@ -67,8 +90,9 @@ export class DataLoader implements Iterable<TensorPair>, AsyncIterable<TensorPai
   /** Whether a last, smaller batch is left out. */
   readonly dropLast: boolean;
 
-  constructor(dataset: TensorPair | Dataset, opts: DataLoaderOptions = {}) {
+  constructor(dataset: TensorPair | Dataset, options?: DataLoaderOptions | null) {
     const op = 'DataLoader';
+    const opts = optionsOf(op, options, ['batchSize', 'shuffle', 'dropLast']);
     if (isTensorPair(dataset)) {
       const { x, y } = dataset;
       if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
@@ -76,6 +100,8 @@ export class DataLoader implements Iterable<TensorPair>, AsyncIterable<TensorPai
       }
     } else if (!isDataset(dataset)) {
       throw new ArgumentError(op, 'dataset must be { x, y } tensors sharing their first axis, or an object with length and get(index)');
+    } else {
+      checkLength(dataset.length);
     }
     const batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -83,13 +109,14 @@ export class DataLoader implements Iterable<TensorPair>, AsyncIterable<TensorPai
     }
     this.dataset = dataset;
     this.batchSize = batchSize;
-    this.shuffle = opts.shuffle ?? false;
-    this.dropLast = opts.dropLast ?? false;
+    this.shuffle = booleanOption('shuffle', opts.shuffle);
+    this.dropLast = booleanOption('dropLast', opts.dropLast);
   }
 
   /** Number of examples in the dataset. */
   get numExamples(): number {
-    return isTensorPair(this.dataset) ? this.dataset.x.shape[0] : this.dataset.length;
+    // A Dataset's length is read again each time (it may change), so it is checked again.
+    return isTensorPair(this.dataset) ? this.dataset.x.shape[0] : checkLength(this.dataset.length);
   }
 
   /** Number of batches in one pass (PyTorch's `len(loader)`). */

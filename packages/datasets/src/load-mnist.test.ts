@@ -58,6 +58,16 @@ describe('normalizing while decoding', () => {
     expect(() => mnistFromIdx(images, labels, { normalize: { mean: 0.1, std: 0 } })).toThrow(ArgumentError);
     expect(() => mnistFromIdx(images, labels, { normalize: { mean: 0.1 } as never })).toThrow(/normalize must be \{ mean, std \}/);
   });
+
+  it('mnistFromIdx treats null options as the defaults and refuses unknown option names', () => {
+    const images = idxBytes([1, 28, 28], imagePixels(1));
+    const labels = idxBytes([1], [4]);
+    expect(Array.from(mnistFromIdx(images, labels, null).labels.dataSync())).toEqual([4]);
+    expect(() => mnistFromIdx(images, labels, 3 as never)).toThrow(/mnistFromIdx: options must be an object, got number 3/);
+    expect(() => mnistFromIdx(images, labels, { limt: 1 } as never)).toThrow(
+      /mnistFromIdx: unknown option "limt" \(did you mean 'limit'\?\)/,
+    );
+  });
 });
 
 describe('loadMnist from a directory', () => {

@@ -1,5 +1,6 @@
 import { ArgumentError, FormatError, tensor, type Tensor } from '@bp/tensor';
 import { parseIdx } from './idx.js';
+import { optionsOf } from './options.js';
 
 /** Which half of MNIST (or Fashion-MNIST) to load: 60,000 training or 10,000 test images. */
 export type MnistSplit = 'train' | 'test';
@@ -99,7 +100,8 @@ export function resolveLimit(op: string, limit: number | undefined, n: number): 
  * images, matching item counts and labels in 0-9, failing with a
  * {@link FormatError} that names the file.
  */
-export function mnistFromIdx(images: Uint8Array, labels: Uint8Array, opts: MnistFromIdxOptions = {}): ImageDataset {
+export function mnistFromIdx(images: Uint8Array, labels: Uint8Array, options?: MnistFromIdxOptions | null): ImageDataset {
+  const opts = optionsOf('mnistFromIdx', options, ['imagesName', 'labelsName', 'limit', 'normalize']);
   const imagesName = opts.imagesName ?? 'images';
   const labelsName = opts.labelsName ?? 'labels';
   const img = parseIdx(images, imagesName);

@@ -161,3 +161,23 @@ describe('linearRegression', () => {
     );
   });
 });
+
+describe('hostile options', () => {
+  it('treats null options as the defaults and refuses other non-objects and unknown names', () => {
+    manualSeed(0);
+    expect(spirals(null).x.shape).toEqual([300, 2]);
+    expect(moons(null).x.shape).toEqual([200, 2]);
+    expect(circles(null).x.shape).toEqual([200, 2]);
+    expect(linearRegression(null).x.shape).toEqual([100, 1]);
+    expect(() => spirals(5 as never)).toThrow(ArgumentError);
+    expect(() => spirals(5 as never)).toThrow(/spirals: options must be an object, got number 5/);
+    expect(() => moons({ nosie: 0.1 } as never)).toThrow(/moons: unknown option "nosie" \(did you mean 'noise'\?\)/);
+  });
+
+  it('refuses n * features too large to allocate, before allocating', () => {
+    expect(() => linearRegression({ n: 2 ** 20, features: 2 ** 20 })).toThrow(ArgumentError);
+    expect(() => linearRegression({ n: 2 ** 20, features: 2 ** 20 })).toThrow(
+      /linearRegression: n \* features must be at most 268435456 values, got 1048576 \* 1048576 = 1099511627776/,
+    );
+  });
+});

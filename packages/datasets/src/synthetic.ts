@@ -1,4 +1,5 @@
 import { ArgumentError, randomNormal, randomPermutation, tensor, type Tensor } from '@bp/tensor';
+import { optionsOf } from './options.js';
 
 /**
  * A supervised dataset as two tensors sharing their first axis: inputs `x`
@@ -34,6 +35,9 @@ function nonNegative(op: string, name: string, v: number): number {
   }
   return v;
 }
+
+/** Most values (n * features) {@link linearRegression} allocates: 2^28 float32s, 1 GiB. */
+const MAX_VALUES = 2 ** 28;
 
 /** Evenly spaced values like NumPy's `linspace`, with or without the end point. */
 function linspace(start: number, stop: number, n: number, endpoint = true): number[] {
@@ -103,8 +107,9 @@ export interface SpiralsOptions {
  * from 0 to 1 and angle from `4k` to `4(k+1)` radians plus noise.
  * Returns `x` float32 `[n, 2]` and `y` int32 `[n]`. Seeded by `manualSeed`.
  */
-export function spirals(opts: SpiralsOptions = {}): TensorPair {
+export function spirals(options?: SpiralsOptions | null): TensorPair {
   const op = 'spirals';
+  const opts = optionsOf(op, options, ['n', 'classes', 'noise', 'shuffle']);
   const n = positiveInt(op, 'n', opts.n ?? 300);
   const classes = positiveInt(op, 'classes', opts.classes ?? 3);
   const noise = nonNegative(op, 'noise', opts.noise ?? 0.2);
@@ -141,8 +146,9 @@ export interface MoonsOptions {
  * the upper arc `(cos t, sin t)`, class 1 on `(1 - cos t, 0.5 - sin t)`, `t` in [0, pi].
  * Returns `x` float32 `[n, 2]` and `y` int32 `[n]`. Seeded by `manualSeed`.
  */
-export function moons(opts: MoonsOptions = {}): TensorPair {
+export function moons(options?: MoonsOptions | null): TensorPair {
   const op = 'moons';
+  const opts = optionsOf(op, options, ['n', 'noise', 'shuffle']);
   const n = positiveInt(op, 'n', opts.n ?? 200);
   const noise = nonNegative(op, 'noise', opts.noise ?? 0.1);
   const nOut = Math.floor(n / 2);
@@ -180,8 +186,9 @@ export interface CirclesOptions {
  * on the unit circle, class 1 on the circle of radius `factor`.
  * Returns `x` float32 `[n, 2]` and `y` int32 `[n]`. Seeded by `manualSeed`.
  */
-export function circles(opts: CirclesOptions = {}): TensorPair {
+export function circles(options?: CirclesOptions | null): TensorPair {
   const op = 'circles';
+  const opts = optionsOf(op, options, ['n', 'noise', 'factor', 'shuffle']);
   const n = positiveInt(op, 'n', opts.n ?? 200);
   const noise = nonNegative(op, 'noise', opts.noise ?? 0.05);
   const factor = opts.factor ?? 0.8;
@@ -226,10 +233,14 @@ export interface LinearRegressionOptions {
  * `bias` come back too, so a fitted model can be checked against them.
  * Seeded by `manualSeed` (weights, then inputs, then noise).
  */
-export function linearRegression(opts: LinearRegressionOptions = {}): LinearRegressionData {
+export function linearRegression(options?: LinearRegressionOptions | null): LinearRegressionData {
   const op = 'linearRegression';
+  const opts = optionsOf(op, options, ['n', 'features', 'noise', 'weights', 'bias']);
   const n = positiveInt(op, 'n', opts.n ?? 100);
   const features = positiveInt(op, 'features', opts.features ?? opts.weights?.length ?? 1);
+  if (n * features > MAX_VALUES) {
+    throw new ArgumentError(op, `n * features must be at most ${MAX_VALUES} values, got ${n} * ${features} = ${n * features}`);
+  }
   const noise = nonNegative(op, 'noise', opts.noise ?? 0.1);
   const bias = opts.bias ?? 0;
   if (typeof bias !== 'number' || !Number.isFinite(bias)) throw new ArgumentError(op, `bias must be a finite number, got ${String(bias)}`);

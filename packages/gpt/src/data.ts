@@ -40,6 +40,12 @@ export function namesDataset(names: string[], valFraction = 0.1): CharDataset {
     .slice(names.length - nVal)
     .map((n) => `${n}\n`)
     .join('');
+  if (names.length - nVal < 1) {
+    throw new ArgumentError(
+      'namesDataset',
+      `valFraction ${valFraction} holds out all ${names.length} names, which leaves no training tokens; use a smaller valFraction or more names`,
+    );
+  }
   const tokenizer = CharTokenizer.fromText(trainText + valText);
   return { tokenizer, train: tokenizer.encode(trainText), val: tokenizer.encode(valText) };
 }
@@ -54,6 +60,18 @@ export function textDataset(text: string, valFraction = 0.1): CharDataset {
   const tokenizer = CharTokenizer.fromText(text);
   const ids = tokenizer.encode(text);
   const n = Math.floor(ids.length * (1 - valFraction));
+  if (n < 1) {
+    throw new ArgumentError(
+      'textDataset',
+      `valFraction ${valFraction} of a text of ${ids.length} characters leaves no training tokens; use a smaller valFraction or a longer text`,
+    );
+  }
+  if (n >= ids.length) {
+    throw new ArgumentError(
+      'textDataset',
+      `valFraction ${valFraction} of a text of ${ids.length} characters leaves no validation tokens; use a larger valFraction or a longer text`,
+    );
+  }
   return { tokenizer, train: ids.slice(0, n), val: ids.slice(n) };
 }
 
@@ -67,23 +85,47 @@ export interface Batch {
   offsets: number[];
 }
 
+/** What `v` is, for an error message: its constructor's name, `null`, or its type. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v)})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Refuses a token stream that is not an Int32Array (a Float32Array would truncate fractional ids silently). */
+export function checkTokens(op: string, name: string, data: unknown): asserts data is Int32Array {
+  if (!(data instanceof Int32Array)) throw new ArgumentError(op, `${name} must be an Int32Array of token ids, got ${describe(data)}`);
+}
+
 /** The batch whose rows start at `offsets` in `data`. */
 export function batchAt(data: Int32Array, blockSize: number, offsets: number[]): Batch {
+  checkTokens('batchAt', 'data', data);
+  if (!(typeof blockSize === 'number' && Number.isInteger(blockSize) && blockSize >= 1)) {
+    throw new ArgumentError('batchAt', `blockSize must be an integer >= 1, got ${describe(blockSize)}`);
+  }
+  const given: unknown = offsets;
+  if (!Array.isArray(given) && !(ArrayBuffer.isView(given) && !(given instanceof DataView))) {
+    throw new ArgumentError('batchAt', `offsets must be an array of integers, got ${describe(offsets)}`);
+  }
   const B = offsets.length;
   const x = new Int32Array(B * blockSize);
   const y = new Int32Array(B * blockSize);
-  offsets.forEach((o, b) => {
-    if (!Number.isInteger(o) || o < 0 || o + blockSize + 1 > data.length) {
+  const list: number[] = Array.from(offsets as ArrayLike<number>);
+  list.forEach((o, b) => {
+    if (!Number.isInteger(o)) throw new ArgumentError('batchAt', `offset ${b} must be an integer, got ${describe(o)}`);
+    if (o < 0 || o + blockSize + 1 > data.length) {
       throw new ArgumentError('batchAt', `offset ${o} leaves no room for ${blockSize + 1} tokens in a stream of ${data.length}`);
     }
     x.set(data.subarray(o, o + blockSize), b * blockSize);
     y.set(data.subarray(o + 1, o + blockSize + 1), b * blockSize);
   });
-  return { x: tensor(x, { shape: [B, blockSize] }), y: tensor(y, { shape: [B, blockSize] }), offsets };
+  return { x: tensor(x, { shape: [B, blockSize] }), y: tensor(y, { shape: [B, blockSize] }), offsets: list };
 }
 
 /** A batch of `batchSize` random windows of `data` (offsets from the `manualSeed` generator). */
 export function sampleBatch(data: Int32Array, blockSize: number, batchSize: number): Batch {
+  checkTokens('sampleBatch', 'data', data);
   if (!Number.isInteger(blockSize) || blockSize < 1 || !Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError('sampleBatch', `blockSize and batchSize must be positive integers, got ${blockSize} and ${batchSize}`);
   }

@@ -1,6 +1,6 @@
 import '@bp/autograd';
 import { GPT } from '@bp/layers';
-import { manualSeed } from '@bp/tensor';
+import { ArgumentError, manualSeed } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { CharTokenizer, batchAt, evaluate, gptOptimizer, namesDataset, sampleBatch, textDataset, trainGPT } from './index.js';
 import { loadNames } from './node.js';
@@ -17,6 +17,17 @@ describe('CharTokenizer', () => {
     expect(() => t.encode('abc')).toThrow(/character "c" at position 2 is not in the vocabulary of 2/);
     expect(() => t.decode([2])).toThrow(/id 2 is out of range/);
     expect(() => new CharTokenizer(['a', 'a'])).toThrow(/appears twice/);
+  });
+  it('refuses a text that is not a string and ids that are not an array', () => {
+    const t = CharTokenizer.fromText('ab');
+    expect(() => t.encode(5 as unknown as string)).toThrow(ArgumentError);
+    expect(() => t.encode(5 as unknown as string)).toThrow(/CharTokenizer.encode: text must be a string, got number 5/);
+    expect(() => CharTokenizer.fromText(5 as unknown as string)).toThrow(/CharTokenizer.fromText: text must be a string, got number 5/);
+    expect(() => t.decode(null as unknown as number[])).toThrow(
+      /CharTokenizer.decode: ids must be an array or Int32Array of token ids, got null/,
+    );
+    expect(() => t.decode([0.5])).toThrow(/id 0.5 is out of range/);
+    expect(t.decode(Int32Array.from([1, 0]))).toBe('ba');
   });
 });
 
@@ -46,6 +57,14 @@ describe('the names corpus', () => {
     expect(text.split('\n').filter(Boolean).sort()).toEqual(names);
     expect(a.tokenizer.decode(a.val).split('\n').filter(Boolean)).toHaveLength(2);
   });
+
+  it('refuses a split that leaves no training (or validation) tokens', () => {
+    expect(() => namesDataset(['ab', 'cd'], 0.99)).toThrow(ArgumentError);
+    expect(() => namesDataset(['ab', 'cd'], 0.99)).toThrow(/namesDataset: valFraction 0.99 .*leaves no training tokens/);
+    expect(() => textDataset('ab', 0.9)).toThrow(/textDataset: valFraction 0.9 of a text of 2 characters leaves no training tokens/);
+    expect(() => textDataset('ab', 1e-17)).toThrow(/textDataset: .*leaves no validation tokens/);
+    expect(textDataset('ab', 0.5).train).toHaveLength(1);
+  });
 });
 
 describe('batches', () => {
@@ -64,6 +83,29 @@ describe('batches', () => {
     manualSeed(3);
     const s = sampleBatch(data, 3, 5);
     expect(s.offsets.every((o) => o >= 0 && o <= 3)).toBe(true);
+  });
+
+  it('refuses a bad blockSize, offsets or token stream, naming the function and the value', () => {
+    const data = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
+    expect(() => batchAt(data, -1, [0])).toThrow(ArgumentError);
+    expect(() => batchAt(data, -1, [0])).toThrow(/batchAt: blockSize must be an integer >= 1, got number -1/);
+    expect(() => batchAt(data, '2' as unknown as number, [0])).toThrow(/batchAt: blockSize must be an integer >= 1, got a string \("2"\)/);
+    expect(() => batchAt(data, Number.NaN, [0])).toThrow(/batchAt: blockSize must be an integer >= 1, got number NaN/);
+    expect(() => batchAt(data, 2, 3 as unknown as number[])).toThrow(/batchAt: offsets must be an array of integers, got number 3/);
+    expect(() => batchAt(data, 2, [0.5])).toThrow(/batchAt: offset 0 must be an integer, got number 0.5/);
+    expect(batchAt(data, 2, Int32Array.from([1]) as unknown as number[]).offsets).toEqual([1]);
+    const bad: [string, unknown][] = [
+      ['Array', [0, 1, 2, 3]],
+      ['a string', 'abcd'],
+      ['undefined', undefined],
+      ['Float32Array', Float32Array.from([0, 1.5, 2, 3])],
+    ];
+    for (const [what, d] of bad) {
+      const stream = d as Int32Array;
+      const msg = new RegExp(`must be an Int32Array of token ids, got ${what}`);
+      expect(() => batchAt(stream, 2, [0])).toThrow(msg);
+      expect(() => sampleBatch(stream, 2, 1)).toThrow(/sampleBatch: data must be an Int32Array/);
+    }
   });
 });
 
@@ -116,5 +158,23 @@ describe('trainGPT', () => {
     );
     expect(steps).toBe(0);
     expect(() => evaluate(model, ds.val, 4, 0)).toThrow(/evaluate: maxBatches must be a positive integer, got 0/);
+  });
+
+  it('treats null options as absent and refuses streams that are not Int32Arrays', () => {
+    const ds = textDataset('abcde'.repeat(60), 0.2);
+    const model = new GPT({ vocabSize: ds.tokenizer.size, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
+    const opts = { steps: 1, batchSize: 2, lr: 1e-3 };
+    expect(() => trainGPT(model, ds.train, null, null as unknown as typeof opts)).toThrow(
+      /trainGPT: steps must be a positive integer, got undefined/,
+    );
+    expect(() => trainGPT(model, ds.train, null, 3 as unknown as typeof opts)).toThrow(/trainGPT: opts must be an options object/);
+    expect(() => trainGPT(model, ds.train, null, { ...opts, step: 2 } as typeof opts)).toThrow(/unknown option "step"/);
+    expect(() => trainGPT(model, Array.from(ds.train) as unknown as Int32Array, null, opts)).toThrow(
+      /trainGPT: train must be an Int32Array of token ids, got Array/,
+    );
+    expect(() => trainGPT(model, ds.train, 'abc' as unknown as Int32Array, opts)).toThrow(/trainGPT: val must be an Int32Array/);
+    expect(() => evaluate(model, undefined as unknown as Int32Array, 4)).toThrow(
+      /evaluate: data must be an Int32Array of token ids, got undefined/,
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { ArgumentError } from '@bp/tensor';
 
+/** What `v` is, for an error message. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return `${typeof v} ${String(v)}`;
+}
+
 /**
  * Characters to ids and back: the vocabulary is the sorted set of
  * characters of a training text (Unicode code points), as in makemore and
@@ -25,6 +32,7 @@ export class CharTokenizer {
 
   /** The tokenizer of every character in `text`, sorted by code point. */
   static fromText(text: string): CharTokenizer {
+    if (typeof text !== 'string') throw new ArgumentError('CharTokenizer.fromText', `text must be a string, got ${describe(text)}`);
     return new CharTokenizer([...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 
@@ -40,6 +48,7 @@ export class CharTokenizer {
 
   /** Ids of each character of `text`; a character outside the vocabulary throws, naming it. */
   encode(text: string): Int32Array {
+    if (typeof text !== 'string') throw new ArgumentError('CharTokenizer.encode', `text must be a string, got ${describe(text)}`);
     const cs = [...text];
     const out = new Int32Array(cs.length);
     cs.forEach((c, i) => {
@@ -56,10 +65,14 @@ export class CharTokenizer {
 
   /** The text of `ids`. */
   decode(ids: ArrayLike<number>): string {
+    if (!Array.isArray(ids) && !(ArrayBuffer.isView(ids) && !(ids instanceof DataView))) {
+      throw new ArgumentError('CharTokenizer.decode', `ids must be an array or Int32Array of token ids, got ${describe(ids)}`);
+    }
     let s = '';
     for (let i = 0; i < ids.length; i++) {
-      const c = this.chars[ids[i]];
-      if (c === undefined) throw new ArgumentError('CharTokenizer', `id ${ids[i]} is out of range for a vocabulary of ${this.size}`);
+      const id = ids[i];
+      const c = Number.isInteger(id) && id >= 0 ? this.chars[id] : undefined;
+      if (c === undefined) throw new ArgumentError('CharTokenizer', `id ${String(id)} is out of range for a vocabulary of ${this.size}`);
       s += c;
     }
     return s;

@@ -3,7 +3,8 @@ import type { GPT } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { AdamW, LinearWarmupCosineLR, clipGradNorm } from '@bp/optim';
 import { ArgumentError, tidy, type Tensor } from '@bp/tensor';
-import { type Batch, batchAt, sampleBatch } from './data.js';
+import { checkOptions } from '@bp/tensor/internal';
+import { type Batch, batchAt, checkTokens, sampleBatch } from './data.js';
 
 /** Hyperparameters of {@link trainGPT} (nanoGPT's names, camelCase). */
 export interface TrainGPTOptions {
@@ -53,6 +54,7 @@ export function lossOf(model: GPT, batch: Batch): Tensor {
  * `maxBatches` batches of `batchSize`. Runs in eval mode without gradients.
  */
 export function evaluate(model: GPT, data: Int32Array, batchSize: number, maxBatches = 8): number {
+  checkTokens('evaluate', 'data', data);
   positiveInteger('evaluate', 'batchSize', batchSize);
   positiveInteger('evaluate', 'maxBatches', maxBatches);
   const T = model.config.blockSize;
@@ -103,8 +105,32 @@ export interface TrainGPTResult {
  * generator) with AdamW, linear warmup then cosine decay, and gradient
  * clipping: the nanoGPT recipe.
  */
-export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, opts: TrainGPTOptions): TrainGPTResult {
-  const { steps, batchSize, lr } = opts;
+export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, options: TrainGPTOptions): TrainGPTResult {
+  const raw: unknown = options ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ArgumentError(
+      'trainGPT',
+      `opts must be an options object, got ${Array.isArray(raw) ? 'an array' : `${typeof raw} ${String(raw)}`}`,
+    );
+  }
+  const opts = raw as Partial<TrainGPTOptions>;
+  checkOptions('trainGPT', opts, [
+    'steps',
+    'batchSize',
+    'lr',
+    'warmupSteps',
+    'minLr',
+    'weightDecay',
+    'betas',
+    'gradClip',
+    'evalEvery',
+    'evalBatches',
+    'onStep',
+    'onEval',
+  ]);
+  checkTokens('trainGPT', 'train', train);
+  if (val !== null && val !== undefined) checkTokens('trainGPT', 'val', val);
+  const { steps, batchSize, lr } = opts as TrainGPTOptions;
   positiveInteger('trainGPT', 'steps', steps);
   positiveInteger('trainGPT', 'batchSize', batchSize);
   if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) {

@@ -95,6 +95,19 @@ describe('GPT', () => {
     expect(() => m.generate(tensor([[0]], { dtype: 'int32' }), 3, { stopToken: 2.5 })).toThrow(/stopToken must be a token id/);
   });
 
+  it('generate treats null options as the defaults and refuses other non-objects and unknown names', () => {
+    manualSeed(4);
+    const m = new GPT({ vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 });
+    const idx = tensor([[0]], { dtype: 'int32' });
+    manualSeed(5);
+    const a = m.generate(idx, 2, null);
+    manualSeed(5);
+    expect(m.generate(idx, 2)).toEqual(a);
+    expect(a[0]).toHaveLength(3);
+    expect(() => m.generate(idx, 2, 3 as unknown as object)).toThrow(/GPT.generate: opts must be an options object, got number 3/);
+    expect(() => m.generate(idx, 2, { topk: 2 } as object)).toThrow(/GPT.generate: unknown option "topk" \(did you mean 'topK'\?\)/);
+  });
+
   it('samples the most likely token at a tiny temperature (it overflowed to the last token), and refuses NaN logits', () => {
     manualSeed(3);
     const m = new GPT({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 });

@@ -12,6 +12,7 @@ import {
   softmax,
   tensor,
 } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { normal, zeros } from '../initializers.js';
 import { GELU } from '../layers/activations.js';
 import { Dropout } from '../layers/dropout.js';
@@ -226,8 +227,16 @@ export class GPT extends Module {
    * ids as arrays (a row stops after `stopToken`). Sampling draws from the generator seeded by `manualSeed`.
    * Runs in eval mode without gradients and restores the previous mode.
    */
-  generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): number[][] {
-    const { temperature = 1, topK = null, stopToken = null } = opts;
+  generate(idx: Tensor, maxNewTokens: number, options?: GenerateOptions | null): number[][] {
+    const raw: unknown = options ?? {};
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ArgumentError(
+        'GPT.generate',
+        `opts must be an options object, got ${Array.isArray(raw) ? 'an array' : `${typeof raw} ${String(raw)}`}`,
+      );
+    }
+    checkOptions('GPT.generate', raw, ['temperature', 'topK', 'stopToken']);
+    const { temperature = 1, topK = null, stopToken = null } = raw as GenerateOptions;
     if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
       throw new ArgumentError('GPT.generate', `temperature must be a finite number > 0, got ${String(temperature)}`);
     }
