@@ -1,6 +1,6 @@
 import { enableGrad, noGrad } from '@bp/autograd';
 import { ArgumentError, ShapeError, Tensor, clone, fmtShape, keep } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 
 /** Hyperparameters every optimizer has: at least a learning rate. */
 export interface BaseOptions {
@@ -47,22 +47,17 @@ function copyState(s: ParamState): ParamState {
   return out;
 }
 
-/** A value as an error message shows it: strings quoted, so `'0.1'` does not read as the number 0.1. */
-function shown(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
 /** Throws unless `v` is a finite number `>= 0`. */
 export function checkNonNegative(opt: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ArgumentError(opt, `${name} must be a finite number >= 0, got ${shown(v)}`);
+    throw new ArgumentError(opt, `${name} must be a finite number >= 0, got ${shownValue(v)}`);
   }
 }
 
 /** Throws unless `v` is a number in `[0, 1)`. */
 export function checkUnitInterval(opt: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) {
-    throw new ArgumentError(opt, `${name} must be a number in [0, 1), got ${shown(v)}`);
+    throw new ArgumentError(opt, `${name} must be a number in [0, 1), got ${shownValue(v)}`);
   }
 }
 

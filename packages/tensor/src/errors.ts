@@ -34,6 +34,23 @@ export function fmtShape(shape: readonly number[]): string {
 }
 
 /**
+ * A value the way error messages print it, short and never throwing: numbers as JavaScript writes
+ * them (`NaN`, `Infinity`), strings quoted (so `'0.1'` does not read as the number 0.1), other values
+ * as JSON cut at 60 characters, and what JSON cannot show (a function, a symbol, a cycle) by kind.
+ */
+export function shownValue(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'symbol' || typeof v === 'bigint' || v === undefined) return String(v);
+  if (typeof v === 'function') return 'a function';
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Object.prototype.toString.call(v);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
  * Refuses an options object with a key that is not among `known`, naming `op`, the key and the
  * closest known name: `{ weight_decay: 0.1 }` (PyTorch's spelling) or `{ pading: 1 }` would
  * otherwise be ignored without a word and the default used instead. Anything but a plain object

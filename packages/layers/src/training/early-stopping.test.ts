@@ -132,6 +132,8 @@ describe('EarlyStopping', () => {
     for (const baseline of [NaN, Infinity, 'x', '0.5', {}]) {
       expect(() => new EarlyStopping({ baseline: baseline as never })).toThrow(/^EarlyStopping: baseline must be a finite number/);
     }
+    // NaN printed as NaN (JSON would print null).
+    expect(() => new EarlyStopping({ baseline: NaN })).toThrow(/baseline must be a finite number \(or undefined\), got NaN$/);
     expect(new EarlyStopping({ baseline: null as never }).baseline).toBe(null);
     expect(new EarlyStopping({ baseline: 0.5 }).baseline).toBe(0.5);
     expect(() => new EarlyStopping({ minDelta: '0.1' as never })).toThrow(/^EarlyStopping: minDelta must be a finite number, got "0\.1"$/);

@@ -1,7 +1,8 @@
 import { ArgumentError, type Tensor } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { shownValue } from '@bp/tensor/internal';
 import type { Callback, CallbackModel, Logs } from './callbacks.js';
 import { snakeCase } from './history.js';
+import { optionsOf } from './options.js';
 
 /** Options of {@link EarlyStopping} (Keras' names and defaults). */
 export interface EarlyStoppingOptions {
@@ -27,19 +28,8 @@ export interface EarlyStoppingOptions {
 /** An option that must be true or false (default false): `'false'` would otherwise be truthy. */
 function flag(name: string, v: unknown): boolean {
   if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new ArgumentError('EarlyStopping', `${name} must be true or false, got ${shown(v)}`);
+  if (typeof v !== 'boolean') throw new ArgumentError('EarlyStopping', `${name} must be true or false, got ${shownValue(v)}`);
   return v;
-}
-
-/** A value as messages print it, never throwing. */
-function shown(v: unknown): string {
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'symbol' || typeof v === 'bigint') return String(v);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
 }
 
 /**
@@ -82,30 +72,30 @@ export class EarlyStopping implements Callback {
   private bestWeights: Record<string, Tensor> | null = null;
 
   constructor(options: EarlyStoppingOptions | null = {}) {
-    // null means the defaults, as undefined does; anything else but an object is a mistake.
-    if (options !== null && (typeof options !== 'object' || Array.isArray(options))) {
-      throw new ArgumentError(
-        'EarlyStopping',
-        `options must be an object such as { monitor: 'val_loss', patience: 3 }, got ${shown(options)}`,
-      );
-    }
-    const opts = options ?? {};
-    checkOptions('EarlyStopping', opts, ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'verbose']);
+    const opts = optionsOf<EarlyStoppingOptions>(
+      'EarlyStopping',
+      options,
+      ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'verbose'],
+      "{ monitor: 'val_loss', patience: 3 }",
+    );
     const monitor: unknown = opts.monitor ?? 'val_loss';
     if (typeof monitor !== 'string' || monitor === '') {
-      throw new ArgumentError('EarlyStopping', `monitor must be the name of a logged quantity such as 'val_loss', got ${shown(monitor)}`);
+      throw new ArgumentError(
+        'EarlyStopping',
+        `monitor must be the name of a logged quantity such as 'val_loss', got ${shownValue(monitor)}`,
+      );
     }
     this.monitorAsGiven = monitor;
     this.monitor = snakeCase(monitor);
     const minDelta: unknown = opts.minDelta ?? 0;
     // typeof first: Math.abs('0.1') would turn a string into a number without a word.
     if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) {
-      throw new ArgumentError('EarlyStopping', `minDelta must be a finite number, got ${shown(opts.minDelta)}`);
+      throw new ArgumentError('EarlyStopping', `minDelta must be a finite number, got ${shownValue(opts.minDelta)}`);
     }
     this.minDelta = Math.abs(minDelta);
     this.patience = opts.patience ?? 0;
     if (!Number.isInteger(this.patience) || this.patience < 0) {
-      throw new ArgumentError('EarlyStopping', `patience must be a non-negative integer, got ${shown(opts.patience)}`);
+      throw new ArgumentError('EarlyStopping', `patience must be a non-negative integer, got ${shownValue(opts.patience)}`);
     }
     const mode = opts.mode ?? 'auto';
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
@@ -115,7 +105,7 @@ export class EarlyStopping implements Callback {
     const baseline: unknown = opts.baseline ?? null;
     // A NaN baseline could never be beaten, so the wait would never reset: refused, as any non-number.
     if (baseline !== null && (typeof baseline !== 'number' || !Number.isFinite(baseline))) {
-      throw new ArgumentError('EarlyStopping', `baseline must be a finite number (or undefined), got ${shown(baseline)}`);
+      throw new ArgumentError('EarlyStopping', `baseline must be a finite number (or undefined), got ${shownValue(baseline)}`);
     }
     this.baseline = baseline;
     this.restoreBestWeights = flag('restoreBestWeights', opts.restoreBestWeights);

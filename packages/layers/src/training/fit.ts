@@ -11,9 +11,10 @@ import {
   tidy,
   valueChecksOn,
 } from '@bp/tensor';
-import { autogradHooks, checkOptions } from '@bp/tensor/internal';
+import { autogradHooks, shownValue } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
+import { optionsOf } from './options.js';
 import type { Callback, Logs } from './callbacks.js';
 import { type Compiled, optimizerByName } from './compile.js';
 import { History } from './history.js';
@@ -109,51 +110,26 @@ const UNSUPPORTED_FIT_OPTIONS: Readonly<Record<string, string>> = {
 /** The hooks `fit` calls on a callback, each optional. */
 const CALLBACK_HOOKS = ['setModel', 'onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const;
 
-/** A value as error messages print it: short, and never throwing (a function, a symbol, a cycle). */
-function shown(v: unknown): string {
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'symbol' || typeof v === 'bigint') return String(v);
-  let text: string;
-  try {
-    text = JSON.stringify(v) ?? String(v);
-  } catch {
-    text = Object.prototype.toString.call(v);
+/** Refuses Keras' `fit` arguments bp does not implement, before the name check would call them unknown. */
+function refuseUnsupported(opts: unknown): void {
+  if (opts === null || typeof opts !== 'object') return;
+  for (const key of Object.keys(opts)) {
+    const instead = Object.hasOwn(UNSUPPORTED_FIT_OPTIONS, key) ? UNSUPPORTED_FIT_OPTIONS[key] : undefined;
+    if (instead !== undefined) throw new ArgumentError('fit', `${key} is not supported; ${instead}`);
   }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/**
- * The options object of `fit`, `evaluate` or `predict`: `null` and `undefined` mean none (so
- * `fit(x, y, undefined)` and a config read from JSON as `null` work); anything but a plain object
- * is refused, and so is a key the op does not take, naming the closest one, because a misspelt
- * `{ epoch: 3 }` would otherwise train with the default without a word.
- */
-function optionsOf<T extends object>(op: string, opts: unknown, known: readonly string[]): T {
-  if (opts === undefined || opts === null) return {} as T;
-  if (typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new ArgumentError(op, `options must be an object such as { ${known[0]}: ... }, got ${shown(opts)}`);
-  }
-  if (op === 'fit') {
-    for (const key of Object.keys(opts)) {
-      const instead = Object.hasOwn(UNSUPPORTED_FIT_OPTIONS, key) ? UNSUPPORTED_FIT_OPTIONS[key] : undefined;
-      if (instead !== undefined) throw new ArgumentError(op, `${key} is not supported; ${instead}`);
-    }
-  }
-  checkOptions(op, opts, known);
-  return opts as T;
 }
 
 /** Refuses a callback that is not an object, or whose hook is there but is not a function, before training starts. */
 function checkCallbacks(callbacks: unknown): Callback[] {
-  if (!Array.isArray(callbacks)) throw new ArgumentError('fit', `callbacks must be an array, got ${shown(callbacks)}`);
+  if (!Array.isArray(callbacks)) throw new ArgumentError('fit', `callbacks must be an array, got ${shownValue(callbacks)}`);
   callbacks.forEach((cb: unknown, i) => {
     if (cb === null || typeof cb !== 'object')
-      throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${shown(cb)}`);
+      throw new ArgumentError('fit', `callbacks[${i}] must be a callback object (e.g. new EarlyStopping()), got ${shownValue(cb)}`);
     for (const hook of CALLBACK_HOOKS) {
       // Read through the prototype: a class's hooks are methods, not own keys.
       const fn = (cb as Record<string, unknown>)[hook];
       if (fn !== undefined && typeof fn !== 'function') {
-        throw new ArgumentError('fit', `callbacks[${i}].${hook} must be a function, got ${shown(fn)}`);
+        throw new ArgumentError('fit', `callbacks[${i}].${hook} must be a function, got ${shownValue(fn)}`);
       }
     }
   });
@@ -170,7 +146,7 @@ function checkedLoss(op: string, c: Compiled): (pred: Tensor, target: Tensor) =>
     if (!isTensor(loss)) {
       throw new ArgumentError(
         op,
-        `the loss ${c.lossLabel} returned ${shown(loss)}, not a Tensor; a loss (pred, target) => Tensor must return the batch's loss as a one-element Tensor`,
+        `the loss ${c.lossLabel} returned ${shownValue(loss)}, not a Tensor; a loss (pred, target) => Tensor must return the batch's loss as a one-element Tensor`,
       );
     }
     return loss;
@@ -348,6 +324,7 @@ export function predictModel(
 
 /** Keras' `fit` loop. @internal Called by `Sequential.fit`. */
 export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, options: FitOptions | null = {}): Promise<History> {
+  refuseUnsupported(options);
   const opts = optionsOf<FitOptions>('fit', options, FIT_OPTIONS);
   const c = requireCompiled('fit', model);
   checkXY('fit', x, y);
@@ -360,12 +337,13 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opti
   }
   const shuffle = opts.shuffle ?? true;
   // Truthiness would make `shuffle: 'no'` shuffle: only a boolean says what is meant.
-  if (typeof shuffle !== 'boolean') throw new ArgumentError('fit', `shuffle must be true or false, got ${shown(shuffle)}`);
+  if (typeof shuffle !== 'boolean') throw new ArgumentError('fit', `shuffle must be true or false, got ${shownValue(shuffle)}`);
   const terminateOnNaN = opts.terminateOnNaN ?? true;
   if (typeof terminateOnNaN !== 'boolean')
     throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
   const verbose = opts.verbose ?? 0;
-  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ArgumentError('fit', `verbose must be 0, 1 or 2, got ${shown(verbose)}`);
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2)
+    throw new ArgumentError('fit', `verbose must be 0, 1 or 2, got ${shownValue(verbose)}`);
   const callbacks = checkCallbacks(opts.callbacks ?? []);
   if (autogradHooks() === null) {
     throw new NotAvailableError(
@@ -385,7 +363,7 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opti
   } else if (opts.validationSplit !== undefined && opts.validationSplit !== 0) {
     const split = opts.validationSplit;
     if (typeof split !== 'number' || !(split > 0 && split < 1))
-      throw new ArgumentError('fit', `validationSplit must be a number in (0, 1), got ${shown(split)}`);
+      throw new ArgumentError('fit', `validationSplit must be a number in (0, 1), got ${shownValue(split)}`);
     const n = x.shape[0];
     // Keras' count: the first floor(n * (1 - split)) samples train, the rest validate.
     const nVal = n - Math.floor(n * (1 - split));
