@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../cpu-backend.js';
-import { EXPLORE, RATE_WINDOW, THREAD_MIN_WORK, ThreadPool, WARMUP, setThreadPolicy } from './thread-pool.js';
+import { EXPLORE, EXPLORE_AFTER_TURN, RATE_WINDOW, THREAD_MIN_WORK, ThreadPool, WARMUP, setThreadPolicy } from './thread-pool.js';
 import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { values } from './__fixtures__/values.js';
@@ -521,19 +521,40 @@ describe.skipIf(!threaded)('the thread pool', () => {
       // goes by its best run of the last RATE_WINDOW.
       for (const ms of [1000, 60, 60]) pool.record(2, work, ms);
       expect(Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work)).filter((t) => t === 2)).toHaveLength(2 * EXPLORE - 4);
-      // The other cores get busy for good: all threads now take 40 ms; once those runs fill the
-      // window the policy turns to one thread.
-      for (let i = 0; i < RATE_WINDOW; i++) pool.record(2, work, 40);
-      const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
-      expect(later.filter((t) => t === 2)).toHaveLength(4);
-      expect(later.filter((t) => t === 1)).toHaveLength(2 * EXPLORE - 4);
       // Each kind of kernel (a product's kind names its shape), and each size class (power of two
       // of work), is measured on its own; small work stays on one thread.
       expect(pool.threadsFor(work, 'conv')).toBe(2);
       expect(pool.threadsFor(work, 'gemm 9 4 7')).toBe(2);
       expect(pool.threadsFor(work * 2)).toBe(2);
-      expect(pool.threadsFor(work + 1)).toBe(1);
+      expect(pool.threadsFor(work + 1)).toBe(2);
       expect(pool.threadsFor(THREAD_MIN_WORK - 1)).toBe(1);
+      expect(pool.threadsFor(THREAD_MIN_WORK - 1, 'conv')).toBe(1);
+      // The other cores get busy: all threads now take 40 ms; once those runs fill the window the
+      // policy turns to one thread, and tries all threads again after EXPLORE_AFTER_TURN calls,
+      // then twice as many each time up to EXPLORE (here at 4, 8, 16 and 32 calls from the turn).
+      for (let i = 0; i < RATE_WINDOW; i++) pool.record(2, work, 40);
+      const later = Array.from({ length: 2 * EXPLORE }, () => pool.threadsFor(work));
+      const tries = [4, 8, 16, 32].map((c) => c * (EXPLORE_AFTER_TURN / 4));
+      expect(later.flatMap((t, i) => (t === 2 ? [i] : []))).toEqual(tries.flatMap((c) => [c, c + 1]));
+      // Still busy (every run reported now): steady again, trying all threads every EXPLORE calls.
+      const steady: number[] = [];
+      for (let i = 0; i < 2 * EXPLORE; i++) {
+        const t = pool.threadsFor(work);
+        steady.push(t);
+        pool.record(t, work, t === 2 ? 40 : 15);
+      }
+      expect(steady.filter((t) => t === 2)).toHaveLength(4);
+      // What slowed them passes: one try of all threads that runs fast again (the first run of a
+      // try, cold, is not counted) turns the policy back to them at the next call, and one thread
+      // is tried again EXPLORE_AFTER_TURN calls after that turn.
+      const back: number[] = [];
+      for (let i = 0; i < 2 * EXPLORE; i++) {
+        const t = pool.threadsFor(work);
+        back.push(t);
+        pool.record(t, work, t === 2 ? 10 : 15);
+      }
+      const turn = back.indexOf(2) + 2;
+      expect(back.slice(turn, turn + EXPLORE_AFTER_TURN + 3)).toEqual([...Array<number>(EXPLORE_AFTER_TURN).fill(2), 1, 1, 2]);
     } finally {
       setThreadPolicy('all');
     }
