@@ -21,7 +21,30 @@ export interface MatmulVsPeak {
    * above is what staging the operands and copying the result out cost.
    */
   kernelInPlace: { kernel: 'fma' | 'plain'; oneThread: Rates };
+  /**
+   * Where a one-thread product's time goes ({@link oneThreadPhases}): the same steps as
+   * `backend.matmul` takes on one thread, timed one by one.
+   */
+  oneThreadPhases: Record<string, Phases>;
   note: string;
+}
+
+/**
+ * Microseconds (medians) of each step of a one-thread `n x n @ n x n` product, in the order the
+ * backend takes them, and the share of the whole spent outside the kernel.
+ */
+export interface Phases {
+  /** A and B copied from their arrays into the module's memory. */
+  copyInUs: number;
+  /** B packed into 8-column panels and A into 4-row strips, inside the module. */
+  packUs: number;
+  /** The blocked kernel. */
+  kernelUs: number;
+  /** C copied out of the module's memory into the output array. */
+  copyOutUs: number;
+  copyPercent: number;
+  packPercent: number;
+  outsideKernelPercent: number;
 }
 
 function rnd(n: number, seed: number): Float32Array {
@@ -94,6 +117,73 @@ export function kernelRate(rt: WasmRuntime, n: number, reps: number): number {
   return productRate(n, reps, () => rt.runTask('gemm_blocked', args));
 }
 
+/**
+ * Times each step of a one-thread `n x n @ n x n` product on `rt` as the backend runs it (copy A
+ * and B in, pack B into panels, pack A into strips, the kernel, copy C out; regions laid out as it
+ * lays them out), `reps` runs after one untimed run, each step's median.
+ */
+export function oneThreadPhases(rt: WasmRuntime, n: number, reps: number): Phases {
+  const a = rnd(n * n, n);
+  const b = rnd(n * n, n + 1);
+  const out = new Float32Array(n * n);
+  const cAt = DATA_AT;
+  const aAt = cAt + n * n;
+  const bAt = aAt + n * n;
+  const sAt = bAt + n * n;
+  const paAt = sAt + n * n;
+  const mem = rt.heap(paAt + n * n);
+  const strips = packA(n, n);
+  const packed = packB(n, n);
+  const args = {
+    a: aAt * 4,
+    b: bAt * 4,
+    c: cAt * 4,
+    mp: n,
+    k: n,
+    np: n,
+    nb0: 0,
+    nb1: n >> 3,
+    kcMax: KC,
+    mcMax: MC,
+    packed: packed ? 1 : 0,
+    pa: strips ? paAt * 4 : 0,
+  };
+  const times = { copyIn: [] as number[], pack: [] as number[], kernel: [] as number[], copyOut: [] as number[] };
+  const steps: [keyof typeof times, () => void][] = [
+    ['copyIn', () => mem.set(a, aAt)],
+    ['copyIn', () => mem.set(b, packed ? sAt : bAt)],
+    ['pack', () => packed && rt.exports.pack_b(sAt * 4, n, n, bAt * 4)],
+    ['pack', () => strips && rt.exports.pack_a(aAt * 4, n, n, paAt * 4)],
+    ['kernel', () => rt.runTask('gemm_blocked', args)],
+    ['copyOut', () => out.set(mem.subarray(cAt, cAt + n * n))],
+  ];
+  for (let r = -1; r < reps; r++) {
+    const run = { copyIn: 0, pack: 0, kernel: 0, copyOut: 0 };
+    for (const [phase, step] of steps) {
+      const t0 = performance.now();
+      step();
+      run[phase] += performance.now() - t0;
+    }
+    if (r >= 0) for (const phase of Object.keys(run) as (keyof typeof run)[]) times[phase].push(run[phase] * 1000);
+  }
+  const us = (phase: keyof typeof times) => Math.round(median(times[phase]) * 10) / 10;
+  const copyInUs = us('copyIn');
+  const packUs = us('pack');
+  const kernelUs = us('kernel');
+  const copyOutUs = us('copyOut');
+  const total = copyInUs + packUs + kernelUs + copyOutUs;
+  const pct = (x: number) => Math.round((1000 * x) / total) / 10;
+  return {
+    copyInUs,
+    packUs,
+    kernelUs,
+    copyOutUs,
+    copyPercent: pct(copyInUs + copyOutUs),
+    packPercent: pct(packUs),
+    outsideKernelPercent: pct(total - kernelUs),
+  };
+}
+
 /** Waits (up to 5 s) until `be` has `threads` threads running: its workers start in the background. */
 export async function ready(be: ReturnType<typeof cpuBackend>, threads: number): Promise<void> {
   for (let i = 0; i < 250 && Number(be.info?.().threads ?? 1) < threads; i++) await new Promise((r) => setTimeout(r, 20));
@@ -125,6 +215,7 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
   const fused = fmaOk ? kernelModule(false, true) : null;
   const inPlace = new WasmRuntime(fused ?? kernelModule()!, undefined, fused !== null);
   const samples: Record<string, number[]> = {};
+  const phases: Record<string, Phases> = {};
   // Every product split over all threads: the kernel's rate there, not which setting the thread
   // policy would pick for it (the job figures show that); a few products' measurements are too
   // few for the policy to settle on one.
@@ -137,6 +228,7 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
         (samples[`inPlace/oneThread/${n}`] ??= []).push(kernelRate(inPlace, n, reps));
       }
     }
+    for (const n of sizes) phases[n] = oneThreadPhases(inPlace, n, n >= 1024 ? 5 : n >= 512 ? 15 : 50);
   } finally {
     setThreadPolicy('measure');
   }
@@ -155,7 +247,8 @@ export async function matmulVsPeak(sizes: number[], threads: number, rounds: num
       ? { oneThread: table('fma', 'oneThread'), allThreads: table('fma', 'allThreads') }
       : { skipped: 'no relaxed SIMD in this engine' },
     kernelInPlace: { kernel: inPlace.fma ? 'fma' : 'plain', oneThread: table('inPlace', 'oneThread') },
-    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead; each output given back to the backend for the next one, as tidy does in training); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs; kernelInPlace: the one-thread kernel on operands already in its memory (no copies)`,
+    oneThreadPhases: phases,
+    note: `backend.matmul on raw Float32Arrays (the kernel without tensor overhead; each output given back to the backend for the next one, as tidy does in training); threads: 1 and ${threads} (every product split over all of them); median of ${rounds} round(s) alternating the kernels; the peak is the best of several runs; kernelInPlace: the one-thread kernel on operands already in its memory (no copies or packing); oneThreadPhases: each step of a one-thread product timed on its own (microseconds, medians)`,
   };
   if (fmaOk) {
     const n = 256;
