@@ -3,6 +3,7 @@ import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { type Backend, cpuBackend, getBackend, manualSeed, rand, randint, setBackend } from '@bp/tensor';
 import { setThreadPolicy } from '@bp/tensor/internal';
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presets } from '../index.js';
 
@@ -58,7 +59,8 @@ function firstDifference(a: Uint32Array[], b: Uint32Array[]): string | null {
   return null;
 }
 
-describe('training on the CPU backend', () => {
+// A machine with one core gets one thread whatever it asks for: nothing to compare there.
+describe.skipIf(availableParallelism() < 2)('training on the CPU backend', () => {
   setThreadPolicy('all');
 
   it('gives an MLP the same bits on one thread and on two', async () => {
