@@ -1475,7 +1475,7 @@
     (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $len)) (local.get $stride)) (i32.mul (local.get $h) (local.get $width))) (i32.const 2)))
   ;; $rows_copy(src, ld, rows, cols, dst, ldd) copies a rows x cols block (row strides ld and ldd
   ;; floats), whole vectors then single floats, writing nothing past a row's cols.
-  (func $rows_copy (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
+  (func $rows_copy (export "rows_copy") (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $dst i32) (param $ldd i32)
     (local $i i32) (local $j i32) (local $c4 i32)
     (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
     (local.set $i (i32.const 0))
