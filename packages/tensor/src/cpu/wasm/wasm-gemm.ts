@@ -232,23 +232,17 @@ function gemmInHeap(
 }
 
 /**
- * Copies the valid `[rows, cols]` of a C in the memory at float `at` (`ld` floats a row) to `out`
- * from `off`: one copy when the rows are not padded, else row by row.
- */
-function copyOut(mem: Float32Array, at: number, ld: number, out: Float32Array, off: number, rows: number, cols: number): void {
-  if (ld === cols) out.set(mem.subarray(at, at + rows * cols), off);
-  else for (let i = 0; i < rows; i++) out.set(mem.subarray(at + i * ld, at + i * ld + cols), off + i * cols);
-}
-
-/**
- * {@link copyOut} for a C whose rows are padded (`ld > cols`, a width that is not a multiple of 8):
- * the module first packs the valid `[rows, cols]` back to back at float `spare` (`rows_copy`), then
- * one copy takes them out. A copy per row costs about 45 ns whatever its width, so copying C
- * [512, 27] row by row took 23 microseconds, a fifth of the GPT's output-layer product, and
+ * Copies the valid `[rows, cols]` of a C in `rt`'s memory at float `at` (`ld` floats a row) to
+ * `out` from `off`, in one copy: where the rows are padded (`ld > cols`, a width that is not a
+ * multiple of 8), the module first packs them back to back at float `spare` (`rows_copy`), where
+ * the caller has room for `rows * cols` floats that nothing still reads; `mem` is a view of the
+ * memory that reaches past them. A copy per row costs about 45 ns whatever its width, so copying
+ * C [512, 27] row by row took 23 microseconds, a fifth of the GPT's output-layer product, and
  * [128, 10] 4.4 of the MLP's 19 (measured on an Intel Xeon with AVX-512, Node 20).
  */
-function copyOutPacked(
+function copyOut(
   rt: WasmRuntime,
+  mem: Float32Array,
   at: number,
   ld: number,
   out: Float32Array,
@@ -257,13 +251,12 @@ function copyOutPacked(
   cols: number,
   spare: number,
 ): void {
-  if (ld === cols || rows < 2) {
-    copyOut(rt.heap(0), at, ld, out, off, rows, cols);
-    return;
+  let from = at;
+  if (ld !== cols && rows > 1) {
+    rt.exports.rows_copy(at * 4, ld, rows, cols, spare * 4, cols);
+    from = spare;
   }
-  const mem = rt.heap(spare + rows * cols);
-  rt.exports.rows_copy(at * 4, ld, rows, cols, spare * 4, cols);
-  out.set(mem.subarray(spare, spare + rows * cols), off);
+  out.set(mem.subarray(from, from + rows * cols), off);
 }
 
 /** What {@link wasmGemm} does to C before copying it out: a linear layer's bias (or none) and ReLU. */
@@ -413,7 +406,8 @@ export function wasmGemm(
     rt.exports.bias_rows(oAt * 4, biasAt * 4, transposeOut ? rows : mp, ld, epilogue.relu ? 1 : 0);
   }
   // Past T (or past A's strips): nothing the call still reads.
-  copyOutPacked(rt, oAt, ld, out, cOff, rows, cols, roundUp(transposeOut ? tAt + np * mp : tAt, 4));
+  const spare = roundUp(transposeOut ? tAt + np * mp : tAt, 4);
+  copyOut(rt, rt.heap(spare + rows * cols), oAt, ld, out, cOff, rows, cols, spare);
 }
 
 /**
@@ -443,9 +437,10 @@ export function startLinearWeightGradient(
   const np = roundUp(inF, 8);
   const m2 = roundUp(outF, 4);
   // Layout in floats from the region's start: the argument struct, dz [rows, outF] as stored,
-  // x [rows, np], dz^T [m2, rows], dw [m2, np].
+  // x [rows, np], dz^T [m2, rows], dw [m2, np], and where np > inF room to pack dw's rows for
+  // the copy out.
   const argsFloats = ARGS_SLOT_BYTES / 4;
-  const from = rt.reserve(argsFloats + rows * outF + rows * np + m2 * rows + m2 * np);
+  const from = rt.reserve(argsFloats + rows * outF + rows * np + m2 * rows + m2 * np + (np > inF ? outF * inF : 0));
   const dzAt = from + argsFloats;
   const xAt = dzAt + rows * outF;
   const tAt = xAt + rows * np;
@@ -469,7 +464,8 @@ export function startLinearWeightGradient(
     const t0 = performance.now();
     pool.join();
     settled(performance.now() - t0);
-    copyOut(rt.heap(0), cAt, np, dw, 0, outF, inF);
+    // The region was grown to hold it all when reserved.
+    copyOut(rt, rt.heap(0), cAt, np, dw, 0, outF, inF, cAt + m2 * np);
   });
   return dw;
 }
