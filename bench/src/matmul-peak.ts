@@ -100,7 +100,17 @@ export function kernelRate(rt: WasmRuntime, n: number, reps: number): number {
   mem.set(rnd(n * n, n + 1), bAt);
   const strips = packA(n, n);
   if (strips) rt.exports.pack_a(aAt * 4, n, n, paAt * 4);
-  const args = {
+  const args = squareKernelArgs(n, aAt, bAt, cAt, packB(n, n), strips ? paAt : 0);
+  return productRate(n, reps, () => rt.runTask('gemm_blocked', args));
+}
+
+/**
+ * The one-thread kernel's arguments for an `n x n @ n x n` product with A, B and C at float
+ * offsets `aAt`, `bAt`, `cAt` (B in packed panels when `packed`; A read as strips at `paAt`
+ * unless it is 0), all of C's column panels on this thread.
+ */
+function squareKernelArgs(n: number, aAt: number, bAt: number, cAt: number, packed: boolean, paAt: number) {
+  return {
     a: aAt * 4,
     b: bAt * 4,
     c: cAt * 4,
@@ -111,10 +121,9 @@ export function kernelRate(rt: WasmRuntime, n: number, reps: number): number {
     nb1: n >> 3,
     kcMax: KC,
     mcMax: MC,
-    packed: packB(n, n) ? 1 : 0,
-    pa: strips ? paAt * 4 : 0,
+    packed: packed ? 1 : 0,
+    pa: paAt * 4,
   };
-  return productRate(n, reps, () => rt.runTask('gemm_blocked', args));
 }
 
 /**
@@ -134,20 +143,7 @@ export function oneThreadPhases(rt: WasmRuntime, n: number, reps: number): Phase
   const mem = rt.heap(paAt + n * n);
   const strips = packA(n, n);
   const packed = packB(n, n);
-  const args = {
-    a: aAt * 4,
-    b: bAt * 4,
-    c: cAt * 4,
-    mp: n,
-    k: n,
-    np: n,
-    nb0: 0,
-    nb1: n >> 3,
-    kcMax: KC,
-    mcMax: MC,
-    packed: packed ? 1 : 0,
-    pa: strips ? paAt * 4 : 0,
-  };
+  const args = squareKernelArgs(n, aAt, bAt, cAt, packed, strips ? paAt : 0);
   const times = { copyIn: [] as number[], pack: [] as number[], kernel: [] as number[], copyOut: [] as number[] };
   const steps: [keyof typeof times, () => void][] = [
     ['copyIn', () => mem.set(a, aAt)],
