@@ -7,32 +7,20 @@ describe('binaryCrossentropy (Keras)', () => {
   it('averages -(y log p + (1 - y) log(1 - p)) over the last axis, then over the samples', () => {
     // -(log 0.9 + log 0.8) / 2, by hand.
     expect(binaryCrossentropy(tensor([[0.9], [0.2]]), tensor([[1], [0]])).item()).toBeCloseTo((-Math.log(0.9) - Math.log(0.8)) / 2, 6);
-    const each = binaryCrossentropy(
-      tensor([
-        [0.2, 0.6],
-        [0.5, 0.5],
-      ]),
-      tensor([
-        [0, 1],
-        [1, 0],
-      ]),
-      { reduction: 'none' },
-    );
+    const p = tensor([
+      [0.2, 0.6],
+      [0.5, 0.5],
+    ]);
+    const y = tensor([
+      [0, 1],
+      [1, 0],
+    ]);
+    const each = binaryCrossentropy(p, y, { reduction: 'none' });
     expect(each.shape).toEqual([2]);
     const got = Array.from(each.dataSync());
     expect(got[0]).toBeCloseTo((-Math.log(0.8) - Math.log(0.6)) / 2, 6);
     expect(got[1]).toBeCloseTo(Math.LN2, 6);
-    const sum = binaryCrossentropy(
-      tensor([
-        [0.2, 0.6],
-        [0.5, 0.5],
-      ]),
-      tensor([
-        [0, 1],
-        [1, 0],
-      ]),
-      { reduction: 'sum' },
-    ).item();
+    const sum = binaryCrossentropy(p, y, { reduction: 'sum' }).item();
     expect(sum).toBeCloseTo(got[0] + got[1], 6);
   });
 
