@@ -338,8 +338,8 @@ export class ThreadPool {
    * the other setting for two calls every {@link EXPLORE} so a core that frees up (or gets busy)
    * is seen; after it turns from one setting to the other, the one it left is tried again after
    * {@link EXPLORE_AFTER_TURN} calls, then twice as many each time up to EXPLORE, so a turn caused
-   * by a few slow runs in a row is undone within a few calls. Each setting is judged by its best run of the last {@link RATE_WINDOW}: on a shared
-   * machine a run or two slowed by another process (or a worker descheduled for a moment) must not
+   * by a few slow runs in a row is undone within a few calls. Each setting is judged by its best
+   * run of the last {@link RATE_WINDOW}: on a shared machine a run or two slowed by another process (or a worker descheduled for a moment) must not
    * turn the pool to one thread, as a moving mean did (measured on a two-core AMD EPYC with AVX-512,
    * Node 20, the Keras MLP's two 128x784x128 products per step: 1.2 to 1.5 ms a pair with the mean,
    * which took one thread for up to 80% of calls, 0.95 to 1.3 with the best). Until each setting has {@link WARMUP} runs counted, it alternates between them.
