@@ -5,7 +5,7 @@
 // linear, layerNorm and conv2d, the optimizer step, the training loop), which lands on the next
 // recorded op. Prints a table, not JSON; meant for finding hot spots, not for figures.
 //
-//   pnpm --filter @bp/bench exec tsx --conditions=@bp/source src/op-profile.ts [gpt|mlp|cnn] [--steps N] [--top N]
+//   pnpm --filter @bp/bench exec tsx --conditions=@bp/source src/op-profile.ts [gpt|mlp|cnn] [--steps N] [--top N] [--batch N]
 import '@bp/autograd';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,9 @@ const jobs = ['gpt', 'mlp', 'cnn'];
 if (!jobs.includes(job)) throw new Error(`op-profile: the job must be one of ${jobs.join(', ')}, got ${JSON.stringify(job)}`);
 const steps = arg('steps', job === 'cnn' ? 20 : job === 'mlp' ? 600 : 40);
 const top = arg('top', 30);
+const batch = arg('batch', job === 'cnn' ? 64 : 32);
 if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`op-profile: --steps must be a positive integer, got ${steps}`);
+if (!(Number.isInteger(batch) && batch > 0)) throw new Error(`op-profile: --batch must be a positive integer, got ${batch}`);
 
 const ops = new Map<string, { calls: number; ms: number }>();
 let on = false;
@@ -71,15 +73,15 @@ if (job === 'gpt') {
     rmSync(dir, { recursive: true, force: true });
   }
 } else if (job === 'mlp') {
-  // The Keras MLP of `pnpm bench` (bp-models.ts): fit one batch past the steps profiled.
+  // The Keras MLP of `pnpm bench` (bp-models.ts), batch 32 unless --batch: fit one batch past the steps profiled.
   manualSeed(0);
-  const { x, y } = mnistTensors((steps + 1) * 32);
+  const { x, y } = mnistTensors((steps + 1) * batch);
   const model = kerasMlp();
   let t0 = 0;
   let t1 = 0;
   await model.fit(x, y, {
     epochs: 1,
-    batchSize: 32,
+    batchSize: batch,
     shuffle: true,
     callbacks: [
       {
@@ -92,15 +94,15 @@ if (job === 'gpt') {
   });
   msPerStep = (t1 - t0) / steps;
 } else {
-  // The MNIST CNN of `pnpm bench` (bp-models.ts) in its PyTorch-style loop, batch 64.
+  // The MNIST CNN of `pnpm bench` (bp-models.ts) in its PyTorch-style loop, batch 64 unless --batch.
   manualSeed(0);
-  const { x, y } = mnistTensors((steps + 1) * 64);
+  const { x, y } = mnistTensors((steps + 1) * batch);
   const model = presets.mnistCnn();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   let t0 = 0;
   for (let s = 0; s <= steps; s++) {
     if (s === 1) t0 = start();
-    const idx = arange(s * 64, (s + 1) * 64, 1, { dtype: 'int32' });
+    const idx = arange(s * batch, (s + 1) * batch, 1, { dtype: 'int32' });
     opt.zeroGrad();
     const loss = crossEntropyLoss(model.forward(x.gather(idx, 0)), y.gather(idx, 0));
     loss.backward();
