@@ -2,7 +2,7 @@ import { ArgumentError, type Tensor } from '@bp/tensor';
 import { shownValue } from '@bp/tensor/internal';
 import type { Callback, CallbackModel, Logs } from './callbacks.js';
 import { snakeCase } from './history.js';
-import { optionsOf } from './options.js';
+import { flagOption, optionsOf } from './options.js';
 
 /** Options of {@link EarlyStopping} (Keras' names and defaults). */
 export interface EarlyStoppingOptions {
@@ -23,13 +23,6 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
   /** Print a line when stopping (default false). */
   verbose?: boolean;
-}
-
-/** An option that must be true or false (default false): `'false'` would otherwise be truthy. */
-function flag(name: string, v: unknown): boolean {
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new ArgumentError('EarlyStopping', `${name} must be true or false, got ${shownValue(v)}`);
-  return v;
 }
 
 /**
@@ -108,8 +101,8 @@ export class EarlyStopping implements Callback {
       throw new ArgumentError('EarlyStopping', `baseline must be a finite number (or undefined), got ${shownValue(baseline)}`);
     }
     this.baseline = baseline;
-    this.restoreBestWeights = flag('restoreBestWeights', opts.restoreBestWeights);
-    this.verbose = flag('verbose', opts.verbose);
+    this.restoreBestWeights = flagOption('EarlyStopping', 'restoreBestWeights', opts.restoreBestWeights, false);
+    this.verbose = flagOption('EarlyStopping', 'verbose', opts.verbose, false);
   }
 
   /** Receives the model being trained (called by `fit`). */

@@ -14,7 +14,7 @@ import {
 import { autogradHooks, shownValue } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
 import { withoutGraph } from '../no-grad.js';
-import { optionsOf } from './options.js';
+import { flagOption, optionsOf } from './options.js';
 import type { Callback, Logs } from './callbacks.js';
 import { type Compiled, optimizerByName } from './compile.js';
 import { History } from './history.js';
@@ -335,12 +335,8 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opti
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
     throw new ArgumentError('fit', `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   }
-  const shuffle = opts.shuffle ?? true;
-  // Truthiness would make `shuffle: 'no'` shuffle: only a boolean says what is meant.
-  if (typeof shuffle !== 'boolean') throw new ArgumentError('fit', `shuffle must be true or false, got ${shownValue(shuffle)}`);
-  const terminateOnNaN = opts.terminateOnNaN ?? true;
-  if (typeof terminateOnNaN !== 'boolean')
-    throw new ArgumentError('fit', `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  const shuffle = flagOption('fit', 'shuffle', opts.shuffle, true);
+  const terminateOnNaN = flagOption('fit', 'terminateOnNaN', opts.terminateOnNaN, true);
   const verbose = opts.verbose ?? 0;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2)
     throw new ArgumentError('fit', `verbose must be 0, 1 or 2, got ${shownValue(verbose)}`);

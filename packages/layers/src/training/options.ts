@@ -16,3 +16,13 @@ export function optionsOf<T extends object>(op: string, opts: unknown, known: re
   checkOptions(op, opts, known);
   return opts as T;
 }
+
+/**
+ * Option `name` of `op`, which must be true or false: `fallback` when it is undefined or null;
+ * anything else is refused, since truthiness would make `shuffle: 'no'` shuffle.
+ */
+export function flagOption(op: string, name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be true or false, got ${shownValue(v)}`);
+  return v;
+}

@@ -261,6 +261,13 @@ describe('trainSteps', () => {
       /position\.epoch must be a non-negative integer, got 0\.5/,
     );
     expect(() => trainSteps(model, { ...base, terminateOnNaN: 1 as unknown as boolean })).toThrow(ArgumentError);
+    expect(() => trainSteps(model, { ...base, terminateOnNaN: 1 as unknown as boolean })).toThrow(
+      /^trainSteps: terminateOnNaN must be true or false, got 1$/,
+    );
+    // Truthiness would make 'no' shuffle.
+    expect(() => trainSteps(model, { ...base, shuffle: 'no' as unknown as boolean })).toThrow(
+      /^trainSteps: shuffle must be true or false, got "no"$/,
+    );
     expect(() => trainSteps(model, { ...base, loss: mseLoss, data: { x: data.x, y: data.y } }).next()).not.toThrow();
     // A loss that is not one number per batch fails at its first step.
     const perSample = trainSteps(model, { ...base, loss: (o: Tensor, t: Tensor) => o.sub(t) });

@@ -22,6 +22,7 @@ import {
 } from '@bp/tensor';
 import { autogradHooks } from '@bp/tensor/internal';
 import type { Module } from '../module.js';
+import { flagOption } from './options.js';
 
 const DEFAULT_ADVICE =
   'A lower learning rate usually helps; check the inputs and targets for NaN or infinite values, ' +
@@ -276,10 +277,8 @@ export function trainSteps<V = unknown>(
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(op, `batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(op, `epochs must be a non-negative integer, got ${epochs}`);
-  const shuffle = opts.shuffle ?? true;
-  const terminateOnNaN = opts.terminateOnNaN ?? true;
-  if (typeof terminateOnNaN !== 'boolean')
-    throw new ArgumentError(op, `terminateOnNaN must be true or false, got ${JSON.stringify(terminateOnNaN)}`);
+  const shuffle = flagOption(op, 'shuffle', opts.shuffle, true);
+  const terminateOnNaN = flagOption(op, 'terminateOnNaN', opts.terminateOnNaN, true);
   checkPosition(op, position, n);
   if (autogradHooks() === null) {
     throw new NotAvailableError(
