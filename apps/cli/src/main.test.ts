@@ -92,6 +92,23 @@ describe('bp: runtime failures exit 1 without a stack trace unless --verbose', (
   });
 });
 
+describe('bp explain --json', () => {
+  it('prints the step as one JSON object, and the graph with --graph', async () => {
+    const r = await runCli(['explain', '--json', '--lr', '0.1']);
+    expect(r.code).toBe(0);
+    const step = JSON.parse(r.stdout);
+    expect(step.lr).toBe(0.1);
+    expect(step.agree).toBe(true);
+    expect(step.forward.loss).toBeCloseTo(0.587124, 5);
+    expect(Object.keys(step.gradients)).toEqual(['W1', 'b1', 'W2', 'b2']);
+    const g = await runCli(['explain', '--json', '--graph', 'mermaid']);
+    expect(g.code).toBe(0);
+    const graph = JSON.parse(g.stdout);
+    expect(graph.format).toBe('mermaid');
+    expect(graph.graph.startsWith('flowchart LR\n')).toBe(true);
+  });
+});
+
 describe('bp info', () => {
   it('reports version, backends and where MNIST is, as JSON', async () => {
     const r = await runCli(['info', '--json']);

@@ -168,6 +168,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           .choices(GRAPH_FORMATS)
           .argParser(oneOf(GRAPH_FORMATS)),
       )
+      .option('--json', 'print the step (or the graph) as one JSON object')
       .addHelpText('after', examples(['bp explain', 'bp explain --graph mermaid', 'bp explain --graph dot | dot -Tsvg > graph.svg']))
       .action(async (opts) => {
         const { runExplain } = await import('./commands/explain.js');

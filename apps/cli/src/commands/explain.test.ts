@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { explainGraph, explainText } from './explain.js';
+import { explainData, explainGraph, explainText } from './explain.js';
 
 const c = pc.createColors(false);
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -78,5 +78,30 @@ describe('bp explain', () => {
     expect(dot.trimEnd().endsWith('}')).toBe(true);
     expect(dot).toMatch(/label="L \[\]\\nvalue 0\.587/);
     expect((dot.match(/ -> /g) ?? []).length).toBeGreaterThan(10);
+  });
+
+  it('gives the same step as data for --json: forward values, both gradients, the update', () => {
+    const data = explainData(0.5) as {
+      forward: { h: number[][]; a: number[][]; loss: number };
+      gradients: Record<string, number[][] | number[]>;
+      chainRule: Record<string, number[][] | number[]>;
+      agree: boolean;
+      updated: Record<string, number[][] | number[]>;
+      lossAfter: number;
+    };
+    expect(data.forward.h[0][1]).toBeCloseTo(ref.h[1], 6);
+    expect(data.forward.a[0][0]).toBeCloseTo(ref.a, 6);
+    expect(data.forward.loss).toBeCloseTo(ref.loss, 6);
+    for (const g of [data.gradients, data.chainRule]) {
+      const gW1 = g.W1 as number[][];
+      const gW2 = g.W2 as number[][];
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) expect(gW1[i][j]).toBeCloseTo(ref.gW1[i][j], 6);
+      expect(gW2[0][0]).toBeCloseTo(ref.gW2[0], 6);
+      expect(gW2[0][1]).toBeCloseTo(ref.gW2[1], 6);
+      expect((g.b2 as number[])[0]).toBeCloseTo(ref.dLdz2, 6);
+    }
+    expect(data.agree).toBe(true);
+    expect((data.updated.W2 as number[][])[0][1]).toBeCloseTo(ref.newW2[1], 6);
+    expect(data.lossAfter).toBeLessThan(data.forward.loss);
   });
 });

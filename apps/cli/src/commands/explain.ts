@@ -19,6 +19,8 @@ export interface ExplainOptions {
   lr: number;
   /** Print only the recorded computation graph in this format. */
   graph?: GraphFormat;
+  /** Print the step (or, with `graph`, the graph) as one JSON object. */
+  json?: boolean;
 }
 
 /** The fixed starting point: the XOR sample (1, 1) -> 0 and small hand-picked weights. */
@@ -126,6 +128,53 @@ export function explainGraph(format: GraphFormat): string {
   for (const t of [f.z1, f.h, f.z2, f.a]) t.retainGrad();
   f.loss.backward();
   return renderGraph(f.loss, format);
+}
+
+/** Nested arrays of a tensor's values (a number for a 0-d tensor). */
+function values(t: Tensor): unknown {
+  return t.rank === 0 ? t.item() : t.toArray();
+}
+
+/**
+ * The step as data (what `bp explain --json` prints): the forward values, the
+ * gradients autograd left in `.grad`, the same gradients rebuilt from their
+ * chain-rule factors, whether every pair agrees, and the update's result.
+ */
+export function explainData(lr: number): Record<string, unknown> {
+  const [w1, b1, w2, b2] = parameters();
+  const f = forward(w1, b1, w2, b2);
+  f.loss.backward();
+  const hand = noGrad(() => {
+    const dLdz2 = f.a
+      .sub(f.y)
+      .mul(2)
+      .mul(f.a.mul(sub(1, f.a)));
+    const dLdz1 = dLdz2.matmul(w2).mul(f.h.mul(sub(1, f.h)));
+    return { W1: dLdz1.transpose().matmul(f.x), b1: dLdz1.sum(0), W2: dLdz2.transpose().matmul(f.h), b2: dLdz2.sum(0) };
+  });
+  const params = { W1: w1, b1, W2: w2, b2 };
+  const names = Object.keys(params) as (keyof typeof params)[];
+  const agree = names.every((k) => {
+    const mine = hand[k].dataSync();
+    const auto = params[k].grad!.dataSync();
+    return mine.every((v, i) => Math.abs(v - auto[i]) <= AGREE * Math.max(1, Math.abs(auto[i])));
+  });
+  const updated = noGrad(() => names.map((k) => sub(params[k], mul(params[k].grad!, lr))));
+  const after = noGrad(() => forward(updated[0], updated[1], updated[2], updated[3]));
+  const record = (get: (k: (typeof names)[number], i: number) => Tensor) => Object.fromEntries(names.map((k, i) => [k, values(get(k, i))]));
+  return {
+    network: '2 inputs, 2 sigmoid hidden units, 1 sigmoid output; loss (a - y)^2',
+    input: START.x,
+    target: START.y,
+    lr,
+    parameters: record((k) => params[k]),
+    forward: { z1: values(f.z1), h: values(f.h), z2: values(f.z2), a: values(f.a), loss: f.loss.item() },
+    gradients: record((k) => params[k].grad!),
+    chainRule: record((k) => hand[k]),
+    agree,
+    updated: record((_, i) => updated[i]),
+    lossAfter: after.loss.item(),
+  };
 }
 
 /** The full walk-through as text. */
@@ -263,6 +312,11 @@ export function explainText(opts: ExplainOptions, c: Colors): string {
 
 /** Runs `bp explain`; returns the exit status. */
 export async function runExplain(opts: ExplainOptions): Promise<number> {
+  if (opts.json) {
+    const result = opts.graph ? { format: opts.graph, graph: explainGraph(opts.graph) } : explainData(opts.lr);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
   const { out } = await import('../style.js');
   process.stdout.write(opts.graph ? explainGraph(opts.graph) : explainText(opts, out));
   return 0;
