@@ -24,7 +24,7 @@ import {
 } from '@bp/tensor';
 import { ownsStorage, setOpObserver, type AutogradHooks } from '@bp/tensor/internal';
 import { movementGradients } from './gradients/movement.js';
-import { gradientRule } from './gradients/registry.js';
+import { gradientRule, isCustomGradient } from './gradients/registry.js';
 
 /** What a gradient rule sees of the op it differentiates. */
 export interface GradContext<A = Record<string, unknown>> {
@@ -73,6 +73,76 @@ const VALUE_FREE: ReadonlySet<string> = new Set([
   'sign',
   'step',
 ]);
+
+/** Which recorded values a gradient rule reads: the positions of the inputs, and the output or not. */
+interface Reads {
+  readonly inputs: readonly number[] | 'all';
+  readonly output: boolean;
+}
+
+const OUTPUT_ONLY: Reads = { inputs: [], output: true };
+const INPUTS_ONLY: Reads = { inputs: 'all', output: false };
+
+/**
+ * What the built-in rules of ops outside {@link VALUE_FREE} read, where it is not every input and
+ * the output: only those are checked for a change in place before backward (as PyTorch checks only
+ * what an op saved). `exp` differentiates from its output, so `y = x.exp()` may be followed by a
+ * change to `x`; `mul` from its inputs, so its output may change. Any other op, and any op whose rule
+ * was replaced with `registerGradient`, has every input and its output checked. The saved tensors
+ * (pooling's argmax, layer norm's statistics) are always checked.
+ */
+const READS: ReadonlyMap<string, Reads> = new Map<string, Reads>([
+  ...['exp', 'sqrt', 'sigmoid', 'tanh', 'reciprocal', 'expm1', 'tan', 'rsqrt', 'exp2', 'softmax', 'logSoftmax'].map(
+    (op): [string, Reads] => [op, OUTPUT_ONLY],
+  ),
+  ...[
+    'mul',
+    'maximum',
+    'minimum',
+    'log',
+    'square',
+    'abs',
+    'relu',
+    'log1p',
+    'sin',
+    'cos',
+    'asin',
+    'acos',
+    'atan',
+    'sinh',
+    'cosh',
+    'asinh',
+    'acosh',
+    'atanh',
+    'erf',
+    'gelu',
+    'geluGrad',
+    'log2',
+    'log10',
+    'matmul',
+    'conv2d',
+    'layerNorm',
+    'attention',
+    'attentionPacked',
+    'softmaxCrossEntropy',
+    'probabilityNll',
+  ].map((op): [string, Reads] => [op, INPUTS_ONLY]),
+  // where reads its condition (the branches only for their shapes); gather and scatterAdd their indices.
+  ['where', { inputs: [0], output: false }],
+  ['gather', { inputs: [1], output: false }],
+  ['scatterAdd', { inputs: [1], output: false }],
+  // Pooling routes the gradient by its output and saved positions; the input only gives the shape.
+  ['maxPool2d', OUTPUT_ONLY],
+]);
+
+/** Whether the gradient rule of `node` reads the value recorded at position `i` of its versions (inputs, output, saved). */
+function readsValue(node: Node, i: number): boolean {
+  const reads = isCustomGradient(node.op) ? undefined : READS.get(node.op);
+  if (reads === undefined) return true;
+  const n = node.inputs.length;
+  if (i < n) return reads.inputs === 'all' || reads.inputs.includes(i);
+  return i > n || reads.output;
+}
 
 /** Called with every gradient computed during backward (used by `detectAnomaly`). */
 type GradObserver = (op: string, grads: readonly (Tensor | null)[], node: Node) => void;
@@ -123,7 +193,7 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /** Throws when the graph was released or a value the rule needs was changed in place since recording. */
 function checkNode(node: Node): void {
-  if (VALUE_FREE.has(node.op)) return;
+  if (VALUE_FREE.has(node.op) && !isCustomGradient(node.op)) return;
   if (node.released) {
     throw new BpError(
       'backward',
@@ -134,6 +204,7 @@ function checkNode(node: Node): void {
   const all = [...node.inputs, node.output, ...node.saved];
   for (let i = 0; i < all.length; i++) {
     const t = all[i];
+    if (!readsValue(node, i)) continue;
     if (t.isDisposed) {
       throw new BpError(
         'backward',

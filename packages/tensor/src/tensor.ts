@@ -321,6 +321,10 @@ export class Tensor {
    * The graph is released afterwards: a second backward through it throws unless the
    * first passed `{ retainGraph: true }` (as PyTorch's `retain_graph`). Either argument
    * may be the options: `loss.backward({ retainGraph: true })`.
+   *
+   * It throws, naming the op, when a value an op's gradient reads was changed in place
+   * (`assign`, an optimizer step) after the op was recorded; as in PyTorch only what the
+   * gradient reads counts: `exp` reads its output, `mul` its inputs, `add` nothing.
    */
   backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
     const hooks = autogradHooks();

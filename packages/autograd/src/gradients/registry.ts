@@ -16,6 +16,8 @@ export type GradientRule<K extends string = string> = (
 export type GradientRules<K extends OpName> = { [P in K]: GradientRule<P> | null };
 
 const rules = new Map<string, GradientRule>();
+/** Ops whose rule was registered through {@link registerGradient}: nothing is assumed about what it reads. */
+const custom = new Set<string>();
 
 /** Installs a table of rules (every op of @bp/tensor's table is installed by this package). @internal */
 export function installGradients(table: Partial<Record<string, GradientRule<never> | null>>): void {
@@ -30,6 +32,12 @@ export function installGradients(table: Partial<Record<string, GradientRule<neve
  */
 export function registerGradient(op: string, rule: GradientRule): void {
   rules.set(op, rule);
+  custom.add(op);
+}
+
+/** Whether `op`'s rule was registered by {@link registerGradient} (and may read any recorded value). @internal */
+export function isCustomGradient(op: string): boolean {
+  return custom.has(op);
 }
 
 /** The rule for `op`, or an error naming it. */

@@ -54,6 +54,20 @@ export const autogradCases: CaseBuilder = (ctx) => {
       u.backward();
       expectClose(w.grad!, [6, 7], tol, 'add needs no values: a later change to x is harmless');
     }),
+    c('only the values a gradient reads are checked: exp reads its output, mul its inputs (as PyTorch)', () => {
+      const x = leaf([1, 2]);
+      const a = x.mul(3);
+      const y = a.exp();
+      // exp's gradient is dy * exp(a), its own output: a may change (mul's gradient never reads a either).
+      a.assign(tensor([5, 5]));
+      y.sum().backward();
+      // 3 e^(3x), as PyTorch gives after the same a.copy_() under no_grad.
+      expectClose(x.grad!, [60.25661, 1210.2864], tol, 'd exp(3x)/dx from the saved output');
+      const z = leaf([1, 2]);
+      const e = z.exp();
+      e.assign(tensor([0, 0]));
+      expectThrows(() => e.sum().backward(), BpError, ["'exp'", 'its output', 'version 1'], 'exp reads its output');
+    }),
     c('dispose frees an alias without breaking the tensor it shares storage with; tidy keeps what it returns', () => {
       const x = tensor([1, 2, 3]);
       x.detach().dispose();
