@@ -330,6 +330,12 @@ function table(): Row[] {
     ...rows('scaledDotProductAttention', [
       [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 2]), zeros([5, 4])), ShapeError, ['q [3,4]', 'k [5,2]']],
       [() => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([6, 4])), ShapeError, ['k [5,4]', 'v [6,4]']],
+      // Batch axes that do not broadcast: named here, not by the matmul inside.
+      [
+        () => scaledDotProductAttention(zeros([2, 3, 4]), zeros([3, 5, 4]), zeros([3, 5, 4])),
+        ShapeError,
+        ['q [2,3,4]', 'k [3,5,4]', 'v [3,5,4]', 'do not broadcast'],
+      ],
       [
         () => scaledDotProductAttention(zeros([3, 4]), zeros([5, 4]), zeros([5, 4]), { attnMask: zeros([2, 5]) }),
         ShapeError,

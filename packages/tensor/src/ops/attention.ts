@@ -65,6 +65,17 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (v.shape[v.rank - 2] !== s) {
     throw new ShapeError(op, `k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)} must have the same number of keys (axis -2)`);
   }
+  const batchAxes = [q, k, v].map((t) => t.shape.slice(0, -2));
+  const longest = Math.max(...batchAxes.map((b) => b.length));
+  for (let i = 1; i <= longest; i++) {
+    const sizes = batchAxes.map((b) => (i <= b.length ? b[b.length - i] : 1)).filter((d) => d !== 1);
+    if (sizes.some((d) => d !== sizes[0])) {
+      throw new ShapeError(
+        op,
+        `the batch axes of q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)} do not broadcast (axis ${-2 - i})`,
+      );
+    }
+  }
   const { attnMask = null, dropoutP = 0, isCausal = false } = opts ?? {};
   if (typeof dropoutP !== 'number' || !(dropoutP >= 0 && dropoutP <= 1)) {
     throw new ArgumentError(op, `dropoutP must be a probability in [0, 1], got ${String(dropoutP)}`);
