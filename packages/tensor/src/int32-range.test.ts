@@ -6,8 +6,10 @@ import { cpuBackend } from './cpu/cpu-backend.js';
 import { reduce } from './cpu/reduce.js';
 import { DTypeError, ArgumentError } from './errors.js';
 import { getBackend, setBackend } from './backend/registry.js';
-import { tensor } from './ops/creation.js';
-import { cast } from './ops/elementwise.js';
+import { full, tensor } from './ops/creation.js';
+import { add, cast, clamp, lt, where } from './ops/elementwise.js';
+import { maskedFill } from './ops/indexing.js';
+import { scatter } from './ops/movement.js';
 import { setDebugChecks } from './debug-checks.js';
 
 describe('int32 range', () => {
@@ -50,6 +52,34 @@ describe('int32 range', () => {
     } finally {
       setDebugChecks('auto');
     }
+  });
+
+  it('a number that meets an int32 tensor must fit in int32: refused, not wrapped, naming the op', () => {
+    // PyTorch 1.13 refuses these ("value cannot be converted to type int without overflow"); bp
+    // used to wrap them: clamp(x, 0, 3e9) turned [1, 2, 3] into [-1294967296, -1294967296, -1294967296].
+    const x = tensor([1, 2, 3], { dtype: 'int32' });
+    const m = tensor([1, 0, 1], { dtype: 'int32' });
+    const i0 = tensor([0], { dtype: 'int32' });
+    expect(() => clamp(x, 0, 3e9)).toThrow(DTypeError);
+    expect(() => clamp(x, 0, 3e9)).toThrow('clamp: max 3000000000 does not fit in int32');
+    expect(() => clamp(x, -3e9)).toThrow('clamp: min -3000000000 does not fit in int32');
+    expect(() => where(m, x, 3e9)).toThrow('where: the number 3000000000 does not fit in int32');
+    expect(() => maskedFill(x, m, -1e10)).toThrow('maskedFill: value -10000000000 does not fit in int32');
+    expect(() => maskedFill(x, m, Number.NaN)).toThrow('maskedFill: value NaN does not fit in int32');
+    expect(() => scatter(x, 0, i0, 3e9)).toThrow('scatter: src 3000000000 does not fit in int32');
+    expect(() => full([2], 1e10, { dtype: 'int32' })).toThrow('full: value 10000000000 does not fit in int32');
+    expect(() => full([2], Number.NaN, { dtype: 'int32' })).toThrow('full: value NaN does not fit in int32');
+    // Arithmetic and comparisons too (PyTorch wraps there: its int32 tensor < 3e9 is all false).
+    expect(() => add(x, 3e9)).toThrow('add: the number 3000000000 does not fit in int32');
+    expect(() => lt(x, 3e9)).toThrow(DTypeError);
+    // What fits still works, fractions truncated toward zero (PyTorch's values).
+    expect(Array.from(clamp(x, 0, 2147483647).dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(maskedFill(x, m, -2.7).dataSync())).toEqual([-2, 2, -2]);
+    expect(Array.from(maskedFill(x, m, -2147483648).dataSync())).toEqual([-2147483648, 2, -2147483648]);
+    expect(Array.from(scatter(x, 0, i0, 2.5).dataSync())).toEqual([2, 2, 3]);
+    expect(Array.from(full([2], 2.5, { dtype: 'int32' }).dataSync())).toEqual([2, 2]);
+    // A fraction next to an int32 tensor makes the result float32, as PyTorch.
+    expect(add(x, 0.5).dtype).toBe('float32');
   });
 
   it('sums and products of int32 values are exact or refused, never wrapped', () => {

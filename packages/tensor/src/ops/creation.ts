@@ -4,7 +4,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { random, randomNormal } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { Tensor, type NestedData } from '../tensor.js';
-import { make } from './util.js';
+import { checkInt32Scalar, make } from './util.js';
 
 /** Options for {@link tensor} and the creation functions. */
 export interface TensorOptions {
@@ -183,6 +183,7 @@ function fillAs(op: string, shape: number[], value: number, opts: TensorOptions)
   const s = checkShape(op, shape);
   const dtype = checkDType(op, opts.dtype);
   if (typeof value !== 'number') throw new ArgumentError(op, `value must be a number, got ${typeof value}`);
+  if (dtype === 'int32') checkInt32Scalar(op, 'value', value);
   const b = getBackend();
   return finish(make(b.fill(sizeOf(s), value, dtype), s, dtype), opts);
 }

@@ -7,7 +7,7 @@ import { valueChecksOn } from '../debug-checks.js';
 import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { checkTensor, make, toTensor } from './util.js';
+import { checkInt32Scalar, checkTensor, make, toTensor } from './util.js';
 
 /** The recorded elementwise ops: every unary and binary primitive, `cast`, `identity` and `where`. None has attributes. */
 export type ElementwiseAttrs = { [K in UnaryOp | BinaryOp | 'cast' | 'identity' | 'where']: NoAttrs };
@@ -408,6 +408,11 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
     if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
       throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
     }
+  }
+  // An integer bound of an int32 tensor stays int32: refused where it does not fit (it would wrap), as PyTorch.
+  if (x.dtype === 'int32') {
+    if (typeof min === 'number' && Number.isInteger(min)) checkInt32Scalar('clamp', 'min', min);
+    if (typeof max === 'number' && Number.isInteger(max)) checkInt32Scalar('clamp', 'max', max);
   }
   let shape = x.shape;
   for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);

@@ -9,7 +9,7 @@ import { matmul } from './matmul.js';
 import { addAlong, broadcastTo, concat, hostIndices, reshape, slice, takeAlong, transpose } from './movement.js';
 import { sum } from './reduce.js';
 import { cumsum } from './stats.js';
-import { checkTensor } from './util.js';
+import { checkInt32Scalar, checkTensor } from './util.js';
 
 // Every op here is composed from recorded ops (gather, reshape, transpose, where, matmul, …),
 // so autograd differentiates through them with no rule of their own. Index arrays that depend
@@ -347,6 +347,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
   if (value instanceof Tensor && value.rank !== 0) {
     throw new ShapeError('maskedFill', `value must be a number or a 0-d Tensor, got a tensor of shape ${fmtShape(value.shape)}`);
   }
+  if (x.dtype === 'int32' && typeof value === 'number') checkInt32Scalar('maskedFill', 'value', value);
   const joint = broadcastShapes('maskedFill', x.shape, mask.shape);
   if (!shapesEqual(joint, x.shape)) {
     throw new ShapeError('maskedFill', `mask ${fmtShape(mask.shape)} does not broadcast to the input ${fmtShape(x.shape)}`);

@@ -7,7 +7,7 @@ import { broadcastShapes, normAxis, resolveReshape, shapesEqual, sizeOf } from '
 import { Tensor, markShared, view } from '../tensor.js';
 import { add, cast, gt, mul, where } from './elementwise.js';
 import { full } from './creation.js';
-import { make } from './util.js';
+import { checkInt32Scalar, make } from './util.js';
 
 /** The recorded movement ops and what their gradient rules need. */
 export interface MovementAttrs {
@@ -626,6 +626,7 @@ export function scatterAdd(x: Tensor, a: Tensor | number[] | number, b: number |
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const d = alongDimArgs('scatter', x, dim, index);
+  if (typeof src === 'number' && x.dtype === 'int32') checkInt32Scalar('scatter', 'src', src);
   if (typeof src !== 'number') {
     check('scatter', src);
     if (src.rank !== x.rank)

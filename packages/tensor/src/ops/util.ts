@@ -1,15 +1,30 @@
 import { getBackend } from '../backend/registry.js';
 import type { DType } from '../dtype.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, DTypeError } from '../errors.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
-/** Turns a number into a 0-d tensor (int32 when it is an integer next to an int32 tensor). */
+/**
+ * Throws a DTypeError naming `op` unless the number `v`, about to become an int32 value, has one
+ * (fractions truncate toward zero): NaN, ±Infinity and values beyond ±2^31 are refused instead of
+ * wrapping, as PyTorch refuses them in `full`, `where`, `clamp`, `masked_fill` and `scatter`.
+ */
+export function checkInt32Scalar(op: string, what: string, v: number, hint = 'use float32 for it'): void {
+  if (!(v > -2147483649 && v < 2147483648)) {
+    throw new DTypeError(op, `${what} ${v} does not fit in int32 (-2147483648 .. 2147483647); ${hint}`);
+  }
+}
+
+/**
+ * Turns a number into a 0-d tensor (int32 when it is an integer next to an int32 tensor; then it
+ * must fit in int32, see {@link checkInt32Scalar}).
+ */
 export function toTensor(op: string, x: TensorLike, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== 'number') {
     throw new ArgumentError(op, `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
   }
   const dtype: DType = like && like.dtype === 'int32' && Number.isInteger(x) ? 'int32' : 'float32';
+  if (dtype === 'int32') checkInt32Scalar(op, 'the number', x, 'cast the int32 tensor it meets to float32 first');
   const b = getBackend();
   return new Tensor(b.fill(1, x, dtype), [], dtype, b);
 }
