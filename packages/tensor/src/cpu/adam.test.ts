@@ -196,10 +196,10 @@ describe("Adam parameters and moments in the kernels' memory (CPU backend)", () 
 
   it('leaves small parameters, and any without the SIMD kernels, where they are', () => {
     const big = [values(2000, 1), values(2000, 2), values(2000, 3)];
-    adamPlace(null, big[0], big[1], big[2], 2000).forEach((x, i) => expect(x).toBe(big[i]));
+    adamPlace(null, null, big[0], big[1], big[2], 2000).forEach((x, i) => expect(x).toBe(big[i]));
     const small = [values(WASM_ADAM_MIN - 1, 1), values(WASM_ADAM_MIN - 1, 2), values(WASM_ADAM_MIN - 1, 3)];
     const rt = module === null ? null : new WasmRuntime(module);
-    adamPlace(rt, small[0], small[1], small[2], WASM_ADAM_MIN - 1).forEach((x, i) => expect(x).toBe(small[i]));
+    adamPlace(rt, rt, small[0], small[1], small[2], WASM_ADAM_MIN - 1).forEach((x, i) => expect(x).toBe(small[i]));
   });
 
   it.skipIf(module === null)(

@@ -559,7 +559,7 @@ export function cpuBackend(options: CpuBackendOptions = {}): Backend<TypedArray>
       ...conv,
       adamUpdate: (p, g, m, v, vmax, size, c) =>
         adamUpdate(p as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, vmax as Float32Array | null, size, c, local),
-      adamPlace: (p, m, v, size) => adamPlace(local, p as Float32Array, m as Float32Array, v as Float32Array, size),
+      adamPlace: (p, m, v, size) => adamPlace(simd, local, p as Float32Array, m as Float32Array, v as Float32Array, size),
       sumOfSquares: (xs, sizes) => sumOfSquares(xs as Float32Array[], sizes),
       scaleInPlace: (x, size, factor) => scaleInPlace(x as Float32Array, size, factor as Float32Array, local),
     },

@@ -1,5 +1,5 @@
 import type { Window2d } from '../backend/backend.js';
-import { DATA_AT, type WasmRuntime } from './wasm/wasm-runtime.js';
+import type { WasmRuntime } from './wasm/wasm-runtime.js';
 import { unary } from './elementwise.js';
 import { newF32, newI32 } from './storage.js';
 
@@ -64,7 +64,7 @@ export function maxPool2d(x: Float32Array, win: Window2d, simd: WasmRuntime | nu
       const threads = simd.threads === null || n < 2 ? 1 : simd.threads.threadsFor(work, 'pool');
       const on = threads > 1 ? simd : simd.alone();
       const t0 = performance.now();
-      const xAt = DATA_AT;
+      const xAt = on.dataAt;
       const vAt = xAt + ((n * h * w + 3) & ~3);
       const iAt = vAt + ((n * P + 3) & ~3);
       const mem = on.heap(iAt + n * P);

@@ -669,7 +669,7 @@ ${exact(1)}      ))
       cases += `    (if (i32.and (i32.eq (local.get $decay) (i32.const ${decay})) (i32.eq (i32.ne (local.get $first) (i32.const 0)) (i32.const ${first ? 1 : 0}))) (then
 ${loops(decay, first)}    ))
 `;
-  return `  (func (export "adam")
+  return `  (func $adam (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
     (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32) (param $step f32) (param $eps f32) (param $first i32)
     (param $decay i32) (param $wd f32) (param $shrink f32)
@@ -840,6 +840,7 @@ const TASKS = [
   'log1p_fwd',
   'gelu_only',
   'linear_dw',
+  'adam_part',
 ];
 
 /** Tasks whose kernel is also exported with positional parameters, so the task has a name of its own. */

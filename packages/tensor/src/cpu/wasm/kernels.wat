@@ -1630,6 +1630,15 @@
         (call $rows_copy (local.get $cb) (local.get $dv8) (local.get $s) (local.get $dv) (i32.add (local.get $dvv) (local.get $vb)) (local.get $vs))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $item))))
+  ;; adam_part(p, g, m, v, n, b1, ...): $adam with its float32 constants given as their bits, so a
+  ;; worker can run a share of one Adam step from an argument struct of i32 fields.
+  (func $adam_part (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 i32) (param $b2 i32) (param $a1 i32) (param $a2 i32) (param $step i32) (param $eps i32) (param $first i32)
+    (param $decay i32) (param $wd i32) (param $shrink i32)
+    (call $adam (local.get $p) (local.get $g) (local.get $m) (local.get $v) (local.get $n)
+      (f32.reinterpret_i32 (local.get $b1)) (f32.reinterpret_i32 (local.get $b2)) (f32.reinterpret_i32 (local.get $a1))
+      (f32.reinterpret_i32 (local.get $a2)) (f32.reinterpret_i32 (local.get $step)) (f32.reinterpret_i32 (local.get $eps))
+      (local.get $first) (local.get $decay) (f32.reinterpret_i32 (local.get $wd)) (f32.reinterpret_i32 (local.get $shrink))))
   ;; @elementwise: the table in generate.mjs writes the elementwise family here.
   ;; @tasks: generate.mjs writes here the struct-argument entry points of the thread kernels.
 )

@@ -9,6 +9,7 @@ import { cpuBackend } from '../cpu-backend.js';
 import { EXPLORE, EXPLORE_AFTER_TURN, RATE_WINDOW, THREAD_MIN_WORK, ThreadPool, WARMUP, setThreadPolicy } from './thread-pool.js';
 import { DATA_AT, WasmRuntime, kernelModule } from './wasm-runtime.js';
 import { wasmGemm } from './wasm-gemm.js';
+import type { AdamConstants } from '../../backend/backend.js';
 import { values } from './__fixtures__/values.js';
 
 /**
@@ -578,5 +579,65 @@ describe.skipIf(!threaded)('fused multiply-add products on worker threads', () =
       const b = values(k * n, k + n);
       expect(firstDifference(multi.matmul(a, b, 1, 1, m, k, n, false, false), single.matmul(a, b, 1, 1, m, k, n, false, false))).toBe(-1);
     }
+  });
+});
+
+describe.skipIf(!threaded)("Adam's parameters in the threads' shared memory", () => {
+  it('are placed there, updated split between the threads with the bits of one thread, and read in place by the products', async () => {
+    const [multi, single] = await twoAndOne();
+    // The Keras MLP's first weight: [128, 784].
+    const [rows, inF, outF] = [128, 784, 128];
+    const n = outF * inF;
+    const start = [values(n, 1), new Float32Array(n), new Float32Array(n)];
+    const place = (b: ReturnType<typeof cpuBackend>) =>
+      b.fused!.adamPlace!(start[0].slice(), start[1].slice(), start[2].slice(), n) as [Float32Array, Float32Array, Float32Array];
+    const two = place(multi);
+    const one = place(single);
+    expect(two.map((x) => x.buffer instanceof SharedArrayBuffer)).toEqual([true, true, true]);
+    expect(one.map((x) => x.buffer instanceof SharedArrayBuffer)).toEqual([false, false, false]);
+    const c = (first: boolean, weightDecay = 0): AdamConstants => ({
+      beta1: 0.9,
+      beta2: 0.999,
+      stepSize: 1e-3,
+      epsScaled: 1e-8,
+      weightDecay,
+      decoupled: true,
+      lr: 1e-3,
+      first,
+    });
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      for (let k = 0; k < 3; k++) {
+        const g = values(n, 10 + k).map((x) => x * 0.1);
+        multi.fused!.adamUpdate!(two[0], g, two[1], two[2], null, n, c(k === 0, k === 2 ? 0.01 : 0));
+        single.fused!.adamUpdate!(one[0], g, one[1], one[2], null, n, c(k === 0, k === 2 ? 0.01 : 0));
+      }
+      expect(run.mock.calls.filter(([task]) => task === 'adam_part')).toHaveLength(3);
+    } finally {
+      run.mockRestore();
+    }
+    for (let i = 0; i < 3; i++) expect(firstDifference(two[i], one[i]), ['p', 'm', 'v'][i]).toBe(-1);
+    // The products of a linear layer that take the weight: x @ W^T forward, dz @ W for dx. Never
+    // copied in: no copy into the module's memory reads from the weight's region.
+    const w = two[0];
+    const inWeight = (src: unknown): boolean =>
+      ArrayBuffer.isView(src) &&
+      src.buffer === w.buffer &&
+      src.byteOffset < w.byteOffset + w.byteLength &&
+      src.byteOffset + src.byteLength > w.byteOffset;
+    const x = values(rows * inF, 7);
+    const dz = values(rows * outF, 8);
+    const set = vi.spyOn(Float32Array.prototype, 'set');
+    let y: Float32Array;
+    let dx: Float32Array;
+    try {
+      y = multi.fused!.linear!(x, w, null, rows, inF, outF, false) as Float32Array;
+      dx = multi.matmul(dz, w, 1, 1, rows, outF, inF, false, false) as Float32Array;
+      expect(set.mock.calls.filter(([src]) => inWeight(src))).toHaveLength(0);
+    } finally {
+      set.mockRestore();
+    }
+    expect(firstDifference(y, single.fused!.linear!(x, one[0], null, rows, inF, outF, false))).toBe(-1);
+    expect(firstDifference(dx, single.matmul(dz, one[0], 1, 1, rows, outF, inF, false, false))).toBe(-1);
   });
 });

@@ -2,7 +2,7 @@ import type { AttentionShape } from '../../backend/backend.js';
 import { GELU_TABLE } from '../../backend/unary-ops.js';
 import { newF32 } from '../storage.js';
 import { KC } from './wasm-gemm.js';
-import { DATA_AT, type WasmRuntime } from './wasm-runtime.js';
+import type { WasmRuntime } from './wasm-runtime.js';
 
 /** Floats of heap one group of batch entries may take (4 MiB): a group's operands stay in L2/L3. */
 const GROUP_FLOATS = 1 << 20;
@@ -10,12 +10,13 @@ const GROUP_FLOATS = 1 << 20;
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /**
- * Lays out `arrays` (sizes in floats) one after another from {@link DATA_AT} after the exp table,
+ * Lays out `arrays` (sizes in floats) one after another from float `from` (the runtime's
+ * {@link WasmRuntime.dataAt}) after the exp table,
  * each followed by room for the rows and columns the kernels read past it; returns their float
  * offsets and the heap's size.
  */
-function layout(sizes: readonly number[], slack: number): { at: number[]; tab: number; end: number } {
-  const tab = DATA_AT;
+function layout(from: number, sizes: readonly number[], slack: number): { at: number[]; tab: number; end: number } {
+  const tab = from;
   let end = up(tab + GELU_TABLE.length, 16);
   const at = sizes.map((size) => {
     const a = end;
@@ -105,7 +106,7 @@ export function wasmAttention(
   for (let b0 = 0; b0 < n; b0 += g) {
     const m = Math.min(g, n - b0);
     const sizes = [...ops.per.map((per) => m * per), m * e.o, m * e.p, d * s8, l4 * s8, l * s, l4 * dv8];
-    const { at, tab, end } = layout(sizes, slack);
+    const { at, tab, end } = layout(on.dataAt, sizes, slack);
     const [oA, pA, ktA, scA, srA, obA] = at.slice(count);
     const [qA, kA, vA] = ops.at(at.slice(0, count));
     const mem = on.heap(end);
@@ -173,7 +174,7 @@ export function wasmAttentionBackward(
       s4 * l, // tr
       Math.max(l4, s4) * w8, // cb
     ];
-    const { at, tab, end } = layout(sizes, slack);
+    const { at, tab, end } = layout(on.dataAt, sizes, slack);
     const gA = at[0];
     const pA = at[1 + count];
     const gradsAt = at.slice(2 + count, 2 + 2 * count);

@@ -1,6 +1,6 @@
 import type { Window2d } from '../../backend/backend.js';
 import { roundUp } from './wasm-gemm.js';
-import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
+import type { TaskArgs, WasmRuntime } from './wasm-runtime.js';
 import { newF32, newI32 } from '../storage.js';
 import { maxPool2x2InHeap } from '../pool.js';
 
@@ -21,8 +21,8 @@ const GROUP_FLOATS = 1 << 16;
 
 /** Places buffers one after another in the module's memory (float offsets, 16-byte aligned). */
 class Layout {
-  // After the argument slots, with a few floats of slack between buffers.
-  private end = DATA_AT;
+  // From the runtime's scratch (after the argument slots), with a few floats of slack between buffers.
+  constructor(private end: number) {}
   take(floats: number): number {
     const at = this.end;
     this.end += roundUp(floats, 4) + 4;
@@ -152,7 +152,7 @@ function convForward(
   const t0 = performance.now();
   const mp = roundUp(outC, 4);
   const npG = roundUp(g * P, 8);
-  const L = new Layout();
+  const L = new Layout(on.dataAt);
   const wAt = L.take(mp * K);
   const biasAt = bias ? L.take(outC) : 0;
   const xAt = L.take(nb * img);
@@ -304,7 +304,7 @@ function convBackward(
   // One thread runs on the private memory, whose copies in and out are faster (same kernels, same bits).
   const on = threads === 1 ? rt.alone() : rt;
   const t0 = performance.now();
-  const L = new Layout();
+  const L = new Layout(on.dataAt);
   const dyAt = L.take(nb * outC * P);
   const xAt = dw ? L.take(nb * img) : 0;
   const accAt = dw ? L.take(Math.ceil(nb / g) * kp * op) : 0;

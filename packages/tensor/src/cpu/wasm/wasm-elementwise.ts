@@ -1,6 +1,6 @@
 import type { BinaryOp, UnaryOp } from '../../backend/backend.js';
 import { GELU_TABLE, UNARY_TABLE } from '../../backend/unary-ops.js';
-import { DATA_AT, type TaskArgs, type WasmRuntime } from './wasm-runtime.js';
+import type { TaskArgs, WasmRuntime } from './wasm-runtime.js';
 
 /**
  * Below this many elements, copying in and out of a private memory costs more than the SIMD loop
@@ -207,10 +207,11 @@ function splitTwo<T extends SplitTask>(
     const w = n - m;
     const p = padded(w);
     const slots = inputs.length + outs.length;
-    const at = (slot: number): number => (DATA_AT + slot * p) * 4;
-    let mem = shared.heap(DATA_AT + slots * p + table.length);
-    mem.set(table, DATA_AT + slots * p);
-    inputs.forEach((x, i) => mem.set(x.subarray(m, n), DATA_AT + i * p));
+    const base = shared.dataAt;
+    const at = (slot: number): number => (base + slot * p) * 4;
+    let mem = shared.heap(base + slots * p + table.length);
+    mem.set(table, base + slots * p);
+    inputs.forEach((x, i) => mem.set(x.subarray(m, n), base + i * p));
     const part = args(at, w);
     pool.run(task, [args(at, 0), part], undefined, () =>
       alone(
@@ -221,7 +222,7 @@ function splitTwo<T extends SplitTask>(
     );
     mem = shared.heap(0);
     outs.forEach((o, j) => {
-      const from = DATA_AT + (inputs.length + j) * p;
+      const from = base + (inputs.length + j) * p;
       o.set(mem.subarray(from, from + w), m);
     });
   }

@@ -1,6 +1,7 @@
 import type { TypedArray } from '../../dtype.js';
 import { newF32 } from '../storage.js';
-import { ARGS_SLOT_BYTES, COUNTER_AT, DATA_AT, type WasmRuntime } from './wasm-runtime.js';
+import { residentAt } from './wasm-adam.js';
+import { ARGS_SLOT_BYTES, COUNTER_AT, type WasmRuntime } from './wasm-runtime.js';
 
 /** Depth of one block: the KC x 8 panel of B that a run of tiles shares stays in L1. */
 export const KC = 256;
@@ -287,7 +288,8 @@ export function biasRows(out: Float32Array, cOff: number, bias: TypedArray | nul
 /**
  * `out[cOff ..] = op(A) @ op(B)` for one `[m, n]` matrix on the WebAssembly SIMD kernel.
  * op(A) and op(B) are staged row-major into the module's memory, padded to whole 4x8
- * tiles; the kernel then runs over depth blocks of KC and row blocks of MC so the
+ * tiles (an operand already in that memory, a parameter Adam placed in the threads' shared
+ * memory, is read in place where its layout allows); the kernel then runs over depth blocks of KC and row blocks of MC so the
  * working set stays in cache, the `epilogue` (a bias, a ReLU) runs on C in place, and the valid
  * part of C is copied out. Without `threads`, the thread policy is asked once and told the whole
  * call's time, copies included, and a product it gives one thread runs on the private memory
@@ -335,8 +337,8 @@ export function wasmGemm(
   const biasLen = epilogue === null ? 0 : transposeOut ? roundUp(mp, 8) : np;
   // Layout in floats: the bias when there is an epilogue, C [mp, np], op(A) [mp, k], op(B) [k, np],
   // scratch for a transposed input, op(A) in strips when it is packed, then T.
-  const biasAt = DATA_AT;
-  const cAt = DATA_AT + biasLen;
+  const biasAt = rt.dataAt;
+  const cAt = biasAt + biasLen;
   const aAt = cAt + mp * np;
   const bAt = aAt + mp * k;
   const sAt = bAt + k * np;
@@ -350,19 +352,28 @@ export function wasmGemm(
   let mem = rt.heap(transposeOut ? tAt + np * mp : tAt);
   // Workers start spinning now, so they take their parts at once when the operands are in.
   if (threads > 1) rt.threads!.wake(threads);
+  // An operand that lives in this memory (a weight Adam placed there) is read where it lies
+  // instead of copied in, where the kernel reads it in that layout: A row-major without pad rows;
+  // B as stored when the workers pack it, or row-major without pad columns.
+  const rA = residentAt(rt, A);
+  const rB = residentAt(rt, B);
+  const aIn = !transA && mp === m && rA >= 0;
+  const bIn = rB >= 0 && (packed ? threads > 1 : !transB && np === n);
+  const aUse = aIn ? rA + aOff : aAt;
+  const bUse = bIn && !packed ? rB + bOff : bAt;
   if (packed && threads > 1) {
     // B into scratch as stored; then the workers pack its panels while this thread copies A in
     // (through its own scratch, past B's, when A is transposed), and joins them.
     const aScratch = sAt + k * n;
     rt.heap(Math.max(paAt + (stripsA ? mp * k : 0), aScratch + (transA ? m * k : 0)));
     mem = rt.heap(0);
-    mem.set(B.subarray(bOff, bOff + k * n), sAt);
+    if (!bIn) mem.set(B.subarray(bOff, bOff + k * n), sAt);
     const reset = (): void => {
       new Int32Array(rt.memory.buffer, COUNTER_AT, 1)[0] = 0;
     };
     reset();
     const part = {
-      src: sAt * 4,
+      src: (bIn ? rB + bOff : sAt) * 4,
       k,
       n,
       dst: bAt * 4,
@@ -375,24 +386,24 @@ export function wasmGemm(
       Array.from({ length: threads }, () => part),
       reset,
       () => {
-        stage(rt, A, aOff, m, k, transA, aAt, k, mp, aScratch);
+        if (!aIn) stage(rt, A, aOff, m, k, transA, aAt, k, mp, aScratch);
         // A into strips too, while the workers pack B: the threads' kernel then reads it as the one-thread one does.
-        if (stripsA) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
+        if (stripsA) rt.exports.pack_a(aUse * 4, mp, k, paAt * 4);
       },
     );
   } else if (packed) {
-    stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
+    if (!aIn) stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
     // B into scratch as stored, then into packed panels by the module.
     mem.set(B.subarray(bOff, bOff + k * n), sAt);
     if (transB) rt.exports.pack_bt(sAt * 4, n, k, bAt * 4);
     else rt.exports.pack_b(sAt * 4, k, n, bAt * 4);
   } else {
-    stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
-    stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
+    if (!aIn) stage(rt, A, aOff, m, k, transA, aAt, k, mp, sAt);
+    if (!bIn) stage(rt, B, bOff, k, n, transB, bAt, np, k, sAt);
   }
   // A into strips, unless the threads' branch above packed them while the workers packed B.
-  if (stripsA && !(packed && threads > 1)) rt.exports.pack_a(aAt * 4, mp, k, paAt * 4);
-  gemmInHeap(rt, aAt, bAt, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
+  if (stripsA && !(packed && threads > 1)) rt.exports.pack_a(aUse * 4, mp, k, paAt * 4);
+  gemmInHeap(rt, aUse, bUse, cAt, mp, k, np, packed, stripsA ? paAt : 0, threads);
   // What goes out: C [m, n] (ld np), or T [n, m] (ld mp).
   const [oAt, rows, cols, ld] = transposeOut ? [tAt, n, m, mp] : [cAt, m, n, np];
   if (transposeOut) rt.exports.transpose_ld(cAt * 4, np, mp, n, tAt * 4, mp);
@@ -511,7 +522,7 @@ export function wasmGemmBatch(
     const aItems = batchA === 1 ? 1 : count;
     const bItems = batchB === 1 ? 1 : count;
     // Layout in floats: C items, A items, B items, scratch for the transposed inputs.
-    const cAt = DATA_AT;
+    const cAt = on.dataAt;
     const aAt = cAt + count * cSize;
     const bAt = aAt + aItems * aSize;
     const sAt = bAt + bItems * bSize;

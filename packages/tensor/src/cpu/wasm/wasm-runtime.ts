@@ -125,6 +125,11 @@ export class WasmRuntime {
    * out of a shared memory several times slower than into a private one. Same code, same bits.
    */
   solo: WasmRuntime | null = null;
+  /**
+   * The first float of the scratch every call lays its buffers out from: {@link DATA_AT}, or past
+   * the regions {@link claim} has set aside for good.
+   */
+  dataAt = DATA_AT;
   private view: Float32Array;
   private ints: Int32Array;
   /** The most floats any call has asked {@link heap} for, outside a reserved region. */
@@ -198,6 +203,21 @@ export class WasmRuntime {
       this.view = new Float32Array(this.memory.buffer);
     }
     return this.view;
+  }
+
+  /**
+   * Sets aside `floats` values of the memory for good (Adam's parameters and moments, which the
+   * kernels then read where they live): the region from {@link dataAt}, 16-float aligned, which
+   * moves past it. Scratch is scratch only between calls, so this waits for a detached part first.
+   * Returns the region's first float.
+   */
+  claim(floats: number): number {
+    this.settle();
+    const from = (this.dataAt + 15) & ~15;
+    this.grown(from + floats);
+    this.dataAt = (from + floats + 15) & ~15;
+    this.top = Math.max(this.top, this.dataAt);
+    return from;
   }
 
   /**
