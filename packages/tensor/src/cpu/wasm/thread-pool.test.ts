@@ -595,6 +595,10 @@ describe.skipIf(!threaded)("Adam's parameters in the threads' shared memory", ()
     const one = place(single);
     expect(two.map((x) => x.buffer instanceof SharedArrayBuffer)).toEqual([true, true, true]);
     expect(one.map((x) => x.buffer instanceof SharedArrayBuffer)).toEqual([false, false, false]);
+    // A smaller parameter, whose update stays on one thread, stays in a private memory.
+    const small = 128 * 128;
+    const kept = multi.fused!.adamPlace!(values(small, 2), new Float32Array(small), new Float32Array(small), small) as Float32Array[];
+    expect(kept.map((x) => x.buffer instanceof SharedArrayBuffer)).toEqual([false, false, false]);
     const c = (first: boolean, weightDecay = 0): AdamConstants => ({
       beta1: 0.9,
       beta2: 0.999,
