@@ -1,7 +1,8 @@
 // Model files from anyone: special files in place of the weights, names that are
 // JavaScript's own keys, duplicate names, non-finite weights, absurd nesting.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@bp/losses';
@@ -91,6 +92,41 @@ describe('load() reads regular files only, bounded by their size', () => {
     await expect(readRegularFile(file, { maxBytes: 9, what: 'test file' })).rejects.toThrow(
       /is 10 bytes, more than the 9 a test file may have/,
     );
+  });
+
+  it('a file of 2 GiB or more is read in pieces Node accepts, and one larger than a buffer can hold is refused by name', async () => {
+    const { constants } = await import('node:buffer');
+    const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
+    // Sparse files: no disk space, and the reads below are only recorded, so no memory is touched either.
+    const big = join(root, 'big.safetensors');
+    writeFileSync(big, '');
+    truncateSync(big, 2.5 * 2 ** 30);
+    const lengths: number[] = [];
+    const open = fsp.open;
+    fsp.open = (async (...args: Parameters<typeof open>) => {
+      const handle = await open(...args);
+      if (args[0] === big) {
+        handle.read = (async (buffer: Uint8Array, _offset: number, length: number) => {
+          lengths.push(length);
+          return { bytesRead: length, buffer };
+        }) as typeof handle.read;
+      }
+      return handle;
+    }) as typeof open;
+    syncBuiltinESMExports();
+    try {
+      expect((await readRegularFile(big)).length).toBe(2.5 * 2 ** 30);
+    } finally {
+      fsp.open = open;
+      syncBuiltinESMExports();
+    }
+    expect(lengths.length).toBeGreaterThan(1);
+    expect(Math.max(...lengths)).toBeLessThan(2 ** 31);
+    truncateSync(big, constants.MAX_LENGTH + 1);
+    await expect(readRegularFile(big, { what: 'weights file' })).rejects.toThrow(
+      `${big}: is ${constants.MAX_LENGTH + 1} bytes, more than the ${constants.MAX_LENGTH} this JavaScript runtime can hold in memory at once`,
+    );
+    rmSync(big);
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +154,40 @@ describe('save and load', () => {
     expect(Array.from(loaded.stateDict()['0.weight'].dataSync())).toEqual(Array.from(m2.stateDict()['0.weight'].dataSync()));
     await expect(writeFileAtomic(join(dir, 'missing', 'x.bin'), new Uint8Array(4))).rejects.toThrow();
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+  });
+
+  it('a full disk while writing model.json leaves the earlier save whole, weights included', async () => {
+    const dir = freshDir();
+    manualSeed(2);
+    const before = new Sequential([new Dense(3, { inputShape: [2], activation: 'relu' }), new Dense(1)]);
+    await save(before, dir);
+    const weights = readFileSync(join(dir, 'model.safetensors'));
+    const json = readFileSync(join(dir, 'model.json'));
+    // The same weight shapes under another activation: its weights beside the old model.json would load without error.
+    const after = new Sequential([new Dense(3, { inputShape: [2], activation: 'tanh' }), new Dense(1)]);
+    const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
+    const open = fsp.open;
+    fsp.open = (async (file: string, ...rest: []) => {
+      const handle = await open(file, ...rest);
+      if (String(file).includes('.model.json.')) {
+        handle.writeFile = async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        };
+      }
+      return handle;
+    }) as typeof fsp.open;
+    syncBuiltinESMExports();
+    try {
+      await expect(save(after, dir)).rejects.toThrow(`save: cannot write ${join(dir, 'model.json')}: ENOSPC: no space left on device`);
+    } finally {
+      fsp.open = open;
+      syncBuiltinESMExports();
+    }
+    expect(readdirSync(dir).sort()).toEqual(['model.json', 'model.safetensors']);
+    expect(Buffer.compare(readFileSync(join(dir, 'model.safetensors')), weights)).toBe(0);
+    expect(Buffer.compare(readFileSync(join(dir, 'model.json')), json)).toBe(0);
+    const x = tensor([[1, -2]]);
+    expect(Array.from((await load(dir)).forward(x).dataSync())).toEqual(Array.from(before.forward(x).dataSync()));
   });
 
   it('refuses NaN or infinite weights before writing, keeping an earlier save intact', async () => {

@@ -31,10 +31,19 @@ async function nodeModules(): Promise<{ fs: NodeFs; path: NodePath }> {
  * leaves a half-written file under the real name.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  const tmp = await stageFile(file, bytes);
+  await commitFile(tmp, file);
+  await syncDirectory(file);
+}
+
+/**
+ * The first half of {@link writeFileAtomic}: `bytes` written and flushed to a temporary file beside
+ * `file`, whose path is returned for {@link commitFile}. A failure removes the temporary file.
+ */
+async function stageFile(file: string, bytes: Uint8Array | string): Promise<string> {
   const { fs, path } = await nodeModules();
-  const dir = path.dirname(file);
   const tmp = path.join(
-    dir,
+    path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
   );
   const handle = await fs.open(tmp, 'w');
@@ -45,14 +54,29 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
     } finally {
       await handle.close();
     }
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  return tmp;
+}
+
+/** Renames the temporary file `tmp` that {@link stageFile} wrote over `file` (removing it if that fails). */
+async function commitFile(tmp: string, file: string): Promise<void> {
+  const { fs } = await nodeModules();
+  try {
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
   }
-  // Persist the rename itself; not every platform can open a directory, which is fine.
+}
+
+/** Persists the renames in the directory of `file`; not every platform can open a directory, which is fine. */
+async function syncDirectory(file: string): Promise<void> {
+  const { fs, path } = await nodeModules();
   try {
-    const d = await fs.open(dir, 'r');
+    const d = await fs.open(path.dirname(file), 'r');
     try {
       await d.sync();
     } finally {
@@ -62,6 +86,9 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
     /* best effort */
   }
 }
+
+/** The most bytes {@link readRegularFile} asks one `read` for. */
+const MAX_READ_BYTES = 1 << 30;
 
 /** Options of {@link readRegularFile}. */
 export interface ReadRegularFileOptions {
@@ -106,10 +133,23 @@ export async function readRegularFile(file: string, opts: ReadRegularFileOptions
     if (opts.maxBytes !== undefined && size > opts.maxBytes) {
       throw new FormatError(file, `is ${size} bytes, more than the ${opts.maxBytes} a ${what} may have`);
     }
-    const out = new Uint8Array(size);
+    const { constants: buffers } = await importNode<typeof import('node:buffer')>('node:buffer');
+    if (size > buffers.MAX_LENGTH) {
+      throw new FormatError(
+        file,
+        `is ${size} bytes, more than the ${buffers.MAX_LENGTH} this JavaScript runtime can hold in memory at once`,
+      );
+    }
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(size);
+    } catch {
+      throw new FormatError(file, `is ${size} bytes, more than there is memory for`);
+    }
     let got = 0;
     while (got < size) {
-      const { bytesRead } = await handle.read(out, got, size - got, got);
+      // Node refuses (aborting the process) a single read of 2 GiB or more.
+      const { bytesRead } = await handle.read(out, got, Math.min(size - got, MAX_READ_BYTES), got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -145,19 +185,33 @@ export async function save(model: Module, dir: string): Promise<void> {
     const stat = await fs.stat(file).catch(() => null);
     if (stat?.isDirectory()) throw new ArgumentError('save', `cannot write ${file}: it is a directory; move or remove it`);
   }
+  // Both files are written in full before either replaces the file of an earlier save: a full disk
+  // while writing model.json must not leave the new weights beside the old model.json (a model of
+  // the same shapes would then load without error, with weights trained for another architecture).
+  const contents: [string, Uint8Array | string][] = [
+    [targets[0], weights],
+    [targets[1], `${JSON.stringify(modelJson, null, 2)}\n`],
+  ];
+  const staged: string[] = [];
+  try {
+    for (const [file, bytes] of contents) staged.push(await forSave(file, () => stageFile(file, bytes)));
+  } catch (e) {
+    for (const tmp of staged) await fs.rm(tmp, { force: true });
+    throw e;
+  }
   // Weights first: model.json names them, so it must never point to a file that is not complete.
-  await writeForSave(targets[0], weights);
-  await writeForSave(targets[1], `${JSON.stringify(modelJson, null, 2)}\n`);
+  for (const [i, [file]] of contents.entries()) await forSave(file, () => commitFile(staged[i], file));
+  await syncDirectory(targets[1]);
 }
 
 /**
- * {@link writeFileAtomic} for `save`: a failure (a directory where the file should be, a full
+ * A step of writing `file` for `save`: a failure (a directory where the file should be, a full
  * disk, no permission) becomes an `ArgumentError` naming the path, as a failed `mkdir` does,
  * rather than Node's message about the temporary file. The file already there is untouched.
  */
-async function writeForSave(file: string, bytes: Uint8Array | string): Promise<void> {
+async function forSave<T>(file: string, step: () => Promise<T>): Promise<T> {
   try {
-    await writeFileAtomic(file, bytes);
+    return await step();
   } catch (e) {
     if (e instanceof BpError) throw e;
     const code = (e as { code?: unknown } | null)?.code;
