@@ -120,6 +120,30 @@ describe('importOnnx refuses', () => {
     );
   });
 
+  it('a few megabytes of tiny messages or integers, refused before decoding them into gigabytes of objects', () => {
+    const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 128))]);
+    const field = (key: number, payload: Uint8Array): Uint8Array => Uint8Array.from([key, ...varint(payload.length), ...payload]);
+    // ModelProto.graph (field 7) holding 1.1 million empty NodeProtos (field 1, length 0): 2 bytes each.
+    const nodes = new Uint8Array(2_200_000);
+    for (let i = 0; i < nodes.length; i += 2) nodes[i] = 0x0a;
+    // ModelProto.graph.initializer (field 5) with 5 million one-byte int64_data values (field 7, packed).
+    const ints = field(0x3a, field(0x2a, field(0x3a, new Uint8Array(5_000_000).fill(1))));
+    for (const bytes of [field(0x3a, nodes), ints]) {
+      const t0 = performance.now();
+      expect(() => importOnnx(bytes, { source: 'a.onnx' })).toThrow(
+        /^a\.onnx: holds more protobuf messages and integers than any model bp reads \(over 1048576 messages, or 4194304 integers\); it was not decoded$/,
+      );
+      expect(performance.now() - t0).toBeLessThan(1000);
+    }
+    // A length that runs past its message, or an over-long varint, is malformed, before anything is decoded.
+    expect(() => importOnnx(Uint8Array.from([0x3a, 0x05, 0x0a, 0x00]), { source: 'a.onnx' })).toThrow(
+      'a.onnx: is not a valid ONNX model (protobuf decoding failed: malformed data at byte 0)',
+    );
+    expect(() => importOnnx(Uint8Array.from([0x3a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), { source: 'a.onnx' })).toThrow(
+      'a.onnx: is not a valid ONNX model (protobuf decoding failed: malformed data at byte 0)',
+    );
+  });
+
   it('an architecture in the metadata far larger than the file, at once and before building it', () => {
     // A file of a few hundred bytes whose metadata declares a GPT of 650M parameters (or an
     // Embedding, a LayerNorm): refused from the file's size, not after allocating gigabytes.

@@ -37,7 +37,9 @@ export interface ImportOnnxOptions {
  * as `Normalize`, Gather of a constant table at the ids as `Embedding`,
  * LayerNormalization as `LayerNorm`) in the default domain, opset 13 to 23; anything else is
  * refused with a `FormatError` naming the node and its op type. A corrupt
- * or truncated file is refused with a `FormatError` naming the file.
+ * or truncated file is refused with a `FormatError` naming the file, and so
+ * is one that would decode into more protobuf messages than any model bp
+ * reads has (over a million), before it is decoded.
  * Importing only reads data: nothing in the file is executed, and external
  * data files are never opened.
  *
