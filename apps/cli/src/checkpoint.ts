@@ -10,6 +10,7 @@ import { decodeSafetensors, encodeSafetensors, readRegularFile, writeFileAtomic 
 import type { OptimizerStateDict } from '@bp/optim';
 import { FormatError, tensor, type RandomState, type Tensor } from '@bp/tensor';
 import { BACKENDS, DATASETS, LOSSES, OPTIMIZERS } from './choices.js';
+import { OutputDirError } from './run-dir.js';
 import type { TrainSettings } from './settings.js';
 import { packState, unpackState, type Json } from './state-pack.js';
 import { jsonErrorWhere, terminalQuote } from './terminal-safe.js';
@@ -244,6 +245,11 @@ export async function writeCheckpoint(dir: string, cp: Checkpoint): Promise<stri
 
 /** Reads the checkpoint of the run in `dir`. */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  return decodeCheckpoint(await readCheckpointBytes(dir), join(dir, CHECKPOINT_FILE));
+}
+
+/** The bytes of the checkpoint of the run in `dir`, with errors that say what --resume expects. */
+export async function readCheckpointBytes(dir: string): Promise<Uint8Array> {
   const path = join(dir, CHECKPOINT_FILE);
   let bytes: Uint8Array;
   try {
@@ -257,5 +263,20 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     }
     throw e;
   }
-  return decodeCheckpoint(bytes, path);
+  return bytes;
+}
+
+/**
+ * Refuses to continue from `read`, the checkpoint bytes a resumed run read before it locked the
+ * directory `dir`, when the file now holds others: another bp train held the lock meanwhile and
+ * wrote a newer checkpoint, and training on from the older one would undo that run's progress.
+ */
+export async function checkCheckpointUnchanged(dir: string, read: Uint8Array): Promise<void> {
+  if (Buffer.compare(await readCheckpointBytes(dir), read) !== 0) {
+    throw new OutputDirError(
+      'train',
+      `${join(dir, CHECKPOINT_FILE)} changed while this bp train was starting: another bp train wrote a newer checkpoint there. ` +
+        'Run the command again to continue from it.',
+    );
+  }
 }

@@ -5,7 +5,17 @@
  * Keras' `validation_split` does) and a test split. `names` is text for the
  * GPT: windows of characters labelled with the next characters.
  */
-import { FASHION_MNIST_CLASSES, MNIST_CLASSES, loadFashionMnist, loadMnist, moons, spirals, xor, type TensorPair } from '@bp/datasets';
+import {
+  FASHION_MNIST_CLASSES,
+  MNIST_CLASSES,
+  MNIST_FILES,
+  loadFashionMnist,
+  loadMnist,
+  moons,
+  spirals,
+  xor,
+  type TensorPair,
+} from '@bp/datasets';
 import { BpError, narrow, type Tensor } from '@bp/tensor';
 import { stat } from 'node:fs/promises';
 import { loadNamesData } from './gpt-task.js';
@@ -85,6 +95,20 @@ async function checkDataDir(name: 'mnist' | 'fashion-mnist', dir: string, splits
   );
 }
 
+/**
+ * Refuses a split whose files hold no examples (valid IDX files of zero images): training would
+ * stop on it later, and an empty test split would be reported as a loss of NaN.
+ */
+function checkNotEmpty(name: 'mnist' | 'fashion-mnist', split: 'train' | 'test', labels: Tensor, dir: string | undefined): void {
+  if (labels.shape[0] > 0) return;
+  const label = name === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
+  const files = MNIST_FILES[split];
+  throw new BpError(
+    dir !== undefined ? '--data-dir' : label,
+    `the ${label} ${split} files ${files.images} and ${files.labels}${dir !== undefined ? ` in ${dir}` : ''} hold no examples; bp needs at least one`,
+  );
+}
+
 async function pathKind(path: string): Promise<'directory' | 'other' | 'missing'> {
   try {
     return (await stat(path)).isDirectory() ? 'directory' : 'other';
@@ -128,10 +152,12 @@ export async function loadData(name: DatasetName, opts: LoadDataOptions): Promis
       const dir = opts.dataDir;
       if (dir !== undefined) await checkDataDir(name, dir, opts.testOnly ? 'test' : 'all');
       const testSet = await load({ split: 'test', dir, limit });
+      checkNotEmpty(name, 'test', testSet.labels, dir);
       test = { x: testSet.images, y: testSet.labels };
       if (opts.testOnly) train = test;
       else {
         const trainSet = await load({ split: 'train', dir, limit });
+        checkNotEmpty(name, 'train', trainSet.labels, dir);
         train = { x: trainSet.images, y: trainSet.labels };
       }
       classes = name === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES;

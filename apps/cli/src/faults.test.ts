@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '@bp/layers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE, decodeCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { OutputDirError, prepareRunDir, removeStaleTemporaries } from './run-dir.js';
+import { LOCK_FILE, OutputDirError, RUN_FILES, prepareRunDir, removeStaleTemporaries } from './run-dir.js';
 import { plainEnv, runCli, tempDir } from './testing/run-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -115,6 +115,30 @@ describe('atomic checkpoints', () => {
     SLOW,
   );
 
+  it(
+    'a resume whose checkpoint another run replaced between reading it and locking the directory is refused, the newer one kept',
+    async () => {
+      const run = await templateRun();
+      // The checkpoint a second bp train --resume writes after this one has read the first.
+      const other = await tempDir();
+      await fsp.cp(run, other, { recursive: true });
+      const ahead = await runCli(['train', '--resume', other, '--epochs', '2']);
+      expect(ahead.code, ahead.stderr).toBe(0);
+      const newer = await readFile(join(other, CHECKPOINT_FILE));
+      patchOpen((open) => async (path, ...rest) => {
+        if (String(path) === join(run, LOCK_FILE) && rest[0] === 'wx') await writeFile(join(run, CHECKPOINT_FILE), newer);
+        return open(path, ...rest);
+      });
+      const { main } = await import('./main.js');
+      const code = await main(['train', '--resume', run, '--epochs', '3', '--json']);
+      expect(code).toBe(1);
+      expect(Buffer.compare(newer, await readFile(join(run, CHECKPOINT_FILE)))).toBe(0);
+      expect((await readCheckpoint(run)).progress.epoch).toBe(2);
+      expect(await readdir(run)).not.toContain(LOCK_FILE);
+    },
+    SLOW,
+  );
+
   it('removes temporary files that killed writers left behind, and only those', async () => {
     const dir = await tempDir();
     const dead = '.checkpoint.safetensors.999999999.k3x9.tmp'; // above any pid_max: no such process
@@ -157,6 +181,38 @@ describe.concurrent('faults in a real process', () => {
       const resumed = await runCli(['train', '--resume', out]);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(Buffer.compare(await readFile(join(whole, 'model.safetensors')), await readFile(join(out, 'model.safetensors')))).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    'a full disk while writing the report or the model: exit 1 naming what, the checkpoint kept, resume finishes the run',
+    async () => {
+      for (const [file, what, epoch] of [
+        ['report.csv', 'the report', 1],
+        ['model.json', 'the model', 2],
+        ['run.json', 'run.json', null],
+      ] as const) {
+        const out = await tempDir();
+        const env = plainEnv({
+          NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'testing', 'full-disk.mjs')).href}`,
+          BP_TEST_FULL_DISK_FILE: `.${file}.`,
+        });
+        const r = await runCli(['train', 'xor', '--epochs', '2', '--out', out], { env });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`error: train: cannot write ${what} in ${out}: `);
+        expect(r.stderr).toContain(
+          epoch === null
+            ? 'No checkpoint had been written yet.'
+            : `The last good checkpoint (epoch ${epoch}) is kept in ${join(out, CHECKPOINT_FILE)}; make room, then continue with: bp train --resume ${out}`,
+        );
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+        if (epoch === null) continue;
+        const resumed = await runCli(['train', '--resume', out]);
+        expect(resumed.code, resumed.stderr).toBe(0);
+        expect((await readdir(out)).sort()).toEqual([...RUN_FILES].sort());
+      }
     },
     SLOW,
   );

@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { cp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors } from '@bp/layers';
+import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, Sequential, decodeSafetensors, encodeSafetensors, save } from '@bp/layers';
 import { tensor } from '@bp/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './testing/run-cli.js';
+import { runCli, tempDir, writeTinyMnist } from './testing/run-cli.js';
 
 const SLOW = 120_000;
 const ESC = '\u001b';
@@ -129,6 +129,35 @@ describe('hostile model folders', () => {
         expect(r.stderr).toContain(`${join(dir, 'run.json')}: ${message}`);
         expect(r.stderr).not.toContain('TypeError');
       }
+    },
+    SLOW,
+  );
+
+  it(
+    'a model whose activations for a batch are too large for one array: exit 1 naming the model and --batch-size, not a bare RangeError',
+    async () => {
+      // 40 channels of 1028x1028 per example: within what loading allows, but 256 examples are 10^10 values.
+      const dir = join(await tempDir(), 'wide');
+      const model = new Sequential([new Conv2d(1, 40, 1, { padding: 500 }), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(40, 10)]);
+      model.build([1, 28, 28]);
+      await save(model, dir);
+      const settings = { dataset: 'mnist', model: 'mlp', epochs: 1, batchSize: 32, lr: 0.001, optimizer: 'adam', loss: 'cross-entropy' };
+      await writeFile(
+        join(dir, 'run.json'),
+        JSON.stringify({
+          settings: { ...settings, backend: 'cpu', seed: 1, limit: null, validationSplit: 0.1, dataDir: null },
+          classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+          inputShape: [1, 28, 28],
+        }),
+      );
+      const data = await writeTinyMnist(10, 300);
+      const r = await runCli(['eval', dir, 'mnist', '--data-dir', data]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^error: eval: the model in ${dir} needs more memory than this process can allocate for a batch of 256 examples \\(.*\\); try a smaller --batch-size\n`,
+        ),
+      );
     },
     SLOW,
   );

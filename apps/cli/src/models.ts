@@ -120,7 +120,15 @@ function checkFits(model: Sequential, spec: string, dataset: DatasetName, inputS
   model.eval();
   let out: number[];
   try {
-    out = noGrad(() => model.forward(zeros([1, ...inputShape])).shape);
+    // Within the bound a loader builds with: a layer without parameters (an adaptive pooling to a
+    // billion cells) is refused by the size of its output rather than running out of memory.
+    out = noGrad(() =>
+      withParameterBudget(
+        0,
+        (layer, need) => new FormatError(spec, `a ${layer} sized by its input needs ${need} more parameter values`),
+        () => model.forward(zeros([1, ...inputShape])).shape,
+      ),
+    );
   } catch (e) {
     throw new UsageError(`--model ${spec} does not fit ${dataset}, whose examples are ${fmtShape(inputShape)}: ${(e as Error).message}`);
   } finally {

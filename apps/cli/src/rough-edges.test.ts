@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closestChoice, DATASETS, OPTIMIZERS } from './choices.js';
-import { runCli, tempDir } from './testing/run-cli.js';
+import { runCli, tempDir, writeTinyMnist } from './testing/run-cli.js';
 
 const SLOW = 120_000;
 
@@ -121,4 +122,27 @@ describe.concurrent('bp: the small rough edges', () => {
       SLOW,
     );
   });
+});
+
+describe('MNIST files that hold no examples', () => {
+  it(
+    'are refused before training starts, naming the files, not reported later as a NaN loss',
+    async () => {
+      for (const [nTrain, nTest, split] of [
+        [20, 0, 't10k'],
+        [0, 20, 'train'],
+      ] as const) {
+        const data = await writeTinyMnist(nTrain, nTest);
+        const out = join(await tempDir(), 'run');
+        const r = await runCli(['train', 'mnist', '--data-dir', data, '--epochs', '1', '--out', out]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+          `error: --data-dir: the MNIST ${split === 't10k' ? 'test' : 'train'} files ${split}-images-idx3-ubyte and ${split}-labels-idx1-ubyte in ${data} hold no examples; bp needs at least one`,
+        );
+        expect(r.stderr).not.toContain('NaN');
+        expect(existsSync(out)).toBe(false);
+      }
+    },
+    SLOW,
+  );
 });

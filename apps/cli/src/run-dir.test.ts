@@ -4,7 +4,8 @@
 // fuzzed: whatever it holds, taking the lock succeeds or fails with an OutputDirError, at once.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { fuzzCaseCount, recordFuzzReport, type FuzzReport } from '@bp/conformance/fuzz';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,38 @@ describe('the run directory lock', () => {
     (await lockRunDir(dir)).releaseSync();
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it(
+    'a stale lock that several processes find at once is taken over by one of them only',
+    async () => {
+      const taker = join(dirname(fileURLToPath(import.meta.url)), 'testing', 'lock-taker.mjs');
+      for (let trial = 0; trial < 4; trial++) {
+        const dir = await tempDir();
+        await writeFile(join(dir, LOCK_FILE), `${await deadPid()}\n`);
+        const children = Array.from({ length: 6 }, () =>
+          spawn(process.execPath, [taker, dir, '1500'], { stdio: ['pipe', 'pipe', 'inherit'] }),
+        );
+        const outputs = children.map((child) => {
+          let out = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+          return {
+            ready: new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('ready') && resolve())),
+            done: new Promise<string>((resolve) => child.on('close', () => resolve(out))),
+          };
+        });
+        // All of them loaded first, then told to go together: they find the stale lock at the same moment.
+        await Promise.all(outputs.map((o) => o.ready));
+        for (const child of children) child.stdin.write('go\n');
+        const lines = (await Promise.all(outputs.map((o) => o.done))).map((o) => o.split('\n')[1]);
+        const held = lines.filter((l) => l.startsWith('held '));
+        expect(held, lines.join('\n')).toHaveLength(1);
+        for (const l of lines.filter((l) => !l.startsWith('held ')))
+          expect(l).toMatch(/^refused OutputDirError .* (is in use|is being locked) by another bp train/);
+        expect(await readdir(dir)).toEqual([]);
+      }
+    },
+    SLOW,
+  );
 
   it('refuses a lock that is a directory, a FIFO or a symlink, without waiting', async () => {
     for (const make of [
@@ -180,6 +213,24 @@ describe('bp train and its output directory', () => {
       expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).settings.seed).toBe(3);
       expect(Buffer.compare(before, await readFile(join(out, 'model.safetensors')))).not.toBe(0);
       expect((await runCli(['train', '--resume', out, '--overwrite'])).code).toBe(2);
+    },
+    SLOW,
+  );
+
+  it(
+    'a resumed run in use by another process is refused without suggesting another --out, which --resume does not take',
+    async () => {
+      const out = await tempDir();
+      expect((await runCli(['train', 'xor', '--epochs', '2', '--out', out])).code).toBe(0);
+      const lock = await lockRunDir(out);
+      try {
+        const r = await runCli(['train', '--resume', out, '--epochs', '3']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${out} is in use by another bp train (process ${process.pid}); wait for it to finish\n`);
+        expect(r.stderr).not.toContain('--out');
+      } finally {
+        lock.releaseSync();
+      }
     },
     SLOW,
   );

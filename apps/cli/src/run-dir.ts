@@ -26,8 +26,15 @@ export async function defaultRunDir(dataset: string, base = 'runs'): Promise<str
   }
 }
 
-/** Creates `dir` (and parents) and proves a file can be written there atomically. */
-export async function prepareRunDir(dir: string): Promise<void> {
+/** What to do about a run directory bp cannot use: another `--out`, or for `--resume` (which continues in its own directory) the directory itself. */
+function otherDirAdvice(resume: boolean): string {
+  return resume
+    ? 'A resumed run continues in its own directory: make it writable, or copy the run to a directory that is and resume the copy.'
+    : 'Choose another with --out DIR.';
+}
+
+/** Creates `dir` (and parents) and proves a file can be written there atomically (`resume`: for `bp train --resume`, in the messages). */
+export async function prepareRunDir(dir: string, resume = false): Promise<void> {
   try {
     await makeDirs(dir);
     // A name of bp's own, unique to this process and call, so no file of the user's is touched.
@@ -35,10 +42,7 @@ export async function prepareRunDir(dir: string): Promise<void> {
     await writeFileAtomic(probe, 'ok\n');
     await unlink(probe);
   } catch (e) {
-    throw new OutputDirError(
-      'train',
-      `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
-    );
+    throw new OutputDirError('train', `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. ${otherDirAdvice(resume)}`);
   }
   await removeStaleTemporaries(dir);
 }
@@ -80,8 +84,8 @@ export class RunLock {
 }
 
 /** Who holds the lock at `path`: a pid, or null when the file holds none (being written, or damaged). */
-async function lockHolder(path: string, dir: string): Promise<{ pid: number | null; ageMs: number }> {
-  const st = await lstat(path);
+async function lockHolder(path: string, dir: string): Promise<{ pid: number | null; ageMs: number; id: string }> {
+  const st = await lstat(path, { bigint: true });
   if (!st.isFile()) {
     throw new OutputDirError('train', `${path} (the lock of ${dir}) is not a regular file; remove it if no bp train is running there`);
   }
@@ -93,7 +97,52 @@ async function lockHolder(path: string, dir: string): Promise<{ pid: number | nu
   }
   const m = /^(\d{1,10})\n?$/.exec(text);
   const pid = m ? Number(m[1]) : null;
-  return { pid: pid !== null && pid > 0 && pid <= 2 ** 31 - 1 ? pid : null, ageMs: Date.now() - st.mtimeMs };
+  return {
+    pid: pid !== null && pid > 0 && pid <= 2 ** 31 - 1 ? pid : null,
+    ageMs: Date.now() - Number(st.mtimeMs),
+    id: fileIdentity(st),
+  };
+}
+
+/** Which file `st` describes: a file created later in its place differs, even where the inode number is reused. */
+function fileIdentity(st: { dev: bigint; ino: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** Held (created with O_EXCL, holding the pid) while a stale lock is removed: see {@link removeStaleLock}. */
+export const TAKEOVER_FILE = `${LOCK_FILE}.takeover`;
+
+/**
+ * Removes the stale lock at `path` of run directory `dir` if it is still the file `id` judged
+ * stale. Two processes that both found it stale must not both remove it: the second would remove
+ * the lock the first had just created in its place, and both would train in the directory. So
+ * the lock is removed only while holding {@link TAKEOVER_FILE}, and only if it is still that
+ * file. Returns false, removing nothing, while another process holds it.
+ */
+async function removeStaleLock(path: string, dir: string, id: string): Promise<boolean> {
+  const marker = join(dir, TAKEOVER_FILE);
+  let handle;
+  try {
+    handle = await open(marker, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // A process killed while taking over left its file: removed once its process is gone.
+    const other = await lockHolder(marker, dir).catch(() => null);
+    if (other && (other.pid === null ? other.ageMs >= YOUNG_LOCK_MS : !isAlive(other.pid))) await rm(marker, { force: true });
+    return false;
+  }
+  try {
+    try {
+      await handle.writeFile(`${process.pid}\n`);
+    } finally {
+      await handle.close();
+    }
+    const now = await lstat(path, { bigint: true }).catch(() => null);
+    if (now !== null && fileIdentity(now) === id) await rm(path, { force: true });
+  } finally {
+    await rm(marker, { force: true });
+  }
+  return true;
 }
 
 /**
@@ -102,9 +151,9 @@ async function lockHolder(path: string, dir: string): Promise<{ pid: number | nu
  * gone (killed, crashed) is stale and taken over; a live one is refused with
  * an {@link OutputDirError} naming its pid.
  */
-export async function lockRunDir(dir: string): Promise<RunLock> {
+export async function lockRunDir(dir: string, resume = false): Promise<RunLock> {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
     try {
       const handle = await open(path, 'wx');
       try {
@@ -115,13 +164,10 @@ export async function lockRunDir(dir: string): Promise<RunLock> {
       return new RunLock(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new OutputDirError(
-          'train',
-          `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
-        );
+        throw new OutputDirError('train', `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. ${otherDirAdvice(resume)}`);
       }
     }
-    let holder: { pid: number | null; ageMs: number };
+    let holder: { pid: number | null; ageMs: number; id: string };
     try {
       holder = await lockHolder(path, dir);
     } catch (e) {
@@ -131,14 +177,25 @@ export async function lockRunDir(dir: string): Promise<RunLock> {
     if (holder.pid !== null && isAlive(holder.pid)) {
       throw new OutputDirError(
         'train',
-        `${dir} is in use by another bp train (process ${holder.pid}); wait for it to finish, or choose another --out DIR`,
+        `${dir} is in use by another bp train (process ${holder.pid}); wait for it to finish${resume ? '' : ', or choose another --out DIR'}`,
       );
     }
     if (holder.pid === null && holder.ageMs < YOUNG_LOCK_MS) {
-      throw new OutputDirError('train', `${dir} is being locked by another bp train; wait for it to finish, or choose another --out DIR`);
+      throw new OutputDirError(
+        'train',
+        `${dir} is being locked by another bp train; wait for it to finish${resume ? '' : ', or choose another --out DIR'}`,
+      );
     }
-    // Stale: its process is gone, or it has held no pid for a while.
-    await rm(path, { force: true });
+    // Stale: its process is gone, or it has held no pid for a while. Another process taking it over
+    // right now is given a moment, then the lock is looked at again.
+    let removed: boolean;
+    try {
+      removed = await removeStaleLock(path, dir, holder.id);
+    } catch (e) {
+      if (e instanceof OutputDirError) throw e;
+      throw new OutputDirError('train', `cannot lock the output directory ${dir}: ${writeFailureReason(e)}. ${otherDirAdvice(resume)}`);
+    }
+    if (!removed) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new OutputDirError('train', `cannot lock ${dir}: other processes keep taking the lock`);
 }
@@ -149,7 +206,7 @@ export async function lockRunDir(dir: string): Promise<RunLock> {
  */
 export async function runDirContents(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => n !== LOCK_FILE && !/^\..+\.\d+\.[0-9a-z]+\.tmp$/.test(n)).sort();
+  return names.filter((n) => n !== LOCK_FILE && n !== TAKEOVER_FILE && !/^\..+\.\d+\.[0-9a-z]+\.tmp$/.test(n)).sort();
 }
 
 /**
@@ -191,9 +248,9 @@ export async function openRunDir(dir: string, opts: { resume: boolean; overwrite
       `cannot write to the output directory ${dir}: ${writeFailureReason(e)}. Choose another with --out DIR.`,
     );
   }
-  const lock = await lockRunDir(dir);
+  const lock = await lockRunDir(dir, opts.resume);
   try {
-    await prepareRunDir(dir);
+    await prepareRunDir(dir, opts.resume);
     if (!opts.resume) await claimRunDir(dir, opts.overwrite);
     return lock;
   } catch (e) {

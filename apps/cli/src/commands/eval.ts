@@ -47,7 +47,19 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
   const outputs = modelOutputs(model);
   // A names model predicts the next character at every position: its loss covers them all.
   const loss = name === 'names' ? sequenceLoss : lossFor('cross-entropy', outputs.kind, data.classes.length);
-  const m = evaluate(model, loss, data.test, flags.batchSize);
+  let m: { loss: number; accuracy: number };
+  try {
+    m = evaluate(model, loss, data.test, flags.batchSize);
+  } catch (e) {
+    // An array too large for this process (a model whose activations are huge): say so, and what to change.
+    if (e instanceof RangeError && /typed array length|array buffer allocation|out of memory/i.test(e.message)) {
+      throw new BpError(
+        'eval',
+        `the model in ${terminalSafe(modelDir)} needs more memory than this process can allocate for a batch of ${Math.min(flags.batchSize, data.test.x.shape[0])} examples (${e.message}); try a smaller --batch-size`,
+      );
+    }
+    throw e;
+  }
   const seconds = (performance.now() - started) / 1000;
   if (!Number.isFinite(m.loss)) {
     throw new BpError(

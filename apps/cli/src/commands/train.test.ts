@@ -358,6 +358,29 @@ describe.concurrent('bp train', () => {
       const images = await runCli(['train', 'mnist', '--data-dir', data, '--model', spec, '--out', join(dir, 'mnist')]);
       expect(images.code).toBe(2);
       expect(images.stderr).toContain(`--model ${spec} does not fit mnist, whose examples are [1,28,28]:`);
+      // A layer without parameters whose output is huge (a pooling to 4x4, then an adaptive pooling to
+      // 10^9 x 10^9) is refused by that size, not run until the process is out of memory.
+      const huge = join(dir, 'huge.json');
+      await writeFile(
+        huge,
+        JSON.stringify({
+          type: 'Sequential',
+          config: {
+            layers: [
+              { type: 'MaxPool2d', config: { kernelSize: 7 } },
+              { type: 'AdaptiveAvgPool2d', config: { outputSize: 1e9 } },
+              { type: 'Flatten', config: {} },
+              linear(16, 10),
+            ],
+          },
+        }),
+      );
+      const pooled = await runCli(['train', 'mnist', '--data-dir', data, '--model', huge, '--out', join(dir, 'huge')]);
+      expect(pooled.code, pooled.stderr).toBe(2);
+      expect(pooled.stderr).toContain(
+        `--model ${huge} does not fit mnist, whose examples are [1,28,28]: AdaptiveAvgPool2d: an output of [1,1000000000,1000000000] per sample`,
+      );
+      expect(await exists(join(dir, 'huge'))).toBe(false);
       const typo = await runCli(['train', 'xor', '--model', 'mpl', '--out', join(dir, 'typo')]);
       expect(typo.code).toBe(2);
       expect(typo.stderr).toContain('Did you mean mlp?');

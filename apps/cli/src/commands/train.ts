@@ -12,10 +12,12 @@ import { BpError, getRandomState, manualSeed, setRandomState } from '@bp/tensor'
 import { useBackend } from '../backend.js';
 import {
   CHECKPOINT_FILE,
+  checkCheckpointUnchanged,
   checkOrder,
   checkpointTensors,
+  decodeCheckpoint,
   firstNonFinite,
-  readCheckpoint,
+  readCheckpointBytes,
   writeCheckpoint,
   type Checkpoint,
   type SettingChange,
@@ -63,6 +65,8 @@ interface Plan {
   /** Whether `outDir` was chosen by bp (`runs/<dataset>`, numbered), so another free name may be taken. */
   defaultDir: boolean;
   checkpoint: Checkpoint | null;
+  /** The checkpoint file's bytes as read, to check after locking that no other run replaced it meanwhile. */
+  checkpointBytes: Uint8Array | null;
   changes: SettingChange[];
   architecture: Json | null;
 }
@@ -75,7 +79,8 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
     }
     if (flags.overwrite) throw new UsageError('--overwrite cannot be given with --resume: a resumed run continues its own files');
     const changed = cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli' && !RESUME_FLAGS.has(k));
-    const checkpoint = await readCheckpoint(dir);
+    const checkpointBytes = await readCheckpointBytes(dir);
+    const checkpoint = decodeCheckpoint(checkpointBytes, join(dir, CHECKPOINT_FILE));
     const settings = { ...checkpoint.settings };
     if (changed.length) {
       const k = changed[0];
@@ -105,7 +110,7 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
     // The architecture as the run started; older checkpoints did not keep it, so read the file then.
     let architecture = checkpoint.architecture ?? null;
     if (architecture === null && !isBuiltinModel(settings.model)) architecture = await readArchitecture(settings.model);
-    return { settings, outDir: dir, defaultDir: false, checkpoint, changes, architecture };
+    return { settings, outDir: dir, defaultDir: false, checkpoint, checkpointBytes, changes, architecture };
   }
   if (datasetArg === undefined) {
     throw new UsageError(`missing dataset: choose one of ${DATASETS.join(', ')} (or --resume DIR to continue a run)`);
@@ -124,7 +129,7 @@ async function plan(datasetArg: string | undefined, flags: TrainFlags, cmd: Comm
     );
   }
   const outDir = flags.out !== undefined ? join(flags.out) : await defaultRunDir(settings.dataset);
-  return { settings, outDir, defaultDir: flags.out === undefined, checkpoint: null, changes: [], architecture };
+  return { settings, outDir, defaultDir: flags.out === undefined, checkpoint: null, checkpointBytes: null, changes: [], architecture };
 }
 
 /** Opens the run directory, taking the next free `runs/<dataset>-N` when bp chose the name and another run took it first. */
@@ -205,6 +210,9 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
 
   const { outDir, lock } = await openPlannedDir(planned, flags.overwrite === true);
   try {
+    // Read before the directory was locked: another run may have written a newer one meanwhile.
+    if (planned.checkpointBytes) await checkCheckpointUnchanged(outDir, planned.checkpointBytes);
+    planned.checkpointBytes = null; // not kept in memory while training
     return await trainInDir();
   } finally {
     lock.releaseSync();
@@ -212,9 +220,29 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
 
   async function trainInDir(): Promise<number> {
     const reporter: ProgressReporter = chooseReporter(json);
-    await writeFileAtomic(
-      join(outDir, RUN_FILE),
-      JSON.stringify({ settings, classes: data.classes, inputShape: data.inputShape, changes, architecture }, null, 2) + '\n',
+    let lastCheckpoint: { path: string; epoch: number; step: number } | null = checkpoint
+      ? { path: join(outDir, 'checkpoint.safetensors'), epoch: progress.epoch, step: progress.step }
+      : null;
+    /** What a failed write (a full disk) leaves to continue from, for its message. */
+    const keptAfterWriteFailure = () =>
+      lastCheckpoint
+        ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
+          `make room, then continue with: bp train --resume ${shellQuote(outDir)}`
+        : 'No checkpoint had been written yet.';
+    /** Runs `write` (of the run's settings, report or model): a failure names `what` and says what is kept, as a failed checkpoint does. */
+    const explainWrite = async <T>(what: string, write: () => Promise<T>): Promise<T> => {
+      try {
+        return await write();
+      } catch (e) {
+        const why = e instanceof BpError ? e.message : writeFailureReason(e);
+        throw new OutputDirError('train', `cannot write ${what} in ${outDir}: ${why}. ${keptAfterWriteFailure()}`);
+      }
+    };
+    await explainWrite(RUN_FILE, () =>
+      writeFileAtomic(
+        join(outDir, RUN_FILE),
+        JSON.stringify({ settings, classes: data.classes, inputShape: data.inputShape, changes, architecture }, null, 2) + '\n',
+      ),
     );
 
     const nTrain = data.train.x.shape[0];
@@ -243,9 +271,6 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
     }
 
     let stopSignal: StopSignal | null = null;
-    let lastCheckpoint: { path: string; epoch: number; step: number } | null = checkpoint
-      ? { path: join(outDir, 'checkpoint.safetensors'), epoch: progress.epoch, step: progress.step }
-      : null;
     const lastGood = () =>
       lastCheckpoint
         ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
@@ -309,11 +334,10 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
           });
         } catch (e) {
           // The write is atomic, so a failure (a full disk) leaves the previous checkpoint whole: say so.
-          const kept = lastCheckpoint
-            ? `The last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.step ? `, step ${lastCheckpoint.step}` : ''}) is kept in ${lastCheckpoint.path}; ` +
-              `make room, then continue with: bp train --resume ${shellQuote(outDir)}`
-            : 'No checkpoint had been written yet.';
-          throw new OutputDirError('train', `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${kept}`);
+          throw new OutputDirError(
+            'train',
+            `cannot write the checkpoint in ${outDir}: ${writeFailureReason(e)}. ${keptAfterWriteFailure()}`,
+          );
         }
         lastCheckpoint = { path, epoch: progress.epoch, step: progress.step };
         return path;
@@ -340,7 +364,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
             const now = performance.now();
             if (now - lastWrite >= WRITE_INTERVAL_MS || progress.epoch === settings.epochs) {
               await saveCheckpoint();
-              await writeReport(outDir, progress.history, title);
+              await explainWrite('the report', () => writeReport(outDir, progress.history, title));
               lastWrite = performance.now();
             }
           },
@@ -354,7 +378,7 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
 
       if (status === 'interrupted') {
         const path = await saveCheckpoint();
-        await writeReport(outDir, progress.history, title);
+        await explainWrite('the report', () => writeReport(outDir, progress.history, title));
         const where = progress.step ? `epoch ${progress.epoch + 1}, step ${progress.step}` : `epoch ${progress.epoch}`;
         reporter.note(
           `Interrupted${stopSignal && stopSignal !== 'SIGINT' ? ` by ${stopSignal}` : ''} after ${where}. Checkpoint written to ${path}.`,
@@ -387,8 +411,8 @@ export async function runTrain(datasetArg: string | undefined, flags: TrainFlags
           `the ${nonFinite[0]} loss is ${(nonFinite[1] as { loss: number }).loss}: the model's outputs overflow, so it was not saved. ${lastGood()}`,
         );
       }
-      await save(model, outDir);
-      const report = await writeReport(outDir, progress.history, title);
+      await explainWrite('the model', () => save(model, outDir));
+      const report = await explainWrite('the report', () => writeReport(outDir, progress.history, title));
       const seconds = (performance.now() - started) / 1000;
       const last = progress.history[progress.history.length - 1];
 

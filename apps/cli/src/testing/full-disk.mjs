@@ -1,17 +1,19 @@
 // Preloaded with `node --import` by the fault tests: the disk "fills up" after
-// BP_TEST_FULL_DISK_AFTER checkpoint files have been opened for writing. The
-// next checkpoint write takes half its bytes and then fails with ENOSPC, as a
-// full disk does, so the tests can show that the previous checkpoint survives.
+// BP_TEST_FULL_DISK_AFTER checkpoint files (or, given BP_TEST_FULL_DISK_FILE, files
+// whose path contains it) have been opened for writing. The next such write takes
+// half its bytes and then fails with ENOSPC, as a full disk does, so the tests can
+// show that the previous checkpoint survives.
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 
 const allowed = Number(process.env.BP_TEST_FULL_DISK_AFTER ?? 0);
+const file = process.env.BP_TEST_FULL_DISK_FILE ?? 'checkpoint.safetensors';
 let opened = 0;
 const open = fsp.open;
 
 fsp.open = async function openOnAFillingDisk(path, ...rest) {
   const handle = await open.call(this, path, ...rest);
-  if (!String(path).includes('checkpoint.safetensors') || rest[0] !== 'w') return handle;
+  if (!String(path).includes(file) || rest[0] !== 'w') return handle;
   opened++;
   if (opened <= allowed) return handle;
   const writeFile = handle.writeFile.bind(handle);
