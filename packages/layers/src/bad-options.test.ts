@@ -151,6 +151,15 @@ describe('junk options and inputs to every layer', () => {
   });
 });
 
+describe('non-finite numbers in option errors', () => {
+  it('are shown as JavaScript writes them (Infinity, NaN), not as JSON null', () => {
+    expect(() => new BatchNorm1d(2, { eps: Infinity })).toThrow('eps must be a finite number >= 0, got Infinity');
+    expect(() => new BatchNorm1d(2, { momentum: NaN })).toThrow('momentum must be in [0, 1] or null, got NaN');
+    expect(() => new Conv2d(1, 2, Infinity)).toThrow(/kernelSize .*got Infinity$/);
+    expect(() => new MaxPool2d(NaN)).toThrow(/got NaN$/);
+  });
+});
+
 describe('option names', () => {
   it("refuse what the layer does not take, naming the closest option (PyTorch's snake case, misspellings)", () => {
     expect(() => new Conv2d(1, 1, 3, { pading: 1 } as never)).toThrow(

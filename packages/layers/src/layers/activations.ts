@@ -16,7 +16,7 @@ import {
   logsigmoid,
   softsign,
 } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** `max(x, 0)` (PyTorch's `nn.ReLU`). */
@@ -137,7 +137,7 @@ export class GELU extends Module {
     super();
     checkOptions('GELU', opts, ['approximate']);
     const a = opts.approximate ?? 'none';
-    if (a !== 'none' && a !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+    if (a !== 'none' && a !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${shownValue(a)}`);
     this.approximate = a;
   }
   override get layerType(): string {

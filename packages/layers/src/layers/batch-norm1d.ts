@@ -1,6 +1,6 @@
 import { withoutGraph } from '../no-grad.js';
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link BatchNorm1d} (PyTorch's defaults). */
@@ -57,14 +57,13 @@ export class BatchNorm1d extends Module {
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
     if (typeof this.eps !== 'number' || !(this.eps >= 0 && this.eps < Infinity)) {
-      throw new ArgumentError('BatchNorm1d', `eps must be a finite number >= 0, got ${JSON.stringify(this.eps) ?? this.eps}`);
+      throw new ArgumentError('BatchNorm1d', `eps must be a finite number >= 0, got ${shownValue(this.eps)}`);
     }
     if (this.momentum !== null && (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1))) {
-      throw new ArgumentError('BatchNorm1d', `momentum must be in [0, 1] or null, got ${JSON.stringify(this.momentum) ?? this.momentum}`);
+      throw new ArgumentError('BatchNorm1d', `momentum must be in [0, 1] or null, got ${shownValue(this.momentum)}`);
     }
     for (const k of ['affine', 'trackRunningStats'] as const) {
-      if (typeof this[k] !== 'boolean')
-        throw new ArgumentError('BatchNorm1d', `${k} must be true or false, got ${JSON.stringify(this[k])}`);
+      if (typeof this[k] !== 'boolean') throw new ArgumentError('BatchNorm1d', `${k} must be true or false, got ${shownValue(this[k])}`);
     }
     this.weight = this.registerParameter('weight', this.affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([numFeatures]) : null);

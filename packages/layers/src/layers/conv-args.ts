@@ -1,10 +1,11 @@
 import { ArgumentError } from '@bp/tensor';
+import { shownValue } from '@bp/tensor/internal';
 
 /** A number or a pair of integers >= `min`, as a pair; throws naming the layer otherwise. */
 export function pairArg(layer: string, name: string, v: unknown, min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${shownValue(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -12,7 +13,7 @@ export function pairArg(layer: string, name: string, v: unknown, min: number): [
 /** An integer >= `min`; throws naming the layer otherwise. */
 export function intArg(layer: string, name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min}, got ${shownValue(v)}`);
   }
   return v;
 }
@@ -29,6 +30,6 @@ export function checkChannels(layer: string, inChannels: number, outChannels: nu
 /** A boolean option (default `dflt`); throws naming the layer otherwise. */
 export function boolArg(layer: string, name: string, v: unknown, dflt: boolean): boolean {
   const b = v ?? dflt;
-  if (typeof b !== 'boolean') throw new ArgumentError(layer, `${name} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof b !== 'boolean') throw new ArgumentError(layer, `${name} must be true or false, got ${shownValue(v)}`);
   return b;
 }

@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, conv2d, fmtShape, isTensor } from '@bp/tensor';
-import { checkOptions, conv2dReluMaxPool2d, windowOutputSize } from '@bp/tensor/internal';
+import { checkOptions, conv2dReluMaxPool2d, windowOutputSize, shownValue } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 import { spendOutput } from '../parameter-budget.js';
@@ -23,7 +23,7 @@ export interface Conv2dOptions {
 function pair(layer: string, name: string, v: number | [number, number], min: number): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${shownValue(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -79,11 +79,11 @@ export class Conv2d extends Module {
     this.padding = p === 'same' || p === 'valid' ? p : pair(this.layerType, 'padding', p, 0);
     this.dilation = pair(this.layerType, 'dilation', opts.dilation ?? 1, 1);
     if (this.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
-      throw new ArgumentError(this.layerType, `padding 'same' needs stride 1, got ${JSON.stringify(this.stride)}`);
+      throw new ArgumentError(this.layerType, `padding 'same' needs stride 1, got ${shownValue(this.stride)}`);
     }
     this.useBias = opts.bias ?? true;
     if (typeof this.useBias !== 'boolean')
-      throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+      throw new ArgumentError(this.layerType, `bias must be true or false, got ${shownValue(opts.bias)}`);
     const [kh, kw] = this.kernelSize;
     const fanIn = (inChannels / this.groups) * kh * kw;
     this.weight = this.registerParameter('weight', kaimingUniform([outChannels, inChannels / this.groups, kh, kw], fanIn));

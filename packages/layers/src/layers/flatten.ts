@@ -1,5 +1,5 @@
 import { ArgumentError, type Tensor, flatten } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link Flatten}. */
@@ -39,7 +39,7 @@ export class Flatten extends Module {
     super();
     checkOptions(this.layerType, opts, ['startDim', 'endDim', 'inputShape']);
     if (typeof opts !== 'number' && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
-      throw new ArgumentError('Flatten', `expected startDim (a number) or an options object, got ${JSON.stringify(opts)}`);
+      throw new ArgumentError('Flatten', `expected startDim (a number) or an options object, got ${shownValue(opts)}`);
     }
     const o: FlattenOptions = typeof opts === 'number' ? { startDim: opts, endDim } : opts;
     this.startDim = o.startDim ?? 1;
@@ -73,10 +73,7 @@ export class Flatten extends Module {
 /** Validates a Keras-style per-sample `inputShape` (positive integers, no batch axis). */
 export function checkInputShape(layer: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ArgumentError(
-      layer,
-      `inputShape must be a non-empty array of positive integers (no batch axis), got ${JSON.stringify(shape)}`,
-    );
+    throw new ArgumentError(layer, `inputShape must be a non-empty array of positive integers (no batch axis), got ${shownValue(shape)}`);
   }
   return shape.slice();
 }

@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, ones, zeros } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link GroupNorm} (PyTorch's defaults). */
@@ -50,7 +50,7 @@ export class GroupNorm extends Module {
     }
     this.affine = opts.affine ?? true;
     if (typeof this.affine !== 'boolean')
-      throw new ArgumentError('GroupNorm', `affine must be true or false, got ${JSON.stringify(this.affine)}`);
+      throw new ArgumentError('GroupNorm', `affine must be true or false, got ${shownValue(this.affine)}`);
     this.weight = this.registerParameter('weight', this.affine ? ones([numChannels]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([numChannels]) : null);
   }

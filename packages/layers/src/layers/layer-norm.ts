@@ -1,5 +1,5 @@
 import { ArgumentError, type Tensor, isTensor, layerNorm, ones, zeros } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 
 /** Options of {@link LayerNorm} (PyTorch's defaults). */
@@ -39,7 +39,7 @@ export class LayerNorm extends Module {
     if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new ArgumentError(
         'LayerNorm',
-        `normalizedShape must be a positive integer or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`,
+        `normalizedShape must be a positive integer or a non-empty array of them, got ${shownValue(normalizedShape)}`,
       );
     }
     this.normalizedShape = shape.slice();
@@ -53,7 +53,7 @@ export class LayerNorm extends Module {
       ['elementwiseAffine', this.elementwiseAffine],
       ['bias', useBias],
     ] as const) {
-      if (typeof v !== 'boolean') throw new ArgumentError('LayerNorm', `${k} must be true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean') throw new ArgumentError('LayerNorm', `${k} must be true or false, got ${shownValue(v)}`);
     }
     this.weight = this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape) : null);
     this.bias = this.registerParameter('bias', this.elementwiseAffine && useBias ? zeros(this.normalizedShape) : null);

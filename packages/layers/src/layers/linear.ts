@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, isTensor, linear } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, shownValue } from '@bp/tensor/internal';
 import { fanInUniform, kaimingUniform } from '../init.js';
 import { Module } from '../module.js';
 import { spendParameters } from '../parameter-budget.js';
@@ -48,7 +48,7 @@ export class Linear extends Module {
     this.outFeatures = outFeatures;
     this.useBias = opts.bias ?? true;
     if (typeof this.useBias !== 'boolean')
-      throw new ArgumentError(this.layerType, `bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+      throw new ArgumentError(this.layerType, `bias must be true or false, got ${shownValue(opts.bias)}`);
     if (inFeatures !== null) this.createParameters(inFeatures);
   }
 

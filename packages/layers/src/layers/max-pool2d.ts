@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, fmtShape, maxPool2d } from '@bp/tensor';
-import { checkOptions, reluMaxPool2d, windowOutputSize } from '@bp/tensor/internal';
+import { checkOptions, reluMaxPool2d, windowOutputSize, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 import { spendOutput } from '../parameter-budget.js';
 import { boolArg } from './conv-args.js';
@@ -17,7 +17,7 @@ export interface MaxPool2dOptions {
 function pair(name: string, v: number | [number, number], min: number): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
-    throw new ArgumentError('MaxPool2d', `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ArgumentError('MaxPool2d', `${name} must be an integer >= ${min} or a pair of them, got ${shownValue(v)}`);
   }
   return [p[0], p[1]];
 }

@@ -13,7 +13,7 @@ import {
   where,
   zeros,
 } from '@bp/tensor';
-import { checkOptions, attentionHeads, selfAttentionHeads } from '@bp/tensor/internal';
+import { checkOptions, attentionHeads, selfAttentionHeads, shownValue } from '@bp/tensor/internal';
 import { xavierUniform } from '../initializers.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -102,7 +102,7 @@ export class MultiheadAttention extends Module {
       ['bias', bias],
       ['batchFirst', batchFirst],
     ] as const) {
-      if (typeof v !== 'boolean') throw new ArgumentError('MultiheadAttention', `${k} must be true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean') throw new ArgumentError('MultiheadAttention', `${k} must be true or false, got ${shownValue(v)}`);
     }
     this.embedDim = embedDim;
     this.numHeads = numHeads;

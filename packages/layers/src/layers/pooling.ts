@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, type Tensor, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, fmtShape, isTensor } from '@bp/tensor';
-import { checkOptions, windowOutputSize } from '@bp/tensor/internal';
+import { checkOptions, windowOutputSize, shownValue } from '@bp/tensor/internal';
 import { Module } from '../module.js';
 import { spendOutput } from '../parameter-budget.js';
 import { boolArg, pairArg } from './conv-args.js';
@@ -39,7 +39,7 @@ export class AvgPool2d extends Module {
     this.countIncludePad = boolArg(L, 'countIncludePad', opts.countIncludePad, true);
     const d = opts.divisorOverride ?? null;
     if (d !== null && (typeof d !== 'number' || !Number.isFinite(d) || d === 0)) {
-      throw new ArgumentError(L, `divisorOverride must be a non-zero number, got ${JSON.stringify(opts.divisorOverride)}`);
+      throw new ArgumentError(L, `divisorOverride must be a non-zero number, got ${shownValue(opts.divisorOverride)}`);
     }
     this.divisorOverride = d;
   }
@@ -89,7 +89,7 @@ type OutputSize = number | [number | null, number | null];
 function checkOutputSize(layer: string, v: unknown): OutputSize {
   const ok = (d: unknown) => d === null || (typeof d === 'number' && Number.isInteger(d) && d >= 1);
   if ((typeof v === 'number' && ok(v)) || (Array.isArray(v) && v.length === 2 && v.every(ok))) return v as OutputSize;
-  throw new ArgumentError(layer, `outputSize must be a positive integer or a pair (null keeps the input size), got ${JSON.stringify(v)}`);
+  throw new ArgumentError(layer, `outputSize must be a positive integer or a pair (null keeps the input size), got ${shownValue(v)}`);
 }
 
 /** Counts an adaptive pooling's output against a loader's build bound ({@link spendOutput}). */

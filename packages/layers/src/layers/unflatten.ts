@@ -1,5 +1,6 @@
 import { ArgumentError, type Tensor, unflatten } from '@bp/tensor';
 import { Module } from '../module.js';
+import { shownValue } from '@bp/tensor/internal';
 
 /** Splits axis `dim` into `sizes` (PyTorch's `nn.Unflatten`; one size may be -1): `[n, 784]` to `[n, 1, 28, 28]`. */
 export class Unflatten extends Module {
@@ -10,9 +11,9 @@ export class Unflatten extends Module {
 
   constructor(dim: number, sizes: number[]) {
     super();
-    if (!Number.isInteger(dim)) throw new ArgumentError('Unflatten', `dim must be an integer, got ${JSON.stringify(dim)}`);
+    if (!Number.isInteger(dim)) throw new ArgumentError('Unflatten', `dim must be an integer, got ${shownValue(dim)}`);
     if (!Array.isArray(sizes) || sizes.length === 0 || sizes.some((d) => !Number.isInteger(d) || d < -1)) {
-      throw new ArgumentError('Unflatten', `sizes must be a non-empty array of integers (one may be -1), got ${JSON.stringify(sizes)}`);
+      throw new ArgumentError('Unflatten', `sizes must be a non-empty array of integers (one may be -1), got ${shownValue(sizes)}`);
     }
     this.dim = dim;
     this.sizes = sizes.slice();
