@@ -24,6 +24,9 @@ export type Params<H extends BaseOptions> = Iterable<Tensor> | ParamGroupInput<H
  */
 export type ParamState = Record<string, Tensor | number>;
 
+/** The buffers the built-in optimizers keep per parameter: each a tensor of the parameter's shape. */
+const TENSOR_STATE: ReadonlySet<string> = new Set(['expAvg', 'expAvgSq', 'maxExpAvgSq', 'momentumBuffer', 'sum', 'squareAvg', 'gradAvg']);
+
 /**
  * A snapshot of an optimizer, shaped like PyTorch's `state_dict()`: per-parameter
  * state keyed by the parameter's position across all groups, and each group's
@@ -258,16 +261,32 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
     for (const [id, s] of Object.entries(sd.state)) {
       const p = byIndex.get(id);
       if (p === undefined) throw new ArgumentError(this.name, `loadStateDict: state for parameter ${id}, which no group lists`);
+      if (s == null || typeof s !== 'object' || Array.isArray(s)) {
+        throw new ArgumentError(this.name, `loadStateDict: the state of parameter ${id} is ${shownValue(s)}, not an object of its buffers`);
+      }
       for (const [k, v] of Object.entries(s)) {
-        // A step count is a whole number >= 0, other numbers finite: a corrupted one would surface
-        // later as a diverging loss, blamed on the learning rate.
-        if (typeof v === 'number' && (k === 'step' ? !(Number.isInteger(v) && v >= 0) : !Number.isFinite(v))) {
+        // A step count is a whole number >= 0, other numbers finite, and the built-in buffers tensors
+        // of the parameter's shape: a corrupted one would surface later as a diverging loss, blamed on
+        // the learning rate, or as an error in the middle of a step.
+        if (k === 'step' || typeof v === 'number') {
+          const whole = k === 'step';
+          if (typeof v !== 'number' || (whole ? !(Number.isInteger(v) && v >= 0) : !Number.isFinite(v))) {
+            throw new ArgumentError(
+              this.name,
+              `loadStateDict: state '${k}' of parameter ${id} is ${shownValue(v)}, not ${whole ? 'a whole number >= 0' : 'a finite number'}`,
+            );
+          }
+          if (!TENSOR_STATE.has(k)) continue;
+        }
+        // A subclass's own state may hold other numbers and arrays (saved as JSON).
+        if (Array.isArray(v) && !TENSOR_STATE.has(k)) continue;
+        if (!(v instanceof Tensor)) {
           throw new ArgumentError(
             this.name,
-            `loadStateDict: state '${k}' of parameter ${id} is ${v}, not ${k === 'step' ? 'a whole number >= 0' : 'a finite number'}`,
+            `loadStateDict: state '${k}' of parameter ${id} is ${shownValue(v)}, not a tensor of the parameter's shape ${fmtShape(p.shape)}`,
           );
         }
-        if (v instanceof Tensor && v.size !== p.size) {
+        if (v.rank !== p.rank || v.shape.some((d, i) => d !== p.shape[i])) {
           throw new ShapeError(
             this.name,
             `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`,

@@ -104,6 +104,28 @@ describe('stateDict / loadStateDict resume exactly', () => {
     }
   });
 
+  it('rejects a step that is not a number, a number or a wrong shape where a buffer belongs, and a state that is not an object', () => {
+    const { w, b } = startParams();
+    const opt = new Adam([w, b], { lr: 0.1 });
+    problemLoss(w, b).backward();
+    opt.step();
+    const corrupt = (edit: (s: Record<string, unknown>) => void) => {
+      const sd = opt.stateDict();
+      edit(sd.state['0'] as Record<string, unknown>);
+      return () => new Adam([w, b], { lr: 0.1 }).loadStateDict(sd);
+    };
+    expect(corrupt((s) => (s.step = 'x'))).toThrow(`Adam: loadStateDict: state 'step' of parameter 0 is "x", not a whole number >= 0`);
+    expect(corrupt((s) => (s.step = null))).toThrow(/state 'step' of parameter 0 is null/);
+    expect(corrupt((s) => (s.expAvg = 0.5))).toThrow(`state 'expAvg' of parameter 0 is 0.5, not a tensor of the parameter's shape [2,3]`);
+    // Same size, another shape ([3,2] for a [2,3] weight).
+    expect(corrupt((s) => (s.expAvgSq = (s.expAvgSq as Tensor).reshape([3, 2])))).toThrow(
+      /state 'expAvgSq' of parameter 0 is \[3,2\], the parameter is \[2,3\]/,
+    );
+    const sd = opt.stateDict();
+    (sd.state as Record<string, unknown>)['1'] = 'junk';
+    expect(() => new Adam([w, b], { lr: 0.1 }).loadStateDict(sd)).toThrow(/the state of parameter 1 is "junk", not an object/);
+  });
+
   it('rejects a state dict for different parameters', () => {
     const { w, b } = startParams();
     const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9 });
