@@ -135,11 +135,12 @@ const READS: ReadonlyMap<string, Reads> = new Map<string, Reads>([
   ['maxPool2d', OUTPUT_ONLY],
 ]);
 
-/** Whether the gradient rule of `node` reads the value recorded at position `i` of its versions (inputs, output, saved). */
-function readsValue(node: Node, i: number): boolean {
-  const reads = isCustomGradient(node.op) ? undefined : READS.get(node.op);
+/**
+ * Whether a rule that reads `reads` (undefined: everything) of a node with `n` inputs reads the
+ * value recorded at position `i` of its versions (inputs, output, saved).
+ */
+function readsValue(reads: Reads | undefined, n: number, i: number): boolean {
   if (reads === undefined) return true;
-  const n = node.inputs.length;
   if (i < n) return reads.inputs === 'all' || reads.inputs.includes(i);
   return i > n || reads.output;
 }
@@ -193,7 +194,8 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /** Throws when the graph was released or a value the rule needs was changed in place since recording. */
 function checkNode(node: Node): void {
-  if (VALUE_FREE.has(node.op) && !isCustomGradient(node.op)) return;
+  const custom = isCustomGradient(node.op);
+  if (VALUE_FREE.has(node.op) && !custom) return;
   if (node.released) {
     throw new BpError(
       'backward',
@@ -202,9 +204,10 @@ function checkNode(node: Node): void {
     );
   }
   const all = [...node.inputs, node.output, ...node.saved];
+  const reads = custom ? undefined : READS.get(node.op);
   for (let i = 0; i < all.length; i++) {
     const t = all[i];
-    if (!readsValue(node, i)) continue;
+    if (!readsValue(reads, node.inputs.length, i)) continue;
     if (t.isDisposed) {
       throw new BpError(
         'backward',

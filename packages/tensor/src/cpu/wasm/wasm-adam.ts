@@ -67,25 +67,26 @@ function adamShared(rt: WasmRuntime, h: Home, g: Float32Array, n: number, c: Ada
   const t0 = performance.now();
   const gAt = rt.dataAt;
   rt.heap(gAt + n).set(g.subarray(0, n), gAt);
-  const [b1, b2, a1, a2, step, eps, wd, shrink] = bitsOf(c);
-  const first = c.first ? 1 : 0;
-  const decay = c.weightDecay === 0 ? 0 : c.decoupled ? 2 : 1;
+  // The float32 constants as their bits: the argument struct holds int32 fields.
+  const k = kernelConstants(c);
+  const constants = {
+    ...k,
+    b1: bits(k.b1),
+    b2: bits(k.b2),
+    a1: bits(k.a1),
+    a2: bits(k.a2),
+    step: bits(k.step),
+    eps: bits(k.eps),
+    wd: bits(k.wd),
+    shrink: bits(k.shrink),
+  };
   const part = (i0: number, i1: number) => ({
     p: (h.pAt + i0) * 4,
     g: (gAt + i0) * 4,
     m: (h.pAt + h.q + i0) * 4,
     v: (h.pAt + 2 * h.q + i0) * 4,
     n: i1 - i0,
-    b1,
-    b2,
-    a1,
-    a2,
-    step,
-    eps,
-    first,
-    decay,
-    wd,
-    shrink,
+    ...constants,
   });
   if (threads <= 1) rt.runTask('adam_part', part(0, n));
   else {
@@ -117,32 +118,30 @@ function bits(x: number): number {
   return i32[0];
 }
 
-/** The float32 constants of `adam_part` as their bits: b1, b2, a1, a2, step, eps, wd, shrink. */
-function bitsOf(c: AdamConstants): number[] {
-  return [c.beta1, c.beta2, 1 - c.beta1, 1 - c.beta2, c.stepSize, c.epsScaled, c.weightDecay, Math.fround(1 - c.lr * c.weightDecay)].map(
-    bits,
-  );
+/**
+ * The constant parameters of the kernel's `adam` (and `adam_part`) for `c`, by their names in
+ * kernels.wat: `first` 1 on the first step, `decay` 0 without weight decay, 1 for Adam's L2 term, 2
+ * for AdamW's decoupled one.
+ */
+function kernelConstants(c: AdamConstants) {
+  return {
+    b1: c.beta1,
+    b2: c.beta2,
+    a1: 1 - c.beta1,
+    a2: 1 - c.beta2,
+    step: c.stepSize,
+    eps: c.epsScaled,
+    first: c.first ? 1 : 0,
+    decay: c.weightDecay === 0 ? 0 : c.decoupled ? 2 : 1,
+    wd: c.weightDecay,
+    shrink: Math.fround(1 - c.lr * c.weightDecay),
+  };
 }
 
 /** The kernel's `adam` on `len` values of the arrays at floats `p`, `g`, `m`, `v`. */
 function adamKernel(k: KernelExports, p: number, g: number, m: number, v: number, len: number, c: AdamConstants): void {
-  k.adam(
-    p * 4,
-    g * 4,
-    m * 4,
-    v * 4,
-    len,
-    c.beta1,
-    c.beta2,
-    1 - c.beta1,
-    1 - c.beta2,
-    c.stepSize,
-    c.epsScaled,
-    c.first ? 1 : 0,
-    c.weightDecay === 0 ? 0 : c.decoupled ? 2 : 1,
-    c.weightDecay,
-    Math.fround(1 - c.lr * c.weightDecay),
-  );
+  const { b1, b2, a1, a2, step, eps, first, decay, wd, shrink } = kernelConstants(c);
+  k.adam(p * 4, g * 4, m * 4, v * 4, len, b1, b2, a1, a2, step, eps, first, decay, wd, shrink);
 }
 
 /**
