@@ -420,6 +420,28 @@ describe('float32 elementwise fast paths', () => {
       );
     }
   });
+
+  it('wraps int32 products, powers and squares to 32 bits as PyTorch does', () => {
+    // torch.tensor(a, dtype=torch.int32) * b, .pow(b), .square(): the products past 2^53 included.
+    const a = Int32Array.of(2147483647, -2147483648, 65536, 46341, -7, 3);
+    const b = Int32Array.of(2147483647, -1, 65536, 46341, 3, 21);
+    const mul = [1, -2147483648, 0, -2147479015, -21, 63];
+    const pow = [2147483647, 0, 0, -1732435659, -343, 1870418611];
+    const square = [1, 0, 0, -2147479015, 49, 9];
+    for (const be of Object.values(backends)) {
+      expectSame(be.binary('mul', a, [6], 'int32', b, [6], 'int32', [6], 'int32'), Int32Array.from(mul));
+      expectSame(be.binary('pow', a, [6], 'int32', b, [6], 'int32', [6], 'int32'), Int32Array.from(pow));
+      expectSame(be.unary('square', a, 6, 'int32'), Int32Array.from(square));
+      // A broadcast scalar and a broadcast row take the same wrapping.
+      const col = be.binary('mul', a, [3, 2], 'int32', Int32Array.of(2147483647), [], 'int32', [3, 2], 'int32');
+      expectSame(
+        col,
+        Int32Array.from(a, (v) => Math.imul(v, 2147483647)),
+      );
+      const row = be.binary('pow', Int32Array.of(2147483647, 3), [2, 1], 'int32', Int32Array.of(2, 3), [2], 'int32', [2, 2], 'int32');
+      expectSame(row, Int32Array.of(1, 2147483647, 9, 27));
+    }
+  });
 });
 
 describe('float32 kernels on subnormal inputs (their exact double-precision path)', () => {

@@ -16,6 +16,22 @@ function powC(a: number, b: number): number {
   return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 
+/**
+ * `a ** b` for int32 as PyTorch computes it: by squaring, each product wrapping to 32 bits, so
+ * `2147483647 ** 2` is 1 (a double would lose the low bits and give 0). A negative `b` keeps
+ * {@link powC}'s value, truncated (1 for 1, ±1 for -1, else 0).
+ */
+function powInt32(a: number, b: number): number {
+  if (b < 0) return powC(a, b) | 0;
+  let r = 1;
+  let base = a | 0;
+  for (let e = b | 0; e > 0; e >>>= 1) {
+    if (e & 1) r = Math.imul(r, base);
+    base = Math.imul(base, base);
+  }
+  return r;
+}
+
 export const binaryFns: Record<BinaryOp, Fn2> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -119,7 +135,9 @@ export function unary(
       for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
       return out;
     case 'square':
-      for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
+      // int32 squares wrap to 32 bits, as PyTorch's do (a double square past 2^53 loses the low bits).
+      if (out instanceof Int32Array) for (let i = 0; i < size; i++) out[i] = Math.imul(x[i], x[i]);
+      else for (let i = 0; i < size; i++) out[i] = x[i] * x[i];
       return out;
     default: {
       const f = UNARY_OPS[op].f;
@@ -345,6 +363,11 @@ export function binary(
   ) {
     return out;
   }
+  if (out instanceof Int32Array && (op === 'mul' || op === 'pow')) {
+    // int32 products wrap to 32 bits as PyTorch's do; a double product past 2^53 loses the low bits.
+    walk(op === 'mul' ? Math.imul : powInt32, a, aShape, b, bShape, outShape, out, n);
+    return out;
+  }
   const aSize = a.length;
   const bSize = b.length;
   if (aSize === n && bSize === n) {
@@ -389,7 +412,28 @@ export function binary(
       return out;
     }
   }
-  // General case: walk the output with an index counter, innermost axis in a tight loop.
+  walk(f, a, aShape, b, bShape, outShape, out, n);
+  return out;
+}
+
+/** `out[i] = f(a[..], b[..])` over any broadcast: the output walked with an index counter, innermost axis in a tight loop. */
+function walk(
+  f: Fn2,
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: TypedArray,
+  n: number,
+): void {
+  const rank = outShape.length;
+  if (rank === 0) {
+    out[0] = f(a[0], b[0]);
+    return;
+  }
+  const as = align(aShape, rank);
+  const bs = align(bShape, rank);
   const aStr = stridesOf(as).map((s, i) => (as[i] === 1 ? 0 : s));
   const bStr = stridesOf(bs).map((s, i) => (bs[i] === 1 ? 0 : s));
   const last = rank - 1;
@@ -412,7 +456,6 @@ export function binary(
       idx[d] = 0;
     }
   }
-  return out;
 }
 
 /** Index of each output element in a broadcast input, as a flat map (used by `where`). */
