@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AxisError,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
   BpError,
   ShapeError,
   argmax,
@@ -168,6 +170,15 @@ describe('sizes too large to allocate are refused up front', () => {
     expect(() => arange(0, 1e12)).toThrow(/^arange: \(0, 1000000000000, 1\) gives 1000000000000 values/);
     expect(() => eye(1e6)).toThrow(/^eye: sizes must be non-negative integers with at most/);
     expect(() => linspace(0, 1, 2 ** 40)).toThrow(/^linspace: n must be an integer in/);
+    // Adaptive pooling builds windows of out * in numbers per axis: refused before any of them.
+    const img = zeros([1, 1, 28, 28]);
+    expect(() => adaptiveAvgPool2d(img, 1e9)).toThrow(
+      'adaptiveAvgPool2d: outputSize 1000000000 on [1,1,28,28] gives [1,1,1000000000,1000000000], more than the 4294967296 elements a tensor can hold',
+    );
+    expect(() => adaptiveMaxPool2d(img, [null, 2 ** 28])).toThrow(
+      /^adaptiveMaxPool2d: outputSize \[null,268435456\] on \[1,1,28,28\] gives/,
+    );
+    expect(adaptiveAvgPool2d(img, [null, 3]).shape).toEqual([1, 1, 28, 3]);
   });
 
   it('an axis of the wrong type is an AxisError naming the op', () => {

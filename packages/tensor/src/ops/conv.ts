@@ -2,6 +2,7 @@ import type { Window2d } from '../backend/backend.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
+import { MAX_ELEMENTS } from './creation.js';
 import { add, cast } from './elementwise.js';
 import { matmul, matmulT } from './matmul.js';
 import { concat, hostIndices, narrow, pad, reshape, squeeze, takeAlong, transpose, unsqueeze } from './movement.js';
@@ -209,7 +210,17 @@ function adaptiveArgs(op: string, x: Tensor, outputSize: number | [number | null
     );
   }
   if (h === 0 || w === 0) throw new ShapeError(op, `input ${fmtShape(x.shape)} has an empty spatial axis`);
-  return [raw[0] ?? h, raw[1] ?? w];
+  const oh = raw[0] ?? h;
+  const ow = raw[1] ?? w;
+  const outShape = [...x.shape.slice(0, -2), oh, ow];
+  // Refused before any window is built: the windows of an axis alone take out * in numbers.
+  if (outShape.reduce((a, d) => a * d, 1) > MAX_ELEMENTS || oh * h > MAX_ELEMENTS || ow * w > MAX_ELEMENTS) {
+    throw new ShapeError(
+      op,
+      `outputSize ${JSON.stringify(outputSize)} on ${fmtShape(x.shape)} gives ${fmtShape(outShape)}, more than the ${MAX_ELEMENTS} elements a tensor can hold`,
+    );
+  }
+  return [oh, ow];
 }
 
 /**

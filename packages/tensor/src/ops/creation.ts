@@ -28,7 +28,8 @@ export interface TensorDataOptions extends TensorOptions {
 }
 
 /** The most elements a typed array can hold: larger shapes are refused before allocating. */
-const MAX_ELEMENTS = 2 ** 32;
+/** The most elements a tensor can hold. */
+export const MAX_ELEMENTS = 2 ** 32;
 
 function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
