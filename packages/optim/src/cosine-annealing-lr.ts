@@ -1,4 +1,5 @@
 import { ArgumentError } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { LRScheduler } from './lr-scheduler.js';
 
 /** Options of {@link CosineAnnealingLR}. */
@@ -21,6 +22,7 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
 
   constructor(optimizer: unknown, opts: CosineAnnealingLROptions) {
+    checkOptions('CosineAnnealingLR', opts, ['tMax', 'etaMin']);
     const tMax = opts?.tMax;
     if (typeof tMax !== 'number' || !Number.isInteger(tMax) || tMax < 1) {
       throw new ArgumentError('CosineAnnealingLR', `tMax must be an integer >= 1, got ${String(tMax)}`);

@@ -1,3 +1,4 @@
+import { checkOptions } from '@bp/tensor/internal';
 import { LRScheduler, checkPositive } from './lr-scheduler.js';
 
 /** Options of {@link ExponentialLR}. */
@@ -12,6 +13,7 @@ export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: unknown, opts: ExponentialLROptions) {
+    checkOptions('ExponentialLR', opts, ['gamma']);
     const gamma = opts?.gamma;
     checkPositive('ExponentialLR', 'gamma', gamma);
     super('ExponentialLR', optimizer);

@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { checkOptimizer, type SchedulerStateDict } from './lr-scheduler.js';
 import type { BaseOptions, Optimizer } from './optimizer.js';
 
@@ -69,6 +70,7 @@ export class ReduceLROnPlateau {
   private lastLrs: number[];
 
   constructor(optimizer: unknown, opts: ReduceLROnPlateauOptions = {}) {
+    checkOptions('ReduceLROnPlateau', opts, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.optimizer = checkOptimizer('ReduceLROnPlateau', optimizer);
     const mode = opts.mode ?? 'min';
     if (mode !== 'min' && mode !== 'max')

@@ -107,6 +107,24 @@ describe('scheduler options are validated', () => {
     [() => new ReduceLROnPlateau(sgd(), { mode: 'up' as never }), /^ReduceLROnPlateau: mode/],
     [() => new ReduceLROnPlateau(sgd(), { minLr: [0, 0] }), /^ReduceLROnPlateau: minLr has 2 values for 1 parameter groups$/],
     [() => new StepLR({} as never, { stepSize: 1 }), /^StepLR: expected an optimizer/],
+    // Options are checked by name, as the optimizers' are: PyTorch's spelling or a typo is refused.
+    [
+      () => new CosineAnnealingLR(sgd(), { tMax: 4, eta_min: 0.1 } as never),
+      /^CosineAnnealingLR: unknown option "eta_min" \(did you mean 'etaMin'\?\); the options are tMax, etaMin$/,
+    ],
+    [
+      () => new ReduceLROnPlateau(sgd(), { patiense: 3 } as never),
+      /^ReduceLROnPlateau: unknown option "patiense" \(did you mean 'patience'\?\)/,
+    ],
+    [() => new StepLR(sgd(), { step_size: 2 } as never), /^StepLR: unknown option "step_size" \(did you mean 'stepSize'\?\)/],
+    [
+      () => new ExponentialLR(sgd(), { gamma: 0.9, last_epoch: 3 } as never),
+      /^ExponentialLR: unknown option "last_epoch"; the options are gamma$/,
+    ],
+    [
+      () => new LinearWarmupCosineLR(sgd(), { warmupSteps: 1, totalSteps: 4, warmup: 2 } as never),
+      /^LinearWarmupCosineLR: unknown option "warmup"/,
+    ],
   ];
   bad.forEach(([fn, msg], i) => {
     it(`case ${i}: ${msg.source}`, () => {

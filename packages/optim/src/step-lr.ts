@@ -1,4 +1,5 @@
 import { ArgumentError } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { LRScheduler, checkPositive } from './lr-scheduler.js';
 
 /** Options of {@link StepLR}. */
@@ -24,6 +25,7 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: unknown, opts: StepLROptions) {
+    checkOptions('StepLR', opts, ['stepSize', 'gamma']);
     const stepSize = opts?.stepSize;
     if (typeof stepSize !== 'number' || !Number.isInteger(stepSize) || stepSize < 1) {
       throw new ArgumentError('StepLR', `stepSize must be an integer >= 1, got ${String(stepSize)}`);

@@ -1,4 +1,5 @@
 import { ArgumentError } from '@bp/tensor';
+import { checkOptions } from '@bp/tensor/internal';
 import { LRScheduler } from './lr-scheduler.js';
 
 /** Options of {@link LinearWarmupCosineLR}. */
@@ -42,6 +43,7 @@ export class LinearWarmupCosineLR extends LRScheduler {
 
   constructor(optimizer: unknown, opts: LinearWarmupCosineLROptions) {
     const name = 'LinearWarmupCosineLR';
+    checkOptions('LinearWarmupCosineLR', opts, ['warmupSteps', 'totalSteps', 'startFactor', 'etaMin']);
     const { warmupSteps, totalSteps } = opts ?? ({} as LinearWarmupCosineLROptions);
     if (!Number.isInteger(warmupSteps) || warmupSteps < 0)
       throw new ArgumentError(name, `warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`);
