@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BpError, cpuBackend, keep, setBackend, tensor, tidy, type Backend, type Tensor } from './index.js';
+import { BpError, add, cpuBackend, keep, matmul, reshape, setBackend, softmax, tensor, tidy, type Backend, type Tensor } from './index.js';
 
 /** A CPU backend that counts live storages through `dispose`. */
 function countingBackend(): { backend: Backend; live: () => number } {
@@ -131,5 +131,30 @@ describe('tensor lifetimes', () => {
     expect(inspect({ t })).toContain('Tensor(float32 [2,2]');
     t.dispose();
     expect(inspect(t)).toBe('Tensor(float32 [2,2] disposed)');
+    expect(String(t)).toBe('Tensor(float32 [2,2] disposed)');
+  });
+
+  it('a disposed tensor given to an op: the error names that op, as a method or as a function', async () => {
+    const t = tensor([1, 2]);
+    t.dispose();
+    const calls: [string, () => unknown][] = [
+      ['toArray', () => t.toArray()],
+      ['dataSync', () => t.dataSync()],
+      ['item', () => t.item()],
+      ['add', () => t.add(1)],
+      ['add', () => add(1, t)],
+      ['sum', () => t.sum()],
+      ['reshape', () => reshape(t, [2, 1])],
+      ['softmax', () => softmax(t)],
+      ['matmul', () => matmul(t, t)],
+      ['transpose', () => t.transpose()],
+      ['clone', () => t.clone()],
+      ['detach', () => t.detach()],
+    ];
+    for (const [op, call] of calls) {
+      expect(call).toThrow(BpError);
+      expect(call).toThrow(new RegExp(`^${op}: this tensor \\(float32 \\[2\\]\\) was disposed; it cannot be used after dispose\\(\\)`));
+    }
+    await expect(t.data()).rejects.toThrow(/^data: this tensor \(float32 \[2\]\) was disposed/);
   });
 });

@@ -66,6 +66,8 @@ export function installMethods(): void {
     const op = fn as (x: Tensor, ...rest: unknown[]) => unknown;
     Object.defineProperty(proto, name, {
       value: function (this: Tensor, ...rest: unknown[]) {
+        // A disposed tensor's error names the method called, whatever op it runs inside.
+        this._live(name);
         return op(this, ...rest);
       },
       writable: true,
@@ -144,12 +146,12 @@ export class Tensor {
     trackTensor(this);
   }
 
-  /** @internal The live storage ref, or a clear error for a disposed tensor. */
-  _live(): StorageRef {
+  /** @internal The live storage ref, or a clear error for a disposed tensor naming `op`, the op it was given to. */
+  _live(op = 'dispose'): StorageRef {
     const r = this._ref;
     if (r === null || r.data === null) {
       throw new BpError(
-        'dispose',
+        op,
         `this tensor (${this.dtype} ${fmtShape(this.shape)}) was disposed${r === null ? '' : ' with the storage it shared'}; ` +
           'it cannot be used after dispose(), tidy() or zeroGrad() released it (return it from the tidy, keep() it, or clone() it to keep it)',
       );
@@ -233,7 +235,7 @@ export class Tensor {
 
   /** @internal The values, read synchronously; a clear error where the backend cannot. */
   _readSync(op: string, instead: string): TypedArray {
-    const b = this._backend;
+    const b = this._live(op).backend;
     if (b.syncRead === false) {
       throw new NotAvailableError(
         op,
@@ -258,7 +260,7 @@ export class Tensor {
    * computing the values when `data()` is called.
    */
   async data(): Promise<TypedArray> {
-    const b = this._backend;
+    const b = this._live('data').backend;
     const v = b.readAsync ? await b.readAsync(this._storage, this.size, this.dtype) : b.read(this._storage, this.size, this.dtype);
     return v.slice() as TypedArray;
   }
@@ -302,6 +304,7 @@ export class Tensor {
    * Its type stays `number`, so the same code types on every backend.
    */
   item(): number {
+    this._live('item');
     if (this.size !== 1) {
       throw new ShapeError('item', `only one-element tensors can be read with item(), got shape ${fmtShape(this.shape)}`);
     }
@@ -354,12 +357,13 @@ export class Tensor {
 
   /** A tensor sharing these values but cut from the graph (no gradient flows through it). */
   detach(): Tensor {
-    const r = this._live();
+    const r = this._live('detach');
     return new Tensor(r, this.shape.slice(), this.dtype, r.backend);
   }
 
   /** A copy of the values in new storage (recorded, so gradients flow through it). */
   clone(): Tensor {
+    this._live('clone');
     return ew.clone(this);
   }
 
@@ -412,7 +416,7 @@ export class Tensor {
 
   /** What `console.log(t)` prints in Node: the same as `String(t)`, not the internals. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.isDisposed ? `Tensor(${this.dtype} ${fmtShape(this.shape)} disposed)` : this.toString();
+    return this.toString();
   }
 
   /** `using t = …` disposes `t` at the end of the block. */
@@ -422,6 +426,7 @@ export class Tensor {
 
   /** A short description: `Tensor(float32 [2,3])`. */
   toString(): string {
+    if (this.isDisposed) return `Tensor(${this.dtype} ${fmtShape(this.shape)} disposed)`;
     const show = this.size <= 16 && this._backend.syncRead !== false;
     return `Tensor(${this.dtype} ${fmtShape(this.shape)}${show ? ' ' + JSON.stringify(this.toArray()) : ''})`;
   }

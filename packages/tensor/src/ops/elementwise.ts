@@ -15,6 +15,7 @@ export type ElementwiseAttrs = { [K in UnaryOp | BinaryOp | 'cast' | 'identity' 
 /** Runs the primitive `op` (defined in backend/unary-ops.ts) on every element and records it. */
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  x._live(op);
   const def: UnaryDef = UNARY_OPS[op];
   const dtype: DType = def.keepsInt ? x.dtype : 'float32';
   const src = x.dtype === dtype ? x : cast(x, dtype);

@@ -29,6 +29,8 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) {
     throw new ArgumentError('matmul', 'both operands must be Tensors');
   }
+  a._live('matmul');
+  b._live('matmul');
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError('matmul', `operands must have at least one dimension, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
   }

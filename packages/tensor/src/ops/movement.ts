@@ -23,6 +23,7 @@ export interface MovementAttrs {
 
 function check(op: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  x._live(op);
 }
 
 /** Same values, new shape (one `-1` allowed). Shares storage: no copy. */

@@ -131,6 +131,7 @@ export function linearBackward(dz: Tensor, x: Tensor, weight: Tensor, needs: rea
 
 function softmaxImpl(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  x._live(op);
   if (x.rank === 0) {
     // As PyTorch: a scalar is a one-element distribution (softmax 1, logSoftmax 0).
     normAxis(op, axis, 0);

@@ -37,6 +37,7 @@ function reduceOp(
   keepDims: boolean,
 ): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${typeof x}`);
+  x._live(op);
   const axes = reduceAxes(op, axis, x.rank);
   const outShape = keptShape(x.shape, axes, keepDims);
   const b = getBackend();

@@ -19,7 +19,10 @@ export function checkInt32Scalar(op: string, what: string, v: number, hint = 'us
  * must fit in int32, see {@link checkInt32Scalar}).
  */
 export function toTensor(op: string, x: TensorLike, like?: Tensor): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    x._live(op);
+    return x;
+  }
   if (typeof x !== 'number') {
     throw new ArgumentError(op, `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
   }
@@ -29,11 +32,13 @@ export function toTensor(op: string, x: TensorLike, like?: Tensor): Tensor {
   return new Tensor(b.fill(1, x, dtype), [], dtype, b);
 }
 
-/** Throws an ArgumentError naming `op` unless `x` is a Tensor (instead of a TypeError deeper down). */
+/** Throws an ArgumentError naming `op` unless `x` is a Tensor (instead of a TypeError deeper down), a BpError naming `op` if it was disposed. */
 export function checkTensor(op: string, x: unknown, what = 'input'): asserts x is Tensor {
   if (!(x instanceof Tensor)) {
     throw new ArgumentError(op, `${what} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
   }
+  // A disposed tensor's error names the op it was given to.
+  x._live(op);
 }
 
 /** A new tensor on the active backend. */
