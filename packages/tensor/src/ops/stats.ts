@@ -179,7 +179,10 @@ function cumExtreme(op: 'cummax' | 'cummin', x: Tensor, axis: number): ValuesInd
     ),
     x.shape.slice(),
   );
-  const fill = op === 'cummax' ? -Infinity : Infinity;
+  // The cells shifted in from before the start lose every comparison: ±Infinity, or the int32 extremes
+  // (where a tie with an entry equal to them goes to the entry, the later one).
+  const int = x.dtype === 'int32';
+  const fill = op === 'cummax' ? (int ? -(2 ** 31) : -Infinity) : int ? 2 ** 31 - 1 : Infinity;
   const better = op === 'cummax' ? ge : le;
   for (let d = 1; d < n; d *= 2) {
     const ev = shiftLater(values, a, d, fill);
