@@ -652,7 +652,8 @@ function reduceOperand(t: Tensor, labels: string[], keep: Set<string>): [Tensor,
  * Einstein summation (PyTorch's `einsum`): `equation` names each operand's axes by letters, with
  * `->` and the output's letters (without it, the letters used once, alphabetically). Letters
  * repeated within one operand take a diagonal (`'ii->i'`, `'ii'` for the trace); letters absent
- * from the output are summed; `'...'` stands for leading axes that broadcast. Pairs of operands
+ * from the output are summed; `'...'` stands for leading axes that broadcast (summed too when the
+ * output term leaves it out, as in PyTorch: `'b...,b...->b'`). Pairs of operands
  * contract with one batched matrix product, left to right.
  *
  * @example
@@ -710,7 +711,6 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     const chars = (s: string) => s.split('');
     outLabels = ell >= 0 ? [...chars(rhs.slice(0, ell)), ...ellLabels, ...chars(rhs.slice(ell + 3))] : chars(rhs);
     if (rhs.replace('...', '').includes('.')) throw new ArgumentError(op, `cannot read the output term '${rhs}'`);
-    if (ell < 0 && ellN > 0) throw new ArgumentError(op, `the output term '${rhs}' must keep the '...' axes`);
     for (const l of outLabels) {
       if (!sizes.has(l)) throw new ArgumentError(op, `output label '${l}' does not appear in any operand of '${equation}'`);
     }
