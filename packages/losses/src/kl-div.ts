@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor, exp, gt, where } from '@bp/tensor';
+import { ArgumentError, type Tensor, eq, exp, where } from '@bp/tensor';
 import { checkBroadcastsTo } from './class-targets.js';
 import { floatTensor, sameShape } from './validate.js';
 
@@ -15,9 +15,10 @@ export interface KlDivOptions {
 
 /**
  * Kullback-Leibler divergence (PyTorch's `KLDivLoss`) with the input as
- * log-probabilities: pointwise `t (log t - input)`, with `0 log 0 = 0`, or
- * `exp(t) (t - input)` with `logTarget`. Use `reduction: 'batchmean'` for
- * the mathematical KL divergence per sample.
+ * log-probabilities: pointwise `t (log t - input)`, with `0 log 0 = 0` and NaN
+ * for a negative target (as PyTorch), or `exp(t) (t - input)` with
+ * `logTarget`. Use `reduction: 'batchmean'` for the mathematical KL divergence
+ * per sample.
  *
  * @example
  * klDivLoss(student.logSoftmax(-1), teacher.softmax(-1), { reduction: 'batchmean' });
@@ -38,9 +39,10 @@ export function klDivLoss(input: Tensor, target: Tensor, opts?: KlDivOptions): T
   if (logTarget) {
     pointwise = exp(t).mul(t.sub(x));
   } else {
-    // xlogy(t, t) - t x: the log of 1 where t <= 0 keeps the untaken branch finite.
-    const pos = gt(t, 0);
-    pointwise = where(pos, t.mul(where(pos, t, 1).log()), 0).sub(t.mul(x));
+    // xlogy(t, t) - t x, as PyTorch: 0 where t is 0 (the log of 1 there keeps the untaken branch
+    // finite), NaN where t is negative or NaN.
+    const zero = eq(t, 0);
+    pointwise = where(zero, 0, t.mul(where(zero, 1, t).log())).sub(t.mul(x));
   }
   if (reduction === 'none') return pointwise;
   if (reduction === 'sum') return pointwise.sum();
