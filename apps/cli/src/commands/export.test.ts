@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSafetensors, load } from '@bp/layers';
 import { importOnnx } from '@bp/onnx';
@@ -99,6 +99,19 @@ describe('bp export', () => {
       const own = await runCli(['export', model, '--format', 'safetensors', '--output', join(model, 'model.safetensors'), '--overwrite']);
       expect(own.code).toBe(2);
       expect(own.stderr).toContain("is the run's own model.safetensors");
+      // Not through a symlink either: the run reached by a link, or --output in a linked folder.
+      const weights = await readFile(join(model, 'model.safetensors'));
+      const alias = join(dir, 'latest');
+      await symlink(model, alias);
+      for (const [run, output, file] of [
+        [alias, join(model, 'model.safetensors'), 'model.safetensors'],
+        [model, join(alias, 'model.json'), 'model.json'],
+      ]) {
+        const linked = await runCli(['export', run, '--format', 'onnx', '--output', output, '--overwrite']);
+        expect(linked.code).toBe(2);
+        expect(linked.stderr).toContain(`--output ${output} is the run's own ${file}`);
+      }
+      expect(await readFile(join(model, 'model.safetensors'))).toEqual(weights);
       const replaced = await runCli(['export', model, '--format', 'onnx', '--output', notes, '--overwrite']);
       expect(replaced.code, replaced.stderr).toBe(0);
       expect((await readFile(notes)).length).toBeGreaterThan(1000);

@@ -4,7 +4,7 @@
  * logits) for ONNX Runtime; `--format safetensors` writes the state dict
  * with PyTorch's names and dtypes and prints the PyTorch code that loads it.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
 import { BpError, fmtShape } from '@bp/tensor';
@@ -59,8 +59,11 @@ function defaultOutput(flags: ExportFlags): string {
  * existing file unless `--overwrite`: an export never destroys what bp did not write for it.
  */
 async function checkOutput(runDir: string, output: string, flags: ExportFlags): Promise<void> {
-  const target = resolve(output);
-  const own = RUN_FILES.find((f) => resolve(runDir, f) === target);
+  // Compared through symlinks: a run reached by a link (runs/latest) or an --output in a linked
+  // folder names the very same files, which --overwrite must not replace either.
+  const target = await physicalPath(output);
+  const run = await physicalPath(runDir, true);
+  const own = RUN_FILES.find((f) => join(run, f) === target);
   if (own) throw new UsageError(`--output ${output} is the run's own ${own}; choose another file`);
   let found: Awaited<ReturnType<typeof lstat>> | null = null;
   try {
@@ -76,6 +79,18 @@ async function checkOutput(runDir: string, output: string, flags: ExportFlags): 
   }
   if (flags.output === undefined || flags.overwrite) return;
   if (found !== null) throw new UsageError(`--output ${output} exists; pass --overwrite to replace it, or choose another file`);
+}
+
+/**
+ * Where `path` is on disk: its folder with every symlink resolved (as far as it exists), and its
+ * own name as given, since a rename replaces a link at that name rather than the file it points
+ * to. With `whole`, the last name is resolved too (`path` is a directory to look into).
+ */
+async function physicalPath(path: string, whole = false): Promise<string> {
+  const absolute = resolve(path);
+  const [folder, name] = whole ? [absolute, ''] : [dirname(absolute), basename(absolute)];
+  const real = await realpath(folder).catch(() => folder);
+  return name === '' ? real : join(real, name);
 }
 
 /** Runs `bp export`; returns the exit status. */
