@@ -56,6 +56,24 @@ describe.concurrent('bp: the small rough edges', () => {
     expect(r.stderr).not.toContain('the dir option');
   });
 
+  it(
+    'bp eval refuses a dataset with another number of classes than the model has outputs',
+    async () => {
+      const run = join(await tempDir(), 'spirals');
+      const t = await runCli(['train', 'spirals', '--epochs', '1', '--limit', '30', '--out', run, '--json']);
+      expect(t.code, t.stderr).toBe(0);
+      // moons has 2 classes, as many inputs as spirals: the scores would have been against the wrong labels.
+      const r = await runCli(['eval', run, 'moons']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `eval: the model in ${run} gives outputs [3] per example (it was trained on spirals), but moons needs one score per class (2 classes)`,
+      );
+      expect(r.stdout).toBe('');
+      expect((await runCli(['eval', run, 'spirals'])).code).toBe(0);
+    },
+    SLOW,
+  );
+
   it('every command has an Examples section in --help', async () => {
     for (const cmd of ['train', 'eval', 'predict', 'explain', 'bench', 'info']) {
       const r = await runCli([cmd, '--help']);

@@ -3,7 +3,8 @@
  * Synthetic test sets are regenerated from the seed the model was trained
  * with (recorded in run.json), so they are the very points training held out.
  */
-import { BpError, fmtShape, manualSeed } from '@bp/tensor';
+import { noGrad } from '@bp/autograd';
+import { BpError, fmtShape, manualSeed, narrow } from '@bp/tensor';
 import { useBackend } from '../backend.js';
 import type { DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
@@ -41,6 +42,18 @@ export async function runEval(modelDir: string, dataset: string, flags: EvalFlag
       'eval',
       `the model in ${modelDir} was trained on ${run.settings.dataset} with inputs ${fmtShape(run.inputShape)}; ${name} has inputs ${fmtShape(data.inputShape)}`,
     );
+  }
+  if (name !== 'names') {
+    // One score per class: a spirals model (3 outputs) on moons (2 classes) would otherwise be
+    // scored against labels its outputs do not stand for, and one with too few outputs fail inside the loss.
+    const out = noGrad(() => model.forward(narrow(data.test.x, 0, 0, 1)).shape);
+    if (out.length !== 2 || out[1] !== data.classes.length) {
+      const trained = run && run.settings.dataset !== name ? ` (it was trained on ${run.settings.dataset})` : '';
+      throw new BpError(
+        'eval',
+        `the model in ${terminalSafe(modelDir)} gives outputs ${fmtShape(out.slice(1))} per example${trained}, but ${name} needs one score per class (${data.classes.length} classes)`,
+      );
+    }
   }
   const started = performance.now();
   // The cross-entropy of the model's predictions, in whatever form it gives them (logits, or probabilities after a Softmax).
