@@ -1,5 +1,5 @@
 import { enableGrad, noGrad } from '@bp/autograd';
-import { ArgumentError, ShapeError, Tensor, clone, fmtShape, keep } from '@bp/tensor';
+import { ArgumentError, NotAvailableError, ShapeError, Tensor, clone, fmtShape, keep } from '@bp/tensor';
 import { checkOptions, shownValue } from '@bp/tensor/internal';
 
 /** Hyperparameters every optimizer has: at least a learning rate. */
@@ -26,6 +26,33 @@ export type ParamState = Record<string, Tensor | number>;
 
 /** The buffers the built-in optimizers keep per parameter: each a tensor of the parameter's shape. */
 const TENSOR_STATE: ReadonlySet<string> = new Set(['expAvg', 'expAvgSq', 'maxExpAvgSq', 'momentumBuffer', 'sum', 'squareAvg', 'gradAvg']);
+
+/** The buffers among {@link TENSOR_STATE} that hold running sums of squares: a square root is taken of them, so none may be negative. */
+const SQUARES_STATE: ReadonlySet<string> = new Set(['expAvgSq', 'maxExpAvgSq', 'sum', 'squareAvg']);
+
+/**
+ * What is wrong with the values of the built-in buffer `key`, or null: not float32, a NaN or an
+ * infinity (every later update would carry it into the parameter), or a negative sum of squares.
+ */
+function bufferValuesProblem(key: string, v: Tensor): string | null {
+  if (v.dtype !== 'float32') return `is ${v.dtype}, not float32 as its parameter`;
+  let values: ArrayLike<number>;
+  try {
+    values = v.dataSync();
+  } catch (e) {
+    // A backend that reads only asynchronously (WebGPU) keeps its values unchecked here.
+    if (e instanceof NotAvailableError) return null;
+    throw e;
+  }
+  const squares = SQUARES_STATE.has(key);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (!Number.isFinite(x))
+      return `holds ${x} at index ${i}: the next step would make the parameter ${Number.isNaN(x) ? 'NaN' : 'non-finite'}`;
+    if (squares && x < 0) return `holds ${x} at index ${i}: a sum of squares cannot be negative (the next step takes its square root)`;
+  }
+  return null;
+}
 
 /**
  * A snapshot of an optimizer, shaped like PyTorch's `state_dict()`: per-parameter
@@ -253,6 +280,17 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
       }
       saved.params.forEach((id, i) => byIndex.set(String(id), group.params[i]));
       const { params: _ids, ...hyper } = saved;
+      // Another optimizer's state dict (SGD's momentum given to Adam) would otherwise load without a
+      // word, its hyperparameters ignored and its buffers kept; a key such as '__proto__' must not land either.
+      const known = Object.keys(this.defaults);
+      const foreign = Object.keys(hyper).find((k) => !known.includes(k));
+      if (foreign !== undefined) {
+        throw new ArgumentError(
+          this.name,
+          `loadStateDict: group ${gi} has hyperparameter ${JSON.stringify(foreign)}, which ${this.name} does not take ` +
+            `(it takes ${known.join(', ')}); is this the state dict of another optimizer?`,
+        );
+      }
       const merged = { ...this.defaults, ...structuredClone(hyper) } as unknown as H;
       this.validate(merged);
       return merged;
@@ -291,6 +329,10 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
             this.name,
             `loadStateDict: state '${k}' of parameter ${id} is ${fmtShape(v.shape)}, the parameter is ${fmtShape(p.shape)}`,
           );
+        }
+        const problem = TENSOR_STATE.has(k) ? bufferValuesProblem(k, v) : null;
+        if (problem !== null) {
+          throw new ArgumentError(this.name, `loadStateDict: state '${k}' of parameter ${id} ${problem}`);
         }
       }
       states.set(p, copyState(s));

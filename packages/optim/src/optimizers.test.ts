@@ -1,5 +1,5 @@
 import '@bp/autograd';
-import { ArgumentError, randn, tensor, type Tensor } from '@bp/tensor';
+import { ArgumentError, cast, randn, tensor, type Tensor } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer, type OptimizerStateDict } from './index.js';
@@ -124,6 +124,61 @@ describe('stateDict / loadStateDict resume exactly', () => {
     const sd = opt.stateDict();
     (sd.state as Record<string, unknown>)['1'] = 'junk';
     expect(() => new Adam([w, b], { lr: 0.1 }).loadStateDict(sd)).toThrow(/the state of parameter 1 is "junk", not an object/);
+  });
+
+  it("rejects another optimizer's state dict, and a key such as '__proto__' among the hyperparameters", () => {
+    const { w, b } = startParams();
+    const sgd = new SGD([w, b], { lr: 0.1, momentum: 0.9 });
+    train(sgd, w, b, 2);
+    const adam = new Adam([w, b], { lr: 0.1 });
+    expect(() => adam.loadStateDict(sgd.stateDict())).toThrow(
+      `Adam: loadStateDict: group 0 has hyperparameter "momentum", which Adam does not take (it takes lr, betas, eps, weightDecay, amsgrad); is this the state dict of another optimizer?`,
+    );
+    train(adam, w, b, 1);
+    expect(() => new SGD([w, b], { lr: 0.1 }).loadStateDict(adam.stateDict())).toThrow(
+      /SGD: loadStateDict: group 0 has hyperparameter "betas"/,
+    );
+    const polluted = JSON.parse(`{"state":{},"paramGroups":[{"__proto__":{"nesterov":true},"lr":0.1,"params":[0,1]}]}`);
+    const target = new SGD([w, b], { lr: 0.1 });
+    expect(() => target.loadStateDict(polluted)).toThrow(/group 0 has hyperparameter "__proto__"/);
+    expect(Object.getPrototypeOf(target.paramGroups[0])).toBe(Object.prototype);
+  });
+
+  it('rejects a buffer holding NaN or infinity, a negative sum of squares, or int32 values', () => {
+    const { w, b } = startParams();
+    const opt = new Adam([w, b], { lr: 0.1, amsgrad: true });
+    train(opt, w, b, 1);
+    const corrupt = (key: string, edit: (t: Tensor) => Tensor) => {
+      const sd = opt.stateDict();
+      const s = sd.state['0'] as Record<string, unknown>;
+      s[key] = edit(s[key] as Tensor);
+      const fresh = new Adam([w, b], { lr: 0.1, amsgrad: true });
+      return () => fresh.loadStateDict(sd);
+    };
+    const at =
+      (value: number, i = 4) =>
+      (t: Tensor) =>
+        tensor(
+          Array.from(t.dataSync(), (v, j) => (j === i ? value : v)),
+          { shape: t.shape },
+        );
+    expect(corrupt('expAvg', at(NaN))).toThrow(
+      "Adam: loadStateDict: state 'expAvg' of parameter 0 holds NaN at index 4: the next step would make the parameter NaN",
+    );
+    expect(corrupt('expAvg', at(-Infinity, 0))).toThrow(/state 'expAvg' of parameter 0 holds -Infinity at index 0/);
+    expect(corrupt('expAvgSq', at(-0.5, 2))).toThrow(
+      "state 'expAvgSq' of parameter 0 holds -0.5 at index 2: a sum of squares cannot be negative (the next step takes its square root)",
+    );
+    expect(corrupt('maxExpAvgSq', at(-1))).toThrow(/state 'maxExpAvgSq' of parameter 0 holds -1 at index 4/);
+    // A first moment may well be negative.
+    expect(corrupt('expAvg', at(-0.5))).not.toThrow();
+    expect(corrupt('expAvg', (t) => cast(t, 'int32'))).toThrow("state 'expAvg' of parameter 0 is int32, not float32 as its parameter");
+    // Nothing was loaded by a refused state dict: the next step is the one a fresh optimizer takes.
+    const fresh = new Adam([w, b], { lr: 0.1 });
+    expect(() =>
+      fresh.loadStateDict({ ...opt.stateDict(), paramGroups: [{ ...opt.stateDict().paramGroups[0], momentum: 0.9 }] }),
+    ).toThrow();
+    expect(fresh.stateDict().state).toEqual({});
   });
 
   it('rejects a state dict for different parameters', () => {
