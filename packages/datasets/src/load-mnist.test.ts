@@ -28,6 +28,18 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('normalizing while decoding', () => {
+  it('refuses a mean or std that makes pixels infinite in float32, before reading any file', async () => {
+    const images = idxBytes([1, 28, 28], imagePixels(1));
+    const labels = idxBytes([1], [3]);
+    expect(() => mnistFromIdx(images, labels, { normalize: { mean: 0, std: 1e-45 } })).toThrow(
+      /^mnistFromIdx: normalize \{ mean: 0, std: 1e-45 \} turns pixel value 1 into Infinity in float32/,
+    );
+    expect(() => mnistFromIdx(images, labels, { normalize: { mean: 1e39, std: 1 } })).toThrow(/turns pixel value 0 into -Infinity/);
+    await expect(loadMnist({ split: 'test', dir: '/nonexistent', normalize: { mean: 0, std: 1e-40 } })).rejects.toThrow(
+      /^loadMnist: normalize \{ mean: 0, std: 1e-40 \} turns pixel value \d+ into Infinity/,
+    );
+  });
+
   it('gives the same float32 bits as normalize() afterwards, for every byte value', async () => {
     // 256 images of 784 pixels cover every byte value many times over.
     const pixels = Array.from({ length: 256 * 784 }, (_, i) => (i * 37) % 256);

@@ -62,7 +62,16 @@ export function normalizedScale(op: string, stats: { mean: number; std: number }
   }
   const m = Math.fround(mean);
   const s = Math.fround(std);
-  return SCALE.map((v) => Math.fround(Math.fround(v - m) / s));
+  const table = SCALE.map((v) => Math.fround(Math.fround(v - m) / s));
+  // Finite as doubles, but not as float32 (a mean of 1e39, a std of 1e-45): the pixels would be infinite.
+  const bad = table.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new ArgumentError(
+      op,
+      `normalize { mean: ${mean}, std: ${std} } turns pixel value ${bad} into ${table[bad]} in float32; use a mean and std of the pixels' scale (such as MNIST_MEAN and MNIST_STD)`,
+    );
+  }
+  return table;
 }
 
 /** Options for {@link mnistFromIdx}. */
