@@ -121,6 +121,7 @@ export type {
   DecodeSafetensorsOptions,
 } from './io/safetensors.js';
 export { registerLayer, layerToConfig, layerFromConfig } from './io/architecture.js';
+export { disguisedBuiltin } from './io/layer-type.js';
 export type { LayerFactory } from './io/architecture.js';
 export { toMemory, fromMemory, checkArchitectureSize, weightValuesProblem, MAX_WINDOW_SETTING, MODEL_FORMAT_VERSION } from './io/memory.js';
 export { withParameterBudget } from './parameter-budget.js';

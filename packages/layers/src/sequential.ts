@@ -8,6 +8,7 @@ import { Linear } from './layers/linear.js';
 import { MaxPool2d } from './layers/max-pool2d.js';
 import { checkInputShape } from './layers/flatten.js';
 import { Module } from './module.js';
+import { recordedLayerType } from './io/layer-type.js';
 import { summarize } from './summary.js';
 import { warnIfActivatedTwice } from './training/output-kind.js';
 import { type CompileArgs, type Compiled, optimizerByName, resolveCompile } from './training/compile.js';
@@ -225,7 +226,7 @@ export class Sequential extends Module {
 
   override getConfig(): Record<string, unknown> {
     return {
-      layers: this.layerList.map((l) => ({ type: l.layerType, config: l.getConfig() })),
+      layers: this.layerList.map((l) => ({ type: recordedLayerType(l), config: l.getConfig() })),
       ...(this.inputShape ? { inputShape: this.inputShape } : {}),
     };
   }

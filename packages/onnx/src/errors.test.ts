@@ -30,6 +30,33 @@ describe('exportOnnx refuses', () => {
     );
   });
 
+  it("a subclass of a built-in layer with a forward of its own, which the built-in's exporter would misrepresent", () => {
+    class Doubled extends Linear {
+      override forward(x: Tensor): Tensor {
+        return super.forward(x).mul(2);
+      }
+    }
+    class Scaled extends Sequential {
+      override forward(x: Tensor): Tensor {
+        return super.forward(x).mul(3);
+      }
+    }
+    expect(() => exportOnnx(new Sequential([new Flatten(), new Doubled(4, 3), new ReLU()]), { inputShape: [4] })).toThrow(
+      "exportOnnx: layer Doubled at '1' extends Linear with a forward of its own, so the Linear exporter would not export what it computes; " +
+        'give it a layerType of its own and register an exporter for it with registerOnnxExporter',
+    );
+    expect(() => exportOnnx(new Scaled([new Linear(4, 3)]), { inputShape: [4] })).toThrow(
+      /^exportOnnx: layer Scaled at the model itself extends Sequential with a forward of its own/,
+    );
+    // A subclass that only fixes its constructor's arguments computes what Linear does, and exports.
+    class FourToThree extends Linear {
+      constructor() {
+        super(4, 3);
+      }
+    }
+    expect(exportOnnx(new Sequential([new FourToThree()]), { inputShape: [4] }).length).toBeGreaterThan(0);
+  });
+
   it('a missing or batched inputShape, an unknown opset, BatchNorm without running statistics', () => {
     expect(() => exportOnnx(mnistMlp(), {})).toThrow('exportOnnx: inputShape must be the shape of one example without the batch axis');
     expect(() => exportOnnx(mnistMlp(), { inputShape: [1, 28, 28], opset: 11 })).toThrow(

@@ -34,6 +34,7 @@ import { MultiheadAttention } from '../layers/multihead-attention.js';
 import { GPT, type GPTConfig } from '../models/gpt.js';
 import type { LayerConfig, Module } from '../module.js';
 import { Sequential } from '../sequential.js';
+import { recordedLayerType } from './layer-type.js';
 import { quoteName } from './safetensors.js';
 
 /** Rebuilds a layer from the config its `getConfig()` wrote. */
@@ -183,7 +184,7 @@ export function unloadableTypes(config: LayerConfig, where = 'model'): { type: s
 
 /** The description of `layer` that {@link layerFromConfig} turns back into an equal layer. */
 export function layerToConfig(layer: Module): LayerConfig {
-  return { type: layer.layerType, config: layer.getConfig() };
+  return { type: recordedLayerType(layer), config: layer.getConfig() };
 }
 
 /** How deeply Sequentials may nest in a description (a real model nests two or three levels). */

@@ -1,5 +1,5 @@
 import { noGrad } from '@bp/autograd';
-import { Module, Sequential, layerToConfig } from '@bp/layers';
+import { Module, Sequential, disguisedBuiltin, layerToConfig } from '@bp/layers';
 import { ARCHITECTURE_KEY } from '../metadata.js';
 import { ArgumentError, type Tensor, fmtShape, zeros } from '@bp/tensor';
 import { checkOptions } from '@bp/tensor/internal';
@@ -156,6 +156,15 @@ function takesTokenIds(model: Module): boolean {
 
 /** Exports `layer` (at `path`) reading `value`; `x` is a batch-of-one sample used to follow shapes. */
 function exportAt(layer: Module, path: string, x: Tensor, value: string, graph: GraphBuilder, opset: number): { x: Tensor; value: string } {
+  const disguised = disguisedBuiltin(layer);
+  if (disguised !== null) {
+    // The built-in's exporter would write the built-in's computation, not this forward's.
+    throw new ArgumentError(
+      'exportOnnx',
+      `layer ${layer.constructor.name || '(anonymous class)'} at ${path === '' ? 'the model itself' : `'${path}'`} extends ${disguised} with a forward of its own, ` +
+        `so the ${disguised} exporter would not export what it computes; give it a layerType of its own and register an exporter for it with registerOnnxExporter`,
+    );
+  }
   if (layer.layerType === 'Sequential' && layer instanceof Sequential) {
     let cur = { x, value };
     layer.layers.forEach((child, i) => {
