@@ -7,7 +7,8 @@ import { PEAK_FLOPS_PER_TURN, PEAK_WASM, PEAK_WASM_FMA } from '../../packages/te
  * f32x4 multiply-add chains, no memory traffic), on one thread and on every core at once, for
  * plain SIMD (f32x4.mul + f32x4.add) and, where the engine has relaxed SIMD, fused multiply-adds.
  * The plain probe's products do not change in its loop, so the engine computes them once and
- * `mulAdd` is the add throughput: an upper bound for a multiply and an add (see generate.mjs).
+ * `mulAdd` is the add throughput: an upper bound for a multiply and an add (see generate.mjs), and
+ * the peak the product is measured against only where the engine has no fused multiply-add.
  */
 export interface SimdPeak {
   mulAdd: { oneThread: number; allThreads: number };
