@@ -27,6 +27,8 @@ export { graphTensors, gradFn } from './graph.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckInput } from './gradcheck.js';
 export { detectAnomaly, AnomalyError } from './anomaly.js';
 export { registerGradient, listGradients } from './gradients/registry.js';
+export { customOp } from './custom-op.js';
+export type { CustomOpDefinition } from './custom-op.js';
 export type { GradientRule, GradientRules } from './gradients/registry.js';
 export type { GradContext, Node } from './tape.js';
 export { sumToShape } from './gradients/util.js';

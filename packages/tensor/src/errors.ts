@@ -69,7 +69,7 @@ export function checkOptions(op: string, opts: unknown, known: readonly string[]
 }
 
 /** The name in `names` that `key` most likely misspells: the same letters up to case, `_` and `-`, or at most two edits away. */
-function closest(key: string, names: readonly string[]): string | null {
+export function closest(key: string, names: readonly string[]): string | null {
   const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
   const same = names.find((n) => norm(n) === norm(key));
   if (same !== undefined) return same;

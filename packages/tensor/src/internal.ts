@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { checkOptions, shownValue } from './errors.js';
+export { checkOptions, closest, shownValue } from './errors.js';
 export { installAutograd, autogradHooks, setOpObserver, record } from './engine.js';
 export type { AutogradHooks, OpObserver, RecordArgs } from './engine.js';
 export { reluBackward } from './ops/relu-backward.js';
