@@ -55,18 +55,31 @@ export function classWeights(loss: string, weight: Tensor | undefined, c: number
  * (see {@link deviceNll}).
  */
 export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: Tensor, ignoreIndex: number): TypedArray | Tensor {
+  // crossEntropyLoss also takes class probabilities of the input's shape; nllLoss takes ids only.
+  const probabilities = loss === 'crossEntropyLoss';
   if (labels.dtype !== 'int32') {
     throw new DTypeError(
       loss,
-      `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' }) (or give probabilities of the input's shape ${fmtShape(input.shape)})`,
+      `labels must be int32 class ids, got ${labels.dtype} ${fmtShape(labels.shape)}; use tensor(ids, { dtype: 'int32' })` +
+        (probabilities ? ` (or give probabilities of the input's shape ${fmtShape(input.shape)})` : ''),
     );
   }
   const ls = labels.shape;
   const want = r.outShape;
   const same = ls.length === want.length && ls.every((d, i) => d === want[i]);
   const column = input.rank === 2 && ls.length === 2 && ls[0] === want[0] && ls[1] === 1;
-  if (!same && !column)
-    throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}`);
+  if (!same && !column) {
+    // Labels of the input's own shape are one-hot rows given as int32: say how either form is written.
+    const oneHot = ls.length === input.rank && ls.every((d, i) => d === input.shape[i]);
+    throw new ShapeError(
+      loss,
+      `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}` +
+        (oneHot
+          ? `; for one-hot labels pass the class ids (labels.argmax(1)) as int32 ${fmtShape(want)}` +
+            (probabilities ? `, or the one-hot rows as float32 probabilities (labels.cast('float32'))` : '')
+          : ''),
+    );
+  }
   if (!hostChecks()) return labels.reshape([labels.size]);
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {

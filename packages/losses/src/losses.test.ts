@@ -210,6 +210,45 @@ describe('class weights, ignoreIndex, probability targets and KL divergence: bad
     expect(() => crossEntropyLoss(tensor([[[1, 2]], [[3, 4]]]), labels([0, 1]))).toThrow(
       'crossEntropyLoss: labels [2] do not match input [2,1,2]: expected [2,2]',
     );
+    // One-hot rows given as int32: the error says how to write either form the loss takes.
+    const oneHotInt = tensor(
+      [
+        [0, 1],
+        [1, 0],
+      ],
+      { dtype: 'int32' },
+    );
+    expect(() =>
+      crossEntropyLoss(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        oneHotInt,
+      ),
+    ).toThrow(
+      "crossEntropyLoss: labels [2,2] do not match input [2,2]: expected [2]; for one-hot labels pass the class ids (labels.argmax(1)) as int32 [2], or the one-hot rows as float32 probabilities (labels.cast('float32'))",
+    );
+    expect(() =>
+      nllLoss(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        oneHotInt,
+      ),
+    ).toThrow(
+      'nllLoss: labels [2,2] do not match input [2,2]: expected [2]; for one-hot labels pass the class ids (labels.argmax(1)) as int32 [2]',
+    );
+    expect(() =>
+      nllLoss(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        tensor([0, 1]),
+      ),
+    ).toThrow("nllLoss: labels must be int32 class ids, got float32 [2]; use tensor(ids, { dtype: 'int32' })");
     expect(() => nllLoss(x, labels([0, 1]), { ignoreIndex: 0.5 })).toThrow(/nllLoss: ignoreIndex must be an integer/);
     expect(() => klDivLoss(x, x, { reduction: 'avg' as never })).toThrow(
       /klDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none'/,

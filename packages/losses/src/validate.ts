@@ -104,7 +104,12 @@ export function checkLabels(loss: string, scores: Tensor, labels: unknown): Tens
   const ls = labels.shape;
   const ok = (ls.length === 1 && ls[0] === n) || (ls.length === 2 && ls[0] === n && ls[1] === 1);
   if (!ok) {
-    throw new ShapeError(loss, `labels ${fmtShape(ls)} do not match input ${fmtShape(scores.shape)}: expected [${n}]`);
+    const oneHot = ls.length === 2 && ls[0] === n && ls[1] === c;
+    throw new ShapeError(
+      loss,
+      `labels ${fmtShape(ls)} do not match input ${fmtShape(scores.shape)}: expected [${n}]` +
+        (oneHot ? `; for one-hot labels pass the class ids (labels.argmax(1)) as int32 [${n}]` : ''),
+    );
   }
   if (hostChecks()) {
     const v = labels.dataSync();
