@@ -185,3 +185,43 @@ describe('option names', () => {
     expect(new Flatten({ startDim: 1, endDim: -1 }).forward(zeros([2, 3, 4])).shape).toEqual([2, 12]);
   });
 });
+
+describe('arguments past those a constructor takes are refused, not dropped', () => {
+  it('names the layer, what it takes and what was given', async () => {
+    const layers = await import('./index.js');
+    const cases: [() => unknown, string][] = [
+      [
+        () => new (layers.ReLU as new (...a: unknown[]) => unknown)({ inputShape: [784] }),
+        'ReLU: takes no arguments; got 1 more: {"inputShape":[784]} (inputShape is an option of Dense and Flatten only)',
+      ],
+      [
+        () => new (layers.Sequential as new (...a: unknown[]) => unknown)([], { name: 'mlp' }),
+        'Sequential: takes one argument (the list of layers); got 1 more: {"name":"mlp"}',
+      ],
+      [
+        () => new (layers.Dropout as new (...a: unknown[]) => unknown)(0.2, { inputShape: [4] }),
+        'Dropout: takes one argument (p); got 1 more',
+      ],
+      [() => new (layers.Softmax as new (...a: unknown[]) => unknown)(-1, 'x'), 'Softmax: takes an axis; got 1 more: "x"'],
+      [
+        () => new (layers.AdaptiveAvgPool2d as new (...a: unknown[]) => unknown)(1, { inputShape: [1, 4, 4] }),
+        'AdaptiveAvgPool2d: takes one argument (outputSize); got 1 more',
+      ],
+      [
+        () => new (layers.Unflatten as new (...a: unknown[]) => unknown)(1, [2, 2], 3),
+        'Unflatten: takes two arguments (dim, sizes); got 1 more: 3',
+      ],
+      [
+        () => new (layers.Hardtanh as new (...a: unknown[]) => unknown)(-2, 2, 0),
+        'Hardtanh: takes two arguments (minVal, maxVal); got 1 more: 0',
+      ],
+      [() => new (layers.GELU as new (...a: unknown[]) => unknown)({}, 1), 'GELU: takes one argument (the options); got 1 more: 1'],
+    ];
+    for (const [make, message] of cases) {
+      expect(make).toThrow(BpError);
+      expect(make).toThrow(message);
+    }
+    // What they do take still works.
+    expect(new layers.Sequential([new layers.ReLU(), new layers.Dropout(0.2), new layers.Softmax(1)]).layers.length).toBe(3);
+  });
+});

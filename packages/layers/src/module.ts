@@ -1,4 +1,5 @@
 import { ArgumentError, BpError, ShapeError, Tensor, fmtShape, setGradEnabled } from '@bp/tensor';
+import { shownValue } from '@bp/tensor/internal';
 
 /** What {@link Module.loadStateDict} found when not in strict mode (PyTorch's `_IncompatibleKeys`). */
 export interface LoadStateDictResult {
@@ -20,6 +21,20 @@ export interface LayerConfig {
   type: string;
   /** The constructor arguments, as plain JSON. */
   config: Record<string, unknown>;
+}
+
+/**
+ * Refuses arguments past those a built-in layer's constructor takes (`takes` says which), naming
+ * the layer: JavaScript would drop them without a word, so `new ReLU({ inputShape: [784] })` or
+ * `new Sequential(layers, { name })` would seem to work while the option did nothing.
+ * @internal
+ */
+export function checkNoMoreArgs(layer: string, extra: readonly unknown[], takes: string): void {
+  if (extra.length === 0) return;
+  const shape = extra.some((v) => v !== null && typeof v === 'object' && 'inputShape' in v)
+    ? ' (inputShape is an option of Dense and Flatten only)'
+    : '';
+  throw new ArgumentError(layer, `takes ${takes}; got ${extra.length} more: ${extra.map((v) => shownValue(v)).join(', ')}${shape}`);
 }
 
 /**

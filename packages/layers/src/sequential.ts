@@ -7,7 +7,7 @@ import { Embedding } from './layers/embedding.js';
 import { Linear } from './layers/linear.js';
 import { MaxPool2d } from './layers/max-pool2d.js';
 import { checkInputShape } from './layers/flatten.js';
-import { Module } from './module.js';
+import { Module, checkNoMoreArgs } from './module.js';
 import { recordedLayerType } from './io/layer-type.js';
 import { summarize } from './summary.js';
 import { warnIfActivatedTwice } from './training/output-kind.js';
@@ -46,8 +46,9 @@ export class Sequential extends Module {
   private shapes: { input: number[]; outputs: number[][] } | null = null;
   private builtAtCompile = true;
 
-  constructor(layers: Module[] = []) {
+  constructor(layers: Module[] = [], ...more: never[]) {
     super();
+    checkNoMoreArgs('Sequential', more, 'one argument (the list of layers)');
     if (!Array.isArray(layers)) throw new ArgumentError('Sequential', 'expected an array of layers');
     for (const layer of layers) this.push(layer);
     const first = this.layerList[0];

@@ -17,10 +17,15 @@ import {
   softsign,
 } from '@bp/tensor';
 import { checkOptions, shownValue } from '@bp/tensor/internal';
-import { Module } from '../module.js';
+import { Module, checkNoMoreArgs } from '../module.js';
 
 /** `max(x, 0)` (PyTorch's `nn.ReLU`). */
 export class ReLU extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('ReLU', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'ReLU';
   }
@@ -31,6 +36,11 @@ export class ReLU extends Module {
 
 /** `1 / (1 + e^-x)` (PyTorch's `nn.Sigmoid`). */
 export class Sigmoid extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Sigmoid', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Sigmoid';
   }
@@ -41,6 +51,11 @@ export class Sigmoid extends Module {
 
 /** Hyperbolic tangent (PyTorch's `nn.Tanh`). */
 export class Tanh extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Tanh', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Tanh';
   }
@@ -58,8 +73,9 @@ function checkAxis(layer: string, axis: number): number {
 export class Softmax extends Module {
   /** The axis whose entries sum to 1. */
   readonly axis: number;
-  constructor(axis = -1) {
+  constructor(axis = -1, ...more: never[]) {
     super();
+    checkNoMoreArgs('Softmax', more, 'an axis');
     this.axis = checkAxis('Softmax', axis);
   }
   override get layerType(): string {
@@ -80,8 +96,9 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   /** The axis normalised over. */
   readonly axis: number;
-  constructor(axis = -1) {
+  constructor(axis = -1, ...more: never[]) {
     super();
+    checkNoMoreArgs('LogSoftmax', more, 'an axis');
     this.axis = checkAxis('LogSoftmax', axis);
   }
   override get layerType(): string {
@@ -102,8 +119,9 @@ export class LogSoftmax extends Module {
 export class LeakyReLU extends Module {
   /** Slope for negative inputs. */
   readonly negativeSlope: number;
-  constructor(negativeSlope = 0.01) {
+  constructor(negativeSlope = 0.01, ...more: never[]) {
     super();
+    checkNoMoreArgs('LeakyReLU', more, 'one argument (negativeSlope)');
     if (!Number.isFinite(negativeSlope))
       throw new ArgumentError('LeakyReLU', `negativeSlope must be a finite number, got ${negativeSlope}`);
     this.negativeSlope = negativeSlope;
@@ -133,8 +151,9 @@ function finiteOption(layer: string, name: string, v: unknown): number {
 export class GELU extends Module {
   /** `'none'` for the exact normal CDF, `'tanh'` for the tanh approximation. */
   readonly approximate: 'none' | 'tanh';
-  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}, ...more: never[]) {
     super();
+    checkNoMoreArgs('GELU', more, 'one argument (the options)');
     checkOptions('GELU', opts, ['approximate']);
     const a = opts.approximate ?? 'none';
     if (a !== 'none' && a !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${shownValue(a)}`);
@@ -156,6 +175,11 @@ export class GELU extends Module {
 
 /** SiLU (swish), `x * sigmoid(x)` (PyTorch's `nn.SiLU`). */
 export class SiLU extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('SiLU', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'SiLU';
   }
@@ -168,8 +192,9 @@ export class SiLU extends Module {
 export class ELU extends Module {
   /** Scale of the negative part. */
   readonly alpha: number;
-  constructor(alpha = 1) {
+  constructor(alpha = 1, ...more: never[]) {
     super();
+    checkNoMoreArgs('ELU', more, 'one argument (alpha)');
     this.alpha = finiteOption('ELU', 'alpha', alpha);
   }
   override get layerType(): string {
@@ -190,8 +215,9 @@ export class ELU extends Module {
 export class CELU extends Module {
   /** Scale of the negative part (not 0). */
   readonly alpha: number;
-  constructor(alpha = 1) {
+  constructor(alpha = 1, ...more: never[]) {
     super();
+    checkNoMoreArgs('CELU', more, 'one argument (alpha)');
     this.alpha = finiteOption('CELU', 'alpha', alpha);
     if (this.alpha === 0) throw new ArgumentError('CELU', 'alpha must not be 0');
   }
@@ -211,6 +237,11 @@ export class CELU extends Module {
 
 /** SELU with PyTorch's constants (PyTorch's `nn.SELU`). */
 export class SELU extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('SELU', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'SELU';
   }
@@ -225,8 +256,9 @@ export class Softplus extends Module {
   readonly beta: number;
   /** Where the result becomes `x`. */
   readonly threshold: number;
-  constructor(opts: { beta?: number; threshold?: number } = {}) {
+  constructor(opts: { beta?: number; threshold?: number } = {}, ...more: never[]) {
     super();
+    checkNoMoreArgs('Softplus', more, 'one argument (the options)');
     checkOptions('Softplus', opts, ['beta', 'threshold']);
     this.beta = finiteOption('Softplus', 'beta', opts.beta ?? 1);
     this.threshold = finiteOption('Softplus', 'threshold', opts.threshold ?? 20);
@@ -248,6 +280,11 @@ export class Softplus extends Module {
 
 /** Mish, `x * tanh(softplus(x))` (PyTorch's `nn.Mish`). */
 export class Mish extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Mish', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Mish';
   }
@@ -258,6 +295,11 @@ export class Mish extends Module {
 
 /** `min(max(x, 0), 6)` (PyTorch's `nn.ReLU6`). */
 export class ReLU6 extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('ReLU6', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'ReLU6';
   }
@@ -272,8 +314,9 @@ export class Hardtanh extends Module {
   readonly minVal: number;
   /** Upper bound (not below `minVal`). */
   readonly maxVal: number;
-  constructor(minVal = -1, maxVal = 1) {
+  constructor(minVal = -1, maxVal = 1, ...more: never[]) {
     super();
+    checkNoMoreArgs('Hardtanh', more, 'two arguments (minVal, maxVal)');
     this.minVal = finiteOption('Hardtanh', 'minVal', minVal);
     this.maxVal = finiteOption('Hardtanh', 'maxVal', maxVal);
     if (this.minVal > this.maxVal) throw new ArgumentError('Hardtanh', `minVal (${minVal}) is greater than maxVal (${maxVal})`);
@@ -294,6 +337,11 @@ export class Hardtanh extends Module {
 
 /** `x * relu6(x + 3) / 6` (PyTorch's `nn.Hardswish`). */
 export class Hardswish extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Hardswish', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Hardswish';
   }
@@ -304,6 +352,11 @@ export class Hardswish extends Module {
 
 /** `relu6(x + 3) / 6` (PyTorch's `nn.Hardsigmoid`). */
 export class Hardsigmoid extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Hardsigmoid', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Hardsigmoid';
   }
@@ -314,6 +367,11 @@ export class Hardsigmoid extends Module {
 
 /** `log(sigmoid(x))`, stable (PyTorch's `nn.LogSigmoid`). */
 export class LogSigmoid extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('LogSigmoid', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'LogSigmoid';
   }
@@ -324,6 +382,11 @@ export class LogSigmoid extends Module {
 
 /** `x / (1 + |x|)` (PyTorch's `nn.Softsign`). */
 export class Softsign extends Module {
+  constructor(...args: never[]) {
+    super();
+    checkNoMoreArgs('Softsign', args, 'no arguments');
+  }
+
   override get layerType(): string {
     return 'Softsign';
   }

@@ -1,5 +1,5 @@
 import { ArgumentError, type Tensor, random, tensor } from '@bp/tensor';
-import { Module } from '../module.js';
+import { Module, checkNoMoreArgs } from '../module.js';
 
 /**
  * Inverted dropout (PyTorch's `nn.Dropout`): in training mode each element is
@@ -11,8 +11,9 @@ export class Dropout extends Module {
   /** Probability of zeroing an element. */
   readonly p: number;
 
-  constructor(p = 0.5) {
+  constructor(p = 0.5, ...more: never[]) {
     super();
+    checkNoMoreArgs('Dropout', more, 'one argument (p)');
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
       throw new ArgumentError('Dropout', `p must be a probability in [0, 1], got ${p}`);
     }

@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError, type Tensor, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, fmtShape, isTensor } from '@bp/tensor';
 import { checkOptions, windowOutputSize, shownValue } from '@bp/tensor/internal';
-import { Module } from '../module.js';
+import { Module, checkNoMoreArgs } from '../module.js';
 import { spendOutput } from '../parameter-budget.js';
 import { boolArg, pairArg } from './conv-args.js';
 
@@ -107,8 +107,9 @@ export class AdaptiveAvgPool2d extends Module {
   /** The output height and width (null keeps the input's). */
   readonly outputSize: OutputSize;
 
-  constructor(outputSize: OutputSize) {
+  constructor(outputSize: OutputSize, ...more: never[]) {
     super();
+    checkNoMoreArgs('AdaptiveAvgPool2d', more, 'one argument (outputSize)');
     this.outputSize = checkOutputSize('AdaptiveAvgPool2d', outputSize);
   }
 
@@ -135,8 +136,9 @@ export class AdaptiveMaxPool2d extends Module {
   /** The output height and width (null keeps the input's). */
   readonly outputSize: OutputSize;
 
-  constructor(outputSize: OutputSize) {
+  constructor(outputSize: OutputSize, ...more: never[]) {
     super();
+    checkNoMoreArgs('AdaptiveMaxPool2d', more, 'one argument (outputSize)');
     this.outputSize = checkOutputSize('AdaptiveMaxPool2d', outputSize);
   }
 
