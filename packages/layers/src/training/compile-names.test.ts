@@ -77,6 +77,13 @@ describe('compile by name', () => {
       expect(model.compiled!.loss(probs, oneHot).item()).toBeCloseTo(0.1, 6);
     }
     expect(() => model.compile({ optimizer: 'sgd', loss: 'hinge' })).toThrow(/compile: unknown loss "hinge"; valid names: mseLoss/);
+    // A misspelling names the loss it resembles, as option errors do.
+    expect(() => model.compile({ optimizer: 'sgd', loss: 'crossEntropyLos' })).toThrow(
+      /^compile: unknown loss "crossEntropyLos" \(did you mean 'crossEntropyLoss'\?\); valid names: /,
+    );
+    expect(() => model.compile({ optimizer: 'adma' as 'adam', loss: 'mse' })).toThrow(
+      /^compile: unknown optimizer 'adma' \(did you mean 'adam'\?\)/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { ArgumentError, NotAvailableError, type Tensor } from '@bp/tensor';
-import { checkOptions } from '@bp/tensor/internal';
+import { checkOptions, closest } from '@bp/tensor/internal';
 import { type Metric, type MetricFn, forLogits, getMetric } from './metrics.js';
 import { type LossInput, type RegisteredLoss, nameKey, trainingRegistry } from './registry.js';
 
@@ -64,7 +64,11 @@ export function optimizerByName(name: string, params: Tensor[]): OptimizerLike {
       `the optimizer '${name}' is created by @bp/optim, which is not loaded: add \`import '@bp/optim'\` (npm i @bp/optim), or pass an optimizer object`,
     );
   }
-  throw new ArgumentError('compile', `unknown optimizer '${name}'; use ${[...table.keys()].join(', ')}, or pass an optimizer object`);
+  const near = closest(name, [...table.keys()]);
+  throw new ArgumentError(
+    'compile',
+    `unknown optimizer '${name}'${near === null ? '' : ` (did you mean '${near}'?)`}; use ${[...table.keys()].join(', ')}, or pass an optimizer object`,
+  );
 }
 
 /** The registered loss for a name, spelling-insensitively (`'sparse_categorical_crossentropy'`, `'sparseCategoricalCrossentropy'`). */
@@ -80,7 +84,11 @@ function lossByName(name: string): RegisteredLoss {
       `the loss '${name}' is provided by @bp/losses, which is not loaded: add \`import '@bp/losses'\` (npm i @bp/losses), or pass a loss function`,
     );
   }
-  throw new ArgumentError('compile', `unknown loss ${JSON.stringify(name)}; valid names: ${[...table.keys()].join(', ')}`);
+  const near = closest(name, [...table.keys()]);
+  throw new ArgumentError(
+    'compile',
+    `unknown loss ${JSON.stringify(name)}${near === null ? '' : ` (did you mean '${near}'?)`}; valid names: ${[...table.keys()].join(', ')}`,
+  );
 }
 
 /** The loss function for a name or function given to `compile`. */
