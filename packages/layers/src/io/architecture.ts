@@ -155,6 +155,11 @@ const builtins: Record<string, LayerFactory> = {
 
 const custom = new Map<string, LayerFactory>();
 
+/** Whether `type` is one of the built-in layer types a saved file may name. @internal */
+export function isBuiltinLayerType(type: string): boolean {
+  return Object.hasOwn(builtins, type);
+}
+
 /**
  * Makes a custom layer loadable: `load` calls `factory(config)` for entries of
  * `type` (the layer's `layerType`, with its `getConfig()` as `config`).

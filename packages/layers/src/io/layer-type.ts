@@ -1,89 +1,16 @@
-import { LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
-import {
-  CELU,
-  ELU,
-  GELU,
-  Hardsigmoid,
-  Hardswish,
-  Hardtanh,
-  LogSigmoid,
-  Mish,
-  ReLU6,
-  SELU,
-  SiLU,
-  Softplus,
-  Softsign,
-} from '../layers/activations.js';
-import { BatchNorm1d } from '../layers/batch-norm1d.js';
-import { BatchNorm2d } from '../layers/batch-norm2d.js';
-import { Conv1d } from '../layers/conv1d.js';
-import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
-import { Conv2d } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { Dropout } from '../layers/dropout.js';
-import { Embedding } from '../layers/embedding.js';
-import { Flatten } from '../layers/flatten.js';
-import { GroupNorm } from '../layers/group-norm.js';
-import { LayerNorm } from '../layers/layer-norm.js';
-import { Linear } from '../layers/linear.js';
-import { MaxPool2d } from '../layers/max-pool2d.js';
-import { MultiheadAttention } from '../layers/multihead-attention.js';
-import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d } from '../layers/pooling.js';
-import { Unflatten } from '../layers/unflatten.js';
-import { GPT } from '../models/gpt.js';
-import type { Module } from '../module.js';
-import { Sequential } from '../sequential.js';
+import { Module } from '../module.js';
+import { isBuiltinLayerType } from './architecture.js';
 
-type LayerClass = abstract new (...args: never[]) => Module;
-
-/** The built-in layer classes by type, made on first use: sequential.ts imports this module, so Sequential is not defined yet when it loads. */
-let classes: Map<string, LayerClass> | null = null;
-
-function builtinClass(type: string): LayerClass | undefined {
-  classes ??= new Map<string, LayerClass>(
-    Object.entries({
-      Linear,
-      Dense,
-      Conv1d,
-      Conv2d,
-      ConvTranspose2d,
-      MaxPool2d,
-      AvgPool2d,
-      AdaptiveAvgPool2d,
-      AdaptiveMaxPool2d,
-      Unflatten,
-      Flatten,
-      Dropout,
-      BatchNorm1d,
-      BatchNorm2d,
-      Embedding,
-      LayerNorm,
-      GroupNorm,
-      MultiheadAttention,
-      GPT,
-      ReLU,
-      Sigmoid,
-      Tanh,
-      Softmax,
-      LogSoftmax,
-      LeakyReLU,
-      GELU,
-      SiLU,
-      ELU,
-      CELU,
-      SELU,
-      Softplus,
-      Mish,
-      ReLU6,
-      Hardtanh,
-      Hardswish,
-      Hardsigmoid,
-      LogSigmoid,
-      Softsign,
-      Sequential,
-    }),
-  );
-  return classes.get(type);
+/** The class on `layer`'s prototype chain that defines the `layerType` it reports, or null (Module's own). */
+function typeDefiningClass(layer: Module): (abstract new (...args: never[]) => Module) | null {
+  for (
+    let proto = Object.getPrototypeOf(layer) as object | null;
+    proto !== null && proto !== Module.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (Object.hasOwn(proto, 'layerType')) return (proto as { constructor: abstract new (...args: never[]) => Module }).constructor;
+  }
+  return null;
 }
 
 /**
@@ -94,8 +21,10 @@ function builtinClass(type: string): LayerClass | undefined {
  */
 export function disguisedBuiltin(layer: Module): string | null {
   const type = layer.layerType;
-  const base = builtinClass(type);
-  if (base === undefined || layer.constructor === base || layer.forward === base.prototype.forward) return null;
+  if (!isBuiltinLayerType(type)) return null;
+  // The built-in class is the one whose layerType getter names the type; a subclass inherits it.
+  const base = typeDefiningClass(layer);
+  if (base === null || layer.constructor === base || layer.forward === base.prototype.forward) return null;
   return type;
 }
 
