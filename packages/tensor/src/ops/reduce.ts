@@ -54,7 +54,10 @@ function reduceOp(
   return record(op, [x], out, { axes, keepDims });
 }
 
-/** Sum over `axis` (a number or a list; every axis when omitted). A 0-d tensor accepts axis 0 or -1, as PyTorch. */
+/**
+ * Sum over `axis` (a number or a list; every axis when omitted or null, none for an empty list, as
+ * NumPy's `axis=()`: PyTorch's `dim=[]` reduces every axis). A 0-d tensor accepts axis 0 or -1, as PyTorch.
+ */
 export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
   return reduceOp('sum', x, axis, keepDims);
 }
