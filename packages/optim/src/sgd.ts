@@ -1,9 +1,9 @@
 import { ArgumentError, type Tensor } from '@bp/tensor';
-import { Optimizer, checkNonNegative, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { Optimizer, checkNonNegative, type ParamGroup, type ParamGroupInput, type ParamState, type Params } from './optimizer.js';
 
 /** Hyperparameters of {@link SGD}. */
 export interface SGDOptions {
-  /** Learning rate (required, as in PyTorch 1.13). */
+  /** Learning rate (required, as in PyTorch 1.13; may be left out when every parameter group sets its own). */
   lr: number;
   /** Momentum factor; 0 (plain SGD) by default. */
   momentum?: number;
@@ -26,14 +26,18 @@ type SGDHyper = Required<SGDOptions>;
  * @example
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * opt.zeroGrad(); loss.backward(); opt.step();
+ * // Parameter groups that each set lr need no default one, as in PyTorch:
+ * new SGD([{ params: body, lr: 0.01 }, { params: head, lr: 0.1 }], { momentum: 0.9 });
  */
 export class SGD extends Optimizer<SGDHyper> {
-  constructor(params: Params<SGDHyper>, opts: SGDOptions) {
+  constructor(params: Params<SGDHyper>, opts: SGDOptions);
+  constructor(params: ParamGroupInput<SGDHyper>[], opts?: Partial<SGDOptions>);
+  constructor(params: Params<SGDHyper>, opts?: Partial<SGDOptions>) {
     super(
       'SGD',
       params,
       {
-        lr: opts?.lr,
+        lr: opts?.lr as number,
         momentum: opts?.momentum ?? 0,
         dampening: opts?.dampening ?? 0,
         nesterov: opts?.nesterov ?? false,
@@ -44,8 +48,16 @@ export class SGD extends Optimizer<SGDHyper> {
   }
 
   protected validate(h: Readonly<SGDHyper>): void {
-    if (h.lr === undefined) throw new ArgumentError('SGD', 'lr is required, e.g. new SGD(params, { lr: 0.01 })');
-    checkNonNegative('SGD', 'lr', h.lr);
+    if (h.lr === undefined) {
+      // The defaults may leave lr out when every parameter group sets its own (PyTorch's `required`);
+      // a group without one, from itself or from the defaults, cannot step.
+      if (h !== this.defaults) {
+        throw new ArgumentError(
+          'SGD',
+          'lr is required, e.g. new SGD(params, { lr: 0.01 }), or in every parameter group: new SGD([{ params, lr: 0.01 }])',
+        );
+      }
+    } else checkNonNegative('SGD', 'lr', h.lr);
     checkNonNegative('SGD', 'momentum', h.momentum);
     checkNonNegative('SGD', 'weightDecay', h.weightDecay);
     if (typeof h.dampening !== 'number' || !Number.isFinite(h.dampening)) {
