@@ -139,10 +139,23 @@ export abstract class Module {
     return [...this._modules.values()];
   }
 
-  /** This module and every descendant, depth first, with dotted names (`''` for this one). */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this._modules) out.push(...child.namedModules(join(prefix, name)));
+  /**
+   * This module and every descendant, depth first, with dotted names (`''` for this one). A module
+   * registered in several places is listed once, under its first name, as PyTorch's
+   * `named_modules()`; `removeDuplicate: false` lists it (and its descendants) under every name.
+   */
+  namedModules(prefix = '', removeDuplicate = true): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, name: string): void => {
+      if (removeDuplicate) {
+        if (seen.has(m)) return;
+        seen.add(m);
+      }
+      out.push([name, m]);
+      for (const [childName, child] of m._modules) visit(child, join(name, childName));
+    };
+    visit(this, prefix);
     return out;
   }
 
@@ -168,8 +181,13 @@ export abstract class Module {
   /** Every buffer with its dotted name (`1.running_mean`). */
   namedBuffers(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
     for (const [modName, m] of this.namedModules(prefix)) {
-      for (const [name, b] of m._buffers) out.push([join(modName, name), b]);
+      for (const [name, b] of m._buffers) {
+        if (seen.has(b)) continue;
+        seen.add(b);
+        out.push([join(modName, name), b]);
+      }
     }
     return out;
   }
@@ -186,6 +204,9 @@ export abstract class Module {
 
   /** Sets training mode on this module and every descendant. */
   train(mode = true): this {
+    // As PyTorch's: a string such as 'false' would otherwise switch training on.
+    if (typeof mode !== 'boolean')
+      throw new ArgumentError('train', `mode must be true or false, got ${shownValue(mode)} (${this.layerType})`);
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
@@ -208,10 +229,11 @@ export abstract class Module {
    * parameters, then its buffers, then its children). The tensors are
    * detached views of the current values: later training does not change
    * them unless it updates storage in place; clone them to keep a snapshot.
+   * A module registered in several places appears under each of its names, as in PyTorch.
    */
   stateDict(prefix = ''): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [modName, m] of this.namedModules(prefix)) {
+    for (const [modName, m] of this.namedModules(prefix, false)) {
       for (const [name, p] of m._parameters) if (p !== null) out[join(modName, name)] = p.detach();
       for (const [name, b] of m._buffers) out[join(modName, name)] = b.detach();
     }
@@ -229,7 +251,7 @@ export abstract class Module {
       throw new ArgumentError('loadStateDict', 'expected a record of tensors by name');
     }
     const targets = new Map<string, Tensor>();
-    for (const [modName, m] of this.namedModules()) {
+    for (const [modName, m] of this.namedModules('', false)) {
       for (const [name, p] of m._parameters) if (p !== null) targets.set(join(modName, name), p);
       for (const [name, b] of m._buffers) targets.set(join(modName, name), b);
     }

@@ -27,10 +27,12 @@ export interface ModelArtifacts {
   weights: Uint8Array;
 }
 
-/** Names of integer buffers PyTorch keeps as int64, stored as I64 so `load_state_dict` sees PyTorch's dtype. */
-function int64Buffers(model: Module): string[] {
-  return model
-    .namedBuffers()
+/**
+ * Names of integer buffers PyTorch keeps as int64, stored as I64 so `load_state_dict` sees PyTorch's
+ * dtype: every name of the state dict, so a module registered twice has both of its entries so stored.
+ */
+function int64Buffers(stateDict: Record<string, Tensor>): string[] {
+  return Object.entries(stateDict)
     .filter(([name, b]) => b.dtype === 'int32' && name.endsWith('num_batches_tracked'))
     .map(([name]) => name);
 }
@@ -81,7 +83,7 @@ export function modelArtifacts(model: Module, op: string): ModelArtifacts {
   }
   const weights = encodeSafetensors(stateDict, {
     metadata: { format: 'pt', producer: 'bp' },
-    int64: int64Buffers(model),
+    int64: int64Buffers(stateDict),
   });
   return { modelJson, weights };
 }
