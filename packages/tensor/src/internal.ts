@@ -52,7 +52,7 @@ export { KC, MC, packA, packB } from './cpu/wasm/wasm-gemm.js';
 export { addAlong } from './ops/movement.js';
 export { UNARY_OPS } from './backend/unary-ops.js';
 export type { UnaryDef } from './backend/unary-ops.js';
-export { make, toTensor, checkTensor } from './ops/util.js';
+export { make, toTensor, checkTensor, composite } from './ops/util.js';
 
 // Every op module is loaded by now: complete the Tensor methods.
 installMethods();

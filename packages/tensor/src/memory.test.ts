@@ -1,6 +1,24 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BpError, add, cpuBackend, keep, matmul, reshape, setBackend, softmax, tensor, tidy, type Backend, type Tensor } from './index.js';
+import {
+  BpError,
+  add,
+  clamp,
+  cpuBackend,
+  cumsum,
+  keep,
+  layerNorm,
+  logSumExp,
+  matmul,
+  reshape,
+  setBackend,
+  softmax,
+  std,
+  tensor,
+  tidy,
+  type Backend,
+  type Tensor,
+} from './index.js';
 
 /** A CPU backend that counts live storages through `dispose`. */
 function countingBackend(): { backend: Backend; live: () => number } {
@@ -55,6 +73,85 @@ describe('tensor lifetimes', () => {
     } finally {
       await setBackend('cpu');
     }
+  });
+
+  it('outside tidy, a number operand and a cast made for an op are released by the op itself', async () => {
+    const { backend, live } = countingBackend();
+    await setBackend(backend);
+    try {
+      const x = tensor([1, 2, 3]);
+      const i = tensor([1, 2, 3], { dtype: 'int32' });
+      const base = live();
+      const outs = [x.mul(0.5), add(2, x), i.add(0.5), x.div(i), i.mul(3)];
+      expect(outs.map((t) => t.dtype)).toEqual(['float32', 'float32', 'float32', 'float32', 'int32']);
+      // Only the five results remain: the scalars and the casts of i are gone.
+      expect(live()).toBe(base + outs.length);
+      expect(Array.from(outs[3].dataSync())).toEqual([1, 1, 1]);
+      for (const t of outs) t.dispose();
+      expect(live()).toBe(base);
+      expect(x.isDisposed || i.isDisposed).toBe(false);
+    } finally {
+      await setBackend('cpu');
+    }
+  });
+
+  it('outside tidy and autograd, an op built from others releases its intermediate results itself', async () => {
+    // Every storage the backend hands out is counted, whichever method made it.
+    const cpu = cpuBackend();
+    const alive = new Set<unknown>();
+    const count = (v: unknown): void => {
+      if (ArrayBuffer.isView(v)) alive.add(v);
+      else if (Array.isArray(v)) v.forEach(count);
+    };
+    const wrapped = Object.fromEntries(
+      Object.entries(cpu).map(([k, f]) =>
+        typeof f !== 'function' || ['dispose', 'read', 'readAsync', 'adopt', 'info'].includes(k)
+          ? [k, f]
+          : [
+              k,
+              (...a: unknown[]) => {
+                const r = (f as (...x: unknown[]) => unknown)(...a);
+                count(r);
+                return r;
+              },
+            ],
+      ),
+    );
+    await setBackend({ ...(wrapped as unknown as Backend), name: 'counting-all', fused: undefined, dispose: (x) => void alive.delete(x) });
+    try {
+      const x = tensor([
+        [1, -2, 3],
+        [0.5, 4, -1],
+      ]);
+      const base = alive.size;
+      const ops: [string, () => Tensor][] = [
+        ['mean', () => x.mean(1)],
+        ['clamp', () => clamp(x, 0, 1)],
+        ['std', () => std(x, 1)],
+        ['logSumExp', () => logSumExp(x, 1)],
+        ['layerNorm', () => layerNorm(x, [3])],
+        ['cumsum', () => cumsum(x, 1)],
+      ];
+      for (const [name, op] of ops) {
+        const out = op();
+        expect(alive.size, `${name} leaves its result alone`).toBe(base + 1);
+        out.dispose();
+        expect(alive.size, `${name} after its result is disposed`).toBe(base);
+      }
+    } finally {
+      await setBackend('cpu');
+    }
+  });
+
+  it('a tensor from outside, returned by an inner tidy, is not handed to the outer scope', () => {
+    const outside = tensor([1, 2]);
+    tidy(() => {
+      const same = tidy(() => outside);
+      expect(same).toBe(outside);
+      // Through an op that may hand its input back (clamp without bounds).
+      expect(clamp(outside, null, null)).toBe(outside);
+    });
+    expect(outside.isDisposed).toBe(false);
   });
 
   it('an alias keeps the storage alive until the last holder is disposed', async () => {

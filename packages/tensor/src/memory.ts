@@ -134,7 +134,8 @@ export function tidy<T>(fn: () => T): T {
   // What survives belongs to the enclosing scope, if any.
   if (scopes.length > 0) {
     const outer = scopes[scopes.length - 1];
-    for (const t of kept) if (!t._kept) outer.add(t);
+    // Only what this scope made: a tensor from outside returned as it is stays out of every scope.
+    for (const t of kept) if (!t._kept && scope.has(t)) outer.add(t);
   }
   return result;
 }

@@ -7,7 +7,7 @@ import { valueChecksOn } from '../debug-checks.js';
 import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { checkInt32Scalar, checkTensor, make, toTensor } from './util.js';
+import { checkInt32Scalar, checkTensor, make, toTensor, composite } from './util.js';
 
 /** The recorded elementwise ops: every unary and binary primitive, `cast`, `identity` and `where`. None has attributes. */
 export type ElementwiseAttrs = { [K in UnaryOp | BinaryOp | 'cast' | 'identity' | 'where']: NoAttrs };
@@ -34,7 +34,13 @@ function binaryOp(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?: DType):
   const cb = tb.dtype === inDtype ? tb : cast(tb, inDtype);
   const be = getBackend();
   const s = be.binary(op, ca._on(be), ca.shape, inDtype, cb._on(be), cb.shape, inDtype, outShape, dtype);
-  return record(op, [ta, tb], make(s, outShape, dtype));
+  const out = record(op, [ta, tb], make(s, outShape, dtype));
+  // A number operand's tensor (and a cast made here) is this call's own: released now unless the
+  // graph keeps it for the gradient, not left for the garbage collector (which does not see a GPU's memory).
+  if (!out.requiresGrad) {
+    for (const t of [ta, tb, ca, cb]) if (t !== a && t !== b && !t.isDisposed) t.dispose();
+  }
+  return out;
 }
 
 /** Elementwise `a + b` with NumPy broadcasting. */
@@ -401,28 +407,30 @@ function whereMethod(x: Tensor, condition: TensorLike, other: TensorLike): Tenso
  * below both, no one does).
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
-  checkTensor('clamp', x);
-  for (const [name, v] of [
-    ['min', min],
-    ['max', max],
-  ] as const) {
-    if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
-      throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+  return composite([x, min, max], () => {
+    checkTensor('clamp', x);
+    for (const [name, v] of [
+      ['min', min],
+      ['max', max],
+    ] as const) {
+      if (v != null && typeof v !== 'number' && !(v instanceof Tensor)) {
+        throw new ArgumentError('clamp', `${name} must be a number, a Tensor or null, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      }
     }
-  }
-  // An integer bound of an int32 tensor stays int32: refused where it does not fit (it would wrap), as PyTorch.
-  if (x.dtype === 'int32') {
-    if (typeof min === 'number' && Number.isInteger(min)) checkInt32Scalar('clamp', 'min', min);
-    if (typeof max === 'number' && Number.isInteger(max)) checkInt32Scalar('clamp', 'max', max);
-  }
-  let shape = x.shape;
-  for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
-  if (min == null && max == null) return x;
-  if (typeof min === 'number' && typeof max === 'number' && (Number.isNaN(min) || Number.isNaN(max))) return add(mul(x, 0), NaN);
-  let r = clampBounds(x, min, max);
-  // NaN compares false, so clampBounds passes over a NaN in a tensor bound: it wins here.
-  for (const v of [min, max]) if (v instanceof Tensor && v.dtype === 'float32') r = where(isnan(v), v, r);
-  return r;
+    // An integer bound of an int32 tensor stays int32: refused where it does not fit (it would wrap), as PyTorch.
+    if (x.dtype === 'int32') {
+      if (typeof min === 'number' && Number.isInteger(min)) checkInt32Scalar('clamp', 'min', min);
+      if (typeof max === 'number' && Number.isInteger(max)) checkInt32Scalar('clamp', 'max', max);
+    }
+    let shape = x.shape;
+    for (const v of [min, max]) if (v instanceof Tensor) shape = broadcastShapes('clamp', shape, v.shape);
+    if (min == null && max == null) return x;
+    if (typeof min === 'number' && typeof max === 'number' && (Number.isNaN(min) || Number.isNaN(max))) return add(mul(x, 0), NaN);
+    let r = clampBounds(x, min, max);
+    // NaN compares false, so clampBounds passes over a NaN in a tensor bound: it wins here.
+    for (const v of [min, max]) if (v instanceof Tensor && v.dtype === 'float32') r = where(isnan(v), v, r);
+    return r;
+  });
 }
 
 /** {@link clamp} by PyTorch's four cases, a NaN in a tensor bound aside. */

@@ -4,7 +4,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { add, cast, mul, sqrt, sub, div } from './elementwise.js';
 import { mean } from './reduce.js';
-import { checkTensor, make } from './util.js';
+import { checkTensor, make, composite } from './util.js';
 
 /**
  * Layer normalisation over the trailing axes named by `normalizedShape`
@@ -28,51 +28,53 @@ export function layerNorm(
   bias: Tensor | null = null,
   eps = 1e-5,
 ): Tensor {
-  checkTensor('layerNorm', x);
-  if (typeof normalizedShape === 'number') normalizedShape = [normalizedShape];
-  if (!Array.isArray(normalizedShape) || normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ArgumentError('layerNorm', `normalizedShape must be an array of sizes, got ${JSON.stringify(normalizedShape)}`);
-  }
-  const k = normalizedShape.length;
-  if (k === 0) throw new ArgumentError('layerNorm', 'normalizedShape must name at least one axis, got []');
-  const tail = x.shape.slice(x.rank - k);
-  if (x.rank < k || tail.some((d, i) => d !== normalizedShape[i])) {
-    throw new ShapeError('layerNorm', `input ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(normalizedShape)}`);
-  }
-  for (const [name, p] of [
-    ['weight', weight],
-    ['bias', bias],
-  ] as const) {
-    if (p === null || p === undefined) continue;
-    checkTensor('layerNorm', p, name);
-    if (p.rank !== k || p.shape.some((d, i) => d !== normalizedShape[i])) {
-      throw new ShapeError('layerNorm', `${name} ${fmtShape(p.shape)} must have normalizedShape ${fmtShape(normalizedShape)}`);
+  return composite([x, normalizedShape, weight, bias], () => {
+    checkTensor('layerNorm', x);
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new ArgumentError('layerNorm', `normalizedShape must be an array of sizes, got ${JSON.stringify(shape)}`);
     }
-  }
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new ArgumentError('layerNorm', `eps must be a number >= 0, got ${String(eps)}`);
-  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
-  const be = getBackend();
-  const fwd = be.fused?.layerNorm;
-  const f32 = (p: Tensor | null): boolean => p === null || p === undefined || p.dtype === 'float32';
-  if (fwd && be.fused?.layerNormBackward && f32(weight) && f32(bias)) {
-    const cols = normalizedShape.reduce((a, d) => a * d, 1);
-    const rows = cols === 0 ? 0 : xf.size / cols;
-    const w = weight ?? null;
-    const b = bias ?? null;
-    const [y, mu, rstd] = fwd(xf._on(be), w ? w._on(be) : null, b ? b._on(be) : null, rows, cols, eps);
-    const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
-    return record('layerNorm', inputs, make(y, x.shape.slice(), 'float32'), { axes: k, eps, weight: w !== null, bias: b !== null }, [
-      make(mu, [rows], 'float32'),
-      make(rstd, [rows], 'float32'),
-    ]);
-  }
-  const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
-  const centred = sub(xf, mean(xf, axes, true));
-  const variance = mean(mul(centred, centred), axes, true);
-  let out = div(centred, sqrt(add(variance, eps)));
-  if (weight) out = mul(out, weight);
-  if (bias) out = add(out, bias);
-  return out;
+    const k = shape.length;
+    if (k === 0) throw new ArgumentError('layerNorm', 'normalizedShape must name at least one axis, got []');
+    const tail = x.shape.slice(x.rank - k);
+    if (x.rank < k || tail.some((d, i) => d !== shape[i])) {
+      throw new ShapeError('layerNorm', `input ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(shape)}`);
+    }
+    for (const [name, p] of [
+      ['weight', weight],
+      ['bias', bias],
+    ] as const) {
+      if (p === null || p === undefined) continue;
+      checkTensor('layerNorm', p, name);
+      if (p.rank !== k || p.shape.some((d, i) => d !== shape[i])) {
+        throw new ShapeError('layerNorm', `${name} ${fmtShape(p.shape)} must have normalizedShape ${fmtShape(shape)}`);
+      }
+    }
+    if (typeof eps !== 'number' || !(eps >= 0)) throw new ArgumentError('layerNorm', `eps must be a number >= 0, got ${String(eps)}`);
+    const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+    const be = getBackend();
+    const fwd = be.fused?.layerNorm;
+    const f32 = (p: Tensor | null): boolean => p === null || p === undefined || p.dtype === 'float32';
+    if (fwd && be.fused?.layerNormBackward && f32(weight) && f32(bias)) {
+      const cols = shape.reduce((a, d) => a * d, 1);
+      const rows = cols === 0 ? 0 : xf.size / cols;
+      const w = weight ?? null;
+      const b = bias ?? null;
+      const [y, mu, rstd] = fwd(xf._on(be), w ? w._on(be) : null, b ? b._on(be) : null, rows, cols, eps);
+      const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+      return record('layerNorm', inputs, make(y, x.shape.slice(), 'float32'), { axes: k, eps, weight: w !== null, bias: b !== null }, [
+        make(mu, [rows], 'float32'),
+        make(rstd, [rows], 'float32'),
+      ]);
+    }
+    const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
+    const centred = sub(xf, mean(xf, axes, true));
+    const variance = mean(mul(centred, centred), axes, true);
+    let out = div(centred, sqrt(add(variance, eps)));
+    if (weight) out = mul(out, weight);
+    if (bias) out = add(out, bias);
+    return out;
+  });
 }
 
 /**

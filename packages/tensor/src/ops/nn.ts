@@ -11,7 +11,7 @@ import { index } from './indexing.js';
 import { addAlong, concat, narrow, pad, reshape, slice, squeeze, stack, transpose, unsqueeze } from './movement.js';
 import { reluBackward } from './relu-backward.js';
 import { max, sum } from './reduce.js';
-import { checkTensor, make } from './util.js';
+import { checkTensor, make, composite } from './util.js';
 
 /** The recorded neural-network ops and what their gradient rules need. */
 export interface NnAttrs {
@@ -209,19 +209,21 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * logSumExp(zeros([2, 3, 4]), [0, 2]); // [ln 8, ln 8, ln 8]
  */
 export function logSumExp(x: Tensor, axis: number | number[] | null = -1, keepDims = false): Tensor {
-  checkTensor('logSumExp', x);
-  const axes = normAxes('logSumExp', axis, x.rank);
-  // An empty axis has no maximum: its sum of exponentials is 0, so the result is -Infinity (PyTorch's).
-  if (axes.some((a) => x.shape[a] === 0)) return log(sum(exp(x), axes, keepDims));
-  const m = max(x, axes, true).detach();
-  const mNoGrad = where(isinf(m), 0, m);
-  const out = add(log(sum(exp(sub(x, mNoGrad)), axes, true)), mNoGrad);
-  return keepDims
-    ? out
-    : reshape(
-        out,
-        x.shape.filter((_, i) => !axes.includes(i)),
-      );
+  return composite([x], () => {
+    checkTensor('logSumExp', x);
+    const axes = normAxes('logSumExp', axis, x.rank);
+    // An empty axis has no maximum: its sum of exponentials is 0, so the result is -Infinity (PyTorch's).
+    if (axes.some((a) => x.shape[a] === 0)) return log(sum(exp(x), axes, keepDims));
+    const m = max(x, axes, true).detach();
+    const mNoGrad = where(isinf(m), 0, m);
+    const out = add(log(sum(exp(sub(x, mNoGrad)), axes, true)), mNoGrad);
+    return keepDims
+      ? out
+      : reshape(
+          out,
+          x.shape.filter((_, i) => !axes.includes(i)),
+        );
+  });
 }
 
 /**

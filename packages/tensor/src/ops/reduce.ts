@@ -5,7 +5,7 @@ import { normAxes, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { cast, div } from './elementwise.js';
 import { reshape } from './movement.js';
-import { checkTensor, make } from './util.js';
+import { checkTensor, make, composite } from './util.js';
 
 /**
  * The recorded reductions: the axes reduced (sorted, canonical; empty for a 0-d input) and whether
@@ -64,12 +64,14 @@ export function sum(x: Tensor, axis?: number | number[] | null, keepDims = false
 
 /** Mean over `axis` (a number or a list; every axis when omitted). Always float32. */
 export function mean(x: Tensor, axis?: number | number[] | null, keepDims = false): Tensor {
-  checkTensor('mean', x);
-  const axes = reduceAxes('mean', axis, x.rank);
-  let count = 1;
-  for (const a of axes) count *= x.shape[a];
-  const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
-  return div(sum(xf, axes, keepDims), count);
+  return composite([x], () => {
+    checkTensor('mean', x);
+    const axes = reduceAxes('mean', axis, x.rank);
+    let count = 1;
+    for (const a of axes) count *= x.shape[a];
+    const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+    return div(sum(xf, axes, keepDims), count);
+  });
 }
 
 /**

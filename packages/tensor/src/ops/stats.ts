@@ -5,7 +5,7 @@ import { arange } from './creation.js';
 import { abs, add, cast, div, eq, ge, gt, isnan, le, maximum, mul, ne, pow, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, narrow, pad, reshape } from './movement.js';
 import { argmax, argmin, max, mean, min, reduceAxes, sum } from './reduce.js';
-import { checkTensor } from './util.js';
+import { checkTensor, composite } from './util.js';
 
 type Axis = number | number[] | null | undefined;
 
@@ -41,7 +41,9 @@ function toFloat(x: Tensor): Tensor {
  * Infinity rather than an error. Also the `x.var()` method (`var` is reserved as a function name).
  */
 export function variance(x: Tensor, axis?: Axis, opts: VarianceOptions = {}): Tensor {
-  return varianceOf('variance', x, axis, opts);
+  return composite([x], () => {
+    return varianceOf('variance', x, axis, opts);
+  });
 }
 
 function varianceOf(op: string, x: Tensor, axis: Axis, opts: VarianceOptions): Tensor {
@@ -63,7 +65,9 @@ function varianceOf(op: string, x: Tensor, axis: Axis, opts: VarianceOptions): T
  * default). Where every value is equal the gradient is 0, as PyTorch, not NaN.
  */
 export function std(x: Tensor, axis?: Axis, opts: VarianceOptions = {}): Tensor {
-  return sqrtZeroSafe(varianceOf('std', x, axis, opts));
+  return composite([x], () => {
+    return sqrtZeroSafe(varianceOf('std', x, axis, opts));
+  });
 }
 
 /** The orders {@link norm} accepts: any number (±Infinity included), or `'fro'` (the same as 2). */
@@ -83,32 +87,34 @@ export type NormOrder = number | 'fro';
  * norm(tensor([1, 2, 2]), 3);      // (1 + 8 + 8)^(1/3)
  */
 export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false): Tensor {
-  checkTensor('norm', x);
-  if (p !== 'fro' && (typeof p !== 'number' || Number.isNaN(p))) {
-    throw new ArgumentError(
-      'norm',
-      `p must be a number (Infinity and -Infinity included) or 'fro', got ${typeof p === 'number' ? String(p) : (JSON.stringify(p) ?? String(p))}`,
-    );
-  }
-  const axes = reduceAxes('norm', axis, x.rank);
-  const xf = toFloat(x);
-  if (p === 1) return sum(abs(xf), axes, keepDims);
-  if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
-  if (p === 0) return sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
-  // Norms of negative order (-Infinity included) and the Infinity norm have no value over nothing (PyTorch refuses them too).
-  if ((p < 0 || p === Infinity) && axes.some((a) => x.shape[a] === 0)) {
-    throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
-  }
-  if (p === Infinity || p === -Infinity) {
-    const a = abs(xf);
-    const top = (p === Infinity ? max(a, axes, true) : min(a, axes, true)).detach();
-    const mask = cast(eq(a, top), 'float32');
-    return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
-  }
-  // sum(|x|^p)^(1/p); for p > 0 with a zero gradient where the sum is 0, as PyTorch's.
-  const s = sum(absPow(xf, p), axes, keepDims);
-  if (p < 0) return pow(s, 1 / p);
-  return rootZeroSafe(s, (t) => pow(t, 1 / p));
+  return composite([x], () => {
+    checkTensor('norm', x);
+    if (p !== 'fro' && (typeof p !== 'number' || Number.isNaN(p))) {
+      throw new ArgumentError(
+        'norm',
+        `p must be a number (Infinity and -Infinity included) or 'fro', got ${typeof p === 'number' ? String(p) : (JSON.stringify(p) ?? String(p))}`,
+      );
+    }
+    const axes = reduceAxes('norm', axis, x.rank);
+    const xf = toFloat(x);
+    if (p === 1) return sum(abs(xf), axes, keepDims);
+    if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
+    if (p === 0) return sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
+    // Norms of negative order (-Infinity included) and the Infinity norm have no value over nothing (PyTorch refuses them too).
+    if ((p < 0 || p === Infinity) && axes.some((a) => x.shape[a] === 0)) {
+      throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
+    }
+    if (p === Infinity || p === -Infinity) {
+      const a = abs(xf);
+      const top = (p === Infinity ? max(a, axes, true) : min(a, axes, true)).detach();
+      const mask = cast(eq(a, top), 'float32');
+      return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
+    }
+    // sum(|x|^p)^(1/p); for p > 0 with a zero gradient where the sum is 0, as PyTorch's.
+    const s = sum(absPow(xf, p), axes, keepDims);
+    if (p < 0) return pow(s, 1 / p);
+    return rootZeroSafe(s, (t) => pow(t, 1 / p));
+  });
 }
 
 /**
@@ -149,7 +155,9 @@ function tensorLike(x: Tensor, v: number): Tensor {
 
 /** Running sum along `axis` (PyTorch's `cumsum`); int32 stays int32. A 0-d tensor scans as one element. */
 export function cumsum(x: Tensor, axis: number): Tensor {
-  return scan('cumsum', x, axis, add, 0);
+  return composite([x], () => {
+    return scan('cumsum', x, axis, add, 0);
+  });
 }
 
 /**
@@ -157,7 +165,9 @@ export function cumsum(x: Tensor, axis: number): Tensor {
  * is right where factors are 0 (no division by them).
  */
 export function cumprod(x: Tensor, axis: number): Tensor {
-  return scan('cumprod', x, axis, mul, 1);
+  return composite([x], () => {
+    return scan('cumprod', x, axis, mul, 1);
+  });
 }
 
 /** Values and int32 indices along the reduced or scanned axis, as PyTorch's `(values, indices)` results. */

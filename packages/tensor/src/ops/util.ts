@@ -1,6 +1,8 @@
 import { getBackend } from '../backend/registry.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
+import { willRecord } from '../engine.js';
+import { tidy } from '../memory.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
 /**
@@ -44,4 +46,14 @@ export function checkTensor(op: string, x: unknown, what = 'input'): asserts x i
 /** A new tensor on the active backend. */
 export function make(storage: unknown, shape: number[], dtype: DType): Tensor {
   return new Tensor(storage, shape, dtype, getBackend());
+}
+
+/**
+ * Runs the body of an op built from other ops: in a {@link tidy} scope when nothing will be
+ * recorded, so its intermediate results are released as it returns rather than left to the
+ * garbage collector (which does not see a GPU's memory); as it is when autograd will record it,
+ * since the graph then keeps those results for the gradient.
+ */
+export function composite<T>(inputs: readonly unknown[], body: () => T): T {
+  return willRecord(inputs.filter((t): t is Tensor => t instanceof Tensor)) ? body() : tidy(body);
 }
