@@ -1,4 +1,5 @@
 import { type Tensor, gt, maximum, where } from '@bp/tensor';
+import { composite } from '@bp/tensor/internal';
 import { checkBroadcastsTo } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor, hostChecks, nanUnless, probabilitiesOk, probabilityPair } from './validate.js';
@@ -29,26 +30,28 @@ function clampedLog(p: Tensor): Tensor {
  * is that of the clamped expression.
  */
 export function bceLoss(input: Tensor, target: Tensor, opts?: BceOptions): Tensor {
-  const reduction = readReduction('bceLoss', opts);
-  const [p, y] = probabilityPair('bceLoss', input, target);
-  const w = opts?.weight === undefined ? null : floatTensor('bceLoss', 'weight', opts.weight);
-  if (w) checkBroadcastsTo('bceLoss', 'weight', w, p.shape);
-  const pd = p.detach();
-  let value = y
-    .mul(clampedLog(pd))
-    .add(
-      y
-        .neg()
-        .add(1)
-        .mul(clampedLog(pd.neg().add(1))),
-    )
-    .neg();
-  if (w) value = value.mul(w);
-  // PyTorch's input gradient, attached through a term that is exactly zero in value.
-  let g = pd.sub(y.detach()).div(maximum(pd.mul(pd.neg().add(1)), 1e-12));
-  if (w) g = g.mul(w.detach());
-  const surrogate = p.mul(g);
-  const out = reduce(value.add(surrogate.sub(surrogate.detach())), reduction);
-  // Without host checks, an input or target outside [0, 1] makes the loss NaN instead of an error.
-  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
+  return composite([input, target, opts?.weight], () => {
+    const reduction = readReduction('bceLoss', opts);
+    const [p, y] = probabilityPair('bceLoss', input, target);
+    const w = opts?.weight === undefined ? null : floatTensor('bceLoss', 'weight', opts.weight);
+    if (w) checkBroadcastsTo('bceLoss', 'weight', w, p.shape);
+    const pd = p.detach();
+    let value = y
+      .mul(clampedLog(pd))
+      .add(
+        y
+          .neg()
+          .add(1)
+          .mul(clampedLog(pd.neg().add(1))),
+      )
+      .neg();
+    if (w) value = value.mul(w);
+    // PyTorch's input gradient, attached through a term that is exactly zero in value.
+    let g = pd.sub(y.detach()).div(maximum(pd.mul(pd.neg().add(1)), 1e-12));
+    if (w) g = g.mul(w.detach());
+    const surrogate = p.mul(g);
+    const out = reduce(value.add(surrogate.sub(surrogate.detach())), reduction);
+    // Without host checks, an input or target outside [0, 1] makes the loss NaN instead of an error.
+    return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
+  });
 }

@@ -1,4 +1,5 @@
 import type { Tensor } from '@bp/tensor';
+import { composite } from '@bp/tensor/internal';
 import { EPSILON } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { hostChecks, nanUnless, probabilitiesOk, probabilityPair } from './validate.js';
@@ -16,15 +17,17 @@ import { hostChecks, nanUnless, probabilitiesOk, probabilityPair } from './valid
  * binaryCrossentropy(tensor([[0.9], [0.2]]), tensor([[1], [0]])).item(); // 0.164
  */
 export function binaryCrossentropy(probs: Tensor, target: Tensor, opts?: LossOptions): Tensor {
-  const reduction = readReduction('binaryCrossentropy', opts);
-  const [p, y] = probabilityPair('binaryCrossentropy', probs, target);
-  const c = p.clamp(EPSILON, 1 - EPSILON);
-  const each = y
-    .mul(c.log())
-    .add(y.neg().add(1).mul(c.neg().add(1).log()))
-    .neg();
-  const perSample = each.rank >= 2 ? each.mean(-1) : each;
-  const out = reduce(perSample, reduction);
-  // Without host checks, an input or target outside [0, 1] makes the loss NaN instead of an error.
-  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
+  return composite([probs, target], () => {
+    const reduction = readReduction('binaryCrossentropy', opts);
+    const [p, y] = probabilityPair('binaryCrossentropy', probs, target);
+    const c = p.clamp(EPSILON, 1 - EPSILON);
+    const each = y
+      .mul(c.log())
+      .add(y.neg().add(1).mul(c.neg().add(1).log()))
+      .neg();
+    const perSample = each.rank >= 2 ? each.mean(-1) : each;
+    const out = reduce(perSample, reduction);
+    // Without host checks, an input or target outside [0, 1] makes the loss NaN instead of an error.
+    return hostChecks() ? out : nanUnless(out, probabilitiesOk(p).mul(probabilitiesOk(y)));
+  });
 }

@@ -1,4 +1,5 @@
 import type { Tensor } from '@bp/tensor';
+import { composite } from '@bp/tensor/internal';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor, sameShape } from './validate.js';
 
@@ -9,9 +10,11 @@ import { floatTensor, sameShape } from './validate.js';
  * mseLoss(tensor([0.8]), tensor([1])).item(); // 0.04
  */
 export function mseLoss(input: Tensor, target: Tensor, opts?: LossOptions): Tensor {
-  const reduction = readReduction('mseLoss', opts);
-  const x = floatTensor('mseLoss', 'input', input);
-  const y = floatTensor('mseLoss', 'target', target);
-  sameShape('mseLoss', x, y);
-  return reduce(x.sub(y).square(), reduction);
+  return composite([input, target], () => {
+    const reduction = readReduction('mseLoss', opts);
+    const x = floatTensor('mseLoss', 'input', input);
+    const y = floatTensor('mseLoss', 'target', target);
+    sameShape('mseLoss', x, y);
+    return reduce(x.sub(y).square(), reduction);
+  });
 }

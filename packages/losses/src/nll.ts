@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor } from '@bp/tensor';
+import { composite } from '@bp/tensor/internal';
 import { classLabels, classWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, type LossOptions } from './reduction.js';
 import { floatTensor } from './validate.js';
@@ -19,15 +20,17 @@ export interface NllOptions extends LossOptions {
  * the weights taken, leaving out positions labelled `ignoreIndex`.
  */
 export function nllLoss(logProbs: Tensor, labels: Tensor, opts?: NllOptions): Tensor {
-  const op = 'nllLoss';
-  const reduction = readReduction(op, opts);
-  const ignoreIndex = opts?.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
-  const lp = floatTensor(op, 'input', logProbs);
-  if (!(labels instanceof Tensor))
-    throw new ArgumentError(op, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
-  const r = toRows(op, lp);
-  const weights = classWeights(op, opts?.weight, r.c);
-  const ids = classLabels(op, r, lp, labels, ignoreIndex);
-  return weightedNll(r.rows, ids, weights, ignoreIndex, reduction, r.outShape);
+  return composite([logProbs, labels, opts?.weight], () => {
+    const op = 'nllLoss';
+    const reduction = readReduction(op, opts);
+    const ignoreIndex = opts?.ignoreIndex ?? -100;
+    if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+    const lp = floatTensor(op, 'input', logProbs);
+    if (!(labels instanceof Tensor))
+      throw new ArgumentError(op, `labels must be an int32 Tensor of class ids, got ${labels === null ? 'null' : typeof labels}`);
+    const r = toRows(op, lp);
+    const weights = classWeights(op, opts?.weight, r.c);
+    const ids = classLabels(op, r, lp, labels, ignoreIndex);
+    return weightedNll(r.rows, ids, weights, ignoreIndex, reduction, r.outShape);
+  });
 }

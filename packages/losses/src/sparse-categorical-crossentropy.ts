@@ -1,5 +1,5 @@
 import type { Tensor } from '@bp/tensor';
-import { probabilityNll } from '@bp/tensor/internal';
+import { probabilityNll, composite } from '@bp/tensor/internal';
 import { EPSILON } from './keras-probabilities.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { checkLabels, checkProbabilities, floatTensor, hostChecks, nanUnless, probabilitiesOk } from './validate.js';
@@ -11,12 +11,14 @@ import { checkLabels, checkProbabilities, floatTensor, hostChecks, nanUnless, pr
  * rescaled to sum to 1 and clipped to `[1e-7, 1 - 1e-7]` first.
  */
 export function sparseCategoricalCrossentropy(probs: Tensor, labels: Tensor, opts?: LossOptions): Tensor {
-  const reduction = readReduction('sparseCategoricalCrossentropy', opts);
-  const p = floatTensor('sparseCategoricalCrossentropy', 'input', probs);
-  const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
-  checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
-  // One op forward and one backward where the backend has the fused kernels (the composite's
-  // rescale, clip, log and pick otherwise).
-  const out = reduce(probabilityNll(p, ids, { eps: EPSILON }), reduction);
-  return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
+  return composite([probs, labels], () => {
+    const reduction = readReduction('sparseCategoricalCrossentropy', opts);
+    const p = floatTensor('sparseCategoricalCrossentropy', 'input', probs);
+    const ids = checkLabels('sparseCategoricalCrossentropy', p, labels);
+    checkProbabilities('sparseCategoricalCrossentropy', 'input', p, '; for logits use crossEntropyLoss');
+    // One op forward and one backward where the backend has the fused kernels (the composite's
+    // rescale, clip, log and pick otherwise).
+    const out = reduce(probabilityNll(p, ids, { eps: EPSILON }), reduction);
+    return hostChecks() ? out : nanUnless(out, probabilitiesOk(p));
+  });
 }
