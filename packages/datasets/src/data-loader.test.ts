@@ -145,3 +145,24 @@ describe('hostile input', () => {
     );
   });
 });
+
+describe('DataLoader releases what it makes for a batch', () => {
+  it('the shuffled order of each batch is disposed once its rows are gathered, not left to the garbage collector', async () => {
+    const { vi } = await import('vitest');
+    manualSeed(3);
+    const x = arange(0, 20).reshape([10, 2]);
+    const y = arange(0, 10);
+    const spy = vi.spyOn(Tensor.prototype, 'dispose');
+    try {
+      const loader = new DataLoader({ x, y }, { batchSize: 4, shuffle: true });
+      const batches = [...loader];
+      expect(batches.map((b) => b.x.shape[0])).toEqual([4, 4, 2]);
+      // One int32 order vector of the batch's length per batch.
+      const orders = (spy.mock.contexts as Tensor[]).filter((t) => t.dtype === 'int32' && t.rank === 1);
+      expect(orders.map((t) => t.shape[0])).toEqual([4, 4, 2]);
+      expect(batches.every((b) => !b.x.isDisposed && !b.y.isDisposed)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -147,7 +147,11 @@ export class DataLoader implements Iterable<TensorPair>, AsyncIterable<TensorPai
     if (isTensorPair(d)) {
       if (order === null) return { x: narrow(d.x, 0, start, size), y: narrow(d.y, 0, start, size) };
       const idx = tensor(order.subarray(start, start + size), { shape: [size], dtype: 'int32' });
-      return { x: gather(d.x, idx, 0), y: gather(d.y, idx, 0) };
+      const batch = { x: gather(d.x, idx, 0), y: gather(d.y, idx, 0) };
+      // Released now (a GPU backend's memory is not the garbage collector's to see), unless a
+      // gradient through the gather will read it.
+      if (!d.x.requiresGrad && !d.y.requiresGrad) idx.dispose();
+      return batch;
     }
     const xs: Tensor[] = [];
     const ys: (Tensor | number)[] = [];

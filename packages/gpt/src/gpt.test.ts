@@ -1,7 +1,8 @@
 import '@bp/autograd';
 import { GPT } from '@bp/layers';
 import { ArgumentError, manualSeed } from '@bp/tensor';
-import { describe, expect, it } from 'vitest';
+import { AdamW } from '@bp/optim';
+import { describe, expect, it, vi } from 'vitest';
 import { CharTokenizer, batchAt, evaluate, gptOptimizer, namesDataset, sampleBatch, textDataset, trainGPT } from './index.js';
 import { loadNames } from './node.js';
 
@@ -133,6 +134,31 @@ describe('trainGPT', () => {
     expect(valLosses.map(([s]) => s)).toEqual([20, 40]);
     expect(evals[1]).toBeLessThan(0.2);
   }, 60_000);
+
+  it("releases its optimizer's moments when it returns, and when a step throws", () => {
+    manualSeed(0);
+    const ds = textDataset('abcde'.repeat(60), 0.2);
+    const model = new GPT({ vocabSize: ds.tokenizer.size, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
+    const spy = vi.spyOn(AdamW.prototype, 'dispose');
+    try {
+      trainGPT(model, ds.train, null, { steps: 2, batchSize: 4, lr: 1e-3 });
+      expect(spy).toHaveBeenCalledTimes(1);
+      const stop = new Error('stop');
+      expect(() =>
+        trainGPT(model, ds.train, null, {
+          steps: 3,
+          batchSize: 4,
+          lr: 1e-3,
+          onStep: () => {
+            throw stop;
+          },
+        }),
+      ).toThrow(stop);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('refuses bad options before the first step, naming them', () => {
     manualSeed(0);

@@ -162,27 +162,32 @@ export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, 
   const losses: number[] = [];
   const valLosses: [number, number][] = [];
   model.train();
-  for (let step = 0; step < steps; step++) {
-    const rate = opt.lr;
-    // One tidy scope per step: its tensors are released when it ends (on the CPU backend their
-    // memory is recycled for the next step's).
-    const { offsets, l, gradNorm } = tidy(() => {
-      const batch = sampleBatch(train, model.config.blockSize, batchSize);
-      opt.zeroGrad();
-      const loss = lossOf(model, batch);
-      loss.backward();
-      const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
-      opt.step();
-      return { offsets: batch.offsets, l: loss.item(), gradNorm };
-    });
-    sched.step();
-    losses.push(l);
-    opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets });
-    if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {
-      const v = evaluate(model, val, batchSize, evalBatches);
-      valLosses.push([step + 1, v]);
-      opts.onEval?.({ step: step + 1, valLoss: v });
+  try {
+    for (let step = 0; step < steps; step++) {
+      const rate = opt.lr;
+      // One tidy scope per step: its tensors are released when it ends (on the CPU backend their
+      // memory is recycled for the next step's).
+      const { offsets, l, gradNorm } = tidy(() => {
+        const batch = sampleBatch(train, model.config.blockSize, batchSize);
+        opt.zeroGrad();
+        const loss = lossOf(model, batch);
+        loss.backward();
+        const gradNorm = clip > 0 ? clipGradNorm(model.parameters(), clip).item() : NaN;
+        opt.step();
+        return { offsets: batch.offsets, l: loss.item(), gradNorm };
+      });
+      sched.step();
+      losses.push(l);
+      opts.onStep?.({ step, loss: l, lr: rate, gradNorm, offsets });
+      if (val && evalEvery > 0 && ((step + 1) % evalEvery === 0 || step === steps - 1)) {
+        const v = evaluate(model, val, batchSize, evalBatches);
+        valLosses.push([step + 1, v]);
+        opts.onEval?.({ step: step + 1, valLoss: v });
+      }
     }
+  } finally {
+    // The optimizer is this call's own: its moments go now, not when the garbage collector finds them.
+    opt.dispose();
   }
   return { losses, valLosses };
 }

@@ -237,6 +237,17 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
     }
   }
 
+  /**
+   * Releases the optimizer's state (Adam's moments, SGD's momentum buffers: tensors the size of
+   * the parameters) now rather than when the garbage collector finds it, which matters on a GPU
+   * backend whose memory the collector does not see. The parameters and their gradients are left
+   * as they are; a later `step()` starts from fresh state, as a new optimizer would.
+   */
+  dispose(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (v instanceof Tensor) v.dispose();
+    this.state.clear();
+  }
+
   /** A snapshot from which {@link loadStateDict} resumes training exactly. */
   stateDict(): OptimizerStateDict {
     const state: Record<string, ParamState> = {};

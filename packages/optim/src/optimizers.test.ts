@@ -1,7 +1,7 @@
 import '@bp/autograd';
-import { ArgumentError, cast, randn, tensor, type Tensor } from '@bp/tensor';
+import { ArgumentError, Tensor, cast, randn, tensor } from '@bp/tensor';
 import { setOpObserver } from '@bp/tensor/internal';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type BaseOptions, type Optimizer, type OptimizerStateDict } from './index.js';
 import { closeTo, problemLoss, refs, startParams } from './__fixtures__/problem.js';
 
@@ -335,5 +335,35 @@ describe('bad options throw ArgumentError naming the optimizer and the option', 
     expect(() => {
       opt.lr = -1;
     }).toThrow(/^SGD: lr/);
+  });
+});
+
+describe('dispose', () => {
+  it("releases the optimizer's state now; a later step starts from fresh state, as a new optimizer would", () => {
+    const p = tensor([1, 2], { requiresGrad: true });
+    const fresh = tensor([1, 2], { requiresGrad: true });
+    const opt = new Adam([p], { lr: 0.1 });
+    const twin = new Adam([fresh], { lr: 0.1 });
+    p.grad = tensor([0.5, -1]);
+    opt.step();
+    const [m, v] = ['expAvg', 'expAvgSq'].map((k) => opt.stateDict().state['0'][k] as Tensor);
+    const spy = vi.spyOn(Tensor.prototype, 'dispose');
+    try {
+      opt.dispose();
+      // Both moment buffers, each of p's shape.
+      expect(spy.mock.contexts.map((t) => (t as Tensor).shape)).toEqual([[2], [2]]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(opt.stateDict().state).toEqual({});
+    // The moments the state held are gone; stateDict's copies of them are not.
+    expect(m.isDisposed).toBe(false);
+    expect(v.isDisposed).toBe(false);
+    fresh.assign(p);
+    p.grad = tensor([0.5, -1]);
+    fresh.grad = tensor([0.5, -1]);
+    opt.step();
+    twin.step();
+    expect(Array.from(p.dataSync())).toEqual(Array.from(fresh.dataSync()));
   });
 });

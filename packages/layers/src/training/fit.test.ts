@@ -374,3 +374,31 @@ describe('evaluate and predict', () => {
     expect(model.at(2).training).toBe(true);
   });
 });
+
+describe('predict releases what each batch made', () => {
+  it('slices, activations and per-batch outputs are disposed; the result and the model are not', () => {
+    const made: Tensor[] = [];
+    class Doubling extends Dense {
+      override forward(x: Tensor): Tensor {
+        const h = super.forward(x);
+        made.push(x, h);
+        return h.mul(2);
+      }
+    }
+    manualSeed(1);
+    const model = new Sequential([new Doubling(3, { inputShape: [2] })]);
+    const x = randn([10, 2]);
+    for (const batchSize of [4, 32]) {
+      made.length = 0;
+      const out = model.predict(x, { batchSize });
+      expect(out.shape).toEqual([10, 3]);
+      expect(out.isDisposed).toBe(false);
+      // With 10 rows in batches of 4: three slices of x and their activations; with 32, x itself (kept) and one activation.
+      const temporaries = made.filter((t) => t !== x);
+      expect(temporaries.length).toBe(batchSize === 4 ? 6 : 1);
+      expect(temporaries.every((t) => t.isDisposed)).toBe(true);
+      expect(x.isDisposed).toBe(false);
+      expect(model.parameters().every((p) => !p.isDisposed)).toBe(true);
+    }
+  });
+});

@@ -313,12 +313,15 @@ export function predictModel(
   const n = x.shape[0];
   if (!model.built) model.build(x.shape.slice(1));
   return inEvalMode(model, () =>
-    withoutGraph(() => {
-      if (n <= batchSize) return model.forward(x);
-      const outs: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) outs.push(model.forward(rows(x, null, start, Math.min(n, start + batchSize))));
-      return concat(outs, 0);
-    }),
+    withoutGraph(() =>
+      // Every batch's slices, activations and outputs are released when the result is made.
+      tidy(() => {
+        if (n <= batchSize) return model.forward(x);
+        const outs: Tensor[] = [];
+        for (let start = 0; start < n; start += batchSize) outs.push(model.forward(rows(x, null, start, Math.min(n, start + batchSize))));
+        return concat(outs, 0);
+      }),
+    ),
   );
 }
 
