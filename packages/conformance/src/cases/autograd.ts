@@ -1,4 +1,15 @@
-import { AnomalyError, detectAnomaly, enableGrad, grad, gradFn, gradcheck, graphTensors, noGrad, valueAndGrad } from '@bp/autograd';
+import {
+  AnomalyError,
+  customOp,
+  detectAnomaly,
+  enableGrad,
+  grad,
+  gradFn,
+  gradcheck,
+  graphTensors,
+  noGrad,
+  valueAndGrad,
+} from '@bp/autograd';
 import { BpError, NotAvailableError, isGradEnabled, keep, log, tensor, tidy, type Tensor } from '@bp/tensor';
 import { check, expectClose, expectThrows } from '../assert.js';
 import { expectGradcheck, group, normal, uniformIn, type CaseBuilder } from '../context.js';
@@ -241,6 +252,29 @@ export const autogradCases: CaseBuilder = (ctx) => {
       }),
       needsSyncRead: ANOMALY_READS,
     },
+    c('customOp: one recorded op whose gradient is the rule given (softplus with sigmoid, a straight-through round)', async () => {
+      const softplus = customOp('conformanceSoftplus', {
+        forward: (t) => t.exp().add(1).log(),
+        backward: (dy, { inputs: [t] }) => [dy.mul(t.sigmoid())],
+      });
+      const x = leaf([0, 2, -3]);
+      const y = softplus(x);
+      check(y.requiresGrad && !y.isLeaf, 'the output of a custom op is recorded');
+      expectClose(y, [Math.log(2), Math.log(1 + Math.exp(2)), Math.log(1 + Math.exp(-3))], tol, 'softplus values');
+      y.sum().backward();
+      expectClose(x.grad!, [0.5, 1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(3))], tol, "the rule's gradient, sigmoid(x)");
+      // round() passes no gradient; the rule passes dy on unchanged.
+      const roundSte = customOp('conformanceRoundSte', { forward: (t) => t.round(), backward: (dy) => [dy] });
+      const z = leaf([0.4, 1.6, -2.7]);
+      const r = roundSte(z);
+      expectClose(r, [0, 2, -3], tol, 'round');
+      r.mul(tensor([1, 2, 3]))
+        .sum()
+        .backward();
+      expectClose(z.grad!, [1, 2, 3], tol, 'straight-through gradient');
+      const wrongShape = customOp('conformanceWrongShape', { forward: (t) => t.sum(), backward: (dy) => [dy] });
+      expectThrows(() => wrongShape(leaf([1, 2])).backward(), BpError, ['conformanceWrongShape', '[]', '[2]']);
+    }),
     c('a composite expression: gradcheck of a small MLP', () => {
       const x = normal([4, 3], 300);
       const w1 = normal([3, 5], 301).mul(0.5);
