@@ -12,6 +12,12 @@ for (const [pkg, mod] of Object.entries(modules)) {
 }
 
 const STATEMENT = /^(const|let|var|import|export|for|if|while|do|return|throw|class|function|async|await\s+\w+\s*=|\}|\{|\/\/)/;
+/**
+ * A trailing comment that states a result: a value (`// 0.04`, `// [2, 4, 6]`, `// 'mul'`, `// null`)
+ * or a label and a value (`// row 1: [4, 5, 6, 7]`). A remark in words (`// while hunting a bad
+ * label`) states none, so its line is not printed (it would show `undefined`).
+ */
+const RESULT = /^\/\/\s*([^\sA-Za-z]|(true|false|null|undefined|NaN|Infinity)\b|[^:]*:)/;
 
 /** The example's code with imports added and stated results printed. */
 export function runnableCode(code: string): string {
@@ -33,7 +39,7 @@ export function runnableCode(code: string): string {
     imports.push("import '@bp/autograd';");
   const body = code.split('\n').map((line) => {
     const m = /^([^\s].*?);\s*(\/\/.*)$/.exec(line);
-    if (!m || STATEMENT.test(m[1]) || /^[\w$.[\]]+\s*=[^=]/.test(m[1])) return line;
+    if (!m || STATEMENT.test(m[1]) || /^[\w$.[\]]+\s*=[^=]/.test(m[1]) || !RESULT.test(m[2])) return line;
     return `print(${m[1]}); ${m[2]}`;
   });
   return [...imports, ...(imports.length ? [''] : []), ...body].join('\n');

@@ -311,5 +311,13 @@ describe('API reference examples', () => {
     );
     // An assignment stays as it is; code that touches gradients gets autograd's rules.
     expect(runnableCode('w.grad = null; // cleared')).toBe("import '@bp/autograd';\n\nw.grad = null; // cleared");
+    // A remark in words states no result: the line runs as it is (printing it would show `undefined`).
+    expect(runnableCode('setDebugChecks(true); // while hunting a bad label')).toBe(
+      "import { setDebugChecks } from '@bp/tensor';\n\nsetDebugChecks(true); // while hunting a bad label",
+    );
+    expect(runnableCode('index(x, 1); // row 1: [4, 5, 6, 7]\ngradFn(w); // null').split('\n').slice(-2)).toEqual([
+      'print(index(x, 1)); // row 1: [4, 5, 6, 7]',
+      'print(gradFn(w)); // null',
+    ]);
   });
 });
