@@ -92,7 +92,7 @@ describe('customOp: a new differentiable op from a forward and a gradient rule',
     expect(() => customOp('exp', { forward: (x) => x, backward: rule })).toThrow(/^customOp: 'exp' is an op of @bp\/tensor/);
     expect(() => customOp('my op', { forward: (x) => x, backward: rule })).toThrow(/^customOp: name must be/);
     expect(() => customOp('testNoBackward', { forward: (x: Tensor) => x } as never)).toThrow(/must be \{ forward, backward \}/);
-    const f = customOp('testOutputs', { forward: () => 3 as unknown as Tensor, backward: rule });
+    const f = customOp('testOutputs', { forward: (_x: Tensor) => 3 as unknown as Tensor, backward: rule });
     expect(() => f(tensor([1]))).toThrow('testOutputs: forward must return a Tensor, got number');
     const g = customOp('testInputs', { forward: (x) => x, backward: rule });
     expect(() => g([1, 2] as unknown as Tensor)).toThrow('testInputs: input 0 must be a Tensor, got an array');
