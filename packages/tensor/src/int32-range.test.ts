@@ -110,7 +110,12 @@ describe('setBackend', () => {
       'setBackend: got a function (cpuBackend), not a backend: call the factory first, e.g. setBackend(cpuBackend())',
     );
     await expect(setBackend({ name: 'fake' } as never)).rejects.toThrow(
-      "the backend object 'fake' lacks upload, read, fill, cast, unary, binary",
+      "the backend object 'fake' lacks upload, read, fill, cast, unary, binary, where, reduce, matmul, transpose, slice, pad, concat, gather, scatterAdd",
+    );
+    // One required method missing is named at once, not found by the first op that needs it.
+    const { matmul: _omitted, ...noMatmul } = cpuBackend();
+    await expect(setBackend({ ...noMatmul, name: 'no-matmul' } as never)).rejects.toThrow(
+      "setBackend: the backend object 'no-matmul' lacks matmul",
     );
     await expect(setBackend(null as never)).rejects.toThrow('expected a backend name or object, got null');
     expect(getBackend()).toBe(before);

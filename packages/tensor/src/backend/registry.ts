@@ -24,8 +24,24 @@ export function listBackends(): string[] {
   return [...registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
 }
 
-/** The methods every backend object has; a value without them is refused before any op can fail on it. */
-const REQUIRED_METHODS = ['upload', 'read', 'fill', 'cast', 'unary', 'binary'] as const;
+/** Every method of `Backend` that is not optional: a backend object without one is refused when it is set, before an op fails on it. */
+const REQUIRED_METHODS = [
+  'upload',
+  'read',
+  'fill',
+  'cast',
+  'unary',
+  'binary',
+  'where',
+  'reduce',
+  'matmul',
+  'transpose',
+  'slice',
+  'pad',
+  'concat',
+  'gather',
+  'scatterAdd',
+] as const satisfies readonly (keyof Backend)[];
 
 function checkBackendObject(value: unknown): void {
   if (typeof value === 'function') {
