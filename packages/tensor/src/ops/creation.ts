@@ -59,8 +59,11 @@ interface Leaves {
   numbers: number;
 }
 
+/** The deepest nesting of arrays {@link tensor} reads (NumPy's limit on dimensions): deeper data would overflow the call stack. */
+const MAX_NESTING = 64;
+
 /** Infers the shape of nested arrays, rejecting ragged or non-numeric data, and counts their leaves into `leaves`. */
-function inferShape(data: unknown, path: string, leaves: Leaves): number[] {
+function inferShape(data: unknown, path: string, leaves: Leaves, depth = 0): number[] {
   if (typeof data === 'number') {
     leaves.numbers++;
     return [];
@@ -70,10 +73,16 @@ function inferShape(data: unknown, path: string, leaves: Leaves): number[] {
     return [];
   }
   if (Array.isArray(data)) {
+    if (depth >= MAX_NESTING) {
+      throw new ShapeError(
+        'tensor',
+        `nested arrays deeper than ${MAX_NESTING} levels (at ${path}); a tensor has at most ${MAX_NESTING} dimensions`,
+      );
+    }
     if (data.length === 0) return [0];
-    const inner = inferShape(data[0], `${path}[0]`, leaves);
+    const inner = inferShape(data[0], `${path}[0]`, leaves, depth + 1);
     for (let i = 1; i < data.length; i++) {
-      const s = inferShape(data[i], `${path}[${i}]`, leaves);
+      const s = inferShape(data[i], `${path}[${i}]`, leaves, depth + 1);
       if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
         throw new ShapeError(
           'tensor',
@@ -84,6 +93,12 @@ function inferShape(data: unknown, path: string, leaves: Leaves): number[] {
     return [data.length, ...inner];
   }
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw new DTypeError(
+        'tensor',
+        `a ${data.constructor.name} at ${path || 'the top level'} holds BigInt values, which a float32 or int32 tensor cannot take; convert it first (Float64Array.from(a, Number) or Int32Array.from(a, Number))`,
+      );
+    }
     leaves.numbers++;
     return [(data as unknown as ArrayLike<number>).length];
   }
@@ -141,6 +156,13 @@ function fill(out: TypedArray, data: unknown, offset: { i: number }): void {
  * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
  */
 export function tensor(data: NestedData | TypedArray | ArrayLike<number> | Tensor, opts: TensorDataOptions = {}): Tensor {
+  const given: unknown = opts;
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new ArgumentError(
+      'tensor',
+      `options must be an object such as { dtype: 'int32' }, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}`,
+    );
+  }
   if (data instanceof Tensor) {
     const dtype = opts.dtype ?? data.dtype;
     return tensor(data.dataSync(), { ...opts, dtype, shape: opts.shape ?? data.shape });
