@@ -203,4 +203,31 @@ describe('trainGPT', () => {
       /evaluate: data must be an Int32Array of token ids, got undefined/,
     );
   });
+
+  it('refuses callbacks that are not functions and token ids outside the vocabulary before any step changes the weights', () => {
+    manualSeed(0);
+    const ds = textDataset('abcde'.repeat(60), 0.2);
+    const model = new GPT({ vocabSize: ds.tokenizer.size, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
+    const before = model.parameters().map((p) => Array.from(p.dataSync()));
+    const opts = { steps: 2, batchSize: 2, lr: 1e-2 };
+    expect(() => trainGPT(model, ds.train, null, { ...opts, onStep: 5 as never })).toThrow(ArgumentError);
+    expect(() => trainGPT(model, ds.train, null, { ...opts, onStep: 5 as never })).toThrow(
+      /^trainGPT: onStep must be a function, got number/,
+    );
+    expect(() => trainGPT(model, ds.train, ds.val, { ...opts, evalEvery: 1, onEval: 'x' as never })).toThrow(
+      /^trainGPT: onEval must be a function, got string/,
+    );
+    // An id past the vocabulary deep in the stream: refused at once, not at the step whose window meets it.
+    const train = ds.train.slice();
+    train[train.length - 1] = 99;
+    expect(() => trainGPT(model, train, null, opts)).toThrow(
+      new RegExp(
+        `^trainGPT: train holds token id 99 at position ${train.length - 1}, outside the model's vocabulary of 5 \\(ids 0 to 4\\)`,
+      ),
+    );
+    const val = ds.val.slice();
+    val[3] = -1;
+    expect(() => trainGPT(model, ds.train, val, opts)).toThrow(/^trainGPT: val holds token id -1 at position 3/);
+    expect(model.parameters().map((p) => Array.from(p.dataSync()))).toEqual(before);
+  });
 });

@@ -41,6 +41,19 @@ function positiveInteger(op: string, name: string, v: unknown): void {
   if (!(Number.isInteger(v) && (v as number) >= 1)) throw new ArgumentError(op, `${name} must be a positive integer, got ${String(v)}`);
 }
 
+/** Refuses a token id of `data` that is not in `[0, vocabSize)`, naming the stream, the position and the id. */
+function checkIds(op: string, name: string, data: Int32Array, vocabSize: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const id = data[i];
+    if (id < 0 || id >= vocabSize) {
+      throw new ArgumentError(
+        op,
+        `${name} holds token id ${id} at position ${i}, outside the model's vocabulary of ${vocabSize} (ids 0 to ${vocabSize - 1})`,
+      );
+    }
+  }
+}
+
 /** The next-token cross-entropy of `model` on `batch` (mean over every position). */
 export function lossOf(model: GPT, batch: Batch): Tensor {
   const logits = model.forward(batch.x);
@@ -156,6 +169,15 @@ export function trainGPT(model: GPT, train: Int32Array, val: Int32Array | null, 
       `the validation stream of ${val.length} tokens has no full window of ${model.config.blockSize + 1} (blockSize + 1) to evaluate on`,
     );
   }
+  for (const name of ['onStep', 'onEval'] as const) {
+    const f: unknown = opts[name];
+    if (f !== undefined && typeof f !== 'function') {
+      throw new ArgumentError('trainGPT', `${name} must be a function, got ${f === null ? 'null' : typeof f}`);
+    }
+  }
+  // An id outside the vocabulary fails now, naming where it is, not at the step whose window first meets it.
+  checkIds('trainGPT', 'train', train, model.config.vocabSize);
+  if (val) checkIds('trainGPT', 'val', val, model.config.vocabSize);
   const warmupSteps = opts.warmupSteps ?? Math.floor(steps / 10);
   const opt = gptOptimizer(model, lr, opts.weightDecay ?? 0.1, opts.betas ?? [0.9, 0.99]);
   const sched = new LinearWarmupCosineLR(opt, { warmupSteps, totalSteps: Math.max(steps, warmupSteps + 1), etaMin: opts.minLr ?? lr / 10 });
