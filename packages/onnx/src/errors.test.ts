@@ -1,5 +1,5 @@
 // Bad input names itself: an unsupported layer and its path, an unsupported op and its node, a broken file.
-import { Module, Sequential, Linear, ReLU, Flatten, BatchNorm1d, Conv2d, MaxPool2d, Embedding } from '@bp/layers';
+import { Module, Sequential, Linear, ReLU, Flatten, BatchNorm1d, Conv2d, MaxPool2d, Embedding, GPT } from '@bp/layers';
 import { ArgumentError, FormatError, type Tensor, manualSeed, zeros } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import { mnistMlp } from './__fixtures__/models.js';
@@ -189,6 +189,20 @@ describe('importOnnx refuses', () => {
       );
       expect(performance.now() - t0).toBeLessThan(2000);
     }
+  });
+
+  it("a GPT file whose initializer holds the parameter's count of values under other dims, naming both", () => {
+    manualSeed(0);
+    const gpt = exportOnnx(new GPT({ vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 8 }), { inputShape: [4] });
+    expect(importOnnx(gpt).at(0)).toBeInstanceOf(GPT);
+    const reshaped = edit(gpt, (m) => {
+      const wte = m.graph!.initializer!.find((t) => t.name === 'wte.weight')!;
+      wte.dims = [1, 40];
+    });
+    expect(() => importOnnx(reshaped, { source: 'g.onnx' })).toThrow(FormatError);
+    expect(() => importOnnx(reshaped, { source: 'g.onnx' })).toThrow(
+      /^g\.onnx: initializer "wte\.weight" has dims \[1, 40\] but the parameter of its bp\.architecture metadata has shape \[5,8\]/,
+    );
   });
 
   it('a Sub + Div whose constants ONNX broadcasts along the last axis, not the channels', () => {

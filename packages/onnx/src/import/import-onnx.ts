@@ -95,6 +95,14 @@ function fromArchitecture(json: string, file: ModelProto, source: string, chainE
   for (const [i, t] of initializers.entries()) byName.set(t.name ?? '', readTensor(t, source, `initializer ${shown(t.name || `#${i}`)}`));
   const sd: Record<string, Tensor> = {};
   for (const [name, param] of Object.entries(module.stateDict())) {
+    const exact = byName.get(name);
+    // Same count but other dims: ONNX Runtime would read the graph with those dims, so bp must not reshape them silently.
+    if (exact && (exact.dims.length !== param.shape.length || exact.dims.some((d, k) => d !== param.shape[k]))) {
+      throw new FormatError(
+        source,
+        `initializer ${shown(name)} has dims [${exact.dims.join(', ')}] but the parameter of its ${ARCHITECTURE_KEY} metadata has shape ${fmtShape(param.shape)}`,
+      );
+    }
     const values = weightFor(name, param.shape, byName);
     if (values === null) throw new FormatError(source, `has no initializer for the parameter ${shown(name)} ${fmtShape(param.shape)}`);
     checkWeightValues(values, name, byName.get(name)?.values === values, source);
