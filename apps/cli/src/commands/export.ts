@@ -6,7 +6,7 @@
  */
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
+import { type Module, Sequential, encodeSafetensors, writeFileAtomic } from '@bp/layers';
 import { BpError, fmtShape } from '@bp/tensor';
 import { loadModelDir } from '../model-dir.js';
 import { out as c } from '../style.js';
@@ -47,6 +47,27 @@ export function pythonSnippet(model: Sequential, file: string, inputShape: numbe
     'model.eval()',
     `print(model(torch.rand(${shape})))`,
   ].join('\n');
+}
+
+/**
+ * The PyTorch code that loads the export, or, for a model bp writes no PyTorch module for (a GPT,
+ * a layer with no PyTorch equivalent), a note saying so: the weights are written either way.
+ */
+function pythonSnippetOrNote(model: Module, file: string, inputShape: number[] | null): { code: string | null; note: string } {
+  if (model instanceof Sequential) {
+    try {
+      return { code: pythonSnippet(model, file, inputShape), note: '' };
+    } catch (e) {
+      if (!(e instanceof BpError)) throw e;
+      return { code: null, note: `No PyTorch code printed: ${e.message.replace(/^export: /, '')}.` };
+    }
+  }
+  return {
+    code: null,
+    note:
+      `No PyTorch code printed for a ${model.layerType}: the state dict keeps PyTorch's names and dtypes ` +
+      `(load_file from safetensors.torch reads it), and the module that takes it must be written by hand.`,
+  };
 }
 
 /** The file an export writes in the run's directory when no --output is given. */
@@ -103,7 +124,7 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
   const output = flags.output ?? join(runDir, defaultOutput(flags));
   await checkOutput(runDir, output, flags);
   let bytes: Uint8Array;
-  let snippet: string | null = null;
+  let snippet: { code: string | null; note: string } | null = null;
   if (flags.format === 'onnx') {
     if (!inputShape) {
       throw new BpError(
@@ -115,7 +136,7 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
     bytes = exportOnnx(model, { inputShape, opset: flags.opset ?? DEFAULT_OPSET });
   } else {
     bytes = pytorchWeights(model);
-    snippet = pythonSnippet(model, output, inputShape);
+    snippet = pythonSnippetOrNote(model, output, inputShape);
   }
   try {
     await writeFileAtomic(output, bytes);
@@ -135,7 +156,8 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
         inputShape: ['batch', ...inputShape!],
         outputName: 'output',
       });
-    if (snippet) result.python = snippet;
+    if (snippet?.code) result.python = snippet.code;
+    else if (snippet) result.note = snippet.note;
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
@@ -147,8 +169,10 @@ export async function runExport(runDir: string, flags: ExportFlags): Promise<num
     process.stdout.write(
       `input 'input' ${fmtShape(['batch' as unknown as number, ...inputShape!])} ${inputType}, output 'output' (logits); run it with onnxruntime-node or onnxruntime-web\n`,
     );
+  } else if (snippet?.code) {
+    process.stdout.write(`\nLoad it in PyTorch:\n\n${snippet.code}\n`);
   } else {
-    process.stdout.write(`\nLoad it in PyTorch:\n\n${snippet}\n`);
+    process.stdout.write(`\n${snippet?.note ?? ''}\n`);
   }
   return 0;
 }

@@ -86,6 +86,13 @@ describe.concurrent('bp train names --model gpt, bp sample', () => {
       expect(ex.code, ex.stderr).toBe(0);
       expect(ex.stdout).toContain("input 'input' [batch,16] int64 character ids");
       expect(await exists(join(out, 'model.onnx'))).toBe(true);
+      // And to safetensors, with a note instead of PyTorch code bp does not write for a GPT.
+      const st = await runCli(['export', out, '--format', 'safetensors']);
+      expect(st.code, st.stderr).toBe(0);
+      expect(st.stdout).toContain('No PyTorch code printed for a GPT');
+      expect(await exists(join(out, 'weights.safetensors'))).toBe(true);
+      const stJson = await runCli(['export', out, '--format', 'safetensors', '--output', join(out, 'w2.safetensors'), '--json']);
+      expect(JSON.parse(stJson.stdout)).toMatchObject({ format: 'safetensors', note: expect.stringContaining('GPT') });
     },
     SLOW,
   );
