@@ -71,8 +71,8 @@ export function modelArtifacts(model: Module, op: string): ModelArtifacts {
   for (const { type, where } of unloadableTypes(modelJson.model)) {
     console.warn(
       `save: ${where} is a custom layer '${type}' that no registerLayer('${type}', factory) call has made loadable here: ` +
-        `load will refuse this file until one has; give the layer a layerType and a getConfig() with its constructor ` +
-        `arguments too, so the factory can rebuild it (the docs' guide "Custom layers", "Saving a custom layer")`,
+        `load will refuse this file until one has (the layer needs a layerType and a getConfig() with its constructor ` +
+        `arguments, if it has not got them, so the factory can rebuild it: the docs' guide "A custom layer", section "Saving a custom layer")`,
     );
   }
   if (model instanceof Sequential && model.compiled) {
