@@ -1,5 +1,5 @@
 import { ArgumentError, Tensor } from '@bp/tensor';
-import { record } from '@bp/tensor/internal';
+import { checkTensor, record } from '@bp/tensor/internal';
 import { noGrad } from './functional.js';
 import { defineOpName, isBuiltinOp, registerGradient, type GradientRule } from './gradients/registry.js';
 
@@ -59,11 +59,7 @@ export function customOp<I extends Tensor[] = Tensor[]>(name: string, def: Custo
   registerGradient(name, def.backward);
   const forward = def.forward;
   const op = (...inputs: I): Tensor => {
-    inputs.forEach((t, i) => {
-      if (!(t instanceof Tensor)) {
-        throw new ArgumentError(name, `input ${i} must be a Tensor, got ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}`);
-      }
-    });
+    inputs.forEach((t, i) => checkTensor(name, t, `input ${i}`));
     let out: unknown = noGrad(() => forward(...inputs));
     if (!(out instanceof Tensor)) throw new ArgumentError(name, `forward must return a Tensor, got ${out === null ? 'null' : typeof out}`);
     // An input handed back as it is: the op's output is a new tensor over the same values, so

@@ -13,6 +13,7 @@ import { Dense, Sequential } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
 import { cpuBackend, getBackend, manualSeed, setBackend, tidy, type Backend } from '@bp/tensor';
+import { REQUIRED_METHODS } from '@bp/tensor/internal';
 import { gpu, type GpuBackend } from '../src/index.js';
 
 /** The live-storage count at one step. */
@@ -42,24 +43,8 @@ export function countingCpu(): Backend & { live(): number } {
   const inner = cpuBackend() as unknown as Record<string, unknown>;
   let live = 0;
   const out: Record<string, unknown> = { ...inner };
-  const returnsStorage = [
-    'upload',
-    'fill',
-    'cast',
-    'unary',
-    'binary',
-    'where',
-    'reduce',
-    'matmul',
-    'transpose',
-    'slice',
-    'pad',
-    'concat',
-    'gather',
-    'scatterAdd',
-    'im2col',
-    'col2im',
-  ];
+  // Every required method but `read` returns a storage, and so do the two window kernels.
+  const returnsStorage = [...REQUIRED_METHODS.filter((m) => m !== 'read'), 'im2col', 'col2im'];
   for (const k of returnsStorage) {
     const f = inner[k] as (...a: unknown[]) => unknown;
     out[k] = (...a: unknown[]) => {

@@ -11,7 +11,7 @@ import {
   where,
   type TypedArray,
 } from '@bp/tensor';
-import { meanOverKept, nllTerms } from '@bp/tensor/internal';
+import { meanOverKept, nllTerms, shapesEqual } from '@bp/tensor/internal';
 import { hostChecks } from './validate.js';
 import type { Reduction } from './reduction.js';
 
@@ -70,7 +70,7 @@ export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: T
   const column = input.rank === 2 && ls.length === 2 && ls[0] === want[0] && ls[1] === 1;
   if (!same && !column) {
     // Labels of the input's own shape are one-hot rows given as int32: say how either form is written.
-    const oneHot = ls.length === input.rank && ls.every((d, i) => d === input.shape[i]);
+    const oneHot = shapesEqual(ls, input.shape);
     throw new ShapeError(
       loss,
       `labels ${fmtShape(ls)} do not match input ${fmtShape(input.shape)}: expected ${fmtShape(want)}` +

@@ -53,6 +53,8 @@ export { addAlong } from './ops/movement.js';
 export { UNARY_OPS } from './backend/unary-ops.js';
 export type { UnaryDef } from './backend/unary-ops.js';
 export { make, toTensor, checkTensor, composite } from './ops/util.js';
+export { shapesEqual } from './shape.js';
+export { REQUIRED_METHODS } from './backend/registry.js';
 
 // Every op module is loaded by now: complete the Tensor methods.
 installMethods();

@@ -1,5 +1,5 @@
 import { ArgumentError, BpError, ShapeError, Tensor, fmtShape, type OpAttrs, type OpName } from '@bp/tensor';
-import { closest } from '@bp/tensor/internal';
+import { closest, shapesEqual } from '@bp/tensor/internal';
 import type { GradContext } from '../tape.js';
 
 /** Turns the gradient of an op's output into gradients of its inputs (null: none flows). */
@@ -19,13 +19,17 @@ export type GradientRules<K extends OpName> = { [P in K]: GradientRule<P> | null
 const rules = new Map<string, GradientRule>();
 /** Ops whose rule was registered through {@link registerGradient}: nothing is assumed about what it reads. */
 const custom = new Set<string>();
-/** Every op @bp/tensor records (those without a gradient too), and the ops defined with `customOp`. */
-const known = new Set<string>();
+/** Every op @bp/tensor records, those without a gradient (null in the table) too. */
+const builtin = new Set<string>();
+/** The names defined with `customOp`. */
+const defined = new Set<string>();
+/** The rules this package installed, so that registering one again restores it as it was. */
+const installed = new Map<string, GradientRule>();
 
 /** Installs a table of rules (every op of @bp/tensor's table is installed by this package). @internal */
 export function installGradients(table: Partial<Record<string, GradientRule<never> | null>>): void {
   for (const [op, rule] of Object.entries(table)) {
-    known.add(op);
+    builtin.add(op);
     if (rule) {
       rules.set(op, rule as unknown as GradientRule);
       installed.set(op, rule as unknown as GradientRule);
@@ -33,19 +37,13 @@ export function installGradients(table: Partial<Record<string, GradientRule<neve
   }
 }
 
-/** The names defined with `customOp`. */
-const defined = new Set<string>();
-/** The rules this package installed, so that registering one again restores it as it was. */
-const installed = new Map<string, GradientRule>();
-
 /** Whether @bp/tensor records an op named `op`. @internal */
 export function isBuiltinOp(op: string): boolean {
-  return known.has(op) && !defined.has(op);
+  return builtin.has(op);
 }
 
 /** Makes `op` a name {@link registerGradient} accepts (`customOp` defines it). @internal */
 export function defineOpName(op: string): void {
-  known.add(op);
   defined.add(op);
 }
 
@@ -64,8 +62,8 @@ export function defineOpName(op: string): void {
  * changes in place before it runs, and what it returns is checked against the inputs' shapes.
  */
 export function registerGradient(op: string, rule: GradientRule): void {
-  if (typeof op !== 'string' || !known.has(op)) {
-    const near = typeof op === 'string' ? closest(op, [...known]) : null;
+  if (typeof op !== 'string' || !(builtin.has(op) || defined.has(op))) {
+    const near = typeof op === 'string' ? closest(op, [...builtin, ...defined]) : null;
     throw new ArgumentError(
       'registerGradient',
       `no op is named ${JSON.stringify(op)}${near === null ? '' : ` (did you mean '${near}'?)`}: a rule replaces the gradient of an op @bp/tensor records (listGradients() names them) or of one made with customOp`,
@@ -98,7 +96,7 @@ function checkedRule(op: string, rule: GradientRule): GradientRule {
       if (g === null || g === undefined) return;
       if (!(g instanceof Tensor)) throw new BpError(op, `the gradient rule returned ${typeof g} for input ${i}; expected a Tensor or null`);
       const want = ctx.inputs[i].shape;
-      if (g.shape.length !== want.length || g.shape.some((d, k) => d !== want[k])) {
+      if (!shapesEqual(g.shape, want)) {
         throw new ShapeError(op, `the gradient rule returned ${fmtShape(g.shape)} for input ${i}, whose shape is ${fmtShape(want)}`);
       }
     });

@@ -13,6 +13,7 @@ import {
 } from '@bp/layers';
 import { noGrad } from '@bp/autograd';
 import { ArgumentError, FormatError, type Tensor, fmtShape, tensor, zeros } from '@bp/tensor';
+import { shapesEqual } from '@bp/tensor/internal';
 import { exportOnnx } from '../export/export-onnx.js';
 import { ARCHITECTURE_KEY } from '../metadata.js';
 import { AttributeType, DataType, type ModelProto, type NodeProto, decodeModel, int64 } from '../proto/onnx.js';
@@ -97,7 +98,7 @@ function fromArchitecture(json: string, file: ModelProto, source: string, chainE
   for (const [name, param] of Object.entries(module.stateDict())) {
     const exact = byName.get(name);
     // Same count but other dims: ONNX Runtime would read the graph with those dims, so bp must not reshape them silently.
-    if (exact && (exact.dims.length !== param.shape.length || exact.dims.some((d, k) => d !== param.shape[k]))) {
+    if (exact && !shapesEqual(exact.dims, param.shape)) {
       throw new FormatError(
         source,
         `initializer ${shown(name)} has dims [${exact.dims.join(', ')}] but the parameter of its ${ARCHITECTURE_KEY} metadata has shape ${fmtShape(param.shape)}`,

@@ -25,7 +25,7 @@ export function listBackends(): string[] {
 }
 
 /** Every method of `Backend` that is not optional: a backend object without one is refused when it is set, before an op fails on it. */
-const REQUIRED_METHODS = [
+export const REQUIRED_METHODS = [
   'upload',
   'read',
   'fill',
