@@ -1,5 +1,5 @@
-import { ones, zeros } from '@bp/tensor';
-import { describe, expect, it } from 'vitest';
+import { cpuBackend, getBackend, ones, setBackend, zeros, type Backend } from '@bp/tensor';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from './io/safetensors.js';
 import { fromMemory } from './io/memory.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -45,8 +45,35 @@ describe('the build bound on window layers', () => {
     ),
   });
 
-  it('refuses settings that would make building compute gigabytes, naming the layer, within seconds', () => {
-    const started = performance.now();
+  /**
+   * The CPU backend, noting the most values any one storage it hands out holds: what a build
+   * allocated at its largest, counted rather than timed.
+   */
+  const measuring = (): Backend & { largest(): number } => {
+    let largest = 0;
+    const note = (r: unknown): unknown => {
+      for (const s of Array.isArray(r) ? r : [r]) if (ArrayBuffer.isView(s)) largest = Math.max(largest, (s as Float32Array).length);
+      return r;
+    };
+    const wrap = (o: Record<string, unknown>): Record<string, unknown> =>
+      Object.fromEntries(
+        Object.entries(o).map(([k, v]) => [
+          k,
+          typeof v === 'function' ? (...a: unknown[]) => note((v as (...x: unknown[]) => unknown)(...a)) : v,
+        ]),
+      );
+    const inner = cpuBackend() as unknown as Record<string, unknown>;
+    const out = wrap(inner);
+    if (inner.fused) out.fused = wrap(inner.fused as Record<string, unknown>);
+    out.largest = () => largest;
+    return out as unknown as Backend & { largest(): number };
+  };
+  const before = getBackend();
+  afterEach(() => setBackend(before));
+
+  it('refuses settings that would make building allocate gigabytes, naming the layer, before any storage passes the bound', () => {
+    const backend = measuring();
+    setBackend(backend);
     // An adaptive pooling to 20000x20000 after a 2-value input: 400 million values.
     expect(() =>
       fromMemory(
@@ -71,8 +98,10 @@ describe('the build bound on window layers', () => {
       config: { inChannels: 1, outChannels: 1, kernelSize: 2, stride: 1024, dilation: 1024, bias: false },
     }));
     expect(() => fromMemory(artifacts([1, 2, 2], spread))).toThrow(/ConvTranspose2d.*takes building past/);
-    // Before the bound: minutes and gigabytes (24 GB for the pooling); now the few layers it lets through.
-    expect(performance.now() - started).toBeLessThan(5000);
+    // Before the bound: minutes and gigabytes (24 GB for the pooling); now no storage of the layers
+    // it lets through holds more than the bound's 67108864 values (the paddings stop at 6145^2).
+    expect(backend.largest()).toBeGreaterThan(6145 * 6145 - 1);
+    expect(backend.largest()).toBeLessThanOrEqual(67108864);
   });
 
   it('bounds only builds within a budget: the same layers run outside one', () => {
