@@ -104,7 +104,8 @@ export interface ModelProto {
 
 let modelType: protobuf.Type | null = null;
 
-function modelProto(): protobuf.Type {
+/** The `onnx.ModelProto` message type, built from the schema on first use. */
+export function modelProto(): protobuf.Type {
   if (modelType === null) {
     const root = protobuf.Root.fromJSON(ONNX_SCHEMA as protobuf.INamespace);
     root.resolveAll();
