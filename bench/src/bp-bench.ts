@@ -13,13 +13,18 @@ import { cpuClock, median, syntheticMnist, type MlpResult, type MlpWorkload } fr
 export function bpMatmulGflops(n: number, reps: number): number {
   const a = rand([n, n]);
   const b = rand([n, n]);
-  for (let i = 0; i < 4 * THREAD_POLICY_WARMUP + 2; i++) a.matmul(b);
+  for (let i = 0; i < 4 * THREAD_POLICY_WARMUP + 2; i++) a.matmul(b).dispose();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    a.matmul(b);
+    const c = a.matmul(b);
     times.push((performance.now() - t0) / 1000);
+    // Given back as each product is in TensorFlow.js' figure (and freed as PyTorch frees `a @ b`),
+    // so the next output reuses its memory instead of new pages the system must zero and map in.
+    c.dispose();
   }
+  a.dispose();
+  b.dispose();
   return (2 * n ** 3) / median(times) / 1e9;
 }
 

@@ -31,6 +31,8 @@ export interface RunFigures {
     | {
         plain: { oneThread: Rates; allThreads: Rates };
         fma: { oneThread: Rates; allThreads: Rates } | Skipped;
+        /** The SIMD peak the percentages are of (GFLOP/s). */
+        peakUsed?: { oneThread: number; allThreads: number };
       };
   trainMnistPeakMemory: Record<string, unknown>;
   determinism: { checks: DeterminismCheck[] } | Skipped;
@@ -133,15 +135,23 @@ export function goals(run: RunFigures): Goal[] {
         met: speedup >= TFJS_GOAL_SPEEDUP,
       });
     }
+    const peak = isSkipped(run.matmulVsPeak) ? undefined : run.matmulVsPeak.peakUsed?.allThreads;
     for (const n of Object.keys(tf.matmulGflops ?? {})) {
       const bpRate = run.bp.matmulGflops[n];
       if (bpRate === undefined) continue;
       const speedup = round(bpRate / tf.matmulGflops[n]);
+      // The most any product could reach here: the SIMD peak of all threads over TensorFlow.js' rate.
+      const ceiling = peak === undefined ? undefined : round(peak / tf.matmulGflops[n]);
       out.push({
         goal: `${n}x${n} product: bp rate / TensorFlow.js rate`,
         measured: speedup,
         target: `>= ${TFJS_GOAL_SPEEDUP}`,
         met: speedup >= TFJS_GOAL_SPEEDUP,
+        ...(ceiling === undefined
+          ? {}
+          : {
+              note: `the SIMD peak of all threads (${round(peak!)} GFLOP/s) is ${ceiling}x TensorFlow.js' rate: the most any product could reach on this machine`,
+            }),
       });
     }
   }
