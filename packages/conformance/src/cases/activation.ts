@@ -86,8 +86,8 @@ export const activationCases: CaseBuilder = (ctx) => {
       check1('elu', (x) => elu(x), [NaN, Infinity, -1, 0, 3, -0.950213], [1, 1, 0, 1, 1, 0.0497871]);
       check1('celu', (x) => celu(x, 0.5), [NaN, Infinity, -0.5, 0, 3, -0.4987606], [1, 1, 0, 1, 1, 0.0024788]);
       check1('selu', selu, [NaN, Infinity, -1.7580993, 0, 3.1521029, -1.6705687], [1.050701, 1.050701, 0, 1.7580993, 1.050701, 0.0875306]);
-      // PyTorch's hardswish(-Infinity) is NaN (-Infinity * 0); 0, the limit, here.
-      check1('hardswish', hardswish, [NaN, Infinity, 0, 0, 3, -0], [1, 1, 0, 0.5, 1.5, -0.5]);
+      // PyTorch's hardswish(-Infinity) is NaN (-Infinity * 0), its gradient there 0.
+      check1('hardswish', hardswish, [NaN, Infinity, NaN, 0, 3, -0], [1, 1, 0, 0.5, 1.5, -0.5]);
       check1('hardsigmoid', hardsigmoid, [NaN, 1, 0, 0.5, 1, 0], [0, 0, 0, 1 / 6, 0, 0]);
     }),
     c('gradients at the kinks follow PyTorch (hand-derived)', () => {

@@ -198,7 +198,8 @@ export function relu6(x: Tensor): Tensor {
 
 /**
  * Hardswish, `x * relu6(x + 3) / 6`. As PyTorch, the gradient is `x/3 + 1/2` on [-3, 3]
- * (so -1/2 at -3 and 3/2 at 3), 0 below and 1 above.
+ * (so -1/2 at -3 and 3/2 at 3), 0 below and 1 above; hardswish(-Infinity) is NaN
+ * (`-Infinity * 0`), as in PyTorch.
  */
 export function hardswish(x: Tensor): Tensor {
   const xf = f32('hardswish', x);
@@ -206,7 +207,8 @@ export function hardswish(x: Tensor): Tensor {
   // in its gradient: there, and at NaN, the gradient is 1 (the last piece's), as in PyTorch.
   const xm = where(mul(ge(xf, -3), le(xf, 3)), xf, 0);
   const mid = div(mul(xm, add(xm, 3)), 6);
-  return where(lt(xf, -3), 0, where(le(xf, 3), mid, xf));
+  // Below -3, x * 0 as PyTorch computes it: -0, and NaN at -Infinity (its gradient 0 all the same).
+  return where(lt(xf, -3), mul(xf, 0), where(le(xf, 3), mid, xf));
 }
 
 /** Hardsigmoid, `relu6(x + 3) / 6`; as PyTorch, its gradient is 1/6 strictly inside (-3, 3), 0 elsewhere. */
