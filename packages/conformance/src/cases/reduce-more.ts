@@ -295,6 +295,13 @@ export const reduceMoreCases: CaseBuilder = (ctx) => {
         'norm 0.5 over axis 1',
       );
       expectClose(norm(tensor([0, 3, -1, 0]), 0), 2, tol, 'norm 0 counts nonzeros');
+      // PyTorch 1.13: vector_norm(x, 0) over [0, 3, -1, inf, nan] is 4, and backward() leaves x a zero gradient.
+      expectClose(
+        gradsOfOne(tensor([0, 3, -1, Infinity, NaN]), (t) => norm(t, 0)),
+        [0, 0, 0, 0, 0],
+        tol,
+        'norm 0 gradient',
+      );
       expectClose(norm(tensor([2, -1, 3]), -Infinity), 1, tol, 'norm -Infinity');
       expectClose(norm(tensor([2, 4]), -1), 4 / 3, tol, 'norm -1');
     }),

@@ -79,7 +79,7 @@ export type NormOrder = number | 'fro';
  * `'fro'` giving `sqrt(sum(x^2))`, `p = Infinity` `max(|x|)`, `p = -Infinity` `min(|x|)` and
  * `p = 0` counting the nonzero values. Gradients as PyTorch: 0 at a zero norm (not NaN) for
  * `p > 1`; `sign(x)` for p = 1; for ±Infinity shared evenly among the tied largest (smallest) `|x|`;
- * none for p = 0.
+ * 0 for p = 0.
  *
  * @example
  * norm(tensor([3, -4]));           // 5
@@ -99,7 +99,12 @@ export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false)
     const xf = toFloat(x);
     if (p === 1) return sum(abs(xf), axes, keepDims);
     if (p === 2 || p === 'fro') return sqrtZeroSafe(sum(square(xf), axes, keepDims));
-    if (p === 0) return sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
+    if (p === 0) {
+      const count = sum(cast(ne(xf, 0), 'float32'), axes, keepDims);
+      // A count has no slope; as in PyTorch the result still hangs on x (a where that picks 0
+      // everywhere), so backward() through it gives x a zero gradient instead of refusing.
+      return x.requiresGrad ? add(count, sum(where(1, 0, xf), axes, keepDims)) : count;
+    }
     // Norms of negative order (-Infinity included) and the Infinity norm have no value over nothing (PyTorch refuses them too).
     if ((p < 0 || p === Infinity) && axes.some((a) => x.shape[a] === 0)) {
       throw new ArgumentError('norm', `the ${p} norm of an empty axis of shape [${x.shape.join(',')}] is undefined`);
