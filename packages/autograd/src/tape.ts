@@ -334,7 +334,7 @@ function runBackward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}, ta
   if (!root.requiresGrad) {
     throw new BpError(
       'backward',
-      `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad: true (or it ran inside noGrad)`,
+      `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad: true, it ran inside noGrad, or it came only through ops without a gradient (detach, comparisons, argmax, int32 results)`,
     );
   }
   let g0: Tensor;
