@@ -8,7 +8,7 @@
 import { presets } from '@bp/layers';
 import { crossEntropyLoss } from '@bp/losses';
 import { Adam } from '@bp/optim';
-import { manualSeed, rand, randint, setBackend, type Tensor } from '@bp/tensor';
+import { getBackend, manualSeed, rand, randint, setBackend, tidy, type Tensor } from '@bp/tensor';
 import { out as c } from '../style.js';
 
 /** Flags of `bp bench`. */
@@ -31,13 +31,24 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median seconds of `reps` runs of `fn` after one warm-up; `fn` returns a tensor to read, so lazy backends finish. */
+/**
+ * Median seconds of `reps` runs of `fn` after one warm-up. `fn` returns a tensor, read on a GPU
+ * backend so that it has finished (the CPU backend's ops finish before they return, and a read
+ * would time a copy of the values), then disposed, as a training loop's `tidy` would: an output
+ * left to the garbage collector makes the next one take new memory, and the figure time that
+ * instead of the op.
+ */
 function time(fn: () => Tensor, reps: number): number {
-  fn().dataSync();
+  const run = (): void => {
+    const t = fn();
+    if (getBackend().name !== 'cpu') t.dataSync();
+    t.dispose();
+  };
+  run();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    fn().dataSync();
+    run();
     times.push((performance.now() - t0) / 1000);
   }
   return median(times);
@@ -67,10 +78,13 @@ function benchBackend(name: string, small: boolean): BenchResult {
     opt.step();
     return loss;
   };
-  for (let i = 0; i < 3; i++) step().item();
+  // Each step in tidy, as fit runs it: its temporaries go back to the backend at once.
+  for (let i = 0; i < 3; i++) tidy(() => step().item());
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step().item();
+  for (let i = 0; i < steps; i++) tidy(() => step().item());
   const seconds = (performance.now() - t0) / 1000;
+  for (const t of [a, b, m1, m2, x, y]) t.dispose();
+  opt.dispose();
   const eps = (steps * batchSize) / seconds;
   return {
     backend: name,
