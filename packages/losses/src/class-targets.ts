@@ -131,12 +131,22 @@ export function weightedNll(
   const [m, c] = logp.shape;
   const flat = new Int32Array(m);
   for (let i = 0; i < m; i++) flat[i] = i * c + (labels[i] === ignoreIndex ? 0 : labels[i]);
-  const picked = gather(logp.reshape([m * c]), tensor(flat, { shape: [m] })).neg();
   const { w, total, anyIgnored } = targetWeights(labels, weights, ignoreIndex);
+  let picked = gather(logp.reshape([m * c]), tensor(flat, { shape: [m] })).neg();
+  // Ignored rows are 0 whatever their log-probabilities hold (-Infinity or NaN times a weight of 0 is NaN).
+  if (anyIgnored) picked = where(keptRows(labels, ignoreIndex), picked, 0);
   const per = weights || anyIgnored ? picked.mul(tensor(w, { shape: [m] })) : picked;
   if (reduction === 'none') return per.reshape(outShape);
   if (reduction === 'sum') return per.sum();
   return meanOverKept(per.sum(), total);
+}
+
+/** Int32 `[M]`: 1 where the label is not `ignoreIndex`, else 0. */
+export function keptRows(labels: TypedArray, ignoreIndex: number): Tensor {
+  return tensor(
+    Int32Array.from(labels, (v) => (v === ignoreIndex ? 0 : 1)),
+    { shape: [labels.length], dtype: 'int32' },
+  );
 }
 
 /** Throws unless `t` broadcasts to `shape` without changing it. */

@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError, Tensor, fmtShape, tensor, where } from '@bp/tensor';
 import { meanOverKept, softmaxCrossEntropy, composite } from '@bp/tensor/internal';
-import { classLabels, classWeights, deviceNll, targetWeights, toRows, weightedNll } from './class-targets.js';
+import { classLabels, classWeights, deviceNll, keptRows, targetWeights, toRows, weightedNll } from './class-targets.js';
 import { readReduction, reduce, type LossOptions } from './reduction.js';
 import { floatTensor, hostChecks } from './validate.js';
 
@@ -86,7 +86,8 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
         r.outShape,
       );
       if (s === 0) return d.loss;
-      let smooth = (wT ? logp.mul(wT) : logp).sum(-1).neg().mul(d.keep);
+      // Ignored rows are 0 whatever their log-probabilities hold (where, not a product with 0).
+      let smooth = where(d.keep, (wT ? logp.mul(wT) : logp).sum(-1).neg(), 0);
       smooth = where(d.ok, smooth, Number.NaN);
       let ret: Tensor;
       if (reduction === 'none') ret = smooth.reshape(r.outShape);
@@ -102,13 +103,7 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
     const { total, anyIgnored } = targetWeights(ids, weights, ignoreIndex);
     let kept = 0;
     for (const v of ids) if (v !== ignoreIndex) kept++;
-    if (anyIgnored)
-      smooth = smooth.mul(
-        tensor(
-          Float32Array.from(ids, (v) => (v === ignoreIndex ? 0 : 1)),
-          { shape: [ids.length] },
-        ),
-      );
+    if (anyIgnored) smooth = where(keptRows(ids, ignoreIndex), smooth, 0);
     let ret: Tensor;
     if (reduction === 'none') ret = smooth.reshape(r.outShape);
     else if (reduction === 'sum') ret = smooth.sum();

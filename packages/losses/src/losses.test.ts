@@ -1,5 +1,5 @@
 import '@bp/autograd';
-import { ArgumentError, DTypeError, IndexError, ShapeError, tensor } from '@bp/tensor';
+import { ArgumentError, DTypeError, IndexError, ShapeError, setDebugChecks, tensor } from '@bp/tensor';
 import { describe, expect, it } from 'vitest';
 import {
   bceLoss,
@@ -270,4 +270,76 @@ describe('class weights, ignoreIndex, probability targets and KL divergence: bad
     s.backward();
     expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 0, 0]);
   });
+});
+
+describe('ignored rows holding -Infinity or NaN', () => {
+  // PyTorch 1.13: F.nll_loss / F.cross_entropy skip an ignored row whatever it holds
+  // (a -Infinity log-probability times a weight of 0 would be NaN).
+  const y = labels([0, -100, 2]);
+  for (const checks of [true, false] as const) {
+    const mode = checks ? 'value checks on' : 'value checks off';
+    it(`nllLoss: 0.75 and the gradient of the kept rows (${mode})`, () => {
+      setDebugChecks(checks);
+      try {
+        const x = tensor(
+          [
+            [-0.5, -1, -2],
+            [-Infinity, -0.1, -3],
+            [-1, -1, -1],
+          ],
+          { requiresGrad: true },
+        );
+        const loss = nllLoss(x, y);
+        expect(loss.item()).toBeCloseTo(0.75, 6);
+        loss.backward();
+        expect(x.grad!.toArray()).toEqual([
+          [-0.5, 0, 0],
+          [0, 0, 0],
+          [0, 0, -0.5],
+        ]);
+        expect(nllLoss(x, y, { reduction: 'none' }).toArray()).toEqual([0.5, 0, 1]);
+      } finally {
+        setDebugChecks('auto');
+      }
+    });
+    for (const [name, opts, value, grad0, grad2] of [
+      ['plain', {}, 1.753109097480774, [-0.454984724, 0.122364245, 0.332620502], [0.166666657, 0.166666657, -0.333333343]],
+      [
+        'labelSmoothing 0.1',
+        { labelSmoothing: 0.1 },
+        1.7031090259552002,
+        [-0.421651363, 0.10569758, 0.315953821],
+        [0.149999991, 0.149999991, -0.300000012],
+      ],
+      [
+        'weights and labelSmoothing 0.1',
+        { weight: tensor([1, 2, 3]), labelSmoothing: 0.1 },
+        1.3919187784194946,
+        [-0.208574921, 0.050633669, 0.157941282],
+        [0.23333329, 0.224999949, -0.458333313],
+      ],
+    ] as const)
+      it(`crossEntropyLoss, ${name}: PyTorch's value, and no gradient to the ignored row (${mode})`, () => {
+        setDebugChecks(checks);
+        try {
+          const z = tensor(
+            [
+              [1, 2, 3],
+              [-Infinity, 0, 1],
+              [0, 0, 0],
+            ],
+            { requiresGrad: true },
+          );
+          const loss = crossEntropyLoss(z, y, opts);
+          expect(loss.item()).toBeCloseTo(value, 5);
+          loss.backward();
+          const g = z.grad!.toArray() as number[][];
+          g[0].forEach((v, i) => expect(v).toBeCloseTo(grad0[i], 6));
+          expect(g[1]).toEqual([0, 0, 0]);
+          g[2].forEach((v, i) => expect(v).toBeCloseTo(grad2[i], 6));
+        } finally {
+          setDebugChecks('auto');
+        }
+      });
+  }
 });

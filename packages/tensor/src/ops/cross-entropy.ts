@@ -115,10 +115,13 @@ export interface NllTerms {
  * @bp/losses' device-side NLL (which adds class weights). Internal.
  */
 export function nllTerms(logp: Tensor, labels: Tensor, ignoreIndex: number): NllTerms {
-  const { picked, inRange } = pickNegated(logp, labels);
+  const { picked: raw, inRange } = pickNegated(logp, labels);
   const ignored = eq(labels, ignoreIndex);
   const ok = gt(add(inRange, ignored), 0);
   const keep = add(neg(cast(ignored, 'float32')), 1);
+  // 0 on ignored rows whatever their log-probabilities hold: a -Infinity or NaN there would make
+  // the row's weight of 0 give NaN (PyTorch skips those rows).
+  const picked = where(ignored, 0, raw);
   return { picked, inRange, ignored, ok, keep };
 }
 
