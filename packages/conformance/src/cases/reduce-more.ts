@@ -303,6 +303,33 @@ export const reduceMoreCases: CaseBuilder = (ctx) => {
         'norm 0 gradient',
       );
       expectClose(norm(tensor([2, -1, 3]), -Infinity), 1, tol, 'norm -Infinity');
+      // PyTorch 1.13 (linalg.vector_norm): an infinite value off the extreme changes nothing.
+      expectClose(norm(tensor([Infinity, 1, 0.5]), -Infinity), 0.5, tol, 'norm -Infinity beside Infinity');
+      expectClose(
+        norm(
+          tensor([
+            [Infinity, 2],
+            [3, -Infinity],
+          ]),
+          -Infinity,
+          0,
+        ),
+        [3, 2],
+        tol,
+        'norm -Infinity over axis 0 beside ±Infinity',
+      );
+      expectClose(
+        gradsOfOne(tensor([Infinity, 1, 0.5]), (t) => norm(t, -Infinity)),
+        [0, 0, 1],
+        tol,
+        'norm -Infinity gradient',
+      );
+      expectClose(
+        gradsOfOne(tensor([Infinity, 1, -Infinity]), (t) => norm(t, Infinity)),
+        [0.5, 0, -0.5],
+        tol,
+        'norm Infinity gradient, tied',
+      );
       expectClose(norm(tensor([2, 4]), -1), 4 / 3, tol, 'norm -1');
     }),
     c('cumsum cumprod cummax cummin (hand-derived; zeros, ties, NaN)', async () => {

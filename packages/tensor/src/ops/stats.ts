@@ -112,8 +112,10 @@ export function norm(x: Tensor, p: NormOrder = 2, axis?: Axis, keepDims = false)
     if (p === Infinity || p === -Infinity) {
       const a = abs(xf);
       const top = (p === Infinity ? max(a, axes, true) : min(a, axes, true)).detach();
-      const mask = cast(eq(a, top), 'float32');
-      return sum(div(mul(a, mask), sum(mask, axes, true)), axes, keepDims);
+      const hit = eq(a, top);
+      // where, not a product with the 0/1 mask: an infinite |x| off the extreme (the -Infinity
+      // norm of [Infinity, 1]) would make Infinity * 0 = NaN.
+      return sum(div(where(hit, a, 0), sum(cast(hit, 'float32'), axes, true)), axes, keepDims);
     }
     // sum(|x|^p)^(1/p); for p > 0 with a zero gradient where the sum is 0, as PyTorch's.
     const s = sum(absPow(xf, p), axes, keepDims);
