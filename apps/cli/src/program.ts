@@ -98,14 +98,21 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command('eval')
       .description("evaluate a saved model on a dataset's test split")
       .argument('<model-dir>', 'a directory written by bp train --out')
-      .addArgument(new Argument('<dataset>', 'dataset to evaluate on').choices(DATASETS).argParser(oneOf(DATASETS)))
+      .addArgument(
+        new Argument('[dataset]', 'dataset to evaluate on (default: the one the run trained on, from its run.json)')
+          .choices(DATASETS)
+          .argParser(oneOf(DATASETS)),
+      )
       .option('--data-dir <dir>', 'directory with the IDX files (MNIST, Fashion-MNIST)')
       .option('--limit <n>', 'use only the first N test examples', positiveInt)
       .option('--batch-size <n>', 'examples per forward pass', positiveInt, 256)
       .addOption(new Option('--backend <name>', 'where the math runs').choices(BACKENDS).argParser(oneOf(BACKENDS)).default('cpu'))
       .option('--json', 'print the result as one JSON object')
-      .addHelpText('after', examples(['bp eval runs/mnist mnist', 'bp eval runs/fashion fashion-mnist --data-dir ~/data/fashion --json']))
-      .action(async (modelDir: string, dataset: string, opts) => {
+      .addHelpText(
+        'after',
+        examples(['bp eval runs/mnist', 'bp eval runs/mnist mnist', 'bp eval runs/fashion fashion-mnist --data-dir ~/data/fashion --json']),
+      )
+      .action(async (modelDir: string, dataset: string | undefined, opts) => {
         const { runEval } = await import('./commands/eval.js');
         setExitCode(await runEval(modelDir, dataset, opts));
       }),

@@ -6,7 +6,7 @@
 import { noGrad } from '@bp/autograd';
 import { BpError, fmtShape, manualSeed, narrow } from '@bp/tensor';
 import { useBackend } from '../backend.js';
-import type { DatasetName } from '../choices.js';
+import { isDatasetName, type DatasetName } from '../choices.js';
 import { loadData } from '../datasets.js';
 import { loadModelDir } from '../model-dir.js';
 import { sequenceLoss } from '../gpt-task.js';
@@ -14,6 +14,7 @@ import { lossFor, modelOutputs, outputsNote } from '../model-output.js';
 import { out as c } from '../style.js';
 import { terminalSafe } from '../terminal-safe.js';
 import { evaluate } from '../trainer.js';
+import { UsageError } from '../usage-error.js';
 
 /** Flags of `bp eval`. */
 export interface EvalFlags {
@@ -25,10 +26,16 @@ export interface EvalFlags {
 }
 
 /** Runs `bp eval`; returns the exit status. */
-export async function runEval(modelDir: string, dataset: string, flags: EvalFlags): Promise<number> {
+export async function runEval(modelDir: string, dataset: string | undefined, flags: EvalFlags): Promise<number> {
   await useBackend(flags.backend);
   const { model, run } = await loadModelDir(modelDir);
-  const name = dataset as DatasetName;
+  // Without a dataset, the one the run trained on (as bp predict does).
+  const recorded = run?.settings.dataset;
+  if (dataset === undefined && (!recorded || !isDatasetName(recorded))) {
+    const dir = terminalSafe(modelDir);
+    throw new UsageError(`bp eval needs a dataset: ${dir} has no run.json naming one (e.g. bp eval ${dir} mnist)`);
+  }
+  const name = (dataset ?? recorded) as DatasetName;
   const sameData = run?.settings.dataset === name;
   manualSeed(run?.settings.seed ?? 42);
   const data = await loadData(name, {

@@ -51,6 +51,15 @@ describe.concurrent('bp train', () => {
       const ev = await runCli(['eval', out, 'xor', '--json']);
       expect(ev.code, ev.stderr).toBe(0);
       expect(JSON.parse(ev.stdout).accuracy).toBe(1);
+      // Without a dataset, eval takes the one run.json names; a directory without run.json needs one.
+      const byRun = await runCli(['eval', out, '--json']);
+      expect(byRun.code, byRun.stderr).toBe(0);
+      expect(JSON.parse(byRun.stdout)).toMatchObject({ dataset: 'xor', accuracy: 1 });
+      await rm(join(out, 'run.json'));
+      const bare = await runCli(['eval', out]);
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain('bp eval needs a dataset: ');
+      expect(bare.stderr).toContain('has no run.json naming one');
     },
     SLOW,
   );
