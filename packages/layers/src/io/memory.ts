@@ -72,7 +72,7 @@ export function modelArtifacts(model: Module, op: string): ModelArtifacts {
     console.warn(
       `save: ${where} is a custom layer '${type}' that no registerLayer('${type}', factory) call has made loadable here: ` +
         `load will refuse this file until one has (the layer needs a layerType and a getConfig() with its constructor ` +
-        `arguments, if it has not got them, so the factory can rebuild it: the docs' guide "A custom layer", section "Saving a custom layer")`,
+        `arguments, if it has not got them, so the factory can rebuild it: the docs' guide "Writing a custom layer" (guides/custom-layer), section "Saving a custom layer")`,
     );
   }
   if (model instanceof Sequential && model.compiled) {
