@@ -117,5 +117,39 @@ describe('registerGradient', () => {
     const y = tensor([2], { requiresGrad: true });
     expect(() => cube(y).backward()).toThrow(BpError);
     expect(() => cube(y).backward()).toThrow(/^testCube: the gradient rule returned \[2\] for input 0, whose shape is \[1\]/);
+    // A customOp has no other rule to go back to.
+    expect(() => registerGradient('testCube', null)).toThrow(
+      /^registerGradient: 'testCube' was made with customOp and has no other rule to restore/,
+    );
+  });
+
+  it("null restores an op's own rule: after a replacement, and for an op without one", () => {
+    const grad = (f: (t: Tensor) => Tensor): number[] => {
+      const x = tensor([0.25, 3], { requiresGrad: true });
+      f(x).sum().backward();
+      return Array.from(x.grad!.dataSync());
+    };
+    try {
+      registerGradient('pow', (dy, { inputs: [x, p] }) => [
+        dy
+          .mul(p)
+          .mul(x.pow(p.sub(1)))
+          .clamp(-1, 1),
+        null,
+      ]);
+      expect(grad((x) => x.pow(2))).toEqual([0.5, 1]);
+    } finally {
+      registerGradient('pow', null);
+    }
+    expect(grad((x) => x.pow(2))).toEqual([0.5, 6]);
+    // round's own gradient is 0 (as PyTorch's): a straight-through rule, then round's again.
+    expect(grad((x) => x.round().mul(2))).toEqual([0, 0]);
+    try {
+      registerGradient('round', (dy) => [dy]);
+      expect(grad((x) => x.round().mul(2))).toEqual([2, 2]);
+    } finally {
+      registerGradient('round', null);
+    }
+    expect(grad((x) => x.round().mul(2))).toEqual([0, 0]);
   });
 });

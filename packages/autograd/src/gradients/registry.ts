@@ -57,11 +57,15 @@ export function defineOpName(op: string): void {
  * registerGradient('exp', (dy, { output }) => [dy.mul(output)]);
  * ```
  *
+ * `attrs` holds the op's settings (`sum`: `{ axes, keepDims }`), `saved` what its forward pass kept;
+ * a number operand (`x.pow(2)`) is an input too, a 0-d tensor, whose gradient may be null. A rule
+ * holds for the whole process; `registerGradient(op, null)` restores the op's own rule.
+ *
  * A name no op has (a typo such as `'sigmod'`) throws an `ArgumentError` naming the closest op;
  * a new differentiable op is made with `customOp`. Every value the rule could read is checked for
  * changes in place before it runs, and what it returns is checked against the inputs' shapes.
  */
-export function registerGradient(op: string, rule: GradientRule): void {
+export function registerGradient(op: string, rule: GradientRule | null): void {
   if (typeof op !== 'string' || !(builtin.has(op) || defined.has(op))) {
     const near = typeof op === 'string' ? closest(op, [...builtin, ...defined]) : null;
     throw new ArgumentError(
@@ -69,8 +73,25 @@ export function registerGradient(op: string, rule: GradientRule): void {
       `no op is named ${JSON.stringify(op)}${near === null ? '' : ` (did you mean '${near}'?)`}: a rule replaces the gradient of an op @bp/tensor records (listGradients() names them) or of one made with customOp`,
     );
   }
+  if (rule === null) {
+    // The op's own rule back (none, for an op of @bp/tensor that has none).
+    if (!builtin.has(op)) {
+      throw new ArgumentError(
+        'registerGradient',
+        `'${op}' was made with customOp and has no other rule to restore: give a rule, or call customOp again`,
+      );
+    }
+    const own = installed.get(op);
+    if (own) rules.set(op, own);
+    else rules.delete(op);
+    custom.delete(op);
+    return;
+  }
   if (typeof rule !== 'function')
-    throw new ArgumentError('registerGradient', `the rule for '${op}' must be a function, got ${typeof rule}`);
+    throw new ArgumentError(
+      'registerGradient',
+      `the rule for '${op}' must be a function (or null to restore the op's own), got ${typeof rule}`,
+    );
   if (installed.get(op) === rule) {
     // The built-in rule given back: restored as installed, with what it reads known again.
     rules.set(op, rule);
