@@ -175,6 +175,13 @@ export abstract class Optimizer<H extends BaseOptions = BaseOptions> {
             this.name,
             `parameter ${i} of group ${gi} is ${p.dtype} ${fmtShape(p.shape)}; only float32 tensors can be optimized`,
           );
+        if (!p.isLeaf) {
+          // As PyTorch ("can't optimize a non-leaf Tensor"): its values are recomputed from the graph, and it gets no .grad.
+          throw new ArgumentError(
+            this.name,
+            `parameter ${i} of group ${gi} (${fmtShape(p.shape)}) was computed by an op, not made by you: optimize the tensors it was computed from, or a copy made a leaf (p.detach(), then requiresGrad = true)`,
+          );
+        }
         if (seen.has(p)) throw new ArgumentError(this.name, `parameter ${i} of group ${gi} appears more than once`);
         seen.add(p);
       });

@@ -308,6 +308,8 @@ describe('bad options throw ArgumentError naming the optimizer and the option', 
     [() => new Adam([{ params: [w], lr: -1 }]), /^Adam: lr/],
     [() => new Adam([]), /^Adam: got an empty parameter list/],
     [() => new Adam([w, w]), /^Adam: parameter 1 of group 0 appears more than once/],
+    // PyTorch: "can't optimize a non-leaf Tensor".
+    [() => new SGD([w.mul(2)], { lr: 0.1 }), /^SGD: parameter 0 of group 0 \(\[.*\]\) was computed by an op, not made by you/],
     [() => new Adam([tensor([1], { dtype: 'int32' })]), /^Adam: parameter 0 of group 0 is int32/],
     // PyTorch's spellings and misspellings are refused, not ignored for the default.
     [
