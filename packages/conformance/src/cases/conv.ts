@@ -245,6 +245,27 @@ export const convCases: CaseBuilder = (ctx) => {
       );
       expectExact(adaptiveMaxPool2d(x, [null, 1]), [[[[3], [7], [11]]]], 'float32', 'null keeps the height');
       expectMeta(adaptiveAvgPool2d(zeros([3, 5, 5]), [7, 2]), [3, 7, 2], 'float32', 'unbatched input, upsampling');
+      // Ties: the gradient goes to the first maximum of each window in row-major order, as PyTorch
+      // 1.13's F.adaptive_max_pool2d (a 7 at (0, 3) and (4, 1): (0, 3); all zeros, overlapping windows
+      // of a 5x6 plane pooled to 2x3: flat positions 0, 2, 4, 12, 14, 16).
+      const gradOfMax = (x: Tensor, size: number | [number, number]): Tensor => {
+        const t = x.detach();
+        t.requiresGrad = true;
+        adaptiveMaxPool2d(t, size).sum().backward();
+        return t.grad!;
+      };
+      /** A [1, 1, 5, 6] plane: `value` at the flat positions `at`, 0 elsewhere. */
+      const plane = (at: number[], value: number): number[][][][] => {
+        const v = Array.from({ length: 30 }, (_, i) => (at.includes(i) ? value : 0));
+        return [[Array.from({ length: 5 }, (_, r) => v.slice(r * 6, r * 6 + 6))]];
+      };
+      expectExact(gradOfMax(tensor(plane([3, 25], 7)), 1), plane([3], 1), 'float32', 'adaptive max ties: first in row-major order');
+      expectExact(
+        gradOfMax(zeros([1, 1, 5, 6]), [2, 3]),
+        plane([0, 2, 4, 12, 14, 16], 1),
+        'float32',
+        'adaptive max ties, overlapping windows',
+      );
     }),
     c('conv2d conv1d convTranspose2d: gradcheck', () => {
       grad('conv2d groups dilation', (x, w, b) => conv2d(x, w, b, { groups: 2, dilation: [2, 1], padding: 1, stride: [1, 2] }), [

@@ -246,28 +246,43 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null
 
 /**
  * Adaptive 2-D max pooling (PyTorch's `F.adaptive_max_pool2d`, values only) of `[n, c, h, w]` or
- * `[c, h, w]`, with the windows of {@link adaptiveAvgPool2d}. The maximum is taken over rows, then
- * columns; the gradient goes to the maximum (split evenly on exact ties).
+ * `[c, h, w]`, with the windows of {@link adaptiveAvgPool2d}. Each window is read in row-major
+ * order, and the gradient goes to its maximum, on exact ties to the first in that order, as in
+ * PyTorch.
  */
 export function adaptiveMaxPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
   const [oh, ow] = adaptiveArgs('adaptiveMaxPool2d', x, outputSize);
-  const alongAxis = (t: Tensor, axis: number, outSize: number): Tensor => {
-    const inSize = t.shape[axis];
-    const wins = adaptiveWindows(inSize, outSize);
-    const span = Math.max(...wins.map(([a, b]) => b - a));
-    // Windows shorter than the longest read a -Infinity cell appended at the end of the axis.
-    const idx = new Int32Array(outSize * span).fill(inSize);
-    wins.forEach(([a, b], i) => {
-      for (let j = a; j < b; j++) idx[i * span + (j - a)] = j;
-    });
-    const padded = pad(
-      t,
-      t.shape.map((_, i) => [0, i === axis ? 1 : 0] as [number, number]),
-      -Infinity,
+  const h = x.shape[x.rank - 2];
+  const w = x.shape[x.rank - 1];
+  const rows = adaptiveWindows(h, oh);
+  const cols = adaptiveWindows(w, ow);
+  const span = Math.max(...rows.map(([a, b]) => b - a)) * Math.max(...cols.map(([a, b]) => b - a));
+  const lead = x.shape.slice(0, -2);
+  const count = lead.reduce((a, d) => a * d, 1) * oh * ow * span;
+  if (count > MAX_ELEMENTS) {
+    throw new ShapeError(
+      'adaptiveMaxPool2d',
+      `outputSize ${JSON.stringify(outputSize)} on ${fmtShape(x.shape)} reads windows of up to ${span} values for each of ${oh * ow} outputs: ${count} values, more than the ${MAX_ELEMENTS} elements a tensor can hold`,
     );
-    return max(takeAlong(padded, hostIndices(idx, [outSize, span]), axis), axis + 1);
-  };
-  return alongAxis(alongAxis(x, x.rank - 2, oh), x.rank - 1, ow);
+  }
+  // Each output's window as positions in the flattened h*w plane, row by row (so the first of equal
+  // maxima is PyTorch's); a shorter window reads a -Infinity cell appended after the plane.
+  const plane = h * w;
+  const idx = new Int32Array(oh * ow * span).fill(plane);
+  for (let i = 0; i < oh; i++) {
+    for (let j = 0; j < ow; j++) {
+      let k = (i * ow + j) * span;
+      for (let r = rows[i][0]; r < rows[i][1]; r++) for (let q = cols[j][0]; q < cols[j][1]; q++) idx[k++] = r * w + q;
+    }
+  }
+  const flat = reshape(x, [...lead, plane]);
+  const padded = pad(
+    flat,
+    flat.shape.map((_, i) => [0, i === flat.rank - 1 ? 1 : 0] as [number, number]),
+    -Infinity,
+  );
+  const windows = takeAlong(padded, hostIndices(idx, [oh * ow, span]), flat.rank - 1);
+  return reshape(max(windows, flat.rank), [...lead, oh, ow]);
 }
 
 /** The convolution and pooling ops that are also `Tensor` methods. */
