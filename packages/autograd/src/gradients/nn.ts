@@ -41,7 +41,8 @@ export const nnGradients: GradientRules<keyof NnAttrs> = {
   // dx = dz W, dW = dz^T x, db = the column sums of dz; each only for an input that needs it.
   linear: (dy, { inputs: [x, weight, bias], output, attrs: { relu } }) => {
     const [outF, inF] = weight.shape;
-    const rows = x.size / Math.max(inF, 1);
+    // The leading axes' product (not x.size / inF, which is 0 for inputs of no features).
+    const rows = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
     const dz = reshape(relu ? reluBackward(dy, output) : dy, [rows, outF]);
     // dx and dW in one backend call (the CPU backend may finish dW on a worker while this pass goes on).
     const [dx2, dw] = linearBackward(dz, reshape(x, [rows, inF]), weight, [x.requiresGrad, weight.requiresGrad]);

@@ -320,6 +320,13 @@ export const nnCases: CaseBuilder = (ctx) => {
         'float32',
         'linear with no input features',
       );
+      // Its backward pass, as PyTorch 1.13's: empty gradients for x and the weight, the row count for the bias.
+      const [ex, ew, eb] = [tensor([], { shape: [2, 0] }), tensor([], { shape: [3, 0] }), tensor([1, 2, 3])];
+      for (const t of [ex, ew, eb]) t.requiresGrad = true;
+      linear(ex, ew, eb).sum().backward();
+      expectMeta(ex.grad!, [2, 0], 'float32', 'linear with no input features: the gradient of x');
+      expectMeta(ew.grad!, [3, 0], 'float32', 'linear with no input features: the gradient of the weight');
+      expectExact(eb.grad!, [2, 2, 2], 'float32', 'linear with no input features: the gradient of the bias');
     }),
     c('softmaxCrossEntropy: hand-derived loss and gradient, ignored rows, an all-ignored mean', async () => {
       // Rows [0, 0] (label 0) and [ln 3, 0] (label 1): losses ln 2 and ln 4; softmax - onehot is
