@@ -177,13 +177,14 @@ export class Sequential extends Module {
    * Sets the optimizer, loss and metrics for `fit` and `evaluate` (Keras'
    * `compile`). An optimizer given by name is created over the model's
    * parameters with Keras' default learning rate (at the first `fit` if the
-   * model is not built yet).
+   * model is not built yet). Without an optimizer, the model can be
+   * evaluated but not trained: `compile({ loss, metrics })`.
    */
   compile(args: CompileArgs): void {
     this.compiled = resolveCompile(args);
     warnIfActivatedTwice(this, this.compiled);
     this.builtAtCompile = this.built;
-    if (this.compiled.optimizer === null && this.built) {
+    if (this.compiled.optimizer === null && this.compiled.optimizerName !== null && this.built) {
       // Created now so `model.compiled.optimizer` can be inspected (or given a scheduler) before fit.
       this.compiled.optimizer = optimizerByName(this.compiled.optimizerName!, this.parameters());
     }

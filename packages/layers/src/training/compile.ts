@@ -21,8 +21,9 @@ export interface CompileArgs {
    * An optimizer (`new Adam(model.parameters(), { lr: 1e-3 })`) or a name:
    * `'sgd'`, `'adam'`, `'adamw'`, `'rmsprop'`, `'adagrad'`, built with Keras'
    * defaults for that name. Names need `import '@bp/optim'` somewhere in the app.
+   * Leave it out to `evaluate` alone (`fit` then asks for one).
    */
-  optimizer: OptimizerLike | OptimizerName;
+  optimizer?: OptimizerLike | OptimizerName;
   /**
    * A loss function `(pred, target) => Tensor` or the name of a @bp/losses
    * function: `'sparseCategoricalCrossentropy'`, `'categoricalCrossentropy'`,
@@ -132,7 +133,9 @@ export function resolveCompile(args: CompileArgs): Compiled {
   const { optimizer, loss, metrics = [] } = args;
   let optimizerName: OptimizerName | null = null;
   let opt: OptimizerLike | null = null;
-  if (typeof optimizer === 'string') {
+  if (optimizer === undefined) {
+    // Evaluation alone: fit refuses to start without an optimizer.
+  } else if (typeof optimizer === 'string') {
     const key = optimizer.toLowerCase();
     const table = trainingRegistry().optimizers;
     // Checked now, so a misspelt name or a missing `import '@bp/optim'` fails at compile, not at fit.

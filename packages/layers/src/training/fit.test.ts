@@ -260,6 +260,19 @@ describe('fit', () => {
     expect(() => model.compile({ optimizer: 'sgd', loss: 'hinge' })).toThrow(/unknown loss "hinge"/);
   });
 
+  it('evaluates when compiled with a loss alone, and then refuses to train', async () => {
+    const model = new Sequential([new Dense(1, { inputShape: [2] })]);
+    await expect(model.evaluate(xorX, xorY)).rejects.toThrow(/^evaluate: call compile\(\{ loss \}\) first/);
+    model.compile({ loss: (p: Tensor, t: Tensor) => p.sub(t).square().mean() });
+    const before = Array.from(model.parameters()[0].dataSync());
+    const r = await model.evaluate(xorX, xorY);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    await expect(model.fit(xorX, xorY)).rejects.toThrow(
+      /^fit: the model was compiled without an optimizer \(for evaluate alone\): call compile\(\{ optimizer, loss \}\) to train it/,
+    );
+    expect(Array.from(model.parameters()[0].dataSync())).toEqual(before);
+  });
+
   it('refuses an optimizer created before a lazy model was built', async () => {
     const model = new Sequential([new Dense(2, { inputShape: [2] }), new Dense(1)]);
     model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: 'mse' });

@@ -171,7 +171,8 @@ function checkXY(op: string, x: Tensor, y: Tensor): void {
 }
 
 function requireCompiled(op: string, model: TrainableModel): Compiled {
-  if (!model.compiled) throw new ArgumentError(op, 'call compile({ optimizer, loss }) first');
+  if (!model.compiled)
+    throw new ArgumentError(op, op === 'fit' ? 'call compile({ optimizer, loss }) first' : 'call compile({ loss }) first');
   return model.compiled;
 }
 
@@ -377,6 +378,12 @@ export async function fitModel(model: TrainableModel, x: Tensor, y: Tensor, opti
 
   if (!model.built) model.build(x.shape.slice(1));
   warnIfActivatedTwice(model, c);
+  if (c.optimizer === null && c.optimizerName === null) {
+    throw new ArgumentError(
+      'fit',
+      'the model was compiled without an optimizer (for evaluate alone): call compile({ optimizer, loss }) to train it',
+    );
+  }
   if (c.optimizer === null) c.optimizer = optimizerByName(c.optimizerName!, model.parameters());
   const optimizer = c.optimizer;
 
