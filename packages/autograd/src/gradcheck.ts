@@ -14,19 +14,28 @@ export interface GradcheckOptions {
 
 /** Per-input comparison in a {@link GradcheckReport}. */
 export interface GradcheckInput {
+  /** Which input (its position in the inputs given). */
   index: number;
   shape: number[];
+  /** The gradient backward() computed, flattened. */
   analytic: number[];
+  /** The central-difference estimate, flattened. */
   numeric: number[];
+  /** The largest `|analytic - numeric|`. */
   maxAbsError: number;
+  /** The largest `|analytic - numeric| / |numeric|` among the values whose absolute error is above `atol` (0 when none is). */
   maxRelError: number;
+  /** Whether every value is within `atol + rtol * |numeric|`. */
   ok: boolean;
 }
 
 /** What {@link gradcheck} found. */
 export interface GradcheckReport {
+  /** Whether every input passed. */
   ok: boolean;
+  /** The largest absolute error over all inputs. */
   maxAbsError: number;
+  /** The largest relative error over all inputs, counted only where the absolute error is above `atol` (0 when it never is). */
   maxRelError: number;
   inputs: GradcheckInput[];
 }
