@@ -231,6 +231,11 @@ export const elementwiseMathCases: CaseBuilder = (ctx) => {
       expectClose(lb, [0.5, 1 / (1 + Math.exp(3))], tol, 'logaddexp d/db');
       expectClose(lerp(tensor([1, 1, 1]), tensor([3, 3, 3]), tensor([0, 0.5, 1])), [1, 2, 3], tol, 'lerp');
       expectExact(lerp(tensor([0.1]), tensor([1e8]), 1), [1e8], 'float32', 'lerp at weight 1 is end exactly');
+      // PyTorch 1.13: an infinite end - start gives the weight an infinite gradient (not NaN), on either formula.
+      const [ls, le, lw] = gradsOf([tensor([-Infinity, 0, 1, 2]), tensor([0, Infinity, 3, -1]), tensor([0.5, 0.2, 0.7, 0.1])], lerp);
+      expectClose(ls, [0.5, 0.8, 0.3, 0.9], tol, 'lerp d/dstart');
+      expectClose(le, [0.5, 0.2, 0.7, 0.1], tol, 'lerp d/dend');
+      expectClose(lw, [Infinity, Infinity, 2, -3], tol, 'lerp d/dweight with an infinite difference');
       const v = tensor([0, NaN, Infinity, -Infinity, -2.5]);
       expectExact(isnan(v), [0, 1, 0, 0, 0], 'int32', 'isnan');
       expectExact(isinf(v), [0, 0, 1, 1, 0], 'int32', 'isinf');

@@ -314,7 +314,12 @@ export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor
   const tw = toTensor('lerp', weight, start);
   broadcastShapes('lerp', broadcastShapes('lerp', start.shape, te.shape), tw.shape);
   const diff = sub(te, start);
-  return where(lt(tw, 0.5), add(start, mul(tw, diff)), sub(te, mul(diff, sub(1, tw))));
+  const low = lt(tw, 0.5);
+  // Each formula sees the difference only where it is the one taken: elsewhere its gradient of 0
+  // would meet an infinite difference (0 * Infinity = NaN in the weight's gradient).
+  const dLow = where(low, diff, 0);
+  const dHigh = where(low, 0, diff);
+  return where(low, add(start, mul(tw, dLow)), sub(te, mul(dHigh, sub(1, tw))));
 }
 
 /** 1 where `x` is NaN, else 0, as int32 (like the comparisons; no gradient). */
