@@ -96,7 +96,7 @@ export function meanOverKept(total: Tensor, count: number | Tensor): Tensor {
 
 /** What {@link nllTerms} gives per row of `[rows, classes]` log-probabilities. */
 export interface NllTerms {
-  /** Float32 `[rows]`: `-logp[i, labels[i]]` (`-logp[i, 0]` where the label is out of range). */
+  /** Float32 `[rows]`: `-logp[i, labels[i]]` (0 where the label is `ignoreIndex`, `-logp[i, 0]` where it is out of range). */
   picked: Tensor;
   /** Int32 0/1 `[rows]`: the label is a class id in `[0, classes)`. */
   inRange: Tensor;
