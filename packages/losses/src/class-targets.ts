@@ -93,24 +93,32 @@ export function classLabels(loss: string, r: ClassRows, input: Tensor, labels: T
   return v;
 }
 
-/** The per-row weight of each target (`weight[y]`, 1 without weights, 0 where ignored) and their sum. */
+/**
+ * The per-row weight of each target (`weight[y]`, 1 without weights, 0 where ignored) and their
+ * sum, and which rows are kept (int32 1, 0 where ignored) and how many.
+ */
 export function targetWeights(
   labels: TypedArray,
   weights: Float32Array | null,
   ignoreIndex: number,
-): { w: Float32Array; total: number; anyIgnored: boolean } {
+): { w: Float32Array; total: number; anyIgnored: boolean; keep: Int32Array; kept: number } {
   const w = new Float32Array(labels.length);
+  const keep = new Int32Array(labels.length);
   let total = 0;
-  let anyIgnored = false;
+  let kept = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === ignoreIndex) {
-      anyIgnored = true;
-      continue;
-    }
+    if (labels[i] === ignoreIndex) continue;
+    keep[i] = 1;
+    kept++;
     w[i] = weights ? weights[labels[i]] : 1;
     total += w[i];
   }
-  return { w, total, anyIgnored };
+  return { w, total, anyIgnored: kept < labels.length, keep, kept };
+}
+
+/** {@link targetWeights}' `keep` as an int32 `[M]` tensor, a `where` mask. */
+export function keptRows(keep: Int32Array): Tensor {
+  return tensor(keep, { shape: [keep.length], dtype: 'int32' });
 }
 
 /**
@@ -131,22 +139,14 @@ export function weightedNll(
   const [m, c] = logp.shape;
   const flat = new Int32Array(m);
   for (let i = 0; i < m; i++) flat[i] = i * c + (labels[i] === ignoreIndex ? 0 : labels[i]);
-  const { w, total, anyIgnored } = targetWeights(labels, weights, ignoreIndex);
+  const { w, total, anyIgnored, keep } = targetWeights(labels, weights, ignoreIndex);
   let picked = gather(logp.reshape([m * c]), tensor(flat, { shape: [m] })).neg();
   // Ignored rows are 0 whatever their log-probabilities hold (-Infinity or NaN times a weight of 0 is NaN).
-  if (anyIgnored) picked = where(keptRows(labels, ignoreIndex), picked, 0);
+  if (anyIgnored) picked = where(keptRows(keep), picked, 0);
   const per = weights || anyIgnored ? picked.mul(tensor(w, { shape: [m] })) : picked;
   if (reduction === 'none') return per.reshape(outShape);
   if (reduction === 'sum') return per.sum();
   return meanOverKept(per.sum(), total);
-}
-
-/** Int32 `[M]`: 1 where the label is not `ignoreIndex`, else 0. */
-export function keptRows(labels: TypedArray, ignoreIndex: number): Tensor {
-  return tensor(
-    Int32Array.from(labels, (v) => (v === ignoreIndex ? 0 : 1)),
-    { shape: [labels.length], dtype: 'int32' },
-  );
 }
 
 /** Throws unless `t` broadcasts to `shape` without changing it. */

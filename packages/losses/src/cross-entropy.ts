@@ -100,10 +100,8 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts?: CrossEnt
     // PyTorch 1.13 (cross_entropy_loss_label_smoothing): smooth = -sum_c w_c log p_c, zero where ignored;
     // its mean divides by the weights taken when weighted, else by the positions not ignored.
     let smooth = (wRow ? logp.mul(wRow) : logp).sum(-1).neg();
-    const { total, anyIgnored } = targetWeights(ids, weights, ignoreIndex);
-    let kept = 0;
-    for (const v of ids) if (v !== ignoreIndex) kept++;
-    if (anyIgnored) smooth = where(keptRows(ids, ignoreIndex), smooth, 0);
+    const { total, anyIgnored, keep, kept } = targetWeights(ids, weights, ignoreIndex);
+    if (anyIgnored) smooth = where(keptRows(keep), smooth, 0);
     let ret: Tensor;
     if (reduction === 'none') ret = smooth.reshape(r.outShape);
     else if (reduction === 'sum') ret = smooth.sum();
