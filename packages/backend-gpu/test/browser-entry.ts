@@ -1,6 +1,8 @@
 /**
- * The Chromium test page: for each GL mode, the primitive parity checks, then
- * every conformance case and the training check with the gpu backend selected.
+ * The Chromium test page: for one GL mode (`?mode=webgl2` or `?mode=webgl`),
+ * the primitive parity checks, then every conformance case and the training
+ * check with the gpu backend selected. Each case logs its name as it starts,
+ * so a page that runs out of time names the case it was in.
  */
 import '@bp/autograd';
 import '@bp/losses';
@@ -28,7 +30,7 @@ export interface CaseResult {
 export interface BrowserReport {
   results: CaseResult[];
   info: Record<string, unknown>[];
-  /** The Keras MNIST MLP on a subset, CPU backend vs WebGL2. */
+  /** The Keras MNIST MLP on a subset, CPU backend vs WebGL2 (on the webgl2 page). */
   mnist?: KerasMlpComparison;
   ms: number;
 }
@@ -38,47 +40,47 @@ async function main(): Promise<BrowserReport> {
   const results: CaseResult[] = [];
   const info: Record<string, unknown>[] = [];
   let mnist: KerasMlpComparison | undefined;
-  const modes: GpuMode[] = ['webgl2', 'webgl'];
-  for (const mode of modes) {
-    const b = gpu({ mode });
-    const record = async (suite: CaseResult['suite'], name: string, fn: () => void | Promise<void>) => {
-      // a macrotask between cases keeps the page responsive to the harness
-      await new Promise((r) => setTimeout(r, 0));
-      const t = performance.now();
-      try {
-        await fn();
-        results.push({ mode, suite, name, ok: true, ms: performance.now() - t });
-      } catch (e) {
-        results.push({ mode, suite, name, ok: false, error: String((e as Error)?.stack ?? e), ms: performance.now() - t });
-      }
-    };
-    for (const c of parityCases) {
-      await record('parity', `${c.group}: ${c.name}`, () => {
-        const before = b.liveTensors();
-        c.run(b, TOLERANCE);
-        if (b.liveTensors() !== before) throw new Error(`live tensors went from ${before} to ${b.liveTensors()}`);
-      });
+  const mode = new URLSearchParams(location.search).get('mode') as GpuMode | null;
+  if (mode !== 'webgl2' && mode !== 'webgl') throw new Error(`the page needs ?mode=webgl2 or ?mode=webgl, not ${String(mode)}`);
+  const b = gpu({ mode });
+  const record = async (suite: CaseResult['suite'], name: string, fn: () => void | Promise<void>) => {
+    // a macrotask between cases keeps the page responsive to the harness
+    await new Promise((r) => setTimeout(r, 0));
+    console.log(`${mode} ${suite} ${name}`);
+    const t = performance.now();
+    try {
+      await fn();
+      results.push({ mode, suite, name, ok: true, ms: performance.now() - t });
+    } catch (e) {
+      results.push({ mode, suite, name, ok: false, error: String((e as Error)?.stack ?? e), ms: performance.now() - t });
     }
-    await setBackend(b);
-    // The bad-input cases expect the value checks a GPU backend skips by default.
-    setDebugChecks(true);
-    for (const c of conformanceCases({ tolerance: TOLERANCE, quick: true })) {
-      await record('conformance', `${c.group}: ${c.name}`, () => c.run());
-    }
-    await record('train', 'MLP 784-128-10 matches the CPU backend', async () => {
-      await trainCheck(b);
+  };
+  for (const c of parityCases) {
+    await record('parity', `${c.group}: ${c.name}`, () => {
+      const before = b.liveTensors();
+      c.run(b, TOLERANCE);
+      if (b.liveTensors() !== before) throw new Error(`live tensors went from ${before} to ${b.liveTensors()}`);
     });
-    if (mode === 'webgl2') {
-      // One mode is enough for the real-data check: the kernels are the same GLSL in both.
-      await record('train', "Keras MNIST MLP on a subset reaches the CPU backend's test accuracy", async () => {
-        const data = unpackMnist(await (await fetch('/mnist.bin')).arrayBuffer());
-        mnist = await compareKerasMlp(b, data);
-      });
-    }
-    await setBackend('cpu');
-    info.push(b.info());
-    b.destroy();
   }
+  await setBackend(b);
+  // The bad-input cases expect the value checks a GPU backend skips by default.
+  setDebugChecks(true);
+  for (const c of conformanceCases({ tolerance: TOLERANCE, quick: true })) {
+    await record('conformance', `${c.group}: ${c.name}`, () => c.run());
+  }
+  await record('train', 'MLP 784-128-10 matches the CPU backend', async () => {
+    await trainCheck(b);
+  });
+  if (mode === 'webgl2') {
+    // One mode is enough for the real-data check: the kernels are the same GLSL in both.
+    await record('train', "Keras MNIST MLP on a subset reaches the CPU backend's test accuracy", async () => {
+      const data = unpackMnist(await (await fetch('/mnist.bin')).arrayBuffer());
+      mnist = await compareKerasMlp(b, data);
+    });
+  }
+  await setBackend('cpu');
+  info.push(b.info());
+  b.destroy();
   return { results, info, mnist, ms: performance.now() - t0 };
 }
 

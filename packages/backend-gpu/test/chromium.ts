@@ -49,13 +49,14 @@ function serve(js: string, files: Record<string, Uint8Array>): Promise<Server> {
   const html =
     '<!doctype html><html><head><meta charset="utf-8"><title>bp gpu</title></head><body><script type="module" src="/page.js"></script></body></html>';
   const server = createServer((req, res) => {
-    if (req.url === '/page.js') {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/page.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(js);
-    } else if (req.url && Object.hasOwn(files, req.url)) {
+    } else if (Object.hasOwn(files, path)) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.end(files[req.url]);
-    } else if (req.url === '/' || req.url === '/index.html') {
+      res.end(files[path]);
+    } else if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(html);
     } else {
@@ -69,34 +70,48 @@ function serve(js: string, files: Record<string, Uint8Array>): Promise<Server> {
 /**
  * Runs the page built from `entry` and waits up to `timeoutMs` for its result.
  * `onLog` receives the page's console.log lines as they come (progress);
- * `files` are served beside the page under their keys (`'/data.bin'`).
+ * `files` are served beside the page under their keys (`'/data.bin'`);
+ * `query` is appended to the page's address (`'?mode=webgl'`). A page that
+ * does not report in time fails with its last console.log line, so a slow run
+ * names the case it was in.
  */
 export async function runInChromium<T>(
   entry: string,
   timeoutMs: number,
   onLog?: (line: string) => void,
   files: Record<string, Uint8Array> = {},
+  query = '',
 ): Promise<PageRun<T>> {
   const js = await bundle(entry);
   const server = await serve(js, files);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
+  let lastLog = '(nothing logged)';
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
-      else if (m.type() === 'log') onLog?.(m.text());
+      else if (m.type() === 'log') {
+        lastLog = m.text();
+        onLog?.(lastLog);
+      }
     });
     const { port } = server.address() as AddressInfo;
     // The page computes in its module script; waiting for `load` would wait for all of it.
-    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'commit' });
-    const handle = await page.waitForFunction(
-      () => (window as unknown as { __bpResult?: unknown }).__bpResult ?? (window as unknown as { __bpFatal?: unknown }).__bpFatal,
-      undefined,
-      { timeout: timeoutMs, polling: 200 },
-    );
+    await page.goto(`http://127.0.0.1:${port}/${query}`, { waitUntil: 'commit' });
+    const t0 = Date.now();
+    const handle = await page
+      .waitForFunction(
+        () => (window as unknown as { __bpResult?: unknown }).__bpResult ?? (window as unknown as { __bpFatal?: unknown }).__bpFatal,
+        undefined,
+        { timeout: timeoutMs, polling: 200 },
+      )
+      .catch((e: unknown) => {
+        const s = ((Date.now() - t0) / 1000).toFixed(0);
+        throw new Error(`the page gave no result after ${s} s; its last progress line: ${lastLog}\n${String(e)}`);
+      });
     const fatal = await page.evaluate(() => (window as unknown as { __bpFatal?: string }).__bpFatal);
     if (fatal) throw new Error(`the page failed: ${fatal}`);
     await handle.dispose();

@@ -314,6 +314,8 @@ async function runConformance(b: Backend, out: WebGpuReport['conformance']): Pro
       }
       // a macrotask between cases keeps the page responsive to the harness
       await new Promise((r) => setTimeout(r, 0));
+      // progress: a page that runs out of time names the case it was in
+      console.log(`conformance ${name}`);
       const t = performance.now();
       try {
         try {
@@ -343,6 +345,7 @@ async function main(): Promise<WebGpuReport> {
     await new Promise((r) => setTimeout(r, 0));
     const t = performance.now();
     const name = `${c.group}: ${c.name}`;
+    console.log(`parity ${name}`);
     try {
       const before = b.liveTensors();
       await runParityCase(c, b, TOLERANCE);

@@ -12,7 +12,7 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('in Chromium (WebGPU on SwiftShader)
   it('picks WebGPU, passes the parity cases and the conformance suite, matches the CPU backend op by op, in training and on MNIST, reads nothing back inside fit steps, and resumes on the CPU backend after losing the device', async () => {
     // 1,024 training images (32 steps of 32) and 500 test images, as the WebGL run.
     const mnist = packMnist(await loadMnistBytes(1024, 500));
-    const run = await runInChromium<WebGpuReport>(entry, 560_000, undefined, { '/mnist.bin': mnist });
+    const run = await runInChromium<WebGpuReport>(entry, 840_000, undefined, { '/mnist.bin': mnist });
     const r = run.result;
     const conf = r.conformance;
     const ran = conf.filter((c) => !c.skipped);
@@ -45,5 +45,5 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('in Chromium (WebGPU on SwiftShader)
     );
     expectWebGpuReport(r);
     expect(run.pageErrors).toEqual([]);
-  }, 600_000);
+  }, 900_000);
 });
